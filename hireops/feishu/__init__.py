@@ -1,0 +1,1 @@
+"""Feishu Open API client. Only this package talks HTTP to Feishu."""
