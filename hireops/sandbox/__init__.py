@@ -1,0 +1,11 @@
+"""Feishu sandbox: an emulator of the Feishu OpenAPI and event pushes hireops uses.
+
+Run it with ``python manage.py feishu_sandbox`` and drive it with
+``python manage.py feishu_sandbox_ctl`` or ``hireops.sandbox.control.SandboxControl``.
+The spec is feishu-api.md; where it is silent the code says "CHOICE".
+
+Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),
+state (tenants, tokens, directory, accounts, fields), auth_api, hire_api
+(custom fields), referral_api, ratelimit, events (pusher), control (control
+API + client), data/directory.json (seed directory).
+"""

@@ -1,0 +1,308 @@
+"""Control API of the Feishu sandbox (JSON in and out, under ``/_sandbox/``), and its Python client.
+
+POST   /_sandbox/reset                 back to seed state (keeps host/port)
+GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path, query, headers,
+                                       json (app_secret redacted), status, code, time, logid, fault
+DELETE /_sandbox/requests              clear the request log
+GET    /_sandbox/faults                pending faults
+POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|ratelimit|drop,
+                                        count=1, status=500, delay=0}
+DELETE /_sandbox/faults                clear faults
+POST   /_sandbox/tokens/expire         {tickets?: bool} every issued token (and ticket) expires now
+POST   /_sandbox/token_ttl             {seconds} lifetime of tokens issued from now on
+GET    /_sandbox/config                push settings
+POST   /_sandbox/config                {webhook_url?, encrypt_key?, verification_token?,
+                                        retry_delays?}
+POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amount}], tenant_key?}
+                                       → {account, event}; the event is null for a deactivated account
+POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
+                                        account_id?, tenant_key?} → the hire.eco_account.created_v1 event
+POST   /_sandbox/app_ticket            push a fresh app_ticket → the event
+GET    /_sandbox/deliveries            every push attempt {event_id, event_type, attempt, url,
+                                        status, error, time}
+GET    /_sandbox/events                every event generated (payload before encryption)
+GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
+POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
+
+Errors answer 400/404 with ``{"error": "..."}``.
+"""
+
+import secrets
+
+import requests
+
+from .referral_api import grant
+from .state import ApiError
+
+
+def _reset(sb, call):
+    sb.reset()
+    return {"ok": True}
+
+
+def _requests(sb, call):
+    path = call.query.get("path")
+    with sb._lock:
+        return [e for e in sb.request_log if path is None or e["path"] == path]
+
+
+def _clear_requests(sb, call):
+    with sb._lock:
+        sb.request_log.clear()
+    return {"ok": True}
+
+
+def _faults(sb, call):
+    with sb._lock:
+        return list(sb.faults)
+
+
+def _add_fault(sb, call):
+    b = call.body
+    return sb.add_fault(b["path"], b["kind"], b.get("count", 1), b.get("status", 500), b.get("delay", 0.0))
+
+
+def _clear_faults(sb, call):
+    with sb._lock:
+        sb.faults.clear()
+    return {"ok": True}
+
+
+def _expire(sb, call):
+    sb.state.expire_tokens(tickets=bool(call.body.get("tickets")))
+    return {"ok": True}
+
+
+def _ttl(sb, call):
+    sb.state.set_token_ttl(float(call.body["seconds"]))
+    return {"token_ttl": sb.state.token_ttl}
+
+
+def _config(sb, call):
+    return sb.pusher.config.as_dict()
+
+
+def _configure(sb, call):
+    return sb.configure(**call.body)
+
+
+def _bonus(sb, call):
+    b = call.body
+    account, event = grant(
+        sb, call.params["account_id"], b.get("point_bonus", 0), b.get("cash"), b.get("tenant_key")
+    )
+    return {"account": account, "event": event}
+
+
+def _bind(sb, call):
+    b = call.body
+    return bind_account(
+        sb,
+        b.get("scope", 1),
+        b.get("account_name"),
+        b.get("usage_list", [1]),
+        b.get("custom_field_list", []),
+        b.get("account_id"),
+        b.get("tenant_key"),
+    )
+
+
+def _ticket(sb, call):
+    return sb.push_app_ticket()
+
+
+def _deliveries(sb, call):
+    with sb.pusher._cv:
+        return list(sb.pusher.deliveries)
+
+
+def _events(sb, call):
+    with sb.pusher._cv:
+        return list(sb.pusher.events)
+
+
+def _state(sb, call):
+    return sb.state.snapshot()
+
+
+def _add_employee(sb, call):
+    return sb.state.add_employee(call.body)
+
+
+def bind_account(sb, scope, account_name, usage_list, custom_field_list, account_id, tenant_key) -> dict:
+    """The customer adds a vendor account in Hire settings: push hire.eco_account.created_v1."""
+    st = sb.state
+    tenant_key = tenant_key or st.default_tenant
+    if scope not in (1, 2):
+        raise ValueError("scope must be 1 (background check) or 2 (exam)")
+    if tenant_key not in st.tenants:
+        raise ValueError(f"unknown tenant {tenant_key!r}")
+    if not usage_list or any(u not in (1, 2) for u in usage_list):
+        raise ValueError("usage_list must contain 1 (experienced hire) and/or 2 (campus)")
+    values = [{"key": str(f["key"]), "value": str(f["value"])} for f in custom_field_list or []]
+    with st.lock:
+        fields = st.fields.get((tenant_key, scope), {})
+        # CHOICE: when the vendor created fields for this scope, the form only has those keys and
+        # required ones must be filled; with no fields created, any key/value list is accepted (demos).
+        if fields:
+            given = {v["key"] for v in values}
+            unknown = given - set(fields)
+            if unknown:
+                raise ValueError(f"no custom field {sorted(unknown)[0]!r} in scope {scope}")
+            missing = [k for k, f in fields.items() if f["is_required"] and k not in given]
+            if missing:
+                raise ValueError(f"required custom field {missing[0]!r} is missing")
+        event = {
+            "scope": scope,
+            "account_id": str(account_id or st.new_account_id()),
+            "account_name": account_name
+            or ("背调账号" if scope == 1 else "笔试账号") + f" {secrets.randbelow(1000):03d}",
+            "usage_list": list(usage_list),
+            "custom_field_list": values,
+        }
+        st.eco_accounts.append({**event, "tenant_key": tenant_key})
+        return sb._event("hire.eco_account.created_v1", event, tenant_key)
+
+
+_S = "/_sandbox"
+ROUTES = [
+    (m, _S + p, fn, {"kind": "control"})
+    for m, p, fn in [
+        ("POST", "/reset", _reset),
+        ("GET", "/requests", _requests),
+        ("DELETE", "/requests", _clear_requests),
+        ("GET", "/faults", _faults),
+        ("POST", "/faults", _add_fault),
+        ("DELETE", "/faults", _clear_faults),
+        ("POST", "/tokens/expire", _expire),
+        ("POST", "/token_ttl", _ttl),
+        ("GET", "/config", _config),
+        ("POST", "/config", _configure),
+        ("POST", r"/accounts/(?P<account_id>[^/]+)/bonus", _bonus),
+        ("POST", "/eco_accounts", _bind),
+        ("POST", "/app_ticket", _ticket),
+        ("GET", "/deliveries", _deliveries),
+        ("GET", "/events", _events),
+        ("GET", "/state", _state),
+        ("POST", "/employees", _add_employee),
+    ]
+]
+
+
+def dispatch(sb, route, call, body) -> tuple[int, object]:
+    if route is None:
+        return 404, {"error": f"no control endpoint {call.method} {call.path}"}
+    if call.raw.strip() and not isinstance(body, dict):
+        return 400, {"error": "body must be a JSON object"}
+    try:
+        return 200, route[0](sb, call)
+    except ApiError as exc:
+        return 404 if exc.code == 1002553 else 400, {"error": exc.msg}
+    except (KeyError, ValueError, TypeError) as exc:
+        return 400, {"error": f"{type(exc).__name__}: {exc}"}
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+class SandboxControl:
+    """Thin client for the control API; ``.url`` is the sandbox base URL (also the Feishu domain)."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0):
+        self.url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def _call(self, method: str, path: str, json=None, params=None):
+        resp = self.http.request(
+            method, f"{self.url}/_sandbox{path}", json=json, params=params, timeout=self.timeout
+        )
+        if resp.status_code >= 400:
+            raise SandboxError(f"{method} {path}: HTTP {resp.status_code} {resp.text}")
+        return resp.json()
+
+    def reset(self):
+        return self._call("POST", "/reset")
+
+    def requests(self, path=None) -> list[dict]:
+        return self._call("GET", "/requests", params={"path": path} if path else None)
+
+    def clear_requests(self):
+        return self._call("DELETE", "/requests")
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "/faults")
+
+    def add_fault(self, path, kind, count=1, status=500, delay=0.0) -> dict:
+        return self._call(
+            "POST", "/faults", {"path": path, "kind": kind, "count": count, "status": status, "delay": delay}
+        )
+
+    def clear_faults(self):
+        return self._call("DELETE", "/faults")
+
+    def expire_tokens(self, tickets=False):
+        return self._call("POST", "/tokens/expire", {"tickets": tickets})
+
+    def set_token_ttl(self, seconds):
+        return self._call("POST", "/token_ttl", {"seconds": seconds})
+
+    def config(self) -> dict:
+        return self._call("GET", "/config")
+
+    def configure(
+        self, webhook_url=None, encrypt_key=None, verification_token=None, retry_delays=None
+    ) -> dict:
+        changes = {
+            "webhook_url": webhook_url,
+            "encrypt_key": encrypt_key,
+            "verification_token": verification_token,
+            "retry_delays": retry_delays,
+        }
+        return self._call("POST", "/config", {k: v for k, v in changes.items() if v is not None})
+
+    def grant_bonus(self, account_id, point_bonus=0, cash=None, tenant_key=None) -> dict:
+        return self._call(
+            "POST",
+            f"/accounts/{account_id}/bonus",
+            {"point_bonus": point_bonus, "cash": cash or [], "tenant_key": tenant_key},
+        )
+
+    def bind_account(
+        self,
+        scope=1,
+        account_name=None,
+        usage_list=(1,),
+        custom_field_list=(),
+        account_id=None,
+        tenant_key=None,
+    ) -> dict:
+        return self._call(
+            "POST",
+            "/eco_accounts",
+            {
+                "scope": scope,
+                "account_name": account_name,
+                "usage_list": list(usage_list),
+                "custom_field_list": list(custom_field_list),
+                "account_id": account_id,
+                "tenant_key": tenant_key,
+            },
+        )
+
+    def push_app_ticket(self) -> dict:
+        return self._call("POST", "/app_ticket")
+
+    def deliveries(self) -> list[dict]:
+        return self._call("GET", "/deliveries")
+
+    def events(self) -> list[dict]:
+        return self._call("GET", "/events")
+
+    def state(self) -> dict:
+        return self._call("GET", "/state")
+
+    def add_employee(self, name, email=None, mobile=None, tenant_key=None, **extra) -> dict:
+        body = {"name": name, "email": email, "mobile": mobile, "tenant_key": tenant_key, **extra}
+        return self._call("POST", "/employees", {k: v for k, v in body.items() if v is not None})

@@ -1,0 +1,222 @@
+"""Webhook pushes the way Feishu sends them (feishu-api.md §5.2).
+
+One background thread delivers events in due-time order. Each attempt has 3 s
+to get an HTTP 200; anything else is retried after ``retry_delays`` (Feishu:
+15 s, 5 min, 1 h, 6 h, so at most 4 retries) with the same event_id / uuid.
+Every attempt lands in ``deliveries``. With an encrypt key the body is
+``{"encrypt": ...}`` and signed with X-Lark-* headers (crypto.encrypt/sign),
+re-encrypted per attempt with a fresh timestamp and nonce.
+"""
+
+import heapq
+import itertools
+import json
+import secrets
+import threading
+import time
+import uuid
+
+import requests
+
+from hireops.feishu import crypto
+
+DEFAULT_RETRY_DELAYS = (15, 300, 3600, 21600)
+PUSH_TIMEOUT = 3.0
+APP_TICKET_INTERVAL = 3600.0  # Feishu pushes app_ticket every hour
+
+
+def _trim(log: list, cap: int = 50_000) -> None:
+    # A long-running dev sandbox must not grow forever.
+    if len(log) > cap:
+        del log[: cap // 10]
+
+
+class PushConfig:
+    def __init__(
+        self, webhook_url=None, encrypt_key="", verification_token="", retry_delays=DEFAULT_RETRY_DELAYS
+    ):
+        self.webhook_url = webhook_url or None
+        self.encrypt_key = encrypt_key or ""
+        self.verification_token = verification_token or ""
+        self.retry_delays = tuple(float(d) for d in retry_delays)
+
+    def as_dict(self) -> dict:
+        return {
+            "webhook_url": self.webhook_url,
+            "encrypt_key": self.encrypt_key,
+            "verification_token": self.verification_token,
+            "retry_delays": list(self.retry_delays),
+        }
+
+
+def envelope_v2(event_type: str, event: dict, *, app_id: str, tenant_key: str, token: str) -> dict:
+    return {
+        "schema": "2.0",
+        "header": {
+            "event_id": uuid.uuid4().hex,
+            "event_type": event_type,
+            "create_time": str(int(time.time() * 1000)),
+            "token": token,
+            "app_id": app_id,
+            "tenant_key": tenant_key,
+        },
+        "event": event,
+    }
+
+
+def app_ticket_v1(app_id: str, ticket: str, token: str) -> dict:
+    # Schema 1.0 (feishu-api.md §1.2): no header, token at top level, type inside event.
+    return {
+        "ts": f"{time.time():.6f}",
+        "uuid": uuid.uuid4().hex,
+        "token": token,
+        "type": "event_callback",
+        "event": {"app_id": app_id, "app_ticket": ticket, "type": "app_ticket"},
+    }
+
+
+def event_id_of(payload: dict) -> str:
+    return payload.get("header", {}).get("event_id") or payload.get("uuid", "")
+
+
+def event_type_of(payload: dict) -> str:
+    return payload.get("header", {}).get("event_type") or payload.get("event", {}).get("type", "")
+
+
+class EventPusher:
+    def __init__(self, config: PushConfig, on_tick=None, tick_interval=APP_TICKET_INTERVAL):
+        self.config = config
+        self.on_tick = on_tick  # called every tick_interval (hourly app_ticket)
+        self.tick_interval = tick_interval
+        self._cv = threading.Condition()
+        self._queue: list = []  # heap of (due, seq, generation, payload, attempt)
+        self._seq = itertools.count()
+        self._generation = 0
+        self._next_tick = time.monotonic() + tick_interval
+        self.deliveries: list[dict] = []
+        self.events: list[dict] = []
+        self._stopped = False
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="feishu-sandbox-pusher", daemon=True)
+        self._session = requests.Session()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopped = True
+            self._cv.notify_all()
+        self._thread.join(timeout=PUSH_TIMEOUT + 2)
+
+    def reset(self, config: PushConfig) -> None:
+        with self._cv:
+            self.config = config
+            self._queue.clear()
+            self._generation += 1  # an attempt in flight from before the reset is not logged
+            self.deliveries.clear()
+            self.events.clear()
+            self._cv.notify_all()
+
+    def push(self, payload: dict) -> dict:
+        with self._cv:
+            self.events.append(payload)
+            _trim(self.events)
+            heapq.heappush(self._queue, (time.monotonic(), next(self._seq), self._generation, payload, 1))
+            self._cv.notify_all()
+        return payload
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once nothing is due now or in flight (scheduled retries may remain)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while (self._queue and self._queue[0][0] <= time.monotonic()) or self._busy:
+                if time.monotonic() > deadline:
+                    return False
+                self._cv.wait(0.05)
+            return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stopped:
+                    now = time.monotonic()
+                    if now >= self._next_tick:
+                        break
+                    if self._queue and self._queue[0][0] <= now:
+                        break
+                    wake = self._next_tick
+                    if self._queue:
+                        wake = min(wake, self._queue[0][0])
+                    self._cv.wait(max(0.0, wake - now))
+                if self._stopped:
+                    return
+                item = None
+                if time.monotonic() >= self._next_tick:
+                    self._next_tick = time.monotonic() + self.tick_interval
+                else:
+                    item = heapq.heappop(self._queue)
+                    self._busy = True
+                config = self.config
+            if item is None:
+                if self.on_tick:
+                    self.on_tick()
+                continue
+            try:
+                self._attempt(config, *item)
+            finally:
+                with self._cv:
+                    self._busy = False
+                    self._cv.notify_all()
+
+    def _attempt(self, config: PushConfig, _due, _seq, generation, payload, attempt) -> None:
+        record = {
+            "event_id": event_id_of(payload),
+            "event_type": event_type_of(payload),
+            "attempt": attempt,
+            "url": config.webhook_url,
+            "status": None,
+            "error": None,
+            "time": time.time(),
+        }
+        if not config.webhook_url:
+            record["error"] = "no webhook_url configured"
+        else:
+            body, headers = self._encode(payload, config)
+            try:
+                resp = self._session.post(
+                    config.webhook_url, data=body, headers=headers, timeout=PUSH_TIMEOUT
+                )
+                record["status"] = resp.status_code
+                if resp.status_code != 200:
+                    record["error"] = f"HTTP {resp.status_code}"
+            except requests.RequestException as exc:
+                record["error"] = f"{type(exc).__name__}: {exc}"
+        with self._cv:
+            if generation != self._generation:
+                return
+            self.deliveries.append(record)
+            _trim(self.deliveries)
+            # Nothing to retry against without a URL; otherwise retry per Feishu's schedule.
+            if record["error"] and config.webhook_url and attempt <= len(config.retry_delays):
+                due = time.monotonic() + config.retry_delays[attempt - 1]
+                heapq.heappush(self._queue, (due, next(self._seq), generation, payload, attempt + 1))
+                self._cv.notify_all()
+
+    @staticmethod
+    def _encode(payload: dict, config: PushConfig) -> tuple[bytes, dict]:
+        plain = json.dumps(payload, ensure_ascii=False)
+        # X-Request-Id: the SDKs log it; whether Feishu always sends it is UNCONFIRMED (feishu-api.md §1.3).
+        headers = {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": uuid.uuid4().hex}
+        if not config.encrypt_key:
+            return plain.encode("utf-8"), headers
+        body = json.dumps({"encrypt": crypto.encrypt(plain, config.encrypt_key)}).encode("utf-8")
+        ts, nonce = str(int(time.time())), secrets.token_hex(8)
+        headers.update(
+            {
+                "X-Lark-Request-Timestamp": ts,
+                "X-Lark-Request-Nonce": nonce,
+                "X-Lark-Signature": crypto.sign(ts, nonce, config.encrypt_key, body),
+            }
+        )
+        return body, headers

@@ -1,0 +1,191 @@
+"""HTTP plumbing of the sandbox: parse, route, fault injection, auth, rate limit, answer, log.
+
+Order of checks on an OpenAPI call, like Feishu's gateway: injected fault,
+route, token, rate limit (so only authenticated calls count), body, handler.
+Every OpenAPI answer carries a unique ``X-Tt-Logid``.
+"""
+
+import json
+import logging
+import re
+import socket
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+from . import auth_api, control, hire_api, referral_api
+from .ratelimit import Throttled
+from .state import ApiError
+
+log = logging.getLogger("hireops.sandbox")
+RATE_LIMIT_BODY = {"code": 99991400, "msg": "request trigger frequency limit"}
+
+
+def _compile(tables):
+    return [(m, re.compile(p), fn, opts) for table in tables for (m, p, fn, opts) in table]
+
+
+ROUTES = _compile([auth_api.ROUTES, hire_api.ROUTES, referral_api.ROUTES, control.ROUTES])
+
+
+def new_logid() -> str:
+    # Shaped like Feishu's: timestamp + 18 upper-case hex chars, unique per answer.
+    return time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:18].upper()
+
+
+def _redact(body):
+    if isinstance(body, dict) and "app_secret" in body:
+        return {**body, "app_secret": "***"}
+    return body
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "feishu-sandbox/1.0"
+    timeout = 120  # free the thread of an idle keep-alive connection
+
+    def log_message(self, format, *args):
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PATCH(self):
+        self._dispatch("PATCH")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _send(self, status: int, body, headers: dict | None = None) -> None:
+        if isinstance(body, (dict, list)):
+            data, ctype = (
+                json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                "application/json; charset=utf-8",
+            )
+        else:
+            data, ctype = str(body).encode("utf-8"), "text/html; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, str(value))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _dispatch(self, method: str) -> None:
+        sb = self.server.sandbox
+        split = urlsplit(self.path)
+        path = split.path
+        query = {
+            k: v[0] if len(v) == 1 else v for k, v in parse_qs(split.query, keep_blank_values=True).items()
+        }
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            body = None
+        route, params = None, {}
+        for m, pattern, fn, opts in ROUTES:
+            match = pattern.fullmatch(path)
+            if match and m == method:
+                route, params = (fn, opts), match.groupdict()
+                break
+        call = SimpleNamespace(
+            method=method,
+            path=path,
+            query=query,
+            headers=self.headers,
+            raw=raw,
+            body=body if isinstance(body, dict) else {},
+            params=params,
+            tenant_key=None,
+        )
+        if path.startswith("/_sandbox/"):
+            status, answer = control.dispatch(sb, route, call, body)
+            self._send(status, answer)
+            return
+        if not path.startswith("/open-apis/"):
+            self._send(404, "404 page not found")
+            return
+        entry = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "headers": dict(self.headers.items()),
+            "json": _redact(body) if raw.strip() else None,
+            "status": None,
+            "code": None,
+            "time": time.time(),
+            "logid": new_logid(),
+            "fault": None,
+        }
+        try:
+            status, answer, extra = self._openapi(sb, route, call, body, raw, entry)
+        except _Dropped:
+            sb._log(entry)
+            return
+        entry["status"] = status
+        entry["code"] = answer.get("code") if isinstance(answer, dict) else None
+        sb._log(entry)
+        self._send(status, answer, {"X-Tt-Logid": entry["logid"], **extra})
+
+    def _openapi(self, sb, route, call, body, raw, entry):
+        fault = sb._take_fault(call.path)
+        if fault:
+            entry["fault"] = fault["kind"]
+            if fault["kind"] == "drop":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                raise _Dropped
+            if fault["kind"] == "5xx":
+                if fault["status"] == 500:
+                    return 500, {"code": 1002001, "msg": "system error", "data": {}}, {}
+                return (
+                    fault["status"],
+                    f"<html><body><h1>{fault['status']} Gateway Error</h1></body></html>",
+                    {},
+                )
+            if fault["kind"] == "ratelimit":
+                limit = (sb.limiter.limits.get((route or (None, {}))[1].get("api")) or [(50, 1)])[0][0]
+                return (
+                    429,
+                    dict(RATE_LIMIT_BODY),
+                    {"x-ogw-ratelimit-limit": limit, "x-ogw-ratelimit-reset": 1},
+                )
+            time.sleep(fault["delay"])  # "slow": then answer normally
+        if route is None:
+            # CHOICE: an unknown API or method gets the gateway's plain-text 404, like open.feishu.cn.
+            return 404, "404 page not found", {}
+        fn, opts = route
+        is_auth = opts.get("kind") == "auth"
+        try:
+            if opts.get("auth"):
+                call.tenant_key = auth_api.authenticate(sb, call.headers)
+                sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key)
+            if raw.strip() and not isinstance(body, dict):
+                raise ApiError(
+                    10003 if is_auth else hire_api.PARAM_ERROR, "param error: body is not a JSON object"
+                )
+            status, answer = fn(sb, call)
+            return status, answer, {}
+        except Throttled as exc:
+            headers = {"x-ogw-ratelimit-limit": exc.limit, "x-ogw-ratelimit-reset": exc.reset}
+            return 429, dict(RATE_LIMIT_BODY), headers
+        except ApiError as exc:
+            answer = {"code": exc.code, "msg": exc.msg}
+            return exc.status, answer if is_auth else {**answer, "data": {}}, {}
+        except Exception as exc:  # a sandbox bug must still look like Feishu's system error
+            log.exception("sandbox handler failed")
+            return 500, {"code": 1002001, "msg": f"system error: {exc}", "data": {}}, {}
+
+
+class _Dropped(Exception):
+    pass

@@ -1,0 +1,56 @@
+"""``python manage.py feishu_sandbox``: run the Feishu sandbox in the foreground (Ctrl-C stops it)."""
+
+import signal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from hireops.sandbox.server import SandboxServer
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Run the Feishu sandbox (an emulator of the Feishu OpenAPI and event pushes we use)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--app-id", default=None, help="default: settings.FEISHU_APP_ID")
+        parser.add_argument("--app-secret", default=None, help="default: settings.FEISHU_APP_SECRET")
+        parser.add_argument("--webhook-url", default=None, help="default: settings.SANDBOX_WEBHOOK_URL")
+        parser.add_argument("--encrypt-key", default=None, help="default: settings.FEISHU_ENCRYPT_KEY")
+        parser.add_argument(
+            "--verification-token", default=None, help="default: settings.FEISHU_VERIFICATION_TOKEN"
+        )
+        parser.add_argument("--directory", default=None, help="default: settings.SANDBOX_DIRECTORY_FILE")
+        parser.add_argument("--token-ttl", type=float, default=7200, help="token lifetime in seconds")
+
+    def handle(self, *args, **opts):
+        def pick(name, setting):
+            value = opts[name]
+            return value if value is not None else getattr(settings, setting, "")
+
+        server = SandboxServer(
+            opts["host"],
+            opts["port"],
+            app_id=pick("app_id", "FEISHU_APP_ID"),
+            app_secret=pick("app_secret", "FEISHU_APP_SECRET"),
+            webhook_url=pick("webhook_url", "SANDBOX_WEBHOOK_URL") or None,
+            encrypt_key=pick("encrypt_key", "FEISHU_ENCRYPT_KEY"),
+            verification_token=pick("verification_token", "FEISHU_VERIFICATION_TOKEN"),
+            directory_file=pick("directory", "SANDBOX_DIRECTORY_FILE") or None,
+            token_ttl=opts["token_ttl"],
+        )
+        cfg = server.pusher.config
+        self.stdout.write(
+            f"Feishu sandbox on {server.url} (app_id={server.state.app_id}, "
+            f"webhook={cfg.webhook_url or '-'}, encrypted={'yes' if cfg.encrypt_key else 'no'}). "
+            "Ctrl-C stops."
+        )
+        # SIGTERM (docker stop, supervisors) stops as cleanly as Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        server.serve_forever()
+        self.stdout.write("Feishu sandbox stopped.")

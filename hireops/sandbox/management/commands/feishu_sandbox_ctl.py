@@ -1,0 +1,89 @@
+"""``python manage.py feishu_sandbox_ctl``: drive a running sandbox by hand (demos, debugging).
+
+Examples::
+
+    manage.py feishu_sandbox_ctl state
+    manage.py feishu_sandbox_ctl grant-bonus 7300000000000000001 --points 100 --cash CNY:12.50
+    manage.py feishu_sandbox_ctl bind-account --scope 1 --name "背调账号 001" --field account_token=ABC123
+    manage.py feishu_sandbox_ctl requests --path /open-apis/hire/v1/referral_account
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from hireops.sandbox.control import SandboxControl, SandboxError
+
+
+def _pair(text: str, sep: str) -> tuple[str, str]:
+    left, found, right = text.partition(sep)
+    if not found or not left:
+        raise CommandError(f"expected KEY{sep}VALUE, got {text!r}")
+    return left, right
+
+
+# Subcommands without options, mapped to SandboxControl methods.
+SIMPLE = {
+    "state": "state",
+    "deliveries": "deliveries",
+    "events": "events",
+    "reset": "reset",
+    "app-ticket": "push_app_ticket",
+    "expire-tokens": "expire_tokens",
+    "clear-requests": "clear_requests",
+}
+
+
+class Command(BaseCommand):
+    help = "Control a running Feishu sandbox."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8765")
+        sub = parser.add_subparsers(dest="action", required=True)
+        for name in SIMPLE:
+            sub.add_parser(name)
+        req = sub.add_parser("requests")
+        req.add_argument("--path", default=None)
+        grant = sub.add_parser("grant-bonus")
+        grant.add_argument("account_id")
+        grant.add_argument("--points", type=int, default=0)
+        grant.add_argument("--cash", action="append", default=[], help="CURRENCY:AMOUNT, repeatable")
+        bind = sub.add_parser("bind-account")
+        bind.add_argument("--scope", type=int, default=1)
+        bind.add_argument("--name", default=None)
+        bind.add_argument("--usage", type=int, action="append", default=None)
+        bind.add_argument("--field", action="append", default=[], help="KEY=VALUE, repeatable")
+        bind.add_argument("--tenant", default=None)
+        fault = sub.add_parser("fault")
+        fault.add_argument("path")
+        fault.add_argument("kind", choices=["5xx", "slow", "ratelimit", "drop"])
+        fault.add_argument("--count", type=int, default=1)
+        fault.add_argument("--status", type=int, default=500)
+        fault.add_argument("--delay", type=float, default=0.0)
+        emp = sub.add_parser("add-employee")
+        emp.add_argument("name")
+        emp.add_argument("--email", default=None)
+        emp.add_argument("--mobile", default=None)
+        emp.add_argument("--tenant", default=None)
+
+    def handle(self, *args, **o):
+        ctl = SandboxControl(o["url"])
+        action = o["action"]
+        try:
+            if action == "grant-bonus":
+                cash = [{"currency_type": c, "amount": a} for c, a in (_pair(x, ":") for x in o["cash"])]
+                result = ctl.grant_bonus(o["account_id"], o["points"], cash)
+            elif action == "bind-account":
+                fields = [{"key": k, "value": v} for k, v in (_pair(x, "=") for x in o["field"])]
+                result = ctl.bind_account(o["scope"], o["name"], o["usage"] or [1], fields, None, o["tenant"])
+            elif action == "fault":
+                result = ctl.add_fault(o["path"], o["kind"], o["count"], o["status"], o["delay"])
+            elif action == "add-employee":
+                result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
+            elif action == "requests":
+                result = ctl.requests(o["path"])
+            else:
+                result = getattr(ctl, SIMPLE[action])()
+        except SandboxError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

@@ -1,0 +1,68 @@
+"""Sliding-window rate limits, per API, per app, per tenant (feishu-api.md §1.3, §2, §4).
+
+A limit ``(n, w)`` means: at most ``n`` accepted requests in any window of ``w``
+seconds ending now. An API with two limits (custom fields: 50/s and 1000/min)
+is throttled when either one is full. Rejected requests are not counted, so a
+client that backs off for ``x-ogw-ratelimit-reset`` seconds gets through.
+"""
+
+import math
+import threading
+import time
+from collections import deque
+
+# API name -> [(limit, window seconds)]. Names are the route names in hire_api.
+LIMITS: dict[str, list[tuple[int, float]]] = {
+    "eco_account_custom_field.create": [(50, 1.0), (1000, 60.0)],
+    "eco_account_custom_field.batch_update": [(50, 1.0), (1000, 60.0)],
+    "eco_account_custom_field.batch_delete": [(50, 1.0), (1000, 60.0)],
+    "referral_account.create": [(100, 60.0)],
+    "referral_account.get_account_assets": [(10, 1.0)],
+    "referral_account.withdraw": [(100, 60.0)],
+    "referral_account.reconciliation": [(100, 60.0)],
+    "referral_account.enable": [(10, 1.0)],
+    "referral_account.deactivate": [(100, 60.0)],
+}
+
+
+class Throttled(Exception):
+    def __init__(self, limit: int, reset: int):
+        super().__init__(f"rate limited: {limit} per window, retry in {reset}s")
+        self.limit = limit
+        self.reset = reset
+
+
+class RateLimiter:
+    def __init__(self, limits=None, clock=time.monotonic):
+        self.limits = dict(LIMITS if limits is None else limits)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._hits: dict[tuple, deque] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+    def hit(self, api: str, app_id: str, tenant_key: str) -> None:
+        """Record one request or raise Throttled (without recording it)."""
+        windows = self.limits.get(api)
+        if not windows:
+            return
+        now = self.clock()
+        longest = max(w for _, w in windows)
+        with self._lock:
+            hits = self._hits.setdefault((api, app_id, tenant_key), deque())
+            while hits and hits[0] <= now - longest:
+                hits.popleft()
+            worst = None
+            for limit, window in windows:
+                in_window = [t for t in hits if t > now - window]
+                if len(in_window) >= limit:
+                    # The slot frees when the oldest request still counted leaves the window.
+                    frees_at = in_window[len(in_window) - limit] + window
+                    reset = max(1, math.ceil(frees_at - now))
+                    if worst is None or reset > worst[1]:
+                        worst = (limit, reset)
+            if worst:
+                raise Throttled(*worst)
+            hits.append(now)

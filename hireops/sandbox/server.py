@@ -1,0 +1,178 @@
+"""The Feishu sandbox server: lifecycle, reset, request log, fault injection, event helpers.
+
+``/open-apis/...`` emulates Feishu (feishu-api.md); ``/_sandbox/...`` is the
+control API (control.py). The HTTP handling itself is in handler.py.
+"""
+
+import fnmatch
+import threading
+from http.server import ThreadingHTTPServer
+
+from . import control
+from .events import DEFAULT_RETRY_DELAYS, EventPusher, PushConfig, app_ticket_v1, envelope_v2
+from .handler import Handler
+from .ratelimit import RateLimiter
+from .state import SandboxState
+
+FAULT_KINDS = ("5xx", "slow", "ratelimit", "drop")
+MAX_LOG = 50_000
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
+
+
+class SandboxServer:
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        *,
+        app_id,
+        app_secret,
+        webhook_url=None,
+        encrypt_key="",
+        verification_token="",
+        directory_file=None,
+        token_ttl=7200,
+        retry_delays=DEFAULT_RETRY_DELAYS,
+        app_ticket_interval=3600.0,
+    ):
+        self._seed_push = {
+            "webhook_url": webhook_url,
+            "encrypt_key": encrypt_key,
+            "verification_token": verification_token,
+            "retry_delays": tuple(retry_delays),
+        }
+        self.state = SandboxState(app_id, app_secret, directory_file, token_ttl)
+        self.limiter = RateLimiter()
+        self.pusher = EventPusher(PushConfig(**self._seed_push), self._hourly_ticket, app_ticket_interval)
+        self._lock = threading.Lock()
+        self.faults: list[dict] = []
+        self.request_log: list[dict] = []
+        self.httpd = _HTTPServer((host, port), Handler)
+        self.httpd.sandbox = self
+        self._thread = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # --- lifecycle ------------------------------------------------------------
+    def _started(self) -> None:
+        self.pusher.start()
+        if self.pusher.config.webhook_url:
+            self.push_app_ticket()
+
+    def start(self) -> "SandboxServer":
+        self._started()
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="feishu-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._started()
+        try:
+            self.httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.httpd.server_close()
+            self.pusher.stop()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.pusher.stop()
+
+    def reset(self) -> None:
+        self.state.reset()
+        self.limiter.reset()
+        self.pusher.reset(PushConfig(**self._seed_push))
+        with self._lock:
+            self.faults.clear()
+            self.request_log.clear()
+
+    def configure(self, **changes) -> dict:
+        current = self.pusher.config.as_dict()
+        unknown = set(changes) - set(current)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        current.update({k: v for k, v in changes.items() if v is not None})
+        self.pusher.config = PushConfig(**current)
+        return self.pusher.config.as_dict()
+
+    # --- faults and log -----------------------------------------------------------
+    def add_fault(self, path: str, kind: str, count: int = 1, status: int = 500, delay: float = 0.0) -> dict:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        if int(count) < 1:
+            raise ValueError("count must be at least 1")
+        fault = {
+            "path": path,
+            "kind": kind,
+            "count": int(count),
+            "status": int(status),
+            "delay": float(delay),
+        }
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def _take_fault(self, path: str) -> dict | None:
+        with self._lock:
+            for fault in self.faults:
+                if fnmatch.fnmatchcase(path, fault["path"]):
+                    fault["count"] -= 1
+                    if fault["count"] <= 0:
+                        self.faults.remove(fault)
+                    return dict(fault)
+        return None
+
+    def _log(self, entry: dict) -> None:
+        with self._lock:
+            self.request_log.append(entry)
+            if len(self.request_log) > MAX_LOG:  # a long-running dev sandbox must not grow forever
+                del self.request_log[: MAX_LOG // 10]
+
+    # --- events -------------------------------------------------------------------
+    def _event(self, event_type: str, event: dict, tenant_key: str) -> dict:
+        token = self.pusher.config.verification_token
+        return self.pusher.push(
+            envelope_v2(event_type, event, app_id=self.state.app_id, tenant_key=tenant_key, token=token)
+        )
+
+    def push_app_ticket(self) -> dict:
+        ticket = self.state.new_ticket()
+        token = self.pusher.config.verification_token
+        return self.pusher.push(app_ticket_v1(self.state.app_id, ticket, token))
+
+    def _hourly_ticket(self) -> None:
+        if self.pusher.config.webhook_url:
+            self.push_app_ticket()
+
+    def emit_assets_update(self, account) -> dict | None:
+        """Call with state.lock held so modify_time order equals push order."""
+        if account.status != 1:
+            return None  # deactivated accounts get no assets_update (feishu-api.md §4)
+        event = {
+            "account_id": account.account_id,
+            "assets": account.assets(),
+            "modify_time": str(account.next_modify_ms()),
+        }
+        return self._event("hire.referral_account.assets_update_v1", event, account.tenant_key)
+
+    def bind_account(
+        self,
+        scope=1,
+        account_name=None,
+        usage_list=(1,),
+        custom_field_list=(),
+        account_id=None,
+        tenant_key=None,
+    ) -> dict:
+        return control.bind_account(
+            self, scope, account_name, usage_list, custom_field_list, account_id, tenant_key
+        )

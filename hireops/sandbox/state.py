@@ -1,0 +1,261 @@
+"""Everything the sandbox remembers: tenants, directory, tokens, tickets, fields, accounts.
+
+One ``RLock`` guards all of it; the HTTP handlers run in many threads. ``reset()``
+rebuilds the seed state (feishu-api.md is the spec; choices where it is silent
+are marked "CHOICE").
+"""
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+SEED_DIRECTORY = Path(__file__).parent / "data" / "directory.json"
+# CHOICE: the docs give no app_ticket lifetime; the Go SDK caches one for 12 h, so it stays valid that long.
+TICKET_TTL = 12 * 3600
+USER_ID_TYPES = ("open_id", "union_id", "user_id")
+CENT = Decimal("0.01")
+
+
+class ApiError(Exception):
+    """An OpenAPI error answer: HTTP status + Feishu code + msg."""
+
+    def __init__(self, code: int, msg: str, status: int = 400):
+        super().__init__(f"{code}: {msg}")
+        self.code, self.msg, self.status = code, msg, status
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def load_directory(path=None) -> dict:
+    """Read a directory file (SANDBOX_DIRECTORY_FILE / --directory; default data/directory.json).
+
+    Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ...}], "employees": [{tenant_key?,
+    user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, mobile?: str | {code, number}}]}``.
+    Missing ids are derived from user_id; the default tenant is where self-built tokens act.
+    """
+    data = json.loads(Path(path or SEED_DIRECTORY).read_text(encoding="utf-8"))
+    tenants = [t["tenant_key"] for t in data.get("tenants", [])]
+    default = data.get("default_tenant") or (tenants[0] if tenants else "demo-tenant")
+    if default not in tenants:
+        tenants.insert(0, default)
+    employees = [normalize_employee(e, default) for e in data.get("employees", [])]
+    return {"default_tenant": default, "tenants": tenants, "employees": employees}
+
+
+def normalize_employee(raw: dict, default_tenant: str) -> dict:
+    emp = dict(raw)
+    emp.setdefault("tenant_key", default_tenant)
+    uid = emp.get("user_id") or "u" + secrets.token_hex(4)
+    emp["user_id"] = uid
+    emp.setdefault("open_id", "ou_" + uid)
+    emp.setdefault("union_id", "on_" + uid)
+    name = emp.get("name") or {}
+    emp["name"] = {"zh_cn": name, "en_us": name} if isinstance(name, str) else dict(name)
+    mobile = emp.get("mobile")
+    if isinstance(mobile, str):
+        mobile = {"code": "86", "number": mobile}
+    emp["mobile"] = (
+        {"code": str(mobile.get("code") or "86"), "number": str(mobile["number"])} if mobile else None
+    )
+    emp["email"] = emp.get("email") or None
+    return emp
+
+
+@dataclass
+class Token:
+    token: str
+    kind: str  # "tenant" | "app"
+    tenant_key: str | None
+    expires_at: float
+
+
+@dataclass
+class Account:
+    account_id: str
+    tenant_key: str
+    employee: dict
+    status: int = 1  # 1 enabled, 2 deactivated
+    points: int = 0
+    cash: dict = field(default_factory=dict)  # currency -> Decimal
+    last_modify_ms: int = 0
+    withdrawals: list = field(default_factory=list)  # (trans_time_ms, points, {cur: Decimal})
+
+    def assets(self) -> dict:
+        cash = [{"currency_type": cur, "amount": float(amt)} for cur, amt in sorted(self.cash.items()) if amt]
+        return {"confirmed_bonus": {"point_bonus": self.points, "cash_bonus": cash}}
+
+    def to_json(self, user_id_type: str = "open_id") -> dict:
+        emp = self.employee
+        mobile = emp.get("mobile")
+        return {
+            "account_id": self.account_id,
+            "assets": self.assets(),
+            "status": self.status,
+            # CHOICE: account_referrer.mobile is a plain string in the SDK model; we render "+<code><number>".
+            "referrer": {
+                "id": emp[user_id_type],
+                "name": emp["name"],
+                "email": emp.get("email") or "",
+                "mobile": f"+{mobile['code']}{mobile['number']}" if mobile else "",
+            },
+        }
+
+    def next_modify_ms(self) -> int:
+        # modify_time must be strictly increasing per account even within one millisecond.
+        self.last_modify_ms = max(now_ms(), self.last_modify_ms + 1)
+        return self.last_modify_ms
+
+
+class SandboxState:
+    def __init__(self, app_id: str, app_secret: str, directory_file=None, token_ttl: float = 7200):
+        self.app_id, self.app_secret = app_id, app_secret
+        self.directory_file = directory_file
+        self.seed_token_ttl = token_ttl
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        seed = load_directory(self.directory_file)
+        with self.lock:
+            self.token_ttl = self.seed_token_ttl
+            self.default_tenant = seed["default_tenant"]
+            self.tenants = list(seed["tenants"])
+            self.employees = seed["employees"]
+            self.tokens: dict[str, Token] = {}
+            self.current: dict[tuple, str] = {}
+            self.tickets: dict[str, float] = {}
+            self.fields: dict[tuple, dict] = {}  # (tenant, scope) -> {key: field}
+            self.deleted_keys: dict[tuple, set] = {}
+            self.accounts: dict[str, Account] = {}
+            self.by_employee: dict[tuple, str] = {}  # (tenant, user_id) -> account_id
+            self.withdraw_orders: dict[tuple, dict] = {}  # (tenant, external_order_id) -> answer
+            self.eco_accounts: list[dict] = []
+            self._seq = 0
+
+    # --- ids ------------------------------------------------------------
+    def new_account_id(self) -> str:
+        # Feishu account ids are 19-digit decimal strings.
+        with self.lock:
+            self._seq += 1
+            return str(7_300_000_000_000_000_000 + secrets.randbelow(10**12) * 1000 + self._seq % 1000)
+
+    # --- tokens -----------------------------------------------------------
+    def issue_token(self, kind: str, tenant_key: str | None) -> tuple[str, int]:
+        """The same token while >= ttl/4 is left (30 min of 2 h), else a new one; old ones stay valid."""
+        now = time.time()
+        with self.lock:
+            cur = self.tokens.get(self.current.get((kind, tenant_key), ""))
+            if cur and cur.expires_at - now >= self.token_ttl / 4:
+                return cur.token, int(cur.expires_at - now)
+            token = ("t-" if kind == "tenant" else "a-") + "g" + secrets.token_hex(20)
+            self.tokens[token] = Token(token, kind, tenant_key, now + self.token_ttl)
+            self.current[(kind, tenant_key)] = token
+            return token, int(self.token_ttl)
+
+    def token_info(self, token: str) -> Token | None:
+        with self.lock:
+            info = self.tokens.get(token)
+            return info if info and info.expires_at > time.time() else None
+
+    def expire_tokens(self, tickets: bool = False) -> None:
+        with self.lock:
+            past = time.time() - 1
+            for tok in self.tokens.values():
+                tok.expires_at = past
+            if tickets:
+                self.tickets = dict.fromkeys(self.tickets, past)
+
+    def set_token_ttl(self, seconds: float) -> None:
+        with self.lock:
+            self.token_ttl = float(seconds)
+
+    def new_ticket(self) -> str:
+        with self.lock:
+            ticket = secrets.token_hex(16)
+            self.tickets[ticket] = time.time() + TICKET_TTL
+            return ticket
+
+    def ticket_valid(self, ticket: str) -> bool:
+        with self.lock:
+            return self.tickets.get(ticket or "", 0) > time.time()
+
+    # --- directory ------------------------------------------------------------
+    def add_employee(self, raw: dict) -> dict:
+        emp = normalize_employee(raw, self.default_tenant)
+        with self.lock:
+            if emp["tenant_key"] not in self.tenants:
+                self.tenants.append(emp["tenant_key"])
+            self.employees.append(emp)
+        return emp
+
+    def match_employees(self, tenant_key: str, mobile: dict | None, email: str | None) -> list[dict]:
+        # CHOICE: with both mobile and email, anyone matching either counts, so
+        # identifiers of two different people give 1002552 (no unique user).
+        email = (email or "").strip().lower()
+        with self.lock:
+            found = []
+            for emp in self.employees:
+                if emp["tenant_key"] != tenant_key:
+                    continue
+                m = emp.get("mobile")
+                by_mobile = bool(
+                    mobile and m and m["number"] == mobile["number"] and m["code"] == mobile["code"]
+                )
+                by_email = bool(email and (emp.get("email") or "").lower() == email)
+                if by_mobile or by_email:
+                    found.append(emp)
+            return found
+
+    # --- accounts --------------------------------------------------------------
+    def account_for(self, employee: dict) -> Account:
+        """One account per employee per tenant: the second create returns the first."""
+        key = (employee["tenant_key"], employee["user_id"])
+        with self.lock:
+            acc_id = self.by_employee.get(key)
+            if acc_id:
+                return self.accounts[acc_id]
+            acc = Account(self.new_account_id(), employee["tenant_key"], employee)
+            self.accounts[acc.account_id] = acc
+            self.by_employee[key] = acc.account_id
+            return acc
+
+    def get_account(self, tenant_key: str | None, account_id: str) -> Account:
+        with self.lock:
+            acc = self.accounts.get(str(account_id or ""))
+            if acc is None or (tenant_key is not None and acc.tenant_key != tenant_key):
+                raise ApiError(1002553, f"referral account {account_id!r} does not exist")
+            return acc
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "default_tenant": self.default_tenant,
+                "tenants": list(self.tenants),
+                "token_ttl": self.token_ttl,
+                "accounts": [
+                    {**a.to_json("open_id"), "tenant_key": a.tenant_key, "user_id": a.employee["user_id"]}
+                    for a in self.accounts.values()
+                ],
+                "custom_fields": [
+                    {
+                        "tenant_key": t,
+                        "scope": s,
+                        "fields": list(f.values()),
+                        "deleted_keys": sorted(self.deleted_keys.get((t, s), ())),
+                    }
+                    for (t, s), f in sorted(self.fields.items())
+                ],
+                "tickets": [{"app_ticket": k, "expires_at": v} for k, v in self.tickets.items()],
+                "eco_accounts": list(self.eco_accounts),
+                "employees": list(self.employees),
+            }

@@ -1,0 +1,111 @@
+"""The management commands: ``feishu_sandbox`` (server) and ``feishu_sandbox_ctl`` (human control)."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from hireops.sandbox.control import SandboxControl
+
+from .helpers import create_account, tenant_token
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ctl(sandbox, *args):
+    out = StringIO()
+    call_command("feishu_sandbox_ctl", "--url", sandbox.url, *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_ctl_grant_bind_requests(sandbox):
+    aid = create_account(sandbox, tenant_token(sandbox), email="na.li@demo.example")["account_id"]
+    result = ctl(sandbox, "grant-bonus", aid, "--points", "100", "--cash", "CNY:12.50")
+    assert result["account"]["assets"]["confirmed_bonus"] == {
+        "point_bonus": 100,
+        "cash_bonus": [{"currency_type": "CNY", "amount": 12.5}],
+    }
+    event = ctl(sandbox, "bind-account", "--scope", "1", "--field", "account_token=ABC123")
+    assert event["event"]["custom_field_list"] == [{"key": "account_token", "value": "ABC123"}]
+    assert [r["path"] for r in ctl(sandbox, "requests")][-1] == "/open-apis/hire/v1/referral_account"
+    assert ctl(sandbox, "app-ticket")["event"]["type"] == "app_ticket"
+    with pytest.raises(CommandError, match="does not exist"):
+        ctl(sandbox, "grant-bonus", "404", "--points", "1")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
+    port = _free_port()
+    directory = tmp_path / "dir.json"
+    directory.write_text(
+        json.dumps(
+            {
+                "default_tenant": "t-one",
+                "tenants": [{"tenant_key": "t-one"}],
+                "employees": [{"name": "唯一", "email": "only@x.example"}],
+            }
+        )
+    )
+    env = {**os.environ, "FEISHU_APP_ID": "cli_cmd", "FEISHU_APP_SECRET": "cmd-secret"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "feishu_sandbox",
+            "--port",
+            str(port),
+            "--encrypt-key",
+            "k1",
+            "--verification-token",
+            "v1",
+            "--directory",
+            str(directory),
+            "--token-ttl",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    control = SandboxControl(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                state = control.state()
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert state["default_tenant"] == "t-one" and state["token_ttl"] == 60
+        assert state["employees"][0]["email"] == "only@x.example"
+        assert control.config()["encrypt_key"] == "k1" and control.config()["verification_token"] == "v1"
+        import requests
+
+        body = requests.post(
+            control.url + "/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": "cli_cmd", "app_secret": "cmd-secret"},
+            timeout=5,
+        ).json()
+        assert body["code"] == 0 and body["expire"] == 60
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "Feishu sandbox stopped." in out
