@@ -1,0 +1,242 @@
+"""Feishu Hire endpoints (feishu-api.md §2 custom fields, §4 referral accounts).
+
+One small typed function per endpoint; the client is passed first. The custom-field calls
+return the bare ``FeishuResponse`` (Feishu sends no data; its ``log_id`` is worth keeping). Each call states
+``safe_to_repeat``: whether sending the same request twice is harmless, which decides if
+the client may retry it after a 5xx or a lost connection (Feishu may have acted).
+Money is ``Decimal`` (the client parses JSON fractions as Decimal; ``Decimal(str(x))``
+also covers callers handing in ints or floats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import IntEnum
+from urllib.parse import quote
+
+from .http import FeishuClient, FeishuResponse
+
+_HIRE = "/open-apis/hire/v1"
+
+
+class CustomFieldScope(IntEnum):
+    BACKGROUND_CHECK = 1
+    EXAM = 2
+
+
+class BonusType(IntEnum):
+    POINTS = 1
+    CASH = 2
+
+
+class AccountStatus(IntEnum):
+    ENABLED = 1
+    DEACTIVATED = 2
+
+
+@dataclass(frozen=True)
+class CustomField:
+    key: str
+    name_zh: str
+    name_en: str = ""
+    is_required: bool = False
+    description_zh: str = ""
+    description_en: str = ""
+
+    def to_json(self) -> dict:
+        item = {"key": self.key, "name": {"zh_cn": self.name_zh, "en_us": self.name_en or self.name_zh},
+                "is_required": self.is_required}
+        if self.description_zh or self.description_en:
+            item["description"] = {"zh_cn": self.description_zh, "en_us": self.description_en}
+        return item
+
+
+@dataclass(frozen=True)
+class Cash:
+    currency_type: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Bonus:
+    point_bonus: int = 0
+    cash: list[Cash] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReferralAccount:
+    account_id: str
+    status: int
+    assets: Bonus  # confirmed_bonus: the balance that can be withdrawn
+    referrer: dict | None = None  # id, name{zh_cn,en_us}, email?, mobile? (personal data)
+
+
+@dataclass(frozen=True)
+class WithdrawalResult:
+    external_order_id: str
+    trans_time_ms: int
+    details: Bonus
+
+
+@dataclass(frozen=True)
+class TradeDetail:
+    account_id: str
+    recharged_points: int  # points credited in our system during the window
+
+
+@dataclass(frozen=True)
+class ReconciliationMismatch:
+    account_id: str
+    feishu_withdrawn_points: int | None  # None: Feishu saw no withdrawal in the window
+    our_recharged_points: int | None
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+def _cash(raw: dict) -> Cash:
+    return Cash(currency_type=str(raw.get("currency_type") or ""), amount=Decimal(str(raw.get("amount", 0))))
+
+
+def _bonus(raw: dict | None) -> Bonus:
+    raw = raw or {}
+    cash = raw.get("cash_bonus")
+    if cash is None and raw.get("cash"):  # PY175 also models a single ``cash``
+        cash = [raw["cash"]]
+    return Bonus(point_bonus=int(raw.get("point_bonus") or 0), cash=[_cash(c) for c in cash or []])
+
+
+def _account(raw: dict) -> ReferralAccount:
+    return ReferralAccount(
+        account_id=str(raw["account_id"]),
+        status=int(raw.get("status") or 0),
+        assets=_bonus((raw.get("assets") or {}).get("confirmed_bonus")),
+        referrer=raw.get("referrer") or None,
+    )
+
+
+def _points(raw: dict | None) -> int | None:
+    return None if raw is None else int(raw.get("point_bonus") or 0)
+
+
+def _params(user_id_type: str | None) -> dict | None:
+    return {"user_id_type": user_id_type} if user_id_type else None
+
+
+# --- eco account custom fields (§2) -----------------------------------------------------------
+
+def create_custom_fields(client: FeishuClient, scope: int, fields: Sequence[CustomField], *,
+                         tenant_key: str | None = None) -> FeishuResponse:
+    # Safe: create is a full replace of the scope's fields ("全量更新"); twice = once.
+    return client.request("POST", f"{_HIRE}/eco_account_custom_fields",
+                          endpoint="hire.eco_account_custom_field.create",
+                          json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
+                          tenant_key=tenant_key, safe_to_repeat=True)
+
+
+def batch_update_custom_fields(client: FeishuClient, scope: int, fields: Sequence[CustomField], *,
+                               tenant_key: str | None = None) -> FeishuResponse:
+    # Safe: overwrites names/descriptions of existing keys with the same values.
+    return client.request("PATCH", f"{_HIRE}/eco_account_custom_fields/batch_update",
+                          endpoint="hire.eco_account_custom_field.batch_update",
+                          json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
+                          tenant_key=tenant_key, safe_to_repeat=True)
+
+
+def batch_delete_custom_fields(client: FeishuClient, scope: int, keys: Iterable[str], *,
+                               tenant_key: str | None = None) -> FeishuResponse:
+    # Not safe: deletion is irreversible and a repeat targets keys that are already gone,
+    # which may be answered with an error although the first call succeeded.
+    return client.request("POST", f"{_HIRE}/eco_account_custom_fields/batch_delete",
+                          endpoint="hire.eco_account_custom_field.batch_delete",
+                          json={"scope": int(scope), "custom_field_key_list": list(keys)},
+                          tenant_key=tenant_key, safe_to_repeat=False)
+
+
+# --- referral accounts (§4) ---------------------------------------------------------------------
+
+def create_referral_account(client: FeishuClient, *, mobile: tuple[str, str] | None = None,
+                            email: str | None = None, user_id_type: str | None = None,
+                            tenant_key: str | None = None) -> ReferralAccount:
+    """Register a referral account by mobile ``(country code, number)`` and/or email."""
+    if not mobile and not email:
+        raise ValueError("create_referral_account needs a mobile or an email")
+    body: dict = {}
+    if mobile:
+        code, number = mobile
+        body["mobile"] = {"code": str(code), "number": str(number)}
+    if email:
+        body["email"] = email
+    # Not retried blindly: whether Feishu dedupes a repeated registration is UNCONFIRMED
+    # (feishu-api.md §4), so after a 5xx/lost answer the calling task decides.
+    resp = client.request("POST", f"{_HIRE}/referral_account", endpoint="hire.referral_account.create",
+                          json=body, params=_params(user_id_type), tenant_key=tenant_key,
+                          safe_to_repeat=False)
+    return _account(resp.data["account"])
+
+
+def get_account_assets(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
+                       tenant_key: str | None = None) -> ReferralAccount:
+    params = {"referral_account_id": account_id, **(_params(user_id_type) or {})}
+    # Safe: a read.
+    resp = client.request("GET", f"{_HIRE}/referral_account/get_account_assets",
+                          endpoint="hire.referral_account.get_account_assets", params=params,
+                          tenant_key=tenant_key, safe_to_repeat=True)
+    return _account(resp.data["account"])
+
+
+def withdraw(client: FeishuClient, account_id: str, *, bonus_types: Sequence[int], external_order_id: str,
+             tenant_key: str | None = None) -> WithdrawalResult:
+    """Withdraw the entire balance of ``bonus_types``. Reuse ``external_order_id`` on retry."""
+    # Safe: external_order_id is Feishu's idempotency key; a duplicate returns the original
+    # withdrawal's details instead of withdrawing again.
+    resp = client.request("POST", f"{_HIRE}/referral_account/{quote(account_id, safe='')}/withdraw",
+                          endpoint="hire.referral_account.withdraw",
+                          json={"withdraw_bonus_type": [int(t) for t in bonus_types],
+                                "external_order_id": external_order_id},
+                          tenant_key=tenant_key, safe_to_repeat=True)
+    data = resp.data
+    return WithdrawalResult(external_order_id=str(data.get("external_order_id") or external_order_id),
+                            trans_time_ms=int(data.get("trans_time") or 0),
+                            details=_bonus(data.get("withdrawal_details")))
+
+
+def reconcile(client: FeishuClient, *, start_ms: int, end_ms: int, trade_details: Iterable[TradeDetail] = (),
+              tenant_key: str | None = None) -> list[ReconciliationMismatch]:
+    """Compare our credited points with Feishu's withdrawals; returns only mismatches."""
+    body = {
+        "start_trans_time": str(int(start_ms)),
+        "end_trans_time": str(int(end_ms)),
+        "trade_details": [{"account_id": t.account_id,
+                           "total_recharge_reward_info": {"point_bonus": int(t.recharged_points)}}
+                          for t in trade_details],
+    }
+    # Safe: a comparison with no side effect.
+    resp = client.request("POST", f"{_HIRE}/referral_account/reconciliation",
+                          endpoint="hire.referral_account.reconciliation", json=body,
+                          tenant_key=tenant_key, safe_to_repeat=True)
+    return [
+        ReconciliationMismatch(account_id=str(item.get("account_id")),
+                               feishu_withdrawn_points=_points(item.get("total_withdraw_reward_info")),
+                               our_recharged_points=_points(item.get("total_recharge_reward_info")))
+        for item in resp.data.get("check_failed_list") or []
+    ]
+
+
+def enable_referral_account(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
+                            tenant_key: str | None = None) -> ReferralAccount:
+    # Safe: setting a state; enabling an enabled account leaves it enabled.
+    resp = client.request("POST", f"{_HIRE}/referral_account/enable", endpoint="hire.referral_account.enable",
+                          json={"referral_account_id": account_id}, params=_params(user_id_type),
+                          tenant_key=tenant_key, safe_to_repeat=True)
+    return _account(resp.data["account"])
+
+
+def deactivate_referral_account(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
+                                tenant_key: str | None = None) -> ReferralAccount:
+    # Safe: setting a state, as for enable.
+    resp = client.request("POST", f"{_HIRE}/referral_account/{quote(account_id, safe='')}/deactivate",
+                          endpoint="hire.referral_account.deactivate", params=_params(user_id_type),
+                          tenant_key=tenant_key, safe_to_repeat=True)
+    return _account(resp.data["account"])

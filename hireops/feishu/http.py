@@ -1,0 +1,240 @@
+"""FeishuClient: the one place that sends HTTP to Feishu.
+
+Per call: tenant token (shared cache) → rate-limit slot (shared schedule) → send with a
+timeout → typed error for any non-zero ``code`` or non-2xx status. Retry policy:
+
+* token rejected (99991661/3/4/5/71): drop the cached token, retry once with a new one;
+* 429 / 99991400: wait ``x-ogw-ratelimit-reset`` (capped) and retry, bounded; always
+  safe because Feishu refused the call before acting; the wait is pushed into the shared
+  limiter so every process backs off, not just this one;
+* 5xx, timeouts, dropped connections: capped exponential backoff with jitter, but only
+  when ``safe_to_repeat`` (Feishu may have acted). A connection that never opened is
+  retried regardless: nothing reached Feishu.
+
+Logs carry method, path, status, code, log_id and latency; never headers or bodies
+(bodies carry mobiles and emails, headers the token). JSON numbers with a fraction are
+parsed as ``Decimal`` so money never passes through float.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from .auth import SELF_BUILT, TokenProvider
+from .coordination import Coordinator, ReservationTooFar
+from .errors import (
+    TOKEN_REFRESH_CODES,
+    FeishuAuthError,
+    FeishuError,
+    FeishuRateLimited,
+    FeishuServerError,
+    FeishuTransportError,
+    error_from_response,
+)
+from .ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+MAX_RESET_WAIT = 60.0  # never trust a reset header to park a worker for longer
+
+
+@dataclass(frozen=True)
+class FeishuResponse:
+    data: dict = field(default_factory=dict)
+    log_id: str | None = None
+    http_status: int = 200
+
+
+def _encode(value):
+    if isinstance(value, Decimal):
+        return float(value)  # Feishu's wire format for money is a JSON number
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _reset_after(resp: requests.Response) -> float | None:
+    try:
+        value = float(resp.headers["x-ogw-ratelimit-reset"])
+    except (KeyError, ValueError):
+        return None
+    return max(0.0, value)
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectTimeout) or isinstance(
+        reason, NewConnectionError | ConnectTimeoutError
+    )
+
+
+class FeishuClient:
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str,
+        app_secret: str,
+        app_type: str = SELF_BUILT,
+        *,
+        cache,
+        coordinator: Coordinator,
+        timeout: float = 10.0,
+        session: requests.Session | None = None,
+        max_retries: int = 3,
+        max_ratelimit_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        sleep=time.sleep,
+        rate_safety: float = 0.97,
+        max_rate_wait: float = 30.0,
+        ticket_wait: float = 5.0,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        self.app_type = app_type
+        self.timeout = timeout
+        self.session = session or requests.Session()  # one per client: keep-alive reuse
+        self.max_retries = max_retries
+        self.max_ratelimit_retries = max_ratelimit_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._sleep = sleep
+        self.limiter = RateLimiter(coordinator, safety=rate_safety, max_wait=max_rate_wait)
+        self.tokens = TokenProvider(
+            base_url=self.base_url, app_id=app_id, app_secret=app_secret, app_type=app_type,
+            cache=cache, coordinator=coordinator, post=self._auth_post, ticket_wait=ticket_wait,
+        )
+
+    def __repr__(self) -> str:  # no secret in reprs that end up in logs or tracebacks
+        return f"<FeishuClient {self.base_url} app_id={self.app_id} type={self.app_type}>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        json: dict | None = None,
+        params: dict | None = None,
+        tenant_key: str | None = None,
+        safe_to_repeat: bool,
+    ) -> FeishuResponse:
+        status, body, log_id = self._call(method, path, endpoint=endpoint, json=json, params=params,
+                                          tenant_key=tenant_key, safe=safe_to_repeat, authed=True)
+        return FeishuResponse(data=body.get("data") or {}, log_id=log_id, http_status=status)
+
+    def _auth_post(self, path: str, body: dict, endpoint: str) -> dict:
+        # Token endpoints answer at the top level (no "data"); fetching a token is repeatable.
+        return self._call("POST", path, endpoint=endpoint, json=body, params=None,
+                          tenant_key=None, safe=True, authed=False)[1]
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
+
+    def _call(self, method, path, *, endpoint, json, params, tenant_key, safe, authed):
+        # A self-built app has one tenant; keep one limiter key whatever the caller passes.
+        limit_tenant = None if self.app_type == SELF_BUILT else tenant_key
+        failures = rate_limited = 0
+        refreshed = False
+        extra_wait = 0.0
+        while True:
+            headers = {}
+            token = None
+            if authed:
+                token = self.tokens.tenant_token(tenant_key)
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                wait = self.limiter.acquire(self.app_id, limit_tenant, endpoint)
+            except ReservationTooFar as exc:
+                raise FeishuRateLimited(None, "local rate limiter queue is full", reset_after=exc.wait,
+                                        endpoint=endpoint) from None
+            wait = max(wait, extra_wait)
+            if wait > 0:
+                self._sleep(wait)
+            try:
+                return self._send(method, path, endpoint=endpoint, json=json, params=params, headers=headers)
+            except FeishuAuthError as exc:
+                if not (authed and exc.code in TOKEN_REFRESH_CODES) or refreshed:
+                    raise
+                refreshed = True
+                self.tokens.invalidate(tenant_key, token=token)
+                log.info("feishu %s: token rejected (code=%s), retrying with a new one", endpoint, exc.code)
+            except FeishuRateLimited as exc:
+                if rate_limited >= self.max_ratelimit_retries:
+                    raise
+                rate_limited += 1
+                delay = exc.reset_after if exc.reset_after is not None else self._backoff(rate_limited)
+                extra_wait = min(delay, MAX_RESET_WAIT)
+                self.limiter.push_back(self.app_id, limit_tenant, endpoint, extra_wait)
+                log.info("feishu %s: rate limited, retry %d in %.2fs", endpoint, rate_limited, extra_wait)
+            except (FeishuServerError, FeishuTransportError) as exc:
+                if not (safe or not exc.maybe_applied) or failures >= self.max_retries:
+                    raise
+                failures += 1
+                extra_wait = self._backoff(failures)
+                log.info("feishu %s: %s, retry %d in %.2fs",
+                         endpoint, type(exc).__name__, failures, extra_wait)
+
+    def _send(self, method, path, *, endpoint, json, params, headers) -> tuple[int, dict, str | None]:
+        data = None
+        if json is not None:
+            data = _json.dumps(json, ensure_ascii=False, default=_encode).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        started = time.monotonic()
+        try:
+            resp = self.session.request(method, self.base_url + path, params=params, data=data,
+                                        headers=headers, timeout=self.timeout)
+        except requests.Timeout as exc:
+            connect = isinstance(exc, requests.ConnectTimeout)
+            self._log(logging.INFO, method, path, None, None, None, started)
+            raise FeishuTransportError(
+                f"{'connect' if connect else 'read'} timeout after {self.timeout:g}s",
+                maybe_applied=not connect, endpoint=endpoint,
+            ) from exc
+        except requests.ConnectionError as exc:
+            self._log(logging.INFO, method, path, None, None, None, started)
+            never = _never_connected(exc)
+            raise FeishuTransportError(
+                "could not connect" if never else "connection lost before an answer",
+                maybe_applied=not never, endpoint=endpoint,
+            ) from exc
+        except requests.RequestException as exc:
+            raise FeishuTransportError(f"request failed: {type(exc).__name__}", endpoint=endpoint) from exc
+
+        log_id = resp.headers.get("X-Tt-Logid")
+        try:
+            body = _json.loads(resp.content, parse_float=Decimal)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._log(logging.INFO, method, path, resp.status_code, None, log_id, started)
+            ctype = resp.headers.get("Content-Type") or "no content type"
+            raise error_from_response(resp.status_code, None, f"non-JSON response ({ctype})",
+                                      log_id=log_id, endpoint=endpoint, reset_after=_reset_after(resp))
+        code = body.get("code")
+        code = code if isinstance(code, int) else None
+        ok = 200 <= resp.status_code < 300 and code == 0
+        level = logging.DEBUG if ok else logging.INFO
+        self._log(level, method, path, resp.status_code, code, log_id, started)
+        if ok:
+            return resp.status_code, body, log_id
+        raise error_from_response(resp.status_code, code, str(body.get("msg") or ""), log_id=log_id,
+                                  endpoint=endpoint, reset_after=_reset_after(resp))
+
+    @staticmethod
+    def _log(level, method, path, status, code, log_id, started) -> None:
+        log.log(level, "feishu %s %s status=%s code=%s log_id=%s %.0fms",
+                method, path, status, code, log_id, (time.monotonic() - started) * 1000)
+
+
+__all__ = ["FeishuClient", "FeishuError", "FeishuResponse"]

@@ -1,0 +1,91 @@
+"""Helpers for the client's integration tests against the sandbox (tests/sandbox_fixtures.py)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from hireops.feishu import get_client
+from hireops.feishu.auth import ticket_key
+
+ROOT = Path(__file__).resolve().parents[2]
+TENANTS = ("demo-tenant", "acme-tenant", "globex-tenant")
+
+
+@pytest.fixture(autouse=True)
+def isolated_file_cache(settings, tmp_path):
+    """A file cache of this test's own: var/cache is shared with every other test run on the
+    machine, and a concurrent run's cache.clear() would drop our tokens mid-test. A Redis
+    cache (CI: one run at a time) is kept, so the client is exercised against it too."""
+    conf = settings.CACHES["default"]
+    if conf["BACKEND"].endswith("filebased.FileBasedCache"):
+        settings.CACHES = {"default": {**conf, "LOCATION": str(tmp_path / "cache")}}
+
+
+def forget_tokens(client) -> None:
+    """The token cache outlives a sandbox reset (same URL, shared cache): start clean."""
+    tokens = client.tokens
+    for tenant in (None, *TENANTS):
+        tokens._cache.delete(tokens._key("tenant_token", tenant))
+    tokens._cache.delete(tokens._key("app_token"))
+    tokens._cache.delete(ticket_key(client.app_id))
+
+
+@pytest.fixture
+def coordination_dir(settings, tmp_path):
+    settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
+    return tmp_path / "coord"
+
+
+@pytest.fixture
+def feishu(sandbox, coordination_dir):
+    """get_client() pointed at a freshly reset sandbox, with no cached token."""
+    client = get_client()
+    forget_tokens(client)
+    yield client
+    forget_tokens(client)
+
+
+def cache_env() -> dict:
+    """Environment that makes a child process's Django cache the one this test uses."""
+    conf = django_settings.CACHES["default"]
+    backend, location = conf["BACKEND"], conf.get("LOCATION", "")
+    if backend.endswith("filebased.FileBasedCache"):
+        return {"CACHE_URL": f"filecache://{location}"}
+    if backend.endswith("redis.RedisCache"):
+        return {"CACHE_URL": location if isinstance(location, str) else location[0]}
+    pytest.skip(f"cache backend {backend} is not shared between processes")
+
+
+def child_env(**extra) -> dict:
+    s = django_settings
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hireops.settings",
+        "HIREOPS_VAR_DIR": str(s.VAR_DIR),
+        "FEISHU_BASE_URL": s.FEISHU_BASE_URL,
+        "FEISHU_APP_ID": s.FEISHU_APP_ID,
+        "FEISHU_APP_SECRET": s.FEISHU_APP_SECRET,
+        "FEISHU_APP_TYPE": s.FEISHU_APP_TYPE,
+        "FEISHU_COORDINATION_URL": s.FEISHU_COORDINATION_URL,
+        **cache_env(),
+    }
+    env.update(extra)
+    return env
+
+
+def start_child(code: str, *args: str) -> subprocess.Popen:
+    """Run ``code`` in a fresh Python with Django set up; it prints one JSON line."""
+    prelude = "import django, json, sys, time\ndjango.setup()\n"
+    return subprocess.Popen([sys.executable, "-c", prelude + code, *args], cwd=ROOT, env=child_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def child_result(proc: subprocess.Popen, timeout: float = 60):
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])

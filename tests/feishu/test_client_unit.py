@@ -1,0 +1,178 @@
+"""Client behaviour against a scripted HTTP stub (the sandbox tests cover the real path)."""
+
+import logging
+import threading
+from decimal import Decimal
+
+import pytest
+import requests
+
+from hireops.feishu import (
+    FeishuAuthError,
+    FeishuBusinessError,
+    FeishuRateLimited,
+    FeishuServerError,
+    FeishuTransportError,
+)
+from hireops.feishu.auth import cache_ttl
+
+from .stubs import TOKEN_PATH, DictCache, StubFeishu, make_client
+
+P = "/open-apis/x"
+ERR = {"code": 1002001, "msg": "system error"}
+
+
+def test_token_fetched_once_and_sent_as_bearer(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    for _ in range(3):
+        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    assert len(stub.calls_to(TOKEN_PATH)) == 1
+    assert stub.calls_to(TOKEN_PATH)[0]["json"] == {"app_id": "cli_stub", "app_secret": "secret-stub"}
+    assert "Authorization" not in stub.calls_to(TOKEN_PATH)[0]["headers"]
+    assert {c["headers"]["Authorization"] for c in stub.calls_to(P)} == {"Bearer t-stub1"}
+    assert all(c["timeout"] == 10 for c in stub.calls)
+
+
+def test_body_is_utf8_json_with_charset_and_fractions_parse_as_decimal(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    stub.add(P, (200, {"code": 0, "msg": "ok", "data": {"amount": 12.30}}, None))
+    resp = client.request("POST", P, endpoint="e", json={"name": "王芳"}, safe_to_repeat=True)
+    call = stub.calls_to(P)[0]
+    assert call["headers"]["Content-Type"] == "application/json; charset=utf-8"
+    assert call["json"] == {"name": "王芳"}
+    assert resp.data == {"amount": Decimal("12.3")} and isinstance(resp.data["amount"], Decimal)
+    assert resp.log_id == "log-2" and resp.http_status == 200
+
+
+@pytest.mark.parametrize(("expire", "ttl"), [(7200, 6600), (100, 75), (4, 3), (1, 1)])
+def test_cache_lifetime_keeps_a_margin(expire, ttl):
+    assert cache_ttl(expire) == ttl
+
+
+def test_rejected_token_is_replaced_once(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    client.request("GET", P, endpoint="e", safe_to_repeat=False)
+    stub.add(P, (400, {"code": 99991663, "msg": "token expired"}, None))
+    client.request("GET", P, endpoint="e", safe_to_repeat=False)  # not safe_to_repeat: still retried
+    assert [c["headers"]["Authorization"] for c in stub.calls_to(P)] == [
+        "Bearer t-stub1", "Bearer t-stub1", "Bearer t-stub2"]
+    stub.add(P, *[(400, {"code": 99991663, "msg": "token expired"}, None)] * 2)
+    with pytest.raises(FeishuAuthError) as exc:
+        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    assert exc.value.code == 99991663 and len(stub.calls_to(TOKEN_PATH)) == 3
+
+
+def test_a_stale_invalidation_does_not_drop_a_fresh_token(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    old = client.tokens.tenant_token()
+    client.tokens.invalidate(token=old)
+    new = client.tokens.tenant_token()
+    client.tokens.invalidate(token=old)  # another process still holding the old one
+    assert client.tokens.tenant_token() == new != old
+    assert len(stub.calls_to(TOKEN_PATH)) == 2
+
+
+def test_concurrent_threads_make_one_token_call(tmp_path):
+    stub = StubFeishu(token_delay=0.3)
+    cache = DictCache()
+    clients = [make_client(tmp_path, stub, cache)[0] for _ in range(4)]  # separate clients, shared cache
+    kwargs = {"endpoint": "e", "safe_to_repeat": True}
+    threads = [threading.Thread(target=c.request, args=("GET", P), kwargs=kwargs)
+               for c in clients for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(stub.calls_to(TOKEN_PATH)) == 1
+    assert len(stub.calls_to(P)) == 8
+
+
+def test_429_waits_for_reset_header_and_pushes_back_the_shared_limiter(tmp_path):
+    client, stub, sleeps = make_client(tmp_path)
+    endpoint = "hire.referral_account.get_account_assets"
+    limited = {"code": 99991400, "msg": "request trigger frequency limit"}
+    stub.add(P, (429, limited, {"x-ogw-ratelimit-reset": "2"}))
+    assert client.request("GET", P, endpoint=endpoint, safe_to_repeat=False).data == {"echo": P}
+    assert len(stub.calls_to(P)) == 2
+    assert sleeps and max(sleeps) >= 2.0
+    # Another process (another client on the same coordinator) now waits too.
+    assert client.limiter.acquire("cli_stub", None, endpoint) >= 1.9
+
+
+def test_429_without_header_backs_off_and_gives_up_after_the_bound(tmp_path):
+    client, stub, sleeps = make_client(tmp_path, max_ratelimit_retries=2)
+    stub.add(P, *[(429, {"code": 99991400, "msg": "limit"}, None)] * 3)
+    with pytest.raises(FeishuRateLimited) as exc:
+        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    assert exc.value.http_status == 429 and len(stub.calls_to(P)) == 3 and len(sleeps) == 2
+
+
+def test_reset_header_is_capped(tmp_path):
+    client, stub, sleeps = make_client(tmp_path)
+    stub.add(P, (429, {"code": 99991400, "msg": "limit"}, {"x-ogw-ratelimit-reset": "86400"}))
+    client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    assert sleeps == [60.0]
+
+
+def test_5xx_retried_with_capped_backoff_only_when_safe(tmp_path):
+    client, stub, sleeps = make_client(tmp_path, max_retries=3, backoff_base=1, backoff_cap=2)
+    stub.add(P, *[(500, ERR, None)] * 3)
+    assert client.request("POST", P, endpoint="e", json={}, safe_to_repeat=True).http_status == 200
+    assert len(stub.calls_to(P)) == 4
+    assert len(sleeps) == 3 and 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2 and 1 <= sleeps[2] <= 2
+
+    stub.add(P, (500, ERR, None))
+    with pytest.raises(FeishuServerError) as exc:
+        client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
+    err = exc.value
+    assert (err.code, err.http_status, err.log_id) == (1002001, 500, f"log-{len(stub.calls)}")
+    assert len(stub.calls_to(P)) == 5
+
+
+def test_lost_connection_retried_only_when_safe_but_refused_connection_always(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    stub.add(P, requests.ConnectionError("reset by peer"))
+    with pytest.raises(FeishuTransportError) as exc:
+        client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
+    assert exc.value.code is None and exc.value.maybe_applied and exc.value.retryable
+    stub.add(P, requests.ReadTimeout("slow"))
+    client.request("POST", P, endpoint="e", json={}, safe_to_repeat=True)
+    stub.add(P, requests.ConnectTimeout("no route"))  # never reached Feishu: safe to resend
+    client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
+    assert len(stub.calls_to(P)) == 5
+
+
+def test_non_json_502_and_business_errors_are_typed(tmp_path):
+    client, stub, _ = make_client(tmp_path)
+    stub.add(P, (502, b"<html>Bad Gateway</html>", {"Content-Type": "text/html", "X-Tt-Logid": "gw-1"}))
+    with pytest.raises(FeishuServerError) as exc:
+        client.request("GET", P, endpoint="e", safe_to_repeat=False)
+    assert (exc.value.code, exc.value.http_status, exc.value.log_id) == (None, 502, "gw-1")
+    assert "non-JSON" in exc.value.msg
+    stub.add(P, (400, {"code": 1002551, "msg": "user does not exist"}, None))
+    with pytest.raises(FeishuBusinessError) as exc:
+        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    assert (exc.value.code, exc.value.msg, exc.value.http_status) == (1002551, "user does not exist", 400)
+    assert len(stub.calls_to(P)) == 2  # neither was retried
+
+
+def test_a_full_local_queue_is_a_retryable_rate_limit(tmp_path):
+    client, _, _ = make_client(tmp_path, max_rate_wait=1.0)
+    endpoint = "hire.referral_account.create"  # 0.6 s spacing: the third caller would wait > 1 s
+    client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
+    client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
+    with pytest.raises(FeishuRateLimited) as exc:
+        client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
+    assert exc.value.retryable and exc.value.reset_after > 1.0
+
+
+def test_logs_never_carry_tokens_secrets_or_bodies(tmp_path, caplog):
+    client, stub, _ = make_client(tmp_path)
+    stub.add(P, (400, {"code": 1002551, "msg": "user does not exist"}, None))
+    caplog.set_level(logging.DEBUG, logger="hireops.feishu")
+    with pytest.raises(FeishuBusinessError) as exc:
+        client.request("POST", P, endpoint="e", json={"email": "fang.wang@demo.example"}, safe_to_repeat=True)
+    text = caplog.text + str(exc.value) + repr(client)
+    assert "status=400 code=1002551 log_id=log-2" in caplog.text
+    for secret in ("t-stub1", "secret-stub", "fang.wang"):
+        assert secret not in text
