@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "hireops.core",
     "hireops.sandbox",
+    "hireops.events",
     "bindings",
     "referrals",
 ]
@@ -111,7 +112,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {"task": "events.sweep", "schedule": env.float("EVENT_SWEEP_SECONDS", default=30.0)},
+    "events-prune": {"task": "events.prune", "schedule": 24 * 3600.0},
+}
 
 # --- Feishu ---------------------------------------------------------------
 # Demo credentials are the sandbox's defaults; production sets real ones.
@@ -121,6 +125,7 @@ FEISHU_APP_SECRET = env.str("FEISHU_APP_SECRET", default="sandbox-demo-secret")
 FEISHU_APP_TYPE = env.str("FEISHU_APP_TYPE", default="self_built")
 FEISHU_ENCRYPT_KEY = env.str("FEISHU_ENCRYPT_KEY", default="")
 FEISHU_VERIFICATION_TOKEN = env.str("FEISHU_VERIFICATION_TOKEN", default="")
+FEISHU_EVENT_RETENTION_DAYS = env.int("FEISHU_EVENT_RETENTION_DAYS", default=90)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
 # Where the client keeps its cross-process locks and rate-limit slots:
 # Redis when REDIS_URL is set, otherwise lock files under var/.

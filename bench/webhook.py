@@ -1,0 +1,273 @@
+"""Benchmark: the webhook under load, served by gunicorn with PostgreSQL.
+
+    .venv/bin/python bench/webhook.py [--seconds 20] [--workers 4] [--rate 200]
+
+Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_bench,
+created and migrated here) and the ``wrk`` load generator (Debian package ``wrk``).
+Every request is a distinct schema 1.0 ``app_ticket`` delivery, signed and AES-encrypted
+as Feishu does; the app stores it, commits, queues it on the broker (Redis when
+REDIS_URL is set) and only then answers 200. Two phases, load generator on the same
+machine:
+
+1. Throughput: wrk with 32 connections for ``--seconds``; accepted/s = rows committed / time.
+2. Latency: a steady ``--rate`` events/s from a paced Python client for ``--seconds``;
+   p50 / p99 of the time to the 200.
+
+Targets (2 cores): >= 1,500 events/s stored; p99 < 25 ms at 200 events/s.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from hireops.feishu import crypto  # noqa: E402
+
+KEY, TOKEN = "bench-encrypt-key", "bench-verification-token"
+PATH = "/feishu/events/"
+
+LUA = r"""
+local reqs, i = {}, 0
+function init(args)
+  local n = tonumber(args[2]); local k = tonumber(args[3])
+  local line_no = 0
+  for line in io.lines(args[1]) do
+    if line_no % n == k then
+      local ts, nonce, sig, body = line:match("([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)")
+      reqs[#reqs + 1] = wrk.format("POST", "PATH", {
+        ["Content-Type"] = "application/json; charset=utf-8",
+        ["X-Lark-Request-Timestamp"] = ts, ["X-Lark-Request-Nonce"] = nonce,
+        ["X-Lark-Signature"] = sig}, body)
+    end
+    line_no = line_no + 1
+  end
+end
+function request()
+  i = i + 1
+  return reqs[((i - 1) % #reqs) + 1]
+end
+""".replace("PATH", PATH)
+
+THREAD_SETUP = r"""
+local counter = 0
+function setup(thread)
+  thread:set("id", counter); counter = counter + 1
+end
+"""
+
+
+def delivery(i: int) -> tuple[str, str, str, bytes]:
+    payload = {
+        "ts": str(int(time.time())),
+        "uuid": f"bench-{uuid.uuid4().hex}",
+        "token": TOKEN,
+        "type": "event_callback",
+        "event": {"app_id": "cli_bench", "app_ticket": f"ticket-{i}", "type": "app_ticket"},
+    }
+    body = json.dumps({"encrypt": crypto.encrypt(json.dumps(payload), KEY)}).encode()
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex
+    return ts, nonce, crypto.sign(ts, nonce, KEY, body), body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd, env, **kw):
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kw)
+
+
+def count_rows(env) -> int:
+    out = run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from hireops.events.models import FeishuEvent; print(FeishuEvent.objects.count())",
+        ],
+        env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+def wait_up(port):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def throughput(port, seconds, env, tmp) -> float:
+    n = int(seconds * 4000)  # more distinct events than wrk can send: no duplicates
+    reqs = tmp / "requests.tsv"
+    with open(reqs, "w") as f:
+        for i in range(n):
+            ts, nonce, sig, body = delivery(i)
+            f.write(f"{ts}\t{nonce}\t{sig}\t{body.decode()}\n")
+    script = tmp / "bench.lua"
+    threads = 2
+    script.write_text(THREAD_SETUP + LUA.replace("tonumber(args[3])", "id"))
+    before = count_rows(env)
+    start = time.time()
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            "32",
+            "-d",
+            f"{int(seconds)}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(reqs),
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    elapsed = time.time() - start
+    stored = count_rows(env) - before
+    print(out)
+    return stored / elapsed
+
+
+def steady(port, rate, seconds) -> list[float]:
+    bodies = [delivery(i) for i in range(int(rate * seconds))]
+    latencies, lock = [], threading.Lock()
+    conns = 16
+    interval = 1.0 / rate
+    start = time.perf_counter() + 0.2
+
+    def sender(k):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for i in range(k, len(bodies), conns):
+            due = start + i * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            ts, nonce, sig, body = bodies[i]
+            t0 = time.perf_counter()
+            conn.request(
+                "POST",
+                PATH,
+                body=body,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Lark-Request-Timestamp": ts,
+                    "X-Lark-Request-Nonce": nonce,
+                    "X-Lark-Signature": sig,
+                },
+            )
+            resp = conn.getresponse()
+            resp.read()
+            elapsed = time.perf_counter() - t0
+            if resp.status != 200:
+                raise SystemExit(f"unexpected {resp.status}")
+            with lock:
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=200.0)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="hireops-bench-"))
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="hireops.settings",
+        FEISHU_ENCRYPT_KEY=KEY,
+        FEISHU_VERIFICATION_TOKEN=TOKEN,
+        HIREOPS_VAR_DIR=str(tmp),
+        LOG_LEVEL="WARNING",
+    )
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_bench")
+    if not env["DATABASE_URL"].startswith("postgres"):
+        raise SystemExit("the benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", env["DATABASE_URL"].rsplit("/", 1)[1]],
+        capture_output=True,
+    )
+    run([sys.executable, "manage.py", "migrate", "-v", "0"], env)
+
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "hireops.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(args.workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_up(port)
+        print(
+            f"gunicorn: {args.workers} sync workers; database {env['DATABASE_URL'].rsplit('@', 1)[-1]}; "
+            f"broker {env.get('CELERY_BROKER_URL') or env.get('REDIS_URL') or 'filesystem'}"
+        )
+        rate = throughput(port, args.seconds, env, tmp)
+        lat = sorted(steady(port, args.rate, args.seconds))
+        p50 = statistics.median(lat) * 1000
+        p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+        print(f"throughput      {rate:,.0f} events/s stored and acknowledged (target >= 1,500)")
+        print(
+            f"steady {args.rate:.0f}/s     p50 {p50:.1f} ms, p99 {p99:.1f} ms over {len(lat)} events "
+            "(target p99 < 25 ms)"
+        )
+        return 0 if rate >= 1500 and p99 < 25 else 1
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Event type → handler. Handlers take the ``FeishuEvent`` row, run inside the
+transaction that marks it processed, and must be idempotent (Feishu delivers at
+least once, and an event can be reprocessed from the admin)."""
+
+from django.utils.module_loading import import_string
+
+HANDLERS: dict[str, str] = {
+    "app_ticket": "hireops.events.handlers.app_ticket",
+}
+
+
+def handler_for(event_type: str):
+    path = HANDLERS.get(event_type)
+    return import_string(path) if path else None

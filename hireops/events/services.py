@@ -1,0 +1,131 @@
+"""Writes on the inbox: store a delivery, process it, sweep, prune, reprocess."""
+
+import logging
+from contextlib import nullcontext
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .dispatch import handler_for
+from .models import EventStatus, FeishuEvent
+from .verify import Envelope
+
+log = logging.getLogger(__name__)
+
+# Backoff after the n-th failure; after the last one the row stays failed for a person.
+RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+SWEEP_GRACE = timedelta(seconds=30)
+
+
+def _enqueue(pk: int) -> None:
+    # Imported late: tasks import this module. retry=False: a broker that is down must
+    # not hold up Feishu's 3-second answer; the sweep picks the row up later.
+    from .tasks import process_event
+
+    try:
+        process_event.apply_async(args=[pk], retry=False)
+    except Exception as exc:
+        log.warning("event %s stored but not queued (%s); the sweep will queue it", pk, type(exc).__name__)
+
+
+def event_store(envelope: Envelope) -> tuple[FeishuEvent, bool]:
+    """Insert the delivery, or count it as a duplicate. Commits before returning."""
+    status = EventStatus.PENDING if handler_for(envelope.event_type) else EventStatus.IGNORED
+    account_id = envelope.event.get("account_id")
+    # Outside a transaction the INSERT commits by itself (one round trip, the hot path);
+    # inside one (a caller's atomic block) a savepoint keeps a duplicate from poisoning it.
+    conn = transaction.get_connection()
+    guard = transaction.atomic() if conn.in_atomic_block else nullcontext()
+    try:
+        with guard:
+            event = FeishuEvent.objects.create(
+                event_id=envelope.event_id,
+                schema=envelope.schema,
+                event_type=envelope.event_type,
+                app_id=envelope.app_id,
+                tenant_key=envelope.tenant_key,
+                create_time=envelope.create_time,
+                account_id=account_id[:128] if isinstance(account_id, str) else "",
+                payload=envelope.payload,
+                status=status,
+            )
+    except IntegrityError:
+        FeishuEvent.objects.filter(event_id=envelope.event_id).update(
+            duplicate_count=F("duplicate_count") + 1, last_duplicate_at=timezone.now()
+        )
+        return FeishuEvent.objects.get(event_id=envelope.event_id), False
+    if status == EventStatus.PENDING:
+        transaction.on_commit(lambda: _enqueue(event.pk))
+    return event, True
+
+
+def event_process(pk: int) -> str:
+    """Run the handler once; safe to call any number of times for the same row."""
+    try:
+        with transaction.atomic():
+            event = FeishuEvent.objects.select_for_update().get(pk=pk)
+            if event.status not in (EventStatus.PENDING, EventStatus.FAILED):
+                return event.status
+            handler = handler_for(event.event_type)
+            if handler is None:
+                event.status = EventStatus.IGNORED
+            else:
+                handler(event)
+                event.status = EventStatus.PROCESSED
+                event.processed_at = timezone.now()
+            event.attempts += 1
+            event.last_error = ""
+            event.next_attempt_at = None
+            event.save()
+            return event.status
+    except FeishuEvent.DoesNotExist:
+        log.warning("event %s vanished before processing", pk)
+        return "missing"
+    except Exception as exc:
+        _record_failure(pk, exc)
+        return EventStatus.FAILED
+
+
+def _record_failure(pk: int, exc: Exception) -> None:
+    with transaction.atomic():
+        event = FeishuEvent.objects.select_for_update().get(pk=pk)
+        event.attempts += 1
+        event.status = EventStatus.FAILED
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        n = event.attempts - 1
+        event.next_attempt_at = timezone.now() + RETRY_BACKOFF[n] if n < len(RETRY_BACKOFF) else None
+        event.save()
+    log.warning("event %s failed (attempt %s): %s", pk, event.attempts, type(exc).__name__)
+
+
+def events_sweep() -> int:
+    """Queue what was stored but never queued (broker down) and failures now due."""
+    now = timezone.now()
+    due = FeishuEvent.objects.filter(
+        Q(status=EventStatus.PENDING, received_at__lte=now - SWEEP_GRACE)
+        | Q(status=EventStatus.FAILED, next_attempt_at__lte=now)
+    ).values_list("pk", flat=True)[:1000]
+    pks = list(due)
+    for pk in pks:
+        _enqueue(pk)
+    return len(pks)
+
+
+def events_reprocess(queryset) -> int:
+    """Make failed events pending again and queue them (admin action, command)."""
+    pks = list(queryset.filter(status=EventStatus.FAILED).values_list("pk", flat=True))
+    FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
+    for pk in pks:
+        transaction.on_commit(lambda pk=pk: _enqueue(pk))
+    return len(pks)
+
+
+def events_prune(now=None) -> int:
+    days = settings.FEISHU_EVENT_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    done = (EventStatus.PROCESSED, EventStatus.IGNORED)
+    deleted, _ = FeishuEvent.objects.filter(status__in=done, received_at__lt=cutoff).delete()
+    return deleted

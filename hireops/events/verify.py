@@ -1,0 +1,153 @@
+"""Verify and parse one Feishu event delivery: raw bytes in, a trusted envelope out.
+
+Pure functions, no database: the view stores what this returns. Every refusal is a
+``Rejected`` with the HTTP status and a short reason for Feishu's delivery log.
+
+Choices where feishu-api.md is silent or UNCONFIRMED:
+- Timestamp window. Feishu retries a failed delivery after 15 s, 5 min, 1 h and 6 h
+  (about 7 h after the first try), and whether a retry carries a fresh timestamp is
+  not documented. We accept timestamps up to ``MAX_AGE`` (24 h) old and
+  ``MAX_SKEW_AHEAD`` (15 min) in the future, so no Feishu retry is ever dropped;
+  replays inside the window are stopped by the unique event_id instead. The unit is
+  not documented either: 10-digit values are read as seconds, 13-digit as ms. A
+  timestamp that is not a number is accepted (the signature still covers it), since
+  refusing it could refuse a legitimate delivery.
+- A plain (unencrypted) body while an Encrypt Key is configured is accepted like the
+  official SDK does, but its signature is still required.
+"""
+
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+from hireops.feishu import crypto
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_AGE = 24 * 3600
+MAX_SKEW_AHEAD = 15 * 60
+
+H_TIMESTAMP = "X-Lark-Request-Timestamp"
+H_NONCE = "X-Lark-Request-Nonce"
+H_SIGNATURE = "X-Lark-Signature"
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    schema: str
+    event_type: str
+    app_id: str
+    tenant_key: str
+    create_time: str
+    payload: dict
+
+    @property
+    def event(self) -> dict:
+        event = self.payload.get("event")
+        return event if isinstance(event, dict) else {}
+
+
+def _loads(raw: bytes | str, what: str) -> dict:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Rejected(400, f"{what} is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise Rejected(400, f"{what} is not a JSON object")
+    return data
+
+
+def _check_token(expected: str, sent) -> None:
+    if not expected:
+        return
+    if not isinstance(sent, str) or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise Rejected(403, "verification token does not match")
+
+
+def _check_signature(headers, raw: bytes, encrypt_key: str, now: float) -> None:
+    ts, nonce, sig = (headers.get(h) for h in (H_TIMESTAMP, H_NONCE, H_SIGNATURE))
+    if not (ts and nonce and sig):
+        raise Rejected(401, "signature headers missing")
+    if not crypto.verify_signature(ts, nonce, encrypt_key, raw, sig):
+        raise Rejected(401, "signature does not match")
+    if ts.isdigit():
+        seconds = int(ts) / 1000 if len(ts) >= 13 else int(ts)
+        if seconds < now - MAX_AGE or seconds > now + MAX_SKEW_AHEAD:
+            raise Rejected(401, "timestamp outside the accepted window")
+
+
+def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now: float | None = None):
+    """Return a ``Challenge`` or an ``Envelope``; raise ``Rejected`` otherwise."""
+    now = time.time() if now is None else now
+    if not raw:
+        raise Rejected(400, "empty body")
+    if len(raw) > MAX_BODY_BYTES:
+        raise Rejected(413, "body too large")
+    outer = _loads(raw, "body")
+    if "encrypt" in outer:
+        if not encrypt_key:
+            raise Rejected(400, "encrypted body but no encrypt key is configured")
+        if not isinstance(outer["encrypt"], str):
+            raise Rejected(400, "encrypt is not a string")
+        try:
+            data = _loads(crypto.decrypt(outer["encrypt"], encrypt_key), "decrypted body")
+        except crypto.DecryptError as exc:
+            raise Rejected(400, f"body does not decrypt: {exc}") from exc
+    else:
+        data = outer
+
+    if data.get("type") == "url_verification":
+        # Feishu does not sign the URL check; the token is all there is to verify.
+        _check_token(verification_token, data.get("token"))
+        if not isinstance(data.get("challenge"), str):
+            raise Rejected(400, "challenge missing")
+        return Challenge(data["challenge"])
+
+    if encrypt_key:
+        _check_signature(headers, raw, encrypt_key, now)
+    return _envelope(data, verification_token)
+
+
+def _envelope(data: dict, verification_token: str) -> Envelope:
+    if data.get("schema") == "2.0":
+        header = data.get("header")
+        if not isinstance(header, dict):
+            raise Rejected(400, "schema 2.0 event without header")
+        _check_token(verification_token, header.get("token"))
+        event_id, event_type = header.get("event_id"), header.get("event_type")
+        app_id, tenant_key = header.get("app_id"), header.get("tenant_key")
+        create_time, schema = header.get("create_time"), "2.0"
+    elif "uuid" in data:
+        _check_token(verification_token, data.get("token"))
+        event = data.get("event") if isinstance(data.get("event"), dict) else {}
+        event_id, event_type = data.get("uuid"), event.get("type")
+        app_id, tenant_key = event.get("app_id"), event.get("tenant_key")
+        create_time, schema = data.get("ts"), "1.0"
+    else:
+        raise Rejected(400, "not a Feishu event: no schema 2.0 header and no uuid")
+    if not (isinstance(event_id, str) and event_id and len(event_id) <= 128):
+        raise Rejected(400, "event id missing or invalid")
+    if not (isinstance(event_type, str) and event_type and len(event_type) <= 128):
+        raise Rejected(400, "event type missing or invalid")
+    return Envelope(
+        event_id=event_id,
+        schema=schema,
+        event_type=event_type,
+        app_id=str(app_id or "")[:64],
+        tenant_key=str(tenant_key or "")[:128],
+        create_time=str(create_time or "")[:32],
+        payload=data,
+    )
