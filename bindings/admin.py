@@ -1,1 +1,222 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for custom fields, publishing and vendor customers. Bindings: admin_bindings.py."""
+
+import json
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import admin_bindings  # noqa: F401  (registers the binding review queue)
+from .forms import MatchingRuleForm
+from .models import (
+    CustomerIdentifier,
+    CustomFieldDefinition,
+    EcoAccountBinding,
+    FieldPublish,
+    FieldScope,
+    MatchingRule,
+    Scope,
+    VendorCustomer,
+)
+from .publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
+
+
+def pretty_json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "—"
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+@admin.register(CustomFieldDefinition)
+class CustomFieldDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("key", "scope", "name_zh", "name_en", "is_required", "is_active", "display_order")
+    list_filter = ("scope", "is_active", "is_required")
+    list_editable = ("display_order", "is_active")
+    search_fields = ("key", "name_zh", "name_en")
+    fieldsets = (
+        (None, {"fields": ("scope", "key", "is_active", "is_required", "display_order")}),
+        (_("Label shown to the customer (at least one language)"), {"fields": ("name_zh", "name_en")}),
+        (_("Hint"), {"fields": ("description_zh", "description_en")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            if change and "scope" in form.changed_data:
+                scope_touch(form.initial["scope"])
+            super().save_model(request, obj, form, change)
+            scope_touch(obj.scope)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            scope_touch(obj.scope)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            scopes = set(queryset.values_list("scope", flat=True))
+            super().delete_queryset(request, queryset)
+            for scope in scopes:
+                scope_touch(scope)
+
+    def changelist_view(self, request, extra_context=None):
+        for state in FieldScope.objects.all():
+            if state.has_unpublished_changes:
+                url = reverse("admin:bindings_fieldscope_changelist")
+                self.message_user(
+                    request,
+                    format_html(
+                        _(
+                            "{scope}: unpublished changes. Feishu still shows the last published list. "
+                            '<a href="{url}">Publish…</a>'
+                        ),
+                        scope=state.get_scope_display(),
+                        url=url,
+                    ),
+                    messages.WARNING,
+                )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(FieldScope)
+class FieldScopeAdmin(admin.ModelAdmin):
+    list_display = ("scope", "unpublished", "active_fields", "last_publish")
+    actions = ["publish"]
+
+    def changelist_view(self, request, extra_context=None):
+        for scope in Scope.values:
+            scope_state(scope)
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("unpublished changes"), boolean=True)
+    def unpublished(self, obj):
+        return obj.has_unpublished_changes
+
+    @admin.display(description=_("active fields"))
+    def active_fields(self, obj):
+        return CustomFieldDefinition.objects.filter(scope=obj.scope, is_active=True).count()
+
+    @admin.display(description=_("last publish"))
+    def last_publish(self, obj):
+        last = FieldPublish.objects.filter(scope=obj.scope).first()
+        if last is None:
+            return "—"
+        url = reverse("admin:bindings_fieldpublish_change", args=[last.pk])
+        return format_html(
+            '<a href="{}">{} · {}</a>',
+            url,
+            last.get_status_display(),
+            last.requested_at.strftime("%Y-%m-%d %H:%M"),
+        )
+
+    @admin.action(description=_("Publish the active fields of the selected scopes to Feishu"))
+    def publish(self, request, queryset):
+        for state in queryset:
+            try:
+                publish = fields_publish_request(state.scope, request.user)
+            except PublishRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            url = reverse("admin:bindings_fieldpublish_change", args=[publish.pk])
+            self.message_user(
+                request,
+                format_html(
+                    _('{scope}: publish queued. <a href="{url}">Follow it</a>.'),
+                    scope=state.get_scope_display(),
+                    url=url,
+                ),
+                messages.SUCCESS,
+            )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FieldPublish)
+class FieldPublishAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "scope",
+        "status",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+        "error_code",
+        "log_id",
+    )
+    list_filter = ("scope", "status")
+    fields = (
+        "scope",
+        "status",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+        "revision",
+        "error_code",
+        "error",
+        "log_id",
+        "payload_pretty",
+        "response_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("payload sent"))
+    def payload_pretty(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description=_("Feishu's answer"))
+    def response_pretty(self, obj):
+        return pretty_json(obj.response)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IdentifierInline(admin.TabularInline):
+    model = CustomerIdentifier
+    extra = 1
+
+
+class CustomerBindingInline(admin.TabularInline):
+    model = EcoAccountBinding
+    fields = ("account_name", "account_id", "tenant_key", "scope", "status", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("bindings of this customer")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VendorCustomer)
+class VendorCustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact", "identifier_list", "created_at")
+    search_fields = ("name", "identifiers__value")
+    inlines = [IdentifierInline, CustomerBindingInline]
+
+    @admin.display(description=_("identifiers"))
+    def identifier_list(self, obj):
+        return ", ".join(str(i) for i in obj.identifiers.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("identifiers")
+
+
+@admin.register(MatchingRule)
+class MatchingRuleAdmin(admin.ModelAdmin):
+    form = MatchingRuleForm
+    list_display = ("scope", "keys")

@@ -1,1 +1,248 @@
-"""Models arrive with their issue; the app exists so the layout is settled."""
+"""Vendor side: custom-field definitions published to Feishu, vendor customers, and the
+eco-account bindings that Feishu's ``hire.eco_account.created_v1`` events create."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.IntegerChoices):
+    BACKGROUND_CHECK = 1, _("Background check (背调)")
+    EXAM = 2, _("Exam (笔试)")
+
+
+class Usage(models.IntegerChoices):
+    EXPERIENCED = 1, _("Experienced hire (社招)")
+    CAMPUS = 2, _("Campus hire (校招)")
+
+
+field_key_validator = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z",
+    _("Use 1–64 letters, digits or underscores, starting with a letter."),
+)
+
+
+class CustomFieldDefinition(models.Model):
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    key = models.CharField(
+        _("key"),
+        max_length=64,
+        validators=[field_key_validator],
+        help_text=_("Sent to Feishu as the field's key; unique within the scope."),
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    description_zh = models.CharField(_("description (Chinese)"), max_length=500, blank=True)
+    description_en = models.CharField(_("description (English)"), max_length=500, blank=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=0)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active fields are published.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["scope", "display_order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="field_key_unique_in_scope"),
+            models.CheckConstraint(condition=~Q(name_zh="", name_en=""), name="field_has_a_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} · {self.key}"
+
+
+class FieldScope(models.Model):
+    """Per scope: a revision bumped by every edit, and the last revision Feishu accepted.
+
+    Also the lock row publishes take, so two publishes of one scope never overlap.
+    """
+
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices, primary_key=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    published_revision = models.PositiveIntegerField(_("published revision"), default=0)
+
+    class Meta:
+        verbose_name = _("field scope")
+        verbose_name_plural = _("field scopes")
+
+    def __str__(self):
+        return self.get_scope_display()
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.revision > self.published_revision
+
+
+class PublishStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class FieldPublish(models.Model):
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PublishStatus.choices, default=PublishStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("revision sent"), null=True, blank=True)
+    payload = models.JSONField(_("payload sent"), null=True, blank=True)
+    response = models.JSONField(_("Feishu's answer"), null=True, blank=True)
+    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
+    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("custom-field publish")
+        verbose_name_plural = _("custom-field publishes")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} #{self.pk}"
+
+
+class VendorCustomer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vendor customer")
+        verbose_name_plural = _("vendor customers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerIdentifier(models.Model):
+    customer = models.ForeignKey(
+        VendorCustomer, verbose_name=_("customer"), related_name="identifiers", on_delete=models.CASCADE
+    )
+    key = models.CharField(_("key"), max_length=64, validators=[field_key_validator])
+    value = models.CharField(_("value"), max_length=500)
+
+    class Meta:
+        verbose_name = _("customer identifier")
+        verbose_name_plural = _("customer identifiers")
+        constraints = [models.UniqueConstraint(fields=["key", "value"], name="identifier_unique")]
+
+    def __str__(self):
+        return f"{self.key} = {self.value}"
+
+
+class MatchingRule(models.Model):
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices, unique=True)
+    keys = models.JSONField(
+        _("identifying keys"),
+        default=list,
+        help_text=_("Custom-field keys whose values identify a customer."),
+    )
+
+    class Meta:
+        verbose_name = _("matching rule")
+        verbose_name_plural = _("matching rules")
+
+    def __str__(self):
+        return f"{self.get_scope_display()}: {', '.join(self.keys)}"
+
+
+class BindingStatus(models.TextChoices):
+    BOUND = "bound", _("Bound")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    REJECTED = "rejected", _("Rejected")
+
+
+class EcoAccountBinding(models.Model):
+    app_id = models.CharField(_("app id"), max_length=64)
+    tenant_key = models.CharField(_("tenant"), max_length=128)
+    account_id = models.CharField(_("account id"), max_length=128)
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    account_name = models.CharField(_("account name"), max_length=200, blank=True)
+    usage_list = models.JSONField(_("usage"), default=list)
+    usage_text = models.CharField(max_length=32, blank=True, editable=False)  # ",1,2," for filtering
+    custom_field_values = models.JSONField(_("custom-field values"), default=list)
+    # Flattened "key=value" lines so the admin can search values on any database.
+    field_values_text = models.TextField(_("field values"), blank=True, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=BindingStatus.choices,
+        default=BindingStatus.NEEDS_REVIEW,
+        db_index=True,
+    )
+    customer = models.ForeignKey(
+        VendorCustomer,
+        verbose_name=_("customer"),
+        related_name="bindings",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    review_reason = models.CharField(_("why"), max_length=500, blank=True)
+    decided_manually = models.BooleanField(_("decided by staff"), default=False)
+    source_event_id = models.CharField(_("last event"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("eco-account binding")
+        verbose_name_plural = _("eco-account bindings")
+        ordering = ["status", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app_id", "tenant_key", "account_id"], name="one_binding_per_account"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account_name or self.account_id}"
+
+    @property
+    def values(self) -> dict[str, str]:
+        return {
+            str(i.get("key")): str(i.get("value", ""))
+            for i in self.custom_field_values
+            if isinstance(i, dict)
+        }
+
+
+class BindingStatusChange(models.Model):
+    binding = models.ForeignKey(EcoAccountBinding, related_name="history", on_delete=models.CASCADE)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    customer = models.ForeignKey(
+        VendorCustomer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Empty: automatic matching."),
+    )
+    reason = models.CharField(_("why"), max_length=500)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("binding status change")
+        verbose_name_plural = _("binding status changes")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,149 @@
+"""The binding review queue: needs-review first, bind / reject / re-run matching."""
+
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .forms import BindCustomerForm, RejectForm
+from .matching import binding_bind_manually, binding_reject, bindings_rematch
+from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage
+
+
+class UsageFilter(admin.SimpleListFilter):
+    title = _("usage")
+    parameter_name = "usage"
+
+    def lookups(self, request, model_admin):
+        return Usage.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(usage_text__contains=f",{int(self.value())},")
+        return queryset
+
+
+class HistoryInline(admin.TabularInline):
+    model = BindingStatusChange
+    fields = ("at", "from_status", "to_status", "customer", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("status history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EcoAccountBinding)
+class EcoAccountBindingAdmin(admin.ModelAdmin):
+    list_display = (
+        "account_name",
+        "account_id",
+        "scope",
+        "tenant_key",
+        "status",
+        "customer",
+        "review_reason",
+        "usage",
+        "updated_at",
+    )
+    list_filter = ("status", "scope", UsageFilter, "tenant_key", "decided_manually")
+    search_fields = ("account_id", "account_name", "customer__name", "field_values_text")
+    list_select_related = ("customer",)
+    actions = ["bind_to_customer", "reject", "rematch"]
+    inlines = [HistoryInline]
+    fields = (
+        "status",
+        "customer",
+        "review_reason",
+        "decided_manually",
+        "account_name",
+        "account_id",
+        "scope",
+        "usage",
+        "app_id",
+        "tenant_key",
+        "field_values_text",
+        "source_event_id",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def get_ordering(self, request):
+        # The review queue comes first, whatever else is filtered.
+        queue = Case(
+            When(status=BindingStatus.NEEDS_REVIEW, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return [queue.asc(), "-updated_at"]
+
+    @admin.display(description=_("usage"))
+    def usage(self, obj):
+        return ", ".join(str(Usage(u).label) for u in obj.usage_list if u in Usage.values)
+
+    @admin.action(description=_("Bind to a customer…"))
+    def bind_to_customer(self, request, queryset):
+        form = BindCustomerForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for binding in queryset:
+                binding_bind_manually(
+                    binding, form.cleaned_data["customer"], request.user, form.cleaned_data["reason"]
+                )
+            n = queryset.count()
+            self.message_user(
+                request,
+                ngettext("%(n)d binding bound to %(c)s.", "%(n)d bindings bound to %(c)s.", n)
+                % {"n": n, "c": form.cleaned_data["customer"]},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return self._intermediate(request, queryset, form, "bind_to_customer", _("Bind to a customer"))
+
+    @admin.action(description=_("Reject…"))
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for binding in queryset:
+                binding_reject(binding, request.user, form.cleaned_data["reason"])
+            self.message_user(
+                request, _("%(n)d binding(s) rejected.") % {"n": queryset.count()}, messages.SUCCESS
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return self._intermediate(request, queryset, form, "reject", _("Reject bindings"))
+
+    @admin.action(description=_("Re-run matching"))
+    def rematch(self, request, queryset):
+        changed, manual = bindings_rematch(queryset)
+        self.message_user(
+            request, _("Matching re-run: %(changed)d changed.") % {"changed": changed}, messages.SUCCESS
+        )
+        if manual:
+            self.message_user(
+                request,
+                _("%(n)d binding(s) decided by staff were left as they are.") % {"n": manual},
+                messages.INFO,
+            )
+
+    def _intermediate(self, request, queryset, form, action, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "queryset": queryset,
+            "action": action,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/bindings/binding_action.html", context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

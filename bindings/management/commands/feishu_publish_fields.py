@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from bindings.models import Scope
+from bindings.publishing import PublishRefused, fields_publish_request
+
+
+class Command(BaseCommand):
+    help = "Queue a publish of one scope's active custom fields to Feishu (1 background check, 2 exam)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scope", type=int, required=True, choices=Scope.values)
+
+    def handle(self, *args, scope, **options):
+        try:
+            publish = fields_publish_request(scope)
+        except PublishRefused as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"publish #{publish.pk} of {Scope(scope).label} queued")
