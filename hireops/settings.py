@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_celery_beat",
     "hireops.core",
     "hireops.sandbox",
     "hireops.events",
@@ -111,11 +112,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "events-sweep": {"task": "events.sweep", "schedule": env.float("EVENT_SWEEP_SECONDS", default=30.0)},
-    "events-prune": {"task": "events.prune", "schedule": 24 * 3600.0},
-}
+# Schedules live in the database (django-celery-beat) so staff can edit them in the admin;
+# the defaults are created by hireops/core/migrations/0001_default_schedules.py.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Feishu ---------------------------------------------------------------
 # Demo credentials are the sandbox's defaults; production sets real ones.

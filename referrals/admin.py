@@ -1,1 +1,231 @@
-from django.contrib import admin  # noqa: F401
+"""Referral accounts as HR works with them. Withdrawals and reconciliation: admin_ops.py."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.masking import mask_email, mask_mobile
+from hireops.feishu import FeishuError
+
+from . import admin_ops  # noqa: F401  (registers withdrawals and reconciliation)
+from .balances import balance_pull
+from .csv_import import ImportRefused, import_accounts
+from .feishu_errors import explain
+from .forms import AccountAddForm, ImportForm, WithdrawForm
+from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, StatusAction, Withdrawal
+from .registration import AlreadyRegistered, account_register, registration_retry
+from .status import StatusChangeRefused, account_status_request
+from .withdrawals import WithdrawalRefused, withdrawal_request
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CashInline(ReadOnlyInline):
+    model = AccountCash
+    fields = readonly_fields = ("currency", "amount")
+
+
+class HistoryInline(ReadOnlyInline):
+    model = BalanceChange
+    fields = readonly_fields = ("at", "source", "modify_time", "points", "cash", "reference")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-at", "-id")
+
+
+class WithdrawalInline(ReadOnlyInline):
+    model = Withdrawal
+    fields = readonly_fields = ("requested_at", "status", "withdrawn_points", "withdrawn_cash", "error")
+    show_change_link = True
+
+
+@admin.register(ReferralAccount)
+class ReferralAccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "mobile",
+        "email_masked",
+        "status",
+        "points",
+        "cash_display",
+        "pending_action",
+        "error",
+        "balance_synced_at",
+    )
+    list_filter = ("status", "pending_action")
+    search_fields = ("name", "=email", "=mobile_number", "=account_id")
+    actions = ["withdraw", "enable", "deactivate", "retry_registration", "pull_balance"]
+    inlines = [CashInline, WithdrawalInline, HistoryInline]
+    readonly_fields = (
+        "name",
+        "mobile",
+        "email_masked",
+        "account_id",
+        "status",
+        "error",
+        "attempts",
+        "pending_action",
+        "action_error",
+        "points",
+        "assets_modify_time",
+        "balance_synced_at",
+        "created_by",
+        "created_at",
+        "consequences",
+    )
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AccountAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return AccountAddForm.Meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        created = account_register(form.person, request.user)  # validation already ran in the form
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except AlreadyRegistered as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:referrals_referralaccount_change", args=[exc.account.pk])
+            )
+
+    @admin.display(description=_("mobile"))
+    def mobile(self, obj):
+        return f"+{obj.mobile_code} {mask_mobile(obj.mobile_number)}" if obj.mobile_number else "—"
+
+    @admin.display(description=_("email"))
+    def email_masked(self, obj):
+        return mask_email(obj.email) if obj.email else "—"
+
+    @admin.display(description=_("cash"))
+    def cash_display(self, obj):
+        return ", ".join(f"{c.amount} {c.currency}" for c in obj.cash.all()) or "—"
+
+    @admin.display(description=_("what this status means"))
+    def consequences(self, obj):
+        if obj.status == AccountStatus.DEACTIVATED:
+            return _(
+                "Deactivated: Feishu sends no balance updates and refuses withdrawals until it is enabled."
+            )
+        if obj.status == AccountStatus.FAILED:
+            return _("Not registered. Fix the cause shown, then use “Retry registration”.")
+        if obj.status == AccountStatus.PENDING:
+            return _("Being registered with Feishu.")
+        return _("Active: balances follow Feishu; the balance can be withdrawn.")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("cash")
+
+    def has_withdraw_permission(self, request):
+        return request.user.has_perm("referrals.withdraw_referralaccount")
+
+    @admin.action(description=_("Withdraw full balance…"), permissions=["withdraw"])
+    def withdraw(self, request, queryset):
+        if not self.has_withdraw_permission(request):
+            raise PermissionDenied
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for account in queryset:
+                try:
+                    withdrawal_request(account, form.bonus_types, request.user)
+                    self.message_user(
+                        request, _("%(a)s: withdrawal requested.") % {"a": account}, messages.SUCCESS
+                    )
+                except WithdrawalRefused as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Withdraw full balance"),
+            "form": form,
+            "accounts": queryset.prefetch_related("cash"),
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/referrals/withdraw_confirm.html", context)
+
+    def _status(self, request, queryset, action):
+        for account in queryset:
+            try:
+                account_status_request(account, action)
+                self.message_user(
+                    request, _("%(a)s: change sent to Feishu.") % {"a": account}, messages.SUCCESS
+                )
+            except StatusChangeRefused as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+
+    @admin.action(description=_("Enable"))
+    def enable(self, request, queryset):
+        self._status(request, queryset, StatusAction.ENABLE)
+
+    @admin.action(description=_("Deactivate (no balance updates, no withdrawals)"))
+    def deactivate(self, request, queryset):
+        self._status(request, queryset, StatusAction.DEACTIVATE)
+
+    @admin.action(description=_("Retry registration"))
+    def retry_registration(self, request, queryset):
+        n = sum(registration_retry(a) for a in queryset)
+        self.message_user(request, _("%(n)d registration(s) queued again.") % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("Pull balance from Feishu now"))
+    def pull_balance(self, request, queryset):
+        for account in queryset.filter(account_id__isnull=False):
+            try:
+                balance_pull(account.pk)
+            except FeishuError as exc:
+                self.message_user(request, f"{account}: {explain(exc)}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(a)s: balance pulled.") % {"a": account}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="referrals_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        results = None
+        if form.is_valid():
+            try:
+                results = import_accounts(form.cleaned_data["file"].read(), request.user)
+            except ImportRefused as exc:
+                form.add_error("file", str(exc))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import referral accounts from CSV"),
+            "form": form,
+            "results": results,
+            "opts": self.model._meta,
+            "ok": sum(r.ok for r in results or []),
+            "bad": sum(not r.ok for r in results or []),
+        }
+        return TemplateResponse(request, "admin/referrals/import.html", context)

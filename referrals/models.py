@@ -1,1 +1,218 @@
-"""Models arrive with their issue; the app exists so the layout is settled."""
+"""HR side: referral reward accounts (内推账户), their balances, withdrawals, reconciliation."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountStatus(models.TextChoices):
+    PENDING = "pending", _("Registering")
+    ACTIVE = "active", _("Active")
+    DEACTIVATED = "deactivated", _("Deactivated")
+    FAILED = "failed", _("Registration failed")
+
+
+class StatusAction(models.TextChoices):
+    ENABLE = "enable", _("Enable")
+    DEACTIVATE = "deactivate", _("Deactivate")
+
+
+class ReferralAccount(models.Model):
+    name = models.CharField(_("employee name"), max_length=100, blank=True)
+    mobile_code = models.CharField(_("country code"), max_length=6, blank=True)
+    mobile_number = models.CharField(_("mobile"), max_length=20, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    account_id = models.CharField(_("Feishu account id"), max_length=128, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AccountStatus.choices,
+        default=AccountStatus.PENDING,
+        db_index=True,
+    )
+    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("registration attempts"), default=0)
+    # An enable/deactivate asked for by staff and not yet confirmed by Feishu.
+    pending_action = models.CharField(
+        _("pending change"), max_length=16, choices=StatusAction.choices, blank=True
+    )
+    action_error = models.CharField(_("last change error"), max_length=500, blank=True)
+    points = models.BigIntegerField(_("points"), default=0)
+    # Feishu's modify_time (ms) of the balance we hold; older data is never applied over it.
+    assets_modify_time = models.BigIntegerField(_("balance as of (ms)"), null=True, blank=True)
+    balance_synced_at = models.DateTimeField(_("balance updated"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("referral account")
+        verbose_name_plural = _("referral accounts")
+        ordering = ["-created_at"]
+        permissions = [("withdraw_referralaccount", _("Can withdraw referral balances"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(mobile_number="", email=""), name="account_has_mobile_or_email"
+            ),
+            models.UniqueConstraint(
+                fields=["mobile_code", "mobile_number"],
+                condition=~Q(mobile_number=""),
+                name="one_account_per_mobile",
+            ),
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="one_account_per_email"),
+        ]
+
+    def __str__(self):
+        return self.name or self.account_id or f"#{self.pk}"
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.status == AccountStatus.ACTIVE and bool(self.account_id)
+
+
+class AccountCash(models.Model):
+    account = models.ForeignKey(ReferralAccount, related_name="cash", on_delete=models.CASCADE)
+    currency = models.CharField(_("currency"), max_length=8)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("cash balance")
+        verbose_name_plural = _("cash balances")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "currency"], name="one_cash_row_per_currency")
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency}"
+
+
+class BalanceSource(models.TextChoices):
+    EVENT = "event", _("Feishu event")
+    PULL = "pull", _("Scheduled pull")
+    REGISTRATION = "registration", _("Registration")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+
+
+class BalanceChange(models.Model):
+    account = models.ForeignKey(ReferralAccount, related_name="balance_history", on_delete=models.CASCADE)
+    source = models.CharField(_("source"), max_length=16, choices=BalanceSource.choices)
+    modify_time = models.BigIntegerField(_("as of (ms)"), null=True, blank=True)
+    points = models.BigIntegerField(_("points"))
+    cash = models.JSONField(_("cash"), default=dict, help_text=_("currency → amount"))
+    reference = models.CharField(_("reference"), max_length=128, blank=True)
+    at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("balance change")
+        verbose_name_plural = _("balance history")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.points}"
+
+
+class WithdrawalStatus(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Withdrawal(models.Model):
+    account = models.ForeignKey(
+        ReferralAccount, verbose_name=_("account"), related_name="withdrawals", on_delete=models.PROTECT
+    )
+    # Committed before the call and reused by every retry: Feishu's idempotency key.
+    external_order_id = models.CharField(_("external order id"), max_length=64, unique=True)
+    bonus_types = models.JSONField(_("withdrawn types"), help_text=_("1 points, 2 cash"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING
+    )
+    expected_points = models.BigIntegerField(_("points shown at confirmation"), default=0)
+    expected_cash = models.JSONField(_("cash shown at confirmation"), default=dict)
+    withdrawn_points = models.BigIntegerField(_("points withdrawn"), null=True, blank=True)
+    withdrawn_cash = models.JSONField(_("cash withdrawn"), null=True, blank=True)
+    trans_time = models.BigIntegerField(_("Feishu trans_time (ms)"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(status="pending"), name="one_open_withdrawal_per_account"
+            ),
+        ]
+
+    def __str__(self):
+        return self.external_order_id
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ReconciliationRun(models.Model):
+    start_ms = models.BigIntegerField(_("window start (ms)"))
+    end_ms = models.BigIntegerField(_("window end (ms)"))
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trade_details = models.JSONField(_("our totals sent"), null=True, blank=True)
+    mismatch_count = models.PositiveIntegerField(_("mismatches"), null=True, blank=True)
+    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+
+class ReconciliationMismatch(models.Model):
+    run = models.ForeignKey(ReconciliationRun, related_name="mismatches", on_delete=models.CASCADE)
+    account_id = models.CharField(_("Feishu account id"), max_length=128)
+    feishu_withdrawn_points = models.BigIntegerField(
+        _("withdrawn according to Feishu"), null=True, blank=True
+    )
+    our_points = models.BigIntegerField(_("withdrawn according to us"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mismatch")
+        verbose_name_plural = _("mismatches")
+
+    def __str__(self):
+        return self.account_id

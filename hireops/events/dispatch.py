@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 HANDLERS: dict[str, str] = {
     "app_ticket": "hireops.events.handlers.app_ticket",
     "hire.eco_account.created_v1": "bindings.handlers.eco_account_created",
+    "hire.referral_account.assets_update_v1": "referrals.handlers.assets_updated",
 }
 
 

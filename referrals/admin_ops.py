@@ -1,0 +1,137 @@
+"""Withdrawals and reconciliation runs in the admin."""
+
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.retry import TryLater
+
+from .forms import ReconciliationForm
+from .models import ReconciliationMismatch, ReconciliationRun, Withdrawal, WithdrawalStatus
+from .reconciliation import reconciliation_request
+from .withdrawals import withdrawal_run
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(admin.ModelAdmin):
+    list_display = (
+        "external_order_id",
+        "account",
+        "status",
+        "bonus_types",
+        "withdrawn_points",
+        "withdrawn_cash",
+        "requested_by",
+        "requested_at",
+        "error",
+    )
+    list_filter = ("status",)
+    search_fields = ("=external_order_id", "=account__account_id", "account__name")
+    list_select_related = ("account", "requested_by")
+    actions = ["retry_now"]
+    readonly_fields = (
+        "account",
+        "external_order_id",
+        "status",
+        "bonus_types",
+        "expected_points",
+        "expected_cash",
+        "withdrawn_points",
+        "withdrawn_cash",
+        "trans_time",
+        "attempts",
+        "error_code",
+        "error",
+        "log_id",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+    )
+    fields = readonly_fields
+
+    @admin.action(description=_("Retry now (same order id)"))
+    def retry_now(self, request, queryset):
+        for w in queryset.filter(status=WithdrawalStatus.PENDING):
+            try:
+                outcome = withdrawal_run(w.pk)
+                self.message_user(request, f"{w}: {WithdrawalStatus(outcome).label}", messages.INFO)
+            except TryLater as exc:
+                self.message_user(request, f"{w}: {exc.reason}", messages.WARNING)
+
+    def has_add_permission(self, request):
+        return False  # withdrawals start from an account ("Withdraw full balance…")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MismatchInline(admin.TabularInline):
+    model = ReconciliationMismatch
+    fields = readonly_fields = ("account_id", "feishu_withdrawn_points", "our_points")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(admin.ModelAdmin):
+    form = ReconciliationForm
+    list_display = ("id", "window", "status", "mismatch_count", "requested_by", "requested_at", "error")
+    list_filter = ("status",)
+    inlines = [MismatchInline]
+    readonly_fields = (
+        "window",
+        "status",
+        "mismatch_count",
+        "sent",
+        "error_code",
+        "error",
+        "log_id",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+    )
+
+    @admin.display(description=_("window"))
+    def window(self, obj):
+        from datetime import datetime
+
+        from django.utils import timezone
+
+        fmt = "%Y-%m-%d %H:%M"
+        tz = timezone.get_current_timezone()
+        start = datetime.fromtimestamp(obj.start_ms / 1000, tz).strftime(fmt)
+        end = datetime.fromtimestamp(obj.end_ms / 1000, tz).strftime(fmt)
+        return f"{start} → {end}"
+
+    @admin.display(description=_("our totals sent"))
+    def sent(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.trade_details, ensure_ascii=False, indent=1))
+
+    def get_fields(self, request, obj=None):
+        return ("start", "end") if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        start, end = form.window()
+        run = reconciliation_request(start, end, request.user)
+        obj.pk = run.pk
+        obj.refresh_from_db()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,122 @@
+"""Balances: applied only when newer than what we hold, and every applied change kept.
+
+Feishu's ``assets_update_v1`` carries the balance after a change and its
+``modify_time`` (ms); events arrive out of order and more than once, so a snapshot is
+applied only when its time is newer than ``assets_modify_time``.
+
+``get_account_assets`` returns no time. A pull is stamped with the time taken just
+before the call: everything Feishu changed before that moment is in the answer, so
+events older than the stamp are superseded by it, and an event newer than the stamp
+makes the pull stale and it is dropped. (Our clock stands in for Feishu's there; a
+skew of a few seconds can at worst drop a pull, which the next pull repeats.)
+"""
+
+import time
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+
+from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def cash_dict(bonus: hire.Bonus) -> dict[str, str]:
+    return {c.currency_type: str(Decimal(c.amount).quantize(Decimal("0.01"))) for c in bonus.cash}
+
+
+def balance_apply(
+    account_pk: int, bonus: hire.Bonus, *, modify_time: int | None, source: str, reference: str = ""
+) -> bool:
+    """Apply a balance snapshot if it is newer than the one held. Returns whether it was applied."""
+    with transaction.atomic():
+        account = ReferralAccount.objects.select_for_update().get(pk=account_pk)
+        held = account.assets_modify_time
+        if held is not None and (modify_time is None or modify_time <= held):
+            return False
+        cash = cash_dict(bonus)
+        account.points = bonus.point_bonus
+        account.assets_modify_time = modify_time
+        account.balance_synced_at = timezone.now()
+        account.save(update_fields=["points", "assets_modify_time", "balance_synced_at", "updated_at"])
+        account.cash.exclude(currency__in=cash).delete()
+        for currency, amount in cash.items():
+            AccountCash.objects.update_or_create(
+                account=account, currency=currency, defaults={"amount": Decimal(amount)}
+            )
+        BalanceChange.objects.create(
+            account=account,
+            source=source,
+            modify_time=modify_time,
+            points=bonus.point_bonus,
+            cash=cash,
+            reference=reference,
+        )
+        return True
+
+
+def _bonus_from_event(assets: dict) -> hire.Bonus:
+    confirmed = (assets or {}).get("confirmed_bonus") or {}
+    cash = [
+        hire.Cash(currency_type=str(c.get("currency_type") or ""), amount=Decimal(str(c.get("amount", 0))))
+        for c in confirmed.get("cash_bonus") or []
+        if isinstance(c, dict)
+    ]
+    return hire.Bonus(point_bonus=int(confirmed.get("point_bonus") or 0), cash=cash)
+
+
+def assets_event_apply(event) -> bool:
+    """``hire.referral_account.assets_update_v1``."""
+    body = event.payload.get("event") or {}
+    account_id, modify_time = body.get("account_id"), body.get("modify_time")
+    if not account_id or not str(modify_time or "").isdigit():
+        raise ValueError("assets_update event without account_id or a numeric modify_time")
+    account = ReferralAccount.objects.filter(account_id=account_id).first()
+    if account is None:
+        # Possibly registered a moment ago and not saved yet: failing lets the inbox retry.
+        raise LookupError(f"referral account {account_id} is not registered here (yet)")
+    return balance_apply(
+        account.pk,
+        _bonus_from_event(body.get("assets")),
+        modify_time=int(modify_time),
+        source=BalanceSource.EVENT,
+        reference=event.event_id,
+    )
+
+
+def balance_pull(account_pk: int) -> bool:
+    """Pull one account's balance and status from Feishu."""
+    account = ReferralAccount.objects.get(pk=account_pk)
+    if not account.account_id:
+        return False
+    stamp = now_ms()
+    try:
+        remote = hire.get_account_assets(get_client(), account.account_id)
+    except FeishuBusinessError:
+        return False  # e.g. 1002553: shown on the account by the next status change, not fatal here
+    applied = balance_apply(account.pk, remote.assets, modify_time=stamp, source=BalanceSource.PULL)
+    status = (
+        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
+    )
+    ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
+        status=status
+    )
+    return applied
+
+
+def balances_pull_all() -> tuple[int, int]:
+    """Scheduled pull over every registered account (paced by the client's shared limiter)."""
+    pulled = failed = 0
+    ids = ReferralAccount.objects.filter(account_id__isnull=False).exclude(status=AccountStatus.FAILED)
+    for pk in ids.values_list("pk", flat=True):
+        try:
+            balance_pull(pk)
+            pulled += 1
+        except FeishuError:
+            failed += 1
+    return pulled, failed

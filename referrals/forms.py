@@ -1,0 +1,79 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .identity import person
+from .models import ReconciliationRun, ReferralAccount
+
+
+class AccountAddForm(forms.ModelForm):
+    class Meta:
+        model = ReferralAccount
+        fields = ("name", "mobile_code", "mobile_number", "email")
+        help_texts = {
+            "mobile_code": _("Digits only, e.g. 86 (the default)."),
+            "email": _("The employee's work email as Feishu knows it."),
+        }
+
+    def clean(self):
+        data = super().clean()
+        try:
+            self.person = person(
+                data.get("name", ""),
+                data.get("mobile_code", ""),
+                data.get("mobile_number", ""),
+                data.get("email", ""),
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+        return data
+
+
+class WithdrawForm(forms.Form):
+    points = forms.BooleanField(label=_("points"), required=False, initial=True)
+    cash = forms.BooleanField(label=_("cash"), required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("points") or data.get("cash")):
+            raise ValidationError(_("Choose points, cash or both."))
+        return data
+
+    @property
+    def bonus_types(self) -> list[int]:
+        return [t for t, on in ((1, self.cleaned_data["points"]), (2, self.cleaned_data["cash"])) if on]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: mobile and/or email, optionally name and mobile_code (default 86). UTF-8 or GB18030."
+        ),
+    )
+
+
+class ReconciliationForm(forms.ModelForm):
+    start = forms.DateField(
+        label=_("from (inclusive)"), initial=lambda: timezone.localdate() - timedelta(days=1)
+    )
+    end = forms.DateField(label=_("to (inclusive)"), initial=lambda: timezone.localdate() - timedelta(days=1))
+
+    class Meta:
+        model = ReconciliationRun
+        fields = ()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError(_("The window must end on or after its start."))
+        return data
+
+    def window(self) -> tuple[datetime, datetime]:
+        tz = timezone.get_current_timezone()
+        start = datetime.combine(self.cleaned_data["start"], time.min, tz)
+        end = datetime.combine(self.cleaned_data["end"] + timedelta(days=1), time.min, tz)
+        return start, end

@@ -1,0 +1,110 @@
+"""Registering referral accounts with Feishu: committed row first, then the call in Celery."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from hireops.core.retry import TryLater
+from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+
+from .balances import balance_apply
+from .feishu_errors import explain
+from .identity import Person
+from .models import AccountStatus, BalanceSource, ReferralAccount
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyRegistered(Exception):
+    def __init__(self, account: ReferralAccount):
+        super().__init__(_("This person already has a referral account (#%(pk)s).") % {"pk": account.pk})
+        self.account = account
+
+
+def existing_account(p: Person) -> ReferralAccount | None:
+    qs = ReferralAccount.objects.none()
+    if p.mobile_number:
+        qs |= ReferralAccount.objects.filter(mobile_code=p.mobile_code, mobile_number=p.mobile_number)
+    if p.email:
+        qs |= ReferralAccount.objects.filter(email=p.email)
+    return qs.first()
+
+
+def account_register(p: Person, user=None) -> ReferralAccount:
+    """Create the account row (pending) and queue its registration. One row per person."""
+    from .tasks import register_account
+
+    found = existing_account(p)
+    if found:
+        raise AlreadyRegistered(found)
+    try:
+        with transaction.atomic():
+            account = ReferralAccount.objects.create(
+                name=p.name,
+                mobile_code=p.mobile_code,
+                mobile_number=p.mobile_number,
+                email=p.email,
+                created_by=user,
+            )
+            transaction.on_commit(lambda: register_account.delay(account.pk))
+    except IntegrityError as exc:  # a concurrent registration of the same person won
+        raise AlreadyRegistered(existing_account(p)) from exc
+    return account
+
+
+def registration_retry(account: ReferralAccount) -> bool:
+    from .tasks import register_account
+
+    updated = ReferralAccount.objects.filter(pk=account.pk, status=AccountStatus.FAILED).update(
+        status=AccountStatus.PENDING, error="", error_code=None
+    )
+    if updated:
+        transaction.on_commit(lambda: register_account.delay(account.pk))
+    return bool(updated)
+
+
+def _fail(pk: int, reason: str, code=None) -> str:
+    ReferralAccount.objects.filter(pk=pk, status=AccountStatus.PENDING).update(
+        status=AccountStatus.FAILED, error=reason[:500], error_code=code
+    )
+    return AccountStatus.FAILED
+
+
+def registration_run(pk: int) -> str:
+    with transaction.atomic():
+        account = ReferralAccount.objects.select_for_update().get(pk=pk)
+        if account.status != AccountStatus.PENDING:
+            return account.status
+        account.attempts += 1
+        account.save(update_fields=["attempts", "updated_at"])
+    mobile = (account.mobile_code, account.mobile_number) if account.mobile_number else None
+    try:
+        remote = hire.create_referral_account(get_client(), mobile=mobile, email=account.email or None)
+    except FeishuBusinessError as exc:
+        return _fail(pk, explain(exc), exc.code)
+    except FeishuError as exc:
+        ReferralAccount.objects.filter(pk=pk).update(error=explain(exc)[:500], error_code=exc.code)
+        raise TryLater(explain(exc)) from exc
+    status = (
+        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
+    )
+    try:
+        with transaction.atomic():
+            ReferralAccount.objects.filter(pk=pk).update(
+                account_id=remote.account_id, status=status, error="", error_code=None
+            )
+    except IntegrityError:
+        twin = ReferralAccount.objects.get(account_id=remote.account_id)
+        return _fail(
+            pk,
+            _("Feishu says this is the same employee as account #%(pk)s (%(name)s).")
+            % {"pk": twin.pk, "name": twin.name or twin.account_id},
+        )
+    balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
+    log.info("referral account %s registered as %s", pk, remote.account_id)
+    return status
+
+
+def registration_give_up(pk: int, reason: str) -> str:
+    return _fail(pk, _("Feishu could not be reached after several tries: %(reason)s") % {"reason": reason})

@@ -1,0 +1,64 @@
+"""Enable / deactivate. A deactivated account gets no balance events and cannot withdraw."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hireops.core.retry import TryLater
+from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+
+from .feishu_errors import explain
+from .models import AccountStatus, ReferralAccount, StatusAction
+
+
+class StatusChangeRefused(Exception):
+    pass
+
+
+def account_status_request(account: ReferralAccount, action: str) -> None:
+    from .tasks import change_status
+
+    if action not in StatusAction.values:
+        raise StatusChangeRefused(f"unknown action {action!r}")
+    if not account.account_id or account.status not in (AccountStatus.ACTIVE, AccountStatus.DEACTIVATED):
+        raise StatusChangeRefused(_("%(account)s is not registered with Feishu yet.") % {"account": account})
+    target = AccountStatus.ACTIVE if action == StatusAction.ENABLE else AccountStatus.DEACTIVATED
+    if account.status == target and not account.pending_action:
+        raise StatusChangeRefused(
+            _("%(account)s is already %(status)s.")
+            % {"account": account, "status": account.get_status_display()}
+        )
+    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=action, action_error="")
+    transaction.on_commit(lambda: change_status.delay(account.pk))
+
+
+def status_change_run(pk: int) -> str:
+    account = ReferralAccount.objects.get(pk=pk)
+    action = account.pending_action
+    if not action:
+        return account.status
+    call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
+    try:
+        remote = call(get_client(), account.account_id)
+    except FeishuBusinessError as exc:
+        ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
+            pending_action="", action_error=explain(exc)[:500]
+        )
+        return account.status
+    except FeishuError as exc:
+        ReferralAccount.objects.filter(pk=pk).update(action_error=explain(exc)[:500])
+        raise TryLater(explain(exc)) from exc
+    status = (
+        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
+    )
+    ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
+        status=status, pending_action="", action_error=""
+    )
+    return status
+
+
+def status_change_give_up(pk: int, reason: str) -> str:
+    ReferralAccount.objects.filter(pk=pk).update(
+        action_error=_("Feishu could not be reached; the change is still pending: %(reason)s")
+        % {"reason": reason}
+    )
+    return ReferralAccount.objects.get(pk=pk).status

@@ -1,0 +1,42 @@
+"""Thin tasks: load by primary key, call a service. Retries follow hireops.core.retry."""
+
+from celery import shared_task
+
+from hireops.core.retry import run_retrying
+
+from . import balances, reconciliation, registration, status, sync, withdrawals
+
+
+@shared_task(bind=True, name="referrals.register_account", ignore_result=True)
+def register_account(self, pk: int):
+    return run_retrying(self, registration.registration_run, pk, registration.registration_give_up)
+
+
+@shared_task(bind=True, name="referrals.withdraw", ignore_result=True)
+def withdraw(self, pk: int):
+    return run_retrying(self, withdrawals.withdrawal_run, pk, withdrawals.withdrawal_give_up)
+
+
+@shared_task(bind=True, name="referrals.change_status", ignore_result=True)
+def change_status(self, pk: int):
+    return run_retrying(self, status.status_change_run, pk, status.status_change_give_up)
+
+
+@shared_task(name="referrals.pull_balances", ignore_result=True)
+def pull_balances():
+    return balances.balances_pull_all()
+
+
+@shared_task(name="referrals.reconcile", ignore_result=True)
+def reconcile(pk: int):
+    return reconciliation.reconciliation_run(pk)
+
+
+@shared_task(name="referrals.reconcile_yesterday", ignore_result=True)
+def reconcile_yesterday():
+    return reconciliation.reconciliation_yesterday().pk
+
+
+@shared_task(name="referrals.sync_pending", ignore_result=True)
+def sync_pending():
+    return sync.sync_pending(pull=False)

@@ -1,0 +1,124 @@
+"""Full-balance withdrawals (feishu-api.md §4).
+
+The row and its ``external_order_id`` are committed before the call and every retry
+reuses the id, so a crash or timeout between call and answer can never withdraw twice.
+Only a definite answer from Feishu closes a withdrawal; an unknown outcome stays open
+(and blocks a second one) until a retry gets the answer.
+"""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hireops.core.retry import TryLater
+from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+
+from .balances import balance_apply, cash_dict
+from .feishu_errors import explain
+from .models import AccountStatus, BalanceSource, ReferralAccount, Withdrawal, WithdrawalStatus
+
+POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
+
+
+class WithdrawalRefused(Exception):
+    pass
+
+
+def withdrawal_request(account: ReferralAccount, bonus_types, user=None) -> Withdrawal:
+    from .tasks import withdraw
+
+    types = sorted({int(t) for t in bonus_types})
+    if not types or any(t not in (POINTS, CASH) for t in types):
+        raise WithdrawalRefused(_("Choose points, cash or both."))
+    if not account.can_withdraw:
+        raise WithdrawalRefused(
+            _("%(account)s is %(status)s: only active accounts can withdraw.")
+            % {"account": account, "status": account.get_status_display()}
+        )
+    cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
+    try:
+        with transaction.atomic():
+            w = Withdrawal.objects.create(
+                account=account,
+                external_order_id=uuid.uuid4().hex,
+                bonus_types=types,
+                requested_by=user,
+                expected_points=account.points if POINTS in types else 0,
+                expected_cash=cash,
+            )
+            transaction.on_commit(lambda: withdraw.delay(w.pk))
+    except IntegrityError as exc:
+        raise WithdrawalRefused(
+            _("%(account)s already has a withdrawal in progress.") % {"account": account}
+        ) from exc
+    return w
+
+
+def _close(pk, **fields):
+    Withdrawal.objects.filter(pk=pk, status=WithdrawalStatus.PENDING).update(
+        finished_at=timezone.now(), **fields
+    )
+
+
+def withdrawal_run(pk: int) -> str:
+    w = Withdrawal.objects.select_related("account").get(pk=pk)
+    if w.status != WithdrawalStatus.PENDING:
+        return w.status
+    Withdrawal.objects.filter(pk=pk).update(attempts=w.attempts + 1)
+    try:
+        result = hire.withdraw(
+            get_client(),
+            w.account.account_id,
+            bonus_types=w.bonus_types,
+            external_order_id=w.external_order_id,
+        )
+    except FeishuBusinessError as exc:
+        _close(
+            pk,
+            status=WithdrawalStatus.FAILED,
+            error=explain(exc)[:500],
+            error_code=exc.code,
+            log_id=exc.log_id or "",
+        )
+        if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
+            ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
+        return WithdrawalStatus.FAILED
+    except FeishuError as exc:
+        Withdrawal.objects.filter(pk=pk).update(error=explain(exc)[:500], error_code=exc.code)
+        raise TryLater(explain(exc)) from exc
+    details = result.details
+    _close(
+        pk,
+        status=WithdrawalStatus.SUCCEEDED,
+        trans_time=result.trans_time_ms,
+        error="",
+        error_code=None,
+        withdrawn_points=details.point_bonus,
+        withdrawn_cash=cash_dict(details),
+    )
+    _zero_withdrawn(w, result)
+    return WithdrawalStatus.SUCCEEDED
+
+
+def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
+    """The withdrawn types are now empty in Feishu; record that as of the transaction time."""
+    account = w.account
+    points = 0 if POINTS in w.bonus_types else account.points
+    cash = [] if CASH in w.bonus_types else [hire.Cash(c.currency, c.amount) for c in account.cash.all()]
+    balance_apply(
+        account.pk,
+        hire.Bonus(point_bonus=points, cash=cash),
+        modify_time=result.trans_time_ms,
+        source=BalanceSource.WITHDRAWAL,
+        reference=w.external_order_id,
+    )
+
+
+def withdrawal_give_up(pk: int, reason: str) -> str:
+    # The outcome is unknown: keep it open; the sync pass retries it with the same id.
+    Withdrawal.objects.filter(pk=pk).update(
+        error=_("Outcome unknown, will retry with the same order id: %(reason)s") % {"reason": reason}
+    )
+    return WithdrawalStatus.PENDING

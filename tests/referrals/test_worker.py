@@ -1,0 +1,65 @@
+"""Every referrals task executed by a real ``celery worker`` process against the sandbox."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from referrals import tasks
+from referrals.identity import person
+from referrals.models import (
+    AccountStatus,
+    ReconciliationRun,
+    ReferralAccount,
+    StatusAction,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from referrals.reconciliation import reconciliation_request
+from referrals.registration import account_register
+from referrals.status import account_status_request
+from referrals.withdrawals import withdrawal_request
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_referral_tasks_in_a_real_worker(sandbox, celery_worker):
+    sandbox.add_employee(name="Worker 测试", email="worker@example.com")
+    account = account_register(person(name="Worker 测试", email="worker@example.com"))  # register_account
+    celery_worker(
+        lambda: ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.ACTIVE, what="registered"
+    )
+    account.refresh_from_db()
+
+    sandbox.grant_bonus(account.account_id, point_bonus=64)
+    tasks.pull_balances.delay()
+    celery_worker(lambda: ReferralAccount.objects.get(pk=account.pk).points == 64, what="balance pulled")
+
+    start = timezone.now() - timedelta(minutes=1)
+    w = withdrawal_request(ReferralAccount.objects.get(pk=account.pk), [1])  # withdraw
+    celery_worker(
+        lambda: Withdrawal.objects.get(pk=w.pk).status == WithdrawalStatus.SUCCEEDED, what="withdrawn"
+    )
+
+    run = reconciliation_request(start, timezone.now() + timedelta(minutes=1))  # reconcile
+    celery_worker(lambda: ReconciliationRun.objects.get(pk=run.pk).status == "succeeded", what="reconciled")
+    assert ReconciliationRun.objects.get(pk=run.pk).mismatch_count == 0
+
+    tasks.reconcile_yesterday.delay()
+    celery_worker(lambda: ReconciliationRun.objects.count() == 2, what="scheduled reconciliation queued")
+    celery_worker(lambda: ReconciliationRun.objects.latest("pk").status == "succeeded", what="it ran")
+
+    account_status_request(
+        ReferralAccount.objects.get(pk=account.pk), StatusAction.DEACTIVATE
+    )  # change_status
+    celery_worker(
+        lambda: ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.DEACTIVATED,
+        what="deactivated",
+    )
+
+    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=StatusAction.ENABLE)
+    tasks.sync_pending.delay()
+    celery_worker(
+        lambda: ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.ACTIVE,
+        what="pending change finished by the sync task",
+    )
