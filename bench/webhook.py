@@ -206,6 +206,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=4, help="with --worker-class gthread")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -240,9 +242,10 @@ def main() -> int:
             "-w",
             str(args.workers),
             "--worker-class",
-            "sync",
+            args.worker_class,
             "--log-level",
             "warning",
+            *(["--threads", str(args.threads)] if args.worker_class == "gthread" else []),
         ],
         cwd=ROOT,
         env=env,
@@ -250,7 +253,8 @@ def main() -> int:
     try:
         wait_up(port)
         print(
-            f"gunicorn: {args.workers} sync workers; database {env['DATABASE_URL'].rsplit('@', 1)[-1]}; "
+            f"gunicorn: {args.workers} {args.worker_class} workers; "
+            f"database {env['DATABASE_URL'].rsplit('@', 1)[-1]}; "
             f"broker {env.get('CELERY_BROKER_URL') or env.get('REDIS_URL') or 'filesystem'}"
         )
         rate = throughput(port, args.seconds, env, tmp)
