@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.display import from_ms
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.feishu import FeishuError
 
@@ -40,7 +41,11 @@ class CashInline(ReadOnlyInline):
 
 class HistoryInline(ReadOnlyInline):
     model = BalanceChange
-    fields = readonly_fields = ("at", "source", "modify_time", "points", "cash", "reference")
+    fields = readonly_fields = ("at", "source", "as_of", "points", "cash", "reference")
+
+    @admin.display(description=_("as of"))
+    def as_of(self, obj):
+        return from_ms(obj.modify_time)
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-at", "-id")
@@ -80,7 +85,7 @@ class ReferralAccountAdmin(admin.ModelAdmin):
         "pending_action",
         "action_error",
         "points",
-        "assets_modify_time",
+        "balance_as_of",
         "balance_synced_at",
         "created_by",
         "created_at",
@@ -122,6 +127,10 @@ class ReferralAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("email"))
     def email_masked(self, obj):
         return mask_email(obj.email) if obj.email else "—"
+
+    @admin.display(description=_("balance as of (Feishu time)"))
+    def balance_as_of(self, obj):
+        return from_ms(obj.assets_modify_time)
 
     @admin.display(description=_("cash"))
     def cash_display(self, obj):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.display import from_ms
 from hireops.core.retry import TryLater
 
 from .forms import ReconciliationForm
@@ -40,7 +41,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "expected_cash",
         "withdrawn_points",
         "withdrawn_cash",
-        "trans_time",
+        "transaction_time",
         "attempts",
         "error_code",
         "error",
@@ -50,6 +51,10 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "finished_at",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("Feishu transaction time"))
+    def transaction_time(self, obj):
+        return from_ms(obj.trans_time)
 
     @admin.action(description=_("Retry now (same order id)"))
     def retry_now(self, request, queryset):
@@ -101,15 +106,7 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("window"))
     def window(self, obj):
-        from datetime import datetime
-
-        from django.utils import timezone
-
-        fmt = "%Y-%m-%d %H:%M"
-        tz = timezone.get_current_timezone()
-        start = datetime.fromtimestamp(obj.start_ms / 1000, tz).strftime(fmt)
-        end = datetime.fromtimestamp(obj.end_ms / 1000, tz).strftime(fmt)
-        return f"{start} → {end}"
+        return f"{from_ms(obj.start_ms)} → {from_ms(obj.end_ms)}"
 
     @admin.display(description=_("our totals sent"))
     def sent(self, obj):

@@ -1,0 +1,12 @@
+"""Small formatting helpers for admin screens."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+def from_ms(ms: int | None) -> str:
+    """Feishu's millisecond timestamps as local date and time (seconds shown: events are that close)."""
+    if ms is None:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000, timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M:%S")
