@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import display
 from hireops.core.display import from_ms
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.feishu import FeishuError
@@ -41,7 +42,11 @@ class CashInline(ReadOnlyInline):
 
 class HistoryInline(ReadOnlyInline):
     model = BalanceChange
-    fields = readonly_fields = ("at", "source", "as_of", "points", "cash", "reference")
+    fields = readonly_fields = ("at", "source", "as_of", "points", "cash_amounts", "reference")
+
+    @admin.display(description=_("cash"))
+    def cash_amounts(self, obj):
+        return display.cash(obj.cash)
 
     @admin.display(description=_("as of"))
     def as_of(self, obj):
@@ -53,8 +58,12 @@ class HistoryInline(ReadOnlyInline):
 
 class WithdrawalInline(ReadOnlyInline):
     model = Withdrawal
-    fields = readonly_fields = ("requested_at", "status", "withdrawn_points", "withdrawn_cash", "error")
+    fields = readonly_fields = ("requested_at", "status", "withdrawn_points", "cash_withdrawn", "error")
     show_change_link = True
+
+    @admin.display(description=_("cash withdrawn"))
+    def cash_withdrawn(self, obj):
+        return display.cash(obj.withdrawn_cash)
 
 
 @admin.register(ReferralAccount)
@@ -150,6 +159,25 @@ class ReferralAccountAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("cash")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing on a registered account is edited by hand: changes go through the actions.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a row Feishu never accepted may go (e.g. a typo); a registered account stays.
+        if obj is not None and obj.account_id:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(account_id__isnull=True))
 
     def has_withdraw_permission(self, request):
         return request.user.has_perm("referrals.withdraw_referralaccount")

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import display
 from hireops.core.display import from_ms
 from hireops.core.retry import TryLater
 
@@ -23,7 +24,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "status",
         "bonus_types",
         "withdrawn_points",
-        "withdrawn_cash",
+        "cash_withdrawn",
         "requested_by",
         "requested_at",
         "error",
@@ -40,7 +41,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "expected_points",
         "expected_cash",
         "withdrawn_points",
-        "withdrawn_cash",
+        "cash_withdrawn",
         "transaction_time",
         "attempts",
         "error_code",
@@ -51,6 +52,10 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "finished_at",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("cash withdrawn"))
+    def cash_withdrawn(self, obj):
+        return display.cash(obj.withdrawn_cash)
 
     @admin.display(description=_("Feishu transaction time"))
     def transaction_time(self, obj):

@@ -10,3 +10,10 @@ def from_ms(ms: int | None) -> str:
     if ms is None:
         return "—"
     return datetime.fromtimestamp(ms / 1000, timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cash(amounts: dict | None) -> str:
+    """{"CNY": "12.50"} → "12.50 CNY"."""
+    if not amounts:
+        return "—"
+    return ", ".join(f"{amount} {currency}" for currency, amount in sorted(amounts.items()))

@@ -123,3 +123,14 @@ def test_admin_add_and_import(sandbox, admin_client):
     page = admin_client.post("/admin/referrals/referralaccount/import/", {"file": upload}).content.decode()
     assert "1 row(s) queued for registration, 1 row(s) refused" in page
     assert ReferralAccount.objects.filter(email="new@example.com").exists()
+
+
+def test_registered_account_page_offers_no_save_or_delete(sandbox, admin_client):
+    sandbox.add_employee(name="H", email="h@example.com")
+    ok = reload(account_register(person(email="h@example.com")))
+    failed = reload(account_register(person(email="typo@example.com")))
+    page = admin_client.get(f"/admin/referrals/referralaccount/{ok.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "/delete/" not in page
+    assert admin_client.post(f"/admin/referrals/referralaccount/{ok.pk}/delete/", {"post": "yes"}).status_code == 403
+    admin_client.post(f"/admin/referrals/referralaccount/{failed.pk}/delete/", {"post": "yes"})
+    assert list(ReferralAccount.objects.values_list("pk", flat=True)) == [ok.pk]
