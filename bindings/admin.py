@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
+
 from . import admin_bindings  # noqa: F401  (registers the binding review queue)
 from .forms import MatchingRuleForm
 from .models import (
@@ -79,7 +81,7 @@ class CustomFieldDefinitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FieldScope)
-class FieldScopeAdmin(admin.ModelAdmin):
+class FieldScopeAdmin(SystemRecordAdmin):
     list_display = ("scope", "unpublished", "active_fields", "last_publish")
     actions = ["publish"]
 
@@ -128,18 +130,9 @@ class FieldScopeAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(FieldPublish)
-class FieldPublishAdmin(admin.ModelAdmin):
+class FieldPublishAdmin(SystemRecordAdmin):
     list_display = (
         "id",
         "scope",
@@ -174,32 +167,18 @@ class FieldPublishAdmin(admin.ModelAdmin):
     def response_pretty(self, obj):
         return pretty_json(obj.response)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class IdentifierInline(admin.TabularInline):
     model = CustomerIdentifier
     extra = 1
 
 
-class CustomerBindingInline(admin.TabularInline):
+class CustomerBindingInline(ReadOnlyInline):
     model = EcoAccountBinding
     fields = ("account_name", "account_id", "tenant_key", "scope", "status", "updated_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
     verbose_name_plural = _("bindings of this customer")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(VendorCustomer)

@@ -7,6 +7,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from hireops.core.admin import ReadOnlyInline
+
 from .forms import BindCustomerForm, RejectForm
 from .matching import binding_bind_manually, binding_reject, bindings_rematch
 from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage
@@ -25,16 +27,11 @@ class UsageFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(ReadOnlyInline):
     model = BindingStatusChange
     fields = ("at", "from_status", "to_status", "customer", "actor", "reason")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("status history")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EcoAccountBinding)

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
+from hireops.core.admin import ReadOnlyInline
 from hireops.core.display import from_ms
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.feishu import FeishuError
@@ -21,18 +22,6 @@ from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, 
 from .registration import AlreadyRegistered, account_register, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CashInline(ReadOnlyInline):

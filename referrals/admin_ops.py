@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
+from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.display import from_ms
 from hireops.core.retry import TryLater
 
@@ -17,7 +18,7 @@ from .withdrawals import withdrawal_run
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(admin.ModelAdmin):
+class WithdrawalAdmin(SystemRecordAdmin):
     list_display = (
         "external_order_id",
         "account",
@@ -70,24 +71,10 @@ class WithdrawalAdmin(admin.ModelAdmin):
             except TryLater as exc:
                 self.message_user(request, f"{w}: {exc.reason}", messages.WARNING)
 
-    def has_add_permission(self, request):
-        return False  # withdrawals start from an account ("Withdraw full balance…")
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MismatchInline(admin.TabularInline):
+class MismatchInline(ReadOnlyInline):
     model = ReconciliationMismatch
     fields = readonly_fields = ("account_id", "feishu_withdrawn_points", "our_points")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReconciliationRun)

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from hireops.core.admin import SystemRecordAdmin
 from hireops.core.masking import mask_personal
 
 from .models import FeishuEvent
@@ -12,7 +13,7 @@ from .services import events_reprocess
 
 
 @admin.register(FeishuEvent)
-class FeishuEventAdmin(admin.ModelAdmin):
+class FeishuEventAdmin(SystemRecordAdmin):
     list_display = (
         "received_at",
         "event_type",
@@ -67,12 +68,3 @@ class FeishuEventAdmin(admin.ModelAdmin):
                 _("%(n)d selected events were not failed and were left alone.") % {"n": skipped},
                 messages.INFO,
             )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # read-only log; reprocessing goes through the action
-
-    def has_delete_permission(self, request, obj=None):
-        return False
