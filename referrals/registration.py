@@ -3,6 +3,7 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hireops.core.retry import TryLater
@@ -57,7 +58,7 @@ def registration_retry(account: ReferralAccount) -> bool:
     from .tasks import register_account
 
     updated = ReferralAccount.objects.filter(pk=account.pk, status=AccountStatus.FAILED).update(
-        status=AccountStatus.PENDING, error="", error_code=None
+        status=AccountStatus.PENDING, error="", error_code=None, updated_at=timezone.now()
     )
     if updated:
         transaction.on_commit(lambda: register_account.delay(account.pk))

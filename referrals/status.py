@@ -1,6 +1,7 @@
 """Enable / deactivate. A deactivated account gets no balance events and cannot withdraw."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hireops.core.retry import TryLater
@@ -27,7 +28,9 @@ def account_status_request(account: ReferralAccount, action: str) -> None:
             _("%(account)s is already %(status)s.")
             % {"account": account, "status": account.get_status_display()}
         )
-    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=action, action_error="")
+    ReferralAccount.objects.filter(pk=account.pk).update(
+        pending_action=action, action_error="", updated_at=timezone.now()
+    )
     transaction.on_commit(lambda: change_status.delay(account.pk))
 
 

@@ -10,9 +10,12 @@ from django.utils import timezone
 
 from hireops.events.models import FeishuEvent
 from referrals.balances import balance_pull, now_ms
-from referrals.models import AccountStatus, StatusAction, Withdrawal, WithdrawalStatus
+from referrals.identity import person
+from referrals.models import AccountStatus, ReferralAccount, StatusAction, Withdrawal, WithdrawalStatus
 from referrals.reconciliation import reconciliation_request
+from referrals.registration import account_register
 from referrals.status import StatusChangeRefused, account_status_request
+from referrals.sync import sync_pending
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, signed
 
@@ -125,11 +128,23 @@ def test_crash_before_the_answer_is_finished_by_sync_with_the_same_id(register, 
     with pytest.raises(WithdrawalRefused, match="already has a withdrawal in progress"):
         withdrawal_request(reload(account), [1])
     sandbox.clear_faults()
-    call_command("feishu_sync", "--no-pull")
+    call_command("feishu_sync", "--no-pull", "--grace-seconds", "0")
     w.refresh_from_db()
     assert w.status == WithdrawalStatus.SUCCEEDED and w.withdrawn_points == 70
     ids = {c["json"]["external_order_id"] for c in sandbox.requests(path) if c.get("json")}
     assert ids == {w.external_order_id}
+
+
+def test_sync_leaves_fresh_jobs_to_the_worker(sandbox):
+    sandbox.add_employee(name="Fresh", email="fresh@example.com")
+    with pytest.MonkeyPatch.context() as m:  # the task sits in the broker, as it would with a busy worker
+        m.setattr("referrals.tasks.register_account.delay", lambda pk: None)
+        account = account_register(person(email="fresh@example.com"))
+    assert sync_pending(pull=False)["registrations"] == (0, 0)
+    assert sandbox.requests("/open-apis/hire/v1/referral_account") == []
+    ReferralAccount.objects.filter(pk=account.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+    assert sync_pending(pull=False)["registrations"] == (1, 0)
+    assert reload(account).status == AccountStatus.ACTIVE
 
 
 def test_deactivated_account_refuses_and_round_trip(register, sandbox):

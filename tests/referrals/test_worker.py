@@ -57,7 +57,8 @@ def test_referral_tasks_in_a_real_worker(sandbox, celery_worker):
         what="deactivated",
     )
 
-    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=StatusAction.ENABLE)
+    stale = timezone.now() - timedelta(minutes=5)  # waiting long enough for the sweep to take it
+    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=StatusAction.ENABLE, updated_at=stale)
     tasks.sync_pending.delay()
     celery_worker(
         lambda: ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.ACTIVE,

@@ -1,6 +1,8 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 
-from referrals.sync import sync_pending
+from referrals.sync import GRACE, sync_pending
 
 
 class Command(BaseCommand):
@@ -11,9 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-pull", action="store_true", help="skip the balance pull")
+        parser.add_argument(
+            "--grace-seconds",
+            type=int,
+            default=int(GRACE.total_seconds()),
+            help="leave jobs younger than this to the Celery worker that is probably running them "
+            "(0 when no worker runs)",
+        )
 
-    def handle(self, *args, no_pull, **options):
-        report = sync_pending(pull=not no_pull)
+    def handle(self, *args, no_pull, grace_seconds, **options):
+        report = sync_pending(pull=not no_pull, grace=timedelta(seconds=grace_seconds))
         for job, (done, later) in report.items():
             label = "pulled / failed" if job == "balances" else "done / to retry"
             self.stdout.write(f"{job:15} {done} / {later}  ({label})")
