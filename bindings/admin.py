@@ -111,7 +111,12 @@ class FieldScopeAdmin(SystemRecordAdmin):
             last.requested_at.strftime("%Y-%m-%d %H:%M"),
         )
 
-    @admin.action(description=_("Publish the active fields of the selected scopes to Feishu"))
+    def has_publish_permission(self, request):
+        return request.user.has_perm("bindings.publish_fieldscope")
+
+    @admin.action(
+        description=_("Publish the active fields of the selected scopes to Feishu"), permissions=["publish"]
+    )
     def publish(self, request, queryset):
         for state in queryset:
             try:

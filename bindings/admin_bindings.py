@@ -83,7 +83,7 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
     def usage(self, obj):
         return ", ".join(str(Usage(u).label) for u in obj.usage_list if u in Usage.values)
 
-    @admin.action(description=_("Bind to a customer…"))
+    @admin.action(description=_("Bind to a customer…"), permissions=["change"])
     def bind_to_customer(self, request, queryset):
         form = BindCustomerForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -101,7 +101,7 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
         return self._intermediate(request, queryset, form, "bind_to_customer", _("Bind to a customer"))
 
-    @admin.action(description=_("Reject…"))
+    @admin.action(description=_("Reject…"), permissions=["change"])
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -113,7 +113,7 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
         return self._intermediate(request, queryset, form, "reject", _("Reject bindings"))
 
-    @admin.action(description=_("Re-run matching"))
+    @admin.action(description=_("Re-run matching"), permissions=["change"])
     def rematch(self, request, queryset):
         changed, manual = bindings_rematch(queryset)
         self.message_user(

@@ -69,6 +69,7 @@ class FieldScope(models.Model):
     class Meta:
         verbose_name = _("field scope")
         verbose_name_plural = _("field scopes")
+        permissions = [("publish_fieldscope", _("Can publish custom fields to Feishu"))]
 
     def __str__(self):
         return self.get_scope_display()

@@ -11,6 +11,7 @@ from hireops.core import display
 from hireops.core.admin import ReadOnlyInline
 from hireops.core.display import from_ms
 from hireops.core.masking import mask_email, mask_mobile
+from hireops.core.personal import can_see_personal_data
 from hireops.feishu import FeishuError
 
 from . import admin_ops  # noqa: F401  (registers withdrawals and reconciliation)
@@ -96,10 +97,10 @@ class ReferralAccountAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return AccountAddForm.Meta.fields if obj is None else self.readonly_fields
+        return AccountAddForm.Meta.fields if obj is None else self._personal(request, self.readonly_fields)
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else self.readonly_fields
+        return () if obj is None else self._personal(request, self.readonly_fields)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
@@ -117,6 +118,24 @@ class ReferralAccountAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:referrals_referralaccount_change", args=[exc.account.pk])
             )
+
+    def _personal(self, request, names):
+        """Swap the masked columns for the full ones for users allowed to see personal data."""
+        if not can_see_personal_data(request.user):
+            return tuple(names)
+        full = {"mobile": "mobile_full", "email_masked": "email_full"}
+        return tuple(full.get(n, n) for n in names)
+
+    def get_list_display(self, request):
+        return self._personal(request, self.list_display)
+
+    @admin.display(description=_("mobile"))
+    def mobile_full(self, obj):
+        return f"+{obj.mobile_code} {obj.mobile_number}" if obj.mobile_number else "—"
+
+    @admin.display(description=_("email"))
+    def email_full(self, obj):
+        return obj.email or "—"
 
     @admin.display(description=_("mobile"))
     def mobile(self, obj):
@@ -206,20 +225,20 @@ class ReferralAccountAdmin(admin.ModelAdmin):
             except StatusChangeRefused as exc:
                 self.message_user(request, str(exc), messages.WARNING)
 
-    @admin.action(description=_("Enable"))
+    @admin.action(description=_("Enable"), permissions=["change"])
     def enable(self, request, queryset):
         self._status(request, queryset, StatusAction.ENABLE)
 
-    @admin.action(description=_("Deactivate (no balance updates, no withdrawals)"))
+    @admin.action(description=_("Deactivate (no balance updates, no withdrawals)"), permissions=["change"])
     def deactivate(self, request, queryset):
         self._status(request, queryset, StatusAction.DEACTIVATE)
 
-    @admin.action(description=_("Retry registration"))
+    @admin.action(description=_("Retry registration"), permissions=["change"])
     def retry_registration(self, request, queryset):
         n = sum(registration_retry(a) for a in queryset)
         self.message_user(request, _("%(n)d registration(s) queued again.") % {"n": n}, messages.SUCCESS)
 
-    @admin.action(description=_("Pull balance from Feishu now"))
+    @admin.action(description=_("Pull balance from Feishu now"), permissions=["change"])
     def pull_balance(self, request, queryset):
         for account in queryset.filter(account_id__isnull=False):
             try:

@@ -57,7 +57,10 @@ class ReferralAccount(models.Model):
         verbose_name = _("referral account")
         verbose_name_plural = _("referral accounts")
         ordering = ["-created_at"]
-        permissions = [("withdraw_referralaccount", _("Can withdraw referral balances"))]
+        permissions = [
+            ("withdraw_referralaccount", _("Can withdraw referral balances")),
+            ("view_personal_data", _("Can see mobile numbers and emails unmasked")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(mobile_number="", email=""), name="account_has_mobile_or_email"

@@ -24,11 +24,50 @@ def eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def english(settings):
+    """Tests read our English source strings; tests of the Chinese catalogue ask for it."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts without cached tokens or tickets (the sandbox forgets its tokens too)."""
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    """``staff_user("HR")`` → a logged-in-able staff member in that role (groups synced first:
+    transactional tests flush the groups the migration made)."""
+    from django.contrib.auth.models import Group
+
+    from hireops.core.roles import sync_roles
+
+    def make(*roles, username=None, perms=()):
+        sync_roles()
+        user = django_user_model.objects.create_user(
+            username or "-".join(roles).lower().replace(" ", "_") or "staff",
+            password="Pw-123456!",
+            is_staff=True,
+        )
+        user.groups.add(*Group.objects.filter(name__in=roles))
+        if perms:
+            from django.contrib.auth.models import Permission
+
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                user.user_permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+        return user
+
+    return make
 
 
 def db_url_for_children() -> str:

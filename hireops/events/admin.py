@@ -1,15 +1,26 @@
 import json
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.masking import mask_personal
+from hireops.core.personal import can_see_personal_data
 
 from .models import FeishuEvent
 from .services import events_reprocess
+
+VENDOR_EVENTS = "hire.eco_"
+HR_EVENTS = "hire.referral_account."
+VIEW_PERMISSIONS = ("view_feishuevent", "view_vendor_feishuevent", "view_hr_feishuevent")
+
+
+def _pre(payload) -> str:
+    text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 
 @admin.register(FeishuEvent)
@@ -47,12 +58,41 @@ class FeishuEventAdmin(SystemRecordAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Vendor operations see the eco-account events, HR the referral ones, auditors all.
+        qs, user = super().get_queryset(request), request.user
+        if user.has_perm("events.view_feishuevent"):
+            return qs
+        visible = Q(pk__in=[])
+        if user.has_perm("events.view_vendor_feishuevent"):
+            visible |= Q(event_type__startswith=VENDOR_EVENTS)
+        if user.has_perm("events.view_hr_feishuevent"):
+            visible |= Q(event_type__startswith=HR_EVENTS)
+        return qs.filter(visible)
+
+    def has_view_permission(self, request, obj=None):
+        return any(request.user.has_perm(f"events.{p}") for p in VIEW_PERMISSIONS)
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("events.reprocess_feishuevent")
+
+    def get_fields(self, request, obj=None):
+        if can_see_personal_data(request.user):
+            return [f if f != "payload_pretty" else "payload_full" for f in self.fields]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
     @admin.display(description=_("payload (personal data masked)"))
     def payload_pretty(self, obj):
-        text = json.dumps(mask_personal(obj.payload), ensure_ascii=False, indent=2, sort_keys=True)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return _pre(mask_personal(obj.payload))
 
-    @admin.action(description=_("Reprocess selected failed events"))
+    @admin.display(description=_("payload"))
+    def payload_full(self, obj):
+        return _pre(obj.payload)
+
+    @admin.action(description=_("Reprocess selected failed events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
         n = events_reprocess(queryset)
         skipped = queryset.count() - n

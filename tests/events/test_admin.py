@@ -46,11 +46,18 @@ def test_changelist_filters_and_search(admin_client, event):
     assert "acc-9" in found
 
 
-def test_detail_masks_personal_data(admin_client, event):
-    page = admin_client.get(f"/admin/events/feishuevent/{event.pk}/change/").content.decode()
+def test_detail_masks_personal_data_unless_permitted(client, event, staff_user):
+    auditor = staff_user("Auditor")
+    client.force_login(auditor)
+    page = client.get(f"/admin/events/feishuevent/{event.pk}/change/").content.decode()
     assert "13800138000" not in page and "zhangsan@example.com" not in page
     assert "138****8000" in page and "z***@example.com" in page
     assert "张三" in page and "RuntimeError: boom" in page
+
+    allowed = staff_user("Auditor", username="dpo", perms=["referrals.view_personal_data"])
+    client.force_login(allowed)
+    page = client.get(f"/admin/events/feishuevent/{event.pk}/change/").content.decode()
+    assert "13800138000" in page and "zhangsan@example.com" in page
 
 
 def test_event_log_is_read_only(admin_client, event):
