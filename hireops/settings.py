@@ -151,6 +151,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_VERBOSE = False
 
 # Django's deployment checklist: secure cookies, HSTS and the rest follow DEBUG unless set.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
