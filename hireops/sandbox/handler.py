@@ -130,7 +130,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             status, answer, extra = self._openapi(sb, route, call, body, raw, entry)
         except _Dropped:
+            # Log first: a client that sees the connection drop may read the log at once.
             sb._log(entry)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
             return
         entry["status"] = status
         entry["code"] = answer.get("code") if isinstance(answer, dict) else None
@@ -142,8 +145,6 @@ class Handler(BaseHTTPRequestHandler):
         if fault:
             entry["fault"] = fault["kind"]
             if fault["kind"] == "drop":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
                 raise _Dropped
             if fault["kind"] == "5xx":
                 if fault["status"] == 500:
