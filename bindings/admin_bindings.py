@@ -11,7 +11,7 @@ from hireops.core.admin import ReadOnlyInline
 
 from .forms import BindCustomerForm, RejectForm
 from .matching import binding_bind_manually, binding_reject, bindings_rematch
-from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage
+from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -29,8 +29,16 @@ class UsageFilter(admin.SimpleListFilter):
 
 class HistoryInline(ReadOnlyInline):
     model = BindingStatusChange
-    fields = ("at", "from_status", "to_status", "customer", "actor", "reason")
+    fields = ("at", "from_label", "to_label", "customer", "actor", "reason")
     readonly_fields = fields
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj):
+        return status_label(obj.from_status)
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj):
+        return status_label(obj.to_status)
     verbose_name_plural = _("status history")
 
 

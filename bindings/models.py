@@ -168,6 +168,11 @@ class BindingStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+def status_label(status: str) -> str:
+    """A binding status as staff read it ("—" for none, e.g. before the first match)."""
+    return BindingStatus(status).label if status in BindingStatus.values else status or "—"
+
+
 class EcoAccountBinding(models.Model):
     app_id = models.CharField(_("app id"), max_length=64)
     tenant_key = models.CharField(_("tenant"), max_length=128)
@@ -246,4 +251,4 @@ class BindingStatusChange(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{status_label(self.from_status)} → {status_label(self.to_status)}"

@@ -23,7 +23,7 @@ class WithdrawalAdmin(SystemRecordAdmin):
         "external_order_id",
         "account",
         "status",
-        "bonus_types",
+        "withdrawn_types",
         "withdrawn_points",
         "cash_withdrawn",
         "requested_by",
@@ -38,7 +38,7 @@ class WithdrawalAdmin(SystemRecordAdmin):
         "account",
         "external_order_id",
         "status",
-        "bonus_types",
+        "withdrawn_types",
         "expected_points",
         "expected_cash",
         "withdrawn_points",
@@ -53,6 +53,11 @@ class WithdrawalAdmin(SystemRecordAdmin):
         "finished_at",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("withdrawn types"))
+    def withdrawn_types(self, obj):
+        names = {1: _("points"), 2: _("cash")}
+        return ", ".join(str(names.get(t, t)) for t in obj.bonus_types)
 
     @admin.display(description=_("cash withdrawn"))
     def cash_withdrawn(self, obj):

@@ -189,6 +189,10 @@ def test_admin_review_queue_bind_and_reject(client, admin_client, acme):
     b.refresh_from_db()
     assert b.status == BindingStatus.REJECTED
 
+    binding_page = admin_client.get(f"/admin/bindings/ecoaccountbinding/{b.pk}/change/").content.decode()
+    history = binding_page.split("status history", 1)[-1]
+    assert "Needs review" in history and "needs_review" not in history
+
     customer_page = admin_client.get(f"/admin/bindings/vendorcustomer/{acme.pk}/change/").content.decode()
     assert "Queue A" in customer_page
 

@@ -200,6 +200,8 @@ def test_admin_withdraw_confirmation_and_permission(register, client, admin_clie
         url, {"action": "withdraw", "_selected_action": [account.pk], "apply": "1", "points": "on"}
     )
     assert Withdrawal.objects.get().status == WithdrawalStatus.SUCCEEDED
+    listing = admin_client.get("/admin/referrals/withdrawal/").content.decode()
+    assert "<td class=\"field-withdrawn_types\">points</td>" in listing
 
     from django.contrib.auth.models import Permission
 
