@@ -4,10 +4,12 @@ from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from hireops.core.admin import ReadOnlyInline
+from hireops.core.export import csv_response, field_label
 
 from .forms import BindCustomerForm, RejectForm
 from .matching import binding_bind_manually, binding_reject, bindings_rematch
@@ -39,6 +41,7 @@ class HistoryInline(ReadOnlyInline):
     @admin.display(description=_("to"))
     def to_label(self, obj):
         return status_label(obj.to_status)
+
     verbose_name_plural = _("status history")
 
 
@@ -58,7 +61,7 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
     list_filter = ("status", "scope", UsageFilter, "tenant_key", "decided_manually")
     search_fields = ("account_id", "account_name", "customer__name", "field_values_text")
     list_select_related = ("customer",)
-    actions = ["bind_to_customer", "reject", "rematch"]
+    actions = ["bind_to_customer", "reject", "rematch", "export_csv"]
     inlines = [HistoryInline]
     fields = (
         "status",
@@ -133,6 +136,23 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
                 _("%(n)d binding(s) decided by staff were left as they are.") % {"n": manual},
                 messages.INFO,
             )
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        m = EcoAccountBinding
+        columns = [
+            (field_label(m, "account_name"), lambda b: b.account_name),
+            (field_label(m, "account_id"), lambda b: b.account_id),
+            (field_label(m, "tenant_key"), lambda b: b.tenant_key),
+            (field_label(m, "scope"), lambda b: b.get_scope_display()),
+            (_("usage"), self.usage),
+            (field_label(m, "status"), lambda b: b.get_status_display()),
+            (field_label(m, "customer"), lambda b: b.customer),
+            (field_label(m, "review_reason"), lambda b: b.review_reason),
+            (field_label(m, "field_values_text"), lambda b: "; ".join(b.field_values_text.splitlines())),
+            (field_label(m, "updated_at"), lambda b: timezone.localtime(b.updated_at)),
+        ]
+        return csv_response("eco-account-bindings", columns, queryset.select_related("customer"))
 
     def _intermediate(self, request, queryset, form, action, title):
         context = {

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core import display
 from hireops.core.admin import ReadOnlyInline
 from hireops.core.display import from_ms
+from hireops.core.export import csv_response, field_label
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
 from hireops.feishu import FeishuError
@@ -71,7 +72,7 @@ class ReferralAccountAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "pending_action")
     search_fields = ("name", "=email", "=mobile_number", "=account_id")
-    actions = ["withdraw", "enable", "deactivate", "retry_registration", "pull_balance"]
+    actions = ["withdraw", "enable", "deactivate", "retry_registration", "pull_balance", "export_csv"]
     inlines = [CashInline, WithdrawalInline, HistoryInline]
     readonly_fields = (
         "name",
@@ -247,6 +248,27 @@ class ReferralAccountAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{account}: {explain(exc)}", messages.ERROR)
             else:
                 self.message_user(request, _("%(a)s: balance pulled.") % {"a": account}, messages.SUCCESS)
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        full = can_see_personal_data(request.user)
+        columns = [
+            (field_label(ReferralAccount, "name"), lambda a: a.name),
+            (
+                field_label(ReferralAccount, "mobile_number"),
+                lambda a: (self.mobile_full(a) if full else self.mobile(a)) if a.mobile_number else "",
+            ),
+            (
+                field_label(ReferralAccount, "email"),
+                lambda a: (a.email if full else mask_email(a.email)) if a.email else "",
+            ),
+            (field_label(ReferralAccount, "account_id"), lambda a: a.account_id),
+            (field_label(ReferralAccount, "status"), lambda a: a.get_status_display()),
+            (field_label(ReferralAccount, "points"), lambda a: a.points),
+            (_("cash"), self.cash_display),
+            (_("balance as of (Feishu time)"), lambda a: from_ms(a.assets_modify_time)),
+        ]
+        return csv_response("referral-accounts", columns, queryset.prefetch_related("cash"))
 
     def get_urls(self):
         return [

@@ -3,16 +3,18 @@
 import json
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.display import from_ms
+from hireops.core.export import csv_response, field_label
 from hireops.core.retry import TryLater
 
 from .forms import ReconciliationForm
-from .models import ReconciliationMismatch, ReconciliationRun, Withdrawal, WithdrawalStatus
+from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal, WithdrawalStatus
 from .reconciliation import reconciliation_request
 from .withdrawals import withdrawal_run
 
@@ -33,7 +35,7 @@ class WithdrawalAdmin(SystemRecordAdmin):
     list_filter = ("status",)
     search_fields = ("=external_order_id", "=account__account_id", "account__name")
     list_select_related = ("account", "requested_by")
-    actions = ["retry_now"]
+    actions = ["retry_now", "export_csv"]
     readonly_fields = (
         "account",
         "external_order_id",
@@ -66,6 +68,23 @@ class WithdrawalAdmin(SystemRecordAdmin):
     @admin.display(description=_("Feishu transaction time"))
     def transaction_time(self, obj):
         return from_ms(obj.trans_time)
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        columns = [
+            (field_label(Withdrawal, "external_order_id"), lambda w: w.external_order_id),
+            (field_label(Withdrawal, "account"), lambda w: w.account),
+            (field_label(ReferralAccount, "account_id"), lambda w: w.account.account_id),
+            (field_label(Withdrawal, "status"), lambda w: w.get_status_display()),
+            (_("withdrawn types"), self.withdrawn_types),
+            (field_label(Withdrawal, "withdrawn_points"), lambda w: w.withdrawn_points),
+            (_("cash withdrawn"), self.cash_withdrawn),
+            (_("Feishu transaction time"), self.transaction_time),
+            (field_label(Withdrawal, "requested_by"), lambda w: w.requested_by),
+            (field_label(Withdrawal, "requested_at"), lambda w: timezone.localtime(w.requested_at)),
+            (field_label(Withdrawal, "error"), lambda w: w.error),
+        ]
+        return csv_response("withdrawals", columns, queryset.select_related("account", "requested_by"))
 
     @admin.action(description=_("Retry now (same order id)"))
     def retry_now(self, request, queryset):

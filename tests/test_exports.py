@@ -1,0 +1,73 @@
+"""CSV exports of accounts, withdrawals and bindings, masked like the screens."""
+
+import csv
+import io
+
+import pytest
+
+from bindings.models import BindingStatus, EcoAccountBinding
+from referrals.models import AccountCash, AccountStatus, ReferralAccount, Withdrawal, WithdrawalStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def export(client, url, pks):
+    resp = client.post(url, {"action": "export_csv", "_selected_action": pks})
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("text/csv")
+    body = resp.content.decode("utf-8")
+    assert body.startswith("\ufeff")  # Excel reads the Chinese correctly
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+@pytest.fixture
+def account():
+    a = ReferralAccount.objects.create(
+        name="王芳",
+        email="fang@example.com",
+        mobile_code="86",
+        mobile_number="13800138000",
+        account_id="acc-1",
+        status=AccountStatus.ACTIVE,
+        points=40,
+    )
+    AccountCash.objects.create(account=a, currency="CNY", amount="8.80")
+    return a
+
+
+def test_accounts_export_masks_unless_permitted(client, staff_user, account):
+    client.force_login(staff_user("HR"))
+    header, row = export(client, "/admin/referrals/referralaccount/", [account.pk])
+    assert header[:3] == ["employee name", "mobile", "email"]
+    assert row[:3] == ["王芳", "+86 138****8000", "f***@example.com"]
+    assert row[5:7] == ["40", "8.80 CNY"] and "13800138000" not in ",".join(row)
+
+    client.force_login(staff_user("HR", username="hr-dpo", perms=["referrals.view_personal_data"]))
+    _, row = export(client, "/admin/referrals/referralaccount/", [account.pk])
+    assert row[1:3] == ["+86 13800138000", "fang@example.com"]
+
+
+def test_auditor_exports_withdrawals_and_bindings(client, staff_user, account):
+    w = Withdrawal.objects.create(
+        account=account,
+        external_order_id="o-1",
+        bonus_types=[1, 2],
+        status=WithdrawalStatus.SUCCEEDED,
+        withdrawn_points=40,
+        withdrawn_cash={"CNY": "8.80"},
+        trans_time=1795300000000,
+    )
+    b = EcoAccountBinding.objects.create(
+        app_id="a",
+        tenant_key="t",
+        account_id="x1",
+        scope=1,
+        account_name="客户 A",
+        status=BindingStatus.NEEDS_REVIEW,
+        usage_list=[1, 2],
+        field_values_text="account_token=ABC\norg_id=7",
+    )
+    client.force_login(staff_user("Auditor"))
+    _, row = export(client, "/admin/referrals/withdrawal/", [w.pk])
+    assert row[0] == "o-1" and row[3:7] == ["Succeeded", "points, cash", "40", "8.80 CNY"]
+    _, row = export(client, "/admin/bindings/ecoaccountbinding/", [b.pk])
+    assert row[0] == "客户 A" and row[5] == "Needs review" and row[8] == "account_token=ABC; org_id=7"
