@@ -60,16 +60,6 @@ def balance_apply(
         return True
 
 
-def _bonus_from_event(assets: dict) -> hire.Bonus:
-    confirmed = (assets or {}).get("confirmed_bonus") or {}
-    cash = [
-        hire.Cash(currency_type=str(c.get("currency_type") or ""), amount=Decimal(str(c.get("amount", 0))))
-        for c in confirmed.get("cash_bonus") or []
-        if isinstance(c, dict)
-    ]
-    return hire.Bonus(point_bonus=int(confirmed.get("point_bonus") or 0), cash=cash)
-
-
 def assets_event_apply(event) -> bool:
     """``hire.referral_account.assets_update_v1``."""
     body = event.payload.get("event") or {}
@@ -82,7 +72,7 @@ def assets_event_apply(event) -> bool:
         raise LookupError(f"referral account {account_id} is not registered here (yet)")
     return balance_apply(
         account.pk,
-        _bonus_from_event(body.get("assets")),
+        hire.parse_assets(body.get("assets")),
         modify_time=int(modify_time),
         source=BalanceSource.EVENT,
         reference=event.event_id,
@@ -100,9 +90,7 @@ def balance_pull(account_pk: int) -> bool:
     except FeishuBusinessError:
         return False  # e.g. 1002553: shown on the account by the next status change, not fatal here
     applied = balance_apply(account.pk, remote.assets, modify_time=stamp, source=BalanceSource.PULL)
-    status = (
-        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
-    )
+    status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
         status=status
     )

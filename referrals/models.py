@@ -5,12 +5,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.feishu import hire
+
 
 class AccountStatus(models.TextChoices):
     PENDING = "pending", _("Registering")
     ACTIVE = "active", _("Active")
     DEACTIVATED = "deactivated", _("Deactivated")
     FAILED = "failed", _("Registration failed")
+
+    @classmethod
+    def from_feishu(cls, status: int) -> "AccountStatus":
+        """Feishu's account status (1 enabled, 2 deactivated; feishu-api.md §4) as ours."""
+        return cls.ACTIVE if status == hire.AccountStatus.ENABLED else cls.DEACTIVATED
 
 
 class StatusAction(models.TextChoices):

@@ -87,9 +87,7 @@ def registration_run(pk: int) -> str:
     except FeishuError as exc:
         ReferralAccount.objects.filter(pk=pk).update(error=explain(exc)[:500], error_code=exc.code)
         raise TryLater(explain(exc)) from exc
-    status = (
-        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
-    )
+    status = AccountStatus.from_feishu(remote.status)
     try:
         with transaction.atomic():
             ReferralAccount.objects.filter(pk=pk).update(

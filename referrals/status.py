@@ -50,9 +50,7 @@ def status_change_run(pk: int) -> str:
     except FeishuError as exc:
         ReferralAccount.objects.filter(pk=pk).update(action_error=explain(exc)[:500])
         raise TryLater(explain(exc)) from exc
-    status = (
-        AccountStatus.ACTIVE if remote.status == hire.AccountStatus.ENABLED else AccountStatus.DEACTIVATED
-    )
+    status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
         status=status, pending_action="", action_error=""
     )

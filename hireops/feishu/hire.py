@@ -104,14 +104,21 @@ def _bonus(raw: dict | None) -> Bonus:
     cash = raw.get("cash_bonus")
     if cash is None and raw.get("cash"):  # PY175 also models a single ``cash``
         cash = [raw["cash"]]
-    return Bonus(point_bonus=int(raw.get("point_bonus") or 0), cash=[_cash(c) for c in cash or []])
+    return Bonus(point_bonus=int(raw.get("point_bonus") or 0),
+                 cash=[_cash(c) for c in cash or [] if isinstance(c, dict)])
+
+
+def parse_assets(assets: dict | None) -> Bonus:
+    """The withdrawable balance (``assets.confirmed_bonus``) as the API and the
+    ``assets_update_v1`` event both send it."""
+    return _bonus((assets or {}).get("confirmed_bonus"))
 
 
 def _account(raw: dict) -> ReferralAccount:
     return ReferralAccount(
         account_id=str(raw["account_id"]),
         status=int(raw.get("status") or 0),
-        assets=_bonus((raw.get("assets") or {}).get("confirmed_bonus")),
+        assets=parse_assets(raw.get("assets")),
         referrer=raw.get("referrer") or None,
     )
 
