@@ -3,12 +3,11 @@
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hireops.core.admin import ReadOnlyInline
+from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.export import csv_response, field_label
 
 from .forms import BindCustomerForm, RejectForm
@@ -155,17 +154,9 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
         return csv_response("eco-account-bindings", columns, queryset.select_related("customer"))
 
     def _intermediate(self, request, queryset, form, action, title):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "queryset": queryset,
-            "action": action,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/bindings/binding_action.html", context)
+        return action_page(
+            self, request, "admin/bindings/binding_action.html", title, form, queryset=queryset, action=action
+        )
 
     def has_add_permission(self, request):
         return False

@@ -3,12 +3,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
-from hireops.core.admin import ReadOnlyInline
+from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.display import from_ms
 from hireops.core.export import csv_response, field_label
 from hireops.core.masking import mask_email, mask_mobile
@@ -206,15 +205,14 @@ class ReferralAccountAdmin(admin.ModelAdmin):
                 except WithdrawalRefused as exc:
                     self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Withdraw full balance"),
-            "form": form,
-            "accounts": queryset.prefetch_related("cash"),
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/referrals/withdraw_confirm.html", context)
+        return action_page(
+            self,
+            request,
+            "admin/referrals/withdraw_confirm.html",
+            _("Withdraw full balance"),
+            form,
+            accounts=queryset.prefetch_related("cash"),
+        )
 
     def _status(self, request, queryset, action):
         for account in queryset:
@@ -286,13 +284,13 @@ class ReferralAccountAdmin(admin.ModelAdmin):
                 results = import_accounts(form.cleaned_data["file"].read(), request.user)
             except ImportRefused as exc:
                 form.add_error("file", str(exc))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Import referral accounts from CSV"),
-            "form": form,
-            "results": results,
-            "opts": self.model._meta,
-            "ok": sum(r.ok for r in results or []),
-            "bad": sum(not r.ok for r in results or []),
-        }
-        return TemplateResponse(request, "admin/referrals/import.html", context)
+        return action_page(
+            self,
+            request,
+            "admin/referrals/import.html",
+            _("Import referral accounts from CSV"),
+            form,
+            results=results,
+            ok=sum(r.ok for r in results or []),
+            bad=sum(not r.ok for r in results or []),
+        )

@@ -1,6 +1,7 @@
 """Admin building blocks shared by the apps."""
 
 from django.contrib import admin
+from django.template.response import TemplateResponse
 
 
 class SystemRecordAdmin(admin.ModelAdmin):
@@ -28,3 +29,21 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def action_page(model_admin, request, template: str, title, form, **context) -> TemplateResponse:
+    """Render a page reached from a changelist (confirmation, import); its template extends
+    admin/hireops/action_page.html, which links back to the list."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "opts": model_admin.model._meta,
+            "media": model_admin.media + form.media,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            **context,
+        },
+    )
