@@ -3,6 +3,7 @@
 import json
 import logging
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -48,7 +49,9 @@ _COLUMNS = (
 )
 
 
-def _insert_sql() -> str:
+@cache
+def _insert_sql(vendor: str) -> str:
+    # Built once per database backend (``vendor`` is the cache key; quoting is the backend's).
     # One statement on the hot path: ON CONFLICT makes a duplicate a no-op instead of an
     # exception (and a savepoint), RETURNING says whether this delivery was the first.
     # Plain SQL that PostgreSQL and SQLite (3.35+) both run.
@@ -83,7 +86,7 @@ def event_store(envelope: Envelope) -> tuple[int, bool]:
         0,
     )
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), values)
+        cursor.execute(_insert_sql(connection.vendor), values)
         row = cursor.fetchone()
     if row is None:
         FeishuEvent.objects.filter(event_id=envelope.event_id).update(
