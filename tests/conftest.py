@@ -23,6 +23,16 @@ def eager_celery():
     celery_app.conf.task_always_eager = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stop_inbox_writer(django_db_setup):
+    """The inbox writer thread keeps a connection to the test database: close it before
+    the database is dropped."""
+    yield
+    from hireops.events.inbox import writer
+
+    writer.close()
+
+
 @pytest.fixture(autouse=True)
 def english(settings):
     """Tests read our English source strings; tests of the Chinese catalogue ask for it."""
@@ -142,3 +152,4 @@ def celery_worker(transactional_db, tmp_path):
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+

@@ -3,15 +3,17 @@
 import json
 import logging
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from . import inbox
 from .dispatch import handler_for
+from .inbox import InboxRow
 from .models import EventStatus, FeishuEvent
+from .publisher import publisher, queue_events
 from .verify import Envelope
 
 log = logging.getLogger(__name__)
@@ -21,82 +23,52 @@ RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=
 SWEEP_GRACE = timedelta(seconds=30)
 
 
-def _enqueue(pk: int) -> None:
-    # Imported late: tasks import this module. retry=False: a broker that is down must
-    # not hold up Feishu's 3-second answer; the sweep picks the row up later.
-    from .tasks import process_event
-
-    try:
-        process_event.apply_async(args=[pk], retry=False)
-    except Exception as exc:
-        log.warning("event %s stored but not queued (%s); the sweep will queue it", pk, type(exc).__name__)
-
-
-_COLUMNS = (
-    "event_id",
-    "schema",
-    "event_type",
-    "app_id",
-    "tenant_key",
-    "create_time",
-    "account_id",
-    "payload",
-    "received_at",
-    "status",
-    "attempts",
-    "last_error",
-    "duplicate_count",
-)
-
-
-@cache
-def _insert_sql(vendor: str) -> str:
-    # Built once per database backend (``vendor`` is the cache key; quoting is the backend's).
-    # One statement on the hot path: ON CONFLICT makes a duplicate a no-op instead of an
-    # exception (and a savepoint), RETURNING says whether this delivery was the first.
-    # Plain SQL that PostgreSQL and SQLite (3.35+) both run.
-    table = connection.ops.quote_name(FeishuEvent._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    # Only model metadata goes into the string; every value is a bound parameter.
-    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (event_id) DO NOTHING RETURNING id"  # noqa: S608
-
-
-def event_store(envelope: Envelope) -> tuple[int, bool]:
-    """Insert the delivery, or count it as a duplicate. Returns (pk, first delivery?).
-
-    Outside a transaction the insert commits by itself, so the row is durable when this returns.
-    """
-    status = EventStatus.PENDING if handler_for(envelope.event_type) else EventStatus.IGNORED
+def event_row(envelope: Envelope) -> InboxRow:
     account_id = envelope.event.get("account_id")
-    now = timezone.now()
-    values = (
-        envelope.event_id,
-        envelope.schema,
-        envelope.event_type,
-        envelope.app_id,
-        envelope.tenant_key,
-        envelope.create_time,
-        account_id[:128] if isinstance(account_id, str) else "",
-        json.dumps(envelope.payload, ensure_ascii=False),
-        connection.ops.adapt_datetimefield_value(now),
-        status,
-        0,
-        "",
-        0,
+    return InboxRow(
+        event_id=envelope.event_id,
+        schema=envelope.schema,
+        event_type=envelope.event_type,
+        app_id=envelope.app_id,
+        tenant_key=envelope.tenant_key,
+        create_time=envelope.create_time,
+        account_id=account_id[:128] if isinstance(account_id, str) else "",
+        payload=json.dumps(envelope.payload, ensure_ascii=False),
+        received_at=timezone.now(),
+        status=EventStatus.PENDING if handler_for(envelope.event_type) else EventStatus.IGNORED,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), values)
-        row = cursor.fetchone()
-    if row is None:
-        FeishuEvent.objects.filter(event_id=envelope.event_id).update(
-            duplicate_count=F("duplicate_count") + 1, last_duplicate_at=now
-        )
-        return FeishuEvent.objects.values_list("pk", flat=True).get(event_id=envelope.event_id), False
-    pk = row[0]
-    if status == EventStatus.PENDING:
-        transaction.on_commit(lambda: _enqueue(pk))
-    return pk, True
+
+
+def _needs_processing(row: InboxRow, stored: inbox.Stored) -> bool:
+    return stored.created and row.status == EventStatus.PENDING
+
+
+def event_store(envelope: Envelope) -> bool:
+    """Store the delivery, or count it as a duplicate; True for its first delivery.
+
+    Outside a transaction the row is committed when this returns (by the inbox writer,
+    with concurrent deliveries); inside one, it is part of the caller's transaction.
+    Raises DatabaseError when it could not be stored.
+    """
+    row = event_row(envelope)
+    if connection.in_atomic_block:
+        stored = inbox.insert_rows([row])[0]
+        if _needs_processing(row, stored):
+            transaction.on_commit(lambda: publisher.submit(stored.pk))
+    else:
+        stored = inbox.writer.store(row)
+        if _needs_processing(row, stored):
+            publisher.submit(stored.pk)
+    return stored.created
+
+
+async def aevent_store(envelope: Envelope) -> bool:
+    """``event_store`` for the ASGI endpoint: waits for the commit without a thread."""
+    row = event_row(envelope)
+    stored = await inbox.writer.astore(row)
+    if _needs_processing(row, stored):
+        publisher.submit(stored.pk)
+    return stored.created
 
 
 def event_process(pk: int) -> str:
@@ -145,18 +117,14 @@ def events_sweep() -> int:
         Q(status=EventStatus.PENDING, received_at__lte=now - SWEEP_GRACE)
         | Q(status=EventStatus.FAILED, next_attempt_at__lte=now)
     ).values_list("pk", flat=True)[:1000]
-    pks = list(due)
-    for pk in pks:
-        _enqueue(pk)
-    return len(pks)
+    return queue_events(due)
 
 
 def events_reprocess(queryset) -> int:
     """Make failed events pending again and queue them (admin action, command)."""
     pks = list(queryset.filter(status=EventStatus.FAILED).values_list("pk", flat=True))
     FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
-    for pk in pks:
-        transaction.on_commit(lambda pk=pk: _enqueue(pk))
+    transaction.on_commit(lambda: queue_events(pks))
     return len(pks)
 
 

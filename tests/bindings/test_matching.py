@@ -14,7 +14,7 @@ from bindings.models import (
     VendorCustomer,
 )
 from hireops.events.models import EventStatus, FeishuEvent
-from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, signed
+from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, post_delivery, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,8 +36,7 @@ def acme():
 def deliver(client, **event):
     payload = eco_account_event(**event)
     body, headers = signed(payload)
-    resp = client.post("/feishu/events/", data=body, content_type="application/json", headers=headers)
-    assert resp.status_code == 200
+    assert post_delivery(client, body, headers).status_code == 200
     return payload
 
 
@@ -95,7 +94,7 @@ def test_redelivery_and_second_event_update_in_place(client, acme):
         client, account_id="acc-1", custom_field_list=[{"key": "account_token", "value": "NOPE"}]
     )
     body, headers = signed(payload)
-    client.post("/feishu/events/", data=body, content_type="application/json", headers=headers)  # redelivery
+    post_delivery(client, body, headers)  # redelivery
     assert EcoAccountBinding.objects.count() == 1 and BindingStatusChange.objects.count() == 1
 
     deliver(

@@ -71,3 +71,13 @@ def signed(payload: dict, *, key: str = ENCRYPT_KEY, encrypt: bool = True, ts: s
         "X-Lark-Signature": lark_sign(ts, nonce, key, body),
     }
     return body, headers
+
+
+def post_delivery(client, body: bytes, headers: dict):
+    """POST a delivery through the Django view, then wait for its processing to be queued
+    (with eager Celery: to run). Processing happens after the answer, in the background."""
+    from hireops.events.publisher import publisher
+
+    resp = client.post("/feishu/events/", data=body, content_type="application/json", headers=headers)
+    assert publisher.flush(), "the event publisher did not drain"
+    return resp

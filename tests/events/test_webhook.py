@@ -11,7 +11,15 @@ from django.utils import timezone
 from hireops.events import dispatch, services
 from hireops.events.models import EventStatus, FeishuEvent
 
-from .payloads import ENCRYPT_KEY, TOKEN, app_ticket_event, eco_account_event, lark_encrypt, signed
+from .payloads import (
+    ENCRYPT_KEY,
+    TOKEN,
+    app_ticket_event,
+    eco_account_event,
+    lark_encrypt,
+    post_delivery,
+    signed,
+)
 
 URL = "/feishu/events/"
 TEST_TYPE = "hire.eco_account.created_v1"
@@ -54,7 +62,7 @@ def post(client, payload=None, *, body=None, headers=None, **kw):
     if body is None:
         body, signed_headers = signed(payload, **kw)
         headers = {**signed_headers, **(headers or {})}
-    return client.post(URL, data=body, content_type="application/json", headers=headers or {})
+    return post_delivery(client, body, headers or {})
 
 
 @pytest.mark.django_db
@@ -193,7 +201,7 @@ def test_broker_down_still_acknowledges_and_sweep_processes(client, recorder, mo
         raise OperationalError("[Errno 111] Connection refused")
 
     with monkeypatch.context() as m:  # the broker is the fault injected; the rest is real
-        m.setattr(tasks.process_event, "apply_async", broker_refuses)
+        m.setattr(tasks.process_events, "apply_async", broker_refuses)
         assert post(client, eco_account_event(event_id="evt-nobroker")).status_code == 200
     event = FeishuEvent.objects.get(event_id="evt-nobroker")
     assert event.status == EventStatus.PENDING and recorder.calls == []

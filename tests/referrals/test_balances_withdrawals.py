@@ -17,7 +17,7 @@ from referrals.registration import account_register
 from referrals.status import StatusChangeRefused, account_status_request
 from referrals.sync import sync_pending
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
-from tests.events.payloads import ENCRYPT_KEY, TOKEN, signed
+from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
 from .conftest import WITHDRAW, reload
 
@@ -53,12 +53,7 @@ def assets_event(client, account_id, modify_time, points, cny="0.00", event_id=N
         },
     }
     body, headers = signed(payload)
-    assert (
-        client.post(
-            "/feishu/events/", data=body, content_type="application/json", headers=headers
-        ).status_code
-        == 200
-    )
+    assert post_delivery(client, body, headers).status_code == 200
 
 
 def wait_for_requests(sandbox, path, n, timeout=5.0):

@@ -1,0 +1,256 @@
+"""The inbox writer: concurrent deliveries committed together by one thread per process.
+
+Every webhook request still waits until its own row is committed (Feishu gets its 200
+only then), but the rows of requests that arrive while a commit is under way go into
+the next one: one INSERT and one commit for many events. A request that arrives alone
+is written at once; nothing waits for a batch to fill.
+
+The thread keeps its own database connection for the life of the process. It is not
+tied to a request, so Django's per-request rules (CONN_MAX_AGE, health checks) do not
+apply to it; a connection the server dropped is replaced on the spot instead (below).
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from collections import Counter, defaultdict, deque
+from datetime import datetime
+from functools import cache
+from typing import NamedTuple
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import FeishuEvent
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 50  # rows per INSERT: 50 × 13 parameters stays far below every backend's limit
+COMMIT_TIMEOUT = 2.0  # seconds a request waits for its commit; Feishu gives up after 3
+
+
+class InboxRow(NamedTuple):
+    """One delivery as stored; the fields are FeishuEvent's columns."""
+
+    event_id: str
+    schema: str
+    event_type: str
+    app_id: str
+    tenant_key: str
+    create_time: str
+    account_id: str
+    payload: str  # JSON text
+    received_at: datetime
+    status: str
+    attempts: int = 0
+    last_error: str = ""
+    duplicate_count: int = 0
+
+
+class Stored(NamedTuple):
+    pk: int | None  # None for a duplicate delivery
+    created: bool
+
+
+DUPLICATE = Stored(None, False)
+
+
+class StoreTimeout(DatabaseError):
+    """Not committed in time. It may still commit; Feishu's retry is then a duplicate."""
+
+
+@cache
+def _insert_sql(vendor: str, n: int) -> str:
+    # ON CONFLICT makes a duplicate a no-op instead of an error; RETURNING names the
+    # rows that were new. Only model metadata goes into the string; every value is a
+    # bound parameter. PostgreSQL and SQLite (3.35+) both run it.
+    table = connection.ops.quote_name(FeishuEvent._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in InboxRow._fields)
+    one = "(" + ", ".join(["%s"] * len(InboxRow._fields)) + ")"
+    return (
+        f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * n)} "  # noqa: S608
+        "ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id"
+    )
+
+
+def insert_rows(rows: list[InboxRow]) -> list[Stored]:
+    """Insert rows in one statement and count the others as duplicates, in the caller's
+    transaction or in one of its own. Returns what happened to each row, in order."""
+    first: dict[str, int] = {}  # event_id → index of its first row in this batch
+    for i, row in enumerate(rows):
+        first.setdefault(row.event_id, i)
+    unique = [rows[i] for i in first.values()]
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [v for r in unique for v in r._replace(received_at=adapt(r.received_at))]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(connection.vendor, len(unique)), params)
+            inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
+        results = [
+            Stored(inserted[r.event_id], True)
+            if first[r.event_id] == i and r.event_id in inserted
+            else DUPLICATE
+            for i, r in enumerate(rows)
+        ]
+        repeats = Counter(r.event_id for r, s in zip(rows, results, strict=True) if not s.created)
+        now = timezone.now()
+        for event_id, n in repeats.items():
+            FeishuEvent.objects.filter(event_id=event_id).update(
+                duplicate_count=F("duplicate_count") + n, last_duplicate_at=now
+            )
+    return results
+
+
+class _Waiter:
+    """A request waiting on a thread (the Django view)."""
+
+    __slots__ = ("done", "error", "result", "row")
+
+    def __init__(self, row: InboxRow):
+        self.row, self.result, self.error = row, None, None
+        self.done = threading.Event()
+
+
+class _AsyncWaiter(_Waiter):
+    """A request waiting on an event loop (the ASGI endpoint)."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, row: InboxRow):
+        super().__init__(row)
+        self.loop = asyncio.get_running_loop()
+        self.future = self.loop.create_future()
+
+
+def _wake(waiters: list[_AsyncWaiter]) -> None:  # runs on the waiters' event loop
+    for w in waiters:
+        if not w.future.done():
+            w.future.set_result(None)
+
+
+class InboxWriter:
+    def __init__(self, max_batch: int = MAX_BATCH, timeout: float = COMMIT_TIMEOUT):
+        self._max_batch, self._timeout = max_batch, timeout
+        self._queue: deque[_Waiter] = deque()
+        self._cv = threading.Condition()
+        self._pid = None  # the thread belongs to the process that started it (gunicorn forks)
+        self._thread = None
+        self._stopping = False
+
+    def store(self, row: InboxRow) -> Stored:
+        """Block until the row is committed (or refused); raise DatabaseError on failure."""
+        waiter = _Waiter(row)
+        self._put(waiter)
+        if not waiter.done.wait(self._timeout):
+            raise StoreTimeout("the inbox did not commit in time")
+        return self._outcome(waiter)
+
+    async def astore(self, row: InboxRow) -> Stored:
+        waiter = _AsyncWaiter(row)
+        self._put(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), self._timeout)
+        except TimeoutError:
+            raise StoreTimeout("the inbox did not commit in time") from None
+        return self._outcome(waiter)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish what is queued, close the thread's connection and stop the thread."""
+        with self._cv:
+            thread = self._thread if self._pid == os.getpid() else None
+            self._stopping = True
+            self._cv.notify()
+        if thread is not None:
+            thread.join(timeout)
+
+    @staticmethod
+    def _outcome(waiter: _Waiter) -> Stored:
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result
+
+    def _put(self, waiter: _Waiter) -> None:
+        with self._cv:
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._start()
+            self._queue.append(waiter)
+            self._cv.notify()
+
+    def _start(self) -> None:
+        if self._pid != os.getpid():
+            self._queue.clear()  # a parent process's waiters are not ours to answer
+        self._pid, self._stopping = os.getpid(), False
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cv:
+                    self._cv.wait_for(lambda: self._queue or self._stopping)
+                    if not self._queue:
+                        return
+                    n = min(len(self._queue), self._max_batch)
+                    batch = [self._queue.popleft() for _ in range(n)]
+                self._write(batch)
+        finally:
+            connection.close()
+
+    def _write(self, batch: list[_Waiter]) -> None:
+        rows = [w.row for w in batch]
+        try:
+            results = _insert_reconnecting(rows)
+        except Exception as exc:
+            results = _after_failure(rows, exc)
+        for w, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                w.error = result
+            else:
+                w.result = result
+        by_loop: dict[asyncio.AbstractEventLoop, list[_AsyncWaiter]] = defaultdict(list)
+        for w in batch:
+            if isinstance(w, _AsyncWaiter):
+                by_loop[w.loop].append(w)
+            else:
+                w.done.set()
+        for loop, waiters in by_loop.items():  # one wake-up per loop, not per request
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_wake, waiters)
+
+
+def _insert_reconnecting(rows: list[InboxRow]) -> list[Stored]:
+    try:
+        return insert_rows(rows)
+    except DatabaseError:
+        if connection.connection is None or connection.is_usable():
+            raise
+    # The server dropped the connection (restart, idle timeout): reconnect once. Safe to
+    # repeat: a row that did commit before the drop now counts as a duplicate.
+    connection.close()
+    return insert_rows(rows)
+
+
+def _after_failure(rows: list[InboxRow], exc: Exception) -> list:
+    if not isinstance(exc, DatabaseError):
+        log.exception("inbox insert of %d event(s) failed", len(rows))
+        return [DatabaseError(f"inbox writer: {type(exc).__name__}")] * len(rows)
+    log.warning("inbox insert of %d event(s) failed: %s", len(rows), type(exc).__name__)
+    if len(rows) > 1 and connection.connection is not None and connection.is_usable():
+        # The database refused a row, not the connection: one bad row must not refuse
+        # its neighbours, so each row gets its own try.
+        return [_insert_alone(row) for row in rows]
+    return [exc] * len(rows)
+
+
+def _insert_alone(row: InboxRow) -> Stored | DatabaseError:
+    try:
+        return insert_rows([row])[0]
+    except DatabaseError as exc:
+        log.warning("inbox insert of event %s failed: %s", row.event_id, type(exc).__name__)
+        return exc
+
+
+writer = InboxWriter()

@@ -1,0 +1,90 @@
+"""Take one delivery in: verify it, store it, say what to answer. Transport-free.
+
+The ASGI endpoint (``asgi.py``, what production runs) awaits ``areceive``; the Django
+view (runserver, the test client, plain WSGI deployments) calls ``receive``. The two
+differ only in how they wait for the commit.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from . import verify
+from .services import aevent_store, event_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+def answer(status: int, **body) -> Answer:
+    return Answer(status, json.dumps(body, ensure_ascii=False).encode())
+
+
+SUCCESS = answer(200, msg="success")
+# Not stored, so not acknowledged: Feishu retries (15 s, 5 min, 1 h, 6 h).
+UNAVAILABLE = answer(503, msg="temporarily unavailable")
+
+
+def too_large(content_length) -> Answer | None:
+    """Refuse a declared body over the limit before reading it."""
+    if content_length and str(content_length).isdigit() and int(content_length) > verify.MAX_BODY_BYTES:
+        return answer(413, msg="body too large")
+    return None
+
+
+def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
+    try:
+        result = verify.parse(
+            raw,
+            headers,
+            encrypt_key=settings.FEISHU_ENCRYPT_KEY,
+            verification_token=settings.FEISHU_VERIFICATION_TOKEN,
+        )
+    except verify.Rejected as exc:
+        log.info("feishu event rejected: %s %s", exc.status, exc.reason)
+        return answer(exc.status, msg=exc.reason)
+    if isinstance(result, verify.Challenge):
+        return answer(200, challenge=result.challenge)
+    return result
+
+
+def _stored(envelope: verify.Envelope, created: bool) -> Answer:
+    if not created:
+        log.info("feishu event %s is a duplicate delivery", envelope.event_id)
+    return SUCCESS
+
+
+def _not_stored(envelope: verify.Envelope) -> Answer:
+    log.exception("feishu event %s not stored", envelope.event_id)
+    return UNAVAILABLE
+
+
+def receive(raw: bytes, headers) -> Answer:
+    """``headers`` maps Feishu's header names (``X-Lark-Signature``…) to values."""
+    envelope = _verified(raw, headers)
+    if isinstance(envelope, Answer):
+        return envelope
+    try:
+        created = event_store(envelope)
+    except DatabaseError:
+        return _not_stored(envelope)
+    return _stored(envelope, created)
+
+
+async def areceive(raw: bytes, headers) -> Answer:
+    envelope = _verified(raw, headers)
+    if isinstance(envelope, Answer):
+        return envelope
+    try:
+        created = await aevent_store(envelope)
+    except DatabaseError:
+        return _not_stored(envelope)
+    return _stored(envelope, created)
