@@ -153,3 +153,69 @@ def celery_worker(transactional_db, tmp_path):
     except subprocess.TimeoutExpired:
         proc.kill()
 
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ingest_server(transactional_db, tmp_path):
+    """``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes, on a
+    free port with the test database and broker. Yields its events URL; ``.log()`` and
+    ``.stop()`` (graceful, SIGTERM) are on the fixture's ``server`` attribute."""
+    import signal
+    import socket
+
+    port = free_port()
+    log_path = tmp_path / "ingest.log"
+    log_file = open(log_path, "w")  # noqa: SIM115  (closed at teardown)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "hireops.ingest",
+            "-k",
+            "asgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "10",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(LOG_LEVEL="INFO"),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"ingest server did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.1)
+
+    class Server(str):
+        def log(self):
+            return log_path.read_text()
+
+        def stop(self):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+
+    yield Server(f"http://127.0.0.1:{port}/feishu/events/")
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log_file.close()

@@ -1,0 +1,18 @@
+"""The server for Feishu's event pushes: ``gunicorn hireops.ingest -k asgi``.
+
+It serves ``/feishu/events/`` only, natively on asyncio (``hireops.events.asgi``), so
+the pushes never queue behind the admin and are answered well inside Feishu's 3-second
+deadline under load. The admin is served by ``hireops.wsgi``; in production, route
+``/feishu/events/`` to this server (or give Feishu this server's address).
+"""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+django.setup(set_prefix=False)
+
+from hireops.events.asgi import application  # noqa: E402  (needs the apps loaded)
+
+__all__ = ["application"]
