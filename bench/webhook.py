@@ -302,6 +302,7 @@ def main() -> int:
             worker_class,
             "--log-level",
             "warning",
+            "--no-control-socket",
         ],
         cwd=ROOT,
         env=env,

@@ -1,6 +1,8 @@
 """Shared fixtures. The Feishu sandbox fixtures live in tests/sandbox_fixtures.py."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -155,8 +157,6 @@ def celery_worker(transactional_db, tmp_path):
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -165,11 +165,8 @@ def free_port() -> int:
 @pytest.fixture
 def ingest_server(transactional_db, tmp_path):
     """``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes, on a
-    free port with the test database and broker. Yields its events URL; ``.log()`` and
-    ``.stop()`` (graceful, SIGTERM) are on the fixture's ``server`` attribute."""
-    import signal
-    import socket
-
+    free port with the test database and broker. Yields its events URL, a string that also
+    has ``.log()`` (the server's output) and ``.stop()`` (a graceful stop: SIGTERM)."""
     port = free_port()
     log_path = tmp_path / "ingest.log"
     log_file = open(log_path, "w")  # noqa: SIM115  (closed at teardown)
@@ -187,6 +184,7 @@ def ingest_server(transactional_db, tmp_path):
             f"127.0.0.1:{port}",
             "--graceful-timeout",
             "10",
+            "--no-control-socket",  # gunicorn's default socket path is shared by every server
         ],
         cwd=ROOT,
         env=subprocess_env(LOG_LEVEL="INFO"),
