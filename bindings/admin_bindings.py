@@ -1,17 +1,17 @@
 """The binding review queue: needs-review first, bind / reject / re-run matching."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.export import csv_response, field_label
+from hireops.jobs.admin import run_operation
 
+from . import bulk
 from .forms import BindCustomerForm, RejectForm
-from .matching import binding_bind_manually, binding_reject, bindings_rematch
 from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
 
 
@@ -97,44 +97,25 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
     def bind_to_customer(self, request, queryset):
         form = BindCustomerForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            for binding in queryset:
-                binding_bind_manually(
-                    binding, form.cleaned_data["customer"], request.user, form.cleaned_data["reason"]
-                )
-            n = queryset.count()
-            self.message_user(
-                request,
-                ngettext("%(n)d binding bound to %(c)s.", "%(n)d bindings bound to %(c)s.", n)
-                % {"n": n, "c": form.cleaned_data["customer"]},
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(request.get_full_path())
+            params = {"customer": form.cleaned_data["customer"].pk, "reason": form.cleaned_data["reason"]}
+            return run_operation(self, request, bulk.bind, queryset, params) or self._back(request)
         return self._intermediate(request, queryset, form, "bind_to_customer", _("Bind to a customer"))
 
     @admin.action(description=_("Reject…"), permissions=["change"])
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            for binding in queryset:
-                binding_reject(binding, request.user, form.cleaned_data["reason"])
-            self.message_user(
-                request, _("%(n)d binding(s) rejected.") % {"n": queryset.count()}, messages.SUCCESS
-            )
-            return HttpResponseRedirect(request.get_full_path())
+            params = {"reason": form.cleaned_data["reason"]}
+            return run_operation(self, request, bulk.reject, queryset, params) or self._back(request)
         return self._intermediate(request, queryset, form, "reject", _("Reject bindings"))
 
     @admin.action(description=_("Re-run matching"), permissions=["change"])
     def rematch(self, request, queryset):
-        changed, manual = bindings_rematch(queryset)
-        self.message_user(
-            request, _("Matching re-run: %(changed)d changed.") % {"changed": changed}, messages.SUCCESS
-        )
-        if manual:
-            self.message_user(
-                request,
-                _("%(n)d binding(s) decided by staff were left as they are.") % {"n": manual},
-                messages.INFO,
-            )
+        return run_operation(self, request, bulk.rematch, queryset)
+
+    @staticmethod
+    def _back(request):
+        return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description=_("Export selected as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):

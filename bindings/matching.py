@@ -151,14 +151,15 @@ def binding_reject(binding: EcoAccountBinding, user, reason: str):
     return binding
 
 
-def bindings_rematch(queryset) -> tuple[int, int]:
-    """Re-run matching on the selection. Returns (changed, left alone because decided by staff)."""
-    changed = manual = 0
-    for pk in queryset.values_list("pk", flat=True):
-        with transaction.atomic():
-            binding = EcoAccountBinding.objects.select_for_update().get(pk=pk)
-            if binding.decided_manually:
-                manual += 1
-            elif _apply_match(binding):
-                changed += 1
-    return changed, manual
+class DecidedByStaff(Exception):
+    """Re-matching leaves a binding staff bound or rejected by hand as it is."""
+
+
+def binding_rematch(binding: EcoAccountBinding) -> bool:
+    """Run matching again on one binding. Returns whether its status or customer changed."""
+    with transaction.atomic():
+        binding = EcoAccountBinding.objects.select_for_update().get(pk=binding.pk)
+        if binding.decided_manually:
+            raise DecidedByStaff(_("Decided by staff: left as it is."))
+        return _apply_match(binding)
+

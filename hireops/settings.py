@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "hireops.core",
     "hireops.sandbox",
     "hireops.events",
+    "hireops.jobs",
     "bindings",
     "referrals",
 ]
@@ -134,6 +135,11 @@ FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
 FEISHU_COORDINATION_URL = env.str(
     "FEISHU_COORDINATION_URL", default=REDIS_URL or f"file://{VAR_DIR / 'coord'}"
 )
+
+# --- Background jobs ----------------------------------------------------------
+# An admin action on more rows than this (or an import of more lines) runs as a
+# background job with a progress page instead of inside the request.
+BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
 
 # --- Sandbox (development / demos / tests) ----------------------------------
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")

@@ -1,5 +1,6 @@
 """Referral accounts as HR works with them. Withdrawals and reconciliation: admin_ops.py."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -12,17 +13,17 @@ from hireops.core.display import from_ms
 from hireops.core.export import csv_response, field_label
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
-from hireops.feishu import FeishuError
+from hireops.jobs.admin import run_operation
+from hireops.jobs.services import run_inline, runs_inline
 
-from . import admin_ops  # noqa: F401  (registers withdrawals and reconciliation)
-from .balances import balance_pull
-from .csv_import import ImportRefused, import_accounts
-from .feishu_errors import explain
+from . import (
+    admin_ops,  # noqa: F401  (registers withdrawals and reconciliation)
+    bulk,
+)
+from .csv_import import ImportRefused, read_rows
 from .forms import AccountAddForm, ImportForm, WithdrawForm
-from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, StatusAction, Withdrawal
-from .registration import AlreadyRegistered, account_register, registration_retry
-from .status import StatusChangeRefused, account_status_request
-from .withdrawals import WithdrawalRefused, withdrawal_request
+from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, Withdrawal
+from .registration import AlreadyRegistered, account_register
 
 
 class CashInline(ReadOnlyInline):
@@ -196,15 +197,10 @@ class ReferralAccountAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = WithdrawForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            for account in queryset:
-                try:
-                    withdrawal_request(account, form.bonus_types, request.user)
-                    self.message_user(
-                        request, _("%(a)s: withdrawal requested.") % {"a": account}, messages.SUCCESS
-                    )
-                except WithdrawalRefused as exc:
-                    self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            params = {"bonus_types": form.bonus_types}
+            return run_operation(self, request, bulk.withdraw, queryset, params) or HttpResponseRedirect(
+                request.get_full_path()
+            )
         return action_page(
             self,
             request,
@@ -214,38 +210,21 @@ class ReferralAccountAdmin(admin.ModelAdmin):
             accounts=queryset.prefetch_related("cash"),
         )
 
-    def _status(self, request, queryset, action):
-        for account in queryset:
-            try:
-                account_status_request(account, action)
-                self.message_user(
-                    request, _("%(a)s: change sent to Feishu.") % {"a": account}, messages.SUCCESS
-                )
-            except StatusChangeRefused as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-
     @admin.action(description=_("Enable"), permissions=["change"])
     def enable(self, request, queryset):
-        self._status(request, queryset, StatusAction.ENABLE)
+        return run_operation(self, request, bulk.enable, queryset)
 
     @admin.action(description=_("Deactivate (no balance updates, no withdrawals)"), permissions=["change"])
     def deactivate(self, request, queryset):
-        self._status(request, queryset, StatusAction.DEACTIVATE)
+        return run_operation(self, request, bulk.deactivate, queryset)
 
     @admin.action(description=_("Retry registration"), permissions=["change"])
     def retry_registration(self, request, queryset):
-        n = sum(registration_retry(a) for a in queryset)
-        self.message_user(request, _("%(n)d registration(s) queued again.") % {"n": n}, messages.SUCCESS)
+        return run_operation(self, request, bulk.retry_registration, queryset)
 
     @admin.action(description=_("Pull balance from Feishu now"), permissions=["change"])
     def pull_balance(self, request, queryset):
-        for account in queryset.filter(account_id__isnull=False):
-            try:
-                balance_pull(account.pk)
-            except FeishuError as exc:
-                self.message_user(request, f"{account}: {explain(exc)}", messages.ERROR)
-            else:
-                self.message_user(request, _("%(a)s: balance pulled.") % {"a": account}, messages.SUCCESS)
+        return run_operation(self, request, bulk.pull_balance, queryset)
 
     @admin.action(description=_("Export selected as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
@@ -278,19 +257,24 @@ class ReferralAccountAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
-        results = None
+        outcomes = None
         if form.is_valid():
             try:
-                results = import_accounts(form.cleaned_data["file"].read(), request.user)
+                rows = read_rows(form.cleaned_data["file"].read())
             except ImportRefused as exc:
                 form.add_error("file", str(exc))
+            else:
+                if not runs_inline(len(rows)):
+                    return run_operation(self, request, bulk.import_accounts, rows)
+                outcomes = run_inline(bulk.import_accounts, rows, {}, request.user)
         return action_page(
             self,
             request,
             "admin/referrals/import.html",
             _("Import referral accounts from CSV"),
             form,
-            results=results,
-            ok=sum(r.ok for r in results or []),
-            bad=sum(not r.ok for r in results or []),
+            outcomes=outcomes,
+            inline_max=settings.BULK_INLINE_MAX,
+            ok=sum(o.ok for o in outcomes or []),
+            bad=sum(not o.ok for o in outcomes or []),
         )

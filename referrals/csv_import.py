@@ -1,27 +1,18 @@
-"""Bulk registration from a CSV upload: every row reported, good rows proceed, bad rows change nothing."""
+"""Bulk registration from a CSV upload: the file is checked as a whole first, then every
+row is registered on its own (``referrals.import``, see bulk.py); bad rows change nothing."""
 
 import csv
 import io
-from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from hireops.core.masking import mask_email, mask_mobile
 
 from .identity import person
-from .registration import AlreadyRegistered, account_register
+from .registration import account_register
 
 MAX_ROWS = 5000
-COLUMNS = {"name", "mobile", "mobile_code", "email"}
-
-
-@dataclass
-class RowResult:
-    line: int
-    who: str  # masked: the report is shown on screen
-    ok: bool
-    message: str
+COLUMNS = ("name", "mobile_code", "mobile", "email")
 
 
 class ImportRefused(Exception):
@@ -37,41 +28,44 @@ def _decode(raw: bytes) -> str:
     raise ImportRefused(_("The file is neither UTF-8 nor GB18030 text."))
 
 
-def import_accounts(raw: bytes, user=None) -> list[RowResult]:
+def read_rows(raw: bytes) -> list[dict]:
+    """The file's non-empty rows as {"line", "name", "mobile_code", "mobile", "email"}."""
     reader = csv.DictReader(io.StringIO(_decode(raw)))
     headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
     if not headers & {"mobile", "email"}:
         raise ImportRefused(
             _("The first line must name the columns: mobile and/or email, optionally name and mobile_code.")
         )
-    results = []
-    for line, row in enumerate(reader, start=2):
-        if line - 1 > MAX_ROWS:
-            raise ImportRefused(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    rows = []
+    for line, raw_row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items() if k}
         if not any(row.values()):
             continue
-        who = ", ".join(
-            filter(
-                None,
-                [
-                    row.get("name"),
-                    mask_mobile(row["mobile"]) if row.get("mobile") else "",
-                    mask_email(row["email"]) if row.get("email") else "",
-                ],
-            )
+        if len(rows) == MAX_ROWS:
+            raise ImportRefused(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
+        rows.append({"line": line, **{c: row.get(c, "") for c in COLUMNS}})
+    if not rows:
+        raise ImportRefused(_("The file has no rows below its first line."))
+    return rows
+
+
+def row_label(row: dict) -> str:
+    """A row as the report shows it: line number and who, masked."""
+    who = ", ".join(
+        filter(
+            None,
+            [
+                row.get("name"),
+                mask_mobile(row["mobile"]) if row.get("mobile") else "",
+                mask_email(row["email"]) if row.get("email") else "",
+            ],
         )
-        try:
-            p = person(
-                row.get("name", ""), row.get("mobile_code", ""), row.get("mobile", ""), row.get("email", "")
-            )
-            account = account_register(p, user)
-        except ValidationError as exc:
-            results.append(RowResult(line, who, False, " ".join(exc.messages)))
-        except AlreadyRegistered as exc:
-            results.append(RowResult(line, who, False, str(exc)))
-        else:
-            results.append(
-                RowResult(line, who, True, _("Queued for registration (#%(pk)s).") % {"pk": account.pk})
-            )
-    return results
+    )
+    return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who}
+
+
+def register_row(row: dict, user=None) -> str:
+    """Register one row; raises ValidationError or AlreadyRegistered when it cannot be."""
+    p = person(row["name"], row["mobile_code"], row["mobile"], row["email"])
+    account = account_register(p, user)
+    return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}

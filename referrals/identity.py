@@ -41,7 +41,8 @@ def normalize_email(email: str) -> str:
         try:
             validate_email(value)
         except ValidationError as exc:
-            raise ValidationError(_("%(email)s is not a valid email address.") % {"email": value}) from exc
+            # The value is not repeated: messages end up on screens and in job reports.
+            raise ValidationError(_("This is not a valid email address.")) from exc
     return value
 
 

@@ -82,6 +82,26 @@ def staff_user(django_user_model):
     return make
 
 
+@pytest.fixture
+def register(sandbox):
+    """Register an employee known to the sandbox and return the (active) account."""
+
+    from referrals.identity import person
+    from referrals.models import AccountStatus
+    from referrals.registration import account_register
+
+    def make(name="王小明", email="xiaoming@example.com", points=0, cash=None):
+        sandbox.add_employee(name=name, email=email)
+        account = account_register(person(name=name, email=email))
+        account.refresh_from_db()
+        assert account.status == AccountStatus.ACTIVE, account.error
+        if points or cash:
+            sandbox.grant_bonus(account.account_id, point_bonus=points, cash=cash)
+        return account
+
+    return make
+
+
 def db_url_for_children() -> str:
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):

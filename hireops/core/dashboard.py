@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from bindings.models import BindingStatus, EcoAccountBinding, FieldPublish, FieldScope, PublishStatus
 from hireops.events.models import EventStatus, FeishuEvent
+from hireops.jobs.models import BulkJob, JobStatus
 from referrals.models import (
     AccountCash,
     AccountStatus,
@@ -87,6 +88,10 @@ def attention(request) -> list[Item]:
             status=WithdrawalStatus.FAILED, requested_at__gte=timezone.now() - timedelta(days=7)
         ).count()
         items.append(Item(_("Withdrawals failed (7 days)"), n, _url(Withdrawal, status__exact="failed")))
+    jobs = admin.site._registry[BulkJob]
+    if jobs.has_view_permission(request):
+        n = jobs.get_queryset(request).exclude(status=JobStatus.DONE).count()
+        items.append(Item(_("Background jobs queued or running"), n, _url(BulkJob)))
     return items
 
 

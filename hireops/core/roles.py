@@ -6,6 +6,7 @@
   and the schedules of the balance pull and reconciliation. Withdrawing is a separate
   permission, given by the "HR withdrawals" group (see HR_WITHDRAWALS).
 - Auditor: sees everything, changes nothing.
+Each role also follows the background jobs of its own part (bulk actions, imports).
 Nobody but superusers sees mobiles and emails unmasked unless given
 ``referrals.view_personal_data`` explicitly.
 
@@ -21,6 +22,8 @@ HR_WITHDRAWALS = "HR withdrawals"
 AUDITOR = "Auditor"
 
 ALL = ("view", "add", "change", "delete")
+# Everyone follows the background jobs of their own part (hireops.jobs.admin.visible_jobs).
+JOBS = {"jobs.bulkjob": ("view",), "jobs.bulkjobitem": ("view",)}
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     VENDOR_OPS: {
@@ -33,6 +36,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "bindings.fieldscope": ("view", "publish"),
         "bindings.fieldpublish": ("view",),
         "events.feishuevent": ("view_vendor", "reprocess"),
+        **JOBS,
     },
     HR: {
         "referrals.referralaccount": ("view", "add", "change"),
@@ -45,12 +49,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "django_celery_beat.periodictask": ("view", "change"),
         "django_celery_beat.intervalschedule": ("view", "add", "change"),
         "django_celery_beat.crontabschedule": ("view", "add", "change"),
+        **JOBS,
     },
     HR_WITHDRAWALS: {
         "referrals.referralaccount": ("withdraw",),
+        **JOBS,
     },
 }
-AUDITED_APPS = ("bindings", "referrals", "events", "django_celery_beat")
+AUDITED_APPS = ("bindings", "referrals", "events", "jobs", "django_celery_beat")
 
 
 def _codename(action: str, model: str) -> str:

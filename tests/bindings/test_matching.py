@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from bindings.matching import binding_bind_manually, binding_reject, bindings_rematch
+from bindings import bulk
+from bindings.matching import binding_bind_manually, binding_reject
 from bindings.models import (
     BindingStatus,
     BindingStatusChange,
@@ -14,6 +15,7 @@ from bindings.models import (
     VendorCustomer,
 )
 from hireops.events.models import EventStatus, FeishuEvent
+from hireops.jobs.services import run_inline
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, post_delivery, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +40,11 @@ def deliver(client, **event):
     body, headers = signed(payload)
     assert post_delivery(client, body, headers).status_code == 200
     return payload
+
+
+def rematch_all() -> list[tuple[bool, str]]:
+    """Re-run matching on every binding the way the admin action does; (done?, outcome) each."""
+    return [(o.ok, o.message) for o in run_inline(bulk.rematch, EcoAccountBinding.objects.all(), {}, None)]
 
 
 def test_one_customer_matches_binds(client, acme):
@@ -118,7 +125,7 @@ def test_manual_decisions_survive_events_and_rematch(client, acme, admin_user):
     binding_bind_manually(binding, other, admin_user, "confirmed on the phone")
 
     deliver(client, account_id="acc-1", custom_field_list=[{"key": "account_token", "value": "ABC123"}])
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 1)
+    assert rematch_all() == [(False, "Decided by staff: left as it is.")]
     binding.refresh_from_db()
     assert (binding.status, binding.customer, binding.decided_manually) == (BindingStatus.BOUND, other, True)
     manual = binding.history.first()
@@ -132,10 +139,10 @@ def test_manual_decisions_survive_events_and_rematch(client, acme, admin_user):
 
 def test_rematch_binds_after_staff_add_the_identifier(client, acme):
     deliver(client, account_id="acc-9", custom_field_list=[{"key": "org_id", "value": "ORG-1"}])
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 0)
+    assert rematch_all() == [(True, "Unchanged: Needs review.")]
     CustomerIdentifier.objects.create(customer=acme, key="org_id", value="ORG-1")
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (1, 0)
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 0)  # idempotent
+    assert rematch_all() == [(True, "Now Bound.")]
+    assert rematch_all() == [(True, "Unchanged: Bound.")]  # idempotent
     assert EcoAccountBinding.objects.get().customer == acme
 
 

@@ -1,0 +1,140 @@
+"""Background jobs in the admin: the list with progress, and each job's page, which
+refreshes itself while the job runs and lists what failed and why."""
+
+import json
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hireops.core.admin import SystemRecordAdmin
+
+from . import services
+from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
+from .operations import Operation, operation
+
+FAILED_SHOWN = 100  # on the job's page; the item list has them all
+
+
+def visible_jobs(user, queryset):
+    """Jobs of the apps the user works in (an operation ``app.x`` belongs to ``app``)."""
+    if user.is_superuser:
+        return queryset
+    kinds = queryset.values_list("kind", flat=True).distinct()
+    return queryset.filter(kind__in=[k for k in kinds if user.has_module_perms(k.split(".")[0])])
+
+
+def run_operation(model_admin, request, op: Operation, targets, params=None):
+    """Run an admin action's operation: inline for up to BULK_INLINE_MAX rows (one message
+    per row on the list), as a background job beyond that (returns a redirect to its page)."""
+    targets = list(targets)
+    params = params or {}
+    if services.runs_inline(len(targets)):
+        for outcome in services.run_inline(op, targets, params, request.user):
+            level = messages.SUCCESS if outcome.ok else messages.ERROR
+            model_admin.message_user(request, f"{outcome.label}: {outcome.message}", level)
+        return None
+    job = services.job_start(op, targets, params, request.user, language=request.LANGUAGE_CODE)
+    model_admin.message_user(
+        request,
+        _("%(title)s: %(n)d rows go to a background job; this page follows its progress.")
+        % {"title": op.title, "n": len(targets)},
+        messages.INFO,
+    )
+    return HttpResponseRedirect(reverse("admin:jobs_bulkjob_change", args=[job.pk]))
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = gettext_lazy("operation")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = visible_jobs(request.user, BulkJob.objects.all()).values_list("kind", flat=True)
+        return sorted({(k, str(operation(k).title)) for k in kinds}, key=lambda kv: kv[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(SystemRecordAdmin):
+    list_display = ("id", "title", "status", "progress_bar", "requested_by", "requested_at", "finished_at")
+    list_filter = ("status", KindFilter)
+    list_select_related = ("requested_by",)
+    fields = (
+        "title",
+        "status",
+        "progress_bar",
+        "counts",
+        "options",
+        "requested_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+    change_form_template = "admin/jobs/bulkjob/change_form.html"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).annotate(**services.PROGRESS)
+        return visible_jobs(request.user, qs)
+
+    @admin.display(description=gettext_lazy("operation"))
+    def title(self, job):
+        return operation(job.kind).title
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress_bar(self, job):
+        p = services.progress(job)
+        return format_html(
+            '<progress max="{}" value="{}" style="width: 10em"></progress> {} %',
+            p.total,
+            p.done,
+            p.percent,
+        )
+
+    @admin.display(description=gettext_lazy("done / failed / remaining"))
+    def counts(self, job):
+        p = services.progress(job)
+        base = reverse("admin:jobs_bulkjobitem_changelist") + f"?job__id__exact={job.pk}"
+        return format_html(
+            '<a href="{}">{}</a> / <a href="{}">{}</a> / <a href="{}">{}</a>',
+            f"{base}&status__exact={ItemStatus.SUCCEEDED}",
+            p.succeeded,
+            f"{base}&status__exact={ItemStatus.FAILED}",
+            p.failed,
+            f"{base}&status__exact={ItemStatus.PENDING}",
+            p.remaining,
+        )
+
+    @admin.display(description=gettext_lazy("options"))
+    def options(self, job):
+        return json.dumps(job.params, ensure_ascii=False) if job.params else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra = {"running": job is not None and job.status != JobStatus.DONE, "show_save": False}
+        if job is not None:
+            failed = job.items.filter(status=ItemStatus.FAILED).order_by("position")
+            extra["failed_items"] = failed[:FAILED_SHOWN]
+            extra["failed_more"] = max(failed.count() - FAILED_SHOWN, 0)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+@admin.register(BulkJobItem)
+class BulkJobItemAdmin(SystemRecordAdmin):
+    list_display = ("position", "label", "status", "message", "finished_at", "job")
+    list_filter = ("status",)
+    search_fields = ("label", "message")
+    list_select_related = ("job",)
+    fields = readonly_fields = ("job", "position", "label", "status", "message", "finished_at")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.filter(job__in=visible_jobs(request.user, BulkJob.objects.all()))
+
+    def has_module_permission(self, request):
+        return False  # reached from a job's page, not from the index

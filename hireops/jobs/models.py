@@ -1,0 +1,75 @@
+"""Bulk work staff start from the admin (an action on many rows, a CSV import), done in
+Celery item by item, with its progress and each item's outcome visible while it runs."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Finished")
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BulkJob(models.Model):
+    # An operation of hireops.jobs.operations, e.g. "referrals.withdraw".
+    kind = models.CharField(_("operation"), max_length=64)
+    # The operation's options, never personal data (it is shown and kept).
+    params = models.JSONField(_("options"), default=dict, blank=True)
+    # The requester's language: item outcomes are written in it, by a worker with no request.
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        from .operations import operation
+
+        return f"#{self.pk} {operation(self.kind).title}"
+
+
+class BulkJobItem(models.Model):
+    job = models.ForeignKey(BulkJob, verbose_name=_("job"), related_name="items", on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(_("#"))
+    # The row acted on (its primary key), or None for an item that carries its own data.
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    label = models.CharField(_("item"), max_length=300)  # as staff may see it: masked
+    # An import row's fields (personal data): removed as soon as the item is done.
+    data = models.JSONField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.PENDING
+    )
+    message = models.CharField(_("outcome"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job item")
+        verbose_name_plural = _("job items")
+        ordering = ["job", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="one_item_per_position")]
+        indexes = [models.Index(fields=["job", "status"], name="job_item_status_idx")]
+
+    def __str__(self):
+        return self.label

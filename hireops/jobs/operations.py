@@ -1,0 +1,59 @@
+"""Operations that run item by item, inline for a few rows or as a background job.
+
+An app declares its operations in ``<app>/bulk.py`` (found at start-up, like admin.py):
+
+    withdraw = register(Operation(
+        "referrals.withdraw", _("Withdraw full balance"), run=..., model=ReferralAccount,
+        refusals=(WithdrawalRefused,),
+    ))
+
+``run(target, params, user)`` does one item and returns its outcome for staff; it raises
+one of ``refusals`` (its message is shown) when the item cannot be done. The target is
+the model instance, or, for an operation without a model (an import), the item's data.
+Each item runs in its own transaction with its outcome, so an item is never done twice.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str
+    title: str
+    run: Callable[..., str]
+    model: type[models.Model] | None = None
+    refusals: tuple[type[Exception], ...] = field(default=(ValidationError,))
+    label: Callable[[object], str] = str  # how an item is named on screen (masked)
+
+    def refusal_message(self, exc: Exception) -> str:
+        if isinstance(exc, ValidationError):
+            return " ".join(exc.messages)
+        return str(exc)
+
+
+_OPERATIONS: dict[str, Operation] = {}
+
+
+def register(op: Operation) -> Operation:
+    if op.kind in _OPERATIONS and _OPERATIONS[op.kind] is not op:
+        raise ValueError(f"bulk operation {op.kind!r} is registered twice")
+    _OPERATIONS[op.kind] = op
+    return op
+
+
+def operation(kind: str) -> Operation:
+    """The registered operation; a stand-in that refuses every item for an unknown kind
+    (e.g. a job queued by a release that had an operation this one dropped)."""
+    try:
+        return _OPERATIONS[kind]
+    except KeyError:
+        return Operation(kind, kind, run=_unknown)
+
+
+def _unknown(target, params, user):
+    raise ValidationError(_("This operation no longer exists."))

@@ -1,0 +1,166 @@
+"""Running an operation over many items: inline for a few, as a background job for more.
+
+Each item runs in its own transaction together with the record of its outcome: a job a
+worker lost half-way resumes with the items still waiting, and none is done twice.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
+from .operations import Operation, operation
+
+log = logging.getLogger(__name__)
+
+RESUME_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    ok: bool
+    message: str
+
+
+def runs_inline(count: int) -> bool:
+    return count <= settings.BULK_INLINE_MAX
+
+
+def _attempt(op: Operation, target, params, user) -> tuple[bool, str]:
+    """Run one item; (done?, message). A failure rolls back whatever the item wrote."""
+    try:
+        with transaction.atomic():
+            return True, op.run(target, params, user)
+    except op.refusals as exc:
+        return False, op.refusal_message(exc)[:500]
+    except Exception:
+        # No details on screen or in the log line beyond the type: they may hold personal data.
+        log.exception("bulk %s: an item failed unexpectedly", op.kind)
+        return False, _("Failed unexpectedly; the details are in the worker's log.")
+
+
+def run_inline(op: Operation, targets, params: dict, user) -> list[Outcome]:
+    """For a handful of rows: do them now, in the request."""
+    return [Outcome(op.label(t), *_attempt(op, t, params, user)) for t in targets]
+
+
+def job_start(op: Operation, targets, params: dict, user, *, language: str = "") -> BulkJob:
+    """Record a job with one item per target (a model instance, or an item's data for an
+    operation without a model) and queue it. Targets' labels are computed here, masked."""
+    from .tasks import run_job
+
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            kind=op.kind, params=params, requested_by=user, language=language or translation.get_language()
+        )
+        BulkJobItem.objects.bulk_create(
+            BulkJobItem(
+                job=job,
+                position=i,
+                object_id="" if op.model is None else str(t.pk),
+                data=t if op.model is None else None,
+                label=op.label(t)[:300],
+            )
+            for i, t in enumerate(targets, start=1)
+        )
+        transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def job_run(pk: int) -> str:
+    """Do the job's waiting items in order. Safe to run again, or twice at once."""
+    now = timezone.now()
+    BulkJob.objects.filter(pk=pk, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING, started_at=now)
+    job = BulkJob.objects.select_related("requested_by").get(pk=pk)
+    if job.status == JobStatus.DONE:
+        return job.status
+    op = operation(job.kind)
+    with translation.override(job.language or None):
+        waiting = job.items.filter(status=ItemStatus.PENDING).order_by("position")
+        for item_pk in waiting.values_list("pk", flat=True):
+            _run_item(op, job, item_pk)
+    BulkJob.objects.filter(pk=pk).exclude(status=JobStatus.DONE).exclude(
+        items__status=ItemStatus.PENDING
+    ).update(status=JobStatus.DONE, finished_at=timezone.now())
+    return BulkJob.objects.values_list("status", flat=True).get(pk=pk)
+
+
+def _run_item(op: Operation, job: BulkJob, item_pk: int) -> None:
+    with transaction.atomic():
+        # skip_locked: a second run of the same job leaves this item to the first.
+        item = (
+            BulkJobItem.objects.select_for_update(skip_locked=True)
+            .filter(pk=item_pk, status=ItemStatus.PENDING)
+            .first()
+        )
+        if item is None:
+            return
+        target = item.data if op.model is None else op.model.objects.filter(pk=item.object_id).first()
+        if target is None:
+            ok, message = False, _("It no longer exists.")
+        else:
+            ok, message = _attempt(op, target, job.params, job.requested_by)
+        item.status = ItemStatus.SUCCEEDED if ok else ItemStatus.FAILED
+        item.message = message[:500]
+        item.finished_at = timezone.now()
+        item.data = None  # an import row's personal data is not kept once it is done
+        item.save(update_fields=["status", "message", "finished_at", "data"])
+
+
+def jobs_resume() -> int:
+    """Queue again the jobs that stopped moving (worker lost, broker down when queued)."""
+    from .tasks import run_job
+
+    stale = timezone.now() - RESUME_AFTER
+    stuck = (
+        BulkJob.objects.exclude(status=JobStatus.DONE)
+        .annotate(last=Greatest("requested_at", Coalesce("started_at", "requested_at"),
+                                Coalesce(Max("items__finished_at"), "requested_at")))
+        .filter(last__lt=stale)
+        .values_list("pk", flat=True)
+    )
+    pks = list(stuck)
+    for pk in pks:
+        run_job.delay(pk)
+    return len(pks)
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    succeeded: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+PROGRESS = {
+    "n_total": Count("items"),
+    "n_succeeded": Count("items", filter=Q(items__status=ItemStatus.SUCCEEDED)),
+    "n_failed": Count("items", filter=Q(items__status=ItemStatus.FAILED)),
+}
+
+
+def progress(job: BulkJob) -> Progress:
+    """From a job annotated with PROGRESS (the admin list), or counted now."""
+    if not hasattr(job, "n_total"):
+        job = BulkJob.objects.annotate(**PROGRESS).get(pk=job.pk)
+    return Progress(job.n_total, job.n_succeeded, job.n_failed)

@@ -1,0 +1,105 @@
+"""HR operations over many accounts: inline for a few, a background job for more (hireops.jobs)."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hireops.feishu import FeishuError
+from hireops.jobs.operations import Operation, register
+
+from . import csv_import
+from .balances import balance_pull
+from .feishu_errors import explain
+from .models import ReferralAccount, StatusAction
+from .registration import AlreadyRegistered, registration_retry
+from .status import StatusChangeRefused, account_status_request
+from .withdrawals import WithdrawalRefused, withdrawal_request
+
+
+class Refused(Exception):
+    pass
+
+
+def _withdraw(account, params, user):
+    withdrawal = withdrawal_request(account, params["bonus_types"], user)
+    return _("Withdrawal requested (order %(order)s).") % {"order": withdrawal.external_order_id}
+
+
+def _status_change(action):
+    def run(account, params, user):
+        account_status_request(account, action)
+        return _("Change sent to Feishu.")
+
+    return run
+
+
+def _retry_registration(account, params, user):
+    if not registration_retry(account):
+        raise Refused(_("Only a failed registration can be retried."))
+    return _("Registration queued again.")
+
+
+def _pull_balance(account, params, user):
+    if not account.account_id:
+        raise Refused(_("Not registered with Feishu yet."))
+    try:
+        applied = balance_pull(account.pk)
+    except FeishuError as exc:
+        raise Refused(explain(exc)) from exc
+    return _("Balance updated.") if applied else _("Balance unchanged.")
+
+
+withdraw = register(
+    Operation(
+        "referrals.withdraw",
+        gettext_lazy("Withdraw full balance"),
+        _withdraw,
+        refusals=(WithdrawalRefused,),
+        model=ReferralAccount,
+    )
+)
+enable = register(
+    Operation(
+        "referrals.enable",
+        gettext_lazy("Enable accounts"),
+        _status_change(StatusAction.ENABLE),
+        refusals=(StatusChangeRefused,),
+        model=ReferralAccount,
+    )
+)
+deactivate = register(
+    Operation(
+        "referrals.deactivate",
+        gettext_lazy("Deactivate accounts"),
+        _status_change(StatusAction.DEACTIVATE),
+        refusals=(StatusChangeRefused,),
+        model=ReferralAccount,
+    )
+)
+retry_registration = register(
+    Operation(
+        "referrals.retry_registration",
+        gettext_lazy("Retry registrations"),
+        _retry_registration,
+        refusals=(Refused,),
+        model=ReferralAccount,
+    )
+)
+pull_balance = register(
+    Operation(
+        "referrals.pull_balance",
+        gettext_lazy("Pull balances from Feishu"),
+        _pull_balance,
+        refusals=(Refused,),
+        model=ReferralAccount,
+    )
+)
+import_accounts = register(
+    Operation(
+        "referrals.import",
+        gettext_lazy("Import referral accounts from CSV"),
+        lambda row, params, user: csv_import.register_row(row, user),
+        refusals=(ValidationError, AlreadyRegistered),
+        label=csv_import.row_label,
+    )
+)
