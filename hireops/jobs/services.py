@@ -122,8 +122,11 @@ def jobs_resume() -> int:
     stale = timezone.now() - RESUME_AFTER
     stuck = (
         BulkJob.objects.exclude(status=JobStatus.DONE)
-        .annotate(last=Greatest("requested_at", Coalesce("started_at", "requested_at"),
-                                Coalesce(Max("items__finished_at"), "requested_at")))
+        .annotate(  # the job's last sign of life: queued, started, or an item finished
+            last=Greatest(
+                Coalesce("started_at", "requested_at"), Coalesce(Max("items__finished_at"), "requested_at")
+            )
+        )
         .filter(last__lt=stale)
         .values_list("pk", flat=True)
     )
