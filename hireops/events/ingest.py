@@ -62,8 +62,10 @@ def _stored(envelope: verify.Envelope, created: bool) -> Answer:
     return SUCCESS
 
 
-def _not_stored(envelope: verify.Envelope) -> Answer:
-    log.exception("feishu event %s not stored", envelope.event_id)
+def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
+    # The type and SQLSTATE only: a database's message can quote the payload (personal data).
+    cause = getattr(exc.__cause__, "sqlstate", None) or ""
+    log.error("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
     return UNAVAILABLE
 
 
@@ -74,8 +76,8 @@ def receive(raw: bytes, headers) -> Answer:
         return envelope
     try:
         created = event_store(envelope)
-    except DatabaseError:
-        return _not_stored(envelope)
+    except DatabaseError as exc:
+        return _not_stored(envelope, exc)
     return _stored(envelope, created)
 
 
@@ -85,6 +87,6 @@ async def areceive(raw: bytes, headers) -> Answer:
         return envelope
     try:
         created = await aevent_store(envelope)
-    except DatabaseError:
-        return _not_stored(envelope)
+    except DatabaseError as exc:
+        return _not_stored(envelope, exc)
     return _stored(envelope, created)

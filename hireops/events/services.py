@@ -23,6 +23,25 @@ RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=
 SWEEP_GRACE = timedelta(seconds=30)
 
 
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def payload_text(payload: dict) -> str:
+    text = json.dumps(payload, ensure_ascii=False)
+    if "\\u0000" in text:
+        # PostgreSQL's jsonb cannot hold U+0000: store U+FFFD in its place rather than
+        # refuse the event until Feishu stops retrying it.
+        text = json.dumps(_without_nul(payload), ensure_ascii=False)
+    return text
+
+
 def event_row(envelope: Envelope) -> InboxRow:
     account_id = envelope.event.get("account_id")
     return InboxRow(
@@ -33,7 +52,7 @@ def event_row(envelope: Envelope) -> InboxRow:
         tenant_key=envelope.tenant_key,
         create_time=envelope.create_time,
         account_id=account_id[:128] if isinstance(account_id, str) else "",
-        payload=json.dumps(envelope.payload, ensure_ascii=False),
+        payload=payload_text(envelope.payload),
         received_at=timezone.now(),
         status=EventStatus.PENDING if handler_for(envelope.event_type) else EventStatus.IGNORED,
     )

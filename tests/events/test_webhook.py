@@ -240,3 +240,12 @@ def test_twenty_concurrent_duplicates_make_one_row_and_one_processing(live_serve
     event = FeishuEvent.objects.get(event_id="evt-storm")
     assert FeishuEvent.objects.count() == 1 and event.duplicate_count == 19
     assert recorder.calls == ["evt-storm"] and event.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_character_does_not_make_an_event_unstorable(client, recorder):
+    """PostgreSQL's jsonb refuses U+0000; the event is kept with U+FFFD in its place."""
+    payload = eco_account_event(event_id="evt-nul", custom_field_list=[{"key": "k", "value": "a\x00b"}])
+    assert post(client, payload).status_code == 200
+    stored = FeishuEvent.objects.get(event_id="evt-nul").payload
+    assert stored["event"]["custom_field_list"] == [{"key": "k", "value": "a\ufffdb"}]
