@@ -4,6 +4,7 @@ refreshes itself while the job runs and lists what failed and why."""
 import json
 
 from django.contrib import admin, messages
+from django.db.models import Case, When
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,7 +17,7 @@ from . import services
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, operation
 
-FAILED_SHOWN = 100  # on the job's page; the item list has them all
+ITEMS_SHOWN = 100  # on the job's page, failed first; the item list has them all
 
 
 def visible_jobs(user, queryset):
@@ -118,9 +119,10 @@ class BulkJobAdmin(SystemRecordAdmin):
         job = self.get_object(request, object_id)
         extra = {"running": job is not None and job.status != JobStatus.DONE, "show_save": False}
         if job is not None:
-            failed = job.items.filter(status=ItemStatus.FAILED).order_by("position")
-            extra["failed_items"] = failed[:FAILED_SHOWN]
-            extra["failed_more"] = max(failed.count() - FAILED_SHOWN, 0)
+            failed_first = Case(When(status=ItemStatus.FAILED, then=0), default=1)
+            extra["items"] = job.items.order_by(failed_first, "position")[:ITEMS_SHOWN]
+            extra["items_more"] = max(job.items.count() - ITEMS_SHOWN, 0)
+            extra["items_url"] = reverse("admin:jobs_bulkjobitem_changelist") + f"?job__id__exact={job.pk}"
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
