@@ -49,50 +49,30 @@ def _pull_balance(account, params, user):
     return _("Balance updated.") if applied else _("Balance unchanged.")
 
 
-withdraw = register(
-    Operation(
-        "referrals.withdraw",
-        gettext_lazy("Withdraw full balance"),
-        _withdraw,
-        refusals=(WithdrawalRefused,),
-        model=ReferralAccount,
-    )
+def _on_accounts(kind: str, title, run, *refusals: type[Exception]) -> Operation:
+    return register(Operation(kind, title, run, model=ReferralAccount, refusals=refusals))
+
+
+withdraw = _on_accounts(
+    "referrals.withdraw", gettext_lazy("Withdraw full balance"), _withdraw, WithdrawalRefused
 )
-enable = register(
-    Operation(
-        "referrals.enable",
-        gettext_lazy("Enable accounts"),
-        _status_change(StatusAction.ENABLE),
-        refusals=(StatusChangeRefused,),
-        model=ReferralAccount,
-    )
+enable = _on_accounts(
+    "referrals.enable",
+    gettext_lazy("Enable accounts"),
+    _status_change(StatusAction.ENABLE),
+    StatusChangeRefused,
 )
-deactivate = register(
-    Operation(
-        "referrals.deactivate",
-        gettext_lazy("Deactivate accounts"),
-        _status_change(StatusAction.DEACTIVATE),
-        refusals=(StatusChangeRefused,),
-        model=ReferralAccount,
-    )
+deactivate = _on_accounts(
+    "referrals.deactivate",
+    gettext_lazy("Deactivate accounts"),
+    _status_change(StatusAction.DEACTIVATE),
+    StatusChangeRefused,
 )
-retry_registration = register(
-    Operation(
-        "referrals.retry_registration",
-        gettext_lazy("Retry registrations"),
-        _retry_registration,
-        refusals=(Refused,),
-        model=ReferralAccount,
-    )
+retry_registration = _on_accounts(
+    "referrals.retry_registration", gettext_lazy("Retry registrations"), _retry_registration, Refused
 )
-pull_balance = register(
-    Operation(
-        "referrals.pull_balance",
-        gettext_lazy("Pull balances from Feishu"),
-        _pull_balance,
-        refusals=(Refused,),
-        model=ReferralAccount,
-    )
+pull_balance = _on_accounts(
+    "referrals.pull_balance", gettext_lazy("Pull balances from Feishu"), _pull_balance, Refused
 )
 import_accounts = register(
     Operation(

@@ -81,3 +81,24 @@ def post_delivery(client, body: bytes, headers: dict):
     resp = client.post("/feishu/events/", data=body, content_type="application/json", headers=headers)
     assert publisher.flush(), "the event publisher did not drain"
     return resp
+
+
+def deliver_concurrently(url: str, body: bytes, headers: dict, n: int = 20) -> list[int]:
+    """POST the same delivery n times at once (threads released together); the statuses."""
+    import threading
+
+    import requests
+
+    barrier, statuses = threading.Barrier(n), []
+
+    def deliver():
+        barrier.wait()
+        r = requests.post(url, data=body, timeout=10, headers={**headers, "Content-Type": "application/json"})
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses

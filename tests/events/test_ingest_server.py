@@ -2,7 +2,6 @@
 ``hireops.ingest``, over real HTTP, with the real database and broker."""
 
 import json
-import threading
 
 import pytest
 import requests
@@ -10,7 +9,7 @@ from django.db import connection
 
 from hireops.events.models import EventStatus, FeishuEvent
 
-from .payloads import TOKEN, app_ticket_event, eco_account_event, lark_encrypt, signed
+from .payloads import TOKEN, app_ticket_event, deliver_concurrently, eco_account_event, lark_encrypt, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,18 +50,7 @@ def test_challenge_event_and_refusals(ingest_server):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent writers")
 def test_twenty_concurrent_duplicates_make_one_row(ingest_server):
     body, headers = signed(eco_account_event(event_id="evt-srv-storm"))
-    barrier = threading.Barrier(20)
-    statuses = []
-
-    def deliver():
-        barrier.wait()
-        statuses.append(post(ingest_server, body, headers).status_code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = deliver_concurrently(ingest_server, body, headers)
     assert statuses == [200] * 20
     event = FeishuEvent.objects.get()
     assert event.event_id == "evt-srv-storm" and event.duplicate_count == 19

@@ -15,6 +15,7 @@ from .payloads import (
     ENCRYPT_KEY,
     TOKEN,
     app_ticket_event,
+    deliver_concurrently,
     eco_account_event,
     lark_encrypt,
     post_delivery,
@@ -215,27 +216,8 @@ def test_broker_down_still_acknowledges_and_sweep_processes(client, recorder, mo
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent writers")
 def test_twenty_concurrent_duplicates_make_one_row_and_one_processing(live_server, recorder):
-    import requests
-
     body, headers = signed(eco_account_event(event_id="evt-storm"))
-    barrier = threading.Barrier(20)
-    statuses = []
-
-    def deliver():
-        barrier.wait()
-        r = requests.post(
-            live_server.url + URL,
-            data=body,
-            timeout=10,
-            headers={**headers, "Content-Type": "application/json"},
-        )
-        statuses.append(r.status_code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = deliver_concurrently(live_server.url + URL, body, headers)
     assert statuses == [200] * 20
     event = FeishuEvent.objects.get(event_id="evt-storm")
     assert FeishuEvent.objects.count() == 1 and event.duplicate_count == 19
