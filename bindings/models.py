@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.models import StaffRequest
+
 
 class Scope(models.IntegerChoices):
     BACKGROUND_CHECK = 1, _("Background check (背调)")
@@ -85,20 +87,11 @@ class PublishStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class FieldPublish(models.Model):
+class FieldPublish(StaffRequest):
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=PublishStatus.choices, default=PublishStatus.QUEUED
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     revision = models.PositiveIntegerField(_("revision sent"), null=True, blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
     response = models.JSONField(_("Feishu's answer"), null=True, blank=True)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.models import StaffRequest
 from hireops.feishu import hire
 
 
@@ -135,7 +136,7 @@ class WithdrawalStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Withdrawal(models.Model):
+class Withdrawal(StaffRequest):
     account = models.ForeignKey(
         ReferralAccount, verbose_name=_("account"), related_name="withdrawals", on_delete=models.PROTECT
     )
@@ -154,15 +155,6 @@ class Withdrawal(models.Model):
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
     error = models.CharField(_("reason"), max_length=500, blank=True)
     log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("withdrawal")
@@ -184,7 +176,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ReconciliationRun(models.Model):
+class ReconciliationRun(StaffRequest):
     start_ms = models.BigIntegerField(_("window start (ms)"))
     end_ms = models.BigIntegerField(_("window end (ms)"))
     status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
@@ -193,15 +185,6 @@ class ReconciliationRun(models.Model):
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reconciliation run")

@@ -1,9 +1,10 @@
 """Bulk work staff start from the admin (an action on many rows, a CSV import), done in
 Celery item by item, with its progress and each item's outcome visible while it runs."""
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from hireops.core.models import StaffRequest
 
 
 class JobStatus(models.TextChoices):
@@ -18,7 +19,7 @@ class ItemStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class BulkJob(models.Model):
+class BulkJob(StaffRequest):
     # An operation of hireops.jobs.operations, e.g. "referrals.withdraw".
     kind = models.CharField(_("operation"), max_length=64)
     # The operation's options, never personal data (it is shown and kept).
@@ -28,16 +29,7 @@ class BulkJob(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("background job")

@@ -1,0 +1,24 @@
+"""Model building blocks shared by the apps."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRequest(models.Model):
+    """Work someone asked for and the system carries out: who asked, when, and when it
+    finished (publishes, withdrawals, reconciliation runs, background jobs). Empty
+    ``requested_by``: a schedule asked, or the person's user was deleted since."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
