@@ -123,8 +123,8 @@ def subprocess_env(**extra) -> dict:
         FEISHU_VERIFICATION_TOKEN=settings.FEISHU_VERIFICATION_TOKEN,
         CELERY_BROKER_URL=celery_app.conf.broker_url,
         PYTHONUNBUFFERED="1",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -182,58 +182,77 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class IngestServer(str):
+    """The events URL of a running ingest server, with its output and a graceful stop."""
+
+    def __new__(cls, url, proc, log_path):
+        server = super().__new__(cls, url)
+        server.proc, server.log_path = proc, log_path
+        return server
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        """SIGTERM: gunicorn's graceful stop."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(20)
+
+
 @pytest.fixture
-def ingest_server(transactional_db, tmp_path):
-    """``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes, on a
-    free port with the test database and broker. Yields its events URL, a string that also
-    has ``.log()`` (the server's output) and ``.stop()`` (a graceful stop: SIGTERM)."""
-    port = free_port()
-    log_path = tmp_path / "ingest.log"
-    log_file = open(log_path, "w")  # noqa: SIM115  (closed at teardown)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "hireops.ingest",
-            "-k",
-            "asgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "10",
-            "--no-control-socket",  # gunicorn's default socket path is shared by every server
-        ],
-        cwd=ROOT,
-        env=subprocess_env(LOG_LEVEL="INFO"),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"ingest server did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.1)
+def start_ingest_server(transactional_db, tmp_path):
+    """Start ``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes,
+    on a free port with the test database and broker; keyword arguments override its
+    environment. Returns an ``IngestServer``."""
+    started = []
 
-    class Server(str):
-        def log(self):
-            return log_path.read_text()
+    def start(**env) -> IngestServer:
+        port = free_port()
+        log_path = tmp_path / f"ingest-{port}.log"
+        with open(log_path, "w") as log_file:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "hireops.ingest",
+                    "-k",
+                    "asgi",
+                    "-w",
+                    "2",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--graceful-timeout",
+                    "10",
+                    "--no-control-socket",  # gunicorn's default socket path is shared by every server
+                ],
+                cwd=ROOT,
+                env=subprocess_env(LOG_LEVEL="INFO", **env),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return IngestServer(f"http://127.0.0.1:{port}/feishu/events/", proc, log_path)
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"ingest server did not start:\n{log_path.read_text()}") from None
+                time.sleep(0.1)
 
-        def stop(self):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(20)
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
-    yield Server(f"http://127.0.0.1:{port}/feishu/events/")
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    log_file.close()
+
+@pytest.fixture
+def ingest_server(start_ingest_server):
+    """An ingest server on the test database and broker (see ``start_ingest_server``)."""
+    return start_ingest_server()

@@ -84,3 +84,27 @@ def test_graceful_stop_queues_what_it_stored(ingest_server, celery_worker):
         what="all 30 events processed after the server stopped",
         timeout=20,
     )
+
+
+def test_broker_down_still_acknowledges_and_the_sweep_queues_later(start_ingest_server, celery_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hireops.events import tasks
+
+    down = start_ingest_server(CELERY_BROKER_URL="redis://127.0.0.1:9/0")  # nothing listens there
+    payload = app_ticket_event(ticket="tk-nobroker", app_id="cli_nobroker")
+    assert post(down, *signed(payload)).status_code == 200
+    event = FeishuEvent.objects.get(event_id=payload["uuid"])
+    down.stop()  # publishing what is waiting fails too: the broker is still down
+    assert "stored but not queued" in down.log()
+    event.refresh_from_db()
+    assert event.status == EventStatus.PENDING
+
+    FeishuEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(minutes=5))
+    tasks.sweep.delay()  # the broker the rest of the house uses is up
+    celery_worker(
+        lambda: FeishuEvent.objects.filter(pk=event.pk, status=EventStatus.PROCESSED).exists(),
+        what="swept and processed",
+    )
