@@ -30,7 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
-    "axes",
+    "hireops.core.axes_app.AxesConfig",  # django-axes, with translated screens
     "hireops.core",
     "hireops.sandbox",
     "hireops.events",

@@ -219,6 +219,7 @@ SAMPLES = {
     "Reprocess selected failed events": "重新处理所选的失败事件",
     "No employee in Feishu has this mobile number or email.": "飞书中没有使用该手机号或邮箱的员工。",
     "hireops · Feishu Hire back office": "hireops · 飞书招聘后台",
+    "Background jobs": "后台任务",
 }
 
 
@@ -306,6 +307,19 @@ def test_changelists_follow_accept_language(admin_client):
     en = page(admin_client, url, HTTP_ACCEPT_LANGUAGE="en-GB")
     for text in ("Withdraw full balance…", "Pull balance from Feishu now", "Import CSV", "Deactivated"):
         assert text in en, text
+
+
+@pytest.mark.django_db
+def test_login_protection_screens_are_chinese_too(admin_client):
+    """django-axes ships no Chinese; our catalogue carries its strings (hireops/core/axes_app.py)."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1", failures_since_start=1)
+    zh = page(admin_client, "/admin/axes/accessattempt/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    for text in ("登录保护", "登录尝试", "IP 地址", "用户名", "清理已过期的尝试记录"):
+        assert text in zh, text
+    en = page(admin_client, "/admin/axes/accessattempt/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Login protection" in en and "IP Address" in en
 
 
 @pytest.mark.django_db
