@@ -4,14 +4,22 @@ from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
+from hireops.core import audit
 from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.export import ExportActions, field_label
 
 from .forms import BindCustomerForm, RejectForm
 from .matching import binding_bind_manually, binding_reject, bindings_rematch
 from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
+
+# Change-history messages (hireops.core.audit), translated when read.
+BOUND = gettext_noop("Bound to customer %(customer)s.")
+BOUND_BECAUSE = gettext_noop("Bound to customer %(customer)s: %(reason)s")
+REJECTED = gettext_noop("Rejected: %(reason)s")
+REMATCHED_BOUND = gettext_noop("Matching re-run: bound to customer %(customer)s.")
+REMATCHED_REVIEW = gettext_noop("Matching re-run: needs review.")
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -96,15 +104,16 @@ class EcoAccountBindingAdmin(ExportActions, admin.ModelAdmin):
     def bind_to_customer(self, request, queryset):
         form = BindCustomerForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
+            customer, reason = form.cleaned_data["customer"], form.cleaned_data["reason"]
             for binding in queryset:
-                binding_bind_manually(
-                    binding, form.cleaned_data["customer"], request.user, form.cleaned_data["reason"]
-                )
+                binding_bind_manually(binding, customer, request.user, reason)
+            params = {"customer": customer.name, "reason": reason}
+            audit.record(request.user, queryset, BOUND_BECAUSE if reason else BOUND, params)
             n = queryset.count()
             self.message_user(
                 request,
                 ngettext("%(n)d binding bound to %(c)s.", "%(n)d bindings bound to %(c)s.", n)
-                % {"n": n, "c": form.cleaned_data["customer"]},
+                % {"n": n, "c": customer},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(request.get_full_path())
@@ -116,6 +125,7 @@ class EcoAccountBindingAdmin(ExportActions, admin.ModelAdmin):
         if form.is_valid():
             for binding in queryset:
                 binding_reject(binding, request.user, form.cleaned_data["reason"])
+            audit.record(request.user, queryset, REJECTED, {"reason": form.cleaned_data["reason"].strip()})
             self.message_user(
                 request, _("%(n)d binding(s) rejected.") % {"n": queryset.count()}, messages.SUCCESS
             )
@@ -125,8 +135,13 @@ class EcoAccountBindingAdmin(ExportActions, admin.ModelAdmin):
     @admin.action(description=_("Re-run matching"), permissions=["change"])
     def rematch(self, request, queryset):
         changed, manual = bindings_rematch(queryset)
+        for binding in changed:
+            if binding.status == BindingStatus.BOUND:
+                audit.record(request.user, [binding], REMATCHED_BOUND, {"customer": binding.customer.name})
+            else:
+                audit.record(request.user, [binding], REMATCHED_REVIEW)
         self.message_user(
-            request, _("Matching re-run: %(changed)d changed.") % {"changed": changed}, messages.SUCCESS
+            request, _("Matching re-run: %(changed)d changed.") % {"changed": len(changed)}, messages.SUCCESS
         )
         if manual:
             self.message_user(

@@ -151,14 +151,18 @@ def binding_reject(binding: EcoAccountBinding, user, reason: str):
     return binding
 
 
-def bindings_rematch(queryset) -> tuple[int, int]:
-    """Re-run matching on the selection. Returns (changed, left alone because decided by staff)."""
-    changed = manual = 0
+def bindings_rematch(queryset) -> tuple[list[EcoAccountBinding], int]:
+    """Re-run matching on the selection.
+
+    Returns the bindings whose status or customer changed (as they are now) and how many
+    were left alone because staff decided them.
+    """
+    changed, manual = [], 0
     for pk in queryset.values_list("pk", flat=True):
         with transaction.atomic():
             binding = EcoAccountBinding.objects.select_for_update().get(pk=pk)
             if binding.decided_manually:
                 manual += 1
             elif _apply_match(binding):
-                changed += 1
+                changed.append(binding)
     return changed, manual

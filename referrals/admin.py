@@ -1,12 +1,14 @@
 """Referral accounts as HR works with them. Withdrawals and reconciliation: admin_ops.py."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from hireops.core import display
+from hireops.core import audit, display
 from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, field_label
@@ -23,6 +25,16 @@ from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, 
 from .registration import AlreadyRegistered, account_register, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request
+
+# Change-history messages (hireops.core.audit), translated when read.
+WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")
+STATUS_REQUESTED = {
+    StatusAction.ENABLE: gettext_noop("Enabling requested."),
+    StatusAction.DEACTIVATE: gettext_noop("Deactivation requested."),
+}
+REGISTRATION_RETRIED = gettext_noop("Registration retried.")
+BALANCE_PULLED = gettext_noop("Balance pulled from Feishu.")
+IMPORTED = gettext_noop("Added from a CSV import; registration queued.")
 
 
 class CashInline(ReadOnlyInline):
@@ -206,7 +218,8 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
         if form.is_valid():
             for account in queryset:
                 try:
-                    withdrawal_request(account, form.bonus_types, request.user)
+                    order = withdrawal_request(account, form.bonus_types, request.user).external_order_id
+                    audit.record(request.user, [account], WITHDRAWAL_REQUESTED, {"order": order})
                     self.message_user(
                         request, _("%(a)s: withdrawal requested.") % {"a": account}, messages.SUCCESS
                     )
@@ -226,6 +239,7 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
         for account in queryset:
             try:
                 account_status_request(account, action)
+                audit.record(request.user, [account], STATUS_REQUESTED[action])
                 self.message_user(
                     request, _("%(a)s: change sent to Feishu.") % {"a": account}, messages.SUCCESS
                 )
@@ -242,8 +256,11 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
 
     @admin.action(description=_("Retry registration"), permissions=["change"])
     def retry_registration(self, request, queryset):
-        n = sum(registration_retry(a) for a in queryset)
-        self.message_user(request, _("%(n)d registration(s) queued again.") % {"n": n}, messages.SUCCESS)
+        retried = [a for a in queryset if registration_retry(a)]
+        audit.record(request.user, retried, REGISTRATION_RETRIED)
+        self.message_user(
+            request, _("%(n)d registration(s) queued again.") % {"n": len(retried)}, messages.SUCCESS
+        )
 
     @admin.action(description=_("Pull balance from Feishu now"), permissions=["change"])
     def pull_balance(self, request, queryset):
@@ -253,6 +270,7 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
             except FeishuError as exc:
                 self.message_user(request, f"{account}: {explain(exc)}", messages.ERROR)
             else:
+                audit.record(request.user, [account], BALANCE_PULLED)
                 self.message_user(request, _("%(a)s: balance pulled.") % {"a": account}, messages.SUCCESS)
 
     export_name = "referral-accounts"
@@ -293,6 +311,8 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
         if form.is_valid():
             try:
                 results = import_accounts(form.cleaned_data["file"].read(), request.user)
+                added = [r.account for r in results if r.account]
+                audit.record(request.user, added, IMPORTED, flag=ADDITION)
             except ImportRefused as exc:
                 form.add_error("file", str(exc))
         return action_page(

@@ -5,8 +5,9 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from hireops.core import display
+from hireops.core import audit, display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, field_label
@@ -16,6 +17,9 @@ from .forms import ReconciliationForm
 from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal, WithdrawalStatus
 from .reconciliation import reconciliation_request
 from .withdrawals import withdrawal_run
+
+# Change-history message (hireops.core.audit), translated when read.
+RETRIED = gettext_noop("Retried now with the same order id.")
 
 
 @admin.register(Withdrawal)
@@ -91,6 +95,7 @@ class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
     @admin.action(description=_("Retry now (same order id)"))
     def retry_now(self, request, queryset):
         for w in queryset.filter(status=WithdrawalStatus.PENDING):
+            audit.record(request.user, [w], RETRIED)
             try:
                 outcome = withdrawal_run(w.pk)
                 self.message_user(request, f"{w}: {WithdrawalStatus(outcome).label}", messages.INFO)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from hireops.core.masking import mask_email, mask_mobile
 
 from .identity import person
+from .models import ReferralAccount
 from .registration import AlreadyRegistered, account_register
 
 MAX_ROWS = 5000
@@ -22,6 +23,7 @@ class RowResult:
     who: str  # masked: the report is shown on screen
     ok: bool
     message: str
+    account: ReferralAccount | None = None  # the row created, when ok
 
 
 class ImportRefused(Exception):
@@ -72,6 +74,8 @@ def import_accounts(raw: bytes, user=None) -> list[RowResult]:
             results.append(RowResult(line, who, False, str(exc)))
         else:
             results.append(
-                RowResult(line, who, True, _("Queued for registration (#%(pk)s).") % {"pk": account.pk})
+                RowResult(
+                    line, who, True, _("Queued for registration (#%(pk)s).") % {"pk": account.pk}, account
+                )
             )
     return results

@@ -47,3 +47,6 @@ def action_page(model_admin, request, template: str, title, form, **context) -> 
             **context,
         },
     )
+
+
+from . import history_admin  # noqa: E402, F401  (registers the change history; it uses the classes above)

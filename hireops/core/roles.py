@@ -6,6 +6,8 @@
   and the schedules of the balance pull and reconciliation. Withdrawing is a separate
   permission, given by the "HR withdrawals" group (see HR_WITHDRAWALS).
 - Auditor: sees everything, changes nothing.
+Every role sees the change history (who on the staff did what), each only the entries about
+what it may view (hireops.core.history_admin).
 Nobody but superusers sees mobiles and emails unmasked unless given
 ``referrals.view_personal_data`` explicitly.
 
@@ -33,6 +35,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "bindings.fieldscope": ("view", "publish"),
         "bindings.fieldpublish": ("view",),
         "events.feishuevent": ("view_vendor", "reprocess"),
+        "core.changehistoryentry": ("view",),
     },
     HR: {
         "referrals.referralaccount": ("view", "add", "change"),
@@ -45,12 +48,13 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "django_celery_beat.periodictask": ("view", "change"),
         "django_celery_beat.intervalschedule": ("view", "add", "change"),
         "django_celery_beat.crontabschedule": ("view", "add", "change"),
+        "core.changehistoryentry": ("view",),
     },
     HR_WITHDRAWALS: {
         "referrals.referralaccount": ("withdraw",),
     },
 }
-AUDITED_APPS = ("bindings", "referrals", "events", "django_celery_beat")
+AUDITED_APPS = ("bindings", "referrals", "events", "django_celery_beat", "core")
 
 
 def _codename(action: str, model: str) -> str:

@@ -151,13 +151,13 @@ def events_sweep() -> int:
     return len(pks)
 
 
-def events_reprocess(queryset) -> int:
-    """Make failed events pending again and queue them (admin action, command)."""
+def events_reprocess(queryset) -> list[int]:
+    """Make failed events pending again and queue them (admin action, command). Returns their pks."""
     pks = list(queryset.filter(status=EventStatus.FAILED).values_list("pk", flat=True))
     FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
     for pk in pks:
         transaction.on_commit(lambda pk=pk: _enqueue(pk))
-    return len(pks)
+    return pks
 
 
 def events_prune(now=None) -> int:

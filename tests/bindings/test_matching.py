@@ -119,7 +119,7 @@ def test_manual_decisions_survive_events_and_rematch(client, acme, admin_user):
     binding_bind_manually(binding, other, admin_user, "confirmed on the phone")
 
     deliver(client, account_id="acc-1", custom_field_list=[{"key": "account_token", "value": "ABC123"}])
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 1)
+    assert bindings_rematch(EcoAccountBinding.objects.all()) == ([], 1)
     binding.refresh_from_db()
     assert (binding.status, binding.customer, binding.decided_manually) == (BindingStatus.BOUND, other, True)
     manual = binding.history.first()
@@ -133,10 +133,11 @@ def test_manual_decisions_survive_events_and_rematch(client, acme, admin_user):
 
 def test_rematch_binds_after_staff_add_the_identifier(client, acme):
     deliver(client, account_id="acc-9", custom_field_list=[{"key": "org_id", "value": "ORG-1"}])
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 0)
+    assert bindings_rematch(EcoAccountBinding.objects.all()) == ([], 0)
     CustomerIdentifier.objects.create(customer=acme, key="org_id", value="ORG-1")
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (1, 0)
-    assert bindings_rematch(EcoAccountBinding.objects.all()) == (0, 0)  # idempotent
+    changed, manual = bindings_rematch(EcoAccountBinding.objects.all())
+    assert [(b.status, b.customer) for b in changed] == [(BindingStatus.BOUND, acme)] and manual == 0
+    assert bindings_rematch(EcoAccountBinding.objects.all()) == ([], 0)  # idempotent
     assert EcoAccountBinding.objects.get().customer == acme
 
 
