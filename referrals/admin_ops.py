@@ -92,7 +92,11 @@ class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
     def export_queryset(self, queryset):
         return queryset.select_related("account", "requested_by")
 
-    @admin.action(description=_("Retry now (same order id)"))
+    def has_withdraw_permission(self, request):
+        # A retry calls Feishu's withdraw: the same permission as withdrawing (not for auditors).
+        return request.user.has_perm("referrals.withdraw_referralaccount")
+
+    @admin.action(description=_("Retry now (same order id)"), permissions=["withdraw"])
     def retry_now(self, request, queryset):
         for w in queryset.filter(status=WithdrawalStatus.PENDING):
             audit.record(request.user, [w], RETRIED)
