@@ -267,3 +267,27 @@ def test_object_history_page_shows_our_entries_in_both_languages(client, staff_u
     assert "已拒绝：duplicate" in zh and "boss" in zh and "变更历史" in zh
     en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Rejected: duplicate" in en and "No fields changed." not in en
+
+
+def test_schedule_actions_need_the_change_permission_and_are_recorded(client, staff_user):
+    from django_celery_beat.models import PeriodicTask
+
+    url = "/admin/django_celery_beat/periodictask/"
+    sweep = PeriodicTask.objects.get(task="events.sweep")  # a default schedule (core migration 0001)
+    client.force_login(staff_user("Auditor"))
+    assert 'value="disable_tasks"' not in client.get(url).content.decode()
+    client.post(url, {"action": "disable_tasks", "_selected_action": [sweep.pk]})
+    sweep.refresh_from_db()
+    assert sweep.enabled and entries(sweep) == []
+
+    hr = staff_user("HR")
+    client.force_login(hr)
+    # Filtered on "enabled": the rows leave the list as they change, yet each is recorded.
+    post_action(client, url + "?enabled__exact=1", "disable_tasks", [sweep.pk])
+    post_action(client, url, "toggle_tasks", [sweep.pk])
+    post_action(client, url, "run_tasks", [sweep.pk])
+    disabled, enabled, run = entries(sweep)
+    assert {disabled.user, enabled.user, run.user} == {hr}
+    assert read(disabled) == ("Schedule disabled.", "已停用定时任务。")
+    assert read(enabled) == ("Schedule enabled.", "已启用定时任务。")
+    assert read(run) == ("Run now requested.", "已请求立即运行。")

@@ -49,4 +49,5 @@ def action_page(model_admin, request, template: str, title, form, **context) -> 
     )
 
 
-from . import history_admin  # noqa: E402, F401  (registers the change history; it uses the classes above)
+# Registered here, after the classes they use: the change history, and the schedules' admin.
+from . import history_admin, schedules_admin  # noqa: E402, F401
