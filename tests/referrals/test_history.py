@@ -69,13 +69,18 @@ def test_hr_actions_are_recorded_on_the_account(client, staff_user):
 
 
 @pytest.mark.django_db
-def test_csv_import_and_reconciliation_are_recorded_as_additions(client, staff_user):
+def test_registrations_and_reconciliation_are_recorded_as_additions(client, staff_user):
     hr = staff_user("HR", username="hanna")
     client.force_login(hr)
+    form = {"name": "陈静", "mobile_code": "86", "mobile_number": "13800001003", "email": ""}
+    assert client.post(f"{URL}add/", form).status_code == 302
+    (added,) = entries(ReferralAccount.objects.get(name="陈静"))  # the admin logs its own add form
+    assert (added.user, added.action_flag, read(added)) == (hr, ADDITION, ("Added.", "已添加。"))
+
     upload = io.BytesIO("name,mobile,email\n王芳,13800138000,\n,,bad\n".encode())
     upload.name = "accounts.csv"
     assert client.post("/admin/referrals/referralaccount/import/", {"file": upload}).status_code == 200
-    (imported,) = entries(ReferralAccount.objects.get())
+    (imported,) = entries(ReferralAccount.objects.get(name="王芳"))
     assert (imported.user, imported.action_flag, imported.object_repr) == (hr, ADDITION, "王芳")
     assert read(imported) == (
         "Added from a CSV import; registration queued.",
