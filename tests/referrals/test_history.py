@@ -3,28 +3,13 @@
 import io
 
 import pytest
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.utils import translation
+from django.contrib.admin.models import ADDITION, CHANGE
 
-from hireops.core import audit
 from referrals.models import AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
+from tests.test_history import entries, read
 
 URL = "/admin/referrals/referralaccount/"
 MOBILE, EMAIL = "13800138000", "fang@example.com"
-
-
-def entries(obj) -> list[LogEntry]:
-    ct = ContentType.objects.get_for_model(obj)
-    return list(LogEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by("id"))
-
-
-def read(entry: LogEntry) -> tuple[str, str]:
-    with translation.override("en"):
-        english = audit.describe(entry)
-    with translation.override("zh-hans"):
-        chinese = audit.describe(entry)
-    return english, chinese
 
 
 def post_action(client, action, pks, url=URL, **data):
