@@ -7,7 +7,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 
 from . import admin_bindings  # noqa: F401  (registers the binding review queue)
@@ -23,6 +25,9 @@ from .models import (
     VendorCustomer,
 )
 from .publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
+
+# Change-history message (hireops.core.audit), translated when read.
+PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
 
 
 def pretty_json(value) -> str:
@@ -124,6 +129,7 @@ class FieldScopeAdmin(SystemRecordAdmin):
             except PublishRefused as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue
+            audit.record(request.user, [state], PUBLISH_REQUESTED, {"publish": publish.pk})
             url = reverse("admin:bindings_fieldpublish_change", args=[publish.pk])
             self.message_user(
                 request,

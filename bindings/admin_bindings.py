@@ -3,11 +3,10 @@
 from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin import ReadOnlyInline, action_page
-from hireops.core.export import csv_response, field_label
+from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
 
 from . import bulk
@@ -45,7 +44,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(EcoAccountBinding)
-class EcoAccountBindingAdmin(admin.ModelAdmin):
+class EcoAccountBindingAdmin(ExportActions, admin.ModelAdmin):
     list_display = (
         "account_name",
         "account_id",
@@ -60,7 +59,7 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
     list_filter = ("status", "scope", UsageFilter, "tenant_key", "decided_manually")
     search_fields = ("account_id", "account_name", "customer__name", "field_values_text")
     list_select_related = ("customer",)
-    actions = ["bind_to_customer", "reject", "rematch", "export_csv"]
+    actions = ["bind_to_customer", "reject", "rematch", "export_csv", "export_xlsx"]
     inlines = [HistoryInline]
     fields = (
         "status",
@@ -117,10 +116,11 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
     def _back(request):
         return HttpResponseRedirect(request.get_full_path())
 
-    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
-    def export_csv(self, request, queryset):
+    export_name = "eco-account-bindings"
+
+    def export_columns(self, request):
         m = EcoAccountBinding
-        columns = [
+        return [
             (field_label(m, "account_name"), lambda b: b.account_name),
             (field_label(m, "account_id"), lambda b: b.account_id),
             (field_label(m, "tenant_key"), lambda b: b.tenant_key),
@@ -130,9 +130,11 @@ class EcoAccountBindingAdmin(admin.ModelAdmin):
             (field_label(m, "customer"), lambda b: b.customer),
             (field_label(m, "review_reason"), lambda b: b.review_reason),
             (field_label(m, "field_values_text"), lambda b: "; ".join(b.field_values_text.splitlines())),
-            (field_label(m, "updated_at"), lambda b: timezone.localtime(b.updated_at)),
+            (field_label(m, "updated_at"), lambda b: b.updated_at),
         ]
-        return csv_response("eco-account-bindings", columns, queryset.select_related("customer"))
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("customer")
 
     def _intermediate(self, request, queryset, form, action, title):
         return action_page(

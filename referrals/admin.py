@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, action_page
 from hireops.core.display import from_ms
-from hireops.core.export import csv_response, field_label
+from hireops.core.export import ExportActions, field_label
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
 from hireops.jobs.admin import run_operation
@@ -58,7 +58,7 @@ class WithdrawalInline(ReadOnlyInline):
 
 
 @admin.register(ReferralAccount)
-class ReferralAccountAdmin(admin.ModelAdmin):
+class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
     list_display = (
         "__str__",
         "mobile",
@@ -72,7 +72,15 @@ class ReferralAccountAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "pending_action")
     search_fields = ("name", "=email", "=mobile_number", "=account_id")
-    actions = ["withdraw", "enable", "deactivate", "retry_registration", "pull_balance", "export_csv"]
+    actions = [
+        "withdraw",
+        "enable",
+        "deactivate",
+        "retry_registration",
+        "pull_balance",
+        "export_csv",
+        "export_xlsx",
+    ]
     inlines = [CashInline, WithdrawalInline, HistoryInline]
     readonly_fields = (
         "name",
@@ -226,10 +234,11 @@ class ReferralAccountAdmin(admin.ModelAdmin):
     def pull_balance(self, request, queryset):
         return run_operation(self, request, bulk.pull_balance, queryset)
 
-    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
-    def export_csv(self, request, queryset):
+    export_name = "referral-accounts"
+
+    def export_columns(self, request):
         full = can_see_personal_data(request.user)
-        columns = [
+        return [
             (field_label(ReferralAccount, "name"), lambda a: a.name),
             (
                 field_label(ReferralAccount, "mobile_number"),
@@ -245,7 +254,9 @@ class ReferralAccountAdmin(admin.ModelAdmin):
             (_("cash"), self.cash_display),
             (_("balance as of (Feishu time)"), lambda a: from_ms(a.assets_modify_time)),
         ]
-        return csv_response("referral-accounts", columns, queryset.prefetch_related("cash"))
+
+    def export_queryset(self, queryset):
+        return queryset.prefetch_related("cash")
 
     def get_urls(self):
         return [

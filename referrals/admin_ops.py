@@ -3,14 +3,14 @@
 import json
 
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from hireops.core import display
+from hireops.core import audit, display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import csv_response, field_label
+from hireops.core.export import ExportActions, field_label
 from hireops.core.retry import TryLater
 
 from .forms import ReconciliationForm
@@ -18,9 +18,12 @@ from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, 
 from .reconciliation import reconciliation_request
 from .withdrawals import withdrawal_run
 
+# Change-history message (hireops.core.audit), translated when read.
+RETRIED = gettext_noop("Retried now with the same order id.")
+
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(SystemRecordAdmin):
+class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
     list_display = (
         "external_order_id",
         "account",
@@ -35,7 +38,7 @@ class WithdrawalAdmin(SystemRecordAdmin):
     list_filter = ("status",)
     search_fields = ("=external_order_id", "=account__account_id", "account__name")
     list_select_related = ("account", "requested_by")
-    actions = ["retry_now", "export_csv"]
+    actions = ["retry_now", "export_csv", "export_xlsx"]
     readonly_fields = (
         "account",
         "external_order_id",
@@ -69,9 +72,10 @@ class WithdrawalAdmin(SystemRecordAdmin):
     def transaction_time(self, obj):
         return from_ms(obj.trans_time)
 
-    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
-    def export_csv(self, request, queryset):
-        columns = [
+    export_name = "withdrawals"
+
+    def export_columns(self, request):
+        return [
             (field_label(Withdrawal, "external_order_id"), lambda w: w.external_order_id),
             (field_label(Withdrawal, "account"), lambda w: w.account),
             (field_label(ReferralAccount, "account_id"), lambda w: w.account.account_id),
@@ -81,14 +85,21 @@ class WithdrawalAdmin(SystemRecordAdmin):
             (_("cash withdrawn"), self.cash_withdrawn),
             (_("Feishu transaction time"), self.transaction_time),
             (field_label(Withdrawal, "requested_by"), lambda w: w.requested_by),
-            (field_label(Withdrawal, "requested_at"), lambda w: timezone.localtime(w.requested_at)),
+            (field_label(Withdrawal, "requested_at"), lambda w: w.requested_at),
             (field_label(Withdrawal, "error"), lambda w: w.error),
         ]
-        return csv_response("withdrawals", columns, queryset.select_related("account", "requested_by"))
 
-    @admin.action(description=_("Retry now (same order id)"))
+    def export_queryset(self, queryset):
+        return queryset.select_related("account", "requested_by")
+
+    def has_withdraw_permission(self, request):
+        # A retry calls Feishu's withdraw: the same permission as withdrawing (not for auditors).
+        return request.user.has_perm("referrals.withdraw_referralaccount")
+
+    @admin.action(description=_("Retry now (same order id)"), permissions=["withdraw"])
     def retry_now(self, request, queryset):
         for w in queryset.filter(status=WithdrawalStatus.PENDING):
+            audit.record(request.user, [w], RETRIED)
             try:
                 outcome = withdrawal_run(w.pk)
                 self.message_user(request, f"{w}: {WithdrawalStatus(outcome).label}", messages.INFO)

@@ -1,9 +1,11 @@
 """HR operations over many accounts: inline for a few, a background job for more (hireops.jobs)."""
 
+from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from hireops.core import audit
 from hireops.feishu import FeishuError
 from hireops.jobs.operations import Operation, register
 
@@ -15,19 +17,31 @@ from .registration import AlreadyRegistered, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request
 
+# Change-history messages (hireops.core.audit), translated when read.
+WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")
+STATUS_REQUESTED = {
+    StatusAction.ENABLE: gettext_noop("Enabling requested."),
+    StatusAction.DEACTIVATE: gettext_noop("Deactivation requested."),
+}
+REGISTRATION_RETRIED = gettext_noop("Registration retried.")
+BALANCE_PULLED = gettext_noop("Balance pulled from Feishu.")
+IMPORTED = gettext_noop("Added from a CSV import; registration queued.")
+
 
 class Refused(Exception):
     pass
 
 
 def _withdraw(account, params, user):
-    withdrawal = withdrawal_request(account, params["bonus_types"], user)
-    return _("Withdrawal requested (order %(order)s).") % {"order": withdrawal.external_order_id}
+    order = withdrawal_request(account, params["bonus_types"], user).external_order_id
+    audit.record(user, [account], WITHDRAWAL_REQUESTED, {"order": order})
+    return _("Withdrawal requested (order %(order)s).") % {"order": order}
 
 
 def _status_change(action):
     def run(account, params, user):
         account_status_request(account, action)
+        audit.record(user, [account], STATUS_REQUESTED[action])
         return _("Change sent to Feishu.")
 
     return run
@@ -36,6 +50,7 @@ def _status_change(action):
 def _retry_registration(account, params, user):
     if not registration_retry(account):
         raise Refused(_("Only a failed registration can be retried."))
+    audit.record(user, [account], REGISTRATION_RETRIED)
     return _("Registration queued again.")
 
 
@@ -46,7 +61,14 @@ def _pull_balance(account, params, user):
         applied = balance_pull(account.pk)
     except FeishuError as exc:
         raise Refused(explain(exc)) from exc
+    audit.record(user, [account], BALANCE_PULLED)
     return _("Balance updated.") if applied else _("Balance unchanged.")
+
+
+def _import_row(row, params, user):
+    account = csv_import.register_row(row, user)
+    audit.record(user, [account], IMPORTED, flag=ADDITION)
+    return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
 
 
 def _on_accounts(kind: str, title, run, *refusals: type[Exception]) -> Operation:
@@ -78,7 +100,7 @@ import_accounts = register(
     Operation(
         "referrals.import",
         gettext_lazy("Import referral accounts from CSV"),
-        lambda row, params, user: csv_import.register_row(row, user),
+        _import_row,
         refusals=(ValidationError, AlreadyRegistered),
         label=csv_import.row_label,
     )

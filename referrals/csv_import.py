@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from hireops.core.masking import mask_email, mask_mobile
 
 from .identity import person
+from .models import ReferralAccount
 from .registration import account_register
 
 MAX_ROWS = 5000
@@ -64,8 +65,6 @@ def row_label(row: dict) -> str:
     return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who}
 
 
-def register_row(row: dict, user=None) -> str:
+def register_row(row: dict, user=None) -> ReferralAccount:
     """Register one row; raises ValidationError or AlreadyRegistered when it cannot be."""
-    p = person(row["name"], row["mobile_code"], row["mobile"], row["email"])
-    account = account_register(p, user)
-    return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
+    return account_register(person(row["name"], row["mobile_code"], row["mobile"], row["email"]), user)

@@ -1,8 +1,10 @@
-"""CSV exports of accounts, withdrawals and bindings, masked like the screens."""
+"""CSV and Excel exports of accounts, withdrawals and bindings, masked like the screens."""
 
 import csv
 import io
+from datetime import datetime
 
+import openpyxl
 import pytest
 
 from bindings.models import BindingStatus, EcoAccountBinding
@@ -17,6 +19,20 @@ def export(client, url, pks):
     body = resp.content.decode("utf-8")
     assert body.startswith("\ufeff")  # Excel reads the Chinese correctly
     return list(csv.reader(io.StringIO(body[1:])))
+
+
+def export_xlsx(client, url, pks):
+    """The workbook's rows, each cell written as the CSV writes it."""
+    resp = client.post(url, {"action": "export_xlsx", "_selected_action": pks})
+    assert resp.status_code == 200 and resp["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+
+    def text(value):
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        return "" if value is None else str(value)
+
+    return [[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
 @pytest.fixture
@@ -71,3 +87,33 @@ def test_auditor_exports_withdrawals_and_bindings(client, staff_user, account):
     assert row[0] == "o-1" and row[3:7] == ["Succeeded", "points, cash", "40", "8.80 CNY"]
     _, row = export(client, "/admin/bindings/ecoaccountbinding/", [b.pk])
     assert row[0] == "客户 A" and row[5] == "Needs review" and row[8] == "account_token=ABC; org_id=7"
+
+
+def test_excel_export_has_the_csv_rows_masked_the_same_way(client, staff_user, account):
+    url = "/admin/referrals/referralaccount/"
+    client.force_login(staff_user("HR"))
+    rows = export_xlsx(client, url, [account.pk])
+    assert rows == export(client, url, [account.pk])
+    assert rows[1][:3] == ["王芳", "+86 138****8000", "f***@example.com"]
+
+    client.force_login(staff_user("HR", username="hr-dpo", perms=["referrals.view_personal_data"]))
+    rows = export_xlsx(client, url, [account.pk])
+    assert rows == export(client, url, [account.pk])
+    assert rows[1][1:3] == ["+86 13800138000", "fang@example.com"]
+
+
+def test_excel_exports_of_withdrawals_and_bindings_match_the_csv(client, staff_user, account):
+    w = Withdrawal.objects.create(
+        account=account, external_order_id="o-2", bonus_types=[1], withdrawn_points=40, requested_by=None
+    )
+    b = EcoAccountBinding.objects.create(
+        app_id="a", tenant_key="t", account_id="x2", scope=2, account_name='=HYPERLINK("http://x")'
+    )
+    client.force_login(staff_user("Auditor"))
+    for url, pk in [("/admin/referrals/withdrawal/", w.pk), ("/admin/bindings/ecoaccountbinding/", b.pk)]:
+        rows = export_xlsx(client, url, [pk])
+        assert rows == export(client, url, [pk]), url
+    resp = client.post(url, {"action": "export_xlsx", "_selected_action": [b.pk]})
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")  # text, no formula
+    assert isinstance(sheet["J2"].value, datetime)  # a real date Excel can sort

@@ -9,7 +9,7 @@ import pytest
 
 from bindings.models import CustomFieldDefinition
 from hireops.events.models import FeishuEvent
-from referrals.models import AccountStatus, ReferralAccount
+from referrals.models import AccountStatus, ReferralAccount, Withdrawal
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,21 @@ def test_withdrawing_needs_its_own_permission(client, staff_user):
     assert 'value="withdraw"' not in client.get("/admin/referrals/referralaccount/").content.decode()
     client.force_login(staff_user("HR", "HR withdrawals", username="hr-lead"))
     assert 'value="withdraw"' in client.get("/admin/referrals/referralaccount/").content.decode()
+
+
+def test_retrying_a_withdrawal_needs_the_withdraw_permission_too(client, staff_user):
+    account = ReferralAccount.objects.create(
+        name="A", email="a@example.com", account_id="acc-a", status=AccountStatus.ACTIVE
+    )
+    w = Withdrawal.objects.create(account=account, external_order_id="o-1", bonus_types=[1])
+    for user in (staff_user("Auditor"), staff_user("HR")):
+        client.force_login(user)
+        assert 'value="retry_now"' not in client.get("/admin/referrals/withdrawal/").content.decode()
+        client.post("/admin/referrals/withdrawal/", {"action": "retry_now", "_selected_action": [w.pk]})
+        w.refresh_from_db()
+        assert w.attempts == 0  # nothing was sent to Feishu
+    client.force_login(staff_user("HR", "HR withdrawals", username="hr-lead"))
+    assert 'value="retry_now"' in client.get("/admin/referrals/withdrawal/").content.decode()
 
 
 def test_personal_data_masked_unless_permitted(client, staff_user):

@@ -1,6 +1,7 @@
-"""Model building blocks shared by the apps."""
+"""Model building blocks shared by the apps, and the change history's proxy."""
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,3 +23,12 @@ class StaffRequest(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ChangeHistoryEntry(LogEntry):
+    """Django's admin log, listed for staff as the change history (see hireops.core.audit)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("change history entry")
+        verbose_name_plural = _("change history")

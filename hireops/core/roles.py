@@ -7,6 +7,8 @@
   permission, given by the "HR withdrawals" group (see HR_WITHDRAWALS).
 - Auditor: sees everything, changes nothing.
 Each role also follows the background jobs of its own part (bulk actions, imports).
+Every role sees the change history (who on the staff did what), each only the entries about
+what it may view (hireops.core.history_admin).
 Nobody but superusers sees mobiles and emails unmasked unless given
 ``referrals.view_personal_data`` explicitly.
 
@@ -37,6 +39,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "bindings.fieldpublish": ("view",),
         "events.feishuevent": ("view_vendor", "reprocess"),
         **JOBS,
+        "core.changehistoryentry": ("view",),
     },
     HR: {
         "referrals.referralaccount": ("view", "add", "change"),
@@ -50,13 +53,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "django_celery_beat.intervalschedule": ("view", "add", "change"),
         "django_celery_beat.crontabschedule": ("view", "add", "change"),
         **JOBS,
+        "core.changehistoryentry": ("view",),
     },
     HR_WITHDRAWALS: {
         "referrals.referralaccount": ("withdraw",),
         **JOBS,
     },
 }
-AUDITED_APPS = ("bindings", "referrals", "events", "jobs", "django_celery_beat")
+AUDITED_APPS = ("bindings", "referrals", "events", "jobs", "django_celery_beat", "core")
 
 
 def _codename(action: str, model: str) -> str:

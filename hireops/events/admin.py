@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
+from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.masking import mask_personal
 from hireops.core.personal import can_see_personal_data
@@ -16,6 +17,8 @@ from .services import events_reprocess
 VENDOR_EVENTS = "hire.eco_"
 HR_EVENTS = "hire.referral_account."
 VIEW_PERMISSIONS = ("view_feishuevent", "view_vendor_feishuevent", "view_hr_feishuevent")
+# Change-history message (hireops.core.audit), translated when read.
+REPROCESSED = gettext_noop("Queued again for processing.")
 
 
 def _pre(payload) -> str:
@@ -94,8 +97,9 @@ class FeishuEventAdmin(SystemRecordAdmin):
 
     @admin.action(description=_("Reprocess selected failed events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
-        n = events_reprocess(queryset)
-        skipped = queryset.count() - n
+        pks = events_reprocess(queryset)
+        audit.record(request.user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
+        n, skipped = len(pks), queryset.count() - len(pks)
         self.message_user(
             request,
             ngettext("%(n)d event queued for reprocessing.", "%(n)d events queued for reprocessing.", n)

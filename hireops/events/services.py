@@ -139,12 +139,12 @@ def events_sweep() -> int:
     return queue_events(due)
 
 
-def events_reprocess(queryset) -> int:
-    """Make failed events pending again and queue them (admin action, command)."""
+def events_reprocess(queryset) -> list[int]:
+    """Make failed events pending again and queue them (admin action, command). Returns their pks."""
     pks = list(queryset.filter(status=EventStatus.FAILED).values_list("pk", flat=True))
     FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
     transaction.on_commit(lambda: queue_events(pks))
-    return len(pks)
+    return pks
 
 
 def events_prune(now=None) -> int:

@@ -20,5 +20,5 @@ class Command(BaseCommand):
         if ids:
             pks = [int(i) for i in ids if i.isdigit()]
             qs = qs | FeishuEvent.objects.filter(event_id__in=ids) | FeishuEvent.objects.filter(pk__in=pks)
-        n = events_reprocess(qs)
+        n = len(events_reprocess(qs))
         self.stdout.write(f"{n} event(s) queued for reprocessing")

@@ -1,0 +1,73 @@
+"""Who on the staff did what: Django admin ``LogEntry`` rows, one per object changed.
+
+The admin logs its own forms (add, change, delete). Admin actions change state through
+services and queryset updates that the admin and model-history libraries never see, so the
+admin layer, where the user is known, calls ``record`` after each action. What the system
+does by itself has its own history (``BindingStatusChange``, ``BalanceChange``).
+
+A message is stored as its English msgid and parameters, next to Django's own
+``added``/``changed``/``deleted`` items, and translated when shown: each reader reads it in
+their own language, whatever the writer's was.
+"""
+
+import json
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+
+KEY = "hireops"
+
+
+def record(user, objects, message: str, params: dict | None = None, *, flag: int = CHANGE) -> None:
+    """Log ``message`` (a ``gettext_noop`` msgid) on each object, as done by ``user``.
+
+    ``params`` fill the message's placeholders: ids, names, reasons; never mobiles or emails.
+    Without a user (a schedule, a command) there is nobody to record: nothing is written.
+    """
+    objects = list(objects)
+    if user is not None and objects:
+        LogEntry.objects.log_actions(
+            user.pk, objects, flag, [{KEY: {"message": message, "params": params or {}}}]
+        )
+
+
+def _ours(item: dict) -> str:
+    message, params = str(item.get("message", "")), item.get("params") or {}
+    for text in (gettext(message), message):  # a translation that lost a placeholder falls back
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):
+            continue
+    return message
+
+
+def _label(name: str) -> str:
+    """A field label in one of Django's "changed" items, translated. Django stores form labels,
+    which are capitalised verbose names, and looks them up as they are; our catalogue holds the
+    verbose names (so "Display order" would stay English for a Chinese reader)."""
+    translated = gettext(name)
+    lower = name[:1].lower() + name[1:]
+    if translated == name and gettext(lower) != lower:
+        translated = capfirst(gettext(lower))
+    return translated
+
+
+def _djangos(item) -> str:
+    if isinstance(item, dict) and isinstance(item.get("changed"), dict):
+        changed = item["changed"]
+        item = {"changed": {**changed, "fields": [_label(f) for f in changed.get("fields", [])]}}
+    return LogEntry(change_message=json.dumps([item])).get_change_message()
+
+
+def describe(entry: LogEntry) -> str:
+    """The entry's message in the current language: ours, and Django's own as Django words them."""
+    try:
+        items = json.loads(entry.change_message) if entry.change_message.startswith("[") else None
+    except json.JSONDecodeError:
+        items = None
+    if not items or not isinstance(items, list):
+        return entry.get_change_message()
+    return " ".join(
+        _ours(item[KEY]) if isinstance(item, dict) and KEY in item else _djangos(item) for item in items
+    )
