@@ -1,4 +1,4 @@
-"""Debian's Chromium, driven by Playwright: whether this machine can run the browser tests.
+"""Debian's Chromium (with CJK fonts), driven by Playwright: can this machine run the browser tests?
 
 Never ``playwright install``: it downloads a browser of its own, which fails here.
 """
@@ -8,6 +8,7 @@ import os
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"  # without it Chinese shows as boxes
 # No sandbox (tests run as root), no GPU, and no background calls to outside hosts, which
 # this network refuses.
 CHROMIUM_ARGS = [
@@ -20,10 +21,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def browser_missing(chromium: str = CHROMIUM) -> str | None:
+def browser_missing(chromium: str = CHROMIUM, cjk_font: str = CJK_FONT) -> str | None:
     """Why the browser tests cannot run on this machine, or None when they can."""
     if not os.access(chromium, os.X_OK):
         return f"{chromium} not found (apt-get install chromium fonts-noto-cjk)"
+    if not os.path.exists(cjk_font):
+        return f"{cjk_font} not found: Chinese would show as boxes (apt-get install fonts-noto-cjk)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:

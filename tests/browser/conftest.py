@@ -1,7 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, against the live server and the sandbox.
 
 One browser for all of tests/browser, a fresh context (cookies, language) per test. Without
-/usr/bin/chromium or the playwright package the tests skip, or fail where
+/usr/bin/chromium, its CJK fonts or the playwright package the tests skip, or fail where
 HIREOPS_BROWSER_TESTS=required (CI), so they can never be skipped silently (chromium.py).
 """
 
@@ -20,7 +20,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="package")
 def browser():
-    reason = chromium.browser_missing(chromium.CHROMIUM)
+    reason = chromium.browser_missing(chromium.CHROMIUM, chromium.CJK_FONT)
     if reason:
         chromium.refuse_to_run(reason)
     from playwright.sync_api import sync_playwright

@@ -1,13 +1,18 @@
 """Without Chromium or Playwright the browser tests skip, unless CI requires them: then they fail."""
 
+import sys
+
 import pytest
 
 from .chromium import browser_missing, refuse_to_run
 
 
-def test_a_missing_browser_is_named(tmp_path):
+def test_a_missing_browser_or_font_is_named(tmp_path):
     assert browser_missing(str(tmp_path / "chromium")) == (
         f"{tmp_path / 'chromium'} not found (apt-get install chromium fonts-noto-cjk)"
+    )
+    assert browser_missing(sys.executable, str(tmp_path / "font.ttc")).startswith(
+        f"{tmp_path / 'font.ttc'} not found: Chinese would show as boxes"
     )
 
 
