@@ -67,6 +67,7 @@ def test_each_role_sees_only_its_part_of_the_admin(page, staff_user, name):
         else:
             expect(section).to_have_count(0)
     expect(page.locator("#attention")).to_contain_text(role.dashboard)
+    expect(page.get_by_role("link", name="View site")).to_have_count(0)
     if name == "auditor":
         expect(content.locator("a.addlink")).to_have_count(0)  # views everything, adds nothing
     screenshot(page, f"roles-{name}-1-dashboard")
