@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hireops.core.admin import ReadOnlyInline, action_page
+from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.export import csv_response, field_label
 
 from .forms import BindCustomerForm, RejectForm
@@ -45,7 +45,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(EcoAccountBinding)
-class EcoAccountBindingAdmin(admin.ModelAdmin):
+class EcoAccountBindingAdmin(ChangedThroughActions, admin.ModelAdmin):
     list_display = (
         "account_name",
         "account_id",

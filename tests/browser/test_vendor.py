@@ -95,6 +95,7 @@ def test_binding_pushed_by_feishu_is_reviewed_and_bound_by_staff(
     expect(latest).to_contain_text("Needs review")
     expect(latest).to_contain_text(staff.username)
     expect(latest).to_contain_text("Confirmed on the phone")
+    expect(page.locator("input[name=_save]")).to_have_count(0)  # changed through actions only
     screenshot(page, "binding-5-history")
 
     binding = EcoAccountBinding.objects.get(account_id="acc-sandbox")
