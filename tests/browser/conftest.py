@@ -23,7 +23,9 @@ def browser():
     reason = chromium.browser_missing(chromium.CHROMIUM, chromium.CJK_FONT)
     if reason:
         chromium.refuse_to_run(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)  # the default 5 s is short on a loaded 2-core machine
 
     with pytest.MonkeyPatch.context() as mp:
         # Playwright's sync API runs its event loop on this thread (in a greenlet), so Django
@@ -35,6 +37,8 @@ def browser():
                 executable_path=chromium.CHROMIUM, args=chromium.CHROMIUM_ARGS
             )
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for old in ARTIFACTS.glob("*.png"):  # only this run's screens, none left from an older one
+                old.unlink()
             yield browser
             browser.close()
 

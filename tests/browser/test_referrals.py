@@ -82,9 +82,11 @@ def test_withdraw_the_full_balance_after_confirmation_in_chinese(
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     screenshot(page, "withdraw-zh-0-login")
     log_in(page, staff_user("HR", "HR withdrawals"))
+    expect(page.locator("#attention h2")).to_have_text("待处理事项")
+    screenshot(page, "withdraw-zh-1-dashboard")
     page.goto("/admin/referrals/referralaccount/")
     expect(page.locator("#content h1")).to_contain_text("内推账户")
-    screenshot(page, "withdraw-zh-1-accounts")
+    screenshot(page, "withdraw-zh-2-accounts")
 
     run_action(page, NAME, "withdraw")
     confirm = page.locator("#content")
@@ -93,7 +95,7 @@ def test_withdraw_the_full_balance_after_confirmation_in_chinese(
     account_row = confirm.locator("tbody tr", has_text=NAME)
     expect(account_row).to_contain_text("300")
     expect(account_row).to_contain_text("88.80 CNY")
-    screenshot(page, "withdraw-zh-2-confirmation")
+    screenshot(page, "withdraw-zh-3-confirmation")
     confirm.locator("input[type=submit][value=提现]").click()
 
     expect(page.locator("ul.messagelist .success")).to_contain_text(f"{NAME}：已发起提现。")
@@ -102,7 +104,7 @@ def test_withdraw_the_full_balance_after_confirmation_in_chinese(
     reload_until(page, withdrawal.locator("td", has_text="成功"))
     expect(withdrawal).to_contain_text("88.80 CNY")
     expect(page.locator(".field-points .readonly")).to_have_text("0")
-    screenshot(page, "withdraw-zh-3-withdrawn")
+    screenshot(page, "withdraw-zh-4-withdrawn")
 
     w = Withdrawal.objects.get()
     assert (w.status, w.withdrawn_points, w.withdrawn_cash) == (
