@@ -61,7 +61,8 @@ def test_bonus_granted_in_feishu_shows_as_the_balance(page, feishu, active_accou
 
     row(page, NAME).get_by_role("link", name=NAME).click()
     history = page.locator("#balance_history-group tbody tr").first
-    expect(history).to_contain_text("120")
+    expect(history).to_contain_text("Feishu event")
+    expect(history.locator(".field-points")).to_have_text("120")
     screenshot(page, "bonus-2-account-with-history")
     page.goto("/admin/")
     expect(page.locator("#attention")).to_contain_text("Cash held by active accounts (CNY)")
