@@ -5,7 +5,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.admin import ReadOnlyInline, action_page
+from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
 
@@ -44,7 +44,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(EcoAccountBinding)
-class EcoAccountBindingAdmin(ExportActions, admin.ModelAdmin):
+class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmin):
     list_display = (
         "account_name",
         "account_id",

@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from hireops.events.views import feishu_events
 
+# The admin is the whole site: no "View site" link leading to a 404.
+admin.site.site_url = None
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

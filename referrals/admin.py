@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
-from hireops.core.admin import ReadOnlyInline, action_page
+from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, field_label
 from hireops.core.masking import mask_email, mask_mobile
@@ -58,7 +58,8 @@ class WithdrawalInline(ReadOnlyInline):
 
 
 @admin.register(ReferralAccount)
-class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
+class ReferralAccountAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmin):
+    # Nothing on a registered account is edited by hand: changes go through the actions.
     list_display = (
         "__str__",
         "mobile",
@@ -176,16 +177,6 @@ class ReferralAccountAdmin(ExportActions, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("cash")
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Nothing on a registered account is edited by hand: changes go through the actions.
-        extra_context = {
-            **(extra_context or {}),
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         # Only a row Feishu never accepted may go (e.g. a typo); a registered account stays.

@@ -15,6 +15,7 @@ from hireops.celery import app as celery_app
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
+STAFF_PASSWORD = "Pw-123456!"  # every staff_user's
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +66,7 @@ def staff_user(django_user_model):
         sync_roles()
         user = django_user_model.objects.create_user(
             username or "-".join(roles).lower().replace(" ", "_") or "staff",
-            password="Pw-123456!",
+            password=STAFF_PASSWORD,
             is_staff=True,
         )
         user.groups.add(*Group.objects.filter(name__in=roles))

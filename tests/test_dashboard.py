@@ -59,3 +59,8 @@ def test_each_role_sees_its_own_items(client, staff_user, work):
     hr = attention(client.get("/admin/").content.decode())
     assert "Registrations failed" in hr and hr["Failed events"][0] == 1
     assert "Bindings needing review" not in hr
+
+
+def test_no_view_site_link_to_a_site_that_does_not_exist(admin_client):
+    assert admin_client.get("/").status_code == 404  # the admin is all there is
+    assert "View site" not in admin_client.get("/admin/").content.decode()

@@ -1,6 +1,7 @@
 """Admin building blocks shared by the apps."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 
@@ -16,6 +17,23 @@ class SystemRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ChangedThroughActions:
+    """For a ModelAdmin whose change permission is for its list actions (bind, withdraw, …):
+    the change page only shows the row, without Save buttons, and refuses a save, which
+    would change nothing but ``updated_at``."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ReadOnlyInline(admin.TabularInline):

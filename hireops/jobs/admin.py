@@ -36,7 +36,8 @@ def run_operation(model_admin, request, op: Operation, targets, params=None):
     if services.runs_inline(len(targets)):
         for outcome in services.run_inline(op, targets, params, request.user):
             level = messages.SUCCESS if outcome.ok else messages.ERROR
-            model_admin.message_user(request, f"{outcome.label}: {outcome.message}", level)
+            text = _("%(item)s: %(outcome)s") % {"item": outcome.label, "outcome": outcome.message}
+            model_admin.message_user(request, text, level)
         return None
     job = services.job_start(op, targets, params, request.user, language=request.LANGUAGE_CODE)
     model_admin.message_user(

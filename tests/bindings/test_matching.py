@@ -16,6 +16,7 @@ from bindings.models import (
 )
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.jobs.services import run_inline
+from tests.admin_forms import save_as_shown
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, post_delivery, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -212,6 +213,15 @@ def test_admin_review_queue_bind_and_reject(client, admin_client, acme):
         },
     )
     assert [r["text"] for r in json.loads(picker.content)["results"]] == ["Acme 背调客户"]
+
+
+def test_binding_page_shows_the_binding_and_refuses_a_save(client, admin_client, acme):
+    deliver(client, account_id="acc-a", custom_field_list=[{"key": "account_token", "value": "NONE"}])
+    binding = EcoAccountBinding.objects.get()
+    url = f"/admin/bindings/ecoaccountbinding/{binding.pk}/change/"
+    assert 'name="_save"' not in admin_client.get(url).content.decode()
+    assert save_as_shown(admin_client, url).status_code == 403
+    assert EcoAccountBinding.objects.get().updated_at == binding.updated_at  # its place in the queue
 
 
 def test_sandbox_push_through_webhook_and_worker_to_bound_binding(sandbox, live_server, celery_worker, acme):

@@ -9,6 +9,7 @@ from referrals.csv_import import read_rows
 from referrals.identity import person
 from referrals.models import AccountStatus, ReferralAccount
 from referrals.registration import AlreadyRegistered, account_register, registration_retry
+from tests.admin_forms import save_as_shown
 
 from .conftest import reload
 
@@ -134,6 +135,7 @@ def test_registered_account_page_offers_no_save_or_delete(sandbox, admin_client)
     failed = reload(account_register(person(email="typo@example.com")))
     page = admin_client.get(f"/admin/referrals/referralaccount/{ok.pk}/change/").content.decode()
     assert 'name="_save"' not in page and "/delete/" not in page
+    assert save_as_shown(admin_client, f"/admin/referrals/referralaccount/{ok.pk}/change/").status_code == 403
     refused = admin_client.post(f"/admin/referrals/referralaccount/{ok.pk}/delete/", {"post": "yes"})
     assert refused.status_code == 403
     admin_client.post(f"/admin/referrals/referralaccount/{failed.pk}/delete/", {"post": "yes"})
