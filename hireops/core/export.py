@@ -6,6 +6,7 @@ where the masking rule is applied for the requesting user); both actions write e
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,6 +39,19 @@ def cell_text(value) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN = re.compile(r"[+-]?[\d.]+( [\d*]+)?")  # "-12.50", "+86 138****8000": values, not formulas
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet would run as a formula (a name typed as "=HYPERLINK(…)") gets a
+    leading apostrophe so it stays text (OWASP's CSV-injection advice). The .xlsx export
+    needs none: its cells are typed."""
+    if text.startswith(_FORMULA_START) and not _PLAIN.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _filename(name: str, extension: str) -> str:
     return f"{name}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{extension}"
 
@@ -50,7 +64,7 @@ def csv_response(name: str, columns: list[Column], rows: Iterable) -> HttpRespon
     writer = csv.writer(response)
     writer.writerow([str(header) for header, _ in columns])
     for row in rows:
-        writer.writerow([cell_text(value(row)) for _, value in columns])
+        writer.writerow([_csv_safe(cell_text(value(row))) for _, value in columns])
     return response
 
 
