@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from hireops.events.views import feishu_events
 
@@ -7,6 +8,7 @@ from hireops.events.views import feishu_events
 admin.site.site_url = None
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index")),  # the admin is the whole site
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("feishu/events/", feishu_events, name="feishu-events"),
