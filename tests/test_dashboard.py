@@ -61,6 +61,7 @@ def test_each_role_sees_its_own_items(client, staff_user, work):
     assert "Bindings needing review" not in hr
 
 
-def test_no_view_site_link_to_a_site_that_does_not_exist(admin_client):
-    assert admin_client.get("/").status_code == 404  # the admin is all there is
+def test_the_admin_is_the_whole_site(admin_client):
+    root = admin_client.get("/")
+    assert root.status_code == 302 and root["Location"] == "/admin/"
     assert "View site" not in admin_client.get("/admin/").content.decode()

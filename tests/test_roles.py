@@ -158,8 +158,3 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_check_deploy_refuses_the_development_key():
     result = _check_deploy(**{k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"})
     assert result.returncode != 0 and "hireops.E001" in result.stdout + result.stderr
-
-
-def test_the_site_root_leads_to_the_admin(client):
-    response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/admin/"
