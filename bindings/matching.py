@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
 
 from .models import (
     BindingStatus,
@@ -42,7 +45,7 @@ def binding_match(binding: EcoAccountBinding) -> MatchResult:
         return MatchResult(
             BindingStatus.NEEDS_REVIEW,
             None,
-            _("No matching rule for this scope: choose the customer by hand."),
+            Message(gettext_noop("No matching rule for this scope: choose the customer by hand.")),
         )
     values = binding.values
     present = {k: values[k] for k in rule.keys if values.get(k)}
@@ -50,7 +53,7 @@ def binding_match(binding: EcoAccountBinding) -> MatchResult:
         return MatchResult(
             BindingStatus.NEEDS_REVIEW,
             None,
-            _("The account has no value for %(keys)s.") % {"keys": ", ".join(rule.keys)},
+            Message(gettext_noop("The account has no value for %(keys)s."), keys=", ".join(rule.keys)),
         )
     query = Q()
     for key, value in present.items():
@@ -59,19 +62,27 @@ def binding_match(binding: EcoAccountBinding) -> MatchResult:
     shown = ", ".join(f"{k}={v}" for k, v in sorted(present.items()))
     if not customer_ids:
         return MatchResult(
-            BindingStatus.NEEDS_REVIEW, None, _("No customer has %(values)s.") % {"values": shown}
+            BindingStatus.NEEDS_REVIEW,
+            None,
+            Message(gettext_noop("No customer has %(values)s."), values=shown),
         )
     if len(customer_ids) > 1:
         names = ", ".join(VendorCustomer.objects.filter(pk__in=customer_ids).values_list("name", flat=True))
         return MatchResult(
             BindingStatus.NEEDS_REVIEW,
             None,
-            _("%(n)d customers match %(values)s: %(names)s.")
-            % {"n": len(customer_ids), "values": shown, "names": names},
+            Message(
+                gettext_noop("%(n)d customers match %(values)s: %(names)s."),
+                n=len(customer_ids),
+                values=shown,
+                names=names,
+            ),
         )
     customer = VendorCustomer.objects.get(pk=customer_ids[0])
     return MatchResult(
-        BindingStatus.BOUND, customer, _("Matched automatically on %(values)s.") % {"values": shown}
+        BindingStatus.BOUND,
+        customer,
+        Message(gettext_noop("Matched automatically on %(values)s."), values=shown),
     )
 
 
@@ -135,7 +146,7 @@ def binding_bind_manually(binding: EcoAccountBinding, customer: VendorCustomer, 
             binding,
             BindingStatus.BOUND,
             customer,
-            reason or _("Bound by hand to %(name)s.") % {"name": customer.name},
+            reason or Message(gettext_noop("Bound by hand to %(name)s."), name=customer.name),
             actor=user,
             manual=True,
         )
@@ -162,4 +173,3 @@ def binding_rematch(binding: EcoAccountBinding) -> bool:
         if binding.decided_manually:
             raise DecidedByStaff(_("Decided by staff: left as it is."))
         return _apply_match(binding)
-

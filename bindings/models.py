@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import MessageField, MessageTextField
 from hireops.core.models import StaffRequest
 
 
@@ -97,7 +98,7 @@ class FieldPublish(StaffRequest):
     response = models.JSONField(_("Feishu's answer"), null=True, blank=True)
     log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
+    error = MessageTextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("custom-field publish")
@@ -192,7 +193,7 @@ class EcoAccountBinding(models.Model):
         blank=True,
         on_delete=models.PROTECT,
     )
-    review_reason = models.CharField(_("why"), max_length=500, blank=True)
+    review_reason = MessageField(_("why"), max_length=500, blank=True)
     decided_manually = models.BooleanField(_("decided by staff"), default=False)
     source_event_id = models.CharField(_("last event"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -235,7 +236,7 @@ class BindingStatusChange(models.Model):
         on_delete=models.SET_NULL,
         help_text=_("Empty: automatic matching."),
     )
-    reason = models.CharField(_("why"), max_length=500)
+    reason = MessageField(_("why"), max_length=500)
     at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

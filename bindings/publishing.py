@@ -14,7 +14,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.feishu import FeishuError, get_client, hire
 
 from .models import CustomFieldDefinition, FieldPublish, FieldScope, PublishStatus, Scope
@@ -82,7 +84,8 @@ def field_publish_run(publish_pk: int) -> str:
         publish.revision = state.revision
         publish.payload = {"scope": publish.scope, "custom_field_list": [f.to_json() for f in fields]}
         if not fields:
-            _finish(publish, PublishStatus.FAILED, error=_("The scope has no active custom field any more."))
+            gone = Message(gettext_noop("The scope has no active custom field any more."))
+            _finish(publish, PublishStatus.FAILED, error=gone)
             return publish.status
         try:
             resp = hire.create_custom_fields(get_client(), publish.scope, fields)

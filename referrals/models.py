@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import MessageField
 from hireops.core.models import StaffRequest
 from hireops.feishu import hire
 
@@ -40,13 +41,13 @@ class ReferralAccount(models.Model):
         db_index=True,
     )
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = models.CharField(_("reason"), max_length=500, blank=True)
+    error = MessageField(_("reason"), max_length=500, blank=True)
     attempts = models.PositiveIntegerField(_("registration attempts"), default=0)
     # An enable/deactivate asked for by staff and not yet confirmed by Feishu.
     pending_action = models.CharField(
         _("pending change"), max_length=16, choices=StatusAction.choices, blank=True
     )
-    action_error = models.CharField(_("last change error"), max_length=500, blank=True)
+    action_error = MessageField(_("last change error"), max_length=500, blank=True)
     points = models.BigIntegerField(_("points"), default=0)
     # Feishu's modify_time (ms) of the balance we hold; older data is never applied over it.
     assets_modify_time = models.BigIntegerField(_("balance as of (ms)"), null=True, blank=True)
@@ -153,7 +154,7 @@ class Withdrawal(StaffRequest):
     trans_time = models.BigIntegerField(_("Feishu trans_time (ms)"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = models.CharField(_("reason"), max_length=500, blank=True)
+    error = MessageField(_("reason"), max_length=500, blank=True)
     log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
 
     class Meta:

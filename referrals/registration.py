@@ -5,7 +5,9 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 
@@ -67,7 +69,7 @@ def registration_retry(account: ReferralAccount) -> bool:
 
 def _fail(pk: int, reason: str, code=None) -> str:
     ReferralAccount.objects.filter(pk=pk, status=AccountStatus.PENDING).update(
-        status=AccountStatus.FAILED, error=reason[:500], error_code=code
+        status=AccountStatus.FAILED, error=reason, error_code=code
     )
     return AccountStatus.FAILED
 
@@ -85,7 +87,7 @@ def registration_run(pk: int) -> str:
     except FeishuBusinessError as exc:
         return _fail(pk, explain(exc), exc.code)
     except FeishuError as exc:
-        ReferralAccount.objects.filter(pk=pk).update(error=explain(exc)[:500], error_code=exc.code)
+        ReferralAccount.objects.filter(pk=pk).update(error=explain(exc), error_code=exc.code)
         raise TryLater(explain(exc)) from exc
     status = AccountStatus.from_feishu(remote.status)
     try:
@@ -97,8 +99,11 @@ def registration_run(pk: int) -> str:
         twin = ReferralAccount.objects.get(account_id=remote.account_id)
         return _fail(
             pk,
-            _("Feishu says this is the same employee as account #%(pk)s (%(name)s).")
-            % {"pk": twin.pk, "name": twin.name or twin.account_id},
+            Message(
+                gettext_noop("Feishu says this is the same employee as account #%(pk)s (%(name)s)."),
+                pk=twin.pk,
+                name=twin.name or twin.account_id,
+            ),
         )
     balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
     log.info("referral account %s registered as %s", pk, remote.account_id)
@@ -106,4 +111,7 @@ def registration_run(pk: int) -> str:
 
 
 def registration_give_up(pk: int, reason: str) -> str:
-    return _fail(pk, _("Feishu could not be reached after several tries: %(reason)s") % {"reason": reason})
+    return _fail(
+        pk,
+        Message(gettext_noop("Feishu could not be reached after several tries: %(reason)s"), reason=reason),
+    )

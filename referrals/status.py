@@ -3,7 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 
@@ -44,11 +46,11 @@ def status_change_run(pk: int) -> str:
         remote = call(get_client(), account.account_id)
     except FeishuBusinessError as exc:
         ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
-            pending_action="", action_error=explain(exc)[:500]
+            pending_action="", action_error=explain(exc)
         )
         return account.status
     except FeishuError as exc:
-        ReferralAccount.objects.filter(pk=pk).update(action_error=explain(exc)[:500])
+        ReferralAccount.objects.filter(pk=pk).update(action_error=explain(exc))
         raise TryLater(explain(exc)) from exc
     status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
@@ -59,7 +61,9 @@ def status_change_run(pk: int) -> str:
 
 def status_change_give_up(pk: int, reason: str) -> str:
     ReferralAccount.objects.filter(pk=pk).update(
-        action_error=_("Feishu could not be reached; the change is still pending: %(reason)s")
-        % {"reason": reason}
+        action_error=Message(
+            gettext_noop("Feishu could not be reached; the change is still pending: %(reason)s"),
+            reason=reason,
+        )
     )
     return ReferralAccount.objects.get(pk=pk).status

@@ -11,7 +11,9 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 
@@ -78,7 +80,7 @@ def withdrawal_run(pk: int) -> str:
         _close(
             pk,
             status=WithdrawalStatus.FAILED,
-            error=explain(exc)[:500],
+            error=explain(exc),
             error_code=exc.code,
             log_id=exc.log_id or "",
         )
@@ -86,7 +88,7 @@ def withdrawal_run(pk: int) -> str:
             ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
         return WithdrawalStatus.FAILED
     except FeishuError as exc:
-        Withdrawal.objects.filter(pk=pk).update(error=explain(exc)[:500], error_code=exc.code)
+        Withdrawal.objects.filter(pk=pk).update(error=explain(exc), error_code=exc.code)
         raise TryLater(explain(exc)) from exc
     details = result.details
     _close(
@@ -119,6 +121,8 @@ def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
 def withdrawal_give_up(pk: int, reason: str) -> str:
     # The outcome is unknown: keep it open; the sync pass retries it with the same id.
     Withdrawal.objects.filter(pk=pk).update(
-        error=_("Outcome unknown, will retry with the same order id: %(reason)s") % {"reason": reason}
+        error=Message(
+            gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s"), reason=reason
+        )
     )
     return WithdrawalStatus.PENDING

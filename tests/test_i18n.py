@@ -249,10 +249,11 @@ def test_feishu_error_explanations_follow_the_language():
 
     exc = FeishuError(1002551, "user not found", http_status=200)
     with translation.override("zh-hans"):
-        assert all(re.search(r"[\u4e00-\u9fff]", str(text)) for text in EXPLANATIONS.values())
-        assert explain(exc).startswith("飞书中没有使用该手机号或邮箱的员工。")
+        assert all(re.search(r"[\u4e00-\u9fff]", translation.gettext(text)) for text in EXPLANATIONS.values())
+        assert explain(exc) == "飞书中没有使用该手机号或邮箱的员工。（Feishu 1002551: user not found）"
     with translation.override("en"):
-        assert explain(exc).startswith("No employee in Feishu has this mobile number or email.")
+        english = "No employee in Feishu has this mobile number or email."
+        assert explain(exc) == f"{english} (Feishu 1002551: user not found)"
 
 
 # --- (c) the admin follows the browser, (d) the switcher, (e) the login page ---------------------

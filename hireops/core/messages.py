@@ -1,0 +1,81 @@
+"""Texts the system stores for staff to read later (reasons, errors), in each reader's language.
+
+A service stores ``Message(gettext_noop("No customer has %(values)s."), values=...)``: the
+English message id and its values, kept as JSON by a ``MessageField``. Reading the row turns it
+back into text in the language active at that moment (the reader's, in a request), whatever
+language the worker that wrote it ran in. Anything else (staff's own words, Feishu's msg, rows
+written before) is stored and read as it is.
+"""
+
+import json
+
+from django.db import models
+from django.utils.translation import gettext
+
+_MARK = '{"msgid": '
+
+
+def _render(msgid: str, params: dict) -> str:
+    for text in (gettext(msgid), msgid):  # a translation that lost a placeholder falls back
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):
+            continue
+    return msgid
+
+
+class Message(str):
+    """Text in the active language now, which remembers how to render itself again.
+
+    ``params`` are plain values or other Messages (an explanation inside a reason).
+    """
+
+    def __new__(cls, msgid: str, **params):
+        text = super().__new__(cls, _render(msgid, params))
+        text.msgid, text.params = msgid, params
+        return text
+
+    def to_json(self) -> dict:
+        params = {k: v.to_json() if isinstance(v, Message) else v for k, v in self.params.items()}
+        return {"msgid": self.msgid, "params": params}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Message":
+        params = {
+            k: cls.from_json(v) if isinstance(v, dict) and "msgid" in v else v
+            for k, v in (data.get("params") or {}).items()
+        }
+        return cls(data["msgid"], **params)
+
+
+def read(value):
+    """A stored value as text in the active language (the field does this on every read)."""
+    if isinstance(value, str) and value.startswith(_MARK):
+        try:
+            return Message.from_json(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            return value
+    return value
+
+
+class _StoresMessages:
+    def from_db_value(self, value, expression, connection):
+        return read(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if isinstance(value, Message):
+            stored = json.dumps(value.to_json(), ensure_ascii=False)  # starts with _MARK: msgid comes first
+            if self.max_length is None or len(stored) <= self.max_length:
+                return stored
+        if isinstance(value, str) and self.max_length:
+            return str(value)[: self.max_length]  # too long to keep its form: the text as it reads now
+        return value
+
+
+class MessageField(_StoresMessages, models.CharField):
+    """A CharField for text the system writes for staff; see the module."""
+
+
+class MessageTextField(_StoresMessages, models.TextField):
+    """A TextField for text the system writes for staff; see the module."""

@@ -1,0 +1,56 @@
+"""Reasons and errors the system stores read in each reader's language, not the writer's.
+
+The Celery worker has no request, so it writes in LANGUAGE_CODE (zh-hans by default); an
+English-reading member of staff must still read English, and the other way round.
+"""
+
+import pytest
+from django.utils import translation
+
+from bindings.matching import binding_upsert_from_event
+from bindings.models import BindingStatusChange, EcoAccountBinding
+from hireops.core.messages import Message
+from hireops.feishu import FeishuError
+from referrals.feishu_errors import explain
+from referrals.models import AccountStatus, ReferralAccount
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_reason_written_in_chinese_reads_in_english_and_back():
+    event = {"account_id": "acc-lang", "scope": 1, "custom_field_list": [{"key": "k", "value": "v"}]}
+    with translation.override("zh-hans"):  # the worker
+        binding_upsert_from_event(app_id="cli", tenant_key="t", event_id="e1", event=event)
+    with translation.override("en"):
+        assert EcoAccountBinding.objects.get().review_reason == (
+            "No matching rule for this scope: choose the customer by hand."
+        )
+        assert BindingStatusChange.objects.get().reason.startswith("No matching rule")
+    with translation.override("zh-hans"):
+        assert EcoAccountBinding.objects.get().review_reason == "该业务类型没有匹配规则：请手动选择客户。"
+
+
+def test_a_feishu_explanation_keeps_feishus_own_words_in_every_language(admin_client):
+    with translation.override("zh-hans"):
+        error = explain(FeishuError(1002551, "user not found", http_status=400))
+    account = ReferralAccount.objects.create(email="x@example.com", status=AccountStatus.FAILED, error=error)
+    page = admin_client.get(
+        f"/admin/referrals/referralaccount/{account.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "No employee in Feishu has this mobile number or email. (Feishu 1002551: user not found)" in page
+    zh = admin_client.get("/admin/referrals/referralaccount/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "飞书中没有使用该手机号或邮箱的员工。（Feishu 1002551: user not found）" in zh
+
+
+def test_plain_text_and_older_rows_read_as_they_are():
+    account = ReferralAccount.objects.create(email="y@example.com", error="HTTP 502: bad gateway")
+    ReferralAccount.objects.filter(pk=account.pk).update(action_error="旧的原因")
+    account.refresh_from_db()
+    assert (account.error, account.action_error) == ("HTTP 502: bad gateway", "旧的原因")
+
+
+def test_a_message_too_long_to_keep_its_form_is_stored_as_text_cut_to_fit():
+    long = Message("%(x)s", x="很" * 600)
+    account = ReferralAccount.objects.create(email="z@example.com", error=long)
+    account.refresh_from_db()
+    assert account.error == "很" * 500
