@@ -16,6 +16,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from . import messages
+
 KEY = "hireops"
 
 
@@ -33,13 +35,7 @@ def record(user, objects, message: str, params: dict | None = None, *, flag: int
 
 
 def _ours(item: dict) -> str:
-    message, params = str(item.get("message", "")), item.get("params") or {}
-    for text in (gettext(message), message):  # a translation that lost a placeholder falls back
-        try:
-            return text % params if params else text
-        except (KeyError, TypeError, ValueError):
-            continue
-    return message
+    return messages.render(str(item.get("message", "")), item.get("params") or {})
 
 
 def _label(name: str) -> str:

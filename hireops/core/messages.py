@@ -15,7 +15,8 @@ from django.utils.translation import gettext
 _MARK = '{"msgid": '
 
 
-def _render(msgid: str, params: dict) -> str:
+def render(msgid: str, params: dict) -> str:
+    """``msgid`` translated into the active language and filled with ``params``."""
     for text in (gettext(msgid), msgid):  # a translation that lost a placeholder falls back
         try:
             return text % params if params else text
@@ -31,7 +32,7 @@ class Message(str):
     """
 
     def __new__(cls, msgid: str, **params):
-        text = super().__new__(cls, _render(msgid, params))
+        text = super().__new__(cls, render(msgid, params))
         text.msgid, text.params = msgid, params
         return text
 

@@ -21,29 +21,26 @@ RUN = gettext_noop("Run now requested.")
 Base = beat_admin.PeriodicTaskAdmin
 
 
-class ScheduleAdmin(Base):
-    def _record_states(self, request, pks):
+def _recording_states(base_action):
+    """``base_action`` (enable, disable, toggle) for users with the change permission, with
+    each selected schedule's new state recorded. The selection is taken first: a list
+    filtered on "enabled" no longer holds it afterwards."""
+
+    @admin.action(description=base_action.short_description, permissions=["change"])
+    def action(self, request, queryset):
+        pks = list(queryset.values_list("pk", flat=True))
+        base_action(self, request, queryset)
         for task in PeriodicTask.objects.filter(pk__in=pks):
             audit.record(request.user, [task], ENABLED if task.enabled else DISABLED)
 
-    # The selection is taken first: a list filtered on "enabled" no longer holds it afterwards.
-    @admin.action(description=Base.enable_tasks.short_description, permissions=["change"])
-    def enable_tasks(self, request, queryset):
-        pks = list(queryset.values_list("pk", flat=True))
-        super().enable_tasks(request, queryset)
-        self._record_states(request, pks)
+    action.__name__ = base_action.__name__
+    return action
 
-    @admin.action(description=Base.disable_tasks.short_description, permissions=["change"])
-    def disable_tasks(self, request, queryset):
-        pks = list(queryset.values_list("pk", flat=True))
-        super().disable_tasks(request, queryset)
-        self._record_states(request, pks)
 
-    @admin.action(description=Base.toggle_tasks.short_description, permissions=["change"])
-    def toggle_tasks(self, request, queryset):
-        pks = list(queryset.values_list("pk", flat=True))
-        super().toggle_tasks(request, queryset)
-        self._record_states(request, pks)
+class ScheduleAdmin(Base):
+    enable_tasks = _recording_states(Base.enable_tasks)
+    disable_tasks = _recording_states(Base.disable_tasks)
+    toggle_tasks = _recording_states(Base.toggle_tasks)
 
     @admin.action(description=Base.run_tasks.short_description, permissions=["change"])
     def run_tasks(self, request, queryset):
