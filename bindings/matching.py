@@ -115,10 +115,12 @@ def binding_upsert_from_event(*, app_id, tenant_key, event_id, event: dict) -> E
     """Handle ``hire.eco_account.created_v1``: create or update, then match."""
     account_id = event.get("account_id")
     if not isinstance(account_id, str) or not account_id:
-        raise ValueError("eco_account event without account_id")
+        raise ValueError(Message(gettext_noop("The eco_account event has no account_id.")))
     scope = event.get("scope")
     if scope not in (1, 2):
-        raise ValueError(f"eco_account event with unknown scope {scope!r}")
+        raise ValueError(
+            Message(gettext_noop("The eco_account event has an unknown scope: %(scope)s."), scope=repr(scope))
+        )
     values = [i for i in event.get("custom_field_list") or [] if isinstance(i, dict)]
     with transaction.atomic():
         binding, _created = EcoAccountBinding.objects.select_for_update().get_or_create(

@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 
 from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
@@ -60,16 +62,24 @@ def balance_apply(
         return True
 
 
+# Shown in the event log while the event waits for its retry (hireops.core.messages).
+NOT_REGISTERED_YET = gettext_noop(
+    "Referral account %(account_id)s is not registered here (yet); retried later."
+)
+
+
 def assets_event_apply(event) -> bool:
     """``hire.referral_account.assets_update_v1``."""
     body = event.payload.get("event") or {}
     account_id, modify_time = body.get("account_id"), body.get("modify_time")
     if not account_id or not str(modify_time or "").isdigit():
-        raise ValueError("assets_update event without account_id or a numeric modify_time")
+        raise ValueError(
+            Message(gettext_noop("The balance event has no account_id or no numeric modify_time."))
+        )
     account = ReferralAccount.objects.filter(account_id=account_id).first()
     if account is None:
         # Possibly registered a moment ago and not saved yet: failing lets the inbox retry.
-        raise LookupError(f"referral account {account_id} is not registered here (yet)")
+        raise LookupError(Message(NOT_REGISTERED_YET, account_id=account_id))
     return balance_apply(
         account.pk,
         hire.parse_assets(body.get("assets")),

@@ -54,3 +54,22 @@ def test_a_message_too_long_to_keep_its_form_is_stored_as_text_cut_to_fit():
     account = ReferralAccount.objects.create(email="z@example.com", error=long)
     account.refresh_from_db()
     assert account.error == "很" * 500
+
+
+def test_the_event_log_explains_a_handler_failure_in_the_readers_language(admin_client):
+    from hireops.events.models import EventStatus, FeishuEvent
+    from hireops.events.services import event_process
+
+    event = FeishuEvent.objects.create(
+        event_id="evt-unknown-account",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        payload={"event": {"account_id": "acc-nobody", "modify_time": "1700000000000", "assets": {}}},
+    )
+    with translation.override("zh-hans"):  # the worker
+        assert event_process(event.pk) == EventStatus.FAILED
+    url = f"/admin/events/feishuevent/{event.pk}/change/"
+    en = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Referral account acc-nobody is not registered here (yet); retried later." in en
+    zh = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "内推账户 acc-nobody 在本系统中（尚）未注册；稍后将重试。" in zh

@@ -1,5 +1,8 @@
 """Handlers for events that belong to the platform rather than to an app."""
 
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
 from hireops.feishu import save_app_ticket
 
 
@@ -8,5 +11,5 @@ def app_ticket(event) -> None:
     body = event.payload.get("event") or {}
     ticket, app_id = body.get("app_ticket"), body.get("app_id") or event.app_id
     if not (ticket and app_id):
-        raise ValueError("app_ticket event without app_id or app_ticket")
+        raise ValueError(Message(gettext_noop("The app_ticket event has no app_id or no app_ticket.")))
     save_app_ticket(app_id, ticket)

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import MessageTextField
+
 
 class EventStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -28,7 +30,7 @@ class FeishuEvent(models.Model):
         _("status"), max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
+    last_error = MessageTextField(_("last error"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     duplicate_count = models.PositiveIntegerField(_("duplicate deliveries"), default=0)

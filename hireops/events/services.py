@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hireops.core.messages import Message
+
 from . import inbox
 from .dispatch import handler_for
 from .inbox import InboxRow
@@ -117,12 +119,21 @@ def event_process(pk: int) -> str:
         return EventStatus.FAILED
 
 
+def failure_text(exc: Exception) -> str:
+    """What the event log shows: a handler's Message as staff read it, in their language; any
+    other error as its type and text, which is for whoever maintains the code."""
+    reason = exc.args[0] if len(exc.args) == 1 else None
+    if isinstance(reason, Message):
+        return reason
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
 def _record_failure(pk: int, exc: Exception) -> None:
     with transaction.atomic():
         event = FeishuEvent.objects.select_for_update().get(pk=pk)
         event.attempts += 1
         event.status = EventStatus.FAILED
-        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        event.last_error = failure_text(exc)
         n = event.attempts - 1
         event.next_attempt_at = timezone.now() + RETRY_BACKOFF[n] if n < len(RETRY_BACKOFF) else None
         event.save()

@@ -150,7 +150,8 @@ def test_rematch_binds_after_staff_add_the_identifier(client, acme):
 def test_event_without_account_id_fails_visibly(client):
     deliver(client, account_id="")
     event = FeishuEvent.objects.get()
-    assert event.status == EventStatus.FAILED and "without account_id" in event.last_error
+    assert event.status == EventStatus.FAILED
+    assert event.last_error == "The eco_account event has no account_id."
     assert EcoAccountBinding.objects.count() == 0
 
 
