@@ -98,7 +98,8 @@ class EventPusher:
         self._stopped = False
         self._busy = False
         self._thread = threading.Thread(target=self._run, name="feishu-sandbox-pusher", daemon=True)
-        self._session = requests.Session()
+        self._session = requests.Session()  # keep-alive to the webhook, used by the pusher thread only
+        self._session_generation = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -108,6 +109,7 @@ class EventPusher:
             self._stopped = True
             self._cv.notify_all()
         self._thread.join(timeout=PUSH_TIMEOUT + 2)
+        self._session.close()  # let the webhook's server end its keep-alive connection
 
     def reset(self, config: PushConfig) -> None:
         with self._cv:
@@ -163,6 +165,9 @@ class EventPusher:
                     self.on_tick()
                 continue
             try:
+                if item[2] != self._session_generation:  # a reset: the webhook may be another server
+                    self._session.close()
+                    self._session_generation = item[2]
                 self._attempt(config, *item)
             finally:
                 with self._cv:
