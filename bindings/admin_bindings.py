@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
@@ -97,7 +96,7 @@ class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAd
         form = BindCustomerForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             params = {"customer": form.cleaned_data["customer"].pk, "reason": form.cleaned_data["reason"]}
-            return run_operation(self, request, bulk.bind, queryset, params) or self._back(request)
+            return run_operation(self, request, bulk.bind, queryset, params)
         return self._intermediate(request, queryset, form, "bind_to_customer", _("Bind to a customer"))
 
     @admin.action(description=_("Reject…"), permissions=["change"])
@@ -105,16 +104,12 @@ class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAd
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             params = {"reason": form.cleaned_data["reason"]}
-            return run_operation(self, request, bulk.reject, queryset, params) or self._back(request)
+            return run_operation(self, request, bulk.reject, queryset, params)
         return self._intermediate(request, queryset, form, "reject", _("Reject bindings"))
 
     @admin.action(description=_("Re-run matching"), permissions=["change"])
     def rematch(self, request, queryset):
         return run_operation(self, request, bulk.rematch, queryset)
-
-    @staticmethod
-    def _back(request):
-        return HttpResponseRedirect(request.get_full_path())
 
     export_name = "eco-account-bindings"
 

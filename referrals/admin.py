@@ -197,9 +197,7 @@ class ReferralAccountAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmi
         form = WithdrawForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             params = {"bonus_types": form.bonus_types}
-            return run_operation(self, request, bulk.withdraw, queryset, params) or HttpResponseRedirect(
-                request.get_full_path()
-            )
+            return run_operation(self, request, bulk.withdraw, queryset, params)
         return action_page(
             self,
             request,

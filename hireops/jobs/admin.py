@@ -28,9 +28,16 @@ def visible_jobs(user, queryset):
     return queryset.filter(kind__in=[k for k in kinds if user.has_module_perms(k.split(".")[0])])
 
 
+def items_url(job: BulkJob, **filters) -> str:
+    """The job's items in their admin list, e.g. ``status__exact="failed"``."""
+    query = "&".join(f"{k}={v}" for k, v in {"job__id__exact": job.pk, **filters}.items())
+    return reverse("admin:jobs_bulkjobitem_changelist") + "?" + query
+
+
 def run_operation(model_admin, request, op: Operation, targets, params=None):
     """Run an admin action's operation: inline for up to BULK_INLINE_MAX rows (one message
-    per row on the list), as a background job beyond that (returns a redirect to its page)."""
+    per row; returns None, which the admin answers by going back to the list), as a
+    background job beyond that (returns a redirect to the job's page)."""
     targets = list(targets)
     params = params or {}
     if services.runs_inline(len(targets)):
@@ -101,14 +108,13 @@ class BulkJobAdmin(SystemRecordAdmin):
     @admin.display(description=gettext_lazy("done / failed / remaining"))
     def counts(self, job):
         p = services.progress(job)
-        base = reverse("admin:jobs_bulkjobitem_changelist") + f"?job__id__exact={job.pk}"
         return format_html(
             '<a href="{}">{}</a> / <a href="{}">{}</a> / <a href="{}">{}</a>',
-            f"{base}&status__exact={ItemStatus.SUCCEEDED}",
+            items_url(job, status__exact=ItemStatus.SUCCEEDED),
             p.succeeded,
-            f"{base}&status__exact={ItemStatus.FAILED}",
+            items_url(job, status__exact=ItemStatus.FAILED),
             p.failed,
-            f"{base}&status__exact={ItemStatus.PENDING}",
+            items_url(job, status__exact=ItemStatus.PENDING),
             p.remaining,
         )
 
@@ -118,12 +124,12 @@ class BulkJobAdmin(SystemRecordAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
-        extra = {"running": job is not None and job.status != JobStatus.DONE, "show_save": False}
-        if job is not None:
+        extra = {"running": job is not None and job.status != JobStatus.DONE}
+        if job is not None:  # from get_queryset: its progress is counted already
             failed_first = Case(When(status=ItemStatus.FAILED, then=0), default=1)
             extra["items"] = job.items.order_by(failed_first, "position")[:ITEMS_SHOWN]
-            extra["items_more"] = max(job.items.count() - ITEMS_SHOWN, 0)
-            extra["items_url"] = reverse("admin:jobs_bulkjobitem_changelist") + f"?job__id__exact={job.pk}"
+            extra["items_more"] = max(services.progress(job).total - ITEMS_SHOWN, 0)
+            extra["items_url"] = items_url(job)
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
