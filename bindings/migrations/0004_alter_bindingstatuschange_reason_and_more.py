@@ -6,25 +6,24 @@ import hireops.core.messages
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bindings', '0003_alter_fieldscope_options'),
+        ("bindings", "0003_alter_fieldscope_options"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='bindingstatuschange',
-            name='reason',
-            field=hireops.core.messages.MessageField(max_length=500, verbose_name='why'),
+            model_name="bindingstatuschange",
+            name="reason",
+            field=hireops.core.messages.MessageField(max_length=500, verbose_name="why"),
         ),
         migrations.AlterField(
-            model_name='ecoaccountbinding',
-            name='review_reason',
-            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name='why'),
+            model_name="ecoaccountbinding",
+            name="review_reason",
+            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name="why"),
         ),
         migrations.AlterField(
-            model_name='fieldpublish',
-            name='error',
-            field=hireops.core.messages.MessageTextField(blank=True, verbose_name='error'),
+            model_name="fieldpublish",
+            name="error",
+            field=hireops.core.messages.MessageTextField(blank=True, verbose_name="error"),
         ),
     ]

@@ -50,8 +50,15 @@ def get_client() -> FeishuClient:
             from django.core.cache import cache
 
             _, base_url, app_id, app_secret, app_type, timeout, coordination_url = key
-            client = FeishuClient(base_url, app_id, app_secret, app_type, cache=cache,
-                                  coordinator=get_coordinator(coordination_url), timeout=timeout)
+            client = FeishuClient(
+                base_url,
+                app_id,
+                app_secret,
+                app_type,
+                cache=cache,
+                coordinator=get_coordinator(coordination_url),
+                timeout=timeout,
+            )
             _clients[key] = client
         return client
 

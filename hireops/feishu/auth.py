@@ -130,8 +130,9 @@ class TokenProvider:
                 log.info("feishu token refreshed kind=%s expire=%ss", key.split(":")[1], expire)
                 return token
         except LockTimeout:
-            raise FeishuAuthError(None, "token refresh is still running in another process",
-                                  retryable=True, endpoint="auth") from None
+            raise FeishuAuthError(
+                None, "token refresh is still running in another process", retryable=True, endpoint="auth"
+            ) from None
 
     def _fetch_tenant(self, tenant_key: str | None) -> tuple[str, int]:
         if self.app_type == SELF_BUILT:

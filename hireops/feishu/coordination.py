@@ -117,8 +117,11 @@ class RedisCoordinator(Coordinator):
             self._release(keys=[key], args=[token])
 
     def reserve(self, key: str, interval_s: float, max_wait_s: float) -> float:
-        res = int(self._reserve(keys=[f"{self._prefix}rl:{key}"],
-                                args=[int(interval_s * 1e6), int(max_wait_s * 1e6)]))
+        res = int(
+            self._reserve(
+                keys=[f"{self._prefix}rl:{key}"], args=[int(interval_s * 1e6), int(max_wait_s * 1e6)]
+            )
+        )
         if res < 0:
             raise ReservationTooFar((-res - 1) / 1e6)
         return res / 1e6
@@ -200,7 +203,7 @@ def get_coordinator(url: str) -> Coordinator:
     if scheme in ("redis", "rediss", "unix"):
         return RedisCoordinator(url)
     if scheme == "file":
-        path = unquote(url[len("file://"):])
+        path = unquote(url[len("file://") :])
         if not path:
             raise ValueError("file:// coordination URL needs a directory")
         return FileCoordinator(path)

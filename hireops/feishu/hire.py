@@ -46,8 +46,11 @@ class CustomField:
     description_en: str = ""
 
     def to_json(self) -> dict:
-        item = {"key": self.key, "name": {"zh_cn": self.name_zh, "en_us": self.name_en or self.name_zh},
-                "is_required": self.is_required}
+        item = {
+            "key": self.key,
+            "name": {"zh_cn": self.name_zh, "en_us": self.name_en or self.name_zh},
+            "is_required": self.is_required,
+        }
         if self.description_zh or self.description_en:
             item["description"] = {"zh_cn": self.description_zh, "en_us": self.description_en}
         return item
@@ -95,6 +98,7 @@ class ReconciliationMismatch:
 
 # --- parsing --------------------------------------------------------------------------------
 
+
 def _cash(raw: dict) -> Cash:
     return Cash(currency_type=str(raw.get("currency_type") or ""), amount=Decimal(str(raw.get("amount", 0))))
 
@@ -104,8 +108,10 @@ def _bonus(raw: dict | None) -> Bonus:
     cash = raw.get("cash_bonus")
     if cash is None and raw.get("cash"):  # PY175 also models a single ``cash``
         cash = [raw["cash"]]
-    return Bonus(point_bonus=int(raw.get("point_bonus") or 0),
-                 cash=[_cash(c) for c in cash or [] if isinstance(c, dict)])
+    return Bonus(
+        point_bonus=int(raw.get("point_bonus") or 0),
+        cash=[_cash(c) for c in cash or [] if isinstance(c, dict)],
+    )
 
 
 def parse_assets(assets: dict | None) -> Bonus:
@@ -133,39 +139,61 @@ def _params(user_id_type: str | None) -> dict | None:
 
 # --- eco account custom fields (§2) -----------------------------------------------------------
 
-def create_custom_fields(client: FeishuClient, scope: int, fields: Sequence[CustomField], *,
-                         tenant_key: str | None = None) -> FeishuResponse:
+
+def create_custom_fields(
+    client: FeishuClient, scope: int, fields: Sequence[CustomField], *, tenant_key: str | None = None
+) -> FeishuResponse:
     # Safe: create is a full replace of the scope's fields ("全量更新"); twice = once.
-    return client.request("POST", f"{_HIRE}/eco_account_custom_fields",
-                          endpoint="hire.eco_account_custom_field.create",
-                          json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    return client.request(
+        "POST",
+        f"{_HIRE}/eco_account_custom_fields",
+        endpoint="hire.eco_account_custom_field.create",
+        json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
 
 
-def batch_update_custom_fields(client: FeishuClient, scope: int, fields: Sequence[CustomField], *,
-                               tenant_key: str | None = None) -> FeishuResponse:
+def batch_update_custom_fields(
+    client: FeishuClient, scope: int, fields: Sequence[CustomField], *, tenant_key: str | None = None
+) -> FeishuResponse:
     # Safe: overwrites names/descriptions of existing keys with the same values.
-    return client.request("PATCH", f"{_HIRE}/eco_account_custom_fields/batch_update",
-                          endpoint="hire.eco_account_custom_field.batch_update",
-                          json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    return client.request(
+        "PATCH",
+        f"{_HIRE}/eco_account_custom_fields/batch_update",
+        endpoint="hire.eco_account_custom_field.batch_update",
+        json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
 
 
-def batch_delete_custom_fields(client: FeishuClient, scope: int, keys: Iterable[str], *,
-                               tenant_key: str | None = None) -> FeishuResponse:
+def batch_delete_custom_fields(
+    client: FeishuClient, scope: int, keys: Iterable[str], *, tenant_key: str | None = None
+) -> FeishuResponse:
     # Not safe: deletion is irreversible and a repeat targets keys that are already gone,
     # which may be answered with an error although the first call succeeded.
-    return client.request("POST", f"{_HIRE}/eco_account_custom_fields/batch_delete",
-                          endpoint="hire.eco_account_custom_field.batch_delete",
-                          json={"scope": int(scope), "custom_field_key_list": list(keys)},
-                          tenant_key=tenant_key, safe_to_repeat=False)
+    return client.request(
+        "POST",
+        f"{_HIRE}/eco_account_custom_fields/batch_delete",
+        endpoint="hire.eco_account_custom_field.batch_delete",
+        json={"scope": int(scope), "custom_field_key_list": list(keys)},
+        tenant_key=tenant_key,
+        safe_to_repeat=False,
+    )
 
 
 # --- referral accounts (§4) ---------------------------------------------------------------------
 
-def create_referral_account(client: FeishuClient, *, mobile: tuple[str, str] | None = None,
-                            email: str | None = None, user_id_type: str | None = None,
-                            tenant_key: str | None = None) -> ReferralAccount:
+
+def create_referral_account(
+    client: FeishuClient,
+    *,
+    mobile: tuple[str, str] | None = None,
+    email: str | None = None,
+    user_id_type: str | None = None,
+    tenant_key: str | None = None,
+) -> ReferralAccount:
     """Register a referral account by mobile ``(country code, number)`` and/or email."""
     if not mobile and not email:
         raise ValueError("create_referral_account needs a mobile or an email")
@@ -177,73 +205,126 @@ def create_referral_account(client: FeishuClient, *, mobile: tuple[str, str] | N
         body["email"] = email
     # Not retried blindly: whether Feishu dedupes a repeated registration is UNCONFIRMED
     # (feishu-api.md §4), so after a 5xx/lost answer the calling task decides.
-    resp = client.request("POST", f"{_HIRE}/referral_account", endpoint="hire.referral_account.create",
-                          json=body, params=_params(user_id_type), tenant_key=tenant_key,
-                          safe_to_repeat=False)
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/referral_account",
+        endpoint="hire.referral_account.create",
+        json=body,
+        params=_params(user_id_type),
+        tenant_key=tenant_key,
+        safe_to_repeat=False,
+    )
     return _account(resp.data["account"])
 
 
-def get_account_assets(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
-                       tenant_key: str | None = None) -> ReferralAccount:
+def get_account_assets(
+    client: FeishuClient, account_id: str, *, user_id_type: str | None = None, tenant_key: str | None = None
+) -> ReferralAccount:
     params = {"referral_account_id": account_id, **(_params(user_id_type) or {})}
     # Safe: a read.
-    resp = client.request("GET", f"{_HIRE}/referral_account/get_account_assets",
-                          endpoint="hire.referral_account.get_account_assets", params=params,
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    resp = client.request(
+        "GET",
+        f"{_HIRE}/referral_account/get_account_assets",
+        endpoint="hire.referral_account.get_account_assets",
+        params=params,
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
     return _account(resp.data["account"])
 
 
-def withdraw(client: FeishuClient, account_id: str, *, bonus_types: Sequence[int], external_order_id: str,
-             tenant_key: str | None = None) -> WithdrawalResult:
+def withdraw(
+    client: FeishuClient,
+    account_id: str,
+    *,
+    bonus_types: Sequence[int],
+    external_order_id: str,
+    tenant_key: str | None = None,
+) -> WithdrawalResult:
     """Withdraw the entire balance of ``bonus_types``. Reuse ``external_order_id`` on retry."""
     # Safe: external_order_id is Feishu's idempotency key; a duplicate returns the original
     # withdrawal's details instead of withdrawing again.
-    resp = client.request("POST", f"{_HIRE}/referral_account/{quote(account_id, safe='')}/withdraw",
-                          endpoint="hire.referral_account.withdraw",
-                          json={"withdraw_bonus_type": [int(t) for t in bonus_types],
-                                "external_order_id": external_order_id},
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/referral_account/{quote(account_id, safe='')}/withdraw",
+        endpoint="hire.referral_account.withdraw",
+        json={"withdraw_bonus_type": [int(t) for t in bonus_types], "external_order_id": external_order_id},
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
     data = resp.data
-    return WithdrawalResult(external_order_id=str(data.get("external_order_id") or external_order_id),
-                            trans_time_ms=int(data.get("trans_time") or 0),
-                            details=_bonus(data.get("withdrawal_details")))
+    return WithdrawalResult(
+        external_order_id=str(data.get("external_order_id") or external_order_id),
+        trans_time_ms=int(data.get("trans_time") or 0),
+        details=_bonus(data.get("withdrawal_details")),
+    )
 
 
-def reconcile(client: FeishuClient, *, start_ms: int, end_ms: int, trade_details: Iterable[TradeDetail] = (),
-              tenant_key: str | None = None) -> list[ReconciliationMismatch]:
+def reconcile(
+    client: FeishuClient,
+    *,
+    start_ms: int,
+    end_ms: int,
+    trade_details: Iterable[TradeDetail] = (),
+    tenant_key: str | None = None,
+) -> list[ReconciliationMismatch]:
     """Compare our credited points with Feishu's withdrawals; returns only mismatches."""
     body = {
         "start_trans_time": str(int(start_ms)),
         "end_trans_time": str(int(end_ms)),
-        "trade_details": [{"account_id": t.account_id,
-                           "total_recharge_reward_info": {"point_bonus": int(t.recharged_points)}}
-                          for t in trade_details],
+        "trade_details": [
+            {
+                "account_id": t.account_id,
+                "total_recharge_reward_info": {"point_bonus": int(t.recharged_points)},
+            }
+            for t in trade_details
+        ],
     }
     # Safe: a comparison with no side effect.
-    resp = client.request("POST", f"{_HIRE}/referral_account/reconciliation",
-                          endpoint="hire.referral_account.reconciliation", json=body,
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/referral_account/reconciliation",
+        endpoint="hire.referral_account.reconciliation",
+        json=body,
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
     return [
-        ReconciliationMismatch(account_id=str(item.get("account_id")),
-                               feishu_withdrawn_points=_points(item.get("total_withdraw_reward_info")),
-                               our_recharged_points=_points(item.get("total_recharge_reward_info")))
+        ReconciliationMismatch(
+            account_id=str(item.get("account_id")),
+            feishu_withdrawn_points=_points(item.get("total_withdraw_reward_info")),
+            our_recharged_points=_points(item.get("total_recharge_reward_info")),
+        )
         for item in resp.data.get("check_failed_list") or []
     ]
 
 
-def enable_referral_account(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
-                            tenant_key: str | None = None) -> ReferralAccount:
+def enable_referral_account(
+    client: FeishuClient, account_id: str, *, user_id_type: str | None = None, tenant_key: str | None = None
+) -> ReferralAccount:
     # Safe: setting a state; enabling an enabled account leaves it enabled.
-    resp = client.request("POST", f"{_HIRE}/referral_account/enable", endpoint="hire.referral_account.enable",
-                          json={"referral_account_id": account_id}, params=_params(user_id_type),
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/referral_account/enable",
+        endpoint="hire.referral_account.enable",
+        json={"referral_account_id": account_id},
+        params=_params(user_id_type),
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
     return _account(resp.data["account"])
 
 
-def deactivate_referral_account(client: FeishuClient, account_id: str, *, user_id_type: str | None = None,
-                                tenant_key: str | None = None) -> ReferralAccount:
+def deactivate_referral_account(
+    client: FeishuClient, account_id: str, *, user_id_type: str | None = None, tenant_key: str | None = None
+) -> ReferralAccount:
     # Safe: setting a state, as for enable.
-    resp = client.request("POST", f"{_HIRE}/referral_account/{quote(account_id, safe='')}/deactivate",
-                          endpoint="hire.referral_account.deactivate", params=_params(user_id_type),
-                          tenant_key=tenant_key, safe_to_repeat=True)
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/referral_account/{quote(account_id, safe='')}/deactivate",
+        endpoint="hire.referral_account.deactivate",
+        params=_params(user_id_type),
+        tenant_key=tenant_key,
+        safe_to_repeat=True,
+    )
     return _account(resp.data["account"])

@@ -107,8 +107,14 @@ class FeishuClient:
         self._sleep = sleep
         self.limiter = RateLimiter(coordinator, safety=rate_safety, max_wait=max_rate_wait)
         self.tokens = TokenProvider(
-            base_url=self.base_url, app_id=app_id, app_secret=app_secret, app_type=app_type,
-            cache=cache, coordinator=coordinator, post=self._auth_post, ticket_wait=ticket_wait,
+            base_url=self.base_url,
+            app_id=app_id,
+            app_secret=app_secret,
+            app_type=app_type,
+            cache=cache,
+            coordinator=coordinator,
+            post=self._auth_post,
+            ticket_wait=ticket_wait,
         )
 
     def __repr__(self) -> str:  # no secret in reprs that end up in logs or tracebacks
@@ -128,14 +134,23 @@ class FeishuClient:
         tenant_key: str | None = None,
         safe_to_repeat: bool,
     ) -> FeishuResponse:
-        status, body, log_id = self._call(method, path, endpoint=endpoint, json=json, params=params,
-                                          tenant_key=tenant_key, safe=safe_to_repeat, authed=True)
+        status, body, log_id = self._call(
+            method,
+            path,
+            endpoint=endpoint,
+            json=json,
+            params=params,
+            tenant_key=tenant_key,
+            safe=safe_to_repeat,
+            authed=True,
+        )
         return FeishuResponse(data=body.get("data") or {}, log_id=log_id, http_status=status)
 
     def _auth_post(self, path: str, body: dict, endpoint: str) -> dict:
         # Token endpoints answer at the top level (no "data"); fetching a token is repeatable.
-        return self._call("POST", path, endpoint=endpoint, json=body, params=None,
-                          tenant_key=None, safe=True, authed=False)[1]
+        return self._call(
+            "POST", path, endpoint=endpoint, json=body, params=None, tenant_key=None, safe=True, authed=False
+        )[1]
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
@@ -156,8 +171,9 @@ class FeishuClient:
             try:
                 wait = self.limiter.acquire(self.app_id, limit_tenant, endpoint)
             except ReservationTooFar as exc:
-                raise FeishuRateLimited(None, "local rate limiter queue is full", reset_after=exc.wait,
-                                        endpoint=endpoint) from None
+                raise FeishuRateLimited(
+                    None, "local rate limiter queue is full", reset_after=exc.wait, endpoint=endpoint
+                ) from None
             wait = max(wait, extra_wait)
             if wait > 0:
                 self._sleep(wait)
@@ -182,8 +198,9 @@ class FeishuClient:
                     raise
                 failures += 1
                 extra_wait = self._backoff(failures)
-                log.info("feishu %s: %s, retry %d in %.2fs",
-                         endpoint, type(exc).__name__, failures, extra_wait)
+                log.info(
+                    "feishu %s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, failures, extra_wait
+                )
 
     def _send(self, method, path, *, endpoint, json, params, headers) -> tuple[int, dict, str | None]:
         data = None
@@ -192,21 +209,24 @@ class FeishuClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         started = time.monotonic()
         try:
-            resp = self.session.request(method, self.base_url + path, params=params, data=data,
-                                        headers=headers, timeout=self.timeout)
+            resp = self.session.request(
+                method, self.base_url + path, params=params, data=data, headers=headers, timeout=self.timeout
+            )
         except requests.Timeout as exc:
             connect = isinstance(exc, requests.ConnectTimeout)
             self._log(logging.INFO, method, path, None, None, None, started)
             raise FeishuTransportError(
                 f"{'connect' if connect else 'read'} timeout after {self.timeout:g}s",
-                maybe_applied=not connect, endpoint=endpoint,
+                maybe_applied=not connect,
+                endpoint=endpoint,
             ) from exc
         except requests.ConnectionError as exc:
             self._log(logging.INFO, method, path, None, None, None, started)
             never = _never_connected(exc)
             raise FeishuTransportError(
                 "could not connect" if never else "connection lost before an answer",
-                maybe_applied=not never, endpoint=endpoint,
+                maybe_applied=not never,
+                endpoint=endpoint,
             ) from exc
         except requests.RequestException as exc:
             raise FeishuTransportError(f"request failed: {type(exc).__name__}", endpoint=endpoint) from exc
@@ -219,8 +239,14 @@ class FeishuClient:
         if not isinstance(body, dict):
             self._log(logging.INFO, method, path, resp.status_code, None, log_id, started)
             ctype = resp.headers.get("Content-Type") or "no content type"
-            raise error_from_response(resp.status_code, None, f"non-JSON response ({ctype})",
-                                      log_id=log_id, endpoint=endpoint, reset_after=_reset_after(resp))
+            raise error_from_response(
+                resp.status_code,
+                None,
+                f"non-JSON response ({ctype})",
+                log_id=log_id,
+                endpoint=endpoint,
+                reset_after=_reset_after(resp),
+            )
         code = body.get("code")
         code = code if isinstance(code, int) else None
         ok = 200 <= resp.status_code < 300 and code == 0
@@ -228,13 +254,27 @@ class FeishuClient:
         self._log(level, method, path, resp.status_code, code, log_id, started)
         if ok:
             return resp.status_code, body, log_id
-        raise error_from_response(resp.status_code, code, str(body.get("msg") or ""), log_id=log_id,
-                                  endpoint=endpoint, reset_after=_reset_after(resp))
+        raise error_from_response(
+            resp.status_code,
+            code,
+            str(body.get("msg") or ""),
+            log_id=log_id,
+            endpoint=endpoint,
+            reset_after=_reset_after(resp),
+        )
 
     @staticmethod
     def _log(level, method, path, status, code, log_id, started) -> None:
-        log.log(level, "feishu %s %s status=%s code=%s log_id=%s %.0fms",
-                method, path, status, code, log_id, (time.monotonic() - started) * 1000)
+        log.log(
+            level,
+            "feishu %s %s status=%s code=%s log_id=%s %.0fms",
+            method,
+            path,
+            status,
+            code,
+            log_id,
+            (time.monotonic() - started) * 1000,
+        )
 
 
 __all__ = ["FeishuClient", "FeishuError", "FeishuResponse"]

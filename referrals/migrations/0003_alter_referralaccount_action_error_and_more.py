@@ -6,25 +6,26 @@ import hireops.core.messages
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0002_alter_referralaccount_options'),
+        ("referrals", "0002_alter_referralaccount_options"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='referralaccount',
-            name='action_error',
-            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name='last change error'),
+            model_name="referralaccount",
+            name="action_error",
+            field=hireops.core.messages.MessageField(
+                blank=True, max_length=500, verbose_name="last change error"
+            ),
         ),
         migrations.AlterField(
-            model_name='referralaccount',
-            name='error',
-            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name='reason'),
+            model_name="referralaccount",
+            name="error",
+            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name="reason"),
         ),
         migrations.AlterField(
-            model_name='withdrawal',
-            name='error',
-            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name='reason'),
+            model_name="withdrawal",
+            name="error",
+            field=hireops.core.messages.MessageField(blank=True, max_length=500, verbose_name="reason"),
         ),
     ]

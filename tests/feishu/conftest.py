@@ -81,8 +81,14 @@ def child_env(**extra) -> dict:
 def start_child(code: str, *args: str) -> subprocess.Popen:
     """Run ``code`` in a fresh Python with Django set up; it prints one JSON line."""
     prelude = "import django, json, sys, time\ndjango.setup()\n"
-    return subprocess.Popen([sys.executable, "-c", prelude + code, *args], cwd=ROOT, env=child_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", prelude + code, *args],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def child_result(proc: subprocess.Popen, timeout: float = 60):

@@ -66,8 +66,16 @@ class StubFeishu(BaseAdapter):
         path = request.path_url.split("?")[0]
         body = json.loads(request.body) if request.body else None
         with self._lock:
-            self.calls.append({"method": request.method, "path": path, "headers": dict(request.headers),
-                               "json": body, "timeout": kwargs.get("timeout"), "time": time.monotonic()})
+            self.calls.append(
+                {
+                    "method": request.method,
+                    "path": path,
+                    "headers": dict(request.headers),
+                    "json": body,
+                    "timeout": kwargs.get("timeout"),
+                    "time": time.monotonic(),
+                }
+            )
             reply = self.script[path].pop(0) if self.script[path] else None
         if reply is None:
             reply = self._default(path)
@@ -77,8 +85,9 @@ class StubFeishu(BaseAdapter):
         resp = requests.Response()
         resp.status_code = status
         resp._content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        resp.headers.update({"Content-Type": "application/json", "X-Tt-Logid": f"log-{len(self.calls)}",
-                             **(headers or {})})
+        resp.headers.update(
+            {"Content-Type": "application/json", "X-Tt-Logid": f"log-{len(self.calls)}", **(headers or {})}
+        )
         resp.request, resp.url = request, request.url
         return resp
 
@@ -96,13 +105,22 @@ class StubFeishu(BaseAdapter):
         pass
 
 
-def make_client(tmp_path, stub: StubFeishu | None = None, cache=None,
-                **kw) -> tuple[FeishuClient, StubFeishu, list]:
+def make_client(
+    tmp_path, stub: StubFeishu | None = None, cache=None, **kw
+) -> tuple[FeishuClient, StubFeishu, list]:
     stub = stub or StubFeishu()
     session = requests.Session()
     session.mount(BASE, stub)
     sleeps: list[float] = []
-    client = FeishuClient(BASE, "cli_stub", "secret-stub", "self_built", cache=cache or DictCache(),
-                          coordinator=FileCoordinator(tmp_path / "coord"), session=session,
-                          sleep=sleeps.append, **kw)
+    client = FeishuClient(
+        BASE,
+        "cli_stub",
+        "secret-stub",
+        "self_built",
+        cache=cache or DictCache(),
+        coordinator=FileCoordinator(tmp_path / "coord"),
+        session=session,
+        sleep=sleeps.append,
+        **kw,
+    )
     return client, stub, sleeps

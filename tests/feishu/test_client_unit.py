@@ -55,7 +55,10 @@ def test_rejected_token_is_replaced_once(tmp_path):
     stub.add(P, (400, {"code": 99991663, "msg": "token expired"}, None))
     client.request("GET", P, endpoint="e", safe_to_repeat=False)  # not safe_to_repeat: still retried
     assert [c["headers"]["Authorization"] for c in stub.calls_to(P)] == [
-        "Bearer t-stub1", "Bearer t-stub1", "Bearer t-stub2"]
+        "Bearer t-stub1",
+        "Bearer t-stub1",
+        "Bearer t-stub2",
+    ]
     stub.add(P, *[(400, {"code": 99991663, "msg": "token expired"}, None)] * 2)
     with pytest.raises(FeishuAuthError) as exc:
         client.request("GET", P, endpoint="e", safe_to_repeat=True)
@@ -77,8 +80,9 @@ def test_concurrent_threads_make_one_token_call(tmp_path):
     cache = DictCache()
     clients = [make_client(tmp_path, stub, cache)[0] for _ in range(4)]  # separate clients, shared cache
     kwargs = {"endpoint": "e", "safe_to_repeat": True}
-    threads = [threading.Thread(target=c.request, args=("GET", P), kwargs=kwargs)
-               for c in clients for _ in range(2)]
+    threads = [
+        threading.Thread(target=c.request, args=("GET", P), kwargs=kwargs) for c in clients for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:

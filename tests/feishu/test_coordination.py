@@ -127,8 +127,12 @@ for _ in range(4):
 
 def test_reserve_is_shared_between_processes(coord_url):
     args = [coord_url] + ([f"test:{uuid.uuid4().hex}:"] if coord_url.startswith("redis") else [])
-    procs = [subprocess.Popen([sys.executable, "-c", _SEND_TIMES, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                              text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SEND_TIMES, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     times = sorted(float(line) for p in procs for line in p.communicate(timeout=30)[0].split())
     assert all(p.returncode == 0 for p in procs)
     assert len(times) == 12

@@ -55,6 +55,11 @@ def test_errors_survive_pickling_for_celery():
     err = FeishuRateLimited(99991400, "slow down", reset_after=2.5, http_status=429, log_id="L", endpoint="e")
     back = pickle.loads(pickle.dumps(err))  # noqa: S301 - our own bytes
     assert (type(back), back.code, back.reset_after, back.log_id, str(back)) == (
-        FeishuRateLimited, 99991400, 2.5, "L", str(err))
+        FeishuRateLimited,
+        99991400,
+        2.5,
+        "L",
+        str(err),
+    )
     auth = pickle.loads(pickle.dumps(FeishuAuthError(None, "ticket", retryable=True)))  # noqa: S301
     assert auth.retryable is True

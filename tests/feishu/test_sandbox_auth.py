@@ -149,7 +149,10 @@ def test_store_app_stale_ticket_10012_triggers_resend(sandbox, store_app, webhoo
     save_app_ticket(store_app.app_id, "a-ticket-feishu-never-issued")
     hire.create_referral_account(store_app, email="li.sun@acme.example", tenant_key="acme-tenant")
     assert [(c["path"].rsplit("/", 1)[-1], c["code"]) for c in sandbox.requests()][:3] == [
-        ("app_access_token", 10012), ("resend", 0), ("app_access_token", 0)]
+        ("app_access_token", 10012),
+        ("resend", 0),
+        ("app_access_token", 0),
+    ]
 
 
 def test_store_app_ticket_that_never_arrives_is_a_retryable_error(sandbox, store_app):

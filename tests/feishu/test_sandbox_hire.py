@@ -20,17 +20,28 @@ def _fields(sandbox, scope):
 
 def test_custom_fields_create_update_delete(sandbox, feishu):
     scope = CustomFieldScope.BACKGROUND_CHECK
-    resp = hire.create_custom_fields(feishu, scope, [
-        CustomField("org_id", "机构编号", "Org ID", is_required=True, description_zh="在供应商后台查看"),
-        CustomField("api_token", "接口令牌", "API token"),
-    ])
+    resp = hire.create_custom_fields(
+        feishu,
+        scope,
+        [
+            CustomField("org_id", "机构编号", "Org ID", is_required=True, description_zh="在供应商后台查看"),
+            CustomField("api_token", "接口令牌", "API token"),
+        ],
+    )
     assert (resp.http_status, resp.data, resp.log_id) == (200, {}, sandbox.requests(FIELDS)[0]["logid"])
     sent = sandbox.requests(FIELDS)[0]["json"]
-    assert sent == {"scope": 1, "custom_field_list": [
-        {"key": "org_id", "name": {"zh_cn": "机构编号", "en_us": "Org ID"}, "is_required": True,
-         "description": {"zh_cn": "在供应商后台查看", "en_us": ""}},
-        {"key": "api_token", "name": {"zh_cn": "接口令牌", "en_us": "API token"}, "is_required": False},
-    ]}
+    assert sent == {
+        "scope": 1,
+        "custom_field_list": [
+            {
+                "key": "org_id",
+                "name": {"zh_cn": "机构编号", "en_us": "Org ID"},
+                "is_required": True,
+                "description": {"zh_cn": "在供应商后台查看", "en_us": ""},
+            },
+            {"key": "api_token", "name": {"zh_cn": "接口令牌", "en_us": "API token"}, "is_required": False},
+        ],
+    }
 
     hire.batch_update_custom_fields(feishu, scope, [CustomField("api_token", "令牌", "Token")])
     stored = {f["key"]: f for f in _fields(sandbox, 1)["fields"]}
@@ -51,16 +62,19 @@ def test_custom_fields_create_update_delete(sandbox, feishu):
 def test_referral_account_lifecycle(sandbox, feishu):
     by_mobile = hire.create_referral_account(feishu, mobile=("86", "13800001002"), user_id_type="user_id")
     assert sandbox.requests("/open-apis/hire/v1/referral_account")[0]["json"] == {
-        "mobile": {"code": "86", "number": "13800001002"}}
+        "mobile": {"code": "86", "number": "13800001002"}
+    }
     assert sandbox.requests("/open-apis/hire/v1/referral_account")[0]["query"] == {"user_id_type": "user_id"}
     assert by_mobile.referrer["id"] == "u1002" and by_mobile.status == hire.AccountStatus.ENABLED
     assert by_mobile.assets == hire.Bonus(0, [])
 
     account = hire.create_referral_account(feishu, email="fang.wang@demo.example")
     assert account.account_id != by_mobile.account_id
-    sandbox.grant_bonus(account.account_id, point_bonus=120,
-                        cash=[{"currency_type": "CNY", "amount": "88.10"},
-                              {"currency_type": "USD", "amount": 0.3}])
+    sandbox.grant_bonus(
+        account.account_id,
+        point_bonus=120,
+        cash=[{"currency_type": "CNY", "amount": "88.10"}, {"currency_type": "USD", "amount": 0.3}],
+    )
 
     assets = hire.get_account_assets(feishu, account.account_id)
     assert assets.assets.point_bonus == 120
@@ -69,8 +83,12 @@ def test_referral_account_lifecycle(sandbox, feishu):
     assert assets.referrer["email"] == "fang.wang@demo.example"
 
     start = int(time.time() * 1000) - 1000
-    result = hire.withdraw(feishu, account.account_id, bonus_types=[BonusType.POINTS, BonusType.CASH],
-                           external_order_id="wd-0001")
+    result = hire.withdraw(
+        feishu,
+        account.account_id,
+        bonus_types=[BonusType.POINTS, BonusType.CASH],
+        external_order_id="wd-0001",
+    )
     assert result.external_order_id == "wd-0001"
     assert result.details.point_bonus == 120
     assert result.details.cash == [Cash("CNY", Decimal("88.1")), Cash("USD", Decimal("0.3"))]
@@ -80,11 +98,19 @@ def test_referral_account_lifecycle(sandbox, feishu):
     assert hire.get_account_assets(feishu, account.account_id).assets == hire.Bonus(0, [])
 
     end = int(time.time() * 1000) + 1000
-    mismatches = hire.reconcile(feishu, start_ms=start, end_ms=end, trade_details=[
-        TradeDetail(account.account_id, 100), TradeDetail(by_mobile.account_id, 0)])
+    mismatches = hire.reconcile(
+        feishu,
+        start_ms=start,
+        end_ms=end,
+        trade_details=[TradeDetail(account.account_id, 100), TradeDetail(by_mobile.account_id, 0)],
+    )
     assert mismatches == [hire.ReconciliationMismatch(account.account_id, 120, 100)]
-    assert hire.reconcile(feishu, start_ms=start, end_ms=end,
-                          trade_details=[TradeDetail(account.account_id, 120)]) == []
+    assert (
+        hire.reconcile(
+            feishu, start_ms=start, end_ms=end, trade_details=[TradeDetail(account.account_id, 120)]
+        )
+        == []
+    )
 
     off = hire.deactivate_referral_account(feishu, account.account_id)
     assert off.status == hire.AccountStatus.DEACTIVATED
@@ -94,7 +120,8 @@ def test_referral_account_lifecycle(sandbox, feishu):
     on = hire.enable_referral_account(feishu, account.account_id)
     assert on.status == hire.AccountStatus.ENABLED and on.account_id == account.account_id
     assert sandbox.requests("/open-apis/hire/v1/referral_account/enable")[0]["json"] == {
-        "referral_account_id": account.account_id}
+        "referral_account_id": account.account_id
+    }
 
 
 def test_ambiguous_user_is_1002552(sandbox, feishu):

@@ -32,9 +32,16 @@ def recording_client(sandbox, coordination_dir, **kw):
     from django.conf import settings
 
     sleeps: list[float] = []
-    client = FeishuClient(sandbox.url, settings.FEISHU_APP_ID, settings.FEISHU_APP_SECRET, "self_built",
-                          cache=DictCache(), coordinator=get_coordinator(f"file://{coordination_dir}"),
-                          sleep=sleeps.append, **kw)
+    client = FeishuClient(
+        sandbox.url,
+        settings.FEISHU_APP_ID,
+        settings.FEISHU_APP_SECRET,
+        "self_built",
+        cache=DictCache(),
+        coordinator=get_coordinator(f"file://{coordination_dir}"),
+        sleep=sleeps.append,
+        **kw,
+    )
     return client, sleeps
 
 
@@ -51,13 +58,17 @@ def test_business_errors_carry_code_msg_status_and_log_id(sandbox, feishu):
     with pytest.raises(FeishuBusinessError) as exc:
         hire.get_account_assets(feishu, "7300000000000000999")
     assert (exc.value.code, exc.value.http_status, exc.value.log_id) == (
-        1002553, 400, sandbox.requests(ASSETS)[-1]["logid"])
+        1002553,
+        400,
+        sandbox.requests(ASSETS)[-1]["logid"],
+    )
     assert len(sandbox.requests(ASSETS)) == 1  # business errors are not retried
 
 
 def test_5xx_on_an_unsafe_call_raises_at_once_with_feishus_details(sandbox, feishu):
-    hire.create_custom_fields(feishu, hire.CustomFieldScope.EXAM, [
-        hire.CustomField("a", "甲"), hire.CustomField("b", "乙")])
+    hire.create_custom_fields(
+        feishu, hire.CustomFieldScope.EXAM, [hire.CustomField("a", "甲"), hire.CustomField("b", "乙")]
+    )
     sandbox.add_fault(DELETE, "5xx", count=1)
     with pytest.raises(FeishuServerError) as exc:
         hire.batch_delete_custom_fields(feishu, hire.CustomFieldScope.EXAM, ["a"])
@@ -85,7 +96,11 @@ def test_5xx_and_dropped_connections_are_retried_when_safe(sandbox, coordination
     assert hire.get_account_assets(client, account.account_id).account_id == account.account_id
     log = sandbox.requests(ASSETS)
     assert [(e["fault"], e["status"]) for e in log] == [
-        ("5xx", 500), ("5xx", 503), ("drop", None), (None, 200)]
+        ("5xx", 500),
+        ("5xx", 503),
+        ("drop", None),
+        (None, 200),
+    ]
     assert len(sleeps) == 3 and all(0 < s <= client.backoff_cap for s in sleeps)
 
 
@@ -132,8 +147,13 @@ def test_shared_limiter_keeps_a_threaded_burst_under_quota(sandbox, feishu):
     account = hire.create_referral_account(feishu, email=EMAIL)
 
     def fire():  # separate clients (sessions) sharing the cache and coordinator, like workers
-        client = FeishuClient(feishu.base_url, feishu.app_id, feishu.tokens._secret, cache=cache,
-                              coordinator=feishu.limiter.coordinator)
+        client = FeishuClient(
+            feishu.base_url,
+            feishu.app_id,
+            feishu.tokens._secret,
+            cache=cache,
+            coordinator=feishu.limiter.coordinator,
+        )
         for _ in range(5):
             hire.get_account_assets(client, account.account_id)
 

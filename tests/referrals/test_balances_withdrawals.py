@@ -196,7 +196,7 @@ def test_admin_withdraw_confirmation_and_permission(register, client, admin_clie
     )
     assert Withdrawal.objects.get().status == WithdrawalStatus.SUCCEEDED
     listing = admin_client.get("/admin/referrals/withdrawal/").content.decode()
-    assert "<td class=\"field-withdrawn_types\">points</td>" in listing
+    assert '<td class="field-withdrawn_types">points</td>' in listing
 
     from django.contrib.auth.models import Permission
 

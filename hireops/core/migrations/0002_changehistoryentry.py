@@ -5,27 +5,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('admin', '0003_logentry_add_action_flag_choices'),
-        ('core', '0001_default_schedules'),
+        ("admin", "0003_logentry_add_action_flag_choices"),
+        ("core", "0001_default_schedules"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeHistoryEntry',
-            fields=[
-            ],
+            name="ChangeHistoryEntry",
+            fields=[],
             options={
-                'verbose_name': 'change history entry',
-                'verbose_name_plural': 'change history',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "change history entry",
+                "verbose_name_plural": "change history",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('admin.logentry',),
+            bases=("admin.logentry",),
             managers=[
-                ('objects', django.contrib.admin.models.LogEntryManager()),
+                ("objects", django.contrib.admin.models.LogEntryManager()),
             ],
         ),
     ]

@@ -6,15 +6,14 @@ import hireops.core.messages
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0002_alter_feishuevent_options'),
+        ("events", "0002_alter_feishuevent_options"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='feishuevent',
-            name='last_error',
-            field=hireops.core.messages.MessageTextField(blank=True, verbose_name='last error'),
+            model_name="feishuevent",
+            name="last_error",
+            field=hireops.core.messages.MessageTextField(blank=True, verbose_name="last error"),
         ),
     ]

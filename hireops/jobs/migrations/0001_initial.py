@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,43 +14,89 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='BulkJob',
+            name="BulkJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, verbose_name='operation')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='options')),
-                ('language', models.CharField(blank=True, max_length=16, verbose_name='language')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Finished')], db_index=True, default='queued', max_length=16, verbose_name='status')),
-                ('requested_at', models.DateTimeField(auto_now_add=True, verbose_name='requested at')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64, verbose_name="operation")),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="options")),
+                ("language", models.CharField(blank=True, max_length=16, verbose_name="language")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Finished")],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True, verbose_name="requested at")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'background job',
-                'verbose_name_plural': 'background jobs',
-                'ordering': ['-requested_at'],
+                "verbose_name": "background job",
+                "verbose_name_plural": "background jobs",
+                "ordering": ["-requested_at"],
             },
         ),
         migrations.CreateModel(
-            name='BulkJobItem',
+            name="BulkJobItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='#')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object')),
-                ('label', models.CharField(max_length=300, verbose_name='item')),
-                ('data', models.JSONField(blank=True, editable=False, null=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('succeeded', 'Done'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
-                ('message', models.CharField(blank=True, max_length=500, verbose_name='outcome')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='jobs.bulkjob', verbose_name='job')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(verbose_name="#")),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="object")),
+                ("label", models.CharField(max_length=300, verbose_name="item")),
+                ("data", models.JSONField(blank=True, editable=False, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Waiting"), ("succeeded", "Done"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=500, verbose_name="outcome")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="jobs.bulkjob",
+                        verbose_name="job",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'job item',
-                'verbose_name_plural': 'job items',
-                'ordering': ['job', 'position'],
-                'indexes': [models.Index(fields=['job', 'status'], name='job_item_status_idx')],
-                'constraints': [models.UniqueConstraint(fields=('job', 'position'), name='one_item_per_position')],
+                "verbose_name": "job item",
+                "verbose_name_plural": "job items",
+                "ordering": ["job", "position"],
+                "indexes": [models.Index(fields=["job", "status"], name="job_item_status_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("job", "position"), name="one_item_per_position")
+                ],
             },
         ),
     ]
