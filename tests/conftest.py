@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 from hireops.celery import app as celery_app
 
@@ -34,6 +35,17 @@ def stop_inbox_writer(django_db_setup):
     from hireops.events.inbox import writer
 
     writer.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def unhashed_static_files():
+    """pytest-django turns DEBUG off, and with DEBUG off the production storage names every
+    static file after its hash from collectstatic's manifest. Tests in this process render
+    pages but serve no file from STATIC_ROOT, so they use Django's plain storage; the
+    production server's test (``admin_server``) runs collectstatic and the real storage."""
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -200,51 +212,44 @@ class IngestServer(str):
         self.proc.wait(20)
 
 
-@pytest.fixture
-def start_ingest_server(transactional_db, tmp_path):
-    """Start ``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes,
-    on a free port with the test database and broker; keyword arguments override its
-    environment. Returns an ``IngestServer``."""
-    started = []
+def _start_gunicorn(app: str, workers: int, log_path: Path, env: dict) -> tuple[subprocess.Popen, int]:
+    """``gunicorn app`` on a free port with the test database and broker; returns once it
+    accepts connections."""
+    port = free_port()
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                app,
+                *(["-k", "asgi"] if app == "hireops.ingest" else []),
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "10",
+                "--no-control-socket",  # gunicorn's default socket path is shared by every server
+            ],
+            cwd=ROOT,
+            env=subprocess_env(LOG_LEVEL="INFO", **env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{app} did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.1)
 
-    def start(**env) -> IngestServer:
-        port = free_port()
-        log_path = tmp_path / f"ingest-{port}.log"
-        with open(log_path, "w") as log_file:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "hireops.ingest",
-                    "-k",
-                    "asgi",
-                    "-w",
-                    "2",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "--graceful-timeout",
-                    "10",
-                    "--no-control-socket",  # gunicorn's default socket path is shared by every server
-                ],
-                cwd=ROOT,
-                env=subprocess_env(LOG_LEVEL="INFO", **env),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(proc)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return IngestServer(f"http://127.0.0.1:{port}/feishu/events/", proc, log_path)
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"ingest server did not start:\n{log_path.read_text()}") from None
-                time.sleep(0.1)
 
-    yield start
-    for proc in started:
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -254,6 +259,63 @@ def start_ingest_server(transactional_db, tmp_path):
 
 
 @pytest.fixture
+def start_ingest_server(transactional_db, tmp_path):
+    """Start ``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes,
+    on a free port with the test database and broker; keyword arguments override its
+    environment. Returns an ``IngestServer``."""
+    started = []
+
+    def start(**env) -> IngestServer:
+        log_path = tmp_path / f"ingest-{len(started)}.log"
+        proc, port = _start_gunicorn("hireops.ingest", 2, log_path, env)
+        started.append(proc)
+        return IngestServer(f"http://127.0.0.1:{port}/feishu/events/", proc, log_path)
+
+    yield start
+    _stop_all(started)
+
+
+@pytest.fixture
 def ingest_server(start_ingest_server):
     """An ingest server on the test database and broker (see ``start_ingest_server``)."""
     return start_ingest_server()
+
+
+# The production settings the admin server runs with in tests (see ``admin_server``).
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-production-only-8f3a1c",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    # Served over plain HTTP on loopback here: a Secure cookie would never come back.
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """``manage.py collectstatic`` as the README's production steps run it, into a folder of
+    this test session: what the production admin server serves."""
+    static_root = tmp_path_factory.mktemp("static")
+    env = {**os.environ, **PRODUCTION_ENV, "STATIC_ROOT": str(static_root)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return static_root
+
+
+@pytest.fixture
+def admin_server(transactional_db, collected_static, tmp_path):
+    """The admin as production runs it: ``gunicorn hireops.wsgi`` with ``DEBUG`` off, serving
+    the collected static files, on the test database. Returns its base URL."""
+    log_path = tmp_path / "admin-server.log"
+    proc, port = _start_gunicorn(
+        "hireops.wsgi", 2, log_path, {**PRODUCTION_ENV, "STATIC_ROOT": str(collected_static)}
+    )
+    yield f"http://127.0.0.1:{port}"
+    _stop_all([proc])

@@ -1,0 +1,47 @@
+"""The admin in Chromium as production serves it (gunicorn, DEBUG off, after collectstatic):
+styled, with the changelist's actions bar and filters working. Its screenshots show an
+unstyled admin at a glance, which a server that serves static files itself would hide."""
+
+import pytest
+from django.conf import global_settings
+
+from referrals.models import ReferralAccount
+
+from .admin_ui import expect, log_in, screenshot
+from .conftest import VIEWPORT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+UNSTYLED = "rgba(0, 0, 0, 0)"  # a transparent header: base.css did not load
+
+
+def _style(page, selector: str, prop: str) -> str:
+    return page.locator(selector).first.evaluate(f"e => getComputedStyle(e)['{prop}']")
+
+
+def test_the_production_admin_is_styled(browser, admin_server, staff_user, settings):
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # the server checks with these
+    context = browser.new_context(base_url=admin_server, locale="en-US", viewport=VIEWPORT)
+    page = context.new_page()
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    try:
+        log_in(page, staff_user("HR"))
+        assert _style(page, "#header", "backgroundColor") != UNSTYLED
+        screenshot(page, "production-1-index")
+
+        ReferralAccount.objects.create(
+            name="王小明", email="xiaoming@example.com", account_id="7300000000000000001", status="active"
+        )
+        page.goto("/admin/referrals/referralaccount/")
+        # changelists.css puts the filters beside the list, not below it.
+        expect(page.locator("#changelist-filter")).to_be_visible()
+        table = page.locator("#result_list").bounding_box()
+        filters = page.locator("#changelist-filter").bounding_box()
+        assert filters["x"] > table["x"] and filters["y"] < table["y"] + table["height"]
+        expect(page.locator("select[name=action]")).to_be_visible()
+        assert page.evaluate("typeof window.Actions") == "function"  # admin/js/actions.js ran
+        screenshot(page, "production-2-changelist")
+        assert failed == [], failed
+    finally:
+        context.close()

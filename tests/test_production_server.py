@@ -1,0 +1,76 @@
+"""The admin as the README's production steps run it: collectstatic, then gunicorn with DEBUG off.
+
+Every stylesheet and script the login page, the index and a changelist reference must be
+served, with content, the right type, a hashed name and a long cache lifetime; otherwise staff
+get an unstyled admin without its actions bar, filters or date pickers.
+"""
+
+import re
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from tests.conftest import STAFF_PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ASSET = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+TYPES = {".css": "text/css", ".js": "text/javascript"}
+HASHED = re.compile(r"\.[0-9a-f]{12}\.(css|js)$")
+A_YEAR = 365 * 24 * 3600
+
+
+def assets(html: str) -> list[str]:
+    return ASSET.findall(html)
+
+
+def log_in(session: requests.Session, base: str, username: str) -> None:
+    session.get(base + "/admin/login/")
+    resp = session.post(
+        base + "/admin/login/?next=/admin/",
+        data={
+            "username": username,
+            "password": STAFF_PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": base + "/admin/login/"},
+    )
+    assert resp.status_code == 200 and 'id="user-tools"' in resp.text, resp.text[:2000]
+
+
+def test_every_stylesheet_and_script_of_the_admin_is_served(admin_server, django_user_model):
+    django_user_model.objects.create_superuser("boss", password=STAFF_PASSWORD)
+    session = requests.Session()
+    session.headers["Accept-Language"] = "en"
+    pages = {"login": session.get(admin_server + "/admin/login/").text}
+    log_in(session, admin_server, "boss")
+    pages["index"] = session.get(admin_server + "/admin/").text
+    pages["changelist"] = session.get(admin_server + "/admin/referrals/referralaccount/").text
+    assert "Needs attention" in pages["index"] and "Referral accounts" in pages["changelist"]
+
+    seen = set()
+    for page, html in pages.items():
+        urls = assets(html)
+        assert any(u.endswith(".css") for u in urls) and any(u.endswith(".js") for u in urls), page
+        for url in urls:
+            seen.add(url)
+            resp = session.get(urljoin(admin_server, url), headers={"Accept-Encoding": "gzip"})
+            assert resp.status_code == 200, f"{page}: {url} answered {resp.status_code}"
+            assert resp.content, f"{page}: {url} is empty"
+            if url == "/admin/jsi18n/":  # the admin's translations: a view, not a static file
+                assert resp.headers["Content-Type"].startswith("text/javascript")
+                continue
+            assert HASHED.search(url), f"{page}: {url} is not under its hashed name"
+            kind = TYPES[url[url.rindex(".") :]]
+            assert resp.headers["Content-Type"].startswith(kind), (url, resp.headers["Content-Type"])
+            assert f"max-age={10 * A_YEAR}" in resp.headers["Cache-Control"], url
+            assert resp.headers.get("Content-Encoding") == "gzip", url
+    # The changelist needs its actions and filters: its own stylesheet and the actions script.
+    assert any("changelists" in u for u in seen) and any("actions" in u for u in seen)
+    assert len(seen) >= 10
+
+
+def test_a_missing_static_file_is_a_404_not_an_error_page(admin_server):
+    resp = requests.get(admin_server + "/static/admin/css/no-such-file.css", timeout=10)
+    assert resp.status_code == 404
