@@ -13,6 +13,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
 django.setup(set_prefix=False)
 
+import sentry_sdk  # noqa: E402
+
 from hireops.events.asgi import application  # noqa: E402  (needs the apps loaded)
+
+if sentry_sdk.get_client().is_active():  # SENTRY_DSN set: report this server's unhandled errors too
+    from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
+
+    application = SentryAsgiMiddleware(application)
 
 __all__ = ["application"]
