@@ -5,9 +5,13 @@ use one token instead of each fetching their own. A refresh runs under a coordin
 and re-reads the cache after taking it: when N processes find the token missing at once,
 one fetches and the others find it in the cache (single-flight, no stampede).
 
-Cache lifetime is ``expire - margin`` with ``margin = min(600, expire / 4)``: the SDK's
-10-minute head start for real 2-hour tokens (feishu-api.md §1.1), scaled down so that a
-sandbox token living a few seconds is still cached and refreshed before it expires.
+A token is refreshed ``expire - margin`` seconds after it was fetched, with
+``margin = min(600, expire / 4)``: the SDK's 10-minute head start for real 2-hour tokens
+(feishu-api.md §1.1), scaled down so that a token living a few seconds is still refreshed
+before it expires. The cache entry is ``(token, refresh_at)``: ``refresh_at`` is read
+against the provider's ``clock`` (``time.time`` unless injected), so a test can move the
+client's clock with the sandbox's instead of sleeping. The cache's own expiry, the same
+lifetime in real seconds, stays as an upper bound so no entry outlives its token.
 
 Store apps (§1.2): app_ticket (pushed hourly by Feishu, saved by the webhook through
 ``save_app_ticket``) → app_access_token → tenant_access_token per tenant_key. A missing
@@ -47,9 +51,13 @@ def save_app_ticket(cache, app_id: str, ticket: str) -> None:
     cache.set(ticket_key(app_id), ticket, TICKET_TTL)
 
 
+def refresh_after(expire: int | float) -> float:
+    """Seconds after fetching a token that lives ``expire`` seconds when we fetch the next one."""
+    return expire - min(MAX_MARGIN, expire / 4)
+
+
 def cache_ttl(expire: int | float) -> int:
-    margin = min(MAX_MARGIN, expire / 4)
-    return max(1, int(expire - margin))  # int: Django's Redis backend wants whole seconds
+    return max(1, int(refresh_after(expire)))  # int: Django's Redis backend wants whole seconds
 
 
 class TokenProvider:
@@ -65,6 +73,7 @@ class TokenProvider:
         post: Post,
         ticket_wait: float = 5.0,
         lock_timeout: float = 60.0,
+        clock: Callable[[], float] = time.time,
     ):
         if app_type not in APP_TYPES:
             raise ValueError(f"app_type must be one of {APP_TYPES}, not {app_type!r}")
@@ -76,6 +85,7 @@ class TokenProvider:
         self._post = post
         self.ticket_wait = ticket_wait
         self.lock_timeout = lock_timeout
+        self.clock = clock
         # Keyed by base URL too, so sandbox and production tokens of one app_id never mix.
         self._scope = f"{hashlib.sha256(base_url.encode('utf-8')).hexdigest()[:12]}:{app_id}"
 
@@ -110,23 +120,35 @@ class TokenProvider:
         return tenant_key
 
     def _key(self, kind: str, tenant_key: str | None = None) -> str:
-        return f"feishu:{kind}:{self._scope}" + (f":{tenant_key}" if tenant_key else "")
+        # "v2": entries are (token, refresh_at); the previous release cached bare strings under
+        # the old name, and during a rolling deploy neither must read the other's entries.
+        return f"feishu:{kind}:v2:{self._scope}" + (f":{tenant_key}" if tenant_key else "")
+
+    @staticmethod
+    def _token_of(entry) -> str | None:
+        return entry[0] if isinstance(entry, tuple) and len(entry) == 2 else None
+
+    def _fresh(self, key: str) -> str | None:
+        entry = self._cache.get(key)
+        token = self._token_of(entry)
+        return token if token and self.clock() < entry[1] else None
 
     def _drop(self, key: str, token: str | None) -> None:
-        if token is None or self._cache.get(key) == token:
+        if token is None or self._token_of(self._cache.get(key)) == token:
             self._cache.delete(key)
 
     def _cached(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
-        token = self._cache.get(key)
+        token = self._fresh(key)
         if token:
             return token
         try:
             with self._coordinator.lock(key, self.lock_timeout):
-                token = self._cache.get(key)  # someone may have refreshed while we waited
+                token = self._fresh(key)  # someone may have refreshed while we waited
                 if token:
                     return token
+                asked_at = self.clock()  # Feishu counts from its answer: before that errs early
                 token, expire = fetch()
-                self._cache.set(key, token, cache_ttl(expire))
+                self._cache.set(key, (token, asked_at + refresh_after(expire)), cache_ttl(expire))
                 log.info("feishu token refreshed kind=%s expire=%ss", key.split(":")[1], expire)
                 return token
         except LockTimeout:

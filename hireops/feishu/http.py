@@ -94,6 +94,7 @@ class FeishuClient:
         rate_safety: float = 0.97,
         max_rate_wait: float = 30.0,
         ticket_wait: float = 5.0,
+        clock=time.time,  # when a cached token is due for refresh; tests move it with the sandbox's
     ):
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -115,6 +116,7 @@ class FeishuClient:
             coordinator=coordinator,
             post=self._auth_post,
             ticket_wait=ticket_wait,
+            clock=clock,
         )
 
     def __repr__(self) -> str:  # no secret in reprs that end up in logs or tracebacks

@@ -5,7 +5,8 @@ Run it with ``python manage.py feishu_sandbox`` and drive it with
 The spec is feishu-api.md; where it is silent the code says "CHOICE".
 
 Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),
-state (tenants, tokens, directory, accounts, fields), auth_api, hire_api
+state (tenants, tokens, directory, accounts, fields), clock (settable time for
+expiry and Feishu's timestamps), auth_api, hire_api
 (custom fields), referral_api, ratelimit, events (pusher), control (control
 API + client), data/directory.json (seed directory).
 """

@@ -10,6 +10,11 @@ POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|r
 DELETE /_sandbox/faults                clear faults
 POST   /_sandbox/tokens/expire         {tickets?: bool} every issued token (and ticket) expires now
 POST   /_sandbox/token_ttl             {seconds} lifetime of tokens issued from now on
+GET    /_sandbox/clock                 {now, offset}: the sandbox's time (real time + offset)
+POST   /_sandbox/clock                 {advance: seconds >= 0} move it forward → {now, offset};
+                                       token and app_ticket expiry, modify_time, trans_time and
+                                       event create_time follow it, rate limits do not; reset
+                                       puts it back to real time
 GET    /_sandbox/config                push settings
 POST   /_sandbox/config                {webhook_url?, encrypt_key?, verification_token?,
                                         retry_delays?}
@@ -76,6 +81,15 @@ def _expire(sb, call):
 def _ttl(sb, call):
     sb.state.set_token_ttl(float(call.body["seconds"]))
     return {"token_ttl": sb.state.token_ttl}
+
+
+def _clock(sb, call):
+    return sb.state.clock.as_dict()
+
+
+def _advance_clock(sb, call):
+    sb.state.clock.advance(call.body["advance"])
+    return sb.state.clock.as_dict()
 
 
 def _config(sb, call):
@@ -176,6 +190,8 @@ ROUTES = [
         ("DELETE", "/faults", _clear_faults),
         ("POST", "/tokens/expire", _expire),
         ("POST", "/token_ttl", _ttl),
+        ("GET", "/clock", _clock),
+        ("POST", "/clock", _advance_clock),
         ("GET", "/config", _config),
         ("POST", "/config", _configure),
         ("POST", r"/accounts/(?P<account_id>[^/]+)/bonus", _bonus),
@@ -247,6 +263,13 @@ class SandboxControl:
 
     def set_token_ttl(self, seconds):
         return self._call("POST", "/token_ttl", {"seconds": seconds})
+
+    def clock(self) -> dict:
+        """``{"now": epoch seconds, "offset": seconds ahead of real time}``."""
+        return self._call("GET", "/clock")
+
+    def advance_clock(self, seconds) -> dict:
+        return self._call("POST", "/clock", {"advance": seconds})
 
     def config(self) -> dict:
         return self._call("GET", "/config")

@@ -49,13 +49,16 @@ class PushConfig:
         }
 
 
-def envelope_v2(event_type: str, event: dict, *, app_id: str, tenant_key: str, token: str) -> dict:
+def envelope_v2(
+    event_type: str, event: dict, *, app_id: str, tenant_key: str, token: str, now: float
+) -> dict:
+    """``now`` is Feishu's time (the sandbox clock), stamped as create_time."""
     return {
         "schema": "2.0",
         "header": {
             "event_id": uuid.uuid4().hex,
             "event_type": event_type,
-            "create_time": str(int(time.time() * 1000)),
+            "create_time": str(int(now * 1000)),
             "token": token,
             "app_id": app_id,
             "tenant_key": tenant_key,
@@ -64,10 +67,10 @@ def envelope_v2(event_type: str, event: dict, *, app_id: str, tenant_key: str, t
     }
 
 
-def app_ticket_v1(app_id: str, ticket: str, token: str) -> dict:
+def app_ticket_v1(app_id: str, ticket: str, token: str, *, now: float) -> dict:
     # Schema 1.0 (feishu-api.md §1.2): no header, token at top level, type inside event.
     return {
-        "ts": f"{time.time():.6f}",
+        "ts": f"{now:.6f}",
         "uuid": uuid.uuid4().hex,
         "token": token,
         "type": "event_callback",
@@ -216,6 +219,7 @@ class EventPusher:
         if not config.encrypt_key:
             return plain.encode("utf-8"), headers
         body = json.dumps({"encrypt": crypto.encrypt(plain, config.encrypt_key)}).encode("utf-8")
+        # Real time, not the sandbox clock: the receiver checks it against its own clock.
         ts, nonce = str(int(time.time())), secrets.token_hex(8)
         headers.update(
             {

@@ -4,6 +4,11 @@ A limit ``(n, w)`` means: at most ``n`` accepted requests in any window of ``w``
 seconds ending now. An API with two limits (custom fields: 50/s and 1000/min)
 is throttled when either one is full. Rejected requests are not counted, so a
 client that backs off for ``x-ogw-ratelimit-reset`` seconds gets through.
+
+Windows are measured on real (monotonic) time, not the settable sandbox clock
+(clock.py): a limit is about how fast requests really arrive, clients really sleep
+the reset header out, and the benchmarks measure real throughput against it.
+Advancing the clock to expire a token must not empty or fill a window.
 """
 
 import math

@@ -6,7 +6,7 @@ after the change (none while the account is deactivated).
 """
 
 from .hire_api import bad, ok
-from .state import USER_ID_TYPES, ApiError, money, now_ms
+from .state import USER_ID_TYPES, ApiError, money
 
 
 def _user_id_type(call) -> str:
@@ -71,7 +71,7 @@ def withdraw(sb, call):
             acc.points = 0
         if 2 in types:
             acc.cash = {}
-        trans_time = now_ms()
+        trans_time = st.clock.ms()
         acc.withdrawals.append((trans_time, points, cash))
         # CHOICE: withdrawal_details always carries point_bonus and cash_bonus (0 / [] if not selected).
         result = {

@@ -141,13 +141,20 @@ class SandboxServer:
     def _event(self, event_type: str, event: dict, tenant_key: str) -> dict:
         token = self.pusher.config.verification_token
         return self.pusher.push(
-            envelope_v2(event_type, event, app_id=self.state.app_id, tenant_key=tenant_key, token=token)
+            envelope_v2(
+                event_type,
+                event,
+                app_id=self.state.app_id,
+                tenant_key=tenant_key,
+                token=token,
+                now=self.state.clock.time(),
+            )
         )
 
     def push_app_ticket(self) -> dict:
         ticket = self.state.new_ticket()
         token = self.pusher.config.verification_token
-        return self.pusher.push(app_ticket_v1(self.state.app_id, ticket, token))
+        return self.pusher.push(app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time()))
 
     def _hourly_ticket(self) -> None:
         if self.pusher.config.webhook_url:
@@ -160,7 +167,7 @@ class SandboxServer:
         event = {
             "account_id": account.account_id,
             "assets": account.assets(),
-            "modify_time": str(account.next_modify_ms()),
+            "modify_time": str(account.next_modify_ms(self.state.clock.ms())),
         }
         return self._event("hire.referral_account.assets_update_v1", event, account.tenant_key)
 

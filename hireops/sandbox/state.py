@@ -1,17 +1,19 @@
 """Everything the sandbox remembers: tenants, directory, tokens, tickets, fields, accounts.
 
 One ``RLock`` guards all of it; the HTTP handlers run in many threads. ``reset()``
-rebuilds the seed state (feishu-api.md is the spec; choices where it is silent
-are marked "CHOICE").
+rebuilds the seed state and puts the clock back to real time (feishu-api.md is the
+spec; choices where it is silent are marked "CHOICE"). Expiry and Feishu's timestamps
+read ``self.clock`` (clock.py), never ``time.time()``, so tests can move time forward.
 """
 
 import json
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+from .clock import Clock
 
 SEED_DIRECTORY = Path(__file__).parent / "data" / "directory.json"
 # CHOICE: the docs give no app_ticket lifetime; the Go SDK caches one for 12 h, so it stays valid that long.
@@ -26,10 +28,6 @@ class ApiError(Exception):
     def __init__(self, code: int, msg: str, status: int = 400):
         super().__init__(f"{code}: {msg}")
         self.code, self.msg, self.status = code, msg, status
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def money(value) -> Decimal:
@@ -110,23 +108,27 @@ class Account:
             },
         }
 
-    def next_modify_ms(self) -> int:
+    def next_modify_ms(self, now_ms: int) -> int:
         # modify_time must be strictly increasing per account even within one millisecond.
-        self.last_modify_ms = max(now_ms(), self.last_modify_ms + 1)
+        self.last_modify_ms = max(now_ms, self.last_modify_ms + 1)
         return self.last_modify_ms
 
 
 class SandboxState:
-    def __init__(self, app_id: str, app_secret: str, directory_file=None, token_ttl: float = 7200):
+    def __init__(
+        self, app_id: str, app_secret: str, directory_file=None, token_ttl: float = 7200, clock=None
+    ):
         self.app_id, self.app_secret = app_id, app_secret
         self.directory_file = directory_file
         self.seed_token_ttl = token_ttl
+        self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
         seed = load_directory(self.directory_file)
         with self.lock:
+            self.clock.reset()
             self.token_ttl = self.seed_token_ttl
             self.default_tenant = seed["default_tenant"]
             self.tenants = list(seed["tenants"])
@@ -152,8 +154,8 @@ class SandboxState:
     # --- tokens -----------------------------------------------------------
     def issue_token(self, kind: str, tenant_key: str | None) -> tuple[str, int]:
         """The same token while >= ttl/4 is left (30 min of 2 h), else a new one; old ones stay valid."""
-        now = time.time()
         with self.lock:
+            now = self.clock.time()
             cur = self.tokens.get(self.current.get((kind, tenant_key), ""))
             if cur and cur.expires_at - now >= self.token_ttl / 4:
                 return cur.token, int(cur.expires_at - now)
@@ -165,11 +167,11 @@ class SandboxState:
     def token_info(self, token: str) -> Token | None:
         with self.lock:
             info = self.tokens.get(token)
-            return info if info and info.expires_at > time.time() else None
+            return info if info and info.expires_at > self.clock.time() else None
 
     def expire_tokens(self, tickets: bool = False) -> None:
         with self.lock:
-            past = time.time() - 1
+            past = self.clock.time() - 1
             for tok in self.tokens.values():
                 tok.expires_at = past
             if tickets:
@@ -182,12 +184,12 @@ class SandboxState:
     def new_ticket(self) -> str:
         with self.lock:
             ticket = secrets.token_hex(16)
-            self.tickets[ticket] = time.time() + TICKET_TTL
+            self.tickets[ticket] = self.clock.time() + TICKET_TTL
             return ticket
 
     def ticket_valid(self, ticket: str) -> bool:
         with self.lock:
-            return self.tickets.get(ticket or "", 0) > time.time()
+            return self.tickets.get(ticket or "", 0) > self.clock.time()
 
     # --- directory ------------------------------------------------------------
     def add_employee(self, raw: dict) -> dict:

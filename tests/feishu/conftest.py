@@ -5,12 +5,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
 
-from hireops.feishu import get_client
+from hireops.feishu import FeishuClient, get_client, get_coordinator
 from hireops.feishu.auth import ticket_key
+from hireops.sandbox.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANTS = ("demo-tenant", "acme-tenant", "globex-tenant")
@@ -48,6 +50,33 @@ def feishu(sandbox, coordination_dir):
     forget_tokens(client)
     yield client
     forget_tokens(client)
+
+
+@pytest.fixture
+def clocked(sandbox, coordination_dir, settings):
+    """A client like get_client()'s (shared Django cache, file coordinator) whose token clock
+    moves with the sandbox's: ``clocked.advance(seconds)`` moves both, ``clocked.client``."""
+    from django.core.cache import cache
+
+    clock = Clock()
+    client = FeishuClient(
+        sandbox.url,
+        settings.FEISHU_APP_ID,
+        settings.FEISHU_APP_SECRET,
+        settings.FEISHU_APP_TYPE,
+        cache=cache,
+        coordinator=get_coordinator(settings.FEISHU_COORDINATION_URL),
+        clock=clock.time,
+    )
+    forget_tokens(client)
+
+    def advance(seconds: float) -> None:
+        sandbox.advance_clock(seconds)
+        clock.advance(seconds)
+
+    yield SimpleNamespace(client=client, advance=advance)
+    forget_tokens(client)
+    client.close()
 
 
 def cache_env() -> dict:

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -47,6 +48,21 @@ def test_body_is_utf8_json_with_charset_and_fractions_parse_as_decimal(tmp_path)
 @pytest.mark.parametrize(("expire", "ttl"), [(7200, 6600), (100, 75), (4, 3), (1, 1)])
 def test_cache_lifetime_keeps_a_margin(expire, ttl):
     assert cache_ttl(expire) == ttl
+
+
+def test_token_freshness_follows_the_injected_clock(tmp_path):
+    now = [1000.0]
+    cache = DictCache()
+    client, stub, _ = make_client(tmp_path, cache=cache, clock=lambda: now[0])
+    first = client.tokens.tenant_token()
+    value, until = cache._data[client.tokens._key("tenant_token")]
+    assert value == (first, 1000.0 + 6600)  # refreshed 6600 s after fetching, on that clock
+    assert 6590 < until - time.monotonic() <= 6600  # and the cache drops it after as many real seconds
+    now[0] += 6599
+    assert client.tokens.tenant_token() == first
+    now[0] += 1
+    assert client.tokens.tenant_token() != first
+    assert len(stub.calls_to(TOKEN_PATH)) == 2
 
 
 def test_rejected_token_is_replaced_once(tmp_path):

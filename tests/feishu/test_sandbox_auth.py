@@ -51,16 +51,23 @@ def test_two_processes_share_one_token_fetch(sandbox, feishu, settings, backend)
     assert len(sandbox.requests(INTERNAL)) == 1
 
 
-def test_token_refreshed_before_a_short_ttl_runs_out(sandbox, feishu):
-    sandbox.set_token_ttl(2)  # cached for int(2 - 2/4) = 1 s
-    account = hire.create_referral_account(feishu, email=EMAIL)
-    time.sleep(1.6)  # sandbox token has 0.4 s left: Feishu's rule hands out a new one
-    hire.get_account_assets(feishu, account.account_id)
+def test_token_refreshed_before_it_runs_out(sandbox, clocked):
+    client = clocked.client
+    account = hire.create_referral_account(client, email=EMAIL)  # a 2-hour token
+    clocked.advance(6600 - 10)  # 10 s before our refresh time, 600 s before expiry
+    hire.get_account_assets(client, account.account_id)
+    assert len(sandbox.requests(INTERNAL)) == 1  # still the cached token
+    clocked.advance(20)  # 590 s left: we refresh, and Feishu's rule (< 1800 s left) gives a new one
+    hire.get_account_assets(client, account.account_id)
+    assert len(sandbox.requests(INTERNAL)) == 2
+    clocked.advance(600)  # the first token is dead by now; the second one is what we send
+    hire.get_account_assets(client, account.account_id)
 
     assert len(sandbox.requests(INTERNAL)) == 2
     calls = sandbox.requests("/open-apis/hire/v1/referral_account") + sandbox.requests(ASSETS)
-    assert [c["code"] for c in calls] == [0, 0]  # never sent an expired token
-    assert calls[0]["headers"]["Authorization"] != calls[1]["headers"]["Authorization"]
+    assert [c["code"] for c in calls] == [0, 0, 0, 0]  # never sent an expired token
+    first, before, after, later = (c["headers"]["Authorization"] for c in calls)
+    assert first == before != after == later
 
 
 def test_rejected_token_99991663_is_refreshed_and_retried_once(sandbox, feishu):

@@ -1,6 +1,4 @@
-"""Token flows (feishu-api.md §1) over real HTTP."""
-
-import time
+"""Token flows (feishu-api.md §1) over real HTTP. Time passes by advancing the sandbox clock."""
 
 import pytest
 
@@ -42,29 +40,39 @@ def test_same_token_while_plenty_left(sandbox):
     assert second["expire"] <= first["expire"]
 
 
+def _assets_code(sandbox, token) -> int:
+    # 1002553 (no such account) means the token was accepted; 99991663 that it was not.
+    return call(sandbox, "GET", ASSETS, token, params={"referral_account_id": "x"}).json()["code"]
+
+
 def test_new_token_in_refresh_window_and_old_one_still_valid_until_expiry(sandbox):
-    sandbox.set_token_ttl(4)  # refresh window = ttl/4 = 1 s
-    old = tenant_token(sandbox)
-    assert tenant_token(sandbox) == old
-    time.sleep(3.3)  # < 1 s left on the old token
-    new = tenant_token(sandbox)
-    assert new != old
+    first = post(sandbox, AUTH + "/tenant_access_token/internal", creds()).json()
+    old = first["tenant_access_token"]
+    assert first["expire"] == 7200  # refresh window: the last ttl/4 = 1800 s
+    sandbox.advance_clock(7200 - 1800 - 1)  # 1801 s left: not in the window yet
+    again = post(sandbox, AUTH + "/tenant_access_token/internal", creds()).json()
+    assert again["tenant_access_token"] == old and 1799 <= again["expire"] <= 1801
+    sandbox.advance_clock(2)  # 1799 s left: Feishu hands out a new token
+    renewed = post(sandbox, AUTH + "/tenant_access_token/internal", creds()).json()
+    new = renewed["tenant_access_token"]
+    assert new != old and renewed["expire"] == 7200
     # Both tokens are valid while the old one lives.
-    assert call(sandbox, "GET", ASSETS, old, params={"referral_account_id": "x"}).json()["code"] == 1002553
-    assert call(sandbox, "GET", ASSETS, new, params={"referral_account_id": "x"}).json()["code"] == 1002553
-    time.sleep(1.0)
+    sandbox.advance_clock(1799 - 2)  # about 2 s left on the old token
+    assert _assets_code(sandbox, old) == _assets_code(sandbox, new) == 1002553
+    sandbox.advance_clock(3)  # the old token's 2 hours are over
     resp = call(sandbox, "GET", ASSETS, old, params={"referral_account_id": "x"})
     assert (resp.status_code, resp.json()["code"]) == (400, 99991663)
-    assert call(sandbox, "GET", ASSETS, new, params={"referral_account_id": "x"}).json()["code"] == 1002553
+    assert _assets_code(sandbox, new) == 1002553
 
 
 def test_token_really_expires_after_ttl(sandbox):
-    sandbox.set_token_ttl(1)
+    sandbox.set_token_ttl(60)
     body = post(sandbox, AUTH + "/tenant_access_token/internal", creds()).json()
-    assert body["expire"] == 1
-    time.sleep(1.2)
-    resp = call(sandbox, "GET", ASSETS, body["tenant_access_token"], params={"referral_account_id": "x"})
-    assert resp.json()["code"] == 99991663
+    assert body["expire"] == 60
+    sandbox.advance_clock(58)
+    assert _assets_code(sandbox, body["tenant_access_token"]) == 1002553
+    sandbox.advance_clock(3)
+    assert _assets_code(sandbox, body["tenant_access_token"]) == 99991663
 
 
 def test_expire_tokens_control(sandbox):

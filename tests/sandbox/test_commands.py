@@ -41,6 +41,19 @@ def test_ctl_grant_bind_requests(sandbox):
         ctl(sandbox, "grant-bonus", "404", "--points", "1")
 
 
+def test_ctl_clock_shows_and_advances(sandbox):
+    assert ctl(sandbox, "clock")["offset"] == 0
+    assert ctl(sandbox, "clock", "--advance", "90")["offset"] == 90
+    assert ctl(sandbox, "clock", "--advance", "30m")["offset"] == 90 + 1800
+    assert ctl(sandbox, "clock", "--advance", "1.5h")["offset"] == 90 + 1800 + 5400
+    assert ctl(sandbox, "clock", "--advance", "1d")["offset"] == 90 + 1800 + 5400 + 86400
+    with pytest.raises(CommandError, match="duration"):
+        ctl(sandbox, "clock", "--advance", "soon")
+    with pytest.raises(CommandError, match="only moves forward"):
+        ctl(sandbox, "clock", "--advance=-1h")
+    assert sandbox.clock()["offset"] == 90 + 1800 + 5400 + 86400
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

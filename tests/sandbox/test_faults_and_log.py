@@ -125,9 +125,11 @@ def test_reset_restores_seed_state(sandbox):
     sandbox.add_employee(name="临时", email="tmp@demo.example")
     sandbox.configure(webhook_url="http://127.0.0.1:9/", encrypt_key="k")
     sandbox.set_token_ttl(5)
+    sandbox.advance_clock(3600)
     sandbox.reset()
     state = sandbox.state()
     assert state["accounts"] == [] and state["token_ttl"] == 7200
+    assert sandbox.clock()["offset"] == 0  # so a test's clock never leaks into the next one
     assert not any(e["email"] == "tmp@demo.example" for e in state["employees"])
     assert sandbox.faults() == [] and sandbox.requests() == [] and sandbox.deliveries() == []
     assert sandbox.config()["webhook_url"] is None and sandbox.config()["encrypt_key"] == ""

@@ -6,6 +6,7 @@ Examples::
     manage.py feishu_sandbox_ctl grant-bonus 7300000000000000001 --points 100 --cash CNY:12.50
     manage.py feishu_sandbox_ctl bind-account --scope 1 --name "背调账号 001" --field account_token=ABC123
     manage.py feishu_sandbox_ctl requests --path /open-apis/hire/v1/referral_account
+    manage.py feishu_sandbox_ctl clock --advance 2h    # tokens issued before now have expired
 """
 
 import json
@@ -20,6 +21,18 @@ def _pair(text: str, sep: str) -> tuple[str, str]:
     if not found or not left:
         raise CommandError(f"expected KEY{sep}VALUE, got {text!r}")
     return left, right
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``30m``, ``2h`` or ``1.5d``."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in UNITS else (text, "s")
+    try:
+        return float(number) * UNITS[unit]
+    except ValueError:
+        raise CommandError(f"expected a duration like 90, 30m, 2h or 1d, got {text!r}") from None
 
 
 # Subcommands without options, mapped to SandboxControl methods.
@@ -60,6 +73,8 @@ class Command(BaseCommand):
         fault.add_argument("--count", type=int, default=1)
         fault.add_argument("--status", type=int, default=500)
         fault.add_argument("--delay", type=float, default=0.0)
+        clock = sub.add_parser("clock", help="show the sandbox clock, or move it forward")
+        clock.add_argument("--advance", default=None, help="DURATION: 90, 30m, 2h, 1d")
         emp = sub.add_parser("add-employee")
         emp.add_argument("name")
         emp.add_argument("--email", default=None)
@@ -80,6 +95,8 @@ class Command(BaseCommand):
                 result = ctl.add_fault(o["path"], o["kind"], o["count"], o["status"], o["delay"])
             elif action == "add-employee":
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
+            elif action == "clock":
+                result = ctl.advance_clock(_duration(o["advance"])) if o["advance"] else ctl.clock()
             elif action == "requests":
                 result = ctl.requests(o["path"])
             else:
