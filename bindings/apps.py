@@ -5,3 +5,28 @@ from django.utils.translation import gettext_lazy as _
 class BindingsConfig(AppConfig):
     name = "bindings"
     verbose_name = _("Vendor accounts and bindings")
+
+    def ready(self):
+        from hireops.core import roles
+        from hireops.events.registry import register_event
+
+        register_event(
+            "hire.eco_account.created_v1",
+            handler="bindings.handlers.eco_account_created",
+            visible_with="bindings.view_feishu_events",
+        )
+        perms = roles.model_permissions
+        roles.grant(
+            roles.VENDOR_OPS,
+            *perms("bindings.customfielddefinition", *roles.ALL),
+            *perms("bindings.vendorcustomer", *roles.ALL),
+            *perms("bindings.customeridentifier", *roles.ALL),
+            *perms("bindings.matchingrule", *roles.ALL),
+            *perms("bindings.ecoaccountbinding", "view", "change"),  # bind / reject / re-match
+            *perms("bindings.bindingstatuschange", "view"),
+            *perms("bindings.fieldscope", "view", "publish"),
+            *perms("bindings.fieldpublish", "view"),
+            "bindings.view_feishu_events",
+            "events.reprocess_feishuevent",
+        )
+        roles.audit("bindings")

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.messages import MessageField, MessageTextField
-from hireops.core.models import StaffRequest
+from hireops.core.messages import MessageField
+from hireops.core.models import FeishuCall
 
 
 class Scope(models.IntegerChoices):
@@ -58,16 +58,39 @@ class CustomFieldDefinition(models.Model):
     def __str__(self):
         return f"{self.get_scope_display()} · {self.key}"
 
+    def one_language_texts(self) -> list[tuple[str, str]]:
+        """(text, language) of each text filled in one language only: Feishu shows that one
+        language to every reader (docs/feishu.md §2), and sends no empty other one."""
+        found = []
+        for text, zh, en in (
+            (_("name"), self.name_zh, self.name_en),
+            (_("hint"), self.description_zh, self.description_en),
+        ):
+            zh, en = (zh or "").strip(), (en or "").strip()
+            if zh and not en:
+                found.append((text, _("Chinese")))
+            elif en and not zh:
+                found.append((text, _("English")))
+        return found
+
 
 class FieldScope(models.Model):
-    """Per scope: a revision bumped by every edit, and the last revision Feishu accepted.
-
-    Also the lock row publishes take, so two publishes of one scope never overlap.
-    """
+    """Per scope: a revision bumped by every edit, the last revision Feishu accepted, and the
+    lease of the publish being sent, so two publishes of one scope never overlap."""
 
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices, primary_key=True)
     revision = models.PositiveIntegerField(_("revision"), default=0)
     published_revision = models.PositiveIntegerField(_("published revision"), default=0)
+    # The publish being sent, and until when it may hold the scope (bindings.publishing).
+    sending = models.ForeignKey(
+        "FieldPublish",
+        verbose_name=_("being sent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sending_until = models.DateTimeField(_("lease until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("field scope")
@@ -82,23 +105,11 @@ class FieldScope(models.Model):
         return self.revision > self.published_revision
 
 
-class PublishStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-
-
-class FieldPublish(StaffRequest):
+class FieldPublish(FeishuCall):
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
-    status = models.CharField(
-        _("status"), max_length=16, choices=PublishStatus.choices, default=PublishStatus.QUEUED
-    )
     revision = models.PositiveIntegerField(_("revision sent"), null=True, blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
     response = models.JSONField(_("Feishu's answer"), null=True, blank=True)
-    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
-    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = MessageTextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("custom-field publish")
@@ -203,6 +214,7 @@ class EcoAccountBinding(models.Model):
         verbose_name = _("eco-account binding")
         verbose_name_plural = _("eco-account bindings")
         ordering = ["status", "-updated_at"]
+        permissions = [("view_feishu_events", _("Can view the vendor side's Feishu events"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["app_id", "tenant_key", "account_id"], name="one_binding_per_account"

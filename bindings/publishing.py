@@ -1,14 +1,27 @@
 """Publishing custom-field definitions to Feishu.
 
-Feishu's create call replaces the whole list of a scope (feishu-api.md §2), so:
-- the payload is built inside the task from committed rows, never from a form;
-- the task holds the scope's ``FieldScope`` row lock for the call, so two publishes of
-  one scope never overlap, and whichever runs last sends the newest committed list:
-  a stale publish cannot overwrite a newer one;
-- every publish is a ``FieldPublish`` row: who, when, what was sent, the answer, the log id.
+Feishu's create call replaces the whole list of a scope (docs/feishu.md §2), so a stale
+publish must never overwrite a newer one; and no transaction stays open while Feishu is
+called (locks are for milliseconds, not for round trips):
+
+1. **claim**, in one short transaction: the publish and its scope's ``FieldScope`` row are
+   locked; if another publish of the scope holds the scope's lease, this one tries again
+   later; otherwise the payload is built from committed rows, recorded with its revision,
+   and the scope is leased to this publish;
+2. **call** Feishu, outside any transaction;
+3. **finish**, in another short transaction: the publish is closed only if it is still
+   queued, the lease released only if it is still ours, and ``published_revision`` only
+   moves forward.
+
+The lease outlives the longest call the client can make (timeouts, retries and rate-limit
+waits), so two publishes of one scope never overlap; a worker that dies mid-call leaves a
+lease that simply expires. Should a publish still finish after its lease expired (another
+may have been sent meanwhile, and Feishu keeps whichever came last), the scope is queued
+for publishing again, so Feishu always ends with the newest committed list.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -16,12 +29,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu.i18n import MissingText
 
-from .models import CustomFieldDefinition, FieldPublish, FieldScope, PublishStatus, Scope
+from .models import CustomFieldDefinition, FieldPublish, FieldScope, Scope
 
 log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+BUSY = gettext_noop("Another publish of this scope is being sent; this one is sent after it.")
+NO_NAME = gettext_noop(
+    "The custom field %(key)s has no name in Chinese or in English: give it one, then publish again."
+)
+NO_FIELD = gettext_noop("The scope has no active custom field any more.")
 
 
 class PublishRefused(Exception):
@@ -42,15 +66,39 @@ def active_fields(scope: int):
     return CustomFieldDefinition.objects.filter(scope=scope, is_active=True).order_by("display_order", "key")
 
 
+def _fields(definitions) -> list[hire.CustomField]:
+    return [
+        hire.CustomField(
+            key=f.key,
+            name_zh=f.name_zh,
+            name_en=f.name_en,
+            is_required=f.is_required,
+            description_zh=f.description_zh,
+            description_en=f.description_en,
+        )
+        for f in definitions
+    ]
+
+
+def _payload(fields: list[hire.CustomField]) -> list[dict]:
+    """The body's field list, as sent; raises ``MissingText`` for a field with no name at all."""
+    return [f.to_json() for f in fields]
+
+
 def fields_publish_request(scope: int, user=None) -> FieldPublish:
-    """Queue a publish of one scope; refuses a scope with no active field."""
+    """Queue a publish of one scope; refuses a scope with no active field, or a field with no name."""
     if scope not in Scope.values:
         raise PublishRefused(_("Unknown scope %(scope)s.") % {"scope": scope})
-    if not active_fields(scope).exists():
+    fields = _fields(active_fields(scope))
+    if not fields:
         raise PublishRefused(
             _("%(scope)s has no active custom field: Feishu would show an empty form, so nothing was sent.")
             % {"scope": Scope(scope).label}
         )
+    try:
+        _payload(fields)
+    except MissingText as exc:
+        raise PublishRefused(Message(NO_NAME, key=exc.what)) from exc
     from .tasks import publish_fields
 
     with transaction.atomic():
@@ -59,64 +107,102 @@ def fields_publish_request(scope: int, user=None) -> FieldPublish:
     return publish
 
 
-def _payload(fields) -> list[hire.CustomField]:
-    return [
-        hire.CustomField(
-            key=f.key,
-            name_zh=f.name_zh or f.name_en,
-            name_en=f.name_en or f.name_zh,
-            is_required=f.is_required,
-            description_zh=f.description_zh,
-            description_en=f.description_en,
-        )
-        for f in fields
-    ]
-
-
-def field_publish_run(publish_pk: int) -> str:
+def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
+    """Step 1. The publish (payload recorded, scope leased) and the fields to send; None when
+    there is nothing to send."""
     with transaction.atomic():
-        publish = FieldPublish.objects.select_for_update().get(pk=publish_pk)
-        if publish.status != PublishStatus.QUEUED:
-            return publish.status  # already ran (task delivered twice)
+        publish = FieldPublish.objects.select_for_update().get(pk=pk)
+        if publish.status != CallStatus.QUEUED:
+            return None  # already finished (the task ran twice)
         scope_state(publish.scope)
-        state = FieldScope.objects.select_for_update().get(scope=publish.scope)  # the per-scope lock
-        fields = _payload(active_fields(publish.scope))
-        publish.revision = state.revision
-        publish.payload = {"scope": publish.scope, "custom_field_list": [f.to_json() for f in fields]}
-        if not fields:
-            gone = Message(gettext_noop("The scope has no active custom field any more."))
-            _finish(publish, PublishStatus.FAILED, error=gone)
-            return publish.status
+        state = FieldScope.objects.select_for_update().get(scope=publish.scope)
+        now = timezone.now()
+        if state.sending_id not in (None, publish.pk) and state.sending_until > now:
+            raise TryLater(Message(BUSY))
+        fields = _fields(active_fields(publish.scope))
         try:
-            resp = hire.create_custom_fields(get_client(), publish.scope, fields)
-        except FeishuError as exc:
-            _finish(
-                publish,
-                PublishStatus.FAILED,
-                error=str(exc),
-                code=exc.code,
-                log_id=exc.log_id,
-                response={"code": exc.code, "msg": exc.msg, "http_status": exc.http_status},
-            )
-            log.warning("publish %s of scope %s failed: %s", publish.pk, publish.scope, exc)
-            return publish.status
-        _finish(
-            publish,
-            PublishStatus.SUCCEEDED,
-            log_id=resp.log_id if resp else None,
-            response={"code": 0, "msg": "ok", "data": resp.data if resp else {}},
-        )
-        if publish.revision > state.published_revision:
+            payload = _payload(fields) if fields else None
+        except MissingText as exc:
+            payload, reason = None, Message(NO_NAME, key=exc.what)
+        else:
+            reason = Message(NO_FIELD)
+        publish.revision = state.revision
+        publish.payload = {"scope": publish.scope, "custom_field_list": payload or []}
+        if payload is None:
+            _close(publish, CallStatus.FAILED, error=reason)
+            return None
+        publish.attempts = F("attempts") + 1
+        publish.save(update_fields=["revision", "payload", "attempts"])
+        state.sending, state.sending_until = publish, now + LEASE
+        state.save(update_fields=["sending", "sending_until"])
+    publish.refresh_from_db()
+    return publish, fields
+
+
+def field_publish_run(pk: int) -> str:
+    claimed = _claim(pk)
+    if claimed is None:
+        return FieldPublish.objects.values_list("status", flat=True).get(pk=pk)
+    publish, fields = claimed
+    try:  # Step 2: no transaction is open here.
+        resp = hire.create_custom_fields(get_client(), publish.scope, fields)
+    except FeishuError as exc:
+        failure = judge(exc)
+        log.warning("publish %s of scope %s failed: %s", publish.pk, publish.scope, exc)
+        response = {"code": exc.code, "msg": exc.msg, "http_status": exc.http_status}
+        status = CallStatus.QUEUED if failure.retry else CallStatus.FAILED
+        _finish(publish, status, response=response, **failure.fields())
+        if failure.retry:
+            raise TryLater(failure.reason) from exc
+        return status
+    _finish(
+        publish,
+        CallStatus.SUCCEEDED,
+        log_id=resp.log_id,
+        response={"code": 0, "msg": "ok", "data": resp.data},
+    )
+    return CallStatus.SUCCEEDED
+
+
+def _finish(publish: FieldPublish, status: str, **answer) -> None:
+    """Step 3: record Feishu's answer, release the lease (if still ours), move the published
+    revision forward on success."""
+    with transaction.atomic():
+        state = FieldScope.objects.select_for_update().get(scope=publish.scope)
+        ours = state.sending_id == publish.pk
+        if ours:
+            state.sending, state.sending_until = None, None
+        if ours and status == CallStatus.SUCCEEDED and publish.revision > state.published_revision:
             state.published_revision = publish.revision
-            state.save(update_fields=["published_revision"])
-        return publish.status
+        state.save(update_fields=["sending", "sending_until", "published_revision"])
+        if status == CallStatus.QUEUED:  # to be tried again: keep the answer, stay queued
+            FieldPublish.objects.filter(pk=publish.pk, status=CallStatus.QUEUED).update(**answer)
+            return
+        _close(publish, status, **answer)
+        if status == CallStatus.SUCCEEDED and not ours:
+            log.warning(
+                "publish %s finished after its lease expired; publishing scope %s again",
+                publish.pk,
+                publish.scope,
+            )
+            from .tasks import publish_fields
+
+            again = FieldPublish.objects.create(scope=publish.scope)
+            transaction.on_commit(lambda: publish_fields.delay(again.pk))
 
 
-def _finish(publish, status, *, error="", code=None, log_id=None, response=None):
-    publish.status = status
-    publish.error = error
-    publish.error_code = code
-    publish.log_id = log_id or ""
-    publish.response = response
-    publish.finished_at = timezone.now()
-    publish.save()
+def _close(publish: FieldPublish, status: str, **answer) -> None:
+    FieldPublish.objects.filter(pk=publish.pk, status=CallStatus.QUEUED).update(
+        status=status,
+        finished_at=timezone.now(),
+        payload=publish.payload,
+        revision=publish.revision,
+        **{"error": "", "error_code": None, "log_id": "", **answer},
+    )
+
+
+def field_publish_give_up(pk: int, reason: str) -> str:
+    FieldPublish.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
+        status=CallStatus.FAILED, finished_at=timezone.now(), error=Message(GAVE_UP, reason=reason)
+    )
+    return CallStatus.FAILED

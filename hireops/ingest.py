@@ -11,6 +11,7 @@ import os
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+os.environ["HIREOPS_SERVER"] = "ingest"  # no admin here: settings skip its autodiscovery
 django.setup(set_prefix=False)
 
 import sentry_sdk  # noqa: E402

@@ -11,6 +11,7 @@ makes the pull stale and it is dropped. (Our clock stands in for Feishu's there;
 skew of a few seconds can at worst drop a pull, which the next pull repeats.)
 """
 
+import logging
 import time
 from decimal import Decimal
 
@@ -18,10 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
+from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 
 from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
+
+log = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
@@ -90,31 +95,65 @@ def assets_event_apply(event) -> bool:
 
 
 def balance_pull(account_pk: int) -> bool:
-    """Pull one account's balance and status from Feishu."""
+    """Pull one account's balance and status from Feishu. A refusal about this account
+    (e.g. 1002553) is recorded on it and returns False; other errors are raised."""
     account = ReferralAccount.objects.get(pk=account_pk)
     if not account.account_id:
         return False
     stamp = now_ms()
     try:
         remote = hire.get_account_assets(get_client(), account.account_id)
-    except FeishuBusinessError:
-        return False  # e.g. 1002553: shown on the account by the next status change, not fatal here
+    except FeishuBusinessError as exc:
+        ReferralAccount.objects.filter(pk=account.pk).update(balance_error=judge(exc).reason)
+        return False
     applied = balance_apply(account.pk, remote.assets, modify_time=stamp, source=BalanceSource.PULL)
     status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
         status=status
     )
+    ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(balance_error="")
     return applied
 
 
+def balance_pull_run(account_pk: int) -> bool:
+    """``balance_pull`` for a task: what can succeed later is tried again (TryLater)."""
+    try:
+        return balance_pull(account_pk)
+    except FeishuError as exc:
+        failure = judge(exc)
+        ReferralAccount.objects.filter(pk=account_pk).update(balance_error=failure.reason)
+        if failure.retry:
+            raise TryLater(failure.reason) from exc
+        return False
+
+
+def balance_pull_give_up(account_pk: int, reason: str) -> bool:
+    ReferralAccount.objects.filter(pk=account_pk).update(balance_error=Message(GAVE_UP, reason=reason))
+    return False
+
+
+def balance_pull_request(account: ReferralAccount) -> None:
+    """Queue a pull of one account (staff's "Pull balance" action)."""
+    from .tasks import pull_balance
+
+    transaction.on_commit(lambda: pull_balance.delay(account.pk))
+
+
 def balances_pull_all() -> tuple[int, int]:
-    """Scheduled pull over every registered account (paced by the client's shared limiter)."""
+    """Scheduled pull over every registered account (paced by the client's shared limiter).
+    An error that every call would meet (configuration, authentication, the monthly quota)
+    ends the pass instead of failing each account in turn; the next pass starts over."""
     pulled = failed = 0
     ids = ReferralAccount.objects.filter(account_id__isnull=False).exclude(status=AccountStatus.FAILED)
-    for pk in ids.values_list("pk", flat=True):
+    for pk in ids.values_list("pk", flat=True).iterator():
         try:
             balance_pull(pk)
             pulled += 1
-        except FeishuError:
+        except FeishuError as exc:
             failed += 1
+            failure = judge(exc)
+            ReferralAccount.objects.filter(pk=pk).update(balance_error=failure.reason)
+            if failure.app_wide:
+                log.error("balance pull stopped after %d accounts: %s", pulled + failed, type(exc).__name__)
+                break
     return pulled, failed

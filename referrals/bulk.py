@@ -6,16 +6,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from hireops.core import audit
-from hireops.feishu import FeishuError
 from hireops.jobs.operations import Operation, register
 
 from . import csv_import
-from .balances import balance_pull
-from .feishu_errors import explain
-from .models import ReferralAccount, StatusAction
+from .balances import balance_pull_request
+from .models import ReferralAccount, StatusAction, Withdrawal
 from .registration import AlreadyRegistered, registration_retry
 from .status import StatusChangeRefused, account_status_request
-from .withdrawals import WithdrawalRefused, withdrawal_request
+from .withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
 
 # Change-history messages (hireops.core.audit), translated when read.
 WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")
@@ -24,7 +22,10 @@ STATUS_REQUESTED = {
     StatusAction.DEACTIVATE: gettext_noop("Deactivation requested."),
 }
 REGISTRATION_RETRIED = gettext_noop("Registration retried.")
+BALANCE_PULL_REQUESTED = gettext_noop("Balance pull from Feishu requested.")
+# Written before pulls were queued; older history entries still read it.
 BALANCE_PULLED = gettext_noop("Balance pulled from Feishu.")
+WITHDRAWAL_RETRIED = gettext_noop("Retried now with the same order id.")
 IMPORTED = gettext_noop("Added from a CSV import; registration queued.")
 
 
@@ -57,12 +58,15 @@ def _retry_registration(account, params, user):
 def _pull_balance(account, params, user):
     if not account.account_id:
         raise Refused(_("Not registered with Feishu yet."))
-    try:
-        applied = balance_pull(account.pk)
-    except FeishuError as exc:
-        raise Refused(explain(exc)) from exc
-    audit.record(user, [account], BALANCE_PULLED)
-    return _("Balance updated.") if applied else _("Balance unchanged.")
+    balance_pull_request(account)
+    audit.record(user, [account], BALANCE_PULL_REQUESTED)
+    return _("Pull queued: the balance updates in a moment.")
+
+
+def _retry_withdrawal(withdrawal, params, user):
+    withdrawal_retry(withdrawal)
+    audit.record(user, [withdrawal], WITHDRAWAL_RETRIED)
+    return _("Queued again with the same order id.")
 
 
 def _import_row(row, params, user):
@@ -95,6 +99,15 @@ retry_registration = _on_accounts(
 )
 pull_balance = _on_accounts(
     "referrals.pull_balance", gettext_lazy("Pull balances from Feishu"), _pull_balance, Refused
+)
+retry_withdrawal = register(
+    Operation(
+        "referrals.retry_withdrawal",
+        gettext_lazy("Retry withdrawals now"),
+        _retry_withdrawal,
+        model=Withdrawal,
+        refusals=(WithdrawalRefused,),
+    )
 )
 import_accounts = register(
     Operation(

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageField
-from hireops.core.models import StaffRequest
+from hireops.core.models import FeishuCall
 from hireops.feishu import hire
 
 
@@ -52,6 +52,7 @@ class ReferralAccount(models.Model):
     # Feishu's modify_time (ms) of the balance we hold; older data is never applied over it.
     assets_modify_time = models.BigIntegerField(_("balance as of (ms)"), null=True, blank=True)
     balance_synced_at = models.DateTimeField(_("balance updated"), null=True, blank=True)
+    balance_error = MessageField(_("last balance pull error"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -68,7 +69,7 @@ class ReferralAccount(models.Model):
         ordering = ["-created_at"]
         permissions = [
             ("withdraw_referralaccount", _("Can withdraw referral balances")),
-            ("view_personal_data", _("Can see mobile numbers and emails unmasked")),
+            ("view_feishu_events", _("Can view the referral accounts' Feishu events")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -131,31 +132,18 @@ class BalanceChange(models.Model):
         return f"{self.get_source_display()} {self.points}"
 
 
-class WithdrawalStatus(models.TextChoices):
-    PENDING = "pending", _("In progress")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-
-
-class Withdrawal(StaffRequest):
+class Withdrawal(FeishuCall):
     account = models.ForeignKey(
         ReferralAccount, verbose_name=_("account"), related_name="withdrawals", on_delete=models.PROTECT
     )
     # Committed before the call and reused by every retry: Feishu's idempotency key.
     external_order_id = models.CharField(_("external order id"), max_length=64, unique=True)
     bonus_types = models.JSONField(_("withdrawn types"), help_text=_("1 points, 2 cash"))
-    status = models.CharField(
-        _("status"), max_length=16, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PENDING
-    )
     expected_points = models.BigIntegerField(_("points shown at confirmation"), default=0)
     expected_cash = models.JSONField(_("cash shown at confirmation"), default=dict)
     withdrawn_points = models.BigIntegerField(_("points withdrawn"), null=True, blank=True)
     withdrawn_cash = models.JSONField(_("cash withdrawn"), null=True, blank=True)
     trans_time = models.BigIntegerField(_("Feishu trans_time (ms)"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = MessageField(_("reason"), max_length=500, blank=True)
-    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("withdrawal")
@@ -163,7 +151,7 @@ class Withdrawal(StaffRequest):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account"], condition=Q(status="pending"), name="one_open_withdrawal_per_account"
+                fields=["account"], condition=Q(status="queued"), name="one_open_withdrawal_per_account"
             ),
         ]
 
@@ -171,21 +159,11 @@ class Withdrawal(StaffRequest):
         return self.external_order_id
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-
-
-class ReconciliationRun(StaffRequest):
+class ReconciliationRun(FeishuCall):
     start_ms = models.BigIntegerField(_("window start (ms)"))
     end_ms = models.BigIntegerField(_("window end (ms)"))
-    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     trade_details = models.JSONField(_("our totals sent"), null=True, blank=True)
     mismatch_count = models.PositiveIntegerField(_("mismatches"), null=True, blank=True)
-    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
-    error = models.CharField(_("error"), max_length=500, blank=True)
-    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("reconciliation run")

@@ -4,12 +4,16 @@ and keep every mismatch it returns (feishu-api.md §4)."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from hireops.core.feishu_errors import judge
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
-from .models import ReconciliationMismatch, ReconciliationRun, RunStatus, Withdrawal, WithdrawalStatus
+from .models import ReconciliationMismatch, ReconciliationRun, Withdrawal
 
 
 def to_ms(dt: datetime) -> int:
@@ -36,7 +40,7 @@ def reconciliation_yesterday(user=None) -> ReconciliationRun:
 def our_totals(start_ms: int, end_ms: int) -> list[hire.TradeDetail]:
     rows = (
         Withdrawal.objects.filter(
-            status=WithdrawalStatus.SUCCEEDED, trans_time__gte=start_ms, trans_time__lte=end_ms
+            status=CallStatus.SUCCEEDED, trans_time__gte=start_ms, trans_time__lte=end_ms
         )
         .values("account__account_id")
         .annotate(points=Sum("withdrawn_points"))
@@ -49,24 +53,22 @@ def our_totals(start_ms: int, end_ms: int) -> list[hire.TradeDetail]:
 
 def reconciliation_run(pk: int) -> str:
     run = ReconciliationRun.objects.get(pk=pk)
-    if run.status != RunStatus.QUEUED:
+    if run.status != CallStatus.QUEUED:
         return run.status
     details = our_totals(run.start_ms, run.end_ms)
     sent = [{"account_id": d.account_id, "points": d.recharged_points} for d in details]
+    ReconciliationRun.objects.filter(pk=pk).update(attempts=F("attempts") + 1, trade_details=sent)
     try:
         mismatches = hire.reconcile(
             get_client(), start_ms=run.start_ms, end_ms=run.end_ms, trade_details=details
         )
     except FeishuError as exc:
-        ReconciliationRun.objects.filter(pk=pk).update(
-            status=RunStatus.FAILED,
-            trade_details=sent,
-            error=str(exc)[:500],
-            error_code=exc.code,
-            log_id=exc.log_id or "",
-            finished_at=timezone.now(),
-        )
-        return RunStatus.FAILED
+        failure = judge(exc)
+        if failure.retry:  # a comparison without side effect: simply asked again later
+            ReconciliationRun.objects.filter(pk=pk).update(**failure.fields())
+            raise TryLater(failure.reason) from exc
+        _close(pk, CallStatus.FAILED, **failure.fields())
+        return CallStatus.FAILED
     with transaction.atomic():
         ReconciliationMismatch.objects.bulk_create(
             ReconciliationMismatch(
@@ -77,10 +79,16 @@ def reconciliation_run(pk: int) -> str:
             )
             for m in mismatches
         )
-        ReconciliationRun.objects.filter(pk=pk).update(
-            status=RunStatus.SUCCEEDED,
-            trade_details=sent,
-            mismatch_count=len(mismatches),
-            finished_at=timezone.now(),
-        )
-    return RunStatus.SUCCEEDED
+        _close(pk, CallStatus.SUCCEEDED, mismatch_count=len(mismatches), error="", error_code=None, log_id="")
+    return CallStatus.SUCCEEDED
+
+
+def _close(pk: int, status: str, **fields) -> None:
+    ReconciliationRun.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+
+
+def reconciliation_give_up(pk: int, reason: str) -> str:
+    _close(pk, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
+    return CallStatus.FAILED

@@ -3,16 +3,17 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
-from hireops.core.retry import TryLater
-from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+from hireops.core.retry import GAVE_UP, TryLater
+from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import balance_apply
-from .feishu_errors import explain
 from .identity import Person
 from .models import AccountStatus, BalanceSource, ReferralAccount
 
@@ -75,20 +76,21 @@ def _fail(pk: int, reason: str, code=None) -> str:
 
 
 def registration_run(pk: int) -> str:
-    with transaction.atomic():
-        account = ReferralAccount.objects.select_for_update().get(pk=pk)
-        if account.status != AccountStatus.PENDING:
-            return account.status
-        account.attempts += 1
-        account.save(update_fields=["attempts", "updated_at"])
+    claimed = ReferralAccount.objects.filter(pk=pk, status=AccountStatus.PENDING).update(
+        attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    account = ReferralAccount.objects.get(pk=pk)
+    if not claimed:
+        return account.status
     mobile = (account.mobile_code, account.mobile_number) if account.mobile_number else None
     try:
         remote = hire.create_referral_account(get_client(), mobile=mobile, email=account.email or None)
-    except FeishuBusinessError as exc:
-        return _fail(pk, explain(exc), exc.code)
     except FeishuError as exc:
-        ReferralAccount.objects.filter(pk=pk).update(error=explain(exc), error_code=exc.code)
-        raise TryLater(explain(exc)) from exc
+        failure = judge(exc)
+        if not failure.retry:
+            return _fail(pk, failure.reason, failure.code)
+        ReferralAccount.objects.filter(pk=pk).update(error=failure.reason, error_code=failure.code)
+        raise TryLater(failure.reason) from exc
     status = AccountStatus.from_feishu(remote.status)
     try:
         with transaction.atomic():
@@ -111,7 +113,4 @@ def registration_run(pk: int) -> str:
 
 
 def registration_give_up(pk: int, reason: str) -> str:
-    return _fail(
-        pk,
-        Message(gettext_noop("Feishu could not be reached after several tries: %(reason)s"), reason=reason),
-    )
+    return _fail(pk, Message(GAVE_UP, reason=reason))

@@ -5,11 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
 from hireops.core.retry import TryLater
-from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+from hireops.feishu import FeishuError, get_client, hire
 
-from .feishu_errors import explain
 from .models import AccountStatus, ReferralAccount, StatusAction
 
 
@@ -44,14 +44,15 @@ def status_change_run(pk: int) -> str:
     call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
     try:
         remote = call(get_client(), account.account_id)
-    except FeishuBusinessError as exc:
-        ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
-            pending_action="", action_error=explain(exc)
-        )
-        return account.status
     except FeishuError as exc:
-        ReferralAccount.objects.filter(pk=pk).update(action_error=explain(exc))
-        raise TryLater(explain(exc)) from exc
+        failure = judge(exc)
+        if not failure.retry:
+            ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
+                pending_action="", action_error=failure.reason
+            )
+            return account.status
+        ReferralAccount.objects.filter(pk=pk).update(action_error=failure.reason)
+        raise TryLater(failure.reason) from exc
     status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
         status=status, pending_action="", action_error=""

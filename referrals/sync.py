@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 
 from . import balances, registration, status, withdrawals
-from .models import AccountStatus, ReferralAccount, Withdrawal, WithdrawalStatus
+from .models import AccountStatus, ReferralAccount, Withdrawal
 
 
 def _each(pks, func) -> tuple[int, int]:
@@ -39,7 +40,7 @@ def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
             registration.registration_run,
         ),
         "withdrawals": _each(
-            Withdrawal.objects.filter(status=WithdrawalStatus.PENDING, requested_at__lte=cutoff).values_list(
+            Withdrawal.objects.filter(status=CallStatus.QUEUED, requested_at__lte=cutoff).values_list(
                 "pk", flat=True
             ),
             withdrawals.withdrawal_run,

@@ -27,9 +27,14 @@ def pull_balances():
     return balances.balances_pull_all()
 
 
-@shared_task(name="referrals.reconcile", ignore_result=True)
-def reconcile(pk: int):
-    return reconciliation.reconciliation_run(pk)
+@shared_task(bind=True, name="referrals.reconcile", ignore_result=True)
+def reconcile(self, pk: int):
+    return run_retrying(self, reconciliation.reconciliation_run, pk, reconciliation.reconciliation_give_up)
+
+
+@shared_task(bind=True, name="referrals.pull_balance", ignore_result=True)
+def pull_balance(self, pk: int):
+    return run_retrying(self, balances.balance_pull_run, pk, balances.balance_pull_give_up)
 
 
 @shared_task(name="referrals.reconcile_yesterday", ignore_result=True)

@@ -9,17 +9,19 @@ Only a definite answer from Feishu closes a withdrawal; an unknown outcome stays
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
+from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
-from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import balance_apply, cash_dict
-from .feishu_errors import explain
-from .models import AccountStatus, BalanceSource, ReferralAccount, Withdrawal, WithdrawalStatus
+from .models import AccountStatus, BalanceSource, ReferralAccount, Withdrawal
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
 
@@ -58,17 +60,26 @@ def withdrawal_request(account: ReferralAccount, bonus_types, user=None) -> With
     return w
 
 
+def withdrawal_retry(w: Withdrawal) -> None:
+    """Queue the call again now, with the same order id (staff's "Retry now")."""
+    from .tasks import withdraw
+
+    if w.status != CallStatus.QUEUED:
+        raise WithdrawalRefused(
+            _("%(order)s is finished: only a withdrawal in progress is retried.") % {"order": w}
+        )
+    transaction.on_commit(lambda: withdraw.delay(w.pk))
+
+
 def _close(pk, **fields):
-    Withdrawal.objects.filter(pk=pk, status=WithdrawalStatus.PENDING).update(
-        finished_at=timezone.now(), **fields
-    )
+    Withdrawal.objects.filter(pk=pk, status=CallStatus.QUEUED).update(finished_at=timezone.now(), **fields)
 
 
 def withdrawal_run(pk: int) -> str:
     w = Withdrawal.objects.select_related("account").get(pk=pk)
-    if w.status != WithdrawalStatus.PENDING:
+    if w.status != CallStatus.QUEUED:
         return w.status
-    Withdrawal.objects.filter(pk=pk).update(attempts=w.attempts + 1)
+    Withdrawal.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
     try:
         result = hire.withdraw(
             get_client(),
@@ -76,24 +87,19 @@ def withdrawal_run(pk: int) -> str:
             bonus_types=w.bonus_types,
             external_order_id=w.external_order_id,
         )
-    except FeishuBusinessError as exc:
-        _close(
-            pk,
-            status=WithdrawalStatus.FAILED,
-            error=explain(exc),
-            error_code=exc.code,
-            log_id=exc.log_id or "",
-        )
+    except FeishuError as exc:
+        failure = judge(exc)
+        if failure.retry:  # the outcome is unknown or Feishu could not answer: same order id later
+            Withdrawal.objects.filter(pk=pk).update(**failure.fields())
+            raise TryLater(failure.reason) from exc
+        _close(pk, status=CallStatus.FAILED, **failure.fields())
         if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
             ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
-        return WithdrawalStatus.FAILED
-    except FeishuError as exc:
-        Withdrawal.objects.filter(pk=pk).update(error=explain(exc), error_code=exc.code)
-        raise TryLater(explain(exc)) from exc
+        return CallStatus.FAILED
     details = result.details
     _close(
         pk,
-        status=WithdrawalStatus.SUCCEEDED,
+        status=CallStatus.SUCCEEDED,
         trans_time=result.trans_time_ms,
         error="",
         error_code=None,
@@ -101,7 +107,7 @@ def withdrawal_run(pk: int) -> str:
         withdrawn_cash=cash_dict(details),
     )
     _zero_withdrawn(w, result)
-    return WithdrawalStatus.SUCCEEDED
+    return CallStatus.SUCCEEDED
 
 
 def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
@@ -125,4 +131,4 @@ def withdrawal_give_up(pk: int, reason: str) -> str:
             gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s"), reason=reason
         )
     )
-    return WithdrawalStatus.PENDING
+    return CallStatus.QUEUED

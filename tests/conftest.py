@@ -48,6 +48,28 @@ def unhashed_static_files():
         yield
 
 
+def open_transactions(connection) -> list:
+    """The atomic blocks open on ``connection`` besides the ones a test case wraps tests in."""
+    return [a for a in connection.atomic_blocks if not getattr(a, "_from_testcase", False)]
+
+
+@pytest.fixture(autouse=True)
+def no_feishu_call_inside_a_transaction(monkeypatch):
+    """House rule: no HTTP call to Feishu while a database transaction is open (a lock held
+    for a network round trip). Every call any test makes goes through this check."""
+    from django.db import connection
+
+    from hireops.feishu.http import FeishuClient
+
+    send = FeishuClient._send
+
+    def checked_send(self, method, path, **kwargs):
+        assert not open_transactions(connection), f"Feishu {method} {path} called inside a transaction"
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(FeishuClient, "_send", checked_send)
+
+
 @pytest.fixture(autouse=True)
 def english(settings):
     """Tests read our English source strings; tests of the Chinese catalogue ask for it."""

@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from bindings.models import BindingStatus, EcoAccountBinding
-from referrals.models import AccountCash, AccountStatus, ReferralAccount, Withdrawal, WithdrawalStatus
+from hireops.core.models import CallStatus
+from referrals.models import AccountCash, AccountStatus, ReferralAccount, Withdrawal
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_accounts_export_masks_unless_permitted(client, staff_user, account):
     assert row[:3] == ["王芳", "+86 138****8000", "f***@example.com"]
     assert row[5:7] == ["40", "8.80 CNY"] and "13800138000" not in ",".join(row)
 
-    client.force_login(staff_user("HR", username="hr-dpo", perms=["referrals.view_personal_data"]))
+    client.force_login(staff_user("HR", username="hr-dpo", perms=["core.view_personal_data"]))
     _, row = export(client, "/admin/referrals/referralaccount/", [account.pk])
     assert row[1:3] == ["+86 13800138000", "fang@example.com"]
 
@@ -67,7 +68,7 @@ def test_auditor_exports_withdrawals_and_bindings(client, staff_user, account):
         account=account,
         external_order_id="o-1",
         bonus_types=[1, 2],
-        status=WithdrawalStatus.SUCCEEDED,
+        status=CallStatus.SUCCEEDED,
         withdrawn_points=40,
         withdrawn_cash={"CNY": "8.80"},
         trans_time=1795300000000,
@@ -96,7 +97,7 @@ def test_excel_export_has_the_csv_rows_masked_the_same_way(client, staff_user, a
     assert rows == export(client, url, [account.pk])
     assert rows[1][:3] == ["王芳", "+86 138****8000", "f***@example.com"]
 
-    client.force_login(staff_user("HR", username="hr-dpo", perms=["referrals.view_personal_data"]))
+    client.force_login(staff_user("HR", username="hr-dpo", perms=["core.view_personal_data"]))
     rows = export_xlsx(client, url, [account.pk])
     assert rows == export(client, url, [account.pk])
     assert rows[1][1:3] == ["+86 13800138000", "fang@example.com"]

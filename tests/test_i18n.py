@@ -216,7 +216,7 @@ SAMPLES = {
     "eco-account bindings": "生态账号绑定",
     "referral accounts": "内推账户",
     "Withdraw full balance…": "全额提现…",
-    "Reprocess selected failed events": "重新处理所选的失败事件",
+    "Reprocess selected failed or ignored events": "重新处理所选的失败或已忽略事件",
     "No employee in Feishu has this mobile number or email.": "飞书中没有使用该手机号或邮箱的员工。",
     "hireops · Feishu Hire back office": "hireops · 飞书招聘后台",
     "Background jobs": "后台任务",
@@ -244,8 +244,8 @@ def test_plural_messages_use_the_single_chinese_form():
 
 
 def test_feishu_error_explanations_follow_the_language():
+    from hireops.core.feishu_errors import EXPLANATIONS, explain
     from hireops.feishu import FeishuError
-    from referrals.feishu_errors import EXPLANATIONS, explain
 
     exc = FeishuError(1002551, "user not found", http_status=200)
     with translation.override("zh-hans"):

@@ -113,7 +113,7 @@ def test_personal_data_masked_unless_permitted(client, staff_user):
     ):
         page = client.get(url).content.decode()
         assert "13800138000" not in page and "bob@example.com" not in page and "138****8000" in page
-    client.force_login(staff_user("HR", username="hr-dpo", perms=["referrals.view_personal_data"]))
+    client.force_login(staff_user("HR", username="hr-dpo", perms=["core.view_personal_data"]))
     page = client.get(f"/admin/referrals/referralaccount/{account.pk}/change/").content.decode()
     assert "13800138000" in page and "bob@example.com" in page
 

@@ -9,7 +9,18 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401  (registers the deploy checks)
-        from .roles import sync_roles
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            roles,
+        )
 
-        post_migrate.connect(sync_roles, dispatch_uid="hireops.core.sync_roles")
+        # The platform's part of every role: its own background jobs, and the change history
+        # (each entry shown only to whoever may view what it is about).
+        perms = roles.model_permissions
+        jobs = perms("jobs.bulkjob", "view") + perms("jobs.bulkjobitem", "view")
+        for role in roles.STAFF_ROLES:
+            roles.grant(role, *jobs)
+        for role in (roles.VENDOR_OPS, roles.HR):
+            roles.grant(role, *perms("core.changehistoryentry", "view"))
+        roles.audit("core", "jobs", "django_celery_beat")
+        post_migrate.connect(roles.sync_roles, dispatch_uid="hireops.core.sync_roles")

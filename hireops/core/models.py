@@ -5,6 +5,8 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .messages import MessageTextField
+
 
 class StaffRequest(models.Model):
     """Work someone asked for and the system carries out: who asked, when, and when it
@@ -23,6 +25,44 @@ class StaffRequest(models.Model):
 
     class Meta:
         abstract = True
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued", _("In progress")  # waiting to be sent, being sent, or to be sent again
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class FeishuCall(StaffRequest):
+    """Work done by calling Feishu (a publish, a withdrawal, a reconciliation run, …): where it
+    stands and Feishu's last answer. A retry keeps the row (and any idempotency key on it);
+    ``error`` says, in the reader's language, what went wrong and whether it is retried
+    (hireops.core.feishu_errors)."""
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
+    error = MessageTextField(_("error"), blank=True)
+    log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StaffAccess(models.Model):
+    """Permissions that belong to no one model (Django keeps permissions on models). No table
+    is ever created for it."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("staff access")
+        permissions = [("view_personal_data", _("Can see mobile numbers and emails unmasked"))]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
 
 
 class ChangeHistoryEntry(LogEntry):

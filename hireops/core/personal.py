@@ -1,6 +1,6 @@
 """Who may see personal data (mobiles, emails) unmasked."""
 
-PERMISSION = "referrals.view_personal_data"
+PERMISSION = "core.view_personal_data"
 
 
 def can_see_personal_data(user) -> bool:

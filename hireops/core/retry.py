@@ -5,7 +5,11 @@ the task retries it with capped exponential backoff, then hands it to ``give_up`
 which writes a message a person can act on.
 """
 
+from django.utils.translation import gettext_noop
+
 MAX_RETRIES = 5
+# What a row says when its call was given up on (a ``Message`` with the last reason).
+GAVE_UP = gettext_noop("Feishu could not be reached after several tries: %(reason)s")
 
 
 class TryLater(Exception):

@@ -1,7 +1,6 @@
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
@@ -11,12 +10,11 @@ from hireops.core.admin import SystemRecordAdmin
 from hireops.core.masking import mask_personal
 from hireops.core.personal import can_see_personal_data
 
+from . import registry
 from .models import FeishuEvent
 from .services import events_reprocess
 
-VENDOR_EVENTS = "hire.eco_"
-HR_EVENTS = "hire.referral_account."
-VIEW_PERMISSIONS = ("view_feishuevent", "view_vendor_feishuevent", "view_hr_feishuevent")
+FULL_VIEW = "events.view_feishuevent"
 # Change-history message (hireops.core.audit), translated when read.
 REPROCESSED = gettext_noop("Queued again for processing.")
 
@@ -62,19 +60,16 @@ class FeishuEventAdmin(SystemRecordAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # Vendor operations see the eco-account events, HR the referral ones, auditors all.
+        # Whoever may view the model sees every event; others see the types whose
+        # registration names a permission they have (each app says who sees its events).
         qs, user = super().get_queryset(request), request.user
-        if user.has_perm("events.view_feishuevent"):
+        if user.has_perm(FULL_VIEW):
             return qs
-        visible = Q(pk__in=[])
-        if user.has_perm("events.view_vendor_feishuevent"):
-            visible |= Q(event_type__startswith=VENDOR_EVENTS)
-        if user.has_perm("events.view_hr_feishuevent"):
-            visible |= Q(event_type__startswith=HR_EVENTS)
-        return qs.filter(visible)
+        return qs.filter(event_type__in=registry.types_visible_to(user))
 
     def has_view_permission(self, request, obj=None):
-        return any(request.user.has_perm(f"events.{p}") for p in VIEW_PERMISSIONS)
+        user = request.user
+        return user.has_perm(FULL_VIEW) or any(user.has_perm(p) for p in registry.visibility())
 
     def has_reprocess_permission(self, request):
         return request.user.has_perm("events.reprocess_feishuevent")
@@ -95,7 +90,7 @@ class FeishuEventAdmin(SystemRecordAdmin):
     def payload_full(self, obj):
         return _pre(obj.payload)
 
-    @admin.action(description=_("Reprocess selected failed events"), permissions=["reprocess"])
+    @admin.action(description=_("Reprocess selected failed or ignored events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
         pks = events_reprocess(queryset)
         audit.record(request.user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
@@ -109,6 +104,10 @@ class FeishuEventAdmin(SystemRecordAdmin):
         if skipped:
             self.message_user(
                 request,
-                _("%(n)d selected events were not failed and were left alone.") % {"n": skipped},
+                _(
+                    "%(n)d selected events were left alone: only failed events, and ignored events "
+                    "whose type now has a handler, are processed again."
+                )
+                % {"n": skipped},
                 messages.INFO,
             )

@@ -1,5 +1,8 @@
+from django.apps import apps
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
+
+from . import registry
 
 
 @register()
@@ -17,3 +20,44 @@ def webhook_secrets(app_configs, **kwargs):
             id="hireops.W001",
         )
     ]
+
+
+@register()
+def event_handlers(app_configs, **kwargs):
+    """Every registered handler imports, each event type has one owner, and each
+    registration's permission names an installed app."""
+    errors, owners = [], {}
+    labels = {config.label for config in apps.get_app_configs()}
+    for claim in registry.claims():
+        first = owners.setdefault(claim.event_type, claim)
+        if first is not claim:
+            errors.append(
+                Error(
+                    f"Feishu event type {claim.event_type!r} is claimed twice: by {first.handler} "
+                    f"and by {claim.handler}.",
+                    hint="One app handles an event type; remove one of the register_event() calls.",
+                    id="hireops.E010",
+                )
+            )
+        try:
+            handler = registry.import_handler(claim.handler)
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f"The handler of {claim.event_type!r}, {claim.handler}, cannot be imported: {exc}",
+                    id="hireops.E011",
+                )
+            )
+        else:
+            if not callable(handler):
+                errors.append(Error(f"The handler {claim.handler} is not callable.", id="hireops.E011"))
+        app_label, _, codename = claim.visible_with.partition(".")
+        if not codename or app_label not in labels:
+            errors.append(
+                Error(
+                    f"{claim.event_type!r} is shown with the permission {claim.visible_with!r}, "
+                    "which is not 'app_label.codename' of an installed app.",
+                    id="hireops.E012",
+                )
+            )
+    return errors

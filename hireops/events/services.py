@@ -12,10 +12,10 @@ from django.utils import timezone
 from hireops.core.messages import Message
 
 from . import inbox
-from .dispatch import handler_for
 from .inbox import InboxRow
 from .models import EventStatus, FeishuEvent
 from .publisher import publisher, queue_events
+from .registry import handled_types, handler_for, handles
 from .verify import Envelope
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def event_row(envelope: Envelope) -> InboxRow:
         account_id=account_id[:128] if isinstance(account_id, str) else "",
         payload=payload_text(envelope.payload),
         received_at=timezone.now(),
-        status=EventStatus.PENDING if handler_for(envelope.event_type) else EventStatus.IGNORED,
+        status=EventStatus.PENDING if handles(envelope.event_type) else EventStatus.IGNORED,
     )
 
 
@@ -150,17 +150,31 @@ def events_sweep() -> int:
     return queue_events(due)
 
 
+def replayable(queryset):
+    """Events worth processing again: failed ones, and ignored ones whose type has a handler
+    now (stored before the app that handles them was deployed)."""
+    return queryset.filter(
+        Q(status=EventStatus.FAILED) | Q(status=EventStatus.IGNORED, event_type__in=handled_types())
+    )
+
+
 def events_reprocess(queryset) -> list[int]:
-    """Make failed events pending again and queue them (admin action, command). Returns their pks."""
-    pks = list(queryset.filter(status=EventStatus.FAILED).values_list("pk", flat=True))
+    """Make failed or replayable ignored events pending again and queue them (admin action,
+    command). Returns their pks."""
+    pks = list(replayable(queryset).values_list("pk", flat=True))
     FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
     transaction.on_commit(lambda: queue_events(pks))
     return pks
 
 
 def events_prune(now=None) -> int:
+    """Delete processed and ignored events past the retention period. An ignored event whose
+    type has a handler now is kept: it waits for staff to replay it."""
     days = settings.FEISHU_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    done = (EventStatus.PROCESSED, EventStatus.IGNORED)
-    deleted, _ = FeishuEvent.objects.filter(status__in=done, received_at__lt=cutoff).delete()
+    old = FeishuEvent.objects.filter(received_at__lt=cutoff)
+    done = Q(status=EventStatus.PROCESSED) | Q(status=EventStatus.IGNORED) & ~Q(
+        event_type__in=handled_types()
+    )
+    deleted, _ = old.filter(done).delete()
     return deleted

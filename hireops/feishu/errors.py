@@ -1,24 +1,34 @@
 """Typed Feishu errors: every failure carries Feishu's code, msg, HTTP status and X-Tt-Logid.
 
-Tasks look at two properties: ``retryable`` (can the same call succeed later without a
-person changing anything?) and ``maybe_applied`` (could Feishu have acted on the request
-although we saw no answer? Only then is a blind repeat of a non-idempotent call risky).
+The class decides the two questions every caller asks (docs/feishu.md §11):
+``retryable``: can the same call succeed later without a person changing anything? Only
+5xx answers, Feishu's "internal error" codes, timeouts, lost connections and rate limits
+are; a refusal, a configuration or authentication problem and an exhausted monthly quota
+are not. ``maybe_applied``: could Feishu have acted although we saw no answer? Only then
+is a blind repeat of a non-idempotent call risky.
 ``str()`` never contains tokens, secrets or request bodies: only the endpoint name and
 what Feishu said.
 """
 
 from __future__ import annotations
 
-# feishu-api.md §1.3. The first group is fixed by fetching a new token; the second is not
-# (app disabled, wrong secret, unknown app) and needs a person.
+# §1.3. Fixed by fetching a new token (the client does that once, then the error is final).
 TOKEN_REFRESH_CODES = frozenset({99991661, 99991663, 99991664, 99991665, 99991671})
-TOKEN_CONFIG_CODES = frozenset({10014, 10015, 99991543})
-# 10012/10013: "failed to get app / tenant token"; for store apps 10012 means the
-# app_ticket is stale and a resend fixes it, so both count as transient.
+# A person must change something: app disabled, wrong secret, unknown app, missing scope,
+# IP not allowed (§1.3, §11).
+CONFIG_CODES = frozenset({10014, 10015, 99991543, 99991672, 99991401})
+# 10012/10013: "failed to get app / tenant token"; the store-app flow resends the ticket and
+# retries by itself (auth.py), so what reaches a caller is final.
 TOKEN_FETCH_CODES = frozenset({10012, 10013})
-AUTH_CODES = TOKEN_REFRESH_CODES | TOKEN_CONFIG_CODES | TOKEN_FETCH_CODES
+AUTH_CODES = TOKEN_REFRESH_CODES | CONFIG_CODES | TOKEN_FETCH_CODES
 RATE_LIMIT_CODES = frozenset({99991400, 1000004, 1000005})
-SERVER_CODES = frozenset({1002001})  # Hire's "system error", documented with HTTP 500
+QUOTA_EXHAUSTED = 99991403  # monthly call quota; comes with HTTP 429 like the rate limit (§11)
+# Hire's "system error": with HTTP 500 a server error, with HTTP 400 (documented for some eco
+# APIs as "parameter error or system exception") a refusal (§11).
+SYSTEM_ERROR = 1002001
+# The common error page's "internal error, retry later" codes. Their HTTP status is
+# UNCONFIRMED; retrying them loses nothing (§11).
+INTERNAL_CODES = frozenset({1500, 1663, 1668, 2200, 5000})
 
 _MAX_MSG = 200
 
@@ -65,17 +75,17 @@ def _rebuild(cls, state):
 
 
 class FeishuAuthError(FeishuError):
-    """Token could not be obtained or was rejected."""
+    """A token could not be obtained or was rejected, or the app is misconfigured. Final,
+    unless the token flow says it is transient (a lock still held elsewhere, an app_ticket
+    that has not arrived yet)."""
 
-    def __init__(self, code, msg, *, retryable: bool | None = None, **kw):
+    def __init__(self, code, msg, *, retryable: bool = False, **kw):
         super().__init__(code, msg, **kw)
         self._retryable = retryable
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
-        if self._retryable is not None:
-            return self._retryable
-        return self.code not in TOKEN_CONFIG_CODES
+        return self._retryable
 
 
 class FeishuRateLimited(FeishuError):
@@ -88,8 +98,18 @@ class FeishuRateLimited(FeishuError):
         super().__init__(code, msg, **kw)
 
 
+class FeishuQuotaExhausted(FeishuError):
+    """99991403: the app's monthly API call quota is used up (or the client refuses locally
+    while the stop is in force, see quota.py). Final until the quota renews."""
+
+    def __init__(self, code, msg, *, until: float | None = None, **kw):
+        self.until = until  # Unix time the stop ends, when known
+        super().__init__(code, msg, **kw)
+
+
 class FeishuServerError(FeishuError):
-    """5xx or 1002001: Feishu may or may not have applied the request."""
+    """5xx, 1002001 with 5xx, or an "internal error" code: Feishu may or may not have applied
+    the request."""
 
     retryable = True
     maybe_applied = True
@@ -106,7 +126,8 @@ class FeishuTransportError(FeishuError):
 
 
 class FeishuBusinessError(FeishuError):
-    """Any other non-zero code (e.g. 1002551 user does not exist): retrying will not help."""
+    """Any other non-zero code (e.g. 1002551 user does not exist, 1002001 with HTTP 400):
+    Feishu refused the request; retrying will not help."""
 
 
 def error_from_response(
@@ -120,10 +141,12 @@ def error_from_response(
 ) -> FeishuError:
     """Map one non-successful answer (non-zero code or non-2xx status) to its typed error."""
     kw = {"http_status": http_status, "log_id": log_id, "endpoint": endpoint}
+    if code == QUOTA_EXHAUSTED:  # before the 429 test: it shares the rate limit's status
+        return FeishuQuotaExhausted(code, msg, **kw)
     if http_status == 429 or code in RATE_LIMIT_CODES:
         return FeishuRateLimited(code, msg, reset_after=reset_after, **kw)
     if code in AUTH_CODES:
         return FeishuAuthError(code, msg, **kw)
-    if code in SERVER_CODES or http_status >= 500:
+    if http_status >= 500 or code in INTERNAL_CODES:
         return FeishuServerError(code, msg, **kw)
     return FeishuBusinessError(code, msg, **kw)

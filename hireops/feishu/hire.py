@@ -17,6 +17,7 @@ from enum import IntEnum
 from urllib.parse import quote
 
 from .http import FeishuClient, FeishuResponse
+from .i18n import i18n, required_i18n
 
 _HIRE = "/open-apis/hire/v1"
 
@@ -39,20 +40,22 @@ class AccountStatus(IntEnum):
 @dataclass(frozen=True)
 class CustomField:
     key: str
-    name_zh: str
+    name_zh: str = ""
     name_en: str = ""
     is_required: bool = False
     description_zh: str = ""
     description_en: str = ""
 
     def to_json(self) -> dict:
+        """Raises ``i18n.MissingText`` (``what`` is the key) for a field with no name at all."""
         item = {
             "key": self.key,
-            "name": {"zh_cn": self.name_zh, "en_us": self.name_en or self.name_zh},
+            "name": required_i18n(self.name_zh, self.name_en, what=self.key),
             "is_required": self.is_required,
         }
-        if self.description_zh or self.description_en:
-            item["description"] = {"zh_cn": self.description_zh, "en_us": self.description_en}
+        description = i18n(self.description_zh, self.description_en)
+        if description:
+            item["description"] = description
         return item
 
 

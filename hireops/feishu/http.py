@@ -10,6 +10,8 @@ timeout → typed error for any non-zero ``code`` or non-2xx status. Retry polic
 * 5xx, timeouts, dropped connections: capped exponential backoff with jitter, but only
   when ``safe_to_repeat`` (Feishu may have acted). A connection that never opened is
   retried regardless: nothing reached Feishu.
+* 99991403, the monthly call quota used up: never retried; every process stops calling
+  for this app until the quota renews (quota.py), refusing locally without a request.
 
 Logs carry method, path, status, code, log_id and latency; never headers or bodies
 (bodies carry mobiles and emails, headers the token). JSON numbers with a fraction are
@@ -31,14 +33,17 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from .auth import SELF_BUILT, TokenProvider
 from .coordination import Coordinator, ReservationTooFar
 from .errors import (
+    QUOTA_EXHAUSTED,
     TOKEN_REFRESH_CODES,
     FeishuAuthError,
     FeishuError,
+    FeishuQuotaExhausted,
     FeishuRateLimited,
     FeishuServerError,
     FeishuTransportError,
     error_from_response,
 )
+from .quota import MonthlyQuota
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -118,6 +123,7 @@ class FeishuClient:
             ticket_wait=ticket_wait,
             clock=clock,
         )
+        self.quota = MonthlyQuota(cache, self.base_url, app_id, clock=clock)
 
     def __repr__(self) -> str:  # no secret in reprs that end up in logs or tracebacks
         return f"<FeishuClient {self.base_url} app_id={self.app_id} type={self.app_type}>"
@@ -159,6 +165,14 @@ class FeishuClient:
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
 
     def _call(self, method, path, *, endpoint, json, params, tenant_key, safe, authed):
+        stopped = self.quota.stopped_until()
+        if stopped:
+            raise FeishuQuotaExhausted(
+                QUOTA_EXHAUSTED,
+                "not sent: Feishu answered 99991403 before, the monthly call quota is used up",
+                until=stopped,
+                endpoint=endpoint,
+            )
         # A self-built app has one tenant; keep one limiter key whatever the caller passes.
         limit_tenant = None if self.app_type == SELF_BUILT else tenant_key
         failures = rate_limited = 0
@@ -181,6 +195,10 @@ class FeishuClient:
                 self._sleep(wait)
             try:
                 return self._send(method, path, endpoint=endpoint, json=json, params=params, headers=headers)
+            except FeishuQuotaExhausted as exc:
+                exc.until = self.quota.stop()
+                log.error("feishu %s: monthly API call quota used up; calls stop until it renews", endpoint)
+                raise
             except FeishuAuthError as exc:
                 if not (authed and exc.code in TOKEN_REFRESH_CODES) or refreshed:
                     raise

@@ -1,10 +1,11 @@
 """Operations that run item by item, inline for a few rows or as a background job.
 
-An app declares its operations in ``<app>/bulk.py`` (found at start-up, like admin.py):
+An app declares its operations in ``<app>/bulk.py`` (found like admin.py is, the first time
+an operation is looked up, so processes that run none never import them):
 
-    withdraw = register(Operation(
-        "referrals.withdraw", _("Withdraw full balance"), run=..., model=ReferralAccount,
-        refusals=(WithdrawalRefused,),
+    cancel = register(Operation(
+        "orders.cancel", _("Cancel orders"), run=..., model=Order,
+        refusals=(CancelRefused,),
     ))
 
 ``run(target, params, user)`` does one item and returns its outcome for staff; it raises
@@ -15,9 +16,11 @@ Each item runs in its own transaction with its outcome, so an item is never done
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 
@@ -46,9 +49,15 @@ def register(op: Operation) -> Operation:
     return op
 
 
+@cache
+def _discover() -> None:
+    autodiscover_modules("bulk")
+
+
 def operation(kind: str) -> Operation:
     """The registered operation; a stand-in that refuses every item for an unknown kind
     (e.g. a job queued by a release that had an operation this one dropped)."""
+    _discover()
     try:
         return _OPERATIONS[kind]
     except KeyError:

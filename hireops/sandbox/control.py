@@ -5,8 +5,9 @@ GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path,
                                        json (app_secret redacted), status, code, time, logid, fault
 DELETE /_sandbox/requests              clear the request log
 GET    /_sandbox/faults                pending faults
-POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|ratelimit|drop,
-                                        count=1, status=500, delay=0}
+POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|ratelimit|drop|error,
+                                        count=1, status=500, delay=0, code?, msg?}; error answers
+                                        Feishu's envelope with that code and HTTP status
 DELETE /_sandbox/faults                clear faults
 POST   /_sandbox/tokens/expire         {tickets?: bool} every issued token (and ticket) expires now
 POST   /_sandbox/token_ttl             {seconds} lifetime of tokens issued from now on
@@ -64,7 +65,15 @@ def _faults(sb, call):
 
 def _add_fault(sb, call):
     b = call.body
-    return sb.add_fault(b["path"], b["kind"], b.get("count", 1), b.get("status", 500), b.get("delay", 0.0))
+    return sb.add_fault(
+        b["path"],
+        b["kind"],
+        b.get("count", 1),
+        b.get("status", 500),
+        b.get("delay", 0.0),
+        b.get("code"),
+        b.get("msg", ""),
+    )
 
 
 def _clear_faults(sb, call):
@@ -250,10 +259,9 @@ class SandboxControl:
     def faults(self) -> list[dict]:
         return self._call("GET", "/faults")
 
-    def add_fault(self, path, kind, count=1, status=500, delay=0.0) -> dict:
-        return self._call(
-            "POST", "/faults", {"path": path, "kind": kind, "count": count, "status": status, "delay": delay}
-        )
+    def add_fault(self, path, kind, count=1, status=500, delay=0.0, code=None, msg="") -> dict:
+        body = {"path": path, "kind": kind, "count": count, "status": status, "delay": delay}
+        return self._call("POST", "/faults", {**body, "code": code, "msg": msg} if kind == "error" else body)
 
     def clear_faults(self):
         return self._call("DELETE", "/faults")

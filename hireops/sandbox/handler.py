@@ -154,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
                     f"<html><body><h1>{fault['status']} Gateway Error</h1></body></html>",
                     {},
                 )
+            if fault["kind"] == "error":
+                return fault["status"], {"code": fault["code"], "msg": fault["msg"], "data": {}}, {}
             if fault["kind"] == "ratelimit":
                 limit = (sb.limiter.limits.get((route or (None, {}))[1].get("api")) or [(50, 1)])[0][0]
                 return (

@@ -14,7 +14,7 @@ from .handler import Handler
 from .ratelimit import RateLimiter
 from .state import SandboxState
 
-FAULT_KINDS = ("5xx", "slow", "ratelimit", "drop")
+FAULT_KINDS = ("5xx", "slow", "ratelimit", "drop", "error")
 MAX_LOG = 50_000
 
 
@@ -105,17 +105,32 @@ class SandboxServer:
         return self.pusher.config.as_dict()
 
     # --- faults and log -----------------------------------------------------------
-    def add_fault(self, path: str, kind: str, count: int = 1, status: int = 500, delay: float = 0.0) -> dict:
+    def add_fault(
+        self,
+        path: str,
+        kind: str,
+        count: int = 1,
+        status: int = 500,
+        delay: float = 0.0,
+        code: int | None = None,
+        msg: str = "",
+    ) -> dict:
+        """``error``: answer ``{"code": code, "msg": msg, "data": {}}`` with HTTP ``status``
+        (any code Feishu documents: 1002001 with 400 or 500, 99991403 with 429, …)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if int(count) < 1:
             raise ValueError("count must be at least 1")
+        if kind == "error" and not isinstance(code, int):
+            raise ValueError("an error fault needs its Feishu code")
         fault = {
             "path": path,
             "kind": kind,
             "count": int(count),
             "status": int(status),
             "delay": float(delay),
+            "code": code,
+            "msg": str(msg or "scripted error"),
         }
         with self._lock:
             self.faults.append(fault)

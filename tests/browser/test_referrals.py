@@ -2,9 +2,10 @@
 
 import pytest
 
+from hireops.core.models import CallStatus
 from referrals.balances import balance_pull
 from referrals.identity import person
-from referrals.models import AccountStatus, ReferralAccount, Withdrawal, WithdrawalStatus
+from referrals.models import AccountStatus, ReferralAccount, Withdrawal
 from referrals.registration import account_register
 
 from .admin_ui import expect, log_in, reload_until, row, run_action, screenshot
@@ -109,7 +110,7 @@ def test_withdraw_the_full_balance_after_confirmation_in_chinese(
 
     w = Withdrawal.objects.get()
     assert (w.status, w.withdrawn_points, w.withdrawn_cash) == (
-        WithdrawalStatus.SUCCEEDED,
+        CallStatus.SUCCEEDED,
         300,
         {"CNY": "88.80"},
     )

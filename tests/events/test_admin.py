@@ -54,7 +54,7 @@ def test_detail_masks_personal_data_unless_permitted(client, event, staff_user):
     assert "138****8000" in page and "z***@example.com" in page
     assert "张三" in page and "RuntimeError: boom" in page
 
-    allowed = staff_user("Auditor", username="dpo", perms=["referrals.view_personal_data"])
+    allowed = staff_user("Auditor", username="dpo", perms=["core.view_personal_data"])
     client.force_login(allowed)
     page = client.get(f"/admin/events/feishuevent/{event.pk}/change/").content.decode()
     assert "13800138000" in page and "zhangsan@example.com" in page

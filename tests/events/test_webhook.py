@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from hireops.events import dispatch, services
+from hireops.events import registry, services
 from hireops.events.models import EventStatus, FeishuEvent
 
 from .payloads import (
@@ -51,7 +51,10 @@ class Recorder:
 @pytest.fixture
 def recorder(monkeypatch):
     rec = Recorder()
-    monkeypatch.setitem(dispatch.HANDLERS, TEST_TYPE, "tests.events.test_webhook.RECORDER")
+    # The type's handler replaced by a recorder: the first claim of a type is the one in force.
+    claim = registry.EventType(TEST_TYPE, "tests.events.test_webhook.RECORDER", "events.view_feishuevent")
+    monkeypatch.setattr(registry, "_claims", [claim, *registry.claims()])
+    registry.import_handler.cache_clear()
     monkeypatch.setattr("tests.events.test_webhook.RECORDER", rec, raising=False)
     return rec
 

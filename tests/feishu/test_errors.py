@@ -5,6 +5,7 @@ import pytest
 from hireops.feishu.errors import (
     FeishuAuthError,
     FeishuBusinessError,
+    FeishuQuotaExhausted,
     FeishuRateLimited,
     FeishuServerError,
     FeishuTransportError,
@@ -19,12 +20,18 @@ from hireops.feishu.errors import (
         (400, 99991400, FeishuRateLimited, True),  # older APIs answer 400
         (200, 1000004, FeishuRateLimited, True),
         (429, None, FeishuRateLimited, True),
-        (400, 99991663, FeishuAuthError, True),
-        (400, 99991671, FeishuAuthError, True),
-        (400, 10012, FeishuAuthError, True),
+        # What reaches a caller after the client's own fresh-token retry (or ticket resend) is final.
+        (400, 99991663, FeishuAuthError, False),
+        (400, 99991671, FeishuAuthError, False),
+        (400, 10012, FeishuAuthError, False),
         (400, 10015, FeishuAuthError, False),  # wrong secret needs a person
         (400, 99991543, FeishuAuthError, False),
+        (400, 99991672, FeishuAuthError, False),  # a scope missing in the console
         (500, 1002001, FeishuServerError, True),
+        (400, 1002001, FeishuBusinessError, False),  # "parameter error or system exception": a refusal
+        (200, 2200, FeishuServerError, True),  # "internal error, retry later"
+        (429, 99991403, FeishuQuotaExhausted, False),  # monthly quota: not a rate limit
+        (400, 99991403, FeishuQuotaExhausted, False),
         (502, None, FeishuServerError, True),
         (400, 1002551, FeishuBusinessError, False),
         (400, 1002002, FeishuBusinessError, False),

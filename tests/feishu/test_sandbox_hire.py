@@ -37,7 +37,7 @@ def test_custom_fields_create_update_delete(sandbox, feishu):
                 "key": "org_id",
                 "name": {"zh_cn": "机构编号", "en_us": "Org ID"},
                 "is_required": True,
-                "description": {"zh_cn": "在供应商后台查看", "en_us": ""},
+                "description": {"zh_cn": "在供应商后台查看"},  # no empty language is sent
             },
             {"key": "api_token", "name": {"zh_cn": "接口令牌", "en_us": "API token"}, "is_required": False},
         ],

@@ -7,12 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from bindings.models import BindingStatus, EcoAccountBinding
+from hireops.core.models import CallStatus
 from hireops.jobs import services, tasks
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from hireops.jobs.operations import Operation
 from hireops.jobs.operations import register as register_operation
 from referrals import bulk
-from referrals.models import ReferralAccount, Withdrawal, WithdrawalStatus
+from referrals.models import ReferralAccount, Withdrawal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ACCOUNTS = "/admin/referrals/referralaccount/"
@@ -46,7 +47,7 @@ def test_many_rows_become_a_job_with_a_progress_page(admin_client, accounts):
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.requested_by.username == "admin"
     assert list(job.items.values_list("status", flat=True)) == [ItemStatus.SUCCEEDED] * 3
-    assert Withdrawal.objects.filter(status=WithdrawalStatus.SUCCEEDED).count() == 3
+    assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count() == 3
     assert job.params == {"bonus_types": [1]}
 
     page = admin_client.get(resp["Location"]).content.decode()

@@ -8,10 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from hireops.core.models import CallStatus
 from hireops.events.models import FeishuEvent
 from referrals.balances import balance_pull, now_ms
 from referrals.identity import person
-from referrals.models import AccountStatus, ReferralAccount, StatusAction, Withdrawal, WithdrawalStatus
+from referrals.models import AccountStatus, ReferralAccount, StatusAction, Withdrawal
 from referrals.reconciliation import reconciliation_request
 from referrals.registration import account_register
 from referrals.status import StatusChangeRefused, account_status_request
@@ -102,7 +103,7 @@ def test_withdrawal_retried_after_timeout_withdraws_once(register, sandbox, sett
     sandbox.add_fault(path, "slow", count=1, delay=1.0)  # Feishu acts, but the answer comes too late
     w = withdrawal_request(reload(account), [1, 2], admin_user)
     w.refresh_from_db()
-    assert w.status == WithdrawalStatus.SUCCEEDED, w.error
+    assert w.status == CallStatus.SUCCEEDED, w.error
     calls = wait_for_requests(sandbox, path, 2)  # the late first call is logged when it finishes
     assert len(calls) == 2 and {c["json"]["external_order_id"] for c in calls} == {w.external_order_id}
     assert (w.withdrawn_points, w.withdrawn_cash, w.expected_points) == (120, {"CNY": "8.80"}, 120)
@@ -119,13 +120,13 @@ def test_crash_before_the_answer_is_finished_by_sync_with_the_same_id(register, 
     sandbox.add_fault(path, "drop", count=100)  # every try loses the connection
     w = withdrawal_request(reload(account), [1])
     w.refresh_from_db()
-    assert w.status == WithdrawalStatus.PENDING and "Outcome unknown" in w.error
+    assert w.status == CallStatus.QUEUED and "Outcome unknown" in w.error
     with pytest.raises(WithdrawalRefused, match="already has a withdrawal in progress"):
         withdrawal_request(reload(account), [1])
     sandbox.clear_faults()
     call_command("feishu_sync", "--no-pull", "--grace-seconds", "0")
     w.refresh_from_db()
-    assert w.status == WithdrawalStatus.SUCCEEDED and w.withdrawn_points == 70
+    assert w.status == CallStatus.SUCCEEDED and w.withdrawn_points == 70
     ids = {c["json"]["external_order_id"] for c in sandbox.requests(path) if c.get("json")}
     assert ids == {w.external_order_id}
 
@@ -162,7 +163,7 @@ def test_feishu_side_deactivation_fails_the_withdrawal_clearly(register, sandbox
     hire.deactivate_referral_account(get_client(), account.account_id)  # someone did it in Feishu
     w = withdrawal_request(reload(account), [1])
     w.refresh_from_db()
-    assert w.status == WithdrawalStatus.FAILED and w.error_code == 1002555 and "enable it" in w.error
+    assert w.status == CallStatus.FAILED and w.error_code == 1002555 and "enable it" in w.error
     assert reload(account).status == AccountStatus.DEACTIVATED
 
 
@@ -194,7 +195,7 @@ def test_admin_withdraw_confirmation_and_permission(register, client, admin_clie
     admin_client.post(
         url, {"action": "withdraw", "_selected_action": [account.pk], "apply": "1", "points": "on"}
     )
-    assert Withdrawal.objects.get().status == WithdrawalStatus.SUCCEEDED
+    assert Withdrawal.objects.get().status == CallStatus.SUCCEEDED
     listing = admin_client.get("/admin/referrals/withdrawal/").content.decode()
     assert '<td class="field-withdrawn_types">points</td>' in listing
 

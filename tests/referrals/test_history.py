@@ -5,6 +5,7 @@ import io
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
 
+from hireops.core.models import CallStatus
 from referrals.models import AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
 from tests.test_history import entries, read
 
@@ -87,11 +88,19 @@ def test_balance_pull_and_withdrawal_retry_are_recorded(client, staff_user, regi
     hr = staff_user("HR", "HR withdrawals", username="hanna")
     client.force_login(hr)
 
+    synced = account.balance_synced_at
     post_action(client, "pull_balance", [account.pk])
     (pulled,) = entries(account)
-    assert pulled.user == hr and read(pulled) == ("Balance pulled from Feishu.", "已从飞书拉取余额。")
+    assert pulled.user == hr and read(pulled) == (
+        "Balance pull from Feishu requested.",
+        "已请求从飞书拉取余额。",
+    )
+    account.refresh_from_db()
+    assert account.balance_synced_at > synced  # queued on commit, run (eagerly) after it
 
     post_action(client, "retry_now", [pending.pk], url="/admin/referrals/withdrawal/")
     (retried,) = entries(pending)
     assert retried.user == hr and retried.object_repr == "order-7"
     assert read(retried) == ("Retried now with the same order id.", "已使用同一订单号立即重试。")
+    pending.refresh_from_db()
+    assert pending.status == CallStatus.SUCCEEDED and pending.withdrawn_points == 30

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from hireops.core.models import CallStatus
 from referrals import tasks
 from referrals.identity import person
 from referrals.models import (
@@ -13,7 +14,6 @@ from referrals.models import (
     ReferralAccount,
     StatusAction,
     Withdrawal,
-    WithdrawalStatus,
 )
 from referrals.reconciliation import reconciliation_request
 from referrals.registration import account_register
@@ -37,9 +37,7 @@ def test_referral_tasks_in_a_real_worker(sandbox, celery_worker):
 
     start = timezone.now() - timedelta(minutes=1)
     w = withdrawal_request(ReferralAccount.objects.get(pk=account.pk), [1])  # withdraw
-    celery_worker(
-        lambda: Withdrawal.objects.get(pk=w.pk).status == WithdrawalStatus.SUCCEEDED, what="withdrawn"
-    )
+    celery_worker(lambda: Withdrawal.objects.get(pk=w.pk).status == CallStatus.SUCCEEDED, what="withdrawn")
 
     run = reconciliation_request(start, timezone.now() + timedelta(minutes=1))  # reconcile
     celery_worker(lambda: ReconciliationRun.objects.get(pk=run.pk).status == "succeeded", what="reconciled")

@@ -1,6 +1,7 @@
 from django import template
 
 from hireops.core import dashboard as board
+from hireops.events.selectors import event_volume
 
 register = template.Library()
 
@@ -8,9 +9,5 @@ register = template.Library()
 @register.inclusion_tag("admin/hireops/dashboard.html", takes_context=True)
 def dashboard(context):
     request = context["request"]
-    return {
-        "items": board.attention(request),
-        "facts": board.facts(request),
-        "volume": board.event_volume(request),
-        "request": request,
-    }
+    items, facts = board.board(request)
+    return {"items": items, "facts": facts, "volume": event_volume(request), "request": request}

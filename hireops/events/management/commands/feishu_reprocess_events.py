@@ -5,15 +5,22 @@ from hireops.events.services import events_reprocess
 
 
 class Command(BaseCommand):
-    help = "Queue failed Feishu events again, by id (event_id or pk) or all failed ones."
+    help = (
+        "Queue Feishu events again, by id (event_id or pk) or by status: failed ones, and ignored "
+        "ones whose type has a handler now."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", help="event_id or numeric pk")
-        parser.add_argument("--status", choices=[EventStatus.FAILED], help="every event in this status")
+        parser.add_argument(
+            "--status",
+            choices=[EventStatus.FAILED, EventStatus.IGNORED],
+            help="every event in this status (ignored: those whose type has a handler now)",
+        )
 
     def handle(self, *args, ids, status, **options):
         if not ids and not status:
-            raise CommandError("give event ids or --status failed")
+            raise CommandError("give event ids, or --status failed or --status ignored")
         qs = FeishuEvent.objects.none()
         if status:
             qs = FeishuEvent.objects.filter(status=status)

@@ -69,10 +69,12 @@ class Command(BaseCommand):
         bind.add_argument("--tenant", default=None)
         fault = sub.add_parser("fault")
         fault.add_argument("path")
-        fault.add_argument("kind", choices=["5xx", "slow", "ratelimit", "drop"])
+        fault.add_argument("kind", choices=["5xx", "slow", "ratelimit", "drop", "error"])
         fault.add_argument("--count", type=int, default=1)
         fault.add_argument("--status", type=int, default=500)
         fault.add_argument("--delay", type=float, default=0.0)
+        fault.add_argument("--code", type=int, default=None, help="Feishu's code, for kind error")
+        fault.add_argument("--msg", default="", help="Feishu's msg, for kind error")
         clock = sub.add_parser("clock", help="show the sandbox clock, or move it forward")
         clock.add_argument("--advance", default=None, help="DURATION: 90, 30m, 2h, 1d")
         emp = sub.add_parser("add-employee")
@@ -92,7 +94,9 @@ class Command(BaseCommand):
                 fields = [{"key": k, "value": v} for k, v in (_pair(x, "=") for x in o["field"])]
                 result = ctl.bind_account(o["scope"], o["name"], o["usage"] or [1], fields, None, o["tenant"])
             elif action == "fault":
-                result = ctl.add_fault(o["path"], o["kind"], o["count"], o["status"], o["delay"])
+                result = ctl.add_fault(
+                    o["path"], o["kind"], o["count"], o["status"], o["delay"], o["code"], o["msg"]
+                )
             elif action == "add-employee":
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
             elif action == "clock":

@@ -1,30 +1,24 @@
-"""Admin for custom fields, publishing and vendor customers. Bindings: admin_bindings.py."""
+"""Custom-field definitions and publishing them to Feishu."""
 
 import json
 
 from django.contrib import admin, messages
 from django.db import transaction
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from hireops.core import audit
-from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
+from hireops.core.admin import SystemRecordAdmin
 
-from . import admin_bindings  # noqa: F401  (registers the binding review queue)
-from .forms import MatchingRuleForm
-from .models import (
-    CustomerIdentifier,
+from ..models import (
     CustomFieldDefinition,
-    EcoAccountBinding,
     FieldPublish,
     FieldScope,
-    MatchingRule,
     Scope,
-    VendorCustomer,
 )
-from .publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
+from ..publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
 
 # Change-history message (hireops.core.audit), translated when read.
 PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
@@ -37,7 +31,16 @@ def pretty_json(value) -> str:
 
 @admin.register(CustomFieldDefinition)
 class CustomFieldDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("key", "scope", "name_zh", "name_en", "is_required", "is_active", "display_order")
+    list_display = (
+        "key",
+        "scope",
+        "name_zh",
+        "name_en",
+        "languages",
+        "is_required",
+        "is_active",
+        "display_order",
+    )
     list_filter = ("scope", "is_active", "is_required")
     list_editable = ("display_order", "is_active")
     search_fields = ("key", "name_zh", "name_en")
@@ -45,7 +48,29 @@ class CustomFieldDefinitionAdmin(admin.ModelAdmin):
         (None, {"fields": ("scope", "key", "is_active", "is_required", "display_order")}),
         (_("Label shown to the customer (at least one language)"), {"fields": ("name_zh", "name_en")}),
         (_("Hint"), {"fields": ("description_zh", "description_en")}),
+        (None, {"fields": ("languages",)}),
     )
+    readonly_fields = ("languages",)
+
+    @admin.display(description=_("languages Feishu shows"))
+    def languages(self, obj):
+        """Beside a text in one language only: Feishu shows that language to everyone."""
+        if obj is None or obj.pk is None:
+            return _("A text filled in one language only is shown in that language to everyone.")
+        single = obj.one_language_texts()
+        if not single:
+            return _("Chinese and English: each reader sees their own.")
+        return format_html_join(
+            " ",
+            '<span class="warning">⚠ {}</span>',
+            (
+                (
+                    _("The %(text)s is in %(language)s only: Feishu shows it in %(language)s to everyone.")
+                    % {"text": text, "language": language},
+                )
+                for text, language in single
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
@@ -177,36 +202,3 @@ class FieldPublishAdmin(SystemRecordAdmin):
     @admin.display(description=_("Feishu's answer"))
     def response_pretty(self, obj):
         return pretty_json(obj.response)
-
-
-class IdentifierInline(admin.TabularInline):
-    model = CustomerIdentifier
-    extra = 1
-
-
-class CustomerBindingInline(ReadOnlyInline):
-    model = EcoAccountBinding
-    fields = ("account_name", "account_id", "tenant_key", "scope", "status", "updated_at")
-    readonly_fields = fields
-    show_change_link = True
-    verbose_name_plural = _("bindings of this customer")
-
-
-@admin.register(VendorCustomer)
-class VendorCustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "contact", "identifier_list", "created_at")
-    search_fields = ("name", "identifiers__value")
-    inlines = [IdentifierInline, CustomerBindingInline]
-
-    @admin.display(description=_("identifiers"))
-    def identifier_list(self, obj):
-        return ", ".join(str(i) for i in obj.identifiers.all())
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("identifiers")
-
-
-@admin.register(MatchingRule)
-class MatchingRuleAdmin(admin.ModelAdmin):
-    form = MatchingRuleForm
-    list_display = ("scope", "keys")

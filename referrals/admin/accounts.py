@@ -1,4 +1,4 @@
-"""Referral accounts as HR works with them. Withdrawals and reconciliation: admin_ops.py."""
+"""Referral accounts as HR works with them."""
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -16,14 +16,11 @@ from hireops.core.personal import can_see_personal_data
 from hireops.jobs.admin import run_operation
 from hireops.jobs.services import run_inline, runs_inline
 
-from . import (
-    admin_ops,  # noqa: F401  (registers withdrawals and reconciliation)
-    bulk,
-)
-from .csv_import import ImportRefused, read_rows
-from .forms import AccountAddForm, ImportForm, WithdrawForm
-from .models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, Withdrawal
-from .registration import AlreadyRegistered, account_register
+from .. import bulk
+from ..csv_import import ImportRefused, read_rows
+from ..forms import AccountAddForm, ImportForm, WithdrawForm
+from ..models import AccountCash, AccountStatus, BalanceChange, ReferralAccount, Withdrawal
+from ..registration import AlreadyRegistered, account_register
 
 
 class CashInline(ReadOnlyInline):
@@ -96,6 +93,7 @@ class ReferralAccountAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmi
         "points",
         "balance_as_of",
         "balance_synced_at",
+        "balance_error",
         "created_by",
         "created_at",
         "consequences",

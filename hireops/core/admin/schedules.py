@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 from django_celery_beat import admin as beat_admin  # registers PeriodicTaskAdmin first
 from django_celery_beat.models import PeriodicTask
 
-from . import audit
+from .. import audit
 
 # Change-history messages (hireops.core.audit), translated when read.
 ENABLED = gettext_noop("Schedule enabled.")

@@ -9,9 +9,9 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
-from .admin import SystemRecordAdmin
-from .models import ChangeHistoryEntry
+from .. import audit
+from ..models import ChangeHistoryEntry
+from .base import SystemRecordAdmin
 
 
 def _type_name(content_type) -> str:

@@ -2,24 +2,20 @@
 
 import json
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
-from hireops.core import audit, display
+from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, field_label
-from hireops.core.retry import TryLater
+from hireops.jobs.admin import run_operation
 
-from .forms import ReconciliationForm
-from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal, WithdrawalStatus
-from .reconciliation import reconciliation_request
-from .withdrawals import withdrawal_run
-
-# Change-history message (hireops.core.audit), translated when read.
-RETRIED = gettext_noop("Retried now with the same order id.")
+from .. import bulk
+from ..forms import ReconciliationForm
+from ..models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
+from ..reconciliation import reconciliation_request
 
 
 @admin.register(Withdrawal)
@@ -98,13 +94,7 @@ class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
 
     @admin.action(description=_("Retry now (same order id)"), permissions=["withdraw"])
     def retry_now(self, request, queryset):
-        for w in queryset.filter(status=WithdrawalStatus.PENDING):
-            audit.record(request.user, [w], RETRIED)
-            try:
-                outcome = withdrawal_run(w.pk)
-                self.message_user(request, f"{w}: {WithdrawalStatus(outcome).label}", messages.INFO)
-            except TryLater as exc:
-                self.message_user(request, f"{w}: {exc.reason}", messages.WARNING)
+        return run_operation(self, request, bulk.retry_withdrawal, queryset)
 
 
 class MismatchInline(ReadOnlyInline):

@@ -8,9 +8,9 @@ from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_pag
 from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
 
-from . import bulk
-from .forms import BindCustomerForm, RejectForm
-from .models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
+from .. import bulk
+from ..forms import BindCustomerForm, RejectForm
+from ..models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
 
 
 class UsageFilter(admin.SimpleListFilter):

@@ -65,7 +65,3 @@ def action_page(model_admin, request, template: str, title, form, **context) -> 
             **context,
         },
     )
-
-
-# Registered here, after the classes they use: the change history, and the schedules' admin.
-from . import history_admin, schedules_admin  # noqa: E402, F401

@@ -1,0 +1,26 @@
+"""The vendor side's part of the admin index's "Needs attention" box."""
+
+from django.utils.translation import gettext as _
+
+from hireops.core import dashboard
+
+from . import selectors
+from .models import BindingStatus, EcoAccountBinding, FieldPublish, FieldScope
+
+
+@dashboard.contribute
+def vendor_work(request):
+    user = request.user
+    if dashboard.can_view(user, EcoAccountBinding):
+        url = dashboard.changelist_url(EcoAccountBinding, status__exact=BindingStatus.NEEDS_REVIEW)
+        yield dashboard.Item(_("Bindings needing review"), selectors.bindings_needing_review(), url)
+    if dashboard.can_view(user, FieldScope):
+        for state in selectors.scopes_with_unpublished_changes():
+            label = _("Unpublished custom-field changes: %(scope)s") % {"scope": state.get_scope_display()}
+            yield dashboard.Item(label, 1, dashboard.changelist_url(FieldScope))
+    if dashboard.can_view(user, FieldPublish):
+        yield dashboard.Item(
+            _("Custom-field publishes failed or waiting (7 days)"),
+            selectors.publishes_failed_or_waiting(days=7),
+            dashboard.changelist_url(FieldPublish),
+        )

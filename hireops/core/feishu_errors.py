@@ -1,0 +1,124 @@
+"""A failed call to Feishu, as every service handles it: retry or not, and what staff read.
+
+``judge(exc)`` is the one decision (docs/feishu.md §11). It follows the error's own
+``retryable`` (``hireops.feishu.errors`` classifies every answer): only HTTP ≥ 500, Feishu's
+"internal error" codes, timeouts, lost connections and rate limits (429 / 99991400) are
+tried again; a refusal (any other code, 1002001 with HTTP 400 included), a configuration or
+authentication error and an exhausted monthly quota (99991403) are final and shown to staff.
+An outcome that is unknown (the call may have been applied) is retried by the caller with the
+same idempotency key, never as a new request.
+
+The explanations of Feishu's codes for staff live here for every app. Each ``reason`` is a
+``Message``: stored on a row, it reads in each reader's language.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
+from hireops.feishu import FeishuAuthError, FeishuError, FeishuQuotaExhausted, FeishuTransportError
+from hireops.feishu.errors import SYSTEM_ERROR
+
+EXPLANATIONS = {
+    # Hire, every API (docs/feishu.md §4, §8–§11). 1002001 depends on the HTTP status.
+    1002002: gettext_noop("Feishu rejected the request as invalid."),
+    # Referral accounts (§4).
+    1002551: gettext_noop("No employee in Feishu has this mobile number or email."),
+    1002552: gettext_noop(
+        "This mobile number or email matches several employees in Feishu; register with the other one."
+    ),
+    1002553: gettext_noop("Feishu does not know this referral account."),
+    1002555: gettext_noop("The account is deactivated in Feishu: enable it before withdrawing."),
+    # Eco background checks and exams (§8, §9).
+    1002851: gettext_noop("Feishu says the exam is not in a state that allows this."),
+    1002855: gettext_noop("Feishu refused the request: the exam is already graded, or a field is invalid."),
+    1002858: gettext_noop(
+        "Feishu says the order is not in a state that allows this (completed or cancelled)."
+    ),
+    1002859: gettext_noop("Feishu refused the deletion as invalid."),
+    1002860: gettext_noop("Feishu refused the deletion as invalid."),
+    1002862: gettext_noop("Feishu does not know this background-check order."),
+    # The app's configuration (§1.3, §11): a person must change something in the Feishu console.
+    10014: gettext_noop("The Feishu app is disabled: enable it in the Feishu developer console."),
+    10015: gettext_noop("The Feishu app secret is wrong: check FEISHU_APP_SECRET."),
+    99991543: gettext_noop(
+        "The Feishu app id or secret does not exist: check FEISHU_APP_ID and FEISHU_APP_SECRET."
+    ),
+    99991672: gettext_noop(
+        "The Feishu app lacks the permission (scope) this call needs: add it in the console."
+    ),
+    99991401: gettext_noop("Feishu refused this server's IP address: add it to the app's IP allowlist."),
+    99991663: gettext_noop("Feishu refused the access token even after a fresh one was fetched."),
+    99991664: gettext_noop("Feishu refused the app access token even after a fresh one was fetched."),
+    99991665: gettext_noop("Feishu refused the tenant access token even after a fresh one was fetched."),
+    10012: gettext_noop("Feishu could not issue an app access token (app_ticket missing or stale)."),
+    10013: gettext_noop("Feishu could not issue a tenant access token: has the tenant removed the app?"),
+    # Limits (§1.3, §11).
+    99991400: gettext_noop("Feishu's rate limit was reached; the call is tried again later."),
+    99991403: gettext_noop(
+        "The Feishu app has used up this month's API call quota: calls to Feishu are stopped until "
+        "the quota renews on the 1st (or until it is raised in the Feishu console)."
+    ),
+}
+SYSTEM_ERROR_REFUSED = gettext_noop(
+    "Feishu refused the request (its code 1002001 with HTTP 400: a parameter error or an "
+    "exception on its side). It is not retried; check the data and try again."
+)
+SYSTEM_ERROR_LATER = gettext_noop("Feishu had an internal error; the call is tried again later.")
+UNREACHABLE = gettext_noop("Feishu could not be reached; the call is tried again later.")
+
+
+def _detail(exc: FeishuError) -> str:
+    """Feishu's own words: code and msg (or the HTTP status), and the log id to quote."""
+    if exc.code is not None:
+        said = f"Feishu {exc.code}: {exc.msg}"
+    elif exc.http_status is not None:
+        said = f"HTTP {exc.http_status}: {exc.msg}"
+    else:  # no answer at all (a timeout), or refused here before sending
+        said = exc.msg
+    return f"{said}; log id {exc.log_id}" if exc.log_id else said
+
+
+def explain(exc: FeishuError) -> str:
+    """Our explanation of the error, if we have one, then Feishu's own words."""
+    if exc.code == SYSTEM_ERROR:
+        msgid = SYSTEM_ERROR_LATER if exc.retryable else SYSTEM_ERROR_REFUSED
+    elif isinstance(exc, FeishuTransportError):
+        msgid = UNREACHABLE
+    else:
+        msgid = EXPLANATIONS.get(exc.code)
+    if msgid is None:
+        return _detail(exc)
+    return Message(
+        gettext_noop("%(explanation)s (%(detail)s)"), explanation=Message(msgid), detail=_detail(exc)
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed call means for the row that asked for it."""
+
+    retry: bool  # try the same call again later (same idempotency key)
+    maybe_applied: bool  # Feishu may have acted although we saw no answer
+    reason: str  # for staff, in their language
+    code: int | None
+    log_id: str
+    stops_calls: bool  # no call of this app is sent until the quota renews
+    app_wide: bool  # every call of the app would fail alike (configuration, auth, quota): stop a loop
+
+    def fields(self) -> dict:
+        """The columns of a ``FeishuCall`` row (or any row with error, error_code, log_id)."""
+        return {"error": self.reason, "error_code": self.code, "log_id": self.log_id}
+
+
+def judge(exc: FeishuError) -> Failure:
+    return Failure(
+        retry=exc.retryable,
+        maybe_applied=exc.maybe_applied,
+        reason=explain(exc),
+        code=exc.code,
+        log_id=exc.log_id or "",
+        stops_calls=isinstance(exc, FeishuQuotaExhausted),
+        app_wide=not exc.retryable and isinstance(exc, FeishuAuthError | FeishuQuotaExhausted),
+    )

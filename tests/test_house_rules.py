@@ -1,0 +1,152 @@
+"""House rules: the platform names no app, apps register what they bring, and the checks say so."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from django.core import checks
+
+from hireops.core import roles
+from hireops.events import registry
+from tests.conftest import ROOT
+
+# The one composition root: which apps are installed.
+COMPOSITION_ROOT = {ROOT / "hireops" / "settings.py"}
+APP_NAME = re.compile(r"\b(bindings|referrals)\b")
+
+
+def test_no_module_of_the_platform_imports_or_names_an_app():
+    offenders = []
+    for path in sorted((ROOT / "hireops").rglob("*.py")):
+        if path in COMPOSITION_ROOT:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if APP_NAME.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "the platform names an app:\n" + "\n".join(offenders)
+
+
+def test_each_app_registers_its_own_event_types():
+    owners = {claim.event_type: claim.handler.split(".")[0] for claim in registry.claims()}
+    assert owners == {
+        "app_ticket": "hireops",
+        "hire.eco_account.created_v1": "bindings",
+        "hire.referral_account.assets_update_v1": "referrals",
+    }
+    assert registry.visibility() == {
+        "events.view_feishuevent": ["app_ticket"],
+        "bindings.view_feishu_events": ["hire.eco_account.created_v1"],
+        "referrals.view_feishu_events": ["hire.referral_account.assets_update_v1"],
+    }
+
+
+def _errors(monkeypatch, *claims) -> list:
+    monkeypatch.setattr(registry, "_claims", [*registry.claims(), *claims])
+    registry.import_handler.cache_clear()
+    return [e for e in checks.run_checks() if e.id.startswith("hireops.E01")]
+
+
+def test_the_registered_handlers_pass_the_system_checks(monkeypatch):
+    assert _errors(monkeypatch) == []
+
+
+def test_two_apps_claiming_one_event_type_stop_the_start(monkeypatch):
+    twin = registry.EventType(
+        "hire.eco_account.created_v1", "referrals.handlers.assets_updated", "referrals.x"
+    )
+    [error] = _errors(monkeypatch, twin)
+    assert error.id == "hireops.E010" and "claimed twice" in error.msg
+    assert (
+        "bindings.handlers.eco_account_created" in error.msg
+        and "referrals.handlers.assets_updated" in error.msg
+    )
+
+
+def test_a_handler_that_cannot_be_imported_stops_the_start(monkeypatch):
+    broken = registry.EventType(
+        "hire.new_v1", "bindings.handlers.no_such_handler", "bindings.view_feishu_events"
+    )
+    [error] = _errors(monkeypatch, broken)
+    assert error.id == "hireops.E011" and "bindings.handlers.no_such_handler" in error.msg
+
+
+def test_a_registration_must_name_a_permission_of_an_installed_app(monkeypatch):
+    bad = registry.EventType("hire.new_v1", "bindings.handlers.eco_account_created", "nowhere.view_it")
+    [error] = _errors(monkeypatch, bad)
+    assert error.id == "hireops.E012"
+
+
+def test_manage_py_check_fails_on_a_broken_registration(tmp_path):
+    """The same through the start-up command people and deploys run."""
+    script = (
+        "import django, sys; django.setup()\n"
+        "from hireops.events.registry import register_event\n"
+        "register_event('hire.x_v1', handler='bindings.handlers.gone',\n"
+        "               visible_with='bindings.view_feishu_events')\n"
+        "from django.core.management import call_command\n"
+        "call_command('check')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DJANGO_SETTINGS_MODULE": "hireops.settings", "PATH": "/usr/bin:/bin", "DEBUG": "1"},
+    )
+    assert result.returncode != 0 and "hireops.E011" in result.stderr
+
+
+IMPORTED = """
+import json, sys
+import hireops.ingest  # what gunicorn imports for the ingest server
+from hireops.events import registry
+print(json.dumps({
+    "apps": sorted(m for m in sys.modules if m.split(".")[0] in ("bindings", "referrals")),
+    "handles": [registry.handles(t) for t in ("hire.eco_account.created_v1", "hire.unknown_v1")],
+}))
+"""
+
+
+def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_them():
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTED],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    # Django loads each app's AppConfig and models; nothing else of the apps is imported.
+    assert json.loads(result.stdout) == {
+        "apps": [
+            "bindings",
+            "bindings.apps",
+            "bindings.models",
+            "referrals",
+            "referrals.apps",
+            "referrals.models",
+        ],
+        "handles": [True, False],
+    }
+
+
+def test_each_app_grants_its_own_part_of_the_roles():
+    granted = roles.granted()
+    assert "bindings.view_feishu_events" in granted[roles.VENDOR_OPS]
+    assert "referrals.view_feishu_events" in granted[roles.HR]
+    assert granted[roles.HR_WITHDRAWALS] >= {"referrals.withdraw_referralaccount", "jobs.view_bulkjob"}
+    assert not any(p.startswith("referrals.") for p in granted[roles.VENDOR_OPS])
+    assert not any(p.startswith("bindings.") for p in granted[roles.HR])
+    with pytest.raises(ValueError, match="unknown role"):
+        roles.grant("Interns", "bindings.view_ecoaccountbinding")
+
+
+@pytest.mark.django_db
+def test_the_personal_data_permission_belongs_to_the_platform(staff_user):
+    from hireops.core.personal import PERMISSION, can_see_personal_data
+
+    assert PERMISSION == "core.view_personal_data"
+    assert not can_see_personal_data(staff_user("Auditor"))  # auditors see everything else
+    assert can_see_personal_data(staff_user("HR", username="dpo", perms=[PERMISSION]))
