@@ -18,7 +18,7 @@ class AccountStatus(models.TextChoices):
 
     @classmethod
     def from_feishu(cls, status: int) -> "AccountStatus":
-        """Feishu's account status (1 enabled, 2 deactivated; feishu-api.md §4) as ours."""
+        """Feishu's account status (1 enabled, 2 deactivated; docs/feishu.md §4) as ours."""
         return cls.ACTIVE if status == hire.AccountStatus.ENABLED else cls.DEACTIVATED
 
 

@@ -1,5 +1,5 @@
 """Reconciliation: tell Feishu the points we recorded as withdrawn per account in a window,
-and keep every mismatch it returns (feishu-api.md §4)."""
+and keep every mismatch it returns (docs/feishu.md §4)."""
 
 from datetime import datetime, timedelta
 

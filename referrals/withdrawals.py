@@ -1,4 +1,4 @@
-"""Full-balance withdrawals (feishu-api.md §4).
+"""Full-balance withdrawals (docs/feishu.md §4).
 
 The row and its ``external_order_id`` are committed before the call and every retry
 reuses the id, so a crash or timeout between call and answer can never withdraw twice.

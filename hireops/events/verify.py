@@ -3,7 +3,7 @@
 Pure functions, no database: the view stores what this returns. Every refusal is a
 ``Rejected`` with the HTTP status and a short reason for Feishu's delivery log.
 
-Choices where feishu-api.md is silent or UNCONFIRMED:
+Choices where docs/feishu.md is silent or UNCONFIRMED:
 - Timestamp window. Feishu retries a failed delivery after 15 s, 5 min, 1 h and 6 h
   (about 7 h after the first try), and whether a retry carries a fresh timestamp is
   not documented. We accept timestamps up to ``MAX_AGE`` (24 h) old and

@@ -7,7 +7,7 @@ one fetches and the others find it in the cache (single-flight, no stampede).
 
 A token is refreshed ``expire - margin`` seconds after it was fetched, with
 ``margin = min(600, expire / 4)``: the SDK's 10-minute head start for real 2-hour tokens
-(feishu-api.md §1.1), scaled down so that a token living a few seconds is still refreshed
+(docs/feishu.md §1.1), scaled down so that a token living a few seconds is still refreshed
 before it expires. The cache entry is ``(token, refresh_at)``: ``refresh_at`` is read
 against the provider's ``clock`` (``time.time`` unless injected), so a test can move the
 client's clock with the sandbox's instead of sleeping. The cache's own expiry, the same

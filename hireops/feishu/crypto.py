@@ -1,6 +1,6 @@
 """Feishu event crypto: AES-256-CBC bodies and the X-Lark-Signature digest.
 
-The algorithm is Feishu's (feishu-api.md §5.2): key = SHA256(encrypt_key),
+The algorithm is Feishu's (docs/feishu.md §5.2): key = SHA256(encrypt_key),
 wire = base64(iv || AES-CBC(PKCS#7(plaintext))), signature =
 hex(sha256((timestamp + nonce + encrypt_key) + raw_body)). The webhook uses
 ``decrypt``/``verify_signature``; the sandbox uses ``encrypt``/``sign`` to push

@@ -1,4 +1,4 @@
-"""Feishu Hire endpoints (feishu-api.md §2 custom fields, §4 referral accounts).
+"""Feishu Hire endpoints (docs/feishu.md §2 custom fields, §4 referral accounts).
 
 One small typed function per endpoint; the client is passed first. The custom-field calls
 return the bare ``FeishuResponse`` (Feishu sends no data; its ``log_id`` is worth keeping). Each call states
@@ -207,7 +207,7 @@ def create_referral_account(
     if email:
         body["email"] = email
     # Not retried blindly: whether Feishu dedupes a repeated registration is UNCONFIRMED
-    # (feishu-api.md §4), so after a 5xx/lost answer the calling task decides.
+    # (docs/feishu.md §4), so after a 5xx/lost answer the calling task decides.
     resp = client.request(
         "POST",
         f"{_HIRE}/referral_account",

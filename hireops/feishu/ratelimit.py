@@ -1,6 +1,6 @@
 """Client-side pacing so that Feishu never has to answer 429.
 
-Quotas are Feishu's documented ones (feishu-api.md §2, §4) and apply per API, per app,
+Quotas are Feishu's documented ones (docs/feishu.md §2, §4) and apply per API, per app,
 per tenant, so the limiter key is ``(app_id, tenant_key, endpoint)``; every process of the
 back-office shares it through the coordinator (Redis or lock files).
 

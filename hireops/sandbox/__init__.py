@@ -2,7 +2,7 @@
 
 Run it with ``python manage.py feishu_sandbox`` and drive it with
 ``python manage.py feishu_sandbox_ctl`` or ``hireops.sandbox.control.SandboxControl``.
-The spec is feishu-api.md; where it is silent the code says "CHOICE".
+The spec is docs/feishu.md; where it is silent the code says "CHOICE".
 
 Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),
 state (tenants, tokens, directory, accounts, fields), clock (settable time for

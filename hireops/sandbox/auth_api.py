@@ -1,4 +1,4 @@
-"""Auth endpoints (feishu-api.md §1): self-built and store-app token flows.
+"""Auth endpoints (docs/feishu.md §1): self-built and store-app token flows.
 
 Answers put fields at the top level (``{"code","msg","tenant_access_token","expire"}``),
 not in ``data``. CHOICE: failed token calls answer HTTP 400 (the docs give
@@ -14,7 +14,7 @@ OK = {"code": 0, "msg": "ok"}
 def _check_app(sb, body: dict) -> None:
     app_id, secret = body.get("app_id"), body.get("app_secret")
     if not app_id or not secret:
-        # CHOICE: 10003 ("invalid param") is Feishu's usual answer; it is not in feishu-api.md.
+        # CHOICE: 10003 ("invalid param") is Feishu's usual answer; it is not in docs/feishu.md.
         raise ApiError(10003, "invalid param: app_id and app_secret are required")
     if app_id != sb.state.app_id:
         raise ApiError(99991543, "app_id or app_secret does not exist")
@@ -44,7 +44,7 @@ def app_ticket_resend(sb, call):
 def app_token_store(sb, call):
     _check_app(sb, call.body)
     if not sb.state.ticket_valid(call.body.get("app_ticket")):
-        # The Go SDK answers 10012 by calling app_ticket/resend (feishu-api.md §1.2).
+        # The Go SDK answers 10012 by calling app_ticket/resend (docs/feishu.md §1.2).
         raise ApiError(10012, "app_ticket is invalid or expired")
     token, expire = sb.state.issue_token("app", None)
     return 200, {**OK, "app_access_token": token, "expire": expire}

@@ -1,4 +1,4 @@
-"""Webhook pushes the way Feishu sends them (feishu-api.md §5.2).
+"""Webhook pushes the way Feishu sends them (docs/feishu.md §5.2).
 
 One background thread delivers events in due-time order. Each attempt has 3 s
 to get an HTTP 200; anything else is retried after ``retry_delays`` (Feishu:
@@ -68,7 +68,7 @@ def envelope_v2(
 
 
 def app_ticket_v1(app_id: str, ticket: str, token: str, *, now: float) -> dict:
-    # Schema 1.0 (feishu-api.md §1.2): no header, token at top level, type inside event.
+    # Schema 1.0 (docs/feishu.md §1.2): no header, token at top level, type inside event.
     return {
         "ts": f"{now:.6f}",
         "uuid": uuid.uuid4().hex,
@@ -214,7 +214,7 @@ class EventPusher:
     @staticmethod
     def _encode(payload: dict, config: PushConfig) -> tuple[bytes, dict]:
         plain = json.dumps(payload, ensure_ascii=False)
-        # X-Request-Id: the SDKs log it; whether Feishu always sends it is UNCONFIRMED (feishu-api.md §1.3).
+        # X-Request-Id: the SDKs log it; whether Feishu always sends it is UNCONFIRMED (docs/feishu.md §1.3).
         headers = {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": uuid.uuid4().hex}
         if not config.encrypt_key:
             return plain.encode("utf-8"), headers

@@ -1,4 +1,4 @@
-"""Hire: eco account custom fields (feishu-api.md §2), plus the shared answer helpers.
+"""Hire: eco account custom fields (docs/feishu.md §2), plus the shared answer helpers.
 
 Fields are kept per (tenant, scope). create is a full replace of that scope
 (other scope untouched: the doc's reading, UNCONFIRMED); batch_update renames

@@ -1,4 +1,4 @@
-"""Sliding-window rate limits, per API, per app, per tenant (feishu-api.md §1.3, §2, §4).
+"""Sliding-window rate limits, per API, per app, per tenant (docs/feishu.md §1.3, §2, §4).
 
 A limit ``(n, w)`` means: at most ``n`` accepted requests in any window of ``w``
 seconds ending now. An API with two limits (custom fields: 50/s and 1000/min)

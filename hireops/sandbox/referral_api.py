@@ -1,4 +1,4 @@
-"""Hire: referral accounts (feishu-api.md §4).
+"""Hire: referral accounts (docs/feishu.md §4).
 
 Accounts are per tenant, one per employee of the directory. Every balance
 change pushes ``hire.referral_account.assets_update_v1`` with the balance

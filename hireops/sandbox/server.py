@@ -1,6 +1,6 @@
 """The Feishu sandbox server: lifecycle, reset, request log, fault injection, event helpers.
 
-``/open-apis/...`` emulates Feishu (feishu-api.md); ``/_sandbox/...`` is the
+``/open-apis/...`` emulates Feishu (docs/feishu.md); ``/_sandbox/...`` is the
 control API (control.py). The HTTP handling itself is in handler.py.
 """
 
@@ -178,7 +178,7 @@ class SandboxServer:
     def emit_assets_update(self, account) -> dict | None:
         """Call with state.lock held so modify_time order equals push order."""
         if account.status != 1:
-            return None  # deactivated accounts get no assets_update (feishu-api.md §4)
+            return None  # deactivated accounts get no assets_update (docs/feishu.md §4)
         event = {
             "account_id": account.account_id,
             "assets": account.assets(),

@@ -1,7 +1,7 @@
 """Everything the sandbox remembers: tenants, directory, tokens, tickets, fields, accounts.
 
 One ``RLock`` guards all of it; the HTTP handlers run in many threads. ``reset()``
-rebuilds the seed state and puts the clock back to real time (feishu-api.md is the
+rebuilds the seed state and puts the clock back to real time (docs/feishu.md is the
 spec; choices where it is silent are marked "CHOICE"). Expiry and Feishu's timestamps
 read ``self.clock`` (clock.py), never ``time.time()``, so tests can move time forward.
 """

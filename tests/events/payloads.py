@@ -1,7 +1,7 @@
 """Build Feishu deliveries the way Feishu does, independently of our own crypto module.
 
 Encryption uses pycryptodome exactly as in the lark-oapi verification recipe
-(feishu-api.md §6.6), so a bug in hireops.feishu.crypto cannot hide itself.
+(docs/feishu.md §6.6), so a bug in hireops.feishu.crypto cannot hide itself.
 """
 
 import base64

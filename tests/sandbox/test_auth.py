@@ -1,4 +1,4 @@
-"""Token flows (feishu-api.md §1) over real HTTP. Time passes by advancing the sandbox clock."""
+"""Token flows (docs/feishu.md §1) over real HTTP. Time passes by advancing the sandbox clock."""
 
 import pytest
 
@@ -130,7 +130,7 @@ def test_store_flow_ticket_app_token_tenant_token(sandbox, webhook_receiver):
     sandbox.configure(webhook_url=webhook_receiver.url, verification_token="vt-1")
     assert post(sandbox, AUTH + "/app_ticket/resend", creds()).json() == {"code": 0, "msg": "ok"}
     pushed = webhook_receiver.wait_for(1)[0].json()
-    # Schema 1.0 shape (feishu-api.md §1.2).
+    # Schema 1.0 shape (docs/feishu.md §1.2).
     assert set(pushed) == {"ts", "uuid", "token", "type", "event"}
     assert pushed["type"] == "event_callback" and pushed["token"] == "vt-1"
     assert pushed["event"]["type"] == "app_ticket"

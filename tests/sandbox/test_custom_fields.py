@@ -1,4 +1,4 @@
-"""Eco account custom fields (feishu-api.md §2)."""
+"""Eco account custom fields (docs/feishu.md §2)."""
 
 import pytest
 

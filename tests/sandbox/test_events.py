@@ -1,4 +1,4 @@
-"""Event pushes (feishu-api.md §5): envelope, encryption, signature, retries."""
+"""Event pushes (docs/feishu.md §5): envelope, encryption, signature, retries."""
 
 import json
 import time

@@ -1,4 +1,4 @@
-"""Rate limits: sliding windows per API, per app, per tenant (feishu-api.md §1.3, §2, §4)."""
+"""Rate limits: sliding windows per API, per app, per tenant (docs/feishu.md §1.3, §2, §4)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Referral accounts (feishu-api.md §4) over real HTTP."""
+"""Referral accounts (docs/feishu.md §4) over real HTTP."""
 
 import time
 

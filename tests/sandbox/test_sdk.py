@@ -182,7 +182,7 @@ def test_sdk_custom_fields(sandbox, client):
 
 
 def _django_glue(handler):
-    """feishu-api.md §6.5: RawRequest from the raw body and Title-Case headers, as a Django view does."""
+    """docs/feishu.md §6.5: RawRequest from the raw body and Title-Case headers, as a Django view does."""
 
     def handle(recorded):
         raw = RawRequest()

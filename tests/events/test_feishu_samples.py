@@ -1,0 +1,278 @@
+"""Feishu's own documented sample payloads (``feishu_samples/``, sources in its README),
+delivered through the real webhook the way Feishu delivers them: the configured
+verification token in the token field, the body AES-encrypted, the request signed.
+
+The expected values below are written out from the samples on purpose: if a sample file
+changes, or hireops reads a field differently, these tests say so.
+"""
+
+import copy
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.cache import cache
+
+from bindings.models import BindingStatus, CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
+from hireops.events.models import EventStatus, FeishuEvent
+from hireops.events.registry import handled_types
+from hireops.feishu.auth import ticket_key
+from referrals.models import AccountStatus, BalanceSource, ReferralAccount
+
+from .payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SAMPLES = Path(__file__).parent / "feishu_samples"
+HANDLED = ["app_ticket", "hire.eco_account.created_v1", "hire.referral_account.assets_update_v1"]
+NOT_HANDLED_YET = [
+    "hire.eco_background_check.created_v1",
+    "hire.eco_background_check.canceled_v1",
+    "hire.eco_exam.created_v1",
+    "app_open",
+    "app_status_change",
+    "app_uninstalled",
+]
+# Every schema 2.0 sample carries this event_id, every schema 1.0 sample this uuid.
+SAMPLE_EVENT_ID = "5e3702a84e847582be8db7fb73283c02"
+SAMPLE_UUID = "bc447199585340d1f3728d26b1c0297a"
+SAMPLE_APP_ID = "cli_9f5343c580712544"
+SAMPLE_TENANT = "2ca1d211f64f6438"
+
+
+@pytest.fixture(autouse=True)
+def secrets(settings):
+    settings.FEISHU_ENCRYPT_KEY = ENCRYPT_KEY  # an ingest server inherits these
+    settings.FEISHU_VERIFICATION_TOKEN = TOKEN
+
+
+def sample(event_type: str) -> dict:
+    return json.loads((SAMPLES / f"{event_type}.json").read_text(encoding="utf-8"))
+
+
+def as_sent(payload: dict, token: str = TOKEN) -> dict:
+    """The sample as Feishu would send it to this app: with the app's verification token."""
+    payload = copy.deepcopy(payload)
+    if payload.get("schema") == "2.0":
+        payload["header"]["token"] = token
+    else:
+        payload["token"] = token
+    return payload
+
+
+def deliver(client, event_type: str):
+    """POST the sample through the Django view (/feishu/events/), signed and encrypted."""
+    body, headers = signed(as_sent(sample(event_type)))
+    return post_delivery(client, body, headers)
+
+
+def stored(event_id: str) -> tuple:
+    event = FeishuEvent.objects.get(event_id=event_id)
+    return (
+        event.schema,
+        event.event_type,
+        event.app_id,
+        event.tenant_key,
+        event.account_id,
+        event.create_time,
+        event.status,
+    )
+
+
+def test_every_sample_is_listed_and_named_after_its_event_type():
+    files = sorted(p.stem for p in SAMPLES.glob("*.json"))
+    assert files == sorted(HANDLED + NOT_HANDLED_YET)
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    for name in files:
+        payload = sample(name)
+        event_type = (
+            payload["header"]["event_type"] if payload.get("schema") == "2.0" else payload["event"]["type"]
+        )
+        assert event_type == name
+        assert f"`{name}.json`" in readme
+    assert handled_types() == sorted(HANDLED)  # a new handler needs its sample test here
+
+
+def test_the_documentation_placeholder_token_is_refused(client):
+    body, headers = signed(sample("hire.eco_account.created_v1"))  # token left as documented
+    resp = post_delivery(client, body, headers)
+    assert resp.status_code == 403
+    assert not FeishuEvent.objects.exists()
+
+
+# --- handled events ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def customer_with_ord_id():
+    """A vendor customer identified by the sample's custom field (ord_id = 7233333)."""
+    MatchingRule.objects.create(scope=1, keys=["ord_id"])
+    customer = VendorCustomer.objects.create(name="样例客户")
+    CustomerIdentifier.objects.create(customer=customer, key="ord_id", value="7233333")
+    return customer
+
+
+def assert_sample_binding(customer):
+    binding = EcoAccountBinding.objects.get()
+    assert (binding.app_id, binding.tenant_key, binding.account_id) == (
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "6931286400470354183",
+    )
+    assert (binding.scope, binding.account_name, binding.usage_list) == (1, "背调账号 001", [1])
+    assert binding.custom_field_values == [{"key": "ord_id", "value": "7233333"}]
+    assert binding.values == {"ord_id": "7233333"}
+    assert (binding.status, binding.customer, binding.source_event_id) == (
+        BindingStatus.BOUND,
+        customer,
+        SAMPLE_EVENT_ID,
+    )
+
+
+def test_eco_account_created_sample_through_the_view(client, customer_with_ord_id):
+    resp = deliver(client, "hire.eco_account.created_v1")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    assert stored(SAMPLE_EVENT_ID) == (
+        "2.0",
+        "hire.eco_account.created_v1",
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "6931286400470354183",
+        "1608725989000",
+        EventStatus.PROCESSED,
+    )
+    assert_sample_binding(customer_with_ord_id)
+
+
+def test_eco_account_created_sample_through_the_ingest_server(
+    ingest_server, celery_worker, customer_with_ord_id
+):
+    """The production path: gunicorn ``hireops.ingest`` stores it, a real worker handles it."""
+    body, headers = signed(as_sent(sample("hire.eco_account.created_v1")))
+    resp = requests.post(
+        ingest_server, data=body, timeout=10, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    celery_worker(
+        lambda: FeishuEvent.objects.filter(event_id=SAMPLE_EVENT_ID, status=EventStatus.PROCESSED).exists(),
+        what="the sample processed by the worker",
+    )
+    assert stored(SAMPLE_EVENT_ID) == (
+        "2.0",
+        "hire.eco_account.created_v1",
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "6931286400470354183",
+        "1608725989000",
+        EventStatus.PROCESSED,
+    )
+    assert_sample_binding(customer_with_ord_id)
+
+
+def test_referral_assets_update_sample_sets_the_balance(client):
+    # The account must be registered here first; Feishu's sample names this account_id.
+    account = ReferralAccount.objects.create(
+        name="王二", email="wanger@example.com", account_id="7147998241542539527", status=AccountStatus.ACTIVE
+    )
+    assert (account.points, account.assets_modify_time, account.cash.count()) == (0, None, 0)
+
+    resp = deliver(client, "hire.referral_account.assets_update_v1")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    assert stored(SAMPLE_EVENT_ID) == (
+        "2.0",
+        "hire.referral_account.assets_update_v1",
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "7147998241542539527",
+        "1608725989000",
+        EventStatus.PROCESSED,
+    )
+    account.refresh_from_db()
+    assert (account.points, account.assets_modify_time) == (100, 1685431415036)
+    cash = account.cash.get()
+    assert (cash.currency, cash.amount) == (
+        "CNY",
+        Decimal("100.00"),
+    )  # the sample's amount is the integer 100
+    change = account.balance_history.get()
+    assert (change.source, change.modify_time, change.points, change.cash, change.reference) == (
+        BalanceSource.EVENT,
+        1685431415036,
+        100,
+        {"CNY": "100.00"},
+        SAMPLE_EVENT_ID,
+    )
+
+
+def test_app_ticket_sample_stores_the_ticket(client):
+    assert cache.get(ticket_key("cli_xxx")) is None
+    resp = deliver(client, "app_ticket")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    # Schema 1.0: the uuid is the event id, ts the create time; the sample has no tenant_key.
+    assert stored(SAMPLE_UUID) == (
+        "1.0",
+        "app_ticket",
+        "cli_xxx",
+        "",
+        "",
+        "1502199207.7171419",
+        EventStatus.PROCESSED,
+    )
+    assert cache.get(ticket_key("cli_xxx")) == "xxx"
+
+
+# --- events hireops will handle soon: accepted, stored once, ignored today ----------------
+
+NOT_HANDLED_EXPECTED = {
+    # event_type: (schema, event id, app_id, tenant_key, account_id, create_time)
+    "hire.eco_background_check.created_v1": (
+        "2.0",
+        SAMPLE_EVENT_ID,
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "6931286400470354183",
+        "1608725989000",
+    ),
+    "hire.eco_background_check.canceled_v1": (
+        "2.0",
+        SAMPLE_EVENT_ID,
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "",
+        "1608725989000",
+    ),
+    "hire.eco_exam.created_v1": (
+        "2.0",
+        SAMPLE_EVENT_ID,
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "7147998241542539527",
+        "1608725989000",
+    ),
+    "app_open": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
+    "app_status_change": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
+    "app_uninstalled": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
+}
+
+
+@pytest.mark.parametrize("event_type", NOT_HANDLED_YET)
+def test_sample_of_an_event_not_handled_yet_is_kept_as_ignored(client, event_type):
+    schema, event_id, app_id, tenant_key, account_id, create_time = NOT_HANDLED_EXPECTED[event_type]
+    first = deliver(client, event_type)
+    again = deliver(client, event_type)  # Feishu delivers at least once
+    assert [first.status_code, again.status_code] == [200, 200]
+    event = FeishuEvent.objects.get()
+    assert stored(event_id) == (
+        schema,
+        event_type,
+        app_id,
+        tenant_key,
+        account_id,
+        create_time,
+        EventStatus.IGNORED,
+    )
+    assert (event.duplicate_count, event.attempts) == (1, 0)
+    assert event.payload == as_sent(sample(event_type))  # kept whole, for the handler to come
+    assert not EcoAccountBinding.objects.exists()
