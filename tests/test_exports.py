@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def export(client, url, pks):
     resp = client.post(url, {"action": "export_csv", "_selected_action": pks})
     assert resp.status_code == 200 and resp["Content-Type"].startswith("text/csv")
-    body = resp.content.decode("utf-8")
+    body = resp.getvalue().decode("utf-8")
     assert body.startswith("\ufeff")  # Excel reads the Chinese correctly
     return list(csv.reader(io.StringIO(body[1:])))
 
@@ -26,7 +26,7 @@ def export_xlsx(client, url, pks):
     """The workbook's rows, each cell written as the CSV writes it."""
     resp = client.post(url, {"action": "export_xlsx", "_selected_action": pks})
     assert resp.status_code == 200 and resp["Content-Disposition"].endswith('.xlsx"')
-    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.getvalue())).active
 
     def text(value):
         if isinstance(value, datetime):
@@ -117,6 +117,6 @@ def test_excel_exports_of_withdrawals_and_bindings_match_the_csv(client, staff_u
         assert rows == unguarded, url
     assert export(client, url, [b.pk])[1][0] == '\'=HYPERLINK("http://x")'  # CSV: text, not a formula
     resp = client.post(url, {"action": "export_xlsx", "_selected_action": [b.pk]})
-    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.getvalue())).active
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")  # text, no formula
     assert isinstance(sheet["J2"].value, datetime)  # a real date Excel can sort
