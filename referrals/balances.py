@@ -40,31 +40,45 @@ def cash_dict(bonus: hire.Bonus) -> dict[str, str]:
 def balance_apply(
     account_pk: int, bonus: hire.Bonus, *, modify_time: int | None, source: str, reference: str = ""
 ) -> bool:
-    """Apply a balance snapshot if it is newer than the one held. Returns whether it was applied."""
+    """Apply a balance snapshot if it is newer than the one held. Returns whether it was applied.
+
+    The history keeps every change, and every Feishu event and withdrawal; a pull that finds
+    the balance as it was only moves ``balance_synced_at`` (at 200,000 accounts, pulls that
+    change nothing would otherwise add about a million rows a day)."""
     with transaction.atomic():
         account = ReferralAccount.objects.select_for_update().get(pk=account_pk)
         held = account.assets_modify_time
         if held is not None and (modify_time is None or modify_time <= held):
             return False
         cash = cash_dict(bonus)
+        changed = (account.points, _held_cash(account)) != (bonus.point_bonus, cash) or held is None
         account.points = bonus.point_bonus
         account.assets_modify_time = modify_time
         account.balance_synced_at = timezone.now()
         account.save(update_fields=["points", "assets_modify_time", "balance_synced_at", "updated_at"])
-        account.cash.exclude(currency__in=cash).delete()
-        for currency, amount in cash.items():
-            AccountCash.objects.update_or_create(
-                account=account, currency=currency, defaults={"amount": Decimal(amount)}
+        if changed:
+            account.cash.exclude(currency__in=cash).delete()
+            for currency, amount in cash.items():
+                AccountCash.objects.update_or_create(
+                    account=account, currency=currency, defaults={"amount": Decimal(amount)}
+                )
+        if changed or source in ALWAYS_RECORDED:
+            BalanceChange.objects.create(
+                account=account,
+                source=source,
+                modify_time=modify_time,
+                points=bonus.point_bonus,
+                cash=cash,
+                reference=reference,
             )
-        BalanceChange.objects.create(
-            account=account,
-            source=source,
-            modify_time=modify_time,
-            points=bonus.point_bonus,
-            cash=cash,
-            reference=reference,
-        )
         return True
+
+
+ALWAYS_RECORDED = (BalanceSource.EVENT, BalanceSource.WITHDRAWAL)
+
+
+def _held_cash(account: ReferralAccount) -> dict[str, str]:
+    return {c.currency: str(c.amount.quantize(Decimal("0.01"))) for c in account.cash.all()}
 
 
 # Shown in the event log while the event waits for its retry (hireops.core.messages).
@@ -140,12 +154,16 @@ def balance_pull_request(account: ReferralAccount) -> None:
 
 
 def balances_pull_all() -> tuple[int, int]:
-    """Scheduled pull over every registered account (paced by the client's shared limiter).
+    """One pass over every registered account in this process, stalest first (``feishu_sync``,
+    for cron users; the schedule spreads pulls over the workers instead: pulls.py).
     An error that every call would meet (configuration, authentication, the monthly quota)
     ends the pass instead of failing each account in turn; the next pass starts over."""
     pulled = failed = 0
     ids = ReferralAccount.objects.filter(account_id__isnull=False).exclude(status=AccountStatus.FAILED)
-    for pk in ids.values_list("pk", flat=True).iterator():
+    never = ids.filter(balance_synced_at__isnull=True).order_by("pk")
+    oldest = ids.filter(balance_synced_at__isnull=False).order_by("balance_synced_at", "pk")
+    stalest_first = [*never.values_list("pk", flat=True), *oldest.values_list("pk", flat=True)]
+    for pk in stalest_first:
         try:
             balance_pull(pk)
             pulled += 1

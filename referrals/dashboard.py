@@ -20,6 +20,11 @@ def hr_work(request):
             link = url(ReferralAccount, status__exact=status)
             yield dashboard.Item(label, selectors.accounts_in(status), link)
         yield dashboard.Item(
+            _("Balances not confirmed by Feishu for over 24 hours"),
+            selectors.stale_balances(),
+            url(ReferralAccount, balance_age="stale"),
+        )
+        yield dashboard.Item(
             _("Enable/deactivate waiting for Feishu"),
             selectors.status_changes_waiting(),
             url(ReferralAccount, pending_action__gt=""),
@@ -42,6 +47,7 @@ def hr_figures(request):
     user = request.user
     if dashboard.can_view(user, ReferralAccount):
         yield dashboard.Fact(_("Last balance update"), selectors.last_balance_update())
+        yield dashboard.Fact(_("Oldest balance last confirmed"), selectors.oldest_confirmed_balance())
         yield dashboard.Fact(_("Points held by active accounts"), selectors.points_held())
         for cash in selectors.cash_held():
             label = _("Cash held by active accounts (%(currency)s)") % {"currency": cash["currency"]}

@@ -1,5 +1,7 @@
 """HR side: referral reward accounts (内推账户), their balances, withdrawals, reconciliation."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,10 @@ class AccountStatus(models.TextChoices):
     def from_feishu(cls, status: int) -> "AccountStatus":
         """Feishu's account status (1 enabled, 2 deactivated; docs/feishu.md §4) as ours."""
         return cls.ACTIVE if status == hire.AccountStatus.ENABLED else cls.DEACTIVATED
+
+
+# A balance Feishu has not confirmed for this long is shown as stale (the admin, the dashboard).
+STALE = timedelta(hours=24)
 
 
 class StatusAction(models.TextChoices):
@@ -53,6 +59,8 @@ class ReferralAccount(models.Model):
     assets_modify_time = models.BigIntegerField(_("balance as of (ms)"), null=True, blank=True)
     balance_synced_at = models.DateTimeField(_("balance updated"), null=True, blank=True)
     balance_error = MessageField(_("last balance pull error"), max_length=500, blank=True)
+    # Claimed by a scheduled pull until then (referrals.pulls): nobody else pulls it meanwhile.
+    pull_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -81,6 +89,14 @@ class ReferralAccount(models.Model):
                 name="one_account_per_mobile",
             ),
             models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="one_account_per_email"),
+        ]
+        indexes = [
+            # The pull's "stalest first", and the dashboard's count of old balances.
+            models.Index(
+                fields=["balance_synced_at"],
+                name="account_balance_age_idx",
+                condition=Q(account_id__isnull=False),
+            ),
         ]
 
     def __str__(self):

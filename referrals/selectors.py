@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import Max, Sum
+from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
 from hireops.core.models import CallStatus
 
-from .models import AccountCash, AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
+from .models import STALE, AccountCash, AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
 
 
 def accounts_in(status: str) -> int:
@@ -27,6 +27,18 @@ def withdrawals_in(status: str, days: int | None = None) -> int:
 
 def last_balance_update():
     return ReferralAccount.objects.aggregate(at=Max("balance_synced_at"))["at"]
+
+
+def oldest_confirmed_balance():
+    """When Feishu last confirmed the balance that has gone longest without it."""
+    accounts = ReferralAccount.objects.filter(account_id__isnull=False, balance_synced_at__isnull=False)
+    return accounts.aggregate(at=Min("balance_synced_at"))["at"]
+
+
+def stale_balances() -> int:
+    """Registered accounts whose balance Feishu has not confirmed for STALE (or ever)."""
+    old = Q(balance_synced_at__lt=timezone.now() - STALE) | Q(balance_synced_at__isnull=True)
+    return ReferralAccount.objects.filter(old, account_id__isnull=False).count()
 
 
 def points_held() -> int:

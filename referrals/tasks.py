@@ -4,7 +4,7 @@ from celery import shared_task
 
 from hireops.core.retry import run_retrying
 
-from . import balances, reconciliation, registration, status, sync, withdrawals
+from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
 
 
 @shared_task(bind=True, name="referrals.register_account", ignore_result=True)
@@ -24,7 +24,13 @@ def change_status(self, pk: int):
 
 @shared_task(name="referrals.pull_balances", ignore_result=True)
 def pull_balances():
-    return balances.balances_pull_all()
+    """Every minute (the default schedule): queue the pulls one minute of quota allows."""
+    return pulls.pulls_schedule()
+
+
+@shared_task(name="referrals.pull_balance_batch", ignore_result=True)
+def pull_balance_batch(pks: list[int]):
+    return pulls.pull_batch(pks)
 
 
 @shared_task(bind=True, name="referrals.reconcile", ignore_result=True)

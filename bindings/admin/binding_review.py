@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
@@ -44,17 +45,8 @@ class HistoryInline(ReadOnlyInline):
 
 @admin.register(EcoAccountBinding)
 class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmin):
-    list_display = (
-        "account_name",
-        "account_id",
-        "scope",
-        "tenant_key",
-        "status",
-        "customer",
-        "review_reason",
-        "usage",
-        "updated_at",
-    )
+    # Fits a 1366 px screen: the account id, tenant and usage are on the binding's page.
+    list_display = ("account_name", "status", "customer", "reason", "scope", "updated_at")
     list_filter = ("status", "scope", UsageFilter, "tenant_key", "decided_manually")
     search_fields = ("account_id", "account_name", "customer__name", "field_values_text")
     list_select_related = ("customer",)
@@ -86,6 +78,10 @@ class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAd
             output_field=IntegerField(),
         )
         return [queue.asc(), "-updated_at"]
+
+    @admin.display(description=_("why"))
+    def reason(self, obj):
+        return display.short(obj.review_reason)
 
     @admin.display(description=_("usage"))
     def usage(self, obj):

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "hireops.core"
     label = "core"
-    verbose_name = "hireops"
+    verbose_name = _("Audit trail")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.html import format_html
 
 
 def from_ms(ms: int | None) -> str:
@@ -17,3 +18,13 @@ def cash(amounts: dict | None) -> str:
     if not amounts:
         return "—"
     return ", ".join(f"{amount} {currency}" for currency, amount in sorted(amounts.items()))
+
+
+def short(text, limit: int = 40) -> str:
+    """A long text cut to ``limit`` characters for a list column, whole in its tooltip."""
+    text = str(text or "")
+    if not text:
+        return "—"
+    if len(text) <= limit:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: limit - 1])

@@ -34,16 +34,17 @@ class EventType:
     event_type: str
     handler: str  # dotted path to ``handler(event) -> None``
     visible_with: str  # "app_label.codename"
+    label: str = ""  # how staff read the type, for one hireops.events.types does not name
 
 
 _claims: list[EventType] = []
 
 
-def register_event(event_type: str, *, handler: str, visible_with: str) -> EventType:
+def register_event(event_type: str, *, handler: str, visible_with: str, label: str = "") -> EventType:
     """Claim ``event_type`` for ``handler``. Registering the same claim again is harmless
     (``ready()`` may run twice in tests); a second, different claim is reported by the
     system checks, and the first one stays in force meanwhile."""
-    claim = EventType(event_type, handler, visible_with)
+    claim = EventType(event_type, handler, visible_with, label)
     if claim not in _claims:
         _claims.append(claim)
     return claim
@@ -63,6 +64,11 @@ def _registered() -> dict[str, EventType]:
 def handles(event_type: str) -> bool:
     """Whether a handler is registered for the type (imports nothing)."""
     return event_type in _registered()
+
+
+def label(event_type: str) -> str:
+    claim = _registered().get(event_type)
+    return claim.label if claim else ""
 
 
 def handled_types() -> list[str]:

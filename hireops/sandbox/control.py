@@ -29,6 +29,8 @@ GET    /_sandbox/deliveries            every push attempt {event_id, event_type,
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
 POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
+POST   /_sandbox/accounts/seed         {count, first_id, points?} → {"created": count}: synthetic
+                                       employees with referral accounts first_id … (benchmarks)
 
 Errors answer 400/404 with ``{"error": "..."}``.
 """
@@ -152,6 +154,12 @@ def _add_employee(sb, call):
     return sb.state.add_employee(call.body)
 
 
+def _seed_accounts(sb, call):
+    b = call.body
+    ids = sb.state.seed_accounts(int(b["count"]), int(b["first_id"]), int(b.get("points", 0)))
+    return {"created": len(ids)}
+
+
 def bind_account(sb, scope, account_name, usage_list, custom_field_list, account_id, tenant_key) -> dict:
     """The customer adds a vendor account in Hire settings: push hire.eco_account.created_v1."""
     st = sb.state
@@ -210,6 +218,7 @@ ROUTES = [
         ("GET", "/events", _events),
         ("GET", "/state", _state),
         ("POST", "/employees", _add_employee),
+        ("POST", "/accounts/seed", _seed_accounts),
     ]
 ]
 
@@ -333,6 +342,9 @@ class SandboxControl:
 
     def state(self) -> dict:
         return self._call("GET", "/state")
+
+    def seed_accounts(self, count: int, first_id: int, points: int = 0) -> dict:
+        return self._call("POST", "/accounts/seed", {"count": count, "first_id": first_id, "points": points})
 
     def add_employee(self, name, email=None, mobile=None, tenant_key=None, **extra) -> dict:
         body = {"name": name, "email": email, "mobile": mobile, "tenant_key": tenant_key, **extra}

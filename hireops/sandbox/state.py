@@ -16,6 +16,7 @@ from pathlib import Path
 from .clock import Clock
 
 SEED_DIRECTORY = Path(__file__).parent / "data" / "directory.json"
+DEMO_DIRECTORY = Path(__file__).parent / "data" / "demo.json"  # ./dev run's: with accounts
 # CHOICE: the docs give no app_ticket lifetime; the Go SDK caches one for 12 h, so it stays valid that long.
 TICKET_TTL = 12 * 3600
 USER_ID_TYPES = ("open_id", "union_id", "user_id")
@@ -38,16 +39,28 @@ def load_directory(path=None) -> dict:
     """Read a directory file (SANDBOX_DIRECTORY_FILE / --directory; default data/directory.json).
 
     Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ...}], "employees": [{tenant_key?,
-    user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, mobile?: str | {code, number}}]}``.
+    user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, mobile?: str | {code, number}}],
+    "accounts": [{user_id, account_id, status?, points?, cash?: {currency: amount}}]}``.
     Missing ids are derived from user_id; the default tenant is where self-built tokens act.
+    ``accounts`` are referral accounts that exist from the start (the demo's), with fixed ids
+    so that a back-office seeded from the same file finds them after every restart.
     """
-    data = json.loads(Path(path or SEED_DIRECTORY).read_text(encoding="utf-8"))
+    path = Path(path or SEED_DIRECTORY)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("extends"):  # another directory file (next to this one) with these additions
+        base = json.loads((path.parent / data["extends"]).read_text(encoding="utf-8"))
+        data = {**base, **{k: v for k, v in data.items() if k != "extends"}}
     tenants = [t["tenant_key"] for t in data.get("tenants", [])]
     default = data.get("default_tenant") or (tenants[0] if tenants else "demo-tenant")
     if default not in tenants:
         tenants.insert(0, default)
     employees = [normalize_employee(e, default) for e in data.get("employees", [])]
-    return {"default_tenant": default, "tenants": tenants, "employees": employees}
+    return {
+        "default_tenant": default,
+        "tenants": tenants,
+        "employees": employees,
+        "accounts": list(data.get("accounts", [])),
+    }
 
 
 def normalize_employee(raw: dict, default_tenant: str) -> dict:
@@ -143,6 +156,40 @@ class SandboxState:
             self.withdraw_orders: dict[tuple, dict] = {}  # (tenant, external_order_id) -> answer
             self.eco_accounts: list[dict] = []
             self._seq = 0
+            for seeded in seed["accounts"]:
+                self._seed_account(seeded)
+
+    def seed_accounts(self, count: int, first_id: int, points: int = 0) -> list[str]:
+        """``count`` synthetic employees of the default tenant, each with a referral account
+        whose id is ``first_id + i`` (benchmarks at production size)."""
+        if not 0 < count <= 1_000_000:
+            raise ValueError("count must be between 1 and 1,000,000")
+        ids = []
+        with self.lock:
+            for i in range(count):
+                uid = f"bench{first_id + i}"
+                employee = normalize_employee(
+                    {"user_id": uid, "name": f"Bench {i}", "email": f"{uid}@bench.example"},
+                    self.default_tenant,
+                )
+                self.employees.append(employee)
+                account_id = str(first_id + i)
+                self._seed_account({"user_id": uid, "account_id": account_id, "points": points}, employee)
+                ids.append(account_id)
+        return ids
+
+    def _seed_account(self, seeded: dict, employee: dict | None = None) -> None:
+        employee = employee or next(e for e in self.employees if e["user_id"] == seeded["user_id"])
+        account = Account(
+            str(seeded["account_id"]),
+            employee["tenant_key"],
+            employee,
+            status=int(seeded.get("status", 1)),
+            points=int(seeded.get("points", 0)),
+            cash={cur: money(amount) for cur, amount in (seeded.get("cash") or {}).items()},
+        )
+        self.accounts[account.account_id] = account
+        self.by_employee[(employee["tenant_key"], employee["user_id"])] = account.account_id
 
     # --- ids ------------------------------------------------------------
     def new_account_id(self) -> str:

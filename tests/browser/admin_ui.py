@@ -18,11 +18,15 @@ def screenshot(page, name: str) -> None:
 
 def log_in(page, user) -> None:
     """Through the login form, as a person does (django-axes watches it)."""
+    log_in_as(page, user.username)
+
+
+def log_in_as(page, username: str, password: str = STAFF_PASSWORD) -> None:
     page.goto("/admin/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(STAFF_PASSWORD)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
     page.locator("#login-form [type=submit]").click()
-    expect(page.locator("#user-tools")).to_contain_text(user.username)
+    expect(page.locator("#user-tools")).to_contain_text(username)
 
 
 def row(page, text: str):

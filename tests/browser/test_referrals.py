@@ -38,7 +38,7 @@ def test_register_a_referral_account_through_the_admin_form(page, sandbox, staff
     expect(page.locator("ul.messagelist .success")).to_contain_text("was added successfully")
     registered = row(page, NAME)
     expect(registered).to_contain_text("+86 138****8000")  # HR sees mobiles masked
-    reload_until(page, registered.locator(".field-status", has_text="Active"))
+    reload_until(page, registered.locator(".field-state", has_text="Active"))
     screenshot(page, "register-2-active")
 
     account = ReferralAccount.objects.get()

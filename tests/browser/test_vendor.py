@@ -71,7 +71,7 @@ def test_binding_pushed_by_feishu_is_reviewed_and_bound_by_staff(
     queued = row(page, "Sandbox 招聘账号")
     expect(queued).to_contain_text("Needs review")
     # The worker writes the reason in the site's language, whatever the reader's: check the values.
-    expect(queued.locator(".field-review_reason")).to_contain_text("account_token=acme-typo")
+    expect(queued.locator(".field-reason")).to_contain_text("account_token=acme")  # whole in its tooltip
     screenshot(page, "binding-2-review-queue")
 
     run_action(page, "Sandbox 招聘账号", "bind_to_customer")

@@ -32,8 +32,13 @@ def test_referral_tasks_in_a_real_worker(sandbox, celery_worker):
     account.refresh_from_db()
 
     sandbox.grant_bonus(account.account_id, point_bonus=64)
-    tasks.pull_balances.delay()
+    hour_ago = timezone.now() - timedelta(hours=1)  # due: confirmed longer ago than pulls.FRESH
+    ReferralAccount.objects.filter(pk=account.pk).update(balance_synced_at=hour_ago)
+    tasks.pull_balances.delay()  # the schedule's tick, which queues pull_balance_batch
     celery_worker(lambda: ReferralAccount.objects.get(pk=account.pk).points == 64, what="balance pulled")
+    sandbox.grant_bonus(account.account_id, point_bonus=6)
+    tasks.pull_balance.delay(account.pk)  # staff's "Pull balance"
+    celery_worker(lambda: ReferralAccount.objects.get(pk=account.pk).points == 70, what="pulled on request")
 
     start = timezone.now() - timedelta(minutes=1)
     w = withdrawal_request(ReferralAccount.objects.get(pk=account.pk), [1])  # withdraw

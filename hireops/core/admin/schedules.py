@@ -9,6 +9,7 @@ the change history.
 from django.contrib import admin
 from django.utils.translation import gettext_noop
 from django_celery_beat import admin as beat_admin  # registers PeriodicTaskAdmin first
+from django_celery_beat import models as beat_models
 from django_celery_beat.models import PeriodicTask
 
 from .. import audit
@@ -52,3 +53,20 @@ class ScheduleAdmin(Base):
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, ScheduleAdmin)
+
+
+class OutOfTheNavigation:
+    """A schedule kind that is picked and added from a periodic task's own page (its "+"
+    and pencil buttons need the admin registered), not a list of its own in the navigation."""
+
+    def has_module_permission(self, request):
+        return False
+
+
+for kind in (beat_models.IntervalSchedule, beat_models.CrontabSchedule):
+    base = type(admin.site.get_model_admin(kind))
+    admin.site.unregister(kind)
+    admin.site.register(kind, type(f"Hidden{base.__name__}", (OutOfTheNavigation, base), {}))
+# Clocked (one-off) and solar schedules are not used by hireops: not offered at all.
+admin.site.unregister(beat_models.ClockedSchedule)
+admin.site.unregister(beat_models.SolarSchedule)

@@ -1,8 +1,16 @@
-"""Create (or reset) the demo login the README's run command prints."""
+"""Create (or reset) the demo login the README's run command prints, and the demo's data.
 
+Each app seeds its part of the demo from its ``demo.py`` (``seed()``, idempotent), so the
+first minutes of ./dev run show the product working. DEBUG only: never in production.
+"""
+
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import module_has_submodule
 
 
 class Command(BaseCommand):
@@ -22,4 +30,10 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         verb = "created" if created else "reset"
+        seeded = []
+        for config in apps.get_app_configs():
+            if module_has_submodule(config.module, "demo"):
+                import_module(f"{config.name}.demo").seed()
+                seeded.append(config.label)
+        self.stdout.write(f"Demo data in place: {', '.join(seeded) or 'none'}")
         self.stdout.write(self.style.SUCCESS(f"Demo login {verb}: {username} / {password}"))

@@ -1,0 +1,173 @@
+"""Benchmark: the scheduled balance pull at production size (200,000 referral accounts).
+
+    REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/balance_pull.py [--accounts 200000]
+        [--minutes 3] [--concurrency 4]
+
+Seeds the Feishu sandbox (a subprocess) with ``--accounts`` referral accounts and a PostgreSQL
+database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_pull_bench,
+created and migrated here) with the same accounts, never pulled. Then, as production runs
+it: a real ``celery worker`` (threads pool, ``--concurrency``) on the Redis broker, and the
+schedule's tick (``referrals.pull_balances``, what beat sends every minute) sent every
+minute for ``--minutes``. The client's rate limiter is shared through Redis.
+
+Prints the sandbox's ``get_account_assets`` calls per second over the steady window against
+its quota (10/s per app and tenant), the 429s Feishu answered, the accounts confirmed, and
+how long a full cycle over every account takes at that rate.
+Targets: >= 95 % of the quota, 0 × 429.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+QUOTA = 10.0
+ASSETS = "/open-apis/hire/v1/referral_account/get_account_assets"
+FIRST_ID = 7_400_000_000_000_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database(url: str) -> None:
+    """Create the benchmark database if it does not exist."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _seed_accounts(n: int) -> None:
+    from django.db import connection
+
+    from referrals.models import ReferralAccount
+
+    table = ReferralAccount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (name, mobile_code, mobile_number, email, account_id, status, error,
+                attempts, pending_action, action_error, points, balance_error, created_at, updated_at)
+            SELECT 'Bench ' || i, '', '', 'bench' || i || '@bench.example', ({FIRST_ID} + i)::text,
+                'active', '', 1, '', '', 0, '', now(), now()
+            FROM generate_series(0, %s - 1) AS i
+            """,  # noqa: S608
+            [n],
+        )
+        cursor.execute(f"ANALYZE {table}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=200_000)
+    parser.add_argument("--minutes", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
+        return 2
+
+    port = _free_port()
+    db_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_pull_bench")
+    os.environ["FEISHU_BASE_URL"] = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-pull-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    _database(db_url)
+    sandbox = subprocess.Popen(
+        [sys.executable, "manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from hireops.sandbox.control import SandboxControl
+        from referrals.models import ReferralAccount
+        from referrals.tasks import pull_balances
+
+        call_command("migrate", verbosity=0)
+        control = SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=120)
+        for _ in range(100):
+            try:
+                control.state()
+                break
+            except Exception:
+                time.sleep(0.1)
+        started = time.monotonic()
+        control.seed_accounts(args.accounts, FIRST_ID, points=5)
+        _seed_accounts(args.accounts)
+        took = time.monotonic() - started
+        print(f"seeded          {args.accounts} accounts (sandbox and database) in {took:.0f} s")
+        control.clear_requests()
+
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hireops",
+                "worker",
+                "--pool=threads",
+                f"--concurrency={args.concurrency}",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=dict(os.environ),
+        )
+        began = timezone.now()
+        for _ in range(args.minutes):
+            pull_balances.delay()  # what beat sends every minute
+            time.sleep(60)
+        time.sleep(5)
+
+        log = control.requests(ASSETS)
+        answered = [r for r in log if r["status"] == 200]
+        met_429 = sum(1 for r in log if r["status"] == 429)
+        times = sorted(r["time"] for r in answered)
+        # The steady window: from the first call to the last (the first tick starts it).
+        span = (times[-1] - times[0]) if len(times) > 1 else 0.0
+        rate = (len(answered) - 1) / span if span else 0.0
+        confirmed = ReferralAccount.objects.filter(balance_synced_at__gte=began).count()
+        cycle_h = args.accounts / rate / 3600 if rate else float("inf")
+        print(f"worker          celery --pool=threads --concurrency={args.concurrency}, {args.minutes} ticks")
+        print(f"calls           {len(answered)} answered 200 over {span:.0f} s")
+        print(f"rate            {rate:.2f}/s = {100 * rate / QUOTA:.1f} % of the quota ({QUOTA:.0f}/s)")
+        print(f"429 met         {met_429}")
+        print(f"confirmed       {confirmed} balances")
+        print(f"full cycle      {cycle_h:.1f} h for {args.accounts} accounts at this rate")
+        passed = rate >= 0.95 * QUOTA and met_429 == 0
+        print("RESULT          " + ("PASS" if passed else "FAIL"))
+        return 0 if passed else 1
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        sandbox.terminate()
+        sandbox.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

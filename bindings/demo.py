@@ -1,0 +1,97 @@
+"""The vendor side of ./dev run's demo (manage.py bootstrap_demo): what a vendor has after a week.
+
+Custom fields per scope, customers with the identifiers their accounts carry and a matching
+rule, so an account the sandbox binds with a known ``org_id`` is bound by itself; and two
+bindings to look at, one bound and one waiting for review. Idempotent; the sandbox starts
+empty, so the fields are published again at every start.
+"""
+
+from django.conf import settings
+from django.db import transaction
+
+from .matching import binding_upsert_from_event
+from .models import (
+    CustomerIdentifier,
+    CustomFieldDefinition,
+    EcoAccountBinding,
+    MatchingRule,
+    Scope,
+    VendorCustomer,
+)
+from .publishing import fields_publish_request, scope_touch
+
+FIELDS = [
+    # scope, key, name_zh, name_en, required, description_zh, description_en
+    (
+        Scope.BACKGROUND_CHECK,
+        "org_id",
+        "机构编号",
+        "Organisation ID",
+        True,
+        "在供应商后台“设置”页查看",
+        "Shown under Settings in our portal",
+    ),
+    (Scope.BACKGROUND_CHECK, "api_token", "接口令牌", "API token", False, "由客户成功经理提供", ""),
+    (
+        Scope.EXAM,
+        "exam_org",
+        "考试机构编号",
+        "Exam organisation ID",
+        True,
+        "",
+        "Shown under Settings in our portal",
+    ),
+]
+CUSTOMERS = [
+    ("Acme 科技", "李经理 li@acme.example", [("org_id", "ACME-001"), ("exam_org", "EX-ACME")]),
+    ("Globex 集团", "Ms Chen", [("org_id", "GLX-002")]),
+    ("Initech 软件", "", [("org_id", "INI-003"), ("exam_org", "EX-INI")]),
+]
+RULES = {Scope.BACKGROUND_CHECK: ["org_id"], Scope.EXAM: ["exam_org"]}
+# Two accounts "Feishu pushed" before: one carries a known org_id, one an unknown one.
+BINDINGS = [
+    ("demo-binding-1", "demo-bound-1", "Acme 背调账号", [{"key": "org_id", "value": "ACME-001"}]),
+    ("demo-binding-2", "demo-review-1", "未知公司 背调账号", [{"key": "org_id", "value": "NEW-999"}]),
+]
+
+
+def seed() -> None:
+    with transaction.atomic():
+        for scope, key, name_zh, name_en, required, desc_zh, desc_en in FIELDS:
+            _, created = CustomFieldDefinition.objects.get_or_create(
+                scope=scope,
+                key=key,
+                defaults={
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "is_required": required,
+                    "description_zh": desc_zh,
+                    "description_en": desc_en,
+                },
+            )
+            if created:
+                scope_touch(scope)
+        for name, contact, identifiers in CUSTOMERS:
+            customer, _ = VendorCustomer.objects.get_or_create(name=name, defaults={"contact": contact})
+            for key, value in identifiers:
+                CustomerIdentifier.objects.get_or_create(
+                    key=key, value=value, defaults={"customer": customer}
+                )
+        for scope, keys in RULES.items():
+            MatchingRule.objects.get_or_create(scope=scope, defaults={"keys": keys})
+        for event_id, account_id, name, values in BINDINGS:
+            if not EcoAccountBinding.objects.filter(account_id=account_id).exists():
+                binding_upsert_from_event(
+                    app_id=settings.FEISHU_APP_ID,
+                    tenant_key="demo-tenant",
+                    event_id=event_id,
+                    event={
+                        "scope": 1,
+                        "account_id": account_id,
+                        "account_name": name,
+                        "usage_list": [1],
+                        "custom_field_list": values,
+                    },
+                )
+    for scope in RULES:
+        fields_publish_request(scope)  # the sandbox forgot them: its state lives in memory
