@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/admin.py [--pages TEXT] [--roles TEXT] [--repeat 5] [--strict]
                                     [--reseed] [--scale 1] [--no-exports] [--slow N] [--explain]
+                                    [--timeout 30]
 
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_admin_bench,
 a database of its own, created and migrated here. The first run seeds it (bench/seed.py, SQL-side
@@ -17,7 +18,9 @@ It then requests each page in-process with Django's test ``Client``, logged in (
 as a user of each role (superuser, Vendor operations, HR, HR with HR withdrawals, Auditor; all
 created here), skipping the pages a role cannot see: 2 warm-up requests, then ``--repeat``
 timed ones, each asserted to answer 200. Per page and role it prints the median time, the SQL
-queries of a request (``CaptureQueriesContext``) and the time they spent in the database.
+queries of a request (``CaptureQueriesContext``) and the time they spent in the database. A
+query running longer than ``--timeout`` seconds (PostgreSQL's statement_timeout) is cancelled
+and its page reported as "timeout" with the queries up to it.
 ``--slow N`` lists each page's N slowest queries; ``--explain`` adds the EXPLAIN ANALYZE of the
 slowest query of each page that misses the target.
 
@@ -40,6 +43,7 @@ status is 0 unless ``--strict`` and a page misses them.
 import argparse
 import gc
 import json
+import logging
 import os
 import resource
 import statistics
@@ -59,6 +63,9 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hireops_admin_bench"
 TARGET_MS, TARGET_QUERIES = 100.0, 12
+# A query running longer than this is cancelled and its page reported as a timeout (gunicorn's
+# default worker timeout is 30 s: such a page never answers in production either).
+TIMEOUT_S = 30.0
 WARMUP = 2
 ACCOUNTS_URL = "/admin/referrals/referralaccount/"
 MB = 2**20
@@ -120,6 +127,22 @@ def _django() -> None:
         STORAGES={**settings.STORAGES, "staticfiles": plain},
         ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
     ).enable()
+
+
+def _statement_timeout(seconds: float) -> None:
+    """From now on, PostgreSQL cancels a query of this process running longer than ``seconds``
+    (not during migrating and seeding, which run longer)."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    def set_timeout(sender=None, connection=connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+
+    set_timeout()
+    connection_created.connect(set_timeout, weak=False)
+    # The test client raises the error itself; Django's log of it would only repeat it.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
 
 
 def _users() -> dict:
@@ -335,14 +358,14 @@ class Result:
     page: str
     role: str
     url: str
-    median_ms: float
+    median_ms: float | None  # None: a query ran into --timeout
     queries: int
     sql_ms: float
     slowest: list = field(default_factory=list)  # [(ms, sql)] of the median request
 
     @property
     def met(self) -> bool:
-        return self.median_ms <= TARGET_MS and self.queries <= TARGET_QUERIES
+        return self.median_ms is not None and self.median_ms <= TARGET_MS and self.queries <= TARGET_QUERIES
 
 
 class _Timer:
@@ -360,41 +383,50 @@ class _Timer:
             self.durations.append((time.perf_counter() - t0) * 1000)
 
 
-def _measure(client, url: str, repeat: int) -> tuple[float, int, float, list]:
-    """Median ms, queries, ms in SQL (of the median request) and its queries, slowest first."""
-    from django.db import connection
+def _measure(client, url: str, repeat: int) -> tuple[float | None, int, float, list]:
+    """Median ms, queries, ms in SQL (of the median request) and its queries, slowest first.
+    A request whose query runs into the statement timeout ends the page's measurement: None
+    and that request's queries up to the one cancelled."""
+    from django.db import DatabaseError, connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(WARMUP):
-        response = client.get(url)
-        assert response.status_code == 200, f"{url}: {response.status_code}"
-    gc.collect()
     runs = []
-    for _ in range(repeat):
+    for i in range(WARMUP + repeat):
         timer = _Timer()
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
             t0 = time.perf_counter()
-            response = client.get(url)
+            try:
+                response = client.get(url)
+            except DatabaseError as exc:
+                if "statement timeout" not in str(exc):
+                    raise
+                response = None
             elapsed = time.perf_counter() - t0
-        assert response.status_code == 200, f"{url}: {response.status_code}"
         sqls = [q["sql"] for q in captured.captured_queries]
         durations = timer.durations if len(timer.durations) == len(sqls) else [0.0] * len(sqls)
-        runs.append((elapsed * 1000, list(zip(durations, sqls, strict=True))))
+        queries = sorted(zip(durations, sqls, strict=True), key=lambda q: -q[0])
+        if response is None:
+            return None, len(sqls), sum(durations), queries
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        if i >= WARMUP:
+            runs.append((elapsed * 1000, queries))
+        elif i == WARMUP - 1:
+            gc.collect()
     median_ms = statistics.median(ms for ms, _ in runs)
     _, queries = sorted(runs, key=lambda run: run[0])[len(runs) // 2]  # the median request's
-    return (
-        median_ms,
-        max(len(q) for _, q in runs),
-        sum(ms for ms, _ in queries),
-        sorted(queries, key=lambda q: -q[0]),
-    )
+    return median_ms, max(len(q) for _, q in runs), sum(ms for ms, _ in queries), queries
 
 
 def _explain(sql: str) -> str:
-    from django.db import connection
+    """EXPLAIN ANALYZE, or the plan alone when running it takes longer than the timeout."""
+    from django.db import DatabaseError, connection
 
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        try:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        except DatabaseError:
+            cursor.execute("EXPLAIN " + sql)
+            return "(not run: longer than the timeout)\n" + "\n".join(row[0] for row in cursor.fetchall())
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -414,7 +446,7 @@ def _machine() -> None:
     )
 
 
-def _table(results: list[Result]) -> None:
+def _table(results: list[Result], timeout_s: float) -> None:
     width = max(len(r.page) for r in results)
     role_width = max(len(r.role) for r in results)
     print()
@@ -423,17 +455,19 @@ def _table(results: list[Result]) -> None:
     print(f"{'-' * width}  {'-' * role_width}  " + "  ".join("-" * 9 for _ in header) + "  ------")
     for r in results:
         mark = "✓" if r.met else "✗"
-        print(
-            f"{r.page:<{width}}  {r.role:<{role_width}}  {r.median_ms:9.1f}  {r.queries:9d}  "
-            f"{r.sql_ms:9.1f}  {mark}"
-        )
+        median = f"{r.median_ms:9.1f}" if r.median_ms is not None else f"{'timeout':>9}"
+        print(f"{r.page:<{width}}  {r.role:<{role_width}}  {median}  {r.queries:9d}  {r.sql_ms:9.1f}  {mark}")
     met = sum(r.met for r in results)
-    worst = max(results, key=lambda r: r.median_ms)
+    timed = [r for r in results if r.median_ms is not None]
+    timeouts = len(results) - len(timed)
+    worst = max(timed, key=lambda r: r.median_ms, default=None)
     most = max(results, key=lambda r: r.queries)
     print(
         f"\n{met} of {len(results)} page × role rows meet the target (median <= {TARGET_MS:.0f} ms and "
-        f"<= {TARGET_QUERIES} queries); slowest: {worst.page} as {worst.role}, {worst.median_ms:.0f} ms; "
-        f"most queries: {most.page} as {most.role}, {most.queries}."
+        f"<= {TARGET_QUERIES} queries)"
+        + (f"; {timeouts} ran into the {timeout_s:.0f} s statement timeout" if timeouts else "")
+        + (f"; slowest measured: {worst.page} as {worst.role}, {worst.median_ms:.0f} ms" if worst else "")
+        + f"; most queries: {most.page} as {most.role}, {most.queries}."
     )
     print("Load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
@@ -535,6 +569,12 @@ def main() -> int:
     parser.add_argument("--no-exports", action="store_true", help="skip the export measurements")
     parser.add_argument("--slow", type=int, default=0, metavar="N", help="list each page's N slowest queries")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a miss")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_S,
+        help="statement timeout in seconds: a page whose query runs longer is reported, not waited for",
+    )
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -554,6 +594,7 @@ def main() -> int:
     _ensure_data(args.scale, users)
     samples = _samples()
     _machine()
+    _statement_timeout(args.timeout)
 
     results = []
     for page in _pages():
@@ -570,8 +611,9 @@ def main() -> int:
             median_ms, queries, sql_ms, slowest = _measure(client, url, args.repeat)
             result = Result(page.name, label, url, median_ms, queries, sql_ms, slowest)
             results.append(result)
+            took = f"{median_ms:.1f} ms" if median_ms is not None else f"timeout ({args.timeout:.0f} s)"
             print(
-                f"  {page.name} as {label}: {median_ms:.1f} ms, {queries} queries",
+                f"  {page.name} as {label}: {took}, {queries} queries",
                 file=sys.stderr,
                 flush=True,
             )
@@ -584,7 +626,7 @@ def main() -> int:
                     print("  EXPLAIN ANALYZE of the slowest:")
                     print("    " + _explain(selects[0]).replace("\n", "\n    "))
     if results:
-        _table(results)
+        _table(results, args.timeout)
     if not args.no_exports and args.pages.lower() in "exports":  # no --pages, or --pages export
         _exports()
     elif not results:
