@@ -9,7 +9,7 @@ a database of its own, created and migrated here. The first run seeds it (bench/
 ``INSERT … SELECT … FROM generate_series``, one transaction, then VACUUM ANALYZE; the seeding
 time is printed): 1,000,000 Feishu events over 365 days, 200,000 referral accounts (cash,
 ~570,000 balance changes, 50,000 withdrawals, daily reconciliation runs), 200,000 eco-account
-bindings of 20,000 vendor customers with their status history, 100,000 change-history entries,
+bindings of 20,000 vendor customers with their status history, ~110,000 change-history entries,
 background jobs, custom fields and publishes. Later runs find the sizes there and skip it;
 ``--reseed`` drops the database and starts over (only a database whose name contains "bench");
 ``--scale 0.01`` makes a small one for trying the script out.

@@ -11,7 +11,7 @@ change history as ``hireops.core.audit.record`` writes it.
 
 Sizes at scale 1 (``SIZES``): 1,000,000 Feishu events, 200,000 referral accounts (with cash
 rows, ~570,000 balance changes and 50,000 withdrawals), 200,000 eco-account bindings
-(~240,000 status changes) of 20,000 vendor customers (30,000 identifiers), 100,000 change
+(~240,000 status changes) of 20,000 vendor customers (30,000 identifiers), ~110,000 change
 history entries, 400 background jobs (~48,000 items), 365 reconciliation runs.
 """
 
