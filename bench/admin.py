@@ -1,0 +1,641 @@
+"""Benchmark: the admin pages staff use daily, on a year of a large customer's data, as each role.
+
+    .venv/bin/python bench/admin.py [--pages TEXT] [--roles TEXT] [--repeat 5] [--strict]
+                                    [--reseed] [--scale 1] [--no-exports] [--slow N] [--explain]
+                                    [--timeout 30]
+
+Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_admin_bench,
+a database of its own, created and migrated here. The first run seeds it (bench/seed.py, SQL-side
+``INSERT … SELECT … FROM generate_series``, one transaction, then VACUUM ANALYZE; the seeding
+time is printed): 1,000,000 Feishu events over 365 days, 200,000 referral accounts (cash,
+~570,000 balance changes, 50,000 withdrawals, daily reconciliation runs), 200,000 eco-account
+bindings of 20,000 vendor customers with their status history, ~110,000 change-history entries,
+background jobs, custom fields and publishes. Later runs find the sizes there and skip it;
+``--reseed`` drops the database and starts over (only a database whose name contains "bench");
+``--scale 0.01`` makes a small one for trying the script out.
+
+It then requests each page in-process with Django's test ``Client``, logged in (``force_login``)
+as a user of each role (superuser, Vendor operations, HR, HR with HR withdrawals, Auditor; all
+created here), skipping the pages a role cannot see: 2 warm-up requests, then ``--repeat``
+timed ones, each asserted to answer 200. Per page and role it prints the median time, the SQL
+queries of a request (``CaptureQueriesContext``) and the time they spent in the database. A
+query running longer than ``--timeout`` seconds (PostgreSQL's statement_timeout) is cancelled
+and its page reported as "timeout" with the queries up to it.
+``--slow N`` lists each page's N slowest queries; ``--explain`` adds the EXPLAIN ANALYZE of the
+slowest query of each page that misses the target.
+
+Settings are production's: DEBUG off (forced here), so no DEBUG-only work is timed. The one
+override is the static files storage: Django's plain ``StaticFilesStorage`` instead of the
+manifest one, as tests/conftest.py does, so no collectstatic is needed (a static URL is then
+built without looking up its hashed name); and "testserver" is added to ALLOWED_HOSTS. The
+interface language is the default (zh-hans).
+
+Exports (unless ``--no-exports``; only them: ``--pages export``), as HR, each in a fresh
+process: the referral accounts' CSV and Excel exports of every row (the admin actions
+``export_csv`` / ``export_xlsx`` with ``select_across=1``): time and queries, the process's
+peak RSS growth (ru_maxrss), then the same request again under tracemalloc for the peak of
+Python allocations (untimed: tracing slows it down).
+
+Targets (2 cores): median <= 100 ms and <= 12 queries per page, for every role. The exit
+status is 0 unless ``--strict`` and a page misses them.
+"""
+
+import argparse
+import gc
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hireops_admin_bench"
+TARGET_MS, TARGET_QUERIES = 100.0, 12
+# A query running longer than this is cancelled and its page reported as a timeout (gunicorn's
+# default worker timeout is 30 s: such a page never answers in production either).
+TIMEOUT_S = 30.0
+WARMUP = 2
+ACCOUNTS_URL = "/admin/referrals/referralaccount/"
+MB = 2**20
+
+# (key, label, groups); the superuser has none.
+ROLES = [
+    ("superuser", "superuser", ()),
+    ("vendor", "Vendor operations", ("Vendor operations",)),
+    ("hr", "HR", ("HR",)),
+    ("hr_withdrawals", "HR + HR withdrawals", ("HR", "HR withdrawals")),
+    ("auditor", "Auditor", ("Auditor",)),
+]
+
+
+def _environment() -> None:
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per login (django-axes)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    # Cache, lock files and broker folders of this run, apart from a dev stack's var/.
+    os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-bench-admin-"))
+
+
+def _database(reseed: bool) -> None:
+    """Create the bench database if absent (drop it first with --reseed)."""
+    import psycopg
+    from psycopg import sql
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    if not url.scheme.startswith("postgres"):
+        sys.exit(f"bench/admin.py needs PostgreSQL (DATABASE_URL={os.environ['DATABASE_URL']})")
+    maintenance = url._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reseed:
+            if "bench" not in name:
+                sys.exit(f"--reseed drops the database: refused for {name!r} (its name has no 'bench')")
+            print(f"Dropping database {name} (--reseed)")
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            print(f"Creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _django() -> None:
+    import django
+
+    # WhiteNoise looks for STATIC_ROOT, which no collectstatic filled (see the docstring).
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    override_settings(
+        STORAGES={**settings.STORAGES, "staticfiles": plain},
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+    ).enable()
+
+
+def _statement_timeout(seconds: float) -> None:
+    """From now on, PostgreSQL cancels a query of this process running longer than ``seconds``
+    (not during migrating and seeding, which run longer)."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    def set_timeout(sender=None, connection=connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+
+    set_timeout()
+    connection_created.connect(set_timeout, weak=False)
+    # The test client raises the error itself; Django's log of it would only repeat it.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
+
+
+def _users() -> dict:
+    """A staff user per role (and a superuser), as the benchmark logs in."""
+    from django.contrib.auth.models import Group, User
+
+    users = {}
+    for key, label, groups in ROLES:
+        user, _ = User.objects.get_or_create(username=f"bench-{key.replace('_', '-')}")
+        user.first_name, user.last_name = "Bench", label
+        user.is_staff, user.is_superuser = True, key == "superuser"
+        user.set_unusable_password()
+        user.save()
+        user.groups.set([Group.objects.get(name=g) for g in groups])
+        users[key] = user
+    return users
+
+
+def _counts() -> dict[str, int]:
+    from bindings.models import EcoAccountBinding
+    from hireops.events.models import FeishuEvent
+    from referrals.models import ReferralAccount
+
+    return {
+        "events": FeishuEvent.objects.count(),
+        "accounts": ReferralAccount.objects.count(),
+        "bindings": EcoAccountBinding.objects.count(),
+    }
+
+
+def _ensure_data(scale: float, users: dict) -> None:
+    from bench import seed
+    from hireops.events.models import FeishuEvent
+
+    wanted = {k: v for k, v in seed.sizes(scale).items() if k in ("events", "accounts", "bindings")}
+    have = _counts()
+    if have == wanted:
+        print("Data already seeded: " + ", ".join(f"{n:,} {k}" for k, n in have.items()))
+    elif any(have.values()):
+        sys.exit(
+            f"The database holds other sizes ({have}, wanted {wanted} at --scale {scale}): "
+            "run with --reseed to start over."
+        )
+    else:
+        print("Seeding " + ", ".join(f"{n:,} {k}" for k, n in wanted.items()) + " (and what goes with them)")
+        seconds = seed.seed(scale, {k: u.pk for k, u in users.items()})
+        print(f"Seeded in {seconds:.1f} s")
+    from django.db.models import Max
+    from django.utils import timezone
+
+    newest = FeishuEvent.objects.aggregate(at=Max("received_at"))["at"]
+    if newest and timezone.now() - newest > timedelta(days=1):
+        days = (timezone.now() - newest).days
+        print(
+            f"NOTE: the data was seeded {days} days ago: the dashboard's 14-day chart covers "
+            "fewer events than at seeding time. --reseed for comparable figures."
+        )
+
+
+@dataclass
+class Samples:
+    """Values staff would search for, taken from the middle of the data."""
+
+    referral_event: tuple[str, str] = ("", "")  # (event id, account id)
+    eco_event: tuple[str, str] = ("", "")
+    account_name: str = ""
+    account_email: str = ""
+    account_id: str = ""
+    binding_name: str = ""
+    binding_value: str = ""  # a custom-field value (the order number)
+
+
+def _samples() -> Samples:
+    from bench import seed
+    from bindings.models import BindingStatus, EcoAccountBinding
+    from hireops.events.models import FeishuEvent
+    from referrals.models import AccountStatus, ReferralAccount
+
+    def middle(qs):
+        ids = qs.model.objects.order_by("id")
+        low, high = (
+            ids.values_list("id", flat=True).first(),
+            ids.reverse().values_list("id", flat=True).first(),
+        )
+        return qs.filter(id__gte=(low + high) // 2).order_by("id").first()
+
+    s = Samples()
+    for attr, event_type in (("referral_event", seed.REFERRAL_EVENT), ("eco_event", seed.ECO_EVENT)):
+        event = middle(FeishuEvent.objects.filter(event_type=event_type))
+        setattr(s, attr, (event.event_id, event.account_id))
+    account = middle(ReferralAccount.objects.filter(status=AccountStatus.ACTIVE).exclude(email=""))
+    s.account_name, s.account_email, s.account_id = account.name, account.email, account.account_id
+    binding = middle(EcoAccountBinding.objects.filter(status=BindingStatus.BOUND))
+    s.binding_name, s.binding_value = binding.account_name, binding.values["ord_id"]
+    return s
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    model: str = ""  # "app_label.ModelName" whose admin decides who sees the page
+    query: object = None  # dict, or callable(role key, Samples) -> dict
+    # Which roles: "all" that see the model, "full" those seeing every event, "part" the others.
+    events_view: str = "all"
+
+
+def _pages() -> list[Page]:
+    def event_for(role, s):
+        return s.eco_event if role == "vendor" else s.referral_event
+
+    events, accounts = "/admin/events/feishuevent/", ACCOUNTS_URL
+    bindings = "/admin/bindings/ecoaccountbinding/"
+    withdrawals = "/admin/referrals/withdrawal/"
+    return [
+        Page("dashboard (admin index)", "/admin/"),
+        Page("events: no filter", events, "events.FeishuEvent", events_view="full"),
+        Page("events: the role's types (its default list)", events, "events.FeishuEvent", events_view="part"),
+        Page("events: status=failed", events, "events.FeishuEvent", {"status__exact": "failed"}),
+        Page(
+            "events: search exact event id",
+            events,
+            "events.FeishuEvent",
+            lambda role, s: {"q": event_for(role, s)[0]},
+        ),
+        Page(
+            "events: search exact account id",
+            events,
+            "events.FeishuEvent",
+            lambda role, s: {"q": event_for(role, s)[1]},
+        ),
+        Page("referral accounts: no filter", accounts, "referrals.ReferralAccount"),
+        Page(
+            "referral accounts: status=active",
+            accounts,
+            "referrals.ReferralAccount",
+            {"status__exact": "active"},
+        ),
+        Page(
+            "referral accounts: search name",
+            accounts,
+            "referrals.ReferralAccount",
+            lambda role, s: {"q": s.account_name},
+        ),
+        Page(
+            "referral accounts: search exact email",
+            accounts,
+            "referrals.ReferralAccount",
+            lambda role, s: {"q": s.account_email},
+        ),
+        Page(
+            "referral accounts: search exact account id",
+            accounts,
+            "referrals.ReferralAccount",
+            lambda role, s: {"q": s.account_id},
+        ),
+        Page("withdrawals: no filter", withdrawals, "referrals.Withdrawal"),
+        Page("withdrawals: status=failed", withdrawals, "referrals.Withdrawal", {"status__exact": "failed"}),
+        Page("bindings: no filter", bindings, "bindings.EcoAccountBinding"),
+        Page(
+            "bindings: status=needs_review",
+            bindings,
+            "bindings.EcoAccountBinding",
+            {"status__exact": "needs_review"},
+        ),
+        Page(
+            "bindings: search account name",
+            bindings,
+            "bindings.EcoAccountBinding",
+            lambda role, s: {"q": s.binding_name},
+        ),
+        Page(
+            "bindings: search custom-field value",
+            bindings,
+            "bindings.EcoAccountBinding",
+            lambda role, s: {"q": s.binding_value},
+        ),
+        Page("vendor customers: no filter", "/admin/bindings/vendorcustomer/", "bindings.VendorCustomer"),
+        Page(
+            "custom fields: no filter",
+            "/admin/bindings/customfielddefinition/",
+            "bindings.CustomFieldDefinition",
+        ),
+        Page("background jobs: no filter", "/admin/jobs/bulkjob/", "jobs.BulkJob"),
+        Page("change history: no filter", "/admin/core/changehistoryentry/", "core.ChangeHistoryEntry"),
+        Page(
+            "reconciliation runs: no filter",
+            "/admin/referrals/reconciliationrun/",
+            "referrals.ReconciliationRun",
+        ),
+    ]
+
+
+def _sees(page: Page, user) -> bool:
+    """Whether the page's admin lets the user view it (the index: every staff user)."""
+    if not page.model:
+        return user.is_staff
+    from django.apps import apps
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(page.path)
+    request.user = user
+    if not admin.site.get_model_admin(apps.get_model(page.model)).has_view_permission(request):
+        return False
+    if page.events_view == "all":
+        return True
+    return user.has_perm("events.view_feishuevent") == (page.events_view == "full")
+
+
+@dataclass
+class Result:
+    page: str
+    role: str
+    url: str
+    median_ms: float | None  # None: a query ran into --timeout
+    queries: int
+    sql_ms: float
+    slowest: list = field(default_factory=list)  # [(ms, sql)] of the median request
+
+    @property
+    def met(self) -> bool:
+        return self.median_ms is not None and self.median_ms <= TARGET_MS and self.queries <= TARGET_QUERIES
+
+
+class _Timer:
+    """``connection.execute_wrapper`` timing each query to the microsecond (the captured
+    queries' own "time" is rounded to the millisecond)."""
+
+    def __init__(self):
+        self.durations = []
+
+    def __call__(self, execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.durations.append((time.perf_counter() - t0) * 1000)
+
+
+def _measure(client, url: str, repeat: int) -> tuple[float | None, int, float, list]:
+    """Median ms, queries, ms in SQL (of the median request) and its queries, slowest first.
+    A request whose query runs into the statement timeout ends the page's measurement: None
+    and that request's queries up to the one cancelled."""
+    from django.db import DatabaseError, connection
+    from django.test.utils import CaptureQueriesContext
+
+    runs = []
+    for i in range(WARMUP + repeat):
+        timer = _Timer()
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
+            t0 = time.perf_counter()
+            try:
+                response = client.get(url)
+            except DatabaseError as exc:
+                if "statement timeout" not in str(exc):
+                    raise
+                response = None
+            elapsed = time.perf_counter() - t0
+        sqls = [q["sql"] for q in captured.captured_queries]
+        durations = timer.durations if len(timer.durations) == len(sqls) else [0.0] * len(sqls)
+        queries = sorted(zip(durations, sqls, strict=True), key=lambda q: -q[0])
+        if response is None:
+            return None, len(sqls), sum(durations), queries
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        if i >= WARMUP:
+            runs.append((elapsed * 1000, queries))
+        elif i == WARMUP - 1:
+            gc.collect()
+    median_ms = statistics.median(ms for ms, _ in runs)
+    _, queries = sorted(runs, key=lambda run: run[0])[len(runs) // 2]  # the median request's
+    return median_ms, max(len(q) for _, q in runs), sum(ms for ms, _ in queries), queries
+
+
+def _explain(sql: str) -> str:
+    """EXPLAIN ANALYZE, or the plan alone when running it takes longer than the timeout."""
+    from django.db import DatabaseError, connection
+
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        except DatabaseError:
+            cursor.execute("EXPLAIN " + sql)
+            return "(not run: longer than the timeout)\n" + "\n".join(row[0] for row in cursor.fetchall())
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _machine() -> None:
+    """What the figures depend on: CPUs, PostgreSQL, and what else the machine is doing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        buffers = cursor.fetchone()[0]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"{os.cpu_count()} CPUs, PostgreSQL {version} (shared_buffers {buffers}), "
+        f"Python {sys.version.split()[0]}; load average before timing: {load}"
+    )
+
+
+def _table(results: list[Result], timeout_s: float) -> None:
+    width = max(len(r.page) for r in results)
+    role_width = max(len(r.role) for r in results)
+    print()
+    header = ("median ms", "queries", "in SQL ms")
+    print(f"{'page':<{width}}  {'role':<{role_width}}  " + "  ".join(f"{h:>9}" for h in header) + "  target")
+    print(f"{'-' * width}  {'-' * role_width}  " + "  ".join("-" * 9 for _ in header) + "  ------")
+    for r in results:
+        mark = "✓" if r.met else "✗"
+        if r.median_ms is None:  # the queries up to the cancelled one: at least that many
+            median, queries = f"{'timeout':>9}", f"{f'>= {r.queries}':>9}"
+        else:
+            median, queries = f"{r.median_ms:9.1f}", f"{r.queries:9d}"
+        print(f"{r.page:<{width}}  {r.role:<{role_width}}  {median}  {queries}  {r.sql_ms:9.1f}  {mark}")
+    met = sum(r.met for r in results)
+    timed = [r for r in results if r.median_ms is not None]
+    timeouts = len(results) - len(timed)
+    worst = max(timed, key=lambda r: r.median_ms, default=None)
+    most = max(results, key=lambda r: r.queries)
+    print(
+        f"\n{met} of {len(results)} page × role rows meet the target (median <= {TARGET_MS:.0f} ms and "
+        f"<= {TARGET_QUERIES} queries)"
+        + (f"; {timeouts} ran into the {timeout_s:.0f} s statement timeout" if timeouts else "")
+        + (f"; slowest measured: {worst.page} as {worst.role}, {worst.median_ms:.0f} ms" if worst else "")
+        + f"; most queries: {most.page} as {most.role}, {most.queries}."
+    )
+    print("Load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def _export_child(action: str) -> None:
+    """In a fresh process: one export of every referral account, as HR; prints JSON."""
+    _environment()
+    _django()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from referrals.models import ReferralAccount
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-hr"))
+    one = ReferralAccount.objects.order_by("id").values_list("pk", flat=True).first()
+    base = {"action": action, "index": "0", "_selected_action": [one]}
+    # Warm up on one row: imports (openpyxl), templates, the connection.
+    assert client.get(ACCOUNTS_URL).status_code == 200
+    assert client.post(ACCOUNTS_URL, base).status_code == 200
+    everything = {**base, "select_across": "1"}
+    gc.collect()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    timer = _Timer()
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
+        t0 = time.perf_counter()
+        response = client.post(ACCOUNTS_URL, everything)
+        seconds = time.perf_counter() - t0
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert response.status_code == 200, response.status_code
+    assert "attachment" in response.get("Content-Disposition", ""), "no file came back"
+    size = len(response.content)
+    rows = response.content.count(b"\n") - 1 if action == "export_csv" else None
+    queries = sorted(timer.durations, reverse=True)
+    assert len(queries) == len(captured.captured_queries)
+    del response
+    gc.collect()
+    tracemalloc.start()
+    response = client.post(ACCOUNTS_URL, everything)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert response.status_code == 200
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "queries": len(queries),
+                "sql_ms": sum(queries),
+                "slowest_query_ms": queries[0] if queries else 0,
+                "bytes": size,
+                "rows": rows,
+                "rss_before_kib": rss_before,
+                "rss_growth_kib": rss_after - rss_before,
+                "tracemalloc_peak": peak,
+            }
+        )
+    )
+
+
+def _exports() -> None:
+    from referrals.models import ReferralAccount
+
+    total = ReferralAccount.objects.count()
+    print(f"\nExports of all {total:,} referral accounts as HR (select_across=1), each in a fresh process:")
+    print(
+        f"{'export':<8}  {'time s':>7}  {'queries':>7}  {'in SQL ms':>9}  {'file MB':>8}  "
+        f"{'maxrss growth MB':>16}  {'tracemalloc peak MB':>19}"
+    )
+    for action, label in (("export_csv", "CSV"), ("export_xlsx", "Excel")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--export-child", action],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"{label:<8}  {r['seconds']:7.1f}  {r['queries']:7d}  {r['sql_ms']:9.0f}  "
+            f"{r['bytes'] / MB:8.1f}  {r['rss_growth_kib'] / 1024:16.0f}  "
+            f"{r['tracemalloc_peak'] / MB:19.0f}"
+        )
+        if r["rows"] is not None and r["rows"] != total:
+            print(f"  ! the CSV has {r['rows']:,} rows, not {total:,}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", default="", help="only pages whose name contains this (case-insensitive)")
+    parser.add_argument("--roles", default="", help="only roles whose name contains this (case-insensitive)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed requests per page (after 2 warm-up)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a page misses the target")
+    parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed it again")
+    parser.add_argument("--scale", type=float, default=1.0, help="data size relative to the year above")
+    parser.add_argument("--no-exports", action="store_true", help="skip the export measurements")
+    parser.add_argument("--slow", type=int, default=0, metavar="N", help="list each page's N slowest queries")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a miss")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_S,
+        help="statement timeout in seconds: a page whose query runs longer is reported, not waited for",
+    )
+    parser.add_argument("--export-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export_child:
+        _export_child(args.export_child)
+        return 0
+
+    _environment()
+    _database(args.reseed)
+    _django()
+    from django.core.management import call_command
+    from django.test import Client
+
+    t0 = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"Migrated in {time.perf_counter() - t0:.1f} s")
+    users = _users()  # before seeding: the data names them (requested by, change history)
+    _ensure_data(args.scale, users)
+    samples = _samples()
+    _machine()
+    _statement_timeout(args.timeout)
+
+    results = []
+    for page in _pages():
+        if args.pages.lower() not in page.name.lower():
+            continue
+        for key, label, _groups in ROLES:
+            user = users[key]
+            if args.roles.lower() not in label.lower() or not _sees(page, user):
+                continue
+            query = page.query(key, samples) if callable(page.query) else page.query
+            url = page.path + ("?" + urlencode(query) if query else "")
+            client = Client()
+            client.force_login(user)
+            median_ms, queries, sql_ms, slowest = _measure(client, url, args.repeat)
+            result = Result(page.name, label, url, median_ms, queries, sql_ms, slowest)
+            results.append(result)
+            took = f"{median_ms:.1f} ms" if median_ms is not None else f"timeout ({args.timeout:.0f} s)"
+            print(
+                f"  {page.name} as {label}: {took}, {queries} queries",
+                file=sys.stderr,
+                flush=True,
+            )
+            if args.slow or (args.explain and not result.met):
+                print(f"\n{page.name} as {label}: {url}")
+                for ms, sql in slowest[: args.slow]:
+                    print(f"  {ms:8.1f} ms  {sql[:400]}")
+                selects = [sql for _ms, sql in slowest if sql.lstrip().upper().startswith("SELECT")]
+                if args.explain and not result.met and selects:
+                    print("  EXPLAIN ANALYZE of the slowest:")
+                    print("    " + _explain(selects[0]).replace("\n", "\n    "))
+    if results:
+        _table(results, args.timeout)
+    if not args.no_exports and args.pages.lower() in "exports":  # no --pages, or --pages export
+        _exports()
+    elif not results:
+        print("No page matches --pages/--roles.")
+    return 1 if args.strict and not all(r.met for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
