@@ -11,16 +11,19 @@ from .models import BindingStatus, EcoAccountBinding, FieldPublish, FieldScope
 @dashboard.contribute
 def vendor_work(request):
     user = request.user
+    counted = {}
     if dashboard.can_view(user, EcoAccountBinding):
+        counted["review"] = selectors.bindings_needing_review()
+    if dashboard.can_view(user, FieldPublish):
+        counted["publishes"] = selectors.publishes_failed_or_waiting(days=7)
+    counts = dashboard.capped_counts(**counted)
+    if "review" in counts:
         url = dashboard.changelist_url(EcoAccountBinding, status__exact=BindingStatus.NEEDS_REVIEW)
-        yield dashboard.Item(_("Bindings needing review"), selectors.bindings_needing_review(), url)
+        yield dashboard.Item(_("Bindings needing review"), counts["review"], url)
     if dashboard.can_view(user, FieldScope):
         for state in selectors.scopes_with_unpublished_changes():
             label = _("Unpublished custom-field changes: %(scope)s") % {"scope": state.get_scope_display()}
             yield dashboard.Item(label, 1, dashboard.changelist_url(FieldScope))
-    if dashboard.can_view(user, FieldPublish):
-        yield dashboard.Item(
-            _("Custom-field publishes failed or waiting (7 days)"),
-            selectors.publishes_failed_or_waiting(days=7),
-            dashboard.changelist_url(FieldPublish),
-        )
+    if "publishes" in counts:
+        label = _("Custom-field publishes failed or waiting (7 days)")
+        yield dashboard.Item(label, counts["publishes"], dashboard.changelist_url(FieldPublish))

@@ -4,7 +4,7 @@ eco-account bindings that Feishu's ``hire.eco_account.created_v1`` events create
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageField
@@ -178,6 +178,12 @@ def status_label(status: str) -> str:
     return BindingStatus(status).label if status in BindingStatus.values else status or "—"
 
 
+# needs_review sorts first, everything else after: the review queue's order (and its index).
+REVIEW_QUEUE_FIRST = Case(
+    When(status="needs_review", then=Value(0)), default=Value(1), output_field=models.IntegerField()
+)
+
+
 class EcoAccountBinding(models.Model):
     app_id = models.CharField(_("app id"), max_length=64)
     tenant_key = models.CharField(_("tenant"), max_length=128)
@@ -219,6 +225,11 @@ class EcoAccountBinding(models.Model):
             models.UniqueConstraint(
                 fields=["app_id", "tenant_key", "account_id"], name="one_binding_per_account"
             ),
+        ]
+        indexes = [
+            # The review queue's order (the admin list): needs review first, newest first.
+            models.Index(REVIEW_QUEUE_FIRST, F("updated_at").desc(), name="binding_review_queue_idx"),
+            models.Index(fields=["account_id"], name="binding_account_idx"),
         ]
 
     def __str__(self):

@@ -11,46 +11,42 @@ from .models import AccountStatus, ReconciliationRun, ReferralAccount, Withdrawa
 
 @dashboard.contribute
 def hr_work(request):
-    user, url = request.user, dashboard.changelist_url
+    """Counts to act on, then figures to know, for whoever works on referral accounts or
+    withdrawals: all read in one query (hireops.core.dashboard.figures)."""
+    user, url, work, values = request.user, dashboard.changelist_url, [], {}
     if dashboard.can_view(user, ReferralAccount):
-        for status, label in [
-            (AccountStatus.FAILED, _("Registrations failed")),
-            (AccountStatus.PENDING, _("Registrations waiting for Feishu")),
-        ]:
-            link = url(ReferralAccount, status__exact=status)
-            yield dashboard.Item(label, selectors.accounts_in(status), link)
-        yield dashboard.Item(
-            _("Balances not confirmed by Feishu for over 24 hours"),
-            selectors.stale_balances(),
-            url(ReferralAccount, balance_age="stale"),
-        )
-        yield dashboard.Item(
-            _("Enable/deactivate waiting for Feishu"),
-            selectors.status_changes_waiting(),
-            url(ReferralAccount, pending_action__gt=""),
-        )
+        work += [
+            ("failed", _("Registrations failed"), selectors.accounts_in(AccountStatus.FAILED),
+             url(ReferralAccount, status__exact=AccountStatus.FAILED)),
+            ("pending", _("Registrations waiting for Feishu"), selectors.accounts_in(AccountStatus.PENDING),
+             url(ReferralAccount, status__exact=AccountStatus.PENDING)),
+            ("stale", _("Balances not confirmed by Feishu for over 24 hours"), selectors.stale_balances(),
+             url(ReferralAccount, balance_age="stale")),
+            ("changes", _("Enable/deactivate waiting for Feishu"), selectors.status_changes_waiting(),
+             url(ReferralAccount, pending_action__gt="")),
+        ]  # fmt: skip
+        values.update(last=selectors.last_confirmation(), oldest=selectors.oldest_confirmation())
     if dashboard.can_view(user, Withdrawal):
-        yield dashboard.Item(
-            _("Withdrawals in progress"),
-            selectors.withdrawals_in(CallStatus.QUEUED),
-            url(Withdrawal, status__exact=CallStatus.QUEUED),
-        )
-        yield dashboard.Item(
-            _("Withdrawals failed (7 days)"),
-            selectors.withdrawals_in(CallStatus.FAILED, days=7),
-            url(Withdrawal, status__exact=CallStatus.FAILED),
-        )
-
-
-@dashboard.contribute
-def hr_figures(request):
-    user = request.user
-    if dashboard.can_view(user, ReferralAccount):
-        yield dashboard.Fact(_("Last balance update"), selectors.last_balance_update())
-        yield dashboard.Fact(_("Oldest balance last confirmed"), selectors.oldest_confirmed_balance())
-        yield dashboard.Fact(_("Points held by active accounts"), selectors.points_held())
-        for cash in selectors.cash_held():
+        failed_this_week = selectors.withdrawals_in(CallStatus.FAILED, days=7)
+        work += [
+            ("open", _("Withdrawals in progress"), selectors.withdrawals_in(CallStatus.QUEUED),
+             url(Withdrawal, status__exact=CallStatus.QUEUED)),
+            ("failed_w", _("Withdrawals failed (7 days)"), failed_this_week,
+             url(Withdrawal, status__exact=CallStatus.FAILED)),
+        ]  # fmt: skip
+    if dashboard.can_view(user, ReconciliationRun):
+        values["reconciled"] = selectors.last_successful_reconciliation()
+    found = dashboard.figures(counts={key: qs for key, _label, qs, _url in work}, values=values)
+    for key, label, _qs, link in work:
+        yield dashboard.Item(label, found[key], link)
+    if "last" in found:
+        yield dashboard.Fact(_("Last balance update"), found["last"])
+        yield dashboard.Fact(_("Oldest balance last confirmed"), found["oldest"])
+        held = selectors.held_totals()
+        yield dashboard.Fact(_("Points held by active accounts"), held["points"])
+        for cash in held["cash"]:
             label = _("Cash held by active accounts (%(currency)s)") % {"currency": cash["currency"]}
             yield dashboard.Fact(label, f"{cash['total']:.2f}")
-    if dashboard.can_view(user, ReconciliationRun):
-        yield dashboard.Fact(_("Last successful reconciliation"), selectors.last_successful_reconciliation())
+        yield dashboard.Fact(_("Totals held counted at (every 5 minutes)"), held["as_of"])
+    if "reconciled" in found:
+        yield dashboard.Fact(_("Last successful reconciliation"), found["reconciled"])

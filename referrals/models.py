@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageField
@@ -97,6 +98,13 @@ class ReferralAccount(models.Model):
                 name="account_balance_age_idx",
                 condition=Q(account_id__isnull=False),
             ),
+            models.Index(fields=["-created_at"], name="account_recent_idx"),  # the list's order
+            models.Index(  # the dashboard's "enable/deactivate waiting for Feishu"
+                fields=["pending_action"], name="account_pending_change_idx", condition=~Q(pending_action="")
+            ),
+            # Searches: an exact email in any case, an exact mobile number.
+            models.Index(Upper("email"), name="account_email_upper_idx"),
+            models.Index(fields=["mobile_number"], name="account_mobile_idx"),
         ]
 
     def __str__(self):
@@ -165,6 +173,7 @@ class Withdrawal(FeishuCall):
         verbose_name = _("withdrawal")
         verbose_name_plural = _("withdrawals")
         ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["-requested_at"], name="withdrawal_recent_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["account"], condition=Q(status="queued"), name="one_open_withdrawal_per_account"

@@ -1,17 +1,26 @@
 """The binding review queue: needs-review first, bind / reject / re-run matching."""
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, Value, When
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
+from hireops.core.admin.large import CachedChoicesFilter, LargeTableAdmin
 from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
 
 from .. import bulk
 from ..forms import BindCustomerForm, RejectForm
-from ..models import BindingStatus, BindingStatusChange, EcoAccountBinding, Usage, status_label
+from ..models import (
+    REVIEW_QUEUE_FIRST,
+    BindingStatusChange,
+    EcoAccountBinding,
+    Usage,
+    VendorCustomer,
+    status_label,
+)
 
 
 class UsageFilter(admin.SimpleListFilter):
@@ -43,12 +52,23 @@ class HistoryInline(ReadOnlyInline):
     verbose_name_plural = _("status history")
 
 
+class TenantFilter(CachedChoicesFilter):
+    title = _("tenant")
+    parameter_name = "tenant_key"
+    field = "tenant_key"
+
+
 @admin.register(EcoAccountBinding)
-class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAdmin):
+class EcoAccountBindingAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions, admin.ModelAdmin):
     # Fits a 1366 px screen: the account id, tenant and usage are on the binding's page.
     list_display = ("account_name", "status", "customer", "reason", "scope", "updated_at")
-    list_filter = ("status", "scope", UsageFilter, "tenant_key", "decided_manually")
-    search_fields = ("account_id", "account_name", "customer__name", "field_values_text")
+    list_filter = ("status", "scope", UsageFilter, TenantFilter, "decided_manually")
+    search_fields = (
+        "account_id",
+        "account_name",
+        "customer__name",
+        "field_values_text",
+    )  # get_search_results
     list_select_related = ("customer",)
     actions = ["bind_to_customer", "reject", "rematch", "export_csv", "export_xlsx"]
     inlines = [HistoryInline]
@@ -71,13 +91,30 @@ class EcoAccountBindingAdmin(ChangedThroughActions, ExportActions, admin.ModelAd
     readonly_fields = fields
 
     def get_ordering(self, request):
-        # The review queue comes first, whatever else is filtered.
-        queue = Case(
-            When(status=BindingStatus.NEEDS_REVIEW, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        return [queue.asc(), "-updated_at"]
+        # The review queue comes first, whatever else is filtered (binding_review_queue_idx).
+        return [REVIEW_QUEUE_FIRST.asc(), "-updated_at"]
+
+    search_help_text = _(
+        "A part of the account's or the customer's name, an account id, or a custom-field value."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        """An exact account id or custom-field value (as the customer typed it), or a part of the
+        account's or the customer's name: each through its own index on PostgreSQL (trigram
+        indexes for names, a GIN index on the values)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # The customers' ids first: a list lets PostgreSQL combine the indexes (a subquery
+        # would make it scan every binding).
+        named = VendorCustomer.objects.filter(name__icontains=term).values_list("pk", flat=True)
+        customers = list(named[:1000])
+        if connection.vendor == "postgresql":
+            value = Q(custom_field_values__contains=[{"value": term}])
+        else:  # SQLite has no JSON containment; its data is small
+            value = Q(field_values_text__contains=f"={term}")
+        query = Q(account_id=term) | Q(account_name__icontains=term) | value | Q(customer__in=customers)
+        return queryset.filter(query), False
 
     @admin.display(description=_("why"))
     def reason(self, obj):

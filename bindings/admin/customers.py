@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin import ReadOnlyInline
+from hireops.core.admin.large import LargeTableAdmin
 
 from ..forms import MatchingRuleForm
 from ..models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
@@ -23,7 +24,7 @@ class CustomerBindingInline(ReadOnlyInline):
 
 
 @admin.register(VendorCustomer)
-class VendorCustomerAdmin(admin.ModelAdmin):
+class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("name", "contact", "identifier_list", "created_at")
     search_fields = ("name", "identifiers__value")
     inlines = [IdentifierInline, CustomerBindingInline]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
+from hireops.core.admin.large import CachedChoicesFilter, LargeTableAdmin, exact_search
 from hireops.core.masking import mask_personal
 from hireops.core.personal import can_see_personal_data
 
@@ -22,6 +23,12 @@ REPROCESSED = gettext_noop("Queued again for processing.")
 def _pre(payload) -> str:
     text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+class TenantFilter(CachedChoicesFilter):
+    title = _("tenant")
+    parameter_name = "tenant_key"
+    field = "tenant_key"
 
 
 class EventTypeFilter(admin.SimpleListFilter):
@@ -40,7 +47,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(FeishuEvent)
-class FeishuEventAdmin(SystemRecordAdmin):
+class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
     list_display = (
         "received_at",
         "type_label",
@@ -50,9 +57,8 @@ class FeishuEventAdmin(SystemRecordAdmin):
         "attempts",
         "duplicate_count",
     )
-    list_filter = ("status", EventTypeFilter, "schema", "tenant_key")
-    search_fields = ("=event_id", "=account_id")
-    date_hierarchy = "received_at"
+    list_filter = ("status", EventTypeFilter, ("received_at", admin.DateFieldListFilter), TenantFilter)
+    search_fields = ("=event_id", "=account_id")  # exact, through their indexes (get_search_results)
     actions = ["reprocess"]
     fields = (
         "event_id",
@@ -73,6 +79,9 @@ class FeishuEventAdmin(SystemRecordAdmin):
         "payload_pretty",
     )
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        return exact_search(queryset, search_term, ("event_id", "account_id")), False
 
     def get_queryset(self, request):
         # Whoever may view the model sees every event; others see the types whose

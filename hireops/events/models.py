@@ -1,6 +1,7 @@
 """The inbox: one row per Feishu event delivery that passed verification."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageTextField
@@ -43,7 +44,17 @@ class FeishuEvent(models.Model):
         # Who sees which events besides the model's own view permission: each app's
         # registration (hireops.events.registry).
         permissions = [("reprocess_feishuevent", _("Can reprocess failed events"))]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="event_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="event_due_idx"),
+            # The event log's newest-first pages: filtered by status, and by a role's types.
+            models.Index(fields=["status", "-received_at"], name="event_status_recent_idx"),
+            models.Index(fields=["event_type", "-received_at"], name="event_type_recent_idx"),
+            # Failed events, by type: the roles' "failed" filter and the dashboard count. Only
+            # failed rows are in it, so it costs the webhook's inserts nothing.
+            models.Index(
+                fields=["event_type", "-received_at"], name="event_failed_idx", condition=Q(status="failed")
+            ),
+        ]
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"

@@ -12,20 +12,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin
+from hireops.core.admin.large import LargeTableAdmin
 
 from . import services
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
-from .operations import Operation, operation
+from .operations import Operation, kinds, operation
 
 ITEMS_SHOWN = 100  # on the job's page, failed first; the item list has them all
 
 
 def visible_jobs(user, queryset):
-    """Jobs of the apps the user works in (an operation ``app.x`` belongs to ``app``)."""
+    """Jobs of the apps the user works in (an operation ``app.x`` belongs to ``app``), from the
+    registered operations, not a DISTINCT over every job."""
     if user.is_superuser:
         return queryset
-    kinds = queryset.values_list("kind", flat=True).distinct()
-    return queryset.filter(kind__in=[k for k in kinds if user.has_module_perms(k.split(".")[0])])
+    return queryset.filter(kind__in=[k for k in kinds() if user.has_module_perms(k.split(".")[0])])
 
 
 def items_url(job: BulkJob, **filters) -> str:
@@ -61,15 +62,16 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        kinds = visible_jobs(request.user, BulkJob.objects.all()).values_list("kind", flat=True)
-        return sorted({(k, str(operation(k).title)) for k in kinds}, key=lambda kv: kv[1])
+        user = request.user
+        mine = [k for k in kinds() if user.is_superuser or user.has_module_perms(k.split(".")[0])]
+        return sorted(((k, str(operation(k).title)) for k in mine), key=lambda kv: kv[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(SystemRecordAdmin):
+class BulkJobAdmin(LargeTableAdmin, SystemRecordAdmin):
     list_display = ("id", "title", "status", "progress_bar", "requested_by", "requested_at", "finished_at")
     list_filter = ("status", KindFilter)
     list_select_related = ("requested_by",)

@@ -35,6 +35,7 @@ class BulkJob(StaffRequest):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["-requested_at"], name="job_recent_idx")]
 
     def __str__(self):
         from .operations import operation

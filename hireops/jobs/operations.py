@@ -54,6 +54,11 @@ def _discover() -> None:
     autodiscover_modules("bulk")
 
 
+def kinds() -> list[str]:
+    _discover()
+    return sorted(_OPERATIONS)
+
+
 def operation(kind: str) -> Operation:
     """The registered operation; a stand-in that refuses every item for an unknown kind
     (e.g. a job queued by a release that had an operation this one dropped)."""

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -155,10 +155,20 @@ class Progress:
         return round(100 * self.done / self.total) if self.total else 100
 
 
+def _items(status: str | None = None):
+    """Count a job's items (in the status): a subquery per job row, so a list counts the items
+    of the jobs it shows only, through job_item_status_idx."""
+    items = BulkJobItem.objects.filter(job=OuterRef("pk"))
+    if status:
+        items = items.filter(status=status)
+    counted = items.order_by().values("job").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 PROGRESS = {
-    "n_total": Count("items"),
-    "n_succeeded": Count("items", filter=Q(items__status=ItemStatus.SUCCEEDED)),
-    "n_failed": Count("items", filter=Q(items__status=ItemStatus.FAILED)),
+    "n_total": _items(),
+    "n_succeeded": _items(ItemStatus.SUCCEEDED),
+    "n_failed": _items(ItemStatus.FAILED),
 }
 
 

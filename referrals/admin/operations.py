@@ -3,11 +3,13 @@
 import json
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
+from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, field_label
 from hireops.jobs.admin import run_operation
@@ -19,7 +21,7 @@ from ..reconciliation import reconciliation_request
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
+class WithdrawalAdmin(LargeTableAdmin, ExportActions, SystemRecordAdmin):
     list_display = (
         "external_order_id",
         "account",
@@ -32,8 +34,17 @@ class WithdrawalAdmin(ExportActions, SystemRecordAdmin):
         "error",
     )
     list_filter = ("status",)
-    search_fields = ("=external_order_id", "=account__account_id", "account__name")
+    search_fields = ("external_order_id", "account__account_id", "account__name")  # get_search_results
     list_select_related = ("account", "requested_by")
+
+    def get_search_results(self, request, queryset, search_term):
+        """An exact order id or Feishu account id, or a part of the employee's name."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        query = Q(external_order_id=term) | Q(account__account_id=term) | Q(account__name__icontains=term)
+        return queryset.filter(query), False
+
     actions = ["retry_now", "export_csv", "export_xlsx"]
     readonly_fields = (
         "account",
@@ -103,10 +114,11 @@ class MismatchInline(ReadOnlyInline):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(admin.ModelAdmin):
+class ReconciliationRunAdmin(LargeTableAdmin, admin.ModelAdmin):
     form = ReconciliationForm
     list_display = ("id", "window", "status", "mismatch_count", "requested_by", "requested_at", "error")
     list_filter = ("status",)
+    list_select_related = ("requested_by",)
     inlines = [MismatchInline]
     readonly_fields = (
         "window",

@@ -1,0 +1,187 @@
+"""The busy admin pages make the same few queries whatever the number of rows they show.
+
+Each page is opened twice for each role that sees it: once with a handful of rows, once after
+more rows (with every relation a list shows: customers, requesting staff, balances, status
+history) were added. A query per row would make the second count grow; a page over the
+budget of issue 11 (12 queries) fails too. bench/admin.py times the same pages at production
+size; this pins what a code change can break without anyone running the benchmark.
+"""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bindings.models import (
+    BindingStatus,
+    BindingStatusChange,
+    CustomerIdentifier,
+    EcoAccountBinding,
+    VendorCustomer,
+)
+from hireops.core.models import CallStatus
+from hireops.events.models import EventStatus, FeishuEvent
+from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
+from referrals.models import (
+    AccountCash,
+    AccountStatus,
+    BalanceChange,
+    BalanceSource,
+    ReconciliationRun,
+    ReferralAccount,
+    Withdrawal,
+)
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 12
+ROLES = [(), ("Vendor operations",), ("HR",), ("HR", "HR withdrawals"), ("Auditor",)]
+EVENTS = "/admin/events/feishuevent/"
+ACCOUNTS = "/admin/referrals/referralaccount/"
+BINDINGS = "/admin/bindings/ecoaccountbinding/"
+WITHDRAWALS = "/admin/referrals/withdrawal/"
+
+# (page, the model whose admin decides who sees it, query string)
+PAGES = [
+    ("/admin/", None, ""),
+    (EVENTS, FeishuEvent, ""),
+    (EVENTS, FeishuEvent, "status__exact=failed"),
+    (EVENTS, FeishuEvent, "q=evt-1"),
+    (ACCOUNTS, ReferralAccount, ""),
+    (ACCOUNTS, ReferralAccount, "status__exact=active"),
+    (ACCOUNTS, ReferralAccount, "q=Employee"),
+    (WITHDRAWALS, Withdrawal, ""),
+    (WITHDRAWALS, Withdrawal, "status__exact=failed"),
+    (BINDINGS, EcoAccountBinding, ""),
+    (BINDINGS, EcoAccountBinding, "status__exact=needs_review"),
+    (BINDINGS, EcoAccountBinding, "q=Account"),
+    (BINDINGS, EcoAccountBinding, "q=ORG-1"),
+    ("/admin/bindings/vendorcustomer/", VendorCustomer, ""),
+    ("/admin/jobs/bulkjob/", BulkJob, ""),
+    ("/admin/core/changehistoryentry/", LogEntry, ""),
+    ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
+]
+
+_serial = itertools.count(1)
+
+
+def add_rows(user, n: int) -> None:
+    """``n`` rows of everything the busy pages list, each with the relations its row shows."""
+    for _ in range(n):
+        i = next(_serial)
+        for event_type, status in (
+            ("hire.eco_account.created_v1", EventStatus.FAILED),
+            ("hire.referral_account.assets_update_v1", EventStatus.PROCESSED),
+        ):
+            FeishuEvent.objects.create(
+                event_id=f"evt-{i}-{event_type[5:8]}",
+                schema="2.0",
+                event_type=event_type,
+                tenant_key=f"tenant-{i % 3}",
+                account_id=f"acc-{i}",
+                payload={},
+                status=status,
+            )
+        account = ReferralAccount.objects.create(
+            name=f"Employee {i}",
+            email=f"e{i}@example.com",
+            mobile_number=f"1380000{i:04d}",
+            status=AccountStatus.ACTIVE,
+            account_id=f"ref-{i}",
+            points=i,
+            created_by=user,
+        )
+        AccountCash.objects.create(account=account, currency="CNY", amount=Decimal("1.50"))
+        BalanceChange.objects.create(account=account, source=BalanceSource.PULL, points=i)
+        Withdrawal.objects.create(
+            account=account,
+            external_order_id=f"order-{i}",
+            bonus_types=[1],
+            status=CallStatus.FAILED,
+            requested_by=user,
+            error="refused",
+        )
+        ReconciliationRun.objects.create(start_ms=i, end_ms=i + 1, requested_by=user)
+        customer = VendorCustomer.objects.create(name=f"Customer {i}")
+        CustomerIdentifier.objects.create(customer=customer, key="org_id", value=f"ORG-{i}")
+        for status in (BindingStatus.BOUND, BindingStatus.NEEDS_REVIEW):
+            binding = EcoAccountBinding.objects.create(
+                app_id="cli_a",
+                tenant_key=f"tenant-{i % 3}",
+                account_id=f"eco-{i}-{status}",
+                scope=1,
+                account_name=f"Account {i}",
+                custom_field_values=[{"key": "org_id", "value": f"ORG-{i}"}],
+                status=status,
+                customer=customer if status == BindingStatus.BOUND else None,
+            )
+            BindingStatusChange.objects.create(
+                binding=binding, from_status="", to_status=status, customer=binding.customer, actor=user
+            )
+            LogEntry.objects.create(
+                user=user,
+                content_type=ContentType.objects.get_for_model(EcoAccountBinding),
+                object_id=str(binding.pk),
+                object_repr=str(binding),
+                action_flag=CHANGE,
+                change_message="[]",
+            )
+        LogEntry.objects.create(
+            user=user,
+            content_type=ContentType.objects.get_for_model(ReferralAccount),
+            object_id=str(account.pk),
+            object_repr=str(account),
+            action_flag=ADDITION,
+            change_message="[]",
+        )
+        job = BulkJob.objects.create(
+            kind="referrals.pull_balance", requested_by=user, status=JobStatus.RUNNING
+        )
+        for position, status in ((1, ItemStatus.SUCCEEDED), (2, ItemStatus.PENDING)):
+            BulkJobItem.objects.create(
+                job=job, position=position, object_id=str(account.pk), label="x", status=status
+            )
+
+
+def sees(user, model) -> bool:
+    if model is None:
+        return True
+    if model is LogEntry:
+        return user.has_perm("admin.view_logentry") or user.has_perm("core.view_changehistoryentry")
+    return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+
+
+def queries_for(client, url: str) -> int:
+    """The queries of a warm request (the first one fills per-process caches: content
+    types, the session, the dashboard's cached figures)."""
+    cache.clear()
+    assert client.get(url).status_code == 200, url
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("roles", ROLES, ids=lambda roles: "+".join(roles) or "superuser")
+def test_busy_pages_make_a_fixed_number_of_queries(client, staff_user, django_user_model, roles):
+    superuser = django_user_model.objects.create_superuser
+    user = staff_user(*roles) if roles else superuser("root", password="x")
+    client.force_login(user)
+    pages = [(path + ("?" + query if query else ""), model) for path, model, query in PAGES]
+    pages = [(url, model) for url, model in pages if sees(user, model)]
+    assert len(pages) >= 3, "each role sees the dashboard and some busy lists"
+
+    add_rows(user, 2)
+    few = {url: queries_for(client, url) for url, _model in pages}
+    add_rows(user, 8)
+    many = {url: queries_for(client, url) for url, _model in pages}
+
+    grew = {url: (few[url], many[url]) for url in few if many[url] != few[url]}
+    assert not grew, f"a page's queries grow with its rows (2 → 10 rows): {grew}"
+    over = {url: n for url, n in many.items() if n > MAX_QUERIES}
+    assert not over, f"pages over {MAX_QUERIES} queries: {over}"
