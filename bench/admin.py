@@ -501,7 +501,7 @@ def _export_child(action: str) -> None:
     client.force_login(User.objects.get(username="bench-hr"))
     one = ReferralAccount.objects.order_by("id").values_list("pk", flat=True).first()
     base = {"action": action, "index": "0", "_selected_action": [one]}
-    # Warm up on one row: imports (openpyxl), templates, the connection.
+    # Warm up on one row: imports (XlsxWriter), templates, the connection.
     assert client.get(ACCOUNTS_URL).status_code == 200
     assert client.post(ACCOUNTS_URL, base).status_code == 200
     everything = {**base, "select_across": "1"}

@@ -120,3 +120,33 @@ def test_excel_exports_of_withdrawals_and_bindings_match_the_csv(client, staff_u
     sheet = openpyxl.load_workbook(io.BytesIO(resp.getvalue())).active
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")  # text, no formula
     assert isinstance(sheet["J2"].value, datetime)  # a real date Excel can sort
+
+
+def test_rows_keep_their_own_cash_across_chunks(client, staff_user, monkeypatch):
+    """Exports read the rows in chunks and load each chunk's cash in one query: a row must
+    never get another chunk's (or another row's) amounts."""
+    from hireops.core import export as export_module
+
+    monkeypatch.setattr(export_module, "CHUNK", 2)
+    accounts = []
+    for i in range(5):
+        a = ReferralAccount.objects.create(
+            name=f"员工{i}", email=f"e{i}@example.com", account_id=f"acc-{i}", status=AccountStatus.ACTIVE
+        )
+        for n, currency in enumerate(["CNY", "USD"][: i % 3]):
+            AccountCash.objects.create(account=a, currency=currency, amount=f"{i}.{n}0")
+        accounts.append(a)
+    client.force_login(staff_user("HR"))
+    url = "/admin/referrals/referralaccount/"
+    pks = [a.pk for a in accounts]
+    for rows in (export(client, url, pks), export_xlsx(client, url, pks)):
+        cash = {row[3]: row[6] for row in rows[1:]}
+        assert cash == {
+            "acc-0": "—",
+            "acc-1": "1.00 CNY",
+            "acc-2": "2.00 CNY, 2.10 USD",
+            "acc-3": "—",
+            "acc-4": "4.00 CNY",
+        }
+        label = ReferralAccount(status=AccountStatus.ACTIVE).get_status_display()  # the page's language
+        assert {row[4] for row in rows[1:]} == {label} and label != "active"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import CachedChoicesFilter, LargeTableAdmin
-from hireops.core.export import ExportActions, field_label
+from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.jobs.admin import run_operation
 
 from .. import bulk
@@ -152,9 +152,9 @@ class EcoAccountBindingAdmin(LargeTableAdmin, ChangedThroughActions, ExportActio
             (field_label(m, "account_name"), lambda b: b.account_name),
             (field_label(m, "account_id"), lambda b: b.account_id),
             (field_label(m, "tenant_key"), lambda b: b.tenant_key),
-            (field_label(m, "scope"), lambda b: b.get_scope_display()),
+            (field_label(m, "scope"), choice_label(m, "scope")),
             (_("usage"), self.usage),
-            (field_label(m, "status"), lambda b: b.get_status_display()),
+            (field_label(m, "status"), choice_label(m, "status")),
             (field_label(m, "customer"), lambda b: b.customer),
             (field_label(m, "review_reason"), lambda b: b.review_reason),
             (field_label(m, "field_values_text"), lambda b: "; ".join(b.field_values_text.splitlines())),

@@ -4,7 +4,8 @@ An admin mixes in ``ExportActions`` and says once which columns it exports (``ex
 where the masking rule is applied for the requesting user); both actions write exactly those.
 
 Memory stays bounded whatever the selection (200,000 rows included): rows are read from the
-database in chunks of ``CHUNK`` (with their prefetches), the CSV is streamed to the browser
+database in chunks of ``CHUNK`` (with what the columns read from other tables, one query a
+chunk), the CSV is streamed to the browser
 as it is written, and the workbook is written row by row to a temporary file on disk, then
 streamed from it.
 """
@@ -12,19 +13,16 @@ streamed from it.
 import csv
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 
+import xlsxwriter
 from django.contrib import admin
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 Column = tuple[str, Callable[[object], object]]  # header, value of a row
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,20 +81,15 @@ def csv_response(name: str, columns: list[Column], rows: Iterable) -> StreamingH
     return response
 
 
-def _xlsx_cell(sheet, value) -> WriteOnlyCell:
+def _xlsx_value(value):
     """Numbers and dates stay numbers and dates (Excel can sum and sort them); everything
-    else is text, never a formula, whatever it starts with."""
+    else is text (or an empty cell), never a formula, whatever it starts with: the workbook
+    is opened with ``strings_to_formulas`` off."""
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=_local(value).replace(tzinfo=None))
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
+        return _local(value).replace(tzinfo=None)
     if isinstance(value, int | Decimal | float | date) and not isinstance(value, bool):
-        return WriteOnlyCell(sheet, value=value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", cell_text(value))
-    cell = WriteOnlyCell(sheet, value=text or None)
-    if text:
-        cell.data_type = "s"  # "=…" stays text: no formula from a customer-typed name
-    return cell
+        return value
+    return cell_text(value) or None
 
 
 def _width(text: str) -> int:
@@ -104,23 +97,32 @@ def _width(text: str) -> int:
 
 
 def xlsx_response(name: str, columns: list[Column], rows: Iterable) -> FileResponse:
-    book = Workbook(write_only=True)  # rows go to disk as they are appended, not into memory
-    sheet = book.create_sheet(title=name[:31])
-    sheet.freeze_panes = "A2"
-    headers = [str(header) for header, _ in columns]
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, _width(header) + 4)
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value(row)) for _, value in columns])
+    """XlsxWriter in ``constant_memory`` mode: each row goes to a temporary file as it is
+    written (memory stays flat), twice as fast as openpyxl's write-only mode."""
     workbook = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it (and so deletes it)
-    book.save(workbook)
+    book = xlsxwriter.Workbook(
+        workbook,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,  # "=HYPERLINK(…)" typed by a customer stays text
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        },
+    )
+    sheet = book.add_worksheet(name[:31])
+    sheet.freeze_panes(1, 0)
+    headers = [str(header) for header, _ in columns]
+    for index, header in enumerate(headers):
+        sheet.set_column(index, index, max(12, _width(header) + 4))
+    sheet.write_row(0, 0, headers, book.add_format({"bold": True}))
+    values = [value for _, value in columns]
+    for number, row in enumerate(rows, start=1):
+        for index, value in enumerate(values):
+            cell = _xlsx_value(value(row))
+            if cell is not None:
+                sheet.write(number, index, cell)
+    book.close()
     workbook.seek(0)
     return FileResponse(
         workbook, as_attachment=True, filename=_filename(name, "xlsx"), content_type=XLSX_TYPE
@@ -129,6 +131,18 @@ def xlsx_response(name: str, columns: list[Column], rows: Iterable) -> FileRespo
 
 def field_label(model, name: str) -> str:
     return str(model._meta.get_field(name).verbose_name)
+
+
+def choice_label(model, name: str) -> Callable[[object], str]:
+    """A column of a choices field's labels, translated once per export (``get_FOO_display``
+    translates, and hashes the choices, for every row: a third of a 200,000-row export)."""
+    labels = {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
+    return lambda row: labels.get(getattr(row, name), getattr(row, name))
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
 
 
 class ExportActions:
@@ -140,11 +154,19 @@ class ExportActions:
         raise NotImplementedError
 
     def export_queryset(self, queryset):
-        """The selection, with what the columns read joined or prefetched."""
+        """The selection, with what the columns read joined (``select_related``)."""
         return queryset
 
-    def export_rows(self, queryset):
-        return self.export_queryset(queryset).iterator(chunk_size=CHUNK)
+    def export_attach(self, rows: list) -> None:
+        """Load what the columns read from other tables for one chunk of rows, in one query
+        (cheaper than ``prefetch_related``, which builds a queryset per row)."""
+
+    def export_rows(self, queryset) -> Iterator:
+        # The list's prefetches (a queryset built per row) give way to export_attach.
+        rows = self.export_queryset(queryset.prefetch_related(None)).iterator(chunk_size=CHUNK)
+        for chunk in _chunks(rows, CHUNK):
+            self.export_attach(chunk)
+            yield from chunk
 
     @admin.action(description=_("Export selected as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):

@@ -1,5 +1,6 @@
 """Referral accounts as HR works with them."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import ExportActions, field_label
+from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
 from hireops.jobs.admin import run_operation
@@ -312,14 +313,32 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
                 lambda a: (a.email if full else mask_email(a.email)) if a.email else "",
             ),
             (field_label(ReferralAccount, "account_id"), lambda a: a.account_id),
-            (field_label(ReferralAccount, "status"), lambda a: a.get_status_display()),
+            (field_label(ReferralAccount, "status"), choice_label(ReferralAccount, "status")),
             (field_label(ReferralAccount, "points"), lambda a: a.points),
-            (_("cash"), self.cash_display),
+            (_("cash"), lambda a: a.cash_text),
             (_("balance as of (Feishu time)"), lambda a: from_ms(a.assets_modify_time)),
         ]
 
     def export_queryset(self, queryset):
-        return queryset.prefetch_related("cash")
+        # Only what the columns read: loading the unused timestamps costs a fifth of the time.
+        return queryset.only(
+            "name",
+            "mobile_code",
+            "mobile_number",
+            "email",
+            "account_id",
+            "status",
+            "points",
+            "assets_modify_time",
+        )
+
+    def export_attach(self, rows):
+        cash = defaultdict(list)
+        held = AccountCash.objects.filter(account__in=[a.pk for a in rows]).order_by("pk")
+        for account_id, amount, currency in held.values_list("account_id", "amount", "currency"):
+            cash[account_id].append(f"{amount} {currency}")
+        for account in rows:
+            account.cash_text = ", ".join(cash[account.pk]) or "—"
 
     def get_urls(self):
         return [

@@ -11,7 +11,7 @@ from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import ExportActions, field_label
+from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.jobs.admin import run_operation
 
 from .. import bulk
@@ -86,7 +86,7 @@ class WithdrawalAdmin(LargeTableAdmin, ExportActions, SystemRecordAdmin):
             (field_label(Withdrawal, "external_order_id"), lambda w: w.external_order_id),
             (field_label(Withdrawal, "account"), lambda w: w.account),
             (field_label(ReferralAccount, "account_id"), lambda w: w.account.account_id),
-            (field_label(Withdrawal, "status"), lambda w: w.get_status_display()),
+            (field_label(Withdrawal, "status"), choice_label(Withdrawal, "status")),
             (_("withdrawn types"), self.withdrawn_types),
             (field_label(Withdrawal, "withdrawn_points"), lambda w: w.withdrawn_points),
             (_("cash withdrawn"), self.cash_withdrawn),
