@@ -48,13 +48,14 @@ def last_successful_reconciliation():
 
 
 HELD_EVERY = 300  # seconds
+HELD_TOTALS_KEY = "referrals:held-totals"
 
 
 def held_totals() -> dict:
     """Points and cash held by active accounts: {"points", "cash": [{"currency", "total"}],
     "as_of"}. A sum over every account (about 250 ms at 200,000 accounts), so it is counted
     at most every HELD_EVERY seconds; the dashboard shows when it was."""
-    totals = cache.get("referrals:held-totals")
+    totals = cache.get(HELD_TOTALS_KEY)
     if totals is None:
         active = ReferralAccount.objects.filter(status=AccountStatus.ACTIVE)
         cash = (
@@ -68,5 +69,5 @@ def held_totals() -> dict:
             "cash": list(cash),
             "as_of": timezone.now(),
         }
-        cache.set("referrals:held-totals", totals, HELD_EVERY)
+        cache.set(HELD_TOTALS_KEY, totals, HELD_EVERY)
     return totals
