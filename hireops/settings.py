@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "hireops.core",
     "hireops.sandbox",
     "hireops.events",
+    "hireops.tenants",
     "hireops.jobs",
     "bindings",
     "referrals",

@@ -32,11 +32,15 @@ def test_each_app_registers_its_own_event_types():
     owners = {claim.event_type: claim.handler.split(".")[0] for claim in registry.claims()}
     assert owners == {
         "app_ticket": "hireops",
+        "app_open": "hireops",
+        "app_status_change": "hireops",
+        "app_uninstalled": "hireops",
         "hire.eco_account.created_v1": "bindings",
         "hire.referral_account.assets_update_v1": "referrals",
     }
     assert registry.visibility() == {
         "events.view_feishuevent": ["app_ticket"],
+        "tenants.view_tenant": ["app_open", "app_status_change", "app_uninstalled"],
         "bindings.view_feishu_events": ["hire.eco_account.created_v1"],
         "referrals.view_feishu_events": ["hire.referral_account.assets_update_v1"],
     }

@@ -24,6 +24,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hireops.tenants.services import tenants_seen
+
 from .models import FeishuEvent
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,18 @@ def insert_rows(rows: list[InboxRow]) -> list[Stored]:
             FeishuEvent.objects.filter(event_id=event_id).update(
                 duplicate_count=F("duplicate_count") + n, last_duplicate_at=now
             )
+    _note_tenants(r.tenant_key for r, s in zip(rows, results, strict=True) if s.created)
     return results
+
+
+def _note_tenants(keys) -> None:
+    """Record the tenants these events came from (hireops.tenants), after the events
+    committed: bookkeeping that fails is logged and never refuses a delivery; the tenant's
+    next event records it again."""
+    try:
+        tenants_seen(keys)
+    except DatabaseError:
+        log.exception("could not record the tenants of stored events")
 
 
 class _Waiter:

@@ -24,6 +24,9 @@ POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amou
 POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
                                         account_id?, tenant_key?} → the hire.eco_account.created_v1 event
 POST   /_sandbox/app_ticket            push a fresh app_ticket → the event
+POST   /_sandbox/tenants/<key>/lifecycle {type: app_open|app_status_change|app_uninstalled,
+                                        status?: start_by_tenant|stop_by_tenant|stop_by_platform}
+                                       → the schema 1.0 event, pushed (store apps' tenants)
 GET    /_sandbox/deliveries            every push attempt {event_id, event_type, attempt, url,
                                         status, error, time}
 GET    /_sandbox/events                every event generated (payload before encryption)
@@ -136,6 +139,10 @@ def _ticket(sb, call):
     return sb.push_app_ticket()
 
 
+def _lifecycle(sb, call):
+    return sb.push_lifecycle(call.params["tenant_key"], call.body["type"], call.body.get("status", ""))
+
+
 def _deliveries(sb, call):
     with sb.pusher._cv:
         return list(sb.pusher.deliveries)
@@ -214,6 +221,7 @@ ROUTES = [
         ("POST", r"/accounts/(?P<account_id>[^/]+)/bonus", _bonus),
         ("POST", "/eco_accounts", _bind),
         ("POST", "/app_ticket", _ticket),
+        ("POST", r"/tenants/(?P<tenant_key>[^/]+)/lifecycle", _lifecycle),
         ("GET", "/deliveries", _deliveries),
         ("GET", "/events", _events),
         ("GET", "/state", _state),
@@ -333,6 +341,21 @@ class SandboxControl:
 
     def push_app_ticket(self) -> dict:
         return self._call("POST", "/app_ticket")
+
+    def tenant_lifecycle(self, tenant_key: str, kind: str, status: str = "") -> dict:
+        return self._call("POST", f"/tenants/{tenant_key}/lifecycle", {"type": kind, "status": status})
+
+    def install_tenant(self, tenant_key: str) -> dict:
+        return self.tenant_lifecycle(tenant_key, "app_open")
+
+    def suspend_tenant(self, tenant_key: str, by: str = "tenant") -> dict:
+        return self.tenant_lifecycle(tenant_key, "app_status_change", f"stop_by_{by}")
+
+    def resume_tenant(self, tenant_key: str) -> dict:
+        return self.tenant_lifecycle(tenant_key, "app_status_change", "start_by_tenant")
+
+    def uninstall_tenant(self, tenant_key: str) -> dict:
+        return self.tenant_lifecycle(tenant_key, "app_uninstalled")
 
     def deliveries(self) -> list[dict]:
         return self._call("GET", "/deliveries")

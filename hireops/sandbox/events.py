@@ -78,6 +78,27 @@ def app_ticket_v1(app_id: str, ticket: str, token: str, *, now: float) -> dict:
     }
 
 
+def lifecycle_v1(
+    app_id: str, tenant_key: str, kind: str, token: str, *, now: float, status: str = ""
+) -> dict:
+    """A store app's tenant lifecycle event (docs/feishu-api-2.md §1.1): schema 1.0, like app_ticket."""
+    event: dict = {"app_id": app_id, "tenant_key": tenant_key, "type": kind}
+    if kind == "app_open":
+        event["applicants"] = [{"open_id": "ou_sandbox_applicant"}]
+        event["installer"] = {"open_id": "ou_sandbox_admin"}
+    elif kind == "app_status_change":
+        event["status"] = status
+        if status == "start_by_tenant":
+            event["operator"] = {"open_id": "ou_sandbox_admin", "union_id": "on_sandbox_admin"}
+    return {
+        "ts": f"{now:.6f}",
+        "uuid": uuid.uuid4().hex,
+        "token": token,
+        "type": "event_callback",
+        "event": event,
+    }
+
+
 def event_id_of(payload: dict) -> str:
     return payload.get("header", {}).get("event_id") or payload.get("uuid", "")
 

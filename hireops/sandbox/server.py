@@ -9,7 +9,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from . import control
-from .events import DEFAULT_RETRY_DELAYS, EventPusher, PushConfig, app_ticket_v1, envelope_v2
+from .events import DEFAULT_RETRY_DELAYS, EventPusher, PushConfig, app_ticket_v1, envelope_v2, lifecycle_v1
 from .handler import Handler
 from .ratelimit import RateLimiter
 from .state import SandboxState
@@ -170,6 +170,26 @@ class SandboxServer:
         ticket = self.state.new_ticket()
         token = self.pusher.config.verification_token
         return self.pusher.push(app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time()))
+
+    def push_lifecycle(self, tenant_key: str, kind: str, status: str = "") -> dict:
+        """A tenant installs (app_open), stops or starts (app_status_change) or uninstalls the
+        app: the sandbox remembers the tenant and pushes the schema 1.0 event."""
+        if kind not in ("app_open", "app_status_change", "app_uninstalled"):
+            raise ValueError(f"unknown lifecycle event {kind!r}")
+        if kind == "app_status_change" and status not in (
+            "start_by_tenant",
+            "stop_by_tenant",
+            "stop_by_platform",
+        ):
+            raise ValueError(f"unknown app status {status!r}")
+        with self.state.lock:
+            if tenant_key not in self.state.tenants:
+                self.state.tenants.append(tenant_key)
+        token = self.pusher.config.verification_token
+        now = self.state.clock.time()
+        return self.pusher.push(
+            lifecycle_v1(self.state.app_id, tenant_key, kind, token, now=now, status=status)
+        )
 
     def _hourly_ticket(self) -> None:
         if self.pusher.config.webhook_url:

@@ -26,14 +26,12 @@ from .payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SAMPLES = Path(__file__).parent / "feishu_samples"
-HANDLED = ["app_ticket", "hire.eco_account.created_v1", "hire.referral_account.assets_update_v1"]
+LIFECYCLE = ["app_open", "app_status_change", "app_uninstalled"]
+HANDLED = ["app_ticket", "hire.eco_account.created_v1", "hire.referral_account.assets_update_v1", *LIFECYCLE]
 NOT_HANDLED_YET = [
     "hire.eco_background_check.created_v1",
     "hire.eco_background_check.canceled_v1",
     "hire.eco_exam.created_v1",
-    "app_open",
-    "app_status_change",
-    "app_uninstalled",
 ]
 # Every schema 2.0 sample carries this event_id, every schema 1.0 sample this uuid.
 SAMPLE_EVENT_ID = "5e3702a84e847582be8db7fb73283c02"
@@ -223,6 +221,22 @@ def test_app_ticket_sample_stores_the_ticket(client):
     assert cache.get(ticket_key("cli_xxx")) == "xxx"
 
 
+@pytest.mark.parametrize(
+    ("event_type", "status"),
+    [("app_open", "installed"), ("app_status_change", "installed"), ("app_uninstalled", "uninstalled")],
+)
+def test_lifecycle_samples_record_the_tenant(client, event_type, status):
+    """The samples of Feishu's pages (schema 1.0; app_status_change's is start_by_tenant)."""
+    from hireops.tenants.models import Tenant
+
+    first, again = deliver(client, event_type), deliver(client, event_type)
+    assert [first.status_code, again.status_code] == [200, 200]
+    assert stored(SAMPLE_UUID) == ("1.0", event_type, "cli_xxx", "xxx", "", "1502199207.7171419", "processed")
+    tenant = Tenant.objects.get(tenant_key="xxx")
+    assert (tenant.status, tenant.status_since_ms) == (status, 1502199207717)
+    assert tenant.history.get().event_id == SAMPLE_UUID  # once, whatever the deliveries
+
+
 # --- events hireops will handle soon: accepted, stored once, ignored today ----------------
 
 NOT_HANDLED_EXPECTED = {
@@ -251,9 +265,6 @@ NOT_HANDLED_EXPECTED = {
         "7147998241542539527",
         "1608725989000",
     ),
-    "app_open": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
-    "app_status_change": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
-    "app_uninstalled": ("1.0", SAMPLE_UUID, "cli_xxx", "xxx", "", "1502199207.7171419"),
 }
 
 

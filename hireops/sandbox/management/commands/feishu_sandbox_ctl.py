@@ -77,6 +77,16 @@ class Command(BaseCommand):
         fault.add_argument("--msg", default="", help="Feishu's msg, for kind error")
         clock = sub.add_parser("clock", help="show the sandbox clock, or move it forward")
         clock.add_argument("--advance", default=None, help="DURATION: 90, 30m, 2h, 1d")
+        for name, about in (
+            ("install-tenant", "a tenant enables the store app: pushes app_open"),
+            ("suspend-tenant", "the app is stopped in a tenant: pushes app_status_change stop_by_*"),
+            ("resume-tenant", "the tenant starts the app again: pushes app_status_change start_by_tenant"),
+            ("uninstall-tenant", "a tenant uninstalls the app: pushes app_uninstalled"),
+        ):
+            lifecycle = sub.add_parser(name, help=about)
+            lifecycle.add_argument("tenant")
+            if name == "suspend-tenant":
+                lifecycle.add_argument("--by", choices=["tenant", "platform"], default="tenant")
         emp = sub.add_parser("add-employee")
         emp.add_argument("name")
         emp.add_argument("--email", default=None)
@@ -97,6 +107,10 @@ class Command(BaseCommand):
                 result = ctl.add_fault(
                     o["path"], o["kind"], o["count"], o["status"], o["delay"], o["code"], o["msg"]
                 )
+            elif action == "suspend-tenant":
+                result = ctl.suspend_tenant(o["tenant"], o["by"])
+            elif action in ("install-tenant", "resume-tenant", "uninstall-tenant"):
+                result = getattr(ctl, action.replace("-", "_"))(o["tenant"])
             elif action == "add-employee":
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
             elif action == "clock":

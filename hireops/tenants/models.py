@@ -1,0 +1,70 @@
+"""The customer tenants that installed the app (store apps), or the one tenant of a self-built app."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TenantStatus(models.TextChoices):
+    INSTALLED = "installed", _("Installed")
+    SUSPENDED = "suspended", _("Suspended")
+    UNINSTALLED = "uninstalled", _("Uninstalled")
+
+
+class Tenant(models.Model):
+    """One installation of the app in a customer's Feishu. Created by the tenant's first event
+    (any event carries its tenant_key) or by the store app's lifecycle events, which also
+    move its status."""
+
+    tenant_key = models.CharField(_("tenant key"), max_length=128, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Your own name for this customer: Feishu's events only carry the tenant key."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=TenantStatus.choices,
+        default=TenantStatus.INSTALLED,
+        db_index=True,
+    )
+    # Feishu's time (ms) of the lifecycle event that set the status: an older one that
+    # arrives later (a retried delivery) is kept in the history but changes nothing.
+    status_since_ms = models.BigIntegerField(_("status since (Feishu time, ms)"), null=True, blank=True)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last event"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+        ordering = ["name", "tenant_key"]
+
+    def __str__(self):
+        return f"{self.name} ({self.tenant_key})" if self.name else self.tenant_key
+
+
+class TenantStatusChange(models.Model):
+    """Each lifecycle event a tenant went through, applied or not (``applied`` false: it was
+    older than the status already recorded)."""
+
+    tenant = models.ForeignKey(Tenant, related_name="history", on_delete=models.CASCADE)
+    event_id = models.CharField(_("event"), max_length=128, unique=True)
+    event_type = models.CharField(_("event type"), max_length=64)
+    feishu_status = models.CharField(
+        _("as Feishu says it"), max_length=32, blank=True, help_text=_("app_status_change's status")
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=TenantStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=TenantStatus.choices)
+    feishu_time_ms = models.BigIntegerField(_("Feishu time (ms)"), null=True, blank=True)
+    applied = models.BooleanField(_("applied"), default=True)
+    at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tenant status change")
+        verbose_name_plural = _("tenant status changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.tenant} → {self.get_to_status_display()}"

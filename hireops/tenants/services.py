@@ -1,0 +1,93 @@
+"""Tenants come and go: recorded from every event's tenant_key and from the lifecycle events."""
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Tenant, TenantStatus, TenantStatusChange
+
+logger = logging.getLogger(__name__)
+
+SEEN_EVERY = 60.0  # seconds: how often one process moves a tenant's "last event" forward
+_seen_lock = threading.Lock()
+_seen_at: dict[str, float] = {}  # tenant_key -> when this process last recorded it (monotonic)
+
+
+def tenants_seen(keys: Iterable[str]) -> None:
+    """Events of these tenants arrived: create the tenants not known yet and move ``last_seen``
+    forward. It runs after every batch the inbox commits, so a process records a tenant at
+    most once a minute, and never locks a tenant row it does not need to change."""
+    now_mono = time.monotonic()
+    with _seen_lock:
+        due = sorted(k for k in set(keys) if k and now_mono - _seen_at.get(k, -SEEN_EVERY) >= SEEN_EVERY)
+    if not due:
+        return
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Tenant._meta.db_table)
+    one = "(%s, '', %s, NULL, %s, %s)"
+    # Sorted keys: two processes lock the rows in the same order. The WHERE keeps a row that
+    # is fresh enough untouched (no new row version for it).
+    sql = (
+        f"INSERT INTO {table} (tenant_key, name, status, status_since_ms, first_seen, last_seen) "  # noqa: S608
+        f"VALUES {', '.join([one] * len(due))} "
+        f"ON CONFLICT (tenant_key) DO UPDATE SET last_seen = EXCLUDED.last_seen "
+        f"WHERE {table}.last_seen < %s"
+    )
+    params = [v for k in due for v in (k, TenantStatus.INSTALLED, adapt(now), adapt(now))]
+    params.append(adapt(now - timedelta(seconds=SEEN_EVERY)))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    with _seen_lock:
+        _seen_at.update(dict.fromkeys(due, now_mono))
+
+
+def forget_seen() -> None:
+    """Tests: forget which tenants this process recorded lately."""
+    with _seen_lock:
+        _seen_at.clear()
+
+
+def tenant_lifecycle(
+    *,
+    tenant_key: str,
+    event_id: str,
+    event_type: str,
+    to_status: str,
+    feishu_status: str = "",
+    feishu_time_ms: int | None = None,
+) -> TenantStatusChange:
+    """Record a lifecycle event and apply it, unless a newer one already set the status.
+    Idempotent: the same event again (a retried delivery, a reprocess) changes nothing."""
+    with transaction.atomic():
+        done = TenantStatusChange.objects.filter(event_id=event_id).first()
+        if done is not None:
+            return done
+        Tenant.objects.get_or_create(tenant_key=tenant_key)
+        tenant = Tenant.objects.select_for_update().get(tenant_key=tenant_key)
+        applied = (
+            feishu_time_ms is None
+            or tenant.status_since_ms is None
+            or feishu_time_ms >= tenant.status_since_ms
+        )
+        change = TenantStatusChange.objects.create(
+            tenant=tenant,
+            event_id=event_id,
+            event_type=event_type,
+            feishu_status=feishu_status,
+            from_status=tenant.status,
+            to_status=to_status,
+            feishu_time_ms=feishu_time_ms,
+            applied=applied,
+        )
+        if applied:
+            tenant.status = to_status
+            if feishu_time_ms is not None:
+                tenant.status_since_ms = feishu_time_ms
+            tenant.save(update_fields=["status", "status_since_ms"])
+        return change
