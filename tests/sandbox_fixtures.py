@@ -35,6 +35,7 @@ def sandbox_server():
         app_id=settings.FEISHU_APP_ID,
         app_secret=settings.FEISHU_APP_SECRET,
         retry_delays=TEST_RETRY_DELAYS,
+        ticket_resend_delay=0.0,  # tests that need Feishu's delay set it (configure)
     ).start()
     yield server
     server.stop()

@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
-from hireops.core.admin.large import CachedChoicesFilter, LargeTableAdmin
+from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.jobs.admin import run_operation
+from hireops.tenants.filters import TenantFilter
 
 from .. import bulk
 from ..forms import BindCustomerForm, RejectForm
@@ -50,12 +51,6 @@ class HistoryInline(ReadOnlyInline):
         return status_label(obj.to_status)
 
     verbose_name_plural = _("status history")
-
-
-class TenantFilter(CachedChoicesFilter):
-    title = _("tenant")
-    parameter_name = "tenant_key"
-    field = "tenant_key"
 
 
 @admin.register(EcoAccountBinding)

@@ -7,9 +7,10 @@ from django.utils.translation import gettext_noop, ngettext
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
-from hireops.core.admin.large import CachedChoicesFilter, LargeTableAdmin, exact_search
+from hireops.core.admin.large import LargeTableAdmin, exact_search
 from hireops.core.masking import mask_personal
 from hireops.core.personal import can_see_personal_data
+from hireops.tenants.filters import TenantFilter
 
 from . import registry, types
 from .models import FeishuEvent
@@ -23,12 +24,6 @@ REPROCESSED = gettext_noop("Queued again for processing.")
 def _pre(payload) -> str:
     text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
-
-
-class TenantFilter(CachedChoicesFilter):
-    title = _("tenant")
-    parameter_name = "tenant_key"
-    field = "tenant_key"
 
 
 class EventTypeFilter(admin.SimpleListFilter):

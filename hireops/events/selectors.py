@@ -60,3 +60,9 @@ def _per_day(events) -> dict:
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
+
+
+def last_app_ticket_at() -> datetime | None:
+    """When Feishu last pushed the app_ticket (store apps; served by the type/time index)."""
+    tickets = FeishuEvent.objects.filter(event_type="app_ticket").order_by("-received_at")
+    return tickets.values_list("received_at", flat=True).first()

@@ -16,7 +16,11 @@ lifetime in real seconds, stays as an upper bound so no entry outlives its token
 Store apps (§1.2): app_ticket (pushed hourly by Feishu, saved by the webhook through
 ``save_app_ticket``) → app_access_token → tenant_access_token per tenant_key. A missing
 ticket, or 10012 for a stale one, triggers ``app_ticket/resend``; we then poll the cache
-briefly for the webhook to store the new ticket, else fail with a retryable error.
+briefly (``ticket_wait``, seconds) for the webhook to store the new ticket, else fail with a
+retryable error: the task is retried with its backoff instead of holding a worker while
+Feishu takes its time (after a restart, a couple of minutes). One resend per
+``RESEND_EVERY`` for all processes together: the calls that fail meanwhile wait for the
+ticket already asked for instead of asking again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ STORE = "store"
 APP_TYPES = (SELF_BUILT, STORE)
 
 TICKET_TTL = 12 * 3600  # Feishu pushes hourly; the Go SDK also keeps a ticket 12 h
+RESEND_EVERY = 120  # seconds between two app_ticket/resend requests, all processes together
 MAX_MARGIN = 600.0
 
 # post(path, body, endpoint) -> top-level JSON of a code-0 answer; raises FeishuError.
@@ -46,9 +51,14 @@ def ticket_key(app_id: str) -> str:
     return f"feishu:app_ticket:{app_id}"
 
 
+def resend_key(app_id: str) -> str:
+    return f"feishu:app_ticket_resend:{app_id}"
+
+
 def save_app_ticket(cache, app_id: str, ticket: str) -> None:
     """Store the app_ticket delivered by the ``app_ticket`` event (schema 1.0)."""
     cache.set(ticket_key(app_id), ticket, TICKET_TTL)
+    cache.delete(resend_key(app_id))  # it came: a later stale ticket may ask again at once
 
 
 def refresh_after(expire: int | float) -> float:
@@ -196,11 +206,17 @@ class TokenProvider:
         raise AssertionError("unreachable")
 
     def _resend_and_wait(self, stale: str | None) -> str:
-        self._post(
-            "/open-apis/auth/v3/app_ticket/resend",
-            {"app_id": self.app_id, "app_secret": self._secret},
-            "auth.app_ticket.resend",
-        )
+        asked = resend_key(self.app_id)
+        if self._cache.add(asked, self.clock(), RESEND_EVERY):  # nobody asked lately
+            try:
+                self._post(
+                    "/open-apis/auth/v3/app_ticket/resend",
+                    {"app_id": self.app_id, "app_secret": self._secret},
+                    "auth.app_ticket.resend",
+                )
+            except Exception:
+                self._cache.delete(asked)  # not asked after all: the next call asks again
+                raise
         # Feishu delivers the ticket to our webhook asynchronously; the webhook process
         # writes it to the shared cache, so polling the cache sees it from any process.
         deadline = time.monotonic() + self.ticket_wait
@@ -211,8 +227,9 @@ class TokenProvider:
             if time.monotonic() >= deadline:
                 raise FeishuAuthError(
                     None,
-                    f"app_ticket has not arrived within {self.ticket_wait:g}s of asking Feishu to resend it; "
-                    "check that the event webhook is reachable",
+                    "app_ticket has not arrived yet: Feishu was asked to resend it and can take a couple "
+                    "of minutes; the call is retried. If it never comes, check that Feishu can reach "
+                    "the event webhook",
                     retryable=True,
                     endpoint="auth.app_ticket",
                 )

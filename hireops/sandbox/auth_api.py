@@ -37,7 +37,7 @@ def app_token_internal(sb, call):
 
 def app_ticket_resend(sb, call):
     _check_app(sb, call.body)
-    sb.push_app_ticket()
+    sb.push_app_ticket(delay=sb.pusher.config.ticket_resend_delay)  # not at once, as Feishu
     return 200, dict(OK)
 
 

@@ -18,7 +18,8 @@ POST   /_sandbox/clock                 {advance: seconds >= 0} move it forward â
                                        puts it back to real time
 GET    /_sandbox/config                push settings
 POST   /_sandbox/config                {webhook_url?, encrypt_key?, verification_token?,
-                                        retry_delays?}
+                                        retry_delays?, ticket_resend_delay? (seconds from
+                                        app_ticket/resend to the push; 120 unless set)}
 POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amount}], tenant_key?}
                                        â†’ {account, event}; the event is null for a deactivated account
 POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
@@ -300,13 +301,19 @@ class SandboxControl:
         return self._call("GET", "/config")
 
     def configure(
-        self, webhook_url=None, encrypt_key=None, verification_token=None, retry_delays=None
+        self,
+        webhook_url=None,
+        encrypt_key=None,
+        verification_token=None,
+        retry_delays=None,
+        ticket_resend_delay=None,
     ) -> dict:
         changes = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,
             "verification_token": verification_token,
             "retry_delays": retry_delays,
+            "ticket_resend_delay": ticket_resend_delay,
         }
         return self._call("POST", "/config", {k: v for k, v in changes.items() if v is not None})
 

@@ -31,14 +31,26 @@ def _trim(log: list, cap: int = 50_000) -> None:
         del log[: cap // 10]
 
 
+# How long Feishu takes to push the app_ticket after app_ticket/resend. Its page says
+# "immediately" and gives no figure (docs/feishu.md §7.6); after a restart it has been seen
+# to take about two minutes, which is what a client must survive. Tests shorten it.
+TICKET_RESEND_DELAY = 120.0
+
+
 class PushConfig:
     def __init__(
-        self, webhook_url=None, encrypt_key="", verification_token="", retry_delays=DEFAULT_RETRY_DELAYS
+        self,
+        webhook_url=None,
+        encrypt_key="",
+        verification_token="",
+        retry_delays=DEFAULT_RETRY_DELAYS,
+        ticket_resend_delay=TICKET_RESEND_DELAY,
     ):
         self.webhook_url = webhook_url or None
         self.encrypt_key = encrypt_key or ""
         self.verification_token = verification_token or ""
         self.retry_delays = tuple(float(d) for d in retry_delays)
+        self.ticket_resend_delay = max(0.0, float(ticket_resend_delay))
 
     def as_dict(self) -> dict:
         return {
@@ -46,6 +58,7 @@ class PushConfig:
             "encrypt_key": self.encrypt_key,
             "verification_token": self.verification_token,
             "retry_delays": list(self.retry_delays),
+            "ticket_resend_delay": self.ticket_resend_delay,
         }
 
 
@@ -144,11 +157,13 @@ class EventPusher:
             self.events.clear()
             self._cv.notify_all()
 
-    def push(self, payload: dict) -> dict:
+    def push(self, payload: dict, delay: float = 0.0) -> dict:
+        """Deliver ``payload`` now, or ``delay`` seconds from now."""
         with self._cv:
             self.events.append(payload)
             _trim(self.events)
-            heapq.heappush(self._queue, (time.monotonic(), next(self._seq), self._generation, payload, 1))
+            due = time.monotonic() + delay
+            heapq.heappush(self._queue, (due, next(self._seq), self._generation, payload, 1))
             self._cv.notify_all()
         return payload
 

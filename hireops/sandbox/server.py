@@ -9,7 +9,15 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from . import control
-from .events import DEFAULT_RETRY_DELAYS, EventPusher, PushConfig, app_ticket_v1, envelope_v2, lifecycle_v1
+from .events import (
+    DEFAULT_RETRY_DELAYS,
+    TICKET_RESEND_DELAY,
+    EventPusher,
+    PushConfig,
+    app_ticket_v1,
+    envelope_v2,
+    lifecycle_v1,
+)
 from .handler import Handler
 from .ratelimit import RateLimiter
 from .state import SandboxState
@@ -38,12 +46,14 @@ class SandboxServer:
         token_ttl=7200,
         retry_delays=DEFAULT_RETRY_DELAYS,
         app_ticket_interval=3600.0,
+        ticket_resend_delay=TICKET_RESEND_DELAY,
     ):
         self._seed_push = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,
             "verification_token": verification_token,
             "retry_delays": tuple(retry_delays),
+            "ticket_resend_delay": ticket_resend_delay,
         }
         self.state = SandboxState(app_id, app_secret, directory_file, token_ttl)
         self.limiter = RateLimiter()
@@ -166,10 +176,11 @@ class SandboxServer:
             )
         )
 
-    def push_app_ticket(self) -> dict:
+    def push_app_ticket(self, delay: float = 0.0) -> dict:
         ticket = self.state.new_ticket()
         token = self.pusher.config.verification_token
-        return self.pusher.push(app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time()))
+        event = app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time())
+        return self.pusher.push(event, delay=delay)
 
     def push_lifecycle(self, tenant_key: str, kind: str, status: str = "") -> dict:
         """A tenant installs (app_open), stops or starts (app_status_change) or uninstalls the

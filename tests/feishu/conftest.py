@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from hireops.feishu import FeishuClient, get_client, get_coordinator
-from hireops.feishu.auth import ticket_key
+from hireops.feishu.auth import resend_key, ticket_key
 from hireops.sandbox.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,7 @@ def forget_tokens(client) -> None:
         tokens._cache.delete(tokens._key("tenant_token", tenant))
     tokens._cache.delete(tokens._key("app_token"))
     tokens._cache.delete(ticket_key(client.app_id))
+    tokens._cache.delete(resend_key(client.app_id))
 
 
 @pytest.fixture

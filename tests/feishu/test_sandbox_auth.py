@@ -168,3 +168,23 @@ def test_store_app_ticket_that_never_arrives_is_a_retryable_error(sandbox, store
         hire.get_account_assets(store_app, "1", tenant_key="acme-tenant")
     assert exc.value.retryable and "app_ticket has not arrived" in str(exc.value)
     assert [c["path"] for c in sandbox.requests()] == ["/open-apis/auth/v3/app_ticket/resend"]
+
+
+def test_cold_start_waits_for_the_ticket_and_asks_feishu_once(sandbox, store_app, webhook_receiver):
+    """After a restart no ticket is cached and Feishu takes its time to push one: calls fail
+    retryably (the task's backoff retries them) without holding a worker, ask for one resend
+    between them, and succeed once the ticket has arrived."""
+    webhook_receiver.handler = _ticket_saver(sandbox)
+    sandbox.configure(webhook_url=webhook_receiver.url, ticket_resend_delay=1.0)
+    store_app.tokens.ticket_wait = 0.1
+    for _ in range(2):
+        with pytest.raises(FeishuAuthError) as exc:
+            hire.create_referral_account(store_app, email="li.sun@acme.example", tenant_key="acme-tenant")
+        assert exc.value.retryable and "app_ticket has not arrived" in str(exc.value)
+    assert [c["path"] for c in sandbox.requests()] == ["/open-apis/auth/v3/app_ticket/resend"]
+    assert webhook_receiver.wait_for(1, timeout=5)  # a second later, as configured
+    acme = hire.create_referral_account(store_app, email="li.sun@acme.example", tenant_key="acme-tenant")
+    assert acme.referrer["email"] == "li.sun@acme.example"
+    paths = [c["path"] for c in sandbox.requests()]
+    assert paths.count("/open-apis/auth/v3/app_ticket/resend") == 1
+    assert paths[-1] == "/open-apis/hire/v1/referral_account"

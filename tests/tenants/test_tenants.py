@@ -142,3 +142,47 @@ def test_admin_lists_tenants_and_staff_name_them(client, staff_user):
     client.post(url, {"name": "changed by HR"})
     tenant.refresh_from_db()
     assert tenant.name == "Acme 科技"
+
+
+def test_store_app_dashboard_says_when_the_last_ticket_came(admin_client, settings):
+    settings.FEISHU_APP_TYPE = "store"
+    page = admin_client.get("/admin/").content.decode()
+    assert "No app ticket from Feishu for over 2 hours" in page
+    assert "?event_type=app_ticket" in page
+    FeishuEvent.objects.create(event_id="tick", schema="1.0", event_type="app_ticket", payload={})
+    page = admin_client.get("/admin/").content.decode()
+    assert "Last app ticket from Feishu" in page and "No app ticket from Feishu" not in page
+
+    settings.FEISHU_APP_TYPE = "self_built"  # no tickets there: nothing to say
+    assert "app ticket" not in admin_client.get("/admin/").content.decode()
+
+
+def test_lists_filter_by_tenant_under_its_name(admin_client):
+    Tenant.objects.create(tenant_key="t-acme", name="Acme 科技")
+    Tenant.objects.create(tenant_key="t-globex")
+    for i, key in enumerate(["t-acme", "t-globex", "t-globex"]):
+        FeishuEvent.objects.create(event_id=f"e{i}", schema="2.0", event_type="x", tenant_key=key, payload={})
+    page = admin_client.get("/admin/events/feishuevent/").content.decode()
+    assert "Acme 科技" in page and "?tenant_key=t-globex" in page
+    filtered = admin_client.get("/admin/events/feishuevent/?tenant_key=t-acme")
+    assert [e.event_id for e in filtered.context["cl"].result_list] == ["e0"]
+    assert admin_client.get("/admin/bindings/ecoaccountbinding/?tenant_key=t-acme").status_code == 200
+
+
+def test_upgrade_records_the_tenants_of_events_stored_before(client):
+    import importlib
+
+    from django.apps import apps
+
+    for i, key in enumerate(["t-old", "t-old", "", "t-other"]):
+        FeishuEvent.objects.create(
+            event_id=f"old{i}", schema="2.0", event_type="x", tenant_key=key, payload={}
+        )
+    Tenant.objects.all().delete()  # as before the tenants app existed
+    migration = importlib.import_module("hireops.tenants.migrations.0002_tenants_of_stored_events")
+    migration.tenants_of_stored_events(apps, None)
+    migration.tenants_of_stored_events(apps, None)  # twice: harmless
+    assert sorted(Tenant.objects.values_list("tenant_key", flat=True)) == ["t-old", "t-other"]
+    old = Tenant.objects.get(tenant_key="t-old")
+    events = FeishuEvent.objects.filter(tenant_key="t-old").order_by("received_at")
+    assert (old.first_seen, old.last_seen) == (events.first().received_at, events.last().received_at)

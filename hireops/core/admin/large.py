@@ -14,9 +14,7 @@ milliseconds at a million rows, on every page view. Here:
 
 from functools import cached_property
 
-from django.contrib import admin
 from django.contrib.admin import helpers
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
@@ -85,27 +83,3 @@ def exact_search(queryset, term: str, fields: tuple[str, ...]):
     for name in fields:
         query |= Q(**{name: term})
     return queryset.filter(query)
-
-
-class CachedChoicesFilter(admin.SimpleListFilter):
-    """A filter on a column's distinct values (tenants, …), read at most every ``ttl``
-    seconds instead of with a DISTINCT over the whole table on every page view."""
-
-    field = ""
-    ttl = 600
-
-    def lookups(self, request, model_admin):
-        model = model_admin.model
-        key = f"admin-filter:{model._meta.label_lower}:{self.field}"
-        values = cache.get(key)
-        if values is None:
-            values = sorted(
-                v
-                for v in model._default_manager.order_by().values_list(self.field, flat=True).distinct()
-                if v
-            )
-            cache.set(key, values, self.ttl)
-        return [(v, v) for v in values]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset

@@ -5,6 +5,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from hireops.sandbox.events import TICKET_RESEND_DELAY
 from hireops.sandbox.server import SandboxServer
 
 
@@ -27,6 +28,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--directory", default=None, help="default: settings.SANDBOX_DIRECTORY_FILE")
         parser.add_argument("--token-ttl", type=float, default=7200, help="token lifetime in seconds")
+        parser.add_argument(
+            "--ticket-resend-delay",
+            type=float,
+            default=TICKET_RESEND_DELAY,
+            help="seconds from app_ticket/resend to the ticket's push (Feishu: a couple of minutes)",
+        )
 
     def handle(self, *args, **opts):
         def pick(name, setting):
@@ -43,6 +50,7 @@ class Command(BaseCommand):
             verification_token=pick("verification_token", "FEISHU_VERIFICATION_TOKEN"),
             directory_file=pick("directory", "SANDBOX_DIRECTORY_FILE") or None,
             token_ttl=opts["token_ttl"],
+            ticket_resend_delay=opts["ticket_resend_delay"],
         )
         cfg = server.pusher.config
         self.stdout.write(
