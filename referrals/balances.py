@@ -23,6 +23,7 @@ from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+from hireops.tenants.scoping import of_tenant
 
 from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
 
@@ -95,7 +96,7 @@ def assets_event_apply(event) -> bool:
         raise ValueError(
             Message(gettext_noop("The balance event has no account_id or no numeric modify_time."))
         )
-    account = ReferralAccount.objects.filter(account_id=account_id).first()
+    account = of_tenant(ReferralAccount.objects.filter(account_id=account_id), event.tenant_key).first()
     if account is None:
         # Possibly registered a moment ago and not saved yet: failing lets the inbox retry.
         raise LookupError(Message(NOT_REGISTERED_YET, account_id=account_id))
@@ -116,7 +117,8 @@ def balance_pull(account_pk: int) -> bool:
         return False
     stamp = now_ms()
     try:
-        remote = hire.get_account_assets(get_client(), account.account_id)
+        tenant = account.tenant_key or None
+        remote = hire.get_account_assets(get_client(), account.account_id, tenant_key=tenant)
     except FeishuBusinessError as exc:
         ReferralAccount.objects.filter(pk=account.pk).update(balance_error=judge(exc).reason)
         return False

@@ -70,7 +70,7 @@ def _retry_withdrawal(withdrawal, params, user):
 
 
 def _import_row(row, params, user):
-    account = csv_import.register_row(row, user)
+    account = csv_import.register_row(row, user, params.get("tenant_key", ""))
     audit.record(user, [account], IMPORTED, flag=ADDITION)
     return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
 

@@ -65,6 +65,7 @@ def row_label(row: dict) -> str:
     return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who}
 
 
-def register_row(row: dict, user=None) -> ReferralAccount:
+def register_row(row: dict, user=None, tenant_key: str = "") -> ReferralAccount:
     """Register one row; raises ValidationError or AlreadyRegistered when it cannot be."""
-    return account_register(person(row["name"], row["mobile_code"], row["mobile"], row["email"]), user)
+    p = person(row["name"], row["mobile_code"], row["mobile"], row["email"])
+    return account_register(p, user, tenant_key)

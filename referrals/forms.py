@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hireops.tenants.forms import tenant_field
+
 from .identity import person
 from .models import ReconciliationRun, ReferralAccount
 
@@ -12,11 +14,15 @@ from .models import ReconciliationRun, ReferralAccount
 class AccountAddForm(forms.ModelForm):
     class Meta:
         model = ReferralAccount
-        fields = ("name", "mobile_code", "mobile_number", "email")
+        fields = ("tenant_key", "name", "mobile_code", "mobile_number", "email")
         help_texts = {
             "mobile_code": _("Digits only, e.g. 86 (the default)."),
             "email": _("The employee's work email as Feishu knows it."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant_key"] = tenant_field(initial="")
 
     def clean(self):
         data = super().clean()
@@ -48,6 +54,11 @@ class WithdrawForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant_key"] = tenant_field(initial="")
+        self.order_fields(["tenant_key", "file"])
+
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
@@ -62,9 +73,13 @@ class ReconciliationForm(forms.ModelForm):
     )
     end = forms.DateField(label=_("to (inclusive)"), initial=lambda: timezone.localdate() - timedelta(days=1))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant_key"] = tenant_field(initial="")
+
     class Meta:
         model = ReconciliationRun
-        fields = ()
+        fields = ("tenant_key",)
 
     def clean(self):
         data = super().clean()

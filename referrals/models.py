@@ -34,7 +34,15 @@ class StatusAction(models.TextChoices):
     DEACTIVATE = "deactivate", _("Deactivate")
 
 
+TENANT_HELP = _("The customer tenant (store apps); empty for a self-built app's own company.")
+
+
 class ReferralAccount(models.Model):
+    # Whose Feishu the account lives in: every call for it goes to this tenant, and only this
+    # tenant's events touch it. "" is a self-built app's own (single) tenant.
+    tenant_key = models.CharField(
+        _("tenant"), max_length=128, blank=True, db_index=True, help_text=TENANT_HELP
+    )
     name = models.CharField(_("employee name"), max_length=100, blank=True)
     mobile_code = models.CharField(_("country code"), max_length=6, blank=True)
     mobile_number = models.CharField(_("mobile"), max_length=20, blank=True)
@@ -84,12 +92,16 @@ class ReferralAccount(models.Model):
             models.CheckConstraint(
                 condition=~Q(mobile_number="", email=""), name="account_has_mobile_or_email"
             ),
+            # One account per person in each tenant (two companies may share nobody's inbox,
+            # but nothing stops two tenants from reusing a test address).
             models.UniqueConstraint(
-                fields=["mobile_code", "mobile_number"],
+                fields=["tenant_key", "mobile_code", "mobile_number"],
                 condition=~Q(mobile_number=""),
                 name="one_account_per_mobile",
             ),
-            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="one_account_per_email"),
+            models.UniqueConstraint(
+                fields=["tenant_key", "email"], condition=~Q(email=""), name="one_account_per_email"
+            ),
         ]
         indexes = [
             # The pull's "stalest first", and the dashboard's count of old balances.
@@ -185,6 +197,9 @@ class Withdrawal(FeishuCall):
 
 
 class ReconciliationRun(FeishuCall):
+    tenant_key = models.CharField(
+        _("tenant"), max_length=128, blank=True, db_index=True, help_text=TENANT_HELP
+    )
     start_ms = models.BigIntegerField(_("window start (ms)"))
     end_ms = models.BigIntegerField(_("window end (ms)"))
     trade_details = models.JSONField(_("our totals sent"), null=True, blank=True)

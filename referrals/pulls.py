@@ -29,6 +29,7 @@ from django.utils import timezone
 from hireops.core.feishu_errors import judge
 from hireops.feishu import FeishuError
 from hireops.feishu.ratelimit import QUOTAS
+from hireops.tenants.gate import unavailable_tenant_keys
 
 from .balances import balance_pull
 from .models import AccountStatus, ReferralAccount
@@ -49,9 +50,13 @@ def per_tick() -> int:
 
 
 def pullable():
-    return ReferralAccount.objects.filter(
+    """Registered accounts, except those of a tenant that stopped or uninstalled the app
+    (store apps: no call goes there; their balances stay as last seen)."""
+    accounts = ReferralAccount.objects.filter(
         account_id__isnull=False, status__in=[AccountStatus.ACTIVE, AccountStatus.DEACTIVATED]
     )
+    stopped = unavailable_tenant_keys()
+    return accounts.exclude(tenant_key__in=stopped) if stopped else accounts
 
 
 def claim_due(limit: int) -> list[int]:

@@ -12,35 +12,49 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.tenants.forms import store_app
+from hireops.tenants.gate import callable_tenant
 
-from .models import ReconciliationMismatch, ReconciliationRun, Withdrawal
+from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
 
 
 def to_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
-def reconciliation_request(start: datetime, end: datetime, user=None) -> ReconciliationRun:
+def reconciliation_request(
+    start: datetime, end: datetime, user=None, tenant_key: str = ""
+) -> ReconciliationRun:
+    """One tenant's window ("" for a self-built app's own): Feishu compares that tenant's books."""
     from .tasks import reconcile
 
     if end <= start:
         raise ValueError("the window must end after it starts")
     with transaction.atomic():
-        run = ReconciliationRun.objects.create(start_ms=to_ms(start), end_ms=to_ms(end), requested_by=user)
+        run = ReconciliationRun.objects.create(
+            tenant_key=tenant_key, start_ms=to_ms(start), end_ms=to_ms(end), requested_by=user
+        )
         transaction.on_commit(lambda: reconcile.delay(run.pk))
     return run
 
 
-def reconciliation_yesterday(user=None) -> ReconciliationRun:
-    """The scheduled run: the previous local calendar day."""
+def reconciliation_yesterday(user=None) -> list[ReconciliationRun]:
+    """The scheduled runs: the previous local calendar day, for each tenant that has referral
+    accounts and may be called (a self-built app: its own)."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return reconciliation_request(today - timedelta(days=1), today, user)
+    tenants = ReferralAccount.objects.values_list("tenant_key", flat=True).distinct().order_by("tenant_key")
+    keys = [k for k in tenants if callable_tenant(k)] or ([""] if not store_app() else [])
+    return [reconciliation_request(today - timedelta(days=1), today, user, key) for key in keys]
 
 
-def our_totals(start_ms: int, end_ms: int) -> list[hire.TradeDetail]:
+def our_totals(start_ms: int, end_ms: int, tenant_key: str = "") -> list[hire.TradeDetail]:
+    """What we withdrew in the window, per account, for one tenant (Feishu compares its own)."""
     rows = (
         Withdrawal.objects.filter(
-            status=CallStatus.SUCCEEDED, trans_time__gte=start_ms, trans_time__lte=end_ms
+            status=CallStatus.SUCCEEDED,
+            trans_time__gte=start_ms,
+            trans_time__lte=end_ms,
+            account__tenant_key=tenant_key,
         )
         .values("account__account_id")
         .annotate(points=Sum("withdrawn_points"))
@@ -55,12 +69,16 @@ def reconciliation_run(pk: int) -> str:
     run = ReconciliationRun.objects.get(pk=pk)
     if run.status != CallStatus.QUEUED:
         return run.status
-    details = our_totals(run.start_ms, run.end_ms)
+    details = our_totals(run.start_ms, run.end_ms, run.tenant_key)
     sent = [{"account_id": d.account_id, "points": d.recharged_points} for d in details]
     ReconciliationRun.objects.filter(pk=pk).update(attempts=F("attempts") + 1, trade_details=sent)
     try:
         mismatches = hire.reconcile(
-            get_client(), start_ms=run.start_ms, end_ms=run.end_ms, trade_details=details
+            get_client(),
+            start_ms=run.start_ms,
+            end_ms=run.end_ms,
+            trade_details=details,
+            tenant_key=run.tenant_key or None,
         )
     except FeishuError as exc:
         failure = judge(exc)

@@ -26,25 +26,27 @@ class AlreadyRegistered(Exception):
         self.account = account
 
 
-def existing_account(p: Person) -> ReferralAccount | None:
+def existing_account(p: Person, tenant_key: str = "") -> ReferralAccount | None:
     qs = ReferralAccount.objects.none()
     if p.mobile_number:
         qs |= ReferralAccount.objects.filter(mobile_code=p.mobile_code, mobile_number=p.mobile_number)
     if p.email:
         qs |= ReferralAccount.objects.filter(email=p.email)
-    return qs.first()
+    return qs.filter(tenant_key=tenant_key).first()
 
 
-def account_register(p: Person, user=None) -> ReferralAccount:
-    """Create the account row (pending) and queue its registration. One row per person."""
+def account_register(p: Person, user=None, tenant_key: str = "") -> ReferralAccount:
+    """Create the account row (pending) and queue its registration. One row per person and
+    tenant ("": a self-built app's own)."""
     from .tasks import register_account
 
-    found = existing_account(p)
+    found = existing_account(p, tenant_key)
     if found:
         raise AlreadyRegistered(found)
     try:
         with transaction.atomic():
             account = ReferralAccount.objects.create(
+                tenant_key=tenant_key,
                 name=p.name,
                 mobile_code=p.mobile_code,
                 mobile_number=p.mobile_number,
@@ -53,7 +55,7 @@ def account_register(p: Person, user=None) -> ReferralAccount:
             )
             transaction.on_commit(lambda: register_account.delay(account.pk))
     except IntegrityError as exc:  # a concurrent registration of the same person won
-        raise AlreadyRegistered(existing_account(p)) from exc
+        raise AlreadyRegistered(existing_account(p, tenant_key)) from exc
     return account
 
 
@@ -84,7 +86,9 @@ def registration_run(pk: int) -> str:
         return account.status
     mobile = (account.mobile_code, account.mobile_number) if account.mobile_number else None
     try:
-        remote = hire.create_referral_account(get_client(), mobile=mobile, email=account.email or None)
+        remote = hire.create_referral_account(
+            get_client(), mobile=mobile, email=account.email or None, tenant_key=account.tenant_key or None
+        )
     except FeishuError as exc:
         failure = judge(exc)
         if not failure.retry:

@@ -43,7 +43,7 @@ def status_change_run(pk: int) -> str:
         return account.status
     call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
     try:
-        remote = call(get_client(), account.account_id)
+        remote = call(get_client(), account.account_id, tenant_key=account.tenant_key or None)
     except FeishuError as exc:
         failure = judge(exc)
         if not failure.retry:

@@ -45,7 +45,7 @@ def pull_balance(self, pk: int):
 
 @shared_task(name="referrals.reconcile_yesterday", ignore_result=True)
 def reconcile_yesterday():
-    return reconciliation.reconciliation_yesterday().pk
+    return [run.pk for run in reconciliation.reconciliation_yesterday()]
 
 
 @shared_task(name="referrals.sync_pending", ignore_result=True)

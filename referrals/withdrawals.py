@@ -86,6 +86,7 @@ def withdrawal_run(pk: int) -> str:
             w.account.account_id,
             bonus_types=w.bonus_types,
             external_order_id=w.external_order_id,
+            tenant_key=w.account.tenant_key or None,
         )
     except FeishuError as exc:
         failure = judge(exc)

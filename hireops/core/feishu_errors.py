@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_noop
 
 from hireops.core.messages import Message
-from hireops.feishu import FeishuAuthError, FeishuError, FeishuQuotaExhausted, FeishuTransportError
+from hireops.feishu import (
+    FeishuAuthError,
+    FeishuError,
+    FeishuQuotaExhausted,
+    FeishuTransportError,
+    TenantUnavailable,
+)
 from hireops.feishu.errors import SYSTEM_ERROR
 
 EXPLANATIONS = {
@@ -82,6 +88,8 @@ def _detail(exc: FeishuError) -> str:
 
 def explain(exc: FeishuError) -> str:
     """Our explanation of the error, if we have one, then Feishu's own words."""
+    if isinstance(exc, TenantUnavailable):
+        return exc.reason  # never sent: nothing of Feishu's to quote
     if exc.code == SYSTEM_ERROR:
         msgid = SYSTEM_ERROR_LATER if exc.retryable else SYSTEM_ERROR_REFUSED
     elif isinstance(exc, FeishuTransportError):

@@ -19,6 +19,7 @@ from .errors import (
     FeishuRateLimited,
     FeishuServerError,
     FeishuTransportError,
+    TenantUnavailable,
 )
 from .http import FeishuClient, FeishuResponse
 
@@ -42,6 +43,13 @@ def _settings_key() -> tuple:
     )
 
 
+def tenant_gate(tenant_key: str | None) -> None:
+    """The tenants hireops knows decide (hireops.tenants); imported on first call only."""
+    from hireops.tenants.gate import tenant_gate as gate
+
+    gate(tenant_key)
+
+
 def get_client() -> FeishuClient:
     """The process's client for the current settings (a new one when they change)."""
     key = _settings_key()
@@ -59,6 +67,7 @@ def get_client() -> FeishuClient:
                 cache=cache,
                 coordinator=get_coordinator(coordination_url),
                 timeout=timeout,
+                tenant_gate=tenant_gate,
             )
             _clients[key] = client
         return client
@@ -87,6 +96,7 @@ __all__ = [
     "FeishuTransportError",
     "FileCoordinator",
     "RedisCoordinator",
+    "TenantUnavailable",
     "TokenProvider",
     "get_client",
     "get_coordinator",

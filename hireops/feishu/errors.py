@@ -125,6 +125,17 @@ class FeishuTransportError(FeishuError):
         super().__init__(None, msg, **kw)
 
 
+class TenantUnavailable(FeishuError):
+    """Not sent: the call's tenant cannot be called (a store app's tenant that stopped or
+    uninstalled the app, or a call that names no tenant). Final for this row; other tenants'
+    calls go on. ``reason`` says why, for staff (a translatable message)."""
+
+    def __init__(self, reason: str, *, tenant_key: str | None = None, **kw):
+        self.reason = reason
+        self.tenant_key = tenant_key
+        super().__init__(None, str(reason), **kw)
+
+
 class FeishuBusinessError(FeishuError):
     """Any other non-zero code (e.g. 1002551 user does not exist, 1002001 with HTTP 400):
     Feishu refused the request; retrying will not help."""

@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import requests
+from django.utils.translation import gettext_noop
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from hireops.core.messages import Message
 
 from .auth import SELF_BUILT, TokenProvider
 from .coordination import Coordinator, ReservationTooFar
@@ -41,6 +44,7 @@ from .errors import (
     FeishuRateLimited,
     FeishuServerError,
     FeishuTransportError,
+    TenantUnavailable,
     error_from_response,
 )
 from .quota import MonthlyQuota
@@ -100,6 +104,7 @@ class FeishuClient:
         max_rate_wait: float = 30.0,
         ticket_wait: float = 5.0,
         clock=time.time,  # when a cached token is due for refresh; tests move it with the sandbox's
+        tenant_gate=None,  # tenant_gate(tenant_key) raises TenantUnavailable for a tenant not to call
     ):
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -124,6 +129,7 @@ class FeishuClient:
             clock=clock,
         )
         self.quota = MonthlyQuota(cache, self.base_url, app_id, clock=clock)
+        self.tenant_gate = tenant_gate
 
     def __repr__(self) -> str:  # no secret in reprs that end up in logs or tracebacks
         return f"<FeishuClient {self.base_url} app_id={self.app_id} type={self.app_type}>"
@@ -165,6 +171,8 @@ class FeishuClient:
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
 
     def _call(self, method, path, *, endpoint, json, params, tenant_key, safe, authed):
+        if authed:
+            self._check_tenant(tenant_key, endpoint)
         stopped = self.quota.stopped_until()
         if stopped:
             raise FeishuQuotaExhausted(
@@ -221,6 +229,19 @@ class FeishuClient:
                 log.info(
                     "feishu %s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, failures, extra_wait
                 )
+
+    def _check_tenant(self, tenant_key: str | None, endpoint: str) -> None:
+        """Before anything is sent: a store app's call must name its tenant (each tenant has
+        its own token), and the gate refuses a tenant that stopped or uninstalled the app."""
+        if self.app_type != SELF_BUILT and not tenant_key:
+            raise TenantUnavailable(
+                Message(
+                    gettext_noop("Not sent: a store app calls Feishu for one tenant, and none was given.")
+                ),
+                endpoint=endpoint,
+            )
+        if self.tenant_gate is not None:
+            self.tenant_gate(tenant_key)
 
     def _send(self, method, path, *, endpoint, json, params, headers) -> tuple[int, dict, str | None]:
         data = None

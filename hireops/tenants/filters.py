@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import store_app
 from .models import Tenant
 
 
@@ -17,3 +18,11 @@ class TenantFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class StoreTenantFilter(TenantFilter):
+    """For rows a self-built app records with its own tenant as "" (referral accounts,
+    reconciliation runs): offered for store apps only."""
+
+    def lookups(self, request, model_admin):
+        return super().lookups(request, model_admin) if store_app() else []

@@ -23,6 +23,7 @@ from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
 from hireops.jobs.admin import run_operation
 from hireops.jobs.services import run_inline, runs_inline
+from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
 from ..csv_import import ImportRefused, read_rows
@@ -112,7 +113,7 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
         "balance_age",
         "problem",
     )
-    list_filter = ("status", "pending_action", BalanceAgeFilter)
+    list_filter = ("status", "pending_action", BalanceAgeFilter, StoreTenantFilter)
     search_fields = ("name", "email", "mobile_number", "account_id")  # see get_search_results
     actions = [
         "withdraw",
@@ -167,7 +168,8 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
         return self.inlines if obj else []
 
     def save_model(self, request, obj, form, change):
-        created = account_register(form.person, request.user)  # validation already ran in the form
+        # Validation already ran in the form.
+        created = account_register(form.person, request.user, form.cleaned_data.get("tenant_key") or "")
         obj.pk = created.pk
         obj.refresh_from_db()
 
@@ -357,9 +359,10 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
             except ImportRefused as exc:
                 form.add_error("file", str(exc))
             else:
+                params = {"tenant_key": form.cleaned_data.get("tenant_key") or ""}
                 if not runs_inline(len(rows)):
-                    return run_operation(self, request, bulk.import_accounts, rows)
-                outcomes = run_inline(bulk.import_accounts, rows, {}, request.user)
+                    return run_operation(self, request, bulk.import_accounts, rows, params)
+                outcomes = run_inline(bulk.import_accounts, rows, params, request.user)
         return action_page(
             self,
             request,

@@ -13,6 +13,7 @@ from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.jobs.admin import run_operation
+from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
 from ..forms import ReconciliationForm
@@ -117,7 +118,7 @@ class MismatchInline(ReadOnlyInline):
 class ReconciliationRunAdmin(LargeTableAdmin, admin.ModelAdmin):
     form = ReconciliationForm
     list_display = ("id", "window", "status", "mismatch_count", "requested_by", "requested_at", "error")
-    list_filter = ("status",)
+    list_filter = ("status", StoreTenantFilter)
     list_select_related = ("requested_by",)
     inlines = [MismatchInline]
     readonly_fields = (
@@ -142,7 +143,7 @@ class ReconciliationRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.trade_details, ensure_ascii=False, indent=1))
 
     def get_fields(self, request, obj=None):
-        return ("start", "end") if obj is None else self.readonly_fields
+        return ("tenant_key", "start", "end") if obj is None else self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -152,7 +153,7 @@ class ReconciliationRunAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         start, end = form.window()
-        run = reconciliation_request(start, end, request.user)
+        run = reconciliation_request(start, end, request.user, form.cleaned_data.get("tenant_key") or "")
         obj.pk = run.pk
         obj.refresh_from_db()
 

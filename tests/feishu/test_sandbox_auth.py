@@ -94,7 +94,7 @@ def test_wrong_secret_is_a_non_retryable_auth_error(sandbox, feishu, settings):
 
 
 @pytest.fixture
-def store_app(settings, sandbox, coordination_dir):
+def store_app(settings, sandbox, coordination_dir, db):  # db: the tenant gate reads the tenants
     settings.FEISHU_APP_TYPE = "store"
     client = get_client()
     forget_tokens(client)

@@ -1,0 +1,50 @@
+"""Which tenants the app may call: the Feishu client asks before every call (store apps).
+
+A tenant that stopped the app (``app_status_change`` stop_*) or uninstalled it gets no call:
+Feishu would refuse it anyway (with a code the docs do not pin down, feishu-api-2.md §1.4),
+and the row that asked ends with this reason instead of being retried for ever. A tenant
+hireops has not recorded yet is called: its first event may still be on its way, and
+refusing it would refuse something legitimate. A self-built app's calls are its own tenant's.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
+from hireops.feishu.auth import STORE
+from hireops.feishu.errors import TenantUnavailable
+
+from .models import Tenant, TenantStatus
+
+WHY = {
+    TenantStatus.SUSPENDED: gettext_noop(
+        "Not sent: customer tenant %(tenant)s has stopped the app. Calls for it resume once it "
+        "enables the app again."
+    ),
+    TenantStatus.UNINSTALLED: gettext_noop("Not sent: customer tenant %(tenant)s has uninstalled the app."),
+}
+
+
+def tenant_gate(tenant_key: str | None) -> None:
+    if settings.FEISHU_APP_TYPE != STORE or not tenant_key:
+        return
+    tenant = Tenant.objects.filter(tenant_key=tenant_key).values_list("name", "status").first()
+    if tenant is None or tenant[1] == TenantStatus.INSTALLED:
+        return
+    name = f"{tenant[0]} ({tenant_key})" if tenant[0] else tenant_key
+    raise TenantUnavailable(Message(WHY[tenant[1]], tenant=name), tenant_key=tenant_key)
+
+
+def unavailable_tenant_keys() -> list[str]:
+    """The tenants no call may go to now (store apps: stopped or uninstalled)."""
+    if settings.FEISHU_APP_TYPE != STORE:
+        return []
+    stopped = Tenant.objects.exclude(status=TenantStatus.INSTALLED)
+    return list(stopped.values_list("tenant_key", flat=True))
+
+
+def callable_tenant(tenant_key: str) -> bool:
+    """Whether a call for this tenant would be sent (the gate's rule, as a question)."""
+    if settings.FEISHU_APP_TYPE != STORE:
+        return not tenant_key  # a self-built app's rows belong to its own tenant
+    return bool(tenant_key) and tenant_key not in unavailable_tenant_keys()

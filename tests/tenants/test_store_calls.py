@@ -1,0 +1,124 @@
+"""A store app calls Feishu for one tenant at a time: each row's own, never another's."""
+
+import pytest
+from django.conf import settings as django_settings
+
+from hireops.core.models import CallStatus
+from hireops.events.models import FeishuEvent
+from hireops.feishu import TenantUnavailable, get_client, save_app_ticket
+from hireops.tenants.models import Tenant, TenantStatus
+from referrals.balances import balance_pull
+from referrals.handlers import assets_updated
+from referrals.identity import person
+from referrals.models import AccountStatus, ReferralAccount
+from referrals.pulls import pullable
+from referrals.reconciliation import reconciliation_yesterday
+from referrals.registration import account_register
+from referrals.withdrawals import withdrawal_request
+from tests.feishu.conftest import forget_tokens
+
+pytestmark = pytest.mark.django_db(transaction=True)  # tasks run (eagerly) on commit
+
+TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token"
+ACCOUNTS = "/open-apis/hire/v1/referral_account"
+
+
+@pytest.fixture
+def store(settings, sandbox, tmp_path):
+    """A store app installed by two customer tenants, each with one employee; the app ticket
+    already delivered."""
+    settings.FEISHU_APP_TYPE = "store"
+    settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
+    client = get_client()
+    forget_tokens(client)
+    for key, email in (("t-acme", "li@acme.example"), ("t-globex", "wang@globex.example")):
+        sandbox.add_employee(key, email=email, tenant_key=key)
+        Tenant.objects.create(tenant_key=key)
+    save_app_ticket(django_settings.FEISHU_APP_ID, sandbox.push_app_ticket()["event"]["app_ticket"])
+    yield sandbox
+    forget_tokens(client)
+
+
+def register(email, tenant_key):
+    account_register(person(email=email), tenant_key=tenant_key)
+    account = ReferralAccount.objects.get(email=email)
+    assert account.status == AccountStatus.ACTIVE, account.error
+    return account
+
+
+def test_each_call_goes_to_its_rows_tenant(store):
+    acme = register("li@acme.example", "t-acme")
+    globex = register("wang@globex.example", "t-globex")
+    asked_for = [r["json"]["tenant_key"] for r in store.requests(TOKEN_PATH)]
+    assert sorted(asked_for) == ["t-acme", "t-globex"]  # one token per tenant
+    # The sandbox keeps each tenant's accounts apart: a pull with the other tenant's token
+    # would be refused (1002553). Both succeed.
+    assert balance_pull(acme.pk) and balance_pull(globex.pk)
+    tokens = {r["headers"]["Authorization"] for r in store.requests(ACCOUNTS)}
+    assert len(tokens) == 2
+
+
+def test_a_tenant_that_stopped_the_app_gets_no_calls(store):
+    acme = register("li@acme.example", "t-acme")
+    globex = register("wang@globex.example", "t-globex")
+    Tenant.objects.filter(tenant_key="t-globex").update(status=TenantStatus.SUSPENDED)
+    store.clear_requests()
+
+    assert list(pullable().values_list("pk", flat=True)) == [acme.pk]  # the schedule skips it
+    with pytest.raises(TenantUnavailable) as exc:
+        balance_pull(globex.pk)
+    assert "t-globex" in exc.value.reason and "stopped the app" in exc.value.reason
+    withdrawal = withdrawal_request(globex, [1])
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == CallStatus.FAILED and "stopped the app" in withdrawal.error
+    assert withdrawal.attempts <= 1
+    runs = reconciliation_yesterday()
+    assert [run.tenant_key for run in runs] == ["t-acme"]
+    assert not [r for r in store.requests() if r["path"].startswith("/open-apis/auth/v3/tenant")]
+    assert all(r["path"] != "/open-apis/hire/v1/referral_account/withdraw" for r in store.requests())
+
+
+def test_an_event_of_one_tenant_never_touches_anothers_account(store):
+    acme = register("li@acme.example", "t-acme")
+    event = FeishuEvent.objects.create(
+        event_id="ev-1",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        tenant_key="t-globex",  # acme's account id, in globex's event
+        payload={
+            "event": {
+                "account_id": acme.account_id,
+                "modify_time": "9999999999999",
+                "assets": {"confirmed_bonus": {"point_bonus": 999}},
+            }
+        },
+    )
+    with pytest.raises(LookupError):
+        assets_updated(event)
+    acme.refresh_from_db()
+    assert acme.points != 999
+
+
+def test_a_store_app_call_without_a_tenant_fails_with_a_reason(store):
+    account = ReferralAccount.objects.create(email="old@acme.example", account_id="old-1", status="active")
+    with pytest.raises(TenantUnavailable) as exc:
+        balance_pull(account.pk)  # a row from before the app became a store app: no tenant
+    assert "none was given" in exc.value.reason
+
+
+def test_staff_choose_the_tenant_of_a_new_account(store, admin_client):
+    Tenant.objects.create(tenant_key="t-gone", status=TenantStatus.UNINSTALLED)
+    page = admin_client.get("/admin/referrals/referralaccount/add/").content.decode()
+    assert 'value="t-acme"' in page and 'value="t-gone"' not in page  # installed tenants only
+    form = {
+        "tenant_key": "t-acme",
+        "name": "李",
+        "mobile_code": "86",
+        "mobile_number": "",
+        "email": "li@acme.example",
+    }
+    assert admin_client.post("/admin/referrals/referralaccount/add/", form).status_code == 302
+    account = ReferralAccount.objects.get(email="li@acme.example")
+    assert (account.tenant_key, account.status) == ("t-acme", AccountStatus.ACTIVE)
+    again = admin_client.post("/admin/referrals/referralaccount/add/", form)
+    assert again.status_code == 200 and ReferralAccount.objects.count() == 1  # refused, with a message
