@@ -230,6 +230,9 @@ class EcoAccountBinding(models.Model):
             # The review queue's order (the admin list): needs review first, newest first.
             models.Index(REVIEW_QUEUE_FIRST, F("updated_at").desc(), name="binding_review_queue_idx"),
             models.Index(fields=["account_id"], name="binding_account_idx"),
+            models.Index(
+                fields=["tenant_key", "-updated_at"], name="binding_tenant_idx"
+            ),  # the tenant filter
         ]
 
     def __str__(self):

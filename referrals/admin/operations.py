@@ -21,6 +21,10 @@ from ..models import ReconciliationMismatch, ReconciliationRun, ReferralAccount,
 from ..reconciliation import reconciliation_request
 
 
+class AccountTenantFilter(StoreTenantFilter):
+    field = "account__tenant_key"  # a withdrawal's tenant is its account's
+
+
 @admin.register(Withdrawal)
 class WithdrawalAdmin(LargeTableAdmin, ExportActions, SystemRecordAdmin):
     list_display = (
@@ -34,7 +38,7 @@ class WithdrawalAdmin(LargeTableAdmin, ExportActions, SystemRecordAdmin):
         "requested_at",
         "error",
     )
-    list_filter = ("status",)
+    list_filter = ("status", AccountTenantFilter)
     search_fields = ("external_order_id", "account__account_id", "account__name")  # get_search_results
     list_select_related = ("account", "requested_by")
 

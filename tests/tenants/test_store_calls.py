@@ -122,3 +122,17 @@ def test_staff_choose_the_tenant_of_a_new_account(store, admin_client):
     assert (account.tenant_key, account.status) == ("t-acme", AccountStatus.ACTIVE)
     again = admin_client.post("/admin/referrals/referralaccount/add/", form)
     assert again.status_code == 200 and ReferralAccount.objects.count() == 1  # refused, with a message
+
+
+def test_tenant_owned_lists_filter_by_tenant(store, admin_client):
+    acme = register("li@acme.example", "t-acme")
+    globex = register("wang@globex.example", "t-globex")
+    for account in (acme, globex):
+        withdrawal_request(account, [1])
+    for url, rows in (
+        ("/admin/referrals/referralaccount/", lambda cl: [a.email for a in cl.result_list]),
+        ("/admin/referrals/withdrawal/", lambda cl: [w.account.email for w in cl.result_list]),
+    ):
+        assert "?tenant_key=t-globex" in admin_client.get(url).content.decode()
+        response = admin_client.get(url + "?tenant_key=t-acme")
+        assert rows(response.context["cl"]) == ["li@acme.example"], url
