@@ -30,3 +30,15 @@ class BindingsConfig(AppConfig):
             "events.reprocess_feishuevent",
         )
         roles.audit("bindings")
+
+        from hireops.tenants.signals import tenant_installed
+
+        tenant_installed.connect(_publish_on_install, dispatch_uid="bindings.publish_on_install")
+
+
+def _publish_on_install(sender, tenant_key: str, **kwargs) -> None:
+    """A new tenant gets the vendor's current custom fields (imported here, not at start-up:
+    the ingest server runs ready() too and must not load the app's code)."""
+    from .publishing import publish_on_install
+
+    publish_on_install(sender, tenant_key=tenant_key)

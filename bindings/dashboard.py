@@ -21,9 +21,10 @@ def vendor_work(request):
         url = dashboard.changelist_url(EcoAccountBinding, status__exact=BindingStatus.NEEDS_REVIEW)
         yield dashboard.Item(_("Bindings needing review"), counts["review"], url)
     if dashboard.can_view(user, FieldScope):
-        for state in selectors.scopes_with_unpublished_changes():
+        for state, tenants in selectors.scopes_with_unpublished_changes():
             label = _("Unpublished custom-field changes: %(scope)s") % {"scope": state.get_scope_display()}
-            yield dashboard.Item(label, 1, dashboard.changelist_url(FieldScope))
+            # A self-built app: 1 (its own tenant); a store app: how many tenants are behind.
+            yield dashboard.Item(label, len(tenants), dashboard.changelist_url(FieldScope))
     if "publishes" in counts:
         label = _("Custom-field publishes failed or waiting (7 days)")
         yield dashboard.Item(label, counts["publishes"], dashboard.changelist_url(FieldPublish))

@@ -75,22 +75,11 @@ class CustomFieldDefinition(models.Model):
 
 
 class FieldScope(models.Model):
-    """Per scope: a revision bumped by every edit, the last revision Feishu accepted, and the
-    lease of the publish being sent, so two publishes of one scope never overlap."""
+    """Per scope: a revision bumped by every edit of its custom fields. What each tenant's
+    Feishu was last sent lives in ``TenantFieldScope``."""
 
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices, primary_key=True)
     revision = models.PositiveIntegerField(_("revision"), default=0)
-    published_revision = models.PositiveIntegerField(_("published revision"), default=0)
-    # The publish being sent, and until when it may hold the scope (bindings.publishing).
-    sending = models.ForeignKey(
-        "FieldPublish",
-        verbose_name=_("being sent"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    sending_until = models.DateTimeField(_("lease until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("field scope")
@@ -102,11 +91,46 @@ class FieldScope(models.Model):
 
     @property
     def has_unpublished_changes(self) -> bool:
-        return self.revision > self.published_revision
+        from .publishing import tenants_behind
+
+        return bool(tenants_behind(self))
+
+
+class TenantFieldScope(models.Model):
+    """One scope in one tenant's Feishu: the last revision it accepted, and the lease of the
+    publish being sent to it, so two publishes of one scope never overlap in one tenant
+    (bindings.publishing). Tenant "" is a self-built app's own."""
+
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True)
+    published_revision = models.PositiveIntegerField(_("published revision"), default=0)
+    sending = models.ForeignKey(
+        "FieldPublish",
+        verbose_name=_("being sent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sending_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scope in a tenant")
+        verbose_name_plural = _("scopes in tenants")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "tenant_key"], name="one_state_per_scope_tenant")
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} · {self.tenant_key or '—'}"
 
 
 class FieldPublish(FeishuCall):
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    # The tenant this publish goes to ("" for a self-built app's own), and the request it is
+    # part of: one request publishes to every installed tenant, each as its own row.
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True, db_index=True)
+    batch = models.UUIDField(_("request"), null=True, blank=True, db_index=True, editable=False)
     revision = models.PositiveIntegerField(_("revision sent"), null=True, blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
     response = models.JSONField(_("Feishu's answer"), null=True, blank=True)

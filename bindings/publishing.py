@@ -1,13 +1,18 @@
-"""Publishing custom-field definitions to Feishu.
+"""Publishing custom-field definitions to Feishu, to every tenant that installed the app.
 
-Feishu's create call replaces the whole list of a scope (docs/feishu.md §2), so a stale
-publish must never overwrite a newer one; and no transaction stays open while Feishu is
-called (locks are for milliseconds, not for round trips):
+The vendor defines its fields once per scope. A publish request sends them to each target
+tenant as its own ``FieldPublish`` (a self-built app: its own tenant, ""; a store app: every
+installed tenant, and a tenant that installs later gets the current fields on its own), each
+with its own task, token and rate-limit budget (Feishu's limits are per app and tenant).
 
-1. **claim**, in one short transaction: the publish and its scope's ``FieldScope`` row are
-   locked; if another publish of the scope holds the scope's lease, this one tries again
-   later; otherwise the payload is built from committed rows, recorded with its revision,
-   and the scope is leased to this publish;
+Feishu's create call replaces the whole list of a scope (docs/feishu.md §2), so in each
+tenant a stale publish must never overwrite a newer one; and no transaction stays open while
+Feishu is called (locks are for milliseconds, not for round trips):
+
+1. **claim**, in one short transaction: the publish and its tenant's ``TenantFieldScope`` row
+   are locked; if another publish of the scope holds that tenant's lease, this one tries
+   again later; otherwise the payload is built from committed rows, recorded with its
+   revision, and the tenant's scope is leased to this publish;
 2. **call** Feishu, outside any transaction;
 3. **finish**, in another short transaction: the publish is closed only if it is still
    queued, the lease released only if it is still ours, and ``published_revision`` only
@@ -17,10 +22,11 @@ The lease outlives the longest call the client can make (timeouts, retries and r
 waits), so two publishes of one scope never overlap; a worker that dies mid-call leaves a
 lease that simply expires. Should a publish still finish after its lease expired (another
 may have been sent meanwhile, and Feishu keeps whichever came last), the scope is queued
-for publishing again, so Feishu always ends with the newest committed list.
+for publishing to that tenant again, so Feishu always ends with the newest committed list.
 """
 
 import logging
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -35,13 +41,15 @@ from hireops.core.models import CallStatus
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
+from hireops.tenants.forms import store_app
+from hireops.tenants.models import Tenant, TenantStatus
 
-from .models import CustomFieldDefinition, FieldPublish, FieldScope, Scope
+from .models import CustomFieldDefinition, FieldPublish, FieldScope, Scope, TenantFieldScope
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)
-BUSY = gettext_noop("Another publish of this scope is being sent; this one is sent after it.")
+BUSY = gettext_noop("Another publish of this scope to this tenant is being sent; this one is sent after it.")
 NO_NAME = gettext_noop(
     "The custom field %(key)s has no name in Chinese or in English: give it one, then publish again."
 )
@@ -54,6 +62,40 @@ class PublishRefused(Exception):
 
 def scope_state(scope: int) -> FieldScope:
     return FieldScope.objects.get_or_create(scope=scope)[0]
+
+
+def tenant_state(scope: int, tenant_key: str) -> TenantFieldScope:
+    return TenantFieldScope.objects.get_or_create(scope=scope, tenant_key=tenant_key)[0]
+
+
+def publish_targets() -> list[str]:
+    """The tenants whose Feishu shows our fields: a store app's installed tenants, or a
+    self-built app's own ("")."""
+    if not store_app():
+        return [""]
+    installed = Tenant.objects.filter(status=TenantStatus.INSTALLED).order_by("tenant_key")
+    return list(installed.values_list("tenant_key", flat=True))
+
+
+def tenants_behind(state: FieldScope) -> list[str]:
+    """The target tenants whose Feishu has not accepted the scope's current revision."""
+    return behind_by_scope([state])[state.scope]
+
+
+def behind_by_scope(states: list[FieldScope]) -> dict[int, list[str]]:
+    """``tenants_behind`` for several scopes, in one query (two for a store app)."""
+    behind = {state.scope: [] for state in states}
+    edited = [state for state in states if state.revision]  # never defined: nobody is behind
+    if not edited:
+        return behind
+    targets = publish_targets()
+    published = dict.fromkeys(((s.scope, t) for s in edited for t in targets), 0)
+    rows = TenantFieldScope.objects.filter(scope__in=[s.scope for s in edited], tenant_key__in=targets)
+    for scope, tenant_key, revision in rows.values_list("scope", "tenant_key", "published_revision"):
+        published[(scope, tenant_key)] = revision
+    for state in edited:
+        behind[state.scope] = sorted(t for t in targets if published[(state.scope, t)] < state.revision)
+    return behind
 
 
 def scope_touch(scope: int) -> None:
@@ -85,8 +127,9 @@ def _payload(fields: list[hire.CustomField]) -> list[dict]:
     return [f.to_json() for f in fields]
 
 
-def fields_publish_request(scope: int, user=None) -> FieldPublish:
-    """Queue a publish of one scope; refuses a scope with no active field, or a field with no name."""
+def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None = None) -> list[FieldPublish]:
+    """Queue a publish of one scope to each target tenant (``tenant_keys``, else every one);
+    refuses a scope with no active field, or a field with no name."""
     if scope not in Scope.values:
         raise PublishRefused(_("Unknown scope %(scope)s.") % {"scope": scope})
     fields = _fields(active_fields(scope))
@@ -99,12 +142,34 @@ def fields_publish_request(scope: int, user=None) -> FieldPublish:
         _payload(fields)
     except MissingText as exc:
         raise PublishRefused(Message(NO_NAME, key=exc.what)) from exc
+    targets = publish_targets() if tenant_keys is None else tenant_keys
+    if not targets:
+        raise PublishRefused(_("No tenant has installed the app yet: there is nobody to publish to."))
+    return _queue(scope, targets, user)
+
+
+def _queue(scope: int, tenant_keys: list[str], user=None) -> list[FieldPublish]:
     from .tasks import publish_fields
 
+    batch = uuid.uuid4()
     with transaction.atomic():
-        publish = FieldPublish.objects.create(scope=scope, requested_by=user)
-        transaction.on_commit(lambda: publish_fields.delay(publish.pk))
-    return publish
+        publishes = FieldPublish.objects.bulk_create(
+            [FieldPublish(scope=scope, tenant_key=key, batch=batch, requested_by=user) for key in tenant_keys]
+        )
+        pks = [p.pk for p in publishes]
+        transaction.on_commit(lambda: [publish_fields.delay(pk) for pk in pks])
+    return publishes
+
+
+def publish_on_install(sender, tenant_key: str, **kwargs) -> None:
+    if store_app():
+        publish_to_new_tenant(tenant_key)
+
+
+def publish_to_new_tenant(tenant_key: str) -> list[FieldPublish]:
+    """A tenant installed the app: send it the current fields of every scope that has some."""
+    scopes = CustomFieldDefinition.objects.filter(is_active=True).values_list("scope", flat=True).distinct()
+    return [p for scope in sorted(set(scopes)) for p in _queue(scope, [tenant_key])]
 
 
 def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
@@ -114,8 +179,11 @@ def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
         publish = FieldPublish.objects.select_for_update().get(pk=pk)
         if publish.status != CallStatus.QUEUED:
             return None  # already finished (the task ran twice)
-        scope_state(publish.scope)
-        state = FieldScope.objects.select_for_update().get(scope=publish.scope)
+        revision = scope_state(publish.scope).revision
+        tenant_state(publish.scope, publish.tenant_key)
+        state = TenantFieldScope.objects.select_for_update().get(
+            scope=publish.scope, tenant_key=publish.tenant_key
+        )
         now = timezone.now()
         if state.sending_id not in (None, publish.pk) and state.sending_until > now:
             raise TryLater(Message(BUSY))
@@ -126,7 +194,7 @@ def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
             payload, reason = None, Message(NO_NAME, key=exc.what)
         else:
             reason = Message(NO_FIELD)
-        publish.revision = state.revision
+        publish.revision = revision
         publish.payload = {"scope": publish.scope, "custom_field_list": payload or []}
         if payload is None:
             _close(publish, CallStatus.FAILED, error=reason)
@@ -145,7 +213,9 @@ def field_publish_run(pk: int) -> str:
         return FieldPublish.objects.values_list("status", flat=True).get(pk=pk)
     publish, fields = claimed
     try:  # Step 2: no transaction is open here.
-        resp = hire.create_custom_fields(get_client(), publish.scope, fields)
+        resp = hire.create_custom_fields(
+            get_client(), publish.scope, fields, tenant_key=publish.tenant_key or None
+        )
     except FeishuError as exc:
         failure = judge(exc)
         log.warning("publish %s of scope %s failed: %s", publish.pk, publish.scope, exc)
@@ -168,7 +238,9 @@ def _finish(publish: FieldPublish, status: str, **answer) -> None:
     """Step 3: record Feishu's answer, release the lease (if still ours), move the published
     revision forward on success."""
     with transaction.atomic():
-        state = FieldScope.objects.select_for_update().get(scope=publish.scope)
+        state = TenantFieldScope.objects.select_for_update().get(
+            scope=publish.scope, tenant_key=publish.tenant_key
+        )
         ours = state.sending_id == publish.pk
         if ours:
             state.sending, state.sending_until = None, None
@@ -181,14 +253,11 @@ def _finish(publish: FieldPublish, status: str, **answer) -> None:
         _close(publish, status, **answer)
         if status == CallStatus.SUCCEEDED and not ours:
             log.warning(
-                "publish %s finished after its lease expired; publishing scope %s again",
+                "publish %s finished after its lease expired; publishing scope %s to its tenant again",
                 publish.pk,
                 publish.scope,
             )
-            from .tasks import publish_fields
-
-            again = FieldPublish.objects.create(scope=publish.scope)
-            transaction.on_commit(lambda: publish_fields.delay(again.pk))
+            _queue(publish.scope, [publish.tenant_key])
 
 
 def _close(publish: FieldPublish, status: str, **answer) -> None:

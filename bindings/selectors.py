@@ -13,8 +13,13 @@ def bindings_needing_review():
     return EcoAccountBinding.objects.filter(status=BindingStatus.NEEDS_REVIEW)
 
 
-def scopes_with_unpublished_changes() -> list[FieldScope]:
-    return [state for state in FieldScope.objects.all() if state.has_unpublished_changes]
+def scopes_with_unpublished_changes() -> list[tuple[FieldScope, list[str]]]:
+    """Each scope some target tenant's Feishu is behind on, with those tenants."""
+    from .publishing import behind_by_scope
+
+    states = list(FieldScope.objects.all())
+    behind = behind_by_scope(states)
+    return [(state, behind[state.scope]) for state in states if behind[state.scope]]
 
 
 def publishes_failed_or_waiting(days: int = 7):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bindings.models import BindingStatus, EcoAccountBinding, FieldScope
+from bindings.models import BindingStatus, EcoAccountBinding, FieldScope, TenantFieldScope
 from hireops.events.models import EventStatus, FeishuEvent
 from referrals.models import AccountCash, AccountStatus, ReferralAccount, Withdrawal
 
@@ -16,7 +16,8 @@ def work():
     EcoAccountBinding.objects.create(
         app_id="a", tenant_key="t", account_id="x1", scope=1, status=BindingStatus.NEEDS_REVIEW
     )
-    FieldScope.objects.update_or_create(scope=2, defaults={"revision": 3, "published_revision": 1})
+    FieldScope.objects.update_or_create(scope=2, defaults={"revision": 3})
+    TenantFieldScope.objects.update_or_create(scope=2, tenant_key="", defaults={"published_revision": 1})
     for i, event_type in enumerate(["hire.eco_account.created_v1", "hire.referral_account.assets_update_v1"]):
         FeishuEvent.objects.create(
             event_id=f"f{i}", schema="2.0", event_type=event_type, payload={}, status=EventStatus.FAILED

@@ -1,9 +1,11 @@
 """Custom-field definitions and publishing them to Feishu."""
 
 import json
+import uuid
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,8 @@ from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
+from hireops.core.models import CallStatus
+from hireops.tenants.filters import TenantFilter
 
 from ..models import (
     CustomFieldDefinition,
@@ -18,10 +22,20 @@ from ..models import (
     FieldScope,
     Scope,
 )
-from ..publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
+from ..publishing import (
+    PublishRefused,
+    fields_publish_request,
+    publish_targets,
+    scope_state,
+    scope_touch,
+    tenants_behind,
+)
 
 # Change-history message (hireops.core.audit), translated when read.
 PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
+PUBLISH_REQUESTED_TENANTS = gettext_noop(
+    "Publish to Feishu requested for %(tenants)s tenants (request %(batch)s)."
+)
 
 
 def pretty_json(value) -> str:
@@ -112,7 +126,7 @@ class CustomFieldDefinitionAdmin(admin.ModelAdmin):
 
 @admin.register(FieldScope)
 class FieldScopeAdmin(SystemRecordAdmin):
-    list_display = ("scope", "unpublished", "active_fields", "last_publish")
+    list_display = ("scope", "unpublished", "up_to_date", "active_fields", "last_publish")
     actions = ["publish"]
 
     def changelist_view(self, request, extra_context=None):
@@ -123,6 +137,16 @@ class FieldScopeAdmin(SystemRecordAdmin):
     @admin.display(description=_("unpublished changes"), boolean=True)
     def unpublished(self, obj):
         return obj.has_unpublished_changes
+
+    @admin.display(description=_("tenants up to date"))
+    def up_to_date(self, obj):
+        targets = len(publish_targets())
+        behind = tenants_behind(obj)
+        text = _("%(current)s of %(targets)s") % {"current": targets - len(behind), "targets": targets}
+        if not behind:
+            return text
+        url = reverse("admin:bindings_fieldpublish_changelist") + f"?scope__exact={obj.scope}"
+        return format_html('{} · <a href="{}">{}</a>', text, url, _("behind: ") + ", ".join(behind[:5]))
 
     @admin.display(description=_("active fields"))
     def active_fields(self, obj):
@@ -150,21 +174,42 @@ class FieldScopeAdmin(SystemRecordAdmin):
     def publish(self, request, queryset):
         for state in queryset:
             try:
-                publish = fields_publish_request(state.scope, request.user)
+                publishes = fields_publish_request(state.scope, request.user)
             except PublishRefused as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue
-            audit.record(request.user, [state], PUBLISH_REQUESTED, {"publish": publish.pk})
-            url = reverse("admin:bindings_fieldpublish_change", args=[publish.pk])
+            first = publishes[0]
+            if len(publishes) == 1:
+                audit.record(request.user, [state], PUBLISH_REQUESTED, {"publish": first.pk})
+                url = reverse("admin:bindings_fieldpublish_change", args=[first.pk])
+                text = _('{scope}: publish queued. <a href="{url}">Follow it</a>.')
+            else:
+                params = {"tenants": len(publishes), "batch": str(first.batch)}
+                audit.record(request.user, [state], PUBLISH_REQUESTED_TENANTS, params)
+                url = reverse("admin:bindings_fieldpublish_changelist") + f"?batch={first.batch}"
+                text = _('{scope}: a publish to each of {n} tenants queued. <a href="{url}">Follow them</a>.')
             self.message_user(
                 request,
-                format_html(
-                    _('{scope}: publish queued. <a href="{url}">Follow it</a>.'),
-                    scope=state.get_scope_display(),
-                    url=url,
-                ),
+                format_html(text, scope=state.get_scope_display(), url=url, n=len(publishes)),
                 messages.SUCCESS,
             )
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """The publishes of one request (to every tenant): reached from the request's message."""
+
+    title = _("request")
+    parameter_name = "batch"
+
+    def lookups(self, request, model_admin):
+        value = request.GET.get(self.parameter_name)
+        return [(value, _("this request"))] if value else []
+
+    def queryset(self, request, queryset):
+        try:
+            return queryset.filter(batch=uuid.UUID(self.value())) if self.value() else queryset
+        except ValueError:
+            return queryset.none()
 
 
 @admin.register(FieldPublish)
@@ -172,6 +217,7 @@ class FieldPublishAdmin(SystemRecordAdmin):
     list_display = (
         "id",
         "scope",
+        "tenant_key",
         "status",
         "requested_by",
         "requested_at",
@@ -179,9 +225,10 @@ class FieldPublishAdmin(SystemRecordAdmin):
         "error_code",
         "log_id",
     )
-    list_filter = ("scope", "status")
+    list_filter = ("scope", "status", TenantFilter, BatchFilter)
     fields = (
         "scope",
+        "tenant_key",
         "status",
         "requested_by",
         "requested_at",
@@ -196,6 +243,27 @@ class FieldPublishAdmin(SystemRecordAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("payload sent"))
+    def changelist_view(self, request, extra_context=None):
+        batch = request.GET.get("batch")
+        if batch:
+            try:
+                publishes = FieldPublish.objects.filter(batch=uuid.UUID(batch))
+            except ValueError:
+                publishes = FieldPublish.objects.none()
+            by_status = dict(publishes.values_list("status").annotate(n=Count("pk")).order_by())
+            self.message_user(
+                request,
+                _("This request: %(done)s of %(total)s tenants sent, %(failed)s failed, %(waiting)s waiting.")
+                % {
+                    "done": by_status.get(CallStatus.SUCCEEDED, 0),
+                    "total": sum(by_status.values()),
+                    "failed": by_status.get(CallStatus.FAILED, 0),
+                    "waiting": by_status.get(CallStatus.QUEUED, 0),
+                },
+                messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)
+
     def payload_pretty(self, obj):
         return pretty_json(obj.payload)
 

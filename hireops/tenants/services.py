@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Tenant, TenantStatus, TenantStatusChange
+from .signals import tenant_installed
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,13 @@ def tenant_lifecycle(
             applied=applied,
         )
         if applied:
+            installed = to_status == TenantStatus.INSTALLED and (
+                event_type == "app_open" or tenant.status != TenantStatus.INSTALLED
+            )
             tenant.status = to_status
             if feishu_time_ms is not None:
                 tenant.status_since_ms = feishu_time_ms
             tenant.save(update_fields=["status", "status_since_ms"])
+            if installed:
+                tenant_installed.send(sender=Tenant, tenant_key=tenant_key)
         return change

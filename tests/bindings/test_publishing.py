@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import close_old_connections
 
 from bindings import publishing
-from bindings.models import CustomFieldDefinition, FieldPublish, FieldScope
+from bindings.models import CustomFieldDefinition, FieldPublish, FieldScope, TenantFieldScope
 from bindings.publishing import (
     PublishRefused,
     field_publish_give_up,
@@ -45,7 +45,7 @@ def test_publish_sends_exactly_the_active_fields_of_one_scope(sandbox, admin_use
     make_field(1, "retired", is_active=False)
     make_field(2, "exam_key")
 
-    publish = fields_publish_request(1, admin_user)
+    publish = fields_publish_request(1, admin_user)[0]
     publish.refresh_from_db()
     assert publish.status == CallStatus.SUCCEEDED, publish.error
     calls = sandbox.requests(FIELDS_PATH)
@@ -59,7 +59,7 @@ def test_publish_sends_exactly_the_active_fields_of_one_scope(sandbox, admin_use
     assert sandbox_fields(sandbox, 2) is None
     state = FieldScope.objects.get(scope=1)
     assert not state.has_unpublished_changes and FieldScope.objects.get(scope=2).has_unpublished_changes
-    assert state.sending is None  # the lease is released
+    assert TenantFieldScope.objects.get(scope=1, tenant_key="").sending is None  # the lease is released
 
 
 # Feishu's documented request sample (docs: 创建账号自定义字段, 请求体示例).
@@ -83,7 +83,7 @@ DOCUMENTED_SAMPLE = {
 def published_body(sandbox, **field) -> dict:
     sandbox.clear_requests()
     make_field(1, **field)
-    publish = fields_publish_request(1)
+    publish = fields_publish_request(1)[0]
     publish.refresh_from_db()
     assert publish.status == CallStatus.SUCCEEDED, publish.error
     [call] = sandbox.requests(FIELDS_PATH)
@@ -170,7 +170,7 @@ def test_a_refusal_fails_the_publish_at_once_with_code_and_log_id(sandbox):
     make_field()
     # 1002001 with HTTP 400: "parameter error or system exception", documented as a refusal.
     sandbox.add_fault(FIELDS_PATH, "error", status=400, code=1002001, msg="参数错误或系统异常")
-    publish = fields_publish_request(1)
+    publish = fields_publish_request(1)[0]
     publish.refresh_from_db()
     assert publish.status == CallStatus.FAILED
     assert publish.error_code == 1002001 and publish.log_id and publish.attempts == 1
@@ -189,7 +189,7 @@ def test_a_server_error_is_retried_and_the_publish_stays_queued_meanwhile(sandbo
     assert (publish.status, publish.error_code) == (CallStatus.QUEUED, 1002001)
     assert "tried again later" in publish.error and publish.log_id
     assert len(sandbox.requests(FIELDS_PATH)) == 4  # the client's own retries of a safe call
-    assert FieldScope.objects.get(scope=1).sending is None  # nobody holds the scope meanwhile
+    assert TenantFieldScope.objects.get(scope=1, tenant_key="").sending is None  # nobody holds it meanwhile
 
     assert field_publish_run(publish.pk) == CallStatus.SUCCEEDED  # the task's next try
     publish.refresh_from_db()
@@ -247,11 +247,13 @@ def test_a_second_publish_waits_while_the_first_is_being_sent(sandbox):
     results = {}
     thread = run_in_thread(first.pk, results)
     deadline = time.monotonic() + 5
-    while FieldScope.objects.get(scope=1).sending_id != first.pk:  # the first holds the lease
+    while not TenantFieldScope.objects.filter(
+        scope=1, sending_id=first.pk
+    ).exists():  # the first holds the lease
         assert time.monotonic() < deadline
         time.sleep(0.02)
 
-    with pytest.raises(TryLater, match="Another publish of this scope is being sent"):
+    with pytest.raises(TryLater, match="Another publish of this scope to this tenant is being sent"):
         field_publish_run(second.pk)
     thread.join()
     assert results[first.pk] == CallStatus.SUCCEEDED

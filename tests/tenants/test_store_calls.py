@@ -1,11 +1,10 @@
 """A store app calls Feishu for one tenant at a time: each row's own, never another's."""
 
 import pytest
-from django.conf import settings as django_settings
 
 from hireops.core.models import CallStatus
 from hireops.events.models import FeishuEvent
-from hireops.feishu import TenantUnavailable, get_client, save_app_ticket
+from hireops.feishu import TenantUnavailable
 from hireops.tenants.models import Tenant, TenantStatus
 from referrals.balances import balance_pull
 from referrals.handlers import assets_updated
@@ -15,28 +14,11 @@ from referrals.pulls import pullable
 from referrals.reconciliation import reconciliation_yesterday
 from referrals.registration import account_register
 from referrals.withdrawals import withdrawal_request
-from tests.feishu.conftest import forget_tokens
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks run (eagerly) on commit
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token"
 ACCOUNTS = "/open-apis/hire/v1/referral_account"
-
-
-@pytest.fixture
-def store(settings, sandbox, tmp_path):
-    """A store app installed by two customer tenants, each with one employee; the app ticket
-    already delivered."""
-    settings.FEISHU_APP_TYPE = "store"
-    settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
-    client = get_client()
-    forget_tokens(client)
-    for key, email in (("t-acme", "li@acme.example"), ("t-globex", "wang@globex.example")):
-        sandbox.add_employee(key, email=email, tenant_key=key)
-        Tenant.objects.create(tenant_key=key)
-    save_app_ticket(django_settings.FEISHU_APP_ID, sandbox.push_app_ticket()["event"]["app_ticket"])
-    yield sandbox
-    forget_tokens(client)
 
 
 def register(email, tenant_key):
