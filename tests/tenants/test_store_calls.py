@@ -118,3 +118,18 @@ def test_tenant_owned_lists_filter_by_tenant(store, admin_client):
         assert "?tenant_key=t-globex" in admin_client.get(url).content.decode()
         response = admin_client.get(url + "?tenant_key=t-acme")
         assert rows(response.context["cl"]) == ["li@acme.example"], url
+
+
+def test_the_sandbox_grants_a_bonus_in_a_tenant_from_the_command_line(store):
+    import io
+
+    from django.core.management import call_command
+
+    acme = register("li@acme.example", "t-acme")
+    out = io.StringIO()
+    args = ["grant-bonus", acme.account_id, "--points", "5", "--tenant", "t-acme"]
+    call_command("feishu_sandbox_ctl", "--url", store.url, *args, stdout=out)
+    assert '"tenant_key": "t-acme"' in out.getvalue()
+    assert balance_pull(acme.pk)
+    acme.refresh_from_db()
+    assert acme.points == 5

@@ -61,6 +61,7 @@ class Command(BaseCommand):
         grant.add_argument("account_id")
         grant.add_argument("--points", type=int, default=0)
         grant.add_argument("--cash", action="append", default=[], help="CURRENCY:AMOUNT, repeatable")
+        grant.add_argument("--tenant", default=None, help="the account's tenant (store apps)")
         bind = sub.add_parser("bind-account")
         bind.add_argument("--scope", type=int, default=1)
         bind.add_argument("--name", default=None)
@@ -99,7 +100,7 @@ class Command(BaseCommand):
         try:
             if action == "grant-bonus":
                 cash = [{"currency_type": c, "amount": a} for c, a in (_pair(x, ":") for x in o["cash"])]
-                result = ctl.grant_bonus(o["account_id"], o["points"], cash)
+                result = ctl.grant_bonus(o["account_id"], o["points"], cash, o["tenant"])
             elif action == "bind-account":
                 fields = [{"key": k, "value": v} for k, v in (_pair(x, "=") for x in o["field"])]
                 result = ctl.bind_account(o["scope"], o["name"], o["usage"] or [1], fields, None, o["tenant"])
