@@ -9,6 +9,8 @@ empty, so the fields are published again at every start.
 from django.conf import settings
 from django.db import transaction
 
+from hireops.tenants.forms import store_app
+
 from .matching import binding_upsert_from_event
 from .models import (
     CustomerIdentifier,
@@ -93,5 +95,7 @@ def seed() -> None:
                         "custom_field_list": values,
                     },
                 )
+    if store_app():
+        return  # each tenant gets the fields when it enables the app (the sandbox's app_open at start)
     for scope in RULES:
         fields_publish_request(scope)  # the sandbox forgot them: its state lives in memory

@@ -150,6 +150,11 @@ BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
 # --- Sandbox (development / demos / tests) ----------------------------------
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
+# Tenants that enable the sandbox's app when it starts (app_open pushed to the webhook): the
+# store-app demo's customers (`FEISHU_APP_TYPE=store ./dev run`).
+SANDBOX_INSTALL_TENANTS = env.list("SANDBOX_INSTALL_TENANTS", default=[])
+# Seconds from app_ticket/resend to the sandbox's push of the ticket (Feishu: a couple of minutes).
+SANDBOX_TICKET_RESEND_DELAY = env.float("SANDBOX_TICKET_RESEND_DELAY", default=120.0)
 
 # --- Auth, i18n, static -----------------------------------------------------
 AUTHENTICATION_BACKENDS = [

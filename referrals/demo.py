@@ -16,6 +16,7 @@ from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.feishu import hire
 from hireops.sandbox.state import DEMO_DIRECTORY, load_directory
+from hireops.tenants.forms import store_app
 
 from .balances import NOT_REGISTERED_YET, balance_apply
 from .models import AccountStatus, BalanceSource, ReferralAccount
@@ -25,6 +26,9 @@ UNKNOWN_ACCOUNT = "7300000000000009999"
 
 def seed() -> None:
     directory = load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY)
+    # A store app's demo: the accounts live in the sandbox's default tenant, one of those that
+    # enable the app at start (SANDBOX_INSTALL_TENANTS); a self-built app's are its own ("").
+    tenant_key = directory["default_tenant"] if store_app() else ""
     people = {e["user_id"]: e for e in directory["employees"]}
     for seeded in directory["accounts"]:
         person = people[seeded["user_id"]]
@@ -32,6 +36,7 @@ def seed() -> None:
         account, created = ReferralAccount.objects.get_or_create(
             account_id=seeded["account_id"],
             defaults={
+                "tenant_key": tenant_key,
                 "name": person["name"]["zh_cn"],
                 "email": person.get("email") or "",
                 "mobile_code": mobile.get("code", ""),

@@ -5,7 +5,6 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from hireops.sandbox.events import TICKET_RESEND_DELAY
 from hireops.sandbox.server import SandboxServer
 
 
@@ -29,10 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--directory", default=None, help="default: settings.SANDBOX_DIRECTORY_FILE")
         parser.add_argument("--token-ttl", type=float, default=7200, help="token lifetime in seconds")
         parser.add_argument(
+            "--install-tenants",
+            default=None,
+            help="comma-separated tenant keys that enable the app at start (app_open pushed); "
+            "default: settings.SANDBOX_INSTALL_TENANTS",
+        )
+        parser.add_argument(
             "--ticket-resend-delay",
             type=float,
-            default=TICKET_RESEND_DELAY,
-            help="seconds from app_ticket/resend to the ticket's push (Feishu: a couple of minutes)",
+            default=None,
+            help="seconds from app_ticket/resend to the ticket's push (Feishu: a couple of minutes); "
+            "default: settings.SANDBOX_TICKET_RESEND_DELAY",
         )
 
     def handle(self, *args, **opts):
@@ -50,8 +56,11 @@ class Command(BaseCommand):
             verification_token=pick("verification_token", "FEISHU_VERIFICATION_TOKEN"),
             directory_file=pick("directory", "SANDBOX_DIRECTORY_FILE") or None,
             token_ttl=opts["token_ttl"],
-            ticket_resend_delay=opts["ticket_resend_delay"],
+            ticket_resend_delay=float(pick("ticket_resend_delay", "SANDBOX_TICKET_RESEND_DELAY") or 0),
         )
+        installs = opts["install_tenants"]
+        tenants = installs.split(",") if installs is not None else settings.SANDBOX_INSTALL_TENANTS
+        tenants = [t.strip() for t in tenants if t.strip()]
         cfg = server.pusher.config
         self.stdout.write(
             f"Feishu sandbox on {server.url} (app_id={server.state.app_id}, "
@@ -60,5 +69,9 @@ class Command(BaseCommand):
         )
         # SIGTERM (docker stop, supervisors) stops as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
+        if tenants and cfg.webhook_url:  # delivered once the pusher starts, beside the app ticket
+            for tenant_key in tenants:
+                server.push_lifecycle(tenant_key, "app_open")
+            self.stdout.write(f"Tenants enabling the app: {', '.join(tenants)}")
         server.serve_forever()
         self.stdout.write("Feishu sandbox stopped.")

@@ -1,0 +1,50 @@
+"""`FEISHU_APP_TYPE=store ./dev run`: the sandbox's tenants enable the app when it starts."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.management import call_command
+
+from bindings.models import FieldPublish
+from hireops.tenants.models import Tenant, TenantStatus
+from referrals.models import ReferralAccount
+from tests.conftest import ROOT, subprocess_env
+from tests.events.payloads import ENCRYPT_KEY, TOKEN
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_sandbox_pushes_app_open_for_its_demo_tenants_at_start(live_server, settings):
+    settings.FEISHU_APP_TYPE = "store"
+    settings.FEISHU_ENCRYPT_KEY, settings.FEISHU_VERIFICATION_TOKEN = ENCRYPT_KEY, TOKEN
+    command = [
+        sys.executable, "manage.py", "feishu_sandbox", "--port", str(_free_port()),
+        "--webhook-url", live_server.url + "/feishu/events/", "--encrypt-key", ENCRYPT_KEY,
+        "--verification-token", TOKEN, "--install-tenants", "acme-tenant,globex-tenant",
+    ]  # fmt: skip
+    sandbox = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while Tenant.objects.filter(status=TenantStatus.INSTALLED).count() < 2:
+            assert time.monotonic() < deadline, "the demo tenants' app_open never arrived"
+            time.sleep(0.2)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+    assert sorted(Tenant.objects.values_list("tenant_key", flat=True)) == ["acme-tenant", "globex-tenant"]
+
+
+def test_the_store_demo_seeds_accounts_in_a_tenant_and_leaves_publishing_to_the_installs(sandbox, settings):
+    settings.DEBUG, settings.FEISHU_APP_TYPE = True, "store"
+    call_command("bootstrap_demo", password="Pw-123456!")
+    assert set(ReferralAccount.objects.values_list("tenant_key", flat=True)) == {"demo-tenant"}
+    assert not FieldPublish.objects.exists()  # each tenant gets the fields when it enables the app
