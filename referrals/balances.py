@@ -160,12 +160,19 @@ def balances_pull_all() -> tuple[int, int]:
     for cron users; the schedule spreads pulls over the workers instead: pulls.py).
     An error that every call would meet (configuration, authentication, the monthly quota)
     ends the pass instead of failing each account in turn; the next pass starts over."""
-    pulled = failed = 0
     ids = ReferralAccount.objects.filter(account_id__isnull=False).exclude(status=AccountStatus.FAILED)
     never = ids.filter(balance_synced_at__isnull=True).order_by("pk")
     oldest = ids.filter(balance_synced_at__isnull=False).order_by("balance_synced_at", "pk")
     stalest_first = [*never.values_list("pk", flat=True), *oldest.values_list("pk", flat=True)]
-    for pk in stalest_first:
+    return balances_pull_each(stalest_first)
+
+
+def balances_pull_each(pks, after_each=None) -> tuple[int, int]:
+    """Pull the accounts in order; returns (pulled, failed). A failure is recorded on its
+    account; one that every call would meet (configuration, authentication, the monthly
+    quota) stops the loop. ``after_each(pk)`` runs after each account, pulled or not."""
+    pulled = failed = 0
+    for pk in pks:
         try:
             balance_pull(pk)
             pulled += 1
@@ -176,4 +183,7 @@ def balances_pull_all() -> tuple[int, int]:
             if failure.app_wide:
                 log.error("balance pull stopped after %d accounts: %s", pulled + failed, type(exc).__name__)
                 break
+        finally:
+            if after_each is not None:
+                after_each(pk)
     return pulled, failed

@@ -19,22 +19,17 @@ An error every call would meet (configuration, authentication, the monthly quota
 batch instead of failing each account in turn; the next minute tries again.
 """
 
-import logging
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hireops.core.feishu_errors import judge
-from hireops.feishu import FeishuError
 from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.gate import unavailable_tenant_keys
 
-from .balances import balance_pull
+from .balances import balances_pull_each
 from .models import AccountStatus, ReferralAccount
-
-log = logging.getLogger(__name__)
 
 ENDPOINT = "hire.referral_account.get_account_assets"
 TICK = timedelta(minutes=1)  # how often the schedule runs (its default interval)
@@ -87,23 +82,13 @@ def pulls_schedule() -> int:
 
 def pull_batch(pks: list[int]) -> tuple[int, int]:
     """Pull each account of a batch; returns (pulled, failed)."""
-    pulled = failed = 0
+
+    def release(pk):
+        ReferralAccount.objects.filter(pk=pk).update(pull_claimed_until=None)
+
     try:
-        for pk in pks:
-            try:
-                balance_pull(pk)
-                pulled += 1
-            except FeishuError as exc:
-                failed += 1
-                failure = judge(exc)
-                ReferralAccount.objects.filter(pk=pk).update(balance_error=failure.reason)
-                if failure.app_wide:
-                    log.error("balance pulls stopped: %s", type(exc).__name__)
-                    break
-            finally:
-                ReferralAccount.objects.filter(pk=pk).update(pull_claimed_until=None)
+        return balances_pull_each(pks, after_each=release)
     finally:  # whatever was not pulled is free for the next tick at once
         ReferralAccount.objects.filter(pk__in=pks, pull_claimed_until__isnull=False).update(
             pull_claimed_until=None
         )
-    return pulled, failed
