@@ -9,7 +9,7 @@ empty, so the fields are published again at every start.
 from django.conf import settings
 from django.db import transaction
 
-from hireops.tenants.forms import store_app
+from hireops.tenants.mode import store_app
 
 from .matching import binding_upsert_from_event
 from .models import (

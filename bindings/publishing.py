@@ -41,7 +41,7 @@ from hireops.core.models import CallStatus
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
-from hireops.tenants.forms import store_app
+from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 
 from .models import CustomFieldDefinition, FieldPublish, FieldScope, Scope, TenantFieldScope

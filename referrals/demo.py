@@ -16,7 +16,7 @@ from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.feishu import hire
 from hireops.sandbox.state import DEMO_DIRECTORY, load_directory
-from hireops.tenants.forms import store_app
+from hireops.tenants.mode import store_app
 
 from .balances import NOT_REGISTERED_YET, balance_apply
 from .models import AccountStatus, BalanceSource, ReferralAccount

@@ -12,8 +12,8 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.tenants.forms import store_app
-from hireops.tenants.gate import callable_tenant
+from hireops.tenants.gate import callable_tenants
+from hireops.tenants.mode import store_app
 
 from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
 
@@ -43,7 +43,7 @@ def reconciliation_yesterday(user=None) -> list[ReconciliationRun]:
     accounts and may be called (a self-built app: its own)."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     tenants = ReferralAccount.objects.values_list("tenant_key", flat=True).distinct().order_by("tenant_key")
-    keys = [k for k in tenants if callable_tenant(k)] or ([""] if not store_app() else [])
+    keys = callable_tenants(tenants) or ([] if store_app() else [""])
     return [reconciliation_request(today - timedelta(days=1), today, user, key) for key in keys]
 
 

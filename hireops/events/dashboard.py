@@ -1,11 +1,10 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hireops.core import dashboard
-from hireops.feishu.auth import STORE
+from hireops.tenants.mode import store_app
 
 from . import selectors
 from .models import FeishuEvent
@@ -25,7 +24,7 @@ def failed_events(request):
 @dashboard.contribute
 def app_ticket(request):
     """Store apps: without a recent app_ticket no token can be fetched, so every call waits."""
-    if settings.FEISHU_APP_TYPE != STORE:
+    if not store_app():
         return
     last = selectors.last_app_ticket_at()
     yield dashboard.Fact(_("Last app ticket from Feishu (pushed hourly)"), last or _("none yet"))

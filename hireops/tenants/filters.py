@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .forms import store_app
+from .mode import store_app
 from .models import Tenant
 
 

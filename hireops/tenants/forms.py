@@ -1,15 +1,9 @@
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from hireops.feishu.auth import STORE
-
+from .mode import store_app
 from .models import Tenant, TenantStatus
-
-
-def store_app() -> bool:
-    return settings.FEISHU_APP_TYPE == STORE
 
 
 def tenant_field(**kwargs) -> forms.Field:

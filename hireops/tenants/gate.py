@@ -7,13 +7,12 @@ hireops has not recorded yet is called: its first event may still be on its way,
 refusing it would refuse something legitimate. A self-built app's calls are its own tenant's.
 """
 
-from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from hireops.core.messages import Message
-from hireops.feishu.auth import STORE
 from hireops.feishu.errors import TenantUnavailable
 
+from .mode import store_app
 from .models import Tenant, TenantStatus
 
 WHY = {
@@ -26,7 +25,7 @@ WHY = {
 
 
 def tenant_gate(tenant_key: str | None) -> None:
-    if settings.FEISHU_APP_TYPE != STORE or not tenant_key:
+    if not store_app() or not tenant_key:
         return
     tenant = Tenant.objects.filter(tenant_key=tenant_key).values_list("name", "status").first()
     if tenant is None or tenant[1] == TenantStatus.INSTALLED:
@@ -37,14 +36,15 @@ def tenant_gate(tenant_key: str | None) -> None:
 
 def unavailable_tenant_keys() -> list[str]:
     """The tenants no call may go to now (store apps: stopped or uninstalled)."""
-    if settings.FEISHU_APP_TYPE != STORE:
+    if not store_app():
         return []
     stopped = Tenant.objects.exclude(status=TenantStatus.INSTALLED)
     return list(stopped.values_list("tenant_key", flat=True))
 
 
-def callable_tenant(tenant_key: str) -> bool:
-    """Whether a call for this tenant would be sent (the gate's rule, as a question)."""
-    if settings.FEISHU_APP_TYPE != STORE:
-        return not tenant_key  # a self-built app's rows belong to its own tenant
-    return bool(tenant_key) and tenant_key not in unavailable_tenant_keys()
+def callable_tenants(tenant_keys) -> list[str]:
+    """The tenants among these that a call would be sent for (the gate's rule, asked once)."""
+    if not store_app():
+        return [k for k in tenant_keys if not k]  # a self-built app's rows belong to its own tenant
+    stopped = set(unavailable_tenant_keys())
+    return [k for k in tenant_keys if k and k not in stopped]
