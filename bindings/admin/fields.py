@@ -30,6 +30,7 @@ from ..publishing import (
     scope_touch,
     tenants_behind,
 )
+from ..selectors import scopes_with_unpublished_changes
 
 # Change-history message (hireops.core.audit), translated when read.
 PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
@@ -106,21 +107,20 @@ class CustomFieldDefinitionAdmin(admin.ModelAdmin):
                 scope_touch(scope)
 
     def changelist_view(self, request, extra_context=None):
-        for state in FieldScope.objects.all():
-            if state.has_unpublished_changes:
-                url = reverse("admin:bindings_fieldscope_changelist")
-                self.message_user(
-                    request,
-                    format_html(
-                        _(
-                            "{scope}: unpublished changes. Feishu still shows the last published list. "
-                            '<a href="{url}">Publish…</a>'
-                        ),
-                        scope=state.get_scope_display(),
-                        url=url,
+        for state, _tenants in scopes_with_unpublished_changes():
+            url = reverse("admin:bindings_fieldscope_changelist")
+            self.message_user(
+                request,
+                format_html(
+                    _(
+                        "{scope}: unpublished changes. Feishu still shows the last published list. "
+                        '<a href="{url}">Publish…</a>'
                     ),
-                    messages.WARNING,
-                )
+                    scope=state.get_scope_display(),
+                    url=url,
+                ),
+                messages.WARNING,
+            )
         return super().changelist_view(request, extra_context)
 
 
