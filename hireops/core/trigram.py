@@ -10,34 +10,31 @@ does not list these indexes: they exist only where PostgreSQL runs.
 from django.db import migrations
 
 
-def trigram_index(table: str, column: str, name: str) -> migrations.RunPython:
+def _postgres_index(name: str, using, extension: str = "") -> migrations.RunPython:
+    """CREATE INDEX ``name`` ON ``using(quote)`` (PostgreSQL only), dropped on reverse."""
+
     def create(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
         quote = schema_editor.quote_name
-        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        # On UPPER(column): Django's case-insensitive "contains" compares UPPER(column) LIKE UPPER(term).
-        target = f"{quote(table)} USING gin (UPPER({quote(column)}::text) gin_trgm_ops)"
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {target}")
+        if extension:
+            schema_editor.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {using(quote)}")
 
     def drop(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
     return migrations.RunPython(create, drop)
+
+
+def trigram_index(table: str, column: str, name: str) -> migrations.RunPython:
+    # On UPPER(column): Django's case-insensitive "contains" compares UPPER(column) LIKE UPPER(term).
+    return _postgres_index(
+        name, lambda q: f"{q(table)} USING gin (UPPER({q(column)}::text) gin_trgm_ops)", extension="pg_trgm"
+    )
 
 
 def jsonb_path_index(table: str, column: str, name: str) -> migrations.RunPython:
     """A GIN index for containment (``@>``) on a jsonb column (PostgreSQL only, like the above)."""
-
-    def create(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            quote = schema_editor.quote_name
-            target = f"{quote(table)} USING gin ({quote(column)} jsonb_path_ops)"
-            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {target}")
-
-    def drop(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
-
-    return migrations.RunPython(create, drop)
+    return _postgres_index(name, lambda q: f"{q(table)} USING gin ({q(column)} jsonb_path_ops)")
