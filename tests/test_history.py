@@ -291,3 +291,22 @@ def test_schedule_actions_need_the_change_permission_and_are_recorded(client, st
     assert read(disabled) == ("Schedule disabled.", "已停用定时任务。")
     assert read(enabled) == ("Schedule enabled.", "已启用定时任务。")
     assert read(run) == ("Run now requested.", "已请求立即运行。")
+
+
+def test_the_paginators_name_their_rows(admin_client, admin_user):
+    """The change history counts "entries" (its name has no plural); other lists count their
+    rows by the model's names, through the same paginator template."""
+    for i in range(2):
+        LogEntry.objects.create(
+            user=admin_user,
+            content_type=ContentType.objects.get_for_model(FeishuEvent),
+            object_id=str(i),
+            object_repr=f"event {i}",
+            action_flag=ADDITION,
+            change_message="[]",
+        )
+    page = admin_client.get("/admin/core/changehistoryentry/").content.decode()
+    assert '<p class="paginator">' in page and "2 entries" in page
+    FeishuEvent.objects.create(event_id="e1", schema="2.0", event_type="x", payload={})
+    page = admin_client.get("/admin/events/feishuevent/").content.decode()
+    assert "1 Feishu event\n" in page or "1 Feishu event " in page
