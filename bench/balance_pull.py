@@ -18,8 +18,6 @@ Targets: >= 95 % of the quota, 0 × 429.
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,25 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import create_database, free_port, start_sandbox, start_worker, wait_for_sandbox  # noqa: E402
+
 QUOTA = 10.0
 ASSETS = "/open-apis/hire/v1/referral_account/get_account_assets"
 FIRST_ID = 7_400_000_000_000_000_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database(url: str) -> None:
-    """Create the benchmark database if it does not exist."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _seed_accounts(n: int) -> None:
@@ -58,9 +42,9 @@ def _seed_accounts(n: int) -> None:
         cursor.execute(f"TRUNCATE {table} CASCADE")
         cursor.execute(
             f"""
-            INSERT INTO {table} (name, mobile_code, mobile_number, email, account_id, status, error,
-                attempts, pending_action, action_error, points, balance_error, created_at, updated_at)
-            SELECT 'Bench ' || i, '', '', 'bench' || i || '@bench.example', ({FIRST_ID} + i)::text,
+            INSERT INTO {table} (tenant_key, name, mobile_code, mobile_number, email, account_id, status,
+                error, attempts, pending_action, action_error, points, balance_error, created_at, updated_at)
+            SELECT '', 'Bench ' || i, '', '', 'bench' || i || '@bench.example', ({FIRST_ID} + i)::text,
                 'active', '', 1, '', '', 0, '', now(), now()
             FROM generate_series(0, %s - 1) AS i
             """,  # noqa: S608
@@ -81,18 +65,13 @@ def main() -> int:
         print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
         return 2
 
-    port = _free_port()
+    port = free_port()
     db_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_pull_bench")
     os.environ["FEISHU_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-pull-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
-    _database(db_url)
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    create_database(db_url)
+    sandbox = start_sandbox(port)
     worker = None
     try:
         import django
@@ -107,12 +86,7 @@ def main() -> int:
 
         call_command("migrate", verbosity=0)
         control = SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=120)
-        for _ in range(100):
-            try:
-                control.state()
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_for_sandbox(control)
         started = time.monotonic()
         control.seed_accounts(args.accounts, FIRST_ID, points=5)
         _seed_accounts(args.accounts)
@@ -120,23 +94,7 @@ def main() -> int:
         print(f"seeded          {args.accounts} accounts (sandbox and database) in {took:.0f} s")
         control.clear_requests()
 
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hireops",
-                "worker",
-                "--pool=threads",
-                f"--concurrency={args.concurrency}",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=dict(os.environ),
-        )
+        worker = start_worker(args.concurrency, dict(os.environ))
         began = timezone.now()
         for _ in range(args.minutes):
             pull_balances.delay()  # what beat sends every minute

@@ -13,8 +13,6 @@ of the quota, 0 surfaced.
 import argparse
 import multiprocessing as mp
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,14 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import free_port, start_sandbox, wait_for_sandbox  # noqa: E402
+
 QUOTA_PER_SECOND = 10
 ENDPOINT_PATH = "/open-apis/hire/v1/referral_account/get_account_assets"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _django():
@@ -65,27 +59,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     os.environ["FEISHU_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-bench-"))
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sandbox = start_sandbox(port)
     try:
         _django()
         from hireops.feishu import get_client, hire
         from hireops.sandbox.control import SandboxControl
 
         control = SandboxControl(os.environ["FEISHU_BASE_URL"])
-        for _ in range(100):
-            try:
-                control.state()
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_for_sandbox(control)
         control.add_employee(name="Bench 压测", email="bench@example.com")
         account = hire.create_referral_account(get_client(), email="bench@example.com")
         control.clear_requests()

@@ -19,8 +19,6 @@ limiter mixed tenants up. Target: every tenant published, 0 x 429.
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,22 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import create_database, free_port, start_sandbox, start_worker, wait_for_sandbox  # noqa: E402
+
 FIELDS = "/open-apis/hire/v1/eco_account_custom_fields"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> int:
@@ -57,20 +42,15 @@ def main() -> int:
         print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
         return 2
 
-    port = _free_port()
+    port = free_port()
     db_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_fanout_bench")
     os.environ.update(
         FEISHU_BASE_URL=f"http://127.0.0.1:{port}", FEISHU_APP_TYPE="store", LOG_LEVEL="WARNING"
     )
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-fanout-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
-    _database(db_url)
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    create_database(db_url)
+    sandbox = start_sandbox(port)
     worker = None
     try:
         import django
@@ -88,12 +68,7 @@ def main() -> int:
 
         call_command("migrate", verbosity=0)
         control = SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=60)
-        for _ in range(100):
-            try:
-                control.state()
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_for_sandbox(control)
         keys = [f"bench-tenant-{i:04d}" for i in range(args.tenants)]
         for key in keys:
             control.install_tenant(key)
@@ -111,23 +86,7 @@ def main() -> int:
         save_app_ticket(settings.FEISHU_APP_ID, control.push_app_ticket()["event"]["app_ticket"])
         control.clear_requests()
 
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hireops",
-                "worker",
-                "--pool=threads",
-                f"--concurrency={args.concurrency}",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=dict(os.environ),
-        )
+        worker = start_worker(args.concurrency, dict(os.environ))
         time.sleep(3)  # the worker connects to the broker
         started = time.monotonic()
         publishes = fields_publish_request(1)

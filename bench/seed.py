@@ -125,7 +125,7 @@ STATEMENTS = [
 INSERT INTO referrals_referralaccount
     (name, mobile_code, mobile_number, email, account_id, status, error_code, error, attempts,
      pending_action, action_error, points, assets_modify_time, balance_synced_at, balance_error,
-     created_by_id, created_at, updated_at)
+     created_by_id, created_at, updated_at, tenant_key)
 SELECT name,
        CASE WHEN contact = 'email' THEN '' ELSE '86' END,
        CASE WHEN contact = 'email' THEN '' ELSE '1' || (3 + mod(i, 7))::text || lpad(i::text, 9, '0') END,
@@ -146,7 +146,8 @@ SELECT name,
        '',
        %(user_hr)s,
        created,
-       greatest(created, coalesce(synced, created))
+       greatest(created, coalesce(synced, created)),
+       ''
 FROM (
     SELECT i, r2, r3, created,
            (%(surnames)s::text[])[1 + floor(r1 * array_length(%(surnames)s::text[], 1))::int]
@@ -247,7 +248,7 @@ JOIN (
         """
 INSERT INTO referrals_reconciliationrun
     (start_ms, end_ms, trade_details, mismatch_count, status, attempts, error_code, error, log_id,
-     requested_by_id, requested_at, finished_at)
+     requested_by_id, requested_at, finished_at, tenant_key)
 SELECT (extract(epoch FROM day) * 1000)::bigint,
        (extract(epoch FROM day + interval '1 day') * 1000)::bigint,
        jsonb_build_array(jsonb_build_object('bonus_type', 1, 'total_recharge_reward_info',
@@ -259,7 +260,8 @@ SELECT (extract(epoch FROM day) * 1000)::bigint,
        md5('recon' || i::text),
        CASE WHEN mod(i, 30) = 0 THEN %(user_hr)s END,
        day + interval '1 day 2 hours',
-       day + interval '1 day 2 hours 3 seconds'
+       day + interval '1 day 2 hours 3 seconds',
+       ''
 FROM (
     SELECT i, date_trunc('day', now()) - interval '1 day' * i AS day,
            CASE WHEN random() < 0.97 THEN 'succeeded' ELSE 'failed' END AS status,
@@ -420,21 +422,27 @@ WITH fields (scope, key, name_zh, name_en, required, position) AS (
 ), publishes AS (
     INSERT INTO bindings_fieldpublish
         (scope, status, revision, payload, response, attempts, error_code, error, log_id,
-         requested_by_id, requested_at, finished_at)
+         requested_by_id, requested_at, finished_at, tenant_key)
     SELECT 1 + mod(i, 2), CASE WHEN i = 7 THEN 'failed' ELSE 'succeeded' END, i / 2 + 1,
            jsonb_build_object('scope', 1 + mod(i, 2),
                               'custom_field_list', (SELECT jsonb_agg(jsonb_build_object('key', key))
                                                     FROM fields WHERE fields.scope = 1 + mod(i, 2))),
            jsonb_build_object('code', 0, 'msg', 'success'),
            1, NULL, '', md5('publish' || i::text),
-           %(user_vendor)s, now() - interval '12 days' * (30 - i), now() - interval '12 days' * (30 - i)
+           %(user_vendor)s, now() - interval '12 days' * (30 - i), now() - interval '12 days' * (30 - i),
+           ''
     FROM generate_series(1, 30) AS i
     RETURNING id
+), published AS (
+    -- What the app's own tenant ("": a self-built app) accepted last: scope 2 is one edit behind.
+    INSERT INTO bindings_tenantfieldscope (scope, tenant_key, published_revision)
+    VALUES (1, '', 16), (2, '', 14)
+    ON CONFLICT (scope, tenant_key) DO UPDATE SET published_revision = EXCLUDED.published_revision
+    RETURNING id
 )
--- The scopes' rows come with the migrations: scope 2 has an edit not yet published.
+-- The scopes' rows come with the migrations.
 UPDATE bindings_fieldscope
-SET revision = CASE scope WHEN 1 THEN 16 ELSE 15 END,
-    published_revision = CASE scope WHEN 1 THEN 16 ELSE 14 END
+SET revision = CASE scope WHEN 1 THEN 16 ELSE 15 END
 """,
     ),
     (
