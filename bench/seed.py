@@ -409,9 +409,9 @@ WITH fields (scope, key, name_zh, name_en, required, position) AS (
            (2, 'cost_center', '成本中心', 'Cost center', false, 5)
 ), inserted_fields AS (
     INSERT INTO bindings_customfielddefinition
-        (scope, key, name_zh, name_en, is_required, description_zh, description_en, display_order,
-         is_active, updated_at)
-    SELECT scope, key, name_zh, name_en, required, '请填写' || name_zh, '', position * 10,
+        (scope, tenant_key, key, name_zh, name_en, is_required, description_zh, description_en,
+         display_order, is_active, updated_at)
+    SELECT scope, '', key, name_zh, name_en, required, '请填写' || name_zh, '', position * 10,
            key <> 'legacy_code', now() - interval '1 day' * position
     FROM fields
     RETURNING id
@@ -435,14 +435,15 @@ WITH fields (scope, key, name_zh, name_en, required, position) AS (
     RETURNING id
 ), published AS (
     -- What the app's own tenant ("": a self-built app) accepted last: scope 2 is one edit behind.
-    INSERT INTO bindings_tenantfieldscope (scope, tenant_key, published_revision)
-    VALUES (1, '', 16), (2, '', 14)
+    INSERT INTO bindings_tenantfieldscope (scope, tenant_key, published_revision, own_revision)
+    VALUES (1, '', 16, 0), (2, '', 14, 0)
     ON CONFLICT (scope, tenant_key) DO UPDATE SET published_revision = EXCLUDED.published_revision
     RETURNING id
 )
 -- The scopes' rows come with the migrations.
 UPDATE bindings_fieldscope
-SET revision = CASE scope WHEN 1 THEN 16 ELSE 15 END
+SET revision = CASE scope WHEN 1 THEN 16 ELSE 15 END,
+    shared_revision = CASE scope WHEN 1 THEN 16 ELSE 15 END
 """,
     ),
     (

@@ -28,7 +28,23 @@ field_key_validator = RegexValidator(
 
 
 class CustomFieldDefinition(models.Model):
+    """A field customers fill in when they add the vendor's account in Feishu Hire.
+
+    A field with no tenant is every tenant's. A store app may give one tenant its own version
+    (``tenant_key`` set): one with the key of a shared field replaces that field in this
+    tenant's Feishu (an inactive one removes it there), one with a new key adds a field there
+    only (``publishing.fields_for``)."""
+
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
+    tenant_key = models.CharField(
+        _("tenant"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            "Empty: every tenant. A tenant: this customer's own version, replacing the field of the "
+            "same key (inactive: removing it) or adding a field for this customer only."
+        ),
+    )
     key = models.CharField(
         _("key"),
         max_length=64,
@@ -51,12 +67,13 @@ class CustomFieldDefinition(models.Model):
         verbose_name_plural = _("custom fields")
         ordering = ["scope", "display_order", "key"]
         constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="field_key_unique_in_scope"),
+            models.UniqueConstraint(fields=["scope", "tenant_key", "key"], name="field_key_unique_in_scope"),
             models.CheckConstraint(condition=~Q(name_zh="", name_en=""), name="field_has_a_name"),
         ]
 
     def __str__(self):
-        return f"{self.get_scope_display()} · {self.key}"
+        own = f" · {self.tenant_key}" if self.tenant_key else ""
+        return f"{self.get_scope_display()} · {self.key}{own}"
 
     def one_language_texts(self) -> list[tuple[str, str]]:
         """(text, language) of each text filled in one language only: Feishu shows that one
@@ -75,11 +92,13 @@ class CustomFieldDefinition(models.Model):
 
 
 class FieldScope(models.Model):
-    """Per scope: a revision bumped by every edit of its custom fields. What each tenant's
-    Feishu was last sent lives in ``TenantFieldScope``."""
+    """Per scope: a revision bumped by every edit of its custom fields, and the revision of
+    the last edit of the shared ones (every tenant needs at least that). What each tenant's
+    Feishu was last sent, and its own fields' last edit, live in ``TenantFieldScope``."""
 
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices, primary_key=True)
     revision = models.PositiveIntegerField(_("revision"), default=0)
+    shared_revision = models.PositiveIntegerField(_("revision of the shared fields"), default=0)
 
     class Meta:
         verbose_name = _("field scope")
@@ -104,6 +123,9 @@ class TenantFieldScope(models.Model):
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
     tenant_key = models.CharField(_("tenant"), max_length=128, blank=True)
     published_revision = models.PositiveIntegerField(_("published revision"), default=0)
+    # The scope's revision at the last edit of this tenant's own fields: the tenant is behind
+    # while published_revision is below it or below the scope's shared_revision.
+    own_revision = models.PositiveIntegerField(_("revision of its own fields"), default=0)
     sending = models.ForeignKey(
         "FieldPublish",
         verbose_name=_("being sent"),

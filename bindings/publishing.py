@@ -83,29 +83,52 @@ def tenants_behind(state: FieldScope) -> list[str]:
 
 
 def behind_by_scope(states: list[FieldScope]) -> dict[int, list[str]]:
-    """``tenants_behind`` for several scopes, in one query (two for a store app)."""
+    """``tenants_behind`` for several scopes, in one query (two for a store app). A tenant
+    needs the last shared edit and the last edit of its own fields."""
     behind = {state.scope: [] for state in states}
     edited = [state for state in states if state.revision]  # never defined: nobody is behind
     if not edited:
         return behind
     targets = publish_targets()
-    published = dict.fromkeys(((s.scope, t) for s in edited for t in targets), 0)
+    known = dict.fromkeys(((s.scope, t) for s in edited for t in targets), (0, 0))
     rows = TenantFieldScope.objects.filter(scope__in=[s.scope for s in edited], tenant_key__in=targets)
-    for scope, tenant_key, revision in rows.values_list("scope", "tenant_key", "published_revision"):
-        published[(scope, tenant_key)] = revision
+    for scope, tenant_key, published, own in rows.values_list(
+        "scope", "tenant_key", "published_revision", "own_revision"
+    ):
+        known[(scope, tenant_key)] = (published, own)
     for state in edited:
-        behind[state.scope] = sorted(t for t in targets if published[(state.scope, t)] < state.revision)
+        behind[state.scope] = sorted(
+            t
+            for t in targets
+            if known[(state.scope, t)][0] < max(state.shared_revision, known[(state.scope, t)][1])
+        )
     return behind
 
 
-def scope_touch(scope: int) -> None:
-    """Record that a scope's definitions changed (call inside the editing transaction)."""
+def scope_touch(scope: int, tenant_key: str = "") -> None:
+    """Record that a scope's definitions changed (call inside the editing transaction): its
+    shared ones (every tenant is behind) or one tenant's own (that tenant is)."""
     scope_state(scope)
+    if not tenant_key:
+        FieldScope.objects.filter(scope=scope).update(
+            revision=F("revision") + 1, shared_revision=F("revision") + 1
+        )
+        return
     FieldScope.objects.filter(scope=scope).update(revision=F("revision") + 1)
+    tenant_state(scope, tenant_key)
+    revision = FieldScope.objects.filter(scope=scope).values("revision")
+    TenantFieldScope.objects.filter(scope=scope, tenant_key=tenant_key).update(own_revision=revision)
 
 
-def active_fields(scope: int):
-    return CustomFieldDefinition.objects.filter(scope=scope, is_active=True).order_by("display_order", "key")
+def fields_for(scope: int, tenant_key: str) -> list[CustomFieldDefinition]:
+    """What one tenant's Feishu is sent: the shared fields, each replaced by the tenant's own
+    of the same key (an inactive one of its own removes it), and its own extra fields."""
+    chosen = {}
+    definitions = CustomFieldDefinition.objects.filter(scope=scope, tenant_key__in={"", tenant_key})
+    for definition in definitions.order_by("tenant_key"):  # shared first, its own replace them
+        chosen[definition.key] = definition
+    active = (d for d in chosen.values() if d.is_active)
+    return sorted(active, key=lambda d: (d.display_order, d.key))
 
 
 def _fields(definitions) -> list[hire.CustomField]:
@@ -132,17 +155,20 @@ def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None 
     refuses a scope with no active field, or a field with no name."""
     if scope not in Scope.values:
         raise PublishRefused(_("Unknown scope %(scope)s.") % {"scope": scope})
-    fields = _fields(active_fields(scope))
-    if not fields:
+    definitions = list(CustomFieldDefinition.objects.filter(scope=scope, is_active=True))
+    if not definitions:
         raise PublishRefused(
             _("%(scope)s has no active custom field: Feishu would show an empty form, so nothing was sent.")
             % {"scope": Scope(scope).label}
         )
     try:
-        _payload(fields)
+        _payload(_fields(definitions))
     except MissingText as exc:
         raise PublishRefused(Message(NO_NAME, key=exc.what)) from exc
     targets = publish_targets() if tenant_keys is None else tenant_keys
+    if not any(not d.tenant_key for d in definitions):  # only some tenants have fields
+        own = {d.tenant_key for d in definitions}
+        targets = [t for t in targets if t in own]
     if not targets:
         raise PublishRefused(_("No tenant has installed the app yet: there is nobody to publish to."))
     return _queue(scope, targets, user)
@@ -168,7 +194,8 @@ def publish_on_install(sender, tenant_key: str, **kwargs) -> None:
 
 def publish_to_new_tenant(tenant_key: str) -> list[FieldPublish]:
     """A tenant installed the app: send it the current fields of every scope that has some."""
-    scopes = CustomFieldDefinition.objects.filter(is_active=True).values_list("scope", flat=True).distinct()
+    definitions = CustomFieldDefinition.objects.filter(is_active=True, tenant_key__in={"", tenant_key})
+    scopes = definitions.values_list("scope", flat=True).distinct()
     return [p for scope in sorted(set(scopes)) for p in _queue(scope, [tenant_key])]
 
 
@@ -187,7 +214,7 @@ def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
         now = timezone.now()
         if state.sending_id not in (None, publish.pk) and state.sending_until > now:
             raise TryLater(Message(BUSY))
-        fields = _fields(active_fields(publish.scope))
+        fields = _fields(fields_for(publish.scope, publish.tenant_key))
         try:
             payload = _payload(fields) if fields else None
         except MissingText as exc:

@@ -16,7 +16,7 @@ def work():
     EcoAccountBinding.objects.create(
         app_id="a", tenant_key="t", account_id="x1", scope=1, status=BindingStatus.NEEDS_REVIEW
     )
-    FieldScope.objects.update_or_create(scope=2, defaults={"revision": 3})
+    FieldScope.objects.update_or_create(scope=2, defaults={"revision": 3, "shared_revision": 3})
     TenantFieldScope.objects.update_or_create(scope=2, tenant_key="", defaults={"published_revision": 1})
     for i, event_type in enumerate(["hire.eco_account.created_v1", "hire.referral_account.assets_update_v1"]):
         FeishuEvent.objects.create(

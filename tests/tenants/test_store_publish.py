@@ -73,3 +73,79 @@ def test_the_scopes_page_says_which_tenants_are_behind(store, admin_client):
     Tenant.objects.create(tenant_key="t-third")
     page = admin_client.get("/admin/bindings/fieldscope/").content.decode()
     assert "0 of 3" in page and "t-acme, t-globex, t-third" in page
+
+
+def own_field(tenant_key, key, scope=1, **fields):
+    values = {"name_zh": "客户专用", "name_en": "Own", **fields}
+    CustomFieldDefinition.objects.create(scope=scope, tenant_key=tenant_key, key=key, **values)
+    scope_touch(scope, tenant_key)
+
+
+def sent_to(sandbox, tenant_key, scope=1):
+    for entry in sandbox.state()["custom_fields"]:
+        if (entry["tenant_key"], entry["scope"]) == (tenant_key, scope):
+            return {f["key"]: f for f in entry["fields"]}
+    return None
+
+
+def test_a_tenant_of_its_own_gets_its_version_the_others_the_shared_one(store):
+    define_field()
+    define_field(key="tax_no")
+    own_field("t-acme", "org_id", name_zh="集团编号", is_required=True)  # replaces the shared one
+    own_field("t-acme", "tax_no", is_active=False)  # removes it for acme
+    own_field("t-acme", "branch")  # acme only
+    fields_publish_request(1)
+    acme, globex = sent_to(store, "t-acme"), sent_to(store, "t-globex")
+    assert sorted(acme) == ["branch", "org_id"] and acme["org_id"]["name"]["zh_cn"] == "集团编号"
+    assert acme["org_id"]["is_required"] is True
+    assert sorted(globex) == ["org_id", "tax_no"] and globex["org_id"]["name"]["zh_cn"] == "机构编号"
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == []
+
+
+def test_editing_one_tenants_fields_puts_only_that_tenant_behind(store):
+    define_field()
+    fields_publish_request(1)
+    own_field("t-globex", "branch")
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == ["t-globex"]
+    fields_publish_request(1, tenant_keys=["t-globex"])
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == []
+    define_field(key="tax_no")  # a shared edit: everyone is behind again
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == ["t-acme", "t-globex"]
+
+
+def test_fields_only_some_tenants_have_go_to_those_tenants_only(store):
+    own_field("t-acme", "branch", scope=2)
+    publishes = fields_publish_request(2)
+    assert [p.tenant_key for p in publishes] == ["t-acme"]
+    assert sorted(sent_to(store, "t-acme", scope=2)) == ["branch"]
+    assert sent_to(store, "t-globex", scope=2) is None
+
+
+def test_staff_give_a_tenant_its_own_version_in_the_admin(store, admin_client):
+    define_field()
+    fields_publish_request(1)
+    shared = CustomFieldDefinition.objects.get(key="org_id")
+    form = {
+        "scope": 1,
+        "tenant_key": "t-acme",
+        "key": "org_id",
+        "name_zh": "集团编号",
+        "name_en": "Group id",
+        "is_active": "on",
+        "display_order": 0,
+        "description_zh": "",
+        "description_en": "",
+        "_saveasnew": "Save as new",
+    }
+    response = admin_client.post(f"/admin/bindings/customfielddefinition/{shared.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert CustomFieldDefinition.objects.filter(key="org_id").count() == 2
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == ["t-acme"]
+
+    again = admin_client.post("/admin/bindings/customfielddefinition/add/", {**form, "_saveasnew": ""})
+    assert "already exists" in again.content.decode()  # one version per tenant and key
+
+    page = admin_client.get("/admin/bindings/customfielddefinition/?tenant_key=t-acme").content.decode()
+    assert "集团编号" in page and "机构编号" not in page
+    scopes = admin_client.get("/admin/bindings/fieldscope/").content.decode()
+    assert "1 of 2" in scopes and "1 tenants with fields of their own" in scopes
