@@ -531,13 +531,14 @@ FROM (
         "background jobs",
         """
 INSERT INTO jobs_bulkjob
-    (kind, params, language, status, requested_by_id, requested_at, started_at, finished_at)
+    (kind, params, language, status, tenant_key, requested_by_id, requested_at, started_at, finished_at)
 SELECT kind,
        CASE kind WHEN 'bindings.reject' THEN jsonb_build_object('reason', '不是我们的客户')
                  WHEN 'referrals.withdraw' THEN jsonb_build_object('bonus_types', jsonb_build_array(1, 2))
                  ELSE '{}'::jsonb END,
        CASE WHEN mod(i, 10) = 0 THEN 'en' ELSE 'zh-hans' END,
        CASE WHEN i = %(n_jobs)s THEN 'queued' WHEN i > %(n_jobs)s - 3 THEN 'running' ELSE 'done' END,
+       '',
        CASE WHEN kind LIKE 'bindings.%%' THEN %(user_vendor)s
             WHEN kind = 'referrals.withdraw' THEN %(user_hr_withdrawals)s ELSE %(user_hr)s END,
        requested, requested + interval '1 second',

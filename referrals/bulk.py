@@ -107,6 +107,7 @@ retry_withdrawal = register(
         _retry_withdrawal,
         model=Withdrawal,
         refusals=(WithdrawalRefused,),
+        tenant_field="account__tenant_key",
     )
 )
 import_accounts = register(

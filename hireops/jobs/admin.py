@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.tenants.columns import StoreColumns
+from hireops.tenants.filters import StoreTenantFilter
 
 from . import services
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
@@ -47,14 +49,22 @@ def run_operation(model_admin, request, op: Operation, targets, params=None):
             text = _("%(item)s: %(outcome)s") % {"item": outcome.label, "outcome": outcome.message}
             model_admin.message_user(request, text, level)
         return None
-    job = services.job_start(op, targets, params, request.user, language=request.LANGUAGE_CODE)
+    jobs = services.jobs_start(op, targets, params, request.user, language=request.LANGUAGE_CODE)
+    if len(jobs) == 1:
+        model_admin.message_user(
+            request,
+            _("%(title)s: %(n)d rows go to a background job; this page follows its progress.")
+            % {"title": op.title, "n": len(targets)},
+            messages.INFO,
+        )
+        return HttpResponseRedirect(reverse("admin:jobs_bulkjob_change", args=[jobs[0].pk]))
     model_admin.message_user(
         request,
-        _("%(title)s: %(n)d rows go to a background job; this page follows its progress.")
-        % {"title": op.title, "n": len(targets)},
+        _("%(title)s: %(n)d rows of %(tenants)d tenants go to one background job per tenant.")
+        % {"title": op.title, "n": len(targets), "tenants": len(jobs)},
         messages.INFO,
     )
-    return HttpResponseRedirect(reverse("admin:jobs_bulkjob_change", args=[job.pk]))
+    return HttpResponseRedirect(reverse("admin:jobs_bulkjob_changelist") + f"?kind={op.kind}")
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -71,12 +81,23 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(LargeTableAdmin, SystemRecordAdmin):
-    list_display = ("id", "title", "status", "progress_bar", "requested_by", "requested_at", "finished_at")
-    list_filter = ("status", KindFilter)
+class BulkJobAdmin(StoreColumns, LargeTableAdmin, SystemRecordAdmin):
+    store_columns = ("tenant_key",)
+    list_display = (
+        "id",
+        "title",
+        "tenant_key",
+        "status",
+        "progress_bar",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+    )
+    list_filter = ("status", KindFilter, StoreTenantFilter)
     list_select_related = ("requested_by",)
     fields = (
         "title",
+        "tenant_key",
         "status",
         "progress_bar",
         "counts",

@@ -29,6 +29,9 @@ class BulkJob(StaffRequest):
     status = models.CharField(
         _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
+    # The one tenant whose rows the job acts on ("" for a self-built app's own): a selection
+    # spanning tenants becomes one job per tenant, so no job crosses tenants.
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
 
     class Meta:

@@ -8,6 +8,10 @@ an operation is looked up, so processes that run none never import them):
         refusals=(CancelRefused,),
     ))
 
+Each job acts on one tenant's rows: ``tenant_field`` is the model's lookup of its rows'
+tenant (e.g. ``account__tenant_key``); an operation without a model takes its tenant from
+``params["tenant_key"]``.
+
 ``run(target, params, user)`` does one item and returns its outcome for staff; it raises
 one of ``refusals`` (its message is shown) when the item cannot be done. The target is
 the model instance, or, for an operation without a model (an import), the item's data.
@@ -32,6 +36,18 @@ class Operation:
     model: type[models.Model] | None = None
     refusals: tuple[type[Exception], ...] = field(default=(ValidationError,))
     label: Callable[[object], str] = str  # how an item is named on screen (masked)
+    tenant_field: str = "tenant_key"
+
+    def tenants(self, targets, params: dict) -> dict[str, list]:
+        """The targets by tenant (one query), in their order."""
+        if self.model is None:
+            return {params.get("tenant_key", ""): list(targets)} if targets else {}
+        rows = self.model.objects.filter(pk__in=[t.pk for t in targets])
+        tenant_of = dict(rows.values_list("pk", self.tenant_field))
+        grouped = {}
+        for target in targets:
+            grouped.setdefault(tenant_of.get(target.pk) or "", []).append(target)
+        return grouped
 
     def refusal_message(self, exc: Exception) -> str:
         if isinstance(exc, ValidationError):

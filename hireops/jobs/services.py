@@ -52,14 +52,29 @@ def run_inline(op: Operation, targets, params: dict, user) -> list[Outcome]:
     return [Outcome(op.label(t), *_attempt(op, t, params, user)) for t in targets]
 
 
-def job_start(op: Operation, targets, params: dict, user, *, language: str = "") -> BulkJob:
+def jobs_start(op: Operation, targets, params: dict, user, *, language: str = "") -> list[BulkJob]:
+    """One job per tenant of the targets (no job crosses tenants), each queued."""
+    grouped = op.tenants(list(targets), params)
+    return [
+        job_start(op, rows, params, user, language=language, tenant_key=key) for key, rows in grouped.items()
+    ]
+
+
+def job_start(
+    op: Operation, targets, params: dict, user, *, language: str = "", tenant_key: str = ""
+) -> BulkJob:
     """Record a job with one item per target (a model instance, or an item's data for an
-    operation without a model) and queue it. Targets' labels are computed here, masked."""
+    operation without a model), all of ``tenant_key``, and queue it. Targets' labels are
+    computed here, masked."""
     from .tasks import run_job
 
     with transaction.atomic():
         job = BulkJob.objects.create(
-            kind=op.kind, params=params, requested_by=user, language=language or translation.get_language()
+            kind=op.kind,
+            params=params,
+            requested_by=user,
+            language=language or translation.get_language(),
+            tenant_key=tenant_key,
         )
         BulkJobItem.objects.bulk_create(
             BulkJobItem(

@@ -133,3 +133,30 @@ def test_the_sandbox_grants_a_bonus_in_a_tenant_from_the_command_line(store):
     assert balance_pull(acme.pk)
     acme.refresh_from_db()
     assert acme.points == 5
+
+
+def test_a_bulk_action_over_two_tenants_becomes_one_job_per_tenant(store, admin_client, settings):
+    from hireops.jobs.models import BulkJob, JobStatus
+    from hireops.jobs.services import jobs_start
+    from referrals import bulk
+
+    settings.BULK_INLINE_MAX = 1  # two rows make a job
+    acme, globex = register("li@acme.example", "t-acme"), register("wang@globex.example", "t-globex")
+    withdrawals = [withdrawal_request(account, [1]) for account in (acme, globex)]
+    selected = {"action": "deactivate", "_selected_action": [acme.pk, globex.pk]}
+    response = admin_client.post("/admin/referrals/referralaccount/", selected)
+    assert response["Location"] == "/admin/jobs/bulkjob/?kind=referrals.deactivate"
+    jobs = {job.tenant_key: job for job in BulkJob.objects.all()}
+    assert sorted(jobs) == ["t-acme", "t-globex"]
+    for key, account in (("t-acme", acme), ("t-globex", globex)):
+        assert jobs[key].status == JobStatus.DONE
+        assert list(jobs[key].items.values_list("object_id", flat=True)) == [str(account.pk)]
+        account.refresh_from_db()
+        assert account.status == AccountStatus.DEACTIVATED, account.error
+
+    listed = admin_client.get("/admin/jobs/bulkjob/?tenant_key=t-globex").context["cl"].result_list
+    assert [job.tenant_key for job in listed] == ["t-globex"]
+
+    # A withdrawal's tenant is its account's.
+    retried = jobs_start(bulk.retry_withdrawal, withdrawals, {}, None)
+    assert sorted(job.tenant_key for job in retried) == ["t-acme", "t-globex"]
