@@ -265,3 +265,49 @@ def test_sdk_dispatcher_rejects_a_wrong_token_so_the_sandbox_retries(sandbox, we
     webhook_receiver.wait_for(5)
     assert sandbox.server.pusher.wait_idle()
     assert [d["status"] for d in sandbox.deliveries()] == [500] * 5
+
+
+def test_sdk_store_app_flow_calls_each_tenant_with_its_own_token(sandbox):
+    """A store (ISV) app as the SDK does it: the app ticket Feishu pushed, then an app token
+    and a tenant token per tenant named in each request's options (docs/feishu-api.md §1.2)."""
+    from lark_oapi.core.model import RequestOption
+
+    for tenant_key, mobile in (("t-sdk-a", "13900000001"), ("t-sdk-b", "13900000002")):
+        sandbox.add_employee(f"员工{tenant_key}", mobile=mobile, tenant_key=tenant_key)
+    ticket = sandbox.push_app_ticket()["event"]["app_ticket"]
+    client = (
+        lark.Client.builder()
+        .app_id(settings.FEISHU_APP_ID)
+        .app_secret(settings.FEISHU_APP_SECRET)
+        .app_type(lark.AppType.ISV)
+        .domain(sandbox.url)
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
+
+    def in_tenant(tenant_key):
+        return RequestOption.builder().app_ticket(ticket).tenant_key(tenant_key).build()
+
+    def register(mobile, tenant_key):
+        body = CreateReferralAccountRequestBody.builder().mobile(
+            Mobile.builder().code("86").number(mobile).build()
+        )
+        request = CreateReferralAccountRequest.builder().request_body(body.build()).build()
+        return client.hire.v1.referral_account.create(request, in_tenant(tenant_key))
+
+    created = register("13900000001", "t-sdk-a")
+    assert created.success(), (created.code, created.msg)
+    elsewhere = register("13900000001", "t-sdk-b")  # that mobile is no employee of tenant b
+    assert not elsewhere.success()
+    assert register("13900000002", "t-sdk-b").success()
+    token_calls = sandbox.requests("/open-apis/auth/v3/tenant_access_token")
+    assert sorted(c["json"]["tenant_key"] for c in token_calls) == ["t-sdk-a", "t-sdk-b"]
+    assert [c["json"]["app_ticket"] for c in sandbox.requests("/open-apis/auth/v3/app_access_token")] == [
+        ticket
+    ]
+    assets = GetAccountAssetsReferralAccountRequest.builder().referral_account_id(
+        created.data.account.account_id
+    )
+    assert client.hire.v1.referral_account.get_account_assets(assets.build(), in_tenant("t-sdk-a")).success()
+    other = client.hire.v1.referral_account.get_account_assets(assets.build(), in_tenant("t-sdk-b"))
+    assert not other.success()  # tenant b's token cannot read tenant a's account
