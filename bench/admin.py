@@ -327,6 +327,7 @@ def _pages() -> list[Page]:
             "bindings.CustomFieldDefinition",
         ),
         Page("background jobs: no filter", "/admin/jobs/bulkjob/", "jobs.BulkJob"),
+        Page("tenants: no filter", "/admin/tenants/tenant/", "tenants.Tenant"),
         Page("change history: no filter", "/admin/core/changehistoryentry/", "core.ChangeHistoryEntry"),
         Page(
             "reconciliation runs: no filter",

@@ -19,12 +19,20 @@ def vendor_work(request):
     counts = dashboard.capped_counts(**counted)
     if "review" in counts:
         url = dashboard.changelist_url(EcoAccountBinding, status__exact=BindingStatus.NEEDS_REVIEW)
-        yield dashboard.Item(_("Bindings needing review"), counts["review"], url)
+        review = counted["review"]
+        yield dashboard.Item(_("Bindings needing review"), counts["review"], url, per_tenant=review)
     if dashboard.can_view(user, FieldScope):
         for state, tenants in selectors.scopes_with_unpublished_changes():
             label = _("Unpublished custom-field changes: %(scope)s") % {"scope": state.get_scope_display()}
             # A self-built app: 1 (its own tenant); a store app: how many tenants are behind.
-            yield dashboard.Item(label, len(tenants), dashboard.changelist_url(FieldScope))
+            yield dashboard.Item(
+                label,
+                len(tenants),
+                dashboard.changelist_url(FieldScope),
+                per_tenant=dict.fromkeys(tenants, 1),
+                tenant_url=dashboard.changelist_url(FieldPublish, scope__exact=state.scope),
+            )
     if "publishes" in counts:
         label = _("Custom-field publishes failed or waiting (7 days)")
-        yield dashboard.Item(label, counts["publishes"], dashboard.changelist_url(FieldPublish))
+        url = dashboard.changelist_url(FieldPublish)
+        yield dashboard.Item(label, counts["publishes"], url, per_tenant=counted["publishes"])

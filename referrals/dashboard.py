@@ -37,8 +37,10 @@ def hr_work(request):
     if dashboard.can_view(user, ReconciliationRun):
         values["reconciled"] = selectors.last_successful_reconciliation()
     found = dashboard.figures(counts={key: qs for key, _label, qs, _url in work}, values=values)
-    for key, label, _qs, link in work:
-        yield dashboard.Item(label, found[key], link)
+    for key, label, qs, link in work:
+        # A withdrawal's tenant is its account's.
+        tenant_field = "account__tenant_key" if qs.model is Withdrawal else "tenant_key"
+        yield dashboard.Item(label, found[key], link, per_tenant=qs, tenant_field=tenant_field)
     if "last" in found:
         yield dashboard.Fact(_("Last balance update"), found["last"])
         yield dashboard.Fact(_("Oldest balance last confirmed"), found["oldest"])

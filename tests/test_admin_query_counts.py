@@ -27,6 +27,7 @@ from bindings.models import (
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
+from hireops.tenants.models import Tenant
 from referrals.models import (
     AccountCash,
     AccountStatus,
@@ -65,6 +66,7 @@ PAGES = [
     ("/admin/jobs/bulkjob/", BulkJob, ""),
     ("/admin/core/changehistoryentry/", LogEntry, ""),
     ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
+    ("/admin/tenants/tenant/", Tenant, ""),
 ]
 
 _serial = itertools.count(1)
@@ -74,6 +76,8 @@ def add_rows(user, n: int) -> None:
     """``n`` rows of everything the busy pages list, each with the relations its row shows."""
     for _ in range(n):
         i = next(_serial)
+        Tenant.objects.get_or_create(tenant_key=f"tenant-{i % 3}")
+        Tenant.objects.create(tenant_key=f"quiet-{i}")  # a tenant with nothing of its own yet
         for event_type, status in (
             ("hire.eco_account.created_v1", EventStatus.FAILED),
             ("hire.referral_account.assets_update_v1", EventStatus.PROCESSED),
@@ -167,8 +171,14 @@ def queries_for(client, url: str) -> int:
     return len(queries)
 
 
+@pytest.mark.parametrize("app_type", ["self_built", "store"])
 @pytest.mark.parametrize("roles", ROLES, ids=lambda roles: "+".join(roles) or "superuser")
-def test_busy_pages_make_a_fixed_number_of_queries(client, staff_user, django_user_model, roles):
+def test_busy_pages_make_a_fixed_number_of_queries(
+    client, staff_user, django_user_model, roles, app_type, settings
+):
+    """For both kinds of app: a store app's lists show tenant columns and its dashboard
+    groups by tenant."""
+    settings.FEISHU_APP_TYPE = app_type
     superuser = django_user_model.objects.create_superuser
     user = staff_user(*roles) if roles else superuser("root", password="x")
     client.force_login(user)

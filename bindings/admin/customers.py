@@ -1,13 +1,17 @@
 """Vendor customers, their identifiers and bindings, and the matching rules."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin import ReadOnlyInline
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.tenants.mode import store_app
+from hireops.tenants.models import Tenant
 
 from ..forms import MatchingRuleForm
-from ..models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
+from ..models import BindingStatus, CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
 
 
 class IdentifierInline(admin.TabularInline):
@@ -27,7 +31,19 @@ class CustomerBindingInline(ReadOnlyInline):
 class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("name", "contact", "identifier_list", "created_at")
     search_fields = ("name", "identifiers__value")
+    readonly_fields = ("tenants",)
     inlines = [IdentifierInline, CustomerBindingInline]
+
+    @admin.display(description=_("Feishu tenants"))
+    def tenants(self, obj):
+        """Where this customer's accounts are bound (a store app's customer tenants)."""
+        if obj.pk is None or not store_app():
+            return "—"
+        bound = EcoAccountBinding.objects.filter(customer=obj, status=BindingStatus.BOUND)
+        keys = bound.order_by().values_list("tenant_key", flat=True).distinct()
+        tenants = Tenant.objects.filter(tenant_key__in=keys).order_by("name", "tenant_key")
+        links = ((reverse("admin:tenants_tenant_change", args=[t.pk]), str(t)) for t in tenants)
+        return format_html_join(", ", '<a href="{}">{}</a>', links) or "—"
 
     @admin.display(description=_("identifiers"))
     def identifier_list(self, obj):

@@ -175,7 +175,7 @@ class CustomFieldDefinitionAdmin(StoreColumns, admin.ModelAdmin):
 @admin.register(FieldScope)
 class FieldScopeAdmin(SystemRecordAdmin):
     list_display = ("scope", "unpublished", "up_to_date", "active_fields", "last_publish")
-    actions = ["publish"]
+    actions = ["publish", "publish_behind"]
 
     def changelist_view(self, request, extra_context=None):
         for scope in Scope.values:
@@ -240,9 +240,24 @@ class FieldScopeAdmin(SystemRecordAdmin):
         description=_("Publish the active fields of the selected scopes to Feishu"), permissions=["publish"]
     )
     def publish(self, request, queryset):
+        self._publish(request, queryset, behind_only=False)
+
+    @admin.action(
+        description=_("Publish to the tenants that are behind (e.g. after failed publishes)"),
+        permissions=["publish"],
+    )
+    def publish_behind(self, request, queryset):
+        self._publish(request, queryset, behind_only=True)
+
+    def _publish(self, request, queryset, behind_only: bool):
         for state in queryset:
+            tenant_keys = tenants_behind(state) if behind_only else None
+            if behind_only and not tenant_keys:
+                text = _("%(scope)s: every tenant is up to date.") % {"scope": state.get_scope_display()}
+                self.message_user(request, text, messages.INFO)
+                continue
             try:
-                publishes = fields_publish_request(state.scope, request.user)
+                publishes = fields_publish_request(state.scope, request.user, tenant_keys)
             except PublishRefused as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue

@@ -35,6 +35,13 @@ class Item:
     label: str
     count: int | str  # a number, or "1,000+" (capped_count)
     url: str = ""
+    # Which tenants the counted rows belong to, for a store app's dashboard
+    # (hireops.tenants.attention): the rows' queryset and its tenant field, or
+    # {tenant_key: count} already known; ``tenant_url`` is a list filtering by tenant_key
+    # (default: ``url``).
+    per_tenant: object = None
+    tenant_field: str = "tenant_key"
+    tenant_url: str = ""
 
 
 CAP = 1_000
@@ -86,9 +93,12 @@ def one_value(queryset, aggregate):
 
 
 def _as_datetime(connection, value):
-    """SQLite hands back a subquery's datetime as text: parse it like the ORM would."""
-    parsed = parse_datetime(value) if isinstance(value, str) and connection.vendor == "sqlite" else None
-    if parsed is None:
+    """SQLite hands back a subquery's datetime as text, or naive (in UTC): read it like the
+    ORM would."""
+    if connection.vendor != "sqlite":
+        return value
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
         return value
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 

@@ -14,19 +14,21 @@ TICKET_OVERDUE = timedelta(hours=2)
 
 
 @dashboard.contribute
-def failed_events(request):
+def events_work(request):
+    """Failed events, and (store apps) the last app ticket: one query."""
     events = selectors.visible_events(request)
-    if events is not None:
+    counts = {"failed": selectors.failed(events)} if events is not None else {}
+    values = {"ticket": selectors.last_app_ticket()} if store_app() else {}
+    found = dashboard.figures(counts=counts, values=values)
+    if "failed" in found:
         url = dashboard.changelist_url(FeishuEvent, status__exact="failed")
-        yield dashboard.Item(_("Failed events"), selectors.failed_count(events), url)
+        yield dashboard.Item(_("Failed events"), found["failed"], url, per_tenant=counts["failed"])
+    if "ticket" in found:
+        yield from app_ticket(request, found["ticket"])
 
 
-@dashboard.contribute
-def app_ticket(request):
+def app_ticket(request, last):
     """Store apps: without a recent app_ticket no token can be fetched, so every call waits."""
-    if not store_app():
-        return
-    last = selectors.last_app_ticket_at()
     yield dashboard.Fact(_("Last app ticket from Feishu (pushed hourly)"), last or _("none yet"))
     if last is None or timezone.now() - last > TICKET_OVERDUE:
         yield dashboard.Item(

@@ -8,8 +8,6 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from hireops.core.dashboard import capped_count
-
 from .models import EventStatus, FeishuEvent
 
 CHART_DAYS = 14
@@ -21,8 +19,8 @@ def visible_events(request):
     return events.get_queryset(request) if events.has_view_permission(request) else None
 
 
-def failed_count(events) -> int | str:
-    return capped_count(events.filter(status=EventStatus.FAILED))
+def failed(events):
+    return events.filter(status=EventStatus.FAILED)
 
 
 def event_volume(request) -> list[dict]:
@@ -62,7 +60,8 @@ def _per_day(events) -> dict:
     )
 
 
-def last_app_ticket_at() -> datetime | None:
-    """When Feishu last pushed the app_ticket (store apps; served by the type/time index)."""
+def last_app_ticket():
+    """When Feishu last pushed the app_ticket (store apps; served by the type/time index), as
+    a one-row query for ``dashboard.figures``."""
     tickets = FeishuEvent.objects.filter(event_type="app_ticket").order_by("-received_at")
-    return tickets.values_list("received_at", flat=True).first()
+    return tickets.values("received_at")[:1]

@@ -149,3 +149,14 @@ def test_staff_give_a_tenant_its_own_version_in_the_admin(store, admin_client):
     assert "集团编号" in page and "机构编号" not in page
     scopes = admin_client.get("/admin/bindings/fieldscope/").content.decode()
     assert "1 of 2" in scopes and "1 tenants with fields of their own" in scopes
+
+
+def test_staff_publish_again_to_the_tenants_behind_only(store, admin_client):
+    define_field()
+    _queue(1, ["t-acme"])  # globex's publish never went out (e.g. it failed for good)
+    action = {"action": "publish_behind", "_selected_action": [1]}
+    admin_client.post("/admin/bindings/fieldscope/", action)
+    assert [p.tenant_key for p in FieldPublish.objects.order_by("pk")] == ["t-acme", "t-globex"]
+    assert tenants_behind(FieldScope.objects.get(scope=1)) == []
+    again = admin_client.post("/admin/bindings/fieldscope/", action, follow=True).content.decode()
+    assert "every tenant is up to date" in again and FieldPublish.objects.count() == 2
