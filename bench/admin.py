@@ -591,8 +591,15 @@ def main() -> int:
         default=TIMEOUT_S,
         help="statement timeout in seconds: a page whose query runs longer is reported, not waited for",
     )
+    parser.add_argument(
+        "--store",
+        action="store_true",
+        help="run the pages as a store app (FEISHU_APP_TYPE=store): tenant columns, the dashboard by tenant",
+    )
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.store:
+        os.environ["FEISHU_APP_TYPE"] = "store"
     if args.export_child:
         _export_child(args.export_child)
         return 0

@@ -12,7 +12,8 @@ change history as ``hireops.core.audit.record`` writes it.
 Sizes at scale 1 (``SIZES``): 1,000,000 Feishu events, 200,000 referral accounts (with cash
 rows, ~570,000 balance changes and 50,000 withdrawals), 200,000 eco-account bindings
 (~240,000 status changes) of 20,000 vendor customers (30,000 identifiers), ~110,000 change
-history entries, 400 background jobs (~48,000 items), 365 reconciliation runs.
+history entries, 400 background jobs (~48,000 items), 365 reconciliation runs, 1,000 customer
+tenants (a vendor's store app; the first four carry the events and bindings).
 """
 
 import json
@@ -28,6 +29,7 @@ SIZES = {
     "log_entries": 100_000,
     "jobs": 400,
     "reconciliation_runs": 365,
+    "tenants": 1_000,  # a vendor's store app; the first four carry the traffic
 }
 
 APP_ID = "cli_9f5343c580712544"
@@ -119,6 +121,20 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
 # Each statement: (what it fills, SQL). Parameters are psycopg's %(name)s, so a literal percent
 # sign is written %% (and modulo is mod()).
 STATEMENTS = [
+    (
+        "tenants",
+        """
+INSERT INTO tenants_tenant (tenant_key, name, status, status_since_ms, first_seen, last_seen)
+SELECT key, CASE WHEN i <= 300 THEN '客户' || i ELSE '' END,
+       CASE WHEN mod(i, 50) = 0 THEN 'uninstalled' WHEN mod(i, 37) = 0 THEN 'suspended' ELSE 'installed' END,
+       NULL, now() - interval '365 days' + interval '8 hours' * i, now() - interval '1 hour' * mod(i, 72)
+FROM (
+    SELECT i, COALESCE((%(tenants)s::text[])[i], 'bench-tenant-' || lpad(i::text, 4, '0')) AS key
+    FROM generate_series(1, %(n_tenants)s) AS i
+) AS t
+ON CONFLICT (tenant_key) DO NOTHING
+""",
+    ),
     (
         "referral accounts",
         """

@@ -123,3 +123,18 @@ def test_a_customers_page_links_the_tenants_its_accounts_are_bound_in(admin_clie
     page = admin_client.get(f"/admin/bindings/vendorcustomer/{two_tenants.pk}/change/").content.decode()
     acme = Tenant.objects.get(tenant_key="t-acme")
     assert f'<a href="/admin/tenants/tenant/{acme.pk}/change/">Acme (t-acme)</a>' in page
+
+
+def test_a_tenant_filter_lists_the_recent_tenants_once_there_are_many(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    Tenant.objects.bulk_create(
+        Tenant(tenant_key=f"t-{i:02d}", last_seen=now - timedelta(hours=i)) for i in range(40)
+    )
+    choices = admin_client.get("/admin/events/feishuevent/").context["cl"].filter_specs[-1].lookup_choices
+    assert sorted(key for key, _name in choices) == [f"t-{i:02d}" for i in range(20)]  # the 20 most recent
+    chosen = admin_client.get("/admin/events/feishuevent/?tenant_key=t-39").context["cl"].filter_specs[-1]
+    assert "t-39" in {key for key, _name in chosen.lookup_choices}  # the one chosen stays offered
