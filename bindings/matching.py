@@ -24,6 +24,7 @@ from .models import (
     MatchingRule,
     VendorCustomer,
 )
+from .signals import binding_changed
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def _set_status(binding, status, customer, reason, actor=None, manual=False) -> 
         binding.status, binding.customer, binding.review_reason = status, customer, reason
         binding.decided_manually = binding.decided_manually or manual
         binding.save()
+        if changed:
+            binding_changed.send(sender=EcoAccountBinding, binding=binding)
     return changed
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "hireops.tenants",
     "hireops.jobs",
     "bindings",
+    "orders",
     "referrals",
 ]
 
@@ -208,8 +209,27 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Vendor orders' report files (orders.reports): a directory no URL maps to; Feishu gets
+    # expiring signed links. Another backend (S3-compatible storage through django-storages,
+    # say) by ORDER_REPORT_STORAGE_BACKEND and its ORDER_REPORT_STORAGE_OPTIONS (JSON).
+    "reports": {
+        "BACKEND": env.str(
+            "ORDER_REPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "ORDER_REPORT_STORAGE_OPTIONS", default={"location": str(VAR_DIR / "reports"), "base_url": None}
+        ),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Vendor orders -------------------------------------------------------------
+# Where Feishu fetches report files: this server's public address (the path
+# /orders/reports/ must be reachable from Feishu; nothing else needs to be).
+ORDER_REPORT_BASE_URL = env.str("ORDER_REPORT_BASE_URL", default="http://127.0.0.1:8000")
+ORDER_REPORT_LINK_DAYS = env.int("ORDER_REPORT_LINK_DAYS", default=180)
+# Keys for secrets stored in the database (an exam's password): hireops.core.sealing.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Error tracking ---------------------------------------------------------
 # Unhandled errors of the admin, the ingest server and Celery go to Sentry when SENTRY_DSN is

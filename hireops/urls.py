@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from hireops.core.app_urls import app_urlpatterns
 from hireops.events.views import feishu_events
 
 # The admin is the whole site: no "View site" link leading to a 404.
@@ -12,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("feishu/events/", feishu_events, name="feishu-events"),
+    *app_urlpatterns(),  # each app's own urls.py (public paths such as report links)
 ]

@@ -28,6 +28,7 @@ from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from hireops.tenants.models import Tenant
+from orders.models import BackgroundCheck, Exam, OrderWrite, WriteKind
 from referrals.models import (
     AccountCash,
     AccountStatus,
@@ -67,6 +68,10 @@ PAGES = [
     ("/admin/core/changehistoryentry/", LogEntry, ""),
     ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
     ("/admin/tenants/tenant/", Tenant, ""),
+    ("/admin/orders/backgroundcheck/", BackgroundCheck, ""),
+    ("/admin/orders/backgroundcheck/", BackgroundCheck, "state__exact=new"),
+    ("/admin/orders/exam/", Exam, ""),
+    ("/admin/orders/orderwrite/", OrderWrite, ""),
 ]
 
 _serial = itertools.count(1)
@@ -143,6 +148,25 @@ def add_rows(user, n: int) -> None:
             action_flag=ADDITION,
             change_message="[]",
         )
+        check = BackgroundCheck.objects.create(
+            app_id="cli_a",
+            tenant_key=f"tenant-{i % 3}",
+            account_id=f"eco-{i}-bound",
+            background_check_id=f"check-{i}",
+            customer=customer,
+            candidate_name=f"Candidate {i}",
+        )
+        exam = Exam.objects.create(
+            app_id="cli_a",
+            tenant_key=f"tenant-{i % 3}",
+            account_id=f"eco-{i}",
+            exam_id=f"exam-{i}",
+            customer=customer,
+        )
+        OrderWrite.objects.create(
+            kind=WriteKind.PROGRESS, background_check=check, stage_id="s1", stage_name="x", requested_by=user
+        )
+        OrderWrite.objects.create(kind=WriteKind.SCORE, exam=exam, result="60", requested_by=user)
         job = BulkJob.objects.create(
             kind="referrals.pull_balance", requested_by=user, status=JobStatus.RUNNING
         )

@@ -37,12 +37,20 @@ def test_each_app_registers_its_own_event_types():
         "app_uninstalled": "hireops",
         "hire.eco_account.created_v1": "bindings",
         "hire.referral_account.assets_update_v1": "referrals",
+        "hire.eco_background_check.created_v1": "orders",
+        "hire.eco_background_check.canceled_v1": "orders",
+        "hire.eco_exam.created_v1": "orders",
     }
     assert registry.visibility() == {
         "events.view_feishuevent": ["app_ticket"],
         "tenants.view_tenant": ["app_open", "app_status_change", "app_uninstalled"],
         "bindings.view_feishu_events": ["hire.eco_account.created_v1"],
         "referrals.view_feishu_events": ["hire.referral_account.assets_update_v1"],
+        "orders.view_order_events": [
+            "hire.eco_background_check.created_v1",
+            "hire.eco_background_check.canceled_v1",
+            "hire.eco_exam.created_v1",
+        ],
     }
 
 
@@ -107,7 +115,7 @@ import json, sys
 import hireops.ingest  # what gunicorn imports for the ingest server
 from hireops.events import registry
 print(json.dumps({
-    "apps": sorted(m for m in sys.modules if m.split(".")[0] in ("bindings", "referrals")),
+    "apps": sorted(m for m in sys.modules if m.split(".")[0] in ("bindings", "orders", "referrals")),
     "handles": [registry.handles(t) for t in ("hire.eco_account.created_v1", "hire.unknown_v1")],
 }))
 """
@@ -128,6 +136,11 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "bindings",
             "bindings.apps",
             "bindings.models",
+            "bindings.signals",  # a Signal, which the orders connect to in ready()
+            "orders",
+            "orders.apps",
+            "orders.models",
+            "orders.storage",
             "referrals",
             "referrals.apps",
             "referrals.models",

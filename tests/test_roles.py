@@ -22,7 +22,7 @@ def index(client, user) -> str:
 
 def test_each_role_sees_only_its_part(client, staff_user):
     vendor = index(client, staff_user("Vendor operations"))
-    assert "/admin/bindings/" in vendor and "/admin/events/" in vendor
+    assert "/admin/bindings/" in vendor and "/admin/events/" in vendor and "/admin/orders/" in vendor
     assert "/admin/referrals/" not in vendor and "/admin/django_celery_beat/" not in vendor
 
     hr = index(client, staff_user("HR"))
@@ -31,10 +31,10 @@ def test_each_role_sees_only_its_part(client, staff_user):
         and "/admin/events/" in hr
         and "/admin/django_celery_beat/periodictask/" in hr
     )
-    assert "/admin/bindings/" not in hr
+    assert "/admin/bindings/" not in hr and "/admin/orders/" not in hr
 
     auditor = index(client, staff_user("Auditor"))
-    for app in ("bindings", "referrals", "events", "django_celery_beat"):
+    for app in ("bindings", "orders", "referrals", "events", "django_celery_beat"):
         assert f"/admin/{app}/" in auditor
     assert "addlink" not in auditor and "/admin/auth/" not in auditor
 
@@ -44,6 +44,7 @@ def test_event_log_shows_each_role_its_events(client, staff_user):
         ("e1", "hire.eco_account.created_v1"),
         ("e2", "hire.referral_account.assets_update_v1"),
         ("e3", "app_ticket"),
+        ("e4", "hire.eco_exam.created_v1"),
     ]:
         FeishuEvent.objects.create(
             event_id=event_id, schema="2.0", event_type=event_type, payload={}, account_id=f"acct-{event_id}"
@@ -52,11 +53,11 @@ def test_event_log_shows_each_role_its_events(client, staff_user):
     def visible(user):
         client.force_login(user)
         page = client.get("/admin/events/feishuevent/").content.decode()
-        return {e for e in ("acct-e1", "acct-e2", "acct-e3") if e in page}
+        return {e for e in ("acct-e1", "acct-e2", "acct-e3", "acct-e4") if e in page}
 
-    assert visible(staff_user("Vendor operations")) == {"acct-e1"}
+    assert visible(staff_user("Vendor operations")) == {"acct-e1", "acct-e4"}
     assert visible(staff_user("HR")) == {"acct-e2"}
-    assert visible(staff_user("Auditor")) == {"acct-e1", "acct-e2", "acct-e3"}
+    assert visible(staff_user("Auditor")) == {"acct-e1", "acct-e2", "acct-e3", "acct-e4"}
 
 
 def test_auditor_changes_nothing(client, staff_user):

@@ -43,6 +43,7 @@ class Quota:
 
 
 _CUSTOM_FIELDS = Quota(per_second=50, per_minute=1000)
+_ECO = Quota(per_second=50, per_minute=1000)  # eco orders, the same tier
 
 # Endpoint names are the ones hire.py passes to FeishuClient.request(endpoint=...).
 QUOTAS: dict[str, Quota] = {
@@ -55,6 +56,12 @@ QUOTAS: dict[str, Quota] = {
     "hire.referral_account.reconciliation": Quota(per_minute=100),
     "hire.referral_account.enable": Quota(per_second=10),
     "hire.referral_account.deactivate": Quota(per_minute=100),
+    # Eco orders (docs/feishu.md §8.1, §9): 50/s and 1000/min per app and tenant.
+    "hire.eco_background_check.update_progress": _ECO,
+    "hire.eco_background_check.update_result": _ECO,
+    "hire.eco_background_check.cancel": _ECO,
+    "hire.eco_exam.login_info": _ECO,
+    "hire.eco_exam.update_result": _ECO,
     # Auth endpoints have no documented quota; they are single-flight and cached instead.
 }
 

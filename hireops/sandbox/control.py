@@ -33,6 +33,13 @@ GET    /_sandbox/deliveries            every push attempt {event_id, event_type,
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
 POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
+POST   /_sandbox/background_checks   {account_id, tenant_key?, package_id?, additional_item_id_list?,
+                                        comment?, candidate?, contact?, custom_field_list?}
+                                       → hire.eco_background_check.created_v1, pushed (eco_orders.py)
+POST   /_sandbox/background_checks/<id>/cancel {reason?} → hire.eco_background_check.canceled_v1
+POST   /_sandbox/exams                 {account_id, tenant_key?, paper_id?, candidate?}
+                                       → hire.eco_exam.created_v1, pushed
+POST   /_sandbox/exams/<id>/grade      the customer finished grading: results now answer 1002855
 POST   /_sandbox/accounts/seed         {count, first_id, points?} → {"created": count}: synthetic
                                        employees with referral accounts first_id … (benchmarks)
 
@@ -379,3 +386,22 @@ class SandboxControl:
     def add_employee(self, name, email=None, mobile=None, tenant_key=None, **extra) -> dict:
         body = {"name": name, "email": email, "mobile": mobile, "tenant_key": tenant_key, **extra}
         return self._call("POST", "/employees", {k: v for k, v in body.items() if v is not None})
+
+    # --- eco orders (eco_orders.py): what a Hire customer does --------------------------------
+    def create_background_check(self, account_id, tenant_key=None, **order) -> dict:
+        """→ the hire.eco_background_check.created_v1 event (pushed). ``order``: package_id,
+        additional_item_id_list, comment, candidate {name, mobile, email, …}, contact,
+        custom_field_list, background_check_id."""
+        return self._call(
+            "POST", "/background_checks", {"account_id": account_id, "tenant_key": tenant_key, **order}
+        )
+
+    def cancel_background_check(self, background_check_id, reason=None) -> dict:
+        return self._call("POST", f"/background_checks/{background_check_id}/cancel", {"reason": reason})
+
+    def create_exam(self, account_id, tenant_key=None, **exam) -> dict:
+        """→ the hire.eco_exam.created_v1 event (pushed). ``exam``: paper_id, candidate, exam_id."""
+        return self._call("POST", "/exams", {"account_id": account_id, "tenant_key": tenant_key, **exam})
+
+    def grade_exam(self, exam_id) -> dict:
+        return self._call("POST", f"/exams/{exam_id}/grade")

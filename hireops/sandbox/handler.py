@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-from . import auth_api, control, hire_api, referral_api
+from . import auth_api, control, eco_orders, hire_api, referral_api
 from .ratelimit import Throttled
 from .state import ApiError
 
@@ -27,7 +27,16 @@ def _compile(tables):
     return [(m, re.compile(p), fn, opts) for table in tables for (m, p, fn, opts) in table]
 
 
-ROUTES = _compile([auth_api.ROUTES, hire_api.ROUTES, referral_api.ROUTES, control.ROUTES])
+ROUTES = _compile(
+    [
+        auth_api.ROUTES,
+        hire_api.ROUTES,
+        eco_orders.ROUTES,
+        referral_api.ROUTES,
+        control.ROUTES,
+        eco_orders.CONTROL_ROUTES,
+    ]
+)
 
 
 def new_logid() -> str:

@@ -155,6 +155,9 @@ class SandboxState:
             self.by_employee: dict[tuple, str] = {}  # (tenant, user_id) -> account_id
             self.withdraw_orders: dict[tuple, dict] = {}  # (tenant, external_order_id) -> answer
             self.eco_accounts: list[dict] = []
+            # What Hire shows of each eco order (eco_orders.py): id -> order.
+            self.background_checks: dict[str, dict] = {}
+            self.exams: dict[str, dict] = {}
             self._seq = 0
             for seeded in seed["accounts"]:
                 self._seed_account(seeded)
@@ -306,5 +309,7 @@ class SandboxState:
                 ],
                 "tickets": [{"app_ticket": k, "expires_at": v} for k, v in self.tickets.items()],
                 "eco_accounts": list(self.eco_accounts),
+                "background_checks": [dict(c) for c in self.background_checks.values()],
+                "exams": [dict(e) for e in self.exams.values()],
                 "employees": list(self.employees),
             }

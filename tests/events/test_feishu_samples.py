@@ -27,11 +27,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SAMPLES = Path(__file__).parent / "feishu_samples"
 LIFECYCLE = ["app_open", "app_status_change", "app_uninstalled"]
-HANDLED = ["app_ticket", "hire.eco_account.created_v1", "hire.referral_account.assets_update_v1", *LIFECYCLE]
-NOT_HANDLED_YET = [
+ORDERS = [
     "hire.eco_background_check.created_v1",
     "hire.eco_background_check.canceled_v1",
     "hire.eco_exam.created_v1",
+]
+HANDLED = [
+    "app_ticket",
+    "hire.eco_account.created_v1",
+    "hire.referral_account.assets_update_v1",
+    *LIFECYCLE,
+    *ORDERS,
 ]
 # Every schema 2.0 sample carries this event_id, every schema 1.0 sample this uuid.
 SAMPLE_EVENT_ID = "5e3702a84e847582be8db7fb73283c02"
@@ -81,7 +87,7 @@ def stored(event_id: str) -> tuple:
 
 def test_every_sample_is_listed_and_named_after_its_event_type():
     files = sorted(p.stem for p in SAMPLES.glob("*.json"))
-    assert files == sorted(HANDLED + NOT_HANDLED_YET)
+    assert files == sorted(HANDLED)
     readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
     for name in files:
         payload = sample(name)
@@ -237,53 +243,63 @@ def test_lifecycle_samples_record_the_tenant(client, event_type, status):
     assert tenant.history.get().event_id == SAMPLE_UUID  # once, whatever the deliveries
 
 
-# --- events hireops will handle soon: accepted, stored once, ignored today ----------------
+def test_background_check_samples_create_then_cancel_an_order(client):
+    from orders.models import BackgroundCheck, CheckState
 
-NOT_HANDLED_EXPECTED = {
-    # event_type: (schema, event id, app_id, tenant_key, account_id, create_time)
-    "hire.eco_background_check.created_v1": (
-        "2.0",
-        SAMPLE_EVENT_ID,
-        SAMPLE_APP_ID,
-        SAMPLE_TENANT,
+    assert deliver(client, "hire.eco_background_check.created_v1").status_code == 200
+    check = BackgroundCheck.objects.get()
+    assert (check.background_check_id, check.account_id, check.tenant_key, check.app_id) == (
         "6931286400470354183",
-        "1608725989000",
-    ),
-    "hire.eco_background_check.canceled_v1": (
-        "2.0",
-        SAMPLE_EVENT_ID,
-        SAMPLE_APP_ID,
+        "6931286400470354183",
         SAMPLE_TENANT,
-        "",
-        "1608725989000",
-    ),
-    "hire.eco_exam.created_v1": (
-        "2.0",
-        SAMPLE_EVENT_ID,
         SAMPLE_APP_ID,
-        SAMPLE_TENANT,
-        "7147998241542539527",
-        "1608725989000",
-    ),
-}
-
-
-@pytest.mark.parametrize("event_type", NOT_HANDLED_YET)
-def test_sample_of_an_event_not_handled_yet_is_kept_as_ignored(client, event_type):
-    schema, event_id, app_id, tenant_key, account_id, create_time = NOT_HANDLED_EXPECTED[event_type]
-    first = deliver(client, event_type)
-    again = deliver(client, event_type)  # Feishu delivers at least once
-    assert [first.status_code, again.status_code] == [200, 200]
-    event = FeishuEvent.objects.get()
-    assert stored(event_id) == (
-        schema,
-        event_type,
-        app_id,
-        tenant_key,
-        account_id,
-        create_time,
-        EventStatus.IGNORED,
     )
-    assert (event.duplicate_count, event.attempts) == (1, 0)
-    assert event.payload == as_sent(sample(event_type))  # kept whole, for the handler to come
-    assert not EcoAccountBinding.objects.exists()
+    assert (check.package_id, check.additional_item_ids, check.comment) == (
+        "12",
+        ["ext002"],
+        "高阶候选人，请尽快处理",
+    )
+    assert (check.candidate_name, check.candidate_first_name, check.candidate_last_name) == (
+        "王二",
+        "Ming",
+        "Lee",
+    )
+    assert (check.candidate_mobile_code, check.candidate_mobile, check.candidate_email) == (
+        "86",
+        "18900001111",
+        "xxx@abc.vom",
+    )
+    assert (check.contact_name, check.contact_mobile, check.contact_email) == (
+        "王二",
+        "18900001111",
+        "xxx@abc.vom",
+    )
+    assert check.custom_field_values == [{"key": "candidate_extra_info", "value": "这是一些额外信息"}]
+    assert check.binding is None and check.state == CheckState.NEW  # no binding for the sample's account
+    assert stored(SAMPLE_EVENT_ID)[-1] == EventStatus.PROCESSED
+    # Every sample shares one event_id; Feishu's would differ.
+    canceled = as_sent(sample("hire.eco_background_check.canceled_v1"))
+    canceled["header"]["event_id"] = "canceled-1"
+    body, headers = signed(canceled)
+    assert post_delivery(client, body, headers).status_code == 200
+    check.refresh_from_db()
+    assert (check.state, check.cancel_reason) == (CheckState.CANCELED, "主动拒绝此次背调")
+
+
+def test_exam_sample_creates_an_exam_order(client):
+    from orders.models import Exam, ExamState
+
+    assert deliver(client, "hire.eco_exam.created_v1").status_code == 200
+    exam = Exam.objects.get()
+    assert (exam.exam_id, exam.account_id, exam.paper_id, exam.state) == (
+        "7147998241542539527",
+        "7147998241542539527",
+        "paper001",
+        ExamState.NEW,
+    )
+    assert (exam.candidate_name, exam.candidate_mobile, exam.candidate_email) == (
+        "王二",
+        "18900001111",
+        "xxx@abc.vom",
+    )
+    assert exam.talent_id == "" and stored(SAMPLE_EVENT_ID)[-1] == EventStatus.PROCESSED

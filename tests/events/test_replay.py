@@ -13,7 +13,7 @@ from hireops.events.services import events_prune
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NEW_TYPE = "hire.eco_exam.created_v1"  # an event hireops stores today and an app may handle tomorrow
+NEW_TYPE = "hire.application.stage_changed_v1"  # stored today; an app may handle it tomorrow
 HANDLED = []
 
 

@@ -122,3 +122,32 @@ def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "Feishu sandbox stopped." in out
+
+
+def test_ctl_orders(sandbox):
+    ctl(sandbox, "bind-account", "--scope", "1", "--field", "org_id=ACME-001")
+    account = sandbox.state()["eco_accounts"][-1]["account_id"]
+    created = ctl(
+        sandbox,
+        "create-background-check",
+        "--account",
+        account,
+        "--package",
+        "pkg-basic",
+        "--candidate",
+        "王二",
+    )
+    assert created["header"]["event_type"] == "hire.eco_background_check.created_v1"
+    assert (created["event"]["package_id"], created["event"]["candidate_info"]["name"]) == (
+        "pkg-basic",
+        "王二",
+    )
+    check_id = created["event"]["background_check_id"]
+    canceled = ctl(sandbox, "cancel-background-check", check_id, "--reason", "候选人放弃")
+    assert canceled["event"] == {"background_check_id": check_id, "termination_reason": "候选人放弃"}
+    with pytest.raises(CommandError, match="canceled already"):
+        ctl(sandbox, "cancel-background-check", check_id)
+    ctl(sandbox, "bind-account", "--scope", "2")
+    exam_account = sandbox.state()["eco_accounts"][-1]["account_id"]
+    exam = ctl(sandbox, "create-exam", "--account", exam_account, "--paper", "paper-1")
+    assert ctl(sandbox, "grade-exam", exam["event"]["exam_id"])["status"] == "graded"

@@ -7,6 +7,10 @@ Examples::
     manage.py feishu_sandbox_ctl bind-account --scope 1 --name "背调账号 001" --field account_token=ABC123
     manage.py feishu_sandbox_ctl requests --path /open-apis/hire/v1/referral_account
     manage.py feishu_sandbox_ctl clock --advance 2h    # tokens issued before now have expired
+    manage.py feishu_sandbox_ctl create-background-check --account 7300000000000000001 --package pkg-basic
+    manage.py feishu_sandbox_ctl cancel-background-check 7300000000000000123 --reason "候选人放弃"
+    manage.py feishu_sandbox_ctl create-exam --account 7300000000000000002 --paper paper-1
+    manage.py feishu_sandbox_ctl grade-exam 7300000000000000456
 """
 
 import json
@@ -88,6 +92,26 @@ class Command(BaseCommand):
             lifecycle.add_argument("tenant")
             if name == "suspend-tenant":
                 lifecycle.add_argument("--by", choices=["tenant", "platform"], default="tenant")
+        check = sub.add_parser("create-background-check", help="a customer orders a background check")
+        check.add_argument("--account", required=True, help="the eco account id (bind-account prints it)")
+        check.add_argument("--package", default=None)
+        check.add_argument("--item", action="append", default=[], help="an additional item id, repeatable")
+        check.add_argument("--candidate", default=None, help="the candidate's name")
+        check.add_argument("--comment", default=None)
+        check.add_argument("--field", action="append", default=[], help="KEY=VALUE, repeatable")
+        check.add_argument("--tenant", default=None)
+        cancel = sub.add_parser("cancel-background-check", help="the customer terminates it in Hire")
+        cancel.add_argument("background_check_id")
+        cancel.add_argument("--reason", default=None)
+        exam = sub.add_parser("create-exam", help="a customer arranges an exam")
+        exam.add_argument("--account", required=True)
+        exam.add_argument("--paper", default=None)
+        exam.add_argument("--candidate", default=None)
+        exam.add_argument("--tenant", default=None)
+        grade = sub.add_parser(
+            "grade-exam", help="the customer finishes grading: scores are refused from now on"
+        )
+        grade.add_argument("exam_id")
         emp = sub.add_parser("add-employee")
         emp.add_argument("name")
         emp.add_argument("--email", default=None)
@@ -112,6 +136,24 @@ class Command(BaseCommand):
                 result = ctl.suspend_tenant(o["tenant"], o["by"])
             elif action in ("install-tenant", "resume-tenant", "uninstall-tenant"):
                 result = getattr(ctl, action.replace("-", "_"))(o["tenant"])
+            elif action == "create-background-check":
+                fields = [{"key": k, "value": v} for k, v in (_pair(x, "=") for x in o["field"])]
+                result = ctl.create_background_check(
+                    o["account"],
+                    o["tenant"],
+                    package_id=o["package"],
+                    additional_item_id_list=o["item"],
+                    candidate={"name": o["candidate"]} if o["candidate"] else None,
+                    comment=o["comment"],
+                    custom_field_list=fields,
+                )
+            elif action == "cancel-background-check":
+                result = ctl.cancel_background_check(o["background_check_id"], o["reason"])
+            elif action == "create-exam":
+                candidate = {"name": o["candidate"]} if o["candidate"] else None
+                result = ctl.create_exam(o["account"], o["tenant"], paper_id=o["paper"], candidate=candidate)
+            elif action == "grade-exam":
+                result = ctl.grade_exam(o["exam_id"])
             elif action == "add-employee":
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
             elif action == "clock":

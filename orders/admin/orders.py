@@ -1,0 +1,349 @@
+"""Background checks and exams: the lists staff work from, and the pages that send a stage,
+a result, a termination, an exam's login or score to Feishu."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
+from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.masking import mask_email, mask_mobile
+from hireops.core.personal import can_see_personal_data
+from hireops.tenants.columns import StoreColumns
+from hireops.tenants.filters import TenantFilter
+from hireops.tenants.scoping import with_tenant_name
+
+from .. import writes
+from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
+from ..models import BackgroundCheck, Exam, OrderWrite, ReportFile
+
+
+def _posted(request) -> tuple:
+    """(data, files) for a form: bound on POST even when nothing was ticked (an empty POST)."""
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
+PERSONAL = ("candidate_mobile", "candidate_email", "contact_mobile", "contact_email")
+
+
+def _mobile(code: str, number: str, full: bool) -> str:
+    if not number:
+        return "—"
+    return f"+{code} {number if full else mask_mobile(number)}"
+
+
+def _person_columns(prefix: str, mobile_label, email_label) -> tuple:
+    """A person's mobile and email, masked and full (``get_fields`` picks by permission)."""
+
+    def mobile(full):
+        @admin.display(description=mobile_label)
+        def column(self, obj):
+            return _mobile(getattr(obj, f"{prefix}_mobile_code"), getattr(obj, f"{prefix}_mobile"), full)
+
+        return column
+
+    def email(full):
+        @admin.display(description=email_label)
+        def column(self, obj):
+            value = getattr(obj, f"{prefix}_email")
+            return (value if full else mask_email(value)) if value else "—"
+
+        return column
+
+    return mobile(False), mobile(True), email(False), email(True)
+
+
+class WritesInline(ReadOnlyInline):
+    model = OrderWrite
+    fields = ("requested_at", "kind", "stage_name", "result", "status", "error", "requested_by")
+    readonly_fields = fields
+    verbose_name_plural = _("sent to Feishu")
+    show_change_link = True
+
+
+class ReportsInline(ReadOnlyInline):
+    model = ReportFile
+    fields = ("name", "file_or_link", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    verbose_name_plural = _("reports")
+
+    @admin.display(description=_("file or link"))
+    def file_or_link(self, obj):
+        return obj.preview_url or _("PDF kept by hireops")
+
+
+class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.ModelAdmin):
+    store_columns = ("tenant",)
+    inlines = [WritesInline, ReportsInline]
+    list_select_related = ("customer",)
+    work_permission = ""
+    buttons: tuple[tuple[str, str], ...] = ()  # (url name suffix, label)
+
+    def get_queryset(self, request):
+        return with_tenant_name(super().get_queryset(request))
+
+    @admin.display(description=_("tenant"), ordering="tenant_key")
+    def tenant(self, obj):
+        name = getattr(obj, "tenant_name", None)
+        return f"{name} ({obj.tenant_key})" if name else obj.tenant_key
+
+    def get_fields(self, request, obj=None):
+        full = can_see_personal_data(request.user)
+        return [
+            f"{f}_full" if f in PERSONAL and full else (f"{f}_masked" if f in PERSONAL else f)
+            for f in self.fields
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    candidate_mobile_masked, candidate_mobile_full, candidate_email_masked, candidate_email_full = (
+        _person_columns("candidate", _("candidate mobile"), _("candidate email"))
+    )
+
+    def has_add_permission(self, request):
+        return False  # orders come from Feishu
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def can_work(self, request) -> bool:
+        return request.user.has_perm(self.work_permission)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                f"<int:pk>/{name}/",
+                self.admin_site.admin_view(getattr(self, f"{name}_view")),
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+            for name, _label in self.buttons
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        order = self.get_object(request, object_id)
+        buttons = []
+        if order is not None and self.can_work(request):
+            buttons = [
+                (reverse(f"admin:{info[0]}_{info[1]}_{name}", args=[order.pk]), label)
+                for name, label in self.buttons
+                if self.offers(order, name)
+            ]
+        extra_context = {**(extra_context or {}), "order_buttons": buttons}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def offers(self, order, name: str) -> bool:
+        return True
+
+    def _order(self, request, pk):
+        if not self.can_work(request):
+            raise PermissionDenied
+        return get_object_or_404(self.model, pk=pk)
+
+    def _done(self, request, order, message):
+        self.message_user(request, message, messages.SUCCESS)
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_change", args=[order.pk]))
+
+    def _form_page(self, request, order, form, title, send):
+        """Validate, then ``send(form)`` in one transaction (a refusal undoes an upload too)."""
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    message = send(form)
+            except writes.WriteRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                return self._done(request, order, message)
+        return action_page(self, request, "admin/orders/order_form.html", title, form, order=order)
+
+
+@admin.register(BackgroundCheck)
+class BackgroundCheckAdmin(OrderAdmin):
+    list_display = (
+        "background_check_id",
+        "state",
+        "candidate_name",
+        "customer",
+        "package_id",
+        "tenant",
+        "received_at",
+    )
+    list_filter = ("state", TenantFilter, "customer", "package_id")
+    search_fields = ("=background_check_id", "=account_id", "candidate_name")
+    date_hierarchy = "received_at"
+    work_permission = "orders.work_backgroundcheck"
+    buttons = (
+        ("stage", _("Add a progress stage")),
+        ("result", _("Send the result")),
+        ("terminate", _("Terminate")),
+    )
+    fields = (
+        "background_check_id",
+        "state",
+        "customer",
+        "binding",
+        "package_id",
+        "additional_item_ids",
+        "custom_field_values",
+        "comment",
+        "candidate_name",
+        "candidate_first_name",
+        "candidate_last_name",
+        "candidate_mobile",
+        "candidate_email",
+        "contact_name",
+        "contact_mobile",
+        "contact_email",
+        "result",
+        "cancel_reason",
+        "account_id",
+        "tenant_key",
+        "received_at",
+        "ended_at",
+        "purged_at",
+        "source_event_id",
+    )
+
+    contact_mobile_masked, contact_mobile_full, contact_email_masked, contact_email_full = _person_columns(
+        "contact", _("contact mobile"), _("contact email")
+    )
+
+    def offers(self, order, name):
+        return order.state not in ("canceled", "terminated")
+
+    def stage_view(self, request, pk):
+        check = self._order(request, pk)
+        form = StageForm(*_posted(request), order_field="background_check", order=check)
+
+        def send(form):
+            data = form.cleaned_data
+            writes.stage_request(
+                check,
+                name=data["stage_name"],
+                en_name=data["stage_en_name"],
+                time_ms=form.time_ms(),
+                stage_id=data["stage_id"],
+                result=data["result"],
+                reports=form.reports(request.user),
+                user=request.user,
+            )
+            return _("The stage is being sent to Feishu.")
+
+        return self._form_page(request, check, form, _("Add a progress stage"), send)
+
+    def result_view(self, request, pk):
+        check = self._order(request, pk)
+        form = ResultForm(*_posted(request), order_field="background_check", order=check)
+
+        def send(form):
+            writes.result_request(
+                check,
+                result=form.cleaned_data["result"],
+                time_ms=form.time_ms(),
+                reports=form.reports(request.user),
+                user=request.user,
+            )
+            return _("The result is being sent to Feishu.")
+
+        return self._form_page(request, check, form, _("Send the result"), send)
+
+    def terminate_view(self, request, pk):
+        check = self._order(request, pk)
+        form = ConfirmForm(*_posted(request)[:1])
+
+        def send(form):
+            writes.cancel_request(check, user=request.user)
+            return _("A “terminated” stage, then the termination, are being sent to Feishu.")
+
+        return self._form_page(request, check, form, _("Terminate the background check"), send)
+
+
+@admin.register(Exam)
+class ExamAdmin(OrderAdmin):
+    list_display = (
+        "exam_id",
+        "state",
+        "candidate_name",
+        "customer",
+        "paper_id",
+        "score",
+        "tenant",
+        "received_at",
+    )
+    list_filter = ("state", TenantFilter, "customer", "paper_id")
+    search_fields = ("=exam_id", "=account_id", "candidate_name")
+    date_hierarchy = "received_at"
+    work_permission = "orders.work_exam"
+    buttons = (("login", _("Send the login")), ("score", _("Send the score")))
+    fields = (
+        "exam_id",
+        "state",
+        "customer",
+        "binding",
+        "paper_id",
+        "candidate_name",
+        "candidate_mobile",
+        "candidate_email",
+        "exam_url",
+        "exam_username",
+        "password",
+        "score",
+        "account_id",
+        "tenant_key",
+        "talent_id",
+        "application_id",
+        "received_at",
+        "purged_at",
+        "source_event_id",
+    )
+
+    @admin.display(description=_("exam password"))
+    def password(self, obj):
+        return "••••••" if obj.exam_password else "—"
+
+    def offers(self, order, name):
+        return order.state != "graded"
+
+    def login_view(self, request, pk):
+        exam = self._order(request, pk)
+        form = LoginForm(
+            *_posted(request)[:1], initial={"exam_url": exam.exam_url, "username": exam.exam_username}
+        )
+
+        def send(form):
+            data = form.cleaned_data
+            writes.login_request(
+                exam,
+                url=data["exam_url"],
+                username=data["username"],
+                password=data["password"],
+                user=request.user,
+            )
+            return _("The login is being sent to Feishu.")
+
+        return self._form_page(request, exam, form, _("Send the exam login"), send)
+
+    def score_view(self, request, pk):
+        exam = self._order(request, pk)
+        form = ScoreForm(*_posted(request), order_field="exam", order=exam)
+
+        def send(form):
+            data = form.cleaned_data
+            writes.score_request(
+                exam,
+                score=data["score"],
+                time_ms=form.time_ms(),
+                reports=form.reports(request.user),
+                details=data["details"],
+                user=request.user,
+            )
+            return _("The score is being sent to Feishu.")
+
+        return self._form_page(request, exam, form, _("Send the exam score"), send)

@@ -1,0 +1,246 @@
+"""Vendor orders from Feishu Hire: background checks and exams, and every write sent back.
+
+An order is created by Feishu's event (``hire.eco_background_check.created_v1``,
+``hire.eco_exam.created_v1``) and belongs to the tenant and eco account it came from; it is
+linked to that account's binding and customer when one exists. What staff send back to
+Feishu (a progress stage, a result, a cancellation, an exam's login information or score)
+is a write row (a ``FeishuCall``) committed before the call, sent in order per order
+(``orders.writes``), with Feishu's answer recorded on it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.messages import MessageField
+from hireops.core.models import FeishuCall
+
+from .storage import report_storage
+
+
+class CheckState(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELED = "canceled", _("Canceled by the customer")
+    TERMINATED = "terminated", _("Terminated by us")
+
+
+class ExamState(models.TextChoices):
+    NEW = "new", _("New")
+    ARRANGED = "arranged", _("Login sent")
+    ANSWERED = "answered", _("Score sent")
+    GRADED = "graded", _("Graded in Feishu")
+
+
+ENDED_CHECK_STATES = (CheckState.COMPLETED, CheckState.CANCELED, CheckState.TERMINATED)
+
+
+class EcoOrder(models.Model):
+    """What both kinds of order share: where it came from and the candidate (personal data,
+    masked on screens for staff without ``core.view_personal_data``, purged after the order
+    ends)."""
+
+    app_id = models.CharField(_("app id"), max_length=64)
+    tenant_key = models.CharField(_("tenant"), max_length=128)
+    account_id = models.CharField(_("account id"), max_length=128)
+    binding = models.ForeignKey(
+        "bindings.EcoAccountBinding",
+        verbose_name=_("binding"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "bindings.VendorCustomer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    candidate_name = models.CharField(_("candidate"), max_length=200, blank=True)
+    candidate_mobile_code = models.CharField(_("country code"), max_length=6, blank=True)
+    candidate_mobile = models.CharField(_("candidate mobile"), max_length=32, blank=True)
+    candidate_email = models.CharField(_("candidate email"), max_length=254, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    source_event_id = models.CharField(_("event"), max_length=128, blank=True)
+    purged_at = models.DateTimeField(_("personal data purged"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class BackgroundCheck(EcoOrder):
+    background_check_id = models.CharField(_("background check id"), max_length=128)
+    package_id = models.CharField(_("package"), max_length=64, blank=True)
+    additional_item_ids = models.JSONField(_("additional items"), default=list, blank=True)
+    custom_field_values = models.JSONField(_("order form values"), default=list, blank=True)
+    comment = models.TextField(_("customer's comment"), blank=True)
+    candidate_first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    candidate_last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    contact_name = models.CharField(_("customer contact"), max_length=200, blank=True)
+    contact_mobile_code = models.CharField(_("contact country code"), max_length=6, blank=True)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=32, blank=True)
+    contact_email = models.CharField(_("contact email"), max_length=254, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=CheckState.choices, default=CheckState.NEW, db_index=True
+    )
+    cancel_reason = models.CharField(_("why canceled"), max_length=500, blank=True)
+    result = models.CharField(_("result"), max_length=500, blank=True)
+    last_stage_time = models.BigIntegerField(_("last stage time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background check")
+        verbose_name_plural = _("background checks")
+        ordering = ["-received_at"]
+        permissions = [
+            ("work_backgroundcheck", _("Can send progress, results and cancellations to Feishu")),
+            ("view_order_events", _("Can view the vendor orders' Feishu events")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app_id", "tenant_key", "background_check_id"], name="one_row_per_background_check"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "-received_at"], name="check_queue_idx"),
+            models.Index(fields=["tenant_key", "-received_at"], name="check_tenant_idx"),
+            models.Index(fields=["account_id"], name="check_account_idx"),
+        ]
+
+    def __str__(self):
+        return f"{_('Background check')} {self.background_check_id}"
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED_CHECK_STATES
+
+
+class Exam(EcoOrder):
+    exam_id = models.CharField(_("exam id"), max_length=128)
+    paper_id = models.CharField(_("paper"), max_length=255, blank=True)
+    talent_id = models.CharField(_("talent id"), max_length=64, blank=True)
+    application_id = models.CharField(_("application id"), max_length=64, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ExamState.choices, default=ExamState.NEW, db_index=True
+    )
+    exam_url = models.URLField(_("exam link"), max_length=1000, blank=True)
+    exam_username = models.CharField(_("exam user name"), max_length=200, blank=True)
+    exam_password = models.TextField(_("exam password (encrypted)"), blank=True, editable=False)
+    score = models.CharField(_("score"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("exam")
+        verbose_name_plural = _("exams")
+        ordering = ["-received_at"]
+        permissions = [("work_exam", _("Can send exam logins and scores to Feishu"))]
+        constraints = [
+            models.UniqueConstraint(fields=["app_id", "tenant_key", "exam_id"], name="one_row_per_exam")
+        ]
+        indexes = [
+            models.Index(fields=["state", "-received_at"], name="exam_queue_idx"),
+            models.Index(fields=["tenant_key", "-received_at"], name="exam_tenant_idx"),
+            models.Index(fields=["account_id"], name="exam_account_idx"),
+        ]
+
+    def __str__(self):
+        return f"{_('Exam')} {self.exam_id}"
+
+    @property
+    def ended(self) -> bool:
+        return self.state == ExamState.GRADED
+
+
+class ReportFile(models.Model):
+    """A report staff attach to a stage, a result or a score: a file hireops keeps (served
+    to Feishu by an expiring signed link, ``orders.reports``) or a link to a page elsewhere."""
+
+    background_check = models.ForeignKey(
+        BackgroundCheck, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    exam = models.ForeignKey(Exam, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    name = models.CharField(_("report name"), max_length=200)
+    file = models.FileField(_("file"), upload_to="%Y/%m/", blank=True, storage=report_storage)
+    preview_url = models.URLField(_("preview link"), max_length=1000, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report file")
+        verbose_name_plural = _("report files")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(background_check__isnull=False) | Q(exam__isnull=False),
+                name="report_has_an_order",
+            ),
+            models.CheckConstraint(condition=~Q(file="", preview_url=""), name="report_has_a_file_or_link"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WriteKind(models.TextChoices):
+    PROGRESS = "progress", _("Progress stage")
+    RESULT = "result", _("Result")
+    CANCEL = "cancel", _("Cancellation")
+    LOGIN = "login", _("Exam login")
+    SCORE = "score", _("Exam score")
+
+
+class OrderWrite(FeishuCall):
+    """One thing sent to Feishu about an order. Its content (stage id and time, result, …)
+    is fixed when staff ask, so every retry sends the same stage; ``payload`` is the body as
+    last sent (an exam password shown as ***)."""
+
+    kind = models.CharField(_("what"), max_length=16, choices=WriteKind.choices)
+    background_check = models.ForeignKey(
+        BackgroundCheck, null=True, blank=True, on_delete=models.CASCADE, related_name="writes"
+    )
+    exam = models.ForeignKey(Exam, null=True, blank=True, on_delete=models.CASCADE, related_name="writes")
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True, db_index=True)
+    stage_id = models.CharField(_("stage id"), max_length=64, blank=True)
+    stage_name = models.CharField(_("stage"), max_length=100, blank=True)
+    stage_en_name = models.CharField(_("stage (English)"), max_length=100, blank=True)
+    time_ms = models.BigIntegerField(_("time"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=500, blank=True)
+    details = models.JSONField(_("details"), default=list, blank=True)
+    exam_url = models.URLField(_("exam link"), max_length=1000, blank=True)
+    exam_username = models.CharField(_("exam user name"), max_length=200, blank=True)
+    exam_password = models.TextField(_("exam password (encrypted)"), blank=True, editable=False)
+    reports = models.ManyToManyField(ReportFile, verbose_name=_("reports"), blank=True, related_name="writes")
+    # An earlier attempt's outcome is unknown (a timeout): Feishu may already have it.
+    maybe_applied = models.BooleanField(_("may have reached Feishu"), default=False)
+    leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
+    payload = models.JSONField(_("payload sent"), null=True, blank=True)
+    note = MessageField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("order write")
+        verbose_name_plural = _("order writes")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(background_check__isnull=False) | Q(exam__isnull=False), name="write_has_an_order"
+            ),
+            # Feishu: a stage id must not repeat within one order.
+            models.UniqueConstraint(
+                fields=["background_check", "stage_id"],
+                condition=Q(kind="progress"),
+                name="stage_id_unique_in_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="write_queue_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def order(self):
+        return self.background_check or self.exam

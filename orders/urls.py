@@ -1,0 +1,9 @@
+"""Public paths of the vendor orders (mounted by hireops.urls with every app's ``urls.py``)."""
+
+from django.urls import path
+
+from .reports import report_download
+
+urlpatterns = [
+    path("orders/reports/<str:token>/<str:filename>", report_download, name="order-report"),
+]

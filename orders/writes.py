@@ -1,0 +1,444 @@
+"""What staff send Feishu about an order: progress stages, results, cancellations, an exam's
+login and score (docs/feishu.md §8.4, §9.2, §9.3).
+
+Every write is an ``OrderWrite`` committed before the call, with its content fixed then
+(stage id and time, result, the report links once made), so a retry after a timeout sends
+exactly the same thing. Feishu's rules are checked before anything is queued: a stage id is
+used once per order (also a database constraint), stage times strictly increase, a stage
+result has report files, and an order the customer canceled, or that is being terminated,
+takes nothing more.
+
+The writes of one order are sent one at a time, oldest first (Feishu needs stage times in
+order): a write whose order has an older one still queued waits, and each write that
+finishes queues the next. No transaction is open during the call: claim (lease the write,
+record the body) → call → finish (compare-and-set on a still-queued row). A worker that dies
+mid-call leaves a lease that expires; the sweep (``writes_resume``) sends it again.
+
+Retries follow ``judge``: a refusal (1002858 order state, 1002862 unknown order, 1002851 /
+1002855 exam state, 400 parameter errors) is final and explained; a 5xx, timeout or rate
+limit is retried with the same content. A write whose earlier attempt may have reached
+Feishu says so if Feishu then refuses it, so staff check Hire before sending anything again.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hireops.core.display import from_ms
+from hireops.core.feishu_errors import judge
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.retry import GAVE_UP, TryLater
+from hireops.core.sealing import seal, unseal
+from hireops.feishu import FeishuError, eco, get_client
+
+from . import reports as report_links
+from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile, WriteKind
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)  # longer than the client's longest call (timeouts, retries, waits)
+TERMINATED_STAGE = ("已终止", "Terminated")  # Feishu advises a "terminated" stage before cancel
+WAITING = gettext_noop("Waits for an earlier write to this order to be sent first.")
+MAYBE_SENT = gettext_noop(
+    "%(reason)s An earlier attempt may have reached Feishu: check the order in Feishu Hire "
+    "before sending anything again."
+)
+CANCELED_NOT_SENT = gettext_noop("Not sent: the customer canceled the background check in Feishu Hire.")
+
+
+class WriteRefused(Exception):
+    pass
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+def _locked(model, pk):
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _check_writable(check: BackgroundCheck) -> None:
+    if check.state == CheckState.CANCELED:
+        raise WriteRefused(
+            _("The customer canceled this background check in Feishu Hire: nothing more can be sent.")
+        )
+    if check.state == CheckState.TERMINATED:
+        raise WriteRefused(_("This background check was terminated: nothing more can be sent."))
+    if check.writes.filter(kind=WriteKind.CANCEL).exclude(status=CallStatus.FAILED).exists():
+        raise WriteRefused(_("This background check is being terminated: nothing more can be sent."))
+
+
+def _check_reports(order_field: str, order, reports) -> list[ReportFile]:
+    reports = list(reports or [])
+    foreign = [r for r in reports if getattr(r, f"{order_field}_id") != order.pk]
+    if foreign:
+        raise WriteRefused(_("Report %(name)s belongs to another order.") % {"name": foreign[0].name})
+    return reports
+
+
+def _last_stage_time(check: BackgroundCheck) -> int | None:
+    """The latest stage time Feishu has, or may have: failed writes that never reached it do
+    not count."""
+    counted = check.writes.filter(kind=WriteKind.PROGRESS).exclude(
+        status=CallStatus.FAILED, maybe_applied=False
+    )
+    return counted.aggregate(last=Max("time_ms"))["last"]
+
+
+def _queue(write: OrderWrite, reports=()) -> OrderWrite:
+    if reports:
+        write.reports.set(reports)
+    pk = write.pk
+    transaction.on_commit(lambda: _send(pk))
+    return write
+
+
+def _send(pk: int) -> None:
+    from .tasks import send_write
+
+    send_write.delay(pk)
+
+
+def new_stage_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def stage_request(
+    check: BackgroundCheck,
+    *,
+    name: str,
+    time_ms: int,
+    stage_id: str = "",
+    en_name: str = "",
+    result: str = "",
+    reports=(),
+    user=None,
+) -> OrderWrite:
+    """Queue a progress stage (``update_progress``)."""
+    stage_id = (stage_id or new_stage_id()).strip()
+    if not name.strip():
+        raise WriteRefused(_("Give the stage a name."))
+    if len(stage_id) > 64:
+        raise WriteRefused(_("A stage id has at most 64 characters."))
+    with transaction.atomic():
+        check = _locked(BackgroundCheck, check.pk)
+        _check_writable(check)
+        reports = _check_reports("background_check", check, reports)
+        if result.strip() and not reports:
+            raise WriteRefused(_("A stage with a result needs at least one report file (Feishu's rule)."))
+        if check.writes.filter(kind=WriteKind.PROGRESS, stage_id=stage_id).exists():
+            raise WriteRefused(_("Stage id %(id)s was already used on this order.") % {"id": stage_id})
+        last = _last_stage_time(check)
+        if last is not None and time_ms <= last:
+            raise WriteRefused(
+                _("The stage time must be after the last stage's (%(last)s): Feishu needs them in order.")
+                % {"last": from_ms(last)}
+            )
+        try:
+            write = OrderWrite.objects.create(
+                kind=WriteKind.PROGRESS,
+                background_check=check,
+                tenant_key=check.tenant_key,
+                stage_id=stage_id,
+                stage_name=name.strip(),
+                stage_en_name=en_name.strip(),
+                time_ms=time_ms,
+                result=result.strip(),
+                requested_by=user,
+            )
+        except IntegrityError as exc:  # the same id in a concurrent request
+            raise WriteRefused(
+                _("Stage id %(id)s was already used on this order.") % {"id": stage_id}
+            ) from exc
+        return _queue(write, reports)
+
+
+def result_request(check: BackgroundCheck, *, result: str, time_ms: int, reports=(), user=None) -> OrderWrite:
+    """Queue the final result (``update_result``)."""
+    if not result.strip():
+        raise WriteRefused(_("Write the result (for example 无差异, no discrepancy)."))
+    with transaction.atomic():
+        check = _locked(BackgroundCheck, check.pk)
+        _check_writable(check)
+        reports = _check_reports("background_check", check, reports)
+        write = OrderWrite.objects.create(
+            kind=WriteKind.RESULT,
+            background_check=check,
+            tenant_key=check.tenant_key,
+            time_ms=time_ms,
+            result=result.strip(),
+            requested_by=user,
+        )
+        return _queue(write, reports)
+
+
+def cancel_request(check: BackgroundCheck, *, user=None, time_ms: int | None = None) -> list[OrderWrite]:
+    """Terminate the order: a "terminated" stage first (Feishu's advice), then ``cancel``."""
+    time_ms = time_ms or int(timezone.now().timestamp() * 1000)
+    with transaction.atomic():
+        check = _locked(BackgroundCheck, check.pk)
+        _check_writable(check)
+        last = _last_stage_time(check)
+        writes = [
+            OrderWrite.objects.create(
+                kind=WriteKind.PROGRESS,
+                background_check=check,
+                tenant_key=check.tenant_key,
+                stage_id=f"terminated-{new_stage_id()}",
+                stage_name=TERMINATED_STAGE[0],
+                stage_en_name=TERMINATED_STAGE[1],
+                time_ms=max(time_ms, (last or 0) + 1),
+                requested_by=user,
+            ),
+            OrderWrite.objects.create(
+                kind=WriteKind.CANCEL, background_check=check, tenant_key=check.tenant_key, requested_by=user
+            ),
+        ]
+        _queue(writes[0])
+        return writes
+
+
+def _exam_writable(exam: Exam) -> None:
+    if exam.state == ExamState.GRADED:
+        raise WriteRefused(_("The customer has finished grading this exam in Feishu: it takes nothing more."))
+
+
+def login_request(exam: Exam, *, url: str, username: str = "", password: str = "", user=None) -> OrderWrite:
+    """Queue the exam's login information (``login_info``). The password is kept encrypted."""
+    if not url.strip():
+        raise WriteRefused(_("Give the exam link."))
+    with transaction.atomic():
+        exam = _locked(Exam, exam.pk)
+        _exam_writable(exam)
+        write = OrderWrite.objects.create(
+            kind=WriteKind.LOGIN,
+            exam=exam,
+            tenant_key=exam.tenant_key,
+            exam_url=url.strip(),
+            exam_username=username.strip(),
+            exam_password=seal(password),
+            requested_by=user,
+        )
+        return _queue(write)
+
+
+def score_request(
+    exam: Exam, *, score: str, time_ms: int | None = None, reports=(), details=(), user=None
+) -> OrderWrite:
+    """Queue the exam's score (``update_result``); repeatable until Feishu says it is graded."""
+    if not score.strip():
+        raise WriteRefused(_("Give the score (Feishu recommends a number from 0 to 100)."))
+    details = [
+        {"id": str(d.get("id") or ""), "name": str(d["name"]), "result": str(d["result"])}
+        for d in details
+        if str(d.get("name") or "").strip() and str(d.get("result") or "").strip()
+    ]
+    with transaction.atomic():
+        exam = _locked(Exam, exam.pk)
+        _exam_writable(exam)
+        reports = _check_reports("exam", exam, reports)
+        write = OrderWrite.objects.create(
+            kind=WriteKind.SCORE,
+            exam=exam,
+            tenant_key=exam.tenant_key,
+            result=score.strip(),
+            time_ms=time_ms,
+            details=details,
+            requested_by=user,
+        )
+        return _queue(write, reports)
+
+
+def write_retry(write: OrderWrite, user=None) -> OrderWrite:
+    """Send a failed write again, unchanged (same stage id and time): staff's "Send again"."""
+    with transaction.atomic():
+        write = _locked(OrderWrite, write.pk)
+        if write.status != CallStatus.FAILED:
+            raise WriteRefused(_("Only a failed write can be sent again."))
+        order = write.order
+        if write.background_check_id and order.state in (CheckState.CANCELED, CheckState.TERMINATED):
+            raise WriteRefused(_("This background check has ended: nothing more can be sent."))
+        OrderWrite.objects.filter(pk=write.pk).update(status=CallStatus.QUEUED, finished_at=None, note="")
+        return _queue(write)
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def _order_writes(write: OrderWrite):
+    if write.background_check_id:
+        return OrderWrite.objects.filter(background_check_id=write.background_check_id)
+    return OrderWrite.objects.filter(exam_id=write.exam_id)
+
+
+def _body(write: OrderWrite) -> tuple[dict, dict]:
+    """(body to send, body to record): the same but for an exam password."""
+    if write.payload:  # a retry: exactly what was sent before
+        body = dict(write.payload)
+    elif write.kind == WriteKind.PROGRESS:
+        reports = [report_links.as_check_report(r) for r in write.reports.order_by("pk")]
+        stage = eco.Stage(
+            write.stage_id, write.stage_name, write.time_ms, write.stage_en_name, write.result, reports
+        )
+        body = eco.progress_body(write.background_check.background_check_id, stage)
+    elif write.kind == WriteKind.RESULT:
+        reports = [report_links.as_check_report(r) for r in write.reports.order_by("pk")]
+        body = eco.result_body(
+            write.background_check.background_check_id, write.result, write.time_ms, reports
+        )
+    elif write.kind == WriteKind.CANCEL:
+        body = {"background_check_id": write.background_check.background_check_id}
+    elif write.kind == WriteKind.LOGIN:
+        body = eco.login_info_body(write.exam_url, write.exam_username, "***" if write.exam_password else "")
+    else:
+        reports = [report_links.as_exam_report(r) for r in write.reports.order_by("pk")]
+        details = [eco.ExamDetail(d["name"], d["result"], d.get("id", "")) for d in write.details]
+        body = eco.exam_result_body(write.result, write.time_ms, reports, details)
+    recorded = body
+    if write.kind == WriteKind.LOGIN and write.exam_password:
+        body = {
+            **body,
+            "exam_login_info": {**body["exam_login_info"], "password": unseal(write.exam_password)},
+        }
+    return body, recorded
+
+
+def _claim(pk: int) -> tuple[OrderWrite, dict] | None:
+    with transaction.atomic():
+        write = (
+            OrderWrite.objects.select_for_update(of=("self",))
+            .select_related("background_check", "exam")
+            .get(pk=pk)
+        )
+        if write.status != CallStatus.QUEUED:
+            return None
+        now = timezone.now()
+        if write.leased_until and write.leased_until > now:
+            return None  # being sent by another worker
+        if _order_writes(write).filter(status=CallStatus.QUEUED, pk__lt=write.pk).exists():
+            OrderWrite.objects.filter(pk=pk).update(note=Message(WAITING))
+            return None  # the earlier one queues this one when it finishes
+        if write.background_check_id and write.background_check.state == CheckState.CANCELED:
+            _close(write, CallStatus.FAILED, error=Message(CANCELED_NOT_SENT))
+            return None
+        body, recorded = _body(write)
+        OrderWrite.objects.filter(pk=pk).update(
+            payload=recorded, attempts=F("attempts") + 1, leased_until=now + LEASE, note=""
+        )
+    return write, body
+
+
+def _call(write: OrderWrite, body: dict):
+    client, tenant = get_client(), write.tenant_key or None
+    if write.kind == WriteKind.PROGRESS:
+        return eco.update_progress(client, body, tenant_key=tenant)
+    if write.kind == WriteKind.RESULT:
+        return eco.update_result(client, body, tenant_key=tenant)
+    if write.kind == WriteKind.CANCEL:
+        return eco.cancel(client, body["background_check_id"], tenant_key=tenant)
+    if write.kind == WriteKind.LOGIN:
+        return eco.exam_login_info(client, write.exam.exam_id, body, tenant_key=tenant)
+    return eco.exam_update_result(client, write.exam.exam_id, body, tenant_key=tenant)
+
+
+def write_run(pk: int) -> str:
+    claimed = _claim(pk)
+    if claimed is None:
+        return OrderWrite.objects.values_list("status", flat=True).get(pk=pk)
+    write, body = claimed
+    try:  # no transaction is open here
+        resp = _call(write, body)
+    except FeishuError as exc:
+        failure = judge(exc)
+        log.warning("order write %s (%s) failed: %s", write.pk, write.kind, exc)
+        if failure.retry:
+            with transaction.atomic():
+                OrderWrite.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
+                    leased_until=None,
+                    **({"maybe_applied": True} if failure.maybe_applied else {}),
+                    **failure.fields(),
+                )
+            raise TryLater(failure.reason) from exc
+        write.refresh_from_db(fields=["maybe_applied"])
+        reason = Message(MAYBE_SENT, reason=failure.reason) if write.maybe_applied else failure.reason
+        with transaction.atomic():
+            _close(write, CallStatus.FAILED, **{**failure.fields(), "error": reason})
+            if write.kind == WriteKind.SCORE and exc.code == 1002855:
+                Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED)
+        return CallStatus.FAILED
+    with transaction.atomic():
+        if _close(write, CallStatus.SUCCEEDED, log_id=resp.log_id, error="", error_code=None):
+            _apply(write)
+    return CallStatus.SUCCEEDED
+
+
+def _close(write: OrderWrite, status: str, **answer) -> int:
+    """Finish a still-queued write and queue the order's next one (on commit)."""
+    done = OrderWrite.objects.filter(pk=write.pk, status=CallStatus.QUEUED).update(
+        status=status, finished_at=timezone.now(), leased_until=None, **answer
+    )
+    if done:
+        following = _order_writes(write).filter(status=CallStatus.QUEUED, pk__gt=write.pk).order_by("pk")
+        next_pk = following.values_list("pk", flat=True).first()
+        if next_pk:
+            transaction.on_commit(lambda: _send(next_pk))
+    return done
+
+
+def _apply(write: OrderWrite) -> None:
+    """What Feishu accepted changes the order as staff see it."""
+    now = timezone.now()
+    checks = BackgroundCheck.objects.filter(pk=write.background_check_id)
+    exams = Exam.objects.filter(pk=write.exam_id)
+    if write.kind == WriteKind.PROGRESS:
+        checks.filter(state=CheckState.NEW).update(state=CheckState.IN_PROGRESS)
+        checks.filter(Q(last_stage_time__isnull=True) | Q(last_stage_time__lt=write.time_ms)).update(
+            last_stage_time=write.time_ms
+        )
+    elif write.kind == WriteKind.RESULT:
+        checks.exclude(state__in=(CheckState.CANCELED, CheckState.TERMINATED)).update(
+            state=CheckState.COMPLETED, result=write.result, ended_at=now
+        )
+    elif write.kind == WriteKind.CANCEL:
+        checks.exclude(state=CheckState.CANCELED).update(state=CheckState.TERMINATED, ended_at=now)
+    elif write.kind == WriteKind.LOGIN:
+        exams.filter(state=ExamState.NEW).update(state=ExamState.ARRANGED)
+        exams.update(
+            exam_url=write.exam_url, exam_username=write.exam_username, exam_password=write.exam_password
+        )
+    else:
+        exams.exclude(state=ExamState.GRADED).update(state=ExamState.ANSWERED, score=write.result)
+
+
+def write_give_up(pk: int, reason: str) -> str:
+    """Feishu could not be reached after the task's retries: the write fails (staff may send
+    it again, unchanged), and the order's next write goes ahead."""
+    write = OrderWrite.objects.get(pk=pk)
+    with transaction.atomic():
+        _close(write, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
+    return CallStatus.FAILED
+
+
+GRACE = timedelta(minutes=2)
+
+
+def writes_resume(grace: timedelta = GRACE) -> int:
+    """The sweep: send again each order's oldest queued write that nothing is sending (its
+    task was lost, or its worker died mid-call). Returns how many were queued."""
+    now = timezone.now()
+    stale = OrderWrite.objects.filter(status=CallStatus.QUEUED, requested_at__lte=now - grace).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    )
+    firsts = {}
+    for pk, check, exam in stale.order_by("pk").values_list("pk", "background_check_id", "exam_id")[:5000]:
+        firsts.setdefault((check, exam), pk)
+    for pk in firsts.values():
+        _send(pk)
+    return len(firsts)

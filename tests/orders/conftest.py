@@ -1,0 +1,60 @@
+"""Vendor orders: a bound background-check account and an exam account in the sandbox, and
+delivery of the sandbox's events through the real webhook view."""
+
+import copy
+
+import pytest
+
+from bindings.models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
+from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
+
+CHECK_ACCOUNT = "7300000000000000101"
+EXAM_ACCOUNT = "7300000000000000202"
+PDF = b"%PDF-1.4\n% a report\n"
+
+
+@pytest.fixture(autouse=True)
+def report_files_in_tmp(settings, tmp_path):
+    storages = {**settings.STORAGES}
+    storages["reports"] = {
+        **storages["reports"],
+        "OPTIONS": {"location": str(tmp_path / "reports"), "base_url": None},
+    }
+    settings.STORAGES = storages
+
+
+@pytest.fixture(autouse=True)
+def webhook_secrets(settings):
+    settings.FEISHU_ENCRYPT_KEY = ENCRYPT_KEY
+    settings.FEISHU_VERIFICATION_TOKEN = TOKEN
+
+
+def deliver(client, payload: dict):
+    """The sandbox's event, as Feishu would deliver it to this app (signed, encrypted)."""
+    payload = copy.deepcopy(payload)
+    payload["header"]["token"] = TOKEN
+    body, headers = signed(payload)
+    resp = post_delivery(client, body, headers)
+    assert resp.status_code == 200, resp.content
+    return payload
+
+
+@pytest.fixture
+def acme(db):
+    MatchingRule.objects.create(scope=1, keys=["org_id"])
+    MatchingRule.objects.create(scope=2, keys=["org_id"])
+    customer = VendorCustomer.objects.create(name="Acme 客户")
+    CustomerIdentifier.objects.create(customer=customer, key="org_id", value="ACME-001")
+    return customer
+
+
+@pytest.fixture
+def bound_accounts(client, sandbox, acme):
+    """One background-check and one exam account of Acme, bound through Feishu's event."""
+    for scope, account_id in ((1, CHECK_ACCOUNT), (2, EXAM_ACCOUNT)):
+        event = sandbox.bind_account(
+            scope=scope, account_id=account_id, custom_field_list=[{"key": "org_id", "value": "ACME-001"}]
+        )
+        deliver(client, event)
+    assert EcoAccountBinding.objects.filter(status="bound", customer=acme).count() == 2
+    return acme

@@ -1,0 +1,187 @@
+"""The lark-oapi SDK's eco-order calls and event handlers work unchanged against the sandbox."""
+
+import threading
+
+import lark_oapi as lark
+from lark_oapi.api.hire.v1 import (
+    CancelEcoBackgroundCheckRequest,
+    CancelEcoBackgroundCheckRequestBody,
+    EcoBackgroundCheckReportFile,
+    EcoExamLoginInfo,
+    EcoExamResultDetail,
+    LoginInfoEcoExamRequest,
+    LoginInfoEcoExamRequestBody,
+    UpdateProgressEcoBackgroundCheckRequest,
+    UpdateProgressEcoBackgroundCheckRequestBody,
+    UpdateResultEcoBackgroundCheckRequest,
+    UpdateResultEcoBackgroundCheckRequestBody,
+    UpdateResultEcoExamRequest,
+    UpdateResultEcoExamRequestBody,
+)
+
+from .test_sdk import KEY, VTOKEN, _django_glue, client  # noqa: F401  (the SDK client fixture)
+
+
+def _accounts(sandbox):
+    sandbox.bind_account(scope=1, account_id="acc-check")
+    sandbox.bind_account(scope=2, account_id="acc-exam")
+
+
+def _state(sandbox, kind, key, value):
+    return next(o for o in sandbox.state()[kind] if o[key] == value)
+
+
+def test_sdk_background_check_calls(sandbox, client):  # noqa: F811
+    _accounts(sandbox)
+    check_id = sandbox.create_background_check("acc-check")["event"]["background_check_id"]
+    progress = client.hire.v1.eco_background_check.update_progress(
+        UpdateProgressEcoBackgroundCheckRequest.builder()
+        .request_body(
+            UpdateProgressEcoBackgroundCheckRequestBody.builder()
+            .background_check_id(check_id)
+            .stage_id("s1")
+            .stage_name("阶段报告")
+            .stage_en_name("stage report")
+            .stage_time("1660123456789")
+            .result("通过")
+            .report_file_list(
+                [
+                    EcoBackgroundCheckReportFile.builder()
+                    .report_name("阶段报告.pdf")
+                    .report_url("https://example.com/r.pdf")
+                    .report_url_type(1)
+                    .build()
+                ]
+            )
+            .build()
+        )
+        .build()
+    )
+    assert progress.success(), (progress.code, progress.msg)
+    repeat_earlier = client.hire.v1.eco_background_check.update_progress(
+        UpdateProgressEcoBackgroundCheckRequest.builder()
+        .request_body(
+            UpdateProgressEcoBackgroundCheckRequestBody.builder()
+            .background_check_id(check_id)
+            .stage_id("s2")
+            .stage_name("x")
+            .stage_time("1660123456789")  # not later than s1
+            .build()
+        )
+        .build()
+    )
+    assert not repeat_earlier.success() and repeat_earlier.code == 1002002
+    result = client.hire.v1.eco_background_check.update_result(
+        UpdateResultEcoBackgroundCheckRequest.builder()
+        .request_body(
+            UpdateResultEcoBackgroundCheckRequestBody.builder()
+            .background_check_id(check_id)
+            .result("无差异")
+            .result_time("1660123456790")
+            .build()
+        )
+        .build()
+    )
+    assert result.success(), (result.code, result.msg)
+    hire = _state(sandbox, "background_checks", "background_check_id", check_id)
+    assert hire["status"] == "completed" and hire["stages"][0]["result"] == "通过"
+    cancel = client.hire.v1.eco_background_check.cancel(
+        CancelEcoBackgroundCheckRequest.builder()
+        .request_body(CancelEcoBackgroundCheckRequestBody.builder().background_check_id(check_id).build())
+        .build()
+    )
+    assert cancel.code == 1002858  # a completed order cannot be terminated
+    unknown = client.hire.v1.eco_background_check.cancel(
+        CancelEcoBackgroundCheckRequest.builder()
+        .request_body(CancelEcoBackgroundCheckRequestBody.builder().background_check_id("404").build())
+        .build()
+    )
+    assert unknown.code == 1002862
+
+
+def test_sdk_exam_calls(sandbox, client):  # noqa: F811
+    _accounts(sandbox)
+    exam_id = sandbox.create_exam("acc-exam")["event"]["exam_id"]
+    login = client.hire.v1.eco_exam.login_info(
+        LoginInfoEcoExamRequest.builder()
+        .exam_id(exam_id)
+        .request_body(
+            LoginInfoEcoExamRequestBody.builder()
+            .result(0)
+            .msg("success")
+            .exam_login_info(
+                EcoExamLoginInfo.builder()
+                .exam_url("https://exam.example.com/x")
+                .username("u")
+                .password("p")
+                .build()
+            )
+            .build()
+        )
+        .build()
+    )
+    assert login.success(), (login.code, login.msg)
+    score = client.hire.v1.eco_exam.update_result(
+        UpdateResultEcoExamRequest.builder()
+        .exam_id(exam_id)
+        .request_body(
+            UpdateResultEcoExamRequestBody.builder()
+            .result("60.5")
+            .result_time("1658676234053")
+            .detail_list([EcoExamResultDetail.builder().id("pj001").name("基本功").result("优秀").build()])
+            .build()
+        )
+        .build()
+    )
+    assert score.success(), (score.code, score.msg)
+    assert _state(sandbox, "exams", "exam_id", exam_id)["status"] == "answered"
+    sandbox.grade_exam(exam_id)
+    late = client.hire.v1.eco_exam.update_result(
+        UpdateResultEcoExamRequest.builder()
+        .exam_id(exam_id)
+        .request_body(UpdateResultEcoExamRequestBody.builder().result("70").build())
+        .build()
+    )
+    assert late.code == 1002855
+
+
+def test_sdk_dispatcher_takes_the_order_events(sandbox, webhook_receiver):
+    got, done = {}, threading.Event()
+
+    def keep(name):
+        def fn(data):
+            got[name] = data
+            if len(got) == 3:
+                done.set()
+
+        return fn
+
+    handler = (
+        lark.EventDispatcherHandler.builder(KEY, VTOKEN)
+        .register_p2_hire_eco_account_created_v1(lambda data: None)
+        .register_p2_hire_eco_background_check_created_v1(keep("created"))
+        .register_p2_hire_eco_background_check_canceled_v1(keep("canceled"))
+        .register_p2_hire_eco_exam_created_v1(keep("exam"))
+        .build()
+    )
+    webhook_receiver.handler = _django_glue(handler)
+    sandbox.configure(webhook_url=webhook_receiver.url, encrypt_key=KEY, verification_token=VTOKEN)
+    _accounts(sandbox)
+    created = sandbox.create_background_check(
+        "acc-check", package_id="pkg001", candidate={"name": "王二", "mobile": "18900001111"}
+    )
+    check_id = created["event"]["background_check_id"]
+    sandbox.cancel_background_check(check_id, "主动拒绝此次背调")
+    exam = sandbox.create_exam("acc-exam", paper_id="paper001")
+    assert done.wait(10), got
+    event = got["created"].event
+    assert (event.background_check_id, event.account_id, event.package_id) == (
+        check_id,
+        "acc-check",
+        "pkg001",
+    )
+    assert event.candidate_info.name == "王二" and event.candidate_info.mobile.number == "18900001111"
+    assert got["canceled"].event.termination_reason == "主动拒绝此次背调"
+    assert got["exam"].event.exam_id == exam["event"]["exam_id"] and got["exam"].event.paper_id == "paper001"
+    assert sandbox.server.pusher.wait_idle()
+    assert {d["status"] for d in sandbox.deliveries()} == {200}
