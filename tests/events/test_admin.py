@@ -85,7 +85,17 @@ def test_reprocess_command_by_status_and_id(event, settings):
     call_command("feishu_reprocess_events", "evt-2")
     other.refresh_from_db()
     assert other.status == EventStatus.PROCESSED
+    unhandled = FeishuEvent.objects.create(
+        event_id="evt-3",
+        schema="2.0",
+        event_type="hire.application.stage_changed_v1",
+        payload={},
+        status="failed",
+    )
     call_command("feishu_reprocess_events", "--status", "failed")
-    event.refresh_from_db()
+    unhandled.refresh_from_db()
     # No handler is registered for this type: reprocessing settles it as ignored, not failed again.
-    assert event.status == EventStatus.IGNORED
+    assert unhandled.status == EventStatus.IGNORED
+    event.refresh_from_db()
+    # The orders handle this type; the payload has no background_check_id: failed again, saying why.
+    assert event.status == EventStatus.FAILED and "background_check_id" in event.last_error
