@@ -7,7 +7,6 @@ customer; an order that arrives before its binding is bound is linked when it is
 """
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -16,7 +15,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
-from .writes import CANCELED_NOT_SENT
+from .writes import CANCELED_NOT_SENT, not_being_sent
 
 NO_ID = gettext_noop("The event has no %(field)s: it cannot be matched to an order.")
 
@@ -32,15 +31,21 @@ def _required(event: dict, key: str) -> str:
     return value
 
 
-def _person(raw) -> dict:
+def _person(raw, prefix: str, with_names: bool = False) -> dict:
+    """A person of the event (``candidate_info``, ``client_contact_info``) as the order's
+    ``<prefix>_*`` columns."""
     raw = raw if isinstance(raw, dict) else {}
     mobile = raw.get("mobile") if isinstance(raw.get("mobile"), dict) else {}
-    return {
+    person = {
         "name": str(raw.get("name") or "")[:200],
         "mobile_code": str(mobile.get("code") or "")[:6],
         "mobile": str(mobile.get("number") or "")[:32],
         "email": str(raw.get("email") or "")[:254],
     }
+    if with_names:
+        person["first_name"] = str(raw.get("first_name") or "")[:100]
+        person["last_name"] = str(raw.get("last_name") or "")[:100]
+    return {f"{prefix}_{key}": value for key, value in person.items()}
 
 
 def _binding(app_id: str, tenant_key: str, account_id: str):
@@ -51,19 +56,19 @@ def _binding(app_id: str, tenant_key: str, account_id: str):
     )
 
 
+def _customer_id(binding) -> int | None:
+    """An order's customer is its binding's, once the binding is bound."""
+    return binding.customer_id if binding is not None and binding.status == BindingStatus.BOUND else None
+
+
 def _links(app_id: str, tenant_key: str, account_id: str) -> dict:
     binding = _binding(app_id, tenant_key, account_id)
-    if binding is None:
-        return {"binding": None, "customer_id": None}
-    bound = binding.status == BindingStatus.BOUND
-    return {"binding": binding, "customer_id": binding.customer_id if bound else None}
+    return {"binding": binding, "customer_id": _customer_id(binding)}
 
 
 def background_check_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) -> BackgroundCheck:
     check_id = _required(event, "background_check_id")
     account_id = _required(event, "account_id")
-    candidate, contact = _person(event.get("candidate_info")), _person(event.get("client_contact_info"))
-    raw_candidate = event.get("candidate_info") if isinstance(event.get("candidate_info"), dict) else {}
     values = [
         {"key": str(i.get("key") or ""), "value": str(i.get("value") or "")}
         for i in event.get("custom_field_list") or []
@@ -80,16 +85,8 @@ def background_check_created(*, app_id: str, tenant_key: str, event_id: str, eve
             "additional_item_ids": [str(i) for i in event.get("additional_item_id_list") or []],
             "custom_field_values": values,
             "comment": str(event.get("comment") or ""),
-            "candidate_name": candidate["name"],
-            "candidate_first_name": str(raw_candidate.get("first_name") or "")[:100],
-            "candidate_last_name": str(raw_candidate.get("last_name") or "")[:100],
-            "candidate_mobile_code": candidate["mobile_code"],
-            "candidate_mobile": candidate["mobile"],
-            "candidate_email": candidate["email"],
-            "contact_name": contact["name"],
-            "contact_mobile_code": contact["mobile_code"],
-            "contact_mobile": contact["mobile"],
-            "contact_email": contact["email"],
+            **_person(event.get("candidate_info"), "candidate", with_names=True),
+            **_person(event.get("client_contact_info"), "contact"),
             **_links(app_id, tenant_key, account_id),
         },
     )
@@ -120,17 +117,16 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         BackgroundCheck.objects.filter(pk=check.pk).update(
             state=CheckState.CANCELED, cancel_reason=reason, ended_at=now
         )
-        idle = Q(leased_until__isnull=True) | Q(leased_until__lt=now)  # one being sent finishes on its own
-        OrderWrite.objects.filter(idle, background_check=check, status=CallStatus.QUEUED).update(
-            status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT)
-        )
+        # A write being sent right now finishes on its own (Feishu answers 1002858).
+        OrderWrite.objects.filter(
+            not_being_sent(now), background_check=check, status=CallStatus.QUEUED
+        ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT))
     return 1
 
 
 def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) -> Exam:
     exam_id = _required(event, "exam_id")
     account_id = _required(event, "account_id")
-    candidate = _person(event.get("candidate_info"))
     exam, _created = Exam.objects.get_or_create(
         app_id=app_id,
         tenant_key=tenant_key,
@@ -142,10 +138,7 @@ def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) ->
             # PY175 models these; the page does not list them: kept when present.
             "talent_id": str(event.get("talent_id") or "")[:64],
             "application_id": str(event.get("application_id") or "")[:64],
-            "candidate_name": candidate["name"],
-            "candidate_mobile_code": candidate["mobile_code"],
-            "candidate_mobile": candidate["mobile"],
-            "candidate_email": candidate["email"],
+            **_person(event.get("candidate_info"), "candidate"),
             **_links(app_id, tenant_key, account_id),
         },
     )
@@ -154,7 +147,7 @@ def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) ->
 
 def orders_link_binding(sender, binding, **kwargs) -> int:
     """A binding was decided: its account's orders follow it (its customer once bound)."""
-    customer_id = binding.customer_id if binding.status == BindingStatus.BOUND else None
+    customer_id = _customer_id(binding)
     found = {"app_id": binding.app_id, "tenant_key": binding.tenant_key, "account_id": binding.account_id}
     changed = 0
     for model in (BackgroundCheck, Exam):

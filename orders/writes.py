@@ -272,10 +272,20 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
 # --- sending -------------------------------------------------------------------------------
 
 
+def not_being_sent(now) -> Q:
+    """Writes no worker holds the lease of (never claimed, finished, or whose worker died)."""
+    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+
+
 def _order_writes(write: OrderWrite):
     if write.background_check_id:
         return OrderWrite.objects.filter(background_check_id=write.background_check_id)
     return OrderWrite.objects.filter(exam_id=write.exam_id)
+
+
+def _reports(write: OrderWrite, as_report) -> list:
+    """The write's reports as Feishu is sent them, in the order staff attached them."""
+    return [as_report(r) for r in write.reports.order_by("pk")]
 
 
 def _body(write: OrderWrite) -> tuple[dict, dict]:
@@ -283,13 +293,13 @@ def _body(write: OrderWrite) -> tuple[dict, dict]:
     if write.payload:  # a retry: exactly what was sent before
         body = dict(write.payload)
     elif write.kind == WriteKind.PROGRESS:
-        reports = [report_links.as_check_report(r) for r in write.reports.order_by("pk")]
+        reports = _reports(write, report_links.as_check_report)
         stage = eco.Stage(
             write.stage_id, write.stage_name, write.time_ms, write.stage_en_name, write.result, reports
         )
-        body = eco.progress_body(write.background_check.background_check_id, stage)
+        body = stage.to_json(write.background_check.background_check_id)
     elif write.kind == WriteKind.RESULT:
-        reports = [report_links.as_check_report(r) for r in write.reports.order_by("pk")]
+        reports = _reports(write, report_links.as_check_report)
         body = eco.result_body(
             write.background_check.background_check_id, write.result, write.time_ms, reports
         )
@@ -298,7 +308,7 @@ def _body(write: OrderWrite) -> tuple[dict, dict]:
     elif write.kind == WriteKind.LOGIN:
         body = eco.login_info_body(write.exam_url, write.exam_username, "***" if write.exam_password else "")
     else:
-        reports = [report_links.as_exam_report(r) for r in write.reports.order_by("pk")]
+        reports = _reports(write, report_links.as_exam_report)
         details = [eco.ExamDetail(d["name"], d["result"], d.get("id", "")) for d in write.details]
         body = eco.exam_result_body(write.result, write.time_ms, reports, details)
     recorded = body
@@ -433,8 +443,8 @@ def writes_resume(grace: timedelta = GRACE) -> int:
     """The sweep: send again each order's oldest queued write that nothing is sending (its
     task was lost, or its worker died mid-call). Returns how many were queued."""
     now = timezone.now()
-    stale = OrderWrite.objects.filter(status=CallStatus.QUEUED, requested_at__lte=now - grace).filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    stale = OrderWrite.objects.filter(
+        not_being_sent(now), status=CallStatus.QUEUED, requested_at__lte=now - grace
     )
     firsts = {}
     for pk, check, exam in stale.order_by("pk").values_list("pk", "background_check_id", "exam_id")[:5000]:

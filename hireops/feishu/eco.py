@@ -93,10 +93,6 @@ class Stage:
         return body
 
 
-def progress_body(background_check_id: str, stage: Stage) -> dict:
-    return stage.to_json(background_check_id)
-
-
 def result_body(background_check_id: str, result: str, time_ms: int, reports: Sequence[ReportFile]) -> dict:
     body = {"background_check_id": background_check_id, "result": result, "result_time": str(int(time_ms))}
     if reports:

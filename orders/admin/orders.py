@@ -19,7 +19,7 @@ from hireops.tenants.scoping import with_tenant_name
 
 from .. import writes
 from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
-from ..models import BackgroundCheck, Exam, OrderWrite, ReportFile
+from ..models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
 
 
 def _posted(request) -> tuple:
@@ -125,18 +125,19 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
             for name, _label in self.buttons
         ] + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The order's page offers the writes this user may send (the order as loaded for the
+        page: no second read)."""
         info = self.model._meta.app_label, self.model._meta.model_name
-        order = self.get_object(request, object_id)
         buttons = []
-        if order is not None and self.can_work(request):
+        if obj is not None and self.can_work(request):
             buttons = [
-                (reverse(f"admin:{info[0]}_{info[1]}_{name}", args=[order.pk]), label)
+                (reverse(f"admin:{info[0]}_{info[1]}_{name}", args=[obj.pk]), label)
                 for name, label in self.buttons
-                if self.offers(order, name)
+                if self.offers(obj, name)
             ]
-        extra_context = {**(extra_context or {}), "order_buttons": buttons}
-        return super().change_view(request, object_id, form_url, extra_context)
+        context["order_buttons"] = buttons
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def offers(self, order, name: str) -> bool:
         return True
@@ -216,7 +217,7 @@ class BackgroundCheckAdmin(OrderAdmin):
     )
 
     def offers(self, order, name):
-        return order.state not in ("canceled", "terminated")
+        return order.state not in (CheckState.CANCELED, CheckState.TERMINATED)
 
     def stage_view(self, request, pk):
         check = self._order(request, pk)
@@ -309,7 +310,7 @@ class ExamAdmin(OrderAdmin):
         return "••••••" if obj.exam_password else "—"
 
     def offers(self, order, name):
-        return order.state != "graded"
+        return order.state != ExamState.GRADED
 
     def login_view(self, request, pk):
         exam = self._order(request, pk)
