@@ -17,15 +17,13 @@ Targets: >= 95 % of the quota, 0 × 429.
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import create_database, free_port, start_sandbox, start_worker, wait_for_sandbox  # noqa: E402
+from bench.support import redis_missing, sandbox_stack  # noqa: E402
 
 QUOTA = 10.0
 ASSETS = "/open-apis/hire/v1/referral_account/get_account_assets"
@@ -61,32 +59,15 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    if not os.environ.get("REDIS_URL"):
-        print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
+    if redis_missing():
         return 2
-
-    port = free_port()
-    db_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_pull_bench")
-    os.environ["FEISHU_BASE_URL"] = f"http://127.0.0.1:{port}"
-    os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-pull-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
-    create_database(db_url)
-    sandbox = start_sandbox(port)
-    worker = None
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with sandbox_stack("pull", control_timeout=120) as stack:
         from django.utils import timezone
 
-        from hireops.sandbox.control import SandboxControl
         from referrals.models import ReferralAccount
         from referrals.tasks import pull_balances
 
-        call_command("migrate", verbosity=0)
-        control = SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=120)
-        wait_for_sandbox(control)
+        control = stack.control
         started = time.monotonic()
         control.seed_accounts(args.accounts, FIRST_ID, points=5)
         _seed_accounts(args.accounts)
@@ -94,7 +75,7 @@ def main() -> int:
         print(f"seeded          {args.accounts} accounts (sandbox and database) in {took:.0f} s")
         control.clear_requests()
 
-        worker = start_worker(args.concurrency, dict(os.environ))
+        stack.start_worker(args.concurrency)
         began = timezone.now()
         for _ in range(args.minutes):
             pull_balances.delay()  # what beat sends every minute
@@ -119,12 +100,6 @@ def main() -> int:
         passed = rate >= 0.95 * QUOTA and met_429 == 0
         print("RESULT          " + ("PASS" if passed else "FAIL"))
         return 0 if passed else 1
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
-        sandbox.terminate()
-        sandbox.wait(10)
 
 
 if __name__ == "__main__":

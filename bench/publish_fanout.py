@@ -18,15 +18,13 @@ limiter mixed tenants up. Target: every tenant published, 0 x 429.
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import create_database, free_port, start_sandbox, start_worker, wait_for_sandbox  # noqa: E402
+from bench.support import redis_missing, sandbox_stack  # noqa: E402
 
 FIELDS = "/open-apis/hire/v1/eco_account_custom_fields"
 
@@ -38,37 +36,18 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    if not os.environ.get("REDIS_URL"):
-        print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
+    if redis_missing():
         return 2
-
-    port = free_port()
-    db_url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_fanout_bench")
-    os.environ.update(
-        FEISHU_BASE_URL=f"http://127.0.0.1:{port}", FEISHU_APP_TYPE="store", LOG_LEVEL="WARNING"
-    )
-    os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-fanout-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
-    create_database(db_url)
-    sandbox = start_sandbox(port)
-    worker = None
-    try:
-        import django
-
-        django.setup()
+    with sandbox_stack("fanout", control_timeout=60, FEISHU_APP_TYPE="store", LOG_LEVEL="WARNING") as stack:
         from django.conf import settings
-        from django.core.management import call_command
 
         from bindings.models import CustomFieldDefinition, FieldPublish, TenantFieldScope
         from bindings.publishing import fields_publish_request, scope_touch
         from hireops.core.models import CallStatus
         from hireops.feishu import save_app_ticket
-        from hireops.sandbox.control import SandboxControl
         from hireops.tenants.models import Tenant
 
-        call_command("migrate", verbosity=0)
-        control = SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=60)
-        wait_for_sandbox(control)
+        control = stack.control
         keys = [f"bench-tenant-{i:04d}" for i in range(args.tenants)]
         for key in keys:
             control.install_tenant(key)
@@ -86,7 +65,7 @@ def main() -> int:
         save_app_ticket(settings.FEISHU_APP_ID, control.push_app_ticket()["event"]["app_ticket"])
         control.clear_requests()
 
-        worker = start_worker(args.concurrency, dict(os.environ))
+        stack.start_worker(args.concurrency)
         time.sleep(3)  # the worker connects to the broker
         started = time.monotonic()
         publishes = fields_publish_request(1)
@@ -118,12 +97,6 @@ def main() -> int:
         passed = succeeded == args.tenants and len(in_feishu) == args.tenants and met_429 == 0
         print("RESULT          " + ("PASS" if passed else "FAIL"))
         return 0 if passed else 1
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
-        sandbox.terminate()
-        sandbox.wait(10)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """What the benchmarks that drive the Feishu sandbox share: a port, a database, the sandbox
 and a Celery worker as subprocesses, started the way production starts them."""
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +68,56 @@ def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
     )
+
+
+def redis_missing() -> bool:
+    """The benches run the broker and the shared rate limiter on Redis, as production does."""
+    if os.environ.get("REDIS_URL"):
+        return False
+    print("REDIS_URL is required: the broker and the shared rate limiter, as in production")
+    return True
+
+
+class Stack:
+    """A started sandbox (``control``), and the worker once ``start_worker`` is called."""
+
+    def __init__(self, control):
+        self.control = control
+        self.worker = None
+
+    def start_worker(self, concurrency: int) -> None:
+        self.worker = start_worker(concurrency, dict(os.environ))
+
+
+@contextmanager
+def sandbox_stack(name: str, *, control_timeout: float, **env):
+    """The environment of a bench run: a fresh sandbox subprocess (FEISHU_BASE_URL points at
+    it), a PostgreSQL database (DATABASE_URL, default ``hireops_<name>_bench``, created and
+    migrated), a temporary var dir; ``env`` is set on top. Django is set up on entry; the
+    worker and the sandbox are stopped on exit, whatever happened."""
+    port = free_port()
+    db_url = os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/hireops_{name}_bench")
+    os.environ.update(FEISHU_BASE_URL=f"http://127.0.0.1:{port}", **env)
+    os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix=f"hireops-{name}-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    create_database(db_url)
+    sandbox = start_sandbox(port)
+    stack = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from hireops.sandbox.control import SandboxControl
+
+        call_command("migrate", verbosity=0)
+        stack = Stack(SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=control_timeout))
+        wait_for_sandbox(stack.control)
+        yield stack
+    finally:
+        if stack is not None and stack.worker is not None:
+            stack.worker.terminate()
+            stack.worker.wait(30)
+        sandbox.terminate()
+        sandbox.wait(10)
