@@ -50,10 +50,12 @@ CUSTOMERS = [
     ("Initech 软件", "", [("org_id", "INI-003"), ("exam_org", "EX-INI")]),
 ]
 RULES = {Scope.BACKGROUND_CHECK: ["org_id"], Scope.EXAM: ["exam_org"]}
-# Two accounts "Feishu pushed" before: one carries a known org_id, one an unknown one.
+# Accounts "Feishu pushed" before: Acme's background-check and exam accounts (bound, and in
+# the sandbox's demo directory, so orders can be placed on them), and one with an unknown org_id.
 BINDINGS = [
-    ("demo-binding-1", "demo-bound-1", "Acme 背调账号", [{"key": "org_id", "value": "ACME-001"}]),
-    ("demo-binding-2", "demo-review-1", "未知公司 背调账号", [{"key": "org_id", "value": "NEW-999"}]),
+    ("demo-binding-1", Scope.BACKGROUND_CHECK, "demo-bound-1", "Acme 背调账号", {"org_id": "ACME-001"}),
+    ("demo-binding-2", Scope.BACKGROUND_CHECK, "demo-review-1", "未知公司 背调账号", {"org_id": "NEW-999"}),
+    ("demo-binding-3", Scope.EXAM, "demo-exam-1", "Acme 笔试账号", {"exam_org": "EX-ACME"}),
 ]
 
 
@@ -81,18 +83,18 @@ def seed() -> None:
                 )
         for scope, keys in RULES.items():
             MatchingRule.objects.get_or_create(scope=scope, defaults={"keys": keys})
-        for event_id, account_id, name, values in BINDINGS:
+        for event_id, scope, account_id, name, values in BINDINGS:
             if not EcoAccountBinding.objects.filter(account_id=account_id).exists():
                 binding_upsert_from_event(
                     app_id=settings.FEISHU_APP_ID,
                     tenant_key="demo-tenant",
                     event_id=event_id,
                     event={
-                        "scope": 1,
+                        "scope": int(scope),
                         "account_id": account_id,
                         "account_name": name,
                         "usage_list": [1],
-                        "custom_field_list": values,
+                        "custom_field_list": [{"key": k, "value": v} for k, v in values.items()],
                     },
                 )
     if store_app():

@@ -28,12 +28,20 @@ class OrdersConfig(AppConfig):
             "orders.work_backgroundcheck",
             "orders.work_exam",
             "orders.view_order_events",
+            *perms("orders.package", "view", "add", "change", "delete"),
+            *perms("orders.additionalitem", "view", "add", "change", "delete"),
+            *perms("orders.formfield", "view", "add", "change", "delete"),
+            *perms("orders.exampaper", "view", "add", "change", "delete"),
+            *perms("orders.cataloguepush", "view"),
+            *perms("orders.cataloguerollout", "view"),
+            "orders.push_catalogue",
         )
         roles.audit("orders")
 
         from bindings.signals import binding_changed
 
         binding_changed.connect(_follow_binding, dispatch_uid="orders.follow_binding")
+        _watch_catalogue()
 
 
 def _follow_binding(sender, binding, **kwargs) -> None:
@@ -42,3 +50,31 @@ def _follow_binding(sender, binding, **kwargs) -> None:
     from .intake import orders_link_binding
 
     orders_link_binding(sender, binding=binding)
+    from .catalogue.pushes import push_on_bound
+
+    push_on_bound(binding)
+
+
+def _watch_catalogue() -> None:
+    """Any edit of a catalogue's entries (admin, import, shell) rolls the catalogue out to
+    the bound accounts it concerns, once the edit commits."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .catalogue.models import CATALOGUE_MODELS
+
+    for catalogue, models in CATALOGUE_MODELS.items():
+        for model in models:
+
+            def changed(sender, catalogue=catalogue, **kwargs):
+                if kwargs.get("raw") or kwargs.get("action", "post_").startswith("pre_"):
+                    return  # fixtures load as they are; m2m: act once, after the change
+                from .catalogue.rollouts import rollout_request
+
+                rollout_request(catalogue)
+
+            uid = f"orders.catalogue.{model._meta.model_name}"
+            post_save.connect(changed, sender=model, dispatch_uid=uid + ".save", weak=False)
+            post_delete.connect(changed, sender=model, dispatch_uid=uid + ".delete", weak=False)
+            m2m_changed.connect(
+                changed, sender=model.only_for.through, dispatch_uid=uid + ".only_for", weak=False
+            )

@@ -110,6 +110,7 @@ class BackgroundCheck(EcoOrder):
             models.Index(fields=["state", "-received_at"], name="check_queue_idx"),
             models.Index(fields=["tenant_key", "-received_at"], name="check_tenant_idx"),
             models.Index(fields=["account_id"], name="check_account_idx"),
+            models.Index(fields=["package_id", "state"], name="check_package_idx"),
         ]
 
     def __str__(self):
@@ -145,6 +146,7 @@ class Exam(EcoOrder):
             models.Index(fields=["state", "-received_at"], name="exam_queue_idx"),
             models.Index(fields=["tenant_key", "-received_at"], name="exam_tenant_idx"),
             models.Index(fields=["account_id"], name="exam_account_idx"),
+            models.Index(fields=["paper_id", "state"], name="exam_paper_idx"),  # scheduled.py
         ]
 
     def __str__(self):
@@ -244,3 +246,15 @@ class OrderWrite(FeishuCall):
     @property
     def order(self):
         return self.background_check or self.exam
+
+
+# The catalogue's rows belong to this app too (orders.catalogue.models).
+from .catalogue.models import (  # noqa: E402, F401
+    AdditionalItem,
+    CataloguePush,
+    CatalogueRollout,
+    CatalogueSync,
+    ExamPaper,
+    FormField,
+    Package,
+)

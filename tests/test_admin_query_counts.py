@@ -28,7 +28,17 @@ from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from hireops.tenants.models import Tenant
-from orders.models import BackgroundCheck, Exam, OrderWrite, WriteKind
+from orders.models import (
+    BackgroundCheck,
+    CataloguePush,
+    CatalogueRollout,
+    Exam,
+    ExamPaper,
+    FormField,
+    OrderWrite,
+    Package,
+    WriteKind,
+)
 from referrals.models import (
     AccountCash,
     AccountStatus,
@@ -72,6 +82,11 @@ PAGES = [
     ("/admin/orders/backgroundcheck/", BackgroundCheck, "state__exact=new"),
     ("/admin/orders/exam/", Exam, ""),
     ("/admin/orders/orderwrite/", OrderWrite, ""),
+    ("/admin/orders/package/", Package, ""),
+    ("/admin/orders/formfield/", FormField, ""),
+    ("/admin/orders/exampaper/", ExamPaper, ""),
+    ("/admin/orders/cataloguepush/", CataloguePush, ""),
+    ("/admin/orders/cataloguerollout/", CatalogueRollout, ""),
 ]
 
 _serial = itertools.count(1)
@@ -167,6 +182,13 @@ def add_rows(user, n: int) -> None:
             kind=WriteKind.PROGRESS, background_check=check, stage_id="s1", stage_name="x", requested_by=user
         )
         OrderWrite.objects.create(kind=WriteKind.SCORE, exam=exam, result="60", requested_by=user)
+        Package.objects.create(code=f"pkg-{i}", name=f"Package {i}").only_for.add(customer)
+        FormField.objects.create(key=f"f{i}", type="text", name_zh=f"字段 {i}")
+        ExamPaper.objects.create(code=f"paper-{i}", name=f"Paper {i}").only_for.add(customer)
+        rollout = CatalogueRollout.objects.create(catalogue="packages", status="done", requested_by=user)
+        CataloguePush.objects.create(
+            binding=binding, catalogue="packages", reason="changed", rollout=rollout, requested_by=user
+        )
         job = BulkJob.objects.create(
             kind="referrals.pull_balance", requested_by=user, status=JobStatus.RUNNING
         )

@@ -14,6 +14,7 @@ from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.sandbox.server import SandboxServer
 from hireops.sandbox.state import DEMO_DIRECTORY
+from orders.models import CataloguePush, ExamPaper, Package
 from referrals.balances import balance_pull
 from referrals.models import AccountStatus, ReferralAccount
 
@@ -27,7 +28,12 @@ def test_the_demo_shows_the_product_working_and_seeds_once(sandbox, settings):
 
     assert CustomFieldDefinition.objects.count() == 3 and VendorCustomer.objects.count() == 3
     bindings = dict(EcoAccountBinding.objects.values_list("account_id", "status"))
-    assert bindings == {"demo-bound-1": BindingStatus.BOUND, "demo-review-1": BindingStatus.NEEDS_REVIEW}
+    assert bindings == {
+        "demo-bound-1": BindingStatus.BOUND,
+        "demo-review-1": BindingStatus.NEEDS_REVIEW,
+        "demo-exam-1": BindingStatus.BOUND,
+    }
+    assert (Package.objects.count(), ExamPaper.objects.count()) == (2, 1)
     # The sandbox forgets at every start: both scopes are published again each time.
     assert list(FieldPublish.objects.values_list("status", flat=True)) == [CallStatus.SUCCEEDED] * 4
     accounts = {a.name: a for a in ReferralAccount.objects.prefetch_related("cash")}
@@ -51,6 +57,11 @@ def test_the_demo_accounts_are_the_ones_the_demo_sandbox_has(settings):
         balance_pull(wang.pk)
         wang.refresh_from_db()
         assert (wang.points, wang.balance_error) == (125, "")
+        # The demo's bound accounts offer the demo's catalogue: the README's orders can be placed.
+        assert set(CataloguePush.objects.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+        offered = {c["account_id"]: c for c in server.state.snapshot()["catalogues"]}
+        assert set(offered["demo-bound-1"]["packages"]) == {"pkg-basic", "pkg-senior"}
+        assert [p["id"] for p in offered["demo-exam-1"]["papers"]] == ["paper-spring"]
     finally:
         server.stop()
 

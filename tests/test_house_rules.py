@@ -139,6 +139,8 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "bindings.signals",  # a Signal, which the orders connect to in ready()
             "orders",
             "orders.apps",
+            "orders.catalogue",
+            "orders.catalogue.models",  # the catalogue's rows, part of orders.models
             "orders.models",
             "orders.storage",
             "referrals",

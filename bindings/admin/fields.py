@@ -1,6 +1,5 @@
 """Custom-field definitions and publishing them to Feishu."""
 
-import json
 import uuid
 
 from django import forms
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
+from hireops.core.display import pretty_json
 from hireops.core.models import CallStatus
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter, TenantFilter
@@ -42,11 +42,6 @@ PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publis
 PUBLISH_REQUESTED_TENANTS = gettext_noop(
     "Publish to Feishu requested for %(tenants)s tenants (request %(batch)s)."
 )
-
-
-def pretty_json(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "—"
-    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 
 class CustomFieldForm(forms.ModelForm):
@@ -325,7 +320,6 @@ class FieldPublishAdmin(SystemRecordAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=_("payload sent"))
     def changelist_view(self, request, extra_context=None):
         batch = request.GET.get("batch")
         if batch:
@@ -347,6 +341,7 @@ class FieldPublishAdmin(SystemRecordAdmin):
             )
         return super().changelist_view(request, extra_context)
 
+    @admin.display(description=_("payload sent"))
     def payload_pretty(self, obj):
         return pretty_json(obj.payload)
 

@@ -1,5 +1,6 @@
 """Small formatting helpers for admin screens."""
 
+import json
 from datetime import datetime
 
 from django.utils import timezone
@@ -28,3 +29,8 @@ def short(text, limit: int = 40) -> str:
     if len(text) <= limit:
         return text
     return format_html('<span title="{}">{}…</span>', text, text[: limit - 1])
+
+
+def pretty_json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "—"
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)

@@ -187,3 +187,48 @@ def exam_update_result(
         tenant_key=tenant_key,
         safe_to_repeat=True,
     )
+
+
+# --- catalogues (§8.2, §8.3, §9.1) --------------------------------------------------------------
+#
+# One generic call per (catalogue, operation): the bodies are built by the catalogue service,
+# which knows what Feishu already has. Repeating is safe where the operation is a full replace
+# or an overwrite (custom fields, papers, package updates); not where it adds or removes by id
+# (package create: an id cannot be created twice; package delete: whether an unknown id is an
+# error is UNCONFIRMED), so the service decides what a repeat after a lost answer means.
+
+CATALOGUE_CALLS = {
+    # (catalogue, op): (method, path, endpoint name, safe to repeat)
+    ("packages", "create"): ("POST", "/eco_background_check_packages", False),
+    ("packages", "batch_update"): ("PATCH", "/eco_background_check_packages/batch_update", True),
+    ("packages", "batch_delete"): ("POST", "/eco_background_check_packages/batch_delete", False),
+    ("form_fields", "create"): ("POST", "/eco_background_check_custom_fields", True),
+    ("form_fields", "batch_update"): ("PATCH", "/eco_background_check_custom_fields/batch_update", True),
+    ("form_fields", "batch_delete"): ("POST", "/eco_background_check_custom_fields/batch_delete", True),
+    ("papers", "create"): ("POST", "/eco_exam_papers", True),
+    ("papers", "batch_update"): ("PATCH", "/eco_exam_papers/batch_update", True),
+    ("papers", "batch_delete"): ("POST", "/eco_exam_papers/batch_delete", True),
+}
+CATALOGUE_ENDPOINTS = {
+    "packages": "hire.eco_background_check_package",
+    "form_fields": "hire.eco_background_check_custom_field",
+    "papers": "hire.eco_exam_paper",
+}
+
+
+def catalogue_endpoint(catalogue: str, op: str) -> str:
+    return f"{CATALOGUE_ENDPOINTS[catalogue]}.{op}"
+
+
+def catalogue_call(
+    client: FeishuClient, catalogue: str, op: str, body: dict, *, tenant_key: str | None = None
+) -> FeishuResponse:
+    method, path, safe = CATALOGUE_CALLS[(catalogue, op)]
+    return client.request(
+        method,
+        _HIRE + path,
+        endpoint=catalogue_endpoint(catalogue, op),
+        json=body,
+        tenant_key=tenant_key,
+        safe_to_repeat=safe,
+    )

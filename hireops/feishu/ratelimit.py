@@ -62,6 +62,12 @@ QUOTAS: dict[str, Quota] = {
     "hire.eco_background_check.cancel": _ECO,
     "hire.eco_exam.login_info": _ECO,
     "hire.eco_exam.update_result": _ECO,
+    # Catalogues (§8.2, §8.3, §9.1): the same tier.
+    **{
+        f"hire.{api}.{op}": _ECO
+        for api in ("eco_background_check_package", "eco_background_check_custom_field", "eco_exam_paper")
+        for op in ("create", "batch_update", "batch_delete")
+    },
     # Auth endpoints have no documented quota; they are single-flight and cached instead.
 }
 

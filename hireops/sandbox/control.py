@@ -5,9 +5,10 @@ GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path,
                                        json (app_secret redacted), status, code, time, logid, fault
 DELETE /_sandbox/requests              clear the request log
 GET    /_sandbox/faults                pending faults
-POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|ratelimit|drop|error,
+POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|late|ratelimit|drop|error,
                                         count=1, status=500, delay=0, code?, msg?}; error answers
-                                        Feishu's envelope with that code and HTTP status
+                                        Feishu's envelope with that code and HTTP status; slow waits
+                                        before acting, late acts at once and answers after the delay
 DELETE /_sandbox/faults                clear faults
 POST   /_sandbox/tokens/expire         {tickets?: bool} every issued token (and ticket) expires now
 POST   /_sandbox/token_ttl             {seconds} lifetime of tokens issued from now on
@@ -33,12 +34,18 @@ GET    /_sandbox/deliveries            every push attempt {event_id, event_type,
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
 POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
+POST   /_sandbox/eco_accounts/<id>/catalogue {packages?: {id: {name, description?}}, items?: {…},
+                                        papers?: [{id, name, …}], tenant_key?} put the account's
+                                       catalogue in place as if pushed (eco_catalogue.py)
 POST   /_sandbox/background_checks   {account_id, tenant_key?, package_id?, additional_item_id_list?,
                                         comment?, candidate?, contact?, custom_field_list?}
-                                       → hire.eco_background_check.created_v1, pushed (eco_orders.py)
+                                       → hire.eco_background_check.created_v1, pushed (eco_orders.py);
+                                       the package and items must be in the account's catalogue
+                                       (no package_id: its first package)
 POST   /_sandbox/background_checks/<id>/cancel {reason?} → hire.eco_background_check.canceled_v1
 POST   /_sandbox/exams                 {account_id, tenant_key?, paper_id?, candidate?}
-                                       → hire.eco_exam.created_v1, pushed
+                                       → hire.eco_exam.created_v1, pushed; the paper must be in
+                                       the account's catalogue (no paper_id: its first paper)
 POST   /_sandbox/exams/<id>/grade      the customer finished grading: results now answer 1002855
 POST   /_sandbox/accounts/seed         {count, first_id, points?} → {"created": count}: synthetic
                                        employees with referral accounts first_id … (benchmarks)
@@ -394,6 +401,13 @@ class SandboxControl:
         custom_field_list, background_check_id."""
         return self._call(
             "POST", "/background_checks", {"account_id": account_id, "tenant_key": tenant_key, **order}
+        )
+
+    def seed_catalogue(self, account_id, tenant_key=None, **lists) -> dict:
+        """Give the account a catalogue as if the vendor had pushed it. ``lists``: packages,
+        items ({id: {name, description?}}), papers ([{id, name, …}])."""
+        return self._call(
+            "POST", f"/eco_accounts/{account_id}/catalogue", {"tenant_key": tenant_key, **lists}
         )
 
     def cancel_background_check(self, background_check_id, reason=None) -> dict:

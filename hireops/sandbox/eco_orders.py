@@ -21,6 +21,7 @@ overwrites the last one.
 
 import secrets
 
+from .eco_catalogue import pick_package, pick_paper, seed
 from .hire_api import bad, ok
 from .state import ApiError
 
@@ -244,8 +245,8 @@ def create_background_check(sb, call):
     tenant_key = b.get("tenant_key") or st.default_tenant
     with st.lock:
         account = _eco_account(st, tenant_key, str(b["account_id"]), 1)
-        # The sandbox does not keep catalogues yet: any package id can be ordered.
-        package_id = str(b.get("package_id") or "pkg-basic")
+        items = [str(i) for i in b.get("additional_item_id_list") or []]
+        package_id = pick_package(st, tenant_key, account["account_id"], b.get("package_id"), items)
         check_id = str(b.get("background_check_id") or st.new_account_id())
         if check_id in st.background_checks:
             raise ValueError(f"background check {check_id!r} exists already")
@@ -253,7 +254,7 @@ def create_background_check(sb, call):
             "background_check_id": check_id,
             "account_id": account["account_id"],
             "package_id": package_id,
-            "additional_item_id_list": [str(i) for i in b.get("additional_item_id_list") or []],
+            "additional_item_id_list": items,
             "comment": b.get("comment") or "",
             "candidate_info": _candidate(b.get("candidate"), with_names=True),
             "client_contact_info": _candidate(
@@ -298,7 +299,7 @@ def create_exam(sb, call):
     tenant_key = b.get("tenant_key") or st.default_tenant
     with st.lock:
         account = _eco_account(st, tenant_key, str(b["account_id"]), 2)
-        paper_id = str(b.get("paper_id") or "paper-1")  # as for packages: any id for now
+        paper_id = pick_paper(st, tenant_key, account["account_id"], b.get("paper_id"))
         exam_id = str(b.get("exam_id") or st.new_account_id())
         if exam_id in st.exams:
             raise ValueError(f"exam {exam_id!r} exists already")
@@ -333,6 +334,23 @@ def grade_exam(sb, call):
         return dict(exam)
 
 
+def seed_catalogue(sb, call):
+    """Put an account's catalogue in place as if the vendor had pushed it (tests, demos)."""
+    b, st = call.body, sb.state
+    tenant_key = b.get("tenant_key") or st.default_tenant
+    account_id = call.params["account_id"]
+    scope = next((a["scope"] for a in st.eco_accounts if a["account_id"] == account_id), None)
+    if scope is None:
+        raise ValueError(f"no eco account {account_id!r}: bind one first")
+    try:
+        cat = seed(
+            st, tenant_key, account_id, scope, **{k: b.get(k) for k in ("packages", "items", "papers")}
+        )
+    except ApiError as exc:
+        raise ValueError(exc.msg) from exc
+    return {"packages": cat["packages"], "items": cat["items"], "papers": cat["papers"]}
+
+
 _B = "/open-apis/hire/v1/eco_background_checks"
 _E = r"/open-apis/hire/v1/eco_exams/(?P<exam_id>[^/]+)"
 _HIRE = {"kind": "openapi", "auth": True}
@@ -357,5 +375,6 @@ CONTROL_ROUTES = [
         {"kind": "control"},
     ),
     ("POST", "/_sandbox/exams", create_exam, {"kind": "control"}),
+    ("POST", r"/_sandbox/eco_accounts/(?P<account_id>[^/]+)/catalogue", seed_catalogue, {"kind": "control"}),
     ("POST", r"/_sandbox/exams/(?P<exam_id>[^/]+)/grade", grade_exam, {"kind": "control"}),
 ]

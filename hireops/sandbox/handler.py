@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-from . import auth_api, control, eco_orders, hire_api, referral_api
+from . import auth_api, control, eco_catalogue, eco_orders, hire_api, referral_api
 from .ratelimit import Throttled
 from .state import ApiError
 
@@ -32,6 +32,7 @@ ROUTES = _compile(
         auth_api.ROUTES,
         hire_api.ROUTES,
         eco_orders.ROUTES,
+        eco_catalogue.ROUTES,
         referral_api.ROUTES,
         control.ROUTES,
         eco_orders.CONTROL_ROUTES,
@@ -172,7 +173,16 @@ class Handler(BaseHTTPRequestHandler):
                     dict(RATE_LIMIT_BODY),
                     {"x-ogw-ratelimit-limit": limit, "x-ogw-ratelimit-reset": 1},
                 )
-            time.sleep(fault["delay"])  # "slow": then answer normally
+            if fault["kind"] == "slow":
+                time.sleep(fault["delay"])  # "slow": then act and answer normally
+        late = fault["delay"] if fault and fault["kind"] == "late" else 0
+        if late:  # "late": act now, answer after the delay (a client that timed out never sees it)
+            answer = self._openapi_call(sb, route, call, body, raw)
+            time.sleep(late)
+            return answer
+        return self._openapi_call(sb, route, call, body, raw)
+
+    def _openapi_call(self, sb, route, call, body, raw):
         if route is None:
             # CHOICE: an unknown API or method gets the gateway's plain-text 404, like open.feishu.cn.
             return 404, "404 page not found", {}

@@ -26,6 +26,11 @@ LIMITS: dict[str, list[tuple[int, float]]] = {
     "eco_background_check.cancel": [(50, 1.0), (1000, 60.0)],
     "eco_exam.login_info": [(50, 1.0), (1000, 60.0)],
     "eco_exam.update_result": [(50, 1.0), (1000, 60.0)],
+    **{
+        f"{api}.{op}": [(50, 1.0), (1000, 60.0)]
+        for api in ("eco_background_check_package", "eco_background_check_custom_field", "eco_exam_paper")
+        for op in ("create", "batch_update", "batch_delete")
+    },
     "referral_account.create": [(100, 60.0)],
     "referral_account.get_account_assets": [(10, 1.0)],
     "referral_account.withdraw": [(100, 60.0)],

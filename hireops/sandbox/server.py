@@ -22,7 +22,7 @@ from .handler import Handler
 from .ratelimit import RateLimiter
 from .state import SandboxState
 
-FAULT_KINDS = ("5xx", "slow", "ratelimit", "drop", "error")
+FAULT_KINDS = ("5xx", "slow", "late", "ratelimit", "drop", "error")
 MAX_LOG = 50_000
 
 

@@ -40,10 +40,12 @@ def load_directory(path=None) -> dict:
 
     Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ...}], "employees": [{tenant_key?,
     user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, mobile?: str | {code, number}}],
-    "accounts": [{user_id, account_id, status?, points?, cash?: {currency: amount}}]}``.
+    "accounts": [{user_id, account_id, status?, points?, cash?: {currency: amount}}],
+    "eco_accounts": [{account_id, scope, tenant_key?, account_name?, custom_field_list?}]}``.
     Missing ids are derived from user_id; the default tenant is where self-built tokens act.
     ``accounts`` are referral accounts that exist from the start (the demo's), with fixed ids
-    so that a back-office seeded from the same file finds them after every restart.
+    so that a back-office seeded from the same file finds them after every restart; so are
+    ``eco_accounts`` (a vendor's accounts customers added in Hire, the demo's bindings).
     """
     path = Path(path or SEED_DIRECTORY)
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,6 +62,17 @@ def load_directory(path=None) -> dict:
         "tenants": tenants,
         "employees": employees,
         "accounts": list(data.get("accounts", [])),
+        "eco_accounts": [
+            {
+                "account_id": str(a["account_id"]),
+                "scope": int(a["scope"]),
+                "account_name": a.get("account_name", ""),
+                "usage_list": a.get("usage_list", [1]),
+                "custom_field_list": a.get("custom_field_list", []),
+                "tenant_key": a.get("tenant_key") or default,
+            }
+            for a in data.get("eco_accounts", [])
+        ],
     }
 
 
@@ -154,10 +167,12 @@ class SandboxState:
             self.accounts: dict[str, Account] = {}
             self.by_employee: dict[tuple, str] = {}  # (tenant, user_id) -> account_id
             self.withdraw_orders: dict[tuple, dict] = {}  # (tenant, external_order_id) -> answer
-            self.eco_accounts: list[dict] = []
+            self.eco_accounts: list[dict] = list(seed["eco_accounts"])
             # What Hire shows of each eco order (eco_orders.py): id -> order.
             self.background_checks: dict[str, dict] = {}
             self.exams: dict[str, dict] = {}
+            # What each eco account offers (eco_catalogue.py): (tenant, account_id) -> catalogue.
+            self.catalogues: dict[tuple, dict] = {}
             self._seq = 0
             for seeded in seed["accounts"]:
                 self._seed_account(seeded)
@@ -311,5 +326,12 @@ class SandboxState:
                 "eco_accounts": list(self.eco_accounts),
                 "background_checks": [dict(c) for c in self.background_checks.values()],
                 "exams": [dict(e) for e in self.exams.values()],
+                "catalogues": _catalogues(self),
                 "employees": list(self.employees),
             }
+
+
+def _catalogues(state) -> list[dict]:
+    from .eco_catalogue import snapshot  # eco_catalogue builds on this module
+
+    return snapshot(state)

@@ -6,6 +6,7 @@ import copy
 import pytest
 
 from bindings.models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
+from orders.models import AdditionalItem, ExamPaper, Package
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
 CHECK_ACCOUNT = "7300000000000000101"
@@ -49,8 +50,17 @@ def acme(db):
 
 
 @pytest.fixture
-def bound_accounts(client, sandbox, acme):
-    """One background-check and one exam account of Acme, bound through Feishu's event."""
+def catalogue(db):
+    """What the vendor offers: the binding pushes it to each account's Feishu."""
+    Package.objects.create(code="pkg-basic", name="基础套餐", description="工作履历验证")
+    AdditionalItem.objects.create(code="ext002", name="工作履历信息验证X2")
+    ExamPaper.objects.create(code="paper001", name="春季测评", duration_minutes=30, question_count=30)
+
+
+@pytest.fixture
+def bound_accounts(client, sandbox, acme, catalogue):
+    """One background-check and one exam account of Acme, bound through Feishu's event (which
+    pushes the catalogue to them)."""
     for scope, account_id in ((1, CHECK_ACCOUNT), (2, EXAM_ACCOUNT)):
         event = sandbox.bind_account(
             scope=scope, account_id=account_id, custom_field_list=[{"key": "org_id", "value": "ACME-001"}]

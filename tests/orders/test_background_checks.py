@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from orders import writes
-from orders.models import BackgroundCheck, CheckState, OrderWrite, ReportFile, WriteKind
+from orders.models import BackgroundCheck, CataloguePush, CheckState, OrderWrite, ReportFile, WriteKind
 from orders.writes import WriteRefused
 
 from .conftest import CHECK_ACCOUNT, PDF, deliver
@@ -75,8 +75,10 @@ def test_the_event_creates_an_order_linked_to_its_binding_and_customer(client, s
     assert BackgroundCheck.objects.count() == 1
 
 
-def test_an_order_before_its_binding_is_linked_when_the_binding_is_bound(client, sandbox, acme):
+def test_an_order_before_its_binding_is_linked_when_the_binding_is_bound(client, sandbox, acme, catalogue):
     event = sandbox.bind_account(scope=1, account_id=CHECK_ACCOUNT, custom_field_list=[])
+    # The account offers a package from before (its events arrive out of order here).
+    sandbox.seed_catalogue(CHECK_ACCOUNT, packages={"pkg-old": {"name": "旧套餐"}})
     order_event = sandbox.create_background_check(CHECK_ACCOUNT)
     deliver(client, order_event)  # the order first: no binding yet
     check = BackgroundCheck.objects.get()
@@ -89,6 +91,11 @@ def test_an_order_before_its_binding_is_linked_when_the_binding_is_bound(client,
     binding_bind_manually(check.binding, acme, None)
     check.refresh_from_db()
     assert check.customer == acme
+    # Bound: the customer's catalogue went to the account's Feishu.
+    push = CataloguePush.objects.get(binding=check.binding, catalogue="packages")
+    assert (push.status, push.reason) == (CallStatus.SUCCEEDED, "bound")
+    offered = next(c for c in sandbox.state()["catalogues"] if c["account_id"] == CHECK_ACCOUNT)
+    assert set(offered["packages"]) == {"pkg-old", "pkg-basic"} and set(offered["items"]) == {"ext002"}
 
 
 def test_a_stage_then_a_result_with_a_report_reach_hire(
@@ -201,6 +208,9 @@ def test_order_state_errors_are_explained_not_retried(client, sandbox, bound_acc
     assert "does not know this background-check order" in unknown.error
 
 
+CHECKS = "/open-apis/hire/v1/eco_background_checks/"
+
+
 def test_terminating_sends_a_terminated_stage_then_cancel(client, sandbox, bound_accounts, admin_user):
     check = order(client, sandbox)
     stage, cancel = writes.cancel_request(check, user=admin_user)
@@ -209,7 +219,7 @@ def test_terminating_sends_a_terminated_stage_then_cancel(client, sandbox, bound
         CallStatus.SUCCEEDED,
         CallStatus.SUCCEEDED,
     ]
-    paths = [r["path"] for r in sandbox.requests() if r["path"].startswith("/open-apis/hire")]
+    paths = [r["path"] for r in sandbox.requests() if r["path"].startswith(CHECKS)]
     assert paths == [PROGRESS, CANCEL]
     assert sandbox.requests(PROGRESS)[0]["json"]["stage_name"] == "已终止"
     assert sandbox.requests(CANCEL)[0]["json"] == {"background_check_id": check.background_check_id}

@@ -38,3 +38,31 @@ def test_send_write_and_resume_writes_run_in_a_worker(client, sandbox, bound_acc
     )
     stages = next(c for c in sandbox.state()["background_checks"])["stages"]
     assert [s["stage_id"] for s in stages] == ["s1", "s2"]
+
+
+def test_catalogue_rollout_push_and_resume_run_in_a_worker(client, sandbox, bound_accounts, celery_worker):
+    from orders.models import CataloguePush, CatalogueRollout, Package
+    from orders.tasks import resume_catalogues
+
+    Package.objects.create(code="pkg-w", name="Worker 套餐")  # orders.run_rollout, then orders.push_catalogue
+    celery_worker(
+        lambda: CataloguePush.objects.filter(reason="changed", status=CallStatus.SUCCEEDED).exists(),
+        what="orders.run_rollout and orders.push_catalogue",
+    )
+    assert CatalogueRollout.objects.order_by("-pk").first().status == "done"
+    # A push whose task was lost: the schedule's sweep sends it.
+    from bindings.models import EcoAccountBinding
+
+    binding = EcoAccountBinding.objects.get(account_id=CHECK_ACCOUNT)
+    Package.objects.filter(code="pkg-w").update(name="Worker 套餐 v2")  # no signal: nothing queued
+    lost = CataloguePush.objects.create(
+        binding=binding, catalogue="packages", tenant_key=binding.tenant_key, reason="staff"
+    )
+    CataloguePush.objects.filter(pk=lost.pk).update(requested_at=timezone.now() - timedelta(minutes=5))
+    resume_catalogues.delay()
+    celery_worker(
+        lambda: CataloguePush.objects.get(pk=lost.pk).status == CallStatus.SUCCEEDED,
+        what="orders.resume_catalogues",
+    )
+    offered = next(c for c in sandbox.state()["catalogues"] if c["account_id"] == CHECK_ACCOUNT)
+    assert offered["packages"]["pkg-w"] == {"name": "Worker 套餐 v2"}

@@ -127,6 +127,7 @@ def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
 def test_ctl_orders(sandbox):
     ctl(sandbox, "bind-account", "--scope", "1", "--field", "org_id=ACME-001")
     account = sandbox.state()["eco_accounts"][-1]["account_id"]
+    sandbox.seed_catalogue(account, packages={"pkg-basic": {"name": "基础套餐"}})
     created = ctl(
         sandbox,
         "create-background-check",
@@ -149,5 +150,6 @@ def test_ctl_orders(sandbox):
         ctl(sandbox, "cancel-background-check", check_id)
     ctl(sandbox, "bind-account", "--scope", "2")
     exam_account = sandbox.state()["eco_accounts"][-1]["account_id"]
+    sandbox.seed_catalogue(exam_account, papers=[{"id": "paper-1", "name": "春季测评"}])
     exam = ctl(sandbox, "create-exam", "--account", exam_account, "--paper", "paper-1")
     assert ctl(sandbox, "grade-exam", exam["event"]["exam_id"])["status"] == "graded"

@@ -18,6 +18,7 @@ def token(sandbox):
 @pytest.fixture
 def check_id(sandbox):
     sandbox.bind_account(scope=1, account_id="acc-1")
+    sandbox.seed_catalogue("acc-1", packages={"pkg-basic": {"name": "基础套餐"}})
     return sandbox.create_background_check("acc-1")["event"]["background_check_id"]
 
 
@@ -107,12 +108,14 @@ def test_order_state_errors(sandbox, token, check_id):
 
 def test_another_tenants_order_does_not_exist(sandbox, token):
     sandbox.bind_account(scope=1, account_id="acc-2", tenant_key="acme-tenant")
+    sandbox.seed_catalogue("acc-2", tenant_key="acme-tenant", packages={"pkg-basic": {"name": "基础套餐"}})
     other = sandbox.create_background_check("acc-2", tenant_key="acme-tenant")["event"]["background_check_id"]
     assert post(sandbox, PROGRESS, token, stage(other))[:2] == (400, 1002862)
 
 
 def test_exam_endpoints(sandbox, token):
     sandbox.bind_account(scope=2, account_id="acc-e")
+    sandbox.seed_catalogue("acc-e", papers=[{"id": "paper001", "name": "春季测评"}])
     exam_id = sandbox.create_exam("acc-e")["event"]["exam_id"]
     login = f"{HIRE}/eco_exams/{exam_id}/login_info"
     result = f"{HIRE}/eco_exams/{exam_id}/update_result"

@@ -25,6 +25,8 @@ from .test_sdk import KEY, VTOKEN, _django_glue, client  # noqa: F401  (the SDK 
 def _accounts(sandbox):
     sandbox.bind_account(scope=1, account_id="acc-check")
     sandbox.bind_account(scope=2, account_id="acc-exam")
+    sandbox.seed_catalogue("acc-check", packages={"pkg001": {"name": "基础套餐"}})
+    sandbox.seed_catalogue("acc-exam", papers=[{"id": "paper001", "name": "春季测评"}])
 
 
 def _state(sandbox, kind, key, value):
@@ -185,3 +187,93 @@ def test_sdk_dispatcher_takes_the_order_events(sandbox, webhook_receiver):
     assert got["exam"].event.exam_id == exam["event"]["exam_id"] and got["exam"].event.paper_id == "paper001"
     assert sandbox.server.pusher.wait_idle()
     assert {d["status"] for d in sandbox.deliveries()} == {200}
+
+
+def test_sdk_catalogue_calls(sandbox, client):  # noqa: F811
+    from lark_oapi.api.hire.v1 import (
+        BatchDeleteEcoExamPaperRequest,
+        BatchDeleteEcoExamPaperRequestBody,
+        CreateEcoBackgroundCheckCustomFieldRequest,
+        CreateEcoBackgroundCheckPackageRequest,
+        CreateEcoExamPaperRequest,
+        EcoBackgroundCheckCustomField,
+        EcoBackgroundCheckCustomFieldData,
+        EcoBackgroundCheckCustomFieldDataOption,
+        EcoBackgroundCheckPackage,
+        EcoBackgroundCheckPackageAdditionalItem,
+        EcoBackgroundCheckPackageData,
+        EcoExamPaper,
+        EcoExamPaperData,
+        I18n,
+    )
+
+    sandbox.bind_account(scope=1, account_id="acc-check")
+    sandbox.bind_account(scope=2, account_id="acc-exam")
+    package = client.hire.v1.eco_background_check_package.create(
+        CreateEcoBackgroundCheckPackageRequest.builder()
+        .request_body(
+            EcoBackgroundCheckPackage.builder()
+            .account_id("acc-check")
+            .package_list([EcoBackgroundCheckPackageData.builder().id("pkg001").name("基础套餐").build()])
+            .additional_item_list(
+                [EcoBackgroundCheckPackageAdditionalItem.builder().id("ext001").name("履历验证X2").build()]
+            )
+            .build()
+        )
+        .build()
+    )
+    assert package.success(), (package.code, package.msg)
+    field = client.hire.v1.eco_background_check_custom_field.create(
+        CreateEcoBackgroundCheckCustomFieldRequest.builder()
+        .request_body(
+            EcoBackgroundCheckCustomField.builder()
+            .account_id("acc-check")
+            .custom_field_list(
+                [
+                    EcoBackgroundCheckCustomFieldData.builder()
+                    .type("select")
+                    .key("candidate_degree")
+                    .name(I18n.builder().zh_cn("候选人学历").en_us("Candidate degree").build())
+                    .is_required(True)
+                    .options(
+                        [
+                            EcoBackgroundCheckCustomFieldDataOption.builder()
+                            .key("bachelor")
+                            .name(I18n.builder().zh_cn("本科").build())
+                            .build()
+                        ]
+                    )
+                    .build()
+                ]
+            )
+            .build()
+        )
+        .build()
+    )
+    assert field.success(), (field.code, field.msg)
+    paper = client.hire.v1.eco_exam_paper.create(
+        CreateEcoExamPaperRequest.builder()
+        .request_body(
+            EcoExamPaper.builder()
+            .account_id("acc-exam")
+            .paper_list([EcoExamPaperData.builder().id("paper001").name("春季测评").duration(30).build()])
+            .build()
+        )
+        .build()
+    )
+    assert paper.success(), (paper.code, paper.msg)
+    offered = {c["account_id"]: c for c in sandbox.state()["catalogues"]}
+    assert set(offered["acc-check"]["packages"]) == {"pkg001"}
+    assert offered["acc-check"]["fields"][0]["options"][0]["key"] == "bachelor"
+    assert offered["acc-exam"]["papers"] == [{"id": "paper001", "name": "春季测评", "duration": 30}]
+    gone = client.hire.v1.eco_exam_paper.batch_delete(
+        BatchDeleteEcoExamPaperRequest.builder()
+        .request_body(
+            BatchDeleteEcoExamPaperRequestBody.builder()
+            .account_id("acc-exam")
+            .paper_id_list(["paper001"])
+            .build()
+        )
+        .build()
+    )
+    assert gone.success() and sandbox.state()["catalogues"][1]["papers"] == []

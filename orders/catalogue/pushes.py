@@ -1,0 +1,271 @@
+"""Pushing a catalogue to one account's Feishu (docs/feishu.md §8.2, §8.3, §9.1).
+
+A ``CataloguePush`` is committed first (one waits per account and catalogue: a second request
+joins it), then sent by a task in three steps, with no transaction open during a call:
+
+1. **claim**, in one short transaction: the account's ``CatalogueSync`` is leased to this
+   push (another push of it being sent: try later), and what the account should have is
+   read from committed rows;
+2. **call** Feishu, one planned call after the other (``plans``); after each success the
+   sync records what Feishu now has, so a push killed half-way leaves an exact base for the
+   next one;
+3. **finish**: the push is closed and the lease released.
+
+A call that may have reached Feishu without an answer (a timeout, a 5xx) is tried again
+later. The full-replace and overwrite calls are safe to repeat; a package create or delete
+is not, so the ids it touched are kept as *uncertain* and the next attempt first asks Feishu
+which way it went (``plans.probe``). A refusal is final and explained on the row.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from bindings.models import BindingStatus, EcoAccountBinding
+from hireops.core.feishu_errors import judge
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.retry import GAVE_UP, TryLater
+from hireops.feishu import FeishuError, eco, get_client
+
+from . import plans
+from .desired import desired, is_empty
+from .models import CATALOGUE_SCOPE, SCOPE_CATALOGUES, CataloguePush, CatalogueSync
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)  # longer than three calls with the client's timeouts and waits
+BUSY = gettext_noop("Another push of this catalogue to this account is being sent; this one follows it.")
+NOT_BOUND = gettext_noop("Not sent: the account is no longer bound to a customer.")
+UP_TO_DATE = gettext_noop("Nothing to send: Feishu already has this catalogue.")
+RETIRED = gettext_noop(
+    "Not sent: the form-field keys %(keys)s were deleted from this account before, and Feishu never "
+    "takes a deleted key again. Give those fields new keys."
+)
+PROBED = gettext_noop("An earlier attempt got no answer; Feishu was asked which way it went before going on.")
+
+
+def _wrong_scope(binding, catalogue) -> bool:
+    return CATALOGUE_SCOPE[catalogue] != binding.scope
+
+
+def push_request(binding, catalogue: str, reason: str, user=None, rollout=None) -> CataloguePush | None:
+    """Queue a push of the catalogue to the account (call inside the requesting transaction);
+    the waiting push when one already waits. None for an account of the other scope."""
+    if _wrong_scope(binding, catalogue):
+        return None
+    row = CataloguePush(
+        binding=binding,
+        catalogue=catalogue,
+        tenant_key=binding.tenant_key,
+        reason=reason,
+        requested_by=user,
+        rollout=rollout,
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:  # one waits already: it will send whatever is committed then
+        waiting = CataloguePush.objects.filter(
+            binding=binding, catalogue=catalogue, status=CallStatus.QUEUED, started_at__isnull=True
+        )
+        if rollout is not None:  # the rollout's progress counts it
+            waiting.filter(rollout__isnull=True).update(rollout=rollout)
+        return waiting.first()
+    transaction.on_commit(lambda: send(row.pk))
+    return row
+
+
+def send(pk: int) -> None:
+    from ..tasks import push_catalogue
+
+    push_catalogue.delay(pk)
+
+
+def push_on_bound(binding) -> list[CataloguePush]:
+    """A binding was decided: once bound, its customer's catalogues are pushed (skipping one
+    with nothing to send and nothing sent before)."""
+    if binding.status != BindingStatus.BOUND or not binding.customer_id:
+        return []
+    pushed = []
+    for catalogue in SCOPE_CATALOGUES[binding.scope]:
+        has_sync = CatalogueSync.objects.filter(binding=binding, catalogue=catalogue).exists()
+        if not has_sync and is_empty(desired(catalogue, binding.customer_id)):
+            continue
+        pushed.append(push_request(binding, catalogue, "bound"))
+    return [p for p in pushed if p]
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def _close(pk: int, status: str, **answer) -> int:
+    return CataloguePush.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
+        status=status, finished_at=timezone.now(), **answer
+    )
+
+
+def _release(push: CataloguePush) -> None:
+    CatalogueSync.objects.filter(binding_id=push.binding_id, catalogue=push.catalogue, sending=push).update(
+        sending=None, sending_until=None
+    )
+
+
+def _claim(pk: int) -> tuple[CataloguePush, CatalogueSync, dict] | None:
+    with transaction.atomic():
+        push = CataloguePush.objects.select_for_update(of=("self",)).select_related("binding").get(pk=pk)
+        if push.status != CallStatus.QUEUED:
+            return None
+        binding = push.binding
+        CatalogueSync.objects.get_or_create(binding=binding, catalogue=push.catalogue)
+        sync = CatalogueSync.objects.select_for_update().get(binding=binding, catalogue=push.catalogue)
+        now = timezone.now()
+        if sync.sending_id not in (None, push.pk) and sync.sending_until and sync.sending_until > now:
+            CataloguePush.objects.filter(pk=pk).update(note=Message(BUSY))
+            raise TryLater(Message(BUSY))
+        if binding.status != BindingStatus.BOUND or not binding.customer_id:
+            _close(pk, CallStatus.FAILED, error=Message(NOT_BOUND))
+            return None
+        wanted = desired(push.catalogue, binding.customer_id)
+        CataloguePush.objects.filter(pk=pk).update(
+            attempts=F("attempts") + 1, started_at=push.started_at or now, note=""
+        )
+        sync.sending, sync.sending_until = push, now + LEASE
+        sync.save(update_fields=["sending", "sending_until"])
+    return push, sync, wanted
+
+
+def _record(push: CataloguePush, call: plans.Call, answer: dict) -> None:
+    entry = {"op": call.op, "body": call.body, **answer, "at": timezone.now().isoformat()}
+    push.calls = [*push.calls, entry]
+    CataloguePush.objects.filter(pk=push.pk).update(calls=push.calls)
+
+
+def _call(push: CataloguePush, call: plans.Call):
+    body = {"account_id": push.binding.account_id, **call.body}
+    return eco.catalogue_call(get_client(), push.catalogue, call.op, body, tenant_key=push.tenant_key or None)
+
+
+def _succeeded(push: CataloguePush, sync: CatalogueSync, call: plans.Call, resp) -> None:
+    with transaction.atomic():
+        sync.sent = call.after
+        sync.uncertain = {}
+        sync.retired_keys = sorted({*sync.retired_keys, *call.retires})
+        sync.pushed_at = timezone.now()
+        sync.save(update_fields=["sent", "uncertain", "retired_keys", "pushed_at"])
+        _record(push, call, {"code": 0, "log_id": resp.log_id})
+
+
+def _uncertain(sync: CatalogueSync, call: plans.Call) -> dict:
+    """The package and item ids a create or delete that may have reached Feishu touched, with
+    the content each has if it did (a delete's: what Feishu had)."""
+    body, have = call.body, sync.sent
+    if call.op == "create":
+        return {
+            "packages": {p["id"]: call.after["packages"][p["id"]] for p in body.get("package_list", ())},
+            "items": {i["id"]: call.after["items"][i["id"]] for i in body.get("additional_item_list", ())},
+        }
+    return {
+        "packages": {c: have["packages"][c] for c in body.get("package_id_list", ())},
+        "items": {c: have["items"][c] for c in body.get("additional_item_id_list", ())},
+    }
+
+
+def _probe(push: CataloguePush, sync: CatalogueSync) -> None:
+    """Settle an uncertain create or delete before planning on top of it."""
+    call = plans.probe(sync.uncertain)
+    try:
+        resp = _call(push, call)
+    except FeishuError as exc:
+        if exc.retryable:
+            raise
+        exists, answer = False, {"code": exc.code, "msg": exc.msg}
+    else:
+        exists, answer = True, {"code": 0, "log_id": resp.log_id}
+    with transaction.atomic():
+        sync.sent = plans.after_probe(sync.sent, sync.uncertain, exists)
+        sync.uncertain = {}
+        sync.save(update_fields=["sent", "uncertain"])
+        _record(push, call, {**answer, "probe": True})
+        CataloguePush.objects.filter(pk=push.pk).update(note=Message(PROBED))
+
+
+def push_run(pk: int) -> str:
+    claimed = _claim(pk)
+    if claimed is None:
+        return CataloguePush.objects.values_list("status", flat=True).get(pk=pk)
+    push, sync, wanted = claimed
+    call = None
+    try:  # no transaction is open here
+        if sync.uncertain:
+            _probe(push, sync)
+        try:
+            calls = plans.plan(push.catalogue, sync.sent, wanted, sync.retired_keys)
+        except plans.PlanRefused as exc:
+            _close(pk, CallStatus.FAILED, error=Message(RETIRED, keys=str(exc)))
+            return CallStatus.FAILED
+        for call in calls:
+            resp = _call(push, call)
+            _succeeded(push, sync, call, resp)
+    except FeishuError as exc:
+        return _failed(push, sync, call, exc)
+    finally:
+        _release(push)
+    note = {} if push.calls else {"note": Message(UP_TO_DATE)}
+    _close(pk, CallStatus.SUCCEEDED, error="", error_code=None, **note)
+    return CallStatus.SUCCEEDED
+
+
+def _failed(push: CataloguePush, sync: CatalogueSync, call: plans.Call | None, exc: FeishuError) -> str:
+    failure = judge(exc)
+    log.warning("catalogue push %s (%s) failed: %s", push.pk, push.catalogue, exc)
+    if call is not None:
+        _record(push, call, {"code": exc.code, "msg": exc.msg, "log_id": exc.log_id or ""})
+    if failure.retry:
+        unsafe = call is not None and push.catalogue == "packages" and call.op != "batch_update"
+        if unsafe and failure.maybe_applied:
+            CatalogueSync.objects.filter(pk=sync.pk).update(uncertain=_uncertain(sync, call))
+        CataloguePush.objects.filter(pk=push.pk, status=CallStatus.QUEUED).update(**failure.fields())
+        raise TryLater(failure.reason) from exc
+    _close(push.pk, CallStatus.FAILED, **failure.fields())
+    return CallStatus.FAILED
+
+
+def push_give_up(pk: int, reason: str) -> str:
+    _close(pk, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
+    return CallStatus.FAILED
+
+
+def push_retry(push: CataloguePush, user=None) -> CataloguePush | None:
+    """Staff's "Push again": a new push (planned from what Feishu has now)."""
+    with transaction.atomic():
+        return push_request(push.binding, push.catalogue, "staff", user)
+
+
+GRACE = timedelta(minutes=2)
+
+
+def pushes_resume(grace: timedelta = GRACE) -> int:
+    """The sweep: queued pushes nothing is sending (their task lost, their worker dead)."""
+    now = timezone.now()
+    leased = CatalogueSync.objects.filter(sending_until__gt=now).values("sending_id")
+    stale = (
+        CataloguePush.objects.filter(status=CallStatus.QUEUED, requested_at__lte=now - grace)
+        .exclude(pk__in=leased)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:5000]
+    )
+    pks = list(stale)
+    for pk in pks:
+        send(pk)
+    return len(pks)
+
+
+def bound_accounts(catalogue: str):
+    return EcoAccountBinding.objects.filter(
+        status=BindingStatus.BOUND, customer__isnull=False, scope=CATALOGUE_SCOPE[catalogue]
+    )

@@ -1,0 +1,50 @@
+"""The vendor orders' part of ./dev run's demo (manage.py bootstrap_demo): a catalogue.
+
+Two packages, an additional item, an order-form field and an exam paper, offered to every
+customer; the demo's bound accounts (bindings.demo, also in the sandbox's demo directory) get
+them pushed, so the README's orders can be placed at once. The sandbox forgets what it was
+sent at every start, so the accounts' record of what Feishu has is cleared and the catalogue
+pushed again each time. Idempotent.
+"""
+
+from django.db import transaction
+
+from .catalogue.models import Catalogue, CatalogueSync
+from .catalogue.rollouts import rollout_request
+from .models import AdditionalItem, ExamPaper, FormField, Package
+
+PACKAGES = [
+    ("pkg-basic", "基础套餐", "工作履历验证 X1，教育背景核实，公民身份验证", 5),
+    ("pkg-senior", "高管套餐", "工作履历验证 X3，工作表现评价，民事诉讼调查", 10),
+]
+ITEMS = [("ext-credit", "个人信用报告", "征信记录核查")]
+PAPERS = [("paper-spring", "春季测评", 60, 40)]
+
+
+def seed() -> None:
+    with transaction.atomic():
+        for code, name, description, days in PACKAGES:
+            Package.objects.get_or_create(
+                code=code, defaults={"name": name, "description": description, "turnaround_days": days}
+            )
+        for code, name, description in ITEMS:
+            AdditionalItem.objects.get_or_create(
+                code=code, defaults={"name": name, "description": description}
+            )
+        FormField.objects.get_or_create(
+            key="hiring_manager",
+            defaults={
+                "type": "text",
+                "name_zh": "用人经理",
+                "name_en": "Hiring manager",
+                "is_required": False,
+            },
+        )
+        for code, name, minutes, questions in PAPERS:
+            ExamPaper.objects.get_or_create(
+                code=code, defaults={"name": name, "duration_minutes": minutes, "question_count": questions}
+            )
+        # The sandbox starts empty: what it was sent last time is gone.
+        CatalogueSync.objects.update(sent={}, uncertain={}, retired_keys=[])
+        for catalogue in Catalogue.values:
+            rollout_request(catalogue)
