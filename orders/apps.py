@@ -10,6 +10,8 @@ class OrdersConfig(AppConfig):
         from hireops.core import roles
         from hireops.events.registry import register_event
 
+        from . import checks  # noqa: F401  (registers them)
+
         for event_type, handler in (
             ("hire.eco_background_check.created_v1", "background_check_created"),
             ("hire.eco_background_check.canceled_v1", "background_check_canceled"),
@@ -68,9 +70,13 @@ def _watch_catalogue() -> None:
             def changed(sender, catalogue=catalogue, **kwargs):
                 if kwargs.get("raw") or kwargs.get("action", "post_").startswith("pre_"):
                     return  # fixtures load as they are; m2m: act once, after the change
+                from django.db import transaction
+
                 from .catalogue.rollouts import rollout_request
+                from .selectors import forget_turnarounds
 
                 rollout_request(catalogue)
+                transaction.on_commit(forget_turnarounds)
 
             uid = f"orders.catalogue.{model._meta.model_name}"
             post_save.connect(changed, sender=model, dispatch_uid=uid + ".save", weak=False)

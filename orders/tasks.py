@@ -38,3 +38,11 @@ def resume_catalogues() -> int:
     from .catalogue import pushes, rollouts
 
     return pushes.pushes_resume() + rollouts.rollouts_resume()
+
+
+@shared_task(name="orders.purge_personal_data", ignore_result=True)
+def purge_personal_data() -> int:
+    """Daily (the default schedule): candidates' data of orders that ended long ago."""
+    from .purge import purge_due
+
+    return purge_due()

@@ -382,6 +382,7 @@ def write_run(pk: int) -> str:
             _close(write, CallStatus.FAILED, **{**failure.fields(), "error": reason})
             if write.kind == WriteKind.SCORE and exc.code == 1002855:
                 Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED)
+                Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=timezone.now())
         return CallStatus.FAILED
     with transaction.atomic():
         if _close(write, CallStatus.SUCCEEDED, log_id=resp.log_id, error="", error_code=None):
@@ -425,6 +426,7 @@ def _apply(write: OrderWrite) -> None:
         )
     else:
         exams.exclude(state=ExamState.GRADED).update(state=ExamState.ANSWERED, score=write.result)
+        exams.filter(ended_at__isnull=True).update(ended_at=now)  # its first score: usage counts it
 
 
 def write_give_up(pk: int, reason: str) -> str:

@@ -80,6 +80,7 @@ PAGES = [
     ("/admin/tenants/tenant/", Tenant, ""),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, ""),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, "state__exact=new"),
+    ("/admin/orders/backgroundcheck/", BackgroundCheck, "overdue=yes&age=older"),
     ("/admin/orders/exam/", Exam, ""),
     ("/admin/orders/orderwrite/", OrderWrite, ""),
     ("/admin/orders/package/", Package, ""),

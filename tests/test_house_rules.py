@@ -141,6 +141,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.apps",
             "orders.catalogue",
             "orders.catalogue.models",  # the catalogue's rows, part of orders.models
+            "orders.checks",  # a settings check, registered in ready()
             "orders.models",
             "orders.storage",
             "referrals",

@@ -45,7 +45,7 @@ def load_directory(path=None) -> dict:
     Missing ids are derived from user_id; the default tenant is where self-built tokens act.
     ``accounts`` are referral accounts that exist from the start (the demo's), with fixed ids
     so that a back-office seeded from the same file finds them after every restart; so are
-    ``eco_accounts`` (a vendor's accounts customers added in Hire, the demo's bindings).
+    ``eco_accounts`` (a vendor's accounts that customers added in Hire, e.g. the demo's).
     """
     path = Path(path or SEED_DIRECTORY)
     data = json.loads(path.read_text(encoding="utf-8"))

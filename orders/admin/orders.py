@@ -20,6 +20,8 @@ from hireops.tenants.scoping import with_tenant_name
 from .. import writes
 from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
 from ..models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
+from .filters import AgeFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
+from .usage import usage_view
 
 
 def _posted(request) -> tuple:
@@ -116,14 +118,25 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
-        return [
-            path(
-                f"<int:pk>/{name}/",
-                self.admin_site.admin_view(getattr(self, f"{name}_view")),
-                name=f"{info[0]}_{info[1]}_{name}",
-            )
-            for name, _label in self.buttons
-        ] + super().get_urls()
+        return (
+            [
+                path(
+                    f"<int:pk>/{name}/",
+                    self.admin_site.admin_view(getattr(self, f"{name}_view")),
+                    name=f"{info[0]}_{info[1]}_{name}",
+                )
+                for name, _label in self.buttons
+            ]
+            + [
+                path(
+                    "usage/",
+                    self.admin_site.admin_view(lambda request: usage_view(self, request)),
+                    name="orders_usage",
+                )
+            ]
+            * (self.model is BackgroundCheck)
+            + super().get_urls()
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """The order's page offers the writes this user may send (the order as loaded for the
@@ -176,7 +189,7 @@ class BackgroundCheckAdmin(OrderAdmin):
         "tenant",
         "received_at",
     )
-    list_filter = ("state", TenantFilter, "customer", "package_id")
+    list_filter = ("state", OverdueFilter, AgeFilter, TenantFilter, "customer", PackageFilter, PurgedFilter)
     search_fields = ("=background_check_id", "=account_id", "candidate_name")
     date_hierarchy = "received_at"
     work_permission = "orders.work_backgroundcheck"
@@ -185,6 +198,15 @@ class BackgroundCheckAdmin(OrderAdmin):
         ("result", _("Send the result")),
         ("terminate", _("Terminate")),
     )
+
+    def get_urls(self):
+        # The monthly usage export covers both kinds of order; the exam list links here too.
+        usage = path("usage/", self.admin_site.admin_view(self.usage_view), name="orders_usage")
+        return [usage, *super().get_urls()]
+
+    def usage_view(self, request):
+        return usage_view(self, request)
+
     fields = (
         "background_check_id",
         "state",
@@ -278,7 +300,7 @@ class ExamAdmin(OrderAdmin):
         "tenant",
         "received_at",
     )
-    list_filter = ("state", TenantFilter, "customer", "paper_id")
+    list_filter = ("state", OverdueFilter, AgeFilter, TenantFilter, "customer", PaperFilter, PurgedFilter)
     search_fields = ("=exam_id", "=account_id", "candidate_name")
     date_hierarchy = "received_at"
     work_permission = "orders.work_exam"
@@ -301,6 +323,7 @@ class ExamAdmin(OrderAdmin):
         "talent_id",
         "application_id",
         "received_at",
+        "ended_at",
         "purged_at",
         "source_event_id",
     )

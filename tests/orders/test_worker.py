@@ -66,3 +66,16 @@ def test_catalogue_rollout_push_and_resume_run_in_a_worker(client, sandbox, boun
     )
     offered = next(c for c in sandbox.state()["catalogues"] if c["account_id"] == CHECK_ACCOUNT)
     assert offered["packages"]["pkg-w"] == {"name": "Worker 套餐 v2"}
+
+
+def test_purge_personal_data_runs_in_a_worker(client, sandbox, bound_accounts, celery_worker, settings):
+    from orders.tasks import purge_personal_data
+
+    deliver(client, sandbox.create_background_check(CHECK_ACCOUNT, candidate={"name": "王二"}))
+    celery_worker(lambda: BackgroundCheck.objects.exists(), what="the order event processed")
+    BackgroundCheck.objects.update(state="completed", ended_at=timezone.now() - timedelta(days=400))
+    purge_personal_data.delay()
+    celery_worker(
+        lambda: BackgroundCheck.objects.filter(purged_at__isnull=False, candidate_name="").exists(),
+        what="orders.purge_personal_data",
+    )

@@ -1,0 +1,79 @@
+"""Reads of the vendor orders worth naming: the work queue, overdue orders, what failed.
+
+An order is **overdue** when it is still open longer than its package's or paper's
+turnaround (``turnaround_days`` in the catalogue; ``ORDER_DEFAULT_TURNAROUND_DAYS`` for an id
+the catalogue no longer has). The catalogue has tens of entries, so the condition is one OR
+term per entry over the (state, received_at) index, on any database.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from hireops.core.models import CallStatus
+
+from .catalogue.models import CataloguePush, ExamPaper, Package
+from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite
+
+OPEN_CHECK_STATES = (CheckState.NEW, CheckState.IN_PROGRESS)
+OPEN_EXAM_STATES = (ExamState.NEW, ExamState.ARRANGED)
+
+
+def _late(field: str, turnarounds: dict[str, int], now) -> Q:
+    """Orders received longer ago than their entry's turnaround."""
+    default = timedelta(days=settings.ORDER_DEFAULT_TURNAROUND_DAYS)
+    late = Q(**{f"{field}__in": list(turnarounds)}, _negated=True) & Q(received_at__lt=now - default)
+    for code, days in turnarounds.items():
+        late |= Q(**{field: code}, received_at__lt=now - timedelta(days=days))
+    return late
+
+
+TURNAROUNDS = "orders:turnarounds"
+
+
+def turnarounds() -> dict[str, dict[str, int]]:
+    """Each package's and paper's turnaround, from the shared cache (the dashboard reads them
+    on every view); a catalogue edit forgets them (orders.apps)."""
+    found = cache.get(TURNAROUNDS)
+    if found is None:
+        found = {
+            "packages": dict(Package.objects.values_list("code", "turnaround_days")),
+            "papers": dict(ExamPaper.objects.values_list("code", "turnaround_days")),
+        }
+        cache.set(TURNAROUNDS, found, 600)
+    return found
+
+
+def forget_turnarounds() -> None:
+    cache.delete(TURNAROUNDS)
+
+
+def overdue_checks(now=None):
+    late = _late("package_id", turnarounds()["packages"], now or timezone.now())
+    return BackgroundCheck.objects.filter(late, state__in=OPEN_CHECK_STATES)
+
+
+def overdue_exams(now=None):
+    late = _late("paper_id", turnarounds()["papers"], now or timezone.now())
+    return Exam.objects.filter(late, state__in=OPEN_EXAM_STATES)
+
+
+def checks_in(state: str):
+    return BackgroundCheck.objects.filter(state=state)
+
+
+def exams_in(state: str):
+    return Exam.objects.filter(state=state)
+
+
+def writes_failed(days: int = 7):
+    since = timezone.now() - timedelta(days=days)
+    return OrderWrite.objects.filter(status=CallStatus.FAILED, requested_at__gte=since)
+
+
+def pushes_failed(days: int = 7):
+    since = timezone.now() - timedelta(days=days)
+    return CataloguePush.objects.filter(status=CallStatus.FAILED, requested_at__gte=since)

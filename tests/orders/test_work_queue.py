@@ -1,0 +1,84 @@
+"""The vendor's work queue: the dashboard's order counts and overdue orders, the lists'
+filters, and the monthly usage export for invoicing."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from orders.models import BackgroundCheck, Exam, Package
+
+from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, deliver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ADMIN = "/admin/orders/"
+
+
+@pytest.fixture
+def vendor_ops(client, staff_user):
+    client.force_login(staff_user("Vendor operations"))
+    return client
+
+
+def test_the_work_queue_and_overdue_orders(vendor_ops, sandbox, bound_accounts):
+    Package.objects.filter(code="pkg-basic").update(turnaround_days=3)
+    for _ in range(3):
+        deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT, package_id="pkg-basic"))
+    deliver(vendor_ops, sandbox.create_exam(EXAM_ACCOUNT, paper_id="paper001"))
+    first, second, third = BackgroundCheck.objects.order_by("pk")
+    now = timezone.now()
+    BackgroundCheck.objects.filter(pk=first.pk).update(received_at=now - timedelta(days=4))  # past 3 days
+    BackgroundCheck.objects.filter(pk=second.pk).update(received_at=now - timedelta(days=2))
+    # An order for a package the catalogue no longer has: the default turnaround (7 days).
+    BackgroundCheck.objects.filter(pk=third.pk).update(
+        package_id="pkg-gone", received_at=now - timedelta(days=8)
+    )
+    Exam.objects.update(received_at=now - timedelta(days=10))  # paper001: 7 days
+    board = vendor_ops.get("/admin/").content.decode()
+    assert "Background checks not started" in board and "Background checks overdue" in board
+    assert "Exams overdue" in board and "Exams without login information" in board
+    overdue = vendor_ops.get(ADMIN + "backgroundcheck/?overdue=yes").content.decode()
+    assert first.background_check_id in overdue and third.background_check_id in overdue
+    assert second.background_check_id not in overdue
+    week = vendor_ops.get(ADMIN + "backgroundcheck/?age=week").content.decode()
+    assert second.background_check_id in week and first.background_check_id in week
+    assert third.background_check_id not in week
+    by_package = vendor_ops.get(ADMIN + "backgroundcheck/?package_id=pkg-basic").content.decode()
+    assert "基础套餐 (pkg-basic)" in by_package and third.background_check_id not in by_package
+    assert Exam.objects.get().exam_id in vendor_ops.get(ADMIN + "exam/?overdue=yes").content.decode()
+
+
+def test_monthly_usage_per_customer_exports_for_invoicing(vendor_ops, sandbox, bound_accounts):
+    from django.utils import timezone
+
+    for _ in range(3):
+        deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT))
+    deliver(vendor_ops, sandbox.create_exam(EXAM_ACCOUNT))
+    a, b, c = BackgroundCheck.objects.order_by("pk")
+    november = timezone.make_aware(datetime(2026, 11, 10))
+    october = timezone.make_aware(datetime(2026, 10, 20))
+    BackgroundCheck.objects.filter(pk=a.pk).update(received_at=october, state="completed", ended_at=november)
+    BackgroundCheck.objects.filter(pk=b.pk).update(
+        received_at=november, state="terminated", ended_at=november
+    )
+    BackgroundCheck.objects.filter(pk=c.pk).update(received_at=november, customer=None)  # not linked yet
+    Exam.objects.update(received_at=november, state="answered", score="88", ended_at=november)
+    page = vendor_ops.get(ADMIN + "backgroundcheck/").content.decode()
+    assert "/admin/orders/backgroundcheck/usage/" in page
+    form = vendor_ops.get(ADMIN + "backgroundcheck/usage/")
+    assert form.status_code == 200 and 'type="month"' in form.content.decode()
+    refused = vendor_ops.get(ADMIN + "backgroundcheck/usage/?month=2026-13&format=csv")
+    assert "Give the month as YYYY-MM" in refused.content.decode()
+    answer = vendor_ops.get(ADMIN + "backgroundcheck/usage/?month=2026-11&format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["month", "customer", "background checks received"]
+    assert rows[1:] == [
+        ["2026-11", "Acme 客户", "1", "1", "1", "1", "1"],
+        ["2026-11", "(no customer yet)", "1", "0", "0", "0", "0"],
+    ]
+    workbook = vendor_ops.get(ADMIN + "backgroundcheck/usage/?month=2026-10&format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
+    assert [c.value for c in sheet[2]] == ["2026-10", "Acme 客户", 1, 0, 0, 0, 0]
