@@ -156,3 +156,10 @@ class ScoreForm(WithReports):
     def time_ms(self) -> int | None:
         value = self.cleaned_data.get("result_time")
         return _ms(value) if value else None
+
+
+class LoginImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Columns: exam_id and exam_url, optionally username and password. UTF-8 or GB18030."),
+    )

@@ -7,6 +7,7 @@ import io
 from django.utils.translation import gettext as _
 
 from hireops.core.masking import mask_email, mask_mobile
+from hireops.core.uploads import UnreadableFile, decode_text
 
 from .identity import person
 from .models import ReferralAccount
@@ -21,12 +22,10 @@ class ImportRefused(Exception):
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China often saves GB18030
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportRefused(_("The file is neither UTF-8 nor GB18030 text."))
+    try:
+        return decode_text(raw)
+    except UnreadableFile as exc:
+        raise ImportRefused(str(exc)) from exc
 
 
 def read_rows(raw: bytes) -> list[dict]:

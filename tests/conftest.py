@@ -156,6 +156,7 @@ def subprocess_env(**extra) -> dict:
         FEISHU_APP_TYPE=settings.FEISHU_APP_TYPE,
         FEISHU_ENCRYPT_KEY=settings.FEISHU_ENCRYPT_KEY,
         FEISHU_VERIFICATION_TOKEN=settings.FEISHU_VERIFICATION_TOKEN,
+        ORDER_REPORT_BASE_URL=settings.ORDER_REPORT_BASE_URL,
         CELERY_BROKER_URL=celery_app.conf.broker_url,
         PYTHONUNBUFFERED="1",
     )

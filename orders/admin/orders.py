@@ -1,6 +1,7 @@
 """Background checks and exams: the lists staff work from, and the pages that send a stage,
 a result, a termination, an exam's login or score to Feishu."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -13,13 +14,15 @@ from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_pag
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
+from hireops.jobs.admin import run_operation
+from hireops.jobs.services import run_inline, runs_inline
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
 from hireops.tenants.scoping import with_tenant_name
 
-from .. import writes
-from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
-from ..models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
+from .. import bulk, login_import, writes
+from ..forms import ConfirmForm, LoginForm, LoginImportForm, ResultForm, ScoreForm, StageForm
+from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
 from .filters import AgeFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
 from .usage import usage_view
 
@@ -239,7 +242,8 @@ class BackgroundCheckAdmin(OrderAdmin):
     )
 
     def offers(self, order, name):
-        return order.state not in (CheckState.CANCELED, CheckState.TERMINATED)
+        # A completed order takes no more stages or results (Feishu answers 1002858), nor a cancel.
+        return not order.ended
 
     def stage_view(self, request, pk):
         check = self._order(request, pk)
@@ -305,6 +309,42 @@ class ExamAdmin(OrderAdmin):
     date_hierarchy = "received_at"
     work_permission = "orders.work_exam"
     buttons = (("login", _("Send the login")), ("score", _("Send the score")))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_logins_view)
+        return [path("import-logins/", view, name="orders_import_logins"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_work": self.can_work(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_logins_view(self, request):
+        """Logins from an exam platform's CSV export: inline for a few rows, a job beyond."""
+        if not self.can_work(request):
+            raise PermissionDenied
+        form = LoginImportForm(request.POST or None, request.FILES or None)
+        outcomes = None
+        if form.is_valid():
+            try:
+                rows = login_import.read_rows(form.cleaned_data["file"].read())
+            except login_import.ImportRefused as exc:
+                form.add_error("file", str(exc))
+            else:
+                if not runs_inline(len(rows)):
+                    return run_operation(self, request, bulk.import_logins, rows)
+                outcomes = run_inline(bulk.import_logins, rows, {}, request.user)
+        return action_page(
+            self,
+            request,
+            "admin/orders/login_import.html",
+            _("Import exam logins from CSV"),
+            form,
+            outcomes=outcomes,
+            inline_max=settings.BULK_INLINE_MAX,
+            ok=sum(o.ok for o in outcomes or []),
+            bad=sum(not o.ok for o in outcomes or []),
+        )
+
     fields = (
         "exam_id",
         "state",
