@@ -164,12 +164,14 @@ def _users() -> dict:
 def _counts() -> dict[str, int]:
     from bindings.models import EcoAccountBinding
     from hireops.events.models import FeishuEvent
+    from orders.models import BackgroundCheck
     from referrals.models import ReferralAccount
 
     return {
         "events": FeishuEvent.objects.count(),
         "accounts": ReferralAccount.objects.count(),
         "bindings": EcoAccountBinding.objects.count(),
+        "background_checks": BackgroundCheck.objects.count(),
     }
 
 
@@ -177,7 +179,11 @@ def _ensure_data(scale: float, users: dict) -> None:
     from bench import seed
     from hireops.events.models import FeishuEvent
 
-    wanted = {k: v for k, v in seed.sizes(scale).items() if k in ("events", "accounts", "bindings")}
+    wanted = {
+        k: v
+        for k, v in seed.sizes(scale).items()
+        if k in ("events", "accounts", "bindings", "background_checks")
+    }
     have = _counts()
     if have == wanted:
         print("Data already seeded: " + ", ".join(f"{n:,} {k}" for k, n in have.items()))
@@ -257,6 +263,7 @@ def _pages() -> list[Page]:
     events, accounts = "/admin/events/feishuevent/", ACCOUNTS_URL
     bindings = "/admin/bindings/ecoaccountbinding/"
     withdrawals = "/admin/referrals/withdrawal/"
+    checks = "/admin/orders/backgroundcheck/"
     return [
         Page("dashboard (admin index)", "/admin/"),
         Page("events: no filter", events, "events.FeishuEvent", events_view="full"),
@@ -334,6 +341,22 @@ def _pages() -> list[Page]:
             "/admin/referrals/reconciliationrun/",
             "referrals.ReconciliationRun",
         ),
+        Page("background checks: no filter", checks, "orders.BackgroundCheck"),
+        Page("background checks: state=new", checks, "orders.BackgroundCheck", {"state__exact": "new"}),
+        Page("background checks: overdue", checks, "orders.BackgroundCheck", {"overdue": "yes"}),
+        Page(
+            "background checks: package, 7–30 days old",
+            checks,
+            "orders.BackgroundCheck",
+            {"package_id": "pkg-007", "age": "month"},
+        ),
+        Page(
+            "background checks: search exact id",
+            checks,
+            "orders.BackgroundCheck",
+            {"q": "7400000000000075000"},
+        ),
+        Page("exams: overdue", "/admin/orders/exam/", "orders.Exam", {"overdue": "yes"}),
     ]
 
 

@@ -13,7 +13,10 @@ Sizes at scale 1 (``SIZES``): 1,000,000 Feishu events, 200,000 referral accounts
 rows, ~570,000 balance changes and 50,000 withdrawals), 200,000 eco-account bindings
 (~240,000 status changes) of 20,000 vendor customers (30,000 identifiers), ~110,000 change
 history entries, 400 background jobs (~48,000 items), 365 reconciliation runs, 1,000 customer
-tenants (a vendor's store app; the first four carry the events and bindings).
+tenants (a vendor's store app; the first four carry the events and bindings), and the vendor's
+orders on its bound accounts: 150,000 background checks and 50,000 exams over the year (most
+ended, the last weeks' still open, some of them overdue), with a catalogue of 40 packages and
+20 papers.
 """
 
 import json
@@ -30,6 +33,8 @@ SIZES = {
     "jobs": 400,
     "reconciliation_runs": 365,
     "tenants": 1_000,  # a vendor's store app; the first four carry the traffic
+    "background_checks": 150_000,
+    "exams": 50_000,
 }
 
 APP_ID = "cli_9f5343c580712544"
@@ -652,6 +657,94 @@ SELECT received_at + interval '2 hours', id::text, left(event_type || ' ' || eve
 FROM events_feishuevent WHERE status = 'failed' OR (status = 'processed' AND attempts > 1)
 """,
     ),
+    (
+        "catalogue: packages and papers",
+        """
+WITH p AS (
+    INSERT INTO orders_package
+        (code, name, description, turnaround_days, is_active, display_order, updated_at)
+    SELECT 'pkg-' || lpad(i::text, 3, '0'), '背调套餐 ' || i, '', 3 + mod(i, 12), true, i, now()
+    FROM generate_series(1, 40) AS i RETURNING 1
+)
+INSERT INTO orders_exampaper
+    (code, name, duration_minutes, question_count, turnaround_days, is_active, display_order, updated_at)
+SELECT 'paper-' || lpad(i::text, 3, '0'), '笔试试卷 ' || i, 60, 40, 7, true, i, now()
+FROM generate_series(1, 20) AS i
+""",
+    ),
+    (
+        "background checks",
+        """
+WITH accounts AS (
+    SELECT row_number() OVER (ORDER BY id) AS k, id, app_id, tenant_key, account_id, customer_id
+    FROM bindings_ecoaccountbinding WHERE status = 'bound' AND scope = 1
+), n AS (SELECT count(*) AS n FROM accounts)
+INSERT INTO orders_backgroundcheck
+    (app_id, tenant_key, account_id, binding_id, customer_id, candidate_name, candidate_mobile_code,
+     candidate_mobile, candidate_email, received_at, ended_at, source_event_id, background_check_id,
+     package_id, additional_item_ids, custom_field_values, comment, candidate_first_name,
+     candidate_last_name, contact_name, contact_mobile_code, contact_mobile, contact_email, state,
+     cancel_reason, result)
+SELECT a.app_id, a.tenant_key, a.account_id, a.id, a.customer_id,
+       (%(surnames)s::text[])[1 + mod(i, array_length(%(surnames)s::text[], 1))]
+       || (%(given)s::text[])[1 + mod(i / 3, array_length(%(given)s::text[], 1))],
+       '86', '139' || lpad(i::text, 8, '0'), 'c' || i || '@example.com',
+       received, CASE WHEN state IN ('completed', 'canceled', 'terminated')
+                      THEN received + interval '1 day' * (1 + mod(i, 9)) END,
+       md5('check-' || i::text), (7400000000000000000 + i::bigint)::text,
+       'pkg-' || lpad((1 + mod(i, 40))::text, 3, '0'), '[]', '[]', '', '', '', 'HR', '86', '', '', state,
+       CASE WHEN state = 'canceled' THEN '候选人放弃' ELSE '' END,
+       CASE WHEN state = 'completed' THEN '无差异' ELSE '' END
+FROM (
+    SELECT i, received,
+           CASE WHEN received > now() - interval '20 days' THEN
+                    CASE WHEN r < 0.4 THEN 'new' WHEN r < 0.9 THEN 'in_progress' ELSE 'completed' END
+                WHEN r < 0.85 THEN 'completed' WHEN r < 0.93 THEN 'canceled'
+                WHEN r < 0.97 THEN 'terminated' ELSE 'in_progress' END AS state
+    FROM (
+        SELECT i, random() AS r,
+               now() - interval '365 days' * (1 - i::float8 / %(n_background_checks)s) AS received
+        FROM generate_series(1, %(n_background_checks)s) AS i
+    ) AS g
+) AS c, n
+JOIN accounts AS a ON true
+WHERE a.k = 1 + mod(i::bigint * 7919, n.n)
+""",
+    ),
+    (
+        "exams",
+        """
+WITH accounts AS (
+    SELECT row_number() OVER (ORDER BY id) AS k, id, app_id, tenant_key, account_id, customer_id
+    FROM bindings_ecoaccountbinding WHERE status = 'bound' AND scope = 2
+), n AS (SELECT count(*) AS n FROM accounts)
+INSERT INTO orders_exam
+    (app_id, tenant_key, account_id, binding_id, customer_id, candidate_name, candidate_mobile_code,
+     candidate_mobile, candidate_email, received_at, ended_at, source_event_id, exam_id, paper_id,
+     talent_id, application_id, state, exam_url, exam_username, exam_password, score)
+SELECT a.app_id, a.tenant_key, a.account_id, a.id, a.customer_id,
+       (%(surnames)s::text[])[1 + mod(i, array_length(%(surnames)s::text[], 1))]
+       || (%(given)s::text[])[1 + mod(i / 5, array_length(%(given)s::text[], 1))],
+       '86', '138' || lpad(i::text, 8, '0'), 'e' || i || '@example.com',
+       received, CASE WHEN state IN ('answered', 'graded') THEN received + interval '2 days' END,
+       md5('exam-' || i::text), (7500000000000000000 + i::bigint)::text,
+       'paper-' || lpad((1 + mod(i, 20))::text, 3, '0'), '', '', state,
+       CASE WHEN state <> 'new' THEN 'https://exam.example.com/' || i ELSE '' END, '', '',
+       CASE WHEN state IN ('answered', 'graded') THEN (50 + mod(i, 50))::text ELSE '' END
+FROM (
+    SELECT i, received,
+           CASE WHEN received > now() - interval '10 days' THEN
+                    CASE WHEN r < 0.3 THEN 'new' WHEN r < 0.8 THEN 'arranged' ELSE 'answered' END
+                WHEN r < 0.6 THEN 'answered' WHEN r < 0.97 THEN 'graded' ELSE 'arranged' END AS state
+    FROM (
+        SELECT i, random() AS r, now() - interval '365 days' * (1 - i::float8 / %(n_exams)s) AS received
+        FROM generate_series(1, %(n_exams)s) AS i
+    ) AS g
+) AS e, n
+JOIN accounts AS a ON true
+WHERE a.k = 1 + mod(i::bigint * 7919, n.n)
+""",
+    ),
 ]
 
 SEEDED_TABLES = [
@@ -673,6 +766,10 @@ SEEDED_TABLES = [
     "jobs_bulkjob",
     "jobs_bulkjobitem",
     "django_admin_log",
+    "orders_package",
+    "orders_exampaper",
+    "orders_backgroundcheck",
+    "orders_exam",
 ]
 
 

@@ -111,6 +111,7 @@ class BackgroundCheck(EcoOrder):
             models.Index(fields=["tenant_key", "-received_at"], name="check_tenant_idx"),
             models.Index(fields=["account_id"], name="check_account_idx"),
             models.Index(fields=["package_id", "state"], name="check_package_idx"),
+            models.Index(fields=["background_check_id"], name="check_id_idx"),  # the exact search
             models.Index(fields=["received_at"], name="check_received_idx"),  # usage, age
             models.Index(fields=["ended_at"], name="check_ended_idx"),  # usage, purge
         ]
@@ -149,6 +150,7 @@ class Exam(EcoOrder):
             models.Index(fields=["tenant_key", "-received_at"], name="exam_tenant_idx"),
             models.Index(fields=["account_id"], name="exam_account_idx"),
             models.Index(fields=["paper_id", "state"], name="exam_paper_idx"),  # scheduled.py
+            models.Index(fields=["exam_id"], name="exam_id_idx"),  # the exact search
             models.Index(fields=["received_at"], name="exam_received_idx"),  # usage, age
             models.Index(fields=["ended_at"], name="exam_ended_idx"),  # usage, purge
         ]

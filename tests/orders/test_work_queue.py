@@ -82,3 +82,18 @@ def test_monthly_usage_per_customer_exports_for_invoicing(vendor_ops, sandbox, b
     workbook = vendor_ops.get(ADMIN + "backgroundcheck/usage/?month=2026-10&format=xlsx")
     sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
     assert [c.value for c in sheet[2]] == ["2026-10", "Acme 客户", 1, 0, 0, 0, 0]
+
+
+def test_lists_filter_by_a_typed_customer_name_and_search_ids_exactly(vendor_ops, sandbox, bound_accounts):
+    deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT, candidate={"name": "王二"}))
+    deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT, candidate={"name": "李四"}))
+    first, second = BackgroundCheck.objects.order_by("pk")
+    BackgroundCheck.objects.filter(pk=second.pk).update(customer=None)
+    page = vendor_ops.get(ADMIN + "backgroundcheck/?customer=Acme&state__exact=new").content.decode()
+    assert first.background_check_id in page and second.background_check_id not in page
+    assert 'name="customer" value="Acme"' in page and 'name="state__exact" value="new"' in page
+    assert second.background_check_id in vendor_ops.get(ADMIN + "backgroundcheck/").content.decode()
+    found = vendor_ops.get(ADMIN + f"backgroundcheck/?q={second.background_check_id}").content.decode()
+    assert second.background_check_id in found and first.background_check_id not in found
+    by_name = vendor_ops.get(ADMIN + "backgroundcheck/?q=李").content.decode()
+    assert second.background_check_id in by_name and first.background_check_id not in by_name
