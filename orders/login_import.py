@@ -7,15 +7,12 @@ is encrypted as soon as the file is read: a background job's rows are stored unt
 and never in the clear.
 """
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from hireops.core.sealing import seal, unseal
-from hireops.core.uploads import UnreadableFile, decode_text
+from hireops.core.uploads import UnreadableFile, read_csv
 
 from . import writes
 from .models import Exam
@@ -29,26 +26,23 @@ class ImportRefused(Exception):
 
 
 def read_rows(raw: bytes) -> list[dict]:
+    """The file's non-empty rows as {"line", "exam_id", "exam_url", "username", "password"},
+    the password sealed."""
     try:
-        reader = csv.DictReader(io.StringIO(decode_text(raw)))
+        rows = read_csv(
+            raw,
+            COLUMNS,
+            accepts=lambda headers: {"exam_id", "exam_url"} <= headers,
+            refusal=_(
+                "The first line must name the columns: exam_id and exam_url, "
+                "optionally username and password."
+            ),
+            max_rows=MAX_ROWS,
+        )
     except UnreadableFile as exc:
         raise ImportRefused(str(exc)) from exc
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
-    if not {"exam_id", "exam_url"} <= headers:
-        raise ImportRefused(
-            _("The first line must name the columns: exam_id and exam_url, optionally username and password.")
-        )
-    rows = []
-    for line, raw_row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items() if k}
-        if not any(row.values()):
-            continue
-        if len(rows) == MAX_ROWS:
-            raise ImportRefused(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
-        password = row.get("password", "")
-        rows.append({"line": line, **{c: row.get(c, "") for c in COLUMNS[:3]}, "password": seal(password)})
-    if not rows:
-        raise ImportRefused(_("The file has no rows below its first line."))
+    for row in rows:
+        row["password"] = seal(row["password"])
     return rows
 
 

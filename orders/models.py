@@ -35,6 +35,8 @@ class ExamState(models.TextChoices):
 
 
 ENDED_CHECK_STATES = (CheckState.COMPLETED, CheckState.CANCELED, CheckState.TERMINATED)
+OPEN_CHECK_STATES = (CheckState.NEW, CheckState.IN_PROGRESS)
+OPEN_EXAM_STATES = (ExamState.NEW, ExamState.ARRANGED)  # not answered yet
 
 
 class EcoOrder(models.Model):

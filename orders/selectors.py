@@ -16,10 +16,13 @@ from django.utils import timezone
 from hireops.core.models import CallStatus
 
 from .catalogue.models import CataloguePush, ExamPaper, Package
-from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite
-
-OPEN_CHECK_STATES = (CheckState.NEW, CheckState.IN_PROGRESS)
-OPEN_EXAM_STATES = (ExamState.NEW, ExamState.ARRANGED)
+from .models import (
+    OPEN_CHECK_STATES,
+    OPEN_EXAM_STATES,
+    BackgroundCheck,
+    Exam,
+    OrderWrite,
+)
 
 
 def _late(field: str, turnarounds: dict[str, int], now) -> Q:

@@ -1,13 +1,10 @@
 """Bulk registration from a CSV upload: the file is checked as a whole first, then every
 row is registered on its own (``referrals.import``, see bulk.py); bad rows change nothing."""
 
-import csv
-import io
-
 from django.utils.translation import gettext as _
 
 from hireops.core.masking import mask_email, mask_mobile
-from hireops.core.uploads import UnreadableFile, decode_text
+from hireops.core.uploads import UnreadableFile, read_csv
 
 from .identity import person
 from .models import ReferralAccount
@@ -21,32 +18,20 @@ class ImportRefused(Exception):
     pass
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return decode_text(raw)
-    except UnreadableFile as exc:
-        raise ImportRefused(str(exc)) from exc
-
-
 def read_rows(raw: bytes) -> list[dict]:
     """The file's non-empty rows as {"line", "name", "mobile_code", "mobile", "email"}."""
-    reader = csv.DictReader(io.StringIO(_decode(raw)))
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
-    if not headers & {"mobile", "email"}:
-        raise ImportRefused(
-            _("The first line must name the columns: mobile and/or email, optionally name and mobile_code.")
+    try:
+        return read_csv(
+            raw,
+            COLUMNS,
+            accepts=lambda headers: bool(headers & {"mobile", "email"}),
+            refusal=_(
+                "The first line must name the columns: mobile and/or email, optionally name and mobile_code."
+            ),
+            max_rows=MAX_ROWS,
         )
-    rows = []
-    for line, raw_row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items() if k}
-        if not any(row.values()):
-            continue
-        if len(rows) == MAX_ROWS:
-            raise ImportRefused(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
-        rows.append({"line": line, **{c: row.get(c, "") for c in COLUMNS}})
-    if not rows:
-        raise ImportRefused(_("The file has no rows below its first line."))
-    return rows
+    except UnreadableFile as exc:
+        raise ImportRefused(str(exc)) from exc
 
 
 def row_label(row: dict) -> str:

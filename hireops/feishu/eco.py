@@ -198,7 +198,7 @@ def exam_update_result(
 # error is UNCONFIRMED), so the service decides what a repeat after a lost answer means.
 
 CATALOGUE_CALLS = {
-    # (catalogue, op): (method, path, endpoint name, safe to repeat)
+    # (catalogue, op): (method, path under /open-apis/hire/v1, safe to repeat)
     ("packages", "create"): ("POST", "/eco_background_check_packages", False),
     ("packages", "batch_update"): ("PATCH", "/eco_background_check_packages/batch_update", True),
     ("packages", "batch_delete"): ("POST", "/eco_background_check_packages/batch_delete", False),

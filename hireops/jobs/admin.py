@@ -3,6 +3,7 @@ refreshes itself while the job runs and lists what failed and why."""
 
 import json
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Case, When
 from django.http import HttpResponseRedirect
@@ -11,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hireops.core.admin import SystemRecordAdmin
+from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter
@@ -35,6 +36,34 @@ def items_url(job: BulkJob, **filters) -> str:
     """The job's items in their admin list, e.g. ``status__exact="failed"``."""
     query = "&".join(f"{k}={v}" for k, v in {"job__id__exact": job.pk, **filters}.items())
     return reverse("admin:jobs_bulkjobitem_changelist") + "?" + query
+
+
+def import_page(model_admin, request, form, *, read_rows, refused, op: Operation, params, template, title):
+    """A CSV import's page (its template extends admin/hireops/import.html): the file is read
+    and checked as a whole (``read_rows``; ``refused`` is its error, shown on the field), then
+    its rows run as ``op``: inline with a report for a few, as a background job beyond.
+    ``params(form)``: the operation's options from the valid form."""
+    outcomes = None
+    if form.is_valid():
+        try:
+            rows = read_rows(form.cleaned_data["file"].read())
+        except refused as exc:
+            form.add_error("file", str(exc))
+        else:
+            if not services.runs_inline(len(rows)):
+                return run_operation(model_admin, request, op, rows, params(form))
+            outcomes = services.run_inline(op, rows, params(form), request.user)
+    return action_page(
+        model_admin,
+        request,
+        template,
+        title,
+        form,
+        outcomes=outcomes,
+        inline_max=settings.BULK_INLINE_MAX,
+        ok=sum(o.ok for o in outcomes or []),
+        bad=sum(not o.ok for o in outcomes or []),
+    )
 
 
 def run_operation(model_admin, request, op: Operation, targets, params=None):

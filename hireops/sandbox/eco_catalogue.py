@@ -35,15 +35,15 @@ LIST_LIMIT = 500  # CHOICE: a bound on one call's list, so a loop cannot grow th
 
 
 def catalogue(st, tenant_key: str, account_id: str, scope: int, code: int, status: int = 400) -> dict:
-    for account in st.eco_accounts:
-        if account["account_id"] == account_id and account["tenant_key"] == tenant_key:
-            if account["scope"] != scope:
-                raise ApiError(code, f"param error: account {account_id!r} is not of this scope", status)
-            return st.catalogues.setdefault(
-                (tenant_key, account_id),
-                {"packages": {}, "items": {}, "fields": [], "retired_keys": set(), "papers": []},
-            )
-    raise ApiError(code, f"param error: eco account {account_id!r} does not exist", status)
+    account = st.eco_account(tenant_key, account_id)
+    if account is None:
+        raise ApiError(code, f"param error: eco account {account_id!r} does not exist", status)
+    if account["scope"] != scope:
+        raise ApiError(code, f"param error: account {account_id!r} is not of this scope", status)
+    return st.catalogues.setdefault(
+        (tenant_key, account_id),
+        {"packages": {}, "items": {}, "fields": [], "retired_keys": set(), "papers": []},
+    )
 
 
 def _account_id(body: dict, code: int, status: int = 400) -> str:

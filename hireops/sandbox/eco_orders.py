@@ -213,14 +213,14 @@ def exam_result(sb, call):
 
 
 def _eco_account(st, tenant_key: str, account_id: str, scope: int) -> dict:
-    for account in st.eco_accounts:
-        if account["account_id"] == account_id and account["tenant_key"] == tenant_key:
-            if account["scope"] != scope:
-                raise ValueError(
-                    f"account {account_id!r} is not a {'background-check' if scope == 1 else 'exam'} account"
-                )
-            return account
-    raise ValueError(f"no eco account {account_id!r} in tenant {tenant_key!r}: bind one first")
+    account = st.eco_account(tenant_key, account_id)
+    if account is None:
+        raise ValueError(f"no eco account {account_id!r} in tenant {tenant_key!r}: bind one first")
+    if account["scope"] != scope:
+        raise ValueError(
+            f"account {account_id!r} is not a {'background-check' if scope == 1 else 'exam'} account"
+        )
+    return account
 
 
 def _candidate(raw: dict | None, with_names: bool) -> dict:
@@ -339,9 +339,10 @@ def seed_catalogue(sb, call):
     b, st = call.body, sb.state
     tenant_key = b.get("tenant_key") or st.default_tenant
     account_id = call.params["account_id"]
-    scope = next((a["scope"] for a in st.eco_accounts if a["account_id"] == account_id), None)
-    if scope is None:
-        raise ValueError(f"no eco account {account_id!r}: bind one first")
+    account = st.eco_account(tenant_key, account_id)
+    if account is None:
+        raise ValueError(f"no eco account {account_id!r} in tenant {tenant_key!r}: bind one first")
+    scope = account["scope"]
     try:
         cat = seed(
             st, tenant_key, account_id, scope, **{k: b.get(k) for k in ("packages", "items", "papers")}

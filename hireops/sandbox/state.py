@@ -209,6 +209,18 @@ class SandboxState:
         self.accounts[account.account_id] = account
         self.by_employee[(employee["tenant_key"], employee["user_id"])] = account.account_id
 
+    def eco_account(self, tenant_key: str, account_id: str) -> dict | None:
+        """The vendor's eco account a customer of ``tenant_key`` added in Hire, if any."""
+        with self.lock:
+            return next(
+                (
+                    a
+                    for a in self.eco_accounts
+                    if (a["tenant_key"], a["account_id"]) == (tenant_key, account_id)
+                ),
+                None,
+            )
+
     # --- ids ------------------------------------------------------------
     def new_account_id(self) -> str:
         # Feishu account ids are 19-digit decimal strings.

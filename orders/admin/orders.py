@@ -1,7 +1,6 @@
 """Background checks and exams: the lists staff work from, and the pages that send a stage,
 a result, a termination, an exam's login or score to Feishu."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -15,8 +14,7 @@ from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_pag
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
-from hireops.jobs.admin import run_operation
-from hireops.jobs.services import run_inline, runs_inline
+from hireops.jobs.admin import import_page
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
 from hireops.tenants.scoping import with_tenant_name
@@ -342,27 +340,16 @@ class ExamAdmin(OrderAdmin):
         """Logins from an exam platform's CSV export: inline for a few rows, a job beyond."""
         if not self.can_work(request):
             raise PermissionDenied
-        form = LoginImportForm(request.POST or None, request.FILES or None)
-        outcomes = None
-        if form.is_valid():
-            try:
-                rows = login_import.read_rows(form.cleaned_data["file"].read())
-            except login_import.ImportRefused as exc:
-                form.add_error("file", str(exc))
-            else:
-                if not runs_inline(len(rows)):
-                    return run_operation(self, request, bulk.import_logins, rows)
-                outcomes = run_inline(bulk.import_logins, rows, {}, request.user)
-        return action_page(
+        return import_page(
             self,
             request,
-            "admin/orders/login_import.html",
-            _("Import exam logins from CSV"),
-            form,
-            outcomes=outcomes,
-            inline_max=settings.BULK_INLINE_MAX,
-            ok=sum(o.ok for o in outcomes or []),
-            bad=sum(not o.ok for o in outcomes or []),
+            LoginImportForm(request.POST or None, request.FILES or None),
+            read_rows=login_import.read_rows,
+            refused=login_import.ImportRefused,
+            op=bulk.import_logins,
+            params=lambda form: {},
+            template="admin/orders/login_import.html",
+            title=_("Import exam logins from CSV"),
         )
 
     fields = (

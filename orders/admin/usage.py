@@ -1,7 +1,7 @@
 """The monthly usage export (orders.usage): reached from both order lists, for whoever may
 view either."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -44,7 +44,7 @@ def usage_view(model_admin, request):
         request.user.has_perm("orders.view_backgroundcheck") or request.user.has_perm("orders.view_exam")
     ):
         raise PermissionDenied
-    last_month = (timezone.localdate().replace(day=1) - timezone.timedelta(days=1)).strftime("%Y-%m")
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     form = UsageForm(request.GET or None, initial={"month": last_month})
     if form.is_valid():
         columns = [

@@ -107,12 +107,10 @@ def _papers(sent: dict, wanted: dict) -> list[Call]:
     if not want:
         return [Call("batch_delete", {"paper_id_list": [p["id"] for p in have]}, {"papers": []})]
     had = {p["id"]: p for p in have}
-    if have and set(had) == {p["id"] for p in want}:
-        changed = [p for p in want if had[p["id"]] != p]
-        if changed:
-            return [Call("batch_update", {"paper_list": changed}, {"papers": want})]
-        return [Call("create", {"paper_list": want}, {"papers": want})]  # only the order differs
-    return [Call("create", {"paper_list": want}, {"papers": want})]
+    changed = [p for p in want if had.get(p["id"]) != p]
+    if set(had) == {p["id"] for p in want} and changed:  # the same papers, some of them changed
+        return [Call("batch_update", {"paper_list": changed}, {"papers": want})]
+    return [Call("create", {"paper_list": want}, {"papers": want})]  # others, or only their order
 
 
 def probe(uncertain: dict) -> Call:

@@ -12,13 +12,11 @@ Progress: accounts looked at of the total, pushes queued, and those pushes' outc
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
-from hireops.core.models import CallStatus
-
 from .desired import desired
-from .models import CataloguePush, CatalogueRollout, CatalogueSync, RolloutStatus
+from .models import CatalogueRollout, CatalogueSync, RolloutStatus
 from .pushes import bound_accounts, push_request
 
 CHUNK = 500
@@ -52,12 +50,11 @@ def rollout_run(pk: int) -> str:
         heartbeat_at=now,
         total=bound_accounts_count(pk),
     )
-    rollout = CatalogueRollout.objects.get(pk=pk)
-    if rollout.status == RolloutStatus.DONE:
-        return rollout.status
+    if CatalogueRollout.objects.filter(pk=pk, status=RolloutStatus.DONE).exists():
+        return RolloutStatus.DONE
     wanted_by_customer: dict[int, dict] = {}
-    while _chunk(rollout, wanted_by_customer):
-        rollout.refresh_from_db()
+    while _chunk(pk, wanted_by_customer):
+        pass
     CatalogueRollout.objects.filter(pk=pk).update(status=RolloutStatus.DONE, finished_at=timezone.now())
     return RolloutStatus.DONE
 
@@ -67,11 +64,11 @@ def bound_accounts_count(pk: int) -> int:
     return bound_accounts(catalogue).count()
 
 
-def _chunk(rollout: CatalogueRollout, wanted_by_customer: dict) -> bool:
+def _chunk(pk: int, wanted_by_customer: dict) -> bool:
     """Look at the next accounts; False once every one was. A second run of the same rollout
     waits for this one's chunk (the row lock) and goes on after it."""
     with transaction.atomic():
-        rollout = CatalogueRollout.objects.select_for_update().get(pk=rollout.pk)
+        rollout = CatalogueRollout.objects.select_for_update().get(pk=pk)
         if rollout.status == RolloutStatus.DONE:
             return False
         accounts = list(
@@ -121,17 +118,3 @@ def rollouts_resume() -> int:
     for pk in pks:
         start(pk)
     return len(pks)
-
-
-def progress(rollout: CatalogueRollout) -> dict:
-    by_status = dict(
-        CataloguePush.objects.filter(rollout=rollout).values_list("status").annotate(n=Count("pk")).order_by()
-    )
-    return {
-        "total": rollout.total,
-        "considered": rollout.considered,
-        "queued": rollout.queued,
-        "succeeded": by_status.get(CallStatus.SUCCEEDED, 0),
-        "failed": by_status.get(CallStatus.FAILED, 0),
-        "waiting": by_status.get(CallStatus.QUEUED, 0),
-    }

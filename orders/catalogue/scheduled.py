@@ -1,8 +1,7 @@
 """Exams already arranged on a paper: those a change of its window moves (Feishu §9.1)."""
 
-from ..models import Exam, ExamState
+from ..models import OPEN_EXAM_STATES, Exam
 
-OPEN_EXAM_STATES = (ExamState.NEW, ExamState.ARRANGED)
 LIMIT = 1000
 
 

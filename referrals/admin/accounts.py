@@ -3,7 +3,6 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -21,8 +20,7 @@ from hireops.core.display import from_ms
 from hireops.core.export import ExportActions, choice_label, field_label
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.core.personal import can_see_personal_data
-from hireops.jobs.admin import run_operation
-from hireops.jobs.services import run_inline, runs_inline
+from hireops.jobs.admin import import_page, run_operation
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
@@ -351,26 +349,14 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
     def import_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
-        outcomes = None
-        if form.is_valid():
-            try:
-                rows = read_rows(form.cleaned_data["file"].read())
-            except ImportRefused as exc:
-                form.add_error("file", str(exc))
-            else:
-                params = {"tenant_key": form.cleaned_data.get("tenant_key") or ""}
-                if not runs_inline(len(rows)):
-                    return run_operation(self, request, bulk.import_accounts, rows, params)
-                outcomes = run_inline(bulk.import_accounts, rows, params, request.user)
-        return action_page(
+        return import_page(
             self,
             request,
-            "admin/referrals/import.html",
-            _("Import referral accounts from CSV"),
-            form,
-            outcomes=outcomes,
-            inline_max=settings.BULK_INLINE_MAX,
-            ok=sum(o.ok for o in outcomes or []),
-            bad=sum(not o.ok for o in outcomes or []),
+            ImportForm(request.POST or None, request.FILES or None),
+            read_rows=read_rows,
+            refused=ImportRefused,
+            op=bulk.import_accounts,
+            params=lambda form: {"tenant_key": form.cleaned_data.get("tenant_key") or ""},
+            template="admin/referrals/import.html",
+            title=_("Import referral accounts from CSV"),
         )

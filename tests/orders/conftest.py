@@ -41,6 +41,13 @@ def deliver(client, payload: dict):
 
 
 @pytest.fixture
+def vendor_ops(client, staff_user):
+    """The test client, logged in as a member of Vendor operations."""
+    client.force_login(staff_user("Vendor operations"))
+    return client
+
+
+@pytest.fixture
 def acme(db):
     MatchingRule.objects.create(scope=1, keys=["org_id"])
     MatchingRule.objects.create(scope=2, keys=["org_id"])

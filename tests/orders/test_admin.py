@@ -14,12 +14,6 @@ CHECKS = "/admin/orders/backgroundcheck/"
 EXAMS = "/admin/orders/exam/"
 
 
-@pytest.fixture
-def vendor_ops(client, staff_user):
-    client.force_login(staff_user("Vendor operations"))
-    return client
-
-
 def check_order(client, sandbox) -> BackgroundCheck:
     deliver(
         client,

@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = "/admin/orders/"
 
 
-@pytest.fixture
-def vendor_ops(client, staff_user):
-    client.force_login(staff_user("Vendor operations"))
-    return client
-
-
 def offered(sandbox, account_id):
     return next(c for c in sandbox.state()["catalogues"] if c["account_id"] == account_id)
 

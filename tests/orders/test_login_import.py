@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 IMPORT = "/admin/orders/exam/import-logins/"
 
 
-@pytest.fixture
-def vendor_ops(client, staff_user):
-    client.force_login(staff_user("Vendor operations"))
-    return client
-
-
 def csv_file(text: str, encoding="utf-8-sig"):
     return SimpleUploadedFile("logins.csv", text.encode(encoding), content_type="text/csv")
 

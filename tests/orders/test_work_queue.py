@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = "/admin/orders/"
 
 
-@pytest.fixture
-def vendor_ops(client, staff_user):
-    client.force_login(staff_user("Vendor operations"))
-    return client
-
-
 def test_the_work_queue_and_overdue_orders(vendor_ops, sandbox, bound_accounts):
     Package.objects.filter(code="pkg-basic").update(turnaround_days=3)
     for _ in range(3):
