@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "hireops.core.axes_app.AxesConfig",  # django-axes, with translated screens
     "hireops.core",
+    "hireops.ops",
     "hireops.sandbox",
     "hireops.events",
     "hireops.tenants",
@@ -126,6 +127,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Schedules live in the database (django-celery-beat) so staff can edit them in the admin;
 # the defaults are created by hireops/core/migrations/0001_default_schedules.py.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
+# jobs staff start, and the default queue for outbound calls to Feishu and the schedules. A
+# worker started without -Q consumes all three (./dev run, the tests); production can run
+# one worker pool per queue (README, "Deployment").
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}}
+CELERY_TASK_ROUTES = {"events.process_event*": {"queue": "events"}, "jobs.*": {"queue": "bulk"}}
 
 # --- Feishu ---------------------------------------------------------------
 # Demo credentials are the sandbox's defaults; production sets real ones.
