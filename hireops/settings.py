@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hireops.ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before host and TLS rules
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app server itself, as production serves them (no web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -144,6 +145,9 @@ FEISHU_APP_TYPE = env.str("FEISHU_APP_TYPE", default="self_built")
 FEISHU_ENCRYPT_KEY = env.str("FEISHU_ENCRYPT_KEY", default="")
 FEISHU_VERIFICATION_TOKEN = env.str("FEISHU_VERIFICATION_TOKEN", default="")
 FEISHU_EVENT_RETENTION_DAYS = env.int("FEISHU_EVENT_RETENTION_DAYS", default=90)
+# The ingest server's inbox writer refuses a delivery (503, Retry-After) rather than queue it
+# behind this many rows waiting for their commit (hireops.events.inbox): memory stays bounded.
+INBOX_QUEUE_MAX = env.int("INBOX_QUEUE_MAX", default=1000)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
 # Where the client keeps its cross-process locks and rate-limit slots:
 # Redis when REDIS_URL is set, otherwise lock files under var/.

@@ -333,12 +333,24 @@ def collected_static(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def admin_server(transactional_db, collected_static, tmp_path):
-    """The admin as production runs it: ``gunicorn hireops.wsgi`` with ``DEBUG`` off, serving
-    the collected static files, on the test database. Returns its base URL."""
-    log_path = tmp_path / "admin-server.log"
-    proc, port = _start_gunicorn(
-        "hireops.wsgi", 2, log_path, {**PRODUCTION_ENV, "STATIC_ROOT": str(collected_static)}
-    )
-    yield f"http://127.0.0.1:{port}"
-    _stop_all([proc])
+def start_admin_server(transactional_db, collected_static, tmp_path):
+    """Start the admin as production runs it: ``gunicorn hireops.wsgi`` with ``DEBUG`` off,
+    serving the collected static files, on the test database; keyword arguments override its
+    environment. Returns its base URL."""
+    started = []
+
+    def start(**env) -> str:
+        log_path = tmp_path / f"admin-server-{len(started)}.log"
+        env = {**PRODUCTION_ENV, "STATIC_ROOT": str(collected_static), **env}
+        proc, port = _start_gunicorn("hireops.wsgi", 2, log_path, env)
+        started.append(proc)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    _stop_all(started)
+
+
+@pytest.fixture
+def admin_server(start_admin_server):
+    """The admin as production runs it (see ``start_admin_server``). Returns its base URL."""
+    return start_admin_server()

@@ -7,7 +7,11 @@ of it, and it costs more CPU than verifying and storing an event. The rules are 
 same as the Django view's, because both end in ``ingest``.
 """
 
+import asyncio
+import json
 import logging
+
+from hireops.ops import probes
 
 from . import ingest, verify
 from .inbox import writer
@@ -19,6 +23,14 @@ PATH = "/feishu/events/"
 _HEADERS = {n.lower().encode(): n for n in (verify.H_TIMESTAMP, verify.H_NONCE, verify.H_SIGNATURE)}
 NOT_FOUND = ingest.answer(404, msg=f"not found: Feishu's events go to {PATH}")
 NOT_ALLOWED = ingest.answer(405, msg="method not allowed")
+ALIVE = ingest.Answer(200, json.dumps({"status": "alive"}).encode())
+
+
+async def _readiness() -> ingest.Answer:
+    """The standard probes, and this process's inbox writer: it commits and is not behind."""
+    results = await asyncio.to_thread(probes.readiness)
+    status, body = probes.report(results, {"inbox_writer": writer.health()})
+    return ingest.Answer(status, json.dumps(body).encode())
 
 
 async def _read_body(receive) -> bytes | ingest.Answer | None:
@@ -39,6 +51,10 @@ async def _read_body(receive) -> bytes | ingest.Answer | None:
 
 async def _handle(scope, receive) -> ingest.Answer | None:
     if scope["path"] != PATH:
+        if scope["method"] in ("GET", "HEAD") and scope["path"] == "/healthz":
+            return ALIVE
+        if scope["method"] in ("GET", "HEAD") and scope["path"] == "/readyz":
+            return await _readiness()
         return NOT_FOUND
     if scope["method"] != "POST":
         return NOT_ALLOWED
@@ -79,8 +95,11 @@ async def application(scope, receive, send):
     if answer is None:  # the client disconnected before sending its body
         return None
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer.body)).encode())]
+    if scope["path"] != PATH:  # health answers are never cached
+        headers.append((b"cache-control", b"no-store"))
     if answer is NOT_ALLOWED:
         headers.append((b"allow", b"POST"))
+    headers += [(name.lower().encode(), value.encode()) for name, value in answer.headers]
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
     return None

@@ -5,6 +5,13 @@ only then), but the rows of requests that arrive while a commit is under way go 
 the next one: one INSERT and one commit for many events. A request that arrives alone
 is written at once; nothing waits for a batch to fill.
 
+Past what the machine can commit, the queue is bounded: a delivery that would wait behind
+more than ``QUEUE_MAX`` rows, or behind a row waiting longer than ``QUEUE_MAX_AGE``, is
+refused at once (``Overloaded``: 503 with Retry-After, Feishu retries it) instead of
+answering 503 two seconds later while the row may still commit: work done in vain. A row
+whose request gave up before the thread took it is skipped, so a 503 means "not stored"
+unless the row was already being written. Every 200 still means committed.
+
 The thread keeps its own database connection for the life of the process. It is not
 tied to a request, so Django's per-request rules (CONN_MAX_AGE, health checks) do not
 apply to it; a connection the server dropped is replaced on the spot instead (below).
@@ -15,11 +22,13 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections import Counter, defaultdict, deque
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 50  # rows per INSERT: 50 × 13 parameters stays far below every backend's limit
 COMMIT_TIMEOUT = 2.0  # seconds a request waits for its commit; Feishu gives up after 3
+# A row queued behind one that has waited this long would likely miss COMMIT_TIMEOUT.
+QUEUE_MAX_AGE = 1.0
 
 
 class InboxRow(NamedTuple):
@@ -62,6 +73,10 @@ DUPLICATE = Stored(None, False)
 
 class StoreTimeout(DatabaseError):
     """Not committed in time. It may still commit; Feishu's retry is then a duplicate."""
+
+
+class Overloaded(DatabaseError):
+    """Refused before queueing: the writer is behind. Nothing was stored."""
 
 
 @cache
@@ -120,10 +135,11 @@ def _note_tenants(keys) -> None:
 class _Waiter:
     """A request waiting on a thread (the Django view)."""
 
-    __slots__ = ("done", "error", "result", "row")
+    __slots__ = ("cancelled", "done", "enqueued", "error", "result", "row")
 
     def __init__(self, row: InboxRow):
         self.row, self.result, self.error = row, None, None
+        self.cancelled, self.enqueued = False, time.monotonic()
         self.done = threading.Event()
 
 
@@ -145,8 +161,19 @@ def _wake(waiters: list[_AsyncWaiter]) -> None:  # runs on the waiters' event lo
 
 
 class InboxWriter:
-    def __init__(self, max_batch: int = MAX_BATCH, timeout: float = COMMIT_TIMEOUT):
+    def __init__(
+        self,
+        max_batch: int = MAX_BATCH,
+        timeout: float = COMMIT_TIMEOUT,
+        queue_max: int | None = None,
+        queue_max_age: float = QUEUE_MAX_AGE,
+    ):
         self._max_batch, self._timeout = max_batch, timeout
+        self._queue_max = queue_max if queue_max is not None else settings.INBOX_QUEUE_MAX
+        self._queue_max_age = queue_max_age
+        # What readiness and the operators see: the last commit, the last failure, refusals.
+        self.last_commit = self.last_failure = None  # time.monotonic() values
+        self.refused = 0
         self._queue: deque[_Waiter] = deque()
         self._cv = threading.Condition()
         self._pid = None  # the thread belongs to the process that started it (gunicorn forks)
@@ -158,7 +185,7 @@ class InboxWriter:
         waiter = _Waiter(row)
         self._put(waiter)
         if not waiter.done.wait(self._timeout):
-            raise StoreTimeout("the inbox did not commit in time")
+            self._give_up(waiter)
         return self._outcome(waiter)
 
     async def astore(self, row: InboxRow) -> Stored:
@@ -167,8 +194,25 @@ class InboxWriter:
         try:
             await asyncio.wait_for(asyncio.shield(waiter.future), self._timeout)
         except TimeoutError:
-            raise StoreTimeout("the inbox did not commit in time") from None
+            self._give_up(waiter)
         return self._outcome(waiter)
+
+    def health(self) -> dict:
+        """Readiness of this process's writer: it can commit (its last attempt did not fail)
+        and it is not refusing deliveries for being behind."""
+        with self._cv:
+            behind = self._behind(time.monotonic())
+            queued = len(self._queue)
+        failing = self.last_failure is not None and (self.last_commit or 0) < self.last_failure
+        detail = "cannot commit" if failing else "behind: refusing deliveries" if behind else ""
+        return {"ok": not (failing or behind), "detail": detail, "queued": queued, "refused": self.refused}
+
+    def _give_up(self, waiter: _Waiter) -> None:
+        with self._cv:
+            if waiter.done.is_set() or (isinstance(waiter, _AsyncWaiter) and waiter.future.done()):
+                return  # answered meanwhile
+            waiter.cancelled = True  # skipped if the thread has not taken it yet
+        raise StoreTimeout("the inbox did not commit in time")
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish what is queued, close the thread's connection and stop the thread."""
@@ -185,10 +229,18 @@ class InboxWriter:
             raise waiter.error
         return waiter.result
 
+    def _behind(self, now: float) -> bool:
+        return len(self._queue) >= self._queue_max or bool(
+            self._queue and now - self._queue[0].enqueued > self._queue_max_age
+        )
+
     def _put(self, waiter: _Waiter) -> None:
         with self._cv:
             if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
                 self._start()
+            if self._behind(waiter.enqueued):
+                self.refused += 1
+                raise Overloaded("the inbox writer is behind")
             self._queue.append(waiter)
             self._cv.notify()
 
@@ -206,9 +258,13 @@ class InboxWriter:
                     self._cv.wait_for(lambda: self._queue or self._stopping)
                     if not self._queue:
                         return
-                    n = min(len(self._queue), self._max_batch)
-                    batch = [self._queue.popleft() for _ in range(n)]
-                self._write(batch)
+                    batch = []
+                    while self._queue and len(batch) < self._max_batch:
+                        waiter = self._queue.popleft()
+                        if not waiter.cancelled:  # its request already answered 503
+                            batch.append(waiter)
+                if batch:
+                    self._write(batch)
         finally:
             connection.close()
 
@@ -218,6 +274,10 @@ class InboxWriter:
             results = _insert_reconnecting(rows)
         except Exception as exc:
             results = _after_failure(rows, exc)
+        if all(isinstance(r, Exception) for r in results):
+            self.last_failure = time.monotonic()
+        else:
+            self.last_commit = time.monotonic()
         for w, result in zip(batch, results, strict=True):
             if isinstance(result, Exception):
                 w.error = result

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from . import verify
+from .inbox import Overloaded
 from .services import aevent_store, event_store
 
 log = logging.getLogger(__name__)
@@ -22,15 +23,18 @@ log = logging.getLogger(__name__)
 class Answer:
     status: int
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def answer(status: int, **body) -> Answer:
-    return Answer(status, json.dumps(body, ensure_ascii=False).encode())
+def answer(status: int, headers=(), **body) -> Answer:
+    return Answer(status, json.dumps(body, ensure_ascii=False).encode(), tuple(headers))
 
 
 SUCCESS = answer(200, msg="success")
 # Not stored, so not acknowledged: Feishu retries (15 s, 5 min, 1 h, 6 h).
 UNAVAILABLE = answer(503, msg="temporarily unavailable")
+# Refused before queueing because the writer is behind: nothing stored, retry soon.
+OVERLOADED = answer(503, headers=[("Retry-After", "15")], msg="overloaded, retry later")
 
 
 def too_large(content_length) -> Answer | None:
@@ -63,6 +67,8 @@ def _stored(envelope: verify.Envelope, created: bool) -> Answer:
 
 
 def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
+    if isinstance(exc, Overloaded):
+        return OVERLOADED
     # The type and SQLSTATE only: a database's message can quote the payload (personal data).
     cause = getattr(exc.__cause__, "sqlstate", None) or ""
     log.error("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)

@@ -33,6 +33,9 @@ class FeishuEvent(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = MessageTextField(_("last error"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # How many times the sweep queued it while pending: it waits one more backoff step each
+    # time, so a backlog is not queued again every sweep (hireops.events.services).
+    sweeps = models.PositiveSmallIntegerField(_("queued by the sweep"), default=0, db_default=0)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     duplicate_count = models.PositiveIntegerField(_("duplicate deliveries"), default=0)
     last_duplicate_at = models.DateTimeField(_("last duplicate at"), null=True, blank=True)

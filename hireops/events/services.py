@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from hireops.core.messages import Message
@@ -141,13 +141,27 @@ def _record_failure(pk: int, exc: Exception) -> None:
 
 
 def events_sweep() -> int:
-    """Queue what was stored but never queued (broker down) and failures now due."""
+    """Queue what was stored but never queued (broker down) and failures now due.
+
+    A pending event may only be waiting its turn behind a backlog: each time the sweep queues
+    it, it waits one more backoff step (30 s, 2 min, 10 min, then hourly) before the sweep
+    queues it again, so a backlog does not fill the queue with copies of itself."""
     now = timezone.now()
-    due = FeishuEvent.objects.filter(
-        Q(status=EventStatus.PENDING, received_at__lte=now - SWEEP_GRACE)
-        | Q(status=EventStatus.FAILED, next_attempt_at__lte=now)
-    ).values_list("pk", flat=True)[:1000]
-    return queue_events(due)
+    pending_due = Q(status=EventStatus.PENDING, received_at__lte=now - SWEEP_GRACE) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    due = list(
+        FeishuEvent.objects.filter(pending_due | Q(status=EventStatus.FAILED, next_attempt_at__lte=now))
+        .values_list("pk", "status")
+        .order_by()[:1000]
+    )
+    pending = [pk for pk, status in due if status == EventStatus.PENDING]
+    if pending:
+        steps = [When(sweeps=n, then=Value(now + step)) for n, step in enumerate(RETRY_BACKOFF)]
+        FeishuEvent.objects.filter(pk__in=pending, status=EventStatus.PENDING).update(
+            sweeps=F("sweeps") + 1, next_attempt_at=Case(*steps, default=Value(now + RETRY_BACKOFF[-1]))
+        )
+    return queue_events([pk for pk, _status in due])
 
 
 def replayable(queryset):
@@ -162,7 +176,7 @@ def events_reprocess(queryset) -> list[int]:
     """Make failed or replayable ignored events pending again and queue them (admin action,
     command). Returns their pks."""
     pks = list(replayable(queryset).values_list("pk", flat=True))
-    FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None)
+    FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None, sweeps=0)
     transaction.on_commit(lambda: queue_events(pks))
     return pks
 

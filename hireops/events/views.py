@@ -14,4 +14,6 @@ def feishu_events(request):
     answer = ingest.too_large(request.META.get("CONTENT_LENGTH")) or ingest.receive(
         request.body, request.headers
     )
-    return HttpResponse(answer.body, status=answer.status, content_type="application/json")
+    return HttpResponse(
+        answer.body, status=answer.status, content_type="application/json", headers=dict(answer.headers)
+    )

@@ -1,0 +1,168 @@
+"""The inbox writer past what it can commit: refuse at once, never store in vain."""
+
+import contextlib
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from hireops.events.inbox import InboxWriter, Overloaded, StoreTimeout
+from hireops.events.models import EventStatus, FeishuEvent
+from hireops.events.services import event_row
+from hireops.events.verify import Envelope
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextlib.contextmanager
+def writes_blocked():
+    """Another connection holds the events table's write lock: the writer's INSERT waits."""
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"LOCK TABLE {FeishuEvent._meta.db_table} IN EXCLUSIVE MODE")
+            else:  # SQLite: take the database's write lock (transaction_mode IMMEDIATE)
+                cursor.execute(f"DELETE FROM {FeishuEvent._meta.db_table} WHERE id = -1")  # noqa: S608
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+def row(event_id):
+    envelope = Envelope(event_id, "2.0", "hire.unknown_v1", "cli", "", "", {"header": {}})
+    return event_row(envelope)
+
+
+def store_in_thread(writer, event_id, outcomes):
+    def run():
+        try:
+            outcomes[event_id] = writer.store(row(event_id))
+        except Exception as exc:
+            outcomes[event_id] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_for(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_a_full_queue_refuses_at_once_and_what_was_queued_commits():
+    writer = InboxWriter(timeout=20, queue_max=2, queue_max_age=60)
+    outcomes = {}
+    try:
+        with writes_blocked():
+            first = store_in_thread(writer, "evt-1", outcomes)  # taken by the writer, waits on the lock
+            wait_for(lambda: writer.health()["queued"] == 0 and writer._thread.is_alive())
+            time.sleep(0.2)
+            waiting = [store_in_thread(writer, f"evt-{i}", outcomes) for i in (2, 3)]
+            wait_for(lambda: writer.health()["queued"] == 2)
+            started = time.monotonic()
+            with pytest.raises(Overloaded):
+                writer.store(row("evt-4"))
+            assert time.monotonic() - started < 0.5  # refused at once, not after the deadline
+            health = writer.health()
+            assert health["ok"] is False and health["detail"] == "behind: refusing deliveries"
+        for thread in [first, *waiting]:
+            thread.join(20)
+    finally:
+        writer.close()
+    assert all(outcomes[e].created for e in ("evt-1", "evt-2", "evt-3")), outcomes
+    assert set(FeishuEvent.objects.values_list("event_id", flat=True)) == {"evt-1", "evt-2", "evt-3"}
+    assert writer.refused == 1 and writer.health()["ok"] is True
+
+
+def test_a_row_waiting_too_long_makes_the_next_one_refused():
+    writer = InboxWriter(timeout=20, queue_max=1000, queue_max_age=0.3)
+    outcomes = {}
+    try:
+        with writes_blocked():
+            first = store_in_thread(writer, "evt-a", outcomes)
+            time.sleep(0.2)
+            second = store_in_thread(writer, "evt-b", outcomes)  # queued behind the blocked batch
+            wait_for(lambda: writer.health()["queued"] == 1)
+            time.sleep(0.4)
+            with pytest.raises(Overloaded):
+                writer.store(row("evt-c"))
+        first.join(20)
+        second.join(20)
+    finally:
+        writer.close()
+    assert FeishuEvent.objects.filter(event_id__in=["evt-a", "evt-b"]).count() == 2
+    assert not FeishuEvent.objects.filter(event_id="evt-c").exists()
+
+
+def test_a_request_that_gave_up_is_not_stored_later():
+    writer = InboxWriter(timeout=0.5, queue_max=1000, queue_max_age=60)
+    outcomes = {}
+    try:
+        with writes_blocked():
+            first = store_in_thread(writer, "evt-x", outcomes)
+            time.sleep(0.1)
+            with pytest.raises(StoreTimeout):  # its 503 is answered while the lock holds
+                writer.store(row("evt-y"))
+            first.join(5)
+        writer.store(row("evt-z"))  # the writer goes on
+    finally:
+        writer.close()
+    # evt-x was already being written when its request gave up: it may commit (Feishu's retry is
+    # then a duplicate). evt-y was still queued: skipped, so its 503 meant "not stored".
+    assert isinstance(outcomes["evt-x"], StoreTimeout)
+    stored = set(FeishuEvent.objects.values_list("event_id", flat=True))
+    assert "evt-y" not in stored and "evt-z" in stored
+    assert FeishuEvent.objects.get(event_id="evt-z").status == EventStatus.IGNORED
+
+
+def test_the_webhook_answers_503_with_retry_after_when_overloaded(client, settings, monkeypatch):
+    from hireops.events import inbox
+    from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, post_delivery, signed
+
+    settings.FEISHU_ENCRYPT_KEY, settings.FEISHU_VERIFICATION_TOKEN = ENCRYPT_KEY, TOKEN
+    full = InboxWriter(queue_max=0)  # as full as a writer gets
+    monkeypatch.setattr(inbox, "writer", full)
+    response = post_delivery(client, *signed(eco_account_event(event_id="evt-busy")))
+    assert response.status_code == 503 and response["Retry-After"] == "15"
+    assert not FeishuEvent.objects.exists()
+    full.close()
+
+
+def test_the_sweep_queues_a_waiting_event_once_per_backoff_step(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hireops.events import services
+    from hireops.events.inbox import insert_rows
+    from tests.events.payloads import eco_account_event
+
+    queued = []
+    monkeypatch.setattr(services, "queue_events", lambda pks: queued.append(list(pks)) or len(pks))
+    payload = eco_account_event()
+    envelope = Envelope("evt-backlog", "2.0", "hire.eco_account.created_v1", "cli", "", "", payload)
+    [stored] = insert_rows([event_row(envelope)])
+    old = timezone.now() - timedelta(minutes=1)
+    FeishuEvent.objects.filter(pk=stored.pk).update(received_at=old)
+
+    assert services.events_sweep() == 1  # stored long ago, never processed: queued
+    assert services.events_sweep() == 0  # still waiting behind the backlog: not queued again
+    event = FeishuEvent.objects.get()
+    assert event.sweeps == 1 and event.status == EventStatus.PENDING
+    assert timedelta(seconds=25) < event.next_attempt_at - timezone.now() <= timedelta(seconds=30)
+
+    FeishuEvent.objects.update(next_attempt_at=timezone.now())  # its step has passed
+    assert services.events_sweep() == 1
+    event.refresh_from_db()
+    assert event.sweeps == 2  # the next step is longer
+    assert timedelta(minutes=1) < event.next_attempt_at - timezone.now() <= timedelta(minutes=2)
+    assert queued == [[stored.pk], [], [stored.pk]]
