@@ -7,6 +7,7 @@ to PostgreSQL, RabbitMQ/Redis and Redis; the code is the same on both.
 See ``.env.example`` for every variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -154,6 +155,18 @@ FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
 FEISHU_COORDINATION_URL = env.str(
     "FEISHU_COORDINATION_URL", default=REDIS_URL or f"file://{VAR_DIR / 'coord'}"
 )
+
+# --- Operations ---------------------------------------------------------------
+# The admin's address as staff reach it: the links in alerts (hireops.ops.alerts).
+ADMIN_BASE_URL = env.str("ADMIN_BASE_URL", default="http://127.0.0.1:8000")
+
+# Prometheus metrics: every process writes its counters to files in this directory (one per
+# host, shared by its processes; emptied only when they all stopped), and `manage.py
+# hireops_metrics` serves their sum on METRICS_BIND, which is not public unless you make it so.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # read by prometheus-client at import
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1:9108")
 
 # --- Background jobs ----------------------------------------------------------
 # An admin action on more rows than this (or an import of more lines) runs as a

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError
 
+from hireops.ops import metrics, pressure
+
 from . import verify
 from .inbox import Overloaded
 from .services import aevent_store, event_store
@@ -54,8 +56,10 @@ def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
         )
     except verify.Rejected as exc:
         log.info("feishu event rejected: %s %s", exc.status, exc.reason)
+        metrics.deliveries.labels("rejected", str(exc.status)).inc()
         return answer(exc.status, msg=exc.reason)
     if isinstance(result, verify.Challenge):
+        metrics.deliveries.labels("challenge", "").inc()
         return answer(200, challenge=result.challenge)
     return result
 
@@ -63,12 +67,16 @@ def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
 def _stored(envelope: verify.Envelope, created: bool) -> Answer:
     if not created:
         log.info("feishu event %s is a duplicate delivery", envelope.event_id)
+    metrics.deliveries.labels("stored" if created else "duplicate", "").inc()
     return SUCCESS
 
 
 def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
+    pressure.note_inbox_refusal()
     if isinstance(exc, Overloaded):
+        metrics.deliveries.labels("overloaded", "").inc()
         return OVERLOADED
+    metrics.deliveries.labels("unavailable", type(exc).__name__).inc()
     # The type and SQLSTATE only: a database's message can quote the payload (personal data).
     cause = getattr(exc.__cause__, "sqlstate", None) or ""
     log.error("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)

@@ -10,6 +10,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from hireops.core.messages import Message
+from hireops.ops import metrics
 
 from . import inbox
 from .inbox import InboxRow
@@ -110,13 +111,21 @@ def event_process(pk: int) -> str:
             event.last_error = ""
             event.next_attempt_at = None
             event.save()
-            return event.status
     except FeishuEvent.DoesNotExist:
         log.warning("event %s vanished before processing", pk)
         return "missing"
     except Exception as exc:
-        _record_failure(pk, exc)
+        _count(_record_failure(pk, exc), EventStatus.FAILED)
         return EventStatus.FAILED
+    _count(event, event.status)
+    return event.status
+
+
+def _count(event: FeishuEvent, outcome: str) -> None:
+    label = metrics.event_type_label(event.event_type)
+    metrics.events_processed.labels(label, outcome).inc()
+    if outcome == EventStatus.PROCESSED:
+        metrics.event_lag.labels(label).observe((timezone.now() - event.received_at).total_seconds())
 
 
 def failure_text(exc: Exception) -> str:
@@ -128,7 +137,7 @@ def failure_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def _record_failure(pk: int, exc: Exception) -> None:
+def _record_failure(pk: int, exc: Exception) -> FeishuEvent:
     with transaction.atomic():
         event = FeishuEvent.objects.select_for_update().get(pk=pk)
         event.attempts += 1
@@ -138,6 +147,7 @@ def _record_failure(pk: int, exc: Exception) -> None:
         event.next_attempt_at = timezone.now() + RETRY_BACKOFF[n] if n < len(RETRY_BACKOFF) else None
         event.save()
     log.warning("event %s failed (attempt %s): %s", pk, event.attempts, type(exc).__name__)
+    return event
 
 
 def events_sweep() -> int:

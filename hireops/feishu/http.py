@@ -32,6 +32,7 @@ from django.utils.translation import gettext_noop
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from hireops.core.messages import Message
+from hireops.ops import metrics, pressure
 
 from .auth import SELF_BUILT, TokenProvider
 from .coordination import Coordinator, ReservationTooFar
@@ -198,6 +199,9 @@ class FeishuClient:
                 raise FeishuRateLimited(
                     None, "local rate limiter queue is full", reset_after=exc.wait, endpoint=endpoint
                 ) from None
+            if wait > 0:
+                pressure.note_rate_limit_wait(wait)
+            metrics.limiter_wait.labels(endpoint).observe(wait)
             wait = max(wait, extra_wait)
             if wait > 0:
                 self._sleep(wait)
@@ -214,6 +218,8 @@ class FeishuClient:
                 self.tokens.invalidate(tenant_key, token=token)
                 log.info("feishu %s: token rejected (code=%s), retrying with a new one", endpoint, exc.code)
             except FeishuRateLimited as exc:
+                metrics.feishu_rate_limited.labels(endpoint).inc()
+                pressure.note_rate_limited()
                 if rate_limited >= self.max_ratelimit_retries:
                     raise
                 rate_limited += 1
@@ -255,14 +261,14 @@ class FeishuClient:
             )
         except requests.Timeout as exc:
             connect = isinstance(exc, requests.ConnectTimeout)
-            self._log(logging.INFO, method, path, None, None, None, started)
+            self._log(logging.INFO, method, path, None, None, None, started, endpoint)
             raise FeishuTransportError(
                 f"{'connect' if connect else 'read'} timeout after {self.timeout:g}s",
                 maybe_applied=not connect,
                 endpoint=endpoint,
             ) from exc
         except requests.ConnectionError as exc:
-            self._log(logging.INFO, method, path, None, None, None, started)
+            self._log(logging.INFO, method, path, None, None, None, started, endpoint)
             never = _never_connected(exc)
             raise FeishuTransportError(
                 "could not connect" if never else "connection lost before an answer",
@@ -278,7 +284,7 @@ class FeishuClient:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            self._log(logging.INFO, method, path, resp.status_code, None, log_id, started)
+            self._log(logging.INFO, method, path, resp.status_code, None, log_id, started, endpoint)
             ctype = resp.headers.get("Content-Type") or "no content type"
             raise error_from_response(
                 resp.status_code,
@@ -292,7 +298,7 @@ class FeishuClient:
         code = code if isinstance(code, int) else None
         ok = 200 <= resp.status_code < 300 and code == 0
         level = logging.DEBUG if ok else logging.INFO
-        self._log(level, method, path, resp.status_code, code, log_id, started)
+        self._log(level, method, path, resp.status_code, code, log_id, started, endpoint)
         if ok:
             return resp.status_code, body, log_id
         raise error_from_response(
@@ -305,7 +311,13 @@ class FeishuClient:
         )
 
     @staticmethod
-    def _log(level, method, path, status, code, log_id, started) -> None:
+    def _log(level, method, path, status, code, log_id, started, endpoint) -> None:
+        """Log the call and count it (metrics): both for every answer or transport failure."""
+        seconds = time.monotonic() - started
+        metrics.feishu_calls.labels(
+            endpoint, str(status or "none"), str(code if code is not None else "none")
+        ).inc()
+        metrics.feishu_seconds.labels(endpoint).observe(seconds)
         log.log(
             level,
             "feishu %s %s status=%s code=%s log_id=%s %.0fms",
@@ -314,7 +326,7 @@ class FeishuClient:
             status,
             code,
             log_id,
-            (time.monotonic() - started) * 1000,
+            seconds * 1000,
         )
 
 

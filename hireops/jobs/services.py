@@ -130,22 +130,25 @@ def _run_item(op: Operation, job: BulkJob, item_pk: int) -> None:
         item.save(update_fields=["status", "message", "finished_at", "data"])
 
 
-def jobs_resume() -> int:
-    """Queue again the jobs that stopped moving (worker lost, broker down when queued)."""
-    from .tasks import run_job
-
-    stale = timezone.now() - RESUME_AFTER
-    stuck = (
+def jobs_without_progress(since):
+    """Unfinished jobs with no sign of life since ``since``: not queued, started or an item
+    finished after it."""
+    return (
         BulkJob.objects.exclude(status=JobStatus.DONE)
-        .annotate(  # the job's last sign of life: queued, started, or an item finished
+        .annotate(
             last=Greatest(
                 Coalesce("started_at", "requested_at"), Coalesce(Max("items__finished_at"), "requested_at")
             )
         )
-        .filter(last__lt=stale)
-        .values_list("pk", flat=True)
+        .filter(last__lt=since)
     )
-    pks = list(stuck)
+
+
+def jobs_resume() -> int:
+    """Queue again the jobs that stopped moving (worker lost, broker down when queued)."""
+    from .tasks import run_job
+
+    pks = list(jobs_without_progress(timezone.now() - RESUME_AFTER).values_list("pk", flat=True))
     for pk in pks:
         run_job.delay(pk)
     return len(pks)

@@ -8,3 +8,15 @@ class OpsConfig(AppConfig):
     name = "hireops.ops"
     label = "ops"
     verbose_name = _("Operations")
+
+    def ready(self):
+        from hireops.core import roles
+
+        from . import (  # noqa: F401  (they connect to Celery's signals)
+            heartbeat,
+            task_metrics,
+        )
+
+        # The status page and incidents: the Auditor sees them (view_status is a view_
+        # permission); anyone else is given ops.view_status by an admin.
+        roles.audit("ops")

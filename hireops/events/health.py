@@ -1,0 +1,75 @@
+"""The inbox's status checks (hireops.ops.status): events waiting too long, events that failed
+for good, refused deliveries, and a store app's app ticket."""
+
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.dashboard import capped_count, changelist_url
+from hireops.ops import pressure, status
+from hireops.tenants.mode import store_app
+
+from . import selectors
+from .dashboard import TICKET_OVERDUE
+from .models import EventStatus, FeishuEvent
+
+# An event normally waits well under a second; this long means workers are down or behind.
+PENDING_TOO_LONG = timedelta(minutes=5)
+REFUSALS_RECENT = timedelta(minutes=15)
+
+
+def _age(moment) -> str:
+    minutes = int((timezone.now() - moment).total_seconds() // 60)
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+@status.check
+def inbox():
+    oldest = (
+        FeishuEvent.objects.filter(status=EventStatus.PENDING)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    late = oldest is not None and timezone.now() - oldest > PENDING_TOO_LONG
+    yield status.Finding(
+        "events.pending",
+        _("Oldest event waiting to be processed"),
+        _age(oldest) if oldest else _("none waiting"),
+        not late,
+        changelist_url(FeishuEvent, status__exact=EventStatus.PENDING),
+    )
+    # Failed after the last retry: no next attempt is planned; a person must look.
+    given_up = capped_count(FeishuEvent.objects.filter(status=EventStatus.FAILED, next_attempt_at=None))
+    yield status.Finding(
+        "events.failed",
+        _("Events failed after their last retry"),
+        given_up,
+        given_up == 0,
+        changelist_url(FeishuEvent, status__exact=EventStatus.FAILED),
+    )
+    refused_at = pressure.inbox_refused_at()
+    recent = refused_at is not None and time.time() - refused_at < REFUSALS_RECENT.total_seconds()
+    yield status.Finding(
+        "events.refused",
+        _("Deliveries the ingest server could not store (15 min)"),
+        _("yes") if recent else _("none"),
+        not recent,
+    )
+
+
+@status.check
+def app_ticket():
+    if not store_app():
+        return
+    last = selectors.last_app_ticket().values_list("received_at", flat=True).first()
+    missing = last is None or timezone.now() - last > TICKET_OVERDUE
+    yield status.Finding(
+        "events.app_ticket",
+        _("Last app ticket from Feishu (pushed hourly)"),
+        _age(last) if last else _("none yet"),
+        not missing,
+        changelist_url(FeishuEvent, event_type="app_ticket"),
+    )

@@ -1,0 +1,82 @@
+"""Figures read at scrape time by ``manage.py hireops_metrics``: the status checks as gauges,
+the broker's queue depths, the inbox's backlog and the background jobs' remaining items.
+
+Read once per scrape (Prometheus scrapes every 15–60 s): a handful of indexed queries and one
+passive queue declaration per queue, each through the database connection of the scrape's
+own thread, closed when the scrape is done.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+
+log = logging.getLogger(__name__)
+
+
+class OperationsCollector:
+    def collect(self):
+        try:
+            yield from self._status()
+            yield from self._queues()
+            yield from self._backlog()
+        finally:
+            connection.close()
+
+    def describe(self):
+        return []  # collected at scrape time only; nothing to check at registration
+
+    @staticmethod
+    def _status():
+        from . import report
+
+        found = report.build()
+        ok = GaugeMetricFamily(
+            "hireops_status_ok", "1 while a status check is fine, 0 while it needs a person", labels=["check"]
+        )
+        for finding in found.findings:
+            ok.add_metric([finding.key], 1 if finding.ok else 0)
+        yield ok
+        yield GaugeMetricFamily(
+            "hireops_status_exit_code", "What manage.py hireops_status would exit with", value=found.exit_code
+        )
+
+    @staticmethod
+    def _queues():
+        from hireops.celery import app
+
+        depth = GaugeMetricFamily(
+            "hireops_queue_messages", "Messages waiting in each Celery queue", labels=["queue"]
+        )
+        try:
+            with app.connection_for_read() as conn:
+                channel = conn.default_channel
+                for queue in settings.CELERY_TASK_QUEUES:
+                    depth.add_metric([queue], channel.queue_declare(queue=queue, passive=True).message_count)
+        except Exception as exc:  # the broker is down: the status gauges say so
+            log.warning("queue depths not read: %s", type(exc).__name__)
+        yield depth
+
+    @staticmethod
+    def _backlog():
+        from hireops.events.models import EventStatus, FeishuEvent
+        from hireops.jobs.models import BulkJobItem, ItemStatus, JobStatus
+
+        pending = FeishuEvent.objects.filter(status=EventStatus.PENDING)
+        oldest = pending.order_by("received_at").values_list("received_at", flat=True).first()
+        yield GaugeMetricFamily(
+            "hireops_events_pending", "Events stored and not processed yet", value=pending.count()
+        )
+        yield GaugeMetricFamily(
+            "hireops_events_oldest_pending_seconds",
+            "Age of the oldest event waiting to be processed",
+            value=(timezone.now() - oldest).total_seconds() if oldest else 0,
+        )
+        remaining = (
+            BulkJobItem.objects.filter(status=ItemStatus.PENDING).exclude(job__status=JobStatus.DONE).count()
+        )
+        yield GaugeMetricFamily(
+            "hireops_job_items_remaining", "Items of unfinished background jobs not done yet", value=remaining
+        )

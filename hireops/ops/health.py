@@ -1,0 +1,83 @@
+"""The platform's status checks: workers and their queues, beat and its schedules, Feishu's
+monthly quota and the rate limiter (see ``hireops.ops.status``)."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.dashboard import changelist_url
+
+from . import status
+from .heartbeat import STALE
+from .models import ProcessHeartbeat, ProcessKind
+
+# A schedule's last run is recorded by beat up to 3 minutes late (django-celery-beat saves
+# its entries every 3 minutes), so a schedule is late past its due time plus this.
+SCHEDULE_GRACE = timedelta(minutes=5)
+
+
+def _alive(kind: str):
+    return ProcessHeartbeat.objects.filter(kind=kind, seen_at__gte=timezone.now() - STALE)
+
+
+@status.check
+def workers():
+    alive = list(_alive(ProcessKind.WORKER).values_list("queues", flat=True))
+    url = changelist_url(ProcessHeartbeat)
+    yield status.Finding("workers.alive", _("Celery workers alive"), len(alive), bool(alive), url)
+    consumed = {q for queues in alive for q in queues.split(",") if q}
+    for queue in settings.CELERY_TASK_QUEUES:
+        if alive and queue not in consumed:
+            title = format_lazy(_("No worker consumes the queue “{queue}”"), queue=queue)
+            yield status.Finding(f"workers.queue.{queue}", title, 0, False, url)
+
+
+@status.check
+def beat():
+    from django_celery_beat.models import PeriodicTask
+
+    alive = _alive(ProcessKind.BEAT).exists()
+    url = changelist_url(ProcessHeartbeat)
+    yield status.Finding("beat.alive", _("Celery beat alive"), int(alive), alive, url)
+    late = []
+    for task in PeriodicTask.objects.filter(enabled=True, one_off=False).select_related(
+        "interval", "crontab", "solar", "clocked"
+    ):
+        since = task.last_run_at or task.date_changed
+        overdue = -task.schedule.remaining_estimate(since)
+        if overdue > SCHEDULE_GRACE:
+            late.append(task.name)
+    yield status.Finding(
+        "beat.late",
+        _("Schedules running late"),
+        ", ".join(late) if late else 0,
+        not late,
+        changelist_url(PeriodicTask),
+    )
+
+
+@status.check
+def feishu_quota():
+    from hireops.feishu import get_client
+
+    until = get_client().quota.stopped_until()
+    if until:
+        day = date_format(timezone.localtime(datetime.fromtimestamp(until, UTC)), "DATE_FORMAT")
+        title = _("Calls to Feishu stopped: monthly quota used up until")
+        yield status.Finding("feishu.quota", title, day, False)
+    else:
+        yield status.Finding("feishu.quota", _("Feishu's monthly call quota"), _("not exhausted"))
+
+
+@status.check
+def rate_limits():
+    from . import pressure
+
+    waited, met = pressure.rate_limits_this_hour()
+    title = _("Waited for Feishu's rate limits this hour (s)")
+    yield status.Finding("feishu.rate_limit_wait", title, f"{waited:.1f}")
+    yield status.Finding("feishu.rate_limited", _("429 answers from Feishu this hour"), met)

@@ -1,0 +1,93 @@
+"""Workers and beat say they are alive: a row each, refreshed every ``EVERY`` seconds.
+
+A thread of the worker's (or beat's) main process writes the row, so a worker busy with
+long tasks still beats; a process killed without a chance to clean up stops beating and is
+reported after ``STALE``. Celery's own pings need the broker's broadcast and answer only
+while the status command waits; a row is readable by any process, any time.
+"""
+
+import atexit
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+
+from celery import signals
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+EVERY = 30  # seconds
+STALE = timedelta(seconds=3 * EVERY)
+
+_stop = threading.Event()
+
+
+FORGET_AFTER = timedelta(days=1)  # a row of a process that died without cleaning up
+
+
+def beat_once(name: str, kind: str, queues: str, started_at) -> None:
+    from .models import ProcessHeartbeat
+
+    now = timezone.now()
+    ProcessHeartbeat.objects.update_or_create(
+        name=name, defaults={"kind": kind, "queues": queues, "started_at": started_at, "seen_at": now}
+    )
+    ProcessHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
+
+
+def _run(name: str, kind: str, queues: str) -> None:
+    started_at = timezone.now()
+    while True:
+        close_old_connections()
+        try:
+            beat_once(name, kind, queues, started_at)
+        except DatabaseError as exc:  # the database is down: the status says so by the row's age
+            log.warning("heartbeat of %s not recorded: %s", name, type(exc).__name__)
+            connection.close()
+        if _stop.wait(EVERY):
+            break
+    _forget(name)
+
+
+def _forget(name: str) -> None:
+    from .models import ProcessHeartbeat
+
+    try:
+        ProcessHeartbeat.objects.filter(name=name).delete()
+    except DatabaseError:
+        pass
+    finally:
+        connection.close()
+
+
+def start(name: str, kind: str, queues: str = "") -> threading.Thread:
+    _stop.clear()
+    thread = threading.Thread(target=_run, args=(name, kind, queues), name="heartbeat", daemon=True)
+    thread.start()
+    return thread
+
+
+_threads: list[threading.Thread] = []
+
+
+@signals.worker_ready.connect
+def _worker_ready(sender=None, **kwargs):
+    queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values()))
+    _threads.append(start(sender.hostname, "worker", queues))
+
+
+@signals.beat_init.connect
+def _beat_init(sender=None, **kwargs):
+    _threads.append(start(f"beat@{socket.gethostname()}:{os.getpid()}", "beat"))
+    atexit.register(_stopping)  # beat has no shutdown signal; it exits through SystemExit
+
+
+@signals.worker_shutdown.connect
+def _stopping(sender=None, **kwargs):
+    _stop.set()
+    for thread in _threads:
+        thread.join(5)
+    _threads.clear()

@@ -1,0 +1,60 @@
+"""Prometheus metrics (prometheus-client in multiprocess mode).
+
+Every process (gunicorn's workers, Celery's, beat, the commands) writes its counters to
+memory-mapped files in ``PROMETHEUS_MULTIPROC_DIR`` (set by settings before this module is
+imported); ``manage.py hireops_metrics`` serves the sum of them all, plus figures read from
+the database and the broker at scrape time (``collectors.py``), on a port of its own that
+is not public by default. The directory is per host: each host runs its own exporter.
+
+Labels stay few and bounded: endpoint names (hireops.feishu.ratelimit.QUOTAS), event types
+(the registry's, or "other"), Feishu's codes, task names. Nothing personal goes into one.
+"""
+
+from prometheus_client import Counter, Histogram
+
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_LAG = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
+
+deliveries = Counter(
+    "hireops_webhook_deliveries",
+    "Deliveries to the webhook, by outcome (stored, duplicate, challenge, rejected, unavailable, "
+    "overloaded) and, for a refusal, its reason",
+    ["outcome", "reason"],
+)
+events_processed = Counter(
+    "hireops_events_processed",
+    "Events run through their handler, by type and outcome",
+    ["event_type", "outcome"],
+)
+event_lag = Histogram(
+    "hireops_event_processing_lag_seconds",
+    "From an event's receipt to its processing",
+    ["event_type"],
+    buckets=_LAG,
+)
+tasks = Counter("hireops_celery_tasks", "Celery tasks finished, by name and outcome", ["task", "outcome"])
+task_seconds = Histogram("hireops_celery_task_seconds", "Celery task run time", ["task"], buckets=_LATENCY)
+feishu_calls = Counter(
+    "hireops_feishu_calls",
+    "HTTP calls to Feishu, by endpoint, HTTP status and Feishu code",
+    ["endpoint", "status", "code"],
+)
+feishu_seconds = Histogram(
+    "hireops_feishu_call_seconds", "Latency of calls to Feishu", ["endpoint"], buckets=_LATENCY
+)
+feishu_rate_limited = Counter("hireops_feishu_rate_limited", "429 answers met from Feishu", ["endpoint"])
+limiter_wait = Histogram(
+    "hireops_feishu_limiter_wait_seconds",
+    "Time a call waited for its slot in the shared rate limiter",
+    ["endpoint"],
+    buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+token_refreshes = Counter("hireops_feishu_token_refreshes", "Access tokens fetched from Feishu", ["kind"])
+
+
+def event_type_label(event_type: str) -> str:
+    """The type as a label when an app handles it; anything else is "other" (a sender can
+    invent types: they must not grow the label set)."""
+    from hireops.events.registry import handles
+
+    return event_type if handles(event_type) else "other"
