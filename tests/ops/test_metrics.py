@@ -132,3 +132,24 @@ def test_the_exporter_serves_every_process_and_the_status(tmp_path):
     assert 'hireops_status_ok{check="probe.database"} 1.0' in text
     assert 'hireops_queue_messages{queue="events"}' in text
     assert "hireops_events_pending 0.0" in text
+
+
+def test_the_grafana_dashboard_shows_only_metrics_that_exist():
+    import json
+    import re
+
+    from hireops.ops import metrics
+
+    dashboard = json.loads((ROOT / "docs" / "grafana" / "hireops.json").read_text())
+    used = {
+        re.sub(r"_(bucket|total|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"hireops_[a-z_]+", target["expr"])
+    }
+    defined = {m._name for m in vars(metrics).values() if hasattr(m, "_name")}
+    collected = set(
+        re.findall(r'"(hireops_[a-z_]+)"', (ROOT / "hireops" / "ops" / "collectors.py").read_text())
+    )
+    assert used <= defined | collected, used - defined - collected
+    assert len(used) >= 10
