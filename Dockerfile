@@ -7,12 +7,14 @@
 # --- build: the virtualenv, from the hashed lock and nothing else ---------------------------
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python -m venv /opt/venv
+# No pip or setuptools inside the virtualenv: the base image's pip installs into it.
+RUN python -m venv --without-pip /opt/venv
 COPY requirements.txt /tmp/requirements.txt
 # Every file must be the one the lock names (--require-hashes). Wheels only: every locked
 # package has one for Linux (x86-64 and arm64), so no compiler is needed here either; a
 # dependency that ever needs building fails the build here instead of dragging gcc along.
-RUN /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r /tmp/requirements.txt
+RUN pip --python /opt/venv/bin/python install --require-hashes --only-binary=:all: \
+        -r /tmp/requirements.txt
 
 # --- runtime: Python, the virtualenv and the code; no build tools, no pip cache -------------
 FROM python:3.11-slim-bookworm AS runtime
