@@ -2,9 +2,10 @@
 
 Exits 0 when URL answers 200 and 1 otherwise (another status, a redirect, a refused or timed-out
 connection), saying why on stdout, which Docker keeps in the container's health log. The
-slim Python image has no curl. The request says it came through the TLS proxy
-(``X-Forwarded-Proto: https``): with ``SECURE_PROXY_SSL_HEADER`` on, Django would otherwise
-redirect the probe to https. Redirects are not followed.
+slim Python image has no curl. ``/healthz`` and ``/readyz`` are answered before Django's
+TLS redirect; the request still says it came through the TLS proxy (``X-Forwarded-Proto:
+https``) so that probing any other path behind ``SECURE_PROXY_SSL_HEADER`` is not redirected
+either. Redirects are not followed.
 """
 
 import sys

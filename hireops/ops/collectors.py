@@ -6,6 +6,7 @@ passive queue declaration per queue, each through the database connection of the
 own thread, closed when the scrape is done.
 """
 
+import contextlib
 import logging
 
 from django.conf import settings
@@ -52,9 +53,8 @@ class OperationsCollector:
         )
         try:
             with app.connection_for_read() as conn:
-                channel = conn.default_channel
                 for queue in settings.CELERY_TASK_QUEUES:
-                    depth.add_metric([queue], channel.queue_declare(queue=queue, passive=True).message_count)
+                    depth.add_metric([queue], _messages(conn, queue))
         except Exception as exc:  # the broker is down: the status gauges say so
             log.warning("queue depths not read: %s", type(exc).__name__)
         yield depth
@@ -80,3 +80,16 @@ class OperationsCollector:
         yield GaugeMetricFamily(
             "hireops_job_items_remaining", "Items of unfinished background jobs not done yet", value=remaining
         )
+
+
+def _messages(conn, queue: str) -> int:
+    """Messages waiting in ``queue``; 0 for a queue nothing was sent to yet (a passive
+    declare of a missing queue is refused, and closes its channel: one channel each)."""
+    channel = conn.channel()
+    try:
+        return channel.queue_declare(queue=queue, passive=True).message_count
+    except conn.channel_errors:  # the transport's own "not found" (AMQP 404, Redis, …)
+        return 0
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()

@@ -10,7 +10,19 @@ Labels stay few and bounded: endpoint names (hireops.feishu.ratelimit.QUOTAS), e
 (the registry's, or "other"), Feishu's codes, task names. Nothing personal goes into one.
 """
 
-from prometheus_client import Counter, Histogram
+import os
+import socket
+
+from prometheus_client import Counter, Histogram, values
+
+
+def _process_id() -> str:
+    """Files are named after this: containers sharing one directory all have small pids, and
+    their host names keep them apart (no "_": the collector splits file names on it)."""
+    return f"{socket.gethostname().replace('_', '-')}-{os.getpid()}"
+
+
+values.ValueClass = values.MultiProcessValue(process_identifier=_process_id)
 
 _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _LAG = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
