@@ -20,7 +20,7 @@ This module is imported by settings.py, so it imports no Django models.
 import re
 from typing import Any
 
-from .masking import mask_email, mask_mobile, mask_personal
+from .masking import mask_personal, mask_personal_text
 
 FILTERED = "[Filtered]"
 SECRET_SETTINGS = ("SECRET_KEY", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN")
@@ -32,18 +32,8 @@ UNTOUCHED = frozenset(
     {"event_id", "timestamp", "start_timestamp", "platform", "release", "environment", "sdk", "modules"}
 )
 
-_NOT_ALNUM_BEFORE, _NOT_ALNUM_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# Chinese mobiles (optionally +86) and international numbers written with their "+" code.
-MOBILE = re.compile(
-    _NOT_ALNUM_BEFORE
-    + r"(\+?86[ -]?)?1[3-9]\d{9}"
-    + _NOT_ALNUM_AFTER
-    + r"|\+\d{1,3}[ -]?\d{6,14}"
-    + _NOT_ALNUM_AFTER
-)
 BEARER = re.compile(r"Bearer\s+\S+", re.I)
-FEISHU_TOKEN = re.compile(_NOT_ALNUM_BEFORE + r"[tua]-[0-9A-Za-z_-]{16,}")
+FEISHU_TOKEN = re.compile(r"(?<![0-9A-Za-z])[tua]-[0-9A-Za-z_-]{16,}")
 
 
 def _configured_secrets() -> list[str]:
@@ -62,8 +52,7 @@ def scrub_text(text: str) -> str:
         text = text.replace(secret, FILTERED)
     text = BEARER.sub("Bearer " + FILTERED, text)
     text = FEISHU_TOKEN.sub(FILTERED, text)
-    text = EMAIL.sub(lambda m: mask_email(m.group()), text)
-    return MOBILE.sub(lambda m: mask_mobile(re.sub(r"\D", "", m.group())), text)
+    return mask_personal_text(text)
 
 
 def scrub(value: Any, key: str = "") -> Any:
