@@ -9,7 +9,7 @@ What leaves the process is scrubbed in ``before_send`` / ``before_breadcrumb``:
   payloads with mobiles), request bodies (Feishu's payloads);
 - values under keys that name secrets (token, secret, password, authorization, …) are
   replaced, and the configured secrets (SECRET_KEY, the Feishu app secret, encrypt key and
-  verification token) are cut out of any text;
+  verification token, the alert bot's secret and webhook token) are cut out of any text;
 - mobiles and emails are masked as the admin masks them (``hireops.core.masking``), under
   their keys and inside free text; Feishu access tokens (``t-…``, ``u-…``, ``a-…``) and
   ``Bearer …`` values are replaced.
@@ -19,11 +19,18 @@ This module is imported by settings.py, so it imports no Django models.
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .masking import mask_personal, mask_personal_text
 
 FILTERED = "[Filtered]"
-SECRET_SETTINGS = ("SECRET_KEY", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN")
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "FEISHU_APP_SECRET",
+    "FEISHU_ENCRYPT_KEY",
+    "FEISHU_VERIFICATION_TOKEN",
+    "ALERT_FEISHU_BOT_SECRET",
+)
 SENSITIVE_KEY = re.compile(
     r"pass|secret|token|authori[sz]ation|cookie|session|csrf|signature|encrypt|api_?key|dsn|ticket", re.I
 )
@@ -41,6 +48,8 @@ def _configured_secrets() -> list[str]:
         from django.conf import settings
 
         values = [getattr(settings, name, "") for name in SECRET_SETTINGS]
+        # The alerts' group bot: its webhook URL ends in a token that works like a password.
+        values.append(urlsplit(getattr(settings, "ALERT_FEISHU_BOT_URL", "")).path.rpartition("/")[2])
     except Exception:  # settings not configured (yet): nothing to cut out
         return []
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
