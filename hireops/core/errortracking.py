@@ -49,7 +49,9 @@ def _configured_secrets() -> list[str]:
 
         values = [getattr(settings, name, "") for name in SECRET_SETTINGS]
         # The alerts' group bot: its webhook URL ends in a token that works like a password.
-        values.append(urlsplit(getattr(settings, "ALERT_FEISHU_BOT_URL", "")).path.rpartition("/")[2])
+        values.append(
+            urlsplit(getattr(settings, "ALERT_FEISHU_BOT_URL", "")).path.rstrip("/").rpartition("/")[2]
+        )
     except Exception:  # settings not configured (yet): nothing to cut out
         return []
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
