@@ -276,6 +276,24 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default=""),
     )
 
+# --- E-mail and alerts (hireops.ops.channels) -------------------------------------
+# Django's mail settings from one URL (smtp+tls://user:password@smtp.example.com:587, …); the
+# default prints mails on the console and sends nothing.
+globals().update(
+    {k: v for k, v in env.email_url("EMAIL_URL", default="consolemail://").items() if v is not None}
+)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a dead mail server must not hang a send
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="hireops@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=SERVER_EMAIL)
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[hireops] ")
+# Who hears about what needs a person: these addresses, and a Feishu group through its custom
+# bot (the webhook URL; the secret when the bot verifies signatures). Each one unset: skipped.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_FEISHU_BOT_URL = env.str("ALERT_FEISHU_BOT_URL", default="")
+ALERT_FEISHU_BOT_SECRET = env.str("ALERT_FEISHU_BOT_SECRET", default="")
+# Django's error reports hide the bot's URL like its secret: the URL ends in the bot's token.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.error_pages.SecretSettingsFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -165,7 +165,13 @@ def subprocess_env(**extra) -> dict:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path):
+def celery_worker_env() -> dict:
+    """Extra environment for ``celery_worker`` (a test module overrides it)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path, celery_worker_env):
     """A real ``celery worker`` process on the configured broker and the test database.
 
     Tasks are published for real (eager off); the fixture yields a function that
@@ -189,7 +195,7 @@ def celery_worker(transactional_db, tmp_path):
                 "--without-heartbeat",
             ],
             cwd=ROOT,
-            env=subprocess_env(),
+            env=subprocess_env(**celery_worker_env),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )

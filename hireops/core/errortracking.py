@@ -9,7 +9,7 @@ What leaves the process is scrubbed in ``before_send`` / ``before_breadcrumb``:
   payloads with mobiles), request bodies (Feishu's payloads);
 - values under keys that name secrets (token, secret, password, authorization, …) are
   replaced, and the configured secrets (SECRET_KEY, the Feishu app secret, encrypt key and
-  verification token) are cut out of any text;
+  verification token, the alert bot's secret and webhook token) are cut out of any text;
 - mobiles and emails are masked as the admin masks them (``hireops.core.masking``), under
   their keys and inside free text; Feishu access tokens (``t-…``, ``u-…``, ``a-…``) and
   ``Bearer …`` values are replaced.
@@ -19,11 +19,18 @@ This module is imported by settings.py, so it imports no Django models.
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from .masking import mask_email, mask_mobile, mask_personal
+from .masking import mask_personal, mask_personal_text
 
 FILTERED = "[Filtered]"
-SECRET_SETTINGS = ("SECRET_KEY", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN")
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "FEISHU_APP_SECRET",
+    "FEISHU_ENCRYPT_KEY",
+    "FEISHU_VERIFICATION_TOKEN",
+    "ALERT_FEISHU_BOT_SECRET",
+)
 SENSITIVE_KEY = re.compile(
     r"pass|secret|token|authori[sz]ation|cookie|session|csrf|signature|encrypt|api_?key|dsn|ticket", re.I
 )
@@ -32,18 +39,8 @@ UNTOUCHED = frozenset(
     {"event_id", "timestamp", "start_timestamp", "platform", "release", "environment", "sdk", "modules"}
 )
 
-_NOT_ALNUM_BEFORE, _NOT_ALNUM_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# Chinese mobiles (optionally +86) and international numbers written with their "+" code.
-MOBILE = re.compile(
-    _NOT_ALNUM_BEFORE
-    + r"(\+?86[ -]?)?1[3-9]\d{9}"
-    + _NOT_ALNUM_AFTER
-    + r"|\+\d{1,3}[ -]?\d{6,14}"
-    + _NOT_ALNUM_AFTER
-)
 BEARER = re.compile(r"Bearer\s+\S+", re.I)
-FEISHU_TOKEN = re.compile(_NOT_ALNUM_BEFORE + r"[tua]-[0-9A-Za-z_-]{16,}")
+FEISHU_TOKEN = re.compile(r"(?<![0-9A-Za-z])[tua]-[0-9A-Za-z_-]{16,}")
 
 
 def _configured_secrets() -> list[str]:
@@ -51,6 +48,10 @@ def _configured_secrets() -> list[str]:
         from django.conf import settings
 
         values = [getattr(settings, name, "") for name in SECRET_SETTINGS]
+        # The alerts' group bot: its webhook URL ends in a token that works like a password.
+        values.append(
+            urlsplit(getattr(settings, "ALERT_FEISHU_BOT_URL", "")).path.rstrip("/").rpartition("/")[2]
+        )
     except Exception:  # settings not configured (yet): nothing to cut out
         return []
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
@@ -62,8 +63,7 @@ def scrub_text(text: str) -> str:
         text = text.replace(secret, FILTERED)
     text = BEARER.sub("Bearer " + FILTERED, text)
     text = FEISHU_TOKEN.sub(FILTERED, text)
-    text = EMAIL.sub(lambda m: mask_email(m.group()), text)
-    return MOBILE.sub(lambda m: mask_mobile(re.sub(r"\D", "", m.group())), text)
+    return mask_personal_text(text)
 
 
 def scrub(value: Any, key: str = "") -> Any:

@@ -1,9 +1,20 @@
 """Masking of personal data (mobile numbers, emails) for screens and logs."""
 
+import re
 from typing import Any
 
 _EMAIL_KEYS = {"email"}
 _MOBILE_KEYS = {"mobile", "number", "phone"}
+_NOT_ALNUM_BEFORE, _NOT_ALNUM_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Chinese mobiles (optionally +86) and international numbers written with their "+" code.
+MOBILE = re.compile(
+    _NOT_ALNUM_BEFORE
+    + r"(\+?86[ -]?)?1[3-9]\d{9}"
+    + _NOT_ALNUM_AFTER
+    + r"|\+\d{1,3}[ -]?\d{6,14}"
+    + _NOT_ALNUM_AFTER
+)
 
 
 def mask_email(value: str) -> str:
@@ -22,6 +33,12 @@ def mask_mobile(value: str) -> str:
 
 def mask_text(value: str) -> str:
     return value[:1] + "***" if value else value
+
+
+def mask_personal_text(text: str) -> str:
+    """Free text with every email and mobile number in it masked as the admin masks them."""
+    text = EMAIL.sub(lambda m: mask_email(m.group()), text)
+    return MOBILE.sub(lambda m: mask_mobile(re.sub(r"\D", "", m.group())), text)
 
 
 def mask_personal(data: Any, _key: str = "") -> Any:

@@ -47,9 +47,24 @@ def _run(name: str, kind: str, queues: str) -> None:
         except DatabaseError as exc:  # the database is down: the status says so by the row's age
             log.warning("heartbeat of %s not recorded: %s", name, type(exc).__name__)
             connection.close()
+        if kind == "worker":
+            _alerts()
         if _stop.wait(EVERY):
             break
     _forget(name)
+
+
+def _alerts() -> None:
+    """Workers take turns running the alerts (hireops.ops.alerts): not a beat schedule,
+    because a beat that stopped must be alerted on too."""
+    from . import alerts
+
+    try:
+        if alerts.due():
+            alerts.alerts_run()
+    except Exception:
+        log.exception("the alerts could not run")
+        connection.close()
 
 
 def _forget(name: str) -> None:

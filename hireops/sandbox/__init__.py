@@ -7,6 +7,6 @@ The spec is docs/feishu.md; where it is silent the code says "CHOICE".
 Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),
 state (tenants, tokens, directory, accounts, fields), clock (settable time for
 expiry and Feishu's timestamps), auth_api, hire_api
-(custom fields), referral_api, ratelimit, events (pusher), control (control
-API + client), data/directory.json (seed directory).
+(custom fields), referral_api, bot_api (custom group bots' webhooks), ratelimit,
+events (pusher), control (control API + client), data/directory.json (seed directory).
 """

@@ -1,11 +1,12 @@
 """The sandbox's settable clock: real time plus an offset that tests move forward.
 
 Whatever Feishu decides or stamps with its own clock follows it: token and app_ticket
-expiry, ``modify_time`` of balance events, withdrawal ``trans_time`` and event
-``create_time``, so a test jumps two hours ahead instead of sleeping and the timestamps
+expiry, ``modify_time`` of balance events, withdrawal ``trans_time``, event ``create_time`` and
+the window a custom bot's signed ``timestamp`` must fall in (Feishu checks it against its
+own clock), so a test jumps two hours ahead instead of sleeping and the timestamps
 agree with the expiries. Transport stays on real time: rate-limit windows (ratelimit.py),
-push retry delays, webhook signature timestamps (the receiver checks them against its
-own clock), log ids and the request log.
+push retry delays, the signature timestamps of event pushes (the receiver checks them
+against its own clock), log ids and the request log.
 """
 
 import math

@@ -49,6 +49,13 @@ POST   /_sandbox/exams                 {account_id, tenant_key?, paper_id?, cand
 POST   /_sandbox/exams/<id>/grade      the customer finished grading: results now answer 1002855
 POST   /_sandbox/accounts/seed         {count, first_id, points?} → {"created": count}: synthetic
                                        employees with referral accounts first_id … (benchmarks)
+POST   /_sandbox/bots                  {token?, secret?, keywords?: [..], ip_allowlist?: [..]}
+                                       → the custom group bot {token, secret, keywords,
+                                       ip_allowlist, path, messages}: its webhook is
+                                       POST <path> = /open-apis/bot/v2/hook/<token> (bot_api.py)
+GET    /_sandbox/bots                  every bot
+GET    /_sandbox/bots/<token>/messages what the bot accepted, oldest first: {msg_type,
+                                       content | card, time, texts, signed}
 
 Errors answer 400/404 with ``{"error": "..."}``.
 """
@@ -419,3 +426,16 @@ class SandboxControl:
 
     def grade_exam(self, exam_id) -> dict:
         return self._call("POST", f"/exams/{exam_id}/grade")
+
+    # --- custom group bots (bot_api.py) --------------------------------------------------
+    def create_bot(self, token=None, secret=None, keywords=(), ip_allowlist=()) -> dict:
+        """A group's custom bot; ``url`` in the answer is its webhook on this sandbox."""
+        body = {"token": token, "secret": secret, "keywords": list(keywords)}
+        bot = self._call("POST", "/bots", {**body, "ip_allowlist": list(ip_allowlist)})
+        return {**bot, "url": self.url + bot["path"]}
+
+    def bots(self) -> list[dict]:
+        return self._call("GET", "/bots")
+
+    def bot_messages(self, token) -> list[dict]:
+        return self._call("GET", f"/bots/{token}/messages")

@@ -2,7 +2,8 @@
 
 Order of checks on an OpenAPI call, like Feishu's gateway: injected fault,
 route, token, rate limit (so only authenticated calls count), body, handler.
-Every OpenAPI answer carries a unique ``X-Tt-Logid``.
+Every OpenAPI answer carries a unique ``X-Tt-Logid``. Custom bot webhooks (bot_api.py)
+take no token and parse their own body: their errors have codes of their own.
 """
 
 import json
@@ -15,12 +16,14 @@ from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-from . import auth_api, control, eco_catalogue, eco_orders, hire_api, referral_api
+from . import auth_api, bot_api, control, eco_catalogue, eco_orders, hire_api, referral_api
 from .ratelimit import Throttled
 from .state import ApiError
 
 log = logging.getLogger("hireops.sandbox")
 RATE_LIMIT_BODY = {"code": 99991400, "msg": "request trigger frequency limit"}
+# A bot webhook's token (its path) works like a password: the access log leaves it out.
+HOOK_TOKEN = re.compile(r"(/bot/v2/hook/)[^/\s?\"]+")
 
 
 def _compile(tables):
@@ -34,8 +37,10 @@ ROUTES = _compile(
         eco_orders.ROUTES,
         eco_catalogue.ROUTES,
         referral_api.ROUTES,
+        bot_api.ROUTES,
         control.ROUTES,
         eco_orders.CONTROL_ROUTES,
+        bot_api.CONTROL_ROUTES,
     ]
 )
 
@@ -57,7 +62,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 120  # free the thread of an idle keep-alive connection
 
     def log_message(self, format, *args):
-        log.debug("%s " + format, self.address_string(), *args)
+        log.debug("%s %s", self.address_string(), HOOK_TOKEN.sub(r"\1***", format % args))
 
     def do_GET(self):
         self._dispatch("GET")
@@ -117,6 +122,7 @@ class Handler(BaseHTTPRequestHandler):
             body=body if isinstance(body, dict) else {},
             params=params,
             tenant_key=None,
+            client=self.client_address[0],
         )
         if path.startswith("/_sandbox/"):
             status, answer = control.dispatch(sb, route, call, body)
@@ -166,6 +172,8 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if fault["kind"] == "error":
                 return fault["status"], {"code": fault["code"], "msg": fault["msg"], "data": {}}, {}
+            if fault["kind"] == "ratelimit" and (route or (None, {}))[1].get("kind") == "bot":
+                return 400, dict(bot_api.TOO_MANY_BODY), {}
             if fault["kind"] == "ratelimit":
                 limit = (sb.limiter.limits.get((route or (None, {}))[1].get("api")) or [(50, 1)])[0][0]
                 return (
@@ -192,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
             if opts.get("auth"):
                 call.tenant_key = auth_api.authenticate(sb, call.headers)
                 sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key)
-            if raw.strip() and not isinstance(body, dict):
+            if raw.strip() and not isinstance(body, dict) and opts.get("kind") != "bot":
                 raise ApiError(
                     10003 if is_auth else hire_api.PARAM_ERROR, "param error: body is not a JSON object"
                 )

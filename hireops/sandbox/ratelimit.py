@@ -1,4 +1,4 @@
-"""Sliding-window rate limits, per API, per app, per tenant (docs/feishu.md §1.3, §2, §4).
+"""Sliding-window rate limits, per API, per app, per tenant (docs/feishu.md §1.3, §2, §4, §14.4).
 
 A limit ``(n, w)`` means: at most ``n`` accepted requests in any window of ``w``
 seconds ending now. An API with two limits (custom fields: 50/s and 1000/min)
@@ -37,6 +37,8 @@ LIMITS: dict[str, list[tuple[int, float]]] = {
     "referral_account.reconciliation": [(100, 60.0)],
     "referral_account.enable": [(10, 1.0)],
     "referral_account.deactivate": [(100, 60.0)],
+    # Custom bot webhooks: per bot (bot_api.py), "100 per minute and 5 per second" (§14.4).
+    "bot.hook": [(5, 1.0), (100, 60.0)],
 }
 
 

@@ -173,6 +173,8 @@ class SandboxState:
             self.exams: dict[str, dict] = {}
             # What each eco account offers (eco_catalogue.py): (tenant, account_id) -> catalogue.
             self.catalogues: dict[tuple, dict] = {}
+            # Custom group bots (bot_api.py): webhook token -> Bot, with what each received.
+            self.bots: dict[str, object] = {}
             self._seq = 0
             for seeded in seed["accounts"]:
                 self._seed_account(seeded)

@@ -11,6 +11,8 @@ Examples::
     manage.py feishu_sandbox_ctl cancel-background-check 7300000000000000123 --reason "候选人放弃"
     manage.py feishu_sandbox_ctl create-exam --account 7300000000000000002 --paper paper-1
     manage.py feishu_sandbox_ctl grade-exam 7300000000000000456
+    manage.py feishu_sandbox_ctl create-bot --token alerts --secret s3cret   # then ALERT_FEISHU_BOT_URL=<url>
+    manage.py feishu_sandbox_ctl bot-messages alerts
 """
 
 import json
@@ -48,6 +50,7 @@ SIMPLE = {
     "app-ticket": "push_app_ticket",
     "expire-tokens": "expire_tokens",
     "clear-requests": "clear_requests",
+    "bots": "bots",
 }
 
 
@@ -112,6 +115,13 @@ class Command(BaseCommand):
             "grade-exam", help="the customer finishes grading: scores are refused from now on"
         )
         grade.add_argument("exam_id")
+        bot = sub.add_parser("create-bot", help="a group's custom bot: prints its webhook URL")
+        bot.add_argument("--token", default=None, help="the URL's last part; default: a new UUID")
+        bot.add_argument("--secret", default=None, help="signing secret (signature verification)")
+        bot.add_argument("--keyword", action="append", default=[], help="custom keyword, repeatable")
+        bot.add_argument("--ip", action="append", default=[], help="allowed IP, a.b.c.* or CIDR, repeatable")
+        messages = sub.add_parser("bot-messages", help="the messages a bot accepted, oldest first")
+        messages.add_argument("token")
         emp = sub.add_parser("add-employee")
         emp.add_argument("name")
         emp.add_argument("--email", default=None)
@@ -154,6 +164,10 @@ class Command(BaseCommand):
                 result = ctl.create_exam(o["account"], o["tenant"], paper_id=o["paper"], candidate=candidate)
             elif action == "grade-exam":
                 result = ctl.grade_exam(o["exam_id"])
+            elif action == "create-bot":
+                result = ctl.create_bot(o["token"], o["secret"], o["keyword"], o["ip"])
+            elif action == "bot-messages":
+                result = ctl.bot_messages(o["token"])
             elif action == "add-employee":
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
             elif action == "clock":

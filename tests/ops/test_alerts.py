@@ -1,0 +1,126 @@
+"""Alerts: an incident per check, staff told once by e-mail and a Feishu group bot (served by
+the sandbox), retried until every channel took it, closed when the check is fine again."""
+
+import itertools
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from hireops.events.models import EventStatus, FeishuEvent
+from hireops.ops import alerts
+from hireops.ops.heartbeat import beat_once
+from hireops.ops.models import AlertIncident
+
+BOT = "alerts-bot"
+
+
+@pytest.fixture
+def wired(sandbox, settings, monkeypatch, mailoutbox):
+    """Both channels configured: a sandbox group bot (signed) and an address."""
+    monkeypatch.setattr(sandbox.server.limiter, "clock", itertools.count(0, 1.0).__next__)
+    bot = sandbox.create_bot(token=BOT, secret="s3cret")
+    settings.ALERT_FEISHU_BOT_URL, settings.ALERT_FEISHU_BOT_SECRET = bot["url"], "s3cret"
+    settings.ALERT_EMAILS = ["ops@example.com"]
+    settings.ADMIN_BASE_URL = "https://hireops.example.com"
+    settings.LANGUAGE_CODE = "en"
+    return sandbox
+
+
+def all_alive():
+    beat_once("celery@test", "worker", "bulk,celery,events", timezone.now())
+    beat_once("beat@test:1", "beat", "", timezone.now())
+
+
+def fail_an_event(event_id="e-given-up"):
+    return FeishuEvent.objects.create(
+        event_id=event_id, schema="2.0", event_type="app_ticket", payload={}, status=EventStatus.FAILED
+    )
+
+
+def texts(message: dict) -> str:
+    return str(message)
+
+
+@pytest.mark.django_db
+def test_staff_are_told_once_per_incident(wired, mailoutbox):
+    all_alive()
+    assert alerts.alerts_run() == 0 and not wired.bot_messages(BOT) and not mailoutbox
+    event = fail_an_event()
+    assert alerts.alerts_run() == 1
+    incident = AlertIncident.objects.get()
+    assert incident.key == "events.failed" and incident.notified_at and incident.told == "email,feishu_bot"
+    [message] = wired.bot_messages(BOT)
+    assert "Events failed after their last retry: 1" in texts(message)
+    assert "https://hireops.example.com/admin/events/feishuevent/?status__exact=failed" in texts(message)
+    [mail] = mailoutbox
+    assert "Events failed after their last retry: 1" in mail.subject and mail.to == ["ops@example.com"]
+
+    fail_an_event("e-another")  # the same incident, worse: no second alert
+    alerts.alerts_run()
+    assert len(wired.bot_messages(BOT)) == 1 and len(mailoutbox) == 1
+    assert AlertIncident.objects.get().value == "2"
+
+    FeishuEvent.objects.all().delete()  # fixed (reprocessed, say): the incident closes
+    alerts.alerts_run()
+    assert AlertIncident.objects.get().resolved_at is not None
+    fail_an_event(event.event_id)  # a new incident: told again
+    alerts.alerts_run()
+    assert AlertIncident.objects.count() == 2 and len(wired.bot_messages(BOT)) == 2 and len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_channel_that_failed_is_retried_alone(wired, settings, mailoutbox):
+    all_alive()
+    fail_an_event()
+    settings.ALERT_FEISHU_BOT_SECRET = "wrong"
+    alerts.alerts_run()
+    incident = AlertIncident.objects.get()
+    assert incident.notified_at is None and incident.told == "email"
+    assert "19021" in incident.notify_error and "s3cret" not in incident.notify_error
+    assert BOT not in incident.notify_error  # the URL's token stays out of the row
+    settings.ALERT_FEISHU_BOT_SECRET = "s3cret"
+    alerts.alerts_run()
+    incident.refresh_from_db()
+    assert incident.notified_at and incident.told == "email,feishu_bot" and incident.notify_attempts == 2
+    assert len(wired.bot_messages(BOT)) == 1 and len(mailoutbox) == 1  # e-mail not sent twice
+
+
+@pytest.mark.django_db
+def test_an_alert_carries_no_personal_data(wired, mailoutbox, monkeypatch):
+    from hireops.ops import status
+
+    def leaky():
+        yield status.Finding("leaky", "Account of 13812345678 / lei@example.com stuck", 1, False)
+
+    all_alive()
+    monkeypatch.setattr(status, "_checks", [*status.checks(), leaky])
+    alerts.alerts_run()
+    sent = texts(wired.bot_messages(BOT)) + mailoutbox[0].subject + mailoutbox[0].body
+    assert "13812345678" not in sent and "lei@example.com" not in sent
+
+
+@pytest.mark.django_db
+def test_one_run_per_minute_across_processes():
+    cache.delete("ops:alerts:ran")
+    assert alerts.due() is True
+    assert alerts.due() is False
+
+
+@pytest.fixture
+def celery_worker_env(wired, settings):
+    return {
+        "ALERT_FEISHU_BOT_URL": settings.ALERT_FEISHU_BOT_URL,
+        "ALERT_FEISHU_BOT_SECRET": "s3cret",
+        "LANGUAGE_CODE": "en",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_alerts_and_tells_the_bot(wired, celery_worker):
+    """No beat, no test code calling alerts_run: the worker's heartbeat thread does."""
+    beat_once("beat@test:1", "beat", "", timezone.now())
+    fail_an_event()
+    cache.delete("ops:alerts:ran")
+    celery_worker(lambda: len(wired.bot_messages(BOT)) == 1, timeout=30, what="the alert at the bot")
+    assert AlertIncident.objects.get(key="events.failed").told == "feishu_bot"
