@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from hireops.core.logs.formatting import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id too.
+    "hireops.core.logs.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app server itself, as production serves them (no web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -259,10 +263,10 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default=""),
     )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Logs ---------------------------------------------------------------------
+# Every process (admin, ingest server, Celery's worker and beat, gunicorn itself through
+# gunicorn.conf.py) writes to stderr: ``plain`` lines, or ``json`` objects one a line with
+# request_id / event_id / task / task_id / feishu_log_id where they apply. Mobiles, emails and
+# secrets are redacted in both (hireops.core.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
