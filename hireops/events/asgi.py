@@ -9,6 +9,8 @@ same as the Django view's, because both end in ``ingest``.
 
 import logging
 
+from hireops.core.logs import context as log_context
+
 from . import ingest, verify
 from .inbox import writer
 from .publisher import publisher
@@ -19,6 +21,7 @@ PATH = "/feishu/events/"
 _HEADERS = {n.lower().encode(): n for n in (verify.H_TIMESTAMP, verify.H_NONCE, verify.H_SIGNATURE)}
 NOT_FOUND = ingest.answer(404, msg=f"not found: Feishu's events go to {PATH}")
 NOT_ALLOWED = ingest.answer(405, msg="method not allowed")
+_REQUEST_ID = log_context.REQUEST_ID_HEADER.lower().encode()
 
 
 async def _read_body(receive) -> bytes | ingest.Answer | None:
@@ -70,15 +73,32 @@ async def _lifespan(receive, send) -> None:
             return
 
 
+def _request_id(scope) -> str:
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID:
+            return log_context.request_id_from(value.decode("latin-1"))
+    return log_context.request_id_from(None)
+
+
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "http":
         return None
-    answer = await _handle(scope, receive)
+    # What Django's RequestIdMiddleware does for the admin, at the cost of a contextvar.
+    request_id = _request_id(scope)
+    token = log_context.push(request_id=request_id)
+    try:
+        answer = await _handle(scope, receive)
+    finally:
+        log_context.pop(token)
     if answer is None:  # the client disconnected before sending its body
         return None
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer.body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(answer.body)).encode()),
+        (_REQUEST_ID, request_id.encode()),
+    ]
     if answer is NOT_ALLOWED:
         headers.append((b"allow", b"POST"))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
