@@ -88,7 +88,9 @@ def test_an_admin_request_logs_its_request_id_and_echoes_it(client, staff_user, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("incoming", ["has space", "x" * 129, "<script>", "-starts-with-dash", "中文", None])
+@pytest.mark.parametrize(
+    "incoming", ["has space", "x" * 129, "<script>", "-starts-with-dash", "中文", MOBILE, None]
+)
 def test_an_unusable_request_id_is_replaced_by_a_new_one(client, staff_user, logs, incoming):
     client.force_login(staff_user("Auditor"))
     headers = {"X-Request-ID": incoming} if incoming else {}

@@ -60,7 +60,7 @@ def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
 
 def _stored(envelope: verify.Envelope, created: bool) -> Answer:
     # One line per delivery, so a delivery can be found by its event id (the ids are no data).
-    outcome = "stored" if created else "a duplicate delivery"
+    outcome = "stored" if created else "duplicate, already stored"
     log.info("feishu event %s (%s) %s", envelope.event_id, envelope.event_type, outcome)
     return SUCCESS
 

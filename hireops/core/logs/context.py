@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 
+from hireops.core.scrubbing import scrub_text
+
 _fields: ContextVar[Mapping[str, str]] = ContextVar("hireops_log_fields", default=MappingProxyType({}))
+
+# The ids this module binds, and the Feishu call's (hireops.feishu.http): ours or Feishu's,
+# never personal data, so the redaction filter leaves them as they are.
+IDS = frozenset({"request_id", "event_id", "task", "task_id", "feishu_log_id", "feishu_endpoint"})
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is kept only if it is a short token: it is written into every log line and
@@ -51,8 +57,8 @@ def log_scope(**fields: str) -> Iterator[None]:
 
 def request_id_from(incoming: str | None) -> str:
     """The caller's request id when it is a sane token (a proxy's, a load balancer's), else a new one."""
-    if incoming and _SANE_REQUEST_ID.fullmatch(incoming):
-        return incoming
+    if incoming and _SANE_REQUEST_ID.fullmatch(incoming) and scrub_text(incoming) == incoming:
+        return incoming  # (the last test refuses a mobile number sent as an id)
     return uuid.uuid4().hex
 
 

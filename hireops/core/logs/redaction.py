@@ -1,6 +1,7 @@
 """The last stop before a handler writes: no mobile, email or secret in what it writes.
 
-The rules are ``hireops.core.scrubbing``'s, the ones error reports follow. The record is
+The rules are ``hireops.core.scrubbing``'s, the ones error reports follow; the ids of
+``context.IDS`` are left alone (checked where they come in). The record is
 changed in place (Python 3.11's filters cannot return a copy), which suits the handlers that
 come after ours: Sentry's logging integration scrubs by the same rules anyway.
 """
@@ -8,6 +9,8 @@ come after ours: Sentry's logging integration scrubs by the same rules anyway.
 import logging
 
 from hireops.core.scrubbing import scrub, scrub_text
+
+from .context import IDS
 
 # A record's own attributes; anything else on it came as ``extra`` or from the context.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -32,7 +35,6 @@ class RedactingFilter(logging.Filter):
             # Formatters write exc_text when it is set (ours, the JSON one, does too); one
             # another handler formatted before us is scrubbed as well.
             record.exc_text = scrub_text(record.exc_text or _traceback.formatException(record.exc_info))
-        for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD:
-                record.__dict__[key] = _scrubbed_extra(key, value)
+        for key in record.__dict__.keys() - _STANDARD - IDS:
+            record.__dict__[key] = _scrubbed_extra(key, record.__dict__[key])
         return True
