@@ -29,7 +29,7 @@ def _setup_logging(loglevel=None, **kwargs) -> None:
 def _quiet_banner_for_json(instance=None, **kwargs) -> None:
     from django.conf import settings
 
-    if settings.LOG_FORMAT == "json" and instance is not None:
+    if getattr(settings, "LOG_FORMAT", "plain") == "json" and instance is not None:
         instance.quiet = True  # the worker's start banner is not a JSON line
 
 

@@ -1,9 +1,9 @@
 """The last stop before a handler writes: no mobile, email or secret in what it writes.
 
 The rules are ``hireops.core.scrubbing``'s, the ones error reports follow; the ids of
-``context.IDS`` are left alone (checked where they come in). The record is
-changed in place (Python 3.11's filters cannot return a copy), which suits the handlers that
-come after ours: Sentry's logging integration scrubs by the same rules anyway.
+``context.IDS`` are left alone (checked where they come in). The record is changed in place
+(Python 3.11's filters cannot return a copy), which suits the handlers that come after ours:
+Sentry's logging integration scrubs by the same rules anyway.
 """
 
 import logging
@@ -32,8 +32,8 @@ class RedactingFilter(logging.Filter):
             return True
         record.msg, record.args = scrub_text(message), None
         if record.exc_info or record.exc_text:
-            # Formatters write exc_text when it is set (ours, the JSON one, does too); one
-            # another handler formatted before us is scrubbed as well.
+            # Formatters write exc_text when it is set (our JSON one too); a traceback another
+            # handler formatted before us is scrubbed as well.
             record.exc_text = scrub_text(record.exc_text or _traceback.formatException(record.exc_info))
         for key in record.__dict__.keys() - _STANDARD - IDS:
             record.__dict__[key] = _scrubbed_extra(key, record.__dict__[key])
