@@ -12,6 +12,8 @@ from pathlib import Path
 
 import environ
 
+from hireops.core.logs.formatting import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id too.
+    "hireops.core.logs.middleware.RequestIdMiddleware",
     "hireops.ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before host and TLS rules
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app server itself, as production serves them (no web server needed).
@@ -294,10 +298,10 @@ ALERT_FEISHU_BOT_SECRET = env.str("ALERT_FEISHU_BOT_SECRET", default="")
 # Django's error reports hide the bot's URL like its secret: the URL ends in the bot's token.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.error_pages.SecretSettingsFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Logs ---------------------------------------------------------------------
+# Every process (admin, ingest server, Celery's worker and beat, gunicorn itself through
+# gunicorn.conf.py) writes to stderr: ``plain`` lines, or ``json`` objects one a line with
+# request_id / event_id / task / task_id / feishu_log_id where they apply. Mobiles, emails and
+# secrets are redacted in both (hireops.core.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))

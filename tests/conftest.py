@@ -165,57 +165,62 @@ def subprocess_env(**extra) -> dict:
 
 
 @pytest.fixture
-def celery_worker_env() -> dict:
-    """Extra environment for ``celery_worker`` (a test module overrides it)."""
-    return {}
+def start_celery_worker(transactional_db, tmp_path):
+    """Start a real ``celery worker`` process on the configured broker and the test database;
+    keyword arguments override its environment (``LOG_FORMAT="json"``).
+
+    Tasks are published for real (eager off); ``start`` returns a function that waits for a
+    condition while the worker runs, shows the worker's log on failure, and has the path of
+    that log as ``log_path``.
+    """
+    started = []
+
+    def start(**env):
+        celery_app.conf.task_always_eager = False
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        with open(log_path, "w") as log_file:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "hireops",
+                    "worker",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=subprocess_env(**env),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+
+        def wait_until(condition, timeout=30.0, what="condition"):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if condition():
+                    return
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+            raise AssertionError(f"{what} not reached; worker log:\n{log_path.read_text()[-4000:]}")
+
+        wait_until.log_path = log_path
+        return wait_until
+
+    yield start
+    _stop_all(started)
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path, celery_worker_env):
-    """A real ``celery worker`` process on the configured broker and the test database.
-
-    Tasks are published for real (eager off); the fixture yields a function that
-    waits for a condition while the worker runs, and shows the worker's log on failure.
-    """
-    celery_app.conf.task_always_eager = False
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hireops",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=subprocess_env(**celery_worker_env),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_until(condition, timeout=30.0, what="condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"{what} not reached; worker log:\n{log_path.read_text()[-4000:]}")
-
-    yield wait_until
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def celery_worker(start_celery_worker):
+    """A real ``celery worker`` (see ``start_celery_worker``); yields its ``wait_until``."""
+    return start_celery_worker()
 
 
 def free_port() -> int:

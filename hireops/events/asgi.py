@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 
+from hireops.core.logs import context as log_context
 from hireops.ops import probes
 
 from . import ingest, verify
@@ -23,6 +24,7 @@ PATH = "/feishu/events/"
 _HEADERS = {n.lower().encode(): n for n in (verify.H_TIMESTAMP, verify.H_NONCE, verify.H_SIGNATURE)}
 NOT_FOUND = ingest.answer(404, msg=f"not found: Feishu's events go to {PATH}")
 NOT_ALLOWED = ingest.answer(405, msg="method not allowed")
+_REQUEST_ID = log_context.REQUEST_ID_HEADER.lower().encode()
 ALIVE = ingest.Answer(200, json.dumps({"status": "alive"}).encode())
 
 
@@ -86,15 +88,32 @@ async def _lifespan(receive, send) -> None:
             return
 
 
+def _request_id(scope) -> str:
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID:
+            return log_context.request_id_from(value.decode("latin-1"))
+    return log_context.request_id_from(None)
+
+
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] != "http":
         return None
-    answer = await _handle(scope, receive)
+    # What Django's RequestIdMiddleware does for the admin, at the cost of a contextvar.
+    request_id = _request_id(scope)
+    token = log_context.push(request_id=request_id)
+    try:
+        answer = await _handle(scope, receive)
+    finally:
+        log_context.pop(token)
     if answer is None:  # the client disconnected before sending its body
         return None
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer.body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(answer.body)).encode()),
+        (_REQUEST_ID, request_id.encode()),
+    ]
     if scope["path"] != PATH:  # health answers are never cached
         headers.append((b"cache-control", b"no-store"))
     if answer is NOT_ALLOWED:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError
 
+from hireops.core.logs import log_scope
 from hireops.ops import metrics, pressure
 
 from . import verify
@@ -65,8 +66,9 @@ def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
 
 
 def _stored(envelope: verify.Envelope, created: bool) -> Answer:
-    if not created:
-        log.info("feishu event %s is a duplicate delivery", envelope.event_id)
+    # One line per delivery, so a delivery can be found by its event id (the ids are no data).
+    outcome = "stored" if created else "duplicate, already stored"
+    log.info("feishu event %s (%s) %s", envelope.event_id, envelope.event_type, outcome)
     metrics.deliveries.labels("stored" if created else "duplicate", "").inc()
     return SUCCESS
 
@@ -88,19 +90,21 @@ def receive(raw: bytes, headers) -> Answer:
     envelope = _verified(raw, headers)
     if isinstance(envelope, Answer):
         return envelope
-    try:
-        created = event_store(envelope)
-    except DatabaseError as exc:
-        return _not_stored(envelope, exc)
-    return _stored(envelope, created)
+    with log_scope(event_id=envelope.event_id):
+        try:
+            created = event_store(envelope)
+        except DatabaseError as exc:
+            return _not_stored(envelope, exc)
+        return _stored(envelope, created)
 
 
 async def areceive(raw: bytes, headers) -> Answer:
     envelope = _verified(raw, headers)
     if isinstance(envelope, Answer):
         return envelope
-    try:
-        created = await aevent_store(envelope)
-    except DatabaseError as exc:
-        return _not_stored(envelope, exc)
-    return _stored(envelope, created)
+    with log_scope(event_id=envelope.event_id):
+        try:
+            created = await aevent_store(envelope)
+        except DatabaseError as exc:
+            return _not_stored(envelope, exc)
+        return _stored(envelope, created)

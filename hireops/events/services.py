@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from hireops.core.logs import bind as bind_log_ids
+from hireops.core.logs import log_scope
 from hireops.core.messages import Message
 from hireops.ops import metrics
 
@@ -95,9 +97,15 @@ async def aevent_store(envelope: Envelope) -> bool:
 
 def event_process(pk: int) -> str:
     """Run the handler once; safe to call any number of times for the same row."""
+    with log_scope():  # the event id, bound once the row is read, is for this event's lines only
+        return _process(pk)
+
+
+def _process(pk: int) -> str:
     try:
         with transaction.atomic():
             event = FeishuEvent.objects.select_for_update().get(pk=pk)
+            bind_log_ids(event_id=event.event_id)
             if event.status not in (EventStatus.PENDING, EventStatus.FAILED):
                 return event.status
             handler = handler_for(event.event_type)
@@ -117,6 +125,7 @@ def event_process(pk: int) -> str:
     except Exception as exc:
         _count(_record_failure(pk, exc), EventStatus.FAILED)
         return EventStatus.FAILED
+    log.info("event %s (%s) %s", event.event_id, event.event_type, event.status)
     _count(event, event.status)
     return event.status
 

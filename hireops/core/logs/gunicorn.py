@@ -1,0 +1,40 @@
+"""gunicorn's own lines (its error log, and the access log when one is asked for) in JSON.
+
+``gunicorn.conf.py`` names this class when ``LOG_FORMAT=json``. gunicorn still decides
+where its lines go (``--error-logfile``, ``--access-logfile``, syslog); only their format and
+filters become ours, so an ingest server without an access log still writes none.
+"""
+
+import logging
+
+from gunicorn import glogging
+
+from .context import REQUEST_ID_HEADER, ContextFilter
+from .formatting import JsonFormatter
+from .redaction import RedactingFilter
+
+_REQUEST_ID_ATOM = f"{{{REQUEST_ID_HEADER.lower()}}}o"  # a response header, as gunicorn's atoms name it
+
+
+class AccessRequestId(logging.Filter):
+    """An access line is written after the answer, outside the request: its request id comes
+    from the response's X-Request-ID header (the admin's and the ingest server's both send one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict) and _REQUEST_ID_ATOM in record.args:
+            record.request_id = record.args[_REQUEST_ID_ATOM]
+        return True
+
+
+class JsonLogger(glogging.Logger):
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        formatter = JsonFormatter()
+        for logger in (self.error_log, self.access_log):
+            filters = [ContextFilter(), RedactingFilter()]  # in this order: the ids are redacted too
+            if logger is self.access_log:
+                filters.insert(0, AccessRequestId())  # before redaction turns the atoms into text
+            for handler in logger.handlers:
+                handler.setFormatter(formatter)
+                for log_filter in filters:
+                    handler.addFilter(log_filter)

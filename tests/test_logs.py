@@ -1,0 +1,254 @@
+"""Logs (hireops.core.logs): JSON lines with the ids that follow a request, an event, a task and
+a Feishu call across processes, and never a mobile, an email or a secret."""
+
+import io
+import json
+import logging
+import logging.config
+import re
+
+import pytest
+import requests
+from django.conf import settings
+from django.utils.log import configure_logging
+
+from hireops.core.logs import current, log_scope
+from hireops.core.logs.formatting import logging_config
+from hireops.events import services, tasks
+from hireops.events.models import EventStatus, FeishuEvent
+from hireops.feishu import get_client, hire
+from tests.conftest import PRODUCTION_ENV, _start_gunicorn, _stop_all
+from tests.events.payloads import ENCRYPT_KEY, TOKEN, app_ticket_event, eco_account_event, signed
+from tests.events.test_asgi import call as call_ingest_app
+from tests.feishu.conftest import forget_tokens
+
+MOBILE, EMAIL = "13800138000", "wang.fang@example.com"
+BEARER = "Bearer t-g1044ab2f5a8e7d6c9b0a1f2e3d4c5b6a7f8e9d0c"
+APP_SECRET = "app-secret-that-must-not-leave"
+LEAKS = (MOBILE, EMAIL, BEARER.split()[1], APP_SECRET)
+GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+log = logging.getLogger("hireops.test")
+
+
+def _configure(log_format: str) -> io.StringIO:
+    """Logging as settings.py configures it for ``LOG_FORMAT``, its console writing to a buffer."""
+    logging.config.dictConfig(logging_config(log_format, "DEBUG"))
+    [console] = logging.getLogger().handlers
+    buffer = io.StringIO()
+    console.setStream(buffer)
+    return buffer
+
+
+@pytest.fixture
+def logs():
+    """``LOG_FORMAT=json``; ``logs()`` returns the lines written since, parsed."""
+    buffer = _configure("json")
+
+    def lines() -> list[dict]:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        not_json = [line for line in text.splitlines() if not line.startswith("{")]
+        assert not not_json, text  # every line is one JSON object
+        return [json.loads(line) for line in text.splitlines()]
+
+    yield lines
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+
+
+@pytest.fixture
+def secrets(settings):
+    settings.FEISHU_ENCRYPT_KEY = ENCRYPT_KEY
+    settings.FEISHU_VERIFICATION_TOKEN = TOKEN
+    settings.FEISHU_APP_SECRET = APP_SECRET
+
+
+def _by(lines, logger):
+    return [line for line in lines if line["logger"] == logger]
+
+
+def test_a_json_line_has_the_fields_and_the_bound_ids(logs):
+    with log_scope(request_id="req-1"):
+        log.warning("hello %s", "world")
+    log.info("after")
+    first, second = _by(logs(), "hireops.test")
+    assert first.keys() >= {"time", "level", "logger", "message", "process", "thread"}
+    assert (first["level"], first["message"], first["request_id"]) == ("WARNING", "hello world", "req-1")
+    assert "request_id" not in second  # the scope ended
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", first["time"])
+
+
+@pytest.mark.django_db
+def test_an_admin_request_logs_its_request_id_and_echoes_it(client, staff_user, logs):
+    client.force_login(staff_user("Auditor"))
+    resp = client.get("/admin/no-such-page/", headers={"X-Request-ID": "lb-7f3a.2:9"})
+    assert resp.status_code == 404 and resp["X-Request-ID"] == "lb-7f3a.2:9"
+    [not_found] = _by(logs(), "django.request")
+    assert not_found["request_id"] == "lb-7f3a.2:9" and not_found["status_code"] == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "incoming", ["has space", "x" * 129, "<script>", "-starts-with-dash", "中文", MOBILE, None]
+)
+def test_an_unusable_request_id_is_replaced_by_a_new_one(client, staff_user, logs, incoming):
+    client.force_login(staff_user("Auditor"))
+    headers = {"X-Request-ID": incoming} if incoming else {}
+    resp = client.get("/admin/no-such-page/", headers=headers)
+    assert GENERATED_ID.fullmatch(resp["X-Request-ID"])
+    assert _by(logs(), "django.request")[0]["request_id"] == resp["X-Request-ID"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ingest_app_logs_each_delivery_with_its_request_id_and_event_id(secrets, logs):
+    body, headers = signed(eco_account_event(event_id="evt-log-1"))
+    status, response_headers, _ = call_ingest_app(body, {**headers, "X-Request-ID": "feishu-req-1"})
+    assert status == 200 and response_headers[b"x-request-id"] == b"feishu-req-1"
+    status, response_headers, _ = call_ingest_app(body, headers)  # Feishu's retry: a duplicate
+    replaced = response_headers[b"x-request-id"].decode()
+    assert GENERATED_ID.fullmatch(replaced)
+    status, _, _ = call_ingest_app(body, {**headers, "X-Lark-Signature": "0" * 64})
+    assert status == 401
+
+    stored, duplicate, rejected = _by(logs(), "hireops.events.ingest")
+    assert (stored["request_id"], stored["event_id"]) == ("feishu-req-1", "evt-log-1")
+    assert stored["message"] == "feishu event evt-log-1 (hire.eco_account.created_v1) stored"
+    assert (duplicate["request_id"], duplicate["event_id"]) == (replaced, "evt-log-1")
+    assert "duplicate" in duplicate["message"]
+    assert "event_id" not in rejected and "signature" in rejected["message"]  # nothing trusted yet
+    assert current() == {}  # nothing bound outlives a delivery
+
+
+@pytest.mark.django_db
+def test_processing_logs_carry_the_event_id_and_the_task(logs):
+    good = FeishuEvent.objects.create(
+        event_id="evt-ok", schema="1.0", event_type="app_ticket", payload=app_ticket_event(ticket="tk-1")
+    )
+    broken = FeishuEvent.objects.create(  # no ticket: the handler fails
+        event_id="evt-broken", schema="1.0", event_type="app_ticket", payload={"event": {}}
+    )
+    tasks.process_events.delay([good.pk, broken.pk])  # eager: the tracer a worker runs
+    assert services.event_process(broken.pk) == EventStatus.FAILED  # again, outside any task
+
+    processed, failed, failed_again = _by(logs(), "hireops.events.services")
+    assert processed["event_id"] == "evt-ok" and processed["message"] == "event evt-ok (app_ticket) processed"
+    assert failed["event_id"] == "evt-broken" and failed["level"] == "WARNING"
+    for line in (processed, failed):
+        assert line["task"] == "events.process_events" and line["task_id"]
+    assert failed_again["event_id"] == "evt-broken" and "task" not in failed_again
+    assert current() == {}
+
+
+@pytest.mark.django_db
+def test_an_outbound_call_logs_feishus_log_id(sandbox, settings, tmp_path, logs):
+    settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
+    client = get_client()
+    forget_tokens(client)
+    fields = [hire.CustomField("org_id", "机构编号", "Org ID")]
+    response = hire.create_custom_fields(client, hire.CustomFieldScope.BACKGROUND_CHECK, fields)
+
+    [sent] = sandbox.requests("/open-apis/hire/v1/eco_account_custom_fields")
+    [line] = [x for x in _by(logs(), "hireops.feishu.http") if "eco_account_custom_fields" in x["message"]]
+    assert line["feishu_log_id"] == sent["logid"] == response.log_id
+    assert line["feishu_endpoint"] and line["message"].startswith("feishu POST /open-apis/hire/v1/")
+    assert f"log_id={sent['logid']}" in line["message"]  # the plain message is unchanged
+
+
+def _log_personal_data():
+    try:
+        raise RuntimeError(f"Feishu refused {EMAIL}")
+    except RuntimeError:
+        log.exception(
+            "calling Feishu for %s / %s with Authorization: %s (secret %s)",
+            MOBILE,
+            EMAIL,
+            BEARER,
+            APP_SECRET,
+            extra={"contact": {"email": EMAIL, "mobile": MOBILE}, "note": f"call {MOBILE}", "token": "x-1"},
+        )
+
+
+def test_json_lines_carry_no_mobile_email_or_secret(secrets, logs):
+    _log_personal_data()
+    [line] = _by(logs(), "hireops.test")
+    assert not any(leak in json.dumps(line, ensure_ascii=False) for leak in LEAKS)
+    assert line["message"] == (
+        "calling Feishu for 138****8000 / w***@example.com with Authorization: Bearer [Filtered] "
+        "(secret [Filtered])"
+    )
+    assert line["contact"] == {"email": "w***@example.com", "mobile": "138****8000"}
+    assert (line["note"], line["token"]) == ("call 138****8000", "[Filtered]")
+    assert "RuntimeError: Feishu refused w***@example.com" in line["exception"]
+
+
+def test_plain_lines_carry_no_mobile_email_or_secret(secrets):
+    buffer = _configure("plain")
+    try:
+        _log_personal_data()
+    finally:
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    text = buffer.getvalue()
+    assert "ERROR hireops.test calling Feishu for 138****8000 / w***@example.com" in text
+    assert "Feishu refused w***@example.com" in text  # the traceback too
+    assert not any(leak in text for leak in LEAKS)
+
+
+def test_an_unknown_log_format_stops_the_start():
+    with pytest.raises(ValueError, match="LOG_FORMAT"):
+        logging_config("xml", "INFO")
+
+
+def _json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_event_followed_from_the_ingest_server_to_the_worker(
+    secrets, start_ingest_server, start_celery_worker
+):
+    """The production processes with LOG_FORMAT=json: gunicorn (its own lines too), the ingest
+    app and a Celery worker all write JSON, and the event id ties their lines together."""
+    server = start_ingest_server(LOG_FORMAT="json")
+    worker = start_celery_worker(LOG_FORMAT="json")
+    payload = app_ticket_event(ticket="tk-json", app_id="cli_json")
+    body, headers = signed(payload)
+    resp = requests.post(server, data=body, headers={**headers, "X-Request-ID": "push-42"}, timeout=10)
+    assert resp.status_code == 200 and resp.headers["X-Request-ID"] == "push-42"
+    event_id = payload["uuid"]
+    worker(
+        lambda: FeishuEvent.objects.get(event_id=event_id).status == EventStatus.PROCESSED, what="processed"
+    )
+
+    served = _json_lines(server.log())
+    assert any(line["logger"] == "gunicorn.error" for line in served)  # "Booting worker", in JSON
+    [stored] = [line for line in served if line.get("event_id") == event_id]
+    assert stored["request_id"] == "push-42" and stored["message"].endswith("stored")
+
+    ran = _json_lines(worker.log_path.read_text())
+    [processed] = [line for line in ran if line.get("event_id") == event_id]
+    assert processed["task"] == "events.process_events" and processed["task_id"]
+    assert processed["message"].endswith("processed")
+    assert any(line["logger"] == "celery.apps.worker" for line in ran)  # Celery's own lines too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_servers_access_lines_are_json_with_the_request_id(collected_static, tmp_path):
+    """gunicorn's access log (asked for as the Procfile asks: ``--access-logfile -``)."""
+    env = {
+        **PRODUCTION_ENV,
+        "STATIC_ROOT": str(collected_static),
+        "LOG_FORMAT": "json",
+        "GUNICORN_CMD_ARGS": "--access-logfile -",
+    }
+    log_path = tmp_path / "admin.log"
+    proc, port = _start_gunicorn("hireops.wsgi", 1, log_path, env)
+    try:
+        url = f"http://127.0.0.1:{port}/admin/login/?next=/admin/&hint={EMAIL}"
+        resp = requests.get(url, headers={"X-Request-ID": "web-9"}, timeout=10)
+        assert resp.status_code == 200 and resp.headers["X-Request-ID"] == "web-9"
+    finally:
+        _stop_all([proc])
+    text = log_path.read_text()
+    [access] = [line for line in _json_lines(text) if line["logger"] == "gunicorn.access"]
+    assert access["request_id"] == "web-9" and "GET /admin/login/" in access["message"]
+    assert "hint=w***@example.com" in access["message"] and EMAIL not in text
