@@ -50,8 +50,7 @@ class TokenBucket:
         self._tokens: float | None = None  # full on first use
         self._at = 0.0
 
-    def take(self, rate: float, burst: int) -> bool:
-        now = time.monotonic()
+    def take(self, rate: float, burst: int, now: float) -> bool:
         if self._tokens is None:
             self._tokens = float(burst)
         else:
@@ -71,17 +70,57 @@ def _on_event_loop() -> bool:
     return True
 
 
+def _refusal(seen: tuple, suppressed_before: int) -> Refusal:
+    received_at, status, reason, kind, body, origin, body_size = seen
+    return Refusal(
+        received_at=received_at,
+        kind=str(kind),
+        reason=reason,
+        status=status,
+        remote_addr=origin.remote_addr if origin else "",
+        headers=origin.headers if origin else (),
+        body=body[:WINDOW],
+        body_size=len(body) if body_size is None else body_size,
+        suppressed_before=suppressed_before,
+    )
+
+
 class RejectionRecorder:
     def __init__(self):
         self._cv = threading.Condition()
-        self._thread = None
-        self._writing = False
-        self._reset()
+        self._after_fork()
 
     def note(self, status: int, reason: str, kind: str, body: bytes = b"", origin=None, body_size=None):
-        """Record this refusal if the rate allows; never raises, never waits on the database."""
+        """Record this refusal if the rate allows; never raises, never waits on the database.
+        In a flood this runs for every refusal, so the path that only counts is kept short."""
         try:
-            self._note(status, reason, kind, body, origin, body_size)
+            rate = settings.REJECTED_DELIVERIES_PER_SECOND
+            if rate <= 0:
+                return
+            inline = not _on_event_loop() and connection.in_atomic_block
+            seen = (time.time(), status, reason, kind, body, origin, body_size)
+            with self._cv:
+                if self._pid != os.getpid():  # a forked child: the parent's refusals are the parent's
+                    self._after_fork()
+                now = time.monotonic()
+                if not self._bucket.take(rate, settings.REJECTED_DELIVERIES_BURST, now) or (
+                    not inline and len(self._queue) >= MAX_QUEUE
+                ):
+                    self._suppressed += 1
+                    if not inline:  # the thread records it after the flood (inline: the next record)
+                        self._last, self._last_at = seen, now
+                        if self._thread is None:
+                            self._start()
+                    return
+                refusal = _refusal(seen, self._suppressed)
+                self._suppressed, self._last = 0, None
+                if not inline:
+                    if self._thread is None or not self._thread.is_alive():
+                        self._start()
+                    self._queue.append(refusal)
+                    self._cv.notify_all()
+                    return
+            self._write([refusal], inline=True)
         except Exception:  # bookkeeping: the delivery's answer must not depend on it
             log.exception("a rejected delivery could not be noted")
 
@@ -90,6 +129,8 @@ class RejectionRecorder:
         with self._cv:
             if self._pid != os.getpid() or self._thread is None:
                 return True
+            if not self._thread.is_alive():  # stopped by an error nobody foresaw: not the work
+                self._start()
             self._hurry = True
             self._cv.notify_all()
             done = self._cv.wait_for(
@@ -101,52 +142,23 @@ class RejectionRecorder:
     def reset(self) -> None:
         """Start afresh: a full bucket, nothing counted or queued (tests)."""
         with self._cv:
-            self._reset()
+            self._forget()
 
-    def _reset(self) -> None:
-        self._pid = os.getpid()
+    def _forget(self) -> None:
         self._bucket = TokenBucket()
         self._queue: deque[Refusal] = deque()
         self._suppressed = 0  # refusals not recorded since this process's last record
-        self._last: Refusal | None = None  # the latest of them, for the record after a flood
+        # The latest of them (as noted, or a Refusal whose insert failed), for the record
+        # written after a flood.
+        self._last: tuple | None = None
         self._last_at = 0.0
         self._hurry = False
 
-    def _note(self, status, reason, kind, body, origin, body_size) -> None:
-        rate = settings.REJECTED_DELIVERIES_PER_SECOND
-        if rate <= 0:
-            return
-        refusal = Refusal(
-            received_at=time.time(),
-            kind=str(kind),
-            reason=reason,
-            status=status,
-            remote_addr=origin.remote_addr if origin else "",
-            headers=origin.headers if origin else (),
-            body=body[:WINDOW],
-            body_size=len(body) if body_size is None else body_size,
-        )
-        inline = not _on_event_loop() and connection.in_atomic_block
-        with self._cv:
-            if self._pid != os.getpid():  # a forked child: the parent's refusals are the parent's
-                self._reset()
-                self._writing = False
-            if not inline and (self._thread is None or not self._thread.is_alive()):
-                self._start()
-            if not self._bucket.take(rate, settings.REJECTED_DELIVERIES_BURST) or (
-                not inline and len(self._queue) >= MAX_QUEUE
-            ):
-                self._suppressed += 1
-                if not inline:  # the thread records it after the flood (inline: the next record)
-                    self._last, self._last_at = refusal, time.monotonic()
-                return
-            refusal = refusal._replace(suppressed_before=self._suppressed)
-            self._suppressed, self._last = 0, None
-            if not inline:
-                self._queue.append(refusal)
-                self._cv.notify_all()
-                return
-        self._write([refusal], inline=True)
+    def _after_fork(self) -> None:
+        self._pid = os.getpid()
+        self._thread = None  # the parent's thread is not running here
+        self._writing = False
+        self._forget()
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="rejection-recorder", daemon=True)
@@ -161,8 +173,15 @@ class RejectionRecorder:
                 self._writing = True
             try:
                 self._write(batch, inline=False)
+                with self._cv:
+                    idle = not self._queue and self._last is None
+                if idle:  # no connection kept while nothing is refused
+                    connection.close()
+                else:
+                    connection.close_if_unusable_or_obsolete()
+            except Exception:  # the thread outlives any error: it is all the recording there is
+                log.exception("the rejection recorder's connection could not be tidied")
             finally:
-                connection.close()  # at most a few batches a second: no connection kept idle
                 with self._cv:
                     self._writing = False
                     self._cv.notify_all()
@@ -175,12 +194,19 @@ class RejectionRecorder:
                 self._cv.wait()
                 continue
             rate = max(settings.REJECTED_DELIVERIES_PER_SECOND, 0.01)
-            quiet_for = time.monotonic() - self._last_at
+            now = time.monotonic()
+            quiet_for = now - self._last_at
             if self._hurry or (
-                quiet_for >= QUIET and self._bucket.take(rate, settings.REJECTED_DELIVERIES_BURST)
+                quiet_for >= QUIET and self._bucket.take(rate, settings.REJECTED_DELIVERIES_BURST, now)
             ):
                 # It is one of the suppressed: it carries the count of the others.
-                self._queue.append(self._last._replace(suppressed_before=self._suppressed - 1))
+                last, before = self._last, self._suppressed - 1
+                refusal = (
+                    last._replace(suppressed_before=before)
+                    if isinstance(last, Refusal)
+                    else _refusal(last, before)
+                )
+                self._queue.append(refusal)
                 self._suppressed, self._last = 0, None
                 return
             self._cv.wait(QUIET - quiet_for if quiet_for < QUIET else 1 / rate)  # quiet, or a token
