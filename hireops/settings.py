@@ -153,6 +153,14 @@ FEISHU_EVENT_RETENTION_DAYS = env.int("FEISHU_EVENT_RETENTION_DAYS", default=90)
 # The ingest server's inbox writer refuses a delivery (503, Retry-After) rather than queue it
 # behind this many rows waiting for their commit (hireops.events.inbox): memory stays bounded.
 INBOX_QUEUE_MAX = env.int("INBOX_QUEUE_MAX", default=1000)
+# The log of deliveries the webhook refused (admin: Rejected deliveries). Each server process
+# records at most PER_SECOND of them (after a burst of BURST; 0 turns recording off) and
+# counts the rest on its next record; the table keeps the newest KEPT rows, none older than
+# RETENTION_DAYS.
+REJECTED_DELIVERIES_PER_SECOND = env.float("REJECTED_DELIVERIES_PER_SECOND", default=5.0)
+REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
+REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
+REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
 # Where the client keeps its cross-process locks and rate-limit slots:
 # Redis when REDIS_URL is set, otherwise lock files under var/.

@@ -30,11 +30,14 @@ def eager_celery():
 @pytest.fixture(scope="session", autouse=True)
 def stop_inbox_writer(django_db_setup):
     """The inbox writer thread keeps a connection to the test database: close it before
-    the database is dropped."""
+    the database is dropped. The rejection recorder's thread connects for each batch: let
+    the last one finish first."""
     yield
     from hireops.events.inbox import writer
+    from hireops.events.rejection_recorder import recorder
 
     writer.close()
+    recorder.flush(5.0)
 
 
 @pytest.fixture(scope="session", autouse=True)

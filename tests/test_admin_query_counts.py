@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bindings.models import (
     BindingStatus,
@@ -25,7 +26,7 @@ from bindings.models import (
     VendorCustomer,
 )
 from hireops.core.models import CallStatus
-from hireops.events.models import EventStatus, FeishuEvent
+from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from hireops.tenants.models import Tenant
 from orders.models import (
@@ -88,6 +89,8 @@ PAGES = [
     ("/admin/orders/exampaper/", ExamPaper, ""),
     ("/admin/orders/cataloguepush/", CataloguePush, ""),
     ("/admin/orders/cataloguerollout/", CatalogueRollout, ""),
+    ("/admin/events/rejecteddelivery/", RejectedDelivery, ""),
+    ("/admin/events/rejecteddelivery/", RejectedDelivery, "kind__exact=decrypt_failed"),
 ]
 
 _serial = itertools.count(1)
@@ -112,6 +115,9 @@ def add_rows(user, n: int) -> None:
                 payload={},
                 status=status,
             )
+        RejectedDelivery.objects.create(
+            received_at=timezone.now(), kind="decrypt_failed", reason="body does not decrypt", status=400
+        )
         account = ReferralAccount.objects.create(
             name=f"Employee {i}",
             email=f"e{i}@example.com",

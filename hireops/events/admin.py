@@ -13,7 +13,7 @@ from hireops.core.personal import can_see_personal_data
 from hireops.tenants.filters import TenantFilter
 
 from . import registry, types
-from .models import FeishuEvent
+from .models import FeishuEvent, RejectedDelivery
 from .services import events_reprocess
 
 FULL_VIEW = "events.view_feishuevent"
@@ -139,3 +139,41 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
                 % {"n": skipped},
                 messages.INFO,
             )
+
+
+@admin.register(RejectedDelivery)
+class RejectedDeliveryAdmin(LargeTableAdmin, SystemRecordAdmin):
+    """Read-only; whoever has ``events.view_rejecteddelivery`` (auditors) reads it, and only
+    superusers may delete rows (the cap and pruning keep it small anyway)."""
+
+    list_display = ("received_at", "kind", "status", "remote_addr", "forwarded_for", "suppressed_before")
+    list_filter = ("kind", "status")  # from the choices: no DISTINCT over the table
+    fields = (
+        "received_at",
+        "kind",
+        "hint",
+        "reason",
+        "status",
+        "remote_addr",
+        "forwarded_for",
+        "headers_pretty",
+        "body_size",
+        "body_excerpt_pre",
+        "suppressed_before",
+    )
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description=_("what to check"))
+    def hint(self, obj):
+        return obj.hint
+
+    @admin.display(description=_("headers (harmless ones only)"))
+    def headers_pretty(self, obj):
+        return _pre(obj.headers)
+
+    @admin.display(description=_("start of the body (masked)"))
+    def body_excerpt_pre(self, obj):
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body_excerpt)

@@ -17,6 +17,7 @@ from hireops.ops import probes
 from . import ingest, verify
 from .inbox import writer
 from .publisher import publisher
+from .rejection_recorder import Origin, recorder
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ async def _readiness() -> ingest.Answer:
     return ingest.Answer(status, json.dumps(body).encode())
 
 
-async def _read_body(receive) -> bytes | ingest.Answer | None:
+async def _read_body(receive, origin: Origin) -> bytes | ingest.Answer | None:
     """The whole body, a 413 past the limit, or None if the client went away."""
     chunks, size = [], 0
     while True:
@@ -45,7 +46,8 @@ async def _read_body(receive) -> bytes | ingest.Answer | None:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > verify.MAX_BODY_BYTES:
-            return ingest.answer(413, msg="body too large")
+            start = chunks[0] if chunks else chunk
+            return ingest.refused(413, "body too large", verify.Kind.TOO_LARGE, origin, start, size)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
@@ -58,7 +60,10 @@ async def _handle(scope, receive) -> ingest.Answer | None:
         if scope["method"] in ("GET", "HEAD") and scope["path"] == "/readyz":
             return await _readiness()
         return NOT_FOUND
+    client = scope.get("client")
+    origin = Origin(client[0] if client else "", scope["headers"])
     if scope["method"] != "POST":
+        recorder.note(405, "method not allowed", verify.Kind.METHOD_NOT_ALLOWED, origin=origin)
         return NOT_ALLOWED
     headers, length = {}, None
     for name, value in scope["headers"]:
@@ -66,13 +71,13 @@ async def _handle(scope, receive) -> ingest.Answer | None:
             headers[_HEADERS[name]] = value.decode("latin-1")
         elif name == b"content-length":
             length = value.decode("latin-1")
-    refused = ingest.too_large(length)
+    refused = ingest.too_large(length, origin)
     if refused:
         return refused
-    body = await _read_body(receive)
+    body = await _read_body(receive, origin)
     if body is None or isinstance(body, ingest.Answer):
         return body
-    return await ingest.areceive(body, headers)
+    return await ingest.areceive(body, headers, origin)
 
 
 async def _lifespan(receive, send) -> None:
@@ -84,6 +89,7 @@ async def _lifespan(receive, send) -> None:
             # Graceful stop: publish what is waiting, then let the writer finish.
             publisher.flush(5.0)
             writer.close()
+            recorder.flush(1.0)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

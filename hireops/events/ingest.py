@@ -2,7 +2,8 @@
 
 The ASGI endpoint (``asgi.py``, what production runs) awaits ``areceive``; the Django
 view (runserver, the test client, plain WSGI deployments) calls ``receive``. The two
-differ only in how they wait for the commit.
+differ only in how they wait for the commit. Every refusal is noted for the log of
+rejected deliveries (``rejection_recorder``), given where it came from (``Origin``).
 """
 
 import json
@@ -17,6 +18,7 @@ from hireops.ops import metrics, pressure
 
 from . import verify
 from .inbox import Overloaded
+from .rejection_recorder import Origin, recorder
 from .services import aevent_store, event_store
 
 log = logging.getLogger(__name__)
@@ -40,14 +42,24 @@ UNAVAILABLE = answer(503, msg="temporarily unavailable")
 OVERLOADED = answer(503, headers=[("Retry-After", "15")], msg="overloaded, retry later")
 
 
-def too_large(content_length) -> Answer | None:
+def refused(
+    status: int, reason: str, kind: verify.Kind, origin: Origin | None, body: bytes = b"", body_size=None
+) -> Answer:
+    """The answer to a refused delivery, counted (metrics) and noted for the log of rejected
+    deliveries."""
+    metrics.deliveries.labels("rejected", kind.value).inc()
+    recorder.note(status, reason, kind, body, origin, body_size)
+    return answer(status, msg=reason)
+
+
+def too_large(content_length, origin: Origin | None = None) -> Answer | None:
     """Refuse a declared body over the limit before reading it."""
     if content_length and str(content_length).isdigit() and int(content_length) > verify.MAX_BODY_BYTES:
-        return answer(413, msg="body too large")
+        return refused(413, "body too large", verify.Kind.TOO_LARGE, origin, body_size=int(content_length))
     return None
 
 
-def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
+def _verified(raw: bytes, headers, origin: Origin | None) -> Answer | verify.Envelope:
     try:
         result = verify.parse(
             raw,
@@ -57,8 +69,7 @@ def _verified(raw: bytes, headers) -> Answer | verify.Envelope:
         )
     except verify.Rejected as exc:
         log.info("feishu event rejected: %s %s", exc.status, exc.reason)
-        metrics.deliveries.labels("rejected", str(exc.status)).inc()
-        return answer(exc.status, msg=exc.reason)
+        return refused(exc.status, exc.reason, exc.kind, origin, raw)
     if isinstance(result, verify.Challenge):
         metrics.deliveries.labels("challenge", "").inc()
         return answer(200, challenge=result.challenge)
@@ -85,9 +96,9 @@ def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
     return UNAVAILABLE
 
 
-def receive(raw: bytes, headers) -> Answer:
+def receive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
     """``headers`` maps Feishu's header names (``X-Lark-Signature``…) to values."""
-    envelope = _verified(raw, headers)
+    envelope = _verified(raw, headers, origin)
     if isinstance(envelope, Answer):
         return envelope
     with log_scope(event_id=envelope.event_id):
@@ -98,8 +109,8 @@ def receive(raw: bytes, headers) -> Answer:
         return _stored(envelope, created)
 
 
-async def areceive(raw: bytes, headers) -> Answer:
-    envelope = _verified(raw, headers)
+async def areceive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
+    envelope = _verified(raw, headers, origin)
     if isinstance(envelope, Answer):
         return envelope
     with log_scope(event_id=envelope.event_id):

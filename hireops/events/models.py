@@ -1,10 +1,13 @@
-"""The inbox: one row per Feishu event delivery that passed verification."""
+"""The inbox: one row per Feishu event delivery that passed verification; and the log of
+the deliveries refused."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageTextField
+
+from .verify import Kind
 
 
 class EventStatus(models.TextChoices):
@@ -61,3 +64,105 @@ class FeishuEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"
+
+
+class RejectionKind(models.TextChoices):
+    """``verify.Kind``, with labels for the admin."""
+
+    EMPTY_BODY = Kind.EMPTY_BODY, _("Empty body")
+    TOO_LARGE = Kind.TOO_LARGE, _("Body too large")
+    BAD_JSON = Kind.BAD_JSON, _("Not JSON")
+    NO_ENCRYPT_KEY = Kind.NO_ENCRYPT_KEY, _("Encrypted, but no Encrypt Key configured")
+    DECRYPT_FAILED = Kind.DECRYPT_FAILED, _("Does not decrypt")
+    TOKEN_MISMATCH = Kind.TOKEN_MISMATCH, _("Verification Token does not match")
+    CHALLENGE_MISSING = Kind.CHALLENGE_MISSING, _("URL check without a challenge")
+    SIGNATURE_MISSING = Kind.SIGNATURE_MISSING, _("Signature missing")
+    SIGNATURE_MISMATCH = Kind.SIGNATURE_MISMATCH, _("Signature does not match")
+    TIMESTAMP_WINDOW = Kind.TIMESTAMP_WINDOW, _("Timestamp too old or in the future")
+    NOT_AN_EVENT = Kind.NOT_AN_EVENT, _("Not a Feishu event")
+    BAD_EVENT_ID = Kind.BAD_EVENT_ID, _("Event id missing or invalid")
+    BAD_EVENT_TYPE = Kind.BAD_EVENT_TYPE, _("Event type missing or invalid")
+    METHOD_NOT_ALLOWED = Kind.METHOD_NOT_ALLOWED, _("Not a POST")
+
+
+# Shown with each row: what to check first. A stranger is the usual cause of the kinds that
+# a misconfigured hireops cannot produce.
+HINTS = {
+    Kind.EMPTY_BODY: _("An empty request: something other than Feishu (a health check, a scanner) sent it."),
+    Kind.TOO_LARGE: _("Feishu's events are far smaller than 1 MB: something other than Feishu sent it."),
+    Kind.BAD_JSON: _(
+        "Feishu always sends JSON: something other than Feishu sent it, or a proxy in between changed "
+        "the body."
+    ),
+    Kind.NO_ENCRYPT_KEY: _(
+        "Feishu encrypts the events but hireops has no Encrypt Key: set FEISHU_ENCRYPT_KEY to the one on "
+        "the Feishu app's Events and Callbacks page."
+    ),
+    Kind.DECRYPT_FAILED: _(
+        "The Encrypt Key configured in hireops (FEISHU_ENCRYPT_KEY) differs from the one on the Feishu "
+        "app's Events and Callbacks page."
+    ),
+    Kind.TOKEN_MISMATCH: _(
+        "The Verification Token configured in hireops (FEISHU_VERIFICATION_TOKEN) differs from the one "
+        "on the Feishu app's Events and Callbacks page."
+    ),
+    Kind.CHALLENGE_MISSING: _("A URL check without a challenge: something other than Feishu sent it."),
+    Kind.SIGNATURE_MISSING: _(
+        "No X-Lark-* signature headers: something other than Feishu sent it, or a proxy in between "
+        "dropped the headers."
+    ),
+    Kind.SIGNATURE_MISMATCH: _(
+        "The signature does not match the body: the Encrypt Key configured in hireops differs from the "
+        "Feishu app's, or a proxy in between changed the body."
+    ),
+    Kind.TIMESTAMP_WINDOW: _(
+        "Signed over a day ago or in the future: a replayed request, or this server's clock is wrong."
+    ),
+    Kind.NOT_AN_EVENT: _("JSON, but not a Feishu event: something other than Feishu sent it."),
+    Kind.BAD_EVENT_ID: _("An event without a usable event id: something other than Feishu sent it."),
+    Kind.BAD_EVENT_TYPE: _("An event without a usable event type: something other than Feishu sent it."),
+    Kind.METHOD_NOT_ALLOWED: _(
+        "Feishu only POSTs: a browser, a health check or a scanner opened this address."
+    ),
+}
+
+
+class RefusalStatus(models.IntegerChoices):
+    BAD_REQUEST = 400, _("400 Bad Request")
+    UNAUTHORIZED = 401, _("401 Unauthorized")
+    FORBIDDEN = 403, _("403 Forbidden")
+    METHOD_NOT_ALLOWED = 405, _("405 Method Not Allowed")
+    TOO_LARGE = 413, _("413 Content Too Large")
+
+
+class RejectedDelivery(models.Model):
+    """A delivery the webhook refused, kept so staff can tell why (a wrong key, a wrong token,
+    a stranger). Written by ``rejection_recorder`` (rate-limited, capped), pruned daily; holds
+    nothing secret or personal (``rejected_deliveries``)."""
+
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=RejectionKind.choices)
+    reason = models.CharField(_("reason answered"), max_length=255)
+    status = models.PositiveSmallIntegerField(_("status answered"), choices=RefusalStatus.choices)
+    remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
+    forwarded_for = models.CharField(_("forwarded for (as sent)"), max_length=255, blank=True)
+    headers = models.JSONField(_("headers (harmless ones only)"), default=dict)
+    body_size = models.PositiveBigIntegerField(_("body size (bytes)"), default=0)
+    body_excerpt = models.TextField(_("start of the body (masked)"), blank=True)
+    suppressed_before = models.PositiveIntegerField(
+        _("refusals not recorded before this one"),
+        default=0,
+        help_text=_("Refused by the same server process since its previous record, but over the rate limit."),
+    )
+
+    class Meta:
+        verbose_name = _("rejected delivery")
+        verbose_name_plural = _("rejected deliveries")
+        ordering = ["-id"]  # newest first, through the primary key
+
+    def __str__(self):
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+    @property
+    def hint(self) -> str:
+        return HINTS.get(self.kind, "")

@@ -1,4 +1,5 @@
-"""Writes on the inbox: store a delivery, process it, sweep, prune, reprocess."""
+"""Writes on the inbox: store a delivery, process it, sweep, prune (rejected deliveries too),
+reprocess."""
 
 import json
 import logging
@@ -19,6 +20,7 @@ from .inbox import InboxRow
 from .models import EventStatus, FeishuEvent
 from .publisher import publisher, queue_events
 from .registry import handled_types, handler_for, handles
+from .rejected_deliveries import rejected_deliveries_prune
 from .verify import Envelope
 
 log = logging.getLogger(__name__)
@@ -201,8 +203,9 @@ def events_reprocess(queryset) -> list[int]:
 
 
 def events_prune(now=None) -> int:
-    """Delete processed and ignored events past the retention period. An ignored event whose
-    type has a handler now is kept: it waits for staff to replay it."""
+    """Delete processed and ignored events past the retention period, and rejected deliveries
+    past theirs; returns how many events. An ignored event whose type has a handler now is
+    kept: it waits for staff to replay it."""
     days = settings.FEISHU_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     old = FeishuEvent.objects.filter(received_at__lt=cutoff)
@@ -210,4 +213,5 @@ def events_prune(now=None) -> int:
         event_type__in=handled_types()
     )
     deleted, _ = old.filter(done).delete()
+    rejected_deliveries_prune(now)
     return deleted

@@ -1,7 +1,8 @@
 """Verify and parse one Feishu event delivery: raw bytes in, a trusted envelope out.
 
 Pure functions, no database: the view stores what this returns. Every refusal is a
-``Rejected`` with the HTTP status and a short reason for Feishu's delivery log.
+``Rejected`` with the HTTP status, a short reason for Feishu's delivery log, and a stable
+``kind`` (a slug: metrics label, the rejected-deliveries log's filter and hint).
 
 Choices where docs/feishu.md is silent or UNCONFIRMED:
 - Timestamp window. Feishu retries a failed delivery after 15 s, 5 min, 1 h and 6 h
@@ -20,6 +21,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from hireops.feishu import crypto
 
@@ -32,11 +34,32 @@ H_NONCE = "X-Lark-Request-Nonce"
 H_SIGNATURE = "X-Lark-Signature"
 
 
+class Kind(StrEnum):
+    """What was wrong with a refused delivery. The reasons' texts are what Feishu's delivery
+    log shows and may be reworded; these values may not (they label metrics and stored rows)."""
+
+    EMPTY_BODY = "empty_body"
+    TOO_LARGE = "too_large"
+    BAD_JSON = "bad_json"
+    NO_ENCRYPT_KEY = "no_encrypt_key"
+    DECRYPT_FAILED = "decrypt_failed"
+    TOKEN_MISMATCH = "token_mismatch"  # noqa: S105  (a slug, not a password)
+    CHALLENGE_MISSING = "challenge_missing"
+    SIGNATURE_MISSING = "signature_missing"
+    SIGNATURE_MISMATCH = "signature_mismatch"
+    TIMESTAMP_WINDOW = "timestamp_window"
+    NOT_AN_EVENT = "not_an_event"
+    BAD_EVENT_ID = "bad_event_id"
+    BAD_EVENT_TYPE = "bad_event_type"
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # refused by the transport, before parse()
+
+
 class Rejected(Exception):
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, kind: Kind):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -60,13 +83,13 @@ class Envelope:
         return event if isinstance(event, dict) else {}
 
 
-def _loads(raw: bytes | str, what: str) -> dict:
+def _loads(raw: bytes | str, what: str, kind: Kind) -> dict:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Rejected(400, f"{what} is not valid JSON") from exc
+        raise Rejected(400, f"{what} is not valid JSON", kind) from exc
     if not isinstance(data, dict):
-        raise Rejected(400, f"{what} is not a JSON object")
+        raise Rejected(400, f"{what} is not a JSON object", kind)
     return data
 
 
@@ -74,38 +97,41 @@ def _check_token(expected: str, sent) -> None:
     if not expected:
         return
     if not isinstance(sent, str) or not hmac.compare_digest(expected.encode(), sent.encode()):
-        raise Rejected(403, "verification token does not match")
+        raise Rejected(403, "verification token does not match", Kind.TOKEN_MISMATCH)
 
 
 def _check_signature(headers, raw: bytes, encrypt_key: str, now: float) -> None:
     ts, nonce, sig = (headers.get(h) for h in (H_TIMESTAMP, H_NONCE, H_SIGNATURE))
     if not (ts and nonce and sig):
-        raise Rejected(401, "signature headers missing")
+        raise Rejected(401, "signature headers missing", Kind.SIGNATURE_MISSING)
     if not crypto.verify_signature(ts, nonce, encrypt_key, raw, sig):
-        raise Rejected(401, "signature does not match")
+        raise Rejected(401, "signature does not match", Kind.SIGNATURE_MISMATCH)
     if ts.isdigit():
         seconds = int(ts) / 1000 if len(ts) >= 13 else int(ts)
         if seconds < now - MAX_AGE or seconds > now + MAX_SKEW_AHEAD:
-            raise Rejected(401, "timestamp outside the accepted window")
+            raise Rejected(401, "timestamp outside the accepted window", Kind.TIMESTAMP_WINDOW)
 
 
 def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now: float | None = None):
     """Return a ``Challenge`` or an ``Envelope``; raise ``Rejected`` otherwise."""
     now = time.time() if now is None else now
     if not raw:
-        raise Rejected(400, "empty body")
+        raise Rejected(400, "empty body", Kind.EMPTY_BODY)
     if len(raw) > MAX_BODY_BYTES:
-        raise Rejected(413, "body too large")
-    outer = _loads(raw, "body")
+        raise Rejected(413, "body too large", Kind.TOO_LARGE)
+    outer = _loads(raw, "body", Kind.BAD_JSON)
     if "encrypt" in outer:
         if not encrypt_key:
-            raise Rejected(400, "encrypted body but no encrypt key is configured")
+            raise Rejected(400, "encrypted body but no encrypt key is configured", Kind.NO_ENCRYPT_KEY)
         if not isinstance(outer["encrypt"], str):
-            raise Rejected(400, "encrypt is not a string")
+            raise Rejected(400, "encrypt is not a string", Kind.DECRYPT_FAILED)
         try:
-            data = _loads(crypto.decrypt(outer["encrypt"], encrypt_key), "decrypted body")
+            # Bytes that unpad but are not JSON: a wrong key too, however rarely.
+            data = _loads(
+                crypto.decrypt(outer["encrypt"], encrypt_key), "decrypted body", Kind.DECRYPT_FAILED
+            )
         except crypto.DecryptError as exc:
-            raise Rejected(400, f"body does not decrypt: {exc}") from exc
+            raise Rejected(400, f"body does not decrypt: {exc}", Kind.DECRYPT_FAILED) from exc
     else:
         data = outer
 
@@ -113,7 +139,7 @@ def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now
         # Feishu does not sign the URL check; the token is all there is to verify.
         _check_token(verification_token, data.get("token"))
         if not isinstance(data.get("challenge"), str):
-            raise Rejected(400, "challenge missing")
+            raise Rejected(400, "challenge missing", Kind.CHALLENGE_MISSING)
         return Challenge(data["challenge"])
 
     if encrypt_key:
@@ -125,7 +151,7 @@ def _envelope(data: dict, verification_token: str) -> Envelope:
     if data.get("schema") == "2.0":
         header = data.get("header")
         if not isinstance(header, dict):
-            raise Rejected(400, "schema 2.0 event without header")
+            raise Rejected(400, "schema 2.0 event without header", Kind.NOT_AN_EVENT)
         _check_token(verification_token, header.get("token"))
         event_id, event_type = header.get("event_id"), header.get("event_type")
         app_id, tenant_key = header.get("app_id"), header.get("tenant_key")
@@ -137,11 +163,11 @@ def _envelope(data: dict, verification_token: str) -> Envelope:
         app_id, tenant_key = event.get("app_id"), event.get("tenant_key")
         create_time, schema = data.get("ts"), "1.0"
     else:
-        raise Rejected(400, "not a Feishu event: no schema 2.0 header and no uuid")
+        raise Rejected(400, "not a Feishu event: no schema 2.0 header and no uuid", Kind.NOT_AN_EVENT)
     if not (isinstance(event_id, str) and event_id and len(event_id) <= 128):
-        raise Rejected(400, "event id missing or invalid")
+        raise Rejected(400, "event id missing or invalid", Kind.BAD_EVENT_ID)
     if not (isinstance(event_type, str) and event_type and len(event_type) <= 128):
-        raise Rejected(400, "event type missing or invalid")
+        raise Rejected(400, "event type missing or invalid", Kind.BAD_EVENT_TYPE)
     return Envelope(
         event_id=event_id,
         schema=schema,

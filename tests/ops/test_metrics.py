@@ -45,7 +45,7 @@ def test_deliveries_counted_by_the_ingest_server(start_ingest_server, settings):
     counted = Counted(
         ("hireops_webhook_deliveries_total", {"outcome": "stored", "reason": ""}),
         ("hireops_webhook_deliveries_total", {"outcome": "duplicate", "reason": ""}),
-        ("hireops_webhook_deliveries_total", {"outcome": "rejected", "reason": "401"}),
+        ("hireops_webhook_deliveries_total", {"outcome": "rejected", "reason": "signature_mismatch"}),
     )
     body, headers = signed(eco_account_event(event_id="evt-metrics"))
     assert requests.post(server, data=body, headers=headers, timeout=10).status_code == 200

@@ -127,7 +127,9 @@ def test_a_check_that_breaks_is_itself_a_finding(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_status_cannot_be_read_without_the_database():
-    env = subprocess_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/hireops")
+    env = subprocess_env(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/hireops", LANGUAGE_CODE="en"
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "hireops_status"], cwd=ROOT, env=env, capture_output=True, text=True
     )

@@ -8,6 +8,7 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from hireops.ops import report
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                     f"{mark} {f.title}: {f.value}" + (f"  ({f.url})" if f.url and not f.ok else "")
                 )
             if not found.readable:
-                self.stderr.write("The status cannot be read: the database is unreachable from here.")
+                self.stderr.write(_("The status cannot be read: the database is unreachable from here."))
         sys.exit(found.exit_code)
 
 
