@@ -35,9 +35,11 @@ def stop_inbox_writer(django_db_setup):
     yield
     from hireops.events.inbox import writer
     from hireops.events.rejection_recorder import recorder
+    from hireops.ops import probes
 
     writer.close()
     recorder.flush(5.0)
+    probes.close()  # the readiness probes' threads hold connections too
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,6 +10,7 @@ Details name the error's type only: a driver's message can carry a host, a user 
 with its password.
 """
 
+import contextlib
 import os
 import threading
 import time
@@ -93,6 +94,16 @@ class Prober:
         deadline = started + self._timeout
         return [self._result(name, future, deadline) for name, future in futures.items()]
 
+    def close(self) -> None:
+        """Close each probe thread's database connection and stop the threads (tests; a
+        server process just exits)."""
+        from django.db import connection
+
+        for executor in self._executors.values():
+            with contextlib.suppress(Exception):
+                executor.submit(connection.close).result(self._timeout)
+            executor.shutdown(wait=False)
+
     @staticmethod
     def _result(name: str, future: Future | None, deadline: float) -> ProbeResult:
         if future is None:
@@ -126,6 +137,14 @@ def readiness() -> list[ProbeResult]:
             _prober = (os.getpid(), Prober(STANDARD))
         prober = _prober[1]
     return prober.run()
+
+
+def close() -> None:
+    global _prober
+    with _prober_lock:
+        if _prober is not None:
+            _prober[1].close()
+        _prober = None
 
 
 def report(results: list[ProbeResult], extra: dict | None = None) -> tuple[int, dict]:
