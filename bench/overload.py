@@ -31,9 +31,9 @@ it can be offered on time. The output says so.
 
 Then it reads events_feishuevent and checks: (a) every event answered 200 has exactly one
 row; (b) every event offered has a row after the retries (else the ids, with what each
-attempt got); (c) the gunicorn workers' RSS, sampled every second, stays flat through the
-overload; (d) the answers (200, the writer's fast 503 with Retry-After, the 503 after 2 s,
-no answer in 3 s) with their latencies, and the rate stored during the overload.
+attempt got); (c) the gunicorn workers' RSS, sampled every second, stops growing while the
+refused events pile up; (d) the answers (200, the writer's fast 503 with Retry-After, the
+503 after 2 s, no answer in 3 s) with their latencies, and the rate stored meanwhile.
 
 Targets: (a) and (b) hold (exit status 1 otherwise); the 503 refusals p99 < 250 ms, an
 order below the 2 s after which a delivery not committed gets its 503; RSS flat.
@@ -372,23 +372,28 @@ def ms(values: list[float], q: float) -> str:
 
 
 def memory(samples, seconds: float) -> tuple[list[str], bool]:
-    """Lines on each worker's RSS, and whether it stayed bounded: its peak in the last third
-    of the overload is within max(4 MB, 5 %) of its peak in the middle third."""
+    """Lines on each worker's RSS, and whether it stayed bounded while the backlog of refused
+    events kept growing: over the last third of the overload it rose by less than
+    max(4 MB, 5 %). (It steps up with the most connections open at once, then stays.)"""
     lines, bounded = [], True
     for pid in sorted({pid for _, by_pid, _, _ in samples for pid in by_pid}):
         series = [(t, by_pid[pid][0] / 1024) for t, by_pid, _, _ in samples if pid in by_pid]
         during = [mb for t, mb in series if 0 <= t < seconds]
         if len(during) < 3:
             continue
-        third = len(during) // 3
-        middle, last = max(during[third : 2 * third]), max(during[-third:])
-        grew = last - middle > max(4.0, 0.05 * middle)
+        last_third = during[-(len(during) // 3) :]
+        rise = max(last_third) - last_third[0]
+        grew = rise > max(4.0, 0.05 * last_third[0])
         bounded &= not grew
         every10 = " ".join(f"{mb:.0f}" for t, mb in series if 0 <= t < seconds and int(t) % 10 == 0)
         lines.append(
-            f"  worker {pid}: {series[0][1]:.0f} MB before, {every10} MB every 10 s of the overload, "
-            f"max {max(during):.0f}, {series[-1][1]:.0f} MB at the end: "
-            + ("GREW through the overload" if grew else "flat")
+            f"  worker {pid}: {series[0][1]:.0f} MB before; {every10} MB every 10 s of the overload; "
+            f"max {max(during):.0f} MB; {series[-1][1]:.0f} MB after the retries: "
+            + (
+                f"GREW {rise:.0f} MB in the last third"
+                if grew
+                else f"flat ({rise:+.0f} MB in the last third)"
+            )
         )
     return lines, bounded
 
