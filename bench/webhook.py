@@ -74,10 +74,11 @@ end
 """
 
 
-def delivery(i: int) -> tuple[str, str, str, bytes]:
+def delivery(i: int, event_id: str | None = None) -> tuple[str, str, str, bytes]:
+    """Headers (timestamp, nonce, signature) and body of one signed, encrypted delivery."""
     payload = {
         "ts": str(int(time.time())),
-        "uuid": f"bench-{uuid.uuid4().hex}",
+        "uuid": event_id or f"bench-{uuid.uuid4().hex}",
         "token": TOKEN,
         "type": "event_callback",
         "event": {"app_id": "cli_bench", "app_ticket": f"ticket-{i}", "type": "app_ticket"},
@@ -85,6 +86,28 @@ def delivery(i: int) -> tuple[str, str, str, bytes]:
     body = json.dumps({"encrypt": crypto.encrypt(json.dumps(payload), KEY)}).encode()
     ts, nonce = str(int(time.time())), uuid.uuid4().hex
     return ts, nonce, crypto.sign(ts, nonce, KEY, body), body
+
+
+def bench_env(tmp: Path) -> dict:
+    """The servers' environment: the bench's keys, a var dir under ``tmp``, and the PostgreSQL
+    database of DATABASE_URL (default hireops_bench), created if missing and migrated."""
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="hireops.settings",
+        FEISHU_ENCRYPT_KEY=KEY,
+        FEISHU_VERIFICATION_TOKEN=TOKEN,
+        HIREOPS_VAR_DIR=str(tmp),
+        LOG_LEVEL="WARNING",
+    )
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_bench")
+    if not env["DATABASE_URL"].startswith("postgres"):
+        raise SystemExit("the benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", env["DATABASE_URL"].rsplit("/", 1)[1]],
+        capture_output=True,
+    )
+    run([sys.executable, "manage.py", "migrate", "-v", "0"], env)
+    return env
 
 
 def free_port() -> int:
@@ -114,7 +137,8 @@ def count_rows(env) -> int:
 
 
 def queued_events(env) -> int | None:
-    """Event keys waiting in the Redis broker's default queue (None for other brokers)."""
+    """Event keys waiting in the Redis broker's ``events`` queue, where settings route
+    ``events.process_events`` (None for other brokers)."""
     url = env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or ""
     if not url.startswith("redis://"):
         return None
@@ -123,7 +147,7 @@ def queued_events(env) -> int | None:
     import redis
 
     total = 0
-    for raw in redis.Redis.from_url(url).lrange("celery", 0, -1):
+    for raw in redis.Redis.from_url(url).lrange("events", 0, -1):
         message = json.loads(raw)
         if message["headers"]["task"] == "events.process_events":
             args = json.loads(base64.b64decode(message["body"]))[0]
@@ -175,7 +199,7 @@ def wait_up(port):
     raise SystemExit("gunicorn did not start")
 
 
-def throughput(port, seconds, env, tmp) -> float:
+def throughput(port, seconds, env, tmp, connections: int = 32, echo: bool = True) -> float:
     n = int(seconds * 4000)  # more distinct events than wrk can send: no duplicates
     reqs = tmp / "requests.tsv"
     with open(reqs, "w") as f:
@@ -193,7 +217,7 @@ def throughput(port, seconds, env, tmp) -> float:
             "-t",
             str(threads),
             "-c",
-            "32",
+            str(connections),
             "-d",
             f"{int(seconds)}s",
             "--latency",
@@ -210,7 +234,8 @@ def throughput(port, seconds, env, tmp) -> float:
     ).stdout
     elapsed = time.time() - start
     stored = count_rows(env) - before
-    print(out)
+    if echo:
+        print(out)
     return stored / elapsed
 
 
@@ -276,25 +301,10 @@ def main() -> int:
         raise SystemExit("wrk not found: apt-get install wrk")
 
     tmp = Path(tempfile.mkdtemp(prefix="hireops-bench-"))
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="hireops.settings",
-        FEISHU_ENCRYPT_KEY=KEY,
-        FEISHU_VERIFICATION_TOKEN=TOKEN,
-        HIREOPS_VAR_DIR=str(tmp),
-        LOG_LEVEL="WARNING",
-    )
-    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_bench")
-    if not env["DATABASE_URL"].startswith("postgres"):
-        raise SystemExit("the benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", env["DATABASE_URL"].rsplit("/", 1)[1]],
-        capture_output=True,
-    )
-    run([sys.executable, "manage.py", "migrate", "-v", "0"], env)
+    env = bench_env(tmp)
 
     server = [app, "--worker-class", worker_class, "-w", str(args.workers)]
-    with serve(server, env) as port:
+    with serve(server, env) as (port, _):
         print(
             f"gunicorn {app}: {args.workers} {worker_class} workers; "
             f"database {env['DATABASE_URL'].rsplit('@', 1)[-1]}; "
@@ -316,7 +326,7 @@ def main() -> int:
     print("                (the database disk alone at the same rate: a request that arrives while")
     print("                the disk stalls waits for its commit, so that share cannot be faster)")
     if args.diagnose_disk:
-        with serve(server, env, synchronous_commit="off") as port:
+        with serve(server, env, synchronous_commit="off") as (port, _):
             p50_d, p99_d, n = percentiles(steady(port, args.rate, args.seconds))
         print(
             f"without fsync   p50 {p50_d:.1f} ms, p99 {p99_d:.1f} ms over {n} events "
@@ -332,24 +342,26 @@ def percentiles(latencies: list[float]) -> tuple[float, float, int]:
 
 
 @contextlib.contextmanager
-def serve(server: list[str], env: dict, synchronous_commit: str | None = None):
-    """Run gunicorn with ``server`` arguments; yields its port. ``synchronous_commit`` sets
-    that PostgreSQL setting for the benchmark database while it runs (diagnostics)."""
+def serve(server: list[str], env: dict, stderr=None, **database_settings):
+    """Run gunicorn with ``server`` arguments; yields its port and its master's pid (the
+    workers are its children). ``database_settings`` (e.g. synchronous_commit="off") are set
+    on the benchmark database while it runs: diagnostics, or a slower database."""
     db = env["DATABASE_URL"].rsplit("/", 1)[1]
-    if synchronous_commit:
-        sql = f"ALTER DATABASE {db} SET synchronous_commit = {synchronous_commit}"
-        run(["psql", env["DATABASE_URL"], "-qc", sql], env)
+    for name, value in database_settings.items():
+        run(["psql", env["DATABASE_URL"], "-qc", f"ALTER DATABASE {db} SET {name} = {value}"], env)
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", *server, "-b", f"127.0.0.1:{port}"]
-    gunicorn = subprocess.Popen([*cmd, "--log-level", "warning", "--no-control-socket"], cwd=ROOT, env=env)
+    gunicorn = subprocess.Popen(
+        [*cmd, "--log-level", "warning", "--no-control-socket"], cwd=ROOT, env=env, stderr=stderr
+    )
     try:
         wait_up(port)
-        yield port
+        yield port, gunicorn.pid
     finally:
         gunicorn.terminate()
         gunicorn.wait(10)
-        if synchronous_commit:
-            run(["psql", env["DATABASE_URL"], "-qc", f"ALTER DATABASE {db} RESET synchronous_commit"], env)
+        for name in database_settings:
+            run(["psql", env["DATABASE_URL"], "-qc", f"ALTER DATABASE {db} RESET {name}"], env)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ the next one: one INSERT and one commit for many events. A request that arrives 
 is written at once; nothing waits for a batch to fill.
 
 Past what the machine can commit, the queue is bounded: a delivery that would wait behind
-more than ``QUEUE_MAX`` rows, or behind a row waiting longer than ``QUEUE_MAX_AGE``, is
-refused at once (``Overloaded``: 503 with Retry-After, Feishu retries it) instead of
-answering 503 two seconds later while the row may still commit: work done in vain. A row
-whose request gave up before the thread took it is skipped, so a 503 means "not stored"
-unless the row was already being written. Every 200 still means committed.
+more than ``QUEUE_MAX`` rows, behind a row waiting longer than ``QUEUE_MAX_AGE``, or behind
+more rows than the last batches' pace commits in ``QUEUE_MAX_AGE`` (a slow database: 1,000
+rows at 50 per 100 ms commit take 2 s), is refused at once (``Overloaded``: 503 with
+Retry-After, Feishu retries it) instead of answering 503 two seconds later while the row
+may still commit: work done in vain. A row whose request gave up before the thread took it
+is skipped, so a 503 means "not stored" unless the row was already being written. Every
+200 still means committed.
 
 The thread keeps its own database connection for the life of the process. It is not
 tied to a request, so Django's per-request rules (CONN_MAX_AGE, health checks) do not
@@ -20,6 +22,7 @@ apply to it; a connection the server dropped is replaced on the spot instead (be
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -174,6 +177,7 @@ class InboxWriter:
         # What readiness and the operators see: the last commit, the last failure, refusals.
         self.last_commit = self.last_failure = None  # time.monotonic() values
         self.refused = 0
+        self._batch_seconds = 0.0  # how long a batch takes to write, recently (0: not known yet)
         self._queue: deque[_Waiter] = deque()
         self._cv = threading.Condition()
         self._pid = None  # the thread belongs to the process that started it (gunicorn forks)
@@ -230,9 +234,19 @@ class InboxWriter:
         return waiter.result
 
     def _behind(self, now: float) -> bool:
-        return len(self._queue) >= self._queue_max or bool(
-            self._queue and now - self._queue[0].enqueued > self._queue_max_age
-        )
+        queued = len(self._queue)
+        if queued >= self._queue_max:
+            return True
+        if not queued:
+            return False  # the next batch; it also measures again a writer that was slow
+        return now - self._queue[0].enqueued > self._queue_max_age or queued >= self._pace()
+
+    def _pace(self) -> float:
+        """Rows the writer commits in ``queue_max_age`` at its recent pace: a row queued
+        behind more would wait longer than that (unbounded until a batch was measured)."""
+        if not self._batch_seconds:
+            return math.inf
+        return self._max_batch * self._queue_max_age / self._batch_seconds
 
     def _put(self, waiter: _Waiter) -> None:
         with self._cv:
@@ -270,10 +284,13 @@ class InboxWriter:
 
     def _write(self, batch: list[_Waiter]) -> None:
         rows = [w.row for w in batch]
+        started = time.monotonic()
         try:
             results = _insert_reconnecting(rows)
         except Exception as exc:
             results = _after_failure(rows, exc)
+        took = time.monotonic() - started
+        self._batch_seconds = took if not self._batch_seconds else 0.7 * self._batch_seconds + 0.3 * took
         if all(isinstance(r, Exception) for r in results):
             self.last_failure = time.monotonic()
         else:

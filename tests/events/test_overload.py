@@ -3,6 +3,7 @@
 import contextlib
 import threading
 import time
+from collections import Counter
 
 import pytest
 from django.db import connection, connections
@@ -122,6 +123,34 @@ def test_a_request_that_gave_up_is_not_stored_later():
     stored = set(FeishuEvent.objects.values_list("event_id", flat=True))
     assert "evt-y" not in stored and "evt-z" in stored
     assert FeishuEvent.objects.get(event_id="evt-z").status == EventStatus.IGNORED
+
+
+def test_a_slow_database_makes_the_queue_refuse_before_its_rows_would_time_out(monkeypatch):
+    # 5 rows per batch, 0.1 s per commit: 50 rows/s, so QUEUE_MAX_AGE = 0.5 s holds 25 rows.
+    # 100 deliveries at once would wait up to 2 s, past their 1.5 s: the last ones time out.
+    from hireops.events import inbox
+
+    write = inbox._insert_reconnecting
+
+    def slow(rows):
+        time.sleep(0.1)
+        return write(rows)
+
+    monkeypatch.setattr(inbox, "_insert_reconnecting", slow)
+    writer = InboxWriter(max_batch=5, timeout=1.5, queue_max=1000, queue_max_age=0.5)
+    outcomes = {}
+    try:
+        writer.store(row("evt-first"))  # measures a batch
+        threads = [store_in_thread(writer, f"evt-{i}", outcomes) for i in range(100)]
+        for thread in threads:
+            thread.join(20)
+    finally:
+        writer.close()
+    kinds = Counter(type(o).__name__ for o in outcomes.values())
+    assert kinds["StoreTimeout"] == 0, kinds  # every delivery the writer took, it committed in time
+    assert kinds["Overloaded"] > 0 and kinds["Stored"] > 0, kinds
+    stored = set(FeishuEvent.objects.values_list("event_id", flat=True)) - {"evt-first"}
+    assert stored == {e for e, o in outcomes.items() if not isinstance(o, Exception)}
 
 
 def test_the_webhook_answers_503_with_retry_after_when_overloaded(client, settings, monkeypatch):
