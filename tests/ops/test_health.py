@@ -74,9 +74,11 @@ def test_health_answers_come_before_the_host_and_tls_rules(client, settings, fre
 
 def broker_at(monkeypatch, url):
     """Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it)."""
+    # The configuration first: with the variable set, reading it back (what monkeypatch
+    # restores afterwards) would give the variable's value.
+    monkeypatch.setattr(celery_app.conf, "broker_url", url)
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    monkeypatch.setattr(celery_app.conf, "broker_url", url)
 
 
 @pytest.mark.django_db
