@@ -13,6 +13,11 @@ from .models import FeishuEvent
 TICKET_OVERDUE = timedelta(hours=2)
 
 
+def ticket_missing(last) -> bool:
+    """No app ticket yet, or none for longer than two missed pushes."""
+    return last is None or timezone.now() - last > TICKET_OVERDUE
+
+
 @dashboard.contribute
 def events_work(request):
     """Failed events, and (store apps) the last app ticket: one query."""
@@ -30,7 +35,7 @@ def events_work(request):
 def app_ticket(request, last):
     """Store apps: without a recent app_ticket no token can be fetched, so every call waits."""
     yield dashboard.Fact(_("Last app ticket from Feishu (pushed hourly)"), last or _("none yet"))
-    if last is None or timezone.now() - last > TICKET_OVERDUE:
+    if ticket_missing(last):
         yield dashboard.Item(
             _("No app ticket from Feishu for over 2 hours: calls to Feishu wait until one arrives"),
             1,

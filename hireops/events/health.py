@@ -12,7 +12,7 @@ from hireops.ops import pressure, status
 from hireops.tenants.mode import store_app
 
 from . import selectors
-from .dashboard import TICKET_OVERDUE
+from .dashboard import ticket_missing
 from .models import EventStatus, FeishuEvent
 
 # An event normally waits well under a second; this long means workers are down or behind.
@@ -65,7 +65,7 @@ def app_ticket():
     if not store_app():
         return
     last = selectors.last_app_ticket().values_list("received_at", flat=True).first()
-    missing = last is None or timezone.now() - last > TICKET_OVERDUE
+    missing = ticket_missing(last)
     yield status.Finding(
         "events.app_ticket",
         _("Last app ticket from Feishu (pushed hourly)"),

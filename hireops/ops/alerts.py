@@ -68,13 +68,8 @@ def _record(bad: dict[str, Finding]) -> None:
             pass
 
 
-def _configured() -> list[str]:
-    wanted = ((channels.EMAIL, settings.ALERT_EMAILS), (channels.FEISHU_BOT, settings.ALERT_FEISHU_BOT_URL))
-    return [name for name, setting in wanted if setting]
-
-
 def _tell(incident: AlertIncident) -> None:
-    if not _configured():  # nobody to tell: say so on the row, spend no attempt
+    if not channels.configured():  # nobody to tell: say so on the row, spend no attempt
         error = translation.gettext("no alert channel is configured (ALERT_EMAILS, ALERT_FEISHU_BOT_URL)")
         AlertIncident.objects.filter(pk=incident.pk).update(notify_error=error)
         return
@@ -85,7 +80,7 @@ def _tell(incident: AlertIncident) -> None:
     if not claimed or incident.notify_attempts >= MAX_ATTEMPTS:
         return
     told = {c for c in incident.told.split(",") if c}
-    left = [c for c in _configured() if c not in told]
+    left = [c for c in channels.configured() if c not in told]
     results = channels.send_alert(_alert(incident), channels=left) if left else []
     told |= {r.channel for r in results if r.ok}
     errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok)

@@ -68,19 +68,28 @@ class ChannelResult:
     code: int | None = None  # the bot's code when it answered one
 
 
+def configured() -> list[str]:
+    """The channels whose settings are filled in, in sending order."""
+    return [
+        name
+        for name, setting in ((EMAIL, settings.ALERT_EMAILS), (FEISHU_BOT, settings.ALERT_FEISHU_BOT_URL))
+        if setting
+    ]
+
+
 def send_alert(alert: Alert, channels=None) -> list[ChannelResult]:
     """Send ``alert`` through each configured channel (or only those named in ``channels``).
 
     Texts are in ``LANGUAGE_CODE``'s language (lazy strings in the alert are rendered in it);
     a channel that is not configured is skipped and has no result.
     """
-    wanted = set(channels or (EMAIL, FEISHU_BOT))
+    wanted = set(configured()) & set(channels or (EMAIL, FEISHU_BOT))
     results = []
     with translation.override(settings.LANGUAGE_CODE):
         alert = _masked(alert)
-        if EMAIL in wanted and settings.ALERT_EMAILS:
+        if EMAIL in wanted:
             results.append(_send_email(alert))
-        if FEISHU_BOT in wanted and settings.ALERT_FEISHU_BOT_URL:
+        if FEISHU_BOT in wanted:
             results.append(_send_to_bot(alert))
     for result in results:
         if result.ok:
