@@ -36,6 +36,7 @@ def sandbox_server():
         app_secret=settings.FEISHU_APP_SECRET,
         retry_delays=TEST_RETRY_DELAYS,
         ticket_resend_delay=0.0,  # tests that need Feishu's delay set it (configure)
+        ws_port=0,  # the long connection on any free port
     ).start()
     yield server
     server.stop()

@@ -20,7 +20,11 @@ POST   /_sandbox/clock                 {advance: seconds >= 0} move it forward �
 GET    /_sandbox/config                push settings
 POST   /_sandbox/config                {webhook_url?, encrypt_key?, verification_token?,
                                         retry_delays?, ticket_resend_delay? (seconds from
-                                        app_ticket/resend to the push; 120 unless set)}
+                                        app_ticket/resend to the push; 120 unless set),
+                                        delivery?: webhook|long_connection|both, ack_timeout?
+                                        (seconds, 3), fragment_bytes? (32768), client_config?
+                                        {ReconnectCount, ReconnectInterval, ReconnectNonce,
+                                        PingInterval} (partial: merged)}
 POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amount}], tenant_key?}
                                        → {account, event}; the event is null for a deactivated account
 POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
@@ -29,8 +33,10 @@ POST   /_sandbox/app_ticket            push a fresh app_ticket → the event
 POST   /_sandbox/tenants/<key>/lifecycle {type: app_open|app_status_change|app_uninstalled,
                                         status?: start_by_tenant|stop_by_tenant|stop_by_platform}
                                        → the schema 1.0 event, pushed (store apps' tenants)
-GET    /_sandbox/deliveries            every push attempt {event_id, event_type, attempt, url,
-                                        status, error, time}
+GET    /_sandbox/deliveries            every push attempt {event_id, event_type, attempt,
+                                        transport: webhook|long_connection, url (webhook),
+                                        connection (device_id), status (HTTP status or ack
+                                        code), error, time}
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
 POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
@@ -57,10 +63,22 @@ GET    /_sandbox/bots                  every bot
 GET    /_sandbox/bots/<token>/messages what the bot accepted, oldest first: {msg_type,
                                        content | card, time, texts, signed}
 
+Long connection (longconn.py; 400 when the sandbox has no ws_port):
+GET    /_sandbox/longconn/connections  open connections {device_id, service_id, remote,
+                                       connected_at, last_ping, pings, delivered, acked, stalled}
+POST   /_sandbox/longconn/drop         {mode: close|abort} close every connection (code 1000), or
+                                       cut its TCP connection without a close frame → {dropped}
+POST   /_sandbox/longconn/stall        every open connection goes silent but stays open: no pongs,
+                                       nothing sent, what arrives is discarded → {stalled}
+POST   /_sandbox/longconn/refuse       {count=1, status=514, autherrcode? (1000040350 with 514),
+                                       msg?} the next handshakes are refused that way
+POST   /_sandbox/longconn/lose_acks    {count=1} the next acknowledgements are ignored (redelivery)
+
 Errors answer 400/404 with ``{"error": "..."}``.
 """
 
 import secrets
+import time
 
 import requests
 
@@ -328,6 +346,10 @@ class SandboxControl:
         verification_token=None,
         retry_delays=None,
         ticket_resend_delay=None,
+        delivery=None,
+        ack_timeout=None,
+        fragment_bytes=None,
+        client_config=None,
     ) -> dict:
         changes = {
             "webhook_url": webhook_url,
@@ -335,6 +357,10 @@ class SandboxControl:
             "verification_token": verification_token,
             "retry_delays": retry_delays,
             "ticket_resend_delay": ticket_resend_delay,
+            "delivery": delivery,
+            "ack_timeout": ack_timeout,
+            "fragment_bytes": fragment_bytes,
+            "client_config": client_config,
         }
         return self._call("POST", "/config", {k: v for k, v in changes.items() if v is not None})
 
@@ -439,3 +465,32 @@ class SandboxControl:
 
     def bot_messages(self, token) -> list[dict]:
         return self._call("GET", f"/bots/{token}/messages")
+
+    # --- the long connection (longconn.py) --------------------------------------------------
+    def longconn_connections(self) -> list[dict]:
+        return self._call("GET", "/longconn/connections")
+
+    def longconn_drop(self, mode="close") -> dict:
+        """``close``: close frame 1000; ``abort``: the TCP connection is cut, no close frame."""
+        return self._call("POST", "/longconn/drop", {"mode": mode})
+
+    def longconn_stall(self) -> dict:
+        return self._call("POST", "/longconn/stall")
+
+    def longconn_refuse(self, count=1, status=514, autherrcode=None, msg="") -> dict:
+        body = {"count": count, "status": status, "autherrcode": autherrcode, "msg": msg}
+        return self._call("POST", "/longconn/refuse", body)
+
+    def longconn_lose_acks(self, count=1) -> dict:
+        return self._call("POST", "/longconn/lose_acks", {"count": count})
+
+    def wait_longconn_connections(self, n: int, timeout: float = 10.0) -> list[dict]:
+        """Poll until exactly ``n`` connections are open; their listing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            connections = self.longconn_connections()
+            if len(connections) == n:
+                return connections
+            if time.monotonic() > deadline:
+                raise SandboxError(f"expected {n} long connections, have {len(connections)}")
+            time.sleep(0.02)

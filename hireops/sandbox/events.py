@@ -6,6 +6,11 @@ to get an HTTP 200; anything else is retried after ``retry_delays`` (Feishu:
 Every attempt lands in ``deliveries``. With an encrypt key the body is
 ``{"encrypt": ...}`` and signed with X-Lark-* headers (crypto.encrypt/sign),
 re-encrypted per attempt with a fresh timestamp and nonce.
+
+``delivery`` picks the channel: the webhook, the long connection (docs/feishu.md §12: plain
+JSON handed to ``long_connection``, the hub of longconn.py, which answers through a callback so
+the thread never waits for an acknowledgement), or both (a test aid: a receiver running both
+transports must dedupe). A failed attempt is retried on the channel it failed on.
 """
 
 import heapq
@@ -15,10 +20,12 @@ import secrets
 import threading
 import time
 import uuid
+from dataclasses import asdict
 
 import requests
 
 from hireops.feishu import crypto
+from hireops.feishu.longconn.protocol import ACK_TIMEOUT, ClientConfig
 
 DEFAULT_RETRY_DELAYS = (15, 300, 3600, 21600)
 PUSH_TIMEOUT = 3.0
@@ -36,6 +43,28 @@ def _trim(log: list, cap: int = 50_000) -> None:
 # to take about two minutes, which is what a client must survive. Tests shorten it.
 TICKET_RESEND_DELAY = 120.0
 
+WEBHOOK, LONG_CONNECTION, BOTH = "webhook", "long_connection", "both"
+DELIVERY_MODES = (WEBHOOK, LONG_CONNECTION, BOTH)
+FRAGMENT_BYTES = 32768  # CHOICE: Feishu's fragment size is unknown; tests shrink it to force splits
+
+
+def client_config_of(value) -> ClientConfig:
+    """A ClientConfig from one or a dict of its four fields (missing ones: the SDK's defaults);
+    strict, because the SDK sleeps on these numbers (docs/feishu.md §12.2)."""
+    if isinstance(value, ClientConfig) or value is None:
+        return value or ClientConfig()
+    if not isinstance(value, dict):
+        raise ValueError("client_config must be an object")
+    fields = asdict(ClientConfig())
+    unknown = set(value) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown client_config field(s): {', '.join(sorted(unknown))}")
+    for name, number in value.items():
+        lowest = -1 if name == "ReconnectCount" else 0
+        if not isinstance(number, int) or isinstance(number, bool) or number < lowest:
+            raise ValueError(f"client_config.{name} must be an integer >= {lowest}")
+    return ClientConfig(**{**fields, **value})
+
 
 class PushConfig:
     def __init__(
@@ -45,12 +74,26 @@ class PushConfig:
         verification_token="",
         retry_delays=DEFAULT_RETRY_DELAYS,
         ticket_resend_delay=TICKET_RESEND_DELAY,
+        delivery=WEBHOOK,
+        ack_timeout=ACK_TIMEOUT,
+        fragment_bytes=FRAGMENT_BYTES,
+        client_config=None,
     ):
         self.webhook_url = webhook_url or None
         self.encrypt_key = encrypt_key or ""
         self.verification_token = verification_token or ""
         self.retry_delays = tuple(float(d) for d in retry_delays)
         self.ticket_resend_delay = max(0.0, float(ticket_resend_delay))
+        if delivery not in DELIVERY_MODES:
+            raise ValueError(f"delivery must be one of {', '.join(DELIVERY_MODES)}")
+        self.delivery = delivery
+        self.ack_timeout = float(ack_timeout)
+        if self.ack_timeout <= 0:
+            raise ValueError("ack_timeout must be positive")
+        self.fragment_bytes = int(fragment_bytes)
+        if self.fragment_bytes < 1:
+            raise ValueError("fragment_bytes must be at least 1")
+        self.client_config = client_config_of(client_config)
 
     def as_dict(self) -> dict:
         return {
@@ -59,7 +102,17 @@ class PushConfig:
             "verification_token": self.verification_token,
             "retry_delays": list(self.retry_delays),
             "ticket_resend_delay": self.ticket_resend_delay,
+            "delivery": self.delivery,
+            "ack_timeout": self.ack_timeout,
+            "fragment_bytes": self.fragment_bytes,
+            "client_config": asdict(self.client_config),
         }
+
+    def transports(self, pinned: str | None) -> tuple[str, ...]:
+        """Where an attempt goes: a retry stays on the channel that failed while that channel
+        is still in use; a first attempt goes wherever ``delivery`` says."""
+        wanted = (WEBHOOK, LONG_CONNECTION) if self.delivery == BOTH else (self.delivery,)
+        return (pinned,) if pinned in wanted else wanted
 
 
 def envelope_v2(
@@ -125,8 +178,10 @@ class EventPusher:
         self.config = config
         self.on_tick = on_tick  # called every tick_interval (hourly app_ticket)
         self.tick_interval = tick_interval
+        # deliver(body, *, ack_timeout, fragment_bytes, on_done): the long connection (longconn.py)
+        self.long_connection = None
         self._cv = threading.Condition()
-        self._queue: list = []  # heap of (due, seq, generation, payload, attempt)
+        self._queue: list = []  # heap of (due, seq, generation, payload, attempt, transport)
         self._seq = itertools.count()
         self._generation = 0
         self._next_tick = time.monotonic() + tick_interval
@@ -134,6 +189,7 @@ class EventPusher:
         self.events: list[dict] = []
         self._stopped = False
         self._busy = False
+        self._in_flight: set = set()  # long-connection attempts waiting for their acknowledgement
         self._thread = threading.Thread(target=self._run, name="feishu-sandbox-pusher", daemon=True)
         self._session = requests.Session()  # keep-alive to the webhook, used by the pusher thread only
         self._session_generation = 0
@@ -153,6 +209,7 @@ class EventPusher:
             self.config = config
             self._queue.clear()
             self._generation += 1  # an attempt in flight from before the reset is not logged
+            self._in_flight.clear()
             self.deliveries.clear()
             self.events.clear()
             self._cv.notify_all()
@@ -163,7 +220,7 @@ class EventPusher:
             self.events.append(payload)
             _trim(self.events)
             due = time.monotonic() + delay
-            heapq.heappush(self._queue, (due, next(self._seq), self._generation, payload, 1))
+            heapq.heappush(self._queue, (due, next(self._seq), self._generation, payload, 1, None))
             self._cv.notify_all()
         return payload
 
@@ -171,7 +228,7 @@ class EventPusher:
         """True once nothing is due now or in flight (scheduled retries may remain)."""
         deadline = time.monotonic() + timeout
         with self._cv:
-            while (self._queue and self._queue[0][0] <= time.monotonic()) or self._busy:
+            while (self._queue and self._queue[0][0] <= time.monotonic()) or self._busy or self._in_flight:
                 if time.monotonic() > deadline:
                     return False
                 self._cv.wait(0.05)
@@ -213,38 +270,81 @@ class EventPusher:
                     self._busy = False
                     self._cv.notify_all()
 
-    def _attempt(self, config: PushConfig, _due, _seq, generation, payload, attempt) -> None:
-        record = {
-            "event_id": event_id_of(payload),
-            "event_type": event_type_of(payload),
-            "attempt": attempt,
-            "url": config.webhook_url,
-            "status": None,
-            "error": None,
-            "time": time.time(),
-        }
+    def _attempt(self, config: PushConfig, _due, _seq, generation, payload, attempt, pinned) -> None:
+        for transport in config.transports(pinned):
+            record = {
+                "event_id": event_id_of(payload),
+                "event_type": event_type_of(payload),
+                "attempt": attempt,
+                "transport": transport,
+                "url": None,
+                "connection": None,
+                "status": None,
+                "error": None,
+                "time": time.time(),
+            }
+            if transport == WEBHOOK:
+                self._post(config, payload, record)
+                self._settle(record, config, generation, payload)
+            else:
+                self._hand_over(config, generation, payload, record)
+
+    def _post(self, config: PushConfig, payload: dict, record: dict) -> None:
+        record["url"] = config.webhook_url
         if not config.webhook_url:
             record["error"] = "no webhook_url configured"
-        else:
-            body, headers = self._encode(payload, config)
+            return
+        body, headers = self._encode(payload, config)
+        try:
+            resp = self._session.post(config.webhook_url, data=body, headers=headers, timeout=PUSH_TIMEOUT)
+            record["status"] = resp.status_code
+            if resp.status_code != 200:
+                record["error"] = f"HTTP {resp.status_code}"
+        except requests.RequestException as exc:
+            record["error"] = f"{type(exc).__name__}: {exc}"
+
+    def _hand_over(self, config: PushConfig, generation, payload: dict, record: dict) -> None:
+        """Give the attempt to the long connection and return: its outcome comes back on the
+        hub's thread, which settles it like a webhook attempt."""
+        if self.long_connection is None:
+            record["error"] = "no long connection"
+            self._settle(record, config, generation, payload)
+            return
+        token = object()
+        with self._cv:
+            self._in_flight.add(token)
+
+        def done(outcome: dict) -> None:
+            record.update(outcome)
             try:
-                resp = self._session.post(
-                    config.webhook_url, data=body, headers=headers, timeout=PUSH_TIMEOUT
-                )
-                record["status"] = resp.status_code
-                if resp.status_code != 200:
-                    record["error"] = f"HTTP {resp.status_code}"
-            except requests.RequestException as exc:
-                record["error"] = f"{type(exc).__name__}: {exc}"
+                self._settle(record, config, generation, payload)
+            finally:
+                with self._cv:
+                    self._in_flight.discard(token)
+                    self._cv.notify_all()
+
+        # Plain JSON, never the encrypt wrapper: the channel was authenticated at connect time.
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.long_connection(
+            body, ack_timeout=config.ack_timeout, fragment_bytes=config.fragment_bytes, on_done=done
+        )
+
+    def _settle(self, record: dict, config: PushConfig, generation, payload: dict) -> None:
+        """Log the attempt and schedule its retry per Feishu's schedule when it failed."""
         with self._cv:
             if generation != self._generation:
                 return
             self.deliveries.append(record)
             _trim(self.deliveries)
             # Nothing to retry against without a URL; otherwise retry per Feishu's schedule.
-            if record["error"] and config.webhook_url and attempt <= len(config.retry_delays):
+            reachable = record["transport"] == LONG_CONNECTION or config.webhook_url
+            attempt = record["attempt"]
+            if record["error"] and reachable and attempt <= len(config.retry_delays):
                 due = time.monotonic() + config.retry_delays[attempt - 1]
-                heapq.heappush(self._queue, (due, next(self._seq), generation, payload, attempt + 1))
+                heapq.heappush(
+                    self._queue,
+                    (due, next(self._seq), generation, payload, attempt + 1, record["transport"]),
+                )
                 self._cv.notify_all()
 
     @staticmethod

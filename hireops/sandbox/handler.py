@@ -3,7 +3,9 @@
 Order of checks on an OpenAPI call, like Feishu's gateway: injected fault,
 route, token, rate limit (so only authenticated calls count), body, handler.
 Every OpenAPI answer carries a unique ``X-Tt-Logid``. Custom bot webhooks (bot_api.py)
-take no token and parse their own body: their errors have codes of their own.
+take no token and parse their own body: their errors have codes of their own. The long
+connection's discovery (``POST /callback/ws/endpoint``, longconn.py) is outside /open-apis/
+but goes the same way: logged, open to faults, no token.
 """
 
 import json
@@ -16,7 +18,9 @@ from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-from . import auth_api, bot_api, control, eco_catalogue, eco_orders, hire_api, referral_api
+from hireops.feishu.longconn.protocol import ENDPOINT_PATH
+
+from . import auth_api, bot_api, control, eco_catalogue, eco_orders, hire_api, longconn, referral_api
 from .ratelimit import Throttled
 from .state import ApiError
 
@@ -38,7 +42,9 @@ ROUTES = _compile(
         eco_catalogue.ROUTES,
         referral_api.ROUTES,
         bot_api.ROUTES,
+        longconn.ROUTES,
         control.ROUTES,
+        longconn.CONTROL_ROUTES,
         eco_orders.CONTROL_ROUTES,
         bot_api.CONTROL_ROUTES,
     ]
@@ -50,9 +56,12 @@ def new_logid() -> str:
     return time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:18].upper()
 
 
+SECRET_FIELDS = ("app_secret", "AppSecret")  # token calls; the long connection's discovery
+
+
 def _redact(body):
-    if isinstance(body, dict) and "app_secret" in body:
-        return {**body, "app_secret": "***"}
+    if isinstance(body, dict) and any(name in body for name in SECRET_FIELDS):
+        return {**body, **{name: "***" for name in SECRET_FIELDS if name in body}}
     return body
 
 
@@ -128,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             status, answer = control.dispatch(sb, route, call, body)
             self._send(status, answer)
             return
-        if not path.startswith("/open-apis/"):
+        if not path.startswith("/open-apis/") and path != ENDPOINT_PATH:
             self._send(404, "404 page not found")
             return
         entry = {
@@ -200,7 +209,7 @@ class Handler(BaseHTTPRequestHandler):
             if opts.get("auth"):
                 call.tenant_key = auth_api.authenticate(sb, call.headers)
                 sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key)
-            if raw.strip() and not isinstance(body, dict) and opts.get("kind") != "bot":
+            if raw.strip() and not isinstance(body, dict) and opts.get("kind") not in ("bot", "longconn"):
                 raise ApiError(
                     10003 if is_auth else hire_api.PARAM_ERROR, "param error: body is not a JSON object"
                 )

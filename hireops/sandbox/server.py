@@ -1,7 +1,9 @@
 """The Feishu sandbox server: lifecycle, reset, request log, fault injection, event helpers.
 
 ``/open-apis/...`` emulates Feishu (docs/feishu.md); ``/_sandbox/...`` is the
-control API (control.py). The HTTP handling itself is in handler.py.
+control API (control.py). The HTTP handling itself is in handler.py. With a ``ws_port``
+the sandbox also speaks the long connection (longconn.py): discovery on the HTTP port,
+the WebSocket on ``ws_port``.
 """
 
 import fnmatch
@@ -19,6 +21,7 @@ from .events import (
     lifecycle_v1,
 )
 from .handler import Handler
+from .longconn import LongConnHub
 from .ratelimit import RateLimiter
 from .state import SandboxState
 
@@ -47,13 +50,20 @@ class SandboxServer:
         retry_delays=DEFAULT_RETRY_DELAYS,
         app_ticket_interval=3600.0,
         ticket_resend_delay=TICKET_RESEND_DELAY,
+        ws_port=None,
+        delivery="webhook",
+        client_config=None,
     ):
+        """``ws_port``: where the long connection listens (0: any free port; None: no long
+        connection). ``delivery``: webhook | long_connection | both (events.py)."""
         self._seed_push = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,
             "verification_token": verification_token,
             "retry_delays": tuple(retry_delays),
             "ticket_resend_delay": ticket_resend_delay,
+            "delivery": delivery,
+            "client_config": client_config,
         }
         self.state = SandboxState(app_id, app_secret, directory_file, token_ttl)
         self.limiter = RateLimiter()
@@ -63,6 +73,10 @@ class SandboxServer:
         self.request_log: list[dict] = []
         self.httpd = _HTTPServer((host, port), Handler)
         self.httpd.sandbox = self
+        self.longconn = None
+        if ws_port is not None:
+            self.longconn = LongConnHub(host, ws_port, lambda: self.pusher.config.client_config)
+            self.pusher.long_connection = self.longconn.deliver
         self._thread = None
 
     @property
@@ -70,8 +84,17 @@ class SandboxServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def ws_url(self) -> str | None:
+        """Where the long connection listens (clients find their URL through discovery)."""
+        if self.longconn is None:
+            return None
+        return f"ws://{self.longconn.host}:{self.longconn.port}"
+
     # --- lifecycle ------------------------------------------------------------
     def _started(self) -> None:
+        if self.longconn is not None:
+            self.longconn.start()
         self.pusher.start()
         if self.pusher.config.webhook_url:
             self.push_app_ticket()
@@ -91,16 +114,24 @@ class SandboxServer:
         finally:
             self.httpd.server_close()
             self.pusher.stop()
+            self._stop_longconn()
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.pusher.stop()
+        self._stop_longconn()
+
+    def _stop_longconn(self) -> None:
+        if self.longconn is not None:
+            self.longconn.stop()
 
     def reset(self) -> None:
         self.state.reset()
         self.limiter.reset()
         self.pusher.reset(PushConfig(**self._seed_push))
+        if self.longconn is not None:
+            self.longconn.reset()
         with self._lock:
             self.faults.clear()
             self.request_log.clear()
@@ -110,6 +141,8 @@ class SandboxServer:
         unknown = set(changes) - set(current)
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if isinstance(changes.get("client_config"), dict):  # a partial ClientConfig merges
+            changes["client_config"] = {**current["client_config"], **changes["client_config"]}
         current.update({k: v for k, v in changes.items() if v is not None})
         self.pusher.config = PushConfig(**current)
         return self.pusher.config.as_dict()
