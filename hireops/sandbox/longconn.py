@@ -150,6 +150,7 @@ class LongConnHub:
             # and end a stalled connection the sandbox means to keep open.
             ping_interval=None,
             close_timeout=CLOSE_TIMEOUT,
+            logger=log,
         )
 
     def stop(self) -> None:
