@@ -30,9 +30,11 @@ def create_database(url: str) -> None:
 
 
 def start_sandbox(port: int) -> subprocess.Popen:
-    """``manage.py feishu_sandbox`` on 127.0.0.1:``port``, its output discarded."""
+    """``manage.py feishu_sandbox`` on 127.0.0.1:``port``, its output discarded. Its long
+    connection takes any free port (a dev sandbox may hold 8766): discovery tells clients where."""
+    command = ["manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port), "--ws-port", "0"]
     return subprocess.Popen(
-        [sys.executable, "manage.py", "feishu_sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, *command],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

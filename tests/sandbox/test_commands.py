@@ -61,7 +61,7 @@ def _free_port() -> int:
 
 
 def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
-    port = _free_port()
+    port, ws_port = _free_port(), _free_port()
     directory = tmp_path / "dir.json"
     directory.write_text(
         json.dumps(
@@ -80,6 +80,10 @@ def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
             "feishu_sandbox",
             "--port",
             str(port),
+            "--ws-port",
+            str(ws_port),
+            "--delivery",
+            "long_connection",
             "--encrypt-key",
             "k1",
             "--verification-token",
@@ -117,11 +121,16 @@ def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
             timeout=5,
         ).json()
         assert body["code"] == 0 and body["expire"] == 60
+        assert control.config()["delivery"] == "long_connection"
+        creds = {"AppID": "cli_cmd", "AppSecret": "cmd-secret"}
+        endpoint = requests.post(control.url + "/callback/ws/endpoint", json=creds, timeout=5).json()
+        assert endpoint["data"]["URL"].startswith(f"ws://127.0.0.1:{ws_port}/ws/v2?")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "Feishu sandbox stopped." in out
+    assert f"Long connection on ws://127.0.0.1:{ws_port} " in out
 
 
 def test_ctl_orders(sandbox):
@@ -153,3 +162,32 @@ def test_ctl_orders(sandbox):
     sandbox.seed_catalogue(exam_account, papers=[{"id": "paper-1", "name": "春季测评"}])
     exam = ctl(sandbox, "create-exam", "--account", exam_account, "--paper", "paper-1")
     assert ctl(sandbox, "grade-exam", exam["event"]["exam_id"])["status"] == "graded"
+
+
+def test_ctl_long_connection(sandbox):
+    assert ctl(sandbox, "longconn-connections") == []
+    assert ctl(sandbox, "longconn-refuse", "--count", "2") == {
+        "count": 2,
+        "status": 514,
+        "autherrcode": 1000040350,
+        "msg": "scripted refusal",
+    }
+    assert ctl(sandbox, "longconn-refuse", "--status", "503", "--msg", "busy")["autherrcode"] is None
+    assert ctl(sandbox, "longconn-lose-acks", "--count", "3") == {"acks_to_lose": 3}
+    assert ctl(sandbox, "longconn-stall") == {"stalled": 0}
+    assert ctl(sandbox, "longconn-drop", "--abort") == {"dropped": 0}
+    assert ctl(sandbox, "config")["delivery"] == "webhook"
+
+
+def test_delivery_defaults_to_the_app_s_transport(settings):
+    from hireops.sandbox.management.commands.feishu_sandbox import _default_delivery
+
+    for transport, delivery in (
+        ("webhook", "webhook"),
+        ("long_connection", "long_connection"),
+        ("both", "long_connection"),  # a real app gets each event on one channel
+    ):
+        settings.FEISHU_EVENT_TRANSPORT = transport
+        assert _default_delivery() == delivery
+    del settings.FEISHU_EVENT_TRANSPORT
+    assert _default_delivery() == "webhook"

@@ -12,12 +12,29 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _default_delivery() -> str:
+    # A real app gets each event on one channel: an app receiving on both listens on the long
+    # connection, so the sandbox sends there ("both" is a test aid, set through the control API).
+    transport = getattr(settings, "FEISHU_EVENT_TRANSPORT", "webhook") or "webhook"
+    return "long_connection" if transport == "both" else transport
+
+
 class Command(BaseCommand):
     help = "Run the Feishu sandbox (an emulator of the Feishu OpenAPI and event pushes we use)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument(
+            "--ws-port", type=int, default=8766, help="the long connection's WebSocket port (0: any free one)"
+        )
+        parser.add_argument(
+            "--delivery",
+            choices=["webhook", "long_connection", "both"],
+            default=None,
+            help="where events go; default: settings.FEISHU_EVENT_TRANSPORT (both → long_connection), "
+            "else webhook",
+        )
         parser.add_argument("--app-id", default=None, help="default: settings.FEISHU_APP_ID")
         parser.add_argument("--app-secret", default=None, help="default: settings.FEISHU_APP_SECRET")
         parser.add_argument("--webhook-url", default=None, help="default: settings.SANDBOX_WEBHOOK_URL")
@@ -57,6 +74,8 @@ class Command(BaseCommand):
             directory_file=pick("directory", "SANDBOX_DIRECTORY_FILE") or None,
             token_ttl=opts["token_ttl"],
             ticket_resend_delay=float(pick("ticket_resend_delay", "SANDBOX_TICKET_RESEND_DELAY") or 0),
+            ws_port=opts["ws_port"],
+            delivery=opts["delivery"] or _default_delivery(),
         )
         installs = opts["install_tenants"]
         tenants = installs.split(",") if installs is not None else settings.SANDBOX_INSTALL_TENANTS
@@ -66,6 +85,10 @@ class Command(BaseCommand):
             f"Feishu sandbox on {server.url} (app_id={server.state.app_id}, "
             f"webhook={cfg.webhook_url or '-'}, encrypted={'yes' if cfg.encrypt_key else 'no'}). "
             "Ctrl-C stops."
+        )
+        self.stdout.write(
+            f"Long connection on {server.ws_url} (discovery: POST {server.url}/callback/ws/endpoint); "
+            f"events go to: {cfg.delivery}."
         )
         # SIGTERM (docker stop, supervisors) stops as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)

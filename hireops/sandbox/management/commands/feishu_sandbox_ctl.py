@@ -13,6 +13,9 @@ Examples::
     manage.py feishu_sandbox_ctl grade-exam 7300000000000000456
     manage.py feishu_sandbox_ctl create-bot --token alerts --secret s3cret   # then ALERT_FEISHU_BOT_URL=<url>
     manage.py feishu_sandbox_ctl bot-messages alerts
+    manage.py feishu_sandbox_ctl longconn-connections
+    manage.py feishu_sandbox_ctl longconn-drop --abort   # TCP cut, no close frame
+    manage.py feishu_sandbox_ctl longconn-refuse --count 3 --status 514
 """
 
 import json
@@ -51,6 +54,9 @@ SIMPLE = {
     "expire-tokens": "expire_tokens",
     "clear-requests": "clear_requests",
     "bots": "bots",
+    "config": "config",
+    "longconn-connections": "longconn_connections",
+    "longconn-stall": "longconn_stall",
 }
 
 
@@ -122,6 +128,17 @@ class Command(BaseCommand):
         bot.add_argument("--ip", action="append", default=[], help="allowed IP, a.b.c.* or CIDR, repeatable")
         messages = sub.add_parser("bot-messages", help="the messages a bot accepted, oldest first")
         messages.add_argument("token")
+        drop = sub.add_parser("longconn-drop", help="close every long connection (code 1000)")
+        drop.add_argument("--abort", action="store_true", help="cut the TCP connections, no close frame")
+        refuse = sub.add_parser("longconn-refuse", help="refuse the next long-connection handshakes")
+        refuse.add_argument("--count", type=int, default=1)
+        refuse.add_argument("--status", type=int, default=514)
+        refuse.add_argument(
+            "--autherrcode", type=int, default=None, help="default: 1000040350 (too many) with 514"
+        )
+        refuse.add_argument("--msg", default="")
+        lose = sub.add_parser("longconn-lose-acks", help="ignore the next acknowledgements (redelivery)")
+        lose.add_argument("--count", type=int, default=1)
         emp = sub.add_parser("add-employee")
         emp.add_argument("name")
         emp.add_argument("--email", default=None)
@@ -172,6 +189,12 @@ class Command(BaseCommand):
                 result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
             elif action == "clock":
                 result = ctl.advance_clock(_duration(o["advance"])) if o["advance"] else ctl.clock()
+            elif action == "longconn-drop":
+                result = ctl.longconn_drop("abort" if o["abort"] else "close")
+            elif action == "longconn-refuse":
+                result = ctl.longconn_refuse(o["count"], o["status"], o["autherrcode"], o["msg"])
+            elif action == "longconn-lose-acks":
+                result = ctl.longconn_lose_acks(o["count"])
             elif action == "requests":
                 result = ctl.requests(o["path"])
             else:
