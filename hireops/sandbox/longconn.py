@@ -91,6 +91,10 @@ def _refusal(status: int, msg: str, auth_code: int | None = None) -> Response:
     return Response(status, reason, headers, body)
 
 
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host  # an IPv6 literal
+
+
 def _first(query: dict, name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
@@ -157,11 +161,12 @@ class LongConnHub:
         if self._thread is None:
             self._sock.close()
             return
-        try:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(3)
-        except Exception:  # stopping must not fail; the thread is a daemon anyway
-            log.exception("long-connection shutdown")
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.running:
+            try:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(3)
+            except Exception:  # stopping must not fail; the thread is a daemon anyway
+                log.exception("long-connection shutdown")
+            self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(2)
         self._thread = None
 
@@ -190,7 +195,7 @@ class LongConnHub:
             self._tickets = {t: v for t, v in self._tickets.items() if v[2] > now}
             self._tickets[ticket] = (device_id, service_id, now + TICKET_TTL)
         query = urlencode({"device_id": device_id, "service_id": service_id, "ticket": ticket})
-        return f"ws://{host}:{self.port}{WS_PATH}?{query}"
+        return f"ws://{url_host(host)}:{self.port}{WS_PATH}?{query}"
 
     def _process_request(self, connection, request):
         split = urlsplit(request.path)

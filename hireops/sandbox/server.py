@@ -21,7 +21,7 @@ from .events import (
     lifecycle_v1,
 )
 from .handler import Handler
-from .longconn import LongConnHub
+from .longconn import LongConnHub, url_host
 from .ratelimit import RateLimiter
 from .state import SandboxState
 
@@ -89,7 +89,7 @@ class SandboxServer:
         """Where the long connection listens (clients find their URL through discovery)."""
         if self.longconn is None:
             return None
-        return f"ws://{self.longconn.host}:{self.longconn.port}"
+        return f"ws://{url_host(self.longconn.host)}:{self.longconn.port}"
 
     # --- lifecycle ------------------------------------------------------------
     def _started(self) -> None:
