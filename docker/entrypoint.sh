@@ -7,6 +7,8 @@
 #   beat      celery beat (exactly one in the whole deployment)
 #   migrate   refuse a configuration Django's deployment checks call an error, then migrate
 #   metrics   manage.py hireops_metrics on $BIND_HOST:${PORT:-9108}
+#   listen    manage.py feishu_listen: events over the long connection (FEISHU_EVENT_TRANSPORT
+#             long_connection or both), /healthz and /readyz on $BIND_HOST:${PORT:-8002}
 #   status    manage.py hireops_status
 #   anything else runs as given (a shell, manage.py createsuperuser, ...)
 # Arguments after a subcommand go to its program. Every process is exec'd: it replaces this
@@ -32,7 +34,7 @@ bind_host=${BIND_HOST:-0.0.0.0}
 gunicorn_opts="--graceful-timeout ${GRACEFUL_TIMEOUT:-30} --no-control-socket --worker-tmp-dir /dev/shm"
 
 if [ $# -eq 0 ]; then
-  echo "usage: entrypoint.sh admin|ingest|worker|beat|migrate|metrics|status|COMMAND [ARGS...]" >&2
+  echo "usage: entrypoint.sh admin|ingest|worker|beat|migrate|metrics|listen|status|COMMAND [ARGS...]" >&2
   exit 2
 fi
 command=$1
@@ -68,6 +70,9 @@ case "$command" in
     ;;
   metrics)
     exec python manage.py hireops_metrics --bind "$bind_host:${PORT:-9108}" "$@"
+    ;;
+  listen)
+    exec python manage.py feishu_listen --health-bind "$bind_host:${PORT:-8002}" "$@"
     ;;
   status)
     exec python manage.py hireops_status "$@"

@@ -162,6 +162,13 @@ REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
 REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
 REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
+# How Feishu's events come in: "webhook" (the ingest server at a public URL),
+# "long_connection" (manage.py feishu_listen holds a WebSocket to Feishu; self-built apps
+# only) or "both" (one inbox: an event that comes both ways is stored and processed once).
+FEISHU_EVENT_TRANSPORT = env.str("FEISHU_EVENT_TRANSPORT", default="webhook")
+FEISHU_LISTEN_HEALTH_BIND = env.str("FEISHU_LISTEN_HEALTH_BIND", default="127.0.0.1:8002")
+# Seconds a listener may stay disconnected before the status asks for a person (an alert).
+FEISHU_LISTEN_ALERT_AFTER = env.int("FEISHU_LISTEN_ALERT_AFTER", default=120)
 # Where the client keeps its cross-process locks and rate-limit slots:
 # Redis when REDIS_URL is set, otherwise lock files under var/.
 FEISHU_COORDINATION_URL = env.str(

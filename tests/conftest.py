@@ -370,3 +370,53 @@ def start_admin_server(transactional_db, collected_static, tmp_path):
 def admin_server(start_admin_server):
     """The admin as production runs it (see ``start_admin_server``). Returns its base URL."""
     return start_admin_server()
+
+
+class Listener:
+    """A running ``manage.py feishu_listen``: its health URL, its output, a graceful stop."""
+
+    def __init__(self, proc, log_path, health_url):
+        self.proc, self.log_path, self.health_url = proc, log_path, health_url
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, as a supervisor stops it; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+
+@pytest.fixture
+def start_listener(transactional_db, tmp_path, settings):
+    """Start ``manage.py feishu_listen`` (long connection to ``settings.FEISHU_BASE_URL``, the
+    sandbox in tests) with the test database and broker; keyword arguments override its
+    environment. Returns a ``Listener`` once its health endpoint answers."""
+    started = []
+
+    def start(**env) -> Listener:
+        port = free_port()
+        log_path = tmp_path / f"listen-{len(started)}.log"
+        env = {"FEISHU_EVENT_TRANSPORT": "long_connection", "LOG_LEVEL": "INFO", **env}
+        with open(log_path, "w") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "manage.py", "feishu_listen", "--health-bind", f"127.0.0.1:{port}"],
+                cwd=ROOT,
+                env=subprocess_env(**env),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"feishu_listen did not start:\n{log_path.read_text()}") from None
+                time.sleep(0.1)
+        return Listener(proc, log_path, f"http://127.0.0.1:{port}")
+
+    yield start
+    _stop_all(started)

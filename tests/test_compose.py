@@ -20,7 +20,17 @@ from django.conf import settings
 
 from tests.conftest import ROOT
 
-IMAGE_SERVICES = {"migrate", "admin", "ingest", "worker-events", "worker", "worker-bulk", "beat", "metrics"}
+IMAGE_SERVICES = {
+    "migrate",
+    "admin",
+    "ingest",
+    "listen",
+    "worker-events",
+    "worker",
+    "worker-bulk",
+    "beat",
+    "metrics",
+}
 LONG_RUNNING = IMAGE_SERVICES - {"migrate"}
 # Variables of .env.example that the image sets itself or that only the sandbox reads.
 NOT_FOR_COMPOSE = re.compile(r"^(SANDBOX_\w+|HIREOPS_VAR_DIR|STATIC_ROOT)$")
@@ -76,7 +86,7 @@ def test_beat_runs_alone():
 
 def test_servers_are_probed_where_the_entry_point_serves_them():
     entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
-    for name, default_port in (("admin", 8000), ("ingest", 8001), ("metrics", 9108)):
+    for name, default_port in (("admin", 8000), ("ingest", 8001), ("listen", 8002), ("metrics", 9108)):
         assert f"${{PORT:-{default_port}}}" in entrypoint.split(f"\n  {name})", 1)[1].split(";;")[0]
         command = healthcheck(name)
         assert command[:3] == ["CMD", "python", "/app/docker/probe.py"], name

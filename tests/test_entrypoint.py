@@ -108,7 +108,9 @@ def test_anything_else_runs_as_given_with_its_exit_status(stand_in_python):
 
 def test_no_subcommand_says_how_to_use_it(stand_in_python):
     proc, output = run(path=stand_in_python)
-    assert proc.returncode == 2 and output.startswith("usage: entrypoint.sh admin|ingest|worker|beat")
+    assert proc.returncode == 2 and output.startswith(
+        "usage: entrypoint.sh admin|ingest|worker|beat|migrate|metrics|listen"
+    )
 
 
 def test_a_failed_deployment_check_stops_migrate_before_it_migrates(tmp_path):

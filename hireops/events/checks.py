@@ -61,3 +61,29 @@ def event_handlers(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+TRANSPORTS = ("webhook", "long_connection", "both")
+
+
+@register()
+def event_transport(app_configs, **kwargs):
+    """Feishu offers the long connection to self-built apps only (docs/feishu.md §12.1)."""
+    transport = settings.FEISHU_EVENT_TRANSPORT
+    if transport not in TRANSPORTS:
+        return [
+            Error(
+                f"FEISHU_EVENT_TRANSPORT={transport!r} is not one of {', '.join(TRANSPORTS)}.",
+                id="hireops.E013",
+            )
+        ]
+    if transport != "webhook" and settings.FEISHU_APP_TYPE == "store":
+        return [
+            Error(
+                f"FEISHU_EVENT_TRANSPORT={transport} with a store app: Feishu delivers a store app's "
+                "events (app_ticket, tenants' installs) by webhook only.",
+                hint="Set FEISHU_EVENT_TRANSPORT=webhook for a store app.",
+                id="hireops.E014",
+            )
+        ]
+    return []

@@ -1,14 +1,17 @@
 """The inbox's status checks (hireops.ops.status): events waiting too long, events that failed
-for good, refused deliveries, and a store app's app ticket."""
+for good, refused deliveries, a store app's app ticket, and the long-connection listeners."""
 
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.dashboard import capped_count, changelist_url
 from hireops.ops import pressure, status
+from hireops.ops.heartbeat import STALE
+from hireops.ops.models import ProcessHeartbeat, ProcessKind
 from hireops.tenants.mode import store_app
 
 from . import selectors
@@ -72,4 +75,33 @@ def app_ticket():
         _age(last) if last else _("none yet"),
         not missing,
         changelist_url(FeishuEvent, event_type="app_ticket"),
+    )
+
+
+@status.check
+def long_connection():
+    """With the long connection chosen, a listener must run and hold its connection: one
+    disconnected past FEISHU_LISTEN_ALERT_AFTER needs a person (Feishu keeps retrying each
+    event for about 7 hours, so nothing is lost yet, but nothing arrives either)."""
+    if settings.FEISHU_EVENT_TRANSPORT not in ("long_connection", "both"):
+        return
+    now = timezone.now()
+    alive = list(
+        ProcessHeartbeat.objects.filter(kind=ProcessKind.LISTENER, seen_at__gte=now - STALE).order_by("name")
+    )
+    url = changelist_url(ProcessHeartbeat, kind__exact=ProcessKind.LISTENER)
+    yield status.Finding(
+        "events.listener.alive", _("Long-connection listeners alive"), len(alive), bool(alive), url
+    )
+    if not alive:
+        return
+    grace = timedelta(seconds=settings.FEISHU_LISTEN_ALERT_AFTER)
+    down = [p for p in alive if p.state != "connected" and p.state_since and now - p.state_since > grace]
+    connected = sum(p.state == "connected" for p in alive)
+    yield status.Finding(
+        "events.listener.connected",
+        _("Long-connection listeners connected to Feishu"),
+        f"{connected}/{len(alive)}" + (f" ({down[0].state}, {_age(down[0].state_since)})" if down else ""),
+        not down,
+        url,
     )

@@ -44,7 +44,7 @@ class AlertIncidentAdmin(SystemRecordAdmin):
 
 @admin.register(ProcessHeartbeat)
 class ProcessHeartbeatAdmin(SystemRecordAdmin):
-    list_display = ["name", "kind", "queues", "started_at", "seen_at"]
+    list_display = ["name", "kind", "queues", "state", "state_since", "started_at", "seen_at"]
     list_filter = ["kind"]
 
 

@@ -1,5 +1,6 @@
 """Figures read at scrape time by ``manage.py hireops_metrics``: the status checks as gauges,
-the broker's queue depths, the inbox's backlog and the background jobs' remaining items.
+the broker's queue depths, the inbox's backlog, the background jobs' remaining items and the
+long-connection listeners (from their heartbeat rows, written at once when a link changes).
 
 Read once per scrape (Prometheus scrapes every 15–60 s): a handful of indexed queries and one
 passive queue declaration per queue, each through the database connection of the scrape's
@@ -23,6 +24,7 @@ class OperationsCollector:
             yield from self._status()
             yield from self._queues()
             yield from self._backlog()
+            yield from self._listeners()
         finally:
             connection.close()
 
@@ -80,6 +82,24 @@ class OperationsCollector:
         yield GaugeMetricFamily(
             "hireops_job_items_remaining", "Items of unfinished background jobs not done yet", value=remaining
         )
+
+    @staticmethod
+    def _listeners():
+        from .heartbeat import STALE
+        from .models import ProcessHeartbeat, ProcessKind
+
+        alive = ProcessHeartbeat.objects.filter(
+            kind=ProcessKind.LISTENER, seen_at__gte=timezone.now() - STALE
+        )
+        connected = sum(state == "connected" for state in alive.values_list("state", flat=True))
+        gauge = GaugeMetricFamily(
+            "hireops_longconn_listeners",
+            "Long-connection listeners alive, by whether they hold their connection to Feishu",
+            labels=["state"],
+        )
+        gauge.add_metric(["connected"], connected)
+        gauge.add_metric(["disconnected"], alive.count() - connected)
+        yield gauge
 
 
 def _messages(conn, queue: str) -> int:

@@ -23,33 +23,38 @@ EVERY = 30  # seconds
 STALE = timedelta(seconds=3 * EVERY)
 
 _stop = threading.Event()
+_wake = threading.Event()  # poke(): write the row now (a listener's state changed)
 
 
 FORGET_AFTER = timedelta(days=1)  # a row of a process that died without cleaning up
 
 
-def beat_once(name: str, kind: str, queues: str, started_at) -> None:
+def beat_once(name: str, kind: str, queues: str, started_at, state=None) -> None:
+    """``state``: (text, since) of a process that has one (the long-connection listener)."""
     from .models import ProcessHeartbeat
 
     now = timezone.now()
-    ProcessHeartbeat.objects.update_or_create(
-        name=name, defaults={"kind": kind, "queues": queues, "started_at": started_at, "seen_at": now}
-    )
+    defaults = {"kind": kind, "queues": queues, "started_at": started_at, "seen_at": now}
+    if state is not None:
+        defaults["state"], defaults["state_since"] = state[0][:200], state[1]
+    ProcessHeartbeat.objects.update_or_create(name=name, defaults=defaults)
     ProcessHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
 
 
-def _run(name: str, kind: str, queues: str) -> None:
+def _run(name: str, kind: str, queues: str, state) -> None:
     started_at = timezone.now()
     while True:
         close_old_connections()
         try:
-            beat_once(name, kind, queues, started_at)
+            beat_once(name, kind, queues, started_at, state() if state else None)
         except DatabaseError as exc:  # the database is down: the status says so by the row's age
             log.warning("heartbeat of %s not recorded: %s", name, type(exc).__name__)
             connection.close()
         if kind == "worker":
             _alerts()
-        if _stop.wait(EVERY):
+        _wake.wait(EVERY)
+        _wake.clear()
+        if _stop.is_set():
             break
     _forget(name)
 
@@ -78,11 +83,25 @@ def _forget(name: str) -> None:
         connection.close()
 
 
-def start(name: str, kind: str, queues: str = "") -> threading.Thread:
+def start(name: str, kind: str, queues: str = "", state=None) -> threading.Thread:
+    """``state``: a callable returning (text, since) written with each beat."""
     _stop.clear()
-    thread = threading.Thread(target=_run, args=(name, kind, queues), name="heartbeat", daemon=True)
+    _wake.clear()
+    thread = threading.Thread(target=_run, args=(name, kind, queues, state), name="heartbeat", daemon=True)
     thread.start()
     return thread
+
+
+def poke() -> None:
+    """Write the row now instead of at the next beat."""
+    _wake.set()
+
+
+def stop(threads, timeout: float = 5.0) -> None:
+    _stop.set()
+    _wake.set()
+    for thread in threads:
+        thread.join(timeout)
 
 
 _threads: list[threading.Thread] = []
@@ -102,7 +121,5 @@ def _beat_init(sender=None, **kwargs):
 
 @signals.worker_shutdown.connect
 def _stopping(sender=None, **kwargs):
-    _stop.set()
-    for thread in _threads:
-        thread.join(5)
+    stop(_threads)
     _threads.clear()

@@ -33,6 +33,15 @@ deliveries = Counter(
     "overloaded) and, for a refusal, its reason",
     ["outcome", "reason"],
 )
+longconn_events = Counter(
+    "hireops_longconn_events",
+    "Events received over the long connection, by outcome (stored, duplicate, rejected, "
+    "unavailable, overloaded)",
+    ["outcome"],
+)
+longconn_reconnects = Counter(
+    "hireops_longconn_reconnects", "Times a listener tried to open its long connection again"
+)
 events_processed = Counter(
     "hireops_events_processed",
     "Events run through their handler, by type and outcome",

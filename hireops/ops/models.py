@@ -8,17 +8,21 @@ from django.utils.translation import gettext_lazy as _
 class ProcessKind(models.TextChoices):
     WORKER = "worker", _("Celery worker")
     BEAT = "beat", _("Celery beat")
+    LISTENER = "listener", _("Long-connection listener")
 
 
 class ProcessHeartbeat(models.Model):
-    """A worker or beat process that says it is alive, every ``HEARTBEAT_EVERY`` seconds
-    (hireops.ops.heartbeat). One row per process name; a clean stop deletes its row."""
+    """A worker, beat or listener process that says it is alive, every ``HEARTBEAT_EVERY``
+    seconds (hireops.ops.heartbeat). One row per process name; a clean stop deletes its row."""
 
     name = models.CharField(_("process"), max_length=200, unique=True)  # celery@host, beat@host:pid
     kind = models.CharField(_("kind"), max_length=16, choices=ProcessKind.choices)
     queues = models.CharField(_("queues"), max_length=200, blank=True)  # what a worker consumes
     started_at = models.DateTimeField(_("started at"))
     seen_at = models.DateTimeField(_("last seen"))
+    # A listener's link to Feishu: "connected", or why not, and since when.
+    state = models.CharField(_("state"), max_length=200, blank=True)
+    state_since = models.DateTimeField(_("state since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("process heartbeat")

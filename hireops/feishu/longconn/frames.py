@@ -6,7 +6,7 @@ runtime and its generated-code version checks. ``tests/feishu/test_longconn_fram
 checks it byte for byte against the official SDK's generated classes.
 
 Proto2 ``required`` fields are always written, zeros included: the Python SDK re-encodes
-a received frame to acknowledge it, and refuses to when one is missing (feishu-api-2.md §6.4).
+a received frame to acknowledge it, and refuses to when one is missing (docs/feishu.md §12.4).
 """
 
 from dataclasses import dataclass, field

@@ -1,5 +1,5 @@
 """What the listener and Feishu agree on besides frames: discovery, client configuration,
-handshake refusals, acknowledgements (feishu-api-2.md §6.2, §6.3, §6.6)."""
+handshake refusals, acknowledgements (docs/feishu.md §12.2, §12.3, §12.6)."""
 
 import json
 from dataclasses import asdict, dataclass

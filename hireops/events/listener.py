@@ -1,0 +1,131 @@
+"""Events over the long connection (``manage.py feishu_listen``): the same inbox as the webhook.
+
+Each event is verified as far as the channel allows (``verify.parse_long_connection``),
+stored through the inbox writer like a webhook delivery (same dedupe on the event id, same
+batching, same dispatch to the ``events`` queue) and acknowledged with 200 only once its
+row is committed; anything else is acknowledged 500, and Feishu delivers it again (15 s,
+5 min, 1 h, 6 h). The writer gives up after 2 s, inside Feishu's 3 s.
+"""
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from http import HTTPStatus
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from hireops.core.logs import log_scope
+from hireops.feishu.longconn import protocol
+from hireops.feishu.longconn.client import LinkState, LongConnClient
+from hireops.ops import heartbeat, metrics, pressure, probes
+from hireops.ops.models import ProcessKind
+
+from . import verify
+from .inbox import Overloaded, writer
+from .publisher import publisher
+from .rejection_recorder import Origin, recorder
+from .services import aevent_store
+
+log = logging.getLogger(__name__)
+
+ORIGIN = Origin("long connection", ())
+
+
+async def receive(kind: str, payload: bytes) -> int:
+    """Store one event; the acknowledgement's code (200: committed)."""
+    try:
+        envelope = verify.parse_long_connection(payload, encrypt_key=settings.FEISHU_ENCRYPT_KEY)
+    except verify.Rejected as exc:
+        log.info("feishu event over the long connection rejected: %s", exc.reason)
+        metrics.longconn_events.labels("rejected").inc()
+        recorder.note(exc.status, exc.reason, exc.kind, payload, ORIGIN)
+        return protocol.ACK_FAILED
+    with log_scope(event_id=envelope.event_id):
+        try:
+            created = await aevent_store(envelope)
+        except DatabaseError as exc:
+            pressure.note_inbox_refusal()
+            outcome = "overloaded" if isinstance(exc, Overloaded) else "unavailable"
+            metrics.longconn_events.labels(outcome).inc()
+            cause = (
+                getattr(exc.__cause__, "sqlstate", None) or ""
+            )  # never the message: it can quote the payload
+            log.warning("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
+            return protocol.ACK_FAILED
+        outcome = "stored" if created else "duplicate, already stored"
+        log.info("feishu event %s (%s) %s (long connection)", envelope.event_id, envelope.event_type, outcome)
+        metrics.longconn_events.labels("stored" if created else "duplicate").inc()
+        return protocol.ACK_OK
+
+
+# --- the process: the link, its health endpoint, its heartbeat ----------------------------------
+def link_health(state: LinkState) -> dict:
+    since = datetime.fromtimestamp(state.since, UTC).isoformat(timespec="seconds")
+    if state.connected:
+        return {"ok": True, "detail": "", "connection": state.connection_id, "since": since}
+    return {"ok": False, "detail": state.reason, "since": since, "reconnects": state.reconnects}
+
+
+def heartbeat_state(state: LinkState) -> tuple[str, datetime]:
+    text = "connected" if state.connected else f"disconnected: {state.reason}"
+    return text, datetime.fromtimestamp(state.since, UTC)
+
+
+async def _readiness(client: LongConnClient) -> tuple[int, dict]:
+    results = await asyncio.to_thread(probes.readiness)
+    return probes.report(
+        results, {"long_connection": link_health(client.state), "inbox_writer": writer.health()}
+    )
+
+
+async def _answer_health(client: LongConnClient, reader, writer_) -> None:
+    """A minimal HTTP/1.0 answer to GET /healthz and /readyz (probes; nothing else is served)."""
+    try:
+        request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        method, path, *_ = [*request.split(b"\r\n", 1)[0].decode("latin-1").split(" "), "", ""]
+        if method not in ("GET", "HEAD"):
+            status, body = 405, {"msg": "method not allowed"}
+        elif path == "/healthz":
+            status, body = 200, {"status": "alive"}
+        elif path == "/readyz":
+            status, body = await _readiness(client)
+        else:
+            status, body = 404, {"msg": "not found: /healthz or /readyz"}
+        data = json.dumps(body).encode()
+        head = (
+            f"HTTP/1.0 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+        )
+        writer_.write(head.encode() + (data if method != "HEAD" else b""))
+        await writer_.drain()
+    except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        pass
+    finally:
+        writer_.close()
+
+
+async def serve(stop: asyncio.Event, *, health_bind: str, name: str) -> None:
+    """Hold the long connection until ``stop`` is set; then finish what is in hand."""
+    client = LongConnClient(
+        settings.FEISHU_BASE_URL,
+        settings.FEISHU_APP_ID,
+        settings.FEISHU_APP_SECRET,
+        receive,
+        on_change=lambda state: heartbeat.poke(),
+    )
+    host, _, port = health_bind.rpartition(":")
+    health = await asyncio.start_server(
+        lambda r, w: _answer_health(client, r, w), host or "127.0.0.1", int(port)
+    )
+    beating = heartbeat.start(name, ProcessKind.LISTENER, state=lambda: heartbeat_state(client.state))
+    try:
+        await client.run(stop)
+    finally:
+        health.close()
+        # Stored rows are published to the queue, and the writer's thread ends cleanly.
+        await asyncio.to_thread(publisher.flush, 5.0)
+        await asyncio.to_thread(writer.close)
+        await asyncio.to_thread(recorder.flush, 1.0)
+        await asyncio.to_thread(heartbeat.stop, [beating])
