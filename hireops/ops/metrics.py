@@ -15,11 +15,15 @@ import socket
 
 from prometheus_client import Counter, Histogram, values
 
+_HOST = socket.gethostname().replace("_", "-")
+
 
 def _process_id() -> str:
     """Files are named after this: containers sharing one directory all have small pids, and
-    their host names keep them apart (no "_": the collector splits file names on it)."""
-    return f"{socket.gethostname().replace('_', '-')}-{os.getpid()}"
+    their host names keep them apart (no "_": the collector splits file names on it).
+    prometheus-client calls it on every increment (to notice a fork), so the host name is
+    read once: a system call per increment cost 30 µs on the event paths."""
+    return f"{_HOST}-{os.getpid()}"
 
 
 values.ValueClass = values.MultiProcessValue(process_identifier=_process_id)

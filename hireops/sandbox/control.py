@@ -30,6 +30,7 @@ POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amou
 POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
                                         account_id?, tenant_key?} → the hire.eco_account.created_v1 event
 POST   /_sandbox/app_ticket            push a fresh app_ticket → the event
+POST   /_sandbox/app_tickets           {count} push that many (benchmarks) → {"event_ids": [...]}
 POST   /_sandbox/tenants/<key>/lifecycle {type: app_open|app_status_change|app_uninstalled,
                                         status?: start_by_tenant|stop_by_tenant|stop_by_platform}
                                        → the schema 1.0 event, pushed (store apps' tenants)
@@ -179,6 +180,13 @@ def _ticket(sb, call):
     return sb.push_app_ticket()
 
 
+def _tickets(sb, call):
+    count = int(call.body.get("count", 1))
+    if not 1 <= count <= 10_000:
+        raise ValueError("count must be 1 to 10000")
+    return {"event_ids": [sb.push_app_ticket()["uuid"] for _ in range(count)]}
+
+
 def _lifecycle(sb, call):
     return sb.push_lifecycle(call.params["tenant_key"], call.body["type"], call.body.get("status", ""))
 
@@ -261,6 +269,7 @@ ROUTES = [
         ("POST", r"/accounts/(?P<account_id>[^/]+)/bonus", _bonus),
         ("POST", "/eco_accounts", _bind),
         ("POST", "/app_ticket", _ticket),
+        ("POST", "/app_tickets", _tickets),
         ("POST", r"/tenants/(?P<tenant_key>[^/]+)/lifecycle", _lifecycle),
         ("GET", "/deliveries", _deliveries),
         ("GET", "/events", _events),
@@ -392,6 +401,9 @@ class SandboxControl:
                 "tenant_key": tenant_key,
             },
         )
+
+    def push_app_tickets(self, count: int) -> list[str]:
+        return self._call("POST", "/app_tickets", json={"count": count})["event_ids"]
 
     def push_app_ticket(self) -> dict:
         return self._call("POST", "/app_ticket")

@@ -284,8 +284,9 @@ class LongConnHub:
     async def _deliver(self, body: bytes, ack_timeout: float, fragment_bytes: int, on_done) -> None:
         task = asyncio.current_task()
         self._tasks.add(task)
-        outcome = {"connection": None, "status": None, "error": None}
-        key = None
+        # ack_seconds: from the first byte sent to the ack (what a benchmark reads).
+        outcome = {"connection": None, "status": None, "error": None, "ack_seconds": None}
+        started, key = time.monotonic(), None
         try:
             if not self._connections:
                 outcome["error"] = NO_CONNECTION
@@ -319,7 +320,7 @@ class LongConnHub:
                 outcome["error"] = "connection closed before the ack"
                 return
             code = protocol.ack_code(payload)
-            outcome["status"] = code
+            outcome["status"], outcome["ack_seconds"] = code, round(time.monotonic() - started, 6)
             if code != protocol.ACK_OK:
                 outcome["error"] = f"ack code {code}"
         finally:

@@ -52,18 +52,20 @@ class Frame:
 
 
 # --- encoding -------------------------------------------------------------------------------
+_SMALL = [bytes([i]) for i in range(128)]  # most varints here (tags, lengths, ids) are one byte
+
+
 def _varint(value: int) -> bytes:
+    if 0 <= value < 128:
+        return _SMALL[value]
     if value < 0:
         value += 1 << 64  # int32/int64 negatives: ten bytes of two's complement
     out = bytearray()
-    while True:
-        byte = value & 0x7F
+    while value > 127:
+        out.append(value & 0x7F | 0x80)
         value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    out.append(value)
+    return bytes(out)
 
 
 def _bytes_field(number: int, data: bytes) -> bytes:
@@ -75,23 +77,31 @@ def _header(key: str, value: str) -> bytes:
 
 
 def encode(frame: Frame) -> bytes:
-    out = bytearray()
-    for number, value in ((1, frame.seq_id), (2, frame.log_id), (3, frame.service), (4, frame.method)):
-        out += _varint(number << 3) + _varint(int(value))
-    for key, value in frame.headers:
-        out += _bytes_field(5, _header(key, value))
+    out = [
+        b"\x08",
+        _varint(frame.seq_id),
+        b"\x10",
+        _varint(frame.log_id),
+        b"\x18",
+        _varint(frame.service),
+        b"\x20",
+        _varint(frame.method),
+    ]
+    out += [_bytes_field(5, _header(key, value)) for key, value in frame.headers]
     for number, text in ((6, frame.payload_encoding), (7, frame.payload_type)):
         if text is not None:
-            out += _bytes_field(number, text.encode())
+            out.append(_bytes_field(number, text.encode()))
     if frame.payload is not None:
-        out += _bytes_field(8, frame.payload)
+        out.append(_bytes_field(8, frame.payload))
     if frame.log_id_new is not None:
-        out += _bytes_field(9, frame.log_id_new.encode())
-    return bytes(out)
+        out.append(_bytes_field(9, frame.log_id_new.encode()))
+    return b"".join(out)
 
 
 # --- decoding -------------------------------------------------------------------------------
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    if pos < len(data) and data[pos] < 128:
+        return data[pos], pos + 1
     result = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
@@ -104,27 +114,28 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes):
+def _fields(data: bytes) -> list[tuple[int, int, object]]:
     """(field number, wire type, value) for each field; unknown ones are read and passed on."""
-    pos = 0
-    while pos < len(data):
+    fields, pos, end = [], 0, len(data)
+    while pos < end:
         key, pos = _read_varint(data, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
             value, pos = _read_varint(data, pos)
         elif wire == 2:
             size, pos = _read_varint(data, pos)
-            if pos + size > len(data):
+            if pos + size > end:
                 raise FrameError("truncated field")
             value, pos = data[pos : pos + size], pos + size
         elif wire in (1, 5):  # fixed64 / fixed32: not in the schema, skipped
             width = 8 if wire == 1 else 4
-            if pos + width > len(data):
+            if pos + width > end:
                 raise FrameError("truncated field")
             value, pos = data[pos : pos + width], pos + width
         else:
             raise FrameError(f"unsupported wire type {wire}")
-        yield number, wire, value
+        fields.append((number, wire, value))
+    return fields
 
 
 def _text(value, wire: int) -> str:
@@ -141,10 +152,22 @@ def _int32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
+def _header_pair(value, wire: int) -> tuple[str, str]:
+    key = val = ""
+    for n, w, v in _fields(value if wire == 2 else b""):
+        if n == 1:
+            key = _text(v, w)
+        elif n == 2:
+            val = _text(v, w)
+    return key, val
+
+
 def decode(data: bytes) -> Frame:
     frame = Frame()
     for number, wire, value in _fields(bytes(data)):
-        if number in (1, 2, 3, 4):
+        if number == 5:
+            frame.headers.append(_header_pair(value, wire))
+        elif number in (1, 2, 3, 4):
             if wire != 0:
                 raise FrameError(f"field {number} is not a varint")
             if number == 1:
@@ -155,14 +178,6 @@ def decode(data: bytes) -> Frame:
                 frame.service = _int32(value)
             else:
                 frame.method = _int32(value)
-        elif number == 5:
-            key = val = ""
-            for n, w, v in _fields(value if wire == 2 else b""):
-                if n == 1:
-                    key = _text(v, w)
-                elif n == 2:
-                    val = _text(v, w)
-            frame.headers.append((key, val))
         elif number == 6:
             frame.payload_encoding = _text(value, wire)
         elif number == 7:
