@@ -275,7 +275,9 @@ def test_an_event_goes_over_the_connection_as_plain_json_and_its_ack_is_recorded
         "status": 200,
         "error": None,
         "time": record["time"],
+        "ack_seconds": record["ack_seconds"],
     }
+    assert 0 < record["ack_seconds"] < 3
     listed = sandbox.longconn_connections()[0]
     assert (listed["delivered"], listed["acked"]) == (1, 1)
 
