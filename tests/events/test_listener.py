@@ -215,3 +215,26 @@ def test_metrics_count_what_the_listener_received(feishu, listener, tmp_path):
     multiprocess.MultiProcessCollector(registry)
     text = generate_latest(registry).decode()
     assert 'hireops_longconn_events_total{outcome="stored"}' in text
+    # Read at scrape time from the listeners' heartbeat rows.
+    from hireops.ops.collectors import OperationsCollector
+
+    (listeners,) = [m for m in OperationsCollector()._listeners() if m.name == "hireops_longconn_listeners"]
+    assert {s.labels["state"]: s.value for s in listeners.samples} == {"connected": 1, "disconnected": 0}
+
+
+@pytest.mark.parametrize(
+    ("transport", "app_type", "error"),
+    [
+        ("long_connection", "self_built", None),
+        ("both", "self_built", None),
+        ("websocket", "self_built", "hireops.E013"),
+        ("long_connection", "store", "hireops.E014"),
+        ("both", "store", "hireops.E014"),
+    ],
+)
+def test_the_transport_setting_is_checked(settings, transport, app_type, error):
+    from django.core import checks
+
+    settings.FEISHU_EVENT_TRANSPORT, settings.FEISHU_APP_TYPE = transport, app_type
+    found = [m.id for m in checks.run_checks() if m.id in ("hireops.E013", "hireops.E014")]
+    assert found == ([error] if error else [])
