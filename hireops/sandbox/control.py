@@ -2,7 +2,10 @@
 
 POST   /_sandbox/reset                 back to seed state (keeps host/port)
 GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path, query, headers,
-                                       json (app_secret redacted), status, code, time, logid, fault
+                                       json (app_secret redacted), form (a form-encoded body; json
+                                       is null then), status, code, time, logid, fault; web login's
+                                       calls also mask app_access_token, refresh_token and the
+                                       Authorization header
 DELETE /_sandbox/requests              clear the request log
 GET    /_sandbox/faults                pending faults
 POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|late|ratelimit|drop|error,

@@ -207,7 +207,8 @@ def _chooser_page(sb, app_id: str, path: str, params: dict) -> str:
         tenant = emp["tenant_key"]
         other = "" if tenant == own_tenant else " (其他企业 / other tenant)"
         rows.append(
-            f'<li class="employee" data-open-id="{e(open_id)}" data-tenant-key="{e(tenant)}">'
+            # The data-* attributes only on the button, so that each selector finds one element.
+            f'<li class="employee">'
             f'<button type="submit" name="open_id" value="{e(open_id)}" data-open-id="{e(open_id)}" '
             f'data-tenant-key="{e(tenant)}" data-user-id="{e(emp["user_id"])}">{e(name)}</button> '
             f'<span class="en-name">{e(emp["name"].get("en_us") or "")}</span> '
