@@ -4,7 +4,8 @@
   Django settings, short retry delays so retried pushes finish within a test.
 - ``sandbox`` (function): resets the server, points ``settings.FEISHU_BASE_URL``
   at it, clears the lark-oapi SDK's process-wide token cache (its tokens die
-  with the reset) and returns a SandboxControl with ``.url`` and ``.server``.
+  with the reset) and returns a SandboxControl with ``.url`` and ``.server``. The Hire
+  app may sign users in (web login) with the redirect URI ``LOGIN_CALLBACK``.
 - ``webhook_receiver`` (function): a tiny HTTP server recording every POST.
   Script answers with ``receiver.statuses = [500, 503]`` (then 200) or
   ``receiver.handler = fn(recorded) -> (status, body) | status``. ``recorded`` has
@@ -23,6 +24,7 @@ from hireops.sandbox.control import SandboxControl
 from hireops.sandbox.server import SandboxServer
 
 TEST_RETRY_DELAYS = (0.2, 0.5, 1, 2)
+LOGIN_CALLBACK = "http://testserver/accounts/feishu/login/callback/"
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +39,8 @@ def sandbox_server():
         retry_delays=TEST_RETRY_DELAYS,
         ticket_resend_delay=0.0,  # tests that need Feishu's delay set it (configure)
         ws_port=0,  # the long connection on any free port
+        # Web login: allauth's callback as Django's test client builds it (http://testserver).
+        login_redirect_uris=(LOGIN_CALLBACK,),
     ).start()
     yield server
     server.stop()

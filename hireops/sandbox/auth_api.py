@@ -4,6 +4,10 @@ Answers put fields at the top level (``{"code","msg","tenant_access_token","expi
 not in ``data``. CHOICE: failed token calls answer HTTP 400 (the docs give
 codes, not statuses). CHOICE: the sandbox has one app that may use both flows;
 self-built tokens belong to the directory's default tenant.
+
+``app_access_token/internal`` also serves the web login's apps (login_api.py): any app
+registered for login gets tokens of its own, and the call is accepted with a trailing slash
+and a form-encoded body, which is how django-allauth's Feishu provider sends it (docs/feishu.md §16).
 """
 
 from .state import ApiError
@@ -11,15 +15,21 @@ from .state import ApiError
 OK = {"code": 0, "msg": "ok"}
 
 
-def _check_app(sb, body: dict) -> None:
+def _check_app(sb, body: dict, login_apps: bool = False) -> str:
+    """The app_id, once its secret is right. ``login_apps``: any app registered for web login
+    counts too, not only the Hire app."""
     app_id, secret = body.get("app_id"), body.get("app_secret")
     if not app_id or not secret:
         # CHOICE: 10003 ("invalid param") is Feishu's usual answer; it is not in docs/feishu.md.
         raise ApiError(10003, "invalid param: app_id and app_secret are required")
-    if app_id != sb.state.app_id:
+    with sb.state.lock:
+        known = sb.state.login_apps.get(app_id) if login_apps else None
+        expected = known["app_secret"] if known else sb.state.app_secret
+    if app_id != sb.state.app_id and known is None:
         raise ApiError(99991543, "app_id or app_secret does not exist")
-    if secret != sb.state.app_secret:
+    if secret != expected:
         raise ApiError(10015, "app_secret is wrong")
+    return app_id
 
 
 def tenant_token_internal(sb, call):
@@ -29,9 +39,9 @@ def tenant_token_internal(sb, call):
 
 
 def app_token_internal(sb, call):
-    _check_app(sb, call.body)
-    app_token, expire = sb.state.issue_token("app", None)
-    tenant_token, _ = sb.state.issue_token("tenant", sb.state.default_tenant)
+    app_id = _check_app(sb, call.body, login_apps=True)
+    app_token, expire = sb.state.issue_token("app", None, app_id)
+    tenant_token, _ = sb.state.issue_token("tenant", sb.state.default_tenant, app_id)
     return 200, {**OK, "app_access_token": app_token, "expire": expire, "tenant_access_token": tenant_token}
 
 
@@ -67,7 +77,8 @@ def tenant_token_store(sb, call):
 _P = "/open-apis/auth/v3"
 ROUTES = [
     ("POST", _P + "/tenant_access_token/internal", tenant_token_internal, {"kind": "auth"}),
-    ("POST", _P + "/app_access_token/internal", app_token_internal, {"kind": "auth"}),
+    # allauth: trailing slash, form-encoded (UNCONFIRMED that live Feishu takes either, §16).
+    ("POST", _P + "/app_access_token/internal/?", app_token_internal, {"kind": "auth", "form": True}),
     ("POST", _P + "/app_ticket/resend", app_ticket_resend, {"kind": "auth"}),
     ("POST", _P + "/app_access_token", app_token_store, {"kind": "auth"}),
     ("POST", _P + "/tenant_access_token", tenant_token_store, {"kind": "auth"}),

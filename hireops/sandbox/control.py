@@ -2,7 +2,10 @@
 
 POST   /_sandbox/reset                 back to seed state (keeps host/port)
 GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path, query, headers,
-                                       json (app_secret redacted), status, code, time, logid, fault
+                                       json (app_secret redacted), form (a form-encoded body; json
+                                       is null then), status, code, time, logid, fault; web login's
+                                       calls also mask app_access_token, refresh_token and the
+                                       Authorization header
 DELETE /_sandbox/requests              clear the request log
 GET    /_sandbox/faults                pending faults
 POST   /_sandbox/faults                {path (fnmatch pattern), kind: 5xx|slow|late|ratelimit|drop|error,
@@ -40,7 +43,8 @@ GET    /_sandbox/deliveries            every push attempt {event_id, event_type,
                                         code), error, time}
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
-POST   /_sandbox/employees             {name, email?, mobile?, tenant_key?, user_id?, …} → the employee
+POST   /_sandbox/employees             {name, email?, enterprise_email?, mobile?, tenant_key?,
+                                        user_id?, open_id?, union_id?, employee_no?} → the employee
 POST   /_sandbox/eco_accounts/<id>/catalogue {packages?: {id: {name, description?}}, items?: {…},
                                         papers?: [{id, name, …}], tenant_key?} put the account's
                                        catalogue in place as if pushed (eco_catalogue.py)
@@ -63,6 +67,12 @@ POST   /_sandbox/bots                  {token?, secret?, keywords?: [..], ip_all
 GET    /_sandbox/bots                  every bot
 GET    /_sandbox/bots/<token>/messages what the bot accepted, oldest first: {msg_type,
                                        content | card, time, texts, signed}
+POST   /_sandbox/login_apps            {app_id, app_secret, redirect_uris: [..]} an app that may
+                                       sign users in (web login, login_api.py) → {app_id,
+                                       redirect_uris, hire_app}; the Hire app's app_id (secret
+                                       left out) replaces its redirect URIs; reset restores the seed
+GET    /_sandbox/login_apps            every login app (no secrets)
+POST   /_sandbox/login/expire_codes    every authorization code issued so far expires now → {expired}
 
 Long connection (longconn.py; 400 when the sandbox has no ws_port):
 GET    /_sandbox/longconn/connections  open connections {device_id, service_id, remote,
@@ -435,9 +445,25 @@ class SandboxControl:
     def seed_accounts(self, count: int, first_id: int, points: int = 0) -> dict:
         return self._call("POST", "/accounts/seed", {"count": count, "first_id": first_id, "points": points})
 
-    def add_employee(self, name, email=None, mobile=None, tenant_key=None, **extra) -> dict:
+    def add_employee(
+        self, name, email=None, mobile=None, tenant_key=None, enterprise_email=None, **extra
+    ) -> dict:
         body = {"name": name, "email": email, "mobile": mobile, "tenant_key": tenant_key, **extra}
+        body["enterprise_email"] = enterprise_email  # the company mailbox web login reports
         return self._call("POST", "/employees", {k: v for k, v in body.items() if v is not None})
+
+    # --- web login (login_api.py) ------------------------------------------------------------
+    def register_login_app(self, app_id, app_secret=None, redirect_uris=()) -> dict:
+        """An app that may sign users in; for the Hire app (its app_id, no secret) this
+        replaces its redirect URIs."""
+        body = {"app_id": app_id, "app_secret": app_secret, "redirect_uris": list(redirect_uris)}
+        return self._call("POST", "/login_apps", body)
+
+    def login_apps(self) -> list[dict]:
+        return self._call("GET", "/login_apps")
+
+    def expire_login_codes(self) -> dict:
+        return self._call("POST", "/login/expire_codes")
 
     # --- eco orders (eco_orders.py): what a Hire customer does --------------------------------
     def create_background_check(self, account_id, tenant_key=None, **order) -> dict:

@@ -5,7 +5,9 @@ route, token, rate limit (so only authenticated calls count), body, handler.
 Every OpenAPI answer carries a unique ``X-Tt-Logid``. Custom bot webhooks (bot_api.py)
 take no token and parse their own body: their errors have codes of their own. The long
 connection's discovery (``POST /callback/ws/endpoint``, longconn.py) is outside /open-apis/
-but goes the same way: logged, open to faults, no token.
+but goes the same way: logged, open to faults, no token. Web login (login_api.py) answers
+HTML pages and 302 redirects besides JSON, and some of its routes take form-encoded bodies
+(``"form": True``), as a browser's form and django-allauth send them.
 """
 
 import json
@@ -16,11 +18,21 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from hireops.feishu.longconn.protocol import ENDPOINT_PATH
 
-from . import auth_api, bot_api, control, eco_catalogue, eco_orders, hire_api, longconn, referral_api
+from . import (
+    auth_api,
+    bot_api,
+    control,
+    eco_catalogue,
+    eco_orders,
+    hire_api,
+    login_api,
+    longconn,
+    referral_api,
+)
 from .ratelimit import Throttled
 from .state import ApiError
 
@@ -37,6 +49,7 @@ def _compile(tables):
 ROUTES = _compile(
     [
         auth_api.ROUTES,
+        login_api.ROUTES,
         hire_api.ROUTES,
         eco_orders.ROUTES,
         eco_catalogue.ROUTES,
@@ -47,6 +60,7 @@ ROUTES = _compile(
         longconn.CONTROL_ROUTES,
         eco_orders.CONTROL_ROUTES,
         bot_api.CONTROL_ROUTES,
+        login_api.CONTROL_ROUTES,
     ]
 )
 
@@ -56,12 +70,34 @@ def new_logid() -> str:
     return time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:18].upper()
 
 
-SECRET_FIELDS = ("app_secret", "AppSecret")  # token calls; the long connection's discovery
+SECRET_FIELDS = ("app_secret", "AppSecret", "client_secret")  # token calls; discovery; web login v2
+# Web login's calls carry tokens in the body too. (The store-app flow's app_access_token stays
+# visible: tests read it from the log.)
+LOGIN_SECRET_FIELDS = (*SECRET_FIELDS, "app_access_token", "refresh_token")
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-def _redact(body):
-    if isinstance(body, dict) and any(name in body for name in SECRET_FIELDS):
-        return {**body, **{name: "***" for name in SECRET_FIELDS if name in body}}
+def _is_form(headers) -> bool:
+    return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == FORM_TYPE
+
+
+def _form(raw: bytes) -> dict:
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _logged_headers(headers, route) -> dict:
+    logged = dict(headers.items())
+    if route and route[1].get("kind") == "login":  # user and app tokens: never in the log
+        for name in [n for n in logged if n.lower() == "authorization"]:
+            logged[name] = logged[name].split(" ")[0] + " ***"
+    return logged
+
+
+def _redact(body, route=None):
+    login = route is not None and route[1].get("kind") == "login"
+    names = LOGIN_SECRET_FIELDS if login else SECRET_FIELDS
+    if isinstance(body, dict) and any(name in body for name in names):
+        return {**body, **{name: "***" for name in names if name in body}}
     return body
 
 
@@ -112,16 +148,20 @@ class Handler(BaseHTTPRequestHandler):
             k: v[0] if len(v) == 1 else v for k, v in parse_qs(split.query, keep_blank_values=True).items()
         }
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            body = None
         route, params = None, {}
         for m, pattern, fn, opts in ROUTES:
             match = pattern.fullmatch(path)
             if match and m == method:
                 route, params = (fn, opts), match.groupdict()
                 break
+        form = route is not None and route[1].get("form") and _is_form(self.headers)
+        if form:
+            body = _form(raw)
+        else:
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                body = None
         call = SimpleNamespace(
             method=method,
             path=path,
@@ -144,8 +184,9 @@ class Handler(BaseHTTPRequestHandler):
             "method": method,
             "path": path,
             "query": query,
-            "headers": dict(self.headers.items()),
-            "json": _redact(body) if raw.strip() else None,
+            "headers": _logged_headers(self.headers, route),
+            "json": _redact(body, route) if raw.strip() and not form else None,
+            "form": _redact(body, route) if raw.strip() and form else None,
             "status": None,
             "code": None,
             "time": time.time(),
@@ -204,17 +245,21 @@ class Handler(BaseHTTPRequestHandler):
             # CHOICE: an unknown API or method gets the gateway's plain-text 404, like open.feishu.cn.
             return 404, "404 page not found", {}
         fn, opts = route
-        is_auth = opts.get("kind") == "auth"
+        # Token endpoints answer their fields at the top level and errors without "data".
+        is_auth = opts.get("kind") in ("auth", "login")
         try:
             if opts.get("auth"):
                 call.tenant_key = auth_api.authenticate(sb, call.headers)
                 sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key)
-            if raw.strip() and not isinstance(body, dict) and opts.get("kind") not in ("bot", "longconn"):
+            own_body = opts.get("own_body") or opts.get("kind") in ("bot", "longconn")
+            if raw.strip() and not isinstance(body, dict) and not own_body:
+                if opts.get("kind") == "login":  # v1 login errors come with HTTP 200
+                    raise ApiError(login_api.BAD_REQUEST, "bad request: body is not a JSON object", 200)
                 raise ApiError(
                     10003 if is_auth else hire_api.PARAM_ERROR, "param error: body is not a JSON object"
                 )
-            status, answer = fn(sb, call)
-            return status, answer, {}
+            status, answer, *headers = fn(sb, call)  # a page or a redirect adds its headers
+            return status, answer, headers[0] if headers else {}
         except Throttled as exc:
             headers = {"x-ogw-ratelimit-limit": exc.limit, "x-ogw-ratelimit-reset": exc.reset}
             return 429, dict(RATE_LIMIT_BODY), headers

@@ -53,9 +53,12 @@ class SandboxServer:
         ws_port=None,
         delivery="webhook",
         client_config=None,
+        login_redirect_uris=(),
     ):
         """``ws_port``: where the long connection listens (0: any free port; None: no long
-        connection). ``delivery``: webhook | long_connection | both (events.py)."""
+        connection). ``delivery``: webhook | long_connection | both (events.py).
+        ``login_redirect_uris``: where the Hire app's web login may send the browser back
+        (login_api.py); reset restores them."""
         self._seed_push = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,
@@ -65,7 +68,9 @@ class SandboxServer:
             "delivery": delivery,
             "client_config": client_config,
         }
-        self.state = SandboxState(app_id, app_secret, directory_file, token_ttl)
+        self.state = SandboxState(
+            app_id, app_secret, directory_file, token_ttl, login_redirect_uris=login_redirect_uris
+        )
         self.limiter = RateLimiter()
         self.pusher = EventPusher(PushConfig(**self._seed_push), self._hourly_ticket, app_ticket_interval)
         self._lock = threading.Lock()

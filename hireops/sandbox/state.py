@@ -39,7 +39,8 @@ def load_directory(path=None) -> dict:
     """Read a directory file (SANDBOX_DIRECTORY_FILE / --directory; default data/directory.json).
 
     Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ...}], "employees": [{tenant_key?,
-    user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, mobile?: str | {code, number}}],
+    user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, enterprise_email?,
+    employee_no?, mobile?: str | {code, number}}],
     "accounts": [{user_id, account_id, status?, points?, cash?: {currency: amount}}],
     "eco_accounts": [{account_id, scope, tenant_key?, account_name?, custom_field_list?}]}``.
     Missing ids are derived from user_id; the default tenant is where self-built tokens act.
@@ -92,15 +93,19 @@ def normalize_employee(raw: dict, default_tenant: str) -> dict:
         {"code": str(mobile.get("code") or "86"), "number": str(mobile["number"])} if mobile else None
     )
     emp["email"] = emp.get("email") or None
+    # The company mailbox (Feishu Mail), what web login's user_info calls enterprise_email.
+    emp["enterprise_email"] = emp.get("enterprise_email") or None
     return emp
 
 
 @dataclass
 class Token:
     token: str
-    kind: str  # "tenant" | "app"
+    kind: str  # "tenant" | "app" | "user" (web login, login_api.py)
     tenant_key: str | None
     expires_at: float
+    app_id: str = ""  # the app it was issued to ("" = the Hire app, before login apps existed)
+    user: dict | None = None  # a user_access_token's employee
 
 
 @dataclass
@@ -142,10 +147,17 @@ class Account:
 
 class SandboxState:
     def __init__(
-        self, app_id: str, app_secret: str, directory_file=None, token_ttl: float = 7200, clock=None
+        self,
+        app_id: str,
+        app_secret: str,
+        directory_file=None,
+        token_ttl: float = 7200,
+        clock=None,
+        login_redirect_uris=(),
     ):
         self.app_id, self.app_secret = app_id, app_secret
         self.directory_file = directory_file
+        self.seed_login_redirect_uris = list(login_redirect_uris)
         self.seed_token_ttl = token_ttl
         self.clock = clock or Clock()
         self.lock = threading.RLock()
@@ -175,6 +187,16 @@ class SandboxState:
             self.catalogues: dict[tuple, dict] = {}
             # Custom group bots (bot_api.py): webhook token -> Bot, with what each received.
             self.bots: dict[str, object] = {}
+            # Web login (login_api.py): apps that may sign users in, app_id -> {app_id,
+            # app_secret, redirect_uris}; the Hire app is one. Codes: code -> LoginCode.
+            self.login_apps: dict[str, dict] = {
+                self.app_id: {
+                    "app_id": self.app_id,
+                    "app_secret": self.app_secret,
+                    "redirect_uris": list(self.seed_login_redirect_uris),
+                }
+            }
+            self.login_codes: dict[str, object] = {}
             self._seq = 0
             for seeded in seed["accounts"]:
                 self._seed_account(seeded)
@@ -231,17 +253,25 @@ class SandboxState:
             return str(7_300_000_000_000_000_000 + secrets.randbelow(10**12) * 1000 + self._seq % 1000)
 
     # --- tokens -----------------------------------------------------------
-    def issue_token(self, kind: str, tenant_key: str | None) -> tuple[str, int]:
-        """The same token while >= ttl/4 is left (30 min of 2 h), else a new one; old ones stay valid."""
+    def issue_token(self, kind: str, tenant_key: str | None, app_id: str | None = None) -> tuple[str, int]:
+        """The same token while >= ttl/4 is left (30 min of 2 h), else a new one; old ones stay valid.
+        ``app_id``: a login app's (login_api.py); each app has tokens of its own."""
+        app_id = app_id or self.app_id
         with self.lock:
             now = self.clock.time()
-            cur = self.tokens.get(self.current.get((kind, tenant_key), ""))
+            cur = self.tokens.get(self.current.get((kind, tenant_key, app_id), ""))
             if cur and cur.expires_at - now >= self.token_ttl / 4:
                 return cur.token, int(cur.expires_at - now)
             token = ("t-" if kind == "tenant" else "a-") + "g" + secrets.token_hex(20)
-            self.tokens[token] = Token(token, kind, tenant_key, now + self.token_ttl)
-            self.current[(kind, tenant_key)] = token
+            self.tokens[token] = Token(token, kind, tenant_key, now + self.token_ttl, app_id)
+            self.current[(kind, tenant_key, app_id)] = token
             return token, int(self.token_ttl)
+
+    def add_token(self, token: Token) -> Token:
+        """Keep a token issued elsewhere (a user_access_token), so expiry and lookup treat it alike."""
+        with self.lock:
+            self.tokens[token.token] = token
+            return token
 
     def token_info(self, token: str) -> Token | None:
         with self.lock:

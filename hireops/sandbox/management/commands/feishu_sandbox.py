@@ -12,6 +12,13 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# allauth's Feishu callback on the dev server; settings.SANDBOX_LOGIN_REDIRECT_URIS replaces it.
+DEFAULT_LOGIN_REDIRECT_URIS = [
+    "http://127.0.0.1:8000/accounts/feishu/login/callback/",
+    "http://localhost:8000/accounts/feishu/login/callback/",
+]
+
+
 def _default_delivery() -> str:
     # A real app gets each event on one channel: an app receiving on both listens on the long
     # connection, so the sandbox sends there ("both" is a test aid, set through the control API).
@@ -76,6 +83,7 @@ class Command(BaseCommand):
             ticket_resend_delay=float(pick("ticket_resend_delay", "SANDBOX_TICKET_RESEND_DELAY") or 0),
             ws_port=opts["ws_port"],
             delivery=opts["delivery"] or _default_delivery(),
+            login_redirect_uris=getattr(settings, "SANDBOX_LOGIN_REDIRECT_URIS", DEFAULT_LOGIN_REDIRECT_URIS),
         )
         installs = opts["install_tenants"]
         tenants = installs.split(",") if installs is not None else settings.SANDBOX_INSTALL_TENANTS
@@ -89,6 +97,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Long connection on {server.ws_url} (discovery: POST {server.url}/callback/ws/endpoint); "
             f"events go to: {cfg.delivery}."
+        )
+        login = server.state.login_apps[server.state.app_id]["redirect_uris"]
+        self.stdout.write(
+            f"Web login: {server.url}/open-apis/authen/v1/index (redirect URIs: {', '.join(login) or '-'})."
         )
         # SIGTERM (docker stop, supervisors) stops as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)

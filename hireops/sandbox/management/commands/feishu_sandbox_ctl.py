@@ -16,6 +16,9 @@ Examples::
     manage.py feishu_sandbox_ctl longconn-connections
     manage.py feishu_sandbox_ctl longconn-drop --abort   # TCP cut, no close frame
     manage.py feishu_sandbox_ctl longconn-refuse --count 3 --status 514
+    manage.py feishu_sandbox_ctl login-apps
+    manage.py feishu_sandbox_ctl register-login-app cli_other --secret s3cret \
+        --redirect-uri http://localhost:8000/accounts/feishu/login/callback/
 """
 
 import json
@@ -57,6 +60,8 @@ SIMPLE = {
     "config": "config",
     "longconn-connections": "longconn_connections",
     "longconn-stall": "longconn_stall",
+    "login-apps": "login_apps",
+    "expire-login-codes": "expire_login_codes",
 }
 
 
@@ -144,6 +149,14 @@ class Command(BaseCommand):
         emp.add_argument("--email", default=None)
         emp.add_argument("--mobile", default=None)
         emp.add_argument("--tenant", default=None)
+        emp.add_argument("--enterprise-email", default=None, help="the company mailbox (web login)")
+        login = sub.add_parser(
+            "register-login-app",
+            help="an app that may sign users in (web login); the Hire app's id: its redirect URIs",
+        )
+        login.add_argument("app_id")
+        login.add_argument("--secret", default=None, help="required unless app_id is the Hire app's")
+        login.add_argument("--redirect-uri", action="append", default=[], help="repeatable")
 
     def handle(self, *args, **o):
         ctl = SandboxControl(o["url"])
@@ -186,7 +199,11 @@ class Command(BaseCommand):
             elif action == "bot-messages":
                 result = ctl.bot_messages(o["token"])
             elif action == "add-employee":
-                result = ctl.add_employee(o["name"], o["email"], o["mobile"], o["tenant"])
+                result = ctl.add_employee(
+                    o["name"], o["email"], o["mobile"], o["tenant"], enterprise_email=o["enterprise_email"]
+                )
+            elif action == "register-login-app":
+                result = ctl.register_login_app(o["app_id"], o["secret"], o["redirect_uri"])
             elif action == "clock":
                 result = ctl.advance_clock(_duration(o["advance"])) if o["advance"] else ctl.clock()
             elif action == "longconn-drop":
