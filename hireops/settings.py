@@ -39,6 +39,13 @@ INSTALLED_APPS = [
     "hireops.core.axes_app.AxesConfig",  # django-axes, with translated screens
     "hireops.core",
     "hireops.ops",
+    # Staff sign-in with Feishu and second factors (hireops.signin, on django-allauth).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.feishu",
+    "allauth.mfa",
+    "hireops.signin",
     "hireops.sandbox",
     "hireops.events",
     "hireops.tenants",
@@ -61,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # A user whose permissions call for a second factor enrols or proves it before the admin.
+    "hireops.signin.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -200,6 +210,14 @@ SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
 SANDBOX_INSTALL_TENANTS = env.list("SANDBOX_INSTALL_TENANTS", default=[])
 # Seconds from app_ticket/resend to the sandbox's push of the ticket (Feishu: a couple of minutes).
 SANDBOX_TICKET_RESEND_DELAY = env.float("SANDBOX_TICKET_RESEND_DELAY", default=120.0)
+# Redirect URLs registered for the login app in the sandbox (Feishu: 安全设置 → 重定向 URL).
+SANDBOX_LOGIN_REDIRECT_URIS = env.list(
+    "SANDBOX_LOGIN_REDIRECT_URIS",
+    default=[
+        "http://127.0.0.1:8000/accounts/feishu/login/callback/",
+        "http://localhost:8000/accounts/feishu/login/callback/",
+    ],
+)
 
 # --- Auth, i18n, static -----------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -214,6 +232,49 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_VERBOSE = False
+
+# --- Staff sign-in: Feishu (OAuth web login) and second factors ---------------------------------
+# README: Signing in. The login app is the company's own self-built app (it may be the Hire
+# app, never a vendor's store app). Sign-in with Feishu is offered once FEISHU_LOGIN_TENANTS
+# names the tenant(s) whose members may use it; a Feishu identity then signs in only as the
+# staff user it is linked to (an invitation, or the user's company email on first sign-in).
+FEISHU_LOGIN_APP_ID = env.str(
+    "FEISHU_LOGIN_APP_ID", default=FEISHU_APP_ID if FEISHU_APP_TYPE == "self_built" else ""
+)
+FEISHU_LOGIN_APP_SECRET = env.str(
+    "FEISHU_LOGIN_APP_SECRET", default=FEISHU_APP_SECRET if FEISHU_APP_TYPE == "self_built" else ""
+)
+FEISHU_LOGIN_BASE_URL = env.str("FEISHU_LOGIN_BASE_URL", default=FEISHU_BASE_URL)
+FEISHU_LOGIN_TENANTS = env.list("FEISHU_LOGIN_TENANTS", default=[])
+FEISHU_LOGIN_INVITATION_DAYS = env.int("FEISHU_LOGIN_INVITATION_DAYS", default=7)
+# PASSWORD_LOGIN=0: the password form signs in only the superusers named in
+# PASSWORD_LOGIN_BREAK_GLASS, so a leaver who loses Feishu loses hireops the same day.
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
+PASSWORD_LOGIN_BREAK_GLASS = env.list("PASSWORD_LOGIN_BREAK_GLASS", default=[])
+
+AUTHENTICATION_BACKENDS += ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+ACCOUNT_ADAPTER = "hireops.signin.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = "admin:login"
+# allauth builds Feishu's redirect_uri with this protocol whatever the request's (feishu.md §16).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http" if DEBUG else "https")
+SOCIALACCOUNT_ADAPTER = "hireops.signin.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_PROVIDERS = {
+    "feishu": {
+        "APP": {"client_id": FEISHU_LOGIN_APP_ID, "secret": FEISHU_LOGIN_APP_SECRET},
+        "AUTHORIZE_URL": FEISHU_LOGIN_BASE_URL.rstrip("/") + "/open-apis/authen/v1/index",
+    }
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "hireops"
+# Security keys need https; DEBUG (./dev run on http://127.0.0.1) may use them over plain http.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # Django's deployment checklist: secure cookies, HSTS and the rest follow DEBUG unless set.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

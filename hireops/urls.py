@@ -4,14 +4,19 @@ from django.views.generic import RedirectView
 
 from hireops.core.app_urls import app_urlpatterns
 from hireops.events.views import feishu_events
+from hireops.signin.forms import AdminLoginForm
 
 # The admin is the whole site: no "View site" link leading to a 404.
 admin.site.site_url = None
+admin.site.login_form = AdminLoginForm  # PASSWORD_LOGIN: the password for break-glass superusers only
+admin.site.login_template = "signin/admin_login.html"  # the password form and "Sign in with Feishu"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),  # the admin is the whole site
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("hireops.signin.urls")),  # first: it replaces allauth's login page
+    path("accounts/", include("allauth.urls")),
     path("feishu/events/", feishu_events, name="feishu-events"),
     *app_urlpatterns(),  # each app's own urls.py (public paths such as report links)
 ]

@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from hireops.core import roles
         from hireops.events.registry import register_event
+        from hireops.signin.second_factor import require_second_factor
 
         register_event(
             "hire.referral_account.assets_update_v1",
@@ -32,4 +33,6 @@ class ReferralsConfig(AppConfig):
             *perms("django_celery_beat.crontabschedule", "view", "add", "change"),
         )
         roles.grant(roles.HR_WITHDRAWALS, "referrals.withdraw_referralaccount")
+        # Whoever can request or retry a withdrawal moves employees' money: a second factor.
+        require_second_factor("referrals.withdraw_referralaccount")
         roles.audit("referrals")

@@ -20,6 +20,32 @@ STAFF_PASSWORD = "Pw-123456!"  # every staff_user's
 
 
 @pytest.fixture(autouse=True)
+def signed_in_with_both_factors(monkeypatch, request):
+    """``client.force_login`` / ``client.login`` stand for a finished sign-in, so their session
+    also has the second factor a sensitive role needs (hireops.signin). The tests of that
+    requirement sign in through the real pages instead, or mark themselves
+    ``@pytest.mark.second_factor_unproven`` to keep the shortcut honest."""
+    if request.node.get_closest_marker("second_factor_unproven"):
+        return
+    from django.test.client import Client
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        from django.http import HttpRequest
+
+        from hireops.signin import second_factor
+
+        session, fake = self.session, HttpRequest()
+        fake.session = session
+        second_factor.record(fake, user, "mfa", type="totp")
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture(autouse=True)
 def eager_celery():
     """Tasks run in-process unless a test asks for the real worker (``celery_worker``)."""
     celery_app.conf.task_always_eager = True

@@ -3,6 +3,7 @@
 import time
 
 from tests.conftest import ROOT, STAFF_PASSWORD
+from tests.second_factor import give_totp, totp_code
 
 try:
     from playwright.sync_api import expect
@@ -22,11 +23,49 @@ def log_in(page, user) -> None:
 
 
 def log_in_as(page, username: str, password: str = STAFF_PASSWORD) -> None:
+    secret = _authenticator_for(username)
     page.goto("/admin/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
     page.locator("#login-form [type=submit]").click()
+    if secret:
+        enter_second_factor(page, secret)
     expect(page.locator("#user-tools")).to_contain_text(username)
+
+
+_SECRETS: dict[str, str] = {}
+
+
+def _authenticator_for(username: str) -> str | None:
+    """A user whose role needs a second factor gets an authenticator app (its secret known
+    here) before signing in, so the sign-in ends with its code, as a person's does."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth import get_user_model
+
+    from hireops.signin.second_factor import needs_second_factor
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not needs_second_factor(user):
+        return None
+    secret = _SECRETS.get(username)
+    if secret is None or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        Authenticator.objects.filter(user=user).delete()
+        secret = _SECRETS[username] = give_totp(user)
+    return secret
+
+
+def enter_second_factor(page, secret: str) -> None:
+    """Type the authenticator app's code on the second-factor step. A code works once: a
+    second sign-in within the same 30 s waits for the next one, as a person would."""
+    for _ in range(2):
+        expect(page.locator("input[name=code]")).to_be_visible()
+        page.locator("input[name=code]").fill(totp_code(secret))
+        page.locator("input[name=code]").press("Enter")
+        page.wait_for_load_state()
+        if "/accounts/2fa/" not in page.url:
+            return
+        time.sleep(30 - time.time() % 30 + 0.5)
+    raise AssertionError(f"the second factor was refused: {page.url}")
 
 
 def row(page, text: str):

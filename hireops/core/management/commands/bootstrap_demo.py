@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
 
+DEMO_FEISHU_EMAIL = "wei.zhang@demo.example.com"
+
 
 class Command(BaseCommand):
     help = "Create or reset the demo superuser for local runs (refuses when DEBUG is off)."
@@ -27,6 +29,8 @@ class Command(BaseCommand):
             username=username, defaults={"is_staff": True, "is_superuser": True}
         )
         user.is_staff = user.is_superuser = True
+        # The sandbox's 张伟: "Sign in with Feishu" as him links to this user on first use.
+        user.email = user.email or DEMO_FEISHU_EMAIL
         user.set_password(password)
         user.save()
         verb = "created" if created else "reset"
@@ -37,3 +41,7 @@ class Command(BaseCommand):
                 seeded.append(config.label)
         self.stdout.write(f"Demo data in place: {', '.join(seeded) or 'none'}")
         self.stdout.write(self.style.SUCCESS(f"Demo login {verb}: {username} / {password}"))
+        self.stdout.write(
+            "Or 使用飞书登录 / Sign in with Feishu as 张伟 (the sandbox employee linked to it). A superuser "
+            "sets up a second factor (an authenticator app) at the first sign-in."
+        )

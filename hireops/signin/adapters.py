@@ -1,0 +1,124 @@
+"""allauth's hooks: who may sign in with Feishu, as whom, and where Feishu is.
+
+allauth 65's Feishu provider (the historic login: ``authen/v1/index``, ``authen/v1/access_token``,
+``authen/v1/user_info``; docs/feishu.md §16) is used as it ships. Its three server-to-server URLs
+are class attributes with no setting, so ``get_requests_session`` routes Feishu's origin to
+FEISHU_LOGIN_BASE_URL when that is another host (the sandbox): no patch of allauth.
+"""
+
+import logging
+
+import requests
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .models import FeishuInvitation
+from .refusals import Reason, pseudonym, refusal_page, refuse
+
+log = logging.getLogger("hireops.signin")
+
+FEISHU_ORIGIN = "https://open.feishu.cn"
+INVITATION_SESSION_KEY = "signin_feishu_invitation"
+
+
+class _ToBaseUrl(requests.adapters.HTTPAdapter):
+    def __init__(self, base: str):
+        super().__init__()
+        self.base = base
+
+    def send(self, request, **kwargs):
+        request.url = self.base + request.url[len(FEISHU_ORIGIN) :]
+        return super().send(request, **kwargs)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        return False  # staff users are created by administrators, never by signing in
+
+    def pre_login(self, request, user, **kwargs):
+        if user.is_active and not user.is_staff:
+            clear_login(request)
+            log.warning("sign-in refused: %s (user %s)", Reason.NOT_STAFF.value, user.pk)
+            return refusal_page(request, Reason.NOT_STAFF)
+        return super().pre_login(request, user, **kwargs)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self):
+        session = super().get_requests_session()
+        base = settings.FEISHU_LOGIN_BASE_URL.rstrip("/")
+        if base != FEISHU_ORIGIN:
+            session.mount(FEISHU_ORIGIN, _ToBaseUrl(base))
+        return session
+
+    def is_open_for_signup(self, request, sociallogin):
+        return False
+
+    def pre_social_login(self, request, sociallogin):
+        """Only a staff user that exists, is active and is (or now becomes) linked to this
+        Feishu identity, of a configured tenant, signs in."""
+        data = sociallogin.account.extra_data or {}
+        identity, tenant = sociallogin.account.uid, str(data.get("tenant_key") or "")
+        context = {"identity": identity, "tenant_key": tenant}
+        invitation = _take_invitation(request)
+        if not settings.FEISHU_LOGIN_TENANTS:
+            refuse(request, Reason.FEISHU_OFF, **context)
+        if tenant not in settings.FEISHU_LOGIN_TENANTS:
+            refuse(request, Reason.OTHER_TENANT, **context)
+        if sociallogin.is_existing:
+            _check_staff(request, sociallogin.user, context)
+            return
+        user, via = (
+            (invitation.user, "invitation") if invitation else (_by_company_email(data), "company email")
+        )
+        if user is None:
+            refuse(request, Reason.UNKNOWN_USER, **context)
+        _check_staff(request, user, context)
+        if SocialAccount.objects.filter(user=user, provider=sociallogin.account.provider).exists():
+            refuse(request, Reason.ALREADY_LINKED, user_id=user.pk, **context)
+        sociallogin.connect(request, user)
+        if invitation:
+            FeishuInvitation.objects.filter(pk=invitation.pk).update(used_at=timezone.now())
+        log.info("feishu identity %s linked to user %s (%s)", pseudonym(identity), user.pk, via)
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        # The type only: an exception's text can quote Feishu's answer (names, emails).
+        log.warning(
+            "sign-in with feishu failed: %s %s", error or "-", type(exception).__name__ if exception else "-"
+        )
+        from allauth.core.exceptions import ImmediateHttpResponse
+
+        raise ImmediateHttpResponse(refusal_page(request, Reason.FEISHU_ERROR, status=400))
+
+
+def _take_invitation(request) -> FeishuInvitation | None:
+    pk = request.session.pop(INVITATION_SESSION_KEY, None)
+    if pk is None:
+        return None
+    invitation = FeishuInvitation.objects.usable().select_related("user").filter(pk=pk).first()
+    if invitation is None:
+        refuse(request, Reason.INVITATION_INVALID)
+    return invitation
+
+
+def _check_staff(request, user, context) -> None:
+    if not user.is_active:
+        refuse(request, Reason.INACTIVE, user_id=user.pk, **context)
+    if not user.is_staff:
+        refuse(request, Reason.NOT_STAFF, user_id=user.pk, **context)
+
+
+def _by_company_email(data: dict):
+    """The staff user whose email is this Feishu user's company mailbox (``enterprise_email``,
+    the address the company's Feishu Mail gives; ``email`` is typed in by anyone and never
+    trusted). None unless exactly one user has it."""
+    email = data.get("enterprise_email")
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    users = list(get_user_model().objects.filter(email__iexact=email.strip())[:2])
+    return users[0] if len(users) == 1 else None

@@ -1,0 +1,89 @@
+"""Staff users get two admin actions and two columns: whether each is linked to Feishu and has
+a second factor; "Invite to sign in with Feishu" and "Reset two-factor authentication". Both
+actions are written to the change history."""
+
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.admin.base import SystemRecordAdmin
+
+from .models import FeishuInvitation
+
+User = get_user_model()
+
+
+class StaffUserAdmin(UserAdmin):
+    list_display = [*UserAdmin.list_display, "feishu_linked", "second_factor"]
+    actions = ["invite_to_feishu", "reset_second_factor"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _feishu=Exists(SocialAccount.objects.filter(user=OuterRef("pk"), provider="feishu")),
+                _mfa=Exists(
+                    Authenticator.objects.filter(user=OuterRef("pk")).exclude(
+                        type=Authenticator.Type.RECOVERY_CODES
+                    )
+                ),
+            )
+        )
+
+    @admin.display(boolean=True, description=_("Feishu"), ordering="_feishu")
+    def feishu_linked(self, obj):
+        return obj._feishu
+
+    @admin.display(boolean=True, description=_("second factor"), ordering="_mfa")
+    def second_factor(self, obj):
+        return obj._mfa
+
+    @admin.action(description=_("Invite to sign in with Feishu"), permissions=["change"])
+    def invite_to_feishu(self, request, queryset):
+        for user in queryset:
+            token = FeishuInvitation.issue(user, request.user)[1]
+            link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
+            self.log_change(
+                request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
+            )
+            self.message_user(
+                request,
+                _("Invitation for %(user)s (send it to them; it works once): %(link)s")
+                % {"user": user.get_username(), "link": link},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_second_factor"])
+    def reset_second_factor(self, request, queryset):
+        n = 0
+        for user in queryset:
+            deleted = Authenticator.objects.filter(user=user).delete()[0]
+            if deleted:
+                n += 1
+                self.log_change(request, user, str(_("Reset two-factor authentication")))
+        self.message_user(
+            request,
+            _("Second factors reset for %(n)d user(s): they set up a new one at their next sign-in.")
+            % {"n": n},
+            messages.SUCCESS,
+        )
+
+    def has_reset_second_factor_permission(self, request):
+        return request.user.is_superuser  # a colleague's factors: superusers only
+
+
+admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)
+
+
+@admin.register(FeishuInvitation)
+class FeishuInvitationAdmin(SystemRecordAdmin):
+    list_display = ["user", "created_by", "created_at", "expires_at", "used_at"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["user__username"]

@@ -1,0 +1,36 @@
+"""No admin page opens for a user who must use a second factor until this session proved one.
+
+Checked on every admin request, so the requirement follows the permission at once: a user
+given the withdrawal permission mid-session is stopped at the next page. Not enrolled yet →
+the guided enrolment; enrolled → allauth's second-factor step (a code from the app, a
+recovery code, or a security key), then back to the page asked for. Signing out stays open.
+"""
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from . import second_factor
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_stop(request):
+            target = "signin_enrol" if not second_factor.enrolled(request.user) else "mfa_reauthenticate"
+            query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+            return HttpResponseRedirect(reverse(target) + (f"?{query}" if query else ""))
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_stop(request) -> bool:
+        path = request.path_info
+        if not path.startswith(reverse("admin:index")) or path == reverse("admin:logout"):
+            return False
+        user = getattr(request, "user", None)
+        if user is None or not second_factor.needs_second_factor(user):
+            return False
+        return not second_factor.proven(request)

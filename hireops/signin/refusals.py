@@ -1,0 +1,70 @@
+"""Refused sign-ins: a clear page for the person, a log line without personal data for operators."""
+
+import hashlib
+import logging
+from enum import StrEnum
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger("hireops.signin")
+
+
+class Reason(StrEnum):
+    OTHER_TENANT = "other_tenant"
+    UNKNOWN_USER = "unknown_user"
+    INACTIVE = "inactive"
+    NOT_STAFF = "not_staff"
+    ALREADY_LINKED = "already_linked"
+    INVITATION_INVALID = "invitation_invalid"
+    PASSWORD_OFF = "password_off"  # noqa: S105  (a reason's slug, not a password)
+    FEISHU_OFF = "feishu_off"
+    FEISHU_ERROR = "feishu_error"
+
+
+MESSAGES = {
+    Reason.OTHER_TENANT: _(
+        "This Feishu account belongs to another organisation. Sign in with your account of the "
+        "company that runs hireops."
+    ),
+    Reason.UNKNOWN_USER: _(
+        "This Feishu account is not linked to a hireops user. Ask an administrator for an "
+        "invitation (or to give your hireops user your company email address)."
+    ),
+    Reason.INACTIVE: _("Your hireops user is deactivated. Ask an administrator if this is a mistake."),
+    Reason.NOT_STAFF: _("Your user may not use hireops. Ask an administrator for a role."),
+    Reason.ALREADY_LINKED: _(
+        "This hireops user is already linked to another Feishu account. Ask an administrator."
+    ),
+    Reason.INVITATION_INVALID: _("This invitation link has expired or was used already. Ask for a new one."),
+    Reason.PASSWORD_OFF: _("Sign-in with a password is turned off. Sign in with Feishu."),
+    Reason.FEISHU_OFF: _("Sign-in with Feishu is not set up here."),
+    Reason.FEISHU_ERROR: _(
+        "Feishu did not confirm who you are. Try again; if it keeps failing, tell an administrator."
+    ),
+}
+
+
+def pseudonym(value: str) -> str:
+    """A short digest to follow one identity across log lines without naming it."""
+    return hashlib.sha256(value.encode()).hexdigest()[:12] if value else "-"
+
+
+def refusal_page(request, reason: Reason, status: int = 403):
+    return render(
+        request, "signin/refused.html", {"reason": reason, "message": MESSAGES[reason]}, status=status
+    )
+
+
+def refuse(request, reason: Reason, *, identity: str = "", tenant_key: str = "", user_id=None):
+    """Stop the sign-in here. The log line carries the reason, the tenant, a pseudonym of the
+    Feishu identity and the hireops user's id: never a name, email or mobile."""
+    log.warning(
+        "sign-in refused: %s (feishu %s, tenant %s, user %s)",
+        reason.value,
+        pseudonym(identity),
+        tenant_key or "-",
+        user_id if user_id is not None else "-",
+    )
+    raise ImmediateHttpResponse(refusal_page(request, reason))

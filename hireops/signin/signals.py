@@ -1,0 +1,37 @@
+"""Steps of a sign-in that allauth does not see, noted the way it notes its own."""
+
+from allauth.mfa.signals import authenticator_added
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from django.urls import reverse
+
+from . import second_factor
+
+
+@receiver(user_logged_in)
+def _password_sign_in(sender, request, user, **kwargs):
+    """The admin's own password form: the user just typed the password, which is what allauth's
+    enrolment asks for again ("reauthenticated") before a new factor may be added."""
+    if request is not None and request.path_info == reverse("admin:login"):
+        second_factor.record(request, user, "password", username=user.get_username(), reauthenticated=True)
+
+
+@receiver(authenticator_added)
+def _enrolled(sender, request, user, authenticator, **kwargs):
+    """Adding a factor proves it (allauth checked a code from it): this session has its
+    second factor, and the admin opens without asking for another code at once."""
+    if request is not None and authenticator.type != authenticator.Type.RECOVERY_CODES:
+        second_factor.record(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
+
+
+# What Feishu's user_info says that hireops never needs to keep: contact data is personal and
+# staff's own records are the source for it. Sign-in reads it from the answer, in memory.
+PERSONAL_FIELDS = ("email", "enterprise_email", "mobile", "employee_no")
+
+
+@receiver(pre_save, sender=SocialAccount)
+def _without_personal_data(sender, instance, **kwargs):
+    if isinstance(instance.extra_data, dict):
+        instance.extra_data = {k: v for k, v in instance.extra_data.items() if k not in PERSONAL_FIELDS}

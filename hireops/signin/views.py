@@ -1,0 +1,39 @@
+"""The pages hireops adds around allauth's: an invitation's landing page and the guided
+enrolment of a second factor."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from . import second_factor
+from .adapters import INVITATION_SESSION_KEY
+from .models import FeishuInvitation, digest
+from .refusals import Reason, refusal_page
+
+
+def invitation(request, token: str):
+    """An invitation link: signing in with Feishu from here links that Feishu identity to the
+    invited user (once, before it expires)."""
+    found = (
+        FeishuInvitation.objects.usable().select_related("user").filter(token_digest=digest(token)).first()
+    )
+    if found is None:
+        return refusal_page(request, Reason.INVITATION_INVALID, status=404)
+    request.session[INVITATION_SESSION_KEY] = found.pk
+    return render(request, "signin/invitation.html", {"invitation": found})
+
+
+def _next(request) -> str:
+    target = request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("admin:index")
+
+
+@login_required
+def enrol(request):
+    """Why a second factor is needed, and the ways to add one (allauth's pages)."""
+    if second_factor.enrolled(request.user) or not second_factor.needs_second_factor(request.user):
+        return redirect(_next(request))
+    return render(request, "signin/enrol.html", {"next": _next(request)})
