@@ -9,7 +9,7 @@ recovery code, or a security key), then back to the page asked for. Signing out 
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from . import second_factor
 
@@ -27,10 +27,15 @@ class SecondFactorMiddleware:
 
     @staticmethod
     def _must_stop(request) -> bool:
+        # The path first: other requests (webhook, health, report links) never load a session.
+        try:
+            admin_root, logout = reverse("admin:index"), reverse("admin:logout")
+        except NoReverseMatch:  # a URLconf without the admin: nothing to guard
+            return False
         path = request.path_info
-        if not path.startswith(reverse("admin:index")) or path == reverse("admin:logout"):
+        if not path.startswith(admin_root) or path == logout:
             return False
         user = getattr(request, "user", None)
-        if user is None or not second_factor.needs_second_factor(user):
+        if user is None or not user.is_authenticated:
             return False
-        return not second_factor.proven(request)
+        return second_factor.needs_second_factor(user) and not second_factor.proven(request)
