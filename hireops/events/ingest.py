@@ -90,10 +90,14 @@ def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
         metrics.deliveries.labels("overloaded", "").inc()
         return OVERLOADED
     metrics.deliveries.labels("unavailable", type(exc).__name__).inc()
-    # The type and SQLSTATE only: a database's message can quote the payload (personal data).
-    cause = getattr(exc.__cause__, "sqlstate", None) or ""
-    log.error("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
+    log_not_stored(envelope, exc)
     return UNAVAILABLE
+
+
+def log_not_stored(envelope: verify.Envelope, exc: DatabaseError, level: int = logging.ERROR) -> None:
+    """The type and SQLSTATE only: a database's message can quote the payload (personal data)."""
+    cause = getattr(exc.__cause__, "sqlstate", None) or ""
+    log.log(level, "feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
 
 
 def receive(raw: bytes, headers, origin: Origin | None = None) -> Answer:

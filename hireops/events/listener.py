@@ -24,6 +24,7 @@ from hireops.ops.models import ProcessKind
 
 from . import verify
 from .inbox import Overloaded, writer
+from .ingest import log_not_stored
 from .publisher import publisher
 from .rejection_recorder import Origin, recorder
 from .services import aevent_store
@@ -49,10 +50,7 @@ async def receive(kind: str, payload: bytes) -> int:
             pressure.note_inbox_refusal()
             outcome = "overloaded" if isinstance(exc, Overloaded) else "unavailable"
             metrics.longconn_events.labels(outcome).inc()
-            cause = (
-                getattr(exc.__cause__, "sqlstate", None) or ""
-            )  # never the message: it can quote the payload
-            log.warning("feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
+            log_not_stored(envelope, exc, logging.WARNING)
             return protocol.ACK_FAILED
         outcome = "stored" if created else "duplicate, already stored"
         log.info("feishu event %s (%s) %s (long connection)", envelope.event_id, envelope.event_type, outcome)

@@ -40,6 +40,15 @@ def feishu(sandbox, settings):
     return sandbox
 
 
+@pytest.fixture
+def fang(staff_user):
+    """HR staff whose email is 王芳's Feishu company mailbox: linked on her first sign-in."""
+    hr = staff_user("HR", username="fang")
+    hr.email = "fang.wang@demo.example.com"
+    hr.save()
+    return hr
+
+
 def choose(authorize_url: str, open_id: str) -> str:
     """The employee picks themself on Feishu's authorize page; the callback URL it sends back."""
     resp = requests.post(authorize_url, data={"open_id": open_id}, allow_redirects=False, timeout=10)
@@ -109,10 +118,8 @@ def test_unknown_and_foreign_feishu_users_are_refused_without_personal_data_in_t
         assert personal not in logged
 
 
-def test_a_deactivated_staff_user_is_refused(client, feishu, staff_user):
-    hr = staff_user("HR", username="fang")
-    hr.email = "fang.wang@demo.example.com"
-    hr.save()
+def test_a_deactivated_staff_user_is_refused(client, feishu, fang):
+    hr = fang
     assert sign_in(client, WANG_FANG).status_code == 302
     client.logout()
     hr.is_active = False
@@ -143,10 +150,7 @@ def test_an_invitation_links_the_feishu_identity_once(client, feishu, staff_user
     assert page.status_code == 404 and 'data-reason="invitation_invalid"' in page.content.decode()
 
 
-def test_a_code_cannot_be_used_twice(client, feishu, staff_user):
-    hr = staff_user("HR", username="fang")
-    hr.email = "fang.wang@demo.example.com"
-    hr.save()
+def test_a_code_cannot_be_used_twice(client, feishu, fang):
     callback = urlsplit(choose(start(client), WANG_FANG))
     assert client.get(f"{callback.path}?{callback.query}").status_code == 302
     client.logout()
@@ -158,12 +162,9 @@ def test_a_code_cannot_be_used_twice(client, feishu, staff_user):
     assert len(exchanges) == 1  # the replay never reached Feishu with the code
 
 
-def test_a_used_code_is_refused_by_feishu_and_the_page_says_so(client, feishu, staff_user, caplog):
+def test_a_used_code_is_refused_by_feishu_and_the_page_says_so(client, feishu, fang, caplog):
     """The code itself replayed with a fresh state: Feishu refuses it (20003) and the person
     sees a clear page; the log has the error's type only."""
-    hr = staff_user("HR", username="fang")
-    hr.email = "fang.wang@demo.example.com"
-    hr.save()
     first = urlsplit(choose(start(client), WANG_FANG))
     assert client.get(f"{first.path}?{first.query}").status_code == 302
     client.logout()
