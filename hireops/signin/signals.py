@@ -1,5 +1,6 @@
 """Steps of a sign-in that allauth does not see, noted the way it notes its own."""
 
+from allauth.account.signals import user_logged_in as allauth_logged_in
 from allauth.mfa.signals import authenticator_added
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.signals import user_logged_in
@@ -16,6 +17,24 @@ def _password_sign_in(sender, request, user, **kwargs):
     enrolment asks for again ("reauthenticated") before a new factor may be added."""
     if request is not None and request.path_info == reverse("admin:login"):
         second_factor.record(request, user, "password", username=user.get_username(), reauthenticated=True)
+
+
+@receiver(allauth_logged_in)
+def _feishu_sign_in(sender, request, user, sociallogin=None, **kwargs):
+    """A sign-in with Feishu that just happened is as fresh as a password just typed: allauth
+    asks for one or the other ("reauthenticated") before a factor may be added, and has no way
+    to ask Feishu again, so without this a Feishu user who has a hireops password would be
+    asked for that password to enrol. The freshness lasts ACCOUNT_REAUTHENTICATION_TIMEOUT,
+    as a password's does; after it, the guide offers signing in with Feishu again."""
+    if request is not None and sociallogin is not None:
+        second_factor.record(
+            request,
+            user,
+            "socialaccount",
+            provider=sociallogin.account.provider,
+            uid=sociallogin.account.uid,
+            reauthenticated=True,
+        )
 
 
 @receiver(authenticator_added)

@@ -1,10 +1,12 @@
 """The pages hireops adds around allauth's: an invitation's landing page and the guided
 enrolment of a second factor."""
 
+from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from . import second_factor
 from .adapters import INVITATION_SESSION_KEY
@@ -36,4 +38,18 @@ def enrol(request):
     """Why a second factor is needed, and the ways to add one (allauth's pages)."""
     if second_factor.enrolled(request.user) or not second_factor.needs_second_factor(request.user):
         return redirect(_next(request))
-    return render(request, "signin/enrol.html", {"next": _next(request)})
+    target = _next(request)
+    # allauth lets a factor be added only within minutes of a sign-in (it would ask a password
+    # user for the password again). A Feishu user past that window confirms with Feishu instead.
+    feishu_again = not did_recently_reauthenticate(request) and (
+        SocialAccount.objects.filter(user=request.user, provider="feishu").exists()
+    )
+    return render(
+        request,
+        "signin/enrol.html",
+        {
+            "next": target,
+            "feishu_again": feishu_again,
+            "here": f"{reverse('signin_enrol')}?{urlencode({'next': target})}",
+        },
+    )

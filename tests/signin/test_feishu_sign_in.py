@@ -12,41 +12,24 @@ from django.contrib.auth import get_user_model
 
 from hireops.signin.models import FeishuInvitation
 from tests.conftest import STAFF_PASSWORD
+from tests.feishu_login import LI_NA, SUN_LI, WANG_FANG, point_feishu_login_at_the_sandbox, wang_fang_as_staff
 
 pytestmark = pytest.mark.django_db
-
-WANG_FANG = "ou_demo1001"  # demo-tenant, company mailbox fang.wang@demo.example.com
-LI_NA = "ou_demo1002"  # demo-tenant, na.li@demo.example.com
-SUN_LI = "ou_acme2001"  # acme-tenant: another company
 
 
 @pytest.fixture
 def feishu(sandbox, settings):
     """Sign-in with Feishu set up for the sandbox's demo company, with the Hire app as the
     login app (a self-built app)."""
-    # allauth builds the redirect URI with ACCOUNT_DEFAULT_HTTP_PROTOCOL (https off DEBUG), and
-    # Feishu (the sandbox) accepts only registered ones: register the test server's.
-    sandbox.register_login_app(
-        settings.FEISHU_APP_ID, redirect_uris=["https://testserver/accounts/feishu/login/callback/"]
-    )
-    settings.FEISHU_LOGIN_BASE_URL = sandbox.url
-    settings.FEISHU_LOGIN_TENANTS = ["demo-tenant"]
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "feishu": {
-            "APP": {"client_id": settings.FEISHU_APP_ID, "secret": settings.FEISHU_APP_SECRET},
-            "AUTHORIZE_URL": sandbox.url + "/open-apis/authen/v1/index",
-        }
-    }
+    # allauth builds the redirect URI with ACCOUNT_DEFAULT_HTTP_PROTOCOL: https off DEBUG.
+    point_feishu_login_at_the_sandbox(sandbox, settings, "https://testserver")
     return sandbox
 
 
 @pytest.fixture
 def fang(staff_user):
     """HR staff whose email is 王芳's Feishu company mailbox: linked on her first sign-in."""
-    hr = staff_user("HR", username="fang")
-    hr.email = "fang.wang@demo.example.com"
-    hr.save()
-    return hr
+    return wang_fang_as_staff(staff_user, "HR")
 
 
 def choose(authorize_url: str, open_id: str) -> str:

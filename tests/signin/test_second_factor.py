@@ -11,9 +11,10 @@ from django.contrib.auth.models import Group
 
 from hireops.signin.second_factor import needs_second_factor
 from tests.conftest import STAFF_PASSWORD
+from tests.feishu_login import WANG_FANG, wang_fang_as_staff
 from tests.second_factor import give_totp, totp_code
 
-from .test_feishu_sign_in import WANG_FANG, feishu, sign_in  # noqa: F401  (fixture)
+from .test_feishu_sign_in import choose, feishu, sign_in  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.second_factor_unproven]
 
@@ -74,9 +75,7 @@ def test_a_user_given_the_withdrawal_permission_is_stopped_at_the_next_page(clie
 
 
 def test_feishu_sign_in_asks_for_the_code_too(client, feishu, staff_user):  # noqa: F811
-    lead = staff_user("HR", "HR withdrawals", username="fang")
-    lead.email = "fang.wang@demo.example.com"
-    lead.save()
+    lead = wang_fang_as_staff(staff_user, "HR", "HR withdrawals")
     secret = give_totp(lead)
     resp = sign_in(client, WANG_FANG)
     assert resp.status_code == 302 and urlsplit(resp["Location"]).path == "/accounts/2fa/authenticate/"
@@ -110,3 +109,36 @@ def test_a_superuser_resets_a_colleagues_factors_and_the_history_says_so(
     password_sign_in(client, "role-admin")
     client.post(client.get("/admin/")["Location"], {"code": totp_code(role_secret)})
     assert 'value="reset_second_factor"' not in client.get("/admin/auth/user/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # allauth announces a new factor on commit
+def test_a_feishu_sign_in_is_fresh_enough_to_enrol_and_feishu_confirms_it_again_later(
+    client,
+    feishu,  # noqa: F811
+    staff_user,
+    settings,
+):
+    """allauth adds a factor only to a session that signed in minutes ago; a Feishu sign-in
+    counts (the user may not know their hireops password), and once the minutes have passed
+    the guide offers Feishu again rather than sending them to a password prompt."""
+    lead = wang_fang_as_staff(staff_user, "HR", "HR withdrawals")  # has a hireops password too
+    sign_in(client, WANG_FANG)
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200  # no password asked
+
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0  # the minutes have passed
+    guide = client.get("/accounts/second-factor/?next=/admin/").content.decode()
+    assert 'id="feishu-again"' in guide and 'id="enrol-totp"' not in guide
+    asked = urlsplit(client.get("/accounts/2fa/totp/activate/")["Location"]).path
+    assert asked == "/accounts/reauthenticate/"
+
+    # Confirming with Feishu signs her in afresh and brings her back to the guide.
+    resp = client.post("/accounts/feishu/login/?process=login&next=/accounts/second-factor/")
+    callback = urlsplit(choose(resp["Location"], WANG_FANG))
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+    resp = client.get(f"{callback.path}?{callback.query}")
+    assert resp["Location"] == "/accounts/second-factor/"
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
+    secret = client.session["mfa.totp.secret"]  # what the QR code holds
+    resp = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+    assert resp.status_code == 302 and Authenticator.objects.filter(user=lead).exists()
+    assert client.get("/admin/").status_code == 200
