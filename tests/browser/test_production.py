@@ -6,6 +6,8 @@ import pytest
 from django.conf import global_settings
 
 from referrals.models import ReferralAccount
+from tests.feishu_login import WANG_FANG, wang_fang_as_staff
+from tests.second_factor import totp_code
 
 from .admin_ui import expect, log_in, screenshot
 from .conftest import VIEWPORT
@@ -43,5 +45,45 @@ def test_the_production_admin_is_styled(browser, admin_server, staff_user, setti
         assert page.evaluate("typeof window.Actions") == "function"  # admin/js/actions.js ran
         screenshot(page, "production-2-changelist")
         assert failed == [], failed
+    finally:
+        context.close()
+
+
+def test_signing_in_with_feishu_and_enrolling_in_production(
+    browser, sandbox, start_admin_server, staff_user, settings
+):
+    """Feishu's round trip and the second factor's pages as gunicorn serves them with DEBUG off:
+    allauth's pages in the admin's styles, its scripts collected, nothing answered 4xx/5xx."""
+    wang_fang_as_staff(staff_user, "HR", "HR withdrawals")
+    # Plain HTTP on loopback here; behind TLS in production, where the default (https) holds.
+    server = start_admin_server(FEISHU_LOGIN_TENANTS="demo-tenant", ACCOUNT_DEFAULT_HTTP_PROTOCOL="http")
+    sandbox.register_login_app(
+        settings.FEISHU_APP_ID, redirect_uris=[f"{server}/accounts/feishu/login/callback/"]
+    )
+    context = browser.new_context(base_url=server, locale="en-US", viewport=VIEWPORT)
+    page = context.new_page()
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    try:
+        page.goto("/admin/login/")
+        page.locator("#feishu-login [type=submit]").click()
+        page.locator(f"button[data-open-id={WANG_FANG}]").click()
+        page.locator("#enrol-totp").click()
+        assert _style(page, "#header", "backgroundColor") != UNSTYLED
+        expect(page.locator("img[src^='data:image/svg+xml']")).to_be_visible()  # the QR code
+        secret = page.locator("#authenticator_secret").input_value()
+        page.locator("input[name=code]").fill(totp_code(secret))
+        page.get_by_role("button", name="Activate").click()
+        expect(page.locator("#content")).to_contain_text("Recovery Codes")
+        screenshot(page, "production-3-recovery-codes")
+        page.goto("/admin/")
+        expect(page.locator("#user-tools")).to_contain_text("fang")
+
+        page.goto("/accounts/2fa/webauthn/add/")  # its scripts are collected and served
+        assert page.evaluate("typeof window.allauth") == "object"
+        assert failed == [], failed
+    except Exception:
+        screenshot(page, "FAILED-production-feishu")
+        raise
     finally:
         context.close()

@@ -1,0 +1,173 @@
+"""Signing in as staff do, in Chromium against the live server and the sandbox's Feishu
+authorize page: with Feishu as oneself and as nobody else, a second factor before the admin
+opens for whoever can move money, and a superuser resetting a colleague's factors."""
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
+
+from tests.conftest import STAFF_PASSWORD
+from tests.feishu_login import LI_NA, SUN_LI, WANG_FANG, point_feishu_login_at_the_sandbox, wang_fang_as_staff
+from tests.second_factor import give_totp, totp_code
+
+from .admin_ui import enter_second_factor, expect, log_in, row, run_action, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def feishu_login(sandbox, live_server, settings):
+    # The live server speaks plain HTTP; production builds https callbacks (behind TLS).
+    settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+    point_feishu_login_at_the_sandbox(sandbox, settings, live_server.url)
+    return sandbox
+
+
+def sign_in_with_feishu(page, open_id: str, shot: str | None = None) -> None:
+    """From the admin's login page through Feishu's authorize page, choosing ``open_id``."""
+    page.goto("/admin/login/")
+    page.locator("#feishu-login [type=submit]").click()
+    employee = page.locator(f"button[data-open-id={open_id}]")
+    expect(employee).to_be_visible()
+    if shot:
+        screenshot(page, shot)
+    employee.click()
+    page.wait_for_load_state()
+
+
+def sign_out(page) -> None:
+    page.locator("#logout-form [type=submit]").click()
+    expect(page.locator("#content")).to_contain_text("Logged out")
+
+
+def test_a_linked_staff_member_signs_in_with_feishu_and_sees_only_their_role(page, feishu_login, staff_user):
+    hr = wang_fang_as_staff(staff_user, "HR")
+    page.goto("/admin/login/")
+    expect(page.locator("#feishu-login")).to_contain_text("使用飞书登录 / Sign in with Feishu")
+    expect(page.locator("#login-form")).to_be_visible()  # the password form stays beside it
+    screenshot(page, "signin-1-login-page")
+
+    sign_in_with_feishu(page, WANG_FANG, shot="signin-2-feishu-authorize")  # linked by company email
+    expect(page.locator("#user-tools")).to_contain_text("fang")
+    assert SocialAccount.objects.get(provider="feishu").user == hr
+    sign_out(page)
+
+    sign_in_with_feishu(page, WANG_FANG)  # linked now
+    expect(page.locator("#user-tools")).to_contain_text("fang")
+    content = page.locator("#content-main")
+    expect(content.locator("div.app-referrals")).to_be_visible()
+    expect(content.locator("div.app-bindings")).to_have_count(0)
+    expect(content.locator("div.app-auth")).to_have_count(0)
+    screenshot(page, "signin-3-hr-dashboard")
+    assert page.goto("/admin/bindings/ecoaccountbinding/").status == 403
+
+
+@pytest.mark.parametrize(("open_id", "reason"), [(LI_NA, "unknown_user"), (SUN_LI, "other_tenant")])
+def test_an_unlinked_feishu_user_and_another_companys_are_refused(
+    zh_page, feishu_login, staff_user, open_id, reason
+):
+    staff_user("HR", username="someone")  # a staff user, but nobody's Feishu identity
+    sign_in_with_feishu(zh_page, open_id)
+    refused = zh_page.locator("#signin-refused")
+    expect(refused).to_have_attribute("data-reason", reason)
+    expect(zh_page.locator("h1")).to_have_text("登录被拒绝")
+    screenshot(zh_page, f"signin-refused-{reason}")
+    zh_page.goto("/admin/")
+    expect(zh_page.locator("#login-form")).to_be_visible()  # still signed out
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_withdrawer_enrols_then_enters_a_code_before_the_admin_opens(page, feishu_login, staff_user):
+    wang_fang_as_staff(staff_user, "HR", "HR withdrawals")
+    sign_in_with_feishu(page, WANG_FANG)
+    # Signed in, but the admin does not open: the guide to setting up a second factor does.
+    expect(page.locator("#enrol-totp")).to_be_visible()
+    screenshot(page, "signin-4-enrol-guide")
+    page.goto("/admin/referrals/referralaccount/")
+    expect(page.locator("#enrol-totp")).to_be_visible()
+
+    page.locator("#enrol-totp").click()
+    secret = page.locator("#authenticator_secret").input_value()  # what the QR code holds
+    page.locator("input[name=code]").fill(totp_code(secret))
+    screenshot(page, "signin-5-enrol-authenticator")
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator("#content")).to_contain_text("Recovery Codes")  # shown once, to keep
+    screenshot(page, "signin-6-recovery-codes")
+    page.locator("#signin-continue a").click()
+    expect(page.locator("#user-tools")).to_contain_text("fang")
+    sign_out(page)
+
+    sign_in_with_feishu(page, WANG_FANG)
+    expect(page.locator("input[name=code]")).to_be_visible()  # Feishu alone is not enough
+    screenshot(page, "signin-7-code-asked")
+    page.goto("/admin/")
+    expect(page.locator("#login-form")).to_be_visible()  # not signed in before the code
+    sign_in_with_feishu(page, WANG_FANG)
+    enter_second_factor(page, secret)
+    expect(page.locator("#user-tools")).to_contain_text("fang")
+    page.goto("/admin/referrals/referralaccount/")
+    expect(page.locator("select[name=action] option[value=withdraw]")).to_have_count(1)
+
+
+def test_a_superuser_resets_a_colleagues_factors(page, staff_user, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password=STAFF_PASSWORD)
+    lead = staff_user("HR", "HR withdrawals", username="hr-lead")
+    give_totp(lead)
+
+    log_in(page, root)  # with the authenticator app's code: a superuser needs one too
+    page.goto("/admin/auth/user/")
+    expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=True]")).to_be_visible()
+    run_action(page, "hr-lead", "reset_second_factor")
+    expect(page.locator("ul.messagelist")).to_contain_text("Second factors reset for 1 user(s)")
+    expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=False]")).to_be_visible()
+    screenshot(page, "signin-8-factors-reset")
+    assert not Authenticator.objects.filter(user=lead).exists()
+
+    page.goto(f"/admin/auth/user/{lead.pk}/history/")
+    expect(page.locator("#change-history")).to_contain_text("Reset two-factor authentication")
+    expect(page.locator("#change-history")).to_contain_text("root")
+
+
+def test_a_security_key_is_a_second_factor_too(page, staff_user):
+    """WebAuthn through Chromium's virtual authenticator (a security key the browser simulates):
+    enrolled from the guide, then asked for at the next sign-in instead of a code."""
+    lead = staff_user("HR", "HR withdrawals", username="key-holder")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+
+    password_sign_in(page, "key-holder")
+    page.locator("#enrol-webauthn").click()
+    page.locator("input[name=name]").fill("YubiKey")
+    screenshot(page, "signin-9-add-security-key")
+    page.locator("#mfa_webauthn_add").click()
+    expect(page.locator("#content")).to_contain_text("Recovery Codes")
+    assert Authenticator.objects.filter(user=lead, type=Authenticator.Type.WEBAUTHN).exists()
+    page.locator("#signin-continue a").click()
+    expect(page.locator("#user-tools")).to_contain_text("key-holder")
+    sign_out(page)
+
+    password_sign_in(page, "key-holder")
+    page.get_by_role("link", name="Use a security key").click()
+    page.locator("#mfa_webauthn_reauthenticate").click()
+    expect(page.locator("#user-tools")).to_contain_text("key-holder")
+
+
+def password_sign_in(page, username: str) -> None:
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(STAFF_PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_load_state()
