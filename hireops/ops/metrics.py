@@ -75,6 +75,12 @@ limiter_wait = Histogram(
     buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 token_refreshes = Counter("hireops_feishu_token_refreshes", "Access tokens fetched from Feishu", ["kind"])
+signins = Counter(
+    "hireops_signins",
+    "Sign-ins to the admin by method (password, feishu) and outcome (signed_in, or the "
+    "refusal's reason: hireops.signin.refusals.Reason)",
+    ["method", "outcome"],
+)
 
 
 def event_type_label(event_type: str) -> str:

@@ -11,6 +11,7 @@ import logging
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .models import FeishuInvitation
-from .refusals import Reason, pseudonym, refusal_page, refuse
+from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 
 log = logging.getLogger("hireops.signin")
 
@@ -43,7 +44,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_login(self, request, user, **kwargs):
         if user.is_active and not user.is_staff:
             clear_login(request)
-            log.warning("sign-in refused: %s (user %s)", Reason.NOT_STAFF.value, user.pk)
+            note_refusal(Reason.NOT_STAFF, user_id=user.pk)
             return refusal_page(request, Reason.NOT_STAFF)
         return super().pre_login(request, user, **kwargs)
 
@@ -88,11 +89,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
         # The type only: an exception's text can quote Feishu's answer (names, emails).
-        log.warning(
-            "sign-in with feishu failed: %s %s", error or "-", type(exception).__name__ if exception else "-"
+        note_refusal(
+            Reason.FEISHU_ERROR, detail=f"{error or '-'} {type(exception).__name__ if exception else '-'}"
         )
-        from allauth.core.exceptions import ImmediateHttpResponse
-
         raise ImmediateHttpResponse(refusal_page(request, Reason.FEISHU_ERROR, status=400))
 
 

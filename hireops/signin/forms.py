@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .refusals import MESSAGES, Reason, log
+from .refusals import MESSAGES, Reason, note_refusal
 
 
 def password_login_allowed(user) -> bool:
@@ -18,5 +18,5 @@ class AdminLoginForm(AdminAuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not password_login_allowed(user):
-            log.warning("sign-in refused: %s (user %s)", Reason.PASSWORD_OFF.value, user.pk)
+            note_refusal(Reason.PASSWORD_OFF, user_id=user.pk)
             raise ValidationError(MESSAGES[Reason.PASSWORD_OFF], code=Reason.PASSWORD_OFF.value)

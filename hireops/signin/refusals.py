@@ -8,6 +8,8 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from hireops.ops import metrics
+
 log = logging.getLogger("hireops.signin")
 
 
@@ -57,14 +59,29 @@ def refusal_page(request, reason: Reason, status: int = 403):
     )
 
 
-def refuse(request, reason: Reason, *, identity: str = "", tenant_key: str = "", user_id=None):
-    """Stop the sign-in here. The log line carries the reason, the tenant, a pseudonym of the
-    Feishu identity and the hireops user's id: never a name, email or mobile."""
+def note_refusal(
+    reason: Reason, *, identity: str = "", tenant_key: str = "", user_id=None, detail: str = ""
+) -> None:
+    """A log line with the reason, the tenant, a pseudonym of the Feishu identity and the
+    hireops user's id (never a name, email or mobile), and the sign-in metric: a burst of
+    feishu_error says the login app's secret or redirect URL broke."""
+    method = "password" if reason is Reason.PASSWORD_OFF else "feishu"
+    metrics.signins.labels(method, reason.value).inc()
     log.warning(
-        "sign-in refused: %s (feishu %s, tenant %s, user %s)",
+        "sign-in refused: %s (feishu %s, tenant %s, user %s)%s",
         reason.value,
         pseudonym(identity),
         tenant_key or "-",
         user_id if user_id is not None else "-",
+        f": {detail}" if detail else "",
     )
+
+
+def note_signed_in(method: str) -> None:
+    metrics.signins.labels(method, "signed_in").inc()
+
+
+def refuse(request, reason: Reason, *, identity: str = "", tenant_key: str = "", user_id=None):
+    """Stop the sign-in here, with a page that says why (and ``note_refusal``)."""
+    note_refusal(reason, identity=identity, tenant_key=tenant_key, user_id=user_id)
     raise ImmediateHttpResponse(refusal_page(request, reason))

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 
 from . import second_factor
+from .refusals import note_signed_in
 
 
 @receiver(user_logged_in)
@@ -17,6 +18,7 @@ def _password_sign_in(sender, request, user, **kwargs):
     enrolment asks for again ("reauthenticated") before a new factor may be added."""
     if request is not None and request.path_info == reverse("admin:login"):
         second_factor.record(request, user, "password", username=user.get_username(), reauthenticated=True)
+        note_signed_in("password")
 
 
 @receiver(allauth_logged_in)
@@ -35,6 +37,7 @@ def _feishu_sign_in(sender, request, user, sociallogin=None, **kwargs):
             uid=sociallogin.account.uid,
             reauthenticated=True,
         )
+        note_signed_in(sociallogin.account.provider)
 
 
 @receiver(authenticator_added)

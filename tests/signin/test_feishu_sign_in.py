@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from hireops.signin.models import FeishuInvitation
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu_login import LI_NA, SUN_LI, WANG_FANG, point_feishu_login_at_the_sandbox, wang_fang_as_staff
+from tests.ops.test_metrics import Counted
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,11 @@ def sign_in(client, open_id: str):
     """The whole round trip; the response to the callback."""
     callback = urlsplit(choose(start(client), open_id))
     return client.get(f"{callback.path}?{callback.query}")
+
+
+def signins(method: str, *outcomes: str) -> Counted:
+    """``hireops_signins_total`` for these outcomes, counted from now."""
+    return Counted(*(("hireops_signins_total", {"method": method, "outcome": o}) for o in outcomes))
 
 
 def signed_in_as(client):
@@ -89,12 +95,14 @@ def test_unknown_and_foreign_feishu_users_are_refused_without_personal_data_in_t
     client, feishu, staff_user, caplog, open_id, reason
 ):
     staff_user("HR", username="someone")  # exists, but is nobody's Feishu identity
+    counted = signins("feishu", reason, "signed_in")
     with caplog.at_level(logging.INFO, logger="hireops.signin"):
         resp = sign_in(client, open_id)
     assert resp.status_code == 403
     assert f'data-reason="{reason}"' in resp.content.decode()
     assert not signed_in_as(client).is_authenticated
     assert SocialAccount.objects.count() == 0
+    assert counted.delta() == [1, 0]  # operators see refusals by reason
     logged = caplog.text
     assert f"sign-in refused: {reason}" in logged
     for personal in ("na.li", "li.sun", "李娜", "孙丽", open_id):
@@ -148,6 +156,7 @@ def test_a_code_cannot_be_used_twice(client, feishu, fang):
 def test_a_used_code_is_refused_by_feishu_and_the_page_says_so(client, feishu, fang, caplog):
     """The code itself replayed with a fresh state: Feishu refuses it (20003) and the person
     sees a clear page; the log has the error's type only."""
+    counted = signins("feishu", "signed_in", "feishu_error")
     first = urlsplit(choose(start(client), WANG_FANG))
     assert client.get(f"{first.path}?{first.query}").status_code == 302
     client.logout()
@@ -159,6 +168,8 @@ def test_a_used_code_is_refused_by_feishu_and_the_page_says_so(client, feishu, f
     assert resp.status_code == 400 and 'data-reason="feishu_error"' in resp.content.decode()
     assert not signed_in_as(client).is_authenticated
     assert code not in caplog.text
+    assert "sign-in refused: feishu_error" in caplog.text
+    assert counted.delta() == [1, 1]
 
 
 def test_password_sign_in_can_be_turned_off_for_all_but_the_break_glass_superuser(
@@ -167,6 +178,7 @@ def test_password_sign_in_can_be_turned_off_for_all_but_the_break_glass_superuse
     settings.PASSWORD_LOGIN = False
     settings.PASSWORD_LOGIN_BREAK_GLASS = ["root"]
     staff_user("HR", username="hr")
+    counted = signins("password", "password_off", "signed_in")
     resp = client.post("/admin/login/", {"username": "hr", "password": STAFF_PASSWORD})
     assert resp.status_code == 200 and "Sign-in with a password is turned off" in resp.content.decode()
     assert not signed_in_as(client).is_authenticated
@@ -178,6 +190,7 @@ def test_password_sign_in_can_be_turned_off_for_all_but_the_break_glass_superuse
     resp = client.post("/admin/login/", {"username": "root", "password": STAFF_PASSWORD})
     assert resp.status_code == 302
     assert client.get("/admin/").wsgi_request.user == root  # then the second factor's steps
+    assert counted.delta() == [2, 1]
 
 
 def test_nobody_signs_up_through_allauth(client):
