@@ -82,6 +82,7 @@ def test_a_withdrawer_enrols_then_enters_a_code_before_the_admin_opens(page, fei
     sign_in_with_feishu(page, WANG_FANG)
     # Signed in, but the admin does not open: the guide to setting up a second factor does.
     expect(page.locator("#enrol-totp")).to_be_visible()
+    expect(page.locator("#signin-continue")).to_have_count(0)  # no way round it offered
     screenshot(page, "signin-4-enrol-guide")
     page.goto("/admin/referrals/referralaccount/")
     expect(page.locator("#enrol-totp")).to_be_visible()

@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
 
+from hireops.signin import second_factor
+
 register = template.Library()
 
 
@@ -14,3 +16,14 @@ def feishu_sign_in(context, next_url=""):
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def admin_opens(context) -> bool:
+    """Whether the admin would open for this session now: signed in, and the second factor
+    proven where the role needs one (a "Continue" link elsewhere would only lead back)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return not second_factor.needs_second_factor(user) or second_factor.proven(request)
