@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from bindings.models import FieldPublish
+from hireops.feishu import save_app_ticket
 from hireops.tenants.models import Tenant, TenantStatus
 from referrals.models import ReferralAccount
 from tests.conftest import ROOT, subprocess_env
@@ -45,6 +46,9 @@ def test_the_sandbox_pushes_app_open_for_its_demo_tenants_at_start(live_server, 
 
 def test_the_store_demo_seeds_accounts_in_a_tenant_and_leaves_publishing_to_the_installs(sandbox, settings):
     settings.DEBUG, settings.FEISHU_APP_TYPE = True, "store"
+    # The app ticket delivered, as the sandbox pushes it at start under ./dev run: without it
+    # each catalogue push the demo asks for waits for the ticket and fails (90 s in all).
+    save_app_ticket(settings.FEISHU_APP_ID, sandbox.push_app_ticket()["event"]["app_ticket"])
     call_command("bootstrap_demo", password="Pw-123456!")
     assert set(ReferralAccount.objects.values_list("tenant_key", flat=True)) == {"demo-tenant"}
     assert not FieldPublish.objects.exists()  # each tenant gets the fields when it enables the app
