@@ -141,10 +141,15 @@ def test_the_ingest_server_is_not_ready_while_its_writer_cannot_commit(start_ing
     base = server.removesuffix("/feishu/events/")
     assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
     body, headers = signed(eco_account_event(event_id="evt-no-db"))
-    # The delivery is refused (not stored, Feishu retries) and the writer says so.
-    for _ in range(4):  # two worker processes: reach both
-        assert requests.post(server, data=body, headers=headers, timeout=10).status_code == 503
-    response = requests.get(f"{base}/readyz", timeout=10)
+    # The delivery is refused (not stored, Feishu retries) and the writer says so. Two worker
+    # processes: ask for readiness on the connection the refusal came back on, and try again
+    # until both landed on the same worker (four posts did not always reach both).
+    with requests.Session() as http:
+        for _ in range(20):
+            assert http.post(server, data=body, headers=headers, timeout=10).status_code == 503
+            response = http.get(f"{base}/readyz", timeout=10)
+            if response.json()["checks"]["inbox_writer"]["ok"] is False:
+                break
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"]["ok"] is False
