@@ -24,13 +24,44 @@ def log_in(page, user) -> None:
 
 def log_in_as(page, username: str, password: str = STAFF_PASSWORD) -> None:
     secret = _authenticator_for(username)
+    submit_password(page, username, password)
+    if secret:
+        enter_second_factor(page, secret)
+    expect(page.locator("#user-tools")).to_contain_text(username)
+
+
+def submit_password(page, username: str, password: str = STAFF_PASSWORD) -> None:
+    """The admin's password form, filled and sent; whatever comes next is the caller's."""
     page.goto("/admin/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
     page.locator("#login-form [type=submit]").click()
-    if secret:
-        enter_second_factor(page, secret)
-    expect(page.locator("#user-tools")).to_contain_text(username)
+    page.wait_for_load_state()
+
+
+def sign_in_with_feishu(page, open_id: str, shot: str | None = None) -> None:
+    """From the admin's login page through Feishu's (the sandbox's) authorize page, choosing
+    the employee ``open_id``; ``shot`` names a screenshot of that page."""
+    page.goto("/admin/login/")
+    page.locator("#feishu-login [type=submit]").click()
+    employee = page.locator(f"button[data-open-id={open_id}]")
+    expect(employee).to_be_visible()
+    if shot:
+        screenshot(page, shot)
+    employee.click()
+    page.wait_for_load_state()
+
+
+def activate_authenticator_app(page, shot: str | None = None) -> str:
+    """On allauth's activation page: the secret its QR code holds, the code typed from it, and
+    the recovery codes shown next. Returns the secret."""
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(totp_code(secret))
+    if shot:
+        screenshot(page, shot)
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator("#content")).to_contain_text("Recovery Codes")  # shown once, to keep
+    return secret
 
 
 _SECRETS: dict[str, str] = {}

@@ -7,9 +7,8 @@ from django.conf import global_settings
 
 from referrals.models import ReferralAccount
 from tests.feishu_login import WANG_FANG, wang_fang_as_staff
-from tests.second_factor import totp_code
 
-from .admin_ui import expect, log_in, screenshot
+from .admin_ui import activate_authenticator_app, expect, log_in, screenshot, sign_in_with_feishu
 from .conftest import VIEWPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,16 +64,11 @@ def test_signing_in_with_feishu_and_enrolling_in_production(
     failed = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     try:
-        page.goto("/admin/login/")
-        page.locator("#feishu-login [type=submit]").click()
-        page.locator(f"button[data-open-id={WANG_FANG}]").click()
+        sign_in_with_feishu(page, WANG_FANG)
         page.locator("#enrol-totp").click()
         assert _style(page, "#header", "backgroundColor") != UNSTYLED
         expect(page.locator("img[src^='data:image/svg+xml']")).to_be_visible()  # the QR code
-        secret = page.locator("#authenticator_secret").input_value()
-        page.locator("input[name=code]").fill(totp_code(secret))
-        page.get_by_role("button", name="Activate").click()
-        expect(page.locator("#content")).to_contain_text("Recovery Codes")
+        activate_authenticator_app(page)
         screenshot(page, "production-3-recovery-codes")
         page.goto("/admin/")
         expect(page.locator("#user-tools")).to_contain_text("fang")

@@ -8,9 +8,19 @@ from allauth.socialaccount.models import SocialAccount
 
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu_login import LI_NA, SUN_LI, WANG_FANG, point_feishu_login_at_the_sandbox, wang_fang_as_staff
-from tests.second_factor import give_totp, totp_code
+from tests.second_factor import give_totp
 
-from .admin_ui import enter_second_factor, expect, log_in, row, run_action, screenshot
+from .admin_ui import (
+    activate_authenticator_app,
+    enter_second_factor,
+    expect,
+    log_in,
+    row,
+    run_action,
+    screenshot,
+    sign_in_with_feishu,
+    submit_password,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,18 +31,6 @@ def feishu_login(sandbox, live_server, settings):
     settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
     point_feishu_login_at_the_sandbox(sandbox, settings, live_server.url)
     return sandbox
-
-
-def sign_in_with_feishu(page, open_id: str, shot: str | None = None) -> None:
-    """From the admin's login page through Feishu's authorize page, choosing ``open_id``."""
-    page.goto("/admin/login/")
-    page.locator("#feishu-login [type=submit]").click()
-    employee = page.locator(f"button[data-open-id={open_id}]")
-    expect(employee).to_be_visible()
-    if shot:
-        screenshot(page, shot)
-    employee.click()
-    page.wait_for_load_state()
 
 
 def sign_out(page) -> None:
@@ -88,11 +86,7 @@ def test_a_withdrawer_enrols_then_enters_a_code_before_the_admin_opens(page, fei
     expect(page.locator("#enrol-totp")).to_be_visible()
 
     page.locator("#enrol-totp").click()
-    secret = page.locator("#authenticator_secret").input_value()  # what the QR code holds
-    page.locator("input[name=code]").fill(totp_code(secret))
-    screenshot(page, "signin-5-enrol-authenticator")
-    page.get_by_role("button", name="Activate").click()
-    expect(page.locator("#content")).to_contain_text("Recovery Codes")  # shown once, to keep
+    secret = activate_authenticator_app(page, shot="signin-5-enrol-authenticator")
     screenshot(page, "signin-6-recovery-codes")
     page.locator("#signin-continue a").click()
     expect(page.locator("#user-tools")).to_contain_text("fang")
@@ -149,7 +143,7 @@ def test_a_security_key_is_a_second_factor_too(page, staff_user):
         },
     )
 
-    password_sign_in(page, "key-holder")
+    submit_password(page, "key-holder")
     page.locator("#enrol-webauthn").click()
     page.locator("input[name=name]").fill("YubiKey")
     screenshot(page, "signin-9-add-security-key")
@@ -160,15 +154,7 @@ def test_a_security_key_is_a_second_factor_too(page, staff_user):
     expect(page.locator("#user-tools")).to_contain_text("key-holder")
     sign_out(page)
 
-    password_sign_in(page, "key-holder")
+    submit_password(page, "key-holder")
     page.get_by_role("link", name="Use a security key").click()
     page.locator("#mfa_webauthn_reauthenticate").click()
     expect(page.locator("#user-tools")).to_contain_text("key-holder")
-
-
-def password_sign_in(page, username: str) -> None:
-    page.goto("/admin/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(STAFF_PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_load_state()
