@@ -273,8 +273,9 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "hireops"
-# Security keys need https; DEBUG (./dev run on http://127.0.0.1) may use them over plain http.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Security keys need a secure context: https, or http://localhost (which fido2 accepts as it is;
+# browsers refuse an IP address such as 127.0.0.1). allauth's WEBAUTHN_ALLOW_INSECURE_ORIGIN
+# would skip the origin check altogether, and nothing here needs it.
 
 # Django's deployment checklist: secure cookies, HSTS and the rest follow DEBUG unless set.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
