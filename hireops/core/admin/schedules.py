@@ -230,7 +230,8 @@ class ScheduleAdmin(admin.ModelAdmin):
             PeriodicTask.objects.filter(pk=row.pk).update(enabled=enabled, **reset)
             audit.record(request.user, [row], ENABLED if enabled else DISABLED)
             changed += 1
-        PeriodicTasks.update_changed()  # beat reloads the schedules
+        if changed:
+            PeriodicTasks.update_changed()  # beat reloads the schedules
         done = ngettext("%d schedule changed.", "%d schedules changed.", changed) % changed
         self.message_user(request, done)
 
