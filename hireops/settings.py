@@ -140,9 +140,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Schedules live in the database (django-celery-beat) so staff can edit them in the admin;
-# the defaults are created by hireops/core/migrations/0001_default_schedules.py.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Schedules live in the database (django-celery-beat): the apps declare them in code
+# (hireops.core.schedules, rows made after migrate), staff switch them and change their timing;
+# beat runs the declared ones only, each with its declared task and arguments.
+CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
 # Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
 # jobs staff start, and the default queue for outbound calls to Feishu and the schedules. A
 # worker started without -Q consumes all three (./dev run, the tests); production can run

@@ -7,7 +7,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Vendor orders")
 
     def ready(self):
+        from django.utils.translation import gettext_noop
+
         from hireops.core import roles
+        from hireops.core.schedules import register_schedule
         from hireops.events.registry import register_event
 
         from . import checks  # noqa: F401  (registers them)
@@ -37,8 +40,27 @@ class OrdersConfig(AppConfig):
             *perms("orders.cataloguepush", "view"),
             *perms("orders.cataloguerollout", "view"),
             "orders.push_catalogue",
+            "orders.manage_schedules",
         )
         roles.audit("orders")
+        for name, task, timing in (
+            (
+                gettext_noop("Orders: send writes whose task was lost"),
+                "orders.resume_writes",
+                {"every": (1, "minutes")},
+            ),
+            (
+                gettext_noop("Orders: resume catalogue pushes and rollouts"),
+                "orders.resume_catalogues",
+                {"every": (1, "minutes")},
+            ),
+            (
+                gettext_noop("Orders: purge candidates' data of orders ended long ago"),
+                "orders.purge_personal_data",
+                {"crontab": "40 3 * * *"},
+            ),
+        ):
+            register_schedule(name, task=task, managed_with="orders.manage_schedules", **timing)
 
         from bindings.signals import binding_changed
 

@@ -102,6 +102,10 @@ class BackgroundCheck(EcoOrder):
         permissions = [
             ("work_backgroundcheck", _("Can send progress, results and cancellations to Feishu")),
             ("view_order_events", _("Can view the vendor orders' Feishu events")),
+            (
+                "manage_schedules",
+                _("Can switch the vendor orders' schedules on and off, retime and run them"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

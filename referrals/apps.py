@@ -7,7 +7,10 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referral reward accounts")
 
     def ready(self):
+        from django.utils.translation import gettext_noop
+
         from hireops.core import roles
+        from hireops.core.schedules import register_schedule
         from hireops.events.registry import register_event
         from hireops.signin.second_factor import require_second_factor
 
@@ -27,12 +30,28 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.reconciliationmismatch", "view"),
             "referrals.view_feishu_events",
             "events.reprocess_feishuevent",
-            # The balance pull and the daily reconciliation are HR's schedules.
-            *perms("django_celery_beat.periodictask", "view", "change"),
-            *perms("django_celery_beat.intervalschedule", "view", "add", "change"),
-            *perms("django_celery_beat.crontabschedule", "view", "add", "change"),
+            # The balance pull, the retries and the daily reconciliation are HR's schedules.
+            "referrals.manage_schedules",
         )
         roles.grant(roles.HR_WITHDRAWALS, "referrals.withdraw_referralaccount")
         # Whoever can request or retry a withdrawal moves employees' money: a second factor.
         require_second_factor("referrals.withdraw_referralaccount")
         roles.audit("referrals")
+        for name, task, timing in (
+            (
+                gettext_noop("Referrals: retry pending registrations, withdrawals, status changes"),
+                "referrals.sync_pending",
+                {"every": (5, "minutes")},
+            ),
+            (
+                gettext_noop("Referrals: pull balances from Feishu"),
+                "referrals.pull_balances",
+                {"every": (1, "minutes")},
+            ),
+            (
+                gettext_noop("Referrals: reconcile yesterday's withdrawals"),
+                "referrals.reconcile_yesterday",
+                {"crontab": "30 2 * * *"},
+            ),
+        ):
+            register_schedule(name, task=task, managed_with="referrals.manage_schedules", **timing)

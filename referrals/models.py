@@ -87,6 +87,7 @@ class ReferralAccount(models.Model):
         permissions = [
             ("withdraw_referralaccount", _("Can withdraw referral balances")),
             ("view_feishu_events", _("Can view the referral accounts' Feishu events")),
+            ("manage_schedules", _("Can switch the referral schedules on and off, retime and run them")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -75,9 +75,10 @@ def test_the_navigation_shows_the_schedules_once_and_names_its_sections(client, 
         for hidden in ("intervalschedule", "crontabschedule", "clockedschedule", "solarschedule"):
             assert f"/admin/django_celery_beat/{hidden}/" not in page, (role, hidden)
         assert "Audit trail" in page and ">hireops<" not in page.lower()
-    # Interval and crontab schedules stay reachable from a periodic task's page (its + buttons).
+    # A schedule's timing is chosen on its own page (tests/test_schedules.py): the interval and
+    # crontab rows behind it have no pages.
     client.force_login(staff_user("HR", username="hr2"))
-    assert client.get("/admin/django_celery_beat/intervalschedule/add/").status_code == 200
+    assert client.get("/admin/django_celery_beat/intervalschedule/add/").status_code == 404
 
 
 @pytest.mark.django_db

@@ -273,7 +273,7 @@ def test_schedule_actions_need_the_change_permission_and_are_recorded(client, st
     from django_celery_beat.models import PeriodicTask
 
     url = "/admin/django_celery_beat/periodictask/"
-    sweep = PeriodicTask.objects.get(task="events.sweep")  # a default schedule (core migration 0001)
+    sweep = PeriodicTask.objects.get(task="referrals.pull_balances")  # one of HR's schedules
     client.force_login(staff_user("Auditor"))
     assert 'value="disable_tasks"' not in client.get(url).content.decode()
     client.post(url, {"action": "disable_tasks", "_selected_action": [sweep.pk]})

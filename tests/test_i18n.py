@@ -317,7 +317,7 @@ def test_login_protection_screens_are_chinese_too(admin_client):
 
     AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1", failures_since_start=1)
     zh = page(admin_client, "/admin/axes/accessattempt/", HTTP_ACCEPT_LANGUAGE="zh-CN")
-    for text in ("登录保护", "登录尝试", "IP 地址", "用户名", "清理已过期的尝试记录"):
+    for text in ("登录保护", "登录尝试", "IP 地址", "用户名"):
         assert text in zh, text
     en = page(admin_client, "/admin/axes/accessattempt/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Login protection" in en and "IP Address" in en

@@ -25,3 +25,11 @@ class CoreConfig(AppConfig):
             roles.grant(role, *perms("core.changehistoryentry", "view"))
         roles.audit("core", "jobs", "django_celery_beat")
         post_migrate.connect(roles.sync_roles, dispatch_uid="hireops.core.sync_roles")
+        # The schedules the apps declare (hireops.core.schedules), once django-celery-beat's
+        # tables exist.
+        from django.apps import apps
+
+        from .schedules import sync_schedules
+
+        beat = apps.get_app_config("django_celery_beat")
+        post_migrate.connect(sync_schedules, sender=beat, dispatch_uid="hireops.core.sync_schedules")

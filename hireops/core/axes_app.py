@@ -28,7 +28,6 @@ AXES_STRINGS = (
     gettext_noop("Access lock out"),
     gettext_noop("Attempt Remaining"),
     gettext_noop("Attempt Time"),
-    gettext_noop("Clean up expired attempts"),
     gettext_noop("Expires At"),
     gettext_noop("Failed Logins"),
     gettext_noop("Form Data"),

@@ -14,3 +14,92 @@ def secret_key_is_not_the_dev_default(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def declared_schedules(app_configs, **kwargs):
+    """Each declared schedule (hireops.core.schedules) is one name, a task Celery knows, one
+    valid timing, and a permission of an installed app's model."""
+    from .schedules import schedules
+
+    errors, seen = [], {}
+    for schedule in schedules():
+        first = seen.setdefault(schedule.name, schedule)
+        if first is not schedule:
+            errors.append(
+                Error(
+                    f"The schedule {schedule.name!r} is declared twice, differently.",
+                    hint="One register_schedule() per name.",
+                    id="hireops.E030",
+                )
+            )
+        if schedule.task not in _celery_tasks():
+            errors.append(
+                Error(
+                    f"The schedule {schedule.name!r} runs {schedule.task!r}: no such task.", id="hireops.E031"
+                )
+            )
+        problem = _timing_problem(schedule)
+        if problem:
+            errors.append(Error(f"The schedule {schedule.name!r}: {problem}", id="hireops.E032"))
+        if schedule.managed_with not in _model_permissions():
+            errors.append(
+                Error(
+                    f"The schedule {schedule.name!r} is managed with {schedule.managed_with!r}, which is "
+                    "no permission of an installed app's model.",
+                    hint="Declare it in a model's Meta.permissions, or leave managed_with out "
+                    "(the platform's: superusers).",
+                    id="hireops.E033",
+                )
+            )
+    return errors
+
+
+def _celery_tasks() -> set[str]:
+    """The tasks of every app's ``tasks`` module (imported as Celery's autodiscovery would,
+    without its loader, which sets Django up again)."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    from hireops.celery import app
+
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "tasks"):
+            import_module(f"{config.name}.tasks")
+    return set(app.tasks)
+
+
+def _timing_problem(schedule) -> str:
+    from django.core.exceptions import ValidationError
+    from django_celery_beat import validators
+
+    from .schedules import PERIODS
+
+    if bool(schedule.every) == bool(schedule.crontab):
+        return "declare exactly one of every=(n, period) and crontab='m h dom mon dow'."
+    if schedule.every:
+        every, period = schedule.every
+        if not (isinstance(every, int) and every > 0 and period in PERIODS):
+            return f"every={schedule.every!r} is not (a positive number, one of {', '.join(PERIODS)})."
+        return ""
+    if len(schedule.crontab.split()) != 5:
+        return f"crontab={schedule.crontab!r} is not five fields (minute hour day-of-month month weekday)."
+    try:
+        validators.crontab_validator(schedule.crontab)
+    except (ValidationError, ValueError) as exc:
+        return f"crontab={schedule.crontab!r} is not a crontab: {exc}"
+    return ""
+
+
+def _model_permissions() -> set[str]:
+    from django.apps import apps
+
+    known = set()
+    for model in apps.get_models():
+        opts = model._meta
+        codenames = [f"{action}_{opts.model_name}" for action in opts.default_permissions]
+        codenames += [codename for codename, _ in opts.permissions]
+        known.update(f"{opts.app_label}.{codename}" for codename in codenames)
+    return known

@@ -1,4 +1,6 @@
-"""For migrations: an app creates its default periodic tasks once; staff edit them in the admin.
+"""For the migrations of earlier releases, which created the default periodic tasks: schedules
+are declared in code now (``hireops.core.schedules.register_schedule``), and the rows these
+migrations made are adopted after migrate. Do not use it for a new schedule.
 
 Each schedule is looked up by name, so a migration that runs on a database where the
 schedule exists already (created by an earlier release, perhaps edited since) leaves it as

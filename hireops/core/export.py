@@ -19,10 +19,11 @@ from decimal import Decimal
 from itertools import islice
 
 import xlsxwriter
-from django.contrib import admin
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .admin.actions import read_only_action
 
 Column = tuple[str, Callable[[object], object]]  # header, value of a row
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -168,10 +169,10 @@ class ExportActions:
             self.export_attach(chunk)
             yield from chunk
 
-    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    @read_only_action(description=_("Export selected as CSV"))
     def export_csv(self, request, queryset):
         return csv_response(self.export_name, self.export_columns(request), self.export_rows(queryset))
 
-    @admin.action(description=_("Export selected as Excel (.xlsx)"), permissions=["view"])
+    @read_only_action(description=_("Export selected as Excel (.xlsx)"))
     def export_xlsx(self, request, queryset):
         return xlsx_response(self.export_name, self.export_columns(request), self.export_rows(queryset))

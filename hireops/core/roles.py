@@ -3,8 +3,9 @@
 The platform names the roles; each app grants its own part from its ``AppConfig.ready()``
 (``grant``), and says whether auditors see it (``audit``):
 
-- Vendor operations: the vendor side's records and actions, and its events in the event log.
-- HR: referral accounts and what follows from them, the referral events, the schedules.
+- Vendor operations: the vendor side's records and actions, its events in the event log, its
+  schedules.
+- HR: referral accounts and what follows from them, the referral events, their schedules.
   Withdrawing is a separate permission, given by the "HR withdrawals" group on top of HR.
 - Auditor: sees everything in the audited apps, changes nothing.
 Every role follows the background jobs of its own part and sees the change history, each

@@ -6,3 +6,15 @@ class JobsConfig(AppConfig):
     name = "hireops.jobs"
     label = "jobs"
     verbose_name = _("Background jobs")
+
+    def ready(self):
+        from django.utils.translation import gettext_noop
+
+        from hireops.core.schedules import register_schedule
+
+        # The platform's schedule: superusers manage it (no managed_with).
+        register_schedule(
+            gettext_noop("Background jobs: resume the ones that stopped moving"),
+            task="jobs.resume",
+            every=(1, "minutes"),
+        )

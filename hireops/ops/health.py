@@ -40,13 +40,16 @@ def workers():
 def beat():
     from django_celery_beat.models import PeriodicTask
 
+    from hireops.core.schedules import schedules
+
     alive = _alive(ProcessKind.BEAT).exists()
     url = changelist_url(ProcessHeartbeat)
     yield status.Finding("beat.alive", _("Celery beat alive"), int(alive), alive, url)
     late = []
-    for task in PeriodicTask.objects.filter(enabled=True, one_off=False).select_related(
-        "interval", "crontab", "solar", "clocked"
-    ):
+    # The declared schedules: beat runs no other row (hireops.core.beat).
+    declared = [s.name for s in schedules()]
+    rows = PeriodicTask.objects.filter(enabled=True, one_off=False, name__in=declared)
+    for task in rows.select_related("interval", "crontab", "solar", "clocked"):
         since = task.last_run_at or task.date_changed
         overdue = -task.schedule.remaining_estimate(since)
         if overdue > SCHEDULE_GRACE:

@@ -7,9 +7,10 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from bindings.models import EcoAccountBinding
+from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import pretty_json
@@ -28,6 +29,16 @@ from ..catalogue.models import (
     Package,
     RolloutStatus,
 )
+
+# Change-history message (hireops.core.audit), on the push and on its account's binding.
+PUSH_REQUESTED = gettext_noop("Catalogue push requested.")
+
+
+def _requested(user, push) -> bool:
+    """Record a push staff asked for (None: the account is of the other scope)."""
+    if push is not None:
+        audit.record(user, [push, push.binding], PUSH_REQUESTED)
+    return push is not None
 
 
 class CatalogueEntryAdmin(admin.ModelAdmin):
@@ -190,7 +201,8 @@ class CataloguePushAdmin(LargeTableAdmin, SystemRecordAdmin):
     @admin.action(description=_("Push again (what Feishu lacks now)"), permissions=["push"])
     def push_again(self, request, queryset):
         queued = sum(
-            pushes.push_retry(p, request.user) is not None for p in queryset.select_related("binding")
+            _requested(request.user, pushes.push_retry(p, request.user))
+            for p in queryset.select_related("binding")
         )
         self.message_user(request, ngettext("%d push queued.", "%d pushes queued.", queued) % queued)
 
@@ -276,7 +288,7 @@ def push_catalogues_action(modeladmin, request, queryset):
     queued = 0
     for binding in queryset.filter(status="bound", customer__isnull=False):
         for catalogue in SCOPE_CATALOGUES[binding.scope]:
-            queued += pushes.push_request(binding, catalogue, "staff", request.user) is not None
+            queued += _requested(request.user, pushes.push_request(binding, catalogue, "staff", request.user))
     modeladmin.message_user(request, ngettext("%d push queued.", "%d pushes queued.", queued) % queued)
 
 

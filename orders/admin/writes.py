@@ -2,8 +2,9 @@
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
+from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.models import CallStatus
@@ -11,6 +12,14 @@ from hireops.tenants.filters import TenantFilter
 
 from .. import writes
 from ..models import OrderWrite
+
+# Change-history message (hireops.core.audit), on the write and on its order.
+SENT_AGAIN = gettext_noop("Write #%(write)s sent again, unchanged.")
+
+
+def _work_permission(write: OrderWrite) -> str:
+    """Whoever may send to Feishu about the write's order may send the write again."""
+    return "orders.work_backgroundcheck" if write.background_check_id else "orders.work_exam"
 
 
 @admin.register(OrderWrite)
@@ -59,13 +68,25 @@ class OrderWriteAdmin(LargeTableAdmin, SystemRecordAdmin):
     def order_link(self, obj):
         return str(obj.order)
 
-    @admin.action(description=_("Send again, unchanged"), permissions=["view"])
+    def has_resend_permission(self, request):
+        return request.user.has_perm("orders.work_backgroundcheck") or request.user.has_perm(
+            "orders.work_exam"
+        )
+
+    @admin.action(description=_("Send again, unchanged"), permissions=["resend"])
     def send_again(self, request, queryset):
         sent = 0
         for write in queryset.filter(status=CallStatus.FAILED):
+            if not request.user.has_perm(_work_permission(write)):
+                self.message_user(
+                    request, _("%(write)s: not yours to send.") % {"write": write}, messages.ERROR
+                )
+                continue
             try:
                 writes.write_retry(write, request.user)
-                sent += 1
             except writes.WriteRefused as exc:
                 self.message_user(request, f"{write}: {exc}", messages.ERROR)
+                continue
+            audit.record(request.user, [write, write.order], SENT_AGAIN, {"write": write.pk})
+            sent += 1
         self.message_user(request, ngettext("%d write queued again.", "%d writes queued again.", sent) % sent)

@@ -25,7 +25,7 @@ class Role:
 ROLES = {
     "vendor-operations": Role(
         ("Vendor operations",),
-        apps=("bindings", "events"),
+        apps=("bindings", "events", "django_celery_beat"),
         dashboard="Bindings needing review",
         refused="/admin/referrals/referralaccount/",
     ),

@@ -1,0 +1,209 @@
+"""The schedules (django-celery-beat's periodic tasks): declared by the apps, in code.
+
+Each app declares its schedules from its ``AppConfig.ready()``::
+
+    from django.utils.translation import gettext_noop
+    from hireops.core.schedules import register_schedule
+
+    register_schedule(
+        gettext_noop("Exams: remind the candidates"),  # the row's name; staff read it translated
+        task="exams.remind",
+        every=(10, "minutes"),  # or crontab="30 2 * * *" (minute hour day-of-month month weekday)
+        managed_with="exams.manage_schedules",
+    )
+
+The code owns what a schedule runs: its name, task, arguments and routing. Staff own when it
+runs: whether it is enabled, and its timing (an interval or a crontab), which they change in
+the admin. After every migrate ``sync_schedules`` creates a declared schedule that is missing
+(enabled, with the declared timing), adopts the row an earlier release created (by its name,
+or by its task when staff renamed it) and puts back on it what the code owns; it never changes
+enabled or the timing of a row that exists, and removes nothing.
+
+Who sees and manages a schedule: whoever holds its ``managed_with`` permission (switch it on
+and off, change its timing, run it now). The model's own permissions show and manage every
+schedule: ``django_celery_beat.view_periodictask`` (the Auditor's) and ``…change_periodictask``;
+a schedule declared without ``managed_with`` is the platform's, for those only (superusers).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+VIEW_ALL = "django_celery_beat.view_periodictask"
+MANAGE_ALL = "django_celery_beat.change_periodictask"
+PERIODS = ("days", "hours", "minutes", "seconds")
+CRONTAB_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str  # the PeriodicTask's name, unique: an English msgid (gettext_noop)
+    task: str
+    managed_with: str = MANAGE_ALL  # "app_label.codename"
+    every: tuple[int, str] | None = None  # (5, "minutes")
+    crontab: str | None = None  # "30 2 * * *"
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def app_label(self) -> str:
+        return self.managed_with.split(".", 1)[0]
+
+    def crontab_fields(self) -> dict[str, str]:
+        """``"30 2 * * *"`` → {"minute": "30", "hour": "2", ...}."""
+        return dict(zip(CRONTAB_FIELDS, (self.crontab or "").split(), strict=True))
+
+
+_declared: list[Schedule] = []
+
+
+def register_schedule(
+    name: str,
+    *,
+    task: str,
+    managed_with: str = MANAGE_ALL,
+    every: tuple[int, str] | None = None,
+    crontab: str | None = None,
+    args: tuple = (),
+    kwargs: dict | None = None,
+) -> Schedule:
+    """Declare a schedule (from ``ready()``; declaring the same one again is harmless). The
+    system checks refuse to start when two declarations share a name, a task is unknown, the
+    timing is not exactly one valid interval or crontab, or the permission names no model's."""
+    schedule = Schedule(name, task, managed_with, every, crontab, tuple(args), dict(kwargs or {}))
+    if schedule not in _declared:
+        _declared.append(schedule)
+    return schedule
+
+
+def schedules() -> list[Schedule]:
+    return list(_declared)
+
+
+def declared(name: str) -> Schedule | None:
+    return next((s for s in _declared if s.name == name), None)
+
+
+# --- who may do what ---------------------------------------------------------------------
+
+
+def may_view_any(user) -> bool:
+    return user.has_perm(VIEW_ALL) or may_manage_any(user)
+
+
+def may_manage_any(user) -> bool:
+    return user.has_perm(MANAGE_ALL) or any(user.has_perm(s.managed_with) for s in _declared)
+
+
+def may_view(user, row) -> bool:
+    return user.has_perm(VIEW_ALL) or may_manage(user, row)
+
+
+def may_manage(user, row) -> bool:
+    """A row no app declares (left by an older release or made by hand) is the platform's."""
+    schedule = declared(row.name)
+    return user.has_perm(MANAGE_ALL) or (schedule is not None and user.has_perm(schedule.managed_with))
+
+
+def visible_names(user) -> list[str] | None:
+    """The names of the schedules ``user`` sees; None for every row."""
+    if user.has_perm(VIEW_ALL) or user.has_perm(MANAGE_ALL):
+        return None
+    return [s.name for s in _declared if user.has_perm(s.managed_with)]
+
+
+# --- the rows ----------------------------------------------------------------------------
+
+
+def timing(schedule: Schedule) -> dict:
+    """The declared timing as PeriodicTask fields: ``{"interval": row}`` or ``{"crontab": row}``."""
+    if schedule.every:
+        every, period = schedule.every
+        return {"interval": interval_row(every, period), "crontab": None}
+    return {"interval": None, "crontab": crontab_row(**schedule.crontab_fields())}
+
+
+def interval_row(every: int, period: str):
+    """The interval row for "every ``every`` ``period``" (rows are shared by schedules: never
+    edited, only added)."""
+    from django_celery_beat.models import IntervalSchedule
+
+    row = IntervalSchedule.objects.filter(every=every, period=period).order_by("pk").first()
+    return row or IntervalSchedule.objects.create(every=every, period=period)
+
+
+def crontab_row(**fields):
+    """The crontab row for these fields, in the project's time zone (shared, never edited)."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule
+
+    fields = {**dict.fromkeys(CRONTAB_FIELDS, "*"), **fields, "timezone": settings.TIME_ZONE}
+    row = CrontabSchedule.objects.filter(**fields).order_by("pk").first()
+    return row or CrontabSchedule.objects.create(**fields)
+
+
+def owned_by_code(schedule: Schedule) -> dict:
+    """What the code owns on a schedule's row: what it runs, with what, and how it is routed."""
+    return {
+        "task": schedule.task,
+        "args": json.dumps(list(schedule.args)),
+        "kwargs": json.dumps(schedule.kwargs, sort_keys=True),
+        "queue": None,
+        "exchange": None,
+        "routing_key": None,
+        "headers": "{}",
+        "priority": None,
+        "expires": None,
+        "expire_seconds": None,
+        "one_off": False,
+        "start_time": None,
+        "solar": None,
+        "clocked": None,
+    }
+
+
+def _differs(row, fields: dict) -> bool:
+    for name, value in fields.items():
+        current = getattr(row, name)
+        if name in ("args", "kwargs", "headers"):
+            try:
+                same = json.loads(current or "null") == json.loads(value)
+            except ValueError:
+                same = False
+        else:
+            same = current == value
+        if not same:
+            return True
+    return False
+
+
+def _adopt(model, schedule: Schedule, names: set[str]):
+    """The row an earlier release made for ``schedule``: by name, else (renamed by staff) the
+    oldest row of its task that no declaration names."""
+    rows = model.objects
+    return (
+        rows.filter(name=schedule.name).first()
+        or rows.filter(task=schedule.task).exclude(name__in=names).order_by("pk").first()
+    )
+
+
+def sync_schedules(sender=None, **kwargs) -> None:
+    """post_migrate receiver (for django_celery_beat): every declared schedule has its row,
+    running what the code says. Staff's enabled and timing stay as they are."""
+    from django.db import connection
+    from django_celery_beat.models import PeriodicTask
+
+    if PeriodicTask._meta.db_table not in connection.introspection.table_names():
+        return
+    names = {s.name for s in _declared}
+    for schedule in _declared:
+        row = _adopt(PeriodicTask, schedule, names)
+        fields = {**owned_by_code(schedule), "name": schedule.name}
+        if row is None:
+            PeriodicTask(**fields, **timing(schedule), enabled=True).save()
+            continue
+        if not (row.interval_id or row.crontab_id):  # a solar or clocked one: the declared timing
+            fields.update(timing(schedule))
+        if _differs(row, fields):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()  # signals beat (PeriodicTasks.changed)
