@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.uploads import CsvFileField
+
 from .models import ReportFile
 
 MAX_REPORT_BYTES = 50 * 1024 * 1024
@@ -159,7 +161,7 @@ class ScoreForm(WithReports):
 
 
 class LoginImportForm(forms.Form):
-    file = forms.FileField(
+    file = CsvFileField(
         label=_("CSV file"),
         help_text=_("Columns: exam_id and exam_url, optionally username and password. UTF-8 or GB18030."),
     )
