@@ -35,7 +35,7 @@ class AccountAddForm(forms.ModelForm):
                 data.get("email", ""),
             )
         except ValidationError as exc:
-            raise ValidationError(exc.messages) from exc
+            self.add_error(None, exc)  # on the field each error names (the country code's, …)
         return data
 
 
