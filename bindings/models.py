@@ -2,6 +2,7 @@
 eco-account bindings that Feishu's ``hire.eco_account.created_v1`` events create."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -74,6 +75,11 @@ class CustomFieldDefinition(models.Model):
     def __str__(self):
         own = f" · {self.tenant_key}" if self.tenant_key else ""
         return f"{self.get_scope_display()} · {self.key}{own}"
+
+    def clean(self):
+        # The field_has_a_name constraint's own error would name the constraint, on no field.
+        if not (self.name_zh or "").strip() and not (self.name_en or "").strip():
+            raise ValidationError({"name_zh": _("Give the field a name in Chinese or in English.")})
 
     def one_language_texts(self) -> list[tuple[str, str]]:
         """(text, language) of each text filled in one language only: Feishu shows that one

@@ -27,10 +27,10 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
 fi
 
 bind_host=${BIND_HOST:-0.0.0.0}
-# Options both gunicorn servers share. No access log: the admin's query strings carry
-# searched emails and mobiles, and report links carry their signature (house rule: no
-# personal data or secrets in logs). Each server gets no control socket: gunicorn's default
-# path is shared by every server under one user.
+# Options both gunicorn servers share. No access log unless one is asked for
+# (`admin --access-logfile -`): its lines are then masked like every other (gunicorn.conf.py:
+# query values, secret path segments, mobiles, emails). Each server gets no control socket:
+# gunicorn's default path is shared by every server under one user.
 gunicorn_opts="--graceful-timeout ${GRACEFUL_TIMEOUT:-30} --no-control-socket --worker-tmp-dir /dev/shm"
 
 if [ $# -eq 0 ]; then

@@ -202,6 +202,9 @@ METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1:9108")
 # An admin action on more rows than this (or an import of more lines) runs as a
 # background job with a progress page instead of inside the request.
 BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
+# A CSV file to import (referral accounts, exam logins) larger than this is refused on its
+# form before it is read (hireops.core.uploads); 5,000 rows are far smaller.
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Sandbox (development / demos / tests) ----------------------------------
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")

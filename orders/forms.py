@@ -4,7 +4,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.uploads import CsvFileField
+
 from .models import ReportFile
+from .reports import PDF_MAGIC, is_pdf
 
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 
@@ -43,12 +46,18 @@ class WithReports(forms.Form):
 
     def clean_report_file(self):
         upload = self.cleaned_data.get("report_file")
-        if upload and upload.size > MAX_REPORT_BYTES:
+        if not upload:
+            return upload
+        if upload.size > MAX_REPORT_BYTES:
             raise forms.ValidationError(_("A report file may have at most 50 MB."))
-        if upload and not upload.read(5).startswith(b"%PDF"):
+        head = upload.read(len(PDF_MAGIC))
+        upload.seek(0)
+        if not is_pdf(upload.name, head):  # its name and its content must both say PDF
+            if head.startswith(PDF_MAGIC):
+                raise forms.ValidationError(
+                    _("This PDF's name does not end in .pdf: rename it, then upload it.")
+                )
             raise forms.ValidationError(_("Feishu shows downloadable reports as PDF: upload a PDF file."))
-        if upload:
-            upload.seek(0)
         return upload
 
     def clean(self):
@@ -159,7 +168,7 @@ class ScoreForm(WithReports):
 
 
 class LoginImportForm(forms.Form):
-    file = forms.FileField(
+    file = CsvFileField(
         label=_("CSV file"),
         help_text=_("Columns: exam_id and exam_url, optionally username and password. UTF-8 or GB18030."),
     )

@@ -25,12 +25,12 @@ class ImportRefused(Exception):
     pass
 
 
-def read_rows(raw: bytes) -> list[dict]:
+def read_rows(upload) -> list[dict]:
     """The file's non-empty rows as {"line", "exam_id", "exam_url", "username", "password"},
-    the password sealed."""
+    the password sealed (an upload, read as a stream, or bytes)."""
     try:
         rows = read_csv(
-            raw,
+            upload,
             COLUMNS,
             accepts=lambda headers: {"exam_id", "exam_url"} <= headers,
             refusal=_(

@@ -6,6 +6,11 @@ every served path by default, S3-compatible storage by setting). Feishu gets a l
 made, and the link stops working ``ORDER_REPORT_LINK_DAYS`` after that (default 180, the
 same as personal data is kept after an order ends). There is no index of reports and no
 other way in: an unsigned or expired link is a 404, like a file that never existed.
+
+Feishu takes a downloadable report as a PDF (docs/feishu.md §3: ``report_url_type`` 1), so
+a file is accepted only when its name and its content both say PDF (``is_pdf``), and it is
+served as what it is: ``application/pdf``, or ``application/octet-stream`` for a file kept
+from before that rule whose bytes are not a PDF's.
 """
 
 from urllib.parse import quote
@@ -18,6 +23,13 @@ from django.views.decorators.http import require_GET
 from hireops.feishu.eco import ExamReport, ReportFile, ReportUrlType
 
 SALT = "orders.report-link"
+PDF_MAGIC = b"%PDF-"
+PDF = "application/pdf"
+
+
+def is_pdf(name: str, head: bytes) -> bool:
+    """A PDF by both its name (``.pdf``) and its first bytes (``%PDF-``)."""
+    return name.lower().endswith(".pdf") and head.startswith(PDF_MAGIC)
 
 
 def link_for(report) -> str:
@@ -54,7 +66,12 @@ def report_download(request, token: str, filename: str):
         handle = report.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1])
+    name = report.file.name.rsplit("/", 1)[-1]
+    head = handle.read(len(PDF_MAGIC))
+    handle.seek(0)
+    # Never a type guessed from the name: "x.html" holding a PDF's bytes is no web page.
+    content_type = PDF if is_pdf(name, head) else "application/octet-stream"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

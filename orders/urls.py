@@ -5,5 +5,5 @@ from django.urls import path
 from .reports import report_download
 
 urlpatterns = [
-    path("orders/reports/<str:token>/<str:filename>", report_download, name="order-report"),
+    path("orders/reports/<secret:token>/<str:filename>", report_download, name="order-report"),
 ]

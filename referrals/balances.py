@@ -9,19 +9,25 @@ before the call: everything Feishu changed before that moment is in the answer, 
 events older than the stamp are superseded by it, and an event newer than the stamp
 makes the pull stale and it is dropped. (Our clock stands in for Feishu's there; a
 skew of a few seconds can at worst drop a pull, which the next pull repeats.)
+
+A balance whose amounts are not numbers, or do not fit the columns that hold them, is refused
+as it comes in (``BalanceRefused``): nothing of it is applied, the event fails with the
+reason in the event log, and the account shows the reason as its balance error (the balance
+it shows is the last one stored) until a balance that fits is applied.
 """
 
 import logging
 import time
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
 from hireops.core.retry import GAVE_UP, TryLater
+from hireops.events.refusals import EventRefused
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 from hireops.tenants.scoping import of_tenant
 
@@ -30,8 +36,39 @@ from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, Re
 log = logging.getLogger(__name__)
 
 
+# On the account (its balance error) and in the event log: a balance that could not be stored.
+BALANCE_REFUSED = gettext_noop(
+    "Feishu sent a balance that cannot be stored (%(what)s): the balance shown is the last one "
+    "stored, until Feishu sends one that can be."
+)
+
+
+class BalanceRefused(ValueError):
+    """A balance from Feishu refused as it came in; its argument is the Message for staff."""
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def balance_refusal(bonus: hire.Bonus) -> Message | None:
+    """Why ``bonus`` cannot be stored (an amount beyond its column), or None."""
+    points_column = ReferralAccount._meta.get_field("points").get_internal_type()
+    low, high = connection.ops.integer_field_range(points_column)
+    if not low <= bonus.point_bonus <= high:
+        return Message(BALANCE_REFUSED, what=f"{bonus.point_bonus} points")
+    amount_field = AccountCash._meta.get_field("amount")
+    limit = Decimal(10) ** (amount_field.max_digits - amount_field.decimal_places)
+    for cash in bonus.cash:
+        if len(cash.currency_type) > AccountCash._meta.get_field("currency").max_length:
+            return Message(BALANCE_REFUSED, what=f"currency {cash.currency_type[:40]}")
+        if not abs(cash.amount.quantize(Decimal("0.01"))) < limit:
+            return Message(BALANCE_REFUSED, what=f"{cash.amount} {cash.currency_type}")
+    return None
+
+
+def _balance_refused(account_pk: int, reason: Message) -> None:
+    ReferralAccount.objects.filter(pk=account_pk).update(balance_error=reason)
 
 
 def cash_dict(bonus: hire.Bonus) -> dict[str, str]:
@@ -45,18 +82,26 @@ def balance_apply(
 
     The history keeps every change, and every Feishu event and withdrawal; a pull that finds
     the balance as it was only moves ``balance_synced_at`` (at 200,000 accounts, pulls that
-    change nothing would otherwise add about a million rows a day)."""
+    change nothing would otherwise add about a million rows a day). Raises ``BalanceRefused``
+    for a newer balance that cannot be stored, before anything is written."""
     with transaction.atomic():
         account = ReferralAccount.objects.select_for_update().get(pk=account_pk)
         held = account.assets_modify_time
         if held is not None and (modify_time is None or modify_time <= held):
-            return False
+            return False  # superseded, whatever it holds
+        refusal = balance_refusal(bonus)
+        if refusal is not None:
+            raise BalanceRefused(refusal)
         cash = cash_dict(bonus)
         changed = (account.points, _held_cash(account)) != (bonus.point_bonus, cash) or held is None
         account.points = bonus.point_bonus
         account.assets_modify_time = modify_time
         account.balance_synced_at = timezone.now()
-        account.save(update_fields=["points", "assets_modify_time", "balance_synced_at", "updated_at"])
+        fields = ["points", "assets_modify_time", "balance_synced_at", "updated_at"]
+        if getattr(account.balance_error, "msgid", None) == BALANCE_REFUSED:
+            account.balance_error = ""  # a balance that fits came after the one refused
+            fields.append("balance_error")
+        account.save(update_fields=fields)
         if changed:
             account.cash.exclude(currency__in=cash).delete()
             for currency, amount in cash.items():
@@ -100,13 +145,25 @@ def assets_event_apply(event) -> bool:
     if account is None:
         # Possibly registered a moment ago and not saved yet: failing lets the inbox retry.
         raise LookupError(Message(NOT_REGISTERED_YET, account_id=account_id))
-    return balance_apply(
-        account.pk,
-        hire.parse_assets(body.get("assets")),
-        modify_time=int(modify_time),
-        source=BalanceSource.EVENT,
-        reference=event.event_id,
-    )
+    try:
+        try:
+            bonus = hire.parse_assets(body.get("assets"))
+        except hire.BadAmount as exc:
+            held = account.assets_modify_time
+            if held is not None and int(modify_time) <= held:
+                return False  # superseded, whatever it holds
+            raise BalanceRefused(Message(BALANCE_REFUSED, what=str(exc))) from exc
+        return balance_apply(
+            account.pk,
+            bonus,
+            modify_time=int(modify_time),
+            source=BalanceSource.EVENT,
+            reference=event.event_id,
+        )
+    except BalanceRefused as exc:
+        # The event fails with the reason (the sweep retries it), and the account shows it.
+        reason = exc.args[0]
+        raise EventRefused(reason, record=lambda: _balance_refused(account.pk, reason)) from exc
 
 
 def balance_pull(account_pk: int) -> bool:
@@ -122,12 +179,23 @@ def balance_pull(account_pk: int) -> bool:
     except FeishuBusinessError as exc:
         ReferralAccount.objects.filter(pk=account.pk).update(balance_error=judge(exc).reason)
         return False
-    applied = balance_apply(account.pk, remote.assets, modify_time=stamp, source=BalanceSource.PULL)
+    except hire.BadAmount as exc:
+        _balance_refused(account.pk, Message(BALANCE_REFUSED, what=str(exc)))
+        return False
+    try:
+        applied = balance_apply(account.pk, remote.assets, modify_time=stamp, source=BalanceSource.PULL)
+    except BalanceRefused as exc:
+        applied, refused = False, exc.args[0]
+    else:
+        refused = None
     status = AccountStatus.from_feishu(remote.status)
     ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
         status=status
     )
-    ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(balance_error="")
+    if refused is not None:
+        _balance_refused(account.pk, refused)
+    else:
+        ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(balance_error="")
     return applied
 
 

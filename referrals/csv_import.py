@@ -18,11 +18,12 @@ class ImportRefused(Exception):
     pass
 
 
-def read_rows(raw: bytes) -> list[dict]:
-    """The file's non-empty rows as {"line", "name", "mobile_code", "mobile", "email"}."""
+def read_rows(upload) -> list[dict]:
+    """The file's non-empty rows as {"line", "name", "mobile_code", "mobile", "email"} (an
+    upload, read as a stream, or bytes)."""
     try:
         return read_csv(
-            raw,
+            upload,
             COLUMNS,
             accepts=lambda headers: bool(headers & {"mobile", "email"}),
             refusal=_(
@@ -46,7 +47,7 @@ def row_label(row: dict) -> str:
             ],
         )
     )
-    return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who}
+    return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who or "—"}
 
 
 def register_row(row: dict, user=None, tenant_key: str = "") -> ReferralAccount:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.uploads import CsvFileField
 from hireops.tenants.forms import tenant_field
 
 from .identity import person
@@ -34,7 +35,7 @@ class AccountAddForm(forms.ModelForm):
                 data.get("email", ""),
             )
         except ValidationError as exc:
-            raise ValidationError(exc.messages) from exc
+            self.add_error(None, exc)  # on the field each error names (the country code's, …)
         return data
 
 
@@ -59,7 +60,7 @@ class ImportForm(forms.Form):
         self.fields["tenant_key"] = tenant_field(initial="")
         self.order_fields(["tenant_key", "file"])
 
-    file = forms.FileField(
+    file = CsvFileField(
         label=_("CSV file"),
         help_text=_(
             "Columns: mobile and/or email, optionally name and mobile_code (default 86). UTF-8 or GB18030."

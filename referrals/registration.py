@@ -13,7 +13,7 @@ from hireops.core.messages import Message
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
-from .balances import balance_apply
+from .balances import BalanceRefused, balance_apply
 from .identity import Person
 from .models import AccountStatus, BalanceSource, ReferralAccount
 
@@ -111,7 +111,10 @@ def registration_run(pk: int) -> str:
                 name=twin.name or twin.account_id,
             ),
         )
-    balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
+    try:
+        balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
+    except BalanceRefused as exc:  # registered all the same; the account shows why it has no balance
+        ReferralAccount.objects.filter(pk=pk).update(balance_error=exc.args[0])
     log.info("referral account %s registered as %s", pk, remote.account_id)
     return status
 

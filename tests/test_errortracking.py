@@ -114,6 +114,7 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
         "release": "hireops@13800138000abcdef",  # ours, untouched even where it looks like a number
         "request": {
             "url": f"https://hireops.example.com/admin/?q={MOBILE}",
+            "query_string": "q=1380013&p=2",  # a part of a mobile: only the query's rule masks it
             "headers": {"Authorization": f"Bearer {TOKEN}", "Cookie": "sessionid=abc"},
         },
         "extra": {"payload": {"mobile": "+86 13900139000", "email": EMAIL, "app_secret": "s3cr3t-value"}},
@@ -121,7 +122,8 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
     }
     out = scrub(event)
     assert out["release"] == event["release"]
-    assert out["request"]["url"].endswith("q=138****8000")
+    assert out["request"]["url"].endswith("q=[Filtered]")  # a query value, masked whatever it is
+    assert out["request"]["query_string"] == "q=[Filtered]&p=2"
     assert out["request"]["headers"] == {"Authorization": FILTERED, "Cookie": FILTERED}
     assert out["extra"]["payload"]["app_secret"] == FILTERED
     assert out["extra"]["payload"]["email"] == "w***@example.com"

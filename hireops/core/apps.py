@@ -13,7 +13,11 @@ class CoreConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the deploy checks)
             roles,
+            secret_urls,
         )
+
+        # ``<secret:token>`` in any app's urls.py: a segment logs never show (secret_urls).
+        secret_urls.register_converter()
 
         # The platform's part of every role: its own background jobs, and the change history
         # (each entry shown only to whoever may view what it is about).

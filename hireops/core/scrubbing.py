@@ -7,7 +7,11 @@ lines (``hireops.core.logs``).
   verification token, the alert bot's secret and webhook token) are cut out of any text;
 - mobiles and emails are masked as the admin masks them (``hireops.core.masking``), under
   their keys and inside free text; Feishu access tokens (``t-…``, ``u-…``, ``a-…``) and
-  ``Bearer …`` values are replaced.
+  ``Bearer …`` values are replaced;
+- in URLs within any text, query values are masked unless their key is known to be harmless,
+  and the path segments a URL pattern declares secret (``<secret:token>``) are masked
+  (``hireops.core.secret_urls``): searched mobiles and emails, OAuth codes, invitation tokens
+  and report links' signatures.
 
 Imported by settings.py (through the logging configuration), so it imports no Django models.
 """
@@ -17,8 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .masking import mask_personal, mask_personal_text
+from .secret_urls import FILTERED, mask_query_values, mask_secret_segments
 
-FILTERED = "[Filtered]"
 SECRET_SETTINGS = (
     "SECRET_KEY",
     "FEISHU_APP_SECRET",
@@ -60,6 +64,7 @@ def scrub_text(text: str) -> str:
         text = text.replace(secret, FILTERED)
     text = BEARER.sub("Bearer " + FILTERED, text)
     text = FEISHU_TOKEN.sub(FILTERED, text)
+    text = mask_secret_segments(mask_query_values(text))
     return mask_personal_text(text)
 
 
@@ -67,6 +72,8 @@ def scrub(value: Any, key: str = "") -> Any:
     """A copy of a JSON-like value with the rules above applied at every depth."""
     if key and SENSITIVE_KEY.search(key) and value not in (None, "", [], {}):
         return FILTERED
+    if key == "query_string" and isinstance(value, str) and value:  # a URL's query, no "?" (Sentry's)
+        return scrub_text("?" + value)[1:]
     if isinstance(value, dict):
         return {k: v if k in UNTOUCHED else scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -72,6 +72,7 @@ class RejectionKind(models.TextChoices):
     EMPTY_BODY = Kind.EMPTY_BODY, _("Empty body")
     TOO_LARGE = Kind.TOO_LARGE, _("Body too large")
     BAD_JSON = Kind.BAD_JSON, _("Not JSON")
+    TOO_DEEP = Kind.TOO_DEEP, _("JSON nested too deeply")
     NO_ENCRYPT_KEY = Kind.NO_ENCRYPT_KEY, _("Encrypted, but no Encrypt Key configured")
     DECRYPT_FAILED = Kind.DECRYPT_FAILED, _("Does not decrypt")
     TOKEN_MISMATCH = Kind.TOKEN_MISMATCH, _("Verification Token does not match")
@@ -93,6 +94,10 @@ HINTS = {
     Kind.BAD_JSON: _(
         "Feishu always sends JSON: something other than Feishu sent it, or a proxy in between changed "
         "the body."
+    ),
+    Kind.TOO_DEEP: _(
+        "Feishu's events nest a few levels deep, never dozens: something other than Feishu sent it, "
+        "probably to make the server fail."
     ),
     Kind.NO_ENCRYPT_KEY: _(
         "Feishu encrypts the events but hireops has no Encrypt Key: set FEISHU_ENCRYPT_KEY to the one on "

@@ -19,6 +19,7 @@ from . import inbox
 from .inbox import InboxRow
 from .models import EventStatus, FeishuEvent
 from .publisher import publisher, queue_events
+from .refusals import EventRefused
 from .registry import handled_types, handler_for, handles
 from .rejected_deliveries import rejected_deliveries_prune
 from .verify import Envelope
@@ -157,8 +158,19 @@ def _record_failure(pk: int, exc: Exception) -> FeishuEvent:
         n = event.attempts - 1
         event.next_attempt_at = timezone.now() + RETRY_BACKOFF[n] if n < len(RETRY_BACKOFF) else None
         event.save()
+        if isinstance(exc, EventRefused) and exc.record is not None:
+            _record_refusal(pk, exc.record)
     log.warning("event %s failed (attempt %s): %s", pk, event.attempts, type(exc).__name__)
     return event
+
+
+def _record_refusal(pk: int, record) -> None:
+    """The handler's ``record``, in a savepoint: its own failure leaves the event's recorded."""
+    try:
+        with transaction.atomic():
+            record()
+    except Exception:
+        log.exception("event %s: what its refusal records could not be written", pk)
 
 
 def events_sweep() -> int:

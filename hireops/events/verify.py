@@ -15,6 +15,10 @@ Choices where docs/feishu.md is silent or UNCONFIRMED:
   refusing it could refuse a legitimate delivery.
 - A plain (unencrypted) body while an Encrypt Key is configured is accepted like the
   official SDK does, but its signature is still required.
+- JSON nested deeper than ``MAX_DEPTH`` is refused (``too_deep``), before or after
+  decryption: Feishu's events nest a handful of levels, and a deeper body would only exhaust
+  Python's recursion limit here or later (storing it, masking it on a page). Counting the
+  brackets is the cheap check; only a body with more of them than ``MAX_DEPTH`` is walked.
 - Over the long connection (``parse_long_connection``) there is no signature and no
   verification token check: Feishu authenticated the channel with the app secret when it
   was opened (docs/feishu.md §12.1), and whether its events carry the token is
@@ -31,6 +35,7 @@ from enum import StrEnum
 from hireops.feishu import crypto
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_DEPTH = 64
 MAX_AGE = 24 * 3600
 MAX_SKEW_AHEAD = 15 * 60
 
@@ -46,6 +51,7 @@ class Kind(StrEnum):
     EMPTY_BODY = "empty_body"
     TOO_LARGE = "too_large"
     BAD_JSON = "bad_json"
+    TOO_DEEP = "too_deep"
     NO_ENCRYPT_KEY = "no_encrypt_key"
     DECRYPT_FAILED = "decrypt_failed"
     TOKEN_MISMATCH = "token_mismatch"  # noqa: S105  (a slug, not a password)
@@ -88,14 +94,38 @@ class Envelope:
         return event if isinstance(event, dict) else {}
 
 
+def _too_deep(raw: bytes | str, data) -> bool:
+    """Whether ``data`` (parsed from ``raw``) nests deeper than ``MAX_DEPTH``."""
+    opening = (b"[", b"{") if isinstance(raw, bytes) else ("[", "{")
+    if raw.count(opening[0]) + raw.count(opening[1]) <= MAX_DEPTH:
+        return False  # too few brackets to nest that deep (the usual event: no walk at all)
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
 def _loads(raw: bytes | str, what: str, kind: Kind) -> dict:
     try:
         data = json.loads(raw)
+    except RecursionError as exc:  # the parser gave up first ("[" × 100,000)
+        raise _nests_too_deep(what) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise Rejected(400, f"{what} is not valid JSON", kind) from exc
     if not isinstance(data, dict):
         raise Rejected(400, f"{what} is not a JSON object", kind)
+    if _too_deep(raw, data):
+        raise _nests_too_deep(what)
     return data
+
+
+def _nests_too_deep(what: str) -> Rejected:
+    return Rejected(400, f"{what} nests deeper than {MAX_DEPTH} levels", Kind.TOO_DEEP)
 
 
 def _check_token(expected: str, sent) -> None:

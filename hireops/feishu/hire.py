@@ -102,8 +102,31 @@ class ReconciliationMismatch:
 # --- parsing --------------------------------------------------------------------------------
 
 
+class BadAmount(ValueError):
+    """An amount Feishu sent that is not a finite number (its text, for whoever reads the error)."""
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation: not a number at all
+        amount = None
+    if amount is None or not amount.is_finite() or isinstance(value, bool):
+        raise BadAmount(str(value)[:40])
+    return amount
+
+
+def _points(raw: dict | None) -> int | None:
+    if raw is None:
+        return None
+    points = _amount(raw.get("point_bonus") or 0)
+    if points != points.to_integral_value():
+        raise BadAmount(str(raw.get("point_bonus"))[:40])
+    return int(points)
+
+
 def _cash(raw: dict) -> Cash:
-    return Cash(currency_type=str(raw.get("currency_type") or ""), amount=Decimal(str(raw.get("amount", 0))))
+    return Cash(currency_type=str(raw.get("currency_type") or ""), amount=_amount(raw.get("amount", 0)))
 
 
 def _bonus(raw: dict | None) -> Bonus:
@@ -112,7 +135,7 @@ def _bonus(raw: dict | None) -> Bonus:
     if cash is None and raw.get("cash"):  # PY175 also models a single ``cash``
         cash = [raw["cash"]]
     return Bonus(
-        point_bonus=int(raw.get("point_bonus") or 0),
+        point_bonus=_points(raw),
         cash=[_cash(c) for c in cash or [] if isinstance(c, dict)],
     )
 
@@ -130,10 +153,6 @@ def _account(raw: dict) -> ReferralAccount:
         assets=parse_assets(raw.get("assets")),
         referrer=raw.get("referrer") or None,
     )
-
-
-def _points(raw: dict | None) -> int | None:
-    return None if raw is None else int(raw.get("point_bonus") or 0)
 
 
 def _params(user_id_type: str | None) -> dict | None:

@@ -46,7 +46,7 @@ def import_page(model_admin, request, form, *, read_rows, refused, op: Operation
     outcomes = None
     if form.is_valid():
         try:
-            rows = read_rows(form.cleaned_data["file"].read())
+            rows = read_rows(form.cleaned_data["file"])  # read as a stream, never whole
         except refused as exc:
             form.add_error("file", str(exc))
         else:

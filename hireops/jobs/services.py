@@ -15,6 +15,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hireops.core.uploads import row_refusal
+
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, operation
 
@@ -36,6 +38,8 @@ def runs_inline(count: int) -> bool:
 
 def _attempt(op: Operation, target, params, user) -> tuple[bool, str]:
     """Run one item; (done?, message). A failure rolls back whatever the item wrote."""
+    if op.model is None and row_refusal(target):  # an import's line that could not be read
+        return False, row_refusal(target)
     try:
         with transaction.atomic():
             return True, op.run(target, params, user)

@@ -7,6 +7,6 @@ urlpatterns = [
     # The admin's login page is the one sign-in page (password, django-axes, and the Feishu
     # button); allauth's own password page would bypass both rules.
     path("login/", RedirectView.as_view(pattern_name="admin:login", query_string=True)),
-    path("feishu/invitation/<str:token>/", views.invitation, name="signin_invitation"),
+    path("feishu/invitation/<secret:token>/", views.invitation, name="signin_invitation"),
     path("second-factor/", views.enrol, name="signin_enrol"),
 ]

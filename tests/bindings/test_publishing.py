@@ -314,6 +314,19 @@ def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
     assert "no active custom field" in page
 
 
+def test_a_field_without_any_name_is_refused_on_its_name_field(admin_client):
+    """Not with the database constraint's name as a form-wide error (field_has_a_name)."""
+    resp = admin_client.post(
+        "/admin/bindings/customfielddefinition/add/",
+        {"scope": 1, "key": "org_id", "name_zh": " ", "name_en": "", "display_order": 0, "is_active": "on"},
+    )
+    assert resp.status_code == 200
+    form = resp.context["adminform"].form
+    assert form.errors == {"name_zh": ["Give the field a name in Chinese or in English."]}
+    assert "field_has_a_name" not in resp.content.decode()
+    assert CustomFieldDefinition.objects.count() == 0 and not scope_state(1).has_unpublished_changes
+
+
 def test_admin_rejects_a_bad_key_and_a_nameless_field(admin_client):
     resp = admin_client.post(
         "/admin/bindings/customfielddefinition/add/",

@@ -67,6 +67,7 @@ CASES = {
     Kind.EMPTY_BODY: ("POST", lambda: (b"", {}), {}, 400),
     Kind.TOO_LARGE: ("POST", lambda: (b"{" + b" " * MAX_BODY_BYTES + b"}", {}), {}, 413),
     Kind.BAD_JSON: ("POST", lambda: (b"{not json", {}), {}, 400),
+    Kind.TOO_DEEP: ("POST", lambda: (b"[" * 100_000, {}), {}, 400),
     Kind.NO_ENCRYPT_KEY: ("POST", lambda: signed(eco_account_event()), {"FEISHU_ENCRYPT_KEY": ""}, 400),
     Kind.DECRYPT_FAILED: ("POST", lambda: signed(eco_account_event(), key="another-key"), {}, 400),
     Kind.TOKEN_MISMATCH: ("POST", lambda: signed(eco_account_event(token="forged")), {}, 403),

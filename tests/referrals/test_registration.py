@@ -74,11 +74,37 @@ def test_feishu_down_keeps_it_pending_then_fails_readably(sandbox):
         ({"email": "not-an-email"}, "not a valid email"),
         ({"mobile_number": "12345"}, "11 digits"),
         ({"mobile_code": "1", "mobile_number": "12"}, "5 to 15 digits"),
+        ({"mobile_code": "abc", "mobile_number": "13800138000"}, "A country code is 1 to 4 digits"),
+        ({"mobile_code": "86 1", "mobile_number": "13800138000"}, "A country code is 1 to 4 digits"),
+        ({"mobile_code": "12345", "mobile_number": "13800138000"}, "A country code is 1 to 4 digits"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_stored(kwargs, message):
     with pytest.raises(ValidationError, match=message):
         person(**kwargs)
+
+
+@pytest.mark.parametrize(("code", "stored"), [("", "86"), ("+44", "44"), (" 1 ", "1"), ("0086", "0086")])
+def test_a_country_code_is_digits_with_or_without_a_plus(code, stored):
+    assert person(mobile_code=code, mobile_number="13800138000").mobile_code == stored
+
+
+def test_a_bad_country_code_is_a_field_error_on_the_form_and_in_an_import(admin_client):
+    """``abc`` was silently stored as 86."""
+    form = {"name": "K", "mobile_code": "abc", "mobile_number": "13800138000", "email": ""}
+    resp = admin_client.post("/admin/referrals/referralaccount/add/", form)
+    assert resp.status_code == 200
+    assert resp.context["adminform"].form.errors == {
+        "mobile_code": ["A country code is 1 to 4 digits, e.g. 86."]
+    }
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("p.csv", b"name,mobile_code,mobile\nK,abc,13800138000\n", "text/csv")
+    page = admin_client.post("/admin/referrals/referralaccount/import/", {"file": upload})
+    [outcome] = page.context["outcomes"]
+    assert not outcome.ok and outcome.message == "A country code is 1 to 4 digits, e.g. 86."
+    assert not ReferralAccount.objects.exists()
 
 
 def test_csv_import_with_mixed_rows(sandbox):

@@ -63,12 +63,11 @@ def logging_config(log_format: str, level: str) -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-    }
-    if log_format == "json":
-        # Django's own handlers write plain lines (its console one with DEBUG on, runserver's):
-        # in JSON everything goes through ours.
-        config["loggers"] = {
+        # Django's own handlers (its console one with DEBUG on, runserver's, mail to ADMINS)
+        # would write its lines unmasked, and not as JSON: everything goes through ours.
+        "loggers": {
             "django": {"handlers": [], "propagate": True},
             "django.server": {"handlers": ["console"], "propagate": False},
-        }
+        },
+    }
     return config

@@ -1,8 +1,13 @@
-"""gunicorn's own lines (its error log, and the access log when one is asked for) in JSON.
+"""gunicorn's own lines (its error log, and the access log when one is asked for): masked like
+every other line, in either format.
 
-``gunicorn.conf.py`` names this class when ``LOG_FORMAT=json``. gunicorn still decides
-where its lines go (``--error-logfile``, ``--access-logfile``, syslog); only their format and
-filters become ours, so an ingest server without an access log still writes none.
+``gunicorn.conf.py`` names ``RedactingLogger`` (``LOG_FORMAT=plain``: gunicorn's own format)
+or ``JsonLogger`` (``LOG_FORMAT=json``). gunicorn still decides where its lines go
+(``--error-logfile``, ``--access-logfile``, syslog); only their format and filters become
+ours, so an ingest server without an access log still writes none. An access line is masked
+as a whole, after gunicorn wrote it: its request line, its referer and whatever a custom
+``--access-logformat`` adds (``hireops.core.scrubbing``: query values, secret path segments,
+mobiles, emails, tokens).
 """
 
 import logging
@@ -26,15 +31,32 @@ class AccessRequestId(logging.Filter):
         return True
 
 
-class JsonLogger(glogging.Logger):
+class RedactingLogger(glogging.Logger):
+    """gunicorn's lines in gunicorn's format, masked."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                for log_filter in self._filters(logger):
+                    handler.addFilter(log_filter)
+
+    def _filters(self, logger) -> list[logging.Filter]:
+        return [RedactingFilter()]
+
+
+class JsonLogger(RedactingLogger):
+    """gunicorn's lines as JSON, with the ids of the request, masked."""
+
     def setup(self, cfg) -> None:
         super().setup(cfg)
         formatter = JsonFormatter()
         for logger in (self.error_log, self.access_log):
-            filters = [ContextFilter(), RedactingFilter()]  # in this order: the ids are redacted too
-            if logger is self.access_log:
-                filters.insert(0, AccessRequestId())  # before redaction turns the atoms into text
             for handler in logger.handlers:
                 handler.setFormatter(formatter)
-                for log_filter in filters:
-                    handler.addFilter(log_filter)
+
+    def _filters(self, logger) -> list[logging.Filter]:
+        filters = [ContextFilter(), RedactingFilter()]  # in this order: the ids are redacted too
+        if logger is self.access_log:
+            filters.insert(0, AccessRequestId())  # before redaction turns the atoms into text
+        return filters
