@@ -11,13 +11,15 @@ import logging
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
-from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core import context
+from allauth.core.exceptions import ImmediateHttpResponse, ReauthenticationRequired
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from . import second_factor
 from .models import FeishuInvitation
 from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 
@@ -47,6 +49,40 @@ class AccountAdapter(DefaultAccountAdapter):
             note_refusal(Reason.NOT_STAFF, user_id=user.pk)
             return refusal_page(request, Reason.NOT_STAFF)
         return super().pre_login(request, user, **kwargs)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks this at each of its sensitive points (recovery codes seen or made, an
+        authenticator added or removed, and any it adds later). Once a user has a factor, only
+        that factor proven minutes ago will do: allauth would also take a password typed
+        minutes ago, which is what a stolen password gives. Adding the first factor keeps
+        allauth's rule (a sign-in minutes old)."""
+        request = context.request
+        if request is not None and second_factor.enrolled(request.user):
+            if second_factor.fresh(request):
+                return False
+            raise ReauthenticationRequired()
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    def get_reauthentication_methods(self, user):
+        """The ways to confirm it is you: for a user with a factor, that factor only (offering
+        the password would lead back here)."""
+        methods = super().get_reauthentication_methods(user)
+        if user.is_authenticated and second_factor.enrolled(user):
+            return [m for m in methods if m["id"].startswith("mfa_")]
+        return methods
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        """A security notification (ACCOUNT_EMAIL_NOTIFICATIONS) that cannot be sent is not
+        worth failing the change it tells about: the change is in the history already."""
+        try:
+            super().send_notification_mail(template_prefix, user, context, email)
+        except Exception as exc:  # any mail backend's error
+            log.warning(
+                "security notification %s to user %s not sent: %s",
+                template_prefix,
+                user.pk,
+                type(exc).__name__,
+            )
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -1,7 +1,12 @@
 """Staff users get two admin actions and two columns: whether each is linked to Feishu and has
 a second factor; "Invite to sign in with Feishu" and "Reset two-factor authentication". Both
-actions are written to the change history."""
+actions are written to the change history; a reset is mailed to the colleague.
 
+allauth's own admin of authenticators is not offered: it shows each one's secret (an app's
+TOTP key, the recovery codes' seed) and would let it be edited. Factors are seen in the
+"second factor" column and reset by the action."""
+
+from allauth.account.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import admin, messages
@@ -14,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core.admin.base import SystemRecordAdmin
 
 from .models import FeishuInvitation
+from .second_factor import require_fresh
 
 User = get_user_model()
 
@@ -61,12 +67,14 @@ class StaffUserAdmin(UserAdmin):
 
     @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_second_factor"])
     def reset_second_factor(self, request, queryset):
+        require_fresh(request)  # the admin's own factor, minutes ago (the rows check it too)
         n = 0
         for user in queryset:
             deleted = Authenticator.objects.filter(user=user).delete()[0]
             if deleted:
                 n += 1
                 self.log_change(request, user, str(_("Reset two-factor authentication")))
+                get_adapter(request).send_notification_mail("signin/email/second_factor_reset", user)
         self.message_user(
             request,
             _("Second factors reset for %(n)d user(s): they set up a new one at their next sign-in.")
@@ -80,6 +88,7 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+admin.site.unregister(Authenticator)
 
 
 @admin.register(FeishuInvitation)
