@@ -233,6 +233,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_VERBOSE = False
+# The proxies in front of the admin (docs/deployment.md, "Behind a TLS proxy"): with N > 0 the
+# client's address is the N-th entry from the right of X-Forwarded-For (each proxy appends the
+# address it saw); with 0 the header is ignored. Used by django-axes and allauth's rate limits.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "hireops.signin.client_address.client_ip"
 
 # --- Staff sign-in: Feishu (OAuth web login) and second factors ---------------------------------
 # README: Signing in. The login app is the company's own self-built app (it may be the Hire

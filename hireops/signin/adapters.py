@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from . import second_factor
+from .client_address import client_ip
 from .models import FeishuInvitation
 from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 
@@ -70,6 +71,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_authenticated and second_factor.enrolled(user):
             return [m for m in methods if m["id"].startswith("mfa_")]
         return methods
+
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits and its security mails: the address django-axes counts too.
+        return client_ip(request) or super().get_client_ip(request)
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
         """A security notification (ACCOUNT_EMAIL_NOTIFICATIONS) that cannot be sent is not
