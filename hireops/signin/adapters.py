@@ -15,8 +15,10 @@ from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse, ReauthenticationRequired
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from . import second_factor
@@ -108,6 +110,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         identity, tenant = sociallogin.account.uid, str(data.get("tenant_key") or "")
         context = {"identity": identity, "tenant_key": tenant}
         invitation = _take_invitation(request)
+        if sociallogin.state.get("process", AuthProcess.LOGIN) != AuthProcess.LOGIN:
+            # "connect": another identity onto the signed-in user, a takeover path. Only an
+            # invitation or the company mailbox links an identity, at sign-in.
+            refuse(request, Reason.CONNECT_OFF, **context)
         if not settings.FEISHU_LOGIN_TENANTS:
             refuse(request, Reason.FEISHU_OFF, **context)
         if tenant not in settings.FEISHU_LOGIN_TENANTS:
@@ -115,6 +121,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sociallogin.is_existing:
             _check_staff(request, sociallogin.user, context)
             return
+        if invitation and not invitation.names(data):
+            # Someone else opened the link: nothing is linked and the invitation stays usable
+            # for the person it names.
+            refuse(request, Reason.INVITATION_OTHER_PERSON, user_id=invitation.user_id, **context)
         user, via = (
             (invitation.user, "invitation") if invitation else (_by_company_email(data), "company email")
         )
@@ -123,9 +133,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         _check_staff(request, user, context)
         if SocialAccount.objects.filter(user=user, provider=sociallogin.account.provider).exists():
             refuse(request, Reason.ALREADY_LINKED, user_id=user.pk, **context)
-        sociallogin.connect(request, user)
-        if invitation:
-            FeishuInvitation.objects.filter(pk=invitation.pk).update(used_at=timezone.now())
+        with transaction.atomic():
+            if invitation and not FeishuInvitation.objects.usable().filter(pk=invitation.pk).update(
+                used_at=timezone.now()
+            ):
+                refuse(request, Reason.INVITATION_INVALID, user_id=user.pk, **context)  # used meanwhile
+            sociallogin.connect(request, user)
         log.info("feishu identity %s linked to user %s (%s)", pseudonym(identity), user.pk, via)
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):

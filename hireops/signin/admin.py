@@ -16,8 +16,9 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.admin.base import SystemRecordAdmin
+from hireops.core.admin.base import SystemRecordAdmin, action_page
 
+from .forms import InvitationForm
 from .models import FeishuInvitation
 from .second_factor import require_fresh
 
@@ -50,20 +51,45 @@ class StaffUserAdmin(UserAdmin):
     def second_factor(self, obj):
         return obj._mfa
 
-    @admin.action(description=_("Invite to sign in with Feishu"), permissions=["change"])
+    @admin.action(description=_("Invite to sign in with Feishu…"), permissions=["change"])
     def invite_to_feishu(self, request, queryset):
-        for user in queryset:
-            token = FeishuInvitation.issue(user, request.user)[1]
-            link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
-            self.log_change(
-                request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
-            )
+        """An invitation names the colleague's Feishu account, so it is made for one colleague
+        at a time: whoever else opens the link is refused (docs/feishu.md §16.6)."""
+        users = list(queryset[:2])
+        if len(users) != 1:
             self.message_user(
                 request,
-                _("Invitation for %(user)s (send it to them; it works once): %(link)s")
-                % {"user": user.get_username(), "link": link},
-                messages.SUCCESS,
+                _("Select one colleague: each invitation names their Feishu account."),
+                messages.ERROR,
             )
+            return None
+        (user,) = users
+        form = InvitationForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                "admin/signin/invite.html",
+                _("Invite %(user)s to sign in with Feishu") % {"user": user.get_username()},
+                form,
+                invited=user,
+                action="invite_to_feishu",
+            )
+        invitation, token = FeishuInvitation.issue(user, request.user, form.cleaned_data["feishu_person"])
+        link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
+        self.log_change(
+            request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
+        )
+        self.message_user(
+            request,
+            _(
+                "Invitation for %(user)s, for the Feishu account with that %(kind)s "
+                "(send it to them; it works once): %(link)s"
+            )
+            % {"user": user.get_username(), "kind": invitation.get_person_kind_display(), "link": link},
+            messages.SUCCESS,
+        )
+        return None
 
     @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_second_factor"])
     def reset_second_factor(self, request, queryset):
@@ -93,6 +119,6 @@ admin.site.unregister(Authenticator)
 
 @admin.register(FeishuInvitation)
 class FeishuInvitationAdmin(SystemRecordAdmin):
-    list_display = ["user", "created_by", "created_at", "expires_at", "used_at"]
+    list_display = ["user", "person_kind", "created_by", "created_at", "expires_at", "used_at"]
     list_select_related = ["user", "created_by"]
     search_fields = ["user__username"]
