@@ -21,6 +21,7 @@ from allauth.core import context
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_noop
@@ -133,13 +134,14 @@ def _told_and_recorded(sender, instance, created, **kwargs):
     for what, before in changes:
         if what == "password":
             _record(request, instance, PASSWORD_CHANGED)
-            adapter.send_notification_mail("account/email/password_changed", instance)
+            _mail_once_saved(adapter, "account/email/password_changed", instance)
         else:
             _record(request, instance, EMAIL_CHANGED)
             if before:  # the old address: its owner learns the account moved away
-                adapter.send_notification_mail(
-                    "account/email/email_changed",
-                    instance,
-                    {"from_email": before, "to_email": instance.email},
-                    email=before,
-                )
+                addresses = {"from_email": before, "to_email": instance.email}
+                _mail_once_saved(adapter, "account/email/email_changed", instance, addresses, email=before)
+
+
+def _mail_once_saved(adapter, template_prefix, user, extra=None, email=None) -> None:
+    """After the commit, as allauth mails its own: a change rolled back is not announced."""
+    transaction.on_commit(lambda: adapter.send_notification_mail(template_prefix, user, extra, email))

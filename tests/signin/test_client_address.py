@@ -60,6 +60,7 @@ def test_behind_two_proxies_the_second_address_from_the_right_counts(client, set
     assert sign_in(client, STAFF_PASSWORD, f"{COLLEAGUE}, 10.0.0.1").status_code == 302
 
 
+@pytest.mark.django_db(transaction=True)  # the mail goes once the change is committed
 def test_a_security_mail_names_the_clients_address(client, settings, staff_user):
     """allauth's rate limits and notifications read the same address (its adapter)."""
     from django.core import mail
