@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of security keys needs its template filters
     "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise too
     "django.contrib.staticfiles",
     "django_celery_beat",
@@ -69,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # A user whose permissions call for a second factor enrols or proves it before the admin.
+    # A user whose permissions call for a second factor enrols or proves it before any page.
     "hireops.signin.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -236,6 +237,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_VERBOSE = False
+# The proxies in front of the admin (docs/deployment.md, "Behind a TLS proxy"): with N > 0 the
+# client's address is the N-th entry from the right of X-Forwarded-For (each proxy appends the
+# address it saw); with 0 the header is ignored. Used by django-axes and allauth's rate limits.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "hireops.signin.client_address.client_ip"
 
 # --- Staff sign-in: Feishu (OAuth web login) and second factors ---------------------------------
 # README: Signing in. The login app is the company's own self-built app (it may be the Hire
@@ -275,6 +281,9 @@ SOCIALACCOUNT_PROVIDERS = {
         "AUTHORIZE_URL": FEISHU_LOGIN_BASE_URL.rstrip("/") + "/open-apis/authen/v1/index",
     }
 }
+# What changes how someone signs in (recovery codes, authenticators, password, email) needs the
+# second factor proven within this many seconds (hireops.signin.second_factor.fresh).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "hireops"
 # Security keys need a secure context: https, or http://localhost (which fido2 accepts as it is;
@@ -364,13 +373,20 @@ if SENTRY_DSN:
 # --- E-mail and alerts (hireops.ops.channels) -------------------------------------
 # Django's mail settings from one URL (smtp+tls://user:password@smtp.example.com:587, …); the
 # default prints mails on the console and sends nothing.
-globals().update(
-    {k: v for k, v in env.email_url("EMAIL_URL", default="consolemail://").items() if v is not None}
-)
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+globals().update({k: v for k, v in _EMAIL.items() if v is not None})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a dead mail server must not hang a send
 SERVER_EMAIL = env.str("SERVER_EMAIL", default="hireops@localhost")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=SERVER_EMAIL)
 EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[hireops] ")
+# A change to how someone signs in (an authenticator added or removed, recovery codes made, the
+# password or email changed, the factors reset by an administrator) is mailed to that person
+# (allauth's security notifications) when mail really goes out (EMAIL_URL names a mail server)
+# and the user has an address.
+ACCOUNT_EMAIL_NOTIFICATIONS = env.bool(
+    "SECURITY_NOTIFICATIONS",
+    default=not _EMAIL["EMAIL_BACKEND"].endswith(("console.EmailBackend", "dummy.EmailBackend")),
+)
 # Who hears about what needs a person: these addresses, and a Feishu group through its custom
 # bot (the webhook URL; the secret when the bot verifies signatures). Each one unset: skipped.
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])

@@ -15,8 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),  # the admin is the whole site
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("hireops.signin.urls")),  # first: it replaces allauth's login page
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("hireops.signin.urls")),  # with the allauth pages hireops uses
     path("feishu/events/", feishu_events, name="feishu-events"),
     *app_urlpatterns(),  # each app's own urls.py (public paths such as report links)
 ]

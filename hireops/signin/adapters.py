@@ -11,13 +11,18 @@ import logging
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
-from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core import context
+from allauth.core.exceptions import ImmediateHttpResponse, ReauthenticationRequired
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
+from . import second_factor
+from .client_address import client_ip
 from .models import FeishuInvitation
 from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 
@@ -48,6 +53,44 @@ class AccountAdapter(DefaultAccountAdapter):
             return refusal_page(request, Reason.NOT_STAFF)
         return super().pre_login(request, user, **kwargs)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks this at each of its sensitive points (recovery codes seen or made, an
+        authenticator added or removed, and any it adds later). Once a user has a factor, only
+        that factor proven minutes ago will do: allauth would also take a password typed
+        minutes ago, which is what a stolen password gives. Adding the first factor keeps
+        allauth's rule (a sign-in minutes old)."""
+        request = context.request
+        if request is not None and second_factor.enrolled(request.user):
+            if second_factor.fresh(request):
+                return False
+            raise ReauthenticationRequired()
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    def get_reauthentication_methods(self, user):
+        """The ways to confirm it is you: for a user with a factor, that factor only (offering
+        the password would lead back here)."""
+        methods = super().get_reauthentication_methods(user)
+        if user.is_authenticated and second_factor.enrolled(user):
+            return [m for m in methods if m["id"].startswith("mfa_")]
+        return methods
+
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits and its security mails: the address django-axes counts too.
+        return client_ip(request) or super().get_client_ip(request)
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        """A security notification (ACCOUNT_EMAIL_NOTIFICATIONS) that cannot be sent is not
+        worth failing the change it tells about: the change is in the history already."""
+        try:
+            super().send_notification_mail(template_prefix, user, context, email)
+        except Exception as exc:  # any mail backend's error
+            log.warning(
+                "security notification %s to user %s not sent: %s",
+                template_prefix,
+                user.pk,
+                type(exc).__name__,
+            )
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_requests_session(self):
@@ -67,6 +110,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         identity, tenant = sociallogin.account.uid, str(data.get("tenant_key") or "")
         context = {"identity": identity, "tenant_key": tenant}
         invitation = _take_invitation(request)
+        if sociallogin.state.get("process", AuthProcess.LOGIN) != AuthProcess.LOGIN:
+            # "connect": another identity onto the signed-in user, a takeover path. Only an
+            # invitation or the company mailbox links an identity, at sign-in.
+            refuse(request, Reason.CONNECT_OFF, **context)
         if not settings.FEISHU_LOGIN_TENANTS:
             refuse(request, Reason.FEISHU_OFF, **context)
         if tenant not in settings.FEISHU_LOGIN_TENANTS:
@@ -74,6 +121,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sociallogin.is_existing:
             _check_staff(request, sociallogin.user, context)
             return
+        if invitation and not invitation.names(data):
+            # Someone else opened the link: nothing is linked and the invitation stays usable
+            # for the person it names.
+            refuse(request, Reason.INVITATION_OTHER_PERSON, user_id=invitation.user_id, **context)
         user, via = (
             (invitation.user, "invitation") if invitation else (_by_company_email(data), "company email")
         )
@@ -82,9 +133,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         _check_staff(request, user, context)
         if SocialAccount.objects.filter(user=user, provider=sociallogin.account.provider).exists():
             refuse(request, Reason.ALREADY_LINKED, user_id=user.pk, **context)
-        sociallogin.connect(request, user)
-        if invitation:
-            FeishuInvitation.objects.filter(pk=invitation.pk).update(used_at=timezone.now())
+        with transaction.atomic():
+            if invitation and not FeishuInvitation.objects.usable().filter(pk=invitation.pk).update(
+                used_at=timezone.now()
+            ):
+                refuse(request, Reason.INVITATION_INVALID, user_id=user.pk, **context)  # used meanwhile
+            sociallogin.connect(request, user)
         log.info("feishu identity %s linked to user %s (%s)", pseudonym(identity), user.pk, via)
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):

@@ -1,7 +1,12 @@
 """Staff users get two admin actions and two columns: whether each is linked to Feishu and has
 a second factor; "Invite to sign in with Feishu" and "Reset two-factor authentication". Both
-actions are written to the change history."""
+actions are written to the change history; a reset is mailed to the colleague.
 
+allauth's own admin of authenticators is not offered: it shows each one's secret (an app's
+TOTP key, the recovery codes' seed) and would let it be edited. Factors are seen in the
+"second factor" column and reset by the action."""
+
+from allauth.account.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import admin, messages
@@ -11,9 +16,11 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.admin.base import SystemRecordAdmin
+from hireops.core.admin.base import SystemRecordAdmin, action_page
 
+from .forms import InvitationForm
 from .models import FeishuInvitation
+from .second_factor import require_fresh
 
 User = get_user_model()
 
@@ -44,29 +51,56 @@ class StaffUserAdmin(UserAdmin):
     def second_factor(self, obj):
         return obj._mfa
 
-    @admin.action(description=_("Invite to sign in with Feishu"), permissions=["change"])
+    @admin.action(description=_("Invite to sign in with Feishu…"), permissions=["change"])
     def invite_to_feishu(self, request, queryset):
-        for user in queryset:
-            token = FeishuInvitation.issue(user, request.user)[1]
-            link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
-            self.log_change(
-                request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
-            )
+        """An invitation names the colleague's Feishu account, so it is made for one colleague
+        at a time: whoever else opens the link is refused (docs/feishu.md §16.6)."""
+        users = list(queryset[:2])
+        if len(users) != 1:
             self.message_user(
                 request,
-                _("Invitation for %(user)s (send it to them; it works once): %(link)s")
-                % {"user": user.get_username(), "link": link},
-                messages.SUCCESS,
+                _("Select one colleague: each invitation names their Feishu account."),
+                messages.ERROR,
             )
+            return None
+        (user,) = users
+        form = InvitationForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                "admin/signin/invite.html",
+                _("Invite %(user)s to sign in with Feishu") % {"user": user.get_username()},
+                form,
+                invited=user,
+                action="invite_to_feishu",
+            )
+        invitation, token = FeishuInvitation.issue(user, request.user, form.cleaned_data["feishu_person"])
+        link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
+        self.log_change(
+            request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
+        )
+        self.message_user(
+            request,
+            _(
+                "Invitation for %(user)s, for the Feishu account with that %(kind)s "
+                "(send it to them; it works once): %(link)s"
+            )
+            % {"user": user.get_username(), "kind": invitation.get_person_kind_display(), "link": link},
+            messages.SUCCESS,
+        )
+        return None
 
     @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_second_factor"])
     def reset_second_factor(self, request, queryset):
+        require_fresh(request)  # the admin's own factor, minutes ago (the rows check it too)
         n = 0
         for user in queryset:
             deleted = Authenticator.objects.filter(user=user).delete()[0]
             if deleted:
                 n += 1
                 self.log_change(request, user, str(_("Reset two-factor authentication")))
+                get_adapter(request).send_notification_mail("signin/email/second_factor_reset", user)
         self.message_user(
             request,
             _("Second factors reset for %(n)d user(s): they set up a new one at their next sign-in.")
@@ -80,10 +114,11 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+admin.site.unregister(Authenticator)
 
 
 @admin.register(FeishuInvitation)
 class FeishuInvitationAdmin(SystemRecordAdmin):
-    list_display = ["user", "created_by", "created_at", "expires_at", "used_at"]
+    list_display = ["user", "person_kind", "created_by", "created_at", "expires_at", "used_at"]
     list_select_related = ["user", "created_by"]
     search_fields = ["user__username"]

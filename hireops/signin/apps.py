@@ -8,7 +8,7 @@ class SigninConfig(AppConfig):
     verbose_name = _("Sign-in")
 
     def ready(self):
-        from . import checks, second_factor, signals  # noqa: F401  (registrations)
+        from . import changes, checks, second_factor, signals  # noqa: F401  (registrations)
 
         # Changing who belongs to which role is changing what they may do.
         second_factor.require_second_factor("auth.change_user", "auth.change_group")

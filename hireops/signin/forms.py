@@ -1,7 +1,10 @@
+from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from .models import feishu_person
 from .refusals import MESSAGES, Reason, note_refusal
 
 
@@ -20,3 +23,22 @@ class AdminLoginForm(AdminAuthenticationForm):
         if not password_login_allowed(user):
             note_refusal(Reason.PASSWORD_OFF, user_id=user.pk)
             raise ValidationError(MESSAGES[Reason.PASSWORD_OFF], code=Reason.PASSWORD_OFF.value)
+
+
+class InvitationForm(forms.Form):
+    """Who the colleague is in Feishu: only that Feishu account can use the invitation."""
+
+    feishu_person = forms.CharField(
+        label=_("Their Feishu account"),
+        max_length=254,
+        help_text=_(
+            "Their company mailbox in Feishu (name@company), or their Feishu user ID (Feishu admin "
+            "console → Members → the member → User ID). Only the Feishu account with this mailbox or "
+            "user ID can use the invitation: whoever else opens the link is refused."
+        ),
+    )
+
+    def clean_feishu_person(self):
+        value = self.cleaned_data["feishu_person"]
+        feishu_person(value)  # ValidationError for anything else
+        return value.strip()

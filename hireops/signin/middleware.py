@@ -1,17 +1,41 @@
-"""No admin page opens for a user who must use a second factor until this session proved one.
+"""Nothing opens for a user who must use a second factor until this session proved one.
 
-Checked on every admin request, so the requirement follows the permission at once: a user
-given the withdrawal permission mid-session is stopped at the next page. Not enrolled yet →
-the guided enrolment; enrolled → allauth's second-factor step (a code from the app, a
-recovery code, or a security key), then back to the page asked for. Signing out stays open.
+Decided per resolved URL name against a short allowlist, on every URL the project and its
+libraries mount (today's and tomorrow's): a page nobody listed here is closed to such a
+session. Not enrolled yet → the guided enrolment; enrolled → the second-factor step (a code
+from the app, a recovery code, or a security key), then back to the page asked for. Signing
+out stays open. Checked on every request, so the requirement follows the permission at once:
+a user given the withdrawal permission mid-session is stopped at the next page.
 """
 
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from . import second_factor
+from .adapters import AccountAdapter
+
+# Signing out, and what every page of the steps needs (the language switcher).
+ALWAYS = frozenset({"admin:logout", "account_logout", "set_language"})
+# Enrolled: proving the factor (allauth's step: a code or recovery code, or a security key).
+STEP = frozenset({"mfa_reauthenticate", "mfa_reauthenticate_webauthn"})
+# Not enrolled: the guide, adding a first factor, and confirming who one is first when the
+# sign-in is minutes old (the password again, or Feishu's round trip again).
+ENROLMENT = frozenset(
+    {
+        "signin_enrol",
+        "mfa_activate_totp",
+        "mfa_add_webauthn",
+        "account_reauthenticate",
+        "feishu_login",
+        "feishu_callback",
+    }
+)
+
+
+def allowed_before_the_second_factor(enrolled: bool) -> frozenset[str]:
+    return ALWAYS | (STEP if enrolled else ENROLMENT)
 
 
 class SecondFactorMiddleware:
@@ -19,23 +43,21 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._must_stop(request):
-            target = "signin_enrol" if not second_factor.enrolled(request.user) else "mfa_reauthenticate"
-            query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-            return HttpResponseRedirect(reverse(target) + (f"?{query}" if query else ""))
         return self.get_response(request)
 
-    @staticmethod
-    def _must_stop(request) -> bool:
-        # The path first: other requests (webhook, health, report links) never load a session.
-        try:
-            admin_root, logout = reverse("admin:index"), reverse("admin:logout")
-        except NoReverseMatch:  # a URLconf without the admin: nothing to guard
-            return False
-        path = request.path_info
-        if not path.startswith(admin_root) or path == logout:
-            return False
+    def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return False
-        return second_factor.needs_second_factor(user) and not second_factor.proven(request)
+            return None  # each page asks anonymous visitors to sign in as it always did
+        if not second_factor.needs_second_factor(user) or second_factor.proven(request):
+            return None
+        enrolled = second_factor.enrolled(user)
+        if request.resolver_match.view_name in allowed_before_the_second_factor(enrolled):
+            return None
+        if enrolled:  # the factors it has: the app's code (or a recovery code), or a security key
+            target = AccountAdapter(request).get_reauthentication_methods(user)[0]["url"]
+        else:
+            target = reverse("signin_enrol")
+        if request.method in ("GET", "HEAD"):
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(target)

@@ -1,9 +1,12 @@
 """Invitations to link a staff user to their Feishu identity (sign-in with Feishu)."""
 
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,19 +17,59 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class FeishuPerson(models.TextChoices):
+    """How an invitation names the Feishu person it is for: by what the company's Feishu admins
+    assign and user_info reports, never by what the employee types in (docs/feishu.md §16.6)."""
+
+    COMPANY_MAILBOX = "enterprise_email", _("company mailbox")
+    USER_ID = "user_id", _("Feishu user ID")
+
+
+_USER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def feishu_person(value: str) -> tuple[str, str]:
+    """The kind and normalised value of what an admin typed to name a Feishu person: a company
+    mailbox (it has an @) or a Feishu user ID. ValidationError for anything else."""
+    value = (value or "").strip()
+    if "@" in value:
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise ValidationError(_("This is not a valid email address."), code="invalid") from exc
+        return FeishuPerson.COMPANY_MAILBOX, value.lower()
+    if not _USER_ID.fullmatch(value):
+        raise ValidationError(
+            _("Give their company mailbox (name@company) or their Feishu user ID (letters, digits, _ . -)."),
+            code="invalid",
+        )
+    return FeishuPerson.USER_ID, value
+
+
+def person_digest(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
 class FeishuInvitationQuerySet(models.QuerySet):
     def usable(self):
-        return self.filter(used_at=None, expires_at__gt=timezone.now())
+        # An invitation that names nobody (made before invitations named their person) links nobody.
+        return self.filter(used_at=None, expires_at__gt=timezone.now()).exclude(person_digest="")
 
 
 class FeishuInvitation(models.Model):
-    """A one-time link an admin gives a colleague: signing in with Feishu through it links
-    the Feishu identity to ``user``. Valid FEISHU_LOGIN_INVITATION_DAYS, used once."""
+    """A one-time link an admin gives a colleague: signing in through it with the Feishu
+    account it names links that account to ``user``. Valid FEISHU_LOGIN_INVITATION_DAYS,
+    used once. The person is kept as a digest: the mailbox is personal data hireops has no
+    other use for."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE, related_name="+"
     )
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    person_kind = models.CharField(
+        _("named by"), max_length=20, choices=FeishuPerson.choices, blank=True, editable=False
+    )
+    person_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -49,14 +92,32 @@ class FeishuInvitation(models.Model):
         return str(self.user)
 
     @classmethod
-    def issue(cls, user, created_by) -> tuple["FeishuInvitation", str]:
-        """A new invitation and its token (shown once, in the link)."""
+    def issue(cls, user, created_by, person: str) -> tuple["FeishuInvitation", str]:
+        """A new invitation for the Feishu person ``person`` names (see ``feishu_person``),
+        and its token (shown once, in the link)."""
+        kind, value = feishu_person(person)
         token = secrets.token_urlsafe(32)
         days = settings.FEISHU_LOGIN_INVITATION_DAYS
         invitation = cls.objects.create(
             user=user,
             token_digest=digest(token),
+            person_kind=kind,
+            person_digest=person_digest(kind, value),
             created_by=created_by,
             expires_at=timezone.now() + timezone.timedelta(days=days),
         )
         return invitation, token
+
+    def names(self, user_info: dict) -> bool:
+        """Whether Feishu's user_info is the person this invitation was made for. A field the
+        login app may not read (no permission) is missing: that is no match either."""
+        value = user_info.get(self.person_kind) if self.person_kind else None
+        if not isinstance(value, str) or not value.strip():
+            return False
+        try:
+            kind, value = feishu_person(value)
+        except ValidationError:
+            return False
+        return kind == self.person_kind and secrets.compare_digest(
+            person_digest(kind, value), self.person_digest
+        )

@@ -20,6 +20,8 @@ class Reason(StrEnum):
     NOT_STAFF = "not_staff"
     ALREADY_LINKED = "already_linked"
     INVITATION_INVALID = "invitation_invalid"
+    INVITATION_OTHER_PERSON = "invitation_other_person"
+    CONNECT_OFF = "connect_off"
     PASSWORD_OFF = "password_off"  # noqa: S105  (a reason's slug, not a password)
     FEISHU_OFF = "feishu_off"
     FEISHU_ERROR = "feishu_error"
@@ -40,6 +42,15 @@ MESSAGES = {
         "This hireops user is already linked to another Feishu account. Ask an administrator."
     ),
     Reason.INVITATION_INVALID: _("This invitation link has expired or was used already. Ask for a new one."),
+    Reason.INVITATION_OTHER_PERSON: _(
+        "This invitation was made for another Feishu account. Only the colleague it names can use "
+        "it; nothing was linked. If it is yours, sign in to Feishu with your own account and open "
+        "the link again, or ask the administrator who invited you."
+    ),
+    Reason.CONNECT_OFF: _(
+        "Linking another Feishu account to a signed-in user is not offered. Ask an administrator "
+        "for an invitation."
+    ),
     Reason.PASSWORD_OFF: _("Sign-in with a password is turned off. Sign in with Feishu."),
     Reason.FEISHU_OFF: _("Sign-in with Feishu is not set up here."),
     Reason.FEISHU_ERROR: _(
@@ -53,10 +64,15 @@ def pseudonym(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:12] if value else "-"
 
 
-def refusal_page(request, reason: Reason, status: int = 403):
-    return render(
+def refusal_page(request, reason: Reason, status: int = 403, *, secret_path: bool = False):
+    """``secret_path``: the URL holds a secret (an invitation's token). Django would log the
+    refusal with its path; ``note_refusal`` has logged the reason instead."""
+    response = render(
         request, "signin/refused.html", {"reason": reason, "message": MESSAGES[reason]}, status=status
     )
+    if secret_path:
+        response._has_been_logged = True  # django.utils.log.log_response's own "done" mark
+    return response
 
 
 def note_refusal(

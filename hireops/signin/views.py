@@ -11,17 +11,19 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from . import second_factor
 from .adapters import INVITATION_SESSION_KEY
 from .models import FeishuInvitation, digest
-from .refusals import Reason, refusal_page
+from .refusals import Reason, note_refusal, refusal_page
 
 
 def invitation(request, token: str):
-    """An invitation link: signing in with Feishu from here links that Feishu identity to the
-    invited user (once, before it expires)."""
+    """An invitation link: signing in with Feishu from here links the Feishu account it names
+    to the invited user (once, before it expires). The token is in the path, so a refusal is
+    logged by its reason only, never with the path as Django's request log would."""
     found = (
         FeishuInvitation.objects.usable().select_related("user").filter(token_digest=digest(token)).first()
     )
     if found is None:
-        return refusal_page(request, Reason.INVITATION_INVALID, status=404)
+        note_refusal(Reason.INVITATION_INVALID)
+        return refusal_page(request, Reason.INVITATION_INVALID, status=404, secret_path=True)
     request.session[INVITATION_SESSION_KEY] = found.pk
     return render(request, "signin/invitation.html", {"invitation": found})
 
