@@ -25,10 +25,11 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 # The ingest server (hireops/ingest.py) serves Feishu's pushes and no admin: it loads the
-# admin without discovering every app's admin module (and the code those import).
+# admin without discovering every app's admin module (and the code those import). Either way
+# the admin site is hireops' own, with the personal-data guard in front of every ModelAdmin.
 SERVER = env.str("HIREOPS_SERVER", default="")
 INSTALLED_APPS = [
-    "django.contrib.admin.apps.SimpleAdminConfig" if SERVER == "ingest" else "django.contrib.admin",
+    "hireops.core.admin_apps." + ("SimpleAdminConfig" if SERVER == "ingest" else "AdminConfig"),
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import personal
 from hireops.core.messages import MessageField
 from hireops.core.models import FeishuCall
 
@@ -67,6 +68,10 @@ class EcoOrder(models.Model):
     candidate_mobile_code = models.CharField(_("country code"), max_length=6, blank=True)
     candidate_mobile = models.CharField(_("candidate mobile"), max_length=32, blank=True)
     candidate_email = models.CharField(_("candidate email"), max_length=254, blank=True)
+    personal_fields = {
+        "candidate_mobile": personal.Mobile(code="candidate_mobile_code"),
+        "candidate_email": personal.EMAIL,
+    }
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     source_event_id = models.CharField(_("event"), max_length=128, blank=True)
@@ -88,6 +93,14 @@ class BackgroundCheck(EcoOrder):
     contact_mobile_code = models.CharField(_("contact country code"), max_length=6, blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=32, blank=True)
     contact_email = models.CharField(_("contact email"), max_length=254, blank=True)
+    personal_fields = {
+        **EcoOrder.personal_fields,
+        "contact_mobile": personal.Mobile(code="contact_mobile_code"),
+        "contact_email": personal.EMAIL,
+        # What the customer typed: the order form's values, a comment.
+        "custom_field_values": personal.FREE_TEXT,
+        "comment": personal.FREE_TEXT,
+    }
     state = models.CharField(
         _("state"), max_length=16, choices=CheckState.choices, default=CheckState.NEW, db_index=True
     )
@@ -142,6 +155,12 @@ class Exam(EcoOrder):
     exam_username = models.CharField(_("exam user name"), max_length=200, blank=True)
     exam_password = models.TextField(_("exam password (encrypted)"), blank=True, editable=False)
     score = models.CharField(_("score"), max_length=64, blank=True)
+    # The candidate's login is often their email or mobile.
+    personal_fields = {
+        **EcoOrder.personal_fields,
+        "exam_url": personal.FREE_TEXT,
+        "exam_username": personal.FREE_TEXT,
+    }
 
     class Meta:
         verbose_name = _("exam")
@@ -234,6 +253,12 @@ class OrderWrite(FeishuCall):
     leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
     note = MessageField(_("note"), max_length=500, blank=True)
+    # An exam's login (often the candidate's email or mobile), in its fields and the body sent.
+    personal_fields = {
+        "exam_url": personal.FREE_TEXT,
+        "exam_username": personal.FREE_TEXT,
+        "payload": personal.FREE_TEXT,
+    }
 
     class Meta:
         verbose_name = _("order write")

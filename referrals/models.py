@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import personal
 from hireops.core.messages import MessageField
 from hireops.core.models import FeishuCall
 from hireops.feishu import hire
@@ -47,6 +48,7 @@ class ReferralAccount(models.Model):
     mobile_code = models.CharField(_("country code"), max_length=6, blank=True)
     mobile_number = models.CharField(_("mobile"), max_length=20, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
+    personal_fields = {"mobile_number": personal.Mobile(code="mobile_code"), "email": personal.EMAIL}
     account_id = models.CharField(_("Feishu account id"), max_length=128, null=True, blank=True, unique=True)
     status = models.CharField(
         _("status"),

@@ -21,8 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class AlreadyRegistered(Exception):
+    """The message does not say which account: an import report or a form would otherwise
+    tell whoever typed a mobile or email who owns it (the admin links it for users who may
+    see personal data)."""
+
     def __init__(self, account: ReferralAccount):
-        super().__init__(_("This person already has a referral account (#%(pk)s).") % {"pk": account.pk})
+        super().__init__(_("This person already has a referral account."))
         self.account = account
 
 

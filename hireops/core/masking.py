@@ -59,3 +59,16 @@ def mask_personal(data: Any, _key: str = "") -> Any:
         if key in _MOBILE_KEYS:
             return mask_mobile(data)
     return data
+
+
+def mask_personal_values(data: Any, _key: str = "") -> Any:
+    """``mask_personal``, and besides every other string in the tree masked as free text: a
+    mobile or email typed into a comment or a form value is masked wherever it sits."""
+    if isinstance(data, dict):
+        return {k: mask_personal_values(v, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [mask_personal_values(v, _key) for v in data]
+    masked = mask_personal(data, _key)
+    if isinstance(masked, str) and masked == data:
+        return mask_personal_text(masked)
+    return masked

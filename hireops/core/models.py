@@ -5,6 +5,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import personal
 from .messages import MessageTextField
 
 
@@ -65,8 +66,20 @@ class StaffAccess(models.Model):
         return str(self._meta.verbose_name)
 
 
+def _described(entry) -> str:
+    from .audit import describe
+
+    return describe(entry)
+
+
 class ChangeHistoryEntry(LogEntry):
     """Django's admin log, listed for staff as the change history (see hireops.core.audit)."""
+
+    # A reason typed with an action (a rejection, a binding) may name a mobile or an email.
+    personal_fields = {"change_message": personal.FreeText(text=_described)}
+
+    def __str__(self):  # LogEntry's adds the message, unmasked (the page's title)
+        return f"{self.get_action_flag_display()}: {self.object_repr}"
 
     class Meta:
         proxy = True

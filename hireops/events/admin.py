@@ -8,8 +8,7 @@ from django.utils.translation import gettext_noop, ngettext
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin, exact_search
-from hireops.core.masking import mask_personal
-from hireops.core.personal import can_see_personal_data
+from hireops.core.masking import mask_personal_text
 from hireops.tenants.filters import TenantFilter
 
 from . import registry, types
@@ -71,7 +70,7 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
         "last_error",
         "duplicate_count",
         "last_duplicate_at",
-        "payload_pretty",
+        "payload",  # masked or in full by the admin's personal-data guard
     )
     readonly_fields = fields
 
@@ -93,14 +92,6 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
     def has_reprocess_permission(self, request):
         return request.user.has_perm("events.reprocess_feishuevent")
 
-    def get_fields(self, request, obj=None):
-        if can_see_personal_data(request.user):
-            return [f if f != "payload_pretty" else "payload_full" for f in self.fields]
-        return self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
-
     @admin.display(description=_("event type"), ordering="event_type")
     def type_label(self, obj):
         name = types.label(obj.event_type)
@@ -109,14 +100,6 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
         return format_html(
             '{}<br><small style="color: var(--body-quiet-color)">{}</small>', name, obj.event_type
         )
-
-    @admin.display(description=_("payload (personal data masked)"))
-    def payload_pretty(self, obj):
-        return _pre(mask_personal(obj.payload))
-
-    @admin.display(description=_("payload"))
-    def payload_full(self, obj):
-        return _pre(obj.payload)
 
     @admin.action(description=_("Reprocess selected failed or ignored events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
@@ -176,4 +159,6 @@ class RejectedDeliveryAdmin(LargeTableAdmin, SystemRecordAdmin):
 
     @admin.display(description=_("start of the body (masked)"))
     def body_excerpt_pre(self, obj):
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body_excerpt)
+        return format_html(
+            '<pre style="white-space: pre-wrap">{}</pre>', mask_personal_text(obj.body_excerpt)
+        )

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import personal
 from hireops.core.messages import MessageTextField
 
 from .verify import Kind
@@ -29,6 +30,7 @@ class FeishuEvent(models.Model):
     create_time = models.CharField(_("create time (as sent)"), max_length=32, blank=True)
     account_id = models.CharField(_("account id"), max_length=128, blank=True, db_index=True)
     payload = models.JSONField(_("payload"))
+    personal_fields = {"payload": personal.FREE_TEXT}  # candidates' and employees' data
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     status = models.CharField(
         _("status"), max_length=16, choices=EventStatus.choices, default=EventStatus.PENDING
@@ -154,6 +156,7 @@ class RejectedDelivery(models.Model):
     headers = models.JSONField(_("headers (harmless ones only)"), default=dict)
     body_size = models.PositiveBigIntegerField(_("body size (bytes)"), default=0)
     body_excerpt = models.TextField(_("start of the body (masked)"), blank=True)
+    personal_fields = {"body_excerpt": personal.FREE_TEXT}  # masked when kept, by a pattern
     suppressed_before = models.PositiveIntegerField(
         _("refusals not recorded before this one"),
         default=0,

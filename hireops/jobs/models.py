@@ -4,6 +4,7 @@ Celery item by item, with its progress and each item's outcome visible while it 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import personal
 from hireops.core.models import StaffRequest
 
 
@@ -54,6 +55,7 @@ class BulkJobItem(models.Model):
     label = models.CharField(_("item"), max_length=300)  # as staff may see it: masked
     # An import row's fields (personal data): removed as soon as the item is done.
     data = models.JSONField(null=True, blank=True, editable=False)
+    personal_fields = {"data": personal.FREE_TEXT}
     status = models.CharField(
         _("status"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.PENDING
     )

@@ -10,10 +10,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core import personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.core.masking import mask_email, mask_mobile
-from hireops.core.personal import can_see_personal_data
 from hireops.jobs.admin import import_page
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
@@ -29,36 +28,6 @@ from .usage import usage_view
 def _posted(request) -> tuple:
     """(data, files) for a form: bound on POST even when nothing was ticked (an empty POST)."""
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
-
-
-PERSONAL = ("candidate_mobile", "candidate_email", "contact_mobile", "contact_email")
-
-
-def _mobile(code: str, number: str, full: bool) -> str:
-    if not number:
-        return "—"
-    return f"+{code} {number if full else mask_mobile(number)}"
-
-
-def _person_columns(prefix: str, mobile_label, email_label) -> tuple:
-    """A person's mobile and email, masked and full (``get_fields`` picks by permission)."""
-
-    def mobile(full):
-        @admin.display(description=mobile_label)
-        def column(self, obj):
-            return _mobile(getattr(obj, f"{prefix}_mobile_code"), getattr(obj, f"{prefix}_mobile"), full)
-
-        return column
-
-    def email(full):
-        @admin.display(description=email_label)
-        def column(self, obj):
-            value = getattr(obj, f"{prefix}_email")
-            return (value if full else mask_email(value)) if value else "—"
-
-        return column
-
-    return mobile(False), mobile(True), email(False), email(True)
 
 
 class WritesInline(ReadOnlyInline):
@@ -95,19 +64,10 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
         name = getattr(obj, "tenant_name", None)
         return f"{name} ({obj.tenant_key})" if name else obj.tenant_key
 
-    def get_fields(self, request, obj=None):
-        full = can_see_personal_data(request.user)
-        return [
-            f"{f}_full" if f in PERSONAL and full else (f"{f}_masked" if f in PERSONAL else f)
-            for f in self.fields
-        ]
-
+    # The candidate's (and the contact's) personal fields are shown masked or in full by the
+    # admin's personal-data guard, from the models' declarations.
     def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
-
-    candidate_mobile_masked, candidate_mobile_full, candidate_email_masked, candidate_email_full = (
-        _person_columns("candidate", _("candidate mobile"), _("candidate email"))
-    )
+        return self.fields
 
     def has_add_permission(self, request):
         return False  # orders come from Feishu
@@ -255,10 +215,6 @@ class BackgroundCheckAdmin(OrderAdmin):
         "source_event_id",
     )
 
-    contact_mobile_masked, contact_mobile_full, contact_email_masked, contact_email_full = _person_columns(
-        "contact", _("contact mobile"), _("contact email")
-    )
-
     def offers(self, order, name):
         # A completed order takes no more stages or results (Feishu answers 1002858), nor a cancel.
         return not order.ended
@@ -384,9 +340,15 @@ class ExamAdmin(OrderAdmin):
 
     def login_view(self, request, pk):
         exam = self._order(request, pk)
-        form = LoginForm(
-            *_posted(request)[:1], initial={"exam_url": exam.exam_url, "username": exam.exam_username}
-        )
+        # The login sent before, unless it holds personal data the user may not see (a masked
+        # value would be sent back as it shows).
+        fields = {"exam_url": "exam_url", "username": "exam_username"}
+        initial = {
+            name: getattr(exam, field)
+            for name, field in fields.items()
+            if personal.shown(request.user, exam, field) == getattr(exam, field)
+        }
+        form = LoginForm(*_posted(request)[:1], initial=initial)
 
         def send(form):
             data = form.cleaned_data

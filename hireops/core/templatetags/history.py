@@ -1,11 +1,12 @@
 from django import template
 
-from hireops.core import audit
+from hireops.core import personal
 
 register = template.Library()
 
 
 @register.filter
-def history_message(entry) -> str:
-    """A LogEntry's message in the reader's language (ours and Django's alike)."""
-    return audit.describe(entry)
+def history_message(entry, user) -> str:
+    """A LogEntry's message in the reader's language (ours and Django's alike), with the
+    mobiles and emails a reason may hold masked unless ``user`` may see them."""
+    return personal.shown(user, entry, "change_message")
