@@ -6,6 +6,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
 from bindings.models import BindingStatus, EcoAccountBinding
 from hireops.core.models import CallStatus
@@ -110,6 +111,10 @@ def test_excel_exports_of_withdrawals_and_bindings_match_the_csv(client, staff_u
     b = EcoAccountBinding.objects.create(
         app_id="a", tenant_key="t", account_id="x2", scope=2, account_name='=HYPERLINK("http://x")'
     )
+    # Just before a whole second: Excel keeps milliseconds and would round this one up.
+    late = timezone.now().replace(microsecond=999_900)
+    Withdrawal.objects.filter(pk=w.pk).update(requested_at=late, finished_at=late)
+    EcoAccountBinding.objects.filter(pk=b.pk).update(created_at=late, updated_at=late)
     client.force_login(staff_user("Auditor"))
     for url, pk in [("/admin/referrals/withdrawal/", w.pk), ("/admin/bindings/ecoaccountbinding/", b.pk)]:
         rows = export_xlsx(client, url, [pk])

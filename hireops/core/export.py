@@ -86,8 +86,8 @@ def _xlsx_value(value):
     """Numbers and dates stay numbers and dates (Excel can sum and sort them); everything
     else is text (or an empty cell), never a formula, whatever it starts with: the workbook
     is opened with ``strings_to_formulas`` off."""
-    if isinstance(value, datetime):
-        return _local(value).replace(tzinfo=None)
+    if isinstance(value, datetime):  # to the second, as the CSV (Excel would round the rest)
+        return _local(value).replace(tzinfo=None, microsecond=0)
     if isinstance(value, int | Decimal | float | date) and not isinstance(value, bool):
         return value
     return cell_text(value) or None
