@@ -9,8 +9,9 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from hireops.core import personal
+from hireops.core import audit, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.jobs.admin import import_page
@@ -23,6 +24,13 @@ from ..forms import ConfirmForm, LoginForm, LoginImportForm, ResultForm, ScoreFo
 from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
 from .filters import AgeFilter, CustomerFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
 from .usage import usage_view
+
+# Change-history messages (hireops.core.audit), on the order and on each write it queued.
+STAGE_REQUESTED = gettext_noop("Progress stage requested (write %(writes)s).")
+RESULT_REQUESTED = gettext_noop("Result requested (write %(writes)s).")
+TERMINATION_REQUESTED = gettext_noop("Termination requested (writes %(writes)s).")
+LOGIN_REQUESTED = gettext_noop("Exam login requested (write %(writes)s).")
+SCORE_REQUESTED = gettext_noop("Exam score requested (write %(writes)s).")
 
 
 def _posted(request) -> tuple:
@@ -138,12 +146,17 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
         info = self.model._meta.app_label, self.model._meta.model_name
         return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_change", args=[order.pk]))
 
-    def _form_page(self, request, order, form, title, send):
-        """Validate, then ``send(form)`` in one transaction (a refusal undoes an upload too)."""
+    def _form_page(self, request, order, form, title, send, recorded: str):
+        """Validate, then ``send(form)`` in one transaction (a refusal undoes an upload too);
+        ``send`` returns what to tell the user and the writes it queued, which the change
+        history records (``recorded``) on the order and on each write."""
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
-                    message = send(form)
+                    message, queued = send(form)
+                    queued = queued if isinstance(queued, list) else [queued]
+                    numbers = ", ".join(f"#{w.pk}" for w in queued)
+                    audit.record(request.user, [order, *queued], recorded, {"writes": numbers})
             except writes.WriteRefused as exc:
                 form.add_error(None, str(exc))
             else:
@@ -225,7 +238,7 @@ class BackgroundCheckAdmin(OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            writes.stage_request(
+            queued = writes.stage_request(
                 check,
                 name=data["stage_name"],
                 en_name=data["stage_en_name"],
@@ -235,35 +248,36 @@ class BackgroundCheckAdmin(OrderAdmin):
                 reports=form.reports(request.user),
                 user=request.user,
             )
-            return _("The stage is being sent to Feishu.")
+            return _("The stage is being sent to Feishu."), queued
 
-        return self._form_page(request, check, form, _("Add a progress stage"), send)
+        return self._form_page(request, check, form, _("Add a progress stage"), send, STAGE_REQUESTED)
 
     def result_view(self, request, pk):
         check = self._order(request, pk)
         form = ResultForm(*_posted(request), order_field="background_check", order=check)
 
         def send(form):
-            writes.result_request(
+            queued = writes.result_request(
                 check,
                 result=form.cleaned_data["result"],
                 time_ms=form.time_ms(),
                 reports=form.reports(request.user),
                 user=request.user,
             )
-            return _("The result is being sent to Feishu.")
+            return _("The result is being sent to Feishu."), queued
 
-        return self._form_page(request, check, form, _("Send the result"), send)
+        return self._form_page(request, check, form, _("Send the result"), send, RESULT_REQUESTED)
 
     def terminate_view(self, request, pk):
         check = self._order(request, pk)
         form = ConfirmForm(*_posted(request)[:1])
 
         def send(form):
-            writes.cancel_request(check, user=request.user)
-            return _("A “terminated” stage, then the termination, are being sent to Feishu.")
+            queued = writes.cancel_request(check, user=request.user)
+            return _("A “terminated” stage, then the termination, are being sent to Feishu."), queued
 
-        return self._form_page(request, check, form, _("Terminate the background check"), send)
+        title = _("Terminate the background check")
+        return self._form_page(request, check, form, title, send, TERMINATION_REQUESTED)
 
 
 @admin.register(Exam)
@@ -352,16 +366,16 @@ class ExamAdmin(OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            writes.login_request(
+            queued = writes.login_request(
                 exam,
                 url=data["exam_url"],
                 username=data["username"],
                 password=data["password"],
                 user=request.user,
             )
-            return _("The login is being sent to Feishu.")
+            return _("The login is being sent to Feishu."), queued
 
-        return self._form_page(request, exam, form, _("Send the exam login"), send)
+        return self._form_page(request, exam, form, _("Send the exam login"), send, LOGIN_REQUESTED)
 
     def score_view(self, request, pk):
         exam = self._order(request, pk)
@@ -369,7 +383,7 @@ class ExamAdmin(OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            writes.score_request(
+            queued = writes.score_request(
                 exam,
                 score=data["score"],
                 time_ms=form.time_ms(),
@@ -377,6 +391,6 @@ class ExamAdmin(OrderAdmin):
                 details=data["details"],
                 user=request.user,
             )
-            return _("The score is being sent to Feishu.")
+            return _("The score is being sent to Feishu."), queued
 
-        return self._form_page(request, exam, form, _("Send the exam score"), send)
+        return self._form_page(request, exam, form, _("Send the exam score"), send, SCORE_REQUESTED)

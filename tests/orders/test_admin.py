@@ -2,8 +2,11 @@
 a stage, a result, a termination, an exam's login and score."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from hireops.core import audit
 from hireops.core.models import CallStatus
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite
 
@@ -12,6 +15,14 @@ from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, PDF, deliver
 pytestmark = pytest.mark.django_db(transaction=True)
 CHECKS = "/admin/orders/backgroundcheck/"
 EXAMS = "/admin/orders/exam/"
+
+
+def recorded(obj) -> list[str]:
+    """The change history of ``obj``: who, and what, in English."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    ).order_by("pk")
+    return [f"{e.user.username}: {audit.describe(e)}" for e in entries]
 
 
 def check_order(client, sandbox) -> BackgroundCheck:
@@ -73,6 +84,12 @@ def test_a_background_check_from_order_to_result_in_the_admin(vendor_ops, sandbo
     assert (
         hire["status"] == "completed" and hire["result"]["report_file_list"][0]["report_name"] == "阶段报告"
     )
+    result = OrderWrite.objects.exclude(pk=stage.pk).get()
+    assert recorded(check) == [
+        f"vendor_operations: Progress stage requested (write #{stage.pk}).",
+        f"vendor_operations: Result requested (write #{result.pk}).",
+    ]
+    assert recorded(stage) == [f"vendor_operations: Progress stage requested (write #{stage.pk})."]
 
 
 def test_terminate_from_the_admin(vendor_ops, sandbox, bound_accounts):
@@ -84,6 +101,10 @@ def test_terminate_from_the_admin(vendor_ops, sandbox, bound_accounts):
     assert check.state == CheckState.TERMINATED
     page = vendor_ops.get(f"{CHECKS}{check.pk}/change/").content.decode()
     assert "Add a progress stage" not in page
+    stage, cancel = OrderWrite.objects.order_by("pk")
+    assert recorded(check) == [
+        f"vendor_operations: Termination requested (writes #{stage.pk}, #{cancel.pk})."
+    ]
 
 
 def test_an_exam_login_and_score_in_the_admin(vendor_ops, sandbox, bound_accounts):
@@ -110,6 +131,11 @@ def test_an_exam_login_and_score_in_the_admin(vendor_ops, sandbox, bound_account
     ]
     bad = vendor_ops.post(f"{EXAMS}{exam.pk}/score/", {"score": "90", "details": "no colon"}).content.decode()
     assert "section: result" in bad
+    login, score = OrderWrite.objects.order_by("pk")
+    assert recorded(exam) == [
+        f"vendor_operations: Exam login requested (write #{login.pk}).",
+        f"vendor_operations: Exam score requested (write #{score.pk}).",
+    ]
 
 
 def test_who_may_send(client, staff_user, sandbox, bound_accounts):
