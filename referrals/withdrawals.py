@@ -20,10 +20,17 @@ from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
-from .balances import balance_apply, cash_dict
+from .balances import balance_apply, balance_refusal, cash_dict
 from .models import AccountStatus, BalanceSource, ReferralAccount, Withdrawal
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
+
+
+# On a withdrawal Feishu confirmed whose amounts hireops cannot keep (not numbers, or beyond
+# their column): the withdrawal happened; what Feishu's page says is the truth.
+AMOUNTS_NOT_KEPT = gettext_noop(
+    "Feishu confirmed the withdrawal, but its amounts cannot be stored (%(what)s): see them in Feishu."
+)
 
 
 class WithdrawalRefused(Exception):
@@ -88,6 +95,11 @@ def withdrawal_run(pk: int) -> str:
             external_order_id=w.external_order_id,
             tenant_key=w.account.tenant_key or None,
         )
+    except hire.BadAmount as exc:  # Feishu answered success: the withdrawal is done, whatever it says
+        _close(
+            pk, status=CallStatus.SUCCEEDED, error=Message(AMOUNTS_NOT_KEPT, what=str(exc)), error_code=None
+        )
+        return CallStatus.SUCCEEDED
     except FeishuError as exc:
         failure = judge(exc)
         if failure.retry:  # the outcome is unknown or Feishu could not answer: same order id later
@@ -98,14 +110,15 @@ def withdrawal_run(pk: int) -> str:
             ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
         return CallStatus.FAILED
     details = result.details
+    refusal = balance_refusal(details)  # the columns that hold a balance hold what was withdrawn
     _close(
         pk,
         status=CallStatus.SUCCEEDED,
         trans_time=result.trans_time_ms,
-        error="",
+        error=Message(AMOUNTS_NOT_KEPT, what=refusal.params["what"]) if refusal else "",
         error_code=None,
-        withdrawn_points=details.point_bonus,
-        withdrawn_cash=cash_dict(details),
+        withdrawn_points=None if refusal else details.point_bonus,
+        withdrawn_cash=None if refusal else cash_dict(details),
     )
     _zero_withdrawn(w, result)
     return CallStatus.SUCCEEDED

@@ -210,3 +210,14 @@ def test_admin_withdraw_confirmation_and_permission(register, client, admin_clie
     assert 'value="enable"' in page and 'value="withdraw"' not in page
     client.post(url, {"action": "withdraw", "_selected_action": [account.pk], "apply": "1", "points": "on"})
     assert Withdrawal.objects.count() == 1  # nothing new: the action is not theirs
+
+
+def test_a_withdrawal_whose_amounts_cannot_be_stored_is_done_and_says_so(register, sandbox):
+    """Feishu's answer is the truth: the withdrawal succeeded; the row keeps no amount it cannot
+    hold (1.2e19 points, beyond a bigint) and says why, instead of failing on every retry."""
+    account = register(points=12 * 10**18)
+    w = withdrawal_request(reload(account), [1])
+    w.refresh_from_db()
+    assert w.status == CallStatus.SUCCEEDED and w.withdrawn_points is None and w.trans_time
+    assert "amounts cannot be stored (12000000000000000000 points)" in w.error
+    assert len(sandbox.requests(WITHDRAW.format(account.account_id))) == 1
