@@ -3,9 +3,10 @@ and keep every mismatch it returns (docs/feishu.md §4)."""
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
@@ -16,6 +17,9 @@ from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 
 from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
+
+# A run Feishu answered with points hireops cannot read or keep: nothing of it is stored.
+UNREADABLE_ANSWER = gettext_noop("Feishu's answer has points that cannot be stored (%(what)s).")
 
 
 def to_ms(dt: datetime) -> int:
@@ -86,6 +90,15 @@ def reconciliation_run(pk: int) -> str:
             ReconciliationRun.objects.filter(pk=pk).update(**failure.fields())
             raise TryLater(failure.reason) from exc
         _close(pk, CallStatus.FAILED, **failure.fields())
+        return CallStatus.FAILED
+    except hire.BadAmount as exc:
+        _close(pk, CallStatus.FAILED, error=Message(UNREADABLE_ANSWER, what=str(exc)), error_code=None)
+        return CallStatus.FAILED
+    low, high = connection.ops.integer_field_range("BigIntegerField")
+    beyond = [m for m in mismatches if not low <= (m.feishu_withdrawn_points or 0) <= high]
+    if beyond:
+        what = f"{beyond[0].feishu_withdrawn_points} ({beyond[0].account_id})"
+        _close(pk, CallStatus.FAILED, error=Message(UNREADABLE_ANSWER, what=what), error_code=None)
         return CallStatus.FAILED
     with transaction.atomic():
         ReconciliationMismatch.objects.bulk_create(

@@ -221,3 +221,8 @@ def test_a_withdrawal_whose_amounts_cannot_be_stored_is_done_and_says_so(registe
     assert w.status == CallStatus.SUCCEEDED and w.withdrawn_points is None and w.trans_time
     assert "amounts cannot be stored (12000000000000000000 points)" in w.error
     assert len(sandbox.requests(WITHDRAW.format(account.account_id))) == 1
+    # Feishu's reconciliation then reports those points: the run fails, saying why, storing nothing.
+    run = reconciliation_request(timezone.now() - timedelta(minutes=5), timezone.now() + timedelta(minutes=1))
+    run.refresh_from_db()
+    assert run.status == CallStatus.FAILED and run.mismatches.count() == 0
+    assert "points that cannot be stored (12000000000000000000" in run.error
