@@ -120,11 +120,11 @@ def test_the_admin_servers_log_keeps_no_secret_of_a_url(start_admin_server, tmp_
     secrets = leaky_requests(base)
     text = wait_for(log_path.read_text, "/orders/reports/")
     assert not [s for s in secrets if s in text], text[-3000:]
-    # Not vacuous: each request has its access line, and each 404 Django's warning, masked.
+    # Not vacuous: each request has its access line, masked, and so has Django's warning of a
+    # 404 where the view leaves it to Django (a refused invitation logs its reason only).
     assert text.count(f"q={FILTERED}") >= 2 and f"code={FILTERED}&state={FILTERED}" in text
     for url in secret_urls():
-        masked = url.replace(SECRET, FILTERED)
-        assert f"GET {masked}" in text and f"Not Found: {masked}" in text, masked
+        assert f"GET {url.replace(SECRET, FILTERED)}" in text, url
     assert f"Not Found: /orders/reports/{FILTERED}/report.pdf" in text
 
 
@@ -154,7 +154,10 @@ def test_djangos_not_found_warning_keeps_no_secret(client, log_format):
         configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     text = buffer.getvalue()
     assert "Not Found" in text and SECRET not in text and CODE not in text
-    assert text.count(f"/{FILTERED}/") >= len(secret_urls())
+    # A view may leave its 404 unlogged (a refused invitation logs its reason only); each one
+    # Django does log shows the secret segment masked.
+    not_found = [line for line in text.splitlines() if "Not Found" in line]
+    assert not_found and all(f"/{FILTERED}/" in line for line in not_found), not_found
 
 
 @pytest.mark.parametrize("log_format", FORMATS)
