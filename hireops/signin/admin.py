@@ -21,6 +21,7 @@ from hireops.core.admin.base import SystemRecordAdmin, action_page
 from .forms import InvitationForm
 from .models import FeishuInvitation
 from .second_factor import require_fresh
+from .sessions import end_sessions
 
 User = get_user_model()
 
@@ -94,13 +95,16 @@ class StaffUserAdmin(UserAdmin):
     @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_second_factor"])
     def reset_second_factor(self, request, queryset):
         require_fresh(request)  # the admin's own factor, minutes ago (the rows check it too)
-        n = 0
+        reset = []
         for user in queryset:
             deleted = Authenticator.objects.filter(user=user).delete()[0]
             if deleted:
-                n += 1
+                reset.append(user.pk)
                 self.log_change(request, user, str(_("Reset two-factor authentication")))
                 get_adapter(request).send_notification_mail("signin/email/second_factor_reset", user)
+        # Their sessions proved the factors just removed: they sign in again, and enrol.
+        end_sessions([pk for pk in reset if pk != request.user.pk])
+        n = len(reset)
         self.message_user(
             request,
             _("Second factors reset for %(n)d user(s): they set up a new one at their next sign-in.")

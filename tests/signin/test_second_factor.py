@@ -8,6 +8,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from hireops.signin.second_factor import needs_second_factor
 from tests.conftest import STAFF_PASSWORD
@@ -89,7 +90,11 @@ def test_a_superuser_resets_a_colleagues_factors_and_the_history_says_so(
     client, staff_user, django_user_model
 ):
     lead = staff_user("HR", "HR withdrawals", username="hr-lead")
-    give_totp(lead)
+    leads_secret = give_totp(lead)
+    leads_phone = Client()  # signed in, factor proven, somewhere else
+    password_sign_in(leads_phone, "hr-lead")
+    leads_phone.post(leads_phone.get("/admin/")["Location"], {"code": totp_code(leads_secret)})
+    assert leads_phone.get("/admin/").status_code == 200
     root = django_user_model.objects.create_superuser("root", password=STAFF_PASSWORD)
     secret = give_totp(root)
     password_sign_in(client, "root")
@@ -101,6 +106,9 @@ def test_a_superuser_resets_a_colleagues_factors_and_the_history_says_so(
     assert not Authenticator.objects.filter(user=lead).exists()
     entry = LogEntry.objects.get(object_id=str(lead.pk))
     assert entry.user == root and "Reset two-factor authentication" in entry.get_change_message()
+    # The sessions that proved the removed factor ended; the superuser's own goes on.
+    assert leads_phone.get("/admin/")["Location"].startswith("/admin/login/")
+    assert client.get("/admin/auth/user/").status_code == 200
 
     # Someone who may change users, but is no superuser, cannot reset anyone's factors.
     role_admin = staff_user(username="role-admin", perms=["auth.change_user", "auth.view_user"])
