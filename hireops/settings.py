@@ -242,7 +242,7 @@ AXES_VERBOSE = False
 # client's address is the N-th entry from the right of X-Forwarded-For (each proxy appends the
 # address it saw); with 0 the header is ignored. Used by django-axes and allauth's rate limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "hireops.signin.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "hireops.core.client_address.client_ip"
 
 # --- Staff sign-in: Feishu (OAuth web login) and second factors ---------------------------------
 # README: Signing in. The login app is the company's own self-built app (it may be the Hire

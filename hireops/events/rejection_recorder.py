@@ -29,6 +29,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection
 
+from hireops.core.client_address import client_address
+
 from .rejected_deliveries import WINDOW, Refusal, rejected_deliveries_store
 
 log = logging.getLogger(__name__)
@@ -70,14 +72,26 @@ def _on_event_loop() -> bool:
     return True
 
 
+def _forwarded_for(headers) -> str | None:
+    """X-Forwarded-For from ASGI's (bytes, bytes) pairs or a mapping of the request's headers."""
+    if hasattr(headers, "get"):
+        return headers.get("X-Forwarded-For")
+    for name, value in headers:
+        if name.lower() == b"x-forwarded-for":
+            return value.decode("latin-1")
+    return None
+
+
 def _refusal(seen: tuple, suppressed_before: int) -> Refusal:
     received_at, status, reason, kind, body, origin, body_size = seen
+    # Behind the proxies the operator declared (TRUSTED_PROXY_COUNT), the sender's address.
+    address = client_address(origin.remote_addr, _forwarded_for(origin.headers)) if origin else None
     return Refusal(
         received_at=received_at,
         kind=str(kind),
         reason=reason,
         status=status,
-        remote_addr=origin.remote_addr if origin else "",
+        remote_addr=address or "",
         headers=origin.headers if origin else (),
         body=body[:WINDOW],
         body_size=len(body) if body_size is None else body_size,

@@ -21,8 +21,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from hireops.core.client_address import client_ip
+
 from . import second_factor
-from .client_address import client_ip
 from .models import FeishuInvitation
 from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 

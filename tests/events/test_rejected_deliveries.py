@@ -439,3 +439,19 @@ def test_auditors_read_the_log_and_the_other_roles_do_not(staff_user):
     assert staff_user("Auditor").has_perm(perm)
     for role in roles.STAFF_ROLES:
         assert not staff_user(role).has_perm(perm), role
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("trusted", [0, 1, 2])
+def test_a_refusal_records_the_senders_address_behind_the_proxies_the_operator_declared(
+    settings, client, trusted
+):
+    """Both transports read X-Forwarded-For ("198.51.100.4, 10.0.0.1") only as far as
+    TRUSTED_PROXY_COUNT says, like the sign-in's lockouts: 0 the connection's address, 1 the
+    entry the proxy wrote, 2 the one before it."""
+    settings.TRUSTED_PROXY_COUNT = trusted
+    django_call(client, "POST", b"{not json", {})
+    asgi_call("POST", b"{not json", {})
+    assert recorder.flush()
+    expected = {0: ("127.0.0.1", PEER[0]), 1: ("10.0.0.1",) * 2, 2: ("198.51.100.4",) * 2}[trusted]
+    assert tuple(RejectedDelivery.objects.order_by("pk").values_list("remote_addr", flat=True)) == expected

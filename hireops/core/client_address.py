@@ -1,5 +1,5 @@
-"""The address a request came from, for counting failed sign-ins (django-axes) and allauth's
-rate limits and security mails.
+"""The address a request came from: for counting failed sign-ins (django-axes), allauth's rate
+limits and security mails, and the record of a refused delivery of Feishu's events.
 
 Behind the TLS proxy the README recommends, every request comes from the proxy's address:
 lockouts would fall on the username alone (anyone could lock a colleague out) and a guesser
@@ -23,15 +23,19 @@ def _address(value: str) -> str | None:
         return None
 
 
-def client_ip(request) -> str | None:
-    remote = request.META.get("REMOTE_ADDR") or None
+def client_address(remote: str | None, forwarded: str | None) -> str | None:
+    """The client's address, given the connection's and the X-Forwarded-For header's value."""
     trusted = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if trusted <= 0 or not forwarded:
-        return remote
+        return remote or None
     entries = forwarded.split(",")
     if len(entries) < trusted:
         # It did not pass every proxy (a probe from inside, or someone who reached a proxy
         # from behind the first): no entry is known to be a proxy's, the connection's is.
-        return remote
-    return _address(entries[-trusted]) or remote
+        return remote or None
+    return _address(entries[-trusted]) or remote or None
+
+
+def client_ip(request) -> str | None:
+    """A Django request's client address (``AXES_CLIENT_IP_CALLABLE``)."""
+    return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
