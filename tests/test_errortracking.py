@@ -85,6 +85,7 @@ def broken_view(request):
 urlpatterns = [path("broken/", broken_view)]
 
 
+@pytest.mark.django_db(transaction=True)  # the session cookie is looked up, as every request does
 @pytest.mark.urls(__name__)
 def test_an_error_in_a_request_reaches_sentry_without_the_query_cookies_or_body(sentry):
     # Through Django's WSGI handler, as gunicorn serves the admin (the test client skips the
