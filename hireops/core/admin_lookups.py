@@ -3,8 +3,10 @@
 Django's changelist splits ``__in`` values at commas but hands a ``__range`` value to the
 query as one string: ``?name__range=a,b`` becomes ``BETWEEN 'a' AND ','`` (or too many
 parameters), and ``?name__range=a`` an ``IndexError``, each found only when the page renders,
-as a 500. Here a range is two comma-separated values or the list answers as it does to any
-other malformed lookup (``IncorrectLookupParameters``: the list without the filter, "?e=1").
+as a 500. Here a range is two comma-separated values, and the list's SQL is made before the
+page renders (a value its field cannot take fails there, e.g. an IP address on PostgreSQL), or
+the list answers as it does to any other malformed lookup (``IncorrectLookupParameters``: the
+list without the filter, "?e=1").
 
 A regular expression from a URL is refused outright (400): PostgreSQL and Python disagree on
 what is valid (a pattern one refuses is a 500), and a crafted one can keep the database busy
@@ -15,6 +17,7 @@ over a million rows. No list needs one; the search box matches parts of a text.
 from functools import cache
 
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.inspect import func_supports_parameter
 
@@ -22,6 +25,18 @@ REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
 
 
 class WellFormedChangeList:
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        # A value the field cannot take (?ip_address=a on PostgreSQL) fails only when the SQL
+        # is made, while the page renders: make it now, so it answers as a malformed lookup.
+        try:
+            queryset.query.get_compiler(using=queryset.db).as_sql()
+        except (ValueError, TypeError, IndexError, ValidationError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        except Exception:  # noqa: S110 - anything else (an empty IN) is the query's own to handle
+            pass
+        return queryset
+
     def get_filters(self, request):
         specs, has_filters, remaining, duplicates, active = super().get_filters(request)
         for key, values in remaining.items():
