@@ -175,6 +175,7 @@ def add_rows(user, n: int) -> None:
             tenant_key=f"tenant-{i % 3}",
             account_id=f"eco-{i}-bound",
             background_check_id=f"check-{i}",
+            package_id=f"pkg-{i}",  # named from the catalogue on the list
             customer=customer,
             candidate_name=f"Candidate {i}",
         )
@@ -183,6 +184,7 @@ def add_rows(user, n: int) -> None:
             tenant_key=f"tenant-{i % 3}",
             account_id=f"eco-{i}",
             exam_id=f"exam-{i}",
+            paper_id=f"paper-{i}",
             customer=customer,
         )
         OrderWrite.objects.create(
