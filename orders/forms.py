@@ -40,9 +40,11 @@ class WithReports(forms.Form):
     def __init__(self, *args, order_field: str, order, **kwargs):
         super().__init__(*args, **kwargs)
         self.order_field, self.order = order_field, order
-        self.fields["existing_reports"].queryset = ReportFile.objects.filter(**{order_field: order}).order_by(
-            "pk"
-        )
+        existing = ReportFile.objects.filter(**{order_field: order}).order_by("pk")
+        if existing.exists():
+            self.fields["existing_reports"].queryset = existing
+        else:  # nothing to choose from: no empty row on the page
+            del self.fields["existing_reports"]
 
     def clean_report_file(self):
         upload = self.cleaned_data.get("report_file")

@@ -11,6 +11,7 @@ is a write row (a ``FeishuCall``) committed before the call, sent in order per o
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
@@ -136,7 +137,8 @@ class BackgroundCheck(EcoOrder):
         ]
 
     def __str__(self):
-        return f"{_('Background check')} {self.background_check_id}"
+        # The page's heading, breadcrumb and title, the forms and the writes list read it.
+        return gettext("Background check %(id)s") % {"id": self.background_check_id}
 
     @property
     def ended(self) -> bool:
@@ -181,7 +183,7 @@ class Exam(EcoOrder):
         ]
 
     def __str__(self):
-        return f"{_('Exam')} {self.exam_id}"
+        return gettext("Exam %(id)s") % {"id": self.exam_id}
 
     @property
     def ended(self) -> bool:

@@ -5,7 +5,10 @@ every served path by default, S3-compatible storage by setting). Feishu gets a l
 ``/orders/reports/<signed>/<name>``: the signature names the report and when the link was
 made, and the link stops working ``ORDER_REPORT_LINK_DAYS`` after that (default 180, the
 same as personal data is kept after an order ends). There is no index of reports and no
-other way in: an unsigned or expired link is a 404, like a file that never existed.
+other way in from outside: an unsigned or expired link is a 404, like a file that never
+existed. Staff download a report from its order's page (``orders.admin.orders``), signed in,
+with the order's view permission and ``core.view_personal_data``: a report is the
+candidate's personal data, purged with it.
 
 Feishu takes a downloadable report as a PDF (docs/feishu.md §3: ``report_url_type`` 1), so
 a file is accepted only when its name and its content both say PDF (``is_pdf``), and it is
@@ -62,6 +65,12 @@ def report_download(request, token: str, filename: str):
     report = Report.objects.filter(pk=pk).exclude(file="").first()
     if report is None:  # purged since
         raise Http404
+    return serve(report)
+
+
+def serve(report) -> FileResponse:
+    """The report's file as a download, never cached (to Feishu by a signed link, to staff
+    from the order's page); a file gone from the storage is a 404."""
     try:
         handle = report.file.open("rb")
     except FileNotFoundError:

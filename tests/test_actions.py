@@ -24,6 +24,7 @@ from bindings.models import CustomFieldDefinition, FieldScope
 from hireops.core import roles
 from hireops.core.admin.actions import gates, is_read_only, offenders
 from hireops.core.models import CallStatus
+from hireops.tenants.models import Tenant, TenantNameLookup
 from orders.models import BackgroundCheck, CataloguePush, OrderWrite
 from referrals.models import AccountStatus, ReferralAccount
 from tests.admin_forms import confirm_action_page
@@ -61,6 +62,9 @@ def rows(django_user_model):
     OrderWrite.objects.filter(stage_id__gt="").update(time_ms=int(now.timestamp() * 1000))
     CataloguePush.objects.update(status=CallStatus.FAILED, finished_at=timezone.now())
     ReferralAccount.objects.create(name="Failed", email="failed@example.com", status=AccountStatus.FAILED)
+    TenantNameLookup.objects.create(
+        tenant=Tenant.objects.first(), status=CallStatus.FAILED, finished_at=now, error="refused"
+    )
     FieldScope.objects.get_or_create(scope=1)
     CustomFieldDefinition.objects.create(scope=1, key="org_id", name_zh="组织")
     EmailAddress.objects.create(user=someone, email="someone@example.com", verified=False, primary=True)

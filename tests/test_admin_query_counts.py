@@ -28,7 +28,7 @@ from bindings.models import (
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
-from hireops.tenants.models import Tenant
+from hireops.tenants.models import Tenant, TenantNameLookup
 from orders.models import (
     BackgroundCheck,
     CataloguePush,
@@ -79,6 +79,7 @@ PAGES = [
     ("/admin/core/changehistoryentry/", LogEntry, ""),
     ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
     ("/admin/tenants/tenant/", Tenant, ""),
+    ("/admin/tenants/tenantnamelookup/", TenantNameLookup, ""),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, ""),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, "state__exact=new"),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, "overdue=yes&age=older"),
@@ -101,7 +102,8 @@ def add_rows(user, n: int) -> None:
     for _ in range(n):
         i = next(_serial)
         Tenant.objects.get_or_create(tenant_key=f"tenant-{i % 3}")
-        Tenant.objects.create(tenant_key=f"quiet-{i}")  # a tenant with nothing of its own yet
+        quiet = Tenant.objects.create(tenant_key=f"quiet-{i}")  # a tenant with nothing of its own yet
+        TenantNameLookup.objects.create(tenant=quiet, requested_by=user)
         for event_type, status in (
             ("hire.eco_account.created_v1", EventStatus.FAILED),
             ("hire.referral_account.assets_update_v1", EventStatus.PROCESSED),
@@ -175,6 +177,7 @@ def add_rows(user, n: int) -> None:
             tenant_key=f"tenant-{i % 3}",
             account_id=f"eco-{i}-bound",
             background_check_id=f"check-{i}",
+            package_id=f"pkg-{i}",  # named from the catalogue on the list
             customer=customer,
             candidate_name=f"Candidate {i}",
         )
@@ -183,6 +186,7 @@ def add_rows(user, n: int) -> None:
             tenant_key=f"tenant-{i % 3}",
             account_id=f"eco-{i}",
             exam_id=f"exam-{i}",
+            paper_id=f"paper-{i}",
             customer=customer,
         )
         OrderWrite.objects.create(

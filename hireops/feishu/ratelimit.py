@@ -68,6 +68,8 @@ QUOTAS: dict[str, Quota] = {
         for api in ("eco_background_check_package", "eco_background_check_custom_field", "eco_exam_paper")
         for op in ("create", "batch_update", "batch_delete")
     },
+    # Tenant info (§7.7): 50/s and 1000/min.
+    "tenant.tenant.query": Quota(per_second=50, per_minute=1000),
     # Auth endpoints have no documented quota; they are single-flight and cached instead.
 }
 

@@ -35,7 +35,8 @@ POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_
 POST   /_sandbox/app_ticket            push a fresh app_ticket → the event
 POST   /_sandbox/app_tickets           {count} push that many (benchmarks) → {"event_ids": [...]}
 POST   /_sandbox/tenants/<key>/lifecycle {type: app_open|app_status_change|app_uninstalled,
-                                        status?: start_by_tenant|stop_by_tenant|stop_by_platform}
+                                        status?: start_by_tenant|stop_by_tenant|stop_by_platform,
+                                        name?: the company's name (tenant/v2/tenant/query)}
                                        → the schema 1.0 event, pushed (store apps' tenants)
 GET    /_sandbox/deliveries            every push attempt {event_id, event_type, attempt,
                                         transport: webhook|long_connection, url (webhook),
@@ -198,7 +199,8 @@ def _tickets(sb, call):
 
 
 def _lifecycle(sb, call):
-    return sb.push_lifecycle(call.params["tenant_key"], call.body["type"], call.body.get("status", ""))
+    b = call.body
+    return sb.push_lifecycle(call.params["tenant_key"], b["type"], b.get("status", ""), b.get("name") or "")
 
 
 def _deliveries(sb, call):
@@ -418,11 +420,13 @@ class SandboxControl:
     def push_app_ticket(self) -> dict:
         return self._call("POST", "/app_ticket")
 
-    def tenant_lifecycle(self, tenant_key: str, kind: str, status: str = "") -> dict:
-        return self._call("POST", f"/tenants/{tenant_key}/lifecycle", {"type": kind, "status": status})
+    def tenant_lifecycle(self, tenant_key: str, kind: str, status: str = "", name: str = "") -> dict:
+        body = {"type": kind, "status": status, "name": name}
+        return self._call("POST", f"/tenants/{tenant_key}/lifecycle", body)
 
-    def install_tenant(self, tenant_key: str) -> dict:
-        return self.tenant_lifecycle(tenant_key, "app_open")
+    def install_tenant(self, tenant_key: str, name: str = "") -> dict:
+        """``name``: the company's name in Feishu (the tenant info API's), for a new tenant."""
+        return self.tenant_lifecycle(tenant_key, "app_open", name=name)
 
     def suspend_tenant(self, tenant_key: str, by: str = "tenant") -> dict:
         return self.tenant_lifecycle(tenant_key, "app_status_change", f"stop_by_{by}")

@@ -31,6 +31,7 @@ LIMITS: dict[str, list[tuple[int, float]]] = {
         for api in ("eco_background_check_package", "eco_background_check_custom_field", "eco_exam_paper")
         for op in ("create", "batch_update", "batch_delete")
     },
+    "tenant.query": [(50, 1.0), (1000, 60.0)],  # docs/feishu.md §7.7
     "referral_account.create": [(100, 60.0)],
     "referral_account.get_account_assets": [(10, 1.0)],
     "referral_account.withdraw": [(100, 60.0)],

@@ -220,9 +220,10 @@ class SandboxServer:
         event = app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time())
         return self.pusher.push(event, delay=delay)
 
-    def push_lifecycle(self, tenant_key: str, kind: str, status: str = "") -> dict:
+    def push_lifecycle(self, tenant_key: str, kind: str, status: str = "", name: str = "") -> dict:
         """A tenant installs (app_open), stops or starts (app_status_change) or uninstalls the
-        app: the sandbox remembers the tenant and pushes the schema 1.0 event."""
+        app: the sandbox remembers the tenant (and its company ``name``, if given) and pushes
+        the schema 1.0 event."""
         if kind not in ("app_open", "app_status_change", "app_uninstalled"):
             raise ValueError(f"unknown lifecycle event {kind!r}")
         if kind == "app_status_change" and status not in (
@@ -234,6 +235,8 @@ class SandboxServer:
         with self.state.lock:
             if tenant_key not in self.state.tenants:
                 self.state.tenants.append(tenant_key)
+            if name:
+                self.state.tenant_names[tenant_key] = name
         token = self.pusher.config.verification_token
         now = self.state.clock.time()
         return self.pusher.push(

@@ -38,7 +38,7 @@ def money(value) -> Decimal:
 def load_directory(path=None) -> dict:
     """Read a directory file (SANDBOX_DIRECTORY_FILE / --directory; default data/directory.json).
 
-    Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ...}], "employees": [{tenant_key?,
+    Format: ``{"default_tenant": key, "tenants": [{"tenant_key": ..., "name"?}], "employees": [{tenant_key?,
     user_id?, open_id?, union_id?, name: str | {zh_cn, en_us}, email?, enterprise_email?,
     employee_no?, mobile?: str | {code, number}}],
     "accounts": [{user_id, account_id, status?, points?, cash?: {currency: amount}}],
@@ -54,6 +54,7 @@ def load_directory(path=None) -> dict:
         base = json.loads((path.parent / data["extends"]).read_text(encoding="utf-8"))
         data = {**base, **{k: v for k, v in data.items() if k != "extends"}}
     tenants = [t["tenant_key"] for t in data.get("tenants", [])]
+    names = {t["tenant_key"]: t["name"] for t in data.get("tenants", []) if t.get("name")}
     default = data.get("default_tenant") or (tenants[0] if tenants else "demo-tenant")
     if default not in tenants:
         tenants.insert(0, default)
@@ -61,6 +62,7 @@ def load_directory(path=None) -> dict:
     return {
         "default_tenant": default,
         "tenants": tenants,
+        "tenant_names": names,
         "employees": employees,
         "accounts": list(data.get("accounts", [])),
         "eco_accounts": [
@@ -170,6 +172,8 @@ class SandboxState:
             self.token_ttl = self.seed_token_ttl
             self.default_tenant = seed["default_tenant"]
             self.tenants = list(seed["tenants"])
+            # Each tenant's company name, as the tenant info API tells it (tenant_api.py).
+            self.tenant_names: dict[str, str] = dict(seed["tenant_names"])
             self.employees = seed["employees"]
             self.tokens: dict[str, Token] = {}
             self.current: dict[tuple, str] = {}
@@ -352,6 +356,7 @@ class SandboxState:
             return {
                 "default_tenant": self.default_tenant,
                 "tenants": list(self.tenants),
+                "tenant_names": dict(self.tenant_names),
                 "token_ttl": self.token_ttl,
                 "accounts": [
                     {**a.to_json("open_id"), "tenant_key": a.tenant_key, "user_id": a.employee["user_id"]}

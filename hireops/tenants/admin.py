@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, ngettext
 
-from hireops.core.admin import ReadOnlyInline
+from hireops.core import audit
+from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 
-from . import overview
-from .models import Tenant, TenantStatusChange
+from . import naming, overview
+from .models import Tenant, TenantNameLookup, TenantStatusChange
+
+# Change-history message (hireops.core.audit), on each tenant asked about.
+NAME_ASKED = gettext_noop("Name asked of Feishu (lookup %(lookup)s).")
 
 
 class StatusHistoryInline(ReadOnlyInline):
@@ -20,6 +25,26 @@ class StatusHistoryInline(ReadOnlyInline):
         "event_id",
     )
     verbose_name_plural = _("status history")
+
+
+class NameLookupsInline(ReadOnlyInline):
+    model = TenantNameLookup
+    fields = readonly_fields = ("requested_at", "status", "name", "display_id", "error", "requested_by")
+    verbose_name_plural = _("name asked of Feishu")
+    show_change_link = True
+
+
+def ask_names(model_admin, request, tenants) -> None:
+    """Ask Feishu for the company names of these tenants (recorded on each)."""
+    lookups = naming.lookup_names(tenants, request.user)
+    for lookup in lookups:
+        audit.record(request.user, [lookup.tenant], NAME_ASKED, {"lookup": f"#{lookup.pk}"})
+    n = len(lookups)
+    model_admin.message_user(
+        request,
+        ngettext("Feishu is asked for %(n)d tenant's name.", "Feishu is asked for %(n)d tenants' names.", n)
+        % {"n": n},
+    )
 
 
 def shown(column: overview.Column):
@@ -43,9 +68,39 @@ class TenantAdmin(admin.ModelAdmin):
     list_display_links = ("tenant_key",)
     list_filter = ("status",)
     search_fields = ("=tenant_key", "name")
-    fields = ("tenant_key", "name", "status", "first_seen", "last_seen", "at_a_glance")
-    readonly_fields = ("tenant_key", "status", "first_seen", "last_seen", "at_a_glance")
-    inlines = [StatusHistoryInline]
+    fields = (
+        "tenant_key",
+        "name",
+        "feishu_name",
+        "feishu_display_id",
+        "status",
+        "first_seen",
+        "last_seen",
+        "at_a_glance",
+    )
+    readonly_fields = (
+        "tenant_key",
+        "feishu_name",
+        "feishu_display_id",
+        "status",
+        "first_seen",
+        "last_seen",
+        "at_a_glance",
+    )
+    inlines = [StatusHistoryInline, NameLookupsInline]
+    actions = ["ask_feishu_for_names"]
+
+    @admin.action(description=_("Ask Feishu for the names"), permissions=["change"])
+    def ask_feishu_for_names(self, request, queryset):
+        ask_names(self, request, list(queryset))
+
+    def save_model(self, request, obj, form, change):
+        """A name typed here is the tenant's from now on: Feishu's answers no longer replace it
+        (hireops.tenants.naming). Only what the form edits is written, so an answer that
+        arrived while the page was open is kept."""
+        if "name" in form.changed_data:
+            obj.name_from_feishu = False
+        obj.save(update_fields=["name", "name_from_feishu"] if change else None)
 
     def get_list_display(self, request):
         return (*self.list_display, *(shown(c) for c in overview.columns_for(request.user)))
@@ -81,3 +136,45 @@ def attach(tenants: list[Tenant], columns: list[overview.Column]) -> None:
     for tenant in tenants:
         tenant.overview = {name: values.get(tenant.tenant_key, "—") for name, values in found.items()}
         tenant.glance = [(c.label, tenant.overview[c.name]) for c in columns]
+
+
+@admin.register(TenantNameLookup)
+class TenantNameLookupAdmin(SystemRecordAdmin):
+    """Each ask of Feishu's tenant info API and its answer; a failed one is asked again here
+    or from the tenants list."""
+
+    list_display = (
+        "__str__",
+        "status",
+        "name",
+        "display_id",
+        "error",
+        "attempts",
+        "requested_by",
+        "requested_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("tenant", "requested_by")
+    search_fields = ("=tenant__tenant_key",)
+    actions = ["ask_again"]
+    fields = readonly_fields = (
+        "tenant",
+        "status",
+        "name",
+        "display_id",
+        "attempts",
+        "error",
+        "error_code",
+        "log_id",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+    )
+
+    def has_ask_permission(self, request):
+        return request.user.has_perm("tenants.change_tenant")
+
+    @admin.action(description=_("Ask Feishu again"), permissions=["ask"])
+    def ask_again(self, request, queryset):
+        tenants = Tenant.objects.filter(pk__in=queryset.values("tenant_id"))
+        ask_names(self, request, list(tenants))

@@ -22,8 +22,14 @@ class TenantsConfig(AppConfig):
         perms = roles.model_permissions
         roles.grant(
             roles.VENDOR_OPS,
-            *perms("tenants.tenant", "view", "change"),
+            *perms("tenants.tenant", "view", "change"),  # change: name it, ask Feishu for its name
             *perms("tenants.tenantstatuschange", "view"),
+            *perms("tenants.tenantnamelookup", "view"),
         )
-        roles.grant(roles.HR, *perms("tenants.tenant", "view"), *perms("tenants.tenantstatuschange", "view"))
+        roles.grant(
+            roles.HR,
+            *perms("tenants.tenant", "view"),
+            *perms("tenants.tenantstatuschange", "view"),
+            *perms("tenants.tenantnamelookup", "view"),
+        )
         roles.audit("tenants")

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.models import FeishuCall
+
 
 class TenantStatus(models.TextChoices):
     INSTALLED = "installed", _("Installed")
@@ -21,8 +23,19 @@ class Tenant(models.Model):
         _("name"),
         max_length=200,
         blank=True,
-        help_text=_("Your own name for this customer: Feishu's events only carry the tenant key."),
+        help_text=_(
+            "The name this customer goes by here. Left empty, it is the company's name in Feishu, "
+            "asked when the tenant enables the app; a name typed here is never replaced."
+        ),
     )
+    # What Feishu's tenant info API last said (hireops.tenants.naming). ``name`` follows it
+    # while ``name_from_feishu``: staff typing a name turns that off for good.
+    # Defaults in the database too: the inbox writer inserts tenants with SQL of its own.
+    feishu_name = models.CharField(_("name in Feishu"), max_length=200, blank=True, default="", db_default="")
+    feishu_display_id = models.CharField(
+        _("company number in Feishu"), max_length=64, blank=True, default="", db_default=""
+    )
+    name_from_feishu = models.BooleanField(_("name from Feishu"), default=False, db_default=False)
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -68,3 +81,22 @@ class TenantStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.tenant} → {self.get_to_status_display()}"
+
+
+class TenantNameLookup(FeishuCall):
+    """One ask of Feishu's tenant info API for a tenant's company name (hireops.tenants.naming):
+    committed before the call, with Feishu's answer or refusal on it."""
+
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), related_name="name_lookups", on_delete=models.CASCADE
+    )
+    name = models.CharField(_("name in Feishu"), max_length=200, blank=True)
+    display_id = models.CharField(_("company number in Feishu"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("tenant name lookup")
+        verbose_name_plural = _("tenant name lookups")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"{self.tenant} #{self.pk}"

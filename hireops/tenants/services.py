@@ -95,5 +95,8 @@ def tenant_lifecycle(
                 tenant.status_since_ms = feishu_time_ms
             tenant.save(update_fields=["status", "status_since_ms"])
             if installed:
+                from .naming import lookup_on_install  # the ingest server imports this module
+
+                lookup_on_install(tenant_key)  # its company's name, asked of Feishu on commit
                 tenant_installed.send(sender=Tenant, tenant_key=tenant_key)
         return change

@@ -1,13 +1,17 @@
 """Background checks and exams: the lists staff work from, and the pages that send a stage,
 a result, a termination, an exam's login or score to Feishu."""
 
+import logging
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -19,11 +23,14 @@ from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
 from hireops.tenants.scoping import with_tenant_name
 
-from .. import bulk, login_import, writes
+from .. import bulk, login_import, reports, writes
+from ..catalogue.models import AdditionalItem, ExamPaper, Package
 from ..forms import ConfirmForm, LoginForm, LoginImportForm, ResultForm, ScoreForm, StageForm
 from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
 from .filters import AgeFilter, CustomerFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
 from .usage import usage_view
+
+log = logging.getLogger(__name__)
 
 # Change-history messages (hireops.core.audit), on the order and on each write it queued.
 STAGE_REQUESTED = gettext_noop("Progress stage requested (write %(writes)s).")
@@ -51,10 +58,16 @@ class ReportsInline(ReadOnlyInline):
     fields = ("name", "file_or_link", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     verbose_name_plural = _("reports")
+    download_url = None  # report -> URL, set per request by OrderAdmin for users who may download
 
     @admin.display(description=_("file or link"))
     def file_or_link(self, obj):
-        return obj.preview_url or _("PDF kept by hireops")
+        if obj.preview_url:
+            return obj.preview_url
+        if self.download_url is None:
+            return _("PDF kept by hireops (downloading it needs the permission to see personal data)")
+        link = '<a href="{}" class="button report-download">{}</a>'
+        return format_html(link, self.download_url(obj), _("Download the PDF"))
 
 
 class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.ModelAdmin):
@@ -63,9 +76,24 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
     list_select_related = ("customer",)
     work_permission = ""
     buttons: tuple[tuple[str, str], ...] = ()  # (url name suffix, label)
+    # The catalogue's model and the order's field naming its entry (a package, a paper).
+    catalogue_entry: tuple[type, str]
 
     def get_queryset(self, request):
-        return with_tenant_name(super().get_queryset(request))
+        """Each row with its tenant's name and its catalogue entry's name, in the list's one
+        query (never a query per row)."""
+        entry_model, field = self.catalogue_entry
+        entry_name = entry_model.objects.filter(code=OuterRef(field)).values("name")[:1]
+        return with_tenant_name(super().get_queryset(request)).annotate(entry_name=Subquery(entry_name))
+
+    def entry(self, obj) -> str:
+        """The package or paper as the catalogue names it, with its id; an id the catalogue
+        no longer has (the order keeps what it was ordered with) shows alone."""
+        code = getattr(obj, self.catalogue_entry[1])
+        if not code:
+            return self.get_empty_value_display()
+        name = getattr(obj, "entry_name", None)
+        return f"{name} ({code})" if name else code
 
     @admin.display(description=_("tenant"), ordering="tenant_key")
     def tenant(self, obj):
@@ -110,6 +138,13 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
             ]
             + [
                 path(
+                    "<int:pk>/reports/<int:report_pk>/",
+                    self.admin_site.admin_view(self.report_view),
+                    name=f"{info[0]}_{info[1]}_report",
+                )
+            ]
+            + [
+                path(
                     "usage/",
                     self.admin_site.admin_view(lambda request: usage_view(self, request)),
                     name="orders_usage",
@@ -136,6 +171,30 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
     def offers(self, order, name: str) -> bool:
         return True
 
+    def may_download_reports(self, request) -> bool:
+        """A report is the candidate's personal data (purged with it): whoever may view the
+        order and see personal data unmasked may download it."""
+        return self.has_view_permission(request) and personal.can_see_personal_data(request.user)
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)  # new instances for each request
+        if obj is not None and self.may_download_reports(request):
+            name = f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_report"
+            for inline in inlines:
+                if isinstance(inline, ReportsInline):
+                    inline.download_url = lambda report: reverse(name, args=[obj.pk, report.pk])
+        return inlines
+
+    def report_view(self, request, pk, report_pk):
+        """One of the order's report files, to a signed-in user who may see it (the signed
+        links Feishu gets are not handed to staff: they would outlive the session)."""
+        if not self.may_download_reports(request):
+            raise PermissionDenied
+        field = "background_check" if self.model is BackgroundCheck else "exam"
+        report = get_object_or_404(ReportFile.objects.exclude(file=""), pk=report_pk, **{f"{field}_id": pk})
+        log.info("report file %s of %s %s downloaded by user %s", report.pk, field, pk, request.user.pk)
+        return reports.serve(report)
+
     def _order(self, request, pk):
         if not self.can_work(request):
             raise PermissionDenied
@@ -161,7 +220,11 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
                 form.add_error(None, str(exc))
             else:
                 return self._done(request, order, message)
-        return action_page(self, request, "admin/orders/order_form.html", title, form, order=order)
+        heading = f"{order} · {order.candidate_name}" if order.candidate_name else str(order)
+        adminform = helpers.AdminForm(form, [(heading, {"fields": list(form.fields)})], {}, model_admin=self)
+        return action_page(
+            self, request, "admin/orders/order_form.html", title, form, order=order, adminform=adminform
+        )
 
 
 @admin.register(BackgroundCheck)
@@ -171,7 +234,7 @@ class BackgroundCheckAdmin(OrderAdmin):
         "state",
         "candidate_name",
         "customer",
-        "package_id",
+        "package",
         "tenant",
         "received_at",
     )
@@ -186,6 +249,7 @@ class BackgroundCheckAdmin(OrderAdmin):
     )
     search_fields = ("background_check_id", "account_id", "candidate_name")  # see get_search_results
     id_field = "background_check_id"
+    catalogue_entry = (Package, "package_id")
     work_permission = "orders.work_backgroundcheck"
     buttons = (
         ("stage", _("Add a progress stage")),
@@ -206,8 +270,8 @@ class BackgroundCheckAdmin(OrderAdmin):
         "state",
         "customer",
         "binding",
-        "package_id",
-        "additional_item_ids",
+        "package",
+        "additional_items",
         "custom_field_values",
         "comment",
         "candidate_name",
@@ -227,6 +291,18 @@ class BackgroundCheckAdmin(OrderAdmin):
         "purged_at",
         "source_event_id",
     )
+
+    @admin.display(description=_("package"), ordering="package_id")
+    def package(self, obj):
+        return self.entry(obj)
+
+    @admin.display(description=_("additional items"))
+    def additional_items(self, obj):
+        codes = [str(code) for code in obj.additional_item_ids or []]
+        if not codes:
+            return self.get_empty_value_display()
+        names = dict(AdditionalItem.objects.filter(code__in=codes).values_list("code", "name"))
+        return ", ".join(f"{names[code]} ({code})" if code in names else code for code in codes)
 
     def offers(self, order, name):
         # A completed order takes no more stages or results (Feishu answers 1002858), nor a cancel.
@@ -287,7 +363,7 @@ class ExamAdmin(OrderAdmin):
         "state",
         "candidate_name",
         "customer",
-        "paper_id",
+        "paper",
         "score",
         "tenant",
         "received_at",
@@ -295,6 +371,7 @@ class ExamAdmin(OrderAdmin):
     list_filter = ("state", OverdueFilter, AgeFilter, TenantFilter, CustomerFilter, PaperFilter, PurgedFilter)
     search_fields = ("exam_id", "account_id", "candidate_name")  # see get_search_results
     id_field = "exam_id"
+    catalogue_entry = (ExamPaper, "paper_id")
     work_permission = "orders.work_exam"
     buttons = (("login", _("Send the login")), ("score", _("Send the score")))
 
@@ -327,7 +404,7 @@ class ExamAdmin(OrderAdmin):
         "state",
         "customer",
         "binding",
-        "paper_id",
+        "paper",
         "candidate_name",
         "candidate_mobile",
         "candidate_email",
@@ -344,6 +421,10 @@ class ExamAdmin(OrderAdmin):
         "purged_at",
         "source_event_id",
     )
+
+    @admin.display(description=_("paper"), ordering="paper_id")
+    def paper(self, obj):
+        return self.entry(obj)
 
     @admin.display(description=_("exam password"))
     def password(self, obj):

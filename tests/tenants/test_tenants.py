@@ -132,7 +132,10 @@ def test_admin_lists_tenants_and_staff_name_them(client, staff_user):
     assert "t-acme" in page
     url = f"/admin/tenants/tenant/{tenant.pk}/change/"
     assert client.get(url).status_code == 200
-    assert client.post(url, {"name": "Acme 科技", "history-TOTAL_FORMS": "0", "history-INITIAL_FORMS": "0"})
+    inlines = {
+        f"{prefix}-{n}_FORMS": "0" for prefix in ("history", "name_lookups") for n in ("TOTAL", "INITIAL")
+    }
+    assert client.post(url, {"name": "Acme 科技", **inlines}).status_code == 302
     tenant.refresh_from_db()
     assert tenant.name == "Acme 科技" and tenant.status == TenantStatus.INSTALLED
     assert client.get("/admin/tenants/tenant/add/").status_code == 403

@@ -106,6 +106,8 @@ class Command(BaseCommand):
             lifecycle.add_argument("tenant")
             if name == "suspend-tenant":
                 lifecycle.add_argument("--by", choices=["tenant", "platform"], default="tenant")
+            if name == "install-tenant":
+                lifecycle.add_argument("--name", default="", help="the company's name in Feishu")
         check = sub.add_parser("create-background-check", help="a customer orders a background check")
         check.add_argument("--account", required=True, help="the eco account id (bind-account prints it)")
         check.add_argument("--package", default=None)
@@ -174,7 +176,9 @@ class Command(BaseCommand):
                 )
             elif action == "suspend-tenant":
                 result = ctl.suspend_tenant(o["tenant"], o["by"])
-            elif action in ("install-tenant", "resume-tenant", "uninstall-tenant"):
+            elif action == "install-tenant":
+                result = ctl.install_tenant(o["tenant"], o["name"])
+            elif action in ("resume-tenant", "uninstall-tenant"):
                 result = getattr(ctl, action.replace("-", "_"))(o["tenant"])
             elif action == "create-background-check":
                 fields = [{"key": k, "value": v} for k, v in (_pair(x, "=") for x in o["field"])]
