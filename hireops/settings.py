@@ -211,6 +211,9 @@ CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # --- Sandbox (development / demos / tests) ----------------------------------
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
+# Where the sandbox keeps its state across restarts (./dev run: var/sandbox-state.json); unset,
+# it keeps it in memory and starts from the seed each time, as every test's sandbox does.
+SANDBOX_STATE_FILE = env.str("SANDBOX_STATE_FILE", default="")
 # Tenants that enable the sandbox's app when it starts (app_open pushed to the webhook): the
 # store-app demo's customers (`FEISHU_APP_TYPE=store ./dev run`).
 SANDBOX_INSTALL_TENANTS = env.list("SANDBOX_INSTALL_TENANTS", default=[])
