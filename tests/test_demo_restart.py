@@ -3,12 +3,17 @@ state (hireops/sandbox/persistence.py), the demo sends it its seed only when it 
 and the failed event it shows is no alarm."""
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
+from bindings.models import BindingStatus, EcoAccountBinding, FieldPublish
+from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process, events_reprocess
 from hireops.ops import alerts, heartbeat
@@ -16,6 +21,7 @@ from hireops.ops.models import AlertIncident
 from hireops.sandbox.control import SandboxControl
 from hireops.sandbox.server import SandboxServer
 from hireops.sandbox.state import DEMO_DIRECTORY
+from orders.models import CataloguePush, Package
 from referrals.models import ReferralAccount
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
@@ -103,3 +109,55 @@ def test_an_earlier_demos_event_failed_for_good_is_replaced(demo):
         sandbox.server.stop()
     event = FeishuEvent.objects.get(event_id="demo-failed-event-1")
     assert event.next_attempt_at is not None and event.account_id != "7300000000000009999"
+
+
+def test_a_restarted_demo_is_as_green_as_its_first_start(demo, client):
+    # First start: the sandbox from its seed, the demo sends it the fields and catalogue.
+    sandbox = _start_sandbox(demo)
+    try:
+        call_command("bootstrap_demo")
+        # A customer binds an account in Hire (the README's bind-account): matched, and sent
+        # the catalogue.
+        bound = sandbox.bind_account(scope=1, custom_field_list=[{"key": "org_id", "value": "GLX-002"}])
+        _deliver(client, bound)
+        globex = bound["event"]["account_id"]
+        assert EcoAccountBinding.objects.get(account_id=globex).status == BindingStatus.BOUND
+    finally:
+        sandbox.server.stop()
+    published, pushes = FieldPublish.objects.count(), CataloguePush.objects.count()
+    assert not CataloguePush.objects.exclude(status=CallStatus.SUCCEEDED).exists()
+    last_push = CataloguePush.objects.latest("pk").pk
+
+    # Restart: the sandbox has what it had; the demo sends nothing again.
+    sandbox = _start_sandbox(demo)
+    try:
+        call_command("bootstrap_demo")
+        assert (FieldPublish.objects.count(), CataloguePush.objects.count()) == (published, pushes)
+        assert _open_incidents() == []
+        # The back-office's record of what each account has is still Feishu's: a new package
+        # goes out as one create to each bound account, the one bound before the restart too.
+        with transaction.atomic():
+            Package.objects.create(code="pkg-gold", name="黄金套餐")
+        new = CataloguePush.objects.filter(pk__gt=last_push)
+        assert dict(new.values_list("binding__account_id", "status")) == {
+            "demo-bound-1": CallStatus.SUCCEEDED,
+            globex: CallStatus.SUCCEEDED,
+        }
+        offered = {c["account_id"]: set(c["packages"]) for c in sandbox.state()["catalogues"]}
+        assert offered[globex] == offered["demo-bound-1"] == {"pkg-basic", "pkg-senior", "pkg-gold"}
+        assert _open_incidents() == []
+    finally:
+        sandbox.server.stop()
+
+
+def test_a_new_demo_database_starts_the_sandbox_over(demo):
+    """A state file left by another database's demo would disagree with this one's."""
+    state_file = Path(demo.SANDBOX_STATE_FILE)
+    state_file.write_text(json.dumps({"format": 1, "app_id": demo.FEISHU_APP_ID, "state": {}}), "utf-8")
+    sandbox = _start_sandbox(demo, keeps_state=False)  # the demo's starts after bootstrap_demo
+    try:
+        call_command("bootstrap_demo")
+    finally:
+        sandbox.server.stop()
+    assert not state_file.exists()
+    assert FieldPublish.objects.filter(status=CallStatus.SUCCEEDED).exists()  # sent the seed anew
