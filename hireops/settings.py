@@ -326,7 +326,8 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------
 # WhiteNoise serves the admin's CSS and JavaScript from STATIC_ROOT, filled by
 # `manage.py collectstatic`: each file under a content-hashed name, gzip-compressed
-# next to it, cached by browsers for a year (a new release changes the names).
+# next to it, cached by browsers for ten years, as immutable (WhiteNoise's lifetime for a
+# hashed name; a new release changes the names).
 # With DEBUG on, files are found where they live and served unhashed.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
