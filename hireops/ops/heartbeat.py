@@ -24,6 +24,10 @@ STALE = timedelta(seconds=3 * EVERY)
 
 _stop = threading.Event()
 _wake = threading.Event()  # poke(): write the row now (a listener's state changed)
+# The worker is shutting down: it finishes its tasks and still beats, but judges nothing.
+# Its peers are usually stopping with it (a deploy, Ctrl-C on ./dev run), and a beat gone a
+# second earlier would open an incident that outlives the restart.
+_leaving = threading.Event()
 
 
 FORGET_AFTER = timedelta(days=1)  # a row of a process that died without cleaning up
@@ -64,6 +68,8 @@ def _alerts() -> None:
     because a beat that stopped must be alerted on too."""
     from . import alerts
 
+    if _leaving.is_set():
+        return
     try:
         if alerts.due():
             alerts.alerts_run()
@@ -110,7 +116,13 @@ _threads: list[threading.Thread] = []
 @signals.worker_ready.connect
 def _worker_ready(sender=None, **kwargs):
     queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values()))
+    _leaving.clear()
     _threads.append(start(sender.hostname, "worker", queues))
+
+
+@signals.worker_shutting_down.connect
+def _worker_leaving(sender=None, **kwargs):
+    _leaving.set()
 
 
 @signals.beat_init.connect

@@ -121,3 +121,24 @@ def test_a_real_worker_runs_the_alerts_and_tells_the_bot(wired, settings, start_
     told = AlertIncident.objects.filter(key="events.failed", told="feishu_bot", notified_at__isnull=False)
     worker(told.exists, timeout=30, what="the incident told to the bot")
     assert len(wired.bot_messages(BOT)) == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_shutting_down_opens_no_incident():
+    """Ctrl-C on ./dev run: beat stops (its heartbeat row with it) a moment before the worker,
+    which finishes its tasks first; a "beat alive: 0" incident opened then would outlive the
+    restart. A worker that is leaving judges nothing; one that stays does."""
+    from celery import signals
+
+    from hireops.ops import heartbeat
+
+    beat_once("celery@test", "worker", "bulk,celery,events", timezone.now())  # beat's row is gone
+    cache.delete("ops:alerts:ran")
+    signals.worker_shutting_down.send(sender="celery@test", sig="SIGTERM", how="Warm", exitcode=0)
+    try:
+        heartbeat._alerts()
+        assert not AlertIncident.objects.exists()
+    finally:
+        heartbeat._leaving.clear()  # as a worker starting in this process would
+    heartbeat._alerts()
+    assert list(AlertIncident.objects.values_list("key", flat=True)) == ["beat.alive"]
