@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 EVERY = 30  # seconds
 STALE = timedelta(seconds=3 * EVERY)
+# A worker runs no alerts in its first seconds: the processes started with it (beat, by
+# ./dev run or a deploy) write their first heartbeat a moment after it, and one judged
+# missing then would open an incident that stays until the next run, a minute later.
+START_GRACE = 15  # seconds
 
 _stop = threading.Event()
 _wake = threading.Event()  # poke(): write the row now (a listener's state changed)
@@ -47,6 +51,7 @@ def beat_once(name: str, kind: str, queues: str, started_at, state=None) -> None
 
 def _run(name: str, kind: str, queues: str, state) -> None:
     started_at = timezone.now()
+    first = True
     while True:
         close_old_connections()
         try:
@@ -54,10 +59,11 @@ def _run(name: str, kind: str, queues: str, state) -> None:
         except DatabaseError as exc:  # the database is down: the status says so by the row's age
             log.warning("heartbeat of %s not recorded: %s", name, type(exc).__name__)
             connection.close()
-        if kind == "worker":
+        if kind == "worker" and not first:
             _alerts()
-        _wake.wait(EVERY)
+        _wake.wait(START_GRACE if first and kind == "worker" else EVERY)
         _wake.clear()
+        first = False
         if _stop.is_set():
             break
     _forget(name)
