@@ -2,13 +2,15 @@
 
 Custom fields per scope, customers with the identifiers their accounts carry and a matching
 rule, so an account the sandbox binds with a known ``org_id`` is bound by itself; and two
-bindings to look at, one bound and one waiting for review. Idempotent; the sandbox starts
-empty, so the fields are published again at every start.
+bindings to look at, one bound and one waiting for review. Idempotent; the fields are
+published whenever the sandbox starts from its seed (./dev run's keeps its state across
+restarts, and has them then).
 """
 
 from django.conf import settings
 from django.db import transaction
 
+from hireops.sandbox.persistence import saved_state_exists
 from hireops.tenants.mode import store_app
 
 from .matching import binding_upsert_from_event
@@ -99,5 +101,7 @@ def seed() -> None:
                 )
     if store_app():
         return  # each tenant gets the fields when it enables the app (the sandbox's app_open at start)
+    if saved_state_exists(settings.SANDBOX_STATE_FILE):
+        return  # the sandbox kept the fields published before
     for scope in RULES:
-        fields_publish_request(scope)  # the sandbox forgot them: its state lives in memory
+        fields_publish_request(scope)  # the sandbox starts from its seed, without them

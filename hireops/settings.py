@@ -211,6 +211,9 @@ CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # --- Sandbox (development / demos / tests) ----------------------------------
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
+# Where the sandbox keeps its state across restarts (./dev run: var/sandbox-state.json); unset,
+# it keeps it in memory and starts from the seed each time, as every test's sandbox does.
+SANDBOX_STATE_FILE = env.str("SANDBOX_STATE_FILE", default="")
 # Tenants that enable the sandbox's app when it starts (app_open pushed to the webhook): the
 # store-app demo's customers (`FEISHU_APP_TYPE=store ./dev run`).
 SANDBOX_INSTALL_TENANTS = env.list("SANDBOX_INSTALL_TENANTS", default=[])
@@ -323,7 +326,8 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------
 # WhiteNoise serves the admin's CSS and JavaScript from STATIC_ROOT, filled by
 # `manage.py collectstatic`: each file under a content-hashed name, gzip-compressed
-# next to it, cached by browsers for a year (a new release changes the names).
+# next to it, cached by browsers for ten years, as immutable (WhiteNoise's lifetime for a
+# hashed name; a new release changes the names).
 # With DEBUG on, files are found where they live and served unhashed.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))

@@ -2,12 +2,16 @@
 
 Two packages, an additional item, an order-form field and an exam paper, offered to every
 customer; the demo's bound accounts (bindings.demo, also in the sandbox's demo directory) get
-them pushed, so the README's orders can be placed at once. The sandbox forgets what it was
-sent at every start, so the accounts' record of what Feishu has is cleared and the catalogue
-pushed again each time. Idempotent.
+them pushed, so the README's orders can be placed at once. ./dev run's sandbox keeps what it
+was sent across restarts (its state file); when it starts from its seed (the first start,
+SANDBOX_RESET=1), the accounts' record of what Feishu has is cleared and the catalogue
+pushed again. Idempotent.
 """
 
+from django.conf import settings
 from django.db import transaction
+
+from hireops.sandbox.persistence import saved_state_exists
 
 from .catalogue.models import Catalogue, CatalogueSync
 from .catalogue.rollouts import rollout_request
@@ -44,7 +48,9 @@ def seed() -> None:
             ExamPaper.objects.get_or_create(
                 code=code, defaults={"name": name, "duration_minutes": minutes, "question_count": questions}
             )
-        # The sandbox starts empty: what it was sent last time is gone.
+        if saved_state_exists(settings.SANDBOX_STATE_FILE):
+            return  # the sandbox has what it was sent; a push cut short is resumed by the worker
+        # The sandbox starts from its seed: what it was sent before is gone.
         CatalogueSync.objects.update(sent={}, uncertain={}, retired_keys=[])
         for catalogue in Catalogue.values:
             rollout_request(catalogue)

@@ -6,6 +6,7 @@ creates at every start, with the same fixed ids, so pulls, withdrawals and bonus
 work on them. Idempotent.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
+from hireops.events.services import RETRY_BACKOFF
 from hireops.feishu import hire
 from hireops.sandbox.state import DEMO_DIRECTORY, load_directory
 from hireops.tenants.mode import store_app
@@ -21,7 +23,10 @@ from hireops.tenants.mode import store_app
 from .balances import NOT_REGISTERED_YET, balance_apply
 from .models import AccountStatus, BalanceSource, ReferralAccount
 
-UNKNOWN_ACCOUNT = "7300000000000009999"
+FAILED_EVENT_ID = "demo-failed-event-1"
+# Earlier demos' failed event named an account nobody has: failed for good, it opened an
+# incident ("Events failed after their last retry") at every start. Replaced by the one below.
+FOR_GOOD_BEFORE = "7300000000000009999"
 
 
 def seed() -> None:
@@ -48,28 +53,51 @@ def seed() -> None:
             cash = [hire.Cash(cur, Decimal(amount)) for cur, amount in (seeded.get("cash") or {}).items()]
             balance = hire.Bonus(point_bonus=int(seeded.get("points", 0)), cash=cash)
             balance_apply(account.pk, balance, modify_time=None, source=BalanceSource.REGISTRATION)
+    _failed_event(next(a for a in directory["accounts"] if a["user_id"] == "u1002"))
+
+
+def _failed_event(seeded: dict) -> None:
+    """The failed event to look at, and an honest one: 李娜's balance event that Feishu pushed
+    before her account was registered here (a push can overtake a registration). Each of its
+    attempts so far failed ("not registered here yet"), 30 s, 2 min and 10 min apart, as the
+    inbox retries, and its last retry is due in an hour (RETRY_BACKOFF). An event that still
+    has a retry is no alarm (the status counts events failed after their last retry), so the
+    demo starts without an incident; that retry, or *Reprocess* before it, finds her account
+    and applies the balance she has (the sandbox's, unchanged). Created once: a restart finds
+    it as it was left."""
+    FeishuEvent.objects.filter(event_id=FAILED_EVENT_ID, account_id=FOR_GOOD_BEFORE).delete()
+    account_id, points = seeded["account_id"], int(seeded.get("points", 0))
+    now = timezone.now()
+    received = now - sum(RETRY_BACKOFF[:-1], timedelta())  # four attempts: now the fourth
+    modify_time = str(int(received.timestamp() * 1000))
     with transaction.atomic():
-        FeishuEvent.objects.get_or_create(
-            event_id="demo-failed-event-1",
+        event, created = FeishuEvent.objects.get_or_create(
+            event_id=FAILED_EVENT_ID,
             defaults={
                 "schema": "2.0",
                 "event_type": "hire.referral_account.assets_update_v1",
                 "tenant_key": "demo-tenant",
-                "account_id": UNKNOWN_ACCOUNT,
+                "account_id": account_id,
+                "create_time": modify_time,
                 "payload": {
                     "schema": "2.0",
                     "header": {
-                        "event_id": "demo-failed-event-1",
+                        "event_id": FAILED_EVENT_ID,
                         "event_type": "hire.referral_account.assets_update_v1",
+                        "create_time": modify_time,
+                        "tenant_key": "demo-tenant",
                     },
                     "event": {
-                        "account_id": UNKNOWN_ACCOUNT,
-                        "modify_time": str(int(timezone.now().timestamp() * 1000)),
-                        "assets": {"confirmed_bonus": {"point_bonus": 10, "cash_bonus": []}},
+                        "account_id": account_id,
+                        "modify_time": modify_time,
+                        "assets": {"confirmed_bonus": {"point_bonus": points, "cash_bonus": []}},
                     },
                 },
                 "status": EventStatus.FAILED,
-                "attempts": 5,
-                "last_error": Message(NOT_REGISTERED_YET, account_id=UNKNOWN_ACCOUNT),
+                "attempts": len(RETRY_BACKOFF),
+                "next_attempt_at": now + RETRY_BACKOFF[-1],
+                "last_error": Message(NOT_REGISTERED_YET, account_id=account_id),
             },
         )
+        if created:  # received_at is set on insert: put it where its first attempt was
+            FeishuEvent.objects.filter(pk=event.pk).update(received_at=received)

@@ -18,6 +18,11 @@ pytest_plugins = ["tests.sandbox_fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PASSWORD = "Pw-123456!"  # every staff_user's
 
+# Every test's sandbox starts from the seed: none reads a demo's saved state, not even a
+# `manage.py feishu_sandbox` child started with this process's environment.
+os.environ.pop("SANDBOX_STATE_FILE", None)
+settings.SANDBOX_STATE_FILE = ""
+
 
 @pytest.fixture(autouse=True)
 def signed_in_with_both_factors(monkeypatch, request):

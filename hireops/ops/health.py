@@ -42,7 +42,9 @@ def beat():
 
     from hireops.core.schedules import schedules
 
-    alive = _alive(ProcessKind.BEAT).exists()
+    beats = _alive(ProcessKind.BEAT).order_by("started_at").values_list("started_at", flat=True)
+    running_since = beats.first()
+    alive = running_since is not None
     url = changelist_url(ProcessHeartbeat)
     yield status.Finding("beat.alive", _("Celery beat alive"), int(alive), alive, url)
     late = []
@@ -51,6 +53,11 @@ def beat():
     rows = PeriodicTask.objects.filter(enabled=True, one_off=False, name__in=declared)
     for task in rows.select_related("interval", "crontab", "solar", "clocked"):
         since = task.last_run_at or task.date_changed
+        if alive:
+            # What fell due while no beat ran is that gap's finding (beat alive: 0), not
+            # lateness: a beat that just started (a restart after a night off) catches up
+            # within its first minutes, and is late only if it has not by then.
+            since = max(since, running_since)
         overdue = -task.schedule.remaining_estimate(since)
         if overdue > SCHEDULE_GRACE:
             late.append(task.name)

@@ -21,9 +21,17 @@ log = logging.getLogger(__name__)
 
 EVERY = 30  # seconds
 STALE = timedelta(seconds=3 * EVERY)
+# A worker runs no alerts in its first seconds: the processes started with it (beat, by
+# ./dev run or a deploy) write their first heartbeat a moment after it, and one judged
+# missing then would open an incident that stays until the next run, a minute later.
+START_GRACE = 15  # seconds
 
 _stop = threading.Event()
 _wake = threading.Event()  # poke(): write the row now (a listener's state changed)
+# The worker is shutting down: it finishes its tasks and still beats, but judges nothing.
+# Its peers are usually stopping with it (a deploy, Ctrl-C on ./dev run), and a beat gone a
+# second earlier would open an incident that outlives the restart.
+_leaving = threading.Event()
 
 
 FORGET_AFTER = timedelta(days=1)  # a row of a process that died without cleaning up
@@ -43,6 +51,7 @@ def beat_once(name: str, kind: str, queues: str, started_at, state=None) -> None
 
 def _run(name: str, kind: str, queues: str, state) -> None:
     started_at = timezone.now()
+    first = True
     while True:
         close_old_connections()
         try:
@@ -50,10 +59,11 @@ def _run(name: str, kind: str, queues: str, state) -> None:
         except DatabaseError as exc:  # the database is down: the status says so by the row's age
             log.warning("heartbeat of %s not recorded: %s", name, type(exc).__name__)
             connection.close()
-        if kind == "worker":
+        if kind == "worker" and not first:
             _alerts()
-        _wake.wait(EVERY)
+        _wake.wait(START_GRACE if first and kind == "worker" else EVERY)
         _wake.clear()
+        first = False
         if _stop.is_set():
             break
     _forget(name)
@@ -64,6 +74,8 @@ def _alerts() -> None:
     because a beat that stopped must be alerted on too."""
     from . import alerts
 
+    if _leaving.is_set():
+        return
     try:
         if alerts.due():
             alerts.alerts_run()
@@ -110,7 +122,13 @@ _threads: list[threading.Thread] = []
 @signals.worker_ready.connect
 def _worker_ready(sender=None, **kwargs):
     queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values()))
+    _leaving.clear()
     _threads.append(start(sender.hostname, "worker", queues))
+
+
+@signals.worker_shutting_down.connect
+def _worker_leaving(sender=None, **kwargs):
+    _leaving.set()
 
 
 @signals.beat_init.connect

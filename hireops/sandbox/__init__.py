@@ -8,5 +8,6 @@ Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),
 state (tenants, tokens, directory, accounts, fields), clock (settable time for
 expiry and Feishu's timestamps), auth_api, hire_api
 (custom fields), referral_api, bot_api (custom group bots' webhooks), ratelimit,
-events (pusher), control (control API + client), data/directory.json (seed directory).
+events (pusher), control (control API + client), persistence (the state kept in a file
+across restarts, ./dev run's), data/directory.json (seed directory).
 """

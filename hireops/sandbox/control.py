@@ -1,6 +1,7 @@
 """Control API of the Feishu sandbox (JSON in and out, under ``/_sandbox/``), and its Python client.
 
-POST   /_sandbox/reset                 back to seed state (keeps host/port)
+POST   /_sandbox/reset                 back to seed state (keeps host/port; a state file
+                                       holds the seed state from then on)
 GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path, query, headers,
                                        json (app_secret redacted), form (a form-encoded body; json
                                        is null then), status, code, time, logid, fault; web login's

@@ -177,6 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         )
         if path.startswith("/_sandbox/"):
             status, answer = control.dispatch(sb, route, call, body)
+            self._changed(sb, method)
             self._send(status, answer)
             return
         if not path.startswith("/open-apis/") and path != ENDPOINT_PATH:
@@ -200,13 +201,22 @@ class Handler(BaseHTTPRequestHandler):
         except _Dropped:
             # Log first: a client that sees the connection drop may read the log at once.
             sb._log(entry)
+            self._changed(sb, method)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         entry["status"] = status
         entry["code"] = answer.get("code") if isinstance(answer, dict) else None
         sb._log(entry)
+        self._changed(sb, method)
         self._send(status, answer, {"X-Tt-Logid": entry["logid"], **extra})
+
+    @staticmethod
+    def _changed(sb, method: str) -> None:
+        """Whatever is not a GET may have changed the state: say so before answering, so a
+        client that stops the sandbox once answered finds the change in its state file."""
+        if method != "GET":
+            sb.changed()
 
     def _openapi(self, sb, route, call, body, raw, entry):
         fault = sb._take_fault(call.path)

@@ -10,7 +10,7 @@ import fnmatch
 import threading
 from http.server import ThreadingHTTPServer
 
-from . import control
+from . import control, persistence
 from .events import (
     DEFAULT_RETRY_DELAYS,
     TICKET_RESEND_DELAY,
@@ -54,11 +54,14 @@ class SandboxServer:
         delivery="webhook",
         client_config=None,
         login_redirect_uris=(),
+        state_file=None,
     ):
         """``ws_port``: where the long connection listens (0: any free port; None: no long
         connection). ``delivery``: webhook | long_connection | both (events.py).
         ``login_redirect_uris``: where the Hire app's web login may send the browser back
-        (login_api.py); reset restores them."""
+        (login_api.py); reset restores them. ``state_file``: where the state is kept across
+        restarts (persistence.py; loaded here if it exists, raising StateFileError if it
+        cannot be used); None: in memory only, each start from the seed."""
         self._seed_push = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,
@@ -71,6 +74,13 @@ class SandboxServer:
         self.state = SandboxState(
             app_id, app_secret, directory_file, token_ttl, login_redirect_uris=login_redirect_uris
         )
+        self.keeper = self.restored_from = None
+        if state_file:
+            saved = persistence.read(state_file)
+            if saved is not None:
+                persistence.load(self.state, saved)
+                self.restored_from = saved["saved_at"]
+            self.keeper = persistence.Keeper(state_file, self.state)
         self.limiter = RateLimiter()
         self.pusher = EventPusher(PushConfig(**self._seed_push), self._hourly_ticket, app_ticket_interval)
         self._lock = threading.Lock()
@@ -97,7 +107,14 @@ class SandboxServer:
         return f"ws://{url_host(self.longconn.host)}:{self.longconn.port}"
 
     # --- lifecycle ------------------------------------------------------------
+    def changed(self) -> None:
+        """The state changed: with a state file, it is written shortly (persistence.py)."""
+        if self.keeper is not None:
+            self.keeper.changed()
+
     def _started(self) -> None:
+        if self.keeper is not None:
+            self.keeper.start()
         if self.longconn is not None:
             self.longconn.start()
         self.pusher.start()
@@ -118,14 +135,18 @@ class SandboxServer:
             pass
         finally:
             self.httpd.server_close()
-            self.pusher.stop()
-            self._stop_longconn()
+            self._stopped()
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self._stopped()
+
+    def _stopped(self) -> None:
         self.pusher.stop()
         self._stop_longconn()
+        if self.keeper is not None:
+            self.keeper.stop()  # the last changes are written before the process ends
 
     def _stop_longconn(self) -> None:
         if self.longconn is not None:
@@ -133,6 +154,7 @@ class SandboxServer:
 
     def reset(self) -> None:
         self.state.reset()
+        self.changed()  # a state file holds the seed state from now on
         self.limiter.reset()
         self.pusher.reset(PushConfig(**self._seed_push))
         if self.longconn is not None:
@@ -216,6 +238,7 @@ class SandboxServer:
 
     def push_app_ticket(self, delay: float = 0.0) -> dict:
         ticket = self.state.new_ticket()
+        self.changed()
         token = self.pusher.config.verification_token
         event = app_ticket_v1(self.state.app_id, ticket, token, now=self.state.clock.time())
         return self.pusher.push(event, delay=delay)
@@ -237,6 +260,7 @@ class SandboxServer:
                 self.state.tenants.append(tenant_key)
             if name:
                 self.state.tenant_names[tenant_key] = name
+        self.changed()
         token = self.pusher.config.verification_token
         now = self.state.clock.time()
         return self.pusher.push(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.ops import alerts
 from hireops.ops.heartbeat import beat_once
-from hireops.ops.models import AlertIncident
+from hireops.ops.models import AlertIncident, ProcessHeartbeat
 
 BOT = "alerts-bot"
 
@@ -109,8 +109,8 @@ def test_one_run_per_minute_across_processes():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_alerts_and_tells_the_bot(wired, settings, start_celery_worker):
-    """No beat, no test code calling alerts_run: the worker's heartbeat thread does."""
-    beat_once("beat@test:1", "beat", "", timezone.now())
+    """No beat, no test code calling alerts_run: the worker's heartbeat thread does, once the
+    processes started with it had the time to say they are alive (heartbeat.START_GRACE)."""
     fail_an_event()
     cache.delete("ops:alerts:ran")
     worker = start_celery_worker(
@@ -118,6 +118,30 @@ def test_a_real_worker_runs_the_alerts_and_tells_the_bot(wired, settings, start_
         ALERT_FEISHU_BOT_SECRET="s3cret",
         LANGUAGE_CODE="en",
     )
+    worker(ProcessHeartbeat.objects.filter(kind="worker").exists, what="the worker's heartbeat")
+    beat_once("beat@test:1", "beat", "", timezone.now())  # beat, started with it, a moment later
     told = AlertIncident.objects.filter(key="events.failed", told="feishu_bot", notified_at__isnull=False)
-    worker(told.exists, timeout=30, what="the incident told to the bot")
+    worker(told.exists, timeout=45, what="the incident told to the bot")
     assert len(wired.bot_messages(BOT)) == 1
+    assert list(AlertIncident.objects.values_list("key", flat=True)) == ["events.failed"]
+
+
+@pytest.mark.django_db
+def test_a_worker_shutting_down_opens_no_incident():
+    """Ctrl-C on ./dev run: beat stops (its heartbeat row with it) a moment before the worker,
+    which finishes its tasks first; a "beat alive: 0" incident opened then would outlive the
+    restart. A worker that is leaving judges nothing; one that stays does."""
+    from celery import signals
+
+    from hireops.ops import heartbeat
+
+    beat_once("celery@test", "worker", "bulk,celery,events", timezone.now())  # beat's row is gone
+    cache.delete("ops:alerts:ran")
+    signals.worker_shutting_down.send(sender="celery@test", sig="SIGTERM", how="Warm", exitcode=0)
+    try:
+        heartbeat._alerts()
+        assert not AlertIncident.objects.exists()
+    finally:
+        heartbeat._leaving.clear()  # as a worker starting in this process would
+    heartbeat._alerts()
+    assert list(AlertIncident.objects.values_list("key", flat=True)) == ["beat.alive"]

@@ -20,10 +20,10 @@ from tests.conftest import ROOT, free_port, subprocess_env
 pytestmark = pytest.mark.django_db
 
 
-def all_alive():
+def all_alive(beat_started=None):
     now = timezone.now()
     beat_once("celery@test", "worker", "bulk,celery,events", now)
-    beat_once("beat@test:1", "beat", "", now)
+    beat_once("beat@test:1", "beat", "", beat_started or now)
 
 
 def problems() -> dict:
@@ -106,13 +106,26 @@ def test_a_write_to_feishu_stuck_or_failed(staff_user):
 def test_a_late_schedule():
     from django_celery_beat.models import PeriodicTask
 
-    all_alive()
+    all_alive(beat_started=timezone.now() - timedelta(hours=1))
     sweep = PeriodicTask.objects.get(task="events.sweep")  # every 30 seconds
     PeriodicTask.objects.filter(pk=sweep.pk).update(last_run_at=timezone.now() - timedelta(seconds=20))
     PeriodicTask.objects.exclude(pk=sweep.pk).update(last_run_at=timezone.now())
     assert "beat.late" not in problems()
     PeriodicTask.objects.filter(pk=sweep.pk).update(last_run_at=timezone.now() - timedelta(minutes=10))
     assert sweep.name in problems()["beat.late"]
+
+
+def test_a_beat_started_after_a_long_stop_is_not_late_while_it_catches_up():
+    """./dev run restarted in the morning: every schedule last ran the evening before, and
+    beat records a run up to 3 minutes after making it."""
+    from django_celery_beat.models import PeriodicTask
+
+    PeriodicTask.objects.update(last_run_at=timezone.now() - timedelta(hours=14))
+    assert {"beat.alive", "beat.late"} <= set(problems())  # while no beat runs: both
+    all_alive(beat_started=timezone.now() - timedelta(minutes=2))
+    assert problems() == {}
+    ProcessHeartbeat.objects.filter(kind="beat").update(started_at=timezone.now() - timedelta(minutes=10))
+    assert "Feishu events: queue stored" in str(problems()["beat.late"])  # 10 minutes on, still behind
 
 
 def test_a_check_that_breaks_is_itself_a_finding(monkeypatch):

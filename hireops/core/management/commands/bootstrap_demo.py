@@ -5,6 +5,7 @@ first minutes of ./dev run show the product working. DEBUG only: never in produc
 """
 
 from importlib import import_module
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         verb = "created" if created else "reset"
+        state_file = settings.SANDBOX_STATE_FILE
+        if created and state_file and Path(state_file).exists():
+            # A new database: the sandbox's saved state is another demo's Feishu (accounts this
+            # one never bound, catalogues it never sent). Both start over together.
+            Path(state_file).unlink()
+            self.stdout.write(f"A new demo database: the sandbox starts from its seed ({state_file} removed)")
         seeded = []
         for config in apps.get_app_configs():
             if module_has_submodule(config.module, "demo"):

@@ -1,10 +1,12 @@
 """``python manage.py feishu_sandbox``: run the Feishu sandbox in the foreground (Ctrl-C stops it)."""
 
 import signal
+import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from hireops.sandbox.persistence import StateFileError
 from hireops.sandbox.server import SandboxServer
 
 
@@ -28,6 +30,9 @@ def _default_delivery() -> str:
 
 class Command(BaseCommand):
     help = "Run the Feishu sandbox (an emulator of the Feishu OpenAPI and event pushes we use)."
+    # The project's checks are about the product's own servers (hireops.W001: the webhook's
+    # secrets, …): the emulator of Feishu is none of them, and its output stays its own.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -52,6 +57,12 @@ class Command(BaseCommand):
         parser.add_argument("--directory", default=None, help="default: settings.SANDBOX_DIRECTORY_FILE")
         parser.add_argument("--token-ttl", type=float, default=7200, help="token lifetime in seconds")
         parser.add_argument(
+            "--state-file",
+            default=None,
+            help="keep the state across restarts in this file (read at start if it exists); "
+            "default: settings.SANDBOX_STATE_FILE; none: in memory only, each start from the seed",
+        )
+        parser.add_argument(
             "--install-tenants",
             default=None,
             help="comma-separated tenant keys that enable the app at start (app_open pushed); "
@@ -70,7 +81,17 @@ class Command(BaseCommand):
             value = opts[name]
             return value if value is not None else getattr(settings, setting, "")
 
-        server = SandboxServer(
+        state_file = pick("state_file", "SANDBOX_STATE_FILE") or None
+        try:
+            server = self._server(opts, pick, state_file)
+        except StateFileError as exc:
+            raise CommandError(
+                f"{exc}. Remove the file to start from the seed (./dev run: SANDBOX_RESET=1 ./dev run)."
+            ) from None
+        self._serve(server, opts, state_file)
+
+    def _server(self, opts, pick, state_file) -> SandboxServer:
+        return SandboxServer(
             opts["host"],
             opts["port"],
             app_id=pick("app_id", "FEISHU_APP_ID"),
@@ -84,7 +105,10 @@ class Command(BaseCommand):
             ws_port=opts["ws_port"],
             delivery=opts["delivery"] or _default_delivery(),
             login_redirect_uris=getattr(settings, "SANDBOX_LOGIN_REDIRECT_URIS", DEFAULT_LOGIN_REDIRECT_URIS),
+            state_file=state_file,
         )
+
+    def _serve(self, server: SandboxServer, opts, state_file) -> None:
         installs = opts["install_tenants"]
         tenants = installs.split(",") if installs is not None else settings.SANDBOX_INSTALL_TENANTS
         tenants = [t.strip() for t in tenants if t.strip()]
@@ -98,6 +122,11 @@ class Command(BaseCommand):
             f"Long connection on {server.ws_url} (discovery: POST {server.url}/callback/ws/endpoint); "
             f"events go to: {cfg.delivery}."
         )
+        if server.restored_from is not None:
+            saved = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(server.restored_from))
+            self.stdout.write(f"State from {state_file} (saved {saved}); kept there as it changes.")
+        elif state_file:
+            self.stdout.write(f"State from the seed; kept in {state_file} as it changes.")
         login = server.state.login_apps[server.state.app_id]["redirect_uris"]
         self.stdout.write(
             f"Web login: {server.url}/open-apis/authen/v1/index (redirect URIs: {', '.join(login) or '-'})."

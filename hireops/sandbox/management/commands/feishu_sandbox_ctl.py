@@ -67,6 +67,9 @@ SIMPLE = {
 
 class Command(BaseCommand):
     help = "Control a running Feishu sandbox."
+    # A client of the sandbox's control API, run from any shell: the project's checks
+    # (hireops.W001 without ./dev run's webhook secrets, …) are about its servers, not this.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8765")

@@ -1,0 +1,84 @@
+"""The README's ``feishu_sandbox_ctl`` commands run as written, from a second shell that has
+none of ./dev run's environment: they work and print nothing on stderr (no system check
+warnings about the product's servers, hireops.W001); the servers' checks still warn."""
+
+import os
+import re
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core import checks
+
+from hireops.sandbox.control import SandboxControl
+from hireops.sandbox.server import SandboxServer
+from hireops.sandbox.state import DEMO_DIRECTORY
+from tests.conftest import ROOT
+
+PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")  # a word to replace: grant-bonus ID …, install-tenant KEY
+
+
+def readme_commands() -> list[list[str]]:
+    """Each ``feishu_sandbox_ctl …`` in the README's code (command blocks, and spans wrapped
+    or not), as the arguments after the command's name; those with a placeholder left out."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.M | re.S)
+    spans = re.findall(r"`([^`]+)`", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
+    found = []
+    for code in blocks + spans:
+        words = code.split()
+        for i in [i for i, word in enumerate(words) if word == "feishu_sandbox_ctl"]:
+            args = []
+            for word in words[i + 1 :]:
+                if word.endswith(("python", "manage.py")):  # the next command line
+                    break
+                args.append(word)
+            if args and not any(PLACEHOLDER.fullmatch(word) for word in args):
+                found.append(args)
+    return list({tuple(c): c for c in found}.values())  # once each, in the README's order
+
+
+def _demo_sandbox() -> SandboxControl:
+    """./dev run's sandbox: the demo directory, and the demo catalogue on its bound accounts."""
+    server = SandboxServer(
+        app_id=settings.FEISHU_APP_ID, app_secret="s", directory_file=DEMO_DIRECTORY, ws_port=0
+    ).start()
+    control = SandboxControl(server.url)
+    control.server = server
+    return control
+
+
+def _offer_demo_catalogue(control) -> None:
+    control.seed_catalogue("demo-bound-1", packages={"pkg-senior": {"name": "高管套餐"}})
+    control.seed_catalogue("demo-exam-1", papers=[{"id": "paper-spring", "name": "春季测评"}])
+
+
+def test_the_readmes_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
+    commands = readme_commands()
+    names = [c[0] for c in commands]
+    assert {"bind-account", "create-background-check", "create-exam", "state", "create-bot"} <= set(names)
+    # A second shell: no DEBUG, no webhook secrets, nothing of ./dev run's (the variable
+    # directory apart, so that the run leaves no files in the work tree).
+    shell = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "HIREOPS_VAR_DIR": str(tmp_path / "var")}
+    control = _demo_sandbox()
+    try:
+        for args in commands:
+            _offer_demo_catalogue(control)  # (a README reset empties it)
+            result = subprocess.run(
+                [sys.executable, "manage.py", "feishu_sandbox_ctl", "--url", control.url, *args],
+                cwd=ROOT,
+                env=shell,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert (result.returncode, result.stderr) == (0, ""), args
+            assert result.stdout.strip(), args
+    finally:
+        control.server.stop()
+
+
+def test_the_servers_still_warn_without_the_webhook_secrets(settings):
+    settings.DEBUG = False
+    settings.FEISHU_ENCRYPT_KEY = settings.FEISHU_VERIFICATION_TOKEN = ""
+    assert "hireops.W001" in [m.id for m in checks.run_checks()]
