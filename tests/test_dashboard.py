@@ -66,3 +66,17 @@ def test_the_admin_is_the_whole_site(admin_client):
     root = admin_client.get("/")
     assert root.status_code == 302 and root["Location"] == "/admin/"
     assert "View site" not in admin_client.get("/admin/").content.decode()
+
+
+def test_open_incidents_say_whether_anyone_was_told(admin_client):
+    """An incident opened with no alert channel reached nobody: the dashboard says so instead
+    of claiming staff were alerted."""
+    from django.utils import timezone
+
+    from hireops.ops.models import AlertIncident
+
+    AlertIncident.objects.create(key="told", title="Told", notified_at=timezone.now())
+    AlertIncident.objects.create(key="untold", title="Untold")
+    counts = {label: n for label, (n, _url) in attention(admin_client.get("/admin/").content.decode()).items()}
+    assert counts["Operations: open incidents"] == 2
+    assert counts["Operations: open incidents nobody was told of"] == 1

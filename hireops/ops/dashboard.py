@@ -13,5 +13,8 @@ def operations(request):
         from .admin import status_url
 
         open_incidents = AlertIncident.objects.filter(resolved_at=None)
-        label = _("Operations: open incidents (staff were alerted)")
-        yield dashboard.Item(label, open_incidents, status_url())
+        yield dashboard.Item(_("Operations: open incidents"), open_incidents, status_url())
+        # Said apart, not in the label above: staff are told only where an alert channel
+        # is configured and answered, so an open incident may have reached nobody.
+        untold = open_incidents.filter(notified_at=None)
+        yield dashboard.Item(_("Operations: open incidents nobody was told of"), untold, status_url())
