@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
-from hireops.core.display import pretty_json
+from hireops.core.display import local_time, pretty_json
 from hireops.core.models import CallStatus
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter, TenantFilter
@@ -222,10 +222,7 @@ class FieldScopeAdmin(SystemRecordAdmin):
             return "—"
         url = reverse("admin:bindings_fieldpublish_change", args=[last.pk])
         return format_html(
-            '<a href="{}">{} · {}</a>',
-            url,
-            last.get_status_display(),
-            last.requested_at.strftime("%Y-%m-%d %H:%M"),
+            '<a href="{}">{} · {}</a>', url, last.get_status_display(), local_time(last.requested_at)
         )
 
     def has_publish_permission(self, request):
