@@ -32,7 +32,9 @@ def test_a_reason_written_in_chinese_reads_in_english_and_back():
 
 def test_a_feishu_explanation_keeps_feishus_own_words_in_every_language(admin_client):
     with translation.override("zh-hans"):
-        error = explain(FeishuError(1002551, "user not found", http_status=400))
+        error = explain(
+            FeishuError(1002551, "user not found", http_status=400, endpoint="hire.referral_account.create")
+        )
     account = ReferralAccount.objects.create(email="x@example.com", status=AccountStatus.FAILED, error=error)
     page = admin_client.get(
         f"/admin/referrals/referralaccount/{account.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
