@@ -103,9 +103,10 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
 
     @admin.action(description=_("Reprocess selected failed or ignored events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
+        selected = queryset.count()  # before: the list's filter (failed, say) no longer holds after
         pks = events_reprocess(queryset)
         audit.record(request.user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
-        n, skipped = len(pks), queryset.count() - len(pks)
+        n, skipped = len(pks), selected - len(pks)
         self.message_user(
             request,
             ngettext("%(n)d event queued for reprocessing.", "%(n)d events queued for reprocessing.", n)
@@ -115,12 +116,15 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
         if skipped:
             self.message_user(
                 request,
-                _(
-                    "%(n)d selected events were left alone: only failed events, and ignored events "
-                    "whose type now has a handler, are processed again."
+                ngettext(
+                    "%(n)d selected event was not queued: only failed events, and ignored events "
+                    "whose type now has a handler, are processed again.",
+                    "%(n)d selected events were not queued: only failed events, and ignored events "
+                    "whose type now has a handler, are processed again.",
+                    skipped,
                 )
                 % {"n": skipped},
-                messages.INFO,
+                messages.WARNING,
             )
 
 
