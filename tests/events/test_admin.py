@@ -127,3 +127,31 @@ def test_reprocessing_from_the_failed_filter_counts_the_selection_before_it_chan
     queued, left = messages_shown(page)
     assert queued == "已将 1 个事件加入重新处理队列。"
     assert left.startswith("所选事件中有 1 个未加入重新处理队列：")
+
+
+def test_a_failed_event_says_whether_it_is_retried(admin_client):
+    """A handler that keeps failing: retried on a backoff, then, after the last attempt, the
+    page says it is not retried any more and what staff can do, never "retried later"."""
+    from hireops.events.services import RETRY_BACKOFF, event_process
+
+    event = FeishuEvent.objects.create(
+        event_id="evt-unknown-account",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        payload={"event": {"account_id": "acc-nobody", "modify_time": "1700000000000", "assets": {}}},
+    )
+    url = f"/admin/events/feishuevent/{event.pk}/change/"
+    assert event_process(event.pk) == EventStatus.FAILED
+    waiting = admin_client.get(url, **ZH).content.decode()
+    assert "内推账户 acc-nobody 在本系统中（尚）未注册。" in waiting and "不会再自动重试" not in waiting
+
+    for _attempt in RETRY_BACKOFF:
+        assert event_process(event.pk) == EventStatus.FAILED
+    event.refresh_from_db()
+    assert event.next_attempt_at is None and event.attempts == len(RETRY_BACKOFF) + 1
+    zh = admin_client.get(url, **ZH).content.decode()
+    assert "稍后将重试" not in zh
+    assert f"无：已尝试 {event.attempts} 次，不会再自动重试。" in zh
+    assert "“重新处理所选的失败或已忽略事件”" in zh
+    en = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "retried later" not in en and "it is not retried automatically" in en
