@@ -103,11 +103,11 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
         "msg_no_customer": "No customer has %(values)s.",
         "msg_matched": "Matched automatically on %(values)s.",
         "msg_explained": "%(explanation)s (%(detail)s)",
-        "msg_deactivated": feishu_errors.EXPLANATIONS[1002555],
+        "msg_deactivated": feishu_errors.explanation("hire.referral_account.withdraw", 1002555),
         "msg_later": feishu_errors.SYSTEM_ERROR_LATER,
         "error_no_employee": stored(
             "%(explanation)s (%(detail)s)",
-            explanation=Message(feishu_errors.EXPLANATIONS[1002551]),
+            explanation=Message(feishu_errors.explanation("hire.referral_account.create", 1002551)),
             detail="Feishu 1002551: user not found",
         ),
         "log_reprocessed": REPROCESSED,

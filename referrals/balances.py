@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from hireops.core.feishu_errors import judge
-from hireops.core.messages import Message
+from hireops.core.messages import Message, reworded
 from hireops.core.retry import GAVE_UP, TryLater
 from hireops.events.refusals import EventRefused
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
@@ -127,9 +127,11 @@ def _held_cash(account: ReferralAccount) -> dict[str, str]:
     return {c.currency: str(c.amount.quantize(Decimal("0.01"))) for c in account.cash.all()}
 
 
-# Shown in the event log while the event waits for its retry (hireops.core.messages).
-NOT_REGISTERED_YET = gettext_noop(
-    "Referral account %(account_id)s is not registered here (yet); retried later."
+# Shown in the event log (hireops.core.messages), which says itself whether and when the event
+# is tried again.
+NOT_REGISTERED_YET = reworded(
+    gettext_noop("Referral account %(account_id)s is not registered here (yet)."),
+    was="Referral account %(account_id)s is not registered here (yet); retried later.",
 )
 
 

@@ -244,12 +244,13 @@ def test_plural_messages_use_the_single_chinese_form():
 
 
 def test_feishu_error_explanations_follow_the_language():
-    from hireops.core.feishu_errors import EXPLANATIONS, explain
+    from hireops.core.feishu_errors import BY_API, PLATFORM, explain
     from hireops.feishu import FeishuError
 
-    exc = FeishuError(1002551, "user not found", http_status=200)
+    exc = FeishuError(1002551, "user not found", http_status=200, endpoint="hire.referral_account.create")
+    texts = [*PLATFORM.values(), *(text for codes in BY_API.values() for text in codes.values())]
     with translation.override("zh-hans"):
-        assert all(re.search(r"[\u4e00-\u9fff]", translation.gettext(text)) for text in EXPLANATIONS.values())
+        assert all(re.search(r"[\u4e00-\u9fff]", translation.gettext(text)) for text in texts)
         assert explain(exc) == "飞书中没有使用该手机号或邮箱的员工。（Feishu 1002551: user not found）"
     with translation.override("en"):
         english = "No employee in Feishu has this mobile number or email."

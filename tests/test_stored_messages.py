@@ -32,7 +32,9 @@ def test_a_reason_written_in_chinese_reads_in_english_and_back():
 
 def test_a_feishu_explanation_keeps_feishus_own_words_in_every_language(admin_client):
     with translation.override("zh-hans"):
-        error = explain(FeishuError(1002551, "user not found", http_status=400))
+        error = explain(
+            FeishuError(1002551, "user not found", http_status=400, endpoint="hire.referral_account.create")
+        )
     account = ReferralAccount.objects.create(email="x@example.com", status=AccountStatus.FAILED, error=error)
     page = admin_client.get(
         f"/admin/referrals/referralaccount/{account.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
@@ -70,6 +72,20 @@ def test_the_event_log_explains_a_handler_failure_in_the_readers_language(admin_
         assert event_process(event.pk) == EventStatus.FAILED
     url = f"/admin/events/feishuevent/{event.pk}/change/"
     en = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Referral account acc-nobody is not registered here (yet); retried later." in en
+    assert "Referral account acc-nobody is not registered here (yet)." in en
     zh = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
-    assert "内推账户 acc-nobody 在本系统中（尚）未注册；稍后将重试。" in zh
+    assert "内推账户 acc-nobody 在本系统中（尚）未注册。" in zh
+
+
+def test_a_message_reworded_since_it_was_stored_reads_in_its_new_words():
+    """An earlier release stored "…; retried later.", which is not true after the last retry."""
+    from hireops.core.messages import read
+
+    stored = (
+        '{"msgid": "Referral account %(account_id)s is not registered here (yet); retried later.", '
+        '"params": {"account_id": "acc-1"}}'
+    )
+    with translation.override("zh-hans"):
+        assert read(stored) == "内推账户 acc-1 在本系统中（尚）未注册。"
+    with translation.override("en"):
+        assert read(stored) == "Referral account acc-1 is not registered here (yet)."

@@ -9,11 +9,11 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
-from hireops.core.display import pretty_json
+from hireops.core.display import local_time, pretty_json
 from hireops.core.models import CallStatus
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter, TenantFilter
@@ -42,6 +42,7 @@ PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publis
 PUBLISH_REQUESTED_TENANTS = gettext_noop(
     "Publish to Feishu requested for %(tenants)s tenants (request %(batch)s)."
 )
+BEHIND_SHOWN = 5  # tenant keys named in the "tenants up to date" column; the rest counted
 
 
 class CustomFieldForm(forms.ModelForm):
@@ -192,13 +193,23 @@ class FieldScopeAdmin(SystemRecordAdmin):
     def up_to_date(self, obj):
         if not obj.revision:
             return "—"  # never defined: there is nothing to be up to date with
-        targets = len(publish_targets())
         behind = self.behind(obj)
+        url = reverse("admin:bindings_fieldpublish_changelist") + f"?scope__exact={obj.scope}"
+        if not store_app():
+            # One tenant, the company's own Feishu (recorded as ""): no count, no list of keys.
+            if not behind:
+                return _("up to date")
+            return format_html('<a href="{}">{}</a>', url, _("not yet: Feishu shows the last published list"))
+        targets = len(publish_targets())
         text = _("%(current)s of %(targets)s") % {"current": targets - len(behind), "targets": targets}
         if not behind:
             return text
-        url = reverse("admin:bindings_fieldpublish_changelist") + f"?scope__exact={obj.scope}"
-        return format_html('{} · <a href="{}">{}</a>', text, url, _("behind: ") + ", ".join(behind[:5]))
+        more = len(behind) - BEHIND_SHOWN
+        named = ", ".join(behind[:BEHIND_SHOWN])
+        if more > 0:
+            more_text = ngettext("and %(n)s more tenant", "and %(n)s more tenants", more) % {"n": more}
+            named = f"{named} {more_text}"
+        return format_html('{} · <a href="{}">{}</a>', text, url, _("behind: ") + named)
 
     @admin.display(description=_("active fields"))
     def active_fields(self, obj):
@@ -222,10 +233,7 @@ class FieldScopeAdmin(SystemRecordAdmin):
             return "—"
         url = reverse("admin:bindings_fieldpublish_change", args=[last.pk])
         return format_html(
-            '<a href="{}">{} · {}</a>',
-            url,
-            last.get_status_display(),
-            last.requested_at.strftime("%Y-%m-%d %H:%M"),
+            '<a href="{}">{} · {}</a>', url, last.get_status_display(), local_time(last.requested_at)
         )
 
     def has_publish_permission(self, request):

@@ -1,17 +1,37 @@
 """Small formatting helpers for admin screens."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+JUST_NOW = timedelta(minutes=1)  # below this, timesince says "0 minutes"
+
+
+def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
+    """A stored moment (UTC in the database) as people here read it: in the current time zone
+    (TIME_ZONE, Beijing by default), as every page Django renders shows it. Admin code that
+    formats a datetime itself goes through here, never ``strftime`` on the stored value."""
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def from_ms(ms: int | None) -> str:
     """Feishu's millisecond timestamps as local date and time (seconds shown: events are that close)."""
     if ms is None:
         return "—"
-    return datetime.fromtimestamp(ms / 1000, timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M:%S")
+    return local_time(datetime.fromtimestamp(ms / 1000, UTC), seconds=True)
+
+
+def ago(moment: datetime) -> str:
+    """How long ago, as a person says it: "just now" under a minute, else "3 hours ago"."""
+    if timezone.now() - moment < JUST_NOW:
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(moment)}
 
 
 def cash(amounts: dict | None) -> str:

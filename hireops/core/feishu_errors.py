@@ -8,8 +8,9 @@ authentication error and an exhausted monthly quota (99991403) are final and sho
 An outcome that is unknown (the call may have been applied) is retried by the caller with the
 same idempotency key, never as a new request.
 
-The explanations of Feishu's codes for staff live here for every app. Each ``reason`` is a
-``Message``: stored on a row, it reads in each reader's language.
+The explanations of Feishu's codes for staff live here for every app, each with the API
+that answers it (``explanation``). Each ``reason`` is a ``Message``: stored on a row, it
+reads in each reader's language.
 """
 
 from dataclasses import dataclass
@@ -26,26 +27,9 @@ from hireops.feishu import (
 )
 from hireops.feishu.errors import SYSTEM_ERROR
 
-EXPLANATIONS = {
-    # Hire, every API (docs/feishu.md §4, §8–§11). 1002001 depends on the HTTP status.
-    1002002: gettext_noop("Feishu rejected the request as invalid."),
-    # Referral accounts (§4).
-    1002551: gettext_noop("No employee in Feishu has this mobile number or email."),
-    1002552: gettext_noop(
-        "This mobile number or email matches several employees in Feishu; register with the other one."
-    ),
-    1002553: gettext_noop("Feishu does not know this referral account."),
-    1002555: gettext_noop("The account is deactivated in Feishu: enable it before withdrawing."),
-    # Eco background checks and exams (§8, §9).
-    1002851: gettext_noop("Feishu says the exam is not in a state that allows this."),
-    1002855: gettext_noop("Feishu refused the request: the exam is already graded, or a field is invalid."),
-    1002858: gettext_noop(
-        "Feishu says the order is not in a state that allows this (completed or cancelled)."
-    ),
-    1002859: gettext_noop("Feishu refused the deletion as invalid."),
-    1002860: gettext_noop("Feishu refused the deletion as invalid."),
-    1002862: gettext_noop("Feishu does not know this background-check order."),
-    # The app's configuration (§1.3, §11): a person must change something in the Feishu console.
+# Codes any API may answer: the app's configuration, its tokens, the limits (docs/feishu.md
+# §1.3, §11). A person must change something in the Feishu console, or wait.
+PLATFORM = {
     10014: gettext_noop("The Feishu app is disabled: enable it in the Feishu developer console."),
     10015: gettext_noop("The Feishu app secret is wrong: check FEISHU_APP_SECRET."),
     99991543: gettext_noop(
@@ -60,13 +44,69 @@ EXPLANATIONS = {
     99991665: gettext_noop("Feishu refused the tenant access token even after a fresh one was fetched."),
     10012: gettext_noop("Feishu could not issue an app access token (app_ticket missing or stale)."),
     10013: gettext_noop("Feishu could not issue a tenant access token: has the tenant removed the app?"),
-    # Limits (§1.3, §11).
     99991400: gettext_noop("Feishu's rate limit was reached; the call is tried again later."),
     99991403: gettext_noop(
         "The Feishu app has used up this month's API call quota: calls to Feishu are stopped until "
         "the quota renews on the 1st (or until it is raised in the Feishu console)."
     ),
 }
+
+# Hire's own codes mean what the API that answered them says: 1002855 is an exam graded
+# already from the exam API and an invalid order-form field from the background-check one
+# (/work/shared/docs/feishu-api-2.md §2.1, §3.3, §5; docs/feishu.md §4). Keyed by the
+# client's endpoint name ("hire.eco_exam.update_result") or an API family, a leading part of
+# it ("hire.eco_exam"); the longest that has the code explains it.
+BY_API = {
+    # The Hire-wide error page: "Parameter illegal".
+    "hire": {1002002: gettext_noop("Feishu rejected the request as invalid.")},
+    "hire.referral_account": {
+        1002551: gettext_noop("No employee in Feishu has this mobile number or email."),
+        1002552: gettext_noop(
+            "This mobile number or email matches several employees in Feishu; register with the other one."
+        ),
+        1002553: gettext_noop("Feishu does not know this referral account."),
+        1002555: gettext_noop("The account is deactivated in Feishu: enable it before withdrawing."),
+    },
+    "hire.eco_background_check_package": {
+        1002859: gettext_noop("Feishu refused the deletion as invalid."),
+    },
+    "hire.eco_background_check_custom_field": {
+        1002855: gettext_noop(
+            "Feishu refused the order-form fields as invalid (a key deleted before cannot be used "
+            "again on this account)."
+        ),
+        1002860: gettext_noop("Feishu refused the deletion as invalid."),
+    },
+    "hire.eco_background_check": {
+        1002858: gettext_noop(
+            "Feishu says the order is not in a state that allows this (completed or cancelled)."
+        ),
+        1002862: gettext_noop("Feishu does not know this background-check order."),
+    },
+    "hire.eco_exam": {
+        1002851: gettext_noop("Feishu says the exam is not in a state that allows this."),
+        1002855: gettext_noop("Feishu refused the score: the customer has already graded the exam in Hire."),
+    },
+}
+# Read on rows stored before explanations were keyed by the API (one text served both).
+EARLIER = (gettext_noop("Feishu refused the request: the exam is already graded, or a field is invalid."),)
+
+# A code explained nowhere above, from any API.
+REFUSED = gettext_noop("Feishu refused the request.")
+FAILED_FOR_NOW = gettext_noop("Feishu could not handle the request; the call is tried again later.")
+
+
+def explanation(endpoint: str | None, code: int | None) -> str | None:
+    """The msgid explaining ``code`` as ``endpoint`` (or its API family) means it, else as any
+    API does; None when neither has it."""
+    parts = (endpoint or "").split(".")
+    for n in range(len(parts), 0, -1):
+        found = BY_API.get(".".join(parts[:n]), {}).get(code)
+        if found:
+            return found
+    return PLATFORM.get(code)
+
+
 SYSTEM_ERROR_REFUSED = gettext_noop(
     "Feishu refused the request (its code 1002001 with HTTP 400: a parameter error or an "
     "exception on its side). It is not retried; check the data and try again."
@@ -87,7 +127,8 @@ def _detail(exc: FeishuError) -> str:
 
 
 def explain(exc: FeishuError) -> str:
-    """Our explanation of the error, if we have one, then Feishu's own words."""
+    """Our explanation of the error (a general one for a code we do not know), then Feishu's
+    own words."""
     if isinstance(exc, TenantUnavailable):
         return exc.reason  # never sent: nothing of Feishu's to quote
     if exc.code == SYSTEM_ERROR:
@@ -95,9 +136,7 @@ def explain(exc: FeishuError) -> str:
     elif isinstance(exc, FeishuTransportError):
         msgid = UNREACHABLE
     else:
-        msgid = EXPLANATIONS.get(exc.code)
-    if msgid is None:
-        return _detail(exc)
+        msgid = explanation(exc.endpoint, exc.code) or (FAILED_FOR_NOW if exc.retryable else REFUSED)
     return Message(
         gettext_noop("%(explanation)s (%(detail)s)"), explanation=Message(msgid), detail=_detail(exc)
     )

@@ -13,6 +13,14 @@ from django.db import models
 from django.utils.translation import gettext
 
 _MARK = '{"msgid": '
+_REWORDED: dict[str, str] = {}  # msgid stored by an earlier release → the msgid that replaced it
+
+
+def reworded(msgid: str, *, was: str) -> str:
+    """Declare ``msgid`` the new wording of ``was``: rows stored with ``was`` read as ``msgid``
+    (an old text may promise what is no longer true, and leaves the catalogue). Returns ``msgid``."""
+    _REWORDED[was] = msgid
+    return msgid
 
 
 def render(msgid: str, params: dict) -> str:
@@ -46,7 +54,7 @@ class Message(str):
             k: cls.from_json(v) if isinstance(v, dict) and "msgid" in v else v
             for k, v in (data.get("params") or {}).items()
         }
-        return cls(data["msgid"], **params)
+        return cls(_REWORDED.get(data["msgid"], data["msgid"]), **params)
 
 
 def read(value):

@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
@@ -12,7 +13,7 @@ from hireops.core.masking import mask_personal_text
 from hireops.tenants.filters import TenantFilter
 
 from . import registry, types
-from .models import FeishuEvent, RejectedDelivery
+from .models import EventStatus, FeishuEvent, RejectedDelivery
 from .services import events_reprocess
 
 FULL_VIEW = "events.view_feishuevent"
@@ -65,7 +66,7 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
         "create_time",
         "received_at",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "processed_at",
         "last_error",
         "duplicate_count",
@@ -101,11 +102,24 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
             '{}<br><small style="color: var(--body-quiet-color)">{}</small>', name, obj.event_type
         )
 
+    @admin.display(description=_("next attempt at"))
+    def next_attempt(self, obj):
+        """When the event is tried again; after the last retry, that it is not, and what to do."""
+        if obj.next_attempt_at is not None:
+            return formats.localize(timezone.template_localtime(obj.next_attempt_at))
+        if obj.status != EventStatus.FAILED:
+            return "—"
+        return _(
+            "None: after %(n)d attempts it is not retried automatically. Once the cause is "
+            "fixed, select it in the list and run “Reprocess selected failed or ignored events”."
+        ) % {"n": obj.attempts}
+
     @admin.action(description=_("Reprocess selected failed or ignored events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
+        selected = queryset.count()  # before: the list's filter (failed, say) no longer holds after
         pks = events_reprocess(queryset)
         audit.record(request.user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
-        n, skipped = len(pks), queryset.count() - len(pks)
+        n, skipped = len(pks), selected - len(pks)
         self.message_user(
             request,
             ngettext("%(n)d event queued for reprocessing.", "%(n)d events queued for reprocessing.", n)
@@ -115,12 +129,15 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
         if skipped:
             self.message_user(
                 request,
-                _(
-                    "%(n)d selected events were left alone: only failed events, and ignored events "
-                    "whose type now has a handler, are processed again."
+                ngettext(
+                    "%(n)d selected event was not queued: only failed events, and ignored events "
+                    "whose type now has a handler, are processed again.",
+                    "%(n)d selected events were not queued: only failed events, and ignored events "
+                    "whose type now has a handler, are processed again.",
+                    skipped,
                 )
                 % {"n": skipped},
-                messages.INFO,
+                messages.WARNING,
             )
 
 

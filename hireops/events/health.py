@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core.dashboard import capped_count, changelist_url
 from hireops.ops import pressure, status
 from hireops.ops.heartbeat import STALE
+from hireops.ops.link_state import CONNECTED
 from hireops.ops.models import ProcessHeartbeat, ProcessKind
 from hireops.tenants.mode import store_app
 
@@ -25,6 +26,8 @@ REFUSALS_RECENT = timedelta(minutes=15)
 
 def _age(moment) -> str:
     minutes = int((timezone.now() - moment).total_seconds() // 60)
+    if minutes < 1:
+        return _("under a minute")
     return _("%(minutes)d min") % {"minutes": minutes}
 
 
@@ -96,12 +99,13 @@ def long_connection():
     if not alive:
         return
     grace = timedelta(seconds=settings.FEISHU_LISTEN_ALERT_AFTER)
-    down = [p for p in alive if p.state != "connected" and p.state_since and now - p.state_since > grace]
-    connected = sum(p.state == "connected" for p in alive)
+    down = [p for p in alive if p.state != CONNECTED and p.state_since and now - p.state_since > grace]
+    connected = sum(p.state == CONNECTED for p in alive)
+    why = f" ({down[0].state_text}, {_age(down[0].state_since)})" if down else ""
     yield status.Finding(
         "events.listener.connected",
         _("Long-connection listeners connected to Feishu"),
-        f"{connected}/{len(alive)}" + (f" ({down[0].state}, {_age(down[0].state_since)})" if down else ""),
+        f"{connected}/{len(alive)}{why}",
         not down,
         url,
     )

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from hireops.core.logs import log_scope
 from hireops.feishu.longconn import protocol
 from hireops.feishu.longconn.client import LinkState, LongConnClient
-from hireops.ops import heartbeat, metrics, pressure, probes
+from hireops.ops import heartbeat, link_state, metrics, pressure, probes
 from hireops.ops.models import ProcessKind
 
 from . import verify
@@ -67,8 +67,7 @@ def link_health(state: LinkState) -> dict:
 
 
 def heartbeat_state(state: LinkState) -> tuple[str, datetime]:
-    text = "connected" if state.connected else f"disconnected: {state.reason}"
-    return text, datetime.fromtimestamp(state.since, UTC)
+    return link_state.stored(state.connected, state.reason), datetime.fromtimestamp(state.since, UTC)
 
 
 async def _readiness(client: LongConnClient) -> tuple[int, dict]:

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
+from hireops.core.display import local_time
 from hireops.core.messages import MessageTextField
 
 from .verify import Kind
@@ -169,7 +170,7 @@ class RejectedDelivery(models.Model):
         ordering = ["-id"]  # newest first, through the primary key
 
     def __str__(self):
-        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+        return f"{local_time(self.received_at, seconds=True)} {self.get_kind_display()}"
 
     @property
     def hint(self) -> str:

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin
 
@@ -44,8 +45,12 @@ class AlertIncidentAdmin(SystemRecordAdmin):
 
 @admin.register(ProcessHeartbeat)
 class ProcessHeartbeatAdmin(SystemRecordAdmin):
-    list_display = ["name", "kind", "queues", "state", "state_since", "started_at", "seen_at"]
+    list_display = ["name", "kind", "queues", "link_state", "state_since", "started_at", "seen_at"]
     list_filter = ["kind"]
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def link_state(self, obj):
+        return obj.state_text or "—"
 
 
 def status_url() -> str:

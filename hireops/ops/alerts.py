@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
+from hireops.core.display import local_time
+
 from . import channels, report
 from .models import AlertIncident
 from .status import Finding
@@ -100,8 +102,7 @@ def _alert(incident: AlertIncident) -> channels.Alert:
         title=f"{incident.title}: {incident.value}",
         lines=[
             f"{incident.title}: {incident.value}",
-            translation.gettext("Since %(time)s")
-            % {"time": f"{timezone.localtime(incident.opened_at):%Y-%m-%d %H:%M}"},
+            translation.gettext("Since %(time)s") % {"time": local_time(incident.opened_at)},
         ],
         url=link,
         severity="critical",

@@ -86,12 +86,13 @@ class OperationsCollector:
     @staticmethod
     def _listeners():
         from .heartbeat import STALE
+        from .link_state import CONNECTED
         from .models import ProcessHeartbeat, ProcessKind
 
         alive = ProcessHeartbeat.objects.filter(
             kind=ProcessKind.LISTENER, seen_at__gte=timezone.now() - STALE
         )
-        connected = sum(state == "connected" for state in alive.values_list("state", flat=True))
+        connected = sum(state == CONNECTED for state in alive.values_list("state", flat=True))
         gauge = GaugeMetricFamily(
             "hireops_longconn_listeners",
             "Long-connection listeners alive, by whether they hold their connection to Feishu",

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from . import link_state
+
 
 class ProcessKind(models.TextChoices):
     WORKER = "worker", _("Celery worker")
@@ -31,6 +33,11 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def state_text(self) -> str:
+        """The listener's state as the reader says it (``state`` stays for machines)."""
+        return link_state.describe(self.state)
 
 
 class AlertIncident(models.Model):

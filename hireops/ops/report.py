@@ -33,13 +33,27 @@ class Report:
         return NEEDS_A_PERSON if self.needing_a_person else OK
 
 
+# What people read for each probe (hireops.ops.probes); /readyz, the keys and the metrics keep
+# the probes' own names, which machines read.
+PROBE_NAMES = {
+    "database": _("database"),
+    "cache": _("cache"),
+    "broker": _("task queue (broker)"),
+    "coordination": _("shared locks and rate limits (coordination)"),
+}
+PROBE_DETAILS = {
+    "timed out": _("no answer in time"),
+    "still waiting on an earlier check": _("still no answer to an earlier check"),
+}
+
+
 def probe_findings(results) -> list:
     """Dependencies this process cannot reach, as findings (key ``probe.<name>``)."""
     return [
         status.Finding(
             f"probe.{r.name}",
-            format_lazy(_("Reachable from here: {name}"), name=r.name),
-            r.detail or _("yes"),
+            format_lazy(_("Reachable from here: {name}"), name=PROBE_NAMES.get(r.name, r.name)),
+            PROBE_DETAILS.get(r.detail, r.detail) or _("yes"),  # else an error's type, for maintainers
             r.ok,
         )
         for r in results

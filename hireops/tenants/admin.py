@@ -7,6 +7,7 @@ from hireops.core import audit
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 
 from . import naming, overview
+from .mode import store_app
 from .models import Tenant, TenantNameLookup, TenantStatusChange
 
 # Change-history message (hireops.core.audit), on each tenant asked about.
@@ -104,6 +105,11 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         return (*self.list_display, *(shown(c) for c in overview.columns_for(request.user)))
+
+    def changelist_view(self, request, extra_context=None):
+        # A self-built app's list is its own company, or empty before its first event: say why.
+        extra_context = {**(extra_context or {}), "self_built": not store_app()}
+        return super().changelist_view(request, extra_context)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)

@@ -1,6 +1,8 @@
 """The catalogue in the admin: entries staff edit (each save goes out to the bound accounts it
 concerns, as a rollout with progress), and the pushes and rollouts that carry it to Feishu."""
 
+from datetime import datetime
+
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -13,7 +15,7 @@ from bindings.models import EcoAccountBinding
 from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.core.display import pretty_json
+from hireops.core.display import local_time, pretty_json
 from hireops.core.models import CallStatus
 from hireops.tenants.filters import TenantFilter
 
@@ -196,7 +198,7 @@ class CataloguePushAdmin(LargeTableAdmin, SystemRecordAdmin):
 
     @admin.display(description=_("calls"))
     def calls_pretty(self, obj):
-        return pretty_json(obj.calls)
+        return pretty_json([_with_local_time(call) for call in obj.calls])
 
     @admin.action(description=_("Push again (what Feishu lacks now)"), permissions=["push"])
     def push_again(self, request, queryset):
@@ -307,3 +309,12 @@ def offer_on_bindings() -> None:
         return
     binding_admin.actions = [*binding_admin.actions, push_catalogues_action]
     type(binding_admin).has_push_catalogue_permission = _may_push
+
+
+def _with_local_time(call: dict) -> dict:
+    """A recorded call with its time ("at", stored as UTC ISO 8601) in local time, as the
+    page's other times are."""
+    try:
+        return {**call, "at": local_time(datetime.fromisoformat(call["at"]), seconds=True)}
+    except (KeyError, TypeError, ValueError):
+        return call

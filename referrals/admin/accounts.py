@@ -12,7 +12,6 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display, personal
@@ -204,8 +203,7 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
     def balance_age(self, obj):
         if obj.balance_synced_at is None:
             return "—"
-        ago = _("%(time)s ago") % {"time": timesince(obj.balance_synced_at)}
-        exact = timezone.localtime(obj.balance_synced_at).strftime("%Y-%m-%d %H:%M")
+        ago, exact = display.ago(obj.balance_synced_at), display.local_time(obj.balance_synced_at)
         if timezone.now() - obj.balance_synced_at > STALE:
             return format_html('<span class="warning" title="{}">⚠ {}</span>', exact, ago)
         return format_html('<span title="{}">{}</span>', exact, ago)

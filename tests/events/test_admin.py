@@ -1,5 +1,7 @@
 """The event log as staff see it: list, filters, masked payload, reprocess command."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -99,3 +101,57 @@ def test_reprocess_command_by_status_and_id(event, settings):
     event.refresh_from_db()
     # The orders handle this type; the payload has no background_check_id: failed again, saying why.
     assert event.status == EventStatus.FAILED and "background_check_id" in event.last_error
+
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
+
+
+def messages_shown(page: str) -> list[str]:
+    return re.findall(r'<li class="(?:success|info|warning|error)">(.*?)</li>', page, re.S)
+
+
+def test_reprocessing_from_the_failed_filter_counts_the_selection_before_it_changes(admin_client, event):
+    """The list filtered on "failed": once queued, the events are pending and leave the filter.
+    The count of those not queued is taken from the selection, not from the filter after."""
+    reprocess = {"action": "reprocess", "_selected_action": [event.pk]}
+    url = "/admin/events/feishuevent/?status__exact=failed"
+    page = admin_client.post(url, reprocess, follow=True, **ZH).content.decode()
+    assert messages_shown(page) == ["已将 1 个事件加入重新处理队列。"]  # nothing about "-1" left alone
+
+    done = FeishuEvent.objects.create(
+        event_id="evt-done", schema="2.0", event_type="x", payload={}, status=EventStatus.PROCESSED
+    )
+    FeishuEvent.objects.filter(pk=event.pk).update(status=EventStatus.FAILED)
+    both = {"action": "reprocess", "_selected_action": [event.pk, done.pk]}
+    page = admin_client.post("/admin/events/feishuevent/", both, follow=True, **ZH).content.decode()
+    queued, left = messages_shown(page)
+    assert queued == "已将 1 个事件加入重新处理队列。"
+    assert left.startswith("所选事件中有 1 个未加入重新处理队列：")
+
+
+def test_a_failed_event_says_whether_it_is_retried(admin_client):
+    """A handler that keeps failing: retried on a backoff, then, after the last attempt, the
+    page says it is not retried any more and what staff can do, never "retried later"."""
+    from hireops.events.services import RETRY_BACKOFF, event_process
+
+    event = FeishuEvent.objects.create(
+        event_id="evt-unknown-account",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        payload={"event": {"account_id": "acc-nobody", "modify_time": "1700000000000", "assets": {}}},
+    )
+    url = f"/admin/events/feishuevent/{event.pk}/change/"
+    assert event_process(event.pk) == EventStatus.FAILED
+    waiting = admin_client.get(url, **ZH).content.decode()
+    assert "内推账户 acc-nobody 在本系统中（尚）未注册。" in waiting and "不会再自动重试" not in waiting
+
+    for _attempt in RETRY_BACKOFF:
+        assert event_process(event.pk) == EventStatus.FAILED
+    event.refresh_from_db()
+    assert event.next_attempt_at is None and event.attempts == len(RETRY_BACKOFF) + 1
+    zh = admin_client.get(url, **ZH).content.decode()
+    assert "稍后将重试" not in zh
+    assert f"无：已尝试 {event.attempts} 次，不会再自动重试。" in zh
+    assert "“重新处理所选的失败或已忽略事件”" in zh
+    en = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "retried later" not in en and "it is not retried automatically" in en

@@ -2,11 +2,14 @@
 accounts it concerns, as Feishu's incremental and full-replace APIs need (against the sandbox)."""
 
 import time
+from datetime import datetime
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from bindings.models import CustomerIdentifier, EcoAccountBinding, VendorCustomer
+from hireops.core import display
 from hireops.core.models import CallStatus
 from orders.catalogue import pushes
 from orders.models import (
@@ -229,3 +232,24 @@ def test_an_unbound_account_gets_nothing(client, sandbox, bound_accounts):
     push = pushes.push_request(binding, "packages", "staff")
     push.refresh_from_db()
     assert push.status == CallStatus.FAILED and "no longer bound" in push.error
+
+
+def test_a_refusal_of_form_fields_is_explained_as_the_form_field_api_means_it(
+    client, sandbox, bound_accounts, admin_client
+):
+    """Feishu's 1002855 from the background-check form-field API is a parameter error there;
+    from the exam API it means the exam is graded. A push is explained by the API that answered."""
+    sandbox.add_fault(FIELDS, "error", count=1, status=400, code=1002855, msg="参数错误或系统异常")
+    FormField.objects.create(key="notes", type="textarea", name_zh="备注")
+    push = CataloguePush.objects.get(catalogue="form_fields")
+    assert (push.status, push.error_code) == (CallStatus.FAILED, 1002855)
+    page = admin_client.get(
+        f"/admin/orders/cataloguepush/{push.pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-CN"
+    ).content.decode()
+    with translation.override("zh-hans"):
+        error = CataloguePush.objects.get(pk=push.pk).error
+    assert error.startswith("飞书认为背调表单字段无效，已拒绝") and "阅卷" not in error and error in page
+    # The call recorded on the push, at the local time the rest of the page shows.
+    [call] = push.calls
+    assert display.local_time(datetime.fromisoformat(call["at"]), seconds=True) in page
+    assert "+00:00" not in page
