@@ -331,6 +331,8 @@ USE_TZ = True
 # With DEBUG on, files are found where they live and served unhashed.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "hireops" / "core" / "site_root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Vendor orders' report files (orders.reports): a directory no URL maps to; Feishu gets

@@ -88,3 +88,12 @@ def test_the_readme_says_how_long_static_files_are_cached():
 def test_a_missing_static_file_is_a_404_not_an_error_page(admin_server):
     resp = requests.get(admin_server + "/static/admin/css/no-such-file.css", timeout=10)
     assert resp.status_code == 404
+
+
+def test_the_favicon_is_served_at_the_root(admin_server):
+    """Browsers ask for /favicon.ico on every page; WhiteNoise serves only STATIC_URL unless
+    told of files at the root (WHITENOISE_ROOT)."""
+    resp = requests.get(admin_server + "/favicon.ico", timeout=10)
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/x-icon"
+    assert resp.content.startswith(b"\x00\x00\x01\x00")
+    assert 'rel="icon" href="/favicon.ico"' in requests.get(admin_server + "/admin/login/", timeout=10).text

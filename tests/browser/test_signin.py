@@ -8,7 +8,7 @@ from allauth.socialaccount.models import SocialAccount
 
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu_login import LI_NA, SUN_LI, WANG_FANG, point_feishu_login_at_the_sandbox, wang_fang_as_staff
-from tests.second_factor import give_totp
+from tests.second_factor import give_totp, totp_code
 
 from .admin_ui import (
     activate_authenticator_app,
@@ -158,3 +158,57 @@ def test_a_security_key_is_a_second_factor_too(page, staff_user):
     page.get_by_role("link", name="Use a security key").click()
     page.locator("#mfa_webauthn_reauthenticate").click()
     expect(page.locator("#user-tools")).to_contain_text("key-holder")
+
+
+# Each button on the page has the admin's look (hireops/admin.css, allauth's elements): its
+# background is the admin's button colour, not the browser's grey.
+BUTTONS_STYLED = """() => {
+    const probe = document.createElement('div');
+    document.body.append(probe);
+    const admin = ['--button-bg', '--default-button-bg', '--delete-button-bg'].map(v => {
+        probe.style.background = `var(${v})`;
+        return getComputedStyle(probe).backgroundColor;
+    });
+    probe.remove();
+    const buttons = '#content button:not(.allauth-link), #content .button:not(.allauth-link)';
+    return [...document.querySelectorAll(buttons)]
+        .filter(b => b.offsetParent !== null)
+        .map(b => [b.innerText.trim(), admin.includes(getComputedStyle(b).backgroundColor)]);
+}"""
+
+
+def test_a_password_sign_in_in_chinese_asks_for_the_code_on_pages_styled_like_the_admin(
+    zh_page, django_user_model
+):
+    """Issue 30: allauth's pages had the browser's bare buttons and a secret field too narrow
+    for the key; a password sign-in landed on "确认访问 – 请重新验证", whose "使用您的密码"
+    only led back to it."""
+    page = zh_page
+    django_user_model.objects.create_superuser("root", password=STAFF_PASSWORD)
+    submit_password(page, "root")
+    page.locator("#enrol-totp").click()
+    secret_field = page.locator("#authenticator_secret")
+    secret = secret_field.input_value()
+    assert len(secret) == 32
+    shown = secret_field.evaluate("e => [e.scrollWidth <= e.clientWidth, getComputedStyle(e).fontFamily]")
+    assert shown[0], "the authenticator's secret is cut off"
+    assert "monospace" in shown[1]
+    assert all(styled for _, styled in page.evaluate(BUTTONS_STYLED))
+    screenshot(page, "signin-10-activate-zh")
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.get_by_role("button", name="激活").click()
+    expect(page.locator("#content h1")).to_have_text("恢复代码")
+    buttons = page.evaluate(BUTTONS_STYLED)
+    assert buttons and all(styled for _, styled in buttons), buttons
+    page.goto("/admin/")
+    page.locator("#logout-form [type=submit]").click()
+
+    submit_password(page, "root")
+    expect(page.locator("#content h1")).to_have_text("登录：第二验证因素")
+    expect(page.locator("#content")).not_to_contain_text("使用您的密码")
+    expect(page.locator("#content")).not_to_contain_text("确认身份")
+    expect(page.locator("#signin-sign-out")).to_contain_text("退出登录")
+    assert all(styled for _, styled in page.evaluate(BUTTONS_STYLED))
+    screenshot(page, "signin-11-code-step-zh")
+    enter_second_factor(page, secret)
+    expect(page.locator("#user-tools")).to_contain_text("root")

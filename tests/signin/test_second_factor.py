@@ -15,6 +15,7 @@ from tests.conftest import STAFF_PASSWORD
 from tests.feishu_login import WANG_FANG, wang_fang_as_staff
 from tests.second_factor import give_totp, totp_code
 
+from .test_every_page import age_the_proof
 from .test_feishu_sign_in import choose, feishu, sign_in  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.second_factor_unproven]
@@ -64,6 +65,34 @@ def test_a_withdrawer_enrols_on_first_sign_in_then_enters_a_code_each_time(clien
     recovery = Authenticator.objects.get(type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes()[0]
     resp = client.post(resp["Location"], {"code": recovery})
     assert resp.status_code == 302 and client.get("/admin/").status_code == 200
+
+
+def test_a_password_sign_in_asks_for_the_code_as_a_sign_in_step_never_for_the_password(client, root):
+    """Issue 30: the admin's password form signs in without allauth's own code step, so the
+    code is asked on allauth's reauthentication page. It read "Confirm access: please
+    reauthenticate" and offered "Use your password", which proves no factor and led back to
+    it. It is the sign-in's step: said so, the factors only, and a way to sign out."""
+    password_sign_in(client, "root")
+    step = client.get("/admin/")["Location"]
+    assert urlsplit(step).path == "/accounts/2fa/reauthenticate/"
+    page = client.get(step).content.decode()
+    assert "Sign in: second factor" in page and "Confirm Access" not in page
+    assert 'name="code"' in page
+    assert "Use your password" not in page and 'href="/accounts/reauthenticate/' not in page
+    assert 'action="/admin/logout/"' in page
+    # The password page itself leads back to the code, not round again.
+    assert urlsplit(client.get("/accounts/reauthenticate/")["Location"]).path == urlsplit(step).path
+
+    resp = client.post(step, {"code": totp_code(root.totp_secret)})
+    assert resp.status_code == 302 and resp["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+    # Once signed in, the same page is what it says: a confirmation before a sensitive change.
+    age_the_proof(client, 3600)
+    confirm = client.get("/accounts/2fa/recovery-codes/")["Location"]
+    page = client.get(confirm).content.decode()
+    assert "Confirm Access" in page and "Sign in: second factor" not in page
+    assert 'action="/admin/logout/"' not in page
 
 
 def test_a_user_given_the_withdrawal_permission_is_stopped_at_the_next_page(client, staff_user):

@@ -27,3 +27,14 @@ def admin_opens(context) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return not second_factor.needs_second_factor(user) or second_factor.proven(request)
+
+
+@register.simple_tag(takes_context=True)
+def signing_in(context) -> bool:
+    """Whether this session is still signing in: its user has a second factor the role needs
+    and has not proved it yet (allauth's reauthentication pages then serve as the code step)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not second_factor.needs_second_factor(user):
+        return False
+    return second_factor.enrolled(user) and not second_factor.proven(request)
