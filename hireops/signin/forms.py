@@ -42,3 +42,25 @@ class InvitationForm(forms.Form):
         value = self.cleaned_data["feishu_person"]
         feishu_person(value)  # ValidationError for anything else
         return value.strip()
+
+
+def _security_key_form(base):
+    """allauth's security-key forms leave their ``name`` field unlabelled, so Django labels it
+    "Name" from the attribute, in English whatever the reader's language."""
+
+    class Form(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["name"].label = _("Name of the security key")
+
+    Form.__name__ = Form.__qualname__ = base.__name__
+    return Form
+
+
+def _allauth_webauthn_forms():
+    from allauth.mfa.webauthn import forms as webauthn
+
+    return webauthn.AddWebAuthnForm, webauthn.EditWebAuthnForm
+
+
+AddSecurityKeyForm, EditSecurityKeyForm = map(_security_key_form, _allauth_webauthn_forms())
