@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
-from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -135,13 +135,7 @@ def _sign_in_records(root) -> None:
         "fang", password=STAFF_PASSWORD, is_staff=True, email="fang.wang@demo.example.com"
     )
     EmailAddress.objects.create(user=root, email=root.email, verified=True, primary=True)
-    app = SocialApp.objects.create(
-        provider="feishu", name="飞书", client_id="cli_crawl", secret="crawl-secret"
-    )
-    account = SocialAccount.objects.create(
-        user=hr, provider="feishu", uid="ou_demo1001", extra_data={"name": "王芳"}
-    )
-    SocialToken.objects.create(app=app, account=account, token="crawl-token")
+    SocialAccount.objects.create(user=hr, provider="feishu", uid="ou_demo1001", extra_data={"name": "王芳"})
     FeishuInvitation.issue(hr, root, "na.li@demo.example.com")
     # AXES_ENABLE_ACCESS_FAILURE_LOG is off, so no sign-in writes one; its admin is registered still.
     AccessFailureLog.objects.create(
