@@ -3,7 +3,7 @@ let every page pass."""
 
 import pytest
 
-from .crawl import OVERFLOWS, READ_TEXT, normalised, slug
+from .crawl import OVERFLOWS, READ_TEXT, Crawler, normalised, slug
 from .crawl_text import Data, english_runs
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -69,3 +69,14 @@ def test_a_table_wider_than_its_box_and_hidden_text_are_told_apart(page):
     text = page.evaluate(READ_TEXT)
     assert "可见 Visible" in text and "Save" in text
     assert not {"Hidden", "code_words", "English"} & set(text)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_an_error_status_and_the_console_error_it_logs_are_written_down(page, live_server, tmp_path):
+    crawler = Crawler(page, live_server.url, "en", Data([]), tmp_path)
+    assert crawler._visit("/no-such-page/") == []  # a 404 page links nowhere the walk goes
+    found = {(f.kind, f.detail.split(":")[0]) for f in crawler.walk.findings}
+    assert ("status", "answers 404") in found
+    assert ("console", "Failed to load resource") in found
+    assert (tmp_path / "no-such-page.png").exists()
