@@ -87,6 +87,13 @@ def english_runs(text: str) -> list[str]:
     return ENGLISH_RUN.findall(ID_LIKE.sub(" | ", text))
 
 
+def _english_parts(text: str) -> list[str]:
+    """The runs of English words, split where an allowed name stands: "导出 Excel 文件" has
+    none, "Excel export" has "export"."""
+    parts = (" ".join(part.split()) for run in english_runs(text) for part in _ALLOWED.split(run))
+    return [part for part in parts if part]
+
+
 def cjk_runs(text: str) -> list[str]:
     return CJK_RUN.findall(text)
 
@@ -97,26 +104,20 @@ class Data:
 
     def __init__(self, texts: Iterable[str]):
         self.texts = [t for t in texts if t]
-        self._english = "\n".join(f" {run} " for t in self.texts for run in english_runs(t))
+        self._english = {part for t in self.texts for part in _english_parts(t)}
         self._all = "\n".join(self.texts)
 
-    def has_english(self, run: str) -> bool:
-        """``run`` is (a part of) a run of words some stored text has, word for word."""
-        return f" {run} " in self._english
+    def has_english(self, part: str) -> bool:
+        """``part`` is English some stored text has, whole: "Exam" is not excused by a field
+        named "Exam organisation"."""
+        return part in self._english
 
     def has_cjk(self, run: str) -> bool:
         return run in self._all
 
     def english_words(self, text: str) -> list[str]:
         """The English in ``text`` that is neither data nor allowed: what a Chinese page must not show."""
-        found = []
-        for run in english_runs(text):
-            # An allowed name splits a run: "导出 Excel 文件" leaves nothing, "Excel export" leaves "export".
-            for part in _ALLOWED.split(run):
-                part = " ".join(part.split())
-                if part and not self.has_english(part):
-                    found.append(part)
-        return found
+        return [part for part in _english_parts(text) if not self.has_english(part)]
 
     def chinese(self, text: str) -> list[str]:
         """The Chinese in ``text`` that is not data: what an English page must not show."""
