@@ -215,8 +215,9 @@ class Crawler:
             self.walk.skipped.append(url)
             return []
         self.page.wait_for_load_state("load")
-        for problem, size in self.page.evaluate(OVERFLOWS):
-            found("overflow", problem, size)
+        if self.language == "zh":  # the admin's language at work: its lists must fit (issue 30)
+            for problem, size in self.page.evaluate(OVERFLOWS):
+                found("overflow", problem, size)
         self.page.screenshot(path=self.shots / f"{slug(url)}.png", full_page=True)
         text = "\n".join(self.page.evaluate(READ_TEXT))
         (self.shots / f"{slug(url)}.txt").write_text(text)  # what the check read, beside the screenshot
