@@ -21,7 +21,7 @@ from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
 from hireops.core.roles import sync_roles
 from hireops.core.schedules import sync_schedules
-from hireops.events.models import RejectedDelivery
+from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.feishu import get_client
 from hireops.jobs.services import jobs_start
 from hireops.ops import alerts
@@ -54,6 +54,7 @@ def seed_every_model(feishu, settings, tmp_path):
     settings.FEISHU_APP_TYPE = "store"  # a store app's admin shows all a self-built one does, and tenants
     settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
     settings.ALERT_EMAILS, settings.ALERT_FEISHU_BOT_URL = [], ""
+    settings.SANDBOX_STATE_FILE = str(tmp_path / "sandbox-state.json")  # none: Feishu starts from its seed
     forget_tokens(get_client())
     sync_roles()  # the rows migrate makes (a transactional test starts from a flushed database)
     sync_schedules()
@@ -123,7 +124,18 @@ def _operations(root) -> None:
     beat_once("celery@ops-host", "worker", "bulk,celery,events", now)
     beat_once("beat@ops-host:1", "beat", "", now)
     beat_once("listener@ops-host:2", "listener", "", now, state=("connected", now))
-    alerts.alerts_run()  # the demo's failed event: an incident
+    # An event that failed after its last retry opens an incident (the demo's own failed event
+    # may still have a retry ahead).
+    FeishuEvent.objects.create(
+        event_id="crawl-given-up",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        tenant_key="demo-tenant",
+        payload={},
+        status=EventStatus.FAILED,
+        attempts=5,
+    )
+    alerts.alerts_run()
     RejectedDelivery.objects.create(
         received_at=now, kind="decrypt_failed", reason="body does not decrypt", status=400
     )
