@@ -1,6 +1,7 @@
 """A walk through every admin page a signed-in user can reach by following links, as a person
 clicking around would, with what is wrong on each page written down (never stopping at the
-first): an error status, a console error, a table wider than its box, words in the wrong language.
+first): an error status, a console error, words in the wrong language and, in Chinese, a table
+wider than its box. Downloads and answers that are not HTML are not checked.
 
 Which pages: from /admin/, every same-origin link under /admin/ or /accounts/ (allauth's
 second-factor pages the admin links to), found on the pages themselves, never a list made by
@@ -26,9 +27,8 @@ NEVER = re.compile(r"/logout/|^/admin/r/|^/admin/jsi18n/|^/admin/autocomplete/")
 # Parameters that change no page's content, only where it links back to (or whether it is a popup).
 IGNORED_PARAMS = {"_changelist_filters", "_to_field", "_popup"}
 PATHS_PER_ROUTE = 1  # one object's change page, history, delete confirmation, stage form…
-QUERIES_PER_ROUTE = (
-    1  # a list filtered (or paged) as the first link to it says, e.g. the dashboard's "failed"
-)
+# A list filtered (or paged) as the first link to it says, e.g. the dashboard's "failed".
+QUERIES_PER_ROUTE = 1
 # A list sorted another way, or with counts beside its filters, shows the same cells: such
 # links are not followed.
 SAME_CELLS = re.compile(r"^(o=[\w.-]*|_facets=True)$")
