@@ -149,7 +149,7 @@ class ScoreForm(WithReports):
         label=_("per-section results"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One per line: section: result (e.g. 基本功: 优秀)."),
+        help_text=_("One per line: section: result (e.g. Fundamentals: excellent)."),
     )
     field_order = ["score", "result_time", "details"]
 
@@ -172,5 +172,8 @@ class ScoreForm(WithReports):
 class LoginImportForm(forms.Form):
     file = CsvFileField(
         label=_("CSV file"),
-        help_text=_("Columns: exam_id and exam_url, optionally username and password. UTF-8 or GB18030."),
+        help_text=_(
+            "Columns: <code>exam_id</code> and <code>exam_url</code>, optionally <code>username</code> and "
+            "<code>password</code>. UTF-8 or GB18030."
+        ),
     )

@@ -63,7 +63,8 @@ class ImportForm(forms.Form):
     file = CsvFileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: mobile and/or email, optionally name and mobile_code (default 86). UTF-8 or GB18030."
+            "Columns: <code>mobile</code> and/or <code>email</code>, optionally <code>name</code> and "
+            "<code>mobile_code</code> (default 86). UTF-8 or GB18030."
         ),
     )
 

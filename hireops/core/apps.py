@@ -12,9 +12,12 @@ class CoreConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the deploy checks)
+            library_names,
             roles,
             secret_urls,
         )
+
+        library_names.name_rows()  # libraries' rows named in the reader's language
 
         # ``<secret:token>`` in any app's urls.py: a segment logs never show (secret_urls).
         secret_urls.register_converter()

@@ -20,11 +20,13 @@ from collections import defaultdict
 
 from django.apps import apps as global_apps
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
-VENDOR_OPS = "Vendor operations"
-HR = "HR"
-HR_WITHDRAWALS = "HR withdrawals"
-AUDITOR = "Auditor"
+# The groups' names, as stored and looked up; pages show them translated (library_names).
+VENDOR_OPS = gettext_noop("Vendor operations")
+HR = gettext_noop("HR")
+HR_WITHDRAWALS = gettext_noop("HR withdrawals")
+AUDITOR = gettext_noop("Auditor")
 STAFF_ROLES = (VENDOR_OPS, HR, HR_WITHDRAWALS)
 
 ALL = ("view", "add", "change", "delete")

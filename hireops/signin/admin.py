@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin.base import SystemRecordAdmin, action_page
+from hireops.core.admin.permissions import TranslatedPermissions
 
-from .forms import InvitationForm
+from .forms import InvitationForm, PasswordChangeForm
 from .models import FeishuInvitation
 from .second_factor import require_fresh
 from .sessions import end_sessions
@@ -26,8 +27,9 @@ from .sessions import end_sessions
 User = get_user_model()
 
 
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(TranslatedPermissions, UserAdmin):
     list_display = [*UserAdmin.list_display, "feishu_linked", "second_factor"]
+    change_password_form = PasswordChangeForm
     actions = ["invite_to_feishu", "reset_second_factor"]
 
     def get_queryset(self, request):

@@ -1,7 +1,9 @@
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import feishu_person
@@ -23,6 +25,19 @@ class AdminLoginForm(AdminAuthenticationForm):
         if not password_login_allowed(user):
             note_refusal(Reason.PASSWORD_OFF, user_id=user.pk)
             raise ValidationError(MESSAGES[Reason.PASSWORD_OFF], code=Reason.PASSWORD_OFF.value)
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """A colleague's password page, its help in the reader's language. Django joins this help
+    text to its warning when the module is imported, which turns it into plain text in whatever
+    language was active then (the English page showed it in Chinese), and leaves the warning
+    untranslated."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
 
 
 class InvitationForm(forms.Form):

@@ -10,7 +10,7 @@ from .scheduled import exams_on_paper
 
 
 class OptionsField(forms.CharField):
-    """Choices, one per line: ``key | 中文名 | English name`` (one of the names may be empty)."""
+    """Choices, one per line: ``key | Chinese name | English name`` (one of the names may be empty)."""
 
     widget = forms.Textarea(attrs={"rows": 5, "placeholder": "bachelor | 本科 | Bachelor"})
 
@@ -28,7 +28,7 @@ class OptionsField(forms.CharField):
             key, name_zh, name_en = parts[:3]
             if not key or not (name_zh or name_en):
                 raise ValidationError(
-                    _("Line %(n)s: write it as “key | 中文名 | English name”, with at least one name."),
+                    _("Line %(n)s: write it as “key | Chinese name | English name”, with at least one name."),
                     params={"n": number},
                 )
             if key in keys:
@@ -46,7 +46,7 @@ class FormFieldForm(forms.ModelForm):
     options = OptionsField(
         label=_("options"),
         required=False,
-        help_text=_("For single and multiple choice: one per line, “key | 中文名 | English name”."),
+        help_text=_("For single and multiple choice: one per line, “key | Chinese name | English name”."),
     )
 
     class Meta:

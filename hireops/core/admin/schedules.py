@@ -15,6 +15,7 @@ they have no admin of their own.
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
@@ -79,6 +80,8 @@ class TimingForm(forms.ModelForm):
     class Meta:
         model = PeriodicTask
         fields = ["enabled"]
+        # django-celery-beat's own help names its columns ("Set to False…"); ours says what it does.
+        help_texts = {"enabled": _("A schedule switched off does not run until it is switched on again.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,7 +123,7 @@ class TimingForm(forms.ModelForm):
 
 
 READ_ONLY = ("title", "runs", "owner")
-HISTORY = ("last_run_at", "total_run_count")
+HISTORY = ("last_run", "total_run_count")
 
 
 class ScheduleAdmin(admin.ModelAdmin):
@@ -180,6 +183,11 @@ class ScheduleAdmin(admin.ModelAdmin):
     @admin.display(description=_("name"), ordering="name")
     def title(self, row):
         return gettext(row.name)  # declared names are msgids
+
+    @admin.display(description=_("last run"))
+    def last_run(self, row):
+        """Beat's column without beat's help ("Reset to None if enabled is set to False")."""
+        return display_for_value(row.last_run_at, self.get_empty_value_display())
 
     @admin.display(description=_("runs"))
     def runs(self, row):

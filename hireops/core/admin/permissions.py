@@ -1,0 +1,40 @@
+"""Permissions named in the reader's language in the group and user pickers.
+
+Django stores a permission's name once, when migrate creates it, and shows that name: its own
+four ("Can add package") always in English, ours (``Meta.permissions``) in whatever language
+migrate ran in. The pickers name each permission from the code instead, by its codename: the
+model's translated names and the text the model declares.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission) -> str:
+    """ "<app> | <model> | <permission>", each part in the active language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    if model is None:  # a model removed from the code: the stored name is all there is
+        return str(permission)
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in DEFAULT_NAMES and model_name == model._meta.model_name:
+        name = DEFAULT_NAMES[action] % {"model": model._meta.verbose_name}
+    else:
+        name = dict(model._meta.permissions).get(permission.codename, permission.name)
+    return f"{content_type} | {name}"
+
+
+class TranslatedPermissions:
+    """ModelAdmin mixin: the permission pickers (a group's, a user's) use ``permission_label``."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field

@@ -1,0 +1,166 @@
+"""Rows for every model the admin shows, so the crawl (test_crawl.py) finds a change page for
+each: the demo of ``manage.py bootstrap_demo``, in a store app with customer tenants that
+installed it, plus what the demo lacks (orders, writes, jobs, incidents, heartbeats, sign-in
+records), made as the product makes them where that is cheap: through the sandbox's Feishu,
+the services, a refused password.
+"""
+
+import time
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from axes.models import AccessFailureLog
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from bindings.demo import RULES
+from bindings.models import EcoAccountBinding
+from bindings.publishing import fields_publish_request
+from hireops.core.roles import sync_roles
+from hireops.core.schedules import sync_schedules
+from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
+from hireops.feishu import get_client
+from hireops.jobs.services import jobs_start
+from hireops.ops import alerts
+from hireops.ops.heartbeat import beat_once
+from hireops.signin.models import FeishuInvitation
+from hireops.tenants.models import Tenant
+from orders.models import BackgroundCheck, Exam
+from orders.writes import stage_request
+from referrals import bulk as referral_operations
+from referrals.models import ReferralAccount
+from referrals.reconciliation import reconciliation_request
+from tests.conftest import STAFF_PASSWORD
+from tests.feishu.conftest import forget_tokens
+
+TENANTS = ("demo-tenant", "acme-tenant")  # demo-tenant: the demo's referral accounts and bindings
+
+
+def wait_until(condition, what: str, timeout: float = 20.0) -> None:
+    """Feishu's pushes reach the live server's webhook and are handled on its threads."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not seeded within {timeout} s: {what}")
+        time.sleep(0.1)
+
+
+def seed_every_model(feishu, settings, tmp_path):
+    """The demo and a row of every registered model; returns the demo's superuser."""
+    settings.DEBUG = True  # bootstrap_demo's condition (set back below: pages as production serves them)
+    settings.FEISHU_APP_TYPE = "store"  # a store app's admin shows all a self-built one does, and tenants
+    settings.FEISHU_COORDINATION_URL = f"file://{tmp_path / 'coord'}"
+    settings.ALERT_EMAILS, settings.ALERT_FEISHU_BOT_URL = [], ""
+    settings.SANDBOX_STATE_FILE = str(tmp_path / "sandbox-state.json")  # none: Feishu starts from its seed
+    forget_tokens(get_client())
+    sync_roles()  # the rows migrate makes (a transactional test starts from a flushed database)
+    sync_schedules()
+
+    feishu.push_app_ticket()  # a store app's tokens need it (the server pushed one at start, too)
+    for key in TENANTS:
+        feishu.install_tenant(key)  # app_open through the webhook: the tenant, its status history
+    wait_until(lambda: Tenant.objects.filter(tenant_key__in=TENANTS).count() == len(TENANTS), "tenants")
+    Tenant.objects.filter(tenant_key="acme-tenant").update(name="Acme 科技")
+    call_command("bootstrap_demo", password=STAFF_PASSWORD, verbosity=0)
+    settings.DEBUG = False
+    root = get_user_model().objects.get(username="admin")
+    for scope in RULES:  # the demo's fields came after the tenants: sent to them now
+        fields_publish_request(scope, user=root)
+
+    _orders(feishu, root)
+    _referrals(root)
+    _operations(root)
+    _sign_in_records(root)
+    return root
+
+
+def _orders(feishu, root) -> None:
+    feishu.bind_account(
+        scope=1,
+        account_name="Acme 背调（华东）",
+        account_id="crawl-check-account",
+        tenant_key="demo-tenant",
+        custom_field_list=[{"key": "org_id", "value": "ACME-001"}],
+    )
+    feishu.bind_account(
+        scope=2,
+        account_name="Acme 笔试（华东）",
+        account_id="crawl-exam-account",
+        tenant_key="demo-tenant",
+        custom_field_list=[{"key": "exam_org", "value": "EX-ACME"}],
+    )
+    wait_until(
+        lambda: EcoAccountBinding.objects.filter(account_id__startswith="crawl-").count() == 2, "accounts"
+    )
+    feishu.create_background_check(
+        "crawl-check-account",
+        tenant_key="demo-tenant",
+        package_id="pkg-senior",
+        comment="请优先核实最近一段工作经历",
+        candidate={"name": "王二", "mobile": "18900001111", "email": "er.wang@example.com"},
+    )
+    feishu.create_exam(
+        "crawl-exam-account", tenant_key="demo-tenant", paper_id="paper-spring", candidate={"name": "李四"}
+    )
+    wait_until(lambda: BackgroundCheck.objects.exists() and Exam.objects.exists(), "orders")
+    check = BackgroundCheck.objects.get()
+    stage_request(check, name="资料核实", en_name="Verification", time_ms=int(time.time() * 1000), user=root)
+
+
+def _referrals(root) -> None:
+    # HR withdraws two balances as a background job: the job, its items, the withdrawals and
+    # their change history.
+    accounts = list(ReferralAccount.objects.order_by("pk")[:2])
+    jobs_start(referral_operations.withdraw, accounts, {"bonus_types": [1, 2]}, root, language="zh-hans")
+    now = timezone.now()
+    reconciliation_request(now - timedelta(days=1), now, user=root, tenant_key="demo-tenant")
+
+
+def _operations(root) -> None:
+    now = timezone.now()
+    beat_once("celery@ops-host", "worker", "bulk,celery,events", now)
+    beat_once("beat@ops-host:1", "beat", "", now)
+    beat_once("listener@ops-host:2", "listener", "", now, state=("connected", now))
+    # An event that failed after its last retry opens an incident (the demo's own failed event
+    # may still have a retry ahead).
+    FeishuEvent.objects.create(
+        event_id="crawl-given-up",
+        schema="2.0",
+        event_type="hire.referral_account.assets_update_v1",
+        tenant_key="demo-tenant",
+        payload={},
+        status=EventStatus.FAILED,
+        attempts=5,
+    )
+    alerts.alerts_run()
+    RejectedDelivery.objects.create(
+        received_at=now, kind="decrypt_failed", reason="body does not decrypt", status=400
+    )
+
+
+def _sign_in_records(root) -> None:
+    user_model = get_user_model()
+    hr = user_model.objects.create_user(
+        "fang", password=STAFF_PASSWORD, is_staff=True, email="fang.wang@demo.example.com"
+    )
+    EmailAddress.objects.create(user=root, email=root.email, verified=True, primary=True)
+    SocialAccount.objects.create(user=hr, provider="feishu", uid="ou_demo1001", extra_data={"name": "王芳"})
+    FeishuInvitation.issue(hr, root, "na.li@demo.example.com")
+    # AXES_ENABLE_ACCESS_FAILURE_LOG is off, so no sign-in writes one; its admin is registered still.
+    AccessFailureLog.objects.create(
+        username="nobody",
+        ip_address="203.0.113.7",
+        user_agent="Mozilla/5.0",
+        http_accept="text/html",
+        path_info="/admin/login/",
+        locked_out=False,
+    )
+
+
+def models_without_rows() -> list[str]:
+    """Registered models the crawl would find no change page of (django-axes' records come
+    from signing in: ask after the browser has)."""
+    return [m._meta.label for m in admin.site._registry if not m._default_manager.exists()]
