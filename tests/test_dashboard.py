@@ -77,6 +77,8 @@ def test_open_incidents_say_whether_anyone_was_told(admin_client):
 
     AlertIncident.objects.create(key="told", title="Told", notified_at=timezone.now())
     AlertIncident.objects.create(key="untold", title="Untold")
-    counts = {label: n for label, (n, _url) in attention(admin_client.get("/admin/").content.decode()).items()}
+    counts = {
+        label: n for label, (n, _url) in attention(admin_client.get("/admin/").content.decode()).items()
+    }
     assert counts["Operations: open incidents"] == 2
     assert counts["Operations: open incidents nobody was told of"] == 1

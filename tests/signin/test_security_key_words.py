@@ -20,5 +20,7 @@ def test_the_security_key_pages_speak_chinese(client, root):
     listed = client.get("/accounts/2fa/webauthn/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "办公室的密钥" in listed and "从未使用" in listed and "Not used" not in listed
 
-    edit = client.get(f"/accounts/2fa/webauthn/keys/{key.pk}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    edit = client.get(
+        f"/accounts/2fa/webauthn/keys/{key.pk}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
     assert "安全密钥名称" in edit and ">Name" not in edit
