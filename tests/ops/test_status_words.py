@@ -26,7 +26,7 @@ def test_the_status_page_names_listener_states_and_probes_in_chinese(admin_clien
     all_alive()
     listeners()
     page = admin_client.get("/admin/ops/alertincident/status/", **ZH).content.decode()
-    assert "已连接 (开始于" in page and "未连接：连接已中断 (开始于" in page
+    assert "已连接（开始于" in page and "未连接：连接已中断（开始于" in page  # Chinese brackets
     assert "connected (" not in page and "disconnected" not in page
     for name in ("数据库", "缓存", "任务队列", "共享锁与限流"):
         assert f"本机可连接：{name}" in page
