@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.test import override_settings
 
@@ -54,6 +55,11 @@ def signed_in_with_both_factors(monkeypatch, request):
 def eager_celery():
     """Tasks run in-process unless a test asks for the real worker (``celery_worker``)."""
     celery_app.conf.task_always_eager = True
+    # Celery marks "inside a task" in one flag for the whole process, set and restored around
+    # each eager task: two threads running eager tasks at once (a test's and the live server's
+    # webhook) can leave it set, and every later test's result.get() then refuses as if it
+    # were called from a task. Each test starts outside any task, as a real caller is.
+    _set_task_join_will_block(False)
     yield
     celery_app.conf.task_always_eager = False
 

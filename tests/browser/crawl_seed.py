@@ -19,6 +19,7 @@ from django.utils import timezone
 from bindings.demo import RULES
 from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
+from hireops.core.models import CallStatus
 from hireops.core.roles import sync_roles
 from hireops.core.schedules import sync_schedules
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
@@ -28,7 +29,7 @@ from hireops.ops import alerts
 from hireops.ops.heartbeat import beat_once
 from hireops.signin.models import FeishuInvitation
 from hireops.tenants.models import Tenant
-from orders.models import BackgroundCheck, Exam
+from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
 from referrals.models import ReferralAccount
@@ -95,6 +96,12 @@ def _orders(feishu, root) -> None:
     wait_until(
         lambda: EcoAccountBinding.objects.filter(account_id__startswith="crawl-").count() == 2, "accounts"
     )
+    # Feishu takes orders only for what an account offers: each binding's catalogue push (sent
+    # after its event's commit, on the live server's thread) must have reached the sandbox.
+    pushed = CataloguePush.objects.filter(
+        binding__account_id__startswith="crawl-", status=CallStatus.SUCCEEDED
+    )
+    wait_until(lambda: pushed.values("binding").distinct().count() == 2, "catalogues")
     feishu.create_background_check(
         "crawl-check-account",
         tenant_key="demo-tenant",
