@@ -87,6 +87,14 @@ BY_API = {
         1002851: gettext_noop("Feishu says the exam is not in a state that allows this."),
         1002855: gettext_noop("Feishu refused the score: the customer has already graded the exam in Hire."),
     },
+    # The tenant info API (docs/feishu.md §7.7).
+    "tenant.tenant.query": {
+        1184000: gettext_noop("Feishu does not know this tenant."),
+        1184001: gettext_noop(
+            "Feishu does not let the app read this tenant's information (for example a store app "
+            "pre-installed there and unused for 180 days). Type a name for it instead."
+        ),
+    },
 }
 # Read on rows stored before explanations were keyed by the API (one text served both).
 EARLIER = (gettext_noop("Feishu refused the request: the exam is already graded, or a field is invalid."),)

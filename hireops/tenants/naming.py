@@ -32,14 +32,6 @@ from .models import Tenant, TenantNameLookup
 
 log = logging.getLogger(__name__)
 
-# The tenant info API's own refusals (docs/feishu.md §7.7), explained for staff.
-REFUSALS = {
-    1184000: gettext_noop("Feishu does not know this tenant."),
-    1184001: gettext_noop(
-        "Feishu does not let the app read this tenant's information (for example a store app "
-        "pre-installed there and unused for 180 days). Type a name for it instead."
-    ),
-}
 OTHER_TENANT = gettext_noop("Feishu answered for another tenant (%(other)s): nothing was recorded.")
 NO_NAME = gettext_noop("Feishu's answer has no name for this tenant.")
 
@@ -83,12 +75,7 @@ def lookup_run(pk: int) -> str:
     except FeishuError as exc:
         failure = judge(exc)
         log.warning("name lookup %s of a tenant failed: %s", pk, exc)
-        reason = failure.reason
-        if exc.code in REFUSALS:
-            explained = Message(REFUSALS[exc.code])
-            reason = Message(
-                gettext_noop("%(explanation)s (%(detail)s)"), explanation=explained, detail=reason
-            )
+        reason = failure.reason  # the tenant API's codes are explained in feishu_errors.BY_API
         if failure.retry:
             _update(pk, error=reason, error_code=failure.code, log_id=failure.log_id)
             raise TryLater(reason) from exc
