@@ -1,3 +1,4 @@
+from allauth.mfa.webauthn.forms import AddWebAuthnForm, EditWebAuthnForm
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -59,23 +60,18 @@ class InvitationForm(forms.Form):
         return value.strip()
 
 
-def _security_key_form(base):
+class _LabelledKeyName:
     """allauth's security-key forms leave their ``name`` field unlabelled, so Django labels it
     "Name" from the attribute, in English whatever the reader's language."""
 
-    class Form(base):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.fields["name"].label = _("Name of the security key")
-
-    Form.__name__ = Form.__qualname__ = base.__name__
-    return Form
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name of the security key")
 
 
-def _allauth_webauthn_forms():
-    from allauth.mfa.webauthn import forms as webauthn
-
-    return webauthn.AddWebAuthnForm, webauthn.EditWebAuthnForm
+class AddSecurityKeyForm(_LabelledKeyName, AddWebAuthnForm):
+    pass
 
 
-AddSecurityKeyForm, EditSecurityKeyForm = map(_security_key_form, _allauth_webauthn_forms())
+class EditSecurityKeyForm(_LabelledKeyName, EditWebAuthnForm):
+    pass
