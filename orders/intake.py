@@ -13,9 +13,10 @@ from django.utils.translation import gettext_noop
 from bindings.models import BindingStatus, EcoAccountBinding
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
+from hireops.core.outbound import not_being_sent
 
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
-from .writes import CANCELED_NOT_SENT, not_being_sent
+from .writes import CANCELED_NOT_SENT
 
 NO_ID = gettext_noop("The event has no %(field)s: it cannot be matched to an order.")
 

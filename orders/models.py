@@ -250,9 +250,6 @@ class OrderWrite(FeishuCall):
     exam_username = models.CharField(_("exam user name"), max_length=200, blank=True)
     exam_password = models.TextField(_("exam password (encrypted)"), blank=True, editable=False)
     reports = models.ManyToManyField(ReportFile, verbose_name=_("reports"), blank=True, related_name="writes")
-    # An earlier attempt's outcome is unknown (a timeout): Feishu may already have it.
-    maybe_applied = models.BooleanField(_("may have reached Feishu"), default=False)
-    leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
     note = MessageField(_("note"), max_length=500, blank=True)
     # An exam's login (often the candidate's email or mobile), in its fields and the body sent.

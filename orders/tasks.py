@@ -1,15 +1,14 @@
-"""Thin tasks: load by primary key, call a service. Retries follow hireops.core.retry."""
+"""Thin tasks: load by primary key, call a service. Outbound calls are sent by the engine
+(hireops.core.outbound): each kind's task comes from its factory."""
 
 from celery import shared_task
 
-from hireops.core.retry import run_retrying
+from hireops.core import outbound
 
 from . import writes
+from .catalogue import pushes
 
-
-@shared_task(bind=True, name="orders.send_write", ignore_result=True)
-def send_write(self, pk: int) -> str:
-    return run_retrying(self, writes.write_run, pk, writes.write_give_up)
+send_write = outbound.task(writes.SEND)
 
 
 @shared_task(name="orders.resume_writes", ignore_result=True)
@@ -18,11 +17,7 @@ def resume_writes() -> int:
     return writes.writes_resume()
 
 
-@shared_task(bind=True, name="orders.push_catalogue", ignore_result=True)
-def push_catalogue(self, pk: int) -> str:
-    from .catalogue import pushes
-
-    return run_retrying(self, pushes.push_run, pk, pushes.push_give_up)
+push_catalogue = outbound.task(pushes.PUSH)
 
 
 @shared_task(name="orders.run_rollout", ignore_result=True)
@@ -35,7 +30,7 @@ def run_rollout(pk: int) -> str:
 @shared_task(name="orders.resume_catalogues", ignore_result=True)
 def resume_catalogues() -> int:
     """Every minute (the default schedule): pushes and rollouts whose task was lost go on."""
-    from .catalogue import pushes, rollouts
+    from .catalogue import rollouts
 
     return pushes.pushes_resume() + rollouts.rollouts_resume()
 

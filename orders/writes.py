@@ -25,16 +25,15 @@ import uuid
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core import outbound
 from hireops.core.display import from_ms
-from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP, TryLater
 from hireops.core.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
 
@@ -272,11 +271,6 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
 # --- sending -------------------------------------------------------------------------------
 
 
-def not_being_sent(now) -> Q:
-    """Writes no worker holds the lease of (never claimed, finished, or whose worker died)."""
-    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-
-
 def _order_writes(write: OrderWrite):
     if write.background_check_id:
         return OrderWrite.objects.filter(background_check_id=write.background_check_id)
@@ -320,29 +314,18 @@ def _body(write: OrderWrite) -> tuple[dict, dict]:
     return body, recorded
 
 
-def _claim(pk: int) -> tuple[OrderWrite, dict] | None:
-    with transaction.atomic():
-        write = (
-            OrderWrite.objects.select_for_update(of=("self",))
-            .select_related("background_check", "exam")
-            .get(pk=pk)
-        )
-        if write.status != CallStatus.QUEUED:
-            return None
-        now = timezone.now()
-        if write.leased_until and write.leased_until > now:
-            return None  # being sent by another worker
-        if _order_writes(write).filter(status=CallStatus.QUEUED, pk__lt=write.pk).exists():
-            OrderWrite.objects.filter(pk=pk).update(note=Message(WAITING))
-            return None  # the earlier one queues this one when it finishes
-        if write.background_check_id and write.background_check.state == CheckState.CANCELED:
-            _close(write, CallStatus.FAILED, error=Message(CANCELED_NOT_SENT))
-            return None
-        body, recorded = _body(write)
-        OrderWrite.objects.filter(pk=pk).update(
-            payload=recorded, attempts=F("attempts") + 1, leased_until=now + LEASE, note=""
-        )
-    return write, body
+def _prepare(write: OrderWrite) -> dict | None:
+    """The claim's precondition (the order's earlier writes first, an order still open) and
+    the body; the body is recorded (a password as ***)."""
+    if _order_writes(write).filter(status=CallStatus.QUEUED, pk__lt=write.pk).exists():
+        OrderWrite.objects.filter(pk=write.pk).update(note=Message(WAITING))
+        return None  # the earlier one queues this one when it finishes
+    if write.background_check_id and write.background_check.state == CheckState.CANCELED:
+        outbound.close(SEND, write, CallStatus.FAILED, error=Message(CANCELED_NOT_SENT))
+        return None
+    body, recorded = _body(write)
+    OrderWrite.objects.filter(pk=write.pk).update(payload=recorded, note="")
+    return body
 
 
 def _call(write: OrderWrite, body: dict):
@@ -358,49 +341,26 @@ def _call(write: OrderWrite, body: dict):
     return eco.exam_update_result(client, write.exam.exam_id, body, tenant_key=tenant)
 
 
-def write_run(pk: int) -> str:
-    claimed = _claim(pk)
-    if claimed is None:
-        return OrderWrite.objects.values_list("status", flat=True).get(pk=pk)
-    write, body = claimed
-    try:  # no transaction is open here
-        resp = _call(write, body)
-    except FeishuError as exc:
-        failure = judge(exc)
-        log.warning("order write %s (%s) failed: %s", write.pk, write.kind, exc)
-        if failure.retry:
-            with transaction.atomic():
-                OrderWrite.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
-                    leased_until=None,
-                    **({"maybe_applied": True} if failure.maybe_applied else {}),
-                    **failure.fields(),
-                )
-            raise TryLater(failure.reason) from exc
-        write.refresh_from_db(fields=["maybe_applied"])
-        reason = Message(MAYBE_SENT, reason=failure.reason) if write.maybe_applied else failure.reason
-        with transaction.atomic():
-            _close(write, CallStatus.FAILED, **{**failure.fields(), "error": reason})
-            if write.kind == WriteKind.SCORE and exc.code == 1002855:
-                Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED)
-                Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=timezone.now())
-        return CallStatus.FAILED
-    with transaction.atomic():
-        if _close(write, CallStatus.SUCCEEDED, log_id=resp.log_id, error="", error_code=None):
-            _apply(write)
-    return CallStatus.SUCCEEDED
+def _refused(write: OrderWrite, body, exc: FeishuError, failure) -> None:
+    if write.kind == WriteKind.SCORE and exc.code == 1002855:
+        Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED)
+        Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
-def _close(write: OrderWrite, status: str, **answer) -> int:
-    """Finish a still-queued write and queue the order's next one (on commit)."""
-    done = OrderWrite.objects.filter(pk=write.pk, status=CallStatus.QUEUED).update(
-        status=status, finished_at=timezone.now(), leased_until=None, **answer
-    )
-    if done:
-        following = _order_writes(write).filter(status=CallStatus.QUEUED, pk__gt=write.pk).order_by("pk")
-        next_pk = following.values_list("pk", flat=True).first()
-        if next_pk:
-            transaction.on_commit(lambda: _send(next_pk))
-    return done
+def _queue_next(write: OrderWrite) -> None:
+    """A write finished: the order's next one is sent (on commit)."""
+    following = _order_writes(write).filter(status=CallStatus.QUEUED, pk__gt=write.pk).order_by("pk")
+    next_pk = following.values_list("pk", flat=True).first()
+    if next_pk:
+        transaction.on_commit(lambda: _send(next_pk))
+
+
+def _firsts(stale) -> list[int]:
+    """The sweep sends each order's oldest stale write (the others follow it)."""
+    firsts = {}
+    for pk, check, exam in stale.order_by("pk").values_list("pk", "background_check_id", "exam_id")[:5000]:
+        firsts.setdefault((check, exam), pk)
+    return list(firsts.values())
 
 
 def _apply(write: OrderWrite) -> None:
@@ -429,28 +389,34 @@ def _apply(write: OrderWrite) -> None:
         exams.filter(ended_at__isnull=True).update(ended_at=now)  # its first score: usage counts it
 
 
+SEND = outbound.register(
+    outbound.Outbound(
+        name="orders.send_write",
+        model=OrderWrite,
+        related=("background_check", "exam"),
+        prepare=_prepare,
+        call=lambda write, body: _call(write, body),
+        effect=lambda write, body, resp: _apply(write),
+        refused=_refused,
+        closed=_queue_next,
+        maybe_sent=MAYBE_SENT,
+        resumable=_firsts,
+        lease=LEASE,
+    )
+)
+
+
+def write_run(pk: int) -> str:
+    return outbound.run(SEND, pk)
+
+
 def write_give_up(pk: int, reason: str) -> str:
     """Feishu could not be reached after the task's retries: the write fails (staff may send
     it again, unchanged), and the order's next write goes ahead."""
-    write = OrderWrite.objects.get(pk=pk)
-    with transaction.atomic():
-        _close(write, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
-    return CallStatus.FAILED
+    return outbound.give_up(SEND, pk, reason)
 
 
-GRACE = timedelta(minutes=2)
-
-
-def writes_resume(grace: timedelta = GRACE) -> int:
+def writes_resume(grace: timedelta = outbound.GRACE) -> int:
     """The sweep: send again each order's oldest queued write that nothing is sending (its
     task was lost, or its worker died mid-call). Returns how many were queued."""
-    now = timezone.now()
-    stale = OrderWrite.objects.filter(
-        not_being_sent(now), status=CallStatus.QUEUED, requested_at__lte=now - grace
-    )
-    firsts = {}
-    for pk, check, exam in stale.order_by("pk").values_list("pk", "background_check_id", "exam_id")[:5000]:
-        firsts.setdefault((check, exam), pk)
-    for pk in firsts.values():
-        _send(pk)
-    return len(firsts)
+    return outbound.resume(SEND, grace)

@@ -38,7 +38,9 @@ class FeishuCall(StaffRequest):
     """Work done by calling Feishu (a publish, a withdrawal, a reconciliation run, …): where it
     stands and Feishu's last answer. A retry keeps the row (and any idempotency key on it);
     ``error`` says, in the reader's language, what went wrong and whether it is retried
-    (hireops.core.feishu_errors)."""
+    (hireops.core.feishu_errors). ``hireops.core.outbound`` sends such rows: the lease
+    (``leased_until``) keeps two workers from sending one row at once, and ``maybe_applied``
+    remembers that an earlier attempt got no answer and may have reached Feishu."""
 
     status = models.CharField(
         _("status"), max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED, db_index=True
@@ -47,6 +49,9 @@ class FeishuCall(StaffRequest):
     error_code = models.BigIntegerField(_("error code"), null=True, blank=True)
     error = MessageTextField(_("error"), blank=True)
     log_id = models.CharField(_("X-Tt-Logid"), max_length=128, blank=True)
+    # An earlier attempt's outcome is unknown (a timeout): Feishu may already have it.
+    maybe_applied = models.BooleanField(_("may have reached Feishu"), default=False)
+    leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -204,7 +204,7 @@ class CatalogueSync(models.Model):
     sending = models.ForeignKey(
         "CataloguePush", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    sending_until = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(_("last pushed"), null=True, blank=True)
 
     class Meta:

@@ -18,18 +18,18 @@ which way it went (``plans.probe``). A refusal is final and explained on the row
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from bindings.models import BindingStatus, EcoAccountBinding
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP, TryLater
+from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, eco, get_client
 
 from . import plans
@@ -103,40 +103,40 @@ def push_on_bound(binding) -> list[CataloguePush]:
 # --- sending -------------------------------------------------------------------------------
 
 
-def _close(pk: int, status: str, **answer) -> int:
-    return CataloguePush.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
-        status=status, finished_at=timezone.now(), **answer
-    )
-
-
 def _release(push: CataloguePush) -> None:
     CatalogueSync.objects.filter(binding_id=push.binding_id, catalogue=push.catalogue, sending=push).update(
-        sending=None, sending_until=None
+        sending=None, leased_until=None
     )
 
 
-def _claim(pk: int) -> tuple[CataloguePush, CatalogueSync, dict] | None:
-    with transaction.atomic():
-        push = CataloguePush.objects.select_for_update(of=("self",)).select_related("binding").get(pk=pk)
-        if push.status != CallStatus.QUEUED:
-            return None
-        binding = push.binding
-        CatalogueSync.objects.get_or_create(binding=binding, catalogue=push.catalogue)
-        sync = CatalogueSync.objects.select_for_update().get(binding=binding, catalogue=push.catalogue)
-        now = timezone.now()
-        if sync.sending_id not in (None, push.pk) and sync.sending_until and sync.sending_until > now:
-            CataloguePush.objects.filter(pk=pk).update(note=Message(BUSY))
-            raise TryLater(Message(BUSY))
-        if binding.status != BindingStatus.BOUND or not binding.customer_id:
-            _close(pk, CallStatus.FAILED, error=Message(NOT_BOUND))
-            return None
-        wanted = desired(push.catalogue, binding.customer_id)
-        CataloguePush.objects.filter(pk=pk).update(
-            attempts=F("attempts") + 1, started_at=push.started_at or now, note=""
-        )
-        sync.sending, sync.sending_until = push, now + LEASE
-        sync.save(update_fields=["sending", "sending_until"])
-    return push, sync, wanted
+@dataclass
+class Pending:
+    """What the claim found, and the planned call being made (for the record of a failure)."""
+
+    sync: CatalogueSync
+    wanted: dict
+    call: plans.Call | None = None
+    refused: str = ""  # plans.PlanRefused: the retired keys
+
+
+def _prepare(push: CataloguePush) -> Pending | None:
+    """The claim: the account's ``CatalogueSync`` is leased to this push (another push of it
+    being sent: try later); what the account should have is read from committed rows."""
+    binding = push.binding
+    CatalogueSync.objects.get_or_create(binding=binding, catalogue=push.catalogue)
+    sync = CatalogueSync.objects.select_for_update().get(binding=binding, catalogue=push.catalogue)
+    now = timezone.now()
+    if sync.sending_id not in (None, push.pk) and sync.leased_until and sync.leased_until > now:
+        CataloguePush.objects.filter(pk=push.pk).update(note=Message(BUSY))
+        raise TryLater(Message(BUSY))
+    if binding.status != BindingStatus.BOUND or not binding.customer_id:
+        outbound.close(PUSH, push, CallStatus.FAILED, error=Message(NOT_BOUND))
+        return None
+    wanted = desired(push.catalogue, binding.customer_id)
+    CataloguePush.objects.filter(pk=push.pk).update(started_at=push.started_at or now, note="")
+    sync.sending, sync.leased_until = push, now + LEASE
+    sync.save(update_fields=["sending", "leased_until"])
+    return Pending(sync, wanted)
 
 
 def _record(push: CataloguePush, call: plans.Call, answer: dict) -> None:
@@ -194,50 +194,66 @@ def _probe(push: CataloguePush, sync: CatalogueSync) -> None:
         CataloguePush.objects.filter(pk=push.pk).update(note=Message(PROBED))
 
 
+def _send_all(push: CataloguePush, pending: Pending) -> Pending:
+    """The calls (no transaction open): settle an uncertain call, then each planned one."""
+    sync = pending.sync
+    if sync.uncertain:
+        _probe(push, sync)
+    try:
+        calls = plans.plan(push.catalogue, sync.sent, pending.wanted, sync.retired_keys)
+    except plans.PlanRefused as exc:
+        pending.refused = str(exc)
+        return pending
+    for call in calls:
+        pending.call = call
+        resp = _call(push, call)
+        _succeeded(push, sync, call, resp)
+    pending.call = None
+    return pending
+
+
+def _answer(push: CataloguePush, pending: Pending, result) -> dict:
+    if pending.refused:
+        return {"status": CallStatus.FAILED, "error": Message(RETIRED, keys=pending.refused)}
+    push.refresh_from_db(fields=["calls"])
+    return {} if push.calls else {"note": Message(UP_TO_DATE)}
+
+
+def _record_failure(push: CataloguePush, pending: Pending, exc: FeishuError) -> None:
+    if pending.call is not None:
+        _record(push, pending.call, {"code": exc.code, "msg": exc.msg, "log_id": exc.log_id or ""})
+
+
+def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure) -> None:
+    _record_failure(push, pending, exc)
+    call = pending.call
+    unsafe = call is not None and push.catalogue == "packages" and call.op != "batch_update"
+    if unsafe and failure.maybe_applied:
+        CatalogueSync.objects.filter(pk=pending.sync.pk).update(uncertain=_uncertain(pending.sync, call))
+
+
+PUSH = outbound.register(
+    outbound.Outbound(
+        name="orders.push_catalogue",
+        model=CataloguePush,
+        related=("binding",),
+        prepare=_prepare,
+        call=_send_all,
+        answer=_answer,
+        retrying=_retrying,
+        refused=lambda push, pending, exc, failure: _record_failure(push, pending, exc),
+        released=_release,
+        lease=LEASE,
+    )
+)
+
+
 def push_run(pk: int) -> str:
-    claimed = _claim(pk)
-    if claimed is None:
-        return CataloguePush.objects.values_list("status", flat=True).get(pk=pk)
-    push, sync, wanted = claimed
-    call = None
-    try:  # no transaction is open here
-        if sync.uncertain:
-            _probe(push, sync)
-        try:
-            calls = plans.plan(push.catalogue, sync.sent, wanted, sync.retired_keys)
-        except plans.PlanRefused as exc:
-            _close(pk, CallStatus.FAILED, error=Message(RETIRED, keys=str(exc)))
-            return CallStatus.FAILED
-        for call in calls:
-            resp = _call(push, call)
-            _succeeded(push, sync, call, resp)
-    except FeishuError as exc:
-        return _failed(push, sync, call, exc)
-    finally:
-        _release(push)
-    note = {} if push.calls else {"note": Message(UP_TO_DATE)}
-    _close(pk, CallStatus.SUCCEEDED, error="", error_code=None, **note)
-    return CallStatus.SUCCEEDED
-
-
-def _failed(push: CataloguePush, sync: CatalogueSync, call: plans.Call | None, exc: FeishuError) -> str:
-    failure = judge(exc)
-    log.warning("catalogue push %s (%s) failed: %s", push.pk, push.catalogue, exc)
-    if call is not None:
-        _record(push, call, {"code": exc.code, "msg": exc.msg, "log_id": exc.log_id or ""})
-    if failure.retry:
-        unsafe = call is not None and push.catalogue == "packages" and call.op != "batch_update"
-        if unsafe and failure.maybe_applied:
-            CatalogueSync.objects.filter(pk=sync.pk).update(uncertain=_uncertain(sync, call))
-        CataloguePush.objects.filter(pk=push.pk, status=CallStatus.QUEUED).update(**failure.fields())
-        raise TryLater(failure.reason) from exc
-    _close(push.pk, CallStatus.FAILED, **failure.fields())
-    return CallStatus.FAILED
+    return outbound.run(PUSH, pk)
 
 
 def push_give_up(pk: int, reason: str) -> str:
-    _close(pk, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
-    return CallStatus.FAILED
+    return outbound.give_up(PUSH, pk, reason)
 
 
 def push_retry(push: CataloguePush, user=None) -> CataloguePush | None:
@@ -246,23 +262,9 @@ def push_retry(push: CataloguePush, user=None) -> CataloguePush | None:
         return push_request(push.binding, push.catalogue, "staff", user)
 
 
-GRACE = timedelta(minutes=2)
-
-
-def pushes_resume(grace: timedelta = GRACE) -> int:
+def pushes_resume(grace: timedelta = outbound.GRACE) -> int:
     """The sweep: queued pushes nothing is sending (their task lost, their worker dead)."""
-    now = timezone.now()
-    leased = CatalogueSync.objects.filter(sending_until__gt=now).values("sending_id")
-    stale = (
-        CataloguePush.objects.filter(status=CallStatus.QUEUED, requested_at__lte=now - grace)
-        .exclude(pk__in=leased)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:5000]
-    )
-    pks = list(stale)
-    for pk in pks:
-        send(pk)
-    return len(pks)
+    return outbound.resume(PUSH, grace)
 
 
 def bound_accounts(catalogue: str):

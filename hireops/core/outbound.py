@@ -1,0 +1,242 @@
+"""The outbound engine: every row that stands for a call to Feishu is sent the same way.
+
+A kind of call (an order write, a catalogue push, a withdrawal, …) is an ``Outbound``: the
+model its rows live in (a ``FeishuCall``) and the few functions where kinds differ. The
+engine runs one row in three steps, with no transaction open while Feishu is called:
+
+1. **claim**, in one short transaction: the row is locked; it must still be queued and its
+   lease free; then the kind's ``prepare`` checks its own precondition (e.g. "the order's
+   earlier writes first"), may close the row without a call, or raise ``TryLater`` (another
+   row holds what this one needs), and returns the body to send (recording it on the row as
+   it sees fit). The engine counts the attempt and takes the lease (``leased_until``);
+2. **call** Feishu (``call``), outside any transaction;
+3. **record**, in another short transaction: on success the row is closed (compare-and-set
+   on a still-queued row) with the kind's ``answer`` fields, then the kind's ``effect`` runs;
+   on a failure ``judge`` decides once for every kind: a retryable one keeps the row queued
+   (the same idempotency key next time), releases the lease, remembers that Feishu may
+   already have acted (``maybe_applied``), and raises ``TryLater``; a final one closes the row
+   failed with the explanation, prefixed by the kind's ``maybe_sent`` message when an earlier
+   attempt may have reached Feishu.
+
+Retries are Celery's (``hireops.core.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
+they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
+a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
+sends again queued rows nobody holds the lease of (their task lost, their worker dead).
+
+A worker that dies mid-call leaves a lease that expires, so a row is never sent twice at the
+same time. ``lease`` outlives the longest call the client can make (timeouts, in-client
+retries, rate-limit waits).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from hireops.feishu import FeishuError
+
+from .feishu_errors import Failure, judge
+from .messages import Message
+from .models import CallStatus
+from .retry import GAVE_UP, TryLater, run_retrying
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)  # longer than the client's longest call (timeouts, retries, waits)
+GRACE = timedelta(minutes=2)  # a row queued a moment ago is most likely still in the broker
+
+
+def _nothing(*args, **kwargs) -> None:
+    return None
+
+
+def _no_fields(*args, **kwargs) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One kind of outbound call: what differs from every other kind."""
+
+    name: str  # its Celery task's name (also its key in the registry)
+    model: type  # a FeishuCall model
+    # In the claim transaction, the row locked, queued and its lease free: the body to send,
+    # or None when it is not sent now (``prepare`` closed it, or it waits for another row).
+    prepare: Callable[[Any], Any]
+    call: Callable[[Any, Any], Any]  # the row and the body → Feishu's answer (no transaction)
+    # In the record transaction, before the row is closed: the fields that close it. May
+    # return ``status`` to close it otherwise (an answer that cannot be kept fails the row).
+    answer: Callable[[Any, Any, Any], dict] = _no_fields
+    effect: Callable[[Any, Any, Any], None] = _nothing  # after the close: what the answer changes
+    # In the record transaction of a retryable failure (row, body, error, failure): what else
+    # the kind keeps; ``refused``: the same after a final failure closed the row.
+    retrying: Callable[[Any, Any, FeishuError, Failure], None] = _nothing
+    refused: Callable[[Any, Any, FeishuError, Failure], None] = _nothing
+    closed: Callable[[Any], None] = _nothing  # after any close (e.g. queue the next row)
+    released: Callable[[Any], None] = _nothing  # after the call, whatever happened (a lease elsewhere)
+    maybe_sent: str = ""  # a msgid with %(reason)s: a refusal after an attempt that may have reached Feishu
+    give_up: Callable[[int, str], str] | None = None  # default: the row fails with GAVE_UP
+    related: tuple = ()  # select_related on the claim
+    lease: timedelta = LEASE
+    # The sweep: which of the stale rows (a queryset) to send again, as primary keys.
+    resumable: Callable[[Any], list[int]] | None = None
+    sweep: bool = True  # whether ``resume_all`` sends its stale rows again
+
+    @property
+    def task(self):
+        from celery import current_app
+
+        return current_app.tasks[self.name]
+
+    def send(self, pk: int) -> None:
+        self.task.delay(pk)
+
+    def send_on_commit(self, pk: int) -> None:
+        transaction.on_commit(lambda: self.send(pk))
+
+
+KINDS: dict[str, Outbound] = {}
+
+
+def register(kind: Outbound) -> Outbound:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kinds() -> list[Outbound]:
+    return list(KINDS.values())
+
+
+# --- running a row -------------------------------------------------------------------------
+
+
+def not_being_sent(now) -> Q:
+    """Rows no worker holds the lease of (never claimed, finished, or whose worker died)."""
+    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+
+
+def close(kind: Outbound, row, status: str, **fields) -> int:
+    """Finish a still-queued row (compare-and-set) and release its lease."""
+    done = kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(
+        status=status, finished_at=timezone.now(), leased_until=None, **fields
+    )
+    if done:
+        kind.closed(row)
+    return done
+
+
+def _claim(kind: Outbound, pk: int):
+    with transaction.atomic():
+        row = kind.model.objects.select_for_update(of=("self",)).select_related(*kind.related).get(pk=pk)
+        if row.status != CallStatus.QUEUED:
+            return None
+        now = timezone.now()
+        if row.leased_until and row.leased_until > now:
+            return None  # being sent by another worker
+        body = kind.prepare(row)
+        if body is None:
+            return None
+        kind.model.objects.filter(pk=pk).update(attempts=F("attempts") + 1, leased_until=now + kind.lease)
+    return row, body
+
+
+def _status(kind: Outbound, pk: int) -> str:
+    return kind.model.objects.values_list("status", flat=True).get(pk=pk)
+
+
+def run(kind: Outbound, pk: int) -> str:
+    """Claim, call, record one row; ``TryLater`` when it is to be tried again."""
+    claimed = _claim(kind, pk)
+    if claimed is None:
+        return _status(kind, pk)
+    row, body = claimed
+    try:
+        try:  # no transaction is open here
+            resp = kind.call(row, body)
+        except FeishuError as exc:
+            return _failed(kind, row, body, exc)
+        with transaction.atomic():
+            fields = {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
+            fields.update(kind.answer(row, body, resp))
+            status = fields.pop("status", CallStatus.SUCCEEDED)
+            if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
+                kind.effect(row, body, resp)
+        return status
+    finally:
+        kind.released(row)
+
+
+def _failed(kind: Outbound, row, body, exc: FeishuError) -> str:
+    failure = judge(exc)
+    log.warning("%s %s failed: %s", kind.name, row.pk, exc)
+    if failure.retry:
+        with transaction.atomic():
+            kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(
+                leased_until=None,
+                **({"maybe_applied": True} if failure.maybe_applied else {}),
+                **failure.fields(),
+            )
+            kind.retrying(row, body, exc, failure)
+        raise TryLater(failure.reason) from exc
+    row.refresh_from_db(fields=["maybe_applied"])
+    reason = failure.reason
+    if row.maybe_applied and kind.maybe_sent:
+        reason = Message(kind.maybe_sent, reason=failure.reason)
+    with transaction.atomic():
+        if close(kind, row, CallStatus.FAILED, **{**failure.fields(), "error": reason}):
+            kind.refused(row, body, exc, failure)
+    return CallStatus.FAILED
+
+
+def give_up(kind: Outbound, pk: int, reason: str) -> str:
+    """Feishu could not be reached after the task's retries."""
+    if kind.give_up is not None:
+        return kind.give_up(pk, reason)
+    row = kind.model.objects.get(pk=pk)
+    with transaction.atomic():
+        close(kind, row, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
+    return CallStatus.FAILED
+
+
+# --- tasks and the sweep -------------------------------------------------------------------
+
+
+def task(kind: Outbound):
+    """The kind's Celery task (bound, retried by ``hireops.core.retry``), named ``kind.name``."""
+    from celery import shared_task
+
+    def send(self, pk: int) -> str:
+        return run_retrying(self, lambda pk: run(kind, pk), pk, lambda pk, reason: give_up(kind, pk, reason))
+
+    send.__name__ = send.__qualname__ = kind.name.rsplit(".", 1)[-1]
+    return shared_task(bind=True, name=kind.name, ignore_result=True)(send)
+
+
+def stale(kind: Outbound, grace: timedelta = GRACE):
+    """Queued rows of a kind that nothing is sending, queued longer than ``grace`` ago."""
+    now = timezone.now()
+    return kind.model.objects.filter(
+        not_being_sent(now), status=CallStatus.QUEUED, requested_at__lte=now - grace
+    )
+
+
+def resume(kind: Outbound, grace: timedelta = GRACE) -> int:
+    """The sweep for one kind: send again its stale rows. Returns how many were queued."""
+    rows = stale(kind, grace)
+    if kind.resumable is not None:
+        pks = kind.resumable(rows)
+    else:
+        pks = list(rows.order_by("pk").values_list("pk", flat=True)[:5000])
+    for pk in pks:
+        kind.send(pk)
+    return len(pks)
+
+
+def resume_all(grace: timedelta = GRACE) -> dict[str, int]:
+    """The sweep for every registered kind that has one."""
+    return {kind.name: resume(kind, grace) for kind in kinds() if kind.sweep}
