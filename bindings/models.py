@@ -140,7 +140,7 @@ class TenantFieldScope(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    sending_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    leased_until = models.DateTimeField(_("lease until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("scope in a tenant")

@@ -9,6 +9,8 @@ Feishu's create call replaces the whole list of a scope (docs/feishu.md §2), so
 tenant a stale publish must never overwrite a newer one; and no transaction stays open while
 Feishu is called (locks are for milliseconds, not for round trips):
 
+It runs on the outbound engine (hireops.core.outbound), with a second lease:
+
 1. **claim**, in one short transaction: the publish and its tenant's ``TenantFieldScope`` row
    are locked; if another publish of the scope holds that tenant's lease, this one tries
    again later; otherwise the payload is built from committed rows, recorded with its
@@ -35,10 +37,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP, TryLater
+from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
 from hireops.tenants.mode import store_app
@@ -199,106 +201,98 @@ def publish_to_new_tenant(tenant_key: str) -> list[FieldPublish]:
     return [p for scope in sorted(set(scopes)) for p in _queue(scope, [tenant_key])]
 
 
-def _claim(pk: int) -> tuple[FieldPublish, list[hire.CustomField]] | None:
-    """Step 1. The publish (payload recorded, scope leased) and the fields to send; None when
+def _tenant_scope(publish: FieldPublish):
+    return TenantFieldScope.objects.filter(scope=publish.scope, tenant_key=publish.tenant_key)
+
+
+def _prepare(publish: FieldPublish) -> list[hire.CustomField] | None:
+    """Step 1 (the engine holds the publish locked): the tenant's scope is leased to this
+    publish and the payload recorded with its revision; the fields to send, or None when
     there is nothing to send."""
-    with transaction.atomic():
-        publish = FieldPublish.objects.select_for_update().get(pk=pk)
-        if publish.status != CallStatus.QUEUED:
-            return None  # already finished (the task ran twice)
-        revision = scope_state(publish.scope).revision
-        tenant_state(publish.scope, publish.tenant_key)
-        state = TenantFieldScope.objects.select_for_update().get(
-            scope=publish.scope, tenant_key=publish.tenant_key
+    revision = scope_state(publish.scope).revision
+    tenant_state(publish.scope, publish.tenant_key)
+    state = _tenant_scope(publish).select_for_update().get()
+    now = timezone.now()
+    if state.sending_id not in (None, publish.pk) and state.leased_until > now:
+        raise TryLater(Message(BUSY))
+    fields = _fields(fields_for(publish.scope, publish.tenant_key))
+    try:
+        payload = _payload(fields) if fields else None
+    except MissingText as exc:
+        payload, reason = None, Message(NO_NAME, key=exc.what)
+    else:
+        reason = Message(NO_FIELD)
+    publish.revision = revision
+    publish.payload = {"scope": publish.scope, "custom_field_list": payload or []}
+    if payload is None:
+        outbound.close(
+            PUBLISH, publish, CallStatus.FAILED, payload=publish.payload, revision=revision, error=reason
         )
-        now = timezone.now()
-        if state.sending_id not in (None, publish.pk) and state.sending_until > now:
-            raise TryLater(Message(BUSY))
-        fields = _fields(fields_for(publish.scope, publish.tenant_key))
-        try:
-            payload = _payload(fields) if fields else None
-        except MissingText as exc:
-            payload, reason = None, Message(NO_NAME, key=exc.what)
-        else:
-            reason = Message(NO_FIELD)
-        publish.revision = revision
-        publish.payload = {"scope": publish.scope, "custom_field_list": payload or []}
-        if payload is None:
-            _close(publish, CallStatus.FAILED, error=reason)
-            return None
-        publish.attempts = F("attempts") + 1
-        publish.save(update_fields=["revision", "payload", "attempts"])
-        state.sending, state.sending_until = publish, now + LEASE
-        state.save(update_fields=["sending", "sending_until"])
-    publish.refresh_from_db()
-    return publish, fields
+        return None
+    publish.save(update_fields=["revision", "payload"])
+    state.sending, state.leased_until = publish, now + LEASE
+    state.save(update_fields=["sending", "leased_until"])
+    return fields
+
+
+def _call(publish: FieldPublish, fields: list[hire.CustomField]):
+    """Step 2: no transaction is open here."""
+    tenant = publish.tenant_key or None
+    return hire.create_custom_fields(get_client(), publish.scope, fields, tenant_key=tenant)
+
+
+def _answer(publish: FieldPublish, fields, resp) -> dict:
+    """Step 3: release the lease (if still ours) and move the published revision forward."""
+    state = _tenant_scope(publish).select_for_update().get()
+    publish.lease_was_ours = ours = state.sending_id == publish.pk
+    if ours:
+        state.sending, state.leased_until = None, None
+    if ours and publish.revision > state.published_revision:
+        state.published_revision = publish.revision
+    state.save(update_fields=["sending", "leased_until", "published_revision"])
+    return {"response": {"code": 0, "msg": "ok", "data": resp.data}}
+
+
+def _published(publish: FieldPublish, fields, resp) -> None:
+    if not publish.lease_was_ours:
+        log.warning(
+            "publish %s finished after its lease expired; publishing scope %s to its tenant again",
+            publish.pk,
+            publish.scope,
+        )
+        _queue(publish.scope, [publish.tenant_key])
+
+
+def _response(publish: FieldPublish, fields, exc: FeishuError, failure) -> None:
+    """A failure keeps Feishu's answer on the publish (queued to try again, or failed)."""
+    response = {"code": exc.code, "msg": exc.msg, "http_status": exc.http_status}
+    FieldPublish.objects.filter(pk=publish.pk).update(response=response)
+
+
+def _release(publish: FieldPublish) -> None:
+    """After the call, whatever happened: the tenant's scope is free again, if still ours."""
+    _tenant_scope(publish).filter(sending=publish).update(sending=None, leased_until=None)
+
+
+PUBLISH = outbound.register(
+    outbound.Outbound(
+        name="bindings.publish_fields",
+        model=FieldPublish,
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        effect=_published,
+        retrying=_response,
+        refused=_response,
+        released=_release,
+        lease=LEASE,
+    )
+)
 
 
 def field_publish_run(pk: int) -> str:
-    claimed = _claim(pk)
-    if claimed is None:
-        return FieldPublish.objects.values_list("status", flat=True).get(pk=pk)
-    publish, fields = claimed
-    try:  # Step 2: no transaction is open here.
-        resp = hire.create_custom_fields(
-            get_client(), publish.scope, fields, tenant_key=publish.tenant_key or None
-        )
-    except FeishuError as exc:
-        failure = judge(exc)
-        log.warning("publish %s of scope %s failed: %s", publish.pk, publish.scope, exc)
-        response = {"code": exc.code, "msg": exc.msg, "http_status": exc.http_status}
-        status = CallStatus.QUEUED if failure.retry else CallStatus.FAILED
-        _finish(publish, status, response=response, **failure.fields())
-        if failure.retry:
-            raise TryLater(failure.reason) from exc
-        return status
-    _finish(
-        publish,
-        CallStatus.SUCCEEDED,
-        log_id=resp.log_id,
-        response={"code": 0, "msg": "ok", "data": resp.data},
-    )
-    return CallStatus.SUCCEEDED
-
-
-def _finish(publish: FieldPublish, status: str, **answer) -> None:
-    """Step 3: record Feishu's answer, release the lease (if still ours), move the published
-    revision forward on success."""
-    with transaction.atomic():
-        state = TenantFieldScope.objects.select_for_update().get(
-            scope=publish.scope, tenant_key=publish.tenant_key
-        )
-        ours = state.sending_id == publish.pk
-        if ours:
-            state.sending, state.sending_until = None, None
-        if ours and status == CallStatus.SUCCEEDED and publish.revision > state.published_revision:
-            state.published_revision = publish.revision
-        state.save(update_fields=["sending", "sending_until", "published_revision"])
-        if status == CallStatus.QUEUED:  # to be tried again: keep the answer, stay queued
-            FieldPublish.objects.filter(pk=publish.pk, status=CallStatus.QUEUED).update(**answer)
-            return
-        _close(publish, status, **answer)
-        if status == CallStatus.SUCCEEDED and not ours:
-            log.warning(
-                "publish %s finished after its lease expired; publishing scope %s to its tenant again",
-                publish.pk,
-                publish.scope,
-            )
-            _queue(publish.scope, [publish.tenant_key])
-
-
-def _close(publish: FieldPublish, status: str, **answer) -> None:
-    FieldPublish.objects.filter(pk=publish.pk, status=CallStatus.QUEUED).update(
-        status=status,
-        finished_at=timezone.now(),
-        payload=publish.payload,
-        revision=publish.revision,
-        **{"error": "", "error_code": None, "log_id": "", **answer},
-    )
+    return outbound.run(PUBLISH, pk)
 
 
 def field_publish_give_up(pk: int, reason: str) -> str:
-    FieldPublish.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
-        status=CallStatus.FAILED, finished_at=timezone.now(), error=Message(GAVE_UP, reason=reason)
-    )
-    return CallStatus.FAILED
+    return outbound.give_up(PUBLISH, pk, reason)

@@ -1,10 +1,7 @@
-from celery import shared_task
+"""Thin tasks. Outbound calls are sent by the engine (hireops.core.outbound)."""
 
-from hireops.core.retry import run_retrying
+from hireops.core import outbound
 
 from . import publishing
 
-
-@shared_task(bind=True, name="bindings.publish_fields", ignore_result=True)
-def publish_fields(self, publish_pk: int) -> str:
-    return run_retrying(self, publishing.field_publish_run, publish_pk, publishing.field_publish_give_up)
+publish_fields = outbound.task(publishing.PUBLISH)
