@@ -4,15 +4,14 @@ and keep every mismatch it returns (docs/feishu.md §4)."""
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP, TryLater
-from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu import get_client, hire
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 
@@ -69,57 +68,70 @@ def our_totals(start_ms: int, end_ms: int, tenant_key: str = "") -> list[hire.Tr
     ]
 
 
-def reconciliation_run(pk: int) -> str:
-    run = ReconciliationRun.objects.get(pk=pk)
-    if run.status != CallStatus.QUEUED:
-        return run.status
+def _prepare(run: ReconciliationRun) -> list[hire.TradeDetail]:
+    """The body: our totals as they stand when the run is sent, recorded on it."""
     details = our_totals(run.start_ms, run.end_ms, run.tenant_key)
     sent = [{"account_id": d.account_id, "points": d.recharged_points} for d in details]
-    ReconciliationRun.objects.filter(pk=pk).update(attempts=F("attempts") + 1, trade_details=sent)
+    ReconciliationRun.objects.filter(pk=run.pk).update(trade_details=sent)
+    return details
+
+
+def _call(run: ReconciliationRun, details: list[hire.TradeDetail]):
+    """A comparison without side effect: a retry simply asks again."""
     try:
-        mismatches = hire.reconcile(
+        return hire.reconcile(
             get_client(),
             start_ms=run.start_ms,
             end_ms=run.end_ms,
             trade_details=details,
             tenant_key=run.tenant_key or None,
         )
-    except FeishuError as exc:
-        failure = judge(exc)
-        if failure.retry:  # a comparison without side effect: simply asked again later
-            ReconciliationRun.objects.filter(pk=pk).update(**failure.fields())
-            raise TryLater(failure.reason) from exc
-        _close(pk, CallStatus.FAILED, **failure.fields())
-        return CallStatus.FAILED
     except hire.BadAmount as exc:
-        _close(pk, CallStatus.FAILED, error=Message(UNREADABLE_ANSWER, what=str(exc)), error_code=None)
-        return CallStatus.FAILED
+        return exc
+
+
+def _unreadable(what: str) -> dict:
+    return {"status": CallStatus.FAILED, "error": Message(UNREADABLE_ANSWER, what=what)}
+
+
+def _answer(run: ReconciliationRun, details, mismatches) -> dict:
+    if isinstance(mismatches, hire.BadAmount):
+        return _unreadable(str(mismatches))
     low, high = connection.ops.integer_field_range("BigIntegerField")
     beyond = [m for m in mismatches if not low <= (m.feishu_withdrawn_points or 0) <= high]
     if beyond:
-        what = f"{beyond[0].feishu_withdrawn_points} ({beyond[0].account_id})"
-        _close(pk, CallStatus.FAILED, error=Message(UNREADABLE_ANSWER, what=what), error_code=None)
-        return CallStatus.FAILED
-    with transaction.atomic():
-        ReconciliationMismatch.objects.bulk_create(
-            ReconciliationMismatch(
-                run=run,
-                account_id=m.account_id,
-                feishu_withdrawn_points=m.feishu_withdrawn_points,
-                our_points=m.our_recharged_points,
-            )
-            for m in mismatches
+        return _unreadable(f"{beyond[0].feishu_withdrawn_points} ({beyond[0].account_id})")
+    return {"mismatch_count": len(mismatches)}
+
+
+def _effect(run: ReconciliationRun, details, mismatches) -> None:
+    ReconciliationMismatch.objects.bulk_create(
+        ReconciliationMismatch(
+            run=run,
+            account_id=m.account_id,
+            feishu_withdrawn_points=m.feishu_withdrawn_points,
+            our_points=m.our_recharged_points,
         )
-        _close(pk, CallStatus.SUCCEEDED, mismatch_count=len(mismatches), error="", error_code=None, log_id="")
-    return CallStatus.SUCCEEDED
-
-
-def _close(pk: int, status: str, **fields) -> None:
-    ReconciliationRun.objects.filter(pk=pk, status=CallStatus.QUEUED).update(
-        status=status, finished_at=timezone.now(), **fields
+        for m in mismatches
     )
 
 
+RECONCILE = outbound.register(
+    outbound.Outbound(
+        name="referrals.reconcile",
+        model=ReconciliationRun,
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        effect=_effect,
+        sweep=False,  # no sweep today: a lost run shows as stuck (ops status) and is asked again
+    )
+)
+
+
+def reconciliation_run(pk: int) -> str:
+    return outbound.run(RECONCILE, pk)
+
+
 def reconciliation_give_up(pk: int, reason: str) -> str:
-    _close(pk, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
-    return CallStatus.FAILED
+    return outbound.give_up(RECONCILE, pk, reason)

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from hireops.core import outbound
 from hireops.core.retry import run_retrying
 
 from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
@@ -12,9 +13,7 @@ def register_account(self, pk: int):
     return run_retrying(self, registration.registration_run, pk, registration.registration_give_up)
 
 
-@shared_task(bind=True, name="referrals.withdraw", ignore_result=True)
-def withdraw(self, pk: int):
-    return run_retrying(self, withdrawals.withdrawal_run, pk, withdrawals.withdrawal_give_up)
+withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
 @shared_task(bind=True, name="referrals.change_status", ignore_result=True)
@@ -33,9 +32,7 @@ def pull_balance_batch(pks: list[int]):
     return pulls.pull_batch(pks)
 
 
-@shared_task(bind=True, name="referrals.reconcile", ignore_result=True)
-def reconcile(self, pk: int):
-    return run_retrying(self, reconciliation.reconciliation_run, pk, reconciliation.reconciliation_give_up)
+reconcile = outbound.task(reconciliation.RECONCILE)
 
 
 @shared_task(bind=True, name="referrals.pull_balance", ignore_result=True)

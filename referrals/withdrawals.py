@@ -9,15 +9,12 @@ Only a definite answer from Feishu closes a withdrawal; an unknown outcome stays
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import balance_apply, balance_refusal, cash_dict
@@ -78,50 +75,45 @@ def withdrawal_retry(w: Withdrawal) -> None:
     transaction.on_commit(lambda: withdraw.delay(w.pk))
 
 
-def _close(pk, **fields):
-    Withdrawal.objects.filter(pk=pk, status=CallStatus.QUEUED).update(finished_at=timezone.now(), **fields)
+def _prepare(w: Withdrawal) -> str:
+    """Nothing to wait for: the body is the row's, its order id committed with it."""
+    return w.external_order_id
 
 
-def withdrawal_run(pk: int) -> str:
-    w = Withdrawal.objects.select_related("account").get(pk=pk)
-    if w.status != CallStatus.QUEUED:
-        return w.status
-    Withdrawal.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
+def _call(w: Withdrawal, external_order_id: str):
     try:
-        result = hire.withdraw(
+        return hire.withdraw(
             get_client(),
             w.account.account_id,
             bonus_types=w.bonus_types,
-            external_order_id=w.external_order_id,
+            external_order_id=external_order_id,
             tenant_key=w.account.tenant_key or None,
         )
     except hire.BadAmount as exc:  # Feishu answered success: the withdrawal is done, whatever it says
-        _close(
-            pk, status=CallStatus.SUCCEEDED, error=Message(AMOUNTS_NOT_KEPT, what=str(exc)), error_code=None
-        )
-        return CallStatus.SUCCEEDED
-    except FeishuError as exc:
-        failure = judge(exc)
-        if failure.retry:  # the outcome is unknown or Feishu could not answer: same order id later
-            Withdrawal.objects.filter(pk=pk).update(**failure.fields())
-            raise TryLater(failure.reason) from exc
-        _close(pk, status=CallStatus.FAILED, **failure.fields())
-        if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
-            ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
-        return CallStatus.FAILED
+        return exc
+
+
+def _answer(w: Withdrawal, body, result) -> dict:
+    if isinstance(result, hire.BadAmount):
+        return {"error": Message(AMOUNTS_NOT_KEPT, what=str(result))}
     details = result.details
     refusal = balance_refusal(details)  # the columns that hold a balance hold what was withdrawn
-    _close(
-        pk,
-        status=CallStatus.SUCCEEDED,
-        trans_time=result.trans_time_ms,
-        error=Message(AMOUNTS_NOT_KEPT, what=refusal.params["what"]) if refusal else "",
-        error_code=None,
-        withdrawn_points=None if refusal else details.point_bonus,
-        withdrawn_cash=None if refusal else cash_dict(details),
-    )
-    _zero_withdrawn(w, result)
-    return CallStatus.SUCCEEDED
+    return {
+        "trans_time": result.trans_time_ms,
+        "error": Message(AMOUNTS_NOT_KEPT, what=refusal.params["what"]) if refusal else "",
+        "withdrawn_points": None if refusal else details.point_bonus,
+        "withdrawn_cash": None if refusal else cash_dict(details),
+    }
+
+
+def _effect(w: Withdrawal, body, result) -> None:
+    if not isinstance(result, hire.BadAmount):
+        _zero_withdrawn(w, result)
+
+
+def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
+    if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
+        ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
 
 
 def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
@@ -138,7 +130,7 @@ def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
     )
 
 
-def withdrawal_give_up(pk: int, reason: str) -> str:
+def _give_up(pk: int, reason: str) -> str:
     # The outcome is unknown: keep it open; the sync pass retries it with the same id.
     Withdrawal.objects.filter(pk=pk).update(
         error=Message(
@@ -146,3 +138,29 @@ def withdrawal_give_up(pk: int, reason: str) -> str:
         )
     )
     return CallStatus.QUEUED
+
+
+# An unknown outcome is asked about with the same order id (Feishu's idempotency key), never
+# closed blindly: the sync pass (referrals.sync) sends what is still queued, so no sweep here.
+WITHDRAW = outbound.register(
+    outbound.Outbound(
+        name="referrals.withdraw",
+        model=Withdrawal,
+        related=("account",),
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        effect=_effect,
+        refused=_refused,
+        give_up=_give_up,
+        sweep=False,
+    )
+)
+
+
+def withdrawal_run(pk: int) -> str:
+    return outbound.run(WITHDRAW, pk)
+
+
+def withdrawal_give_up(pk: int, reason: str) -> str:
+    return outbound.give_up(WITHDRAW, pk, reason)
