@@ -1,10 +1,7 @@
-from celery import shared_task
+"""Thin tasks. Outbound calls are sent by the engine (hireops.core.outbound)."""
 
-from hireops.core.retry import run_retrying
+from hireops.core import outbound
 
 from . import naming
 
-
-@shared_task(bind=True, name="tenants.lookup_name", ignore_result=True)
-def lookup_name(self, lookup_pk: int) -> str:
-    return run_retrying(self, naming.lookup_run, lookup_pk, naming.lookup_give_up)
+lookup_name = outbound.task(naming.LOOKUP)
