@@ -286,6 +286,7 @@ PUBLISH = outbound.register(
         refused=_response,
         released=_release,
         lease=LEASE,
+        sweep=False,  # no sweep today: a publish whose task was lost shows as stuck (ops status)
     )
 )
 

@@ -1,24 +1,25 @@
-"""Thin tasks: load by primary key, call a service. Retries follow hireops.core.retry."""
+"""Thin tasks: load by primary key, call a service. Outbound tasks come from the engine's
+factory (hireops.core.outbound); retries follow hireops.core.retry."""
 
 from celery import shared_task
 
 from hireops.core import outbound
-from hireops.core.retry import run_retrying
 
 from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
 
-
-@shared_task(bind=True, name="referrals.register_account", ignore_result=True)
-def register_account(self, pk: int):
-    return run_retrying(self, registration.registration_run, pk, registration.registration_give_up)
+# Registration and status changes are the account row's own state, not a row per call: they
+# keep their own run functions, and get their tasks from the same factory.
+register_account = outbound.retrying_task(
+    "referrals.register_account", registration.registration_run, registration.registration_give_up
+)
 
 
 withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
-@shared_task(bind=True, name="referrals.change_status", ignore_result=True)
-def change_status(self, pk: int):
-    return run_retrying(self, status.status_change_run, pk, status.status_change_give_up)
+change_status = outbound.retrying_task(
+    "referrals.change_status", status.status_change_run, status.status_change_give_up
+)
 
 
 @shared_task(name="referrals.pull_balances", ignore_result=True)
@@ -35,9 +36,10 @@ def pull_balance_batch(pks: list[int]):
 reconcile = outbound.task(reconciliation.RECONCILE)
 
 
-@shared_task(bind=True, name="referrals.pull_balance", ignore_result=True)
-def pull_balance(self, pk: int):
-    return run_retrying(self, balances.balance_pull_run, pk, balances.balance_pull_give_up)
+# A pull is a read, sent again at will: no row per call (the schedule's claim is on the account).
+pull_balance = outbound.retrying_task(
+    "referrals.pull_balance", balances.balance_pull_run, balances.balance_pull_give_up
+)
 
 
 @shared_task(name="referrals.reconcile_yesterday", ignore_result=True)

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from django.db import transaction
@@ -89,8 +90,11 @@ class Outbound:
 
     @property
     def task(self):
+        """The task ``task(self)`` made in the model's app's ``tasks`` module (imported here:
+        outside a worker, Celery imports no tasks module by itself)."""
         from celery import current_app
 
+        import_module(f"{self.model._meta.app_config.name}.tasks")
         return current_app.tasks[self.name]
 
     def send(self, pk: int) -> None:
@@ -206,15 +210,22 @@ def give_up(kind: Outbound, pk: int, reason: str) -> str:
 # --- tasks and the sweep -------------------------------------------------------------------
 
 
-def task(kind: Outbound):
-    """The kind's Celery task (bound, retried by ``hireops.core.retry``), named ``kind.name``."""
+def retrying_task(name: str, run: Callable[[int], Any], give_up: Callable[[int, str], Any]):
+    """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
+    backoff (``hireops.core.retry``), and ``give_up(pk, reason)`` runs when retries run out.
+    Every outbound task is made here."""
     from celery import shared_task
 
-    def send(self, pk: int) -> str:
-        return run_retrying(self, lambda pk: run(kind, pk), pk, lambda pk, reason: give_up(kind, pk, reason))
+    def send(self, pk: int):
+        return run_retrying(self, run, pk, give_up)
 
-    send.__name__ = send.__qualname__ = kind.name.rsplit(".", 1)[-1]
-    return shared_task(bind=True, name=kind.name, ignore_result=True)(send)
+    send.__name__ = send.__qualname__ = name.rsplit(".", 1)[-1]
+    return shared_task(bind=True, name=name, ignore_result=True)(send)
+
+
+def task(kind: Outbound):
+    """The kind's Celery task, named ``kind.name``."""
+    return retrying_task(kind.name, lambda pk: run(kind, pk), lambda pk, reason: give_up(kind, pk, reason))
 
 
 def stale(kind: Outbound, grace: timedelta = GRACE):
