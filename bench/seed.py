@@ -226,7 +226,7 @@ WHERE a.account_id IS NOT NULL
 INSERT INTO referrals_withdrawal
     (account_id, external_order_id, bonus_types, expected_points, expected_cash, withdrawn_points,
      withdrawn_cash, trans_time, status, attempts, error_code, error, log_id, requested_by_id,
-     requested_at, finished_at)
+     requested_at, finished_at, maybe_applied)
 SELECT a.id,
        'wd-' || md5('withdrawal-' || w.i::text),
        CASE WHEN w.r < 0.7 THEN '[1, 2]'::jsonb ELSE '[1]'::jsonb END,
@@ -248,7 +248,8 @@ SELECT a.id,
        CASE WHEN status = 'queued' THEN '' ELSE to_char(requested, 'YYYYMMDDHH24MISS') || md5(w.i::text) END,
        %(user_hr_withdrawals)s,
        requested,
-       CASE WHEN status = 'queued' THEN NULL ELSE requested + interval '2 seconds' END
+       CASE WHEN status = 'queued' THEN NULL ELSE requested + interval '2 seconds' END,
+       false
 FROM (
     SELECT i, r,
            floor(random() * 3000)::bigint AS points,
@@ -269,7 +270,7 @@ JOIN (
         """
 INSERT INTO referrals_reconciliationrun
     (start_ms, end_ms, trade_details, mismatch_count, status, attempts, error_code, error, log_id,
-     requested_by_id, requested_at, finished_at, tenant_key)
+     requested_by_id, requested_at, finished_at, tenant_key, maybe_applied)
 SELECT (extract(epoch FROM day) * 1000)::bigint,
        (extract(epoch FROM day + interval '1 day') * 1000)::bigint,
        jsonb_build_array(jsonb_build_object('bonus_type', 1, 'total_recharge_reward_info',
@@ -282,7 +283,7 @@ SELECT (extract(epoch FROM day) * 1000)::bigint,
        CASE WHEN mod(i, 30) = 0 THEN %(user_hr)s END,
        day + interval '1 day 2 hours',
        day + interval '1 day 2 hours 3 seconds',
-       ''
+       '', false
 FROM (
     SELECT i, date_trunc('day', now()) - interval '1 day' * i AS day,
            CASE WHEN random() < 0.97 THEN 'succeeded' ELSE 'failed' END AS status,
@@ -443,7 +444,7 @@ WITH fields (scope, key, name_zh, name_en, required, position) AS (
 ), publishes AS (
     INSERT INTO bindings_fieldpublish
         (scope, status, revision, payload, response, attempts, error_code, error, log_id,
-         requested_by_id, requested_at, finished_at, tenant_key)
+         requested_by_id, requested_at, finished_at, tenant_key, maybe_applied)
     SELECT 1 + mod(i, 2), CASE WHEN i = 7 THEN 'failed' ELSE 'succeeded' END, i / 2 + 1,
            jsonb_build_object('scope', 1 + mod(i, 2),
                               'custom_field_list', (SELECT jsonb_agg(jsonb_build_object('key', key))
@@ -451,7 +452,7 @@ WITH fields (scope, key, name_zh, name_en, required, position) AS (
            jsonb_build_object('code', 0, 'msg', 'success'),
            1, NULL, '', md5('publish' || i::text),
            %(user_vendor)s, now() - interval '12 days' * (30 - i), now() - interval '12 days' * (30 - i),
-           ''
+           '', false
     FROM generate_series(1, 30) AS i
     RETURNING id
 ), published AS (
