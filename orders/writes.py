@@ -10,9 +10,11 @@ takes nothing more.
 
 The writes of one order are sent one at a time, oldest first (Feishu needs stage times in
 order): a write whose order has an older one still queued waits, and each write that
-finishes queues the next. No transaction is open during the call: claim (lease the write,
-record the body) → call → finish (compare-and-set on a still-queued row). A worker that dies
-mid-call leaves a lease that expires; the sweep (``writes_resume``) sends it again.
+finishes queues the next. The outbound engine (hireops.core.outbound) sends a write, with no
+transaction open during the call: claim (lease the write, record the body) → call → finish
+(compare-and-set on a still-queued row). A worker that dies mid-call leaves a lease that
+expires; the sweep (``writes_resume``) sends it again. What is the writes' own is in
+``SEND``: the precondition, the body, the call, what the answer changes.
 
 Retries follow ``judge``: a refusal (1002858 order state, 1002862 unknown order, 1002851 /
 1002855 exam state, 400 parameter errors) is final and explained; a 5xx, timeout or rate

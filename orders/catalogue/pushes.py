@@ -1,7 +1,8 @@
 """Pushing a catalogue to one account's Feishu (docs/feishu.md §8.2, §8.3, §9.1).
 
 A ``CataloguePush`` is committed first (one waits per account and catalogue: a second request
-joins it), then sent by a task in three steps, with no transaction open during a call:
+joins it), then sent by the outbound engine (hireops.core.outbound, ``PUSH``) in three steps,
+with no transaction open during a call:
 
 1. **claim**, in one short transaction: the account's ``CatalogueSync`` is leased to this
    push (another push of it being sent: try later), and what the account should have is
