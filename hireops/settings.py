@@ -142,6 +142,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# No task may hold a worker forever (a stuck call, a lock that never comes): past the soft
+# limit the task gets SoftTimeLimitExceeded and can leave its row to be retried, past the
+# hard one the worker process running it is replaced. Tasks that call Feishu have their own,
+# longer pair (below the outbound engine's lease); a bulk job works in slices shorter than
+# the soft limit and queues itself again. Enforced by the prefork pool (production's).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# A call to Feishu may wait out 429s (up to 5 × 60 s) on top of its timeout.
+OUTBOUND_TASK_SOFT_TIME_LIMIT = env.int("OUTBOUND_TASK_SOFT_TIME_LIMIT", default=600)
+OUTBOUND_TASK_TIME_LIMIT = env.int("OUTBOUND_TASK_TIME_LIMIT", default=660)
 # Schedules live in the database (django-celery-beat): the apps declare them in code
 # (hireops.core.schedules, rows made after migrate), staff switch them and change their timing;
 # beat runs the declared ones only, each with its declared task and arguments.

@@ -35,11 +35,13 @@ from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hireops.feishu import FeishuError
+from hireops.feishu import FeishuError, FeishuTransportError
 
 from .feishu_errors import Failure, judge
 from .messages import Message
@@ -164,6 +166,13 @@ def run(kind: Outbound, pk: int) -> str:
             resp = kind.call(row, body)
         except FeishuError as exc:
             return _failed(kind, row, body, exc)
+        except SoftTimeLimitExceeded:
+            # The task's time limit cut the call: Feishu may have acted. Kept queued with the
+            # lease released and retried like a lost answer, the same body and key next time.
+            stopped = FeishuTransportError(
+                "the task's time limit ended the call", maybe_applied=True, endpoint=kind.name
+            )
+            return _failed(kind, row, body, stopped)
         with transaction.atomic():
             fields = {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
             fields.update(kind.answer(row, body, resp))
@@ -213,14 +222,21 @@ def give_up(kind: Outbound, pk: int, reason: str) -> str:
 def retrying_task(name: str, run: Callable[[int], Any], give_up: Callable[[int, str], Any]):
     """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
     backoff (``hireops.core.retry``), and ``give_up(pk, reason)`` runs when retries run out.
-    Every outbound task is made here."""
+    Every outbound task is made here, with the outbound time limits: the hard one ends before
+    a row's lease (``LEASE``), so a row is never sent by two workers at once."""
     from celery import shared_task
 
     def send(self, pk: int):
         return run_retrying(self, run, pk, give_up)
 
     send.__name__ = send.__qualname__ = name.rsplit(".", 1)[-1]
-    return shared_task(bind=True, name=name, ignore_result=True)(send)
+    return shared_task(
+        bind=True,
+        name=name,
+        ignore_result=True,
+        soft_time_limit=settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
+        time_limit=settings.OUTBOUND_TASK_TIME_LIMIT,
+    )(send)
 
 
 def task(kind: Outbound):

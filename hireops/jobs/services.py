@@ -5,6 +5,7 @@ worker lost half-way resumes with the items still waiting, and none is done twic
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,9 @@ from .operations import Operation, operation
 log = logging.getLogger(__name__)
 
 RESUME_AFTER = timedelta(minutes=2)
+# One run of a job works this long, then queues the rest: below the default soft time limit
+# (CELERY_TASK_SOFT_TIME_LIMIT, 300 s) with room for the item in hand.
+SLICE = timedelta(minutes=4)
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,10 @@ def job_start(
     return job
 
 
-def job_run(pk: int) -> str:
-    """Do the job's waiting items in order. Safe to run again, or twice at once."""
+def job_run(pk: int, slice_seconds: float | None = None) -> str:
+    """Do the job's waiting items in order, for at most ``SLICE`` (shorter than the task's
+    soft time limit), then queue the rest as a new run. Safe to run again, or twice at once."""
+    deadline = time.monotonic() + (SLICE.total_seconds() if slice_seconds is None else slice_seconds)
     now = timezone.now()
     BulkJob.objects.filter(pk=pk, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING, started_at=now)
     job = BulkJob.objects.select_related("requested_by").get(pk=pk)
@@ -106,6 +112,11 @@ def job_run(pk: int) -> str:
         waiting = job.items.filter(status=ItemStatus.PENDING).order_by("position")
         for item_pk in waiting.values_list("pk", flat=True):
             _run_item(op, job, item_pk)
+            if time.monotonic() > deadline:  # after an item: every run moves the job on
+                from .tasks import run_job
+
+                run_job.delay(pk)  # the rest in a new run: no task outlives its time limit
+                return JobStatus.RUNNING
     BulkJob.objects.filter(pk=pk).exclude(status=JobStatus.DONE).exclude(
         items__status=ItemStatus.PENDING
     ).update(status=JobStatus.DONE, finished_at=timezone.now())
