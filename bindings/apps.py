@@ -14,6 +14,7 @@ class BindingsConfig(AppConfig):
             "hire.eco_account.created_v1",
             handler="bindings.handlers.eco_account_created",
             visible_with="bindings.view_feishu_events",
+            label=_("Account bound"),
         )
         perms = roles.model_permissions
         roles.grant(

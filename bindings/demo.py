@@ -10,7 +10,7 @@ restarts, and has them then).
 from django.conf import settings
 from django.db import transaction
 
-from hireops.sandbox.persistence import saved_state_exists
+from hireops.core.demo import feishu_keeps_state
 from hireops.tenants.mode import store_app
 
 from .matching import binding_upsert_from_event
@@ -101,7 +101,7 @@ def seed() -> None:
                 )
     if store_app():
         return  # each tenant gets the fields when it enables the app (the sandbox's app_open at start)
-    if saved_state_exists(settings.SANDBOX_STATE_FILE):
+    if feishu_keeps_state():
         return  # the sandbox kept the fields published before
     for scope in RULES:
         fields_publish_request(scope)  # the sandbox starts from its seed, without them

@@ -185,6 +185,10 @@ REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
 REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
 REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
+# Seconds before a failed call's first retry, doubled for each next one (hireops.core.retry:
+# 6 tries in all, the only repeats of a failed call). Tests shorten it to watch a real worker
+# use up the budget.
+FEISHU_RETRY_BACKOFF = env.float("FEISHU_RETRY_BACKOFF", default=30.0)
 # How Feishu's events come in: "webhook" (the ingest server at a public URL),
 # "long_connection" (manage.py feishu_listen holds a WebSocket to Feishu; self-built apps
 # only) or "both" (one inbox: an event that comes both ways is stored and processed once).

@@ -15,13 +15,24 @@ class OrdersConfig(AppConfig):
 
         from . import checks  # noqa: F401  (registers them)
 
-        for event_type, handler in (
-            ("hire.eco_background_check.created_v1", "background_check_created"),
-            ("hire.eco_background_check.canceled_v1", "background_check_canceled"),
-            ("hire.eco_exam.created_v1", "exam_created"),
+        for event_type, handler, label in (
+            (
+                "hire.eco_background_check.created_v1",
+                "background_check_created",
+                _("Background check ordered"),
+            ),
+            (
+                "hire.eco_background_check.canceled_v1",
+                "background_check_canceled",
+                _("Background check cancelled"),
+            ),
+            ("hire.eco_exam.created_v1", "exam_created", _("Exam ordered")),
         ):
             register_event(
-                event_type, handler=f"orders.handlers.{handler}", visible_with="orders.view_order_events"
+                event_type,
+                handler=f"orders.handlers.{handler}",
+                visible_with="orders.view_order_events",
+                label=label,
             )
         perms = roles.model_permissions
         roles.grant(

@@ -8,10 +8,9 @@ SANDBOX_RESET=1), the accounts' record of what Feishu has is cleared and the cat
 pushed again. Idempotent.
 """
 
-from django.conf import settings
 from django.db import transaction
 
-from hireops.sandbox.persistence import saved_state_exists
+from hireops.core.demo import feishu_keeps_state
 
 from .catalogue.models import Catalogue, CatalogueSync
 from .catalogue.rollouts import rollout_request
@@ -48,7 +47,7 @@ def seed() -> None:
             ExamPaper.objects.get_or_create(
                 code=code, defaults={"name": name, "duration_minutes": minutes, "question_count": questions}
             )
-        if saved_state_exists(settings.SANDBOX_STATE_FILE):
+        if feishu_keeps_state():
             return  # the sandbox has what it was sent; a push cut short is resumed by the worker
         # The sandbox starts from its seed: what it was sent before is gone.
         CatalogueSync.objects.update(sent={}, uncertain={}, retired_keys=[])

@@ -18,6 +18,7 @@ class ReferralsConfig(AppConfig):
             "hire.referral_account.assets_update_v1",
             handler="referrals.handlers.assets_updated",
             visible_with="referrals.view_feishu_events",
+            label=_("Referral balance changed"),
         )
         perms = roles.model_permissions
         roles.grant(

@@ -9,15 +9,14 @@ work on them. Idempotent.
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hireops.core import demo
 from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import RETRY_BACKOFF
 from hireops.feishu import hire
-from hireops.sandbox.state import DEMO_DIRECTORY, load_directory
 from hireops.tenants.mode import store_app
 
 from .balances import NOT_REGISTERED_YET, balance_apply
@@ -30,7 +29,9 @@ FOR_GOOD_BEFORE = "7300000000000009999"
 
 
 def seed() -> None:
-    directory = load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY)
+    directory = demo.directory()
+    if directory is None:
+        return  # no Feishu sandbox installed: no demo Feishu to mirror
     # A store app's demo: the accounts live in the sandbox's default tenant, one of those that
     # enable the app at start (SANDBOX_INSTALL_TENANTS); a self-built app's are its own ("").
     tenant_key = directory["default_tenant"] if store_app() else ""

@@ -60,10 +60,9 @@ def _celery_tasks() -> set[str]:
     without its loader, which sets Django up again)."""
     from importlib import import_module
 
+    from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
-
-    from hireops.celery import app
 
     for config in apps.get_app_configs():
         if module_has_submodule(config.module, "tasks"):

@@ -6,9 +6,9 @@ time the box is drawn), reading through its own selectors::
     from hireops.core import dashboard
 
     @dashboard.contribute
-    def orders_waiting(request):
-        if request.user.has_perm("orders.view_order"):
-            yield dashboard.Item(_("Orders waiting"), selectors.orders_waiting(), url)
+    def exams_waiting(request):
+        if request.user.has_perm("exams.view_exam"):
+            yield dashboard.Item(_("Exams waiting"), selectors.exams_waiting(), url)
 
 A contribution takes the request (so it shows each role only its own part) and yields
 ``Item``s (a count linked to its list) and ``Fact``s (a figure worth seeing). An item's count
@@ -124,6 +124,24 @@ def contribute(fn: Contribution) -> Contribution:
 @cache
 def _discover() -> None:
     autodiscover_modules("dashboard")
+
+
+# Parts of the dashboard the platform's other packages add beside the items (the event volume,
+# the items grouped by tenant): each ``fn(request, items)`` returns template variables.
+_panels: list[Callable] = []
+
+
+def add_panel(fn: Callable) -> Callable:
+    if fn not in _panels:
+        _panels.append(fn)
+    return fn
+
+
+def panels(request, items) -> dict:
+    context = {}
+    for fn in _panels:
+        context.update(fn(request, items))
+    return context
 
 
 def changelist_url(model, **filters) -> str:

@@ -137,8 +137,9 @@ def _detail(exc: FeishuError) -> str:
 def explain(exc: FeishuError) -> str:
     """Our explanation of the error (a general one for a code we do not know), then Feishu's
     own words."""
-    if isinstance(exc, TenantUnavailable):
-        return exc.reason  # never sent: nothing of Feishu's to quote
+    if isinstance(exc, TenantUnavailable):  # never sent: nothing of Feishu's to quote
+        # The tenant gate gives a Message; the client, which imports nothing above it, a msgid.
+        return exc.reason if isinstance(exc.reason, Message) else Message(exc.reason)
     if exc.code == SYSTEM_ERROR:
         msgid = SYSTEM_ERROR_LATER if exc.retryable else SYSTEM_ERROR_REFUSED
     elif isinstance(exc, FeishuTransportError):

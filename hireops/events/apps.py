@@ -11,15 +11,33 @@ class EventsConfig(AppConfig):
         from django.utils.translation import gettext_noop
 
         from hireops.core import roles
+        from hireops.core.dashboard import add_panel
         from hireops.core.schedules import register_schedule
+        from hireops.ops.collectors import register_gauges
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            gauges,
+        )
         from .registry import register_event
+        from .selectors import event_volume
+
+        register_gauges(gauges.backlog)
+        add_panel(lambda request, items: {"volume": event_volume(request)})
 
         # The platform's own event: store apps' app_ticket, for the token flow.
         register_event(
             "app_ticket", handler="hireops.events.handlers.app_ticket", visible_with="events.view_feishuevent"
         )
+        # Store apps' lifecycle events (schema 1.0; docs/feishu-api-2.md §1.1), handled by
+        # hireops.tenants (below events: it cannot register them itself). Self-built apps never
+        # receive them: their one tenant is recorded from its events' tenant_key.
+        for event_type in ("app_open", "app_status_change", "app_uninstalled"):
+            register_event(
+                event_type,
+                handler="hireops.tenants.handlers.lifecycle",
+                visible_with="tenants.view_tenant",
+            )
         roles.audit("events")
         # The platform's schedules: superusers manage them (no managed_with).
         register_schedule(

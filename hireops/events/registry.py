@@ -34,7 +34,7 @@ class EventType:
     event_type: str
     handler: str  # dotted path to ``handler(event) -> None``
     visible_with: str  # "app_label.codename"
-    label: str = ""  # how staff read the type, for one hireops.events.types does not name
+    label: str = ""  # how staff read the type: the app names its own (hireops.events.types, the platform's)
 
 
 _claims: list[EventType] = []

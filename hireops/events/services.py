@@ -133,8 +133,14 @@ def _process(pk: int) -> str:
     return event.status
 
 
+def _type_label(event_type: str) -> str:
+    """The type as a metrics label when an app handles it; anything else is "other" (a sender
+    can invent types: they must not grow the label set)."""
+    return event_type if handles(event_type) else "other"
+
+
 def _count(event: FeishuEvent, outcome: str) -> None:
-    label = metrics.event_type_label(event.event_type)
+    label = _type_label(event.event_type)
     metrics.events_processed.labels(label, outcome).inc()
     if outcome == EventStatus.PROCESSED:
         metrics.event_lag.labels(label).observe((timezone.now() - event.received_at).total_seconds())

@@ -1,7 +1,8 @@
 """Feishu's event types as staff read them, beside Feishu's own code (docs/feishu.md §5, §7–§9).
 
-The names follow the titles of Feishu's own event pages. An app that handles a type
-Feishu adds later gives its label when it registers the type (``register_event(label=…)``).
+The names follow the titles of Feishu's own event pages. The platform names its own types
+here; an app names the types it handles when it registers them (``register_event(label=…)``),
+so the platform names no app's event.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,11 +15,6 @@ LABELS = {
     "app_status_change": _("App stopped or started by a tenant"),
     "app_uninstalled": _("App uninstalled by a tenant"),
     "order_paid": _("App purchased"),
-    "hire.eco_account.created_v1": _("Account bound"),
-    "hire.referral_account.assets_update_v1": _("Referral balance changed"),
-    "hire.eco_background_check.created_v1": _("Background check ordered"),
-    "hire.eco_background_check.canceled_v1": _("Background check cancelled"),
-    "hire.eco_exam.created_v1": _("Exam ordered"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
+from . import hooks
 from .auth import SELF_BUILT, STORE, TokenProvider
 from .coordination import FileCoordinator, RedisCoordinator, get_coordinator
 from .errors import (
@@ -43,13 +44,6 @@ def _settings_key() -> tuple:
     )
 
 
-def tenant_gate(tenant_key: str | None) -> None:
-    """The tenants hireops knows decide (hireops.tenants); imported on first call only."""
-    from hireops.tenants.gate import tenant_gate as gate
-
-    gate(tenant_key)
-
-
 def get_client() -> FeishuClient:
     """The process's client for the current settings (a new one when they change)."""
     key = _settings_key()
@@ -67,7 +61,7 @@ def get_client() -> FeishuClient:
                 cache=cache,
                 coordinator=get_coordinator(coordination_url),
                 timeout=timeout,
-                tenant_gate=tenant_gate,
+                tenant_gate=hooks.check_tenant,  # hireops.tenants plugs its gate in
             )
             _clients[key] = client
         return client

@@ -30,8 +30,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from hireops.ops import metrics
-
+from . import hooks
 from .coordination import Coordinator, LockTimeout
 from .errors import FeishuAuthError
 
@@ -169,7 +168,7 @@ class TokenProvider:
             ) from None
 
     def _fetch_tenant(self, tenant_key: str | None) -> tuple[str, int]:
-        metrics.token_refreshes.labels("tenant").inc()
+        hooks.emit("token_refreshed", "tenant")
         if self.app_type == SELF_BUILT:
             body = self._post(
                 "/open-apis/auth/v3/tenant_access_token/internal",
@@ -193,7 +192,7 @@ class TokenProvider:
         raise AssertionError("unreachable")
 
     def _fetch_app_token(self) -> tuple[str, int]:
-        metrics.token_refreshes.labels("app").inc()
+        hooks.emit("token_refreshed", "app")
         ticket = self._cache.get(ticket_key(self.app_id)) or self._resend_and_wait(stale=None)
         for attempt in (1, 2):
             try:

@@ -3,7 +3,8 @@
 One small typed function per endpoint, like ``hire.py``. Feishu sends no data back on any
 of them; the bare ``FeishuResponse`` keeps the log id.
 
-``safe_to_repeat`` (may the client itself resend after a 5xx or a lost answer?):
+Is a repeat harmless? The client never repeats a failed call; the calling task does, with
+the same content (hireops.core.retry), so this is for the services:
 
 - ``update_progress``: no. Stage ids must not repeat within an order and stage times must
   strictly increase, and what Feishu answers to a repeat of a stage it already took is not
@@ -132,7 +133,6 @@ def update_progress(client: FeishuClient, body: dict, *, tenant_key: str | None 
         endpoint="hire.eco_background_check.update_progress",
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=False,
     )
 
 
@@ -143,7 +143,6 @@ def update_result(client: FeishuClient, body: dict, *, tenant_key: str | None = 
         endpoint="hire.eco_background_check.update_result",
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=False,
     )
 
 
@@ -156,7 +155,6 @@ def cancel(
         endpoint="hire.eco_background_check.cancel",
         json={"background_check_id": background_check_id},
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
 
 
@@ -172,7 +170,6 @@ def exam_login_info(
         endpoint="hire.eco_exam.login_info",
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=False,
     )
 
 
@@ -185,7 +182,6 @@ def exam_update_result(
         endpoint="hire.eco_exam.update_result",
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
 
 
@@ -198,7 +194,7 @@ def exam_update_result(
 # error is UNCONFIRMED), so the service decides what a repeat after a lost answer means.
 
 CATALOGUE_CALLS = {
-    # (catalogue, op): (method, path under /open-apis/hire/v1, safe to repeat)
+    # (catalogue, op): (method, path under /open-apis/hire/v1, whether a repeat is harmless)
     ("packages", "create"): ("POST", "/eco_background_check_packages", False),
     ("packages", "batch_update"): ("PATCH", "/eco_background_check_packages/batch_update", True),
     ("packages", "batch_delete"): ("POST", "/eco_background_check_packages/batch_delete", False),
@@ -223,12 +219,11 @@ def catalogue_endpoint(catalogue: str, op: str) -> str:
 def catalogue_call(
     client: FeishuClient, catalogue: str, op: str, body: dict, *, tenant_key: str | None = None
 ) -> FeishuResponse:
-    method, path, safe = CATALOGUE_CALLS[(catalogue, op)]
+    method, path, _ = CATALOGUE_CALLS[(catalogue, op)]
     return client.request(
         method,
         _HIRE + path,
         endpoint=catalogue_endpoint(catalogue, op),
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=safe,
     )

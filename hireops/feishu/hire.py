@@ -1,9 +1,10 @@
 """Feishu Hire endpoints (docs/feishu.md §2 custom fields, §4 referral accounts).
 
 One small typed function per endpoint; the client is passed first. The custom-field calls
-return the bare ``FeishuResponse`` (Feishu sends no data; its ``log_id`` is worth keeping). Each call states
-``safe_to_repeat``: whether sending the same request twice is harmless, which decides if
-the client may retry it after a 5xx or a lost connection (Feishu may have acted).
+return the bare ``FeishuResponse`` (Feishu sends no data; its ``log_id`` is worth keeping). The
+client never repeats a call that failed: the calling task does (hireops.core.retry), with the
+same body and idempotency key, so the notes below on whether a repeat is harmless are for
+the services that decide what a repeat after a lost answer means.
 Money is ``Decimal`` (the client parses JSON fractions as Decimal; ``Decimal(str(x))``
 also covers callers handing in ints or floats).
 """
@@ -172,7 +173,6 @@ def create_custom_fields(
         endpoint="hire.eco_account_custom_field.create",
         json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
 
 
@@ -186,7 +186,6 @@ def batch_update_custom_fields(
         endpoint="hire.eco_account_custom_field.batch_update",
         json={"scope": int(scope), "custom_field_list": [f.to_json() for f in fields]},
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
 
 
@@ -201,7 +200,6 @@ def batch_delete_custom_fields(
         endpoint="hire.eco_account_custom_field.batch_delete",
         json={"scope": int(scope), "custom_field_key_list": list(keys)},
         tenant_key=tenant_key,
-        safe_to_repeat=False,
     )
 
 
@@ -234,7 +232,6 @@ def create_referral_account(
         json=body,
         params=_params(user_id_type),
         tenant_key=tenant_key,
-        safe_to_repeat=False,
     )
     return _account(resp.data["account"])
 
@@ -250,7 +247,6 @@ def get_account_assets(
         endpoint="hire.referral_account.get_account_assets",
         params=params,
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     return _account(resp.data["account"])
 
@@ -272,7 +268,6 @@ def withdraw(
         endpoint="hire.referral_account.withdraw",
         json={"withdraw_bonus_type": [int(t) for t in bonus_types], "external_order_id": external_order_id},
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     data = resp.data
     return WithdrawalResult(
@@ -309,7 +304,6 @@ def reconcile(
         endpoint="hire.referral_account.reconciliation",
         json=body,
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     return [
         ReconciliationMismatch(
@@ -332,7 +326,6 @@ def enable_referral_account(
         json={"referral_account_id": account_id},
         params=_params(user_id_type),
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     return _account(resp.data["account"])
 
@@ -347,6 +340,5 @@ def deactivate_referral_account(
         endpoint="hire.referral_account.deactivate",
         params=_params(user_id_type),
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     return _account(resp.data["account"])

@@ -7,9 +7,12 @@ timeout → typed error for any non-zero ``code`` or non-2xx status. Retry polic
 * 429 / 99991400: wait ``x-ogw-ratelimit-reset`` (capped) and retry, bounded; always
   safe because Feishu refused the call before acting; the wait is pushed into the shared
   limiter so every process backs off, not just this one;
-* 5xx, timeouts, dropped connections: capped exponential backoff with jitter, but only
-  when ``safe_to_repeat`` (Feishu may have acted). A connection that never opened is
-  retried regardless: nothing reached Feishu.
+* 5xx, timeouts, dropped connections: raised at once, never repeated here. The task that
+  made the call retries it with backoff (hireops.core.retry), and those tries are the whole
+  budget: a call that fails the same way every time reaches Feishu at most
+  ``retry.ATTEMPTS`` (6) times. Repeating here as well multiplied it (4 × 6 = 24 calls per
+  row). Whether Feishu may have acted travels on the error (``maybe_applied``), so the
+  next try asks or reuses its idempotency key instead of repeating blindly.
 * 99991403, the monthly call quota used up: never retried; every process stops calling
   for this app until the quota renews (quota.py), refusing locally without a request.
 
@@ -31,9 +34,7 @@ import requests
 from django.utils.translation import gettext_noop
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from hireops.core.messages import Message
-from hireops.ops import metrics, pressure
-
+from . import hooks
 from .auth import SELF_BUILT, TokenProvider
 from .coordination import Coordinator, ReservationTooFar
 from .errors import (
@@ -43,7 +44,6 @@ from .errors import (
     FeishuError,
     FeishuQuotaExhausted,
     FeishuRateLimited,
-    FeishuServerError,
     FeishuTransportError,
     TenantUnavailable,
     error_from_response,
@@ -96,7 +96,6 @@ class FeishuClient:
         coordinator: Coordinator,
         timeout: float = 10.0,
         session: requests.Session | None = None,
-        max_retries: int = 3,
         max_ratelimit_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
@@ -112,7 +111,6 @@ class FeishuClient:
         self.app_type = app_type
         self.timeout = timeout
         self.session = session or requests.Session()  # one per client: keep-alive reuse
-        self.max_retries = max_retries
         self.max_ratelimit_retries = max_ratelimit_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -147,7 +145,6 @@ class FeishuClient:
         json: dict | None = None,
         params: dict | None = None,
         tenant_key: str | None = None,
-        safe_to_repeat: bool,
     ) -> FeishuResponse:
         status, body, log_id = self._call(
             method,
@@ -156,7 +153,6 @@ class FeishuClient:
             json=json,
             params=params,
             tenant_key=tenant_key,
-            safe=safe_to_repeat,
             authed=True,
         )
         return FeishuResponse(data=body.get("data") or {}, log_id=log_id, http_status=status)
@@ -164,14 +160,14 @@ class FeishuClient:
     def _auth_post(self, path: str, body: dict, endpoint: str) -> dict:
         # Token endpoints answer at the top level (no "data"); fetching a token is repeatable.
         return self._call(
-            "POST", path, endpoint=endpoint, json=body, params=None, tenant_key=None, safe=True, authed=False
+            "POST", path, endpoint=endpoint, json=body, params=None, tenant_key=None, authed=False
         )[1]
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
 
-    def _call(self, method, path, *, endpoint, json, params, tenant_key, safe, authed):
+    def _call(self, method, path, *, endpoint, json, params, tenant_key, authed):
         if authed:
             self._check_tenant(tenant_key, endpoint)
         stopped = self.quota.stopped_until()
@@ -184,7 +180,7 @@ class FeishuClient:
             )
         # A self-built app has one tenant; keep one limiter key whatever the caller passes.
         limit_tenant = None if self.app_type == SELF_BUILT else tenant_key
-        failures = rate_limited = 0
+        rate_limited = 0
         refreshed = False
         extra_wait = 0.0
         while True:
@@ -199,9 +195,7 @@ class FeishuClient:
                 raise FeishuRateLimited(
                     None, "local rate limiter queue is full", reset_after=exc.wait, endpoint=endpoint
                 ) from None
-            if wait > 0:
-                pressure.note_rate_limit_wait(wait)
-            metrics.limiter_wait.labels(endpoint).observe(wait)
+            hooks.emit("limiter_waited", endpoint, wait)
             wait = max(wait, extra_wait)
             if wait > 0:
                 self._sleep(wait)
@@ -218,8 +212,7 @@ class FeishuClient:
                 self.tokens.invalidate(tenant_key, token=token)
                 log.info("feishu %s: token rejected (code=%s), retrying with a new one", endpoint, exc.code)
             except FeishuRateLimited as exc:
-                metrics.feishu_rate_limited.labels(endpoint).inc()
-                pressure.note_rate_limited()
+                hooks.emit("rate_limited", endpoint)
                 if rate_limited >= self.max_ratelimit_retries:
                     raise
                 rate_limited += 1
@@ -227,23 +220,13 @@ class FeishuClient:
                 extra_wait = min(delay, MAX_RESET_WAIT)
                 self.limiter.push_back(self.app_id, limit_tenant, endpoint, extra_wait)
                 log.info("feishu %s: rate limited, retry %d in %.2fs", endpoint, rate_limited, extra_wait)
-            except (FeishuServerError, FeishuTransportError) as exc:
-                if not (safe or not exc.maybe_applied) or failures >= self.max_retries:
-                    raise
-                failures += 1
-                extra_wait = self._backoff(failures)
-                log.info(
-                    "feishu %s: %s, retry %d in %.2fs", endpoint, type(exc).__name__, failures, extra_wait
-                )
 
     def _check_tenant(self, tenant_key: str | None, endpoint: str) -> None:
         """Before anything is sent: a store app's call must name its tenant (each tenant has
         its own token), and the gate refuses a tenant that stopped or uninstalled the app."""
         if self.app_type != SELF_BUILT and not tenant_key:
-            raise TenantUnavailable(
-                Message(
-                    gettext_noop("Not sent: a store app calls Feishu for one tenant, and none was given.")
-                ),
+            raise TenantUnavailable(  # a msgid: hireops.core.feishu_errors renders it for staff
+                gettext_noop("Not sent: a store app calls Feishu for one tenant, and none was given."),
                 endpoint=endpoint,
             )
         if self.tenant_gate is not None:
@@ -312,12 +295,9 @@ class FeishuClient:
 
     @staticmethod
     def _log(level, method, path, endpoint, status, code, log_id, started) -> None:
-        """Log the call and count it (metrics): both for every answer or transport failure."""
+        """Log the call and report it (hooks: the metrics): both for every answer or transport failure."""
         seconds = time.monotonic() - started
-        metrics.feishu_calls.labels(
-            endpoint, str(status or "none"), str(code if code is not None else "none")
-        ).inc()
-        metrics.feishu_seconds.labels(endpoint).observe(seconds)
+        hooks.emit("call_finished", endpoint, status, code, seconds)
         log.log(
             level,
             "feishu %s %s status=%s code=%s log_id=%s %.0fms",

@@ -44,6 +44,5 @@ def query_tenant(client: FeishuClient, *, tenant_key: str | None = None) -> Tena
         "/open-apis/tenant/v2/tenant/query",
         endpoint="tenant.tenant.query",
         tenant_key=tenant_key,
-        safe_to_repeat=True,
     )
     return _info(resp)

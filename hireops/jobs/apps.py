@@ -11,6 +11,11 @@ class JobsConfig(AppConfig):
         from django.utils.translation import gettext_noop
 
         from hireops.core.schedules import register_schedule
+        from hireops.ops.collectors import register_gauges
+
+        from .gauges import remaining
+
+        register_gauges(remaining)
 
         # The platform's schedule: superusers manage it (no managed_with).
         register_schedule(

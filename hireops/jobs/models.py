@@ -21,7 +21,7 @@ class ItemStatus(models.TextChoices):
 
 
 class BulkJob(StaffRequest):
-    # An operation of hireops.jobs.operations, "app_label.name" (e.g. "orders.cancel").
+    # An operation of hireops.jobs.operations, "app_label.name" (e.g. "exams.cancel").
     kind = models.CharField(_("operation"), max_length=64)
     # The operation's options, never personal data (it is shown and kept).
     params = models.JSONField(_("options"), default=dict, blank=True)

@@ -4,7 +4,7 @@ An app declares its operations in ``<app>/bulk.py`` (found like admin.py is, the
 an operation is looked up, so processes that run none never import them):
 
     cancel = register(Operation(
-        "orders.cancel", _("Cancel orders"), run=..., model=Order,
+        "exams.cancel", _("Cancel exams"), run=..., model=Exam,
         refusals=(CancelRefused,),
     ))
 

@@ -13,9 +13,12 @@ class OpsConfig(AppConfig):
         from hireops.core import roles
 
         from . import (  # noqa: F401  (they connect to Celery's signals)
+            feishu_metrics,
             heartbeat,
             task_metrics,
         )
+
+        feishu_metrics.connect()
 
         # The status page and incidents: the Auditor sees them (view_status is a view_
         # permission); anyone else is given ops.view_status by an admin.

@@ -9,6 +9,7 @@ own thread, closed when the scrape is done.
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connection
@@ -17,13 +18,23 @@ from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
 
+# Gauges the platform's other packages add (the inbox's backlog, the jobs' remaining items):
+# each a function yielding metric families, registered from its AppConfig.ready().
+GAUGES: list[Callable[[], Iterable]] = []
+
+
+def register_gauges(gauges: Callable[[], Iterable]) -> None:
+    if gauges not in GAUGES:
+        GAUGES.append(gauges)
+
 
 class OperationsCollector:
     def collect(self):
         try:
             yield from self._status()
             yield from self._queues()
-            yield from self._backlog()
+            for gauges in GAUGES:
+                yield from gauges()
             yield from self._listeners()
         finally:
             connection.close()
@@ -48,7 +59,7 @@ class OperationsCollector:
 
     @staticmethod
     def _queues():
-        from hireops.celery import app
+        from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
 
         depth = GaugeMetricFamily(
             "hireops_queue_messages", "Messages waiting in each Celery queue", labels=["queue"]
@@ -60,28 +71,6 @@ class OperationsCollector:
         except Exception as exc:  # the broker is down: the status gauges say so
             log.warning("queue depths not read: %s", type(exc).__name__)
         yield depth
-
-    @staticmethod
-    def _backlog():
-        from hireops.events.models import EventStatus, FeishuEvent
-        from hireops.jobs.models import BulkJobItem, ItemStatus, JobStatus
-
-        pending = FeishuEvent.objects.filter(status=EventStatus.PENDING)
-        oldest = pending.order_by("received_at").values_list("received_at", flat=True).first()
-        yield GaugeMetricFamily(
-            "hireops_events_pending", "Events stored and not processed yet", value=pending.count()
-        )
-        yield GaugeMetricFamily(
-            "hireops_events_oldest_pending_seconds",
-            "Age of the oldest event waiting to be processed",
-            value=(timezone.now() - oldest).total_seconds() if oldest else 0,
-        )
-        remaining = (
-            BulkJobItem.objects.filter(status=ItemStatus.PENDING).exclude(job__status=JobStatus.DONE).count()
-        )
-        yield GaugeMetricFamily(
-            "hireops_job_items_remaining", "Items of unfinished background jobs not done yet", value=remaining
-        )
 
     @staticmethod
     def _listeners():

@@ -81,11 +81,3 @@ signins = Counter(
     "refusal's reason: hireops.signin.refusals.Reason)",
     ["method", "outcome"],
 )
-
-
-def event_type_label(event_type: str) -> str:
-    """The type as a label when an app handles it; anything else is "other" (a sender can
-    invent types: they must not grow the label set)."""
-    from hireops.events.registry import handles
-
-    return event_type if handles(event_type) else "other"

@@ -5,3 +5,13 @@ class SandboxConfig(AppConfig):
     name = "hireops.sandbox"
     label = "sandbox"
     verbose_name = "Feishu sandbox"
+
+    def ready(self):
+        from django.conf import settings
+
+        from hireops.core import demo
+
+        from .state import DEMO_DIRECTORY, load_directory
+
+        # The demo's seed mirrors the sandbox's directory (its referral accounts).
+        demo.provide_directory(lambda: load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY))

@@ -9,16 +9,19 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from hireops.core import roles
-        from hireops.events.registry import register_event
+        from hireops.core.dashboard import add_panel
+        from hireops.feishu import hooks
 
-        # Store apps' lifecycle events (schema 1.0; docs/feishu-api-2.md §1.1). Self-built
-        # apps never receive them: their one tenant is recorded from its events' tenant_key.
-        for event_type in ("app_open", "app_status_change", "app_uninstalled"):
-            register_event(
-                event_type,
-                handler="hireops.tenants.handlers.lifecycle",
-                visible_with="tenants.view_tenant",
-            )
+        from .gate import tenant_gate
+
+        hooks.set_tenant_gate(tenant_gate)  # no call goes to a tenant that stopped the app
+
+        from .attention import by_tenant
+
+        # Its lifecycle events (app_open, …) are registered by hireops.events, above it.
+        add_panel(
+            lambda request, items: dict(zip(("tenants", "more_tenants"), by_tenant(items), strict=True))
+        )
         perms = roles.model_permissions
         roles.grant(
             roles.VENDOR_OPS,

@@ -26,7 +26,7 @@ ERR = {"code": 1002001, "msg": "system error"}
 def test_token_fetched_once_and_sent_as_bearer(tmp_path):
     client, stub, _ = make_client(tmp_path)
     for _ in range(3):
-        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+        client.request("GET", P, endpoint="e")
     assert len(stub.calls_to(TOKEN_PATH)) == 1
     assert stub.calls_to(TOKEN_PATH)[0]["json"] == {"app_id": "cli_stub", "app_secret": "secret-stub"}
     assert "Authorization" not in stub.calls_to(TOKEN_PATH)[0]["headers"]
@@ -37,7 +37,7 @@ def test_token_fetched_once_and_sent_as_bearer(tmp_path):
 def test_body_is_utf8_json_with_charset_and_fractions_parse_as_decimal(tmp_path):
     client, stub, _ = make_client(tmp_path)
     stub.add(P, (200, {"code": 0, "msg": "ok", "data": {"amount": 12.30}}, None))
-    resp = client.request("POST", P, endpoint="e", json={"name": "王芳"}, safe_to_repeat=True)
+    resp = client.request("POST", P, endpoint="e", json={"name": "王芳"})
     call = stub.calls_to(P)[0]
     assert call["headers"]["Content-Type"] == "application/json; charset=utf-8"
     assert call["json"] == {"name": "王芳"}
@@ -67,9 +67,9 @@ def test_token_freshness_follows_the_injected_clock(tmp_path):
 
 def test_rejected_token_is_replaced_once(tmp_path):
     client, stub, _ = make_client(tmp_path)
-    client.request("GET", P, endpoint="e", safe_to_repeat=False)
+    client.request("GET", P, endpoint="e")
     stub.add(P, (400, {"code": 99991663, "msg": "token expired"}, None))
-    client.request("GET", P, endpoint="e", safe_to_repeat=False)  # not safe_to_repeat: still retried
+    client.request("GET", P, endpoint="e")  # a new token: Feishu did nothing with the old one
     assert [c["headers"]["Authorization"] for c in stub.calls_to(P)] == [
         "Bearer t-stub1",
         "Bearer t-stub1",
@@ -77,7 +77,7 @@ def test_rejected_token_is_replaced_once(tmp_path):
     ]
     stub.add(P, *[(400, {"code": 99991663, "msg": "token expired"}, None)] * 2)
     with pytest.raises(FeishuAuthError) as exc:
-        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+        client.request("GET", P, endpoint="e")
     assert exc.value.code == 99991663 and len(stub.calls_to(TOKEN_PATH)) == 3
 
 
@@ -95,7 +95,7 @@ def test_concurrent_threads_make_one_token_call(tmp_path):
     stub = StubFeishu(token_delay=0.3)
     cache = DictCache()
     clients = [make_client(tmp_path, stub, cache)[0] for _ in range(4)]  # separate clients, shared cache
-    kwargs = {"endpoint": "e", "safe_to_repeat": True}
+    kwargs = {"endpoint": "e"}
     threads = [
         threading.Thread(target=c.request, args=("GET", P), kwargs=kwargs) for c in clients for _ in range(2)
     ]
@@ -112,7 +112,7 @@ def test_429_waits_for_reset_header_and_pushes_back_the_shared_limiter(tmp_path)
     endpoint = "hire.referral_account.get_account_assets"
     limited = {"code": 99991400, "msg": "request trigger frequency limit"}
     stub.add(P, (429, limited, {"x-ogw-ratelimit-reset": "2"}))
-    assert client.request("GET", P, endpoint=endpoint, safe_to_repeat=False).data == {"echo": P}
+    assert client.request("GET", P, endpoint=endpoint).data == {"echo": P}
     assert len(stub.calls_to(P)) == 2
     assert sleeps and max(sleeps) >= 2.0
     # Another process (another client on the same coordinator) now waits too.
@@ -123,55 +123,58 @@ def test_429_without_header_backs_off_and_gives_up_after_the_bound(tmp_path):
     client, stub, sleeps = make_client(tmp_path, max_ratelimit_retries=2)
     stub.add(P, *[(429, {"code": 99991400, "msg": "limit"}, None)] * 3)
     with pytest.raises(FeishuRateLimited) as exc:
-        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+        client.request("GET", P, endpoint="e")
     assert exc.value.http_status == 429 and len(stub.calls_to(P)) == 3 and len(sleeps) == 2
 
 
 def test_reset_header_is_capped(tmp_path):
     client, stub, sleeps = make_client(tmp_path)
     stub.add(P, (429, {"code": 99991400, "msg": "limit"}, {"x-ogw-ratelimit-reset": "86400"}))
-    client.request("GET", P, endpoint="e", safe_to_repeat=True)
+    client.request("GET", P, endpoint="e")
     assert sleeps == [60.0]
 
 
-def test_5xx_retried_with_capped_backoff_only_when_safe(tmp_path):
-    client, stub, sleeps = make_client(tmp_path, max_retries=3, backoff_base=1, backoff_cap=2)
-    stub.add(P, *[(500, ERR, None)] * 3)
-    assert client.request("POST", P, endpoint="e", json={}, safe_to_repeat=True).http_status == 200
-    assert len(stub.calls_to(P)) == 4
-    assert len(sleeps) == 3 and 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[1] <= 2 and 1 <= sleeps[2] <= 2
-
+def test_a_5xx_is_raised_at_once_for_the_task_to_retry(tmp_path):
+    """The task's retries are the whole budget (hireops.core.retry): the client adds none."""
+    client, stub, sleeps = make_client(tmp_path)
     stub.add(P, (500, ERR, None))
     with pytest.raises(FeishuServerError) as exc:
-        client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
+        client.request("POST", P, endpoint="e", json={})
     err = exc.value
     assert (err.code, err.http_status, err.log_id) == (1002001, 500, f"log-{len(stub.calls)}")
-    assert len(stub.calls_to(P)) == 5
+    assert err.retryable and len(stub.calls_to(P)) == 1 and sleeps == []
 
 
-def test_lost_connection_retried_only_when_safe_but_refused_connection_always(tmp_path):
-    client, stub, _ = make_client(tmp_path)
-    stub.add(P, requests.ConnectionError("reset by peer"))
+@pytest.mark.parametrize(
+    ("failure", "maybe_applied"),
+    [
+        (requests.ConnectionError("reset by peer"), True),  # the request may have arrived
+        (requests.ReadTimeout("slow"), True),
+        (requests.ConnectTimeout("no route"), False),  # never reached Feishu
+    ],
+)
+def test_a_lost_connection_is_raised_at_once_saying_whether_feishu_may_have_acted(
+    tmp_path, failure, maybe_applied
+):
+    client, stub, sleeps = make_client(tmp_path)
+    stub.add(P, failure)
     with pytest.raises(FeishuTransportError) as exc:
-        client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
-    assert exc.value.code is None and exc.value.maybe_applied and exc.value.retryable
-    stub.add(P, requests.ReadTimeout("slow"))
-    client.request("POST", P, endpoint="e", json={}, safe_to_repeat=True)
-    stub.add(P, requests.ConnectTimeout("no route"))  # never reached Feishu: safe to resend
-    client.request("POST", P, endpoint="e", json={}, safe_to_repeat=False)
-    assert len(stub.calls_to(P)) == 5
+        client.request("POST", P, endpoint="e", json={})
+    assert exc.value.code is None and exc.value.retryable
+    assert exc.value.maybe_applied is maybe_applied
+    assert len(stub.calls_to(P)) == 1 and sleeps == []
 
 
 def test_non_json_502_and_business_errors_are_typed(tmp_path):
     client, stub, _ = make_client(tmp_path)
     stub.add(P, (502, b"<html>Bad Gateway</html>", {"Content-Type": "text/html", "X-Tt-Logid": "gw-1"}))
     with pytest.raises(FeishuServerError) as exc:
-        client.request("GET", P, endpoint="e", safe_to_repeat=False)
+        client.request("GET", P, endpoint="e")
     assert (exc.value.code, exc.value.http_status, exc.value.log_id) == (None, 502, "gw-1")
     assert "non-JSON" in exc.value.msg
     stub.add(P, (400, {"code": 1002551, "msg": "user does not exist"}, None))
     with pytest.raises(FeishuBusinessError) as exc:
-        client.request("GET", P, endpoint="e", safe_to_repeat=True)
+        client.request("GET", P, endpoint="e")
     assert (exc.value.code, exc.value.msg, exc.value.http_status) == (1002551, "user does not exist", 400)
     assert len(stub.calls_to(P)) == 2  # neither was retried
 
@@ -179,10 +182,10 @@ def test_non_json_502_and_business_errors_are_typed(tmp_path):
 def test_a_full_local_queue_is_a_retryable_rate_limit(tmp_path):
     client, _, _ = make_client(tmp_path, max_rate_wait=1.0)
     endpoint = "hire.referral_account.create"  # 0.6 s spacing: the third caller would wait > 1 s
-    client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
-    client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
+    client.request("GET", P, endpoint=endpoint)
+    client.request("GET", P, endpoint=endpoint)
     with pytest.raises(FeishuRateLimited) as exc:
-        client.request("GET", P, endpoint=endpoint, safe_to_repeat=True)
+        client.request("GET", P, endpoint=endpoint)
     assert exc.value.retryable and exc.value.reset_after > 1.0
 
 
@@ -191,7 +194,7 @@ def test_logs_never_carry_tokens_secrets_or_bodies(tmp_path, caplog):
     stub.add(P, (400, {"code": 1002551, "msg": "user does not exist"}, None))
     caplog.set_level(logging.DEBUG, logger="hireops.feishu")
     with pytest.raises(FeishuBusinessError) as exc:
-        client.request("POST", P, endpoint="e", json={"email": "fang.wang@demo.example"}, safe_to_repeat=True)
+        client.request("POST", P, endpoint="e", json={"email": "fang.wang@demo.example"})
     text = caplog.text + str(exc.value) + repr(client)
     assert "status=400 code=1002551 log_id=log-2" in caplog.text
     for secret in ("t-stub1", "secret-stub", "fang.wang"):

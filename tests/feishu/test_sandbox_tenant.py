@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from lark_oapi.api.tenant.v2 import QueryTenantRequest
 
-from hireops.feishu import FeishuBusinessError, get_client, save_app_ticket
+from hireops.feishu import FeishuBusinessError, FeishuServerError, get_client, save_app_ticket
 from hireops.feishu.tenant import query_tenant
 
 from .conftest import forget_tokens
@@ -54,7 +54,10 @@ def test_feishus_refusal_is_final_and_a_5xx_is_retried(sandbox, feishu):
     assert (exc.value.code, exc.value.http_status, exc.value.retryable) == (1184001, 403, False)
     assert exc.value.log_id == sandbox.requests(QUERY)[-1]["logid"]
     sandbox.add_fault(QUERY, "5xx", status=502)
-    assert query_tenant(feishu).name == "Demo Co. 演示公司"  # a read: repeated after the 502
+    with pytest.raises(FeishuServerError) as exc:  # retryable: the task tries again (not the client)
+        query_tenant(feishu)
+    assert exc.value.retryable and exc.value.http_status == 502
+    assert query_tenant(feishu).name == "Demo Co. 演示公司"
     assert [c["status"] for c in sandbox.requests(QUERY)] == [403, 502, 200]
 
 

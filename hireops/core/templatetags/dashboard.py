@@ -1,8 +1,6 @@
 from django import template
 
 from hireops.core import dashboard as board
-from hireops.events.selectors import event_volume
-from hireops.tenants.attention import by_tenant
 
 register = template.Library()
 
@@ -11,12 +9,6 @@ register = template.Library()
 def dashboard(context):
     request = context["request"]
     items, facts = board.board(request)
-    tenants, more_tenants = by_tenant(items)
-    return {
-        "items": items,
-        "facts": facts,
-        "tenants": tenants,
-        "more_tenants": more_tenants,
-        "volume": event_volume(request),
-        "request": request,
-    }
+    # The event volume (hireops.events) and the items by tenant (hireops.tenants) are their
+    # packages' panels: core, below them, does not import them.
+    return {"items": items, "facts": facts, "request": request, **board.panels(request, items)}

@@ -45,8 +45,7 @@ import requests
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from hireops.ops import metrics
-
+from .. import hooks
 from . import frames, protocol
 from .protocol import ClientConfig
 
@@ -141,7 +140,7 @@ class LongConnClient:
                 delay = random.random() * self.config.ReconnectNonce  # noqa: S311 (jitter, not a secret)
                 log.warning("long connection lost: %s; reconnecting in %.1f s", reason, delay)
             self.state.reconnects += 1
-            metrics.longconn_reconnects.inc()
+            hooks.emit("reconnected")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
         self._down("stopped")

@@ -1,0 +1,72 @@
+"""The floors of the house are import contracts (pyproject.toml, ``[tool.importlinter]``),
+checked by ``./dev lint``. Each contract is shown to catch what it forbids: the same check
+run on a copy of the tree with one forbidden import added fails, naming the contract."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGES = ("hireops", "bindings", "referrals", "orders")
+LINT = Path(sys.executable).parent / "lint-imports"
+
+
+def lint(tree: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT), "--no-cache", "--config", str(tree / "pyproject.toml")],
+        cwd=tree,
+        env={"PATH": str(LINT.parent), "PYTHONPATH": str(tree), "COLUMNS": "400"},  # one line per contract
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_tree_keeps_every_contract():
+    done = lint(ROOT)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("tree")
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__", "static")
+        )
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("hireops/feishu/errors.py", "import hireops.ops.metrics", "The Feishu client stands on nothing"),
+        ("hireops/core/display.py", "import hireops.events.models", "Floors:"),
+        ("hireops/ops/status.py", "import hireops.tenants.models", "Floors:"),
+        ("hireops/events/services.py", "import bindings.models", "Floors:"),
+        ("referrals/models.py", "import orders.models", "Floors:"),
+        ("bindings/models.py", "import referrals.models", "Floors:"),
+        (
+            "orders/models.py",
+            "import hireops.sandbox.state",
+            "Nothing of the product imports the Feishu emulator",
+        ),
+    ],
+)
+def test_an_import_against_the_floors_fails_lint(tree, module, line, contract):
+    path = tree / module
+    original = path.read_text()
+    path.write_text(original + f"\n{line}  # the deliberate mistake\n")
+    try:
+        done = lint(tree)
+    finally:
+        path.write_text(original)
+    assert done.returncode != 0
+    broken = [row for row in done.stdout.splitlines() if row.endswith("BROKEN")]
+    assert any(row.startswith(contract) for row in broken), done.stdout[-3000:]
