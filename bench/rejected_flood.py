@@ -110,7 +110,7 @@ def main() -> int:
     import django
 
     django.setup()
-    logging.getLogger("hireops.events.ingest").setLevel(logging.WARNING)  # an INFO line per refusal
+    logging.getLogger("hireops.events.delivery").setLevel(logging.WARNING)  # an INFO line per refusal
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

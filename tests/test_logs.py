@@ -110,7 +110,7 @@ def test_the_ingest_app_logs_each_delivery_with_its_request_id_and_event_id(secr
     status, _, _ = call_ingest_app(body, {**headers, "X-Lark-Signature": "0" * 64})
     assert status == 401
 
-    stored, duplicate, rejected = _by(logs(), "hireops.events.ingest")
+    stored, duplicate, rejected = _by(logs(), "hireops.events.delivery")
     assert (stored["request_id"], stored["event_id"]) == ("feishu-req-1", "evt-log-1")
     assert stored["message"] == "feishu event evt-log-1 (hire.eco_account.created_v1) stored"
     assert (duplicate["request_id"], duplicate["event_id"]) == (replaced, "evt-log-1")

@@ -4,7 +4,7 @@ One event loop per process takes the pushes, verifies them, and waits for the in
 writer's commit without tying up a thread per request. Django's request machinery
 (request objects, middleware, URL resolving) is not involved: Feishu's pushes need none
 of it, and it costs more CPU than verifying and storing an event. The rules are the
-same as the Django view's, because both end in ``ingest``.
+same as the Django view's, because both end in ``delivery``.
 """
 
 import asyncio
@@ -14,7 +14,7 @@ import logging
 from hireops.core.logs import context as log_context
 from hireops.ops import probes
 
-from . import ingest, verify
+from . import delivery, verify
 from .inbox import writer
 from .publisher import publisher
 from .rejection_recorder import Origin, recorder
@@ -23,20 +23,20 @@ log = logging.getLogger(__name__)
 
 PATH = "/feishu/events/"
 _HEADERS = {n.lower().encode(): n for n in (verify.H_TIMESTAMP, verify.H_NONCE, verify.H_SIGNATURE)}
-NOT_FOUND = ingest.answer(404, msg=f"not found: Feishu's events go to {PATH}")
-NOT_ALLOWED = ingest.answer(405, msg="method not allowed")
+NOT_FOUND = delivery.answer(404, msg=f"not found: Feishu's events go to {PATH}")
+NOT_ALLOWED = delivery.answer(405, msg="method not allowed")
 _REQUEST_ID = log_context.REQUEST_ID_HEADER.lower().encode()
-ALIVE = ingest.Answer(200, json.dumps({"status": "alive"}).encode())
+ALIVE = delivery.Answer(200, json.dumps({"status": "alive"}).encode())
 
 
-async def _readiness() -> ingest.Answer:
+async def _readiness() -> delivery.Answer:
     """The standard probes, and this process's inbox writer: it commits and is not behind."""
     results = await asyncio.to_thread(probes.readiness)
     status, body = probes.report(results, {"inbox_writer": writer.health()})
-    return ingest.Answer(status, json.dumps(body).encode())
+    return delivery.Answer(status, json.dumps(body).encode())
 
 
-async def _read_body(receive, origin: Origin) -> bytes | ingest.Answer | None:
+async def _read_body(receive, origin: Origin) -> bytes | delivery.Answer | None:
     """The whole body, a 413 past the limit, or None if the client went away."""
     chunks, size = [], 0
     while True:
@@ -47,13 +47,13 @@ async def _read_body(receive, origin: Origin) -> bytes | ingest.Answer | None:
         size += len(chunk)
         if size > verify.MAX_BODY_BYTES:
             start = chunks[0] if chunks else chunk
-            return ingest.refused(413, "body too large", verify.Kind.TOO_LARGE, origin, start, size)
+            return delivery.refused(413, "body too large", verify.Kind.TOO_LARGE, origin, start, size)
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 
 
-async def _handle(scope, receive) -> ingest.Answer | None:
+async def _handle(scope, receive) -> delivery.Answer | None:
     if scope["path"] != PATH:
         if scope["method"] in ("GET", "HEAD") and scope["path"] == "/healthz":
             return ALIVE
@@ -71,13 +71,13 @@ async def _handle(scope, receive) -> ingest.Answer | None:
             headers[_HEADERS[name]] = value.decode("latin-1")
         elif name == b"content-length":
             length = value.decode("latin-1")
-    refused = ingest.too_large(length, origin)
+    refused = delivery.too_large(length, origin)
     if refused:
         return refused
     body = await _read_body(receive, origin)
-    if body is None or isinstance(body, ingest.Answer):
+    if body is None or isinstance(body, delivery.Answer):
         return body
-    return await ingest.areceive(body, headers, origin)
+    return await delivery.areceive(body, headers, origin)
 
 
 async def _lifespan(receive, send) -> None:

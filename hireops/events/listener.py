@@ -23,8 +23,8 @@ from hireops.ops import heartbeat, link_state, metrics, pressure, probes
 from hireops.ops.models import ProcessKind
 
 from . import verify
+from .delivery import log_not_stored
 from .inbox import Overloaded, writer
-from .ingest import log_not_stored
 from .publisher import publisher
 from .rejection_recorder import Origin, recorder
 from .services import aevent_store

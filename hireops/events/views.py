@@ -1,10 +1,10 @@
 """POST /feishu/events/ through Django: runserver, the test client, plain WSGI deployments.
-Production serves the same path with ``hireops.ingest`` (``asgi.py``); both end in ``ingest``."""
+Production serves the same path with ``hireops.ingest`` (``asgi.py``); both end in ``delivery``."""
 
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from . import ingest
+from . import delivery
 from .rejection_recorder import Origin, recorder
 from .verify import Kind
 
@@ -15,7 +15,7 @@ def feishu_events(request):
     if request.method != "POST":
         recorder.note(405, "method not allowed", Kind.METHOD_NOT_ALLOWED, origin=origin)
         return HttpResponseNotAllowed(["POST"])
-    answer = ingest.too_large(request.META.get("CONTENT_LENGTH"), origin) or ingest.receive(
+    answer = delivery.too_large(request.META.get("CONTENT_LENGTH"), origin) or delivery.receive(
         request.body, request.headers, origin
     )
     return HttpResponse(
