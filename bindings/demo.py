@@ -10,7 +10,7 @@ restarts, and has them then).
 from django.conf import settings
 from django.db import transaction
 
-from hireops.core.demo import feishu_keeps_state
+from hireops.core.demo_feishu import feishu_keeps_state
 from hireops.tenants.mode import store_app
 
 from .matching import binding_upsert_from_event

@@ -10,7 +10,7 @@ pushed again. Idempotent.
 
 from django.db import transaction
 
-from hireops.core.demo import feishu_keeps_state
+from hireops.core.demo_feishu import feishu_keeps_state
 
 from .catalogue.models import Catalogue, CatalogueSync
 from .catalogue.rollouts import rollout_request

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from hireops.core import demo
+from hireops.core import demo_feishu
 from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import RETRY_BACKOFF
@@ -29,7 +29,7 @@ FOR_GOOD_BEFORE = "7300000000000009999"
 
 
 def seed() -> None:
-    directory = demo.directory()
+    directory = demo_feishu.directory()
     if directory is None:
         return  # no Feishu sandbox installed: no demo Feishu to mirror
     # A store app's demo: the accounts live in the sandbox's default tenant, one of those that

@@ -9,9 +9,11 @@ class SandboxConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from hireops.core import demo
+        from hireops.core import demo_feishu
 
         from .state import DEMO_DIRECTORY, load_directory
 
         # The demo's seed mirrors the sandbox's directory (its referral accounts).
-        demo.provide_directory(lambda: load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY))
+        demo_feishu.provide_directory(
+            lambda: load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY)
+        )

@@ -1,5 +1,5 @@
-"""What the demo's seed (``manage.py bootstrap_demo``) needs to know of the Feishu it runs
-against, without the product importing the emulator.
+"""What the demo's seeds (``manage.py bootstrap_demo`` runs each app's ``demo.seed``) need to
+know of the Feishu they run against, without the product importing the emulator.
 
 The sandbox app plugs its directory in at start-up (``SandboxConfig.ready``); where no sandbox
 is installed (production) nothing is plugged in and the apps' seeds find no directory.
