@@ -209,7 +209,8 @@ def subprocess_env(**extra) -> dict:
 @pytest.fixture
 def start_celery_worker(transactional_db, tmp_path):
     """Start a real ``celery worker`` process on the configured broker and the test database;
-    keyword arguments override its environment (``LOG_FORMAT="json"``).
+    keyword arguments override its environment (``LOG_FORMAT="json"``); ``pool="prefork"``
+    runs production's pool (one child), the one that enforces time limits.
 
     Tasks are published for real (eager off); ``start`` returns a function that waits for a
     condition while the worker runs, shows the worker's log on failure, and has the path of
@@ -217,7 +218,7 @@ def start_celery_worker(transactional_db, tmp_path):
     """
     started = []
 
-    def start(**env):
+    def start(pool="solo", **env):
         celery_app.conf.task_always_eager = False
         log_path = tmp_path / f"worker-{len(started)}.log"
         with open(log_path, "w") as log_file:
@@ -229,7 +230,8 @@ def start_celery_worker(transactional_db, tmp_path):
                     "-A",
                     "hireops",
                     "worker",
-                    "--pool=solo",
+                    f"--pool={pool}",
+                    *(["--concurrency=1"] if pool == "prefork" else []),
                     "--loglevel=INFO",
                     "--without-gossip",
                     "--without-mingle",

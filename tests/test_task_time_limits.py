@@ -122,3 +122,31 @@ def test_a_call_cut_by_the_soft_limit_is_retried_with_the_same_key(sandbox, regi
 
 def withdraw_calls(sandbox) -> list[dict]:
     return [r for r in sandbox.requests() if r["path"].endswith("/withdraw")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_prefork_worker_cuts_a_slow_call_and_retries_it(
+    sandbox, register, start_celery_worker, monkeypatch
+):
+    """Production's pool enforces the limit a task's message carries (the sender's settings:
+    here a 1 s soft limit on referrals.withdraw, in this process and the worker alike)."""
+    from referrals import tasks
+
+    monkeypatch.setattr(tasks.withdraw, "soft_time_limit", 1)
+    monkeypatch.setattr(tasks.withdraw, "_exec_options", None)  # Celery caches the options it sends
+    account = register(points=10)
+    sandbox.add_fault("/open-apis/hire/v1/referral_account/*/withdraw", "slow", delay=4)
+    wait = start_celery_worker(
+        pool="prefork",
+        OUTBOUND_TASK_SOFT_TIME_LIMIT="1",
+        OUTBOUND_TASK_TIME_LIMIT="20",
+        FEISHU_RETRY_BACKOFF="0.3",
+    )
+    w = withdrawal_request(account, [1])
+    wait(lambda: Withdrawal.objects.get(pk=w.pk).status == CallStatus.SUCCEEDED, timeout=60, what="withdrawn")
+    w.refresh_from_db()
+    assert (w.attempts, w.withdrawn_points) == (2, 10), wait.log_path.read_text()[-3000:]
+    assert (
+        "SoftTimeLimitExceeded" in wait.log_path.read_text() or "Soft time limit" in wait.log_path.read_text()
+    )
+    assert {r["json"]["external_order_id"] for r in withdraw_calls(sandbox)} == {w.external_order_id}
