@@ -20,7 +20,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from bindings.models import CustomFieldDefinition, FieldScope
+from bindings.models import CustomFieldDefinition, FieldScope, Scope
+from bindings.publishing import scope_state
 from hireops.core import roles
 from hireops.core.admin.actions import gates, is_read_only, offenders
 from hireops.core.models import CallStatus
@@ -56,6 +57,10 @@ def rows(django_user_model):
     """A row for each action to act on: failed writes, pushes, withdrawals and events, bindings
     to review and bound, accounts, a scope with a field, an unverified address, a lockout."""
     someone = django_user_model.objects.create_user("someone", email="someone@example.com")
+    # Every scope's row, as the data migration makes them: a transactional test that ran before
+    # in this process emptied the table, and a page would otherwise create them as it reads.
+    for scope in Scope.values:
+        scope_state(scope)
     add_rows(someone, 1)
     now = timezone.now()
     OrderWrite.objects.update(status=CallStatus.FAILED, finished_at=now, error="refused")
