@@ -17,6 +17,8 @@ from hireops.core.logs.formatting import logging_config
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if os.environ.get("PYTEST_XDIST_WORKER"):  # the suite in parallel (./dev test): per-worker files,
+    import tests.worker_env  # noqa: F401  Redis databases and queues, set before they are read
 VAR_DIR = Path(env.str("HIREOPS_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
