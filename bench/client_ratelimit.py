@@ -28,6 +28,7 @@ ENDPOINT_PATH = "/open-apis/hire/v1/referral_account/get_account_assets"
 
 def _django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    os.environ.setdefault("FEISHU_SANDBOX", "1")  # the emulator stands in for Feishu
     import django
 
     django.setup()
@@ -66,7 +67,7 @@ def main() -> int:
     try:
         _django()
         from hireops.feishu import get_client, hire
-        from hireops.sandbox.control import SandboxControl
+        from sandbox.control import SandboxControl
 
         control = SandboxControl(os.environ["FEISHU_BASE_URL"])
         wait_for_sandbox(control)

@@ -102,6 +102,7 @@ def sandbox_stack(name: str, *, control_timeout: float, **env):
     os.environ.update(FEISHU_BASE_URL=f"http://127.0.0.1:{port}", **env)
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix=f"hireops-{name}-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    os.environ.setdefault("FEISHU_SANDBOX", "1")  # the emulator stands in for Feishu
     create_database(db_url)
     sandbox = start_sandbox(port)
     stack = None
@@ -111,7 +112,7 @@ def sandbox_stack(name: str, *, control_timeout: float, **env):
         django.setup()
         from django.core.management import call_command
 
-        from hireops.sandbox.control import SandboxControl
+        from sandbox.control import SandboxControl
 
         call_command("migrate", verbosity=0)
         stack = Stack(SandboxControl(os.environ["FEISHU_BASE_URL"], timeout=control_timeout))

@@ -1,7 +1,7 @@
 """The HR side of ./dev run's demo (manage.py bootstrap_demo): referral accounts with balances
 and one failed event to look at.
 
-The accounts are the ones the sandbox's demo directory (hireops/sandbox/data/demo.json)
+The accounts are the ones the sandbox's demo directory (sandbox/data/demo.json)
 creates at every start, with the same fixed ids, so pulls, withdrawals and bonus events
 work on them. Idempotent.
 """

@@ -361,6 +361,9 @@ def ingest_server(start_ingest_server):
 
 # The production settings the admin server runs with in tests (see ``admin_server``).
 PRODUCTION_ENV = {
+    # The product's settings, without the emulator the test settings install.
+    "DJANGO_SETTINGS_MODULE": "hireops.settings",
+    "FEISHU_SANDBOX": "0",
     "DEBUG": "0",
     "SECRET_KEY": "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-production-only-8f3a1c",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",

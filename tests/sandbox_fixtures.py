@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hireops.sandbox.control import SandboxControl
-from hireops.sandbox.server import SandboxServer
+from sandbox.control import SandboxControl
+from sandbox.server import SandboxServer
 
 TEST_RETRY_DELAYS = (0.2, 0.5, 1, 2)
 LOGIN_CALLBACK = "http://testserver/accounts/feishu/login/callback/"

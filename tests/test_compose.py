@@ -33,7 +33,7 @@ IMAGE_SERVICES = {
 }
 LONG_RUNNING = IMAGE_SERVICES - {"migrate"}
 # Variables of .env.example that the image sets itself or that only the sandbox reads.
-NOT_FOR_COMPOSE = re.compile(r"^(SANDBOX_\w+|HIREOPS_VAR_DIR|STATIC_ROOT)$")
+NOT_FOR_COMPOSE = re.compile(r"^(SANDBOX_\w+|FEISHU_SANDBOX|HIREOPS_VAR_DIR|STATIC_ROOT)$")
 
 
 @cache
@@ -121,8 +121,15 @@ def test_the_settings_file_names_every_variable_hireops_reads():
 
 def test_the_settings_file_passes_the_deployment_checklist_once_filled_in(tmp_path):
     values = env_file_variables(".env.compose.example")
-    assert values["SECRET_KEY"] == "" and values["POSTGRES_PASSWORD"] == ""  # the operator's to set
-    values.update(SECRET_KEY=secrets.token_urlsafe(50), FEISHU_ENCRYPT_KEY="k", FEISHU_VERIFICATION_TOKEN="t")
+    for name in ("SECRET_KEY", "POSTGRES_PASSWORD", "FEISHU_APP_ID", "FEISHU_APP_SECRET"):
+        assert values[name] == "", name  # the operator's to set
+    values.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        FEISHU_APP_ID="cli_a1b2c3",
+        FEISHU_APP_SECRET="s",
+        FEISHU_ENCRYPT_KEY="k",
+        FEISHU_VERIFICATION_TOKEN="t",
+    )
     env = {
         **values,
         "PATH": "/usr/bin:/bin",

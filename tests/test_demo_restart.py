@@ -1,5 +1,5 @@
 """./dev run's demo is green at its first start and after a restart: its sandbox keeps its
-state (hireops/sandbox/persistence.py), the demo sends it its seed only when it starts from it,
+state (sandbox/persistence.py), the demo sends it its seed only when it starts from it,
 and the failed event it shows is no alarm."""
 
 import copy
@@ -18,11 +18,11 @@ from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process, events_reprocess
 from hireops.ops import alerts, heartbeat
 from hireops.ops.models import AlertIncident
-from hireops.sandbox.control import SandboxControl
-from hireops.sandbox.server import SandboxServer
-from hireops.sandbox.state import DEMO_DIRECTORY
 from orders.models import CataloguePush, Package
 from referrals.models import ReferralAccount
+from sandbox.control import SandboxControl
+from sandbox.server import SandboxServer
+from sandbox.state import DEMO_DIRECTORY
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -126,7 +126,8 @@ def tracked_files() -> list[str]:
 
 def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
     files = tracked_files()
-    packages = {path.split("/")[0] for path in files if path.endswith("/__init__.py")} - {"tests", "bench"}
+    not_shipped = {"tests", "bench", "sandbox"}
+    packages = {path.split("/")[0] for path in files if path.endswith("/__init__.py")} - not_shipped
     needed = re.compile(rf"^({'|'.join(packages)}|docker|templates|locale)/|^(manage\.py|requirements\.txt)$")
     missing = [path for path in files if needed.match(path) and ignored(path)]
     assert not missing, f".dockerignore leaves out what the image needs: {missing[:10]}"
@@ -139,3 +140,12 @@ def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
         "orders/__pycache__/x.pyc",
     ):
         assert ignored(path), path
+
+
+def test_the_feishu_emulator_is_not_in_the_image():
+    """The sandbox is for development, demos, tests and benchmarks: not one of its files is in the
+    build context, so the image cannot install it (settings refuse FEISHU_SANDBOX=1 without it)."""
+    emulator = [path for path in tracked_files() if path.startswith("sandbox/")]
+    assert emulator, "the emulator moved: this test no longer looks at it"
+    shipped = [path for path in emulator if not ignored(path)]
+    assert not shipped, shipped

@@ -12,11 +12,11 @@ from bindings.models import (
 )
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
-from hireops.sandbox.server import SandboxServer
-from hireops.sandbox.state import DEMO_DIRECTORY
 from orders.models import CataloguePush, ExamPaper, Package
 from referrals.balances import balance_pull
 from referrals.models import AccountStatus, ReferralAccount
+from sandbox.server import SandboxServer
+from sandbox.state import DEMO_DIRECTORY
 
 
 @pytest.mark.django_db(transaction=True)

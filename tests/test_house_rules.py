@@ -13,7 +13,7 @@ from hireops.events import registry
 from tests.conftest import ROOT
 
 # The one composition root: which apps are installed.
-COMPOSITION_ROOT = {ROOT / "hireops" / "settings.py"}
+COMPOSITION_ROOT = set((ROOT / "hireops" / "settings").glob("*.py"))
 # An app by its name; for orders, which is also an English word, by a dotted name or an import.
 APP_NAME = re.compile(r"\b(bindings|referrals)\b|\borders\.|\b(from|import) orders\b")
 

@@ -31,7 +31,8 @@ log = logging.getLogger("hireops.test")
 
 
 def _configure(log_format: str) -> io.StringIO:
-    """Logging as settings.py configures it for ``LOG_FORMAT``, its console writing to a buffer."""
+    """Logging as hireops.settings.logs configures it for ``LOG_FORMAT``, its console writing to a
+    buffer."""
     logging.config.dictConfig(logging_config(log_format, "DEBUG"))
     [console] = logging.getLogger().handlers
     buffer = io.StringIO()

@@ -1,9 +1,10 @@
 """Each pytest-xdist worker gets its own var directory (SQLite test database, file broker,
 cache, metrics), its own Redis databases (cache, broker, coordination) and therefore its own
-queues; ports are always free ones (``free_port``). Imported by the settings, first, when
-xdist names the worker (``PYTEST_XDIST_WORKER``, in the environment before the worker's
-pytest starts): the settings then read these values as they would any deployment's, and
-every process a test starts (a worker, a server) inherits them.
+queues; ports are always free ones (``free_port``). Imported by the test settings
+(``tests/settings.py``), first, when xdist names the worker (``PYTEST_XDIST_WORKER``, in the
+environment before the worker's pytest starts): the settings then read these values as they
+would any deployment's, and every process a test starts (a worker, a server) inherits them,
+and reads them again here unchanged.
 """
 
 import os
@@ -27,7 +28,8 @@ if WORKER:
     number = int(WORKER.removeprefix("gw"))
     root = Path(__file__).resolve().parent.parent
     base = Path(os.environ.get("HIREOPS_VAR_DIR") or root / "var" / "test")
-    os.environ["HIREOPS_VAR_DIR"] = str(base / WORKER)
+    if base.name != WORKER:  # a child of the worker inherits its directory already
+        os.environ["HIREOPS_VAR_DIR"] = str(base / WORKER)
     for name, offset in (("REDIS_URL", 0), ("CACHE_URL", 0), ("CELERY_BROKER_URL", 1)):
         url = os.environ.get(name, "")
         if url.startswith("redis://"):

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 
 @register(deploy=True)
@@ -14,6 +14,37 @@ def secret_key_is_not_the_dev_default(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=True)
+def feishu_credentials_are_set(app_configs, **kwargs):
+    """Production has no default credentials (only the emulator's demo app has some): a
+    deployment without its own would fail every call to Feishu, so it is refused up front."""
+    missing = [n for n in ("FEISHU_APP_ID", "FEISHU_APP_SECRET") if not getattr(settings, n)]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"{' and '.join(missing)} not set: every call to Feishu would fail.",
+            hint="Copy them from the app's Credentials & Basic Info page on the Feishu open platform.",
+            id="hireops.E002",
+        )
+    ]
+
+
+@register(deploy=True)
+def the_emulator_is_not_deployed(app_configs, **kwargs):
+    """The Feishu sandbox is for development, demos, tests and benchmarks; a deployment that
+    installs it also gets its demo app's credentials as defaults."""
+    if not settings.FEISHU_SANDBOX:
+        return []
+    return [
+        Warning(
+            "FEISHU_SANDBOX is on: the Feishu emulator is installed.",
+            hint="Unset FEISHU_SANDBOX in production (the production image does not contain it).",
+            id="hireops.W002",
+        )
+    ]
 
 
 @register()

@@ -1,8 +1,8 @@
 """Unhandled errors to Sentry (or a self-hosted Sentry), with nothing personal or secret in them.
 
-Off unless ``SENTRY_DSN`` is set (settings.py calls ``init_sentry``). The admin (Django), the
-ingest server (``hireops.ingest`` wraps its ASGI app) and Celery tasks report their unhandled
-errors; ERROR log lines become events and INFO ones breadcrumbs.
+Off unless ``SENTRY_DSN`` is set (``hireops.settings.errortracking`` calls ``init_sentry``). The
+admin (Django), the ingest server (``hireops.ingest`` wraps its ASGI app) and Celery tasks
+report their unhandled errors; ERROR log lines become events and INFO ones breadcrumbs.
 
 What leaves the process is scrubbed in ``before_send`` / ``before_breadcrumb`` by the rules
 log lines follow too (``hireops.core.scrubbing``: secrets cut out, the alert bot's secret and
@@ -10,7 +10,7 @@ webhook token included, mobiles and emails masked);
 and some is never collected: default PII (users' addresses, cookies), local variables (they
 hold payloads with mobiles), request bodies (Feishu's payloads).
 
-This module is imported by settings.py, so it imports no Django models.
+This module is imported by the settings, so it imports no Django models.
 """
 
 from .scrubbing import FILTERED, scrub

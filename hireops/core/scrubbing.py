@@ -13,7 +13,7 @@ lines (``hireops.core.logs``).
   (``hireops.core.secret_urls``): searched mobiles and emails, OAuth codes, invitation tokens
   and report links' signatures.
 
-Imported by settings.py (through the logging configuration), so it imports no Django models.
+Imported by the settings (through the logging configuration), so it imports no Django models.
 """
 
 import re

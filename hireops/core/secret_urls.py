@@ -16,7 +16,7 @@ Two rules, neither naming an app:
   The URLconf is loaded for this only once Django's apps are ready, and only for a text
   with a "/" in it.
 
-Imported by settings.py (through ``scrubbing`` and the logging configuration): Django's URL
+Imported by the settings (through ``scrubbing`` and the logging configuration): Django's URL
 machinery is imported inside functions only.
 """
 

@@ -14,9 +14,9 @@ import shutil
 import pytest
 from django.contrib import admin
 
-from hireops.sandbox.control import SandboxControl
-from hireops.sandbox.server import SandboxServer
-from hireops.sandbox.state import DEMO_DIRECTORY
+from sandbox.control import SandboxControl
+from sandbox.server import SandboxServer
+from sandbox.state import DEMO_DIRECTORY
 from tests.events.payloads import ENCRYPT_KEY, TOKEN
 from tests.sandbox_fixtures import TEST_RETRY_DELAYS
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from hireops.sandbox.state import DEMO_DIRECTORY
+from sandbox.state import DEMO_DIRECTORY
 
 from .admin_ui import expect, log_in_as, screenshot
 

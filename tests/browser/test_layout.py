@@ -12,10 +12,10 @@ from hireops.core.models import CallStatus
 from hireops.events.admin import REPROCESSED
 from hireops.events.models import EventStatus, FeishuEvent, RefusalStatus, RejectedDelivery, RejectionKind
 from hireops.feishu import save_app_ticket
-from hireops.sandbox.state import DEMO_DIRECTORY
 from hireops.tenants.models import Tenant, TenantStatus
 from orders.models import BackgroundCheck, CheckState, Exam, OrderWrite, WriteKind
 from referrals.models import AccountStatus, ReferralAccount, Withdrawal
+from sandbox.state import DEMO_DIRECTORY
 
 from .admin_ui import expect, log_in_as, screenshot
 

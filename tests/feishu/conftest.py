@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 
 from hireops.feishu import FeishuClient, get_client, get_coordinator
 from hireops.feishu.auth import resend_key, ticket_key
-from hireops.sandbox.clock import Clock
+from sandbox.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANTS = ("demo-tenant", "acme-tenant", "globex-tenant")

@@ -68,7 +68,7 @@ def test_a_bound_account_gets_its_customers_catalogue(client, sandbox, bound_acc
         "papers",
     ]  # no form fields defined
     # What Hire offers is what can be ordered.
-    from hireops.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     with pytest.raises(SandboxError, match="offers no package 'pkg-gold'"):
         sandbox.create_background_check(CHECK_ACCOUNT, package_id="pkg-gold")

@@ -10,8 +10,8 @@ import pytest
 import requests
 from django.core.management import call_command
 
-from hireops.sandbox.bot_api import sign
-from hireops.sandbox.control import SandboxError
+from sandbox.bot_api import sign
+from sandbox.control import SandboxError
 
 OK = {"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg": "success"}
 BAD_REQUEST = {"code": 9499, "msg": "Bad Request", "data": {}}
@@ -220,9 +220,9 @@ def test_a_ratelimit_fault_answers_like_the_bot_limit(sandbox):
 
 def test_the_access_log_leaves_the_token_out(sandbox, caplog):
     bot = sandbox.create_bot(token="token-that-stays-secret")
-    with caplog.at_level(logging.DEBUG, logger="hireops.sandbox"):
+    with caplog.at_level(logging.DEBUG, logger="sandbox"):
         send(bot, text())
-    lines = [r.getMessage() for r in caplog.records if r.name == "hireops.sandbox"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "sandbox"]
     assert any("/open-apis/bot/v2/hook/***" in line for line in lines)
     assert not any("token-that-stays-secret" in line for line in lines)
 

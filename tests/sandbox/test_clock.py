@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from hireops.sandbox.clock import Clock
-from hireops.sandbox.control import SandboxError
+from sandbox.clock import Clock
+from sandbox.control import SandboxError
 
 from .helpers import ASSETS, AUTH, REFERRAL, call, create_account, creds, post, tenant_token
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from hireops.sandbox.control import SandboxControl
+from sandbox.control import SandboxControl
 
 from .helpers import create_account, tenant_token
 
@@ -180,7 +180,7 @@ def test_ctl_long_connection(sandbox):
 
 
 def test_delivery_defaults_to_the_app_s_transport(settings):
-    from hireops.sandbox.management.commands.feishu_sandbox import _default_delivery
+    from sandbox.management.commands.feishu_sandbox import _default_delivery
 
     for transport, delivery in (
         ("webhook", "webhook"),

@@ -155,7 +155,7 @@ def test_papers_replace_overwrite_and_delete(sandbox, token):
 
 
 def test_orders_pick_from_what_the_account_offers(sandbox, token):
-    from hireops.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     with pytest.raises(SandboxError, match="offers no package"):
         sandbox.create_background_check("6995842370159937061")

@@ -151,7 +151,7 @@ def test_exam_endpoints(sandbox, token):
 
 
 def test_control_refuses_orders_for_unknown_accounts(sandbox):
-    from hireops.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     with pytest.raises(SandboxError, match="bind one first"):
         sandbox.create_background_check("nope")

@@ -7,8 +7,8 @@ import pytest
 from lark_oapi.core.utils import AESCipher
 
 from hireops.feishu import crypto
-from hireops.sandbox.control import SandboxError
-from hireops.sandbox.server import SandboxServer
+from sandbox.control import SandboxError
+from sandbox.server import SandboxServer
 
 from .helpers import REFERRAL, create_account, creds, post, tenant_token
 

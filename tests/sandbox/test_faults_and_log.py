@@ -63,7 +63,7 @@ def test_drop_fault_closes_the_connection(sandbox):
 
 
 def test_fault_validation(sandbox):
-    from hireops.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     with pytest.raises(SandboxError):
         sandbox.add_fault(REFERRAL, "explode")

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedError, Conne
 from websockets.sync.client import connect
 
 from hireops.feishu.longconn import frames, protocol
-from hireops.sandbox.control import SandboxError
+from sandbox.control import SandboxError
 
 ACK_TIMEOUT = 0.5
 

@@ -1,5 +1,5 @@
 """A sandbox with a state file is the same Feishu after a restart (./dev run's demo), and
-starts from the seed again when asked; tests' sandboxes keep nothing (hireops/sandbox/persistence.py)."""
+starts from the seed again when asked; tests' sandboxes keep nothing (sandbox/persistence.py)."""
 
 import json
 import os
@@ -11,10 +11,10 @@ import time
 import pytest
 from django.conf import settings
 
-from hireops.sandbox.control import SandboxControl
-from hireops.sandbox.persistence import FORMAT, StateFileError
-from hireops.sandbox.server import SandboxServer
-from hireops.sandbox.state import DEMO_DIRECTORY
+from sandbox.control import SandboxControl
+from sandbox.persistence import FORMAT, StateFileError
+from sandbox.server import SandboxServer
+from sandbox.state import DEMO_DIRECTORY
 from tests.conftest import ROOT, subprocess_env
 
 from .helpers import ASSETS, HIRE, call, create_account, tenant_token

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hireops.sandbox.ratelimit import LIMITS, RateLimiter, Throttled
+from sandbox.ratelimit import LIMITS, RateLimiter, Throttled
 
 from .helpers import (
     ASSETS,

@@ -1,36 +1,36 @@
-"""The README's ``feishu_sandbox_ctl`` commands run as written, from a second shell that has
-none of ./dev run's environment: they work and print nothing on stderr (no system check
-warnings about the product's servers, hireops.W001); the servers' checks still warn."""
+"""The README's ``./dev sandbox`` commands (``manage.py feishu_sandbox_ctl`` with the emulator
+installed) run as written, from a second shell that has none of ./dev run's environment: they
+work and print nothing on stderr (no system check warnings about the product's servers,
+hireops.W001); the servers' checks still warn."""
 
 import os
 import re
 import subprocess
-import sys
 
 from django.conf import settings
 from django.core import checks
 
-from hireops.sandbox.control import SandboxControl
-from hireops.sandbox.server import SandboxServer
-from hireops.sandbox.state import DEMO_DIRECTORY
+from sandbox.control import SandboxControl
+from sandbox.server import SandboxServer
+from sandbox.state import DEMO_DIRECTORY
 from tests.conftest import ROOT
 
 PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")  # a word to replace: grant-bonus ID …, install-tenant KEY
 
 
 def readme_commands() -> list[list[str]]:
-    """Each ``feishu_sandbox_ctl …`` in the README's code (command blocks, and spans wrapped
-    or not), as the arguments after the command's name; those with a placeholder left out."""
+    """Each ``./dev sandbox …`` in the README's code (command blocks, and spans wrapped or
+    not), as the arguments after the command's name; those with a placeholder left out."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.M | re.S)
     spans = re.findall(r"`([^`]+)`", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
     found = []
     for code in blocks + spans:
         words = code.split()
-        for i in [i for i, word in enumerate(words) if word == "feishu_sandbox_ctl"]:
+        for i in [i for i, word in enumerate(words[1:], 1) if (words[i - 1], word) == ("./dev", "sandbox")]:
             args = []
             for word in words[i + 1 :]:
-                if word.endswith(("python", "manage.py")):  # the next command line
+                if word.endswith(("python", "manage.py", "./dev")):  # the next command line
                     break
                 args.append(word)
             if args and not any(PLACEHOLDER.fullmatch(word) for word in args):
@@ -65,7 +65,7 @@ def test_the_readmes_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
         for args in commands:
             _offer_demo_catalogue(control)  # (a README reset empties it)
             result = subprocess.run(
-                [sys.executable, "manage.py", "feishu_sandbox_ctl", "--url", control.url, *args],
+                [str(ROOT / "dev"), "sandbox", "--url", control.url, *args],
                 cwd=ROOT,
                 env=shell,
                 capture_output=True,

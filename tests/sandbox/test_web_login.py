@@ -392,7 +392,7 @@ def test_reset_restores_the_login_apps(sandbox):
 
 
 def test_registering_checks_its_input(sandbox):
-    from hireops.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     with pytest.raises(SandboxError, match="app_secret is required"):
         sandbox.register_login_app("cli_x", None, [OTHER_CALLBACK])

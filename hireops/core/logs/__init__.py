@@ -5,11 +5,11 @@ Feishu call be followed across processes, and without personal data or secrets.
   ``task``, ``task_id``), kept in a contextvar and added to every record by a filter;
 - ``redaction``: a filter that masks mobiles and emails and cuts secrets out of the final
   message, the exception and extra fields (``hireops.core.scrubbing``);
-- ``formatting``: the JSON formatter and the ``LOGGING`` dict settings.py uses;
+- ``formatting``: the JSON formatter and the ``LOGGING`` dict the settings use;
 - ``middleware``: the admin's request id; ``celery_signals``: the worker's and beat's logging,
   and the task's ids; ``gunicorn``: gunicorn's own lines in JSON.
 
-Imported by settings.py (formatting), so nothing here imports Django models.
+Imported by the settings (formatting), so nothing here imports Django models.
 """
 
 from .context import bind, current, log_scope, request_id_from

@@ -6,8 +6,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hireops.sandbox.persistence import StateFileError
-from hireops.sandbox.server import SandboxServer
+from sandbox.persistence import StateFileError
+from sandbox.server import SandboxServer
 
 
 def _interrupt(signum, frame):

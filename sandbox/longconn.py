@@ -31,7 +31,7 @@ from websockets.protocol import State
 
 from hireops.feishu.longconn import frames, protocol
 
-log = logging.getLogger("hireops.sandbox.longconn")
+log = logging.getLogger("sandbox.longconn")
 
 WS_PATH = "/ws/v2"  # the path of Feishu's URLs (docs/feishu.md §12.2); the query is the sandbox's own
 TICKET_TTL = 300.0  # seconds a discovered URL stays usable (CHOICE: Feishu's lifetime is unknown)

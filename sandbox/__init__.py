@@ -1,7 +1,7 @@
 """Feishu sandbox: an emulator of the Feishu OpenAPI and event pushes hireops uses.
 
 Run it with ``python manage.py feishu_sandbox`` and drive it with
-``python manage.py feishu_sandbox_ctl`` or ``hireops.sandbox.control.SandboxControl``.
+``python manage.py feishu_sandbox_ctl`` or ``sandbox.control.SandboxControl``.
 The spec is docs/feishu.md; where it is silent the code says "CHOICE".
 
 Modules: server (lifecycle, faults, request log), handler (HTTP plumbing),

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class SandboxConfig(AppConfig):
-    name = "hireops.sandbox"
+    name = "sandbox"
     label = "sandbox"
     verbose_name = "Feishu sandbox"
 

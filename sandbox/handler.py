@@ -37,7 +37,7 @@ from . import (
 from .ratelimit import Throttled
 from .state import ApiError
 
-log = logging.getLogger("hireops.sandbox")
+log = logging.getLogger("sandbox")
 RATE_LIMIT_BODY = {"code": 99991400, "msg": "request trigger frequency limit"}
 # A bot webhook's token (its path) works like a password: the access log leaves it out.
 HOOK_TOKEN = re.compile(r"(/bot/v2/hook/)[^/\s?\"]+")

@@ -1,6 +1,7 @@
 """``python manage.py feishu_sandbox_ctl``: drive a running sandbox by hand (demos, debugging).
 
-Examples::
+Installed with the sandbox (``FEISHU_SANDBOX=1``); ``./dev sandbox ARGS`` runs it so from any
+shell. Examples::
 
     manage.py feishu_sandbox_ctl state
     manage.py feishu_sandbox_ctl grant-bonus 7300000000000000001 --points 100 --cash CNY:12.50
@@ -25,7 +26,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hireops.sandbox.control import SandboxControl, SandboxError
+from sandbox.control import SandboxControl, SandboxError
 
 
 def _pair(text: str, sep: str) -> tuple[str, str]:

@@ -1,0 +1,46 @@
+"""Celery: the broker, acknowledgements, time limits, the queues and beat's scheduler."""
+
+from .base import VAR_DIR, env
+from .django import REDIS_URL
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "polling_interval": 0.2,
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# No task may hold a worker forever (a stuck call, a lock that never comes): past the soft
+# limit the task gets SoftTimeLimitExceeded and can leave its row to be retried, past the
+# hard one the worker process running it is replaced. Tasks that call Feishu have their own,
+# longer pair (below the outbound engine's lease); a bulk job works in slices shorter than
+# the soft limit and queues itself again. Enforced by the prefork pool (production's).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# A call to Feishu may wait out 429s (up to 5 × 60 s) on top of its timeout.
+OUTBOUND_TASK_SOFT_TIME_LIMIT = env.int("OUTBOUND_TASK_SOFT_TIME_LIMIT", default=600)
+OUTBOUND_TASK_TIME_LIMIT = env.int("OUTBOUND_TASK_TIME_LIMIT", default=660)
+# Schedules live in the database (django-celery-beat): the apps declare them in code
+# (hireops.core.schedules, rows made after migrate), staff switch them and change their timing;
+# beat runs the declared ones only, each with its declared task and arguments.
+CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
+# Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
+# jobs staff start, and the default queue for outbound calls to Feishu and the schedules. A
+# worker started without -Q consumes all three (./dev run, the tests); production can run
+# one worker pool per queue (README, "Deployment").
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}}
+CELERY_TASK_ROUTES = {"events.process_event*": {"queue": "events"}, "jobs.*": {"queue": "bulk"}}

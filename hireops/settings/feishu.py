@@ -1,0 +1,45 @@
+"""The Feishu client and the events: the app's credentials, timeouts and retries, how events come
+in, the inbox's limits and the client's coordination between processes."""
+
+from .base import FEISHU_SANDBOX, VAR_DIR, env
+from .django import REDIS_URL
+
+# No working default credentials outside the emulator: its demo app's where it is installed
+# (./dev run, tests, benchmarks), none in production (hireops.core.checks refuses to deploy
+# without them).
+_DEMO_APP = ("cli_sandbox_demo", "sandbox-demo-secret") if FEISHU_SANDBOX else ("", "")
+FEISHU_BASE_URL = env.str("FEISHU_BASE_URL", default="https://open.feishu.cn")
+FEISHU_APP_ID = env.str("FEISHU_APP_ID", default=_DEMO_APP[0])
+FEISHU_APP_SECRET = env.str("FEISHU_APP_SECRET", default=_DEMO_APP[1])
+FEISHU_APP_TYPE = env.str("FEISHU_APP_TYPE", default="self_built")
+FEISHU_ENCRYPT_KEY = env.str("FEISHU_ENCRYPT_KEY", default="")
+FEISHU_VERIFICATION_TOKEN = env.str("FEISHU_VERIFICATION_TOKEN", default="")
+FEISHU_EVENT_RETENTION_DAYS = env.int("FEISHU_EVENT_RETENTION_DAYS", default=90)
+# The ingest server's inbox writer refuses a delivery (503, Retry-After) rather than queue it
+# behind this many rows waiting for their commit (hireops.events.inbox): memory stays bounded.
+INBOX_QUEUE_MAX = env.int("INBOX_QUEUE_MAX", default=1000)
+# The log of deliveries the webhook refused (admin: Rejected deliveries). Each server process
+# records at most PER_SECOND of them (after a burst of BURST; 0 turns recording off) and
+# counts the rest on its next record; the table keeps the newest KEPT rows, none older than
+# RETENTION_DAYS.
+REJECTED_DELIVERIES_PER_SECOND = env.float("REJECTED_DELIVERIES_PER_SECOND", default=5.0)
+REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
+REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
+REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
+FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
+# Seconds before a failed call's first retry, doubled for each next one (hireops.core.retry:
+# 6 tries in all, the only repeats of a failed call). Tests shorten it to watch a real worker
+# use up the budget.
+FEISHU_RETRY_BACKOFF = env.float("FEISHU_RETRY_BACKOFF", default=30.0)
+# How Feishu's events come in: "webhook" (the ingest server at a public URL),
+# "long_connection" (manage.py feishu_listen holds a WebSocket to Feishu; self-built apps
+# only) or "both" (one inbox: an event that comes both ways is stored and processed once).
+FEISHU_EVENT_TRANSPORT = env.str("FEISHU_EVENT_TRANSPORT", default="webhook")
+FEISHU_LISTEN_HEALTH_BIND = env.str("FEISHU_LISTEN_HEALTH_BIND", default="127.0.0.1:8002")
+# Seconds a listener may stay disconnected before the status asks for a person (an alert).
+FEISHU_LISTEN_ALERT_AFTER = env.int("FEISHU_LISTEN_ALERT_AFTER", default=120)
+# Where the client keeps its cross-process locks and rate-limit slots:
+# Redis when REDIS_URL is set, otherwise lock files under var/.
+FEISHU_COORDINATION_URL = env.str(
+    "FEISHU_COORDINATION_URL", default=REDIS_URL or f"file://{VAR_DIR / 'coord'}"
+)

@@ -1,0 +1,51 @@
+"""Operations: the admin's address in alerts, metrics, background jobs, uploads, e-mail and
+alerts."""
+
+import os
+from pathlib import Path
+
+from .base import VAR_DIR, env
+
+# The admin's address as staff reach it: the links in alerts (hireops.ops.alerts).
+ADMIN_BASE_URL = env.str("ADMIN_BASE_URL", default="http://127.0.0.1:8000")
+
+# Prometheus metrics: every process writes its counters to files in this directory (one per
+# host, shared by its processes; emptied only when they all stopped), and `manage.py
+# hireops_metrics` serves their sum on METRICS_BIND, which is not public unless you make it so.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # read by prometheus-client at import
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1:9108")
+
+# --- Background jobs ----------------------------------------------------------
+# An admin action on more rows than this (or an import of more lines) runs as a
+# background job with a progress page instead of inside the request.
+BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
+# A CSV file to import (referral accounts, exam logins) larger than this is refused on its
+# form before it is read (hireops.core.uploads); 5,000 rows are far smaller.
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+
+# --- E-mail and alerts (hireops.ops.channels) -------------------------------------
+# Django's mail settings from one URL (smtp+tls://user:password@smtp.example.com:587, …); the
+# default prints mails on the console and sends nothing.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+globals().update({k: v for k, v in _EMAIL.items() if v is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a dead mail server must not hang a send
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="hireops@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=SERVER_EMAIL)
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[hireops] ")
+# A change to how someone signs in (an authenticator added or removed, recovery codes made, the
+# password or email changed, the factors reset by an administrator) is mailed to that person
+# (allauth's security notifications) when mail really goes out (EMAIL_URL names a mail server)
+# and the user has an address.
+ACCOUNT_EMAIL_NOTIFICATIONS = env.bool(
+    "SECURITY_NOTIFICATIONS",
+    default=not _EMAIL["EMAIL_BACKEND"].endswith(("console.EmailBackend", "dummy.EmailBackend")),
+)
+# Who hears about what needs a person: these addresses, and a Feishu group through its custom
+# bot (the webhook URL; the secret when the bot verifies signatures). Each one unset: skipped.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_FEISHU_BOT_URL = env.str("ALERT_FEISHU_BOT_URL", default="")
+ALERT_FEISHU_BOT_SECRET = env.str("ALERT_FEISHU_BOT_SECRET", default="")
+# Django's error reports hide the bot's URL like its secret: the URL ends in the bot's token.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.error_pages.SecretSettingsFilter"

@@ -1,0 +1,14 @@
+"""Settings for the test suite (``pyproject.toml``: ``DJANGO_SETTINGS_MODULE``): the product's,
+read as ``./dev run`` reads them, with the Feishu emulator installed.
+
+The environment is set before the product's settings read it, so every process a test starts
+(a worker, a server, ``manage.py feishu_sandbox``) inherits it and reads the same settings.
+"""
+
+import os
+
+os.environ.setdefault("FEISHU_SANDBOX", "1")  # the sandbox stands in for Feishu in every test
+if os.environ.get("PYTEST_XDIST_WORKER"):  # the suite in parallel: per-worker files, Redis
+    import tests.worker_env  # noqa: F401  databases and queues, set before they are read
+
+from hireops.settings import *  # noqa: F403
