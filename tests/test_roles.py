@@ -143,6 +143,10 @@ def _check_deploy(**env):
 
 
 PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "hireops.settings",  # the product's, without the emulator
+    "FEISHU_SANDBOX": "0",
+    "FEISHU_APP_ID": "cli_a1b2c3d4e5",
+    "FEISHU_APP_SECRET": "app-secret",
     "DEBUG": "0",
     "SECRET_KEY": "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-production-only-8f3a1c",
     "ALLOWED_HOSTS": "hireops.example.com",

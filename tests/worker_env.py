@@ -30,6 +30,9 @@ if WORKER:
     base = Path(os.environ.get("HIREOPS_VAR_DIR") or root / "var" / "test")
     if base.name != WORKER:  # a child of the worker inherits its directory already
         os.environ["HIREOPS_VAR_DIR"] = str(base / WORKER)
+    # The metrics files too: the controller's settings exported its own folder, which every
+    # worker inherited, and two workers' counters would add up in one file set.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(os.environ["HIREOPS_VAR_DIR"]) / "metrics")
     for name, offset in (("REDIS_URL", 0), ("CACHE_URL", 0), ("CELERY_BROKER_URL", 1)):
         url = os.environ.get(name, "")
         if url.startswith("redis://"):

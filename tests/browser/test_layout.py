@@ -136,6 +136,16 @@ def store_demo(sandbox, settings, django_user_model):
         status=RefusalStatus.choices[0][0],
         remote_addr="203.0.113.7",
     )
+    # A hostile sender's X-Forwarded-For, as long as it is kept (255 characters), from IPv6.
+    chain = ",".join(f"2001:db8::{i:x}" for i in range(40))[:255]
+    RejectedDelivery.objects.create(
+        received_at=timezone.now(),
+        kind=RejectionKind.choices[0][0],
+        reason="signature mismatch",
+        status=RefusalStatus.choices[0][0],
+        remote_addr="2001:db8:85a3:0:0:8a2e:370:7334",
+        forwarded_for=chain,
+    )
 
 
 def test_every_big_list_fits_beside_its_filters_on_a_laptop_in_chinese(browser, live_server, store_demo):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hireops.events import registry, services
 from hireops.events.models import EventStatus, FeishuEvent
+from hireops.events.publisher import publisher
 
 from .payloads import (
     ENCRYPT_KEY,
@@ -222,6 +223,8 @@ def test_twenty_concurrent_duplicates_make_one_row_and_one_processing(live_serve
     body, headers = signed(eco_account_event(event_id="evt-storm"))
     statuses = deliver_concurrently(live_server.url + URL, body, headers)
     assert statuses == [200] * 20
+    # The row is queued for processing after the answers (the publisher thread): wait for it.
+    assert publisher.flush(10.0)
     event = FeishuEvent.objects.get(event_id="evt-storm")
     assert FeishuEvent.objects.count() == 1 and event.duplicate_count == 19
     assert recorder.calls == ["evt-storm"] and event.attempts == 1
