@@ -34,7 +34,7 @@ class CustomFieldDefinition(models.Model):
     A field with no tenant is every tenant's. A store app may give one tenant its own version
     (``tenant_key`` set): one with the key of a shared field replaces that field in this
     tenant's Feishu (an inactive one removes it there), one with a new key adds a field there
-    only (``publishing.fields_for``)."""
+    only (``selectors.fields_for``)."""
 
     scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices)
     tenant_key = models.CharField(
@@ -113,12 +113,6 @@ class FieldScope(models.Model):
 
     def __str__(self):
         return self.get_scope_display()
-
-    @property
-    def has_unpublished_changes(self) -> bool:
-        from .publishing import tenants_behind
-
-        return bool(tenants_behind(self))
 
 
 class TenantFieldScope(models.Model):

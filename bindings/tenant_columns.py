@@ -10,7 +10,7 @@ from hireops.tenants import overview
 from hireops.tenants.mode import store_app
 
 from .models import BindingStatus, EcoAccountBinding, FieldPublish, FieldScope, VendorCustomer
-from .publishing import behind_by_scope, publish_targets
+from .selectors import behind_by_scope, publish_targets
 
 CUSTOMERS_SHOWN = 3
 

@@ -27,15 +27,8 @@ from ..models import (
     FieldScope,
     Scope,
 )
-from ..publishing import (
-    PublishRefused,
-    fields_publish_request,
-    publish_targets,
-    scope_state,
-    scope_touch,
-    tenants_behind,
-)
-from ..selectors import scopes_with_unpublished_changes
+from ..publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
+from ..selectors import publish_targets, scopes_with_unpublished_changes, tenants_behind
 
 # Change-history message (hireops.core.audit), translated when read.
 PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")

@@ -2,10 +2,13 @@
 
 The ASGI endpoint (``asgi.py``, what production runs) awaits ``areceive``; the Django
 view (runserver, the test client, plain WSGI deployments) calls ``receive``. The two
-differ only in how they wait for the commit. Every refusal is noted for the log of
-rejected deliveries (``rejection_recorder``), given where it came from (``Origin``).
+differ only in how they wait for the commit. The long-connection listener (``listener.py``)
+stores through the same ``astore`` and turns its outcome into an acknowledgement. Every
+refusal is noted for the log of rejected deliveries (``rejection_recorder``), given where it
+came from (``Origin``).
 """
 
+import enum
 import json
 import logging
 from dataclasses import dataclass
@@ -76,28 +79,84 @@ def _verified(raw: bytes, headers, origin: Origin | None) -> Answer | verify.Env
     return result
 
 
-def _stored(envelope: verify.Envelope, created: bool) -> Answer:
+class Stored(enum.StrEnum):
+    """What became of a verified delivery: the same four outcomes on both channels."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    OVERLOADED = "overloaded"  # the inbox writer is behind: refused before queueing
+    UNAVAILABLE = "unavailable"  # the database failed
+
+    @property
+    def kept(self) -> bool:
+        """Committed (now or before): the delivery may be acknowledged."""
+        return self in (Stored.STORED, Stored.DUPLICATE)
+
+
+class Channel(enum.Enum):
+    """How Feishu delivered the event: each counts in its own metric, and the long connection
+    is named in the log line (the webhook's lines are the established ones)."""
+
+    WEBHOOK = ""
+    LONG_CONNECTION = " (long connection)"
+
+    def count(self, outcome: str, reason: str = "") -> None:
+        if self is Channel.WEBHOOK:
+            metrics.deliveries.labels(outcome, reason).inc()
+        else:
+            metrics.longconn_events.labels(outcome).inc()
+
+
+def _kept(envelope: verify.Envelope, created: bool, channel: Channel) -> Stored:
     # One line per delivery, so a delivery can be found by its event id (the ids are no data).
-    outcome = "stored" if created else "duplicate, already stored"
-    log.info("feishu event %s (%s) %s", envelope.event_id, envelope.event_type, outcome)
-    metrics.deliveries.labels("stored" if created else "duplicate", "").inc()
-    return SUCCESS
+    outcome = Stored.STORED if created else Stored.DUPLICATE
+    said = "stored" if created else "duplicate, already stored"
+    log.info("feishu event %s (%s) %s%s", envelope.event_id, envelope.event_type, said, channel.value)
+    channel.count(outcome)
+    return outcome
 
 
-def _not_stored(envelope: verify.Envelope, exc: DatabaseError) -> Answer:
+def _not_kept(envelope: verify.Envelope, exc: DatabaseError, channel: Channel) -> Stored:
+    """Not stored, so not acknowledged: Feishu delivers it again (15 s, 5 min, 1 h, 6 h)."""
     pressure.note_inbox_refusal()
     if isinstance(exc, Overloaded):
-        metrics.deliveries.labels("overloaded", "").inc()
-        return OVERLOADED
-    metrics.deliveries.labels("unavailable", type(exc).__name__).inc()
-    log_not_stored(envelope, exc)
-    return UNAVAILABLE
-
-
-def log_not_stored(envelope: verify.Envelope, exc: DatabaseError, level: int = logging.ERROR) -> None:
-    """The type and SQLSTATE only: a database's message can quote the payload (personal data)."""
+        channel.count(Stored.OVERLOADED)
+        return Stored.OVERLOADED
+    channel.count(Stored.UNAVAILABLE, type(exc).__name__)
+    # The type and SQLSTATE only: a database's message can quote the payload (personal data).
     cause = getattr(exc.__cause__, "sqlstate", None) or ""
-    log.log(level, "feishu event %s not stored: %s %s", envelope.event_id, type(exc).__name__, cause)
+    name = type(exc).__name__
+    log.error("feishu event %s not stored%s: %s %s", envelope.event_id, channel.value, name, cause)
+    return Stored.UNAVAILABLE
+
+
+def store(envelope: verify.Envelope, channel: Channel = Channel.WEBHOOK) -> Stored:
+    """Store one verified delivery through the inbox writer, waiting in this thread."""
+    with log_scope(event_id=envelope.event_id):
+        try:
+            created = event_store(envelope)
+        except DatabaseError as exc:
+            return _not_kept(envelope, exc, channel)
+        return _kept(envelope, created, channel)
+
+
+async def astore(envelope: verify.Envelope, channel: Channel = Channel.WEBHOOK) -> Stored:
+    """The same, awaiting the writer's commit on the event loop (the ingest server, the listener)."""
+    with log_scope(event_id=envelope.event_id):
+        try:
+            created = await aevent_store(envelope)
+        except DatabaseError as exc:
+            return _not_kept(envelope, exc, channel)
+        return _kept(envelope, created, channel)
+
+
+# The webhook's answer to each outcome.
+ANSWERS = {
+    Stored.STORED: SUCCESS,
+    Stored.DUPLICATE: SUCCESS,
+    Stored.OVERLOADED: OVERLOADED,
+    Stored.UNAVAILABLE: UNAVAILABLE,
+}
 
 
 def receive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
@@ -105,21 +164,11 @@ def receive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
     envelope = _verified(raw, headers, origin)
     if isinstance(envelope, Answer):
         return envelope
-    with log_scope(event_id=envelope.event_id):
-        try:
-            created = event_store(envelope)
-        except DatabaseError as exc:
-            return _not_stored(envelope, exc)
-        return _stored(envelope, created)
+    return ANSWERS[store(envelope)]
 
 
 async def areceive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
     envelope = _verified(raw, headers, origin)
     if isinstance(envelope, Answer):
         return envelope
-    with log_scope(event_id=envelope.event_id):
-        try:
-            created = await aevent_store(envelope)
-        except DatabaseError as exc:
-            return _not_stored(envelope, exc)
-        return _stored(envelope, created)
+    return ANSWERS[await astore(envelope)]

@@ -1,10 +1,10 @@
 """Events over the long connection (``manage.py feishu_listen``): the same inbox as the webhook.
 
 Each event is verified as far as the channel allows (``verify.parse_long_connection``),
-stored through the inbox writer like a webhook delivery (same dedupe on the event id, same
-batching, same dispatch to the ``events`` queue) and acknowledged with 200 only once its
-row is committed; anything else is acknowledged 500, and Feishu delivers it again (15 s,
-5 min, 1 h, 6 h). The writer gives up after 2 s, inside Feishu's 3 s.
+stored exactly as a webhook delivery is (``delivery.astore``: the inbox writer, the same dedupe
+on the event id, batching, dispatch to the ``events`` queue, counting and log lines) and
+acknowledged with 200 only once its row is committed; anything else is acknowledged 500, and
+Feishu delivers it again (15 s, 5 min, 1 h, 6 h). The writer gives up after 2 s, inside Feishu's 3 s.
 """
 
 import asyncio
@@ -14,20 +14,17 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import DatabaseError
 
-from hireops.core.logs import log_scope
 from hireops.feishu.longconn import protocol
 from hireops.feishu.longconn.client import LinkState, LongConnClient
-from hireops.ops import heartbeat, link_state, metrics, pressure, probes
+from hireops.ops import heartbeat, link_state, probes
 from hireops.ops.models import ProcessKind
 
 from . import verify
-from .delivery import log_not_stored
-from .inbox import Overloaded, writer
+from .delivery import Channel, astore
+from .inbox import writer
 from .publisher import publisher
 from .rejection_recorder import Origin, recorder
-from .services import aevent_store
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +37,11 @@ async def receive(kind: str, payload: bytes) -> int:
         envelope = verify.parse_long_connection(payload, encrypt_key=settings.FEISHU_ENCRYPT_KEY)
     except verify.Rejected as exc:
         log.info("feishu event over the long connection rejected: %s", exc.reason)
-        metrics.longconn_events.labels("rejected").inc()
+        Channel.LONG_CONNECTION.count("rejected")
         recorder.note(exc.status, exc.reason, exc.kind, payload, ORIGIN)
         return protocol.ACK_FAILED
-    with log_scope(event_id=envelope.event_id):
-        try:
-            created = await aevent_store(envelope)
-        except DatabaseError as exc:
-            pressure.note_inbox_refusal()
-            outcome = "overloaded" if isinstance(exc, Overloaded) else "unavailable"
-            metrics.longconn_events.labels(outcome).inc()
-            log_not_stored(envelope, exc, logging.WARNING)
-            return protocol.ACK_FAILED
-        outcome = "stored" if created else "duplicate, already stored"
-        log.info("feishu event %s (%s) %s (long connection)", envelope.event_id, envelope.event_type, outcome)
-        metrics.longconn_events.labels("stored" if created else "duplicate").inc()
-        return protocol.ACK_OK
+    stored = await astore(envelope, Channel.LONG_CONNECTION)
+    return protocol.ACK_OK if stored.kept else protocol.ACK_FAILED
 
 
 # --- the process: the link, its health endpoint, its heartbeat ----------------------------------

@@ -18,6 +18,7 @@ from bindings.publishing import (
     scope_state,
     scope_touch,
 )
+from bindings.selectors import tenants_behind
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 
@@ -58,7 +59,7 @@ def test_publish_sends_exactly_the_active_fields_of_one_scope(sandbox, admin_use
     assert [f["key"] for f in sandbox_fields(sandbox, 1)] == ["org_id", "account_token"]
     assert sandbox_fields(sandbox, 2) is None
     state = FieldScope.objects.get(scope=1)
-    assert not state.has_unpublished_changes and FieldScope.objects.get(scope=2).has_unpublished_changes
+    assert not tenants_behind(state) and tenants_behind(FieldScope.objects.get(scope=2))
     assert TenantFieldScope.objects.get(scope=1, tenant_key="").sending is None  # the lease is released
 
 
@@ -176,7 +177,7 @@ def test_a_refusal_fails_the_publish_at_once_with_code_and_log_id(sandbox):
     assert publish.error_code == 1002001 and publish.log_id and publish.attempts == 1
     assert "not retried" in publish.error and "1002001" in publish.error
     assert len(sandbox.requests(FIELDS_PATH)) == 1  # neither the client nor the task tried again
-    assert FieldScope.objects.get(scope=1).has_unpublished_changes  # still to be published
+    assert tenants_behind(FieldScope.objects.get(scope=1))  # still to be published
 
 
 def test_a_server_error_is_retried_and_the_publish_stays_queued_meanwhile(sandbox):
@@ -300,7 +301,7 @@ def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
         },
     )
     assert resp.status_code == 302, resp.content.decode()[:2000]
-    assert FieldScope.objects.get(scope=1).has_unpublished_changes
+    assert tenants_behind(FieldScope.objects.get(scope=1))
     page = admin_client.get("/admin/bindings/customfielddefinition/").content.decode()
     assert "unpublished changes" in page or "未发布" in page
 
@@ -309,7 +310,7 @@ def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
     )
     page = resp.content.decode()
     assert FieldPublish.objects.get(scope=1).status == CallStatus.SUCCEEDED
-    assert not FieldScope.objects.get(scope=1).has_unpublished_changes
+    assert not tenants_behind(FieldScope.objects.get(scope=1))
     assert FieldPublish.objects.filter(scope=2).count() == 0  # refused: nothing to publish
     assert "no active custom field" in page
 
@@ -324,7 +325,7 @@ def test_a_field_without_any_name_is_refused_on_its_name_field(admin_client):
     form = resp.context["adminform"].form
     assert form.errors == {"name_zh": ["Give the field a name in Chinese or in English."]}
     assert "field_has_a_name" not in resp.content.decode()
-    assert CustomFieldDefinition.objects.count() == 0 and not scope_state(1).has_unpublished_changes
+    assert CustomFieldDefinition.objects.count() == 0 and not tenants_behind(scope_state(1))
 
 
 def test_admin_rejects_a_bad_key_and_a_nameless_field(admin_client):
@@ -339,4 +340,4 @@ def test_admin_rejects_a_bad_key_and_a_nameless_field(admin_client):
         },
     )
     assert resp.status_code == 200 and CustomFieldDefinition.objects.count() == 0
-    assert not scope_state(1).has_unpublished_changes
+    assert not tenants_behind(scope_state(1))

@@ -4,7 +4,8 @@ import pytest
 from django.db import transaction
 
 from bindings.models import CustomFieldDefinition, FieldPublish, FieldScope, TenantFieldScope
-from bindings.publishing import _queue, fields_publish_request, scope_touch, tenants_behind
+from bindings.publishing import _queue, fields_publish_request, scope_touch
+from bindings.selectors import tenants_behind
 from hireops.core.models import CallStatus
 from hireops.tenants.models import Tenant, TenantStatus
 from hireops.tenants.services import tenant_lifecycle
