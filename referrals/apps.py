@@ -27,6 +27,8 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.accountcash", "view"),
             *perms("referrals.balancechange", "view"),
             *perms("referrals.withdrawal", "view"),
+            *perms("referrals.accountregistration", "view"),
+            *perms("referrals.accountstatuschange", "view"),
             *perms("referrals.reconciliationrun", "view", "add"),
             *perms("referrals.reconciliationmismatch", "view"),
             "referrals.view_feishu_events",

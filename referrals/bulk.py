@@ -41,7 +41,7 @@ def _withdraw(account, params, user):
 
 def _status_change(action):
     def run(account, params, user):
-        account_status_request(account, action)
+        account_status_request(account, action, user)
         audit.record(user, [account], STATUS_REQUESTED[action])
         return _("Change sent to Feishu.")
 
@@ -49,7 +49,7 @@ def _status_change(action):
 
 
 def _retry_registration(account, params, user):
-    if not registration_retry(account):
+    if not registration_retry(account, user):
         raise Refused(_("Only a failed registration can be retried."))
     audit.record(user, [account], REGISTRATION_RETRIED)
     return _("Registration queued again.")

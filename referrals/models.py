@@ -199,6 +199,53 @@ class Withdrawal(FeishuCall):
         return self.external_order_id
 
 
+class AccountRegistration(FeishuCall):
+    """One registration of an account with Feishu (``create_referral_account``), sent by the
+    outbound engine (``referrals.registration``). The account shows where it stands; this row
+    keeps the call: its attempts, lease, Feishu's last answer and log id. A registration that
+    failed and is tried again by staff is a new row."""
+
+    account = models.ForeignKey(
+        ReferralAccount, verbose_name=_("account"), related_name="registrations", on_delete=models.CASCADE
+    )
+
+    class Meta:
+        verbose_name = _("account registration")
+        verbose_name_plural = _("account registrations")
+        ordering = ["-requested_at", "-id"]
+        indexes = [  # the sweep (referrals.sync) looks for queued rows nobody is sending
+            models.Index(
+                fields=["requested_at"], name="registration_queued_idx", condition=Q(status="queued")
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+
+class AccountStatusChange(FeishuCall):
+    """One enable or deactivate of an account sent to Feishu (``referrals.status``). The
+    account's ``pending_action`` says a change waits; this row keeps the call."""
+
+    account = models.ForeignKey(
+        ReferralAccount, verbose_name=_("account"), related_name="status_changes", on_delete=models.CASCADE
+    )
+    action = models.CharField(_("change"), max_length=16, choices=StatusAction.choices)
+
+    class Meta:
+        verbose_name = _("account status change")
+        verbose_name_plural = _("account status changes")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["requested_at"], name="status_change_queued_idx", condition=Q(status="queued")
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} #{self.pk}"
+
+
 class ReconciliationRun(FeishuCall):
     tenant_key = models.CharField(
         _("tenant"), max_length=128, blank=True, db_index=True, help_text=TENANT_HELP

@@ -1,4 +1,5 @@
-"""Registering referral accounts with Feishu: committed row first, then the call in Celery."""
+"""Registering referral accounts with Feishu: the account and its registration (a call row)
+committed first, then the call, sent by the outbound engine in Celery."""
 
 import logging
 
@@ -8,16 +9,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
-from hireops.core.retry import GAVE_UP, TryLater
+from hireops.core.models import CallStatus
+from hireops.core.retry import GAVE_UP
 from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import BalanceRefused, balance_apply
 from .identity import Person
-from .models import AccountStatus, BalanceSource, ReferralAccount
+from .models import AccountRegistration, AccountStatus, BalanceSource, ReferralAccount
 
 log = logging.getLogger(__name__)
+
+TWIN = gettext_noop("Feishu says this is the same employee as account #%(pk)s (%(name)s).")
+NOT_PENDING = gettext_noop("Not sent: the account no longer waits for its registration.")
 
 
 class AlreadyRegistered(Exception):
@@ -40,10 +45,8 @@ def existing_account(p: Person, tenant_key: str = "") -> ReferralAccount | None:
 
 
 def account_register(p: Person, user=None, tenant_key: str = "") -> ReferralAccount:
-    """Create the account row (pending) and queue its registration. One row per person and
-    tenant ("": a self-built app's own)."""
-    from .tasks import register_account
-
+    """Create the account row (pending) with its registration (a call row) and queue the call.
+    One account per person and tenant ("": a self-built app's own)."""
     found = existing_account(p, tenant_key)
     if found:
         raise AlreadyRegistered(found)
@@ -57,71 +60,121 @@ def account_register(p: Person, user=None, tenant_key: str = "") -> ReferralAcco
                 email=p.email,
                 created_by=user,
             )
-            transaction.on_commit(lambda: register_account.delay(account.pk))
+            _queue(account, user)
     except IntegrityError as exc:  # a concurrent registration of the same person won
         raise AlreadyRegistered(existing_account(p, tenant_key)) from exc
     return account
 
 
-def registration_retry(account: ReferralAccount) -> bool:
-    from .tasks import register_account
+def _queue(account: ReferralAccount, user) -> AccountRegistration:
+    row = AccountRegistration.objects.create(account=account, requested_by=user)
+    REGISTER.send_on_commit(row.pk)
+    return row
 
-    updated = ReferralAccount.objects.filter(pk=account.pk, status=AccountStatus.FAILED).update(
-        status=AccountStatus.PENDING, error="", error_code=None, updated_at=timezone.now()
-    )
-    if updated:
-        transaction.on_commit(lambda: register_account.delay(account.pk))
+
+def registration_retry(account: ReferralAccount, user=None) -> bool:
+    """Staff's "Retry registration" of a failed account: pending again, with a new call row."""
+    with transaction.atomic():
+        updated = ReferralAccount.objects.filter(pk=account.pk, status=AccountStatus.FAILED).update(
+            status=AccountStatus.PENDING, error="", error_code=None, updated_at=timezone.now()
+        )
+        if updated:
+            _queue(account, user)
     return bool(updated)
 
 
-def _fail(pk: int, reason: str, code=None) -> str:
-    ReferralAccount.objects.filter(pk=pk, status=AccountStatus.PENDING).update(
+def _account_failed(account_pk: int, reason, code=None) -> None:
+    ReferralAccount.objects.filter(pk=account_pk, status=AccountStatus.PENDING).update(
         status=AccountStatus.FAILED, error=reason, error_code=code
     )
-    return AccountStatus.FAILED
 
 
-def registration_run(pk: int) -> str:
-    claimed = ReferralAccount.objects.filter(pk=pk, status=AccountStatus.PENDING).update(
+# --- the call, on the outbound engine (hireops.core.outbound) --------------------------------
+
+
+def _prepare(row: AccountRegistration) -> dict | None:
+    """The person as the account holds them now; nothing to send for an account that no
+    longer waits for its registration (registered meanwhile, or failed and given up)."""
+    account = row.account
+    if account.status != AccountStatus.PENDING:
+        outbound.close(REGISTER, row, CallStatus.FAILED, error=Message(NOT_PENDING))
+        return None
+    ReferralAccount.objects.filter(pk=account.pk).update(
         attempts=F("attempts") + 1, updated_at=timezone.now()
     )
-    account = ReferralAccount.objects.get(pk=pk)
-    if not claimed:
-        return account.status
-    mobile = (account.mobile_code, account.mobile_number) if account.mobile_number else None
-    try:
-        remote = hire.create_referral_account(
-            get_client(), mobile=mobile, email=account.email or None, tenant_key=account.tenant_key or None
-        )
-    except FeishuError as exc:
-        failure = judge(exc)
-        if not failure.retry:
-            return _fail(pk, failure.reason, failure.code)
-        ReferralAccount.objects.filter(pk=pk).update(error=failure.reason, error_code=failure.code)
-        raise TryLater(failure.reason) from exc
-    status = AccountStatus.from_feishu(remote.status)
+    mobile = [account.mobile_code, account.mobile_number] if account.mobile_number else None
+    return {"mobile": mobile, "email": account.email or None, "tenant_key": account.tenant_key or None}
+
+
+def _call(row: AccountRegistration, person: dict):
+    mobile = tuple(person["mobile"]) if person["mobile"] else None
+    return hire.create_referral_account(
+        get_client(), mobile=mobile, email=person["email"], tenant_key=person["tenant_key"]
+    )
+
+
+def _effect(row: AccountRegistration, person, remote) -> None:
+    """Feishu registered the person: the account takes its id, status and balance."""
+    pk = row.account_id
     try:
         with transaction.atomic():
             ReferralAccount.objects.filter(pk=pk).update(
-                account_id=remote.account_id, status=status, error="", error_code=None
+                account_id=remote.account_id,
+                status=AccountStatus.from_feishu(remote.status),
+                error="",
+                error_code=None,
             )
-    except IntegrityError:
+    except IntegrityError:  # another account here already holds that Feishu id
         twin = ReferralAccount.objects.get(account_id=remote.account_id)
-        return _fail(
-            pk,
-            Message(
-                gettext_noop("Feishu says this is the same employee as account #%(pk)s (%(name)s)."),
-                pk=twin.pk,
-                name=twin.name or twin.account_id,
-            ),
-        )
+        reason = Message(TWIN, pk=twin.pk, name=twin.name or twin.account_id)
+        AccountRegistration.objects.filter(pk=row.pk).update(status=CallStatus.FAILED, error=reason)
+        _account_failed(pk, reason)
+        return
     try:
         balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
     except BalanceRefused as exc:  # registered all the same; the account shows why it has no balance
         ReferralAccount.objects.filter(pk=pk).update(balance_error=exc.args[0])
     log.info("referral account %s registered as %s", pk, remote.account_id)
-    return status
 
 
-def registration_give_up(pk: int, reason: str) -> str:
-    return _fail(pk, Message(GAVE_UP, reason=reason))
+def _retrying(row: AccountRegistration, person, exc: FeishuError, failure) -> None:
+    """Shown on the account while the call waits for its next try."""
+    ReferralAccount.objects.filter(pk=row.account_id).update(error=failure.reason, error_code=failure.code)
+
+
+def _refused(row: AccountRegistration, person, exc: FeishuError, failure) -> None:
+    _account_failed(row.account_id, failure.reason, failure.code)
+
+
+def _give_up(pk: int, reason: str) -> str:
+    """Feishu could not be reached after every retry: the call and the account fail, and staff
+    can retry the registration (a new row)."""
+    row = AccountRegistration.objects.get(pk=pk)
+    gave_up = Message(GAVE_UP, reason=reason)
+    with transaction.atomic():
+        outbound.close(REGISTER, row, CallStatus.FAILED, error=gave_up)
+        _account_failed(row.account_id, gave_up)
+    return CallStatus.FAILED
+
+
+# The referrals' sync pass (referrals.sync, every 5 minutes) sends what is still queued, so no
+# sweep of the engine's own.
+REGISTER = outbound.register(
+    outbound.Outbound(
+        name="referrals.register_account",
+        model=AccountRegistration,
+        related=("account",),
+        prepare=_prepare,
+        call=_call,
+        effect=_effect,
+        retrying=_retrying,
+        refused=_refused,
+        give_up=_give_up,
+        sweep=False,
+    )
+)
+
+
+def registration_run(pk: int) -> str:
+    """Send one registration row (the task's body, and the sync pass's)."""
+    return outbound.run(REGISTER, pk)

@@ -1,25 +1,35 @@
-"""Enable / deactivate. A deactivated account gets no balance events and cannot withdraw."""
+"""Enable / deactivate. A deactivated account gets no balance events and cannot withdraw.
+
+A change staff ask for is an ``AccountStatusChange`` row (a call row) committed with the
+account's ``pending_action`` (what the list and the dashboard show), sent by the outbound
+engine. A newer change replaces one still waiting; one being sent goes first, so Feishu ends
+with the last change asked for.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core.feishu_errors import judge
+from hireops.core import outbound
 from hireops.core.messages import Message
+from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
-from .models import AccountStatus, ReferralAccount, StatusAction
+from .models import AccountStatus, AccountStatusChange, ReferralAccount, StatusAction
+
+REPLACED = gettext_noop("Not sent: a later change of this account replaced it.")
+NOT_REGISTERED = gettext_noop("Not sent: the account is not registered with Feishu.")
+BUSY = gettext_noop("Another change of this account is being sent; this one is sent after it.")
+STILL_PENDING = gettext_noop("Feishu could not be reached; the change is still pending: %(reason)s")
 
 
 class StatusChangeRefused(Exception):
     pass
 
 
-def account_status_request(account: ReferralAccount, action: str) -> None:
-    from .tasks import change_status
-
+def account_status_request(account: ReferralAccount, action: str, user=None) -> AccountStatusChange:
     if action not in StatusAction.values:
         raise StatusChangeRefused(f"unknown action {action!r}")
     if not account.account_id or account.status not in (AccountStatus.ACTIVE, AccountStatus.DEACTIVATED):
@@ -30,41 +40,90 @@ def account_status_request(account: ReferralAccount, action: str) -> None:
             _("%(account)s is already %(status)s.")
             % {"account": account, "status": account.get_status_display()}
         )
-    ReferralAccount.objects.filter(pk=account.pk).update(
-        pending_action=action, action_error="", updated_at=timezone.now()
+    with transaction.atomic():
+        # A change still waiting (not being sent) is replaced: only the last one asked counts.
+        AccountStatusChange.objects.filter(
+            outbound.not_being_sent(timezone.now()), account=account, status=CallStatus.QUEUED
+        ).update(status=CallStatus.FAILED, finished_at=timezone.now(), error=Message(REPLACED))
+        row = AccountStatusChange.objects.create(account=account, action=action, requested_by=user)
+        ReferralAccount.objects.filter(pk=account.pk).update(
+            pending_action=action, action_error="", updated_at=timezone.now()
+        )
+        CHANGE.send_on_commit(row.pk)
+    return row
+
+
+# --- the call, on the outbound engine (hireops.core.outbound) --------------------------------
+
+
+def _prepare(row: AccountStatusChange) -> str | None:
+    account = row.account
+    if not account.account_id:
+        outbound.close(CHANGE, row, CallStatus.FAILED, error=Message(NOT_REGISTERED))
+        return None
+    earlier = AccountStatusChange.objects.filter(account=account, status=CallStatus.QUEUED, pk__lt=row.pk)
+    if earlier.filter(leased_until__gt=timezone.now()).exists():
+        raise TryLater(BUSY)  # one change of an account at a time, in the order asked
+    return row.action
+
+
+def _call(row: AccountStatusChange, action: str):
+    call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
+    return call(get_client(), row.account.account_id, tenant_key=row.account.tenant_key or None)
+
+
+def _this_change(row: AccountStatusChange):
+    """The account, while this row's change is the one it shows as pending (no later change
+    of it waits)."""
+    later = AccountStatusChange.objects.filter(
+        account_id=row.account_id, status=CallStatus.QUEUED, pk__gt=row.pk
     )
-    transaction.on_commit(lambda: change_status.delay(account.pk))
+    if later.exists():
+        return ReferralAccount.objects.none()
+    return ReferralAccount.objects.filter(pk=row.account_id, pending_action=row.action)
+
+
+def _effect(row: AccountStatusChange, action, remote) -> None:
+    """Feishu's answer carries the account's status: it is the account's now."""
+    ReferralAccount.objects.filter(pk=row.account_id).update(status=AccountStatus.from_feishu(remote.status))
+    _this_change(row).update(pending_action="", action_error="")
+
+
+def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
+    ReferralAccount.objects.filter(pk=row.account_id).update(action_error=failure.reason)
+
+
+def _refused(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
+    _this_change(row).update(pending_action="", action_error=failure.reason)
+
+
+def _give_up(pk: int, reason: str) -> str:
+    """Out of retries with Feishu unreachable: the change stays queued (asking again is
+    harmless), and the sync pass sends it again later."""
+    row = AccountStatusChange.objects.get(pk=pk)
+    message = Message(STILL_PENDING, reason=reason)
+    AccountStatusChange.objects.filter(pk=pk, status=CallStatus.QUEUED).update(error=message)
+    ReferralAccount.objects.filter(pk=row.account_id).update(action_error=message)
+    return CallStatus.QUEUED
+
+
+# The referrals' sync pass (referrals.sync, every 5 minutes) sends what is still queued.
+CHANGE = outbound.register(
+    outbound.Outbound(
+        name="referrals.change_status",
+        model=AccountStatusChange,
+        related=("account",),
+        prepare=_prepare,
+        call=_call,
+        effect=_effect,
+        retrying=_retrying,
+        refused=_refused,
+        give_up=_give_up,
+        sweep=False,
+    )
+)
 
 
 def status_change_run(pk: int) -> str:
-    account = ReferralAccount.objects.get(pk=pk)
-    action = account.pending_action
-    if not action:
-        return account.status
-    call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
-    try:
-        remote = call(get_client(), account.account_id, tenant_key=account.tenant_key or None)
-    except FeishuError as exc:
-        failure = judge(exc)
-        if not failure.retry:
-            ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
-                pending_action="", action_error=failure.reason
-            )
-            return account.status
-        ReferralAccount.objects.filter(pk=pk).update(action_error=failure.reason)
-        raise TryLater(failure.reason) from exc
-    status = AccountStatus.from_feishu(remote.status)
-    ReferralAccount.objects.filter(pk=pk, pending_action=action).update(
-        status=status, pending_action="", action_error=""
-    )
-    return status
-
-
-def status_change_give_up(pk: int, reason: str) -> str:
-    ReferralAccount.objects.filter(pk=pk).update(
-        action_error=Message(
-            gettext_noop("Feishu could not be reached; the change is still pending: %(reason)s"),
-            reason=reason,
-        )
-    )
-    return ReferralAccount.objects.get(pk=pk).status
+    """Send one status-change row (the task's body, and the sync pass's)."""
+    return outbound.run(CHANGE, pk)

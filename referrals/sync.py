@@ -1,20 +1,17 @@
 """One pass over every outbound job still waiting, run in-process (cron users, the periodic sweep).
 
-Only jobs waiting longer than ``grace`` are taken: a job queued a moment ago is most likely
-still in the broker, and running it here too would call Feishu twice (harmless for a
-withdrawal, which carries its idempotency key, but a second registration call is not
-known to be deduplicated by Feishu).
+Only call rows waiting longer than ``grace`` and not leased by a worker are taken
+(``outbound.stale``): a row queued a moment ago is most likely still in the broker, and
+running it here too would call Feishu twice (harmless for a withdrawal, which carries its
+idempotency key, but a second registration call is not known to be deduplicated by Feishu).
 """
 
 from datetime import timedelta
 
-from django.utils import timezone
-
-from hireops.core.models import CallStatus
+from hireops.core import outbound
 from hireops.core.retry import TryLater
 
 from . import balances, registration, status, withdrawals
-from .models import AccountStatus, ReferralAccount, Withdrawal
 
 
 def _each(pks, func) -> tuple[int, int]:
@@ -32,23 +29,14 @@ GRACE = timedelta(minutes=2)
 
 
 def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
-    cutoff = timezone.now() - grace
-    accounts = ReferralAccount.objects.filter(updated_at__lte=cutoff)
+    def waiting(kind: outbound.Outbound):
+        """The kind's queued rows that no worker holds (their task lost, or out of retries)."""
+        return outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
+
     report = {
-        "registrations": _each(
-            accounts.filter(status=AccountStatus.PENDING).values_list("pk", flat=True),
-            registration.registration_run,
-        ),
-        "withdrawals": _each(
-            Withdrawal.objects.filter(status=CallStatus.QUEUED, requested_at__lte=cutoff).values_list(
-                "pk", flat=True
-            ),
-            withdrawals.withdrawal_run,
-        ),
-        "status_changes": _each(
-            accounts.exclude(pending_action="").values_list("pk", flat=True),
-            status.status_change_run,
-        ),
+        "registrations": _each(waiting(registration.REGISTER), registration.registration_run),
+        "withdrawals": _each(waiting(withdrawals.WITHDRAW), withdrawals.withdrawal_run),
+        "status_changes": _each(waiting(status.CHANGE), status.status_change_run),
     }
     if pull:
         report["balances"] = balances.balances_pull_all()

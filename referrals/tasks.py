@@ -7,19 +7,13 @@ from hireops.core import outbound
 
 from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
 
-# Registration and status changes are the account row's own state, not a row per call: they
-# keep their own run functions, and get their tasks from the same factory.
-register_account = outbound.retrying_task(
-    "referrals.register_account", registration.registration_run, registration.registration_give_up
-)
+register_account = outbound.task(registration.REGISTER)
 
 
 withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
-change_status = outbound.retrying_task(
-    "referrals.change_status", status.status_change_run, status.status_change_give_up
-)
+change_status = outbound.task(status.CHANGE)
 
 
 @shared_task(name="referrals.pull_balances", ignore_result=True)

@@ -44,5 +44,6 @@ def test_a_row_whose_lease_is_held_is_not_sent_again_until_the_lease_expires(san
     sync_pending(pull=False)  # the worker died: its lease expired, the same order id is sent
     w.refresh_from_db()
     assert (w.status, w.withdrawn_points, w.attempts, w.leased_until) == (CallStatus.SUCCEEDED, 10, 1, None)
+    assert w.log_id  # Feishu's log id of the answer, kept on success too
     sent = [r["json"]["external_order_id"] for r in sandbox.requests() if r["path"].endswith("/withdraw")]
     assert sent == ["held-1"]

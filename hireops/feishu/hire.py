@@ -78,6 +78,7 @@ class ReferralAccount:
     status: int
     assets: Bonus  # confirmed_bonus: the balance that can be withdrawn
     referrer: dict | None = None  # id, name{zh_cn,en_us}, email?, mobile? (personal data)
+    log_id: str = field(default="", compare=False)  # X-Tt-Logid: kept on the call's row
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class WithdrawalResult:
     external_order_id: str
     trans_time_ms: int
     details: Bonus
+    log_id: str = field(default="", compare=False)  # X-Tt-Logid: kept on the call's row
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,13 @@ def parse_assets(assets: dict | None) -> Bonus:
     return _bonus((assets or {}).get("confirmed_bonus"))
 
 
-def _account(raw: dict) -> ReferralAccount:
+def _account(raw: dict, log_id: str | None = None) -> ReferralAccount:
     return ReferralAccount(
         account_id=str(raw["account_id"]),
         status=int(raw.get("status") or 0),
         assets=parse_assets(raw.get("assets")),
         referrer=raw.get("referrer") or None,
+        log_id=log_id or "",
     )
 
 
@@ -233,7 +236,7 @@ def create_referral_account(
         params=_params(user_id_type),
         tenant_key=tenant_key,
     )
-    return _account(resp.data["account"])
+    return _account(resp.data["account"], resp.log_id)
 
 
 def get_account_assets(
@@ -248,7 +251,7 @@ def get_account_assets(
         params=params,
         tenant_key=tenant_key,
     )
-    return _account(resp.data["account"])
+    return _account(resp.data["account"], resp.log_id)
 
 
 def withdraw(
@@ -274,6 +277,7 @@ def withdraw(
         external_order_id=str(data.get("external_order_id") or external_order_id),
         trans_time_ms=int(data.get("trans_time") or 0),
         details=_bonus(data.get("withdrawal_details")),
+        log_id=resp.log_id or "",
     )
 
 
@@ -327,7 +331,7 @@ def enable_referral_account(
         params=_params(user_id_type),
         tenant_key=tenant_key,
     )
-    return _account(resp.data["account"])
+    return _account(resp.data["account"], resp.log_id)
 
 
 def deactivate_referral_account(
@@ -341,4 +345,4 @@ def deactivate_referral_account(
         params=_params(user_id_type),
         tenant_key=tenant_key,
     )
-    return _account(resp.data["account"])
+    return _account(resp.data["account"], resp.log_id)

@@ -28,7 +28,9 @@ from ..forms import AccountAddForm, ImportForm, WithdrawForm
 from ..models import (
     STALE,
     AccountCash,
+    AccountRegistration,
     AccountStatus,
+    AccountStatusChange,
     BalanceChange,
     ReferralAccount,
     StatusAction,
@@ -66,6 +68,34 @@ class WithdrawalInline(ReadOnlyInline):
     @admin.display(description=_("cash withdrawn"))
     def cash_withdrawn(self, obj):
         return display.cash(obj.withdrawn_cash)
+
+
+class CallInline(ReadOnlyInline):
+    """The account's calls to Feishu of one kind, newest first: where each stands, Feishu's last
+    answer and its log id (for Feishu's support)."""
+
+    fields = readonly_fields = ("requested_at", "requested_by", "status", "attempts", "error", "log_id")
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requested_by").order_by("-requested_at", "-id")
+
+
+class RegistrationInline(CallInline):
+    model = AccountRegistration
+
+
+class StatusChangeInline(CallInline):
+    model = AccountStatusChange
+    fields = readonly_fields = (
+        "requested_at",
+        "requested_by",
+        "action",
+        "status",
+        "attempts",
+        "error",
+        "log_id",
+    )
 
 
 class BalanceAgeFilter(admin.SimpleListFilter):
@@ -122,7 +152,7 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
         "export_csv",
         "export_xlsx",
     ]
-    inlines = [CashInline, WithdrawalInline, HistoryInline]
+    inlines = [CashInline, WithdrawalInline, HistoryInline, RegistrationInline, StatusChangeInline]
     readonly_fields = (
         "name",
         "mobile_number",

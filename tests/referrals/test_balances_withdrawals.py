@@ -12,7 +12,7 @@ from hireops.core.models import CallStatus
 from hireops.events.models import FeishuEvent
 from referrals.balances import balance_pull, now_ms
 from referrals.identity import person
-from referrals.models import AccountStatus, ReferralAccount, StatusAction, Withdrawal
+from referrals.models import AccountRegistration, AccountStatus, StatusAction, Withdrawal
 from referrals.reconciliation import reconciliation_request
 from referrals.registration import account_register
 from referrals.status import StatusChangeRefused, account_status_request
@@ -138,7 +138,9 @@ def test_sync_leaves_fresh_jobs_to_the_worker(sandbox):
         account = account_register(person(email="fresh@example.com"))
     assert sync_pending(pull=False)["registrations"] == (0, 0)
     assert sandbox.requests("/open-apis/hire/v1/referral_account") == []
-    ReferralAccount.objects.filter(pk=account.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+    AccountRegistration.objects.filter(account=account).update(
+        requested_at=timezone.now() - timedelta(minutes=3)
+    )
     assert sync_pending(pull=False)["registrations"] == (1, 0)
     assert reload(account).status == AccountStatus.ACTIVE
 

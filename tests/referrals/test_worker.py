@@ -10,6 +10,7 @@ from referrals import tasks
 from referrals.identity import person
 from referrals.models import (
     AccountStatus,
+    AccountStatusChange,
     ReconciliationRun,
     ReferralAccount,
     StatusAction,
@@ -60,8 +61,11 @@ def test_referral_tasks_in_a_real_worker(sandbox, celery_worker):
         what="deactivated",
     )
 
-    stale = timezone.now() - timedelta(minutes=5)  # waiting long enough for the sweep to take it
-    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=StatusAction.ENABLE, updated_at=stale)
+    # A change whose task was lost (committed, never queued), waiting long enough for the sweep.
+    stale = timezone.now() - timedelta(minutes=5)
+    AccountStatusChange.objects.create(account=account, action=StatusAction.ENABLE)
+    AccountStatusChange.objects.filter(status=CallStatus.QUEUED).update(requested_at=stale)
+    ReferralAccount.objects.filter(pk=account.pk).update(pending_action=StatusAction.ENABLE)
     tasks.sync_pending.delay()
     celery_worker(
         lambda: ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.ACTIVE,
