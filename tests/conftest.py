@@ -65,7 +65,7 @@ def eager_celery():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def stop_inbox_writer(django_db_setup):
+def stop_inbox_writer(django_db_setup, django_db_blocker):
     """The inbox writer thread keeps a connection to the test database: close it before
     the database is dropped. The rejection recorder's thread connects for each batch: let
     the last one finish first."""
@@ -77,6 +77,23 @@ def stop_inbox_writer(django_db_setup):
     writer.close()
     recorder.flush(5.0)
     probes.close()  # the readiness probes' threads hold connections too
+    with django_db_blocker.unblock():
+        _end_other_sessions()
+
+
+def _end_other_sessions() -> None:
+    """What still holds the test database when it is to be dropped (a Celery worker's pool
+    process still exiting, a thread that ran an eager task) is cut off first: otherwise
+    PostgreSQL refuses the drop and the next run finds the database left behind."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
