@@ -36,6 +36,7 @@ def start_sandbox(port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, *command],
         cwd=ROOT,
+        env={**os.environ, "FEISHU_SANDBOX": "1"},  # the emulator is installed only where asked for
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -49,6 +50,7 @@ def wait_for_sandbox(control) -> None:
             return
         except Exception:
             time.sleep(0.1)
+    raise SystemExit(f"the Feishu sandbox did not answer at {control.url} within 10 s")
 
 
 def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
