@@ -12,7 +12,6 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP
 from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import BalanceRefused, balance_apply
@@ -142,19 +141,12 @@ def _retrying(row: AccountRegistration, person, exc: FeishuError, failure) -> No
     ReferralAccount.objects.filter(pk=row.account_id).update(error=failure.reason, error_code=failure.code)
 
 
-def _refused(row: AccountRegistration, person, exc: FeishuError, failure) -> None:
-    _account_failed(row.account_id, failure.reason, failure.code)
-
-
-def _give_up(pk: int, reason: str) -> str:
-    """Feishu could not be reached after every retry: the call and the account fail, and staff
-    can retry the registration (a new row)."""
-    row = AccountRegistration.objects.get(pk=pk)
-    gave_up = Message(GAVE_UP, reason=reason)
-    with transaction.atomic():
-        outbound.close(REGISTER, row, CallStatus.FAILED, error=gave_up)
-        _account_failed(row.account_id, gave_up)
-    return CallStatus.FAILED
+def _closed(row: AccountRegistration) -> None:
+    """A registration that ended failed (Feishu refused it, or it was given up after every
+    retry) fails its account with the row's reason; staff can retry it (a new row)."""
+    failed = AccountRegistration.objects.filter(pk=row.pk, status=CallStatus.FAILED)
+    for error, code in failed.values_list("error", "error_code"):
+        _account_failed(row.account_id, error, code)
 
 
 # The referrals' sync pass (referrals.sync, every 5 minutes) sends what is still queued, so no
@@ -168,13 +160,7 @@ REGISTER = outbound.register(
         call=_call,
         effect=_effect,
         retrying=_retrying,
-        refused=_refused,
-        give_up=_give_up,
+        closed=_closed,
         sweep=False,
     )
 )
-
-
-def registration_run(pk: int) -> str:
-    """Send one registration row (the task's body, and the sync pass's)."""
-    return outbound.run(REGISTER, pk)

@@ -122,8 +122,3 @@ CHANGE = outbound.register(
         sweep=False,
     )
 )
-
-
-def status_change_run(pk: int) -> str:
-    """Send one status-change row (the task's body, and the sync pass's)."""
-    return outbound.run(CHANGE, pk)

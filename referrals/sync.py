@@ -7,6 +7,7 @@ idempotency key, but a second registration call is not known to be deduplicated 
 """
 
 from datetime import timedelta
+from functools import partial
 
 from hireops.core import outbound
 from hireops.core.retry import TryLater
@@ -29,15 +30,15 @@ GRACE = timedelta(minutes=2)
 
 
 def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
-    def waiting(kind: outbound.Outbound):
-        """The kind's queued rows that no worker holds (their task lost, or out of retries)."""
-        return outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
-
-    report = {
-        "registrations": _each(waiting(registration.REGISTER), registration.registration_run),
-        "withdrawals": _each(waiting(withdrawals.WITHDRAW), withdrawals.withdrawal_run),
-        "status_changes": _each(waiting(status.CHANGE), status.status_change_run),
-    }
+    report = {}
+    for name, kind in (
+        ("registrations", registration.REGISTER),
+        ("withdrawals", withdrawals.WITHDRAW),
+        ("status_changes", status.CHANGE),
+    ):
+        # The kind's queued rows that no worker holds (their task lost, or out of retries).
+        waiting = outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
+        report[name] = _each(waiting, partial(outbound.run, kind))
     if pull:
         report["balances"] = balances.balances_pull_all()
     return report

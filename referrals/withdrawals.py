@@ -156,11 +156,3 @@ WITHDRAW = outbound.register(
         sweep=False,
     )
 )
-
-
-def withdrawal_run(pk: int) -> str:
-    return outbound.run(WITHDRAW, pk)
-
-
-def withdrawal_give_up(pk: int, reason: str) -> str:
-    return outbound.give_up(WITHDRAW, pk, reason)

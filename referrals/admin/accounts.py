@@ -75,7 +75,6 @@ class CallInline(ReadOnlyInline):
     answer and its log id (for Feishu's support)."""
 
     fields = readonly_fields = ("requested_at", "requested_by", "status", "attempts", "error", "log_id")
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("requested_by").order_by("-requested_at", "-id")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from hireops.core import outbound
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from referrals import registration, status
@@ -111,14 +112,14 @@ def test_a_later_change_replaces_one_still_waiting_and_waits_for_one_being_sent(
     third.refresh_from_db()
     assert third.status == CallStatus.QUEUED
     with pytest.raises(TryLater):  # one change of an account at a time, in the order asked
-        status.status_change_run(fourth.pk)
+        outbound.run(status.CHANGE, fourth.pk)
     assert not [r for r in sandbox.requests() if r["path"].endswith(("/enable", "/deactivate"))]
 
     AccountStatusChange.objects.filter(pk=third.pk).update(leased_until=None)  # its worker died
-    status.status_change_run(third.pk)
+    outbound.run(status.CHANGE, third.pk)
     assert reload(account).status == AccountStatus.DEACTIVATED
     assert reload(account).pending_action == StatusAction.ENABLE  # the later change still waits
-    status.status_change_run(fourth.pk)
+    outbound.run(status.CHANGE, fourth.pk)
     account = reload(account)
     assert account.status == AccountStatus.ACTIVE and account.pending_action == ""
     sent = [
