@@ -25,22 +25,32 @@ print(json.dumps({{
 """
 
 
-def read_settings(tmp_path, before: str = "", **env) -> subprocess.CompletedProcess:
-    """The settings a process started from a bare shell reads (``DJANGO_SETTINGS_MODULE`` is
-    the product's unless given)."""
-    bare = {
+def bare_shell(tmp_path, **env) -> dict:
+    """A process started from a bare shell, on the product's settings unless ``env`` says."""
+    return {
         "PATH": "/usr/bin:/bin",
         "HIREOPS_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "hireops.settings",
+        **env,
     }
+
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", READ.format(before=before)],
-        cwd=ROOT,
-        env={**bare, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def read_settings(tmp_path, before: str = "", **env) -> subprocess.CompletedProcess:
+    """The settings such a process reads."""
+    return run(["-c", READ.format(before=before)], bare_shell(tmp_path, **env))
+
+
+def check_deploy(tmp_path, **env) -> subprocess.CompletedProcess:
+    """``check --deploy`` as a deployment runs it, with a real secret key."""
+    key = "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-a-real-one"
+    shell = bare_shell(tmp_path, SECRET_KEY=key, **env)
+    return run(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], shell)
 
 
 def test_production_settings_have_no_emulator_and_no_working_credentials(tmp_path):
@@ -50,32 +60,11 @@ def test_production_settings_have_no_emulator_and_no_working_credentials(tmp_pat
 
 
 def test_a_deployment_without_its_own_credentials_is_refused_by_the_deployment_checks(tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HIREOPS_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "hireops.settings",
-        "SECRET_KEY": "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-a-real-one",
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = check_deploy(tmp_path)
     assert done.returncode != 0
     assert "hireops.E002" in done.stderr and "FEISHU_APP_ID and FEISHU_APP_SECRET not set" in done.stderr
 
-    with_them = {**env, "FEISHU_APP_ID": "cli_real", "FEISHU_APP_SECRET": "real-secret"}
-    done = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        cwd=ROOT,
-        env=with_them,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = check_deploy(tmp_path, FEISHU_APP_ID="cli_real", FEISHU_APP_SECRET="real-secret")
     assert "hireops.E002" not in done.stderr, done.stderr
 
 
