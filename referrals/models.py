@@ -50,6 +50,9 @@ class ReferralAccount(models.Model):
     email = models.CharField(_("email"), max_length=254, blank=True)
     personal_fields = {"mobile_number": personal.Mobile(code="mobile_code"), "email": personal.EMAIL}
     account_id = models.CharField(_("Feishu account id"), max_length=128, null=True, blank=True, unique=True)
+    # The employee's Feishu user_id (the referrer's id Feishu reports with user_id_type=user_id):
+    # what payroll knows them by, and what directory events name them with.
+    employee_id = models.CharField(_("employee id"), max_length=128, blank=True, db_index=True)
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -278,3 +281,104 @@ class ReconciliationMismatch(models.Model):
 
     def __str__(self):
         return self.account_id
+
+
+# --- payout runs ---------------------------------------------------------------------------
+
+
+class PayoutRunStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Waiting for approval")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    PAYING = "paying", _("Approved, paying")
+    FINISHED = "finished", _("Finished")
+
+
+class PayoutRun(models.Model):
+    """A batch of full-cash withdrawals one person prepares and another approves
+    (``referrals.payouts``). Its lines are the payments; nothing is paid before approval."""
+
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=PayoutRunStatus.choices,
+        default=PayoutRunStatus.AWAITING_APPROVAL,
+        db_index=True,
+    )
+    selection = models.JSONField(_("how the accounts were chosen"), default=dict)
+    # currency → amount (a string), of the lines as prepared, then as approved.
+    totals = models.JSONField(_("totals"), default=dict)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prepared by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+    scheduled = models.BooleanField(_("prepared by the schedule"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or rejected by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payout run")
+        verbose_name_plural = _("payout runs")
+        ordering = ["-prepared_at", "-id"]
+        permissions = [("approve_payoutrun", _("Can approve or reject payout runs"))]
+
+    def __str__(self):
+        return self.title or _("Payout run #%(number)s") % {"number": self.pk}
+
+
+class PayoutLine(FeishuCall):
+    """One account's payment in a run: a full-cash withdrawal under its own
+    ``external_order_id`` (committed with the line, reused by every retry). ``cash`` is what the
+    account held when the line was prepared, then when the run was approved; a line whose
+    balance in Feishu differs when it is paid is held (``held``), never paid blindly."""
+
+    run = models.ForeignKey(PayoutRun, verbose_name=_("run"), related_name="lines", on_delete=models.CASCADE)
+    account = models.ForeignKey(
+        ReferralAccount, verbose_name=_("account"), related_name="payout_lines", on_delete=models.PROTECT
+    )
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True, help_text=TENANT_HELP)
+    external_order_id = models.CharField(_("external order id"), max_length=64, unique=True)
+    cash = models.JSONField(_("amount"), default=dict, help_text=_("currency → amount"))
+    held = models.BooleanField(_("held"), default=False)
+    feishu_cash = models.JSONField(_("balance in Feishu when held"), null=True, blank=True)
+    employee_id = models.CharField(_("employee id"), max_length=128, blank=True)
+    withdrawn_cash = models.JSONField(_("cash withdrawn"), null=True, blank=True)
+    trans_time = models.BigIntegerField(_("Feishu trans_time (ms)"), null=True, blank=True)
+    # Set before the withdrawal is first sent: a retry goes straight to it (the same order id),
+    # since Feishu's balance may already be zero because of it.
+    withdraw_sent = models.BooleanField(_("withdrawal sent"), default=False)
+    # Handed to a worker by the dispatcher (referrals.payouts) until then.
+    dispatched_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("payout line")
+        verbose_name_plural = _("payout lines")
+        ordering = ["run", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "account"], name="one_line_per_account_per_run")
+        ]
+        indexes = [
+            # The dispatcher's "what is left to pay, tenant by tenant".
+            models.Index(
+                fields=["run", "tenant_key", "id"], name="payout_line_open_idx", condition=Q(status="queued")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}/{self.account}"
