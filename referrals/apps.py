@@ -31,14 +31,19 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.accountstatuschange", "view"),
             *perms("referrals.reconciliationrun", "view", "add"),
             *perms("referrals.reconciliationmismatch", "view"),
+            *perms("referrals.payoutrun", "view", "add"),
+            *perms("referrals.payoutline", "view"),
             "referrals.view_feishu_events",
             "events.reprocess_feishuevent",
             # The balance pull, the retries and the daily reconciliation are HR's schedules.
             "referrals.manage_schedules",
         )
         roles.grant(roles.HR_WITHDRAWALS, "referrals.withdraw_referralaccount")
-        # Whoever can request or retry a withdrawal moves employees' money: a second factor.
-        require_second_factor("referrals.withdraw_referralaccount")
+        # Approving a payout run is a second person's decision (never the preparer's).
+        roles.grant(roles.HR_PAYOUT_APPROVALS, "referrals.approve_payoutrun")
+        # Whoever can request or retry a withdrawal, or approve a run, moves employees' money:
+        # a second factor.
+        require_second_factor("referrals.withdraw_referralaccount", "referrals.approve_payoutrun")
         roles.audit("referrals")
         for name, task, timing in (
             (
@@ -55,6 +60,17 @@ class ReferralsConfig(AppConfig):
                 gettext_noop("Referrals: reconcile yesterday's withdrawals"),
                 "referrals.reconcile_yesterday",
                 {"crontab": "30 2 * * *"},
+            ),
+            (
+                gettext_noop("Referrals: pay approved payout runs"),
+                "referrals.payout_dispatch",
+                {"every": (1, "minutes")},
+            ),
+            # Off until HR switches it on: a run waiting each month for someone to approve it.
+            (
+                gettext_noop("Referrals: prepare the monthly payout run (waits for approval)"),
+                "referrals.payout_prepare_scheduled",
+                {"crontab": "0 9 25 * *", "enabled": False},
             ),
         ):
             register_schedule(name, task=task, managed_with="referrals.manage_schedules", **timing)

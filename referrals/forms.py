@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -94,3 +95,42 @@ class ReconciliationForm(forms.ModelForm):
         start = datetime.combine(self.cleaned_data["start"], time.min, tz)
         end = datetime.combine(self.cleaned_data["end"] + timedelta(days=1), time.min, tz)
         return start, end
+
+
+class PayoutSelectionForm(forms.Form):
+    """Which accounts a new payout run pays: every active account with cash, narrowed by a
+    tenant and a minimum amount of one currency."""
+
+    title = forms.CharField(label=_("title"), max_length=120, required=False)
+    currency = forms.CharField(
+        label=_("currency"), max_length=8, required=False, help_text=_("With a minimum amount, e.g. CNY.")
+    )
+    min_amount = forms.DecimalField(
+        label=_("minimum cash"), required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant_key"] = tenant_field(everyone=_("Every tenant"), initial="")
+        self.order_fields(["title", "tenant_key", "currency", "min_amount"])
+
+    def clean(self):
+        data = super().clean()
+        data["currency"] = (data.get("currency") or "").strip().upper()
+        if (data.get("min_amount") is None) != (not data["currency"]):
+            raise ValidationError(
+                _("A minimum amount needs its currency, and a currency its minimum amount.")
+            )
+        return data
+
+    def selection(self) -> dict:
+        """The selection as ``payouts.select_accounts`` takes it (and the run records it)."""
+        data = self.cleaned_data
+        chosen = {"tenant_key": data.get("tenant_key") or None}
+        if data.get("min_amount") is not None:
+            chosen.update(currency=data["currency"], min_amount=str(data["min_amount"]))
+        return chosen
+
+
+class PayoutRejectForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

@@ -331,6 +331,9 @@ class PayoutRun(models.Model):
     decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The approvers told that the run waits (referrals.notices): when, and what failed.
+    notified_at = models.DateTimeField(_("approvers told at"), null=True, blank=True)
+    notice_error = models.CharField(_("telling the approvers failed"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("payout run")

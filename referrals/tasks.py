@@ -5,7 +5,18 @@ from celery import shared_task
 
 from hireops.core import outbound
 
-from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
+from . import (
+    balances,
+    notices,
+    payouts,
+    pulls,
+    reconciliation,
+    registration,
+    status,
+    sync,
+    withdrawals,
+)
+from . import payout_dispatch as payout_dispatch_module
 
 register_account = outbound.task(registration.REGISTER)
 
@@ -44,3 +55,23 @@ def reconcile_yesterday():
 @shared_task(name="referrals.sync_pending", ignore_result=True)
 def sync_pending():
     return sync.sync_pending(pull=False)
+
+
+pay_line = outbound.task(payouts.PAY_LINE)
+
+
+@shared_task(name="referrals.payout_dispatch", ignore_result=True)
+def payout_dispatch():
+    """Every minute, and at once after an approval: queue what each tenant's quota can pay."""
+    return payout_dispatch_module.payout_dispatch()
+
+
+@shared_task(name="referrals.payout_notify", ignore_result=True)
+def payout_notify(run_pk: int):
+    return notices.payout_notify(run_pk)
+
+
+@shared_task(name="referrals.payout_prepare_scheduled", ignore_result=True)
+def payout_prepare_scheduled():
+    """The optional monthly run: every account with cash, waiting for approval."""
+    return payouts.payout_prepare_scheduled()

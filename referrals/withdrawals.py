@@ -18,9 +18,10 @@ from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 
 from .balances import balance_apply, balance_refusal, cash_dict
-from .models import AccountStatus, BalanceSource, ReferralAccount, Withdrawal
+from .models import AccountStatus, BalanceSource, PayoutRunStatus, ReferralAccount, Withdrawal
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
+PAYOUT_OPEN = (PayoutRunStatus.AWAITING_APPROVAL, PayoutRunStatus.PAYING)
 
 
 # On a withdrawal Feishu confirmed whose amounts hireops cannot keep (not numbers, or beyond
@@ -44,6 +45,12 @@ def withdrawal_request(account: ReferralAccount, bonus_types, user=None) -> With
         raise WithdrawalRefused(
             _("%(account)s is %(status)s: only active accounts can withdraw.")
             % {"account": account, "status": account.get_status_display()}
+        )
+    in_run = account.payout_lines.filter(status=CallStatus.QUEUED, run__status__in=PAYOUT_OPEN).first()
+    if in_run is not None:  # its cash is promised to a run: one withdrawal would hold the line
+        raise WithdrawalRefused(
+            _("%(account)s is in %(run)s, not yet paid: withdraw after the run, or reject it.")
+            % {"account": account, "run": in_run.run}
         )
     cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
     try:

@@ -359,7 +359,16 @@ class SandboxState:
                 "tenant_names": dict(self.tenant_names),
                 "token_ttl": self.token_ttl,
                 "accounts": [
-                    {**a.to_json("open_id"), "tenant_key": a.tenant_key, "user_id": a.employee["user_id"]}
+                    {
+                        **a.to_json("open_id"),
+                        "tenant_key": a.tenant_key,
+                        "user_id": a.employee["user_id"],
+                        # Feishu's books: every withdrawal made (trans_time ms, points, cash).
+                        "withdrawals": [
+                            [ms, points, {c: str(v) for c, v in cash.items()}]
+                            for ms, points, cash in a.withdrawals
+                        ],
+                    }
                     for a in self.accounts.values()
                 ],
                 "custom_fields": [

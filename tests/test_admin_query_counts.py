@@ -45,6 +45,9 @@ from referrals.models import (
     AccountStatus,
     BalanceChange,
     BalanceSource,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
     ReconciliationRun,
     ReferralAccount,
     Withdrawal,
@@ -140,6 +143,20 @@ def add_rows(user, n: int) -> None:
             error="refused",
         )
         ReconciliationRun.objects.create(start_ms=i, end_ms=i + 1, requested_by=user)
+        run = PayoutRun.objects.create(
+            prepared_by=user, status=PayoutRunStatus.FINISHED, totals={"CNY": "1.50"}, line_count=1
+        )
+        PayoutLine.objects.create(  # held: its balance moved after approval
+            run=run,
+            account=account,
+            external_order_id=f"payout-{i}",
+            cash={"CNY": "1.50"},
+            held=True,
+            feishu_cash={"CNY": "2.00"},
+            status=CallStatus.FAILED,
+            requested_by=user,
+            error="held",
+        )
         customer = VendorCustomer.objects.create(name=f"Customer {i}")
         CustomerIdentifier.objects.create(customer=customer, key="org_id", value=f"ORG-{i}")
         for status in (BindingStatus.BOUND, BindingStatus.NEEDS_REVIEW):

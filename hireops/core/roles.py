@@ -6,7 +6,8 @@ The platform names the roles; each app grants its own part from its ``AppConfig.
 - Vendor operations: the vendor side's records and actions, its events in the event log, its
   schedules.
 - HR: referral accounts and what follows from them, the referral events, their schedules.
-  Withdrawing is a separate permission, given by the "HR withdrawals" group on top of HR.
+  Withdrawing is a separate permission, given by the "HR withdrawals" group on top of HR;
+  approving payout runs another, given by "HR payout approvals".
 - Auditor: sees everything in the audited apps, changes nothing.
 Every role follows the background jobs of its own part and sees the change history, each
 only the entries about what it may view (hireops.core.admin.history). Nobody but
@@ -26,8 +27,9 @@ from django.utils.translation import gettext_noop
 VENDOR_OPS = gettext_noop("Vendor operations")
 HR = gettext_noop("HR")
 HR_WITHDRAWALS = gettext_noop("HR withdrawals")
+HR_PAYOUT_APPROVALS = gettext_noop("HR payout approvals")
 AUDITOR = gettext_noop("Auditor")
-STAFF_ROLES = (VENDOR_OPS, HR, HR_WITHDRAWALS)
+STAFF_ROLES = (VENDOR_OPS, HR, HR_WITHDRAWALS, HR_PAYOUT_APPROVALS)
 
 ALL = ("view", "add", "change", "delete")
 

@@ -43,6 +43,7 @@ class Schedule:
     crontab: str | None = None  # "30 2 * * *"
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    enabled: bool = True  # as first created; staff switch it afterwards
 
     @property
     def app_label(self) -> str:
@@ -65,11 +66,12 @@ def register_schedule(
     crontab: str | None = None,
     args: tuple = (),
     kwargs: dict | None = None,
+    enabled: bool = True,
 ) -> Schedule:
     """Declare a schedule (from ``ready()``; declaring the same one again is harmless). The
     system checks refuse to start when two declarations share a name, a task is unknown, the
     timing is not exactly one valid interval or crontab, or the permission names no model's."""
-    schedule = Schedule(name, task, managed_with, every, crontab, tuple(args), dict(kwargs or {}))
+    schedule = Schedule(name, task, managed_with, every, crontab, tuple(args), dict(kwargs or {}), enabled)
     if schedule not in _declared:
         _declared.append(schedule)
     return schedule
@@ -199,7 +201,7 @@ def sync_schedules(sender=None, **kwargs) -> None:
         row = _adopt(PeriodicTask, schedule, names)
         fields = {**owned_by_code(schedule), "name": schedule.name}
         if row is None:
-            PeriodicTask(**fields, **timing(schedule), enabled=True).save()
+            PeriodicTask(**fields, **timing(schedule), enabled=schedule.enabled).save()
             continue
         if not (row.interval_id or row.crontab_id):  # a solar or clocked one: the declared timing
             fields.update(timing(schedule))

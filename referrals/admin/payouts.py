@@ -1,0 +1,365 @@
+"""Payout runs as HR prepares them, a colleague approves them and finance takes them."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core import display
+from hireops.core.admin import SystemRecordAdmin
+from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.display import from_ms
+from hireops.core.export import csv_response, xlsx_response
+from hireops.core.models import CallStatus
+from hireops.signin.second_factor import require_fresh
+from hireops.tenants.filters import StoreTenantFilter
+
+from .. import payouts
+from ..forms import PayoutRejectForm, PayoutSelectionForm
+from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMismatch, ReconciliationRun
+from ..notices import payout_notify
+
+PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line"
+
+
+def _totals(cash) -> str:
+    return payouts.cash_text(cash) if cash else "—"
+
+
+@admin.register(PayoutRun)
+class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "status",
+        "line_count",
+        "totals_shown",
+        "prepared_by",
+        "prepared_at",
+        "decided_by",
+    )
+    list_filter = ("status", "scheduled")
+    list_select_related = ("prepared_by", "decided_by")
+    change_form_template = "admin/referrals/payoutrun/change_form.html"
+
+    @admin.display(description=_("totals"))
+    def totals_shown(self, obj):
+        return _totals(obj.totals)
+
+    # --- permissions: a run changes only through its pages' buttons ----------------------------
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def may_approve(self, request) -> bool:
+        return request.user.has_perm(payouts.APPROVE)
+
+    # --- pages ----------------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", view(self.decide_view), name="referrals_payoutrun_decide"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="referrals_payoutrun_cancel"),
+            path("<int:pk>/notify/", view(self.notify_view), name="referrals_payoutrun_notify"),
+            path("<int:pk>/payroll.<str:kind>", view(self.payroll_view), name="referrals_payoutrun_payroll"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Choose the accounts, see what the run would pay, then prepare it (nothing moves)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PayoutSelectionForm(request.POST or None)
+        context = {}
+        if request.method == "POST" and form.is_valid():
+            accounts = payouts.select_accounts(**form.selection())
+            if "prepare" in request.POST:
+                return self._prepare(request, accounts, form.cleaned_data["title"], form.selection())
+            context["preview"] = payouts.preview(accounts)
+        return self._page(
+            request, "admin/referrals/payoutrun/prepare.html", _("Prepare a payout run"), form, **context
+        )
+
+    def _prepare(self, request, accounts, title, selection):
+        try:
+            run = payouts.payout_prepare(accounts, request.user, title=title, selection=selection)
+        except payouts.PayoutRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        self.log_addition(request, run, [{"added": {}}])
+        self.message_user(
+            request,
+            _("%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval.")
+            % {"run": run, "count": run.line_count, "totals": _totals(run.totals)},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+
+    def _page(self, request, template, title, form=None, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "opts": self.model._meta,
+                "media": self.media + form.media if form else self.media,
+                **context,
+            },
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        if run is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return self._page(
+            request, "admin/referrals/payoutrun/change_form.html", str(run), **self._run_context(request, run)
+        )
+
+    def _run_context(self, request, run):
+        lines = run.lines.select_related("account").order_by("pk")
+        waiting = run.status == PayoutRunStatus.AWAITING_APPROVAL
+        return {
+            "run": run,
+            "original": run,
+            "progress": payouts.run_progress(run),
+            "paid_totals": _totals(payouts.paid_totals(run)),
+            "totals": _totals(run.totals),
+            "lines": [self._line_row(line) for line in lines[:PREVIEW_LINES]],
+            "more_lines": max(0, run.line_count - PREVIEW_LINES),
+            "needing": [
+                self._line_row(line)
+                for line in payouts.lines_needing_a_person(run).select_related("account")[:50]
+            ],
+            "reconciliation": reconciliation_of(run),
+            "lines_url": reverse("admin:referrals_payoutline_changelist") + f"?run__id__exact={run.pk}",
+            "can_decide": waiting and self.may_approve(request) and run.prepared_by_id != request.user.pk,
+            "is_preparer": run.prepared_by_id == request.user.pk,
+            "can_cancel": waiting and self.has_add_permission(request),
+            "can_release": self.may_approve(request) and run.prepared_by_id != request.user.pk,
+        }
+
+    @staticmethod
+    def _line_row(line) -> dict:
+        return {
+            "line": line,
+            "url": reverse("admin:referrals_payoutline_change", args=[line.pk]),
+            "amount": payouts.cash_text(line.cash),
+            "paid": payouts.cash_text(line.withdrawn_cash) if line.withdrawn_cash is not None else "",
+            "time": from_ms(line.trans_time) if line.trans_time else "",
+            "outcome": line_outcome(line),
+        }
+
+    def decide_view(self, request, pk):
+        """Approve (second factor proven minutes ago) or reject (with a reason)."""
+        run = get_object_or_404(PayoutRun, pk=pk)
+        if not self.may_approve(request):
+            raise PermissionDenied
+        reject_form = PayoutRejectForm(request.POST if "reject" in request.POST else None)
+        if request.method == "POST":
+            try:
+                if "approve" in request.POST:
+                    payouts.check_approver(run, request.user)
+                    require_fresh(request)  # allauth asks for the code, then replays this POST
+                    payouts.payout_approve(run.pk, request.user)
+                    self.log_change(request, run, str(_("Approved the payout run")))
+                    self.message_user(request, _("Approved: the run is being paid."), messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+                if "reject" in request.POST and reject_form.is_valid():
+                    reason = reject_form.cleaned_data["reason"]
+                    payouts.payout_reject(run.pk, request.user, reason)
+                    self.log_change(
+                        request, run, str(_("Rejected the payout run: %(reason)s") % {"reason": reason})
+                    )
+                    self.message_user(request, _("Rejected: nothing is paid."), messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+            except payouts.PayoutRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+        return self._page(
+            request,
+            "admin/referrals/payoutrun/decide.html",
+            _("Approve or reject %(run)s") % {"run": run},
+            reject_form,
+            **self._run_context(request, run),
+        )
+
+    def cancel_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(PayoutRun, pk=pk)
+        try:
+            payouts.payout_cancel(run.pk, request.user)
+        except payouts.PayoutRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.log_change(request, run, str(_("Cancelled the payout run")))
+            self.message_user(request, _("Cancelled: nothing is paid."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+
+    def notify_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(PayoutRun, pk=pk, status=PayoutRunStatus.AWAITING_APPROVAL)
+        errors = payout_notify(run.pk)
+        if errors:
+            self.message_user(
+                request,
+                _("Not everyone was told: %(errors)s") % {"errors": "; ".join(errors)},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, _("The approvers were told again."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+
+    def payroll_view(self, request, pk, kind):
+        """The payroll file: one row per line and currency, as Feishu paid it."""
+        run = get_object_or_404(PayoutRun.objects.select_related("prepared_by", "decided_by"), pk=pk)
+        if not self.has_view_permission(request, run) or kind not in ("csv", "xlsx"):
+            raise PermissionDenied
+        respond = csv_response if kind == "csv" else xlsx_response
+        return respond(f"payroll-run-{run.pk}", payroll_columns(run), payroll_rows(run))
+
+
+def line_outcome(line) -> str:
+    if line.status == CallStatus.SUCCEEDED:
+        return str(_("Paid"))
+    if line.held:
+        return str(_("Held: balance changed"))
+    if line.status == CallStatus.FAILED:
+        return str(_("Not paid"))
+    if line.run.status == PayoutRunStatus.AWAITING_APPROVAL:
+        return str(_("Waiting for approval"))
+    return str(_("To pay"))
+
+
+def payroll_columns(run: PayoutRun):
+    prepared = run.prepared_by.get_username() if run.prepared_by else str(_("the schedule"))
+    approved = run.decided_by.get_username() if run.decided_by else ""
+    return [
+        (_("employee id"), lambda r: r[0].employee_id or r[0].account.employee_id),
+        (_("employee name"), lambda r: r[0].account.name),
+        (_("Feishu account id"), lambda r: r[0].account.account_id),
+        (_("amount"), lambda r: r[2]),
+        (_("currency"), lambda r: r[1]),
+        (_("outcome"), lambda r: line_outcome(r[0])),
+        (_("Feishu withdrawal id (external order id)"), lambda r: r[0].external_order_id),
+        (_("Feishu transaction time"), lambda r: from_ms(r[0].trans_time) if r[0].trans_time else ""),
+        (_("prepared by"), lambda r: prepared),
+        (_("approved by"), lambda r: approved),
+    ]
+
+
+def payroll_rows(run: PayoutRun):
+    """(line, currency, amount): what Feishu withdrew for a paid line, the approved amount
+    for the others (their outcome says they were not paid)."""
+    lines = run.lines.select_related("account", "run").order_by("pk")
+    for line in lines.iterator(chunk_size=payouts.BATCH):
+        paid = line.withdrawn_cash if line.status == CallStatus.SUCCEEDED else None
+        for currency, amount in payouts.normalised(paid if paid is not None else line.cash).items():
+            yield (line, currency, amount)
+
+
+def reconciliation_of(run: PayoutRun) -> dict:
+    """Feishu's reconciliation runs that cover the run's payments, and their mismatches on the
+    run's accounts (Feishu reconciles points only: a cash payout shows as agreed)."""
+    paid = run.lines.filter(status=CallStatus.SUCCEEDED, trans_time__isnull=False)
+    covering = ReconciliationRun.objects.filter(
+        status=CallStatus.SUCCEEDED,
+        tenant_key=OuterRef("tenant_key"),
+        start_ms__lte=OuterRef("trans_time"),
+        end_ms__gte=OuterRef("trans_time"),
+    )
+    mismatched = ReconciliationMismatch.objects.filter(
+        account_id=OuterRef("account__account_id"),
+        run__status=CallStatus.SUCCEEDED,
+        run__start_ms__lte=OuterRef("trans_time"),
+        run__end_ms__gte=OuterRef("trans_time"),
+    )
+    return {
+        "paid": paid.count(),
+        "covered": paid.filter(Exists(covering)).count(),
+        "mismatches": list(paid.filter(Exists(mismatched)).select_related("account")[:50]),
+    }
+
+
+@admin.register(PayoutLine)
+class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
+    list_display = ("run", "account", "amount", "outcome", "paid", "employee_id", "transaction_time", "error")
+    list_filter = ("status", "held", StoreTenantFilter)
+    list_select_related = ("run", "account")
+    search_fields = ("account__name", "external_order_id")
+    actions = ["release"]
+    readonly_fields = (
+        "run",
+        "account",
+        "tenant_key",
+        "external_order_id",
+        "amount",
+        "outcome",
+        "feishu_cash",
+        "paid",
+        "employee_id",
+        "transaction_time",
+        "attempts",
+        "withdraw_sent",
+        "error_code",
+        "error",
+        "log_id",
+        "requested_at",
+        "finished_at",
+    )
+    fields = readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """A part of the employee's name, or an exact order id."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(account__name__icontains=term) | Q(external_order_id=term)), False
+
+    @admin.display(description=_("amount"))
+    def amount(self, obj):
+        return payouts.cash_text(obj.cash)
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, obj):
+        return line_outcome(obj)
+
+    @admin.display(description=_("cash withdrawn"))
+    def paid(self, obj):
+        return display.cash(obj.withdrawn_cash)
+
+    @admin.display(description=_("Feishu transaction time"))
+    def transaction_time(self, obj):
+        return from_ms(obj.trans_time)
+
+    def has_release_permission(self, request):
+        return request.user.has_perm(payouts.APPROVE)
+
+    @admin.action(description=_("Pay held lines at the balance Feishu holds now…"), permissions=["release"])
+    def release(self, request, queryset):
+        require_fresh(request)
+        try:
+            n = payouts.payout_release(list(queryset.values_list("pk", flat=True)), request.user)
+        except payouts.PayoutRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        for line in queryset.filter(held=False, status=CallStatus.QUEUED):
+            self.log_change(request, line, str(_("Released the held line: paid at Feishu's balance")))
+        self.message_user(request, _("%(n)d held line(s) released for payment.") % {"n": n}, messages.SUCCESS)
+        return None

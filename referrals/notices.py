@@ -1,0 +1,79 @@
+"""Telling the approvers that a payout run waits: by e-mail, each approver at their address,
+and in the Feishu group the alerts go to (its custom bot). What was not delivered is written
+on the run (``notice_error``), where the preparer sees it and can send the notice again."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from hireops.ops import channels
+
+from .models import PayoutRun
+from .payouts import cash_text
+
+log = logging.getLogger(__name__)
+
+
+def approvers(run: PayoutRun):
+    """Active users who may approve the run: the permission, and not its preparer."""
+    perm = Permission.objects.get(content_type__app_label="referrals", codename="approve_payoutrun")
+    users = get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(user_permissions=perm) | Q(groups__permissions=perm), is_active=True
+    )
+    if run.prepared_by_id:
+        users = users.exclude(pk=run.prepared_by_id)
+    return users.distinct().order_by("pk")
+
+
+def _link(run: PayoutRun) -> str:
+    return settings.ADMIN_BASE_URL.rstrip("/") + reverse("admin:referrals_payoutrun_decide", args=[run.pk])
+
+
+def _text(run: PayoutRun) -> tuple[str, list[str]]:
+    who = run.prepared_by.get_username() if run.prepared_by else _("the schedule")
+    title = _("Payout run waits for approval: %(run)s") % {"run": run}
+    lines = [
+        _("%(count)s lines, %(totals)s, prepared by %(who)s.")
+        % {"count": run.line_count, "totals": cash_text(run.totals), "who": who},
+        _("Nothing is paid until a colleague approves it."),
+    ]
+    return title, lines
+
+
+def payout_notify(run_pk: int) -> list[str]:
+    """Returns what failed (empty: everyone configured was told)."""
+    run = PayoutRun.objects.select_related("prepared_by").get(pk=run_pk)
+    errors = []
+    with translation.override(settings.LANGUAGE_CODE):
+        title, lines = _text(run)
+        link = _link(run)
+        addresses = [u.email for u in approvers(run) if u.email]
+        if addresses:
+            try:
+                send_mail(title, "\n".join([*lines, "", link]), None, addresses)
+            except Exception as exc:  # SMTP down, refused: said on the row
+                errors.append(f"{channels.EMAIL}: {type(exc).__name__}")
+        else:
+            errors.append(_("no approver has an e-mail address"))
+        if settings.ALERT_FEISHU_BOT_URL:
+            alert = channels.Alert(
+                title=title, lines=lines, url=link, severity="info", key=f"payout-run-{run.pk}"
+            )
+            errors += [
+                f"{r.channel}: {r.error}"
+                for r in channels.send_alert(alert, [channels.FEISHU_BOT])
+                if not r.ok
+            ]
+    PayoutRun.objects.filter(pk=run.pk).update(
+        notified_at=timezone.now(), notice_error="; ".join(errors)[:2000]
+    )
+    if errors:
+        log.warning("payout run %s: approvers not all told: %s", run.pk, "; ".join(errors))
+    return errors

@@ -1,0 +1,88 @@
+"""Feeding approved runs' lines to the workers at the pace of each tenant's withdrawal quota.
+
+Feishu allows 100 withdrawals a minute per app and tenant (docs/feishu.md §4, §7.5). Queuing
+every line of a 20,000-line run at once would have the workers wait on the client's rate
+limiter for hours and fail with "reservation too far". Instead, every minute (and at once
+after an approval) the dispatcher claims, per tenant, the lines one minute of that tenant's
+quota can pay, and queues them interleaved across tenants, so the workers keep every tenant's
+quota busy and no tenant waits behind another. A claim lasts ``CLAIM``: the lines a killed
+worker or a lost task held are claimed again after it; the engine's lease and the order id
+make sure a line is never paid twice meanwhile.
+"""
+
+from datetime import timedelta
+from itertools import chain, zip_longest
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from hireops.core.models import CallStatus
+from hireops.feishu.ratelimit import QUOTAS
+from hireops.tenants.gate import unavailable_tenant_keys
+
+from .models import PayoutLine, PayoutRun, PayoutRunStatus
+
+ENDPOINT = "hire.referral_account.withdraw"
+TICK = timedelta(minutes=1)
+CLAIM = timedelta(minutes=5)
+SAFETY = 0.97  # the client's limiter paces at 97 % of the quota
+
+
+def seconds_per_line() -> float:
+    """One tenant's pace: the withdrawal quota's spacing, at the limiter's safety factor."""
+    return QUOTAS[ENDPOINT].interval() / SAFETY
+
+
+def per_tick() -> int:
+    return max(1, int(TICK.total_seconds() / seconds_per_line()))
+
+
+def _due(now):
+    return PayoutLine.objects.filter(
+        Q(dispatched_until__isnull=True) | Q(dispatched_until__lt=now),
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+        status=CallStatus.QUEUED,
+        run__status=PayoutRunStatus.PAYING,
+    )
+
+
+def claim_due(limit: int) -> list[int]:
+    """Per tenant, up to ``limit`` lines nobody holds; interleaved tenant by tenant."""
+    now = timezone.now()
+    stopped = set(unavailable_tenant_keys())
+    with transaction.atomic():
+        due = _due(now)
+        tenants = sorted(set(due.values_list("tenant_key", flat=True).distinct()) - stopped)
+        per_tenant = [
+            list(
+                due.filter(tenant_key=tenant)
+                .order_by("run_id", "pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)[:limit]
+            )
+            for tenant in tenants
+        ]
+        pks = [pk for pk in chain.from_iterable(zip_longest(*per_tenant)) if pk is not None]
+        PayoutLine.objects.filter(pk__in=pks).update(dispatched_until=now + CLAIM)
+    return pks
+
+
+def payout_dispatch() -> int:
+    """The scheduled tick: queue what one minute of every tenant's quota can pay."""
+    from .payouts import PAY_LINE
+
+    pks = claim_due(per_tick())
+    for pk in pks:
+        PAY_LINE.send(pk)
+    _finish_empty_runs()
+    return len(pks)
+
+
+def _finish_empty_runs() -> None:
+    """A paying run with nothing left to pay (its last line closed while the run was being
+    approved, say) is finished here too."""
+    open_lines = PayoutLine.objects.filter(status=CallStatus.QUEUED, run__status=PayoutRunStatus.PAYING)
+    PayoutRun.objects.filter(status=PayoutRunStatus.PAYING).exclude(
+        pk__in=open_lines.values("run_id")
+    ).update(status=PayoutRunStatus.FINISHED, finished_at=timezone.now())

@@ -1,0 +1,519 @@
+"""Payout runs: many full-cash withdrawals, prepared by one person, approved by another.
+
+The life of a run (``PayoutRun``):
+
+1. **prepared** (``payout_prepare``): one line per account with cash, each with its own
+   ``external_order_id`` and the cash the account held then. Nothing moves; the approvers are
+   told (``referrals.notices``).
+2. **approved** or **rejected** by someone else holding ``referrals.approve_payoutrun``, with
+   the second factor proved minutes ago (the admin's decision page). A rejected run pays
+   nothing: its lines are closed.
+3. **paid**, line by line, by the outbound engine (``PAY_LINE``), fed by the dispatcher
+   (``payout_dispatch``, every minute) with what one minute of each tenant's withdrawal quota
+   allows. Before the first withdrawal of a line, Feishu's balance is read: a balance that is
+   not the line's amount **holds** the line for a person (``payout_release``) instead of
+   paying it blindly. The withdrawal carries the line's order id, Feishu's idempotency key,
+   so a line retried after a lost answer or a killed worker is never paid twice.
+4. **finished** when no line is left to pay.
+
+A paid line also becomes a succeeded ``Withdrawal`` with the same order id, so the account's
+page, the withdrawals list and the daily reconciliation (``referrals.reconciliation``) all
+see it.
+"""
+
+import math
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hireops.core import outbound
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.feishu import FeishuError, get_client, hire
+
+from . import withdrawals
+from .balances import balance_apply, cash_dict
+from .models import (
+    AccountCash,
+    AccountStatus,
+    BalanceSource,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReferralAccount,
+    Withdrawal,
+)
+
+CASH = hire.BonusType.CASH
+APPROVE = "referrals.approve_payoutrun"
+OPEN = withdrawals.PAYOUT_OPEN
+BATCH = 2000  # lines written at a time
+
+HELD = gettext_noop(
+    "Held, not paid: Feishu holds %(feishu)s, the run approved %(approved)s. "
+    "Release it to pay what Feishu holds now, or leave it unpaid."
+)
+PAID_OTHER_AMOUNT = gettext_noop("Paid %(paid)s, the run approved %(approved)s: the balance moved meanwhile.")
+AMOUNTS_NOT_KEPT = gettext_noop(
+    "Feishu confirmed the withdrawal, but its amounts cannot be stored (%(what)s): see them in Feishu."
+)
+RUN_REJECTED = gettext_noop("Not paid: the run was rejected.")
+RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
+OUTCOME_UNKNOWN = gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s")
+
+
+class PayoutRefused(Exception):
+    """Why a run cannot be prepared or decided as asked (shown to the person as it is)."""
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+
+def normalised(cash: dict | None) -> dict[str, str]:
+    """``{currency: amount}`` with two decimals and without zero amounts: how lines compare."""
+    amounts = {}
+    for currency, amount in (cash or {}).items():
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+        if value:
+            amounts[currency] = str(value)
+    return dict(sorted(amounts.items()))
+
+
+def cash_text(cash: dict | None) -> str:
+    return ", ".join(f"{amount} {currency}" for currency, amount in normalised(cash).items()) or "0"
+
+
+def add_totals(totals: dict[str, Decimal], cash: dict) -> None:
+    for currency, amount in cash.items():
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(str(amount))
+
+
+def totals_json(totals: dict[str, Decimal]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in sorted(totals.items())}
+
+
+# --- preparing -------------------------------------------------------------------------------
+
+
+def payable_accounts():
+    """Accounts a run may pay: registered, active, holding cash, in no other open run's unpaid
+    lines and without a withdrawal in progress."""
+    in_open_run = PayoutLine.objects.filter(
+        account=OuterRef("pk"), status=CallStatus.QUEUED, run__status__in=OPEN
+    )
+    withdrawing = Withdrawal.objects.filter(account=OuterRef("pk"), status=CallStatus.QUEUED)
+    with_cash = AccountCash.objects.filter(account=OuterRef("pk"), amount__gt=0)
+    return ReferralAccount.objects.filter(
+        Exists(with_cash),
+        ~Exists(in_open_run),
+        ~Exists(withdrawing),
+        status=AccountStatus.ACTIVE,
+        account_id__isnull=False,
+    )
+
+
+def select_accounts(*, tenant_key: str | None = None, currency: str = "", min_amount=None, pks=None):
+    """The payable accounts a selection names: a tenant, a minimum cash amount in a currency,
+    chosen rows; none of them: every account with cash."""
+    accounts = payable_accounts()
+    if tenant_key is not None:
+        accounts = accounts.filter(tenant_key=tenant_key)
+    if min_amount is not None:
+        accounts = accounts.filter(
+            Exists(
+                AccountCash.objects.filter(account=OuterRef("pk"), currency=currency, amount__gte=min_amount)
+            )
+        )
+    if pks is not None:
+        accounts = accounts.filter(pk__in=pks)
+    return accounts
+
+
+def _cash_of(account_pks: list[int]) -> dict[int, dict[str, str]]:
+    cash: dict[int, dict[str, str]] = {}
+    rows = AccountCash.objects.filter(account__in=account_pks, amount__gt=0).order_by("currency")
+    for account_pk, currency, amount in rows.values_list("account_id", "currency", "amount"):
+        cash.setdefault(account_pk, {})[currency] = str(amount)
+    return cash
+
+
+def payout_prepare(accounts, user=None, *, title: str = "", selection: dict | None = None, scheduled=False):
+    """A run waiting for approval, one line per payable account of ``accounts`` (a queryset),
+    with the cash each holds now. Raises ``PayoutRefused`` when there is nothing to pay."""
+    from .tasks import payout_notify
+
+    accounts = accounts.filter(pk__in=payable_accounts().values("pk"))
+    with transaction.atomic():
+        run = PayoutRun.objects.create(
+            title=title, prepared_by=user, selection=selection or {}, scheduled=scheduled
+        )
+        totals: dict[str, Decimal] = {}
+        count = 0
+        # select_for_update: two preparations at once cannot both take an account.
+        locked = accounts.order_by("pk").select_for_update(of=("self",)).values_list("pk", "tenant_key")
+        iterator = locked.iterator(chunk_size=BATCH)
+        while chunk := list(islice(iterator, BATCH)):
+            cash = _cash_of([pk for pk, _tenant in chunk])
+            lines = [
+                PayoutLine(
+                    run=run,
+                    account_id=pk,
+                    tenant_key=tenant,
+                    external_order_id=uuid.uuid4().hex,
+                    cash=cash[pk],
+                    requested_by=user,
+                )
+                for pk, tenant in chunk
+                if cash.get(pk)
+            ]
+            PayoutLine.objects.bulk_create(lines, batch_size=BATCH)
+            for line in lines:
+                add_totals(totals, line.cash)
+            count += len(lines)
+        if not count:
+            raise PayoutRefused(
+                _("No account to pay: none of them is active with cash and free of other payouts.")
+            )
+        PayoutRun.objects.filter(pk=run.pk).update(totals=totals_json(totals), line_count=count)
+        transaction.on_commit(lambda: payout_notify.delay(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+def _locked_run(run_pk: int) -> PayoutRun:
+    return PayoutRun.objects.select_for_update().get(pk=run_pk)
+
+
+def check_approver(run: PayoutRun, user) -> None:
+    """The separation of duties: the approve permission, and never the run's preparer."""
+    if not user.has_perm(APPROVE):
+        raise PermissionDenied
+    if run.prepared_by_id is not None and run.prepared_by_id == user.pk:
+        raise PayoutRefused(_("You prepared this run: a colleague with the approve permission decides it."))
+
+
+def _still_waiting(run: PayoutRun) -> None:
+    if run.status != PayoutRunStatus.AWAITING_APPROVAL:
+        raise PayoutRefused(
+            _("This run is %(status)s: only a run waiting for approval is decided.")
+            % {"status": run.get_status_display()}
+        )
+
+
+def payout_approve(run_pk: int, user) -> PayoutRun:
+    """Approve the lines as prepared; the dispatcher starts paying them at once."""
+    from .tasks import payout_dispatch
+
+    with transaction.atomic():
+        run = _locked_run(run_pk)
+        check_approver(run, user)
+        _still_waiting(run)
+        run.status, run.decided_by, run.decided_at = PayoutRunStatus.PAYING, user, timezone.now()
+        run.save(update_fields=["status", "decided_by", "decided_at"])
+        transaction.on_commit(payout_dispatch.delay)
+    return run
+
+
+def _close_lines(run: PayoutRun, message: str) -> None:
+    PayoutLine.objects.filter(run=run, status=CallStatus.QUEUED).update(
+        status=CallStatus.FAILED, error=Message(message), finished_at=timezone.now()
+    )
+
+
+def payout_reject(run_pk: int, user, reason: str) -> PayoutRun:
+    reason = (reason or "").strip()
+    if not reason:
+        raise PayoutRefused(_("Say why the run is rejected."))
+    with transaction.atomic():
+        run = _locked_run(run_pk)
+        check_approver(run, user)
+        _still_waiting(run)
+        run.status, run.decided_by, run.decided_at = PayoutRunStatus.REJECTED, user, timezone.now()
+        run.reason, run.finished_at = reason[:500], run.decided_at
+        run.save(update_fields=["status", "decided_by", "decided_at", "reason", "finished_at"])
+        _close_lines(run, RUN_REJECTED)
+    return run
+
+
+def payout_cancel(run_pk: int, user) -> PayoutRun:
+    """Its preparer (or anyone who may prepare runs) takes back a run not yet decided."""
+    with transaction.atomic():
+        run = _locked_run(run_pk)
+        _still_waiting(run)
+        run.status, run.finished_at = PayoutRunStatus.CANCELLED, timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        _close_lines(run, RUN_CANCELLED)
+    return run
+
+
+def payout_release(line_pks, user) -> int:
+    """Held lines paid after all, at the balance Feishu held when they were held (an approver's
+    decision, like the run's). A balance that moved again is held again."""
+    from .tasks import payout_dispatch
+
+    released = 0
+    with transaction.atomic():
+        lines = (
+            PayoutLine.objects.select_for_update()
+            .select_related("run")
+            .filter(pk__in=line_pks, held=True, status=CallStatus.FAILED)
+        )
+        for line in lines:
+            check_approver(line.run, user)
+            line.cash = normalised(line.feishu_cash)
+            line.held, line.status, line.error, line.finished_at = False, CallStatus.QUEUED, "", None
+            line.dispatched_until = None
+            line.save(update_fields=["cash", "held", "status", "error", "finished_at", "dispatched_until"])
+            PayoutRun.objects.filter(pk=line.run_id, status=PayoutRunStatus.FINISHED).update(
+                status=PayoutRunStatus.PAYING, finished_at=None
+            )
+            released += 1
+        if released:
+            transaction.on_commit(payout_dispatch.delay)
+    return released
+
+
+# --- paying ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    feishu_cash: dict
+    employee_id: str
+
+
+@dataclass(frozen=True)
+class Paid:
+    result: object  # hire.WithdrawalResult, or hire.BadAmount when Feishu's amounts cannot be read
+    employee_id: str
+
+    @property
+    def log_id(self) -> str:
+        return getattr(self.result, "log_id", "")
+
+
+def _prepare(line: PayoutLine):
+    if line.run.status != PayoutRunStatus.PAYING:
+        return None  # not approved (or no longer): never paid
+    return line.external_order_id
+
+
+def _call(line: PayoutLine, order_id: str):
+    client, tenant = get_client(), line.tenant_key or None
+    employee_id = line.employee_id
+    if not line.withdraw_sent:
+        # What Feishu holds now must be what was approved; user_id: the id payroll knows.
+        remote = hire.get_account_assets(
+            client, line.account.account_id, user_id_type="user_id", tenant_key=tenant
+        )
+        employee_id = str((remote.referrer or {}).get("id") or "")
+        held = cash_dict(remote.assets)
+        if normalised(held) != normalised(line.cash):
+            return Held(normalised(held), employee_id)
+        # From here a retry goes straight to the withdrawal: Feishu may already hold it.
+        PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
+    try:
+        result = hire.withdraw(
+            client, line.account.account_id, bonus_types=[CASH], external_order_id=order_id, tenant_key=tenant
+        )
+    except hire.BadAmount as exc:  # Feishu answered success: the line is paid, whatever it says
+        result = exc
+    return Paid(result, employee_id)
+
+
+def _answer(line: PayoutLine, order_id, outcome) -> dict:
+    if isinstance(outcome, Held):
+        approved, feishu = cash_text(line.cash), cash_text(outcome.feishu_cash)
+        return {
+            "status": CallStatus.FAILED,
+            "held": True,
+            "feishu_cash": outcome.feishu_cash,
+            "employee_id": outcome.employee_id,
+            "error": Message(HELD, feishu=feishu, approved=approved),
+        }
+    fields = {"employee_id": outcome.employee_id}
+    if isinstance(outcome.result, hire.BadAmount):
+        return {**fields, "error": Message(AMOUNTS_NOT_KEPT, what=str(outcome.result))}
+    paid = normalised(cash_dict(outcome.result.details))
+    fields.update(withdrawn_cash=paid, trans_time=outcome.result.trans_time_ms)
+    if paid != normalised(line.cash):
+        fields["error"] = Message(PAID_OTHER_AMOUNT, paid=cash_text(paid), approved=cash_text(line.cash))
+    return fields
+
+
+def _effect(line: PayoutLine, order_id, outcome) -> None:
+    """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
+    line.refresh_from_db()
+    account = line.account
+    if outcome.employee_id and account.employee_id != outcome.employee_id:
+        ReferralAccount.objects.filter(pk=account.pk).update(employee_id=outcome.employee_id)
+    Withdrawal.objects.create(
+        account=account,
+        external_order_id=line.external_order_id,
+        bonus_types=[CASH],
+        status=CallStatus.SUCCEEDED,
+        requested_by=line.run.decided_by,
+        expected_cash=line.cash,
+        withdrawn_points=0 if line.withdrawn_cash is not None else None,
+        withdrawn_cash=line.withdrawn_cash,
+        trans_time=line.trans_time,
+        attempts=line.attempts,
+        error=line.error,
+        log_id=line.log_id,
+        finished_at=line.finished_at,
+    )
+    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
+        balance_apply(
+            account.pk,
+            hire.Bonus(point_bonus=account.points, cash=[]),
+            modify_time=line.trans_time,
+            source=BalanceSource.WITHDRAWAL,
+            reference=line.external_order_id,
+        )
+
+
+def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
+    if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
+        ReferralAccount.objects.filter(pk=line.account_id).update(status=AccountStatus.DEACTIVATED)
+
+
+def _closed(line: PayoutLine) -> None:
+    """The run is finished once no line is left to pay."""
+    if not PayoutLine.objects.filter(run_id=line.run_id, status=CallStatus.QUEUED).exists():
+        PayoutRun.objects.filter(pk=line.run_id, status=PayoutRunStatus.PAYING).update(
+            status=PayoutRunStatus.FINISHED, finished_at=timezone.now()
+        )
+
+
+def _give_up(pk: int, reason: str) -> str:
+    # Maybe paid, maybe not: kept open; the dispatcher sends it again with the same order id.
+    PayoutLine.objects.filter(pk=pk).update(
+        error=Message(OUTCOME_UNKNOWN, reason=reason), dispatched_until=None
+    )
+    return CallStatus.QUEUED
+
+
+PAY_LINE = outbound.register(
+    outbound.Outbound(
+        name="referrals.pay_line",
+        model=PayoutLine,
+        related=("run", "account"),
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        effect=_effect,
+        refused=_refused,
+        closed=_closed,
+        give_up=_give_up,
+        sweep=False,  # the dispatcher sends them, paced per tenant
+    )
+)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    lines: int
+    paid: int
+    held: int
+    failed: int
+    to_pay: int
+    seconds_left: float | None  # at the quota, the slowest tenant's remaining lines; None: done
+
+    @property
+    def done(self) -> int:
+        return self.paid + self.held + self.failed
+
+    @property
+    def minutes_left(self) -> int | None:
+        return None if self.seconds_left is None else max(1, math.ceil(self.seconds_left / 60))
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.lines) if self.lines else 100
+
+
+def run_progress(run: PayoutRun) -> Progress:
+    from .payout_dispatch import seconds_per_line
+
+    counts = {"paid": 0, "held": 0, "failed": 0, "to_pay": 0}
+    slowest = 0
+    rows = (
+        PayoutLine.objects.filter(run=run)
+        .values("tenant_key", "status", "held")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_tenant: dict[str, int] = {}
+    for row in rows:
+        if row["status"] == CallStatus.SUCCEEDED:
+            counts["paid"] += row["n"]
+        elif row["status"] == CallStatus.QUEUED:
+            counts["to_pay"] += row["n"]
+            per_tenant[row["tenant_key"]] = per_tenant.get(row["tenant_key"], 0) + row["n"]
+        elif row["held"]:
+            counts["held"] += row["n"]
+        else:
+            counts["failed"] += row["n"]
+    if per_tenant:
+        slowest = max(per_tenant.values())
+    seconds = slowest * seconds_per_line() if run.status == PayoutRunStatus.PAYING and slowest else None
+    return Progress(lines=sum(counts.values()), seconds_left=seconds, **counts)
+
+
+def paid_totals(run: PayoutRun) -> dict[str, str]:
+    totals: dict[str, Decimal] = {}
+    paid = PayoutLine.objects.filter(run=run, status=CallStatus.SUCCEEDED, withdrawn_cash__isnull=False)
+    for cash in paid.values_list("withdrawn_cash", flat=True).iterator(chunk_size=BATCH):
+        add_totals(totals, cash)
+    return totals_json(totals)
+
+
+def lines_needing_a_person(run: PayoutRun):
+    """Held lines, failed ones and paid ones whose amount differs from the approved one."""
+    return PayoutLine.objects.filter(run=run).filter(
+        Q(held=True) | Q(status=CallStatus.FAILED) | (Q(status=CallStatus.SUCCEEDED) & ~Q(error=""))
+    )
+
+
+def payout_prepare_scheduled() -> int | None:
+    """Every account with cash, prepared by nobody (approved by anyone with the permission)."""
+    try:
+        run = payout_prepare(
+            select_accounts(), None, title="", selection={"every_account_with_cash": True}, scheduled=True
+        )
+    except PayoutRefused:
+        return None  # nothing to pay this time
+    return run.pk
+
+
+def preview(accounts, lines: int = 200) -> dict:
+    """What a run of these accounts would pay now: how many, the totals per currency, the first lines."""
+    from django.db.models import Sum
+
+    payable = accounts.filter(pk__in=payable_accounts().values("pk"))
+    held = AccountCash.objects.filter(account__in=payable.values("pk"), amount__gt=0)
+    totals = {
+        r["currency"]: r["total"]
+        for r in held.values("currency").annotate(total=Sum("amount")).order_by("currency")
+    }
+    first = list(payable.order_by("pk")[:lines])
+    cash = _cash_of([a.pk for a in first])
+    return {
+        "count": payable.count(),
+        "totals": cash_text(totals_json(totals)),
+        "lines": [(a, cash_text(cash.get(a.pk))) for a in first],
+    }

@@ -1,0 +1,289 @@
+"""Payout runs against the sandbox over HTTP: prepared by one, approved by another, paid once."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from hireops.core import outbound, roles
+from hireops.core.models import CallStatus
+from referrals import payout_dispatch, payouts
+from referrals.admin.payouts import payroll_rows
+from referrals.balances import balance_pull
+from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, Withdrawal
+from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+
+from .conftest import reload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ASSETS = "/open-apis/hire/v1/referral_account/get_account_assets"
+
+
+def withdraw_calls(sandbox) -> list[dict]:
+    return [e for e in sandbox.requests() if e["path"].endswith("/withdraw")]
+
+
+def cny(amount):
+    return [{"currency_type": "CNY", "amount": str(amount)}]
+
+
+@pytest.fixture
+def people(staff_user):
+    """A preparer (HR), an approver (HR + payout approvals), a withdrawer without approval."""
+    made = {
+        "preparer": staff_user(roles.HR, username="preparer"),
+        "approver": staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="approver"),
+        "withdrawer": staff_user(roles.HR, roles.HR_WITHDRAWALS, username="withdrawer"),
+    }
+    for name, email in (("preparer", "preparer@example.com"), ("approver", "ok@example.com")):
+        made[name].email = email
+        made[name].save()
+    return made
+
+
+@pytest.fixture
+def with_cash(register):
+    """Registered accounts holding cash, their balance as hireops last pulled it."""
+
+    def make(n, amount="10.00", points=0):
+        accounts = []
+        for i in range(n):
+            account = register(name=f"员工{i}", email=f"e{i}@example.com", points=points, cash=cny(amount))
+            balance_pull(account.pk)
+            accounts.append(reload(account))
+        return accounts
+
+    return make
+
+
+def prepared(people, **selection):
+    return payouts.payout_prepare(payouts.select_accounts(**selection), people["preparer"], title="十一月")
+
+
+def test_a_prepared_run_pays_nothing_until_approved_then_each_line_once(sandbox, people, with_cash, register):
+    accounts = with_cash(3, amount="12.50")
+    register(name="没钱", email="none@example.com")  # no cash: no line
+    run = prepared(people)
+    assert (run.status, run.line_count, run.totals) == (
+        PayoutRunStatus.AWAITING_APPROVAL,
+        3,
+        {"CNY": "37.50"},
+    )
+    assert not withdraw_calls(sandbox)
+    assert {line.account_id for line in run.lines.all()} == {a.pk for a in accounts}
+    # The approvers were told, the preparer not.
+    assert [m.to for m in mail.outbox] == [["ok@example.com"]]
+    assert "37.50 CNY" in mail.outbox[0].body
+    assert PayoutRun.objects.get(pk=run.pk).notified_at is not None
+
+    with pytest.raises(PermissionDenied):
+        payouts.payout_approve(run.pk, people["withdrawer"])  # withdrawing is not approving
+    people["preparer"].groups.add(*people["approver"].groups.all())
+    with pytest.raises(payouts.PayoutRefused, match="prepared this run"):
+        payouts.payout_approve(run.pk, people["preparer"])
+    assert not withdraw_calls(sandbox)
+
+    payouts.payout_approve(run.pk, people["approver"])  # eager: dispatched and paid at once
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    lines = list(run.lines.order_by("pk"))
+    assert [line.status for line in lines] == [CallStatus.SUCCEEDED] * 3
+    assert all(line.withdrawn_cash == {"CNY": "12.50"} and line.trans_time for line in lines)
+    assert all(line.employee_id for line in lines)  # Feishu's user_id of the referrer
+    withdrawn = withdraw_calls(sandbox)
+    assert sorted(r["json"]["external_order_id"] for r in withdrawn) == sorted(
+        x.external_order_id for x in lines
+    )
+    assert all(r["json"]["withdraw_bonus_type"] == [2] for r in withdrawn)
+    # Each paid line is a withdrawal of its account, and the cash is gone locally too.
+    for line in lines:
+        w = Withdrawal.objects.get(external_order_id=line.external_order_id)
+        assert (w.account_id, w.status, w.withdrawn_cash, w.requested_by) == (
+            line.account_id,
+            CallStatus.SUCCEEDED,
+            {"CNY": "12.50"},
+            people["approver"],
+        )
+        assert not reload(line.account).cash.filter(amount__gt=0).exists()
+    assert payouts.paid_totals(run) == {"CNY": "37.50"}
+
+
+def test_a_rejected_run_pays_nothing_and_a_reason_is_required(sandbox, people, with_cash):
+    with_cash(2)
+    run = prepared(people)
+    with pytest.raises(payouts.PayoutRefused, match="why"):
+        payouts.payout_reject(run.pk, people["approver"], "  ")
+    payouts.payout_reject(run.pk, people["approver"], "金额不对")
+    run.refresh_from_db()
+    assert (run.status, run.reason) == (PayoutRunStatus.REJECTED, "金额不对")
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.FAILED}
+    payout_dispatch.payout_dispatch()
+    with pytest.raises(payouts.PayoutRefused, match="only a run waiting"):
+        payouts.payout_approve(run.pk, people["approver"])
+    assert not withdraw_calls(sandbox)
+    # Rejected, its accounts are free for the next run.
+    assert prepared(people).line_count == 2
+
+
+def test_an_account_is_in_one_open_run_and_cannot_be_withdrawn_meanwhile(sandbox, people, with_cash):
+    (account,) = with_cash(1)
+    prepared(people)
+    with pytest.raises(payouts.PayoutRefused, match="No account to pay"):
+        prepared(people)
+    with pytest.raises(WithdrawalRefused, match="not yet paid"):
+        withdrawal_request(reload(account), [2], people["withdrawer"])
+
+
+def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people, with_cash, settings):
+    a, b = with_cash(2, amount="5.00")
+    run = prepared(people)
+    from hireops.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False  # approved, but nothing dispatched yet
+    try:
+        payouts.payout_approve(run.pk, people["approver"])
+    finally:
+        celery_app.conf.task_always_eager = True
+    sandbox.grant_bonus(b.account_id, cash=cny("3.00"))  # Feishu now holds 8.00 for b
+    for pk in payout_dispatch.claim_due(100):
+        outbound.run(payouts.PAY_LINE, pk)
+    paid, held = run.lines.get(account=a), run.lines.get(account=b)
+    assert paid.status == CallStatus.SUCCEEDED
+    assert (held.status, held.held, held.feishu_cash) == (CallStatus.FAILED, True, {"CNY": "8.00"})
+    assert "8.00 CNY" in held.error and "5.00 CNY" in held.error
+    withdrawn = [r["json"]["external_order_id"] for r in withdraw_calls(sandbox)]
+    assert withdrawn == [paid.external_order_id]  # b was never withdrawn
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    assert list(payouts.lines_needing_a_person(run)) == [held]
+
+    # An approver releases it: paid at what Feishu held, with the same order id.
+    with pytest.raises(payouts.PayoutRefused, match="prepared this run"):
+        people["preparer"].groups.add(*people["approver"].groups.all())
+        payouts.payout_release([held.pk], people["preparer"])
+    assert payouts.payout_release([held.pk], people["approver"]) == 1
+    held.refresh_from_db()
+    assert (held.status, held.withdrawn_cash) == (CallStatus.SUCCEEDED, {"CNY": "8.00"})
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    assert payouts.paid_totals(run) == {"CNY": "13.00"}
+
+
+def test_a_run_killed_half_way_resumes_and_pays_each_line_once(sandbox, people, with_cash, settings):
+    """The worker dies after Feishu withdrew but before the answer was recorded (the answer
+    comes late: the client gives up on it), and again with lines still unclaimed: the
+    dispatcher picks them up after the claims and leases run out, and the retried withdrawal
+    carries the same order id, so Feishu pays nothing twice."""
+    settings.FEISHU_TIMEOUT = 1.0
+    accounts = with_cash(4, amount="2.00")
+    run = prepared(people)
+    from hireops.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    try:
+        payouts.payout_approve(run.pk, people["approver"])
+    finally:
+        celery_app.conf.task_always_eager = True
+    claimed = payout_dispatch.claim_due(100)
+    assert len(claimed) == 4
+    sandbox.add_fault("*/withdraw", "late", count=1, delay=2.0)  # withdrawn, answer lost
+    with pytest.raises(Exception):  # noqa: B017 (TryLater: retried)
+        outbound.run(payouts.PAY_LINE, claimed[0])
+    first = PayoutLine.objects.get(pk=claimed[0])
+    assert (first.status, first.withdraw_sent, first.maybe_applied) == (CallStatus.QUEUED, True, True)
+    # "Killed": the other three claimed lines were never sent. Time passes.
+    assert payout_dispatch.claim_due(100) == []  # still claimed
+    past = timezone.now() - timedelta(seconds=1)
+    PayoutLine.objects.filter(run=run).update(dispatched_until=past, leased_until=past)
+    payout_dispatch.payout_dispatch()  # eager: every line sent again or for the first time
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+    # Feishu's own books: each account withdrawn exactly once.
+    state = sandbox.state()
+    by_id = {a["account_id"]: a for a in state["accounts"]}
+    for account in accounts:
+        assert len(by_id[account.account_id]["withdrawals"]) == 1
+    orders = [r["json"]["external_order_id"] for r in withdraw_calls(sandbox)]
+    assert orders.count(first.external_order_id) == 2 and len(set(orders)) == 4
+    # The retried line did not read the balance again (it was zero because of its own withdrawal).
+    assert first.withdrawn_cash is None and PayoutLine.objects.get(pk=first.pk).withdrawn_cash == {
+        "CNY": "2.00"
+    }
+
+
+def test_the_dispatcher_paces_each_tenant_at_its_quota(sandbox, people, with_cash):
+    assert payout_dispatch.per_tick() == 97  # 100 a minute at the limiter's 97 %
+    with_cash(3)
+    prepared(people)
+    run = PayoutRun.objects.get()
+    run.status = PayoutRunStatus.PAYING
+    run.save()
+    assert len(payout_dispatch.claim_due(2)) == 2  # one tenant here: two of its three lines
+    assert len(payout_dispatch.claim_due(2)) == 1  # the claimed ones are not claimed again
+    assert payouts.run_progress(run).seconds_left == pytest.approx(3 * 60 / 100 / 0.97)
+
+
+def test_the_payroll_file_matches_the_withdrawals(sandbox, people, with_cash, client):
+    with_cash(2, amount="7.25")
+    run = prepared(people)
+    payouts.payout_approve(run.pk, people["approver"])
+    client.force_login(people["preparer"])
+    response = client.get(reverse("admin:referrals_payoutrun_payroll", args=[run.pk, "csv"]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    assert header[:2] == ["employee id", "employee name"] and len(body) == 2
+    for row in body:
+        w = Withdrawal.objects.get(external_order_id=row[6])
+        assert Decimal(row[3]) == Decimal(w.withdrawn_cash["CNY"])
+        assert row[4] == "CNY" and row[0] == PayoutLine.objects.get(external_order_id=row[6]).employee_id
+        assert row[8:] == ["preparer", "approver"]
+    xlsx = client.get(reverse("admin:referrals_payoutrun_payroll", args=[run.pk, "xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert len(list(payroll_rows(run))) == 2
+
+
+def test_the_decision_page_refuses_the_preparer_and_needs_the_approve_permission(
+    sandbox, people, with_cash, client
+):
+    with_cash(1)
+    run = prepared(people)
+    decide = reverse("admin:referrals_payoutrun_decide", args=[run.pk])
+    client.force_login(people["withdrawer"])
+    assert client.post(decide, {"approve": "1"}).status_code == 403
+    people["preparer"].groups.add(*people["approver"].groups.all())
+    client.force_login(people["preparer"])
+    page = client.get(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+    assert decide not in page.content.decode()
+    client.post(decide, {"approve": "1"})
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
+    client.force_login(people["approver"])
+    response = client.post(decide, {"approve": "1"})
+    assert response.status_code == 302
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED
+
+
+def test_payout_tasks_in_a_real_worker(sandbox, people, with_cash, start_celery_worker):
+    """The schedule's preparation, the notice, the dispatcher and the line payments, each run
+    by a real ``celery worker`` process."""
+    from referrals import tasks
+
+    with_cash(2, amount="3.00")  # registered in-process first
+    celery_worker = start_celery_worker()
+    tasks.payout_prepare_scheduled.delay()  # payout_prepare_scheduled, then payout_notify
+    celery_worker(lambda: PayoutRun.objects.filter(notified_at__isnull=False).exists(), what="prepared, told")
+    run = PayoutRun.objects.get()
+    assert (run.scheduled, run.prepared_by, run.line_count) == (True, None, 2)
+    payouts.payout_approve(run.pk, people["approver"])  # payout_dispatch, then pay_line
+    celery_worker(
+        lambda: PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED, what="paid by the worker"
+    )
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+    assert len(withdraw_calls(sandbox)) == 2
