@@ -134,3 +134,7 @@ class PayoutSelectionForm(forms.Form):
 
 class PayoutRejectForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PayoutTitleForm(forms.Form):
+    title = forms.CharField(label=_("title"), max_length=120, required=False)

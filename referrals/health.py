@@ -1,11 +1,70 @@
-"""Withdrawals and reconciliation runs that need a person (hireops.ops.status)."""
+"""Withdrawals, reconciliation runs and payout runs that need a person (hireops.ops.status)."""
 
+from datetime import timedelta
+
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.models import CallStatus
 from hireops.ops import status
 
-from .models import ReconciliationRun, Withdrawal
+from .models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationRun, Withdrawal
+
+NO_PROGRESS = timedelta(minutes=15)  # a paying run pays a line every 0.6 s per tenant
+WAITING_LONG = timedelta(days=7)
 
 
 @status.check
 def withdrawals():
     yield from status.feishu_calls("referrals.withdrawals", Withdrawal)
     yield from status.feishu_calls("referrals.reconciliation", ReconciliationRun)
+
+
+@status.check
+def payout_runs():
+    from hireops.core.dashboard import capped_count, changelist_url
+
+    now = timezone.now()
+    paying = PayoutRun.objects.filter(status=PayoutRunStatus.PAYING, decided_at__lt=now - NO_PROGRESS)
+    last_closed = paying.annotate(last=Max("lines__finished_at")).filter(
+        Q(last__isnull=True) | Q(last__lt=now - NO_PROGRESS)
+    )
+    stalled = capped_count(last_closed)
+    yield status.Finding(
+        "referrals.payout_runs.stalled",
+        _("Payout runs: approved, but no line paid for 15 minutes"),
+        stalled,
+        stalled == 0,
+        changelist_url(PayoutRun, status__exact=PayoutRunStatus.PAYING),
+    )
+    unpaid = capped_count(
+        PayoutLine.objects.filter(
+            status=CallStatus.FAILED, finished_at__gte=now - status.FAILED_WITHIN
+        ).exclude(run__status__in=[PayoutRunStatus.REJECTED, PayoutRunStatus.CANCELLED])
+    )
+    yield status.Finding(
+        "referrals.payout_lines.unpaid",
+        _("Payout lines held or refused in the last 24 hours"),
+        unpaid,
+        unpaid == 0,
+        changelist_url(PayoutLine, status__exact=CallStatus.FAILED),
+    )
+    waiting = PayoutRun.objects.filter(status=PayoutRunStatus.AWAITING_APPROVAL)
+    untold = capped_count(waiting.exclude(notice_error=""))
+    yield status.Finding(
+        "referrals.payout_runs.untold",
+        _("Payout runs waiting for approval whose approvers were not all told"),
+        untold,
+        untold == 0,
+        changelist_url(PayoutRun, status__exact=PayoutRunStatus.AWAITING_APPROVAL),
+    )
+    old = capped_count(waiting.filter(prepared_at__lt=now - WAITING_LONG))
+    yield status.Finding(
+        "referrals.payout_runs.waiting",
+        format_lazy(_("Payout runs waiting for approval for over {days} days"), days=WAITING_LONG.days),
+        old,
+        old == 0,
+        changelist_url(PayoutRun, status__exact=PayoutRunStatus.AWAITING_APPROVAL),
+    )

@@ -143,6 +143,7 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
     list_filter = ("status", "pending_action", BalanceAgeFilter, StoreTenantFilter)
     search_fields = ("name", "email", "mobile_number", "account_id")  # see get_search_results
     actions = [
+        "prepare_payout_run",
         "withdraw",
         "enable",
         "deactivate",
@@ -292,6 +293,17 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
             form,
             accounts=queryset.prefetch_related("cash"),
         )
+
+    def has_prepare_payout_permission(self, request):
+        return request.user.has_perm("referrals.add_payoutrun")
+
+    @admin.action(description=_("Prepare a payout run with these accounts…"), permissions=["prepare_payout"])
+    def prepare_payout_run(self, request, queryset):
+        """The chosen rows (or every row the filters match, with "select all"): shown with the
+        amounts first; preparing moves nothing, a colleague approves the run."""
+        from .payouts import prepare_from_accounts
+
+        return prepare_from_accounts(self, request, queryset)
 
     @admin.action(description=_("Enable"), permissions=["change"])
     def enable(self, request, queryset):

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
-from hireops.core.admin import SystemRecordAdmin
+from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import csv_response, xlsx_response
@@ -19,7 +19,7 @@ from hireops.signin.second_factor import require_fresh
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import payouts
-from ..forms import PayoutRejectForm, PayoutSelectionForm
+from ..forms import PayoutRejectForm, PayoutSelectionForm, PayoutTitleForm
 from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMismatch, ReconciliationRun
 from ..notices import payout_notify
 
@@ -233,6 +233,27 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             raise PermissionDenied
         respond = csv_response if kind == "csv" else xlsx_response
         return respond(f"payroll-run-{run.pk}", payroll_columns(run), payroll_rows(run))
+
+
+def prepare_from_accounts(account_admin, request, queryset):
+    """The account list's action: a preview of the chosen accounts, then the run."""
+    pks = list(queryset.values_list("pk", flat=True))
+    accounts = payouts.select_accounts(pks=pks)
+    if "prepare" in request.POST:
+        run_admin = account_admin.admin_site._registry[PayoutRun]
+        selection = {"chosen_accounts": len(pks)}
+        return run_admin._prepare(request, accounts, request.POST.get("title", "")[:120], selection)
+    return action_page(
+        account_admin,
+        request,
+        "admin/referrals/payoutrun/prepare_chosen.html",
+        _("Prepare a payout run"),
+        PayoutTitleForm(),
+        preview=payouts.preview(accounts),
+        chosen_count=len(pks),
+        # "Select all": the filters in the page's address choose the rows again, not a list of ids.
+        chosen=[] if request.POST.get("select_across") == "1" else pks,
+    )
 
 
 def line_outcome(line) -> str:

@@ -287,3 +287,58 @@ def test_payout_tasks_in_a_real_worker(sandbox, people, with_cash, start_celery_
     )
     assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
     assert len(withdraw_calls(sandbox)) == 2
+
+
+def test_prepared_from_the_account_list_or_the_run_form_after_a_preview(sandbox, people, with_cash, client):
+    a, b, c = with_cash(3, amount="4.00")
+    client.force_login(people["preparer"])
+    accounts = reverse("admin:referrals_referralaccount_changelist")
+    chosen = {"action": "prepare_payout_run", "_selected_action": [a.pk, b.pk]}
+    page = client.post(accounts, chosen)
+    assert page.status_code == 200 and "8.00 CNY" in page.content.decode()  # the preview
+    assert not PayoutRun.objects.exists()
+    done = client.post(accounts, {**chosen, "prepare": "1", "title": "两人"})
+    run = PayoutRun.objects.get()
+    assert done.status_code == 302 and done["Location"] == reverse("admin:referrals_payoutrun_change", args=[run.pk])
+    assert (run.title, run.line_count, run.totals, run.prepared_by) == ("两人", 2, {"CNY": "8.00"}, people["preparer"])
+
+    # The run form: every account with cash, narrowed by a minimum amount; c is the one left.
+    add = reverse("admin:referrals_payoutrun_add")
+    refused = client.post(add, {"currency": "CNY", "preview": "1"})
+    assert "needs its currency" in refused.content.decode() or "minimum amount" in refused.content.decode()
+    preview = client.post(add, {"currency": "cny", "min_amount": "4.00", "preview": "1"})
+    assert 'id="payout-preview"' in preview.content.decode() and c.name in preview.content.decode()
+    assert PayoutRun.objects.count() == 1
+    client.post(add, {"currency": "CNY", "min_amount": "4.00", "prepare": "1"})
+    second = PayoutRun.objects.latest("pk")
+    assert [line.account_id for line in second.lines.all()] == [c.pk]
+    assert second.selection == {"tenant_key": None, "currency": "CNY", "min_amount": "4.00"}
+    # Its page shows each line and the totals before anything moves.
+    page = client.get(reverse("admin:referrals_payoutrun_change", args=[second.pk])).content.decode()
+    assert "4.00 CNY" in page and c.name in page and not withdraw_calls(sandbox)
+
+
+def test_what_needs_a_person_is_on_the_status_page(sandbox, people, with_cash):
+    from hireops.ops.status import findings
+
+    def finding(key):
+        return next(f for f in findings() if f.key == key)
+
+    with_cash(2)
+    run = prepared(people)
+    assert finding("referrals.payout_runs.untold").ok  # the approver has an address
+    PayoutRun.objects.filter(pk=run.pk).update(prepared_at=timezone.now() - timedelta(days=8))
+    assert finding("referrals.payout_runs.waiting").value == 1
+    from hireops.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False  # approved, never dispatched: no worker runs
+    try:
+        payouts.payout_approve(run.pk, people["approver"])
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert finding("referrals.payout_runs.stalled").ok  # just approved
+    PayoutRun.objects.filter(pk=run.pk).update(decided_at=timezone.now() - timedelta(minutes=16))
+    stalled = finding("referrals.payout_runs.stalled")
+    assert (stalled.value, stalled.ok) == (1, False)
+    payout_dispatch.payout_dispatch()
+    assert finding("referrals.payout_runs.stalled").ok and finding("referrals.payout_lines.unpaid").ok
