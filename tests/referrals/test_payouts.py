@@ -299,8 +299,9 @@ def test_prepared_from_the_account_list_or_the_run_form_after_a_preview(sandbox,
     assert not PayoutRun.objects.exists()
     done = client.post(accounts, {**chosen, "prepare": "1", "title": "两人"})
     run = PayoutRun.objects.get()
-    assert done.status_code == 302 and done["Location"] == reverse("admin:referrals_payoutrun_change", args=[run.pk])
-    assert (run.title, run.line_count, run.totals, run.prepared_by) == ("两人", 2, {"CNY": "8.00"}, people["preparer"])
+    assert done["Location"] == reverse("admin:referrals_payoutrun_change", args=[run.pk])
+    assert (run.title, run.line_count, run.totals) == ("两人", 2, {"CNY": "8.00"})
+    assert run.prepared_by == people["preparer"]
 
     # The run form: every account with cash, narrowed by a minimum amount; c is the one left.
     add = reverse("admin:referrals_payoutrun_add")
