@@ -41,9 +41,10 @@ def _seed_accounts(n: int) -> None:
         cursor.execute(
             f"""
             INSERT INTO {table} (tenant_key, name, mobile_code, mobile_number, email, account_id, status,
-                error, attempts, pending_action, action_error, points, balance_error, created_at, updated_at)
+                error, attempts, pending_action, action_error, points, balance_error, created_at, updated_at,
+                employee_id)
             SELECT '', 'Bench ' || i, '', '', 'bench' || i || '@bench.example', ({FIRST_ID} + i)::text,
-                'active', '', 1, '', '', 0, '', now(), now()
+                'active', '', 1, '', '', 0, '', now(), now(), ''
             FROM generate_series(0, %s - 1) AS i
             """,  # noqa: S608
             [n],

@@ -146,7 +146,7 @@ ON CONFLICT (tenant_key) DO NOTHING
 INSERT INTO referrals_referralaccount
     (name, mobile_code, mobile_number, email, account_id, status, error_code, error, attempts,
      pending_action, action_error, points, assets_modify_time, balance_synced_at, balance_error,
-     created_by_id, created_at, updated_at, tenant_key)
+     created_by_id, created_at, updated_at, tenant_key, employee_id)
 SELECT name,
        CASE WHEN contact = 'email' THEN '' ELSE '86' END,
        CASE WHEN contact = 'email' THEN '' ELSE '1' || (3 + mod(i, 7))::text || lpad(i::text, 9, '0') END,
@@ -168,7 +168,8 @@ SELECT name,
        %(user_hr)s,
        created,
        greatest(created, coalesce(synced, created)),
-       ''
+       '',
+       CASE WHEN status IN ('active', 'deactivated') THEN 'E' || lpad(i::text, 7, '0') ELSE '' END
 FROM (
     SELECT i, r2, r3, created,
            (%(surnames)s::text[])[1 + floor(r1 * array_length(%(surnames)s::text[], 1))::int]

@@ -379,7 +379,7 @@ class PayoutLine(FeishuCall):
         indexes = [
             # The dispatcher's "what is left to pay, tenant by tenant".
             models.Index(
-                fields=["run", "tenant_key", "id"], name="payout_line_open_idx", condition=Q(status="queued")
+                fields=["tenant_key", "id"], name="payout_line_open_idx", condition=Q(status="queued")
             ),
         ]
 

@@ -5,7 +5,9 @@ every line of a 20,000-line run at once would have the workers wait on the clien
 limiter for hours and fail with "reservation too far". Instead, every minute (and at once
 after an approval) the dispatcher claims, per tenant, the lines one minute of that tenant's
 quota can pay, and queues them interleaved across tenants, so the workers keep every tenant's
-quota busy and no tenant waits behind another. A claim lasts ``CLAIM``: the lines a killed
+quota busy and no tenant waits behind another. A tick hands out at most
+``PAYOUT_LINES_PER_TICK`` lines in all (what the workers pay in a few minutes) and a tenant
+never has more than a minute of quota handed out. A claim lasts ``CLAIM``: the lines a killed
 worker or a lost task held are claimed again after it; the engine's lease and the order id
 make sure a line is never paid twice meanwhile.
 """
@@ -13,8 +15,9 @@ make sure a line is never paid twice meanwhile.
 from datetime import timedelta
 from itertools import chain, zip_longest
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from hireops.core.models import CallStatus
@@ -47,23 +50,32 @@ def _due(now):
     )
 
 
-def claim_due(limit: int) -> list[int]:
-    """Per tenant, up to ``limit`` lines nobody holds; interleaved tenant by tenant."""
+def claim_due(limit: int, most: int | None = None) -> list[int]:
+    """Per tenant, up to ``limit`` lines at a time (counting those handed out and not done yet),
+    interleaved tenant by tenant, and at most ``most`` in all: what the workers can take before
+    the claims run out, so a claim expires only when its worker is gone."""
     now = timezone.now()
+    most = settings.PAYOUT_LINES_PER_TICK if most is None else most
     stopped = set(unavailable_tenant_keys())
     with transaction.atomic():
         due = _due(now)
+        out = dict(
+            PayoutLine.objects.filter(status=CallStatus.QUEUED, dispatched_until__gte=now)
+            .values_list("tenant_key")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
         tenants = sorted(set(due.values_list("tenant_key", flat=True).distinct()) - stopped)
         per_tenant = [
             list(
                 due.filter(tenant_key=tenant)
                 .order_by("run_id", "pk")
                 .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True)[:limit]
+                .values_list("pk", flat=True)[: max(0, limit - out.get(tenant, 0))]
             )
             for tenant in tenants
         ]
-        pks = [pk for pk in chain.from_iterable(zip_longest(*per_tenant)) if pk is not None]
+        pks = [pk for pk in chain.from_iterable(zip_longest(*per_tenant)) if pk is not None][:most]
         PayoutLine.objects.filter(pk__in=pks).update(dispatched_until=now + CLAIM)
     return pks
 

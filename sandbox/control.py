@@ -60,8 +60,10 @@ POST   /_sandbox/exams                 {account_id, tenant_key?, paper_id?, cand
                                        → hire.eco_exam.created_v1, pushed; the paper must be in
                                        the account's catalogue (no paper_id: its first paper)
 POST   /_sandbox/exams/<id>/grade      the customer finished grading: results now answer 1002855
-POST   /_sandbox/accounts/seed         {count, first_id, points?} → {"created": count}: synthetic
-                                       employees with referral accounts first_id … (benchmarks)
+POST   /_sandbox/accounts/seed         {count, first_id, points?, cash? {currency: amount}, tenants?
+                                       [..]} → {"created": count}: synthetic employees with
+                                       referral accounts first_id …, spread over the tenants
+                                       (benchmarks)
 POST   /_sandbox/bots                  {token?, secret?, keywords?: [..], ip_allowlist?: [..]}
                                        → the custom group bot {token, secret, keywords,
                                        ip_allowlist, path, messages}: its webhook is
@@ -224,7 +226,9 @@ def _add_employee(sb, call):
 
 def _seed_accounts(sb, call):
     b = call.body
-    ids = sb.state.seed_accounts(int(b["count"]), int(b["first_id"]), int(b.get("points", 0)))
+    ids = sb.state.seed_accounts(
+        int(b["count"]), int(b["first_id"]), int(b.get("points", 0)), b.get("cash"), b.get("tenants")
+    )
     return {"created": len(ids)}
 
 
@@ -447,8 +451,9 @@ class SandboxControl:
     def state(self) -> dict:
         return self._call("GET", "/state")
 
-    def seed_accounts(self, count: int, first_id: int, points: int = 0) -> dict:
-        return self._call("POST", "/accounts/seed", {"count": count, "first_id": first_id, "points": points})
+    def seed_accounts(self, count: int, first_id: int, points: int = 0, cash=None, tenants=None) -> dict:
+        body = {"count": count, "first_id": first_id, "points": points, "cash": cash, "tenants": tenants}
+        return self._call("POST", "/accounts/seed", body)
 
     def add_employee(
         self, name, email=None, mobile=None, tenant_key=None, enterprise_email=None, **extra

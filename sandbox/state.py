@@ -205,22 +205,31 @@ class SandboxState:
             for seeded in seed["accounts"]:
                 self._seed_account(seeded)
 
-    def seed_accounts(self, count: int, first_id: int, points: int = 0) -> list[str]:
-        """``count`` synthetic employees of the default tenant, each with a referral account
-        whose id is ``first_id + i`` (benchmarks at production size)."""
+    def seed_accounts(
+        self, count: int, first_id: int, points: int = 0, cash: dict | None = None, tenants=None
+    ) -> list[str]:
+        """``count`` synthetic employees, each with a referral account whose id is
+        ``first_id + i``, holding ``points`` and ``cash`` ({currency: amount}), spread in turn
+        over ``tenants`` (known tenants; default: the default tenant) (benchmarks at
+        production size)."""
         if not 0 < count <= 1_000_000:
             raise ValueError("count must be between 1 and 1,000,000")
+        tenants = list(tenants or [self.default_tenant])
+        unknown = [t for t in tenants if t not in self.tenants]
+        if unknown:
+            raise ValueError(f"unknown tenant {unknown[0]!r}")
         ids = []
         with self.lock:
             for i in range(count):
                 uid = f"bench{first_id + i}"
                 employee = normalize_employee(
                     {"user_id": uid, "name": f"Bench {i}", "email": f"{uid}@bench.example"},
-                    self.default_tenant,
+                    tenants[i % len(tenants)],
                 )
                 self.employees.append(employee)
                 account_id = str(first_id + i)
-                self._seed_account({"user_id": uid, "account_id": account_id, "points": points}, employee)
+                seeded = {"user_id": uid, "account_id": account_id, "points": points, "cash": cash or {}}
+                self._seed_account(seeded, employee)
                 ids.append(account_id)
         return ids
 
