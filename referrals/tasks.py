@@ -5,7 +5,7 @@ from celery import shared_task
 
 from hireops.core import outbound
 
-from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
+from . import balances, pulls, reconciliation, registration, rewards, status, sync, withdrawals
 
 register_account = outbound.task(registration.REGISTER)
 
@@ -14,6 +14,12 @@ withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
 change_status = outbound.task(status.CHANGE)
+
+
+create_external_reward = outbound.task(rewards.CREATE)
+
+
+delete_external_reward = outbound.task(rewards.DELETE)
 
 
 @shared_task(name="referrals.pull_balances", ignore_result=True)
