@@ -31,6 +31,10 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.accountstatuschange", "view"),
             *perms("referrals.reconciliationrun", "view", "add"),
             *perms("referrals.reconciliationmismatch", "view"),
+            # External rewards: view, add (form and import) and delete in Feishu; the row stays.
+            *perms("referrals.externalreferralreward", "view", "add"),
+            *perms("referrals.externalrewarddeletion", "view"),
+            "referrals.delete_in_feishu_externalreferralreward",
             "referrals.view_feishu_events",
             "events.reprocess_feishuevent",
             # The balance pull, the retries and the daily reconciliation are HR's schedules.
