@@ -443,7 +443,11 @@ class ExternalReferralReward(FeishuCall):
     onboard_time = models.BigIntegerField(_("onboarded at (ms)"), null=True, blank=True)
     conversion_time = models.BigIntegerField(_("converted at (ms)"), null=True, blank=True)
     # Free text typed by people: a mobile or an email may be in it.
-    personal_fields = {"reason": personal.FREE_TEXT, "comment": personal.FREE_TEXT}
+    personal_fields = {
+        "reason": personal.FREE_TEXT,
+        "comment": personal.FREE_TEXT,
+        "delete_reason": personal.FREE_TEXT,
+    }
     reward_id = models.CharField(_("Feishu reward id"), max_length=64, blank=True, db_index=True)
     # Deletion in Feishu (ExternalRewardDeletion sends it): who asked, why, and when Feishu confirmed.
     delete_reason = models.CharField(_("deletion reason"), max_length=500, blank=True)

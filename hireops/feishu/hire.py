@@ -430,7 +430,7 @@ def create_external_referral_reward(
     """Import one reward into a referral account (``reward`` or its JSON body)."""
     # Repeatable with the same ``external_id``, which Feishu describes as "for idempotency
     # only"; how long it remembers one is UNCONFIRMED (docs/feishu.md §4.1), so the caller
-    # never repeats a lost create after a long time (referrals.rewards).
+    # never repeats a lost create after a long time.
     body = reward.to_json() if isinstance(reward, ExternalReward) else reward
     resp = client.request(
         "POST",

@@ -22,10 +22,10 @@ from ..rewards import reward_add
 
 
 class DeletionInline(ReadOnlyInline):
+    # Each attempt's call; the reason (free text) is shown masked on the reward and in the history.
     model = ExternalRewardDeletion
     fields = (
         "status",
-        "reason",
         "requested_by",
         "requested_at",
         "finished_at",
