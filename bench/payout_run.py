@@ -136,6 +136,7 @@ def main() -> int:
                 payout_dispatch.delay()
                 last_tick = now
             if now - shown >= 10:
+                run.refresh_from_db()
                 p = payouts.run_progress(run)
                 left = f"about {p.minutes_left} min left at the quota" if p.minutes_left else "finishing"
                 print(f"  {now - started:6.0f} s  {p.percent:3d} %  {p.paid} paid, {p.to_pay} to pay, {left}")

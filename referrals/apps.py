@@ -33,6 +33,10 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.reconciliationmismatch", "view"),
             *perms("referrals.payoutrun", "view", "add"),
             *perms("referrals.payoutline", "view"),
+            # External rewards: view, add (form and import) and delete in Feishu; the row stays.
+            *perms("referrals.externalreferralreward", "view", "add"),
+            *perms("referrals.externalrewarddeletion", "view"),
+            "referrals.delete_in_feishu_externalreferralreward",
             "referrals.view_feishu_events",
             "events.reprocess_feishuevent",
             # The balance pull, the retries and the daily reconciliation are HR's schedules.

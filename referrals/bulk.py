@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from hireops.core import audit
 from hireops.jobs.operations import Operation, register
 
-from . import csv_import
+from . import csv_import, reward_import, rewards
 from .balances import balance_pull_request
-from .models import ReferralAccount, StatusAction, Withdrawal
+from .models import ExternalReferralReward, ReferralAccount, StatusAction, Withdrawal
 from .registration import AlreadyRegistered, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
@@ -117,5 +117,48 @@ import_accounts = register(
         _import_row,
         refusals=(ValidationError, AlreadyRegistered),
         label=csv_import.row_label,
+    )
+)
+
+
+# --- external rewards --------------------------------------------------------------------------
+
+REWARD_IMPORTED = gettext_noop("Imported; sent to Feishu.")
+REWARD_DELETE_REQUESTED = gettext_noop("Deletion in Feishu requested. Reason: %(reason)s")
+
+
+def _import_reward_row(row, params, user):
+    reward, created = rewards.reward_add(rewards.clean_reward(row, params.get("tenant_key", "")), user)
+    if not created:
+        return _("Imported before (#%(pk)s, %(status)s): nothing changed.") % {
+            "pk": reward.pk,
+            "status": reward.get_status_display(),
+        }
+    audit.record(user, [reward], REWARD_IMPORTED, flag=ADDITION)
+    return _("Sent to Feishu (#%(pk)s).") % {"pk": reward.pk}
+
+
+def _delete_reward(reward, params, user):
+    rewards.reward_delete_request(reward, params["reason"], user)
+    audit.record(user, [reward], REWARD_DELETE_REQUESTED, {"reason": params["reason"]})
+    return _("Deletion sent to Feishu.")
+
+
+import_rewards = register(
+    Operation(
+        "referrals.import_external_rewards",
+        gettext_lazy("Import external referral rewards from CSV"),
+        _import_reward_row,
+        refusals=(ValidationError, rewards.RewardRefused),
+        label=reward_import.reward_row_label,
+    )
+)
+delete_rewards = register(
+    Operation(
+        "referrals.delete_external_rewards",
+        gettext_lazy("Delete external rewards in Feishu"),
+        _delete_reward,
+        model=ExternalReferralReward,
+        refusals=(rewards.RewardRefused,),
     )
 )

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core.uploads import CsvFileField
 from hireops.tenants.forms import tenant_field
 
+from . import rewards
 from .identity import person
-from .models import ReconciliationRun, ReferralAccount
+from .models import ExternalReferralReward, ReconciliationRun, ReferralAccount, RewardRuleType, RewardStage
 
 
 class AccountAddForm(forms.ModelForm):
@@ -138,3 +139,80 @@ class PayoutRejectForm(forms.Form):
 
 class PayoutTitleForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=120, required=False)
+
+
+class RewardAddForm(forms.ModelForm):
+    """One external reward typed in by staff: the same rules as an import file's row
+    (``rewards.clean_reward``), each error on its field; a refused form changes nothing."""
+
+    rule_type = forms.TypedChoiceField(label=_("rule type"), choices=RewardRuleType.choices, coerce=int)
+    stage = forms.TypedChoiceField(label=_("reward status"), choices=RewardStage.choices, coerce=int)
+    points = forms.CharField(label=_("points"), required=False, help_text=_("For a reward in points."))
+    currency = forms.CharField(label=_("currency"), required=False, max_length=8, initial="CNY")
+    amount = forms.CharField(
+        label=_("amount"), required=False, help_text=_("For a cash reward, e.g. 200.00.")
+    )
+    reason = forms.CharField(label=_("reward reason"), required=False, max_length=200)
+    comment = forms.CharField(label=_("comment"), required=False, max_length=500, widget=forms.Textarea)
+
+    class Meta:
+        model = ExternalReferralReward
+        fields = ("tenant_key", "external_id", "employee_id", "name", "application_id", "talent_id", "job_id")
+        help_texts = {
+            "external_id": _("Your system's id of the reward: importing it again changes nothing."),
+            "employee_id": _("The referrer's Feishu user id."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant_key"] = tenant_field(initial="")
+        for name in rewards.TIMES:
+            self.fields[name] = forms.CharField(
+                label=ExternalReferralReward._meta.get_field(name).verbose_name,
+                required=False,
+                help_text=_("YYYY-MM-DD, optional."),
+            )
+
+    def _post_clean(self):
+        # Not the model's own validation: the rules are the import's, the row is the service's.
+        data = {name: self.cleaned_data.get(name) for name in rewards.COLUMNS}
+        tenant_key = self.cleaned_data.get("tenant_key") or ""
+        try:
+            self.instance = rewards.clean_reward(data, tenant_key)
+        except ValidationError as exc:
+            self._update_errors(exc)
+            return
+        taken = ExternalReferralReward.objects.filter(
+            tenant_key=tenant_key, external_id=self.instance.external_id
+        )
+        if taken.exists():
+            self.add_error("external_id", _("This external id was imported already: nothing to add."))
+
+
+class RewardImportForm(ImportForm):
+    file = CsvFileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: <code>external_id</code>, <code>employee_id</code> (the referrer's Feishu user id), "
+            "<code>application_id</code> and/or <code>talent_id</code>, <code>rule_type</code> (1–5), "
+            "<code>stage</code> (1 to be confirmed, 2 confirmed, 3 paid), <code>points</code> or "
+            "<code>amount</code> with <code>currency</code>; optionally <code>name</code>, "
+            "<code>job_id</code>, <code>reason</code>, <code>comment</code> and the dates (YYYY-MM-DD). "
+            "UTF-8 or GB18030."
+        ),
+    )
+
+
+class RewardDeleteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept on the reward and in its change history."),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Give the reason for the deletion."))
+        return reason

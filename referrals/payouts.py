@@ -24,6 +24,7 @@ see it.
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from itertools import islice
 
@@ -56,6 +57,7 @@ CASH = hire.BonusType.CASH
 APPROVE = "referrals.approve_payoutrun"
 OPEN = withdrawals.PAYOUT_OPEN
 BATCH = 2000  # lines written at a time
+RECENT = timedelta(minutes=1)  # the pace a run's time left is estimated from
 
 HELD = gettext_noop(
     "Held, not paid: Feishu holds %(feishu)s, the run approved %(approved)s. "
@@ -470,7 +472,14 @@ def run_progress(run: PayoutRun) -> Progress:
             counts["failed"] += row["n"]
     if per_tenant:
         slowest = max(per_tenant.values())
-    seconds = slowest * seconds_per_line() if run.status == PayoutRunStatus.PAYING and slowest else None
+    seconds = None
+    if run.status == PayoutRunStatus.PAYING and slowest:
+        # The quota bounds it (the tenant with the most lines left); so do the workers, at the
+        # pace of the last minute when that is slower.
+        seconds = slowest * seconds_per_line()
+        recent = PayoutLine.objects.filter(run=run, finished_at__gte=timezone.now() - RECENT).count()
+        if recent:
+            seconds = max(seconds, counts["to_pay"] * RECENT.total_seconds() / recent)
     return Progress(lines=sum(counts.values()), seconds_left=seconds, **counts)
 
 

@@ -12,7 +12,7 @@ from functools import partial
 from hireops.core import outbound
 from hireops.core.retry import TryLater
 
-from . import balances, registration, status, withdrawals
+from . import balances, registration, rewards, status, withdrawals
 
 
 def _each(pks, func) -> tuple[int, int]:
@@ -35,6 +35,9 @@ def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
         ("registrations", registration.REGISTER),
         ("withdrawals", withdrawals.WITHDRAW),
         ("status_changes", status.CHANGE),
+        # A create repeats its external id (Feishu's idempotency key), never after rewards.REPEAT_WINDOW.
+        ("external_rewards", rewards.CREATE),
+        ("external_reward_deletions", rewards.DELETE),
     ):
         # The kind's queued rows that no worker holds (their task lost, or out of retries).
         waiting = outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)

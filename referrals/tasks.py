@@ -12,6 +12,7 @@ from . import (
     pulls,
     reconciliation,
     registration,
+    rewards,
     status,
     sync,
     withdrawals,
@@ -25,6 +26,12 @@ withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
 change_status = outbound.task(status.CHANGE)
+
+
+create_external_reward = outbound.task(rewards.CREATE)
+
+
+delete_external_reward = outbound.task(rewards.DELETE)
 
 
 @shared_task(name="referrals.pull_balances", ignore_result=True)

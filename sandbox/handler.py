@@ -32,6 +32,7 @@ from . import (
     login_api,
     longconn,
     referral_api,
+    reward_api,
     tenant_api,
 )
 from .ratelimit import Throttled
@@ -55,6 +56,7 @@ ROUTES = _compile(
         eco_orders.ROUTES,
         eco_catalogue.ROUTES,
         referral_api.ROUTES,
+        reward_api.ROUTES,
         tenant_api.ROUTES,
         bot_api.ROUTES,
         longconn.ROUTES,

@@ -6,8 +6,8 @@ state in ``SANDBOX_STATE_FILE`` (``--state-file``) so its back-office and its Fe
 agree after a restart. Tests run without a file: each starts from the seed.
 
 What is kept: everything ``SandboxState`` holds (tenants and their names, directory, tokens, app tickets,
-custom fields, referral accounts and withdrawals, eco accounts, catalogues, orders, bots and
-what they received, login apps, the clock's offset). What is not: sign-in codes under way,
+custom fields, referral accounts and withdrawals, external referral rewards, eco accounts, catalogues,
+orders, bots and what they received, login apps, the clock's offset). What is not: sign-in codes under way,
 faults, the request log, event deliveries not yet made, the push settings and the lifetime
 of new tokens (both come from the start's configuration, as the Hire app's login settings do).
 
@@ -103,6 +103,7 @@ def dump(state) -> dict:
             for a in state.accounts.values()
         ],
         "withdraw_orders": [[t, order_id, answer] for (t, order_id), answer in state.withdraw_orders.items()],
+        "external_rewards": list(state.external_rewards.values()),
         "eco_accounts": state.eco_accounts,
         "background_checks": state.background_checks,
         "exams": state.exams,
@@ -170,6 +171,11 @@ def _load(state, s: dict) -> None:
             state.accounts[account.account_id] = account
             state.by_employee[(account.tenant_key, employee["user_id"])] = account.account_id
         state.withdraw_orders = {(t, order_id): answer for t, order_id, answer in s["withdraw_orders"]}
+        # Absent from files saved before external rewards existed: none then.
+        state.external_rewards = {r["id"]: r for r in s.get("external_rewards", [])}
+        state.reward_by_external = {
+            (r["tenant_key"], r["external_id"]): r["id"] for r in state.external_rewards.values()
+        }
         state.eco_accounts = list(s["eco_accounts"])
         state.background_checks = dict(s["background_checks"])
         state.exams = dict(s["exams"])

@@ -38,6 +38,9 @@ LIMITS: dict[str, list[tuple[int, float]]] = {
     "referral_account.reconciliation": [(100, 60.0)],
     "referral_account.enable": [(10, 1.0)],
     "referral_account.deactivate": [(100, 60.0)],
+    # docs/feishu.md §4.1: create's 10/s is documented, delete's (also 10/s) is UNCONFIRMED.
+    "external_referral_reward.create": [(10, 1.0)],
+    "external_referral_reward.delete": [(10, 1.0)],
     # Custom bot webhooks: per bot (bot_api.py), "100 per minute and 5 per second" (§14.4).
     "bot.hook": [(5, 1.0), (100, 60.0)],
 }

@@ -183,6 +183,10 @@ class SandboxState:
             self.accounts: dict[str, Account] = {}
             self.by_employee: dict[tuple, str] = {}  # (tenant, user_id) -> account_id
             self.withdraw_orders: dict[tuple, dict] = {}  # (tenant, external_order_id) -> answer
+            # External referral rewards (reward_api.py): Feishu's id -> reward, and the
+            # caller's (tenant, external_id) -> Feishu's id.
+            self.external_rewards: dict[str, dict] = {}
+            self.reward_by_external: dict[tuple, str] = {}
             self.eco_accounts: list[dict] = list(seed["eco_accounts"])
             # What Hire shows of each eco order (eco_orders.py): id -> order.
             self.background_checks: dict[str, dict] = {}
@@ -391,6 +395,7 @@ class SandboxState:
                 ],
                 "tickets": [{"app_ticket": k, "expires_at": v} for k, v in self.tickets.items()],
                 "eco_accounts": list(self.eco_accounts),
+                "external_rewards": [dict(r) for r in self.external_rewards.values()],
                 "background_checks": [dict(c) for c in self.background_checks.values()],
                 "exams": [dict(e) for e in self.exams.values()],
                 "catalogues": _catalogues(self),

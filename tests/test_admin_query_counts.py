@@ -45,6 +45,8 @@ from referrals.models import (
     AccountStatus,
     BalanceChange,
     BalanceSource,
+    ExternalReferralReward,
+    ExternalRewardDeletion,
     PayoutLine,
     PayoutRun,
     PayoutRunStatus,
@@ -156,6 +158,23 @@ def add_rows(user, n: int) -> None:
             status=CallStatus.FAILED,
             requested_by=user,
             error="held",
+        )
+        reward = ExternalReferralReward.objects.create(
+            external_id=f"ext-{i}",
+            employee_id=f"u{i}",
+            account=account,
+            name=account.name,
+            talent_id=f"talent-{i}",
+            rule_type=1,
+            stage=2,
+            bonus_type=1,
+            points=i,
+            status=CallStatus.SUCCEEDED,
+            reward_id=f"rw-{i}",
+            requested_by=user,
+        )
+        ExternalRewardDeletion.objects.create(
+            reward=reward, reason="duplicate", status=CallStatus.FAILED, requested_by=user
         )
         customer = VendorCustomer.objects.create(name=f"Customer {i}")
         CustomerIdentifier.objects.create(customer=customer, key="org_id", value=f"ORG-{i}")

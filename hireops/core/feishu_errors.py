@@ -67,6 +67,13 @@ BY_API = {
         1002553: gettext_noop("Feishu does not know this referral account."),
         1002555: gettext_noop("The account is deactivated in Feishu: enable it before withdrawing."),
     },
+    # docs/feishu.md §4.1: the page's codes are UNCONFIRMED; the sandbox answers 1002002.
+    "hire.external_referral_reward": {
+        1002002: gettext_noop(
+            "Feishu refused the reward as invalid: check the referrer's user id, the application or "
+            "talent id, and the amount."
+        ),
+    },
     "hire.eco_background_check_package": {
         1002859: gettext_noop("Feishu refused the deletion as invalid."),
     },

@@ -346,3 +346,111 @@ def deactivate_referral_account(
         tenant_key=tenant_key,
     )
     return _account(resp.data["account"], resp.log_id)
+
+
+# --- external referral rewards (§4.1) --------------------------------------------------------
+
+
+class RewardRuleType(IntEnum):
+    ONBOARD = 1  # 入职奖励
+    PROCESS = 2  # 过程奖励
+    ACTIVITY = 3  # 活动奖励
+    OPEN_SOURCE = 4  # 开源奖励
+    OTHER = 5  # 其他奖励
+
+
+class RewardStage(IntEnum):
+    TO_BE_CONFIRMED = 1  # 待确认: an admin confirms it in Hire before the referrer sees it
+    CONFIRMED = 2  # 已确认 (not paid yet)
+    PAID = 3  # 已发放
+
+
+@dataclass(frozen=True)
+class ExternalReward:
+    """One reward earned elsewhere, as ``POST external_referral_rewards`` takes it. Times are
+    millisecond timestamps (sent as strings); ``None`` and "" are left out of the body."""
+
+    referral_user_id: str  # in the ``user_id_type`` of the call
+    external_id: str  # the caller's id: Feishu's idempotency key
+    rule_type: int
+    stage: int
+    bonus_type: int
+    point_bonus: int | None = None
+    cash: Cash | None = None
+    application_id: str = ""
+    talent_id: str = ""
+    job_id: str = ""
+    reason: str = ""
+    comment: str = ""
+    create_time_ms: int | None = None
+    confirm_time_ms: int | None = None
+    pay_time_ms: int | None = None
+    onboard_time_ms: int | None = None
+    conversion_time_ms: int | None = None
+
+    def to_json(self) -> dict:
+        bonus: dict = {"bonus_type": int(self.bonus_type)}
+        if self.bonus_type == BonusType.POINTS:
+            bonus["point_bonus"] = int(self.point_bonus or 0)
+        elif self.cash is not None:
+            bonus["cash"] = {
+                "currency_type": self.cash.currency_type,
+                "amount": Decimal(str(self.cash.amount)),
+            }
+        body = {
+            "referral_user_id": self.referral_user_id,
+            "external_id": self.external_id,
+            "rule_type": int(self.rule_type),
+            "stage": int(self.stage),
+            "bonus": bonus,
+        }
+        for name in ("application_id", "talent_id", "job_id", "reason", "comment"):
+            if getattr(self, name):
+                body[name] = getattr(self, name)
+        for name in ("create_time", "confirm_time", "pay_time", "onboard_time", "conversion_time"):
+            value = getattr(self, f"{name}_ms")
+            if value is not None:
+                body[name] = str(int(value))
+        return body
+
+
+@dataclass(frozen=True)
+class ExternalRewardResult:
+    id: str  # Feishu's id of the reward: what delete takes
+    log_id: str = field(default="", compare=False)  # X-Tt-Logid: kept on the call's row
+
+
+def create_external_referral_reward(
+    client: FeishuClient,
+    reward: ExternalReward | dict,
+    *,
+    user_id_type: str | None = None,
+    tenant_key: str | None = None,
+) -> ExternalRewardResult:
+    """Import one reward into a referral account (``reward`` or its JSON body)."""
+    # Repeatable with the same ``external_id``, which Feishu describes as "for idempotency
+    # only"; how long it remembers one is UNCONFIRMED (docs/feishu.md §4.1), so the caller
+    # never repeats a lost create after a long time.
+    body = reward.to_json() if isinstance(reward, ExternalReward) else reward
+    resp = client.request(
+        "POST",
+        f"{_HIRE}/external_referral_rewards",
+        endpoint="hire.external_referral_reward.create",
+        json=body,
+        params=_params(user_id_type),
+        tenant_key=tenant_key,
+    )
+    return ExternalRewardResult(id=str((resp.data or {}).get("id") or ""), log_id=resp.log_id or "")
+
+
+def delete_external_referral_reward(
+    client: FeishuClient, reward_id: str, *, tenant_key: str | None = None
+) -> FeishuResponse:
+    # Deleting a reward that is gone already: the answer is UNCONFIRMED (§4.1); the caller
+    # words a refusal after an attempt that may have reached Feishu accordingly.
+    return client.request(
+        "DELETE",
+        f"{_HIRE}/external_referral_rewards/{quote(reward_id, safe='')}",
+        endpoint="hire.external_referral_reward.delete",
+        tenant_key=tenant_key,
+    )

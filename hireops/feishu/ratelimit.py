@@ -56,6 +56,9 @@ QUOTAS: dict[str, Quota] = {
     "hire.referral_account.reconciliation": Quota(per_minute=100),
     "hire.referral_account.enable": Quota(per_second=10),
     "hire.referral_account.deactivate": Quota(per_minute=100),
+    # External referral rewards (§4.1): create 10/s (DOC); delete 10/s (3P only, UNCONFIRMED).
+    "hire.external_referral_reward.create": Quota(per_second=10),
+    "hire.external_referral_reward.delete": Quota(per_second=10),
     # Eco orders (docs/feishu.md §8.1, §9): 50/s and 1000/min per app and tenant.
     "hire.eco_background_check.update_progress": _ECO,
     "hire.eco_background_check.update_result": _ECO,

@@ -1,0 +1,194 @@
+"""External referral rewards in the admin: the list, the add form, the CSV import and the
+deletion in Feishu (with a reason, kept on the row and in the change history)."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core import display
+from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
+from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.display import from_ms
+from hireops.jobs.admin import import_page, run_operation
+from hireops.tenants.filters import StoreTenantFilter
+
+from .. import bulk
+from ..forms import RewardAddForm, RewardDeleteForm, RewardImportForm
+from ..models import ExternalReferralReward, ExternalRewardDeletion, RewardBonusType
+from ..reward_import import RewardImportRefused, read_reward_rows
+from ..rewards import reward_add
+
+
+class DeletionInline(ReadOnlyInline):
+    # Each attempt's call; the reason (free text) is shown masked on the reward and in the history.
+    model = ExternalRewardDeletion
+    fields = (
+        "status",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+        "attempts",
+        "error",
+        "log_id",
+    )
+    readonly_fields = fields
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = _("deleted in Feishu")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ExternalReferralReward)
+class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, admin.ModelAdmin):
+    list_display = (
+        "external_id",
+        "name",
+        "employee_id",
+        "rule_type",
+        "stage",
+        "bonus",
+        "status",
+        "reward_id",
+        "deleted",
+        "requested_at",
+        "problem",
+    )
+    list_filter = ("status", DeletedFilter, "rule_type", "stage", StoreTenantFilter)
+    search_fields = ("external_id", "name")  # see get_search_results
+    list_select_related = ("requested_by",)
+    actions = ["delete_in_feishu"]
+    inlines = [DeletionInline]
+    readonly_fields = (
+        "tenant_key",
+        "external_id",
+        "employee_id",
+        "account",
+        "name",
+        "application_id",
+        "talent_id",
+        "job_id",
+        "rule_type",
+        "stage",
+        "bonus",
+        "reason",
+        "comment",
+        "times",
+        "status",
+        "reward_id",
+        "attempts",
+        "error_code",
+        "error",
+        "log_id",
+        "maybe_applied",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+        "delete_reason",
+        "deleted_by",
+        "deleted_at",
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        """An exact external id, or a part of the employee's name."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(external_id=term) | Q(name__icontains=term)), False
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = RewardAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return (*RewardAddForm.Meta.fields, *(f for f in RewardAddForm.declared_fields), *_TIMES)
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        # The form validated the row (``form.instance``); the service keeps it and queues the call.
+        obj.pk = reward_add(obj, request.user)[0].pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a reward stays; "Delete in Feishu" removes it there and keeps the row
+
+    def has_delete_in_feishu_permission(self, request):
+        return request.user.has_perm("referrals.delete_in_feishu_externalreferralreward")
+
+    @admin.display(description=_("amount"))
+    def bonus(self, obj):
+        if obj.bonus_type == RewardBonusType.POINTS:
+            return _("%(points)s points") % {"points": obj.points}
+        return f"{obj.amount} {obj.currency}"
+
+    @admin.display(description=_("deleted in Feishu"), boolean=True)
+    def deleted(self, obj):
+        return obj.deleted_at is not None
+
+    @admin.display(description=_("problem"))
+    def problem(self, obj):
+        return display.short(obj.error, 30)
+
+    @admin.display(description=_("dates (Feishu time)"))
+    def times(self, obj):
+        shown = [(obj._meta.get_field(n).verbose_name, getattr(obj, n)) for n in _TIMES]
+        return "; ".join(f"{label}: {from_ms(ms)}" for label, ms in shown if ms is not None) or "—"
+
+    @admin.action(description=_("Delete in Feishu…"), permissions=["delete_in_feishu"])
+    def delete_in_feishu(self, request, queryset):
+        if not self.has_delete_in_feishu_permission(request):
+            raise PermissionDenied
+        form = RewardDeleteForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            return run_operation(
+                self, request, bulk.delete_rewards, queryset, {"reason": form.cleaned_data["reason"]}
+            )
+        return action_page(
+            self,
+            request,
+            "admin/referrals/reward_delete_confirm.html",
+            _("Delete external rewards in Feishu"),
+            form,
+            rewards=queryset,
+        )
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="referrals_reward_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return import_page(
+            self,
+            request,
+            RewardImportForm(request.POST or None, request.FILES or None),
+            read_rows=read_reward_rows,
+            refused=RewardImportRefused,
+            op=bulk.import_rewards,
+            params=lambda form: {"tenant_key": form.cleaned_data.get("tenant_key") or ""},
+            template="admin/referrals/reward_import.html",
+            title=_("Import external referral rewards from CSV"),
+        )
+
+
+_TIMES = ("create_time", "confirm_time", "pay_time", "onboard_time", "conversion_time")
