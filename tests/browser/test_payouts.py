@@ -1,0 +1,109 @@
+"""A payout run in the browser, in Chinese: one HR member prepares it, a colleague approves it with
+the second factor, it pays, and the payroll file finance downloads matches Feishu's withdrawals."""
+
+import csv
+import io
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hireops.core import roles
+from hireops.core.models import CallStatus
+from referrals.balances import balance_pull
+from referrals.models import PayoutRun, PayoutRunStatus, Withdrawal
+
+from . import admin_ui
+from .admin_ui import expect, log_in, screenshot
+from .conftest import VIEWPORT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PEOPLE = [("王小明", "xiaoming@example.com", "12.50"), ("李娜", "lina@example.com", "30.00")]
+
+
+@pytest.fixture
+def accounts_with_cash(register):
+    made = []
+    for name, email, amount in PEOPLE:
+        account = register(name=name, email=email, cash=[{"currency_type": "CNY", "amount": amount}])
+        balance_pull(account.pk)
+        made.append(account)
+    return made
+
+
+def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
+    zh_page, browser, live_server, sandbox, staff_user, accounts_with_cash, settings
+):
+    page = zh_page
+    # The preparer may approve runs too, but never their own.
+    preparer = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="hr-prepare")
+    approver = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="hr-approve")
+
+    log_in(page, preparer)
+    page.goto("/admin/referrals/payoutrun/add/")
+    page.locator("#id_title").fill("十一月内推奖金")
+    page.get_by_role("button", name="查看将发放的内容").click()
+    preview = page.locator("#payout-preview")
+    expect(preview).to_contain_text("王小明")
+    expect(page.locator("#content")).to_contain_text("42.50 CNY")
+    screenshot(page, "payout-1-preview")
+    assert not PayoutRun.objects.exists()  # a preview moves nothing
+    page.get_by_role("button", name="准备批次").click()
+    expect(page.locator("ul.messagelist .success")).to_contain_text("等待同事审批")
+    run = PayoutRun.objects.get()
+    expect(page.locator("#run-status")).to_have_text("等待审批")
+    expect(page.locator("#run-totals")).to_have_text("42.50 CNY")
+    expect(page.locator("#lines")).to_contain_text("李娜")
+    expect(page.locator("#preparer-note")).to_contain_text("此批次由你准备")
+    expect(page.locator("#decide")).to_have_count(0)
+    screenshot(page, "payout-2-prepared")
+
+    # The preparer goes to the decision page anyway: refused, nothing paid.
+    page.goto(f"/admin/referrals/payoutrun/{run.pk}/decide/")
+    page.get_by_role("button", name="批准并发放").click()
+    expect(page.locator("ul.messagelist .error")).to_contain_text("此批次由你准备")
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
+    assert not [r for r in sandbox.requests() if r["path"].endswith("/withdraw")]
+
+    # A colleague approves; their code was proved at sign-in, but not minutes ago: asked again.
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=VIEWPORT)
+    colleague = context.new_page()
+    log_in(colleague, approver)
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 2
+    time.sleep(2.5)
+    colleague.goto(f"/admin/referrals/payoutrun/{run.pk}/")
+    colleague.locator("#decide").click()
+    screenshot(colleague, "payout-3-decide")
+    colleague.get_by_role("button", name="批准并发放").click()
+    expect(colleague.locator("input[name=code]")).to_be_visible()  # the second factor, now
+    screenshot(colleague, "payout-4-second-factor")
+    admin_ui.enter_second_factor(colleague, admin_ui._SECRETS[approver.username])
+    expect(colleague.locator("ul.messagelist .success")).to_contain_text("已批准")
+    admin_ui.reload_until(colleague, colleague.locator("#run-status", has_text="已结束"))
+    expect(colleague.locator("#run-paid-totals")).to_have_text("42.50 CNY")
+    expect(colleague.locator("#run-progress")).to_contain_text("已发放 2")
+    screenshot(colleague, "payout-5-paid")
+    run.refresh_from_db()
+    assert (run.decided_by, run.status) == (approver, PayoutRunStatus.FINISHED)
+
+    # Finance's file: each row is a withdrawal Feishu made.
+    with colleague.expect_download() as download:
+        colleague.locator("#payroll-csv").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:6] == ["员工 ID", "员工姓名", "飞书账户 ID", "金额", "币种", "结果"]
+    assert rows[0][8:] == ["准备人", "批准人"]
+    withdrawn = {
+        r["json"]["external_order_id"] for r in sandbox.requests() if r["path"].endswith("/withdraw")
+    }
+    assert {row[6] for row in rows[1:]} == withdrawn and len(rows) == 3
+    for row in rows[1:]:
+        w = Withdrawal.objects.get(external_order_id=row[6], status=CallStatus.SUCCEEDED)
+        assert (row[1], Decimal(row[3]), row[4]) == (w.account.name, Decimal(w.withdrawn_cash["CNY"]), "CNY")
+        assert row[0] and row[8:] == ["hr-prepare", "hr-approve"]
+    with colleague.expect_download() as download:
+        colleague.locator("#payroll-xlsx").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    context.close()
