@@ -5,7 +5,7 @@ from celery import shared_task
 
 from hireops.core import outbound
 
-from . import balances, pulls, reconciliation, registration, status, sync, withdrawals
+from . import balances, leavers, pulls, reconciliation, registration, status, sync, withdrawals
 
 register_account = outbound.task(registration.REGISTER)
 
@@ -44,3 +44,9 @@ def reconcile_yesterday():
 @shared_task(name="referrals.sync_pending", ignore_result=True)
 def sync_pending():
     return sync.sync_pending(pull=False)
+
+
+@shared_task(name="referrals.leavers_sweep", ignore_result=True)
+def leavers_sweep():
+    """Leavers whose deactivation is confirmed are done; one Feishu refused is asked again."""
+    return leavers.leavers_sweep()
