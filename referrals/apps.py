@@ -14,6 +14,8 @@ class ReferralsConfig(AppConfig):
         from hireops.events.registry import register_event
         from hireops.signin.second_factor import require_second_factor
 
+        from . import checks  # noqa: F401  (registered on import)
+
         register_event(
             "hire.referral_account.assets_update_v1",
             handler="referrals.handlers.assets_updated",
