@@ -214,7 +214,7 @@ def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict:
     asked = 0
     for pk in stalled.values_list("pk", flat=True):
         with transaction.atomic():
-            leaver = Leaver.objects.select_for_update().select_related("account").get(pk=pk)
+            leaver = Leaver.objects.select_for_update(of=("self",)).select_related("account").get(pk=pk)
             if leaver.state == LeaverState.DEACTIVATING:
                 _deactivate(leaver, leaver.account)
                 leaver.save()  # keeps the refusal shown until Feishu answers this one
@@ -253,7 +253,8 @@ def leaver_apply_now(leaver: Leaver, user=None) -> Leaver:
     when matched, ask again for a deactivation Feishu refused."""
     if leaver.state == LeaverState.DEACTIVATING:
         with transaction.atomic():
-            leaver = Leaver.objects.select_for_update().select_related("account").get(pk=leaver.pk)
+            locked = Leaver.objects.select_for_update(of=("self",)).select_related("account")
+            leaver = locked.get(pk=leaver.pk)
             _deactivate(leaver, leaver.account, user)
             leaver.save()
         return leaver
