@@ -14,12 +14,26 @@ class ReferralsConfig(AppConfig):
         from hireops.events.registry import register_event
         from hireops.signin.second_factor import require_second_factor
 
+        from . import checks  # noqa: F401  (registered on import)
+
         register_event(
             "hire.referral_account.assets_update_v1",
             handler="referrals.handlers.assets_updated",
             visible_with="referrals.view_feishu_events",
             label=_("Referral balance changed"),
         )
+        # Feishu's directory: who leaves (deleted, or updated to resigned) and who joins.
+        for event_type, handler, label in (
+            ("contact.user.deleted_v3", "user_deleted", _("Employee left")),
+            ("contact.user.updated_v3", "user_updated", _("Employee changed")),
+            ("contact.user.created_v3", "user_created", _("Employee joined")),
+        ):
+            register_event(
+                event_type,
+                handler=f"referrals.handlers.{handler}",
+                visible_with="referrals.view_feishu_events",
+                label=label,
+            )
         perms = roles.model_permissions
         roles.grant(
             roles.HR,
@@ -37,6 +51,7 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.externalreferralreward", "view", "add"),
             *perms("referrals.externalrewarddeletion", "view"),
             "referrals.delete_in_feishu_externalreferralreward",
+            *perms("referrals.leaver", "view", "change"),
             "referrals.view_feishu_events",
             "events.reprocess_feishuevent",
             # The balance pull, the retries and the daily reconciliation are HR's schedules.
@@ -59,6 +74,11 @@ class ReferralsConfig(AppConfig):
                 gettext_noop("Referrals: pull balances from Feishu"),
                 "referrals.pull_balances",
                 {"every": (1, "minutes")},
+            ),
+            (
+                gettext_noop("Referrals: finish leavers (ask again for refused deactivations)"),
+                "referrals.leavers_sweep",
+                {"every": (10, "minutes")},
             ),
             (
                 gettext_noop("Referrals: reconcile yesterday's withdrawals"),

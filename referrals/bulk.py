@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from hireops.core import audit
 from hireops.jobs.operations import Operation, register
 
-from . import csv_import, reward_import, rewards
+from . import csv_import, leavers, reward_import, rewards
 from .balances import balance_pull_request
-from .models import ExternalReferralReward, ReferralAccount, StatusAction, Withdrawal
+from .models import ExternalReferralReward, Leaver, ReferralAccount, StatusAction, Withdrawal
 from .registration import AlreadyRegistered, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
@@ -161,4 +161,63 @@ delete_rewards = register(
         model=ExternalReferralReward,
         refusals=(rewards.RewardRefused,),
     )
+)
+
+
+# --- leavers (referrals.leavers) ---------------------------------------------------------------
+
+LEAVER_APPLIED = gettext_noop("Leaver's policy applied by hand.")
+LEAVER_MATCHED = gettext_noop("Leaver matched by hand to account #%(account)s.")
+LEAVER_NO_ACCOUNT = gettext_noop("Leaver confirmed without a referral account.")
+LEAVER_HANDLED = gettext_noop("Leaver marked as handled.")
+
+
+def _leaver_outcome(leaver) -> str:
+    return _("Now: %(state)s.") % {"state": leaver.get_state_display()}
+
+
+def _leaver_apply(leaver, params, user):
+    leaver = leavers.leaver_apply_now(leaver, user)
+    audit.record(user, [leaver], LEAVER_APPLIED)
+    return _leaver_outcome(leaver)
+
+
+def _leaver_match(leaver, params, user):
+    account = ReferralAccount.objects.filter(pk=params["account"]).first()
+    if account is None:
+        raise leavers.LeaverRefused(_("That account no longer exists."))
+    leaver = leavers.leaver_match_by_hand(leaver, account, user)
+    audit.record(user, [leaver], LEAVER_MATCHED, {"account": account.pk})
+    return _leaver_outcome(leaver)
+
+
+def _leaver_no_account(leaver, params, user):
+    leaver = leavers.leaver_no_account(leaver, user)
+    audit.record(user, [leaver], LEAVER_NO_ACCOUNT)
+    return _leaver_outcome(leaver)
+
+
+def _leaver_handled(leaver, params, user):
+    leaver = leavers.leaver_mark_handled(leaver, user)
+    audit.record(user, [leaver], LEAVER_HANDLED)
+    return _leaver_outcome(leaver)
+
+
+def _on_leavers(kind: str, title, run) -> Operation:
+    return register(Operation(kind, title, run, model=Leaver, refusals=(leavers.LeaverRefused,)))
+
+
+leaver_apply = _on_leavers(
+    "referrals.leaver_apply", gettext_lazy("Apply the leaver policy now"), _leaver_apply
+)
+leaver_match = _on_leavers(
+    "referrals.leaver_match", gettext_lazy("Match leavers to an account"), _leaver_match
+)
+leaver_no_account = _on_leavers(
+    "referrals.leaver_no_account",
+    gettext_lazy("Confirm leavers have no referral account"),
+    _leaver_no_account,
+)
+leaver_handled = _on_leavers(
+    "referrals.leaver_handled", gettext_lazy("Mark leavers as handled"), _leaver_handled
 )

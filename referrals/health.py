@@ -1,4 +1,4 @@
-"""Withdrawals, reconciliation runs and payout runs that need a person (hireops.ops.status)."""
+"""Withdrawals, reconciliation runs, payout runs and leavers that need a person (hireops.ops.status)."""
 
 from datetime import timedelta
 
@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core.models import CallStatus
 from hireops.ops import status
 
-from .models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationRun, Withdrawal
+from .models import (
+    AccountStatus,
+    Leaver,
+    LeaverState,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReconciliationRun,
+    Withdrawal,
+)
 
 NO_PROGRESS = timedelta(minutes=15)  # a paying run pays a line every 0.6 s per tenant
 WAITING_LONG = timedelta(days=7)
@@ -67,4 +76,35 @@ def payout_runs():
         old,
         old == 0,
         changelist_url(PayoutRun, status__exact=PayoutRunStatus.AWAITING_APPROVAL),
+    )
+
+
+# A leaver's account still active this long after its leaver came in (not waiting for a payout
+# run) is one left active by accident: a person looks.
+LEAVER_GRACE = timedelta(hours=1)
+
+
+@status.check
+def leavers():
+    from hireops.core.dashboard import capped_count, changelist_url
+
+    late = timezone.now() - LEAVER_GRACE
+    active = Leaver.objects.filter(account__status=AccountStatus.ACTIVE, created_at__lt=late).exclude(
+        state=LeaverState.AWAITING_RUN
+    )
+    n = capped_count(active)
+    yield status.Finding(
+        "referrals.leavers.active",
+        _("Leavers whose referral account is still active after an hour"),
+        n,
+        n == 0,
+        changelist_url(Leaver, account_active="1"),
+    )
+    waiting = capped_count(Leaver.objects.filter(state=LeaverState.NEEDS_PERSON))
+    yield status.Finding(
+        "referrals.leavers.needs_person",
+        _("Leavers that need a person"),
+        waiting,
+        waiting == 0,
+        changelist_url(Leaver, state__exact=LeaverState.NEEDS_PERSON),
     )

@@ -40,7 +40,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 
-from . import withdrawals
+from . import leavers, withdrawals
 from .balances import balance_apply, cash_dict
 from .models import (
     AccountCash,
@@ -139,6 +139,12 @@ def select_accounts(*, tenant_key: str | None = None, currency: str = "", min_am
     return accounts
 
 
+def with_leavers(accounts):
+    """Every run also pays the leavers waiting for one (``REFERRAL_LEAVER_POLICY=next_run``),
+    whatever else it was chosen for: their cash is paid out, then their account deactivated."""
+    return accounts | ReferralAccount.objects.filter(pk__in=leavers.awaiting_next_run())
+
+
 def _cash_of(account_pks: list[int]) -> dict[int, dict[str, str]]:
     cash: dict[int, dict[str, str]] = {}
     rows = AccountCash.objects.filter(account__in=account_pks, amount__gt=0).order_by("currency")
@@ -152,7 +158,7 @@ def payout_prepare(accounts, user=None, *, title: str = "", selection: dict | No
     with the cash each holds now. Raises ``PayoutRefused`` when there is nothing to pay."""
     from .tasks import payout_notify
 
-    accounts = accounts.filter(pk__in=payable_accounts().values("pk"))
+    accounts = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
     with transaction.atomic():
         run = PayoutRun.objects.create(
             title=title, prepared_by=user, selection=selection or {}, scheduled=scheduled
@@ -375,6 +381,7 @@ def _effect(line: PayoutLine, order_id, outcome) -> None:
         log_id=line.log_id,
         finished_at=line.finished_at,
     )
+    leavers.account_paid_out(account.pk)  # a leaver waiting for this run: deactivated next
     if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
         balance_apply(
             account.pk,
@@ -513,7 +520,7 @@ def preview(accounts, lines: int = 200) -> dict:
     """What a run of these accounts would pay now: how many, the totals per currency, the first lines."""
     from django.db.models import Sum
 
-    payable = accounts.filter(pk__in=payable_accounts().values("pk"))
+    payable = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
     held = AccountCash.objects.filter(account__in=payable.values("pk"), amount__gt=0)
     totals = {
         r["currency"]: r["total"]

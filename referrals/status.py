@@ -85,8 +85,13 @@ def _this_change(row: AccountStatusChange):
 
 def _effect(row: AccountStatusChange, action, remote) -> None:
     """Feishu's answer carries the account's status: it is the account's now."""
-    ReferralAccount.objects.filter(pk=row.account_id).update(status=AccountStatus.from_feishu(remote.status))
+    from .leavers import account_deactivated
+
+    status = AccountStatus.from_feishu(remote.status)
+    ReferralAccount.objects.filter(pk=row.account_id).update(status=status)
     _this_change(row).update(pending_action="", action_error="")
+    if status == AccountStatus.DEACTIVATED:
+        account_deactivated(row.account_id)  # a leaver waiting for it is done
 
 
 def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
@@ -94,7 +99,11 @@ def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> No
 
 
 def _refused(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
+    from .leavers import deactivation_refused
+
     _this_change(row).update(pending_action="", action_error=failure.reason)
+    if action == StatusAction.DEACTIVATE:
+        deactivation_refused(row.account_id, failure.reason)  # shown on the leaver, asked again
 
 
 def _give_up(pk: int, reason: str) -> str:

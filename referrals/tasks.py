@@ -7,6 +7,7 @@ from hireops.core import outbound
 
 from . import (
     balances,
+    leavers,
     notices,
     payouts,
     pulls,
@@ -82,3 +83,9 @@ def payout_notify(run_pk: int):
 def payout_prepare_scheduled():
     """The optional monthly run: every account with cash, waiting for approval."""
     return payouts.payout_prepare_scheduled()
+
+
+@shared_task(name="referrals.leavers_sweep", ignore_result=True)
+def leavers_sweep():
+    """Leavers whose deactivation is confirmed are done; one Feishu refused is asked again."""
+    return leavers.leavers_sweep()

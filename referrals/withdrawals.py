@@ -114,13 +114,20 @@ def _answer(w: Withdrawal, body, result) -> dict:
 
 
 def _effect(w: Withdrawal, body, result) -> None:
+    from .leavers import account_paid_out
+
     if not isinstance(result, hire.BadAmount):
         _zero_withdrawn(w, result)
+    if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on
+        account_paid_out(w.account_id)
 
 
 def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
+    from .leavers import withdrawal_failed
+
     if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
         ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
+    withdrawal_failed(w.pk)
 
 
 def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:

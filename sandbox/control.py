@@ -46,7 +46,11 @@ GET    /_sandbox/deliveries            every push attempt {event_id, event_type,
 GET    /_sandbox/events                every event generated (payload before encryption)
 GET    /_sandbox/state                 accounts, custom fields per tenant/scope, tickets, employees
 POST   /_sandbox/employees             {name, email?, enterprise_email?, mobile?, tenant_key?,
-                                        user_id?, open_id?, union_id?, employee_no?} → the employee
+                                        user_id?, open_id?, union_id?, employee_no?} → the employee;
+                                       pushes contact.user.created_v3 (directory_events.py)
+POST   /_sandbox/employees/<user_id>/leave {how: resign|delete, tenant_key?} → the event pushed:
+                                       contact.user.updated_v3 (to resigned) or
+                                       contact.user.deleted_v3; the account stays usable (CHOICE)
 POST   /_sandbox/eco_accounts/<id>/catalogue {packages?: {id: {name, description?}}, items?: {…},
                                         papers?: [{id, name, …}], tenant_key?} put the account's
                                        catalogue in place as if pushed (eco_catalogue.py)
@@ -97,6 +101,7 @@ import time
 
 import requests
 
+from . import directory_events
 from .referral_api import grant
 from .state import ApiError
 
@@ -221,7 +226,18 @@ def _state(sb, call):
 
 
 def _add_employee(sb, call):
-    return sb.state.add_employee(call.body)
+    employee = sb.state.add_employee(call.body)
+    sb.changed()
+    directory_events.joined(sb, employee)
+    return employee
+
+
+def _leave(sb, call):
+    b = call.body
+    try:
+        return directory_events.leave(sb, call.params["user_id"], b.get("how", "resign"), b.get("tenant_key"))
+    except LookupError as exc:
+        raise ApiError(1002553, str(exc)) from exc  # answered 404, like an unknown account
 
 
 def _seed_accounts(sb, call):
@@ -292,6 +308,7 @@ ROUTES = [
         ("GET", "/events", _events),
         ("GET", "/state", _state),
         ("POST", "/employees", _add_employee),
+        ("POST", r"/employees/(?P<user_id>[^/]+)/leave", _leave),
         ("POST", "/accounts/seed", _seed_accounts),
     ]
 ]
@@ -461,6 +478,10 @@ class SandboxControl:
         body = {"name": name, "email": email, "mobile": mobile, "tenant_key": tenant_key, **extra}
         body["enterprise_email"] = enterprise_email  # the company mailbox web login reports
         return self._call("POST", "/employees", {k: v for k, v in body.items() if v is not None})
+
+    def employee_leave(self, user_id, how="resign", tenant_key=None) -> dict:
+        """The employee leaves (``resign`` or ``delete``) → the directory event pushed."""
+        return self._call("POST", f"/employees/{user_id}/leave", {"how": how, "tenant_key": tenant_key})
 
     # --- web login (login_api.py) ------------------------------------------------------------
     def register_login_app(self, app_id, app_secret=None, redirect_uris=()) -> dict:

@@ -47,6 +47,11 @@ from referrals.models import (
     BalanceSource,
     ExternalReferralReward,
     ExternalRewardDeletion,
+    Leaver,
+    LeaverHow,
+    LeaverMatch,
+    LeaverPolicy,
+    LeaverState,
     PayoutLine,
     PayoutRun,
     PayoutRunStatus,
@@ -176,6 +181,24 @@ def add_rows(user, n: int) -> None:
         ExternalRewardDeletion.objects.create(
             reward=reward, reason="duplicate", status=CallStatus.FAILED, requested_by=user
         )
+        for how, match in (
+            (LeaverHow.RESIGNED, LeaverMatch.MATCHED),
+            (LeaverHow.DELETED, LeaverMatch.SEVERAL),
+        ):
+            Leaver.objects.create(
+                open_id=f"ou_{i}_{how}",
+                user_id=f"u{i}",
+                name=f"Leaver {i}",
+                how=how,
+                source_event_id=f"evt-{i}-{how}",
+                match=match,
+                account=account if match == LeaverMatch.MATCHED else None,
+                candidates=[] if match == LeaverMatch.MATCHED else [account.pk],
+                policy=LeaverPolicy.DEACTIVATE if match == LeaverMatch.MATCHED else "",
+                points_then=i if match == LeaverMatch.MATCHED else None,
+                cash_then={"CNY": "1.50"} if match == LeaverMatch.MATCHED else None,
+                state=LeaverState.DEACTIVATING if match == LeaverMatch.MATCHED else LeaverState.NEEDS_PERSON,
+            )
         customer = VendorCustomer.objects.create(name=f"Customer {i}")
         CustomerIdentifier.objects.create(customer=customer, key="org_id", value=f"ORG-{i}")
         for status in (BindingStatus.BOUND, BindingStatus.NEEDS_REVIEW):

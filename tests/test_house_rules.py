@@ -38,6 +38,9 @@ def test_each_app_registers_its_own_event_types():
         "app_uninstalled": "hireops",
         "hire.eco_account.created_v1": "bindings",
         "hire.referral_account.assets_update_v1": "referrals",
+        "contact.user.deleted_v3": "referrals",
+        "contact.user.updated_v3": "referrals",
+        "contact.user.created_v3": "referrals",
         "hire.eco_background_check.created_v1": "orders",
         "hire.eco_background_check.canceled_v1": "orders",
         "hire.eco_exam.created_v1": "orders",
@@ -46,7 +49,12 @@ def test_each_app_registers_its_own_event_types():
         "events.view_feishuevent": ["app_ticket"],
         "tenants.view_tenant": ["app_open", "app_status_change", "app_uninstalled"],
         "bindings.view_feishu_events": ["hire.eco_account.created_v1"],
-        "referrals.view_feishu_events": ["hire.referral_account.assets_update_v1"],
+        "referrals.view_feishu_events": [
+            "hire.referral_account.assets_update_v1",
+            "contact.user.deleted_v3",
+            "contact.user.updated_v3",
+            "contact.user.created_v3",
+        ],
         "orders.view_order_events": [
             "hire.eco_background_check.created_v1",
             "hire.eco_background_check.canceled_v1",
@@ -147,6 +155,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.storage",
             "referrals",
             "referrals.apps",
+            "referrals.checks",  # a settings check, registered in ready()
             "referrals.models",
         ],
         "handles": [True, False],

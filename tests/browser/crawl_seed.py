@@ -32,7 +32,7 @@ from hireops.tenants.models import Tenant
 from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
-from referrals.models import ReferralAccount
+from referrals.models import Leaver, ReferralAccount
 from referrals.reconciliation import reconciliation_request
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu.conftest import forget_tokens
@@ -72,7 +72,7 @@ def seed_every_model(feishu, settings, tmp_path):
         fields_publish_request(scope, user=root)
 
     _orders(feishu, root)
-    _referrals(root)
+    _referrals(feishu, root)
     _operations(root)
     _sign_in_records(root)
     return root
@@ -117,11 +117,16 @@ def _orders(feishu, root) -> None:
     stage_request(check, name="资料核实", en_name="Verification", time_ms=int(time.time() * 1000), user=root)
 
 
-def _referrals(root) -> None:
+def _referrals(feishu, root) -> None:
     # HR withdraws two balances as a background job: the job, its items, the withdrawals and
     # their change history.
-    accounts = list(ReferralAccount.objects.order_by("pk")[:2])
-    jobs_start(referral_operations.withdraw, accounts, {"bonus_types": [1, 2]}, root, language="zh-hans")
+    accounts = list(ReferralAccount.objects.order_by("pk")[:3])
+    jobs_start(referral_operations.withdraw, accounts[:2], {"bonus_types": [1, 2]}, root, language="zh-hans")
+    # The third account's employee resigns in Feishu: a leaver (the directory event, the policy).
+    leaving = accounts[2]
+    user_id = next(a["user_id"] for a in feishu.state()["accounts"] if a["account_id"] == leaving.account_id)
+    feishu.employee_leave(user_id, how="resign", tenant_key=leaving.tenant_key)
+    wait_until(lambda: Leaver.objects.exists(), "a leaver")
     now = timezone.now()
     reconciliation_request(now - timedelta(days=1), now, user=root, tenant_key="demo-tenant")
 

@@ -18,6 +18,8 @@ shell. Examples::
     manage.py feishu_sandbox_ctl longconn-drop --abort   # TCP cut, no close frame
     manage.py feishu_sandbox_ctl longconn-refuse --count 3 --status 514
     manage.py feishu_sandbox_ctl login-apps
+    manage.py feishu_sandbox_ctl add-employee 王小明 --email xiaoming@example.com   # + created_v3
+    manage.py feishu_sandbox_ctl leave u1234abcd --how resign   # or --how delete
     manage.py feishu_sandbox_ctl register-login-app cli_other --secret s3cret \
         --redirect-uri http://localhost:8000/accounts/feishu/login/callback/
 """
@@ -156,6 +158,10 @@ class Command(BaseCommand):
         emp.add_argument("--mobile", default=None)
         emp.add_argument("--tenant", default=None)
         emp.add_argument("--enterprise-email", default=None, help="the company mailbox (web login)")
+        leave = sub.add_parser("leave", help="an employee leaves: pushes the directory event")
+        leave.add_argument("user_id")
+        leave.add_argument("--how", choices=["resign", "delete"], default="resign")
+        leave.add_argument("--tenant", default=None)
         login = sub.add_parser(
             "register-login-app",
             help="an app that may sign users in (web login); the Hire app's id: its redirect URIs",
@@ -210,6 +216,8 @@ class Command(BaseCommand):
                 result = ctl.add_employee(
                     o["name"], o["email"], o["mobile"], o["tenant"], enterprise_email=o["enterprise_email"]
                 )
+            elif action == "leave":
+                result = ctl.employee_leave(o["user_id"], o["how"], o["tenant"])
             elif action == "register-login-app":
                 result = ctl.register_login_app(o["app_id"], o["secret"], o["redirect_uri"])
             elif action == "clock":
