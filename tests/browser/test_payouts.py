@@ -1,4 +1,4 @@
-"""A payout run in the browser, in Chinese: one HR member prepares it, a colleague approves it with
+"""Referral money in the browser, in Chinese: one HR member prepares a payout run, a colleague approves it with
 the second factor, it pays, and the payroll file finance downloads matches Feishu's withdrawals."""
 
 import csv
@@ -107,3 +107,36 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
         colleague.locator("#payroll-xlsx").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     context.close()
+
+
+def test_an_employee_leaves_in_feishu_and_hr_sees_the_policy_applied_in_chinese(
+    zh_page, feishu, register, staff_user, settings
+):
+    """The sandbox's directory says 王小明 resigned (a signed, encrypted push to the live
+    server's webhook); under the "deactivate" policy the account is deactivated in Feishu, the
+    balance at that moment recorded, and HR's leavers queue shows it done."""
+    from referrals.models import AccountStatus, Leaver, LeaverPolicy, LeaverState, ReferralAccount
+
+    settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.DEACTIVATE
+    account = register(
+        name="王小明", email="xiaoming@example.com", cash=[{"currency_type": "CNY", "amount": "8.80"}]
+    )
+    balance_pull(account.pk)
+    user_id = next(a["user_id"] for a in feishu.state()["accounts"] if a["account_id"] == account.account_id)
+    feishu.employee_leave(user_id, how="resign")
+
+    log_in(zh_page, staff_user(roles.HR, username="hr-leavers"))
+    zh_page.goto("/admin/referrals/leaver/")
+    leaver_row = admin_ui.row(zh_page, "王小明")
+    admin_ui.reload_until(zh_page, leaver_row.locator(".field-state", has_text="已完成"))
+    expect(leaver_row.locator(".field-balance_then")).to_contain_text("8.80 CNY")
+    screenshot(zh_page, "leaver-1-queue")
+    leaver = Leaver.objects.get()
+    assert (leaver.state, leaver.account_id, leaver.cash_then) == (
+        LeaverState.DONE,
+        account.pk,
+        {"CNY": "8.80"},
+    )
+    assert ReferralAccount.objects.get(pk=account.pk).status == AccountStatus.DEACTIVATED
+    remote = next(a for a in feishu.state()["accounts"] if a["account_id"] == account.account_id)
+    assert remote["status"] == 2  # deactivated in Feishu, not only here
