@@ -1,5 +1,6 @@
-"""Referral money in the browser, in Chinese: one HR member prepares a payout run, a colleague approves it with
-the second factor, it pays, and the payroll file finance downloads matches Feishu's withdrawals."""
+"""Referral money in the browser, in Chinese: one HR member prepares a payout run, a colleague
+approves it with the second factor, it pays, and the payroll file finance downloads matches
+Feishu's withdrawals; an employee leaves in Feishu's directory and the policy is applied."""
 
 import csv
 import io
