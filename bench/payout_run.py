@@ -138,7 +138,8 @@ def main() -> int:
             if now - shown >= 10:
                 run.refresh_from_db()
                 p = payouts.run_progress(run)
-                left = f"about {p.minutes_left} min left at the quota" if p.minutes_left else "finishing"
+                # The run page's estimate: the quota's bound, or the last minute's pace if slower.
+                left = f"about {p.minutes_left} min left" if p.minutes_left else "finishing"
                 print(f"  {now - started:6.0f} s  {p.percent:3d} %  {p.paid} paid, {p.to_pay} to pay, {left}")
                 shown = now
             if now - started > 3600:

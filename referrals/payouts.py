@@ -398,11 +398,18 @@ def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
 
 
 def _closed(line: PayoutLine) -> None:
-    """The run is finished once no line is left to pay."""
-    if not PayoutLine.objects.filter(run_id=line.run_id, status=CallStatus.QUEUED).exists():
-        PayoutRun.objects.filter(pk=line.run_id, status=PayoutRunStatus.PAYING).update(
-            status=PayoutRunStatus.FINISHED, finished_at=timezone.now()
-        )
+    """The run is finished once no line is left to pay: asked after the commit, so that of two
+    last lines closing at once, the later sees the other's close (the dispatcher's tick also
+    finishes a run left over)."""
+    run_pk = line.run_id
+
+    def finish_if_done():
+        if not PayoutLine.objects.filter(run_id=run_pk, status=CallStatus.QUEUED).exists():
+            PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
+                status=PayoutRunStatus.FINISHED, finished_at=timezone.now()
+            )
+
+    transaction.on_commit(finish_if_done)
 
 
 def _give_up(pk: int, reason: str) -> str:
