@@ -272,6 +272,7 @@ def start_celery_worker(transactional_db, tmp_path):
             raise AssertionError(f"{what} not reached; worker log:\n{log_path.read_text()[-4000:]}")
 
         wait_until.log_path = log_path
+        wait_until.proc = proc  # a test that kills the worker mid-task
         return wait_until
 
     yield start

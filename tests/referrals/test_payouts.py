@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -345,3 +346,75 @@ def test_what_needs_a_person_is_on_the_status_page(sandbox, people, with_cash):
     assert (stalled.value, stalled.ok) == (1, False)
     payout_dispatch.payout_dispatch()
     assert finding("referrals.payout_runs.stalled").ok and finding("referrals.payout_lines.unpaid").ok
+
+
+def test_a_worker_killed_mid_run_and_another_one_started_pay_each_line_once(
+    sandbox, people, with_cash, start_celery_worker
+):
+    """SIGKILL on a real worker while it pays (each withdrawal slowed down, so one is in flight
+    in Feishu when it dies); the claims and leases run out; a second worker finishes the run."""
+    import signal
+
+    from hireops.celery import app as celery_app
+    from referrals import tasks
+
+    accounts = with_cash(6, amount="1.00")
+    run = prepared(people)
+    celery_app.conf.task_always_eager = False
+    payouts.payout_approve(run.pk, people["approver"])  # its dispatch waits in the broker
+    sandbox.add_fault("*/withdraw", "slow", count=100, delay=0.6)  # Feishu acts, 0.6 s late
+    first = start_celery_worker()
+    first(lambda: run.lines.filter(status=CallStatus.SUCCEEDED).count() >= 2, what="two lines paid")
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(10)
+    time.sleep(1)  # the withdrawal in flight finishes in Feishu; its answer reaches nobody
+    assert run.lines.filter(status=CallStatus.QUEUED).exists()
+    sandbox.clear_faults()
+    past = timezone.now() - timedelta(seconds=1)  # the claims and leases have run out
+    PayoutLine.objects.filter(run=run, status=CallStatus.QUEUED).update(
+        dispatched_until=past, leased_until=past
+    )
+
+    second = start_celery_worker()
+    tasks.payout_dispatch.delay()  # beat's next tick
+    second(lambda: PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED, what="run finished")
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+    books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
+    assert [len(books[a.account_id]) for a in accounts] == [1] * 6  # none paid twice
+    assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count() == 6
+
+
+def test_the_approvers_are_told_in_the_feishu_group_too(sandbox, people, with_cash, settings, register):
+    bot = sandbox.create_bot(token="payout-bot-token")
+    settings.ALERT_FEISHU_BOT_URL = bot["url"]
+    with_cash(1, amount="6.00")
+    run = prepared(people)
+    [message] = sandbox.bot_messages("payout-bot-token")
+    assert "6.00 CNY" in str(message) and f"/admin/referrals/payoutrun/{run.pk}/decide/" in str(message)
+    assert PayoutRun.objects.get(pk=run.pk).notice_error == ""
+    # A group that refuses the message (a keyword it lacks): said on the run, for its preparer.
+    refusing = sandbox.create_bot(token="refusing-bot-token", keywords=["不会出现的词"])
+    settings.ALERT_FEISHU_BOT_URL = refusing["url"]
+    late = register(name="后来", email="later@example.com", cash=cny("1.00"))
+    balance_pull(late.pk)
+    second = prepared(people)
+    assert "feishu_bot" in PayoutRun.objects.get(pk=second.pk).notice_error
+
+
+def test_the_run_shows_what_the_daily_reconciliation_found(sandbox, people, with_cash):
+    """A payout's withdrawals are in the reconciliation's window; Feishu reports a mismatch on an
+    account of the run (points withdrawn in Feishu that hireops never recorded): on the run."""
+    from hireops.feishu import get_client, hire
+    from referrals.admin.payouts import reconciliation_of
+    from referrals.reconciliation import reconciliation_request
+
+    a, _other = with_cash(2, amount="2.00", points=40)
+    run = prepared(people)
+    payouts.payout_approve(run.pk, people["approver"])
+    # Someone withdrew a's points in Feishu, outside hireops.
+    hire.withdraw(get_client(), a.account_id, bonus_types=[1], external_order_id="outside-hireops")
+    start, end = timezone.now() - timedelta(hours=1), timezone.now() + timedelta(minutes=1)
+    reconciliation_request(start, end)  # eager: sent and answered
+    found = reconciliation_of(run)
+    assert (found["paid"], found["covered"]) == (2, 2)
+    assert [line.account_id for line in found["mismatches"]] == [a.pk]
