@@ -59,11 +59,10 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, admin.
         "stage",
         "bonus",
         "status",
-        "reward_id",
         "deleted",
         "requested_at",
         "problem",
-    )
+    )  # Feishu's reward id is on the reward's page: the list fits a 1366 px screen
     list_filter = ("status", DeletedFilter, "rule_type", "stage", StoreTenantFilter)
     search_fields = ("external_id", "name")  # see get_search_results
     list_select_related = ("requested_by",)

@@ -13,6 +13,7 @@ from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ from hireops.tenants.models import Tenant
 from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
-from referrals.models import Leaver, ReferralAccount
+from referrals.models import Leaver, PayoutRun, PayoutRunStatus, ReferralAccount
 from referrals.reconciliation import reconciliation_request
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu.conftest import forget_tokens
@@ -129,6 +130,42 @@ def _referrals(feishu, root) -> None:
     wait_until(lambda: Leaver.objects.exists(), "a leaver")
     now = timezone.now()
     reconciliation_request(now - timedelta(days=1), now, user=root, tenant_key="demo-tenant")
+    _payouts_and_rewards(feishu, root, accounts[2])
+
+
+def _payouts_and_rewards(feishu, root, leaving) -> None:
+    """A run paid (approved by a colleague), one waiting for approval, an external reward and
+    its deletion."""
+    from hireops.core import roles
+    from referrals import payouts, rewards
+
+    approver = get_user_model().objects.create_user("crawl-approver", is_staff=True)
+    approver.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
+
+    from referrals.balances import balance_pull
+    from referrals.identity import person
+    from referrals.registration import account_register
+
+    funded = []
+    for name, email in (("赵六", "liu.zhao@demo.example.com"), ("钱七", "qi.qian@demo.example.com")):
+        feishu.add_employee(name=name, email=email, tenant_key="demo-tenant")
+        account = account_register(person(name=name, email=email), root, "demo-tenant")
+        account.refresh_from_db()
+        feishu.grant_bonus(account.account_id, cash=[{"currency_type": "CNY", "amount": "66.00"}])
+        balance_pull(account.pk)
+        funded.append(account.pk)
+    payouts.payout_prepare(payouts.select_accounts(pks=funded[:1]), root, title="十一月")  # waits
+    paid = payouts.payout_prepare(payouts.select_accounts(pks=funded[1:]), root, title="十月")
+    payouts.payout_approve(paid.pk, approver)
+    wait_until(lambda: PayoutRun.objects.get(pk=paid.pk).status == PayoutRunStatus.FINISHED, "a run paid")
+    referrer = ReferralAccount.objects.get(pk=funded[0])
+    user_id = next(a["user_id"] for a in feishu.state()["accounts"] if a["account_id"] == referrer.account_id)
+    row = {"external_id": "crawl-1", "employee_id": user_id, "talent_id": "t-1", "rule_type": "1"}
+    cleaned = rewards.clean_reward({**row, "stage": "2", "points": "50"}, "demo-tenant")
+    reward, _created = rewards.reward_add(cleaned, root)
+    reward.refresh_from_db()
+    assert reward.status == CallStatus.SUCCEEDED, reward.error
+    rewards.reward_delete_request(reward, "重复录入", root)
 
 
 def _operations(root) -> None:
