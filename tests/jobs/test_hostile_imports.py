@@ -13,18 +13,21 @@ from django.urls import URLResolver, reverse
 from hireops.core.uploads import read_csv
 from hireops.jobs.models import BulkJob, ItemStatus
 from orders.models import OrderWrite
-from referrals.models import ReferralAccount
+from referrals.models import ExternalReferralReward, ReferralAccount
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # One header every import accepts: each reads its own columns and ignores the others.
-HEADER = "name,mobile_code,mobile,email,exam_id,exam_url,username,password\n"
+HEADER = (
+    "name,mobile_code,mobile,email,exam_id,exam_url,username,password,external_id,employee_id,talent_id\n"
+)
 LONG = "x" * 200_000
 LINES = {
-    2: f"{LONG},,,,{LONG},,,\n",  # csv.Error (field larger than field limit): a 500 before
+    2: f"{LONG},,,,{LONG},,,,,,\n",  # csv.Error (field larger than field limit): a 500 before
     # PostgreSQL refuses NUL in text: "unexpected failure" before
-    3: "王\x00五,86,13800138000,nul@example.com,E-1\x00,https://e.example.com/1,u,p\n",
-    4: "Readable,,,not-an-email,E-404,https://e.example.com/404,u,p\n",  # refused for its own reason
+    3: "王\x00五,86,13800138000,nul@example.com,E-1\x00,https://e.example.com/1,u,p,x\x00,u1,t1\n",
+    # Refused for its own reason: a bad email, an unknown exam, a reward without rule or amount.
+    4: "Readable,,,not-an-email,E-404,https://e.example.com/404,u,p,ext-1,u1,t1\n",
 }
 UNREADABLE = {2: "longer than 131,072 characters", 3: "NUL character"}
 
@@ -42,8 +45,12 @@ def import_pages() -> list[str]:
     return sorted(reverse(f"admin:{name}") for name in names(admin.site.urls[0]))
 
 
-def test_the_enumeration_finds_both_imports():
-    assert import_pages() == ["/admin/orders/exam/import-logins/", "/admin/referrals/referralaccount/import/"]
+def test_the_enumeration_finds_every_import():
+    assert import_pages() == [
+        "/admin/orders/exam/import-logins/",
+        "/admin/referrals/externalreferralreward/import/",
+        "/admin/referrals/referralaccount/import/",
+    ]
 
 
 def upload(text: str) -> SimpleUploadedFile:
@@ -51,7 +58,8 @@ def upload(text: str) -> SimpleUploadedFile:
 
 
 def nothing_written():
-    return not ReferralAccount.objects.exists() and not OrderWrite.objects.exists()
+    written = (ReferralAccount, OrderWrite, ExternalReferralReward)
+    return not any(model.objects.exists() for model in written)
 
 
 @pytest.mark.parametrize("page", import_pages())
