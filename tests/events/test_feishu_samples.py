@@ -19,7 +19,15 @@ from bindings.models import BindingStatus, CustomerIdentifier, EcoAccountBinding
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.registry import handled_types
 from hireops.feishu.auth import ticket_key
-from referrals.models import AccountStatus, BalanceSource, ReferralAccount
+from referrals.models import (
+    AccountStatus,
+    BalanceSource,
+    Leaver,
+    LeaverHow,
+    LeaverMatch,
+    LeaverState,
+    ReferralAccount,
+)
 
 from .payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
@@ -32,14 +40,17 @@ ORDERS = [
     "hire.eco_background_check.canceled_v1",
     "hire.eco_exam.created_v1",
 ]
+DIRECTORY = ["contact.user.created_v3", "contact.user.updated_v3", "contact.user.deleted_v3"]
 HANDLED = [
     "app_ticket",
     "hire.eco_account.created_v1",
     "hire.referral_account.assets_update_v1",
     *LIFECYCLE,
     *ORDERS,
+    *DIRECTORY,
 ]
-# Every schema 2.0 sample carries this event_id, every schema 1.0 sample this uuid.
+# Every schema 2.0 sample (the Hire and the directory ones) carries this event_id, every
+# schema 1.0 sample this uuid: a test delivering two samples gives the second a fresh id.
 SAMPLE_EVENT_ID = "5e3702a84e847582be8db7fb73283c02"
 SAMPLE_UUID = "bc447199585340d1f3728d26b1c0297a"
 SAMPLE_APP_ID = "cli_9f5343c580712544"
@@ -68,7 +79,12 @@ def as_sent(payload: dict, token: str = TOKEN) -> dict:
 
 def deliver(client, event_type: str):
     """POST the sample through the Django view (/feishu/events/), signed and encrypted."""
-    body, headers = signed(as_sent(sample(event_type)))
+    return deliver_payload(client, sample(event_type))
+
+
+def deliver_payload(client, payload: dict):
+    """POST a sample (or a copy of one, changed by the test) like ``deliver``."""
+    body, headers = signed(as_sent(payload))
     return post_delivery(client, body, headers)
 
 
@@ -303,3 +319,130 @@ def test_exam_sample_creates_an_exam_order(client):
         "xxx@abc.vom",
     )
     assert exam.talent_id == "" and stored(SAMPLE_EVENT_ID)[-1] == EventStatus.PROCESSED
+
+
+# --- the directory events (docs/feishu.md §17) ------------------------------------------------
+
+# The employee all three directory samples name (``event.object``).
+SAMPLE_OPEN_ID = "ou_7dab8a3d3cdcc9da365777c7ad535d62"
+SAMPLE_UNION_ID = "on_576833b917gda3d939b9a3c2d53e72c8"
+SAMPLE_USER_ID = "e33ggbyz"
+
+
+def directory_stored(event_id: str, event_type: str) -> None:
+    # No account_id in a directory event: the inbox's account column stays empty.
+    assert stored(event_id) == (
+        "2.0",
+        event_type,
+        SAMPLE_APP_ID,
+        SAMPLE_TENANT,
+        "",
+        "1608725989000",
+        EventStatus.PROCESSED,
+    )
+
+
+@pytest.fixture
+def colleague():
+    """A registered account that is not the samples' employee (张三: user_id e33ggbyz, emails
+    zhangsan@gmail.com / demo@mail.com, mobile 12345678910): nothing may match it."""
+
+    def make(tenant_key: str = "") -> ReferralAccount:
+        return ReferralAccount.objects.create(
+            name="李四",
+            email="lisi@example.com",
+            mobile_code="86",
+            mobile_number="13800138000",
+            account_id="7147998241542539527",
+            tenant_key=tenant_key,
+            status=AccountStatus.ACTIVE,
+        )
+
+    return make
+
+
+def assert_sample_leaver(tenant_key: str, how: str, event_id: str, other: ReferralAccount) -> None:
+    """The sample's employee matches no account: a leaver that needs a person, nothing applied."""
+    leaver = Leaver.objects.get()
+    assert (leaver.tenant_key, leaver.open_id, leaver.union_id, leaver.user_id, leaver.name) == (
+        tenant_key,
+        SAMPLE_OPEN_ID,
+        SAMPLE_UNION_ID,
+        SAMPLE_USER_ID,
+        "张三",
+    )
+    assert (leaver.how, leaver.source_event_id) == (how, event_id)
+    assert (leaver.match, leaver.account, leaver.candidates, leaver.state) == (
+        LeaverMatch.NONE,
+        None,
+        [],
+        LeaverState.NEEDS_PERSON,
+    )
+    assert "No referral account matches" in leaver.error
+    assert (leaver.policy, leaver.points_then, leaver.applied_at, leaver.withdrawal) == ("", None, None, None)
+    other.refresh_from_db()  # not matched, so not given the sample's employee id, not deactivated
+    assert (other.employee_id, other.status, other.pending_action) == ("", AccountStatus.ACTIVE, "")
+
+
+@pytest.mark.parametrize(("app_type", "tenant_key"), [("self_built", ""), ("store", SAMPLE_TENANT)])
+def test_user_deleted_sample_makes_a_leaver_that_needs_a_person(
+    client, settings, colleague, app_type, tenant_key
+):
+    settings.FEISHU_APP_TYPE = app_type
+    other = colleague(tenant_key)
+    resp = deliver(client, "contact.user.deleted_v3")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    directory_stored(SAMPLE_EVENT_ID, "contact.user.deleted_v3")
+    # The page's sample: is_resigned false (the event itself says the employee left), and an
+    # old_object whose open_id is a placeholder, not the object's: hireops reads event.object.
+    payload = FeishuEvent.objects.get(event_id=SAMPLE_EVENT_ID).payload
+    assert payload["event"]["object"]["status"]["is_resigned"] is False
+    assert payload["event"]["old_object"] == {
+        "department_ids": ["od_231kdgb2xxxx"],
+        "open_id": "ou_xxxxxxxxxx",
+    }
+    assert_sample_leaver(tenant_key, LeaverHow.DELETED, SAMPLE_EVENT_ID, other)
+
+
+def test_user_updated_sample_as_published_changes_nothing(client, colleague):
+    """Feishu's sample is not a resignation (is_resigned false before and after)."""
+    other = colleague()
+    resp = deliver(client, "contact.user.updated_v3")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    directory_stored(SAMPLE_EVENT_ID, "contact.user.updated_v3")
+    assert not Leaver.objects.exists()
+    assert list(ReferralAccount.objects.values_list("pk", "employee_id", "status")) == [
+        (other.pk, "", AccountStatus.ACTIVE)
+    ]
+
+
+def test_user_updated_sample_resigned_makes_one_leaver_with_the_deletion(client, colleague):
+    """The updated sample with ``object.status.is_resigned`` set (old_object stays as published,
+    not resigned), then the deleted sample for the same employee: one leaver, by the first."""
+    other = colleague()
+    resigned = sample("contact.user.updated_v3")
+    resigned["header"]["event_id"] = "resigned-1"  # the samples share one event_id
+    assert resigned["event"]["old_object"]["status"]["is_resigned"] is False
+    resigned["event"]["object"]["status"]["is_resigned"] = True
+    resp = deliver_payload(client, resigned)
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    directory_stored("resigned-1", "contact.user.updated_v3")
+    assert_sample_leaver("", LeaverHow.RESIGNED, "resigned-1", other)
+
+    deleted = sample("contact.user.deleted_v3")
+    deleted["header"]["event_id"] = "deleted-1"
+    assert deliver_payload(client, deleted).status_code == 200
+    directory_stored("deleted-1", "contact.user.deleted_v3")
+    assert_sample_leaver("", LeaverHow.RESIGNED, "resigned-1", other)  # still the one row
+
+
+def test_user_created_sample_registers_nobody_when_joiners_are_off(client, settings, colleague):
+    settings.REFERRAL_REGISTER_JOINERS = False
+    other = colleague()
+    resp = deliver(client, "contact.user.created_v3")
+    assert (resp.status_code, resp.json()) == (200, {"msg": "success"})
+    directory_stored(SAMPLE_EVENT_ID, "contact.user.created_v3")
+    assert list(ReferralAccount.objects.values_list("pk", "employee_id", "status")) == [
+        (other.pk, "", AccountStatus.ACTIVE)
+    ]
+    assert not Leaver.objects.exists()
