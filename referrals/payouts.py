@@ -6,8 +6,10 @@ The life of a run (``PayoutRun``):
    ``external_order_id`` and the cash the account held then. Nothing moves; the approvers are
    told (``referrals.notices``).
 2. **approved** or **rejected** by someone else holding ``referrals.approve_payoutrun``, with
-   the second factor proved minutes ago (the admin's decision page). A rejected run pays
-   nothing: its lines are closed.
+   the second factor proved minutes ago (the admin's decision page). The decision page brings
+   the lines to what the accounts hold at that moment (``payout_refresh``), and an approval of
+   lines that changed since the page was shown is refused: a line records exactly what was
+   there when the run was approved. A rejected run pays nothing: its lines are closed.
 3. **paid**, line by line, by the outbound engine (``PAY_LINE``), fed by the dispatcher
    (``payout_dispatch``, every minute) with what one minute of each tenant's withdrawal quota
    allows. Before the first withdrawal of a line, Feishu's balance is read: a balance that is
@@ -21,6 +23,7 @@ page, the withdrawals list and the daily reconciliation (``referrals.reconciliat
 see it.
 """
 
+import hashlib
 import math
 import uuid
 from dataclasses import dataclass
@@ -68,12 +71,17 @@ AMOUNTS_NOT_KEPT = gettext_noop(
     "Feishu confirmed the withdrawal, but its amounts cannot be stored (%(what)s): see them in Feishu."
 )
 RUN_REJECTED = gettext_noop("Not paid: the run was rejected.")
+NOTHING_LEFT = gettext_noop("Not paid: the account held no cash any more when the run was approved.")
 RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
 OUTCOME_UNKNOWN = gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s")
 
 
 class PayoutRefused(Exception):
     """Why a run cannot be prepared or decided as asked (shown to the person as it is)."""
+
+
+class LinesChanged(PayoutRefused):
+    """The lines are not what the approver was shown: shown again, approved again."""
 
 
 # --- amounts ---------------------------------------------------------------------------------
@@ -219,14 +227,50 @@ def _still_waiting(run: PayoutRun) -> None:
         )
 
 
-def payout_approve(run_pk: int, user) -> PayoutRun:
-    """Approve the lines as prepared; the dispatcher starts paying them at once."""
+def payout_refresh(run: PayoutRun) -> str:
+    """The open lines of a run waiting for approval as their accounts hold them now (hireops'
+    copy of Feishu's balances): amounts brought up to date, a line whose account holds no cash
+    any more closed, the run's totals again. Returns the fingerprint of what the lines say, which
+    an approval must match: what is approved is exactly what the approver was shown."""
+    lines = list(
+        run.lines.filter(status=CallStatus.QUEUED).order_by("pk").values_list("pk", "account_id", "cash")
+    )
+    held: dict[int, dict[str, str]] = {}
+    for i in range(0, len(lines), BATCH):
+        held.update(_cash_of([account for _pk, account, _cash in lines[i : i + BATCH]]))
+    changed, emptied, totals, seen = [], [], {}, hashlib.sha256()
+    for pk, account, cash in lines:
+        now = normalised(held.get(account))
+        if not now:
+            emptied.append(pk)
+            continue
+        if now != normalised(cash):
+            changed.append(PayoutLine(pk=pk, cash=now))
+        add_totals(totals, now)
+        seen.update(f"{pk}:{sorted(now.items())};".encode())
+    PayoutLine.objects.bulk_update(changed, ["cash"], batch_size=BATCH)
+    PayoutLine.objects.filter(pk__in=emptied).update(
+        status=CallStatus.FAILED, error=Message(NOTHING_LEFT), finished_at=timezone.now()
+    )
+    run.totals = totals_json(totals)
+    PayoutRun.objects.filter(pk=run.pk).update(totals=run.totals)
+    return seen.hexdigest()[:16]
+
+
+def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
+    """Approve the lines as the accounts hold them now; ``seen``: the fingerprint of the lines
+    the approver was shown (``payout_refresh``), refused if they changed since. The dispatcher
+    starts paying at once."""
     from .tasks import payout_dispatch
 
     with transaction.atomic():
         run = _locked_run(run_pk)
         check_approver(run, user)
         _still_waiting(run)
+        if payout_refresh(run) != seen and seen is not None:
+            raise LinesChanged(
+                _("Balances changed since this page was opened: check the lines again, then approve.")
+            )
         run.status, run.decided_by, run.decided_at = PayoutRunStatus.PAYING, user, timezone.now()
         run.save(update_fields=["status", "decided_by", "decided_at"])
         transaction.on_commit(payout_dispatch.delay)

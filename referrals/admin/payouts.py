@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -171,7 +172,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                 if "approve" in request.POST:
                     payouts.check_approver(run, request.user)
                     require_fresh(request)  # allauth asks for the code, then replays this POST
-                    payouts.payout_approve(run.pk, request.user)
+                    payouts.payout_approve(run.pk, request.user, seen=request.POST.get("seen", ""))
                     self.log_change(request, run, str(_("Approved the payout run")))
                     self.message_user(request, _("Approved: the run is being paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
@@ -183,14 +184,22 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                     )
                     self.message_user(request, _("Rejected: nothing is paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+            except payouts.LinesChanged as exc:  # shown again, as they are now
+                self.message_user(request, str(exc), messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:referrals_payoutrun_decide", args=[run.pk]))
             except payouts.PayoutRefused as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
+        seen = ""
+        if run.status == PayoutRunStatus.AWAITING_APPROVAL:
+            with transaction.atomic():  # the lines as the accounts hold them now: what is approved
+                seen = payouts.payout_refresh(run)
         return self._page(
             request,
             "admin/referrals/payoutrun/decide.html",
             _("Approve or reject %(run)s") % {"run": run},
             reject_form,
+            seen=seen,
             **self._run_context(request, run),
         )
 

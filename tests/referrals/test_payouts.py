@@ -268,9 +268,34 @@ def test_the_decision_page_refuses_the_preparer_and_needs_the_approve_permission
     client.post(decide, {"approve": "1"})
     assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
     client.force_login(people["approver"])
-    response = client.post(decide, {"approve": "1"})
+    assert client.post(decide, {"approve": "1"})["Location"] == decide  # not from the page: shown first
+    response = client.post(decide, {"approve": "1", "seen": client.get(decide).context["seen"]})
     assert response.status_code == 302
     assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED
+
+
+def test_what_is_approved_is_what_the_accounts_hold_when_the_approver_looks(
+    sandbox, people, with_cash, client
+):
+    """A bonus arrives between preparation and approval: the decision page shows the line at
+    the new balance; an approval of what was shown before the next change is refused, and the
+    run pays what was approved."""
+    a, _other = with_cash(2, amount="5.00")
+    run = prepared(people)
+    decide = reverse("admin:referrals_payoutrun_decide", args=[run.pk])
+    client.force_login(people["approver"])
+    before = client.get(decide).context["seen"]
+    sandbox.grant_bonus(a.account_id, cash=cny("2.50"))
+    balance_pull(a.pk)  # hireops learns of it (an event or a pull)
+    page = client.get(decide)
+    assert "7.50 CNY" in page.content.decode() and page.context["seen"] != before
+    assert run.lines.get(account=a).cash == {"CNY": "7.50"}
+    assert PayoutRun.objects.get(pk=run.pk).totals == {"CNY": "12.50"}
+    stale = client.post(decide, {"approve": "1", "seen": before})
+    assert stale["Location"] == decide and PayoutRun.objects.get(pk=run.pk).status == "awaiting"
+    client.post(decide, {"approve": "1", "seen": page.context["seen"]})
+    assert payouts.paid_totals(run) == {"CNY": "12.50"}
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
 
 
 def test_payout_tasks_in_a_real_worker(sandbox, people, with_cash, start_celery_worker):
