@@ -33,7 +33,7 @@ from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -44,11 +44,10 @@ from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 
 from . import leavers, withdrawals
-from .balances import balance_apply, cash_dict
+from .balances import cash_dict
 from .models import (
     AccountCash,
     AccountStatus,
-    BalanceSource,
     PayoutLine,
     PayoutRun,
     PayoutRunStatus,
@@ -67,13 +66,9 @@ HELD = gettext_noop(
     "Release it to pay what Feishu holds now, or leave it unpaid."
 )
 PAID_OTHER_AMOUNT = gettext_noop("Paid %(paid)s, the run approved %(approved)s: the balance moved meanwhile.")
-AMOUNTS_NOT_KEPT = gettext_noop(
-    "Feishu confirmed the withdrawal, but its amounts cannot be stored (%(what)s): see them in Feishu."
-)
 RUN_REJECTED = gettext_noop("Not paid: the run was rejected.")
 NOTHING_LEFT = gettext_noop("Not paid: the account held no cash any more when the run was approved.")
 RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
-OUTCOME_UNKNOWN = gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s")
 
 
 class PayoutRefused(Exception):
@@ -396,7 +391,7 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
         }
     fields = {"employee_id": outcome.employee_id}
     if isinstance(outcome.result, hire.BadAmount):
-        return {**fields, "error": Message(AMOUNTS_NOT_KEPT, what=str(outcome.result))}
+        return {**fields, "error": Message(withdrawals.AMOUNTS_NOT_KEPT, what=str(outcome.result))}
     paid = normalised(cash_dict(outcome.result.details))
     fields.update(withdrawn_cash=paid, trans_time=outcome.result.trans_time_ms)
     if paid != normalised(line.cash):
@@ -427,18 +422,11 @@ def _effect(line: PayoutLine, order_id, outcome) -> None:
     )
     leavers.account_paid_out(account.pk)  # a leaver waiting for this run: deactivated next
     if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
-        balance_apply(
-            account.pk,
-            hire.Bonus(point_bonus=account.points, cash=[]),
-            modify_time=line.trans_time,
-            source=BalanceSource.WITHDRAWAL,
-            reference=line.external_order_id,
-        )
+        withdrawals.zero_withdrawn(account, [CASH], line.trans_time, line.external_order_id)
 
 
 def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
-    if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
-        ReferralAccount.objects.filter(pk=line.account_id).update(status=AccountStatus.DEACTIVATED)
+    withdrawals.note_deactivated(line.account_id, exc)
 
 
 def _closed(line: PayoutLine) -> None:
@@ -459,7 +447,7 @@ def _closed(line: PayoutLine) -> None:
 def _give_up(pk: int, reason: str) -> str:
     # Maybe paid, maybe not: kept open; the dispatcher sends it again with the same order id.
     PayoutLine.objects.filter(pk=pk).update(
-        error=Message(OUTCOME_UNKNOWN, reason=reason), dispatched_until=None
+        error=Message(withdrawals.OUTCOME_UNKNOWN, reason=reason), dispatched_until=None
     )
     return CallStatus.QUEUED
 
@@ -569,8 +557,6 @@ def payout_prepare_scheduled() -> int | None:
 
 def preview(accounts, lines: int = 200) -> dict:
     """What a run of these accounts would pay now: how many, the totals per currency, the first lines."""
-    from django.db.models import Sum
-
     payable = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
     held = AccountCash.objects.filter(account__in=payable.values("pk"), amount__gt=0)
     totals = {

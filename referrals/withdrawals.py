@@ -30,6 +30,9 @@ AMOUNTS_NOT_KEPT = gettext_noop(
     "Feishu confirmed the withdrawal, but its amounts cannot be stored (%(what)s): see them in Feishu."
 )
 
+# A call whose answer never came (retries spent): kept open, sent again with the same order id.
+OUTCOME_UNKNOWN = gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s")
+
 
 class WithdrawalRefused(Exception):
     pass
@@ -117,7 +120,7 @@ def _effect(w: Withdrawal, body, result) -> None:
     from .leavers import account_paid_out
 
     if not isinstance(result, hire.BadAmount):
-        _zero_withdrawn(w, result)
+        zero_withdrawn(w.account, w.bonus_types, result.trans_time_ms, w.external_order_id)
     if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on
         account_paid_out(w.account_id)
 
@@ -125,32 +128,33 @@ def _effect(w: Withdrawal, body, result) -> None:
 def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
     from .leavers import withdrawal_failed
 
-    if exc.code == 1002555:  # Feishu says deactivated: show it on the account too
-        ReferralAccount.objects.filter(pk=w.account_id).update(status=AccountStatus.DEACTIVATED)
+    note_deactivated(w.account_id, exc)
     withdrawal_failed(w.pk)
 
 
-def _zero_withdrawn(w: Withdrawal, result: hire.WithdrawalResult) -> None:
-    """The withdrawn types are now empty in Feishu; record that as of the transaction time."""
-    account = w.account
-    points = 0 if POINTS in w.bonus_types else account.points
-    cash = [] if CASH in w.bonus_types else [hire.Cash(c.currency, c.amount) for c in account.cash.all()]
+def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | None, reference: str) -> None:
+    """The withdrawn types are now empty in Feishu; record that as of the transaction time
+    (a withdrawal, a payout run's line)."""
+    points = 0 if POINTS in bonus_types else account.points
+    cash = [] if CASH in bonus_types else [hire.Cash(c.currency, c.amount) for c in account.cash.all()]
     balance_apply(
         account.pk,
         hire.Bonus(point_bonus=points, cash=cash),
-        modify_time=result.trans_time_ms,
+        modify_time=modify_time,
         source=BalanceSource.WITHDRAWAL,
-        reference=w.external_order_id,
+        reference=reference,
     )
+
+
+def note_deactivated(account_pk: int, exc: FeishuError) -> None:
+    """Feishu refused a withdrawal because the account is deactivated: show it on the account."""
+    if exc.code == 1002555:
+        ReferralAccount.objects.filter(pk=account_pk).update(status=AccountStatus.DEACTIVATED)
 
 
 def _give_up(pk: int, reason: str) -> str:
     # The outcome is unknown: keep it open; the sync pass retries it with the same id.
-    Withdrawal.objects.filter(pk=pk).update(
-        error=Message(
-            gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s"), reason=reason
-        )
-    )
+    Withdrawal.objects.filter(pk=pk).update(error=Message(OUTCOME_UNKNOWN, reason=reason))
     return CallStatus.QUEUED
 
 

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -84,8 +83,13 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             if "prepare" in request.POST:
                 return self._prepare(request, accounts, form.cleaned_data["title"], form.selection())
             context["preview"] = payouts.preview(accounts)
-        return self._page(
-            request, "admin/referrals/payoutrun/prepare.html", _("Prepare a payout run"), form, **context
+        return action_page(
+            self,
+            request,
+            "admin/referrals/payoutrun/prepare.html",
+            _("Prepare a payout run"),
+            form,
+            **context,
         )
 
     def _prepare(self, request, accounts, title, selection):
@@ -103,28 +107,18 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
 
-    def _page(self, request, template, title, form=None, **context):
-        return TemplateResponse(
-            request,
-            template,
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "form": form,
-                "opts": self.model._meta,
-                "media": self.media + form.media if form else self.media,
-                **context,
-            },
-        )
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         if run is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_permission(request, run):
             raise PermissionDenied
-        return self._page(
-            request, "admin/referrals/payoutrun/change_form.html", str(run), **self._run_context(request, run)
+        return action_page(
+            self,
+            request,
+            "admin/referrals/payoutrun/change_form.html",
+            str(run),
+            **self._run_context(request, run),
         )
 
     def _run_context(self, request, run):
@@ -194,7 +188,8 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         if run.status == PayoutRunStatus.AWAITING_APPROVAL:
             with transaction.atomic():  # the lines as the accounts hold them now: what is approved
                 seen = payouts.payout_refresh(run)
-        return self._page(
+        return action_page(
+            self,
             request,
             "admin/referrals/payoutrun/decide.html",
             _("Approve or reject %(run)s") % {"run": run},

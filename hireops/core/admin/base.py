@@ -49,9 +49,10 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def action_page(model_admin, request, template: str, title, form, **context) -> TemplateResponse:
-    """Render a page reached from a changelist (confirmation, import); its template extends
-    admin/hireops/action_page.html, which links back to the list."""
+def action_page(model_admin, request, template: str, title, form=None, **context) -> TemplateResponse:
+    """Render a page reached from a changelist (confirmation, import; or a row's own page
+    without a form); its template extends admin/hireops/action_page.html, which links back to
+    the list."""
     return TemplateResponse(
         request,
         template,
@@ -60,7 +61,7 @@ def action_page(model_admin, request, template: str, title, form, **context) -> 
             "title": title,
             "form": form,
             "opts": model_admin.model._meta,
-            "media": model_admin.media + form.media,
+            "media": model_admin.media + form.media if form is not None else model_admin.media,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             **context,
         },
