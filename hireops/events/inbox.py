@@ -211,6 +211,27 @@ class InboxWriter:
         detail = "cannot commit" if failing else "behind: refusing deliveries" if behind else ""
         return {"ok": not (failing or behind), "detail": detail, "queued": queued, "refused": self.refused}
 
+    def warm(self) -> None:
+        """Start the thread and open its database connection now, before the first delivery
+        would pay for both. A database that is down is not an error here: the first insert
+        reconnects (and its delivery gets a 503 until the database is back)."""
+        with self._cv:
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._start(connect=True)
+
+    def refuses_now(self) -> bool:
+        """Whether a delivery arriving now would be refused as ``Overloaded`` (and if so, counted
+        as refused): cheap, so the endpoint decides before reading, verifying or decrypting the
+        body, and a refusal under overload costs next to nothing. Read without the lock: a
+        stale "no" only moves the refusal to ``_put``, which decides again under the lock."""
+        try:
+            behind = self._behind(time.monotonic())
+        except IndexError:  # the queue emptied between its length and its first row: not behind
+            return False
+        if behind:
+            self.refused += 1
+        return behind
+
     def _give_up(self, waiter: _Waiter) -> None:
         with self._cv:
             if waiter.done.is_set() or (isinstance(waiter, _AsyncWaiter) and waiter.future.done()):
@@ -258,15 +279,20 @@ class InboxWriter:
             self._queue.append(waiter)
             self._cv.notify()
 
-    def _start(self) -> None:
+    def _start(self, connect: bool = False) -> None:
         if self._pid != os.getpid():
             self._queue.clear()  # a parent process's waiters are not ours to answer
         self._pid, self._stopping = os.getpid(), False
-        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(connect,), name="inbox-writer", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, connect: bool = False) -> None:
         try:
+            if connect:
+                try:
+                    connection.ensure_connection()
+                except DatabaseError as exc:
+                    log.warning("inbox writer: no database connection yet (%s)", type(exc).__name__)
             while True:
                 with self._cv:
                     self._cv.wait_for(lambda: self._queue or self._stopping)
