@@ -60,7 +60,8 @@ def refuse_inserts() -> None:
                 "RAISE EXCEPTION 'inbox refuses writes'; END $$ LANGUAGE plpgsql"
             )
             cursor.execute(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON {TABLE} FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {TABLE} "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
             )
         else:
             cursor.execute(
@@ -80,7 +81,8 @@ def accept_inserts() -> None:
 def test_a_batch_that_fails_to_commit_acknowledges_none_of_its_events(feishu, listener):
     refuse_inserts()
     ids = set(feishu.push_app_tickets(30))  # one burst: they reach the writer together
-    wait(lambda: len(first_attempts(feishu, ids)) == 30, what="every first attempt decided", listener=listener)
+    decided = lambda: len(first_attempts(feishu, ids)) == 30  # noqa: E731
+    wait(decided, what="every first attempt decided", listener=listener)
     assert {d["status"] for d in first_attempts(feishu, ids).values()} == {500}  # none acknowledged 200
     assert not stored_ids(ids)
     # They failed as a batch (then each alone, so one bad row cannot refuse its neighbours).
