@@ -2,7 +2,7 @@
 
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/balance_pull.py [--accounts 200000]
         [--minutes 3] [--concurrency 4] [--tenants 1000] [--tenant-minutes 2]
-        [--tenant-concurrency 1,4]
+        [--tenant-concurrency 4,8]
 
 Seeds the Feishu sandbox (a subprocess) and a PostgreSQL database (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/hireops_pull_bench, created and migrated here) with
@@ -225,7 +225,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--tenants", type=int, default=1)
     parser.add_argument("--tenant-minutes", type=int, default=2)
-    parser.add_argument("--tenant-concurrency", type=lambda s: [int(n) for n in s.split(",")], default=[1, 4])
+    parser.add_argument("--tenant-concurrency", type=lambda s: [int(n) for n in s.split(",")], default=[4, 8])
     args = parser.parse_args()
     if redis_missing():
         return 2

@@ -12,8 +12,8 @@ fast as the workers go. What the code decides is the order and the use of the qu
   quota can pull, those whose balance was confirmed
   longest ago first (never-confirmed ones before all), skipping any confirmed in the last
   ``FRESH``; tenants share the tick fairly and are interleaved (hireops.tenants.claims), and
-  no more than ``BALANCE_PULLS_PER_TICK`` accounts are out at once (what the workers pull in
-  a minute or two), so a claim outlives its wait in the queue;
+  no more are out at once than the workers pull in a minute or two (``workers_pace``), so
+  they never wait for the next tick and a claim outlives its wait in the queue;
 - the workers pull the batches in parallel, each call paced by the client's limiter on its
   tenant's budget, shared through Redis, so every quota stays busy without a 429 however
   many workers run;
@@ -62,13 +62,22 @@ def pullable():
     return accounts.exclude(tenant_key__in=stopped) if stopped else accounts
 
 
+def workers_pace(now) -> int:
+    """How many accounts may be claimed and not pulled yet: twice what was confirmed in the
+    last tick (the workers' pace, events included), and at least ``BALANCE_PULLS_PER_TICK``.
+    The queue then holds a minute or two of the workers' pulls however many workers run:
+    enough that they never wait for the next tick, and pulled well before a claim runs out."""
+    confirmed = pullable().filter(balance_synced_at__gte=now - TICK).count()
+    return max(settings.BALANCE_PULLS_PER_TICK, 2 * confirmed)
+
+
 def claim_due(limit: int | None = None, most: int | None = None) -> list[int]:
     """Claim accounts due for a pull: per tenant up to ``limit`` (one tick of its quota),
     never confirmed first, then the oldest; tenants interleaved, and no more than ``most``
     claimed and not pulled yet in all."""
     now = timezone.now()
     limit = per_tick() if limit is None else limit
-    most = settings.BALANCE_PULLS_PER_TICK if most is None else most
+    most = workers_pace(now) if most is None else most
     claimed = Q(pull_claimed_until__gte=now)
     due = ~claimed & (Q(balance_synced_at__isnull=True) | Q(balance_synced_at__lt=now - FRESH))
     with transaction.atomic():
@@ -90,7 +99,8 @@ def claim_due(limit: int | None = None, most: int | None = None) -> list[int]:
 
 
 def pulls_schedule() -> int:
-    """The scheduled tick: claim what one tick of quota can pull and queue it in batches."""
+    """The scheduled tick: claim what a tick of each tenant's quota can pull, as far as the
+    workers keep up, and queue it in batches (tenants interleaved within each)."""
     from .tasks import pull_balance_batch
 
     pks = claim_due(per_tick())
