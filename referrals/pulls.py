@@ -90,9 +90,10 @@ def claim_due(limit: int | None = None, most: int | None = None) -> list[int]:
         room = {tenant: min(n, limit) for tenant, _, n in counts}
         out = sum(n for _, n, _ in counts)
         candidates = pullable().filter(due)
-        never = candidates.filter(balance_synced_at__isnull=True).order_by("pk")
+        # Per tenant two index scans in account_pull_order_idx's order, no sort (ordering the
+        # never-confirmed by their NULL too lets PostgreSQL see that the index holds that order).
+        never = candidates.filter(balance_synced_at__isnull=True).order_by("balance_synced_at", "pk")
         stale = candidates.filter(balance_synced_at__isnull=False).order_by("balance_synced_at", "pk")
-        # Per tenant two index scans (account_pull_order_idx), no sort.
         pks = claim_by_tenant([never, stale], room, most - out)
         ReferralAccount.objects.filter(pk__in=pks).update(pull_claimed_until=now + CLAIM)
     return pks
