@@ -41,7 +41,11 @@ def _without_nul(value):
     return value
 
 
-def payload_text(payload: dict) -> str:
+def payload_text(payload: dict, as_sent: str = "") -> str:
+    """The payload as JSON text: ``as_sent`` (the text it was parsed from) when given, which
+    saves serializing it again on the webhook's path."""
+    if as_sent and "\\u0000" not in as_sent:
+        return as_sent
     text = json.dumps(payload, ensure_ascii=False)
     if "\\u0000" in text:
         # PostgreSQL's jsonb cannot hold U+0000: store U+FFFD in its place rather than
@@ -60,7 +64,7 @@ def event_row(envelope: Envelope) -> InboxRow:
         tenant_key=envelope.tenant_key,
         create_time=envelope.create_time,
         account_id=account_id[:128] if isinstance(account_id, str) else "",
-        payload=payload_text(envelope.payload),
+        payload=payload_text(envelope.payload, envelope.text),
         received_at=timezone.now(),
         status=EventStatus.PENDING if handles(envelope.event_type) else EventStatus.IGNORED,
     )

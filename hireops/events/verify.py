@@ -87,6 +87,9 @@ class Envelope:
     tenant_key: str
     create_time: str
     payload: dict
+    # The JSON text ``payload`` was parsed from (the decrypted plaintext, or the plain body),
+    # when known: stored as it is instead of serialized again.
+    text: str = ""
 
     @property
     def event(self) -> dict:
@@ -147,18 +150,20 @@ def _check_signature(headers, raw: bytes, encrypt_key: str, now: float) -> None:
             raise Rejected(401, "timestamp outside the accepted window", Kind.TIMESTAMP_WINDOW)
 
 
-def _decrypted(outer: dict, encrypt_key: str) -> dict:
+def _decrypted(outer: dict, raw: bytes, encrypt_key: str) -> tuple[dict, str | bytes]:
+    """The event and the JSON text it was parsed from."""
     if "encrypt" not in outer:
-        return outer
+        return outer, raw
     if not encrypt_key:
         raise Rejected(400, "encrypted body but no encrypt key is configured", Kind.NO_ENCRYPT_KEY)
     if not isinstance(outer["encrypt"], str):
         raise Rejected(400, "encrypt is not a string", Kind.DECRYPT_FAILED)
     try:
-        # Bytes that unpad but are not JSON: a wrong key too, however rarely.
-        return _loads(crypto.decrypt(outer["encrypt"], encrypt_key), "decrypted body", Kind.DECRYPT_FAILED)
+        plain = crypto.decrypt(outer["encrypt"], encrypt_key)
     except crypto.DecryptError as exc:
         raise Rejected(400, f"body does not decrypt: {exc}", Kind.DECRYPT_FAILED) from exc
+    # Bytes that unpad but are not JSON: a wrong key too, however rarely.
+    return _loads(plain, "decrypted body", Kind.DECRYPT_FAILED), plain
 
 
 def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now: float | None = None):
@@ -168,7 +173,7 @@ def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now
         raise Rejected(400, "empty body", Kind.EMPTY_BODY)
     if len(raw) > MAX_BODY_BYTES:
         raise Rejected(413, "body too large", Kind.TOO_LARGE)
-    data = _decrypted(_loads(raw, "body", Kind.BAD_JSON), encrypt_key)
+    data, text = _decrypted(_loads(raw, "body", Kind.BAD_JSON), raw, encrypt_key)
     if data.get("type") == "url_verification":
         # Feishu does not sign the URL check; the token is all there is to verify.
         _check_token(verification_token, data.get("token"))
@@ -178,18 +183,18 @@ def parse(raw: bytes, headers, *, encrypt_key: str, verification_token: str, now
 
     if encrypt_key:
         _check_signature(headers, raw, encrypt_key, now)
-    return _envelope(data, verification_token)
+    return _envelope(data, verification_token, text)
 
 
 def parse_long_connection(raw: bytes, *, encrypt_key: str) -> "Envelope":
     """An event received over the long connection; raise ``Rejected`` if it is not one."""
     if not raw:
         raise Rejected(400, "empty body", Kind.EMPTY_BODY)
-    data = _decrypted(_loads(raw, "body", Kind.BAD_JSON), encrypt_key)
-    return _envelope(data, verification_token="")
+    data, text = _decrypted(_loads(raw, "body", Kind.BAD_JSON), raw, encrypt_key)
+    return _envelope(data, "", text)
 
 
-def _envelope(data: dict, verification_token: str) -> Envelope:
+def _envelope(data: dict, verification_token: str, text: str | bytes = "") -> Envelope:
     if data.get("schema") == "2.0":
         header = data.get("header")
         if not isinstance(header, dict):
@@ -218,4 +223,5 @@ def _envelope(data: dict, verification_token: str) -> Envelope:
         tenant_key=str(tenant_key or "")[:128],
         create_time=str(create_time or "")[:32],
         payload=data,
+        text=text.decode() if isinstance(text, bytes) else text,  # valid UTF-8: json.loads read it
     )
