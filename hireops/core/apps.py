@@ -25,7 +25,9 @@ class CoreConfig(AppConfig):
         # The platform's part of every role: its own background jobs and exports, and the change history
         # (each entry shown only to whoever may view what it is about).
         perms = roles.model_permissions
-        jobs = perms("jobs.bulkjob", "view") + perms("jobs.bulkjobitem", "view") + perms("jobs.exportjob", "view")
+        jobs = [
+            p for model in ("bulkjob", "bulkjobitem", "exportjob") for p in perms(f"jobs.{model}", "view")
+        ]
         for role in roles.STAFF_ROLES:
             roles.grant(role, *jobs)
         for role in (roles.VENDOR_OPS, roles.HR):

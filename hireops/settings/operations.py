@@ -31,6 +31,7 @@ CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 EXPORT_INLINE_MAX = env.int("EXPORT_INLINE_MAX", default=20_000)
 # An export's file and row are removed this long after it was asked for (jobs.expire_exports).
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORTS_DIR = VAR_DIR / "media" / "exports"
 STORAGES = {
     **STORAGES,
     # Export files: written by a worker, read by the admin server, so both must reach it:
@@ -40,7 +41,7 @@ STORAGES = {
     "exports": {
         "BACKEND": env.str("EXPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
         "OPTIONS": env.json(
-            "EXPORT_STORAGE_OPTIONS", default={"location": str(VAR_DIR / "media" / "exports"), "base_url": None}
+            "EXPORT_STORAGE_OPTIONS", default={"location": str(EXPORTS_DIR), "base_url": None}
         ),
     },
 }

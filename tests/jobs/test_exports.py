@@ -279,3 +279,21 @@ def test_a_small_export_is_still_the_answer(client, user_for, django_capture_on_
     )
     assert response.status_code == 200 and not ExportJob.objects.exists()
     assert len(rows_of(response)) == ReferralAccount.objects.count() + 1
+
+
+def test_an_export_silent_for_15_minutes_is_on_the_status_page(client, user_for, django_user_model):
+    from hireops.ops import status
+
+    owner = user_for("hr")
+    job = ExportJob.objects.create(
+        source="referrals.referralaccount",
+        file_format="csv",
+        requested_by=owner,
+        expires_at=timezone.now() + timedelta(hours=24),
+        status=ExportStatus.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    assert {f.key: f for f in status.findings()}["jobs.exports_stalled"].ok
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=16))
+    found = {f.key: f for f in status.findings()}["jobs.exports_stalled"]
+    assert not found.ok and found.value == 1

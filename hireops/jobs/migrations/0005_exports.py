@@ -6,42 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0004_job_tenant'),
+        ("jobs", "0004_job_tenant"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField(auto_now_add=True, verbose_name='requested at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('source', models.CharField(max_length=100, verbose_name='list')),
-                ('file_format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'Excel (.xlsx)')], max_length=8, verbose_name='format')),
-                ('sealed_query', models.TextField(blank=True, editable=False)),
-                ('selected', models.JSONField(blank=True, editable=False, null=True)),
-                ('language', models.CharField(blank=True, max_length=16, verbose_name='language')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Ready to download'), ('failed', 'Failed')], db_index=True, default='queued', max_length=16, verbose_name='status')),
-                ('rows_total', models.PositiveIntegerField(blank=True, null=True, verbose_name='rows')),
-                ('rows_written', models.PositiveIntegerField(default=0, verbose_name='rows written')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('run_token', models.CharField(blank=True, editable=False, max_length=32)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='last progress')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('error', models.CharField(blank=True, max_length=500, verbose_name='error')),
-                ('file_name', models.CharField(blank=True, editable=False, max_length=200)),
-                ('download_name', models.CharField(blank=True, max_length=200, verbose_name='file')),
-                ('expires_at', models.DateTimeField(db_index=True, verbose_name='expires at')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True, verbose_name="requested at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                ("source", models.CharField(max_length=100, verbose_name="list")),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")],
+                        max_length=8,
+                        verbose_name="format",
+                    ),
+                ),
+                ("sealed_query", models.TextField(blank=True, editable=False)),
+                ("selected", models.JSONField(blank=True, editable=False, null=True)),
+                ("language", models.CharField(blank=True, max_length=16, verbose_name="language")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Ready to download"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rows_total", models.PositiveIntegerField(blank=True, null=True, verbose_name="rows")),
+                ("rows_written", models.PositiveIntegerField(default=0, verbose_name="rows written")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("run_token", models.CharField(blank=True, editable=False, max_length=32)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True, verbose_name="last progress")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started at")),
+                ("error", models.CharField(blank=True, max_length=500, verbose_name="error")),
+                ("file_name", models.CharField(blank=True, editable=False, max_length=200)),
+                ("download_name", models.CharField(blank=True, max_length=200, verbose_name="file")),
+                ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires at")),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'export',
-                'verbose_name_plural': 'exports',
-                'ordering': ['-requested_at'],
-                'indexes': [models.Index(fields=['requested_by', '-requested_at'], name='export_mine_idx')],
+                "verbose_name": "export",
+                "verbose_name_plural": "exports",
+                "ordering": ["-requested_at"],
+                "indexes": [models.Index(fields=["requested_by", "-requested_at"], name="export_mine_idx")],
             },
         ),
     ]
