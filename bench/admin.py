@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/admin.py [--pages TEXT] [--roles TEXT] [--repeat 5] [--strict]
                                     [--reseed] [--scale 1] [--no-exports] [--slow N] [--explain]
-                                    [--timeout 30]
+                                    [--timeout 30] [--export-accounts N]
 
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_admin_bench,
 a database of its own, created and migrated here. The first run seeds it (bench/seed.py, SQL-side
@@ -38,6 +38,9 @@ with the request's duration and its time to first byte; "background" (the defaul
 EXPORT_INLINE_MAX) with the request's duration (it starts the job), the job's time to a
 downloadable file (run in the same process, as jobs.export runs it in a worker) and the
 download's first byte; queries, file size and the process's peak RSS growth (ru_maxrss).
+``--export-accounts 2000000`` first copies the seeded accounts (with their cash, each copy under
+a tenant of its own) until there are that many: the 10x case, without seeding ten times the rest
+(use a database of its own, e.g. DATABASE_URL=…/hireops_admin_bench_2m).
 
 Targets (2 cores): median <= 100 ms and <= 12 queries per page, for every role. The exit
 status is 0 unless ``--strict`` and a page misses them.
@@ -178,7 +181,52 @@ def _counts() -> dict[str, int]:
     }
 
 
-def _ensure_data(scale: float, users: dict) -> None:
+def _top_up_accounts(wanted: int) -> None:
+    """``--export-accounts``: copies of the seeded referral accounts (and their cash), each
+    copy under a tenant of its own so no unique key collides, until ``wanted`` are there (the
+    10x case of the exports without seeding ten times everything else)."""
+    from django.db import connection
+
+    from referrals.models import ReferralAccount
+
+    have = ReferralAccount.objects.count()
+    if have >= wanted:
+        return
+    seeded = ReferralAccount.objects.exclude(tenant_key__startswith="copy-").count()
+    first = (
+        ReferralAccount.objects.filter(tenant_key__startswith="copy-").values("tenant_key").distinct().count()
+    )
+    copies = range(first + 1, -(-wanted // seeded))
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'referrals_referralaccount' AND column_name <> 'id' ORDER BY ordinal_position"
+        )
+        columns = [c for (c,) in cursor.fetchall()]
+        chosen = {"tenant_key": "'copy-' || k", "account_id": "a.account_id || '-' || k"}
+        picked = ", ".join(chosen.get(c, f"a.{c}") for c in columns)
+        for k in copies:
+            cursor.execute(
+                f"INSERT INTO referrals_referralaccount ({', '.join(columns)}) "  # noqa: S608 - names from the catalogue
+                f"SELECT {picked} FROM referrals_referralaccount a, (SELECT %s AS k) AS copy "
+                "WHERE a.tenant_key NOT LIKE 'copy-%%'",
+                [k],
+            )
+            cursor.execute(
+                "INSERT INTO referrals_accountcash (account_id, currency, amount) "
+                "SELECT n.id, c.currency, c.amount FROM referrals_referralaccount n "
+                "JOIN referrals_referralaccount o ON n.account_id = o.account_id || '-' || %s "
+                "JOIN referrals_accountcash c ON c.account_id = o.id WHERE n.tenant_key = 'copy-' || %s",
+                [k, k],
+            )
+        cursor.execute("ANALYZE referrals_referralaccount")
+        cursor.execute("ANALYZE referrals_accountcash")
+    total = ReferralAccount.objects.count()
+    print(f"Topped up to {total:,} referral accounts in {time.perf_counter() - t0:.1f} s (--export-accounts)")
+
+
+def _ensure_data(scale: float, users: dict, more_accounts: bool = False) -> None:
     from bench import seed
     from hireops.events.models import FeishuEvent
 
@@ -188,6 +236,8 @@ def _ensure_data(scale: float, users: dict) -> None:
         if k in ("events", "accounts", "bindings", "background_checks")
     }
     have = _counts()
+    if more_accounts and have["accounts"] > wanted["accounts"]:  # topped up by --export-accounts
+        have["accounts"] = wanted["accounts"]
     if have == wanted:
         print("Data already seeded: " + ", ".join(f"{n:,} {k}" for k, n in have.items()))
     elif any(have.values()):
@@ -669,6 +719,13 @@ def main() -> int:
         action="store_true",
         help="run the pages as a store app (FEISHU_APP_TYPE=store): tenant columns, the dashboard by tenant",
     )
+    parser.add_argument(
+        "--export-accounts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="copy the seeded referral accounts until N are there, for the exports (e.g. 2000000)",
+    )
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
     parser.add_argument("--export-path", default="now", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -687,7 +744,9 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Migrated in {time.perf_counter() - t0:.1f} s")
     users = _users()  # before seeding: the data names them (requested by, change history)
-    _ensure_data(args.scale, users)
+    _ensure_data(args.scale, users, more_accounts=bool(args.export_accounts))
+    if args.export_accounts:
+        _top_up_accounts(args.export_accounts)
     samples = _samples()
     _machine()
     _statement_timeout(args.timeout)

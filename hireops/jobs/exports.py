@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.http import HttpRequest, QueryDict
@@ -84,7 +85,6 @@ def runs_inline(queryset) -> bool:
 def export_start(model_admin, request, file_format: str) -> ExportJob:
     """Record the export of what the admin action in ``request`` was applied to, and queue it."""
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-    from django.db import transaction
 
     from .tasks import run_export
 
@@ -239,7 +239,7 @@ def export_retry(job: ExportJob) -> bool:
         status=ExportStatus.QUEUED, attempts=0, error="", finished_at=None
     )
     if again:
-        run_export.delay(job.pk)
+        transaction.on_commit(lambda: run_export.delay(job.pk))
     return bool(again)
 
 

@@ -98,9 +98,9 @@ class ExportJob(StaffRequest):
     source = models.CharField(_("list"), max_length=100)
     file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
     # The list's query string as the action saw it (filters, search, ordering), evaluated
-    # again as the requester by the worker; sealed, since a search term may be an email.
+    # again as the requester by the worker; sealed (hireops.core.sealing), since a search term
+    # may be an email: like an exam's sealed password, no lookup on it can tell anything.
     sealed_query = models.TextField(blank=True, editable=False)
-    personal_fields = {"sealed_query": personal.FREE_TEXT}
     # The rows ticked on the page (primary keys), or None when the action was applied to
     # every row the list's query matches ("select all").
     selected = models.JSONField(null=True, blank=True, editable=False)
