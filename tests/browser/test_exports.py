@@ -34,7 +34,7 @@ def test_hr_exports_every_account_in_the_background_and_downloads_it(zh_page, st
     log_in(page, staff_user("HR"))
     page.goto("/admin/referrals/referralaccount/")
     page.locator("#action-toggle").check()  # this page's rows…
-    page.locator("div.actions a.question").click()  # …then all 30 ("选择全部 30 个")
+    page.locator("div.actions .question a").click()  # …then all 30 ("选中所有的 30 个")
     page.locator("select[name=action]").select_option("export_xlsx")
     page.locator("div.actions button[name=index]").click()
 
