@@ -2,6 +2,7 @@
 whose page offers the file, masked as HR sees the list."""
 
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -45,7 +46,7 @@ def test_hr_exports_every_account_in_the_background_and_downloads_it(zh_page, st
     with page.expect_download() as download:
         page.locator("#export-download").click()
     assert download.value.suggested_filename.startswith("referral-accounts-")
-    sheet = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 31 and rows[0][0] == "员工姓名"
     assert {r[1] for r in rows[1:]} == {f"+86 138****80{i:02d}" for i in range(30)}  # masked for HR
