@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import redis_missing, sandbox_stack  # noqa: E402
+from bench.support import busiest_window, redis_missing, sandbox_stack  # noqa: E402
 
 FIRST_ID = 7_500_000_000_000_000_000
 AMOUNT = "10.00"
@@ -58,16 +58,6 @@ def _seed_database(n: int, tenants: list[str]) -> None:
         )
         cursor.execute("ANALYZE referrals_referralaccount")
         cursor.execute("ANALYZE referrals_accountcash")
-
-
-def _worst_minute(times: list[float]) -> int:
-    """The most calls in any 60 s window (sliding, every alignment)."""
-    worst, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= 60:
-            start += 1
-        worst = max(worst, end - start + 1)
-    return worst
 
 
 def main() -> int:
@@ -155,7 +145,7 @@ def main() -> int:
             if r["status"] == 200:
                 account_id = int(r["path"].rsplit("/", 2)[-2])
                 per_tenant[(account_id - FIRST_ID) % args.tenants].append(r["time"])
-        worst = max((_worst_minute(sorted(t)) for t in per_tenant.values()), default=0)
+        worst = max((busiest_window(sorted(t), 60) for t in per_tenant.values()), default=0)
         lines = run.lines.values_list("status", flat=True)
         paid = sum(1 for s in lines if s == CallStatus.SUCCEEDED)
         books = control.state()["accounts"]

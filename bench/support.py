@@ -74,6 +74,17 @@ def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
     )
 
 
+def busiest_window(times: list[float], seconds: float) -> int:
+    """The most of ``times`` (sorted) in any window of ``seconds``, at every alignment (Feishu
+    does not say whether its windows are fixed or sliding: a sliding one is the stricter)."""
+    worst, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= seconds:
+            start += 1
+        worst = max(worst, end - start + 1)
+    return worst
+
+
 def redis_missing() -> bool:
     """The benches run the broker and the shared rate limiter on Redis, as production does."""
     if os.environ.get("REDIS_URL"):
@@ -89,8 +100,14 @@ class Stack:
         self.control = control
         self.worker = None
 
-    def start_worker(self, concurrency: int) -> None:
-        self.worker = start_worker(concurrency, dict(os.environ))
+    def start_worker(self, concurrency: int, **env) -> None:
+        self.worker = start_worker(concurrency, {**os.environ, **env})
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            self.worker.wait(30)
+            self.worker = None
 
 
 @contextmanager
@@ -121,8 +138,7 @@ def sandbox_stack(name: str, *, control_timeout: float, **env):
         wait_for_sandbox(stack.control)
         yield stack
     finally:
-        if stack is not None and stack.worker is not None:
-            stack.worker.terminate()
-            stack.worker.wait(30)
+        if stack is not None:
+            stack.stop_worker()
         sandbox.terminate()
         sandbox.wait(10)

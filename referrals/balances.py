@@ -191,12 +191,13 @@ def balance_pull(account_pk: int) -> bool:
     else:
         refused = None
     status = AccountStatus.from_feishu(remote.status)
-    ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
-        status=status
-    )
+    if status != account.status:  # as read before the call: mostly unchanged, no statement then
+        ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
+            status=status
+        )
     if refused is not None:
         _balance_refused(account.pk, refused)
-    else:
+    elif account.balance_error:
         ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(balance_error="")
     return applied
 

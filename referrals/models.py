@@ -110,10 +110,16 @@ class ReferralAccount(models.Model):
             ),
         ]
         indexes = [
-            # The pull's "stalest first", and the dashboard's count of old balances.
+            # The dashboard's count of old balances, the oldest and newest balance.
             models.Index(
                 fields=["balance_synced_at"],
                 name="account_balance_age_idx",
+                condition=Q(account_id__isnull=False),
+            ),
+            # The pull's "stalest first" within each tenant (referrals.pulls).
+            models.Index(
+                fields=["tenant_key", "balance_synced_at", "id"],
+                name="account_pull_order_idx",
                 condition=Q(account_id__isnull=False),
             ),
             models.Index(fields=["-created_at"], name="account_recent_idx"),  # the list's order

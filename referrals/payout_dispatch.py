@@ -13,7 +13,6 @@ make sure a line is never paid twice meanwhile.
 """
 
 from datetime import timedelta
-from itertools import chain, zip_longest
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from hireops.core.models import CallStatus
 from hireops.feishu.ratelimit import QUOTAS
+from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
 from .models import PayoutLine, PayoutRun, PayoutRunStatus
@@ -65,17 +65,9 @@ def claim_due(limit: int, most: int | None = None) -> list[int]:
             .annotate(n=Count("pk"))
             .order_by()
         )
-        tenants = sorted(set(due.values_list("tenant_key", flat=True).distinct()) - stopped)
-        per_tenant = [
-            list(
-                due.filter(tenant_key=tenant)
-                .order_by("run_id", "pk")
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True)[: max(0, limit - out.get(tenant, 0))]
-            )
-            for tenant in tenants
-        ]
-        pks = [pk for pk in chain.from_iterable(zip_longest(*per_tenant)) if pk is not None][:most]
+        waiting = due.values_list("tenant_key").annotate(n=Count("pk")).order_by()
+        room = {t: min(n, limit - out.get(t, 0)) for t, n in waiting if t not in stopped}
+        pks = claim_by_tenant([due.order_by("run_id", "pk")], room, most)
         PayoutLine.objects.filter(pk__in=pks).update(dispatched_until=now + CLAIM)
     return pks
 

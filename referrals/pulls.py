@@ -1,19 +1,25 @@
-"""Keeping every balance fresh within Feishu's quota, stalest first, on every worker.
+"""Keeping every balance fresh within each tenant's quota, stalest first, on every worker.
 
 Feishu sends ``assets_update_v1`` when a balance changes, which keeps a balance fresh as it
 changes; the pull is the safety net for events lost or never sent (a deactivated account
 gets none). ``get_account_assets`` allows 10 calls a second per app and tenant
-(docs/feishu.md §4): about 34,900 accounts an hour, so 200,000 accounts take about 5.7 hours
-to pull once, whatever the code does. What the code decides is the order and the use of the
-quota:
+(docs/feishu.md §4, §7.5): about 34,900 accounts an hour for one tenant, so a self-built
+app's 200,000 accounts take about 5.7 hours to pull once, whatever the code does. A store
+app has that budget in every customer tenant: 1,000 tenants of 200 accounts are pulled as
+fast as the workers go. What the code decides is the order and the use of the quotas:
 
-- every minute the schedule claims the accounts one minute of quota can pull, those whose
-  balance was confirmed longest ago first (never-confirmed ones before all), skipping any
-  confirmed in the last ``FRESH``, and queues them in batches;
-- the workers pull the batches in parallel, all paced by the client's shared rate limiter,
-  so the quota stays busy without a 429 however many workers run;
+- every minute the schedule claims, per tenant, the accounts one minute of that tenant's
+  quota can pull, those whose balance was confirmed
+  longest ago first (never-confirmed ones before all), skipping any confirmed in the last
+  ``FRESH``; tenants share the tick fairly and are interleaved (hireops.tenants.claims), and
+  no more are out at once than the workers pull in a minute or two (``workers_pace``), so
+  they never wait for the next tick and a claim outlives its wait in the queue;
+- the workers pull the batches in parallel, each call paced by the client's limiter on its
+  tenant's budget, shared through Redis, so every quota stays busy without a 429 however
+  many workers run;
 - a claim lasts ``CLAIM``: accounts a lost worker held are claimed again after it; a pull
-  releases its claim when done.
+  releases its claim when done, and a batch skips the accounts whose claim is released
+  already (a batch delivered twice pulls nothing twice).
 
 An error every call would meet (configuration, authentication, the monthly quota) ends a
 batch instead of failing each account in turn; the next minute tries again.
@@ -21,11 +27,13 @@ batch instead of failing each account in turn; the next minute tries again.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from hireops.feishu.ratelimit import QUOTAS
+from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
 from .balances import balances_pull_each
@@ -54,24 +62,46 @@ def pullable():
     return accounts.exclude(tenant_key__in=stopped) if stopped else accounts
 
 
-def claim_due(limit: int) -> list[int]:
-    """Claim up to ``limit`` accounts due for a pull: never confirmed first, then the oldest."""
+def workers_pace(now) -> int:
+    """How many accounts may be claimed and not pulled yet: twice what was confirmed in the
+    last tick (the workers' pace, events included), and at least ``BALANCE_PULLS_PER_TICK``.
+    The queue then holds a minute or two of the workers' pulls however many workers run:
+    enough that they never wait for the next tick, and pulled well before a claim runs out."""
+    confirmed = pullable().filter(balance_synced_at__gte=now - TICK).count()
+    return max(settings.BALANCE_PULLS_PER_TICK, 2 * confirmed)
+
+
+def claim_due(limit: int | None = None, most: int | None = None) -> list[int]:
+    """Claim accounts due for a pull: per tenant up to ``limit`` (one tick of its quota),
+    never confirmed first, then the oldest; tenants interleaved, and no more than ``most``
+    claimed and not pulled yet in all."""
     now = timezone.now()
+    limit = per_tick() if limit is None else limit
+    most = workers_pace(now) if most is None else most
+    claimed = Q(pull_claimed_until__gte=now)
+    due = ~claimed & (Q(balance_synced_at__isnull=True) | Q(balance_synced_at__lt=now - FRESH))
     with transaction.atomic():
-        due = pullable().filter(Q(pull_claimed_until__isnull=True) | Q(pull_claimed_until__lt=now))
-        never = due.filter(balance_synced_at__isnull=True).order_by("pk")
-        stale = due.filter(balance_synced_at__lt=now - FRESH).order_by("balance_synced_at", "pk")
-        pks = []
-        for candidates in (never, stale):  # two index scans (account_balance_age_idx), no sort
-            if len(pks) < limit:
-                locked = candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)
-                pks += list(locked[: limit - len(pks)])
+        counts = list(
+            pullable()
+            .values_list("tenant_key")
+            .annotate(out=Count("pk", filter=claimed), due=Count("pk", filter=due))
+            .order_by()
+        )
+        room = {tenant: min(n, limit) for tenant, _, n in counts}
+        out = sum(n for _, n, _ in counts)
+        candidates = pullable().filter(due)
+        # Per tenant two index scans in account_pull_order_idx's order, no sort (ordering the
+        # never-confirmed by their NULL too lets PostgreSQL see that the index holds that order).
+        never = candidates.filter(balance_synced_at__isnull=True).order_by("balance_synced_at", "pk")
+        stale = candidates.filter(balance_synced_at__isnull=False).order_by("balance_synced_at", "pk")
+        pks = claim_by_tenant([never, stale], room, most - out)
         ReferralAccount.objects.filter(pk__in=pks).update(pull_claimed_until=now + CLAIM)
     return pks
 
 
 def pulls_schedule() -> int:
-    """The scheduled tick: claim what one tick of quota can pull and queue it in batches."""
+    """The scheduled tick: claim what a tick of each tenant's quota can pull, as far as the
+    workers keep up, and queue it in batches (tenants interleaved within each)."""
     from .tasks import pull_balance_batch
 
     pks = claim_due(per_tick())
@@ -81,13 +111,17 @@ def pulls_schedule() -> int:
 
 
 def pull_batch(pks: list[int]) -> tuple[int, int]:
-    """Pull each account of a batch; returns (pulled, failed)."""
+    """Pull each account of a batch; returns (pulled, failed). An account whose claim was
+    released already is skipped: a batch that held it pulled it (this batch delivered twice,
+    or queued again after its claim ran out)."""
 
     def release(pk):
         ReferralAccount.objects.filter(pk=pk).update(pull_claimed_until=None)
 
+    claimed = ReferralAccount.objects.filter(pk__in=pks, pull_claimed_until__isnull=False)
+    held = set(claimed.values_list("pk", flat=True))
     try:
-        return balances_pull_each(pks, after_each=release)
+        return balances_pull_each([pk for pk in pks if pk in held], after_each=release)
     finally:  # whatever was not pulled is free for the next tick at once
         ReferralAccount.objects.filter(pk__in=pks, pull_claimed_until__isnull=False).update(
             pull_claimed_until=None

@@ -4,7 +4,9 @@ POST   /_sandbox/reset                 back to seed state (keeps host/port; a st
                                        holds the seed state from then on)
 GET    /_sandbox/requests[?path=…]     every /open-apis request: method, path, query, headers,
                                        json (app_secret redacted), form (a form-encoded body; json
-                                       is null then), status, code, time, logid, fault; web login's
+                                       is null then), status, code, time, logid, fault, tenant_key
+                                       (the tenant its token acts for: whose quota it counted
+                                       against; null before authentication); web login's
                                        calls also mask app_access_token, refresh_token and the
                                        Authorization header
 DELETE /_sandbox/requests              clear the request log

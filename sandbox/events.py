@@ -321,7 +321,8 @@ class EventPusher:
             finally:
                 with self._cv:
                     self._in_flight.discard(token)
-                    self._cv.notify_all()
+                    if not self._in_flight:  # what wait_idle waits for; waking the pusher
+                        self._cv.notify_all()  # thread at every ack cost it as much as a push
 
         # Plain JSON, never the encrypt wrapper: the channel was authenticated at connect time.
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

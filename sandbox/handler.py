@@ -197,11 +197,13 @@ class Handler(BaseHTTPRequestHandler):
             "time": time.time(),
             "logid": new_logid(),
             "fault": None,
+            "tenant_key": None,
         }
         try:
             status, answer, extra = self._openapi(sb, route, call, body, raw, entry)
         except _Dropped:
             # Log first: a client that sees the connection drop may read the log at once.
+            entry["tenant_key"] = call.tenant_key
             sb._log(entry)
             self._changed(sb, method)
             self.close_connection = True
@@ -209,6 +211,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         entry["status"] = status
         entry["code"] = answer.get("code") if isinstance(answer, dict) else None
+        entry["tenant_key"] = call.tenant_key  # whose quota the call counted against
         sb._log(entry)
         self._changed(sb, method)
         self._send(status, answer, {"X-Tt-Logid": entry["logid"], **extra})

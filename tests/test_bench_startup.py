@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-LIBRARIES = {"seed.py", "support.py"}  # imported by the benchmarks, not run on their own
+LIBRARIES = {
+    "seed.py",
+    "support.py",
+    "sdk_receiver.py",
+    "sdk_ws_client.py",
+}  # not run on their own: imported, or the peers the benchmarks start
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 
 

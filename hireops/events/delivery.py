@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from hireops.core.logs import log_scope
 from hireops.ops import metrics, pressure
 
-from . import verify
+from . import inbox, verify
 from .inbox import Overloaded
 from .rejection_recorder import Origin, recorder
 from .services import aevent_store, event_store
@@ -150,6 +150,17 @@ async def astore(envelope: verify.Envelope, channel: Channel = Channel.WEBHOOK) 
         return _kept(envelope, created, channel)
 
 
+def shed(channel: Channel) -> Answer | None:
+    """``OVERLOADED`` when the inbox writer is behind, decided before the body is read,
+    verified or decrypted (its cost would be spent in vain); None otherwise. Unverified, so a
+    URL check is refused too while overloaded: the console's check is simply asked again."""
+    if not inbox.writer.refuses_now():
+        return None
+    pressure.note_inbox_refusal()
+    channel.count(Stored.OVERLOADED)
+    return OVERLOADED
+
+
 # The webhook's answer to each outcome.
 ANSWERS = {
     Stored.STORED: SUCCESS,
@@ -161,6 +172,9 @@ ANSWERS = {
 
 def receive(raw: bytes, headers, origin: Origin | None = None) -> Answer:
     """``headers`` maps Feishu's header names (``X-Lark-Signature``…) to values."""
+    shed_answer = shed(Channel.WEBHOOK)
+    if shed_answer:
+        return shed_answer
     envelope = _verified(raw, headers, origin)
     if isinstance(envelope, Answer):
         return envelope

@@ -143,3 +143,34 @@ def test_database_unreachable_answers_503_and_stores_nothing(monkeypatch):
     writer.close()
     monkeypatch.undo()
     assert not FeishuEvent.objects.filter(event_id="evt-no-db").exists()
+
+
+def test_the_lifespan_startup_warms_the_writer_up_before_the_first_delivery(transactional_db):
+    """gunicorn runs the startup before the worker takes a connection: the writer's thread is
+    running and has its database connection by then, so the first deliveries do not pay for it."""
+    from hireops.events.inbox import InboxWriter
+
+    fresh = InboxWriter()
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent, connected = [], []
+
+    async def receive():
+        if sent:  # started: look at the writer before the shutdown closes it
+            thread = fresh._thread
+            connected.append(thread is not None and thread.is_alive())
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    import hireops.events.asgi as asgi
+
+    original = asgi.writer
+    asgi.writer = fresh
+    try:
+        asyncio.run(application({"type": "lifespan"}, receive, send))
+    finally:
+        asgi.writer = original
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert connected == [True]
+    assert fresh._thread is None or not fresh._thread.is_alive()  # the shutdown stopped it

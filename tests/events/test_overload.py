@@ -195,3 +195,60 @@ def test_the_sweep_queues_a_waiting_event_once_per_backoff_step(monkeypatch):
     assert event.sweeps == 2  # the next step is longer
     assert timedelta(minutes=1) < event.next_attempt_at - timezone.now() <= timedelta(minutes=2)
     assert queued == [[stored.pk], [], [stored.pk]]
+
+
+def test_an_overloaded_endpoint_refuses_before_verifying_or_decrypting_the_body(monkeypatch):
+    """The refusal is decided from the writer alone: a body that would fail every check (not
+    signed, not decryptable) gets the overload's 503 and Retry-After, not its 400, and nothing
+    is recorded as a rejected delivery. The body is still read (and dropped) to its end."""
+    import asyncio
+
+    from hireops.events import inbox
+    from hireops.events.asgi import application
+    from hireops.events.models import RejectedDelivery
+
+    full = InboxWriter(queue_max=0)  # as full as a writer gets
+    monkeypatch.setattr(inbox, "writer", full)
+    incoming = [
+        {"type": "http.request", "body": b'{"encrypt": "not', "more_body": True},
+        {"type": "http.request", "body": b' base64"}', "more_body": False},
+    ]
+    sent = []
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/feishu/events/", "headers": []}
+    asyncio.run(application(scope, receive, send))
+    start, body = sent
+    assert start["status"] == 503 and (b"retry-after", b"15") in start["headers"]
+    assert b"overloaded" in body["body"] and not incoming  # answered after the body's last chunk
+    assert full.refused == 1 and full.health()["refused"] == 1
+    assert not RejectedDelivery.objects.exists() and not FeishuEvent.objects.exists()
+    full.close()
+
+
+def test_an_early_refusal_keeps_the_connection_usable(start_ingest_server):
+    """gunicorn's ASGI worker answers the refusal without the body having been read; the next
+    request on the same keep-alive connection is parsed from where that body ends."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, signed
+
+    server = start_ingest_server(
+        INBOX_QUEUE_MAX="0", FEISHU_ENCRYPT_KEY=ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN=TOKEN
+    )
+    url = urlsplit(server)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    for n in range(3):
+        body, headers = signed(eco_account_event(event_id=f"evt-shed-{n}"))
+        conn.request("POST", url.path, body=body, headers=headers)
+        response = conn.getresponse()
+        assert response.status == 503 and response.getheader("Retry-After") == "15"
+        assert b"overloaded" in response.read()
+    conn.close()
+    assert not FeishuEvent.objects.exists()

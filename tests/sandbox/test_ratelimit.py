@@ -131,3 +131,24 @@ def test_custom_fields_per_second_limit(sandbox):
         if statuses[-1] == 429:
             break
     assert statuses[-1] == 429 and statuses.count(200) >= 50
+
+
+def test_get_account_assets_counts_per_tenant_over_http(sandbox, monkeypatch):
+    """Each tenant of a store app has its own 10/s (docs/feishu.md §7.5), and the request log
+    says whose quota each call counted against."""
+    monkeypatch.setattr(sandbox.server.limiter, "clock", lambda: 1000.0)  # one instant: one window
+    demo, acme = tenant_token(sandbox), store_tenant_token(sandbox, "acme-tenant")
+    ours = create_account(sandbox, demo, email="na.li@demo.example")["account_id"]
+    theirs = create_account(sandbox, acme, email="li.sun@acme.example")["account_id"]
+    sandbox.clear_requests()
+
+    def assets(token, account_id):
+        return call(sandbox, "GET", ASSETS, token, params={"referral_account_id": account_id}).status_code
+
+    assert [assets(demo, ours) for _ in range(11)] == [200] * 10 + [429]
+    assert [assets(acme, theirs) for _ in range(10)] == [200] * 10  # its own window
+    assert assets(acme, theirs) == 429
+    log = [(r["tenant_key"], r["status"]) for r in sandbox.requests(ASSETS)]
+    own = log[0][0]  # the self-built token's tenant: the directory's default one
+    assert own and own != "acme-tenant"
+    assert log == [(own, 200)] * 10 + [(own, 429)] + [("acme-tenant", 200)] * 10 + [("acme-tenant", 429)]

@@ -46,7 +46,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from .. import hooks
-from . import frames, protocol
+from . import frames, protocol, wire
 from .protocol import ClientConfig
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ class LongConnClient:
         self.config = ClientConfig()
         self.state = LinkState()
         self._in_flight: set[asyncio.Task] = set()
+        self._acks: _AckBatch | None = None  # acks gathering in this turn of the loop
 
     # --- the reconnect loop -------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -297,10 +298,39 @@ class LongConnClient:
             code = protocol.ACK_FAILED
         ms = int((time.monotonic() - started) * 1000) if code == protocol.ACK_OK else None
         ack = frames.ack(frame, protocol.ack_payload(code), handler_ms=ms)
-        try:
-            await ws.send(frames.encode(ack))
-        except ConnectionClosed:
+        if not await self._send_ack(ws, frames.encode(ack)):
             log.info("long connection closed before an ack; Feishu will redeliver the event")
+
+    async def _send_ack(self, ws: ClientConnection, ack: bytes) -> bool:
+        """Send ``ack`` with the others that became ready in the same turn of the loop: the
+        events of one commit wake together, and their acks leave in one write to the socket
+        (``wire.send_many``) instead of one ``send`` each. True once written; False when the
+        connection closed first (Feishu redelivers). Nothing is acknowledged before its commit."""
+        batch = self._acks
+        if batch is not None and batch.ws is ws:
+            batch.acks.append(ack)
+            return await asyncio.shield(batch.sent)
+        batch = self._acks = _AckBatch(ws, [ack], asyncio.get_running_loop().create_future())
+        sent = False
+        try:
+            await asyncio.sleep(0)  # one turn: the handlers woken with this one add theirs
+            self._acks = None
+            await wire.send_many(ws, batch.acks)
+            sent = True
+        except ConnectionClosed:
+            pass
+        finally:
+            if self._acks is batch:
+                self._acks = None
+            batch.sent.set_result(sent)
+        return sent
+
+
+@dataclass
+class _AckBatch:
+    ws: ClientConnection
+    acks: list[bytes]
+    sent: asyncio.Future
 
 
 class _Silent(Exception):
