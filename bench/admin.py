@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/admin.py [--pages TEXT] [--roles TEXT] [--repeat 5] [--strict]
                                     [--reseed] [--scale 1] [--no-exports] [--slow N] [--explain]
-                                    [--timeout 30]
+                                    [--timeout 30] [--export-accounts N]
 
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_admin_bench,
 a database of its own, created and migrated here. The first run seeds it (bench/seed.py, SQL-side
@@ -32,9 +32,15 @@ interface language is the default (zh-hans).
 
 Exports (unless ``--no-exports``; only them: ``--pages export``), as HR, each in a fresh
 process: the referral accounts' CSV and Excel exports of every row (the admin actions
-``export_csv`` / ``export_xlsx`` with ``select_across=1``): time and queries, the process's
-peak RSS growth (ru_maxrss), then the same request again under tracemalloc for the peak of
-Python allocations (untimed: tracing slows it down).
+``export_csv`` / ``export_xlsx`` with ``select_across=1``), each both ways: "immediate" (the
+file is the answer, as before background exports: EXPORT_INLINE_MAX raised past every row)
+with the request's duration and its time to first byte; "background" (the default past
+EXPORT_INLINE_MAX) with the request's duration (it starts the job), the job's time to a
+downloadable file (run in the same process, as jobs.export runs it in a worker) and the
+download's first byte; queries, file size and the process's peak RSS growth (ru_maxrss).
+``--export-accounts 2000000`` first copies the seeded accounts (with their cash, each copy under
+a tenant of its own) until there are that many: the 10x case, without seeding ten times the rest
+(use a database of its own, e.g. DATABASE_URL=…/hireops_admin_bench_2m).
 
 Targets (2 cores): median <= 100 ms and <= 12 queries per page, for every role. The exit
 status is 0 unless ``--strict`` and a page misses them.
@@ -51,7 +57,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -176,7 +181,52 @@ def _counts() -> dict[str, int]:
     }
 
 
-def _ensure_data(scale: float, users: dict) -> None:
+def _top_up_accounts(wanted: int) -> None:
+    """``--export-accounts``: copies of the seeded referral accounts (and their cash), each
+    copy under a tenant of its own so no unique key collides, until ``wanted`` are there (the
+    10x case of the exports without seeding ten times everything else)."""
+    from django.db import connection
+
+    from referrals.models import ReferralAccount
+
+    have = ReferralAccount.objects.count()
+    if have >= wanted:
+        return
+    seeded = ReferralAccount.objects.exclude(tenant_key__startswith="copy-").count()
+    first = (
+        ReferralAccount.objects.filter(tenant_key__startswith="copy-").values("tenant_key").distinct().count()
+    )
+    copies = range(first + 1, -(-wanted // seeded))
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'referrals_referralaccount' AND column_name <> 'id' ORDER BY ordinal_position"
+        )
+        columns = [c for (c,) in cursor.fetchall()]
+        chosen = {"tenant_key": "'copy-' || k", "account_id": "a.account_id || '-' || k"}
+        picked = ", ".join(chosen.get(c, f"a.{c}") for c in columns)
+        for k in copies:
+            cursor.execute(
+                f"INSERT INTO referrals_referralaccount ({', '.join(columns)}) "  # noqa: S608 - names from the catalogue
+                f"SELECT {picked} FROM referrals_referralaccount a, (SELECT %s AS k) AS copy "
+                "WHERE a.tenant_key NOT LIKE 'copy-%%'",
+                [k],
+            )
+            cursor.execute(
+                "INSERT INTO referrals_accountcash (account_id, currency, amount) "
+                "SELECT n.id, c.currency, c.amount FROM referrals_referralaccount n "
+                "JOIN referrals_referralaccount o ON n.account_id = o.account_id || '-' || %s "
+                "JOIN referrals_accountcash c ON c.account_id = o.id WHERE n.tenant_key = 'copy-' || %s",
+                [k, k],
+            )
+        cursor.execute("ANALYZE referrals_referralaccount")
+        cursor.execute("ANALYZE referrals_accountcash")
+    total = ReferralAccount.objects.count()
+    print(f"Topped up to {total:,} referral accounts in {time.perf_counter() - t0:.1f} s (--export-accounts)")
+
+
+def _ensure_data(scale: float, users: dict, more_accounts: bool = False) -> None:
     from bench import seed
     from hireops.events.models import FeishuEvent
 
@@ -186,6 +236,8 @@ def _ensure_data(scale: float, users: dict) -> None:
         if k in ("events", "accounts", "bindings", "background_checks")
     }
     have = _counts()
+    if more_accounts and have["accounts"] > wanted["accounts"]:  # topped up by --export-accounts
+        have["accounts"] = wanted["accounts"]
     if have == wanted:
         print("Data already seeded: " + ", ".join(f"{n:,} {k}" for k, n in have.items()))
     elif any(have.values()):
@@ -517,27 +569,40 @@ def _table(results: list[Result], timeout_s: float) -> None:
     print("Load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
-def _drain(response) -> tuple[int, int]:
-    """Read the file to its end as a browser would, keeping none of it: (bytes, newlines). A
-    streamed export does its work while it is read, so the time and memory include this."""
+def _drain(response) -> tuple[float | None, int, int]:
+    """Read the file to its end as a browser would, keeping none of it: (seconds to its
+    first chunk, bytes, newlines). A streamed export does its work while it is read, so the
+    time and memory include this."""
     size = lines = 0
+    t0, first = time.perf_counter(), None
     for chunk in response.streaming_content if response.streaming else [response.content]:
+        if first is None:
+            first = time.perf_counter() - t0
         size += len(chunk)
         lines += chunk.count(b"\n")
     response.close()
-    return size, lines
+    return first, size, lines
 
 
-def _export_child(action: str) -> None:
-    """In a fresh process: one export of every referral account, as HR; prints JSON."""
+def _export_child(action: str, path: str) -> None:
+    """In a fresh process: one export of every referral account, as HR; prints JSON.
+    ``path`` "now": the file is the answer (EXPORT_INLINE_MAX raised past every row, as before
+    background exports); "job": the request starts a job, which this process then runs as a
+    worker would (jobs.export's code), and the file is downloaded from its page."""
     _environment()
+    if path == "now":
+        os.environ["EXPORT_INLINE_MAX"] = str(10**9)
     _django()
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from hireops.jobs import exports, tasks
+    from hireops.jobs.models import ExportJob, ExportStatus
     from referrals.models import ReferralAccount
 
+    queued = []
+    tasks.run_export.delay = queued.append  # no broker here: this process is the worker
     client = _signed_in(User.objects.get(username="bench-hr"))
     one = ReferralAccount.objects.order_by("id").values_list("pk", flat=True).first()
     base = {"action": action, "index": "0", "_selected_action": [one]}
@@ -548,37 +613,45 @@ def _export_child(action: str) -> None:
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     timer = _Timer()
+    result = {}
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
         t0 = time.perf_counter()
         response = client.post(ACCOUNTS_URL, everything)
-        assert response.status_code == 200, response.status_code
-        assert "attachment" in response.get("Content-Disposition", ""), "no file came back"
-        size, lines = _drain(response)
-        seconds = time.perf_counter() - t0
+        answered = time.perf_counter() - t0
+        if path == "now":
+            assert response.status_code == 200, response.status_code
+            assert "attachment" in response.get("Content-Disposition", ""), "no file came back"
+            first, size, lines = _drain(response)
+            result.update(first_byte=answered + first, seconds=time.perf_counter() - t0)
+        else:
+            assert response.status_code == 302 and len(queued) == 1, (response.status_code, queued)
+            result["request"] = answered
+            t1 = time.perf_counter()
+            assert exports.export_run(queued[0]) == ExportStatus.DONE
+            result["job"] = time.perf_counter() - t1
+            job = ExportJob.objects.get(pk=queued[0])
+            t2 = time.perf_counter()
+            response = client.get(f"/admin/jobs/exportjob/{job.pk}/download/")
+            assert response.status_code == 200, response.status_code
+            answered_download = time.perf_counter() - t2
+            first, size, lines = _drain(response)
+            result["download_first_byte"] = answered_download + first
+            result["download"] = time.perf_counter() - t2
+            result["seconds"] = time.perf_counter() - t0
+            exports.export_storage().delete(job.file_name)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rows = lines - 1 if action == "export_csv" else None
     queries = sorted(timer.durations, reverse=True)
     assert len(queries) == len(captured.captured_queries)
-    del response
-    gc.collect()
-    tracemalloc.start()
-    response = client.post(ACCOUNTS_URL, everything)
-    assert response.status_code == 200
-    _drain(response)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     print(
         json.dumps(
             {
-                "seconds": seconds,
+                **result,
                 "queries": len(queries),
                 "sql_ms": sum(queries),
-                "slowest_query_ms": queries[0] if queries else 0,
                 "bytes": size,
                 "rows": rows,
-                "rss_before_kib": rss_before,
                 "rss_growth_kib": rss_after - rss_before,
-                "tracemalloc_peak": peak,
             }
         )
     )
@@ -590,25 +663,36 @@ def _exports() -> None:
     total = ReferralAccount.objects.count()
     print(f"\nExports of all {total:,} referral accounts as HR (select_across=1), each in a fresh process:")
     print(
-        f"{'export':<8}  {'time s':>7}  {'queries':>7}  {'in SQL ms':>9}  {'file MB':>8}  "
-        f"{'maxrss growth MB':>16}  {'tracemalloc peak MB':>19}"
+        f"{'export':<8}  {'path':<10}  {'request s':>9}  {'1st byte s':>10}  {'file ready s':>12}  "
+        f"{'download 1st byte s':>19}  {'total s':>7}  {'queries':>7}  {'file MB':>7}  "
+        f"{'maxrss growth MB':>16}"
     )
     for action, label in (("export_csv", "CSV"), ("export_xlsx", "Excel")):
-        out = subprocess.run(
-            [sys.executable, __file__, "--export-child", action],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        print(
-            f"{label:<8}  {r['seconds']:7.1f}  {r['queries']:7d}  {r['sql_ms']:9.0f}  "
-            f"{r['bytes'] / MB:8.1f}  {r['rss_growth_kib'] / 1024:16.0f}  "
-            f"{r['tracemalloc_peak'] / MB:19.0f}"
-        )
-        if r["rows"] is not None and r["rows"] != total:
-            print(f"  ! the CSV has {r['rows']:,} rows, not {total:,}")
+        for path in ("now", "job"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--export-child", action, "--export-path", path],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            if path == "now":  # the request lasts until the file's last byte
+                cells = (f"{r['seconds']:9.2f}", f"{r['first_byte']:10.2f}", f"{'—':>12}", f"{'—':>19}")
+            else:  # the redirect to the export's page is the request's answer
+                cells = (
+                    f"{r['request']:9.2f}",
+                    f"{r['request']:10.2f}",
+                    f"{r['job']:12.1f}",
+                    f"{r['download_first_byte']:19.3f}",
+                )
+            print(
+                f"{label:<8}  {'immediate' if path == 'now' else 'background':<10}  {'  '.join(cells)}  "
+                f"{r['seconds']:7.1f}  {r['queries']:7d}  {r['bytes'] / MB:7.1f}  "
+                f"{r['rss_growth_kib'] / 1024:16.0f}"
+            )
+            if r["rows"] is not None and r["rows"] != total:
+                print(f"  ! the CSV has {r['rows']:,} rows, not {total:,}")
 
 
 def main() -> int:
@@ -635,12 +719,20 @@ def main() -> int:
         action="store_true",
         help="run the pages as a store app (FEISHU_APP_TYPE=store): tenant columns, the dashboard by tenant",
     )
+    parser.add_argument(
+        "--export-accounts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="copy the seeded referral accounts until N are there, for the exports (e.g. 2000000)",
+    )
     parser.add_argument("--export-child", help=argparse.SUPPRESS)
+    parser.add_argument("--export-path", default="now", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.store:
         os.environ["FEISHU_APP_TYPE"] = "store"
     if args.export_child:
-        _export_child(args.export_child)
+        _export_child(args.export_child, args.export_path)
         return 0
 
     _environment()
@@ -652,7 +744,9 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Migrated in {time.perf_counter() - t0:.1f} s")
     users = _users()  # before seeding: the data names them (requested by, change history)
-    _ensure_data(args.scale, users)
+    _ensure_data(args.scale, users, more_accounts=bool(args.export_accounts))
+    if args.export_accounts:
+        _top_up_accounts(args.export_accounts)
     samples = _samples()
     _machine()
     _statement_timeout(args.timeout)

@@ -8,6 +8,7 @@ size; this pins what a code change can break without anyone running the benchmar
 """
 
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,7 +28,7 @@ from bindings.models import (
 )
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
-from hireops.jobs.models import BulkJob, BulkJobItem, ItemStatus, JobStatus
+from hireops.jobs.models import BulkJob, BulkJobItem, ExportJob, ExportStatus, ItemStatus, JobStatus
 from hireops.tenants.models import Tenant, TenantNameLookup
 from orders.models import (
     BackgroundCheck,
@@ -86,6 +87,7 @@ PAGES = [
     (BINDINGS, EcoAccountBinding, "q=ORG-1"),
     ("/admin/bindings/vendorcustomer/", VendorCustomer, ""),
     ("/admin/jobs/bulkjob/", BulkJob, ""),
+    ("/admin/jobs/exportjob/", ExportJob, ""),
     ("/admin/core/changehistoryentry/", LogEntry, ""),
     ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
     ("/admin/tenants/tenant/", Tenant, ""),
@@ -259,6 +261,17 @@ def add_rows(user, n: int) -> None:
         CataloguePush.objects.create(
             binding=binding, catalogue="packages", reason="changed", rollout=rollout, requested_by=user
         )
+        for status in (ExportStatus.RUNNING, ExportStatus.DONE):
+            ExportJob.objects.create(
+                source="referrals.referralaccount",
+                file_format="xlsx",
+                requested_by=user,
+                status=status,
+                rows_total=10,
+                rows_written=5,
+                download_name="referral-accounts.xlsx",
+                expires_at=timezone.now() + timedelta(hours=24),
+            )
         job = BulkJob.objects.create(
             kind="referrals.pull_balance", requested_by=user, status=JobStatus.RUNNING
         )

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.core.export import ExportActions, choice_label, field_label
+from hireops.core.export import choice_label, field_label
 from hireops.jobs.admin import run_operation
+from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import TenantFilter
 
 from .. import bulk

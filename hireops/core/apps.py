@@ -22,10 +22,12 @@ class CoreConfig(AppConfig):
         # ``<secret:token>`` in any app's urls.py: a segment logs never show (secret_urls).
         secret_urls.register_converter()
 
-        # The platform's part of every role: its own background jobs, and the change history
+        # The platform's part of every role: its own background jobs and exports, and the change history
         # (each entry shown only to whoever may view what it is about).
         perms = roles.model_permissions
-        jobs = perms("jobs.bulkjob", "view") + perms("jobs.bulkjobitem", "view")
+        jobs = [
+            p for model in ("bulkjob", "bulkjobitem", "exportjob") for p in perms(f"jobs.{model}", "view")
+        ]
         for role in roles.STAFF_ROLES:
             roles.grant(role, *jobs)
         for role in (roles.VENDOR_OPS, roles.HR):

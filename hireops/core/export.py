@@ -1,13 +1,10 @@
-"""Exports of admin lists, as CSV and as Excel, from one column list per admin.
+"""Writing exports of admin lists, as CSV and as Excel, from a list of columns.
 
-An admin mixes in ``ExportActions`` and says once which columns it exports (``export_columns``,
-where the masking rule is applied for the requesting user); both actions write exactly those.
-
-Memory stays bounded whatever the selection (200,000 rows included): rows are read from the
-database in chunks of ``CHUNK`` (with what the columns read from other tables, one query a
-chunk), the CSV is streamed to the browser
-as it is written, and the workbook is written row by row to a temporary file on disk, then
-streamed from it.
+The admin actions (hireops.jobs.exports.ExportActions) give the columns, masked for the
+requesting user, and the rows. Memory stays bounded whatever the selection: rows are read
+from the database in chunks of ``CHUNK`` (with what the columns read from other tables, one
+query a chunk); the CSV is written line by line and the workbook row by row (to a file on
+disk), so a streamed response or a background job's file costs the same few MB.
 """
 
 import csv
@@ -21,11 +18,9 @@ from itertools import islice
 import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-
-from .admin.actions import read_only_action
 
 Column = tuple[str, Callable[[object], object]]  # header, value of a row
+CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CHUNK = 2000  # rows read from the database at a time
@@ -57,7 +52,7 @@ def _csv_safe(text: str) -> str:
     return text
 
 
-def _filename(name: str, extension: str) -> str:
+def export_filename(name: str, extension: str) -> str:
     return f"{name}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{extension}"
 
 
@@ -68,17 +63,18 @@ class _Line:
         return value
 
 
+def csv_lines(columns: list[Column], rows: Iterable) -> Iterator[str]:
+    """UTF-8 with a BOM so Excel opens Chinese text correctly; line by line."""
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow([str(header) for header, _ in columns])
+    for row in rows:
+        yield writer.writerow([_csv_safe(cell_text(value(row))) for _, value in columns])
+
+
 def csv_response(name: str, columns: list[Column], rows: Iterable) -> StreamingHttpResponse:
-    """UTF-8 with a BOM so Excel opens Chinese text correctly; streamed line by line."""
-
-    def lines():
-        writer = csv.writer(_Line())
-        yield "\ufeff" + writer.writerow([str(header) for header, _ in columns])
-        for row in rows:
-            yield writer.writerow([_csv_safe(cell_text(value(row))) for _, value in columns])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(name, "csv")}"'
+    """Streamed line by line as it is written."""
+    response = StreamingHttpResponse(csv_lines(columns, rows), content_type=CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(name, "csv")}"'
     return response
 
 
@@ -97,12 +93,12 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK takes two columns
 
 
-def xlsx_response(name: str, columns: list[Column], rows: Iterable) -> FileResponse:
-    """XlsxWriter in ``constant_memory`` mode: each row goes to a temporary file as it is
-    written (memory stays flat), twice as fast as openpyxl's write-only mode."""
-    workbook = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it (and so deletes it)
+def write_xlsx(file, name: str, columns: list[Column], rows: Iterable) -> None:
+    """Write the workbook to ``file`` (a binary file open for writing). XlsxWriter in
+    ``constant_memory`` mode: each row goes to a temporary file as it is written (memory stays
+    flat), twice as fast as openpyxl's write-only mode."""
     book = xlsxwriter.Workbook(
-        workbook,
+        file,
         {
             "constant_memory": True,
             "strings_to_formulas": False,  # "=HYPERLINK(…)" typed by a customer stays text
@@ -124,9 +120,21 @@ def xlsx_response(name: str, columns: list[Column], rows: Iterable) -> FileRespo
             if cell is not None:
                 sheet.write(number, index, cell)
     book.close()
+
+
+def write_csv(file, columns: list[Column], rows: Iterable) -> None:
+    """The CSV ``csv_response`` streams, written to ``file`` (binary, open for writing)."""
+    for line in csv_lines(columns, rows):
+        file.write(line.encode())
+
+
+def xlsx_response(name: str, columns: list[Column], rows: Iterable) -> FileResponse:
+    """The workbook written to a temporary file, then streamed from it."""
+    workbook = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it (and so deletes it)
+    write_xlsx(workbook, name, columns, rows)
     workbook.seek(0)
     return FileResponse(
-        workbook, as_attachment=True, filename=_filename(name, "xlsx"), content_type=XLSX_TYPE
+        workbook, as_attachment=True, filename=export_filename(name, "xlsx"), content_type=XLSX_TYPE
     )
 
 
@@ -141,38 +149,6 @@ def choice_label(model, name: str) -> Callable[[object], str]:
     return lambda row: labels.get(getattr(row, name), getattr(row, name))
 
 
-def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+def chunks(rows: Iterator, size: int) -> Iterator[list]:
     while chunk := list(islice(rows, size)):
         yield chunk
-
-
-class ExportActions:
-    """ModelAdmin mixin: "Export selected as CSV" and "… as Excel (.xlsx)", same columns."""
-
-    export_name = ""  # file name before the timestamp
-
-    def export_columns(self, request) -> list[Column]:
-        raise NotImplementedError
-
-    def export_queryset(self, queryset):
-        """The selection, with what the columns read joined (``select_related``)."""
-        return queryset
-
-    def export_attach(self, rows: list) -> None:
-        """Load what the columns read from other tables for one chunk of rows, in one query
-        (cheaper than ``prefetch_related``, which builds a queryset per row)."""
-
-    def export_rows(self, queryset) -> Iterator:
-        # The list's prefetches (a queryset built per row) give way to export_attach.
-        rows = self.export_queryset(queryset.prefetch_related(None)).iterator(chunk_size=CHUNK)
-        for chunk in _chunks(rows, CHUNK):
-            self.export_attach(chunk)
-            yield from chunk
-
-    @read_only_action(description=_("Export selected as CSV"))
-    def export_csv(self, request, queryset):
-        return csv_response(self.export_name, self.export_columns(request), self.export_rows(queryset))
-
-    @read_only_action(description=_("Export selected as Excel (.xlsx)"))
-    def export_xlsx(self, request, queryset):
-        return xlsx_response(self.export_name, self.export_columns(request), self.export_rows(queryset))

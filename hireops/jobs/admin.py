@@ -24,6 +24,13 @@ from .operations import Operation, kinds, operation
 ITEMS_SHOWN = 100  # on the job's page, failed first; the item list has them all
 
 
+def progress_html(total: int, done: int, percent: int):
+    """The progress bar of a job's list row and page (background jobs and exports)."""
+    return format_html(
+        '<progress max="{}" value="{}" style="width: 10em"></progress> {} %', total, done, percent
+    )
+
+
 def visible_jobs(user, queryset):
     """Jobs of the apps the user works in (an operation ``app.x`` belongs to ``app``), from the
     registered operations, not a DISTINCT over every job."""
@@ -150,12 +157,7 @@ class BulkJobAdmin(StoreColumns, LargeTableAdmin, SystemRecordAdmin):
     @admin.display(description=gettext_lazy("progress"))
     def progress_bar(self, job):
         p = services.progress(job)
-        return format_html(
-            '<progress max="{}" value="{}" style="width: 10em"></progress> {} %',
-            p.total,
-            p.done,
-            p.percent,
-        )
+        return progress_html(p.total, p.done, p.percent)
 
     @admin.display(description=gettext_lazy("done / failed / remaining"))
     def counts(self, job):
@@ -199,3 +201,6 @@ class BulkJobItemAdmin(SystemRecordAdmin):
 
     def has_module_permission(self, request):
         return False  # reached from a job's page, not from the index
+
+
+from . import export_admin  # noqa: E402, F401  the exports' list and pages, beside the jobs

@@ -23,3 +23,8 @@ class JobsConfig(AppConfig):
             task="jobs.resume",
             every=(1, "minutes"),
         )
+        register_schedule(
+            gettext_noop("Exports: remove the files past their time"),
+            task="jobs.expire_exports",
+            every=(15, "minutes"),
+        )

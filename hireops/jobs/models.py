@@ -71,3 +71,62 @@ class BulkJobItem(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (.xlsx)"
+
+
+class ExportJob(StaffRequest):
+    """A large export written by a worker to a file only its requester may download.
+
+    Not a BulkJob: a bulk job is one transaction per item, resumed item by item, while an
+    export is one file written in one pass (a workbook cannot be appended to by a later run),
+    so a lost export is written again from the start. It lives beside the bulk jobs (same
+    admin section, resume schedule and status check).
+    """
+
+    # The admin whose list was exported: "app_label.model_name".
+    source = models.CharField(_("list"), max_length=100)
+    file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    # The list's query string as the action saw it (filters, search, ordering), evaluated
+    # again as the requester by the worker; sealed (hireops.core.sealing), since a search term
+    # may be an email: like an exam's sealed password, no lookup on it can tell anything.
+    sealed_query = models.TextField(blank=True, editable=False)
+    # The rows ticked on the page (primary keys), or None when the action was applied to
+    # every row the list's query matches ("select all").
+    selected = models.JSONField(null=True, blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The run that holds the job (a random token) and its last sign of life: a run whose
+    # heartbeat stopped is taken over (hireops.jobs.exports.exports_resume).
+    run_token = models.CharField(max_length=32, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    # Where the finished file is in the exports storage, and the name it downloads as.
+    file_name = models.CharField(max_length=200, blank=True, editable=False)
+    download_name = models.CharField(_("file"), max_length=200, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["requested_by", "-requested_at"], name="export_mine_idx")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.download_name}"

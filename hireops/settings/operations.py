@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from .base import VAR_DIR, env
+from .orders import STORAGES
 
 # The admin's address as staff reach it: the links in alerts (hireops.ops.alerts).
 ADMIN_BASE_URL = env.str("ADMIN_BASE_URL", default="http://127.0.0.1:8000")
@@ -24,6 +25,26 @@ BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
 # A CSV file to import (referral accounts, exam logins) larger than this is refused on its
 # form before it is read (hireops.core.uploads); 5,000 rows are far smaller.
 CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# An export (CSV or Excel) of more rows than this is written by a worker to a file its
+# requester downloads from the export's page (hireops.jobs.exports); fewer are answered at
+# once. 20,000 rows take about a second either way.
+EXPORT_INLINE_MAX = env.int("EXPORT_INLINE_MAX", default=20_000)
+# An export's file and row are removed this long after it was asked for (jobs.expire_exports).
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORTS_DIR = VAR_DIR / "media" / "exports"
+STORAGES = {
+    **STORAGES,
+    # Export files: written by a worker, read by the admin server, so both must reach it:
+    # one host's directory (the default, no URL maps to it) or a shared store, e.g.
+    # EXPORT_STORAGE_BACKEND=storages.backends.s3.S3Storage with its options (JSON), as the
+    # orders' reports (docs/deployment.md, "Files").
+    "exports": {
+        "BACKEND": env.str("EXPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json(
+            "EXPORT_STORAGE_OPTIONS", default={"location": str(EXPORTS_DIR), "base_url": None}
+        ),
+    },
+}
 
 # --- E-mail and alerts (hireops.ops.channels) -------------------------------------
 # Django's mail settings from one URL (smtp+tls://user:password@smtp.example.com:587, …); the

@@ -18,8 +18,9 @@ from hireops.core import display, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import ExportActions, choice_label, field_label
+from hireops.core.export import choice_label, field_label
 from hireops.jobs.admin import import_page, run_operation
+from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk

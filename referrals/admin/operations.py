@@ -11,8 +11,9 @@ from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import ExportActions, choice_label, field_label
+from hireops.core.export import choice_label, field_label
 from hireops.jobs.admin import run_operation
+from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk

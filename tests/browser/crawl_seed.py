@@ -20,11 +20,14 @@ from django.utils import timezone
 from bindings.demo import RULES
 from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
+from hireops.core import sealing
 from hireops.core.models import CallStatus
 from hireops.core.roles import sync_roles
 from hireops.core.schedules import sync_schedules
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.feishu import get_client
+from hireops.jobs.exports import export_run
+from hireops.jobs.models import ExportJob
 from hireops.jobs.services import jobs_start
 from hireops.ops import alerts
 from hireops.ops.heartbeat import beat_once
@@ -123,6 +126,18 @@ def _referrals(feishu, root) -> None:
     # their change history.
     accounts = list(ReferralAccount.objects.order_by("pk")[:3])
     jobs_start(referral_operations.withdraw, accounts[:2], {"bonus_types": [1, 2]}, root, language="zh-hans")
+    # An export of every account, written as a worker writes it: its page offers the file.
+    export = ExportJob.objects.create(
+        source="referrals.referralaccount",
+        file_format="xlsx",
+        sealed_query=sealing.seal(""),
+        requested_by=root,
+        language="zh-hans",
+        download_name="referral-accounts.xlsx",
+        file_name="export-crawl.xlsx",
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    export_run(export.pk)
     # The third account's employee resigns in Feishu: a leaver (the directory event, the policy).
     leaving = accounts[2]
     user_id = next(a["user_id"] for a in feishu.state()["accounts"] if a["account_id"] == leaving.account_id)

@@ -1,5 +1,6 @@
 """The job tasks executed by a real ``celery worker`` process over the real broker."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -33,3 +34,60 @@ def test_job_and_resume_tasks_in_a_real_worker(accounts, celery_worker, monkeypa
     tasks.resume.delay()  # jobs.resume
     celery_worker(lambda: BulkJob.objects.get(pk=lost.pk).status == JobStatus.DONE, what="job resumed")
     assert services.progress(lost).succeeded == 3
+
+
+def test_an_export_whose_worker_is_killed_mid_file_is_written_again_whole(
+    client, staff_user, settings, tmp_path, start_celery_worker
+):
+    """A real worker writes a large export; killed mid-file, it leaves nothing to download,
+    and jobs.resume has another worker write the whole file again."""
+    import json
+
+    import openpyxl
+
+    from hireops.jobs.models import ExportJob, ExportStatus
+
+    location = tmp_path / "exports"
+    options = {"location": str(location)}
+    settings.STORAGES = {**settings.STORAGES, "exports": {**settings.STORAGES["exports"], "OPTIONS": options}}
+    settings.EXPORT_INLINE_MAX = 100
+    n = 60_000  # a few seconds of writing: time to kill the worker in the middle
+    ReferralAccount.objects.bulk_create(
+        ReferralAccount(name=f"员工{i}", email=f"e{i}@example.com", account_id=f"acc-{i}") for i in range(n)
+    )
+    env = {"EXPORT_STORAGE_OPTIONS": json.dumps(options)}
+    first = start_celery_worker(**env)
+    client.force_login(staff_user("HR"))
+    one = ReferralAccount.objects.values_list("pk", flat=True).first()
+    response = client.post(
+        "/admin/referrals/referralaccount/",
+        {"action": "export_xlsx", "index": "0", "select_across": "1", "_selected_action": [one]},
+    )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+
+    def writing():
+        job.refresh_from_db()
+        return job.status == ExportStatus.RUNNING and job.rows_written > 0
+
+    first(writing, what="export writing")
+    first.proc.kill()
+    first.proc.wait()
+    job.refresh_from_db()
+    assert job.status == ExportStatus.RUNNING and 0 < job.rows_written < n, (job.status, job.rows_written)
+    assert client.get(f"/admin/jobs/exportjob/{job.pk}/download/").status_code == 404
+    assert not (location / job.file_name).exists()
+
+    # Two minutes later the heartbeat is stale: the schedule's jobs.resume queues it again.
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=3))
+    second = start_celery_worker(**env)
+    tasks.resume.delay()
+    second(
+        lambda: ExportJob.objects.get(pk=job.pk).status == ExportStatus.DONE, timeout=90, what="export done"
+    )
+    job.refresh_from_db()
+    assert job.attempts == 2 and job.rows_written == n == job.rows_total
+    response = client.get(f"/admin/jobs/exportjob/{job.pk}/download/")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows(values_only=True)) == n + 1
