@@ -5,8 +5,8 @@
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_name_search_bench;
 each size gets a database of its own, named after it (``…_bench_200k``, ``…_bench_1m``), created,
 migrated and seeded on the first run (one ``INSERT … SELECT … FROM generate_series`` per table,
-the indexes built afterwards, then VACUUM ANALYZE: about 10 s for 200,000 accounts, 1 min for
-1,000,000), reused later; ``--reseed`` seeds again.
+the indexes built afterwards, then VACUUM ANALYZE: about a minute each, 200,000 accounts with
+the bindings or 1,000,000 without), reused later; ``--reseed`` seeds again.
 
 Names are drawn like real ones: the 100 commonest surnames with their shares of China's
 population (王 7.1 %, 李 7.0 %, 张 6.7 % … and a few compound ones, 欧阳, 司马), then one given
