@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from bindings.models import BindingStatus, EcoAccountBinding, VendorCustomer
 from hireops.core import name_search
+from hireops.core.trigram import BIGRAMS, BIGRAMS_COST
 from referrals.models import ReferralAccount
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +217,12 @@ def test_a_short_chinese_search_uses_the_bigram_index(model, field, index):
     # Three characters: this index or the trigram one (as the locale lets pg_trgm see them).
     plan = model.objects.filter(name_search.contains(field, "张三丰")).order_by().explain()
     assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the bigram function exists on PostgreSQL only")
+def test_the_bigram_function_is_priced_as_it_costs():
+    """Priced at the default, the planner walked the bindings' list in order computing it for
+    every row (``trigram.BIGRAMS_COST``); the migrations leave it at the declared cost."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT procost FROM pg_proc WHERE oid = to_regprocedure(%s)", [f"{BIGRAMS}(text)"])
+        assert cursor.fetchone()[0] == BIGRAMS_COST

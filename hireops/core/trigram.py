@@ -15,9 +15,15 @@ from django.db import migrations
 # a changed function would silently stop finding rows. A new definition takes a new name.
 BIGRAMS = "hireops_bigrams"
 TERM_BIGRAMS = "hireops_term_bigrams"  # what a search term must find among them
+# What a call of BIGRAMS costs the planner, in cpu_operator_cost units: measured about 20 µs a
+# name (200,000 names in 4.1 s; UPPER and LIKE take 0.3 µs), where the default (100) said 5.
+# Priced so, a filter computing it for every row walked stops looking cheap, and a list
+# ordered by an index of its own reads the rows the bigram index finds and sorts them instead
+# (bindings at 200,000, "华信" as Vendor operations: 92-120 ms of SQL for the list, 22-26 ms).
+BIGRAMS_COST = 1000
 _FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION {BIGRAMS}(value text) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST {BIGRAMS_COST} AS $$
 DECLARE
     grams text[] := '{{}}';
 BEGIN
@@ -69,6 +75,20 @@ def _postgres_index(
                 after_drop(schema_editor)
 
     return migrations.RunPython(create, drop)
+
+
+def price_bigrams() -> migrations.RunPython:
+    """Gives BIGRAMS, where a database already has it, the cost ``_FUNCTIONS`` now declares."""
+
+    def alter(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"{BIGRAMS}(text)"])
+            if cursor.fetchone()[0]:
+                schema_editor.execute(f"ALTER FUNCTION {BIGRAMS}(text) COST {BIGRAMS_COST}")
+
+    return migrations.RunPython(alter, migrations.RunPython.noop)
 
 
 def trigram_index(table: str, column: str, name: str) -> migrations.RunPython:
