@@ -9,28 +9,45 @@ Chinese character at all. For such a term ``contains`` adds a condition the bigr
 every pair of the term (its character, for a one-character term). Any row containing the term
 meets it, and the LIKE stays beside it and decides: the rows found are exactly icontains'
 rows. On SQLite (small data), icontains alone.
+
+A term of three Chinese characters in a row ("北京华") holds a trigram wherever pg_trgm counts
+Chinese characters as letters (any LC_CTYPE but C): there the trigram index alone serves it
+better, since a second condition beside the LIKE skews the planner's row estimates (bindings
+at 200,000: 35 ms with the trigram index alone, 60 ms with both). Whether it does is asked in
+the query itself, ``show_trgm('张三丰') <> '{}'``: an immutable function of a constant, which
+PostgreSQL computes when planning, so the condition folds away to the one index that serves,
+without a query of its own or a cache of the answer per database.
 """
 
 import re
 
 from django.db import connection
 from django.db.models import BooleanField, Func, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate, Upper
 
 from .trigram import BIGRAMS, TERM_BIGRAMS
 
 # Three ASCII letters or digits in a row: pg_trgm extracts a trigram from them in any locale.
 _TRIGRAM = re.compile(r"[A-Za-z0-9]{3}")
+# Three Chinese characters in a row: pg_trgm extracts a trigram from them unless LC_CTYPE is C.
+_CHINESE_TRIGRAM = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3}")
+# True when planning wherever pg_trgm sees Chinese characters, false in a C locale.
+_TRIGRAMS_SEE_CHINESE = RawSQL("show_trgm('张三丰') <> '{}'", (), output_field=BooleanField())
 
 
 def contains(field: str, term: str) -> Q:
     """Rows whose ``field`` (a path, ``account__name``) contains ``term`` in any case: Django's
     ``icontains``, plus, on PostgreSQL for a term no trigram serves, the bigram index's
-    condition. The column needs a bigram index (``trigram.bigram_index``) for that to help."""
+    condition (for three Chinese characters, only in a database whose pg_trgm cannot see
+    them). The column needs a bigram index (``trigram.bigram_index``) for that to help."""
     found = Q(**{f"{field}__icontains": term})
     if not term or connection.vendor != "postgresql" or _TRIGRAM.search(term):
         return found
-    return found & Q(_HoldsAll(_bigrams(field), _term_bigrams(term)))
+    bigrams = Q(_HoldsAll(_bigrams(field), _term_bigrams(term)))
+    if _CHINESE_TRIGRAM.search(term):
+        return found & (Q(_TRIGRAMS_SEE_CHINESE) | bigrams)
+    return found & bigrams
 
 
 def _bigrams(field: str) -> Func:
