@@ -137,6 +137,11 @@ def test_postgresql_takes_the_bigram_path_where_trigrams_cannot_serve():
         assert bigram_path(rows, name_search.contains("name", term)) == POSTGRES, term
     for term in ("zhang", "Müller", "abc张三"):  # three ASCII letters or digits in a row
         assert not bigram_path(rows, name_search.contains("name", term)), term
+    # One or two Chinese characters: the bigram condition alone (the equality test proves it
+    # exact); any other term keeps the LIKE, which decides.
+    for term, like in (("张", False), ("张三", False), ("张三丰", True), ("li", True), ("张a", True)):
+        sql = str(rows.filter(name_search.contains("name", term)).query)
+        assert (" LIKE " in sql) == (like or not POSTGRES), (term, sql)
 
 
 def test_through_a_relation_and_for_the_bindings_and_customers():
