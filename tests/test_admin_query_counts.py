@@ -79,11 +79,13 @@ PAGES = [
     (ACCOUNTS, ReferralAccount, ""),
     (ACCOUNTS, ReferralAccount, "status__exact=active"),
     (ACCOUNTS, ReferralAccount, "q=Employee"),
+    (ACCOUNTS, ReferralAccount, "q=张三"),  # no trigram: the bigram index
     (WITHDRAWALS, Withdrawal, ""),
     (WITHDRAWALS, Withdrawal, "status__exact=failed"),
     (BINDINGS, EcoAccountBinding, ""),
     (BINDINGS, EcoAccountBinding, "status__exact=needs_review"),
     (BINDINGS, EcoAccountBinding, "q=Account"),
+    (BINDINGS, EcoAccountBinding, "q=张三"),
     (BINDINGS, EcoAccountBinding, "q=ORG-1"),
     ("/admin/bindings/vendorcustomer/", VendorCustomer, ""),
     ("/admin/jobs/bulkjob/", BulkJob, ""),

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display
+from hireops.core import display, name_search
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.export import choice_label, field_label
@@ -97,19 +97,20 @@ class EcoAccountBindingAdmin(LargeTableAdmin, ChangedThroughActions, ExportActio
     def get_search_results(self, request, queryset, search_term):
         """An exact account id or custom-field value (as the customer typed it), or a part of the
         account's or the customer's name: each through its own index on PostgreSQL (trigram
-        indexes for names, a GIN index on the values)."""
+        and bigram indexes for names, ``name_search``; a GIN index on the values)."""
         term = search_term.strip()
         if not term:
             return queryset, False
         # The customers' ids first: a list lets PostgreSQL combine the indexes (a subquery
         # would make it scan every binding).
-        named = VendorCustomer.objects.filter(name__icontains=term).values_list("pk", flat=True)
+        named = VendorCustomer.objects.filter(name_search.contains("name", term)).values_list("pk", flat=True)
         customers = list(named[:1000])
         if connection.vendor == "postgresql":
             value = Q(custom_field_values__contains=[{"value": term}])
         else:  # SQLite has no JSON containment; its data is small
             value = Q(field_values_text__contains=f"={term}")
-        query = Q(account_id=term) | Q(account_name__icontains=term) | value | Q(customer__in=customers)
+        named_account = name_search.contains("account_name", term)
+        query = Q(account_id=term) | named_account | value | Q(customer__in=customers)
         return queryset.filter(query), False
 
     @admin.display(description=_("why"))

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import audit, personal
+from hireops.core import audit, name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.jobs.admin import import_page
@@ -115,11 +115,11 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
 
     def get_search_results(self, request, queryset, search_term):
         """Ids exactly, through their indexes (Django's ``=field`` compares UPPER(), which no
-        index serves), or a part of the candidate's name (a trigram index on PostgreSQL)."""
+        index serves), or a part of the candidate's name (trigram and bigram indexes on PostgreSQL)."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(**{self.id_field: term}) | Q(account_id=term) | Q(candidate_name__icontains=term)
+        query = Q(**{self.id_field: term}) | Q(account_id=term) | name_search.contains("candidate_name", term)
         return queryset.filter(query), False
 
     def can_work(self, request) -> bool:

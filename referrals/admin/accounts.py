@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, personal
+from hireops.core import display, name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
@@ -175,13 +175,14 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
 
     def get_search_results(self, request, queryset, search_term):
         """A part of the name, or an exact email (any case), mobile number or Feishu account
-        id: each through its own index (a trigram index for names on PostgreSQL). The email
-        and mobile only for users who may see them (``get_search_fields``)."""
+        id: each through its own index (trigram and bigram indexes for names on PostgreSQL:
+        ``name_search``). The email and mobile only for users who may see them
+        (``get_search_fields``)."""
         term = search_term.strip()
         if not term:
             return queryset, False
         how = {
-            "name": Q(name__icontains=term),
+            "name": name_search.contains("name", term),
             "email": Q(email__iexact=term),
             "mobile_number": Q(mobile_number=term),
             "account_id": Q(account_id=term),

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display
+from hireops.core import display, name_search
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
@@ -48,7 +48,8 @@ class WithdrawalAdmin(LargeTableAdmin, ExportActions, SystemRecordAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(external_order_id=term) | Q(account__account_id=term) | Q(account__name__icontains=term)
+        named = name_search.contains("account__name", term)
+        query = Q(external_order_id=term) | Q(account__account_id=term) | named
         return queryset.filter(query), False
 
     actions = ["retry_now", "export_csv", "export_xlsx"]

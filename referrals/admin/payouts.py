@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display
+from hireops.core import display, name_search
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
@@ -355,7 +355,7 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(account__name__icontains=term) | Q(external_order_id=term)), False
+        return queryset.filter(name_search.contains("account__name", term) | Q(external_order_id=term)), False
 
     @admin.display(description=_("amount"))
     def amount(self, obj):

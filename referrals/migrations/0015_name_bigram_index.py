@@ -1,0 +1,16 @@
+"""(PostgreSQL) A bigram index on the accounts' names: a search for two or three Chinese
+characters, which no trigram serves, reads the matching rows instead of the whole table."""
+
+from django.db import migrations
+
+from hireops.core.trigram import bigram_index
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("referrals", "0014_leavers"),
+    ]
+
+    operations = [
+        bigram_index("referrals_referralaccount", "name", "account_name_bigram_idx"),
+    ]
