@@ -8,7 +8,7 @@ from hireops.core.trigram import bigram_index
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0014_leavers"),
+        ("referrals", "0015_pulls_per_tenant"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from hireops.core.trigram import price_bigrams
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0015_name_bigram_index"),
+        ("referrals", "0016_name_bigram_index"),
     ]
 
     operations = [price_bigrams()]
