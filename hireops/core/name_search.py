@@ -13,8 +13,8 @@ SQLite (small data), icontains alone.
 
 A term of three Chinese characters in a row ("北京华") holds a trigram wherever pg_trgm counts
 Chinese characters as letters (any LC_CTYPE but C): there the trigram index alone serves it
-better, since a second condition beside the LIKE skews the planner's row estimates (bindings
-at 200,000: 35 ms with the trigram index alone, 60 ms with both). Whether it does is asked in
+better, since a second condition beside the LIKE skews the planner's row estimates (a list
+of 200,000 rows: 35 ms with the trigram index alone, 60 ms with both). Whether it does is asked in
 the query itself, ``show_trgm('张三丰') <> '{}'``: an immutable function of a constant, which
 PostgreSQL computes when planning, so the condition folds away to the one index that serves,
 without a query of its own or a cache of the answer per database.
