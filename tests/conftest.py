@@ -52,8 +52,19 @@ def signed_in_with_both_factors(monkeypatch, request):
 
 
 @pytest.fixture(autouse=True)
-def eager_celery():
-    """Tasks run in-process unless a test asks for the real worker (``celery_worker``)."""
+def eager_celery(request):
+    """Tasks run in-process unless a test asks for the real worker (``celery_worker``).
+
+    A delivery through the Django view is processed after the answer, on the publisher's
+    thread (where its eager task runs), and a refusal is written by the recorder's thread.
+    Either, still running when a transactional test's teardown truncates every table,
+    deadlocks with the TRUNCATE, which then leaves its rows to the next test; and a task
+    published after this turns eagerness off would wait in the broker for a later test's
+    worker. So both threads finish here, first: this is set up after the database fixture
+    (pytest-django's mark fixture is an autouse one of its plugin; a ``transactional_db``
+    asked for by name is set up here), so it is torn down before it."""
+    if "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
     celery_app.conf.task_always_eager = True
     # Celery marks "inside a task" in one flag for the whole process, set and restored around
     # each eager task: two threads running eager tasks at once (a test's and the live server's
@@ -61,6 +72,11 @@ def eager_celery():
     # were called from a task. Each test starts outside any task, as a real caller is.
     _set_task_join_will_block(False)
     yield
+    from hireops.events.publisher import publisher
+    from hireops.events.rejection_recorder import recorder
+
+    assert publisher.flush(10.0), "the event publisher did not drain"
+    assert recorder.flush(10.0), "the rejection recorder did not drain"
     celery_app.conf.task_always_eager = False
 
 
