@@ -116,12 +116,18 @@ def _kept(envelope: verify.Envelope, created: bool, channel: Channel) -> Stored:
     return outcome
 
 
+def _overloaded(channel: Channel) -> Stored:
+    """Refused because the inbox writer is behind, before or after the body was verified."""
+    pressure.note_inbox_refusal()
+    channel.count(Stored.OVERLOADED)
+    return Stored.OVERLOADED
+
+
 def _not_kept(envelope: verify.Envelope, exc: DatabaseError, channel: Channel) -> Stored:
     """Not stored, so not acknowledged: Feishu delivers it again (15 s, 5 min, 1 h, 6 h)."""
-    pressure.note_inbox_refusal()
     if isinstance(exc, Overloaded):
-        channel.count(Stored.OVERLOADED)
-        return Stored.OVERLOADED
+        return _overloaded(channel)
+    pressure.note_inbox_refusal()
     channel.count(Stored.UNAVAILABLE, type(exc).__name__)
     # The type and SQLSTATE only: a database's message can quote the payload (personal data).
     cause = getattr(exc.__cause__, "sqlstate", None) or ""
@@ -156,8 +162,7 @@ def shed(channel: Channel) -> Answer | None:
     URL check is refused too while overloaded: the console's check is simply asked again."""
     if not inbox.writer.refuses_now():
         return None
-    pressure.note_inbox_refusal()
-    channel.count(Stored.OVERLOADED)
+    _overloaded(channel)
     return OVERLOADED
 
 
