@@ -19,6 +19,7 @@ import contextlib
 import logging
 import secrets
 import tempfile
+import threading
 import time
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.http import HttpRequest, QueryDict
@@ -146,6 +147,7 @@ class _Run:
         self.pk, self.token = pk, token
         self.written = 0
         self.beat_at = 0.0
+        self.rows_flowing = False
 
     def update(self, **fields) -> None:
         if not ExportJob.objects.filter(pk=self.pk, run_token=self.token).update(**fields):
@@ -153,12 +155,44 @@ class _Run:
 
     def counted(self, rows):
         """The rows, beating on the job (its progress) at most every BEAT_EVERY seconds."""
-        for row in rows:
-            yield row
-            self.written += 1
-            if time.monotonic() - self.beat_at >= BEAT_EVERY:
-                self.beat_at = time.monotonic()
-                self.update(rows_written=self.written, heartbeat_at=timezone.now())
+        self.rows_flowing = True
+        try:
+            for row in rows:
+                yield row
+                self.written += 1
+                if time.monotonic() - self.beat_at >= BEAT_EVERY:
+                    self.beat_at = time.monotonic()
+                    self.update(rows_written=self.written, heartbeat_at=timezone.now())
+        finally:
+            self.rows_flowing = False
+
+    @contextlib.contextmanager
+    def beating(self):
+        """Beat from a thread while no rows flow: counting them, closing the workbook (its
+        zip is assembled after the last row) and saving the file to the storage (an upload
+        of a large file can take minutes) are silent to ``counted``, and a run silent for
+        RESUME_AFTER would be taken over and its work thrown away. The rows' own beats stay
+        the sign of progress: a run stuck while reading them still goes silent."""
+        stop = threading.Event()
+
+        def beat():
+            try:
+                mine = ExportJob.objects.filter(pk=self.pk, run_token=self.token)
+                while not stop.wait(BEAT_EVERY):
+                    if not self.rows_flowing and not mine.update(heartbeat_at=timezone.now()):
+                        return  # another run has the job: the writing thread finds out
+            except DatabaseError as exc:  # the writing thread meets the database's trouble too
+                log.warning("export %s: heartbeat failed (%s)", self.pk, type(exc).__name__)
+            finally:
+                connection.close()  # this thread's own
+
+        thread = threading.Thread(target=beat, name=f"export-{self.pk}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 def _claim(pk: int) -> _Run | None:
@@ -202,6 +236,11 @@ def export_run(pk: int) -> str:
 
 
 def _write(job: ExportJob, run: _Run) -> None:
+    with run.beating():
+        _write_and_save(job, run)
+
+
+def _write_and_save(job: ExportJob, run: _Run) -> None:
     model_admin, request = _as_requester(job)
     queryset = _selection(model_admin, request, job)
     run.update(rows_total=queryset.count(), heartbeat_at=timezone.now())

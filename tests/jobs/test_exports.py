@@ -3,11 +3,13 @@ immediate export would be for its requester, and only the requester downloads it
 
 import csv
 import io
+import time
 from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.contrib import admin
+from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
 
@@ -298,3 +300,60 @@ def test_an_export_silent_for_15_minutes_is_on_the_status_page(client, user_for,
     ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=16))
     found = {f.key: f for f in status.findings()}["jobs.exports_stalled"]
     assert not found.ok and found.value == 1
+
+
+class SlowUploadStorage(FileSystemStorage):
+    """An exports storage whose upload takes long (a large file to S3 over a slow link); while
+    it runs, it notes whether the export looks lost to the resume schedule."""
+
+    seconds = 1.5
+    seen: list = []
+
+    def _save(self, name, content):
+        started = timezone.now()
+        time.sleep(self.seconds)
+        job = ExportJob.objects.get(file_name=name)
+        silent_since = exports.exports_without_progress(timezone.now() - exports.RESUME_AFTER)
+        self.seen.append((started, job.heartbeat_at, silent_since.filter(pk=job.pk).exists()))
+        return super()._save(name, content)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["export_csv", "export_xlsx"])
+def test_a_slow_upload_keeps_its_export_alive_and_written_once(
+    client, user_for, settings, export_dir, monkeypatch, action
+):
+    """Past its last row an export still works (the workbook's zip, the upload), beating
+    from a thread: a run silent for RESUME_AFTER would be taken over and written again."""
+    from referrals.models import ReferralAccount
+
+    ReferralAccount.objects.bulk_create(
+        ReferralAccount(name=f"员工{i}", email=f"e{i}@example.com", account_id=f"acc-{i}") for i in range(3)
+    )
+    settings.EXPORT_INLINE_MAX = 1
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {"BACKEND": f"{__name__}.SlowUploadStorage", "OPTIONS": {"location": str(export_dir)}},
+    }
+    monkeypatch.setattr(exports, "BEAT_EVERY", 0.1)
+    monkeypatch.setattr(exports, "RESUME_AFTER", timedelta(seconds=0.5))  # the upload takes 1.5 s
+    monkeypatch.setattr(SlowUploadStorage, "seen", [])
+    owner = user_for("hr")
+    client.force_login(owner)
+    url = reverse("admin:referrals_referralaccount_changelist")
+    assert (
+        client.post(
+            url, {"action": action, "index": "0", "select_across": "1", "_selected_action": ["1"]}
+        ).status_code
+        == 302
+    )
+
+    job = ExportJob.objects.get(requested_by=owner)
+    assert job.status == ExportStatus.DONE and job.attempts == 1, job.error
+    [(upload_started, heartbeat, looked_lost)] = SlowUploadStorage.seen
+    assert heartbeat > upload_started + timedelta(seconds=1) and not looked_lost
+    assert len(rows_of(downloaded(client, job))) == ReferralAccount.objects.count() + 1
+    # The thread stopped with the run: nothing beats on a finished job.
+    beat = ExportJob.objects.get(pk=job.pk).heartbeat_at
+    time.sleep(0.3)
+    assert ExportJob.objects.get(pk=job.pk).heartbeat_at == beat
