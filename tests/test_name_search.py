@@ -2,6 +2,8 @@
 through the bigram index for the terms trigrams cannot serve (one or two characters, Chinese),
 on SQLite with icontains alone (``hireops.core.name_search``)."""
 
+import os
+
 import pytest
 from django.db import connection
 from django.db.models import Q
@@ -243,3 +245,78 @@ def test_the_bigram_function_is_priced_as_it_costs():
     with connection.cursor() as cursor:
         cursor.execute("SELECT procost FROM pg_proc WHERE oid = to_regprocedure(%s)", [f"{BIGRAMS}(text)"])
         assert cursor.fetchone()[0] == BIGRAMS_COST
+
+
+# --- A database whose LC_CTYPE is C: pg_trgm sees no Chinese character there ---------------
+
+
+@pytest.fixture(scope="module")
+def c_locale_database(django_db_setup, django_db_blocker):
+    """A database beside the test database, with its schema (``pg_dump --schema-only``) but
+    created with LC_CTYPE C: as some servers are set up. Yields a psycopg connection to it."""
+    import shutil
+    import subprocess
+
+    import psycopg
+
+    if not POSTGRES or not shutil.which("pg_dump") or not shutil.which("psql"):
+        pytest.skip("needs PostgreSQL and its pg_dump and psql")
+    with django_db_blocker.unblock():
+        source = connection.settings_dict
+    server = {"host": source["HOST"] or "127.0.0.1", "port": source["PORT"] or 5432, "user": source["USER"]}
+    name = f"{source['NAME']}_c_locale"
+    env = {**os.environ, "PGPASSWORD": source["PASSWORD"] or ""}
+    with psycopg.connect(dbname="postgres", password=source["PASSWORD"], autocommit=True, **server) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        )
+    where = ["-h", str(server["host"]), "-p", str(server["port"]), "-U", server["user"]]
+    schema = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", *where, source["NAME"]],
+        env=env,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", *where, "-d", name], input=schema, env=env, check=True
+    )
+    with psycopg.connect(dbname=name, password=source["PASSWORD"], autocommit=True, **server) as c_locale:
+        yield c_locale
+    with psycopg.connect(dbname="postgres", password=source["PASSWORD"], autocommit=True, **server) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_in_a_c_locale_database_chinese_terms_take_the_bigram_index_and_find_the_same(c_locale_database):
+    """Where pg_trgm sees no Chinese character, three of them hold no trigram either: the
+    search asks the database in its query (``show_trgm``), and there takes the bigram path.
+    Django's SQL for each search, run in that database on the same rows, finds icontains'."""
+    from psycopg.types.json import Jsonb
+
+    db = c_locale_database
+    assert db.execute("SELECT show_trgm('张三丰')").fetchone()[0] == []  # the case under test
+    assert db.execute("SELECT show_trgm('zhang')").fetchone()[0]  # ASCII letters still count
+    accounts(NAMES)
+    fields = [f for f in ReferralAccount._meta.concrete_fields]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with db.transaction():
+        db.execute("TRUNCATE referrals_referralaccount CASCADE")
+        for row in ReferralAccount.objects.values_list(*(f.attname for f in fields)):
+            values = [Jsonb(v) if isinstance(v, dict | list) else v for v in row]
+            db.execute(f"INSERT INTO referrals_referralaccount ({columns}) VALUES ({marks})", values)  # noqa: S608
+    rows = ReferralAccount.objects.all()
+
+    def found_there(condition):
+        sql, params = rows.filter(condition).values_list("pk").query.sql_with_params()
+        return sorted(pk for (pk,) in db.execute(sql, params).fetchall())
+
+    for term in TERMS:  # icontains there too: a C locale's UPPER leaves "ü" as it is
+        assert found_there(name_search.contains("name", term)) == found_there(icontains("name", term)), term
+    # The rows themselves, so that the equality cannot hold by both finding nothing.
+    sql, params = (
+        rows.filter(name_search.contains("name", "张三丰")).values_list("name").query.sql_with_params()
+    )
+    assert [name for (name,) in db.execute(sql, params)] == ["张三丰"]
+    plan = db.execute(f"EXPLAIN (COSTS OFF) {sql}", params).fetchall()
+    assert BIGRAMS in " ".join(line for (line,) in plan)
