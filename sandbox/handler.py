@@ -146,6 +146,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         sb = self.server.sandbox
+        # Feishu's gateway counts a call when it arrives: before this thread reads, parses and
+        # authenticates it, which on a busy machine can take longer than a quota's slack.
+        arrived = sb.limiter.clock()
         split = urlsplit(self.path)
         path = split.path
         query = {
@@ -176,6 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             params=params,
             tenant_key=None,
             client=self.client_address[0],
+            arrived=arrived,
         )
         if path.startswith("/_sandbox/"):
             status, answer = control.dispatch(sb, route, call, body)
@@ -267,7 +271,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if opts.get("auth"):
                 call.tenant_key = auth_api.authenticate(sb, call.headers)
-                sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key)
+                sb.limiter.hit(opts["api"], sb.state.app_id, call.tenant_key, at=call.arrived)
             own_body = opts.get("own_body") or opts.get("kind") in ("bot", "longconn")
             if raw.strip() and not isinstance(body, dict) and not own_body:
                 if opts.get("kind") == "login":  # v1 login errors come with HTTP 200

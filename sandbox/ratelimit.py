@@ -64,12 +64,13 @@ class RateLimiter:
         with self._lock:
             self._hits.clear()
 
-    def hit(self, api: str, app_id: str, tenant_key: str) -> None:
-        """Record one request or raise Throttled (without recording it)."""
+    def hit(self, api: str, app_id: str, tenant_key: str, at: float | None = None) -> None:
+        """Record one request, arrived ``at`` (this clock; default now), or raise Throttled
+        (without recording it)."""
         windows = self.limits.get(api)
         if not windows:
             return
-        now = self.clock()
+        now = self.clock() if at is None else at
         longest = max(w for _, w in windows)
         with self._lock:
             hits = self._hits.setdefault((api, app_id, tenant_key), deque())

@@ -121,7 +121,7 @@ def master_pid(server: Process) -> int:
 def stopped_cleanly(server: Process) -> None:
     code, took = server.sigterm()
     assert code == 0, server.log()
-    assert took < GRACEFUL_TIMEOUT, f"took {took:.1f} s to stop"
+    assert took < GRACEFUL_TIMEOUT, f"took {took:.1f} s to stop:\n{server.log()[-4000:]}"
 
 
 def test_admin_serves_behind_the_tls_proxy_and_stops_on_sigterm(

@@ -60,6 +60,10 @@ class Coordinator:
         """Nobody may take a slot for ``key`` during the next ``delay_s`` seconds."""
         raise NotImplementedError
 
+    def shift(self, key: str, delay_s: float) -> None:
+        """Move every slot of ``key`` not taken yet ``delay_s`` seconds later."""
+        raise NotImplementedError
+
 
 # --- Redis --------------------------------------------------------------------------------
 
@@ -92,6 +96,19 @@ return 0
 """
 
 
+_SHIFT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat > 0 then
+  local new_tat = tat + tonumber(ARGV[1])
+  local ttl = math.max(0, math.ceil((new_tat - now) / 1000)) + 1000
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl)
+end
+return 0
+"""
+
+
 class RedisCoordinator(Coordinator):
     def __init__(self, redis_url: str, prefix: str = "hireops:feishu:"):
         import redis  # imported here so the file backend works without a Redis client
@@ -101,6 +118,7 @@ class RedisCoordinator(Coordinator):
         self._release = self._redis.register_script(_RELEASE)
         self._reserve = self._redis.register_script(_RESERVE)
         self._push_back = self._redis.register_script(_PUSH_BACK)
+        self._shift = self._redis.register_script(_SHIFT)
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float, wait: float | None = None) -> Iterator[None]:
@@ -128,6 +146,9 @@ class RedisCoordinator(Coordinator):
 
     def push_back(self, key: str, delay_s: float) -> None:
         self._push_back(keys=[f"{self._prefix}rl:{key}"], args=[int(delay_s * 1e6)])
+
+    def shift(self, key: str, delay_s: float) -> None:
+        self._shift(keys=[f"{self._prefix}rl:{key}"], args=[int(delay_s * 1e6)])
 
 
 # --- Files --------------------------------------------------------------------------------
@@ -195,6 +216,9 @@ class FileCoordinator(Coordinator):
 
     def push_back(self, key: str, delay_s: float) -> None:
         self._update(key, lambda now, tat: (max(tat, now + delay_s), None))
+
+    def shift(self, key: str, delay_s: float) -> None:
+        self._update(key, lambda now, tat: (tat + delay_s if tat else tat, None))
 
 
 def get_coordinator(url: str) -> Coordinator:

@@ -54,6 +54,8 @@ from .ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 MAX_RESET_WAIT = 60.0  # never trust a reset header to park a worker for longer
+# A call leaving later than this after its slot moves the slots not taken yet (ratelimit.py).
+LATE_TOLERANCE = 0.002
 
 
 @dataclass(frozen=True)
@@ -197,8 +199,12 @@ class FeishuClient:
                 ) from None
             hooks.emit("limiter_waited", endpoint, wait)
             wait = max(wait, extra_wait)
+            due = time.monotonic() + wait
             if wait > 0:
                 self._sleep(wait)
+            late = time.monotonic() - due
+            if late > LATE_TOLERANCE:
+                self.limiter.sent_late(self.app_id, limit_tenant, endpoint, late)
             try:
                 return self._send(method, path, endpoint=endpoint, json=json, params=params, headers=headers)
             except FeishuQuotaExhausted as exc:

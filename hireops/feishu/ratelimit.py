@@ -16,7 +16,9 @@ Why a safety factor (default 0.97 → pace at 97 % of quota): calls leave on sch
 arrive with network jitter; two calls scheduled ``interval`` apart can land closer
 together. With 10/s the slack is 1/9.7 - 1/10 ≈ 3 ms per call, ≈ 31 ms over a window,
 enough to absorb ordinary jitter while sustained throughput stays ≥ 95 % of the quota.
-If Feishu answers 429 anyway, ``push_back`` moves the shared schedule past
+A call that leaves later than its slot (a thread that woke late on a busy machine) moves
+the slots not yet taken by as much (``sent_late``): the slack is then not spent on it. If
+Feishu answers 429 anyway, ``push_back`` moves the shared schedule past
 ``x-ogw-ratelimit-reset`` so every process waits, not only the one that saw it.
 """
 
@@ -115,3 +117,11 @@ class RateLimiter:
     def push_back(self, app_id: str, tenant_key: str | None, endpoint: str, delay: float) -> None:
         if endpoint in self.quotas and delay > 0:
             self.coordinator.push_back(self.key(app_id, tenant_key, endpoint), delay)
+
+    def sent_late(self, app_id: str, tenant_key: str | None, endpoint: str, late: float) -> None:
+        """A call left ``late`` seconds after its slot (its thread descheduled under load):
+        the slots not taken yet move as much later, so that the calls after it keep their
+        spacing from when it really left. Otherwise the ones reserved behind it, sent on time,
+        close up on it, and a sliding window of Feishu's can count one call too many."""
+        if endpoint in self.quotas and late > 0:
+            self.coordinator.shift(self.key(app_id, tenant_key, endpoint), late)

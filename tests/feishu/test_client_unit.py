@@ -199,3 +199,22 @@ def test_logs_never_carry_tokens_secrets_or_bodies(tmp_path, caplog):
     assert "status=400 code=1002551 log_id=log-2" in caplog.text
     for secret in ("t-stub1", "secret-stub", "fang.wang"):
         assert secret not in text
+
+
+def test_a_call_sent_late_moves_the_next_slots_by_as_much(tmp_path):
+    """A worker thread that wakes 50 ms after its slot (a busy machine): the next call keeps
+    its full spacing from when that one really left, so no window of Feishu's counts one call
+    too many (10/s: the slack per window is 31 ms)."""
+    client, _stub, _ = make_client(tmp_path)
+    waits = []
+
+    def oversleeping(seconds):
+        waits.append(seconds)
+        time.sleep(seconds + (0.05 if len(waits) == 1 else 0))
+
+    client._sleep = oversleeping
+    endpoint = "hire.referral_account.get_account_assets"  # 10/s: a slot every 103 ms
+    for _ in range(3):
+        client.request("GET", P, endpoint=endpoint)
+    assert waits[0] == pytest.approx(0.103, abs=0.02)  # the second call, sent 50 ms late
+    assert waits[1] == pytest.approx(0.103, abs=0.02)  # 53 ms had it not moved the slots

@@ -140,3 +140,12 @@ def test_reserve_is_shared_between_processes(coord_url):
     # 12 sends on one 50 ms schedule: never two at once (a little scheduling jitter allowed).
     assert min(gaps) > 0.035, gaps
     assert times[-1] - times[0] >= 11 * 0.05 - 0.03
+
+
+def test_shift_moves_the_slots_not_taken_yet_and_nothing_else(coord):
+    assert coord.reserve("k", 0.1, 5) == pytest.approx(0, abs=0.02)
+    assert coord.reserve("k", 0.1, 5) == pytest.approx(0.1, abs=0.03)
+    coord.shift("k", 0.05)  # the call in the second slot left 50 ms late
+    assert coord.reserve("k", 0.1, 5) == pytest.approx(0.25, abs=0.03)
+    coord.shift("never-reserved", 1.0)  # no schedule to move: the next call goes at once
+    assert coord.reserve("never-reserved", 0.1, 5) == pytest.approx(0, abs=0.02)

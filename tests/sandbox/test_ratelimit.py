@@ -152,3 +152,17 @@ def test_get_account_assets_counts_per_tenant_over_http(sandbox, monkeypatch):
     own = log[0][0]  # the self-built token's tenant: the directory's default one
     assert own and own != "acme-tenant"
     assert log == [(own, 200)] * 10 + [(own, 429)] + [("acme-tenant", 200)] * 10 + [("acme-tenant", 429)]
+
+
+def test_a_call_counts_when_it_arrived_not_when_its_thread_got_to_it():
+    """Feishu's gateway counts a call on arrival. The sandbox's handler thread may reach the
+    check later on a busy machine: it passes the time the request arrived (``at``)."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    api = "referral_account.get_account_assets"
+    for i in range(10):
+        limiter.hit(api, "cli", "t1", at=1000.0 + i * 0.1)
+    clock.now = 1001.2  # checked late; it arrived 0.95 s after the first: the 11th in a second
+    with pytest.raises(Throttled):
+        limiter.hit(api, "cli", "t1", at=1000.95)
+    limiter.hit(api, "cli", "t1", at=1001.0)  # the first one has left the window by then

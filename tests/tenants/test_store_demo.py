@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from bindings.models import FieldPublish
+from hireops.events.publisher import publisher
 from hireops.feishu import save_app_ticket
 from hireops.tenants.models import Tenant, TenantStatus
 from referrals.models import ReferralAccount
@@ -38,6 +39,9 @@ def test_the_sandbox_pushes_app_open_for_its_demo_tenants_at_start(live_server, 
         while Tenant.objects.filter(status=TenantStatus.INSTALLED).count() < 2:
             assert time.monotonic() < deadline, "the demo tenants' app_open never arrived"
             time.sleep(0.2)
+        # What the events set off (each new tenant's name asked of Feishu) runs on the
+        # publisher's thread: let it finish while the sandbox still answers.
+        assert publisher.flush(30.0)
     finally:
         sandbox.terminate()
         sandbox.wait(10)
