@@ -251,7 +251,7 @@ def test_the_bigram_function_is_priced_as_it_costs():
 
 
 @pytest.fixture(scope="module")
-def c_locale_database(django_db_setup, django_db_blocker):
+def c_locale_database(django_db_setup):
     """A database beside the test database, with its schema (``pg_dump --schema-only``) but
     created with LC_CTYPE C: as some servers are set up. Yields a psycopg connection to it."""
     import shutil
@@ -261,12 +261,15 @@ def c_locale_database(django_db_setup, django_db_blocker):
 
     if not POSTGRES or not shutil.which("pg_dump") or not shutil.which("psql"):
         pytest.skip("needs PostgreSQL and its pg_dump and psql")
-    with django_db_blocker.unblock():
-        source = connection.settings_dict
+    source = connection.settings_dict
     server = {"host": source["HOST"] or "127.0.0.1", "port": source["PORT"] or 5432, "user": source["USER"]}
     name = f"{source['NAME']}_c_locale"
     env = {**os.environ, "PGPASSWORD": source["PASSWORD"] or ""}
-    with psycopg.connect(dbname="postgres", password=source["PASSWORD"], autocommit=True, **server) as admin:
+
+    def connect(dbname: str):
+        return psycopg.connect(dbname=dbname, password=source["PASSWORD"], autocommit=True, **server)
+
+    with connect("postgres") as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(
             f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
@@ -281,9 +284,9 @@ def c_locale_database(django_db_setup, django_db_blocker):
     subprocess.run(
         ["psql", "-q", "-v", "ON_ERROR_STOP=1", *where, "-d", name], input=schema, env=env, check=True
     )
-    with psycopg.connect(dbname=name, password=source["PASSWORD"], autocommit=True, **server) as c_locale:
+    with connect(name) as c_locale:
         yield c_locale
-    with psycopg.connect(dbname="postgres", password=source["PASSWORD"], autocommit=True, **server) as admin:
+    with connect("postgres") as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
@@ -297,7 +300,7 @@ def test_in_a_c_locale_database_chinese_terms_take_the_bigram_index_and_find_the
     assert db.execute("SELECT show_trgm('张三丰')").fetchone()[0] == []  # the case under test
     assert db.execute("SELECT show_trgm('zhang')").fetchone()[0]  # ASCII letters still count
     accounts(NAMES)
-    fields = [f for f in ReferralAccount._meta.concrete_fields]
+    fields = list(ReferralAccount._meta.concrete_fields)
     columns = ", ".join(f'"{f.column}"' for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     with db.transaction():
