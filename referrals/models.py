@@ -326,6 +326,25 @@ class PayoutRun(models.Model):
     )
     prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
     scheduled = models.BooleanField(_("prepared by the schedule"), default=False)
+    # A run the schedule prepared: whose hands were on the schedule (hireops.core.schedules).
+    # They caused the run as much as a preparer: none of them may decide it (payouts.causers).
+    run_now_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("schedule run now by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    schedule_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("schedule last changed by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    schedule_changed_at = models.DateTimeField(_("schedule last changed at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved or rejected by"),

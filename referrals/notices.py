@@ -16,20 +16,18 @@ from django.utils.translation import gettext as _
 from hireops.ops import channels
 
 from .models import PayoutRun
-from .payouts import cash_text
+from .payouts import cash_text, caused_by_text, causers
 
 log = logging.getLogger(__name__)
 
 
 def approvers(run: PayoutRun):
-    """Active users who may approve the run: the permission, and not its preparer."""
+    """Active users who may decide the run: the permission, and none of those who caused it."""
     perm = Permission.objects.get(content_type__app_label="referrals", codename="approve_payoutrun")
     users = get_user_model().objects.filter(
         Q(is_superuser=True) | Q(user_permissions=perm) | Q(groups__permissions=perm), is_active=True
     )
-    if run.prepared_by_id:
-        users = users.exclude(pk=run.prepared_by_id)
-    return users.distinct().order_by("pk")
+    return users.exclude(pk__in=causers(run)).distinct().order_by("pk")
 
 
 def _link(run: PayoutRun) -> str:
@@ -37,11 +35,10 @@ def _link(run: PayoutRun) -> str:
 
 
 def _text(run: PayoutRun) -> tuple[str, list[str]]:
-    who = run.prepared_by.get_username() if run.prepared_by else _("the schedule")
     title = _("Payout run waits for approval: %(run)s") % {"run": run}
     lines = [
-        _("%(count)s lines, %(totals)s, prepared by %(who)s.")
-        % {"count": run.line_count, "totals": cash_text(run.totals), "who": who},
+        _("%(count)s lines, %(totals)s; %(who)s.")
+        % {"count": run.line_count, "totals": cash_text(run.totals), "who": caused_by_text(run)},
         _("Nothing is paid until a colleague approves it."),
     ]
     return title, lines
@@ -49,7 +46,7 @@ def _text(run: PayoutRun) -> tuple[str, list[str]]:
 
 def payout_notify(run_pk: int) -> list[str]:
     """Returns what failed (empty: everyone configured was told)."""
-    run = PayoutRun.objects.select_related("prepared_by").get(pk=run_pk)
+    run = PayoutRun.objects.select_related("prepared_by", "run_now_by", "schedule_changed_by").get(pk=run_pk)
     errors = []
     with translation.override(settings.LANGUAGE_CODE):
         title, lines = _text(run)

@@ -41,6 +41,7 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
+from hireops.core.schedules import SetGoing
 from hireops.feishu import FeishuError, get_client, hire
 
 from . import leavers, withdrawals
@@ -156,15 +157,31 @@ def _cash_of(account_pks: list[int]) -> dict[int, dict[str, str]]:
     return cash
 
 
-def payout_prepare(accounts, user=None, *, title: str = "", selection: dict | None = None, scheduled=False):
+def payout_prepare(
+    accounts,
+    user=None,
+    *,
+    title: str = "",
+    selection: dict | None = None,
+    set_going: SetGoing | None = None,
+):
     """A run waiting for approval, one line per payable account of ``accounts`` (a queryset),
-    with the cash each holds now. Raises ``PayoutRefused`` when there is nothing to pay."""
+    with the cash each holds now. ``user`` prepared it; ``set_going``: the run was prepared by
+    its schedule, and these are the hands that were on the schedule. Raises ``PayoutRefused``
+    when there is nothing to pay."""
     from .tasks import payout_notify
 
     accounts = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
+    hands = set_going or SetGoing()
     with transaction.atomic():
         run = PayoutRun.objects.create(
-            title=title, prepared_by=user, selection=selection or {}, scheduled=scheduled
+            title=title,
+            prepared_by=user,
+            selection=selection or {},
+            scheduled=set_going is not None,
+            run_now_by_id=hands.run_now_by_id,
+            schedule_changed_by_id=hands.changed_by_id,
+            schedule_changed_at=hands.changed_at,
         )
         totals: dict[str, Decimal] = {}
         count = 0
@@ -206,12 +223,60 @@ def _locked_run(run_pk: int) -> PayoutRun:
     return PayoutRun.objects.select_for_update().get(pk=run_pk)
 
 
+def causers(run: PayoutRun) -> set[int]:
+    """Whoever caused the run to exist, the four-eyes rule's "preparer": who prepared it, and
+    for a run its schedule prepared, who asked the schedule to run now and who last changed
+    it before it ran. A run of an untouched schedule has none: any approver decides it."""
+    hands = (run.prepared_by_id, run.run_now_by_id, run.schedule_changed_by_id)
+    return {pk for pk in hands if pk is not None}
+
+
+@dataclass(frozen=True)
+class Cause:
+    how: str  # translated: "prepared it", "asked the schedule to run now", …
+    user: object  # a user, or None: the schedule alone
+    at: object = None
+
+
+def causes(run: PayoutRun) -> list[Cause]:
+    """Who caused the run, as its page and the approvers' notice say it (``causers``' people)."""
+    if not run.scheduled:
+        return [Cause(_("prepared it"), run.prepared_by, run.prepared_at)]
+    found = [Cause(_("prepared by the schedule"), None, run.prepared_at)]
+    if run.run_now_by_id:
+        found.append(Cause(_("asked the schedule to run now"), run.run_now_by, run.prepared_at))
+    if run.schedule_changed_by_id:
+        found.append(Cause(_("last changed the schedule"), run.schedule_changed_by, run.schedule_changed_at))
+    return found
+
+
+def caused_by_text(run: PayoutRun) -> str:
+    """One line: "prepared by the schedule; bob asked the schedule to run now", or "the
+    schedule alone, untouched: any approver decides it"."""
+    found = causes(run)
+    if run.scheduled and len(found) == 1:
+        return _("prepared by the schedule alone, untouched: any approver may decide it")
+    parts = []
+    for cause in found:
+        if cause.user is None and run.scheduled:
+            parts.append(str(cause.how))
+        else:
+            who = cause.user.get_username() if cause.user else _("a deleted user")
+            parts.append(_("%(who)s %(how)s") % {"who": who, "how": cause.how})
+    return "; ".join(parts)
+
+
+def may_decide(run: PayoutRun, user) -> bool:
+    """Whether ``user`` may approve or reject the run (or release its held lines)."""
+    return user.has_perm(APPROVE) and user.pk not in causers(run)
+
+
 def check_approver(run: PayoutRun, user) -> None:
-    """The separation of duties: the approve permission, and never the run's preparer."""
+    """The separation of duties: the approve permission, and never someone who caused the run."""
     if not user.has_perm(APPROVE):
         raise PermissionDenied
-    if run.prepared_by_id is not None and run.prepared_by_id == user.pk:
-        raise PayoutRefused(_("You prepared this run: a colleague with the approve permission decides it."))
+    if user.pk in causers(run):
+        raise PayoutRefused(_("You caused this run: a colleague with the approve permission decides it."))
 
 
 def _still_waiting(run: PayoutRun) -> None:
@@ -544,12 +609,12 @@ def lines_needing_a_person(run: PayoutRun):
     )
 
 
-def payout_prepare_scheduled() -> int | None:
-    """Every account with cash, prepared by nobody (approved by anyone with the permission)."""
+def payout_prepare_scheduled(set_going: SetGoing) -> int | None:
+    """Every account with cash, prepared by the schedule: decided by any approver whose hands
+    were not on the schedule (``set_going``)."""
     try:
-        run = payout_prepare(
-            select_accounts(), None, title="", selection={"every_account_with_cash": True}, scheduled=True
-        )
+        everyone = {"every_account_with_cash": True}
+        run = payout_prepare(select_accounts(), None, selection=everyone, set_going=set_going)
     except PayoutRefused:
         return None  # nothing to pay this time
     return run.pk

@@ -3,7 +3,7 @@ factory (hireops.core.outbound); retries follow hireops.core.retry."""
 
 from celery import shared_task
 
-from hireops.core import outbound
+from hireops.core import outbound, schedules
 
 from . import (
     balances,
@@ -79,10 +79,12 @@ def payout_notify(run_pk: int):
     return notices.payout_notify(run_pk)
 
 
-@shared_task(name="referrals.payout_prepare_scheduled", ignore_result=True)
-def payout_prepare_scheduled():
-    """The optional monthly run: every account with cash, waiting for approval."""
-    return payouts.payout_prepare_scheduled()
+@shared_task(bind=True, name="referrals.payout_prepare_scheduled", ignore_result=True)
+def payout_prepare_scheduled(self):
+    """The optional monthly run: every account with cash, waiting for approval by someone
+    whose hands were not on the schedule ("Run now", its last change)."""
+    set_going = schedules.who_set_going(self.request, "referrals.payout_prepare_scheduled")
+    return payouts.payout_prepare_scheduled(set_going)
 
 
 @shared_task(name="referrals.leavers_sweep", ignore_result=True)

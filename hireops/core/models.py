@@ -90,3 +90,31 @@ class ChangeHistoryEntry(LogEntry):
         proxy = True
         verbose_name = _("change history entry")
         verbose_name_plural = _("change history")
+
+
+class ScheduleActionKind(models.TextChoices):
+    CHANGED = "changed", _("changed the schedule")  # switched on or off, retimed
+    RUN_NOW = "run_now", _("asked it to run now")
+
+
+class ScheduleAction(models.Model):
+    """A person's hand on a schedule (``hireops.core.schedules``): a change of whether or when
+    it runs, or "Run now". What a schedule prepares for a second person's approval (a payout
+    run) names these people among those who caused it (``schedules.who_set_going``): a
+    schedule is a way to start something, never a way around the four-eyes rule."""
+
+    name = models.CharField(_("schedule"), max_length=200)  # PeriodicTask.name (declared: stable)
+    kind = models.CharField(_("what"), max_length=16, choices=ScheduleActionKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("schedule action")
+        verbose_name_plural = _("schedule actions")
+        default_permissions = ()
+        indexes = [models.Index(fields=["name", "kind", "-at"], name="schedule_action_last_idx")]
+
+    def __str__(self):
+        return f"{self.name}: {self.get_kind_display()}"

@@ -209,3 +209,77 @@ def sync_schedules(sender=None, **kwargs) -> None:
             for name, value in fields.items():
                 setattr(row, name, value)
             row.save()  # signals beat (PeriodicTasks.changed)
+
+
+# --- who set a schedule's run going ------------------------------------------------------
+#
+# A schedule that prepares something for a second person's approval (a payout run) must not
+# let the person who set it going approve it: "Run now", and the last change of whether or
+# when it runs, are hands on it as much as preparing it by hand. The admin records both
+# (``note_change``, ``note_run_now``); the run started by "Run now" carries its request in
+# a message header, so the task knows exactly who asked for this run.
+
+RUN_NOW_HEADER = "hireops_run_now"
+
+
+@dataclass(frozen=True)
+class SetGoing:
+    """The people whose hands were on the run of a schedule: who asked for this very run
+    ("Run now"), and who last changed the schedule before it ran (and when)."""
+
+    run_now_by_id: int | None = None
+    changed_by_id: int | None = None
+    changed_at: object = None  # datetime
+
+    @property
+    def user_ids(self) -> set[int]:
+        return {pk for pk in (self.run_now_by_id, self.changed_by_id) if pk is not None}
+
+
+def note_change(row, user) -> None:
+    """``user`` switched the schedule on or off, or retimed it."""
+    from .models import ScheduleAction, ScheduleActionKind
+
+    ScheduleAction.objects.create(name=row.name, kind=ScheduleActionKind.CHANGED, user=user)
+
+
+def note_run_now(row, user) -> dict:
+    """``user`` asked the schedule to run now: the headers that send its task, naming this request."""
+    from .models import ScheduleAction, ScheduleActionKind
+
+    action = ScheduleAction.objects.create(name=row.name, kind=ScheduleActionKind.RUN_NOW, user=user)
+    return {"periodic_task_name": row.name, RUN_NOW_HEADER: action.pk}
+
+
+def _header(task_request, name: str):
+    """A custom header of the running task: a worker puts it on the request, an eager run
+    keeps it in ``headers``."""
+    value = getattr(task_request, name, None)
+    if value is None:
+        value = (getattr(task_request, "headers", None) or {}).get(name)
+    return value
+
+
+def who_set_going(task_request, task: str) -> SetGoing:
+    """Who set this run of the schedule of ``task`` going (``task_request``: the running
+    task's ``self.request``). Called without a schedule's headers (a shell, a test), the
+    schedule is the one declared for ``task``."""
+    from .models import ScheduleAction, ScheduleActionKind
+
+    name = _header(task_request, "periodic_task_name")
+    if not name:
+        schedule = next((s for s in _declared if s.task == task), None)
+        name = schedule.name if schedule else ""
+    run_now_by_id = None
+    run_now = _header(task_request, RUN_NOW_HEADER)
+    if run_now is not None:
+        asked = ScheduleAction.objects.filter(pk=run_now, kind=ScheduleActionKind.RUN_NOW).first()
+        run_now_by_id = asked.user_id if asked else None
+    last = (
+        ScheduleAction.objects.filter(name=name, kind=ScheduleActionKind.CHANGED)
+        .order_by("-at", "-pk")
+        .values_list("user_id", "at")
+        .first()
+    )
+    changed_by_id, changed_at = last or (None, None)
+    return SetGoing(run_now_by_id, changed_by_id, changed_at)

@@ -8,8 +8,9 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from hireops.core import display, name_search
+from hireops.core import audit, display, name_search
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
@@ -24,6 +25,11 @@ from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMisma
 from ..notices import payout_notify
 
 PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line"
+
+# Change-history messages (hireops.core.audit), translated when read.
+APPROVED = gettext_noop("Approved the payout run")
+REJECTED = gettext_noop("Rejected the payout run: %(reason)s")
+CANCELLED = gettext_noop("Cancelled the payout run")
 
 
 def _totals(cash) -> str:
@@ -138,10 +144,12 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             ],
             "reconciliation": reconciliation_of(run),
             "lines_url": reverse("admin:referrals_payoutline_changelist") + f"?run__id__exact={run.pk}",
-            "can_decide": waiting and self.may_approve(request) and run.prepared_by_id != request.user.pk,
-            "is_preparer": run.prepared_by_id == request.user.pk,
+            "causes": payouts.causes(run),
+            "caused_alone": run.scheduled and not payouts.causers(run),
+            "can_decide": waiting and payouts.may_decide(run, request.user),
+            "is_causer": request.user.pk in payouts.causers(run),
             "can_cancel": waiting and self.has_add_permission(request),
-            "can_release": self.may_approve(request) and run.prepared_by_id != request.user.pk,
+            "can_release": payouts.may_decide(run, request.user),
         }
 
     @staticmethod
@@ -167,15 +175,13 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                     payouts.check_approver(run, request.user)
                     require_fresh(request)  # allauth asks for the code, then replays this POST
                     payouts.payout_approve(run.pk, request.user, seen=request.POST.get("seen", ""))
-                    self.log_change(request, run, str(_("Approved the payout run")))
+                    audit.record(request.user, [run], APPROVED)
                     self.message_user(request, _("Approved: the run is being paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
                 if "reject" in request.POST and reject_form.is_valid():
                     reason = reject_form.cleaned_data["reason"]
                     payouts.payout_reject(run.pk, request.user, reason)
-                    self.log_change(
-                        request, run, str(_("Rejected the payout run: %(reason)s") % {"reason": reason})
-                    )
+                    audit.record(request.user, [run], REJECTED, {"reason": reason})
                     self.message_user(request, _("Rejected: nothing is paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
             except payouts.LinesChanged as exc:  # shown again, as they are now
@@ -185,7 +191,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
         seen = ""
-        if run.status == PayoutRunStatus.AWAITING_APPROVAL:
+        if run.status == PayoutRunStatus.AWAITING_APPROVAL and payouts.may_decide(run, request.user):
             with transaction.atomic():  # the lines as the accounts hold them now: what is approved
                 seen = payouts.payout_refresh(run)
         return action_page(
@@ -209,7 +215,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.log_change(request, run, str(_("Cancelled the payout run")))
+            audit.record(request.user, [run], CANCELLED)
             self.message_user(request, _("Cancelled: nothing is paid."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
 

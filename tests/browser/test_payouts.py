@@ -57,14 +57,15 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
     expect(page.locator("#run-status")).to_have_text("等待审批")
     expect(page.locator("#run-totals")).to_have_text("42.50 CNY")
     expect(page.locator("#lines")).to_contain_text("李娜")
-    expect(page.locator("#preparer-note")).to_contain_text("此批次由你准备")
+    expect(page.locator("#preparer-note")).to_contain_text("此批次由你发起")
     expect(page.locator("#decide")).to_have_count(0)
     screenshot(page, "payout-2-prepared")
 
-    # The preparer goes to the decision page anyway: refused, nothing paid.
+    # The preparer goes to the decision page anyway: no button to approve or reject with.
     page.goto(f"/admin/referrals/payoutrun/{run.pk}/decide/")
-    page.get_by_role("button", name="批准并发放").click()
-    expect(page.locator("ul.messagelist .error")).to_contain_text("此批次由你准备")
+    expect(page.locator("#preparer-note")).to_contain_text("此批次由你发起")
+    expect(page.get_by_role("button", name="批准并发放")).to_have_count(0)
+    expect(page.get_by_role("button", name="驳回")).to_have_count(0)
     assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
     assert not [r for r in sandbox.requests() if r["path"].endswith("/withdraw")]
 
@@ -108,6 +109,35 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
         colleague.locator("#payroll-xlsx").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     context.close()
+
+
+def test_run_now_on_the_schedule_does_not_let_its_presser_approve_the_run(
+    zh_page, live_server, sandbox, staff_user, accounts_with_cash
+):
+    """The attacker's path: an HR member who may approve runs (fully signed in, second factor
+    included) uses "Run now" on the schedule that prepares the monthly run. The run the worker
+    prepares names them as its cause, and its pages offer them nothing to approve it with."""
+    from hireops.core.schedules import sync_schedules
+
+    page = zh_page
+    person = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="hr-runner")
+    sync_schedules()
+    log_in(page, person)
+    page.goto("/admin/django_celery_beat/periodictask/")
+    admin_ui.run_action(page, "内推：准备每月发放批次（等待审批）", "run_tasks")
+    expect(page.locator("ul.messagelist")).to_contain_text("已发送 1 个定时任务去运行")
+    run = PayoutRun.objects.get()  # prepared in the request's on_commit (tasks are eager here)
+    assert (run.scheduled, run.prepared_by, run.run_now_by) == (True, None, person)
+
+    page.goto(f"/admin/referrals/payoutrun/{run.pk}/")
+    expect(page.locator("#run-causes")).to_contain_text("hr-runner 对定时任务执行了“立即运行”")
+    expect(page.locator("#preparer-note")).to_contain_text("此批次由你发起")
+    expect(page.locator("#decide")).to_have_count(0)
+    screenshot(page, "payout-run-now-causer")
+    page.goto(f"/admin/referrals/payoutrun/{run.pk}/decide/")
+    expect(page.get_by_role("button", name="批准并发放")).to_have_count(0)
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
+    assert not [r for r in sandbox.requests() if r["path"].endswith("/withdraw")]
 
 
 def test_an_employee_leaves_in_feishu_and_hr_sees_the_policy_applied_in_chinese(

@@ -11,9 +11,11 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
-from hireops.core import outbound, roles
+from hireops.core import outbound, roles, schedules
 from hireops.core.models import CallStatus
+from hireops.core.schedules import sync_schedules
 from referrals import payout_dispatch, payouts
 from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
@@ -86,7 +88,7 @@ def test_a_prepared_run_pays_nothing_until_approved_then_each_line_once(sandbox,
     with pytest.raises(PermissionDenied):
         payouts.payout_approve(run.pk, people["withdrawer"])  # withdrawing is not approving
     people["preparer"].groups.add(*people["approver"].groups.all())
-    with pytest.raises(payouts.PayoutRefused, match="prepared this run"):
+    with pytest.raises(payouts.PayoutRefused, match="caused this run"):
         payouts.payout_approve(run.pk, people["preparer"])
     assert not withdraw_calls(sandbox)
 
@@ -165,7 +167,7 @@ def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people,
     assert list(payouts.lines_needing_a_person(run)) == [held]
 
     # An approver releases it: paid at what Feishu held, with the same order id.
-    with pytest.raises(payouts.PayoutRefused, match="prepared this run"):
+    with pytest.raises(payouts.PayoutRefused, match="caused this run"):
         people["preparer"].groups.add(*people["approver"].groups.all())
         payouts.payout_release([held.pk], people["preparer"])
     assert payouts.payout_release([held.pk], people["approver"]) == 1
@@ -305,10 +307,20 @@ def test_payout_tasks_in_a_real_worker(sandbox, people, with_cash, start_celery_
 
     with_cash(2, amount="3.00")  # registered in-process first
     celery_worker = start_celery_worker()
-    tasks.payout_prepare_scheduled.delay()  # payout_prepare_scheduled, then payout_notify
+    # "Run now" as the schedules' page sends it: the worker learns who asked from the headers.
+    sync_schedules()
+    row = PeriodicTask.objects.get(task="referrals.payout_prepare_scheduled")
+    headers = schedules.note_run_now(row, people["preparer"])
+    tasks.payout_prepare_scheduled.apply_async(headers=headers)  # prepared, then payout_notify
     celery_worker(lambda: PayoutRun.objects.filter(notified_at__isnull=False).exists(), what="prepared, told")
     run = PayoutRun.objects.get()
-    assert (run.scheduled, run.prepared_by, run.line_count) == (True, None, 2)
+    assert (run.scheduled, run.prepared_by, run.run_now_by, run.line_count) == (
+        True,
+        None,
+        people["preparer"],
+        2,
+    )
+    assert payouts.causers(run) == {people["preparer"].pk}
     payouts.payout_approve(run.pk, people["approver"])  # payout_dispatch, then pay_line
     celery_worker(
         lambda: PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED, what="paid by the worker"

@@ -12,11 +12,14 @@ shared, never edited (editing one would retime every schedule using it, another 
 they have no admin of their own.
 """
 
+from functools import partial
+
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -163,6 +166,8 @@ class ScheduleAdmin(admin.ModelAdmin):
         # The page's columns only: beat writes last_run_at and the run count meanwhile.
         fields = ["enabled", "interval", "crontab", "date_changed"]
         obj.save(update_fields=fields if obj.enabled else [*fields, "last_run_at"])
+        if form.has_changed():
+            schedules.note_change(obj, request.user)  # a hand on what the schedule prepares
 
     # --- the page --------------------------------------------------------------------------
 
@@ -236,6 +241,7 @@ class ScheduleAdmin(admin.ModelAdmin):
             # An update of this column only: beat writes last_run_at meanwhile.
             reset = {} if enabled else {"last_run_at": None}
             PeriodicTask.objects.filter(pk=row.pk).update(enabled=enabled, **reset)
+            schedules.note_change(row, request.user)
             audit.record(request.user, [row], ENABLED if enabled else DISABLED)
             changed += 1
         if changed:
@@ -269,9 +275,11 @@ class ScheduleAdmin(admin.ModelAdmin):
                 refused = _("%(name)s: no app declares this schedule; it is not run from here.")
                 self.message_user(request, refused % {"name": row.name}, messages.ERROR)
                 continue
-            app.tasks[schedule.task].apply_async(
-                args=list(schedule.args), kwargs=schedule.kwargs, headers={"periodic_task_name": row.name}
-            )
+            # The request is committed before the task is sent, and named in its headers: what
+            # the run prepares knows who asked for it (schedules.who_set_going).
+            headers = schedules.note_run_now(row, request.user)
+            task, args, kwargs = app.tasks[schedule.task], list(schedule.args), schedule.kwargs
+            transaction.on_commit(partial(task.apply_async, args=args, kwargs=kwargs, headers=headers))
             audit.record(request.user, [row], RUN)
             run += 1
         done = ngettext("%d schedule sent to run.", "%d schedules sent to run.", run) % run
