@@ -6,7 +6,16 @@ from hireops.core import dashboard
 from hireops.core.models import CallStatus
 
 from . import selectors
-from .models import AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
+from .models import (
+    AccountStatus,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReconciliationRun,
+    ReferralAccount,
+    Withdrawal,
+)
+from .payouts import APPROVE
 
 
 @dashboard.contribute
@@ -36,7 +45,18 @@ def hr_work(request):
         ]  # fmt: skip
     if dashboard.can_view(user, ReconciliationRun):
         values["reconciled"] = selectors.last_successful_reconciliation()
-    found = dashboard.figures(counts={key: qs for key, _label, qs, _url in work}, values=values)
+    deciding = []
+    if user.has_perm(APPROVE):  # told here too, whether or not mail and the bot reach them
+        deciding = [
+            ("to_decide", _("Payout runs waiting for your decision"), selectors.runs_to_decide(user),
+             url(PayoutRun, status__exact=PayoutRunStatus.AWAITING_APPROVAL)),
+            ("held", _("Payout lines held for an approver"), selectors.held_payout_lines(),
+             url(PayoutLine, held__exact=1, status__exact=CallStatus.FAILED)),
+        ]  # fmt: skip
+    everything = [*work, *deciding]
+    found = dashboard.figures(counts={key: qs for key, _label, qs, _url in everything}, values=values)
+    for key, label, _qs, link in deciding:
+        yield dashboard.Item(label, found[key], link)
     for key, label, qs, link in work:
         # A withdrawal's tenant is its account's.
         tenant_field = "account__tenant_key" if qs.model is Withdrawal else "tenant_key"

@@ -293,6 +293,7 @@ class ReconciliationMismatch(models.Model):
 
 
 class PayoutRunStatus(models.TextChoices):
+    PREPARING = "preparing", _("Being prepared")  # a large run's lines, written by a worker
     AWAITING_APPROVAL = "awaiting", _("Waiting for approval")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
@@ -313,9 +314,17 @@ class PayoutRun(models.Model):
         db_index=True,
     )
     selection = models.JSONField(_("how the accounts were chosen"), default=dict)
+    # The accounts ticked in the account list (primary keys), when the run was chosen so.
+    chosen_accounts = models.JSONField(null=True, blank=True, editable=False)
     # currency → amount (a string), of the lines as prepared, then as approved.
     totals = models.JSONField(_("totals"), default=dict)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
+    # Preparing (referrals.payout_preparation): the accounts payable when it was asked for,
+    # the last account looked at so far, and the last batch's time (a stopped worker's run
+    # is taken up again).
+    expected_lines = models.PositiveIntegerField(_("accounts to prepare"), null=True, blank=True)
+    prepared_through = models.BigIntegerField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("prepared by"),
@@ -354,7 +363,7 @@ class PayoutRun(models.Model):
         on_delete=models.SET_NULL,
     )
     decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason = MessageField(_("reason"), max_length=500, blank=True)  # the rejecter's, or why it ended
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The approvers told that the run waits (referrals.notices): when, and what failed.
     notified_at = models.DateTimeField(_("approvers told at"), null=True, blank=True)

@@ -3,6 +3,7 @@ and in the Feishu group the alerts go to (its custom bot). What was not delivere
 on the run (``notice_error``), where the preparer sees it and can send the notice again."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from hireops.ops import channels
 
-from .models import PayoutRun
+from .models import PayoutRun, PayoutRunStatus
 from .payouts import cash_text, caused_by_text, causers
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,30 @@ def _text(run: PayoutRun) -> tuple[str, list[str]]:
         _("Nothing is paid until a colleague approves it."),
     ]
     return title, lines
+
+
+# "Tell the approvers again" is a reminder, not a flood: at most once in this long per run.
+AGAIN_AFTER = timedelta(minutes=5)
+
+
+def told_again_from(run: PayoutRun):
+    """When the approvers may be told about the run again (None: now)."""
+    if run.notified_at is None or run.notified_at + AGAIN_AFTER <= timezone.now():
+        return None
+    return run.notified_at + AGAIN_AFTER
+
+
+def payout_notify_again(run_pk: int) -> list[str] | None:
+    """The preparer's reminder: None when the approvers were told less than AGAIN_AFTER ago
+    (the time is taken in one update, so two presses at once send one reminder), else what
+    failed (``payout_notify``)."""
+    recent = Q(notified_at__isnull=False, notified_at__gt=timezone.now() - AGAIN_AFTER)
+    taken = (
+        PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.AWAITING_APPROVAL)
+        .exclude(recent)
+        .update(notified_at=timezone.now())
+    )
+    return payout_notify(run_pk) if taken else None
 
 
 def payout_notify(run_pk: int) -> list[str]:

@@ -73,13 +73,16 @@ def claim_due(limit: int, most: int | None = None) -> list[int]:
 
 
 def payout_dispatch() -> int:
-    """The scheduled tick: queue what one minute of every tenant's quota can pay."""
+    """The scheduled tick: queue what one minute of every tenant's quota can pay (and take up
+    again a run whose preparation stopped with its worker)."""
+    from .payout_preparation import resume_preparations
     from .payouts import PAY_LINE
 
     pks = claim_due(per_tick())
     for pk in pks:
         PAY_LINE.send(pk)
     _finish_empty_runs()
+    resume_preparations()
     return len(pks)
 
 

@@ -2,9 +2,10 @@
 
 The life of a run (``PayoutRun``):
 
-1. **prepared** (``payout_prepare``): one line per account with cash, each with its own
-   ``external_order_id`` and the cash the account held then. Nothing moves; the approvers are
-   told (``referrals.notices``).
+1. **prepared** (``payout_prepare``, ``referrals.payout_preparation``): one line per account
+   with cash, each with its own ``external_order_id`` and the cash the account held then; a
+   large run is prepared by a worker, *being prepared* meanwhile. Nothing moves; the
+   approvers are told (``referrals.notices``).
 2. **approved** or **rejected** by someone else holding ``referrals.approve_payoutrun``, with
    the second factor proved minutes ago (the admin's decision page). The decision page brings
    the lines to what the accounts hold at that moment (``payout_refresh``), and an approval of
@@ -25,15 +26,13 @@ see it.
 
 import hashlib
 import math
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -41,25 +40,25 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.schedules import SetGoing
 from hireops.feishu import FeishuError, get_client, hire
 
 from . import leavers, withdrawals
 from .balances import cash_dict
-from .models import (
-    AccountCash,
-    AccountStatus,
-    PayoutLine,
-    PayoutRun,
-    PayoutRunStatus,
-    ReferralAccount,
-    Withdrawal,
+from .models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
+from .payout_amounts import BATCH, PayoutRefused, add_totals, cash_text, normalised, totals_json
+from .payout_preparation import (  # noqa: F401  (the preparing half of a run's life, named here too)
+    _cash_of,
+    payable_accounts,
+    payout_prepare,
+    payout_prepare_scheduled,
+    preview,
+    select_accounts,
+    with_leavers,
 )
 
 CASH = hire.BonusType.CASH
 APPROVE = "referrals.approve_payoutrun"
 OPEN = withdrawals.PAYOUT_OPEN
-BATCH = 2000  # lines written at a time
 RECENT = timedelta(minutes=1)  # the pace a run's time left is estimated from
 
 HELD = gettext_noop(
@@ -72,148 +71,8 @@ NOTHING_LEFT = gettext_noop("Not paid: the account held no cash any more when th
 RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
 
 
-class PayoutRefused(Exception):
-    """Why a run cannot be prepared or decided as asked (shown to the person as it is)."""
-
-
 class LinesChanged(PayoutRefused):
     """The lines are not what the approver was shown: shown again, approved again."""
-
-
-# --- amounts ---------------------------------------------------------------------------------
-
-
-def normalised(cash: dict | None) -> dict[str, str]:
-    """``{currency: amount}`` with two decimals and without zero amounts: how lines compare."""
-    amounts = {}
-    for currency, amount in (cash or {}).items():
-        value = Decimal(str(amount)).quantize(Decimal("0.01"))
-        if value:
-            amounts[currency] = str(value)
-    return dict(sorted(amounts.items()))
-
-
-def cash_text(cash: dict | None) -> str:
-    return ", ".join(f"{amount} {currency}" for currency, amount in normalised(cash).items()) or "0"
-
-
-def add_totals(totals: dict[str, Decimal], cash: dict) -> None:
-    for currency, amount in cash.items():
-        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(str(amount))
-
-
-def totals_json(totals: dict[str, Decimal]) -> dict[str, str]:
-    return {currency: str(amount) for currency, amount in sorted(totals.items())}
-
-
-# --- preparing -------------------------------------------------------------------------------
-
-
-def payable_accounts():
-    """Accounts a run may pay: registered, active, holding cash, in no other open run's unpaid
-    lines and without a withdrawal in progress."""
-    in_open_run = PayoutLine.objects.filter(
-        account=OuterRef("pk"), status=CallStatus.QUEUED, run__status__in=OPEN
-    )
-    withdrawing = Withdrawal.objects.filter(account=OuterRef("pk"), status=CallStatus.QUEUED)
-    with_cash = AccountCash.objects.filter(account=OuterRef("pk"), amount__gt=0)
-    return ReferralAccount.objects.filter(
-        Exists(with_cash),
-        ~Exists(in_open_run),
-        ~Exists(withdrawing),
-        status=AccountStatus.ACTIVE,
-        account_id__isnull=False,
-    )
-
-
-def select_accounts(*, tenant_key: str | None = None, currency: str = "", min_amount=None, pks=None):
-    """The payable accounts a selection names: a tenant, a minimum cash amount in a currency,
-    chosen rows; none of them: every account with cash."""
-    accounts = payable_accounts()
-    if tenant_key is not None:
-        accounts = accounts.filter(tenant_key=tenant_key)
-    if min_amount is not None:
-        accounts = accounts.filter(
-            Exists(
-                AccountCash.objects.filter(account=OuterRef("pk"), currency=currency, amount__gte=min_amount)
-            )
-        )
-    if pks is not None:
-        accounts = accounts.filter(pk__in=pks)
-    return accounts
-
-
-def with_leavers(accounts):
-    """Every run also pays the leavers waiting for one (``REFERRAL_LEAVER_POLICY=next_run``),
-    whatever else it was chosen for: their cash is paid out, then their account deactivated."""
-    return accounts | ReferralAccount.objects.filter(pk__in=leavers.awaiting_next_run())
-
-
-def _cash_of(account_pks: list[int]) -> dict[int, dict[str, str]]:
-    cash: dict[int, dict[str, str]] = {}
-    rows = AccountCash.objects.filter(account__in=account_pks, amount__gt=0).order_by("currency")
-    for account_pk, currency, amount in rows.values_list("account_id", "currency", "amount"):
-        cash.setdefault(account_pk, {})[currency] = str(amount)
-    return cash
-
-
-def payout_prepare(
-    accounts,
-    user=None,
-    *,
-    title: str = "",
-    selection: dict | None = None,
-    set_going: SetGoing | None = None,
-):
-    """A run waiting for approval, one line per payable account of ``accounts`` (a queryset),
-    with the cash each holds now. ``user`` prepared it; ``set_going``: the run was prepared by
-    its schedule, and these are the hands that were on the schedule. Raises ``PayoutRefused``
-    when there is nothing to pay."""
-    from .tasks import payout_notify
-
-    accounts = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
-    hands = set_going or SetGoing()
-    with transaction.atomic():
-        run = PayoutRun.objects.create(
-            title=title,
-            prepared_by=user,
-            selection=selection or {},
-            scheduled=set_going is not None,
-            run_now_by_id=hands.run_now_by_id,
-            schedule_changed_by_id=hands.changed_by_id,
-            schedule_changed_at=hands.changed_at,
-        )
-        totals: dict[str, Decimal] = {}
-        count = 0
-        # select_for_update: two preparations at once cannot both take an account.
-        locked = accounts.order_by("pk").select_for_update(of=("self",)).values_list("pk", "tenant_key")
-        iterator = locked.iterator(chunk_size=BATCH)
-        while chunk := list(islice(iterator, BATCH)):
-            cash = _cash_of([pk for pk, _tenant in chunk])
-            lines = [
-                PayoutLine(
-                    run=run,
-                    account_id=pk,
-                    tenant_key=tenant,
-                    external_order_id=uuid.uuid4().hex,
-                    cash=cash[pk],
-                    requested_by=user,
-                )
-                for pk, tenant in chunk
-                if cash.get(pk)
-            ]
-            PayoutLine.objects.bulk_create(lines, batch_size=BATCH)
-            for line in lines:
-                add_totals(totals, line.cash)
-            count += len(lines)
-        if not count:
-            raise PayoutRefused(
-                _("No account to pay: none of them is active with cash and free of other payouts.")
-            )
-        PayoutRun.objects.filter(pk=run.pk).update(totals=totals_json(totals), line_count=count)
-        transaction.on_commit(lambda: payout_notify.delay(run.pk))
-    run.refresh_from_db()
-    return run
 
 
 # --- deciding --------------------------------------------------------------------------------
@@ -359,10 +218,12 @@ def payout_reject(run_pk: int, user, reason: str) -> PayoutRun:
 
 
 def payout_cancel(run_pk: int, user) -> PayoutRun:
-    """Its preparer (or anyone who may prepare runs) takes back a run not yet decided."""
+    """Its preparer (or anyone who may prepare runs) takes back a run not yet decided (one
+    being prepared too: its worker stops at its next batch)."""
     with transaction.atomic():
         run = _locked_run(run_pk)
-        _still_waiting(run)
+        if run.status != PayoutRunStatus.PREPARING:
+            _still_waiting(run)
         run.status, run.finished_at = PayoutRunStatus.CANCELLED, timezone.now()
         run.save(update_fields=["status", "finished_at"])
         _close_lines(run, RUN_CANCELLED)
@@ -607,31 +468,3 @@ def lines_needing_a_person(run: PayoutRun):
     return PayoutLine.objects.filter(run=run).filter(
         Q(held=True) | Q(status=CallStatus.FAILED) | (Q(status=CallStatus.SUCCEEDED) & ~Q(error=""))
     )
-
-
-def payout_prepare_scheduled(set_going: SetGoing) -> int | None:
-    """Every account with cash, prepared by the schedule: decided by any approver whose hands
-    were not on the schedule (``set_going``)."""
-    try:
-        everyone = {"every_account_with_cash": True}
-        run = payout_prepare(select_accounts(), None, selection=everyone, set_going=set_going)
-    except PayoutRefused:
-        return None  # nothing to pay this time
-    return run.pk
-
-
-def preview(accounts, lines: int = 200) -> dict:
-    """What a run of these accounts would pay now: how many, the totals per currency, the first lines."""
-    payable = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
-    held = AccountCash.objects.filter(account__in=payable.values("pk"), amount__gt=0)
-    totals = {
-        r["currency"]: r["total"]
-        for r in held.values("currency").annotate(total=Sum("amount")).order_by("currency")
-    }
-    first = list(payable.order_by("pk")[:lines])
-    cash = _cash_of([a.pk for a in first])
-    return {
-        "count": payable.count(),
-        "totals": cash_text(totals_json(totals)),
-        "lines": [(a, cash_text(cash.get(a.pk))) for a in first],
-    }

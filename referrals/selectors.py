@@ -9,7 +9,17 @@ from django.utils import timezone
 from hireops.core.dashboard import one_value
 from hireops.core.models import CallStatus
 
-from .models import STALE, AccountCash, AccountStatus, ReconciliationRun, ReferralAccount, Withdrawal
+from .models import (
+    STALE,
+    AccountCash,
+    AccountStatus,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReconciliationRun,
+    ReferralAccount,
+    Withdrawal,
+)
 
 
 def accounts_in(status: str):
@@ -71,3 +81,14 @@ def held_totals() -> dict:
         }
         cache.set(HELD_TOTALS_KEY, totals, HELD_EVERY)
     return totals
+
+
+def runs_to_decide(user):
+    """Runs waiting for approval that ``user`` may decide: none they caused (payouts.causers)."""
+    waiting = PayoutRun.objects.filter(status=PayoutRunStatus.AWAITING_APPROVAL)
+    return waiting.exclude(prepared_by=user).exclude(run_now_by=user).exclude(schedule_changed_by=user)
+
+
+def held_payout_lines():
+    """Lines held because Feishu's balance was not the approved one: an approver releases them."""
+    return PayoutLine.objects.filter(held=True, status=CallStatus.FAILED)

@@ -9,6 +9,7 @@ from . import (
     balances,
     leavers,
     notices,
+    payout_preparation,
     payouts,
     pulls,
     reconciliation,
@@ -77,6 +78,12 @@ def payout_dispatch():
 @shared_task(name="referrals.payout_notify", ignore_result=True)
 def payout_notify(run_pk: int):
     return notices.payout_notify(run_pk)
+
+
+@shared_task(name="referrals.payout_prepare_lines", ignore_result=True)
+def payout_prepare_lines(run_pk: int):
+    """A large run's lines, batch by batch (referrals.payout_preparation)."""
+    return payout_preparation.payout_prepare_lines(run_pk)
 
 
 @shared_task(bind=True, name="referrals.payout_prepare_scheduled", ignore_result=True)

@@ -21,7 +21,7 @@ from .balances import balance_apply, balance_refusal, cash_dict
 from .models import AccountStatus, BalanceSource, PayoutRunStatus, ReferralAccount, Withdrawal
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
-PAYOUT_OPEN = (PayoutRunStatus.AWAITING_APPROVAL, PayoutRunStatus.PAYING)
+PAYOUT_OPEN = (PayoutRunStatus.PREPARING, PayoutRunStatus.AWAITING_APPROVAL, PayoutRunStatus.PAYING)
 
 
 # On a withdrawal Feishu confirmed whose amounts hireops cannot keep (not numbers, or beyond

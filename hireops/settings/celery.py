@@ -43,7 +43,11 @@ CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
 # one worker pool per queue (README, "Deployment").
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}}
-CELERY_TASK_ROUTES = {"events.process_event*": {"queue": "events"}, "jobs.*": {"queue": "bulk"}}
+CELERY_TASK_ROUTES = {
+    "events.process_event*": {"queue": "events"},
+    "jobs.*": {"queue": "bulk"},
+    "referrals.payout_prepare_lines": {"queue": "bulk"},  # a large run's lines: bulk work
+}
 # Payout runs (referrals.payout_dispatch): the most lines one tick of the dispatcher hands the
 # workers, a few minutes of their work; each tenant also gets no more than a minute of quota.
 PAYOUT_LINES_PER_TICK = env.int("PAYOUT_LINES_PER_TICK", default=3000)

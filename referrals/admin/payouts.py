@@ -19,10 +19,9 @@ from hireops.core.models import CallStatus
 from hireops.signin.second_factor import require_fresh
 from hireops.tenants.filters import StoreTenantFilter
 
-from .. import payouts
+from .. import notices, payouts
 from ..forms import PayoutRejectForm, PayoutSelectionForm, PayoutTitleForm
 from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMismatch, ReconciliationRun
-from ..notices import payout_notify
 
 PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line"
 
@@ -85,10 +84,9 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         form = PayoutSelectionForm(request.POST or None)
         context = {}
         if request.method == "POST" and form.is_valid():
-            accounts = payouts.select_accounts(**form.selection())
             if "prepare" in request.POST:
-                return self._prepare(request, accounts, form.cleaned_data["title"], form.selection())
-            context["preview"] = payouts.preview(accounts)
+                return self._prepare(request, form.cleaned_data["title"], **form.selection())
+            context["preview"] = payouts.preview(payouts.select_accounts(**form.selection()))
         return action_page(
             self,
             request,
@@ -98,19 +96,27 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             **context,
         )
 
-    def _prepare(self, request, accounts, title, selection):
+    def _prepare(self, request, title, **selection):
         try:
-            run = payouts.payout_prepare(accounts, request.user, title=title, selection=selection)
+            run = payouts.payout_prepare(request.user, title=title, **selection)
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         self.log_addition(request, run, [{"added": {}}])
-        self.message_user(
-            request,
-            _("%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval.")
-            % {"run": run, "count": run.line_count, "totals": _totals(run.totals)},
-            messages.SUCCESS,
-        )
+        if run.status == PayoutRunStatus.PREPARING:
+            done = _(
+                "%(run)s is being prepared in the background (%(count)s accounts): this page shows "
+                "its progress. It then waits for a colleague's approval."
+            ) % {"run": run, "count": run.expected_lines}
+        else:
+            done = _(
+                "%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval."
+            ) % {
+                "run": run,
+                "count": run.line_count,
+                "totals": _totals(run.totals),
+            }
+        self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -130,6 +136,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
     def _run_context(self, request, run):
         lines = run.lines.select_related("account").order_by("pk")
         waiting = run.status == PayoutRunStatus.AWAITING_APPROVAL
+        preparing = run.status == PayoutRunStatus.PREPARING
         return {
             "run": run,
             "original": run,
@@ -148,7 +155,10 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             "caused_alone": run.scheduled and not payouts.causers(run),
             "can_decide": waiting and payouts.may_decide(run, request.user),
             "is_causer": request.user.pk in payouts.causers(run),
-            "can_cancel": waiting and self.has_add_permission(request),
+            "preparing": preparing,
+            "can_cancel": (waiting or preparing) and self.has_add_permission(request),
+            "can_notify": waiting and self.has_add_permission(request),
+            "told_again_from": notices.told_again_from(run),
             "can_release": payouts.may_decide(run, request.user),
         }
 
@@ -225,8 +235,19 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         run = get_object_or_404(PayoutRun, pk=pk, status=PayoutRunStatus.AWAITING_APPROVAL)
-        errors = payout_notify(run.pk)
-        if errors:
+        errors = notices.payout_notify_again(run.pk)
+        if errors is None:
+            run.refresh_from_db()
+            self.message_user(
+                request,
+                _("The approvers were told at %(told)s: they can be told again from %(again)s.")
+                % {
+                    "told": display.local_time(run.notified_at),
+                    "again": display.local_time(notices.told_again_from(run)),
+                },
+                messages.WARNING,
+            )
+        elif errors:
             self.message_user(
                 request,
                 _("Not everyone was told: %(errors)s") % {"errors": "; ".join(errors)},
@@ -251,8 +272,7 @@ def prepare_from_accounts(account_admin, request, queryset):
     accounts = payouts.select_accounts(pks=pks)
     if "prepare" in request.POST:
         run_admin = account_admin.admin_site._registry[PayoutRun]
-        selection = {"chosen_accounts": len(pks)}
-        return run_admin._prepare(request, accounts, request.POST.get("title", "")[:120], selection)
+        return run_admin._prepare(request, request.POST.get("title", "")[:120], pks=pks)
     return action_page(
         account_admin,
         request,

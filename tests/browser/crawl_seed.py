@@ -169,8 +169,8 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
         feishu.grant_bonus(account.account_id, cash=[{"currency_type": "CNY", "amount": "66.00"}])
         balance_pull(account.pk)
         funded.append(account.pk)
-    payouts.payout_prepare(payouts.select_accounts(pks=funded[:1]), root, title="十一月")  # waits
-    paid = payouts.payout_prepare(payouts.select_accounts(pks=funded[1:]), root, title="十月")
+    payouts.payout_prepare(root, pks=funded[:1], title="十一月")  # waits
+    paid = payouts.payout_prepare(root, pks=funded[1:], title="十月")
     payouts.payout_approve(paid.pk, approver)
     wait_until(lambda: PayoutRun.objects.get(pk=paid.pk).status == PayoutRunStatus.FINISHED, "a run paid")
     referrer = ReferralAccount.objects.get(pk=funded[0])

@@ -158,7 +158,7 @@ def test_next_run_is_any_run_prepared_after_the_employee_left(feishu, register, 
     settle(feishu)
     assert Leaver.objects.get().state == LeaverState.AWAITING_RUN
     preparer = staff_user(roles.HR, username="prep")
-    run = payouts.payout_prepare(payouts.select_accounts(pks=[staying.pk]), preparer)
+    run = payouts.payout_prepare(preparer, pks=[staying.pk])
     assert {line.account_id for line in run.lines.all()} == {leaving.pk, staying.pk}
     payouts.payout_approve(run.pk, staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="ok"))
     settle(feishu)

@@ -66,7 +66,7 @@ def with_cash(register):
 
 
 def prepared(people, **selection):
-    return payouts.payout_prepare(payouts.select_accounts(**selection), people["preparer"], title="十一月")
+    return payouts.payout_prepare(people["preparer"], title="十一月", **selection)
 
 
 def test_a_prepared_run_pays_nothing_until_approved_then_each_line_once(sandbox, people, with_cash, register):

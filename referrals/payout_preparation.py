@@ -1,0 +1,301 @@
+"""Preparing payout runs: which accounts a run pays, and writing one line per account.
+
+A run records how its accounts were chosen (``selection``: a tenant, a minimum amount in a
+currency; ``chosen_accounts``: rows ticked in the account list) and is prepared from that
+record, so the work can happen after the request that asked for it:
+
+- up to ``PAYOUT_PREPARE_INLINE_MAX`` payable accounts (2,000: well under a second), at once,
+  in one transaction, while the person waits;
+- more (200,000 accounts took about 35 s in a request) by a worker
+  (``referrals.payout_prepare_lines``): the run is created *being prepared* and the worker
+  writes its lines ``BATCH`` accounts at a time, in the order of their primary keys. Each batch
+  is one short transaction that also moves the run's watermark (``prepared_through``, the last
+  account looked at), its line count, totals and heartbeat, so the run's page shows the
+  progress, and a worker killed half-way loses nothing: the dispatcher's tick (every minute)
+  queues a run whose heartbeat stopped again, which carries on after the last committed batch.
+  Two workers on one run take turns batch by batch (the run's row is locked), and an account
+  has one line per run (a constraint). Nobody decides a run before it is prepared; cancelling
+  it stops the worker at its next batch.
+
+An account is in at most one open run: the accounts of every batch are locked and checked
+again (``payable_accounts``) in the transaction that writes their lines.
+"""
+
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.schedules import SetGoing
+
+from . import leavers, withdrawals
+from .models import (
+    AccountCash,
+    AccountStatus,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReferralAccount,
+    Withdrawal,
+)
+from .payout_amounts import BATCH, PayoutRefused, add_totals, cash_text, totals_json
+
+RESUME_AFTER = timedelta(minutes=2)  # a run being prepared with no batch for this long is queued again
+SLICE = timedelta(minutes=4)  # one task's share of a large run, below its soft time limit
+NOTHING_TO_PAY = gettext_noop(
+    "No account to pay: none of them is active with cash and free of other payouts."
+)
+
+
+# --- which accounts ----------------------------------------------------------------------------
+
+
+def payable_accounts():
+    """Accounts a run may pay: registered, active, holding cash, in no other open run's unpaid
+    lines and without a withdrawal in progress."""
+    in_open_run = PayoutLine.objects.filter(
+        account=OuterRef("pk"), status=CallStatus.QUEUED, run__status__in=withdrawals.PAYOUT_OPEN
+    )
+    withdrawing = Withdrawal.objects.filter(account=OuterRef("pk"), status=CallStatus.QUEUED)
+    with_cash = AccountCash.objects.filter(account=OuterRef("pk"), amount__gt=0)
+    return ReferralAccount.objects.filter(
+        Exists(with_cash),
+        ~Exists(in_open_run),
+        ~Exists(withdrawing),
+        status=AccountStatus.ACTIVE,
+        account_id__isnull=False,
+    )
+
+
+def select_accounts(*, tenant_key: str | None = None, currency: str = "", min_amount=None, pks=None):
+    """The payable accounts a selection names: a tenant, a minimum cash amount in a currency,
+    chosen rows; none of them: every account with cash."""
+    accounts = payable_accounts()
+    if tenant_key is not None:
+        accounts = accounts.filter(tenant_key=tenant_key)
+    if min_amount is not None:
+        accounts = accounts.filter(
+            Exists(
+                AccountCash.objects.filter(account=OuterRef("pk"), currency=currency, amount__gte=min_amount)
+            )
+        )
+    if pks is not None:
+        accounts = accounts.filter(pk__in=pks)
+    return accounts
+
+
+def with_leavers(accounts):
+    """Every run also pays the leavers waiting for one (``REFERRAL_LEAVER_POLICY=next_run``),
+    whatever else it was chosen for: their cash is paid out, then their account deactivated."""
+    return accounts | ReferralAccount.objects.filter(pk__in=leavers.awaiting_next_run())
+
+
+def _run_accounts(selection: dict, chosen: list[int] | None):
+    """The accounts a run of this selection pays now (its leavers included)."""
+    accounts = select_accounts(
+        tenant_key=selection.get("tenant_key"),
+        currency=selection.get("currency", ""),
+        min_amount=selection.get("min_amount"),
+        pks=chosen,
+    )
+    return with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
+
+
+def _cash_of(account_pks: list[int]) -> dict[int, dict[str, str]]:
+    cash: dict[int, dict[str, str]] = {}
+    rows = AccountCash.objects.filter(account__in=account_pks, amount__gt=0).order_by("currency")
+    for account_pk, currency, amount in rows.values_list("account_id", "currency", "amount"):
+        cash.setdefault(account_pk, {})[currency] = str(amount)
+    return cash
+
+
+# --- writing the lines ---------------------------------------------------------------------------
+
+
+def _write_lines(run: PayoutRun, chunk: list[tuple[int, str]]) -> tuple[int, dict[str, Decimal]]:
+    """One line per account of ``chunk`` ((pk, tenant) of accounts locked by the caller) that
+    holds cash, each with its own order id; how many, and their totals."""
+    cash = _cash_of([pk for pk, _tenant in chunk])
+    lines = [
+        PayoutLine(
+            run=run,
+            account_id=pk,
+            tenant_key=tenant,
+            external_order_id=uuid.uuid4().hex,
+            cash=cash[pk],
+            requested_by_id=run.prepared_by_id,
+        )
+        for pk, tenant in chunk
+        if cash.get(pk)
+    ]
+    PayoutLine.objects.bulk_create(lines, batch_size=BATCH)
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        add_totals(totals, line.cash)
+    return len(lines), totals
+
+
+def _locked(accounts):
+    # select_for_update: two preparations at once cannot both take an account.
+    return accounts.order_by("pk").select_for_update(of=("self",)).values_list("pk", "tenant_key")
+
+
+def _ready(run: PayoutRun) -> None:
+    """Prepared: it waits for a colleague's decision, and the approvers are told."""
+    from .tasks import payout_notify
+
+    PayoutRun.objects.filter(pk=run.pk).update(status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None)
+    transaction.on_commit(lambda: payout_notify.delay(run.pk))
+
+
+# --- preparing ------------------------------------------------------------------------------------
+
+
+def payout_prepare(
+    user=None,
+    *,
+    tenant_key: str | None = None,
+    currency: str = "",
+    min_amount=None,
+    pks: list[int] | None = None,
+    title: str = "",
+    set_going: SetGoing | None = None,
+) -> PayoutRun:
+    """A run of the payable accounts the selection names (``select_accounts``' arguments),
+    each line with the cash its account holds. ``user`` prepared it; ``set_going``: its schedule
+    prepared it, and these are the hands that were on the schedule. Waiting for approval when
+    it returns, or, past ``PAYOUT_PREPARE_INLINE_MAX`` accounts, *being prepared* by a worker.
+    Raises ``PayoutRefused`` when there is nothing to pay."""
+    from .tasks import payout_prepare_lines
+
+    selection = {"tenant_key": tenant_key, "currency": currency}
+    if min_amount is not None:
+        selection["min_amount"] = str(min_amount)
+    if pks is not None:
+        selection["chosen_accounts"] = len(pks)
+    accounts = _run_accounts(selection, pks)
+    expected = accounts.count()
+    if not expected:
+        raise PayoutRefused(_(NOTHING_TO_PAY))
+    hands = set_going or SetGoing()
+    later = expected > settings.PAYOUT_PREPARE_INLINE_MAX
+    with transaction.atomic():
+        run = PayoutRun.objects.create(
+            title=title,
+            status=PayoutRunStatus.PREPARING,
+            prepared_by=user,
+            selection=selection,
+            chosen_accounts=pks,
+            expected_lines=expected,
+            heartbeat_at=timezone.now(),
+            scheduled=set_going is not None,
+            run_now_by_id=hands.run_now_by_id,
+            schedule_changed_by_id=hands.changed_by_id,
+            schedule_changed_at=hands.changed_at,
+        )
+        if later:
+            transaction.on_commit(lambda: payout_prepare_lines.delay(run.pk))
+        else:
+            count, totals = _write_lines(run, list(_locked(accounts)))
+            if not count:  # taken by another run meanwhile
+                raise PayoutRefused(_(NOTHING_TO_PAY))
+            PayoutRun.objects.filter(pk=run.pk).update(totals=totals_json(totals), line_count=count)
+            _ready(run)
+    run.refresh_from_db()
+    return run
+
+
+def _next_batch(run_pk: int) -> bool:
+    """Write the lines of the next ``BATCH`` accounts after the run's watermark; False once
+    the run is prepared (or no longer being prepared)."""
+    with transaction.atomic():
+        run = PayoutRun.objects.select_for_update().get(pk=run_pk)
+        if run.status != PayoutRunStatus.PREPARING:
+            return False
+        accounts = _run_accounts(run.selection, run.chosen_accounts)
+        chunk = list(_locked(accounts.filter(pk__gt=run.prepared_through or 0))[:BATCH])
+        if not chunk:
+            if run.line_count:
+                _ready(run)
+            else:  # every account was taken or emptied meanwhile
+                PayoutRun.objects.filter(pk=run.pk).update(
+                    status=PayoutRunStatus.CANCELLED,
+                    reason=Message(NOTHING_TO_PAY),
+                    finished_at=timezone.now(),
+                )
+            return False
+        count, added = _write_lines(run, chunk)
+        totals = {currency: Decimal(amount) for currency, amount in run.totals.items()}
+        for currency, amount in added.items():
+            totals[currency] = totals.get(currency, Decimal(0)) + amount
+        PayoutRun.objects.filter(pk=run.pk).update(
+            prepared_through=chunk[-1][0],
+            line_count=F("line_count") + count,
+            totals=totals_json(totals),
+            heartbeat_at=timezone.now(),
+        )
+    return True
+
+
+def payout_prepare_lines(run_pk: int, slice_seconds: float | None = None) -> str:
+    """The worker's part of a large run: batches until it is prepared, for at most ``SLICE``
+    (then the rest in a new task: none outlives its time limit). Safe to run again, or twice."""
+    from .tasks import payout_prepare_lines as task
+
+    deadline = time.monotonic() + (SLICE.total_seconds() if slice_seconds is None else slice_seconds)
+    while _next_batch(run_pk):
+        if time.monotonic() > deadline:
+            task.delay(run_pk)
+            break
+    return PayoutRun.objects.values_list("status", flat=True).get(pk=run_pk)
+
+
+def resume_preparations() -> list[int]:
+    """Runs being prepared whose worker stopped (no batch for ``RESUME_AFTER``): queued again
+    (from the dispatcher's tick, every minute)."""
+    from .tasks import payout_prepare_lines
+
+    stalled = PayoutRun.objects.filter(
+        status=PayoutRunStatus.PREPARING, heartbeat_at__lt=timezone.now() - RESUME_AFTER
+    )
+    pks = list(stalled.values_list("pk", flat=True)[:100])
+    for pk in pks:
+        PayoutRun.objects.filter(pk=pk).update(heartbeat_at=timezone.now())  # one resume per stall
+        payout_prepare_lines.delay(pk)
+    return pks
+
+
+def payout_prepare_scheduled(set_going: SetGoing) -> int | None:
+    """Every account with cash, prepared by the schedule: decided by any approver whose hands
+    were not on the schedule (``set_going``)."""
+    try:
+        run = payout_prepare(None, set_going=set_going)
+    except PayoutRefused:
+        return None  # nothing to pay this time
+    return run.pk
+
+
+def preview(accounts, lines: int = 200) -> dict:
+    """What a run of these accounts would pay now: how many, the totals per currency, the first lines."""
+    payable = with_leavers(accounts).filter(pk__in=payable_accounts().values("pk"))
+    held = AccountCash.objects.filter(account__in=payable.values("pk"), amount__gt=0)
+    totals = {
+        r["currency"]: r["total"]
+        for r in held.values("currency").annotate(total=Sum("amount")).order_by("currency")
+    }
+    first = list(payable.order_by("pk")[:lines])
+    cash = _cash_of([a.pk for a in first])
+    return {
+        "count": payable.count(),
+        "totals": cash_text(totals_json(totals)),
+        "lines": [(a, cash_text(cash.get(a.pk))) for a in first],
+    }
