@@ -4,8 +4,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.uploads import CsvFileField
-
 from .models import ReportFile
 from .reports import PDF_MAGIC, is_pdf
 
@@ -167,13 +165,3 @@ class ScoreForm(WithReports):
     def time_ms(self) -> int | None:
         value = self.cleaned_data.get("result_time")
         return _ms(value) if value else None
-
-
-class LoginImportForm(forms.Form):
-    file = CsvFileField(
-        label=_("CSV file"),
-        help_text=_(
-            "Columns: <code>exam_id</code> and <code>exam_url</code>, optionally <code>username</code> and "
-            "<code>password</code>. UTF-8 or GB18030."
-        ),
-    )

@@ -1,6 +1,6 @@
 """Exams' login information from a CSV file (an exam platform's export): each row becomes the
 same login write staff send from the exam's page (``writes.login_request``), checked and
-sent row by row (``orders.import_logins`` in bulk.py); a bad row changes nothing.
+sent row by row (``orders.import_logins``, declared in bulk.py); a bad row changes nothing.
 
 Columns: ``exam_id`` and ``exam_url``, optionally ``username`` and ``password``. A password
 is encrypted as soon as the file is read: a background job's rows are stored until they run,
@@ -10,47 +10,23 @@ and never in the clear.
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from hireops.core.sealing import seal, unseal
-from hireops.core.uploads import UnreadableFile, read_csv
+from hireops.core import audit
+from hireops.core.sealing import unseal
 
 from . import writes
 from .models import Exam
 
-MAX_ROWS = 5000
-COLUMNS = ("exam_id", "exam_url", "username", "password")
-
-
-class ImportRefused(Exception):
-    pass
-
-
-def read_rows(upload) -> list[dict]:
-    """The file's non-empty rows as {"line", "exam_id", "exam_url", "username", "password"},
-    the password sealed (an upload, read as a stream, or bytes)."""
-    try:
-        rows = read_csv(
-            upload,
-            COLUMNS,
-            accepts=lambda headers: {"exam_id", "exam_url"} <= headers,
-            refusal=_(
-                "The first line must name the columns: exam_id and exam_url, "
-                "optionally username and password."
-            ),
-            max_rows=MAX_ROWS,
-        )
-    except UnreadableFile as exc:
-        raise ImportRefused(str(exc)) from exc
-    for row in rows:
-        row["password"] = seal(row["password"])
-    return rows
+# The change history's words (hireops.core.audit), on the exam and on its write.
+LOGIN_IMPORTED = gettext_noop("Exam login imported from a CSV file (write %(writes)s).")
 
 
 def row_label(row: dict) -> str:
     return _("line %(line)s: exam %(exam)s") % {"line": row["line"], "exam": row["exam_id"] or "—"}
 
 
-def send_row(row: dict, user) -> str:
+def send_row(row: dict, params: dict, user) -> str:
     exams = list(Exam.objects.filter(exam_id=row["exam_id"])[:2]) if row["exam_id"] else []
     if not exams:
         raise writes.WriteRefused(_("No exam with this id."))
@@ -60,11 +36,12 @@ def send_row(row: dict, user) -> str:
         URLValidator(schemes=["http", "https"])(row["exam_url"])
     except ValidationError as exc:
         raise writes.WriteRefused(_("The exam link is not a web address.")) from exc
-    writes.login_request(
+    write = writes.login_request(
         exams[0],
         url=row["exam_url"],
         username=row["username"],
-        password=unseal(row["password"]) if row["password"] else "",
+        password=unseal(row["password"]),
         user=user,
     )
+    audit.record(user, [exams[0], write], LOGIN_IMPORTED, {"writes": f"#{write.pk}"})
     return _("Login queued.")

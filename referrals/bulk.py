@@ -6,12 +6,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from hireops.core import audit
+from hireops.core.masking import mask_email, mask_mobile
+from hireops.jobs.imports import CsvImport
 from hireops.jobs.operations import Operation, register
 
-from . import csv_import, leavers, reward_import, rewards
+from . import leavers, rewards
 from .balances import balance_pull_request
+from .identity import person
 from .models import ExternalReferralReward, Leaver, ReferralAccount, StatusAction, Withdrawal
-from .registration import AlreadyRegistered, registration_retry
+from .registration import AlreadyRegistered, account_register, registration_retry
 from .status import StatusChangeRefused, account_status_request
 from .withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
 
@@ -69,12 +72,6 @@ def _retry_withdrawal(withdrawal, params, user):
     return _("Queued again with the same order id.")
 
 
-def _import_row(row, params, user):
-    account = csv_import.register_row(row, user, params.get("tenant_key", ""))
-    audit.record(user, [account], IMPORTED, flag=ADDITION)
-    return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
-
-
 def _on_accounts(kind: str, title, run, *refusals: type[Exception]) -> Operation:
     return register(Operation(kind, title, run, model=ReferralAccount, refusals=refusals))
 
@@ -110,15 +107,6 @@ retry_withdrawal = register(
         tenant_field="account__tenant_key",
     )
 )
-import_accounts = register(
-    Operation(
-        "referrals.import",
-        gettext_lazy("Import referral accounts from CSV"),
-        _import_row,
-        refusals=(ValidationError, AlreadyRegistered),
-        label=csv_import.row_label,
-    )
-)
 
 
 # --- external rewards --------------------------------------------------------------------------
@@ -127,7 +115,67 @@ REWARD_IMPORTED = gettext_noop("Imported; sent to Feishu.")
 REWARD_DELETE_REQUESTED = gettext_noop("Deletion in Feishu requested. Reason: %(reason)s")
 
 
-def _import_reward_row(row, params, user):
+def _delete_reward(reward, params, user):
+    rewards.reward_delete_request(reward, params["reason"], user)
+    audit.record(user, [reward], REWARD_DELETE_REQUESTED, {"reason": params["reason"]})
+    return _("Deletion sent to Feishu.")
+
+
+delete_rewards = register(
+    Operation(
+        "referrals.delete_external_rewards",
+        gettext_lazy("Delete external rewards in Feishu"),
+        _delete_reward,
+        model=ExternalReferralReward,
+        refusals=(rewards.RewardRefused,),
+    )
+)
+
+
+# --- imports (hireops.jobs.imports): each row checked and applied on its own ------------------
+
+
+def _account_row(row, params, user):
+    who = person(row["name"], row["mobile_code"], row["mobile"], row["email"])  # or ValidationError
+    account = account_register(who, user, params.get("tenant_key", ""))
+    audit.record(user, [account], IMPORTED, flag=ADDITION)
+    return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
+
+
+def _account_label(row: dict) -> str:
+    """A row as the report shows it: line number and who, masked."""
+    mobile = mask_mobile(row["mobile"]) if row.get("mobile") else ""
+    email = mask_email(row["email"]) if row.get("email") else ""
+    who = ", ".join(filter(None, [row.get("name"), mobile, email]))
+    return _("line %(line)s: %(who)s") % {"line": row["line"], "who": who or "—"}
+
+
+import_accounts = register(
+    CsvImport(
+        "referrals.import",
+        gettext_lazy("Import referral accounts from CSV"),
+        _account_row,
+        refusals=(ValidationError, AlreadyRegistered),
+        label=_account_label,
+        columns=("name", "mobile_code", "mobile", "email"),
+        one_of=("mobile", "email"),
+        first_line=gettext_lazy(
+            "The first line must name the columns: mobile and/or email, optionally name and mobile_code."
+        ),
+        help_text=gettext_lazy(
+            "Columns: <code>mobile</code> and/or <code>email</code>, optionally <code>name</code> and "
+            "<code>mobile_code</code> (default 86). UTF-8 or GB18030."
+        ),
+        summary=gettext_lazy("%(ok)s row(s) queued for registration, %(bad)s row(s) refused."),
+        item_header=gettext_lazy("employee"),
+        permission="referrals.add_referralaccount",
+        per_tenant=True,
+    )
+)
+
+
+def _reward_row(row, params, user):
+    """A row whose external id was imported before changes nothing: a file can be imported again."""
     reward, created = rewards.reward_add(rewards.clean_reward(row, params.get("tenant_key", "")), user)
     if not created:
         return _("Imported before (#%(pk)s, %(status)s): nothing changed.") % {
@@ -138,28 +186,36 @@ def _import_reward_row(row, params, user):
     return _("Sent to Feishu (#%(pk)s).") % {"pk": reward.pk}
 
 
-def _delete_reward(reward, params, user):
-    rewards.reward_delete_request(reward, params["reason"], user)
-    audit.record(user, [reward], REWARD_DELETE_REQUESTED, {"reason": params["reason"]})
-    return _("Deletion sent to Feishu.")
+def _reward_label(row: dict) -> str:
+    """A row as the report shows it: its line and external id (no personal data)."""
+    return _("line %(line)s: %(id)s") % {"line": row["line"], "id": row.get("external_id") or "—"}
 
 
 import_rewards = register(
-    Operation(
+    CsvImport(
         "referrals.import_external_rewards",
         gettext_lazy("Import external referral rewards from CSV"),
-        _import_reward_row,
+        _reward_row,
         refusals=(ValidationError, rewards.RewardRefused),
-        label=reward_import.reward_row_label,
-    )
-)
-delete_rewards = register(
-    Operation(
-        "referrals.delete_external_rewards",
-        gettext_lazy("Delete external rewards in Feishu"),
-        _delete_reward,
-        model=ExternalReferralReward,
-        refusals=(rewards.RewardRefused,),
+        label=_reward_label,
+        columns=rewards.COLUMNS,
+        required=("external_id", "employee_id"),
+        first_line=gettext_lazy(
+            "The first line must name the columns, at least external_id and employee_id."
+        ),
+        help_text=gettext_lazy(
+            "Columns: <code>external_id</code>, <code>employee_id</code> (the referrer's Feishu user id), "
+            "<code>application_id</code> and/or <code>talent_id</code>, <code>rule_type</code> (1–5), "
+            "<code>stage</code> (1 to be confirmed, 2 confirmed, 3 paid), <code>points</code> or "
+            "<code>amount</code> with <code>currency</code>; optionally <code>name</code>, "
+            "<code>job_id</code>, <code>reason</code>, <code>comment</code> and the dates (YYYY-MM-DD). "
+            "UTF-8 or GB18030."
+        ),
+        summary=gettext_lazy(
+            "%(ok)s row(s) kept (sent to Feishu, or imported before), %(bad)s row(s) refused."
+        ),
+        permission="referrals.add_externalreferralreward",
+        per_tenant=True,
     )
 )
 

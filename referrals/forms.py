@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.uploads import CsvFileField
 from hireops.tenants.forms import tenant_field
 
 from . import rewards
@@ -54,21 +53,6 @@ class WithdrawForm(forms.Form):
     @property
     def bonus_types(self) -> list[int]:
         return [t for t, on in ((1, self.cleaned_data["points"]), (2, self.cleaned_data["cash"])) if on]
-
-
-class ImportForm(forms.Form):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tenant_key"] = tenant_field(initial="")
-        self.order_fields(["tenant_key", "file"])
-
-    file = CsvFileField(
-        label=_("CSV file"),
-        help_text=_(
-            "Columns: <code>mobile</code> and/or <code>email</code>, optionally <code>name</code> and "
-            "<code>mobile_code</code> (default 86). UTF-8 or GB18030."
-        ),
-    )
 
 
 class ReconciliationForm(forms.ModelForm):
@@ -187,20 +171,6 @@ class RewardAddForm(forms.ModelForm):
         )
         if taken.exists():
             self.add_error("external_id", _("This external id was imported already: nothing to add."))
-
-
-class RewardImportForm(ImportForm):
-    file = CsvFileField(
-        label=_("CSV file"),
-        help_text=_(
-            "Columns: <code>external_id</code>, <code>employee_id</code> (the referrer's Feishu user id), "
-            "<code>application_id</code> and/or <code>talent_id</code>, <code>rule_type</code> (1–5), "
-            "<code>stage</code> (1 to be confirmed, 2 confirmed, 3 paid), <code>points</code> or "
-            "<code>amount</code> with <code>currency</code>; optionally <code>name</code>, "
-            "<code>job_id</code>, <code>reason</code>, <code>comment</code> and the dates (YYYY-MM-DD). "
-            "UTF-8 or GB18030."
-        ),
-    )
 
 
 class RewardDeleteForm(forms.Form):

@@ -1,23 +1,27 @@
 """Background jobs in the admin: the list with progress, and each job's page, which
-refreshes itself while the job runs and lists what failed and why."""
+refreshes itself while the job runs and lists what failed and why; the actions and CSV
+imports that start them."""
 
 import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, When
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.uploads import UnreadableFile
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter
 
 from . import services
+from .imports import CsvImport
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, kinds, operation
 
@@ -45,32 +49,54 @@ def items_url(job: BulkJob, **filters) -> str:
     return reverse("admin:jobs_bulkjobitem_changelist") + "?" + query
 
 
-def import_page(model_admin, request, form, *, read_rows, refused, op: Operation, params, template, title):
-    """A CSV import's page (its template extends admin/hireops/import.html): the file is read
-    and checked as a whole (``read_rows``; ``refused`` is its error, shown on the field), then
-    its rows run as ``op``: inline with a report for a few, as a background job beyond.
-    ``params(form)``: the operation's options from the valid form."""
-    outcomes = None
-    if form.is_valid():
-        try:
-            rows = read_rows(form.cleaned_data["file"])  # read as a stream, never whole
-        except refused as exc:
-            form.add_error("file", str(exc))
-        else:
-            if not services.runs_inline(len(rows)):
-                return run_operation(model_admin, request, op, rows, params(form))
-            outcomes = services.run_inline(op, rows, params(form), request.user)
-    return action_page(
-        model_admin,
-        request,
-        template,
-        title,
-        form,
-        outcomes=outcomes,
-        inline_max=settings.BULK_INLINE_MAX,
-        ok=sum(o.ok for o in outcomes or []),
-        bad=sum(not o.ok for o in outcomes or []),
-    )
+class CsvImportAdmin:
+    """A ModelAdmin's CSV import page (``csv_import``, declared by the app), at
+    ``csv_import_path`` below the list, named ``admin:<csv_import_url_name>``: the file is read
+    and checked as a whole, then its rows run inline with a report for a few, as a background
+    job beyond. The list gets ``csv_import_url`` for its link when the user may import."""
+
+    csv_import: CsvImport
+    csv_import_path = "import/"
+    csv_import_url_name: str
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.csv_import_view)
+        return [path(self.csv_import_path, view, name=self.csv_import_url_name), *super().get_urls()]
+
+    def may_import(self, request) -> bool:
+        return request.user.has_perm(self.csv_import.permission)
+
+    def changelist_view(self, request, extra_context=None):
+        url = reverse(f"admin:{self.csv_import_url_name}") if self.may_import(request) else None
+        return super().changelist_view(request, {**(extra_context or {}), "csv_import_url": url})
+
+    def csv_import_view(self, request):
+        declared = self.csv_import
+        if not self.may_import(request):
+            raise PermissionDenied
+        form = declared.form(request.POST or None, request.FILES or None)
+        outcomes = None
+        if form.is_valid():
+            try:
+                rows = declared.read(form.cleaned_data["file"])  # read as a stream, never whole
+            except UnreadableFile as exc:
+                form.add_error("file", str(exc))
+            else:
+                if not services.runs_inline(len(rows)):
+                    return run_operation(self, request, declared, rows, declared.params(form))
+                outcomes = services.run_inline(declared, rows, declared.params(form), request.user)
+        ok = sum(o.ok for o in outcomes or [])
+        return action_page(
+            self,
+            request,
+            "admin/hireops/import.html",
+            declared.title,
+            form,
+            outcomes=outcomes,
+            summary=declared.summary % {"ok": ok, "bad": len(outcomes or []) - ok},
+            item_header=declared.item_header,
+            inline_max=settings.BULK_INLINE_MAX,
+        )
 
 
 def run_operation(model_admin, request, op: Operation, targets, params=None):

@@ -18,14 +18,14 @@ from django.utils.translation import gettext_noop
 from hireops.core import audit, name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.jobs.admin import import_page
+from hireops.jobs.admin import CsvImportAdmin
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
 from hireops.tenants.scoping import with_tenant_name
 
-from .. import bulk, login_import, reports, writes
+from .. import bulk, reports, writes
 from ..catalogue.models import AdditionalItem, ExamPaper, Package
-from ..forms import ConfirmForm, LoginForm, LoginImportForm, ResultForm, ScoreForm, StageForm
+from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
 from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
 from .filters import AgeFilter, CustomerFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
 from .usage import usage_view
@@ -357,7 +357,7 @@ class BackgroundCheckAdmin(OrderAdmin):
 
 
 @admin.register(Exam)
-class ExamAdmin(OrderAdmin):
+class ExamAdmin(CsvImportAdmin, OrderAdmin):
     list_display = (
         "exam_id",
         "state",
@@ -374,30 +374,11 @@ class ExamAdmin(OrderAdmin):
     catalogue_entry = (ExamPaper, "paper_id")
     work_permission = "orders.work_exam"
     buttons = (("login", _("Send the login")), ("score", _("Send the score")))
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_logins_view)
-        return [path("import-logins/", view, name="orders_import_logins"), *super().get_urls()]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_work": self.can_work(request)}
-        return super().changelist_view(request, extra_context)
-
-    def import_logins_view(self, request):
-        """Logins from an exam platform's CSV export: inline for a few rows, a job beyond."""
-        if not self.can_work(request):
-            raise PermissionDenied
-        return import_page(
-            self,
-            request,
-            LoginImportForm(request.POST or None, request.FILES or None),
-            read_rows=login_import.read_rows,
-            refused=login_import.ImportRefused,
-            op=bulk.import_logins,
-            params=lambda form: {},
-            template="admin/orders/login_import.html",
-            title=_("Import exam logins from CSV"),
-        )
+    csv_import, csv_import_path, csv_import_url_name = (
+        bulk.import_logins,
+        "import-logins/",
+        "orders_import_logins",
+    )
 
     fields = (
         "exam_id",

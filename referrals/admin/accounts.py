@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +19,12 @@ from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_pag
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
 from hireops.core.export import choice_label, field_label
-from hireops.jobs.admin import import_page, run_operation
+from hireops.jobs.admin import CsvImportAdmin, run_operation
 from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
-from ..csv_import import ImportRefused, read_rows
-from ..forms import AccountAddForm, ImportForm, WithdrawForm
+from ..forms import AccountAddForm, WithdrawForm
 from ..models import (
     STALE,
     AccountCash,
@@ -127,7 +126,9 @@ class BalanceAgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReferralAccount)
-class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions, admin.ModelAdmin):
+class ReferralAccountAdmin(
+    LargeTableAdmin, ChangedThroughActions, ExportActions, CsvImportAdmin, admin.ModelAdmin
+):
     # Nothing on a registered account is edited by hand: changes go through the actions.
     # Fits a 1366 px screen; the full texts are in the tooltips and on the account's page.
     # The mobile and email are shown masked or in full by the admin's personal-data guard.
@@ -153,6 +154,7 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
         "export_csv",
         "export_xlsx",
     ]
+    csv_import, csv_import_url_name = bulk.import_accounts, "referrals_import"
     inlines = [CashInline, WithdrawalInline, HistoryInline, RegistrationInline, StatusChangeInline]
     readonly_fields = (
         "name",
@@ -363,24 +365,3 @@ class ReferralAccountAdmin(LargeTableAdmin, ChangedThroughActions, ExportActions
             cash[account_id].append(f"{amount} {currency}")
         for account in rows:
             account.cash_text = ", ".join(cash[account.pk]) or "—"
-
-    def get_urls(self):
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="referrals_import"),
-            *super().get_urls(),
-        ]
-
-    def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return import_page(
-            self,
-            request,
-            ImportForm(request.POST or None, request.FILES or None),
-            read_rows=read_rows,
-            refused=ImportRefused,
-            op=bulk.import_accounts,
-            params=lambda form: {"tenant_key": form.cleaned_data.get("tenant_key") or ""},
-            template="admin/referrals/import.html",
-            title=_("Import referral accounts from CSV"),
-        )

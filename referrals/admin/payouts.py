@@ -1,5 +1,8 @@
 """Payout runs as HR prepares them, a colleague approves them and finance takes them."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -7,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -263,7 +267,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         if not self.has_view_permission(request, run) or kind not in ("csv", "xlsx"):
             raise PermissionDenied
         respond = csv_response if kind == "csv" else xlsx_response
-        return respond(f"payroll-run-{run.pk}", payroll_columns(run), payroll_rows(run))
+        return respond(f"payroll-run-{run.pk}", payroll_columns(run, kind), payroll_rows(run))
 
 
 def prepare_from_accounts(account_admin, request, queryset):
@@ -286,33 +290,77 @@ def prepare_from_accounts(account_admin, request, queryset):
     )
 
 
-def line_outcome(line) -> str:
+# A line's outcome: a fixed key (what the payroll CSV says, docs/payroll.md) and staff's words.
+OUTCOMES = {
+    "paid": _("Paid"),
+    "held": _("Held: balance changed"),
+    "not_paid": _("Not paid"),
+    "waiting_for_approval": _("Waiting for approval"),
+    "to_pay": _("To pay"),
+}
+
+
+def outcome_key(line) -> str:
     if line.status == CallStatus.SUCCEEDED:
-        return str(_("Paid"))
+        return "paid"
     if line.held:
-        return str(_("Held: balance changed"))
+        return "held"
     if line.status == CallStatus.FAILED:
-        return str(_("Not paid"))
+        return "not_paid"
     if line.run.status == PayoutRunStatus.AWAITING_APPROVAL:
-        return str(_("Waiting for approval"))
-    return str(_("To pay"))
+        return "waiting_for_approval"
+    return "to_pay"
 
 
-def payroll_columns(run: PayoutRun):
-    prepared = run.prepared_by.get_username() if run.prepared_by else str(_("the schedule"))
-    approved = run.decided_by.get_username() if run.decided_by else ""
-    return [
-        (_("employee id"), lambda r: r[0].employee_id or r[0].account.employee_id),
-        (_("employee name"), lambda r: r[0].account.name),
-        (_("Feishu account id"), lambda r: r[0].account.account_id),
-        (_("amount"), lambda r: r[2]),
-        (_("currency"), lambda r: r[1]),
-        (_("outcome"), lambda r: line_outcome(r[0])),
-        (_("Feishu withdrawal id (external order id)"), lambda r: r[0].external_order_id),
-        (_("Feishu transaction time"), lambda r: from_ms(r[0].trans_time) if r[0].trans_time else ""),
-        (_("prepared by"), lambda r: prepared),
-        (_("approved by"), lambda r: approved),
-    ]
+def line_outcome(line) -> str:
+    return str(OUTCOMES[outcome_key(line)])
+
+
+# The payroll file's columns. Payroll systems read the CSV's columns by name, so its header,
+# its outcomes and its times are fixed, whoever downloads it (a contract: docs/payroll.md).
+# People read the Excel file: the same columns under labels, and values, in their language.
+PAYROLL_COLUMNS = (
+    ("employee_id", _("employee id")),
+    ("employee_name", _("employee name")),
+    ("feishu_account_id", _("Feishu account id")),
+    ("amount", _("amount")),
+    ("currency", _("currency")),
+    ("outcome", _("outcome")),
+    ("external_order_id", _("Feishu withdrawal id (external order id)")),
+    ("transaction_time", _("Feishu transaction time")),
+    ("prepared_by", _("prepared by")),
+    ("approved_by", _("approved by")),
+)
+
+
+def payroll_columns(run: PayoutRun, kind: str):
+    """The columns of the ``kind`` file ("csv" or "xlsx") of rows (line, currency, amount)."""
+    fixed = kind == "csv"
+    schedule = "" if fixed else str(_("the schedule"))  # a run nobody prepared by hand
+    prepared = run.prepared_by.get_username() if run.prepared_by else schedule
+    approved = run.status in (PayoutRunStatus.PAYING, PayoutRunStatus.FINISHED)  # not rejected
+    approved_by = run.decided_by.get_username() if approved and run.decided_by else ""
+    value = {
+        "employee_id": lambda r: r[0].employee_id or r[0].account.employee_id,
+        "employee_name": lambda r: r[0].account.name,
+        "feishu_account_id": lambda r: r[0].account.account_id,
+        "amount": lambda r: Decimal(r[2]),
+        "currency": lambda r: r[1],
+        "outcome": (lambda r: outcome_key(r[0])) if fixed else (lambda r: line_outcome(r[0])),
+        "external_order_id": lambda r: r[0].external_order_id,
+        "transaction_time": lambda r: _transaction_time(r[0].trans_time, fixed),
+        "prepared_by": lambda r: prepared,
+        "approved_by": lambda r: approved_by,
+    }
+    return [(key if fixed else label, value[key]) for key, label in PAYROLL_COLUMNS]
+
+
+def _transaction_time(ms: int | None, fixed: bool):
+    """ISO 8601 to the second with TIME_ZONE's offset in the CSV; a date Excel sorts in the workbook."""
+    if ms is None:
+        return ""
+    moment = timezone.localtime(datetime.fromtimestamp(ms / 1000, UTC))
+    return moment.isoformat(timespec="seconds") if fixed else moment
 
 
 def payroll_rows(run: PayoutRun):

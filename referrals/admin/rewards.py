@@ -4,20 +4,18 @@ deletion in Feishu (with a reason, kept on the row and in the change history).""
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.jobs.admin import import_page, run_operation
+from hireops.jobs.admin import CsvImportAdmin, run_operation
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
-from ..forms import RewardAddForm, RewardDeleteForm, RewardImportForm
+from ..forms import RewardAddForm, RewardDeleteForm
 from ..models import ExternalReferralReward, ExternalRewardDeletion, RewardBonusType
-from ..reward_import import RewardImportRefused, read_reward_rows
 from ..rewards import reward_add
 
 
@@ -50,7 +48,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExternalReferralReward)
-class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, admin.ModelAdmin):
+class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, CsvImportAdmin, admin.ModelAdmin):
     list_display = (
         "external_id",
         "name",
@@ -67,6 +65,7 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, admin.
     search_fields = ("external_id", "name")  # see get_search_results
     list_select_related = ("requested_by",)
     actions = ["delete_in_feishu"]
+    csv_import, csv_import_url_name = bulk.import_rewards, "referrals_reward_import"
     inlines = [DeletionInline]
     readonly_fields = (
         "tenant_key",
@@ -166,27 +165,6 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, admin.
             _("Delete external rewards in Feishu"),
             form,
             rewards=queryset,
-        )
-
-    def get_urls(self):
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="referrals_reward_import"),
-            *super().get_urls(),
-        ]
-
-    def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return import_page(
-            self,
-            request,
-            RewardImportForm(request.POST or None, request.FILES or None),
-            read_rows=read_reward_rows,
-            refused=RewardImportRefused,
-            op=bulk.import_rewards,
-            params=lambda form: {"tenant_key": form.cleaned_data.get("tenant_key") or ""},
-            template="admin/referrals/reward_import.html",
-            title=_("Import external referral rewards from CSV"),
         )
 
 

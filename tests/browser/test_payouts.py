@@ -8,6 +8,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from hireops.core import roles
@@ -94,9 +95,16 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
     with colleague.expect_download() as download:
         colleague.locator("#payroll-csv").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:6] == ["员工 ID", "员工姓名", "飞书账户 ID", "金额", "币种", "结果"]
-    assert rows[0][8:] == ["准备人", "批准人"]
+    rows = list(csv.reader(io.StringIO(text)))  # fixed column names, whatever the language
+    assert rows[0][:6] == [
+        "employee_id",
+        "employee_name",
+        "feishu_account_id",
+        "amount",
+        "currency",
+        "outcome",
+    ]
+    assert rows[0][8:] == ["prepared_by", "approved_by"]
     withdrawn = {
         r["json"]["external_order_id"] for r in sandbox.requests() if r["path"].endswith("/withdraw")
     }
@@ -104,10 +112,14 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
     for row in rows[1:]:
         w = Withdrawal.objects.get(external_order_id=row[6], status=CallStatus.SUCCEEDED)
         assert (row[1], Decimal(row[3]), row[4]) == (w.account.name, Decimal(w.withdrawn_cash["CNY"]), "CNY")
-        assert row[0] and row[8:] == ["hr-prepare", "hr-approve"]
+        assert row[0] and row[5] == "paid" and row[8:] == ["hr-prepare", "hr-approve"]
     with colleague.expect_download() as download:
         colleague.locator("#payroll-xlsx").click()
     assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active  # for people
+    header, *lines = sheet.iter_rows(values_only=True)
+    assert header[:6] == ("员工 ID", "员工姓名", "飞书账户 ID", "金额", "币种", "结果")
+    assert header[8:] == ("准备人", "批准人") and {line[5] for line in lines} == {"已发放"}
     context.close()
 
 

@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hireops.core.models import CallStatus
 from hireops.jobs.models import BulkJob, BulkJobItem
-from orders import login_import
+from orders import bulk
 from orders.models import Exam, ExamState, OrderWrite
+from tests.test_history import entries, read
 
 from .conftest import EXAM_ACCOUNT, deliver
 
@@ -36,6 +37,12 @@ def test_logins_from_a_file_reach_feishu_row_by_row(vendor_ops, sandbox, bound_a
     assert "No exam with this id." in answer and "not a web address" in answer
     write = OrderWrite.objects.get()
     assert write.status == CallStatus.SUCCEEDED and write.exam.state == ExamState.ARRANGED
+    for changed in (write.exam, write):  # in the change history, as a login sent from the page is
+        [entry] = entries(changed)
+        assert read(entry) == (
+            f"Exam login imported from a CSV file (write #{write.pk}).",
+            f"已从 CSV 文件导入笔试登录信息（回传 #{write.pk}）。",
+        )
     hire = next(e for e in sandbox.state()["exams"] if e["exam_id"] == first)
     assert hire["login_info"]["username"] == "wang" and hire["login_info"]["password"] == "s3cret!"
     assert Exam.objects.get(exam_id=second).state == ExamState.NEW
@@ -48,7 +55,7 @@ def test_a_large_file_becomes_a_job_that_never_keeps_a_password_in_the_clear(
     for _ in range(2):
         deliver(vendor_ops, sandbox.create_exam(EXAM_ACCOUNT))
     ids = list(Exam.objects.values_list("exam_id", flat=True))
-    rows = login_import.read_rows(
+    rows = bulk.import_logins.read(
         (
             "exam_id,exam_url,password\n" + "".join(f"{i},https://e.example.com/{i},pw-{i}\n" for i in ids)
         ).encode()
@@ -68,3 +75,4 @@ def test_the_file_is_checked_before_any_row_runs(vendor_ops, sandbox, bound_acco
     assert "must name the columns: exam_id and exam_url" in refused and not OrderWrite.objects.exists()
     client.force_login(staff_user("Auditor", username="auditor"))
     assert client.get(IMPORT).status_code == 403
+    assert IMPORT not in client.get("/admin/orders/exam/").content.decode()  # nor offered

@@ -3,9 +3,10 @@
 import csv
 import io
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from hireops.core.schedules import sync_schedules
 from referrals import payout_dispatch, payouts
 from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
-from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, Withdrawal
+from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
 
 from .conftest import reload
@@ -244,7 +245,7 @@ def test_the_payroll_file_matches_the_withdrawals(sandbox, people, with_cash, cl
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
-    assert header[:2] == ["employee id", "employee name"] and len(body) == 2
+    assert header == PAYROLL_KEYS and len(body) == 2
     for row in body:
         w = Withdrawal.objects.get(external_order_id=row[6])
         assert Decimal(row[3]) == Decimal(w.withdrawn_cash["CNY"])
@@ -253,6 +254,77 @@ def test_the_payroll_file_matches_the_withdrawals(sandbox, people, with_cash, cl
     xlsx = client.get(reverse("admin:referrals_payoutrun_payroll", args=[run.pk, "xlsx"]))
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     assert len(list(payroll_rows(run))) == 2
+
+
+# The payroll CSV's columns, a contract with payroll systems (docs/payroll.md).
+PAYROLL_KEYS = [
+    "employee_id",
+    "employee_name",
+    "feishu_account_id",
+    "amount",
+    "currency",
+    "outcome",
+    "external_order_id",
+    "transaction_time",
+    "prepared_by",
+    "approved_by",
+]
+FORMULA_NAME = '=HYPERLINK("http://x.example.com","点我")'
+
+
+def payroll(client, run, kind: str, language: str) -> bytes:
+    url = reverse("admin:referrals_payoutrun_payroll", args=[run.pk, kind])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_the_payroll_csv_reads_the_same_whoever_downloads_it_and_the_excel_file_speaks_theirs(
+    sandbox, people, with_cash, client
+):
+    """A payroll system reads the CSV's columns by name: a colleague with another language must
+    not break the next file. People read the Excel file, in their language."""
+    accounts = with_cash(2, amount="7.25")
+    ReferralAccount.objects.filter(pk=accounts[0].pk).update(name=FORMULA_NAME)
+    run = prepared(people)
+    client.force_login(people["preparer"])
+
+    def csv_rows(outcome: str) -> list[list[str]]:
+        chinese, english = (payroll(client, run, "csv", language) for language in ("zh-CN", "en"))
+        assert chinese == english  # byte for byte
+        header, *body = csv.reader(io.StringIO(chinese.decode("utf-8-sig")))
+        assert header == PAYROLL_KEYS and len(body) == 2
+        assert [row[5] for row in body] == [outcome] * 2
+        assert {row[1] for row in body} == {"员工1", "'" + FORMULA_NAME}  # text, never a formula
+        return body
+
+    csv_rows("waiting_for_approval")
+    payouts.payout_approve(run.pk, people["approver"])
+    for row in csv_rows("paid"):
+        line = PayoutLine.objects.get(external_order_id=row[6])
+        paid_at = timezone.localtime(datetime.fromtimestamp(line.trans_time / 1000, UTC))
+        assert row[7] == paid_at.strftime("%Y-%m-%dT%H:%M:%S+08:00")  # ISO 8601, TIME_ZONE's offset
+        assert row[8:] == ["preparer", "approver"]
+
+    for language, words in (
+        ("zh-CN", ["员工 ID", "员工姓名", "结果", "已发放"]),
+        ("en", ["employee id", "employee name", "outcome", "Paid"]),
+    ):
+        sheet = openpyxl.load_workbook(io.BytesIO(payroll(client, run, "xlsx", language))).active
+        header, *body = sheet.iter_rows(values_only=True)
+        assert [header[0], header[1], header[5], body[0][5]] == words
+        assert isinstance(body[0][7], datetime) and body[0][3] == Decimal("7.25")  # Excel sums, sorts
+        name = next(cell for cell in sheet["B"][1:] if cell.value.startswith("=HYPERLINK"))
+        assert name.data_type == "s" and name.value == FORMULA_NAME  # text, never a formula
+
+
+def test_a_rejected_runs_payroll_names_no_approver_and_pays_nothing(sandbox, people, with_cash, client):
+    with_cash(1)
+    run = prepared(people)
+    payouts.payout_reject(run.pk, people["approver"], "not this month")
+    client.force_login(people["preparer"])
+    _, row = csv.reader(io.StringIO(payroll(client, run, "csv", "en").decode("utf-8-sig")))
+    assert (row[5], row[7], row[8], row[9]) == ("not_paid", "", "preparer", "")
 
 
 def test_the_decision_page_refuses_the_preparer_and_needs_the_approve_permission(

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 
 from hireops.jobs.services import run_inline
 from referrals import bulk
-from referrals.csv_import import read_rows
 from referrals.identity import person
 from referrals.models import AccountStatus, ReferralAccount
 from referrals.registration import AlreadyRegistered, account_register, registration_retry
@@ -121,7 +120,7 @@ def test_csv_import_with_mixed_rows(sandbox):
         ",,\n"
         "Bad mail,,x@\n"
     ).encode("gb18030")
-    rows = read_rows(csv)
+    rows = bulk.import_accounts.read(csv)
     results = run_inline(bulk.import_accounts, rows, {}, None)
     assert [(r["line"], o.ok) for r, o in zip(rows, results, strict=True)] == [
         (2, True),
