@@ -57,15 +57,12 @@ def main() -> int:
         started = time.monotonic()
         run = payouts.payout_prepare(preparer, title="bench")
         asked = time.monotonic() - started
-        print(
-            f"request         {asked * 1000:.0f} ms: run #{run.pk} {run.get_status_display()},"
-            f" {run.expected_lines} accounts"
-        )
+        print(f"request         {asked * 1000:.0f} ms: run #{run.pk} {run.get_status_display()}")
         shown = 0.0
         while (run := PayoutRun.objects.get(pk=run.pk)).status == PayoutRunStatus.PREPARING:
             now = time.monotonic()
             if now - shown >= 5:
-                percent = 100 * run.line_count // max(run.expected_lines, 1)
+                percent = 100 * run.line_count // max(run.expected_lines or args.accounts, 1)
                 print(
                     f"  {now - started:6.1f} s  {percent:3d} %"
                     f"  {run.line_count} of {run.expected_lines} lines"

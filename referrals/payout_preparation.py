@@ -183,11 +183,14 @@ def payout_prepare(
     if pks is not None:
         selection["chosen_accounts"] = len(pks)
     accounts = _run_accounts(selection, pks)
-    expected = accounts.count()
-    if not expected:
+    # Counted no further than the inline limit: the request never counts 200,000 accounts (the
+    # worker does, first thing).
+    inline_max = settings.PAYOUT_PREPARE_INLINE_MAX
+    counted = accounts.order_by().values("pk")[: inline_max + 1].count()
+    if not counted:
         raise PayoutRefused(_(NOTHING_TO_PAY))
     hands = set_going or SetGoing()
-    later = expected > settings.PAYOUT_PREPARE_INLINE_MAX
+    later = counted > inline_max
     with transaction.atomic():
         run = PayoutRun.objects.create(
             title=title,
@@ -195,7 +198,7 @@ def payout_prepare(
             prepared_by=user,
             selection=selection,
             chosen_accounts=pks,
-            expected_lines=expected,
+            expected_lines=None if later else counted,
             heartbeat_at=timezone.now(),
             scheduled=set_going is not None,
             run_now_by_id=hands.run_now_by_id,
@@ -222,6 +225,8 @@ def _next_batch(run_pk: int) -> bool:
         if run.status != PayoutRunStatus.PREPARING:
             return False
         accounts = _run_accounts(run.selection, run.chosen_accounts)
+        if run.expected_lines is None:  # the first batch: how many there are, for the progress
+            PayoutRun.objects.filter(pk=run.pk).update(expected_lines=accounts.count())
         chunk = list(_locked(accounts.filter(pk__gt=run.prepared_through or 0))[:BATCH])
         if not chunk:
             if run.line_count:

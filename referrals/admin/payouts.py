@@ -109,9 +109,9 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         self.log_addition(request, run, [{"added": {}}])
         if run.status == PayoutRunStatus.PREPARING:
             done = _(
-                "%(run)s is being prepared in the background (%(count)s accounts): this page shows "
-                "its progress. It then waits for a colleague's approval."
-            ) % {"run": run, "count": run.expected_lines}
+                "%(run)s is being prepared in the background: this page shows its progress. "
+                "It then waits for a colleague's approval."
+            ) % {"run": run}
         else:
             done = _(
                 "%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval."

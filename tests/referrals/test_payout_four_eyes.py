@@ -1,11 +1,12 @@
 """The four-eyes rule for every way a payout run comes to exist.
 
 Whoever caused a run is its preparer for the rule: who prepared it (the form, the account
-list's action), who pressed "Run now" on the schedule that prepares runs, and who last changed
-that schedule before it ran. A run of the schedule alone, untouched, is decided by any approver.
-Each way below is played over HTTP as staff do it (or as beat sends the task), then every one of
-those people tries to decide the run as an attacker would: the service, the decision page's
-buttons, a forged POST of each, the release of a held line. A colleague then approves it.
+list's action, a large run a worker prepares for them), who pressed "Run now" on the
+schedule that prepares runs, and who last changed that schedule before it ran. A run of the
+schedule alone, untouched, is decided by any approver. Each way below is played over HTTP as
+staff do it (or as beat sends the task), then every one of those people tries to decide the
+run as an attacker would: the service, the decision page's buttons, a forged POST of each,
+the release of a held line. A colleague then approves it.
 """
 
 import pytest
@@ -85,6 +86,22 @@ def by_the_account_list(hr):
     return newest_run(), {user}
 
 
+def by_a_background_preparation(hr):
+    """A run too large to prepare in the request: a worker writes its lines (a job)."""
+    from django.conf import settings
+
+    user, client = hr("preparer")
+    settings.PAYOUT_PREPARE_INLINE_MAX, before = 1, settings.PAYOUT_PREPARE_INLINE_MAX
+    try:
+        add = reverse("admin:referrals_payoutrun_add")
+        client.post(add, {"title": "大批次", "tenant_key": "", "prepare": "1"})  # eager: prepared on commit
+    finally:
+        settings.PAYOUT_PREPARE_INLINE_MAX = before
+    run = newest_run()
+    assert run.expected_lines == 2 and run.status == PayoutRunStatus.AWAITING_APPROVAL
+    return run, {user}
+
+
 def by_run_now(hr):
     user, client = hr("presser")
     client.post(SCHEDULES, {"action": "run_tasks", "_selected_action": [schedule_row().pk]})
@@ -126,6 +143,7 @@ def by_run_now_after_a_colleague_retimed_it(hr):
 WAYS = [
     by_the_form,
     by_the_account_list,
+    by_a_background_preparation,
     by_run_now,
     by_the_schedule_untouched,
     by_the_schedule_retimed,

@@ -74,14 +74,16 @@ def test_a_large_run_is_prepared_in_the_background_with_its_progress_shown(
     )
     run = PayoutRun.objects.get()
     assert done["Location"] == reverse("admin:referrals_payoutrun_change", args=[run.pk])
-    assert (run.status, run.expected_lines, run.line_count) == (PayoutRunStatus.PREPARING, 5, 0)
+    # The request counted no further than the inline limit: the worker counts.
+    assert (run.status, run.expected_lines, run.line_count) == (PayoutRunStatus.PREPARING, None, 0)
     assert not mail.outbox  # nobody is asked to decide a run not prepared yet
     page = client.get(done["Location"]).content.decode()
-    assert 'http-equiv="refresh"' in page and "0 of about 5 lines written" in page
+    assert 'http-equiv="refresh"' in page and "counting the accounts" in page
 
     assert payout_preparation._next_batch(run.pk)  # the worker's first batch
     run.refresh_from_db()
     assert (run.status, run.line_count, run.totals) == (PayoutRunStatus.PREPARING, 2, {"CNY": "4.00"})
+    assert run.expected_lines == 5
     assert "2 of about 5 lines written" in client.get(done["Location"]).content.decode()
     with pytest.raises(payouts.PayoutRefused):  # nobody decides it before it is prepared
         payouts.payout_approve(run.pk, approver)
