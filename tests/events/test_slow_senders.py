@@ -186,3 +186,22 @@ def test_the_ingest_server_cuts_off_slow_senders_and_serves_the_others(start_ing
     assert counted.delta() == [90, 60]
     assert "request cut off, its headers did not arrive within 1.0 s" in server.log()
     assert "request cut off, its body did not arrive within 1.0 s" in server.log()
+
+
+def test_the_listener_health_port_cuts_off_slow_senders_and_serves_the_others(sandbox, start_listener):
+    listener = start_listener(REQUEST_READ_TIMEOUT=str(TIMEOUT))
+    port = urlsplit(listener.health_url).port
+    senders = [(b"", b"")] * 30 + [slow_headers(b"GET /healthz HTTP/1.1\r\n")] * 70
+    counted = Counted(cut_off("listen", "headers"))
+
+    def probe():
+        return requests.get(listener.health_url + "/healthz", timeout=10)
+
+    held, probed = asyncio.run(attack(port, senders, probe))
+
+    assert (probed.status_code, probed.json()) == (200, {"status": "alive"})
+    assert_cut_off_at_the_deadline(held)
+    assert all(h.answer.startswith(b"HTTP/1.0 408 ") for h in held), held[0].answer
+    assert json.loads(held[0].answer.split(b"\r\n\r\n", 1)[1]) == {"msg": "request not received in time"}
+    assert counted.delta() == [100]
+    assert "request cut off, its headers did not arrive within 1.0 s" in listener.log()
