@@ -205,3 +205,11 @@ def test_the_listener_health_port_cuts_off_slow_senders_and_serves_the_others(sa
     assert json.loads(held[0].answer.split(b"\r\n\r\n", 1)[1]) == {"msg": "request not received in time"}
     assert counted.delta() == [100]
     assert "request cut off, its headers did not arrive within 1.0 s" in listener.log()
+
+
+@pytest.mark.parametrize(("seconds", "refused"), [(5.0, False), (0.5, False), (0.0, True), (-1.0, True)])
+def test_a_deadline_of_no_time_is_refused_by_the_checks(settings, seconds, refused):
+    from django.core import checks
+
+    settings.REQUEST_READ_TIMEOUT = seconds
+    assert ("hireops.E015" in [m.id for m in checks.run_checks()]) == refused
