@@ -539,7 +539,7 @@ def main() -> int:
     env = bench_env(tmp)
     slow = {"commit_delay": args.commit_delay * 1000, "commit_siblings": 0} if args.commit_delay else {}
     log = tmp / "gunicorn.log"
-    server = ["hireops.ingest", "--worker-class", "asgi", "-w", str(args.workers)]
+    server = ["hireops.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", str(args.workers)]
     with open(log, "w") as stderr, serve(server, env, stderr, **slow) as (port, master):
         print(
             f"server          gunicorn hireops.ingest, asgi workers: {args.workers}; "

@@ -296,7 +296,11 @@ def main() -> int:
         help="rerun the steady phase with synchronous_commit=off, to show what the disk adds",
     )
     args = parser.parse_args()
-    app, worker_class = ("hireops.wsgi", "sync") if args.wsgi else ("hireops.ingest", "asgi")
+    app, worker_class = (
+        ("hireops.wsgi", "sync")
+        if args.wsgi
+        else ("hireops.ingest", "hireops.events.ingest_worker.IngestWorker")
+    )
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.webhook import LUA, PATH, THREAD_SETUP, bench_env, count_rows, delivery, serve
 
 SDK = ["bench.sdk_receiver:app", "-w", "2"]
-HIREOPS = ["hireops.ingest", "--worker-class", "asgi", "-w", "2"]
+HIREOPS = ["hireops.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
 
 
 def write_requests(path: Path, n: int) -> None:

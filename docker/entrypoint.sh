@@ -2,7 +2,7 @@
 # The image's entry point: one subcommand per process, the same image for all of them.
 #
 #   admin     gunicorn hireops.wsgi on $BIND_HOST:${PORT:-8000}
-#   ingest    gunicorn hireops.ingest -k asgi on $BIND_HOST:${PORT:-8001}
+#   ingest    gunicorn hireops.ingest (its worker: hireops.events.ingest_worker) on $BIND_HOST:${PORT:-8001}
 #   worker    celery worker; WORKER_QUEUES picks the queues (events | celery | bulk, comma-separated)
 #   beat      celery beat (exactly one in the whole deployment)
 #   migrate   refuse a configuration Django's deployment checks call an error, then migrate
@@ -47,9 +47,10 @@ case "$command" in
       --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" $gunicorn_opts "$@"
     ;;
   ingest)
+    # gunicorn's ASGI worker with a deadline on each request's arrival (REQUEST_READ_TIMEOUT).
     # shellcheck disable=SC2086
-    exec python -m gunicorn hireops.ingest --worker-class asgi --bind "$bind_host:${PORT:-8001}" \
-      --workers "${INGEST_WORKERS:-2}" $gunicorn_opts "$@"
+    exec python -m gunicorn hireops.ingest --worker-class hireops.events.ingest_worker.IngestWorker \
+      --bind "$bind_host:${PORT:-8001}" --workers "${INGEST_WORKERS:-2}" $gunicorn_opts "$@"
     ;;
   worker)
     # Without WORKER_QUEUES the worker consumes every queue (as ./dev run's does).

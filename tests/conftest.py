@@ -335,7 +335,7 @@ def _start_gunicorn(app: str, workers: int, log_path: Path, env: dict) -> tuple[
                 "-m",
                 "gunicorn",
                 app,
-                *(["-k", "asgi"] if app == "hireops.ingest" else []),
+                *(["-k", "hireops.events.ingest_worker.IngestWorker"] if app == "hireops.ingest" else []),
                 "-w",
                 str(workers),
                 "-b",
@@ -372,9 +372,9 @@ def _stop_all(procs: list[subprocess.Popen]) -> None:
 
 @pytest.fixture
 def start_ingest_server(transactional_db, tmp_path):
-    """Start ``gunicorn hireops.ingest -k asgi``, the production server for Feishu's pushes,
-    on a free port with the test database and broker; keyword arguments override its
-    environment. Returns an ``IngestServer``."""
+    """Start ``gunicorn hireops.ingest -k hireops.events.ingest_worker.IngestWorker``, the
+    production server for Feishu's pushes, on a free port with the test database and broker;
+    keyword arguments override its environment. Returns an ``IngestServer``."""
     started = []
 
     def start(**env) -> IngestServer:

@@ -158,7 +158,7 @@ def test_ingest_server_serves_feishus_pushes_and_stops_on_sigterm(entrypoint, tr
     url = f"http://127.0.0.1:{port}{INGEST_PROBE[0]}"
 
     assert requests.get(url, timeout=10).status_code == INGEST_PROBE[1]
-    assert "Using worker: asgi" in ingest.log()
+    assert "Using worker: hireops.events.ingest_worker.IngestWorker" in ingest.log()
     checked = probe(url)
     assert (checked.returncode == 0) == (INGEST_PROBE[1] == 200), checked.stdout
     assert master_pid(ingest) == ingest.proc.pid

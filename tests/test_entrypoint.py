@@ -33,7 +33,10 @@ COMMAND_LINES = [
     (
         ("ingest",),
         {"INGEST_WORKERS": "3", "BIND_HOST": "127.0.0.1"},
-        [f"-m gunicorn hireops.ingest --worker-class asgi --bind 127.0.0.1:8001 --workers 3 {GUNICORN}"],
+        [
+            "-m gunicorn hireops.ingest --worker-class hireops.events.ingest_worker.IngestWorker "
+            f"--bind 127.0.0.1:8001 --workers 3 {GUNICORN}"
+        ],
     ),
     (("worker",), {}, ["-m celery -A hireops worker --loglevel INFO --pool threads --concurrency 4"]),
     (

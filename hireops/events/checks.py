@@ -87,3 +87,17 @@ def event_transport(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def request_read_timeout(app_configs, **kwargs):
+    """At 0 the ingest server would cut off every request before its first byte."""
+    if settings.REQUEST_READ_TIMEOUT > 0:
+        return []
+    return [
+        Error(
+            f"REQUEST_READ_TIMEOUT={settings.REQUEST_READ_TIMEOUT}: a request needs some time to arrive.",
+            hint="Leave it unset (5 s) or give a number of seconds above 0 (docs/deployment.md).",
+            id="hireops.E015",
+        )
+    ]

@@ -20,7 +20,7 @@ from hireops.feishu.longconn.client import LinkState, LongConnClient
 from hireops.ops import heartbeat, link_state, probes
 from hireops.ops.models import ProcessKind
 
-from . import verify
+from . import read_deadline, verify
 from .delivery import Channel, astore
 from .inbox import writer
 from .publisher import publisher
@@ -66,27 +66,36 @@ async def _readiness(client: LongConnClient) -> tuple[int, dict]:
 async def _answer_health(client: LongConnClient, reader, writer_) -> None:
     """A minimal HTTP/1.0 answer to GET /healthz and /readyz (probes; nothing else is served)."""
     try:
-        request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-        method, path, *_ = [*request.split(b"\r\n", 1)[0].decode("latin-1").split(" "), "", ""]
-        if method not in ("GET", "HEAD"):
-            status, body = 405, {"msg": "method not allowed"}
-        elif path == "/healthz":
-            status, body = 200, {"status": "alive"}
-        elif path == "/readyz":
-            status, body = await _readiness(client)
-        else:
-            status, body = 404, {"msg": "not found: /healthz or /readyz"}
-        data = json.dumps(body).encode()
-        head = (
-            f"HTTP/1.0 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
-        )
-        writer_.write(head.encode() + (data if method != "HEAD" else b""))
+        writer_.write(await _health_answer(client, reader))
         await writer_.drain()
     except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         pass
     finally:
         writer_.close()
+
+
+async def _health_answer(client: LongConnClient, reader) -> bytes:
+    """A 408 for headers that have not arrived within the read deadline; a body is never read."""
+    try:
+        request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), read_deadline.seconds())
+    except TimeoutError:
+        read_deadline.cut_off("listen", "headers")
+        return read_deadline.answer("1.0")
+    method, path, *_ = [*request.split(b"\r\n", 1)[0].decode("latin-1").split(" "), "", ""]
+    if method not in ("GET", "HEAD"):
+        status, body = 405, {"msg": "method not allowed"}
+    elif path == "/healthz":
+        status, body = 200, {"status": "alive"}
+    elif path == "/readyz":
+        status, body = await _readiness(client)
+    else:
+        status, body = 404, {"msg": "not found: /healthz or /readyz"}
+    data = json.dumps(body).encode()
+    head = (
+        f"HTTP/1.0 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + (data if method != "HEAD" else b"")
 
 
 async def serve(stop: asyncio.Event, *, health_bind: str, name: str) -> None:

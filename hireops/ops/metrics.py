@@ -37,6 +37,12 @@ deliveries = Counter(
     "overloaded) and, for a refusal, its reason",
     ["outcome", "reason"],
 )
+slow_requests = Counter(
+    "hireops_slow_requests",
+    "Requests cut off because they had not arrived whole within REQUEST_READ_TIMEOUT, by server "
+    "(ingest, listen) and the part still arriving (headers, body)",
+    ["server", "part"],
+)
 longconn_events = Counter(
     "hireops_longconn_events",
     "Events received over the long connection, by outcome (stored, duplicate, rejected, "

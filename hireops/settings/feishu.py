@@ -18,6 +18,11 @@ FEISHU_EVENT_RETENTION_DAYS = env.int("FEISHU_EVENT_RETENTION_DAYS", default=90)
 # The ingest server's inbox writer refuses a delivery (503, Retry-After) rather than queue it
 # behind this many rows waiting for their commit (hireops.events.inbox): memory stays bounded.
 INBOX_QUEUE_MAX = env.int("INBOX_QUEUE_MAX", default=1000)
+# Seconds a request to the ingest server or the listener's health port has to arrive whole
+# (headers and body, from its first byte; a connection's first request from its opening):
+# later, it is cut off (hireops.events.read_deadline), so slow senders cannot hold the
+# connections. Feishu waits 3 s for its answer: nothing it still waits for is cut at 5.
+REQUEST_READ_TIMEOUT = env.float("REQUEST_READ_TIMEOUT", default=5.0)
 # The log of deliveries the webhook refused (admin: Rejected deliveries). Each server process
 # records at most PER_SECOND of them (after a burst of BURST; 0 turns recording off) and
 # counts the rest on its next record; the table keeps the newest KEPT rows, none older than
