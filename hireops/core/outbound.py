@@ -69,7 +69,7 @@ def _no_fields(*args, **kwargs) -> dict:
 @dataclass(frozen=True)
 class Watch:
     """What of a kind's rows needs a person: read by the status page and the alerts
-    (``hireops.ops.status``), which count every kind's stuck and failed rows. By default a
+    (``hireops.ops.health``), which count every kind's stuck and failed rows. By default a
     row still queued 30 minutes after it was requested is stuck (retries are minutes apart,
     and a row given up on but kept queued is exactly one to look at), and every row that
     failed is a failure."""

@@ -101,9 +101,8 @@ def calls_to_feishu():
             ("failed", _("{what}: failed in the last 24 hours"), CallStatus.FAILED),
         ):
             key = f"{kind.name}.{condition}"
-            n = counted[key]
-            title = format_lazy(title, what=what)
-            yield status.Finding(key, title, n, n == 0, _list(kind.model, status__exact=listed))
+            n, url = counted[key], _list(kind.model, status__exact=listed)
+            yield status.Finding(key, format_lazy(title, what=what), n, n == 0, url)
 
 
 def _list(model, **filters) -> str:
