@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
 from hireops.core.messages import MessageField
-from hireops.core.models import FeishuCall
+from hireops.core.models import FeishuCall, failed_index
 
 from .storage import report_storage
 
@@ -274,7 +274,10 @@ class OrderWrite(FeishuCall):
                 name="stage_id_unique_in_order",
             ),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"], name="write_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "requested_at"], name="write_queue_idx"),
+            failed_index("write_failed_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"

@@ -1,4 +1,5 @@
-"""Withdrawals, reconciliation runs, payout runs and leavers that need a person (hireops.ops.status)."""
+"""Payout runs and leavers that need a person (hireops.ops.status). The calls to Feishu
+(withdrawals, payout lines, …) are watched by the platform, from the outbound registry."""
 
 from datetime import timedelta
 
@@ -7,28 +8,18 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.models import CallStatus
 from hireops.ops import status
 
 from .models import (
     AccountStatus,
     Leaver,
     LeaverState,
-    PayoutLine,
     PayoutRun,
     PayoutRunStatus,
-    ReconciliationRun,
-    Withdrawal,
 )
 
 NO_PROGRESS = timedelta(minutes=15)  # a paying run pays a line every 0.6 s per tenant
 WAITING_LONG = timedelta(days=7)
-
-
-@status.check
-def withdrawals():
-    yield from status.feishu_calls("referrals.withdrawals", Withdrawal)
-    yield from status.feishu_calls("referrals.reconciliation", ReconciliationRun)
 
 
 @status.check
@@ -47,18 +38,6 @@ def payout_runs():
         stalled,
         stalled == 0,
         changelist_url(PayoutRun, status__exact=PayoutRunStatus.PAYING),
-    )
-    unpaid = capped_count(
-        PayoutLine.objects.filter(
-            status=CallStatus.FAILED, finished_at__gte=now - status.FAILED_WITHIN
-        ).exclude(run__status__in=[PayoutRunStatus.REJECTED, PayoutRunStatus.CANCELLED])
-    )
-    yield status.Finding(
-        "referrals.payout_lines.unpaid",
-        _("Payout lines held or refused in the last 24 hours"),
-        unpaid,
-        unpaid == 0,
-        changelist_url(PayoutLine, status__exact=CallStatus.FAILED),
     )
     waiting = PayoutRun.objects.filter(status=PayoutRunStatus.AWAITING_APPROVAL)
     untold = capped_count(waiting.exclude(notice_error=""))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
 from hireops.core.messages import MessageField
-from hireops.core.models import FeishuCall
+from hireops.core.models import FeishuCall, failed_index
 from hireops.feishu import hire
 
 
@@ -197,7 +197,10 @@ class Withdrawal(FeishuCall):
         verbose_name = _("withdrawal")
         verbose_name_plural = _("withdrawals")
         ordering = ["-requested_at"]
-        indexes = [models.Index(fields=["-requested_at"], name="withdrawal_recent_idx")]
+        indexes = [
+            models.Index(fields=["-requested_at"], name="withdrawal_recent_idx"),
+            failed_index("withdrawal_failed_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account"], condition=Q(status="queued"), name="one_open_withdrawal_per_account"
@@ -225,7 +228,8 @@ class AccountRegistration(FeishuCall):
         indexes = [  # the sweep (referrals.sync) looks for queued rows nobody is sending
             models.Index(
                 fields=["requested_at"], name="registration_queued_idx", condition=Q(status="queued")
-            )
+            ),
+            failed_index("registration_failed_idx"),
         ]
 
     def __str__(self):
@@ -248,7 +252,8 @@ class AccountStatusChange(FeishuCall):
         indexes = [
             models.Index(
                 fields=["requested_at"], name="status_change_queued_idx", condition=Q(status="queued")
-            )
+            ),
+            failed_index("status_change_failed_idx"),
         ]
 
     def __str__(self):
@@ -415,6 +420,7 @@ class PayoutLine(FeishuCall):
             models.Index(
                 fields=["tenant_key", "id"], name="payout_line_open_idx", condition=Q(status="queued")
             ),
+            failed_index("payout_line_failed_idx"),
         ]
 
     def __str__(self):
@@ -511,6 +517,7 @@ class ExternalReferralReward(FeishuCall):
         indexes = [
             models.Index(fields=["-requested_at"], name="reward_recent_idx"),
             models.Index(fields=["requested_at"], name="reward_queued_idx", condition=Q(status="queued")),
+            failed_index("reward_failed_idx"),
         ]
 
     def __str__(self):

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops.core import outbound
-from hireops.core.messages import Message
+from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 
@@ -391,6 +391,19 @@ PAY_LINE = outbound.register(
         closed=_closed,
         give_up=_give_up,
         sweep=False,  # the dispatcher sends them, paced per tenant
+        watch=outbound.Watch(
+            # A line waits for a person until its run is approved, then for the dispatcher's
+            # pace (100 lines a minute per tenant: a large run pays for hours, and a dispatcher
+            # that stopped is the run's "stalled" finding). So it is stuck once it was sent and
+            # is still unanswered 30 minutes after the approval; a line given up on, kept
+            # queued, is one.
+            waiting=Q(run__status=PayoutRunStatus.PAYING, attempts__gt=0),
+            waiting_since="run__decided_at",
+            # Closed unpaid by a person's decision (the run rejected or cancelled) or with
+            # nothing to pay (no cash left at the approval): nothing failed.
+            failures=~Q(run__status__in=[PayoutRunStatus.REJECTED, PayoutRunStatus.CANCELLED])
+            & ~stored_as("error", NOTHING_LEFT),
+        ),
     )
 )
 

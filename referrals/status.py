@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops.core import outbound
-from hireops.core.messages import Message
+from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
@@ -129,5 +129,7 @@ CHANGE = outbound.register(
         refused=_refused,
         give_up=_give_up,
         sweep=False,
+        # A change replaced by a later one before it was sent is closed failed: nothing failed.
+        watch=outbound.Watch(failures=~stored_as("error", REPLACED)),
     )
 )

@@ -43,7 +43,9 @@ from orders.models import (
 )
 from referrals.models import (
     AccountCash,
+    AccountRegistration,
     AccountStatus,
+    AccountStatusChange,
     BalanceChange,
     BalanceSource,
     ExternalReferralReward,
@@ -92,6 +94,9 @@ PAGES = [
     ("/admin/jobs/exportjob/", ExportJob, ""),
     ("/admin/core/changehistoryentry/", LogEntry, ""),
     ("/admin/referrals/reconciliationrun/", ReconciliationRun, ""),
+    ("/admin/referrals/accountregistration/", AccountRegistration, "status__exact=failed"),
+    ("/admin/referrals/accountstatuschange/", AccountStatusChange, ""),
+    ("/admin/referrals/externalrewarddeletion/", ExternalRewardDeletion, "status__exact=failed"),
     ("/admin/tenants/tenant/", Tenant, ""),
     ("/admin/tenants/tenantnamelookup/", TenantNameLookup, ""),
     ("/admin/orders/backgroundcheck/", BackgroundCheck, ""),
@@ -144,6 +149,8 @@ def add_rows(user, n: int) -> None:
             created_by=user,
         )
         AccountCash.objects.create(account=account, currency="CNY", amount=Decimal("1.50"))
+        AccountRegistration.objects.create(account=account, status=CallStatus.FAILED, error="refused")
+        AccountStatusChange.objects.create(account=account, action="deactivate", requested_by=user)
         BalanceChange.objects.create(account=account, source=BalanceSource.PULL, points=i)
         Withdrawal.objects.create(
             account=account,

@@ -89,3 +89,19 @@ def test_a_message_reworded_since_it_was_stored_reads_in_its_new_words():
         assert read(stored) == "内推账户 acc-1 在本系统中（尚）未注册。"
     with translation.override("en"):
         assert read(stored) == "Referral account acc-1 is not registered here (yet)."
+
+
+def test_rows_are_found_by_the_message_they_were_closed_with_whatever_its_values():
+    from hireops.core.messages import stored_as
+
+    def account(error):
+        n = ReferralAccount.objects.count()
+        return ReferralAccount.objects.create(email=f"e{n}@example.com", error=error)
+
+    with translation.override("zh-hans"):  # stored by the worker, in its language
+        held = account(Message("Held: %(amount)s", amount="5.00 CNY"))
+        longer = account(Message("Held: %(amount)s, twice", amount="5.00 CNY"))  # another msgid
+    account("Held: 5.00 CNY")  # plain text reading the same: not that message
+    found = ReferralAccount.objects.filter(stored_as("error", "Held: %(amount)s"))
+    assert list(found) == [held]
+    assert list(ReferralAccount.objects.filter(stored_as("error", "Held: %(amount)s, twice"))) == [longer]

@@ -57,6 +57,13 @@ class FeishuCall(StaffRequest):
         abstract = True
 
 
+def failed_index(name: str) -> models.Index:
+    """For a large table of calls: its failed rows by when they closed, for the status page's
+    "failed in the last 24 hours" (hireops.ops.health), which would otherwise read every
+    failure the table ever had. Partial: failures are few, so the index stays small."""
+    return models.Index(fields=["finished_at"], name=name, condition=models.Q(status=CallStatus.FAILED))
+
+
 class StaffAccess(models.Model):
     """Permissions that belong to no one model (Django keeps permissions on models). No table
     is ever created for it."""

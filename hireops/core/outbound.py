@@ -23,6 +23,9 @@ they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``)
 a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
 sends again queued rows nobody holds the lease of (their task lost, their worker dead).
 
+Every kind is watched: the status page and the alerts (``hireops.ops``) count each kind's rows
+stuck and failed, as its ``Watch`` says what those mean for it.
+
 A worker that dies mid-call leaves a lease that expires, so a row is never sent twice at the
 same time. ``lease`` outlives the longest call the client can make (timeouts, in-client
 retries, rate-limit waits).
@@ -30,7 +33,7 @@ retries, rate-limit waits).
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -40,6 +43,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from hireops.feishu import FeishuError, FeishuTransportError
 
@@ -60,6 +64,22 @@ def _nothing(*args, **kwargs) -> None:
 
 def _no_fields(*args, **kwargs) -> dict:
     return {}
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What of a kind's rows needs a person: read by the status page and the alerts
+    (``hireops.ops.health``), which count every kind's stuck and failed rows. By default a
+    row still queued 30 minutes after it was requested is stuck (retries are minutes apart,
+    and a row given up on but kept queued is exactly one to look at), and every row that
+    failed is a failure."""
+
+    # Which queued rows wait for Feishu (not for a person), and the field their wait counts from.
+    waiting: Q = field(default_factory=Q)
+    waiting_since: str = "requested_at"
+    # Which failed rows are failures: a kind may close rows failed with nothing gone wrong
+    # (replaced by a later request, nothing left to send; ``messages.stored_as`` finds them).
+    failures: Q = field(default_factory=Q)
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,7 @@ class Outbound:
     # The sweep: which of the stale rows (a queryset) to send again, as primary keys.
     resumable: Callable[[Any], list[int]] | None = None
     sweep: bool = True  # whether ``resume_all`` sends its stale rows again
+    watch: Watch = Watch()  # what "stuck" and "failed" mean for the status page
 
     @property
     def task(self):
@@ -107,6 +128,7 @@ class Outbound:
 
 
 KINDS: dict[str, Outbound] = {}
+_discovered = False
 
 
 def register(kind: Outbound) -> Outbound:
@@ -115,6 +137,13 @@ def register(kind: Outbound) -> Outbound:
 
 
 def kinds() -> list[Outbound]:
+    """Every kind of every app. A kind is registered where its module is imported, and each
+    app's ``tasks`` module makes its kinds' tasks (``Outbound.task``), so importing those
+    makes the registry whole in any process (a web process imports no tasks module by itself)."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("tasks")
+        _discovered = True
     return list(KINDS.values())
 
 

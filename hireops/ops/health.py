@@ -1,15 +1,18 @@
-"""The platform's status checks: workers and their queues, beat and its schedules, Feishu's
-monthly quota and the rate limiter (see ``hireops.ops.status``)."""
+"""The platform's status checks: workers and their queues, beat and its schedules, every kind
+of call to Feishu, Feishu's monthly quota and the rate limiter (see ``hireops.ops.status``)."""
 
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.dashboard import changelist_url
+from hireops.core import outbound
+from hireops.core.dashboard import capped_counts, changelist_url
+from hireops.core.models import CallStatus
 
 from . import status
 from .heartbeat import STALE
@@ -18,6 +21,10 @@ from .models import ProcessHeartbeat, ProcessKind
 # A schedule's last run is recorded by beat up to 3 minutes late (django-celery-beat saves
 # its entries every 3 minutes), so a schedule is late past its due time plus this.
 SCHEDULE_GRACE = timedelta(minutes=5)
+
+# A call still unanswered this long needs a person: the engine's retries are 30 s to 8 min apart.
+STUCK_AFTER = timedelta(minutes=30)
+FAILED_WITHIN = timedelta(hours=24)  # an older failure was seen by then; its list still shows it
 
 
 def _alive(kind: str):
@@ -68,6 +75,41 @@ def beat():
         not late,
         changelist_url(PeriodicTask),
     )
+
+
+@status.check
+def calls_to_feishu():
+    """Two findings for every kind of call the outbound engine sends, taken from its registry
+    (a kind registered tomorrow is watched without a line here): its rows still waiting for
+    Feishu after ``STUCK_AFTER``, and those that failed within ``FAILED_WITHIN``, as the kind's
+    ``Watch`` defines them. Keyed by the kind's name (``<name>.stuck``, ``<name>.failed``),
+    titled with its rows' name; all counted in one query."""
+    now = timezone.now()
+    kinds = outbound.kinds()
+    counts = {}
+    for kind in kinds:
+        rows, watch = kind.model.objects, kind.watch
+        waiting = rows.filter(watch.waiting, status=CallStatus.QUEUED)
+        counts[f"{kind.name}.stuck"] = waiting.filter(**{f"{watch.waiting_since}__lt": now - STUCK_AFTER})
+        failed = rows.filter(status=CallStatus.FAILED, finished_at__gte=now - FAILED_WITHIN)
+        counts[f"{kind.name}.failed"] = failed.filter(watch.failures)
+    counted = capped_counts(**counts)
+    for kind in kinds:
+        what = status.capfirst_lazy(kind.model._meta.verbose_name_plural)
+        for condition, title, listed in (
+            ("stuck", _("{what}: waiting for Feishu for over 30 minutes"), CallStatus.QUEUED),
+            ("failed", _("{what}: failed in the last 24 hours"), CallStatus.FAILED),
+        ):
+            key = f"{kind.name}.{condition}"
+            n, url = counted[key], _list(kind.model, status__exact=listed)
+            yield status.Finding(key, format_lazy(title, what=what), n, n == 0, url)
+
+
+def _list(model, **filters) -> str:
+    try:
+        return changelist_url(model, **filters)
+    except NoReverseMatch:  # a kind with no admin list: the finding still counts its rows
+        return ""
 
 
 @status.check

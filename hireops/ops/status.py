@@ -6,8 +6,11 @@ Each app says what in it needs a person in its ``health.py`` (found like admin.p
     from hireops.ops import status
 
     @status.check
-    def withdrawals():
-        yield status.Finding("withdrawals.failed", _("Withdrawals failed (24 h)"), n, ok=n == 0, url=…)
+    def exams():
+        yield status.Finding("exams.unscored", _("Exams waiting for a score"), n, ok=n == 0, url=…)
+
+Calls to Feishu need no check of their own: every kind the outbound engine sends is watched
+from its registry (``hireops.ops.health.calls_to_feishu``).
 
 A finding's ``key`` names the condition for good (alerts open one incident per key); ``ok``
 False means a person should look. A check that itself fails (its database is down, say) is
@@ -18,9 +21,7 @@ e-mail and group chats.
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst, format_lazy
@@ -72,35 +73,3 @@ def findings() -> list[Finding]:
 
 def needing_a_person(found: list[Finding]) -> list[Finding]:
     return [f for f in found if not f.ok]
-
-
-STUCK_AFTER = timedelta(minutes=30)
-FAILED_WITHIN = timedelta(hours=24)
-
-
-def feishu_calls(key: str, model) -> Iterable[Finding]:
-    """The two findings of any ``FeishuCall`` model: calls still unanswered after
-    ``STUCK_AFTER`` (retries are minutes apart: this long means a person should look) and
-    calls that failed within ``FAILED_WITHIN``."""
-    from hireops.core.dashboard import capped_count, changelist_url
-    from hireops.core.models import CallStatus
-
-    now = timezone.now()
-    what = model._meta.verbose_name_plural
-    stuck = capped_count(model.objects.filter(status=CallStatus.QUEUED, requested_at__lt=now - STUCK_AFTER))
-    recent = now - FAILED_WITHIN
-    failed = capped_count(model.objects.filter(status=CallStatus.FAILED, finished_at__gte=recent))
-    yield Finding(
-        f"{key}.stuck",
-        format_lazy(_("{what}: waiting for Feishu for over 30 minutes"), what=capfirst_lazy(what)),
-        stuck,
-        stuck == 0,
-        changelist_url(model, status__exact=CallStatus.QUEUED),
-    )
-    yield Finding(
-        f"{key}.failed",
-        format_lazy(_("{what}: failed in the last 24 hours"), what=capfirst_lazy(what)),
-        failed,
-        failed == 0,
-        changelist_url(model, status__exact=CallStatus.FAILED),
-    )

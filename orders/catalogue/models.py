@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bindings.models import Scope, field_key_validator
 from hireops.core.messages import MessageField
-from hireops.core.models import CallStatus, FeishuCall, StaffRequest
+from hireops.core.models import CallStatus, FeishuCall, StaffRequest, failed_index
 
 
 class Catalogue(models.TextChoices):
@@ -260,6 +260,7 @@ class CataloguePush(FeishuCall):
         indexes = [
             models.Index(fields=["rollout", "status"], name="push_rollout_idx"),
             models.Index(fields=["status", "requested_at"], name="push_status_idx"),
+            failed_index("push_failed_idx"),
         ]
 
     def __str__(self):

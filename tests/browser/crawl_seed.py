@@ -150,7 +150,7 @@ def _referrals(feishu, root) -> None:
 
 def _payouts_and_rewards(feishu, root, leaving) -> None:
     """A run paid (approved by a colleague), one waiting for approval, an external reward and
-    its deletion."""
+    its deletion, the paid account deactivated."""
     from hireops.core import roles
     from referrals import payouts, rewards
 
@@ -159,7 +159,9 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
 
     from referrals.balances import balance_pull
     from referrals.identity import person
+    from referrals.models import StatusAction
     from referrals.registration import account_register
+    from referrals.status import account_status_request
 
     funded = []
     for name, email in (("赵六", "liu.zhao@demo.example.com"), ("钱七", "qi.qian@demo.example.com")):
@@ -181,6 +183,9 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
     reward.refresh_from_db()
     assert reward.status == CallStatus.SUCCEEDED, reward.error
     rewards.reward_delete_request(reward, "重复录入", root)
+    paid_account = ReferralAccount.objects.get(pk=funded[1])
+    account_status_request(paid_account, StatusAction.DEACTIVATE, root)
+    wait_until(lambda: not ReferralAccount.objects.get(pk=paid_account.pk).pending_action, "deactivated")
 
 
 def _operations(root) -> None:

@@ -96,9 +96,9 @@ def test_a_write_to_feishu_stuck_or_failed(staff_user):
     exam = Exam.objects.create(app_id="cli", account_id="acc", exam_id="exam-1")
     stuck = OrderWrite.objects.create(kind=WriteKind.SCORE, exam=exam, result="60")
     OrderWrite.objects.filter(pk=stuck.pk).update(requested_at=timezone.now() - timedelta(minutes=31))
-    assert problems() == {"orders.writes.stuck": 1}
+    assert problems() == {"orders.send_write.stuck": 1}
     OrderWrite.objects.filter(pk=stuck.pk).update(status=CallStatus.FAILED, finished_at=timezone.now())
-    assert problems() == {"orders.writes.failed": 1}
+    assert problems() == {"orders.send_write.failed": 1}
     OrderWrite.objects.filter(pk=stuck.pk).update(finished_at=timezone.now() - timedelta(days=2))
     assert problems() == {}  # an old failure was seen by then; the list still shows it
 

@@ -454,7 +454,56 @@ def test_what_needs_a_person_is_on_the_status_page(sandbox, people, with_cash):
     stalled = finding("referrals.payout_runs.stalled")
     assert (stalled.value, stalled.ok) == (1, False)
     payout_dispatch.payout_dispatch()
-    assert finding("referrals.payout_runs.stalled").ok and finding("referrals.payout_lines.unpaid").ok
+    assert finding("referrals.payout_runs.stalled").ok and finding("referrals.pay_line.failed").ok
+
+
+def test_payout_lines_are_stuck_or_failed_only_when_a_person_must_look(sandbox, people, with_cash):
+    """A line waits for a person until its run is approved, then for the dispatcher's pace; it
+    is stuck once sent and still unanswered 30 minutes after the approval (a line given up on
+    stays queued: it is one). A line closed unpaid by a rejection, a cancellation or a balance
+    emptied before the approval is nobody's failure; a held one needs a person."""
+    from hireops.celery import app as celery_app
+    from hireops.core.retry import TryLater
+    from hireops.ops.status import findings
+    from referrals.models import AccountCash
+
+    def stuck_and_failed():
+        found = {f.key: f.value for f in findings()}
+        return found["referrals.pay_line.stuck"], found["referrals.pay_line.failed"]
+
+    hours_ago = timezone.now() - timedelta(hours=2)
+    a, b, c = with_cash(3, amount="5.00")
+    waiting = prepared(people)
+    waiting.lines.update(requested_at=hours_ago)
+    assert stuck_and_failed() == (0, 0)  # waiting for an approver, for hours
+    payouts.payout_reject(waiting.pk, people["approver"], "金额不对")
+    payouts.payout_cancel(prepared(people).pk, people["preparer"])
+    assert PayoutLine.objects.filter(status=CallStatus.FAILED).count() == 6
+    assert stuck_and_failed() == (0, 0)
+
+    run = prepared(people)
+    run.lines.update(requested_at=hours_ago)
+    AccountCash.objects.filter(account=c).delete()  # its cash withdrawn before the approval
+    celery_app.conf.task_always_eager = False  # approved; the dispatcher's tick not yet run
+    try:
+        payouts.payout_approve(run.pk, people["approver"])
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert run.lines.get(account=c).status == CallStatus.FAILED  # nothing to pay
+    PayoutRun.objects.filter(pk=run.pk).update(decided_at=timezone.now() - timedelta(minutes=31))
+    assert stuck_and_failed() == (0, 0)  # not sent yet: the pace (a stall is the run's finding)
+
+    sandbox.grant_bonus(b.account_id, cash=cny("3.00"))  # b's balance moved: held
+    outbound.run(payouts.PAY_LINE, run.lines.get(account=b).pk)
+    sandbox.add_fault(ASSETS, "5xx", count=100, status=502)  # a: Feishu never answers
+    line = run.lines.get(account=a)
+    with pytest.raises(TryLater):
+        outbound.run(payouts.PAY_LINE, line.pk)
+    assert outbound.give_up(payouts.PAY_LINE, line.pk, "Feishu had an internal error") == CallStatus.QUEUED
+    PayoutRun.objects.filter(pk=run.pk).update(decided_at=timezone.now() - timedelta(minutes=29))
+    assert stuck_and_failed() == (0, 1)  # approved 29 minutes ago: its retries may still answer
+    PayoutRun.objects.filter(pk=run.pk).update(decided_at=timezone.now() - timedelta(minutes=31))
+    assert stuck_and_failed() == (1, 1)
 
 
 def test_a_worker_killed_mid_run_and_another_one_started_pay_each_line_once(
