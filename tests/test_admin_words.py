@@ -34,6 +34,21 @@ def test_permissions_are_named_in_the_readers_language_whatever_migrate_stored(a
     assert "Can view Feishu event</option>" in en and "可以重新处理" not in en
 
 
+def test_the_group_and_user_pickers_say_how_they_work_in_the_readers_language(admin_client, django_user_model):
+    """Not Django's "Hold down Control, or Command on a Mac" (key names, even in its Chinese),
+    and the field's own help kept."""
+    group = Group.objects.create(name="Pickers")
+    colleague = django_user_model.objects.create_user("colleague", is_staff=True)
+    for url in (f"/admin/auth/group/{group.pk}/change/", f"/admin/auth/user/{colleague.pk}/change/"):
+        zh, en = page(admin_client, url, ZH), page(admin_client, url, EN)
+        assert "Control" not in zh and "Command" not in zh and "按住" not in zh, url
+        assert "双击一项即可将其移到另一侧列表" in zh, url
+        assert "Hold down" not in en and "Double-click an entry to move it to the other list" in en, url
+    zh = page(admin_client, f"/admin/auth/user/{colleague.pk}/change/", ZH)
+    assert zh.count("双击一项即可将其移到另一侧列表") == 2  # groups and permissions
+    assert "一个用户将得到其归属的组的所有权限" in zh  # Django's own help for the groups, before ours
+
+
 def test_roles_and_schedules_read_in_chinese_where_their_names_are_shown(admin_client):
     sync_roles()
     sync_schedules()
