@@ -128,6 +128,12 @@ def test_the_forms_labels_start_with_a_capital_as_djangos_own(admin_client, requ
         assert {"Stage:", "Stage time:", "Report name:"} <= set(shown)
 
 
+def test_a_report_is_named_once_on_its_orders_page(admin_client, check, reports):
+    """Django heads each inline row with its object; a column of the name too said it twice."""
+    page = text(admin_client.get(f"{CHECKS}{check.pk}/change/", **EN))
+    assert page.count("王二背调报告") == 1
+
+
 def test_a_refused_form_says_so_where_the_admin_does(admin_client, check):
     page = admin_client.post(f"{CHECKS}{check.pk}/stage/", {"stage_name": ""}, **ZH).content.decode()
     assert '<p class="errornote">' in page and "form-row errors field-stage_name" in page
