@@ -35,7 +35,9 @@ def test_permissions_are_named_in_the_readers_language_whatever_migrate_stored(a
     assert "Can view Feishu event</option>" in en and "可以重新处理" not in en
 
 
-def test_the_group_and_user_pickers_say_how_they_work_in_the_readers_language(admin_client, django_user_model):
+def test_the_group_and_user_pickers_say_how_they_work_in_the_readers_language(
+    admin_client, django_user_model
+):
     """Not Django's "Hold down Control, or Command on a Mac" (key names, even in its Chinese),
     and the field's own help kept."""
     group = Group.objects.create(name="Pickers")

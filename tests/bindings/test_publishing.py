@@ -290,7 +290,7 @@ def test_a_publish_that_outlived_its_lease_is_followed_by_a_fresh_one(sandbox, m
 def published_mark(client, scope: int) -> str:
     """The scopes list's "all published" mark on ``scope``'s row: Django's icon's alt text."""
     page = client.get("/admin/bindings/fieldscope/").content.decode()
-    row = re.search(rf'<tr>(?:(?!</tr>).)*?/admin/bindings/fieldscope/{scope}/change/.*?</tr>', page, re.S)
+    row = re.search(rf"<tr>(?:(?!</tr>).)*?/admin/bindings/fieldscope/{scope}/change/.*?</tr>", page, re.S)
     return re.search(r'class="field-published"><img [^>]*alt="(\w+)"', row.group(0)).group(1)
 
 

@@ -1,7 +1,8 @@
 """A walk through every admin page a signed-in user can reach by following links, as a person
 clicking around would, with what is wrong on each page written down (never stopping at the
 first): an error status, a console error, words in the wrong language and a table wider than
-its box (in either language: English words are longer). Downloads and answers that are not HTML are not checked.
+its box (in either language: English words are longer). Downloads and answers that are not
+HTML are not checked.
 
 Which pages: from /admin/, every same-origin link under /admin/ or /accounts/ (allauth's
 second-factor pages the admin links to), found on the pages themselves, never a list made by

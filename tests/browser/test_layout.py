@@ -14,8 +14,8 @@ from hireops.events.admin import REPROCESSED
 from hireops.events.models import EventStatus, FeishuEvent, RefusalStatus, RejectedDelivery, RejectionKind
 from hireops.feishu import save_app_ticket
 from hireops.tenants.models import Tenant, TenantStatus
-from orders.models import BackgroundCheck, CheckState, Exam, OrderWrite, WriteKind
 from orders.catalogue.models import Catalogue, CatalogueRollout, RolloutStatus
+from orders.models import BackgroundCheck, CheckState, Exam, OrderWrite, WriteKind
 from referrals.models import (
     AccountStatus,
     ExternalReferralReward,

@@ -19,7 +19,6 @@ from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
-
 from tests.test_history import entries, read
 
 from .conftest import reload

@@ -14,9 +14,7 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-PICKER_HELP = _(
-    "Double-click an entry to move it to the other list, or select entries and use the arrows."
-)
+PICKER_HELP = _("Double-click an entry to move it to the other list, or select entries and use the arrows.")
 
 DEFAULT_NAMES = {
     "add": _("Can add %(model)s"),

@@ -126,7 +126,8 @@ class Command(BaseCommand):
             "kind",
             choices=FAULT_KINDS,
             help="5xx an HTTP error; slow waits, then acts; late acts, then answers after --delay; "
-            "ratelimit Feishu's rate-limit answer; drop closes the connection unanswered; error Feishu's --code",
+            "ratelimit Feishu's rate-limit answer; drop closes the connection unanswered; "
+            "error Feishu's --code",
         )
         fault.add_argument("--count", type=int, default=1, help="how many calls (default 1)")
         fault.add_argument("--status", type=int, default=500, help="the HTTP status (5xx, error)")
