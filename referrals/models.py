@@ -561,7 +561,7 @@ class LeaverMatch(models.TextChoices):
     MATCHED = "matched", _("Matched")
     NONE = "none", _("No account matches")
     SEVERAL = "several", _("Several accounts match")
-    NO_ACCOUNT = "no_account", _("No referral account (confirmed by staff)")
+    NO_ACCOUNT = "no_account", _("No referral account (confirmed by HR)")
 
 
 class LeaverState(models.TextChoices):
@@ -585,8 +585,8 @@ class Leaver(models.Model):
     tenant_key = models.CharField(
         _("tenant"), max_length=128, blank=True, db_index=True, help_text=TENANT_HELP
     )
-    open_id = models.CharField(_("open_id"), max_length=128)
-    union_id = models.CharField(_("union_id"), max_length=128, blank=True)
+    open_id = models.CharField(_("Feishu open_id"), max_length=128)
+    union_id = models.CharField(_("Feishu union_id"), max_length=128, blank=True)
     user_id = models.CharField(_("employee id"), max_length=128, blank=True)
     name = models.CharField(_("employee name"), max_length=100, blank=True)
     how = models.CharField(_("how they left"), max_length=16, choices=LeaverHow.choices)

@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from hireops.core.roles import VENDOR_OPS, sync_roles
 from hireops.core.schedules import sync_schedules
+from referrals.models import AccountStatus, ReferralAccount
 
 pytestmark = pytest.mark.django_db
 ZH, EN = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}, {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -32,6 +33,35 @@ def test_permissions_are_named_in_the_readers_language_whatever_migrate_stored(a
     assert "Can view Feishu event</option>" not in zh and "Can add" not in zh
     assert "Feishu events | Feishu event | Can reprocess failed events" in en
     assert "Can view Feishu event</option>" in en and "可以重新处理" not in en
+
+
+def test_the_group_and_user_pickers_say_how_they_work_in_the_readers_language(
+    admin_client, django_user_model
+):
+    """Not Django's "Hold down Control, or Command on a Mac" (key names, even in its Chinese),
+    and the field's own help kept."""
+    group = Group.objects.create(name="Pickers")
+    colleague = django_user_model.objects.create_user("colleague", is_staff=True)
+    for url in (f"/admin/auth/group/{group.pk}/change/", f"/admin/auth/user/{colleague.pk}/change/"):
+        zh, en = page(admin_client, url, ZH), page(admin_client, url, EN)
+        assert "Control" not in zh and "Command" not in zh and "按住" not in zh, url
+        assert "双击一项即可将其移到另一侧列表" in zh, url
+        assert "Hold down" not in en and "Double-click an entry to move it to the other list" in en, url
+    zh = page(admin_client, f"/admin/auth/user/{colleague.pk}/change/", ZH)
+    assert zh.count("双击一项即可将其移到另一侧列表") == 2  # groups and permissions
+    assert "一个用户将得到其归属的组的所有权限" in zh  # Django's own help for the groups, before ours
+
+
+def test_a_plain_forms_labels_start_with_a_capital_as_a_model_forms_do(admin_client):
+    """The withdrawal's confirmation asks "Points:", not "points:" (the model's verbose name)."""
+    account = ReferralAccount.objects.create(
+        name="王芳", email="fang@example.com", account_id="acc-1", status=AccountStatus.ACTIVE
+    )
+    response = admin_client.post(
+        "/admin/referrals/referralaccount/", {"action": "withdraw", "_selected_action": [account.pk]}, **EN
+    )
+    page = response.content.decode()
+    assert '<label for="id_points">Points:</label>' in page and '<label for="id_cash">Cash:</label>' in page
 
 
 def test_roles_and_schedules_read_in_chinese_where_their_names_are_shown(admin_client):

@@ -1,15 +1,17 @@
 """./dev run's demo is green at its first start and after a restart: its sandbox keeps its
 state (sandbox/persistence.py), the demo sends it its seed only when it starts from it,
-and the failed event it shows is no alarm."""
+the failed event it shows is no alarm, and whoever was signed in stays signed in."""
 
 import copy
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from bindings.models import BindingStatus, EcoAccountBinding, FieldPublish
@@ -161,3 +163,44 @@ def test_a_new_demo_database_starts_the_sandbox_over(demo):
         sandbox.server.stop()
     assert not state_file.exists()
     assert FieldPublish.objects.filter(status=CallStatus.SUCCEEDED).exists()  # sent the seed anew
+
+
+def test_a_restart_keeps_everyone_signed_in_and_a_password_the_demo_admin_changed(
+    demo, client, staff_user, django_user_model
+):
+    """./dev run runs bootstrap_demo at every start: it made the demo admin's password anew
+    each time, which signed them out everywhere and undid a password they had chosen."""
+
+    def restart() -> str:
+        out = StringIO()
+        call_command("bootstrap_demo", stdout=out)
+        return out.getvalue()
+
+    sandbox = _start_sandbox(demo)
+    try:
+        assert "Demo login created: admin / hireops-demo" in restart()
+        client.force_login(django_user_model.objects.get(username="admin"))
+        colleague = Client()
+        colleague.force_login(staff_user("HR", username="hanna"))
+
+        printed = restart()
+        for signed_in in (client, colleague):
+            assert signed_in.get("/admin/").status_code == 200  # not sent to the login page
+        assert "Demo login: admin / hireops-demo" in printed
+
+        # The demo admin chooses a password of their own; the next start keeps it, and them.
+        resp = client.post(
+            "/admin/password_change/",
+            {
+                "old_password": "hireops-demo",
+                "new_password1": "Mine-2026-kept",
+                "new_password2": "Mine-2026-kept",
+            },
+        )
+        assert resp.status_code == 302, resp.content.decode()[:2000]
+        printed = restart()
+    finally:
+        sandbox.server.stop()
+    assert "hireops-demo" not in printed and "the password you gave it" in printed
+    assert client.get("/admin/").status_code == 200
+    assert django_user_model.objects.get(username="admin").check_password("Mine-2026-kept")

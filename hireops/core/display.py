@@ -51,6 +51,14 @@ def short(text, limit: int = 40) -> str:
     return format_html('<span title="{}">{}…</span>', text, text[: limit - 1])
 
 
+def with_code(name, code) -> str:
+    """A name with its code in small type beneath it, for a list column that shows both; the
+    code alone when there is no name."""
+    if not name:
+        return str(code or "—")
+    return format_html('{}<br><small style="color: var(--body-quiet-color)">{}</small>', name, code)
+
+
 def pretty_json(value) -> str:
     text = json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "—"
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)

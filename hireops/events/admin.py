@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
-from hireops.core import audit
+from hireops.core import audit, display
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin, exact_search
 from hireops.core.masking import mask_personal_text
@@ -96,11 +96,7 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
     @admin.display(description=_("event type"), ordering="event_type")
     def type_label(self, obj):
         name = types.label(obj.event_type)
-        if name == obj.event_type:
-            return name
-        return format_html(
-            '{}<br><small style="color: var(--body-quiet-color)">{}</small>', name, obj.event_type
-        )
+        return name if name == obj.event_type else display.with_code(name, obj.event_type)
 
     @admin.display(description=_("next attempt at"))
     def next_attempt(self, obj):

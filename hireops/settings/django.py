@@ -77,6 +77,9 @@ TEMPLATES = [
     },
 ]
 
+# Every form's labels start with a capital, as a model form's do ("Stage:", not "stage:").
+FORM_RENDERER = "hireops.core.form_labels.Renderer"
+
 # --- Database -------------------------------------------------------------
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),

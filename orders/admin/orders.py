@@ -55,7 +55,9 @@ class WritesInline(ReadOnlyInline):
 
 class ReportsInline(ReadOnlyInline):
     model = ReportFile
-    fields = ("name", "file_or_link", "uploaded_by", "uploaded_at")
+    # A report's name heads its row (Django shows each row's object there): a column of it too
+    # named every report twice.
+    fields = ("file_or_link", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     verbose_name_plural = _("reports")
     download_url = None  # report -> URL, set per request by OrderAdmin for users who may download

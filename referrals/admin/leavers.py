@@ -4,9 +4,11 @@ applied and now, where each stands, and HR's hand where matching could not decid
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display
+from hireops.core import display, personal
 from hireops.core.admin import ChangedThroughActions, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.jobs.admin import run_operation
@@ -51,6 +53,43 @@ class MatchForm(forms.Form):
 
 def _cash_text(cash) -> str:
     return ", ".join(f"{amount} {currency}" for currency, amount in sorted((cash or {}).items())) or "—"
+
+
+def account_label(account: ReferralAccount, *, full: bool) -> str:
+    """What a person recognises an account by: its employee's name, else its Feishu account id,
+    else its email or mobile (masked unless ``full``: the reader may see personal data)."""
+    if account.name or account.account_id:
+        return account.name or account.account_id
+    return personal.shown(None, account, "email" if account.email else "mobile_number", full=full)
+
+
+def matching_accounts(leaver: Leaver, *, full: bool, numbered: bool = False) -> str:
+    """The accounts that matched ``leaver``, each linked to its page; ``numbered`` adds the
+    number the match form takes ("王芳 (#3)")."""
+    found = ReferralAccount.objects.in_bulk(leaver.candidates)
+    shown = []
+    for pk in leaver.candidates:
+        account = found.get(pk)
+        if account is None:  # removed since: its number is all there is
+            shown.append(format_html("#{}", pk))
+            continue
+        label = account_label(account, full=full)
+        url = reverse("admin:referrals_referralaccount_change", args=[pk])
+        shown.append(format_html('<a href="{}">{}</a>{}', url, label, f" (#{pk})" if numbered else ""))
+    return format_html_join(", ", "{}", ((item,) for item in shown)) or "—"
+
+
+def _candidates_field(full: bool):
+    @admin.display(description=_("matching accounts"))
+    def candidate_accounts(leaver):
+        return matching_accounts(leaver, full=full)
+
+    return candidate_accounts
+
+
+# The leaver page's "matching accounts", for a reader who may see personal data and for one
+# who may not (a name-less account unregistered in Feishu is known by its email or mobile).
+CANDIDATES = {full: _candidates_field(full) for full in (True, False)}
 
 
 @admin.register(Leaver)
@@ -127,7 +166,18 @@ class LeaverAdmin(LargeTableAdmin, ChangedThroughActions, admin.ModelAdmin):
 
     @admin.display(description=_("matching accounts"))
     def candidate_accounts(self, obj):
-        return ", ".join(f"#{pk}" for pk in obj.candidates) or "—"
+        """Named in ``readonly_fields``; each page shows its reader's one (``CANDIDATES``)."""
+        return CANDIDATES[False](obj)
+
+    def _per_reader(self, request, fields):
+        shown = CANDIDATES[personal.can_see_personal_data(request.user)]
+        return [shown if f == "candidate_accounts" else f for f in fields]
+
+    def get_fields(self, request, obj=None):
+        return self._per_reader(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._per_reader(request, super().get_readonly_fields(request, obj))
 
     def has_add_permission(self, request):
         return False  # leavers come from Feishu's directory events
@@ -146,13 +196,14 @@ class LeaverAdmin(LargeTableAdmin, ChangedThroughActions, admin.ModelAdmin):
             return run_operation(
                 self, request, bulk.leaver_match, queryset, {"account": form.cleaned_data["account"].pk}
             )
+        full = personal.can_see_personal_data(request.user)
         return action_page(
             self,
             request,
             "admin/referrals/leaver_match.html",
             _("Match to an account"),
             form,
-            queryset=queryset,
+            leavers=[(leaver, matching_accounts(leaver, full=full, numbered=True)) for leaver in queryset],
             action="match_to_account",
         )
 

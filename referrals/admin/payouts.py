@@ -398,7 +398,7 @@ def reconciliation_of(run: PayoutRun) -> dict:
 
 @admin.register(PayoutLine)
 class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
-    list_display = ("run", "account", "amount", "outcome", "paid", "employee_id", "transaction_time", "error")
+    list_display = ("run", "account", "amount", "outcome", "paid", "employee", "transaction_time", "error")
     list_filter = ("status", "held", StoreTenantFilter)
     list_select_related = ("run", "account")
     search_fields = ("account__name", "external_order_id")
@@ -412,7 +412,7 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
         "outcome",
         "feishu_cash",
         "paid",
-        "employee_id",
+        "employee",
         "transaction_time",
         "attempts",
         "withdraw_sent",
@@ -447,18 +447,28 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
     def transaction_time(self, obj):
         return from_ms(obj.trans_time)
 
+    @admin.display(description=_("employee id"))
+    def employee(self, obj):
+        """Feishu's answer names the employee paid; until then, the id the account holds."""
+        return obj.employee_id or obj.account.employee_id or "—"
+
     def has_release_permission(self, request):
         return request.user.has_perm(payouts.APPROVE)
+
+    # Stored as its msgid, read in each reader's language (hireops.core.audit).
+    RELEASED = gettext_noop("Released the held line: paid at Feishu's balance")
 
     @admin.action(description=_("Pay held lines at the balance Feishu holds now…"), permissions=["release"])
     def release(self, request, queryset):
         require_fresh(request)
+        # The lines to release, known before: once released, a worker may have paid one already.
+        held = list(queryset.filter(held=True, status=CallStatus.FAILED).values_list("pk", flat=True))
         try:
-            n = payouts.payout_release(list(queryset.values_list("pk", flat=True)), request.user)
+            n = payouts.payout_release(held, request.user)
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        for line in queryset.filter(held=False, status=CallStatus.QUEUED):
-            self.log_change(request, line, str(_("Released the held line: paid at Feishu's balance")))
+        if n:
+            audit.record(request.user, PayoutLine.objects.filter(pk__in=held), self.RELEASED)
         self.message_user(request, _("%(n)d held line(s) released for payment.") % {"n": n}, messages.SUCCESS)
         return None

@@ -51,8 +51,7 @@ class DeletedFilter(admin.SimpleListFilter):
 class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, CsvImportAdmin, admin.ModelAdmin):
     list_display = (
         "external_id",
-        "name",
-        "employee_id",
+        "employee",
         "rule_type",
         "stage",
         "bonus",
@@ -129,6 +128,12 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, CsvImp
 
     def has_delete_in_feishu_permission(self, request):
         return request.user.has_perm("referrals.delete_in_feishu_externalreferralreward")
+
+    @admin.display(description=_("employee"), ordering="name")
+    def employee(self, obj):
+        """The name with Feishu's employee id under it: one column, so the list fits a 1366 px
+        screen in English."""
+        return display.with_code(obj.name, obj.employee_id)
 
     @admin.display(description=_("amount"))
     def bonus(self, obj):

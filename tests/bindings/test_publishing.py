@@ -1,5 +1,6 @@
 """Publishing custom fields to the sandbox over HTTP."""
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -286,6 +287,13 @@ def test_a_publish_that_outlived_its_lease_is_followed_by_a_fresh_one(sandbox, m
     assert again.status == CallStatus.SUCCEEDED and again.requested_by is None
 
 
+def published_mark(client, scope: int) -> str:
+    """The scopes list's "all published" mark on ``scope``'s row: Django's icon's alt text."""
+    page = client.get("/admin/bindings/fieldscope/").content.decode()
+    row = re.search(rf"<tr>(?:(?!</tr>).)*?/admin/bindings/fieldscope/{scope}/change/.*?</tr>", page, re.S)
+    return re.search(r'class="field-published"><img [^>]*alt="(\w+)"', row.group(0)).group(1)
+
+
 def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
     resp = admin_client.post(
         "/admin/bindings/customfielddefinition/add/",
@@ -304,6 +312,7 @@ def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
     assert tenants_behind(FieldScope.objects.get(scope=1))
     page = admin_client.get("/admin/bindings/customfielddefinition/").content.decode()
     assert "unpublished changes" in page or "未发布" in page
+    assert published_mark(admin_client, scope=1) == "False"  # a red cross: Feishu is behind
 
     resp = admin_client.post(
         "/admin/bindings/fieldscope/", {"action": "publish", "_selected_action": [1, 2]}, follow=True
@@ -311,6 +320,7 @@ def test_admin_edit_marks_scope_and_publish_action(sandbox, admin_client):
     page = resp.content.decode()
     assert FieldPublish.objects.get(scope=1).status == CallStatus.SUCCEEDED
     assert not tenants_behind(FieldScope.objects.get(scope=1))
+    assert published_mark(admin_client, scope=1) == "True"  # the good news in green
     assert FieldPublish.objects.filter(scope=2).count() == 0  # refused: nothing to publish
     assert "no active custom field" in page
 

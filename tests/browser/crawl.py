@@ -1,7 +1,8 @@
 """A walk through every admin page a signed-in user can reach by following links, as a person
 clicking around would, with what is wrong on each page written down (never stopping at the
-first): an error status, a console error, words in the wrong language and, in Chinese, a table
-wider than its box. Downloads and answers that are not HTML are not checked.
+first): an error status, a console error, words in the wrong language and a table wider than
+its box (in either language: English words are longer). Downloads and answers that are not
+HTML are not checked.
 
 Which pages: from /admin/, every same-origin link under /admin/ or /accounts/ (allauth's
 second-factor pages the admin links to), found on the pages themselves, never a list made by
@@ -215,9 +216,8 @@ class Crawler:
             self.walk.skipped.append(url)
             return []
         self.page.wait_for_load_state("load")
-        if self.language == "zh":  # the admin's language at work: its lists must fit (issue 30)
-            for problem, size in self.page.evaluate(OVERFLOWS):
-                found("overflow", problem, size)
+        for problem, size in self.page.evaluate(OVERFLOWS):  # in both languages (issues 30, 42)
+            found("overflow", problem, size)
         self.page.screenshot(path=self.shots / f"{slug(url)}.png", full_page=True)
         text = "\n".join(self.page.evaluate(READ_TEXT))
         (self.shots / f"{slug(url)}.txt").write_text(text)  # what the check read, beside the screenshot

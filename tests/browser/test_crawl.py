@@ -1,6 +1,5 @@
 """Every admin page the superuser can reach, at 1366 × 768, in Chinese and in English: no error,
-no console error, no word in the other language, and in Chinese (the language the admin is
-used in) no table wider than its box.
+no console error, no word in the other language, and no table wider than its box.
 
 The pages are found by following links from /admin/ (tests/browser/crawl.py), not listed here,
 so a new admin, column or page is walked as soon as a link leads to it. The database holds the

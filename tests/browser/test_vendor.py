@@ -40,7 +40,7 @@ def test_publish_a_new_custom_field_to_feishu(page, sandbox, staff_user):
     published = [e for e in sandbox.state()["custom_fields"] if e["scope"] == 1]
     assert [f["key"] for f in published[0]["fields"]] == ["account_token"]
     page.goto("/admin/bindings/fieldscope/")
-    expect(row(page, "Background check").locator(".field-unpublished img")).to_have_attribute("alt", "False")
+    expect(row(page, "Background check").locator(".field-published img")).to_have_attribute("alt", "True")
 
 
 @pytest.fixture

@@ -102,6 +102,38 @@ def test_the_forms_use_the_admins_markup_and_lead_back_to_the_order(admin_client
     ]
 
 
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def labels(page: str) -> list[str]:
+    return re.findall(r"<label[^>]*>([^<]+)</label>", page)
+
+
+@pytest.mark.parametrize(
+    ("orders", "order", "form"),
+    [
+        (CHECKS, "check", "stage"),
+        (CHECKS, "check", "result"),
+        (EXAMS, "exam", "login"),
+        (EXAMS, "exam", "score"),
+    ],
+)
+def test_the_forms_labels_start_with_a_capital_as_djangos_own(admin_client, request, orders, order, form):
+    """The forms reuse the models' lower-case verbose names ("stage"): shown as Django shows a
+    model form's, "Stage:"."""
+    obj = request.getfixturevalue(order)
+    shown = labels(text(admin_client.get(f"{orders}{obj.pk}/{form}/", **EN)))
+    assert shown and all(label[0].isupper() for label in shown), shown
+    if form == "stage":
+        assert {"Stage:", "Stage time:", "Report name:"} <= set(shown)
+
+
+def test_a_report_is_named_once_on_its_orders_page(admin_client, check, reports):
+    """Django heads each inline row with its object; a column of the name too said it twice."""
+    page = text(admin_client.get(f"{CHECKS}{check.pk}/change/", **EN))
+    assert page.count("王二背调报告") == 1
+
+
 def test_a_refused_form_says_so_where_the_admin_does(admin_client, check):
     page = admin_client.post(f"{CHECKS}{check.pk}/stage/", {"stage_name": ""}, **ZH).content.decode()
     assert '<p class="errornote">' in page and "form-row errors field-stage_name" in page

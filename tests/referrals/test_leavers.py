@@ -246,6 +246,34 @@ def test_several_matching_accounts_are_shown_and_hr_picks_one(feishu, settings):
     assert ReferralAccount.objects.get(pk=by_mobile.pk).status == AccountStatus.ACTIVE
 
 
+def test_the_matching_accounts_are_named_and_linked_personal_data_masked_per_reader(client, staff_user):
+    """Not "Matching accounts: #3": the name; for an account with no name nor Feishu id yet, its
+    email, masked for a reader who may not see personal data."""
+    named = _account(name="王芳", email="fang@example.com", account_id="acc-fang")
+    nameless = ReferralAccount.objects.create(email="zhao.liu@example.com")  # not registered yet
+    leaver = Leaver.objects.create(
+        open_id="ou_two", name="两个账户", how=LeaverHow.DELETED, source_event_id="e",
+        match=LeaverMatch.SEVERAL, candidates=[named.pk, nameless.pk],
+    )  # fmt: skip
+    page = f"/admin/referrals/leaver/{leaver.pk}/change/"
+    link = '<a href="/admin/referrals/referralaccount/{}/change/">{}</a>'
+
+    client.force_login(staff_user("HR", username="hanna"))
+    shown = client.get(page).content.decode()
+    assert link.format(named.pk, "王芳") in shown and link.format(nameless.pk, "z***@example.com") in shown
+    assert "zhao.liu@example.com" not in shown and f"#{named.pk}" not in shown
+    assert "Feishu open_id:" in shown and "Open_id" not in shown
+    # The match form asks for an account's number: its page gives it beside each name.
+    match = client.post(
+        "/admin/referrals/leaver/", {"action": "match_to_account", "_selected_action": [leaver.pk]}
+    ).content.decode()
+    assert f"{link.format(named.pk, '王芳')} (#{named.pk})" in match
+    assert "zhao.liu@example.com" not in match
+
+    client.force_login(staff_user("HR", username="pia", perms=["core.view_personal_data"]))
+    assert link.format(nameless.pk, "zhao.liu@example.com") in client.get(page).content.decode()
+
+
 def test_employee_id_wins_over_email(feishu, settings):
     settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.DEACTIVATE
     emp = feishu.add_employee(name="工号", email="id@example.com")

@@ -22,6 +22,7 @@ from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+from tests.test_history import entries, read
 
 from .conftest import reload
 
@@ -144,7 +145,9 @@ def test_an_account_is_in_one_open_run_and_cannot_be_withdrawn_meanwhile(sandbox
         withdrawal_request(reload(account), [2], people["withdrawer"])
 
 
-def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people, with_cash, settings):
+def paid_and_held(sandbox, people, with_cash) -> tuple[PayoutRun, PayoutLine, PayoutLine]:
+    """A run of two lines approved, then one employee's balance grows before the payment: that
+    line is held, the other paid."""
     a, b = with_cash(2, amount="5.00")
     run = prepared(people)
     from hireops.celery import app as celery_app
@@ -157,7 +160,11 @@ def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people,
     sandbox.grant_bonus(b.account_id, cash=cny("3.00"))  # Feishu now holds 8.00 for b
     for pk in payout_dispatch.claim_due(100):
         outbound.run(payouts.PAY_LINE, pk)
-    paid, held = run.lines.get(account=a), run.lines.get(account=b)
+    return run, run.lines.get(account=a), run.lines.get(account=b)
+
+
+def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people, with_cash, settings):
+    run, paid, held = paid_and_held(sandbox, people, with_cash)
     assert paid.status == CallStatus.SUCCEEDED
     assert (held.status, held.held, held.feishu_cash) == (CallStatus.FAILED, True, {"CNY": "8.00"})
     assert "8.00 CNY" in held.error and "5.00 CNY" in held.error
@@ -177,6 +184,43 @@ def test_a_balance_that_changed_after_approval_is_held_not_paid(sandbox, people,
     run.refresh_from_db()
     assert run.status == PayoutRunStatus.FINISHED
     assert payouts.paid_totals(run) == {"CNY": "13.00"}
+
+
+def test_a_release_is_recorded_in_the_readers_language_not_the_approvers(sandbox, people, with_cash, client):
+    """An approver who reads English releases a held line: a colleague who reads Chinese reads
+    the change history in Chinese (the entry keeps the msgid, not the writer's words)."""
+    _run, paid, held = paid_and_held(sandbox, people, with_cash)
+    client.force_login(people["approver"])
+    response = client.post(
+        "/admin/referrals/payoutline/",
+        {"action": "release", "_selected_action": [held.pk, paid.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.status == CallStatus.SUCCEEDED  # paid at Feishu's balance, by the eager worker
+    assert entries(paid) == []  # not released: nothing to record
+    (entry,) = entries(held)
+    assert entry.user == people["approver"]
+    assert read(entry) == (
+        "Released the held line: paid at Feishu's balance",
+        "放行了暂停的行：按飞书余额发放",
+    )
+    history = client.get(f"/admin/referrals/payoutline/{held.pk}/history/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert "放行了暂停的行：按飞书余额发放" in history.content.decode()
+
+
+def test_a_line_shows_the_accounts_employee_id_until_feishu_names_the_one_paid(
+    sandbox, people, with_cash, client
+):
+    (account,) = with_cash(1)
+    # Known from the directory (a joiner's event) or an earlier payment.
+    ReferralAccount.objects.filter(pk=account.pk).update(employee_id="u81cb3999")
+    line = prepared(people).lines.get()
+    assert line.employee_id == ""  # Feishu's comes with the payment
+    client.force_login(people["approver"])
+    for url in ("/admin/referrals/payoutline/", f"/admin/referrals/payoutline/{line.pk}/change/"):
+        assert "u81cb3999" in client.get(url).content.decode(), url
 
 
 def test_a_run_killed_half_way_resumes_and_pays_each_line_once(sandbox, people, with_cash, settings):

@@ -1,5 +1,6 @@
 """The management commands: ``feishu_sandbox`` (server) and ``feishu_sandbox_ctl`` (human control)."""
 
+import argparse
 import json
 import os
 import signal
@@ -24,6 +25,22 @@ def ctl(sandbox, *args):
     out = StringIO()
     call_command("feishu_sandbox_ctl", "--url", sandbox.url, *args, stdout=out)
     return json.loads(out.getvalue())
+
+
+def test_every_ctl_command_and_option_says_what_it_does():
+    """``./dev sandbox --help`` and each command's --help describe everything they list."""
+    from sandbox.management.commands.feishu_sandbox_ctl import Command
+
+    parser = Command().create_parser("manage.py", "feishu_sandbox_ctl")
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    undescribed = [c.dest for c in commands._choices_actions if not c.help]
+    for name, command in [("", parser), *commands.choices.items()]:
+        undescribed += [
+            f"{name} {action.dest}".strip()
+            for action in command._actions
+            if not action.help and action is not commands and action.dest != "help"
+        ]
+    assert len(commands.choices) > 30 and not undescribed, undescribed
 
 
 def test_ctl_grant_bind_requests(sandbox):

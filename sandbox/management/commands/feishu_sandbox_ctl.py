@@ -29,6 +29,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from sandbox.control import SandboxControl, SandboxError
+from sandbox.server import FAULT_KINDS
 
 
 def _pair(text: str, sep: str) -> tuple[str, str]:
@@ -50,125 +51,181 @@ def _duration(text: str) -> float:
         raise CommandError(f"expected a duration like 90, 30m, 2h or 1d, got {text!r}") from None
 
 
-# Subcommands without options, mapped to SandboxControl methods.
+# Subcommands without options: the SandboxControl method each calls, and what it does.
 SIMPLE = {
-    "state": "state",
-    "deliveries": "deliveries",
-    "events": "events",
-    "reset": "reset",
-    "app-ticket": "push_app_ticket",
-    "expire-tokens": "expire_tokens",
-    "clear-requests": "clear_requests",
-    "bots": "bots",
-    "config": "config",
-    "longconn-connections": "longconn_connections",
-    "longconn-stall": "longconn_stall",
-    "login-apps": "login_apps",
-    "expire-login-codes": "expire_login_codes",
+    "state": ("state", "what the sandbox holds: accounts, custom fields, tickets, employees"),
+    "deliveries": ("deliveries", "every push attempt: event, transport, answer, time"),
+    "events": ("events", "every event generated, before encryption"),
+    "reset": ("reset", "back to the seed: Feishu forgets what happened since (the state file too)"),
+    "app-ticket": ("push_app_ticket", "push a fresh app_ticket (store apps)"),
+    "expire-tokens": ("expire_tokens", "every access token issued so far expires now"),
+    "clear-requests": ("clear_requests", "empty the log of API requests"),
+    "bots": ("bots", "the group bots created so far"),
+    "config": ("config", "the push settings: webhook, keys, delivery, retry delays"),
+    "longconn-connections": ("longconn_connections", "the open long connections"),
+    "longconn-stall": (
+        "longconn_stall",
+        "every long connection goes silent but stays open: no pongs, nothing sent",
+    ),
+    "login-apps": ("login_apps", "the apps that may sign users in (web login), without secrets"),
+    "expire-login-codes": ("expire_login_codes", "every sign-in authorization code issued so far expires"),
 }
+TENANT = "the tenant key (store apps); default: the sandbox's own tenant"
+REPEATABLE = "; repeatable"
 
 
 class Command(BaseCommand):
-    help = "Control a running Feishu sandbox."
+    help = "Control a running Feishu sandbox: play what Feishu and its users do, look at what it saw."
     # A client of the sandbox's control API, run from any shell: the project's checks
     # (hireops.W001 without ./dev run's webhook secrets, …) are about its servers, not this.
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", default="http://127.0.0.1:8765")
-        sub = parser.add_subparsers(dest="action", required=True)
-        for name in SIMPLE:
-            sub.add_parser(name)
-        req = sub.add_parser("requests")
-        req.add_argument("--path", default=None)
-        grant = sub.add_parser("grant-bonus")
-        grant.add_argument("account_id")
-        grant.add_argument("--points", type=int, default=0)
-        grant.add_argument("--cash", action="append", default=[], help="CURRENCY:AMOUNT, repeatable")
-        grant.add_argument("--tenant", default=None, help="the account's tenant (store apps)")
-        bind = sub.add_parser("bind-account")
-        bind.add_argument("--scope", type=int, default=1)
-        bind.add_argument("--name", default=None)
-        bind.add_argument("--usage", type=int, action="append", default=None)
-        bind.add_argument("--field", action="append", default=[], help="KEY=VALUE, repeatable")
-        bind.add_argument("--tenant", default=None)
-        fault = sub.add_parser("fault")
-        fault.add_argument("path")
-        fault.add_argument("kind", choices=["5xx", "slow", "ratelimit", "drop", "error"])
-        fault.add_argument("--count", type=int, default=1)
-        fault.add_argument("--status", type=int, default=500)
-        fault.add_argument("--delay", type=float, default=0.0)
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8765", help="the sandbox's address (default: ./dev run's)"
+        )
+        sub = parser.add_subparsers(dest="action", required=True, metavar="COMMAND")
+        for name, (_method, about) in SIMPLE.items():
+            sub.add_parser(name, help=about, description=about)
+        self._calls(sub)
+        self._tenants(sub)
+        self._orders(sub)
+        self._bots(sub)
+        self._long_connection(sub)
+        self._directory(sub)
+
+    @staticmethod
+    def _parser(sub, name: str, about: str):
+        return sub.add_parser(name, help=about, description=about)
+
+    def _calls(self, sub):
+        req = self._parser(sub, "requests", "the API requests the sandbox answered, oldest first")
+        req.add_argument("--path", default=None, help="only those to this exact path, e.g. /open-apis/…")
+        grant = self._parser(
+            sub, "grant-bonus", "a referral reward lands on an account: pushes assets_update"
+        )
+        grant.add_argument("account_id", help="the referral account's id in Feishu")
+        grant.add_argument("--points", type=int, default=0, help="points to add")
+        grant.add_argument("--cash", action="append", default=[], help="CURRENCY:AMOUNT" + REPEATABLE)
+        grant.add_argument("--tenant", default=None, help=TENANT)
+        bind = self._parser(
+            sub, "bind-account", "a customer adds the vendor's account: pushes eco_account.created"
+        )
+        bind.add_argument("--scope", type=int, default=1, help="1 background checks, 2 exams (default 1)")
+        bind.add_argument("--name", default=None, help="the account's name in the customer's Hire")
+        bind.add_argument(
+            "--usage", type=int, action="append", default=None, help="a usage code (default 1)" + REPEATABLE
+        )
+        bind.add_argument(
+            "--field", action="append", default=[], help="a custom field, KEY=VALUE" + REPEATABLE
+        )
+        bind.add_argument("--tenant", default=None, help=TENANT)
+        fault = self._parser(sub, "fault", "make the next matching API calls fail or slow down")
+        fault.add_argument("path", help="the request path, an fnmatch pattern: /open-apis/hire/*")
+        fault.add_argument(
+            "kind",
+            choices=FAULT_KINDS,
+            help="5xx an HTTP error; slow waits, then acts; late acts, then answers after --delay; "
+            "ratelimit Feishu's rate-limit answer; drop closes the connection unanswered; "
+            "error Feishu's --code",
+        )
+        fault.add_argument("--count", type=int, default=1, help="how many calls (default 1)")
+        fault.add_argument("--status", type=int, default=500, help="the HTTP status (5xx, error)")
+        fault.add_argument("--delay", type=float, default=0.0, help="seconds (slow, late)")
         fault.add_argument("--code", type=int, default=None, help="Feishu's code, for kind error")
         fault.add_argument("--msg", default="", help="Feishu's msg, for kind error")
-        clock = sub.add_parser("clock", help="show the sandbox clock, or move it forward")
+        clock = self._parser(sub, "clock", "show the sandbox clock, or move it forward")
         clock.add_argument("--advance", default=None, help="DURATION: 90, 30m, 2h, 1d")
+
+    def _tenants(self, sub):
         for name, about in (
             ("install-tenant", "a tenant enables the store app: pushes app_open"),
             ("suspend-tenant", "the app is stopped in a tenant: pushes app_status_change stop_by_*"),
             ("resume-tenant", "the tenant starts the app again: pushes app_status_change start_by_tenant"),
             ("uninstall-tenant", "a tenant uninstalls the app: pushes app_uninstalled"),
         ):
-            lifecycle = sub.add_parser(name, help=about)
-            lifecycle.add_argument("tenant")
+            lifecycle = self._parser(sub, name, about)
+            lifecycle.add_argument("tenant", help="the tenant key")
             if name == "suspend-tenant":
-                lifecycle.add_argument("--by", choices=["tenant", "platform"], default="tenant")
+                lifecycle.add_argument(
+                    "--by", choices=["tenant", "platform"], default="tenant", help="who stopped it"
+                )
             if name == "install-tenant":
                 lifecycle.add_argument("--name", default="", help="the company's name in Feishu")
-        check = sub.add_parser("create-background-check", help="a customer orders a background check")
+
+    def _orders(self, sub):
+        check = self._parser(sub, "create-background-check", "a customer orders a background check")
         check.add_argument("--account", required=True, help="the eco account id (bind-account prints it)")
-        check.add_argument("--package", default=None)
-        check.add_argument("--item", action="append", default=[], help="an additional item id, repeatable")
-        check.add_argument("--candidate", default=None, help="the candidate's name")
-        check.add_argument("--comment", default=None)
-        check.add_argument("--field", action="append", default=[], help="KEY=VALUE, repeatable")
-        check.add_argument("--tenant", default=None)
-        cancel = sub.add_parser("cancel-background-check", help="the customer terminates it in Hire")
-        cancel.add_argument("background_check_id")
-        cancel.add_argument("--reason", default=None)
-        exam = sub.add_parser("create-exam", help="a customer arranges an exam")
-        exam.add_argument("--account", required=True)
-        exam.add_argument("--paper", default=None)
-        exam.add_argument("--candidate", default=None)
-        exam.add_argument("--tenant", default=None)
-        grade = sub.add_parser(
-            "grade-exam", help="the customer finishes grading: scores are refused from now on"
+        check.add_argument(
+            "--package", default=None, help="a package id of the account's catalogue (default: its first)"
         )
-        grade.add_argument("exam_id")
-        bot = sub.add_parser("create-bot", help="a group's custom bot: prints its webhook URL")
+        check.add_argument("--item", action="append", default=[], help="an additional item id" + REPEATABLE)
+        check.add_argument("--candidate", default=None, help="the candidate's name")
+        check.add_argument("--comment", default=None, help="the customer's comment")
+        check.add_argument(
+            "--field", action="append", default=[], help="an order-form value, KEY=VALUE" + REPEATABLE
+        )
+        check.add_argument("--tenant", default=None, help=TENANT)
+        cancel = self._parser(sub, "cancel-background-check", "the customer terminates it in Hire")
+        cancel.add_argument("background_check_id", help="Feishu's id of the background check")
+        cancel.add_argument("--reason", default=None, help="why, as the customer wrote it")
+        exam = self._parser(sub, "create-exam", "a customer arranges an exam")
+        exam.add_argument("--account", required=True, help="the eco account id (bind-account prints it)")
+        exam.add_argument(
+            "--paper", default=None, help="a paper id of the account's catalogue (default: its first)"
+        )
+        exam.add_argument("--candidate", default=None, help="the candidate's name")
+        exam.add_argument("--tenant", default=None, help=TENANT)
+        grade = self._parser(
+            sub, "grade-exam", "the customer finishes grading: scores are refused from now on"
+        )
+        grade.add_argument("exam_id", help="Feishu's id of the exam")
+
+    def _bots(self, sub):
+        bot = self._parser(sub, "create-bot", "a group's custom bot: prints its webhook URL")
         bot.add_argument("--token", default=None, help="the URL's last part; default: a new UUID")
         bot.add_argument("--secret", default=None, help="signing secret (signature verification)")
-        bot.add_argument("--keyword", action="append", default=[], help="custom keyword, repeatable")
-        bot.add_argument("--ip", action="append", default=[], help="allowed IP, a.b.c.* or CIDR, repeatable")
-        messages = sub.add_parser("bot-messages", help="the messages a bot accepted, oldest first")
-        messages.add_argument("token")
-        drop = sub.add_parser("longconn-drop", help="close every long connection (code 1000)")
+        bot.add_argument("--keyword", action="append", default=[], help="custom keyword" + REPEATABLE)
+        bot.add_argument("--ip", action="append", default=[], help="allowed IP, a.b.c.* or CIDR" + REPEATABLE)
+        messages = self._parser(sub, "bot-messages", "the messages a bot accepted, oldest first")
+        messages.add_argument("token", help="the bot's token (its URL's last part)")
+
+    def _long_connection(self, sub):
+        drop = self._parser(sub, "longconn-drop", "close every long connection (code 1000)")
         drop.add_argument("--abort", action="store_true", help="cut the TCP connections, no close frame")
-        refuse = sub.add_parser("longconn-refuse", help="refuse the next long-connection handshakes")
-        refuse.add_argument("--count", type=int, default=1)
-        refuse.add_argument("--status", type=int, default=514)
+        refuse = self._parser(sub, "longconn-refuse", "refuse the next long-connection handshakes")
+        refuse.add_argument("--count", type=int, default=1, help="how many handshakes (default 1)")
+        refuse.add_argument("--status", type=int, default=514, help="the HTTP status (default 514)")
         refuse.add_argument(
             "--autherrcode", type=int, default=None, help="default: 1000040350 (too many) with 514"
         )
-        refuse.add_argument("--msg", default="")
-        lose = sub.add_parser("longconn-lose-acks", help="ignore the next acknowledgements (redelivery)")
-        lose.add_argument("--count", type=int, default=1)
-        emp = sub.add_parser("add-employee")
-        emp.add_argument("name")
-        emp.add_argument("--email", default=None)
-        emp.add_argument("--mobile", default=None)
-        emp.add_argument("--tenant", default=None)
-        emp.add_argument("--enterprise-email", default=None, help="the company mailbox (web login)")
-        leave = sub.add_parser("leave", help="an employee leaves: pushes the directory event")
-        leave.add_argument("user_id")
-        leave.add_argument("--how", choices=["resign", "delete"], default="resign")
-        leave.add_argument("--tenant", default=None)
-        login = sub.add_parser(
-            "register-login-app",
-            help="an app that may sign users in (web login); the Hire app's id: its redirect URIs",
+        refuse.add_argument("--msg", default="", help="the refusal's message")
+        lose = self._parser(sub, "longconn-lose-acks", "ignore the next acknowledgements (redelivery)")
+        lose.add_argument("--count", type=int, default=1, help="how many acknowledgements (default 1)")
+
+    def _directory(self, sub):
+        emp = self._parser(
+            sub, "add-employee", "a new employee in the directory: pushes contact.user.created_v3"
         )
-        login.add_argument("app_id")
+        emp.add_argument("name", help="the employee's name")
+        emp.add_argument("--email", default=None, help="their email")
+        emp.add_argument("--mobile", default=None, help="their mobile number")
+        emp.add_argument("--tenant", default=None, help=TENANT)
+        emp.add_argument("--enterprise-email", default=None, help="the company mailbox (web login)")
+        leave = self._parser(sub, "leave", "an employee leaves: pushes the directory event")
+        leave.add_argument("user_id", help="the employee's user_id")
+        leave.add_argument(
+            "--how", choices=["resign", "delete"], default="resign", help="resigned (updated_v3) or deleted"
+        )
+        leave.add_argument("--tenant", default=None, help=TENANT)
+        login = self._parser(
+            sub,
+            "register-login-app",
+            "an app that may sign users in (web login); the Hire app's id: its redirect URIs",
+        )
+        login.add_argument("app_id", help="the app's id")
         login.add_argument("--secret", default=None, help="required unless app_id is the Hire app's")
-        login.add_argument("--redirect-uri", action="append", default=[], help="repeatable")
+        login.add_argument("--redirect-uri", action="append", default=[], help="a redirect URI" + REPEATABLE)
 
     def handle(self, *args, **o):
         ctl = SandboxControl(o["url"])
@@ -231,7 +288,7 @@ class Command(BaseCommand):
             elif action == "requests":
                 result = ctl.requests(o["path"])
             else:
-                result = getattr(ctl, SIMPLE[action])()
+                result = getattr(ctl, SIMPLE[action][0])()
         except SandboxError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

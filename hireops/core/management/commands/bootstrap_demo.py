@@ -1,4 +1,4 @@
-"""Create (or reset) the demo login the README's run command prints, and the demo's data.
+"""Create the demo login the README's run command prints (once), and the demo's data.
 
 Each app seeds its part of the demo from its ``demo.py`` (``seed()``, idempotent), so the
 first minutes of ./dev run show the product working. DEBUG only: never in production.
@@ -10,14 +10,44 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
 
 DEMO_FEISHU_EMAIL = "wei.zhang@demo.example.com"
 
 
+def demo_superuser(username: str, password: str) -> tuple:
+    """The demo superuser and whether it was made now. Its password is set only then: every
+    ./dev run runs this, and a new hash (even of the same password) would sign it out of
+    every session; a password its user changed stays theirs."""
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": True, "is_superuser": True}
+    )
+    if created:
+        user.set_password(password)
+    user.is_staff = user.is_superuser = True
+    # The sandbox's 张伟: "Sign in with Feishu" as him links to this user on first use.
+    user.email = user.email or DEMO_FEISHU_EMAIL
+    user.save()
+    return user, created
+
+
+def login_line(user, created: bool, password: str) -> str:
+    """How to sign in, as the run prints it: never a password the login no longer has."""
+    username = user.get_username()
+    if created:
+        return f"Demo login created: {username} / {password}"
+    if check_password(password, user.password):  # (no setter: the stored hash is never redone)
+        return f"Demo login: {username} / {password}"
+    return (
+        f"Demo login: {username}, with the password you gave it "
+        f"(.venv/bin/python manage.py changepassword {username} sets another)"
+    )
+
+
 class Command(BaseCommand):
-    help = "Create or reset the demo superuser for local runs (refuses when DEBUG is off)."
+    help = "Create the demo superuser for local runs, once, and the demo's data (refuses when DEBUG is off)."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -26,15 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args, username, password, **options):
         if not settings.DEBUG:
             raise CommandError("bootstrap_demo only runs with DEBUG=1: it sets a well-known password.")
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": True}
-        )
-        user.is_staff = user.is_superuser = True
-        # The sandbox's 张伟: "Sign in with Feishu" as him links to this user on first use.
-        user.email = user.email or DEMO_FEISHU_EMAIL
-        user.set_password(password)
-        user.save()
-        verb = "created" if created else "reset"
+        user, created = demo_superuser(username, password)
         state_file = settings.SANDBOX_STATE_FILE
         if created and state_file and Path(state_file).exists():
             # A new database: the sandbox's saved state is another demo's Feishu (accounts this
@@ -47,7 +69,7 @@ class Command(BaseCommand):
                 import_module(f"{config.name}.demo").seed()
                 seeded.append(config.label)
         self.stdout.write(f"Demo data in place: {', '.join(seeded) or 'none'}")
-        self.stdout.write(self.style.SUCCESS(f"Demo login {verb}: {username} / {password}"))
+        self.stdout.write(self.style.SUCCESS(login_line(user, created, password)))
         self.stdout.write(
             "Or 使用飞书登录 / Sign in with Feishu as 张伟 (the sandbox employee linked to it). A superuser "
             "sets up a second factor (an authenticator app) at the first sign-in."
