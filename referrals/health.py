@@ -20,6 +20,7 @@ from .models import (
 
 NO_PROGRESS = timedelta(minutes=15)  # a paying run pays a line every 0.6 s per tenant
 WAITING_LONG = timedelta(days=7)
+PREPARATION_STALLED = timedelta(minutes=10)
 
 
 @status.check
@@ -38,6 +39,20 @@ def payout_runs():
         stalled,
         stalled == 0,
         changelist_url(PayoutRun, status__exact=PayoutRunStatus.PAYING),
+    )
+    # A run being prepared moves every few seconds; the dispatcher's tick takes up a stopped
+    # one after 2 minutes. Still no batch after 10: no worker consumes the bulk queue, or beat
+    # is down.
+    preparing = PayoutRun.objects.filter(
+        status=PayoutRunStatus.PREPARING, heartbeat_at__lt=now - PREPARATION_STALLED
+    )
+    stopped = capped_count(preparing)
+    yield status.Finding(
+        "referrals.payout_runs.preparation_stalled",
+        _("Payout runs being prepared with no progress for 10 minutes"),
+        stopped,
+        stopped == 0,
+        changelist_url(PayoutRun, status__exact=PayoutRunStatus.PREPARING),
     )
     waiting = PayoutRun.objects.filter(status=PayoutRunStatus.AWAITING_APPROVAL)
     untold = capped_count(waiting.exclude(notice_error=""))

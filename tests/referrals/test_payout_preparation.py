@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hireops.celery import app as celery_app
 from hireops.core import roles
+from hireops.ops.status import findings
 from referrals import notices, payout_preparation, payouts
 from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus
@@ -111,6 +112,9 @@ def test_a_preparation_whose_worker_died_is_taken_up_again_and_each_account_gets
         run = payouts.payout_prepare(preparer)
     assert payout_preparation._next_batch(run.pk)  # then the worker is killed
     assert payout_preparation.resume_preparations() == []  # its heartbeat is fresh: still alive
+    PayoutRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=11))
+    stalled = next(f for f in findings() if f.key == "referrals.payout_runs.preparation_stalled")
+    assert (stalled.value, stalled.ok) == (1, False)  # beat or the bulk workers are missing
     PayoutRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=3))
     assert payout_preparation.resume_preparations() == [run.pk]  # eager here: runs to its end
     run.refresh_from_db()
