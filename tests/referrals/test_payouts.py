@@ -19,6 +19,7 @@ from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, Withdrawal
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+from tests.second_factor import give_totp
 
 from .conftest import reload
 
@@ -36,7 +37,8 @@ def cny(amount):
 
 @pytest.fixture
 def people(staff_user):
-    """A preparer (HR), an approver (HR + payout approvals), a withdrawer without approval."""
+    """A preparer (HR), an approver (HR + payout approvals), a withdrawer without approval, each
+    with the second factor their roles need (until then a money permission does nothing)."""
     made = {
         "preparer": staff_user(roles.HR, username="preparer"),
         "approver": staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="approver"),
@@ -45,6 +47,8 @@ def people(staff_user):
     for name, email in (("preparer", "preparer@example.com"), ("approver", "ok@example.com")):
         made[name].email = email
         made[name].save()
+    for user in made.values():
+        give_totp(user)
     return made
 
 
