@@ -52,15 +52,29 @@ def sign_in_with_feishu(page, open_id: str, shot: str | None = None) -> None:
     page.wait_for_load_state()
 
 
-def activate_authenticator_app(page, shot: str | None = None) -> str:
+def open_enrolment_link(page, username: str) -> None:
+    """What a colleague does with the enrolment link an administrator gave them, signed in as
+    themself: a password alone never sets up a first second factor (hireops.signin.enrolment).
+    The link is issued here as ``manage.py enrolment_link`` would."""
+    from django.contrib.auth import get_user_model
+
+    from hireops.signin.models import EnrolmentLink
+
+    _link, token = EnrolmentLink.issue(get_user_model().objects.get(username=username))
+    page.goto(f"/accounts/second-factor/link/{token}/")
+    expect(page.locator("#enrol-totp")).to_be_visible()
+
+
+def activate_authenticator_app(page, shot: str | None = None, button: str = "Activate") -> str:
     """On allauth's activation page: the secret its QR code holds, the code typed from it, and
-    the recovery codes shown next. Returns the secret."""
+    the recovery codes shown next (``button``: "Activate" in the page's language). Returns the
+    secret."""
     secret = page.locator("#authenticator_secret").input_value()
     page.locator("input[name=code]").fill(totp_code(secret))
     if shot:
         screenshot(page, shot)
-    page.get_by_role("button", name="Activate").click()
-    expect(page.locator("#content")).to_contain_text("Recovery Codes")  # shown once, to keep
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/accounts/2fa/recovery-codes/")  # the recovery codes, shown once to keep
     return secret
 
 
