@@ -91,14 +91,16 @@ class AlreadyEnrolled(Exception):
     pass
 
 
-def open_link(request, token: str) -> EnrolmentLink:
-    """Use the enrolment link ``token`` in this session, signed in as the user it was issued
-    for: the link is spent and the session may add a first factor for the next minutes.
-    Nothing is spent when it is refused (``LinkRefused``: unknown, used or expired, or another
-    user's), nor for a user who has a factor already (``AlreadyEnrolled``)."""
-    link = EnrolmentLink.objects.usable().filter(token_digest=digest(token)).first()
-    if link is None:
-        raise LinkRefused(Reason.ENROLMENT_LINK_INVALID)
+def usable_link(token: str) -> EnrolmentLink | None:
+    """The enrolment link ``token`` names, unless it is unknown, used or expired."""
+    return EnrolmentLink.objects.usable().filter(token_digest=digest(token)).first()
+
+
+def open_link(request, link: EnrolmentLink) -> None:
+    """Use ``link`` in this session, signed in as the user it was issued for: the link is
+    spent and the session may add a first factor for the next minutes. Nothing is spent when
+    it is refused (``LinkRefused``: another user's, or used meanwhile), nor for a user who has
+    a factor already (``AlreadyEnrolled``)."""
     if link.user_id != request.user.pk:
         raise LinkRefused(Reason.ENROLMENT_LINK_OTHER_USER)
     if second_factor.enrolled(request.user):
@@ -107,4 +109,3 @@ def open_link(request, token: str) -> EnrolmentLink:
         raise LinkRefused(Reason.ENROLMENT_LINK_INVALID)  # used in another tab a moment ago
     second_factor.record(request, request.user, LINK_STEP, link=link.pk)
     log.info("enrolment link %s used by user %s", link.pk, request.user.pk)
-    return link

@@ -101,15 +101,18 @@ def has_a_factor() -> Exists:
 
 
 def money_permissions_held(user) -> set[str]:
-    """The money permissions ``user`` holds now, read from the database (not the user object's
-    permission cache): what saving a form has just changed is seen."""
+    """The money permissions ``user`` holds as the database has them now (not as the object in
+    hand, which a form may have changed, or its permission cache): before and after a save."""
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
-    if not user.pk or not user.is_active:
+    stored = get_user_model()._default_manager.filter(pk=user.pk, is_active=True)
+    superuser = stored.values_list("is_superuser", flat=True).first()
+    if superuser is None:  # not saved yet, or inactive
         return set()
-    if user.is_superuser:
+    if superuser:
         return set(_money)
-    held = Permission.objects.filter(_declared(_money)).filter(Q(user=user) | Q(group__user=user))
+    held = Permission.objects.filter(_declared(_money)).filter(Q(user=user.pk) | Q(group__user=user.pk))
     return {f"{app}.{codename}" for app, codename in held.values_list("content_type__app_label", "codename")}
 
 
@@ -149,7 +152,7 @@ def require_fresh(request) -> None:
 
 def forget_proof(request) -> None:
     """The session's proof of a factor the user no longer has: they enrol again before the
-    admin opens (and a password, not the removed factor, confirms that enrolment)."""
+    admin opens (with a Feishu sign-in or an enrolment link, hireops.signin.enrolment)."""
     records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
     if isinstance(records, list):
         request.session[AUTHENTICATION_METHODS_SESSION_KEY] = [r for r in records if r.get("method") != "mfa"]

@@ -38,10 +38,14 @@ def enrolment_link(request, token: str):
     first and comes back here), it lets this session set up a first second factor. Opened by
     anyone else it is refused and stays usable. The token is in the path: refusals are logged
     by their reason only."""
+    link = enrolment.usable_link(token)
+    if link is None:
+        note_refusal(Reason.ENROLMENT_LINK_INVALID, user_id=request.user.pk)
+        return refusal_page(request, Reason.ENROLMENT_LINK_INVALID, status=404, secret_path=True)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     try:
-        enrolment.open_link(request, token)
+        enrolment.open_link(request, link)
     except enrolment.LinkRefused as refused:
         note_refusal(refused.reason, user_id=request.user.pk)
         status = 404 if refused.reason is Reason.ENROLMENT_LINK_INVALID else 403

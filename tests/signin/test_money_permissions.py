@@ -183,19 +183,8 @@ def messages_of(resp) -> list[str]:
 def test_giving_a_role_that_moves_money_says_it_waits_for_enrolment(admin_client, staff_user):
     vendor = staff_user("Vendor operations", username="vendor")
     url = f"/admin/auth/user/{vendor.pk}/change/"
-    page = admin_client.get(url).content.decode()
-    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
     approvals = Group.objects.get(name="HR payout approvals")
-    data = {
-        **form,
-        "username": "vendor",
-        "is_active": "on",
-        "is_staff": "on",
-        "groups": [str(g.pk) for g in vendor.groups.all()] + [str(approvals.pk)],
-        "date_joined_0": "2024-01-01",
-        "date_joined_1": "00:00:00",
-        "_save": "Save",
-    }
+    data = user_form(admin_client, vendor, groups=[*vendor.groups.all(), approvals])
     resp = admin_client.post(url, data, follow=True)
     said = " ".join(messages_of(resp))
     assert vendor.groups.filter(pk=approvals.pk).exists()
@@ -209,6 +198,30 @@ def test_giving_a_role_that_moves_money_says_it_waits_for_enrolment(admin_client
     Authenticator.objects.filter(user=vendor).delete()
     resp = admin_client.post(url, data, follow=True)
     assert resp.redirect_chain and "takes effect only once" not in " ".join(messages_of(resp))
+
+
+def user_form(admin_client, user, groups=(), **fields) -> dict:
+    page = admin_client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+    return {
+        **dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)),
+        "username": user.username,
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [str(g.pk) for g in groups],
+        "date_joined_0": "2024-01-01",
+        "date_joined_1": "00:00:00",
+        "_save": "Save",
+        **fields,
+    }
+
+
+def test_making_someone_a_superuser_says_it_waits_for_enrolment(admin_client, staff_user):
+    vendor = staff_user("Vendor operations", username="vendor")
+    url = f"/admin/auth/user/{vendor.pk}/change/"
+    data = user_form(admin_client, vendor, groups=vendor.groups.all(), is_superuser="on")
+    said = " ".join(messages_of(admin_client.post(url, data, follow=True)))
+    assert vendor.__class__.objects.get(pk=vendor.pk).is_superuser
+    assert "vendor: a permission that moves money takes effect only once" in said
 
 
 def test_giving_a_group_a_money_permission_names_its_members_not_enrolled(admin_client, staff_user):
