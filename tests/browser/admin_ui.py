@@ -78,12 +78,13 @@ def activate_authenticator_app(page, shot: str | None = None, button: str = "Act
     return secret
 
 
-_SECRETS: dict[str, str] = {}
+_SECRETS: dict[str, tuple[str, int]] = {}  # username → (the app's secret, its authenticator's pk)
 
 
 def _authenticator_for(username: str) -> str | None:
     """A user whose role needs a second factor gets an authenticator app (its secret known
-    here) before signing in, so the sign-in ends with its code, as a person's does."""
+    here) before signing in, so the sign-in ends with its code, as a person's does. One this
+    module did not make (a test's seed gave the user its own) is replaced."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 
@@ -92,11 +93,13 @@ def _authenticator_for(username: str) -> str | None:
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not needs_second_factor(user):
         return None
-    secret = _SECRETS.get(username)
-    if secret is None or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+    app = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    known = _SECRETS.get(username)
+    if known is None or app is None or app.pk != known[1]:
         Authenticator.objects.filter(user=user).delete()
-        secret = _SECRETS[username] = give_totp(user)
-    return secret
+        secret = give_totp(user)
+        _SECRETS[username] = (secret, Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).pk)
+    return _SECRETS[username][0]
 
 
 def enter_second_factor(page, secret: str) -> None:
