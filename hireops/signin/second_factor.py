@@ -79,16 +79,18 @@ def _declared(permissions) -> Q:
 
 def holds_money_permission() -> Q:
     """A condition on the user table: active users who hold a money permission, as a superuser,
-    through a group or given directly. Two EXISTS subqueries, so a list of thousands of users
-    is filtered and annotated in its one query."""
+    through a group or given directly, so a list of thousands of users is filtered and
+    annotated in its one query. Uncorrelated ``IN`` subqueries, each hashed once: as
+    correlated EXISTS, PostgreSQL priced the filter so high that it compiled it (JIT) first,
+    539 ms for 50,000 users against 36 ms."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
     user_model = get_user_model()
     money = Permission.objects.filter(_declared(_money))
-    direct = user_model.user_permissions.through.objects.filter(user_id=OuterRef("pk"), permission__in=money)
-    grouped = user_model.groups.through.objects.filter(user_id=OuterRef("pk"), group__permissions__in=money)
-    return Q(is_active=True) & (Q(is_superuser=True) | Exists(direct) | Exists(grouped))
+    direct = user_model.user_permissions.through.objects.filter(permission__in=money).values("user_id")
+    grouped = user_model.groups.through.objects.filter(group__permissions__in=money).values("user_id")
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(pk__in=direct) | Q(pk__in=grouped))
 
 
 def has_a_factor() -> Exists:
