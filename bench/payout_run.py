@@ -107,6 +107,11 @@ def main() -> int:
 
         preparer.groups.add(Group.objects.get(name=roles.HR))
         approver.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
+        # Their roles move money: nothing until each has a second factor (docs/second-factor.md).
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        for user in (preparer, approver):
+            TOTP.activate(user, generate_totp_secret())
 
         stack.start_worker(args.concurrency)
         time.sleep(3)  # the worker connects to the broker

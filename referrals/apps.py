@@ -60,9 +60,16 @@ class ReferralsConfig(AppConfig):
         roles.grant(roles.HR_WITHDRAWALS, "referrals.withdraw_referralaccount")
         # Approving a payout run is a second person's decision (never the preparer's).
         roles.grant(roles.HR_PAYOUT_APPROVALS, "referrals.approve_payoutrun")
-        # Whoever can request or retry a withdrawal, or approve a run, moves employees' money:
-        # a second factor.
-        require_second_factor("referrals.withdraw_referralaccount", "referrals.approve_payoutrun")
+        # Whoever can request or retry a withdrawal, approve a run, or add rewards to (or take
+        # them from) referrers' accounts moves employees' money: a second factor, and until
+        # they have one these permissions do nothing (hireops.signin.second_factor).
+        require_second_factor(
+            "referrals.withdraw_referralaccount",
+            "referrals.approve_payoutrun",
+            "referrals.add_externalreferralreward",
+            "referrals.delete_in_feishu_externalreferralreward",
+            money=True,
+        )
         roles.audit("referrals")
         for name, task, timing in (
             (

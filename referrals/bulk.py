@@ -67,7 +67,7 @@ def _pull_balance(account, params, user):
 
 
 def _retry_withdrawal(withdrawal, params, user):
-    withdrawal_retry(withdrawal)
+    withdrawal_retry(withdrawal, user)
     audit.record(user, [withdrawal], WITHDRAWAL_RETRIED)
     return _("Queued again with the same order id.")
 

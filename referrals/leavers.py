@@ -137,7 +137,7 @@ def leaver_apply(leaver: Leaver, user=None) -> Leaver:
             leaver.state = LeaverState.AWAITING_RUN
         else:
             try:
-                leaver.withdrawal = withdrawal_request(account, [CASH], user)
+                leaver.withdrawal = withdrawal_request(account, [CASH], user, leaver_policy=True)
                 leaver.state = LeaverState.PAYING
             except WithdrawalRefused:
                 leaver.state, leaver.error = LeaverState.NEEDS_PERSON, Message(WITHDRAWAL_BUSY)

@@ -41,6 +41,7 @@ from hireops.core import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.signin import second_factor
 
 from . import leavers, withdrawals
 from .balances import cash_dict
@@ -126,14 +127,18 @@ def caused_by_text(run: PayoutRun) -> str:
 
 
 def may_decide(run: PayoutRun, user) -> bool:
-    """Whether ``user`` may approve or reject the run (or release its held lines)."""
-    return user.has_perm(APPROVE) and user.pk not in causers(run)
+    """Whether ``user`` may approve or reject the run (or release its held lines): the approve
+    permission with a second factor set up, and none of its causes."""
+    return second_factor.may_move_money(user, APPROVE) and user.pk not in causers(run)
 
 
 def check_approver(run: PayoutRun, user) -> None:
-    """The separation of duties: the approve permission, and never someone who caused the run."""
+    """The separation of duties: the approve permission (which does nothing until the user has
+    a second factor), and never someone who caused the run."""
     if not user.has_perm(APPROVE):
         raise PermissionDenied
+    if not second_factor.may_move_money(user, APPROVE):
+        raise PayoutRefused(second_factor.money_refusal(user, APPROVE))
     if user.pk in causers(run):
         raise PayoutRefused(_("You caused this run: a colleague with the approve permission decides it."))
 

@@ -24,6 +24,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import GAVE_UP
 from hireops.feishu import get_client, hire
+from hireops.signin import second_factor
 
 from .models import (
     ExternalReferralReward,
@@ -37,6 +38,8 @@ from .models import (
 # Well inside the shortest window Feishu documents for an external id elsewhere in Hire
 # (external applications: 24 h). Beyond it a repeat could create a second reward.
 REPEAT_WINDOW = timedelta(hours=12)
+ADD_PERMISSION = "referrals.add_externalreferralreward"
+DELETE_PERMISSION = "referrals.delete_in_feishu_externalreferralreward"
 
 TOO_LATE = gettext_noop(
     "An earlier attempt may have created this reward in Feishu, and it is too late to repeat it "
@@ -195,9 +198,18 @@ def reward_body(r: ExternalReferralReward) -> dict:
 # --- create ----------------------------------------------------------------------------------
 
 
+def _may_move_money(user, permission: str) -> None:
+    """Adding a reward to a referrer's account, or taking one away, moves money: the permission
+    and a second factor (None: the system)."""
+    refusal = None if user is None else second_factor.money_refusal(user, permission)
+    if refusal:
+        raise RewardRefused(refusal)
+
+
 def reward_add(reward: ExternalReferralReward, user=None) -> tuple[ExternalReferralReward, bool]:
     """Keep a cleaned reward and queue its call; (row, created). The same external id again
     returns the row already kept and calls nothing; with other values it is refused."""
+    _may_move_money(user, ADD_PERMISSION)
     existing = ExternalReferralReward.objects.filter(
         tenant_key=reward.tenant_key, external_id=reward.external_id
     ).first()
@@ -274,6 +286,7 @@ CREATE = outbound.register(
 
 
 def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None) -> ExternalRewardDeletion:
+    _may_move_money(user, DELETE_PERMISSION)
     reason = (reason or "").strip()
     if not reason:
         raise RewardRefused(_("Give the reason for the deletion."))

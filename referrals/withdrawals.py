@@ -16,11 +16,13 @@ from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.signin import second_factor
 
 from .balances import balance_apply, balance_refusal, cash_dict
 from .models import AccountStatus, BalanceSource, PayoutRunStatus, ReferralAccount, Withdrawal
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
+WITHDRAW_PERMISSION = "referrals.withdraw_referralaccount"
 PAYOUT_OPEN = (PayoutRunStatus.PREPARING, PayoutRunStatus.AWAITING_APPROVAL, PayoutRunStatus.PAYING)
 
 
@@ -38,9 +40,23 @@ class WithdrawalRefused(Exception):
     pass
 
 
-def withdrawal_request(account: ReferralAccount, bonus_types, user=None) -> Withdrawal:
+def _may_withdraw(user) -> None:
+    """Whoever asks moves money: the permission and a second factor (None: the system)."""
+    refusal = None if user is None else second_factor.money_refusal(user, WITHDRAW_PERMISSION)
+    if refusal:
+        raise WithdrawalRefused(refusal)
+
+
+def withdrawal_request(
+    account: ReferralAccount, bonus_types, user=None, *, leaver_policy=False
+) -> Withdrawal:
+    """A full-balance withdrawal asked by ``user``. A leaver's payout is the leaver policy's
+    decision (REFERRAL_LEAVER_POLICY=at_once), which ``user`` applied to a matched leaver:
+    recorded as theirs, not asked of them."""
     from .tasks import withdraw
 
+    if not leaver_policy:
+        _may_withdraw(user)
     types = sorted({int(t) for t in bonus_types})
     if not types or any(t not in (POINTS, CASH) for t in types):
         raise WithdrawalRefused(_("Choose points, cash or both."))
@@ -74,10 +90,11 @@ def withdrawal_request(account: ReferralAccount, bonus_types, user=None) -> With
     return w
 
 
-def withdrawal_retry(w: Withdrawal) -> None:
+def withdrawal_retry(w: Withdrawal, user=None) -> None:
     """Queue the call again now, with the same order id (staff's "Retry now")."""
     from .tasks import withdraw
 
+    _may_withdraw(user)
     if w.status != CallStatus.QUEUED:
         raise WithdrawalRefused(
             _("%(order)s is finished: only a withdrawal in progress is retried.") % {"order": w}

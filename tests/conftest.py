@@ -28,8 +28,9 @@ settings.SANDBOX_STATE_FILE = ""
 @pytest.fixture(autouse=True)
 def signed_in_with_both_factors(monkeypatch, request):
     """``client.force_login`` / ``client.login`` stand for a finished sign-in, so their session
-    also has the second factor a sensitive role needs (hireops.signin). The tests of that
-    requirement sign in through the real pages instead, or mark themselves
+    also has the second factor a sensitive role needs (hireops.signin), and a user whose role
+    needs one has one (an authenticator app: until then a money permission does nothing). The
+    tests of that requirement sign in through the real pages instead, or mark themselves
     ``@pytest.mark.second_factor_unproven`` to keep the shortcut honest."""
     if request.node.get_closest_marker("second_factor_unproven"):
         return
@@ -42,7 +43,10 @@ def signed_in_with_both_factors(monkeypatch, request):
         from django.http import HttpRequest
 
         from hireops.signin import second_factor
+        from tests.second_factor import give_totp
 
+        if second_factor.needs_second_factor(user) and not second_factor.enrolled(user):
+            give_totp(user)
         session, fake = self.session, HttpRequest()
         fake.session = session
         second_factor.record(fake, user, "mfa", type="totp")

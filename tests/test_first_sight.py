@@ -1,5 +1,8 @@
 """What a new user meets first: the demo's data, the navigation, the event log's names."""
 
+import re
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -17,6 +20,7 @@ from referrals.balances import balance_pull
 from referrals.models import AccountStatus, ReferralAccount
 from sandbox.server import SandboxServer
 from sandbox.state import DEMO_DIRECTORY
+from tests.second_factor import totp_code
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,6 +45,31 @@ def test_the_demo_shows_the_product_working_and_seeds_once(sandbox, settings):
     assert accounts["王芳"].points == 120 and [str(c) for c in accounts["王芳"].cash.all()] == ["56.50 CNY"]
     assert accounts["Emily Carter"].status == AccountStatus.DEACTIVATED
     assert FeishuEvent.objects.filter(status=EventStatus.FAILED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.second_factor_unproven
+def test_the_demo_login_comes_with_the_link_that_sets_up_its_second_factor(client, sandbox, settings):
+    """The demo admin is a superuser: a second factor before anything opens, and a password
+    alone cannot set one up (issue 42). ./dev run prints the login and an enrolment link."""
+    settings.DEBUG, settings.SANDBOX_DIRECTORY_FILE = True, str(DEMO_DIRECTORY)
+    out = StringIO()
+    call_command("bootstrap_demo", stdout=out)
+    printed = out.getvalue()
+    assert "Demo login created: admin / hireops-demo" in printed
+    (link,) = re.findall(r"http://127\.0\.0\.1:8000(/accounts/second-factor/link/\S+/)", printed)
+
+    assert client.post("/admin/login/", {"username": "admin", "password": "hireops-demo"}).status_code == 302
+    guide = client.get("/admin/", follow=True).content.decode()
+    assert 'id="enrol-proof"' in guide and 'id="enrol-totp"' not in guide  # the password alone: no
+    assert client.get(link, follow=True).status_code == 200
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
+    resp = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(client.session["mfa.totp.secret"])})
+    assert resp.status_code == 302 and client.get("/admin/").status_code == 200
+
+    out = StringIO()
+    call_command("bootstrap_demo", stdout=out)  # the next ./dev run: enrolled, no link
+    assert "/accounts/second-factor/link/" not in out.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -20,6 +20,7 @@ from hireops.jobs import services as job_services
 from hireops.jobs.models import BulkJob, ItemStatus, JobStatus
 from referrals.models import Withdrawal
 from referrals.withdrawals import withdrawal_request
+from tests.second_factor import give_totp
 
 
 def project_tasks() -> dict:
@@ -64,6 +65,7 @@ def test_a_bulk_job_works_in_slices_shorter_than_its_soft_limit():
 @pytest.mark.django_db(transaction=True)
 def test_a_job_run_stops_at_its_slice_and_queues_the_rest(register, admin_user, settings):
     settings.BULK_INLINE_MAX = 2
+    give_totp(admin_user)  # withdrawing moves money: nothing until its requester has a second factor
     accounts = [register(name=f"员工{i}", email=f"s{i}@example.com", points=10) for i in (1, 2, 3)]
     job = BulkJob.objects.create(
         kind="referrals.withdraw", requested_by=admin_user, params={"bonus_types": [1]}

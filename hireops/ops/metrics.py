@@ -83,7 +83,14 @@ limiter_wait = Histogram(
 token_refreshes = Counter("hireops_feishu_token_refreshes", "Access tokens fetched from Feishu", ["kind"])
 signins = Counter(
     "hireops_signins",
-    "Sign-ins to the admin by method (password, feishu) and outcome (signed_in, or the "
-    "refusal's reason: hireops.signin.refusals.Reason)",
+    "Sign-ins to the admin by method (password, feishu; enrolment_link for the links that let "
+    "a session add a first second factor) and outcome (signed_in, used, or the refusal's reason: "
+    "hireops.signin.refusals.Reason)",
     ["method", "outcome"],
+)
+security_notices = Counter(
+    "hireops_security_notices",
+    "Notices to the operators that someone's second factors were removed or reset, by outcome "
+    "(sent; retried: a channel failed, tried again; failed: given up; no_channel: none configured)",
+    ["outcome"],
 )

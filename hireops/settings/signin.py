@@ -17,6 +17,11 @@ FEISHU_LOGIN_APP_SECRET = env.str(
 FEISHU_LOGIN_BASE_URL = env.str("FEISHU_LOGIN_BASE_URL", default=FEISHU_BASE_URL)
 FEISHU_LOGIN_TENANTS = env.list("FEISHU_LOGIN_TENANTS", default=[])
 FEISHU_LOGIN_INVITATION_DAYS = env.int("FEISHU_LOGIN_INVITATION_DAYS", default=7)
+# A first second factor is added only by a session that proved more than the password
+# (hireops.signin.enrolment): a sign-in with Feishu, or an enrolment link an administrator
+# issued, within the last ENROLMENT_PROOF_MINUTES. A link works once, for ENROLMENT_LINK_HOURS.
+ENROLMENT_PROOF_MINUTES = env.int("ENROLMENT_PROOF_MINUTES", default=15)
+ENROLMENT_LINK_HOURS = env.int("ENROLMENT_LINK_HOURS", default=24)
 # PASSWORD_LOGIN=0: the password form signs in only the superusers named in
 # PASSWORD_LOGIN_BREAK_GLASS, so a leaver who loses Feishu loses hireops the same day.
 PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from hireops.core.client_address import client_ip
 
-from . import second_factor
+from . import enrolment, second_factor
 from .models import FeishuInvitation
 from .refusals import Reason, note_refusal, pseudonym, refusal_page, refuse
 
@@ -56,12 +56,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """allauth asks this at each of its sensitive points (recovery codes seen or made, an
-        authenticator added or removed, and any it adds later). Once a user has a factor, only
-        that factor proven minutes ago will do: allauth would also take a password typed
-        minutes ago, which is what a stolen password gives. Adding the first factor keeps
-        allauth's rule (a sign-in minutes old)."""
+        authenticator added or removed, and any it adds later). allauth would take a password
+        typed minutes ago, which is what a stolen password gives. Once a user has a factor,
+        only that factor proven minutes ago will do; without one, the only such point is
+        adding the first, which needs the enrolment's proof (a Feishu sign-in or an enrolment
+        link, hireops.signin.enrolment): without it, the guide."""
         request = context.request
-        if request is not None and second_factor.enrolled(request.user):
+        if request is not None and request.user.is_authenticated:
+            if not second_factor.enrolled(request.user):
+                enrolment.require_proof(request, request.user.pk)
+                return False
             if second_factor.fresh(request):
                 return False
             raise ReauthenticationRequired()

@@ -1,11 +1,15 @@
 """What changes how someone signs in: authenticators, the password, the email address.
 
-Three rules, decided here once for every page that makes such a change (allauth's, the admin's,
+Four rules, decided here once for every page that makes such a change (allauth's, the admin's,
 and any added later):
 
 - it needs the second factor proven minutes ago by whoever makes it, if they have a factor
   (``second_factor.require_fresh``): checked on the rows themselves, so no page can forget it.
   allauth's pages also ask before showing anything (``AccountAdapter.is_reauthentication_required``);
+- a first factor needs the enrolment's proof (a Feishu sign-in or an enrolment link, never a
+  password: ``enrolment.require_proof``), checked on the rows too;
+- removing a factor (the owner's, or an administrator's reset) is told to the operators
+  (``notices``), once the change is committed;
 - it is written to the change history of the user concerned. Pages of a ModelAdmin log their
   own changes (the admin's user form, a colleague's password, the factors' reset); everything
   else is logged here;
@@ -22,13 +26,13 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 
-from . import second_factor
+from . import enrolment, notices, second_factor
 
 User = get_user_model()
 
@@ -70,16 +74,28 @@ def _needs_fresh_factor() -> None:
 
 @receiver(pre_save, sender=Authenticator)
 def _adding_a_factor(sender, instance, **kwargs):
-    # A first factor keeps allauth's rule (a sign-in minutes old): ``require_fresh`` lets a
-    # user with none through. Recovery codes come with a first factor, or after deleting the
-    # old ones (checked below).
-    if instance._state.adding and instance.type != Authenticator.Type.RECOVERY_CODES:
-        _needs_fresh_factor()
+    request = _signed_in_request()
+    if not instance._state.adding or request is None:
+        return
+    if not Authenticator.objects.filter(user_id=instance.user_id).exists():
+        # A first factor, of any kind (recovery codes alone would be one too).
+        enrolment.require_proof(request, instance.user_id)
+    elif instance.type != Authenticator.Type.RECOVERY_CODES:
+        # Recovery codes come with a first factor, or after deleting the old ones (checked below).
+        second_factor.require_fresh(request)
 
 
 @receiver(pre_delete, sender=Authenticator)
 def _removing_a_factor(sender, instance, **kwargs):
     _needs_fresh_factor()
+
+
+@receiver(post_delete, sender=Authenticator)
+def _factor_removed_told(sender, instance, **kwargs):
+    if instance.type != Authenticator.Type.RECOVERY_CODES:  # they go with the factor they back
+        request = _signed_in_request()
+        if request is not None:
+            notices.factor_removed(request, instance)
 
 
 def _record(request, user, message: str) -> None:

@@ -1,4 +1,6 @@
-"""Invitations to link a staff user to their Feishu identity (sign-in with Feishu)."""
+"""Invitations to link a staff user to their Feishu identity (sign-in with Feishu), enrolment
+links (a first second factor without Feishu), and the notices operators get when someone's
+second factors are removed."""
 
 import hashlib
 import re
@@ -121,3 +123,100 @@ class FeishuInvitation(models.Model):
         return kind == self.person_kind and secrets.compare_digest(
             person_digest(kind, value), self.person_digest
         )
+
+
+class EnrolmentLinkQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(used_at=None, expires_at__gt=timezone.now())
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link an administrator gives a colleague with no second factor yet: opened in
+    a session signed in as that colleague, it lets that session add one in the next
+    ENROLMENT_PROOF_MINUTES (hireops.signin.enrolment). Valid ENROLMENT_LINK_HOURS, used once;
+    a new link replaces the user's earlier ones not used yet. Only the token's digest is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Nobody: issued from the server's shell (manage.py enrolment_link).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    objects = EnrolmentLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrolment link")
+        verbose_name_plural = _("enrolment links")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return str(self.user)
+
+    @classmethod
+    def issue(cls, user, created_by=None) -> tuple["EnrolmentLink", str]:
+        """A new link for ``user`` and its token (shown once, in the link)."""
+        token = secrets.token_urlsafe(32)
+        now = timezone.now()
+        cls.objects.usable().filter(user=user).update(expires_at=now)
+        link = cls.objects.create(
+            user=user,
+            token_digest=digest(token),
+            created_by=created_by,
+            expires_at=now + timezone.timedelta(hours=settings.ENROLMENT_LINK_HOURS),
+        )
+        return link, token
+
+
+class FactorChange(models.TextChoices):
+    """What a security notice tells the operators of (hireops.signin.notices)."""
+
+    REMOVED = "removed", _("removed a second factor")
+    RESET = "reset", _("reset every second factor")
+
+
+class SecurityNotice(models.Model):
+    """Someone's second factors were removed or replaced: the operators are told once, through
+    the alerts' channels (e-mail, the Feishu group's bot), after the change is committed. The
+    row is written with the change, so a notice is never lost; what could not be delivered is
+    kept on it (``error``) and tried again a few times."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    user_ref = models.PositiveIntegerField(_("user id"))  # kept when the user is deleted
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    change = models.CharField(_("change"), max_length=20, choices=FactorChange.choices)
+    factors = models.CharField(_("factors"), max_length=100, blank=True)  # "totp,webauthn"
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    told = models.CharField(_("channels told"), max_length=100, blank=True)  # "email,feishu_bot"
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("security notice")
+        verbose_name_plural = _("security notices")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"#{self.user_ref}: {self.get_change_display()}"

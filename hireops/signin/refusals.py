@@ -25,6 +25,12 @@ class Reason(StrEnum):
     PASSWORD_OFF = "password_off"  # noqa: S105  (a reason's slug, not a password)
     FEISHU_OFF = "feishu_off"
     FEISHU_ERROR = "feishu_error"
+    ENROLMENT_LINK_INVALID = "enrolment_link_invalid"
+    ENROLMENT_LINK_OTHER_USER = "enrolment_link_other_user"
+
+
+# Refusals of an enrolment link: counted under their own method, not as sign-ins with Feishu.
+ENROLMENT_LINK_REASONS = frozenset({Reason.ENROLMENT_LINK_INVALID, Reason.ENROLMENT_LINK_OTHER_USER})
 
 
 MESSAGES = {
@@ -56,6 +62,13 @@ MESSAGES = {
     Reason.FEISHU_ERROR: _(
         "Feishu did not confirm who you are. Try again; if it keeps failing, tell an administrator."
     ),
+    Reason.ENROLMENT_LINK_INVALID: _(
+        "This enrolment link has expired or was used already. Ask an administrator for a new one."
+    ),
+    Reason.ENROLMENT_LINK_OTHER_USER: _(
+        "This enrolment link was made for another hireops user; nothing was used. Sign out, sign "
+        "in as the user it names and open it again, or ask the administrator who made it."
+    ),
 }
 
 
@@ -82,6 +95,8 @@ def note_refusal(
     hireops user's id (never a name, email or mobile), and the sign-in metric: a burst of
     feishu_error says the login app's secret or redirect URL broke."""
     method = "password" if reason is Reason.PASSWORD_OFF else "feishu"
+    if reason in ENROLMENT_LINK_REASONS:
+        method = "enrolment_link"
     metrics.signins.labels(method, reason.value).inc()
     log.warning(
         "sign-in refused: %s (feishu %s, tenant %s, user %s)%s",

@@ -4,6 +4,11 @@ The requirement follows permissions, not names: superusers, and anyone holding a
 an app declared sensitive (``require_second_factor`` from its ``AppConfig.ready()``, e.g.
 withdrawing referral money). A user who gains such a permission is asked at their next request.
 
+Some of those permissions move money (``money=True``: withdrawing, approving a payout run,
+importing rewards). Until its holder has a second factor such a permission does nothing: the
+admin opens for them only once they enrolled, and the services that move money ask
+``may_move_money`` whoever calls them (a page, a background job, a future API).
+
 Proving a factor once opens hireops for the session (``proven``). What changes how someone
 signs in (an authenticator added or removed, recovery codes seen or made, a password or an
 email changed) needs it proven within the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds
@@ -20,17 +25,97 @@ from allauth.account.internal.flows.login import (
 )
 from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.utils import is_mfa_enabled
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext
 
 _permissions: set[str] = set()
+_money: set[str] = set()
 
 
-def require_second_factor(*permissions: str) -> None:
-    """``"app_label.codename"`` permissions whose holders must prove a second factor."""
+def require_second_factor(*permissions: str, money: bool = False) -> None:
+    """``"app_label.codename"`` permissions whose holders must prove a second factor;
+    ``money=True``: they move money, and do nothing until their holder enrolled."""
     _permissions.update(permissions)
+    if money:
+        _money.update(permissions)
 
 
 def sensitive_permissions() -> frozenset[str]:
     return frozenset(_permissions)
+
+
+def money_permissions() -> frozenset[str]:
+    return frozenset(_money)
+
+
+def may_move_money(user, permission: str) -> bool:
+    """Whether ``user`` may use ``permission`` (one declared with ``money=True``): they hold
+    it and have a second factor. The gate of every service that moves money."""
+    if permission not in _money:
+        raise ValueError(f"{permission} is not declared a money permission (require_second_factor)")
+    return bool(user is not None and user.is_authenticated and user.has_perm(permission) and enrolled(user))
+
+
+def money_refusal(user, permission: str) -> str | None:
+    """Why ``user`` may not use the money permission ``permission`` (for a refusal they read),
+    or None when they may."""
+    if may_move_money(user, permission):
+        return None
+    if user is None or not user.is_authenticated or not user.has_perm(permission):
+        return gettext("You do not hold the permission this needs.")
+    return gettext(
+        "Set up your second factor first: until you have one, a permission that moves money does "
+        "nothing. Sign in with Feishu, or open the enrolment link an administrator gives you."
+    )
+
+
+def _declared(permissions) -> Q:
+    query = Q(pk__in=[])
+    for perm in permissions:
+        app_label, codename = perm.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return query
+
+
+def holds_money_permission() -> Q:
+    """A condition on the user table: active users who hold a money permission, as a superuser,
+    through a group or given directly, so a list of thousands of users is filtered and
+    annotated in its one query. Uncorrelated ``IN`` subqueries, each hashed once: as
+    correlated EXISTS, PostgreSQL priced the filter so high that it compiled it (JIT) first,
+    539 ms for 50,000 users against 36 ms."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user_model = get_user_model()
+    money = Permission.objects.filter(_declared(_money))
+    direct = user_model.user_permissions.through.objects.filter(permission__in=money).values("user_id")
+    grouped = user_model.groups.through.objects.filter(group__permissions__in=money).values("user_id")
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(pk__in=direct) | Q(pk__in=grouped))
+
+
+def has_a_factor() -> Exists:
+    """A condition on the user table: they have a second factor (recovery codes alone aside)."""
+    from allauth.mfa.models import Authenticator
+
+    return Exists(
+        Authenticator.objects.filter(user=OuterRef("pk")).exclude(type=Authenticator.Type.RECOVERY_CODES)
+    )
+
+
+def money_permissions_held(user) -> set[str]:
+    """The money permissions ``user`` holds as the database has them now (not as the object in
+    hand, which a form may have changed, or its permission cache): before and after a save."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    stored = get_user_model()._default_manager.filter(pk=user.pk, is_active=True)
+    superuser = stored.values_list("is_superuser", flat=True).first()
+    if superuser is None:  # not saved yet, or inactive
+        return set()
+    if superuser:
+        return set(_money)
+    held = Permission.objects.filter(_declared(_money)).filter(Q(user=user.pk) | Q(group__user=user.pk))
+    return {f"{app}.{codename}" for app, codename in held.values_list("content_type__app_label", "codename")}
 
 
 def needs_second_factor(user) -> bool:
@@ -69,7 +154,7 @@ def require_fresh(request) -> None:
 
 def forget_proof(request) -> None:
     """The session's proof of a factor the user no longer has: they enrol again before the
-    admin opens (and a password, not the removed factor, confirms that enrolment)."""
+    admin opens (with a Feishu sign-in or an enrolment link, hireops.signin.enrolment)."""
     records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
     if isinstance(records, list):
         request.session[AUTHENTICATION_METHODS_SESSION_KEY] = [r for r in records if r.get("method") != "mfa"]

@@ -14,20 +14,19 @@ from .refusals import note_signed_in
 
 @receiver(user_logged_in)
 def _password_sign_in(sender, request, user, **kwargs):
-    """The admin's own password form: the user just typed the password, which is what allauth's
-    enrolment asks for again ("reauthenticated") before a new factor may be added."""
+    """The admin's own password form, noted as a step of this session's sign-in. Never as a
+    confirmation ("reauthenticated"): a password typed minutes ago is what a thief has, and
+    adds no factor and changes none (hireops.signin.enrolment, second_factor.fresh)."""
     if request is not None and request.path_info == reverse("admin:login"):
-        second_factor.record(request, user, "password", username=user.get_username(), reauthenticated=True)
+        second_factor.record(request, user, "password", username=user.get_username())
         note_signed_in("password")
 
 
 @receiver(allauth_logged_in)
 def _feishu_sign_in(sender, request, user, sociallogin=None, **kwargs):
-    """A sign-in with Feishu that just happened is as fresh as a password just typed: allauth
-    asks for one or the other ("reauthenticated") before a factor may be added, and has no way
-    to ask Feishu again, so without this a Feishu user who has a hireops password would be
-    asked for that password to enrol. The freshness lasts ACCOUNT_REAUTHENTICATION_TIMEOUT,
-    as a password's does; after it, the guide offers signing in with Feishu again."""
+    """A sign-in with Feishu: Feishu proved the person, so for ENROLMENT_PROOF_MINUTES this
+    session may add a first second factor (hireops.signin.enrolment reads this step); after
+    that, the guide offers signing in with Feishu again."""
     if request is not None and sociallogin is not None:
         second_factor.record(
             request,
@@ -35,7 +34,6 @@ def _feishu_sign_in(sender, request, user, sociallogin=None, **kwargs):
             "socialaccount",
             provider=sociallogin.account.provider,
             uid=sociallogin.account.uid,
-            reauthenticated=True,
         )
         note_signed_in(sociallogin.account.provider)
 

@@ -20,7 +20,7 @@ ALLAUTH_PAGES = frozenset(
         "account_login",  # shadowed by the redirect below; allauth's code reverses the name
         "account_logout",
         "account_inactive",  # where allauth sends a deactivated user
-        "account_reauthenticate",  # the password again, before adding a first factor
+        "account_reauthenticate",  # shadowed below; allauth's code reverses the name
         "feishu_login",
         "feishu_callback",
         "socialaccount_login_cancelled",
@@ -66,5 +66,9 @@ urlpatterns = [
     path("login/", RedirectView.as_view(pattern_name="admin:login", query_string=True)),
     path("feishu/invitation/<secret:token>/", views.invitation, name="signin_invitation"),
     path("second-factor/", views.enrol, name="signin_enrol"),
+    path("second-factor/link/<secret:token>/", views.enrolment_link, name="signin_enrolment_link"),
+    # allauth's password confirmation, which counted a password typed minutes ago as proof
+    # enough to add a first factor or to change one: a password proves neither here.
+    path("reauthenticate/", views.reauthenticate, name="account_reauthenticate"),
     *_only(allauth.urls.urlpatterns, ALLAUTH_PAGES),
 ]

@@ -278,6 +278,14 @@ class ReferralAccountAdmin(
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset.filter(account_id__isnull=True))
 
+    def get_deleted_objects(self, objs, request):
+        """A failed account's own calls (its registration attempts, status changes) go with it:
+        they are records nobody deletes on their own, so the account's deletion is what they
+        need, not a delete permission of their own list's."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        own = {str(model._meta.verbose_name) for model in (AccountRegistration, AccountStatusChange)}
+        return deleted, counts, {p for p in perms_needed if str(p) not in own}, protected
+
     def has_withdraw_permission(self, request):
         return request.user.has_perm("referrals.withdraw_referralaccount")
 

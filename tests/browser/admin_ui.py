@@ -52,24 +52,39 @@ def sign_in_with_feishu(page, open_id: str, shot: str | None = None) -> None:
     page.wait_for_load_state()
 
 
-def activate_authenticator_app(page, shot: str | None = None) -> str:
+def open_enrolment_link(page, username: str) -> None:
+    """What a colleague does with the enrolment link an administrator gave them, signed in as
+    themself: a password alone never sets up a first second factor (hireops.signin.enrolment).
+    The link is issued here as ``manage.py enrolment_link`` would."""
+    from django.contrib.auth import get_user_model
+
+    from hireops.signin.models import EnrolmentLink
+
+    _link, token = EnrolmentLink.issue(get_user_model().objects.get(username=username))
+    page.goto(f"/accounts/second-factor/link/{token}/")
+    expect(page.locator("#enrol-totp")).to_be_visible()
+
+
+def activate_authenticator_app(page, shot: str | None = None, button: str = "Activate") -> str:
     """On allauth's activation page: the secret its QR code holds, the code typed from it, and
-    the recovery codes shown next. Returns the secret."""
+    the recovery codes shown next (``button``: "Activate" in the page's language). Returns the
+    secret."""
     secret = page.locator("#authenticator_secret").input_value()
     page.locator("input[name=code]").fill(totp_code(secret))
     if shot:
         screenshot(page, shot)
-    page.get_by_role("button", name="Activate").click()
-    expect(page.locator("#content")).to_contain_text("Recovery Codes")  # shown once, to keep
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/accounts/2fa/recovery-codes/")  # the recovery codes, shown once to keep
     return secret
 
 
-_SECRETS: dict[str, str] = {}
+_SECRETS: dict[str, tuple[str, int]] = {}  # username → (the app's secret, its authenticator's pk)
 
 
 def _authenticator_for(username: str) -> str | None:
     """A user whose role needs a second factor gets an authenticator app (its secret known
-    here) before signing in, so the sign-in ends with its code, as a person's does."""
+    here) before signing in, so the sign-in ends with its code, as a person's does. One this
+    module did not make (a test's seed gave the user its own) is replaced."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 
@@ -78,11 +93,13 @@ def _authenticator_for(username: str) -> str | None:
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not needs_second_factor(user):
         return None
-    secret = _SECRETS.get(username)
-    if secret is None or not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+    app = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    known = _SECRETS.get(username)
+    if known is None or app is None or app.pk != known[1]:
         Authenticator.objects.filter(user=user).delete()
-        secret = _SECRETS[username] = give_totp(user)
-    return secret
+        secret = give_totp(user)
+        _SECRETS[username] = (secret, Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).pk)
+    return _SECRETS[username][0]
 
 
 def enter_second_factor(page, secret: str) -> None:

@@ -31,7 +31,7 @@ from hireops.jobs.models import ExportJob
 from hireops.jobs.services import jobs_start
 from hireops.ops import alerts
 from hireops.ops.heartbeat import beat_once
-from hireops.signin.models import FeishuInvitation
+from hireops.signin.models import EnrolmentLink, FactorChange, FeishuInvitation, SecurityNotice
 from hireops.tenants.models import Tenant
 from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
@@ -40,6 +40,7 @@ from referrals.models import Leaver, PayoutRun, PayoutRunStatus, ReferralAccount
 from referrals.reconciliation import reconciliation_request
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu.conftest import forget_tokens
+from tests.second_factor import give_totp
 
 TENANTS = ("demo-tenant", "acme-tenant")  # demo-tenant: the demo's referral accounts and bindings
 
@@ -72,6 +73,7 @@ def seed_every_model(feishu, settings, tmp_path):
     call_command("bootstrap_demo", password=STAFF_PASSWORD, verbosity=0)
     settings.DEBUG = False
     root = get_user_model().objects.get(username="admin")
+    give_totp(root)  # its withdrawals and rewards move money: nothing until it has a second factor
     for scope in RULES:  # the demo's fields came after the tenants: sent to them now
         fields_publish_request(scope, user=root)
 
@@ -218,6 +220,15 @@ def _sign_in_records(root) -> None:
     EmailAddress.objects.create(user=root, email=root.email, verified=True, primary=True)
     SocialAccount.objects.create(user=hr, provider="feishu", uid="ou_demo1001", extra_data={"name": "王芳"})
     FeishuInvitation.issue(hr, root, "na.li@demo.example.com")
+    EnrolmentLink.issue(hr, root)
+    SecurityNotice.objects.create(
+        user=hr,
+        user_ref=hr.pk,
+        actor=root,
+        change=FactorChange.RESET,
+        factors="totp",
+        error="feishu_bot: HTTP 500",
+    )
     # AXES_ENABLE_ACCESS_FAILURE_LOG is off, so no sign-in writes one; its admin is registered still.
     AccessFailureLog.objects.create(
         username="nobody",

@@ -15,6 +15,7 @@ from .admin_ui import (
     enter_second_factor,
     expect,
     log_in,
+    open_enrolment_link,
     row,
     run_action,
     screenshot,
@@ -39,7 +40,7 @@ def sign_out(page) -> None:
 
 
 def test_a_linked_staff_member_signs_in_with_feishu_and_sees_only_their_role(page, feishu_login, staff_user):
-    hr = wang_fang_as_staff(staff_user, "HR")
+    vendor = wang_fang_as_staff(staff_user, "Vendor operations")  # a role with no second factor
     page.goto("/admin/login/")
     expect(page.locator("#feishu-login")).to_contain_text("使用飞书登录 / Sign in with Feishu")
     expect(page.locator("#login-form")).to_be_visible()  # the password form stays beside it
@@ -47,17 +48,17 @@ def test_a_linked_staff_member_signs_in_with_feishu_and_sees_only_their_role(pag
 
     sign_in_with_feishu(page, WANG_FANG, shot="signin-2-feishu-authorize")  # linked by company email
     expect(page.locator("#user-tools")).to_contain_text("fang")
-    assert SocialAccount.objects.get(provider="feishu").user == hr
+    assert SocialAccount.objects.get(provider="feishu").user == vendor
     sign_out(page)
 
     sign_in_with_feishu(page, WANG_FANG)  # linked now
     expect(page.locator("#user-tools")).to_contain_text("fang")
     content = page.locator("#content-main")
-    expect(content.locator("div.app-referrals")).to_be_visible()
-    expect(content.locator("div.app-bindings")).to_have_count(0)
+    expect(content.locator("div.app-bindings")).to_be_visible()
+    expect(content.locator("div.app-referrals")).to_have_count(0)
     expect(content.locator("div.app-auth")).to_have_count(0)
-    screenshot(page, "signin-3-hr-dashboard")
-    assert page.goto("/admin/bindings/ecoaccountbinding/").status == 403
+    screenshot(page, "signin-3-vendor-dashboard")
+    assert page.goto("/admin/referrals/referralaccount/").status == 403
 
 
 @pytest.mark.parametrize(("open_id", "reason"), [(LI_NA, "unknown_user"), (SUN_LI, "other_tenant")])
@@ -104,7 +105,9 @@ def test_a_withdrawer_enrols_then_enters_a_code_before_the_admin_opens(page, fei
     expect(page.locator("select[name=action] option[value=withdraw]")).to_have_count(1)
 
 
-def test_a_superuser_resets_a_colleagues_factors(page, staff_user, django_user_model):
+def test_a_superuser_resets_a_colleagues_factors_and_gives_them_an_enrolment_link(
+    browser, live_server, page, staff_user, django_user_model
+):
     root = django_user_model.objects.create_superuser("root", password=STAFF_PASSWORD)
     lead = staff_user("HR", "HR withdrawals", username="hr-lead")
     give_totp(lead)
@@ -114,13 +117,55 @@ def test_a_superuser_resets_a_colleagues_factors(page, staff_user, django_user_m
     expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=True]")).to_be_visible()
     run_action(page, "hr-lead", "reset_second_factor")
     expect(page.locator("ul.messagelist")).to_contain_text("Second factors reset for 1 user(s)")
-    expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=False]")).to_be_visible()
-    screenshot(page, "signin-8-factors-reset")
+    expect(page.locator("ul.messagelist")).to_contain_text("or with an enrolment link from you")
     assert not Authenticator.objects.filter(user=lead).exists()
+    screenshot(page, "signin-8-factors-reset-link-offered")
+    page.locator("#enrolment-link-form [type=submit]").click()
+    link = page.locator("#enrolment-link").input_value()
+    assert "/accounts/second-factor/link/" in link
+    screenshot(page, "signin-8b-enrolment-link")
 
+    page.goto("/admin/auth/user/?money_without_factor=1")  # who may move money, once enrolled
+    expect(row(page, "hr-lead").locator("td.field-money")).to_have_text("without a second factor")
+    expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=False]")).to_be_visible()
     page.goto(f"/admin/auth/user/{lead.pk}/history/")
     expect(page.locator("#change-history")).to_contain_text("Reset two-factor authentication")
+    expect(page.locator("#change-history")).to_contain_text("Issued an enrolment link")
     expect(page.locator("#change-history")).to_contain_text("root")
+
+    # The colleague, elsewhere: their password, then the link, then their new phone.
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    colleague = context.new_page()
+    try:
+        submit_password(colleague, "hr-lead")
+        expect(colleague.locator("#enrol-proof")).to_be_visible()
+        colleague.goto(link)
+        colleague.locator("#enrol-totp").click()
+        activate_authenticator_app(colleague)
+        colleague.locator("#signin-continue a").click()
+        expect(colleague.locator("#user-tools")).to_contain_text("hr-lead")
+    finally:
+        context.close()
+
+
+def test_a_stolen_password_is_guided_away_from_the_authenticator_apps_secret(page, staff_user):
+    """Issue 42 §2, as the attacker did it: a payout approver with no authenticator yet, their
+    password only, straight to the activation page to scan its secret into the thief's phone."""
+    approver = staff_user("HR", "HR payout approvals", username="approver")
+    submit_password(page, "approver")
+    expect(page.locator("#enrol-proof")).to_be_visible()
+    expect(page.locator("#enrol-totp")).to_have_count(0)
+    for path in ("/accounts/2fa/totp/activate/", "/accounts/2fa/webauthn/add/", "/accounts/reauthenticate/"):
+        page.goto(path)
+        assert page.url.split("?")[0].endswith("/accounts/second-factor/"), page.url
+        expect(page.locator("#enrol-proof")).to_contain_text(
+            "Your password alone cannot set up a second factor"
+        )
+        expect(page.locator("#authenticator_secret")).to_have_count(0)
+        expect(page.locator("img[src^='data:image/svg+xml']")).to_have_count(0)  # no QR code
+    expect(page.locator("#enrol-ask-link")).to_contain_text("enrolment link an administrator gives you")
+    screenshot(page, "signin-12-password-alone-guided")
+    assert not Authenticator.objects.filter(user=approver).exists()
 
 
 def test_a_security_key_is_a_second_factor_too(page, staff_user):
@@ -144,6 +189,7 @@ def test_a_security_key_is_a_second_factor_too(page, staff_user):
     )
 
     submit_password(page, "key-holder")
+    open_enrolment_link(page, "key-holder")  # the password alone would not do
     page.locator("#enrol-webauthn").click()
     page.locator("input[name=name]").fill("YubiKey")
     screenshot(page, "signin-9-add-security-key")
@@ -186,6 +232,7 @@ def test_a_password_sign_in_in_chinese_asks_for_the_code_on_pages_styled_like_th
     page = zh_page
     django_user_model.objects.create_superuser("root", password=STAFF_PASSWORD)
     submit_password(page, "root")
+    open_enrolment_link(page, "root")  # the password alone would not do
     page.locator("#enrol-totp").click()
     secret_field = page.locator("#authenticator_secret")
     secret = secret_field.input_value()

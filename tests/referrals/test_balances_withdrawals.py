@@ -19,6 +19,7 @@ from referrals.status import StatusChangeRefused, account_status_request
 from referrals.sync import sync_pending
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
+from tests.second_factor import give_totp
 
 from .conftest import WITHDRAW, reload
 
@@ -101,6 +102,7 @@ def test_withdrawal_retried_after_timeout_withdraws_once(register, sandbox, sett
     settings.FEISHU_TIMEOUT = 0.5
     path = WITHDRAW.format(account.account_id)
     sandbox.add_fault(path, "slow", count=1, delay=1.0)  # Feishu acts, but the answer comes too late
+    give_totp(admin_user)  # a money permission does nothing until its holder has a second factor
     w = withdrawal_request(reload(account), [1, 2], admin_user)
     w.refresh_from_db()
     assert w.status == CallStatus.SUCCEEDED, w.error

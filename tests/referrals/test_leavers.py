@@ -27,6 +27,7 @@ from referrals.models import (
 )
 from referrals.withdrawals import CASH, withdrawal_request
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
+from tests.second_factor import give_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,7 +161,9 @@ def test_next_run_is_any_run_prepared_after_the_employee_left(feishu, register, 
     preparer = staff_user(roles.HR, username="prep")
     run = payouts.payout_prepare(preparer, pks=[staying.pk])
     assert {line.account_id for line in run.lines.all()} == {leaving.pk, staying.pk}
-    payouts.payout_approve(run.pk, staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="ok"))
+    approver = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="ok")
+    give_totp(approver)  # the approve permission needs a second factor
+    payouts.payout_approve(run.pk, approver)
     settle(feishu)
     leaver = Leaver.objects.get()
     assert leaver.state == LeaverState.DONE

@@ -239,3 +239,18 @@ def test_who_changed_a_schedule_before_the_upgrade_is_carried_over(hr):
     import_module("hireops.core.migrations.0005_schedule_actions").carry_over_last_changes(apps, None)
     (carried,) = ScheduleAction.objects.all()
     assert (carried.name, carried.kind, carried.user) == (SCHEDULE, "changed", last)
+
+
+def test_the_approve_permission_does_nothing_until_its_holder_has_a_second_factor(
+    sandbox, cash, hr, staff_user
+):
+    """A path that skips the admin (a job, a future API) meets the same rule in the service."""
+    from allauth.mfa.models import Authenticator
+
+    run, _ = by_the_schedule_untouched(hr)
+    unenrolled = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="no-factor")
+    assert not Authenticator.objects.filter(user=unenrolled).exists()
+    assert not payouts.may_decide(run, unenrolled)
+    with pytest.raises(payouts.PayoutRefused, match="second factor"):
+        payouts.payout_approve(run.pk, unenrolled)
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL

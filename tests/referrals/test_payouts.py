@@ -22,6 +22,7 @@ from referrals.admin.payouts import payroll_rows
 from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
 from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+from tests.second_factor import give_totp
 from tests.test_history import entries, read
 
 from .conftest import reload
@@ -40,7 +41,8 @@ def cny(amount):
 
 @pytest.fixture
 def people(staff_user):
-    """A preparer (HR), an approver (HR + payout approvals), a withdrawer without approval."""
+    """A preparer (HR), an approver (HR + payout approvals), a withdrawer without approval, each
+    with the second factor their roles need (until then a money permission does nothing)."""
     made = {
         "preparer": staff_user(roles.HR, username="preparer"),
         "approver": staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="approver"),
@@ -49,6 +51,8 @@ def people(staff_user):
     for name, email in (("preparer", "preparer@example.com"), ("approver", "ok@example.com")):
         made[name].email = email
         made[name].save()
+    for user in made.values():
+        give_totp(user)
     return made
 
 

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
-from hireops.signin.middleware import ALWAYS, ENROLMENT, STEP, allowed_before_the_second_factor
+from hireops.signin.middleware import ADDING, ALWAYS, ENROLMENT, STEP, allowed_before_the_second_factor
 from hireops.signin.urls import ALLAUTH_PAGES
 from tests.conftest import STAFF_PASSWORD
 
@@ -156,12 +156,13 @@ def test_the_allowlist_is_small_named_and_mounted():
     assert {"mfa_reauthenticate", "mfa_reauthenticate_webauthn"} == STEP
     assert {
         "signin_enrol",
+        "signin_enrolment_link",
         "mfa_activate_totp",
         "mfa_add_webauthn",
-        "account_reauthenticate",
         "feishu_login",
         "feishu_callback",
     } == ENROLMENT
+    assert {"mfa_activate_totp", "mfa_add_webauthn"} == ADDING
     mounted = set(mounted_paths(1).values())
     assert mounted >= ALWAYS | STEP | ENROLMENT
     assert mounted >= KNOWN
@@ -186,6 +187,13 @@ def test_a_password_alone_opens_nothing_but_the_second_factor(client, root, staf
             expect_step(resp, step, path, method)
     assert KNOWN - allowed <= tried
     assert len(tried) > 100  # the admin's pages, allauth's, the project's own
+    if user != root:  # the pages that add a factor open, but not to a password alone
+        adding = {name: path for path, name in mounted_paths(user.pk).items() if name in ADDING}
+        assert set(adding) == ADDING
+        for name, path in adding.items():
+            for resp in (client.get(path), client.head(path), client.post(path, attack_payload(user))):
+                assert resp.status_code == 302 and resp["Location"] == step, (name, resp.status_code)
+        assert "mfa.totp.secret" not in client.session
     assert sign_in_data(user) == before and recovery_codes(user) == codes
     assert client.session.get("_auth_user_id") == str(
         user.pk

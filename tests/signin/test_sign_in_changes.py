@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from hireops.core import audit
+from hireops.signin.models import EnrolmentLink
 from tests.conftest import STAFF_PASSWORD
 from tests.second_factor import give_totp, totp_code
 
@@ -85,7 +86,12 @@ def test_a_stolen_password_cannot_swap_the_authenticator_app_for_the_attackers_p
     assert "deactivated" in mails_to("root@example.com")[0].lower()
     # No factor left: the session's proof went with it, and nothing opens before a new one.
     assert client.get("/admin/")["Location"].startswith("/accounts/second-factor/")
-    assert client.get("/accounts/2fa/totp/activate/").status_code == 200  # signed in minutes ago
+    # A new phone is a first factor again: the password of minutes ago does not let it in, an
+    # enrolment link does (tests/signin/test_enrolment.py).
+    assert client.get("/accounts/2fa/totp/activate/")["Location"] == "/accounts/second-factor/"
+    _link, token = EnrolmentLink.issue(root)
+    client.get(f"/accounts/second-factor/link/{token}/")
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
     secret = client.session["mfa.totp.secret"]
     resp = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
     assert resp.status_code == 302 and Authenticator.objects.filter(user=root, type="totp").exists()
@@ -163,9 +169,11 @@ def test_a_change_to_how_someone_signs_in_needs_a_fresh_code(client, root, staff
     assert not changed(root, other) and mail.outbox == []
 
     # The code now: allauth replays the form that was stopped, and the change is made,
-    # written down and mailed to the person it concerns.
+    # written down and mailed to the person it concerns (a reset then offers an enrolment link).
     resp = client.post(resp["Location"], {"code": totp_code(root.totp_secret)})
-    assert resp.status_code == 302, resp.content.decode()[:2000]
+    assert resp.status_code == (200 if change == "a colleague's factors" else 302), resp.content.decode()[
+        :2000
+    ]
     assert changed(root, other)
     assert recorded(root, other), (history(root), history(other))
     notices = mails_to(told)
@@ -173,30 +181,30 @@ def test_a_change_to_how_someone_signs_in_needs_a_fresh_code(client, root, staff
 
 
 def test_a_user_without_a_factor_changes_their_password_with_the_old_one(client, staff_user):
-    """HR, whose role needs no second factor: the admin's form (the old password) as before,
-    now in the history and mailed."""
-    hr = staff_user("HR", username="hr")
-    hr.email = "hr@example.com"
-    hr.save()
-    password_only(client, "hr")
+    """Vendor operations, whose role needs no second factor: the admin's form (the old
+    password) as before, now in the history and mailed."""
+    vendor = staff_user("Vendor operations", username="vendor")
+    vendor.email = "vendor@example.com"
+    vendor.save()
+    password_only(client, "vendor")
     form = {"old_password": STAFF_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     assert client.post("/admin/password_change/", form)["Location"] == "/admin/password_change/done/"
-    assert get_user_model().objects.get(pk=hr.pk).check_password(NEW_PASSWORD)
-    assert history(hr) == ["Changed the password"]
-    assert "password has been changed" in mails_to("hr@example.com")[0]
+    assert get_user_model().objects.get(pk=vendor.pk).check_password(NEW_PASSWORD)
+    assert history(vendor) == ["Changed the password"]
+    assert "password has been changed" in mails_to("vendor@example.com")[0]
 
 
 def test_a_notification_that_cannot_be_sent_does_not_undo_the_change(client, staff_user, settings, caplog):
     settings.EMAIL_BACKEND = "tests.signin.test_sign_in_changes.BrokenMail"
-    hr = staff_user("HR", username="hr")
-    hr.email = "hr@example.com"
-    hr.save()
-    password_only(client, "hr")
+    vendor = staff_user("Vendor operations", username="vendor")
+    vendor.email = "vendor@example.com"
+    vendor.save()
+    password_only(client, "vendor")
     form = {"old_password": STAFF_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     assert client.post("/admin/password_change/", form).status_code == 302
-    assert get_user_model().objects.get(pk=hr.pk).check_password(NEW_PASSWORD)
+    assert get_user_model().objects.get(pk=vendor.pk).check_password(NEW_PASSWORD)
     assert "security notification account/email/password_changed" in caplog.text
-    assert "hr@example.com" not in caplog.text
+    assert "vendor@example.com" not in caplog.text
 
 
 class BrokenMail:

@@ -7,10 +7,12 @@ first minutes of ./dev run show the product working. DEBUG only: never in produc
 from importlib import import_module
 from pathlib import Path
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
 
@@ -74,3 +76,7 @@ class Command(BaseCommand):
             "Or 使用飞书登录 / Sign in with Feishu as 张伟 (the sandbox employee linked to it). A superuser "
             "sets up a second factor (an authenticator app) at the first sign-in."
         )
+        if not Authenticator.objects.filter(user=user).exists():
+            # A password alone never sets one up (hireops.signin.enrolment): signing in with
+            # Feishu does, or this link, opened after the password sign-in.
+            call_command("enrolment_link", username, stdout=self.stdout)
