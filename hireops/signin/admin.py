@@ -92,6 +92,22 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
             return "—"
         return _("yes") if obj._mfa else _("without a second factor")
 
+    # --- what only a superuser changes ---------------------------------------------------------
+
+    def get_readonly_fields(self, request, obj=None):
+        """Someone who may change users but is no superuser cannot make anyone a superuser (their
+        own account included), nor hand out permissions one by one past the roles."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        """A superuser's account (its password, its factors' reset) is changed by superusers only."""
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     # --- a money permission granted to someone not enrolled ----------------------------------
 
     def save_model(self, request, obj, form, change):

@@ -241,3 +241,36 @@ def test_giving_a_group_a_money_permission_names_its_members_not_enrolled(admin_
         "waiting: a permission that moves money takes effect only once" in said
         and "ready" not in said.split(":")[0]
     )
+
+
+def test_a_user_administrator_who_is_no_superuser_makes_nobody_one(staff_user, client, django_user_model):
+    """Someone given the user pages (not a superuser) cannot raise an account, their own
+    included, to superuser, hand out single permissions, or change a superuser's account."""
+    admin = staff_user(perms=("auth.view_user", "auth.change_user"), username="user-admin")
+    give_totp(admin)
+    root = django_user_model.objects.create_superuser("root", password="Pw-123456!")
+    client.force_login(admin)
+    own = f"/admin/auth/user/{admin.pk}/change/"
+    page = client.get(own).content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    approve = Permission.objects.get(codename="approve_payoutrun")
+    client.post(
+        own,
+        {
+            "username": "user-admin",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "user_permissions": [approve.pk],
+            "date_joined_0": "2026-11-25",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    admin.refresh_from_db()
+    assert not admin.is_superuser and not admin.user_permissions.filter(pk=approve.pk).exists()
+    assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code == 200  # read, not changed
+    assert 'name="_save"' not in client.get(f"/admin/auth/user/{root.pk}/change/").content.decode()
+    assert (
+        client.post(f"/admin/auth/user/{root.pk}/password/", {"password1": "x", "password2": "x"}).status_code
+        == 403
+    )
