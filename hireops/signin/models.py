@@ -52,26 +52,19 @@ def person_digest(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-class FeishuInvitationQuerySet(models.QuerySet):
+class OneTimeLinkQuerySet(models.QuerySet):
     def usable(self):
-        # An invitation that names nobody (made before invitations named their person) links nobody.
-        return self.filter(used_at=None, expires_at__gt=timezone.now()).exclude(person_digest="")
+        return self.filter(used_at=None, expires_at__gt=timezone.now())
 
 
-class FeishuInvitation(models.Model):
-    """A one-time link an admin gives a colleague: signing in through it with the Feishu
-    account it names links that account to ``user``. Valid FEISHU_LOGIN_INVITATION_DAYS,
-    used once. The person is kept as a digest: the mailbox is personal data hireops has no
-    other use for."""
+class OneTimeLink(models.Model):
+    """A link a staff member is given once, for one ``user``: only its token's digest is kept
+    (the database never holds a usable link), it expires, and it is used once."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE, related_name="+"
     )
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
-    person_kind = models.CharField(
-        _("named by"), max_length=20, choices=FeishuPerson.choices, blank=True, editable=False
-    )
-    person_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -83,15 +76,38 @@ class FeishuInvitation(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
-    objects = FeishuInvitationQuerySet.as_manager()
+    objects = OneTimeLinkQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("Feishu sign-in invitation")
-        verbose_name_plural = _("Feishu sign-in invitations")
+        abstract = True
         ordering = ["-created_at"]
 
     def __str__(self):
         return str(self.user)
+
+
+class FeishuInvitationQuerySet(OneTimeLinkQuerySet):
+    def usable(self):
+        # An invitation that names nobody (made before invitations named their person) links nobody.
+        return super().usable().exclude(person_digest="")
+
+
+class FeishuInvitation(OneTimeLink):
+    """A one-time link an admin gives a colleague: signing in through it with the Feishu
+    account it names links that account to ``user``. Valid FEISHU_LOGIN_INVITATION_DAYS,
+    used once. The person is kept as a digest: the mailbox is personal data hireops has no
+    other use for."""
+
+    person_kind = models.CharField(
+        _("named by"), max_length=20, choices=FeishuPerson.choices, blank=True, editable=False
+    )
+    person_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = FeishuInvitationQuerySet.as_manager()
+
+    class Meta(OneTimeLink.Meta):
+        verbose_name = _("Feishu sign-in invitation")
+        verbose_name_plural = _("Feishu sign-in invitations")
 
     @classmethod
     def issue(cls, user, created_by, person: str) -> tuple["FeishuInvitation", str]:
@@ -125,42 +141,16 @@ class FeishuInvitation(models.Model):
         )
 
 
-class EnrolmentLinkQuerySet(models.QuerySet):
-    def usable(self):
-        return self.filter(used_at=None, expires_at__gt=timezone.now())
-
-
-class EnrolmentLink(models.Model):
+class EnrolmentLink(OneTimeLink):
     """A one-time link an administrator gives a colleague with no second factor yet: opened in
     a session signed in as that colleague, it lets that session add one in the next
     ENROLMENT_PROOF_MINUTES (hireops.signin.enrolment). Valid ENROLMENT_LINK_HOURS, used once;
-    a new link replaces the user's earlier ones not used yet. Only the token's digest is stored."""
+    a new link replaces the user's earlier ones not used yet. ``created_by`` empty: issued
+    from the server's shell (manage.py enrolment_link)."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE, related_name="+"
-    )
-    token_digest = models.CharField(max_length=64, unique=True, editable=False)
-    # Nobody: issued from the server's shell (manage.py enrolment_link).
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-
-    objects = EnrolmentLinkQuerySet.as_manager()
-
-    class Meta:
+    class Meta(OneTimeLink.Meta):
         verbose_name = _("enrolment link")
         verbose_name_plural = _("enrolment links")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return str(self.user)
 
     @classmethod
     def issue(cls, user, created_by=None) -> tuple["EnrolmentLink", str]:

@@ -158,6 +158,7 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
 
     approver = get_user_model().objects.create_user("crawl-approver", is_staff=True)
     approver.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
+    give_totp(approver)  # the approve permission does nothing without a second factor
 
     from referrals.balances import balance_pull
     from referrals.identity import person

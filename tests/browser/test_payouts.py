@@ -82,7 +82,7 @@ def test_prepare_approve_pay_and_download_the_payroll_in_chinese(
     colleague.get_by_role("button", name="批准并发放").click()
     expect(colleague.locator("input[name=code]")).to_be_visible()  # the second factor, now
     screenshot(colleague, "payout-4-second-factor")
-    admin_ui.enter_second_factor(colleague, admin_ui._SECRETS[approver.username])
+    admin_ui.enter_second_factor(colleague, admin_ui._SECRETS[approver.username][0])
     expect(colleague.locator("ul.messagelist .success")).to_contain_text("已批准")
     admin_ui.reload_until(colleague, colleague.locator("#run-status", has_text="已结束"))
     expect(colleague.locator("#run-paid-totals")).to_have_text("42.50 CNY")
