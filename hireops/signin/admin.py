@@ -38,6 +38,8 @@ from .sessions import end_sessions
 User = get_user_model()
 
 LINK_ISSUED = gettext_noop("Issued an enrolment link, valid %(hours)s hours")
+INVITED = gettext_noop("Added a Feishu sign-in invitation")
+FACTORS_RESET = gettext_noop("Reset two-factor authentication")
 
 
 def _money_warning(who: str) -> str:
@@ -163,9 +165,7 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
             )
         invitation, token = FeishuInvitation.issue(user, request.user, form.cleaned_data["feishu_person"])
         link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
-        self.log_change(
-            request, user, [{"added": {"name": str(_("Feishu sign-in invitation")), "object": ""}}]
-        )
+        audit.record(request.user, [user], INVITED)
         self.message_user(
             request,
             _(
@@ -214,7 +214,7 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
             deleted = Authenticator.objects.filter(user=user).delete()[0]
             if deleted:
                 reset.append(user)
-                self.log_change(request, user, str(_("Reset two-factor authentication")))
+                audit.record(request.user, [user], FACTORS_RESET)
                 get_adapter(request).send_notification_mail("signin/email/second_factor_reset", user)
         # Their sessions proved the factors just removed: they sign in again, and enrol.
         end_sessions([user.pk for user in reset if user.pk != request.user.pk])

@@ -143,7 +143,7 @@ def test_an_invitation_links_the_feishu_identity_once(client, feishu, staff_user
     assert FeishuInvitation.objects.get(user=hr).used_at is not None
     # The change history says who invited whom.
     history = admin_client.get(f"/admin/auth/user/{hr.pk}/history/").content.decode()
-    assert "Feishu sign-in invitation" in history
+    assert "Added a Feishu sign-in invitation" in history
 
     client.logout()
     page = client.get(path)
