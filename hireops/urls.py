@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from hireops.api.site import api
 from hireops.core.app_urls import app_urlpatterns
 from hireops.events.views import feishu_events
 from hireops.signin.forms import AdminLoginForm
@@ -16,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("hireops.signin.urls")),  # with the allauth pages hireops uses
+    path("api/v1/", api.urls),  # the partners' REST API (docs/api.md)
     path("feishu/events/", feishu_events, name="feishu-events"),
     *app_urlpatterns(),  # each app's own urls.py (public paths such as report links)
 ]

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "hireops.events",
     "hireops.tenants",
     "hireops.jobs",
+    "ninja",  # the partners' API: Swagger UI's static files (served by us, no CDN)
+    "hireops.api",
     "bindings",
     "orders",
     "referrals",
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "hireops.core.logs.middleware.RequestIdMiddleware",
     "hireops.ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before host and TLS rules
     "django.middleware.security.SecurityMiddleware",
+    "hireops.api.middleware.ApiMiddleware",  # /api/v1/: key, rate limit, Idempotency-Key
     # Static files from the app server itself, as production serves them (no web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

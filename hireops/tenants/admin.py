@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
@@ -104,7 +105,8 @@ class TenantAdmin(admin.ModelAdmin):
         arrived while the page was open is kept."""
         if "name" in form.changed_data:
             obj.name_from_feishu = False
-        obj.save(update_fields=["name", "name_from_feishu"] if change else None)
+        obj.updated_at = timezone.now()
+        obj.save(update_fields=["name", "name_from_feishu", "updated_at"] if change else None)
 
     def get_list_display(self, request):
         return (*self.list_display, *(shown(c) for c in overview.columns_for(request.user)))

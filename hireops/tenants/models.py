@@ -1,6 +1,7 @@
 """The customer tenants that installed the app (store apps), or the one tenant of a self-built app."""
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,11 +49,16 @@ class Tenant(models.Model):
     status_since_ms = models.BigIntegerField(_("status since (Feishu time, ms)"), null=True, blank=True)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last event"), default=timezone.now)
+    # When the name or status last changed (the API's updated_after; last_seen moves on every
+    # event and is not a change). Set by every writer: save() with update_fields and
+    # queryset updates do not touch an auto_now field.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("tenant")
         verbose_name_plural = _("tenants")
         ordering = ["name", "tenant_key"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="tenant_updated_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.tenant_key})" if self.name else self.tenant_key

@@ -15,6 +15,7 @@ name staff typed is never replaced, whatever Feishu later says.
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_noop
 
 from hireops.core import outbound
@@ -69,9 +70,11 @@ def _answer(lookup: TenantNameLookup, tenant_key: str, info) -> dict:
 def _named(lookup: TenantNameLookup, tenant_key: str, info) -> None:
     name, display_id = info.name.strip()[:200], info.display_id[:64]
     tenants = Tenant.objects.filter(pk=lookup.tenant_id)
-    tenants.update(feishu_name=name, feishu_display_id=display_id)
+    tenants.update(feishu_name=name, feishu_display_id=display_id, updated_at=Now())
     # One statement: a name staff save meanwhile (name_from_feishu off) is never replaced.
-    tenants.filter(Q(name="") | Q(name_from_feishu=True)).update(name=name, name_from_feishu=True)
+    tenants.filter(Q(name="") | Q(name_from_feishu=True)).update(
+        name=name, name_from_feishu=True, updated_at=Now()
+    )
 
 
 # The tenant API's codes are explained in feishu_errors.BY_API, like every other API's.

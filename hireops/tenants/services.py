@@ -93,7 +93,8 @@ def tenant_lifecycle(
             tenant.status = to_status
             if feishu_time_ms is not None:
                 tenant.status_since_ms = feishu_time_ms
-            tenant.save(update_fields=["status", "status_since_ms"])
+            tenant.updated_at = timezone.now()
+            tenant.save(update_fields=["status", "status_since_ms", "updated_at"])
             if installed:
                 from .naming import lookup_on_install  # the ingest server imports this module
 

@@ -1,0 +1,62 @@
+"""What every ``/api/v1/`` request goes through before its operation: the key, the rate limit,
+``Idempotency-Key``. Placed before the session and CSRF middleware's concerns matter: an API
+request carries a bearer key, never a cookie."""
+
+from http import HTTPStatus
+
+from . import idempotency, keys, ratelimit
+from .problems import CONTENT_TYPE, problem
+
+ROOT = "/api/v1/"
+PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs"})
+
+
+def bearer(request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class ApiMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(ROOT):
+            return self.get_response(request)
+        return as_problem(self.handle(request))
+
+    def handle(self, request):
+        request.api_key = None
+        token = bearer(request)
+        if token is None or request.path in PUBLIC:
+            return self.get_response(request)  # the operation answers 401 (its auth is the key)
+        api_key = keys.authenticate(token)
+        if api_key is None:
+            return self.get_response(request)
+        request.api_key = api_key
+        allowed, limit, remaining, reset = ratelimit.take(api_key.pk)
+        limit_headers = ratelimit.headers(limit, remaining, reset)
+        if not allowed:
+            return problem(
+                429,
+                f"More than {limit} requests a minute with this key; try again in {reset} s.",
+                kind="rate-limited",
+                headers={**limit_headers, "Retry-After": str(reset)},
+            )
+        response = idempotency.handle(request, api_key, self.get_response)
+        for name, value in limit_headers.items():
+            response[name] = value
+        return response
+
+
+def as_problem(response):
+    """An error answered by Django rather than an operation (an unknown path, a method the
+    path does not take) is a problem too."""
+    if response.status_code >= 400 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
+        replaced = problem(response.status_code, HTTPStatus(response.status_code).phrase)
+        for name in ("Allow", "WWW-Authenticate", "Retry-After", "RateLimit", "RateLimit-Policy"):
+            if name in response:
+                replaced[name] = response[name]
+        return replaced
+    return response

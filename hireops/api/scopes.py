@@ -1,0 +1,41 @@
+"""The scopes a key may hold, declared by the apps that own the operations behind them.
+
+``declare("orders:read", _("…"), permission="orders.view_backgroundcheck")`` from an app's
+``api.py``: a person may give a key a scope only if they hold its permission themselves
+(a key never does more than its maker could). ``…:personal_data`` scopes unmask personal data.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+    permission: str | None = None
+
+
+_scopes: dict[str, Scope] = {}
+
+
+def declare(name: str, description, *, permission: str | None = None) -> Scope:
+    scope = Scope(name, description, permission)
+    _scopes[name] = scope
+    return scope
+
+
+def all_scopes() -> dict[str, Scope]:
+    from .site import api  # noqa: F401  (importing the API finds every app's api.py)
+
+    return dict(sorted(_scopes.items()))
+
+
+def unknown(names) -> list[str]:
+    known = all_scopes()
+    return [n for n in names if n not in known]
+
+
+def grantable_by(user, names) -> list[str]:
+    """The scopes in ``names`` that ``user`` may not give a key (they lack its permission)."""
+    known = all_scopes()
+    return [n for n in names if known[n].permission and not user.has_perm(known[n].permission)]

@@ -1,0 +1,144 @@
+"""The NinjaAPI behind ``/api/v1/``: authentication, scopes, problems, and each app's
+operations, found in ``<app>/api.py`` (as admin.py is) when the API is first built.
+
+An app adds an operation with ``operation``:
+
+    router = Router(tags=["Orders"])
+
+    @operation(router.get, "/orders", scope="orders:read", summary="List orders",
+               response=Page[OrderOut])
+    def list_orders(request, ...): ...
+
+    register("orders", router)
+
+``scope`` is checked before the function runs and recorded in the document (``x-scope``), so
+the tests enumerate every operation against a key without it.
+"""
+
+import functools
+from http import HTTPStatus
+from importlib import import_module
+
+from django.http import Http404
+from django.utils.module_loading import autodiscover_modules
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
+from ninja.security.http import HttpAuthBase
+
+from .problems import CONTENT_TYPE, Problem, ProblemOut, problem
+
+VERSION = "1"
+SCOPE_FIELD = "x-scope"
+ERRORS = {
+    400: ProblemOut,
+    401: ProblemOut,
+    403: ProblemOut,
+    404: ProblemOut,
+    422: ProblemOut,
+    429: ProblemOut,
+}
+WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
+
+
+class ApiKeyAuth(HttpAuthBase):
+    """The key the middleware found (``request.api_key``); nothing is looked up twice, and
+    the header's value is never logged."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __call__(self, request):
+        return getattr(request, "api_key", None)
+
+
+class HireopsAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # Error answers are problem details (RFC 9457): say so in the contract.
+        for item in schema.get("paths", {}).values():
+            for op in item.values():
+                for status, answer in op.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        answer["content"] = {CONTENT_TYPE: content.pop("application/json")}
+        return schema
+
+
+def _key_problem(request, exc):
+    return problem(
+        401,
+        "A valid API key is required: Authorization: Bearer <key>.",
+        kind="unauthorized",
+        headers={"WWW-Authenticate": 'Bearer realm="hireops"'},
+    )
+
+
+def _validation_problem(request, exc: ValidationError):
+    errors = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")]
+        errors.append((".".join(loc) or "request", error.get("msg", "invalid")))
+    return problem(
+        422 if request.method != "GET" else 400,
+        "The request is not valid.",
+        kind="invalid-request",
+        errors=errors,
+    )
+
+
+def _http_problem(request, exc: HttpError):
+    return problem(exc.status_code, str(exc) or HTTPStatus(exc.status_code).phrase)
+
+
+api = HireopsAPI(
+    title="hireops partner API",
+    version=VERSION,
+    description=(
+        "The partners' API of hireops: keys, scopes, pagination, idempotency and errors are "
+        "explained in docs/api.md."
+    ),
+    auth=ApiKeyAuth(),
+    urls_namespace="api-v1",
+    docs=Swagger(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_exception_handler(AuthenticationError, _key_problem)
+api.add_exception_handler(ValidationError, _validation_problem)
+api.add_exception_handler(HttpError, _http_problem)
+api.add_exception_handler(Problem, lambda request, exc: exc.response())
+api.add_exception_handler(Http404, lambda request, exc: problem(404, "No such object.", kind="not-found"))
+
+
+def require_scope(request, scope: str | None) -> None:
+    if scope is not None and scope not in request.api_key.scopes:
+        raise Problem(403, f"This key lacks the scope {scope}.", kind="missing-scope")
+
+
+def operation(method, path: str, *, scope: str | None, summary: str, response, write: bool = False, **kwargs):
+    """An operation on ``path`` answering ``response`` (and the problems every operation may
+    answer), open to keys holding ``scope``."""
+    answers = response if isinstance(response, dict) else {200: response}
+    answers = {**(WRITE_ERRORS if write else ERRORS), **answers}
+    extra = {**kwargs.pop("openapi_extra", {}), SCOPE_FIELD: scope}
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def checked(request, *args, **kw):
+            require_scope(request, scope)
+            return fn(request, *args, **kw)
+
+        return method(path, summary=summary, response=answers, openapi_extra=extra, **kwargs)(checked)
+
+    return decorate
+
+
+def register(router: Router, prefix: str = "") -> None:
+    """Mount an app's router (from its ``api.py``)."""
+    api.add_router(prefix, router)
+
+
+# The platform's own operations (the calling key), then each app's api.py.
+import_module("hireops.api.own")
+autodiscover_modules("api")

@@ -1,0 +1,103 @@
+"""What every operation shares: the document, the docs page, keys, rate limits, problems."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from hireops.api import keys
+from hireops.api.models import ApiKey
+
+from .keys import bearer, make_key
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_document_and_the_docs_page_need_no_key_and_no_cdn(client):
+    doc = client.get("/api/v1/openapi.json")
+    assert doc.status_code == 200
+    assert doc.json()["openapi"].startswith("3.1")
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_no_key_a_wrong_revoked_or_expired_one_is_401_with_the_bearer_challenge(client):
+    good = make_key("tenants:read")
+    revoked = make_key("tenants:read")
+    keys.revoke(revoked[:12])
+    expired = make_key("tenants:read", days=1)
+    ApiKey.objects.filter(prefix=expired[:12]).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    for headers in (
+        {},
+        bearer(good[:-1] + "x"),
+        bearer(revoked),
+        bearer(expired),
+        {"HTTP_AUTHORIZATION": good},
+    ):
+        answer = client.get("/api/v1/key", **headers)
+        assert answer.status_code == 401, headers
+        assert answer["WWW-Authenticate"].startswith("Bearer")
+        assert answer["Content-Type"] == "application/problem+json"
+        assert answer.json()["status"] == 401
+    ok = client.get("/api/v1/key", **bearer(good))
+    assert ok.status_code == 200
+    assert ok.json()["scopes"] == ["tenants:read"] and ok.json()["prefix"] == good[:12]
+
+
+def test_the_key_is_stored_only_as_its_hash(client):
+    key = make_key("tenants:read")
+    row = ApiKey.objects.get(prefix=key[:12])
+    assert key not in json.dumps([row.secret_hash, row.prefix, row.name])
+    assert row.secret_hash == keys.digest(key) and len(row.secret_hash) == 64
+
+
+def test_an_unknown_path_is_a_problem_not_a_page(client):
+    answer = client.get("/api/v1/no-such-thing", **bearer(make_key("tenants:read")))
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/problem+json"
+
+
+def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings):
+    settings.API_RATE_LIMIT = 3
+    key, other = make_key("tenants:read"), make_key("tenants:read")
+    answers = [client.get("/api/v1/key", **bearer(key)) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0]["RateLimit-Policy"] == '"default";q=3;w=60'
+    assert answers[2]["RateLimit"].startswith('"default";r=0;t=')
+    refused = answers[3]
+    assert int(refused["Retry-After"]) <= 60
+    assert refused["Content-Type"] == "application/problem+json"
+    assert client.get("/api/v1/key", **bearer(other)).status_code == 200  # another key's budget
+
+
+def test_create_api_key_prints_the_key_alone_on_its_last_line(capsys):
+    call_command(
+        "create_api_key",
+        "payroll sync",
+        "--scope",
+        "tenants:read",
+        "--tenant",
+        "t1",
+        "--expires-in-days",
+        "30",
+    )
+    out = capsys.readouterr().out.strip().splitlines()
+    key = out[-1]
+    row = ApiKey.objects.get(prefix=key[:12])
+    assert key.startswith("hko_") and row.name == "payroll sync" and row.tenant_keys == ["t1"]
+    assert row.actor.is_active is False and not row.actor.has_usable_password()
+    call_command("revoke_api_key", key[:12])
+    assert ApiKey.objects.get(pk=row.pk).revoked_at is not None
+
+
+def test_create_api_key_refuses_an_unknown_scope_and_makes_nothing():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Unknown scope"):
+        call_command("create_api_key", "x", "--scope", "everything")
+    assert not ApiKey.objects.exists()

@@ -1,0 +1,49 @@
+"""GET /api/v1/tenants: the pagination every list shares, and a key limited to tenants."""
+
+import pytest
+
+from hireops.tenants.models import Tenant, TenantStatus
+
+from .keys import bearer, make_key
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(client, key, url):
+    seen, pages = [], 0
+    while url:
+        answer = client.get(url, **bearer(key))
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        seen += [row["tenant_key"] for row in body["data"]]
+        pages += 1
+        url = f"/api/v1/tenants?limit=2&cursor={body['next_cursor']}" if body["next_cursor"] else None
+    return seen, pages
+
+
+def test_walking_the_list_returns_each_tenant_once(client):
+    for i in range(5):
+        Tenant.objects.create(tenant_key=f"t{i}", name=f"Tenant {i}")
+    seen, pages = _walk(client, make_key("tenants:read"), "/api/v1/tenants?limit=2")
+    assert sorted(seen) == [f"t{i}" for i in range(5)] and len(seen) == 5
+    assert pages == 3
+
+
+def test_filters_and_a_key_limited_to_tenants(client):
+    Tenant.objects.create(tenant_key="mine", name="Mine")
+    Tenant.objects.create(tenant_key="gone", name="Gone", status=TenantStatus.UNINSTALLED)
+    Tenant.objects.create(tenant_key="theirs", name="Theirs")
+    limited = make_key("tenants:read", tenants=["mine", "gone"])
+    seen, _ = _walk(client, limited, "/api/v1/tenants?limit=2")
+    assert sorted(seen) == ["gone", "mine"]
+    answer = client.get("/api/v1/tenants?status=uninstalled", **bearer(make_key("tenants:read")))
+    assert [row["tenant_key"] for row in answer.json()["data"]] == ["gone"]
+
+
+def test_a_bad_cursor_or_limit_is_a_400_problem(client):
+    key = make_key("tenants:read")
+    for query in ("cursor=not-ours", "cursor=WzFd", "limit=0", "limit=201", "status=nope"):
+        answer = client.get(f"/api/v1/tenants?{query}", **bearer(key))
+        assert answer.status_code == 400, (query, answer.content)
+        assert answer["Content-Type"] == "application/problem+json"
+        assert answer.json()["errors"]
