@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 
 from hireops.api.pagination import PageParams, page
-from hireops.api.schemas import Page
+from hireops.api.schemas import Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.tenants.models import Tenant, TenantStatus
@@ -25,7 +25,7 @@ class TenantOut(Schema):
 
 class TenantFilters(PageParams):
     status: TenantStatus | None = None
-    updated_after: dt.datetime | None = None
+    updated_after: Timestamp | None = None
 
 
 @operation(router.get, "/tenants", scope="tenants:read", summary="List tenants", response=Page[TenantOut])

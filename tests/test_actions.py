@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from bindings.models import CustomFieldDefinition, FieldScope, Scope
 from bindings.publishing import scope_state
+from hireops.api import keys as api_keys
 from hireops.core import roles
 from hireops.core.admin.actions import gates, is_read_only, offenders
 from hireops.core.models import CallStatus
@@ -73,6 +74,7 @@ def rows(django_user_model):
     FieldScope.objects.get_or_create(scope=1)
     CustomFieldDefinition.objects.create(scope=1, key="org_id", name_zh="组织")
     EmailAddress.objects.create(user=someone, email="someone@example.com", verified=False, primary=True)
+    api_keys.create("partner", ["tenants:read"])  # revoked by the superuser's action
     AccessAttempt.objects.create(
         username="someone", ip_address="127.0.0.1", user_agent="x", failures_since_start=5
     )

@@ -9,7 +9,13 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from hireops.core import roles
         from hireops.signin.second_factor import require_second_factor
+
+        # No role makes keys by default: a superuser, or whoever an administrator gives
+        # "add API key" (and the permissions behind the scopes they will grant). Auditors see
+        # which keys exist (never a key: only its hash is kept).
+        roles.audit("api")
 
         # A key acts for a partner's system without a person: making one is as sensitive as
         # granting a role (a fresh second factor, hireops.api.admin).

@@ -1,8 +1,9 @@
 """Models every operation shares."""
 
-from typing import Generic, TypeVar
+import datetime as dt
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
 Row = TypeVar("Row")
 
@@ -12,3 +13,15 @@ class Page(BaseModel, Generic[Row]):
 
     data: list[Row]
     next_cursor: str | None
+
+
+def _iso_8601(value):
+    """Only an ISO 8601 text (or a datetime): pydantic would also read ``0.5`` as seconds
+    since 1970, which no partner means."""
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value) >= 19 and value[4] == "-"):
+        return value
+    raise ValueError("an ISO 8601 date and time with its offset, e.g. 2026-11-25T09:30:00Z")
+
+
+# A moment in a request (``updated_after``): ISO 8601 with its UTC offset, as RFC 3339 says.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]

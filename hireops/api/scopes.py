@@ -1,6 +1,6 @@
 """The scopes a key may hold, declared by the apps that own the operations behind them.
 
-``declare("orders:read", _("…"), permission="orders.view_backgroundcheck")`` from an app's
+``declare("things:read", _("…"), permission="things.view_thing")`` from an app's
 ``api.py``: a person may give a key a scope only if they hold its permission themselves
 (a key never does more than its maker could). ``…:personal_data`` scopes unmask personal data.
 """

@@ -3,19 +3,18 @@ operations, found in ``<app>/api.py`` (as admin.py is) when the API is first bui
 
 An app adds an operation with ``operation``:
 
-    router = Router(tags=["Orders"])
+    router = Router(tags=["Things"])
 
-    @operation(router.get, "/orders", scope="orders:read", summary="List orders",
-               response=Page[OrderOut])
-    def list_orders(request, ...): ...
+    @operation(router.get, "/things", scope="things:read", summary="List things",
+               response=Page[ThingOut])
+    def list_things(request, filters: Query[ThingFilters]): ...
 
-    register("orders", router)
+    register(router)
 
-``scope`` is checked before the function runs and recorded in the document (``x-scope``), so
+``scope`` is checked before the request is read and recorded in the document (``x-scope``), so
 the tests enumerate every operation against a key without it.
 """
 
-import functools
 from http import HTTPStatus
 from importlib import import_module
 
@@ -24,6 +23,7 @@ from django.utils.module_loading import autodiscover_modules
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.params.models import QueryModel
 from ninja.security.http import HttpAuthBase
 
 from .problems import CONTENT_TYPE, Problem, ProblemOut, problem
@@ -41,15 +41,35 @@ ERRORS = {
 WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
 
 
-class ApiKeyAuth(HttpAuthBase):
-    """The key the middleware found (``request.api_key``); nothing is looked up twice, and
-    the header's value is never logged."""
+class ApiKey(HttpAuthBase):
+    """The key the middleware found (``request.api_key``), holding the operation's scope: no
+    key, 401; a key without the scope, 403 naming it, before the request is even read (so the
+    answer is the same whatever the body). Nothing is looked up twice, and the header's value
+    is never logged."""
 
     openapi_type = "http"
     openapi_scheme = "bearer"
 
+    def __init__(self, scope: str | None = None):
+        super().__init__()
+        self.scope = scope
+        self.query_names: frozenset[str] | None = None  # set once the operation is built
+
     def __call__(self, request):
-        return getattr(request, "api_key", None)
+        key = getattr(request, "api_key", None)
+        if key is None:
+            return None
+        if self.scope is not None and self.scope not in key.scopes:
+            raise Problem(403, f"This key lacks the scope {self.scope}.", kind="missing-scope")
+        # A misspelt filter (updated_afer=…) would silently widen a sync to every row.
+        if self.query_names is not None and (unknown := sorted(set(request.GET) - self.query_names)):
+            raise Problem(
+                400,
+                f"Unknown query parameter: {', '.join(unknown)}.",
+                kind="unknown-parameter",
+                errors=[(name, "not a parameter of this operation") for name in unknown],
+            )
+        return key
 
 
 class HireopsAPI(NinjaAPI):
@@ -98,7 +118,7 @@ api = HireopsAPI(
         "The partners' API of hireops: keys, scopes, pagination, idempotency and errors are "
         "explained in docs/api.md."
     ),
-    auth=ApiKeyAuth(),
+    auth=ApiKey(),
     urls_namespace="api-v1",
     docs=Swagger(),
     docs_url="/docs",
@@ -111,11 +131,6 @@ api.add_exception_handler(Problem, lambda request, exc: exc.response())
 api.add_exception_handler(Http404, lambda request, exc: problem(404, "No such object.", kind="not-found"))
 
 
-def require_scope(request, scope: str | None) -> None:
-    if scope is not None and scope not in request.api_key.scopes:
-        raise Problem(403, f"This key lacks the scope {scope}.", kind="missing-scope")
-
-
 def operation(method, path: str, *, scope: str | None, summary: str, response, write: bool = False, **kwargs):
     """An operation on ``path`` answering ``response`` (and the problems every operation may
     answer), open to keys holding ``scope``."""
@@ -123,13 +138,18 @@ def operation(method, path: str, *, scope: str | None, summary: str, response, w
     answers = {**(WRITE_ERRORS if write else ERRORS), **answers}
     extra = {**kwargs.pop("openapi_extra", {}), SCOPE_FIELD: scope}
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        def checked(request, *args, **kw):
-            require_scope(request, scope)
-            return fn(request, *args, **kw)
+    auth = ApiKey(scope)
 
-        return method(path, summary=summary, response=answers, openapi_extra=extra, **kwargs)(checked)
+    def decorate(fn):
+        built = method(path, summary=summary, response=answers, openapi_extra=extra, auth=auth, **kwargs)(fn)
+        op = method.__self__.path_operations[path].operations[-1]
+        auth.query_names = frozenset(
+            name
+            for model in op.models
+            if issubclass(model, QueryModel)
+            for name in getattr(model, "__ninja_flatten_map__", {})
+        )
+        return built
 
     return decorate
 

@@ -1,0 +1,135 @@
+"""Every operation in the document, enumerated (a new one is covered without its own test):
+no key, a wrong, revoked or expired key is 401 with the bearer challenge; a key without the
+operation's scope is 403 naming it; another tenant's object is 404, exactly as a missing one;
+a list never shows a key limited to tenants another tenant's row. Each operation documents a
+summary, a typed answer and its problems."""
+
+import datetime as dt
+import importlib
+import json
+import pkgutil
+import re
+
+import pytest
+from django.utils import timezone
+
+import tests.api
+from hireops.api import keys
+from hireops.api.models import ApiKey
+from hireops.api.scopes import all_scopes
+from hireops.api.site import SCOPE_FIELD, api
+
+from .keys import bearer, make_key
+
+pytestmark = pytest.mark.django_db
+
+DOC = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))  # as served
+OPERATIONS = [
+    (method.upper(), path, op)
+    for path, item in DOC["paths"].items()
+    for method, op in item.items()
+    if method in ("get", "post", "put", "patch", "delete")
+]
+IDS = [f"{m} {p}" for m, p, _ in OPERATIONS]
+PARAM = re.compile(r"\{(\w+)\}")
+TENANT_A, TENANT_B = "tenant-a", "tenant-b"
+
+
+def examples() -> dict:
+    """Each test module's EXAMPLES: an operation path with a parameter -> (tenant_key) -> id."""
+    found = {}
+    for info in pkgutil.iter_modules(tests.api.__path__):
+        module = importlib.import_module(f"tests.api.{info.name}")
+        found.update(getattr(module, "EXAMPLES", {}))
+    return found
+
+
+def bodies() -> dict:
+    found = {}
+    for info in pkgutil.iter_modules(tests.api.__path__):
+        module = importlib.import_module(f"tests.api.{info.name}")
+        found.update(getattr(module, "BODIES", {}))
+    return found
+
+
+def call(client, method, url, headers, body=None):
+    data = json.dumps(body) if body is not None else ""
+    return client.generic(method, url, data, content_type="application/json", **headers)
+
+
+def url_of(path: str, value: str = "1") -> str:
+    return PARAM.sub(value, path)
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=IDS)
+def test_no_key_or_a_dead_key_is_401(client, method, path, op):
+    good = make_key(*all_scopes())
+    revoked = make_key(*all_scopes())
+    keys.revoke(revoked[:12])
+    expired = make_key(*all_scopes(), days=1)
+    ApiKey.objects.filter(prefix=expired[:12]).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    for headers in (
+        {},
+        bearer(good[:-2] + "zz"),
+        bearer(revoked),
+        bearer(expired),
+        {"HTTP_AUTHORIZATION": "Basic eDp5"},
+    ):
+        answer = call(client, method, url_of(path), headers)
+        assert answer.status_code == 401, (headers, answer.content[:300])
+        assert answer["WWW-Authenticate"].startswith("Bearer")
+        assert answer["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=IDS)
+def test_a_key_without_the_scope_is_403_naming_it(client, method, path, op):
+    scope = op.get(SCOPE_FIELD)
+    if scope is None:
+        assert path == "/api/v1/key", f"{method} {path} declares no scope"
+        return
+    others = [name for name in all_scopes() if name != scope]
+    key = make_key(*others) if others else make_key(scope)
+    if not others:
+        ApiKey.objects.filter(prefix=key[:12]).update(scopes=["none"])
+    answer = call(client, method, url_of(path), bearer(key), body={})
+    assert answer.status_code == 403, answer.content[:300]
+    assert answer["Content-Type"] == "application/problem+json"
+    assert scope in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=IDS)
+def test_another_tenants_object_is_404_and_never_listed(client, method, path, op):
+    found, sent = examples(), bodies()
+    everything = all_scopes()
+    theirs, ours = make_key(*everything, tenants=[TENANT_B]), make_key(*everything, tenants=[TENANT_A])
+    if not PARAM.search(path):
+        if method == "GET" and "data" in json.dumps(op["responses"].get("200", {})):
+            for build in found.values():  # rows of tenant A in every table
+                build(TENANT_A)
+            answer = call(client, method, path, bearer(theirs))
+            assert answer.status_code == 200, answer.content[:300]
+            assert TENANT_A not in json.dumps(answer.json()["data"])
+        return
+    assert path in found, f"add an EXAMPLES entry for {path} to the module testing it"
+    object_id = found[path](TENANT_A)
+    url, body = url_of(path, object_id), sent.get(f"{method} {path}", {})
+    mine = call(client, method, url, bearer(ours), body=body)
+    hidden = call(client, method, url, bearer(theirs), body=body)
+    missing = call(client, method, url_of(path, object_id + "0404"), bearer(ours), body=body)
+    assert mine.status_code != 404, mine.content[:300]
+    assert hidden.status_code == 404, hidden.content[:300]
+    assert missing.status_code == 404 and hidden.json() == missing.json()
+
+
+@pytest.mark.parametrize(("method", "path", "op"), OPERATIONS, ids=IDS)
+def test_every_operation_documents_itself(method, path, op):
+    assert op.get("summary"), "a summary"
+    answers = op["responses"]
+    ok = [code for code in answers if code.startswith("2")]
+    assert ok, "a success answer"
+    for code in ok:
+        if code != "204":
+            schema = answers[code]["content"]["application/json"]["schema"]
+            assert "$ref" in json.dumps(schema), f"{code} answers a typed model"
+    for code in ("401", "429") + (("403",) if op.get(SCOPE_FIELD) else ()):
+        assert code in answers and "application/problem+json" in answers[code]["content"], code
