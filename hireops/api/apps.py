@@ -20,3 +20,14 @@ class ApiConfig(AppConfig):
         # A key acts for a partner's system without a person: making one is as sensitive as
         # granting a role (a fresh second factor, hireops.api.admin).
         require_second_factor("api.add_apikey", "api.change_apikey")
+
+        from django.utils.translation import gettext_noop
+
+        from hireops.core.schedules import register_schedule
+
+        # The platform's schedule: superusers manage it (no managed_with).
+        register_schedule(
+            gettext_noop("Partner API: forget idempotency keys past their time"),
+            task="api.forget_idempotency_keys",
+            every=(1, "hours"),
+        )

@@ -14,8 +14,11 @@ its transaction rolled back, and runs the write itself.
 import contextlib
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 
 from .models import IdempotentRequest
 from .problems import problem
@@ -112,3 +115,17 @@ def handle(request, api_key, get_response):
             return response
     except IdempotentRequest.DoesNotExist:  # purged between the two reads: run as a new key
         return handle(request, api_key, get_response)
+
+
+def forget_old(batch: int = 5000) -> int:
+    """Delete the answers kept longer than API_IDEMPOTENCY_HOURS (a schedule, hourly), in
+    batches so no statement holds many rows; how many went."""
+    cutoff = timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    gone = 0
+    while True:
+        pks = list(
+            IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch]
+        )
+        if not pks:
+            return gone
+        gone += IdempotentRequest.objects.filter(pk__in=pks).delete()[0]
