@@ -364,7 +364,7 @@ def test_a_stage_with_a_report_reaches_feishu_and_its_sent_state_shows(client, s
 
 @pytest.mark.django_db(transaction=True)
 def test_a_write_breaking_feishus_rules_is_refused_with_its_field_and_nothing_queued(
-    client, sandbox, bound_accounts
+    client, sandbox, bound_accounts, tmp_path
 ):
     check = sandbox_check(client, sandbox)
     key = make_key("orders:write")
@@ -378,6 +378,7 @@ def test_a_write_breaking_feishus_rules_is_refused_with_its_field_and_nothing_qu
     sandbox.clear_requests()
     cases = [
         ({"stage_name": "二", "stage_time": iso(t - 1000)}, "stage_time"),  # times strictly increase
+        ({"stage_name": "二", "stage_time": iso(t), "report_file": pdf()}, "stage_time"),  # with a report
         (
             {"stage_name": "二", "stage_time": iso(t + 1000), "result": "通过"},
             "report_file",
@@ -415,6 +416,7 @@ def test_a_write_breaking_feishus_rules_is_refused_with_its_field_and_nothing_qu
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "stage_id"
     assert OrderWrite.objects.count() == writes_before + 1
     assert not ReportFile.objects.exists()
+    assert not [f for f in (tmp_path / "reports").rglob("*") if f.is_file()]  # the refused upload is gone
     assert [r["json"]["stage_id"] for r in sandbox.requests(PROGRESS)] == ["dup"]
     # The other kind's operation does not exist for it.
     assert post(client, key, f"/orders/{api_id(check)}/score", {"score": "60"}).status_code == 404
