@@ -116,7 +116,7 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
             return 0
         now = timezone.now()
         BackgroundCheck.objects.filter(pk=check.pk).update(
-            state=CheckState.CANCELED, cancel_reason=reason, ended_at=now
+            state=CheckState.CANCELED, cancel_reason=reason, ended_at=now, updated_at=now
         )
         # A write being sent right now finishes on its own (Feishu answers 1002858).
         OrderWrite.objects.filter(
@@ -150,7 +150,9 @@ def orders_link_binding(sender, binding, **kwargs) -> int:
     """A binding was decided: its account's orders follow it (its customer once bound)."""
     customer_id = _customer_id(binding)
     found = {"app_id": binding.app_id, "tenant_key": binding.tenant_key, "account_id": binding.account_id}
-    changed = 0
+    changed, now = 0, timezone.now()
     for model in (BackgroundCheck, Exam):
-        changed += model.objects.filter(**found).update(binding=binding, customer_id=customer_id)
+        changed += model.objects.filter(**found).update(
+            binding=binding, customer_id=customer_id, updated_at=now
+        )
     return changed

@@ -11,6 +11,8 @@ is a write row (a ``FeishuCall``) committed before the call, sent in order per o
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +79,9 @@ class EcoOrder(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     source_event_id = models.CharField(_("event"), max_length=128, blank=True)
     purged_at = models.DateTimeField(_("personal data purged"), null=True, blank=True)
+    # What a partner syncing through the API walks by (``orders.api``): every writer of the order
+    # or of its writes sets it (``touch``); save(update_fields=…) and update() would not.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_default=Now())
 
     class Meta:
         abstract = True
@@ -134,6 +139,10 @@ class BackgroundCheck(EcoOrder):
             models.Index(fields=["background_check_id"], name="check_id_idx"),  # the exact search
             models.Index(fields=["received_at"], name="check_received_idx"),  # usage, age
             models.Index(fields=["ended_at"], name="check_ended_idx"),  # usage, purge
+            # The API's pages (orders.api): by (updated_at, id), within a tenant or a state.
+            models.Index(fields=["updated_at", "id"], name="check_updated_idx"),
+            models.Index(fields=["tenant_key", "updated_at", "id"], name="check_tenant_updated_idx"),
+            models.Index(fields=["state", "updated_at", "id"], name="check_state_updated_idx"),
         ]
 
     def __str__(self):
@@ -180,6 +189,9 @@ class Exam(EcoOrder):
             models.Index(fields=["exam_id"], name="exam_id_idx"),  # the exact search
             models.Index(fields=["received_at"], name="exam_received_idx"),  # usage, age
             models.Index(fields=["ended_at"], name="exam_ended_idx"),  # usage, purge
+            models.Index(fields=["updated_at", "id"], name="exam_updated_idx"),  # orders.api
+            models.Index(fields=["tenant_key", "updated_at", "id"], name="exam_tenant_updated_idx"),
+            models.Index(fields=["state", "updated_at", "id"], name="exam_state_updated_idx"),
         ]
 
     def __str__(self):
@@ -285,6 +297,22 @@ class OrderWrite(FeishuCall):
     @property
     def order(self):
         return self.background_check or self.exam
+
+
+def touch(*, checks=(), exams=(), now=None) -> None:
+    """The orders (primary keys) changed, or their writes did: their ``updated_at`` moves, so
+    a partner syncing by ``updated_after`` reads them again (orders.api)."""
+    now = now or timezone.now()
+    checks, exams = [pk for pk in checks if pk], [pk for pk in exams if pk]
+    if checks:
+        BackgroundCheck.objects.filter(pk__in=checks).update(updated_at=now)
+    if exams:
+        Exam.objects.filter(pk__in=exams).update(updated_at=now)
+
+
+def touch_write(write) -> None:
+    """A write was queued or closed: its order shows it."""
+    touch(checks=[write.background_check_id], exams=[write.exam_id])
 
 
 # The catalogue's rows belong to this app too (orders.catalogue.models).

@@ -77,7 +77,7 @@ def _batch(model, cutoff, now) -> int:
         OrderWrite.objects.filter(**{f"{field}__in": pks}).update(
             payload=None, exam_username="", exam_password=""
         )
-        model.objects.filter(pk__in=pks).update(**BLANKS[model], purged_at=now)
+        model.objects.filter(pk__in=pks).update(**BLANKS[model], purged_at=now, updated_at=now)
         transaction.on_commit(lambda: _delete_files(files))
     return len(pks)
 

@@ -40,7 +40,16 @@ from hireops.core.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
 
 from . import reports as report_links
-from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile, WriteKind
+from .models import (
+    BackgroundCheck,
+    CheckState,
+    Exam,
+    ExamState,
+    OrderWrite,
+    ReportFile,
+    WriteKind,
+    touch_write,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +64,17 @@ CANCELED_NOT_SENT = gettext_noop("Not sent: the customer canceled the background
 
 
 class WriteRefused(Exception):
-    pass
+    """A write refused before anything is queued; ``field`` names the input at fault (the
+    forms' and the API's name for it), when one is."""
+
+    def __init__(self, message, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+class OrderClosed(WriteRefused):
+    """The order takes nothing more (canceled, terminated or being terminated, graded): its
+    state refuses the write, not the input."""
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -67,20 +86,22 @@ def _locked(model, pk):
 
 def _check_writable(check: BackgroundCheck) -> None:
     if check.state == CheckState.CANCELED:
-        raise WriteRefused(
+        raise OrderClosed(
             _("The customer canceled this background check in Feishu Hire: nothing more can be sent.")
         )
     if check.state == CheckState.TERMINATED:
-        raise WriteRefused(_("This background check was terminated: nothing more can be sent."))
+        raise OrderClosed(_("This background check was terminated: nothing more can be sent."))
     if check.writes.filter(kind=WriteKind.CANCEL).exclude(status=CallStatus.FAILED).exists():
-        raise WriteRefused(_("This background check is being terminated: nothing more can be sent."))
+        raise OrderClosed(_("This background check is being terminated: nothing more can be sent."))
 
 
 def _check_reports(order_field: str, order, reports) -> list[ReportFile]:
     reports = list(reports or [])
     foreign = [r for r in reports if getattr(r, f"{order_field}_id") != order.pk]
     if foreign:
-        raise WriteRefused(_("Report %(name)s belongs to another order.") % {"name": foreign[0].name})
+        raise WriteRefused(
+            _("Report %(name)s belongs to another order.") % {"name": foreign[0].name}, field="report_ids"
+        )
     return reports
 
 
@@ -96,6 +117,7 @@ def _last_stage_time(check: BackgroundCheck) -> int | None:
 def _queue(write: OrderWrite, reports=()) -> OrderWrite:
     if reports:
         write.reports.set(reports)
+    touch_write(write)  # the order's writes changed: a partner syncing reads it again
     pk = write.pk
     transaction.on_commit(lambda: _send(pk))
     return write
@@ -125,22 +147,28 @@ def stage_request(
     """Queue a progress stage (``update_progress``)."""
     stage_id = (stage_id or new_stage_id()).strip()
     if not name.strip():
-        raise WriteRefused(_("Give the stage a name."))
+        raise WriteRefused(_("Give the stage a name."), field="stage_name")
     if len(stage_id) > 64:
-        raise WriteRefused(_("A stage id has at most 64 characters."))
+        raise WriteRefused(_("A stage id has at most 64 characters."), field="stage_id")
     with transaction.atomic():
         check = _locked(BackgroundCheck, check.pk)
         _check_writable(check)
         reports = _check_reports("background_check", check, reports)
         if result.strip() and not reports:
-            raise WriteRefused(_("A stage with a result needs at least one report file (Feishu's rule)."))
+            raise WriteRefused(
+                _("A stage with a result needs at least one report file (Feishu's rule)."),
+                field="report_file",
+            )
         if check.writes.filter(kind=WriteKind.PROGRESS, stage_id=stage_id).exists():
-            raise WriteRefused(_("Stage id %(id)s was already used on this order.") % {"id": stage_id})
+            raise WriteRefused(
+                _("Stage id %(id)s was already used on this order.") % {"id": stage_id}, field="stage_id"
+            )
         last = _last_stage_time(check)
         if last is not None and time_ms <= last:
             raise WriteRefused(
                 _("The stage time must be after the last stage's (%(last)s): Feishu needs them in order.")
-                % {"last": from_ms(last)}
+                % {"last": from_ms(last)},
+                field="stage_time",
             )
         try:
             write = OrderWrite.objects.create(
@@ -156,7 +184,7 @@ def stage_request(
             )
         except IntegrityError as exc:  # the same id in a concurrent request
             raise WriteRefused(
-                _("Stage id %(id)s was already used on this order.") % {"id": stage_id}
+                _("Stage id %(id)s was already used on this order.") % {"id": stage_id}, field="stage_id"
             ) from exc
         return _queue(write, reports)
 
@@ -164,7 +192,7 @@ def stage_request(
 def result_request(check: BackgroundCheck, *, result: str, time_ms: int, reports=(), user=None) -> OrderWrite:
     """Queue the final result (``update_result``)."""
     if not result.strip():
-        raise WriteRefused(_("Write the result (for example 无差异, no discrepancy)."))
+        raise WriteRefused(_("Write the result (for example 无差异, no discrepancy)."), field="result")
     with transaction.atomic():
         check = _locked(BackgroundCheck, check.pk)
         _check_writable(check)
@@ -208,13 +236,13 @@ def cancel_request(check: BackgroundCheck, *, user=None, time_ms: int | None = N
 
 def _exam_writable(exam: Exam) -> None:
     if exam.state == ExamState.GRADED:
-        raise WriteRefused(_("The customer has finished grading this exam in Feishu: it takes nothing more."))
+        raise OrderClosed(_("The customer has finished grading this exam in Feishu: it takes nothing more."))
 
 
 def login_request(exam: Exam, *, url: str, username: str = "", password: str = "", user=None) -> OrderWrite:
     """Queue the exam's login information (``login_info``). The password is kept encrypted."""
     if not url.strip():
-        raise WriteRefused(_("Give the exam link."))
+        raise WriteRefused(_("Give the exam link."), field="exam_url")
     with transaction.atomic():
         exam = _locked(Exam, exam.pk)
         _exam_writable(exam)
@@ -235,7 +263,7 @@ def score_request(
 ) -> OrderWrite:
     """Queue the exam's score (``update_result``); repeatable until Feishu says it is graded."""
     if not score.strip():
-        raise WriteRefused(_("Give the score (Feishu recommends a number from 0 to 100)."))
+        raise WriteRefused(_("Give the score (Feishu recommends a number from 0 to 100)."), field="score")
     details = [
         {"id": str(d.get("id") or ""), "name": str(d["name"]), "result": str(d["result"])}
         for d in details
@@ -345,8 +373,16 @@ def _call(write: OrderWrite, body: dict):
 
 def _refused(write: OrderWrite, body, exc: FeishuError, failure) -> None:
     if write.kind == WriteKind.SCORE and exc.code == 1002855:
-        Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED)
-        Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=timezone.now())
+        now = timezone.now()
+        Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED, updated_at=now)
+        Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=now)
+
+
+def _closed(write: OrderWrite) -> None:
+    """A write finished (sent, failed or closed unsent): its order shows it, and the order's
+    next write is sent."""
+    touch_write(write)
+    _queue_next(write)
 
 
 def _queue_next(write: OrderWrite) -> None:
@@ -371,24 +407,33 @@ def _apply(write: OrderWrite) -> None:
     checks = BackgroundCheck.objects.filter(pk=write.background_check_id)
     exams = Exam.objects.filter(pk=write.exam_id)
     if write.kind == WriteKind.PROGRESS:
-        checks.filter(state=CheckState.NEW).update(state=CheckState.IN_PROGRESS)
+        checks.filter(state=CheckState.NEW).update(state=CheckState.IN_PROGRESS, updated_at=now)
         checks.filter(Q(last_stage_time__isnull=True) | Q(last_stage_time__lt=write.time_ms)).update(
-            last_stage_time=write.time_ms
+            last_stage_time=write.time_ms, updated_at=now
         )
     elif write.kind == WriteKind.RESULT:
         checks.exclude(state__in=(CheckState.CANCELED, CheckState.TERMINATED)).update(
-            state=CheckState.COMPLETED, result=write.result, ended_at=now
+            state=CheckState.COMPLETED, result=write.result, ended_at=now, updated_at=now
         )
     elif write.kind == WriteKind.CANCEL:
-        checks.exclude(state=CheckState.CANCELED).update(state=CheckState.TERMINATED, ended_at=now)
+        checks.exclude(state=CheckState.CANCELED).update(
+            state=CheckState.TERMINATED, ended_at=now, updated_at=now
+        )
     elif write.kind == WriteKind.LOGIN:
         exams.filter(state=ExamState.NEW).update(state=ExamState.ARRANGED)
         exams.update(
-            exam_url=write.exam_url, exam_username=write.exam_username, exam_password=write.exam_password
+            exam_url=write.exam_url,
+            exam_username=write.exam_username,
+            exam_password=write.exam_password,
+            updated_at=now,
         )
     else:
-        exams.exclude(state=ExamState.GRADED).update(state=ExamState.ANSWERED, score=write.result)
-        exams.filter(ended_at__isnull=True).update(ended_at=now)  # its first score: usage counts it
+        exams.exclude(state=ExamState.GRADED).update(
+            state=ExamState.ANSWERED, score=write.result, updated_at=now
+        )
+        exams.filter(ended_at__isnull=True).update(
+            ended_at=now, updated_at=now
+        )  # its first score: usage counts it
 
 
 SEND = outbound.register(
@@ -400,7 +445,7 @@ SEND = outbound.register(
         call=lambda write, body: _call(write, body),
         effect=lambda write, body, resp: _apply(write),
         refused=_refused,
-        closed=_queue_next,
+        closed=_closed,
         maybe_sent=MAYBE_SENT,
         resumable=_firsts,
         lease=LEASE,
