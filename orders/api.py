@@ -35,9 +35,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import BaseModel, Field, field_validator
 
-from hireops.api.pagination import MAX_LIMIT, PageParams, _decode, _encode
+from hireops.api.pagination import MAX_LIMIT, PageParams, decode_cursor, encode_cursor
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page
+from hireops.api.schemas import Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -209,7 +209,7 @@ class OrderOut(Answer):
 
 
 class OrderFilters(PageParams):
-    updated_after: dt.datetime | None = None
+    updated_after: Timestamp | None = None
     state: OrderState | None = None
     tenant: str | None = Field(None, max_length=128)
     type: OrderType | None = None
@@ -461,7 +461,7 @@ def _cursor(params: OrderFilters):
         )
     if not params.cursor:
         return None
-    at, kind, pk = _decode(params.cursor, CURSOR)
+    at, kind, pk = decode_cursor(params.cursor, CURSOR)
     if kind not in MODEL or not 0 <= pk < 2**63:
         raise Problem(
             400, "The cursor is not one this API gave.", kind="invalid-cursor", errors=[("cursor", "invalid")]
@@ -492,7 +492,7 @@ def list_orders(request, filters: Query[OrderFilters]):
         keys = keys[: filters.limit]
         loaded = {kind: _load(kind, [pk for _at, k, pk in keys if k == kind]) for kind in kinds}
         data = [order_out(*loaded[kind][pk], mask=mask) for _at, kind, pk in keys if pk in loaded[kind]]
-        return {"data": data, "next_cursor": _encode(keys[-1]) if more else None}
+        return {"data": data, "next_cursor": encode_cursor(keys[-1]) if more else None}
 
 
 def _parse(id: str) -> tuple[str, int] | None:

@@ -4,6 +4,8 @@ it documents, conforms to its response schemas, rejects what the schema forbids 
 authentication. Every check runs but ``positive_data_acceptance`` (a valid request may still
 be refused by the data: an id that does not exist) and the stateful ``use_after_free``."""
 
+import json
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -13,11 +15,17 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from hireops.api.scopes import all_scopes
+from hireops.api.site import api
 
 from .keys import make_key
 from .test_every_operation import examples
 
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+# The document as served, loaded without a request (a WSGI request at import would close the
+# database connection other tests' modules share), then called through the WSGI application.
+schema = schemathesis.openapi.from_dict(
+    json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
+)
+schema.app = get_wsgi_application()
 EXCLUDED = [checks.positive_data_acceptance, checks.use_after_free]
 
 

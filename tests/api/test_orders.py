@@ -87,6 +87,20 @@ EXAMPLES = {
     "/orders/{id}/exam-login": lambda tenant_key: api_id(make_exam(tenant_key)),
     "/orders/{id}/score": lambda tenant_key: api_id(make_exam(tenant_key)),
 }
+# A valid request of each write on those rows (tests/api/test_every_operation.py).
+BODIES = {
+    "POST /orders/{id}/progress": lambda: ("multipart", {"stage_name": "一", "stage_time": iso(now_ms())}),
+    "POST /orders/{id}/result": lambda: (
+        "multipart",
+        {"result": "无差异", "result_time": iso(now_ms()), "report_file": pdf("终版报告.pdf")},
+    ),
+    "POST /orders/{id}/terminate": lambda: ("json", {}),
+    "POST /orders/{id}/exam-login": lambda: (
+        "json",
+        {"exam_url": "https://exam.example.com/t/abc", "username": "wang2", "password": "s3cret!"},
+    ),
+    "POST /orders/{id}/score": lambda: ("multipart", {"score": "60"}),
+}
 
 
 def walk(client, key, query="limit=3") -> tuple[list[dict], int]:
