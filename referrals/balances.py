@@ -68,7 +68,7 @@ def balance_refusal(bonus: hire.Bonus) -> Message | None:
 
 
 def _balance_refused(account_pk: int, reason: Message) -> None:
-    ReferralAccount.objects.filter(pk=account_pk).update(balance_error=reason)
+    ReferralAccount.objects.filter(pk=account_pk).update(balance_error=reason, updated_at=timezone.now())
 
 
 def cash_dict(bonus: hire.Bonus) -> dict[str, str]:
@@ -179,7 +179,9 @@ def balance_pull(account_pk: int) -> bool:
         tenant = account.tenant_key or None
         remote = hire.get_account_assets(get_client(), account.account_id, tenant_key=tenant)
     except FeishuBusinessError as exc:
-        ReferralAccount.objects.filter(pk=account.pk).update(balance_error=judge(exc).reason)
+        ReferralAccount.objects.filter(pk=account.pk).update(
+            balance_error=judge(exc).reason, updated_at=timezone.now()
+        )
         return False
     except hire.BadAmount as exc:
         _balance_refused(account.pk, Message(BALANCE_REFUSED, what=str(exc)))
@@ -193,12 +195,14 @@ def balance_pull(account_pk: int) -> bool:
     status = AccountStatus.from_feishu(remote.status)
     if status != account.status:  # as read before the call: mostly unchanged, no statement then
         ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
-            status=status
+            status=status, updated_at=timezone.now()
         )
     if refused is not None:
         _balance_refused(account.pk, refused)
     elif account.balance_error:
-        ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(balance_error="")
+        ReferralAccount.objects.filter(pk=account.pk).exclude(balance_error="").update(
+            balance_error="", updated_at=timezone.now()
+        )
     return applied
 
 
@@ -208,14 +212,18 @@ def balance_pull_run(account_pk: int) -> bool:
         return balance_pull(account_pk)
     except FeishuError as exc:
         failure = judge(exc)
-        ReferralAccount.objects.filter(pk=account_pk).update(balance_error=failure.reason)
+        ReferralAccount.objects.filter(pk=account_pk).update(
+            balance_error=failure.reason, updated_at=timezone.now()
+        )
         if failure.retry:
             raise TryLater(failure.reason) from exc
         return False
 
 
 def balance_pull_give_up(account_pk: int, reason: str) -> bool:
-    ReferralAccount.objects.filter(pk=account_pk).update(balance_error=Message(GAVE_UP, reason=reason))
+    ReferralAccount.objects.filter(pk=account_pk).update(
+        balance_error=Message(GAVE_UP, reason=reason), updated_at=timezone.now()
+    )
     return False
 
 
@@ -250,7 +258,9 @@ def balances_pull_each(pks, after_each=None) -> tuple[int, int]:
         except FeishuError as exc:
             failed += 1
             failure = judge(exc)
-            ReferralAccount.objects.filter(pk=pk).update(balance_error=failure.reason)
+            ReferralAccount.objects.filter(pk=pk).update(
+                balance_error=failure.reason, updated_at=timezone.now()
+            )
             if failure.app_wide:
                 log.error("balance pull stopped after %d accounts: %s", pulled + failed, type(exc).__name__)
                 break

@@ -5,6 +5,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from hireops.tenants.mode import store_app
 
@@ -45,5 +46,7 @@ def joiner_register(event) -> ReferralAccount | None:
         account = exc.account
         log.info("joiner event %s: already has account %s", event.event_id, account.pk if account else None)
     if account is not None and user.user_id and not account.employee_id:
-        ReferralAccount.objects.filter(pk=account.pk, employee_id="").update(employee_id=user.user_id)
+        ReferralAccount.objects.filter(pk=account.pk, employee_id="").update(
+            employee_id=user.user_id, updated_at=timezone.now()
+        )
     return account

@@ -100,7 +100,9 @@ def _match(leaver: Leaver, accounts: list[ReferralAccount], user_id: str = "") -
     if len(accounts) == 1:
         leaver.match, leaver.account, leaver.error = LeaverMatch.MATCHED, accounts[0], ""
         if user_id and not accounts[0].employee_id:  # found by email or mobile: remember the id
-            ReferralAccount.objects.filter(pk=accounts[0].pk, employee_id="").update(employee_id=user_id)
+            ReferralAccount.objects.filter(pk=accounts[0].pk, employee_id="").update(
+                employee_id=user_id, updated_at=timezone.now()
+            )
     elif accounts:
         numbers = ", ".join(f"#{a.pk}" for a in accounts)
         leaver.match, leaver.account = LeaverMatch.SEVERAL, None

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
@@ -83,6 +83,9 @@ class ReferralAccount(models.Model):
         on_delete=models.SET_NULL,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When anything the API shows of the account last changed (its ``updated_after``): set by
+    # every writer, since save(update_fields=...) and queryset.update() leave auto_now alone.
+    # The scheduled pull's claim (``pull_claimed_until``) is a lease, not a change: it leaves it.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -129,6 +132,11 @@ class ReferralAccount(models.Model):
             # Searches: an exact email in any case, an exact mobile number.
             models.Index(Upper("email"), name="account_email_upper_idx"),
             models.Index(fields=["mobile_number"], name="account_mobile_idx"),
+            # The API's pages (hireops.api.pagination): by (updated_at, id), whole or per status
+            # or tenant, each one index range scan at 200,000 accounts.
+            models.Index(fields=["updated_at", "id"], name="account_updated_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="account_status_updated_idx"),
+            models.Index(fields=["tenant_key", "updated_at", "id"], name="account_tenant_updated_idx"),
         ]
 
     def __str__(self):
@@ -373,12 +381,18 @@ class PayoutRun(models.Model):
     # The approvers told that the run waits (referrals.notices): when, and what failed.
     notified_at = models.DateTimeField(_("approvers told at"), null=True, blank=True)
     notice_error = models.CharField(_("telling the approvers failed"), max_length=2000, blank=True)
+    # When the run itself last changed (status, totals, decision, end: the API's
+    # ``updated_after``), set by every writer. A line's outcome becomes final only through one
+    # (a run finishes once no line is left to pay; a released line reopens it), so a payroll
+    # system syncing runs by it sees every payroll file that changed.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         verbose_name = _("payout run")
         verbose_name_plural = _("payout runs")
         ordering = ["-prepared_at", "-id"]
         permissions = [("approve_payoutrun", _("Can approve or reject payout runs"))]
+        indexes = [models.Index(fields=["updated_at", "id"], name="payout_run_updated_idx")]
 
     def __str__(self):
         return self.title or _("Payout run #%(number)s") % {"number": self.pk}
@@ -421,6 +435,9 @@ class PayoutLine(FeishuCall):
                 fields=["tenant_key", "id"], name="payout_line_open_idx", condition=Q(status="queued")
             ),
             failed_index("payout_line_failed_idx"),
+            # A run's lines page by page in the API, by tenant then id (a key limited to tenants
+            # reads its own range), and whether a run has a line of a tenant.
+            models.Index(fields=["run", "tenant_key", "id"], name="payout_line_run_tenant_idx"),
         ]
 
     def __str__(self):

@@ -64,7 +64,7 @@ def payout_notify_again(run_pk: int) -> list[str] | None:
     taken = (
         PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.AWAITING_APPROVAL)
         .exclude(recent)
-        .update(notified_at=timezone.now())
+        .update(notified_at=timezone.now(), updated_at=timezone.now())
     )
     return payout_notify(run_pk) if taken else None
 
@@ -94,7 +94,7 @@ def payout_notify(run_pk: int) -> list[str]:
                 if not r.ok
             ]
     PayoutRun.objects.filter(pk=run.pk).update(
-        notified_at=timezone.now(), notice_error="; ".join(errors)[:2000]
+        notified_at=timezone.now(), notice_error="; ".join(errors)[:2000], updated_at=timezone.now()
     )
     if errors:
         log.warning("payout run %s: approvers not all told: %s", run.pk, "; ".join(errors))

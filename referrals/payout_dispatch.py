@@ -92,4 +92,4 @@ def _finish_empty_runs() -> None:
     open_lines = PayoutLine.objects.filter(status=CallStatus.QUEUED, run__status=PayoutRunStatus.PAYING)
     PayoutRun.objects.filter(status=PayoutRunStatus.PAYING).exclude(
         pk__in=open_lines.values("run_id")
-    ).update(status=PayoutRunStatus.FINISHED, finished_at=timezone.now())
+    ).update(status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now())

@@ -153,7 +153,9 @@ def _ready(run: PayoutRun) -> None:
     """Prepared: it waits for a colleague's decision, and the approvers are told."""
     from .tasks import payout_notify
 
-    PayoutRun.objects.filter(pk=run.pk).update(status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None)
+    PayoutRun.objects.filter(pk=run.pk).update(
+        status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None, updated_at=timezone.now()
+    )
     transaction.on_commit(lambda: payout_notify.delay(run.pk))
 
 
@@ -211,7 +213,9 @@ def payout_prepare(
             count, totals = _write_lines(run, list(_locked(accounts)))
             if not count:  # taken by another run meanwhile
                 raise PayoutRefused(_(NOTHING_TO_PAY))
-            PayoutRun.objects.filter(pk=run.pk).update(totals=totals_json(totals), line_count=count)
+            PayoutRun.objects.filter(pk=run.pk).update(
+                totals=totals_json(totals), line_count=count, updated_at=timezone.now()
+            )
             _ready(run)
     run.refresh_from_db()
     return run
@@ -226,7 +230,9 @@ def _next_batch(run_pk: int) -> bool:
             return False
         accounts = _run_accounts(run.selection, run.chosen_accounts)
         if run.expected_lines is None:  # the first batch: how many there are, for the progress
-            PayoutRun.objects.filter(pk=run.pk).update(expected_lines=accounts.count())
+            PayoutRun.objects.filter(pk=run.pk).update(
+                expected_lines=accounts.count(), updated_at=timezone.now()
+            )
         chunk = list(_locked(accounts.filter(pk__gt=run.prepared_through or 0))[:BATCH])
         if not chunk:
             if run.line_count:
@@ -236,6 +242,7 @@ def _next_batch(run_pk: int) -> bool:
                     status=PayoutRunStatus.CANCELLED,
                     reason=Message(NOTHING_TO_PAY),
                     finished_at=timezone.now(),
+                    updated_at=timezone.now(),
                 )
             return False
         count, added = _write_lines(run, chunk)
@@ -247,6 +254,7 @@ def _next_batch(run_pk: int) -> bool:
             line_count=F("line_count") + count,
             totals=totals_json(totals),
             heartbeat_at=timezone.now(),
+            updated_at=timezone.now(),
         )
     return True
 

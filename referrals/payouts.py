@@ -177,7 +177,7 @@ def payout_refresh(run: PayoutRun) -> str:
         status=CallStatus.FAILED, error=Message(NOTHING_LEFT), finished_at=timezone.now()
     )
     run.totals = totals_json(totals)
-    PayoutRun.objects.filter(pk=run.pk).update(totals=run.totals)
+    PayoutRun.objects.filter(pk=run.pk).update(totals=run.totals, updated_at=timezone.now())
     return seen.hexdigest()[:16]
 
 
@@ -196,7 +196,7 @@ def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
                 _("Balances changed since this page was opened: check the lines again, then approve.")
             )
         run.status, run.decided_by, run.decided_at = PayoutRunStatus.PAYING, user, timezone.now()
-        run.save(update_fields=["status", "decided_by", "decided_at"])
+        run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         transaction.on_commit(payout_dispatch.delay)
     return run
 
@@ -217,7 +217,7 @@ def payout_reject(run_pk: int, user, reason: str) -> PayoutRun:
         _still_waiting(run)
         run.status, run.decided_by, run.decided_at = PayoutRunStatus.REJECTED, user, timezone.now()
         run.reason, run.finished_at = reason[:500], run.decided_at
-        run.save(update_fields=["status", "decided_by", "decided_at", "reason", "finished_at"])
+        run.save(update_fields=["status", "decided_by", "decided_at", "reason", "finished_at", "updated_at"])
         _close_lines(run, RUN_REJECTED)
     return run
 
@@ -230,7 +230,7 @@ def payout_cancel(run_pk: int, user) -> PayoutRun:
         if run.status != PayoutRunStatus.PREPARING:
             _still_waiting(run)
         run.status, run.finished_at = PayoutRunStatus.CANCELLED, timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        run.save(update_fields=["status", "finished_at", "updated_at"])
         _close_lines(run, RUN_CANCELLED)
     return run
 
@@ -254,7 +254,7 @@ def payout_release(line_pks, user) -> int:
             line.dispatched_until = None
             line.save(update_fields=["cash", "held", "status", "error", "finished_at", "dispatched_until"])
             PayoutRun.objects.filter(pk=line.run_id, status=PayoutRunStatus.FINISHED).update(
-                status=PayoutRunStatus.PAYING, finished_at=None
+                status=PayoutRunStatus.PAYING, finished_at=None, updated_at=timezone.now()
             )
             released += 1
         if released:
@@ -335,7 +335,9 @@ def _effect(line: PayoutLine, order_id, outcome) -> None:
     line.refresh_from_db()
     account = line.account
     if outcome.employee_id and account.employee_id != outcome.employee_id:
-        ReferralAccount.objects.filter(pk=account.pk).update(employee_id=outcome.employee_id)
+        ReferralAccount.objects.filter(pk=account.pk).update(
+            employee_id=outcome.employee_id, updated_at=timezone.now()
+        )
     Withdrawal.objects.create(
         account=account,
         external_order_id=line.external_order_id,
@@ -369,7 +371,7 @@ def _closed(line: PayoutLine) -> None:
     def finish_if_done():
         if not PayoutLine.objects.filter(run_id=run_pk, status=CallStatus.QUEUED).exists():
             PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
-                status=PayoutRunStatus.FINISHED, finished_at=timezone.now()
+                status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
             )
 
     transaction.on_commit(finish_if_done)

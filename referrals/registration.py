@@ -84,7 +84,7 @@ def registration_retry(account: ReferralAccount, user=None) -> bool:
 
 def _account_failed(account_pk: int, reason, code=None) -> None:
     ReferralAccount.objects.filter(pk=account_pk, status=AccountStatus.PENDING).update(
-        status=AccountStatus.FAILED, error=reason, error_code=code
+        status=AccountStatus.FAILED, error=reason, error_code=code, updated_at=timezone.now()
     )
 
 
@@ -122,6 +122,7 @@ def _effect(row: AccountRegistration, person, remote) -> None:
                 status=AccountStatus.from_feishu(remote.status),
                 error="",
                 error_code=None,
+                updated_at=timezone.now(),
             )
     except IntegrityError:  # another account here already holds that Feishu id
         twin = ReferralAccount.objects.get(account_id=remote.account_id)
@@ -132,13 +133,15 @@ def _effect(row: AccountRegistration, person, remote) -> None:
     try:
         balance_apply(pk, remote.assets, modify_time=None, source=BalanceSource.REGISTRATION)
     except BalanceRefused as exc:  # registered all the same; the account shows why it has no balance
-        ReferralAccount.objects.filter(pk=pk).update(balance_error=exc.args[0])
+        ReferralAccount.objects.filter(pk=pk).update(balance_error=exc.args[0], updated_at=timezone.now())
     log.info("referral account %s registered as %s", pk, remote.account_id)
 
 
 def _retrying(row: AccountRegistration, person, exc: FeishuError, failure) -> None:
     """Shown on the account while the call waits for its next try."""
-    ReferralAccount.objects.filter(pk=row.account_id).update(error=failure.reason, error_code=failure.code)
+    ReferralAccount.objects.filter(pk=row.account_id).update(
+        error=failure.reason, error_code=failure.code, updated_at=timezone.now()
+    )
 
 
 def _closed(row: AccountRegistration) -> None:

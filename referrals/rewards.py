@@ -10,6 +10,7 @@ external id is UNCONFIRMED: a create whose outcome is unknown is never sent agai
 """
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -83,12 +84,22 @@ class RewardRefused(Exception):
     pass
 
 
+class MoneyRefused(RewardRefused):
+    """The caller may not move money (the permission, a second factor): a matter of who asks,
+    not of the reward (the API answers 403, where a reward's own refusal is a 409 or 422)."""
+
+
 # --- validation ----------------------------------------------------------------------------
+
+
+def _digits(raw: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return raw.isascii() and raw.isdigit()
 
 
 def _choice(value: str, words: dict, choices, field: str, what: str, errors: dict):
     raw = (value or "").strip().lower()
-    number = words.get(raw, int(raw) if raw.isdigit() else None)
+    number = words.get(raw, int(raw) if _digits(raw) and len(raw) < 5 else None)
     if number not in choices.values:
         errors[field] = _("Choose the %(what)s: %(allowed)s.") % {
             "what": what,
@@ -101,7 +112,7 @@ def _time_ms(value: str, field: str, errors: dict) -> int | None:
     raw = (value or "").strip()
     if not raw:
         return None
-    if raw.isdigit() and len(raw) == 13:
+    if _digits(raw) and len(raw) == 13:
         return int(raw)
     try:
         day = datetime.strptime(raw, "%Y-%m-%d")
@@ -134,7 +145,7 @@ def clean_reward(data: dict, tenant_key: str = "") -> ExternalReferralReward:
     if text["points"] and (text["amount"] or currency):
         errors["points"] = _("A reward is points or cash, not both.")
     elif text["points"]:
-        if not text["points"].isdigit() or int(text["points"]) > 10**15:
+        if not _digits(text["points"]) or len(text["points"]) > 16 or int(text["points"]) > 10**15:
             errors["points"] = _("Points are a whole number, 0 or more.")
         else:
             points = int(text["points"])
@@ -143,8 +154,14 @@ def clean_reward(data: dict, tenant_key: str = "") -> ExternalReferralReward:
             amount = Decimal(text["amount"])
         except InvalidOperation:
             amount = None
-        cents = amount is not None and amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
-        if not cents or amount < 0 or amount > MAX_AMOUNT:
+        # Bounded before quantize: "1e400" is a finite Decimal that quantize cannot hold.
+        cents = (
+            amount is not None
+            and amount.is_finite()
+            and 0 <= amount <= MAX_AMOUNT
+            and amount == amount.quantize(Decimal("0.01"))
+        )
+        if not cents:
             errors["amount"] = _("The amount is a number, 0 or more, with at most two decimals.")
         if not _CURRENCY.fullmatch(currency):
             errors["currency"] = _("A cash reward needs its currency, e.g. CNY.")
@@ -198,18 +215,54 @@ def reward_body(r: ExternalReferralReward) -> dict:
 # --- create ----------------------------------------------------------------------------------
 
 
-def _may_move_money(user, permission: str) -> None:
+@dataclass(frozen=True)
+class KeyAuthority:
+    """A partner's system acting through an API key (``referrals.api``), as the caller of a
+    service that moves money. ``actor`` is the key's own user (inactive, no password, no
+    permission): the row's "requested by" and the change history name it, so the key is
+    what did it. ``maker`` is the person who made the key, on whose authority it acts: the
+    money gate asks *them*, at every call, whether they may move money (the permission and a
+    second factor), exactly as it asks a person in the admin."""
+
+    actor: object  # the ApiKey's user
+    maker: object | None  # who made the key; None: a command did (nobody to answer for money)
+
+
+KEY_MADE_BY_COMMAND = gettext_noop(
+    "This key was made by a command, not by a person holding the permission: a key moves "
+    "money only on the authority of the person who made it. Make one in the admin."
+)
+KEY_MAKER_MAY_NOT = gettext_noop(
+    "The person who made this key may not do this now (the permission %(permission)s with a "
+    "second factor set up): %(why)s"
+)
+
+
+def _may_move_money(user, permission: str):
     """Adding a reward to a referrer's account, or taking one away, moves money: the permission
-    and a second factor (None: the system)."""
+    and a second factor (None: the system). Returns the user the row records as asking.
+
+    A ``KeyAuthority`` passes when the key's maker passes now: the key is never more than
+    its maker (who lost the permission or their factor since took the key's power with it),
+    and the rule for people is the same rule, asked of the same kind of person."""
+    if isinstance(user, KeyAuthority):
+        if user.maker is None:
+            raise MoneyRefused(Message(KEY_MADE_BY_COMMAND))
+        why = second_factor.money_refusal(user.maker, permission)
+        if why:
+            raise MoneyRefused(Message(KEY_MAKER_MAY_NOT, permission=permission, why=why))
+        return user.actor
     refusal = None if user is None else second_factor.money_refusal(user, permission)
     if refusal:
-        raise RewardRefused(refusal)
+        raise MoneyRefused(refusal)
+    return user
 
 
 def reward_add(reward: ExternalReferralReward, user=None) -> tuple[ExternalReferralReward, bool]:
     """Keep a cleaned reward and queue its call; (row, created). The same external id again
-    returns the row already kept and calls nothing; with other values it is refused."""
-    _may_move_money(user, ADD_PERMISSION)
+    returns the row already kept and calls nothing; with other values it is refused.
+    ``user``: a person, a ``KeyAuthority`` or None (the system)."""
+    user = _may_move_money(user, ADD_PERMISSION)
     existing = ExternalReferralReward.objects.filter(
         tenant_key=reward.tenant_key, external_id=reward.external_id
     ).first()
@@ -286,7 +339,8 @@ CREATE = outbound.register(
 
 
 def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None) -> ExternalRewardDeletion:
-    _may_move_money(user, DELETE_PERMISSION)
+    """``user``: a person, a ``KeyAuthority`` or None (the system)."""
+    user = _may_move_money(user, DELETE_PERMISSION)
     reason = (reason or "").strip()
     if not reason:
         raise RewardRefused(_("Give the reason for the deletion."))

@@ -88,20 +88,22 @@ def _effect(row: AccountStatusChange, action, remote) -> None:
     from .leavers import account_deactivated
 
     status = AccountStatus.from_feishu(remote.status)
-    ReferralAccount.objects.filter(pk=row.account_id).update(status=status)
-    _this_change(row).update(pending_action="", action_error="")
+    ReferralAccount.objects.filter(pk=row.account_id).update(status=status, updated_at=timezone.now())
+    _this_change(row).update(pending_action="", action_error="", updated_at=timezone.now())
     if status == AccountStatus.DEACTIVATED:
         account_deactivated(row.account_id)  # a leaver waiting for it is done
 
 
 def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
-    ReferralAccount.objects.filter(pk=row.account_id).update(action_error=failure.reason)
+    ReferralAccount.objects.filter(pk=row.account_id).update(
+        action_error=failure.reason, updated_at=timezone.now()
+    )
 
 
 def _refused(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
     from .leavers import deactivation_refused
 
-    _this_change(row).update(pending_action="", action_error=failure.reason)
+    _this_change(row).update(pending_action="", action_error=failure.reason, updated_at=timezone.now())
     if action == StatusAction.DEACTIVATE:
         deactivation_refused(row.account_id, failure.reason)  # shown on the leaver, asked again
 
@@ -112,7 +114,7 @@ def _give_up(pk: int, reason: str) -> str:
     row = AccountStatusChange.objects.get(pk=pk)
     message = Message(STILL_PENDING, reason=reason)
     AccountStatusChange.objects.filter(pk=pk, status=CallStatus.QUEUED).update(error=message)
-    ReferralAccount.objects.filter(pk=row.account_id).update(action_error=message)
+    ReferralAccount.objects.filter(pk=row.account_id).update(action_error=message, updated_at=timezone.now())
     return CallStatus.QUEUED
 
 

@@ -9,6 +9,7 @@ Only a definite answer from Feishu closes a withdrawal; an unknown outcome stays
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -166,7 +167,9 @@ def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | Non
 def note_deactivated(account_pk: int, exc: FeishuError) -> None:
     """Feishu refused a withdrawal because the account is deactivated: show it on the account."""
     if exc.code == 1002555:
-        ReferralAccount.objects.filter(pk=account_pk).update(status=AccountStatus.DEACTIVATED)
+        ReferralAccount.objects.filter(pk=account_pk).update(
+            status=AccountStatus.DEACTIVATED, updated_at=timezone.now()
+        )
 
 
 def _give_up(pk: int, reason: str) -> str:

@@ -41,13 +41,16 @@ def decode_cursor(cursor: str, fields) -> list:
                 value = dt.datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
+                value = value.astimezone(dt.UTC)  # PostgreSQL takes no offset beyond ±16 h
             elif not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError
             elif kind is int and not 0 <= value < 2**63:  # beyond a bigint: the database would fail
                 raise ValueError("out of range")
+            elif isinstance(value, str) and ("\x00" in value or not value.isprintable()):
+                raise ValueError  # PostgreSQL stores no NUL: never a value this API gave
             out.append(value)
         return out
-    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(
             400,
             "The cursor is not one this API gave.",

@@ -1,6 +1,5 @@
 """Payout runs as HR prepares them, a colleague approves them and finance takes them."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib import admin, messages
@@ -10,7 +9,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -23,7 +21,7 @@ from hireops.core.models import CallStatus
 from hireops.signin.second_factor import require_fresh
 from hireops.tenants.filters import StoreTenantFilter
 
-from .. import notices, payouts
+from .. import notices, payouts, payroll
 from ..forms import PayoutRejectForm, PayoutSelectionForm, PayoutTitleForm
 from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMismatch, ReconciliationRun
 
@@ -291,6 +289,7 @@ def prepare_from_accounts(account_admin, request, queryset):
 
 
 # A line's outcome: a fixed key (what the payroll CSV says, docs/payroll.md) and staff's words.
+outcome_key = payroll.outcome_key
 OUTCOMES = {
     "paid": _("Paid"),
     "held": _("Held: balance changed"),
@@ -298,18 +297,6 @@ OUTCOMES = {
     "waiting_for_approval": _("Waiting for approval"),
     "to_pay": _("To pay"),
 }
-
-
-def outcome_key(line) -> str:
-    if line.status == CallStatus.SUCCEEDED:
-        return "paid"
-    if line.held:
-        return "held"
-    if line.status == CallStatus.FAILED:
-        return "not_paid"
-    if line.run.status == PayoutRunStatus.AWAITING_APPROVAL:
-        return "waiting_for_approval"
-    return "to_pay"
 
 
 def line_outcome(line) -> str:
@@ -334,43 +321,35 @@ PAYROLL_COLUMNS = (
 
 
 def payroll_columns(run: PayoutRun, kind: str):
-    """The columns of the ``kind`` file ("csv" or "xlsx") of rows (line, currency, amount)."""
+    """The columns of the ``kind`` file ("csv" or "xlsx") of rows (line, currency, amount):
+    the CSV says what ``referrals.payroll`` says (and the API with it), the workbook in words."""
     fixed = kind == "csv"
-    schedule = "" if fixed else str(_("the schedule"))  # a run nobody prepared by hand
-    prepared = run.prepared_by.get_username() if run.prepared_by else schedule
-    approved = run.status in (PayoutRunStatus.PAYING, PayoutRunStatus.FINISHED)  # not rejected
-    approved_by = run.decided_by.get_username() if approved and run.decided_by else ""
+    prepared = payroll.prepared_by(run) or ("" if fixed else str(_("the schedule")))
+    approved_by = payroll.approved_by(run)
     value = {
-        "employee_id": lambda r: r[0].employee_id or r[0].account.employee_id,
+        "employee_id": lambda r: payroll.employee_id(r[0]),
         "employee_name": lambda r: r[0].account.name,
         "feishu_account_id": lambda r: r[0].account.account_id,
         "amount": lambda r: Decimal(r[2]),
         "currency": lambda r: r[1],
         "outcome": (lambda r: outcome_key(r[0])) if fixed else (lambda r: line_outcome(r[0])),
         "external_order_id": lambda r: r[0].external_order_id,
-        "transaction_time": lambda r: _transaction_time(r[0].trans_time, fixed),
+        "transaction_time": lambda r: _transaction_time(r[0], fixed),
         "prepared_by": lambda r: prepared,
         "approved_by": lambda r: approved_by,
     }
     return [(key if fixed else label, value[key]) for key, label in PAYROLL_COLUMNS]
 
 
-def _transaction_time(ms: int | None, fixed: bool):
+def _transaction_time(line, fixed: bool):
     """ISO 8601 to the second with TIME_ZONE's offset in the CSV; a date Excel sorts in the workbook."""
-    if ms is None:
+    moment = payroll.transaction_time(line)
+    if moment is None:
         return ""
-    moment = timezone.localtime(datetime.fromtimestamp(ms / 1000, UTC))
     return moment.isoformat(timespec="seconds") if fixed else moment
 
 
-def payroll_rows(run: PayoutRun):
-    """(line, currency, amount): what Feishu withdrew for a paid line, the approved amount
-    for the others (their outcome says they were not paid)."""
-    lines = run.lines.select_related("account", "run").order_by("pk")
-    for line in lines.iterator(chunk_size=payouts.BATCH):
-        paid = line.withdrawn_cash if line.status == CallStatus.SUCCEEDED else None
-        for currency, amount in payouts.normalised(paid if paid is not None else line.cash).items():
-            yield (line, currency, amount)
+payroll_rows = payroll.payroll_rows
 
 
 def reconciliation_of(run: PayoutRun) -> dict:

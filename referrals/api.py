@@ -1,0 +1,657 @@
+"""An HR team's payroll and HRIS talk to hireops (``/api/v1/``): referral accounts and their
+balances, external rewards posted and deleted, and payout runs with their payroll lines.
+
+Everything goes through what the admin uses: the rewards import's service
+(``rewards.clean_reward`` then ``rewards.reward_add``: the same checks, the same row, the same
+outbound call, the same change-history entry) and the deletion's (``reward_delete_request``),
+the payroll file's own definitions (``referrals.payroll``: the CSV's keys and outcomes), and
+the admin's masking (``hireops.core.personal``) for keys without ``referrals:personal_data``.
+No operation approves, rejects, releases or pays a payout run: money leaves with two people
+and the second factor, in the admin.
+
+**Money through a key.** Importing a reward and deleting one are money permissions
+(``require_second_factor(..., money=True)``): ``rewards.reward_add`` and
+``reward_delete_request`` ask ``second_factor.may_move_money`` of whoever calls them. A key's
+own user (``ApiKey.actor``) is inactive and holds no permission, so the gate would refuse it,
+rightly: it is not a person and has no second factor. Giving that user the permission, or
+letting ``None`` (the system) through for keys, would open the gate to anything holding a key
+and lose who stands behind it. Instead the API calls the services with an explicit
+``rewards.KeyAuthority(actor=key's user, maker=who made the key)``: the row and the change
+history name the key (``actor``), and the gate asks the *maker*, at every request, exactly
+what it asks a person in the admin (the permission, and a second factor set up). So:
+
+- a key gets ``rewards:write`` only from a person holding ``referrals.add_externalreferralreward``
+  (the scope's ``permission``, checked when the key is made);
+- it moves money only while its maker still may (losing the permission, being deactivated or
+  having their factor reset stops the key at once); deleting also needs the maker to hold
+  ``referrals.delete_in_feishu_externalreferralreward``;
+- a key made by ``manage.py create_api_key`` has no person behind it and moves no money (403):
+  a shell is not a second factor;
+- nothing changes for people: the gate they pass is the same code, unchanged.
+
+Posting a reward is idempotent on ``(tenant, external_id)``, with or without an
+``Idempotency-Key``: the first post answers 201 with the new row (``queued``); the same
+external id with the same values answers 200 with the row already kept (whatever its state)
+and calls Feishu no more; with other values, 409, nothing changed.
+"""
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.contrib.admin.models import ADDITION
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from ninja import Query, Router, Schema, Status
+from pydantic import AfterValidator
+
+from hireops.api.pagination import PageParams, page
+from hireops.api.problems import Problem, not_found
+from hireops.api.schemas import Page
+from hireops.api.scopes import declare
+from hireops.api.site import operation, register
+from hireops.core import audit, personal
+from hireops.core.models import CallStatus
+from hireops.tenants.mode import store_app
+from hireops.tenants.models import Tenant, TenantStatus
+
+from . import bulk, payroll, rewards
+from .models import (
+    STALE,
+    AccountCash,
+    AccountStatus,
+    ExternalReferralReward,
+    ExternalRewardDeletion,
+    PayoutLine,
+    PayoutRun,
+    PayoutRunStatus,
+    ReferralAccount,
+    RewardBonusType,
+)
+
+READ, PERSONAL, WRITE, PAYOUTS = "referrals:read", "referrals:personal_data", "rewards:write", "payouts:read"
+declare(
+    READ,
+    _("See referral accounts (balances, how fresh, status) and external rewards"),
+    permission="referrals.view_referralaccount",
+)
+declare(
+    PERSONAL,
+    _("See referrers' mobile numbers and emails, and rewards' free text, unmasked"),
+    permission=personal.PERMISSION,
+)
+declare(
+    WRITE,
+    _("Import external referral rewards and delete them in Feishu (moves money)"),
+    permission=rewards.ADD_PERMISSION,
+)
+declare(
+    PAYOUTS, _("See payout runs and their lines (the payroll file)"), permission="referrals.view_payoutrun"
+)
+router = Router(tags=["Referrals"])
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _storable(value: str) -> str:
+    """PostgreSQL keeps no NUL character and UTF-8 no lone surrogate: refused as input."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+def _limited(queryset, request, field: str = "tenant_key"):
+    """The rows of the tenants the key may see (all of them for a key limited to none)."""
+    keys = request.api_key.tenant_keys
+    return queryset.filter(**{f"{field}__in": keys}) if keys else queryset
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """An ``updated_after`` PostgreSQL can compare: in UTC (it refuses offsets beyond ±16 h,
+    which ISO 8601 allows); a time without offset is the deployment's, as the admin's are."""
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):  # within a day of year 1 or 9999: as far as it goes
+        edge = dt.datetime.min if moment.year < 5000 else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
+
+
+def _full(request) -> bool:
+    return PERSONAL in request.api_key.scopes
+
+
+def _shown(obj, name: str, full: bool) -> str | None:
+    """A personal field as the admin shows it to someone with (or without) the permission."""
+    return personal.shown(None, obj, name, full=full) or None
+
+
+def _text(value) -> str | None:
+    """A stored reason or error in English (the API's language), or None when empty."""
+    return str(value) if value else None
+
+
+def _english(fn):
+    """Messages read from rows and refusals raised by the services, in English, whatever
+    Accept-Language the partner's client sends (the admin's texts follow the reader)."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with translation.override("en"):
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+def _moment(ms: int | None) -> dt.datetime | None:
+    """A millisecond timestamp as stored from Feishu (None for one no datetime holds)."""
+    try:
+        return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+class CashOut(Schema):
+    currency: str
+    amount: str  # a decimal with two places and a point, "1234.50": never a float
+
+
+def _cash(amounts: dict) -> list[CashOut]:
+    return [CashOut(currency=c, amount=a) for c, a in sorted(amounts.items())]
+
+
+CallState = Literal["queued", "sent", "failed"]
+_STATE: dict[str, CallState] = {
+    CallStatus.QUEUED: "queued",
+    CallStatus.SUCCEEDED: "sent",
+    CallStatus.FAILED: "failed",
+}
+
+
+# --- referral accounts ------------------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    id: int
+    feishu_account_id: str | None
+    employee_id: str
+    name: str
+    mobile: str | None  # "+86 138****8000" without referrals:personal_data, as the admin shows it
+    email: str | None  # "l***@example.com" without referrals:personal_data
+    tenant: str
+    status: AccountStatus
+    points: int
+    cash: list[CashOut]
+    balance_as_of: dt.datetime | None  # Feishu's time of the balance held
+    balance_confirmed_at: dt.datetime | None  # how fresh: when Feishu last pushed or was pulled
+    balance_stale: bool  # not confirmed for 24 h (or never): the admin shows it as old
+    balance_error: str | None  # why the last pull or event could not be kept
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AccountFilters(PageParams):
+    updated_after: dt.datetime | None = None
+    status: AccountStatus | None = None
+    tenant: Text | None = None
+    employee_id: Text | None = None
+
+
+def _accounts(request):
+    cash = Prefetch("cash", queryset=AccountCash.objects.order_by("currency"))
+    return _limited(ReferralAccount.objects.prefetch_related(cash), request)
+
+
+def _account(account: ReferralAccount, full: bool) -> AccountOut:
+    synced = account.balance_synced_at
+    return AccountOut(
+        id=account.pk,
+        feishu_account_id=account.account_id,
+        employee_id=account.employee_id,
+        name=account.name,
+        mobile=_shown(account, "mobile_number", full),
+        email=_shown(account, "email", full),
+        tenant=account.tenant_key,
+        status=account.status,
+        points=account.points,
+        cash=_cash({c.currency: str(c.amount.quantize(Decimal("0.01"))) for c in account.cash.all()}),
+        balance_as_of=_moment(account.assets_modify_time),
+        balance_confirmed_at=synced,
+        balance_stale=bool(account.account_id) and (synced is None or synced < timezone.now() - STALE),
+        balance_error=_text(account.balance_error),
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+@operation(
+    router.get,
+    "/referral-accounts",
+    scope=READ,
+    summary="List referral accounts with their balances",
+    response=Page[AccountOut],
+)
+@_english
+def list_accounts(request, filters: Query[AccountFilters]):
+    rows = _accounts(request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=_utc(filters.updated_after))
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.tenant is not None:
+        rows = rows.filter(tenant_key=filters.tenant)
+    if filters.employee_id:
+        rows = rows.filter(employee_id=filters.employee_id)
+    full = _full(request)
+    return page(rows, filters, serialize=lambda a: _account(a, full))
+
+
+@operation(
+    router.get,
+    "/referral-accounts/{id}",
+    scope=READ,
+    summary="A referral account with its balance",
+    response=AccountOut,
+)
+@_english
+def get_account(request, id: int):
+    account = _accounts(request).filter(pk=id).first()
+    if account is None:
+        raise not_found()
+    return _account(account, _full(request))
+
+
+# --- external rewards -------------------------------------------------------------------------
+
+RuleType = Literal["onboard", "process", "activity", "open_source", "other"]
+Stage = Literal["to_be_confirmed", "confirmed", "paid"]
+_RULE_OF = {number: word for word, number in rewards.RULE_WORDS.items()}
+_STAGE_OF = {number: word for word, number in rewards.STAGE_WORDS.items()}
+# Feishu takes these times as 13-digit millisecond timestamps (the import's rule).
+_EARLIEST, _LATEST = 10**12, 10**13 - 1
+
+
+class RewardIn(Schema):
+    """The import file's columns (docs/feishu.md §4.1), typed. ``external_id`` is your
+    system's id of the reward: posting it again changes nothing."""
+
+    external_id: Text
+    employee_id: Text  # the referrer's Feishu user id
+    tenant: Text = ""  # a store app's customer tenant; "" for a self-built app
+    name: Text = ""
+    application_id: Text = ""
+    talent_id: Text = ""
+    job_id: Text = ""
+    rule_type: RuleType
+    stage: Stage
+    points: int | None = None  # points, or amount with currency
+    currency: Text = ""
+    amount: Decimal | None = None
+    reason: Text = ""
+    comment: Text = ""
+    create_time: dt.datetime | None = None
+    confirm_time: dt.datetime | None = None
+    pay_time: dt.datetime | None = None
+    onboard_time: dt.datetime | None = None
+    conversion_time: dt.datetime | None = None
+
+
+class DeletionOut(Schema):
+    status: CallState
+    requested_at: dt.datetime
+    finished_at: dt.datetime | None
+    error: str | None
+    error_code: int | None
+
+
+class RewardOut(Schema):
+    id: int
+    external_id: str
+    tenant: str
+    employee_id: str
+    account_id: int | None  # the referral account, when hireops knows it
+    name: str
+    application_id: str
+    talent_id: str
+    job_id: str
+    rule_type: RuleType
+    stage: Stage
+    points: int | None
+    currency: str | None
+    amount: str | None
+    reason: str | None  # free text: masked without referrals:personal_data
+    comment: str | None
+    create_time: dt.datetime | None
+    confirm_time: dt.datetime | None
+    pay_time: dt.datetime | None
+    onboard_time: dt.datetime | None
+    conversion_time: dt.datetime | None
+    status: CallState  # queued (being sent), sent (Feishu has it), failed (see error)
+    feishu_reward_id: str | None
+    error: str | None  # why it failed or waits, with Feishu's code and message
+    error_code: int | None
+    log_id: str | None
+    requested_at: dt.datetime
+    finished_at: dt.datetime | None
+    deletion: DeletionOut | None  # the last deletion asked for, if any
+    delete_reason: str | None
+    deleted_at: dt.datetime | None  # when Feishu confirmed the deletion
+
+
+def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
+    deletion = reward.deletions.order_by("-requested_at", "-id").first()
+    cash = reward.bonus_type == RewardBonusType.CASH
+    return RewardOut(
+        id=reward.pk,
+        external_id=reward.external_id,
+        tenant=reward.tenant_key,
+        employee_id=reward.employee_id,
+        account_id=reward.account_id,
+        name=reward.name,
+        application_id=reward.application_id,
+        talent_id=reward.talent_id,
+        job_id=reward.job_id,
+        rule_type=_RULE_OF[reward.rule_type],
+        stage=_STAGE_OF[reward.stage],
+        points=reward.points,
+        currency=reward.currency if cash else None,
+        amount=str(Decimal(reward.amount).quantize(Decimal("0.01"))) if cash else None,
+        reason=_shown(reward, "reason", full),
+        comment=_shown(reward, "comment", full),
+        **{name: _moment(getattr(reward, name)) for name in rewards.TIMES},
+        status=_STATE[reward.status],
+        feishu_reward_id=reward.reward_id or None,
+        error=_text(reward.error),
+        error_code=reward.error_code,
+        log_id=reward.log_id or None,
+        requested_at=reward.requested_at,
+        finished_at=reward.finished_at,
+        deletion=None
+        if deletion is None
+        else DeletionOut(
+            status=_STATE[deletion.status],
+            requested_at=deletion.requested_at,
+            finished_at=deletion.finished_at,
+            error=_text(deletion.error),
+            error_code=deletion.error_code,
+        ),
+        delete_reason=_shown(reward, "delete_reason", full),
+        deleted_at=reward.deleted_at,
+    )
+
+
+def _authority(request) -> rewards.KeyAuthority:
+    key = request.api_key
+    return rewards.KeyAuthority(actor=key.actor, maker=key.created_by)
+
+
+def _refused(exc: rewards.RewardRefused, status: int, kind: str, field: str | None = None) -> Problem:
+    if isinstance(exc, rewards.MoneyRefused):
+        return Problem(403, str(exc), kind="money-not-authorised")
+    return Problem(status, str(exc), kind=kind, errors=[(field, str(exc))] if field else None)
+
+
+def _write_tenant(request, tenant: str) -> str:
+    """The tenant a posted reward belongs to, checked as the import's form checks it; one the
+    key may not see is refused exactly like one that does not exist."""
+    if store_app():
+        installed = Tenant.objects.filter(tenant_key=tenant, status=TenantStatus.INSTALLED)
+        ok = bool(tenant) and request.api_key.allows_tenant(tenant) and installed.exists()
+        why = "No installed tenant has this key."
+    else:
+        ok = tenant == "" and request.api_key.allows_tenant(tenant)
+        why = "A self-built app has one tenant: leave tenant empty."
+    if not ok:
+        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("tenant", why)])
+    return tenant
+
+
+def _times(body: RewardIn) -> tuple[dict, list]:
+    """The times as the import takes them (13-digit millisecond timestamps), or the fields at fault."""
+    values, errors = {}, []
+    for name in rewards.TIMES:
+        moment = getattr(body, name)
+        if moment is None:
+            values[name] = ""
+            continue
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        try:
+            ms = int(moment.timestamp() * 1000)
+        except (OverflowError, ValueError, OSError):
+            ms = -1
+        if not _EARLIEST <= ms <= _LATEST:
+            errors.append((name, "A time between 2001-09-09 and 2286-11-20."))
+        values[name] = str(ms)
+    return values, errors
+
+
+@operation(
+    router.post,
+    "/referral-rewards",
+    scope=WRITE,
+    summary="Import an external referral reward (idempotent on its external id)",
+    response={201: RewardOut, 200: RewardOut},
+    write=True,
+)
+@_english
+def post_reward(request, body: RewardIn):
+    """201 with the new reward (``queued``: sent to Feishu after the answer); 200 with the one
+    already kept when this external id was posted before with the same values; 409 when it
+    was posted with other values."""
+    tenant = _write_tenant(request, body.tenant)
+    times, errors = _times(body)
+    row = {
+        **body.model_dump(exclude={"tenant", *rewards.TIMES}),
+        **times,
+        "rule_type": str(rewards.RULE_WORDS[body.rule_type]),
+        "stage": str(rewards.STAGE_WORDS[body.stage]),
+        "points": "" if body.points is None else str(body.points),
+        "amount": "" if body.amount is None else str(body.amount),
+    }
+    try:
+        cleaned = rewards.clean_reward(row, tenant)
+    except ValidationError as exc:
+        errors += [(field, " ".join(messages)) for field, messages in exc.message_dict.items()]
+    if errors:
+        fields = {}
+        for field, message in errors:  # one entry per field, the import's words
+            fields.setdefault(field, message)
+        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=list(fields.items()))
+    try:
+        reward, created = rewards.reward_add(cleaned, _authority(request))
+    except rewards.RewardRefused as exc:
+        raise _refused(exc, 409, "external-id-taken", "external_id") from None
+    if created:
+        audit.record(request.api_key.actor, [reward], bulk.REWARD_IMPORTED, flag=ADDITION)
+    reward.refresh_from_db()
+    return Status(201 if created else 200, _reward(reward, _full(request)))
+
+
+def _reward_of(request, id: int) -> ExternalReferralReward:
+    reward = _limited(ExternalReferralReward.objects.all(), request).filter(pk=id).first()
+    if reward is None:
+        raise not_found()
+    return reward
+
+
+@operation(
+    router.get,
+    "/referral-rewards/{id}",
+    scope=READ,
+    summary="An external referral reward and where it stands in Feishu",
+    response=RewardOut,
+)
+@_english
+def get_reward(request, id: int):
+    return _reward(_reward_of(request, id), _full(request))
+
+
+@operation(
+    router.delete,
+    "/referral-rewards/{id}",
+    scope=WRITE,
+    summary="Delete an external referral reward in Feishu, with the reason",
+    response=RewardOut,
+    write=True,
+)
+@_english
+def delete_reward(request, id: int, reason: Text):
+    """The reward with its deletion ``queued`` (sent to Feishu after the answer); the row stays,
+    with the reason, as in the admin. 409 for a reward not in Feishu, already deleted or being
+    deleted."""
+    reason = reason.strip()
+    if not reason or len(reason) > ExternalRewardDeletion._meta.get_field("reason").max_length:
+        why = "Give the reason for the deletion." if not reason else "At most 500 characters."
+        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("reason", why)])
+    reward = _reward_of(request, id)
+    try:
+        rewards.reward_delete_request(reward, reason, _authority(request))
+    except rewards.RewardRefused as exc:
+        raise _refused(exc, 409, "reward-not-deletable") from None
+    audit.record(request.api_key.actor, [reward], bulk.REWARD_DELETE_REQUESTED, {"reason": reason})
+    reward.refresh_from_db()
+    return _reward(reward, _full(request))
+
+
+# --- payout runs ------------------------------------------------------------------------------
+
+Outcome = Literal["paid", "held", "not_paid", "waiting_for_approval", "to_pay"]
+
+
+class PayrollRowOut(Schema):
+    """One row of the payroll file (docs/payroll.md): a line of the run in one currency."""
+
+    employee_id: str
+    employee_name: str
+    feishu_account_id: str | None
+    amount: str
+    currency: str
+    outcome: Outcome
+    external_order_id: str
+    transaction_time: dt.datetime | None
+    tenant: str
+
+
+class PayoutRunOut(Schema):
+    id: int
+    title: str
+    status: PayoutRunStatus
+    # The run's totals and line count, currency by currency; null for a key limited to tenants
+    # (a run may pay several tenants' employees; such a key sees only its own lines).
+    totals: list[CashOut] | None
+    line_count: int | None
+    scheduled: bool
+    prepared_by: str  # the payroll file's: "" for a run the schedule prepared
+    approved_by: str  # "" until approved, and for a rejected or cancelled run
+    prepared_at: dt.datetime
+    decided_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class PayoutRunDetailOut(PayoutRunOut):
+    """The run with a page of its payroll rows (by tenant, then line); ``next_cursor`` asks
+    for the next page of rows (``?cursor=``), null: the last."""
+
+    lines: list[PayrollRowOut]
+    next_cursor: str | None
+
+
+class PayoutRunFilters(PageParams):
+    updated_after: dt.datetime | None = None
+    status: PayoutRunStatus | None = None
+    tenant: Text | None = None  # runs paying at least one line of this tenant
+
+
+def _runs(request):
+    runs = PayoutRun.objects.select_related("prepared_by", "decided_by")
+    keys = request.api_key.tenant_keys
+    if keys:
+        runs = runs.filter(Exists(PayoutLine.objects.filter(run=OuterRef("pk"), tenant_key__in=keys)))
+    return runs
+
+
+def _run(run: PayoutRun, request) -> dict:
+    whole = not request.api_key.tenant_keys
+    return {
+        "id": run.pk,
+        "title": run.title,
+        "status": run.status,
+        "totals": _cash(run.totals) if whole else None,
+        "line_count": run.line_count if whole else None,
+        "scheduled": run.scheduled,
+        "prepared_by": payroll.prepared_by(run),
+        "approved_by": payroll.approved_by(run),
+        "prepared_at": run.prepared_at,
+        "decided_at": run.decided_at,
+        "finished_at": run.finished_at,
+        "updated_at": run.updated_at,
+    }
+
+
+def _rows(line: PayoutLine) -> list[PayrollRowOut]:
+    return [
+        PayrollRowOut(
+            employee_id=payroll.employee_id(line),
+            employee_name=line.account.name,
+            feishu_account_id=line.account.account_id,
+            amount=amount,
+            currency=currency,
+            outcome=payroll.outcome_key(line),
+            external_order_id=line.external_order_id,
+            transaction_time=payroll.transaction_time(line),
+            tenant=line.tenant_key,
+        )
+        for _line, currency, amount in payroll.payroll_rows(line.run, [line])
+    ]
+
+
+@operation(router.get, "/payout-runs", scope=PAYOUTS, summary="List payout runs", response=Page[PayoutRunOut])
+@_english
+def list_runs(request, filters: Query[PayoutRunFilters]):
+    rows = _runs(request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=_utc(filters.updated_after))
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.tenant is not None:
+        if not request.api_key.allows_tenant(filters.tenant):
+            rows = rows.none()  # which other tenants a run pays is theirs to know
+        rows = rows.filter(Exists(PayoutLine.objects.filter(run=OuterRef("pk"), tenant_key=filters.tenant)))
+    return page(rows, filters, serialize=lambda run: PayoutRunOut(**_run(run, request)))
+
+
+@operation(
+    router.get,
+    "/payout-runs/{id}",
+    scope=PAYOUTS,
+    summary="A payout run with its payroll lines, page by page",
+    response=PayoutRunDetailOut,
+)
+@_english
+def get_run(request, id: int, filters: Query[PageParams]):
+    run = _runs(request).filter(pk=id).first()
+    if run is None:
+        raise not_found()
+    lines = _limited(run.lines.select_related("account"), request)
+    found = page(lines, filters, order=(("tenant_key", str), ("id", int)), serialize=lambda line: line)
+    for line in found["data"]:
+        line.run = run  # the outcome reads the run's status: no query per line
+    rows = [row for line in found["data"] for row in _rows(line)]
+    return PayoutRunDetailOut(**_run(run, request), lines=rows, next_cursor=found["next_cursor"])
+
+
+register(router)
