@@ -1,18 +1,104 @@
-"""A vendor's system reads its tenants, bindings and customers (``/api/v1/``)."""
+"""A vendor's system reads its tenants, bindings and customers, and feeds its customers and
+their identifiers to the matching (``/api/v1/``).
+
+**Bindings** are tenant data: a key limited to tenants sees its tenants' bindings only. The
+custom-field values a binding carries are what the customer company typed when it added the
+vendor's account in Feishu (an organisation id, an account token): the admin shows and searches
+them in full to whoever may see bindings (``EcoAccountBinding`` declares no personal field), so
+they come with ``bindings:read`` and no ``…:personal_data`` scope; were the model to declare
+them personal, they would be masked here with ``hireops.core.personal`` as in the admin. A
+binding answers its customer's id (``customer_id``); the customer's own fields are read from
+``/customers``, so a renamed customer never makes a synced binding stale.
+
+**Customers** are the vendor's own, shared by every tenant (one customer may hold accounts in
+several tenants, and an identifier decides matching in all of them). So:
+
+- a key for every tenant reads and writes every customer;
+- a key limited to tenants reads only the customers its tenants' accounts are bound to (the
+  customers its bindings name: nothing it could not already tell), and another customer
+  answers 404 as a missing one does;
+- a key limited to tenants never writes a customer (403): a customer's identifiers decide the
+  matching of every tenant's accounts, which such a key may not touch. Nothing is lost: the
+  vendor's CRM, which owns the customers, holds a key for every tenant.
+
+Writes go through ``bindings.customers`` with the admin's checks; like the admin, they do not
+re-run matching of bindings waiting for review (staff's "Re-run matching" or Feishu's next
+event for the account does).
+"""
 
 import datetime as dt
+import enum
+from typing import Annotated
 
+from django.db.models import Prefetch
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import AfterValidator
 
 from hireops.api.pagination import PageParams, page
+from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
+from hireops.core.messages import Message
 from hireops.tenants.models import Tenant, TenantStatus
 
+from . import customers as service
+from .models import (
+    BindingStatus,
+    CustomerIdentifier,
+    EcoAccountBinding,
+    Scope,
+    Usage,
+    VendorCustomer,
+)
+
 declare("tenants:read", _("See the tenants that installed the app"), permission="tenants.view_tenant")
+declare(
+    "bindings:read",
+    _("See the eco-account bindings and the custom-field values customers filled in"),
+    permission="bindings.view_ecoaccountbinding",
+)
+declare(
+    "customers:read",
+    _("See the vendor's customers and their identifiers"),
+    permission="bindings.view_vendorcustomer",
+)
+declare(
+    "customers:write",
+    _("Create and change the vendor's customers and their identifiers"),
+    permission="bindings.change_vendorcustomer",
+)
 router = Router(tags=["Tenants"])
+bindings_router = Router(tags=["Bindings"])
+customers_router = Router(tags=["Customers"])
+
+MAX_ID = 2**63 - 1  # a BigAutoField: a larger id is no row, not a database error
+
+
+def _plain(value: str) -> str:
+    """No NUL (PostgreSQL refuses it in text) and no lone surrogate (not UTF-8): a 4xx, never a 5xx."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def Text(max_length: int):
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain)]
+
+
+def _pk(value: int) -> int:
+    if not 1 <= value <= MAX_ID:
+        raise not_found()
+    return value
+
+
+# --- tenants ----------------------------------------------------------------------------
 
 
 class TenantOut(Schema):
@@ -50,4 +136,320 @@ def list_tenants(request, filters: Query[TenantFilters]):
     )
 
 
+# --- bindings ---------------------------------------------------------------------------
+
+
+class BindingType(enum.StrEnum):
+    """The binding's scope in Feishu: 1 background check, 2 exam."""
+
+    BACKGROUND_CHECK = "background_check"
+    EXAM = "exam"
+
+
+class UsageName(enum.StrEnum):
+    EXPERIENCED = "experienced"
+    CAMPUS = "campus"
+
+
+TYPE_OF_SCOPE = {Scope.BACKGROUND_CHECK: BindingType.BACKGROUND_CHECK, Scope.EXAM: BindingType.EXAM}
+SCOPE_OF_TYPE = {t: s for s, t in TYPE_OF_SCOPE.items()}
+USAGE_NAMES = {Usage.EXPERIENCED: UsageName.EXPERIENCED, Usage.CAMPUS: UsageName.CAMPUS}
+
+
+class CustomFieldValue(Schema):
+    key: str
+    value: str
+
+
+class BindingOut(Schema):
+    id: int
+    tenant_key: str
+    app_id: str
+    account_id: str = Field(description="Feishu's id of the vendor account the customer added.")
+    account_name: str
+    type: BindingType
+    usage: list[UsageName] = Field(description="What the customer uses the account for.")
+    status: BindingStatus
+    customer_id: int | None = Field(description="The customer it is bound to (see /customers).")
+    reason: str = Field(description="Why it has its status (matching's or staff's words, in English).")
+    decided_by_staff: bool = Field(description="Bound or rejected by a person: matching leaves it as it is.")
+    custom_fields: list[CustomFieldValue] = Field(description="What the customer filled in Feishu.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class BindingFilters(PageParams):
+    updated_after: Timestamp | None = None
+    status: BindingStatus | None = None
+    tenant: Text(128) | None = None
+    type: BindingType | None = None
+
+
+def _english(text) -> str:
+    """A stored Message (matching's reason) in English, whatever language the request asked for."""
+    if isinstance(text, Message):
+        with translation.override("en"):
+            return str(Message.from_json(text.to_json()))
+    return str(text or "")
+
+
+def _binding_out(b: EcoAccountBinding) -> BindingOut:
+    return BindingOut(
+        id=b.pk,
+        tenant_key=b.tenant_key,
+        app_id=b.app_id,
+        account_id=b.account_id,
+        account_name=b.account_name,
+        type=TYPE_OF_SCOPE[b.scope],
+        usage=[USAGE_NAMES[u] for u in b.usage_list if u in USAGE_NAMES],
+        status=b.status,
+        customer_id=b.customer_id,
+        reason=_english(b.review_reason),
+        decided_by_staff=b.decided_manually,
+        custom_fields=[
+            CustomFieldValue(key=str(i.get("key") or ""), value=str(i.get("value") or ""))
+            for i in b.custom_field_values
+            if isinstance(i, dict)
+        ],
+        created_at=b.created_at,
+        updated_at=b.updated_at,
+    )
+
+
+def _bindings(request):
+    rows = EcoAccountBinding.objects.exclude(status="")  # "" only inside the event's transaction
+    if request.api_key.tenant_keys:
+        rows = rows.filter(tenant_key__in=request.api_key.tenant_keys)
+    return rows
+
+
+@operation(
+    bindings_router.get,
+    "/bindings",
+    scope="bindings:read",
+    summary="List eco-account bindings",
+    response=Page[BindingOut],
+)
+def list_bindings(request, filters: Query[BindingFilters]):
+    rows = _bindings(request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=filters.updated_after)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.tenant is not None:
+        rows = rows.filter(tenant_key=filters.tenant)
+    if filters.type:
+        rows = rows.filter(scope=SCOPE_OF_TYPE[filters.type])
+    return page(rows, filters, serialize=_binding_out)
+
+
+@operation(
+    bindings_router.get,
+    "/bindings/{id}",
+    scope="bindings:read",
+    summary="One eco-account binding",
+    response=BindingOut,
+)
+def get_binding(request, id: int):
+    binding = _bindings(request).filter(pk=_pk(id)).first()
+    if binding is None:
+        raise not_found()
+    return _binding_out(binding)
+
+
+# --- customers --------------------------------------------------------------------------
+
+
+class IdentifierOut(Schema):
+    key: str
+    value: str
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    contact: str
+    notes: str
+    identifiers: list[IdentifierOut] = Field(
+        description="Custom-field values that identify this customer: an account whose field "
+        "`key` has `value` is bound to it."
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomerFilters(PageParams):
+    updated_after: Timestamp | None = None
+    identifier_key: Text(64) | None = Field(
+        None, description="With identifier_value: the customer it identifies."
+    )
+    identifier_value: Text(500) | None = None
+
+
+class IdentifierIn(Schema):
+    key: Text(64) = Field(
+        description="A custom-field key: letters, digits, underscores, starting with a letter."
+    )
+    value: Text(500)
+
+
+class CustomerIn(Schema):
+    name: Text(200)
+    contact: Text(200) = ""
+    notes: Text(10_000) = ""
+    identifiers: list[IdentifierIn] = Field(default=[], max_length=100)
+
+
+class CustomerPatch(Schema):
+    """Only the fields sent change; ``identifiers``, when sent, replaces the whole set
+    (``[]`` removes every identifier)."""
+
+    name: Text(200) | None = None
+    contact: Text(200) | None = None
+    notes: Text(10_000) | None = None
+    identifiers: list[IdentifierIn] | None = Field(default=None, max_length=100)
+
+
+def _customer_out(c: VendorCustomer) -> CustomerOut:
+    return CustomerOut(
+        id=c.pk,
+        name=c.name,
+        contact=c.contact,
+        notes=c.notes,
+        identifiers=[IdentifierOut(key=i.key, value=i.value) for i in c.identifiers.all()],
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+def _customers(request):
+    """The customers the key may see: all, or (a key limited to tenants) those its tenants'
+    accounts are bound to. Their ids are read first (a handful per tenant, through the
+    bindings' tenant index), so the page is still one range of the customers' own index."""
+    ordered = CustomerIdentifier.objects.order_by("key", "value")
+    rows = VendorCustomer.objects.prefetch_related(Prefetch("identifiers", queryset=ordered))
+    if request.api_key.tenant_keys:
+        bound = EcoAccountBinding.objects.filter(
+            tenant_key__in=request.api_key.tenant_keys, status=BindingStatus.BOUND, customer__isnull=False
+        )
+        rows = rows.filter(pk__in=list(bound.order_by().values_list("customer_id", flat=True).distinct()))
+    return rows
+
+
+def _customer(request, id: int) -> VendorCustomer:
+    customer = _customers(request).filter(pk=_pk(id)).first()
+    if customer is None:
+        raise not_found()
+    return customer
+
+
+def _every_tenant(request) -> None:
+    if request.api_key.tenant_keys:
+        raise Problem(
+            403,
+            "Customers are shared by every tenant: only a key for every tenant may change them.",
+            kind="tenant-limited-key",
+        )
+
+
+def _refused(exc: service.CustomerRefused) -> Problem:
+    fields = ", ".join(dict.fromkeys(field for field, _message in exc.errors))
+    return Problem(
+        422, f"The customer was not saved: see {fields}.", kind="invalid-customer", errors=exc.errors
+    )
+
+
+def _identifiers(items) -> list[tuple[str, str]] | None:
+    return None if items is None else [(i.key, i.value) for i in items]
+
+
+@operation(
+    customers_router.get,
+    "/customers",
+    scope="customers:read",
+    summary="List the vendor's customers with their identifiers",
+    response=Page[CustomerOut],
+)
+def list_customers(request, filters: Query[CustomerFilters]):
+    rows = _customers(request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=filters.updated_after)
+    if (filters.identifier_key is None) != (filters.identifier_value is None):
+        missing = "identifier_value" if filters.identifier_value is None else "identifier_key"
+        raise Problem(
+            400,
+            "identifier_key and identifier_value go together.",
+            kind="invalid-parameter",
+            errors=[(missing, "required with the other")],
+        )
+    if filters.identifier_key is not None:
+        holders = CustomerIdentifier.objects.filter(
+            key=filters.identifier_key, value=filters.identifier_value
+        )
+        rows = rows.filter(pk__in=holders.values("customer_id"))
+    return page(rows, filters, serialize=_customer_out)
+
+
+@operation(
+    customers_router.get,
+    "/customers/{id}",
+    scope="customers:read",
+    summary="One customer with its identifiers",
+    response=CustomerOut,
+)
+def get_customer(request, id: int):
+    return _customer_out(_customer(request, id))
+
+
+@operation(
+    customers_router.post,
+    "/customers",
+    scope="customers:write",
+    summary="Create a customer with its identifiers",
+    response={201: CustomerOut},
+    write=True,
+)
+def create_customer(request, payload: CustomerIn):
+    _every_tenant(request)
+    fields = {"name": payload.name, "contact": payload.contact, "notes": payload.notes}
+    try:
+        customer = service.customer_create(
+            service.Changes(fields, _identifiers(payload.identifiers)), request.api_key.actor
+        )
+    except service.CustomerRefused as exc:
+        raise _refused(exc) from None
+    return Status(201, _customer_out(_customer(request, customer.pk)))
+
+
+@operation(
+    customers_router.patch,
+    "/customers/{id}",
+    scope="customers:write",
+    summary="Change a customer; identifiers, when sent, replace its set",
+    response=CustomerOut,
+    write=True,
+)
+def update_customer(request, id: int, payload: CustomerPatch):
+    customer = _customer(request, id)  # 404 first: another tenant's customer is a missing one
+    _every_tenant(request)
+    sent = payload.model_fields_set
+    errors = [
+        (name, "may not be null")
+        for name in ("name", "identifiers")
+        if name in sent and getattr(payload, name) is None
+    ]
+    if errors:
+        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=errors)
+    fields = {name: getattr(payload, name) or "" for name in service.FIELDS if name in sent}
+    try:
+        service.customer_update(
+            customer, service.Changes(fields, _identifiers(payload.identifiers)), request.api_key.actor
+        )
+    except service.CustomerRefused as exc:
+        raise _refused(exc) from None
+    return _customer_out(_customer(request, customer.pk))
+
+
 register(router)
+register(bindings_router)
+register(customers_router)

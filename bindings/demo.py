@@ -80,9 +80,11 @@ def seed() -> None:
         for name, contact, identifiers in CUSTOMERS:
             customer, _ = VendorCustomer.objects.get_or_create(name=name, defaults={"contact": contact})
             for key, value in identifiers:
-                CustomerIdentifier.objects.get_or_create(
+                _, added = CustomerIdentifier.objects.get_or_create(
                     key=key, value=value, defaults={"customer": customer}
                 )
+                if added:  # the customer changed: a partner syncing by updated_at sees it
+                    customer.save(update_fields=["updated_at"])
         for scope, keys in RULES.items():
             MatchingRule.objects.get_or_create(scope=scope, defaults={"keys": keys})
         for event_id, scope, account_id, name, values in BINDINGS:

@@ -171,11 +171,15 @@ class VendorCustomer(models.Model):
     contact = models.CharField(_("contact"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Kept by every writer (a full save(): the admin saves the customer with its identifiers'
+    # inline, the API's customers service likewise): partners sync with ``updated_after``.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("vendor customer")
         verbose_name_plural = _("vendor customers")
         ordering = ["name"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="customer_sync_idx")]  # the API's order
 
     def __str__(self):
         return self.name
@@ -279,6 +283,9 @@ class EcoAccountBinding(models.Model):
             models.Index(
                 fields=["tenant_key", "-updated_at"], name="binding_tenant_idx"
             ),  # the tenant filter
+            # The API's order (updated_at, id), alone and under its status filter.
+            models.Index(fields=["updated_at", "id"], name="binding_sync_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="binding_status_sync_idx"),
         ]
 
     def __str__(self):

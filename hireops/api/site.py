@@ -84,6 +84,19 @@ class HireopsAPI(NinjaAPI):
                         answer["content"] = {CONTENT_TYPE: content.pop("application/json")}
         return schema
 
+    def validation_error_from_error_contexts(self, error_contexts):
+        # An operation with one body parameter reads the whole JSON body into it, but ninja
+        # names its fields after the Python parameter (body.payload.name): the client sent "name".
+        errors = []
+        for context in error_contexts:
+            single = getattr(context.model, "__read_from_single_attr__", None)
+            for error in super().validation_error_from_error_contexts([context]).errors:
+                loc = tuple(error["loc"])
+                if single and loc[:2] == ("body", single):
+                    error["loc"] = loc[:1] + loc[2:]
+                errors.append(error)
+        return ValidationError(errors)
+
 
 def _key_problem(request, exc):
     return problem(
