@@ -52,6 +52,7 @@ from .admin.orders import (
     STAGE_REQUESTED,
     TERMINATION_REQUESTED,
 )
+from .catalogue import api as _catalogue_api  # noqa: F401  (its operations: /catalogue/…)
 from .forms import LoginForm, ResultForm, ScoreForm, StageForm
 from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile, WriteKind
 

@@ -258,7 +258,11 @@ class CataloguePush(FeishuCall):
             )
         ]
         indexes = [
-            models.Index(fields=["rollout", "status"], name="push_rollout_idx"),
+            # A rollout's progress by status (the admin), and its pushes paged by id (the API),
+            # whole, by status or by tenant: each an index range scan.
+            models.Index(fields=["rollout", "status", "id"], name="push_rollout_idx"),
+            models.Index(fields=["rollout", "id"], name="push_rollout_page_idx"),
+            models.Index(fields=["rollout", "tenant_key", "id"], name="push_rollout_tenant_idx"),
             models.Index(fields=["status", "requested_at"], name="push_status_idx"),
             failed_index("push_failed_idx"),
         ]
