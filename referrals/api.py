@@ -50,7 +50,7 @@ from pydantic import AfterValidator
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page
+from hireops.api.schemas import Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -203,7 +203,7 @@ class AccountOut(Schema):
 
 
 class AccountFilters(PageParams):
-    updated_after: dt.datetime | None = None
+    updated_after: Timestamp | None = None
     status: AccountStatus | None = None
     tenant: Text | None = None
     employee_id: Text | None = None
@@ -571,7 +571,7 @@ class PayoutRunDetailOut(PayoutRunOut):
 
 
 class PayoutRunFilters(PageParams):
-    updated_after: dt.datetime | None = None
+    updated_after: Timestamp | None = None
     status: PayoutRunStatus | None = None
     tenant: Text | None = None  # runs paying at least one line of this tenant
 

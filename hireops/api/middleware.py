@@ -4,6 +4,9 @@ request carries a bearer key, never a cookie."""
 
 from http import HTTPStatus
 
+from django.conf import settings
+from django.utils import translation
+
 from . import idempotency, keys, ratelimit
 from .problems import CONTENT_TYPE, problem
 
@@ -24,7 +27,13 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path.startswith(ROOT):
             return self.get_response(request)
-        return as_problem(self.handle(request))
+        # The API speaks English whatever the caller's language (programs read it; the stored
+        # messages it shows are rendered in the active language): LocaleMiddleware, further
+        # in, reads the language from these two places only.
+        request.META["HTTP_ACCEPT_LANGUAGE"] = "en"
+        request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        with translation.override("en"):
+            return as_problem(self.handle(request))
 
     def handle(self, request):
         request.api_key = None

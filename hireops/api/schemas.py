@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 
 Row = TypeVar("Row")
 
@@ -23,5 +23,14 @@ def _iso_8601(value):
     raise ValueError("an ISO 8601 date and time with its offset, e.g. 2026-11-25T09:30:00Z")
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    """In UTC: PostgreSQL refuses offsets beyond ±16 h that ISO 8601 allows (schemathesis)."""
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # within a day of year 1 or 9999: as far as UTC goes (refuse nothing)
+        edge = dt.datetime.min if value.year < 5000 else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
+
+
 # A moment in a request (``updated_after``): ISO 8601 with its UTC offset, as RFC 3339 says.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc)]

@@ -110,10 +110,8 @@ def _key_problem(request, exc):
 def _validation_problem(request, exc: ValidationError):
     errors = []
     for error in exc.errors:
-        loc = list(error.get("loc", ()))
-        if loc[:1] == ["body"]:  # ("body", <the operation's parameter>, field…): the client sent field…
-            loc = loc[2:]
-        loc = [str(part) for part in loc if part not in ("body", "query", "path", "form")]
+        # ("body", field…) once HireopsAPI dropped the operation's parameter name.
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")]
         errors.append((".".join(loc) or "request", error.get("msg", "invalid")))
     return problem(
         422 if request.method != "GET" else 400,

@@ -72,6 +72,8 @@ EXAMPLES = {
     "/bindings/{id}": _example_binding,
     "/customers/{id}": _example_customer,
 }
+# A valid request of each write on those rows (tests/api/test_every_operation.py).
+BODIES = {"PATCH /customers/{id}": lambda: ("json", {"name": "Renamed"})}
 
 
 def walk(client, key, url, field="id"):

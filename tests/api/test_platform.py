@@ -101,3 +101,20 @@ def test_create_api_key_refuses_an_unknown_scope_and_makes_nothing():
     with pytest.raises(CommandError, match="Unknown scope"):
         call_command("create_api_key", "x", "--scope", "everything")
     assert not ApiKey.objects.exists()
+
+
+def test_the_api_speaks_english_whatever_the_callers_language(client):
+    key = make_key("tenants:read")
+    client.cookies["django_language"] = "zh-hans"
+    answer = client.get("/api/v1/tenants?limit=0", HTTP_ACCEPT_LANGUAGE="zh-hans", **bearer(key))
+    assert answer.status_code == 400 and answer["Content-Language"] == "en"
+
+
+def test_an_updated_after_with_any_offset_is_compared_in_utc(client):
+    key = make_key("tenants:read")
+    for moment in ("2026-01-01T00:00:00-18:06", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+14:00"):
+        answer = client.get("/api/v1/tenants", {"updated_after": moment}, **bearer(key))
+        assert answer.status_code == 200, (moment, answer.content)
+    edge = client.get("/api/v1/tenants", {"updated_after": "0001-01-01T00:00:00+18:00"}, **bearer(key))
+    assert edge.status_code == 200  # before the first moment UTC names: every row
+    assert client.get("/api/v1/tenants", {"updated_after": "yesterday"}, **bearer(key)).status_code == 400

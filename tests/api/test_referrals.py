@@ -93,6 +93,8 @@ EXAMPLES = {
     "/referral-rewards/{id}": lambda tenant_key: str(a_reward_row(tenant_key).pk),
     "/payout-runs/{id}": lambda tenant_key: str(a_run(tenant_key).pk),
 }
+# A valid request of each write on those rows (tests/api/test_every_operation.py).
+BODIES = {"DELETE /referral-rewards/{id}": lambda: ("query", {"reason": "imported twice"})}
 
 
 def walk(client, key, url, field="id"):

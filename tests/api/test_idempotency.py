@@ -1,0 +1,136 @@
+"""Idempotency-Key on writes (IETF httpapi draft, Stripe): the same key and request answer the
+first answer again and do nothing more; another request with the key is 422; a key whose first
+request still runs is 409; a first request whose process died runs again, once. Tried on
+POST /api/v1/customers (any write goes through the same middleware)."""
+
+import concurrent.futures
+import datetime as dt
+import json
+
+import psycopg
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bindings.models import VendorCustomer
+from hireops.api import idempotency
+from hireops.api.models import ApiKey, IdempotentRequest
+
+from .keys import bearer, make_key
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers"
+
+
+def post(client, key, body, idem=None, raw=None):
+    headers = bearer(key) | ({"HTTP_IDEMPOTENCY_KEY": idem} if idem is not None else {})
+    return client.post(
+        URL, raw if raw is not None else json.dumps(body), content_type="application/json", **headers
+    )
+
+
+def test_the_same_key_and_request_answer_the_first_answer_and_do_nothing_more(client):
+    key = make_key("customers:write")
+    first = post(client, key, {"name": "ACME", "contact": "ops"}, idem="k-1")
+    assert first.status_code == 201, first.content
+    again = post(client, key, None, idem="k-1", raw='{"contact": "ops",  "name": "ACME"}')  # key order aside
+    assert again.status_code == 201 and again.content == first.content
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert VendorCustomer.objects.count() == 1
+
+
+def test_the_same_key_with_another_request_is_422_and_changes_nothing(client):
+    key = make_key("customers:write")
+    assert post(client, key, {"name": "ACME"}, idem="k-2").status_code == 201
+    other = post(client, key, {"name": "Globex"}, idem="k-2")
+    assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+    assert list(VendorCustomer.objects.values_list("name", flat=True)) == ["ACME"]
+
+
+def test_a_refusal_is_kept_too_and_a_write_without_a_key_runs_each_time(client):
+    key = make_key("customers:write")
+    refused = post(client, key, {"name": ""}, idem="k-3")
+    assert refused.status_code == 422
+    assert post(client, key, {"name": ""}, idem="k-3").content == refused.content
+    assert VendorCustomer.objects.count() == 0
+    post(client, key, {"name": "ACME"})
+    post(client, key, {"name": "ACME"})
+    assert VendorCustomer.objects.count() == 2
+
+
+def test_keys_belong_to_one_api_key(client):
+    one, other = make_key("customers:write"), make_key("customers:write")
+    post(client, one, {"name": "ACME"}, idem="shared")
+    assert "Idempotent-Replayed" not in post(client, other, {"name": "ACME"}, idem="shared")
+    assert VendorCustomer.objects.count() == 2
+
+
+def test_a_bad_key_header_is_400(client):
+    key = make_key("customers:write")
+    for bad in ("", "x" * 256, "tab\there"):
+        answer = post(client, key, {"name": "ACME"}, idem=bad)
+        assert answer.status_code == 400 and answer.json()["type"].endswith("invalid-idempotency-key")
+    assert VendorCustomer.objects.count() == 0
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_the_first_request_runs_the_key_is_409_and_if_it_died_the_retry_runs_once(client, rf):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    key = make_key("customers:write")
+    body = {"name": "ACME"}
+    request = rf.post(URL, json.dumps(body), content_type="application/json")
+    row = IdempotentRequest.objects.create(
+        api_key=ApiKey.objects.get(prefix=key[:12]), key="k-4", fingerprint=idempotency.fingerprint(request)
+    )
+    # Another process holds the row: its request is still running.
+    with psycopg.connect(_database_url()) as other:
+        other.execute("SELECT 1 FROM api_idempotentrequest WHERE id = %s FOR UPDATE", [row.pk])
+        busy = post(client, key, body, idem="k-4")
+        assert busy.status_code == 409 and busy.json()["type"].endswith("idempotency-key-in-use")
+        assert VendorCustomer.objects.count() == 0
+        other.rollback()  # ... and dies: its transaction and its lock go with it
+    retried = post(client, key, body, idem="k-4")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    assert post(client, key, body, idem="k-4")["Idempotent-Replayed"] == "true"
+    assert VendorCustomer.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_write_once(admin_server):
+    key = make_key("customers:write")
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "k-5"}
+
+    def send(_):
+        answer = requests.post(f"{admin_server}{URL}", json={"name": "ACME"}, headers=headers, timeout=20)
+        return answer.status_code, answer.text
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(16)))
+    assert VendorCustomer.objects.count() == 1
+    created = {text for status, text in answers if status == 201}
+    assert len(created) == 1, answers  # every 201 is the same answer
+    assert {status for status, _ in answers} <= {201, 409}, answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_are_forgotten_after_their_time_by_a_real_worker(client, celery_worker):
+    from hireops.api.tasks import forget_idempotency_keys
+
+    key = make_key("customers:write")
+    post(client, key, {"name": "ACME"}, idem="old")
+    post(client, key, {"name": "Globex"}, idem="new")
+    IdempotentRequest.objects.filter(key="old").update(
+        created_at=timezone.now() - dt.timedelta(hours=settings.API_IDEMPOTENCY_HOURS, minutes=1)
+    )
+    forget_idempotency_keys.delay()
+    celery_worker(lambda: not IdempotentRequest.objects.filter(key="old").exists(), what="old key forgotten")
+    assert IdempotentRequest.objects.filter(key="new").exists()
