@@ -6,7 +6,8 @@
 The data is bench/admin.py's (same database, same seed: 1,000,000 Feishu events, 200,000
 referral accounts, 200,000 eco-account bindings, 150,000 background checks, 50,000 exams;
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/hireops_admin_bench, seeded on the
-first run of either script). Settings are production's (DEBUG off).
+first run of either script), and a payout run with a line for every account, made here once.
+Settings are production's (DEBUG off).
 
 Every list operation of the OpenAPI document (a GET whose answer has ``data``, no path
 parameter) is requested in-process with Django's test ``Client`` and a key holding every scope:
@@ -34,6 +35,44 @@ from bench import admin as admin_bench  # noqa: E402  (its database, seed and se
 
 TARGET_MS = 50.0
 WARMUP = 2
+RUN_TITLE = "bench: every account"
+
+
+def _payout_run() -> int:
+    """A payout run with a line for every referral account (the seed has none): its lines are
+    the longest list a partner pages through (``GET /payout-runs/{id}``)."""
+    from django.db import connection, transaction
+
+    from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount
+
+    run = PayoutRun.objects.filter(title=RUN_TITLE).first()
+    if run is not None:
+        return run.pk
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        run = PayoutRun.objects.create(title=RUN_TITLE, status=PayoutRunStatus.AWAITING_APPROVAL)
+        accounts = ReferralAccount.objects.order_by("pk").values_list("pk", "tenant_key")
+        batch = []
+        for pk, tenant_key in accounts.iterator(chunk_size=5000):
+            batch.append(
+                PayoutLine(
+                    run=run,
+                    account_id=pk,
+                    tenant_key=tenant_key,
+                    external_order_id=f"bench-{run.pk}-{pk}",
+                    cash={"CNY": "10.00"},
+                )
+            )
+            if len(batch) == 5000:
+                PayoutLine.objects.bulk_create(batch)
+                batch = []
+        PayoutLine.objects.bulk_create(batch)
+        count = run.lines.count()
+        PayoutRun.objects.filter(pk=run.pk).update(line_count=count)
+    with connection.cursor() as cursor:  # as autovacuum soon would (the seed ends the same way)
+        cursor.execute(f"ANALYZE {PayoutLine._meta.db_table}")
+    print(f"A payout run of {count:,} lines made in {time.perf_counter() - t0:.1f} s")
+    return run.pk
 
 
 def _operations() -> list[tuple[str, dict]]:
@@ -112,6 +151,7 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     users = admin_bench._users()
     admin_bench._ensure_data(args.scale, users)
+    run_pk = _payout_run()
     settings.API_RATE_LIMIT = 10**9  # the benchmark measures the lists, not the limit
 
     from hireops.api import keys
@@ -164,6 +204,29 @@ def main() -> int:
             misses += not met
             rows.append((path, label, ms, queries, len(answer.get("data", [])), met))
         rows.append((path, f"walked {len(seen):,} rows, each once", 0.0, 0, 0, True))
+
+    # A run's lines, the one list inside an object.
+    if args.only in "/api/v1/payout-runs/{id}":
+        run_url = f"/api/v1/payout-runs/{run_pk}"
+        body = client.get(f"{run_url}?limit=200", **everything).json()
+        for _ in range(args.walk_pages - 1):
+            if not body["next_cursor"]:
+                break
+            deep = f"{run_url}?{urlencode({'limit': 200, 'cursor': body['next_cursor']})}"
+            body = client.get(deep, **everything).json()
+        cases = [("first 50 lines", run_url, everything), ("200 lines", f"{run_url}?limit=200", everything)]
+        if body["next_cursor"]:
+            cases.append((f"lines page {args.walk_pages} by cursor", deep, everything))
+        from referrals.models import PayoutLine
+
+        line_tenant = PayoutLine.objects.filter(run_id=run_pk).values_list("tenant_key", flat=True).first()
+        of_the_run = keys.create("bench", list(all_scopes()), tenant_keys=[line_tenant]).key
+        cases.append(("a key of one of its tenants", run_url, {"HTTP_AUTHORIZATION": f"Bearer {of_the_run}"}))
+        for label, case_url, headers in cases:
+            ms, queries, answer = _measure(client, case_url, headers, args.repeat)
+            met = ms <= TARGET_MS
+            misses += not met
+            rows.append(("/api/v1/payout-runs/{id}", label, ms, queries, len(answer.get("lines", [])), met))
 
     print(f"\n{'list':34} {'case':34} {'median ms':>10} {'queries':>8} {'rows':>6}")
     for path, label, ms, queries, count, met in rows:

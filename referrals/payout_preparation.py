@@ -27,7 +27,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -221,6 +221,14 @@ def payout_prepare(
     return run
 
 
+def _fresh_statistics() -> None:
+    """A large run's lines were just written: the planner learns of them now, not at
+    autovacuum's next pass (until then it took a run of 200,000 lines for 92 rows, and a page
+    of its lines for a sort of all of them: 440 ms instead of 20, bench/api_lists.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(PayoutLine._meta.db_table)}")
+
+
 def _next_batch(run_pk: int) -> bool:
     """Write the lines of the next ``BATCH`` accounts after the run's watermark; False once
     the run is prepared (or no longer being prepared)."""
@@ -237,6 +245,7 @@ def _next_batch(run_pk: int) -> bool:
         if not chunk:
             if run.line_count:
                 _ready(run)
+                transaction.on_commit(_fresh_statistics)
             else:  # every account was taken or emptied meanwhile
                 PayoutRun.objects.filter(pk=run.pk).update(
                     status=PayoutRunStatus.CANCELLED,

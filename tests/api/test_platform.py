@@ -118,3 +118,29 @@ def test_an_updated_after_with_any_offset_is_compared_in_utc(client):
     edge = client.get("/api/v1/tenants", {"updated_after": "0001-01-01T00:00:00+18:00"}, **bearer(key))
     assert edge.status_code == 200  # before the first moment UTC names: every row
     assert client.get("/api/v1/tenants", {"updated_after": "yesterday"}, **bearer(key)).status_code == 400
+
+
+def test_no_key_and_no_personal_data_reach_a_log_line(client, caplog):
+    """Refused requests carrying a key, a mobile and an email: Django logs the refusals, and
+    none of the three."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    key = make_key("customers:write")
+    customer = {
+        "name": "x",
+        "contact": "lilei@example.com",
+        "identifiers": [{"key": "bad key!", "value": "13800138000"}],
+    }
+    assert (
+        client.post(
+            "/api/v1/customers", json.dumps(customer), content_type="application/json", **bearer(key)
+        ).status_code
+        == 422
+    )
+    client.get("/api/v1/tenants", {"updated_after": "lilei@example.com"}, **bearer(key))
+    client.get("/api/v1/tenants", **bearer(key[:-1] + "x"))
+    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    assert "Unprocessable" in logged or "Bad Request" in logged  # the refusals were logged
+    for secret in (key, key[:-1] + "x", "lilei@example.com", "13800138000"):
+        assert secret not in logged
