@@ -76,6 +76,8 @@ class IdempotentRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("answer kept for an Idempotency-Key")
+        verbose_name_plural = _("answers kept for Idempotency-Keys")
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="api_idempotency_key_once")]
 
     def __str__(self):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from bindings.demo import RULES
 from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
+from hireops.api import keys as api_keys
 from hireops.core import sealing
 from hireops.core.models import CallStatus
 from hireops.core.roles import sync_roles
@@ -222,6 +223,7 @@ def _sign_in_records(root) -> None:
     SocialAccount.objects.create(user=hr, provider="feishu", uid="ou_demo1001", extra_data={"name": "王芳"})
     FeishuInvitation.issue(hr, root, "na.li@demo.example.com")
     EnrolmentLink.issue(hr, root)
+    api_keys.create("CRM sync", ["customers:read", "customers:write"], tenant_keys=["demo-tenant"], by=root)
     SecurityNotice.objects.create(
         user=hr,
         user_ref=hr.pk,
