@@ -327,7 +327,10 @@ def test_a_flood_is_recorded_at_the_rate_limit_and_every_refusal_is_counted(sett
     stored = list(RejectedDelivery.objects.order_by("id").values_list("kind", "suppressed_before"))
     assert len(stored) + sum(n for _kind, n in stored) == 3000, stored
     assert 10 < len(stored) <= 10 + 5 * elapsed + 1, (stored, elapsed)
-    assert {kind for kind, _n in stored} == {Kind.BAD_JSON} and stored[-1][1] > 0  # the flood's last
+    assert {kind for kind, _n in stored} == {Kind.BAD_JSON}
+    # Refusals past the rate were counted on later rows. Which row carries the flood's tail
+    # depends on how fast the machine sent it (a slow flood refills the bucket): not asserted.
+    assert any(n > 0 for _kind, n in stored), stored
 
 
 @pytest.mark.django_db(transaction=True)
