@@ -24,7 +24,18 @@ def test_every_call_row_type_runs_on_the_engine_with_its_task_of_the_same_name()
             import_module(f"{app.name}.tasks")
     call_rows = {m for m in apps.get_models() if issubclass(m, FeishuCall)}
     kinds = {kind.model: kind for kind in outbound.kinds()}
-    assert call_rows and call_rows == set(kinds), "a FeishuCall model with no outbound registration"
+    assert call_rows and call_rows <= set(kinds), "a FeishuCall model with no outbound registration"
+    engine_columns = {
+        "status",
+        "attempts",
+        "error",
+        "leased_until",
+        "maybe_applied",
+        "requested_at",
+        "finished_at",
+    }
+    for model in set(kinds) - call_rows:  # a kind calling someone else (a partner's webhook)
+        assert engine_columns <= {f.name for f in model._meta.get_fields()}, model
     for kind in kinds.values():
         assert kind.task.name == kind.name and current_app.tasks[kind.name] is kind.task
 

@@ -169,6 +169,7 @@ class Failure:
     log_id: str
     stops_calls: bool  # no call of this app is sent until the quota renews
     app_wide: bool  # every call of the app would fail alike (configuration, auth, quota): stop a loop
+    after: float | None = None  # seconds before the next try, if the kind has its own schedule
 
     def fields(self) -> dict:
         """The columns of a ``FeishuCall`` row (or any row with error, error_code, log_id)."""

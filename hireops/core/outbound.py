@@ -1,8 +1,9 @@
-"""The outbound engine: every row that stands for a call to Feishu is sent the same way.
+"""The outbound engine: every row that stands for a call to another system is sent the same way.
 
-A kind of call (an order write, a catalogue push, a withdrawal, …) is an ``Outbound``: the
-model its rows live in (a ``FeishuCall``) and the few functions where kinds differ. The
-engine runs one row in three steps, with no transaction open while Feishu is called:
+A kind of call (an order write, a catalogue push, a withdrawal, a partner's webhook delivery, …)
+is an ``Outbound``: the model its rows live in (a ``FeishuCall``, or any model with the same
+status, attempts, error, lease and ``maybe_applied`` columns) and the few functions where kinds
+differ. The engine runs one row in three steps, with no transaction open while the call runs:
 
 1. **claim**, in one short transaction: the row is locked; it must still be queued and its
    lease free; then the kind's ``prepare`` checks its own precondition (e.g. "the order's
@@ -22,6 +23,12 @@ Retries are Celery's (``hireops.core.retry``: ``TryLater``, ``backoff``, ``MAX_R
 they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
 a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
 sends again queued rows nobody holds the lease of (their task lost, their worker dead).
+
+The defaults are Feishu's: its errors (``FeishuError``), its one retry judgement
+(``feishu_errors.judge``), the retry budget of ``hireops.core.retry``, the default queue and the
+outbound time limits. A kind calling someone else declares its own ``errors``, ``judge`` (which
+may name the delay before the next try: ``Failure.after``), ``max_retries``, ``queue`` and
+time limits; the engine itself knows nothing of Feishu.
 
 Every kind is watched: the status page and the alerts (``hireops.ops``) count each kind's rows
 stuck and failed, as its ``Watch`` says what those mean for it.
@@ -47,10 +54,11 @@ from django.utils.module_loading import autodiscover_modules
 
 from hireops.feishu import FeishuError, FeishuTransportError
 
-from .feishu_errors import Failure, judge
+from . import feishu_errors
+from .feishu_errors import Failure
 from .messages import Message
 from .models import CallStatus
-from .retry import GAVE_UP, TryLater, run_retrying
+from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,21 @@ def _nothing(*args, **kwargs) -> None:
 
 def _no_fields(*args, **kwargs) -> dict:
     return {}
+
+
+def _feishu_judge(row, exc: FeishuError) -> Failure:
+    return feishu_errors.judge(exc)
+
+
+def _feishu_cut(kind: "Outbound") -> FeishuError:
+    # The task's time limit cut the call: Feishu may have acted.
+    return FeishuTransportError(
+        "the task's time limit ended the call", maybe_applied=True, endpoint=kind.name
+    )
+
+
+def _feishu_cleared(resp) -> dict:
+    return {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,9 @@ class Watch:
     # Which failed rows are failures: a kind may close rows failed with nothing gone wrong
     # (replaced by a later request, nothing left to send; ``messages.stored_as`` finds them).
     failures: Q = field(default_factory=Q)
+    # The findings' titles ({what}: the rows' name), for a kind that waits on someone else.
+    stuck_title: str = ""
+    failed_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +136,19 @@ class Outbound:
     resumable: Callable[[Any], list[int]] | None = None
     sweep: bool = True  # whether ``resume_all`` sends its stale rows again
     watch: Watch = Watch()  # what "stuck" and "failed" mean for the status page
+    # Whom the kind calls. Its failures (``errors``) are judged by ``judge(row, exc)`` into a
+    # ``Failure``; ``cut(kind)`` is the failure when the task's time limit ends a call;
+    # ``cleared(resp)``: the error columns of a row that succeeded.
+    errors: tuple = (FeishuError,)
+    judge: Callable[[Any, Exception], Any] = _feishu_judge
+    cut: Callable[["Outbound"], Exception] = _feishu_cut
+    cleared: Callable[[Any], dict] = _feishu_cleared
+    # Its task: Celery's retries (None: as many as ``judge`` keeps asking for), queue, limits.
+    max_retries: int | None = MAX_RETRIES
+    # None: the default queue. ``send`` uses it; CELERY_TASK_ROUTES names it too, for retries.
+    queue: str | None = None
+    soft_time_limit: int | None = None  # None: OUTBOUND_TASK_SOFT_TIME_LIMIT
+    time_limit: int | None = None  # None: OUTBOUND_TASK_TIME_LIMIT
 
     @property
     def task(self):
@@ -121,7 +160,7 @@ class Outbound:
         return current_app.tasks[self.name]
 
     def send(self, pk: int) -> None:
-        self.task.delay(pk)
+        self.task.apply_async((pk,), **({"queue": self.queue} if self.queue else {}))
 
     def send_on_commit(self, pk: int) -> None:
         transaction.on_commit(lambda: self.send(pk))
@@ -193,17 +232,14 @@ def run(kind: Outbound, pk: int) -> str:
     try:
         try:  # no transaction is open here
             resp = kind.call(row, body)
-        except FeishuError as exc:
+        except kind.errors as exc:
             return _failed(kind, row, body, exc)
         except SoftTimeLimitExceeded:
-            # The task's time limit cut the call: Feishu may have acted. Kept queued with the
-            # lease released and retried like a lost answer, the same body and key next time.
-            stopped = FeishuTransportError(
-                "the task's time limit ended the call", maybe_applied=True, endpoint=kind.name
-            )
-            return _failed(kind, row, body, stopped)
+            # The task's time limit cut the call: the other side may have acted. Kept queued
+            # with the lease released and retried like a lost answer, the same body and key.
+            return _failed(kind, row, body, kind.cut(kind))
         with transaction.atomic():
-            fields = {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
+            fields = kind.cleared(resp)
             fields.update(kind.answer(row, body, resp))
             status = fields.pop("status", CallStatus.SUCCEEDED)
             if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
@@ -213,8 +249,8 @@ def run(kind: Outbound, pk: int) -> str:
         kind.released(row)
 
 
-def _failed(kind: Outbound, row, body, exc: FeishuError) -> str:
-    failure = judge(exc)
+def _failed(kind: Outbound, row, body, exc: Exception) -> str:
+    failure = kind.judge(row, exc)
     log.warning("%s %s failed: %s", kind.name, row.pk, exc)
     if failure.retry:
         with transaction.atomic():
@@ -224,7 +260,7 @@ def _failed(kind: Outbound, row, body, exc: FeishuError) -> str:
                 **failure.fields(),
             )
             kind.retrying(row, body, exc, failure)
-        raise TryLater(failure.reason) from exc
+        raise TryLater(failure.reason, after=failure.after) from exc
     row.refresh_from_db(fields=["maybe_applied"])
     reason = failure.reason
     if row.maybe_applied and kind.maybe_sent:
@@ -248,29 +284,44 @@ def give_up(kind: Outbound, pk: int, reason: str) -> str:
 # --- tasks and the sweep -------------------------------------------------------------------
 
 
-def retrying_task(name: str, run: Callable[[int], Any], give_up: Callable[[int, str], Any]):
+def retrying_task(
+    name: str,
+    run: Callable[[int], Any],
+    give_up: Callable[[int, str], Any],
+    *,
+    max_retries: int | None = MAX_RETRIES,
+    soft_time_limit: int | None = None,
+    time_limit: int | None = None,
+):
     """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
     backoff (``hireops.core.retry``), and ``give_up(pk, reason)`` runs when retries run out.
-    Every outbound task is made here, with the outbound time limits: the hard one ends before
-    a row's lease (``LEASE``), so a row is never sent by two workers at once."""
+    Every outbound task is made here, by default with the outbound time limits: the hard one
+    ends before a row's lease (``LEASE``), so a row is never sent by two workers at once."""
     from celery import shared_task
 
     def send(self, pk: int):
-        return run_retrying(self, run, pk, give_up)
+        return run_retrying(self, run, pk, give_up, max_retries=max_retries)
 
     send.__name__ = send.__qualname__ = name.rsplit(".", 1)[-1]
     return shared_task(
         bind=True,
         name=name,
         ignore_result=True,
-        soft_time_limit=settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
-        time_limit=settings.OUTBOUND_TASK_TIME_LIMIT,
+        soft_time_limit=soft_time_limit or settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
+        time_limit=time_limit or settings.OUTBOUND_TASK_TIME_LIMIT,
     )(send)
 
 
 def task(kind: Outbound):
-    """The kind's Celery task, named ``kind.name``."""
-    return retrying_task(kind.name, lambda pk: run(kind, pk), lambda pk, reason: give_up(kind, pk, reason))
+    """The kind's Celery task, named ``kind.name``, with the kind's retries, queue and limits."""
+    return retrying_task(
+        kind.name,
+        lambda pk: run(kind, pk),
+        lambda pk, reason: give_up(kind, pk, reason),
+        max_retries=kind.max_retries,
+        soft_time_limit=kind.soft_time_limit,
+        time_limit=kind.time_limit,
+    )
 
 
 def stale(kind: Outbound, grace: timedelta = GRACE):

@@ -26,9 +26,13 @@ GAVE_UP = gettext_noop("Feishu could not be reached after several tries: %(reaso
 
 
 class TryLater(Exception):
-    def __init__(self, reason: str):
+    """Try again later: after ``after`` seconds when the caller knows (a kind's own retry
+    schedule), else after ``backoff``."""
+
+    def __init__(self, reason: str, after: float | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.after = after
 
 
 def backoff(retries: int) -> float:
@@ -37,10 +41,12 @@ def backoff(retries: int) -> float:
     return min(settings.FEISHU_RETRY_BACKOFF * 2**retries, BACKOFF_CAP)
 
 
-def run_retrying(task, func, pk, give_up):
+def run_retrying(task, func, pk, give_up, max_retries: int | None = MAX_RETRIES):
+    """``max_retries`` None: retried for as long as ``func`` asks (its kind decides when to stop)."""
     try:
         return func(pk)
     except TryLater as exc:
-        if task.request.retries >= MAX_RETRIES:
+        if max_retries is not None and task.request.retries >= max_retries:
             return give_up(pk, exc.reason)
-        raise task.retry(countdown=backoff(task.request.retries), exc=exc, max_retries=MAX_RETRIES) from exc
+        countdown = exc.after if exc.after is not None else backoff(task.request.retries)
+        raise task.retry(countdown=countdown, exc=exc, max_retries=max_retries) from exc

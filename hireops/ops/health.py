@@ -96,9 +96,14 @@ def calls_to_feishu():
     counted = capped_counts(**counts)
     for kind in kinds:
         what = status.capfirst_lazy(kind.model._meta.verbose_name_plural)
+        watch = kind.watch
         for condition, title, listed in (
-            ("stuck", _("{what}: waiting for Feishu for over 30 minutes"), CallStatus.QUEUED),
-            ("failed", _("{what}: failed in the last 24 hours"), CallStatus.FAILED),
+            (
+                "stuck",
+                watch.stuck_title or _("{what}: waiting for Feishu for over 30 minutes"),
+                CallStatus.QUEUED,
+            ),
+            ("failed", watch.failed_title or _("{what}: failed in the last 24 hours"), CallStatus.FAILED),
         ):
             key = f"{kind.name}.{condition}"
             n, url = counted[key], _list(kind.model, status__exact=listed)
