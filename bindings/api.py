@@ -28,17 +28,15 @@ event for the account does).
 
 import datetime as dt
 import enum
-from typing import Annotated
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Page, Text, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core.messages import Message
@@ -77,21 +75,6 @@ customers_router = Router(tags=["Customers"])
 MAX_ID = 2**63 - 1  # a BigAutoField: a larger id is no row, not a database error
 
 
-def _plain(value: str) -> str:
-    """No NUL (PostgreSQL refuses it in text) and no lone surrogate (not UTF-8): a 4xx, never a 5xx."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-def Text(max_length: int):
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain)]
-
-
 def _pk(value: int) -> int:
     if not 1 <= value <= MAX_ID:
         raise not_found()
@@ -126,13 +109,17 @@ def list_tenants(request, filters: Query[TenantFilters]):
     return page(
         rows,
         filters,
-        serialize=lambda t: TenantOut(
-            tenant_key=t.tenant_key,
-            name=str(t),
-            status=t.status,
-            first_seen=t.first_seen,
-            updated_at=t.updated_at,
-        ),
+        serialize=tenant_out,
+    )
+
+
+def tenant_out(t: Tenant) -> TenantOut:
+    return TenantOut(
+        tenant_key=t.tenant_key,
+        name=str(t),
+        status=t.status,
+        first_seen=t.first_seen,
+        updated_at=t.updated_at,
     )
 
 
@@ -193,7 +180,7 @@ def _english(text) -> str:
     return str(text or "")
 
 
-def _binding_out(b: EcoAccountBinding) -> BindingOut:
+def binding_out(b: EcoAccountBinding) -> BindingOut:
     return BindingOut(
         id=b.pk,
         tenant_key=b.tenant_key,
@@ -240,7 +227,7 @@ def list_bindings(request, filters: Query[BindingFilters]):
         rows = rows.filter(tenant_key=filters.tenant)
     if filters.type:
         rows = rows.filter(scope=SCOPE_OF_TYPE[filters.type])
-    return page(rows, filters, serialize=_binding_out)
+    return page(rows, filters, serialize=binding_out)
 
 
 @operation(
@@ -254,7 +241,7 @@ def get_binding(request, id: int):
     binding = _bindings(request).filter(pk=_pk(id)).first()
     if binding is None:
         raise not_found()
-    return _binding_out(binding)
+    return binding_out(binding)
 
 
 # --- customers --------------------------------------------------------------------------

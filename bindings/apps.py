@@ -9,6 +9,11 @@ class BindingsConfig(AppConfig):
     def ready(self):
         from hireops.core import roles
         from hireops.events.registry import register_event
+        from hireops.tenants.signals import tenant_installed, tenant_uninstalled
+
+        # Partners' webhooks hear of a tenant coming and going in the transaction that records it.
+        tenant_installed.connect(_announce_installed, dispatch_uid="bindings.announce_installed")
+        tenant_uninstalled.connect(_announce_uninstalled, dispatch_uid="bindings.announce_uninstalled")
 
         register_event(
             "hire.eco_account.created_v1",
@@ -43,3 +48,17 @@ def _publish_on_install(sender, tenant_key: str, **kwargs) -> None:
     from .publishing import publish_on_install
 
     publish_on_install(sender, tenant_key=tenant_key)
+
+
+# Imported when a tenant comes or goes, not at start-up: the ingest server loads every app's
+# AppConfig and imports nothing more of it (tests/test_house_rules.py).
+def _announce_installed(sender, **kwargs):
+    from .announce import tenant_installed
+
+    tenant_installed(sender, **kwargs)
+
+
+def _announce_uninstalled(sender, **kwargs):
+    from .announce import tenant_uninstalled
+
+    tenant_uninstalled(sender, **kwargs)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core.messages import Message
 
+from . import announce
 from .models import (
     BindingStatus,
     BindingStatusChange,
@@ -88,6 +89,7 @@ def binding_match(binding: EcoAccountBinding) -> MatchResult:
 
 
 def _set_status(binding, status, customer, reason, actor=None, manual=False) -> bool:
+    was = binding.status
     changed = (binding.status, binding.customer_id) != (status, customer.pk if customer else None)
     if changed or binding.review_reason != reason:
         if changed:
@@ -104,6 +106,8 @@ def _set_status(binding, status, customer, reason, actor=None, manual=False) -> 
         binding.save()
         if changed:
             binding_changed.send(sender=EcoAccountBinding, binding=binding)
+            if was:  # the first decision is part of binding.created
+                announce.binding_changed(binding)
     return changed
 
 
@@ -126,7 +130,7 @@ def binding_upsert_from_event(*, app_id, tenant_key, event_id, event: dict) -> E
         )
     values = [i for i in event.get("custom_field_list") or [] if isinstance(i, dict)]
     with transaction.atomic():
-        binding, _created = EcoAccountBinding.objects.select_for_update().get_or_create(
+        binding, created = EcoAccountBinding.objects.select_for_update().get_or_create(
             app_id=app_id,
             tenant_key=tenant_key,
             account_id=account_id,
@@ -141,6 +145,8 @@ def binding_upsert_from_event(*, app_id, tenant_key, event_id, event: dict) -> E
         binding.source_event_id = event_id
         binding.save()
         _apply_match(binding)
+        if created:
+            announce.binding_created(binding)
     return binding
 
 

@@ -3,7 +3,7 @@
 #
 #   admin     gunicorn hireops.wsgi on $BIND_HOST:${PORT:-8000}
 #   ingest    gunicorn hireops.ingest (its worker: hireops.events.ingest_worker) on $BIND_HOST:${PORT:-8001}
-#   worker    celery worker; WORKER_QUEUES picks the queues (events | celery | bulk, comma-separated)
+#   worker    celery worker; WORKER_QUEUES picks the queues (events | celery | bulk | webhooks, comma-separated)
 #   beat      celery beat (exactly one in the whole deployment)
 #   migrate   refuse a configuration Django's deployment checks call an error, then migrate
 #   metrics   manage.py hireops_metrics on $BIND_HOST:${PORT:-9108}

@@ -222,8 +222,8 @@ class OrderFilters(PageParams):
 class Masker:
     """What a key is shown of an order's personal data."""
 
-    def __init__(self, request):
-        self.full = PERSONAL in request.api_key.scopes
+    def __init__(self, request=None, *, full: bool | None = None):
+        self.full = full if full is not None else PERSONAL in request.api_key.scopes
 
     def declared(self, obj, name: str) -> str:
         """A field the model declares personal, as the admin shows it (masked without the scope)."""
@@ -523,10 +523,14 @@ def _order(request, id: str, kind: str | None = None):
 
 @operation(router.get, "/orders/{id}", scope=READ, summary="One background check or exam", response=OrderOut)
 def get_order(request, id: str):
+    return one_order(_order(request, id), Masker(request))
+
+
+def one_order(order, mask: Masker) -> OrderOut:
+    """An order as ``GET /orders/{id}`` answers it (also the data of its webhook events)."""
     with translation.override("en"):
-        order = _order(request, id)
         kind = BGC if isinstance(order, BackgroundCheck) else EXAM
-        return order_out(*_load(kind, [order.pk])[order.pk], mask=Masker(request))
+        return order_out(*_load(kind, [order.pk])[order.pk], mask=mask)
 
 
 # --- writing --------------------------------------------------------------------------------

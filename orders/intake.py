@@ -14,6 +14,7 @@ from bindings.models import BindingStatus, EcoAccountBinding
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.outbound import not_being_sent
+from hireops.webhooks.events import emit
 
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
 from .writes import CANCELED_NOT_SENT
@@ -75,22 +76,25 @@ def background_check_created(*, app_id: str, tenant_key: str, event_id: str, eve
         for i in event.get("custom_field_list") or []
         if isinstance(i, dict)
     ]
-    check, _created = BackgroundCheck.objects.get_or_create(
-        app_id=app_id,
-        tenant_key=tenant_key,
-        background_check_id=check_id,
-        defaults={
-            "account_id": account_id,
-            "source_event_id": event_id,
-            "package_id": str(event.get("package_id") or "")[:64],
-            "additional_item_ids": [str(i) for i in event.get("additional_item_id_list") or []],
-            "custom_field_values": values,
-            "comment": str(event.get("comment") or ""),
-            **_person(event.get("candidate_info"), "candidate", with_names=True),
-            **_person(event.get("client_contact_info"), "contact"),
-            **_links(app_id, tenant_key, account_id),
-        },
-    )
+    with transaction.atomic():
+        check, created = BackgroundCheck.objects.get_or_create(
+            app_id=app_id,
+            tenant_key=tenant_key,
+            background_check_id=check_id,
+            defaults={
+                "account_id": account_id,
+                "source_event_id": event_id,
+                "package_id": str(event.get("package_id") or "")[:64],
+                "additional_item_ids": [str(i) for i in event.get("additional_item_id_list") or []],
+                "custom_field_values": values,
+                "comment": str(event.get("comment") or ""),
+                **_person(event.get("candidate_info"), "candidate", with_names=True),
+                **_person(event.get("client_contact_info"), "contact"),
+                **_links(app_id, tenant_key, account_id),
+            },
+        )
+        if created:
+            emit("order.created", check, tenant_key=tenant_key)
     return check
 
 
@@ -122,27 +126,32 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         OrderWrite.objects.filter(
             not_being_sent(now), background_check=check, status=CallStatus.QUEUED
         ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT))
+        check.refresh_from_db()
+        emit("order.canceled", check, tenant_key=tenant_key)
     return 1
 
 
 def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) -> Exam:
     exam_id = _required(event, "exam_id")
     account_id = _required(event, "account_id")
-    exam, _created = Exam.objects.get_or_create(
-        app_id=app_id,
-        tenant_key=tenant_key,
-        exam_id=exam_id,
-        defaults={
-            "account_id": account_id,
-            "source_event_id": event_id,
-            "paper_id": str(event.get("paper_id") or "")[:255],
-            # PY175 models these; the page does not list them: kept when present.
-            "talent_id": str(event.get("talent_id") or "")[:64],
-            "application_id": str(event.get("application_id") or "")[:64],
-            **_person(event.get("candidate_info"), "candidate"),
-            **_links(app_id, tenant_key, account_id),
-        },
-    )
+    with transaction.atomic():
+        exam, created = Exam.objects.get_or_create(
+            app_id=app_id,
+            tenant_key=tenant_key,
+            exam_id=exam_id,
+            defaults={
+                "account_id": account_id,
+                "source_event_id": event_id,
+                "paper_id": str(event.get("paper_id") or "")[:255],
+                # PY175 models these; the page does not list them: kept when present.
+                "talent_id": str(event.get("talent_id") or "")[:64],
+                "application_id": str(event.get("application_id") or "")[:64],
+                **_person(event.get("candidate_info"), "candidate"),
+                **_links(app_id, tenant_key, account_id),
+            },
+        )
+        if created:
+            emit("order.created", exam, tenant_key=tenant_key)
     return exam
 
 

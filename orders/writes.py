@@ -38,6 +38,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
+from hireops.webhooks.events import emit
 
 from . import reports as report_links
 from .models import (
@@ -376,6 +377,10 @@ def _refused(write: OrderWrite, body, exc: FeishuError, failure) -> None:
         now = timezone.now()
         Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED, updated_at=now)
         Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=now)
+    # Partners hear of it with the order as it stands now (the write among its writes, failed).
+    order = write.background_check or write.exam
+    order = type(order).objects.get(pk=order.pk)
+    emit("order.write.failed", order, tenant_key=order.tenant_key)
 
 
 def _closed(write: OrderWrite) -> None:

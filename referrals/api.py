@@ -584,8 +584,9 @@ def _runs(request):
     return runs
 
 
-def _run(run: PayoutRun, request) -> dict:
-    whole = not request.api_key.tenant_keys
+def _run(run: PayoutRun, request=None, *, whole: bool | None = None) -> dict:
+    """The run as a key reads it: its totals only for a key of every tenant (``whole``)."""
+    whole = not request.api_key.tenant_keys if whole is None else whole
     return {
         "id": run.pk,
         "title": run.title,

@@ -31,6 +31,7 @@ from hireops.events.refusals import EventRefused
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 from hireops.tenants.scoping import of_tenant
 
+from . import announce
 from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ def balance_apply(
                 AccountCash.objects.update_or_create(
                     account=account, currency=currency, defaults={"amount": Decimal(amount)}
                 )
+        if changed:
+            announce.balance_changed(account.pk)
         if changed or source in ALWAYS_RECORDED:
             BalanceChange.objects.create(
                 account=account,
@@ -194,9 +197,14 @@ def balance_pull(account_pk: int) -> bool:
         refused = None
     status = AccountStatus.from_feishu(remote.status)
     if status != account.status:  # as read before the call: mostly unchanged, no statement then
-        ReferralAccount.objects.filter(pk=account.pk, pending_action="").exclude(status=status).update(
-            status=status, updated_at=timezone.now()
-        )
+        with transaction.atomic():
+            moved = (
+                ReferralAccount.objects.filter(pk=account.pk, pending_action="")
+                .exclude(status=status)
+                .update(status=status, updated_at=timezone.now())
+            )
+            if moved and status == AccountStatus.DEACTIVATED:
+                announce.deactivated(account.pk)
     if refused is not None:
         _balance_refused(account.pk, refused)
     elif account.balance_error:

@@ -24,6 +24,7 @@ from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
+from . import announce
 from .models import PayoutLine, PayoutRun, PayoutRunStatus
 
 ENDPOINT = "hire.referral_account.withdraw"
@@ -90,6 +91,15 @@ def _finish_empty_runs() -> None:
     """A paying run with nothing left to pay (its last line closed while the run was being
     approved, say) is finished here too."""
     open_lines = PayoutLine.objects.filter(status=CallStatus.QUEUED, run__status=PayoutRunStatus.PAYING)
-    PayoutRun.objects.filter(status=PayoutRunStatus.PAYING).exclude(
+    empty = PayoutRun.objects.filter(status=PayoutRunStatus.PAYING).exclude(
         pk__in=open_lines.values("run_id")
-    ).update(status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now())
+    )
+    for pk in empty.values_list("pk", flat=True):
+        with transaction.atomic():
+            finished = PayoutRun.objects.filter(pk=pk, status=PayoutRunStatus.PAYING).exclude(
+                pk__in=open_lines.values("run_id")
+            )
+            if finished.update(
+                status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
+            ):
+                announce.payout_run("payout_run.paid", pk)

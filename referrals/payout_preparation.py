@@ -37,7 +37,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.schedules import SetGoing
 
-from . import leavers, withdrawals
+from . import announce, leavers, withdrawals
 from .models import (
     AccountCash,
     AccountStatus,
@@ -153,9 +153,11 @@ def _ready(run: PayoutRun) -> None:
     """Prepared: it waits for a colleague's decision, and the approvers are told."""
     from .tasks import payout_notify
 
-    PayoutRun.objects.filter(pk=run.pk).update(
-        status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        PayoutRun.objects.filter(pk=run.pk).update(
+            status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None, updated_at=timezone.now()
+        )
+        announce.payout_run("payout_run.awaiting_approval", run.pk)
     transaction.on_commit(lambda: payout_notify.delay(run.pk))
 
 

@@ -43,7 +43,7 @@ from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
-from . import leavers, withdrawals
+from . import announce, leavers, withdrawals
 from .balances import cash_dict
 from .models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
 from .payout_amounts import BATCH, PayoutRefused, add_totals, cash_text, normalised, totals_json
@@ -197,6 +197,7 @@ def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
             )
         run.status, run.decided_by, run.decided_at = PayoutRunStatus.PAYING, user, timezone.now()
         run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        announce.payout_run("payout_run.approved", run.pk)
         transaction.on_commit(payout_dispatch.delay)
     return run
 
@@ -370,9 +371,12 @@ def _closed(line: PayoutLine) -> None:
 
     def finish_if_done():
         if not PayoutLine.objects.filter(run_id=run_pk, status=CallStatus.QUEUED).exists():
-            PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
-                status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
-            )
+            with transaction.atomic():
+                finished = PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
+                    status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
+                )
+                if finished:
+                    announce.payout_run("payout_run.paid", run_pk)
 
     transaction.on_commit(finish_if_done)
 

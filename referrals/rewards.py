@@ -27,6 +27,7 @@ from hireops.core.retry import GAVE_UP
 from hireops.feishu import get_client, hire
 from hireops.signin import second_factor
 
+from . import announce
 from .models import (
     ExternalReferralReward,
     ExternalRewardDeletion,
@@ -322,6 +323,12 @@ def _create_give_up(pk: int, reason: str) -> str:
     return CallStatus.QUEUED
 
 
+def _create_closed(r: ExternalReferralReward) -> None:
+    """A reward that failed for good (refused, too late to repeat, or given up on): partners hear of it."""
+    if ExternalReferralReward.objects.filter(pk=r.pk, status=CallStatus.FAILED).exists():
+        announce.reward_failed(r.pk)
+
+
 CREATE = outbound.register(
     outbound.Outbound(
         name="referrals.external_reward_create",
@@ -329,6 +336,7 @@ CREATE = outbound.register(
         prepare=_create_prepare,
         call=_create_call,
         answer=_create_answer,
+        closed=_create_closed,
         give_up=_create_give_up,
         sweep=False,  # the sync pass (referrals.sync) sends what is still queued
     )

@@ -17,6 +17,7 @@ from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 
+from . import announce
 from .models import AccountStatus, AccountStatusChange, ReferralAccount, StatusAction
 
 REPLACED = gettext_noop("Not sent: a later change of this account replaced it.")
@@ -88,10 +89,16 @@ def _effect(row: AccountStatusChange, action, remote) -> None:
     from .leavers import account_deactivated
 
     status = AccountStatus.from_feishu(remote.status)
-    ReferralAccount.objects.filter(pk=row.account_id).update(status=status, updated_at=timezone.now())
+    moved = (
+        ReferralAccount.objects.filter(pk=row.account_id)
+        .exclude(status=status)
+        .update(status=status, updated_at=timezone.now())
+    )
     _this_change(row).update(pending_action="", action_error="", updated_at=timezone.now())
     if status == AccountStatus.DEACTIVATED:
         account_deactivated(row.account_id)  # a leaver waiting for it is done
+        if moved:
+            announce.deactivated(row.account_id)
 
 
 def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:

@@ -19,6 +19,7 @@ from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
+from . import announce
 from .balances import balance_apply, balance_refusal, cash_dict
 from .models import AccountStatus, BalanceSource, PayoutRunStatus, ReferralAccount, Withdrawal
 
@@ -167,9 +168,13 @@ def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | Non
 def note_deactivated(account_pk: int, exc: FeishuError) -> None:
     """Feishu refused a withdrawal because the account is deactivated: show it on the account."""
     if exc.code == 1002555:
-        ReferralAccount.objects.filter(pk=account_pk).update(
-            status=AccountStatus.DEACTIVATED, updated_at=timezone.now()
+        moved = (
+            ReferralAccount.objects.filter(pk=account_pk)
+            .exclude(status=AccountStatus.DEACTIVATED)
+            .update(status=AccountStatus.DEACTIVATED, updated_at=timezone.now())
         )
+        if moved:
+            announce.deactivated(account_pk)
 
 
 def _give_up(pk: int, reason: str) -> str:

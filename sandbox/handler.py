@@ -181,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
             client=self.client_address[0],
             arrived=arrived,
         )
+        if path.startswith("/partner/"):  # the demo's partner (partner.py), not Feishu
+            self._partner(sb, method, path, call)
+            return
         if path.startswith("/_sandbox/"):
             status, answer = control.dispatch(sb, route, call, body)
             self._changed(sb, method)
@@ -219,6 +222,18 @@ class Handler(BaseHTTPRequestHandler):
         sb._log(entry)
         self._changed(sb, method)
         self._send(status, answer, {"X-Tt-Logid": entry["logid"], **extra})
+
+    def _partner(self, sb, method: str, path: str, call) -> None:
+        receiver = sb.partner
+        if method == "POST" and path == "/partner/hooks":
+            headers = {k.lower(): v for k, v in call.headers.items()}
+            self._send(receiver.take(headers, call.raw), "")
+        elif method == "GET" and path == "/partner/events":
+            self._send(200, list(receiver.received))
+        elif method == "GET" and path == "/partner/":
+            self._send(200, receiver.page())
+        else:
+            self._send(404, "404 page not found")
 
     @staticmethod
     def _changed(sb, method: str) -> None:

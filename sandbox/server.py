@@ -22,6 +22,7 @@ from .events import (
 )
 from .handler import Handler
 from .longconn import LongConnHub, url_host
+from .partner import Receiver
 from .ratelimit import RateLimiter
 from .state import SandboxState
 
@@ -55,6 +56,7 @@ class SandboxServer:
         client_config=None,
         login_redirect_uris=(),
         state_file=None,
+        partner_secret="",
     ):
         """``ws_port``: where the long connection listens (0: any free port; None: no long
         connection). ``delivery``: webhook | long_connection | both (events.py).
@@ -62,6 +64,7 @@ class SandboxServer:
         (login_api.py); reset restores them. ``state_file``: where the state is kept across
         restarts (persistence.py; loaded here if it exists, raising StateFileError if it
         cannot be used); None: in memory only, each start from the seed."""
+        self.partner = Receiver(partner_secret)  # the demo's partner receiving hireops' webhooks
         self._seed_push = {
             "webhook_url": webhook_url,
             "encrypt_key": encrypt_key,

@@ -8,6 +8,9 @@ The environment is set before the product's settings read it, so every process a
 import os
 
 os.environ.setdefault("FEISHU_SANDBOX", "1")  # the sandbox stands in for Feishu in every test
+# Partners' webhooks may go to the tests' own receivers on 127.0.0.1 (a test of the refusal
+# turns it off).
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", "1")
 if os.environ.get("PYTEST_XDIST_WORKER"):  # the suite in parallel: per-worker files, Redis
     import tests.worker_env  # noqa: F401  databases and queues, set before they are read
 

@@ -28,12 +28,13 @@ IMAGE_SERVICES = {
     "worker-events",
     "worker",
     "worker-bulk",
+    "worker-webhooks",
     "beat",
     "metrics",
 }
 LONG_RUNNING = IMAGE_SERVICES - {"migrate"}
 # Variables of .env.example that the image sets itself or that only the sandbox reads.
-NOT_FOR_COMPOSE = re.compile(r"^(SANDBOX_\w+|FEISHU_SANDBOX|HIREOPS_VAR_DIR|STATIC_ROOT)$")
+NOT_FOR_COMPOSE = re.compile(r"^(SANDBOX_\w+|FEISHU_SANDBOX|DEMO_WEBHOOK_URL|HIREOPS_VAR_DIR|STATIC_ROOT)$")
 
 
 @cache

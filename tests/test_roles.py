@@ -153,12 +153,18 @@ PRODUCTION = {
     "SECURE_SSL_REDIRECT": "1",
     "FEISHU_ENCRYPT_KEY": "ek",
     "FEISHU_VERIFICATION_TOKEN": "vt",
+    "WEBHOOK_ALLOW_PRIVATE_URLS": "0",  # the tests' own receivers are on 127.0.0.1; production's never
 }
 
 
 def test_check_deploy_is_clean_with_production_settings():
     result = _check_deploy(**PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_webhooks_may_go_to_private_addresses():
+    result = _check_deploy(**{**PRODUCTION, "WEBHOOK_ALLOW_PRIVATE_URLS": "1"})
+    assert result.returncode != 0 and "hireops.W003" in result.stdout + result.stderr
 
 
 def test_check_deploy_refuses_the_development_key():

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
 Row = TypeVar("Row")
 
@@ -34,3 +34,19 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # A moment in a request (``updated_after``): ISO 8601 with its UTC offset, as RFC 3339 says.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc)]
+
+
+def plain_text(value: str) -> str:
+    """No NUL (PostgreSQL refuses it in text) and no lone surrogate (not UTF-8): a 4xx, never a 5xx."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def Text(max_length: int):
+    """Text a row can store: at most ``max_length`` characters, plain (``plain_text``)."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(plain_text)]

@@ -39,6 +39,8 @@ ERRORS = {
     429: ProblemOut,
 }
 WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
+# Functions adding to the document what is no operation (hireops.webhooks: its ``webhooks``).
+DOCUMENT_EXTENSIONS: list = []
 
 
 class ApiKey(HttpAuthBase):
@@ -82,6 +84,8 @@ class HireopsAPI(NinjaAPI):
                     content = answer.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         answer["content"] = {CONTENT_TYPE: content.pop("application/json")}
+        for extend in DOCUMENT_EXTENSIONS:
+            extend(schema)
         return schema
 
     def validation_error_from_error_contexts(self, error_contexts):

@@ -47,6 +47,21 @@ def the_emulator_is_not_deployed(app_configs, **kwargs):
     ]
 
 
+@register(deploy=True)
+def webhooks_go_to_public_https_only(app_configs, **kwargs):
+    """``WEBHOOK_ALLOW_PRIVATE_URLS`` lets partners' webhooks go to http:// and to this host or
+    a private network (hireops.webhooks.addresses): for ./dev run and the tests only."""
+    if not getattr(settings, "WEBHOOK_ALLOW_PRIVATE_URLS", False):
+        return []
+    return [
+        Warning(
+            "WEBHOOK_ALLOW_PRIVATE_URLS is on: webhooks may be sent over http:// and to private addresses.",
+            hint="Unset it in production: an endpoint could reach this host's own services.",
+            id="hireops.W003",
+        )
+    ]
+
+
 @register()
 def declared_schedules(app_configs, **kwargs):
     """Each declared schedule (hireops.core.schedules) is one name, a task Celery knows, one

@@ -45,8 +45,12 @@ class AlertIncidentAdmin(SystemRecordAdmin):
 
 @admin.register(ProcessHeartbeat)
 class ProcessHeartbeatAdmin(SystemRecordAdmin):
-    list_display = ["name", "kind", "queues", "link_state", "state_since", "started_at", "seen_at"]
+    list_display = ["name", "kind", "queue_list", "link_state", "state_since", "started_at", "seen_at"]
     list_filter = ["kind"]
+
+    @admin.display(description=gettext_lazy("queues"), ordering="queues")
+    def queue_list(self, obj):
+        return ", ".join(obj.queues.split(","))  # wraps in a narrow column
 
     @admin.display(description=gettext_lazy("state"), ordering="state")
     def link_state(self, obj):

@@ -10,9 +10,9 @@ Production has no working Feishu credentials by default. The Feishu emulator (th
 the tests (``tests/settings.py``), the benchmarks; the production image does not contain it.
 
 The modules are read in this order, and a later one may use an earlier one's values (by
-importing them by name): base, django, feishu, sandbox, celery, signin, orders, referrals, api, operations,
-errortracking, logs. Where two name one setting (``AUTHENTICATION_BACKENDS``, ``STORAGES``),
-the later one extends the earlier one's value.
+importing them by name): base, django, feishu, sandbox, celery, signin, orders, referrals, api,
+webhooks, operations, errortracking, logs. Where two name one setting
+(``AUTHENTICATION_BACKENDS``, ``STORAGES``), the later one extends the earlier one's value.
 """
 
 # isort: skip_file
@@ -26,6 +26,7 @@ from .signin import *  # noqa: F403
 from .orders import *  # noqa: F403
 from .referrals import *  # noqa: F403
 from .api import *  # noqa: F403
+from .webhooks import *  # noqa: F403
 from .operations import *  # noqa: F403
 from .errortracking import *  # noqa: F403
 from .logs import *  # noqa: F403

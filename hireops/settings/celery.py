@@ -38,14 +38,15 @@ OUTBOUND_TASK_TIME_LIMIT = env.int("OUTBOUND_TASK_TIME_LIMIT", default=660)
 # beat runs the declared ones only, each with its declared task and arguments.
 CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
 # Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
-# jobs staff start, and the default queue for outbound calls to Feishu and the schedules. A
-# worker started without -Q consumes all three (./dev run, the tests); production can run
-# one worker pool per queue (README, "Deployment").
+# jobs staff start, deliveries to partners' webhooks, and the default queue for outbound calls
+# to Feishu and the schedules. A worker started without -Q consumes all four (./dev run, the
+# tests); production can run one worker pool per queue (README, "Deployment").
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}}
+CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}, "webhooks": {}}
 CELERY_TASK_ROUTES = {
     "events.process_event*": {"queue": "events"},
     "jobs.*": {"queue": "bulk"},
+    "webhooks.deliver": {"queue": "webhooks"},
     "referrals.payout_prepare_lines": {"queue": "bulk"},  # a large run's lines: bulk work
 }
 # Payout runs (referrals.payout_dispatch): the most lines one tick of the dispatcher hands the

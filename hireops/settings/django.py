@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "hireops.jobs",
     "ninja",  # the partners' API: Swagger UI's static files (served by us, no CDN)
     "hireops.api",
+    "hireops.webhooks",
     "bindings",
     "orders",
     "referrals",

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Tenant, TenantStatus, TenantStatusChange
-from .signals import tenant_installed
+from .signals import tenant_installed, tenant_uninstalled
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def tenant_lifecycle(
             installed = to_status == TenantStatus.INSTALLED and (
                 event_type == "app_open" or tenant.status != TenantStatus.INSTALLED
             )
+            uninstalled = to_status == TenantStatus.UNINSTALLED and tenant.status != TenantStatus.UNINSTALLED
             tenant.status = to_status
             if feishu_time_ms is not None:
                 tenant.status_since_ms = feishu_time_ms
@@ -100,4 +101,6 @@ def tenant_lifecycle(
 
                 lookup_on_install(tenant_key)  # its company's name, asked of Feishu on commit
                 tenant_installed.send(sender=Tenant, tenant_key=tenant_key)
+            if uninstalled:
+                tenant_uninstalled.send(sender=Tenant, tenant_key=tenant_key)
         return change

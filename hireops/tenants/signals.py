@@ -6,3 +6,6 @@ from django.dispatch import Signal
 # transaction that records it: sender=Tenant, tenant_key=str. Receivers queue their work on
 # commit (a vendor's fields are published to the new tenant, for one).
 tenant_installed = Signal()
+# A tenant stopped using the app (uninstalled it), in the transaction that records it:
+# sender=Tenant, tenant_key=str.
+tenant_uninstalled = Signal()

@@ -32,6 +32,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, eco, get_client
+from hireops.webhooks.events import emit
 
 from . import plans
 from .desired import desired, is_empty
@@ -233,6 +234,15 @@ def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure) 
         CatalogueSync.objects.filter(pk=pending.sync.pk).update(uncertain=_uncertain(pending.sync, call))
 
 
+def _closed(push: CataloguePush) -> None:
+    """A push that failed for good: partners hear of it (as ``GET …/pushes`` lists it)."""
+    failed = (
+        CataloguePush.objects.select_related("binding").filter(pk=push.pk, status=CallStatus.FAILED).first()
+    )
+    if failed is not None:
+        emit("catalogue.push.failed", failed, tenant_key=failed.tenant_key)
+
+
 PUSH = outbound.register(
     outbound.Outbound(
         name="orders.push_catalogue",
@@ -244,6 +254,7 @@ PUSH = outbound.register(
         retrying=_retrying,
         refused=lambda push, pending, exc, failure: _record_failure(push, pending, exc),
         released=_release,
+        closed=_closed,
         lease=LEASE,
     )
 )

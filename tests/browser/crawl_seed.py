@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from bindings.demo import RULES
@@ -34,6 +35,9 @@ from hireops.ops import alerts
 from hireops.ops.heartbeat import beat_once
 from hireops.signin.models import EnrolmentLink, FactorChange, FeishuInvitation, SecurityNotice
 from hireops.tenants.models import Tenant
+from hireops.webhooks import endpoints as webhook_endpoints
+from hireops.webhooks import events as webhook_events
+from hireops.webhooks.models import DeliveryAttempt, WebhookDelivery
 from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
@@ -82,7 +86,22 @@ def seed_every_model(feishu, settings, tmp_path):
     _referrals(feishu, root)
     _operations(root)
     _sign_in_records(root)
+    _webhooks(root)
     return root
+
+
+def _webhooks(root) -> None:
+    """A partner's endpoint and a delivery to it that failed once (its attempt in the log)."""
+    endpoint, _ = webhook_endpoints.create(
+        url="http://127.0.0.1:9/hooks", description="案件平台", scopes=["orders:read"], by=root
+    )
+    with transaction.atomic():
+        event = webhook_events.record(webhook_events.get(webhook_events.PING), endpoint, [endpoint])
+    delivery = event.deliveries.get()
+    DeliveryAttempt.objects.create(
+        delivery=delivery, duration_ms=120, status_code=500, response="服务暂时不可用"
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=1, last_status_code=500, error="HTTP 500")
 
 
 def _orders(feishu, root) -> None:
@@ -194,7 +213,7 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
 
 def _operations(root) -> None:
     now = timezone.now()
-    beat_once("celery@ops-host", "worker", "bulk,celery,events", now)
+    beat_once("celery@ops-host", "worker", "bulk,celery,events,webhooks", now)
     beat_once("beat@ops-host:1", "beat", "", now)
     beat_once("listener@ops-host:2", "listener", "", now, state=("connected", now))
     # An event that failed after its last retry opens an incident (the demo's own failed event

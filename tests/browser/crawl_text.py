@@ -61,6 +61,8 @@ ALLOWED_ENGLISH = [
     "Command",
     "Mac",
     "LDAP",
+    "Webhook",  # as Feishu's own Chinese pages write it ("自定义机器人 Webhook 地址")
+    "Standard Webhooks",  # the specification partners' webhooks follow, by its name
 ]
 # Chinese an English page may show: Feishu's own names for the two usages of an account,
 # given beside the English ("Experienced hire (社招)") so staff find them in Feishu's Chinese UI.

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def incident(settings):
     settings.ALERT_EMAILS, settings.ALERT_FEISHU_BOT_URL = [], ""  # no channel: the row only
-    beat_once("celery@ops-host", "worker", "bulk,celery,events", timezone.now())
+    beat_once("celery@ops-host", "worker", "bulk,celery,events,webhooks", timezone.now())
     beat_once("beat@ops-host:1", "beat", "", timezone.now())
     FeishuEvent.objects.create(
         event_id="evt-given-up", schema="2.0", event_type="app_ticket", payload={}, status=EventStatus.FAILED

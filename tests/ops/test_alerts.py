@@ -28,7 +28,7 @@ def wired(sandbox, settings, monkeypatch, mailoutbox):
 
 
 def all_alive():
-    beat_once("celery@test", "worker", "bulk,celery,events", timezone.now())
+    beat_once("celery@test", "worker", "bulk,celery,events,webhooks", timezone.now())
     beat_once("beat@test:1", "beat", "", timezone.now())
 
 
@@ -135,7 +135,7 @@ def test_a_worker_shutting_down_opens_no_incident():
 
     from hireops.ops import heartbeat
 
-    beat_once("celery@test", "worker", "bulk,celery,events", timezone.now())  # beat's row is gone
+    beat_once("celery@test", "worker", "bulk,celery,events,webhooks", timezone.now())  # beat's row is gone
     cache.delete("ops:alerts:ran")
     signals.worker_shutting_down.send(sender="celery@test", sig="SIGTERM", how="Warm", exitcode=0)
     try:

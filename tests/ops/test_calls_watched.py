@@ -1,7 +1,8 @@
-"""Every kind of call to Feishu is watched (issue 42 §3): for each kind the outbound engine has
-registered, the status (the admin page, ``manage.py hireops_status``, the alerts) counts its
-rows stuck and failed, and links to its list. A kind registered tomorrow fails here until it
-has a row below: then it is proved watched like the others."""
+"""Every kind of outbound call (to Feishu, and partners' webhooks) is watched (issue 42 §3):
+for each kind the outbound engine has registered, the status (the admin page, ``manage.py
+hireops_status``, the alerts) counts its rows stuck and failed, and links to its list. A kind
+registered tomorrow fails here until it has a row below: then it is proved watched like the
+others."""
 
 import itertools
 from datetime import timedelta
@@ -120,6 +121,14 @@ def _payout_line(since):
     )
 
 
+def _webhook_delivery():
+    from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(url=f"https://partner-{next(serial)}.example/hooks")
+    event = WebhookEvent.objects.create(type="ping", data={})
+    return WebhookDelivery.objects.create(event=event, endpoint=endpoint)
+
+
 # Each kind's name → a new queued row of it, in flight since the moment given.
 ROWS = {
     "tenants.lookup_name": _tenant_lookup,
@@ -133,13 +142,25 @@ ROWS = {
     "referrals.external_reward_delete": _reward_deletion,
     "referrals.reconcile": _reconciliation,
     "referrals.pay_line": _payout_line,
+    "webhooks.deliver": _webhook_delivery,
 }
+# A kind that waits on someone other than Feishu says so: "{what}" is its rows' name.
+TITLES = {"webhooks.deliver": ("{what}: due for over 30 minutes", "{what}: failed in the last 24 hours")}
+FEISHU_TITLES = ("{what}: waiting for Feishu for over 30 minutes", "{what}: failed in the last 24 hours")
+
+
+def titles(kind) -> tuple[str, str]:
+    what = capfirst(kind.model._meta.verbose_name_plural)
+    return tuple(title.format(what=what) for title in TITLES.get(kind.name, FEISHU_TITLES))
 
 
 def row_of(kind, since, **fields):
     make = ROWS[kind.name]
     row = make(since) if make is _payout_line else make()
-    kind.model.objects.filter(pk=row.pk).update(requested_at=since, attempts=1, **fields)
+    since_fields = {"requested_at": since}
+    if "__" not in kind.watch.waiting_since:  # a wait counted from another of its fields
+        since_fields[kind.watch.waiting_since] = since
+    kind.model.objects.filter(pk=row.pk).update(attempts=1, **since_fields, **fields)
     return row
 
 
@@ -153,7 +174,7 @@ def test_every_kind_counts_its_stuck_and_failed_rows_and_links_to_them(admin_cli
     now = timezone.now()
     long_ago, a_while_ago = now - timedelta(minutes=31), now - timedelta(minutes=29)
     kinds = outbound.kinds()
-    assert len(kinds) == len(ROWS) >= 11
+    assert len(kinds) == len(ROWS) >= 12
     for kind in kinds:
         shown = {
             "stuck": row_of(kind, long_ago),
@@ -167,10 +188,10 @@ def test_every_kind_counts_its_stuck_and_failed_rows_and_links_to_them(admin_cli
 
         found = {f.key: f for f in findings() if f.key.startswith(f"{kind.name}.")}
         assert set(found) == {f"{kind.name}.stuck", f"{kind.name}.failed"}, kind.name
-        what = capfirst(kind.model._meta.verbose_name_plural)
+        stuck, failed = titles(kind)
         for condition, status, title in (
-            ("stuck", CallStatus.QUEUED, f"{what}: waiting for Feishu for over 30 minutes"),
-            ("failed", CallStatus.FAILED, f"{what}: failed in the last 24 hours"),
+            ("stuck", CallStatus.QUEUED, stuck),
+            ("failed", CallStatus.FAILED, failed),
         ):
             finding = found[f"{kind.name}.{condition}"]
             assert (finding.value, finding.ok, str(finding.title)) == (1, False, title), kind.name
@@ -189,9 +210,8 @@ def test_the_command_lists_every_kind():
     code, out = run_status()
     assert code == 0
     for kind in outbound.kinds():
-        what = capfirst(kind.model._meta.verbose_name_plural)
-        assert f"   {what}: waiting for Feishu for over 30 minutes: 0\n" in out
-        assert f"   {what}: failed in the last 24 hours: 0\n" in out
+        stuck, failed = titles(kind)
+        assert f"   {stuck}: 0\n" in out and f"   {failed}: 0\n" in out
 
     row_of(outbound.KINDS["referrals.register_account"], timezone.now() - timedelta(hours=1))
     code, out = run_status("--problems")

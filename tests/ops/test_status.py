@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def all_alive(beat_started=None):
     now = timezone.now()
-    beat_once("celery@test", "worker", "bulk,celery,events", now)
+    beat_once("celery@test", "worker", "bulk,celery,events,webhooks", now)
     beat_once("beat@test:1", "beat", "", beat_started or now)
 
 
@@ -60,7 +60,7 @@ def test_no_worker_and_no_beat_need_a_person():
 def test_a_queue_no_worker_consumes():
     beat_once("celery@events-only", "worker", "events", timezone.now())
     beat_once("beat@test:1", "beat", "", timezone.now())
-    assert set(problems()) == {"workers.queue.celery", "workers.queue.bulk"}
+    assert set(problems()) == {"workers.queue.celery", "workers.queue.bulk", "workers.queue.webhooks"}
 
 
 def test_events_failed_for_good_or_waiting_too_long():
@@ -168,7 +168,7 @@ def test_the_status_page_for_whoever_may_see_it(client, staff_user):
 
 def test_a_real_worker_beats_with_its_queues(celery_worker):
     celery_worker(
-        lambda: ProcessHeartbeat.objects.filter(kind="worker", queues="bulk,celery,events").exists(),
+        lambda: ProcessHeartbeat.objects.filter(kind="worker", queues="bulk,celery,events,webhooks").exists(),
         what="the worker's heartbeat",
     )
 

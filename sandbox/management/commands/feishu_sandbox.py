@@ -106,6 +106,7 @@ class Command(BaseCommand):
             delivery=opts["delivery"] or _default_delivery(),
             login_redirect_uris=getattr(settings, "SANDBOX_LOGIN_REDIRECT_URIS", DEFAULT_LOGIN_REDIRECT_URIS),
             state_file=state_file,
+            partner_secret=getattr(settings, "SANDBOX_PARTNER_SECRET", ""),
         )
 
     def _serve(self, server: SandboxServer, opts, state_file) -> None:

@@ -1,0 +1,288 @@
+"""Partners' webhook endpoints and their delivery log in the admin.
+
+An endpoint is made on its own page, which shows its signing secret once; changing where it
+points (or what it hears) needs a second factor proven minutes ago, as making an API key does.
+The secret is shown again, or rotated, only by an action with a fresh second factor. The
+delivery log lists every delivery with its attempts; "Resend" sends chosen ones again."""
+
+import json
+import uuid
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
+from hireops.core.models import CallStatus
+from hireops.signin.second_factor import require_fresh
+
+from . import delivery, endpoints, events, signing
+from .forms import EndpointForm, ResendForm
+from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+RATE_WINDOW = timedelta(hours=24)
+
+
+def message_uid(term: str) -> uuid.UUID | None:
+    """The event a ``webhook-id`` (``msg_<32 hex>``) names, if the search term is one."""
+    term = term.strip()
+    if not term.startswith("msg_"):
+        return None
+    try:
+        return uuid.UUID(hex=term.removeprefix("msg_"))
+    except ValueError:
+        return None
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
+    list_display = [
+        "__str__",
+        "url",
+        "enabled",
+        "event_list",
+        "tenant_list",
+        "failing_since",
+        "waiting",
+        "success_rate",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["url", "description"]
+    readonly_fields = [
+        "enabled",
+        "disabled_reason",
+        "failing_since",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["send_ping", "show_secret", "rotate_secret", "enable_again", "resend_failed"]
+
+    def get_queryset(self, request):
+        since = timezone.now() - RATE_WINDOW
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                waiting_n=Count("deliveries", filter=Q(deliveries__status=CallStatus.QUEUED)),
+                recent_n=Count(
+                    "deliveries", filter=Q(deliveries__requested_at__gte=since, deliveries__attempts__gt=0)
+                ),
+                recent_ok=Count(
+                    "deliveries",
+                    filter=Q(deliveries__requested_at__gte=since, deliveries__status=CallStatus.SUCCEEDED),
+                ),
+            )
+        )
+
+    @admin.display(description=_("event types"))
+    def event_list(self, obj):
+        return ", ".join(obj.event_types) or _("every event")
+
+    @admin.display(description=_("tenants"))
+    def tenant_list(self, obj):
+        return ", ".join(obj.tenants) or _("every tenant")
+
+    @admin.display(description=_("waiting"))
+    def waiting(self, obj):
+        return getattr(obj, "waiting_n", "")
+
+    @admin.display(description=_("delivered (24 h)"))
+    def success_rate(self, obj):
+        n = getattr(obj, "recent_n", 0)
+        return f"{100 * obj.recent_ok / n:.0f}% ({obj.recent_ok}/{n})" if n else "-"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return WithUser
+
+    def save_model(self, request, obj, form, change):
+        require_fresh(request)  # where tenants' data goes: a second factor proven minutes ago
+        super().save_model(request, obj, form, change)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        title = _("New webhook endpoint")
+        form = EndpointForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            require_fresh(request)
+            data = form.cleaned_data
+            try:
+                endpoint, secret = endpoints.create(
+                    url=data["url"],
+                    description=data["description"],
+                    event_types=data["event_types"],
+                    tenants=data["tenants"],
+                    scopes=data["scopes"],
+                    by=request.user,
+                )
+            except endpoints.EndpointRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.log_addition(request, endpoint, [{"added": {}}])
+                return action_page(
+                    self, request, "admin/webhooks/secret.html", title, secret=secret, row=endpoint
+                )
+        return action_page(self, request, "admin/webhooks/new_endpoint.html", title, form=form)
+
+    def _one(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one endpoint."), messages.WARNING)
+            return None
+        return queryset.get()
+
+    @admin.action(description=_("Send a test event (ping)"), permissions=["change"])
+    def send_ping(self, request, queryset):
+        for endpoint in queryset:
+            events.ping(endpoint)
+        self.message_user(
+            request, _("A ping is on its way; its delivery is in the delivery log."), messages.SUCCESS
+        )
+
+    @admin.action(description=_("Show the signing secret"), permissions=["change"])
+    def show_secret(self, request, queryset):
+        require_fresh(request)
+        endpoint = self._one(request, queryset)
+        if endpoint is not None:
+            title = _("Signing secret")
+            secret = signing.current_secret(endpoint)
+            return action_page(
+                self, request, "admin/webhooks/secret.html", title, secret=secret, row=endpoint
+            )
+        return None
+
+    @admin.action(description=_("Rotate the signing secret"), permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        require_fresh(request)
+        endpoint = self._one(request, queryset)
+        if endpoint is not None:
+            secret = signing.rotate(endpoint)
+            self.log_change(request, endpoint, [{"changed": {"fields": ["secret"]}}])
+            title = _("Signing secret")
+            return action_page(
+                self, request, "admin/webhooks/secret.html", title, secret=secret, row=endpoint, rotated=True
+            )
+        return None
+
+    @admin.action(description=_("Enable again"), permissions=["change"])
+    def enable_again(self, request, queryset):
+        require_fresh(request)
+        n = 0
+        for endpoint in queryset.filter(enabled=False):
+            endpoints.enable(endpoint)
+            endpoint.save()
+            self.log_change(request, endpoint, [{"changed": {"fields": ["enabled"]}}])
+            n += 1
+        self.message_user(request, _("%(n)d endpoint(s) enabled.") % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("Resend failed deliveries since a time…"), permissions=["change"])
+    def resend_failed(self, request, queryset):
+        form = ResendForm(request.POST if "since" in request.POST else None)
+        if form.is_valid():
+            n = sum(delivery.resend_failed_since(e, form.cleaned_data["since"]) for e in queryset)
+            self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
+            return None
+        title = _("Resend failed deliveries")
+        return action_page(self, request, "admin/webhooks/resend.html", title, form=form, queryset=queryset)
+
+
+class AttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ["at", "duration_ms", "status_code", "error", "response"]
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SystemRecordAdmin):
+    # The message ID (36 characters) is on each delivery's page, and found by the search.
+    list_display = [
+        "id",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "requested_at",
+    ]
+    list_select_related = ["event", "endpoint"]
+    list_filter = ["status", "endpoint"]
+    search_fields = ["=event__type"]
+    search_help_text = _("An event type (order.created), or the message ID a partner quotes (msg_8a1f…).")
+    readonly_fields = [
+        "webhook_id",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "error",
+        "last_status_code",
+        "next_attempt_at",
+        "requested_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+    inlines = [AttemptInline]
+    actions = ["resend"]
+    show_full_result_count = False
+
+    @admin.display(description=_("type"))
+    def event_type(self, obj):
+        return obj.event.type
+
+    @admin.display(description=_("message ID"))
+    def webhook_id(self, obj):
+        return obj.event.webhook_id
+
+    def get_search_results(self, request, queryset, search_term):
+        uid = message_uid(search_term)
+        if uid is not None:
+            return queryset.filter(event__uid=uid), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("webhooks.change_webhookendpoint") if obj is None else False
+
+    @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
+    def resend(self, request, queryset):
+        n = delivery.resend(queryset)
+        self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(SystemRecordAdmin):
+    list_display = ["type", "message_id", "tenant_key", "created_at"]
+    list_filter = ["type"]
+    search_fields = ["=tenant_key"]
+    search_help_text = _("A tenant key, or the message ID a partner quotes (msg_8a1f…).")
+    fields = ["type", "message_id", "tenant_key", "created_at", "data_sent"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("message ID"))
+    def message_id(self, obj):
+        return obj.webhook_id
+
+    def get_search_results(self, request, queryset, search_term):
+        uid = message_uid(search_term)
+        if uid is not None:
+            return queryset.filter(uid=uid), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("data"))
+    def data_sent(self, obj):
+        """As an endpoint without personal-data scopes receives it (masked)."""
+        return format_html(
+            '<pre style="white-space: pre-wrap">{}</pre>', json.dumps(obj.data, ensure_ascii=False, indent=1)
+        )

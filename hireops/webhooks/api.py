@@ -1,0 +1,427 @@
+"""A partner's system manages its webhook endpoints (``/api/v1/webhook-endpoints``, scope
+``webhooks:manage``): the same checks as the admin (``endpoints``), plus what a key may do:
+
+- an endpoint's data scopes are some of the key's own (its events never tell more than the key
+  could read), and a key limited to tenants makes endpoints of some of its tenants only;
+- a key limited to tenants sees the endpoints of its tenants only (any other answers 404 as a
+  missing one does), so it never reads another partner's secret.
+
+The creation's answer carries the secret, as ``GET …/secret`` and ``POST …/rotate-secret`` do.
+"""
+
+import datetime as dt
+import enum
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema, Status
+
+from hireops.api.pagination import PageParams, page
+from hireops.api.problems import Problem, not_found
+from hireops.api.schemas import Page, Text, Timestamp
+from hireops.api.scopes import declare
+from hireops.api.site import DOCUMENT_EXTENSIONS, SCOPE_FIELD, operation, register
+from hireops.core.models import CallStatus
+
+from . import delivery, endpoints, events, signing
+from .models import WebhookDelivery, WebhookEndpoint
+
+MANAGE = "webhooks:manage"
+declare(
+    MANAGE,
+    _("Manage webhook endpoints: where hireops sends events, their secrets and deliveries"),
+    permission="webhooks.change_webhookendpoint",
+)
+router = Router(tags=["Webhook endpoints"])
+MAX_ID = 2**63 - 1
+
+
+class EndpointOut(Schema):
+    id: int
+    url: str
+    description: str
+    event_types: list[str] = Field(description="Empty: every event its scopes allow")
+    tenants: list[str] = Field(description="Empty: every tenant")
+    scopes: list[str] = Field(description="The events' data is what a key with these scopes reads")
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: dt.datetime | None = Field(description="The first failed attempt since the last success")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class EndpointCreated(EndpointOut):
+    secret: str = Field(description="whsec_…: verifies each delivery's webhook-signature")
+
+
+class SecretOut(Schema):
+    secret: str
+    previous_valid_until: dt.datetime | None = Field(
+        None, description="After a rotation: the previous secret signs too until then"
+    )
+
+
+class EndpointIn(Schema):
+    url: Text(2000) = Field(description="https:// (a public address)")
+    description: Text(200) = ""
+    event_types: list[Text(64)] = Field(default=[], max_length=50)
+    tenants: list[Text(128)] = Field(default=[], max_length=1000)
+    scopes: list[Text(64)] = Field(default=[], max_length=50)
+
+
+class EndpointPatch(Schema):
+    """Only the fields sent change. ``enabled: true`` enables a disabled endpoint again."""
+
+    url: Text(2000) | None = None
+    description: Text(200) | None = None
+    event_types: list[Text(64)] | None = Field(default=None, max_length=50)
+    tenants: list[Text(128)] | None = Field(default=None, max_length=1000)
+    scopes: list[Text(64)] | None = Field(default=None, max_length=50)
+    enabled: bool | None = None
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt, or being sent
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+STATE = {
+    CallStatus.QUEUED: DeliveryState.PENDING,
+    CallStatus.SUCCEEDED: DeliveryState.DELIVERED,
+    CallStatus.FAILED: DeliveryState.FAILED,
+}
+STATUS = {state: status for status, state in STATE.items()}
+
+
+class DeliveryOut(Schema):
+    id: int
+    webhook_id: str = Field(description="The webhook-id header: the same on every attempt")
+    type: str
+    status: DeliveryState
+    attempts: int
+    last_status_code: int | None
+    error: str | None
+    next_attempt_at: dt.datetime | None
+    requested_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+class DeliveryFilters(PageParams):
+    status: DeliveryState | None = None
+
+
+class ResendIn(Schema):
+    since: Timestamp = Field(description="Every delivery that failed and was requested since then")
+
+
+class ResentOut(Schema):
+    resent: int
+
+
+def _out(e: WebhookEndpoint) -> EndpointOut:
+    return EndpointOut(
+        id=e.pk,
+        url=e.url,
+        description=e.description,
+        event_types=e.event_types,
+        tenants=e.tenants,
+        scopes=e.scopes,
+        enabled=e.enabled,
+        disabled_reason=str(e.disabled_reason) or None,
+        failing_since=e.failing_since,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+def _delivery_out(d: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=d.pk,
+        webhook_id=d.event.webhook_id,
+        type=d.event.type,
+        status=STATE[d.status],
+        attempts=d.attempts,
+        last_status_code=d.last_status_code,
+        error=str(d.error) or None,
+        next_attempt_at=d.next_attempt_at if d.status == CallStatus.QUEUED else None,
+        requested_at=d.requested_at,
+        finished_at=d.finished_at,
+    )
+
+
+def _sees(request, endpoint: WebhookEndpoint) -> bool:
+    limited = request.api_key.tenant_keys
+    return not limited or (bool(endpoint.tenants) and set(endpoint.tenants) <= set(limited))
+
+
+def _endpoint(request, id: int, *, lock: bool = False) -> WebhookEndpoint:
+    if not 1 <= id <= MAX_ID:
+        raise not_found()
+    rows = WebhookEndpoint.objects.select_for_update() if lock else WebhookEndpoint.objects
+    found = rows.filter(pk=id).first()
+    if found is None or not _sees(request, found):
+        raise not_found()
+    return found
+
+
+def _checked(request, **fields) -> None:
+    """The admin's checks, and what the key itself may give."""
+    key = request.api_key
+    try:
+        endpoints.check(**fields, limited_to=key.tenant_keys or None)
+    except endpoints.EndpointRefused as exc:
+        raise Problem(
+            422, str(exc), kind="invalid-request", errors=[(exc.field or "request", str(exc))]
+        ) from None
+    beyond = sorted(set(fields.get("scopes") or ()) - set(key.scopes))
+    if beyond:
+        detail = f"An endpoint's scopes are some of the key's own; this key lacks {', '.join(beyond)}."
+        raise Problem(422, detail, kind="invalid-request", errors=[("scopes", detail)])
+
+
+@operation(
+    router.get,
+    "/webhook-endpoints",
+    scope=MANAGE,
+    summary="List webhook endpoints",
+    response=Page[EndpointOut],
+)
+def list_endpoints(request, filters: Query[PageParams]):
+    rows = WebhookEndpoint.objects.all()
+    if request.api_key.tenant_keys:
+        rows = rows.filter(pk__in=[e.pk for e in rows.only("tenants") if _sees(request, e)])
+    return page(rows, filters, serialize=_out)
+
+
+@operation(
+    router.post,
+    "/webhook-endpoints",
+    scope=MANAGE,
+    summary="Add a webhook endpoint (the answer carries its signing secret)",
+    response={201: EndpointCreated},
+    write=True,
+)
+def create_endpoint(request, payload: EndpointIn):
+    _checked(
+        request,
+        url=payload.url,
+        event_types=payload.event_types,
+        scopes=payload.scopes,
+        tenants=payload.tenants,
+    )
+    made, secret = endpoints.create(
+        url=payload.url,
+        description=payload.description,
+        event_types=payload.event_types,
+        tenants=payload.tenants,
+        scopes=payload.scopes,
+        actor=request.api_key.actor,
+    )
+    return Status(201, EndpointCreated(**_out(made).model_dump(), secret=secret))
+
+
+@operation(
+    router.get, "/webhook-endpoints/{id}", scope=MANAGE, summary="One webhook endpoint", response=EndpointOut
+)
+def get_endpoint(request, id: int):
+    return _out(_endpoint(request, id))
+
+
+@operation(
+    router.patch,
+    "/webhook-endpoints/{id}",
+    scope=MANAGE,
+    summary="Change a webhook endpoint",
+    response=EndpointOut,
+    write=True,
+)
+def update_endpoint(request, id: int, payload: EndpointPatch):
+    with transaction.atomic():
+        endpoint = _endpoint(request, id, lock=True)
+        sent = {name for name in payload.model_fields_set if getattr(payload, name) is not None}
+        changes = {name: getattr(payload, name) for name in sent}
+        _checked(
+            request, **{k: v for k, v in changes.items() if k in ("url", "event_types", "scopes", "tenants")}
+        )
+        for name in ("url", "description"):
+            if name in changes:
+                setattr(endpoint, name, changes[name])
+        for name in ("event_types", "tenants", "scopes"):
+            if name in changes:
+                setattr(endpoint, name, sorted(set(changes[name])))
+        if changes.get("enabled") is True and not endpoint.enabled:
+            endpoints.enable(endpoint)
+        elif changes.get("enabled") is False:
+            endpoint.enabled, endpoint.disabled_reason = False, "disabled through the API"
+        endpoint.save()
+    return _out(endpoint)
+
+
+@operation(
+    router.delete,
+    "/webhook-endpoints/{id}",
+    scope=MANAGE,
+    summary="Remove a webhook endpoint and its delivery log",
+    response={204: None},
+    write=True,
+)
+def delete_endpoint(request, id: int):
+    _endpoint(request, id).delete()
+    return Status(204, None)
+
+
+@operation(
+    router.get,
+    "/webhook-endpoints/{id}/secret",
+    scope=MANAGE,
+    summary="The endpoint's signing secret",
+    response=SecretOut,
+)
+def get_secret(request, id: int):
+    endpoint = _endpoint(request, id)
+    previous = endpoint.previous_until if len(signing.signing_secrets(endpoint)) > 1 else None
+    return SecretOut(secret=signing.current_secret(endpoint), previous_valid_until=previous)
+
+
+@operation(
+    router.post,
+    "/webhook-endpoints/{id}/rotate-secret",
+    scope=MANAGE,
+    summary="A new signing secret; the previous one keeps signing beside it for 24 hours",
+    response=SecretOut,
+    write=True,
+)
+def rotate_secret(request, id: int):
+    with transaction.atomic():
+        endpoint = _endpoint(request, id, lock=True)
+        secret = signing.rotate(endpoint)
+    return SecretOut(secret=secret, previous_valid_until=endpoint.previous_until)
+
+
+@operation(
+    router.post,
+    "/webhook-endpoints/{id}/test",
+    scope=MANAGE,
+    summary="Send a ping event to the endpoint now, whatever its filters",
+    response={202: DeliveryOut},
+    write=True,
+)
+def test_endpoint(request, id: int):
+    endpoint = _endpoint(request, id)
+    event = events.ping(endpoint)
+    return Status(202, _delivery_out(event.deliveries.select_related("event").get()))
+
+
+def _deliveries(endpoint: WebhookEndpoint):
+    return endpoint.deliveries.select_related("event")
+
+
+@operation(
+    router.get,
+    "/webhook-endpoints/{id}/deliveries",
+    scope=MANAGE,
+    summary="The endpoint's deliveries, oldest first",
+    response=Page[DeliveryOut],
+)
+def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
+    rows = _deliveries(_endpoint(request, id))
+    if filters.status:
+        rows = rows.filter(status=STATUS[filters.status])
+    return page(rows, filters, order=(("requested_at", dt.datetime), ("id", int)), serialize=_delivery_out)
+
+
+@operation(
+    router.post,
+    "/webhook-deliveries/{id}/resend",
+    scope=MANAGE,
+    summary="Send one delivery again (the same event and webhook-id)",
+    response={202: DeliveryOut},
+    write=True,
+)
+def resend_delivery(request, id: int):
+    if not 1 <= id <= MAX_ID:
+        raise not_found()
+    found = WebhookDelivery.objects.select_related("endpoint").filter(pk=id).first()
+    if found is None or not _sees(request, found.endpoint):
+        raise not_found()
+    rows = WebhookDelivery.objects.filter(pk=id)
+    delivery.resend(rows)
+    return Status(202, _delivery_out(rows.select_related("event").get()))
+
+
+@operation(
+    router.post,
+    "/webhook-endpoints/{id}/resend-failed",
+    scope=MANAGE,
+    summary="Send again every delivery that failed since a time",
+    response={202: ResentOut},
+    write=True,
+)
+def resend_failed(request, id: int, payload: ResendIn):
+    endpoint = _endpoint(request, id)
+    return Status(202, ResentOut(resent=delivery.resend_failed_since(endpoint, payload.since)))
+
+
+register(router)
+
+
+# --- the events, in the document's ``webhooks`` (OpenAPI 3.1) ---------------------------------
+
+
+class PingData(Schema):
+    endpoint_id: int
+    url: str
+    description: str
+
+
+def _component(schema: dict, model) -> dict:
+    """A reference to ``model`` among the document's schemas, adding it (and what it uses) if absent."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    name = model.__name__
+    if name not in components:
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for inner, definition in found.pop("$defs", {}).items():
+            components.setdefault(inner, definition)
+        components[name] = found
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def document_events(schema: dict) -> None:
+    with translation.override("en"):
+        schema["webhooks"] = _events_document(schema)
+
+
+def _events_document(schema: dict) -> dict:
+    hooks = {}
+    for name, event_type in events.types().items():
+        model = PingData if name == events.PING else event_type.schema
+        envelope = {
+            "type": "object",
+            "required": ["type", "timestamp", "data"],
+            "properties": {
+                "type": {"const": name},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "data": _component(schema, model) if model is not None else {"type": "object"},
+            },
+        }
+        hooks[name] = {
+            "post": {
+                "summary": str(event_type.description),
+                "operationId": "webhook_" + name.replace(".", "_"),
+                "description": (
+                    "Signed per Standard Webhooks v1 (webhook-id, webhook-timestamp, webhook-signature); "
+                    f"heard by endpoints whose scopes hold {event_type.scope}."
+                    if event_type.scope
+                    else "Signed per Standard Webhooks v1 (webhook-id, webhook-timestamp, webhook-signature)."
+                ),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": envelope}}},
+                "responses": {"2XX": {"description": "Received (anything else is tried again)"}},
+                SCOPE_FIELD: event_type.scope,
+            }
+        }
+    return hooks
+
+
+DOCUMENT_EXTENSIONS.append(document_events)

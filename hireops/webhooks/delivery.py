@@ -1,0 +1,330 @@
+"""Delivering an event to an endpoint: a kind of the outbound engine (``hireops.core.outbound``).
+
+- **claim**: the endpoint enabled (else the delivery fails, saying so), the delivery due (an
+  early or repeated message does nothing), and a free slot: at most
+  ``WEBHOOK_ENDPOINT_CONCURRENCY`` deliveries to one endpoint in flight. A delivery finding
+  none waits on its row (``waiting_for_slot``) and the next delivery to that endpoint that
+  finishes hands it the slot, so a slow partner holds a bounded share of the workers and no
+  task spins waiting.
+- **call**: the body (the same bytes every attempt), signed at the attempt's time, posted.
+- **record**: each attempt a ``DeliveryAttempt`` row. Any 2xx: delivered. ``410 Gone``: the
+  endpoint is disabled at once. Anything else (another status, a timeout, a refused
+  connection or address) is tried again with the same ``webhook-id`` on ``SCHEDULE``, within
+  ±10 % jitter; after its last attempt the delivery fails. An endpoint whose every attempt has
+  failed for ``WEBHOOK_DISABLE_AFTER_DAYS`` is disabled and the operators alerted.
+
+Waits up to ``COUNTDOWN_AT_MOST`` are Celery's countdown; longer ones are parked on the row
+(``next_attempt_at``) and the ``send_due`` sweep (every 10 s) sends them when due, as it sends
+anything a lost task or a killed worker left (an expired lease). A redelivery is harmless: the
+receiver has the ``webhook-id`` to tell.
+"""
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from hireops.core import outbound
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+
+from . import events, signing, transport
+from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+# Seconds after each failed attempt before the next (Standard Webhooks' example schedule, Svix's):
+# the first attempt at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts, ~27.6 h.
+SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+ATTEMPTS = len(SCHEDULE) + 1
+JITTER = 0.10
+COUNTDOWN_AT_MOST = 60  # longer waits are parked on the row for the sweep
+LEASE = timedelta(minutes=2)  # well past one attempt's WEBHOOK_TIMEOUT (15 s)
+GONE = 410
+
+DISABLED = gettext_noop("The endpoint is disabled: %(reason)s")
+GONE_REASON = gettext_noop("it answered 410 Gone")
+FAILING_REASON = gettext_noop("every attempt failed for %(days)s days")
+GAVE_UP = gettext_noop("Not delivered after %(attempts)s attempts: %(reason)s")
+ANSWERED = gettext_noop("it answered %(status)s")
+NO_ANSWER = gettext_noop("no answer (%(error)s)")
+
+
+@dataclass(frozen=True)
+class Body:
+    url: str
+    msg_id: str
+    data: bytes
+    signing_secrets: list
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The engine's failure for a delivery (``Outbound.judge``)."""
+
+    retry: bool
+    reason: str
+    after: float | None
+    maybe_applied: bool = False
+
+    def fields(self) -> dict:
+        return {"error": self.reason}
+
+
+class NotDelivered(Exception):
+    def __init__(self, answer: transport.Answer):
+        super().__init__(answer.error or f"HTTP {answer.status}")
+        self.answer = answer
+
+
+def _reason(answer: transport.Answer) -> Message:
+    if answer.status is not None:
+        return Message(ANSWERED, status=answer.status)
+    return Message(NO_ANSWER, error=answer.error)
+
+
+def delay(attempts_done: int) -> float:
+    """Seconds before the next attempt after ``attempts_done`` failed ones, jittered."""
+    base = SCHEDULE[attempts_done - 1]
+    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 (a spread, not a secret)
+
+
+# --- claim ----------------------------------------------------------------------------------
+
+
+def _prepare(row: WebhookDelivery):
+    now = timezone.now()
+    if row.next_attempt_at and row.next_attempt_at > now + timedelta(seconds=1):
+        return None  # not due: an early or repeated message
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=row.endpoint_id)
+    if not endpoint.enabled:
+        reason = Message(DISABLED, reason=str(endpoint.disabled_reason) or "-")
+        outbound.close(DELIVER, row, CallStatus.FAILED, error=reason, next_attempt_at=None)
+        return None
+    in_flight = WebhookDelivery.objects.filter(
+        endpoint_id=endpoint.pk, status=CallStatus.QUEUED, leased_until__gt=now
+    ).count()
+    if in_flight >= settings.WEBHOOK_ENDPOINT_CONCURRENCY:
+        WebhookDelivery.objects.filter(pk=row.pk).update(waiting_for_slot=True)
+        return None  # handed a slot by the next delivery to finish (or the sweep)
+    if row.waiting_for_slot:
+        WebhookDelivery.objects.filter(pk=row.pk).update(waiting_for_slot=False)
+    event = row.event
+    return Body(
+        url=endpoint.url,
+        msg_id=event.webhook_id,
+        data=events.payload(event, endpoint),
+        signing_secrets=signing.signing_secrets(endpoint, now),
+    )
+
+
+# --- call -----------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _http():
+    if not hasattr(_local, "session"):
+        _local.session = transport.session()
+    return _local.session
+
+
+def _call(row: WebhookDelivery, body: Body) -> transport.Answer:
+    stamp = int(time.time())
+    answer = transport.post(
+        body.url, body.data, signing.headers(body.signing_secrets, body.msg_id, stamp, body.data), _http()
+    )
+    if not answer.ok:
+        raise NotDelivered(answer)
+    return answer
+
+
+# --- record ---------------------------------------------------------------------------------
+
+
+def _log(row: WebhookDelivery, answer: transport.Answer) -> None:
+    DeliveryAttempt.objects.create(
+        delivery_id=row.pk,
+        at=timezone.now() - timedelta(milliseconds=answer.duration_ms),
+        duration_ms=answer.duration_ms,
+        status_code=answer.status,
+        error=answer.error[:500],
+        response=answer.text,
+    )
+
+
+def _answer(row: WebhookDelivery, body: Body, answer: transport.Answer) -> dict:
+    _log(row, answer)
+    WebhookEndpoint.objects.filter(pk=row.endpoint_id, failing_since__isnull=False).update(failing_since=None)
+    return {"error": "", "last_status_code": answer.status, "next_attempt_at": None}
+
+
+def _judge(row: WebhookDelivery, exc: Exception) -> Failure:
+    answer = exc.answer if isinstance(exc, NotDelivered) else transport.Answer(None, 0, error=str(exc))
+    reason = _reason(answer)
+    if answer.status == GONE:
+        return Failure(retry=False, reason=reason, after=None)
+    done = row.attempts + 1  # the claim counted this attempt on the row, not on this copy
+    if done >= ATTEMPTS:
+        return Failure(retry=False, reason=Message(GAVE_UP, attempts=done, reason=reason), after=None)
+    return Failure(retry=True, reason=reason, after=delay(done))
+
+
+def _failing(row: WebhookDelivery, answer: transport.Answer | None) -> None:
+    """Mark the endpoint failing since now (if not already), or disable it when it has failed long enough."""
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=row.endpoint_id, failing_since__isnull=True).update(failing_since=now)
+    if answer is not None and answer.status == GONE:
+        disable(row.endpoint_id, Message(GONE_REASON))
+        return
+    days = settings.WEBHOOK_DISABLE_AFTER_DAYS
+    failing = WebhookEndpoint.objects.filter(
+        pk=row.endpoint_id, enabled=True, failing_since__lte=now - timedelta(days=days)
+    ).exists()
+    if failing:
+        disable(row.endpoint_id, Message(FAILING_REASON, days=days))
+
+
+def _retrying(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure) -> None:
+    answer = exc.answer if isinstance(exc, NotDelivered) else None
+    if answer is not None:
+        _log(row, answer)
+    due = timezone.now() + timedelta(seconds=failure.after)
+    WebhookDelivery.objects.filter(pk=row.pk).update(
+        next_attempt_at=due, last_status_code=answer.status if answer else None
+    )
+    _failing(row, answer)
+
+
+def _refused(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure) -> None:
+    answer = exc.answer if isinstance(exc, NotDelivered) else None
+    if answer is not None:
+        _log(row, answer)
+    WebhookDelivery.objects.filter(pk=row.pk).update(
+        next_attempt_at=None, last_status_code=answer.status if answer else None
+    )
+    _failing(row, answer)
+
+
+def _released(row: WebhookDelivery) -> None:
+    """A slot of the endpoint is free: hand it to the delivery waiting longest for one."""
+    with transaction.atomic():
+        waiting = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(endpoint_id=row.endpoint_id, status=CallStatus.QUEUED, waiting_for_slot=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1]
+        )
+        pks = list(waiting)
+        if pks:
+            WebhookDelivery.objects.filter(pk=pks[0]).update(waiting_for_slot=False)
+            transaction.on_commit(lambda: DELIVER.send(pks[0]))
+
+
+def _cut(kind) -> Exception:
+    return NotDelivered(
+        transport.Answer(None, int(settings.WEBHOOK_TIMEOUT * 1000), error="the task's time limit")
+    )
+
+
+def _give_up(pk: int, reason: str) -> str:  # never reached: retries are unlimited, the judge stops them
+    return CallStatus.QUEUED
+
+
+DELIVER = outbound.register(
+    outbound.Outbound(
+        name="webhooks.deliver",
+        model=WebhookDelivery,
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        retrying=_retrying,
+        refused=_refused,
+        released=_released,
+        related=("event",),
+        lease=LEASE,
+        sweep=False,  # its own sweep: send_due
+        errors=(NotDelivered,),
+        judge=_judge,
+        cut=_cut,
+        cleared=lambda answer: {},
+        give_up=_give_up,
+        max_retries=None,
+        queue="webhooks",
+        soft_time_limit=int(settings.WEBHOOK_TIMEOUT) + 15,
+        time_limit=int(settings.WEBHOOK_TIMEOUT) + 30,
+        watch=outbound.Watch(
+            waiting_since="next_attempt_at",
+            stuck_title=_("{what}: due for over 30 minutes"),
+            failed_title=_("{what}: failed in the last 24 hours"),
+        ),
+    )
+)
+
+
+def disable(endpoint_pk: int, reason) -> bool:
+    """Disable an endpoint (its queued deliveries fail when claimed) and alert the operators once."""
+    done = WebhookEndpoint.objects.filter(pk=endpoint_pk, enabled=True).update(
+        enabled=False, disabled_reason=reason, updated_at=timezone.now()
+    )
+    if done:
+        log.warning("webhook endpoint %s disabled: %s", endpoint_pk, reason)
+    return bool(done)
+
+
+# --- the sweep and resending ----------------------------------------------------------------
+
+GRACE = timedelta(minutes=2)  # a delivery queued a moment ago is most likely still in the broker
+SWEEP_AT_MOST = 5000
+
+
+def due_rows(now=None):
+    """Queued deliveries nothing is sending that should be sent: parked ones now due, a slot's
+    waiters nothing handed one, and first attempts whose task was lost (after ``GRACE``)."""
+    now = now or timezone.now()
+    free = outbound.not_being_sent(now)
+    parked = Q(attempts__gt=0, next_attempt_at__lte=now)
+    lost = Q(attempts=0, next_attempt_at__lte=now - GRACE)
+    return WebhookDelivery.objects.filter(free, parked | lost, status=CallStatus.QUEUED)
+
+
+def send_due() -> int:
+    pks = list(due_rows().order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_AT_MOST])
+    for pk in pks:
+        DELIVER.send(pk)
+    return len(pks)
+
+
+def resend(deliveries) -> int:
+    """Send these deliveries again from the start of the schedule (the same event, the same
+    ``webhook-id``), whatever became of them; one being sent right now is left to finish."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
+            outbound.not_being_sent(now), pk__in=deliveries.values("pk")
+        )
+        pks = list(rows.values_list("pk", flat=True))
+        WebhookDelivery.objects.filter(pk__in=pks).update(
+            status=CallStatus.QUEUED,
+            attempts=0,
+            error="",
+            finished_at=None,
+            next_attempt_at=now,
+            waiting_for_slot=False,
+            requested_at=now,
+        )
+        transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])
+    return len(pks)
+
+
+def resend_failed_since(endpoint: WebhookEndpoint, since) -> int:
+    return resend(endpoint.deliveries.filter(status=CallStatus.FAILED, requested_at__gte=since))

@@ -1,0 +1,286 @@
+"""Delivering partners' webhooks: signed as Standard Webhooks says (verified by its own library),
+retried with the same id, stopped by 410, never sent to a private address, written with the
+change it reports, and delivered again after a worker dies mid-delivery."""
+
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from hireops.core import outbound
+from hireops.core.models import CallStatus
+from hireops.core.retry import TryLater
+from hireops.webhooks import delivery, events, signing
+from hireops.webhooks.addresses import RefusedAddress, check_url
+from hireops.webhooks.delivery import DELIVER
+from hireops.webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+def _ping_delivery(endpoint) -> WebhookDelivery:
+    with transaction.atomic():
+        event = events.record(events.get(events.PING), endpoint, [endpoint])
+    return WebhookDelivery.objects.get(event=event)
+
+
+def _verified(secret: str, received) -> dict:
+    """What a partner's receiver does with the specification's library, unchanged."""
+    return Webhook(secret).verify(received.body, received.headers)
+
+
+pytestmark = pytest.mark.django_db
+
+
+SEND = outbound.Outbound.send
+
+
+@pytest.fixture(autouse=True)
+def no_eager_sends(monkeypatch):
+    """Each test runs the engine itself, attempt by attempt (the real worker runs it below)."""
+    monkeypatch.setattr(outbound.Outbound, "send", lambda self, pk: None)
+
+
+def test_a_ping_arrives_signed_and_the_standard_library_verifies_it(endpoint, receiver):
+    row = _ping_delivery(endpoint)
+
+    assert outbound.run(DELIVER, row.pk) == CallStatus.SUCCEEDED
+
+    (got,) = receiver.requests
+    payload = _verified(endpoint.secret_text, got)
+    assert payload["type"] == "ping"
+    assert payload["data"]["endpoint_id"] == endpoint.pk
+    assert payload["timestamp"].endswith("Z")
+    assert got.headers["webhook-id"] == row.event.webhook_id
+    assert got.headers["content-type"] == "application/json"
+    attempt = DeliveryAttempt.objects.get(delivery=row)
+    assert attempt.status_code == 200 and attempt.response == "answered 200"
+
+
+def test_a_wrong_secret_or_a_changed_body_fails_verification(endpoint, receiver):
+    outbound.run(DELIVER, _ping_delivery(endpoint).pk)
+    (got,) = receiver.requests
+    with pytest.raises(Exception, match="signature"):
+        Webhook(signing.new_secret()).verify(got.body, got.headers)
+    with pytest.raises(Exception, match="signature"):
+        Webhook(endpoint.secret_text).verify(got.body.replace(b"ping", b"pong"), got.headers)
+
+
+def test_a_failure_is_tried_again_with_the_same_id_on_the_schedule(endpoint, receiver):
+    receiver.answers = [500, 503]
+    row = _ping_delivery(endpoint)
+
+    with pytest.raises(TryLater) as first:
+        outbound.run(DELIVER, row.pk)
+    assert 4.5 <= first.value.after <= 5.5  # the schedule's 5 s, within ±10 %
+    row.refresh_from_db()
+    assert row.status == CallStatus.QUEUED and row.last_status_code == 500 and "500" in row.error
+    assert outbound.run(DELIVER, row.pk) == CallStatus.QUEUED  # not due yet: nothing sent
+    assert len(receiver.requests) == 1
+
+    WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    with pytest.raises(TryLater) as second:
+        outbound.run(DELIVER, row.pk)
+    assert 270 <= second.value.after <= 330  # then 5 minutes
+    WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbound.run(DELIVER, row.pk) == CallStatus.SUCCEEDED
+
+    ids = {r.headers["webhook-id"] for r in receiver.requests}
+    assert ids == {row.event.webhook_id}
+    assert len({r.headers["webhook-timestamp"] for r in receiver.requests}) >= 1
+    for got in receiver.requests:
+        _verified(endpoint.secret_text, got)
+    assert [a.status_code for a in DeliveryAttempt.objects.filter(delivery=row)] == [500, 503, 200]
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None  # a success forgets the failures
+
+
+def test_after_the_last_attempt_the_delivery_fails_and_says_why(endpoint, receiver):
+    receiver.answers = [500] * delivery.ATTEMPTS
+    row = _ping_delivery(endpoint)
+    for _ in range(delivery.ATTEMPTS - 1):
+        with pytest.raises(TryLater):
+            outbound.run(DELIVER, row.pk)
+        WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbound.run(DELIVER, row.pk) == CallStatus.FAILED
+    row.refresh_from_db()
+    assert row.attempts == delivery.ATTEMPTS == 8
+    assert "8 attempts" in row.error and "500" in row.error
+    assert len(receiver.requests) == 8
+
+
+def test_410_gone_disables_the_endpoint_at_once(endpoint, receiver):
+    receiver.answers = [410]
+    row = _ping_delivery(endpoint)
+
+    assert outbound.run(DELIVER, row.pk) == CallStatus.FAILED
+
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "410" in endpoint.disabled_reason
+    assert events.emit("ping", endpoint) is None  # a disabled endpoint hears nothing more
+    queued = _ping_delivery(endpoint)  # one queued before: closed unsent when claimed
+    assert outbound.run(DELIVER, queued.pk) == CallStatus.FAILED
+    assert len(receiver.requests) == 1
+
+
+def test_an_endpoint_failing_every_attempt_for_days_is_disabled(endpoint, receiver, settings):
+    receiver.answers = [500]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        failing_since=timezone.now() - timedelta(days=5, minutes=1)
+    )
+    with pytest.raises(TryLater):
+        outbound.run(DELIVER, _ping_delivery(endpoint).pk)
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "5 days" in endpoint.disabled_reason
+
+
+def test_a_timeout_is_tried_again(endpoint, receiver, settings):
+    settings.WEBHOOK_TIMEOUT = 0.5
+    receiver.delay = 2
+    row = _ping_delivery(endpoint)
+    with pytest.raises(TryLater):
+        outbound.run(DELIVER, row.pk)
+    attempt = DeliveryAttempt.objects.get(delivery=row)
+    assert attempt.status_code is None and "timed out" in attempt.error
+
+
+# --- where a webhook may go -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "https://localhost/hooks",  # a name that resolves to 127.0.0.1
+        "https://10.1.2.3/hooks",
+        "https://192.168.0.10/hooks",
+        "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "https://[::1]/hooks",
+        "https://[::ffff:127.0.0.1]/hooks",
+        "https://100.64.0.1/hooks",
+        "http://93.184.215.14/hooks",  # public, but not https
+        "https://user:pw@93.184.215.14/hooks",
+        "ftp://93.184.215.14/hooks",
+    ],
+)
+def test_private_addresses_and_plain_http_are_refused_when_saved(url, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(RefusedAddress):
+        check_url(url)
+
+
+def test_a_public_https_address_is_accepted(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    check_url("https://93.184.215.14/hooks")
+
+
+def test_a_name_that_resolves_to_this_host_at_delivery_time_is_refused(
+    endpoint, receiver, settings, monkeypatch
+):
+    """DNS rebinding: the name looked public when the endpoint was saved; by the delivery it
+    resolves to 127.0.0.1. The connection's own address is checked: nothing is sent."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    port = receiver.url.split(":")[2].split("/")[0]
+    real = socket.getaddrinfo
+    public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", int(port)))]
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *a, **k: public if host == "partner.test" else real(host, *a, **k)
+    )
+    url = f"https://partner.test:{port}/hooks"
+    check_url(url)  # saved: it resolved to a public address then
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=url.replace("https", "http"))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1", *a, **k) if host == "partner.test" else real(host, *a, **k),
+    )
+    row = _ping_delivery(endpoint)
+
+    with pytest.raises(TryLater):
+        outbound.run(DELIVER, row.pk)
+
+    assert receiver.requests == []
+    attempt = DeliveryAttempt.objects.get(delivery=row)
+    assert attempt.status_code is None and "127.0.0.1 is not a public address" in attempt.error
+
+
+def test_redirects_are_not_followed(endpoint, receiver):
+    receiver.answers = [307]
+    row = _ping_delivery(endpoint)
+    with pytest.raises(TryLater):
+        outbound.run(DELIVER, row.pk)
+    assert len(receiver.requests) == 1
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_event_is_written_with_its_change_or_not_at_all(endpoint, django_capture_on_commit_callbacks):
+    with pytest.raises(Boom), transaction.atomic():
+        events.emit("ping", endpoint)
+        assert WebhookEvent.objects.count() == 1
+        raise Boom
+    assert not WebhookEvent.objects.exists() and not WebhookDelivery.objects.exists()
+
+    with django_capture_on_commit_callbacks() as queued, transaction.atomic():
+        event = events.emit("ping", endpoint)
+    assert WebhookDelivery.objects.get().event == event
+    assert len(queued) == 1  # its delivery's task, queued once the change is committed
+
+
+def test_an_endpoint_hears_only_its_types_tenants_and_scopes(db, receiver):
+    from hireops.webhooks import endpoints
+
+    only_orders, _ = endpoints.create(url=receiver.url, event_types=["order.created"], scopes=["orders:read"])
+    one_tenant, _ = endpoints.create(url=receiver.url, tenants=["t-1"], scopes=["tenants:read"])
+    no_scope, _ = endpoints.create(url=receiver.url, scopes=[])
+    order_type = events.get("order.created")
+    assert only_orders.wants("order.created") and events.hears(only_orders, order_type)
+    assert not only_orders.wants("binding.created") and only_orders.wants("ping")
+    assert events._of_its_tenants(one_tenant, "t-1", None) and not events._of_its_tenants(
+        one_tenant, "t-2", None
+    )
+    assert not events._of_its_tenants(one_tenant, "", None)
+    assert events._of_its_tenants(one_tenant, "", lambda: {"t-1", "t-3"})
+    assert not events.hears(no_scope, order_type)
+
+
+# --- a real worker ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_means_it_is_delivered_again(
+    endpoint, receiver, start_celery_worker, monkeypatch
+):
+    monkeypatch.setattr(outbound.Outbound, "send", SEND)  # tasks are queued for real here
+    receiver.delay = 60  # the first request hangs: the worker is killed while it waits
+    first = start_celery_worker()
+    with transaction.atomic():
+        event = events.emit("ping", endpoint)
+    row = WebhookDelivery.objects.get(event=event)
+    first(lambda: receiver.started.is_set(), what="the delivery reached the receiver")
+    first.proc.kill()
+    first.proc.wait()
+    row.refresh_from_db()
+    assert row.status == CallStatus.QUEUED and row.leased_until is not None  # the dead worker's lease
+
+    receiver.delay = 0
+    # The lease runs out (2 minutes, here moved into the past): the sweep finds the delivery.
+    WebhookDelivery.objects.filter(pk=row.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
+    second = start_celery_worker()
+    from hireops.webhooks.tasks import send_due
+
+    send_due.delay()
+    second(
+        lambda: WebhookDelivery.objects.get(pk=row.pk).status == CallStatus.SUCCEEDED,
+        what="delivered by the second worker",
+    )
+    assert len(receiver.requests) == 2
+    assert {r.headers["webhook-id"] for r in receiver.requests} == {event.webhook_id}
+    assert json.loads(receiver.requests[1].body)["type"] == "ping"
