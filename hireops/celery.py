@@ -3,6 +3,8 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 from hireops.core.logs import celery_signals
 
@@ -14,3 +16,15 @@ app.autodiscover_tasks()
 # Worker and beat log through settings.LOGGING (not Celery's own format); tasks' lines carry
 # the task's name and id.
 celery_signals.connect()
+
+
+# Celery's Django fixup closes a worker's database connection before and after every task
+# (settings: CELERY_DB_REUSE_MAX turns that off): a new PostgreSQL backend per task, a fork
+# and a cold catalogue cache paid in the database's CPU, which the ingest server shares.
+# Django's own rule decides instead, around each task as around each request: CONN_MAX_AGE,
+# CONN_HEALTH_CHECKS, and a connection left unusable by the task closed.
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(sender=None, **kwargs):
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()

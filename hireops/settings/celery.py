@@ -21,6 +21,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep a worker's database connections across tasks (Celery's fixup would close them after
+# each); Django's CONN_MAX_AGE and health checks decide instead (hireops/celery.py).
+CELERY_DB_REUSE_MAX = 2**31
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # No task may hold a worker forever (a stuck call, a lock that never comes): past the soft
