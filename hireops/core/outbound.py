@@ -40,6 +40,7 @@ retries, rate-limit waits).
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import import_module
@@ -47,7 +48,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -147,6 +148,10 @@ class Outbound:
     max_retries: int | None = MAX_RETRIES
     # None: the default queue. ``send`` uses it; CELERY_TASK_ROUTES names it too, for retries.
     queue: str | None = None
+    # Its bookkeeping may lose its last moment to a crash of the database (PostgreSQL's
+    # synchronous_commit off): only for a kind whose call is harmless to repeat (a webhook,
+    # which receivers must take at least once); its commits then never wait for the disk.
+    relaxed_commit: bool = False
     soft_time_limit: int | None = None  # None: OUTBOUND_TASK_SOFT_TIME_LIMIT
     time_limit: int | None = None  # None: OUTBOUND_TASK_TIME_LIMIT
 
@@ -204,8 +209,18 @@ def close(kind: Outbound, row, status: str, **fields) -> int:
     return done
 
 
-def _claim(kind: Outbound, pk: int):
+@contextmanager
+def _atomic(kind: Outbound):
+    """A transaction of the engine's for a row of ``kind``."""
     with transaction.atomic():
+        if kind.relaxed_commit and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+        yield
+
+
+def _claim(kind: Outbound, pk: int):
+    with _atomic(kind):
         row = kind.model.objects.select_for_update(of=("self",)).select_related(*kind.related).get(pk=pk)
         if row.status != CallStatus.QUEUED:
             return None
@@ -238,7 +253,7 @@ def run(kind: Outbound, pk: int) -> str:
             # The task's time limit cut the call: the other side may have acted. Kept queued
             # with the lease released and retried like a lost answer, the same body and key.
             return _failed(kind, row, body, kind.cut(kind))
-        with transaction.atomic():
+        with _atomic(kind):
             fields = kind.cleared(resp)
             fields.update(kind.answer(row, body, resp))
             status = fields.pop("status", CallStatus.SUCCEEDED)
@@ -253,19 +268,19 @@ def _failed(kind: Outbound, row, body, exc: Exception) -> str:
     failure = kind.judge(row, exc)
     log.warning("%s %s failed: %s", kind.name, row.pk, exc)
     if failure.retry:
-        with transaction.atomic():
+        with _atomic(kind):
             kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(
                 leased_until=None,
                 **({"maybe_applied": True} if failure.maybe_applied else {}),
                 **failure.fields(),
             )
             kind.retrying(row, body, exc, failure)
-        raise TryLater(failure.reason, after=failure.after) from exc
+        raise TryLater(failure.reason, after=failure.after, parked=getattr(failure, "parked", False)) from exc
     row.refresh_from_db(fields=["maybe_applied"])
     reason = failure.reason
     if row.maybe_applied and kind.maybe_sent:
         reason = Message(kind.maybe_sent, reason=failure.reason)
-    with transaction.atomic():
+    with _atomic(kind):
         if close(kind, row, CallStatus.FAILED, **{**failure.fields(), "error": reason}):
             kind.refused(row, body, exc, failure)
     return CallStatus.FAILED

@@ -27,12 +27,14 @@ GAVE_UP = gettext_noop("Feishu could not be reached after several tries: %(reaso
 
 class TryLater(Exception):
     """Try again later: after ``after`` seconds when the caller knows (a kind's own retry
-    schedule), else after ``backoff``."""
+    schedule), else after ``backoff``. ``parked``: no task is queued for it; the row waits for
+    its kind's sweep to send it when due (a wait of hours has no place in a broker)."""
 
-    def __init__(self, reason: str, after: float | None = None):
+    def __init__(self, reason: str, after: float | None = None, parked: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.after = after
+        self.parked = parked
 
 
 def backoff(retries: int) -> float:
@@ -46,6 +48,8 @@ def run_retrying(task, func, pk, give_up, max_retries: int | None = MAX_RETRIES)
     try:
         return func(pk)
     except TryLater as exc:
+        if exc.parked:
+            return None
         if max_retries is not None and task.request.retries >= max_retries:
             return give_up(pk, exc.reason)
         countdown = exc.after if exc.after is not None else backoff(task.request.retries)

@@ -50,9 +50,18 @@ class OperationsCollector:
         ok = GaugeMetricFamily(
             "hireops_status_ok", "1 while a status check is fine, 0 while it needs a person", labels=["check"]
         )
+        value = GaugeMetricFamily(
+            "hireops_status_value",
+            "What a status check counts (rows waiting or failed, endpoints disabled…)",
+            labels=["check"],
+        )
         for finding in found.findings:
             ok.add_metric([finding.key], 1 if finding.ok else 0)
+            number = _number(finding.value)
+            if number is not None:
+                value.add_metric([finding.key], number)
         yield ok
+        yield value
         yield GaugeMetricFamily(
             "hireops_status_exit_code", "What manage.py hireops_status would exit with", value=found.exit_code
         )
@@ -90,6 +99,16 @@ class OperationsCollector:
         gauge.add_metric(["connected"], connected)
         gauge.add_metric(["disconnected"], alive.count() - connected)
         yield gauge
+
+
+def _number(value) -> float | None:
+    """A finding's value as a number: a count, or a capped one ("1,000+") as its floor."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).replace(",", "").removesuffix("+")
+    return float(text) if text.isdigit() else None
 
 
 def _messages(conn, queue: str) -> int:

@@ -14,9 +14,11 @@
   failed for ``WEBHOOK_DISABLE_AFTER_DAYS`` is disabled and the operators alerted.
 
 Waits up to ``COUNTDOWN_AT_MOST`` are Celery's countdown; longer ones are parked on the row
-(``next_attempt_at``) and the ``send_due`` sweep (every 10 s) sends them when due, as it sends
-anything a lost task or a killed worker left (an expired lease). A redelivery is harmless: the
-receiver has the ``webhook-id`` to tell.
+(``next_attempt_at``, no message in the broker) and the ``send_due`` sweep (every 10 s) sends
+them when due. The sweep also sends what a lost message or a killed worker left (an expired
+lease), but only a row whose message was queued over ``LOST_AFTER`` ago (``queued_at``): a
+backlog in the broker is not multiplied by the sweep. A redelivery is harmless: the receiver
+has the ``webhook-id`` to tell.
 """
 
 import logging
@@ -48,6 +50,9 @@ SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 ATTEMPTS = len(SCHEDULE) + 1
 JITTER = 0.10
 COUNTDOWN_AT_MOST = 60  # longer waits are parked on the row for the sweep
+# A message queued this long ago whose row nothing claimed since is taken for lost. Longer than
+# a broker's backlog lasts in practice (10,000 events to three endpoints: bench/webhooks.py).
+LOST_AFTER = timedelta(minutes=15)
 LEASE = timedelta(minutes=2)  # well past one attempt's WEBHOOK_TIMEOUT (15 s)
 GONE = 410
 
@@ -65,6 +70,7 @@ class Body:
     msg_id: str
     data: bytes
     signing_secrets: list
+    failing: bool  # the endpoint's last attempts failed: a success clears that
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Failure:
     reason: str
     after: float | None
     maybe_applied: bool = False
+    parked: bool = False  # waits on its row for the sweep: no task queued
 
     def fields(self) -> dict:
         return {"error": self.reason}
@@ -124,6 +131,7 @@ def _prepare(row: WebhookDelivery):
         msg_id=event.webhook_id,
         data=events.payload(event, endpoint),
         signing_secrets=signing.signing_secrets(endpoint, now),
+        failing=endpoint.failing_since is not None,
     )
 
 
@@ -164,7 +172,8 @@ def _log(row: WebhookDelivery, answer: transport.Answer) -> None:
 
 def _answer(row: WebhookDelivery, body: Body, answer: transport.Answer) -> dict:
     _log(row, answer)
-    WebhookEndpoint.objects.filter(pk=row.endpoint_id, failing_since__isnull=False).update(failing_since=None)
+    if body.failing:
+        WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(failing_since=None)
     return {"error": "", "last_status_code": answer.status, "next_attempt_at": None}
 
 
@@ -176,7 +185,8 @@ def _judge(row: WebhookDelivery, exc: Exception) -> Failure:
     done = row.attempts + 1  # the claim counted this attempt on the row, not on this copy
     if done >= ATTEMPTS:
         return Failure(retry=False, reason=Message(GAVE_UP, attempts=done, reason=reason), after=None)
-    return Failure(retry=True, reason=reason, after=delay(done))
+    after = delay(done)
+    return Failure(retry=True, reason=reason, after=after, parked=after > COUNTDOWN_AT_MOST)
 
 
 def _failing(row: WebhookDelivery, answer: transport.Answer | None) -> None:
@@ -198,9 +208,11 @@ def _retrying(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure
     answer = exc.answer if isinstance(exc, NotDelivered) else None
     if answer is not None:
         _log(row, answer)
-    due = timezone.now() + timedelta(seconds=failure.after)
+    now = timezone.now()
     WebhookDelivery.objects.filter(pk=row.pk).update(
-        next_attempt_at=due, last_status_code=answer.status if answer else None
+        next_attempt_at=now + timedelta(seconds=failure.after),
+        queued_at=None if failure.parked else now,  # parked: the sweep sends it when due
+        last_status_code=answer.status if answer else None,
     )
     _failing(row, answer)
 
@@ -217,6 +229,11 @@ def _refused(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure)
 
 def _released(row: WebhookDelivery) -> None:
     """A slot of the endpoint is free: hand it to the delivery waiting longest for one."""
+    waiters = WebhookDelivery.objects.filter(
+        endpoint_id=row.endpoint_id, status=CallStatus.QUEUED, waiting_for_slot=True
+    )
+    if not waiters.exists():  # the usual case: one statement, no transaction
+        return
     with transaction.atomic():
         waiting = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -226,7 +243,7 @@ def _released(row: WebhookDelivery) -> None:
         )
         pks = list(waiting)
         if pks:
-            WebhookDelivery.objects.filter(pk=pks[0]).update(waiting_for_slot=False)
+            WebhookDelivery.objects.filter(pk=pks[0]).update(waiting_for_slot=False, queued_at=timezone.now())
             transaction.on_commit(lambda: DELIVER.send(pks[0]))
 
 
@@ -260,6 +277,7 @@ DELIVER = outbound.register(
         give_up=_give_up,
         max_retries=None,
         queue="webhooks",
+        relaxed_commit=True,  # a state lost to a database crash means a redelivery, never a loss
         soft_time_limit=int(settings.WEBHOOK_TIMEOUT) + 15,
         time_limit=int(settings.WEBHOOK_TIMEOUT) + 30,
         watch=outbound.Watch(
@@ -283,22 +301,24 @@ def disable(endpoint_pk: int, reason) -> bool:
 
 # --- the sweep and resending ----------------------------------------------------------------
 
-GRACE = timedelta(minutes=2)  # a delivery queued a moment ago is most likely still in the broker
 SWEEP_AT_MOST = 5000
 
 
 def due_rows(now=None):
-    """Queued deliveries nothing is sending that should be sent: parked ones now due, a slot's
-    waiters nothing handed one, and first attempts whose task was lost (after ``GRACE``)."""
+    """Queued deliveries nothing is sending that should be sent now: parked ones now due, and
+    those whose message was lost (queued over ``LOST_AFTER`` ago, not claimed since: a lost
+    message, a killed worker's expired lease, a slot's waiter nothing handed one)."""
     now = now or timezone.now()
-    free = outbound.not_being_sent(now)
-    parked = Q(attempts__gt=0, next_attempt_at__lte=now)
-    lost = Q(attempts=0, next_attempt_at__lte=now - GRACE)
-    return WebhookDelivery.objects.filter(free, parked | lost, status=CallStatus.QUEUED)
+    nothing_queued = Q(queued_at__isnull=True) | Q(queued_at__lt=now - LOST_AFTER)
+    return WebhookDelivery.objects.filter(
+        outbound.not_being_sent(now), nothing_queued, status=CallStatus.QUEUED, next_attempt_at__lte=now
+    )
 
 
 def send_due() -> int:
-    pks = list(due_rows().order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_AT_MOST])
+    now = timezone.now()
+    pks = list(due_rows(now).order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_AT_MOST])
+    WebhookDelivery.objects.filter(pk__in=pks).update(queued_at=now)
     for pk in pks:
         DELIVER.send(pk)
     return len(pks)
@@ -321,6 +341,7 @@ def resend(deliveries) -> int:
             next_attempt_at=now,
             waiting_for_slot=False,
             requested_at=now,
+            queued_at=now,
         )
         transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])
     return len(pks)

@@ -136,7 +136,8 @@ def record(event_type: EventType, subject, endpoints, *, tenant_key: str = "") -
     )
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(event=event, endpoint=e, requested_at=now, next_attempt_at=now) for e in endpoints
+        WebhookDelivery(event=event, endpoint=e, requested_at=now, next_attempt_at=now, queued_at=now)
+        for e in endpoints
     )
     from .delivery import DELIVER
 

@@ -107,6 +107,9 @@ class WebhookDelivery(models.Model):
     leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     waiting_for_slot = models.BooleanField(default=False, editable=False)
+    # When a task message for it was last queued (none: nothing queued, the sweep sends it when
+    # due): the sweep sends again only what has waited in the broker past LOST_AFTER.
+    queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -122,6 +125,19 @@ class WebhookDelivery(models.Model):
                 fields=["next_attempt_at"],
                 name="webhook_delivery_due_idx",
                 condition=models.Q(status=CallStatus.QUEUED),
+            ),
+            # A claim counts the endpoint's deliveries in flight (leased): a range of this
+            # index, however many wait behind a partner that is down.
+            models.Index(
+                fields=["endpoint", "leased_until"],
+                name="webhook_delivery_leased_idx",
+                condition=models.Q(status=CallStatus.QUEUED),
+            ),
+            # A finished delivery looks for the one waiting longest for its slot.
+            models.Index(
+                fields=["endpoint", "id"],
+                name="webhook_delivery_waiting_idx",
+                condition=models.Q(status=CallStatus.QUEUED, waiting_for_slot=True),
             ),
             models.Index(
                 fields=["finished_at"],

@@ -130,6 +130,7 @@ def test_the_exporter_serves_every_process_and_the_status(tmp_path):
         exporter.terminate()
         assert exporter.wait(10) == 0
     assert 'hireops_status_ok{check="probe.database"} 1.0' in text
+    assert 'hireops_status_value{check="webhooks.deliveries.waiting"} 0.0' in text
     assert 'hireops_queue_messages{queue="events"}' in text
     assert "hireops_events_pending 0.0" in text
 

@@ -97,6 +97,37 @@ def test_a_failure_is_tried_again_with_the_same_id_on_the_schedule(endpoint, rec
     assert endpoint.failing_since is None  # a success forgets the failures
 
 
+def test_long_waits_are_parked_for_the_sweep_and_nothing_is_sent_twice_by_it(endpoint, receiver):
+    """A wait of minutes or hours is no message in the broker: the row is parked and the sweep
+    sends it when due, once; a row whose message is queued (even behind a backlog) is left to
+    it until that message can be taken for lost."""
+    from hireops.core.retry import run_retrying
+
+    fresh = _ping_delivery(endpoint)
+    assert delivery.send_due() == 0  # its message is in the broker
+    WebhookDelivery.objects.filter(pk=fresh.pk).update(status=CallStatus.SUCCEEDED)
+
+    receiver.answers = [500, 500]
+    row = _ping_delivery(endpoint)
+    with pytest.raises(TryLater) as soon:
+        outbound.run(DELIVER, row.pk)
+    assert not soon.value.parked  # 5 s: Celery's countdown, a message queued
+    WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert delivery.send_due() == 0
+    task = type("Task", (), {"request": type("Request", (), {"retries": 1})()})()
+    assert run_retrying(task, lambda pk: outbound.run(DELIVER, pk), row.pk, None, max_retries=None) is None
+    row.refresh_from_db()
+    assert row.queued_at is None and row.next_attempt_at > timezone.now() + timedelta(minutes=4)
+    assert delivery.send_due() == 0  # parked, not due yet
+
+    WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert delivery.send_due() == 1 and delivery.send_due() == 0  # sent once, then in the broker
+    WebhookDelivery.objects.filter(pk=row.pk).update(queued_at=timezone.now() - delivery.LOST_AFTER)
+    assert delivery.send_due() == 1  # its message taken for lost: sent again
+    assert outbound.run(DELIVER, row.pk) == CallStatus.SUCCEEDED
+    assert delivery.send_due() == 0
+
+
 def test_after_the_last_attempt_the_delivery_fails_and_says_why(endpoint, receiver):
     receiver.answers = [500] * delivery.ATTEMPTS
     row = _ping_delivery(endpoint)
@@ -271,8 +302,12 @@ def test_a_worker_killed_mid_delivery_means_it_is_delivered_again(
     assert row.status == CallStatus.QUEUED and row.leased_until is not None  # the dead worker's lease
 
     receiver.delay = 0
-    # The lease runs out (2 minutes, here moved into the past): the sweep finds the delivery.
+    # Nothing is sent while its lease (2 minutes) holds and its message may still be in the
+    # broker (LOST_AFTER): both moved into the past here, the sweep finds the delivery.
+    assert not delivery.due_rows().filter(pk=row.pk).exists()
     WebhookDelivery.objects.filter(pk=row.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
+    assert not delivery.due_rows().filter(pk=row.pk).exists()  # its message may be in a backlog
+    WebhookDelivery.objects.filter(pk=row.pk).update(queued_at=timezone.now() - delivery.LOST_AFTER)
     second = start_celery_worker()
     from hireops.webhooks.tasks import send_due
 
@@ -284,3 +319,23 @@ def test_a_worker_killed_mid_delivery_means_it_is_delivered_again(
     assert len(receiver.requests) == 2
     assert {r.headers["webhook-id"] for r in receiver.requests} == {event.webhook_id}
     assert json.loads(receiver.requests[1].body)["type"] == "ping"
+
+
+@pytest.mark.django_db(transaction=True)  # the engine's own transactions, not savepoints
+def test_a_deliverys_bookkeeping_never_waits_for_the_disk_and_feishus_calls_do(endpoint, receiver):
+    """A delivery's state lost to a database crash means a redelivery (which receivers take
+    anyway), so its commits skip the disk flush the ingest server's commits queue behind;
+    a call to Feishu (a withdrawal) keeps every commit durable."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    row = _ping_delivery(endpoint)
+    with CaptureQueriesContext(connection) as queries:
+        assert outbound.run(DELIVER, row.pk) == CallStatus.SUCCEEDED
+    sql = [q["sql"] for q in queries.captured_queries]
+    relaxed = [i for i, s in enumerate(sql) if s == "SET LOCAL synchronous_commit TO off"]
+    began = [i for i, s in enumerate(sql) if s == "BEGIN"]
+    assert len(relaxed) == 2 and [i - 1 for i in relaxed] == began[:2]  # the claim's and the record's
+    assert not any(k.relaxed_commit for k in outbound.kinds() if k is not DELIVER)
