@@ -27,6 +27,9 @@ from hireops.core import roles
 from hireops.core.admin.actions import gates, is_read_only, offenders
 from hireops.core.models import CallStatus
 from hireops.tenants.models import Tenant, TenantNameLookup
+from hireops.webhooks import endpoints as webhook_endpoints
+from hireops.webhooks import events as webhook_events
+from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint
 from orders.models import BackgroundCheck, CataloguePush, OrderWrite
 from referrals.models import AccountStatus, ReferralAccount
 from tests.admin_forms import confirm_action_page
@@ -75,6 +78,11 @@ def rows(django_user_model):
     CustomFieldDefinition.objects.create(scope=1, key="org_id", name_zh="组织")
     EmailAddress.objects.create(user=someone, email="someone@example.com", verified=False, primary=True)
     api_keys.create("partner", ["tenants:read"])  # revoked by the superuser's action
+    hook, _secret = webhook_endpoints.create(url="http://127.0.0.1:9/hooks", description="partner", scopes=[])
+    with transaction.atomic():
+        webhook_events.ping(hook)  # a delivery to send again, failed; the endpoint to enable again
+    WebhookDelivery.objects.update(status=CallStatus.FAILED, finished_at=now, error="it answered 500")
+    WebhookEndpoint.objects.update(enabled=False, disabled_reason="it answered 410 Gone")
     AccessAttempt.objects.create(
         username="someone", ip_address="127.0.0.1", user_agent="x", failures_since_start=5
     )

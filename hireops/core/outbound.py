@@ -165,7 +165,10 @@ class Outbound:
         return current_app.tasks[self.name]
 
     def send(self, pk: int) -> None:
-        self.task.apply_async((pk,), **({"queue": self.queue} if self.queue else {}))
+        if self.queue:
+            self.task.apply_async((pk,), queue=self.queue)
+        else:
+            self.task.delay(pk)  # as every caller and test of a Feishu kind expects
 
     def send_on_commit(self, pk: int) -> None:
         transaction.on_commit(lambda: self.send(pk))

@@ -15,7 +15,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
 from hireops.core.models import CallStatus
 from hireops.signin.second_factor import require_fresh
@@ -25,6 +27,11 @@ from .forms import EndpointForm, ResendForm
 from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 RATE_WINDOW = timedelta(hours=24)
+
+# Change-history messages (hireops.core.audit).
+PINGED = gettext_noop("Sent a test event (ping).")
+RESENT_FAILED = gettext_noop("Sent again %(n)s failed deliveries requested since %(since)s.")
+RESENT = gettext_noop("Delivery sent again.")
 
 
 def message_uid(term: str) -> uuid.UUID | None:
@@ -146,6 +153,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def send_ping(self, request, queryset):
         for endpoint in queryset:
             events.ping(endpoint)
+            audit.record(request.user, [endpoint], PINGED)
         self.message_user(
             request, _("A ping is on its way; its delivery is in the delivery log."), messages.SUCCESS
         )
@@ -190,7 +198,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def resend_failed(self, request, queryset):
         form = ResendForm(request.POST if "since" in request.POST else None)
         if form.is_valid():
-            n = sum(delivery.resend_failed_since(e, form.cleaned_data["since"]) for e in queryset)
+            since, n = form.cleaned_data["since"], 0
+            for endpoint in queryset:
+                sent = delivery.resend_failed_since(endpoint, since)
+                audit.record(request.user, [endpoint], RESENT_FAILED, {"n": sent, "since": since.isoformat()})
+                n += sent
             self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
             return None
         title = _("Resend failed deliveries")
@@ -257,6 +269,7 @@ class WebhookDeliveryAdmin(SystemRecordAdmin):
     @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
     def resend(self, request, queryset):
         n = delivery.resend(queryset)
+        audit.record(request.user, queryset, RESENT)
         self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
 
 
