@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from hireops.celery import app as celery_app
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.processes"]
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PASSWORD = "Pw-123456!"  # every staff_user's
 

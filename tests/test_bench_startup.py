@@ -16,6 +16,7 @@ LIBRARIES = {
     "support.py",
     "sdk_receiver.py",
     "sdk_ws_client.py",
+    "cpu_shares.py",
 }  # not run on their own: imported, or the peers the benchmarks start
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 
@@ -27,6 +28,7 @@ def test_every_benchmark_is_a_script_with_options():
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
+@pytest.mark.processes
 def test_a_benchmark_starts_from_a_bare_shell(name, tmp_path):
     keep = ("PATH", "HOME", "LANG")
     env = {k: v for k, v in os.environ.items() if k in keep}
@@ -59,6 +61,7 @@ finally:
 """
 
 
+@pytest.mark.processes
 def test_the_benchmarks_sandbox_starts_from_a_bare_shell(tmp_path):
     """The benchmarks' Feishu is ``manage.py feishu_sandbox`` in a child process: it must start
     where nothing installed the emulator yet (it is installed only with FEISHU_SANDBOX=1)."""

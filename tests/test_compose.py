@@ -120,6 +120,7 @@ def test_the_settings_file_names_every_variable_hireops_reads():
         assert service(name)["env_file"] == ".env.compose", name
 
 
+@pytest.mark.processes
 def test_the_settings_file_passes_the_deployment_checklist_once_filled_in(tmp_path):
     values = env_file_variables(".env.compose.example")
     for name in ("SECRET_KEY", "POSTGRES_PASSWORD", "FEISHU_APP_ID", "FEISHU_APP_SECRET"):

@@ -24,6 +24,8 @@ from hireops.celery import app as celery_app
 from tests.conftest import PRODUCTION_ENV, ROOT, free_port, subprocess_env
 from tests.test_compose import healthcheck
 
+pytestmark = pytest.mark.processes  # every test here starts one
+
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 PROBE = ROOT / "docker" / "probe.py"
 # What each server's readiness is checked with: its path and the answer meaning "serving".

@@ -56,6 +56,7 @@ def test_hangs():
 """
 
 
+@pytest.mark.processes
 def test_a_hung_test_fails_with_its_stack_instead_of_hanging(tmp_path):
     (tmp_path / "test_hang.py").write_text(HANGS)
     result = subprocess.run(

@@ -124,6 +124,7 @@ def tracked_files() -> list[str]:
     return result.stdout.split()
 
 
+@pytest.mark.processes
 def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
     files = tracked_files()
     not_shipped = {"tests", "bench", "sandbox"}
@@ -142,6 +143,7 @@ def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
         assert ignored(path), path
 
 
+@pytest.mark.processes
 def test_the_feishu_emulator_is_not_in_the_image():
     """The sandbox is for development, demos, tests and benchmarks: not one of its files is in the
     build context, so the image cannot install it (settings refuse FEISHU_SANDBOX=1 without it)."""

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.processes  # every test here starts one
+
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 GUNICORN = "--graceful-timeout 30 --no-control-socket --worker-tmp-dir /dev/shm"
 

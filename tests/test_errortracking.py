@@ -18,6 +18,9 @@ from sentry_sdk.transport import Transport
 from hireops.core.errortracking import FILTERED, init_sentry, scrub
 from tests.conftest import ROOT
 
+# Sentry's set-up asks git for the release (a child process) where none is given.
+pytestmark = pytest.mark.processes
+
 MOBILE, EMAIL = "13800138000", "wang.fang@example.com"
 TOKEN = "t-g1044ab2f5a8e7d6c9b0a1f2e3d4c5b6a7f8e9d0c"
 log = logging.getLogger("hireops.test")

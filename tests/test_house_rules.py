@@ -99,6 +99,7 @@ def test_a_registration_must_name_a_permission_of_an_installed_app(monkeypatch):
     assert error.id == "hireops.E012"
 
 
+@pytest.mark.processes
 def test_manage_py_check_fails_on_a_broken_registration(tmp_path):
     """The same through the start-up command people and deploys run."""
     script = (
@@ -130,6 +131,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.processes
 def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_them():
     result = subprocess.run(
         [sys.executable, "-c", IMPORTED],

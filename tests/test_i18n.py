@@ -190,6 +190,7 @@ def _copy_sources(dest: Path) -> None:
 @pytest.mark.skipif(
     shutil.which("xgettext") is None, reason="GNU gettext is not installed (apt-get install gettext)"
 )
+@pytest.mark.processes
 def test_catalogue_has_every_marked_string_and_nothing_stale(tmp_path, monkeypatch):
     """makemessages on a copy of the sources finds exactly the messages of locale/zh_Hans."""
     _copy_sources(tmp_path)

@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.processes  # every test here starts one
+
 PACKAGES = ("hireops", "bindings", "referrals", "orders", "sandbox")
 LINT = Path(sys.executable).parent / "lint-imports"
 

@@ -161,6 +161,7 @@ def test_djangos_not_found_warning_keeps_no_secret(client, log_format):
 
 
 @pytest.mark.parametrize("log_format", FORMATS)
+@pytest.mark.processes
 def test_a_management_commands_lines_keep_no_secret(log_format):
     line = "GET /accounts/feishu/invitation/{s}/?code={c} from https://h/orders/reports/{s}/r.pdf"
     code = f"import logging; logging.getLogger('hireops.test').warning({line.format(s=SECRET, c=CODE)!r})"

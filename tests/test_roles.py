@@ -157,16 +157,19 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.processes
 def test_check_deploy_is_clean_with_production_settings():
     result = _check_deploy(**PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.processes
 def test_check_deploy_warns_when_webhooks_may_go_to_private_addresses():
     result = _check_deploy(**{**PRODUCTION, "WEBHOOK_ALLOW_PRIVATE_URLS": "1"})
     assert result.returncode != 0 and "hireops.W003" in result.stdout + result.stderr
 
 
+@pytest.mark.processes
 def test_check_deploy_refuses_the_development_key():
     result = _check_deploy(**{k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"})
     assert result.returncode != 0 and "hireops.E001" in result.stdout + result.stderr

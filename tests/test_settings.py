@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.processes  # each but one runs the settings in a child Python
 
 READ = """
 import json, sys

@@ -125,6 +125,7 @@ for _ in range(4):
 """
 
 
+@pytest.mark.processes
 def test_reserve_is_shared_between_processes(coord_url):
     args = [coord_url] + ([f"test:{uuid.uuid4().hex}:"] if coord_url.startswith("redis") else [])
     procs = [

@@ -26,6 +26,7 @@ print(json.dumps({"token": token, "account_id": account.account_id}))
 
 
 @pytest.mark.parametrize("backend", ["file", "redis"])
+@pytest.mark.processes
 def test_two_processes_share_one_token_fetch(sandbox, feishu, settings, backend):
     if backend == "redis":
         if not os.environ.get("REDIS_URL"):

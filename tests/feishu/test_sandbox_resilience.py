@@ -193,6 +193,7 @@ print(json.dumps({"ok": True}))
 """
 
 
+@pytest.mark.processes
 def test_shared_limiter_keeps_processes_under_quota(sandbox, feishu):
     account = hire.create_referral_account(feishu, email=EMAIL)
     start_at = f"{time.time() + 3.0:.3f}"
@@ -204,6 +205,7 @@ def test_shared_limiter_keeps_processes_under_quota(sandbox, feishu):
     assert _burst_window_check([e["time"] for e in log]) <= 10
 
 
+@pytest.mark.processes
 def test_redis_coordination_end_to_end(sandbox, settings):
     if not os.environ.get("REDIS_URL"):
         pytest.skip("REDIS_URL is not set (CI sets it); the Redis backend is not exercised")

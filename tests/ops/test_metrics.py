@@ -105,6 +105,7 @@ def test_a_task_run_by_a_real_worker_is_counted(celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.processes
 def test_the_exporter_serves_every_process_and_the_status(tmp_path):
     port = free_port()
     with open(tmp_path / "exporter.log", "w") as log:

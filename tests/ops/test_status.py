@@ -139,6 +139,7 @@ def test_a_check_that_breaks_is_itself_a_finding(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.processes
 def test_the_status_cannot_be_read_without_the_database():
     env = subprocess_env(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/hireops", LANGUAGE_CODE="en"
@@ -174,6 +175,7 @@ def test_a_real_worker_beats_with_its_queues(celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.processes
 def test_a_real_beat_beats_and_forgets_its_row_when_stopped(tmp_path):
     import time
 

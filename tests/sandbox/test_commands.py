@@ -77,6 +77,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.processes
 def test_feishu_sandbox_command_serves_and_stops_cleanly(tmp_path):
     port, ws_port = _free_port(), _free_port()
     directory = tmp_path / "dir.json"

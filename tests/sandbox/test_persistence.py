@@ -156,6 +156,7 @@ def _stop(proc) -> str:
     return out
 
 
+@pytest.mark.processes
 def test_the_sandbox_command_keeps_its_state_across_a_restart(tmp_path):
     from tests.sandbox.test_commands import _free_port
 
@@ -176,6 +177,7 @@ def test_the_sandbox_command_keeps_its_state_across_a_restart(tmp_path):
     assert f"State from {state_file} (saved " in second
 
 
+@pytest.mark.processes
 def test_bad_state_file_stops_the_command_with_the_way_out(tmp_path):
     state_file = tmp_path / "state.json"
     state_file.write_text('{"format": 0}', encoding="utf-8")

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 
+import pytest
 from django.conf import settings
 from django.core import checks
 
@@ -53,6 +54,7 @@ def _offer_demo_catalogue(control) -> None:
     control.seed_catalogue("demo-exam-1", papers=[{"id": "paper-spring", "name": "春季测评"}])
 
 
+@pytest.mark.processes
 def test_the_readmes_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
     commands = readme_commands()
     names = [c[0] for c in commands]

@@ -93,6 +93,7 @@ def wait_for_connection(sandbox, not_device=None, timeout=20.0) -> dict:
     raise AssertionError(f"no (new) SDK connection: {sandbox.longconn_connections()}")
 
 
+@pytest.mark.processes
 def test_the_official_ws_client_receives_acks_and_reconnects(sandbox, tmp_path):
     sandbox.configure(
         delivery="long_connection",

@@ -25,6 +25,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.processes
 def test_the_sandbox_pushes_app_open_for_its_demo_tenants_at_start(live_server, settings):
     settings.FEISHU_APP_TYPE = "store"
     settings.FEISHU_ENCRYPT_KEY, settings.FEISHU_VERIFICATION_TOKEN = ENCRYPT_KEY, TOKEN
