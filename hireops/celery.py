@@ -1,9 +1,10 @@
 """The Celery app: configuration comes from Django settings (``CELERY_*``)."""
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
 
 from hireops.core.logs import celery_signals
@@ -28,3 +29,23 @@ celery_signals.connect()
 def _close_old_connections(sender=None, **kwargs):
     if not getattr(getattr(sender, "request", None), "is_eager", False):
         close_old_connections()
+
+
+def run_only_when_idle() -> bool:
+    """Every thread of this process under SCHED_IDLE, and so every thread and child it starts
+    (they inherit their creator's policy): the kernel runs them only on CPU no other process
+    wants, and preempts them as soon as one does. Lowering a policy needs no privilege.
+    False where the platform has no SCHED_IDLE (the worker then runs as it would without)."""
+    if not hasattr(os, "SCHED_IDLE") or not os.path.isdir("/proc/self/task"):
+        return False
+    for tid in os.listdir("/proc/self/task"):
+        os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
+    return True
+
+
+@worker_init.connect
+def _yield_the_cpu(**kwargs):
+    from django.conf import settings
+
+    if settings.WORKER_CPU_IDLE and not run_only_when_idle():
+        logging.getLogger(__name__).warning("WORKER_CPU_IDLE: this platform has no SCHED_IDLE")

@@ -15,10 +15,10 @@
 
 Waits up to ``COUNTDOWN_AT_MOST`` are Celery's countdown; longer ones are parked on the row
 (``next_attempt_at``, no message in the broker) and the ``send_due`` sweep (every 10 s) sends
-them when due. The sweep also sends what a lost message or a killed worker left (an expired
-lease), but only a row whose message was queued over ``LOST_AFTER`` ago (``queued_at``): a
-backlog in the broker is not multiplied by the sweep. A redelivery is harmless: the receiver
-has the ``webhook-id`` to tell.
+them when due. The sweep also sends what a killed worker left (an expired lease: within
+``LEASE`` and a tick) and what a lost message left, but only a row whose message was queued over
+``LOST_AFTER`` ago (``queued_at``): a backlog in the broker is not multiplied by the sweep. A
+redelivery is harmless: the receiver has the ``webhook-id`` to tell.
 """
 
 import logging
@@ -305,20 +305,29 @@ SWEEP_AT_MOST = 5000
 
 
 def due_rows(now=None):
-    """Queued deliveries nothing is sending that should be sent now: parked ones now due, and
-    those whose message was lost (queued over ``LOST_AFTER`` ago, not claimed since: a lost
-    message, a killed worker's expired lease, a slot's waiter nothing handed one)."""
+    """Queued deliveries nothing is sending that should be sent now: parked ones now due; one
+    whose worker died (its lease expired: only a claim sets one, and every outcome clears it);
+    and one whose message was lost (queued over ``LOST_AFTER`` ago and not claimed since: a
+    lost message, a slot's waiter nothing handed one). A message merely waiting in a backlog
+    is not sent twice."""
     now = now or timezone.now()
-    nothing_queued = Q(queued_at__isnull=True) | Q(queued_at__lt=now - LOST_AFTER)
+    nothing_queued = (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=now - LOST_AFTER) | Q(leased_until__isnull=False)
+    )
     return WebhookDelivery.objects.filter(
         outbound.not_being_sent(now), nothing_queued, status=CallStatus.QUEUED, next_attempt_at__lte=now
     )
 
 
 def send_due() -> int:
+    """Queue what is due. The rows are locked while marked queued (the dead worker's lease
+    cleared), so a claim racing the sweep either comes first (and the row is not due) or finds
+    the row as the sweep left it; a row marked here is not due again at the next sweep."""
     now = timezone.now()
-    pks = list(due_rows(now).order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_AT_MOST])
-    WebhookDelivery.objects.filter(pk__in=pks).update(queued_at=now)
+    with transaction.atomic():
+        due = due_rows(now).select_for_update(skip_locked=True).order_by("next_attempt_at")
+        pks = list(due.values_list("pk", flat=True)[:SWEEP_AT_MOST])
+        WebhookDelivery.objects.filter(pk__in=pks).update(queued_at=now, leased_until=None)
     for pk in pks:
         DELIVER.send(pk)
     return len(pks)

@@ -128,6 +128,23 @@ def test_long_waits_are_parked_for_the_sweep_and_nothing_is_sent_twice_by_it(end
     assert delivery.send_due() == 0
 
 
+def test_a_dead_workers_delivery_is_sent_once_its_lease_expires_and_once_only(endpoint, receiver):
+    """A claim sets the lease and every outcome clears it, so an expired lease is a worker that
+    died mid-delivery: the next sweep sends the row again, without waiting for LOST_AFTER, and
+    clears the lease so the sweep after it leaves the row to that message."""
+    row = _ping_delivery(endpoint)
+    claimed = outbound._claim(DELIVER, row.pk)  # the worker claims it, then dies mid-call
+    assert claimed is not None
+    assert delivery.send_due() == 0  # its lease holds: maybe still being sent
+    WebhookDelivery.objects.filter(pk=row.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
+    assert delivery.send_due() == 1
+    row.refresh_from_db()
+    assert row.leased_until is None and row.queued_at > timezone.now() - timedelta(minutes=1)
+    assert delivery.send_due() == 0  # its new message is in the broker
+    assert outbound.run(DELIVER, row.pk) == CallStatus.SUCCEEDED
+    assert len(receiver.requests) == 1  # the dead worker's call never reached the receiver here
+
+
 def test_after_the_last_attempt_the_delivery_fails_and_says_why(endpoint, receiver):
     receiver.answers = [500] * delivery.ATTEMPTS
     row = _ping_delivery(endpoint)
@@ -302,12 +319,11 @@ def test_a_worker_killed_mid_delivery_means_it_is_delivered_again(
     assert row.status == CallStatus.QUEUED and row.leased_until is not None  # the dead worker's lease
 
     receiver.delay = 0
-    # Nothing is sent while its lease (2 minutes) holds and its message may still be in the
-    # broker (LOST_AFTER): both moved into the past here, the sweep finds the delivery.
+    # Nothing is sent while its lease (2 minutes) holds; once it has expired, the next sweep
+    # sends it (the lease moved into the past here), without waiting for LOST_AFTER.
     assert not delivery.due_rows().filter(pk=row.pk).exists()
     WebhookDelivery.objects.filter(pk=row.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
-    assert not delivery.due_rows().filter(pk=row.pk).exists()  # its message may be in a backlog
-    WebhookDelivery.objects.filter(pk=row.pk).update(queued_at=timezone.now() - delivery.LOST_AFTER)
+    assert delivery.due_rows().filter(pk=row.pk).exists()
     second = start_celery_worker()
     from hireops.webhooks.tasks import send_due
 
