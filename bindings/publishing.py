@@ -41,6 +41,7 @@ from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
+from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
 from hireops.tenants.mode import store_app
@@ -129,7 +130,7 @@ def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None 
 
 
 def _queue(scope: int, tenant_keys: list[str], user=None) -> list[FieldPublish]:
-    from .tasks import publish_fields
+    publish_fields = task_named("bindings.publish_fields")
 
     batch = uuid.uuid4()
     with transaction.atomic():

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message, reworded
 from hireops.core.retry import GAVE_UP, TryLater
+from hireops.core.task_names import task_named
 from hireops.events.refusals import EventRefused
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
 from hireops.tenants.scoping import of_tenant
@@ -237,7 +238,7 @@ def balance_pull_give_up(account_pk: int, reason: str) -> bool:
 
 def balance_pull_request(account: ReferralAccount) -> None:
     """Queue a pull of one account (staff's "Pull balance" action)."""
-    from .tasks import pull_balance
+    pull_balance = task_named("referrals.pull_balance")
 
     transaction.on_commit(lambda: pull_balance.delay(account.pk))
 

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_noop
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.schedules import SetGoing
+from hireops.core.task_names import task_named
 
 from . import announce, leavers, withdrawals
 from .models import (
@@ -151,7 +152,7 @@ def _locked(accounts):
 
 def _ready(run: PayoutRun) -> None:
     """Prepared: it waits for a colleague's decision, and the approvers are told."""
-    from .tasks import payout_notify
+    payout_notify = task_named("referrals.payout_notify")
 
     with transaction.atomic():
         PayoutRun.objects.filter(pk=run.pk).update(
@@ -179,7 +180,7 @@ def payout_prepare(
     prepared it, and these are the hands that were on the schedule. Waiting for approval when
     it returns, or, past ``PAYOUT_PREPARE_INLINE_MAX`` accounts, *being prepared* by a worker.
     Raises ``PayoutRefused`` when there is nothing to pay."""
-    from .tasks import payout_prepare_lines
+    payout_prepare_lines = task_named("referrals.payout_prepare_lines")
 
     selection = {"tenant_key": tenant_key, "currency": currency}
     if min_amount is not None:
@@ -273,7 +274,7 @@ def _next_batch(run_pk: int) -> bool:
 def payout_prepare_lines(run_pk: int, slice_seconds: float | None = None) -> str:
     """The worker's part of a large run: batches until it is prepared, for at most ``SLICE``
     (then the rest in a new task: none outlives its time limit). Safe to run again, or twice."""
-    from .tasks import payout_prepare_lines as task
+    task = task_named("referrals.payout_prepare_lines")
 
     deadline = time.monotonic() + (SLICE.total_seconds() if slice_seconds is None else slice_seconds)
     while _next_batch(run_pk):
@@ -286,7 +287,7 @@ def payout_prepare_lines(run_pk: int, slice_seconds: float | None = None) -> str
 def resume_preparations() -> list[int]:
     """Runs being prepared whose worker stopped (no batch for ``RESUME_AFTER``): queued again
     (from the dispatcher's tick, every minute)."""
-    from .tasks import payout_prepare_lines
+    payout_prepare_lines = task_named("referrals.payout_prepare_lines")
 
     stalled = PayoutRun.objects.filter(
         status=PayoutRunStatus.PREPARING, heartbeat_at__lt=timezone.now() - RESUME_AFTER

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
@@ -185,7 +186,7 @@ def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
     """Approve the lines as the accounts hold them now; ``seen``: the fingerprint of the lines
     the approver was shown (``payout_refresh``), refused if they changed since. The dispatcher
     starts paying at once."""
-    from .tasks import payout_dispatch
+    payout_dispatch = task_named("referrals.payout_dispatch")
 
     with transaction.atomic():
         run = _locked_run(run_pk)
@@ -239,7 +240,7 @@ def payout_cancel(run_pk: int, user) -> PayoutRun:
 def payout_release(line_pks, user) -> int:
     """Held lines paid after all, at the balance Feishu held when they were held (an approver's
     decision, like the run's). A balance that moved again is held again."""
-    from .tasks import payout_dispatch
+    payout_dispatch = task_named("referrals.payout_dispatch")
 
     released = 0
     with transaction.atomic():

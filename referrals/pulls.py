@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from hireops.core.task_names import task_named
 from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
@@ -102,7 +103,7 @@ def claim_due(limit: int | None = None, most: int | None = None) -> list[int]:
 def pulls_schedule() -> int:
     """The scheduled tick: claim what a tick of each tenant's quota can pull, as far as the
     workers keep up, and queue it in batches (tenants interleaved within each)."""
-    from .tasks import pull_balance_batch
+    pull_balance_batch = task_named("referrals.pull_balance_batch")
 
     pks = claim_due(per_tick())
     for i in range(0, len(pks), BATCH):

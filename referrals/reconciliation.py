@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu import get_client, hire
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
@@ -29,7 +30,7 @@ def reconciliation_request(
     start: datetime, end: datetime, user=None, tenant_key: str = ""
 ) -> ReconciliationRun:
     """One tenant's window ("" for a self-built app's own): Feishu compares that tenant's books."""
-    from .tasks import reconcile
+    reconcile = task_named("referrals.reconcile")
 
     if end <= start:
         raise ValueError("the window must end after it starts")

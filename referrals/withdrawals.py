@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
@@ -55,7 +56,7 @@ def withdrawal_request(
     """A full-balance withdrawal asked by ``user``. A leaver's payout is the leaver policy's
     decision (REFERRAL_LEAVER_POLICY=at_once), which ``user`` applied to a matched leaver:
     recorded as theirs, not asked of them."""
-    from .tasks import withdraw
+    withdraw = task_named("referrals.withdraw")
 
     if not leaver_policy:
         _may_withdraw(user)
@@ -94,7 +95,7 @@ def withdrawal_request(
 
 def withdrawal_retry(w: Withdrawal, user=None) -> None:
     """Queue the call again now, with the same order id (staff's "Retry now")."""
-    from .tasks import withdraw
+    withdraw = task_named("referrals.withdraw")
 
     _may_withdraw(user)
     if w.status != CallStatus.QUEUED:

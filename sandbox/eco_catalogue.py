@@ -21,8 +21,8 @@ The control API's orders use these catalogues: an order for a package, item or p
 account does not offer is refused (a Hire recruiter could not pick it).
 """
 
+from .errors import ApiError
 from .hire_api import ok
-from .state import ApiError
 
 PACKAGE_PARAM = 1002001
 PACKAGE_DELETE_PARAM = 1002859

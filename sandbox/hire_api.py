@@ -6,7 +6,7 @@ existing keys only; batch_delete never empties a scope and a deleted key is
 never accepted again. Validation failures answer 400 / 1002002 naming the field.
 """
 
-from .state import ApiError
+from .errors import ApiError
 
 PARAM_ERROR = 1002002
 

@@ -60,6 +60,7 @@ from .feishu_errors import Failure
 from .messages import Message
 from .models import CallStatus
 from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
+from .task_names import task_named
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,15 @@ _discovered = False
 def register(kind: Outbound) -> Outbound:
     KINDS[kind.name] = kind
     return kind
+
+
+def kind_named(name: str) -> Outbound:
+    """The kind registered as ``name``: for a module its kind's own module imports (which may
+    not import it back: "No import cycle inside a package"). Its app's ``tasks`` module makes
+    the kind's task from the kind's module, so importing it registers the kind."""
+    if name not in KINDS:
+        task_named(name)
+    return KINDS[name]
 
 
 def kinds() -> list[Outbound]:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 
 from django.db import connections
 
+from hireops.core.task_names import task_named
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
@@ -30,7 +32,7 @@ def queue_events(pks: Iterable[int]) -> int:
     """Publish ``events.process_events`` messages of up to MAX_BATCH keys; returns how
     many keys were queued. A broker that is down is logged, not raised: the rows are
     committed, and the sweep queues them later."""
-    from .tasks import process_events  # tasks import the services, which import this
+    process_events = task_named("events.process_events")
 
     pks = list(pks)
     queued = 0
@@ -75,7 +77,7 @@ class BatchPublisher:
         broker's transport) and connect to the broker once, so the first deliveries do not pay
         for it. A broker that is down is only logged: deliveries are stored all the same, and
         the sweep queues them."""
-        from .tasks import process_events
+        process_events = task_named("events.process_events")
 
         try:
             with process_events.app.connection_for_write() as conn:

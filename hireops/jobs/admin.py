@@ -24,15 +24,9 @@ from . import services
 from .imports import CsvImport
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, kinds, operation
+from .progress import progress_html
 
 ITEMS_SHOWN = 100  # on the job's page, failed first; the item list has them all
-
-
-def progress_html(total: int, done: int, percent: int):
-    """The progress bar of a job's list row and page (background jobs and exports)."""
-    return format_html(
-        '<progress max="{}" value="{}" style="width: 10em"></progress> {} %', total, done, percent
-    )
 
 
 def visible_jobs(user, queryset):

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.export import CSV_TYPE, XLSX_TYPE
 
-from .admin import progress_html
 from .exports import export_retry, export_storage
 from .models import ExportFormat, ExportJob, ExportStatus
+from .progress import progress_html
 
 
 def _mine(request):

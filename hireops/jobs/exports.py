@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from hireops.core import sealing
 from hireops.core.export import export_filename, write_csv, write_xlsx
+from hireops.core.task_names import task_named
 
 from .models import ExportFormat, ExportJob, ExportStatus
 
@@ -87,7 +88,7 @@ def export_start(model_admin, request, file_format: str) -> ExportJob:
     """Record the export of what the admin action in ``request`` was applied to, and queue it."""
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-    from .tasks import run_export
+    run_export = task_named("jobs.export")
 
     across = request.POST.get("select_across") == "1"
     opts = model_admin.model._meta
@@ -272,7 +273,7 @@ def _fail(run: _Run, message: str) -> None:
 
 def export_retry(job: ExportJob) -> bool:
     """Queue a failed export again, with its attempts counted afresh."""
-    from .tasks import run_export
+    run_export = task_named("jobs.export")
 
     again = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.FAILED).update(
         status=ExportStatus.QUEUED, attempts=0, error="", finished_at=None
@@ -293,7 +294,7 @@ def exports_without_progress(since):
 def exports_resume() -> int:
     """Queue again the exports whose run was lost (worker killed, broker down when queued);
     one lost too often fails, its requester may try again."""
-    from .tasks import run_export
+    run_export = task_named("jobs.export")
 
     since = timezone.now() - RESUME_AFTER
     stalled = list(exports_without_progress(since).values_list("pk", "attempts", "language"))

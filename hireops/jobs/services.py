@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hireops.core.task_names import task_named
 from hireops.core.uploads import row_refusal
 
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
@@ -74,7 +75,7 @@ def job_start(
     """Record a job with one item per target (a model instance, or an item's data for an
     operation without a model), all of ``tenant_key``, and queue it. Targets' labels are
     computed here, masked."""
-    from .tasks import run_job
+    run_job = task_named("jobs.run")
 
     with transaction.atomic():
         job = BulkJob.objects.create(
@@ -113,7 +114,7 @@ def job_run(pk: int, slice_seconds: float | None = None) -> str:
         for item_pk in waiting.values_list("pk", flat=True):
             _run_item(op, job, item_pk)
             if time.monotonic() > deadline:  # after an item: every run moves the job on
-                from .tasks import run_job
+                run_job = task_named("jobs.run")
 
                 run_job.delay(pk)  # the rest in a new run: no task outlives its time limit
                 return JobStatus.RUNNING
@@ -161,7 +162,7 @@ def jobs_without_progress(since):
 
 def jobs_resume() -> int:
     """Queue again the jobs that stopped moving (worker lost, broker down when queued)."""
-    from .tasks import run_job
+    run_job = task_named("jobs.run")
 
     pks = list(jobs_without_progress(timezone.now() - RESUME_AFTER).values_list("pk", flat=True))
     for pk in pks:

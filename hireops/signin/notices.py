@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from hireops.core.display import local_time
 from hireops.core.retry import TryLater
+from hireops.core.task_names import task_named
 from hireops.ops import channels, metrics
 
 from .models import FactorChange, SecurityNotice
@@ -47,7 +48,7 @@ def factor_removed(request, authenticator) -> None:
         change=FactorChange.REMOVED if request.user.pk == authenticator.user_id else FactorChange.RESET,
         factors=authenticator.type,
     )
-    from .tasks import send_security_notice
+    send_security_notice = task_named("signin.send_security_notice")
 
     transaction.on_commit(lambda: send_security_notice.delay(notice.pk))
 

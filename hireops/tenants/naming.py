@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu import get_client
 from hireops.feishu.tenant import query_tenant
 
@@ -33,7 +34,7 @@ NO_NAME = gettext_noop("Feishu's answer has no name for this tenant.")
 
 def lookup_names(tenants, user=None) -> list[TenantNameLookup]:
     """Ask Feishu for these tenants' names: one lookup each, sent after the commit."""
-    from .tasks import lookup_name
+    lookup_name = task_named("tenants.lookup_name")
 
     with transaction.atomic():
         lookups = TenantNameLookup.objects.bulk_create(

@@ -27,6 +27,8 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from ninja.responses import NinjaJSONEncoder
 
+from hireops.core import outbound
+
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -139,10 +141,9 @@ def record(event_type: EventType, subject, endpoints, *, tenant_key: str = "") -
         WebhookDelivery(event=event, endpoint=e, requested_at=now, next_attempt_at=now, queued_at=now)
         for e in endpoints
     )
-    from .delivery import DELIVER
-
+    deliver = outbound.kind_named("webhooks.deliver")  # its module imports this one
     pks = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])
+    transaction.on_commit(lambda: [deliver.send(pk) for pk in pks])
     return event
 
 

@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hireops.core.task_names import task_named
+
 from .desired import desired
 from .models import CatalogueRollout, CatalogueSync, RolloutStatus
 from .pushes import bound_accounts, push_request
@@ -37,7 +39,7 @@ def rollout_request(catalogue: str, user=None) -> CatalogueRollout:
 
 
 def start(pk: int, countdown: int = 0) -> None:
-    from ..tasks import run_rollout
+    run_rollout = task_named("orders.run_rollout")
 
     run_rollout.apply_async((pk,), countdown=countdown)
 
