@@ -25,6 +25,26 @@ os.environ.pop("SANDBOX_STATE_FILE", None)
 settings.SANDBOX_STATE_FILE = ""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_redis_databases():
+    """An xdist worker starts on empty Redis databases of its own (tests/worker_env.py): messages
+    a killed run left in its broker would otherwise reach this run's Celery workers by the
+    thousand (events whose rows are gone), and its coordination keys would count old calls.
+    Only a worker's own databases: a run in one process (HIREOPS_TEST_WORKERS=0) uses
+    REDIS_URL as given, which may be a development stack's."""
+    from tests.worker_env import WORKER
+
+    if not WORKER:
+        return
+    import redis
+
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith("redis://"):
+            with redis.Redis.from_url(url) as client:
+                client.flushdb()
+
+
 @pytest.fixture(autouse=True)
 def signed_in_with_both_factors(monkeypatch, request):
     """``client.force_login`` / ``client.login`` stand for a finished sign-in, so their session
