@@ -41,7 +41,6 @@ from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
-from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
 from hireops.tenants.mode import store_app
@@ -130,15 +129,13 @@ def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None 
 
 
 def _queue(scope: int, tenant_keys: list[str], user=None) -> list[FieldPublish]:
-    publish_fields = task_named("bindings.publish_fields")
-
     batch = uuid.uuid4()
     with transaction.atomic():
         publishes = FieldPublish.objects.bulk_create(
             [FieldPublish(scope=scope, tenant_key=key, batch=batch, requested_by=user) for key in tenant_keys]
         )
         pks = [p.pk for p in publishes]
-        transaction.on_commit(lambda: [publish_fields.delay(pk) for pk in pks])
+        transaction.on_commit(lambda: [PUBLISH.send(pk) for pk in pks])
     return publishes
 
 

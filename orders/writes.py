@@ -37,7 +37,6 @@ from hireops.core.display import from_ms
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
-from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, eco, get_client
 from hireops.webhooks.events import emit
 
@@ -126,9 +125,7 @@ def _queue(write: OrderWrite, reports=()) -> OrderWrite:
 
 
 def _send(pk: int) -> None:
-    send_write = task_named("orders.send_write")
-
-    send_write.delay(pk)
+    SEND.send(pk)
 
 
 def new_stage_id() -> str:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.task_names import task_named
 from hireops.feishu import get_client, hire
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
@@ -30,15 +29,13 @@ def reconciliation_request(
     start: datetime, end: datetime, user=None, tenant_key: str = ""
 ) -> ReconciliationRun:
     """One tenant's window ("" for a self-built app's own): Feishu compares that tenant's books."""
-    reconcile = task_named("referrals.reconcile")
-
     if end <= start:
         raise ValueError("the window must end after it starts")
     with transaction.atomic():
         run = ReconciliationRun.objects.create(
             tenant_key=tenant_key, start_ms=to_ms(start), end_ms=to_ms(end), requested_by=user
         )
-        transaction.on_commit(lambda: reconcile.delay(run.pk))
+        RECONCILE.send_on_commit(run.pk)
     return run
 
 

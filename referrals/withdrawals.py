@@ -16,7 +16,6 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
@@ -56,8 +55,6 @@ def withdrawal_request(
     """A full-balance withdrawal asked by ``user``. A leaver's payout is the leaver policy's
     decision (REFERRAL_LEAVER_POLICY=at_once), which ``user`` applied to a matched leaver:
     recorded as theirs, not asked of them."""
-    withdraw = task_named("referrals.withdraw")
-
     if not leaver_policy:
         _may_withdraw(user)
     types = sorted({int(t) for t in bonus_types})
@@ -85,7 +82,7 @@ def withdrawal_request(
                 expected_points=account.points if POINTS in types else 0,
                 expected_cash=cash,
             )
-            transaction.on_commit(lambda: withdraw.delay(w.pk))
+            WITHDRAW.send_on_commit(w.pk)
     except IntegrityError as exc:
         raise WithdrawalRefused(
             _("%(account)s already has a withdrawal in progress.") % {"account": account}
@@ -95,14 +92,12 @@ def withdrawal_request(
 
 def withdrawal_retry(w: Withdrawal, user=None) -> None:
     """Queue the call again now, with the same order id (staff's "Retry now")."""
-    withdraw = task_named("referrals.withdraw")
-
     _may_withdraw(user)
     if w.status != CallStatus.QUEUED:
         raise WithdrawalRefused(
             _("%(order)s is finished: only a withdrawal in progress is retried.") % {"order": w}
         )
-    transaction.on_commit(lambda: withdraw.delay(w.pk))
+    WITHDRAW.send_on_commit(w.pk)
 
 
 def _prepare(w: Withdrawal) -> str:

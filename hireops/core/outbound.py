@@ -43,7 +43,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import import_module
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -158,12 +157,9 @@ class Outbound:
 
     @property
     def task(self):
-        """The task ``task(self)`` made in the model's app's ``tasks`` module (imported here:
-        outside a worker, Celery imports no tasks module by itself)."""
-        from celery import current_app
-
-        import_module(f"{self.model._meta.app_config.name}.tasks")
-        return current_app.tasks[self.name]
+        """The task ``task(self)`` made in the app's ``tasks`` module (a kind's name starts with
+        its app's label), that module imported if it was not (``task_named``)."""
+        return task_named(self.name)
 
     def send(self, pk: int) -> None:
         if self.queue:

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_noop
 from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.task_names import task_named
 from hireops.feishu import get_client
 from hireops.feishu.tenant import query_tenant
 
@@ -34,14 +33,12 @@ NO_NAME = gettext_noop("Feishu's answer has no name for this tenant.")
 
 def lookup_names(tenants, user=None) -> list[TenantNameLookup]:
     """Ask Feishu for these tenants' names: one lookup each, sent after the commit."""
-    lookup_name = task_named("tenants.lookup_name")
-
     with transaction.atomic():
         lookups = TenantNameLookup.objects.bulk_create(
             [TenantNameLookup(tenant=tenant, requested_by=user) for tenant in tenants]
         )
         pks = [lookup.pk for lookup in lookups]
-        transaction.on_commit(lambda: [lookup_name.delay(pk) for pk in pks])
+        transaction.on_commit(lambda: [LOOKUP.send(pk) for pk in pks])
     return lookups
 
 

@@ -31,7 +31,6 @@ from hireops.core import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
-from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, eco, get_client
 from hireops.webhooks.events import emit
 
@@ -84,9 +83,7 @@ def push_request(binding, catalogue: str, reason: str, user=None, rollout=None) 
 
 
 def send(pk: int) -> None:
-    push_catalogue = task_named("orders.push_catalogue")
-
-    push_catalogue.delay(pk)
+    PUSH.send(pk)
 
 
 def push_on_bound(binding) -> list[CataloguePush]:
