@@ -7,6 +7,8 @@ The environment is set before the product's settings read it, so every process a
 
 import os
 
+from django.conf import global_settings
+
 os.environ.setdefault("FEISHU_SANDBOX", "1")  # the sandbox stands in for Feishu in every test
 # Partners' webhooks may go to the tests' own receivers on 127.0.0.1 (a test of the refusal
 # turns it off).
@@ -15,3 +17,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # the suite in parallel: per-worker f
     import tests.worker_env  # noqa: F401  databases and queues, set before they are read
 
 from hireops.settings import *  # noqa: F403
+
+# Passwords hashed in microseconds (tests/hashers.py); the production hashers stay listed, so
+# what they wrote is still read.
+PASSWORD_HASHERS = ["tests.hashers.OneIterationPBKDF2PasswordHasher", *global_settings.PASSWORD_HASHERS]
