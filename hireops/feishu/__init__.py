@@ -24,11 +24,14 @@ from .errors import (
 )
 from .http import FeishuClient, FeishuResponse
 
-_clients: dict[tuple, FeishuClient] = {}
+# (pid, base URL, app id, app secret, app type, timeout, coordination URL)
+_SettingsKey = tuple[int, str, str, str, str, float, str]
+
+_clients: dict[_SettingsKey, FeishuClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _settings_key() -> tuple:
+def _settings_key() -> _SettingsKey:
     from django.conf import settings
 
     # The pid is part of the key: a client built before a fork (Celery prefork) must not

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from . import hooks
 from .coordination import Coordinator, LockTimeout
 from .errors import FeishuAuthError
+from .shapes import Cache, JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ RESEND_EVERY = 120  # seconds between two app_ticket/resend requests, all proces
 MAX_MARGIN = 600.0
 
 # post(path, body, endpoint) -> top-level JSON of a code-0 answer; raises FeishuError.
-Post = Callable[[str, dict, str], dict]
+Post = Callable[[str, JSONObject, str], JSONObject]
 
 
 def ticket_key(app_id: str) -> str:
@@ -56,7 +57,7 @@ def resend_key(app_id: str) -> str:
     return f"feishu:app_ticket_resend:{app_id}"
 
 
-def save_app_ticket(cache, app_id: str, ticket: str) -> None:
+def save_app_ticket(cache: Cache, app_id: str, ticket: str) -> None:
     """Store the app_ticket delivered by the ``app_ticket`` event (schema 1.0)."""
     cache.set(ticket_key(app_id), ticket, TICKET_TTL)
     cache.delete(resend_key(app_id))  # it came: a later stale ticket may ask again at once
@@ -79,7 +80,7 @@ class TokenProvider:
         app_id: str,
         app_secret: str,
         app_type: str,
-        cache,
+        cache: Cache,
         coordinator: Coordinator,
         post: Post,
         ticket_wait: float = 5.0,
@@ -136,7 +137,7 @@ class TokenProvider:
         return f"feishu:{kind}:v2:{self._scope}" + (f":{tenant_key}" if tenant_key else "")
 
     @staticmethod
-    def _token_of(entry) -> str | None:
+    def _token_of(entry: object) -> str | None:
         return entry[0] if isinstance(entry, tuple) and len(entry) == 2 else None
 
     def _fresh(self, key: str) -> str | None:
@@ -224,7 +225,7 @@ class TokenProvider:
         # writes it to the shared cache, so polling the cache sees it from any process.
         deadline = time.monotonic() + self.ticket_wait
         while True:
-            ticket = self._cache.get(ticket_key(self.app_id))
+            ticket: str | None = self._cache.get(ticket_key(self.app_id))
             if ticket and ticket != stale:
                 return ticket
             if time.monotonic() >= deadline:

@@ -27,11 +27,14 @@ import re
 import struct
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 _POLL = 0.02
+_Result = TypeVar("_Result")
 
 
 class LockTimeout(TimeoutError):
@@ -47,7 +50,7 @@ class ReservationTooFar(Exception):
 
 
 class Coordinator:
-    def lock(self, name: str, timeout: float, wait: float | None = None):
+    def lock(self, name: str, timeout: float, wait: float | None = None) -> AbstractContextManager[None]:
         """Context manager: hold ``name`` exclusively; ``timeout`` bounds how long a crashed
         holder can block others (Redis TTL) and, by default, how long we wait for it."""
         raise NotImplementedError
@@ -163,7 +166,7 @@ def _filename(name: str) -> str:
 
 
 class FileCoordinator(Coordinator):
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
@@ -194,7 +197,7 @@ class FileCoordinator(Coordinator):
         with self._flock(self.directory / f"lock-{_filename(name)}", timeout if wait is None else wait):
             yield
 
-    def _update(self, key: str, fn) -> float:
+    def _update(self, key: str, fn: Callable[[float, float], tuple[float, _Result]]) -> _Result:
         # The state-file lock is held only for a read-modify-write of 8 bytes, so block on it.
         with self._flock(self.directory / f"rl-{_filename(key)}", None) as fd:
             raw = os.pread(fd, _TAT.size, 0)
@@ -206,7 +209,7 @@ class FileCoordinator(Coordinator):
             return result
 
     def reserve(self, key: str, interval_s: float, max_wait_s: float) -> float:
-        def step(now, tat):
+        def step(now: float, tat: float) -> tuple[float, float]:
             slot = max(now, tat)
             if slot - now > max_wait_s:
                 raise ReservationTooFar(slot - now)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .http import FeishuClient, FeishuResponse
+from .shapes import JSONObject
 
 _HIRE = "/open-apis/hire/v1"
 
@@ -39,7 +40,7 @@ class ReportFile:
     url: str
     url_type: int = ReportUrlType.DOWNLOAD
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"report_name": self.name, "report_url": self.url, "report_url_type": int(self.url_type)}
 
 
@@ -49,7 +50,7 @@ class ExamReport:
     url: str
     answer_time_ms: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         item = {"name": self.name, "url": self.url}
         if self.answer_time_ms is not None:
             item["answer_time"] = str(int(self.answer_time_ms))
@@ -62,7 +63,7 @@ class ExamDetail:
     result: str
     id: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         item = {"name": self.name, "result": self.result}
         if self.id:
             item["id"] = self.id
@@ -78,8 +79,8 @@ class Stage:
     result: str = ""
     reports: Sequence[ReportFile] = field(default_factory=tuple)
 
-    def to_json(self, background_check_id: str) -> dict:
-        body = {
+    def to_json(self, background_check_id: str) -> JSONObject:
+        body: JSONObject = {
             "background_check_id": background_check_id,
             "stage_id": self.stage_id,
             "stage_name": self.name,
@@ -94,14 +95,20 @@ class Stage:
         return body
 
 
-def result_body(background_check_id: str, result: str, time_ms: int, reports: Sequence[ReportFile]) -> dict:
-    body = {"background_check_id": background_check_id, "result": result, "result_time": str(int(time_ms))}
+def result_body(
+    background_check_id: str, result: str, time_ms: int, reports: Sequence[ReportFile]
+) -> JSONObject:
+    body: JSONObject = {
+        "background_check_id": background_check_id,
+        "result": result,
+        "result_time": str(int(time_ms)),
+    }
     if reports:
         body["report_file_list"] = [r.to_json() for r in reports]
     return body
 
 
-def login_info_body(exam_url: str, username: str = "", password: str = "", msg: str = "") -> dict:
+def login_info_body(exam_url: str, username: str = "", password: str = "", msg: str = "") -> JSONObject:
     info = {"exam_url": exam_url}
     if username:
         info["username"] = username
@@ -112,8 +119,8 @@ def login_info_body(exam_url: str, username: str = "", password: str = "", msg: 
 
 def exam_result_body(
     score: str, time_ms: int | None, reports: Sequence[ExamReport], details: Sequence[ExamDetail]
-) -> dict:
-    body: dict = {"result": score}
+) -> JSONObject:
+    body: JSONObject = {"result": score}
     if time_ms is not None:
         body["result_time"] = str(int(time_ms))
     if reports:
@@ -126,7 +133,9 @@ def exam_result_body(
 # --- background checks (§8.4) -----------------------------------------------------------------
 
 
-def update_progress(client: FeishuClient, body: dict, *, tenant_key: str | None = None) -> FeishuResponse:
+def update_progress(
+    client: FeishuClient, body: JSONObject, *, tenant_key: str | None = None
+) -> FeishuResponse:
     return client.request(
         "POST",
         f"{_HIRE}/eco_background_checks/update_progress",
@@ -136,7 +145,7 @@ def update_progress(client: FeishuClient, body: dict, *, tenant_key: str | None 
     )
 
 
-def update_result(client: FeishuClient, body: dict, *, tenant_key: str | None = None) -> FeishuResponse:
+def update_result(client: FeishuClient, body: JSONObject, *, tenant_key: str | None = None) -> FeishuResponse:
     return client.request(
         "POST",
         f"{_HIRE}/eco_background_checks/update_result",
@@ -162,7 +171,7 @@ def cancel(
 
 
 def exam_login_info(
-    client: FeishuClient, exam_id: str, body: dict, *, tenant_key: str | None = None
+    client: FeishuClient, exam_id: str, body: JSONObject, *, tenant_key: str | None = None
 ) -> FeishuResponse:
     return client.request(
         "POST",
@@ -174,7 +183,7 @@ def exam_login_info(
 
 
 def exam_update_result(
-    client: FeishuClient, exam_id: str, body: dict, *, tenant_key: str | None = None
+    client: FeishuClient, exam_id: str, body: JSONObject, *, tenant_key: str | None = None
 ) -> FeishuResponse:
     return client.request(
         "POST",
@@ -217,7 +226,7 @@ def catalogue_endpoint(catalogue: str, op: str) -> str:
 
 
 def catalogue_call(
-    client: FeishuClient, catalogue: str, op: str, body: dict, *, tenant_key: str | None = None
+    client: FeishuClient, catalogue: str, op: str, body: JSONObject, *, tenant_key: str | None = None
 ) -> FeishuResponse:
     method, path, _ = CATALOGUE_CALLS[(catalogue, op)]
     return client.request(

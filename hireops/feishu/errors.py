@@ -12,6 +12,9 @@ what Feishu said.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypedDict, TypeVar, Unpack
+
 # §1.3. Fixed by fetching a new token (the client does that once, then the error is final).
 TOKEN_REFRESH_CODES = frozenset({99991661, 99991663, 99991664, 99991665, 99991671})
 # A person must change something: app disabled, wrong secret, unknown app, missing scope,
@@ -31,6 +34,17 @@ SYSTEM_ERROR = 1002001
 INTERNAL_CODES = frozenset({1500, 1663, 1668, 2200, 5000})
 
 _MAX_MSG = 200
+
+
+class Context(TypedDict, total=False):
+    """Where an error comes from: the keyword arguments every error takes besides its own."""
+
+    http_status: int | None
+    log_id: str | None
+    endpoint: str | None
+
+
+_Error = TypeVar("_Error", bound="FeishuError")
 
 
 class FeishuError(Exception):
@@ -63,11 +77,12 @@ class FeishuError(Exception):
             parts.append(f"log_id={self.log_id}")
         return " ".join(parts)
 
-    def __reduce__(self):  # picklable with keyword args (Celery results, multiprocessing)
+    # Picklable with keyword args (Celery results, multiprocessing).
+    def __reduce__(self) -> tuple[Callable[..., FeishuError], tuple[type[FeishuError], dict[str, Any]]]:
         return (_rebuild, (type(self), self.__dict__.copy()))
 
 
-def _rebuild(cls, state):
+def _rebuild(cls: type[_Error], state: dict[str, Any]) -> _Error:
     obj = cls.__new__(cls)
     obj.__dict__.update(state)
     Exception.__init__(obj, str(obj))
@@ -79,7 +94,7 @@ class FeishuAuthError(FeishuError):
     unless the token flow says it is transient (a lock still held elsewhere, an app_ticket
     that has not arrived yet)."""
 
-    def __init__(self, code, msg, *, retryable: bool = False, **kw):
+    def __init__(self, code: int | None, msg: str, *, retryable: bool = False, **kw: Unpack[Context]):
         super().__init__(code, msg, **kw)
         self._retryable = retryable
 
@@ -93,7 +108,9 @@ class FeishuRateLimited(FeishuError):
 
     retryable = True
 
-    def __init__(self, code, msg, *, reset_after: float | None = None, **kw):
+    def __init__(
+        self, code: int | None, msg: str, *, reset_after: float | None = None, **kw: Unpack[Context]
+    ):
         self.reset_after = reset_after
         super().__init__(code, msg, **kw)
 
@@ -102,7 +119,7 @@ class FeishuQuotaExhausted(FeishuError):
     """99991403: the app's monthly API call quota is used up (or the client refuses locally
     while the stop is in force, see quota.py). Final until the quota renews."""
 
-    def __init__(self, code, msg, *, until: float | None = None, **kw):
+    def __init__(self, code: int | None, msg: str, *, until: float | None = None, **kw: Unpack[Context]):
         self.until = until  # Unix time the stop ends, when known
         super().__init__(code, msg, **kw)
 
@@ -120,7 +137,7 @@ class FeishuTransportError(FeishuError):
 
     retryable = True
 
-    def __init__(self, msg, *, maybe_applied: bool = True, **kw):
+    def __init__(self, msg: str, *, maybe_applied: bool = True, **kw: Unpack[Context]):
         self.maybe_applied = maybe_applied  # False only when the connection never opened
         super().__init__(None, msg, **kw)
 
@@ -130,7 +147,7 @@ class TenantUnavailable(FeishuError):
     uninstalled the app, or a call that names no tenant). Final for this row; other tenants'
     calls go on. ``reason`` says why, for staff (a translatable message)."""
 
-    def __init__(self, reason: str, *, tenant_key: str | None = None, **kw):
+    def __init__(self, reason: str, *, tenant_key: str | None = None, **kw: Unpack[Context]):
         self.reason = reason
         self.tenant_key = tenant_key
         super().__init__(None, str(reason), **kw)
@@ -151,7 +168,7 @@ def error_from_response(
     reset_after: float | None = None,
 ) -> FeishuError:
     """Map one non-successful answer (non-zero code or non-2xx status) to its typed error."""
-    kw = {"http_status": http_status, "log_id": log_id, "endpoint": endpoint}
+    kw: Context = {"http_status": http_status, "log_id": log_id, "endpoint": endpoint}
     if code == QUOTA_EXHAUSTED:  # before the 429 test: it shares the rate limit's status
         return FeishuQuotaExhausted(code, msg, **kw)
     if http_status == 429 or code in RATE_LIMIT_CODES:

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
+from typing import overload
 from urllib.parse import quote
 
 from .http import FeishuClient, FeishuResponse
 from .i18n import i18n, required_i18n
+from .shapes import JSONObject
 
 _HIRE = "/open-apis/hire/v1"
 
@@ -47,7 +49,7 @@ class CustomField:
     description_zh: str = ""
     description_en: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """Raises ``i18n.MissingText`` (``what`` is the key) for a field with no name at all."""
         item = {
             "key": self.key,
@@ -77,7 +79,7 @@ class ReferralAccount:
     account_id: str
     status: int
     assets: Bonus  # confirmed_bonus: the balance that can be withdrawn
-    referrer: dict | None = None  # id, name{zh_cn,en_us}, email?, mobile? (personal data)
+    referrer: JSONObject | None = None  # id, name{zh_cn,en_us}, email?, mobile? (personal data)
     log_id: str = field(default="", compare=False)  # X-Tt-Logid: kept on the call's row
 
 
@@ -109,7 +111,7 @@ class BadAmount(ValueError):
     """An amount Feishu sent that is not a finite number (its text, for whoever reads the error)."""
 
 
-def _amount(value) -> Decimal:
+def _amount(value: object) -> Decimal:
     try:
         amount = Decimal(str(value))
     except ArithmeticError:  # decimal.InvalidOperation: not a number at all
@@ -119,7 +121,11 @@ def _amount(value) -> Decimal:
     return amount
 
 
-def _points(raw: dict | None) -> int | None:
+@overload
+def _points(raw: JSONObject) -> int: ...
+@overload
+def _points(raw: JSONObject | None) -> int | None: ...
+def _points(raw: JSONObject | None) -> int | None:
     if raw is None:
         return None
     points = _amount(raw.get("point_bonus") or 0)
@@ -128,11 +134,11 @@ def _points(raw: dict | None) -> int | None:
     return int(points)
 
 
-def _cash(raw: dict) -> Cash:
+def _cash(raw: JSONObject) -> Cash:
     return Cash(currency_type=str(raw.get("currency_type") or ""), amount=_amount(raw.get("amount", 0)))
 
 
-def _bonus(raw: dict | None) -> Bonus:
+def _bonus(raw: JSONObject | None) -> Bonus:
     raw = raw or {}
     cash = raw.get("cash_bonus")
     if cash is None and raw.get("cash"):  # PY175 also models a single ``cash``
@@ -143,13 +149,13 @@ def _bonus(raw: dict | None) -> Bonus:
     )
 
 
-def parse_assets(assets: dict | None) -> Bonus:
+def parse_assets(assets: JSONObject | None) -> Bonus:
     """The withdrawable balance (``assets.confirmed_bonus``) as the API and the
     ``assets_update_v1`` event both send it."""
     return _bonus((assets or {}).get("confirmed_bonus"))
 
 
-def _account(raw: dict, log_id: str | None = None) -> ReferralAccount:
+def _account(raw: JSONObject, log_id: str | None = None) -> ReferralAccount:
     return ReferralAccount(
         account_id=str(raw["account_id"]),
         status=int(raw.get("status") or 0),
@@ -159,7 +165,7 @@ def _account(raw: dict, log_id: str | None = None) -> ReferralAccount:
     )
 
 
-def _params(user_id_type: str | None) -> dict | None:
+def _params(user_id_type: str | None) -> dict[str, str] | None:
     return {"user_id_type": user_id_type} if user_id_type else None
 
 
@@ -220,7 +226,7 @@ def create_referral_account(
     """Register a referral account by mobile ``(country code, number)`` and/or email."""
     if not mobile and not email:
         raise ValueError("create_referral_account needs a mobile or an email")
-    body: dict = {}
+    body: JSONObject = {}
     if mobile:
         code, number = mobile
         body["mobile"] = {"code": str(code), "number": str(number)}
@@ -388,8 +394,8 @@ class ExternalReward:
     onboard_time_ms: int | None = None
     conversion_time_ms: int | None = None
 
-    def to_json(self) -> dict:
-        bonus: dict = {"bonus_type": int(self.bonus_type)}
+    def to_json(self) -> JSONObject:
+        bonus: JSONObject = {"bonus_type": int(self.bonus_type)}
         if self.bonus_type == BonusType.POINTS:
             bonus["point_bonus"] = int(self.point_bonus or 0)
         elif self.cash is not None:
@@ -422,7 +428,7 @@ class ExternalRewardResult:
 
 def create_external_referral_reward(
     client: FeishuClient,
-    reward: ExternalReward | dict,
+    reward: ExternalReward | JSONObject,
     *,
     user_id_type: str | None = None,
     tenant_key: str | None = None,

@@ -25,17 +25,17 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 EVENTS = ("call_finished", "limiter_waited", "rate_limited", "token_refreshed", "reconnected")
-_listeners: dict[str, list[Callable]] = {name: [] for name in EVENTS}
+_listeners: dict[str, list[Callable[..., object]]] = {name: [] for name in EVENTS}
 _tenant_gate: Callable[[str | None], None] | None = None
 
 
-def on(event: str, listener: Callable) -> None:
+def on(event: str, listener: Callable[..., object]) -> None:
     """Call ``listener`` on every ``event`` (once, however often it is registered)."""
     if listener not in _listeners[event]:
         _listeners[event].append(listener)
 
 
-def emit(event: str, *args) -> None:
+def emit(event: str, *args: object) -> None:
     for listener in _listeners[event]:
         try:
             listener(*args)

@@ -27,6 +27,7 @@ import json as _json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -50,6 +51,7 @@ from .errors import (
 )
 from .quota import MonthlyQuota
 from .ratelimit import RateLimiter
+from .shapes import Cache, JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +62,12 @@ LATE_TOLERANCE = 0.002
 
 @dataclass(frozen=True)
 class FeishuResponse:
-    data: dict = field(default_factory=dict)
+    data: JSONObject = field(default_factory=dict)
     log_id: str | None = None
     http_status: int = 200
 
 
-def _encode(value):
+def _encode(value: object) -> float:
     if isinstance(value, Decimal):
         return float(value)  # Feishu's wire format for money is a JSON number
     raise TypeError(f"cannot serialise {type(value).__name__}")
@@ -94,19 +96,21 @@ class FeishuClient:
         app_secret: str,
         app_type: str = SELF_BUILT,
         *,
-        cache,
+        cache: Cache,
         coordinator: Coordinator,
         timeout: float = 10.0,
         session: requests.Session | None = None,
         max_ratelimit_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
-        sleep=time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
         rate_safety: float = 0.97,
         max_rate_wait: float = 30.0,
         ticket_wait: float = 5.0,
-        clock=time.time,  # when a cached token is due for refresh; tests move it with the sandbox's
-        tenant_gate=None,  # tenant_gate(tenant_key) raises TenantUnavailable for a tenant not to call
+        # When a cached token is due for refresh; tests move it with the sandbox's.
+        clock: Callable[[], float] = time.time,
+        # tenant_gate(tenant_key) raises TenantUnavailable for a tenant not to call.
+        tenant_gate: Callable[[str | None], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
@@ -144,8 +148,8 @@ class FeishuClient:
         path: str,
         *,
         endpoint: str,
-        json: dict | None = None,
-        params: dict | None = None,
+        json: JSONObject | None = None,
+        params: dict[str, str] | None = None,
         tenant_key: str | None = None,
     ) -> FeishuResponse:
         status, body, log_id = self._call(
@@ -159,17 +163,27 @@ class FeishuClient:
         )
         return FeishuResponse(data=body.get("data") or {}, log_id=log_id, http_status=status)
 
-    def _auth_post(self, path: str, body: dict, endpoint: str) -> dict:
+    def _auth_post(self, path: str, body: JSONObject, endpoint: str) -> JSONObject:
         # Token endpoints answer at the top level (no "data"); fetching a token is repeatable.
         return self._call(
             "POST", path, endpoint=endpoint, json=body, params=None, tenant_key=None, authed=False
         )[1]
 
     def _backoff(self, attempt: int) -> float:
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        delay: float = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
 
-    def _call(self, method, path, *, endpoint, json, params, tenant_key, authed):
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        json: JSONObject | None,
+        params: dict[str, str] | None,
+        tenant_key: str | None,
+        authed: bool,
+    ) -> tuple[int, JSONObject, str | None]:
         if authed:
             self._check_tenant(tenant_key, endpoint)
         stopped = self.quota.stopped_until()
@@ -186,7 +200,7 @@ class FeishuClient:
         refreshed = False
         extra_wait = 0.0
         while True:
-            headers = {}
+            headers: dict[str, str] = {}
             token = None
             if authed:
                 token = self.tokens.tenant_token(tenant_key)
@@ -238,7 +252,16 @@ class FeishuClient:
         if self.tenant_gate is not None:
             self.tenant_gate(tenant_key)
 
-    def _send(self, method, path, *, endpoint, json, params, headers) -> tuple[int, dict, str | None]:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        json: JSONObject | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+    ) -> tuple[int, JSONObject, str | None]:
         data = None
         if json is not None:
             data = _json.dumps(json, ensure_ascii=False, default=_encode).encode("utf-8")
@@ -300,7 +323,16 @@ class FeishuClient:
         )
 
     @staticmethod
-    def _log(level, method, path, endpoint, status, code, log_id, started) -> None:
+    def _log(
+        level: int,
+        method: str,
+        path: str,
+        endpoint: str,
+        status: int | None,
+        code: int | None,
+        log_id: str | None,
+        started: float,
+    ) -> None:
         """Log the call and report it (hooks: the metrics): both for every answer or transport failure."""
         seconds = time.monotonic() - started
         hooks.emit("call_finished", endpoint, status, code, seconds)

@@ -19,14 +19,14 @@ class MissingText(ValueError):
         self.what = what
 
 
-def i18n(zh: str | None = "", en: str | None = "") -> dict | None:
+def i18n(zh: str | None = "", en: str | None = "") -> dict[str, str] | None:
     """``{"zh_cn": zh, "en_us": en}`` without the empty languages; None when both are empty."""
     texts = {"zh_cn": (zh or "").strip(), "en_us": (en or "").strip()}
     kept = {language: text for language, text in texts.items() if text}
     return kept or None
 
 
-def required_i18n(zh: str | None, en: str | None, *, what: str) -> dict:
+def required_i18n(zh: str | None, en: str | None, *, what: str) -> dict[str, str]:
     """Like ``i18n``, but a text Feishu requires: raises ``MissingText`` when both are empty."""
     value = i18n(zh, en)
     if value is None:

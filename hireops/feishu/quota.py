@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from .shapes import Cache
 
 # UNCONFIRMED which clock Feishu renews the quota by; China time is where the 1st starts first,
 # and stopping a few hours too long loses nothing (the stop can be lifted by hand).
@@ -34,13 +37,13 @@ def next_renewal(now: float) -> float:
 class MonthlyQuota:
     """The stop for one app (keyed by base URL and app id, like its tokens)."""
 
-    def __init__(self, cache, base_url: str, app_id: str, clock=time.time):
+    def __init__(self, cache: Cache, base_url: str, app_id: str, clock: Callable[[], float] = time.time):
         scope = hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:12]
         self.key = f"feishu:quota_stop:{scope}:{app_id}"
         self._cache, self._clock = cache, clock
 
     def stopped_until(self) -> float | None:
-        until = self._cache.get(self.key)
+        until: float | None = self._cache.get(self.key)
         return until if until and until > self._clock() else None
 
     def stop(self) -> float:

@@ -39,6 +39,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -117,7 +118,7 @@ class LongConnClient:
         self._on_change = on_change or (lambda state: None)
         self.config = ClientConfig()
         self.state = LinkState()
-        self._in_flight: set[asyncio.Task] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._acks: _AckBatch | None = None  # acks gathering in this turn of the loop
 
     # --- the reconnect loop -------------------------------------------------------------
@@ -246,13 +247,13 @@ class LongConnClient:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(frames.encode(frames.ping(service)))
                 next_ping = now + self._ping_every()
-            silent_for = now - self.state.last_frame_at
+            silent_for = now - cast(float, self.state.last_frame_at)  # set before this task starts
             if silent_for > self._ping_every() + min(self._grace, self._ping_every()):
                 raise _Silent(f"silent for {silent_for:.0f} s")
             await asyncio.sleep(max(0.0, min(next_ping - time.monotonic(), 0.5)))
 
     async def _read(self, ws: ClientConnection) -> None:
-        parts: dict[str, tuple[float, list]] = {}
+        parts: dict[str, tuple[float, list[bytes | None]]] = {}
         async for message in ws:
             self.state.last_frame_at = time.monotonic()
             if isinstance(message, str):
@@ -274,7 +275,7 @@ class LongConnClient:
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task) -> None:
+    def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
 
@@ -330,14 +331,14 @@ class LongConnClient:
 class _AckBatch:
     ws: ClientConnection
     acks: list[bytes]
-    sent: asyncio.Future
+    sent: asyncio.Future[bool]
 
 
 class _Silent(Exception):
     pass
 
 
-def _ended(task: asyncio.Task) -> str:
+def _ended(task: asyncio.Task[None]) -> str:
     exc = task.exception() if not task.cancelled() else None
     if isinstance(exc, _Silent):
         return f"silent: {exc}"
@@ -361,7 +362,7 @@ def _handshake_refusal(exc: InvalidStatus) -> Refused:
     return Refused(detail[:300], permanent)
 
 
-def _reassembled(frame: frames.Frame, parts: dict[str, tuple[float, list]]) -> bytes | None:
+def _reassembled(frame: frames.Frame, parts: dict[str, tuple[float, list[bytes | None]]]) -> bytes | None:
     """The whole payload once every fragment of its message is in; None until then."""
     try:
         total, seq = int(frame.header(frames.SUM, "1")), int(frame.header(frames.SEQ, "0"))
@@ -375,7 +376,7 @@ def _reassembled(frame: frames.Frame, parts: dict[str, tuple[float, list]]) -> b
     if not 0 <= seq < total or total > 10_000:
         return None
     message_id = frame.header(frames.MESSAGE_ID, "")
-    _, slots = parts.get(message_id) or (now, [None] * total)
+    _, slots = parts.get(message_id) or (now, cast("list[bytes | None]", [None] * total))
     if len(slots) != total:
         return None
     slots[seq] = frame.payload or b""
@@ -383,4 +384,4 @@ def _reassembled(frame: frames.Frame, parts: dict[str, tuple[float, list]]) -> b
         parts[message_id] = (now, slots)
         return None
     parts.pop(message_id, None)
-    return b"".join(slots)
+    return b"".join(cast("list[bytes]", slots))  # no None left

@@ -10,6 +10,7 @@ a received frame to acknowledge it, and refuses to when one is missing (docs/fei
 """
 
 from dataclasses import dataclass, field
+from typing import cast, overload
 
 CONTROL = 0  # method: ping / pong
 DATA = 1  # method: event / card
@@ -44,6 +45,10 @@ class Frame:
     payload: bytes | None = None
     log_id_new: str | None = None
 
+    @overload
+    def header(self, key: str) -> str | None: ...
+    @overload
+    def header(self, key: str, default: str) -> str: ...
     def header(self, key: str, default: str | None = None) -> str | None:
         for k, v in self.headers:
             if k == key:
@@ -114,12 +119,15 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes) -> list[tuple[int, int, object]]:
-    """(field number, wire type, value) for each field; unknown ones are read and passed on."""
-    fields, pos, end = [], 0, len(data)
+def _fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
+    """(field number, wire type, value) for each field; unknown ones are read and passed on.
+    The value is an int for a varint (wire type 0), bytes for the others."""
+    fields: list[tuple[int, int, int | bytes]] = []
+    pos, end = 0, len(data)
     while pos < end:
         key, pos = _read_varint(data, pos)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, pos = _read_varint(data, pos)
         elif wire == 2:
@@ -138,11 +146,11 @@ def _fields(data: bytes) -> list[tuple[int, int, object]]:
     return fields
 
 
-def _text(value, wire: int) -> str:
+def _text(value: int | bytes, wire: int) -> str:
     if wire != 2:
         raise FrameError("a string field is not length-delimited")
     try:
-        return value.decode()
+        return cast(bytes, value).decode()  # wire type 2: bytes
     except UnicodeDecodeError as exc:
         raise FrameError("a string field is not UTF-8") from exc
 
@@ -152,9 +160,9 @@ def _int32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-def _header_pair(value, wire: int) -> tuple[str, str]:
+def _header_pair(value: int | bytes, wire: int) -> tuple[str, str]:
     key = val = ""
-    for n, w, v in _fields(value if wire == 2 else b""):
+    for n, w, v in _fields(cast(bytes, value) if wire == 2 else b""):
         if n == 1:
             key = _text(v, w)
         elif n == 2:
@@ -170,6 +178,7 @@ def decode(data: bytes) -> Frame:
         elif number in (1, 2, 3, 4):
             if wire != 0:
                 raise FrameError(f"field {number} is not a varint")
+            value = cast(int, value)  # wire type 0: an int
             if number == 1:
                 frame.seq_id = value
             elif number == 2:
@@ -185,7 +194,7 @@ def decode(data: bytes) -> Frame:
         elif number == 8:
             if wire != 2:
                 raise FrameError("payload is not length-delimited")
-            frame.payload = bytes(value)
+            frame.payload = bytes(cast(bytes, value))
         elif number == 9:
             frame.log_id_new = _text(value, wire)
     return frame

@@ -38,7 +38,7 @@ class ClientConfig:
     PingInterval: int = 120
 
     @classmethod
-    def from_json(cls, data, base: "ClientConfig | None" = None) -> "ClientConfig":
+    def from_json(cls, data: object, base: "ClientConfig | None" = None) -> "ClientConfig":
         """Read what is there and valid; keep ``base`` (or the defaults) for the rest."""
         base = base or cls()
         if not isinstance(data, dict):
