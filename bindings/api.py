@@ -36,7 +36,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Text, Timestamp
+from hireops.api.schemas import Page, Text64, Text128, Text200, Text500, Text10000, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core.messages import Message
@@ -117,7 +117,7 @@ def tenant_out(t: Tenant) -> TenantOut:
     return TenantOut(
         tenant_key=t.tenant_key,
         name=str(t),
-        status=t.status,
+        status=t.status,  # type: ignore[arg-type]  # the stored value: pydantic reads it as the enum
         first_seen=t.first_seen,
         updated_at=t.updated_at,
     )
@@ -138,7 +138,10 @@ class UsageName(enum.StrEnum):
     CAMPUS = "campus"
 
 
-TYPE_OF_SCOPE = {Scope.BACKGROUND_CHECK: BindingType.BACKGROUND_CHECK, Scope.EXAM: BindingType.EXAM}
+TYPE_OF_SCOPE: dict[int, BindingType] = {
+    Scope.BACKGROUND_CHECK: BindingType.BACKGROUND_CHECK,
+    Scope.EXAM: BindingType.EXAM,
+}
 SCOPE_OF_TYPE = {t: s for s, t in TYPE_OF_SCOPE.items()}
 USAGE_NAMES = {Usage.EXPERIENCED: UsageName.EXPERIENCED, Usage.CAMPUS: UsageName.CAMPUS}
 
@@ -168,7 +171,7 @@ class BindingOut(Schema):
 class BindingFilters(PageParams):
     updated_after: Timestamp | None = None
     status: BindingStatus | None = None
-    tenant: Text(128) | None = None
+    tenant: Text128 | None = None
     type: BindingType | None = None
 
 
@@ -189,7 +192,7 @@ def binding_out(b: EcoAccountBinding) -> BindingOut:
         account_name=b.account_name,
         type=TYPE_OF_SCOPE[b.scope],
         usage=[USAGE_NAMES[u] for u in b.usage_list if u in USAGE_NAMES],
-        status=b.status,
+        status=b.status,  # type: ignore[arg-type]  # the stored value: pydantic reads it as the enum
         customer_id=b.customer_id,
         reason=_english(b.review_reason),
         decided_by_staff=b.decided_manually,
@@ -267,23 +270,23 @@ class CustomerOut(Schema):
 
 class CustomerFilters(PageParams):
     updated_after: Timestamp | None = None
-    identifier_key: Text(64) | None = Field(
+    identifier_key: Text64 | None = Field(
         None, description="With identifier_value: the customer it identifies."
     )
-    identifier_value: Text(500) | None = None
+    identifier_value: Text500 | None = None
 
 
 class IdentifierIn(Schema):
-    key: Text(64) = Field(
+    key: Text64 = Field(
         description="A custom-field key: letters, digits, underscores, starting with a letter."
     )
-    value: Text(500)
+    value: Text500
 
 
 class CustomerIn(Schema):
-    name: Text(200)
-    contact: Text(200) = ""
-    notes: Text(10_000) = ""
+    name: Text200
+    contact: Text200 = ""
+    notes: Text10000 = ""
     identifiers: list[IdentifierIn] = Field(default=[], max_length=100)
 
 
@@ -291,9 +294,9 @@ class CustomerPatch(Schema):
     """Only the fields sent change; ``identifiers``, when sent, replaces the whole set
     (``[]`` removes every identifier)."""
 
-    name: Text(200) | None = None
-    contact: Text(200) | None = None
-    notes: Text(10_000) | None = None
+    name: Text200 | None = None
+    contact: Text200 | None = None
+    notes: Text10000 | None = None
     identifiers: list[IdentifierIn] | None = Field(default=None, max_length=100)
 
 

@@ -8,7 +8,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("Partner API")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from hireops.core import roles
         from hireops.signin.second_factor import require_second_factor
 

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,12 +25,12 @@ class NewKeyForm(forms.Form):
         help_text=_("Empty: never."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
             (s.name, f"{s.name}: {s.description}") for s in all_scopes().values()
         ]
 
-    def clean_tenants(self):
+    def clean_tenants(self) -> list[str]:
         raw = self.cleaned_data["tenants"].replace(",", "\n")
         return sorted({line.strip() for line in raw.splitlines() if line.strip()})

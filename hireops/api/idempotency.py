@@ -14,23 +14,34 @@ its transaction rolled back, and runs the write itself.
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from .models import IdempotentRequest
+from .models import ApiKey, IdempotentRequest
 from .problems import problem
+
+if TYPE_CHECKING:
+    from django.http import HttpResponse
+
+# The rest of the middleware chain, then the operation.
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 HEADER = "Idempotency-Key"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_LENGTH = 255
 
 
-def fingerprint(request) -> str:
+def fingerprint(request: HttpRequest) -> str:
     h = hashlib.sha256()
-    h.update(request.method.encode() + b" " + request.path.encode() + b"?")
+    # A request Django's handler made always has its method (the stub allows None).
+    h.update(request.method.encode() + b" " + request.path.encode() + b"?")  # type: ignore[union-attr]
     h.update("&".join(sorted(f"{k}={v}" for k, vs in request.GET.lists() for v in vs)).encode())
     body = request.body
     content_type = request.content_type or ""
@@ -52,7 +63,7 @@ def fingerprint(request) -> str:
     return h.hexdigest()
 
 
-def _replay(row) -> "HttpResponse":  # noqa: F821
+def _replay(row: IdempotentRequest) -> "HttpResponse":
     from django.http import HttpResponse
 
     response = HttpResponse(bytes(row.body or b""), status=row.status_code, content_type=row.content_type)
@@ -60,7 +71,7 @@ def _replay(row) -> "HttpResponse":  # noqa: F821
     return response
 
 
-def run_write(request, get_response):
+def run_write(request: HttpRequest, get_response: GetResponse) -> HttpResponseBase:
     """The operation in a transaction that keeps nothing of a refused write (4xx or 5xx)."""
     with transaction.atomic():
         response = get_response(request)
@@ -69,7 +80,7 @@ def run_write(request, get_response):
     return response
 
 
-def handle(request, api_key, get_response):
+def handle(request: HttpRequest, api_key: ApiKey, get_response: GetResponse) -> HttpResponseBase:
     if request.method not in WRITES:
         return get_response(request)
     key = request.headers.get(HEADER)
@@ -110,7 +121,7 @@ def handle(request, api_key, get_response):
                 return response  # not kept: the retry runs the write again
             row.status_code = response.status_code
             row.content_type = response.get("Content-Type", "")
-            row.body = response.content
+            row.body = cast("HttpResponse", response).content  # not streaming
             row.save(update_fields=["status_code", "content_type", "body"])
             return response
     except IdempotentRequest.DoesNotExist:  # purged between the two reads: run as a new key

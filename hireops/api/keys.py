@@ -8,11 +8,14 @@ hash is for passwords people choose; this one is random and long)."""
 import hashlib
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -21,6 +24,9 @@ from hireops.core import audit
 
 from . import scopes as scope_registry
 from .models import ApiKey
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PREFIX = "hko_"
 _ALPHABET = string.ascii_letters + string.digits
@@ -40,6 +46,13 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class KeyedRequest(HttpRequest):
+    """For annotations: the request an operation answers. Its auth (``site.ApiKey``) lets it in
+    only with the usable key the middleware found and put here."""
+
+    api_key: ApiKey
+
+
 @dataclass(frozen=True)
 class NewKey:
     row: ApiKey
@@ -48,11 +61,11 @@ class NewKey:
 
 def create(
     name: str,
-    scopes,
+    scopes: Iterable[str],
     *,
-    tenant_keys=(),
+    tenant_keys: Iterable[str] = (),
     expires_in_days: int | None = None,
-    by=None,
+    by: "User | None" = None,
 ) -> NewKey:
     """A new key. ``by``: the person making it (None: a command run by an operator), who
     must hold the permission behind each scope."""
@@ -113,7 +126,7 @@ def authenticate(key: str) -> ApiKey | None:
     return row
 
 
-def revoke(prefix: str, *, by=None) -> ApiKey:
+def revoke(prefix: str, *, by: "User | None" = None) -> ApiKey:
     """Revoke the key whose shown prefix is ``prefix`` (at least its first 8 characters)."""
     prefix = prefix.strip().rstrip("…").rstrip(".")
     if len(prefix) < len(PREFIX) + 4:

@@ -3,28 +3,38 @@
 request carries a bearer key, never a cookie."""
 
 from http import HTTPStatus
+from typing import cast
 
 from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import translation
 
 from . import idempotency, keys, ratelimit
+from .models import ApiKey
 from .problems import CONTENT_TYPE, problem
 
 ROOT = "/api/v1/"
 PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs"})
 
 
-def bearer(request) -> str | None:
+class _SeenRequest(HttpRequest):
+    """For annotations: a request once ``handle`` has set its key (None: no usable key)."""
+
+    api_key: ApiKey | None
+
+
+def bearer(request: HttpRequest) -> str | None:
     value = request.headers.get("Authorization", "")
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class ApiMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: idempotency.GetResponse):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path.startswith(ROOT):
             return self.get_response(request)
         # The API speaks English whatever the caller's language (programs read it; the stored
@@ -33,9 +43,9 @@ class ApiMiddleware:
         request.META["HTTP_ACCEPT_LANGUAGE"] = "en"
         request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
         with translation.override("en"):
-            return as_problem(self.handle(request))
+            return as_problem(self.handle(cast(_SeenRequest, request)))
 
-    def handle(self, request):
+    def handle(self, request: _SeenRequest) -> HttpResponseBase:
         request.api_key = None
         token = bearer(request)
         if token is None or request.path in PUBLIC:
@@ -59,7 +69,7 @@ class ApiMiddleware:
         return response
 
 
-def as_problem(response):
+def as_problem(response: HttpResponseBase) -> HttpResponseBase:
     """An error answered by Django rather than an operation (an unknown path, a method the
     path does not take) is a problem too."""
     if response.status_code >= 400 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):

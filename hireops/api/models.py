@@ -49,7 +49,7 @@ class ApiKey(models.Model):
         verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property
@@ -80,5 +80,5 @@ class IdempotentRequest(models.Model):
         verbose_name_plural = _("answers kept for Idempotency-Keys")
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="api_idempotency_key_once")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.key

@@ -4,6 +4,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from .keys import KeyedRequest
 from .site import operation, register
 
 router = Router(tags=["Keys"])
@@ -24,7 +25,7 @@ class KeyOut(Schema):
     summary="The calling key: its name, scopes, tenants and expiry",
     response=KeyOut,
 )
-def current_key(request):
+def current_key(request: KeyedRequest) -> KeyOut:
     key = request.api_key
     return KeyOut(
         name=key.name,

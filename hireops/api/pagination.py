@@ -9,8 +9,10 @@ offset would read every earlier row and skip or repeat rows that changed between
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypedDict, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from ninja import Schema
 
 from .problems import Problem
@@ -18,18 +20,30 @@ from .problems import Problem
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
+_Row = TypeVar("_Row", bound=Model)
+_Out = TypeVar("_Out")
+# The key rows are ordered by: (field, its type: dt.datetime, int or str), most significant first.
+Order = Sequence[tuple[str, type[Any]]]
+
+
+class PageOf(TypedDict, Generic[_Out]):
+    """A page as an operation returns it (``schemas.Page`` is its document)."""
+
+    data: list[_Out]
+    next_cursor: str | None
+
 
 class PageParams(Schema):
     cursor: str | None = None
     limit: int = DEFAULT_LIMIT
 
 
-def encode_cursor(values) -> str:
+def encode_cursor(values: Iterable[object]) -> str:
     plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, fields) -> list:
+def decode_cursor(cursor: str, fields: Order) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -59,7 +73,13 @@ def decode_cursor(cursor: str, fields) -> list:
         ) from None
 
 
-def page(queryset, params: PageParams, *, order=(("updated_at", dt.datetime), ("id", int)), serialize):
+def page(
+    queryset: QuerySet[_Row],
+    params: PageParams,
+    *,
+    order: Order = (("updated_at", dt.datetime), ("id", int)),
+    serialize: Callable[[_Row], _Out],
+) -> PageOf[_Out]:
     """One page of ``queryset`` in ``order`` (field, type) ascending, rows turned into
     answers by ``serialize``."""
     if not 1 <= params.limit <= MAX_LIMIT:

@@ -5,12 +5,16 @@ naming the case (documented in docs/api.md); ``errors`` lists the fields at faul
 """
 
 import json
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 
 from django.http import HttpResponse
 from ninja import Schema
 
 CONTENT_TYPE = "application/problem+json"
+
+# (field, message) pairs, each written with str(): a name and a text, or lazy translations.
+FieldErrors = Sequence[tuple[object, object]]
 
 
 class FieldError(Schema):
@@ -30,7 +34,15 @@ class Problem(Exception):
     """Raise from an operation to answer with a problem; nothing it changed is kept (the
     operation's transaction rolls back with the exception)."""
 
-    def __init__(self, status: int, detail: str, *, kind: str = "", errors=None, headers=None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str = "",
+        errors: FieldErrors | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status, self.detail, self.kind = status, str(detail), kind
         self.errors = errors
@@ -40,7 +52,14 @@ class Problem(Exception):
         return problem(self.status, self.detail, kind=self.kind, errors=self.errors, headers=self.headers)
 
 
-def problem(status: int, detail: str, *, kind: str = "", errors=None, headers=None) -> HttpResponse:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    kind: str = "",
+    errors: FieldErrors | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
     body = {
         "type": f"urn:hireops:problem:{kind}" if kind else "about:blank",
         "title": HTTPStatus(status).phrase,

@@ -5,20 +5,26 @@
 (a key never does more than its maker could). ``…:personal_data`` scopes unmask personal data.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Scope:
     name: str
-    description: str
+    description: "StrOrPromise"  # gettext_lazy's: read in the language of whoever reads it
     permission: str | None = None
 
 
 _scopes: dict[str, Scope] = {}
 
 
-def declare(name: str, description, *, permission: str | None = None) -> Scope:
+def declare(name: str, description: "StrOrPromise", *, permission: str | None = None) -> Scope:
     scope = Scope(name, description, permission)
     _scopes[name] = scope
     return scope
@@ -30,12 +36,18 @@ def all_scopes() -> dict[str, Scope]:
     return dict(sorted(_scopes.items()))
 
 
-def unknown(names) -> list[str]:
+def unknown(names: Iterable[str]) -> list[str]:
     known = all_scopes()
     return [n for n in names if n not in known]
 
 
-def grantable_by(user, names) -> list[str]:
+def grantable_by(user: "User", names: Iterable[str]) -> list[str]:
     """The scopes in ``names`` that ``user`` may not give a key (they lack its permission)."""
     known = all_scopes()
-    return [n for n in names if known[n].permission and not user.has_perm(known[n].permission)]
+    # The permission is tested for None on the left of ``and``, which a type checker does not
+    # carry over to a second subscript.
+    return [
+        n
+        for n in names
+        if known[n].permission and not user.has_perm(known[n].permission)  # type: ignore[arg-type]
+    ]

@@ -15,19 +15,26 @@ An app adds an operation with ``operation``:
 the tests enumerate every operation against a key without it.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
 from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.module_loading import autodiscover_modules
 from ninja import NinjaAPI, Router
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
 from ninja.params.models import QueryModel
 from ninja.security.http import HttpAuthBase
 
 from .problems import CONTENT_TYPE, Problem, ProblemOut, problem
 
+if TYPE_CHECKING:
+    from .models import ApiKey as KeyRow
+
+_Operation = TypeVar("_Operation", bound=Callable[..., Any])
 VERSION = "1"
 SCOPE_FIELD = "x-scope"
 ERRORS = {
@@ -40,7 +47,7 @@ ERRORS = {
 }
 WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
 # Functions adding to the document what is no operation (hireops.webhooks: its ``webhooks``).
-DOCUMENT_EXTENSIONS: list = []
+DOCUMENT_EXTENSIONS: list[Callable[[OpenAPISchema], None]] = []
 
 
 class ApiKey(HttpAuthBase):
@@ -57,8 +64,8 @@ class ApiKey(HttpAuthBase):
         self.scope = scope
         self.query_names: frozenset[str] | None = None  # set once the operation is built
 
-    def __call__(self, request):
-        key = getattr(request, "api_key", None)
+    def __call__(self, request: HttpRequest) -> "KeyRow | None":
+        key: KeyRow | None = getattr(request, "api_key", None)
         if key is None:
             return None
         if self.scope is not None and self.scope not in key.scopes:
@@ -75,7 +82,7 @@ class ApiKey(HttpAuthBase):
 
 
 class HireopsAPI(NinjaAPI):
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(*args, **kwargs)
         # Error answers are problem details (RFC 9457): say so in the contract.
         for item in schema.get("paths", {}).values():
@@ -88,7 +95,9 @@ class HireopsAPI(NinjaAPI):
             extend(schema)
         return schema
 
-    def validation_error_from_error_contexts(self, error_contexts):
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext[Any]]
+    ) -> ValidationError:
         # An operation with one body parameter reads the whole JSON body into it, but ninja
         # names its fields after the Python parameter (body.payload.name): the client sent "name".
         errors = []
@@ -102,7 +111,7 @@ class HireopsAPI(NinjaAPI):
         return ValidationError(errors)
 
 
-def _key_problem(request, exc):
+def _key_problem(request: HttpRequest, exc: object) -> HttpResponse:
     return problem(
         401,
         "A valid API key is required: Authorization: Bearer <key>.",
@@ -111,8 +120,8 @@ def _key_problem(request, exc):
     )
 
 
-def _validation_problem(request, exc: ValidationError):
-    errors = []
+def _validation_problem(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: list[tuple[str, object]] = []
     for error in exc.errors:
         # ("body", field…) once HireopsAPI dropped the operation's parameter name.
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")]
@@ -125,7 +134,7 @@ def _validation_problem(request, exc: ValidationError):
     )
 
 
-def _http_problem(request, exc: HttpError):
+def _http_problem(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(exc.status_code, str(exc) or HTTPStatus(exc.status_code).phrase)
 
 
@@ -142,14 +151,24 @@ api = HireopsAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+# ninja types a handler's exception as "the exception or its class"; it is always an instance.
 api.add_exception_handler(AuthenticationError, _key_problem)
-api.add_exception_handler(ValidationError, _validation_problem)
-api.add_exception_handler(HttpError, _http_problem)
-api.add_exception_handler(Problem, lambda request, exc: exc.response())
+api.add_exception_handler(ValidationError, _validation_problem)  # type: ignore[arg-type]
+api.add_exception_handler(HttpError, _http_problem)  # type: ignore[arg-type]
+api.add_exception_handler(Problem, lambda request, exc: exc.response())  # type: ignore[call-arg]
 api.add_exception_handler(Http404, lambda request, exc: problem(404, "No such object.", kind="not-found"))
 
 
-def operation(method, path: str, *, scope: str | None, summary: str, response, write: bool = False, **kwargs):
+def operation(
+    method: Callable[..., Callable[[_Operation], _Operation]],
+    path: str,
+    *,
+    scope: str | None,
+    summary: str,
+    response: Any,
+    write: bool = False,
+    **kwargs: Any,
+) -> Callable[[_Operation], _Operation]:
     """An operation on ``path`` answering ``response`` (and the problems every operation may
     answer), open to keys holding ``scope``."""
     answers = response if isinstance(response, dict) else {200: response}
@@ -158,9 +177,10 @@ def operation(method, path: str, *, scope: str | None, summary: str, response, w
 
     auth = ApiKey(scope)
 
-    def decorate(fn):
+    def decorate(fn: _Operation) -> _Operation:
         built = method(path, summary=summary, response=answers, openapi_extra=extra, auth=auth, **kwargs)(fn)
-        op = method.__self__.path_operations[path].operations[-1]
+        # A router's method (router.get, …): a bound method, which a Callable type does not say.
+        op = method.__self__.path_operations[path].operations[-1]  # type: ignore[attr-defined]
         auth.query_names = frozenset(
             name
             for model in op.models

@@ -19,7 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Text, Timestamp
+from hireops.api.schemas import Page, Text64, Text128, Text200, Text2000, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import DOCUMENT_EXTENSIONS, SCOPE_FIELD, operation, register
 from hireops.core.models import CallStatus
@@ -63,21 +63,21 @@ class SecretOut(Schema):
 
 
 class EndpointIn(Schema):
-    url: Text(2000) = Field(description="https:// (a public address)")
-    description: Text(200) = ""
-    event_types: list[Text(64)] = Field(default=[], max_length=50)
-    tenants: list[Text(128)] = Field(default=[], max_length=1000)
-    scopes: list[Text(64)] = Field(default=[], max_length=50)
+    url: Text2000 = Field(description="https:// (a public address)")
+    description: Text200 = ""
+    event_types: list[Text64] = Field(default=[], max_length=50)
+    tenants: list[Text128] = Field(default=[], max_length=1000)
+    scopes: list[Text64] = Field(default=[], max_length=50)
 
 
 class EndpointPatch(Schema):
     """Only the fields sent change. ``enabled: true`` enables a disabled endpoint again."""
 
-    url: Text(2000) | None = None
-    description: Text(200) | None = None
-    event_types: list[Text(64)] | None = Field(default=None, max_length=50)
-    tenants: list[Text(128)] | None = Field(default=None, max_length=1000)
-    scopes: list[Text(64)] | None = Field(default=None, max_length=50)
+    url: Text2000 | None = None
+    description: Text200 | None = None
+    event_types: list[Text64] | None = Field(default=None, max_length=50)
+    tenants: list[Text128] | None = Field(default=None, max_length=1000)
+    scopes: list[Text64] | None = Field(default=None, max_length=50)
     enabled: bool | None = None
 
 
@@ -87,7 +87,7 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"
 
 
-STATE = {
+STATE: dict[str, DeliveryState] = {
     CallStatus.QUEUED: DeliveryState.PENDING,
     CallStatus.SUCCEEDED: DeliveryState.DELIVERED,
     CallStatus.FAILED: DeliveryState.FAILED,

@@ -1,8 +1,9 @@
 import json
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hireops.api.site import api
 
@@ -27,10 +28,10 @@ class Command(BaseCommand):
 
     requires_system_checks = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--check", action="store_true", help="Only say whether the snapshot is current.")
 
-    def handle(self, check, **options):
+    def handle(self, check: bool, **options: Any) -> None:
         current = document()
         if check:
             if not SNAPSHOT.exists() or SNAPSHOT.read_text() != current:

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hireops.api import keys
 from hireops.api.scopes import all_scopes
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "shown only now: hireops keeps its hash."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="What the key is for, e.g. 'payroll sync'.")
         parser.add_argument(
             "--scope",
@@ -33,7 +35,9 @@ class Command(BaseCommand):
             help="Days until the key stops working (default: never).",
         )
 
-    def handle(self, name, scopes, tenants, expires_in_days, **options):
+    def handle(
+        self, name: str, scopes: list[str], tenants: list[str], expires_in_days: int | None, **options: Any
+    ) -> None:
         try:
             made = keys.create(name, scopes, tenant_keys=tenants, expires_in_days=expires_in_days)
         except keys.KeyRefused as exc:

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hireops.api import keys
 
@@ -9,10 +11,10 @@ class Command(BaseCommand):
         "it stops working at once."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("prefix")
 
-    def handle(self, prefix, **options):
+    def handle(self, prefix: str, **options: Any) -> None:
         try:
             row = keys.revoke(prefix)
         except keys.KeyRefused as exc:
