@@ -135,7 +135,8 @@ def customer_update(customer: VendorCustomer, changes: Changes, user) -> VendorC
     with transaction.atomic(), translation.override("en"):
         customer = VendorCustomer.objects.select_for_update().get(pk=customer.pk)
         changed, wanted = _validated(customer, changes)
-        added, removed = [], []
+        added: list = []
+        removed: list = []
         if wanted is not None:
             added, removed = _set_identifiers(customer, wanted)
         if changed or added or removed:

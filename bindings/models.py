@@ -1,6 +1,8 @@
 """Vendor side: custom-field definitions published to Feishu, vendor customers, and the
 eco-account bindings that Feishu's ``hire.eco_account.created_v1`` events create."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import MessageField
 from hireops.core.models import FeishuCall
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Scope(models.IntegerChoices):
@@ -81,10 +86,10 @@ class CustomFieldDefinition(models.Model):
         if not (self.name_zh or "").strip() and not (self.name_en or "").strip():
             raise ValidationError({"name_zh": _("Give the field a name in Chinese or in English.")})
 
-    def one_language_texts(self) -> list[tuple[str, str]]:
+    def one_language_texts(self) -> "list[tuple[StrOrPromise, StrOrPromise]]":
         """(text, language) of each text filled in one language only: Feishu shows that one
         language to every reader (docs/feishu.md §2), and sends no empty other one."""
-        found = []
+        found: list[tuple[StrOrPromise, StrOrPromise]] = []
         for text, zh, en in (
             (_("name"), self.name_zh, self.name_en),
             (_("hint"), self.description_zh, self.description_en),
@@ -223,7 +228,7 @@ class BindingStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-def status_label(status: str) -> str:
+def status_label(status: str) -> "StrOrPromise":
     """A binding status as staff read it ("—" for none, e.g. before the first match)."""
     return BindingStatus(status).label if status in BindingStatus.values else status or "—"
 

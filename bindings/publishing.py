@@ -135,7 +135,7 @@ def _queue(scope: int, tenant_keys: list[str], user=None) -> list[FieldPublish]:
             [FieldPublish(scope=scope, tenant_key=key, batch=batch, requested_by=user) for key in tenant_keys]
         )
         pks = [p.pk for p in publishes]
-        transaction.on_commit(lambda: [PUBLISH.send(pk) for pk in pks])
+        transaction.on_commit(lambda: [PUBLISH.send(pk) for pk in pks])  # type: ignore[func-returns-value]
     return publishes
 
 
@@ -194,7 +194,7 @@ def _call(publish: FieldPublish, fields: list[hire.CustomField]):
 def _answer(publish: FieldPublish, fields, resp) -> dict:
     """Step 3: release the lease (if still ours) and move the published revision forward."""
     state = _tenant_scope(publish).select_for_update().get()
-    publish.lease_was_ours = ours = state.sending_id == publish.pk
+    publish.lease_was_ours = ours = state.sending_id == publish.pk  # type: ignore[attr-defined]  # kept for _published
     if ours:
         state.sending, state.leased_until = None, None
     if ours and publish.revision > state.published_revision:
@@ -204,7 +204,7 @@ def _answer(publish: FieldPublish, fields, resp) -> dict:
 
 
 def _published(publish: FieldPublish, fields, resp) -> None:
-    if not publish.lease_was_ours:
+    if not publish.lease_was_ours:  # type: ignore[attr-defined]  # set by the claim
         log.warning(
             "publish %s finished after its lease expired; publishing scope %s to its tenant again",
             publish.pk,

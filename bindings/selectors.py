@@ -54,7 +54,7 @@ def tenants_behind(state: FieldScope) -> list[str]:
 def behind_by_scope(states: list[FieldScope]) -> dict[int, list[str]]:
     """``tenants_behind`` for several scopes, in one query (two for a store app). A tenant
     needs the last shared edit and the last edit of its own fields."""
-    behind = {state.scope: [] for state in states}
+    behind: dict[int, list[str]] = {state.scope: [] for state in states}
     edited = [state for state in states if state.revision]  # never defined: nobody is behind
     if not edited:
         return behind

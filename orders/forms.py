@@ -40,7 +40,7 @@ class WithReports(forms.Form):
         self.order_field, self.order = order_field, order
         existing = ReportFile.objects.filter(**{order_field: order}).order_by("pk")
         if existing.exists():
-            self.fields["existing_reports"].queryset = existing
+            self.fields["existing_reports"].queryset = existing  # type: ignore[attr-defined]  # a ModelMultipleChoiceField
         else:  # nothing to choose from: no empty row on the page
             del self.fields["existing_reports"]
 
@@ -73,11 +73,11 @@ class WithReports(forms.Form):
         upload, link = self.cleaned_data.get("report_file"), self.cleaned_data.get("report_link")
         if upload or link:
             name = self.cleaned_data.get("report_name") or (upload.name if upload else link)
-            report = ReportFile(**{self.order_field: self.order}, name=name[:200], uploaded_by=user)
+            report = ReportFile(**{self.order_field: self.order}, name=name[:200], uploaded_by=user)  # type: ignore[index]  # a file or a link: clean() asks for one
             if upload:
                 report.file.save(upload.name, upload, save=False)
             else:
-                report.preview_url = link
+                report.preview_url = link  # type: ignore[assignment]
             report.save()
             chosen.append(report)
         return chosen

@@ -15,6 +15,7 @@ The events Feishu sent carry the same data in their payloads; they are pruned lo
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -28,7 +29,7 @@ BATCH = 1000
 LIMIT = 100_000  # per run: the next day's run goes on
 
 PERSON = {"candidate_name": "", "candidate_mobile_code": "", "candidate_mobile": "", "candidate_email": ""}
-BLANKS = {
+BLANKS: dict[type, dict[str, Any]] = {
     BackgroundCheck: {
         **PERSON,
         "candidate_first_name": "",

@@ -224,7 +224,7 @@ def _account(account: ReferralAccount, full: bool) -> AccountOut:
         mobile=_shown(account, "mobile_number", full),
         email=_shown(account, "email", full),
         tenant=account.tenant_key,
-        status=account.status,
+        status=account.status,  # type: ignore[arg-type]  # the stored value: pydantic reads it as the enum
         points=account.points,
         cash=_cash({c.currency: str(c.amount.quantize(Decimal("0.01"))) for c in account.cash.all()}),
         balance_as_of=_moment(account.assets_modify_time),
@@ -363,11 +363,11 @@ def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
         application_id=reward.application_id,
         talent_id=reward.talent_id,
         job_id=reward.job_id,
-        rule_type=_RULE_OF[reward.rule_type],
-        stage=_STAGE_OF[reward.stage],
+        rule_type=_RULE_OF[reward.rule_type],  # type: ignore[arg-type]  # one of the Literal's values
+        stage=_STAGE_OF[reward.stage],  # type: ignore[arg-type]
         points=reward.points,
         currency=reward.currency if cash else None,
-        amount=str(Decimal(reward.amount).quantize(Decimal("0.01"))) if cash else None,
+        amount=str(Decimal(reward.amount).quantize(Decimal("0.01"))) if cash else None,  # type: ignore[arg-type]
         reason=_shown(reward, "reason", full),
         comment=_shown(reward, "comment", full),
         **{name: _moment(getattr(reward, name)) for name in rewards.TIMES},
@@ -466,7 +466,7 @@ def post_reward(request, body: RewardIn):
     except ValidationError as exc:
         errors += [(field, " ".join(messages)) for field, messages in exc.message_dict.items()]
     if errors:
-        fields = {}
+        fields: dict = {}
         for field, message in errors:  # one entry per field, the import's words
             fields.setdefault(field, message)
         raise Problem(422, "The request is not valid.", kind="invalid-request", errors=list(fields.items()))
@@ -513,7 +513,7 @@ def delete_reward(request, id: int, reason: Text):
     with the reason, as in the admin. 409 for a reward not in Feishu, already deleted or being
     deleted."""
     reason = reason.strip()
-    if not reason or len(reason) > ExternalRewardDeletion._meta.get_field("reason").max_length:
+    if not reason or len(reason) > ExternalRewardDeletion._meta.get_field("reason").max_length:  # type: ignore[operator]
         why = "Give the reason for the deletion." if not reason else "At most 500 characters."
         raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("reason", why)])
     reward = _reward_of(request, id)
@@ -611,7 +611,7 @@ def _rows(line: PayoutLine) -> list[PayrollRowOut]:
             feishu_account_id=line.account.account_id,
             amount=amount,
             currency=currency,
-            outcome=payroll.outcome_key(line),
+            outcome=payroll.outcome_key(line),  # type: ignore[arg-type]  # one of the Literal's values
             external_order_id=line.external_order_id,
             transaction_time=payroll.transaction_time(line),
             tenant=line.tenant_key,

@@ -62,7 +62,7 @@ def balance_refusal(bonus: hire.Bonus) -> Message | None:
     amount_field = AccountCash._meta.get_field("amount")
     limit = Decimal(10) ** (amount_field.max_digits - amount_field.decimal_places)
     for cash in bonus.cash:
-        if len(cash.currency_type) > AccountCash._meta.get_field("currency").max_length:
+        if len(cash.currency_type) > AccountCash._meta.get_field("currency").max_length:  # type: ignore[operator]  # set
             return Message(BALANCE_REFUSED, what=f"currency {cash.currency_type[:40]}")
         if not abs(cash.amount.quantize(Decimal("0.01"))) < limit:
             return Message(BALANCE_REFUSED, what=f"{cash.amount} {cash.currency_type}")
@@ -156,13 +156,13 @@ def assets_event_apply(event) -> bool:
             bonus = hire.parse_assets(body.get("assets"))
         except hire.BadAmount as exc:
             held = account.assets_modify_time
-            if held is not None and int(modify_time) <= held:
+            if held is not None and int(modify_time) <= held:  # type: ignore[arg-type]  # checked by the caller
                 return False  # superseded, whatever it holds
             raise BalanceRefused(Message(BALANCE_REFUSED, what=str(exc))) from exc
         return balance_apply(
             account.pk,
             bonus,
-            modify_time=int(modify_time),
+            modify_time=int(modify_time),  # type: ignore[arg-type]
             source=BalanceSource.EVENT,
             reference=event.event_id,
         )

@@ -125,7 +125,7 @@ def leaver_apply(leaver: Leaver, user=None) -> Leaver:
     cash is paid (now or in the next run) and the account deactivated, or it is deactivated."""
     with transaction.atomic():
         leaver = Leaver.objects.select_for_update().get(pk=leaver.pk)
-        account = ReferralAccount.objects.select_for_update().get(pk=leaver.account_id)
+        account = ReferralAccount.objects.select_for_update().get(pk=leaver.account_id)  # type: ignore[misc]  # a leaver with an account
         chosen = policy()
         cash = _cash(account)
         leaver.policy, leaver.points_then, leaver.cash_then = chosen, account.points, cash
@@ -218,7 +218,7 @@ def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict:
         with transaction.atomic():
             leaver = Leaver.objects.select_for_update(of=("self",)).select_related("account").get(pk=pk)
             if leaver.state == LeaverState.DEACTIVATING:
-                _deactivate(leaver, leaver.account)
+                _deactivate(leaver, leaver.account)  # type: ignore[arg-type]  # deactivating: it has one
                 leaver.save()  # keeps the refusal shown until Feishu answers this one
                 asked += 1
     return {"done": done, "asked_again": asked}
@@ -257,7 +257,7 @@ def leaver_apply_now(leaver: Leaver, user=None) -> Leaver:
         with transaction.atomic():
             locked = Leaver.objects.select_for_update(of=("self",)).select_related("account")
             leaver = locked.get(pk=leaver.pk)
-            _deactivate(leaver, leaver.account, user)
+            _deactivate(leaver, leaver.account, user)  # type: ignore[arg-type]  # deactivating: it has one
             leaver.save()
         return leaver
     if leaver.state != LeaverState.NEEDS_PERSON:
@@ -293,7 +293,7 @@ def leaver_mark_handled(leaver: Leaver, user=None) -> Leaver:
     what the leavers queue is there to prevent."""
     if leaver.state == LeaverState.DONE:
         raise LeaverRefused(_("Already done."))
-    if leaver.account_id and leaver.account.status == AccountStatus.ACTIVE:
+    if leaver.account_id and leaver.account.status == AccountStatus.ACTIVE:  # type: ignore[union-attr]
         raise LeaverRefused(
             _("Its account is still active: apply the policy, or deactivate the account first.")
         )

@@ -182,7 +182,7 @@ def payout_prepare(
     Raises ``PayoutRefused`` when there is nothing to pay."""
     payout_prepare_lines = task_named("referrals.payout_prepare_lines")
 
-    selection = {"tenant_key": tenant_key, "currency": currency}
+    selection: dict[str, object] = {"tenant_key": tenant_key, "currency": currency}
     if min_amount is not None:
         selection["min_amount"] = str(min_amount)
     if pks is not None:

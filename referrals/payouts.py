@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -95,7 +96,7 @@ def causers(run: PayoutRun) -> set[int]:
 @dataclass(frozen=True)
 class Cause:
     how: str  # translated: "prepared it", "asked the schedule to run now", …
-    user: object  # a user, or None: the schedule alone
+    user: Any  # a user, or None: the schedule alone
     at: object = None
 
 
@@ -163,7 +164,10 @@ def payout_refresh(run: PayoutRun) -> str:
     held: dict[int, dict[str, str]] = {}
     for i in range(0, len(lines), BATCH):
         held.update(_cash_of([account for _pk, account, _cash in lines[i : i + BATCH]]))
-    changed, emptied, totals, seen = [], [], {}, hashlib.sha256()
+    changed: list = []
+    emptied: list = []
+    totals: dict = {}
+    seen = hashlib.sha256()
     for pk, account, cash in lines:
         now = normalised(held.get(account))
         if not now:
@@ -295,7 +299,10 @@ def _call(line: PayoutLine, order_id: str):
     if not line.withdraw_sent:
         # What Feishu holds now must be what was approved; user_id: the id payroll knows.
         remote = hire.get_account_assets(
-            client, line.account.account_id, user_id_type="user_id", tenant_key=tenant
+            client,
+            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
+            user_id_type="user_id",
+            tenant_key=tenant,
         )
         employee_id = str((remote.referrer or {}).get("id") or "")
         held = cash_dict(remote.assets)
@@ -303,9 +310,14 @@ def _call(line: PayoutLine, order_id: str):
             return Held(normalised(held), employee_id)
         # From here a retry goes straight to the withdrawal: Feishu may already hold it.
         PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
+    result: object  # Paid's
     try:
         result = hire.withdraw(
-            client, line.account.account_id, bonus_types=[CASH], external_order_id=order_id, tenant_key=tenant
+            client,
+            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
+            bonus_types=[CASH],
+            external_order_id=order_id,
+            tenant_key=tenant,
         )
     except hire.BadAmount as exc:  # Feishu answered success: the line is paid, whatever it says
         result = exc
@@ -484,7 +496,7 @@ def paid_totals(run: PayoutRun) -> dict[str, str]:
     totals: dict[str, Decimal] = {}
     paid = PayoutLine.objects.filter(run=run, status=CallStatus.SUCCEEDED, withdrawn_cash__isnull=False)
     for cash in paid.values_list("withdrawn_cash", flat=True).iterator(chunk_size=BATCH):
-        add_totals(totals, cash)
+        add_totals(totals, cash)  # type: ignore[arg-type]  # a paid line's cash is recorded
     return totals_json(totals)
 
 

@@ -62,7 +62,8 @@ def our_totals(start_ms: int, end_ms: int, tenant_key: str = "") -> list[hire.Tr
         .order_by("account__account_id")
     )
     return [
-        hire.TradeDetail(account_id=r["account__account_id"], recharged_points=r["points"] or 0) for r in rows
+        hire.TradeDetail(account_id=r["account__account_id"], recharged_points=r["points"] or 0)  # type: ignore[arg-type]
+        for r in rows
     ]
 
 

@@ -61,7 +61,7 @@ def account_register(p: Person, user=None, tenant_key: str = "") -> ReferralAcco
             )
             _queue(account, user)
     except IntegrityError as exc:  # a concurrent registration of the same person won
-        raise AlreadyRegistered(existing_account(p, tenant_key)) from exc
+        raise AlreadyRegistered(existing_account(p, tenant_key)) from exc  # type: ignore[arg-type]  # the winner's
     return account
 
 

@@ -203,7 +203,7 @@ def reward_body(r: ExternalReferralReward) -> dict:
         stage=r.stage,
         bonus_type=r.bonus_type,
         point_bonus=r.points,
-        cash=hire.Cash(r.currency, Decimal(r.amount)) if r.bonus_type == RewardBonusType.CASH else None,
+        cash=hire.Cash(r.currency, Decimal(r.amount)) if r.bonus_type == RewardBonusType.CASH else None,  # type: ignore[arg-type]  # a cash reward has its amount
         application_id=r.application_id,
         talent_id=r.talent_id,
         job_id=r.job_id,

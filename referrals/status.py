@@ -70,7 +70,7 @@ def _prepare(row: AccountStatusChange) -> str | None:
 
 def _call(row: AccountStatusChange, action: str):
     call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
-    return call(get_client(), row.account.account_id, tenant_key=row.account.tenant_key or None)
+    return call(get_client(), row.account.account_id, tenant_key=row.account.tenant_key or None)  # type: ignore[arg-type]
 
 
 def _this_change(row: AccountStatusChange):

@@ -109,7 +109,7 @@ def _call(w: Withdrawal, external_order_id: str):
     try:
         return hire.withdraw(
             get_client(),
-            w.account.account_id,
+            w.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
             bonus_types=w.bonus_types,
             external_order_id=external_order_id,
             tenant_key=w.account.tenant_key or None,

@@ -145,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _dispatch(self, method: str) -> None:
-        sb = self.server.sandbox
+        sb = self.server.sandbox  # type: ignore[attr-defined]  # set by SandboxServer
         # Feishu's gateway counts a call when it arrives: before this thread reads, parses and
         # authenticates it, which on a busy machine can take longer than a quota's slack.
         arrived = sb.limiter.clock()

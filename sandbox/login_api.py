@@ -152,12 +152,12 @@ def _authorize(sb, call, id_param: str):
     if "cancel" in params:
         return _redirect(redirect_uri, [("error", "access_denied"), *echo])
     if params.get("open_id"):
-        employee = _employee(sb, app_id, params["open_id"])
+        employee = _employee(sb, app_id, params["open_id"])  # type: ignore[arg-type]  # a known app's
         if employee is None:
             return 400, _error_page(BAD_REQUEST, "no such employee", f"open_id {params['open_id']!r}")
         code = _issue_code(sb, app_id, redirect_uri, employee, params)
         return _redirect(redirect_uri, [("code", code.code), *echo])
-    return 200, _chooser_page(sb, app_id, call.path, params), {"Cache-Control": "no-store"}
+    return 200, _chooser_page(sb, app_id, call.path, params), {"Cache-Control": "no-store"}  # type: ignore[arg-type]
 
 
 def _employee(sb, app_id: str, open_id: str) -> dict | None:

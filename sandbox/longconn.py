@@ -24,7 +24,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
@@ -47,7 +47,7 @@ class NotRunning(ValueError):
 
 @dataclass(eq=False)
 class Connection:
-    ws: object
+    ws: ServerConnection
     device_id: str
     service_id: int
     remote: str
@@ -146,8 +146,9 @@ class LongConnHub:
         self._waiting: dict[tuple[int, str], _Attempt] = {}
         self._tasks: set = set()
         self._seq_ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server = None
+        # None until start(); every method but ``running`` and ``stop`` runs on the started hub.
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._server: Server = None  # type: ignore[assignment]
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class LongConnHub:
 
     def _acknowledged(self, conn: Connection, frame: frames.Frame) -> None:
         key = (frame.seq_id, frame.header(frames.MESSAGE_ID))
-        attempt = self._waiting.get(key)
+        attempt = self._waiting.get(key)  # type: ignore[arg-type]  # no message id: found nowhere
         if attempt is None or attempt.conn is not conn:
             return  # late, unknown, or from another connection: Feishu has moved on
         with self._lock:
@@ -377,7 +378,7 @@ class LongConnHub:
         attempt = self._waiting.pop(key, None)
         if attempt is None:
             return  # decided already
-        attempt.timer.cancel()
+        attempt.timer.cancel()  # type: ignore[union-attr]  # set when the attempt was sent
         outcome = _outcome(connection=attempt.conn.device_id, error=error)
         if error is None:
             code = protocol.ack_code(payload)

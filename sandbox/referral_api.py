@@ -92,7 +92,7 @@ def _ms(body: dict, name: str) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not str(value or "").strip().isdigit():
         raise bad(f"{name} is required: a millisecond timestamp string")
-    return int(value)
+    return int(value)  # type: ignore[arg-type]  # digits: tested above
 
 
 def reconciliation(sb, call):

@@ -21,7 +21,7 @@ def _int(body: dict, name: str, allowed) -> int:
     value = body.get(name)
     if isinstance(value, bool) or value not in allowed:
         raise bad(f"{name} is required and must be one of {', '.join(map(str, allowed))}")
-    return value
+    return value  # type: ignore[return-value]  # one of ``allowed``
 
 
 def _text(body: dict, name: str, required: bool = False) -> str:

@@ -1,6 +1,7 @@
 """Custom-field definitions and publishing them to Feishu."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,6 +30,9 @@ from ..models import (
 )
 from ..publishing import PublishRefused, fields_publish_request, scope_state, scope_touch
 from ..selectors import publish_targets, scopes_with_unpublished_changes, tenants_behind
+
+if TYPE_CHECKING:
+    pass
 
 # Change-history message (hireops.core.audit), translated when read.
 PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
@@ -263,12 +267,12 @@ class FieldScopeAdmin(SystemRecordAdmin):
             if len(publishes) == 1:
                 audit.record(request.user, [state], PUBLISH_REQUESTED, {"publish": first.pk})
                 url = reverse("admin:bindings_fieldpublish_change", args=[first.pk])
-                text = _('{scope}: publish queued. <a href="{url}">Follow it</a>.')
+                text = _('{scope}: publish queued. <a href="{url}">Follow it</a>.')  # type: ignore[assignment]
             else:
                 params = {"tenants": len(publishes), "batch": str(first.batch)}
                 audit.record(request.user, [state], PUBLISH_REQUESTED_TENANTS, params)
                 url = reverse("admin:bindings_fieldpublish_changelist") + f"?batch={first.batch}"
-                text = _('{scope}: a publish to each of {n} tenants queued. <a href="{url}">Follow them</a>.')
+                text = _('{scope}: a publish to each of {n} tenants queued. <a href="{url}">Follow them</a>.')  # type: ignore[assignment]
             self.message_user(
                 request,
                 format_html(text, scope=state.get_scope_display(), url=url, n=len(publishes)),

@@ -141,7 +141,7 @@ def _timing_problem(schedule) -> str:
 def _model_permissions() -> set[str]:
     from django.apps import apps
 
-    known = set()
+    known: set[str] = set()
     for model in apps.get_models():
         opts = model._meta
         codenames = [f"{action}_{opts.model_name}" for action in opts.default_permissions]

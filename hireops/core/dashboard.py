@@ -156,12 +156,13 @@ def can_view(user, model) -> bool:
 def board(request) -> tuple[list[Item], list[Fact]]:
     """Every contribution's items and facts for this request, in app order."""
     _discover()
-    items, facts = [], []
+    items: list[Item] = []
+    facts: list[Fact] = []
     for contribution in _contributions:
         for entry in contribution(request):
-            (items if isinstance(entry, Item) else facts).append(entry)
+            (items if isinstance(entry, Item) else facts).append(entry)  # type: ignore[arg-type]
     lazy = {str(i): item.count for i, item in enumerate(items) if isinstance(item.count, QuerySet)}
-    for key, count in capped_counts(**lazy).items():
+    for key, count in capped_counts(**lazy).items():  # type: ignore[arg-type]  # the keys are digits, never "cap"
         items[int(key)].count = count
     return items, facts
 

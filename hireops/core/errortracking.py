@@ -53,7 +53,7 @@ def init_sentry(dsn: str, *, environment: str, release: str | None = None, **opt
         },
         include_local_variables=False,
         max_request_body_size="never",
-        before_send=before_send,
+        before_send=before_send,  # type: ignore[arg-type]  # an event is a dict (the SDK's TypedDict)
         before_breadcrumb=before_breadcrumb,
         integrations=[
             DjangoIntegration(),

@@ -116,10 +116,10 @@ def explanation(endpoint: str | None, code: int | None) -> str | None:
     API does; None when neither has it."""
     parts = (endpoint or "").split(".")
     for n in range(len(parts), 0, -1):
-        found = BY_API.get(".".join(parts[:n]), {}).get(code)
+        found = BY_API.get(".".join(parts[:n]), {}).get(code)  # type: ignore[arg-type]  # None: not found
         if found:
             return found
-    return PLATFORM.get(code)
+    return PLATFORM.get(code)  # type: ignore[arg-type]  # None: not found
 
 
 SYSTEM_ERROR_REFUSED = gettext_noop(

@@ -54,4 +54,4 @@ def name_rows() -> None:
     AccessAttempt.__str__ = _attempts
     AccessLog.__str__ = _sign_in
     PeriodicTask.__str__ = _schedule
-    Group.__str__ = _group
+    Group.__str__ = _group  # type: ignore[method-assign]  # named in the reader's language

@@ -40,6 +40,9 @@ class Message(str):
     ``params`` are plain values or other Messages (an explanation inside a reason).
     """
 
+    msgid: str
+    params: dict[str, object]
+
     def __new__(cls, msgid: str, **params):
         text = super().__new__(cls, render(msgid, params))
         text.msgid, text.params = msgid, params

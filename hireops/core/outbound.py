@@ -43,7 +43,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -60,6 +60,9 @@ from .messages import Message
 from .models import CallStatus
 from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
 from .task_names import task_named
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +108,8 @@ class Watch:
     # (replaced by a later request, nothing left to send; ``messages.stored_as`` finds them).
     failures: Q = field(default_factory=Q)
     # The findings' titles ({what}: the rows' name), for a kind that waits on someone else.
-    stuck_title: str = ""
-    failed_title: str = ""
+    stuck_title: "StrOrPromise" = ""
+    failed_title: "StrOrPromise" = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class Outbound:
     """One kind of outbound call: what differs from every other kind."""
 
     name: str  # its Celery task's name (also its key in the registry)
-    model: type  # a FeishuCall model
+    model: type[Any]  # a FeishuCall model
     # In the claim transaction, the row locked, queued and its lease free: the body to send,
     # or None when it is not sent now (``prepare`` closed it, or it waits for another row).
     prepare: Callable[[Any], Any]
@@ -125,8 +128,9 @@ class Outbound:
     effect: Callable[[Any, Any, Any], None] = _nothing  # after the close: what the answer changes
     # In the record transaction of a retryable failure (row, body, error, failure): what else
     # the kind keeps; ``refused``: the same after a final failure closed the row.
-    retrying: Callable[[Any, Any, FeishuError, Failure], None] = _nothing
-    refused: Callable[[Any, Any, FeishuError, Failure], None] = _nothing
+    # (The error is one of the kind's ``errors``, the failure what its ``judge`` made of it.)
+    retrying: Callable[[Any, Any, Any, Any], None] = _nothing
+    refused: Callable[[Any, Any, Any, Any], None] = _nothing
     closed: Callable[[Any], None] = _nothing  # after any close (e.g. queue the next row)
     released: Callable[[Any], None] = _nothing  # after the call, whatever happened (a lease elsewhere)
     maybe_sent: str = ""  # a msgid with %(reason)s: a refusal after an attempt that may have reached Feishu
@@ -141,7 +145,7 @@ class Outbound:
     # ``Failure``; ``cut(kind)`` is the failure when the task's time limit ends a call;
     # ``cleared(resp)``: the error columns of a row that succeeded.
     errors: tuple = (FeishuError,)
-    judge: Callable[[Any, Exception], Any] = _feishu_judge
+    judge: Callable[[Any, Any], Any] = _feishu_judge
     cut: Callable[["Outbound"], Exception] = _feishu_cut
     cleared: Callable[[Any], dict] = _feishu_cleared
     # Its task: Celery's retries (None: as many as ``judge`` keeps asking for), queue, limits.

@@ -26,7 +26,7 @@ from functools import cache
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import Col
 from django.db.models.lookups import Lookup
@@ -84,7 +84,7 @@ def orders_by_personal(model, order) -> bool:
         return False
     if isinstance(order, str):
         return personal.reaches(model, order)
-    names = [e.name for e in getattr(order, "flatten", lambda: [order])() if isinstance(e, F)]
+    names = [e.name for e in getattr(order, "flatten", lambda: [order])() if isinstance(e, F)]  # type: ignore[attr-defined]  # F.name: the stub lacks it
     return any(personal.reaches(model, name) for name in names)
 
 
@@ -123,9 +123,10 @@ def _display(model, path: str, full: bool):
         return text
 
     show.__name__ = path
-    show.short_description = capfirst(_model._meta.get_field(name).verbose_name)
+    # The admin reads a column's header and sort key off its function.
+    show.short_description = capfirst(_model._meta.get_field(name).verbose_name)  # type: ignore[attr-defined]
     if full:
-        show.admin_order_field = path
+        show.admin_order_field = path  # type: ignore[attr-defined]
     return show
 
 
@@ -166,6 +167,8 @@ def _guarded_changelist(base):
 class PersonalDataGuard:
     """ModelAdmin mixin; see the module. Only personal fields change: everything else is the
     admin's own."""
+
+    model: type[Model]  # the ModelAdmin's
 
     def personal_hidden(self, request) -> bool:
         return request is None or not personal.can_see_personal_data(request.user)

@@ -27,6 +27,10 @@ a schedule declared without ``managed_with`` is the platform's, for those only (
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime
 
 VIEW_ALL = "django_celery_beat.view_periodictask"
 MANAGE_ALL = "django_celery_beat.change_periodictask"
@@ -229,7 +233,7 @@ class SetGoing:
 
     run_now_by_id: int | None = None
     changed_by_id: int | None = None
-    changed_at: object = None  # datetime
+    changed_at: "datetime.datetime | None" = None
 
     @property
     def user_ids(self) -> set[int]:

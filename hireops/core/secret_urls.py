@@ -75,7 +75,7 @@ def mask_secret_segments(text: str) -> str:
     if "/" not in text:
         return text
     for pattern, names in path_rules():
-        text = pattern.sub(lambda m, names=names: _masked(m, names), text)
+        text = pattern.sub(lambda m, names=names: _masked(m, names), text)  # type: ignore[misc]  # bound per rule
     return text
 
 
@@ -150,10 +150,11 @@ def _read(patterns, prefix: tuple):
 def _rule(chain: tuple) -> tuple[re.Pattern, tuple[str, ...]] | None:
     """The regex for the path of a pattern whose chain declares secret segments: each part's
     own regex, its other groups unnamed, up to the last secret segment."""
-    parts, secrets = [], []
+    parts: list[str] = []
+    secrets: list[str] = []
     for part in chain:
         source = part.regex.pattern.removeprefix("^").removesuffix(r"\Z").removesuffix("$")
-        found = []
+        found: list[str] = []
         for name, converter in getattr(part, "converters", {}).items():
             if isinstance(converter, SecretConverter):
                 group = f"(?P<{name}>{converter.regex})"

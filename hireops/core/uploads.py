@@ -75,7 +75,7 @@ def _rows(lines, columns, accepts, refusal: str, max_rows: int) -> list[dict]:
         names = []
     if not accepts(set(names) - {""}):
         raise UnreadableFile(refusal)
-    rows = []
+    rows: list[dict] = []
     while True:
         line = reader.line_num + 1  # where the next row starts
         try:

@@ -40,7 +40,8 @@ async def _readiness() -> delivery.Answer:
 
 async def _read_body(receive, origin: Origin) -> bytes | delivery.Answer | None:
     """The whole body, a 413 past the limit, or None if the client went away."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

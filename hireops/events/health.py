@@ -3,6 +3,7 @@ for good, refused deliveries, a store app's app ticket, and the long-connection 
 
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,12 +20,15 @@ from . import selectors
 from .dashboard import ticket_missing
 from .models import EventStatus, FeishuEvent
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # An event normally waits well under a second; this long means workers are down or behind.
 PENDING_TOO_LONG = timedelta(minutes=5)
 REFUSALS_RECENT = timedelta(minutes=15)
 
 
-def _age(moment) -> str:
+def _age(moment) -> "StrOrPromise":
     minutes = int((timezone.now() - moment).total_seconds() // 60)
     if minutes < 1:
         return _("under a minute")

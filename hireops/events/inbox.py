@@ -116,10 +116,11 @@ def _insert_sql(vendor: str, n: int) -> str:
 
 def _insert_params(vendor: str, rows: list[InboxRow]) -> list:
     if vendor == "postgresql":
-        batch = [r._replace(received_at=r.received_at.isoformat()) for r in rows]
+        # The insert's JSON takes the time as text (the row's type says datetime).
+        batch = [r._replace(received_at=r.received_at.isoformat()) for r in rows]  # type: ignore[arg-type]
         return [json.dumps(batch, ensure_ascii=False)]
     adapt = connection.ops.adapt_datetimefield_value
-    return [v for r in rows for v in r._replace(received_at=adapt(r.received_at))]
+    return [v for r in rows for v in r._replace(received_at=adapt(r.received_at))]  # type: ignore[arg-type]
 
 
 def insert_rows(rows: list[InboxRow]) -> list[Stored]:
@@ -167,6 +168,8 @@ class _Waiter:
     __slots__ = ("cancelled", "enqueued", "error", "result", "row")
 
     def __init__(self, row: InboxRow):
+        self.result: Stored | None
+        self.error: Exception | None
         self.row, self.result, self.error = row, None, None
         self.cancelled, self.enqueued = False, time.monotonic()
 
@@ -224,13 +227,14 @@ class InboxWriter:
         self._queue_max = queue_max if queue_max is not None else settings.INBOX_QUEUE_MAX
         self._queue_max_age = queue_max_age
         # What readiness and the operators see: the last commit, the last failure, refusals.
-        self.last_commit = self.last_failure = None  # time.monotonic() values
+        self.last_commit: float | None = None  # time.monotonic() values
+        self.last_failure: float | None = None
         self.refused = 0
         self._batch_seconds = 0.0  # how long a batch takes to write, recently (0: not known yet)
         self._queue: deque[_Waiter] = deque()
         self._cv = threading.Condition()
-        self._pid = None  # the thread belongs to the process that started it (gunicorn forks)
-        self._thread = None
+        self._pid: int | None = None  # the thread belongs to the process that started it (gunicorn forks)
+        self._thread: threading.Thread | None = None
         self._stopping = False
 
     def store(self, row: InboxRow) -> Stored:
@@ -306,7 +310,7 @@ class InboxWriter:
     def _outcome(waiter: _Waiter) -> Stored:
         if waiter.error is not None:
             raise waiter.error
-        return waiter.result
+        return waiter.result  # type: ignore[return-value]  # set once there was no error
 
     def _behind(self, now: float) -> bool:
         queued = len(self._queue)
@@ -352,7 +356,7 @@ class InboxWriter:
                     self._cv.wait_for(lambda: self._queue or self._stopping)
                     if not self._queue:
                         return
-                    batch = []
+                    batch: list[_Waiter] = []
                     while self._queue and len(batch) < self._max_batch:
                         waiter = self._queue.popleft()
                         if not waiter.cancelled:  # its request already answered 503
@@ -385,7 +389,7 @@ class InboxWriter:
             if isinstance(w, _AsyncWaiter):
                 by_loop[w.loop].append(w)
             else:
-                w.done.set()
+                w.done.set()  # type: ignore[attr-defined]  # a _ThreadWaiter
         for loop, waiters in by_loop.items():  # one wake-up per loop, not per request
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                 loop.call_soon_threadsafe(_wake, waiters)

@@ -81,7 +81,7 @@ async def _health_answer(client: LongConnClient, reader) -> bytes:
     except TimeoutError:
         read_deadline.cut_off("listen", "headers")
         return read_deadline.answer("1.0")
-    method, path, *_ = [*request.split(b"\r\n", 1)[0].decode("latin-1").split(" "), "", ""]
+    method, path, *_ = [*request.split(b"\r\n", 1)[0].decode("latin-1").split(" "), "", ""]  # type: ignore[misc]
     if method not in ("GET", "HEAD"):
         status, body = 405, {"msg": "method not allowed"}
     elif path == "/healthz":

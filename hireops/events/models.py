@@ -1,6 +1,8 @@
 """The inbox: one row per Feishu event delivery that passed verification; and the log of
 the deliveries refused."""
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,9 @@ from hireops.core.display import local_time
 from hireops.core.messages import MessageTextField
 
 from .verify import Kind
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class EventStatus(models.TextChoices):
@@ -91,7 +96,7 @@ class RejectionKind(models.TextChoices):
 
 # Shown with each row: what to check first. A stranger is the usual cause of the kinds that
 # a misconfigured hireops cannot produce.
-HINTS = {
+HINTS: dict[str, "StrOrPromise"] = {
     Kind.EMPTY_BODY: _("An empty request: something other than Feishu (a health check, a scanner) sent it."),
     Kind.TOO_LARGE: _("Feishu's events are far smaller than 1 MB: something other than Feishu sent it."),
     Kind.BAD_JSON: _(
@@ -173,5 +178,5 @@ class RejectedDelivery(models.Model):
         return f"{local_time(self.received_at, seconds=True)} {self.get_kind_display()}"
 
     @property
-    def hint(self) -> str:
+    def hint(self) -> "StrOrPromise":
         return HINTS.get(self.kind, "")

@@ -59,12 +59,12 @@ class BatchPublisher:
         self._cv = threading.Condition()
         self._sending = False
         self._hurry = False  # flush(): stop lingering
-        self._pid = None  # the thread belongs to the process that started it (gunicorn forks)
-        self._thread = None
+        self._pid: int | None = None  # the thread belongs to the process that started it (gunicorn forks)
+        self._thread: threading.Thread | None = None
 
     def submit(self, pk: int) -> None:
         with self._cv:
-            if self._pid != os.getpid() or not self._thread.is_alive():
+            if self._pid != os.getpid() or not self._thread.is_alive():  # type: ignore[union-attr]  # ours once _pid is
                 self._start()
             self._pending.append(pk)
             # Wake the thread when it waits for a first key or for a full batch only: a

@@ -100,6 +100,18 @@ def _refusal(seen: tuple, suppressed_before: int) -> Refusal:
 
 
 class RejectionRecorder:
+    _pid: int
+    _thread: threading.Thread | None
+    _writing: bool
+    _bucket: TokenBucket
+    _queue: deque[Refusal]
+    _suppressed: int  # refusals not recorded since this process's last record
+    # The latest of them (as noted, or a Refusal whose insert failed), for the record written
+    # after a flood.
+    _last: tuple | None
+    _last_at: float
+    _hurry: bool
+
     def __init__(self):
         self._cv = threading.Condition()
         self._after_fork()
@@ -160,11 +172,9 @@ class RejectionRecorder:
 
     def _forget(self) -> None:
         self._bucket = TokenBucket()
-        self._queue: deque[Refusal] = deque()
-        self._suppressed = 0  # refusals not recorded since this process's last record
-        # The latest of them (as noted, or a Refusal whose insert failed), for the record
-        # written after a flood.
-        self._last: tuple | None = None
+        self._queue = deque()
+        self._suppressed = 0
+        self._last = None
         self._last_at = 0.0
         self._hurry = False
 

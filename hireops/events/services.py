@@ -85,11 +85,11 @@ def event_store(envelope: Envelope) -> bool:
     if connection.in_atomic_block:
         stored = inbox.insert_rows([row])[0]
         if _needs_processing(row, stored):
-            transaction.on_commit(lambda: publisher.submit(stored.pk))
+            transaction.on_commit(lambda: publisher.submit(stored.pk))  # type: ignore[arg-type]  # stored: has its pk
     else:
         stored = inbox.writer.store(row)
         if _needs_processing(row, stored):
-            publisher.submit(stored.pk)
+            publisher.submit(stored.pk)  # type: ignore[arg-type]  # stored: has its pk
     return stored.created
 
 
@@ -98,7 +98,7 @@ async def aevent_store(envelope: Envelope) -> bool:
     row = event_row(envelope)
     stored = await inbox.writer.astore(row)
     if _needs_processing(row, stored):
-        publisher.submit(stored.pk)
+        publisher.submit(stored.pk)  # type: ignore[arg-type]  # stored: has its pk
     return stored.created
 
 

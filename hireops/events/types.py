@@ -5,9 +5,14 @@ here; an app names the types it handles when it registers them (``register_event
 so the platform names no app's event.
 """
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LABELS = {
     "app_ticket": _("App ticket (store app tokens)"),
@@ -18,7 +23,7 @@ LABELS = {
 }
 
 
-def label(event_type: str) -> str:
+def label(event_type: str) -> "StrOrPromise":
     """The type's name for staff, or its code when nobody named it."""
     return registry.label(event_type) or LABELS.get(event_type) or event_type
 

@@ -100,7 +100,7 @@ class Envelope:
 def _too_deep(raw: bytes | str, data) -> bool:
     """Whether ``data`` (parsed from ``raw``) nests deeper than ``MAX_DEPTH``."""
     opening = (b"[", b"{") if isinstance(raw, bytes) else ("[", "{")
-    if raw.count(opening[0]) + raw.count(opening[1]) <= MAX_DEPTH:
+    if raw.count(opening[0]) + raw.count(opening[1]) <= MAX_DEPTH:  # type: ignore[arg-type]  # both bytes or both str
         return False  # too few brackets to nest that deep (the usual event: no walk at all)
     stack = [(data, 1)]
     while stack:
@@ -205,7 +205,7 @@ def _envelope(data: dict, verification_token: str, text: str | bytes = "") -> En
         create_time, schema = header.get("create_time"), "2.0"
     elif "uuid" in data:
         _check_token(verification_token, data.get("token"))
-        event = data.get("event") if isinstance(data.get("event"), dict) else {}
+        event: dict = data.get("event") if isinstance(data.get("event"), dict) else {}  # type: ignore[assignment]
         event_id, event_type = data.get("uuid"), event.get("type")
         app_id, tenant_key = event.get("app_id"), event.get("tenant_key")
         create_time, schema = data.get("ts"), "1.0"

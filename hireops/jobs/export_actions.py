@@ -48,7 +48,7 @@ class ExportActions:
 
     def _export_in_background(self, request, file_format: str):
         job = export_start(self, request, file_format)
-        self.message_user(
+        self.message_user(  # type: ignore[attr-defined]  # a ModelAdmin mixin
             request,
             _(
                 "More than %(n)s rows: the file is written in the background. This page shows its "

@@ -13,6 +13,7 @@ CSV import").
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy
@@ -23,16 +24,19 @@ from hireops.tenants.forms import tenant_field
 
 from .operations import Operation
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True, kw_only=True)
 class CsvImport(Operation):
     columns: tuple[str, ...]  # what a row is: {"line": n, column: value, …}
     required: tuple[str, ...] = ()  # the first line names all of these
     one_of: tuple[str, ...] = ()  # and at least one of these
-    first_line: str  # why a file whose first line does not is refused
-    help_text: str  # the columns, for staff choosing a file (HTML)
-    summary: str  # the report of a file run inline: "%(ok)s … %(bad)s …"
-    item_header: str = gettext_lazy("row")  # the report's column of row labels
+    first_line: "StrOrPromise"  # why a file whose first line does not is refused
+    help_text: "StrOrPromise"  # the columns, for staff choosing a file (HTML)
+    summary: "StrOrPromise"  # the report of a file run inline: "%(ok)s … %(bad)s …"
+    item_header: "StrOrPromise" = gettext_lazy("row")  # noqa: RUF009 (immutable) the report's column of row labels
     permission: str  # "app.codename": who may import
     per_tenant: bool = False  # the form asks for the tenant; the rows run with params["tenant_key"]
     sealed: tuple[str, ...] = ()  # columns encrypted as soon as read: a job stores its rows until they run

@@ -21,21 +21,24 @@ Each item runs in its own transaction with its outcome, so an item is never done
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Operation:
     kind: str
-    title: str
+    title: "StrOrPromise"
     run: Callable[..., str]
-    model: type[models.Model] | None = None
+    model: type[Any] | None = None  # a models.Model
     refusals: tuple[type[Exception], ...] = field(default=(ValidationError,))
-    label: Callable[[object], str] = str  # how an item is named on screen (masked)
+    label: Callable[[Any], str] = str  # how an item is named on screen (masked)
     tenant_field: str = "tenant_key"
 
     def tenants(self, targets, params: dict) -> dict[str, list]:
@@ -44,7 +47,7 @@ class Operation:
             return {params.get("tenant_key", ""): list(targets)} if targets else {}
         rows = self.model.objects.filter(pk__in=[t.pk for t in targets])
         tenant_of = dict(rows.values_list("pk", self.tenant_field))
-        grouped = {}
+        grouped: dict[str, list[Any]] = {}
         for target in targets:
             grouped.setdefault(tenant_of.get(target.pk) or "", []).append(target)
         return grouped
@@ -58,7 +61,10 @@ class Operation:
 _OPERATIONS: dict[str, Operation] = {}
 
 
-def register(op: Operation) -> Operation:
+_Op = TypeVar("_Op", bound=Operation)
+
+
+def register(op: _Op) -> _Op:
     if op.kind in _OPERATIONS and _OPERATIONS[op.kind] is not op:
         raise ValueError(f"bulk operation {op.kind!r} is registered twice")
     _OPERATIONS[op.kind] = op

@@ -210,4 +210,4 @@ def progress(job: BulkJob) -> Progress:
     """From a job annotated with PROGRESS (the admin list), or counted now."""
     if not hasattr(job, "n_total"):
         job = BulkJob.objects.annotate(**PROGRESS).get(pk=job.pk)
-    return Progress(job.n_total, job.n_succeeded, job.n_failed)
+    return Progress(job.n_total, job.n_succeeded, job.n_failed)  # type: ignore[attr-defined]  # PROGRESS's

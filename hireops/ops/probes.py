@@ -59,7 +59,7 @@ def broker() -> None:
     from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
 
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=TIMEOUT)
+        conn.ensure_connection(max_retries=1, timeout=TIMEOUT)  # type: ignore[arg-type]  # kombu takes float seconds
 
 
 def coordination() -> None:
@@ -83,7 +83,7 @@ class Prober:
 
     def run(self) -> list[ProbeResult]:
         started = time.monotonic()
-        futures = {}
+        futures: dict[str, Future | None] = {}
         with self._lock:
             for name, probe in self._probes.items():
                 running = self._running.get(name)

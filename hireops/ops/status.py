@@ -21,11 +21,15 @@ e-mail and group chats.
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.functional import lazy
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
 capfirst_lazy = lazy(capfirst, str)
@@ -34,7 +38,7 @@ capfirst_lazy = lazy(capfirst, str)
 @dataclass(frozen=True)
 class Finding:
     key: str
-    title: str  # may be lazy: rendered in the reader's language
+    title: "StrOrPromise"  # may be lazy: rendered in the reader's language
     value: object = ""
     ok: bool = True
     url: str = ""  # an admin path, e.g. "/admin/events/feishuevent/?status__exact=failed"

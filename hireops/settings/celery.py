@@ -49,7 +49,7 @@ CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
 # to Feishu and the schedules. A worker started without -Q consumes all four (./dev run, the
 # tests); production can run one worker pool per queue (README, "Deployment").
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "events": {}, "bulk": {}, "webhooks": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "events": {}, "bulk": {}, "webhooks": {}}
 CELERY_TASK_ROUTES = {
     "events.process_event*": {"queue": "events"},
     "jobs.*": {"queue": "bulk"},

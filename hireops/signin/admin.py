@@ -64,7 +64,7 @@ class MoneyWithoutFactorFilter(admin.SimpleListFilter):
 
 
 class StaffUserAdmin(TranslatedPermissions, UserAdmin):
-    list_display = [*UserAdmin.list_display, "feishu_linked", "second_factor", "money"]
+    list_display = [*UserAdmin.list_display, "feishu_linked", "second_factor", "money"]  # type: ignore[misc]
     list_filter = [*UserAdmin.list_filter, MoneyWithoutFactorFilter]
     change_password_form = PasswordChangeForm
     actions = ["invite_to_feishu", "issue_enrolment_link", "reset_second_factor"]

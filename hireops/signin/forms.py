@@ -34,7 +34,7 @@ class PasswordChangeForm(AdminPasswordChangeForm):
     language was active then (the English page showed it in Chinese), and leaves the warning
     untranslated."""
 
-    usable_password_help_text = format_lazy(
+    usable_password_help_text = format_lazy(  # type: ignore[assignment]  # lazy: the reader's language
         '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
         SetUnusablePasswordMixin.usable_password_help_text,
         _("If disabled, the current password for this user will be lost."),

@@ -5,6 +5,7 @@ second factors are removed."""
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -103,7 +104,7 @@ class FeishuInvitation(OneTimeLink):
     )
     person_digest = models.CharField(max_length=64, blank=True, editable=False)
 
-    objects = FeishuInvitationQuerySet.as_manager()
+    objects = FeishuInvitationQuerySet.as_manager()  # type: ignore[misc]  # its own queryset's manager
 
     class Meta(OneTimeLink.Meta):
         verbose_name = _("Feishu sign-in invitation")
@@ -122,7 +123,7 @@ class FeishuInvitation(OneTimeLink):
             person_kind=kind,
             person_digest=person_digest(kind, value),
             created_by=created_by,
-            expires_at=timezone.now() + timezone.timedelta(days=days),
+            expires_at=timezone.now() + timedelta(days=days),
         )
         return invitation, token
 
@@ -162,7 +163,7 @@ class EnrolmentLink(OneTimeLink):
             user=user,
             token_digest=digest(token),
             created_by=created_by,
-            expires_at=now + timezone.timedelta(hours=settings.ENROLMENT_LINK_HOURS),
+            expires_at=now + timedelta(hours=settings.ENROLMENT_LINK_HOURS),
         )
         return link, token
 

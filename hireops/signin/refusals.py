@@ -84,7 +84,7 @@ def refusal_page(request, reason: Reason, status: int = 403, *, secret_path: boo
         request, "signin/refused.html", {"reason": reason, "message": MESSAGES[reason]}, status=status
     )
     if secret_path:
-        response._has_been_logged = True  # django.utils.log.log_response's own "done" mark
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response's own "done" mark
     return response
 
 

@@ -45,7 +45,7 @@ ALLAUTH_PAGES = frozenset(
 
 def _only(patterns, names) -> list:
     """``patterns`` without the pages not named (an include keeps what is left of it)."""
-    kept = []
+    kept: list[URLPattern | URLResolver] = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             inner = _only(pattern.url_patterns, names)

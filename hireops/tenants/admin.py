@@ -55,7 +55,7 @@ def shown(column: overview.Column):
     def value(tenant):
         return tenant.overview.get(column.name, "—")
 
-    value.short_description = column.label
+    value.short_description = column.label  # type: ignore[attr-defined]  # the admin reads the header here
     value.__name__ = column.name.rsplit(".", 1)[-1]  # the cells' CSS class: field-<name>
     return value
 
@@ -145,8 +145,9 @@ def attach(tenants: list[Tenant], columns: list[overview.Column]) -> None:
     keys = [t.tenant_key for t in tenants]
     found = {c.name: c.values(keys) if keys else {} for c in columns}
     for tenant in tenants:
-        tenant.overview = {name: values.get(tenant.tenant_key, "—") for name, values in found.items()}
-        tenant.glance = [(c.label, tenant.overview[c.name]) for c in columns]
+        # Kept on the row for the page's columns (``shown``) and its glance.
+        tenant.overview = {name: values.get(tenant.tenant_key, "—") for name, values in found.items()}  # type: ignore[attr-defined]
+        tenant.glance = [(c.label, tenant.overview[c.name]) for c in columns]  # type: ignore[attr-defined]
 
 
 @admin.register(TenantNameLookup)

@@ -15,7 +15,7 @@ from hireops.feishu.errors import TenantUnavailable
 from .mode import store_app
 from .models import Tenant, TenantStatus
 
-WHY = {
+WHY: dict[str, str] = {
     TenantStatus.SUSPENDED: gettext_noop(
         "Not sent: customer tenant %(tenant)s has stopped the app. Calls for it resume once it "
         "enables the app again."

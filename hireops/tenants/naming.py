@@ -38,7 +38,7 @@ def lookup_names(tenants, user=None) -> list[TenantNameLookup]:
             [TenantNameLookup(tenant=tenant, requested_by=user) for tenant in tenants]
         )
         pks = [lookup.pk for lookup in lookups]
-        transaction.on_commit(lambda: [LOOKUP.send(pk) for pk in pks])
+        transaction.on_commit(lambda: [LOOKUP.send(pk) for pk in pks])  # type: ignore[func-returns-value]
     return lookups
 
 

@@ -61,4 +61,4 @@ def check_url(url: str) -> None:
     except (OSError, UnicodeError) as exc:
         raise RefusedAddress(_("%(host)s could not be resolved.") % {"host": parts.hostname}) from exc
     for *_rest, sockaddr in found:
-        check_address(sockaddr[0])
+        check_address(sockaddr[0])  # type: ignore[arg-type]  # an IP address's text

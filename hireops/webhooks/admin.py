@@ -212,7 +212,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = ["at", "duration_ms", "status_code", "error", "response"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stub's list type is invariant
 
 
 @admin.register(WebhookDelivery)
@@ -244,7 +244,7 @@ class WebhookDeliveryAdmin(SystemRecordAdmin):
         "requested_at",
         "finished_at",
     ]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]  # the stub's list type is invariant
     inlines = [AttemptInline]
     actions = ["resend"]
     show_full_result_count = False
@@ -280,7 +280,7 @@ class WebhookEventAdmin(SystemRecordAdmin):
     search_fields = ["=tenant_key"]
     search_help_text = _("A tenant key, or the message ID a partner quotes (msg_8a1f…).")
     fields = ["type", "message_id", "tenant_key", "created_at", "data_sent"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stub's list type is invariant
     show_full_result_count = False
 
     @admin.display(description=_("message ID"))

@@ -210,7 +210,7 @@ def _retrying(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure
         _log(row, answer)
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=row.pk).update(
-        next_attempt_at=now + timedelta(seconds=failure.after),
+        next_attempt_at=now + timedelta(seconds=failure.after),  # type: ignore[arg-type]  # a retry's
         queued_at=None if failure.parked else now,  # parked: the sweep sends it when due
         last_status_code=answer.status if answer else None,
     )
@@ -352,7 +352,7 @@ def resend(deliveries) -> int:
             requested_at=now,
             queued_at=now,
         )
-        transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])
+        transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])  # type: ignore[func-returns-value]
     return len(pks)
 
 

@@ -18,7 +18,7 @@ class EndpointRefused(Exception):
 
 def data_scopes() -> list[str]:
     """The scopes an endpoint may carry: those its events' data are read with."""
-    named = set()
+    named: set[str] = set()
     for t in events.types().values():
         named.update(s for s in (t.scope, t.personal_scope) if s)
     return sorted(named & set(all_scopes()))

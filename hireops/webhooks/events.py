@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,9 @@ from hireops.core import outbound
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 log = logging.getLogger(__name__)
 
 PING = "ping"
@@ -39,7 +42,7 @@ PING = "ping"
 @dataclass(frozen=True)
 class EventType:
     name: str
-    description: str  # lazily translated: the admin's language; the OpenAPI document's English
+    description: "StrOrPromise"  # lazily translated: the admin's language; the OpenAPI document's English
     scope: str | None  # the read scope an endpoint needs to hear it (None: any endpoint)
     # The object as GET answers it: render(subject, personal, whole) → the API's schema object.
     # ``personal``: to a key with ``personal_scope``; ``whole``: to a key for every tenant.
@@ -115,7 +118,7 @@ def emit(type_name: str, subject, *, tenant_key: str = "") -> WebhookEvent | Non
 
             def spanned() -> set[str]:  # asked once, and only if an endpoint is limited to tenants
                 if not found:
-                    found.append(set(event_type.tenants(subject)))
+                    found.append(set(event_type.tenants(subject)))  # type: ignore[misc]  # not None: tested above
                 return found[0]
 
         endpoints = [e for e in candidates if _of_its_tenants(e, tenant_key, spanned)]
@@ -143,7 +146,7 @@ def record(event_type: EventType, subject, endpoints, *, tenant_key: str = "") -
     )
     deliver = outbound.kind_named("webhooks.deliver")  # its module imports this one
     pks = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [deliver.send(pk) for pk in pks])
+    transaction.on_commit(lambda: [deliver.send(pk) for pk in pks])  # type: ignore[func-returns-value]
     return event
 
 

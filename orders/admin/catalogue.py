@@ -121,7 +121,7 @@ class FormFieldAdmin(CatalogueEntryAdmin):
         "is_active",
         "display_order",
     )
-    list_filter = ("type", *CatalogueEntryAdmin.list_filter)
+    list_filter = ("type", *CatalogueEntryAdmin.list_filter)  # type: ignore[assignment]  # one more filter
     search_fields = ("key", "name_zh", "name_en")
     fields = FormFieldForm.Meta.fields
 
@@ -294,8 +294,9 @@ def push_catalogues_action(modeladmin, request, queryset):
     modeladmin.message_user(request, ngettext("%d push queued.", "%d pushes queued.", queued) % queued)
 
 
-push_catalogues_action.short_description = _("Push catalogues to the selected bound accounts")
-push_catalogues_action.allowed_permissions = ("push_catalogue",)
+# The admin reads an action's label and permissions off its function.
+push_catalogues_action.short_description = _("Push catalogues to the selected bound accounts")  # type: ignore[attr-defined]
+push_catalogues_action.allowed_permissions = ("push_catalogue",)  # type: ignore[attr-defined]
 
 
 def _may_push(self, request):
@@ -307,8 +308,8 @@ def offer_on_bindings() -> None:
     binding_admin = admin.site._registry.get(EcoAccountBinding)
     if binding_admin is None or push_catalogues_action in (binding_admin.actions or ()):
         return
-    binding_admin.actions = [*binding_admin.actions, push_catalogues_action]
-    type(binding_admin).has_push_catalogue_permission = _may_push
+    binding_admin.actions = [*binding_admin.actions, push_catalogues_action]  # type: ignore[misc]  # a list
+    type(binding_admin).has_push_catalogue_permission = _may_push  # type: ignore[attr-defined]  # the action's permission
 
 
 def _with_local_time(call: dict) -> dict:

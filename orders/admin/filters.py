@@ -15,7 +15,7 @@ from ..catalogue.models import ExamPaper, Package
 
 
 class CatalogueEntryFilter(admin.SimpleListFilter):
-    entry_model = Package
+    entry_model: type[Package | ExamPaper] = Package
     field = "package_id"
 
     def lookups(self, request, model_admin):

@@ -2,6 +2,7 @@
 a result, a termination, an exam's login or score to Feishu."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -29,6 +30,9 @@ from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
 from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
 from .filters import AgeFilter, CustomerFilter, OverdueFilter, PackageFilter, PaperFilter, PurgedFilter
 from .usage import usage_view
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
     inlines = [WritesInline, ReportsInline]
     list_select_related = ("customer",)
     work_permission = ""
-    buttons: tuple[tuple[str, str], ...] = ()  # (url name suffix, label)
+    buttons: "tuple[tuple[str, StrOrPromise], ...]" = ()  # (url name suffix, label)
     # The catalogue's model and the order's field naming its entry (a package, a paper).
     catalogue_entry: tuple[type, str]
 

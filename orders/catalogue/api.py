@@ -30,7 +30,7 @@ key. It sees a rollout only if it pushed to one of its tenants, and only those p
 
 import datetime as dt
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
@@ -146,12 +146,12 @@ class PushState(enum.StrEnum):
     FAILED = "failed"
 
 
-STATUS = {
+STATUS: dict[str, PushState] = {
     CallStatus.QUEUED: PushState.QUEUED,
     CallStatus.SUCCEEDED: PushState.SENT,
     CallStatus.FAILED: PushState.FAILED,
 }
-CATALOGUE_NAME = {
+CATALOGUE_NAME: dict[str, Any] = {  # the Literal names of RolloutOut
     Catalogue.PACKAGES: "packages",
     Catalogue.FORM_FIELDS: "form_fields",
     Catalogue.PAPERS: "exam_papers",
@@ -578,7 +578,8 @@ def _replace(request, catalogue: str, groups) -> Status:
     name = "packages" if catalogue == Catalogue.PACKAGES else "exam_papers"
     if not history:
         return Status(
-            200, ReplaceOut(catalogue=name, changed=False, added=[], updated=[], withdrawn=[], rollout=None)
+            200,
+            ReplaceOut(catalogue=name, changed=False, added=[], updated=[], withdrawn=[], rollout=None),  # type: ignore[arg-type]
         )
     # The saves queued a rollout (or joined the one waiting), as an admin edit does.
     rollout = CatalogueRollout.objects.get(catalogue=catalogue, status=RolloutStatus.QUEUED)
@@ -591,7 +592,7 @@ def _replace(request, catalogue: str, groups) -> Status:
     return Status(
         202,
         ReplaceOut(
-            catalogue=name,
+            catalogue=name,  # type: ignore[arg-type]  # packages or exam_papers
             changed=True,
             added=added_ids,
             updated=changed_ids,

@@ -55,7 +55,7 @@ def ms(value) -> str | None:
 
 
 def paper_json(paper: ExamPaper) -> dict:
-    item = {"id": paper.code, "name": paper.name}
+    item: dict[str, object] = {"id": paper.code, "name": paper.name}
     for key, value in (
         ("duration", paper.duration_minutes),
         ("question_count", paper.question_count),

@@ -30,7 +30,9 @@ SCOPE_CATALOGUES = {
     Scope.BACKGROUND_CHECK: (Catalogue.PACKAGES, Catalogue.FORM_FIELDS),
     Scope.EXAM: (Catalogue.PAPERS,),
 }
-CATALOGUE_SCOPE = {c: scope for scope, catalogues in SCOPE_CATALOGUES.items() for c in catalogues}
+CATALOGUE_SCOPE: dict[str, int] = {
+    c: scope for scope, catalogues in SCOPE_CATALOGUES.items() for c in catalogues
+}
 
 feishu_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.:-]*\Z",

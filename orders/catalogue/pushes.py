@@ -229,7 +229,7 @@ def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure) 
     call = pending.call
     unsafe = call is not None and push.catalogue == "packages" and call.op != "batch_update"
     if unsafe and failure.maybe_applied:
-        CatalogueSync.objects.filter(pk=pending.sync.pk).update(uncertain=_uncertain(pending.sync, call))
+        CatalogueSync.objects.filter(pk=pending.sync.pk).update(uncertain=_uncertain(pending.sync, call))  # type: ignore[arg-type]
 
 
 def _closed(push: CataloguePush) -> None:

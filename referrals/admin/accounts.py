@@ -86,7 +86,7 @@ class RegistrationInline(CallInline):
 
 class StatusChangeInline(CallInline):
     model = AccountStatusChange
-    fields = readonly_fields = (
+    fields = readonly_fields = (  # type: ignore[assignment]  # more fields than its base
         "requested_at",
         "requested_by",
         "action",

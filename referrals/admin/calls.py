@@ -45,7 +45,7 @@ class AccountRegistrationAdmin(AccountCallAdmin):
 
 @admin.register(AccountStatusChange)
 class AccountStatusChangeAdmin(AccountCallAdmin):
-    fields = readonly_fields = ("account", "action", *CALL_FIELDS)
+    fields = readonly_fields = ("account", "action", *CALL_FIELDS)  # type: ignore[assignment]  # more fields than its base
 
 
 class RewardTenantFilter(StoreTenantFilter):

@@ -59,7 +59,7 @@ def account_label(account: ReferralAccount, *, full: bool) -> str:
     """What a person recognises an account by: its employee's name, else its Feishu account id,
     else its email or mobile (masked unless ``full``: the reader may see personal data)."""
     if account.name or account.account_id:
-        return account.name or account.account_id
+        return account.name or account.account_id  # type: ignore[return-value]  # one of them is set
     return personal.shown(None, account, "email" if account.email else "mobile_number", full=full)
 
 

@@ -62,7 +62,7 @@ def action_page(model_admin, request, template: str, title, form=None, **context
             "form": form,
             "opts": model_admin.model._meta,
             "media": model_admin.media + form.media if form is not None else model_admin.media,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]  # loaded by admin
             **context,
         },
     )

@@ -13,6 +13,7 @@ milliseconds at a million rows, on every page view. Here:
 """
 
 from functools import cached_property
+from typing import Any, ClassVar
 
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
@@ -29,7 +30,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
+        queryset: Any = self.object_list  # a QuerySet, or a list (no query: counted as Django does)
         if not hasattr(queryset, "query") or connections[queryset.db].vendor != "postgresql":
             return super().count
         exact = queryset.order_by()[: EXACT_UP_TO + 1].count()
@@ -59,7 +60,7 @@ class LargeTableAdmin:
     rendering a form widget's template per row (a third of a page's time)."""
 
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator: ClassVar[type] = EstimatedCountPaginator
     list_per_page = 25
 
     def action_checkbox(self, obj):  # its column header is the admin's own "select all" box

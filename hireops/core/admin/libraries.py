@@ -39,7 +39,7 @@ class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
     selection) unrecorded; axes removes them itself at each sign-in, and a lockout is lifted by
     deleting its attempt, which the admin records."""
 
-    actions = []
+    actions: list[str] = []
     # The sign-in page each attempt used is in the filter panel already: without its column the
     # list fits beside the filters on a 1366 px screen.
     list_display = [c for c in axes_admin.AccessAttemptAdmin.list_display if c != "path_info"]
