@@ -134,8 +134,8 @@ def _store_app(stack, keys: list[str]) -> None:
 
 def _tick_claim_time() -> float:
     """Seconds one tick's claim takes over every tenant (then given back)."""
+    from referrals.accounts.pulls import claim_due
     from referrals.models import ReferralAccount
-    from referrals.pulls import claim_due
 
     started = time.monotonic()
     claimed = claim_due()
@@ -177,7 +177,7 @@ def many_tenants(stack, args, single_rate: float) -> bool:
         _ticks(args.tenant_minutes)
         stack.stop_worker()  # what it had not pulled yet is left
         # The rate over the ticks after the first: the first hands out BALANCE_PULLS_PER_TICK,
-        # the next ones twice what the workers pulled in the minute before (referrals.pulls).
+        # the next ones twice what the workers pulled in the minute before (referrals.accounts.pulls).
         start, window = t0 + 60, (args.tenant_minutes - 1) * 60
 
         log = control.requests(ASSETS)

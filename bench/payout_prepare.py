@@ -38,8 +38,8 @@ def main() -> int:
         from django.contrib.auth import get_user_model
         from django.db.models import Count
 
-        from referrals import payouts
         from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus
+        from referrals.payouts import services as payouts
 
         keys = [f"prep-tenant-{i:04d}" for i in range(args.tenants)]
         started = time.monotonic()

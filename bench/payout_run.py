@@ -79,8 +79,8 @@ def main() -> int:
         from hireops.core.roles import sync_roles
         from hireops.feishu import save_app_ticket
         from hireops.tenants.models import Tenant
-        from referrals import payouts
         from referrals.models import PayoutRun, PayoutRunStatus, Withdrawal
+        from referrals.payouts import services as payouts
         from referrals.tasks import payout_dispatch
 
         control = stack.control

@@ -72,8 +72,8 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
     from hireops.core import feishu_errors
     from hireops.core.messages import Message
     from hireops.events.admin import REPROCESSED
-    from referrals import balances
     from referrals import bulk as account_ops
+    from referrals.accounts import balances
 
     def stored(msgid, **params) -> str:
         """A ``MessageField`` value as the app stores it."""

@@ -4,7 +4,7 @@ balances, external rewards posted and deleted, and payout runs with their payrol
 Everything goes through what the admin uses: the rewards import's service
 (``rewards.clean_reward`` then ``rewards.reward_add``: the same checks, the same row, the same
 outbound call, the same change-history entry) and the deletion's (``reward_delete_request``),
-the payroll file's own definitions (``referrals.payroll``: the CSV's keys and outcomes), and
+the payroll file's own definitions (``referrals.payouts.payroll``: the CSV's keys and outcomes), and
 the admin's masking (``hireops.core.personal``) for keys without ``referrals:personal_data``.
 No operation approves, rejects, releases or pays a payout run: money leaves with two people
 and the second factor, in the admin.
@@ -58,7 +58,7 @@ from hireops.core.models import CallStatus
 from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 
-from . import bulk, payroll, rewards
+from . import bulk
 from .models import (
     STALE,
     AccountCash,
@@ -71,6 +71,8 @@ from .models import (
     ReferralAccount,
     RewardBonusType,
 )
+from .payouts.services import payroll
+from .rewards import services as rewards
 
 READ, PERSONAL, WRITE, PAYOUTS = "referrals:read", "referrals:personal_data", "rewards:write", "payouts:read"
 declare(

@@ -105,3 +105,49 @@ class ReferralsConfig(AppConfig):
             ),
         ):
             register_schedule(name, task=task, managed_with="referrals.manage_schedules", **timing)
+
+        # A room below tells the rooms above what happened through its signals, never by
+        # importing them: the leavers follow their accounts' deactivations and payouts, and a
+        # payout run's unpaid line holds its account's cash against a withdrawal.
+        from .accounts import signals as accounts
+        from .withdrawals import signals as withdrawals
+
+        accounts.account_deactivated.connect(_deactivated, dispatch_uid="referrals.leavers.deactivated")
+        accounts.deactivation_refused.connect(_refused, dispatch_uid="referrals.leavers.refused")
+        withdrawals.cash_paid_out.connect(_paid_out, dispatch_uid="referrals.leavers.paid_out")
+        withdrawals.withdrawal_failed.connect(_failed, dispatch_uid="referrals.leavers.failed")
+        withdrawals.cash_promised.connect(_in_a_run, dispatch_uid="referrals.payouts.cash_promised")
+
+
+# The receivers import their room when a signal comes, not at start-up: the ingest server runs
+# ready() too and must not load the app's code.
+
+
+def _deactivated(sender, account_pk, **kwargs) -> None:
+    from .leavers.services import account_deactivated
+
+    account_deactivated(account_pk)  # a leaver waiting for it is done
+
+
+def _refused(sender, account_pk, reason, **kwargs) -> None:
+    from .leavers.services import deactivation_refused
+
+    deactivation_refused(account_pk, reason)  # shown on the leaver, asked again
+
+
+def _paid_out(sender, account_pk, **kwargs) -> None:
+    from .leavers.services import account_paid_out
+
+    account_paid_out(account_pk)  # a leaver waiting for it moves on to the deactivation
+
+
+def _failed(sender, withdrawal_pk, **kwargs) -> None:
+    from .leavers.services import withdrawal_failed
+
+    withdrawal_failed(withdrawal_pk)  # a person decides what the leaver gets
+
+
+def _in_a_run(sender, account, **kwargs) -> str | None:
+    from .payouts.services import cash_promised
+
+    return cash_promised(account)

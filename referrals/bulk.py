@@ -10,13 +10,19 @@ from hireops.core.masking import mask_email, mask_mobile
 from hireops.jobs.imports import CsvImport
 from hireops.jobs.operations import Operation, register
 
-from . import leavers, rewards
-from .balances import balance_pull_request
-from .identity import person
+from .accounts.services import (
+    AlreadyRegistered,
+    StatusChangeRefused,
+    account_register,
+    account_status_request,
+    balance_pull_request,
+    person,
+    registration_retry,
+)
+from .leavers import services as leavers
 from .models import ExternalReferralReward, Leaver, ReferralAccount, StatusAction, Withdrawal
-from .registration import AlreadyRegistered, account_register, registration_retry
-from .status import StatusChangeRefused, account_status_request
-from .withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
+from .rewards import services as rewards
+from .withdrawals.services import WithdrawalRefused, withdrawal_request, withdrawal_retry
 
 # Change-history messages (hireops.core.audit), translated when read.
 WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")

@@ -15,7 +15,7 @@ from .models import (
     ReferralAccount,
     Withdrawal,
 )
-from .payouts import APPROVE
+from .payouts.services import APPROVE
 
 
 @dashboard.contribute

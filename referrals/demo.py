@@ -19,7 +19,7 @@ from hireops.events.services import RETRY_BACKOFF
 from hireops.feishu import hire
 from hireops.tenants.mode import store_app
 
-from .balances import NOT_REGISTERED_YET, balance_apply
+from .accounts.services import NOT_REGISTERED_YET, balance_apply
 from .models import AccountStatus, BalanceSource, ReferralAccount
 
 FAILED_EVENT_ID = "demo-failed-event-1"

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.tenants.forms import tenant_field
 
-from . import rewards
-from .identity import person
+from .accounts.services import person
 from .models import ExternalReferralReward, ReconciliationRun, ReferralAccount, RewardRuleType, RewardStage
+from .rewards import services as rewards
 
 
 class AccountAddForm(forms.ModelForm):

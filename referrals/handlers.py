@@ -1,10 +1,8 @@
 """Feishu events consumed by the HR side."""
 
-from .balances import assets_event_apply
-from .directory import resigned
-from .joiners import joiner_register
-from .leavers import leaver_event
-from .models import LeaverHow
+from .accounts.services import assets_event_apply, joiner_register, resigned
+from .leavers.models import LeaverHow
+from .leavers.services import leaver_event
 
 
 def assets_updated(event) -> None:

@@ -12,7 +12,9 @@ from functools import partial
 from hireops.core import outbound
 from hireops.core.retry import TryLater
 
-from . import balances, registration, rewards, status, withdrawals
+from .accounts import services as accounts
+from .rewards import services as rewards
+from .withdrawals import services as withdrawals
 
 
 def _each(pks, func) -> tuple[int, int]:
@@ -32,9 +34,9 @@ GRACE = timedelta(minutes=2)
 def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
     report = {}
     for name, kind in (
-        ("registrations", registration.REGISTER),
+        ("registrations", accounts.REGISTER),
         ("withdrawals", withdrawals.WITHDRAW),
-        ("status_changes", status.CHANGE),
+        ("status_changes", accounts.CHANGE),
         # A create repeats its external id (Feishu's idempotency key), never after rewards.REPEAT_WINDOW.
         ("external_rewards", rewards.CREATE),
         ("external_reward_deletions", rewards.DELETE),
@@ -43,5 +45,5 @@ def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
         waiting = outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
         report[name] = _each(waiting, partial(outbound.run, kind))
     if pull:
-        report["balances"] = balances.balances_pull_all()
+        report["balances"] = accounts.balances_pull_all()
     return report

@@ -5,29 +5,20 @@ from celery import shared_task
 
 from hireops.core import outbound, schedules
 
-from . import (
-    balances,
-    leavers,
-    notices,
-    payout_preparation,
-    payouts,
-    pulls,
-    reconciliation,
-    registration,
-    rewards,
-    status,
-    sync,
-    withdrawals,
-)
-from . import payout_dispatch as payout_dispatch_module
+from . import sync
+from .accounts import services as accounts
+from .leavers import services as leavers
+from .payouts import services as payouts
+from .rewards import services as rewards
+from .withdrawals import services as withdrawals
 
-register_account = outbound.task(registration.REGISTER)
+register_account = outbound.task(accounts.REGISTER)
 
 
 withdraw = outbound.task(withdrawals.WITHDRAW)
 
 
-change_status = outbound.task(status.CHANGE)
+change_status = outbound.task(accounts.CHANGE)
 
 
 create_external_reward = outbound.task(rewards.CREATE)
@@ -39,26 +30,26 @@ delete_external_reward = outbound.task(rewards.DELETE)
 @shared_task(name="referrals.pull_balances", ignore_result=True)
 def pull_balances():
     """Every minute (the default schedule): queue the pulls one minute of quota allows."""
-    return pulls.pulls_schedule()
+    return accounts.pulls_schedule()
 
 
 @shared_task(name="referrals.pull_balance_batch", ignore_result=True)
 def pull_balance_batch(pks: list[int]):
-    return pulls.pull_batch(pks)
+    return accounts.pull_batch(pks)
 
 
-reconcile = outbound.task(reconciliation.RECONCILE)
+reconcile = outbound.task(withdrawals.RECONCILE)
 
 
 # A pull is a read, sent again at will: no row per call (the schedule's claim is on the account).
 pull_balance = outbound.retrying_task(
-    "referrals.pull_balance", balances.balance_pull_run, balances.balance_pull_give_up
+    "referrals.pull_balance", accounts.balance_pull_run, accounts.balance_pull_give_up
 )
 
 
 @shared_task(name="referrals.reconcile_yesterday", ignore_result=True)
 def reconcile_yesterday():
-    return [run.pk for run in reconciliation.reconciliation_yesterday()]
+    return [run.pk for run in withdrawals.reconciliation_yesterday()]
 
 
 @shared_task(name="referrals.sync_pending", ignore_result=True)
@@ -72,18 +63,18 @@ pay_line = outbound.task(payouts.PAY_LINE)
 @shared_task(name="referrals.payout_dispatch", ignore_result=True)
 def payout_dispatch():
     """Every minute, and at once after an approval: queue what each tenant's quota can pay."""
-    return payout_dispatch_module.payout_dispatch()
+    return payouts.payout_dispatch()
 
 
 @shared_task(name="referrals.payout_notify", ignore_result=True)
 def payout_notify(run_pk: int):
-    return notices.payout_notify(run_pk)
+    return payouts.payout_notify(run_pk)
 
 
 @shared_task(name="referrals.payout_prepare_lines", ignore_result=True)
 def payout_prepare_lines(run_pk: int):
-    """A large run's lines, batch by batch (referrals.payout_preparation)."""
-    return payout_preparation.payout_prepare_lines(run_pk)
+    """A large run's lines, batch by batch (referrals.payouts.preparation)."""
+    return payouts.payout_prepare_lines(run_pk)
 
 
 @shared_task(bind=True, name="referrals.payout_prepare_scheduled", ignore_result=True)

@@ -235,9 +235,8 @@ def staff_user(django_user_model):
 def register(sandbox):
     """Register an employee known to the sandbox and return the (active) account."""
 
-    from referrals.identity import person
+    from referrals.accounts.services import account_register, person
     from referrals.models import AccountStatus
-    from referrals.registration import account_register
 
     def make(name="王小明", email="xiaoming@example.com", points=0, cash=None):
         sandbox.add_employee(name=name, email=email)

@@ -64,7 +64,7 @@ def tree(tmp_path_factory) -> Path:
             "Nothing of the product imports the Feishu emulator",
         ),
         # Inside an app: a service importing the tasks module that imports it.
-        ("referrals/withdrawals.py", "import referrals.tasks", "No import cycle inside a package"),
+        ("referrals/withdrawals/services.py", "import referrals.tasks", "No import cycle inside a package"),
         (
             "hireops/webhooks/events.py",
             "import hireops.webhooks.delivery",

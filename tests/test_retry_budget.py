@@ -17,7 +17,7 @@ from bindings.publishing import fields_publish_request, scope_touch
 from hireops.core.models import CallStatus
 from hireops.core.retry import ATTEMPTS, MAX_RETRIES, backoff
 from referrals.models import Withdrawal
-from referrals.withdrawals import withdrawal_request
+from referrals.withdrawals.services import withdrawal_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

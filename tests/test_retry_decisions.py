@@ -9,12 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from hireops.core.models import CallStatus
-from referrals.balances import balances_pull_all
-from referrals.identity import person
+from referrals.accounts.services import account_register, account_status_request, balances_pull_all, person
 from referrals.models import AccountStatus, StatusAction
-from referrals.registration import account_register
-from referrals.status import account_status_request
-from referrals.withdrawals import withdrawal_request
+from referrals.withdrawals.services import withdrawal_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

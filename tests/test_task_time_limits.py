@@ -19,7 +19,7 @@ from hireops.core.models import CallStatus
 from hireops.jobs import services as job_services
 from hireops.jobs.models import BulkJob, ItemStatus, JobStatus
 from referrals.models import Withdrawal
-from referrals.withdrawals import withdrawal_request
+from referrals.withdrawals.services import withdrawal_request
 from tests.second_factor import give_totp
 
 

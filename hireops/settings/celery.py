@@ -59,7 +59,7 @@ CELERY_TASK_ROUTES = {
 # Payout runs (referrals.payout_dispatch): the most lines one tick of the dispatcher hands the
 # workers, a few minutes of their work; each tenant also gets no more than a minute of quota.
 PAYOUT_LINES_PER_TICK = env.int("PAYOUT_LINES_PER_TICK", default=3000)
-# Balance pulls (referrals.pulls): the accounts claimed and not pulled yet at any time, at least
+# Balance pulls (referrals.accounts.pulls): the accounts claimed and not pulled yet at any time, at least
 # (more once the workers pull more than half of it a minute); each tenant gets no more than a
 # minute of its own quota.
 BALANCE_PULLS_PER_TICK = env.int("BALANCE_PULLS_PER_TICK", default=3000)

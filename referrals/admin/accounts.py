@@ -24,6 +24,7 @@ from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter
 
 from .. import bulk
+from ..accounts.services import AlreadyRegistered, account_register
 from ..forms import AccountAddForm, WithdrawForm
 from ..models import (
     STALE,
@@ -36,7 +37,6 @@ from ..models import (
     StatusAction,
     Withdrawal,
 )
-from ..registration import AlreadyRegistered, account_register
 
 
 class CashInline(ReadOnlyInline):

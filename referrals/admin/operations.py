@@ -19,7 +19,7 @@ from hireops.tenants.filters import StoreTenantFilter
 from .. import bulk
 from ..forms import ReconciliationForm
 from ..models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
-from ..reconciliation import reconciliation_request
+from ..withdrawals.services import reconciliation_request
 
 
 class AccountTenantFilter(StoreTenantFilter):

@@ -21,9 +21,10 @@ from hireops.core.models import CallStatus
 from hireops.signin.second_factor import require_fresh
 from hireops.tenants.filters import StoreTenantFilter
 
-from .. import notices, payouts, payroll
 from ..forms import PayoutRejectForm, PayoutSelectionForm, PayoutTitleForm
 from ..models import PayoutLine, PayoutRun, PayoutRunStatus, ReconciliationMismatch, ReconciliationRun
+from ..payouts import services as payouts
+from ..payouts.services import payroll
 
 PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line"
 
@@ -160,7 +161,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             "preparing": preparing,
             "can_cancel": (waiting or preparing) and self.has_add_permission(request),
             "can_notify": waiting and self.has_add_permission(request),
-            "told_again_from": notices.told_again_from(run),
+            "told_again_from": payouts.told_again_from(run),
             "can_release": payouts.may_decide(run, request.user),
         }
 
@@ -237,7 +238,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         run = get_object_or_404(PayoutRun, pk=pk, status=PayoutRunStatus.AWAITING_APPROVAL)
-        errors = notices.payout_notify_again(run.pk)
+        errors = payouts.payout_notify_again(run.pk)
         if errors is None:
             run.refresh_from_db()
             self.message_user(
@@ -245,7 +246,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                 _("The approvers were told at %(told)s: they can be told again from %(again)s.")
                 % {
                     "told": display.local_time(run.notified_at),
-                    "again": display.local_time(notices.told_again_from(run)),
+                    "again": display.local_time(payouts.told_again_from(run)),
                 },
                 messages.WARNING,
             )
@@ -322,7 +323,7 @@ PAYROLL_COLUMNS = (
 
 def payroll_columns(run: PayoutRun, kind: str):
     """The columns of the ``kind`` file ("csv" or "xlsx") of rows (line, currency, amount):
-    the CSV says what ``referrals.payroll`` says (and the API with it), the workbook in words."""
+    the CSV says what ``referrals.payouts.payroll`` says (and the API with it), the workbook in words."""
     fixed = kind == "csv"
     prepared = payroll.prepared_by(run) or ("" if fixed else str(_("the schedule")))
     approved_by = payroll.approved_by(run)

@@ -16,7 +16,7 @@ from hireops.tenants.filters import StoreTenantFilter
 from .. import bulk
 from ..forms import RewardAddForm, RewardDeleteForm
 from ..models import ExternalReferralReward, ExternalRewardDeletion, RewardBonusType
-from ..rewards import reward_add
+from ..rewards.services import reward_add
 
 
 class DeletionInline(ReadOnlyInline):

@@ -18,8 +18,8 @@ from django.utils import timezone
 from hireops.api import keys
 from hireops.core import audit, roles
 from hireops.core.messages import Message
-from referrals import balances, payouts
-from referrals.balances import balance_pull
+from referrals.accounts import balances
+from referrals.accounts.services import balance_pull
 from referrals.models import (
     AccountCash,
     AccountStatus,
@@ -31,6 +31,7 @@ from referrals.models import (
     ReferralAccount,
     RewardBonusType,
 )
+from referrals.payouts import services as payouts
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key

@@ -42,7 +42,7 @@ from orders.models import BackgroundCheck, CataloguePush, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
 from referrals.models import Leaver, PayoutRun, PayoutRunStatus, ReferralAccount
-from referrals.reconciliation import reconciliation_request
+from referrals.withdrawals.services import reconciliation_request
 from tests.conftest import STAFF_PASSWORD
 from tests.feishu.conftest import forget_tokens
 from tests.second_factor import give_totp
@@ -174,17 +174,15 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
     """A run paid (approved by a colleague), one waiting for approval, an external reward and
     its deletion, the paid account deactivated."""
     from hireops.core import roles
-    from referrals import payouts, rewards
+    from referrals.payouts import services as payouts
+    from referrals.rewards import services as rewards
 
     approver = get_user_model().objects.create_user("crawl-approver", is_staff=True)
     approver.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
     give_totp(approver)  # the approve permission does nothing without a second factor
 
-    from referrals.balances import balance_pull
-    from referrals.identity import person
+    from referrals.accounts.services import account_register, account_status_request, balance_pull, person
     from referrals.models import StatusAction
-    from referrals.registration import account_register
-    from referrals.status import account_status_request
 
     funded = []
     for name, email in (("赵六", "liu.zhao@demo.example.com"), ("钱七", "qi.qian@demo.example.com")):

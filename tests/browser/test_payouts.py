@@ -13,7 +13,7 @@ import pytest
 
 from hireops.core import roles
 from hireops.core.models import CallStatus
-from referrals.balances import balance_pull
+from referrals.accounts.services import balance_pull
 from referrals.models import PayoutRun, PayoutRunStatus, Withdrawal
 
 from . import admin_ui

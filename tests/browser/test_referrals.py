@@ -4,10 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from hireops.core.models import CallStatus
-from referrals.balances import balance_pull
-from referrals.identity import person
+from referrals.accounts.services import account_register, balance_pull, person
 from referrals.models import AccountStatus, ReferralAccount, Withdrawal
-from referrals.registration import account_register
 from referrals.selectors import HELD_TOTALS_KEY
 
 from .admin_ui import expect, log_in, reload_until, row, run_action, screenshot

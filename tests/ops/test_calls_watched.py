@@ -233,8 +233,8 @@ def test_a_withdrawal_given_up_on_stays_queued_and_is_stuck():
 
 
 def test_a_status_change_replaced_before_it_was_sent_is_no_failure():
+    from referrals.accounts.services import account_status_request
     from referrals.models import AccountStatus, AccountStatusChange, StatusAction
-    from referrals.status import account_status_request
 
     all_alive()
     account = _account(status=AccountStatus.DEACTIVATED)

@@ -11,7 +11,7 @@ import pytest
 
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process
-from referrals.balances import balance_pull
+from referrals.accounts.services import balance_pull
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
 from .conftest import reload

@@ -10,14 +10,11 @@ from django.utils import timezone
 
 from hireops.core.models import CallStatus
 from hireops.events.models import FeishuEvent
-from referrals.balances import balance_pull, now_ms
-from referrals.identity import person
+from referrals.accounts.balances import balance_pull, now_ms
+from referrals.accounts.services import StatusChangeRefused, account_register, account_status_request, person
 from referrals.models import AccountRegistration, AccountStatus, StatusAction, Withdrawal
-from referrals.reconciliation import reconciliation_request
-from referrals.registration import account_register
-from referrals.status import StatusChangeRefused, account_status_request
 from referrals.sync import sync_pending
-from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+from referrals.withdrawals.services import WithdrawalRefused, reconciliation_request, withdrawal_request
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 from tests.second_factor import give_totp
 

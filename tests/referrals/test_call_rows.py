@@ -10,11 +10,9 @@ from django.utils import timezone
 from hireops.core import outbound
 from hireops.core.models import CallStatus
 from hireops.core.retry import TryLater
-from referrals import registration, status
-from referrals.identity import person
+from referrals.accounts import registration, status
+from referrals.accounts.services import account_register, account_status_request, person
 from referrals.models import AccountRegistration, AccountStatus, AccountStatusChange, StatusAction
-from referrals.registration import account_register
-from referrals.status import account_status_request
 from referrals.sync import sync_pending
 
 from .conftest import reload

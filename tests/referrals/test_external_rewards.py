@@ -18,7 +18,7 @@ from hireops.core import audit
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from referrals.models import ExternalReferralReward, ExternalRewardDeletion
-from referrals.rewards import clean_reward, reward_add, reward_delete_request
+from referrals.rewards.services import clean_reward, reward_add, reward_delete_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

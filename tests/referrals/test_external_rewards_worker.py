@@ -4,7 +4,7 @@ import pytest
 
 from hireops.core.models import CallStatus
 from referrals.models import ExternalReferralReward, ExternalRewardDeletion
-from referrals.rewards import clean_reward, reward_add, reward_delete_request
+from referrals.rewards.services import clean_reward, reward_add, reward_delete_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,7 @@ from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.publisher import publisher
 from hireops.ops import status
-from referrals import leavers
+from referrals.leavers import services as leavers
 from referrals.models import (
     AccountStatus,
     AccountStatusChange,
@@ -25,7 +25,7 @@ from referrals.models import (
     ReferralAccount,
     Withdrawal,
 )
-from referrals.withdrawals import CASH, withdrawal_request
+from referrals.withdrawals.services import CASH, withdrawal_request
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 from tests.second_factor import give_totp
 
@@ -150,7 +150,7 @@ def test_next_run_is_any_run_prepared_after_the_employee_left(feishu, register, 
     """The run is prepared for someone else's account; the leaver's is in it all the same,
     paid by the approved run, then deactivated."""
     from hireops.core import roles
-    from referrals import payouts
+    from referrals.payouts import services as payouts
 
     settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.NEXT_RUN
     leaving = funded(feishu, register)

@@ -5,7 +5,7 @@ deactivates the account (REFERRAL_LEAVER_POLICY=at_once in the worker's environm
 import pytest
 
 from hireops.core.models import CallStatus
-from referrals.balances import balance_pull
+from referrals.accounts.services import balance_pull
 from referrals.models import Leaver, LeaverState, Withdrawal
 from tests.events.test_listener import FAST, wait
 

@@ -18,9 +18,10 @@ from hireops.celery import app as celery_app
 from hireops.core import roles
 from hireops.core.beat import DeclaredEntry
 from hireops.core.models import CallStatus
-from referrals import notices, payouts
-from referrals.balances import balance_pull
+from referrals.accounts.services import balance_pull
 from referrals.models import PayoutRun, PayoutRunStatus
+from referrals.payouts import notices
+from referrals.payouts import services as payouts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

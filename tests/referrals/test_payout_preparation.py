@@ -15,9 +15,11 @@ from django.utils import timezone
 from hireops.celery import app as celery_app
 from hireops.core import roles
 from hireops.ops.status import findings
-from referrals import notices, payout_preparation, payouts
-from referrals.balances import balance_pull
+from referrals.accounts.services import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus
+from referrals.payouts import notices
+from referrals.payouts import preparation as payout_preparation
+from referrals.payouts import services as payouts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

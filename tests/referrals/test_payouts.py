@@ -17,11 +17,12 @@ from django_celery_beat.models import PeriodicTask
 from hireops.core import outbound, roles, schedules
 from hireops.core.models import CallStatus
 from hireops.core.schedules import sync_schedules
-from referrals import payout_dispatch, payouts
+from referrals.accounts.services import balance_pull
 from referrals.admin.payouts import payroll_rows
-from referrals.balances import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
-from referrals.withdrawals import WithdrawalRefused, withdrawal_request
+from referrals.payouts import dispatch as payout_dispatch
+from referrals.payouts import services as payouts
+from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request
 from tests.second_factor import give_totp
 from tests.test_history import entries, read
 
@@ -612,7 +613,7 @@ def test_the_run_shows_what_the_daily_reconciliation_found(sandbox, people, with
     account of the run (points withdrawn in Feishu that hireops never recorded): on the run."""
     from hireops.feishu import get_client, hire
     from referrals.admin.payouts import reconciliation_of
-    from referrals.reconciliation import reconciliation_request
+    from referrals.withdrawals.services import reconciliation_request
 
     a, _other = with_cash(2, amount="2.00", points=40)
     run = prepared(people)

@@ -1,12 +1,13 @@
-"""Balance pulls at production size: stalest first, within the quota, on every worker (referrals.pulls)."""
+"""Balance pulls at production size: stalest first, within the quota, on every worker
+(referrals.accounts.pulls)."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from referrals import pulls
-from referrals.balances import balance_pull
+from referrals.accounts import pulls
+from referrals.accounts.services import balance_pull
 from referrals.models import AccountStatus, BalanceChange, ReferralAccount
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""A store app's balance pulls spend each tenant's own quota (referrals.pulls,
+"""A store app's balance pulls spend each tenant's own quota (referrals.accounts.pulls,
 hireops.tenants.claims): Feishu counts get_account_assets' 10/s per app and tenant."""
 
 from collections import Counter, defaultdict
@@ -12,7 +12,8 @@ from django.utils import timezone
 from hireops.feishu import get_client, save_app_ticket
 from hireops.tenants import claims
 from hireops.tenants.models import Tenant, TenantStatus
-from referrals import pulls, tasks
+from referrals import tasks
+from referrals.accounts import pulls
 from referrals.models import AccountStatus, ReferralAccount
 from tests.feishu.conftest import forget_tokens
 

@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 
 from hireops.jobs.services import run_inline
 from referrals import bulk
-from referrals.identity import person
+from referrals.accounts.services import AlreadyRegistered, account_register, person, registration_retry
 from referrals.models import AccountStatus, ReferralAccount
-from referrals.registration import AlreadyRegistered, account_register, registration_retry
 from tests.admin_forms import save_as_shown
 
 from .conftest import reload

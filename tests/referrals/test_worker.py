@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from hireops.core.models import CallStatus
 from referrals import tasks
-from referrals.identity import person
+from referrals.accounts.services import account_register, account_status_request, person
 from referrals.models import (
     AccountStatus,
     AccountStatusChange,
@@ -16,10 +16,7 @@ from referrals.models import (
     StatusAction,
     Withdrawal,
 )
-from referrals.reconciliation import reconciliation_request
-from referrals.registration import account_register
-from referrals.status import account_status_request
-from referrals.withdrawals import withdrawal_request
+from referrals.withdrawals.services import reconciliation_request, withdrawal_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from hireops.signin import second_factor
 from referrals.models import AccountStatus, ExternalRewardDeletion, ReferralAccount, Withdrawal
-from referrals.rewards import RewardRefused, clean_reward, reward_add, reward_delete_request
-from referrals.withdrawals import WithdrawalRefused, withdrawal_request, withdrawal_retry
+from referrals.rewards.services import RewardRefused, clean_reward, reward_add, reward_delete_request
+from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request, withdrawal_retry
 from tests.second_factor import give_totp
 
 pytestmark = pytest.mark.django_db

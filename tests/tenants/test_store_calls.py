@@ -6,14 +6,11 @@ from hireops.core.models import CallStatus
 from hireops.events.models import FeishuEvent
 from hireops.feishu import TenantUnavailable
 from hireops.tenants.models import Tenant, TenantStatus
-from referrals.balances import balance_pull
+from referrals.accounts.pulls import pullable
+from referrals.accounts.services import account_register, balance_pull, person
 from referrals.handlers import assets_updated
-from referrals.identity import person
 from referrals.models import AccountStatus, ReferralAccount
-from referrals.pulls import pullable
-from referrals.reconciliation import reconciliation_yesterday
-from referrals.registration import account_register
-from referrals.withdrawals import withdrawal_request
+from referrals.withdrawals.services import reconciliation_yesterday, withdrawal_request
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks run (eagerly) on commit
 

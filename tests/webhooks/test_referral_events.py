@@ -7,8 +7,9 @@ import pytest
 from hireops.feishu import FeishuBusinessError
 from hireops.webhooks import endpoints
 from hireops.webhooks.models import WebhookEvent
-from referrals import payouts, withdrawals
 from referrals.models import PayoutRunStatus
+from referrals.payouts import services as payouts
+from referrals.withdrawals import services as withdrawals
 from tests.api.keys import bearer, make_key
 from tests.referrals.test_payouts import cny, people, with_cash  # noqa: F401  (fixtures)
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from hireops.core.models import CallStatus
 
+from .amounts import BATCH, normalised
 from .models import PayoutLine, PayoutRun, PayoutRunStatus
-from .payout_amounts import BATCH, normalised
 
 # The row's keys (the CSV's header), in order.
 KEYS = (

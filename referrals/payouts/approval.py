@@ -2,10 +2,10 @@
 
 The life of a run (``PayoutRun``):
 
-1. **prepared** (``payout_prepare``, ``referrals.payout_preparation``): one line per account
+1. **prepared** (``payout_prepare``, ``referrals.payouts.preparation``): one line per account
    with cash, each with its own ``external_order_id`` and the cash the account held then; a
    large run is prepared by a worker, *being prepared* meanwhile. Nothing moves; the
-   approvers are told (``referrals.notices``).
+   approvers are told (``referrals.payouts.notices``).
 2. **approved** or **rejected** by someone else holding ``referrals.approve_payoutrun``, with
    the second factor proved minutes ago (the admin's decision page). The decision page brings
    the lines to what the accounts hold at that moment (``payout_refresh``), and an approval of
@@ -20,7 +20,7 @@ The life of a run (``PayoutRun``):
 4. **finished** when no line is left to pay.
 
 A paid line also becomes a succeeded ``Withdrawal`` with the same order id, so the account's
-page, the withdrawals list and the daily reconciliation (``referrals.reconciliation``) all
+page, the withdrawals list and the daily reconciliation (``referrals.withdrawals.reconciliation``) all
 see it.
 """
 
@@ -45,11 +45,16 @@ from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
-from . import announce, leavers, withdrawals
-from .balances import cash_dict
-from .models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal
-from .payout_amounts import BATCH, PayoutRefused, add_totals, cash_text, normalised, totals_json
-from .payout_preparation import (  # noqa: F401  (the preparing half of a run's life, named here too)
+from ..accounts.models import ReferralAccount
+from ..accounts.services import cash_dict
+from ..leavers import services as leavers
+from ..withdrawals import services as withdrawals
+from ..withdrawals.models import Withdrawal
+from . import announce
+from .amounts import BATCH, PayoutRefused, add_totals, cash_text, normalised, totals_json
+from .dispatch import seconds_per_line
+from .models import PayoutLine, PayoutRun, PayoutRunStatus
+from .preparation import (  # noqa: F401  (the preparing half of a run's life, named here too)
     _cash_of,
     payable_accounts,
     payout_prepare,
@@ -61,7 +66,6 @@ from .payout_preparation import (  # noqa: F401  (the preparing half of a run's 
 
 CASH = hire.BonusType.CASH
 APPROVE = "referrals.approve_payoutrun"
-OPEN = withdrawals.PAYOUT_OPEN
 RECENT = timedelta(minutes=1)  # the pace a run's time left is estimated from
 
 HELD = gettext_noop(
@@ -458,8 +462,6 @@ class Progress:
 
 
 def run_progress(run: PayoutRun) -> Progress:
-    from .payout_dispatch import seconds_per_line
-
     counts = {"paid": 0, "held": 0, "failed": 0, "to_pay": 0}
     slowest = 0
     rows = (

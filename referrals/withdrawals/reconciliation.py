@@ -15,7 +15,8 @@ from hireops.feishu import get_client, hire
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 
-from .models import ReconciliationMismatch, ReconciliationRun, ReferralAccount, Withdrawal
+from ..accounts.models import ReferralAccount
+from .models import ReconciliationMismatch, ReconciliationRun, Withdrawal
 
 # A run Feishu answered with points hireops cannot read or keep: nothing of it is stored.
 UNREADABLE_ANSWER = gettext_noop("Feishu's answer has points that cannot be stored (%(what)s).")

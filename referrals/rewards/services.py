@@ -27,11 +27,11 @@ from hireops.core.retry import GAVE_UP
 from hireops.feishu import get_client, hire
 from hireops.signin import second_factor
 
+from ..accounts.models import ReferralAccount
 from . import announce
 from .models import (
     ExternalReferralReward,
     ExternalRewardDeletion,
-    ReferralAccount,
     RewardBonusType,
     RewardRuleType,
     RewardStage,

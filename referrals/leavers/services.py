@@ -22,18 +22,10 @@ from django.utils.translation import gettext_noop
 from hireops.core.messages import Message
 from hireops.tenants.mode import store_app
 
-from .directory import accounts_of, user_of
-from .models import (
-    AccountStatus,
-    Leaver,
-    LeaverMatch,
-    LeaverPolicy,
-    LeaverState,
-    ReferralAccount,
-    StatusAction,
-)
-from .status import StatusChangeRefused, account_status_request
-from .withdrawals import CASH, WithdrawalRefused, withdrawal_request
+from ..accounts.models import AccountStatus, ReferralAccount, StatusAction
+from ..accounts.services import StatusChangeRefused, account_status_request, accounts_of, user_of
+from ..withdrawals.services import CASH, WithdrawalRefused, withdrawal_request
+from .models import Leaver, LeaverMatch, LeaverPolicy, LeaverState
 
 log = logging.getLogger(__name__)
 

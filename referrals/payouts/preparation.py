@@ -38,17 +38,12 @@ from hireops.core.models import CallStatus
 from hireops.core.schedules import SetGoing
 from hireops.core.task_names import task_named
 
-from . import announce, leavers, withdrawals
-from .models import (
-    AccountCash,
-    AccountStatus,
-    PayoutLine,
-    PayoutRun,
-    PayoutRunStatus,
-    ReferralAccount,
-    Withdrawal,
-)
-from .payout_amounts import BATCH, PayoutRefused, add_totals, cash_text, totals_json
+from ..accounts.models import AccountCash, AccountStatus, ReferralAccount
+from ..leavers import services as leavers
+from ..withdrawals.models import Withdrawal
+from . import announce
+from .amounts import BATCH, PayoutRefused, add_totals, cash_text, totals_json
+from .models import PAYOUT_OPEN, PayoutLine, PayoutRun, PayoutRunStatus
 
 RESUME_AFTER = timedelta(minutes=2)  # a run being prepared with no batch for this long is queued again
 SLICE = timedelta(minutes=4)  # one task's share of a large run, below its soft time limit
@@ -64,7 +59,7 @@ def payable_accounts():
     """Accounts a run may pay: registered, active, holding cash, in no other open run's unpaid
     lines and without a withdrawal in progress."""
     in_open_run = PayoutLine.objects.filter(
-        account=OuterRef("pk"), status=CallStatus.QUEUED, run__status__in=withdrawals.PAYOUT_OPEN
+        account=OuterRef("pk"), status=CallStatus.QUEUED, run__status__in=PAYOUT_OPEN
     )
     withdrawing = Withdrawal.objects.filter(account=OuterRef("pk"), status=CallStatus.QUEUED)
     with_cash = AccountCash.objects.filter(account=OuterRef("pk"), amount__gt=0)
@@ -75,6 +70,18 @@ def payable_accounts():
         status=AccountStatus.ACTIVE,
         account_id__isnull=False,
     )
+
+
+def cash_promised(account: ReferralAccount) -> str | None:
+    """Why the account may not withdraw now (a withdrawal asks: ``withdrawals.signals``): its
+    cash is promised to an open run's unpaid line, which one withdrawal would hold."""
+    in_run = account.payout_lines.filter(status=CallStatus.QUEUED, run__status__in=PAYOUT_OPEN).first()
+    if in_run is None:
+        return None
+    return _("%(account)s is in %(run)s, not yet paid: withdraw after the run, or reject it.") % {
+        "account": account,
+        "run": in_run.run,
+    }
 
 
 def select_accounts(*, tenant_key: str | None = None, currency: str = "", min_amount=None, pks=None):

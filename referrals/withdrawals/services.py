@@ -19,13 +19,18 @@ from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
-from . import announce
-from .balances import balance_apply, balance_refusal, cash_dict
-from .models import AccountStatus, BalanceSource, PayoutRunStatus, ReferralAccount, Withdrawal
+from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
+from ..accounts.services import announce, balance_apply, balance_refusal, cash_dict
+from .models import Withdrawal
+from .reconciliation import (  # noqa: F401  (the room's other service, named here too)
+    RECONCILE,
+    reconciliation_request,
+    reconciliation_yesterday,
+)
+from .signals import cash_paid_out, cash_promised, withdrawal_failed
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
 WITHDRAW_PERMISSION = "referrals.withdraw_referralaccount"
-PAYOUT_OPEN = (PayoutRunStatus.PREPARING, PayoutRunStatus.AWAITING_APPROVAL, PayoutRunStatus.PAYING)
 
 
 # On a withdrawal Feishu confirmed whose amounts hireops cannot keep (not numbers, or beyond
@@ -65,12 +70,9 @@ def withdrawal_request(
             _("%(account)s is %(status)s: only active accounts can withdraw.")
             % {"account": account, "status": account.get_status_display()}
         )
-    in_run = account.payout_lines.filter(status=CallStatus.QUEUED, run__status__in=PAYOUT_OPEN).first()
-    if in_run is not None:  # its cash is promised to a run: one withdrawal would hold the line
-        raise WithdrawalRefused(
-            _("%(account)s is in %(run)s, not yet paid: withdraw after the run, or reject it.")
-            % {"account": account, "run": in_run.run}
-        )
+    for _receiver, promised in cash_promised.send(ReferralAccount, account=account):
+        if promised:  # to a payout run, say: one withdrawal would hold its line
+            raise WithdrawalRefused(promised)
     cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
     try:
         with transaction.atomic():
@@ -132,19 +134,15 @@ def _answer(w: Withdrawal, body, result) -> dict:
 
 
 def _effect(w: Withdrawal, body, result) -> None:
-    from .leavers import account_paid_out
-
     if not isinstance(result, hire.BadAmount):
         zero_withdrawn(w.account, w.bonus_types, result.trans_time_ms, w.external_order_id)
     if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on
-        account_paid_out(w.account_id)
+        cash_paid_out.send(Withdrawal, account_pk=w.account_id)
 
 
 def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
-    from .leavers import withdrawal_failed
-
     note_deactivated(w.account_id, exc)
-    withdrawal_failed(w.pk)
+    withdrawal_failed.send(Withdrawal, withdrawal_pk=w.pk)
 
 
 def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | None, reference: str) -> None:

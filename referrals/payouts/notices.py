@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from hireops.ops import channels
 
+from .amounts import cash_text
+from .approval import caused_by_text, causers
 from .models import PayoutRun, PayoutRunStatus
-from .payouts import cash_text, caused_by_text, causers
 
 log = logging.getLogger(__name__)
 

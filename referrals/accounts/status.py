@@ -19,6 +19,7 @@ from hireops.feishu import FeishuError, get_client, hire
 
 from . import announce
 from .models import AccountStatus, AccountStatusChange, ReferralAccount, StatusAction
+from .signals import account_deactivated, deactivation_refused
 
 REPLACED = gettext_noop("Not sent: a later change of this account replaced it.")
 NOT_REGISTERED = gettext_noop("Not sent: the account is not registered with Feishu.")
@@ -86,8 +87,6 @@ def _this_change(row: AccountStatusChange):
 
 def _effect(row: AccountStatusChange, action, remote) -> None:
     """Feishu's answer carries the account's status: it is the account's now."""
-    from .leavers import account_deactivated
-
     status = AccountStatus.from_feishu(remote.status)
     moved = (
         ReferralAccount.objects.filter(pk=row.account_id)
@@ -96,7 +95,7 @@ def _effect(row: AccountStatusChange, action, remote) -> None:
     )
     _this_change(row).update(pending_action="", action_error="", updated_at=timezone.now())
     if status == AccountStatus.DEACTIVATED:
-        account_deactivated(row.account_id)  # a leaver waiting for it is done
+        account_deactivated.send(AccountStatusChange, account_pk=row.account_id)  # a leaver is done
         if moved:
             announce.deactivated(row.account_id)
 
@@ -108,11 +107,10 @@ def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> No
 
 
 def _refused(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
-    from .leavers import deactivation_refused
-
     _this_change(row).update(pending_action="", action_error=failure.reason, updated_at=timezone.now())
     if action == StatusAction.DEACTIVATE:
-        deactivation_refused(row.account_id, failure.reason)  # shown on the leaver, asked again
+        # Shown on the leaver, asked again.
+        deactivation_refused.send(AccountStatusChange, account_pk=row.account_id, reason=failure.reason)
 
 
 def _give_up(pk: int, reason: str) -> str:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from hireops.core import outbound
 from hireops.core.models import CallStatus
 from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant
@@ -26,6 +27,7 @@ from hireops.tenants.gate import unavailable_tenant_keys
 
 from . import announce
 from .models import PayoutLine, PayoutRun, PayoutRunStatus
+from .preparation import resume_preparations
 
 ENDPOINT = "hire.referral_account.withdraw"
 TICK = timedelta(minutes=1)
@@ -76,12 +78,11 @@ def claim_due(limit: int, most: int | None = None) -> list[int]:
 def payout_dispatch() -> int:
     """The scheduled tick: queue what one minute of every tenant's quota can pay (and take up
     again a run whose preparation stopped with its worker)."""
-    from .payout_preparation import resume_preparations
-    from .payouts import PAY_LINE
+    pay_line = outbound.kind_named("referrals.pay_line")  # the lines' kind (payouts.approval)
 
     pks = claim_due(per_tick())
     for pk in pks:
-        PAY_LINE.send(pk)
+        pay_line.send(pk)
     _finish_empty_runs()
     resume_preparations()
     return len(pks)
