@@ -1,78 +1,27 @@
-"""Payout runs: many full-cash withdrawals, prepared by one person, approved by another.
-
-The life of a run (``PayoutRun``):
-
-1. **prepared** (``payout_prepare``, ``referrals.payouts.preparation``): one line per account
-   with cash, each with its own ``external_order_id`` and the cash the account held then; a
-   large run is prepared by a worker, *being prepared* meanwhile. Nothing moves; the
-   approvers are told (``referrals.payouts.notices``).
-2. **approved** or **rejected** by someone else holding ``referrals.approve_payoutrun``, with
-   the second factor proved minutes ago (the admin's decision page). The decision page brings
-   the lines to what the accounts hold at that moment (``payout_refresh``), and an approval of
-   lines that changed since the page was shown is refused: a line records exactly what was
-   there when the run was approved. A rejected run pays nothing: its lines are closed.
-3. **paid**, line by line, by the outbound engine (``PAY_LINE``), fed by the dispatcher
-   (``payout_dispatch``, every minute) with what one minute of each tenant's withdrawal quota
-   allows. Before the first withdrawal of a line, Feishu's balance is read: a balance that is
-   not the line's amount **holds** the line for a person (``payout_release``) instead of
-   paying it blindly. The withdrawal carries the line's order id, Feishu's idempotency key,
-   so a line retried after a lost answer or a killed worker is never paid twice.
-4. **finished** when no line is left to pay.
-
-A paid line also becomes a succeeded ``Withdrawal`` with the same order id, so the account's
-page, the withdrawals list and the daily reconciliation (``referrals.withdrawals.reconciliation``) all
-see it.
-"""
+"""Deciding a payout run: who may (never someone who caused it), the lines brought to what the
+accounts hold when it is decided, approving, rejecting, cancelling, and releasing held lines."""
 
 import hashlib
-import math
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
-from hireops.core.messages import Message, stored_as
+from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
-from hireops.feishu import FeishuError, get_client, hire
 from hireops.signin import second_factor
 
-from ..accounts.models import ReferralAccount
-from ..accounts.services import cash_dict
-from ..leavers import services as leavers
-from ..withdrawals import services as withdrawals
-from ..withdrawals.models import Withdrawal
 from . import announce
-from .amounts import BATCH, PayoutRefused, add_totals, cash_text, normalised, totals_json
-from .dispatch import seconds_per_line
+from .amounts import BATCH, PayoutRefused, add_totals, normalised, totals_json
 from .models import PayoutLine, PayoutRun, PayoutRunStatus
-from .preparation import (  # noqa: F401  (the preparing half of a run's life, named here too)
-    _cash_of,
-    payable_accounts,
-    payout_prepare,
-    payout_prepare_scheduled,
-    preview,
-    select_accounts,
-    with_leavers,
-)
+from .preparation import _cash_of
 
-CASH = hire.BonusType.CASH
 APPROVE = "referrals.approve_payoutrun"
-RECENT = timedelta(minutes=1)  # the pace a run's time left is estimated from
 
-HELD = gettext_noop(
-    "Held, not paid: Feishu holds %(feishu)s, the run approved %(approved)s. "
-    "Release it to pay what Feishu holds now, or leave it unpaid."
-)
-PAID_OTHER_AMOUNT = gettext_noop("Paid %(paid)s, the run approved %(approved)s: the balance moved meanwhile.")
 RUN_REJECTED = gettext_noop("Not paid: the run was rejected.")
 NOTHING_LEFT = gettext_noop("Not paid: the account held no cash any more when the run was approved.")
 RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
@@ -100,7 +49,7 @@ def causers(run: PayoutRun) -> set[int]:
 @dataclass(frozen=True)
 class Cause:
     how: str  # translated: "prepared it", "asked the schedule to run now", …
-    user: Any  # a user, or None: the schedule alone
+    user: object  # a user, or None: the schedule alone
     at: object = None
 
 
@@ -168,10 +117,7 @@ def payout_refresh(run: PayoutRun) -> str:
     held: dict[int, dict[str, str]] = {}
     for i in range(0, len(lines), BATCH):
         held.update(_cash_of([account for _pk, account, _cash in lines[i : i + BATCH]]))
-    changed: list = []
-    emptied: list = []
-    totals: dict = {}
-    seen = hashlib.sha256()
+    changed, emptied, totals, seen = [], [], {}, hashlib.sha256()
     for pk, account, cash in lines:
         now = normalised(held.get(account))
         if not now:
@@ -270,240 +216,3 @@ def payout_release(line_pks, user) -> int:
         if released:
             transaction.on_commit(payout_dispatch.delay)
     return released
-
-
-# --- paying ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Held:
-    feishu_cash: dict
-    employee_id: str
-
-
-@dataclass(frozen=True)
-class Paid:
-    result: object  # hire.WithdrawalResult, or hire.BadAmount when Feishu's amounts cannot be read
-    employee_id: str
-
-    @property
-    def log_id(self) -> str:
-        return getattr(self.result, "log_id", "")
-
-
-def _prepare(line: PayoutLine):
-    if line.run.status != PayoutRunStatus.PAYING:
-        return None  # not approved (or no longer): never paid
-    return line.external_order_id
-
-
-def _call(line: PayoutLine, order_id: str):
-    client, tenant = get_client(), line.tenant_key or None
-    employee_id = line.employee_id
-    if not line.withdraw_sent:
-        # What Feishu holds now must be what was approved; user_id: the id payroll knows.
-        remote = hire.get_account_assets(
-            client,
-            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
-            user_id_type="user_id",
-            tenant_key=tenant,
-        )
-        employee_id = str((remote.referrer or {}).get("id") or "")
-        held = cash_dict(remote.assets)
-        if normalised(held) != normalised(line.cash):
-            return Held(normalised(held), employee_id)
-        # From here a retry goes straight to the withdrawal: Feishu may already hold it.
-        PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
-    result: object  # Paid's
-    try:
-        result = hire.withdraw(
-            client,
-            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
-            bonus_types=[CASH],
-            external_order_id=order_id,
-            tenant_key=tenant,
-        )
-    except hire.BadAmount as exc:  # Feishu answered success: the line is paid, whatever it says
-        result = exc
-    return Paid(result, employee_id)
-
-
-def _answer(line: PayoutLine, order_id, outcome) -> dict:
-    if isinstance(outcome, Held):
-        approved, feishu = cash_text(line.cash), cash_text(outcome.feishu_cash)
-        return {
-            "status": CallStatus.FAILED,
-            "held": True,
-            "feishu_cash": outcome.feishu_cash,
-            "employee_id": outcome.employee_id,
-            "error": Message(HELD, feishu=feishu, approved=approved),
-        }
-    fields = {"employee_id": outcome.employee_id}
-    if isinstance(outcome.result, hire.BadAmount):
-        return {**fields, "error": Message(withdrawals.AMOUNTS_NOT_KEPT, what=str(outcome.result))}
-    paid = normalised(cash_dict(outcome.result.details))
-    fields.update(withdrawn_cash=paid, trans_time=outcome.result.trans_time_ms)
-    if paid != normalised(line.cash):
-        fields["error"] = Message(PAID_OTHER_AMOUNT, paid=cash_text(paid), approved=cash_text(line.cash))
-    return fields
-
-
-def _effect(line: PayoutLine, order_id, outcome) -> None:
-    """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
-    line.refresh_from_db()
-    account = line.account
-    if outcome.employee_id and account.employee_id != outcome.employee_id:
-        ReferralAccount.objects.filter(pk=account.pk).update(
-            employee_id=outcome.employee_id, updated_at=timezone.now()
-        )
-    Withdrawal.objects.create(
-        account=account,
-        external_order_id=line.external_order_id,
-        bonus_types=[CASH],
-        status=CallStatus.SUCCEEDED,
-        requested_by=line.run.decided_by,
-        expected_cash=line.cash,
-        withdrawn_points=0 if line.withdrawn_cash is not None else None,
-        withdrawn_cash=line.withdrawn_cash,
-        trans_time=line.trans_time,
-        attempts=line.attempts,
-        error=line.error,
-        log_id=line.log_id,
-        finished_at=line.finished_at,
-    )
-    leavers.account_paid_out(account.pk)  # a leaver waiting for this run: deactivated next
-    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
-        withdrawals.zero_withdrawn(account, [CASH], line.trans_time, line.external_order_id)
-
-
-def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
-    withdrawals.note_deactivated(line.account_id, exc)
-
-
-def _closed(line: PayoutLine) -> None:
-    """The run is finished once no line is left to pay: asked after the commit, so that of two
-    last lines closing at once, the later sees the other's close (the dispatcher's tick also
-    finishes a run left over)."""
-    run_pk = line.run_id
-
-    def finish_if_done():
-        if not PayoutLine.objects.filter(run_id=run_pk, status=CallStatus.QUEUED).exists():
-            with transaction.atomic():
-                finished = PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
-                    status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
-                )
-                if finished:
-                    announce.payout_run("payout_run.paid", run_pk)
-
-    transaction.on_commit(finish_if_done)
-
-
-def _give_up(pk: int, reason: str) -> str:
-    # Maybe paid, maybe not: kept open; the dispatcher sends it again with the same order id.
-    PayoutLine.objects.filter(pk=pk).update(
-        error=Message(withdrawals.OUTCOME_UNKNOWN, reason=reason), dispatched_until=None
-    )
-    return CallStatus.QUEUED
-
-
-PAY_LINE = outbound.register(
-    outbound.Outbound(
-        name="referrals.pay_line",
-        model=PayoutLine,
-        related=("run", "account"),
-        prepare=_prepare,
-        call=_call,
-        answer=_answer,
-        effect=_effect,
-        refused=_refused,
-        closed=_closed,
-        give_up=_give_up,
-        sweep=False,  # the dispatcher sends them, paced per tenant
-        watch=outbound.Watch(
-            # A line waits for a person until its run is approved, then for the dispatcher's
-            # pace (100 lines a minute per tenant: a large run pays for hours, and a dispatcher
-            # that stopped is the run's "stalled" finding). So it is stuck once it was sent and
-            # is still unanswered 30 minutes after the approval; a line given up on, kept
-            # queued, is one.
-            waiting=Q(run__status=PayoutRunStatus.PAYING, attempts__gt=0),
-            waiting_since="run__decided_at",
-            # Closed unpaid by a person's decision (the run rejected or cancelled) or with
-            # nothing to pay (no cash left at the approval): nothing failed.
-            failures=~Q(run__status__in=[PayoutRunStatus.REJECTED, PayoutRunStatus.CANCELLED])
-            & ~stored_as("error", NOTHING_LEFT),
-        ),
-    )
-)
-
-
-# --- progress ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Progress:
-    lines: int
-    paid: int
-    held: int
-    failed: int
-    to_pay: int
-    seconds_left: float | None  # at the quota, the slowest tenant's remaining lines; None: done
-
-    @property
-    def done(self) -> int:
-        return self.paid + self.held + self.failed
-
-    @property
-    def minutes_left(self) -> int | None:
-        return None if self.seconds_left is None else max(1, math.ceil(self.seconds_left / 60))
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.lines) if self.lines else 100
-
-
-def run_progress(run: PayoutRun) -> Progress:
-    counts = {"paid": 0, "held": 0, "failed": 0, "to_pay": 0}
-    slowest = 0
-    rows = (
-        PayoutLine.objects.filter(run=run)
-        .values("tenant_key", "status", "held")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    per_tenant: dict[str, int] = {}
-    for row in rows:
-        if row["status"] == CallStatus.SUCCEEDED:
-            counts["paid"] += row["n"]
-        elif row["status"] == CallStatus.QUEUED:
-            counts["to_pay"] += row["n"]
-            per_tenant[row["tenant_key"]] = per_tenant.get(row["tenant_key"], 0) + row["n"]
-        elif row["held"]:
-            counts["held"] += row["n"]
-        else:
-            counts["failed"] += row["n"]
-    if per_tenant:
-        slowest = max(per_tenant.values())
-    seconds = None
-    if run.status == PayoutRunStatus.PAYING and slowest:
-        # The quota bounds it (the tenant with the most lines left); so do the workers, at the
-        # pace of the last minute when that is slower.
-        seconds = slowest * seconds_per_line()
-        recent = PayoutLine.objects.filter(run=run, finished_at__gte=timezone.now() - RECENT).count()
-        if recent:
-            seconds = max(seconds, counts["to_pay"] * RECENT.total_seconds() / recent)
-    return Progress(lines=sum(counts.values()), seconds_left=seconds, **counts)
-
-
-def paid_totals(run: PayoutRun) -> dict[str, str]:
-    totals: dict[str, Decimal] = {}
-    paid = PayoutLine.objects.filter(run=run, status=CallStatus.SUCCEEDED, withdrawn_cash__isnull=False)
-    for cash in paid.values_list("withdrawn_cash", flat=True).iterator(chunk_size=BATCH):
-        add_totals(totals, cash)  # type: ignore[arg-type]  # a paid line's cash is recorded
-    return totals_json(totals)
-
-
-def lines_needing_a_person(run: PayoutRun):
-    """Held lines, failed ones and paid ones whose amount differs from the approved one."""
-    return PayoutLine.objects.filter(run=run).filter(
-        Q(held=True) | Q(status=CallStatus.FAILED) | (Q(status=CallStatus.SUCCEEDED) & ~Q(error=""))
-    )

@@ -78,7 +78,7 @@ def claim_due(limit: int, most: int | None = None) -> list[int]:
 def payout_dispatch() -> int:
     """The scheduled tick: queue what one minute of every tenant's quota can pay (and take up
     again a run whose preparation stopped with its worker)."""
-    pay_line = outbound.kind_named("referrals.pay_line")  # the lines' kind (payouts.approval)
+    pay_line = outbound.kind_named("referrals.pay_line")  # the lines' kind (payouts.payment)
 
     pks = claim_due(per_tick())
     for pk in pks:

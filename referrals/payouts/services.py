@@ -5,23 +5,20 @@ from . import payroll
 from .amounts import PayoutRefused, cash_text
 from .approval import (
     APPROVE,
-    PAY_LINE,
     LinesChanged,
     causers,
     causes,
     check_approver,
-    lines_needing_a_person,
     may_decide,
-    paid_totals,
     payout_approve,
     payout_cancel,
     payout_refresh,
     payout_reject,
     payout_release,
-    run_progress,
 )
 from .dispatch import payout_dispatch
 from .notices import payout_notify, payout_notify_again, told_again_from
+from .payment import PAY_LINE
 from .preparation import (
     cash_promised,
     payable_accounts,
@@ -31,6 +28,7 @@ from .preparation import (
     preview,
     select_accounts,
 )
+from .reports import lines_needing_a_person, paid_totals, run_progress
 
 __all__ = [
     "APPROVE",

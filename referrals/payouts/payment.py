@@ -1,0 +1,189 @@
+"""Paying an approved run's lines, one withdrawal each, on the outbound engine (``PAY_LINE``,
+fed by the dispatcher): Feishu's balance read first and a different one held for a person, the
+line's order id reused by every retry, a paid line recorded as the withdrawal it is."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from hireops.core import outbound
+from hireops.core.messages import Message, stored_as
+from hireops.core.models import CallStatus
+from hireops.feishu import FeishuError, get_client, hire
+
+from ..accounts.models import ReferralAccount
+from ..accounts.services import cash_dict
+from ..leavers import services as leavers
+from ..withdrawals import services as withdrawals
+from ..withdrawals.models import Withdrawal
+from . import announce
+from .amounts import cash_text, normalised
+from .approval import NOTHING_LEFT
+from .models import PayoutLine, PayoutRun, PayoutRunStatus
+
+CASH = hire.BonusType.CASH
+
+HELD = gettext_noop(
+    "Held, not paid: Feishu holds %(feishu)s, the run approved %(approved)s. "
+    "Release it to pay what Feishu holds now, or leave it unpaid."
+)
+PAID_OTHER_AMOUNT = gettext_noop("Paid %(paid)s, the run approved %(approved)s: the balance moved meanwhile.")
+
+
+# --- paying ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    feishu_cash: dict
+    employee_id: str
+
+
+@dataclass(frozen=True)
+class Paid:
+    result: object  # hire.WithdrawalResult, or hire.BadAmount when Feishu's amounts cannot be read
+    employee_id: str
+
+    @property
+    def log_id(self) -> str:
+        return getattr(self.result, "log_id", "")
+
+
+def _prepare(line: PayoutLine):
+    if line.run.status != PayoutRunStatus.PAYING:
+        return None  # not approved (or no longer): never paid
+    return line.external_order_id
+
+
+def _call(line: PayoutLine, order_id: str):
+    client, tenant = get_client(), line.tenant_key or None
+    employee_id = line.employee_id
+    if not line.withdraw_sent:
+        # What Feishu holds now must be what was approved; user_id: the id payroll knows.
+        remote = hire.get_account_assets(
+            client, line.account.account_id, user_id_type="user_id", tenant_key=tenant
+        )
+        employee_id = str((remote.referrer or {}).get("id") or "")
+        held = cash_dict(remote.assets)
+        if normalised(held) != normalised(line.cash):
+            return Held(normalised(held), employee_id)
+        # From here a retry goes straight to the withdrawal: Feishu may already hold it.
+        PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
+    try:
+        result = hire.withdraw(
+            client, line.account.account_id, bonus_types=[CASH], external_order_id=order_id, tenant_key=tenant
+        )
+    except hire.BadAmount as exc:  # Feishu answered success: the line is paid, whatever it says
+        result = exc
+    return Paid(result, employee_id)
+
+
+def _answer(line: PayoutLine, order_id, outcome) -> dict:
+    if isinstance(outcome, Held):
+        approved, feishu = cash_text(line.cash), cash_text(outcome.feishu_cash)
+        return {
+            "status": CallStatus.FAILED,
+            "held": True,
+            "feishu_cash": outcome.feishu_cash,
+            "employee_id": outcome.employee_id,
+            "error": Message(HELD, feishu=feishu, approved=approved),
+        }
+    fields = {"employee_id": outcome.employee_id}
+    if isinstance(outcome.result, hire.BadAmount):
+        return {**fields, "error": Message(withdrawals.AMOUNTS_NOT_KEPT, what=str(outcome.result))}
+    paid = normalised(cash_dict(outcome.result.details))
+    fields.update(withdrawn_cash=paid, trans_time=outcome.result.trans_time_ms)
+    if paid != normalised(line.cash):
+        fields["error"] = Message(PAID_OTHER_AMOUNT, paid=cash_text(paid), approved=cash_text(line.cash))
+    return fields
+
+
+def _effect(line: PayoutLine, order_id, outcome) -> None:
+    """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
+    line.refresh_from_db()
+    account = line.account
+    if outcome.employee_id and account.employee_id != outcome.employee_id:
+        ReferralAccount.objects.filter(pk=account.pk).update(
+            employee_id=outcome.employee_id, updated_at=timezone.now()
+        )
+    Withdrawal.objects.create(
+        account=account,
+        external_order_id=line.external_order_id,
+        bonus_types=[CASH],
+        status=CallStatus.SUCCEEDED,
+        requested_by=line.run.decided_by,
+        expected_cash=line.cash,
+        withdrawn_points=0 if line.withdrawn_cash is not None else None,
+        withdrawn_cash=line.withdrawn_cash,
+        trans_time=line.trans_time,
+        attempts=line.attempts,
+        error=line.error,
+        log_id=line.log_id,
+        finished_at=line.finished_at,
+    )
+    leavers.account_paid_out(account.pk)  # a leaver waiting for this run: deactivated next
+    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
+        withdrawals.zero_withdrawn(account, [CASH], line.trans_time, line.external_order_id)
+
+
+def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
+    withdrawals.note_deactivated(line.account_id, exc)
+
+
+def _closed(line: PayoutLine) -> None:
+    """The run is finished once no line is left to pay: asked after the commit, so that of two
+    last lines closing at once, the later sees the other's close (the dispatcher's tick also
+    finishes a run left over)."""
+    run_pk = line.run_id
+
+    def finish_if_done():
+        if not PayoutLine.objects.filter(run_id=run_pk, status=CallStatus.QUEUED).exists():
+            with transaction.atomic():
+                finished = PayoutRun.objects.filter(pk=run_pk, status=PayoutRunStatus.PAYING).update(
+                    status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
+                )
+                if finished:
+                    announce.payout_run("payout_run.paid", run_pk)
+
+    transaction.on_commit(finish_if_done)
+
+
+def _give_up(pk: int, reason: str) -> str:
+    # Maybe paid, maybe not: kept open; the dispatcher sends it again with the same order id.
+    PayoutLine.objects.filter(pk=pk).update(
+        error=Message(withdrawals.OUTCOME_UNKNOWN, reason=reason), dispatched_until=None
+    )
+    return CallStatus.QUEUED
+
+
+PAY_LINE = outbound.register(
+    outbound.Outbound(
+        name="referrals.pay_line",
+        model=PayoutLine,
+        related=("run", "account"),
+        prepare=_prepare,
+        call=_call,
+        answer=_answer,
+        effect=_effect,
+        refused=_refused,
+        closed=_closed,
+        give_up=_give_up,
+        sweep=False,  # the dispatcher sends them, paced per tenant
+        watch=outbound.Watch(
+            # A line waits for a person until its run is approved, then for the dispatcher's
+            # pace (100 lines a minute per tenant: a large run pays for hours, and a dispatcher
+            # that stopped is the run's "stalled" finding). So it is stuck once it was sent and
+            # is still unanswered 30 minutes after the approval; a line given up on, kept
+            # queued, is one.
+            waiting=Q(run__status=PayoutRunStatus.PAYING, attempts__gt=0),
+            waiting_since="run__decided_at",
+            # Closed unpaid by a person's decision (the run rejected or cancelled) or with
+            # nothing to pay (no cash left at the approval): nothing failed.
+            failures=~Q(run__status__in=[PayoutRunStatus.REJECTED, PayoutRunStatus.CANCELLED])
+            & ~stored_as("error", NOTHING_LEFT),
+        ),
+    )
+)
