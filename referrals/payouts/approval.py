@@ -3,6 +3,7 @@ accounts hold when it is decided, approving, rejecting, cancelling, and releasin
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -49,7 +50,7 @@ def causers(run: PayoutRun) -> set[int]:
 @dataclass(frozen=True)
 class Cause:
     how: str  # translated: "prepared it", "asked the schedule to run now", …
-    user: object  # a user, or None: the schedule alone
+    user: Any  # a user, or None: the schedule alone
     at: object = None
 
 
@@ -117,7 +118,10 @@ def payout_refresh(run: PayoutRun) -> str:
     held: dict[int, dict[str, str]] = {}
     for i in range(0, len(lines), BATCH):
         held.update(_cash_of([account for _pk, account, _cash in lines[i : i + BATCH]]))
-    changed, emptied, totals, seen = [], [], {}, hashlib.sha256()
+    changed: list = []
+    emptied: list = []
+    totals: dict = {}
+    seen = hashlib.sha256()
     for pk, account, cash in lines:
         now = normalised(held.get(account))
         if not now:

@@ -64,7 +64,10 @@ def _call(line: PayoutLine, order_id: str):
     if not line.withdraw_sent:
         # What Feishu holds now must be what was approved; user_id: the id payroll knows.
         remote = hire.get_account_assets(
-            client, line.account.account_id, user_id_type="user_id", tenant_key=tenant
+            client,
+            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
+            user_id_type="user_id",
+            tenant_key=tenant,
         )
         employee_id = str((remote.referrer or {}).get("id") or "")
         held = cash_dict(remote.assets)
@@ -72,9 +75,14 @@ def _call(line: PayoutLine, order_id: str):
             return Held(normalised(held), employee_id)
         # From here a retry goes straight to the withdrawal: Feishu may already hold it.
         PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
+    result: object  # Paid's
     try:
         result = hire.withdraw(
-            client, line.account.account_id, bonus_types=[CASH], external_order_id=order_id, tenant_key=tenant
+            client,
+            line.account.account_id,  # type: ignore[arg-type]  # a registered account has its id
+            bonus_types=[CASH],
+            external_order_id=order_id,
+            tenant_key=tenant,
         )
     except hire.BadAmount as exc:  # Feishu answered success: the line is paid, whatever it says
         result = exc
