@@ -9,7 +9,7 @@ Feishu's create call replaces the whole list of a scope (docs/feishu.md §2), so
 tenant a stale publish must never overwrite a newer one; and no transaction stays open while
 Feishu is called (locks are for milliseconds, not for round trips):
 
-It runs on the outbound engine (hireops.core.outbound), with a second lease:
+It runs on the outbound engine (hireops.outbound), with a second lease:
 
 1. **claim**, in one short transaction: the publish and its tenant's ``TenantFieldScope`` row
    are locked; if another publish of the scope holds that tenant's lease, this one tries
@@ -37,12 +37,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
+from hireops.outbound.retry import TryLater
 from hireops.tenants.mode import store_app
 
 from .models import CustomFieldDefinition, FieldPublish, FieldScope, Scope, TenantFieldScope

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from bindings.models import BindingStatus, EcoAccountBinding
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.outbound import not_being_sent
+from hireops.outbound import not_being_sent
 from hireops.webhooks.events import emit
 
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite

@@ -1,9 +1,9 @@
 """Thin tasks: load by primary key, call a service. Outbound calls are sent by the engine
-(hireops.core.outbound): each kind's task comes from its factory."""
+(hireops.outbound): each kind's task comes from its factory."""
 
 from celery import shared_task
 
-from hireops.core import outbound
+from hireops import outbound
 
 from . import writes
 from .catalogue import pushes

@@ -10,7 +10,7 @@ takes nothing more.
 
 The writes of one order are sent one at a time, oldest first (Feishu needs stage times in
 order): a write whose order has an older one still queued waits, and each write that
-finishes queues the next. The outbound engine (hireops.core.outbound) sends a write, with no
+finishes queues the next. The outbound engine (hireops.outbound) sends a write, with no
 transaction open during the call: claim (lease the write, record the body) → call → finish
 (compare-and-set on a still-queued row). A worker that dies mid-call leaves a lease that
 expires; the sweep (``writes_resume``) sends it again. What is the writes' own is in
@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.display import from_ms
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus

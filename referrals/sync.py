@@ -9,8 +9,8 @@ idempotency key, but a second registration call is not known to be deduplicated 
 from datetime import timedelta
 from functools import partial
 
-from hireops.core import outbound
-from hireops.core.retry import TryLater
+from hireops import outbound
+from hireops.outbound.retry import TryLater
 
 from .accounts import services as accounts
 from .rewards import services as rewards

@@ -1,9 +1,10 @@
 """Thin tasks: load by primary key, call a service. Outbound tasks come from the engine's
-factory (hireops.core.outbound); retries follow hireops.core.retry."""
+factory (hireops.outbound); retries follow hireops.outbound.retry."""
 
 from celery import shared_task
 
-from hireops.core import outbound, schedules
+from hireops import outbound
+from hireops.core import schedules
 
 from . import sync
 from .accounts import services as accounts

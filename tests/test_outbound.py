@@ -1,4 +1,4 @@
-"""The outbound engine (hireops.core.outbound): every call row type runs on it, each with its
+"""The outbound engine (hireops.outbound): every call row type runs on it, each with its
 task from the one factory, and a row whose lease is held is never sent a second time."""
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ from celery import current_app
 from django.apps import apps
 from django.utils import timezone
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.models import CallStatus, FeishuCall
 from referrals.models import Withdrawal
 from referrals.sync import sync_pending

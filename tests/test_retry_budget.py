@@ -15,7 +15,7 @@ import pytest
 from bindings.models import CustomFieldDefinition, FieldPublish
 from bindings.publishing import fields_publish_request, scope_touch
 from hireops.core.models import CallStatus
-from hireops.core.retry import ATTEMPTS, MAX_RETRIES, backoff
+from hireops.outbound.retry import ATTEMPTS, MAX_RETRIES, backoff
 from referrals.models import Withdrawal
 from referrals.withdrawals.services import withdrawal_request
 

@@ -1,4 +1,4 @@
-"""Publishes run on the outbound engine (hireops.core.outbound): the tenant's scope lease is
+"""Publishes run on the outbound engine (hireops.outbound): the tenant's scope lease is
 named like every other lease (renamed: data kept)."""
 
 from django.db import migrations

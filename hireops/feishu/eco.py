@@ -4,7 +4,7 @@ One small typed function per endpoint, like ``hire.py``. Feishu sends no data ba
 of them; the bare ``FeishuResponse`` keeps the log id.
 
 Is a repeat harmless? The client never repeats a failed call; the calling task does, with
-the same content (hireops.core.retry), so this is for the services:
+the same content (hireops.outbound.retry), so this is for the services:
 
 - ``update_progress``: no. Stage ids must not repeat within an order and stage times must
   strictly increase, and what Feishu answers to a repeat of a stage it already took is not

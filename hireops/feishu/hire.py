@@ -2,7 +2,7 @@
 
 One small typed function per endpoint; the client is passed first. The custom-field calls
 return the bare ``FeishuResponse`` (Feishu sends no data; its ``log_id`` is worth keeping). The
-client never repeats a call that failed: the calling task does (hireops.core.retry), with the
+client never repeats a call that failed: the calling task does (hireops.outbound.retry), with the
 same body and idempotency key, so the notes below on whether a repeat is harmless are for
 the services that decide what a repeat after a lost answer means.
 Money is ``Decimal`` (the client parses JSON fractions as Decimal; ``Decimal(str(x))``

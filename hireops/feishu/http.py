@@ -8,7 +8,7 @@ timeout → typed error for any non-zero ``code`` or non-2xx status. Retry polic
   safe because Feishu refused the call before acting; the wait is pushed into the shared
   limiter so every process backs off, not just this one;
 * 5xx, timeouts, dropped connections: raised at once, never repeated here. The task that
-  made the call retries it with backoff (hireops.core.retry), and those tries are the whole
+  made the call retries it with backoff (hireops.outbound.retry), and those tries are the whole
   budget: a call that fails the same way every time reaches Feishu at most
   ``retry.ATTEMPTS`` (6) times. Repeating here as well multiplied it (4 × 6 = 24 calls per
   row). Whether Feishu may have acted travels on the error (``maybe_applied``), so the

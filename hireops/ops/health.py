@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.dashboard import capped_counts, changelist_url
 from hireops.core.models import CallStatus
 

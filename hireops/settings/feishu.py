@@ -32,7 +32,7 @@ REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
 REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
 REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
-# Seconds before a failed call's first retry, doubled for each next one (hireops.core.retry:
+# Seconds before a failed call's first retry, doubled for each next one (hireops.outbound.retry:
 # 6 tries in all, the only repeats of a failed call). Tests shorten it to watch a real worker
 # use up the budget.
 FEISHU_RETRY_BACKOFF = env.float("FEISHU_RETRY_BACKOFF", default=30.0)

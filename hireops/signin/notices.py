@@ -7,7 +7,7 @@ bot), whoever made the change and through whichever page. A ``SecurityNotice`` r
 in the change's transaction, and a task sends it once that commits (a change rolled back is
 not announced). It carries who, what and when: a username and user id, never an address.
 
-A channel that fails is tried again with the tasks' backoff (hireops.core.retry); what stays
+A channel that fails is tried again with the tasks' backoff (hireops.outbound.retry); what stays
 undelivered is on the row (*Security notices*), in the log and in
 ``hireops_security_notices_total``.
 """
@@ -22,9 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hireops.core.display import local_time
-from hireops.core.retry import TryLater
 from hireops.core.task_names import task_named
 from hireops.ops import channels, metrics
+from hireops.outbound.retry import TryLater
 
 from .models import FactorChange, SecurityNotice
 

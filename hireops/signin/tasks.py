@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from hireops.core.retry import run_retrying
+from hireops.outbound.retry import run_retrying
 
 from . import notices
 

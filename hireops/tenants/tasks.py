@@ -1,6 +1,6 @@
-"""Thin tasks. Outbound calls are sent by the engine (hireops.core.outbound)."""
+"""Thin tasks. Outbound calls are sent by the engine (hireops.outbound)."""
 
-from hireops.core import outbound
+from hireops import outbound
 
 from . import naming
 

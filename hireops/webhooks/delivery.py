@@ -1,4 +1,4 @@
-"""Delivering an event to an endpoint: a kind of the outbound engine (``hireops.core.outbound``).
+"""Delivering an event to an endpoint: a kind of the outbound engine (``hireops.outbound``).
 
 - **claim**: the endpoint enabled (else the delivery fails, saying so), the delivery due (an
   early or repeated message does nothing), and a free slot: at most
@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 

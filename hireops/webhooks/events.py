@@ -27,7 +27,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from ninja.responses import NinjaJSONEncoder
 
-from hireops.core import outbound
+from hireops import outbound
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from hireops.core import outbound
+from hireops import outbound
 
 from . import delivery, retention
 

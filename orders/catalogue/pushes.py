@@ -1,7 +1,7 @@
 """Pushing a catalogue to one account's Feishu (docs/feishu.md §8.2, §8.3, §9.1).
 
 A ``CataloguePush`` is committed first (one waits per account and catalogue: a second request
-joins it), then sent by the outbound engine (hireops.core.outbound, ``PUSH``) in three steps,
+joins it), then sent by the outbound engine (hireops.outbound, ``PUSH``) in three steps,
 with no transaction open during a call:
 
 1. **claim**, in one short transaction: the account's ``CatalogueSync`` is leased to this
@@ -27,11 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from bindings.models import BindingStatus, EcoAccountBinding
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, eco, get_client
+from hireops.outbound.retry import TryLater
 from hireops.webhooks.events import emit
 
 from . import plans

@@ -1,4 +1,4 @@
-"""Catalogue pushes run on the outbound engine (hireops.core.outbound): every call row carries
+"""Catalogue pushes run on the outbound engine (hireops.outbound): every call row carries
 its own lease and whether an earlier attempt may have reached Feishu, and the account's
 catalogue lease is named like every other lease (renamed: data kept)."""
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
@@ -88,7 +88,7 @@ def _account_failed(account_pk: int, reason, code=None) -> None:
     )
 
 
-# --- the call, on the outbound engine (hireops.core.outbound) --------------------------------
+# --- the call, on the outbound engine (hireops.outbound) --------------------------------
 
 
 def _prepare(row: AccountRegistration) -> dict | None:

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.outbound.retry import TryLater
 
 from . import announce
 from .models import AccountStatus, AccountStatusChange, ReferralAccount, StatusAction
@@ -55,7 +55,7 @@ def account_status_request(account: ReferralAccount, action: str, user=None) -> 
     return row
 
 
-# --- the call, on the outbound engine (hireops.core.outbound) --------------------------------
+# --- the call, on the outbound engine (hireops.outbound) --------------------------------
 
 
 def _prepare(row: AccountStatusChange) -> str | None:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.models import CallStatus
 from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant

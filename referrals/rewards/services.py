@@ -20,11 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.retry import GAVE_UP
 from hireops.feishu import get_client, hire
+from hireops.outbound.retry import GAVE_UP
 from hireops.signin import second_factor
 
 from ..accounts.models import ReferralAccount

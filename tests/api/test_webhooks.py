@@ -5,7 +5,7 @@ resending; another key's endpoint is a missing one."""
 import pytest
 from standardwebhooks import Webhook
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.webhooks import endpoints
 from hireops.webhooks.delivery import DELIVER
 from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint

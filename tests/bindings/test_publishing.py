@@ -21,7 +21,7 @@ from bindings.publishing import (
 )
 from bindings.selectors import tenants_behind
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
+from hireops.outbound.retry import TryLater
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIELDS_PATH = "/open-apis/hire/v1/eco_account_custom_fields"

@@ -135,7 +135,7 @@ def test_reset_header_is_capped(tmp_path):
 
 
 def test_a_5xx_is_raised_at_once_for_the_task_to_retry(tmp_path):
-    """The task's retries are the whole budget (hireops.core.retry): the client adds none."""
+    """The task's retries are the whole budget (hireops.outbound.retry): the client adds none."""
     client, stub, sleeps = make_client(tmp_path)
     stub.add(P, (500, ERR, None))
     with pytest.raises(FeishuServerError) as exc:

@@ -88,7 +88,7 @@ def test_non_json_502_is_a_typed_server_error(sandbox, feishu):
 
 
 def test_5xx_and_dropped_connections_are_raised_at_once_for_the_task_to_retry(sandbox, coordination_dir):
-    """One retry budget: the task's tries (hireops.core.retry), none added by the client."""
+    """One retry budget: the task's tries (hireops.outbound.retry), none added by the client."""
     client, _ = recording_client(sandbox, coordination_dir)
     account = hire.create_referral_account(client, email=EMAIL)
     sandbox.add_fault(ASSETS, "5xx", count=1)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.models import CallStatus
 from hireops.ops import health
 from hireops.ops.status import findings

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
+from hireops.outbound.retry import TryLater
 from referrals.accounts import registration, status
 from referrals.accounts.services import account_register, account_status_request, person
 from referrals.models import AccountRegistration, AccountStatus, AccountStatusChange, StatusAction

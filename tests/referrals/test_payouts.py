@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from hireops.core import outbound, roles, schedules
+from hireops import outbound
+from hireops.core import roles, schedules
 from hireops.core.models import CallStatus
 from hireops.core.schedules import sync_schedules
 from referrals.accounts.services import balance_pull
@@ -512,8 +513,8 @@ def test_payout_lines_are_stuck_or_failed_only_when_a_person_must_look(sandbox, 
     stays queued: it is one). A line closed unpaid by a rejection, a cancellation or a balance
     emptied before the approval is nobody's failure; a held one needs a person."""
     from hireops.celery import app as celery_app
-    from hireops.core.retry import TryLater
     from hireops.ops.status import findings
+    from hireops.outbound.retry import TryLater
     from referrals.models import AccountCash
 
     def stuck_and_failed():

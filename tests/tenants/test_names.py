@@ -9,7 +9,7 @@ from django.contrib.admin.models import LogEntry
 
 from hireops.core import audit
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
+from hireops.outbound.retry import TryLater
 from hireops.tenants.models import Tenant, TenantNameLookup, TenantStatus
 from hireops.tenants.naming import lookup_give_up, lookup_names, lookup_run
 from hireops.tenants.services import tenant_lifecycle

@@ -10,7 +10,7 @@ from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
 from hireops.core.models import CallStatus
-from hireops.core.outbound import Outbound
+from hireops.outbound import Outbound
 from hireops.webhooks import events, signing
 from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.signin.test_every_page import age_the_proof

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.core.models import CallStatus
-from hireops.core.retry import TryLater
+from hireops.outbound.retry import TryLater
 from hireops.webhooks import delivery, events, signing
 from hireops.webhooks.addresses import RefusedAddress, check_url
 from hireops.webhooks.delivery import DELIVER
@@ -101,7 +101,7 @@ def test_long_waits_are_parked_for_the_sweep_and_nothing_is_sent_twice_by_it(end
     """A wait of minutes or hours is no message in the broker: the row is parked and the sweep
     sends it when due, once; a row whose message is queued (even behind a backlog) is left to
     it until that message can be taken for lost."""
-    from hireops.core.retry import run_retrying
+    from hireops.outbound.retry import run_retrying
 
     fresh = _ping_delivery(endpoint)
     assert delivery.send_due() == 0  # its message is in the broker

@@ -3,7 +3,7 @@ secret the demo's endpoint shares, lists what arrived, and refuses a forged deli
 
 import requests
 
-from hireops.core import outbound
+from hireops import outbound
 from hireops.webhooks import demo, events, signing
 from hireops.webhooks.delivery import DELIVER
 from hireops.webhooks.models import WebhookEndpoint

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from bindings.matching import binding_bind_manually, binding_upsert_from_event
 from bindings.models import VendorCustomer
-from hireops.core import outbound
+from hireops import outbound
 from hireops.tenants.models import TenantStatus
 from hireops.tenants.services import tenant_lifecycle
 from hireops.webhooks import endpoints

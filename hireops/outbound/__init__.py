@@ -19,13 +19,13 @@ differ. The engine runs one row in three steps, with no transaction open while t
    failed with the explanation, prefixed by the kind's ``maybe_sent`` message when an earlier
    attempt may have reached Feishu.
 
-Retries are Celery's (``hireops.core.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
+Retries are Celery's (``hireops.outbound.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
 they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
 a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
 sends again queued rows nobody holds the lease of (their task lost, their worker dead).
 
 The defaults are Feishu's: its errors (``FeishuError``), its one retry judgement
-(``feishu_errors.judge``), the retry budget of ``hireops.core.retry``, the default queue and the
+(``feishu_errors.judge``), the retry budget of ``hireops.outbound.retry``, the default queue and the
 outbound time limits. A kind calling someone else declares its own ``errors``, ``judge`` (which
 may name the delay before the next try: ``Failure.after``), ``max_retries``, ``queue`` and
 time limits; the engine itself knows nothing of Feishu.
@@ -52,14 +52,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
+from hireops.core import feishu_errors
+from hireops.core.feishu_errors import Failure
+from hireops.core.messages import Message
+from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu import FeishuError, FeishuTransportError
 
-from . import feishu_errors
-from .feishu_errors import Failure
-from .messages import Message
-from .models import CallStatus
 from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
-from .task_names import task_named
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -322,7 +322,7 @@ def retrying_task(
     time_limit: int | None = None,
 ):
     """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
-    backoff (``hireops.core.retry``), and ``give_up(pk, reason)`` runs when retries run out.
+    backoff (``hireops.outbound.retry``), and ``give_up(pk, reason)`` runs when retries run out.
     Every outbound task is made here, by default with the outbound time limits: the hard one
     ends before a row's lease (``LEASE``), so a row is never sent by two workers at once."""
     from celery import shared_task
