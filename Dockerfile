@@ -21,7 +21,7 @@ FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
-    DJANGO_SETTINGS_MODULE=hireops.settings \
+    DJANGO_SETTINGS_MODULE=config.settings \
     HIREOPS_VAR_DIR=/var/lib/hireops \
     STATIC_ROOT=/app/static \
     PROMETHEUS_MULTIPROC_DIR=/var/run/hireops/metrics

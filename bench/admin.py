@@ -89,7 +89,7 @@ def _environment() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per login (django-axes)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FEISHU_SANDBOX", "1")  # the emulator stands in for Feishu
     # Cache, lock files and broker folders of this run, apart from a dev stack's var/.
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-bench-admin-"))

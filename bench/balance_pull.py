@@ -147,7 +147,7 @@ def _tick_claim_time() -> float:
 def many_tenants(stack, args, single_rate: float) -> bool:
     from django.conf import settings
 
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
     from referrals.models import ReferralAccount
 
     control = stack.control

@@ -27,7 +27,7 @@ ENDPOINT_PATH = "/open-apis/hire/v1/referral_account/get_account_assets"
 
 
 def _django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FEISHU_SANDBOX", "1")  # the emulator stands in for Feishu
     import django
 

@@ -3,7 +3,7 @@
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/overload.py [--seconds 60] [--factor 3]
         [--workers 1] [--commit-delay 100] [--retries 15,60,120,240] [--rate N] [--timeline]
 
-Serves ``hireops.ingest`` with gunicorn's ASGI worker on PostgreSQL, as bench/webhook.py does
+Serves ``config.ingest`` with gunicorn's ASGI worker on PostgreSQL, as bench/webhook.py does
 (same database, keys, deliveries and wrk phase). Load generator on the same machine:
 
 1. Sustainable rate: bench/webhook.py's throughput phase on this same server (wrk, closed
@@ -539,10 +539,10 @@ def main() -> int:
     env = bench_env(tmp)
     slow = {"commit_delay": args.commit_delay * 1000, "commit_siblings": 0} if args.commit_delay else {}
     log = tmp / "gunicorn.log"
-    server = ["hireops.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", str(args.workers)]
+    server = ["config.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", str(args.workers)]
     with open(log, "w") as stderr, serve(server, env, stderr, **slow) as (port, master):
         print(
-            f"server          gunicorn hireops.ingest, asgi workers: {args.workers}; "
+            f"server          gunicorn config.ingest, asgi workers: {args.workers}; "
             f"PostgreSQL {env['DATABASE_URL'].rsplit('@', 1)[-1]}; "
             f"broker {env.get('CELERY_BROKER_URL') or env.get('REDIS_URL') or 'filesystem'}"
         )

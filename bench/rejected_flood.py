@@ -99,7 +99,7 @@ def main() -> int:
     url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_rejected_bench")
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix="hireops-rejected-bench-"))
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="hireops.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         FEISHU_ENCRYPT_KEY=KEY,
         FEISHU_VERIFICATION_TOKEN=TOKEN,
         REJECTED_DELIVERIES_KEPT=str(args.kept),

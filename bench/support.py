@@ -61,7 +61,7 @@ def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "hireops",
+            "config",
             "worker",
             "--pool=threads",
             f"--concurrency={concurrency}",
@@ -120,7 +120,7 @@ def sandbox_stack(name: str, *, control_timeout: float, **env):
     db_url = os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/hireops_{name}_bench")
     os.environ.update(FEISHU_BASE_URL=f"http://127.0.0.1:{port}", **env)
     os.environ.setdefault("HIREOPS_VAR_DIR", tempfile.mkdtemp(prefix=f"hireops-{name}-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FEISHU_SANDBOX", "1")  # the emulator stands in for Feishu
     create_database(db_url)
     sandbox = start_sandbox(port)

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/webhook.py [--seconds 20] [--workers 2] [--rate 200] [--wsgi] [--diagnose-disk]
 
-By default it serves ``hireops.ingest`` with gunicorn's ASGI worker, the production
-server for Feishu's pushes; ``--wsgi`` serves ``hireops.wsgi`` (the Django view) with
+By default it serves ``config.ingest`` with gunicorn's ASGI worker, the production
+server for Feishu's pushes; ``--wsgi`` serves ``config.wsgi`` (the Django view) with
 sync workers instead, for comparison.
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_bench,
@@ -93,7 +93,7 @@ def bench_env(tmp: Path) -> dict:
     database of DATABASE_URL (default hireops_bench), created if missing and migrated."""
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="hireops.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         FEISHU_ENCRYPT_KEY=KEY,
         FEISHU_VERIFICATION_TOKEN=TOKEN,
         HIREOPS_VAR_DIR=str(tmp),
@@ -289,7 +289,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--wsgi", action="store_true", help="serve hireops.wsgi (Django) with sync workers")
+    parser.add_argument("--wsgi", action="store_true", help="serve config.wsgi (Django) with sync workers")
     parser.add_argument(
         "--diagnose-disk",
         action="store_true",
@@ -297,9 +297,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     app, worker_class = (
-        ("hireops.wsgi", "sync")
+        ("config.wsgi", "sync")
         if args.wsgi
-        else ("hireops.ingest", "hireops.events.ingest_worker.IngestWorker")
+        else ("config.ingest", "hireops.events.ingest_worker.IngestWorker")
     )
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")

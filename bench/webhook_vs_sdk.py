@@ -8,7 +8,7 @@ wrk (32 connections, 2 threads) replaying distinct signed and encrypted schema 1
 
 - the peer: lark-oapi's event dispatcher in Flask (``bench/sdk_receiver.py``, sync workers),
   which decrypts, verifies and answers, storing nothing;
-- hireops: ``hireops.ingest`` (ASGI workers), which also stores every event in PostgreSQL
+- hireops: ``config.ingest`` (ASGI workers), which also stores every event in PostgreSQL
   before its 200, and queues it on the broker.
 
 Reports each run's answers per second (wrk's count; a non-2xx answer fails the run), hireops'
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.webhook import LUA, PATH, THREAD_SETUP, bench_env, count_rows, delivery, serve
 
 SDK = ["bench.sdk_receiver:app", "-w", "2"]
-HIREOPS = ["hireops.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
+HIREOPS = ["config.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
 
 
 def write_requests(path: Path, n: int) -> None:

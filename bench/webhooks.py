@@ -14,7 +14,7 @@ batches of 500 per transaction); a real ``celery worker -Q webhooks --pool threa
 them (with ``WORKER_CPU_IDLE=1``, as docs/deployment.md advises on a host it shares with the
 ingest server: deliveries wait, Feishu's pushes must not; ``--priority`` compares), and this
 script sends what is due every 10 s as beat's ``webhooks.send_due`` would. Meanwhile the ingest
-server (``hireops.ingest``, 2 workers) takes signed, encrypted deliveries from wrk.
+server (``config.ingest``, 2 workers) takes signed, encrypted deliveries from wrk.
 
 The ingest's throughput is measured in windows of ``--ingest-seconds``, alternating while the
 worker delivers and while it is paused (SIGSTOP: nothing delivered, every state kept), so the
@@ -183,7 +183,7 @@ def main() -> int:
         )
     )
 
-    server = ["hireops.ingest", "--worker-class", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
+    server = ["config.ingest", "--worker-class", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
     with open(tmp / "worker.log", "w") as worker_log, ingest_bench.serve(server, env) as (port, ingest_pid):
         roles = {"ingest": ingest_pid, "bench (receivers, beat)": os.getpid()}
 
@@ -207,7 +207,7 @@ def main() -> int:
                 "-m",
                 "celery",
                 "-A",
-                "hireops",
+                "config",
                 "worker",
                 "-Q",
                 "webhooks",

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The image's entry point: one subcommand per process, the same image for all of them.
 #
-#   admin     gunicorn hireops.wsgi on $BIND_HOST:${PORT:-8000}
-#   ingest    gunicorn hireops.ingest (its worker: hireops.events.ingest_worker) on $BIND_HOST:${PORT:-8001}
+#   admin     gunicorn config.wsgi on $BIND_HOST:${PORT:-8000}
+#   ingest    gunicorn config.ingest (its worker: hireops.events.ingest_worker) on $BIND_HOST:${PORT:-8001}
 #   worker    celery worker; WORKER_QUEUES picks the queues (events | celery | bulk | webhooks, comma-separated)
 #   beat      celery beat (exactly one in the whole deployment)
 #   migrate   refuse a configuration Django's deployment checks call an error, then migrate
@@ -43,13 +43,13 @@ shift
 case "$command" in
   admin)
     # shellcheck disable=SC2086  # gunicorn_opts is a list of words
-    exec python -m gunicorn hireops.wsgi --bind "$bind_host:${PORT:-8000}" \
+    exec python -m gunicorn config.wsgi --bind "$bind_host:${PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" $gunicorn_opts "$@"
     ;;
   ingest)
     # gunicorn's ASGI worker with a deadline on each request's arrival (REQUEST_READ_TIMEOUT).
     # shellcheck disable=SC2086
-    exec python -m gunicorn hireops.ingest --worker-class hireops.events.ingest_worker.IngestWorker \
+    exec python -m gunicorn config.ingest --worker-class hireops.events.ingest_worker.IngestWorker \
       --bind "$bind_host:${PORT:-8001}" --workers "${INGEST_WORKERS:-2}" $gunicorn_opts "$@"
     ;;
   worker)
@@ -57,11 +57,11 @@ case "$command" in
     if [ -n "${WORKER_QUEUES:-}" ]; then
       set -- --queues "$WORKER_QUEUES" "$@"
     fi
-    exec python -m celery -A hireops worker --loglevel "${LOG_LEVEL:-INFO}" \
+    exec python -m celery -A config worker --loglevel "${LOG_LEVEL:-INFO}" \
       --pool "${WORKER_POOL:-threads}" --concurrency "${WORKER_CONCURRENCY:-4}" "$@"
     ;;
   beat)
-    exec python -m celery -A hireops beat --loglevel "${LOG_LEVEL:-INFO}" "$@"
+    exec python -m celery -A config beat --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   migrate)
     # Everything else waits for this one-shot step, so a public SECRET_KEY or a broken app

@@ -1,4 +1,4 @@
-"""Public paths of the vendor orders (mounted by hireops.urls with every app's ``urls.py``)."""
+"""Public paths of the vendor orders (mounted by config.urls with every app's ``urls.py``)."""
 
 from django.urls import path
 

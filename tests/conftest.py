@@ -13,7 +13,7 @@ from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.test import override_settings
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 
 pytest_plugins = ["tests.sandbox_fixtures", "tests.processes", "tests.fast_flush"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,7 +299,7 @@ def start_celery_worker(transactional_db, tmp_path):
                     "-m",
                     "celery",
                     "-A",
-                    "hireops",
+                    "config",
                     "worker",
                     f"--pool={pool}",
                     *(["--concurrency=1"] if pool == "prefork" else []),
@@ -373,7 +373,7 @@ def _start_gunicorn(app: str, workers: int, log_path: Path, env: dict) -> tuple[
                 "-m",
                 "gunicorn",
                 app,
-                *(["-k", "hireops.events.ingest_worker.IngestWorker"] if app == "hireops.ingest" else []),
+                *(["-k", "hireops.events.ingest_worker.IngestWorker"] if app == "config.ingest" else []),
                 "-w",
                 str(workers),
                 "-b",
@@ -410,14 +410,14 @@ def _stop_all(procs: list[subprocess.Popen]) -> None:
 
 @pytest.fixture
 def start_ingest_server(transactional_db, tmp_path):
-    """Start ``gunicorn hireops.ingest -k hireops.events.ingest_worker.IngestWorker``, the
+    """Start ``gunicorn config.ingest -k hireops.events.ingest_worker.IngestWorker``, the
     production server for Feishu's pushes, on a free port with the test database and broker;
     keyword arguments override its environment. Returns an ``IngestServer``."""
     started = []
 
     def start(**env) -> IngestServer:
         log_path = tmp_path / f"ingest-{len(started)}.log"
-        proc, port = _start_gunicorn("hireops.ingest", 2, log_path, env)
+        proc, port = _start_gunicorn("config.ingest", 2, log_path, env)
         started.append(proc)
         return IngestServer(f"http://127.0.0.1:{port}/feishu/events/", proc, log_path)
 
@@ -434,7 +434,7 @@ def ingest_server(start_ingest_server):
 # The production settings the admin server runs with in tests (see ``admin_server``).
 PRODUCTION_ENV = {
     # The product's settings, without the emulator the test settings install.
-    "DJANGO_SETTINGS_MODULE": "hireops.settings",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
     "FEISHU_SANDBOX": "0",
     "DEBUG": "0",
     "SECRET_KEY": "k9#Vq2!rT7xL0pZ4wE8uY1sB6nM3cH5jA2dF9gK7lQ0-production-only-8f3a1c",
@@ -464,7 +464,7 @@ def collected_static(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def start_admin_server(transactional_db, collected_static, tmp_path):
-    """Start the admin as production runs it: ``gunicorn hireops.wsgi`` with ``DEBUG`` off,
+    """Start the admin as production runs it: ``gunicorn config.wsgi`` with ``DEBUG`` off,
     serving the collected static files, on the test database; keyword arguments override its
     environment. Returns its base URL."""
     started = []
@@ -472,7 +472,7 @@ def start_admin_server(transactional_db, collected_static, tmp_path):
     def start(**env) -> str:
         log_path = tmp_path / f"admin-server-{len(started)}.log"
         env = {**PRODUCTION_ENV, "STATIC_ROOT": str(collected_static), **env}
-        proc, port = _start_gunicorn("hireops.wsgi", 2, log_path, env)
+        proc, port = _start_gunicorn("config.wsgi", 2, log_path, env)
         started.append(proc)
         return f"http://127.0.0.1:{port}"
 

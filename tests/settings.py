@@ -16,7 +16,7 @@ os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", "1")
 if os.environ.get("PYTEST_XDIST_WORKER"):  # the suite in parallel: per-worker files, Redis
     import tests.worker_env  # noqa: F401  databases and queues, set before they are read
 
-from hireops.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 # Passwords hashed in microseconds (tests/hashers.py); the production hashers stay listed, so
 # what they wrote is still read.

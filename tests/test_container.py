@@ -20,7 +20,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.conftest import PRODUCTION_ENV, ROOT, free_port, subprocess_env
 from tests.test_compose import healthcheck
 

@@ -22,13 +22,13 @@ COMMAND_LINES = [
     (
         ("admin",),
         {},
-        [f"-m gunicorn hireops.wsgi --bind 0.0.0.0:8000 --workers 2 --threads 4 {GUNICORN}"],
+        [f"-m gunicorn config.wsgi --bind 0.0.0.0:8000 --workers 2 --threads 4 {GUNICORN}"],
     ),
     (
         ("admin", "--timeout", "60"),
         {"PORT": "9000", "WEB_CONCURRENCY": "5", "WEB_THREADS": "8", "GRACEFUL_TIMEOUT": "20"},
         [
-            "-m gunicorn hireops.wsgi --bind 0.0.0.0:9000 --workers 5 --threads 8 "
+            "-m gunicorn config.wsgi --bind 0.0.0.0:9000 --workers 5 --threads 8 "
             "--graceful-timeout 20 --no-control-socket --worker-tmp-dir /dev/shm --timeout 60"
         ],
     ),
@@ -36,20 +36,20 @@ COMMAND_LINES = [
         ("ingest",),
         {"INGEST_WORKERS": "3", "BIND_HOST": "127.0.0.1"},
         [
-            "-m gunicorn hireops.ingest --worker-class hireops.events.ingest_worker.IngestWorker "
+            "-m gunicorn config.ingest --worker-class hireops.events.ingest_worker.IngestWorker "
             f"--bind 127.0.0.1:8001 --workers 3 {GUNICORN}"
         ],
     ),
-    (("worker",), {}, ["-m celery -A hireops worker --loglevel INFO --pool threads --concurrency 4"]),
+    (("worker",), {}, ["-m celery -A config worker --loglevel INFO --pool threads --concurrency 4"]),
     (
         ("worker", "--prefetch-multiplier", "1"),
         {"WORKER_QUEUES": "celery,bulk", "WORKER_CONCURRENCY": "8", "WORKER_POOL": "prefork"},
         [
-            "-m celery -A hireops worker --loglevel INFO --pool prefork --concurrency 8 "
+            "-m celery -A config worker --loglevel INFO --pool prefork --concurrency 8 "
             "--queues celery,bulk --prefetch-multiplier 1"
         ],
     ),
-    (("beat",), {"LOG_LEVEL": "WARNING"}, ["-m celery -A hireops beat --loglevel WARNING"]),
+    (("beat",), {"LOG_LEVEL": "WARNING"}, ["-m celery -A config beat --loglevel WARNING"]),
     (
         ("migrate",),
         {},

@@ -139,12 +139,12 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
 
 PROBE = """
 import json, sentry_sdk
-import hireops.ingest
+import config.ingest
 from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
 from hireops.core import errortracking
 options = sentry_sdk.get_client().options
 print(json.dumps({
-    "wrapped": isinstance(hireops.ingest.application, SentryAsgiMiddleware),
+    "wrapped": isinstance(config.ingest.application, SentryAsgiMiddleware),
     "before_send": options["before_send"] is errortracking.before_send,
     "collected": options["data_collection"], "locals": options["include_local_variables"],
     "body": options["max_request_body_size"], "environment": options["environment"],
@@ -186,7 +186,7 @@ def test_settings_start_sentry_for_every_process_when_a_dsn_is_set():
         [
             sys.executable,
             "-c",
-            "import hireops.ingest, sentry_sdk; print(sentry_sdk.get_client().is_active())",
+            "import config.ingest, sentry_sdk; print(sentry_sdk.get_client().is_active())",
         ],
         cwd=ROOT,
         env={k: v for k, v in env.items() if k != "SENTRY_DSN"},

@@ -22,7 +22,7 @@ from django.core import signing
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils.log import configure_logging
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 from hireops.core.logs.formatting import logging_config
 from hireops.core.scrubbing import scrub_text
 from hireops.core.secret_urls import FILTERED, SAFE_QUERY_KEYS, SecretConverter, path_rules

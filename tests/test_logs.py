@@ -31,7 +31,7 @@ log = logging.getLogger("hireops.test")
 
 
 def _configure(log_format: str) -> io.StringIO:
-    """Logging as hireops.settings.logs configures it for ``LOG_FORMAT``, its console writing to a
+    """Logging as config.settings.logs configures it for ``LOG_FORMAT``, its console writing to a
     buffer."""
     logging.config.dictConfig(logging_config(log_format, "DEBUG"))
     [console] = logging.getLogger().handlers
@@ -242,7 +242,7 @@ def test_the_admin_servers_access_lines_are_json_with_the_request_id(collected_s
         "GUNICORN_CMD_ARGS": "--access-logfile -",
     }
     log_path = tmp_path / "admin.log"
-    proc, port = _start_gunicorn("hireops.wsgi", 1, log_path, env)
+    proc, port = _start_gunicorn("config.wsgi", 1, log_path, env)
     try:
         url = f"http://127.0.0.1:{port}/admin/login/?next=/admin/&hint={EMAIL}"
         resp = requests.get(url, headers={"X-Request-ID": "web-9"}, timeout=10)

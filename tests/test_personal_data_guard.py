@@ -551,8 +551,8 @@ class CarelessAccountAdmin(admin.ModelAdmin):
 def _probe_urls():
     from django.urls import path
 
+    from config.urls import urlpatterns as project
     from hireops.core.admin_site import AdminSite
-    from hireops.urls import urlpatterns as project
     from referrals.models import ReferralAccount
 
     site = AdminSite(name="probe")

@@ -143,7 +143,7 @@ def _check_deploy(**env):
 
 
 PRODUCTION = {
-    "DJANGO_SETTINGS_MODULE": "hireops.settings",  # the product's, without the emulator
+    "DJANGO_SETTINGS_MODULE": "config.settings",  # the product's, without the emulator
     "FEISHU_SANDBOX": "0",
     "FEISHU_APP_ID": "cli_a1b2c3d4e5",
     "FEISHU_APP_SECRET": "app-secret",

@@ -274,7 +274,7 @@ def test_migrate_adopts_earlier_rows_keeps_staff_timing_and_restores_what_the_co
 def test_beat_runs_only_the_declared_schedules_with_their_declared_task():
     """A row changed behind the admin's back (renamed and pointed at another task by an older
     release's admin) runs nothing: beat reads the timing from rows, the task from the code."""
-    from hireops.celery import app
+    from config.celery import app
     from hireops.core.beat import DeclaredScheduler
 
     pull = schedules.declared("Referrals: pull balances from Feishu")

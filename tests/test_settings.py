@@ -33,7 +33,7 @@ def bare_shell(tmp_path, **env) -> dict:
     return {
         "PATH": "/usr/bin:/bin",
         "HIREOPS_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "hireops.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         **env,
     }
 

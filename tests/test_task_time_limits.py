@@ -13,8 +13,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
 
+from config.celery import app as celery_app
 from hireops import outbound
-from hireops.celery import app as celery_app
 from hireops.core.models import CallStatus
 from hireops.jobs import services as job_services
 from hireops.jobs.models import BulkJob, ItemStatus, JobStatus

@@ -10,7 +10,7 @@ from celery.fixups.django import DjangoWorkerFixup
 from celery.signals import task_postrun, task_prerun
 from django.db import connection
 
-from hireops.celery import app
+from config.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)  # outside a test transaction, as a worker is
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hireops.celery import app
+from config.celery import app
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
 

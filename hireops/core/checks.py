@@ -106,7 +106,7 @@ def _celery_tasks() -> set[str]:
     without its loader, which sets Django up again)."""
     from importlib import import_module
 
-    from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
+    from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
     from django.apps import apps
     from django.utils.module_loading import module_has_submodule
 

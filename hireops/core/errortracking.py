@@ -1,7 +1,7 @@
 """Unhandled errors to Sentry (or a self-hosted Sentry), with nothing personal or secret in them.
 
-Off unless ``SENTRY_DSN`` is set (``hireops.settings.errortracking`` calls ``init_sentry``). The
-admin (Django), the ingest server (``hireops.ingest`` wraps its ASGI app) and Celery tasks
+Off unless ``SENTRY_DSN`` is set (``config.settings.errortracking`` calls ``init_sentry``). The
+admin (Django), the ingest server (``config.ingest`` wraps its ASGI app) and Celery tasks
 report their unhandled errors; ERROR log lines become events and INFO ones breadcrumbs.
 
 What leaves the process is scrubbed in ``before_send`` / ``before_breadcrumb`` by the rules

@@ -1,4 +1,4 @@
-"""The webhook as a native ASGI application: what ``hireops.ingest`` serves.
+"""The webhook as a native ASGI application: what ``config.ingest`` serves.
 
 One event loop per process takes the pushes, verifies them, and waits for the inbox
 writer's commit without tying up a thread per request. Django's request machinery

@@ -1,5 +1,5 @@
-"""gunicorn's ASGI worker with a deadline on each request's arrival: what serves ``hireops.ingest``
-(``gunicorn hireops.ingest --worker-class hireops.events.ingest_worker.IngestWorker``).
+"""gunicorn's ASGI worker with a deadline on each request's arrival: what serves ``config.ingest``
+(``gunicorn config.ingest --worker-class hireops.events.ingest_worker.IngestWorker``).
 
 gunicorn 27's own ASGI worker bounds neither a connection's first request headers (it waits
 for them forever) nor a body as a whole: each wait for the body's next bytes is bounded by
@@ -79,7 +79,7 @@ class DeadlineProtocol(ASGIProtocol):
 
 class IngestWorker(gasgi.ASGIWorker):
     def run(self):
-        from django.conf import settings  # hireops.ingest has set Django up (load_wsgi)
+        from django.conf import settings  # config.ingest has set Django up (load_wsgi)
 
         self.read_timeout = settings.REQUEST_READ_TIMEOUT
         # gunicorn builds each connection's protocol as ``ASGIProtocol(worker)``, by that name

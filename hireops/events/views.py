@@ -1,5 +1,5 @@
 """POST /feishu/events/ through Django: runserver, the test client, plain WSGI deployments.
-Production serves the same path with ``hireops.ingest`` (``asgi.py``); both end in ``delivery``."""
+Production serves the same path with ``config.ingest`` (``asgi.py``); both end in ``delivery``."""
 
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt

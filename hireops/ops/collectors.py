@@ -68,7 +68,7 @@ class OperationsCollector:
 
     @staticmethod
     def _queues():
-        from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
+        from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
 
         depth = GaugeMetricFamily(
             "hireops_queue_messages", "Messages waiting in each Celery queue", labels=["queue"]

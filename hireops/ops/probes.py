@@ -56,7 +56,7 @@ def cache() -> None:
 
 
 def broker() -> None:
-    from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
+    from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT)  # type: ignore[arg-type]  # kombu takes float seconds

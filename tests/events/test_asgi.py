@@ -1,4 +1,4 @@
-"""The ASGI endpoint (what ``hireops.ingest`` serves), called in-process.
+"""The ASGI endpoint (what ``config.ingest`` serves), called in-process.
 
 Served for real by gunicorn in test_ingest_server.py; here the same application is
 driven directly, which reaches the paths a real client can hardly produce (a body

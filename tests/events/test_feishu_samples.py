@@ -169,7 +169,7 @@ def test_eco_account_created_sample_through_the_view(client, customer_with_ord_i
 def test_eco_account_created_sample_through_the_ingest_server(
     ingest_server, celery_worker, customer_with_ord_id
 ):
-    """The production path: gunicorn ``hireops.ingest`` stores it, a real worker handles it."""
+    """The production path: gunicorn ``config.ingest`` stores it, a real worker handles it."""
     body, headers = signed(as_sent(sample("hire.eco_account.created_v1")))
     resp = requests.post(
         ingest_server, data=body, timeout=10, headers={**headers, "Content-Type": "application/json"}

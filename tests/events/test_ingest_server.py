@@ -1,5 +1,5 @@
 """The production path for Feishu's pushes: gunicorn's ASGI worker serving
-``hireops.ingest``, over real HTTP, with the real database and broker."""
+``config.ingest``, over real HTTP, with the real database and broker."""
 
 import json
 

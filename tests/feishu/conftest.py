@@ -95,7 +95,7 @@ def child_env(**extra) -> dict:
     s = django_settings
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hireops.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "HIREOPS_VAR_DIR": str(s.VAR_DIR),
         "FEISHU_BASE_URL": s.FEISHU_BASE_URL,
         "FEISHU_APP_ID": s.FEISHU_APP_ID,

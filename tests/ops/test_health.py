@@ -9,7 +9,7 @@ import pytest
 import requests
 from django.test import override_settings
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 from hireops.ops import probes
 from tests.conftest import free_port
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, signed

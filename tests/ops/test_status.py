@@ -182,7 +182,7 @@ def test_a_real_beat_beats_and_forgets_its_row_when_stopped(tmp_path):
     log = tmp_path / "beat.log"
     with open(log, "w") as out:
         beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "hireops", "beat", "-s", str(tmp_path / "schedule")],
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "-s", str(tmp_path / "schedule")],
             cwd=ROOT,
             env=subprocess_env(),
             stdout=out,

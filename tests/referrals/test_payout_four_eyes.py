@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 from hireops.core import roles
 from hireops.core.beat import DeclaredEntry
 from hireops.core.models import CallStatus

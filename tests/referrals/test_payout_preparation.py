@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hireops.celery import app as celery_app
+from config.celery import app as celery_app
 from hireops.core import roles
 from hireops.ops.status import findings
 from referrals.accounts.services import balance_pull

@@ -156,7 +156,7 @@ def paid_and_held(sandbox, people, with_cash) -> tuple[PayoutRun, PayoutLine, Pa
     line is held, the other paid."""
     a, b = with_cash(2, amount="5.00")
     run = prepared(people)
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False  # approved, but nothing dispatched yet
     try:
@@ -237,7 +237,7 @@ def test_a_run_killed_half_way_resumes_and_pays_each_line_once(sandbox, people, 
     settings.FEISHU_TIMEOUT = 1.0
     accounts = with_cash(4, amount="2.00")
     run = prepared(people)
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False
     try:
@@ -492,7 +492,7 @@ def test_what_needs_a_person_is_on_the_status_page(sandbox, people, with_cash):
     assert finding("referrals.payout_runs.untold").ok  # the approver has an address
     PayoutRun.objects.filter(pk=run.pk).update(prepared_at=timezone.now() - timedelta(days=8))
     assert finding("referrals.payout_runs.waiting").value == 1
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False  # approved, never dispatched: no worker runs
     try:
@@ -512,7 +512,7 @@ def test_payout_lines_are_stuck_or_failed_only_when_a_person_must_look(sandbox, 
     is stuck once sent and still unanswered 30 minutes after the approval (a line given up on
     stays queued: it is one). A line closed unpaid by a rejection, a cancellation or a balance
     emptied before the approval is nobody's failure; a held one needs a person."""
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
     from hireops.ops.status import findings
     from hireops.outbound.retry import TryLater
     from referrals.models import AccountCash
@@ -563,7 +563,7 @@ def test_a_worker_killed_mid_run_and_another_one_started_pay_each_line_once(
     in Feishu when it dies); the claims and leases run out; a second worker finishes the run."""
     import signal
 
-    from hireops.celery import app as celery_app
+    from config.celery import app as celery_app
     from referrals import tasks
 
     accounts = with_cash(6, amount="1.00")

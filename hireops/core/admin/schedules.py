@@ -265,7 +265,7 @@ class ScheduleAdmin(admin.ModelAdmin):
     def run_tasks(self, request, queryset):
         """The code's task with the code's arguments: a row's own task and arguments are
         never sent (a row no app declares is not run)."""
-        from celery import current_app as app  # hireops' app (hireops/__init__.py makes it current)
+        from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
 
         app.loader.import_default_modules()
         run = 0

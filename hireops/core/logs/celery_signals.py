@@ -44,7 +44,7 @@ def _unbind_task(task_id=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    """Called by hireops/celery.py, which every worker, beat and producer imports."""
+    """Called by config/celery.py, which every worker, beat and producer imports."""
     signals.setup_logging.connect(_setup_logging, weak=False)
     signals.celeryd_init.connect(_quiet_banner_for_json, weak=False)
     signals.task_prerun.connect(_bind_task, weak=False)

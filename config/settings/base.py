@@ -17,7 +17,7 @@ DEV_SECRET_KEY = "dev-insecure-change-me-" + "x" * 32  # refused outside DEBUG (
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
-# The ingest server (hireops/ingest.py) serves Feishu's pushes and no admin: it loads the
+# The ingest server (config/ingest.py) serves Feishu's pushes and no admin: it loads the
 # admin without discovering every app's admin module (and the code those import).
 SERVER = env.str("HIREOPS_SERVER", default="")
 

@@ -1,4 +1,7 @@
-"""The Celery app: configuration comes from Django settings (``CELERY_*``)."""
+"""The Celery app (``celery -A config``): configuration comes from Django settings (``CELERY_*``).
+
+No task is defined here: every task lives in its app's or platform package's ``tasks.py`` and
+keeps the name it was registered with (``autodiscover_tasks`` finds them in INSTALLED_APPS)."""
 
 import logging
 import os
@@ -9,9 +12,9 @@ from django.db import close_old_connections
 
 from hireops.core.logs import celery_signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("hireops")
+app = Celery("hireops")  # the product's name, not this module's: the app's identity is unchanged
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Worker and beat log through settings.LOGGING (not Celery's own format); tasks' lines carry

@@ -22,10 +22,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Keep a worker's database connections across tasks (Celery's fixup would close them after
-# each); Django's CONN_MAX_AGE and health checks decide instead (hireops/celery.py).
+# each); Django's CONN_MAX_AGE and health checks decide instead (config/celery.py).
 CELERY_DB_REUSE_MAX = 2**31
 # A worker whose work may wait (the webhooks' deliveries) runs only on CPU nothing else wants
-# (Linux's SCHED_IDLE, hireops/celery.py): on a host it shares with the ingest server, Feishu's
+# (Linux's SCHED_IDLE, config/celery.py): on a host it shares with the ingest server, Feishu's
 # pushes keep their throughput. Unlike nice 19, an idle thread yields the moment another wakes.
 WORKER_CPU_IDLE = env.bool("WORKER_CPU_IDLE", default=False)
 CELERY_TASK_SERIALIZER = "json"

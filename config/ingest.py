@@ -1,9 +1,9 @@
 """The server for Feishu's event pushes:
-``gunicorn hireops.ingest -k hireops.events.ingest_worker.IngestWorker``.
+``gunicorn config.ingest -k hireops.events.ingest_worker.IngestWorker``.
 
 It serves ``/feishu/events/`` only, natively on asyncio (``hireops.events.asgi``), so
 the pushes never queue behind the admin and are answered well inside Feishu's 3-second
-deadline under load. The admin is served by ``hireops.wsgi``; in production, route
+deadline under load. The admin is served by ``config.wsgi``; in production, route
 ``/feishu/events/`` to this server (or give Feishu this server's address). The worker class
 is gunicorn's ASGI worker with a deadline on each request's arrival (``REQUEST_READ_TIMEOUT``),
 so slow senders cannot hold its connections; plain ``-k asgi`` would serve without it.
@@ -13,7 +13,7 @@ import os
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hireops.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["HIREOPS_SERVER"] = "ingest"  # no admin here: settings skip its autodiscovery
 django.setup(set_prefix=False)
 
