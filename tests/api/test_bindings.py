@@ -20,52 +20,21 @@ from bindings.models import (
 )
 from hireops.core.audit import describe
 from hireops.jobs.services import run_inline
+from tests.factories import a_binding, a_customer
 
 from .keys import bearer, make_key
 
 pytestmark = pytest.mark.django_db
 
 
-def make_binding(
-    tenant_key="t1",
-    account_id=None,
-    *,
-    scope=Scope.BACKGROUND_CHECK,
-    status=BindingStatus.BOUND,
-    customer=None,
-    values=None,
-) -> EcoAccountBinding:
-    values = values or {}
-    return EcoAccountBinding.objects.create(
-        app_id="cli_test",
-        tenant_key=tenant_key,
-        account_id=account_id or f"acc-{EcoAccountBinding.objects.count() + 1}-{tenant_key}",
-        scope=scope,
-        account_name="背调账号",
-        usage_list=[1, 2],
-        custom_field_values=[{"key": k, "value": v} for k, v in values.items()],
-        status=status,
-        customer=customer,
-    )
-
-
-def make_customer(name="Acme", identifiers=(), tenant_key=None) -> VendorCustomer:
-    customer = VendorCustomer.objects.create(name=name)
-    for key, value in identifiers:
-        CustomerIdentifier.objects.create(customer=customer, key=key, value=value)
-    if tenant_key is not None:  # a customer is seen in a tenant through an account bound to it there
-        make_binding(tenant_key, customer=customer)
-    return customer
-
-
 def _example_binding(tenant_key: str) -> str:
-    return str(make_binding(tenant_key).pk)
+    return str(a_binding(tenant_key).pk)
 
 
 def _example_customer(tenant_key: str) -> str:
     # Customers belong to no tenant: this one is bound to an account in ``tenant_key``, which is
     # how a key limited to that tenant sees it (a key limited to another answers 404).
-    return str(make_customer(f"Customer of {tenant_key}", tenant_key=tenant_key).pk)
+    return str(a_customer(f"Customer of {tenant_key}", tenant_key=tenant_key).pk)
 
 
 EXAMPLES = {
@@ -104,8 +73,8 @@ def ids(answer) -> list[int]:
 
 
 def test_a_binding_answers_what_the_customer_filled_in_and_its_customer(client):
-    customer = make_customer()
-    binding = make_binding(
+    customer = a_customer()
+    binding = a_binding(
         "t1", "acc-1", customer=customer, values={"org_id": "ACME-1", "contact": "li@acme.example"}
     )
     answer = client.get(f"/api/v1/bindings/{binding.pk}", **bearer(make_key("bindings:read")))
@@ -150,16 +119,16 @@ def test_matchings_reason_is_in_english_whatever_language_is_asked(client):
 
 
 def test_walking_the_bindings_returns_each_once_in_update_order(client):
-    made = [make_binding("t1") for _ in range(5)]
+    made = [a_binding("t1") for _ in range(5)]
     seen, pages = walk(client, make_key("bindings:read"), "/api/v1/bindings?limit=2")
     assert seen == [b.pk for b in made] and pages == 3
 
 
 def test_binding_filters_and_a_key_limited_to_tenants(client):
-    old = make_binding("t1", status=BindingStatus.NEEDS_REVIEW)
+    old = a_binding("t1", status=BindingStatus.NEEDS_REVIEW)
     EcoAccountBinding.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=2))
-    bound = make_binding("t1")
-    exam = make_binding("t2", scope=Scope.EXAM, status=BindingStatus.REJECTED)
+    bound = a_binding("t1")
+    exam = a_binding("t2", scope=Scope.EXAM, status=BindingStatus.REJECTED)
     key = make_key("bindings:read")
     since = (timezone.now() - dt.timedelta(days=1)).isoformat()
     assert ids(client.get("/api/v1/bindings", {"updated_after": since}, **bearer(key))) == [bound.pk, exam.pk]
@@ -198,7 +167,7 @@ def test_every_writer_of_a_binding_moves_it_forward_for_a_sync(client, admin_use
     """A partner syncing with updated_after sees each change: Feishu's event, staff's bind,
     reject and re-match all save the row whole (updated_at is auto_now)."""
     MatchingRule.objects.create(scope=1, keys=["org_id"])
-    acme = make_customer(identifiers=[("org_id", "ACME-1")])
+    acme = a_customer(identifiers=[("org_id", "ACME-1")])
     event = {"scope": 1, "account_id": "acc-1", "custom_field_list": [{"key": "org_id", "value": "NONE"}]}
     binding = binding_upsert_from_event(app_id="cli_test", tenant_key="t1", event_id="e1", event=event)
     key = make_key("bindings:read")
@@ -229,7 +198,7 @@ def test_every_writer_of_a_binding_moves_it_forward_for_a_sync(client, admin_use
 
 
 def test_a_customer_answers_its_identifiers(client):
-    customer = make_customer("Acme 科技", identifiers=[("org_id", "ACME-1"), ("exam_org", "EX-1")])
+    customer = a_customer("Acme 科技", identifiers=[("org_id", "ACME-1"), ("exam_org", "EX-1")])
     answer = client.get(f"/api/v1/customers/{customer.pk}", **bearer(make_key("customers:read")))
     assert answer.status_code == 200, answer.content
     body = answer.json()
@@ -241,7 +210,7 @@ def test_a_customer_answers_its_identifiers(client):
 def test_walking_the_customers_returns_each_once_and_reads_identifiers_in_one_query(
     client, django_assert_max_num_queries
 ):
-    made = [make_customer(f"C{i}", identifiers=[("org_id", f"O{i}"), ("alt", f"A{i}")]) for i in range(5)]
+    made = [a_customer(f"C{i}", identifiers=[("org_id", f"O{i}"), ("alt", f"A{i}")]) for i in range(5)]
     key = make_key("customers:read")
     seen, pages = walk(client, key, "/api/v1/customers?limit=2")
     assert seen == [c.pk for c in made] and pages == 3
@@ -251,9 +220,9 @@ def test_walking_the_customers_returns_each_once_and_reads_identifiers_in_one_qu
 
 
 def test_customer_filters(client):
-    old = make_customer("Old", identifiers=[("org_id", "OLD")])
+    old = a_customer("Old", identifiers=[("org_id", "OLD")])
     VendorCustomer.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=2))
-    new = make_customer("New", identifiers=[("org_id", "NEW")])
+    new = a_customer("New", identifiers=[("org_id", "NEW")])
     key = make_key("customers:read")
     since = (timezone.now() - dt.timedelta(days=1)).isoformat()
     assert ids(client.get("/api/v1/customers", {"updated_after": since}, **bearer(key))) == [new.pk]
@@ -269,11 +238,11 @@ def test_customer_filters(client):
 
 
 def test_a_key_limited_to_tenants_sees_the_customers_its_accounts_are_bound_to(client):
-    mine = make_customer("Mine", tenant_key="t1")
-    theirs = make_customer("Theirs", tenant_key="t2")
-    pending = make_customer("Pending")
-    make_binding("t1", status=BindingStatus.NEEDS_REVIEW)
-    make_binding("t1", status=BindingStatus.REJECTED)
+    mine = a_customer("Mine", tenant_key="t1")
+    theirs = a_customer("Theirs", tenant_key="t2")
+    pending = a_customer("Pending")
+    a_binding("t1", status=BindingStatus.NEEDS_REVIEW)
+    a_binding("t1", status=BindingStatus.REJECTED)
     limited = make_key("customers:read", tenants=["t1"])
     assert ids(client.get("/api/v1/customers", **bearer(limited))) == [mine.pk]
     assert client.get(f"/api/v1/customers/{mine.pk}", **bearer(limited)).status_code == 200
@@ -332,7 +301,7 @@ def test_a_crms_customer_feeds_the_matching_of_the_next_account(client):
 
 
 def test_a_patch_changes_what_it_sends_and_replaces_the_identifiers(client):
-    customer = make_customer("Acme", identifiers=[("org_id", "ACME-1"), ("old", "X")])
+    customer = a_customer("Acme", identifiers=[("org_id", "ACME-1"), ("old", "X")])
     before = customer.updated_at
     key = make_key("customers:write")
     answer = patch(
@@ -368,8 +337,8 @@ def test_a_patch_changes_what_it_sends_and_replaces_the_identifiers(client):
 
 
 def test_a_value_another_customer_holds_is_refused_naming_the_field_and_nothing_changes(client):
-    other = make_customer("Globex", identifiers=[("org_id", "GLX-1")])
-    customer = make_customer("Acme", identifiers=[("org_id", "ACME-1")])
+    other = a_customer("Globex", identifiers=[("org_id", "GLX-1")])
+    customer = a_customer("Acme", identifiers=[("org_id", "ACME-1")])
     key = make_key("customers:write")
     before = (VendorCustomer.objects.count(), CustomerIdentifier.objects.count(), LogEntry.objects.count())
 
@@ -430,7 +399,7 @@ def test_bad_customers_are_refused_with_the_field_at_fault(client, body, field):
 
 
 def test_a_patch_may_not_null_the_name_or_the_identifiers(client):
-    customer = make_customer("Acme", identifiers=[("org_id", "A")])
+    customer = a_customer("Acme", identifiers=[("org_id", "A")])
     key = make_key("customers:write")
     for field in ("name", "identifiers"):
         answer = patch(client, key, customer.pk, {field: None})
@@ -439,8 +408,8 @@ def test_a_patch_may_not_null_the_name_or_the_identifiers(client):
 
 
 def test_a_key_limited_to_tenants_writes_no_customer(client):
-    mine = make_customer("Mine", tenant_key="t1")
-    theirs = make_customer("Theirs", tenant_key="t2")
+    mine = a_customer("Mine", tenant_key="t1")
+    theirs = a_customer("Theirs", tenant_key="t2")
     limited = make_key("customers:write", tenants=["t1"])
     refused = post(client, limited, {"name": "New"})
     assert refused.status_code == 403 and refused.json()["type"] == "urn:hireops:problem:tenant-limited-key"
@@ -460,7 +429,7 @@ def test_a_customer_written_twice_with_one_idempotency_key_is_written_once(clien
 
 
 def test_the_admin_moves_a_customer_forward_when_staff_change_only_an_identifier(admin_client):
-    customer = make_customer("Acme", identifiers=[("org_id", "A")])
+    customer = a_customer("Acme", identifiers=[("org_id", "A")])
     VendorCustomer.objects.filter(pk=customer.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
     before = VendorCustomer.objects.get().updated_at
     url = f"/admin/bindings/vendorcustomer/{customer.pk}/change/"

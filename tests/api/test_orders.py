@@ -2,7 +2,6 @@
 writes staff send from the order's page, sent through the outbound engine to the sandbox."""
 
 import datetime as dt
-import itertools
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from django.utils import timezone
 from hireops.api.models import ApiKey
 from hireops.core.models import CallStatus
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
+from tests.factories import a_background_check, an_exam
 from tests.orders import conftest as orders_conftest
 from tests.orders.conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, PDF, deliver
 
@@ -24,7 +24,6 @@ PROGRESS = "/open-apis/hire/v1/eco_background_checks/update_progress"
 RESULT = "/open-apis/hire/v1/eco_background_checks/update_result"
 CANCEL = "/open-apis/hire/v1/eco_background_checks/cancel"
 EXAMS = "/open-apis/hire/v1/eco_exams/{}/{}"
-_ids = itertools.count(1)
 # The orders tests' fixtures: reports in a temporary directory, the webhook's secrets, Acme's
 # accounts bound in the sandbox with their catalogue.
 report_files_in_tmp = orders_conftest.report_files_in_tmp
@@ -36,56 +35,18 @@ acme, catalogue, bound_accounts = (
 )
 
 
-def make_check(tenant_key="t1", **fields) -> BackgroundCheck:
-    n = next(_ids)
-    values = {
-        "app_id": "cli_test",
-        "tenant_key": tenant_key,
-        "account_id": "acc-1",
-        "background_check_id": f"bgc-feishu-{n}",
-        "package_id": "pkg-basic",
-        "candidate_name": "王二",
-        "candidate_first_name": "二",
-        "candidate_last_name": "王",
-        "candidate_mobile_code": "86",
-        "candidate_mobile": "18900001111",
-        "candidate_email": "wang@example.com",
-        "contact_name": "李四",
-        "contact_email": "hr@example.com",
-        "custom_field_values": [{"key": "id_card", "value": "110101199001011234"}],
-        "comment": "请尽快",
-        **fields,
-    }
-    return BackgroundCheck.objects.create(**values)
-
-
-def make_exam(tenant_key="t1", **fields) -> Exam:
-    n = next(_ids)
-    values = {
-        "app_id": "cli_test",
-        "tenant_key": tenant_key,
-        "account_id": "acc-2",
-        "exam_id": f"exam-feishu-{n}",
-        "paper_id": "paper001",
-        "candidate_name": "张三",
-        "candidate_email": "zhang@example.com",
-        **fields,
-    }
-    return Exam.objects.create(**values)
-
-
 def api_id(order) -> str:
     return f"{'bgc' if isinstance(order, BackgroundCheck) else 'exam'}_{order.pk}"
 
 
 # The lead's enumeration (no key, revoked, missing scope, other tenant) makes its objects here.
 EXAMPLES = {
-    "/orders/{id}": lambda tenant_key: api_id(make_check(tenant_key)),
-    "/orders/{id}/progress": lambda tenant_key: api_id(make_check(tenant_key)),
-    "/orders/{id}/result": lambda tenant_key: api_id(make_check(tenant_key)),
-    "/orders/{id}/terminate": lambda tenant_key: api_id(make_check(tenant_key)),
-    "/orders/{id}/exam-login": lambda tenant_key: api_id(make_exam(tenant_key)),
-    "/orders/{id}/score": lambda tenant_key: api_id(make_exam(tenant_key)),
+    "/orders/{id}": lambda tenant_key: api_id(a_background_check(tenant_key)),
+    "/orders/{id}/progress": lambda tenant_key: api_id(a_background_check(tenant_key)),
+    "/orders/{id}/result": lambda tenant_key: api_id(a_background_check(tenant_key)),
+    "/orders/{id}/terminate": lambda tenant_key: api_id(a_background_check(tenant_key)),
+    "/orders/{id}/exam-login": lambda tenant_key: api_id(an_exam(tenant_key)),
+    "/orders/{id}/score": lambda tenant_key: api_id(an_exam(tenant_key)),
 }
 # A valid request of each write on those rows (tests/api/test_every_operation.py).
 BODIES = {
@@ -127,7 +88,7 @@ def test_walking_the_list_returns_each_order_of_both_kinds_once_in_order(client)
     base = timezone.now() - dt.timedelta(hours=1)
     orders = []
     for i in range(7):  # ties within a table and across the two tables
-        check, exam = make_check(), make_exam()
+        check, exam = a_background_check(), an_exam()
         at(check, base + dt.timedelta(seconds=i // 2))
         at(exam, base + dt.timedelta(seconds=i // 3))
         orders += [check, exam]
@@ -151,10 +112,10 @@ def test_walking_the_list_returns_each_order_of_both_kinds_once_in_order(client)
 def test_filters_type_state_tenant_feishu_id_and_updated_after(client):
     key = make_key("orders:read")
     old = timezone.now() - dt.timedelta(days=2)
-    check = make_check(tenant_key="t1")
-    done = make_check(tenant_key="t2", state=CheckState.COMPLETED)
-    exam = make_exam(tenant_key="t1")
-    graded = make_exam(tenant_key="t2", state=ExamState.GRADED)
+    check = a_background_check(tenant_key="t1")
+    done = a_background_check(tenant_key="t2", state=CheckState.COMPLETED)
+    exam = an_exam(tenant_key="t1")
+    graded = an_exam(tenant_key="t2", state=ExamState.GRADED)
     at(check, old)
 
     def ids(query):
@@ -183,8 +144,8 @@ def test_filters_type_state_tenant_feishu_id_and_updated_after(client):
 
 @pytest.mark.django_db
 def test_a_key_limited_to_tenants_sees_only_theirs_and_others_are_missing(client):
-    mine, theirs = make_check(tenant_key="mine"), make_check(tenant_key="theirs")
-    exam_theirs = make_exam(tenant_key="theirs")
+    mine, theirs = a_background_check(tenant_key="mine"), a_background_check(tenant_key="theirs")
+    exam_theirs = an_exam(tenant_key="theirs")
     limited = make_key("orders:read", "orders:write", tenants=["mine"])
     rows, _pages = walk(client, limited, "limit=1")
     assert [r["id"] for r in rows] == [api_id(mine)]
@@ -212,12 +173,12 @@ def test_a_page_reads_the_same_few_queries_however_many_orders_and_writes(client
             assert client.get("/api/v1/orders?limit=200", **bearer(key)).status_code == 200
         return len(ctx.captured_queries)
 
-    OrderWrite.objects.create(kind="progress", background_check=make_check(), stage_id="s", time_ms=1)
-    OrderWrite.objects.create(kind="score", exam=make_exam(), result="60")
+    OrderWrite.objects.create(kind="progress", background_check=a_background_check(), stage_id="s", time_ms=1)
+    OrderWrite.objects.create(kind="score", exam=an_exam(), result="60")
     queries()  # the key's first use records it
     few = queries()
     for _ in range(10):
-        check, exam = make_check(), make_exam()
+        check, exam = a_background_check(), an_exam()
         report = ReportFile.objects.create(
             background_check=check, name="r.pdf", preview_url="https://r.example.com/"
         )
@@ -232,11 +193,11 @@ def test_a_page_reads_the_same_few_queries_however_many_orders_and_writes(client
 
 @pytest.mark.django_db
 def test_personal_data_is_masked_without_its_scope(client):
-    check = make_check()
+    check = a_background_check()
     ReportFile.objects.create(
         background_check=check, name="王二的报告.pdf", preview_url="https://r.example.com/x"
     )
-    exam = make_exam(exam_url="https://exam.example.com/t/zhang", exam_username="zhang@example.com")
+    exam = an_exam(exam_url="https://exam.example.com/t/zhang", exam_username="zhang@example.com")
     masked = client.get(f"/api/v1/orders/{api_id(check)}", **bearer(make_key("orders:read"))).json()
     assert masked["candidate"] == {
         "name": "王***",
@@ -515,7 +476,7 @@ def test_an_exam_login_and_a_score_reach_feishu(client, sandbox, bound_accounts)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_write_feishu_refuses_shows_failed_with_feishus_message(client, sandbox, bound_accounts):
-    check = make_check(tenant_key="", app_id="cli_x", background_check_id="unknown-to-feishu")
+    check = a_background_check(tenant_key="", app_id="cli_x", background_check_id="unknown-to-feishu")
     key = make_key("orders:read", "orders:write")
     answer = post(
         client, key, f"/orders/{api_id(check)}/progress", {"stage_name": "一", "stage_time": iso(now_ms())}

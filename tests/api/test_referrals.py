@@ -29,9 +29,9 @@ from referrals.models import (
     PayoutRun,
     PayoutRunStatus,
     ReferralAccount,
-    RewardBonusType,
 )
 from referrals.payouts import services as payouts
+from tests.factories import a_payout_run, a_referral_account, a_reward_row
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key
@@ -42,57 +42,11 @@ ACCOUNTS, REWARDS, RUNS = "/api/v1/referral-accounts", "/api/v1/referral-rewards
 CREATE = "/open-apis/hire/v1/external_referral_rewards"
 
 
-# --- builders ---------------------------------------------------------------------------------
-
-
-def an_account(tenant_key: str = "", n: int | None = None, **fields) -> ReferralAccount:
-    n = n if n is not None else ReferralAccount.objects.count() + 1
-    values = {
-        "tenant_key": tenant_key,
-        "name": f"员工{n}",
-        "email": f"person{n}-{uuid.uuid4().hex[:6]}@example.com",
-        "account_id": f"acc-{uuid.uuid4().hex[:12]}",
-        "employee_id": f"emp{n}",
-        "status": AccountStatus.ACTIVE,
-        **fields,
-    }
-    return ReferralAccount.objects.create(**values)
-
-
-def a_reward_row(tenant_key: str = "", **fields) -> ExternalReferralReward:
-    """A reward row as the import keeps it (no call: for reads and the enumeration)."""
-    values = {
-        "tenant_key": tenant_key,
-        "external_id": f"ext-{uuid.uuid4().hex[:10]}",
-        "employee_id": "emp1",
-        "talent_id": "talent-1",
-        "rule_type": 1,
-        "stage": 2,
-        "bonus_type": RewardBonusType.POINTS,
-        "points": 100,
-        **fields,
-    }
-    return ExternalReferralReward.objects.create(**values)
-
-
-def a_run(tenant_key: str = "") -> PayoutRun:
-    account = an_account(tenant_key)
-    run = PayoutRun.objects.create(title="run", totals={"CNY": "1.00"}, line_count=1)
-    PayoutLine.objects.create(
-        run=run,
-        account=account,
-        tenant_key=tenant_key,
-        external_order_id=uuid.uuid4().hex,
-        cash={"CNY": "1.00"},
-    )
-    return run
-
-
 # For the lead's enumeration of every operation (no key, revoked, no scope, other tenant).
 EXAMPLES = {
-    "/referral-accounts/{id}": lambda tenant_key: str(an_account(tenant_key).pk),
+    "/referral-accounts/{id}": lambda tenant_key: str(a_referral_account(tenant_key).pk),
     "/referral-rewards/{id}": lambda tenant_key: str(a_reward_row(tenant_key).pk),
-    "/payout-runs/{id}": lambda tenant_key: str(a_run(tenant_key).pk),
+    "/payout-runs/{id}": lambda tenant_key: str(a_payout_run(tenant_key).pk),
 }
 # A valid request of each write on those rows (tests/api/test_every_operation.py).
 BODIES = {"DELETE /referral-rewards/{id}": lambda: ("query", {"reason": "imported twice"})}
@@ -147,18 +101,22 @@ def reward_body(user_id: str, external_id: str = "hris-1", **changes) -> dict:
 
 
 def test_accounts_walk_once_filter_and_answer_balances_and_freshness(client, django_assert_max_num_queries):
-    fresh = an_account(points=30, balance_synced_at=timezone.now(), assets_modify_time=1_700_000_000_000)
+    fresh = a_referral_account(
+        points=30, balance_synced_at=timezone.now(), assets_modify_time=1_700_000_000_000
+    )
     AccountCash.objects.create(account=fresh, currency="CNY", amount=Decimal("12.5"))
     AccountCash.objects.create(account=fresh, currency="USD", amount=Decimal("3"))
-    old = an_account(balance_synced_at=timezone.now() - timedelta(days=3), status=AccountStatus.DEACTIVATED)
+    old = a_referral_account(
+        balance_synced_at=timezone.now() - timedelta(days=3), status=AccountStatus.DEACTIVATED
+    )
     for _ in range(3):
-        an_account()
+        a_referral_account()
     key = make_key("referrals:read")
 
     seen, pages = walk(client, key, f"{ACCOUNTS}?limit=2")
     assert sorted(seen) == sorted(ReferralAccount.objects.values_list("pk", flat=True)) and pages == 3
     for _ in range(20):
-        AccountCash.objects.create(account=an_account(), currency="CNY", amount=Decimal("1"))
+        AccountCash.objects.create(account=a_referral_account(), currency="CNY", amount=Decimal("1"))
     with django_assert_max_num_queries(4):  # the key, the page, its cash: no query per account
         assert len(client.get(ACCOUNTS, **bearer(key)).json()["data"]) == 25
 
@@ -186,7 +144,7 @@ def test_accounts_walk_once_filter_and_answer_balances_and_freshness(client, dja
 
 
 def test_a_key_limited_to_tenants_sees_only_theirs(client):
-    mine, theirs = an_account("t-mine"), an_account("t-theirs")
+    mine, theirs = a_referral_account("t-mine"), a_referral_account("t-theirs")
     key = make_key("referrals:read", tenants=["t-mine"])
     seen, _ = walk(client, key, f"{ACCOUNTS}?limit=1")
     assert seen == [mine.pk]
@@ -199,7 +157,7 @@ def test_a_key_limited_to_tenants_sees_only_theirs(client):
 
 
 def test_contact_data_is_masked_as_the_admin_masks_it_without_the_personal_data_scope(client):
-    account = an_account(mobile_code="86", mobile_number="13800138000", email="lilei@example.com")
+    account = a_referral_account(mobile_code="86", mobile_number="13800138000", email="lilei@example.com")
     masked = client.get(f"{ACCOUNTS}/{account.pk}", **bearer(make_key("referrals:read"))).json()
     assert masked["mobile"] == "+86 138****8000" and masked["email"] == "l***@example.com"
     assert "13800138000" not in str(client.get(ACCOUNTS, **bearer(make_key("referrals:read"))).content)
@@ -440,8 +398,8 @@ def test_a_payout_runs_lines_say_what_the_payroll_csv_says(client, sandbox, regi
 
 
 def test_a_key_limited_to_tenants_sees_its_lines_of_a_run_and_not_its_totals(client):
-    run = a_run("t-mine")
-    account = an_account("t-theirs")
+    run = a_payout_run("t-mine")
+    account = a_referral_account("t-theirs")
     PayoutLine.objects.create(
         run=run, account=account, tenant_key="t-theirs", external_order_id=uuid.uuid4().hex, cash={"CNY": "2"}
     )
@@ -457,7 +415,7 @@ def test_a_key_limited_to_tenants_sees_its_lines_of_a_run_and_not_its_totals(cli
 
 
 def test_odd_but_valid_times_and_forged_cursors_are_answered_not_crashed(client):
-    an_account("t1")
+    a_referral_account("t1")
     key = make_key("referrals:read", "payouts:read")
     for query in ("updated_after=1552-03-10T00:20:46-18:06", "updated_after=0001-01-01T00:00:00%2B05:00"):
         for url in (ACCOUNTS, RUNS):
@@ -467,7 +425,7 @@ def test_odd_but_valid_times_and_forged_cursors_are_answered_not_crashed(client)
     def forged(*values):
         return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
-    run = a_run("t1")
+    run = a_payout_run("t1")
     for cursor in (forged("2026-01-01T00:00:00-18:06", 1), forged("a\x00b", 1), forged("t1", 10**30)):
         for url in (f"{ACCOUNTS}?cursor={cursor}", f"{RUNS}/{run.pk}?cursor={cursor}"):
             assert client.get(url, **bearer(key)).status_code in (200, 400), (url, cursor)
