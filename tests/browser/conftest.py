@@ -43,13 +43,6 @@ def browser():
             browser.close()
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    """Every test logs in through the form: the production hasher's deliberate slowness
-    would cost about a second per test, for nothing a browser test checks."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _new_page(browser, live_server, locale):
     context = browser.new_context(base_url=live_server.url, locale=locale, viewport=VIEWPORT)
     page = context.new_page()
