@@ -363,8 +363,10 @@ class IngestServer(str):
 
 
 def _start_gunicorn(app: str, workers: int, log_path: Path, env: dict) -> tuple[subprocess.Popen, int]:
-    """``gunicorn app`` on a free port with the test database and broker; returns once it
-    accepts connections."""
+    """``gunicorn app`` on a free port with the test database and broker; returns once one
+    of its workers answers ``/healthz``. The master listens before any worker has loaded
+    Django, and on a busy machine that takes seconds: a test whose first request had only
+    the open port to go by waited that long for its answer, and failed on its timeout."""
     port = free_port()
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(
@@ -387,15 +389,19 @@ def _start_gunicorn(app: str, workers: int, log_path: Path, env: dict) -> tuple[
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.settimeout(max(deadline - time.monotonic(), 0.1))
+                conn.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                if conn.recv(12).startswith(b"HTTP/"):
+                    return proc, port
         except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{app} did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.1)
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{app} did not start:\n{log_path.read_text()}")
+        time.sleep(0.1)
 
 
 def _stop_all(procs: list[subprocess.Popen]) -> None:
@@ -521,7 +527,7 @@ def start_listener(transactional_db, tmp_path, settings):
                 stderr=subprocess.STDOUT,
             )
         started.append(proc)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # Django loading on a busy machine
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
