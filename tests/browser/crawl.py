@@ -12,6 +12,7 @@ name), only a few variants: ``PATHS_PER_ROUTE`` objects' pages, ``QUERIES_PER_RO
 versions of a list. Links are taken in the order the pages show them, breadth first.
 """
 
+import os
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ QUERIES_PER_ROUTE = 1
 # links are not followed.
 SAME_CELLS = re.compile(r"^(o=[\w.-]*|_facets=True)$")
 MAX_PAGES = 400  # a runaway crawl fails instead of running for ever
+SHOOT_EVERY_PAGE = os.environ.get("HIREOPS_CRAWL_SHOTS") == "every"
 
 # What the page shows a reader, in the page's own language: text nodes that are visible
 # (not in script, code or an element marked in another language, like the language switcher's
@@ -218,7 +220,6 @@ class Crawler:
         self.page.wait_for_load_state("load")
         for problem, size in self.page.evaluate(OVERFLOWS):  # in both languages (issues 30, 42)
             found("overflow", problem, size)
-        self.page.screenshot(path=self.shots / f"{slug(url)}.png", full_page=True)
         text = "\n".join(self.page.evaluate(READ_TEXT))
         (self.shots / f"{slug(url)}.txt").write_text(text)  # what the check read, beside the screenshot
         if self.language == "zh":
@@ -229,4 +230,8 @@ class Crawler:
                 found("chinese", repr(words))
         for message in dict.fromkeys(self._console):
             found("console", message)
+        # A full-page screenshot costs 0.2 s, as much as loading the page: taken where the walk
+        # found something, or of every page when asked (HIREOPS_CRAWL_SHOTS=every).
+        if SHOOT_EVERY_PAGE or any(f.url == url for f in self.walk.findings):
+            self.page.screenshot(path=self.shots / f"{slug(url)}.png", full_page=True)
         return self.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")

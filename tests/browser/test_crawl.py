@@ -5,7 +5,9 @@ The pages are found by following links from /admin/ (tests/browser/crawl.py), no
 so a new admin, column or page is walked as soon as a link leads to it. The database holds the
 demo and a row of every registered model (crawl_seed.py), so every list has rows and every
 model a change page. All problems are collected and reported at once, grouped by problem with
-the pages that show it; each page's screenshot is in test-artifacts/browser/crawl-<language>/.
+the pages that show it; in test-artifacts/browser/crawl-<language>/ are the text each page was
+read as and a screenshot of each page with a problem (of every page with
+``HIREOPS_CRAWL_SHOTS=every``, which makes the walk a third slower).
 """
 
 import shutil
