@@ -191,22 +191,29 @@ def quiet_refusals():
     logger.level = level
 
 
+# {model: the roles that open its list}: found by asking once per process. It follows from
+# the roles' permissions alone, which the code declares, and asking costs 200 pages.
+_lists_opened: dict = {}
+
+
 @pytest.fixture
 def viewers(staff_user):
     """{model: [(role, client)]}: every role that may open the model's list, none of them
     with the personal-data permission."""
-    clients = []
+    clients = {}
     for roles in ROLES:
         user = staff_user(*roles, username="-".join(roles).lower().replace(" ", "_"))
         assert not personal.can_see_personal_data(user)
         client = Client()
         client.force_login(user)
-        clients.append((" + ".join(roles), client))
-    seen = {}
-    for model in admin.site._registry:
-        url = changelist(model)
-        seen[model] = [(role, c) for role, c in clients if c.get(url).status_code == 200]
-    return {model: found for model, found in seen.items() if found}
+        clients[" + ".join(roles)] = client
+    if not _lists_opened:
+        for model in admin.site._registry:
+            url = changelist(model)
+            _lists_opened[model] = [role for role, c in clients.items() if c.get(url).status_code == 200]
+    return {
+        model: [(role, clients[role]) for role in roles] for model, roles in _lists_opened.items() if roles
+    }
 
 
 def answer(client, url, params=None, method="get"):
