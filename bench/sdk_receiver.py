@@ -22,6 +22,8 @@ def _ignore(data) -> None:
 handler = (
     lark.EventDispatcherHandler.builder(KEY, TOKEN, lark.LogLevel.WARNING)
     .register_p1_customized_event("app_ticket", _ignore)
+    .register_p2_hire_eco_account_created_v1(_ignore)
+    .register_p2_hire_referral_account_assets_update_v1(_ignore)
     .build()
 )
 app = Flask(__name__)

@@ -23,6 +23,7 @@ Targets (2 cores): >= 1,500 events/s stored; p99 < 25 ms at 200 events/s.
 
 import argparse
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -74,30 +75,58 @@ end
 """
 
 
-def delivery(i: int, event_id: str | None = None) -> tuple[str, str, str, bytes]:
-    """Headers (timestamp, nonce, signature) and body of one signed, encrypted delivery."""
-    payload = {
-        "ts": str(int(time.time())),
-        "uuid": event_id or f"bench-{uuid.uuid4().hex}",
-        "token": TOKEN,
-        "type": "event_callback",
-        "event": {"app_id": "cli_bench", "app_ticket": f"ticket-{i}", "type": "app_ticket"},
-    }
+# The events a delivery can carry (``delivery(events=...)``): Feishu's own samples of the two
+# hire events (tests/events/feishu_samples/), or a store app's app_ticket (schema 1.0).
+SAMPLES = ROOT / "tests" / "events" / "feishu_samples"
+ECO_ACCOUNT, ASSETS = "hire.eco_account.created_v1", "hire.referral_account.assets_update_v1"
+EVENT_MIXES = {
+    "app_ticket": ("app_ticket",),
+    "eco_account": (ECO_ACCOUNT,),
+    "assets": (ASSETS,),
+    "mix": (ECO_ACCOUNT, ASSETS),  # half and half, alternating
+}
+
+
+@functools.cache
+def _sample(event_type: str) -> str:
+    return (SAMPLES / f"{event_type}.json").read_text(encoding="utf-8")
+
+
+def _payload(i: int, event_id: str, event_type: str) -> dict:
+    if event_type == "app_ticket":
+        return {
+            "ts": str(int(time.time())),
+            "uuid": event_id,
+            "token": TOKEN,
+            "type": "event_callback",
+            "event": {"app_id": "cli_bench", "app_ticket": f"ticket-{i}", "type": "app_ticket"},
+        }
+    payload = json.loads(_sample(event_type))
+    payload["header"].update(event_id=event_id, token=TOKEN, create_time=str(int(time.time() * 1000)))
+    return payload
+
+
+def delivery(i: int, event_id: str | None = None, events: str = "app_ticket") -> tuple[str, str, str, bytes]:
+    """Headers (timestamp, nonce, signature) and body of the ``i``-th signed, encrypted
+    delivery of a run whose events are ``events`` (a key of ``EVENT_MIXES``)."""
+    kinds = EVENT_MIXES[events]
+    payload = _payload(i, event_id or f"bench-{uuid.uuid4().hex}", kinds[i % len(kinds)])
     body = json.dumps({"encrypt": crypto.encrypt(json.dumps(payload), KEY)}).encode()
     ts, nonce = str(int(time.time())), uuid.uuid4().hex
     return ts, nonce, crypto.sign(ts, nonce, KEY, body), body
 
 
-def bench_env(tmp: Path) -> dict:
-    """The servers' environment: the bench's keys, a var dir under ``tmp``, and the PostgreSQL
-    database of DATABASE_URL (default hireops_bench), created if missing and migrated."""
+def bench_env(tmp: Path, log_level: str = "WARNING") -> dict:
+    """The servers' environment: the bench's keys, a var dir under ``tmp``, the log level, and
+    the PostgreSQL database of DATABASE_URL (default hireops_bench), created if missing and
+    migrated."""
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings",
         FEISHU_ENCRYPT_KEY=KEY,
         FEISHU_VERIFICATION_TOKEN=TOKEN,
         HIREOPS_VAR_DIR=str(tmp),
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL=log_level,
     )
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_bench")
     if not env["DATABASE_URL"].startswith("postgres"):

@@ -1,10 +1,14 @@
 """Benchmark: hireops' webhook beside the official SDK's receiver, same machine, same load.
 
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/webhook_vs_sdk.py [--seconds 15] [--rounds 2]
+        [--events mix|eco_account|assets|app_ticket] [--log-level INFO|WARNING]
 
 Both servers under gunicorn with 2 workers, each started fresh and driven twice in a row by
-wrk (32 connections, 2 threads) replaying distinct signed and encrypted schema 1.0
-``app_ticket`` deliveries (``bench/webhook.py``'s):
+wrk (32 connections, 2 threads) replaying distinct signed and encrypted deliveries
+(``bench/webhook.py``'s). ``--events``: by default half ``hire.eco_account.created_v1`` and
+half ``hire.referral_account.assets_update_v1`` (Feishu's samples), or one of them, or the
+store app's schema 1.0 ``app_ticket``. ``--log-level``: hireops' ``LOG_LEVEL``, by default
+its own default (INFO); the SDK's receiver logs warnings only, as it is built.
 
 - the peer: lark-oapi's event dispatcher in Flask (``bench/sdk_receiver.py``, sync workers),
   which decrypts, verifies and answers, storing nothing;
@@ -29,16 +33,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.webhook import LUA, PATH, THREAD_SETUP, bench_env, count_rows, delivery, serve
+from bench.webhook import EVENT_MIXES, LUA, PATH, THREAD_SETUP, bench_env, count_rows, delivery, serve
 
 SDK = ["bench.sdk_receiver:app", "-w", "2"]
 HIREOPS = ["config.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
 
 
-def write_requests(path: Path, n: int) -> None:
+def write_requests(path: Path, n: int, events: str) -> None:
     with open(path, "w") as f:
         for i in range(n):
-            ts, nonce, sig, body = delivery(i)
+            ts, nonce, sig, body = delivery(i, events=events)
             f.write(f"{ts}\t{nonce}\t{sig}\t{body.decode()}\n")
 
 
@@ -82,14 +86,18 @@ def wait_answering(port: int, timeout: float = 60.0) -> None:
     raise SystemExit(f"no HTTP answer on port {port} within {timeout:.0f} s")
 
 
-def side(server: list[str], env: dict, seconds: float, tmp: Path, stores: bool) -> list[tuple[float, float]]:
+def side(
+    server: list[str], env: dict, seconds: float, tmp: Path, stores: bool, events: str
+) -> list[tuple[float, float]]:
     """Two runs against one fresh server: (answers/s, stored/s) each."""
     runs = []
     with serve(server, env) as (port, _):
         wait_answering(port)
         for _ in range(2):
             requests = tmp / "requests.tsv"
-            write_requests(requests, int(seconds * 5000))  # more than either side answers: none repeats
+            write_requests(
+                requests, int(seconds * 5000), events
+            )  # more than either side answers: none repeats
             before, started = (count_rows(env) if stores else 0), time.time()
             rate, bad = wrk(port, seconds, requests)
             elapsed = time.time() - started
@@ -106,15 +114,18 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--events", choices=sorted(EVENT_MIXES), default="mix")
+    parser.add_argument("--log-level", default="INFO", help="hireops' LOG_LEVEL (default: its own, INFO)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="hireops-bench-sdk-"))
-    env = bench_env(tmp)
+    env = bench_env(tmp, args.log_level)
+    print(f"events: {args.events}; hireops' log level: {args.log_level}, the SDK's: WARNING")
     results = {"sdk": [], "hireops": []}
     for n in range(args.rounds):
         for name, server in (("sdk", SDK), ("hireops", HIREOPS)):
-            runs = side(server, env, args.seconds, tmp, stores=name == "hireops")
+            runs = side(server, env, args.seconds, tmp, stores=name == "hireops", events=args.events)
             results[name].append(runs)
             (a1, s1), (a2, s2) = runs
             stored = f"; stored {s1:,.0f} then {s2:,.0f}/s" if name == "hireops" else ""
@@ -126,11 +137,11 @@ def main() -> int:
 
     first, second = (median("hireops", i) / median("sdk", i) for i in (0, 1))
     warm = {name: median(name, 0) / median(name, 1) for name in results}
-    print(f"hireops / SDK     first run {first:.2f}x, second run {second:.2f}x (target >= 1.0x)")
+    print(f"hireops / SDK     first run {first:.2f}x, second run {second:.2f}x (target >= 1.5x, issue 46)")
     print(
         f"first / second    hireops {warm['hireops']:.2f}, SDK {warm['sdk']:.2f} (no warm-up penalty: ~1.0)"
     )
-    return 0 if min(first, second) >= 1.0 else 1
+    return 0 if min(first, second) >= 1.5 else 1
 
 
 if __name__ == "__main__":
