@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from config.celery import app as celery_app
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.processes", "tests.fast_flush"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.processes", "tests.fast_flush", "tests.template_db"]
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PASSWORD = "Pw-123456!"  # every staff_user's
 
@@ -46,13 +46,17 @@ def empty_redis_databases():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database commits without waiting for its disk (``synchronous_commit = off``,
+def django_db_setup(django_db_setup, django_db_blocker, django_db_modify_db_settings):
+    """The test database is kept as the template of later ones (tests/template_db.py). It
+    commits without waiting for its disk (``synchronous_commit = off``,
     for every connection: the test process's, its workers', its servers'): a commit here cost
     1.7 ms, and the suite commits by the hundred thousand. What other sessions see is unchanged;
     only a crash of PostgreSQL itself could lose the last commits, of a database dropped anyway."""
     from django.db import connection
 
+    from tests.template_db import keep_as_template
+
+    keep_as_template(django_db_modify_db_settings, django_db_blocker)
     if connection.vendor == "postgresql":
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             name = connection.ops.quote_name(connection.settings_dict["NAME"])
