@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fast_flush import _WRITTEN_NOW
+
 ROOT = Path(__file__).resolve().parent.parent
 _LOCK = 0x686972656F7073  # pg_advisory_lock's key: "hireops" in ASCII
 _NOT_PRODUCT = {".venv", "tests", "bench", "var", "test-artifacts", "docs", "locale", "node_modules"}
@@ -114,10 +116,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 def keep_as_template(template: _Template | None, django_db_blocker) -> None:
     """Right after the test database was migrated, before anything else connects to it: if
-    there was no template, it becomes the template (``django_db_setup`` in tests/conftest.py)."""
-    if template is None or template.ready:
+    there was no template, it becomes the template (``django_db_setup`` in tests/conftest.py).
+    A copy gets beat's schedules stamped as written now, as the migration that wrote them
+    would have: the health checks read that time ("schedules running late"), and the
+    template's may be hours old."""
+    if template is None:
         return
-    from django.db import connections
+    from django.db import connection, connections
+
+    if template.ready:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            for statement in _WRITTEN_NOW:
+                cursor.execute(statement)
+        return
 
     with django_db_blocker.unblock():
         for conn in connections.all():
