@@ -43,6 +43,12 @@ _WRITTEN_NOW = (
 )
 
 
+def stamp_as_written_now(cursor) -> None:
+    """Beat's rows as ``post_migrate`` leaves them: written now."""
+    for statement in _WRITTEN_NOW:
+        cursor.execute(statement)
+
+
 def _snapshot(connection) -> _AfterFlush:
     tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
     rows = {}
@@ -94,8 +100,7 @@ def _reset(connection, state: _AfterFlush) -> None:
         for table in changed:
             with cursor.copy(f"COPY {quote(table)} FROM STDIN") as copy:
                 copy.write(state.rows[table])
-        for statement in _WRITTEN_NOW:
-            cursor.execute(statement)
+        stamp_as_written_now(cursor)
         held = _digests(cursor, connection, state.rows)  # as stamped now
     state.held = held
 

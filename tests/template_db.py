@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fast_flush import _WRITTEN_NOW
+from tests.fast_flush import stamp_as_written_now
 
 ROOT = Path(__file__).resolve().parent.parent
 _LOCK = 0x686972656F7073  # pg_advisory_lock's key: "hireops" in ASCII
@@ -37,18 +37,13 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def _maintenance(settings_dict: dict):
-    """A connection to the server's ``postgres`` database, outside Django's connections."""
+def _maintenance(connection):
+    """A connection to the server's ``postgres`` database, outside Django's connections, with
+    the parameters Django connects with (host, user, OPTIONS…)."""
     import psycopg
 
-    params = {
-        "dbname": "postgres",
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": settings_dict.get("PORT") or None,
-    }
-    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    return psycopg.connect(**params, autocommit=True)
 
 
 def _exists(conn, name: str) -> bool:
@@ -56,10 +51,10 @@ def _exists(conn, name: str) -> bool:
 
 
 class _Template:
-    def __init__(self, settings_dict: dict):
-        self.settings_dict = settings_dict
-        self.name = f"{settings_dict['NAME']}_tpl_{_fingerprint()}"
-        self.conn = _maintenance(settings_dict)
+    def __init__(self, connection):
+        self.settings_dict = connection.settings_dict
+        self.name = f"{self.settings_dict['NAME']}_tpl_{_fingerprint()}"
+        self.conn = _maintenance(connection)
         self.conn.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
         self.locked = True
         self.ready = _exists(self.conn, self.name)
@@ -101,13 +96,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     template to create it from, once there is one (``_Template``)."""
     from django.db import connections
 
-    settings_dict = connections["default"].settings_dict
     if connections["default"].vendor != "postgresql":
         yield None
         return
-    template = _Template(settings_dict)
+    template = _Template(connections["default"])
     if template.ready:
-        settings_dict.setdefault("TEST", {})["TEMPLATE"] = template.name
+        template.settings_dict.setdefault("TEST", {})["TEMPLATE"] = template.name
     try:
         yield template
     finally:
@@ -126,8 +120,7 @@ def keep_as_template(template: _Template | None, django_db_blocker) -> None:
 
     if template.ready:
         with django_db_blocker.unblock(), connection.cursor() as cursor:
-            for statement in _WRITTEN_NOW:
-                cursor.execute(statement)
+            stamp_as_written_now(cursor)
         return
 
     with django_db_blocker.unblock():

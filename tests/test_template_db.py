@@ -41,12 +41,11 @@ def test_the_template_follows_what_decides_the_migrated_database(project, change
 
 
 @pytest.mark.django_db
-def test_this_process_database_has_a_template_of_this_code():
+def test_this_process_database_has_a_template_of_this_code(django_db_modify_db_settings):
     if connection.vendor != "postgresql":
         pytest.skip("templates are PostgreSQL's")
-    base = connection.settings_dict["NAME"].removeprefix("test_").rsplit("_gw", 1)[0]
+    template = django_db_modify_db_settings
+    assert template.name.endswith(f"_tpl_{template_db._fingerprint()}")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [f"{base}_tpl_{template_db._fingerprint()}"]
-        )
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template.name])
         assert cursor.fetchone() == (1,)
