@@ -6,15 +6,42 @@ keeps the name it was registered with (``autodiscover_tasks`` finds them in INST
 import logging
 import os
 
-from celery import Celery
+from celery import Celery, platforms
+from celery.apps.beat import Beat
 from celery.signals import task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
+from kombu.utils.objects import cached_property
 
 from hireops.core.logs import celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("hireops")  # the product's name, not this module's: the app's identity is unchanged
+
+class StoppableBeat(Beat):
+    """``celery beat`` whose SIGTERM and SIGINT only stop it.
+
+    Celery's own handler saves the schedule inside the handler, on whatever the main thread was
+    doing when the signal landed. In a query, that is psycopg's connection lock held, which is not
+    reentrant: the save waits for it forever and ``docker stop`` ends in SIGKILL. While the
+    scheduler is being built, the handler builds a second one from the same query. Raising is
+    enough: psycopg cancels the query it was in, and Service.start's ``finally`` saves the
+    schedule once the main thread is out of it. Before that loop starts nothing needs saving.
+    """
+
+    def install_sync_handler(self, service) -> None:
+        def stop(signum, frame):
+            raise SystemExit()
+
+        platforms.signals.update(SIGTERM=stop, SIGINT=stop)
+
+
+class HireopsCelery(Celery):
+    @cached_property
+    def Beat(self):  # Celery's name for it
+        return self.subclass_with_self(StoppableBeat)
+
+
+app = HireopsCelery("hireops")  # the product's name, not this module's: the app's identity is unchanged
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Worker and beat log through settings.LOGGING (not Celery's own format); tasks' lines carry

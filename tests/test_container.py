@@ -66,7 +66,10 @@ class Process:
         """``docker stop``: SIGTERM, then the exit code and the seconds it took."""
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(GRACEFUL_TIMEOUT + 10)
+        try:
+            code = self.proc.wait(GRACEFUL_TIMEOUT + 10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running after SIGTERM; log:\n{self.log()[-4000:]}") from None
         return code, time.monotonic() - started
 
 
@@ -218,6 +221,52 @@ def test_beat_starts_and_stops_on_sigterm(entrypoint, transactional_db, tmp_path
     command = healthcheck("beat")[-1].replace("/proc/1/", f"/proc/{beat.proc.pid}/")
     assert subprocess.run([sys.executable, "-c", command], timeout=10).returncode == 0
     stopped_cleanly(beat)
+
+
+@contextlib.contextmanager
+def table_locked(table: str):
+    """``table`` locked by another session until the block ends: whoever reads it waits."""
+    import psycopg
+    from django.db import connection
+
+    with psycopg.connect(**connection.get_connection_params()) as locker:
+        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            locker.rollback()
+
+
+def waiting_on_a_lock(timeout: float = 30.0) -> None:
+    """Returns once a session of the test database waits on a lock."""
+    import psycopg
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watch:
+        query = (
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        while not watch.execute(query).fetchone():
+            assert time.monotonic() < deadline, "nothing waits on the lock"
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "django_celery_beat_periodictask",  # read while beat builds its schedule
+        "django_celery_beat_periodictasks",  # read on its first tick, inside its loop
+    ],
+)
+def test_beat_stops_on_a_sigterm_that_lands_in_a_query(entrypoint, transactional_db, tmp_path, table):
+    # Celery's own handler saved the schedule from inside the signal, on the connection the
+    # interrupted query held: beat waited for itself until docker's SIGKILL.
+    with table_locked(table):
+        beat = entrypoint("beat", CELERY_BROKER_URL="filesystem://", HIREOPS_VAR_DIR=str(tmp_path / "var"))
+        waiting_on_a_lock()
+        stopped_cleanly(beat)
+    assert "Traceback" not in beat.log() and "error" not in beat.log().lower(), beat.log()
 
 
 def test_migrate_refuses_the_public_development_key_then_migrates_with_a_real_one(
