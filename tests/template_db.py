@@ -53,13 +53,19 @@ def _exists(conn, name: str) -> bool:
 class _Template:
     def __init__(self, connection):
         self.settings_dict = connection.settings_dict
-        self.name = f"{self.settings_dict['NAME']}_tpl_{_fingerprint()}"
+        self.configured_name = self.settings_dict["NAME"]  # the developer's, not the test one
+        self.name = f"{self.configured_name}_tpl_{_fingerprint()}"
         self.conn = _maintenance(connection)
         self.conn.execute("SELECT pg_advisory_lock(%s)", [_LOCK])
         self.locked = True
         self.ready = _exists(self.conn, self.name)
         if self.ready:
             self.release()
+
+    def test_database_in_use(self) -> bool:
+        """Whether pytest-django made a test database: it makes none when no selected test uses
+        one, and the connection is then still the configured database, never to be touched."""
+        return self.settings_dict["NAME"] != self.configured_name
 
     def release(self) -> None:
         if self.locked:
@@ -114,7 +120,7 @@ def keep_as_template(template: _Template | None, django_db_blocker) -> None:
     A copy gets beat's schedules stamped as written now, as the migration that wrote them
     would have: the health checks read that time ("schedules running late"), and the
     template's may be hours old."""
-    if template is None:
+    if template is None or not template.test_database_in_use():
         return
     from django.db import connection, connections
 

@@ -1,6 +1,10 @@
 """The template the test databases are copied from (tests/template_db.py) is made again whenever
 something that decides the migrated database changes, and only then."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.db import connection
 
@@ -49,3 +53,47 @@ def test_this_process_database_has_a_template_of_this_code(django_db_modify_db_s
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template.name])
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.processes
+def test_a_run_whose_tests_use_no_database_leaves_the_configured_one_alone(tmp_path):
+    """pytest-django makes no test database when no selected test uses one: the connection is
+    then the configured database, a developer's own, which the template and the commit setting
+    must not touch."""
+    if connection.vendor != "postgresql":
+        pytest.skip("templates are PostgreSQL's")
+    import psycopg
+    from psycopg import sql
+
+    bare = f"{connection.settings_dict['NAME']}_bare"
+    maintenance = template_db._maintenance(connection)
+    maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bare)))
+    maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bare)))
+    try:
+        params = connection.get_connection_params()
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}  # not a worker
+        env["DATABASE_URL"] = f"postgres://{params['user']}@{params['host']}:{params['port']}/{bare}"
+        no_database = (
+            "tests/test_template_db.py::test_the_template_follows_what_decides_the_migrated_database"
+        )
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", no_database],
+            cwd=template_db.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stdout[-3000:]
+        with psycopg.connect(**{**params, "dbname": bare}) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (
+                0,
+            )
+            settings_of_bare = (
+                "SELECT count(*) FROM pg_db_role_setting s"
+                " JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = %s"
+            )
+            assert conn.execute(settings_of_bare, [bare]).fetchone() == (0,)
+    finally:
+        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(bare)))
+        maintenance.close()

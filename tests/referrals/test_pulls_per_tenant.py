@@ -200,8 +200,9 @@ def test_a_worker_pulls_every_tenant_within_its_own_quota(store_app, sandbox, st
     # schedule: each account above was still answered once.
     for refused in (r for r in log if r["status"] == 429):
         account = refused["query"]["referral_account_id"]
-        again = next(
+        again = [
             r for r in log if r["time"] > refused["time"] and r["query"]["referral_account_id"] == account
-        )
-        assert again["time"] - refused["time"] >= 1.0, "a refused call was sent again before its reset"
+        ]
+        assert again, "a refused call was never sent again"
+        assert again[0]["time"] - refused["time"] >= 1.0, "a refused call was sent again before its reset"
     assert busiest_second([r["time"] for r in answered]) > QUOTA  # more than one tenant's quota allows
