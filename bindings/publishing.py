@@ -42,6 +42,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
+from hireops.feishu_calls import FEISHU
 from hireops.outbound.retry import TryLater
 from hireops.tenants.mode import store_app
 
@@ -230,6 +231,7 @@ PUBLISH = outbound.register(
         model=FieldPublish,
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         answer=_answer,
         effect=_published,
         retrying=_response,

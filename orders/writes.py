@@ -38,6 +38,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
+from hireops.feishu_calls import FEISHU
 from hireops.webhooks.events import emit
 
 from . import reports as report_links
@@ -454,6 +455,7 @@ SEND = outbound.register(
         related=("background_check", "exam"),
         prepare=_prepare,
         call=lambda write, body: _call(write, body),
+        callee=FEISHU,
         effect=lambda write, body, resp: _apply(write),
         refused=_refused,
         closed=_closed,

@@ -10,25 +10,27 @@ differ. The engine runs one row in three steps, with no transaction open while t
    earlier writes first"), may close the row without a call, or raise ``TryLater`` (another
    row holds what this one needs), and returns the body to send (recording it on the row as
    it sees fit). The engine counts the attempt and takes the lease (``leased_until``);
-2. **call** Feishu (``call``), outside any transaction;
+2. **call** the other side (``call``), outside any transaction;
 3. **record**, in another short transaction: on success the row is closed (compare-and-set
    on a still-queued row) with the kind's ``answer`` fields, then the kind's ``effect`` runs;
    on a failure ``judge`` decides once for every kind: a retryable one keeps the row queued
-   (the same idempotency key next time), releases the lease, remembers that Feishu may
+   (the same idempotency key next time), releases the lease, remembers that the other side may
    already have acted (``maybe_applied``), and raises ``TryLater``; a final one closes the row
    failed with the explanation, prefixed by the kind's ``maybe_sent`` message when an earlier
-   attempt may have reached Feishu.
+   attempt may have reached the other side.
 
 Retries are Celery's (``hireops.outbound.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
 they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
 a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
 sends again queued rows nobody holds the lease of (their task lost, their worker dead).
 
-The defaults are Feishu's: its errors (``FeishuError``), its one retry judgement
-(``feishu_errors.judge``), the retry budget of ``hireops.outbound.retry``, the default queue and the
-outbound time limits. A kind calling someone else declares its own ``errors``, ``judge`` (which
-may name the delay before the next try: ``Failure.after``), ``max_retries``, ``queue`` and
-time limits; the engine itself knows nothing of Feishu.
+Whom a kind calls is its ``Callee``: which exceptions of the call are failures (``errors``),
+what each means for the row (``judge``, which may name the delay before the next try:
+``Failure.after``), the failure when the task's time limit cuts a call (``cut``) and the error
+columns of a row that succeeded (``cleared``). Feishu's is ``hireops.feishu_calls.FEISHU``,
+partners' webhooks have theirs; the engine itself knows nothing of either (an import-linter
+contract keeps it so). A kind also sets its retry budget (``max_retries``, by default the
+one of ``hireops.outbound.retry``), ``queue`` and time limits.
 
 Every kind is watched: the status page and the alerts (``hireops.ops``) count each kind's rows
 stuck and failed, as its ``Watch`` says what those mean for it.
@@ -52,12 +54,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from hireops.core import feishu_errors
-from hireops.core.feishu_errors import Failure
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
-from hireops.feishu import FeishuError, FeishuTransportError
 
 from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
 
@@ -78,19 +77,16 @@ def _no_fields(*args, **kwargs) -> dict:
     return {}
 
 
-def _feishu_judge(row, exc: FeishuError) -> Failure:
-    return feishu_errors.judge(exc)
+@dataclass(frozen=True)
+class Callee:
+    """Whom a kind calls, as the engine needs to know it."""
 
-
-def _feishu_cut(kind: "Outbound") -> FeishuError:
-    # The task's time limit cut the call: Feishu may have acted.
-    return FeishuTransportError(
-        "the task's time limit ended the call", maybe_applied=True, endpoint=kind.name
-    )
-
-
-def _feishu_cleared(resp) -> dict:
-    return {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
+    errors: tuple[type[Exception], ...]  # what the call raises when it fails
+    # (row, error) → its failure: ``retry``, ``maybe_applied``, ``reason``, ``after`` (seconds
+    # before the next try, or None), ``fields()`` (the row's error columns); ``parked`` optional.
+    judge: Callable[[Any, Any], Any]
+    cut: Callable[["Outbound"], Exception]  # the error when the task's time limit ends a call
+    cleared: Callable[[Any], dict]  # the answer → the error columns of a row that succeeded
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class Watch:
     and a row given up on but kept queued is exactly one to look at), and every row that
     failed is a failure."""
 
-    # Which queued rows wait for Feishu (not for a person), and the field their wait counts from.
+    # Which queued rows wait for the callee (not for a person), and the field their wait counts from.
     waiting: Q = field(default_factory=Q)
     waiting_since: str = "requested_at"
     # Which failed rows are failures: a kind may close rows failed with nothing gone wrong
@@ -117,23 +113,24 @@ class Outbound:
     """One kind of outbound call: what differs from every other kind."""
 
     name: str  # its Celery task's name (also its key in the registry)
-    model: type[Any]  # a FeishuCall model
+    model: type[Any]  # a FeishuCall model, or any with its status, attempts, error and lease
     # In the claim transaction, the row locked, queued and its lease free: the body to send,
     # or None when it is not sent now (``prepare`` closed it, or it waits for another row).
     prepare: Callable[[Any], Any]
-    call: Callable[[Any, Any], Any]  # the row and the body → Feishu's answer (no transaction)
+    call: Callable[[Any, Any], Any]  # the row and the body → the callee's answer (no transaction)
+    callee: Callee  # whom ``call`` calls: its errors and what each means
     # In the record transaction, before the row is closed: the fields that close it. May
     # return ``status`` to close it otherwise (an answer that cannot be kept fails the row).
     answer: Callable[[Any, Any, Any], dict] = _no_fields
     effect: Callable[[Any, Any, Any], None] = _nothing  # after the close: what the answer changes
     # In the record transaction of a retryable failure (row, body, error, failure): what else
     # the kind keeps; ``refused``: the same after a final failure closed the row.
-    # (The error is one of the kind's ``errors``, the failure what its ``judge`` made of it.)
+    # (The error is one of its callee's ``errors``, the failure what its ``judge`` made of it.)
     retrying: Callable[[Any, Any, Any, Any], None] = _nothing
     refused: Callable[[Any, Any, Any, Any], None] = _nothing
     closed: Callable[[Any], None] = _nothing  # after any close (e.g. queue the next row)
     released: Callable[[Any], None] = _nothing  # after the call, whatever happened (a lease elsewhere)
-    maybe_sent: str = ""  # a msgid with %(reason)s: a refusal after an attempt that may have reached Feishu
+    maybe_sent: str = ""  # a msgid with %(reason)s: a refusal after an attempt that may have acted
     give_up: Callable[[int, str], str] | None = None  # default: the row fails with GAVE_UP
     related: tuple = ()  # select_related on the claim
     lease: timedelta = LEASE
@@ -141,13 +138,6 @@ class Outbound:
     resumable: Callable[[Any], list[int]] | None = None
     sweep: bool = True  # whether ``resume_all`` sends its stale rows again
     watch: Watch = Watch()  # what "stuck" and "failed" mean for the status page
-    # Whom the kind calls. Its failures (``errors``) are judged by ``judge(row, exc)`` into a
-    # ``Failure``; ``cut(kind)`` is the failure when the task's time limit ends a call;
-    # ``cleared(resp)``: the error columns of a row that succeeded.
-    errors: tuple = (FeishuError,)
-    judge: Callable[[Any, Any], Any] = _feishu_judge
-    cut: Callable[["Outbound"], Exception] = _feishu_cut
-    cleared: Callable[[Any], dict] = _feishu_cleared
     # Its task: Celery's retries (None: as many as ``judge`` keeps asking for), queue, limits.
     max_retries: int | None = MAX_RETRIES
     # None: the default queue. ``send`` uses it; CELERY_TASK_ROUTES names it too, for retries.
@@ -260,14 +250,14 @@ def run(kind: Outbound, pk: int) -> str:
     try:
         try:  # no transaction is open here
             resp = kind.call(row, body)
-        except kind.errors as exc:
+        except kind.callee.errors as exc:
             return _failed(kind, row, body, exc)
         except SoftTimeLimitExceeded:
             # The task's time limit cut the call: the other side may have acted. Kept queued
             # with the lease released and retried like a lost answer, the same body and key.
-            return _failed(kind, row, body, kind.cut(kind))
+            return _failed(kind, row, body, kind.callee.cut(kind))
         with _atomic(kind):
-            fields = kind.cleared(resp)
+            fields = kind.callee.cleared(resp)
             fields.update(kind.answer(row, body, resp))
             status = fields.pop("status", CallStatus.SUCCEEDED)
             if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
@@ -278,7 +268,7 @@ def run(kind: Outbound, pk: int) -> str:
 
 
 def _failed(kind: Outbound, row, body, exc: Exception) -> str:
-    failure = kind.judge(row, exc)
+    failure = kind.callee.judge(row, exc)
     log.warning("%s %s failed: %s", kind.name, row.pk, exc)
     if failure.retry:
         with _atomic(kind):
@@ -300,7 +290,7 @@ def _failed(kind: Outbound, row, body, exc: Exception) -> str:
 
 
 def give_up(kind: Outbound, pk: int, reason: str) -> str:
-    """Feishu could not be reached after the task's retries."""
+    """The callee could not be reached after the task's retries."""
     if kind.give_up is not None:
         return kind.give_up(pk, reason)
     row = kind.model.objects.get(pk=pk)

@@ -23,6 +23,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client
 from hireops.feishu.tenant import query_tenant
+from hireops.feishu_calls import FEISHU
 
 from .mode import store_app
 from .models import Tenant, TenantNameLookup
@@ -83,6 +84,7 @@ LOOKUP = outbound.register(
         related=("tenant",),
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         answer=_answer,
         effect=_named,
         sweep=False,  # no sweep today: staff ask again from the tenants list

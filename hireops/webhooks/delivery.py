@@ -75,7 +75,7 @@ class Body:
 
 @dataclass(frozen=True)
 class Failure:
-    """The engine's failure for a delivery (``Outbound.judge``)."""
+    """The engine's failure for a delivery (``RECEIVER.judge``)."""
 
     retry: bool
     reason: str
@@ -257,12 +257,17 @@ def _give_up(pk: int, reason: str) -> str:  # never reached: retries are unlimit
     return CallStatus.QUEUED
 
 
+# A partner's receiver, as the engine sees it: a delivery that did not get a 2xx, judged on the
+# specification's schedule; nothing to clear on a success (the attempt has its own row).
+RECEIVER = outbound.Callee(errors=(NotDelivered,), judge=_judge, cut=_cut, cleared=lambda answer: {})
+
 DELIVER = outbound.register(
     outbound.Outbound(
         name="webhooks.deliver",
         model=WebhookDelivery,
         prepare=_prepare,
         call=_call,
+        callee=RECEIVER,
         answer=_answer,
         retrying=_retrying,
         refused=_refused,
@@ -270,10 +275,6 @@ DELIVER = outbound.register(
         related=("event",),
         lease=LEASE,
         sweep=False,  # its own sweep: send_due
-        errors=(NotDelivered,),
-        judge=_judge,
-        cut=_cut,
-        cleared=lambda answer: {},
         give_up=_give_up,
         max_retries=None,
         queue="webhooks",

@@ -31,6 +31,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, eco, get_client
+from hireops.feishu_calls import FEISHU
 from hireops.outbound.retry import TryLater
 from hireops.webhooks.events import emit
 
@@ -248,6 +249,7 @@ PUSH = outbound.register(
         related=("binding",),
         prepare=_prepare,
         call=_send_all,
+        callee=FEISHU,
         answer=_answer,
         retrying=_retrying,
         refused=lambda push, pending, exc, failure: _record_failure(push, pending, exc),

@@ -13,6 +13,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu_calls import FEISHU
 
 from .balances import BalanceRefused, balance_apply
 from .identity import Person
@@ -161,6 +162,7 @@ REGISTER = outbound.register(
         related=("account",),
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         effect=_effect,
         retrying=_retrying,
         closed=_closed,

@@ -15,6 +15,7 @@ from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu_calls import FEISHU
 from hireops.outbound.retry import TryLater
 
 from . import announce
@@ -131,6 +132,7 @@ CHANGE = outbound.register(
         related=("account",),
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         effect=_effect,
         retrying=_retrying,
         refused=_refused,

@@ -13,6 +13,7 @@ from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu_calls import FEISHU
 
 from ..accounts.models import ReferralAccount
 from ..accounts.services import cash_dict
@@ -174,6 +175,7 @@ PAY_LINE = outbound.register(
         related=("run", "account"),
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         answer=_answer,
         effect=_effect,
         refused=_refused,

@@ -24,6 +24,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
+from hireops.feishu_calls import FEISHU
 from hireops.outbound.retry import GAVE_UP
 from hireops.signin import second_factor
 
@@ -335,6 +336,7 @@ CREATE = outbound.register(
         model=ExternalReferralReward,
         prepare=_create_prepare,
         call=_create_call,
+        callee=FEISHU,
         answer=_create_answer,
         closed=_create_closed,
         give_up=_create_give_up,
@@ -394,6 +396,7 @@ DELETE = outbound.register(
         related=("reward",),
         prepare=_delete_prepare,
         call=_delete_call,
+        callee=FEISHU,
         effect=_deleted,
         maybe_sent=DELETE_MAYBE_SENT,
         sweep=False,  # the sync pass (referrals.sync) sends what is still queued

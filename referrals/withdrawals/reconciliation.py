@@ -12,6 +12,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
+from hireops.feishu_calls import FEISHU
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 
@@ -122,6 +123,7 @@ RECONCILE = outbound.register(
         model=ReconciliationRun,
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         answer=_answer,
         effect=_effect,
         sweep=False,  # no sweep today: a lost run shows as stuck (ops status) and is asked again

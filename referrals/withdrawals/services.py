@@ -17,6 +17,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu_calls import FEISHU
 from hireops.signin import second_factor
 
 from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
@@ -186,6 +187,7 @@ WITHDRAW = outbound.register(
         related=("account",),
         prepare=_prepare,
         call=_call,
+        callee=FEISHU,
         answer=_answer,
         effect=_effect,
         refused=_refused,

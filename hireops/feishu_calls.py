@@ -1,0 +1,30 @@
+"""Feishu as the outbound engine's callee (``hireops.outbound.Callee``): every kind that calls
+Feishu registers with ``callee=FEISHU``.
+
+Its failures are the client's (``FeishuError``), judged by the one retry decision of
+``hireops.core.feishu_errors.judge``; a call the task's time limit cut may have reached Feishu;
+a row that succeeded keeps Feishu's log id and no error. The engine stays independent of the
+Feishu client: this module, a floor above it, is where the two meet.
+"""
+
+from hireops import outbound
+from hireops.core import feishu_errors
+from hireops.feishu import FeishuError, FeishuTransportError
+
+
+def _judge(row, exc: FeishuError) -> feishu_errors.Failure:
+    return feishu_errors.judge(exc)
+
+
+def _cut(kind: outbound.Outbound) -> FeishuError:
+    # The task's time limit cut the call: Feishu may have acted.
+    return FeishuTransportError(
+        "the task's time limit ended the call", maybe_applied=True, endpoint=kind.name
+    )
+
+
+def _cleared(resp) -> dict:
+    return {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
+
+
+FEISHU = outbound.Callee(errors=(FeishuError,), judge=_judge, cut=_cut, cleared=_cleared)
