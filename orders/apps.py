@@ -6,6 +6,13 @@ class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Vendor orders")
 
+    def import_models(self):
+        """The catalogue's rows belong to this app too: its models module is imported with
+        orders.models, where Django looks for an app's models, without orders.models naming
+        it (the catalogue reads orders' exams: that import would close a loop)."""
+        super().import_models()
+        from .catalogue import models  # noqa: F401
+
     def ready(self):
         from django.utils.translation import gettext_noop
 

@@ -12,9 +12,8 @@ from django.db import transaction
 
 from hireops.core.demo_feishu import feishu_keeps_state
 
-from .catalogue.models import Catalogue, CatalogueSync
+from .catalogue.models import AdditionalItem, Catalogue, CatalogueSync, ExamPaper, FormField, Package
 from .catalogue.rollouts import rollout_request
-from .models import AdditionalItem, ExamPaper, FormField, Package
 
 PACKAGES = [
     ("pkg-basic", "基础套餐", "工作履历验证 X1，教育背景核实，公民身份验证", 5),

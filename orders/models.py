@@ -313,15 +313,3 @@ def touch(*, checks=(), exams=(), now=None) -> None:
 def touch_write(write) -> None:
     """A write was queued or closed: its order shows it."""
     touch(checks=[write.background_check_id], exams=[write.exam_id])
-
-
-# The catalogue's rows belong to this app too (orders.catalogue.models).
-from .catalogue.models import (  # noqa: E402, F401
-    AdditionalItem,
-    CataloguePush,
-    CatalogueRollout,
-    CatalogueSync,
-    ExamPaper,
-    FormField,
-    Package,
-)

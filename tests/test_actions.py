@@ -30,7 +30,8 @@ from hireops.tenants.models import Tenant, TenantNameLookup
 from hireops.webhooks import endpoints as webhook_endpoints
 from hireops.webhooks import events as webhook_events
 from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint
-from orders.models import BackgroundCheck, CataloguePush, OrderWrite
+from orders.catalogue.models import CataloguePush
+from orders.models import BackgroundCheck, OrderWrite
 from referrals.models import AccountStatus, ReferralAccount
 from tests.admin_forms import confirm_action_page
 from tests.test_admin_query_counts import add_rows

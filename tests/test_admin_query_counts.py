@@ -30,17 +30,8 @@ from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.jobs.models import BulkJob, BulkJobItem, ExportJob, ExportStatus, ItemStatus, JobStatus
 from hireops.tenants.models import Tenant, TenantNameLookup
-from orders.models import (
-    BackgroundCheck,
-    CataloguePush,
-    CatalogueRollout,
-    Exam,
-    ExamPaper,
-    FormField,
-    OrderWrite,
-    Package,
-    WriteKind,
-)
+from orders.catalogue.models import CataloguePush, CatalogueRollout, ExamPaper, FormField, Package
+from orders.models import BackgroundCheck, Exam, OrderWrite, WriteKind
 from referrals.models import (
     AccountCash,
     AccountRegistration,

@@ -20,7 +20,7 @@ from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process, events_reprocess
 from hireops.ops import alerts, heartbeat
 from hireops.ops.models import AlertIncident
-from orders.models import CataloguePush, Package
+from orders.catalogue.models import CataloguePush, Package
 from referrals.models import ReferralAccount
 from sandbox.control import SandboxControl
 from sandbox.server import SandboxServer

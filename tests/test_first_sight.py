@@ -15,7 +15,7 @@ from bindings.models import (
 )
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
-from orders.models import CataloguePush, ExamPaper, Package
+from orders.catalogue.models import CataloguePush, ExamPaper, Package
 from referrals.accounts.services import balance_pull
 from referrals.models import AccountStatus, ReferralAccount
 from sandbox.server import SandboxServer

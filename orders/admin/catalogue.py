@@ -20,7 +20,7 @@ from hireops.core.models import CallStatus
 from hireops.tenants.filters import TenantFilter
 
 from ..catalogue import pushes
-from ..catalogue.forms import ExamPaperForm, FormFieldForm
+from ..catalogue.forms import ADDITIONAL_ITEM_FIELDS, PACKAGE_FIELDS, ExamPaperForm, FormFieldForm
 from ..catalogue.models import (
     SCOPE_CATALOGUES,
     AdditionalItem,
@@ -95,7 +95,7 @@ class PackageAdmin(CatalogueEntryAdmin):
         "updated_at",
     )
     search_fields = ("code", "name")
-    fields = ("code", "name", "description", "turnaround_days", "only_for", "is_active", "display_order")
+    fields = PACKAGE_FIELDS
 
 
 @admin.register(AdditionalItem)
@@ -103,7 +103,7 @@ class AdditionalItemAdmin(CatalogueEntryAdmin):
     catalogue = "packages"
     list_display = ("code", "name", "offered_to", "is_active", "display_order", "updated_at")
     search_fields = ("code", "name")
-    fields = ("code", "name", "description", "only_for", "is_active", "display_order")
+    fields = ADDITIONAL_ITEM_FIELDS
 
 
 @admin.register(FormField)

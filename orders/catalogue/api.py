@@ -35,7 +35,6 @@ from typing import Annotated, Any, Literal
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
-from django.forms import modelform_factory
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -51,8 +50,7 @@ from hireops.api.site import operation, register
 from hireops.core import audit
 from hireops.core.models import CallStatus
 
-from ..admin.catalogue import AdditionalItemAdmin, PackageAdmin
-from .forms import ExamPaperForm
+from .forms import AdditionalItemForm, ExamPaperForm, PackageForm
 from .models import (
     AdditionalItem,
     Catalogue,
@@ -620,8 +618,6 @@ def _refuse(errors) -> None:
 
 
 REPLACE_ANSWER = {200: ReplaceOut, 202: ReplaceOut}
-PackageForm = modelform_factory(Package, fields=PackageAdmin.fields)
-AdditionalItemForm = modelform_factory(AdditionalItem, fields=AdditionalItemAdmin.fields)
 
 
 def _keep_days(entry, instance) -> int:

@@ -1,11 +1,12 @@
-"""Admin forms of the catalogue: Feishu's rules checked before anything is saved or sent."""
+"""Forms of the catalogue, for the admin and the partners' API alike: Feishu's rules checked
+before anything is saved or sent."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import WITH_HINT, WITH_OPTIONS, ExamPaper, FormField
+from .models import WITH_HINT, WITH_OPTIONS, AdditionalItem, ExamPaper, FormField, Package
 from .scheduled import exams_on_paper
 
 
@@ -132,3 +133,10 @@ class ExamPaperForm(forms.ModelForm):
                     % {"n": len(affected), "exams": shown},
                 )
         return data
+
+
+# What staff edit in the admin and partners send through the API, in the admin's order.
+PACKAGE_FIELDS = ("code", "name", "description", "turnaround_days", "only_for", "is_active", "display_order")
+ADDITIONAL_ITEM_FIELDS = ("code", "name", "description", "only_for", "is_active", "display_order")
+PackageForm = forms.modelform_factory(Package, fields=PACKAGE_FIELDS)
+AdditionalItemForm = forms.modelform_factory(AdditionalItem, fields=ADDITIONAL_ITEM_FIELDS)

@@ -14,14 +14,8 @@ from django.utils import timezone
 from bindings.models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
 from hireops.api.models import ApiKey
 from hireops.core.models import CallStatus
-from orders.models import (
-    AdditionalItem,
-    CataloguePush,
-    CatalogueRollout,
-    Exam,
-    ExamPaper,
-    Package,
-)
+from orders.catalogue.models import AdditionalItem, CataloguePush, CatalogueRollout, ExamPaper, Package
+from orders.models import Exam
 from tests.orders import conftest as orders_conftest
 from tests.orders.conftest import deliver
 from tests.tenants import conftest as tenants_conftest

@@ -38,7 +38,8 @@ from hireops.tenants.models import Tenant
 from hireops.webhooks import endpoints as webhook_endpoints
 from hireops.webhooks import events as webhook_events
 from hireops.webhooks.models import DeliveryAttempt, WebhookDelivery
-from orders.models import BackgroundCheck, CataloguePush, Exam
+from orders.catalogue.models import CataloguePush
+from orders.models import BackgroundCheck, Exam
 from orders.writes import stage_request
 from referrals import bulk as referral_operations
 from referrals.models import Leaver, PayoutRun, PayoutRunStatus, ReferralAccount

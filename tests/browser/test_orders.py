@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bindings.models import CustomerIdentifier, MatchingRule, VendorCustomer
-from orders.models import ExamPaper, Package
+from orders.catalogue.models import ExamPaper, Package
 
 from .admin_ui import expect, log_in, reload_until, row, screenshot
 

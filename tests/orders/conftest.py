@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from bindings.models import CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
-from orders.models import AdditionalItem, ExamPaper, Package
+from orders.catalogue.models import AdditionalItem, ExamPaper, Package
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, post_delivery, signed
 
 CHECK_ACCOUNT = "7300000000000000101"

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from orders import writes
-from orders.models import BackgroundCheck, CataloguePush, CheckState, OrderWrite, ReportFile, WriteKind
+from orders.catalogue.models import CataloguePush
+from orders.models import BackgroundCheck, CheckState, OrderWrite, ReportFile, WriteKind
 from orders.writes import WriteRefused
 
 from .conftest import CHECK_ACCOUNT, PDF, deliver

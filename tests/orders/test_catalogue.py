@@ -12,7 +12,7 @@ from bindings.models import CustomerIdentifier, EcoAccountBinding, VendorCustome
 from hireops.core import display
 from hireops.core.models import CallStatus
 from orders.catalogue import pushes
-from orders.models import (
+from orders.catalogue.models import (
     AdditionalItem,
     CataloguePush,
     CatalogueRollout,

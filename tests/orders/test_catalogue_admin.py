@@ -5,7 +5,8 @@ a paper's window says which arranged exams it moves."""
 import pytest
 
 from hireops.core.models import CallStatus
-from orders.models import CataloguePush, CatalogueRollout, Exam, ExamPaper, FormField, Package
+from orders.catalogue.models import CataloguePush, CatalogueRollout, ExamPaper, FormField, Package
+from orders.models import Exam
 
 from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, deliver
 

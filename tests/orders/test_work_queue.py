@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from orders.models import BackgroundCheck, Exam, Package
+from orders.catalogue.models import Package
+from orders.models import BackgroundCheck, Exam
 
 from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, deliver
 

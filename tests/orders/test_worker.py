@@ -41,7 +41,7 @@ def test_send_write_and_resume_writes_run_in_a_worker(client, sandbox, bound_acc
 
 
 def test_catalogue_rollout_push_and_resume_run_in_a_worker(client, sandbox, bound_accounts, celery_worker):
-    from orders.models import CataloguePush, CatalogueRollout, Package
+    from orders.catalogue.models import CataloguePush, CatalogueRollout, Package
     from orders.tasks import resume_catalogues
 
     Package.objects.create(code="pkg-w", name="Worker 套餐")  # orders.run_rollout, then orders.push_catalogue
