@@ -308,7 +308,7 @@ WHERE r.mismatch_count > 0
     (
         "vendor customers",
         """
-INSERT INTO bindings_vendorcustomer (name, contact, notes, created_at)
+INSERT INTO bindings_vendorcustomer (name, contact, notes, created_at, updated_at)
 SELECT (%(cities)s::text[])[1 + mod(c, array_length(%(cities)s::text[], 1))]
        || (%(brand_1)s::text[])[1 + floor(random() * array_length(%(brand_1)s::text[], 1))::int]
        || (%(brand_2)s::text[])[1 + floor(random() * array_length(%(brand_2)s::text[], 1))::int]
@@ -320,6 +320,7 @@ SELECT (%(cities)s::text[])[1 + mod(c, array_length(%(cities)s::text[], 1))]
        (%(surnames)s::text[])[1 + floor(random() * array_length(%(surnames)s::text[], 1))::int] || '经理 '
        || '13' || mod(c, 10)::text || '****' || lpad(mod(c * 37, 10000)::text, 4, '0'),
        CASE WHEN mod(c, 10) = 0 THEN '年度框架合同，按季度结算' ELSE '' END,
+       now() - interval '720 days' * (1 - c::float8 / %(n_customers)s),
        now() - interval '720 days' * (1 - c::float8 / %(n_customers)s)
 FROM generate_series(1, %(n_customers)s) AS c
 """,
