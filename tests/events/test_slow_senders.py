@@ -89,7 +89,10 @@ async def attack(port: int, senders: list[tuple[bytes, bytes]], served):
     holding = [asyncio.create_task(hold(port, first, rest, connected)) for first, rest in senders]
     for _ in senders:
         await asyncio.wait_for(connected.get(), 20)
-    assert not any(task.done() for task in holding), "an attacker was let go before the deadline"
+    # On a loaded machine connecting them all can take longer than the deadline: the first
+    # ones may be cut off already, at their deadline, never before it.
+    early = [t.result().seconds for t in holding if t.done() and t.result().seconds < TIMEOUT * 0.9]
+    assert not early, f"an attacker was let go before the deadline: {early}"
     normal = await asyncio.to_thread(served)
     return await asyncio.gather(*holding), normal
 
