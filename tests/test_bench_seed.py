@@ -9,7 +9,6 @@ from django.db import connection
 from bench import seed
 from bench.admin import _users
 
-
 RARE = {"referrals_reconciliationmismatch"}  # 80 in the year: none at this size
 
 
