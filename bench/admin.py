@@ -1,7 +1,8 @@
 """Benchmark: the admin pages staff use daily, on a year of a large customer's data, as each role.
 
     .venv/bin/python bench/admin.py [--pages TEXT] [--roles TEXT] [--repeat 5] [--strict]
-                                    [--reseed] [--scale 1] [--no-exports] [--slow N] [--explain]
+                                    [--reseed] [--scale 1] [--spread large|flat]
+                                    [--no-exports] [--slow N] [--explain]
                                     [--timeout 30] [--export-accounts N]
 
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_admin_bench,
@@ -10,7 +11,10 @@ a database of its own, created and migrated here. The first run seeds it (bench/
 time is printed): 1,000,000 Feishu events over 365 days, 200,000 referral accounts (cash,
 ~570,000 balance changes, 50,000 withdrawals, daily reconciliation runs), 200,000 eco-account
 bindings of 20,000 vendor customers with their status history, ~110,000 change-history entries,
-background jobs, custom fields and publishes. Later runs find the sizes there and skip it;
+background jobs, custom fields and publishes, 150,000 background checks and 50,000 exams with
+their writes to Feishu, and what the dashboards count (payout runs and their lines, every
+account's registration, enable/deactivate requests, rewards from outside, leavers, catalogue
+pushes; the last week's failures among them). Later runs find the sizes there and skip it;
 ``--reseed`` drops the database and starts over (only a database whose name contains "bench");
 ``--scale 0.01`` makes a small one for trying the script out.
 
@@ -171,13 +175,14 @@ def _counts() -> dict[str, int]:
     from bindings.models import EcoAccountBinding
     from hireops.events.models import FeishuEvent
     from orders.models import BackgroundCheck
-    from referrals.models import ReferralAccount
+    from referrals.models import Leaver, ReferralAccount
 
     return {
         "events": FeishuEvent.objects.count(),
         "accounts": ReferralAccount.objects.count(),
         "bindings": EcoAccountBinding.objects.count(),
         "background_checks": BackgroundCheck.objects.count(),
+        "leavers": Leaver.objects.count(),  # a seed from before the dashboards' rows has none
     }
 
 
@@ -226,14 +231,14 @@ def _top_up_accounts(wanted: int) -> None:
     print(f"Topped up to {total:,} referral accounts in {time.perf_counter() - t0:.1f} s (--export-accounts)")
 
 
-def _ensure_data(scale: float, users: dict, more_accounts: bool = False) -> None:
+def _ensure_data(scale: float, users: dict, more_accounts: bool = False, spread: str = "large") -> None:
     from bench import seed
     from hireops.events.models import FeishuEvent
 
     wanted = {
         k: v
         for k, v in seed.sizes(scale).items()
-        if k in ("events", "accounts", "bindings", "background_checks")
+        if k in ("events", "accounts", "bindings", "background_checks", "leavers")
     }
     have = _counts()
     if more_accounts and have["accounts"] > wanted["accounts"]:  # topped up by --export-accounts
@@ -247,7 +252,7 @@ def _ensure_data(scale: float, users: dict, more_accounts: bool = False) -> None
         )
     else:
         print("Seeding " + ", ".join(f"{n:,} {k}" for k, n in wanted.items()) + " (and what goes with them)")
-        seconds = seed.seed(scale, {k: u.pk for k, u in users.items()})
+        seconds = seed.seed(scale, {k: u.pk for k, u in users.items()}, spread=spread)
         print(f"Seeded in {seconds:.1f} s")
     from django.db.models import Max
     from django.utils import timezone
@@ -410,6 +415,27 @@ def _pages() -> list[Page]:
             {"q": "7400000000000075000"},
         ),
         Page("exams: overdue", "/admin/orders/exam/", "orders.Exam", {"overdue": "yes"}),
+        # What the dashboard counts, each as its tile links to it.
+        Page("payout runs: no filter", "/admin/referrals/payoutrun/", "referrals.PayoutRun"),
+        Page(
+            "payout lines: held",
+            "/admin/referrals/payoutline/",
+            "referrals.PayoutLine",
+            {"held__exact": "1", "status__exact": "failed"},
+        ),
+        Page("leavers: no filter", "/admin/referrals/leaver/", "referrals.Leaver"),
+        Page(
+            "rewards from outside: no filter",
+            "/admin/referrals/externalreferralreward/",
+            "referrals.ExternalReferralReward",
+        ),
+        Page(
+            "order writes: status=failed",
+            "/admin/orders/orderwrite/",
+            "orders.OrderWrite",
+            {"status__exact": "failed"},
+        ),
+        Page("catalogue pushes: no filter", "/admin/orders/cataloguepush/", "orders.CataloguePush"),
     ]
 
 
@@ -705,6 +731,12 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a page misses the target")
     parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed it again")
     parser.add_argument("--scale", type=float, default=1.0, help="data size relative to the year above")
+    parser.add_argument(
+        "--spread",
+        choices=["large", "flat"],
+        default="large",
+        help="how the year is spread (bench/seed.py, SPREADS); flat: in its own database, …_flat",
+    )
     parser.add_argument("--no-exports", action="store_true", help="skip the export measurements")
     parser.add_argument("--slow", type=int, default=0, metavar="N", help="list each page's N slowest queries")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a miss")
@@ -735,6 +767,8 @@ def main() -> int:
         _export_child(args.export_child, args.export_path)
         return 0
 
+    if args.spread != "large":
+        os.environ.setdefault("DATABASE_URL", f"{DEFAULT_DATABASE_URL}_{args.spread}")
     _environment()
     _database(args.reseed)
     _django()
@@ -744,7 +778,7 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Migrated in {time.perf_counter() - t0:.1f} s")
     users = _users()  # before seeding: the data names them (requested by, change history)
-    _ensure_data(args.scale, users, more_accounts=bool(args.export_accounts))
+    _ensure_data(args.scale, users, more_accounts=bool(args.export_accounts), spread=args.spread)
     if args.export_accounts:
         _top_up_accounts(args.export_accounts)
     samples = _samples()

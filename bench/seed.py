@@ -16,7 +16,13 @@ history entries, 400 background jobs (~48,000 items), 365 reconciliation runs, 1
 tenants (a vendor's store app; the first four carry the events and bindings), and the vendor's
 orders on its bound accounts: 150,000 background checks and 50,000 exams over the year (most
 ended, the last weeks' still open, some of them overdue), with a catalogue of 40 packages and
-20 papers.
+20 papers. Then what the dashboards count (``_dashboard_statements``): 14 payout runs and
+~140,000 lines, every account's registration, enable/deactivate requests, 30,000 rewards from
+outside, 20,000 leavers, the orders' writes to Feishu and the catalogue's pushes.
+
+Two spreads (``SPREADS``): "large", the traffic mostly from the first of the four busy tenants
+and failures as a healthy year has them; "flat", every tenant as busy as the next and ten
+times the failed and waiting rows.
 """
 
 import json
@@ -35,6 +41,8 @@ SIZES = {
     "tenants": 1_000,  # a vendor's store app; the first four carry the traffic
     "background_checks": 150_000,
     "exams": 50_000,
+    "rewards": 30_000,  # referral rewards from outside systems
+    "leavers": 20_000,  # a tenth of the accounts' people leave in a year
 }
 
 APP_ID = "cli_9f5343c580712544"
@@ -122,6 +130,21 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
         "log_rematched": binding_ops.REMATCHED_REVIEW,
     }
 
+
+# How the year is spread (``seed(spread=…)``). "large": a large customer, most traffic from
+# its first tenant and few failures. "flat": every one of the 1,000 tenants as busy as the
+# next, and ten times the failed and waiting rows: the lists and counts a tenant filter or a
+# failure tile reads are then large everywhere.
+SPREADS = {
+    "large": {"flat": False, "failed_share": 0.01, "pending_share": 0.002, "fail_every": 200},
+    "flat": {"flat": True, "failed_share": 0.1, "pending_share": 0.02, "fail_every": 20},
+}
+# A row's tenant from its random r2: one of the four busy ones, or any of them all (flat).
+TENANT_OF_R2 = """CASE WHEN %(flat)s
+                THEN COALESCE((%(tenants)s::text[])[1 + floor(r2 * %(n_tenants)s)::int],
+                              'bench-tenant-' || lpad((1 + floor(r2 * %(n_tenants)s)::int)::text, 4, '0'))
+                ELSE (%(tenants)s::text[])[CASE WHEN r2 < 0.7 THEN 1 WHEN r2 < 0.9 THEN 2
+                                                WHEN r2 < 0.98 THEN 3 ELSE 4 END] END"""
 
 # Each statement: (what it fills, SQL). Parameters are psycopg's %(name)s, so a literal percent
 # sign is written %% (and modulo is mod()).
@@ -373,8 +396,7 @@ FROM (
                 ELSE to_char(created, 'YYYY') || '-B' || lpad(mod(i, 40)::text, 2, '0') END AS second_value,
            CASE WHEN r < 0.6 THEN '[1]'::jsonb WHEN r < 0.85 THEN '[2]'::jsonb ELSE '[1, 2]'::jsonb END
                AS usage_list,
-           (%(tenants)s::text[])[CASE WHEN r2 < 0.7 THEN 1 WHEN r2 < 0.9 THEN 2
-                                      WHEN r2 < 0.98 THEN 3 ELSE 4 END] AS tenant,
+           {TENANT_OF_R2} AS tenant,
            (%(cities)s::text[])[1 + mod(c, array_length(%(cities)s::text[], 1))]
            || (%(brand_1)s::text[])[1 + mod(c, array_length(%(brand_1)s::text[], 1))]
            || (%(brand_2)s::text[])[1 + mod(c / 7, array_length(%(brand_2)s::text[], 1))]
@@ -526,15 +548,14 @@ FROM (
            md5('event-' || i::text) AS event_id,
            (extract(epoch FROM received) * 1000)::bigint::text AS create_time,
            CASE WHEN kind = 2 THEN ''
-                ELSE (%(tenants)s::text[])[CASE WHEN r2 < 0.7 THEN 1 WHEN r2 < 0.9 THEN 2
-                                                WHEN r2 < 0.98 THEN 3 ELSE 4 END] END AS tenant,
+                ELSE {TENANT_OF_R2} END AS tenant,
            CASE kind WHEN 0 THEN (7100000000000000000 + k::bigint * 7919)::text
                      WHEN 1 THEN (6900000000000000000 + k::bigint * 104729)::text
                      WHEN 2 THEN ''
                      ELSE (6900000000000000000 + k::bigint * 104729)::text END AS account_id,
            CASE WHEN kind = 3 THEN 'ignored'
-                WHEN i > %(n_events)s * 0.998 THEN 'pending'
-                WHEN r3 < 0.01 THEN 'failed'
+                WHEN i > %(n_events)s * (1 - %(pending_share)s) THEN 'pending'
+                WHEN r3 < %(failed_share)s THEN 'failed'
                 ELSE 'processed' END AS status
     FROM (
         SELECT i, r, r2, r3,
@@ -750,6 +771,250 @@ WHERE a.k = 1 + mod(i::bigint * 7919, n.n)
     ),
 ]
 
+
+# The statements name the tenant macro; each is the same SQL for every spread.
+STATEMENTS = [(label, sql.replace("{TENANT_OF_R2}", TENANT_OF_R2)) for label, sql in STATEMENTS]
+
+
+def _filled(model_label: str, given: dict[str, str], source: str, params: dict) -> str:
+    """``INSERT … SELECT`` into a model's table: ``given`` maps a column to its SQL expression
+    (over ``source``); every other NOT NULL column gets its field's default as a parameter, a
+    timestamp Django sets itself ``now()``, a nullable one NULL. A column added later with a
+    default so fills itself, instead of breaking the seed as a hand-written column list does."""
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models.expressions import DatabaseDefault
+
+    model = apps.get_model(model_label)
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        column = field.column
+        if field.primary_key and column not in given:
+            continue
+        if column in given:
+            value = given[column]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = "now()"
+        elif field.null:
+            continue
+        else:
+            default = field.get_default()
+            if isinstance(default, DatabaseDefault):
+                continue  # the database fills it
+            if default is None:
+                raise ValueError(f"{model_label}.{field.name} has no default: the seed must give it")
+            key = f"default__{model._meta.db_table}__{column}"
+            params[key] = field.get_db_prep_save(default, connection)
+            value = f"%({key})s"
+        columns.append(column)
+        values.append(value)
+    return f"INSERT INTO {model._meta.db_table} ({', '.join(columns)})\nSELECT {', '.join(values)}\n{source}"
+
+
+def _dashboard_statements(params: dict) -> list[tuple[str, str]]:
+    """What the dashboards and the status page count, at a large customer's proportions: a
+    year of monthly payout runs (one paying, one waiting for its approver, a few lines held),
+    every account's registration, enable/deactivate requests, rewards from outside, leavers,
+    each order's writes to Feishu and the catalogue's pushes, with their failures of the last
+    week."""
+    week = "now() - interval '7 days'"
+    return [
+        (
+            "payout runs (12 paid, 1 paying, 1 awaiting approval)",
+            _filled(
+                "referrals.PayoutRun",
+                {
+                    "title": "'月度内推奖励 ' || r",
+                    "status": "CASE WHEN r <= 12 THEN 'finished' WHEN r = 13 THEN 'paying' "
+                    "ELSE 'awaiting' END",
+                    "prepared_by_id": "%(user_hr)s",
+                    "prepared_at": "now() - interval '30 days' * (14 - r) - interval '2 days'",
+                    "decided_by_id": "CASE WHEN r <= 13 THEN %(user_hr_withdrawals)s END",
+                    "decided_at": "CASE WHEN r <= 13 THEN now() - interval '30 days' * (14 - r) END",
+                    "finished_at": "CASE WHEN r <= 12 "
+                    "THEN now() - interval '30 days' * (14 - r) + interval '1 hour' END",
+                    "totals": """'{"CNY": "10.00"}'::jsonb""",
+                },
+                "FROM generate_series(1, 14) AS r",
+                params,
+            ),
+        ),
+        (
+            "payout lines (every 20th active account a run)",
+            _filled(
+                "referrals.PayoutLine",
+                {
+                    "run_id": "r.id",
+                    "account_id": "a.id",
+                    "tenant_key": "a.tenant_key",
+                    "external_order_id": "'payout-' || r.id || '-' || a.id",
+                    "cash": """'{"CNY": "10.00"}'::jsonb""",
+                    "requested_by_id": "r.prepared_by_id",
+                    "requested_at": "r.prepared_at",
+                    "status": "CASE WHEN r.status <> 'finished' THEN 'queued' "
+                    "WHEN mod(a.id, 2 * %(fail_every)s) = 0 THEN 'failed' ELSE 'succeeded' END",
+                    "held": "r.status = 'finished' AND mod(a.id, 2 * %(fail_every)s) = 0",
+                    "attempts": "CASE WHEN r.status = 'finished' THEN 1 ELSE 0 END",
+                    "withdraw_sent": "r.status = 'finished' AND mod(a.id, 2 * %(fail_every)s) <> 0",
+                    "finished_at": "r.finished_at",
+                },
+                "FROM referrals_payoutrun AS r JOIN referrals_referralaccount AS a "
+                "ON mod(a.id, 20) = mod(r.id, 20) AND a.status = 'active'",
+                params,
+            ),
+        ),
+        (
+            "account registrations (one an account)",
+            _filled(
+                "referrals.AccountRegistration",
+                {
+                    "account_id": "a.id",
+                    "requested_by_id": "%(user_hr)s",
+                    "requested_at": "a.created_at",
+                    "status": "CASE a.status WHEN 'failed' THEN 'failed' WHEN 'pending' THEN 'queued' "
+                    "ELSE 'succeeded' END",
+                    "attempts": "1",
+                    "finished_at": "CASE WHEN a.status <> 'pending' "
+                    "THEN a.created_at + interval '2 seconds' END",
+                },
+                "FROM referrals_referralaccount AS a",
+                params,
+            ),
+        ),
+        (
+            "enable/deactivate requests (one account in twenty)",
+            _filled(
+                "referrals.AccountStatusChange",
+                {
+                    "account_id": "a.id",
+                    "action": "CASE WHEN a.status = 'deactivated' THEN 'deactivate' ELSE 'enable' END",
+                    "requested_by_id": "%(user_hr)s",
+                    "requested_at": "a.updated_at",
+                    "status": "CASE WHEN a.pending_action <> '' THEN 'queued' "
+                    "WHEN mod(a.id, 97) = 0 THEN 'failed' ELSE 'succeeded' END",
+                    "attempts": "1",
+                    "finished_at": "CASE WHEN a.pending_action = '' THEN a.updated_at END",
+                },
+                "FROM referrals_referralaccount AS a "
+                "WHERE a.account_id IS NOT NULL AND (mod(a.id, 20) = 0 OR a.pending_action <> '')",
+                params,
+            ),
+        ),
+        (
+            "rewards from outside",
+            _filled(
+                "referrals.ExternalReferralReward",
+                {
+                    "tenant_key": "a.tenant_key",
+                    "external_id": "'ext-' || i",
+                    "employee_id": "'u' || a.id",
+                    "account_id": "a.id",
+                    "name": "a.name",
+                    "application_id": "'app-' || i",
+                    "talent_id": "'tal-' || i",
+                    "job_id": "'job-' || mod(i, 300)",
+                    "rule_type": "1",
+                    "stage": "1 + mod(i, 3)",
+                    "bonus_type": "2",
+                    "currency": "'CNY'",
+                    "amount": "500",
+                    "requested_by_id": "%(user_hr)s",
+                    "requested_at": "now() - interval '365 days' * (1 - i::float8 / %(n_rewards)s)",
+                    "status": "CASE WHEN mod(i, %(fail_every)s) = 0 "
+                    "AND i > %(n_rewards)s - %(n_rewards)s / 50 THEN 'failed' "
+                    "WHEN i > %(n_rewards)s - 20 THEN 'queued' ELSE 'succeeded' END",
+                    "attempts": "1",
+                    "reward_id": "CASE WHEN mod(i, %(fail_every)s) <> 0 THEN 'rw-' || i ELSE '' END",
+                },
+                "FROM generate_series(1, %(n_rewards)s) AS i "
+                "JOIN referrals_referralaccount AS a "
+                "ON a.id = %(account_base)s + mod(i::bigint * 7919, %(n_accounts)s)",
+                params,
+            ),
+        ),
+        (
+            "leavers",
+            _filled(
+                "referrals.Leaver",
+                {
+                    "tenant_key": "a.tenant_key",
+                    "open_id": "'ou_leaver_' || i",
+                    "union_id": "'on_leaver_' || i",
+                    "user_id": "'u' || a.id",
+                    "name": "a.name",
+                    "how": "CASE WHEN mod(i, 10) = 0 THEN 'deleted' ELSE 'resigned' END",
+                    "source_event_id": "md5('leaver-' || i)",
+                    "match": "CASE WHEN mod(i, %(fail_every)s / 4) = 0 THEN 'none' ELSE 'matched' END",
+                    "account_id": "CASE WHEN mod(i, %(fail_every)s / 4) <> 0 THEN a.id END",
+                    "policy": "'next_run'",
+                    "state": "CASE WHEN mod(i, %(fail_every)s / 4) = 0 THEN 'needs_person' "
+                    "WHEN i > %(n_leavers)s - %(n_leavers)s / 20 THEN 'awaiting_run' ELSE 'done' END",
+                    "created_at": "now() - interval '365 days' * (1 - i::float8 / %(n_leavers)s)",
+                },
+                "FROM generate_series(1, %(n_leavers)s) AS i "
+                "JOIN referrals_referralaccount AS a "
+                "ON a.id = %(account_base)s + mod(i::bigint * 104729, %(n_accounts)s)",
+                params,
+            ),
+        ),
+        (
+            "order writes (progress and result of each check, login and score of each exam)",
+            _filled(
+                "orders.OrderWrite",
+                {
+                    "kind": "w.kind",
+                    "background_check_id": "w.check_id",
+                    "exam_id": "w.exam_id",
+                    "tenant_key": "w.tenant_key",
+                    "stage_id": "CASE WHEN w.kind = 'progress' THEN 'stage-1' ELSE '' END",
+                    "stage_name": "CASE WHEN w.kind = 'progress' THEN '核验中' ELSE '' END",
+                    "requested_by_id": "%(user_vendor)s",
+                    "requested_at": "w.at",
+                    "status": f"CASE WHEN w.at > {week} AND mod(w.n, %(fail_every)s) = 0 THEN 'failed' "
+                    f"WHEN w.at > now() - interval '1 hour' THEN 'queued' ELSE 'succeeded' END",
+                    "attempts": "1",
+                    "finished_at": "CASE WHEN w.at <= now() - interval '1 hour' "
+                    "THEN w.at + interval '1 second' END",
+                },
+                """FROM (
+    SELECT row_number() OVER () AS n, * FROM (
+        SELECT 'progress' AS kind, c.id AS check_id, NULL::bigint AS exam_id, c.tenant_key,
+               c.received_at + interval '1 hour' AS at
+        FROM orders_backgroundcheck AS c WHERE c.state <> 'new'
+        UNION ALL
+        SELECT 'result', c.id, NULL, c.tenant_key, c.ended_at
+        FROM orders_backgroundcheck AS c WHERE c.state = 'completed'
+        UNION ALL
+        SELECT 'login', NULL, e.id, e.tenant_key, e.received_at + interval '1 hour'
+        FROM orders_exam AS e WHERE e.state <> 'new'
+    ) AS u
+) AS w""",
+                params,
+            ),
+        ),
+        (
+            "catalogue pushes",
+            _filled(
+                "orders.CataloguePush",
+                {
+                    "binding_id": "b.id",
+                    "catalogue": "(ARRAY['packages', 'form_fields', 'papers'])[1 + mod(b.id, 3)]",
+                    "tenant_key": "b.tenant_key",
+                    "requested_by_id": "%(user_vendor)s",
+                    "requested_at": "b.updated_at",
+                    "started_at": "b.updated_at",
+                    "status": f"CASE WHEN b.updated_at > {week} "
+                    "AND mod(b.id, %(fail_every)s / 5) = 0 THEN 'failed' ELSE 'succeeded' END",
+                    "attempts": "1",
+                    "finished_at": "b.updated_at + interval '3 seconds'",
+                },
+                "FROM bindings_ecoaccountbinding AS b WHERE b.status = 'bound' AND mod(b.id, 50) = 0",
+                params,
+            ),
+        ),
+    ]
+
+
 SEEDED_TABLES = [
     "events_feishuevent",
     "referrals_referralaccount",
@@ -773,6 +1038,14 @@ SEEDED_TABLES = [
     "orders_exampaper",
     "orders_backgroundcheck",
     "orders_exam",
+    "referrals_payoutrun",
+    "referrals_payoutline",
+    "referrals_accountregistration",
+    "referrals_accountstatuschange",
+    "referrals_externalreferralreward",
+    "referrals_leaver",
+    "orders_orderwrite",
+    "orders_cataloguepush",
 ]
 
 
@@ -794,10 +1067,10 @@ WHERE t.relname = ANY(%(tables)s) AND NOT i.indisprimary
 """
 
 
-def seed(scale: float, users: dict[str, int], out=print) -> float:
-    """Fill the bench database (its tables empty) at ``scale``; returns the seconds it took,
-    VACUUM ANALYZE included. ``users``: role key → user pk (superuser, vendor, hr,
-    hr_withdrawals, auditor)."""
+def seed(scale: float, users: dict[str, int], out=print, spread: str = "large") -> float:
+    """Fill the bench database (its tables empty) at ``scale``, spread as ``SPREADS[spread]``
+    says; returns the seconds it took, VACUUM ANALYZE included. ``users``: role key → user pk
+    (superuser, vendor, hr, hr_withdrawals, auditor)."""
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
 
@@ -813,7 +1086,7 @@ def seed(scale: float, users: dict[str, int], out=print) -> float:
     content_types = {
         name: ContentType.objects.get_by_natural_key(app, model).pk for name, (app, model) in models.items()
     }
-    params = _params(n, users, content_types)
+    params = {**_params(n, users, content_types), **SPREADS[spread]}
     # The change history's share of each kind of record (the rest: bindings, fields, events).
     params["n_log_accounts"] = max(1, round(n["log_entries"] * 0.45))
     started = time.perf_counter()
@@ -829,7 +1102,7 @@ def seed(scale: float, users: dict[str, int], out=print) -> float:
         extras = cursor.fetchall()
         for drop, _create, _is_fk in extras:
             cursor.execute(drop)
-        for label, sql in STATEMENTS:
+        for label, sql in [*STATEMENTS, *_dashboard_statements(params)]:
             # Ids of rows inserted by one statement in an empty table are consecutive: later
             # statements address the k-th account or customer as base + k - 1.
             if label == "withdrawals":
