@@ -114,14 +114,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         template.close()
 
 
-def keep_as_template(template: _Template | None, django_db_blocker) -> None:
-    """Right after the test database was migrated, before anything else connects to it: if
-    there was no template, it becomes the template (``django_db_setup`` in tests/conftest.py).
+def keep_as_template(template: _Template, django_db_blocker) -> None:
+    """Right after the test database was migrated, before anything else connects to it (and
+    only when there is one: ``django_db_setup`` in tests/conftest.py asks first): if there was
+    no template, it becomes the template.
     A copy gets beat's schedules stamped as written now, as the migration that wrote them
     would have: the health checks read that time ("schedules running late"), and the
     template's may be hours old."""
-    if template is None or not template.test_database_in_use():
-        return
     from django.db import connection, connections
 
     if template.ready:

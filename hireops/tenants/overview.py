@@ -70,16 +70,14 @@ def count_by_tenant(queryset, tenant_keys: list[str], model, field: str = "tenan
         counts = {row[field]: row["n"] for row in grouped.annotate(n=Count("pk"))}
         base = changelist_url(model)  # reversed once, not once a row
         return {
-            key: format_html(
-                '<a href="{}?{}">{}</a>', base, urlencode({"tenant_key": key}), counts.get(key, 0)
-            )
+            key: _linked(f"{base}?{urlencode({'tenant_key': key})}", counts.get(key, 0))
             for key in tenant_keys
         }
     paginator = EstimatedCountPaginator(queryset, 1)
     n = paginator.count
     text = _("about %(n)s") % {"n": f"{n:,}"} if paginator.estimated else n
-    return dict.fromkeys(tenant_keys, _linked(model, text))
+    return dict.fromkeys(tenant_keys, _linked(changelist_url(model), text))
 
 
-def _linked(model, text):
-    return format_html('<a href="{}">{}</a>', changelist_url(model), text)
+def _linked(url: str, text) -> str:
+    return format_html('<a href="{}">{}</a>', url, text)

@@ -28,6 +28,19 @@ def isolated_file_cache(settings, tmp_path):
         settings.CACHES = {"default": {**conf, "LOCATION": str(tmp_path / "cache")}}
 
 
+def assert_refusals_waited_out(log: list[dict]) -> None:
+    """``log``: the sandbox's record of get_account_assets calls, each account's made in turn by
+    one caller. Every refused call (429) was sent again by its caller, for the same account,
+    only after its reset (one second)."""
+    for refused in (e for e in log if e["status"] == 429):
+        account = refused["query"]["referral_account_id"]
+        again = [
+            e for e in log if e["time"] > refused["time"] and e["query"]["referral_account_id"] == account
+        ]
+        assert again, "a refused call was never sent again"
+        assert again[0]["time"] - refused["time"] >= 1.0, "a refused call was sent again before its reset"
+
+
 def forget_tokens(client) -> None:
     """The token cache outlives a sandbox reset (same URL, shared cache): start clean."""
     tokens = client.tokens
