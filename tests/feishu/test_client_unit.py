@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -16,6 +17,7 @@ from hireops.feishu import (
     FeishuTransportError,
 )
 from hireops.feishu.auth import cache_ttl
+from hireops.feishu.http import environment_session
 
 from .stubs import TOKEN_PATH, DictCache, StubFeishu, make_client
 
@@ -218,3 +220,60 @@ def test_a_call_sent_late_moves_the_next_slots_by_as_much(tmp_path):
         client.request("GET", P, endpoint=endpoint)
     assert waits[0] == pytest.approx(0.103, abs=0.02)  # the second call, sent 50 ms late
     assert waits[1] == pytest.approx(0.103, abs=0.02)  # 53 ms had it not moved the slots
+
+
+# --- The environment's proxy and CA bundle, read once ----------------------------------------
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers every GET with Feishu's success and notes the request line's target: an
+    absolute URL when the client came through it as a proxy, a path when it came direct."""
+
+    def do_GET(self):
+        self.server.seen.append(self.path)
+        body = b'{"code": 0, "msg": "success"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder(monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_environments_proxy_is_used_as_read_when_the_client_was_made(recorder, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{recorder.server_port}")
+    session = environment_session("http://feishu.example")
+    monkeypatch.delenv("HTTP_PROXY")  # not read again per request
+    assert session.get("http://feishu.example/open-apis/x", timeout=5).json()["code"] == 0
+    assert recorder.seen == ["http://feishu.example/open-apis/x"]  # came through the proxy
+
+
+def test_no_proxy_sends_the_client_direct(recorder, monkeypatch):
+    here = f"http://127.0.0.1:{recorder.server_port}"
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    session = environment_session(here)
+    assert session.get(here + "/open-apis/x", timeout=5).json()["code"] == 0
+    assert recorder.seen == ["/open-apis/x"]
+
+
+def test_the_environments_ca_bundle_verifies_the_client(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert environment_session("https://open.feishu.cn").verify == str(bundle)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert environment_session("https://open.feishu.cn").verify is True
