@@ -56,8 +56,9 @@ CELERY_TASK_ROUTES = {
     "webhooks.deliver": {"queue": "webhooks"},
     "referrals.payout_prepare_lines": {"queue": "bulk"},  # a large run's lines: bulk work
 }
-# Payout runs (referrals.payout_dispatch): the most lines one tick of the dispatcher hands the
-# workers, a few minutes of their work; each tenant also gets no more than a minute of quota.
+# Payout runs (referrals.payout_dispatch): the most lines in the workers' hands at once, a minute
+# or two of their work (topped up as they pay); each tenant also gets no more than a minute of
+# quota.
 PAYOUT_LINES_PER_TICK = env.int("PAYOUT_LINES_PER_TICK", default=3000)
 # Balance pulls (referrals.accounts.pulls): the accounts claimed and not pulled yet at any time, at least
 # (more once the workers pull more than half of it a minute); each tenant gets no more than a

@@ -5,22 +5,27 @@ every line of a 20,000-line run at once would have the workers wait on the clien
 limiter for hours and fail with "reservation too far". Instead, every minute (and at once
 after an approval) the dispatcher claims, per tenant, the lines one minute of that tenant's
 quota can pay, and queues them interleaved across tenants, so the workers keep every tenant's
-quota busy and no tenant waits behind another. A tick hands out at most
-``PAYOUT_LINES_PER_TICK`` lines in all (what the workers pay in a few minutes) and a tenant
-never has more than a minute of quota handed out. A claim lasts ``CLAIM``: the lines a killed
-worker or a lost task held are claimed again after it; the engine's lease and the order id
-make sure a line is never paid twice meanwhile.
+quota busy and no tenant waits behind another. A tenant never has more than a minute of quota
+handed out, and the workers never hold more than ``PAYOUT_LINES_PER_TICK`` lines in all (what
+they pay in a minute or two). When that bound is what held lines back, the workers set the
+pace, not the quota: the dispatcher looks again ``FOLLOW_UP`` later and tops them up, rather
+than leaving them idle until the next minute (one such follow-up pending at a time; none once a
+look finds the workers took nothing meanwhile, when the minute's tick carries on). A claim
+lasts ``CLAIM``: the lines a killed worker or a lost task held are claimed again after it; the
+engine's lease and the order id make sure a line is never paid twice meanwhile.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from hireops import outbound
 from hireops.core.models import CallStatus
+from hireops.core.task_names import task_named
 from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
@@ -32,6 +37,8 @@ from .preparation import resume_preparations
 ENDPOINT = "hire.referral_account.withdraw"
 TICK = timedelta(minutes=1)
 CLAIM = timedelta(minutes=5)
+FOLLOW_UP = timedelta(seconds=5)
+FOLLOW_UP_PENDING = "referrals:payout-dispatch:follow-up"
 SAFETY = 0.97  # the client's limiter paces at 97 % of the quota
 
 
@@ -55,8 +62,13 @@ def _due(now):
 
 def claim_due(limit: int, most: int | None = None) -> list[int]:
     """Per tenant, up to ``limit`` lines at a time (counting those handed out and not done yet),
-    interleaved tenant by tenant, and at most ``most`` in all: what the workers can take before
-    the claims run out, so a claim expires only when its worker is gone."""
+    interleaved tenant by tenant, and no more than ``most`` in the workers' hands in all: what
+    they can take before the claims run out, so a claim expires only when its worker is gone."""
+    return _claim(limit, most)[0]
+
+
+def _claim(limit: int, most: int | None) -> tuple[list[int], bool]:
+    """``claim_due``'s lines, and whether ``most`` held some back (the workers set the pace)."""
     now = timezone.now()
     most = settings.PAYOUT_LINES_PER_TICK if most is None else most
     stopped = set(unavailable_tenant_keys())
@@ -70,9 +82,10 @@ def claim_due(limit: int, most: int | None = None) -> list[int]:
         )
         waiting = due.values_list("tenant_key").annotate(n=Count("pk")).order_by()
         room = {t: min(n, limit - out.get(t, 0)) for t, n in waiting if t not in stopped}
-        pks = claim_by_tenant([due.order_by("run_id", "pk")], room, most)
+        free = max(0, most - sum(out.values()))
+        pks = claim_by_tenant([due.order_by("run_id", "pk")], room, free)
         PayoutLine.objects.filter(pk__in=pks).update(dispatched_until=now + CLAIM)
-    return pks
+    return pks, sum(n for n in room.values() if n > 0) > free
 
 
 def payout_dispatch() -> int:
@@ -80,12 +93,21 @@ def payout_dispatch() -> int:
     again a run whose preparation stopped with its worker)."""
     pay_line = outbound.kind_named("referrals.pay_line")  # the lines' kind (payouts.payment)
 
-    pks = claim_due(per_tick())
+    pks, held_back = _claim(per_tick(), None)
     for pk in pks:
         pay_line.send(pk)
+    if held_back and pks:
+        _follow_up()
     _finish_empty_runs()
     resume_preparations()
     return len(pks)
+
+
+def _follow_up() -> None:
+    """Another look once the workers have had ``FOLLOW_UP`` to pay some of what they hold; the
+    cache key keeps it to one pending look, whoever ticks meanwhile (beat, an approval)."""
+    if cache.add(FOLLOW_UP_PENDING, 1, timeout=FOLLOW_UP.total_seconds()):
+        task_named("referrals.payout_dispatch").apply_async(countdown=FOLLOW_UP.total_seconds())
 
 
 def _finish_empty_runs() -> None:

@@ -112,8 +112,11 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
 
 def _effect(line: PayoutLine, order_id, outcome) -> None:
     """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
-    line.refresh_from_db()
-    account = line.account
+    # What the close wrote, and the run read with the claim (its approver is who asked for the
+    # withdrawal): one statement, not three. The account is read again: its balance may have
+    # moved while Feishu was called, and zero_withdrawn keeps its points.
+    line.refresh_from_db(fields=[f.attname for f in PayoutLine._meta.concrete_fields if not f.is_relation])
+    account = ReferralAccount.objects.get(pk=line.account_id)
     if outcome.employee_id and account.employee_id != outcome.employee_id:
         ReferralAccount.objects.filter(pk=account.pk).update(
             employee_id=outcome.employee_id, updated_at=timezone.now()
@@ -123,7 +126,7 @@ def _effect(line: PayoutLine, order_id, outcome) -> None:
         external_order_id=line.external_order_id,
         bonus_types=[CASH],
         status=CallStatus.SUCCEEDED,
-        requested_by=line.run.decided_by,
+        requested_by_id=line.run.decided_by_id,
         expected_cash=line.cash,
         withdrawn_points=0 if line.withdrawn_cash is not None else None,
         withdrawn_cash=line.withdrawn_cash,

@@ -279,7 +279,8 @@ def test_the_dispatcher_paces_each_tenant_at_its_quota(sandbox, people, with_cas
     run = PayoutRun.objects.get()
     run.status = PayoutRunStatus.PAYING
     run.save()
-    assert len(payout_dispatch.claim_due(2, most=1)) == 1  # at most this many a tick in all
+    assert len(payout_dispatch.claim_due(2, most=1)) == 1  # at most this many out in all
+    assert payout_dispatch.claim_due(2, most=1) == []  # one is out already
     assert len(payout_dispatch.claim_due(2)) == 1  # one tenant here: 2 out at a time
     assert payout_dispatch.claim_due(2) == []  # the claimed ones are not claimed again
     assert len(payout_dispatch.claim_due(5)) == 1  # the third line
@@ -449,6 +450,26 @@ def test_payout_tasks_in_a_real_worker(sandbox, people, with_cash, start_celery_
     )
     assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
     assert len(withdraw_calls(sandbox)) == 2
+
+
+def test_the_dispatcher_tops_the_workers_up_without_waiting_for_the_next_minute(
+    sandbox, people, with_cash, start_celery_worker
+):
+    """The workers may hold one line at a time: the approval's tick hands out one, and the
+    dispatcher's follow-ups the others as the worker pays them. No beat runs here, so without
+    the follow-ups the run would wait for ticks that never come."""
+    with_cash(3, amount="2.00")
+    run = prepared(people)
+    celery_worker = start_celery_worker(PAYOUT_LINES_PER_TICK="1")
+    payouts.payout_approve(run.pk, people["approver"])
+    celery_worker(
+        lambda: PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED,
+        timeout=60,
+        what="every line paid, one at a time",
+    )
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+    orders = sorted(r["json"]["external_order_id"] for r in withdraw_calls(sandbox))
+    assert orders == sorted(run.lines.values_list("external_order_id", flat=True))  # each once
 
 
 def test_prepared_from_the_account_list_or_the_run_form_after_a_preview(sandbox, people, with_cash, client):
