@@ -1,14 +1,15 @@
 """Benchmark: an approved payout run of 20,000 accounts, paid within Feishu's withdrawal quota.
 
     REDIS_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/payout_run.py [--accounts 20000]
-        [--tenants 200] [--concurrency 8]
+        [--tenants 200] [--pool prefork] [--concurrency 4]
 
 A store app's referral accounts spread over ``--tenants`` customer tenants: seeded in the Feishu
 sandbox (a subprocess), each holding 10.00 CNY, and in a PostgreSQL database (DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/hireops_payout_bench, created and migrated here).
 Then as production runs it: one HR member prepares the run of every account with cash, a
-colleague approves it, and a real ``celery worker`` (threads pool, ``--concurrency``) on the
-Redis broker pays it, fed by the dispatcher (sent every minute, as beat does). While it runs,
+colleague approves it, and a real ``celery worker`` on the Redis broker pays it, as the image
+runs one by default (prefork, 4 processes; ``--pool``, ``--concurrency``), fed by the
+dispatcher (sent every minute, as beat does, and topping the workers up in between). While it runs,
 the run's progress and the time left are printed as the run's page shows them.
 
 Feishu allows 100 withdrawals a minute per app and tenant (docs/feishu.md §4, §7.5; the issue's
@@ -66,7 +67,8 @@ def main() -> int:
     )
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--tenants", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--pool", choices=["prefork", "threads"], default="prefork")
+    parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     if redis_missing():
         return 2
@@ -113,7 +115,10 @@ def main() -> int:
         for user in (preparer, approver):
             TOTP.activate(user, generate_totp_secret())
 
-        stack.start_worker(args.concurrency)
+        from config.celery import app as celery_app
+
+        celery_app.control.purge()  # a killed earlier run's tasks name lines that are gone now
+        stack.start_worker(args.concurrency, args.pool)
         time.sleep(3)  # the worker connects to the broker
         started = time.monotonic()
         run = payouts.payout_prepare(preparer, title="bench")  # a worker writes the lines
@@ -161,7 +166,7 @@ def main() -> int:
         once = sum(1 for a in books if len(a["withdrawals"]) == 1)
         twice = sum(1 for a in books if len(a["withdrawals"]) > 1)
         mirrored = Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count()
-        print(f"worker          celery --pool=threads --concurrency={args.concurrency}")
+        print(f"worker          celery --pool={args.pool} --concurrency={args.concurrency}")
         print(f"wall time       {wall:.0f} s from approval to the run finished ({paid / wall:.1f} lines/s)")
         print(f"withdrawals     {len(log)} calls, {paid} lines paid, {mirrored} withdrawals recorded")
         print(

@@ -53,8 +53,9 @@ def wait_for_sandbox(control) -> None:
     raise SystemExit(f"the Feishu sandbox did not answer at {control.url} within 10 s")
 
 
-def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
-    """A real ``celery worker`` with the threads pool, as the Procfile runs it."""
+def start_worker(concurrency: int, env: dict, pool: str = "threads") -> subprocess.Popen:
+    """A real ``celery worker``: by default with the threads pool, as the Procfile runs it
+    (the image runs prefork: ``pool="prefork"``)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -63,7 +64,7 @@ def start_worker(concurrency: int, env: dict) -> subprocess.Popen:
             "-A",
             "config",
             "worker",
-            "--pool=threads",
+            f"--pool={pool}",
             f"--concurrency={concurrency}",
             "--loglevel=WARNING",
             "--without-gossip",
@@ -100,8 +101,8 @@ class Stack:
         self.control = control
         self.worker = None
 
-    def start_worker(self, concurrency: int, **env) -> None:
-        self.worker = start_worker(concurrency, {**os.environ, **env})
+    def start_worker(self, concurrency: int, pool: str = "threads", **env) -> None:
+        self.worker = start_worker(concurrency, {**os.environ, **env}, pool)
 
     def stop_worker(self) -> None:
         if self.worker is not None:

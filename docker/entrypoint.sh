@@ -53,12 +53,14 @@ case "$command" in
       --bind "$bind_host:${PORT:-8001}" --workers "${INGEST_WORKERS:-2}" $gunicorn_opts "$@"
     ;;
   worker)
-    # Without WORKER_QUEUES the worker consumes every queue (as ./dev run's does).
+    # Without WORKER_QUEUES the worker consumes every queue (as ./dev run's does). Prefork by
+    # default: the pool that enforces the tasks' time limits (docs/deployment.md), and one
+    # process per slot, so a worker uses every core; the webhooks' worker sets threads.
     if [ -n "${WORKER_QUEUES:-}" ]; then
       set -- --queues "$WORKER_QUEUES" "$@"
     fi
     exec python -m celery -A config worker --loglevel "${LOG_LEVEL:-INFO}" \
-      --pool "${WORKER_POOL:-threads}" --concurrency "${WORKER_CONCURRENCY:-4}" "$@"
+      --pool "${WORKER_POOL:-prefork}" --concurrency "${WORKER_CONCURRENCY:-4}" "$@"
     ;;
   beat)
     exec python -m celery -A config beat --loglevel "${LOG_LEVEL:-INFO}" "$@"

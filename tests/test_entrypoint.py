@@ -40,7 +40,7 @@ COMMAND_LINES = [
             f"--bind 127.0.0.1:8001 --workers 3 {GUNICORN}"
         ],
     ),
-    (("worker",), {}, ["-m celery -A config worker --loglevel INFO --pool threads --concurrency 4"]),
+    (("worker",), {}, ["-m celery -A config worker --loglevel INFO --pool prefork --concurrency 4"]),
     (
         ("worker", "--prefetch-multiplier", "1"),
         {"WORKER_QUEUES": "celery,bulk", "WORKER_CONCURRENCY": "8", "WORKER_POOL": "prefork"},
