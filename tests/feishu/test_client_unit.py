@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -225,49 +225,37 @@ def test_a_call_sent_late_moves_the_next_slots_by_as_much(tmp_path):
 # --- The environment's proxy and CA bundle, read once ----------------------------------------
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    """Answers every GET with Feishu's success and notes the request line's target: an
-    absolute URL when the client came through it as a proxy, a path when it came direct."""
-
-    def do_GET(self):
-        self.server.seen.append(self.path)
-        body = b'{"code": 0, "msg": "success"}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def recorder(monkeypatch):
+def no_proxy_set(monkeypatch):
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.seen = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
-def test_the_environments_proxy_is_used_as_read_when_the_client_was_made(recorder, monkeypatch):
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{recorder.server_port}")
+def targets(receiver) -> list[str]:
+    """The request line's target of the one request the receiver got (it records it after
+    answering): an absolute URL when the client came through it as its proxy, a path when it
+    came direct."""
+    return [r.uri for r in receiver.wait_for(1)]
+
+
+def test_the_environments_proxy_is_used_as_read_when_the_client_was_made(
+    no_proxy_set, webhook_receiver, monkeypatch
+):
+    proxy = urlsplit(webhook_receiver.url)
+    monkeypatch.setenv("HTTP_PROXY", f"http://{proxy.netloc}")
     session = environment_session("http://feishu.example")
     monkeypatch.delenv("HTTP_PROXY")  # not read again per request
-    assert session.get("http://feishu.example/open-apis/x", timeout=5).json()["code"] == 0
-    assert recorder.seen == ["http://feishu.example/open-apis/x"]  # came through the proxy
+    assert session.post("http://feishu.example/open-apis/x", timeout=5).status_code == 200
+    assert targets(webhook_receiver) == ["http://feishu.example/open-apis/x"]  # through the proxy
 
 
-def test_no_proxy_sends_the_client_direct(recorder, monkeypatch):
-    here = f"http://127.0.0.1:{recorder.server_port}"
+def test_no_proxy_sends_the_client_direct(no_proxy_set, webhook_receiver, monkeypatch):
+    here = urlsplit(webhook_receiver.url)
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    session = environment_session(here)
-    assert session.get(here + "/open-apis/x", timeout=5).json()["code"] == 0
-    assert recorder.seen == ["/open-apis/x"]
+    session = environment_session(f"http://{here.netloc}")
+    assert session.post(webhook_receiver.url, timeout=5).status_code == 200
+    assert targets(webhook_receiver) == [here.path]
 
 
 def test_the_environments_ca_bundle_verifies_the_client(monkeypatch, tmp_path):
