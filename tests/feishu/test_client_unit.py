@@ -203,23 +203,43 @@ def test_logs_never_carry_tokens_secrets_or_bodies(tmp_path, caplog):
         assert secret not in text
 
 
-def test_a_call_sent_late_moves_the_next_slots_by_as_much(tmp_path):
+class VirtualClock:
+    """Time that moves only when the code under test sleeps: a call takes no time, however
+    loaded the machine, so the waits asserted are exact. Stands in for the ``time`` module of
+    the client and of its coordinator (their wall and monotonic clocks are one here)."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    monotonic = time
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_call_sent_late_moves_the_next_slots_by_as_much(tmp_path, monkeypatch):
     """A worker thread that wakes 50 ms after its slot (a busy machine): the next call keeps
     its full spacing from when that one really left, so no window of Feishu's counts one call
     too many (10/s: the slack per window is 31 ms)."""
+    clock = VirtualClock()
+    monkeypatch.setattr("hireops.feishu.http.time", clock)
+    monkeypatch.setattr("hireops.feishu.coordination.time", clock)
     client, _stub, _ = make_client(tmp_path)
     waits = []
 
     def oversleeping(seconds):
         waits.append(seconds)
-        time.sleep(seconds + (0.05 if len(waits) == 1 else 0))
+        clock.sleep(seconds + (0.05 if len(waits) == 1 else 0))
 
     client._sleep = oversleeping
     endpoint = "hire.referral_account.get_account_assets"  # 10/s: a slot every 103 ms
     for _ in range(3):
         client.request("GET", P, endpoint=endpoint)
-    assert waits[0] == pytest.approx(0.103, abs=0.02)  # the second call, sent 50 ms late
-    assert waits[1] == pytest.approx(0.103, abs=0.02)  # 53 ms had it not moved the slots
+    assert waits[0] == pytest.approx(0.103, abs=0.001)  # the second call, sent 50 ms late
+    assert waits[1] == pytest.approx(0.103, abs=0.001)  # 53 ms had it not moved the slots
 
 
 # --- The environment's proxy and CA bundle, read once ----------------------------------------
