@@ -119,9 +119,12 @@ def money_permissions_held(user) -> set[str]:
 
 
 def needs_second_factor(user) -> bool:
+    """Asked on every request: one look at the user's permissions (the set the backends
+    cached for the request), not ``has_perm`` for each sensitive one, which walks the
+    authentication backends anew every time."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return user.is_superuser or any(user.has_perm(p) for p in _permissions)
+    return user.is_superuser or not _permissions.isdisjoint(user.get_all_permissions())
 
 
 def enrolled(user) -> bool:
