@@ -81,3 +81,12 @@ def test_a_hung_test_fails_with_its_stack_instead_of_hanging(tmp_path):
     )
     assert result.returncode != 0
     assert "Timeout" in result.stdout and "time.sleep(60)" in result.stdout, result.stdout[-3000:]
+
+
+def test_uv_is_installed_as_the_dev_lock_pins_it():
+    """./dev installs the locks with uv, which comes from requirements-uv.txt: the dev lock's
+    own entry for uv, its version and every hash (./dev lock writes it)."""
+    entry = re.search(r"^uv==.*?(?=\n\S)", (ROOT / "requirements-dev.txt").read_text(), re.S | re.M)
+    uv_lock = (ROOT / "requirements-uv.txt").read_text()
+    assert entry and entry.group(0) in uv_lock
+    assert pins("requirements-uv.txt") == {"uv": pins("requirements-dev.txt")["uv"]}
