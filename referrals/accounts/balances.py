@@ -18,6 +18,7 @@ it shows is the last one stored) until a balance that fits is applied.
 
 import logging
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -78,9 +79,18 @@ def cash_dict(bonus: hire.Bonus) -> dict[str, str]:
 
 
 def balance_apply(
-    account_pk: int, bonus: hire.Bonus, *, modify_time: int | None, source: str, reference: str = ""
+    account_pk: int,
+    bonus: hire.Bonus | Callable[[ReferralAccount], hire.Bonus],
+    *,
+    modify_time: int | None,
+    source: str,
+    reference: str = "",
 ) -> bool:
     """Apply a balance snapshot if it is newer than the one held. Returns whether it was applied.
+
+    ``bonus`` may be made from the account as held, read under its row lock (a withdrawal
+    empties some types and keeps the others: kept as they are now, not as a caller read them
+    before calling Feishu, which a change applied meanwhile would have made stale).
 
     The history keeps every change, and every Feishu event and withdrawal; a pull that finds
     the balance as it was only moves ``balance_synced_at`` (at 200,000 accounts, pulls that
@@ -91,6 +101,8 @@ def balance_apply(
         held = account.assets_modify_time
         if held is not None and (modify_time is None or modify_time <= held):
             return False  # superseded, whatever it holds
+        if callable(bonus):
+            bonus = bonus(account)
         refusal = balance_refusal(bonus)
         if refusal is not None:
             raise BalanceRefused(refusal)

@@ -113,8 +113,8 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
 def _effect(line: PayoutLine, order_id, outcome) -> None:
     """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
     # What the close wrote, and the run read with the claim (its approver is who asked for the
-    # withdrawal): one statement, not three. The account is read again: its balance may have
-    # moved while Feishu was called, and zero_withdrawn keeps its points.
+    # withdrawal): one statement, not three. The account is read again for its employee id;
+    # zero_withdrawn keeps the points as its row lock finds them.
     line.refresh_from_db(fields=[f.attname for f in PayoutLine._meta.concrete_fields if not f.is_relation])
     account = ReferralAccount.objects.get(pk=line.account_id)
     if outcome.employee_id and account.employee_id != outcome.employee_id:

@@ -148,12 +148,17 @@ def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
 
 def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | None, reference: str) -> None:
     """The withdrawn types are now empty in Feishu; record that as of the transaction time
-    (a withdrawal, a payout run's line)."""
-    points = 0 if POINTS in bonus_types else account.points
-    cash = [] if CASH in bonus_types else [hire.Cash(c.currency, c.amount) for c in account.cash.all()]
+    (a withdrawal, a payout run's line). The types not withdrawn keep what the account holds
+    under its row lock: ``account`` may have been read before Feishu was called."""
+
+    def emptied(held: ReferralAccount) -> hire.Bonus:
+        points = 0 if POINTS in bonus_types else held.points
+        cash = [] if CASH in bonus_types else [hire.Cash(c.currency, c.amount) for c in held.cash.all()]
+        return hire.Bonus(point_bonus=points, cash=cash)
+
     balance_apply(
         account.pk,
-        hire.Bonus(point_bonus=points, cash=cash),
+        emptied,
         modify_time=modify_time,
         source=BalanceSource.WITHDRAWAL,
         reference=reference,
