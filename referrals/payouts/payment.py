@@ -113,16 +113,16 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
 def _effect(line: PayoutLine, order_id, outcome) -> None:
     """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
     # What the close wrote, and the run read with the claim (its approver is who asked for the
-    # withdrawal): one statement, not three. The account is read again for its employee id;
-    # zero_withdrawn keeps the points as its row lock finds them.
+    # withdrawal): one statement, not three. The account itself is not read here: the employee
+    # id is set only where it differs, in the UPDATE, and zero_withdrawn reads the balance it
+    # keeps under the account's row lock.
     line.refresh_from_db(fields=[f.attname for f in PayoutLine._meta.concrete_fields if not f.is_relation])
-    account = ReferralAccount.objects.get(pk=line.account_id)
-    if outcome.employee_id and account.employee_id != outcome.employee_id:
-        ReferralAccount.objects.filter(pk=account.pk).update(
+    if outcome.employee_id:
+        ReferralAccount.objects.filter(pk=line.account_id).exclude(employee_id=outcome.employee_id).update(
             employee_id=outcome.employee_id, updated_at=timezone.now()
         )
     Withdrawal.objects.create(
-        account=account,
+        account_id=line.account_id,
         external_order_id=line.external_order_id,
         bonus_types=[CASH],
         status=CallStatus.SUCCEEDED,
@@ -136,9 +136,9 @@ def _effect(line: PayoutLine, order_id, outcome) -> None:
         log_id=line.log_id,
         finished_at=line.finished_at,
     )
-    leavers.account_paid_out(account.pk)  # a leaver waiting for this run: deactivated next
-    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they were
-        withdrawals.zero_withdrawn(account, [CASH], line.trans_time, line.external_order_id)
+    leavers.account_paid_out(line.account_id)  # a leaver waiting for this run: deactivated next
+    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they are
+        withdrawals.zero_withdrawn(line.account_id, [CASH], line.trans_time, line.external_order_id)
 
 
 def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:

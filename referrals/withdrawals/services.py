@@ -136,7 +136,7 @@ def _answer(w: Withdrawal, body, result) -> dict:
 
 def _effect(w: Withdrawal, body, result) -> None:
     if not isinstance(result, hire.BadAmount):
-        zero_withdrawn(w.account, w.bonus_types, result.trans_time_ms, w.external_order_id)
+        zero_withdrawn(w.account_id, w.bonus_types, result.trans_time_ms, w.external_order_id)
     if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on
         cash_paid_out.send(Withdrawal, account_pk=w.account_id)
 
@@ -146,10 +146,10 @@ def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
     withdrawal_failed.send(Withdrawal, withdrawal_pk=w.pk)
 
 
-def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | None, reference: str) -> None:
+def zero_withdrawn(account_pk: int, bonus_types, modify_time: int | None, reference: str) -> None:
     """The withdrawn types are now empty in Feishu; record that as of the transaction time
     (a withdrawal, a payout run's line). The types not withdrawn keep what the account holds
-    under its row lock: ``account`` may have been read before Feishu was called."""
+    under its row lock, not what a caller read before Feishu was called."""
 
     def emptied(held: ReferralAccount) -> hire.Bonus:
         points = 0 if POINTS in bonus_types else held.points
@@ -157,7 +157,7 @@ def zero_withdrawn(account: ReferralAccount, bonus_types, modify_time: int | Non
         return hire.Bonus(point_bonus=points, cash=cash)
 
     balance_apply(
-        account.pk,
+        account_pk,
         emptied,
         modify_time=modify_time,
         source=BalanceSource.WITHDRAWAL,

@@ -9,7 +9,7 @@ import pytest
 
 from hireops.feishu import hire
 from referrals.accounts.services import balance_apply
-from referrals.models import BalanceSource, ReferralAccount
+from referrals.models import BalanceSource
 from referrals.withdrawals.services import zero_withdrawn
 from tests.factories import a_referral_account
 
@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db
 def test_a_withdrawal_keeps_the_points_held_when_it_is_recorded_not_when_the_account_was_read():
     account = a_referral_account(points=10, assets_modify_time=1_000)
     account.cash.create(currency="CNY", amount=Decimal("50.00"))
-    read_before_the_call = ReferralAccount.objects.get(pk=account.pk)
-    # Meanwhile Feishu's event: 25 points as of t=2,000, the cash unchanged.
+    # While Feishu was being called for the withdrawal: an event, 25 points as of t=2,000, the
+    # cash unchanged.
     event = hire.Bonus(point_bonus=25, cash=[hire.Cash(currency_type="CNY", amount=Decimal("50.00"))])
     assert balance_apply(account.pk, event, modify_time=2_000, source=BalanceSource.EVENT)
 
-    zero_withdrawn(read_before_the_call, [hire.BonusType.CASH], 3_000, "order-1")
+    zero_withdrawn(account.pk, [hire.BonusType.CASH], 3_000, "order-1")
 
     account.refresh_from_db()
     assert (account.points, account.assets_modify_time) == (25, 3_000)
@@ -35,7 +35,7 @@ def test_a_withdrawal_older_than_the_balance_held_changes_nothing():
     account = a_referral_account(points=25, assets_modify_time=5_000)
     account.cash.create(currency="CNY", amount=Decimal("7.00"))
 
-    zero_withdrawn(account, [hire.BonusType.CASH], 3_000, "order-2")
+    zero_withdrawn(account.pk, [hire.BonusType.CASH], 3_000, "order-2")
 
     account.refresh_from_db()
     assert (account.points, account.assets_modify_time) == (25, 5_000)
