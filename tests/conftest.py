@@ -442,12 +442,15 @@ def _end_all(procs: list[subprocess.Popen]) -> None:
 def start_ingest_server(transactional_db, tmp_path):
     """Start ``gunicorn config.ingest -k hireops.events.ingest_worker.IngestWorker``, the
     production server for Feishu's pushes, on a free port with the test database and broker;
-    keyword arguments override its environment. Returns an ``IngestServer``."""
+    keyword arguments override its environment. Returns an ``IngestServer``.
+
+    One worker process unless the test asks for more (``workers=2``): each loads Django, about
+    a second of CPU, and only the tests about several workers need a second one."""
     started = []
 
-    def start(**env) -> IngestServer:
+    def start(workers: int = 1, **env) -> IngestServer:
         log_path = tmp_path / f"ingest-{len(started)}.log"
-        proc, port = _start_gunicorn("config.ingest", 2, log_path, env)
+        proc, port = _start_gunicorn("config.ingest", workers, log_path, env)
         started.append(proc)
         return IngestServer(f"http://127.0.0.1:{port}/feishu/events/", proc, log_path)
 
@@ -496,13 +499,14 @@ def collected_static(tmp_path_factory) -> Path:
 def start_admin_server(transactional_db, collected_static, tmp_path):
     """Start the admin as production runs it: ``gunicorn config.wsgi`` with ``DEBUG`` off,
     serving the collected static files, on the test database; keyword arguments override its
-    environment. Returns its base URL."""
+    environment. Returns its base URL. One worker process unless asked (``workers=2``), as
+    ``start_ingest_server``."""
     started = []
 
-    def start(**env) -> str:
+    def start(workers: int = 1, **env) -> str:
         log_path = tmp_path / f"admin-server-{len(started)}.log"
         env = {**PRODUCTION_ENV, "STATIC_ROOT": str(collected_static), **env}
-        proc, port = _start_gunicorn("config.wsgi", 2, log_path, env)
+        proc, port = _start_gunicorn("config.wsgi", workers, log_path, env)
         started.append(proc)
         return f"http://127.0.0.1:{port}"
 

@@ -156,7 +156,7 @@ def wait_until_serving(server) -> None:
 
 
 def test_the_ingest_server_cuts_off_slow_senders_and_serves_the_others(start_ingest_server):
-    server = start_ingest_server(REQUEST_READ_TIMEOUT=str(TIMEOUT))
+    server = start_ingest_server(workers=2, REQUEST_READ_TIMEOUT=str(TIMEOUT))
     port = urlsplit(server).port
     wait_until_serving(server)
     senders = (

@@ -141,8 +141,8 @@ def test_the_ingest_server_is_not_ready_while_its_writer_cannot_commit(start_ing
     base = server.removesuffix("/feishu/events/")
     assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
     body, headers = signed(eco_account_event(event_id="evt-no-db"))
-    # The delivery is refused (not stored, Feishu retries) and the writer says so. Two worker
-    # processes: ask for readiness on the connection the refusal came back on, and try again
+    # The delivery is refused (not stored, Feishu retries) and the writer says so. With several
+    # worker processes, readiness is asked on the connection the refusal came back on, again
     # until both landed on the same worker (four posts did not always reach both).
     with requests.Session() as http:
         for _ in range(20):
