@@ -113,7 +113,8 @@ CACHES = {
 # --- Passwords, brute force, the browser's security rules, languages ----------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # counts failures, refuses locked-out logins
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading a user's permissions (asked on every admin page) in one query.
+    "hireops.core.auth_backends.ModelBackendInOneQuery",
 ]
 # Brute force: after AXES_FAILURE_LIMIT failures for one username from one address, that
 # pair is locked out for AXES_COOLOFF_TIME hours (staff can unlock in the admin).

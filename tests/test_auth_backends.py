@@ -1,0 +1,65 @@
+"""The permissions backend reads what Django's ModelBackend reads, in one query."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+
+from hireops.core.auth_backends import ModelBackendInOneQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(user):
+    """The user as the next request loads it: no permission cache."""
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def member(django_user_model):
+    """A user with a permission of their own, and two groups' (one shared with their own)."""
+    user = django_user_model.objects.create_user("member", is_staff=True)
+    own, shared, other = Permission.objects.order_by("pk")[:3]
+    first, second = Group.objects.create(name="first"), Group.objects.create(name="second")
+    first.permissions.add(shared, other)
+    second.permissions.add(shared)
+    user.user_permissions.add(own, shared)
+    user.groups.add(first, second)
+    return user
+
+
+def test_it_is_the_project_backend():
+    assert "hireops.core.auth_backends.ModelBackendInOneQuery" in settings.AUTHENTICATION_BACKENDS
+    assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
+
+
+def test_own_and_group_permissions_in_one_query(member, django_assert_num_queries):
+    expected = ModelBackend().get_all_permissions(fresh(member))
+    assert len(expected) == 3
+    user = fresh(member)
+    with django_assert_num_queries(1):
+        assert ModelBackendInOneQuery().get_all_permissions(user) == expected
+        assert user.get_all_permissions() == expected  # the request's cache: no second query
+        assert user.has_perm(sorted(expected)[0])
+        assert not user.has_perm("referrals.no_such_permission")
+
+
+def test_a_permission_taken_away_is_gone_at_the_next_request(member):
+    assert len(fresh(member).get_all_permissions()) == 3
+    member.user_permissions.clear()
+    member.groups.get(name="first").permissions.clear()
+    assert fresh(member).get_all_permissions() == ModelBackend().get_all_permissions(fresh(member))
+    assert len(fresh(member).get_all_permissions()) == 1  # the second group's
+
+
+def test_superuser_inactive_and_anonymous(member, django_user_model):
+    root = django_user_model.objects.create_superuser("root")
+    assert ModelBackendInOneQuery().get_all_permissions(root) == ModelBackend().get_all_permissions(
+        fresh(root)
+    )
+    assert len(fresh(root).get_all_permissions()) == Permission.objects.count()
+    member.is_active = False
+    member.save()
+    assert ModelBackendInOneQuery().get_all_permissions(fresh(member)) == set()
+    assert ModelBackendInOneQuery().get_all_permissions(AnonymousUser()) == set()
+    assert ModelBackendInOneQuery().get_all_permissions(fresh(root), obj=member) == set()
