@@ -137,6 +137,18 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
     assert out["message"] == "account 7300000000000000001 at 1700000000000 for 442****8750"
 
 
+def test_a_secret_setting_changed_is_cut_out_of_the_next_text(settings):
+    """The configured secrets are read once, not for every line; a change of one of them (an
+    override in a test, as Django signals it) is taken up at once."""
+    from hireops.core.scrubbing import scrub_text
+
+    assert scrub_text(f"key {settings.FEISHU_APP_SECRET}") == f"key {FILTERED}"
+    settings.FEISHU_APP_SECRET = "another-app-secret-77"
+    assert scrub_text("key another-app-secret-77") == f"key {FILTERED}"
+    settings.ALERT_FEISHU_BOT_URL = "https://open.feishu.cn/open-apis/bot/v2/hook/bot-token-1234"
+    assert scrub_text("hook bot-token-1234") == f"hook {FILTERED}"
+
+
 PROBE = """
 import json, sentry_sdk
 import config.ingest

@@ -20,6 +20,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.signals import setting_changed
+
 from .masking import mask_personal, mask_personal_text
 from .secret_urls import FILTERED, mask_query_values, mask_secret_segments
 
@@ -43,19 +45,44 @@ FEISHU_TOKEN = re.compile(r"(?<![0-9A-Za-z])[tua]-[0-9A-Za-z_-]{16,}")
 
 
 def _configured_secrets() -> list[str]:
+    """Worked out once: every log line asks, and reading six settings through Django's lazy
+    settings object was half of what scrubbing a short line cost. A test that overrides one
+    of them clears it (``setting_changed``)."""
+    global _secrets
+    if _secrets is None:
+        found = _read_secrets()
+        if found is None:
+            return []  # nothing to read yet: asked again next time
+        _secrets = found
+    return _secrets
+
+
+_secrets: list[str] | None = None
+
+
+def _read_secrets() -> list[str] | None:
     try:
         from django.conf import settings
 
         if not settings.configured:  # a gunicorn master: never import the settings just for this
-            return []
+            return None
         values = [getattr(settings, name, "") for name in SECRET_SETTINGS]
         # The alerts' group bot: its webhook URL ends in a token that works like a password.
         values.append(
             urlsplit(getattr(settings, "ALERT_FEISHU_BOT_URL", "")).path.rstrip("/").rpartition("/")[2]
         )
     except Exception:  # settings cannot be read: nothing to cut out
-        return []
+        return None
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
+
+
+def _forget_secrets(setting: str = "", **kwargs) -> None:
+    global _secrets
+    if setting in SECRET_SETTINGS or setting == "ALERT_FEISHU_BOT_URL":
+        _secrets = None
+
+
+setting_changed.connect(_forget_secrets)
 
 
 def scrub_text(text: str) -> str:
