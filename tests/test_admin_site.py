@@ -21,3 +21,76 @@ def test_every_admins_selection_box_is_djangos_own(language):
         for model, model_admin in admin.site._registry.items():
             assert model_admin.action_checkbox(row) == djangos, model
     assert "&lt;b&gt;" in djangos and 'value="7"' in djangos  # escaped, as Django escapes it
+
+
+# --- The list of apps and models, kept per permission set (AdminSite.get_app_list) ----------
+
+
+def shape(app_list) -> list:
+    """What the index and the sidebar show of an app list, in its order."""
+    return [
+        (
+            str(app["name"]),
+            app["app_url"],
+            [
+                (str(m["name"]), m["perms"], m["admin_url"], m.get("add_url"), m["view_only"])
+                for m in app["models"]
+            ],
+        )
+        for app in app_list
+    ]
+
+
+def request_as(rf, user):
+    request = rf.get("/admin/")
+    request.user = type(user).objects.get(pk=user.pk)  # as the next request loads it
+    return request
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_each_roles_kept_app_list_is_what_a_fresh_build_gives(rf, staff_user, django_user_model, language):
+    from django.contrib.auth.models import Group
+
+    staff_user()  # the roles' groups
+    users = [
+        staff_user(name, username=f"role-{n}")
+        for n, name in enumerate(Group.objects.values_list("name", flat=True))
+    ]
+    users += [django_user_model.objects.create_superuser("root"), staff_user(username="no-role")]
+    seen = set()
+    with translation.override(language):
+        for user in users:
+            for _ in range(2):  # built, then kept
+                kept = admin.site.get_app_list(request_as(rf, user))
+                fresh = admin.AdminSite.get_app_list(admin.site, request_as(rf, user))
+                assert shape(kept) == shape(fresh), user.username
+            seen.add(repr(shape(kept)))
+    assert len(seen) > 4  # the roles see different lists
+
+
+@pytest.mark.django_db
+def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(rf, staff_user, monkeypatch):
+    from django.contrib.auth.models import Permission
+
+    from hireops.core.admin_site import AdminSite
+    from referrals.models import ReferralAccount, Withdrawal
+
+    builds = []
+    build = admin.AdminSite._build_app_dict
+    monkeypatch.setattr(admin.AdminSite, "_build_app_dict", lambda *a: builds.append(1) or build(*a))
+    site = AdminSite(name="probe")
+    site.register(ReferralAccount)
+    first, second = staff_user("HR", username="hr-1"), staff_user("HR", username="hr-2")
+    for user in (first, second, first):
+        assert len(site.get_app_list(request_as(rf, user))[0]["models"]) == 1
+    assert len(builds) == 1
+    second.user_permissions.add(Permission.objects.get(codename="view_logentry"))
+    site.get_app_list(request_as(rf, second))
+    assert len(builds) == 2
+
+    site.register(Withdrawal)
+    assert len(site.get_app_list(request_as(rf, first))[0]["models"]) == 2
+    site.unregister(Withdrawal)
+    assert len(site.get_app_list(request_as(rf, first))[0]["models"]) == 1
+    assert len(builds) == 4

@@ -10,6 +10,8 @@ from functools import cache
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.urls import get_script_prefix
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -75,14 +77,48 @@ def guarded(admin_class):
 
 
 class AdminSite(admin.AdminSite):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._app_lists: dict[tuple, list] = {}
+
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, guarded(admin_class or admin.ModelAdmin), **options)
+        self.forget_app_lists()
+
+    def unregister(self, model_or_iterable):
+        super().unregister(model_or_iterable)
+        self.forget_app_lists()
+
+    def forget_app_lists(self):
+        """The next page builds its list of apps and models anew (``get_app_list``)."""
+        self._app_lists.clear()
 
     def get_app_list(self, request, app_label=None):
-        """Built once a request: the index asks for it and so does its sidebar (each_context),
-        and each build asks every one of some fifty admins for the user's permissions and
-        reverses their URLs."""
-        built = request.__dict__.setdefault("_app_lists", {})
-        if app_label not in built:
-            built[app_label] = super().get_app_list(request, app_label)
-        return built[app_label]
+        """The apps and models the user may reach (the index, and the sidebar of every page),
+        built once for each set of permissions.
+
+        A build asks each of some fifty admins for the user's module and model permissions and
+        reverses two URLs for each: a few milliseconds on every page. What it holds follows
+        from the user's permissions alone, as every admin's ``has_*_permission(request)``
+        without an object asks only them (tests/test_admin_site.py compares each role's list
+        with a fresh build), so it is kept per process for each permission set, with the
+        language (the order follows the names) and the URL prefix. An admin whose list entry
+        should depend on anything else must not be cached this way."""
+        user = request.user
+        key = (
+            app_label,
+            user.is_active,
+            user.is_superuser,
+            frozenset(user.get_all_permissions()),
+            translation.get_language(),
+            get_script_prefix(),
+        )
+        if key not in self._app_lists:
+            if len(self._app_lists) >= _APP_LISTS_KEPT:
+                self.forget_app_lists()
+            self._app_lists[key] = super().get_app_list(request, app_label)
+        return self._app_lists[key]
+
+
+# Permission sets × languages × apps: a few dozen in practice; the bound only stops growth.
+_APP_LISTS_KEPT = 512
