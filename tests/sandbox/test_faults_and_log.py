@@ -134,3 +134,28 @@ def test_reset_restores_seed_state(sandbox):
     assert sandbox.faults() == [] and sandbox.requests() == [] and sandbox.deliveries() == []
     assert sandbox.config()["webhook_url"] is None and sandbox.config()["encrypt_key"] == ""
     assert call(sandbox, "GET", ASSETS, token, params={"referral_account_id": "1"}).json()["code"] == 99991663
+
+
+def test_a_caller_that_hangs_up_before_its_answer_costs_no_traceback(sandbox, capfd):
+    """As Feishu's gateway, the sandbox drops a connection whose caller has gone: no
+    traceback on stderr for each (a client's timeout, a test ending mid-call)."""
+    import socket
+    import struct
+
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    body = b'{"app_id": "x", "app_secret": "y"}'
+    request = (
+        f"POST {AUTH}/tenant_access_token/internal HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    sandbox.add_fault(AUTH + "/tenant_access_token/internal", "slow", delay=0.2, count=5)
+    for _ in range(5):
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(request)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset
+    deadline = time.monotonic() + 5
+    while len(sandbox.requests(AUTH + "/tenant_access_token/internal")) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the last answers written into the closed connections
+    assert len(sandbox.requests(AUTH + "/tenant_access_token/internal")) == 5
+    assert "Traceback" not in capfd.readouterr().err
