@@ -1,11 +1,14 @@
 """Logs (hireops.core.logs): JSON lines with the ids that follow a request, an event, a task and
 a Feishu call across processes, and never a mobile, an email or a secret."""
 
+import ast
 import io
 import json
 import logging
 import logging.config
 import re
+import sys
+import traceback
 
 import pytest
 import requests
@@ -14,6 +17,7 @@ from django.utils.log import configure_logging
 
 from hireops.core.logs import current, log_scope
 from hireops.core.logs.formatting import logging_config
+from hireops.core.logs.redaction import RedactingFilter
 from hireops.events import services, tasks
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.feishu import get_client, hire
@@ -192,6 +196,42 @@ def test_plain_lines_carry_no_mobile_email_or_secret(secrets):
     assert "ERROR hireops.test calling Feishu for 138****8000 / w***@example.com" in text
     assert "Feishu refused w***@example.com" in text  # the traceback too
     assert not any(leak in text for leak in LEAKS)
+
+
+def _fails(values):
+    return values["a"] + 1  # a frame whose line has more than the failing part: carets in 3.11
+
+
+def _raises_a_chain():
+    try:
+        _fails({"a": None})
+    except TypeError as error:
+        raise ValueError("wrapped") from error
+
+
+def test_a_logged_traceback_is_pythons_without_the_carets_and_parses_no_source(monkeypatch):
+    try:
+        _raises_a_chain()
+    except ValueError:
+        exc_info = sys.exc_info()
+    pythons = logging.Formatter().formatException(exc_info)
+    carets = [row for row in pythons.split("\n") if row.strip() and not row.strip().strip("~^")]
+    assert carets  # what is left out below
+    record = logging.LogRecord("hireops.test", logging.ERROR, __file__, 1, "failed", None, exc_info)
+    carets_placed, parse = [], ast.parse
+
+    def watched_parse(*args, **kwargs):
+        if any(frame.filename == traceback.__file__ for frame in traceback.extract_stack()):
+            carets_placed.append(args)
+        return parse(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ast, "parse", watched_parse)
+        assert RedactingFilter().filter(record)
+    assert not carets_placed
+    assert record.exc_text == "\n".join(row for row in pythons.split("\n") if row not in carets)
+    assert "The above exception was the direct cause" in record.exc_text
+    assert 'return values["a"] + 1' in record.exc_text
 
 
 def test_an_unknown_log_format_stops_the_start():
