@@ -34,7 +34,7 @@ class RedactingFilter(logging.Filter):
         if record.exc_info or record.exc_text:
             # Formatters write exc_text when it is set (our JSON one too); a traceback another
             # handler formatted before us is scrubbed as well.
-            record.exc_text = scrub_text(record.exc_text or format_exception(record.exc_info))  # type: ignore[arg-type]  # set when exc_text is not
+            record.exc_text = scrub_text(record.exc_text or format_exception(record.exc_info))
         for key in record.__dict__.keys() - _STANDARD - IDS:
             record.__dict__[key] = _scrubbed_extra(key, record.__dict__[key])
         return True
