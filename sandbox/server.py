@@ -31,17 +31,22 @@ FAULT_KINDS = ("5xx", "slow", "late", "ratelimit", "drop", "error")
 MAX_LOG = 50_000
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server (daemon threads) that drops a caller who hung up before its
+    answer (its timeout, a test's end) without a word, as Feishu's gateway does: it is no
+    error of the server's. Anything else is printed, as socketserver prints it. The sandbox
+    and the tests' own receivers serve with it."""
+
     daemon_threads = True
-    request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
 
     def handle_error(self, request, client_address):
-        """A client that hung up before its answer (its timeout, a test's end) is no error of
-        the server's: Feishu's gateway drops such a connection without a word. Anything else
-        is printed, as socketserver prints it."""
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+class _HTTPServer(QuietHTTPServer):
+    request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
 
 
 class SandboxServer:

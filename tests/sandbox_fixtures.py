@@ -16,12 +16,12 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from sandbox.control import SandboxControl
-from sandbox.server import SandboxServer
+from sandbox.server import QuietHTTPServer, SandboxServer
 
 TEST_RETRY_DELAYS = (0.2, 0.5, 1, 2)
 LOGIN_CALLBACK = "http://testserver/accounts/feishu/login/callback/"
@@ -106,8 +106,7 @@ class WebhookReceiver:
                     receiver.requests.append(rec)
                     receiver._cv.notify_all()
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/feishu/events/"

@@ -4,7 +4,9 @@ and answers as told (a status, after a delay)."""
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from sandbox.server import QuietHTTPServer
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Receiver:
             time.sleep(0.05)
 
 
-def start() -> tuple[Receiver, ThreadingHTTPServer]:
+def start() -> tuple[Receiver, QuietHTTPServer]:
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -51,8 +53,7 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
