@@ -2,6 +2,7 @@
 
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/longconn.py [--seconds 5] \
         [--rates 500,1000,1500,2000,3000] [--clients sdk,listener]
+    ... bench/longconn.py --in-flight 16 [--events 20000] [--rounds 2]   # closed loop
 
 Both clients in turn, at each offered rate, against the same Feishu sandbox (its own process):
 
@@ -23,6 +24,12 @@ to the last row), the acks' latency (p50 / p99, from the sandbox sending the eve
 and the missed deliveries (no ack in 3 s, or not 200: Feishu would resend those), then the
 ratio listener / SDK of the rates acknowledged. Each client's sustainable rate is the highest
 offered rate it follows (acknowledged ≥ 95 % of offered) with no missed delivery.
+
+Closed loop (``--in-flight N``): the sandbox keeps at most N events awaiting their
+acknowledgement on the connection (its ``max_in_flight``), as a connection with a bounded
+window does, and ``--events`` are queued at once: the rate is then set by the time from an
+event's push to its ack, not by what the client could take. The sides alternate for
+``--rounds``; the ratio is the listener's acknowledged rate over the SDK's in the same round.
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_longconn_bench)
 and REDIS_URL (broker and coordination, as production runs).
@@ -100,7 +107,32 @@ def offer(control, rate: int, seconds: float) -> tuple[list[str], float, float]:
     return ids, wall, time.monotonic() - started
 
 
-def first_deliveries(control, ids: list[str]) -> list[dict]:
+def offer_all(control, count: int) -> tuple[list[str], float, float]:
+    """Queue ``count`` events at once (closed loop: the sandbox's window paces them)."""
+    ids, wall, started = [], time.time(), time.monotonic()
+    while len(ids) < count:
+        ids += control.push_app_tickets(min(1000, count - len(ids)))
+    return ids, wall, time.monotonic() - started
+
+
+def acks_so_far(control) -> int:
+    return sum(c["acked"] for c in control.longconn_connections())
+
+
+def wait_for_acks(control, target: int) -> None:
+    """Until the connection's counters show ``target`` acks, or none came for SETTLE (what is
+    missing is then decided: missed). Cheap, unlike reading the deliveries' log, which costs
+    the sandbox (and so the client measured) more the longer the log grows."""
+    last, since = -1, time.monotonic()
+    while (acked := acks_so_far(control)) < target:
+        if acked != last:
+            last, since = acked, time.monotonic()
+        elif time.monotonic() - since > SETTLE:
+            return
+        time.sleep(0.2)
+
+
+def first_deliveries(control, ids: list[str], settle: float = SETTLE) -> list[dict]:
     """The first attempt of each event, once every one is decided (acknowledged or missed)."""
     wanted, found = set(ids), []
 
@@ -108,7 +140,7 @@ def first_deliveries(control, ids: list[str]) -> list[dict]:
         found[:] = [d for d in control.deliveries() if d["event_id"] in wanted and d["attempt"] == 1]
         return len(found) >= len(wanted)
 
-    time.sleep(SETTLE)
+    time.sleep(settle)
     wait(decided, 60, "every first delivery decided")
     return found
 
@@ -125,9 +157,15 @@ def stored_rate(ids: list[str], wall: float) -> float:
     return len(ids) / (last - wall)
 
 
-def measure(control, client: str, rate: int, seconds: float) -> dict:
-    ids, wall, offered_for = offer(control, rate, seconds)
-    first = first_deliveries(control, ids)
+def measure(control, client: str, rate: int, seconds: float, closed: int = 0) -> dict:
+    if closed:
+        before = acks_so_far(control)
+        ids, wall, offered_for = offer_all(control, closed)
+        wait_for_acks(control, before + len(ids))
+        first = first_deliveries(control, ids, settle=0)
+    else:
+        ids, wall, offered_for = offer(control, rate, seconds)
+        first = first_deliveries(control, ids)
     acked = [d for d in first if d["status"] == 200]
     latencies = sorted(d["ack_seconds"] for d in acked)
     last_ack = max((d["time"] + d["ack_seconds"] for d in acked), default=wall + offered_for)
@@ -144,15 +182,16 @@ def measure(control, client: str, rate: int, seconds: float) -> dict:
     }
 
 
-def run_client(control, client: str, rate: int, seconds: float) -> dict:
-    """A fresh sandbox, the client connected and warmed up, then one measurement."""
+def run_client(control, client: str, rate: int, seconds: float, in_flight: int = 0, events: int = 0) -> dict:
+    """A fresh sandbox, the client connected and warmed up, then one measurement (open loop at
+    ``rate``, or closed: ``events`` with at most ``in_flight`` awaiting their acks)."""
     control.reset()
-    control.configure(delivery="long_connection")
+    control.configure(delivery="long_connection", max_in_flight=in_flight or None)
     proc = start_sdk() if client == "sdk" else start_listener()
     try:
         wait(lambda: len(control.longconn_connections()) == 1, 30, f"the {client} connected")
         measure(control, client, 200, 1)  # warm-up: connections, caches, the writer's pace
-        return measure(control, client, rate, seconds)
+        return measure(control, client, rate, seconds, closed=events if in_flight else 0)
     finally:
         stop(proc, client)
 
@@ -173,6 +212,23 @@ def sustainable(results: list[dict], client: str) -> dict | None:
     return max(kept, key=lambda r: r["offered"], default=None)
 
 
+def closed_summary(results: list[dict], clients: list[str]) -> int:
+    """Each client's median rate and ack p50 over the rounds, and the listener's ratio to the SDK."""
+    med = {
+        c: {k: statistics.median(r[k] for r in results if r["client"] == c) for k in ("acked", "p50")}
+        for c in clients
+    }
+    missed = sum(r["missed"] for r in results)
+    for c in clients:
+        print(f"{c}: median {med[c]['acked']:,.0f} events/s acknowledged, ack p50 {med[c]['p50']:.1f} ms")
+    if len(clients) == 2:
+        print(
+            f"listener / SDK: rate {med['listener']['acked'] / med['sdk']['acked']:.2f}× (target ≥ 0.9×), "
+            f"ack p50 {med['listener']['p50'] / med['sdk']['p50']:.2f}× (target ≤ 1.2×)"
+        )
+    return 0 if not missed else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,10 +236,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rates", default="500,1000,1500,2000,3000")
     parser.add_argument("--clients", default=",".join(CLIENTS), help="sdk, listener or both (the default)")
+    parser.add_argument("--in-flight", type=int, default=0, help="closed loop: at most N awaiting their ack")
+    parser.add_argument("--events", type=int, default=20000, help="closed loop: events per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="closed loop: measurements per client")
     args = parser.parse_args()
     if redis_missing():
         return 2
-    rates = [int(r) for r in args.rates.split(",")]
+    rates = [int(r) for r in args.rates.split(",")] if not args.in_flight else [0] * args.rounds
     clients = [c for c in CLIENTS if c in args.clients.split(",")]
     results = []
     with sandbox_stack(
@@ -194,20 +253,29 @@ def main() -> int:
         print(
             f"lark-oapi {version('lark-oapi')} ws.Client (no-op handler) vs feishu_listen → PostgreSQL "
             f"({os.environ['DATABASE_URL'].rsplit('@', 1)[-1]}), broker {os.environ['REDIS_URL']}; "
-            f"{args.seconds:g} s per rate"
+            + (
+                f"closed loop: {args.events:,} events, at most {args.in_flight} awaiting their ack"
+                if args.in_flight
+                else f"{args.seconds:g} s per rate"
+            )
         )
         print(
             f"{'offered/s':>10} {'client':>9} {'events':>7} {'acked/s':>8} {'stored/s':>9} "
             f"{'ack p50':>9} {'ack p99':>9} {'missed':>7} {'ratio':>6}"
         )
         for rate in rates:
-            row = {c: run_client(stack.control, c, rate, args.seconds) for c in clients}
+            row = {
+                c: run_client(stack.control, c, rate, args.seconds, args.in_flight, args.events)
+                for c in clients
+            }
             results += row.values()
             for c in clients:
                 ratio = ""
                 if c == "listener" and "sdk" in row:
                     ratio = f"{row['listener']['acked'] / row['sdk']['acked']:>6.2f}×"
                 print(show(row[c]), ratio, flush=True)
+    if args.in_flight:
+        return closed_summary(results, clients)
     for client in clients:
         best = sustainable(results, client)
         said = (

@@ -30,7 +30,9 @@ POST   /_sandbox/config                {webhook_url?, encrypt_key?, verification
                                         delivery?: webhook|long_connection|both, ack_timeout?
                                         (seconds, 3), fragment_bytes? (32768), client_config?
                                         {ReconnectCount, ReconnectInterval, ReconnectNonce,
-                                        PingInterval} (partial: merged)}
+                                        PingInterval} (partial: merged), max_in_flight?
+                                        (long-connection attempts awaiting their ack; 0:
+                                        unbounded, as Feishu documents none)}
 POST   /_sandbox/accounts/<id>/bonus   {point_bonus, cash: [{currency_type, amount}], tenant_key?}
                                        → {account, event}; the event is null for a deactivated account
 POST   /_sandbox/eco_accounts          {scope, account_name, usage_list, custom_field_list,
@@ -395,6 +397,7 @@ class SandboxControl:
         ack_timeout=None,
         fragment_bytes=None,
         client_config=None,
+        max_in_flight=None,
     ) -> dict:
         changes = {
             "webhook_url": webhook_url,
@@ -406,6 +409,7 @@ class SandboxControl:
             "ack_timeout": ack_timeout,
             "fragment_bytes": fragment_bytes,
             "client_config": client_config,
+            "max_in_flight": max_in_flight,
         }
         return self._call("POST", "/config", {k: v for k, v in changes.items() if v is not None})
 

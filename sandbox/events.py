@@ -78,6 +78,7 @@ class PushConfig:
         ack_timeout=ACK_TIMEOUT,
         fragment_bytes=FRAGMENT_BYTES,
         client_config=None,
+        max_in_flight=None,
     ):
         self.webhook_url = webhook_url or None
         self.encrypt_key = encrypt_key or ""
@@ -94,6 +95,15 @@ class PushConfig:
         if self.fragment_bytes < 1:
             raise ValueError("fragment_bytes must be at least 1")
         self.client_config = client_config_of(client_config)
+        # A closed loop (benchmarks): at most this many long-connection attempts awaiting their
+        # acknowledgement; the next waits for an ack or its deadline. Feishu documents no such
+        # window, so unbounded (None) unless set.
+        self.max_in_flight = None if max_in_flight in (None, 0) else int(max_in_flight)
+        if self.max_in_flight is not None and self.max_in_flight < 1:
+            raise ValueError("max_in_flight must be a positive number of attempts (0: unbounded)")
+
+    def window_full(self, in_flight: int) -> bool:
+        return self.max_in_flight is not None and in_flight >= self.max_in_flight
 
     def as_dict(self) -> dict:
         return {
@@ -106,6 +116,7 @@ class PushConfig:
             "ack_timeout": self.ack_timeout,
             "fragment_bytes": self.fragment_bytes,
             "client_config": asdict(self.client_config),
+            "max_in_flight": self.max_in_flight or 0,
         }
 
     def transports(self, pinned: str | None) -> tuple[str, ...]:
@@ -242,7 +253,10 @@ class EventPusher:
                     if now >= self._next_tick:
                         break
                     if self._queue and self._queue[0][0] <= now:
-                        break
+                        if not self.config.window_full(len(self._in_flight)):
+                            break
+                        self._cv.wait(max(0.0, self._next_tick - now))  # an ack wakes it
+                        continue
                     wake = self._next_tick
                     if self._queue:
                         wake = min(wake, self._queue[0][0])
@@ -320,9 +334,12 @@ class EventPusher:
                 self._settle(record, config, generation, payload)
             finally:
                 with self._cv:
+                    window_was_full = self.config.window_full(len(self._in_flight))
                     self._in_flight.discard(token)
-                    if not self._in_flight:  # what wait_idle waits for; waking the pusher
-                        self._cv.notify_all()  # thread at every ack cost it as much as a push
+                    # What wait_idle and a full window wait for; waking the pusher thread at
+                    # every other ack would cost it as much as a push.
+                    if not self._in_flight or window_was_full:
+                        self._cv.notify_all()
 
         # Plain JSON, never the encrypt wrapper: the channel was authenticated at connect time.
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

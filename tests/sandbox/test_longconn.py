@@ -245,6 +245,7 @@ def test_push_settings_are_checked(sandbox):
         {"fragment_bytes": 0},
         {"client_config": {"PingInterval": "5"}},
         {"client_config": {"Nope": 1}},
+        {"max_in_flight": -1},
     ):
         with pytest.raises(SandboxError, match="HTTP 400"):
             sandbox.configure(**bad)
@@ -280,6 +281,28 @@ def test_an_event_goes_over_the_connection_as_plain_json_and_its_ack_is_recorded
     assert 0 < record["ack_seconds"] < 3
     listed = sandbox.longconn_connections()[0]
     assert (listed["delivered"], listed["acked"]) == (1, 1)
+
+
+def test_a_bounded_window_holds_the_next_event_until_an_ack_frees_a_place(sandbox, longconn):
+    """The benchmarks' closed loop: with ``max_in_flight`` set, an event waits for an ack (or
+    an ack deadline) before it is sent; unbounded by default, as Feishu documents no window."""
+    assert sandbox.config()["max_in_flight"] == 0
+    sandbox.configure(max_in_flight=2, ack_timeout=2.0)
+    client = longconn(acks=[None, None])  # silent on the first two: the window stays full
+    sandbox.wait_longconn_connections(1)
+    sandbox.push_app_tickets(5)
+    client.wait_events(2)
+    time.sleep(0.3)  # well inside the 2 s deadline: nothing more may arrive meanwhile
+    assert len(client.events) == 2
+    # The deadlines free the window; the rest flow, each acknowledged at once.
+    client.wait_events(5, timeout=5)
+    firsts = lambda: [d for d in sandbox.deliveries() if d["attempt"] == 1]  # noqa: E731
+    first = sorted(
+        wait_until(lambda: len(firsts()) >= 5 and firsts(), what="5 first attempts"), key=lambda d: d["time"]
+    )
+    assert len({d["event_id"] for d in first}) == 5
+    assert [d["status"] for d in first[:2]] == [None, None] and [d["status"] for d in first[2:]] == [200] * 3
+    assert min(d["time"] for d in first[2:]) >= max(d["time"] for d in first[:2]) + 1.9
 
 
 def test_a_large_event_comes_in_fragments_numbered_from_zero(sandbox, longconn):
