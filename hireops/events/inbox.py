@@ -125,31 +125,43 @@ def _insert_params(vendor: str, rows: list[InboxRow]) -> list:
 
 def insert_rows(rows: list[InboxRow]) -> list[Stored]:
     """Insert rows in one statement and count the others as duplicates, in the caller's
-    transaction or in one of its own. Returns what happened to each row, in order."""
+    transaction or on their own. Returns what happened to each row, in order."""
     first: dict[str, int] = {}  # event_id → index of its first row in this batch
     for i, row in enumerate(rows):
         first.setdefault(row.event_id, i)
     unique = [rows[i] for i in first.values()]
     vendor = connection.vendor
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            sql = _insert_sql(vendor, 0 if vendor == "postgresql" else len(unique))
-            cursor.execute(sql, _insert_params(vendor, unique))
-            inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
-        results = [
-            Stored(inserted[r.event_id], True)
-            if first[r.event_id] == i and r.event_id in inserted
-            else DUPLICATE
-            for i, r in enumerate(rows)
-        ]
-        repeats = Counter(r.event_id for r, s in zip(rows, results, strict=True) if not s.created)
-        now = timezone.now()
-        for event_id, n in repeats.items():
-            FeishuEvent.objects.filter(event_id=event_id).update(
-                duplicate_count=F("duplicate_count") + n, last_duplicate_at=now
-            )
+    # Outside a transaction the statement commits by itself: one round trip to the database,
+    # where BEGIN, INSERT and COMMIT were three (1.3 against 0.5 ms a batch alone, and each
+    # answer waited for again under the GIL that the listener's event loop shares). A batch's
+    # rows are one statement, so they commit together either way.
+    with connection.cursor() as cursor:
+        sql = _insert_sql(vendor, 0 if vendor == "postgresql" else len(unique))
+        cursor.execute(sql, _insert_params(vendor, unique))
+        inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
+    results = [
+        Stored(inserted[r.event_id], True) if first[r.event_id] == i and r.event_id in inserted else DUPLICATE
+        for i, r in enumerate(rows)
+    ]
+    _count_duplicates(Counter(r.event_id for r, s in zip(rows, results, strict=True) if not s.created))
     _note_tenants(r.tenant_key for r, s in zip(rows, results, strict=True) if s.created)
     return results
+
+
+def _count_duplicates(repeats: Counter) -> None:
+    """Count deliveries of events already stored, once their batch is committed: bookkeeping
+    that fails is logged and never refuses a delivery (its row is stored)."""
+    if not repeats:
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction, which stays usable
+            for event_id, n in repeats.items():
+                FeishuEvent.objects.filter(event_id=event_id).update(
+                    duplicate_count=F("duplicate_count") + n, last_duplicate_at=now
+                )
+    except DatabaseError as exc:
+        log.warning("could not count %d duplicate deliveries: %s", sum(repeats.values()), type(exc).__name__)
 
 
 def _note_tenants(keys) -> None:

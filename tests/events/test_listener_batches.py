@@ -6,9 +6,9 @@ acknowledge). ``manage.py feishu_listen`` in its own process, the sandbox over a
 import time
 
 import pytest
-from django.db import connection
 
 from hireops.events.models import FeishuEvent
+from tests.events.refusals import accept, refuse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,38 +48,8 @@ def stored_ids(ids) -> set[str]:
     return set(FeishuEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
 
 
-TABLE = FeishuEvent._meta.db_table
-
-
-def refuse_inserts() -> None:
-    """Every insert into the inbox fails, as a database that refuses writes would."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'inbox refuses writes'; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON {TABLE} "
-                "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON {TABLE} BEGIN SELECT RAISE(ABORT, 'refused'); END"
-            )
-
-
-def accept_inserts() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER refuse ON {TABLE}")
-            cursor.execute("DROP FUNCTION refuse_insert()")
-        else:
-            cursor.execute("DROP TRIGGER refuse")
-
-
 def test_a_batch_that_fails_to_commit_acknowledges_none_of_its_events(feishu, listener):
-    refuse_inserts()
+    refuse("INSERT")
     ids = set(feishu.push_app_tickets(30))  # one burst: they reach the writer together
     decided = lambda: len(first_attempts(feishu, ids)) == 30  # noqa: E731
     wait(decided, what="every first attempt decided", listener=listener)
@@ -92,7 +62,7 @@ def test_a_batch_that_fails_to_commit_acknowledges_none_of_its_events(feishu, li
         if "inbox insert of " in line and " event(s) failed" in line
     ), listener.log()[-4000:]
 
-    accept_inserts()  # Feishu's retries now find the database writable again
+    accept("INSERT")  # Feishu's retries now find the database writable again
     wait(lambda: stored_ids(ids) == ids, what="every event stored on a retry", listener=listener)
 
     def acked():  # the acknowledgement follows the commit: it may still be on its way

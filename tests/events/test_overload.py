@@ -12,6 +12,7 @@ from hireops.events.inbox import InboxWriter, Overloaded, StoreTimeout
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_row
 from hireops.events.verify import Envelope
+from tests.events.refusals import refusing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +34,12 @@ def writes_blocked():
         other.close()
 
 
+def row_envelope(event_id):
+    return Envelope(event_id, "2.0", "hire.unknown_v1", "cli", "", "", {"header": {}})
+
+
 def row(event_id):
-    envelope = Envelope(event_id, "2.0", "hire.unknown_v1", "cli", "", "", {"header": {}})
-    return event_row(envelope)
+    return event_row(row_envelope(event_id))
 
 
 def store_in_thread(writer, event_id, outcomes):
@@ -252,3 +256,24 @@ def test_an_early_refusal_keeps_the_connection_usable(start_ingest_server):
         assert b"overloaded" in response.read()
     conn.close()
     assert not FeishuEvent.objects.exists()
+
+
+def test_a_batch_commits_its_rows_by_itself_and_a_failed_duplicate_count_refuses_nothing(caplog):
+    """Outside a transaction the batch's insert is one statement that commits by itself; the
+    duplicates' count is written after it, and when that fails the deliveries are still kept
+    (their events are stored): logged, never answered as not stored."""
+    from hireops.events.inbox import insert_rows
+    from hireops.events.services import event_store
+
+    assert event_store(row_envelope("evt-counted")) is True  # through the writer's thread
+    assert event_store(row_envelope("evt-counted")) is False
+    assert FeishuEvent.objects.get(event_id="evt-counted").duplicate_count == 1
+    with refusing("UPDATE"):
+        assert event_store(row_envelope("evt-counted")) is False  # kept, not refused
+        both = insert_rows([row("evt-new"), row("evt-counted")])
+        assert [s.created for s in both] == [True, False]
+    assert set(FeishuEvent.objects.values_list("event_id", "duplicate_count")) == {
+        ("evt-counted", 1),  # the two refused counts are lost, and said so
+        ("evt-new", 0),
+    }
+    assert caplog.text.count("could not count 1 duplicate deliveries") == 2
