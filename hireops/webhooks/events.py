@@ -97,33 +97,44 @@ def _plain_json(data) -> dict:
     return json.loads(json.dumps(data, cls=NinjaJSONEncoder))
 
 
-def emit(type_name: str, subject, *, tenant_key: str = "") -> WebhookEvent | None:
+def listening(type_name: str) -> list[WebhookEndpoint]:
+    """The enabled endpoints that hear ``type_name`` (whatever their tenants): none, and an
+    event need not be written, nor its subject read."""
+    event_type = get(type_name)
+    return [
+        e
+        for e in WebhookEndpoint.objects.filter(enabled=True).only(
+            "enabled", "event_types", "tenants", "scopes"
+        )
+        if e.wants(type_name) and hears(e, event_type)
+    ]
+
+
+def emit(
+    type_name: str, subject, *, tenant_key: str = "", candidates: list[WebhookEndpoint] | None = None
+) -> WebhookEvent | None:
     """Record that ``type_name`` happened to ``subject`` (of ``tenant_key``), in the caller's
     transaction: the event and a delivery for each enabled endpoint that hears it; their tasks
-    are queued on commit. Nothing is written when no endpoint hears it."""
+    are queued on commit. Nothing is written when no endpoint hears it. ``candidates``: what
+    ``listening`` answered, when the caller asked it first (to read the subject only if needed)."""
     event_type = get(type_name)
-    with transaction.atomic():
-        candidates = [
-            e
-            for e in WebhookEndpoint.objects.filter(enabled=True).only(
-                "enabled", "event_types", "tenants", "scopes"
-            )
-            if e.wants(type_name) and hears(e, event_type)
-        ]
-        if not candidates:
-            return None
-        spanned = None
-        if event_type.tenants is not None:
-            found: list[set[str]] = []
+    # Read outside a savepoint: most changes have no listener, and then nothing is written.
+    candidates = listening(type_name) if candidates is None else candidates
+    if not candidates:
+        return None
+    spanned = None
+    if event_type.tenants is not None:
+        found: list[set[str]] = []
 
-            def spanned() -> set[str]:  # asked once, and only if an endpoint is limited to tenants
-                if not found:
-                    found.append(set(event_type.tenants(subject)))  # type: ignore[misc]  # not None: tested above
-                return found[0]
+        def spanned() -> set[str]:  # asked once, and only if an endpoint is limited to tenants
+            if not found:
+                found.append(set(event_type.tenants(subject)))  # type: ignore[misc]  # not None: tested above
+            return found[0]
 
-        endpoints = [e for e in candidates if _of_its_tenants(e, tenant_key, spanned)]
-        if not endpoints:
-            return None
+    endpoints = [e for e in candidates if _of_its_tenants(e, tenant_key, spanned)]
+    if not endpoints:
+        return None
+    with transaction.atomic():  # the event and its deliveries, or neither
         return record(event_type, subject, endpoints, tenant_key=tenant_key)
 
 

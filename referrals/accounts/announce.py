@@ -1,15 +1,20 @@
 """What the HR side tells partners' webhooks of an account, written in the transaction of the
 change (``hireops.webhooks.emit``; the types and their data are declared in ``webhook_events``)."""
 
-from hireops.webhooks.events import emit
+from hireops.webhooks.events import emit, listening
 
 from .models import ReferralAccount
 
 
 def _account(type_name: str, account_pk: int) -> None:
+    # The account is read only when an endpoint hears the type: a balance changes on every
+    # event and every paid payout line, and most deployments have no partner listening.
+    endpoints = listening(type_name)
+    if not endpoints:
+        return
     account = ReferralAccount.objects.filter(pk=account_pk).first()
     if account is not None:
-        emit(type_name, account, tenant_key=account.tenant_key)
+        emit(type_name, account, tenant_key=account.tenant_key, candidates=endpoints)
 
 
 def balance_changed(account_pk: int) -> None:

@@ -168,7 +168,10 @@ def account_paid_out(account_pk: int) -> None:
     """A full-cash withdrawal of the account succeeded (a payout line, or a withdrawal): a
     leaver waiting for it moves on to the deactivation. Runs in the caller's transaction."""
     waiting = (LeaverState.AWAITING_RUN, LeaverState.PAYING)
-    with transaction.atomic():  # the deactivation is sent after the leaver is saved
+    # The deactivation is sent after the leaver is saved. No savepoint inside the caller's
+    # transaction (a withdrawal's or a paid line's effect, which fails whole if this fails):
+    # two statements fewer on every line a payout run pays.
+    with transaction.atomic(savepoint=False):
         for leaver in Leaver.objects.select_for_update().filter(account_id=account_pk, state__in=waiting):
             _deactivate(leaver, ReferralAccount.objects.get(pk=account_pk))
             leaver.save()

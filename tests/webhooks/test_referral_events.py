@@ -80,3 +80,31 @@ def test_balances_and_deactivation_are_told_with_personal_data_only_where_allowe
     (gone,) = WebhookEvent.objects.filter(type="referral_account.deactivated")
     assert gone.data["status"] == "deactivated"
     assert gone.deliveries.get().endpoint == plain
+
+
+def test_a_paid_line_nobody_listens_to_reads_the_account_once_and_opens_no_savepoint_for_it(
+    people,  # noqa: F811
+    with_cash,  # noqa: F811
+):
+    """With no endpoint hearing a balance change or a run's progress, no event is written, the
+    account is read once (under its lock, to change it), and neither the endpoints' question nor
+    the leavers' opens a savepoint: statements a 20,000-line run would pay on every line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with_cash(1, amount="5.00")
+    run = payouts.payout_prepare(people["preparer"], title="十一月")
+    with CaptureQueriesContext(connection) as captured:
+        payouts.payout_approve(run.pk, people["approver"])  # eager: the line is paid here
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED and not WebhookEvent.objects.exists()
+    sql = [q["sql"] for q in captured.captured_queries]
+    account_reads = [s for s in sql if s.startswith("SELECT") and 'FROM "referrals_referralaccount"' in s]
+    assert len(account_reads) == 1 and account_reads[0].endswith("FOR UPDATE")
+    asked = [
+        i
+        for i, s in enumerate(sql)
+        if 'FROM "webhooks_webhookendpoint"' in s or 'FROM "referrals_leaver"' in s
+    ]
+    assert len(asked) >= 4  # the run approved, the balance changed, the leavers asked, the run paid
+    assert not [sql[i - 1] for i in asked if sql[i - 1].startswith("SAVEPOINT")]
