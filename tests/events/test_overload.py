@@ -277,3 +277,16 @@ def test_a_batch_commits_its_rows_by_itself_and_a_failed_duplicate_count_refuses
         ("evt-new", 0),
     }
     assert caplog.text.count("could not count 1 duplicate deliveries") == 2
+
+
+def test_inside_a_callers_transaction_a_refused_batch_leaves_that_transaction_usable():
+    """The batch commits by itself only outside a transaction; inside one (a replay, a test) it
+    keeps a savepoint, so the caller can go on after a refused insert."""
+    from django.db import DatabaseError, transaction
+
+    from hireops.events.inbox import insert_rows
+
+    with refusing("INSERT"), transaction.atomic():
+        with pytest.raises(DatabaseError):
+            insert_rows([row("evt-refused")])
+        assert FeishuEvent.objects.count() == 0  # the transaction still answers
