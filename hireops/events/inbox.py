@@ -99,12 +99,14 @@ def _insert_sql(vendor: str, n: int) -> str:
         # json.dumps writes in C, in a statement psycopg parses once. 50 rows of VALUES were 650
         # parameters, each adapted and quoted in Python, in a string parsed again at every batch:
         # 72 us of the writer's CPU per row, held under the GIL the listener's loop needs.
+        # jsonb, not json: the batch is parsed once, where json's ->> parsed each row's text
+        # again for every column (a 16-row batch: 1.4 -> 1.0 ms of the server's CPU).
         values = ", ".join(
             f"(r->>{i})::{_PG_TYPES[c]}" if c in _PG_TYPES else f"r->>{i}"
             for i, c in enumerate(InboxRow._fields)
         )
         return (
-            f"INSERT INTO {table} ({cols}) SELECT {values} FROM json_array_elements(%s::json) AS r "  # noqa: S608
+            f"INSERT INTO {table} ({cols}) SELECT {values} FROM jsonb_array_elements(%s::jsonb) AS r "  # noqa: S608
             "ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id"
         )
     one = "(" + ", ".join(["%s"] * len(InboxRow._fields)) + ")"
