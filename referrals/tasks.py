@@ -59,6 +59,7 @@ def sync_pending():
 
 
 pay_line = outbound.task(payouts.PAY_LINE)
+pay_line_batch = outbound.batch_task(payouts.PAY_LINE)  # the dispatcher's batches
 
 
 @shared_task(name="referrals.payout_dispatch", ignore_result=True)

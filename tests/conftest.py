@@ -6,11 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from celery._state import _set_task_join_will_block
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.test import override_settings
 
@@ -207,6 +209,28 @@ def fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def soft_limit_after():
+    """What the prefork pool does at a task's soft limit, in this process: SIGUSR1 raises
+    SoftTimeLimitExceeded wherever the task is (billiard's ``soft_timeout_sighandler``)."""
+
+    def raise_soft_limit(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGUSR1, raise_soft_limit)
+    timers = []
+
+    def arm(seconds):
+        timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGUSR1))
+        timer.start()
+        timers.append(timer)
+
+    yield arm
+    for timer in timers:
+        timer.cancel()
+    signal.signal(signal.SIGUSR1, previous)
 
 
 @pytest.fixture

@@ -38,6 +38,9 @@ def test_every_call_row_type_runs_on_the_engine_with_its_task_of_the_same_name()
         assert engine_columns <= {f.name for f in model._meta.get_fields()}, model
     for kind in kinds.values():
         assert kind.task.name == kind.name and current_app.tasks[kind.name] is kind.task
+        if kind.batch > 1:  # its batches have their task too (send_many)
+            assert kind.batch_task_name in current_app.tasks, kind.name
+    assert any(kind.batch > 1 for kind in kinds.values())  # a payout run's lines
 
 
 def test_a_row_whose_lease_is_held_is_not_sent_again_until_the_lease_expires(sandbox, register):

@@ -19,6 +19,13 @@ differ. The engine runs one row in three steps, with no transaction open while t
    failed with the explanation, prefixed by the kind's ``maybe_sent`` message when an earlier
    attempt may have reached the other side.
 
+A kind whose rows come in thousands at once (a payout run's lines) may send them in batches
+(``batch``, ``send_many``, ``batch_task``): one task claims several rows in one transaction and
+then sends and records each as above, one after another, so the broker and the claim are paid
+once for several rows. Each row is recorded as soon as its call returns (a worker killed
+mid-batch loses no answer that came back), and a row to be tried again leaves the batch for
+its kind's own task, counted as its first retry: the retry budget is the same either way.
+
 Retries are Celery's (``hireops.outbound.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
 they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
 a person can act on. One task per kind comes from ``task()``; ``resume()`` is the sweep that
@@ -58,7 +65,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
 
-from .retry import GAVE_UP, MAX_RETRIES, TryLater, run_retrying
+from .retry import GAVE_UP, MAX_RETRIES, TryLater, backoff, run_retrying
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -148,6 +155,11 @@ class Outbound:
     relaxed_commit: bool = False
     soft_time_limit: int | None = None  # None: OUTBOUND_TASK_SOFT_TIME_LIMIT
     time_limit: int | None = None  # None: OUTBOUND_TASK_TIME_LIMIT
+    # How many rows ``send_many`` gives one task (its app's tasks module makes it with
+    # ``batch_task``). Its rows' calls run one after another within the task's time limits, so
+    # a batch must be short beside them; a batch kind's ``prepare`` never raises ``TryLater``
+    # (it runs for all the batch's rows in one transaction).
+    batch: int = 1
 
     @property
     def task(self):
@@ -163,6 +175,21 @@ class Outbound:
 
     def send_on_commit(self, pk: int) -> None:
         transaction.on_commit(lambda: self.send(pk))
+
+    @property
+    def batch_task_name(self) -> str:
+        return f"{self.name}.batch"
+
+    def send_many(self, pks: list[int]) -> None:
+        """Send these rows, ``batch`` to a task, in this order (one row alone: its own task)."""
+        for start in range(0, len(pks), self.batch):
+            chunk = pks[start : start + self.batch]
+            if len(chunk) == 1:
+                self.send(chunk[0])
+            elif self.queue:
+                task_named(self.batch_task_name).apply_async((chunk,), queue=self.queue)
+            else:
+                task_named(self.batch_task_name).delay(chunk)
 
 
 KINDS: dict[str, Outbound] = {}
@@ -203,11 +230,13 @@ def not_being_sent(now) -> Q:
 
 
 def close(kind: Outbound, row, status: str, **fields) -> int:
-    """Finish a still-queued row (compare-and-set) and release its lease."""
-    done = kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(
-        status=status, finished_at=timezone.now(), leased_until=None, **fields
-    )
+    """Finish a still-queued row (compare-and-set) and release its lease; the object then says
+    what the row holds (an effect reads the closed row without reading it again)."""
+    closing = {"status": status, "finished_at": timezone.now(), "leased_until": None, **fields}
+    done = kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(**closing)
     if done:
+        for name, value in closing.items():
+            setattr(row, name, value)
         kind.closed(row)
     return done
 
@@ -233,8 +262,20 @@ def _claim(kind: Outbound, pk: int):
         body = kind.prepare(row)
         if body is None:
             return None
-        kind.model.objects.filter(pk=pk).update(attempts=F("attempts") + 1, leased_until=now + kind.lease)
+        _take(kind, [row], now)
     return row, body
+
+
+def _take(kind: Outbound, rows: list, now) -> None:
+    """Count the attempt and take the lease of claimed rows (locked in this transaction); the
+    objects say what the rows hold now."""
+    leased_until = now + kind.lease
+    kind.model.objects.filter(pk__in=[row.pk for row in rows]).update(
+        attempts=F("attempts") + 1, leased_until=leased_until
+    )
+    for row in rows:
+        row.attempts += 1
+        row.leased_until = leased_until
 
 
 def _status(kind: Outbound, pk: int) -> str:
@@ -246,7 +287,11 @@ def run(kind: Outbound, pk: int) -> str:
     claimed = _claim(kind, pk)
     if claimed is None:
         return _status(kind, pk)
-    row, body = claimed
+    return _send(kind, *claimed)
+
+
+def _send(kind: Outbound, row, body, cut: list | None = None) -> str:
+    """Call and record a claimed row (``cut``: told when the task's time limit cut the call)."""
     try:
         try:  # no transaction is open here
             resp = kind.call(row, body)
@@ -255,6 +300,8 @@ def run(kind: Outbound, pk: int) -> str:
         except SoftTimeLimitExceeded:
             # The task's time limit cut the call: the other side may have acted. Kept queued
             # with the lease released and retried like a lost answer, the same body and key.
+            if cut is not None:
+                cut.append(row.pk)
             return _failed(kind, row, body, kind.callee.cut(kind))
         with _atomic(kind):
             fields = kind.callee.cleared(resp)
@@ -287,6 +334,72 @@ def _failed(kind: Outbound, row, body, exc: Exception) -> str:
         if close(kind, row, CallStatus.FAILED, **{**failure.fields(), "error": reason}):
             kind.refused(row, body, exc, failure)
     return CallStatus.FAILED
+
+
+def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
+    """Claim these rows in one transaction, then call and record each as ``run`` does, in
+    order. A row to be tried again goes to its kind's task, as that task's first retry; rows
+    not called when the task's soft time limit came are released and sent again. Returns the
+    status of each row claimed."""
+    claimed = _claim_batch(kind, pks)
+    done: dict[int, str] = {}
+    cut: list[int] = []
+    for i, (row, body) in enumerate(claimed):
+        try:
+            done[row.pk] = _send(kind, row, body, cut)
+        except TryLater as exc:
+            done[row.pk] = CallStatus.QUEUED
+            if not exc.parked:
+                _retry_alone(kind, row.pk, exc)
+        except SoftTimeLimitExceeded:  # out of time between two calls
+            cut.append(row.pk)
+        if cut:  # the rows not called yet are given back, and sent again
+            rest = [r for r, _ in claimed[i + 1 :]]
+            _release(kind, rest)
+            kind.send_many([r.pk for r in rest])
+            break
+    return done
+
+
+def _retry_alone(kind: Outbound, pk: int, exc: TryLater) -> None:
+    """A row of a batch to be tried again: its kind's task, as that task's first retry."""
+    if kind.max_retries == 0:
+        give_up(kind, pk, exc.reason)
+        return
+    options = {"queue": kind.queue} if kind.queue else {}
+    after = exc.after if exc.after is not None else backoff(0)
+    kind.task.apply_async((pk,), countdown=after, retries=1, **options)
+
+
+def _claim_batch(kind: Outbound, pks: list[int]) -> list[tuple[Any, Any]]:
+    """``_claim`` for several rows at once, locked in the order of their keys."""
+    with _atomic(kind):
+        rows = (
+            kind.model.objects.select_for_update(of=("self",))
+            .select_related(*kind.related)
+            .filter(pk__in=pks, status=CallStatus.QUEUED)
+            .order_by("pk")
+        )
+        now = timezone.now()
+        claimed = []
+        for row in rows:
+            if row.leased_until and row.leased_until > now:
+                continue  # being sent by another worker
+            body = kind.prepare(row)
+            if body is not None:
+                claimed.append((row, body))
+        if claimed:
+            _take(kind, [row for row, _ in claimed], now)
+    order = {pk: i for i, pk in enumerate(pks)}
+    return sorted(claimed, key=lambda claim: order[claim[0].pk])
+
+
+def _release(kind: Outbound, rows: list) -> None:
+    """Rows claimed and never called: the attempt not counted, the lease given back."""
+    if rows:
+        kind.model.objects.filter(pk__in=[row.pk for row in rows], status=CallStatus.QUEUED).update(
+            attempts=F("attempts") - 1, leased_until=None
+        )
 
 
 def give_up(kind: Outbound, pk: int, reason: str) -> str:
@@ -340,6 +453,23 @@ def task(kind: Outbound):
         soft_time_limit=kind.soft_time_limit,
         time_limit=kind.time_limit,
     )
+
+
+def batch_task(kind: Outbound):
+    """The kind's batch task (``send_many``), named ``kind.batch_task_name``: it runs
+    ``run_batch``; its rows retry on the kind's own task, so it has no retries of its own."""
+    from celery import shared_task
+
+    def send_batch(pks: list[int]):
+        return run_batch(kind, pks)
+
+    send_batch.__name__ = send_batch.__qualname__ = kind.batch_task_name.rsplit(".", 2)[-2] + "_batch"
+    return shared_task(
+        name=kind.batch_task_name,
+        ignore_result=True,
+        soft_time_limit=kind.soft_time_limit or settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
+        time_limit=kind.time_limit or settings.OUTBOUND_TASK_TIME_LIMIT,
+    )(send_batch)
 
 
 def stale(kind: Outbound, grace: timedelta = GRACE):

@@ -182,7 +182,7 @@ def _judge(row: WebhookDelivery, exc: Exception) -> Failure:
     reason = _reason(answer)
     if answer.status == GONE:
         return Failure(retry=False, reason=reason, after=None)
-    done = row.attempts + 1  # the claim counted this attempt on the row, not on this copy
+    done = row.attempts  # this attempt included: the claim counts it on the row and on this copy
     if done >= ATTEMPTS:
         return Failure(retry=False, reason=Message(GAVE_UP, attempts=done, reason=reason), after=None)
     after = delay(done)

@@ -94,8 +94,7 @@ def payout_dispatch() -> int:
     pay_line = outbound.kind_named("referrals.pay_line")  # the lines' kind (payouts.payment)
 
     pks, held_back = _claim(per_tick(), None)
-    for pk in pks:
-        pay_line.send(pk)
+    pay_line.send_many(pks)  # interleaved across tenants: a batch's lines are of different tenants
     if held_back and pks:
         _follow_up()
     _finish_empty_runs()

@@ -272,6 +272,110 @@ def test_a_run_killed_half_way_resumes_and_pays_each_line_once(sandbox, people, 
     }
 
 
+@pytest.fixture
+def tasks_run():
+    """The tasks Celery runs (eager here), by name with their arguments, as its signal tells."""
+    from celery.signals import task_prerun
+
+    ran = []
+
+    def note(sender, args, **kwargs):
+        ran.append((sender.name, list(args)))
+
+    task_prerun.connect(note, weak=False)
+    yield ran
+    task_prerun.disconnect(note)
+
+
+def test_the_dispatcher_sends_lines_ten_to_a_task_and_each_is_paid_once(
+    sandbox, people, with_cash, tasks_run
+):
+    accounts = with_cash(3, amount="1.00")
+    run = prepared(people)
+    payouts.payout_approve(run.pk, people["approver"])  # the first tick, then its batch
+    batches = [args[0] for name, args in tasks_run if name == "referrals.pay_line.batch"]
+    assert batches == [list(run.lines.order_by("pk").values_list("pk", flat=True))]
+    assert not [name for name, _ in tasks_run if name == "referrals.pay_line"]  # no line on its own
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    assert set(run.lines.values_list("status", "attempts")) == {(CallStatus.SUCCEEDED, 1)}
+    books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
+    assert [len(books[a.account_id]) for a in accounts] == [1] * 3
+    assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count() == 3
+
+    # Ten to a task, in the order given; one left over goes alone (rows that are gone: no call).
+    tasks_run.clear()
+    payouts.PAY_LINE.send_many(list(range(10**6, 10**6 + 21)))
+    assert [(name, len(args[0]) if "batch" in name else args) for name, args in tasks_run] == [
+        ("referrals.pay_line.batch", 10),
+        ("referrals.pay_line.batch", 10),
+        ("referrals.pay_line", [10**6 + 20]),
+    ]
+    assert [pk for _, args in tasks_run[:2] for pk in args[0]] == list(range(10**6, 10**6 + 20))
+    assert len(withdraw_calls(sandbox)) == 3
+
+
+def test_a_line_failing_in_a_batch_is_retried_alone_within_the_same_budget(
+    sandbox, people, with_cash, tasks_run
+):
+    """Feishu fails one account's withdrawal every time: the batch pays the others, and that
+    line is tried ``ATTEMPTS`` times in all (its own task takes over as its first retry), then
+    kept open for the dispatcher with the same order id."""
+    from hireops.outbound.retry import ATTEMPTS
+
+    a, b, c = with_cash(3, amount="1.00")
+    run = prepared(people)
+    sandbox.add_fault(f"/open-apis/hire/v1/referral_account/{b.account_id}/withdraw", "5xx", count=100)
+    payouts.payout_approve(run.pk, people["approver"])
+    assert [len(args[0]) for name, args in tasks_run if name == "referrals.pay_line.batch"] == [3]
+    failing = run.lines.get(account=b)
+    assert [args for name, args in tasks_run if name == "referrals.pay_line"] == [[failing.pk]] * (
+        ATTEMPTS - 1
+    )
+    sent = [r for r in withdraw_calls(sandbox) if f"/{b.account_id}/" in r["path"]]
+    assert len(sent) == ATTEMPTS
+    assert {r["json"]["external_order_id"] for r in sent} == {failing.external_order_id}
+    failing.refresh_from_db()
+    assert (failing.status, failing.attempts, failing.maybe_applied) == (CallStatus.QUEUED, ATTEMPTS, True)
+    assert failing.dispatched_until is None  # the dispatcher's next tick sends it again
+    assert "Outcome unknown" in str(failing.error)
+    assert {line.account_id: line.status for line in run.lines.exclude(pk=failing.pk)} == {
+        a.pk: CallStatus.SUCCEEDED,
+        c.pk: CallStatus.SUCCEEDED,
+    }
+
+
+def test_a_batch_cut_by_the_soft_limit_retries_the_cut_line_and_sends_the_rest_again(
+    sandbox, people, with_cash, soft_limit_after, tasks_run
+):
+    """The soft time limit comes while the batch's first withdrawal waits for Feishu: that line
+    is retried with its order id, the lines not called yet are given back (no attempt counted)
+    and sent again; each account is withdrawn once."""
+    accounts = with_cash(3, amount="1.00")
+    run = prepared(people)
+    sandbox.add_fault("/open-apis/hire/v1/referral_account/*/withdraw", "slow", count=1, delay=3)
+    soft_limit_after(1.0)
+    payouts.payout_approve(run.pk, people["approver"])
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    first = run.lines.order_by("pk").first()
+    assert dict(run.lines.values_list("pk", "attempts")) == {
+        line.pk: 2 if line.pk == first.pk else 1 for line in run.lines.all()
+    }
+    batches = [args[0] for name, args in tasks_run if name == "referrals.pay_line.batch"]
+    assert [len(batch) for batch in batches] == [3, 2]
+    assert [args for name, args in tasks_run if name == "referrals.pay_line"] == [[first.pk]]
+    deadline = time.monotonic() + 5  # the cut call is logged once the sandbox answers it
+    while len(withdraw_calls(sandbox)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orders = [r["json"]["external_order_id"] for r in withdraw_calls(sandbox)]
+    assert sorted(orders) == sorted(
+        [first.external_order_id, *run.lines.values_list("external_order_id", flat=True)]
+    )
+    books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
+    assert [len(books[a.account_id]) for a in accounts] == [1] * 3
+
+
 def test_the_dispatcher_paces_each_tenant_at_its_quota(sandbox, people, with_cash):
     assert payout_dispatch.per_tick() == 97  # 100 a minute at the limiter's 97 %
     with_cash(3)
