@@ -7,6 +7,10 @@ hireops has not recorded yet is called: its first event may still be on its way,
 refusing it would refuse something legitimate. A self-built app's calls are its own tenant's.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.utils.translation import gettext_noop
 
 from hireops.core.messages import Message
@@ -24,10 +28,32 @@ WHY: dict[str, str] = {
 }
 
 
+_answers: ContextVar[dict | None] = ContextVar("tenant_gate_answers", default=None)
+
+
+@contextmanager
+def asked_once() -> Iterator[None]:
+    """Within the block the gate reads each tenant once: for calls a moment apart that belong
+    together (a payout line's balance read and its withdrawal). A tenant that stops the app
+    in that moment gets the second call, which Feishu refuses as it would have refused one
+    sent a moment earlier; the row then fails with Feishu's reason rather than the gate's."""
+    token = _answers.set({})
+    try:
+        yield
+    finally:
+        _answers.reset(token)
+
+
 def tenant_gate(tenant_key: str | None) -> None:
     if not store_app() or not tenant_key:
         return
-    tenant = Tenant.objects.filter(tenant_key=tenant_key).values_list("name", "status").first()
+    answers = _answers.get()
+    if answers is not None and tenant_key in answers:
+        tenant = answers[tenant_key]
+    else:
+        tenant = Tenant.objects.filter(tenant_key=tenant_key).values_list("name", "status").first()
+        if answers is not None:
+            answers[tenant_key] = tenant
     if tenant is None or tenant[1] == TenantStatus.INSTALLED:
         return
     name = f"{tenant[0]} ({tenant_key})" if tenant[0] else tenant_key

@@ -14,6 +14,7 @@ from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu_calls import FEISHU
+from hireops.tenants.gate import asked_once
 
 from ..accounts.models import ReferralAccount
 from ..accounts.services import cash_dict
@@ -60,6 +61,11 @@ def _prepare(line: PayoutLine):
 
 
 def _call(line: PayoutLine, order_id: str):
+    with asked_once():  # the balance read and the withdrawal: one look at the tenant's state
+        return _read_and_withdraw(line, order_id)
+
+
+def _read_and_withdraw(line: PayoutLine, order_id: str):
     client, tenant = get_client(), line.tenant_key or None
     employee_id = line.employee_id
     if not line.withdraw_sent:

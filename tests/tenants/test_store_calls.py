@@ -57,6 +57,38 @@ def test_a_tenant_that_stopped_the_app_gets_no_calls(store):
     assert all(r["path"] != "/open-apis/hire/v1/referral_account/withdraw" for r in store.requests())
 
 
+def test_calls_that_belong_together_read_the_tenants_state_once_and_only_within_their_block(store):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hireops.tenants.gate import asked_once, tenant_gate
+
+    register("li@acme.example", "t-acme")
+    stopped = Tenant.objects.filter(tenant_key="t-acme")
+
+    def gate_reads(calls):
+        with CaptureQueriesContext(connection) as queries:
+            calls()
+        return sum(
+            q["sql"].startswith("SELECT") and '"tenants_tenant"' in q["sql"] for q in queries.captured_queries
+        )
+
+    assert gate_reads(lambda: (tenant_gate("t-acme"), tenant_gate("t-acme"))) == 2  # each call asks
+
+    def a_line():  # a payout line's balance read and withdrawal: asked once
+        with asked_once():
+            tenant_gate("t-acme")
+            stopped.update(status=TenantStatus.SUSPENDED)  # stopped in between: not seen yet
+            tenant_gate("t-acme")
+
+    assert gate_reads(a_line) == 1
+    with pytest.raises(TenantUnavailable):  # the next line asks again, and is refused
+        with asked_once():
+            tenant_gate("t-acme")
+    with pytest.raises(TenantUnavailable):  # and so is every call outside a block
+        tenant_gate("t-acme")
+
+
 def test_an_event_of_one_tenant_never_touches_anothers_account(store):
     acme = register("li@acme.example", "t-acme")
     event = FeishuEvent.objects.create(
