@@ -82,9 +82,8 @@ def test_calls_that_belong_together_read_the_tenants_state_once_and_only_within_
             tenant_gate("t-acme")
 
     assert gate_reads(a_line) == 1
-    with pytest.raises(TenantUnavailable):  # the next line asks again, and is refused
-        with asked_once():
-            tenant_gate("t-acme")
+    with pytest.raises(TenantUnavailable), asked_once():  # the next line asks again: refused
+        tenant_gate("t-acme")
     with pytest.raises(TenantUnavailable):  # and so is every call outside a block
         tenant_gate("t-acme")
 
