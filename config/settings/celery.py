@@ -40,6 +40,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # A call to Feishu may wait out 429s (up to 5 × 60 s) on top of its timeout.
 OUTBOUND_TASK_SOFT_TIME_LIMIT = env.int("OUTBOUND_TASK_SOFT_TIME_LIMIT", default=600)
 OUTBOUND_TASK_TIME_LIMIT = env.int("OUTBOUND_TASK_TIME_LIMIT", default=660)
+# A batch of calls (a payout run's lines, ten to a task) records quick answers together: none
+# waits much longer than this for the others (hireops.outbound.run_batch).
+OUTBOUND_BATCH_RECORD_WITHIN = env.float("OUTBOUND_BATCH_RECORD_WITHIN", default=0.2)
 # Schedules live in the database (django-celery-beat): the apps declare them in code
 # (hireops.core.schedules, rows made after migrate), staff switch them and change their timing;
 # beat runs the declared ones only, each with its declared task and arguments.

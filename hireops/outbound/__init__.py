@@ -21,10 +21,13 @@ differ. The engine runs one row in three steps, with no transaction open while t
 
 A kind whose rows come in thousands at once (a payout run's lines) may send them in batches
 (``batch``, ``send_many``, ``batch_task``): one task claims several rows in one transaction and
-then sends and records each as above, one after another, so the broker and the claim are paid
-once for several rows. Each row is recorded as soon as its call returns (a worker killed
-mid-batch loses no answer that came back), and a row to be tried again leaves the batch for
-its kind's own task, counted as its first retry: the retry budget is the same either way.
+calls them one after another, so the broker and the claim are paid once for several rows.
+While the calls are quick their answers are recorded together (one transaction, and the kind's
+``effect_many`` in a few statements for all of them), none waiting much more than
+``OUTBOUND_BATCH_RECORD_WITHIN`` for the others; slow calls are recorded one by one. A worker killed before
+an answer is recorded leaves its row leased, sent again after the lease with the same
+idempotency key, as for a single row. A row to be tried again leaves the batch for its kind's
+own task, counted as its first retry: the retry budget is the same either way.
 
 Retries are Celery's (``hireops.outbound.retry``: ``TryLater``, ``backoff``, ``MAX_RETRIES``); when
 they run out the kind's ``give_up`` (by default: the row fails with ``GAVE_UP``) writes what
@@ -48,6 +51,7 @@ retries, rate-limit waits).
 """
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,6 +134,8 @@ class Outbound:
     # return ``status`` to close it otherwise (an answer that cannot be kept fails the row).
     answer: Callable[[Any, Any, Any], dict] = _no_fields
     effect: Callable[[Any, Any, Any], None] = _nothing  # after the close: what the answer changes
+    # ``effect`` for several rows closed in one transaction (a batch's): [(row, body, answer)].
+    effect_many: Callable[[list[tuple[Any, Any, Any]]], None] | None = None
     # In the record transaction of a retryable failure (row, body, error, failure): what else
     # the kind keeps; ``refused``: the same after a final failure closed the row.
     # (The error is one of its callee's ``errors``, the failure what its ``judge`` made of it.)
@@ -290,28 +296,49 @@ def run(kind: Outbound, pk: int) -> str:
     return _send(kind, *claimed)
 
 
-def _send(kind: Outbound, row, body, cut: list | None = None) -> str:
-    """Call and record a claimed row (``cut``: told when the task's time limit cut the call)."""
+def _send(kind: Outbound, row, body) -> str:
+    """Call and record a claimed row."""
     try:
-        try:  # no transaction is open here
-            resp = kind.call(row, body)
-        except kind.callee.errors as exc:
-            return _failed(kind, row, body, exc)
-        except SoftTimeLimitExceeded:
-            # The task's time limit cut the call: the other side may have acted. Kept queued
-            # with the lease released and retried like a lost answer, the same body and key.
-            if cut is not None:
-                cut.append(row.pk)
-            return _failed(kind, row, body, kind.callee.cut(kind))
-        with _atomic(kind):
-            fields = kind.callee.cleared(resp)
-            fields.update(kind.answer(row, body, resp))
-            status = fields.pop("status", CallStatus.SUCCEEDED)
-            if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
-                kind.effect(row, body, resp)
-        return status
+        answered, outcome = _called(kind, row, body)
+        return _record(kind, [(row, body, outcome)])[row.pk] if answered else outcome
     finally:
         kind.released(row)
+
+
+def _called(kind: Outbound, row, body, cut: list | None = None) -> tuple[bool, Any]:
+    """Call a claimed row, no transaction open: ``(True, answer)``, or ``(False, status)`` once
+    its failure is recorded (``TryLater`` when it is to be tried again). ``cut`` is told when
+    the task's time limit cut the call."""
+    try:
+        return True, kind.call(row, body)
+    except kind.callee.errors as exc:
+        return False, _failed(kind, row, body, exc)
+    except SoftTimeLimitExceeded:
+        # The task's time limit cut the call: the other side may have acted. Kept queued
+        # with the lease released and retried like a lost answer, the same body and key.
+        if cut is not None:
+            cut.append(row.pk)
+        return False, _failed(kind, row, body, kind.callee.cut(kind))
+
+
+def _record(kind: Outbound, answered: list[tuple[Any, Any, Any]]) -> dict[int, str]:
+    """Close answered rows (row, body, answer) in one transaction, then make what their answers
+    change: the kind's ``effect_many`` for those it closed as succeeded, or ``effect`` for each."""
+    statuses: dict[int, str] = {}
+    succeeded = []
+    with _atomic(kind):
+        for row, body, resp in answered:
+            fields = kind.callee.cleared(resp)
+            fields.update(kind.answer(row, body, resp))
+            status = statuses[row.pk] = fields.pop("status", CallStatus.SUCCEEDED)
+            if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
+                succeeded.append((row, body, resp))
+        if succeeded and kind.effect_many is not None:
+            kind.effect_many(succeeded)
+        else:
+            for row, body, resp in succeeded:
+                kind.effect(row, body, resp)
+    return statuses
 
 
 def _failed(kind: Outbound, row, body, exc: Exception) -> str:
@@ -337,28 +364,61 @@ def _failed(kind: Outbound, row, body, exc: Exception) -> str:
 
 
 def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
-    """Claim these rows in one transaction, then call and record each as ``run`` does, in
-    order. A row to be tried again goes to its kind's task, as that task's first retry; rows
-    not called when the task's soft time limit came are released and sent again. Returns the
-    status of each row claimed."""
+    """Claim these rows in one transaction, then call each, in order, and record the answers
+    together while the calls are quick: an answer waits for others at most about
+    ``OUTBOUND_BATCH_RECORD_WITHIN`` (0.2 s; one transaction and the kind's ``effect_many`` for
+    several rows; a worker killed meanwhile leaves them to their leases and the same key). A row
+    to be tried again goes to its kind's task, as that task's first retry; when the task's soft
+    time limit comes, what was answered is recorded and the rows not called yet are given back
+    and sent again. Returns the status of each row claimed."""
     claimed = _claim_batch(kind, pks)
     done: dict[int, str] = {}
+    answered: list[tuple[Any, Any, Any]] = []
     cut: list[int] = []
-    for i, (row, body) in enumerate(claimed):
-        try:
-            done[row.pk] = _send(kind, row, body, cut)
-        except TryLater as exc:
-            done[row.pk] = CallStatus.QUEUED
-            if not exc.parked:
-                _retry_alone(kind, row.pk, exc)
-        except SoftTimeLimitExceeded:  # out of time between two calls
-            cut.append(row.pk)
-        if cut:  # the rows not called yet are given back, and sent again
-            rest = [r for r, _ in claimed[i + 1 :]]
-            _release(kind, rest)
-            kind.send_many([r.pk for r in rest])
-            break
+    called = 0
+    since = last_call = 0.0
+    within = settings.OUTBOUND_BATCH_RECORD_WITHIN
+    try:
+        for row, body in claimed:
+            if answered and time.monotonic() - since + last_call > within:
+                _record_answered(kind, answered, done)  # the next answer would come too late
+            called += 1
+            started = time.monotonic()
+            try:
+                ok, outcome = _called(kind, row, body, cut)
+            except TryLater as exc:
+                kind.released(row)
+                done[row.pk] = CallStatus.QUEUED
+                if not exc.parked:
+                    _retry_alone(kind, row.pk, exc)
+            else:
+                last_call = time.monotonic() - started
+                if not ok:
+                    kind.released(row)
+                    done[row.pk] = outcome
+                else:
+                    since = since if answered else time.monotonic()
+                    answered.append((row, body, outcome))
+            if cut:
+                break
+        _record_answered(kind, answered, done)
+    except SoftTimeLimitExceeded:  # between two calls, or while recording
+        _record_answered(kind, answered, done)
+        cut.append(0)
+    if cut:  # the rows not called yet are given back, and sent again
+        rest = [row for row, _ in claimed[called:]]
+        _release(kind, rest)
+        kind.send_many([row.pk for row in rest])
     return done
+
+
+def _record_answered(kind: Outbound, answered: list, done: dict[int, str]) -> None:
+    """Record the answers waiting in ``answered`` (kept there if recording fails)."""
+    if answered:
+        done.update(_record(kind, answered))
+        for row, _, _ in answered:
+            kind.released(row)
+        answered.clear()
 
 
 def _retry_alone(kind: Outbound, pk: int, exc: TryLater) -> None:

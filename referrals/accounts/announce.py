@@ -21,5 +21,15 @@ def balance_changed(account_pk: int) -> None:
     _account("referral_account.balance_changed", account_pk)
 
 
+def balances_changed(account_pks: list[int]) -> None:
+    """``balance_changed`` for several accounts: the endpoints asked once."""
+    type_name = "referral_account.balance_changed"
+    endpoints = listening(type_name) if account_pks else []
+    if not endpoints:
+        return
+    for account in ReferralAccount.objects.filter(pk__in=account_pks).order_by("pk"):
+        emit(type_name, account, tenant_key=account.tenant_key, candidates=endpoints)
+
+
 def deactivated(account_pk: int) -> None:
     _account("referral_account.deactivated", account_pk)

@@ -19,9 +19,11 @@ it shows is the last one stored) until a balance that fits is applied.
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -96,44 +98,95 @@ def balance_apply(
     the balance as it was only moves ``balance_synced_at`` (at 200,000 accounts, pulls that
     change nothing would otherwise add about a million rows a day). Raises ``BalanceRefused``
     for a newer balance that cannot be stored, before anything is written."""
+    snapshot = Snapshot(account_pk, bonus, modify_time, reference)
+    return account_pk in balances_apply([snapshot], source=source)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A balance for ``balances_apply``: as ``balance_apply`` takes it."""
+
+    account_pk: int
+    bonus: hire.Bonus | Callable[[ReferralAccount], hire.Bonus]
+    modify_time: int | None
+    reference: str = ""
+
+
+def balances_apply(snapshots: list[Snapshot], *, source: str) -> set[int]:
+    """``balance_apply`` for several snapshots (a batch of paid payout lines) in one transaction
+    and a few statements whatever their number, each as ``balance_apply`` would. Returns the
+    accounts whose snapshot was applied. A refusal raises ``BalanceRefused`` before anything of
+    any of them is written. One snapshot an account: a second would have to see the first's
+    cash (refused)."""
+    if len({s.account_pk for s in snapshots}) < len(snapshots):
+        raise ValueError("one balance snapshot an account at a time")
     with transaction.atomic():
-        account = ReferralAccount.objects.select_for_update().get(pk=account_pk)
-        held = account.assets_modify_time
-        if held is not None and (modify_time is None or modify_time <= held):
-            return False  # superseded, whatever it holds
-        if callable(bonus):
-            bonus = bonus(account)
-        refusal = balance_refusal(bonus)
-        if refusal is not None:
-            raise BalanceRefused(refusal)
-        cash = cash_dict(bonus)
-        changed = (account.points, _held_cash(account)) != (bonus.point_bonus, cash) or held is None
-        account.points = bonus.point_bonus
-        account.assets_modify_time = modify_time
-        account.balance_synced_at = timezone.now()
-        fields = ["points", "assets_modify_time", "balance_synced_at", "updated_at"]
-        if getattr(account.balance_error, "msgid", None) == BALANCE_REFUSED:
-            account.balance_error = ""  # a balance that fits came after the one refused
-            fields.append("balance_error")
-        account.save(update_fields=fields)
-        if changed:
-            account.cash.exclude(currency__in=cash).delete()
-            for currency, amount in cash.items():
-                AccountCash.objects.update_or_create(
-                    account=account, currency=currency, defaults={"amount": Decimal(amount)}
+        locked = ReferralAccount.objects.select_for_update().filter(pk__in={s.account_pk for s in snapshots})
+        accounts = {a.pk: a for a in locked.order_by("pk").prefetch_related("cash")}
+        held_cash = {pk: _held_cash(a) for pk, a in accounts.items()}
+        applied: dict[int, ReferralAccount] = {}
+        changed: dict[int, dict[str, str]] = {}  # account → its cash now, where the balance changed
+        history = []
+        now = timezone.now()
+        for snapshot in snapshots:
+            account = accounts.get(snapshot.account_pk)
+            if account is None:
+                raise ReferralAccount.DoesNotExist(f"referral account {snapshot.account_pk}")
+            held = account.assets_modify_time
+            if held is not None and (snapshot.modify_time is None or snapshot.modify_time <= held):
+                continue  # superseded, whatever it holds
+            bonus = snapshot.bonus(account) if callable(snapshot.bonus) else snapshot.bonus
+            refusal = balance_refusal(bonus)
+            if refusal is not None:
+                raise BalanceRefused(refusal)
+            cash = cash_dict(bonus)
+            moved = (account.points, held_cash[account.pk]) != (bonus.point_bonus, cash) or held is None
+            account.points = bonus.point_bonus
+            account.assets_modify_time = snapshot.modify_time
+            account.balance_synced_at = account.updated_at = now
+            if getattr(account.balance_error, "msgid", None) == BALANCE_REFUSED:
+                account.balance_error = ""  # a balance that fits came after the one refused
+            applied[account.pk] = account
+            if moved:
+                held_cash[account.pk] = changed[account.pk] = cash
+            if moved or source in ALWAYS_RECORDED:
+                history.append(
+                    BalanceChange(
+                        account=account,
+                        source=source,
+                        modify_time=snapshot.modify_time,
+                        points=bonus.point_bonus,
+                        cash=cash,
+                        reference=snapshot.reference,
+                    )
                 )
-        if changed:
-            announce.balance_changed(account.pk)
-        if changed or source in ALWAYS_RECORDED:
-            BalanceChange.objects.create(
-                account=account,
-                source=source,
-                modify_time=modify_time,
-                points=bonus.point_bonus,
-                cash=cash,
-                reference=reference,
-            )
-        return True
+        if not applied:
+            return set()
+        balance_fields = ["points", "assets_modify_time", "balance_synced_at", "updated_at", "balance_error"]
+        ReferralAccount.objects.bulk_update(applied.values(), balance_fields)
+        _cash_write(changed)
+        announce.balances_changed(list(changed))
+        BalanceChange.objects.bulk_create(history)
+        return set(applied)
+
+
+def _cash_write(changed: dict[int, dict[str, str]]) -> None:
+    """The accounts' cash rows as ``changed`` says: currencies gone deleted, the others set."""
+    if not changed:
+        return
+    gone = Q()
+    for pk, cash in changed.items():
+        gone |= Q(account_id=pk) & ~Q(currency__in=list(cash))
+    AccountCash.objects.filter(gone).delete()
+    rows = [
+        AccountCash(account_id=pk, currency=currency, amount=Decimal(amount))
+        for pk, cash in changed.items()
+        for currency, amount in cash.items()
+    ]
+    if rows:
+        AccountCash.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["account", "currency"], update_fields=["amount"]
+        )
 
 
 ALWAYS_RECORDED = (BalanceSource.EVENT, BalanceSource.WITHDRAWAL)

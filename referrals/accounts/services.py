@@ -6,6 +6,7 @@ from . import announce
 from .balances import (
     NOT_REGISTERED_YET,
     BalanceRefused,
+    Snapshot,
     assets_event_apply,
     balance_apply,
     balance_pull,
@@ -13,6 +14,7 @@ from .balances import (
     balance_pull_request,
     balance_pull_run,
     balance_refusal,
+    balances_apply,
     balances_pull_all,
     cash_dict,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "BalanceRefused",
     "DirectoryUser",
     "Person",
+    "Snapshot",
     "StatusChangeRefused",
     "account_register",
     "account_status_request",
@@ -43,6 +46,7 @@ __all__ = [
     "balance_pull_request",
     "balance_pull_run",
     "balance_refusal",
+    "balances_apply",
     "balances_pull_all",
     "cash_dict",
     "joiner_register",

@@ -167,13 +167,20 @@ def awaiting_next_run():
 def account_paid_out(account_pk: int) -> None:
     """A full-cash withdrawal of the account succeeded (a payout line, or a withdrawal): a
     leaver waiting for it moves on to the deactivation. Runs in the caller's transaction."""
+    accounts_paid_out([account_pk])
+
+
+def accounts_paid_out(account_pks: list[int]) -> None:
+    """``account_paid_out`` for several accounts (a batch of paid payout lines): one question."""
     waiting = (LeaverState.AWAITING_RUN, LeaverState.PAYING)
     # The deactivation is sent after the leaver is saved. No savepoint inside the caller's
     # transaction (a withdrawal's or a paid line's effect, which fails whole if this fails):
     # two statements fewer on every line a payout run pays.
     with transaction.atomic(savepoint=False):
-        for leaver in Leaver.objects.select_for_update().filter(account_id=account_pk, state__in=waiting):
-            _deactivate(leaver, ReferralAccount.objects.get(pk=account_pk))
+        leavers = Leaver.objects.select_for_update().filter(account_id__in=account_pks, state__in=waiting)
+        for leaver in leavers.order_by("pk"):
+            assert leaver.account_id is not None  # found by its account
+            _deactivate(leaver, ReferralAccount.objects.get(pk=leaver.account_id))
             leaver.save()
 
 

@@ -5,7 +5,7 @@ line's order id reused by every retry, a paid line recorded as the withdrawal it
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -117,33 +117,55 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
 
 
 def _effect(line: PayoutLine, order_id, outcome) -> None:
-    """The paid line as the withdrawal it is, and the account's cash at zero as of Feishu's time."""
-    # The line as the close wrote it (the engine keeps the object so), and the run as the claim
-    # read it (its approver is who asked for the withdrawal): nothing is read again. The account
-    # is not read here either: the employee id is set only where it differs, in the UPDATE, and
-    # zero_withdrawn reads the balance it keeps under the account's row lock.
-    if outcome.employee_id:
-        ReferralAccount.objects.filter(pk=line.account_id).exclude(employee_id=outcome.employee_id).update(
-            employee_id=outcome.employee_id, updated_at=timezone.now()
+    _effect_many([(line, order_id, outcome)])
+
+
+def _effect_many(paid: list[tuple[PayoutLine, str, Paid]]) -> None:
+    """The paid lines as the withdrawals they are, and their accounts' cash at zero as of
+    Feishu's time: a few statements for a batch's lines, whatever their number."""
+    # The lines as the close wrote them (the engine keeps the objects so), and the run as the
+    # claim read it (its approver is who asked for the withdrawal): nothing is read again. The
+    # accounts are not read here either: an employee id is set only where it differs, in the
+    # UPDATE, and zero_withdrawn_many reads the balances it keeps under the accounts' row locks.
+    named = {line.account_id: outcome.employee_id for line, _, outcome in paid if outcome.employee_id}
+    if named:
+        differs = Q()
+        for pk, employee_id in named.items():
+            differs |= Q(pk=pk) & ~Q(employee_id=employee_id)
+        ReferralAccount.objects.filter(differs).update(
+            employee_id=Case(*(When(pk=pk, then=Value(employee_id)) for pk, employee_id in named.items())),
+            updated_at=timezone.now(),
         )
-    Withdrawal.objects.create(
-        account_id=line.account_id,
-        external_order_id=line.external_order_id,
-        bonus_types=[CASH],
-        status=CallStatus.SUCCEEDED,
-        requested_by_id=line.run.decided_by_id,
-        expected_cash=line.cash,
-        withdrawn_points=0 if line.withdrawn_cash is not None else None,
-        withdrawn_cash=line.withdrawn_cash,
-        trans_time=line.trans_time,
-        attempts=line.attempts,
-        error=line.error,
-        log_id=line.log_id,
-        finished_at=line.finished_at,
+    lines = [line for line, _, _ in paid]
+    Withdrawal.objects.bulk_create(
+        [
+            Withdrawal(
+                account_id=line.account_id,
+                external_order_id=line.external_order_id,
+                bonus_types=[CASH],
+                status=CallStatus.SUCCEEDED,
+                requested_by_id=line.run.decided_by_id,
+                expected_cash=line.cash,
+                withdrawn_points=0 if line.withdrawn_cash is not None else None,
+                withdrawn_cash=line.withdrawn_cash,
+                trans_time=line.trans_time,
+                attempts=line.attempts,
+                error=line.error,
+                log_id=line.log_id,
+                finished_at=line.finished_at,
+            )
+            for line in lines
+        ]
     )
-    leavers.account_paid_out(line.account_id)  # a leaver waiting for this run: deactivated next
-    if line.withdrawn_cash is not None:  # the cash is zero in Feishu now; the points as they are
-        withdrawals.zero_withdrawn(line.account_id, [CASH], line.trans_time, line.external_order_id)
+    # A leaver waiting for this run: deactivated next.
+    leavers.accounts_paid_out([line.account_id for line in lines])
+    # The cash is zero in Feishu now (where its answer could be read); the points as they are.
+    emptied = [
+        (line.account_id, line.trans_time, line.external_order_id)
+        for line in lines
+        if line.withdrawn_cash is not None
+    ]
+    withdrawals.zero_withdrawn_many(emptied, [CASH])
 
 
 def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
@@ -186,6 +208,7 @@ PAY_LINE = outbound.register(
         callee=FEISHU,
         answer=_answer,
         effect=_effect,
+        effect_many=_effect_many,
         refused=_refused,
         closed=_closed,
         give_up=_give_up,

@@ -21,7 +21,7 @@ from hireops.feishu_calls import FEISHU
 from hireops.signin import second_factor
 
 from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
-from ..accounts.services import announce, balance_apply, balance_refusal, cash_dict
+from ..accounts.services import Snapshot, announce, balance_refusal, balances_apply, cash_dict
 from .models import Withdrawal
 from .reconciliation import (  # noqa: F401  (the room's other service, named here too)
     RECONCILE,
@@ -150,18 +150,21 @@ def zero_withdrawn(account_pk: int, bonus_types, modify_time: int | None, refere
     """The withdrawn types are now empty in Feishu; record that as of the transaction time
     (a withdrawal, a payout run's line). The types not withdrawn keep what the account holds
     under its row lock, not what a caller read before Feishu was called."""
+    zero_withdrawn_many([(account_pk, modify_time, reference)], bonus_types)
+
+
+def zero_withdrawn_many(withdrawn: list[tuple[int, int | None, str]], bonus_types) -> None:
+    """``zero_withdrawn`` for several accounts at once (account, Feishu's time, the reference):
+    a batch of paid payout lines, in a few statements."""
 
     def emptied(held: ReferralAccount) -> hire.Bonus:
         points = 0 if POINTS in bonus_types else held.points
         cash = [] if CASH in bonus_types else [hire.Cash(c.currency, c.amount) for c in held.cash.all()]
         return hire.Bonus(point_bonus=points, cash=cash)
 
-    balance_apply(
-        account_pk,
-        emptied,
-        modify_time=modify_time,
+    balances_apply(
+        [Snapshot(pk, emptied, modify_time, reference) for pk, modify_time, reference in withdrawn],
         source=BalanceSource.WITHDRAWAL,
-        reference=reference,
     )
 
 

@@ -315,6 +315,42 @@ def test_the_dispatcher_sends_lines_ten_to_a_task_and_each_is_paid_once(
     assert len(withdraw_calls(sandbox)) == 3
 
 
+def test_a_batchs_quick_answers_are_recorded_together_and_slow_ones_one_by_one(
+    sandbox, people, with_cash, settings
+):
+    """While the calls come back within the window their answers are recorded in one
+    transaction, a statement for all their withdrawals; a call slower than the window is
+    recorded as it comes back, so no answer waits for the others."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def withdrawals_written(queries) -> int:
+        return sum(
+            q["sql"].startswith('INSERT INTO "referrals_withdrawal"') for q in queries.captured_queries
+        )
+
+    accounts = with_cash(6, amount="1.00")
+    quick, slow = accounts[:3], accounts[3:]
+    settings.OUTBOUND_BATCH_RECORD_WITHIN = 60  # every call here is quicker than that
+    run = prepared(people, pks=[a.pk for a in quick])
+    with CaptureQueriesContext(connection) as queries:
+        payouts.payout_approve(run.pk, people["approver"])
+    assert withdrawals_written(queries) == 1
+    assert set(run.lines.values_list("status", "attempts")) == {(CallStatus.SUCCEEDED, 1)}
+
+    settings.OUTBOUND_BATCH_RECORD_WITHIN = 0.1  # every withdrawal takes longer than that
+    run = prepared(people, pks=[a.pk for a in slow])
+    sandbox.add_fault("/open-apis/hire/v1/referral_account/*/withdraw", "slow", count=3, delay=0.3)
+    with CaptureQueriesContext(connection) as queries:
+        payouts.payout_approve(run.pk, people["approver"])
+    assert withdrawals_written(queries) == 3
+    assert set(run.lines.values_list("status", "attempts")) == {(CallStatus.SUCCEEDED, 1)}
+    books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
+    assert [len(books[a.account_id]) for a in accounts] == [1] * 6
+    for account in accounts:
+        assert reload(account).cash.count() == 0 and Withdrawal.objects.filter(account=account).count() == 1
+
+
 def test_a_line_failing_in_a_batch_is_retried_alone_within_the_same_budget(
     sandbox, people, with_cash, tasks_run
 ):
