@@ -40,11 +40,14 @@ def _permission_names(user) -> list[tuple[str, str]]:
 @cache
 def _compiled(alias: str, superuser: bool) -> tuple[str, tuple]:
     """The query's SQL, compiled by the ORM once, with ``_ANY_USER`` for the user's id."""
+    # Unordered (a set is made of it): SQLite refuses an ORDER BY inside a UNION's parts, and
+    # Permission's default ordering would put one in each.
+    permissions = Permission.objects.order_by()
     if superuser:
-        query = Permission.objects.values_list(*_NAMES)
+        query = permissions.values_list(*_NAMES)
     else:
-        own = Permission.objects.filter(user=_ANY_USER).values_list(*_NAMES)
-        query = own.union(Permission.objects.filter(group__user=_ANY_USER).values_list(*_NAMES))
+        own = permissions.filter(user=_ANY_USER).values_list(*_NAMES)
+        query = own.union(permissions.filter(group__user=_ANY_USER).values_list(*_NAMES))
     sql, params = query.query.get_compiler(alias).as_sql()
     assert params == (() if superuser else (_ANY_USER, _ANY_USER)), params
     return sql, params
