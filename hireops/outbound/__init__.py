@@ -405,20 +405,49 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
     except SoftTimeLimitExceeded:  # between two calls, or while recording
         _record_answered(kind, answered, done)
         cut.append(0)
-    if cut:  # the rows not called yet are given back, and sent again
-        rest = [row for row, _ in claimed[called:]]
-        _release(kind, rest)
-        kind.send_many([row.pk for row in rest])
+    except Exception:  # the task fails; the rows not called yet need not wait for their leases
+        _give_back(kind, [row for row, _ in claimed[called:]])
+        raise
+    if cut:
+        _give_back(kind, [row for row, _ in claimed[called:]])
     return done
 
 
+def _give_back(kind: Outbound, rows: list) -> None:
+    """Rows claimed and not called: released, and sent again."""
+    _release(kind, rows)
+    kind.send_many([row.pk for row in rows])
+
+
 def _record_answered(kind: Outbound, answered: list, done: dict[int, str]) -> None:
-    """Record the answers waiting in ``answered`` (kept there if recording fails)."""
-    if answered:
+    """Record the answers waiting in ``answered`` together. If that fails, each alone: a row
+    whose record fails (its effect refused by the database, say) keeps its lease and stays in
+    ``answered``, and the first such error is raised once the others are recorded, so one row
+    never holds back the rest of its batch (it is sent again after its lease, with its key)."""
+    if not answered:
+        return
+    try:
         done.update(_record(kind, answered))
-        for row, _, _ in answered:
-            kind.released(row)
-        answered.clear()
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        if len(answered) == 1:
+            raise
+        log.exception("%s: %d answers not recorded together; recording each alone", kind.name, len(answered))
+        failed: Exception | None = None
+        for one in list(answered):
+            try:
+                done.update(_record(kind, [one]))
+            except Exception as exc:
+                failed = failed or exc
+                continue
+            answered.remove(one)
+            kind.released(one[0])
+        if failed is not None:
+            raise failed from None
+    for row, _, _ in answered:
+        kind.released(row)
+    answered.clear()
 
 
 def _retry_alone(kind: Outbound, pk: int, exc: TryLater) -> None:

@@ -1,5 +1,6 @@
 """Payout runs against the sandbox over HTTP: prepared by one, approved by another, paid once."""
 
+import contextlib
 import csv
 import io
 import time
@@ -302,6 +303,7 @@ def test_the_dispatcher_sends_lines_ten_to_a_task_and_each_is_paid_once(
     books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
     assert [len(books[a.account_id]) for a in accounts] == [1] * 3
     assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count() == 3
+    orders = set(run.lines.values_list("external_order_id", flat=True))
 
     # Ten to a task, in the order given; one left over goes alone (rows that are gone: no call).
     tasks_run.clear()
@@ -312,7 +314,7 @@ def test_the_dispatcher_sends_lines_ten_to_a_task_and_each_is_paid_once(
         ("referrals.pay_line", [10**6 + 20]),
     ]
     assert [pk for _, args in tasks_run[:2] for pk in args[0]] == list(range(10**6, 10**6 + 20))
-    assert len(withdraw_calls(sandbox)) == 3
+    assert len([r for r in withdraw_calls(sandbox) if r["json"]["external_order_id"] in orders]) == 3
 
 
 def test_a_batchs_quick_answers_are_recorded_together_and_slow_ones_one_by_one(
@@ -351,6 +353,77 @@ def test_a_batchs_quick_answers_are_recorded_together_and_slow_ones_one_by_one(
         assert reload(account).cash.count() == 0 and Withdrawal.objects.filter(account=account).count() == 1
 
 
+@contextlib.contextmanager
+def withdrawal_refused(order_id: str):
+    """The database refuses to record the withdrawal of this order id (a trigger), as it could
+    refuse any row of a batch's effect."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_order() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.external_order_id = '{order_id}' THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_order BEFORE INSERT ON referrals_withdrawal "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_order()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_order BEFORE INSERT ON referrals_withdrawal "
+                f"WHEN NEW.external_order_id = '{order_id}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER refuse_order"
+                + (" ON referrals_withdrawal" if connection.vendor == "postgresql" else "")
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP FUNCTION refuse_order()")
+
+
+def test_a_line_whose_record_fails_holds_back_none_of_its_batch(sandbox, people, with_cash, settings):
+    """Three answers recorded together, and the database refuses the middle one's withdrawal:
+    the other two are recorded on their own; the refused one keeps its lease, and once the lease
+    is over it is sent again with its order id, which Feishu does not pay twice."""
+    settings.OUTBOUND_BATCH_RECORD_WITHIN = 60  # the three answers are recorded together
+    accounts = with_cash(3, amount="1.00")
+    run = prepared(people)
+    first, middle, last = run.lines.order_by("pk")
+    with withdrawal_refused(middle.external_order_id):
+        payouts.payout_approve(run.pk, people["approver"])  # the batch task fails (eager: kept)
+    statuses = dict(run.lines.values_list("pk", "status"))
+    assert statuses == {
+        first.pk: CallStatus.SUCCEEDED,
+        middle.pk: CallStatus.QUEUED,
+        last.pk: CallStatus.SUCCEEDED,
+    }
+    middle.refresh_from_db()
+    assert middle.withdraw_sent and middle.leased_until > timezone.now()  # Feishu paid it: kept leased
+    assert set(Withdrawal.objects.values_list("external_order_id", flat=True)) == {
+        first.external_order_id,
+        last.external_order_id,
+    }
+
+    past = timezone.now() - timedelta(seconds=1)  # the lease and the claim have run out
+    PayoutLine.objects.filter(pk=middle.pk).update(leased_until=past, dispatched_until=past)
+    payout_dispatch.payout_dispatch()
+    run.refresh_from_db()
+    assert run.status == PayoutRunStatus.FINISHED
+    assert set(run.lines.values_list("status", flat=True)) == {CallStatus.SUCCEEDED}
+    books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
+    assert [len(books[a.account_id]) for a in accounts] == [1] * 3
+    ours = [r for r in withdraw_calls(sandbox) if any(f"/{a.account_id}/" in r["path"] for a in accounts)]
+    orders = [r["json"]["external_order_id"] for r in ours]  # (a late call of an earlier test aside)
+    assert orders.count(middle.external_order_id) == 2 and len(orders) == 4
+    assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).count() == 3
+
+
 def test_a_line_failing_in_a_batch_is_retried_alone_within_the_same_budget(
     sandbox, people, with_cash, tasks_run
 ):
@@ -382,30 +455,57 @@ def test_a_line_failing_in_a_batch_is_retried_alone_within_the_same_budget(
 
 
 def test_a_batch_cut_by_the_soft_limit_retries_the_cut_line_and_sends_the_rest_again(
-    sandbox, people, with_cash, soft_limit_after, tasks_run
+    sandbox, people, with_cash, soft_limit_after, tasks_run, monkeypatch
 ):
     """The soft time limit comes while the batch's first withdrawal waits for Feishu: that line
     is retried with its order id, the lines not called yet are given back (no attempt counted)
     and sent again; each account is withdrawn once."""
+    from config.celery import app as celery_app
+
     accounts = with_cash(3, amount="1.00")
     run = prepared(people)
-    sandbox.add_fault("/open-apis/hire/v1/referral_account/*/withdraw", "slow", count=1, delay=3)
-    soft_limit_after(1.0)
-    payouts.payout_approve(run.pk, people["approver"])
+    celery_app.conf.task_always_eager = False
+    try:
+        payouts.payout_approve(run.pk, people["approver"])  # its first tick waits in the broker
+    finally:
+        celery_app.conf.task_always_eager = True
+        celery_app.control.purge()  # no later test's worker runs that tick
+    pks = payout_dispatch.claim_due(100)
+    first = run.lines.get(pk=pks[0])
+    # Feishu takes 5 s to answer the first withdrawal; the limit comes half a second after that
+    # withdrawal leaves (armed by the client's report just before it sends it, after any wait
+    # for the tenant's turn), so in the middle of that call whatever the machine's load.
+    from hireops.feishu import hooks
+
+    sandbox.add_fault("/open-apis/hire/v1/referral_account/*/withdraw", "slow", count=1, delay=5)
+    armed = []
+
+    def arm_at_the_first_withdrawal(endpoint, wait):
+        if endpoint == "hire.referral_account.withdraw" and not armed:
+            armed.append(endpoint)
+            soft_limit_after(wait + 0.5)
+
+    monkeypatch.setitem(
+        hooks._listeners, "limiter_waited", [*hooks._listeners["limiter_waited"], arm_at_the_first_withdrawal]
+    )
+    outbound.run_batch(payouts.PAY_LINE, pks)
+    assert armed
     run.refresh_from_db()
     assert run.status == PayoutRunStatus.FINISHED
-    first = run.lines.order_by("pk").first()
-    assert dict(run.lines.values_list("pk", "attempts")) == {
-        line.pk: 2 if line.pk == first.pk else 1 for line in run.lines.all()
-    }
+    assert dict(run.lines.values_list("pk", "attempts")) == {pk: 2 if pk == first.pk else 1 for pk in pks}
     batches = [args[0] for name, args in tasks_run if name == "referrals.pay_line.batch"]
-    assert [len(batch) for batch in batches] == [3, 2]
+    assert batches == [pks[1:]]  # the two not called, sent again together
     assert [args for name, args in tasks_run if name == "referrals.pay_line"] == [[first.pk]]
-    deadline = time.monotonic() + 5  # the cut call is logged once the sandbox answers it
-    while len(withdraw_calls(sandbox)) < 4 and time.monotonic() < deadline:
+    ours = {f"/{a.account_id}/" for a in accounts}  # a late call of an earlier test may be logged too
+
+    def orders():
+        calls = [r for r in withdraw_calls(sandbox) if any(o in r["path"] for o in ours)]
+        return [r["json"]["external_order_id"] for r in calls]
+
+    deadline = time.monotonic() + 10  # the cut call is logged once the sandbox answers it (5 s)
+    while len(orders()) < 4 and time.monotonic() < deadline:
         time.sleep(0.1)
-    orders = [r["json"]["external_order_id"] for r in withdraw_calls(sandbox)]
-    assert sorted(orders) == sorted(
+    assert sorted(orders()) == sorted(
         [first.external_order_id, *run.lines.values_list("external_order_id", flat=True)]
     )
     books = {a["account_id"]: a["withdrawals"] for a in sandbox.state()["accounts"]}
