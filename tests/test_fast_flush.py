@@ -8,7 +8,10 @@ from django_celery_beat.models import PeriodicTask
 
 from tests import fast_flush
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast flush is PostgreSQL's (COPY)"),
+]
 
 
 def rows_of(table: str) -> bytes:

@@ -38,6 +38,9 @@ def _around_a_task(fixup: DjangoWorkerFixup, sender) -> None:
     task_postrun.send(sender=sender, task_id="t", task=sender)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="kept connections (CONN_MAX_AGE) are PostgreSQL's"
+)
 def test_a_connection_outlives_a_task_and_is_closed_past_its_age(settings):
     fixup = DjangoWorkerFixup(app)
     assert fixup.db_reuse_max, "CELERY_DB_REUSE_MAX is read by Celery's fixup"
