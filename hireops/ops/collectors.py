@@ -8,12 +8,15 @@ own thread, closed when the scrape is done.
 """
 
 import contextlib
+import glob
 import logging
+import os
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,25 @@ log = logging.getLogger(__name__)
 # Gauges the platform's other packages add (the inbox's backlog, the jobs' remaining items):
 # each a function yielding metric families, registered from its AppConfig.ready().
 GAUGES: list[Callable[[], Iterable]] = []
+
+
+class ProcessFilesCollector(multiprocess.MultiProcessCollector):
+    """The counters every process wrote to PROMETHEUS_MULTIPROC_DIR, summed, as
+    prometheus-client's collector reads them, but a file too short to hold its header is
+    skipped: a process killed between creating its file and sizing it leaves one empty, and
+    the library's collector then fails the whole scrape until someone deletes it."""
+
+    def collect(self):
+        return self.merge(
+            [f for f in glob.glob(os.path.join(self._path, "*.db")) if _sized(f)], accumulate=True
+        )
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= 8  # the used length (4 bytes) and its padding
+    except OSError:  # gone since the listing (its process's files were cleaned up)
+        return False
 
 
 def register_gauges(gauges: Callable[[], Iterable]) -> None:

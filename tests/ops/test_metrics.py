@@ -6,12 +6,13 @@ import time
 
 import pytest
 import requests
-from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client import CollectorRegistry
 
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process
 from hireops.feishu import get_client
 from hireops.feishu.hire import get_account_assets
+from hireops.ops.collectors import ProcessFilesCollector
 from tests.conftest import ROOT, free_port, subprocess_env
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, eco_account_event, signed
 
@@ -21,7 +22,7 @@ ASSETS = "hire.referral_account.get_account_assets"
 def value(name: str, **labels) -> float:
     """The sum over every process of this host (the multiprocess directory)."""
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    ProcessFilesCollector(registry)  # the exporter's: an empty file of a killed process is skipped
     return registry.get_sample_value(name, labels) or 0.0
 
 
@@ -134,6 +135,31 @@ def test_the_exporter_serves_every_process_and_the_status(tmp_path):
     assert 'hireops_status_value{check="webhooks.deliveries.waiting"} 0.0' in text
     assert 'hireops_queue_messages{queue="events"}' in text
     assert "hireops_events_pending 0.0" in text
+
+
+def test_a_process_killed_before_sizing_its_file_does_not_break_the_scrape(tmp_path):
+    """prometheus-client creates a process's file, then sizes it: a kill in between leaves an
+    empty file, which its own collector fails on for every later scrape."""
+    import os
+
+    from prometheus_client import generate_latest, multiprocess
+
+    from hireops.ops import metrics
+
+    metrics.feishu_calls.labels(endpoint=ASSETS, status="200", code="0").inc(0)  # this process's file
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    empty = os.path.join(folder, "counter_killed-before-sizing.db")
+    open(empty, "wb").close()
+    try:
+        library = CollectorRegistry()
+        multiprocess.MultiProcessCollector(library)
+        with pytest.raises(Exception):  # noqa: B017 (struct.error: what the library's collector does)
+            generate_latest(library)
+        ours = CollectorRegistry()
+        ProcessFilesCollector(ours)
+        assert "hireops_feishu_calls_total" in generate_latest(ours).decode()
+    finally:
+        os.remove(empty)
 
 
 def test_the_grafana_dashboard_shows_only_metrics_that_exist():

@@ -11,14 +11,14 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 
-from hireops.ops.collectors import OperationsCollector
+from hireops.ops.collectors import OperationsCollector, ProcessFilesCollector
 
 
 def registry() -> CollectorRegistry:
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    ProcessFilesCollector(registry)
     registry.register(OperationsCollector())
     return registry
 
