@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import redis_missing  # noqa: E402
+from bench.support import create_database, redis_missing  # noqa: E402
 from bench.webhook import run, serve  # noqa: E402
 
 TARGET = 500.0
@@ -173,10 +173,7 @@ def main() -> int:
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_api_writes_bench")
     if not env["DATABASE_URL"].startswith("postgres"):
         raise SystemExit("the benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", env["DATABASE_URL"].rsplit("/", 1)[1]],
-        capture_output=True,
-    )
+    create_database(env["DATABASE_URL"])
     run([sys.executable, "manage.py", "migrate", "-v", "0"], env)
     token = _api_key(env)
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
