@@ -258,18 +258,9 @@ def _atomic(kind: Outbound):
 
 
 def _claim(kind: Outbound, pk: int):
-    with _atomic(kind):
-        row = kind.model.objects.select_for_update(of=("self",)).select_related(*kind.related).get(pk=pk)
-        if row.status != CallStatus.QUEUED:
-            return None
-        now = timezone.now()
-        if row.leased_until and row.leased_until > now:
-            return None  # being sent by another worker
-        body = kind.prepare(row)
-        if body is None:
-            return None
-        _take(kind, [row], now)
-    return row, body
+    """The row and its body, or None when it is not sent now (see ``_claim_batch``)."""
+    claimed = _claim_batch(kind, [pk])
+    return claimed[0] if claimed else None
 
 
 def _take(kind: Outbound, rows: list, now) -> None:
@@ -414,9 +405,13 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
 
 
 def _give_back(kind: Outbound, rows: list) -> None:
-    """Rows claimed and not called: released, and sent again."""
-    _release(kind, rows)
-    kind.send_many([row.pk for row in rows])
+    """Rows claimed and never called: the attempt not counted, the lease given back, and sent
+    again."""
+    if rows:
+        kind.model.objects.filter(pk__in=[row.pk for row in rows], status=CallStatus.QUEUED).update(
+            attempts=F("attempts") - 1, leased_until=None
+        )
+        kind.send_many([row.pk for row in rows])
 
 
 def _record_answered(kind: Outbound, answered: list, done: dict[int, str]) -> None:
@@ -461,7 +456,8 @@ def _retry_alone(kind: Outbound, pk: int, exc: TryLater) -> None:
 
 
 def _claim_batch(kind: Outbound, pks: list[int]) -> list[tuple[Any, Any]]:
-    """``_claim`` for several rows at once, locked in the order of their keys."""
+    """The claim step for these rows, in one transaction, locked in the order of their keys:
+    each still queued, its lease free, and a body from ``prepare``; in the order given."""
     with _atomic(kind):
         rows = (
             kind.model.objects.select_for_update(of=("self",))
@@ -481,14 +477,6 @@ def _claim_batch(kind: Outbound, pks: list[int]) -> list[tuple[Any, Any]]:
             _take(kind, [row for row, _ in claimed], now)
     order = {pk: i for i, pk in enumerate(pks)}
     return sorted(claimed, key=lambda claim: order[claim[0].pk])
-
-
-def _release(kind: Outbound, rows: list) -> None:
-    """Rows claimed and never called: the attempt not counted, the lease given back."""
-    if rows:
-        kind.model.objects.filter(pk__in=[row.pk for row in rows], status=CallStatus.QUEUED).update(
-            attempts=F("attempts") - 1, leased_until=None
-        )
 
 
 def give_up(kind: Outbound, pk: int, reason: str) -> str:

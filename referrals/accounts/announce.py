@@ -6,24 +6,9 @@ from hireops.webhooks.events import emit, listening
 from .models import ReferralAccount
 
 
-def _account(type_name: str, account_pk: int) -> None:
-    # The account is read only when an endpoint hears the type: a balance changes on every
+def _accounts(type_name: str, account_pks: list[int]) -> None:
+    # The accounts are read only when an endpoint hears the type: a balance changes on every
     # event and every paid payout line, and most deployments have no partner listening.
-    endpoints = listening(type_name)
-    if not endpoints:
-        return
-    account = ReferralAccount.objects.filter(pk=account_pk).first()
-    if account is not None:
-        emit(type_name, account, tenant_key=account.tenant_key, candidates=endpoints)
-
-
-def balance_changed(account_pk: int) -> None:
-    _account("referral_account.balance_changed", account_pk)
-
-
-def balances_changed(account_pks: list[int]) -> None:
-    """``balance_changed`` for several accounts: the endpoints asked once."""
-    type_name = "referral_account.balance_changed"
     endpoints = listening(type_name) if account_pks else []
     if not endpoints:
         return
@@ -31,5 +16,9 @@ def balances_changed(account_pks: list[int]) -> None:
         emit(type_name, account, tenant_key=account.tenant_key, candidates=endpoints)
 
 
+def balances_changed(account_pks: list[int]) -> None:
+    _accounts("referral_account.balance_changed", account_pks)
+
+
 def deactivated(account_pk: int) -> None:
-    _account("referral_account.deactivated", account_pk)
+    _accounts("referral_account.deactivated", [account_pk])

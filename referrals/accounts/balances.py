@@ -118,10 +118,11 @@ def balances_apply(snapshots: list[Snapshot], *, source: str) -> set[int]:
     accounts whose snapshot was applied. A refusal raises ``BalanceRefused`` before anything of
     any of them is written. One snapshot an account: a second would have to see the first's
     cash (refused)."""
-    if len({s.account_pk for s in snapshots}) < len(snapshots):
+    pks = {s.account_pk for s in snapshots}
+    if len(pks) < len(snapshots):
         raise ValueError("one balance snapshot an account at a time")
     with transaction.atomic():
-        locked = ReferralAccount.objects.select_for_update().filter(pk__in={s.account_pk for s in snapshots})
+        locked = ReferralAccount.objects.select_for_update().filter(pk__in=pks)
         accounts = {a.pk: a for a in locked.order_by("pk").prefetch_related("cash")}
         held_cash = {pk: _held_cash(a) for pk, a in accounts.items()}
         applied: dict[int, ReferralAccount] = {}
@@ -148,7 +149,7 @@ def balances_apply(snapshots: list[Snapshot], *, source: str) -> set[int]:
                 account.balance_error = ""  # a balance that fits came after the one refused
             applied[account.pk] = account
             if moved:
-                held_cash[account.pk] = changed[account.pk] = cash
+                changed[account.pk] = cash
             if moved or source in ALWAYS_RECORDED:
                 history.append(
                     BalanceChange(

@@ -116,10 +116,6 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
     return fields
 
 
-def _effect(line: PayoutLine, order_id, outcome) -> None:
-    _effect_many([(line, order_id, outcome)])
-
-
 def _effect_many(paid: list[tuple[PayoutLine, str, Paid]]) -> None:
     """The paid lines as the withdrawals they are, and their accounts' cash at zero as of
     Feishu's time: a few statements for a batch's lines, whatever their number."""
@@ -207,8 +203,7 @@ PAY_LINE = outbound.register(
         call=_call,
         callee=FEISHU,
         answer=_answer,
-        effect=_effect,
-        effect_many=_effect_many,
+        effect_many=_effect_many,  # for a single line too
         refused=_refused,
         closed=_closed,
         give_up=_give_up,
