@@ -5,10 +5,19 @@ aside) answers the first answer again with ``Idempotent-Replayed: true`` and doe
 more; with another request, 422; while the first still runs, 409. Answers below 500 are
 kept (``API_IDEMPOTENCY_HOURS``, at least 24); a 5xx is not, so the retry runs again.
 
-Exactly once, even if a process dies: the key's row is committed first, then locked for the
-write, and the write and its kept answer commit in one transaction. A request that finds the
-row locked answers 409; one that finds it unlocked and unanswered knows the first died with
-its transaction rolled back, and runs the write itself.
+Exactly once, even if a process dies, in one transaction: the request first takes a lock on
+its key (a PostgreSQL advisory lock, ``pg_try_advisory_xact_lock`` on a hash of the key and
+the API key's id; another request holding it answers 409 at once, without waiting), then
+reads the key's kept answer (replayed if there is one), runs the write and keeps its answer,
+and the write and the answer commit together. A process that dies takes its transaction,
+its lock and everything it wrote with it, so the retry finds nothing kept and runs the write.
+The read comes after the lock, in its own statement: under READ COMMITTED it sees whatever a
+previous holder committed before letting go. The key's unique constraint is the last word: a
+kept answer that appears anyway (a database without advisory locks, SQLite in development)
+rolls the write back and answers what was kept.
+
+A row without an answer (``status_code`` null) is one an earlier version committed before its
+write and whose process died: its write is run again and its answer kept on it.
 """
 
 import contextlib
@@ -19,11 +28,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
+from . import kept
 from .models import ApiKey, IdempotentRequest
 from .problems import problem
 
@@ -63,7 +73,7 @@ def fingerprint(request: HttpRequest) -> str:
     return h.hexdigest()
 
 
-def _replay(row: IdempotentRequest) -> "HttpResponse":
+def _replay(row: "kept.Answer") -> "HttpResponse":
     from django.http import HttpResponse
 
     response = HttpResponse(bytes(row.body or b""), status=row.status_code, content_type=row.content_type)
@@ -78,6 +88,10 @@ def run_write(request: HttpRequest, get_response: GetResponse) -> HttpResponseBa
         if response.status_code >= 400:
             transaction.set_rollback(True)
     return response
+
+
+class _KeptMeanwhile(Exception):
+    """Another request kept an answer for the key while this one wrote: undo this write."""
 
 
 def handle(request: HttpRequest, api_key: ApiKey, get_response: GetResponse) -> HttpResponseBase:
@@ -95,37 +109,32 @@ def handle(request: HttpRequest, api_key: ApiKey, get_response: GetResponse) -> 
         )
     print_ = fingerprint(request)
     try:
-        row, _created = IdempotentRequest.objects.get_or_create(
-            api_key=api_key, key=key, defaults={"fingerprint": print_}
-        )
-    except IntegrityError:  # two first requests at once: the other one inserted it
-        row = IdempotentRequest.objects.get(api_key=api_key, key=key)
-    if row.fingerprint != print_:
-        return problem(
-            422,
-            f"This {HEADER} was used with another request.",
-            kind="idempotency-key-reused",
-        )
-    try:
         with transaction.atomic():
-            try:
-                row = IdempotentRequest.objects.select_for_update(nowait=True).get(pk=row.pk)
-            except DatabaseError:
-                return problem(
-                    409, f"A request with this {HEADER} is still running.", kind="idempotency-key-in-use"
-                )
-            if row.status_code is not None:
-                return _replay(row)
-            response = run_write(request, get_response)
-            if response.status_code >= 500 or getattr(response, "streaming", False):
-                return response  # not kept: the retry runs the write again
-            row.status_code = response.status_code
-            row.content_type = response.get("Content-Type", "")
-            row.body = cast("HttpResponse", response).content  # not streaming
-            row.save(update_fields=["status_code", "content_type", "body"])
-            return response
-    except IdempotentRequest.DoesNotExist:  # purged between the two reads: run as a new key
-        return handle(request, api_key, get_response)
+            return _once(request, api_key.pk, key, print_, get_response)
+    except _KeptMeanwhile:
+        return handle(request, api_key, get_response)  # answers what the other one kept
+
+
+def _once(
+    request: HttpRequest, api_key_id: int, key: str, print_: str, get_response: GetResponse
+) -> HttpResponseBase:
+    """Inside the request's transaction: the lock, the kept answer, or the write and its answer."""
+    if not kept.hold(api_key_id, key):
+        return problem(409, f"A request with this {HEADER} is still running.", kind="idempotency-key-in-use")
+    row = kept.read(api_key_id, key)
+    if row is not None and row.fingerprint != print_:
+        return problem(422, f"This {HEADER} was used with another request.", kind="idempotency-key-reused")
+    if row is not None and row.status_code is not None:
+        return _replay(row)
+    response = run_write(request, get_response)
+    if response.status_code >= 500 or getattr(response, "streaming", False):
+        return response  # not kept: the retry runs the write again
+    answer = kept.Answer(
+        print_, response.status_code, response.get("Content-Type", ""), cast("HttpResponse", response).content
+    )
+    if not kept.keep(api_key_id, key, answer, unanswered=row is not None):
+        raise _KeptMeanwhile
+    return response
 
 
 def forget_old(batch: int = 5000) -> int:

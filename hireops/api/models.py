@@ -63,9 +63,10 @@ class ApiKey(models.Model):
 class IdempotentRequest(models.Model):
     """The first answer to a write sent with an ``Idempotency-Key``, per API key.
 
-    The row is committed before the write starts and locked while it runs: a second request
-    with the key finds it locked (409), finished (replayed) or left by a process that died
-    (its transaction rolled back with it, so the write runs again, once)."""
+    Written in the write's own transaction, so it exists only once the write has committed
+    (``hireops.api.idempotency``: the key's lock says a request with it still runs). A row
+    with no answer is one an earlier version committed before its write, left by a process
+    that died: the next request with the key runs the write and keeps its answer on it."""
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)

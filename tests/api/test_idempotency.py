@@ -6,12 +6,15 @@ POST /api/v1/customers (any write goes through the same middleware)."""
 import concurrent.futures
 import datetime as dt
 import json
+import time
 
 import psycopg
 import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.utils import timezone
 
 from bindings.models import VendorCustomer
@@ -82,26 +85,102 @@ def _database_url() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_while_the_first_request_runs_the_key_is_409_and_if_it_died_the_retry_runs_once(client, rf):
+def test_while_the_first_request_runs_the_key_is_409_and_if_it_died_the_retry_runs_once(client, admin_server):
     if connection.vendor != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
+        pytest.skip("advisory locks and a backend to terminate: PostgreSQL")
     key = make_key("customers:write")
     body = {"name": "ACME"}
-    request = rf.post(URL, json.dumps(body), content_type="application/json")
-    row = IdempotentRequest.objects.create(
-        api_key=ApiKey.objects.get(prefix=key[:12]), key="k-4", fingerprint=idempotency.fingerprint(request)
-    )
-    # Another process holds the row: its request is still running.
     with psycopg.connect(_database_url()) as other:
-        other.execute("SELECT 1 FROM api_idempotentrequest WHERE id = %s FOR UPDATE", [row.pk])
-        busy = post(client, key, body, idem="k-4")
-        assert busy.status_code == 409 and busy.json()["type"].endswith("idempotency-key-in-use")
-        assert VendorCustomer.objects.count() == 0
-        other.rollback()  # ... and dies: its transaction and its lock go with it
+        # The first request is sent to the server as production runs it and stopped inside
+        # its write: no customer can be inserted while this lock is held.
+        other.execute("LOCK TABLE bindings_vendorcustomer IN SHARE MODE")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            first = pool.submit(
+                requests.post,
+                f"{admin_server}{URL}",
+                json=body,
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k-4"},
+                timeout=30,
+            )
+            writer = _waiting_insert()
+            with connection.cursor() as cursor:  # were the key not held, this request would wait
+                cursor.execute("SET lock_timeout = '10s'")
+            try:
+                busy = post(client, key, body, idem="k-4")
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET lock_timeout")
+            assert busy.status_code == 409 and busy.json()["type"].endswith("idempotency-key-in-use")
+            # ... and its process dies: its transaction, its lock and its write go with it.
+            other.execute("SELECT pg_terminate_backend(%s)", [writer])
+            assert first.result().status_code == 500
+        other.rollback()
+    assert VendorCustomer.objects.count() == 0
     retried = post(client, key, body, idem="k-4")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
     assert post(client, key, body, idem="k-4")["Idempotent-Replayed"] == "true"
     assert VendorCustomer.objects.count() == 1
+
+
+def _waiting_insert() -> int:
+    """The pid of the backend waiting to insert a customer (the first request's; a worker's
+    first request loads much of Django, seconds on a busy machine). Read outside a
+    transaction: inside one, pg_stat_activity keeps its first answer."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with psycopg.connect(_database_url(), autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE 'INSERT INTO \"bindings_vendorcustomer\"%%'"
+            ).fetchone()
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError("the first request never reached its write")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_left_unanswered_by_an_earlier_version_runs_its_write_once(client):
+    """Before the kept answer moved into the write's transaction, the key's row was committed
+    first: a process that died left it without an answer."""
+    key = make_key("customers:write")
+    body = {"name": "ACME"}
+    request = RequestFactory().post(URL, json.dumps(body), content_type="application/json")
+    row = IdempotentRequest.objects.create(
+        api_key=ApiKey.objects.get(prefix=key[:12]), key="k-6", fingerprint=idempotency.fingerprint(request)
+    )
+    assert post(client, key, body, idem="k-6").status_code == 201
+    assert post(client, key, body, idem="k-6")["Idempotent-Replayed"] == "true"
+    row.refresh_from_db()
+    assert row.status_code == 201 and VendorCustomer.objects.count() == 1
+    assert IdempotentRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_kept_meanwhile_by_another_request_undoes_this_write(rf):
+    """A request that does not take the key's lock (a process of the earlier version, during
+    a rolling deploy) keeps an answer while this one writes: this write is rolled back and
+    the kept answer is given, so the write happened once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a second connection committing mid-request: PostgreSQL")
+    key = make_key("customers:write")
+    api_key = ApiKey.objects.get(prefix=key[:12])
+    request = rf.post(URL, json.dumps({"name": "ACME"}), content_type="application/json")
+    request.META["HTTP_IDEMPOTENCY_KEY"] = "k-7"
+
+    def the_write(_request):
+        VendorCustomer.objects.create(name="written twice")
+        with psycopg.connect(_database_url(), autocommit=True) as other:
+            other.execute(
+                "INSERT INTO api_idempotentrequest (api_key_id, key, fingerprint, status_code, content_type,"
+                " body, created_at) VALUES (%s, 'k-7', %s, 201, 'text/plain', 'the first', now())",
+                [api_key.pk, idempotency.fingerprint(request)],
+            )
+        return HttpResponse("the second", status=201)
+
+    answer = idempotency.handle(request, api_key, the_write)
+    assert answer.content == b"the first" and answer["Idempotent-Replayed"] == "true"
+    assert VendorCustomer.objects.count() == 0
 
 
 @pytest.mark.django_db(transaction=True)
