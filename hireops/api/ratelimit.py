@@ -4,7 +4,8 @@ production) so every web process counts against one budget; a fixed one-minute w
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 WINDOW = 60
 
@@ -14,15 +15,28 @@ def take(key_id: int) -> tuple[bool, int, int, int]:
     limit = settings.API_RATE_LIMIT
     now = int(time.time())
     window = now - now % WINDOW
-    name = f"api:rate:{key_id}:{window}"
-    cache.add(name, 0, WINDOW + 5)
-    try:
-        used = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, WINDOW + 5)
-        used = 1
+    used = _count(f"api:rate:{key_id}:{window}")
     reset = window + WINDOW - now
     return used <= limit, limit, max(limit - used, 0), reset
+
+
+def _count(name: str) -> int:
+    """Add one to the window's counter; its new value. On Redis one round trip (INCR, and the
+    window's expiry set by the first), where the cache's ``add`` and ``incr`` take three."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(name)
+        # RedisCache keeps its redis-py client behind ``_cache`` (Django's own, since 4.0).
+        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, WINDOW + 5, nx=True)
+        return int(pipeline.execute()[0])
+    cache.add(name, 0, WINDOW + 5)
+    try:
+        return cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.set(name, 1, WINDOW + 5)
+        return 1
 
 
 def headers(limit: int, remaining: int, reset: int) -> dict[str, str]:

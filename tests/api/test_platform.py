@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -62,7 +63,17 @@ def test_an_unknown_path_is_a_problem_not_a_page(client):
     assert answer["Content-Type"] == "application/problem+json"
 
 
-def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings):
+@pytest.mark.parametrize("cache", ["redis", "file"])
+def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings, tmp_path, cache):
+    """Counted in Redis (production: one round trip a request) or, without Redis, in the
+    cache Django is given."""
+    if cache == "file":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path),
+            }
+        }
     settings.API_RATE_LIMIT = 3
     key, other = make_key("tenants:read"), make_key("tenants:read")
     answers = [client.get("/api/v1/key", **bearer(key)) for _ in range(4)]
@@ -73,6 +84,10 @@ def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings):
     assert int(refused["Retry-After"]) <= 60
     assert refused["Content-Type"] == "application/problem+json"
     assert client.get("/api/v1/key", **bearer(other)).status_code == 200  # another key's budget
+    if cache == "redis":  # each window's count goes with it
+        counters = redis.Redis.from_url(settings.REDIS_URL)
+        names = counters.keys("*api:rate:*")
+        assert len(names) == 2 and all(0 < counters.ttl(name) <= 65 for name in names)
 
 
 def test_create_api_key_prints_the_key_alone_on_its_last_line(capsys):
