@@ -28,6 +28,7 @@ event for the account does).
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import translation
@@ -300,13 +301,17 @@ class CustomerPatch(Schema):
     identifiers: list[IdentifierIn] | None = Field(default=None, max_length=100)
 
 
-def _customer_out(c: VendorCustomer) -> CustomerOut:
+def _customer_out(c: VendorCustomer, identifiers: Iterable[CustomerIdentifier] | None = None) -> CustomerOut:
+    """``identifiers``: the customer's, ordered by key and value, when in hand (else read)."""
     return CustomerOut(
         id=c.pk,
         name=c.name,
         contact=c.contact,
         notes=c.notes,
-        identifiers=[IdentifierOut(key=i.key, value=i.value) for i in c.identifiers.all()],
+        identifiers=[
+            IdentifierOut(key=i.key, value=i.value)
+            for i in (c.identifiers.all() if identifiers is None else identifiers)
+        ],
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
@@ -405,12 +410,16 @@ def create_customer(request, payload: CustomerIn):
     _every_tenant(request)
     fields = {"name": payload.name, "contact": payload.contact, "notes": payload.notes}
     try:
-        customer = service.customer_create(
+        created = service.customer_create(
             service.Changes(fields, _identifiers(payload.identifiers)), request.api_key.actor
         )
     except service.CustomerRefused as exc:
         raise _refused(exc) from None
-    return Status(201, _customer_out(_customer(request, customer.pk)))
+    # A key for every tenant sees every customer: the answer is what was written, its
+    # identifiers, when several, in the database's order (its collation), as a read gives them.
+    several = len(created.identifiers) > 1
+    identifiers = created.customer.identifiers.order_by("key", "value") if several else created.identifiers
+    return Status(201, _customer_out(created.customer, identifiers))
 
 
 @operation(

@@ -18,6 +18,7 @@ account (``matching``), and the new identifiers serve every account added from n
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
@@ -42,7 +43,11 @@ IDENTIFIERS_CHANGED = gettext_noop(
 
 class CustomerRefused(Exception):
     """The write was refused; ``errors`` lists (field, message) in English (the API's words),
-    fields named as the API names them (``name``, ``identifiers.0.value``)."""
+    fields named as the API names them (``name``, ``identifiers.0.value``).
+
+    A write opens no savepoint of its own (two a write were a fifth of its statements): a
+    refusal rolls back the caller's transaction, or its innermost savepoint, with it. The API
+    runs each write in one (``hireops.api.idempotency.run_write``), and a refusal keeps nothing."""
 
     def __init__(self, errors: list[tuple[str, str]]):
         super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
@@ -115,24 +120,29 @@ def _natural(error):
     return [int(p) if p.isdigit() else p for p in error[0].split(".")]
 
 
-def customer_create(changes: Changes, user) -> VendorCustomer:
+class Created(NamedTuple):
+    customer: VendorCustomer
+    identifiers: list[CustomerIdentifier]  # as written
+
+
+def customer_create(changes: Changes, user) -> Created:
     """A new customer with its identifiers; ``user`` is who the change history names."""
-    with transaction.atomic(), translation.override("en"):
+    with transaction.atomic(savepoint=False), translation.override("en"):
         customer = VendorCustomer()
         asked = Changes({f: "" for f in FIELDS} | changes.fields, changes.identifiers)
         _changed, wanted = _validated(customer, asked)
         customer.save()
-        _set_identifiers(customer, wanted or [])
+        written = _add_identifiers(customer, wanted or [])
         shown = ", ".join(f"{k} = {v}" for k, v in wanted or []) or "—"
         audit.record(user, [customer], CREATED, {"identifiers": shown}, flag=ADDITION)
-    return customer
+    return Created(customer, written)
 
 
 def customer_update(customer: VendorCustomer, changes: Changes, user) -> VendorCustomer:
     """Change the customer's ``changes.fields`` and, when given, replace its identifiers with
     ``changes.identifiers`` (identifiers kept as they are are not rewritten). A request that
     changes nothing writes nothing (``updated_at`` moves only on a change)."""
-    with transaction.atomic(), translation.override("en"):
+    with transaction.atomic(savepoint=False), translation.override("en"):
         customer = VendorCustomer.objects.select_for_update().get(pk=customer.pk)
         changed, wanted = _validated(customer, changes)
         added: list = []
@@ -162,13 +172,18 @@ def _set_identifiers(customer, wanted) -> tuple[list, list]:
     added = [pair for pair in wanted if pair not in current]
     if removed:
         CustomerIdentifier.objects.filter(pk__in=[current[pair].pk for pair in removed]).delete()
+    _add_identifiers(customer, added)
+    return added, removed
+
+
+def _add_identifiers(customer, pairs) -> list[CustomerIdentifier]:
+    rows = [CustomerIdentifier(customer=customer, key=k, value=v) for k, v in pairs]
+    if not rows:
+        return rows
     try:
-        with transaction.atomic():  # another writer took a value since the check: refused, not a 500
-            CustomerIdentifier.objects.bulk_create(
-                [CustomerIdentifier(customer=customer, key=k, value=v) for k, v in added]
-            )
-    except IntegrityError:
+        return CustomerIdentifier.objects.bulk_create(rows)
+    except IntegrityError:  # another writer took a value since the check: refused, not a 500
+        # Raised at once, with no other query: the transaction is rolled back on the way out.
         raise CustomerRefused(
             [("identifiers", "An identifier was just given to another customer; send the request again.")]
         ) from None
-    return added, removed

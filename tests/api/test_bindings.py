@@ -1,11 +1,13 @@
 """/api/v1/bindings and /api/v1/customers: a vendor's system reads the eco-account bindings and
 feeds its customers and their identifiers to the matching, with the admin's checks."""
 
+import contextlib
 import datetime as dt
 import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.utils import timezone
 
 from bindings import bulk
@@ -264,8 +266,10 @@ def post(client, key, body, **headers):
     return client.post("/api/v1/customers", body, content_type="application/json", **bearer(key), **headers)
 
 
-def patch(client, key, pk, body):
-    return client.patch(f"/api/v1/customers/{pk}", body, content_type="application/json", **bearer(key))
+def patch(client, key, pk, body, **headers):
+    return client.patch(
+        f"/api/v1/customers/{pk}", body, content_type="application/json", **bearer(key), **headers
+    )
 
 
 def history(customer) -> list[tuple[str, str]]:
@@ -336,11 +340,15 @@ def test_a_patch_changes_what_it_sends_and_replaces_the_identifiers(client):
     assert patch(client, key, customer.pk, {"contact": None}).json()["contact"] == ""
 
 
+def _counts() -> tuple[int, int, int]:
+    return VendorCustomer.objects.count(), CustomerIdentifier.objects.count(), LogEntry.objects.count()
+
+
 def test_a_value_another_customer_holds_is_refused_naming_the_field_and_nothing_changes(client):
     other = a_customer("Globex", identifiers=[("org_id", "GLX-1")])
     customer = a_customer("Acme", identifiers=[("org_id", "ACME-1")])
     key = make_key("customers:write")
-    before = (VendorCustomer.objects.count(), CustomerIdentifier.objects.count(), LogEntry.objects.count())
+    before = _counts()
 
     refused = post(client, key, {"name": "New", "identifiers": [{"key": "org_id", "value": "GLX-1"}]})
     assert refused.status_code == 422, refused.content
@@ -362,14 +370,71 @@ def test_a_value_another_customer_holds_is_refused_naming_the_field_and_nothing_
     )
     assert changed.status_code == 422
     assert [e["field"] for e in changed.json()["errors"]] == ["identifiers.1.value"]
-    assert (
-        VendorCustomer.objects.count(),
-        CustomerIdentifier.objects.count(),
-        LogEntry.objects.count(),
-    ) == before
+    assert _counts() == before
     customer.refresh_from_db()
     assert customer.name == "Acme"
     assert list(customer.identifiers.values_list("value", flat=True)) == ["ACME-1"]
+
+
+@contextlib.contextmanager
+def _value_taken_after_the_check(holder, value):
+    """Another writer gives ``value`` to ``holder`` after the duplicate check, just before the
+    identifiers are inserted: triggers in the write's transaction, on the insert of a customer
+    named "Late" (a create) and on the removal of the identifier ACME-1 (a change)."""
+    customers, identifiers = VendorCustomer._meta.db_table, CustomerIdentifier._meta.db_table
+    insert = f"INSERT INTO {identifiers} (customer_id, key, value) VALUES ({holder.pk}, 'org_id', '{value}')"  # noqa: S608
+    triggers = [
+        ("take_on_create", f"AFTER INSERT ON {customers}", "NEW.name = 'Late'"),
+        ("take_on_change", f"AFTER DELETE ON {identifiers}", "OLD.value = 'ACME-1'"),
+    ]
+    with connection.cursor() as cursor:
+        for name, when, condition in triggers:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {insert}; RETURN NULL; END $$"
+                    " LANGUAGE plpgsql"
+                )
+                cursor.execute(
+                    f"CREATE TRIGGER {name} {when} FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {name}()"
+                )
+            else:
+                cursor.execute(f"CREATE TRIGGER {name} {when} WHEN {condition} BEGIN {insert}; END")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name, when, _condition in triggers:
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"DROP TRIGGER {name} ON {when.split()[-1]}")
+                    cursor.execute(f"DROP FUNCTION {name}()")
+                else:
+                    cursor.execute(f"DROP TRIGGER {name}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_value_taken_between_the_check_and_the_write_is_refused_and_the_refusal_kept(client):
+    holder = a_customer("Globex")
+    customer = a_customer("Acme", identifiers=[("org_id", "ACME-1")])
+    key = make_key("customers:write")
+    before = _counts()
+    late = {"name": "Late", "identifiers": [{"key": "org_id", "value": "GLX-9"}]}
+    with _value_taken_after_the_check(holder, "GLX-9"):
+        created = post(client, key, late, HTTP_IDEMPOTENCY_KEY="late-1")
+        changed = patch(client, key, customer.pk, late, HTTP_IDEMPOTENCY_KEY="late-2")
+    for refused in (created, changed):
+        assert refused.status_code == 422, refused.content
+        assert refused.json()["errors"] == [
+            {
+                "field": "identifiers",
+                "message": "An identifier was just given to another customer; send the request again.",
+            }
+        ]
+    # The refusals were kept with their keys, and nothing of either write (nor of the trigger's).
+    assert post(client, key, late, HTTP_IDEMPOTENCY_KEY="late-1").content == created.content
+    assert patch(client, key, customer.pk, late, HTTP_IDEMPOTENCY_KEY="late-2").content == changed.content
+    assert _counts() == before
+    customer.refresh_from_db()
+    assert customer.name == "Acme"
 
 
 @pytest.mark.parametrize(
