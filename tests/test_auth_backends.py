@@ -4,8 +4,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from hireops.core.auth_backends import ModelBackendInOneQuery
+from hireops.signin.sessions import end_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +66,28 @@ def test_superuser_inactive_and_anonymous(member, django_user_model):
     assert ModelBackendInOneQuery().get_all_permissions(fresh(member)) == set()
     assert ModelBackendInOneQuery().get_all_permissions(AnonymousUser()) == set()
     assert ModelBackendInOneQuery().get_all_permissions(fresh(root), obj=member) == set()
+
+
+def test_the_signed_in_user_is_read_as_modelbackend_reads_it(member, django_user_model):
+    ours, djangos = ModelBackendInOneQuery(), ModelBackend()
+    user = ours.get_user(member.pk)
+    expected = djangos.get_user(member.pk)
+    fields = [f.attname for f in django_user_model._meta.concrete_fields]
+    assert [getattr(user, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert ours.get_user(member.pk + 1000) is None
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert ours.get_user(member.pk) is djangos.get_user(member.pk) is None  # may not sign in
+
+
+def test_sessions_are_read_through_the_cache_and_end_everywhere(client, django_user_model):
+    """cached_db: a page reads its session from the cache, not the database; ending a user's
+    sessions forgets them in both places, so the next page asks to sign in."""
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    user = django_user_model.objects.create_user("someone", is_staff=True)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/password_change/").status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"]]
+    assert end_sessions([user.pk]) == 1
+    assert client.get("/admin/password_change/")["Location"].startswith("/admin/login/")

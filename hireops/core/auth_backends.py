@@ -5,21 +5,30 @@ second-factor middleware): ``ModelBackend`` reads the user's own permissions and
 in two queries, then keeps the union on the user object for the rest of the request
 (``_perm_cache``, which the other backends read too). Here one query, a UNION, reads both,
 compiled once: the UNION and its joins cost the ORM more to compile (about a millisecond)
-than the database to run. Signing in, ``has_perm`` and the per-kind reads
-(``get_user_permissions``, ``get_group_permissions``) are ``ModelBackend``'s, unchanged.
+than the database to run. For the same reason the signed-in user, read on every page, is
+read with a query compiled once (``get_user``). Signing in, ``has_perm`` and the per-kind
+reads (``get_user_permissions``, ``get_group_permissions``) are ``ModelBackend``'s, unchanged.
 """
 
 from functools import cache
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import connections, router
+
+from .compiled import OneRow
 
 _NAMES = ("content_type__app_label", "codename")
 _ANY_USER = -1  # compiled in place of the user's id, then given as the parameter
 
 
 class ModelBackendInOneQuery(ModelBackend):
+    def get_user(self, user_id):
+        """``ModelBackend.get_user``: the user, if there is one and may sign in."""
+        user = _user_by_pk().get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
@@ -35,6 +44,12 @@ def _permission_names(user) -> list[tuple[str, str]]:
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, [user.pk if p == _ANY_USER else p for p in params])
         return cursor.fetchall()
+
+
+@cache
+def _user_by_pk() -> OneRow:
+    users = get_user_model()._default_manager
+    return OneRow(users.model, lambda pk: users.filter(pk=pk), _ANY_USER)
 
 
 @cache
