@@ -23,7 +23,19 @@ def before_send(event: dict, hint: dict) -> dict:
 
 
 def before_breadcrumb(crumb: dict, hint: dict) -> dict:
+    if crumb.get("category") == "redis":
+        crumb = _command_alone(crumb)
     return scrub(crumb)
+
+
+def _command_alone(crumb: dict) -> dict:
+    """A Redis command's breadcrumb without its key: a key can be a secret (a session's is the
+    session id: Django's cached_db sessions read ``…cached_db<session id>`` on every page), and
+    the SDK's Redis integration, on by default, records it."""
+    data = crumb.get("data") or {}
+    command = data.get("redis.command") or str(crumb.get("message") or "").split(" ", 1)[0]
+    kept = {name: value for name, value in data.items() if name in ("redis.command", "redis.is_cluster")}
+    return {**crumb, "message": command, "data": kept}
 
 
 def init_sentry(dsn: str, *, environment: str, release: str | None = None, **options) -> None:
