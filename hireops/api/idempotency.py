@@ -6,15 +6,15 @@ more; with another request, 422; while the first still runs, 409. Answers below 
 kept (``API_IDEMPOTENCY_HOURS``, at least 24); a 5xx is not, so the retry runs again.
 
 Exactly once, even if a process dies, in one transaction: the request first takes a lock on
-its key (a PostgreSQL advisory lock, ``pg_try_advisory_xact_lock`` on a hash of the key and
-the API key's id; another request holding it answers 409 at once, without waiting), then
-reads the key's kept answer (replayed if there is one), runs the write and keeps its answer,
-and the write and the answer commit together. A process that dies takes its transaction,
-its lock and everything it wrote with it, so the retry finds nothing kept and runs the write.
-The read comes after the lock, in its own statement: under READ COMMITTED it sees whatever a
-previous holder committed before letting go. The key's unique constraint is the last word: a
-kept answer that appears anyway (a database without advisory locks, SQLite in development)
-rolls the write back and answers what was kept.
+its key (a PostgreSQL advisory lock, ``pg_try_advisory_xact_lock``, in a space of its own, on a
+hash of the API key's id and the key; another request holding it answers 409 at once, without
+waiting), then reads the key's kept answer (replayed if there is one), runs the write and keeps
+its answer, and the write and the answer commit together. A process that dies takes its
+transaction, its lock and everything it wrote with it, so the retry finds nothing kept and runs
+the write. The read comes after the lock, in its own statement: under READ COMMITTED it sees
+whatever a previous holder committed before letting go. The key's unique constraint is the last
+word: a kept answer that appears anyway (a database without advisory locks, SQLite in
+development) rolls the write back and answers what was kept.
 
 A row without an answer (``status_code`` null) is one an earlier version committed before its
 write and whose process died: its write is run again and its answer kept on it.

@@ -21,15 +21,21 @@ class Answer(NamedTuple):
     body: bytes | None
 
 
+# The advisory locks' first key, which sets them apart from every other use of advisory locks
+# (a partner choosing its keys cannot reach another lock): "idem" in ASCII.
+LOCKS = 0x6964656D
+
+
 def hold(api_key_id: int, key: str) -> bool:
     """Take the key's lock until the transaction ends; False if another transaction has it
-    (never waits). The lock is a 64-bit hash of the key, seeded with the API key's id: two
-    keys sharing a hash would at worst answer 409 for a moment. Without advisory locks
-    (SQLite, development) True: the kept row's unique constraint decides (``keep``)."""
+    (never waits). The lock's second key is a 32-bit hash of the API key's id and the key:
+    two keys sharing it, both in flight at once, would at worst answer 409 for a moment.
+    Without advisory locks (SQLite, development) True: the kept row's unique constraint
+    decides (``keep``)."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s))", [key, api_key_id])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [LOCKS, f"{api_key_id}:{key}"])
         return bool(cursor.fetchone()[0])
 
 

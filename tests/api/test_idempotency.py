@@ -12,13 +12,13 @@ import psycopg
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
 from bindings.models import VendorCustomer
-from hireops.api import idempotency
+from hireops.api import idempotency, kept
 from hireops.api.models import ApiKey, IdempotentRequest
 
 from .keys import bearer, make_key
@@ -213,3 +213,32 @@ def test_answers_are_forgotten_after_their_time_by_a_real_worker(client, celery_
     forget_idempotency_keys.delay()
     celery_worker(lambda: not IdempotentRequest.objects.filter(key="old").exists(), what="old key forgotten")
     assert IdempotentRequest.objects.filter(key="new").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_keys_lock_is_its_own_and_in_a_space_of_its_own():
+    """The lock of one key held, the same key elsewhere is refused and another key is not; its
+    first key sets it apart from every other advisory lock (a partner choosing its keys cannot
+    take, or wait on, a lock something else uses)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL")
+    with transaction.atomic():
+        assert kept.hold(7, "order-1")
+        with psycopg.connect(_database_url()) as other:
+
+            def held_elsewhere(api_key_id, key):
+                return not other.execute(
+                    "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [kept.LOCKS, f"{api_key_id}:{key}"]
+                ).fetchone()[0]
+
+            assert held_elsewhere(7, "order-1")
+            assert not held_elsewhere(7, "order-2") and not held_elsewhere(8, "order-1")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid(), hashtext('7:order-1')")
+                ours, objid = cursor.fetchone()
+            locks = other.execute(
+                "SELECT classid::bigint, objid::bigint FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = %s",
+                [ours],
+            ).fetchall()
+            assert locks == [(kept.LOCKS, objid & 0xFFFFFFFF)]
