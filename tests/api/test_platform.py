@@ -67,6 +67,8 @@ def test_an_unknown_path_is_a_problem_not_a_page(client):
 def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings, tmp_path, cache):
     """Counted in Redis (production: one round trip a request) or, without Redis, in the
     cache Django is given."""
+    if cache == "redis" and not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set (CI sets it); the Redis counter is not exercised")
     if cache == "file":
         settings.CACHES = {
             "default": {
