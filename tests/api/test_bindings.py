@@ -209,6 +209,25 @@ def test_a_customer_answers_its_identifiers(client):
     assert dt.datetime.fromisoformat(body["updated_at"]) == as_shown(customer.updated_at)
 
 
+@pytest.mark.parametrize(
+    "identifiers",
+    [
+        [],
+        [("org_id", "ACME-1")],
+        [("org_id", "b-2"), ("org_id", "B-1"), ("exam_org", "科技"), ("exam_org", "EX")],
+    ],
+)
+def test_a_created_customer_is_answered_as_a_read_answers_it(client, identifiers):
+    """The create's answer is built from what was written, not read back: it must still be,
+    field for field and in the same order of identifiers, what a GET then gives."""
+    key = make_key("customers:write", "customers:read")
+    body = {"name": " Acme ", "notes": "n", "identifiers": [{"key": k, "value": v} for k, v in identifiers]}
+    created = client.post("/api/v1/customers", body, content_type="application/json", **bearer(key))
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/customers/{created.json()['id']}", **bearer(key))
+    assert created.json() == read.json() and created.json()["name"] == "Acme"
+
+
 def test_walking_the_customers_returns_each_once_and_reads_identifiers_in_one_query(
     client, django_assert_max_num_queries
 ):
