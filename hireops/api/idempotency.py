@@ -73,7 +73,7 @@ def fingerprint(request: HttpRequest) -> str:
     return h.hexdigest()
 
 
-def _replay(row: "kept.Answer") -> "HttpResponse":
+def _replay(row: kept.Answer) -> "HttpResponse":
     from django.http import HttpResponse
 
     response = HttpResponse(bytes(row.body or b""), status=row.status_code, content_type=row.content_type)

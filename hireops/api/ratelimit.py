@@ -4,7 +4,7 @@ production) so every web process counts against one budget; a fixed one-minute w
 import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 WINDOW = 60
@@ -31,11 +31,11 @@ def _count(name: str) -> int:
         pipeline.incr(key)
         pipeline.expire(key, WINDOW + 5, nx=True)
         return int(pipeline.execute()[0])
-    cache.add(name, 0, WINDOW + 5)
+    backend.add(name, 0, WINDOW + 5)
     try:
-        return cache.incr(name)
+        return backend.incr(name)
     except ValueError:  # expired between add and incr
-        cache.set(name, 1, WINDOW + 5)
+        backend.set(name, 1, WINDOW + 5)
         return 1
 
 

@@ -25,8 +25,9 @@ M = TypeVar("M", bound=Model)
 
 class OneRow(Generic[M]):
     """``OneRow(Model, lambda value: Model.objects.filter(field=value), marker)``:
-    ``.get(value)`` is ``build(value).first()``, without compiling. ``marker`` stands for the
-    value when compiling: of the field's type, and unlike any other parameter of the query."""
+    ``.get(value)`` is the row ``build(value)`` finds, or None, without compiling: for a lookup
+    that finds at most one (a unique field; unordered, unlike ``.first()``). ``marker`` stands
+    for the value when compiling: of the field's type, and unlike any other parameter."""
 
     def __init__(self, model: type[M], build: Callable[[Any], QuerySet[M]], marker: Any):
         self._model, self._build, self._marker = model, build, marker
@@ -63,7 +64,8 @@ def _row_builder(compiler, alias: str) -> Callable[[tuple], Any]:
     select, klass_info = compiler.select, compiler.klass_info
     if compiler.annotation_col_map:
         raise ValueError("annotations are not supported")
-    converters = compiler.get_converters([column for column, _sql, _alias in select])
+    # Applied here rather than by the compiler, whose connection is the compiling thread's.
+    converters = list(compiler.get_converters([column for column, _sql, _alias in select]).items())
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     names = [column.target.attname for column, _sql, _alias in select[start:end]]
@@ -73,7 +75,11 @@ def _row_builder(compiler, alias: str) -> Callable[[tuple], Any]:
 
     def build(row: tuple) -> Any:
         if converters:
-            row = next(iter(compiler.apply_converters([row], converters)))
+            connection, values = connections[alias], list(row)
+            for at, (functions, expression) in converters:
+                for convert in functions:
+                    values[at] = convert(values[at], expression, connection)
+            row = tuple(values)
         obj = model.from_db(alias, names, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
