@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.db import connection
 from django.utils import timezone
 
 from bindings import bulk
@@ -23,6 +22,7 @@ from bindings.models import (
 from hireops.core.audit import describe
 from hireops.jobs.services import run_inline
 from tests.factories import a_binding, a_customer
+from tests.triggers import row_trigger
 
 from .keys import bearer, make_key
 
@@ -401,33 +401,24 @@ def _value_taken_after_the_check(holder, value):
     identifiers are inserted: triggers in the write's transaction, on the insert of a customer
     named "Late" (a create) and on the removal of the identifier ACME-1 (a change)."""
     customers, identifiers = VendorCustomer._meta.db_table, CustomerIdentifier._meta.db_table
-    insert = f"INSERT INTO {identifiers} (customer_id, key, value) VALUES ({holder.pk}, 'org_id', '{value}')"  # noqa: S608
-    triggers = [
-        ("take_on_create", f"AFTER INSERT ON {customers}", "NEW.name = 'Late'"),
-        ("take_on_change", f"AFTER DELETE ON {identifiers}", "OLD.value = 'ACME-1'"),
-    ]
-    with connection.cursor() as cursor:
-        for name, when, condition in triggers:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {insert}; RETURN NULL; END $$"
-                    " LANGUAGE plpgsql"
-                )
-                cursor.execute(
-                    f"CREATE TRIGGER {name} {when} FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {name}()"
-                )
-            else:
-                cursor.execute(f"CREATE TRIGGER {name} {when} WHEN {condition} BEGIN {insert}; END")
-    try:
+    insert = f"INSERT INTO {identifiers} (customer_id, key, value) VALUES ({holder.pk}, 'org_id', '{value}');"  # noqa: S608
+    with (
+        row_trigger(
+            "take_on_create",
+            f"AFTER INSERT ON {customers}",
+            when="NEW.name = 'Late'",
+            postgresql=f"{insert} RETURN NULL;",
+            sqlite=insert,
+        ),
+        row_trigger(
+            "take_on_change",
+            f"AFTER DELETE ON {identifiers}",
+            when="OLD.value = 'ACME-1'",
+            postgresql=f"{insert} RETURN NULL;",
+            sqlite=insert,
+        ),
+    ):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            for name, when, _condition in triggers:
-                if connection.vendor == "postgresql":
-                    cursor.execute(f"DROP TRIGGER {name} ON {when.split()[-1]}")
-                    cursor.execute(f"DROP FUNCTION {name}()")
-                else:
-                    cursor.execute(f"DROP TRIGGER {name}")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hireops.events.models import FeishuEvent
-from tests.events.refusals import accept, refuse
+from tests.events.refusals import refusing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,20 +49,20 @@ def stored_ids(ids) -> set[str]:
 
 
 def test_a_batch_that_fails_to_commit_acknowledges_none_of_its_events(feishu, listener):
-    refuse("INSERT")
-    ids = set(feishu.push_app_tickets(30))  # one burst: they reach the writer together
-    decided = lambda: len(first_attempts(feishu, ids)) == 30  # noqa: E731
-    wait(decided, what="every first attempt decided", listener=listener)
-    assert {d["status"] for d in first_attempts(feishu, ids).values()} == {500}  # none acknowledged 200
-    assert not stored_ids(ids)
-    # They failed as a batch (then each alone, so one bad row cannot refuse its neighbours).
-    assert any(
-        line.split("inbox insert of ")[1].split(" ")[0] not in ("1", "")
-        for line in listener.log().splitlines()
-        if "inbox insert of " in line and " event(s) failed" in line
-    ), listener.log()[-4000:]
+    with refusing("INSERT"):
+        ids = set(feishu.push_app_tickets(30))  # one burst: they reach the writer together
+        decided = lambda: len(first_attempts(feishu, ids)) == 30  # noqa: E731
+        wait(decided, what="every first attempt decided", listener=listener)
+        assert {d["status"] for d in first_attempts(feishu, ids).values()} == {500}  # none acknowledged 200
+        assert not stored_ids(ids)
+        # They failed as a batch (then each alone, so one bad row cannot refuse its neighbours).
+        assert any(
+            line.split("inbox insert of ")[1].split(" ")[0] not in ("1", "")
+            for line in listener.log().splitlines()
+            if "inbox insert of " in line and " event(s) failed" in line
+        ), listener.log()[-4000:]
 
-    accept("INSERT")  # Feishu's retries now find the database writable again
+    # Feishu's retries now find the database writable again.
     wait(lambda: stored_ids(ids) == ids, what="every event stored on a retry", listener=listener)
 
     def acked():  # the acknowledgement follows the commit: it may still be on its way

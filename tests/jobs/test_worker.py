@@ -12,6 +12,7 @@ from hireops.jobs import services, tasks
 from hireops.jobs.models import BulkJob, ExportJob, ExportStatus, JobStatus
 from referrals import bulk
 from referrals.models import AccountStatus, ReferralAccount
+from tests.triggers import row_trigger
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,24 +49,22 @@ def export_runs_held_after_their_first_beat():
     trigger): a run writes its first rows, beats once, then stops at its next beat or before
     its file is saved, however fast the machine. On leaving, the held runs' backends are
     ended, so nothing they were doing commits (as when a killed worker's connection drops)."""
-    table = ExportJob._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [HOLD])
-        cursor.execute(
-            "CREATE FUNCTION hold_export() RETURNS trigger AS $$ BEGIN"
-            f" PERFORM pg_advisory_xact_lock({HOLD}); RETURN NEW; END $$ LANGUAGE plpgsql"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER hold_export BEFORE UPDATE ON {table} FOR EACH ROW"
-            " WHEN (OLD.rows_written > 0) EXECUTE FUNCTION hold_export()"
-        )
     try:
-        yield
+        with row_trigger(
+            "hold_export",
+            f"BEFORE UPDATE ON {ExportJob._meta.db_table}",
+            when="OLD.rows_written > 0",
+            postgresql=f"PERFORM pg_advisory_xact_lock({HOLD}); RETURN NEW;",
+        ):
+            try:
+                yield
+            finally:  # before the trigger goes: dropping it waits for them to end
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({HELD_SQL}) AS held", [HOLD])  # noqa: S608
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({HELD_SQL}) AS held", [HOLD])  # noqa: S608
-            cursor.execute(f"DROP TRIGGER hold_export ON {table}")  # waits for those backends to end
-            cursor.execute("DROP FUNCTION hold_export()")
             cursor.execute("SELECT pg_advisory_unlock(%s)", [HOLD])
 
 

@@ -1,6 +1,5 @@
 """Payout runs against the sandbox over HTTP: prepared by one, approved by another, paid once."""
 
-import contextlib
 import csv
 import io
 import time
@@ -27,6 +26,7 @@ from referrals.payouts import services as payouts
 from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request
 from tests.second_factor import give_totp
 from tests.test_history import entries, read
+from tests.triggers import refusing_rows
 
 from .conftest import reload
 
@@ -353,38 +353,12 @@ def test_a_batchs_quick_answers_are_recorded_together_and_slow_ones_one_by_one(
         assert reload(account).cash.count() == 0 and Withdrawal.objects.filter(account=account).count() == 1
 
 
-@contextlib.contextmanager
 def withdrawal_refused(order_id: str):
     """The database refuses to record the withdrawal of this order id (a trigger), as it could
     refuse any row of a batch's effect."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_order() RETURNS trigger AS $$ BEGIN "
-                f"IF NEW.external_order_id = '{order_id}' THEN RAISE EXCEPTION 'refused'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                "CREATE TRIGGER refuse_order BEFORE INSERT ON referrals_withdrawal "
-                "FOR EACH ROW EXECUTE FUNCTION refuse_order()"
-            )
-        else:
-            cursor.execute(
-                "CREATE TRIGGER refuse_order BEFORE INSERT ON referrals_withdrawal "
-                f"WHEN NEW.external_order_id = '{order_id}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
-            )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER refuse_order"
-                + (" ON referrals_withdrawal" if connection.vendor == "postgresql" else "")
-            )
-            if connection.vendor == "postgresql":
-                cursor.execute("DROP FUNCTION refuse_order()")
+    return refusing_rows(
+        "refuse_order", "BEFORE INSERT ON referrals_withdrawal", when=f"NEW.external_order_id = '{order_id}'"
+    )
 
 
 def test_a_line_whose_record_fails_holds_back_none_of_its_batch(sandbox, people, with_cash, settings):
