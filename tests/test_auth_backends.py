@@ -80,6 +80,41 @@ def test_the_signed_in_user_is_read_as_modelbackend_reads_it(member, django_user
     assert ours.get_user(member.pk) is djangos.get_user(member.pk) is None  # may not sign in
 
 
+def test_the_signed_in_user_comes_with_their_permissions_in_the_same_statement(member, django_user_model):
+    """What a page asks of the user's permissions is answered from the user's own query, and
+    is what ModelBackend answers: own and groups', every one for a superuser, none at all."""
+    root = django_user_model.objects.create_superuser("root")
+    nobody = django_user_model.objects.create_user("nobody", is_staff=True)
+    ours, djangos = ModelBackendInOneQuery(), ModelBackend()
+    for someone in (member, root, nobody):
+        with CaptureQueriesContext(connection) as queries:
+            user = ours.get_user(someone.pk)
+            permissions = user.get_all_permissions()
+            assert user.has_perm("referrals.no_such_permission") is user.is_superuser
+        assert len(queries) == 1, [q["sql"] for q in queries]
+        assert permissions == djangos.get_all_permissions(fresh(someone)), someone.username
+    assert len(ours.get_user(member.pk).get_all_permissions()) == 3
+    assert len(ours.get_user(root.pk).get_all_permissions()) == Permission.objects.count()
+    assert ours.get_user(nobody.pk).get_all_permissions() == set()
+    # Read afresh by each request: what is taken away is gone at the next one.
+    member.groups.get(name="first").permissions.clear()
+    member.user_permissions.clear()
+    assert len(ours.get_user(member.pk).get_all_permissions()) == 1  # the second group's
+
+
+def test_a_page_reads_no_permission_of_its_own(client, member):
+    """An admin page asks the user's permissions many times (the menu, each model's buttons,
+    the second factor's rule): one statement brings the user and them."""
+    member.user_permissions.add(Permission.objects.get(codename="view_group"))
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/auth/group/").status_code == 200
+    users = [q["sql"] for q in queries if 'FROM "auth_user"' in q["sql"]]
+    assert len(users) == 1 and "auth_permission" in users[0], users
+    permission_reads = [q for q in queries if "auth_permission" in q["sql"] and q["sql"] not in users]
+    assert not permission_reads, [q["sql"] for q in permission_reads]
+
+
 def test_sessions_are_read_through_the_cache_and_end_everywhere(client, django_user_model):
     """cached_db: a page reads its session from the cache, not the database; ending a user's
     sessions forgets them in both places, so the next page asks to sign in."""

@@ -53,3 +53,18 @@ def test_a_marker_that_is_not_exactly_one_parameter_is_refused():
         OneRow(get_user_model(), lambda v: users.filter(username=v, first_name=v), "\x00m").get("x")
     with pytest.raises(ValueError, match="0 of the query's parameters"):
         OneRow(get_user_model(), lambda v: users.filter(username="x"), "\x00m").get("x")
+
+
+def test_an_annotation_is_set_on_the_row_as_the_orms():
+    from django.db.models import Count, Value
+    from django.db.models.functions import Concat
+
+    users = get_user_model().objects
+    users.create_user("ann", first_name="Ann")
+    build = lambda v: users.filter(username=v).annotate(  # noqa: E731
+        greeting=Concat(Value("hi "), "first_name"), n_groups=Count("groups")
+    )
+    row = OneRow(get_user_model(), build, "\x00m").get("ann")
+    expected = build("ann").first()
+    assert (row.greeting, row.n_groups) == (expected.greeting, expected.n_groups) == ("hi Ann", 0)
+    assert _fields(row) == _fields(expected)
