@@ -34,6 +34,7 @@ client = lark.ws.Client(
     domain=os.environ["DOMAIN"],
     log_level=lark.LogLevel.ERROR,
 )
+print("READY", flush=True)  # imported (seconds of CPU: longer on a loaded machine) and built
 client.start()
 """
 
@@ -56,6 +57,7 @@ class SdkProcess:
             text=True,
         )
         self.lines: list[str] = []
+        self._err: str | None = None
         self._cv = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -64,6 +66,20 @@ class SdkProcess:
             with self._cv:
                 self.lines.append(line.strip())
                 self._cv.notify_all()
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        """Until the SDK is imported and its client built: lark_oapi's import alone takes 6 s
+        of CPU, three times that on a loaded 2-core machine. The bound is for a hang, not a
+        pace; a process that ends meanwhile fails at once, with what it wrote."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while "READY" not in self.lines:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    break
+                self._cv.wait(0.2)
+            else:
+                return
+        raise AssertionError(f"the SDK never got ready: {self.lines} {self.kill()}")
 
     def wait_event(self, event_id: str, timeout: float = 15.0) -> str:
         deadline = time.monotonic() + timeout
@@ -78,9 +94,11 @@ class SdkProcess:
                 self._cv.wait(min(left, 0.2))
 
     def kill(self) -> str:
-        self.proc.kill()
-        _, err = self.proc.communicate(timeout=10)
-        return err
+        """Its end, and what it wrote to stderr (once; again gives the same)."""
+        if self._err is None:
+            self.proc.kill()
+            self._err = self.proc.communicate(timeout=10)[1]
+        return self._err
 
 
 def wait_for_connection(sandbox, not_device=None, timeout=20.0) -> dict:
@@ -102,7 +120,8 @@ def test_the_official_ws_client_receives_acks_and_reconnects(sandbox, tmp_path):
     )
     sdk = SdkProcess(sandbox, tmp_path)
     try:
-        first = wait_for_connection(sandbox)
+        sdk.wait_ready()
+        first = wait_for_connection(sandbox)  # discovery and a WebSocket handshake
         event = sandbox.bind_account()
         line = sdk.wait_event(event["header"]["event_id"])
         assert line.endswith(event["event"]["account_id"])
