@@ -1,13 +1,12 @@
-"""Django's ``ModelBackend``, with a user's permissions read in one query instead of two.
+"""Django's ``ModelBackend``, with the signed-in user and their permissions in one statement.
 
-Every admin page asks for them (the site's menu, each model's buttons and actions, the
-second-factor middleware): ``ModelBackend`` reads the user's own permissions and their groups'
-in two queries, then keeps the union on the user object for the rest of the request
-(``_perm_cache``, which the other backends read too). Here one query, a UNION, reads both,
-compiled once: the UNION and its joins cost the ORM more to compile (about a millisecond)
-than the database to run. For the same reason the signed-in user, read on every page, is
-read with a query compiled once (``get_user``), and that query brings the user's permissions
-as a column of its own: every page's user and permissions in one statement, read afresh on
+Every admin page asks for the user's permissions (the site's menu, each model's buttons and
+actions, the second-factor middleware): ``ModelBackend`` reads the user, then their own
+permissions and their groups' in two more queries, and keeps the union on the user object for
+the rest of the request (``_perm_cache``, which the other backends read too). Here the user's
+query (compiled once: compiling costs the ORM more than the database costs to run it) brings
+the union as a column of its own, a subquery built by the ORM from the same relations
+``ModelBackend`` follows: every page's user and permissions in one statement, read afresh on
 each request as before (a permission taken away is gone at the next page). Signing in,
 ``has_perm`` and the per-kind reads (``get_user_permissions``, ``get_group_permissions``) are
 ``ModelBackend``'s, unchanged.
@@ -18,14 +17,15 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
-from django.db import NotSupportedError, connections, router
-from django.db.models import Expression, TextField
+from django.db import NotSupportedError
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Exact
 
 from .compiled import OneRow
 
-_NAMES = ("content_type__app_label", "codename")
 _ANY_USER = -1  # compiled in place of the user's id, then given as the parameter
+_PERMISSIONS = "_permission_names"  # the user query's column of permissions
 
 
 class ModelBackendInOneQuery(ModelBackend):
@@ -35,98 +35,70 @@ class ModelBackendInOneQuery(ModelBackend):
         user = _user_by_pk().get(user_id)
         if user is None or not self.user_can_authenticate(user):
             return None
-        names = user.__dict__.pop(_PERMISSIONS)
-        user._perm_cache = set(names.split(",")) if names else set()
+        user._perm_cache = _names(user.__dict__.pop(_PERMISSIONS))
         return user
 
     def get_all_permissions(self, user_obj, obj=None):
+        """A user not loaded by ``get_user`` (signing in, a test's own query): the same
+        statement, for their row as stored."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in _permission_names(user_obj)}
+            stored = _user_by_pk().get(user_obj.pk)
+            user_obj._perm_cache = set() if stored is None else _names(getattr(stored, _PERMISSIONS))
         return user_obj._perm_cache
 
 
-def _permission_names(user) -> list[tuple[str, str]]:
-    """(app_label, codename) of each of the user's permissions: a superuser's, all of them."""
-    alias = router.db_for_read(Permission)
-    sql, params = _compiled(alias, user.is_superuser)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [user.pk if p == _ANY_USER else p for p in params])
-        return cursor.fetchall()
+def _names(joined: str | None) -> set[str]:
+    """Neither part of "app_label.codename" can hold a comma: both are Python identifiers."""
+    return set(joined.split(",")) if joined else set()
 
 
-_PERMISSIONS = "_permission_names"  # the user query's column of permissions
+class _JoinedByCommas(Func):
+    """Every row's text joined by commas, NULL for none. A ``Func``, not an ``Aggregate``, so
+    that the ORM adds no GROUP BY: the subquery folds all its rows into one value."""
 
-
-class _PermissionNames(Expression):
-    """The user's permissions as "app_label.codename" joined by commas (every one for a
-    superuser; NULL for none), read by a subquery of the user's own query. Neither part of a
-    name can hold a comma: an app label and a codename are Python identifiers."""
-
+    template = "%(function)s(%(expressions)s, ',')"
     output_field = TextField()
 
-    def as_sql(self, compiler, connection):
-        if connection.vendor not in ("postgresql", "sqlite"):
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor != "postgresql":
             raise NotSupportedError(
                 f"the permissions subquery is PostgreSQL's and SQLite's, not {connection.vendor}"
             )
-        q = connection.ops.quote_name
-        users = get_user_model()._meta
-        table = compiler.quote_name_unless_alias(compiler.query.base_table)
-        user, superuser = f"{table}.{q(users.pk.column)}", f"{table}.{q('is_superuser')}"
-        own, groups = users.get_field("user_permissions"), users.get_field("groups")
-        granted = Group._meta.get_field("permissions")
-        own_table, own_user, own_perm = (
-            q(own.m2m_db_table()),
-            q(own.m2m_column_name()),
-            q(own.m2m_reverse_name()),
-        )
-        granted_table, granted_group, granted_perm = (
-            q(granted.m2m_db_table()),
-            q(granted.m2m_column_name()),
-            q(granted.m2m_reverse_name()),
-        )
-        member_table, member_user, member_group = (
-            q(groups.m2m_db_table()),
-            q(groups.m2m_column_name()),
-            q(groups.m2m_reverse_name()),
-        )
-        perm, ct = q(Permission._meta.db_table), q(ContentType._meta.db_table)
-        name = f"{ct}.{q('app_label')} || '.' || {perm}.{q('codename')}"
-        joined = (
-            f"STRING_AGG({name}, ',')" if connection.vendor == "postgresql" else f"GROUP_CONCAT({name}, ',')"
-        )
-        # Only quoted names of the models' own tables and columns go into the string.
-        sql = (
-            f"(SELECT {joined} FROM {perm} JOIN {ct} ON {ct}.{q('id')} = {perm}.{q('content_type_id')}"  # noqa: S608
-            f" WHERE {superuser}"
-            f" OR {perm}.{q('id')} IN (SELECT {own_perm} FROM {own_table} WHERE {own_user} = {user})"
-            f" OR {perm}.{q('id')} IN (SELECT g.{granted_perm} FROM {granted_table} g"
-            f" JOIN {member_table} m ON m.{member_group} = g.{granted_group} WHERE m.{member_user} = {user}))"
-        )
-        return sql, []
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def _permissions_of_the_outer_user() -> Subquery:
+    """ModelBackend's rule, for the user row of the enclosing query: their own permissions and
+    their groups', every one for a superuser, as "app_label.codename" joined by commas. The
+    many-to-many tables are read directly, as the hand-written SQL would."""
+    users = get_user_model()._meta
+
+    def linked(field, of):  # the ids a many-to-many field links the row ``of`` (or rows) to
+        source = field.m2m_field_name() + ("__in" if isinstance(of, QuerySet) else "")
+        links = field.remote_field.through.objects.order_by().filter(**{source: of})
+        return links.values(field.m2m_reverse_field_name())
+
+    own = linked(users.get_field("user_permissions"), OuterRef(OuterRef("pk")))
+    groups = linked(users.get_field("groups"), OuterRef(OuterRef(OuterRef("pk"))))
+    via_groups = linked(Group._meta.get_field("permissions"), groups)
+    theirs = (
+        Permission.objects.order_by()
+        .filter(Q(Exact(OuterRef("is_superuser"), True)) | Q(pk__in=own) | Q(pk__in=via_groups))
+        .values(names=_JoinedByCommas(Concat(F("content_type__app_label"), Value("."), F("codename"))))
+    )
+    return Subquery(theirs, output_field=TextField())
 
 
 @cache
 def _user_by_pk() -> OneRow:
     users = get_user_model()._default_manager
     return OneRow(
-        users.model, lambda pk: users.filter(pk=pk).annotate(**{_PERMISSIONS: _PermissionNames()}), _ANY_USER
+        users.model,
+        lambda pk: users.filter(pk=pk).annotate(**{_PERMISSIONS: _permissions_of_the_outer_user()}),
+        _ANY_USER,
     )
-
-
-@cache
-def _compiled(alias: str, superuser: bool) -> tuple[str, tuple]:
-    """The query's SQL, compiled by the ORM once, with ``_ANY_USER`` for the user's id."""
-    # Unordered (a set is made of it): SQLite refuses an ORDER BY inside a UNION's parts, and
-    # Permission's default ordering would put one in each.
-    permissions = Permission.objects.order_by()
-    if superuser:
-        query = permissions.values_list(*_NAMES)
-    else:
-        own = permissions.filter(user=_ANY_USER).values_list(*_NAMES)
-        query = own.union(permissions.filter(group__user=_ANY_USER).values_list(*_NAMES))
-    sql, params = query.query.get_compiler(alias).as_sql()
-    assert params == (() if superuser else (_ANY_USER, _ANY_USER)), params
-    return sql, params
