@@ -76,7 +76,9 @@ def test_a_full_queue_refuses_at_once_and_what_was_queued_commits():
             started = time.monotonic()
             with pytest.raises(Overloaded):
                 writer.store(row("evt-4"))
-            assert time.monotonic() - started < 0.5  # refused at once, not after the deadline
+            # Refused at once, not after waiting out the writer's 20 s: a quarter of it tells the
+            # two apart on any machine's load.
+            assert time.monotonic() - started < 5
             health = writer.health()
             assert health["ok"] is False and health["detail"] == "behind: refusing deliveries"
         for thread in [first, *waiting]:
