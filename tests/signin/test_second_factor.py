@@ -101,6 +101,22 @@ def test_a_password_sign_in_asks_for_the_code_as_a_sign_in_step_never_for_the_pa
     assert 'action="/admin/logout/"' not in page
 
 
+def test_a_code_is_taken_once_even_within_its_30_seconds(client, root):
+    """A code seen over someone's shoulder, or replayed, opens nothing once it has been used:
+    allauth refuses it for the rest of its window (tolerance 0, as in production)."""
+    password_sign_in(client, "root")
+    step = client.get("/admin/")["Location"]
+    code = totp_code(root.totp_secret)
+    assert client.post(step, {"code": code}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    client.logout()
+    password_sign_in(client, "root")
+    step = client.get("/admin/")["Location"]
+    assert urlsplit(step).path == "/accounts/2fa/reauthenticate/"
+    assert client.post(step, {"code": code}).status_code == 200  # the form again: refused
+    assert client.get("/admin/")["Location"] == step
+
+
 def test_a_user_given_the_withdrawal_permission_is_stopped_at_the_next_page(client, staff_user):
     viewer = staff_user(username="viewer", perms=["referrals.view_referralaccount"])
     password_sign_in(client, "viewer")
