@@ -110,6 +110,9 @@ CACHES = {
         default=REDIS_URL or f"filecache://{VAR_DIR / 'cache'}",
     ),
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's, its redis-py client made once instead of at every call (hireops.core.redis_cache).
+    CACHES["default"]["BACKEND"] = "hireops.core.redis_cache.RedisCache"
 
 # --- Passwords, brute force, the browser's security rules, languages ----------------
 AUTHENTICATION_BACKENDS = [
