@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache.backends.redis import RedisCache
+from django.utils.module_loading import import_string
 
 from hireops.feishu import FeishuClient, get_client, get_coordinator
 from hireops.feishu.auth import resend_key, ticket_key
@@ -99,7 +101,9 @@ def cache_env() -> dict:
     backend, location = conf["BACKEND"], conf.get("LOCATION", "")
     if backend.endswith("filebased.FileBasedCache"):
         return {"CACHE_URL": f"filecache://{location}"}
-    if backend.endswith("redis.RedisCache"):
+    if issubclass(
+        import_string(backend), RedisCache
+    ):  # Django's, or the project's (hireops.core.redis_cache)
         return {"CACHE_URL": location if isinstance(location, str) else location[0]}
     pytest.skip(f"cache backend {backend} is not shared between processes")
 

@@ -96,7 +96,7 @@ def test_a_broker_that_is_down_makes_the_server_not_ready(client, fresh_prober, 
 @pytest.mark.django_db
 def test_a_cache_and_coordination_store_that_are_down(client, fresh_prober, settings):
     settings.FEISHU_COORDINATION_URL = DEAD_REDIS
-    redis_cache = "django.core.cache.backends.redis.RedisCache"
+    redis_cache = "hireops.core.redis_cache.RedisCache"  # what a redis:// cache URL chooses
     dead_cache = {"default": {"BACKEND": redis_cache, "LOCATION": DEAD_REDIS}}
     with override_settings(CACHES=dead_cache):
         checks = client.get("/readyz").json()["checks"]
