@@ -1,12 +1,13 @@
 """Django's Redis cache, with its redis-py client made once per connection pool.
 
 Django's ``RedisCacheClient`` builds a ``redis.Redis`` for every cache call; redis-py 8's
-constructor fills a case-insensitive table of some 170 response callbacks each time, about
-100 µs, more than the round trip to Redis it wraps. Every admin page (its session), every API
-request (its rate limit) and every Feishu call (its token) pays it. A client only holds its
-pool and that table, and redis-py documents it as safe to share between threads, so the one
-made for a pool is kept and given out again. Django gives each thread its own cache object
-anyway; connections still come from the pool per command, as before.
+constructor fills a case-insensitive table of some 170 response callbacks each time: a
+``cache.get`` took 476 µs with it and 280 µs without on a 2-core machine (docs/benchmarks.md,
+"Partner API writes"), nearly as much as the round trip it wraps. Every admin page (its
+session), every API request (its rate limit) and every Feishu call (its token) paid it. A
+client only holds its pool and that table, and redis-py documents it as safe to share between
+threads, so the one made for a pool is kept and given out again. Django gives each thread its
+own cache object anyway; connections still come from the pool per command, as before.
 
 Chosen in the settings for a ``redis://`` ``CACHE_URL`` or ``REDIS_URL``
 (``config/settings/django.py``).

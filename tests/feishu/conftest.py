@@ -101,9 +101,8 @@ def cache_env() -> dict:
     backend, location = conf["BACKEND"], conf.get("LOCATION", "")
     if backend.endswith("filebased.FileBasedCache"):
         return {"CACHE_URL": f"filecache://{location}"}
-    if issubclass(
-        import_string(backend), RedisCache
-    ):  # Django's, or the project's (hireops.core.redis_cache)
+    # Django's Redis cache, or the project's subclass of it (hireops.core.redis_cache).
+    if issubclass(import_string(backend), RedisCache):
         return {"CACHE_URL": location if isinstance(location, str) else location[0]}
     pytest.skip(f"cache backend {backend} is not shared between processes")
 
