@@ -57,15 +57,17 @@ def export_runs_held_after_their_first_beat():
             f"BEFORE UPDATE ON {ExportJob._meta.db_table}",
             when="OLD.rows_written > 0",
             postgresql=f"PERFORM pg_advisory_xact_lock({HOLD}); RETURN NEW;",
+            release_held=_end_held_runs,
         ):
-            try:
-                yield
-            finally:  # before the trigger goes: dropping it waits for them to end
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({HELD_SQL}) AS held", [HOLD])  # noqa: S608
+            yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [HOLD])
+
+
+def _end_held_runs():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({HELD_SQL}) AS held", [HOLD])  # noqa: S608
 
 
 HELD_SQL = (
