@@ -2,6 +2,7 @@
 a Feishu call across processes, and never a mobile, an email or a secret."""
 
 import ast
+import asyncio
 import io
 import json
 import logging
@@ -19,10 +20,12 @@ from hireops.core.logs import current, log_scope
 from hireops.core.logs.formatting import logging_config
 from hireops.core.logs.redaction import RedactingFilter
 from hireops.events import services, tasks
+from hireops.events.inbox import writer
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.feishu import get_client, hire
 from tests.conftest import PRODUCTION_ENV, _start_gunicorn, _stop_all
 from tests.events.payloads import ENCRYPT_KEY, TOKEN, app_ticket_event, eco_account_event, signed
+from tests.events.test_asgi import acall as acall_ingest_app
 from tests.events.test_asgi import call as call_ingest_app
 from tests.feishu.conftest import forget_tokens
 
@@ -105,7 +108,7 @@ def test_an_unusable_request_id_is_replaced_by_a_new_one(client, staff_user, log
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_ingest_app_logs_each_delivery_with_its_request_id_and_event_id(secrets, logs):
+def test_the_ingest_app_logs_each_commit_with_its_deliveries_request_ids_and_event_ids(secrets, logs):
     body, headers = signed(eco_account_event(event_id="evt-log-1"))
     status, response_headers, _ = call_ingest_app(body, {**headers, "X-Request-ID": "feishu-req-1"})
     assert status == 200 and response_headers[b"x-request-id"] == b"feishu-req-1"
@@ -115,13 +118,63 @@ def test_the_ingest_app_logs_each_delivery_with_its_request_id_and_event_id(secr
     status, _, _ = call_ingest_app(body, {**headers, "X-Lark-Signature": "0" * 64})
     assert status == 401
 
-    stored, duplicate, rejected = _by(logs(), "hireops.events.delivery")
+    lines = logs()
+    stored, duplicate = _by(lines, "hireops.events.inbox")  # one commit each: they came one by one
+    assert stored["events"] == [
+        {
+            "event_id": "evt-log-1",
+            "event_type": "hire.eco_account.created_v1",
+            "outcome": "stored",
+            "via": "webhook",
+            "request_id": "feishu-req-1",
+        }
+    ]
+    assert stored["message"] == (
+        "feishu events committed: 1 stored, 0 duplicate: "
+        "evt-log-1 (hire.eco_account.created_v1) stored [request feishu-req-1]"
+    )
+    assert [(e["outcome"], e["request_id"]) for e in duplicate["events"]] == [("duplicate", replaced)]
+    assert "request_id" not in stored  # written by the writer's thread, for several requests
+    # DEBUG adds a line a delivery, in its request's context.
+    stored, duplicate, rejected = _by(lines, "hireops.events.delivery")
+    assert stored["level"] == "DEBUG"
     assert (stored["request_id"], stored["event_id"]) == ("feishu-req-1", "evt-log-1")
     assert stored["message"] == "feishu event evt-log-1 (hire.eco_account.created_v1) stored"
     assert (duplicate["request_id"], duplicate["event_id"]) == (replaced, "evt-log-1")
     assert "duplicate" in duplicate["message"]
     assert "event_id" not in rejected and "signature" in rejected["message"]  # nothing trusted yet
+
+    logging.getLogger().setLevel(logging.INFO)  # the default: the commit's line only
+    body, headers = signed(eco_account_event(event_id="evt-log-2"))
+    assert call_ingest_app(body, headers)[0] == 200
+    [committed] = logs()
+    assert committed["logger"] == "hireops.events.inbox" and committed["events"][0]["event_id"] == "evt-log-2"
     assert current() == {}  # nothing bound outlives a delivery
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_committed_together_share_one_line_that_names_each(secrets, logs):
+    logging.getLogger().setLevel(logging.INFO)
+    deliveries = [signed(eco_account_event(event_id=f"evt-together-{i}")) for i in range(5)]
+
+    async def all_at_once():
+        with writer._cv:  # the writer's thread takes none of them until all five wait
+            exchanges = [
+                asyncio.ensure_future(acall_ingest_app(body, {**headers, "X-Request-ID": f"req-{i}"}))
+                for i, (body, headers) in enumerate(deliveries)
+            ]
+            for _ in range(1000):
+                if len(writer._queue) == len(deliveries):
+                    break
+                await asyncio.sleep(0)
+        return await asyncio.gather(*exchanges)
+
+    assert [status for status, _, _ in asyncio.run(all_at_once())] == [200] * 5
+    [line] = logs()
+    assert line["message"].startswith("feishu events committed: 5 stored, 0 duplicate: evt-together-0 (")
+    assert [(e["event_id"], e["request_id"]) for e in line["events"]] == [
+        (f"evt-together-{i}", f"req-{i}") for i in range(5)
+    ]
 
 
 @pytest.mark.django_db
@@ -262,8 +315,8 @@ def test_one_event_followed_from_the_ingest_server_to_the_worker(
 
     served = _json_lines(server.log())
     assert any(line["logger"] == "gunicorn.error" for line in served)  # "Booting worker", in JSON
-    [stored] = [line for line in served if line.get("event_id") == event_id]
-    assert stored["request_id"] == "push-42" and stored["message"].endswith("stored")
+    [stored] = [e for line in served for e in line.get("events", ()) if e["event_id"] == event_id]
+    assert stored["request_id"] == "push-42" and stored["outcome"] == "stored"
 
     ran = _json_lines(worker.log_path.read_text())
     [processed] = [line for line in ran if line.get("event_id") == event_id]

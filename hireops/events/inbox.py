@@ -37,6 +37,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hireops.core.logs import current as log_ids
 from hireops.tenants.services import tenants_seen
 
 from .models import FeishuEvent
@@ -73,6 +74,48 @@ class Stored(NamedTuple):
 
 
 DUPLICATE = Stored(None, False)
+
+
+class Kept(NamedTuple):
+    """A delivery a commit kept, as the commit's log line names it."""
+
+    row: InboxRow
+    stored: Stored
+    via: str  # "webhook" or "long connection"
+    request_id: str  # the delivering request's, "" for none (the long connection)
+
+
+def log_kept(kept: list[Kept]) -> None:
+    """One line for the deliveries a commit kept, each named by its event id, type, outcome,
+    channel and request id (``events`` in a JSON line): one line a delivery cost the ingest
+    server an eighth of its CPU under load (docs/benchmarks.md). ``LOG_LEVEL=DEBUG`` adds a
+    line a delivery as well, written where it is answered."""
+    if not kept or not log.isEnabledFor(logging.INFO):
+        return
+    stored = sum(1 for k in kept if k.stored.created)
+    events = [
+        {
+            "event_id": k.row.event_id,
+            "event_type": k.row.event_type,
+            "outcome": "stored" if k.stored.created else "duplicate",
+            "via": k.via,
+            "request_id": k.request_id,
+        }
+        for k in kept
+    ]
+    said = "; ".join(
+        f"{e['event_id']} ({e['event_type']}) {e['outcome']}"
+        + ("" if e["via"] == "webhook" else f" ({e['via']})")
+        + (f" [request {e['request_id']}]" if e["request_id"] else "")
+        for e in events
+    )
+    log.info(
+        "feishu events committed: %d stored, %d duplicate: %s",
+        stored,
+        len(kept) - stored,
+        said,
+        extra={"events": events},
+    )
 
 
 class StoreTimeout(DatabaseError):
@@ -181,13 +224,15 @@ def _note_tenants(keys) -> None:
 class _Waiter:
     """A request waiting for its row's commit."""
 
-    __slots__ = ("cancelled", "enqueued", "error", "result", "row")
+    __slots__ = ("cancelled", "enqueued", "error", "request_id", "result", "row", "via")
 
-    def __init__(self, row: InboxRow):
+    def __init__(self, row: InboxRow, via: str):
         self.result: Stored | None
         self.error: Exception | None
         self.row, self.result, self.error = row, None, None
         self.cancelled, self.enqueued = False, time.monotonic()
+        # For the commit's log line, which the writer's thread writes outside the request.
+        self.via, self.request_id = via, log_ids().get("request_id", "")
 
 
 class _ThreadWaiter(_Waiter):
@@ -195,8 +240,8 @@ class _ThreadWaiter(_Waiter):
 
     __slots__ = ("done",)
 
-    def __init__(self, row: InboxRow):
-        super().__init__(row)
+    def __init__(self, row: InboxRow, via: str):
+        super().__init__(row, via)
         self.done = threading.Event()
 
     def answered(self) -> bool:
@@ -209,8 +254,8 @@ class _AsyncWaiter(_Waiter):
 
     __slots__ = ("decided", "future", "loop")
 
-    def __init__(self, row: InboxRow):
-        super().__init__(row)
+    def __init__(self, row: InboxRow, via: str):
+        super().__init__(row, via)
         self.loop = asyncio.get_running_loop()
         self.future = self.loop.create_future()
         self.decided = False  # set on the loop once the writer's outcome is in
@@ -253,16 +298,17 @@ class InboxWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def store(self, row: InboxRow) -> Stored:
-        """Block until the row is committed (or refused); raise DatabaseError on failure."""
-        waiter = _ThreadWaiter(row)
+    def store(self, row: InboxRow, via: str = "webhook") -> Stored:
+        """Block until the row is committed (or refused); raise DatabaseError on failure.
+        ``via``: the channel, for the commit's log line."""
+        waiter = _ThreadWaiter(row, via)
         self._put(waiter)
         if not waiter.done.wait(self._timeout):
             self._give_up(waiter)
         return self._outcome(waiter)
 
-    async def astore(self, row: InboxRow) -> Stored:
-        waiter = _AsyncWaiter(row)
+    async def astore(self, row: InboxRow, via: str = "webhook") -> Stored:
+        waiter = _AsyncWaiter(row, via)
         self._put(waiter)
         # One timer on the future the writer resolves, not wait_for(shield(...)): that made
         # three more futures, a task wake-up and their callbacks per delivery (6 % of the listener).
@@ -400,6 +446,9 @@ class InboxWriter:
                 w.error = result
             else:
                 w.result = result
+        # Before the answers: a delivery answered 200 has its line (a failed row's error is
+        # logged where its request is answered).
+        log_kept([Kept(w.row, w.result, w.via, w.request_id) for w in batch if w.result is not None])
         by_loop: dict[asyncio.AbstractEventLoop, list[_AsyncWaiter]] = defaultdict(list)
         for w in batch:
             if isinstance(w, _AsyncWaiter):

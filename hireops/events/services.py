@@ -11,6 +11,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from hireops.core.logs import bind as bind_log_ids
+from hireops.core.logs import current as current_log_ids
 from hireops.core.logs import log_scope
 from hireops.core.messages import Message
 from hireops.ops import metrics
@@ -74,7 +75,7 @@ def _needs_processing(row: InboxRow, stored: inbox.Stored) -> bool:
     return stored.created and row.status == EventStatus.PENDING
 
 
-def event_store(envelope: Envelope) -> bool:
+def event_store(envelope: Envelope, via: str = "webhook") -> bool:
     """Store the delivery, or count it as a duplicate; True for its first delivery.
 
     Outside a transaction the row is committed when this returns (by the inbox writer,
@@ -86,17 +87,19 @@ def event_store(envelope: Envelope) -> bool:
         stored = inbox.insert_rows([row])[0]
         if _needs_processing(row, stored):
             transaction.on_commit(lambda: publisher.submit(stored.pk))  # type: ignore[arg-type]  # stored: has its pk
+        kept = [inbox.Kept(row, stored, via, current_log_ids().get("request_id", ""))]
+        transaction.on_commit(lambda: inbox.log_kept(kept))  # the writer's line, for a row it did not write
     else:
-        stored = inbox.writer.store(row)
+        stored = inbox.writer.store(row, via)
         if _needs_processing(row, stored):
             publisher.submit(stored.pk)  # type: ignore[arg-type]  # stored: has its pk
     return stored.created
 
 
-async def aevent_store(envelope: Envelope) -> bool:
+async def aevent_store(envelope: Envelope, via: str = "webhook") -> bool:
     """``event_store`` for the ASGI endpoint: waits for the commit without a thread."""
     row = event_row(envelope)
-    stored = await inbox.writer.astore(row)
+    stored = await inbox.writer.astore(row, via)
     if _needs_processing(row, stored):
         publisher.submit(stored.pk)  # type: ignore[arg-type]  # stored: has its pk
     return stored.created

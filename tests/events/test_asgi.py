@@ -29,6 +29,11 @@ def secrets(settings):
 
 def call(body=b"", headers=None, *, path=PATH, method="POST", chunks=None, disconnect=False):
     """Run one HTTP exchange through the ASGI app; returns (status, headers, json body)."""
+    return asyncio.run(acall(body, headers, path=path, method=method, chunks=chunks, disconnect=disconnect))
+
+
+async def acall(body=b"", headers=None, *, path=PATH, method="POST", chunks=None, disconnect=False):
+    """``call`` on the running event loop: exchanges that run at once."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if chunks is None:
         chunks = [body]
@@ -56,7 +61,7 @@ def call(body=b"", headers=None, *, path=PATH, method="POST", chunks=None, disco
     async def send(message):
         sent.append(message)
 
-    asyncio.run(application(scope, receive, send))
+    await application(scope, receive, send)
     if not sent:
         return None
     start, body_msg = sent
