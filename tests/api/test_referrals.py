@@ -414,6 +414,27 @@ def test_a_key_limited_to_tenants_sees_its_lines_of_a_run_and_not_its_totals(cli
     assert PayoutRun.objects.get().status == PayoutRunStatus.AWAITING_APPROVAL
 
 
+def test_a_key_of_one_tenant_pages_through_exactly_that_tenants_lines(client):
+    """One tenant is read as a range of one value (a query plan, referrals/api.py): it holds
+    that tenant's lines and no neighbour's, whose keys sort just before or after it."""
+    run = a_payout_run("t1")  # its line: t1's
+    for tenant in ("t1", "t10", "t0", "t1 ", "T1"):
+        PayoutLine.objects.create(
+            run=run,
+            account=a_referral_account(tenant),
+            tenant_key=tenant,
+            external_order_id=uuid.uuid4().hex,
+            cash={"CNY": "2"},
+        )
+    key = make_key("payouts:read", tenants=["t1"])
+    seen, url = [], f"{RUNS}/{run.pk}?limit=1"
+    while url:
+        body = client.get(url, **bearer(key)).json()
+        seen += [row["tenant"] for row in body["lines"]]
+        url = body["next_cursor"] and f"{RUNS}/{run.pk}?limit=1&cursor={body['next_cursor']}"
+    assert seen == ["t1", "t1"]
+
+
 def test_odd_but_valid_times_and_forged_cursors_are_answered_not_crashed(client):
     a_referral_account("t1")
     key = make_key("referrals:read", "payouts:read")
