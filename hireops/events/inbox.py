@@ -85,6 +85,12 @@ class Kept(NamedTuple):
     request_id: str  # the delivering request's, "" for none (the long connection)
 
 
+def delivering_request_id() -> str:
+    """The id of the request delivering the row being stored (its log context; "" for none),
+    taken where the row is handed over: the commit's line is written elsewhere."""
+    return log_ids().get("request_id", "")
+
+
 def log_kept(kept: list[Kept]) -> None:
     """One line for the deliveries a commit kept, each named by its event id, type, outcome,
     channel and request id (``events`` in a JSON line): one line a delivery cost the ingest
@@ -232,7 +238,7 @@ class _Waiter:
         self.row, self.result, self.error = row, None, None
         self.cancelled, self.enqueued = False, time.monotonic()
         # For the commit's log line, which the writer's thread writes outside the request.
-        self.via, self.request_id = via, log_ids().get("request_id", "")
+        self.via, self.request_id = via, delivering_request_id()
 
 
 class _ThreadWaiter(_Waiter):

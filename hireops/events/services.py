@@ -11,7 +11,6 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from hireops.core.logs import bind as bind_log_ids
-from hireops.core.logs import current as current_log_ids
 from hireops.core.logs import log_scope
 from hireops.core.messages import Message
 from hireops.ops import metrics
@@ -87,7 +86,7 @@ def event_store(envelope: Envelope, via: str = "webhook") -> bool:
         stored = inbox.insert_rows([row])[0]
         if _needs_processing(row, stored):
             transaction.on_commit(lambda: publisher.submit(stored.pk))  # type: ignore[arg-type]  # stored: has its pk
-        kept = [inbox.Kept(row, stored, via, current_log_ids().get("request_id", ""))]
+        kept = [inbox.Kept(row, stored, via, inbox.delivering_request_id())]
         transaction.on_commit(lambda: inbox.log_kept(kept))  # the writer's line, for a row it did not write
     else:
         stored = inbox.writer.store(row, via)
