@@ -177,6 +177,34 @@ def test_deliveries_committed_together_share_one_line_that_names_each(secrets, l
     ]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_row_stored_in_a_callers_transaction_is_logged_when_that_transaction_commits(logs):
+    from django.db import transaction
+
+    from hireops.events.verify import Envelope
+
+    def envelope(event_id):
+        return Envelope(event_id, "2.0", "hire.unknown_v1", "cli", "", "", {"header": {}})
+
+    logging.getLogger().setLevel(logging.INFO)
+    with pytest.raises(RuntimeError), transaction.atomic():  # rolled back: nothing committed, no line
+        services.event_store(envelope("evt-undone"))
+        raise RuntimeError
+    with log_scope(request_id="req-tx"), transaction.atomic():
+        services.event_store(envelope("evt-in-tx"))
+        assert logs() == []  # not committed yet
+    [line] = logs()
+    assert line["events"] == [
+        {
+            "event_id": "evt-in-tx",
+            "event_type": "hire.unknown_v1",
+            "outcome": "stored",
+            "via": "webhook",
+            "request_id": "req-tx",
+        }
+    ]
+
+
 @pytest.mark.django_db
 def test_processing_logs_carry_the_event_id_and_the_task(logs):
     good = FeishuEvent.objects.create(
