@@ -1,7 +1,7 @@
 """Benchmark: hireops' webhook beside the official SDK's receiver, same machine, same load.
 
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/webhook_vs_sdk.py [--seconds 15] [--rounds 2]
-        [--events mix|eco_account|assets|app_ticket] [--log-level INFO|WARNING]
+        [--events mix|eco_account|assets|app_ticket] [--log-level INFO|WARNING] [--duplicates 0.2]
 
 Both servers under gunicorn with 2 workers, each started fresh and driven twice in a row by
 wrk (32 connections, 2 threads) replaying distinct signed and encrypted deliveries
@@ -9,6 +9,9 @@ wrk (32 connections, 2 threads) replaying distinct signed and encrypted deliveri
 half ``hire.referral_account.assets_update_v1`` (Feishu's samples), or one of them, or the
 store app's schema 1.0 ``app_ticket``. ``--log-level``: hireops' ``LOG_LEVEL``, by default
 its own default (INFO); the SDK's receiver logs warnings only, as it is built.
+``--duplicates``: the share of deliveries that repeat one of the last thousand (Feishu's retries
+of an event whose 200 it did not get: hireops counts them on the stored row, the SDK's
+receiver answers them as any other); none by default.
 
 - the peer: lark-oapi's event dispatcher in Flask (``bench/sdk_receiver.py``, sync workers),
   which decrypts, verifies and answers, storing nothing;
@@ -23,6 +26,7 @@ machine that is busier at one moment does not favour one side.
 
 import argparse
 import http.client
+import random
 import re
 import shutil
 import statistics
@@ -39,11 +43,16 @@ SDK = ["bench.sdk_receiver:app", "-w", "2"]
 HIREOPS = ["config.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
 
 
-def write_requests(path: Path, n: int, events: str) -> None:
-    with open(path, "w") as f:
-        for i in range(n):
-            ts, nonce, sig, body = delivery(i, events=events)
-            f.write(f"{ts}\t{nonce}\t{sig}\t{body.decode()}\n")
+def write_requests(path: Path, n: int, events: str, duplicates: float = 0.0) -> None:
+    lines: list[str] = []
+    pick = random.Random(n)  # the same shape of file for both servers
+    for i in range(n):
+        if lines and pick.random() < duplicates:
+            lines.append(lines[max(0, len(lines) - 1000) + pick.randrange(min(len(lines), 1000))])
+            continue
+        ts, nonce, sig, body = delivery(i, events=events)
+        lines.append(f"{ts}\t{nonce}\t{sig}\t{body.decode()}\n")
+    path.write_text("".join(lines))
 
 
 def wrk(port: int, seconds: float, requests: Path, connections: int = 32) -> tuple[float, int]:
@@ -87,7 +96,13 @@ def wait_answering(port: int, timeout: float = 60.0) -> None:
 
 
 def side(
-    server: list[str], env: dict, seconds: float, tmp: Path, stores: bool, events: str
+    server: list[str],
+    env: dict,
+    seconds: float,
+    tmp: Path,
+    stores: bool,
+    events: str,
+    duplicates: float = 0.0,
 ) -> list[tuple[float, float]]:
     """Two runs against one fresh server: (answers/s, stored/s) each."""
     runs = []
@@ -95,9 +110,8 @@ def side(
         wait_answering(port)
         for _ in range(2):
             requests = tmp / "requests.tsv"
-            write_requests(
-                requests, int(seconds * 5000), events
-            )  # more than either side answers: none repeats
+            # More than either side answers: none repeats but the ``duplicates`` share.
+            write_requests(requests, int(seconds * 5000), events, duplicates)
             before, started = (count_rows(env) if stores else 0), time.time()
             rate, bad = wrk(port, seconds, requests)
             elapsed = time.time() - started
@@ -116,16 +130,23 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--events", choices=sorted(EVENT_MIXES), default="mix")
     parser.add_argument("--log-level", default="INFO", help="hireops' LOG_LEVEL (default: its own, INFO)")
+    parser.add_argument(
+        "--duplicates", type=float, default=0.0, help="share of deliveries repeating an earlier one (0-1)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="hireops-bench-sdk-"))
     env = bench_env(tmp, args.log_level)
-    print(f"events: {args.events}; hireops' log level: {args.log_level}, the SDK's: WARNING")
+    print(
+        f"events: {args.events}, {args.duplicates:.0%} repeated; hireops' log level: {args.log_level},"
+        " the SDK's: WARNING"
+    )
     results = {"sdk": [], "hireops": []}
     for n in range(args.rounds):
         for name, server in (("sdk", SDK), ("hireops", HIREOPS)):
-            runs = side(server, env, args.seconds, tmp, stores=name == "hireops", events=args.events)
+            stores = name == "hireops"
+            runs = side(server, env, args.seconds, tmp, stores, args.events, args.duplicates)
             results[name].append(runs)
             (a1, s1), (a2, s2) = runs
             stored = f"; stored {s1:,.0f} then {s2:,.0f}/s" if name == "hireops" else ""
