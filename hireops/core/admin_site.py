@@ -4,7 +4,7 @@ and the libraries' alike, gets the personal-data guard in front of it
 the check of the lookups Django passes on unchecked (``hireops.core.admin_lookups``),
 delete confirmations without many-to-many link rows (``LinkRowsUnlisted``), and list rows
 whose selection box and action chooser cost no template (``QuickActionCheckbox``,
-``QuickActionForm``)."""
+``QuickActionForm``) and whose links cost no URL resolving (``admin_row_links``)."""
 
 from functools import cache
 
@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .admin_lookups import WellFormedLookups
+from .admin_row_links import QuickRowLinks
 from .personal_guard import PersonalDataGuard
 
 
@@ -121,7 +122,7 @@ def guarded(admin_class):
     quick = (QuickActionCheckbox,) if admin_class.action_checkbox is admin.ModelAdmin.action_checkbox else ()
     return type(
         admin_class.__name__,
-        (PersonalDataGuard, WellFormedLookups, LinkRowsUnlisted, *quick, admin_class),
+        (PersonalDataGuard, WellFormedLookups, QuickRowLinks, LinkRowsUnlisted, *quick, admin_class),
         attrs,
     )
 
