@@ -249,13 +249,14 @@ def _time(ms: int | None) -> dt.datetime | None:
         return None
 
 
-def write_out(write: OrderWrite, mask: Masker, report_ids=()) -> WriteOut:
+def write_out(write: Any, mask: Masker, report_ids=()) -> WriteOut:
+    """A write as the API answers it: an ``OrderWrite``, or a row of its ``WRITE_READ`` columns."""
     kind = BGC if write.background_check_id else EXAM
     failed = write.status == CallStatus.FAILED
     return WriteOut(
         id=write.pk,
-        order_id=order_id(kind, write.background_check_id or write.exam_id),  # type: ignore[arg-type]  # one is set
-        kind=write.kind,  # type: ignore[arg-type]  # the stored value: pydantic reads it as the enum
+        order_id=order_id(kind, write.background_check_id or write.exam_id),  # one is set
+        kind=write.kind,  # the stored value: pydantic reads it as the enum
         status=STATUS[write.status],
         error=str(write.error) if failed and write.error else None,
         error_code=write.error_code if failed else None,
@@ -368,13 +369,18 @@ class Related:
 
     def __init__(self, kind: str, pks):
         field = ORDER_FIELD[kind]
-        self.writes: dict[int, list[OrderWrite]] = {}
+        self.writes: dict[int, list[Any]] = {}  # rows of WRITE_READ, read as write_out reads a write
         self.reports: dict[int, list[ReportFile]] = {}
         self.write_reports: dict[int, list[int]] = {}
         if not pks:
             return
+        # Rows of the columns an answer reads, not model instances: a page of 200 orders has ~370
+        # writes, and building each as an OrderWrite (deferred fields, foreign-key descriptors) was
+        # a sixth of that page's time (docs/benchmarks.md).
         writes_ = list(
-            OrderWrite.objects.filter(**{f"{field}_id__in": pks}).defer(*WRITE_UNREAD).order_by("pk")
+            OrderWrite.objects.filter(**{f"{field}_id__in": pks})
+            .order_by("pk")
+            .values_list(*WRITE_READ, named=True)
         )
         for write in writes_:
             self.writes.setdefault(getattr(write, f"{field}_id"), []).append(write)
@@ -391,7 +397,26 @@ ORDER_UNREAD = {
     BGC: ("app_id", "source_event_id", "binding_id", "last_stage_time"),
     EXAM: ("app_id", "source_event_id", "binding_id", "exam_password"),
 }
-WRITE_UNREAD = ("exam_password", "payload", "note", "leased_until", "log_id", "requested_by_id")
+# What an answer reads of a write (``write_out``): never the password, nor the body as sent.
+WRITE_READ = (
+    "pk",
+    "background_check_id",
+    "exam_id",
+    "kind",
+    "status",
+    "error",
+    "error_code",
+    "requested_at",
+    "finished_at",
+    "stage_id",
+    "stage_name",
+    "stage_en_name",
+    "time_ms",
+    "result",
+    "details",
+    "exam_url",
+    "exam_username",
+)
 
 
 def _load(kind: str, pks: list[int]) -> dict:

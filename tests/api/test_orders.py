@@ -192,6 +192,26 @@ def test_a_page_reads_the_same_few_queries_however_many_orders_and_writes(client
 
 
 @pytest.mark.django_db
+def test_a_page_never_reads_a_writes_password_or_the_body_it_sent(client):
+    """The list reads each write's answered columns only: an exam login's password (encrypted)
+    and the payload sent to Feishu stay in the database."""
+    check, exam = a_background_check(), an_exam()
+    OrderWrite.objects.create(
+        kind="progress", background_check=check, stage_id="s", time_ms=1, payload={"a": 1}
+    )
+    OrderWrite.objects.create(
+        kind="login", exam=exam, exam_username="u", exam_password="enc", payload={"p": 1}
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/api/v1/orders?limit=200", **bearer(make_key("orders:read")))
+    assert page.status_code == 200
+    assert sorted(len(order["writes"]) for order in page.json()["data"]) == [1, 1]
+    table = OrderWrite._meta.db_table
+    reads = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert reads and not [sql for sql in reads if "exam_password" in sql or '"payload"' in sql]
+
+
+@pytest.mark.django_db
 def test_personal_data_is_masked_without_its_scope(client):
     check = a_background_check()
     ReportFile.objects.create(
