@@ -28,14 +28,21 @@ def _within(url, path: str) -> bool:
     return bool(url) and url in path
 
 
+# Django's own messages, translated by django.contrib.admin's catalogue as for its template: held
+# here, not marked, so makemessages leaves them out of the project's catalogue.
+_ADD, _VIEW, _CHANGE = "Add", "View", "Change"
+_COLUMNS = ("Model name", "Add link", "Change or view list link")
+_MODELS_IN = "Models in the %(name)s application"
+_NOTHING = "You don’t have permission to view or edit anything."
+
+
 class _Words:
     """The fixed texts of one list, translated once (escaped, as ``{% translate %}`` writes them)."""
 
     def __init__(self):
-        self.add, self.view, self.change = (_esc(gettext(t)) for t in ("Add", "View", "Change"))
-        columns = ("Model name", "Add link", "Change or view list link")
-        self.head = "".join(f'<th scope="col">{_esc(gettext(t))}</th>' for t in columns)
-        self.models_in = gettext("Models in the %(name)s application")  # blocktranslate: not escaped
+        self.add, self.view, self.change = (_esc(gettext(t)) for t in (_ADD, _VIEW, _CHANGE))
+        self.head = "".join(f'<th scope="col">{_esc(gettext(t))}</th>' for t in _COLUMNS)
+        self.models_in = gettext(_MODELS_IN)  # blocktranslate: the text itself is not escaped
 
 
 def _model_row(label_prefix: str, model: dict, path: str, show_changelinks: bool, words: _Words) -> str:
@@ -79,7 +86,7 @@ def _app(app: dict, path: str, show_changelinks: bool, words: _Words) -> str:
 def app_list(context) -> SafeString:
     apps = context.get("app_list")
     if not apps:
-        return mark_safe(f"<p>{_esc(gettext('You don’t have permission to view or edit anything.'))}</p>")  # noqa: S308
+        return mark_safe(f"<p>{_esc(gettext(_NOTHING))}</p>")  # noqa: S308
     request = context.get("request")
     path = quote(request.path, safe="/") if request is not None else ""  # Django's urlencode filter
     show_changelinks, words = bool(context.get("show_changelinks")), _Words()
