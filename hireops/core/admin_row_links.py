@@ -9,7 +9,7 @@ query. Resolving 25 links cost 3-4 ms of a filtered list page (docs/benchmarks.m
 change list appends that query itself and hands Django no filters to merge; the links are the
 same bytes (tests/test_admin_row_links.py compares them with Django's for every admin)."""
 
-from functools import cache
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from django.utils.http import urlencode
@@ -38,6 +38,6 @@ class QuickRowLinks:
         return _quick_row_links(super().get_changelist(request, **kwargs))
 
 
-@cache
+@lru_cache(maxsize=64)  # bounded: an admin's own get_changelist may make a class per request
 def _quick_row_links(changelist):
     return type(f"QuickRowLinks{changelist.__name__}", (QuickRowLinksChangeList, changelist), {})
