@@ -263,6 +263,18 @@ def staff_user(django_user_model):
 
 
 @pytest.fixture
+def one_user_of_each_role(staff_user, django_user_model):
+    """A staff member in each role's group, a superuser and a staff member with no role: the
+    users whose views of the admin differ."""
+    from django.contrib.auth.models import Group
+
+    staff_user()  # the roles' groups
+    names = Group.objects.values_list("name", flat=True)
+    users = [staff_user(name, username=f"role-{n}") for n, name in enumerate(names)]
+    return [*users, django_user_model.objects.create_superuser("root"), staff_user(username="no-role")]
+
+
+@pytest.fixture
 def register(sandbox):
     """Register an employee known to the sandbox and return the (active) account."""
 
