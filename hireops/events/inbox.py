@@ -174,6 +174,15 @@ def _insert_params(vendor: str, rows: list[InboxRow]) -> list:
     return [v for r in rows for v in r._replace(received_at=adapt(r.received_at))]  # type: ignore[arg-type]
 
 
+def _one_statement():
+    """Where the inbox's single statements run. Outside a transaction a statement commits by
+    itself: one round trip to the database, where BEGIN, the statement and COMMIT were three
+    (1.3 against 0.5 ms a batch alone, and each answer waited for again under the GIL that the
+    listener's event loop shares). Inside a caller's transaction a savepoint: a refused
+    statement leaves that transaction usable."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
 def insert_rows(rows: list[InboxRow]) -> list[Stored]:
     """Insert rows in one statement and count the others as duplicates, in the caller's
     transaction or on their own. Returns what happened to each row, in order."""
@@ -182,13 +191,8 @@ def insert_rows(rows: list[InboxRow]) -> list[Stored]:
         first.setdefault(row.event_id, i)
     unique = [rows[i] for i in first.values()]
     vendor = connection.vendor
-    # Outside a transaction the statement commits by itself: one round trip to the database,
-    # where BEGIN, INSERT and COMMIT were three (1.3 against 0.5 ms a batch alone, and each
-    # answer waited for again under the GIL that the listener's event loop shares). A batch's
-    # rows are one statement, so they commit together either way. Inside a caller's transaction
-    # a savepoint, as before: a refused insert leaves that transaction usable.
-    in_caller = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with in_caller, connection.cursor() as cursor:
+    # A batch's rows are one statement, so they commit together either way (``_one_statement``).
+    with _one_statement(), connection.cursor() as cursor:
         sql = _insert_sql(vendor, 0 if vendor == "postgresql" else len(unique))
         cursor.execute(sql, _insert_params(vendor, unique))
         inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
@@ -234,10 +238,7 @@ _COUNT_DUPLICATES = (
 def _count_duplicates_at_once(repeats: Counter, now: datetime) -> None:
     """A batch's duplicates counted in one statement: an ORM update each made a delivery of an
     event already stored cost twice a new one (a retry storm, docs/benchmarks.md)."""
-    # One statement commits by itself; inside a caller's transaction a savepoint, which leaves
-    # that transaction usable if the count fails.
-    in_caller = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with in_caller, connection.cursor() as cursor:
+    with _one_statement(), connection.cursor() as cursor:
         cursor.execute(
             _COUNT_DUPLICATES.format(table=connection.ops.quote_name(FeishuEvent._meta.db_table)),
             [list(repeats), list(repeats.values()), now],
