@@ -14,12 +14,12 @@ over a million rows. No list needs one; the search box matches parts of a text.
 ``hireops.core.admin_site`` puts this in front of every ModelAdmin.
 """
 
-from functools import cache
-
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.inspect import func_supports_parameter
+
+from .admin_changelist import with_mixin
 
 REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
 
@@ -52,11 +52,6 @@ def _bounds(value) -> list:
     return bounds
 
 
-@cache
-def _well_formed(changelist):
-    return type(f"WellFormed{changelist.__name__}", (WellFormedChangeList, changelist), {})
-
-
 class WellFormedLookups:
     """ModelAdmin mixin: its list checks the lookups Django does not (see the module)."""
 
@@ -69,4 +64,4 @@ class WellFormedLookups:
         return allowed(lookup, value)  # an admin written before Django 5.0
 
     def get_changelist(self, request, **kwargs):
-        return _well_formed(super().get_changelist(request, **kwargs))
+        return with_mixin(WellFormedChangeList, super().get_changelist(request, **kwargs))

@@ -9,10 +9,11 @@ query. Resolving 25 links cost 3-4 ms of a filtered list page (docs/benchmarks.m
 change list appends that query itself and hands Django no filters to merge; the links are the
 same bytes (tests/test_admin_row_links.py compares them with Django's for every admin)."""
 
-from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from django.utils.http import urlencode
+
+from .admin_changelist import with_mixin
 
 
 class QuickRowLinksChangeList:
@@ -35,9 +36,4 @@ class QuickRowLinks:
     """ModelAdmin mixin: its list's row links cost no URL resolving (see the module)."""
 
     def get_changelist(self, request, **kwargs):
-        return _quick_row_links(super().get_changelist(request, **kwargs))
-
-
-@lru_cache(maxsize=64)  # bounded: an admin's own get_changelist may make a class per request
-def _quick_row_links(changelist):
-    return type(f"QuickRowLinks{changelist.__name__}", (QuickRowLinksChangeList, changelist), {})
+        return with_mixin(QuickRowLinksChangeList, super().get_changelist(request, **kwargs))

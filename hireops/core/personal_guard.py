@@ -22,7 +22,6 @@ search by mobile and email, and see the fields in full.
 """
 
 from collections import Counter
-from functools import cache
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.core.exceptions import FieldDoesNotExist
@@ -37,6 +36,7 @@ from django.utils.inspect import func_supports_parameter
 from django.utils.text import capfirst
 
 from . import personal
+from .admin_changelist import with_mixin
 
 EMPTY = "—"
 
@@ -159,11 +159,6 @@ class GuardedChangeList:
         return queryset
 
 
-@cache
-def _guarded_changelist(base):
-    return type(f"Guarded{base.__name__}", (GuardedChangeList, base), {})
-
-
 class PersonalDataGuard:
     """ModelAdmin mixin; see the module. Only personal fields change: everything else is the
     admin's own."""
@@ -218,7 +213,7 @@ class PersonalDataGuard:
         return [e for e in sortable if not orders_by_personal(self.model, ordering_of(self, e))]
 
     def get_changelist(self, request, **kwargs):
-        return _guarded_changelist(super().get_changelist(request, **kwargs))
+        return with_mixin(GuardedChangeList, super().get_changelist(request, **kwargs))
 
     # What pages show.
 
