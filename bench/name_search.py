@@ -156,7 +156,7 @@ def _seed(n: int, with_bindings: bool) -> None:
     }
     tables = ["referrals_referralaccount", "bindings_ecoaccountbinding", "bindings_vendorcustomer"]
     t0 = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), seed._client_binding_cursor() as cursor:  # SQL written as the seed's
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SELECT setseed(0.42)")
         for table in tables:

@@ -1067,6 +1067,18 @@ WHERE t.relname = ANY(%(tables)s) AND NOT i.indisprimary
 """
 
 
+def _client_binding_cursor():
+    """A cursor that binds parameters on the client: the seed's SQL gives one parameter several
+    places of different types (text and varchar, an argument of jsonb_build_object), which
+    only client-side binding takes. The project's own connections bind on the server
+    (config/settings/django.py)."""
+    from django.db import connection
+    from django.db.backends.postgresql.base import Cursor  # psycopg's ClientCursor, Django's adapters
+
+    connection.ensure_connection()
+    return Cursor(connection.connection)
+
+
 def seed(scale: float, users: dict[str, int], out=print, spread: str = "large") -> float:
     """Fill the bench database (its tables empty) at ``scale``, spread as ``SPREADS[spread]``
     says; returns the seconds it took, VACUUM ANALYZE included. ``users``: role key → user pk
@@ -1090,7 +1102,7 @@ def seed(scale: float, users: dict[str, int], out=print, spread: str = "large") 
     # The change history's share of each kind of record (the rest: bindings, fields, events).
     params["n_log_accounts"] = max(1, round(n["log_entries"] * 0.45))
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), _client_binding_cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL work_mem = '64MB'")
