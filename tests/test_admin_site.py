@@ -130,3 +130,37 @@ def test_the_quick_select_writes_groups_and_attributes_as_djangos_does():
     for value in ("", "b", 3, None):
         djangos = forms.Select(attrs=attrs, choices=choices).render("pick", value)
         assert QuickSelect(attrs=attrs, choices=choices).render("pick", value) == djangos, value
+
+
+# --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin_site.view_on_site) --
+
+
+@pytest.mark.django_db
+def test_view_on_site_is_a_404_for_every_content_type_and_reads_none_of_its_rows(admin_client):
+    """No hireops model has a page on a site. Django's own view read the object before asking,
+    and a content type with no table (StaffAccess, which holds permissions) answered 500."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hireops.core.models import StaffAccess
+
+    def asked(path):
+        with CaptureQueriesContext(connection) as queries:
+            resp = admin_client.get(path)
+        return resp, {q["sql"] for q in queries if "django_content_type" not in q["sql"]}
+
+    _, signed_in = asked("/admin/r/0/1/")  # what any admin request reads: the session, the user
+    types = list(ContentType.objects.all())
+    assert ContentType.objects.get_for_model(StaffAccess) in types
+    for content_type in types:
+        resp, read = asked(f"/admin/r/{content_type.pk}/1/")
+        assert resp.status_code == 404, content_type
+        assert read <= signed_in, content_type  # nothing of the model's own rows
+    for content_type_id in ("0", "99999999", "x", "-1"):
+        assert admin_client.get(f"/admin/r/{content_type_id}/1/").status_code == 404
+
+
+def test_view_on_site_still_asks_for_a_staff_sign_in(client):
+    resp = client.get("/admin/r/1/1/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/admin/login/")
