@@ -3,7 +3,7 @@
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/overload.py [--seconds 60] [--factor 3]
         [--workers 1] [--commit-delay 100] [--retries 15,60,120,240] [--rate N] [--timeline]
 
-Serves ``config.ingest`` with gunicorn's ASGI worker on PostgreSQL, as bench/webhook.py does
+Serves ``config.ingest`` with its worker class on PostgreSQL, as bench/webhook.py does
 (same database, keys, deliveries and wrk phase). Load generator on the same machine:
 
 1. Sustainable rate: bench/webhook.py's throughput phase on this same server (wrk, closed
@@ -154,8 +154,8 @@ class Sender:
         return conn
 
     async def warm_up(self, n: int) -> None:
-        """Open ``n`` connections before the start, 50 at a time: gunicorn's ASGI worker listens
-        with asyncio's backlog of 100, and a connection burst past it waits for SYN retries."""
+        """Open ``n`` connections before the start, 50 at a time: a connection burst past the
+        listening socket's backlog waits for SYN retries."""
 
         async def one():
             with contextlib.suppress(OSError):

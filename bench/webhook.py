@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/webhook.py [--seconds 20] [--workers 2] [--rate 200] [--wsgi] [--diagnose-disk]
 
-By default it serves ``config.ingest`` with gunicorn's ASGI worker, the production
-server for Feishu's pushes; ``--wsgi`` serves ``config.wsgi`` (the Django view) with
-sync workers instead, for comparison.
+By default it serves ``config.ingest`` with its worker class (``IngestWorker``: uvicorn's
+protocol under gunicorn's arbiter), the production server for Feishu's pushes; ``--wsgi``
+serves ``config.wsgi`` (the Django view) with sync workers instead, for comparison.
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_bench,
 created and migrated here) and the ``wrk`` load generator (Debian package ``wrk``).

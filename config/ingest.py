@@ -5,8 +5,10 @@ It serves ``/feishu/events/`` only, natively on asyncio (``hireops.events.asgi``
 the pushes never queue behind the admin and are answered well inside Feishu's 3-second
 deadline under load. The admin is served by ``config.wsgi``; in production, route
 ``/feishu/events/`` to this server (or give Feishu this server's address). The worker class
-is gunicorn's ASGI worker with a deadline on each request's arrival (``REQUEST_READ_TIMEOUT``),
-so slow senders cannot hold its connections; plain ``-k asgi`` would serve without it.
+runs uvicorn's HTTP protocol (httptools, uvloop) under gunicorn's arbiter, with a deadline on
+each request's arrival (``REQUEST_READ_TIMEOUT``) and gunicorn's limits on what arrives before
+the body, so slow or hostile senders cannot hold its connections or its memory; plain
+``-k asgi`` would serve without either.
 """
 
 import os

@@ -47,7 +47,8 @@ case "$command" in
       --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" $gunicorn_opts "$@"
     ;;
   ingest)
-    # gunicorn's ASGI worker with a deadline on each request's arrival (REQUEST_READ_TIMEOUT).
+    # uvicorn's protocol under gunicorn's arbiter, with a deadline on each request's arrival
+    # (REQUEST_READ_TIMEOUT) and limits on its headers (hireops.events.ingest_worker).
     # shellcheck disable=SC2086
     exec python -m gunicorn config.ingest --worker-class hireops.events.ingest_worker.IngestWorker \
       --bind "$bind_host:${PORT:-8001}" --workers "${INGEST_WORKERS:-2}" $gunicorn_opts "$@"

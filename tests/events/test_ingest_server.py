@@ -1,4 +1,4 @@
-"""The production path for Feishu's pushes: gunicorn's ASGI worker serving
+"""The production path for Feishu's pushes: the ingest server (``IngestWorker``) serving
 ``config.ingest``, over real HTTP, with the real database and broker."""
 
 import json

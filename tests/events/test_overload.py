@@ -238,7 +238,7 @@ def test_an_overloaded_endpoint_refuses_before_verifying_or_decrypting_the_body(
 
 
 def test_an_early_refusal_keeps_the_connection_usable(start_ingest_server):
-    """gunicorn's ASGI worker answers the refusal without the body having been read; the next
+    """The ingest server answers the refusal without the body having been read; the next
     request on the same keep-alive connection is parsed from where that body ends."""
     import http.client
     from urllib.parse import urlsplit

@@ -1,6 +1,6 @@
 """Slow senders on the public ports, as production serves them: a request whose headers or body
 have not arrived within ``REQUEST_READ_TIMEOUT`` is cut off, while the others are served, on
-the ingest server (gunicorn) and on the listener's health port.
+the ingest server (gunicorn and uvicorn) and on the listener's health port.
 
 Each attacker holds one connection: it sends nothing, or a request's headers a byte at a time,
 or whole headers and then a signed delivery's body a byte at a time; none of them would finish
@@ -148,9 +148,10 @@ def deliveries_on_one_connection(port: int, event_ids: list[str], pause: float) 
 
 
 def wait_until_serving(server) -> None:
-    """Both workers listen (the socket accepts connections before they have warmed up)."""
+    """Both workers have warmed up (the socket accepts connections before they have): each
+    logs uvicorn's line once its application's startup is done."""
     deadline = time.monotonic() + 20
-    while server.log().count("ASGI server listening") < 2:
+    while server.log().count("Application startup complete.") < 2:
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.1)
 
