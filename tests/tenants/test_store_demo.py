@@ -30,7 +30,9 @@ def test_the_sandbox_pushes_app_open_for_its_demo_tenants_at_start(live_server, 
     settings.FEISHU_APP_TYPE = "store"
     settings.FEISHU_ENCRYPT_KEY, settings.FEISHU_VERIFICATION_TOKEN = ENCRYPT_KEY, TOKEN
     command = [
-        sys.executable, "manage.py", "feishu_sandbox", "--port", str(_free_port()),
+        # Free ports for both listeners: a sandbox already running here (./dev run's, on 8765
+        # and 8766) must not make this one fail to start.
+        sys.executable, "manage.py", "feishu_sandbox", "--port", str(_free_port()), "--ws-port", "0",
         "--webhook-url", live_server.url + "/feishu/events/", "--encrypt-key", ENCRYPT_KEY,
         "--verification-token", TOKEN, "--install-tenants", "acme-tenant,globex-tenant",
     ]  # fmt: skip
