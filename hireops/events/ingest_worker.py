@@ -185,6 +185,15 @@ class IngestWorker(Worker):
         signal.signal(signal.SIGUSR1, self.handle_usr1)
         signal.siginterrupt(signal.SIGUSR1, False)
 
+    _server: Server | None = None
+
+    def handle_exit(self, sig, frame):
+        # A SIGTERM before uvicorn's server took its signals (the worker still booting) stops
+        # that server as soon as it starts, not a graceful timeout later.
+        super().handle_exit(sig, frame)
+        if self._server is not None:
+            self._server.should_exit = True
+
     def run(self):
         from django.conf import settings  # config.ingest has set Django up (load_wsgi)
 
@@ -209,7 +218,8 @@ class IngestWorker(Worker):
             runner.run(self._serve(config))
 
     async def _serve(self, config: Config) -> None:
-        server = Server(config=config)
+        server = self._server = Server(config=config)
+        server.should_exit = not self.alive  # asked to stop while booting
         # SIGQUIT, gunicorn's "stop now", ends the server as SIGTERM does.
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGQUIT, server.handle_exit, signal.SIGQUIT, None
