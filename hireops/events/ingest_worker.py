@@ -26,7 +26,6 @@ top: gunicorn's arbiter imports it to find the worker class, before any applicat
 """
 
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -48,14 +47,6 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 LIMIT_HEAD = LIMIT_REQUEST_LINE + LIMIT_REQUEST_FIELDS * (LIMIT_REQUEST_FIELD_SIZE + 4) + 4
 
 
-def _refusal(status: HTTPStatus, reason: str) -> bytes:
-    body = json.dumps({"msg": reason}).encode()
-    return (
-        f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode() + body
-
-
 class DeadlineProtocol(HttpToolsProtocol):
     """One connection: a timer runs while a request is arriving and cuts it off when it fires,
     and what arrives before the body is counted against gunicorn's limits."""
@@ -65,7 +56,7 @@ class DeadlineProtocol(HttpToolsProtocol):
     def connection_made(self, transport):
         super().connection_made(transport)
         self._arriving: asyncio.TimerHandle | None = None  # the timer of the request arriving now
-        self._late = "headers"  # what that request is still sending
+        self._late = "headers"  # what that request is still sending (set as its clock starts)
         self._head = 0  # bytes received while its headers were arriving
         self._fields = 0
         self._refused = False
@@ -87,7 +78,7 @@ class DeadlineProtocol(HttpToolsProtocol):
         # The next request on a kept-alive connection starts with its first byte (the idle
         # wait before it is the keep-alive timeout's).
         super().on_message_begin()
-        self._late, self._head, self._fields = "headers", 0, 0
+        self._head = self._fields = 0
         if self._arriving is None:
             self._start_clock()
 
@@ -139,10 +130,12 @@ class DeadlineProtocol(HttpToolsProtocol):
             self._arriving = None
 
     def _refuse(self, status: HTTPStatus, reason: str) -> None:
+        from . import read_deadline  # loaded with the application by now
+
         self._refused = True
         self._stop_clock()
         log.warning("ingest: request refused before its body: %s", reason)  # nothing it sent
-        self.transport.write(_refusal(status, reason))
+        self.transport.write(read_deadline.closing_answer(status, reason))
         self.transport.close()
 
     def _cut_off(self):

@@ -17,20 +17,24 @@ from hireops.ops import metrics
 
 log = logging.getLogger(__name__)
 
-_BODY = json.dumps({"msg": "request not received in time"}).encode()
-
 
 def seconds() -> float:
     return settings.REQUEST_READ_TIMEOUT
 
 
-def answer(http_version: str) -> bytes:
-    """A 408, closing the connection: for a request whose headers had not arrived."""
-    status = HTTPStatus.REQUEST_TIMEOUT
+def closing_answer(status: HTTPStatus, msg: str, http_version: str = "1.1") -> bytes:
+    """An answer the server writes itself, before closing the connection, to a request no
+    application holds (one cut off here, or refused for its headers: ``ingest_worker``)."""
+    body = json.dumps({"msg": msg}).encode()
     return (
         f"HTTP/{http_version} {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(_BODY)}\r\nConnection: close\r\n\r\n"
-    ).encode() + _BODY
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+def answer(http_version: str) -> bytes:
+    """A 408, closing the connection: for a request whose headers had not arrived."""
+    return closing_answer(HTTPStatus.REQUEST_TIMEOUT, "request not received in time", http_version)
 
 
 def cut_off(server: str, part: str) -> None:
