@@ -45,6 +45,10 @@ from hireops.feishu import crypto  # noqa: E402
 
 KEY, TOKEN = "bench-encrypt-key", "bench-verification-token"
 PATH = "/feishu/events/"
+# Distinct deliveries written for each second of a wrk run: more than any server here answers,
+# so none repeats (4,000 and 5,000 were not, on a faster machine: wrk started its file again).
+# A run that sends as many stops with the reason.
+MAX_RATE = 15_000
 
 LUA = r"""
 local reqs, i = {}, 0
@@ -230,9 +234,7 @@ def wait_up(port):
 
 
 def throughput(port, seconds, env, tmp, connections: int = 32, echo: bool = True) -> float:
-    # More distinct events than wrk can send, so none repeats (4,000 a second was not, on a
-    # faster machine: wrk started the file again and the figure was capped at its size).
-    n = int(seconds * 15_000)
+    n = int(seconds * MAX_RATE)
     reqs = tmp / "requests.tsv"
     with open(reqs, "w") as f:
         for i in range(n):

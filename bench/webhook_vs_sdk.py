@@ -37,10 +37,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.webhook import EVENT_MIXES, LUA, PATH, THREAD_SETUP, bench_env, count_rows, delivery, serve
+from bench.webhook import (
+    EVENT_MIXES,
+    LUA,
+    MAX_RATE,
+    PATH,
+    THREAD_SETUP,
+    bench_env,
+    count_rows,
+    delivery,
+    serve,
+)
 
 SDK = ["bench.sdk_receiver:app", "-w", "2"]
-MAX_RATE = 15_000  # answers a second that neither side reaches here: the deliveries written a run
 HIREOPS = ["config.ingest", "-k", "hireops.events.ingest_worker.IngestWorker", "-w", "2"]
 
 
@@ -111,9 +120,7 @@ def side(
         wait_answering(port)
         for _ in range(2):
             requests = tmp / "requests.tsv"
-            # More than either side answers: none repeats but the ``duplicates`` share (5,000 a
-            # second was not, on a faster machine: wrk started the file again, and a fifth of
-            # hireops' answers were to deliveries it had already stored).
+            # None repeats but the ``duplicates`` share (bench.webhook.MAX_RATE).
             n = int(seconds * MAX_RATE)
             write_requests(requests, n, events, duplicates)
             before, started = (count_rows(env) if stores else 0), time.time()
