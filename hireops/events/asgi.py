@@ -16,7 +16,7 @@ from hireops.core.logs import context as log_context
 from hireops.feishu import crypto
 from hireops.ops import probes
 
-from . import delivery, verify
+from . import delivery, inbox, loop_writer, verify
 from .inbox import writer
 from .publisher import publisher
 from .rejection_recorder import Origin, recorder
@@ -34,7 +34,7 @@ ALIVE = delivery.Answer(200, json.dumps({"status": "alive"}).encode())
 async def _readiness() -> delivery.Answer:
     """The standard probes, and this process's inbox writer: it commits and is not behind."""
     results = await asyncio.to_thread(probes.readiness)
-    status, body = probes.report(results, {"inbox_writer": writer.health()})
+    status, body = probes.report(results, {"inbox_writer": inbox.serving().health()})
     return delivery.Answer(status, json.dumps(body).encode())
 
 
@@ -97,11 +97,13 @@ async def _handle(scope, receive) -> delivery.Answer | None:
     return await delivery.areceive(body, headers, origin)
 
 
-def _warm_up() -> None:
+def _warm_up(thread_writer: bool) -> None:
     """Before the worker takes its first connection (gunicorn runs the lifespan startup first):
-    the writer's thread and database connection, the broker's, and the crypto and JSON code,
-    which the first deliveries of a fresh worker would otherwise pay for under load."""
-    writer.warm()
+    the thread writer's thread and database connection where it serves (no loop writer), the
+    broker's connection, and the crypto and JSON code, which the first deliveries of a fresh
+    worker would otherwise pay for under load."""
+    if thread_writer:
+        writer.warm()
     publisher.warm()
     key = "warm-up"
     sealed = crypto.encrypt(json.dumps({"warm": "up"}), key)
@@ -114,15 +116,19 @@ def _warm_up() -> None:
 
 
 async def _lifespan(receive, send) -> None:
+    on_loop = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            await asyncio.to_thread(_warm_up)
+            on_loop = await loop_writer.start()
+            await asyncio.to_thread(_warm_up, on_loop is None)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            # Graceful stop: publish what is waiting, then let the writer finish.
-            publisher.flush(5.0)
+            # Graceful stop: let the writers finish, then publish what is waiting.
+            if on_loop is not None:
+                await on_loop.aclose()
             writer.close()
+            publisher.flush(5.0)
             recorder.flush(1.0)
             await send({"type": "lifespan.shutdown.complete"})
             return

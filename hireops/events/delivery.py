@@ -168,7 +168,7 @@ def shed(channel: Channel) -> Answer | None:
     """``OVERLOADED`` when the inbox writer is behind, decided before the body is read,
     verified or decrypted (its cost would be spent in vain); None otherwise. Unverified, so a
     URL check is refused too while overloaded: the console's check is simply asked again."""
-    if not inbox.writer.refuses_now():
+    if not inbox.serving().refuses_now():
         return None
     _overloaded(channel)
     return OVERLOADED

@@ -30,7 +30,7 @@ import time
 from collections import Counter, defaultdict, deque
 from datetime import datetime
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -137,7 +137,7 @@ _PG_TYPES = {"payload": "jsonb", "received_at": "timestamptz", "attempts": "int"
 
 
 @cache
-def _insert_sql(vendor: str, n: int) -> str:
+def insert_sql(vendor: str, n: int) -> str:
     # ON CONFLICT makes a duplicate a no-op instead of an error; RETURNING names the
     # rows that were new. Only model metadata goes into the string; every value is a
     # bound parameter. PostgreSQL and SQLite (3.35+) both run it.
@@ -165,7 +165,7 @@ def _insert_sql(vendor: str, n: int) -> str:
     )
 
 
-def _insert_params(vendor: str, rows: list[InboxRow]) -> list:
+def insert_params(vendor: str, rows: list[InboxRow]) -> list:
     if vendor == "postgresql":
         # The insert's JSON takes the time as text (the row's type says datetime).
         batch = [r._replace(received_at=r.received_at.isoformat()) for r in rows]  # type: ignore[arg-type]
@@ -183,25 +183,45 @@ def _one_statement():
     return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
 
 
+def unique_rows(rows: list[InboxRow]) -> dict[str, int]:
+    """event_id → index of its first row: a batch inserts each event once."""
+    first: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        first.setdefault(row.event_id, i)
+    return first
+
+
+def outcomes(rows: list[InboxRow], first: dict[str, int], inserted: dict[str, int]) -> list[Stored]:
+    """What happened to each row, in order, given the ids of the rows the insert returned."""
+    return [
+        Stored(inserted[r.event_id], True) if first[r.event_id] == i and r.event_id in inserted else DUPLICATE
+        for i, r in enumerate(rows)
+    ]
+
+
+def repeats(rows: list[InboxRow], results: list[Stored]) -> Counter:
+    """Deliveries of events already stored, by event id."""
+    return Counter(r.event_id for r, s in zip(rows, results, strict=True) if not s.created)
+
+
+def new_tenants(rows: list[InboxRow], results: list[Stored]) -> list[str]:
+    return [r.tenant_key for r, s in zip(rows, results, strict=True) if s.created]
+
+
 def insert_rows(rows: list[InboxRow]) -> list[Stored]:
     """Insert rows in one statement and count the others as duplicates, in the caller's
     transaction or on their own. Returns what happened to each row, in order."""
-    first: dict[str, int] = {}  # event_id → index of its first row in this batch
-    for i, row in enumerate(rows):
-        first.setdefault(row.event_id, i)
+    first = unique_rows(rows)
     unique = [rows[i] for i in first.values()]
     vendor = connection.vendor
     # A batch's rows are one statement, so they commit together either way (``_one_statement``).
     with _one_statement(), connection.cursor() as cursor:
-        sql = _insert_sql(vendor, 0 if vendor == "postgresql" else len(unique))
-        cursor.execute(sql, _insert_params(vendor, unique))
+        sql = insert_sql(vendor, 0 if vendor == "postgresql" else len(unique))
+        cursor.execute(sql, insert_params(vendor, unique))
         inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
-    results = [
-        Stored(inserted[r.event_id], True) if first[r.event_id] == i and r.event_id in inserted else DUPLICATE
-        for i, r in enumerate(rows)
-    ]
-    _count_duplicates(Counter(r.event_id for r, s in zip(rows, results, strict=True) if not s.created))
-    _note_tenants(r.tenant_key for r, s in zip(rows, results, strict=True) if s.created)
+    results = outcomes(rows, first, inserted)
+    _count_duplicates(repeats(rows, results))
+    _note_tenants(new_tenants(rows, results))
     return results
 
 
@@ -235,14 +255,16 @@ _COUNT_DUPLICATES = (
 )
 
 
+def count_duplicates_statement(repeats: Counter, now: datetime) -> tuple[str, list]:
+    """PostgreSQL's one statement for a batch's duplicates: an ORM update each made a delivery
+    of an event already stored cost twice a new one (a retry storm, docs/benchmarks.md)."""
+    sql = _COUNT_DUPLICATES.format(table=connection.ops.quote_name(FeishuEvent._meta.db_table))
+    return sql, [list(repeats), list(repeats.values()), now]
+
+
 def _count_duplicates_at_once(repeats: Counter, now: datetime) -> None:
-    """A batch's duplicates counted in one statement: an ORM update each made a delivery of an
-    event already stored cost twice a new one (a retry storm, docs/benchmarks.md)."""
     with _one_statement(), connection.cursor() as cursor:
-        cursor.execute(
-            _COUNT_DUPLICATES.format(table=connection.ops.quote_name(FeishuEvent._meta.db_table)),
-            [list(repeats), list(repeats.values()), now],
-        )
+        cursor.execute(*count_duplicates_statement(repeats, now))
 
 
 def _note_tenants(keys) -> None:
@@ -282,7 +304,7 @@ class _ThreadWaiter(_Waiter):
         return self.done.is_set()
 
 
-class _AsyncWaiter(_Waiter):
+class AsyncWaiter(_Waiter):
     """A request waiting on an event loop (the ASGI endpoint, the listener): a future only,
     no threading.Event (a Condition and a lock each, 7 % of the listener's CPU under load)."""
 
@@ -298,7 +320,7 @@ class _AsyncWaiter(_Waiter):
         return self.decided
 
 
-def _wake(waiters: list[_AsyncWaiter]) -> None:  # runs on the waiters' event loop
+def wake(waiters: list[AsyncWaiter]) -> None:  # runs on the waiters' event loop
     for w in waiters:
         w.decided = True
         if not w.future.done():
@@ -310,7 +332,11 @@ def _time_out(future: asyncio.Future) -> None:  # runs on the waiter's event loo
         future.set_result(None)  # ``decided`` still False: the waiter gives up
 
 
-class InboxWriter:
+class Pacing:
+    """What every inbox writer shares: the bound on its queue, its pace, the answers it gives
+    its waiters and what readiness and the operators see. ``InboxWriter`` commits on a thread
+    of its own; ``hireops.events.loop_writer`` on a server's event loop."""
+
     def __init__(
         self,
         max_batch: int = MAX_BATCH,
@@ -327,51 +353,6 @@ class InboxWriter:
         self.refused = 0
         self._batch_seconds = 0.0  # how long a batch takes to write, recently (0: not known yet)
         self._queue: deque[_Waiter] = deque()
-        self._cv = threading.Condition()
-        self._pid: int | None = None  # the thread belongs to the process that started it (gunicorn forks)
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-
-    def store(self, row: InboxRow, via: str = "webhook") -> Stored:
-        """Block until the row is committed (or refused); raise DatabaseError on failure.
-        ``via``: the channel, for the commit's log line."""
-        waiter = _ThreadWaiter(row, via)
-        self._put(waiter)
-        if not waiter.done.wait(self._timeout):
-            self._give_up(waiter)
-        return self._outcome(waiter)
-
-    async def astore(self, row: InboxRow, via: str = "webhook") -> Stored:
-        waiter = _AsyncWaiter(row, via)
-        self._put(waiter)
-        # One timer on the future the writer resolves, not wait_for(shield(...)): that made
-        # three more futures, a task wake-up and their callbacks per delivery (6 % of the listener).
-        timer = waiter.loop.call_later(self._timeout, _time_out, waiter.future)
-        try:
-            await waiter.future
-        finally:
-            timer.cancel()
-        if not waiter.decided:
-            self._give_up(waiter)
-        return self._outcome(waiter)
-
-    def health(self) -> dict:
-        """Readiness of this process's writer: it can commit (its last attempt did not fail)
-        and it is not refusing deliveries for being behind."""
-        with self._cv:
-            behind = self._behind(time.monotonic())
-            queued = len(self._queue)
-        failing = self.last_failure is not None and (self.last_commit or 0) < self.last_failure
-        detail = "cannot commit" if failing else "behind: refusing deliveries" if behind else ""
-        return {"ok": not (failing or behind), "detail": detail, "queued": queued, "refused": self.refused}
-
-    def warm(self) -> None:
-        """Start the thread and open its database connection now, before the first delivery
-        would pay for both. A database that is down is not an error here: the first insert
-        reconnects (and its delivery gets a 503 until the database is back)."""
-        with self._cv:
-            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
-                self._start(connect=True)
 
     def refuses_now(self) -> bool:
         """Whether a delivery arriving now would be refused as ``Overloaded`` (and if so, counted
@@ -386,21 +367,28 @@ class InboxWriter:
             self.refused += 1
         return behind
 
-    def _give_up(self, waiter: _ThreadWaiter | _AsyncWaiter) -> None:
-        with self._cv:
-            if waiter.answered():
-                return  # answered meanwhile
-            waiter.cancelled = True  # skipped if the thread has not taken it yet
+    async def _awaited(self, waiter: AsyncWaiter) -> Stored:
+        # One timer on the future the writer resolves, not wait_for(shield(...)): that made
+        # three more futures, a task wake-up and their callbacks per delivery (6 % of the listener).
+        timer = waiter.loop.call_later(self._timeout, _time_out, waiter.future)
+        try:
+            await waiter.future
+        finally:
+            timer.cancel()
+        if not waiter.decided:
+            self._give_up(waiter)
+        return self._outcome(waiter)
+
+    def _give_up(self, waiter: _ThreadWaiter | AsyncWaiter) -> None:
+        if waiter.answered():
+            return  # answered meanwhile
+        waiter.cancelled = True  # skipped if the writer has not taken it yet
         raise StoreTimeout("the inbox did not commit in time")
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Finish what is queued, close the thread's connection and stop the thread."""
-        with self._cv:
-            thread = self._thread if self._pid == os.getpid() else None
-            self._stopping = True
-            self._cv.notify()
-        if thread is not None:
-            thread.join(timeout)
+    def _health(self, behind: bool, queued: int) -> dict:
+        failing = self.last_failure is not None and (self.last_commit or 0) < self.last_failure
+        detail = "cannot commit" if failing else "behind: refusing deliveries" if behind else ""
+        return {"ok": not (failing or behind), "detail": detail, "queued": queued, "refused": self.refused}
 
     @staticmethod
     def _outcome(waiter: _Waiter) -> Stored:
@@ -422,6 +410,85 @@ class InboxWriter:
         if not self._batch_seconds:
             return math.inf
         return self._max_batch * self._queue_max_age / self._batch_seconds
+
+    def _next_batch(self) -> list[_Waiter]:
+        """The next rows to write, those whose request already gave up (answered 503) left out."""
+        batch: list[_Waiter] = []
+        while self._queue and len(batch) < self._max_batch:
+            waiter = self._queue.popleft()
+            if not waiter.cancelled:
+                batch.append(waiter)
+        return batch
+
+    def _settle(self, batch: list[_Waiter], results: list, started: float) -> None:
+        """Give each waiter its outcome (not yet woken) and measure the batch."""
+        took = time.monotonic() - started
+        self._batch_seconds = took if not self._batch_seconds else 0.7 * self._batch_seconds + 0.3 * took
+        if all(isinstance(r, Exception) for r in results):
+            self.last_failure = time.monotonic()
+        else:
+            self.last_commit = time.monotonic()
+        for w, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                w.error = result
+            else:
+                w.result = result
+        # Before the answers: a delivery answered 200 has its line (a failed row's error is
+        # logged where its request is answered).
+        log_kept([Kept(w.row, w.result, w.via, w.request_id) for w in batch if w.result is not None])
+
+
+class InboxWriter(Pacing):
+    """The writer on a thread of its own, with Django's connection: for the Django view's
+    threads, and for an event loop no ``loop_writer`` serves (SQLite, tests without a server)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cv = threading.Condition()
+        self._pid: int | None = None  # the thread belongs to the process that started it (gunicorn forks)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def store(self, row: InboxRow, via: str = "webhook") -> Stored:
+        """Block until the row is committed (or refused); raise DatabaseError on failure.
+        ``via``: the channel, for the commit's log line."""
+        waiter = _ThreadWaiter(row, via)
+        self._put(waiter)
+        if not waiter.done.wait(self._timeout):
+            self._give_up(waiter)
+        return self._outcome(waiter)
+
+    async def astore(self, row: InboxRow, via: str = "webhook") -> Stored:
+        waiter = AsyncWaiter(row, via)
+        self._put(waiter)
+        return await self._awaited(waiter)
+
+    def health(self) -> dict:
+        """Readiness of this process's writer: it can commit (its last attempt did not fail)
+        and it is not refusing deliveries for being behind."""
+        with self._cv:
+            return self._health(self._behind(time.monotonic()), len(self._queue))
+
+    def warm(self) -> None:
+        """Start the thread and open its database connection now, before the first delivery
+        would pay for both. A database that is down is not an error here: the first insert
+        reconnects (and its delivery gets a 503 until the database is back)."""
+        with self._cv:
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._start(connect=True)
+
+    def _give_up(self, waiter: _ThreadWaiter | AsyncWaiter) -> None:
+        with self._cv:  # the thread reads ``cancelled`` as it takes a batch
+            super()._give_up(waiter)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish what is queued, close the thread's connection and stop the thread."""
+        with self._cv:
+            thread = self._thread if self._pid == os.getpid() else None
+            self._stopping = True
+            self._cv.notify()
+        if thread is not None:
+            thread.join(timeout)
 
     def _put(self, waiter: _Waiter) -> None:
         with self._cv:
@@ -452,11 +519,7 @@ class InboxWriter:
                     self._cv.wait_for(lambda: self._queue or self._stopping)
                     if not self._queue:
                         return
-                    batch: list[_Waiter] = []
-                    while self._queue and len(batch) < self._max_batch:
-                        waiter = self._queue.popleft()
-                        if not waiter.cancelled:  # its request already answered 503
-                            batch.append(waiter)
+                    batch = self._next_batch()
                 if batch:
                     self._write(batch)
         finally:
@@ -469,29 +532,16 @@ class InboxWriter:
             results = _insert_reconnecting(rows)
         except Exception as exc:
             results = _after_failure(rows, exc)
-        took = time.monotonic() - started
-        self._batch_seconds = took if not self._batch_seconds else 0.7 * self._batch_seconds + 0.3 * took
-        if all(isinstance(r, Exception) for r in results):
-            self.last_failure = time.monotonic()
-        else:
-            self.last_commit = time.monotonic()
-        for w, result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
-                w.error = result
-            else:
-                w.result = result
-        # Before the answers: a delivery answered 200 has its line (a failed row's error is
-        # logged where its request is answered).
-        log_kept([Kept(w.row, w.result, w.via, w.request_id) for w in batch if w.result is not None])
-        by_loop: dict[asyncio.AbstractEventLoop, list[_AsyncWaiter]] = defaultdict(list)
+        self._settle(batch, results, started)
+        by_loop: dict[asyncio.AbstractEventLoop, list[AsyncWaiter]] = defaultdict(list)
         for w in batch:
-            if isinstance(w, _AsyncWaiter):
+            if isinstance(w, AsyncWaiter):
                 by_loop[w.loop].append(w)
             else:
                 w.done.set()  # type: ignore[attr-defined]  # a _ThreadWaiter
         for loop, waiters in by_loop.items():  # one wake-up per loop, not per request
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_wake, waiters)
+                loop.call_soon_threadsafe(wake, waiters)
 
 
 def _insert_reconnecting(rows: list[InboxRow]) -> list[Stored]:
@@ -527,3 +577,34 @@ def _insert_alone(row: InboxRow) -> Stored | DatabaseError:
 
 
 writer = InboxWriter()
+
+
+class LoopServing(Protocol):
+    """What an event loop's callers ask of their writer (``serving``)."""
+
+    async def astore(self, row: InboxRow, via: str = "webhook") -> Stored: ...
+    def health(self) -> dict: ...
+    def refuses_now(self) -> bool: ...
+
+
+# The writers that servers attached to their event loops (``loop_writer.serve``).
+_on_loop: dict[asyncio.AbstractEventLoop, LoopServing] = {}
+
+
+def serving() -> LoopServing:
+    """The writer for the calling code: the one a server attached to the running event loop,
+    else this process's thread writer (a thread, SQLite, a test without a server)."""
+    if not _on_loop:
+        return writer
+    try:
+        return _on_loop.get(asyncio.get_running_loop(), writer)
+    except RuntimeError:  # no running loop: a thread
+        return writer
+
+
+def attach(loop: asyncio.AbstractEventLoop, loop_writer: LoopServing | None) -> None:
+    """``loop_writer`` serves ``loop``'s deliveries from now on (None: the thread writer again)."""
+    if loop_writer is None:
+        _on_loop.pop(loop, None)
+    else:
+        _on_loop[loop] = loop_writer

@@ -20,7 +20,7 @@ from hireops.feishu.longconn.client import LinkState, LongConnClient
 from hireops.ops import heartbeat, link_state, probes
 from hireops.ops.models import ProcessKind
 
-from . import read_deadline, verify
+from . import inbox, loop_writer, read_deadline, verify
 from .delivery import Channel, astore
 from .inbox import writer
 from .publisher import publisher
@@ -59,7 +59,7 @@ def heartbeat_state(state: LinkState) -> tuple[str, datetime]:
 async def _readiness(client: LongConnClient) -> tuple[int, dict]:
     results = await asyncio.to_thread(probes.readiness)
     return probes.report(
-        results, {"long_connection": link_health(client.state), "inbox_writer": writer.health()}
+        results, {"long_connection": link_health(client.state), "inbox_writer": inbox.serving().health()}
     )
 
 
@@ -112,12 +112,15 @@ async def serve(stop: asyncio.Event, *, health_bind: str, name: str) -> None:
         lambda r, w: _answer_health(client, r, w), host or "127.0.0.1", int(port)
     )
     beating = heartbeat.start(name, ProcessKind.LISTENER, state=lambda: heartbeat_state(client.state))
+    on_loop = await loop_writer.start()
     try:
         await client.run(stop)
     finally:
         health.close()
-        # Stored rows are published to the queue, and the writer's thread ends cleanly.
-        await asyncio.to_thread(publisher.flush, 5.0)
+        # The writers finish what they hold, then stored rows are published to the queue.
+        if on_loop is not None:
+            await on_loop.aclose()
         await asyncio.to_thread(writer.close)
+        await asyncio.to_thread(publisher.flush, 5.0)
         await asyncio.to_thread(recorder.flush, 1.0)
         await asyncio.to_thread(heartbeat.stop, [beating])

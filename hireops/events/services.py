@@ -98,7 +98,7 @@ def event_store(envelope: Envelope, via: str = "webhook") -> bool:
 async def aevent_store(envelope: Envelope, via: str = "webhook") -> bool:
     """``event_store`` for the ASGI endpoint: waits for the commit without a thread."""
     row = event_row(envelope)
-    stored = await inbox.writer.astore(row, via)
+    stored = await inbox.serving().astore(row, via)
     if _needs_processing(row, stored):
         publisher.submit(stored.pk)  # type: ignore[arg-type]  # stored: has its pk
     return stored.created

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,15 +20,24 @@ _seen_lock = threading.Lock()
 _seen_at: dict[str, float] = {}  # tenant_key -> when this process last recorded it (monotonic)
 
 
-def tenants_seen(keys: Iterable[str]) -> None:
-    """Events of these tenants arrived: create the tenants not known yet and move ``last_seen``
-    forward. It runs after every batch the inbox commits, so a process records a tenant at
-    most once a minute, and never locks a tenant row it does not need to change."""
+class SeenUpsert(NamedTuple):
+    """The statement that records tenants seen, and what it records."""
+
+    sql: str
+    params: list
+    keys: list[str]
+    at: float  # time.monotonic() when it was made
+
+
+def seen_upsert(keys: Iterable[str]) -> SeenUpsert | None:
+    """What recording these tenants' events needs now: None when this process recorded every
+    one of them lately. Run it, then ``seen_recorded``; ``tenants_seen`` does both on Django's
+    connection, the inbox's loop writer on its own."""
     now_mono = time.monotonic()
     with _seen_lock:
         due = sorted(k for k in set(keys) if k and now_mono - _seen_at.get(k, -SEEN_EVERY) >= SEEN_EVERY)
     if not due:
-        return
+        return None
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Tenant._meta.db_table)
@@ -40,12 +50,26 @@ def tenants_seen(keys: Iterable[str]) -> None:
         f"ON CONFLICT (tenant_key) DO UPDATE SET last_seen = EXCLUDED.last_seen "
         f"WHERE {table}.last_seen < %s"
     )
-    params = [v for k in due for v in (k, TenantStatus.INSTALLED, adapt(now), adapt(now))]
+    params = [v for k in due for v in (k, TenantStatus.INSTALLED.value, adapt(now), adapt(now))]
     params.append(adapt(now - timedelta(seconds=SEEN_EVERY)))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return SeenUpsert(sql, params, due, now_mono)
+
+
+def seen_recorded(upsert: SeenUpsert) -> None:
     with _seen_lock:
-        _seen_at.update(dict.fromkeys(due, now_mono))
+        _seen_at.update(dict.fromkeys(upsert.keys, upsert.at))
+
+
+def tenants_seen(keys: Iterable[str]) -> None:
+    """Events of these tenants arrived: create the tenants not known yet and move ``last_seen``
+    forward. It runs after every batch the inbox commits, so a process records a tenant at
+    most once a minute, and never locks a tenant row it does not need to change."""
+    upsert = seen_upsert(keys)
+    if upsert is None:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(upsert.sql, upsert.params)
+    seen_recorded(upsert)
 
 
 def forget_seen() -> None:

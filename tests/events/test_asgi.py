@@ -151,18 +151,27 @@ def test_database_unreachable_answers_503_and_stores_nothing(monkeypatch):
 
 
 def test_the_lifespan_startup_warms_the_writer_up_before_the_first_delivery(transactional_db):
-    """gunicorn runs the startup before the worker takes a connection: the writer's thread is
-    running and has its database connection by then, so the first deliveries do not pay for it."""
+    """gunicorn runs the startup before the worker takes a connection: by then the writer that
+    serves the loop has its database connection (on PostgreSQL the loop writer, attached to the
+    loop; elsewhere the thread writer's running thread), so the first deliveries do not pay for
+    it; the shutdown closes it and detaches it."""
+    from django.db import connection
+
+    from hireops.events import inbox
     from hireops.events.inbox import InboxWriter
+    from hireops.events.loop_writer import LoopWriter
 
     fresh = InboxWriter()
     messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent, connected = [], []
+    sent, warm, serving = [], [], []
 
     async def receive():
         if sent:  # started: look at the writer before the shutdown closes it
-            thread = fresh._thread
-            connected.append(thread is not None and thread.is_alive())
+            serving.append(inbox.serving())
+            if isinstance(serving[0], LoopWriter):
+                warm.append(serving[0]._conn is not None and not serving[0]._conn.closed)
+            else:
+                warm.append(fresh._thread is not None and fresh._thread.is_alive())
         return messages.pop(0)
 
     async def send(message):
@@ -177,5 +186,11 @@ def test_the_lifespan_startup_warms_the_writer_up_before_the_first_delivery(tran
     finally:
         asgi.writer = original
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-    assert connected == [True]
-    assert fresh._thread is None or not fresh._thread.is_alive()  # the shutdown stopped it
+    assert warm == [True]
+    if connection.vendor == "postgresql":
+        assert isinstance(serving[0], LoopWriter) and serving[0]._conn.closed
+        assert fresh._thread is None  # the thread writer is not started where the loop writer serves
+        assert not inbox._on_loop  # detached
+    else:
+        assert serving == [inbox.writer]
+        assert not fresh._thread.is_alive()  # the shutdown stopped it
