@@ -1,4 +1,4 @@
-"""The inbox writer: concurrent deliveries committed together by one thread per process.
+"""The inbox writer: concurrent deliveries committed together, one batch at a time.
 
 Every webhook request still waits until its own row is committed (Feishu gets its 200
 only then), but the rows of requests that arrive while a commit is under way go into
@@ -10,13 +10,17 @@ more than ``QUEUE_MAX`` rows, behind a row waiting longer than ``QUEUE_MAX_AGE``
 more rows than the last batches' pace commits in ``QUEUE_MAX_AGE`` (a slow database: 1,000
 rows at 50 per 100 ms commit take 2 s), is refused at once (``Overloaded``: 503 with
 Retry-After, Feishu retries it) instead of answering 503 two seconds later while the row
-may still commit: work done in vain. A row whose request gave up before the thread took it
+may still commit: work done in vain. A row whose request gave up before the writer took it
 is skipped, so a 503 means "not stored" unless the row was already being written. Every
 200 still means committed.
 
-The thread keeps its own database connection for the life of the process. It is not
-tied to a request, so Django's per-request rules (CONN_MAX_AGE, health checks) do not
-apply to it; a connection the server dropped is replaced on the spot instead (below).
+Those rules are ``Pacing``'s. ``InboxWriter`` runs them on a thread of its own, for the
+Django view and wherever no server attached a writer to its event loop; on PostgreSQL the
+ingest server and the listener attach ``loop_writer.LoopWriter``, which runs them on the loop
+(``serving`` picks the one for the caller). Each keeps its own database connection for the
+life of the process. It is not tied to a request, so Django's per-request rules
+(CONN_MAX_AGE, health checks) do not apply to it; a connection the server dropped is replaced
+on the spot instead.
 """
 
 import asyncio
@@ -357,8 +361,9 @@ class Pacing:
     def refuses_now(self) -> bool:
         """Whether a delivery arriving now would be refused as ``Overloaded`` (and if so, counted
         as refused): cheap, so the endpoint decides before reading, verifying or decrypting the
-        body, and a refusal under overload costs next to nothing. Read without the lock: a
-        stale "no" only moves the refusal to ``_put``, which decides again under the lock."""
+        body, and a refusal under overload costs next to nothing. Read without the thread
+        writer's lock: a stale "no" only moves the refusal to where the delivery is queued,
+        which decides again."""
         try:
             behind = self._behind(time.monotonic())
         except IndexError:  # the queue emptied between its length and its first row: not behind

@@ -112,8 +112,9 @@ async def serve(stop: asyncio.Event, *, health_bind: str, name: str) -> None:
         lambda r, w: _answer_health(client, r, w), host or "127.0.0.1", int(port)
     )
     beating = heartbeat.start(name, ProcessKind.LISTENER, state=lambda: heartbeat_state(client.state))
-    on_loop = await loop_writer.start()
+    on_loop = None
     try:
+        on_loop = await loop_writer.start()
         await client.run(stop)
     finally:
         health.close()
