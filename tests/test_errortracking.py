@@ -56,7 +56,11 @@ def sentry():
     )
     yield transport
     sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: the SDK is off again for the other tests
+    # Off again for the other tests of this process. ``sentry_sdk.init()`` without a DSN was not
+    # off: its client stays active, and the patched http.client added sentry-trace and baggage
+    # headers to every request later tests sent (one, counting headers, failed on it).
+    sentry_sdk.get_global_scope().set_client(None)
+    assert not sentry_sdk.get_client().is_active()
 
 
 def test_a_failing_task_reaches_sentry_without_the_mobile_email_token_or_secret(sentry, settings):
