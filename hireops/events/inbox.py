@@ -390,7 +390,10 @@ class Pacing:
         waiter.cancelled = True  # skipped if the writer has not taken it yet
         raise StoreTimeout("the inbox did not commit in time")
 
-    def _health(self, behind: bool, queued: int) -> dict:
+    def health(self) -> dict:
+        """Readiness of this process's writer: it can commit (its last attempt did not fail)
+        and it is not refusing deliveries for being behind."""
+        behind, queued = self._behind(time.monotonic()), len(self._queue)
         failing = self.last_failure is not None and (self.last_commit or 0) < self.last_failure
         detail = "cannot commit" if failing else "behind: refusing deliveries" if behind else ""
         return {"ok": not (failing or behind), "detail": detail, "queued": queued, "refused": self.refused}
@@ -469,10 +472,8 @@ class InboxWriter(Pacing):
         return await self._awaited(waiter)
 
     def health(self) -> dict:
-        """Readiness of this process's writer: it can commit (its last attempt did not fail)
-        and it is not refusing deliveries for being behind."""
-        with self._cv:
-            return self._health(self._behind(time.monotonic()), len(self._queue))
+        with self._cv:  # the queue, as the thread changes it
+            return super().health()
 
     def warm(self) -> None:
         """Start the thread and open its database connection now, before the first delivery
@@ -607,9 +608,11 @@ def serving() -> LoopServing:
         return writer
 
 
-def attach(loop: asyncio.AbstractEventLoop, loop_writer: LoopServing | None) -> None:
-    """``loop_writer`` serves ``loop``'s deliveries from now on (None: the thread writer again)."""
-    if loop_writer is None:
-        _on_loop.pop(loop, None)
-    else:
-        _on_loop[loop] = loop_writer
+def attach(loop: asyncio.AbstractEventLoop, loop_writer: LoopServing) -> None:
+    """``loop_writer`` serves ``loop``'s deliveries from now on."""
+    _on_loop[loop] = loop_writer
+
+
+def detach(loop: asyncio.AbstractEventLoop) -> None:
+    """The thread writer serves ``loop``'s deliveries again."""
+    _on_loop.pop(loop, None)

@@ -63,11 +63,17 @@ def as_django(exc: Exception) -> db.DatabaseError:
     return error
 
 
-async def connect() -> psycopg.AsyncConnection:
-    """A connection with Django's parameters for the default database, in autocommit."""
+def connection_params() -> dict:
+    """Django's parameters for the default database (host, credentials, OPTIONS, the prepare
+    threshold), for a psycopg connection of one's own."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)  # Django's cursor classes are synchronous
-    conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+    return params
+
+
+async def connect() -> psycopg.AsyncConnection:
+    """A connection with Django's parameters for the default database, in autocommit."""
+    conn = await psycopg.AsyncConnection.connect(**connection_params(), autocommit=True)
     role = connection.settings_dict["OPTIONS"].get("assume_role")
     if role:  # as Django's own connections do
         await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
@@ -105,14 +111,11 @@ class LoopWriter(inbox.Pacing):
             self._writing = asyncio.get_running_loop().create_task(self._write_all())
         return await self._awaited(waiter)
 
-    def health(self) -> dict:
-        return self._health(self._behind(time.monotonic()), len(self._queue))
-
     async def aclose(self, timeout: float = 5.0) -> None:
         """Finish what is queued and close the connection. Deliveries from now on go to the
         thread writer."""
         if self._loop is not None:
-            inbox.attach(self._loop, None)
+            inbox.detach(self._loop)
         if self._writing is not None:
             await asyncio.wait({self._writing}, timeout=timeout)
         if self._conn is not None:

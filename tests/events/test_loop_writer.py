@@ -51,9 +51,7 @@ def run(scenario, **kwargs):
 def table_locked():
     """Another connection holds the events table's write lock: the writer's INSERT waits until
     ``release()``. A psycopg connection of its own: it is released from inside the loop."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    other = psycopg.connect(**params)
+    other = psycopg.connect(**loop_writer.connection_params())
     other.execute(f"LOCK TABLE {FeishuEvent._meta.db_table} IN EXCLUSIVE MODE")
     try:
         yield other.rollback
@@ -154,7 +152,7 @@ def test_a_dropped_connection_is_replaced_and_the_batch_written_once():
     async def scenario(writer):
         await writer.astore(row("evt-before"))
         pid = writer._conn.info.backend_pid
-        with psycopg.connect(**_params(), autocommit=True) as admin:
+        with psycopg.connect(**loop_writer.connection_params(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         after = await writer.astore(row("evt-after"))
         return pid, writer._conn.info.backend_pid, after, writer.health()
@@ -162,12 +160,6 @@ def test_a_dropped_connection_is_replaced_and_the_batch_written_once():
     old, new, after, health = run(scenario)
     assert new != old and after.created and health["ok"] is True
     assert stored() == {"evt-before": 0, "evt-after": 0}
-
-
-def _params():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    return params
 
 
 @postgres_only
