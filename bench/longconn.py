@@ -31,6 +31,10 @@ window does, and ``--events`` are queued at once: the rate is then set by the ti
 event's push to its ack, not by what the client could take. The sides alternate for
 ``--rounds``; the ratio is the listener's acknowledged rate over the SDK's in the same round.
 
+Before each measurement the inbox table holds exactly ``--inbox-rows`` rows (default 0; a year of
+a large customer is about 1,000,000), vacuumed, after a checkpoint (``bench/inbox_state.py``):
+the rows earlier runs stored made each run slower than the one before.
+
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hireops_longconn_bench)
 and REDIS_URL (broker and coordination, as production runs).
 """
@@ -45,6 +49,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import inbox_state
 from bench.support import ROOT, free_port, redis_missing, sandbox_stack
 
 CLIENTS = ("sdk", "listener")
@@ -182,9 +187,13 @@ def measure(control, client: str, rate: int, seconds: float, closed: int = 0) ->
     }
 
 
-def run_client(control, client: str, rate: int, seconds: float, in_flight: int = 0, events: int = 0) -> dict:
-    """A fresh sandbox, the client connected and warmed up, then one measurement (open loop at
-    ``rate``, or closed: ``events`` with at most ``in_flight`` awaiting their acks)."""
+def run_client(
+    control, client: str, rate: int, seconds: float, in_flight: int = 0, events: int = 0, inbox_rows: int = 0
+) -> dict:
+    """A fresh sandbox, the inbox as each measurement starts, the client connected and warmed
+    up, then one measurement (open loop at ``rate``, or closed: ``events`` with at most
+    ``in_flight`` awaiting their acks)."""
+    inbox_state.prepare(inbox_rows, out=lambda line: None)
     control.reset()
     control.configure(delivery="long_connection", max_in_flight=in_flight or None)
     proc = start_sdk() if client == "sdk" else start_listener()
@@ -239,6 +248,9 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=0, help="closed loop: at most N awaiting their ack")
     parser.add_argument("--events", type=int, default=20000, help="closed loop: events per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="closed loop: measurements per client")
+    parser.add_argument(
+        "--inbox-rows", type=int, default=0, help="rows in the inbox as each measurement starts (1M: a year)"
+    )
     args = parser.parse_args()
     if redis_missing():
         return 2
@@ -259,13 +271,16 @@ def main() -> int:
                 else f"{args.seconds:g} s per rate"
             )
         )
+        inbox_state.prepare(args.inbox_rows)  # seeds once; each measurement only trims it back
         print(
             f"{'offered/s':>10} {'client':>9} {'events':>7} {'acked/s':>8} {'stored/s':>9} "
             f"{'ack p50':>9} {'ack p99':>9} {'missed':>7} {'ratio':>6}"
         )
         for rate in rates:
             row = {
-                c: run_client(stack.control, c, rate, args.seconds, args.in_flight, args.events)
+                c: run_client(
+                    stack.control, c, rate, args.seconds, args.in_flight, args.events, args.inbox_rows
+                )
                 for c in clients
             }
             results += row.values()
