@@ -2,6 +2,7 @@
 
     REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/webhook_vs_sdk.py [--seconds 15] [--rounds 2]
         [--events mix|eco_account|assets|app_ticket] [--log-level INFO|WARNING] [--duplicates 0.2]
+        [--inbox-rows 1000000]
 
 Both servers under gunicorn with 2 workers, each started fresh and driven twice in a row by
 wrk (32 connections, 2 threads) replaying distinct signed and encrypted deliveries
@@ -17,6 +18,9 @@ receiver answers them as any other); none by default.
   which decrypts, verifies and answers, storing nothing;
 - hireops: ``config.ingest`` (ASGI workers), which also stores every event in PostgreSQL
   before its 200, and queues it on the broker.
+
+``--inbox-rows``: the rows in the inbox as each of hireops' runs starts (default 0; a year of a
+large customer is about 1,000,000), vacuumed, after a checkpoint (``bench/inbox_state.py``).
 
 Reports each run's answers per second (wrk's count; a non-2xx answer fails the run), hireops'
 rows stored per second, and the ratios: the first run against a fresh server shows any
@@ -46,6 +50,7 @@ from bench.webhook import (
     bench_env,
     count_rows,
     delivery,
+    run,
     serve,
 )
 
@@ -113,12 +118,15 @@ def side(
     stores: bool,
     events: str,
     duplicates: float = 0.0,
+    inbox_rows: int = 0,
 ) -> list[tuple[float, float]]:
     """Two runs against one fresh server: (answers/s, stored/s) each."""
     runs = []
     with serve(server, env) as (port, _):
         wait_answering(port)
         for _ in range(2):
+            if stores:
+                prepare_inbox(env, inbox_rows)
             requests = tmp / "requests.tsv"
             # None repeats but the ``duplicates`` share (bench.webhook.MAX_RATE).
             n = int(seconds * MAX_RATE)
@@ -137,6 +145,13 @@ def side(
     return runs
 
 
+def prepare_inbox(env: dict, rows: int) -> None:
+    """The inbox as the run starts (``bench.inbox_state``), in a process of its own: this one
+    does not set Django up."""
+    code = "import django; django.setup(); from bench.inbox_state import prepare; prepare(%d, out=print)"
+    run([sys.executable, "-c", code % rows], env, stdout=subprocess.DEVNULL)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -148,6 +163,9 @@ def main() -> int:
     parser.add_argument(
         "--duplicates", type=float, default=0.0, help="share of deliveries repeating an earlier one (0-1)"
     )
+    parser.add_argument(
+        "--inbox-rows", type=int, default=0, help="rows in the inbox as each run starts (1M: a year)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -155,13 +173,13 @@ def main() -> int:
     env = bench_env(tmp, args.log_level)
     print(
         f"events: {args.events}, {args.duplicates:.0%} repeated; hireops' log level: {args.log_level},"
-        " the SDK's: WARNING"
+        f" the SDK's: WARNING; inbox: {args.inbox_rows:,} rows as each of hireops' runs starts"
     )
     results = {"sdk": [], "hireops": []}
     for n in range(args.rounds):
         for name, server in (("sdk", SDK), ("hireops", HIREOPS)):
             stores = name == "hireops"
-            runs = side(server, env, args.seconds, tmp, stores, args.events, args.duplicates)
+            runs = side(server, env, args.seconds, tmp, stores, args.events, args.duplicates, args.inbox_rows)
             results[name].append(runs)
             (a1, s1), (a2, s2) = runs
             stored = f"; stored {s1:,.0f} then {s2:,.0f}/s" if name == "hireops" else ""
