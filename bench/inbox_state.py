@@ -65,6 +65,6 @@ def _seed_statement(params: dict) -> str:
     }
     source = (
         "FROM (SELECT i, now() - interval '365 days' + interval '30 seconds' * i AS received "
-        "FROM generate_series(%(first)s, %(last)s) AS i) AS g"
+        "FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) AS g"
     )
     return _filled("events.FeishuEvent", given, source, params)
