@@ -17,6 +17,7 @@ LIBRARIES = {
     "sdk_receiver.py",
     "sdk_ws_client.py",
     "cpu_shares.py",
+    "inbox_state.py",
 }  # not run on their own: imported, or the peers the benchmarks start
 SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 
