@@ -13,13 +13,13 @@ The seeded rows are marked by their ``app_id`` (``SEED_APP_ID``), which nothing 
 ids are md5 digests, spread over the unique index as Feishu's ids are.
 """
 
+import time
+
 SEED_APP_ID = "bench-inbox-seed"
 
 
 def prepare(rows: int, out=print) -> None:
     """The inbox with exactly ``rows`` seeded rows and nothing else, vacuumed, after a checkpoint."""
-    import time
-
     from django.db import connection
 
     from hireops.events.models import FeishuEvent
