@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,11 @@ LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this o
 
 CREATED = gettext_noop("Created the API key %(prefix)s… with scopes %(scopes)s")
 REVOKED = gettext_noop("Revoked the API key %(prefix)s…")
+
+
+# Sent (key=the row) once a key is revoked: what a key made stops with it (the webhook
+# endpoints it owns, hireops.webhooks.retire, which also checks every delivery's key itself).
+retired = Signal()
 
 
 class KeyRefused(ValueError):
@@ -150,6 +156,8 @@ def revoke(prefix: str, *, by: "User | None" = None) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = timezone.now()
         row.revoked_by = by
-        row.save(update_fields=["revoked_at", "revoked_by"])
-        audit.record(by, [row], REVOKED, {"prefix": row.prefix})
+        with transaction.atomic():
+            row.save(update_fields=["revoked_at", "revoked_by"])
+            audit.record(by, [row], REVOKED, {"prefix": row.prefix})
+            retired.send(sender=ApiKey, key=row)
     return row

@@ -79,9 +79,10 @@ def page(
     *,
     order: Order = (("updated_at", dt.datetime), ("id", int)),
     serialize: Callable[[_Row], _Out],
+    newest_first: bool = False,
 ) -> PageOf[_Out]:
-    """One page of ``queryset`` in ``order`` (field, type) ascending, rows turned into
-    answers by ``serialize``."""
+    """One page of ``queryset`` in ``order`` (field, type) ascending (``newest_first``:
+    descending), rows turned into answers by ``serialize``."""
     if not 1 <= params.limit <= MAX_LIMIT:
         raise Problem(
             400,
@@ -90,16 +91,17 @@ def page(
             errors=[("limit", f"between 1 and {MAX_LIMIT}")],
         )
     names = [name for name, _ in order]
+    beyond, bound = ("lt", "lte") if newest_first else ("gt", "gte")
     if params.cursor:
         values = decode_cursor(params.cursor, order)
         after = Q()
         for i in range(len(names) - 1, -1, -1):  # (a, b) > (x, y)  ==  a > x or (a = x and b > y)
-            step = Q(**{f"{names[i]}__gt": values[i]})
+            step = Q(**{f"{names[i]}__{beyond}": values[i]})
             after = step if i == len(names) - 1 else step | (Q(**{names[i]: values[i]}) & after)
         # a >= x as well: the same rows, but a bound PostgreSQL starts the index scan at (the
         # OR alone makes it read the index from its start and filter: slower every page).
-        queryset = queryset.filter(Q(**{f"{names[0]}__gte": values[0]}) & after)
-    rows = list(queryset.order_by(*names)[: params.limit + 1])
+        queryset = queryset.filter(Q(**{f"{names[0]}__{bound}": values[0]}) & after)
+    rows = list(queryset.order_by(*(f"-{n}" if newest_first else n for n in names))[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     next_cursor = encode_cursor([getattr(rows[-1], name) for name in names]) if more else None

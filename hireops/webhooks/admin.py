@@ -1,9 +1,16 @@
 """Partners' webhook endpoints and their delivery log in the admin.
 
 An endpoint is made on its own page, which shows its signing secret once; changing where it
-points (or what it hears) needs a second factor proven minutes ago, as making an API key does.
-The secret is shown again, or rotated, only by an action with a fresh second factor. The
-delivery log lists every delivery with its attempts; "Resend" sends chosen ones again."""
+points (or what it hears) needs a second factor proven minutes ago, as making an API key does,
+and a new address gets a new secret, shown once on the page that saved it. The secret is shown
+again, or rotated, only by an action with a fresh second factor. The delivery log lists every
+delivery with its attempts; "Resend" sends chosen ones again.
+
+Staff with the endpoint permission manage every endpoint, an API key's included, but nobody
+acts on an endpoint sent more than they may read themselves (its scopes against their
+permissions: ``endpoints.Reach``): such an endpoint is neither changed, nor pinged, nor sent
+anything again, nor has its secret shown or rotated by them. A superuser may hand an endpoint
+to another API key (its change history says so)."""
 
 import json
 import uuid
@@ -11,6 +18,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
@@ -64,10 +72,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "enabled",
         "disabled_reason",
         "failing_since",
+        "owner",
         "created_by",
         "created_at",
         "updated_at",
     ]
+    list_select_related = ["owner_key"]
     actions = ["send_ping", "show_secret", "rotate_secret", "enable_again", "resend_failed"]
 
     def get_queryset(self, request):
@@ -95,6 +105,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def tenant_list(self, obj):
         return ", ".join(obj.tenants) or _("every tenant")
 
+    @admin.display(description=_("belongs to"))
+    def owner(self, obj):
+        if obj.owner_key_id is not None:
+            return _("API key %(key)s") % {"key": obj.owner_key}
+        return _("staff (%(who)s)") % {"who": obj.created_by or "-"}
+
     @admin.display(description=_("waiting"))
     def waiting(self, obj):
         return getattr(obj, "waiting_n", "")
@@ -103,6 +119,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def success_rate(self, obj):
         n = getattr(obj, "recent_n", 0)
         return f"{100 * obj.recent_ok / n:.0f}% ({obj.recent_ok}/{n})" if n else "-"
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or not request.user.is_superuser:  # who owns it: a superuser's to change
+            fields = [f for f in fields if f != "owner_key"]
+        return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -115,7 +137,51 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         require_fresh(request)  # where tenants' data goes: a second factor proven minutes ago
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        asked = endpoints.Changes(
+            url=data["url"],
+            description=data["description"],
+            event_types=data["event_types"],
+            tenants=data["tenants"],
+            scopes=data["scopes"],
+        )
+        with transaction.atomic():
+            current = WebhookEndpoint.objects.select_for_update().get(pk=obj.pk)
+            try:
+                request._new_webhook_secret = endpoints.change(
+                    current, endpoints.Reach.of_person(request.user), asked
+                )
+                if "owner_key" in form.fields and data.get("owner_key") != current.owner_key:
+                    endpoints.hand_over(current, data.get("owner_key"), by=request.user)
+            except endpoints.EndpointRefused as exc:  # changed by someone else since the form was checked
+                raise PermissionDenied(str(exc)) from exc
+        obj.refresh_from_db()
+
+    def response_change(self, request, obj):
+        secret = getattr(request, "_new_webhook_secret", None)
+        if secret:  # shown on this page only, as when it was made
+            title = _("Signing secret")
+            return action_page(
+                self, request, "admin/webhooks/secret.html", title, secret=secret, row=obj, moved=True
+            )
+        return super().response_change(request, obj)
+
+    def _within_reach(self, request, queryset):
+        """The chosen endpoints the person may act on; the others named in a warning."""
+        reach = endpoints.Reach.of_person(request.user)
+        chosen = list(queryset)
+        beyond = [e for e in chosen if not reach.covers(e)]
+        if beyond:
+            self.message_user(
+                request,
+                _("Left alone: %(names)s, sent data you may not read (%(scopes)s).")
+                % {
+                    "names": ", ".join(str(e) for e in beyond),
+                    "scopes": ", ".join(sorted({s for e in beyond for s in reach.lacks(e.scopes)})),
+                },
+                messages.WARNING,
+            )
+        return [e for e in chosen if e not in beyond]
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
@@ -147,11 +213,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Choose one endpoint."), messages.WARNING)
             return None
-        return queryset.get()
+        reachable = self._within_reach(request, queryset)
+        return reachable[0] if reachable else None
 
     @admin.action(description=_("Send a test event (ping)"), permissions=["change"])
     def send_ping(self, request, queryset):
-        for endpoint in queryset:
+        for endpoint in self._within_reach(request, queryset):
             events.ping(endpoint)
             audit.record(request.user, [endpoint], PINGED)
         self.message_user(
@@ -187,8 +254,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def enable_again(self, request, queryset):
         require_fresh(request)
         n = 0
-        for endpoint in queryset.filter(enabled=False):
-            endpoints.enable(endpoint)
+        for endpoint in self._within_reach(request, queryset.filter(enabled=False)):
+            try:
+                endpoints.enable(endpoint)
+            except endpoints.EndpointRefused as exc:
+                self.message_user(request, f"{endpoint}: {exc}", messages.WARNING)
+                continue
             endpoint.save()
             self.log_change(request, endpoint, [{"changed": {"fields": ["enabled"]}}])
             n += 1
@@ -199,7 +270,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         form = ResendForm(request.POST if "since" in request.POST else None)
         if form.is_valid():
             since, n = form.cleaned_data["since"], 0
-            for endpoint in queryset:
+            for endpoint in self._within_reach(request, queryset):
                 sent = delivery.resend_failed_since(endpoint, since)
                 audit.record(request.user, [endpoint], RESENT_FAILED, {"n": sent, "since": since.isoformat()})
                 n += sent
@@ -268,6 +339,16 @@ class WebhookDeliveryAdmin(SystemRecordAdmin):
 
     @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
     def resend(self, request, queryset):
+        reach = endpoints.Reach.of_person(request.user)
+        chosen = WebhookEndpoint.objects.filter(pk__in=queryset.values("endpoint"))
+        beyond = [e.pk for e in chosen if not reach.covers(e)]
+        if beyond:  # sent again, a delivery would tell its endpoint what this person may not read
+            self.message_user(
+                request,
+                _("Left alone: deliveries to endpoints sent data you may not read."),
+                messages.WARNING,
+            )
+            queryset = queryset.exclude(endpoint__in=beyond)
         n = delivery.resend(queryset)
         audit.record(request.user, queryset, RESENT)
         self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)

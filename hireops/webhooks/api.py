@@ -1,12 +1,16 @@
 """A partner's system manages its webhook endpoints (``/api/v1/webhook-endpoints``, scope
-``webhooks:manage``): the same checks as the admin (``endpoints``), plus what a key may do:
+``webhooks:manage``), with the admin's checks (``endpoints``) bounded by the key's reach:
 
-- an endpoint's data scopes are some of the key's own (its events never tell more than the key
-  could read), and a key limited to tenants makes endpoints of some of its tenants only;
-- a key limited to tenants sees the endpoints of its tenants only (any other answers 404 as a
-  missing one does), so it never reads another partner's secret.
+- a key reaches only the endpoints it made: any other (another key's, one staff made) answers
+  404 exactly as a missing one does, so it never reads, changes, pings, resends or deletes
+  another partner's endpoint, nor learns that it exists;
+- an endpoint as it will be is checked at every change: its data scopes are some of the key's
+  own (its events never tell more than the key could read), its event types are heard with
+  them, and a key limited to tenants names only its tenants;
+- a new ``url`` gets a new secret, the old one not carried over.
 
-The creation's answer carries the secret, as ``GET …/secret`` and ``POST …/rotate-secret`` do.
+The creation's answer carries the secret, as ``GET …/secret``, ``POST …/rotate-secret`` and a
+change of ``url`` do.
 """
 
 import datetime as dt
@@ -62,12 +66,26 @@ class SecretOut(Schema):
     )
 
 
+class EndpointChanged(EndpointOut):
+    secret: str | None = Field(
+        None, description="Its new secret when the url changed (the previous one no longer signs); else null"
+    )
+
+
+SCOPES_DEFAULT = (
+    "Empty: the read scopes its event types are heard with, among the key's own (every read scope "
+    "of the key when event_types is empty); a personal-data scope only when named"
+)
+
+
 class EndpointIn(Schema):
     url: Text2000 = Field(description="https:// (a public address)")
     description: Text200 = ""
-    event_types: list[Text64] = Field(default=[], max_length=50)
-    tenants: list[Text128] = Field(default=[], max_length=1000)
-    scopes: list[Text64] = Field(default=[], max_length=50)
+    event_types: list[Text64] = Field(
+        default=[], max_length=50, description="Empty: every event its scopes allow"
+    )
+    tenants: list[Text128] = Field(default=[], max_length=1000, description="Empty: every tenant")
+    scopes: list[Text64] = Field(default=[], max_length=50, description=SCOPES_DEFAULT)
 
 
 class EndpointPatch(Schema):
@@ -77,7 +95,7 @@ class EndpointPatch(Schema):
     description: Text200 | None = None
     event_types: list[Text64] | None = Field(default=None, max_length=50)
     tenants: list[Text128] | None = Field(default=None, max_length=1000)
-    scopes: list[Text64] | None = Field(default=None, max_length=50)
+    scopes: list[Text64] | None = Field(default=None, max_length=50, description=SCOPES_DEFAULT)
     enabled: bool | None = None
 
 
@@ -151,34 +169,19 @@ def _delivery_out(d: WebhookDelivery) -> DeliveryOut:
     )
 
 
-def _sees(request, endpoint: WebhookEndpoint) -> bool:
-    limited = request.api_key.tenant_keys
-    return not limited or (bool(endpoint.tenants) and set(endpoint.tenants) <= set(limited))
-
-
 def _endpoint(request, id: int, *, lock: bool = False) -> WebhookEndpoint:
+    """The key's own endpoint ``id``; any other is missing (404), whoever's it is."""
     if not 1 <= id <= MAX_ID:
         raise not_found()
     rows = WebhookEndpoint.objects.select_for_update() if lock else WebhookEndpoint.objects
-    found = rows.filter(pk=id).first()
-    if found is None or not _sees(request, found):
+    found = rows.filter(pk=id, owner_key=request.api_key).first()
+    if found is None or not endpoints.Reach.of_key(request.api_key).covers(found):
         raise not_found()
     return found
 
 
-def _checked(request, **fields) -> None:
-    """The admin's checks, and what the key itself may give."""
-    key = request.api_key
-    try:
-        endpoints.check(**fields, limited_to=key.tenant_keys or None)
-    except endpoints.EndpointRefused as exc:
-        raise Problem(
-            422, str(exc), kind="invalid-request", errors=[(exc.field or "request", str(exc))]
-        ) from None
-    beyond = sorted(set(fields.get("scopes") or ()) - set(key.scopes))
-    if beyond:
-        detail = f"An endpoint's scopes are some of the key's own; this key lacks {', '.join(beyond)}."
-        raise Problem(422, detail, kind="invalid-request", errors=[("scopes", detail)])
+def _refused(exc: endpoints.EndpointRefused) -> Problem:
+    return Problem(422, str(exc), kind="invalid-request", errors=[(exc.field or "request", str(exc))])
 
 
 @operation(
@@ -189,10 +192,7 @@ def _checked(request, **fields) -> None:
     response=Page[EndpointOut],
 )
 def list_endpoints(request, filters: Query[PageParams]):
-    rows = WebhookEndpoint.objects.all()
-    if request.api_key.tenant_keys:
-        rows = rows.filter(pk__in=[e.pk for e in rows.only("tenants") if _sees(request, e)])
-    return page(rows, filters, serialize=_out)
+    return page(WebhookEndpoint.objects.filter(owner_key=request.api_key), filters, serialize=_out)
 
 
 @operation(
@@ -204,21 +204,17 @@ def list_endpoints(request, filters: Query[PageParams]):
     write=True,
 )
 def create_endpoint(request, payload: EndpointIn):
-    _checked(
-        request,
-        url=payload.url,
-        event_types=payload.event_types,
-        scopes=payload.scopes,
-        tenants=payload.tenants,
-    )
-    made, secret = endpoints.create(
-        url=payload.url,
-        description=payload.description,
-        event_types=payload.event_types,
-        tenants=payload.tenants,
-        scopes=payload.scopes,
-        actor=request.api_key.actor,
-    )
+    try:
+        made, secret = endpoints.create(
+            url=payload.url,
+            description=payload.description,
+            event_types=payload.event_types,
+            tenants=payload.tenants,
+            scopes=payload.scopes,
+            key=request.api_key,
+        )
+    except endpoints.EndpointRefused as exc:
+        raise _refused(exc) from None
     return Status(201, EndpointCreated(**_out(made).model_dump(), secret=secret))
 
 
@@ -233,30 +229,20 @@ def get_endpoint(request, id: int):
     router.patch,
     "/webhook-endpoints/{id}",
     scope=MANAGE,
-    summary="Change a webhook endpoint",
-    response=EndpointOut,
+    summary="Change a webhook endpoint (a new url gets a new secret)",
+    response=EndpointChanged,
     write=True,
 )
 def update_endpoint(request, id: int, payload: EndpointPatch):
+    sent = {name: getattr(payload, name) for name in payload.model_fields_set}
+    asked = endpoints.Changes(**{name: value for name, value in sent.items() if value is not None})
     with transaction.atomic():
         endpoint = _endpoint(request, id, lock=True)
-        sent = {name for name in payload.model_fields_set if getattr(payload, name) is not None}
-        changes = {name: getattr(payload, name) for name in sent}
-        _checked(
-            request, **{k: v for k, v in changes.items() if k in ("url", "event_types", "scopes", "tenants")}
-        )
-        for name in ("url", "description"):
-            if name in changes:
-                setattr(endpoint, name, changes[name])
-        for name in ("event_types", "tenants", "scopes"):
-            if name in changes:
-                setattr(endpoint, name, sorted(set(changes[name])))
-        if changes.get("enabled") is True and not endpoint.enabled:
-            endpoints.enable(endpoint)
-        elif changes.get("enabled") is False:
-            endpoint.enabled, endpoint.disabled_reason = False, "disabled through the API"
-        endpoint.save()
-    return _out(endpoint)
+        try:
+            secret = endpoints.change(endpoint, endpoints.Reach.of_key(request.api_key), asked)
+        except endpoints.EndpointRefused as exc:
+            raise _refused(exc) from None
+    return EndpointChanged(**_out(endpoint).model_dump(), secret=secret)
 
 
 @operation(
@@ -322,14 +308,15 @@ def _deliveries(endpoint: WebhookEndpoint):
     router.get,
     "/webhook-endpoints/{id}/deliveries",
     scope=MANAGE,
-    summary="The endpoint's deliveries, oldest first",
+    summary="The endpoint's deliveries, newest first",
     response=Page[DeliveryOut],
 )
 def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
     rows = _deliveries(_endpoint(request, id))
     if filters.status:
         rows = rows.filter(status=STATUS[filters.status])
-    return page(rows, filters, order=(("requested_at", dt.datetime), ("id", int)), serialize=_delivery_out)
+    order = (("requested_at", dt.datetime), ("id", int))
+    return page(rows, filters, order=order, serialize=_delivery_out, newest_first=True)
 
 
 @operation(
@@ -343,9 +330,10 @@ def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
 def resend_delivery(request, id: int):
     if not 1 <= id <= MAX_ID:
         raise not_found()
-    found = WebhookDelivery.objects.select_related("endpoint").filter(pk=id).first()
-    if found is None or not _sees(request, found.endpoint):
+    found = WebhookDelivery.objects.filter(pk=id, endpoint__owner_key=request.api_key).first()
+    if found is None:
         raise not_found()
+    _endpoint(request, found.endpoint_id)  # and one the key still covers as it is
     rows = WebhookDelivery.objects.filter(pk=id)
     delivery.resend(rows)
     return Status(202, _delivery_out(rows.select_related("event").get()))

@@ -11,6 +11,7 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
+        from hireops.api.keys import retired
         from hireops.core import roles
         from hireops.core.schedules import register_schedule
         from hireops.signin.second_factor import require_second_factor
@@ -20,6 +21,10 @@ class WebhooksConfig(AppConfig):
         # An endpoint receives tenants' data: adding or pointing one elsewhere is as sensitive
         # as making an API key.
         require_second_factor("webhooks.add_webhookendpoint", "webhooks.change_webhookendpoint")
+
+        from . import retire
+
+        retired.connect(retire.on_key_retired, dispatch_uid="webhooks.retire")
 
         register_schedule(
             gettext_noop("Partner webhooks: send the deliveries that are due"),

@@ -36,10 +36,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.api.models import ApiKey
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 
-from . import events, signing, transport
+from . import events, retire, signing, transport
 from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,13 @@ def _prepare(row: WebhookDelivery):
     if row.next_attempt_at and row.next_attempt_at > now + timedelta(seconds=1):
         return None  # not due: an early or repeated message
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=row.endpoint_id)
+    if endpoint.enabled and endpoint.owner_key_id is not None:
+        # Its key may have stopped a moment ago: the sweep or the revocation may not have
+        # disabled the endpoint yet, and nothing is sent for a key that no longer works.
+        stopped = retire.why_stopped(ApiKey.objects.get(pk=endpoint.owner_key_id))
+        if stopped is not None:
+            disable(endpoint.pk, stopped)
+            endpoint.enabled, endpoint.disabled_reason = False, stopped
     if not endpoint.enabled:
         reason = Message(DISABLED, reason=str(endpoint.disabled_reason) or "-")
         outbound.close(DELIVER, row, CallStatus.FAILED, error=reason, next_attempt_at=None)
@@ -321,9 +329,11 @@ def due_rows(now=None):
 
 
 def send_due() -> int:
-    """Queue what is due. The rows are locked while marked queued (the dead worker's lease
-    cleared), so a claim racing the sweep either comes first (and the row is not due) or finds
-    the row as the sweep left it; a row marked here is not due again at the next sweep."""
+    """Queue what is due, once the endpoints of keys that expired since are disabled. The rows
+    are locked while marked queued (the dead worker's lease cleared), so a claim racing the
+    sweep either comes first (and the row is not due) or finds the row as the sweep left it; a
+    row marked here is not due again at the next sweep."""
+    retire.expired_keys()
     now = timezone.now()
     with transaction.atomic():
         due = due_rows(now).select_for_update(skip_locked=True).order_by("next_attempt_at")

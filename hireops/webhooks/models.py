@@ -15,7 +15,12 @@ class WebhookEndpoint(models.Model):
     """Where a partner's system hears what happened: the events it wants (``event_types``,
     empty: all), of the tenants it may know (``tenants``, empty: all), its data as a key with
     ``scopes`` would read it. The signing secret is sealed at rest (it must be read to sign);
-    after a rotation the previous one signs beside it until ``previous_until``."""
+    after a rotation the previous one signs beside it until ``previous_until``.
+
+    It belongs to whoever made it: the API key in ``owner_key`` (the only key that reaches it
+    through the API; revoking or expiring that key disables it), or, when that is empty, the
+    staff member in ``created_by`` (staff with the endpoint permission manage every endpoint
+    in the admin)."""
 
     url = models.URLField(_("URL"), max_length=2000)
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -31,6 +36,16 @@ class WebhookEndpoint(models.Model):
     previous_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The first failed attempt since the last success: failing for days disables the endpoint.
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True, editable=False)
+    owner_key = models.ForeignKey(
+        "api.ApiKey",
+        verbose_name=_("owner (API key)"),
+        # A key is never deleted (its change history names it); refusing here says so.
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        help_text=_("The API key that made it and alone reaches it through the API; empty: made by staff."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

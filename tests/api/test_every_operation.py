@@ -5,7 +5,9 @@ a list never shows a key limited to tenants another tenant's row. Each operation
 summary, a typed answer and its problems."""
 
 import datetime as dt
+import functools
 import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -38,11 +40,15 @@ TENANT_A, TENANT_B = "tenant-a", "tenant-b"
 
 
 def examples() -> dict:
-    """Each test module's EXAMPLES: an operation path with a parameter -> (tenant_key) -> id."""
+    """Each test module's EXAMPLES: an operation path with a parameter -> (tenant_key, key=)
+    -> id. ``key`` (an ApiKey row) is the key that should reach the object: a builder of
+    something a key owns (a webhook endpoint) makes it as that key; the others ignore it."""
     found = {}
     for info in pkgutil.iter_modules(tests.api.__path__):
         module = importlib.import_module(f"tests.api.{info.name}")
         for path, build in getattr(module, "EXAMPLES", {}).items():
+            if "key" not in inspect.signature(build).parameters:
+                build = functools.partial(lambda b, tenant_key, key=None: b(tenant_key), build)
             found[path if path.startswith("/api/v1/") else "/api/v1" + path] = build
     return found
 
@@ -129,7 +135,7 @@ def test_another_tenants_object_is_404_and_never_listed(client, method, path, op
     operation = f"{method} {path}"
     writes = method != "GET"
     assert not writes or operation in sent, f"add a BODIES entry (a valid request) for {operation}"
-    object_id = found[path](TENANT_A)
+    object_id = found[path](TENANT_A, key=ApiKey.objects.get(prefix=ours[:12]))
     url, body = url_of(path, object_id), sent.get(operation)
     hidden = call(client, method, url, bearer(theirs), body=body)
     missing = call(client, method, url_of(path, object_id + "0404"), bearer(ours), body=body)

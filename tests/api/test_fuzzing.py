@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
+from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
 from hireops.api.site import api
 
@@ -33,13 +34,15 @@ EXCLUDED = [checks.positive_data_acceptance, checks.use_after_free]
 def world(db, settings):
     """A key with every scope, the rows each app's tests build, and room in the rate limit."""
     settings.API_RATE_LIMIT = 1_000_000
+    key = make_key(*all_scopes())
+    row = ApiKey.objects.get(prefix=key[:12])
     for build in examples().values():
-        build("fuzz-tenant")
+        build("fuzz-tenant", key=row)
     # The WSGI handler closes the connection after each request; the test's transaction lives
     # on it (Django's test client disconnects the same receivers).
     for signal in (request_started, request_finished):
         signal.disconnect(close_old_connections)
-    yield {"Authorization": f"Bearer {make_key(*all_scopes())}"}
+    yield {"Authorization": f"Bearer {key}"}
     for signal in (request_started, request_finished):
         signal.connect(close_old_connections)
 

@@ -16,13 +16,17 @@ from .keys import bearer, make_key
 pytestmark = pytest.mark.django_db
 
 
-def _example_endpoint(tenant_key: str) -> str:
-    made, _ = endpoints.create(url="http://127.0.0.1:9/hooks", tenants=[tenant_key], scopes=["orders:read"])
+def _example_endpoint(tenant_key: str, key=None) -> str:
+    made, _ = endpoints.create(
+        url="http://127.0.0.1:9/hooks", tenants=[tenant_key], scopes=["orders:read"], key=key
+    )
     return str(made.pk)
 
 
-def _example_delivery(tenant_key: str) -> str:
-    made, _ = endpoints.create(url="http://127.0.0.1:9/hooks", tenants=[tenant_key], scopes=[])
+def _example_delivery(tenant_key: str, key=None) -> str:
+    made, _ = endpoints.create(
+        url="http://127.0.0.1:9/hooks", tenants=[tenant_key], scopes=["orders:read"], key=key
+    )
     from hireops.webhooks import events
 
     with pytest.MonkeyPatch.context() as m:
@@ -88,7 +92,7 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(
     client, receiver, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(outbound.Outbound, "send", lambda self, pk: outbound.run(DELIVER, pk))
-    key = make_key("webhooks:manage")
+    key = make_key("webhooks:manage", "tenants:read")
     made = _post(client, key, "/webhook-endpoints", {"url": receiver.url}).json()
 
     rotated = _post(client, key, f"/webhook-endpoints/{made['id']}/rotate-secret").json()
@@ -130,7 +134,7 @@ def test_a_disabled_endpoint_enabled_again_and_its_failures_resent(
 ):
     sent = []
     monkeypatch.setattr(outbound.Outbound, "send", lambda self, pk: sent.append(pk))
-    key = make_key("webhooks:manage")
+    key = make_key("webhooks:manage", "tenants:read")
     made = _post(client, key, "/webhook-endpoints", {"url": receiver.url}).json()
     endpoint = WebhookEndpoint.objects.get(pk=made["id"])
     ping = _post(client, key, f"/webhook-endpoints/{made['id']}/test").json()

@@ -26,6 +26,9 @@ PERMS = (
     "webhooks.view_webhookendpoint",
     "webhooks.view_webhookdelivery",
     "webhooks.view_webhookevent",
+    # What the endpoints it makes are sent: an endpoint never reads more than its maker may.
+    "orders.view_backgroundcheck",
+    "tenants.view_tenant",
 )
 
 
