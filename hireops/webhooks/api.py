@@ -28,7 +28,7 @@ from hireops.api.scopes import declare
 from hireops.api.site import DOCUMENT_EXTENSIONS, SCOPE_FIELD, operation, register
 from hireops.core.models import CallStatus
 
-from . import delivery, endpoints, events, signing
+from . import delivery, endpoints, events, feed, signing
 from .models import WebhookDelivery, WebhookEndpoint
 
 MANAGE = "webhooks:manage"
@@ -353,6 +353,81 @@ def resend_failed(request, id: int, payload: ResendIn):
 
 
 register(router)
+
+
+# --- catching up: the events a key could have heard --------------------------------------------
+
+feed_router = Router(tags=["Events"])
+
+
+class EventOut(Schema):
+    id: str = Field(description="The webhook-id its deliveries carried (msg_…): deduplicate by it")
+    type: str
+    timestamp: str = Field(
+        description="When it happened (ISO 8601, UTC), as the webhook's",
+        json_schema_extra={"format": "date-time"},
+    )
+    data: dict = Field(description="The same data its webhook carries to an endpoint with this key's scopes")
+
+
+class EventFilters(PageParams):
+    type: Text64 | None = Field(None, description="One event type (GET /event-types lists them)")
+    created_after: Timestamp | None = Field(None, description="Only events after this moment")
+
+
+class EventTypeOut(Schema):
+    name: str
+    description: str
+    scope: str | None = Field(description="The scope it is heard and listed with (null: every endpoint)")
+    personal_scope: str | None = Field(description="The scope that unmasks its personal data, if it has any")
+    heard: bool = Field(description="Whether this key's scopes hear it")
+
+
+@operation(
+    feed_router.get,
+    "/events",
+    scope=None,
+    summary="The events this key could have heard, kept WEBHOOK_KEEP_DAYS (30), newest first",
+    response=Page[EventOut],
+)
+def list_events(request, filters: Query[EventFilters]):
+    key = request.api_key
+    if filters.type is not None and filters.type not in feed.heard_types(key):
+        known = events.types().get(filters.type)
+        detail = (
+            f"This key does not hear {filters.type}: it is heard with {known.scope}."
+            if known is not None and filters.type != events.PING
+            else f"No event type {filters.type} (GET /event-types lists them)."
+        )
+        raise Problem(400, detail, kind="invalid-parameter", errors=[("type", detail)])
+    rows = feed.for_key(key, type_name=filters.type, created_after=filters.created_after)
+    order = (("created_at", dt.datetime), ("id", int))
+    return page(rows, filters, order=order, serialize=lambda e: feed.as_read_by(e, key), newest_first=True)
+
+
+@operation(
+    feed_router.get,
+    "/event-types",
+    scope=None,
+    summary="The event types: what each says, the scope it is heard with, and whether this key hears it",
+    response=list[EventTypeOut],
+)
+def list_event_types(request):
+    heard = feed.heard_types(request.api_key)
+    return [
+        EventTypeOut(
+            name=name,
+            description=str(t.description),
+            scope=t.scope,
+            personal_scope=t.personal_scope,
+            heard=name in heard,
+        )
+        for name, t in events.types().items()
+        if name != events.PING
+    ]
+
+
+register(feed_router)
 
 
 # --- the events, in the document's ``webhooks`` (OpenAPI 3.1) ---------------------------------

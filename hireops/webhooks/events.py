@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
@@ -97,58 +98,112 @@ def _plain_json(data) -> dict:
     return json.loads(json.dumps(data, cls=NinjaJSONEncoder))
 
 
-def listening(type_name: str) -> list[WebhookEndpoint]:
-    """The enabled endpoints that hear ``type_name`` (whatever their tenants): none, and an
-    event need not be written, nor its subject read."""
+@dataclass(frozen=True)
+class Audience:
+    """Who may hear of an event of one type: the enabled endpoints that hear it (whatever their
+    tenants), and whether some usable key could list it (``GET /events``). Nobody: the event
+    need not be written, nor its subject read."""
+
+    endpoints: list[WebhookEndpoint]
+    readers: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.endpoints) or self.readers
+
+
+def _read_by_a_key(event_type: EventType) -> bool:
+    """Whether a usable API key holds the scope the type is read with: such a key may list the
+    event later (a partner catching up), so it is kept even when no endpoint hears it now."""
+    if event_type.name == PING:
+        return False
+    from hireops.api.models import ApiKey
+
+    now = timezone.now()
+    usable = ApiKey.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True
+    )
+    return any(
+        event_type.scope is None or event_type.scope in held
+        for held in usable.values_list("scopes", flat=True)
+    )
+
+
+def audience(type_name: str) -> Audience:
     event_type = get(type_name)
-    return [
+    endpoints = [
         e
         for e in WebhookEndpoint.objects.filter(enabled=True).only(
             "enabled", "event_types", "tenants", "scopes"
         )
         if e.wants(type_name) and hears(e, event_type)
     ]
+    return Audience(endpoints, _read_by_a_key(event_type))
 
 
 def emit(
-    type_name: str, subject, *, tenant_key: str = "", candidates: list[WebhookEndpoint] | None = None
+    type_name: str, subject, *, tenant_key: str = "", heard: Audience | None = None
 ) -> WebhookEvent | None:
     """Record that ``type_name`` happened to ``subject`` (of ``tenant_key``), in the caller's
     transaction: the event and a delivery for each enabled endpoint that hears it; their tasks
-    are queued on commit. Nothing is written when no endpoint hears it. ``candidates``: what
-    ``listening`` answered, when the caller asked it first (to read the subject only if needed)."""
+    are queued on commit. Nothing is written when nobody may hear of it (no endpoint hears it
+    and no key could list it). ``heard``: what ``audience`` answered, when the caller asked it
+    first (to read the subject only if needed)."""
     event_type = get(type_name)
     # Read outside a savepoint: most changes have no listener, and then nothing is written.
-    candidates = listening(type_name) if candidates is None else candidates
-    if not candidates:
+    heard = audience(type_name) if heard is None else heard
+    if not heard:
         return None
     spanned = None
     if event_type.tenants is not None:
         found: list[set[str]] = []
 
-        def spanned() -> set[str]:  # asked once, and only if an endpoint is limited to tenants
+        def spanned() -> set[str]:  # asked once, and only if needed
             if not found:
                 found.append(set(event_type.tenants(subject)))  # type: ignore[misc]  # not None: tested above
             return found[0]
 
-    endpoints = [e for e in candidates if _of_its_tenants(e, tenant_key, spanned)]
-    if not endpoints:
+    endpoints = [e for e in heard.endpoints if _of_its_tenants(e, tenant_key, spanned)]
+    if not endpoints and not heard.readers:
         return None
     with transaction.atomic():  # the event and its deliveries, or neither
-        return record(event_type, subject, endpoints, tenant_key=tenant_key)
+        return record(
+            event_type,
+            subject,
+            endpoints,
+            tenant_key=tenant_key,
+            for_readers=heard.readers,
+            spans=spanned() if spanned is not None else None,
+        )
 
 
-def record(event_type: EventType, subject, endpoints, *, tenant_key: str = "") -> WebhookEvent:
+def record(
+    event_type: EventType,
+    subject,
+    endpoints,
+    *,
+    tenant_key: str = "",
+    for_readers: bool = False,
+    spans: set[str] | None = None,
+) -> WebhookEvent:
+    """The event and its deliveries. Its data as each reader reads it: ``data`` for a key for
+    every tenant without personal-data scopes, ``personal_data`` and ``limited_data`` (each kept
+    when it differs) as an endpoint, or a key (``for_readers``), with them reads it."""
     data = _plain_json(event_type.render(subject, False, True))
     personal = limited = None
-    if event_type.personal_scope and any(event_type.personal_scope in e.scopes for e in endpoints):
+    personal_heard = any(event_type.personal_scope in e.scopes for e in endpoints)
+    if event_type.personal_scope and (for_readers or personal_heard):
         full = _plain_json(event_type.render(subject, True, True))
         personal = full if full != data else None
-    if event_type.tenants is not None and any(e.tenants for e in endpoints):
+    if event_type.tenants is not None and (for_readers or any(e.tenants for e in endpoints)):
         part = _plain_json(event_type.render(subject, False, False))
         limited = part if part != data else None
     event = WebhookEvent.objects.create(
-        type=event_type.name, tenant_key=tenant_key, data=data, personal_data=personal, limited_data=limited
+        type=event_type.name,
+        tenant_key=tenant_key,
+        spans=",".join(["", *sorted(spans), ""]) if spans else "",
+        data=data,
+        personal_data=personal,
+        limited_data=limited,
     )
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
@@ -161,17 +216,27 @@ def record(event_type: EventType, subject, endpoints, *, tenant_key: str = "") -
     return event
 
 
+def data_for(event: WebhookEvent, scopes, *, limited: bool) -> dict:
+    """The event's data as one with ``scopes`` reads it (``limited``: to some tenants): the
+    same for an endpoint's delivery and a key's ``GET /events``."""
+    if event.limited_data is not None and limited:
+        return event.limited_data  # an object spanning tenants, as a key limited to some reads it
+    if event.personal_data is not None:
+        event_type = _types.get(event.type) or types().get(event.type)
+        if event_type and event_type.personal_scope in scopes:
+            return event.personal_data
+    return event.data
+
+
+def timestamp(event: WebhookEvent) -> str:
+    return event.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def payload(event: WebhookEvent, endpoint: WebhookEndpoint) -> bytes:
     """The body every attempt of this event to this endpoint sends, byte for byte."""
-    data = event.data
-    if event.limited_data is not None and endpoint.tenants:
-        data = event.limited_data  # an object spanning tenants, as a key limited to some reads it
-    elif event.personal_data is not None:
-        event_type = _types.get(event.type) or types().get(event.type)
-        if event_type and event_type.personal_scope in endpoint.scopes:
-            data = event.personal_data
-    stamp = event.created_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps({"type": event.type, "timestamp": stamp, "data": data}, ensure_ascii=False).encode()
+    data = data_for(event, endpoint.scopes, limited=bool(endpoint.tenants))
+    body = {"type": event.type, "timestamp": timestamp(event), "data": data}
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 # --- ping -----------------------------------------------------------------------------------

@@ -75,13 +75,17 @@ class WebhookEndpoint(models.Model):
 
 class WebhookEvent(models.Model):
     """One thing that happened, written in the transaction of the change it reports (the
-    outbox). ``data`` is the object as a key for every tenant without personal-data scopes
-    reads it; ``personal_data`` as one with them does, ``limited_data`` (an object spanning
-    tenants) as one limited to tenants does (each null when the same as ``data``)."""
+    outbox) when an endpoint hears it or a key could list it (``GET /events``). ``data`` is the
+    object as a key for every tenant without personal-data scopes reads it; ``personal_data`` as
+    one with them does, ``limited_data`` (an object spanning tenants) as one limited to tenants
+    does (each null when the same as ``data``)."""
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(_("type"), max_length=64)
     tenant_key = models.CharField(_("tenant"), max_length=128, blank=True)
+    # An object spanning tenants (a payout run): ",t1,t2,", so a key limited to t1 finds it in
+    # GET /events with a LIKE on either database; empty for the others.
+    spans = models.TextField(blank=True, editable=False)
     data = models.JSONField(_("data"))
     personal_data = models.JSONField(null=True, editable=False)
     limited_data = models.JSONField(null=True, editable=False)  # spanning tenants: as a limited key reads it
@@ -90,6 +94,8 @@ class WebhookEvent(models.Model):
     class Meta:
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
+        # GET /events: a key's types, newest first (a partner catching up walks back from now).
+        indexes = [models.Index(fields=["type", "-created_at", "-id"], name="webhook_event_feed_idx")]
 
     def __str__(self):
         return f"{self.type} {self.webhook_id}"
@@ -135,6 +141,8 @@ class WebhookDelivery(models.Model):
             models.Index(
                 fields=["endpoint", "status", "-requested_at"], name="webhook_delivery_endpoint_idx"
             ),
+            # An endpoint's delivery log, newest first, whatever their status.
+            models.Index(fields=["endpoint", "-requested_at", "-id"], name="webhook_delivery_log_idx"),
             # The sweep: queued rows by when they are due (few: most are sent at once).
             models.Index(
                 fields=["next_attempt_at"],
