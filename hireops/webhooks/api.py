@@ -184,6 +184,7 @@ def _checked(request, **fields) -> None:
 @operation(
     router.get,
     "/webhook-endpoints",
+    "listWebhookEndpoints",
     scope=MANAGE,
     summary="List webhook endpoints",
     response=Page[EndpointOut],
@@ -198,10 +199,12 @@ def list_endpoints(request, filters: Query[PageParams]):
 @operation(
     router.post,
     "/webhook-endpoints",
+    "createWebhookEndpoint",
     scope=MANAGE,
     summary="Add a webhook endpoint (the answer carries its signing secret)",
     response={201: EndpointCreated},
     write=True,
+    created="/webhook-endpoints/{id}",
 )
 def create_endpoint(request, payload: EndpointIn):
     _checked(
@@ -223,7 +226,12 @@ def create_endpoint(request, payload: EndpointIn):
 
 
 @operation(
-    router.get, "/webhook-endpoints/{id}", scope=MANAGE, summary="One webhook endpoint", response=EndpointOut
+    router.get,
+    "/webhook-endpoints/{id}",
+    "getWebhookEndpoint",
+    scope=MANAGE,
+    summary="One webhook endpoint",
+    response=EndpointOut,
 )
 def get_endpoint(request, id: int):
     return _out(_endpoint(request, id))
@@ -232,6 +240,7 @@ def get_endpoint(request, id: int):
 @operation(
     router.patch,
     "/webhook-endpoints/{id}",
+    "updateWebhookEndpoint",
     scope=MANAGE,
     summary="Change a webhook endpoint",
     response=EndpointOut,
@@ -262,6 +271,7 @@ def update_endpoint(request, id: int, payload: EndpointPatch):
 @operation(
     router.delete,
     "/webhook-endpoints/{id}",
+    "deleteWebhookEndpoint",
     scope=MANAGE,
     summary="Remove a webhook endpoint and its delivery log",
     response={204: None},
@@ -275,6 +285,7 @@ def delete_endpoint(request, id: int):
 @operation(
     router.get,
     "/webhook-endpoints/{id}/secret",
+    "getWebhookSecret",
     scope=MANAGE,
     summary="The endpoint's signing secret",
     response=SecretOut,
@@ -288,6 +299,7 @@ def get_secret(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/rotate-secret",
+    "rotateWebhookSecret",
     scope=MANAGE,
     summary="A new signing secret; the previous one keeps signing beside it for 24 hours",
     response=SecretOut,
@@ -303,6 +315,7 @@ def rotate_secret(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/test",
+    "sendWebhookPing",
     scope=MANAGE,
     summary="Send a ping event to the endpoint now, whatever its filters",
     response={202: DeliveryOut},
@@ -321,6 +334,7 @@ def _deliveries(endpoint: WebhookEndpoint):
 @operation(
     router.get,
     "/webhook-endpoints/{id}/deliveries",
+    "listWebhookDeliveries",
     scope=MANAGE,
     summary="The endpoint's deliveries, oldest first",
     response=Page[DeliveryOut],
@@ -335,6 +349,7 @@ def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
 @operation(
     router.post,
     "/webhook-deliveries/{id}/resend",
+    "resendWebhookDelivery",
     scope=MANAGE,
     summary="Send one delivery again (the same event and webhook-id)",
     response={202: DeliveryOut},
@@ -354,6 +369,7 @@ def resend_delivery(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/resend-failed",
+    "resendFailedWebhookDeliveries",
     scope=MANAGE,
     summary="Send again every delivery that failed since a time",
     response={202: ResentOut},
@@ -409,7 +425,8 @@ def _events_document(schema: dict) -> dict:
         hooks[name] = {
             "post": {
                 "summary": str(event_type.description),
-                "operationId": "webhook_" + name.replace(".", "_"),
+                # What a partner's receiver does with it: receiveOrderCreated, receivePing.
+                "operationId": "receive" + "".join(w.capitalize() for w in name.replace("_", ".").split(".")),
                 "description": (
                     "Signed per Standard Webhooks v1 (webhook-id, webhook-timestamp, webhook-signature); "
                     f"heard by endpoints whose scopes hold {event_type.scope}."
