@@ -78,9 +78,10 @@ def _payout_run() -> int:
 def _operations() -> list[tuple[str, dict]]:
     from hireops.api.site import api
 
-    doc = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
+    doc = json.loads(json.dumps(api.get_openapi_schema()))
+    base = doc["servers"][0]["url"]  # the paths are relative to it
     lists = []
-    for path, item in sorted(doc["paths"].items()):
+    for path, item in sorted((base + path, item) for path, item in doc["paths"].items()):
         op = item.get("get")
         if op is None or "{" in path:
             continue

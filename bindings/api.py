@@ -98,7 +98,14 @@ class TenantFilters(PageParams):
     updated_after: Timestamp | None = None
 
 
-@operation(router.get, "/tenants", scope="tenants:read", summary="List tenants", response=Page[TenantOut])
+@operation(
+    router.get,
+    "/tenants",
+    "listTenants",
+    scope="tenants:read",
+    summary="List tenants",
+    response=Page[TenantOut],
+)
 def list_tenants(request, filters: Query[TenantFilters]):
     rows = Tenant.objects.all()
     if request.api_key.tenant_keys:
@@ -217,6 +224,7 @@ def _bindings(request):
 @operation(
     bindings_router.get,
     "/bindings",
+    "listBindings",
     scope="bindings:read",
     summary="List eco-account bindings",
     response=Page[BindingOut],
@@ -237,6 +245,7 @@ def list_bindings(request, filters: Query[BindingFilters]):
 @operation(
     bindings_router.get,
     "/bindings/{id}",
+    "getBinding",
     scope="bindings:read",
     summary="One eco-account binding",
     response=BindingOut,
@@ -363,6 +372,7 @@ def _identifiers(items) -> list[tuple[str, str]] | None:
 @operation(
     customers_router.get,
     "/customers",
+    "listCustomers",
     scope="customers:read",
     summary="List the vendor's customers with their identifiers",
     response=Page[CustomerOut],
@@ -390,6 +400,7 @@ def list_customers(request, filters: Query[CustomerFilters]):
 @operation(
     customers_router.get,
     "/customers/{id}",
+    "getCustomer",
     scope="customers:read",
     summary="One customer with its identifiers",
     response=CustomerOut,
@@ -401,10 +412,12 @@ def get_customer(request, id: int):
 @operation(
     customers_router.post,
     "/customers",
+    "createCustomer",
     scope="customers:write",
     summary="Create a customer with its identifiers",
     response={201: CustomerOut},
     write=True,
+    created="/customers/{id}",
 )
 def create_customer(request, payload: CustomerIn):
     _every_tenant(request)
@@ -425,6 +438,7 @@ def create_customer(request, payload: CustomerIn):
 @operation(
     customers_router.patch,
     "/customers/{id}",
+    "updateCustomer",
     scope="customers:write",
     summary="Change a customer; identifiers, when sent, replace its set",
     response=CustomerOut,

@@ -498,6 +498,7 @@ def _cursor(params: OrderFilters):
 @operation(
     router.get,
     "/orders",
+    "listOrders",
     scope=READ,
     summary="List background checks and exams, by when they last changed",
     response=Page[OrderOut],
@@ -546,7 +547,14 @@ def _order(request, id: str, kind: str | None = None):
     return order
 
 
-@operation(router.get, "/orders/{id}", scope=READ, summary="One background check or exam", response=OrderOut)
+@operation(
+    router.get,
+    "/orders/{id}",
+    "getOrder",
+    scope=READ,
+    summary="One background check or exam",
+    response=OrderOut,
+)
 def get_order(request, id: str):
     return one_order(_order(request, id), Masker(request))
 
@@ -699,6 +707,7 @@ WRITE_ANSWER = {202: WriteOut}
 @operation(
     router.post,
     "/orders/{id}/progress",
+    "sendOrderProgress",
     scope=WRITE,
     summary="Queue a progress stage of a background check (multipart: a report file may come with it)",
     response=WRITE_ANSWER,
@@ -743,6 +752,7 @@ def post_progress(request, id: str, data: Form[StageIn], report_file: File[Uploa
 @operation(
     router.post,
     "/orders/{id}/result",
+    "sendOrderResult",
     scope=WRITE,
     summary="Queue a background check's final result (multipart: a report file may come with it)",
     response=WRITE_ANSWER,
@@ -776,6 +786,7 @@ def post_result(request, id: str, data: Form[ResultIn], report_file: File[Upload
 @operation(
     router.post,
     "/orders/{id}/terminate",
+    "terminateOrder",
     scope=WRITE,
     summary="Terminate a background check: a “terminated” stage, then the termination (Feishu's advice)",
     response={202: WritesOut},
@@ -797,6 +808,7 @@ def post_terminate(request, id: str):
 @operation(
     router.post,
     "/orders/{id}/exam-login",
+    "sendExamLogin",
     scope=WRITE,
     summary="Queue an exam's login information (the password is kept encrypted, never shown again)",
     response=WRITE_ANSWER,
@@ -821,6 +833,7 @@ def post_exam_login(request, id: str, data: LoginIn):
 @operation(
     router.post,
     "/orders/{id}/score",
+    "sendExamScore",
     scope=WRITE,
     summary="Queue an exam's score (multipart: a report file may come with it); repeatable until graded",
     response=WRITE_ANSWER,

@@ -241,6 +241,7 @@ def _account(account: ReferralAccount, full: bool) -> AccountOut:
 @operation(
     router.get,
     "/referral-accounts",
+    "listReferralAccounts",
     scope=READ,
     summary="List referral accounts with their balances",
     response=Page[AccountOut],
@@ -263,6 +264,7 @@ def list_accounts(request, filters: Query[AccountFilters]):
 @operation(
     router.get,
     "/referral-accounts/{id}",
+    "getReferralAccount",
     scope=READ,
     summary="A referral account with its balance",
     response=AccountOut,
@@ -443,10 +445,12 @@ def _times(body: RewardIn) -> tuple[dict, list]:
 @operation(
     router.post,
     "/referral-rewards",
+    "createReward",
     scope=WRITE,
     summary="Import an external referral reward (idempotent on its external id)",
     response={201: RewardOut, 200: RewardOut},
     write=True,
+    created="/referral-rewards/{id}",
 )
 @_english
 def post_reward(request, body: RewardIn):
@@ -492,6 +496,7 @@ def _reward_of(request, id: int) -> ExternalReferralReward:
 @operation(
     router.get,
     "/referral-rewards/{id}",
+    "getReward",
     scope=READ,
     summary="An external referral reward and where it stands in Feishu",
     response=RewardOut,
@@ -504,6 +509,7 @@ def get_reward(request, id: int):
 @operation(
     router.delete,
     "/referral-rewards/{id}",
+    "deleteReward",
     scope=WRITE,
     summary="Delete an external referral reward in Feishu, with the reason",
     response=RewardOut,
@@ -622,7 +628,14 @@ def _rows(line: PayoutLine) -> list[PayrollRowOut]:
     ]
 
 
-@operation(router.get, "/payout-runs", scope=PAYOUTS, summary="List payout runs", response=Page[PayoutRunOut])
+@operation(
+    router.get,
+    "/payout-runs",
+    "listPayoutRuns",
+    scope=PAYOUTS,
+    summary="List payout runs",
+    response=Page[PayoutRunOut],
+)
 @_english
 def list_runs(request, filters: Query[PayoutRunFilters]):
     rows = _runs(request)
@@ -654,6 +667,7 @@ def _lines_the_key_sees(lines, request):
 @operation(
     router.get,
     "/payout-runs/{id}",
+    "getPayoutRun",
     scope=PAYOUTS,
     summary="A payout run with its payroll lines, page by page",
     response=PayoutRunDetailOut,

@@ -99,22 +99,33 @@ def test_every_process_starts_through_the_entry_point():
     assert arguments(final_stage(), "CMD") == ['["admin"]']
 
 
-def dockerignore_patterns() -> list[re.Pattern]:
-    """.dockerignore's patterns as regular expressions; they are anchored at the context's
-    root, ``*`` stays within one path segment and ``**`` crosses them."""
+def dockerignore_patterns() -> list[tuple[re.Pattern, bool]]:
+    """.dockerignore's patterns as regular expressions, each with whether it excludes (``!``: it
+    includes again); they are anchored at the context's root, ``*`` stays within one path
+    segment and ``**`` crosses them."""
     patterns = []
     for line in (ROOT / ".dockerignore").read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        assert not line.startswith("!"), "exceptions are not read by this test"
-        regex = re.escape(line).replace(r"\*\*/", "(.*/)?").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
-        patterns.append(re.compile(regex + "(/.*)?$"))
+        excludes = not line.startswith("!")
+        regex = (
+            re.escape(line.lstrip("!"))
+            .replace(r"\*\*/", "(.*/)?")
+            .replace(r"\*", "[^/]*")
+            .replace(r"\?", "[^/]")
+        )
+        patterns.append((re.compile(regex + "(/.*)?$"), excludes))
     return patterns
 
 
 def ignored(path: str) -> bool:
-    return any(pattern.match(path) for pattern in dockerignore_patterns())
+    """As Docker decides: the last pattern matching the path says."""
+    verdict = False
+    for pattern, excludes in dockerignore_patterns():
+        if pattern.match(path):
+            verdict = excludes
+    return verdict
 
 
 def tracked_files() -> list[str]:
@@ -129,7 +140,9 @@ def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
     files = tracked_files()
     not_shipped = {"tests", "bench", "sandbox"}
     packages = {path.split("/")[0] for path in files if path.endswith("/__init__.py")} - not_shipped
-    needed = re.compile(rf"^({'|'.join(packages)}|docker|templates|locale)/|^(manage\.py|requirements\.txt)$")
+    needed = re.compile(
+        rf"^({'|'.join(packages)}|docker|templates|locale)/|^(manage\.py|requirements\.txt|docs/api\.md)$"
+    )
     missing = [path for path in files if needed.match(path) and ignored(path)]
     assert not missing, f".dockerignore leaves out what the image needs: {missing[:10]}"
     for path in (
@@ -139,6 +152,7 @@ def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
         ".venv/bin/python",
         "var/db.sqlite3",
         "orders/__pycache__/x.pyc",
+        "docs/deployment.md",
     ):
         assert ignored(path), path
 

@@ -10,12 +10,12 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import translation
 
-from . import idempotency, keys, ratelimit
+from . import idempotency, keys, operations, ratelimit
 from .models import ApiKey
 from .problems import CONTENT_TYPE, problem
 
 ROOT = "/api/v1/"
-PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs"})
+PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs", ROOT + "guide"})
 
 
 class _SeenRequest(HttpRequest):
@@ -63,7 +63,13 @@ class ApiMiddleware:
                 kind="rate-limited",
                 headers={**limit_headers, "Retry-After": str(reset)},
             )
-        response = idempotency.handle(request, api_key, self.get_response)
+        route = operations.of(request)
+        if route is None:  # no such operation: 404 or 405, whatever Idempotency-Key it carries
+            response = self.get_response(request)
+        else:
+            response = idempotency.handle(request, api_key, self.get_response)
+        if response.status_code == 201 and route is not None and (url := route.location(response)):
+            response["Location"] = url  # here, so a replayed 201 carries it too
         for name, value in limit_headers.items():
             response[name] = value
         return response

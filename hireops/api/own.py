@@ -21,6 +21,7 @@ class KeyOut(Schema):
 @operation(
     router.get,
     "/key",
+    "getCurrentKey",
     scope=None,
     summary="The calling key: its name, scopes, tenants and expiry",
     response=KeyOut,

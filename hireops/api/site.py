@@ -5,14 +5,22 @@ An app adds an operation with ``operation``:
 
     router = Router(tags=["Things"])
 
-    @operation(router.get, "/things", scope="things:read", summary="List things",
+    @operation(router.get, "/things", "listThings", scope="things:read", summary="List things",
                response=Page[ThingOut])
     def list_things(request, filters: Query[ThingFilters]): ...
 
+    @operation(router.post, "/things", "createThing", scope="things:write", summary="Add a thing",
+               response={201: ThingOut}, write=True, created="/things/{id}")
+    def create_thing(request, payload: ThingIn): ...
+
     register(router)
 
-``scope`` is checked before the request is read and recorded in the document (``x-scope``), so
-the tests enumerate every operation against a key without it.
+The operation id (lowerCamelCase, verb then noun) is what a generated client names its method:
+tests/api/test_contract.py holds every operation to that form. ``scope`` is checked before the
+request is read and recorded in the document (``x-scope``), so the tests enumerate every
+operation against a key without it. An operation answering 201 names where its object is read
+(``created``, a path of the API whose parameters are fields of the answer): the middleware
+sends it as ``Location``. The document's paths are relative to its one server, ``BASE``.
 """
 
 from collections.abc import Callable
@@ -29,6 +37,8 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.params.models import QueryModel
 from ninja.security.http import HttpAuthBase
 
+from . import operations
+from .document import complete
 from .problems import CONTENT_TYPE, Problem, ProblemOut, problem
 
 if TYPE_CHECKING:
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
 
 _Operation = TypeVar("_Operation", bound=Callable[..., Any])
 VERSION = "1"
+BASE = "/api/v1"  # where config/urls.py mounts the API: the document's server
 SCOPE_FIELD = "x-scope"
 ERRORS = {
     400: ProblemOut,
@@ -82,8 +93,13 @@ class ApiKey(HttpAuthBase):
 
 
 class HireopsAPI(NinjaAPI):
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
-        schema = super().get_openapi_schema(*args, **kwargs)
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """The one document, whoever asks: its paths relative to its server (``BASE``, a
+        relative URL, so it names no host), as a generated client takes them."""
+        schema = super().get_openapi_schema(path_prefix="")
+        complete(schema, BASE)
         # Error answers are problem details (RFC 9457): say so in the contract.
         for item in schema.get("paths", {}).values():
             for op in item.values():
@@ -142,9 +158,13 @@ api = HireopsAPI(
     title="hireops partner API",
     version=VERSION,
     description=(
-        "The partners' API of hireops: keys, scopes, pagination, idempotency and errors are "
-        "explained in docs/api.md."
+        "The partners' API of hireops: its services for vendors' case platforms and HR systems, "
+        "and webhooks telling them what happened. Keys, scopes, pagination, `Idempotency-Key`, "
+        f"rate limits, errors and webhooks are explained in the [partners' guide]({BASE}/guide). "
+        f"This document is served at [{BASE}/openapi.json]({BASE}/openapi.json), browsable at "
+        f"[{BASE}/docs]({BASE}/docs)."
     ),
+    servers=[{"url": BASE, "description": "this host"}],
     auth=ApiKey(),
     urls_namespace="api-v1",
     docs=Swagger(),
@@ -159,26 +179,43 @@ api.add_exception_handler(Problem, lambda request, exc: exc.response())  # type:
 api.add_exception_handler(Http404, lambda request, exc: problem(404, "No such object.", kind="not-found"))
 
 
+# Operation id -> the path template its 201 names (``created``), until its router is registered.
+_CREATES: dict[str, str] = {}
+
+
 def operation(
     method: Callable[..., Callable[[_Operation], _Operation]],
     path: str,
+    operation_id: str,
     *,
     scope: str | None,
     summary: str,
     response: Any,
     write: bool = False,
+    created: str | None = None,
     **kwargs: Any,
 ) -> Callable[[_Operation], _Operation]:
     """An operation on ``path`` answering ``response`` (and the problems every operation may
-    answer), open to keys holding ``scope``."""
+    answer), open to keys holding ``scope``; ``created``: where the object its 201 creates is
+    read (``/things/{id}``)."""
     answers = response if isinstance(response, dict) else {200: response}
     answers = {**(WRITE_ERRORS if write else ERRORS), **answers}
     extra = {**kwargs.pop("openapi_extra", {}), SCOPE_FIELD: scope}
+    if created is not None:
+        _CREATES[operation_id] = created
 
     auth = ApiKey(scope)
 
     def decorate(fn: _Operation) -> _Operation:
-        built = method(path, summary=summary, response=answers, openapi_extra=extra, auth=auth, **kwargs)(fn)
+        built = method(
+            path,
+            operation_id=operation_id,
+            summary=summary,
+            response=answers,
+            openapi_extra=extra,
+            auth=auth,
+            **kwargs,
+        )(fn)
         # A router's method (router.get, …): a bound method, which a Callable type does not say.
         op = method.__self__.path_operations[path].operations[-1]  # type: ignore[attr-defined]
         auth.query_names = frozenset(
@@ -195,8 +232,15 @@ def operation(
 def register(router: Router, prefix: str = "") -> None:
     """Mount an app's router (from its ``api.py``)."""
     api.add_router(prefix, router)
+    for path, view in router.path_operations.items():
+        full = "/" + "/".join(part.strip("/") for part in (BASE, prefix, path) if part.strip("/"))
+        for op in view.operations:
+            created = _CREATES.get(op.operation_id or "")
+            for http_method in op.methods:
+                operations.declare(http_method, full, None if created is None else BASE + created)
 
 
-# The platform's own operations (the calling key), then each app's api.py.
+# The platform's own operations (the calling key, the guide), then each app's api.py.
 import_module("hireops.api.own")
+import_module("hireops.api.guide")
 autodiscover_modules("api")

@@ -187,6 +187,7 @@ def _refused(exc: endpoints.EndpointRefused) -> Problem:
 @operation(
     router.get,
     "/webhook-endpoints",
+    "listWebhookEndpoints",
     scope=MANAGE,
     summary="List webhook endpoints",
     response=Page[EndpointOut],
@@ -198,10 +199,12 @@ def list_endpoints(request, filters: Query[PageParams]):
 @operation(
     router.post,
     "/webhook-endpoints",
+    "createWebhookEndpoint",
     scope=MANAGE,
     summary="Add a webhook endpoint (the answer carries its signing secret)",
     response={201: EndpointCreated},
     write=True,
+    created="/webhook-endpoints/{id}",
 )
 def create_endpoint(request, payload: EndpointIn):
     try:
@@ -219,7 +222,12 @@ def create_endpoint(request, payload: EndpointIn):
 
 
 @operation(
-    router.get, "/webhook-endpoints/{id}", scope=MANAGE, summary="One webhook endpoint", response=EndpointOut
+    router.get,
+    "/webhook-endpoints/{id}",
+    "getWebhookEndpoint",
+    scope=MANAGE,
+    summary="One webhook endpoint",
+    response=EndpointOut,
 )
 def get_endpoint(request, id: int):
     return _out(_endpoint(request, id))
@@ -228,6 +236,7 @@ def get_endpoint(request, id: int):
 @operation(
     router.patch,
     "/webhook-endpoints/{id}",
+    "updateWebhookEndpoint",
     scope=MANAGE,
     summary="Change a webhook endpoint (a new url gets a new secret)",
     response=EndpointChanged,
@@ -248,6 +257,7 @@ def update_endpoint(request, id: int, payload: EndpointPatch):
 @operation(
     router.delete,
     "/webhook-endpoints/{id}",
+    "deleteWebhookEndpoint",
     scope=MANAGE,
     summary="Remove a webhook endpoint and its delivery log",
     response={204: None},
@@ -261,6 +271,7 @@ def delete_endpoint(request, id: int):
 @operation(
     router.get,
     "/webhook-endpoints/{id}/secret",
+    "getWebhookSecret",
     scope=MANAGE,
     summary="The endpoint's signing secret",
     response=SecretOut,
@@ -274,6 +285,7 @@ def get_secret(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/rotate-secret",
+    "rotateWebhookSecret",
     scope=MANAGE,
     summary="A new signing secret; the previous one keeps signing beside it for 24 hours",
     response=SecretOut,
@@ -289,6 +301,7 @@ def rotate_secret(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/test",
+    "sendWebhookPing",
     scope=MANAGE,
     summary="Send a ping event to the endpoint now, whatever its filters",
     response={202: DeliveryOut},
@@ -307,6 +320,7 @@ def _deliveries(endpoint: WebhookEndpoint):
 @operation(
     router.get,
     "/webhook-endpoints/{id}/deliveries",
+    "listWebhookDeliveries",
     scope=MANAGE,
     summary="The endpoint's deliveries, newest first",
     response=Page[DeliveryOut],
@@ -322,6 +336,7 @@ def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
 @operation(
     router.post,
     "/webhook-deliveries/{id}/resend",
+    "resendWebhookDelivery",
     scope=MANAGE,
     summary="Send one delivery again (the same event and webhook-id)",
     response={202: DeliveryOut},
@@ -342,6 +357,7 @@ def resend_delivery(request, id: int):
 @operation(
     router.post,
     "/webhook-endpoints/{id}/resend-failed",
+    "resendFailedWebhookDeliveries",
     scope=MANAGE,
     summary="Send again every delivery that failed since a time",
     response={202: ResentOut},
@@ -386,6 +402,7 @@ class EventTypeOut(Schema):
 @operation(
     feed_router.get,
     "/events",
+    "listEvents",
     scope=None,
     summary="The events this key could have heard, kept WEBHOOK_KEEP_DAYS (30), newest first",
     response=Page[EventOut],
@@ -408,6 +425,7 @@ def list_events(request, filters: Query[EventFilters]):
 @operation(
     feed_router.get,
     "/event-types",
+    "getEventTypes",
     scope=None,
     summary="The event types: what each says, the scope it is heard with, and whether this key hears it",
     response=list[EventTypeOut],
@@ -472,7 +490,8 @@ def _events_document(schema: dict) -> dict:
         hooks[name] = {
             "post": {
                 "summary": str(event_type.description),
-                "operationId": "webhook_" + name.replace(".", "_"),
+                # What a partner's receiver does with it: receiveOrderCreated, receivePing.
+                "operationId": "receive" + "".join(w.capitalize() for w in name.replace("_", ".").split(".")),
                 "description": (
                     "Signed per Standard Webhooks v1 (webhook-id, webhook-timestamp, webhook-signature); "
                     f"heard by endpoints whose scopes hold {event_type.scope}."

@@ -347,6 +347,7 @@ def papers_out() -> PapersOut:
 @operation(
     router.get,
     "/catalogue/packages",
+    "getCataloguePackages",
     scope=READ,
     summary="The background-check packages and additional items on offer, in display order",
     response=PackagesOut,
@@ -358,6 +359,7 @@ def get_packages(request):
 @operation(
     router.get,
     "/catalogue/exam-papers",
+    "getCatalogueExamPapers",
     scope=READ,
     summary="The exam papers on offer, in display order",
     response=PapersOut,
@@ -412,6 +414,7 @@ def rollout_out(request, rollout: CatalogueRollout) -> RolloutOut:
 @operation(
     router.get,
     "/catalogue/rollouts/{id}",
+    "getCatalogueRollout",
     scope=READ,
     summary="A catalogue rollout: its progress and how its pushes went",
     response=RolloutOut,
@@ -438,6 +441,7 @@ def push_out(push: CataloguePush) -> PushOut:
 @operation(
     router.get,
     "/catalogue/rollouts/{id}/pushes",
+    "listCatalogueRolloutPushes",
     scope=READ,
     summary="A rollout's pushes, one per account: its tenant, and sent or failed with Feishu's message",
     response=Page[PushOut],
@@ -633,6 +637,7 @@ def _keep_days(entry, instance) -> int:
 @operation(
     router.put,
     "/catalogue/packages",
+    "replaceCataloguePackages",
     scope=WRITE,
     summary="Replace the background-check packages and additional items, rolled out to every bound account",
     response=REPLACE_ANSWER,
@@ -666,6 +671,7 @@ def put_packages(request, data: PackagesIn):
 @operation(
     router.put,
     "/catalogue/exam-papers",
+    "replaceCatalogueExamPapers",
     scope=WRITE,
     summary="Replace the exam papers, rolled out to every bound exam account",
     response=REPLACE_ANSWER,

@@ -12,12 +12,7 @@ SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.json"
 
 def document() -> str:
     """The API's OpenAPI document as /api/v1/openapi.json serves it, in a stable text form."""
-    return (
-        json.dumps(
-            api.get_openapi_schema(path_prefix="/api/v1/"), indent=2, sort_keys=True, ensure_ascii=False
-        )
-        + "\n"
-    )
+    return json.dumps(api.get_openapi_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 class Command(BaseCommand):
