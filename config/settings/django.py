@@ -48,7 +48,11 @@ MIDDLEWARE = [
     # First: every later middleware's log lines carry the request id too.
     "hireops.core.logs.middleware.RequestIdMiddleware",
     "hireops.ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before host and TLS rules
-    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",  # and Referrer-Policy
+    # Content-Security-Policy and Permissions-Policy on every answer after this point: the
+    # admin's pages, the sign-in, the API's docs and error pages (docs/deployment.md).
+    "hireops.core.security_headers.ContentSecurityPolicyMiddleware",
+    "hireops.core.security_headers.PermissionsPolicyMiddleware",
     "hireops.api.middleware.ApiMiddleware",  # /api/v1/: key, rate limit, Idempotency-Key
     # Static files from the app server itself, as production serves them (no web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -181,6 +185,59 @@ if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
 X_FRAME_OPTIONS = "DENY"
+# No address of ours in the links staff follow out of the admin (object ids, filters, report
+# tokens live in its URLs); our own pages still see where a request came from.
+SECURE_REFERRER_POLICY = "same-origin"
+# What a page may load and run (django-csp; docs/deployment.md, "Security headers"). Scripts
+# only from our own static files: no inline script, no onclick="", no eval, so an injected tag
+# runs nothing. Styles inline too: Django admin's templates and ours carry style="" attributes
+# and the admin's change list a <style> element. Images also as data: URLs (the authenticator
+# app's QR code, Swagger UI's icons). No plugin, no <base>, never in a frame (X_FRAME_OPTIONS
+# too); forms post to us alone, and to Feishu's sign-in, where "Sign in with Feishu" is
+# redirected (added from FEISHU_LOGIN_BASE_URL by hireops.core.security_headers).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_NONE],
+        "frame-ancestors": [_NONE],
+        "form-action": [_SELF],
+    }
+}
+# Powerful browser features no page of ours uses, refused to it and to anything it could embed
+# (hireops.core.security_headers); security keys (WebAuthn, a second factor) on our own pages.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        )
+    },
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

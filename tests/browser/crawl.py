@@ -1,8 +1,9 @@
 """A walk through every admin page a signed-in user can reach by following links, as a person
 clicking around would, with what is wrong on each page written down (never stopping at the
-first): an error status, a console error, words in the wrong language and a table wider than
-its box (in either language: English words are longer). Downloads and answers that are not
-HTML are not checked.
+first): an error status, a console error, a violation of the Content-Security-Policy, one of
+the three security headers missing, words in the wrong language and a table wider than its box
+(in either language: English words are longer). Downloads and answers that are not HTML are
+not checked.
 
 Which pages: from /admin/, every same-origin link under /admin/ or /accounts/ (allauth's
 second-factor pages the admin links to), found on the pages themselves, never a list made by
@@ -91,10 +92,26 @@ OVERFLOWS = """() => {
 }"""
 
 
+# The browser's rules every HTML answer carries (docs/deployment.md, "Security headers").
+SECURITY_HEADERS = ("content-security-policy", "referrer-policy", "permissions-policy")
+# Before any script of each page (Playwright adds it outside the page's policy): each violation
+# the browser reports, sent to the crawler.
+WATCH_POLICY = """
+document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(
+  `${e.disposition} ${e.effectiveDirective}: ${e.blockedURI || 'inline'}`
+  + ` (${e.sourceFile || '?'}:${e.lineNumber})`));
+"""
+
+
+def missing_headers(headers: dict[str, str]) -> list[str]:
+    """The security headers an HTML answer lacks (``headers`` named in lower case)."""
+    return [name for name in SECURITY_HEADERS if not headers.get(name)]
+
+
 @dataclass
 class Finding:
     url: str
-    kind: str  # "status", "console", "overflow", "english", "chinese"
+    kind: str  # "status", "headers", "policy", "console", "overflow", "english", "chinese"
     detail: str  # the problem, the same on every page that has it
     note: str = ""  # this page's particulars (how many pixels)
 
@@ -155,6 +172,9 @@ class Crawler:
         self.page, self.origin, self.language, self.data, self.shots = page, origin, language, data, shots
         self.walk = Walk()
         self._console: list[str] = []
+        self._violations: list[str] = []
+        page.expose_function("cspViolation", lambda text: self._violations.append(text))
+        page.add_init_script(WATCH_POLICY)
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self._console.append(f"uncaught: {error}"))
         self._paths: Counter = Counter()
@@ -200,6 +220,7 @@ class Crawler:
     def _visit(self, url: str) -> list[str]:
         """Open ``url``, write down what is wrong on it; the links it shows."""
         self._console.clear()
+        self._violations.clear()
         try:
             response = self.page.goto(url)
         except Exception as exc:  # a download: Chromium aborts the navigation
@@ -217,6 +238,8 @@ class Crawler:
         if "text/html" not in (response.headers.get("content-type", "") if response else ""):
             self.walk.skipped.append(url)
             return []
+        for header in missing_headers(response.headers):
+            found("headers", f"no {header}")
         self.page.wait_for_load_state("load")
         for problem, size in self.page.evaluate(OVERFLOWS):  # in both languages (issues 30, 42)
             found("overflow", problem, size)
@@ -230,6 +253,8 @@ class Crawler:
                 found("chinese", repr(words))
         for message in dict.fromkeys(self._console):
             found("console", message)
+        for violation in dict.fromkeys(self._violations):
+            found("policy", violation)
         # A full-page screenshot costs 0.2 s, as much as loading the page: taken where the walk
         # found something, or of every page when asked (HIREOPS_CRAWL_SHOTS=every).
         if SHOOT_EVERY_PAGE or any(f.url == url for f in self.walk.findings):

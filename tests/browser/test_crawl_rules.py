@@ -2,11 +2,20 @@
 let every page pass."""
 
 import pytest
+from csp.decorators import csp_exempt
+from django.http import HttpResponse
+from django.urls import path
 
-from .crawl import OVERFLOWS, READ_TEXT, Crawler, normalised, slug
+from .crawl import OVERFLOWS, READ_TEXT, Crawler, missing_headers, normalised, slug
 from .crawl_text import Data, english_runs
 
 ORIGIN = "http://127.0.0.1:8000"
+
+INLINE = '<html lang="en"><body><script>window.ran = true</script><p>A page</p></body></html>'
+urlpatterns = [  # pages that break the policy, served by the live server (ROOT_URLCONF)
+    path("admin/inline-script/", lambda request: HttpResponse(INLINE)),
+    path("admin/no-policy/", csp_exempt()(lambda request: HttpResponse('<html lang="en"><p>A page</p>'))),
+]
 DATA = Data(["Acme 科技", "李经理 li@acme.example", "pkg-senior", "Shown under Settings in our portal"])
 
 
@@ -49,6 +58,14 @@ def test_the_walk_stays_on_the_admin_and_ignores_where_a_link_only_points_back()
     assert slug("/admin/x/?a=1") == "admin-x-a-1"
 
 
+def test_an_answer_without_a_security_header_is_found():
+    every = {"content-security-policy": "default-src 'self'", "referrer-policy": "same-origin"}
+    every["permissions-policy"] = "camera=()"
+    assert missing_headers(every) == []
+    assert missing_headers({**every, "referrer-policy": ""}) == ["referrer-policy"]
+    assert missing_headers({}) == ["content-security-policy", "referrer-policy", "permissions-policy"]
+
+
 @pytest.mark.browser
 def test_a_table_wider_than_its_box_and_hidden_text_are_told_apart(page):
     page.set_viewport_size({"width": 800, "height": 600})
@@ -80,3 +97,24 @@ def test_an_error_status_and_the_console_error_it_logs_are_written_down(page, li
     assert ("status", "answers 404") in found
     assert ("console", "Failed to load resource") in found
     assert (tmp_path / "no-such-page.png").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_a_script_the_policy_refuses_and_a_page_without_the_policy_are_written_down(
+    page, live_server, tmp_path, settings
+):
+    settings.ROOT_URLCONF = __name__
+    crawler = Crawler(page, live_server.url, "en", Data([]), tmp_path)
+    crawler._visit("/admin/inline-script/")
+    crawler._visit("/admin/no-policy/")
+    found = {(f.url, f.kind): f.detail for f in crawler.walk.findings}
+    assert set(found) == {
+        ("/admin/inline-script/", "policy"),  # the page's securitypolicyviolation event
+        ("/admin/inline-script/", "console"),  # and the line Chromium logs for it
+        ("/admin/no-policy/", "headers"),
+    }, found
+    assert found["/admin/inline-script/", "policy"].startswith("enforce script-src-elem: inline")
+    assert "Content Security Policy" in found["/admin/inline-script/", "console"]
+    assert found["/admin/no-policy/", "headers"] == "no content-security-policy"
+    assert page.evaluate("window.ran") is None
