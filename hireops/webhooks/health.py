@@ -4,9 +4,11 @@ the outbound registry (``webhooks.deliver.stuck`` / ``.failed``)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import stored_as
 from hireops.core.models import CallStatus
 from hireops.ops import status
 
+from .delivery import FAILING_REASON, GONE_REASON
 from .models import WebhookDelivery, WebhookEndpoint
 
 
@@ -14,7 +16,10 @@ from .models import WebhookDelivery, WebhookEndpoint
 def webhook_endpoints():
     from hireops.core.dashboard import capped_count, changelist_url
 
-    disabled = capped_count(WebhookEndpoint.objects.filter(enabled=False))
+    # Disabled by what its receiver did: a person looks at it. One disabled on request, or
+    # because its API key was revoked or expired, is what someone chose, not an incident.
+    by_failures = stored_as("disabled_reason", GONE_REASON, FAILING_REASON)
+    disabled = capped_count(WebhookEndpoint.objects.filter(by_failures, enabled=False))
     yield status.Finding(
         "webhooks.endpoints.disabled",
         _("Webhook endpoints disabled (410 Gone, or failing for days)"),

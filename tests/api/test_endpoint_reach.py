@@ -328,3 +328,22 @@ def test_a_change_is_checked_as_the_endpoint_will_be(client):
         **bearer(key),
     ).json()
     assert widened["scopes"] == ["bindings:read"]
+
+
+def test_an_endpoint_stopped_with_its_key_is_no_incident_but_one_its_receiver_refused_is(client):
+    from hireops.core.messages import Message
+    from hireops.ops import status
+    from hireops.webhooks.delivery import GONE_REASON, disable
+
+    def disabled() -> int:
+        (found,) = [f for f in status.findings() if f.key == "webhooks.endpoints.disabled"]
+        return found.value
+
+    key = make_key(MANAGE, "tenants:read")
+    endpoints.create(url="http://127.0.0.1:9/a", key=_row(key))
+    keys.revoke(key[:12])
+    endpoints.create(url="http://127.0.0.1:9/b", key=_row(make_key(MANAGE, "tenants:read")))
+    assert WebhookEndpoint.objects.filter(enabled=False).count() == 1 and disabled() == 0
+    gone = WebhookEndpoint.objects.get(url="http://127.0.0.1:9/b")
+    disable(gone.pk, Message(GONE_REASON))
+    assert disabled() == 1
