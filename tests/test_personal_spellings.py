@@ -1,10 +1,10 @@
 """However a person writes a mobile, an email or a resident ID number (grouped with spaces or
 dashes, with +86, in full-width characters), no place shows it to a reader who may not see
-personal data: the admin's order pages and lists as Vendor operations, an export, a log line,
-the API and a webhook's data without the personal-data scope, the change history. Each place
-is tried with each spelling (``tests/personal_spellings.py``), and shown to a reader who may
-see it, to prove the place does hold it. What only looks like personal data (Feishu's ids,
-amounts, dates) stays readable.
+personal data: the admin's order pages and lists as Vendor operations, an export (the answer,
+and a background job's file), a log line, the API and a webhook's data without the
+personal-data scope, the change history. Each place is tried with each spelling
+(``tests/personal_spellings.py``), and shown to a reader who may see it, to prove the place
+does hold it. What only looks like personal data (Feishu's ids, amounts, dates) stays readable.
 """
 
 import io
@@ -25,6 +25,7 @@ from hireops.core import audit, masking, personal
 from hireops.core.logs.formatting import logging_config
 from hireops.core.masking import mask_personal_text
 from hireops.core.scrubbing import scrub, scrub_text
+from hireops.jobs.models import ExportJob
 from hireops.webhooks import endpoints
 from hireops.webhooks import events as webhook_events
 from hireops.webhooks.models import WebhookEvent
@@ -107,9 +108,19 @@ def test_a_line_with_full_width_punctuation_only_is_not_normalised(monkeypatch):
 
 
 @pytest.fixture
-def readers(staff_user, admin_client, client, monkeypatch):
+def readers(
+    staff_user, admin_client, client, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+):
     """Clients: Vendor operations, HR and Auditor without the personal-data permission, one HR
-    with it, the superuser (who may see everything), and one signed in as nobody (for the API)."""
+    with it, the superuser (who may see everything), and one signed in as nobody (for the API);
+    and what the places need of the test (its settings, exports written under its directory)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
 
     def client_of(*roles, perms=()):
         client = Client()
@@ -128,6 +139,8 @@ def readers(staff_user, admin_client, client, monkeypatch):
         "superuser": admin_client,
         "anonymous": client,
         "monkeypatch": monkeypatch,
+        "settings": settings,
+        "on_commit": django_capture_on_commit_callbacks,
     }
 
 
@@ -178,20 +191,30 @@ def order_lists(text, readers):
     return _pages(readers["vendor"], urls), None
 
 
-def _export(client, action: str) -> bytes:
-    url = reverse("admin:referrals_referralaccount_changelist")
+def _export(readers, who: str, action: str, inline_max: int) -> bytes:
+    """The file an export gives ``who``: the answer itself, or (past ``inline_max`` rows) the
+    file a background job wrote for them, downloaded from its page."""
+    client, url = readers[who], reverse("admin:referrals_referralaccount_changelist")
+    readers["settings"].EXPORT_INLINE_MAX = inline_max
     pks = list(ReferralAccount.objects.values_list("pk", flat=True))
-    response = client.post(url, {"action": action, "_selected_action": pks})
+    with readers["on_commit"](execute=True):  # a background export's task runs once committed
+        response = client.post(url, {"action": action, "_selected_action": pks})
+    assert response.status_code == (302 if inline_max == 0 else 200)
+    if response.status_code == 302:
+        job = ExportJob.objects.filter(requested_by=response.wsgi_request.user).latest("pk")
+        response = client.get(reverse("admin:jobs_exportjob_download", args=[job.pk]))
     assert response.status_code == 200
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def exports(text, readers):
-    """The referral accounts' CSV and Excel exports, ``text`` in the mobile or email column."""
+    """The referral accounts' CSV and Excel exports, as the answer and as a background job's
+    file, ``text`` in the mobile or email column."""
     column = "email" if "@" in unicodedata.normalize("NFKC", text) else "mobile_number"
     ReferralAccount.objects.create(name="王芳", account_id="acc-spelled", mobile_code="", **{column: text})
-    restricted = [readable(_export(readers["hr"], action)) for action in ("export_csv", "export_xlsx")]
-    permitted = [readable(_export(readers["hr_dpo"], action)) for action in ("export_csv", "export_xlsx")]
+    ways = [(action, inline_max) for action in ("export_csv", "export_xlsx") for inline_max in (1000, 0)]
+    restricted = [readable(_export(readers, "hr", *way)) for way in ways]
+    permitted = [readable(_export(readers, "hr_dpo", *way)) for way in ways]
     return "\n".join(restricted), "\n".join(permitted)
 
 
