@@ -21,7 +21,9 @@ not exist for it, whatever the order.
 
 **Personal data** (names, mobiles, emails, the order form's values and comment, an exam's link
 and user name, report names) in full only to keys with ``orders:personal_data``; otherwise
-mobiles and emails masked as the admin masks them, and the rest to its first character.
+mobiles and emails masked as the admin masks them, free text (the form's values, under their
+keys, the comment, an exam's link and user name) hidden whole as the admin hides it
+(``personal.HIDDEN``), and the rest to its first character.
 """
 
 import datetime as dt
@@ -227,7 +229,11 @@ class Masker:
 
     def declared(self, obj, name: str) -> str:
         """A field the model declares personal, as the admin shows it (masked without the scope)."""
-        return personal.shown(None, obj, name, full=self.full)
+        return personal.answered(obj, name, full=self.full)
+
+    def whole(self, value: str) -> str:
+        """Free text, hidden whole without the scope (as ``declared`` hides a declared one)."""
+        return value if self.full or not value else personal.HIDDEN
 
     def text(self, value: str) -> str:
         return value if self.full else mask_text(value)
@@ -275,8 +281,8 @@ def write_out(write: Any, mask: Masker, report_ids=()) -> WriteOut:
             if isinstance(d, dict)
         ],
         report_ids=sorted(report_ids),
-        exam_url=mask.text(write.exam_url),
-        exam_username=mask.text(write.exam_username),
+        exam_url=mask.whole(write.exam_url),
+        exam_username=mask.whole(write.exam_username),
     )
 
 
@@ -325,11 +331,11 @@ def order_out(order, related: "Related", mask: Masker) -> OrderOut:
                 email=mask.declared(order, "contact_email"),
             ),
             form_values=[
-                FormValue(key=str(v.get("key") or ""), value=mask.text(str(v.get("value") or "")))
+                FormValue(key=str(v.get("key") or ""), value=mask.whole(str(v.get("value") or "")))
                 for v in order.custom_field_values or []
                 if isinstance(v, dict)
             ],
-            comment=mask.text(order.comment),
+            comment=mask.whole(order.comment),
             result=order.result,
             cancel_reason=mask.free(order.cancel_reason),
         )
@@ -337,8 +343,8 @@ def order_out(order, related: "Related", mask: Masker) -> OrderOut:
         out.update(
             paper_id=order.paper_id,
             score=order.score,
-            exam_url=mask.text(order.exam_url),
-            exam_username=mask.text(order.exam_username),
+            exam_url=mask.whole(order.exam_url),
+            exam_username=mask.whole(order.exam_username),
             talent_id=order.talent_id,
             application_id=order.application_id,
         )

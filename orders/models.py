@@ -103,9 +103,12 @@ class BackgroundCheck(EcoOrder):
         **EcoOrder.personal_fields,
         "contact_mobile": personal.Mobile(code="contact_mobile_code"),
         "contact_email": personal.EMAIL,
-        # What the customer typed: the order form's values, a comment.
-        "custom_field_values": personal.FREE_TEXT,
+        # What the customer typed: the order form's values (each under its field's key, which
+        # is the form's own and stays readable), a comment.
+        "custom_field_values": personal.FreeText(keep=("key",)),
         "comment": personal.FREE_TEXT,
+        # Why the customer canceled, in Feishu: readable, with a mobile or email in it masked.
+        "cancel_reason": personal.MASKED_TEXT,
     }
     state = models.CharField(
         _("state"), max_length=16, choices=CheckState.choices, default=CheckState.NEW, db_index=True

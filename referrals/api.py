@@ -137,7 +137,7 @@ def _full(request) -> bool:
 
 def _shown(obj, name: str, full: bool) -> str | None:
     """A personal field as the admin shows it to someone with (or without) the permission."""
-    return personal.shown(None, obj, name, full=full) or None
+    return personal.answered(obj, name, full=full) or None
 
 
 def _text(value) -> str | None:

@@ -138,7 +138,7 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
     rest = json.dumps({k: v for k, v in out.items() if k != "release"})
     assert MOBILE not in rest and "13900139000" not in rest
     # Feishu ids and millisecond timestamps are not phone numbers; a "+" number is.
-    assert out["message"] == "account 7300000000000000001 at 1700000000000 for 442****8750"
+    assert out["message"] == "account 7300000000000000001 at 1700000000000 for +44 2*****8750"
 
 
 def test_a_secret_setting_changed_is_cut_out_of_the_next_text(settings):

@@ -10,7 +10,9 @@ the answer to a question about a hidden value must not depend on it: a lookup th
 gets the same answer as one that does not, a search for an existing mobile or email the same
 as for one nobody has, and nothing sorts by a personal field. Rows are planted with known
 values in every personal field, generically, so a new field or model is tried as soon as it
-is declared.
+is declared; free text holds every way of writing a mobile, an email and an ID number that
+``tests/personal_spellings.py`` lists, and none of it shows (free text is hidden whole: not a
+word of it).
 """
 
 import itertools
@@ -31,6 +33,7 @@ from hireops.core import personal
 from hireops.core.personal_guard import PersonalDataGuard, orders_by_personal
 from hireops.events import registry
 from hireops.jobs.models import BulkJob
+from tests.personal_spellings import SECRETS, SPELLINGS, leaks
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +53,7 @@ class Planted:
 
     def __init__(self):
         self.by_field: dict[str, list[str]] = {}  # "app.Model.field" → what it was given
+        self.free_text: dict[str, str] = {}  # "app.Model.field" → a word only its free text holds
 
     def mobile(self, field) -> str:
         return self._keep(field, f"139{next(_serial):08d}")
@@ -61,9 +65,23 @@ class Planted:
         self.by_field.setdefault(f"{field.model._meta.label}.{field.name}", []).append(value)
         return value
 
+    def word(self, field) -> str:
+        """A word of no personal meaning, in this field's free text only: hidden whole, it
+        shows nowhere either."""
+        word = f"typedword{next(_serial):05d}"
+        if isinstance(personal.fields_of(field.model)[field.name], personal.FreeText):
+            self.free_text[f"{field.model._meta.label}.{field.name}"] = word
+        return word
+
     @property
     def all(self) -> list[str]:
         return [value for values in self.by_field.values() for value in values]
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no page may show to a role without the permission: the planted mobiles and
+        emails, the hidden parts of every spelling, and every word of a free text."""
+        return [*self.all, *SECRETS, *self.free_text.values()]
 
     def reachable(self, model) -> set[str]:
         """What the rows of ``model`` reach through relations (a search could ask about):
@@ -83,10 +101,20 @@ def personal_value(planted: Planted, field, kind):
         return planted.mobile(field)
     if isinstance(kind, personal.Email):
         return planted.email(field)
-    text = f"Call {planted.mobile(field)} or write to {planted.email(field)}"
+    text = f"{planted.word(field)}: call {planted.mobile(field)} or write to {planted.email(field)}"
     if isinstance(field, models.JSONField):
         mobile = {"code": "86", "number": planted.mobile(field)}
-        return {"note": text, "mobile": mobile, "email": planted.email(field)}
+        spelled = [s.text for s in SPELLINGS]
+        return {"note": text, "mobile": mobile, "email": planted.email(field), "spelled": spelled}
+    return spelled_text(text, field.max_length)
+
+
+def spelled_text(text: str, max_length: int | None) -> str:
+    """``text`` and every spelling of ``SPELLINGS`` after it, as many as the field holds (a
+    field of 200 characters holds most; whole-hidden free text shows none of any text)."""
+    for spelling in SPELLINGS:
+        if not max_length or len(text) + 3 + len(spelling.text) <= max_length:
+            text += " / " + spelling.text
     return text
 
 
@@ -507,7 +535,7 @@ def test_an_export_filtered_by_a_personal_field_answers_as_unfiltered(planted, v
                 whole = client.post(url, everything)
                 assert whole.status_code == 200
                 content = b"".join(whole.streaming_content) if whole.streaming else whole.content
-                leaked = [s for s in planted.all if s.encode() in content]
+                leaked = leaks(content, planted.secrets)  # an .xlsx read from its zipped cells
                 assert not leaked, f"{role}: {action} of {url} holds {leaked}"
                 for path, field, _kind in personal_paths(model):
                     text, inner = probe(model, path, field)
@@ -541,11 +569,47 @@ def test_no_page_shows_a_hidden_value(planted, viewers):
                 urls += [reverse(f"{name}_{view}", args=[obj.pk]) for view in ("change", "history")]
             for page in [listing, *(client.get(u) for u in urls[1:])]:
                 assert page.status_code == 200, (role, page.wsgi_request.path)
-                html = page.content.decode()
-                leaked = [s for s in planted.all if s in html]
+                leaked = leaks(page.content.decode(), planted.secrets)
                 assert not leaked, f"{role}: {page.wsgi_request.get_full_path()} shows {leaked}"
                 pages += 1
     assert pages > 2 * len(viewers)
+
+
+def test_free_text_is_hidden_whole_on_every_page_and_in_every_export(planted, viewers, admin_client):
+    """Every field declared free text, on every list, change page and export a role without
+    the permission opens: not a word of it (each holds a word of no meaning, found nowhere),
+    and on a page that shows the field, what stands for it. A superuser reads the word."""
+    assert {
+        "orders.BackgroundCheck.comment",
+        "events.FeishuEvent.payload",
+        "admin.LogEntry.change_message",
+    } <= set(planted.free_text)
+    words = list(planted.free_text.values())
+    shown_hidden = set()
+    for model, roles in viewers.items():
+        free = [n for n, k in personal.fields_of(model).items() if isinstance(k, personal.FreeText)]
+        url = changelist(model)
+        for role, client in roles:
+            listing = client.get(url)
+            name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+            pages = [listing.content] + [
+                client.get(reverse(f"{name}_change", args=[obj.pk])).content
+                for obj in listing.context["cl"].result_list[:3]
+            ]
+            for action in exports(client, url):
+                everything = {"action": action, "select_across": "1", "index": "0", "_selected_action": "0"}
+                answer = client.post(url, everything)
+                pages.append(b"".join(answer.streaming_content) if answer.streaming else answer.content)
+            for page in pages:
+                assert not leaks(page, words), f"{role}: {url} shows free text"
+            if free and personal.HIDDEN.encode() in b"".join(pages[1:]):
+                shown_hidden.add(model._meta.label)
+    assert {"orders.BackgroundCheck", "events.FeishuEvent", "core.ChangeHistoryEntry"} <= shown_hidden
+    from orders.models import BackgroundCheck
+
+    check = BackgroundCheck.objects.get()
+    full = admin_client.get(reverse("admin:orders_backgroundcheck_change", args=[check.pk])).content.decode()
+    assert planted.free_text["orders.BackgroundCheck.comment"] in full
 
 
 def test_pages_show_personal_fields_masked_and_read_only(planted, viewers, admin_client):
@@ -561,9 +625,14 @@ def test_pages_show_personal_fields_masked_and_read_only(planted, viewers, admin
     check = BackgroundCheck.objects.get()
     [vendor] = [c for r, c in viewers[BackgroundCheck] if r == "Vendor operations"]
     page = vendor.get(reverse("admin:orders_backgroundcheck_change", args=[check.pk])).content.decode()
-    assert "Call 139****" in page and "write to s***@example.org" in page  # the comment, masked
+    # The comment and the form's values are free text: hidden whole, the values' keys kept.
+    assert personal.HIDDEN in page and check.comment.split(":")[0] not in page
+    assert "&quot;note&quot;: &quot;(hidden: personal data)&quot;" in page
+    # Why it was canceled reads as written, its mobile, email and ID numbers masked.
+    assert "call 139****" in page and "write to s***@example.org" in page
+    assert "/ 139 **** 1357 / 139-****-2460 / +86 139****5791 /" in page
     full = admin_client.get(reverse("admin:orders_backgroundcheck_change", args=[check.pk])).content.decode()
-    assert check.comment in full and f"+86 {check.candidate_mobile}" in full
+    assert check.comment in full and check.cancel_reason in full and f"+86 {check.candidate_mobile}" in full
 
 
 # --- A new admin that forgets: the guard still holds ----------------------------------------
@@ -618,7 +687,7 @@ def test_a_new_admin_that_forgets_personal_data_is_guarded_all_the_same(planted,
     url = "/probe/referrals/referralaccount/"
     client.force_login(staff_user("HR"))
     listing = client.get(url)
-    assert listing.status_code == 200 and not [s for s in planted.all if s in listing.content.decode()]
+    assert listing.status_code == 200 and not leaks(listing.content.decode(), planted.secrets)
     filters = [spec.title for spec in listing.context["cl"].filter_specs]
     assert filters == ["mobile prefix"]  # not the emails' list
     prefix = account.mobile_number[:5]
@@ -643,7 +712,9 @@ def test_the_exam_login_form_prefills_only_what_its_user_may_see(planted, viewer
     url = reverse("admin:orders_exam_login", args=[exam.pk])
     [vendor] = [c for r, c in viewers[Exam] if r == "Vendor operations"]
     page = vendor.get(url).content.decode()
-    assert not [s for s in planted.all if s in page]  # a masked login would be sent back as shown
+    assert not leaks(page, planted.secrets)  # a hidden login would be sent back as shown
     assert exam.exam_username in admin_client.get(url).content.decode()
-    Exam.objects.filter(pk=exam.pk).update(exam_username="wang2")  # nothing personal in it
-    assert 'value="wang2"' in vendor.get(url).content.decode()
+    # The login is free text, hidden whole whatever it holds: never prefilled for the vendor.
+    Exam.objects.filter(pk=exam.pk).update(exam_username="wang2")
+    assert 'value="wang2"' not in vendor.get(url).content.decode()
+    assert 'value="wang2"' in admin_client.get(url).content.decode()

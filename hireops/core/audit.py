@@ -19,6 +19,9 @@ from django.utils.translation import gettext
 from . import messages
 
 KEY = "hireops"
+# Parameters that hold what someone typed (a reason): free text, hidden whole from a reader who
+# may not see personal data (``hireops.core.personal``).
+TYPED = frozenset({"reason"})
 
 
 def record(user, objects, message: str, params: dict | None = None, *, flag: int = CHANGE) -> None:
@@ -34,8 +37,11 @@ def record(user, objects, message: str, params: dict | None = None, *, flag: int
         )
 
 
-def _ours(item: dict) -> str:
-    return messages.render(str(item.get("message", "")), item.get("params") or {})
+def _ours(item: dict, typed: str | None) -> str:
+    params = item.get("params") or {}
+    if typed is not None:
+        params = {k: typed if k in TYPED and v else v for k, v in params.items()}
+    return messages.render(str(item.get("message", "")), params)
 
 
 def _label(name: str) -> str:
@@ -56,14 +62,19 @@ def _djangos(item) -> str:
     return LogEntry(change_message=json.dumps([item])).get_change_message()
 
 
-def describe(entry: LogEntry) -> str:
-    """The entry's message in the current language: ours, and Django's own as Django words them."""
+def describe(entry: LogEntry, typed: str | None = None) -> str:
+    """The entry's message in the current language: ours, and Django's own as Django words them;
+    what was typed (``TYPED``), and a message that is only text (an older row's, a library's:
+    anything may have been typed into it), reads as ``typed`` when given."""
     try:
         items = json.loads(entry.change_message) if entry.change_message.startswith("[") else None
     except json.JSONDecodeError:
         items = None
-    if not items or not isinstance(items, list):
-        return entry.get_change_message()
-    return " ".join(
-        _ours(item[KEY]) if isinstance(item, dict) and KEY in item else _djangos(item) for item in items
-    )
+    if not isinstance(items, list):
+        message = entry.get_change_message()
+        return message if typed is None or not message else typed
+    return " ".join(_one(item, typed) for item in items)
+
+
+def _one(item, typed: str | None) -> str:
+    return _ours(item[KEY], typed) if isinstance(item, dict) and KEY in item else _djangos(item)

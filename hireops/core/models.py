@@ -78,16 +78,16 @@ class StaffAccess(models.Model):
         return str(self._meta.verbose_name)
 
 
-def _described(entry) -> str:
+def _described(entry, typed: str | None) -> str:
     from .audit import describe
 
-    return describe(entry)
+    return describe(entry, typed)
 
 
 class ChangeHistoryEntry(LogEntry):
     """Django's admin log, listed for staff as the change history (see hireops.core.audit)."""
 
-    # A reason typed with an action (a rejection, a binding) may name a mobile or an email.
+    # A reason typed with an action (a rejection, a deletion) is free text: hidden whole.
     personal_fields = {"change_message": personal.FreeText(text=_described)}
 
     def __str__(self):  # LogEntry's adds the message, unmasked (the page's title)

@@ -15,7 +15,8 @@ question about a value the page masks, one request at a time. For such a user th
 - and, whatever the admin's own code does (a custom ``get_search_results``, a
   ``SimpleListFilter``), refuses (400) a list whose query filters on a personal column more
   than the admin's own ``get_queryset`` does: the last line, which a new admin cannot forget;
-- shows personal fields masked on lists and pages, and read-only on a change page.
+- shows personal fields masked (free text hidden whole) on lists and pages, and read-only on a
+  change page.
 
 Users with ``core.view_personal_data`` (and superusers) are not restricted: they keep exact
 search by mobile and email, and see the fields in full.
@@ -118,7 +119,7 @@ def _display(model, path: str, full: bool):
             return EMPTY
         if isinstance(getattr(obj, name), dict | list):
             return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
-        if isinstance(kind, personal.FreeText):  # keeps its lines; a long id wraps
+        if isinstance(kind, personal.FreeText | personal.MaskedText):  # keeps its lines; a long id wraps
             return format_html('<span style="white-space: pre-wrap; overflow-wrap: anywhere">{}</span>', text)
         return text
 

@@ -6,8 +6,9 @@ lines (``hireops.core.logs``).
   replaced, and the configured secrets (SECRET_KEY, the Feishu app secret, encrypt key and
   verification token, the alert bot's secret and webhook token) are cut out of any text;
 - mobiles and emails are masked as the admin masks them (``hireops.core.masking``), under
-  their keys and inside free text; Feishu access tokens (``t-…``, ``u-…``, ``a-…``) and
-  ``Bearer …`` values are replaced;
+  their keys and inside free text, where resident ID numbers are masked too, however they are
+  written (grouped, with +86, full-width); Feishu's ids stay readable; Feishu access tokens
+  (``t-…``, ``u-…``, ``a-…``) and ``Bearer …`` values are replaced;
 - in URLs within any text, query values are masked unless their key is known to be harmless,
   and the path segments a URL pattern declares secret (``<secret:token>``) are masked
   (``hireops.core.secret_urls``): searched mobiles and emails, OAuth codes, invitation tokens

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_noop, ngettext
 from hireops.core import audit, display
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin, exact_search
-from hireops.core.masking import mask_personal_text
 from hireops.tenants.filters import TenantFilter
 
 from . import registry, types
@@ -154,7 +153,7 @@ class RejectedDeliveryAdmin(LargeTableAdmin, SystemRecordAdmin):
         "forwarded_for",
         "headers_pretty",
         "body_size",
-        "body_excerpt_pre",
+        "body_excerpt",  # hidden or in full (masked when kept) by the admin's personal-data guard
         "suppressed_before",
     )
     readonly_fields = fields
@@ -169,9 +168,3 @@ class RejectedDeliveryAdmin(LargeTableAdmin, SystemRecordAdmin):
     @admin.display(description=_("headers (harmless ones only)"))
     def headers_pretty(self, obj):
         return _pre(obj.headers)
-
-    @admin.display(description=_("start of the body (masked)"))
-    def body_excerpt_pre(self, obj):
-        return format_html(
-            '<pre style="white-space: pre-wrap">{}</pre>', mask_personal_text(obj.body_excerpt)
-        )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
+from hireops.core.masking import mask_personal_texts
 from hireops.core.models import CallStatus
 from hireops.signin.second_factor import require_fresh
 
@@ -376,7 +377,10 @@ class WebhookEventAdmin(SystemRecordAdmin):
 
     @admin.display(description=_("data"))
     def data_sent(self, obj):
-        """As an endpoint without personal-data scopes receives it (masked)."""
+        """As an endpoint without personal-data scopes receives it: masked, its free text hidden
+        (``personal.HIDDEN``). Every text in it is masked as logs mask it, too: the row keeps
+        what the renderer of its day wrote, and a pattern added since applies here all the same."""
+        data = mask_personal_texts(obj.data)
         return format_html(
-            '<pre style="white-space: pre-wrap">{}</pre>', json.dumps(obj.data, ensure_ascii=False, indent=1)
+            '<pre style="white-space: pre-wrap">{}</pre>', json.dumps(data, ensure_ascii=False, indent=1)
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hireops.api.models import ApiKey
 from hireops.core.models import CallStatus
+from hireops.core.personal import HIDDEN
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
 from tests.factories import a_background_check, an_exam
 from tests.orders import conftest as orders_conftest
@@ -227,7 +228,8 @@ def test_personal_data_is_masked_without_its_scope(client):
         "email": "w***@example.com",
     }
     assert masked["contact"]["name"] == "李***" and masked["contact"]["email"] == "h***@example.com"
-    assert masked["form_values"] == [{"key": "id_card", "value": "1***"}] and masked["comment"] == "请***"
+    # Free text is hidden whole, a form value under its key (as the admin shows them).
+    assert masked["form_values"] == [{"key": "id_card", "value": HIDDEN}] and masked["comment"] == HIDDEN
     assert masked["reports"][0]["name"] == "王***" and masked["reports"][0]["preview_url"] == "h***"
     full = client.get(
         f"/api/v1/orders/{api_id(check)}", **bearer(make_key("orders:read", "orders:personal_data"))
@@ -239,8 +241,8 @@ def test_personal_data_is_masked_without_its_scope(client):
     listed = client.get("/api/v1/orders?type=exam", **bearer(make_key("orders:read"))).json()["data"][0]
     assert listed["id"] == api_id(exam)
     assert (listed["exam_url"], listed["exam_username"], listed["candidate"]["email"]) == (
-        "h***",
-        "z***",
+        HIDDEN,
+        HIDDEN,
         "z***@example.com",
     )
     # Nothing of it in the list either.
@@ -460,7 +462,7 @@ def test_an_exam_login_and_a_score_reach_feishu(client, sandbox, bound_accounts)
         **bearer(key),
     )
     assert login.status_code == 202, login.content
-    assert "s3cret!" not in login.content.decode() and login.json()["exam_username"] == "w***"
+    assert "s3cret!" not in login.content.decode() and login.json()["exam_username"] == HIDDEN
     assert sandbox.requests(EXAMS.format(exam.exam_id, "login_info"))[-1]["json"]["exam_login_info"] == {
         "exam_url": "https://exam.example.com/t/abc",
         "username": "wang2",

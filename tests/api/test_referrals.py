@@ -18,6 +18,7 @@ from django.utils import timezone
 from hireops.api import keys
 from hireops.core import audit, roles
 from hireops.core.messages import Message
+from hireops.core.personal import HIDDEN
 from referrals.accounts import balances
 from referrals.accounts.services import balance_pull
 from referrals.models import (
@@ -200,7 +201,7 @@ def test_a_reward_posted_twice_reaches_feishu_once_and_its_state_is_visible(clie
 
     shown = client.get(f"{REWARDS}/{made['id']}", **bearer(key)).json()
     assert shown["status"] == "sent" and shown["feishu_reward_id"] == remote[0]["id"] and shown["log_id"]
-    assert shown["reason"] == "推荐 l***@example.com 入职"  # free text, masked without personal data
+    assert shown["reason"] == HIDDEN  # free text, hidden whole without personal data
     # The row names the key (its actor), and the change history records it as the import does.
     row = ExternalReferralReward.objects.get()
     actor = keys.ApiKey.objects.get().actor
@@ -271,7 +272,7 @@ def test_deleting_a_reward_needs_a_reason_and_reaches_feishu(client, sandbox, hr
 
     shown = client.get(url, **bearer(key)).json()
     assert shown["deletion"]["status"] == "sent" and shown["deleted_at"]
-    assert shown["delete_reason"] == "imported twice"
+    assert shown["delete_reason"] == HIDDEN  # free text: the key has no personal-data scope
     assert [r["deleted"] for r in sandbox.state()["external_rewards"]] == [True]
     row = ExternalReferralReward.objects.get()
     actor = keys.ApiKey.objects.get().actor
@@ -319,7 +320,7 @@ def test_a_reward_of_another_tenant_is_missing_and_free_text_unmasked_with_the_s
     assert client.get(f"{REWARDS}/{mine.pk}", **bearer(key)).json()["reason"] == "call 13800138000"
     assert client.get(f"{REWARDS}/{theirs.pk}", **bearer(key)).status_code == 404
     masked = client.get(f"{REWARDS}/{mine.pk}", **bearer(make_key("referrals:read"))).json()
-    assert masked["reason"] == "call 138****8000"
+    assert masked["reason"] == HIDDEN
 
 
 # --- payout runs ------------------------------------------------------------------------------
