@@ -6,13 +6,15 @@ from http import HTTPStatus
 from typing import cast
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.utils import translation
 
 from . import idempotency, keys, ratelimit
 from .models import ApiKey
-from .problems import CONTENT_TYPE, problem
+from .problems import CONTENT_TYPE, problem, too_large
 
 ROOT = "/api/v1/"
 PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs"})
@@ -63,7 +65,12 @@ class ApiMiddleware:
                 kind="rate-limited",
                 headers={**limit_headers, "Retry-After": str(reset)},
             )
-        response = idempotency.handle(request, api_key, self.get_response)
+        try:
+            response = idempotency.handle(request, api_key, self.get_response)
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+            response = too_large(exc)  # met by Idempotency-Key's fingerprint, reading the body first
+        except MultiPartParserError as exc:
+            response = problem(400, f"The multipart body is malformed: {exc}.", kind="malformed-body")
         for name, value in limit_headers.items():
             response[name] = value
         return response

@@ -8,6 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
 from ninja import Schema
 
@@ -77,3 +79,14 @@ def problem(
 def not_found() -> Problem:
     """The same answer for an id that does not exist and one the key may not see."""
     return Problem(404, "No such object.", kind="not-found")
+
+
+def too_large(exc: RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent) -> HttpResponse:
+    """413 for a body past Django's limits on what it reads into memory (``DATA_UPLOAD_MAX_*``)."""
+    if isinstance(exc, TooManyFieldsSent):
+        detail = f"A form of at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
+    elif isinstance(exc, TooManyFilesSent):
+        detail = f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES:,} files."
+    else:
+        detail = f"A body of at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files aside)."
+    return problem(413, detail, kind="body-too-large")
