@@ -56,7 +56,7 @@ class ApiMiddleware:
         if api_key is None:
             return self.get_response(request)
         request.api_key = api_key
-        allowed, limit, remaining, reset = ratelimit.take(api_key.pk)
+        allowed, limit, remaining, reset = ratelimit.take(api_key.prefix)
         limit_headers = ratelimit.headers(limit, remaining, reset)
         if not allowed:
             return problem(
