@@ -89,4 +89,4 @@ def too_large(exc: RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent) -> 
         detail = f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES:,} files."
     else:
         detail = f"A body of at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files aside)."
-    return problem(413, detail, kind="body-too-large")
+    return problem(413, detail)

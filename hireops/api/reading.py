@@ -11,7 +11,8 @@ mean whichever one the framework takes.
 
 ninja reads bodies through its ``Parser`` (``NinjaAPI(parser=...)``). It answers whatever
 ``parse_body`` raises as a 400 raised *from* that exception; ``site`` answers the ``Problem``
-raised here instead (a 415 for a body that is no JSON, a 422 for one that is no object).
+raised here instead (a 400 for malformed JSON, a 415 for a body of another media type, a 422 for
+one that is no object). ``Idempotency-Key``'s fingerprint reads a body with ``loads`` too.
 """
 
 import json
@@ -44,10 +45,11 @@ def _refuse(why: str) -> NoReturn:
     raise Malformed(why)
 
 
-def depth(text: str) -> int:
-    """How deep the arrays and objects of a JSON text nest, counted without recursion."""
+def too_deep(text: str) -> bool:
+    """Whether the arrays and objects of a JSON text nest past MAX_DEPTH: counted without
+    recursion, and stopping there."""
     brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", text))
-    return max(accumulate(_DEPTH_STEP[c] for c in brackets), default=0)
+    return any(level > MAX_DEPTH for level in accumulate(map(_DEPTH_STEP.__getitem__, brackets)))
 
 
 def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def loads(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _refuse("the body is not UTF-8 text")
-    if depth(text) > MAX_DEPTH:
+    if too_deep(text):
         _refuse(f"arrays and objects nest more than {MAX_DEPTH} deep")
     try:
         return json.loads(
