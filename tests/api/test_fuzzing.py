@@ -55,9 +55,9 @@ def world(db, settings, admin_user, request):
     """A key with every scope (of a person who may move money), the rows each app's tests build,
     and room in the rate limit; afterwards, proof that the operation was exercised."""
     # Read at every request (hireops.api.ratelimit.take), in this process: schemathesis calls
-    # the WSGI application in-process, so the override reaches it. Each key counts under its
-    # own prefix, never reused, so no other test's requests (nor a previous run's, in a shared
-    # Redis) count against this one.
+    # the WSGI application in-process, so the override reaches it (a server of its own would
+    # not). Each key counts under its own prefix, never reused, so no other key's requests
+    # count against this one.
     settings.API_RATE_LIMIT = 1_000_000
     give_totp(admin_user)
     key = make_key(*all_scopes(), by=admin_user)
@@ -92,9 +92,10 @@ def test_no_input_breaks_the_api(case, world):
 
 @pytest.mark.django_db
 def test_a_key_never_counts_what_another_key_with_its_id_used(client, settings):
-    """A test database gives a key's id out again (its transaction rolled back), as a restored
-    one would; the counters outlive it (Redis, the file cache). Counted by the id, the fuzzing
-    above started on whatever earlier tests' keys had used, and was answered 429."""
+    """A key's id is given out again (a database recreated or restored, a transaction rolled
+    back: every test's), while the counters outlive it in Redis or the file cache (a run in one
+    process on a development stack's Redis; production after a restore). Counted by the id, a
+    new key started on what another had used, and was answered 429."""
     settings.API_RATE_LIMIT = 2
     first = make_key("tenants:read")
     assert [client.get("/api/v1/key", **bearer(first)).status_code for _ in range(3)] == [200, 200, 429]
