@@ -18,3 +18,16 @@ if os.environ.get("LOG_FORMAT", "plain") == "json":
     logger_class = "hireops.core.logs.gunicorn.JsonLogger"
 else:
     logger_class = "hireops.core.logs.gunicorn.RedactingLogger"
+
+# The admin's and the API's server (config.wsgi): gunicorn's threaded worker, answering what
+# gunicorn refuses itself (a request line or header section too large: 414, 431) as problem
+# details, as every other error of the API (hireops/api/web_worker.py). The ingest server names
+# its own worker class (-k), which takes precedence over this one.
+worker_class = "hireops.api.web_worker.WebWorker"
+
+# gunicorn's largest request line (its default is 4,094). The longest one a partner can
+# legitimately send, every path and query parameter of an operation at the longest its
+# document allows, percent-encoded, is computed from the OpenAPI document by
+# tests/api/test_hostile_input.py, which fails once it no longer fits (docs/deployment.md,
+# "Request limits"). Headers keep gunicorn's limits: 100 fields of at most 8,190 bytes.
+limit_request_line = 8190

@@ -78,6 +78,9 @@ MODEL: dict[str, type[Any]] = {BGC: BackgroundCheck, EXAM: Exam}
 FEISHU_ID = {BGC: "background_check_id", EXAM: "exam_id"}
 ORDER_FIELD = {BGC: "background_check", EXAM: "exam"}
 _ID = re.compile(r"^(bgc|exam)_([1-9][0-9]{0,17})$")  # a primary key below 2**63
+# An order's id in a path, bounded in the document (well past the longest, 23 characters) so
+# the longest request line a partner may send is known (gunicorn.conf.py).
+OrderId = Annotated[str, Field(max_length=64)]
 OrderType = Literal["background_check", "exam"]
 
 
@@ -561,7 +564,7 @@ def _order(request, id: str, kind: str | None = None):
     summary="One background check or exam",
     response=OrderOut,
 )
-def get_order(request, id: str):
+def get_order(request, id: OrderId):
     return one_order(_order(request, id), Masker(request))
 
 
@@ -719,7 +722,7 @@ WRITE_ANSWER = {202: WriteOut}
     response=WRITE_ANSWER,
     write=True,
 )
-def post_progress(request, id: str, data: Form[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_progress(request, id: OrderId, data: Form[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
         check = _order(request, id, BGC)
         form = _checked(
@@ -764,7 +767,7 @@ def post_progress(request, id: str, data: Form[StageIn], report_file: File[Uploa
     response=WRITE_ANSWER,
     write=True,
 )
-def post_result(request, id: str, data: Form[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_result(request, id: OrderId, data: Form[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
         check = _order(request, id, BGC)
         form = _checked(
@@ -798,7 +801,7 @@ def post_result(request, id: str, data: Form[ResultIn], report_file: File[Upload
     response={202: WritesOut},
     write=True,
 )
-def post_terminate(request, id: str):
+def post_terminate(request, id: OrderId):
     with translation.override("en"):
         check = _order(request, id, BGC)
         queued = _sent(
@@ -820,7 +823,7 @@ def post_terminate(request, id: str):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_exam_login(request, id: str, data: LoginIn):
+def post_exam_login(request, id: OrderId, data: LoginIn):
     with translation.override("en"):
         exam = _order(request, id, EXAM)
         form = _checked(
@@ -845,7 +848,7 @@ def post_exam_login(request, id: str, data: LoginIn):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_score(request, id: str, data: Form[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_score(request, id: OrderId, data: Form[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
         exam = _order(request, id, EXAM)
         form = _checked(

@@ -46,7 +46,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
@@ -111,6 +111,9 @@ def _storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+# A filter's text, as long as the column it filters (tenant keys and employee ids: 128), bounded
+# in the document so the longest request line a partner may send is known (gunicorn.conf.py).
+Filter128 = Annotated[Text, Field(max_length=128)]
 
 
 def _limited(queryset, request, field: str = "tenant_key"):
@@ -207,8 +210,8 @@ class AccountOut(Schema):
 class AccountFilters(PageParams):
     updated_after: Timestamp | None = None
     status: AccountStatus | None = None
-    tenant: Text | None = None
-    employee_id: Text | None = None
+    tenant: Filter128 | None = None
+    employee_id: Filter128 | None = None
 
 
 def _accounts(request):
@@ -506,6 +509,10 @@ def get_reward(request, id: int):
     return _reward(_reward_of(request, id), _full(request))
 
 
+# The longest reason a deletion keeps (its column), in the document too.
+DELETE_REASON_LENGTH: int = ExternalRewardDeletion._meta.get_field("reason").max_length  # type: ignore[assignment]
+
+
 @operation(
     router.delete,
     "/referral-rewards/{id}",
@@ -516,12 +523,12 @@ def get_reward(request, id: int):
     write=True,
 )
 @_english
-def delete_reward(request, id: int, reason: Text):
+def delete_reward(request, id: int, reason: Annotated[Text, Field(max_length=DELETE_REASON_LENGTH)]):
     """The reward with its deletion ``queued`` (sent to Feishu after the answer); the row stays,
     with the reason, as in the admin. 409 for a reward not in Feishu, already deleted or being
     deleted."""
     reason = reason.strip()
-    if not reason or len(reason) > ExternalRewardDeletion._meta.get_field("reason").max_length:  # type: ignore[operator]
+    if not reason or len(reason) > DELETE_REASON_LENGTH:
         why = "Give the reason for the deletion." if not reason else "At most 500 characters."
         raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("reason", why)])
     reward = _reward_of(request, id)
@@ -581,7 +588,7 @@ class PayoutRunDetailOut(PayoutRunOut):
 class PayoutRunFilters(PageParams):
     updated_after: Timestamp | None = None
     status: PayoutRunStatus | None = None
-    tenant: Text | None = None  # runs paying at least one line of this tenant
+    tenant: Filter128 | None = None  # runs paying at least one line of this tenant
 
 
 def _runs(request):

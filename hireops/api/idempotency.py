@@ -33,7 +33,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from . import kept
+from . import kept, reading
 from .models import ApiKey, IdempotentRequest
 from .problems import problem
 
@@ -56,8 +56,10 @@ def fingerprint(request: HttpRequest) -> str:
     body = request.body
     content_type = request.content_type or ""
     if content_type == "application/json":
-        with contextlib.suppress(ValueError, UnicodeDecodeError):  # else compared as sent
-            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        # Read as the operation reads it (hireops.api.reading: never nested past its depth, so
+        # never a RecursionError here); a body it refuses is compared as sent.
+        with contextlib.suppress(reading.Malformed):
+            body = json.dumps(reading.loads(body), sort_keys=True, separators=(",", ":")).encode()
     elif content_type == "multipart/form-data":
         # The boundary changes from one send to the next: compare the fields and files.
         parts = sorted(f"{k}={v}" for k, vs in request.POST.lists() for v in vs)

@@ -6,13 +6,15 @@ from http import HTTPStatus
 from typing import cast
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.utils import translation
 
 from . import idempotency, keys, operations, ratelimit
 from .models import ApiKey
-from .problems import CONTENT_TYPE, problem
+from .problems import CONTENT_TYPE, problem, too_large
 
 ROOT = "/api/v1/"
 PUBLIC = frozenset({ROOT + "openapi.json", ROOT + "docs", ROOT + "guide"})
@@ -54,7 +56,7 @@ class ApiMiddleware:
         if api_key is None:
             return self.get_response(request)
         request.api_key = api_key
-        allowed, limit, remaining, reset = ratelimit.take(api_key.pk)
+        allowed, limit, remaining, reset = ratelimit.take(api_key.prefix)
         limit_headers = ratelimit.headers(limit, remaining, reset)
         if not allowed:
             return problem(
@@ -64,10 +66,15 @@ class ApiMiddleware:
                 headers={**limit_headers, "Retry-After": str(reset)},
             )
         route = operations.of(request)
-        if route is None:  # no such operation: 404 or 405, whatever Idempotency-Key it carries
-            response = self.get_response(request)
-        else:
-            response = idempotency.handle(request, api_key, self.get_response)
+        try:
+            if route is None:  # no such operation: 404 or 405, whatever Idempotency-Key it carries
+                response = self.get_response(request)
+            else:
+                response = idempotency.handle(request, api_key, self.get_response)
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+            response = too_large(exc)  # met by Idempotency-Key's fingerprint, reading the body first
+        except MultiPartParserError as exc:
+            response = problem(400, f"The multipart body is malformed: {exc}.", kind="malformed-body")
         if response.status_code == 201 and route is not None and (url := route.location(response)):
             response["Location"] = url  # here, so a replayed 201 carries it too
         for name, value in limit_headers.items():

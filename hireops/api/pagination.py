@@ -14,11 +14,17 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 from ninja import Schema
+from pydantic import Field
 
 from .problems import Problem
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+# The longest cursor this API gives (a payout run's lines: a tenant key of 128 characters, each
+# of up to 4 bytes in UTF-8, and an id: 715 characters) with room; its characters are URL-safe
+# base64's. Both are in the document, so the longest request line is known (gunicorn.conf.py).
+CURSOR_MAX_LENGTH = 768
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 
 _Row = TypeVar("_Row", bound=Model)
 _Out = TypeVar("_Out")
@@ -34,13 +40,14 @@ class PageOf(TypedDict, Generic[_Out]):
 
 
 class PageParams(Schema):
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=CURSOR_MAX_LENGTH, pattern=CURSOR_PATTERN)
     limit: int = DEFAULT_LIMIT
 
 
 def encode_cursor(values: Iterable[object]) -> str:
     plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    text = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)  # UTF-8: shorter than \u escapes
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, fields: Order) -> list[Any]:

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
 from ninja import Schema
 
@@ -63,6 +65,16 @@ declare(
 declare("invalid-parameter", 400, meaning="a parameter out of its range (`limit`)")
 declare("unknown-parameter", 400, meaning="a query parameter the operation does not take")
 declare("invalid-cursor", 400, meaning="a cursor this API did not give")
+declare(
+    "repeated-parameter",
+    400,
+    422,
+    meaning="a query parameter (400) or form field (422) sent more than once (a list's excepted)",
+)
+declare("malformed-body", 400, meaning="a body that is no JSON (or multipart) hireops reads")
+declare(
+    "unsupported-media-type", 415, meaning="a body of another type than the operation takes (`Accept` says which)"
+)
 # Idempotency-Key and the rate limit.
 declare("invalid-idempotency-key", 400, meaning="`Idempotency-Key` is not 1 to 255 printable characters")
 declare("idempotency-key-reused", 422, meaning="the `Idempotency-Key` came with another request before")
@@ -188,3 +200,14 @@ def _check(status: int, kind: str) -> None:
 def not_found() -> Problem:
     """The same answer for an id that does not exist and one the key may not see."""
     return Problem(404, "No such object.", kind="not-found")
+
+
+def too_large(exc: RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent) -> HttpResponse:
+    """413 for a body past Django's limits on what it reads into memory (``DATA_UPLOAD_MAX_*``)."""
+    if isinstance(exc, TooManyFieldsSent):
+        detail = f"A form of at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
+    elif isinstance(exc, TooManyFilesSent):
+        detail = f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES:,} files."
+    else:
+        detail = f"A body of at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files aside)."
+    return problem(413, detail)

@@ -1,5 +1,9 @@
 """Requests a minute per key (``API_RATE_LIMIT``), counted in the shared cache (Redis in
-production) so every web process counts against one budget; a fixed one-minute window."""
+production) so every web process counts against one budget; a fixed one-minute window.
+
+A key counts under its prefix, unique and never given to another key, rather than its row's id,
+which a database restored, recreated or rolled back gives out again (a test database does so
+at every test): a counter left in Redis by another key would count against the new one."""
 
 import time
 
@@ -10,12 +14,13 @@ from django.core.cache.backends.redis import RedisCache
 WINDOW = 60
 
 
-def take(key_id: int) -> tuple[bool, int, int, int]:
-    """Count one request; (allowed, limit, remaining, seconds to the window's reset)."""
+def take(key_prefix: str) -> tuple[bool, int, int, int]:
+    """Count one request of the key; (allowed, limit, remaining, seconds to the window's reset).
+    The limit is read at every request (a change of the setting applies at once)."""
     limit = settings.API_RATE_LIMIT
     now = int(time.time())
     window = now - now % WINDOW
-    used = _count(f"api:rate:{key_id}:{window}")
+    used = _count(f"api:rate:{key_prefix}:{window}")
     reset = window + WINDOW - now
     return used <= limit, limit, max(limit - used, 0), reset
 

@@ -28,7 +28,9 @@ from http import HTTPStatus
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.module_loading import autodiscover_modules
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
@@ -39,7 +41,8 @@ from ninja.security.http import HttpAuthBase
 
 from . import operations
 from .document import complete
-from .problems import CONTENT_TYPE, Problem, ProblemOut, problem
+from .problems import CONTENT_TYPE, Problem, ProblemOut, problem, too_large
+from .reading import StrictParser
 
 if TYPE_CHECKING:
     from .models import ApiKey as KeyRow
@@ -48,15 +51,20 @@ _Operation = TypeVar("_Operation", bound=Callable[..., Any])
 VERSION = "1"
 BASE = "/api/v1"  # where config/urls.py mounts the API: the document's server
 SCOPE_FIELD = "x-scope"
+# What any operation may answer, whatever it is: 414 and 431 come from the server itself
+# (gunicorn.conf.py: a request line or header section past its limits).
 ERRORS = {
     400: ProblemOut,
     401: ProblemOut,
     403: ProblemOut,
     404: ProblemOut,
+    414: ProblemOut,
     422: ProblemOut,
     429: ProblemOut,
+    431: ProblemOut,
 }
-WRITE_ERRORS = {**ERRORS, 409: ProblemOut}
+# A write also reads a body: too large (413), of a type the operation does not take (415).
+WRITE_ERRORS = {**ERRORS, 409: ProblemOut, 413: ProblemOut, 415: ProblemOut}
 # Functions adding to the document what is no operation (hireops.webhooks: its ``webhooks``).
 DOCUMENT_EXTENSIONS: list[Callable[[OpenAPISchema], None]] = []
 
@@ -151,7 +159,16 @@ def _validation_problem(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 
 def _http_problem(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja answers what its parser raised (hireops.api.reading) as a 400 raised from it.
+    if isinstance(exc.__cause__, Problem):
+        return exc.__cause__.response()
+    if isinstance(exc.__cause__, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return too_large(exc.__cause__)
     return problem(exc.status_code, str(exc) or HTTPStatus(exc.status_code).phrase)
+
+
+def _form_problem(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return problem(400, f"The multipart body is malformed: {exc}.", kind="malformed-body")
 
 
 api = HireopsAPI(
@@ -170,6 +187,7 @@ api = HireopsAPI(
     docs=Swagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictParser(),
 )
 # ninja types a handler's exception as "the exception or its class"; it is always an instance.
 api.add_exception_handler(AuthenticationError, _key_problem)
@@ -177,6 +195,10 @@ api.add_exception_handler(ValidationError, _validation_problem)  # type: ignore[
 api.add_exception_handler(HttpError, _http_problem)  # type: ignore[arg-type]
 api.add_exception_handler(Problem, lambda request, exc: exc.response())  # type: ignore[call-arg]
 api.add_exception_handler(Http404, lambda request, exc: problem(404, "No such object.", kind="not-found"))
+# Django's limits on what a body may hold (DATA_UPLOAD_MAX_*), met while the operation reads it.
+for _too_large in (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+    api.add_exception_handler(_too_large, lambda request, exc: too_large(exc))  # type: ignore[arg-type]
+api.add_exception_handler(MultiPartParserError, _form_problem)  # type: ignore[arg-type]
 
 
 # Operation id -> the path template its 201 names (``created``), until its router is registered.
