@@ -73,7 +73,9 @@ declare(
 )
 declare("malformed-body", 400, meaning="a body that is no JSON (or multipart) hireops reads")
 declare(
-    "unsupported-media-type", 415, meaning="a body of another type than the operation takes (`Accept` says which)"
+    "unsupported-media-type",
+    415,
+    meaning="a body of another type than the operation takes (`Accept` says which)",
 )
 # Idempotency-Key and the rate limit.
 declare("invalid-idempotency-key", 400, meaning="`Idempotency-Key` is not 1 to 255 printable characters")

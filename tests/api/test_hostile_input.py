@@ -39,6 +39,14 @@ from .test_every_operation import DOC, OPERATIONS, PARAM, bodies, examples
 pytestmark = pytest.mark.django_db
 
 SCHEMAS = DOC["components"]["schemas"]
+
+
+def parameters(op: dict) -> list[dict]:
+    """The operation's parameters, shared ones (Idempotency-Key) read from the components."""
+    shared = DOC["components"].get("parameters", {})
+    return [shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in op.get("parameters", [])]
+
+
 PROBLEM = "application/problem+json"
 # A valid request of each write that takes a body and has no object in its path (the others'
 # are in the modules testing their apps: tests/api/test_every_operation.py collects them all).
@@ -74,9 +82,7 @@ BODIES = {
 WRITES = [(m, p, op) for m, p, op in OPERATIONS if m != "GET"]
 WITH_BODY = [(m, p, op) for m, p, op in WRITES if "requestBody" in op]
 WITH_PATH = [(m, p, op) for m, p, op in OPERATIONS if PARAM.search(p)]
-WITH_QUERY = [
-    (m, p, op) for m, p, op in OPERATIONS if any(q["in"] == "query" for q in op.get("parameters", []))
-]
+WITH_QUERY = [(m, p, op) for m, p, op in OPERATIONS if any(q["in"] == "query" for q in parameters(op))]
 
 
 def ids(operations):
@@ -175,7 +181,7 @@ def longest_value(name: str, schema: dict) -> int:
 def longest_request_line(method: str, path: str, op: dict) -> str:
     """The operation's request line with every path and query parameter at its longest."""
     query = []
-    for parameter in op.get("parameters", []):
+    for parameter in parameters(op):
         filler = "x" * longest_value(parameter["name"], parameter["schema"])
         if parameter["in"] == "path":
             path = path.replace("{" + parameter["name"] + "}", filler)
@@ -505,7 +511,7 @@ def a_value(schema: dict) -> str:
 @pytest.mark.parametrize(("method", "path", "op"), WITH_QUERY, ids=ids(WITH_QUERY))
 def test_a_query_parameter_sent_twice_is_refused_naming_it(client, partner, method, path, op):
     url = target(method, path)
-    for parameter in (q for q in op["parameters"] if q["in"] == "query"):
+    for parameter in (q for q in parameters(op) if q["in"] == "query"):
         name, value = parameter["name"], a_value(parameter["schema"])
         before = database()
         answer = client.generic(method, f"{url}?{name}={quote(value)}&{name}={quote(value)}", "", **partner)
