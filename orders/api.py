@@ -12,12 +12,15 @@ merged here; the cursor is the last row's key. No table is sorted or counted, an
 list by ``next_cursor`` returns each row once (a row changed during the walk moves to its end).
 
 **Writes** go through the services the admin uses (``orders.writes``, the admin's forms for
-the same size, type and length checks, the same change history, naming the key): Feishu's rules
-are checked before anything is queued (422 naming the field; 409 when the order takes nothing
-more), and the answer is the queued write (202); its later state (``sent``, or ``failed`` with
-Feishu's message) shows on the order. A write of the other kind of order (a background check's
-``/exam-login``, an exam's ``/progress``) answers 404: the id says the kind, so the operation does
-not exist for it, whatever the order.
+the same size, type and length checks, the same change history, naming the key). Their fields
+come as JSON or as a form (``hireops.api.bodies``: multipart when a report file comes with
+them), read into one schema: the same checks and answers either way. A closed order
+(completed, canceled, terminated, or with its result or termination on the way; an exam
+graded) answers a well-formed request 409 ``order-closed``; then Feishu's rules are checked
+before anything is queued (422 naming the field), and the answer is the queued write (202);
+its later state (``sent``, or ``failed`` with Feishu's message) shows on the order. A write of
+the other kind of order (a background check's ``/exam-login``, an exam's ``/progress``)
+answers 404: the id says the kind, so the operation does not exist for it, whatever the order.
 
 **Personal data** (names, mobiles, emails, the order form's values and comment, an exam's link
 and user name, report names) in full only to keys with ``orders:personal_data``; otherwise
@@ -32,9 +35,10 @@ from typing import Annotated, Any, Literal
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import BaseModel, Field, field_validator
 
+from hireops.api.bodies import JsonOrForm
 from hireops.api.pagination import MAX_LIMIT, PageParams, decode_cursor, encode_cursor
 from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Page, Timestamp
@@ -619,6 +623,16 @@ class LoginIn(Schema):
 FORM_FIELDS = {"existing_reports": "report_ids", "__all__": "request", "confirm": "request"}
 
 
+def _open(order):
+    """The order, if it takes writes: a closed one answers 409 before its fields are checked
+    against it or a file is kept (the service asks again with the order locked)."""
+    try:
+        writes.refuse_if_closed(order)
+    except writes.OrderClosed as exc:
+        raise Problem(409, str(exc), kind="order-closed") from None
+    return order
+
+
 def _checked(form, report_ids=()):
     """The admin's form, validated as the admin validates it (sizes, types, lengths, PDFs)."""
     if report_ids and "existing_reports" not in form.fields:  # the order has no report yet
@@ -704,9 +718,9 @@ WRITE_ANSWER = {202: WriteOut}
     response=WRITE_ANSWER,
     write=True,
 )
-def post_progress(request, id: str, data: Form[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_progress(request, id: str, data: JsonOrForm[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
-        check = _order(request, id, BGC)
+        check = _open(_order(request, id, BGC))
         form = _checked(
             StageForm(
                 {
@@ -748,9 +762,9 @@ def post_progress(request, id: str, data: Form[StageIn], report_file: File[Uploa
     response=WRITE_ANSWER,
     write=True,
 )
-def post_result(request, id: str, data: Form[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_result(request, id: str, data: JsonOrForm[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
-        check = _order(request, id, BGC)
+        check = _open(_order(request, id, BGC))
         form = _checked(
             ResultForm(
                 {"result": data.result, "result_time": _iso(data.result_time), **_report_data(data)},
@@ -783,7 +797,7 @@ def post_result(request, id: str, data: Form[ResultIn], report_file: File[Upload
 )
 def post_terminate(request, id: str):
     with translation.override("en"):
-        check = _order(request, id, BGC)
+        check = _open(_order(request, id, BGC))
         queued = _sent(
             request,
             check,
@@ -802,9 +816,9 @@ def post_terminate(request, id: str):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_exam_login(request, id: str, data: LoginIn):
+def post_exam_login(request, id: str, data: JsonOrForm[LoginIn]):
     with translation.override("en"):
-        exam = _order(request, id, EXAM)
+        exam = _open(_order(request, id, EXAM))
         form = _checked(
             LoginForm({"exam_url": data.exam_url, "username": data.username, "password": data.password})
         )
@@ -826,9 +840,9 @@ def post_exam_login(request, id: str, data: LoginIn):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_score(request, id: str, data: Form[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+def post_score(request, id: str, data: JsonOrForm[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
     with translation.override("en"):
-        exam = _order(request, id, EXAM)
+        exam = _open(_order(request, id, EXAM))
         form = _checked(
             ScoreForm(
                 {
