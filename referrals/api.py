@@ -32,7 +32,10 @@ what it asks a person in the admin (the permission, and a second factor set up).
 Posting a reward is idempotent on ``(tenant, external_id)``, with or without an
 ``Idempotency-Key``: the first post answers 201 with the new row (``queued``); the same
 external id with the same values answers 200 with the row already kept (whatever its state)
-and calls Feishu no more; with other values, 409, nothing changed.
+and calls Feishu no more; with other values, 409, nothing changed. ``GET /referral-rewards``
+lists them as the other lists do (by ``updated_at``, which every writer of a reward moves:
+its call, its deletion's, ``rewards.services.touch``), filtered by ``external_id``, status,
+tenant or referrer.
 """
 
 import datetime as dt
@@ -350,10 +353,12 @@ class RewardOut(Schema):
     deletion: DeletionOut | None  # the last deletion asked for, if any
     delete_reason: str | None
     deleted_at: dt.datetime | None  # when Feishu confirmed the deletion
+    updated_at: dt.datetime  # when any of this last changed (the list's updated_after)
 
 
 def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
-    deletion = reward.deletions.order_by("-requested_at", "-id").first()
+    # The last one asked for: the deletions' own order (newest first), prefetched by a list.
+    deletion = next(iter(reward.deletions.all()), None)
     cash = reward.bonus_type == RewardBonusType.CASH
     return RewardOut(
         id=reward.pk,
@@ -391,6 +396,7 @@ def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
         ),
         delete_reason=_shown(reward, "delete_reason", full),
         deleted_at=reward.deleted_at,
+        updated_at=reward.updated_at,
     )
 
 
@@ -480,6 +486,41 @@ def post_reward(request, body: RewardIn):
         audit.record(request.api_key.actor, [reward], bulk.REWARD_IMPORTED, flag=ADDITION)
     reward.refresh_from_db()
     return Status(201 if created else 200, _reward(reward, _full(request)))
+
+
+_STATUS_OF = {word: status for status, word in _STATE.items()}
+
+
+class RewardFilters(PageParams):
+    updated_after: Timestamp | None = None
+    status: CallState | None = None
+    external_id: Text | None = None  # your system's id: one reward per tenant
+    tenant: Text | None = None
+    employee_id: Text | None = None
+
+
+@operation(
+    router.get,
+    "/referral-rewards",
+    scope=READ,
+    summary="List external referral rewards and where each stands in Feishu",
+    response=Page[RewardOut],
+)
+@_english
+def list_rewards(request, filters: Query[RewardFilters]):
+    rows = _limited(ExternalReferralReward.objects.prefetch_related("deletions"), request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=_utc(filters.updated_after))
+    if filters.status:
+        rows = rows.filter(status=_STATUS_OF[filters.status])
+    if filters.external_id is not None:
+        rows = rows.filter(external_id=filters.external_id)
+    if filters.tenant is not None:
+        rows = rows.filter(tenant_key=filters.tenant)
+    if filters.employee_id is not None:
+        rows = rows.filter(employee_id=filters.employee_id)
+    full = _full(request)
+    return page(rows, filters, serialize=lambda reward: _reward(reward, full))
 
 
 def _reward_of(request, id: int) -> ExternalReferralReward:
