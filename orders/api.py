@@ -30,6 +30,7 @@ mobiles and emails masked as the admin masks them, and the rest to its first cha
 import datetime as dt
 import enum
 import re
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.db.models import Q
@@ -41,7 +42,7 @@ from pydantic import BaseModel, Field, field_validator
 from hireops.api.bodies import JsonOrForm
 from hireops.api.pagination import MAX_LIMIT, PageParams, decode_cursor, encode_cursor
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -154,7 +155,7 @@ class ReportOut(Answer):
     name: str
     kind: Literal["file", "link"]
     preview_url: str
-    uploaded_at: dt.datetime
+    uploaded_at: Moment
 
 
 class WriteOut(Answer):
@@ -166,12 +167,12 @@ class WriteOut(Answer):
     status: WriteStatus
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
     stage_id: str
     stage_name: str
     stage_en_name: str
-    time: dt.datetime | None = Field(description="The stage's, result's or score's time")
+    time: Moment | None = Field(description="The stage's, result's or score's time")
     result: str = Field(description="The stage's result, the final result or the score")
     details: list[Section]
     report_ids: list[int]
@@ -207,10 +208,10 @@ class OrderOut(Answer):
     application_id: str | None
     reports: list[ReportOut]
     writes: list[WriteOut]
-    received_at: dt.datetime
-    ended_at: dt.datetime | None
-    purged_at: dt.datetime | None
-    updated_at: dt.datetime
+    received_at: Moment
+    ended_at: Moment | None
+    purged_at: Moment | None
+    updated_at: Moment
 
 
 class OrderFilters(PageParams):
@@ -623,6 +624,14 @@ class LoginIn(Schema):
 FORM_FIELDS = {"existing_reports": "report_ids", "__all__": "request", "confirm": "request"}
 
 
+@contextmanager
+def _in_english_and_utc():
+    """A write's refusals as the API gives them: in English, and a time in one (the last stage's)
+    in UTC, naming its offset, as the API's times are."""
+    with translation.override("en"), timezone.override(dt.UTC):
+        yield
+
+
 def _open(order):
     """The order, if it takes writes: a closed one answers 409 before its fields are checked
     against it or a file is kept (the service asks again with the order locked)."""
@@ -719,7 +728,7 @@ WRITE_ANSWER = {202: WriteOut}
     write=True,
 )
 def post_progress(request, id: str, data: JsonOrForm[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
+    with _in_english_and_utc():
         check = _open(_order(request, id, BGC))
         form = _checked(
             StageForm(
@@ -763,7 +772,7 @@ def post_progress(request, id: str, data: JsonOrForm[StageIn], report_file: File
     write=True,
 )
 def post_result(request, id: str, data: JsonOrForm[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
+    with _in_english_and_utc():
         check = _open(_order(request, id, BGC))
         form = _checked(
             ResultForm(
@@ -796,7 +805,7 @@ def post_result(request, id: str, data: JsonOrForm[ResultIn], report_file: File[
     write=True,
 )
 def post_terminate(request, id: str):
-    with translation.override("en"):
+    with _in_english_and_utc():
         check = _open(_order(request, id, BGC))
         queued = _sent(
             request,
@@ -817,7 +826,7 @@ def post_terminate(request, id: str):
     write=True,
 )
 def post_exam_login(request, id: str, data: JsonOrForm[LoginIn]):
-    with translation.override("en"):
+    with _in_english_and_utc():
         exam = _open(_order(request, id, EXAM))
         form = _checked(
             LoginForm({"exam_url": data.exam_url, "username": data.username, "password": data.password})
@@ -841,7 +850,7 @@ def post_exam_login(request, id: str, data: JsonOrForm[LoginIn]):
     write=True,
 )
 def post_score(request, id: str, data: JsonOrForm[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
+    with _in_english_and_utc():
         exam = _open(_order(request, id, EXAM))
         form = _checked(
             ScoreForm(

@@ -25,7 +25,7 @@ Feishu says so if Feishu then refuses it, so staff check Hire before sending any
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -34,7 +34,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
-from hireops.core.display import from_ms
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
@@ -148,6 +147,13 @@ def _last_stage_time(check: BackgroundCheck) -> int | None:
     return counted.aggregate(last=Max("time_ms"))["last"]
 
 
+def _moment(ms: int) -> str:
+    """A Feishu time in a refusal: to the millisecond (Feishu compares milliseconds) and naming
+    its offset, in the reader's time zone (the admin's; UTC for the API)."""
+    moment = timezone.localtime(datetime.fromtimestamp(ms / 1000, UTC))
+    return moment.isoformat(sep=" ", timespec="milliseconds")
+
+
 def _queue(write: OrderWrite, reports=()) -> OrderWrite:
     if reports:
         write.reports.set(reports)
@@ -199,7 +205,7 @@ def stage_request(
         if last is not None and time_ms <= last:
             raise WriteRefused(
                 _("The stage time must be after the last stage's (%(last)s): Feishu needs them in order.")
-                % {"last": from_ms(last)},
+                % {"last": _moment(last)},
                 field="stage_time",
             )
         try:

@@ -53,7 +53,7 @@ from pydantic import AfterValidator
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -199,12 +199,12 @@ class AccountOut(Schema):
     status: AccountStatus
     points: int
     cash: list[CashOut]
-    balance_as_of: dt.datetime | None  # Feishu's time of the balance held
-    balance_confirmed_at: dt.datetime | None  # how fresh: when Feishu last pushed or was pulled
+    balance_as_of: Moment | None  # Feishu's time of the balance held
+    balance_confirmed_at: Moment | None  # how fresh: when Feishu last pushed or was pulled
     balance_stale: bool  # not confirmed for 24 h (or never): the admin shows it as old
     balance_error: str | None  # why the last pull or event could not be kept
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class AccountFilters(PageParams):
@@ -315,8 +315,8 @@ class RewardIn(Schema):
 
 class DeletionOut(Schema):
     status: CallState
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
     error: str | None
     error_code: int | None
 
@@ -338,22 +338,22 @@ class RewardOut(Schema):
     amount: str | None
     reason: str | None  # free text: masked without referrals:personal_data
     comment: str | None
-    create_time: dt.datetime | None
-    confirm_time: dt.datetime | None
-    pay_time: dt.datetime | None
-    onboard_time: dt.datetime | None
-    conversion_time: dt.datetime | None
+    create_time: Moment | None
+    confirm_time: Moment | None
+    pay_time: Moment | None
+    onboard_time: Moment | None
+    conversion_time: Moment | None
     status: CallState  # queued (being sent), sent (Feishu has it), failed (see error)
     feishu_reward_id: str | None
     error: str | None  # why it failed or waits, with Feishu's code and message
     error_code: int | None
     log_id: str | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
     deletion: DeletionOut | None  # the last deletion asked for, if any
     delete_reason: str | None
-    deleted_at: dt.datetime | None  # when Feishu confirmed the deletion
-    updated_at: dt.datetime  # when any of this last changed (the list's updated_after)
+    deleted_at: Moment | None  # when Feishu confirmed the deletion
+    updated_at: Moment  # when any of this last changed (the list's updated_after)
 
 
 def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
@@ -584,7 +584,7 @@ class PayrollRowOut(Schema):
     currency: str
     outcome: Outcome
     external_order_id: str
-    transaction_time: dt.datetime | None
+    transaction_time: Moment | None
     tenant: str
 
 
@@ -599,10 +599,10 @@ class PayoutRunOut(Schema):
     scheduled: bool
     prepared_by: str  # the payroll file's: "" for a run the schedule prepared
     approved_by: str  # "" until approved, and for a rejected or cancelled run
-    prepared_at: dt.datetime
-    decided_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    updated_at: dt.datetime
+    prepared_at: Moment
+    decided_at: Moment | None
+    finished_at: Moment | None
+    updated_at: Moment
 
 
 class PayoutRunDetailOut(PayoutRunOut):

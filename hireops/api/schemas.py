@@ -36,6 +36,16 @@ def _utc(value: dt.datetime) -> dt.datetime:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc)]
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+# A moment in an answer (and a webhook event's data, which are answers' schemas): in UTC,
+# written ``2026-11-25T09:30:00Z``, whatever the deployment's TIME_ZONE or the value's own zone
+# (a time the admin shows in local time, as a payroll line's, is the same instant here).
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 def plain_text(value: str) -> str:
     """No NUL (PostgreSQL refuses it in text) and no lone surrogate (not UTF-8): a 4xx, never a 5xx."""
     if "\x00" in value:

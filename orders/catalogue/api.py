@@ -44,7 +44,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
 from bindings.models import VendorCustomer
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit
@@ -100,7 +100,7 @@ class PackageOut(Answer):
     description: str
     turnaround_days: int = Field(description="hireops' own: an order open longer shows as overdue")
     only_for: list[int] = Field(description="Customer ids it is offered to; empty: every customer")
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class AdditionalItemOut(Answer):
@@ -108,7 +108,7 @@ class AdditionalItemOut(Answer):
     name: str
     description: str
     only_for: list[int]
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class PackagesOut(Answer):
@@ -121,11 +121,11 @@ class PaperOut(Answer):
     name: str
     duration_minutes: int | None
     question_count: int | None
-    starts_at: dt.datetime | None = Field(description="When it opens; null: no start limit")
-    ends_at: dt.datetime | None = Field(description="When it closes; null: no end limit")
+    starts_at: Moment | None = Field(description="When it opens; null: no start limit")
+    ends_at: Moment | None = Field(description="When it closes; null: no end limit")
     turnaround_days: int
     only_for: list[int]
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class PapersOut(Answer):
@@ -171,11 +171,9 @@ class RolloutOut(Answer):
     pushes: PushCounts = Field(
         description="The pushes to the accounts whose Feishu differed (for a key limited to tenants: theirs)"
     )
-    requested_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None = Field(
-        description="When every account was looked at (pushes may still run)"
-    )
+    requested_at: Moment
+    started_at: Moment | None
+    finished_at: Moment | None = Field(description="When every account was looked at (pushes may still run)")
 
 
 class ReplaceOut(Answer):
@@ -195,8 +193,8 @@ class PushOut(Answer):
     status: PushState
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
 
 
 # --- requests -------------------------------------------------------------------------------
