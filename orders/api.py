@@ -42,7 +42,7 @@ from pydantic import BaseModel, Field, field_validator
 from hireops.api.bodies import JsonOrForm
 from hireops.api.pagination import MAX_LIMIT, PageParams, decode_cursor, encode_cursor
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Moment, Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -98,6 +98,7 @@ class OrderState(enum.StrEnum):
 
 
 STATES = {BGC: set(CheckState.values), EXAM: set(ExamState.values)}
+STATE_WORDS = dict([*CheckState.choices, *ExamState.choices]).items()  # "new" once
 
 
 class WriteStatus(enum.StrEnum):
@@ -111,6 +112,11 @@ STATUS: dict[str, WriteStatus] = {
     CallStatus.SUCCEEDED: WriteStatus.SENT,
     CallStatus.FAILED: WriteStatus.FAILED,
 }
+# The admin shows a call's status (a write's, a catalogue push's) by its stored value's label.
+CALL_WORDS = admin_words(
+    [(STATUS[value].value, label) for value, label in CallStatus.choices],
+    "`queued`: waiting to be sent, being sent, or to be sent again.",
+)
 
 
 def _plain(value: str | None) -> str | None:
@@ -163,8 +169,12 @@ class WriteOut(Answer):
 
     id: int
     order_id: str
-    kind: WriteKind
-    status: WriteStatus
+    kind: WriteKind = Field(
+        description=admin_words(
+            WriteKind.choices, "`cancel` is what `/terminate` sends after its “terminated” stage."
+        )
+    )
+    status: WriteStatus = Field(description=CALL_WORDS)
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
     requested_at: Moment
@@ -191,7 +201,7 @@ class OrderOut(Answer):
     tenant: str
     account_id: str
     customer_id: int | None
-    state: OrderState
+    state: OrderState = Field(description=admin_words(STATE_WORDS))
     package_id: str | None = Field(description="A background check's package (null for an exam)")
     additional_item_ids: list[str] | None
     paper_id: str | None = Field(description="An exam's paper (null for a background check)")
@@ -591,7 +601,7 @@ class WithReportsIn(Schema):
 class StageIn(WithReportsIn):
     stage_name: str = Field(max_length=100)
     stage_en_name: str = Field("", max_length=100)
-    stage_time: dt.datetime = Field(description="Later than the order's last stage (Feishu's rule)")
+    stage_time: Timestamp = Field(description="Later than the order's last stage (Feishu's rule)")
     stage_id: str = Field("", max_length=64, description="Unique in the order; left empty, one is made up")
     result: str = Field("", max_length=500, description="With a result, Feishu requires a report")
 
@@ -600,14 +610,14 @@ class StageIn(WithReportsIn):
 
 class ResultIn(WithReportsIn):
     result: str = Field(max_length=500, description="The final result, e.g. 无差异 (no discrepancy)")
-    result_time: dt.datetime
+    result_time: Timestamp
 
     _time = field_validator("result_time")(_sane_time)
 
 
 class ScoreIn(WithReportsIn):
     score: str = Field(max_length=64, description="Feishu recommends a number from 0 to 100, e.g. 60.5")
-    result_time: dt.datetime | None = None
+    result_time: Timestamp | None = None
     details: str = Field(
         "", max_length=20000, description="Per-section results, one per line: section: result"
     )

@@ -49,11 +49,11 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Moment, Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -62,6 +62,7 @@ from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 
 from . import bulk
+from .admin.payouts import OUTCOMES
 from .models import (
     STALE,
     AccountCash,
@@ -73,6 +74,8 @@ from .models import (
     PayoutRunStatus,
     ReferralAccount,
     RewardBonusType,
+    RewardRuleType,
+    RewardStage,
 )
 from .payouts.services import payroll
 from .rewards import services as rewards
@@ -183,6 +186,10 @@ _STATE: dict[str, CallState] = {
     CallStatus.SUCCEEDED: "sent",
     CallStatus.FAILED: "failed",
 }
+CALL_WORDS = admin_words(
+    [(_STATE[value], label) for value, label in CallStatus.choices],
+    "`queued`: waiting to be sent, being sent, or to be sent again.",
+)
 
 
 # --- referral accounts ------------------------------------------------------------------------
@@ -196,7 +203,7 @@ class AccountOut(Schema):
     mobile: str | None  # "+86 138****8000" without referrals:personal_data, as the admin shows it
     email: str | None  # "l***@example.com" without referrals:personal_data
     tenant: str
-    status: AccountStatus
+    status: AccountStatus = Field(description=admin_words(AccountStatus.choices))
     points: int
     cash: list[CashOut]
     balance_as_of: Moment | None  # Feishu's time of the balance held
@@ -284,8 +291,19 @@ RuleType = Literal["onboard", "process", "activity", "open_source", "other"]
 Stage = Literal["to_be_confirmed", "confirmed", "paid"]
 _RULE_OF = {number: word for word, number in rewards.RULE_WORDS.items()}
 _STAGE_OF = {number: word for word, number in rewards.STAGE_WORDS.items()}
+RULE_WORDS = admin_words([(_RULE_OF[value], label) for value, label in RewardRuleType.choices])
+STAGE_WORDS = admin_words(
+    [(_STAGE_OF[value], label) for value, label in RewardStage.choices],
+    "Feishu's stage of the reward: the admin's “reward status”.",
+)
 # Feishu takes these times as 13-digit millisecond timestamps (the import's rule).
 _EARLIEST, _LATEST = 10**12, 10**13 - 1
+
+
+def _bound(ms: int) -> str:
+    """A bound in a refusal, as the API writes its times (UTC, to the millisecond)."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RewardIn(Schema):
@@ -299,22 +317,22 @@ class RewardIn(Schema):
     application_id: Text = ""
     talent_id: Text = ""
     job_id: Text = ""
-    rule_type: RuleType
-    stage: Stage
+    rule_type: RuleType = Field(description=RULE_WORDS)
+    stage: Stage = Field(description=STAGE_WORDS)
     points: int | None = None  # points, or amount with currency
     currency: Text = ""
     amount: Decimal | None = None
     reason: Text = ""
     comment: Text = ""
-    create_time: dt.datetime | None = None
-    confirm_time: dt.datetime | None = None
-    pay_time: dt.datetime | None = None
-    onboard_time: dt.datetime | None = None
-    conversion_time: dt.datetime | None = None
+    create_time: Timestamp | None = None
+    confirm_time: Timestamp | None = None
+    pay_time: Timestamp | None = None
+    onboard_time: Timestamp | None = None
+    conversion_time: Timestamp | None = None
 
 
 class DeletionOut(Schema):
-    status: CallState
+    status: CallState = Field(description=CALL_WORDS)
     requested_at: Moment
     finished_at: Moment | None
     error: str | None
@@ -331,8 +349,8 @@ class RewardOut(Schema):
     application_id: str
     talent_id: str
     job_id: str
-    rule_type: RuleType
-    stage: Stage
+    rule_type: RuleType = Field(description=RULE_WORDS)
+    stage: Stage = Field(description=STAGE_WORDS)
     points: int | None
     currency: str | None
     amount: str | None
@@ -343,7 +361,7 @@ class RewardOut(Schema):
     pay_time: Moment | None
     onboard_time: Moment | None
     conversion_time: Moment | None
-    status: CallState  # queued (being sent), sent (Feishu has it), failed (see error)
+    status: CallState = Field(description=CALL_WORDS)  # sent: Feishu has it; failed: see error
     feishu_reward_id: str | None
     error: str | None  # why it failed or waits, with Feishu's code and message
     error_code: int | None
@@ -417,10 +435,10 @@ def _write_tenant(request, tenant: str) -> str:
     if store_app():
         installed = Tenant.objects.filter(tenant_key=tenant, status=TenantStatus.INSTALLED)
         ok = bool(tenant) and request.api_key.allows_tenant(tenant) and installed.exists()
-        why = "No installed tenant has this key."
+        why = "No tenant that installed the app has this tenant key (GET /tenants lists them)."
     else:
         ok = tenant == "" and request.api_key.allows_tenant(tenant)
-        why = "A self-built app has one tenant: leave tenant empty."
+        why = "A self-built app has one tenant: leave the tenant empty."  # the admin's words
     if not ok:
         raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("tenant", why)])
     return tenant
@@ -441,7 +459,7 @@ def _times(body: RewardIn) -> tuple[dict, list]:
         except (OverflowError, ValueError, OSError):
             ms = -1
         if not _EARLIEST <= ms <= _LATEST:
-            errors.append((name, "A time between 2001-09-09 and 2286-11-20."))
+            errors.append((name, f"A time from {_bound(_EARLIEST)} to {_bound(_LATEST)}."))
         values[name] = str(ms)
     return values, errors
 
@@ -582,7 +600,7 @@ class PayrollRowOut(Schema):
     feishu_account_id: str | None
     amount: str
     currency: str
-    outcome: Outcome
+    outcome: Outcome = Field(description=admin_words(OUTCOMES.items(), "The payroll file's outcome."))
     external_order_id: str
     transaction_time: Moment | None
     tenant: str
@@ -591,7 +609,7 @@ class PayrollRowOut(Schema):
 class PayoutRunOut(Schema):
     id: int
     title: str
-    status: PayoutRunStatus
+    status: PayoutRunStatus = Field(description=admin_words(PayoutRunStatus.choices))
     # The run's totals and line count, currency by currency; null for a key limited to tenants
     # (a run may pay several tenants' employees; such a key sees only its own lines).
     totals: list[CashOut] | None

@@ -44,7 +44,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
 from bindings.models import VendorCustomer
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Moment, Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit
@@ -165,7 +165,9 @@ class PushCounts(Answer):
 class RolloutOut(Answer):
     id: int
     catalogue: Literal["packages", "form_fields", "exam_papers"]
-    status: RolloutState = Field(description="queued, running (accounts being looked at), done")
+    status: RolloutState = Field(
+        description=admin_words(RolloutStatus.choices, "`running`: the bound accounts are being looked at.")
+    )
     accounts: int = Field(description="Bound accounts of the catalogue's kind when the rollout started")
     accounts_looked_at: int
     pushes: PushCounts = Field(
@@ -190,7 +192,9 @@ class PushOut(Answer):
     rollout_id: int | None
     tenant: str
     account_id: str
-    status: PushState
+    status: PushState = Field(
+        description=admin_words([(STATUS[value].value, label) for value, label in CallStatus.choices])
+    )
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
     requested_at: Moment

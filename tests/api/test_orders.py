@@ -539,6 +539,8 @@ SAME_EITHER_WAY = [
     ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T}, 202, None),
     ("/progress", "bgc", {"stage_time": T}, 422, "stage_name"),
     ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "yesterday"}, 422, "stage_time"),
+    # Without an offset it would be read in a time zone the partner cannot see.
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "2026-11-20T10:00:00"}, 422, "stage_time"),
     ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "1900-01-01T00:00:00Z"}, 422, "stage_time"),
     ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T, "result": "通过"}, 422, "report_file"),
     ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T, "report_ids": [999]}, 422, "report_ids"),
@@ -553,6 +555,7 @@ SAME_EITHER_WAY = [
     ("/result", "bgc", {"result": "无差异", "result_time": T, **LINK}, 202, None),
     ("/result", "bgc", {"result": " ", "result_time": T}, 422, "result"),
     ("/result", "bgc", {"result": "无差异"}, 422, "result_time"),
+    ("/score", "exam", {"score": "60", "result_time": "2026-11-20 10:00"}, 422, "result_time"),
     ("/terminate", "bgc", {}, 202, None),
     (
         "/exam-login",

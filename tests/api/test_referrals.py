@@ -241,6 +241,7 @@ def test_a_refusal_by_feishu_shows_as_failed_with_its_message(client, sandbox, h
         ({"rule_type": "bonus"}, "rule_type"),
         ({"name": "a\x00b"}, "name"),
         ({"pay_time": "1990-01-01T00:00:00Z"}, "pay_time"),
+        ({"pay_time": "2024-05-01T10:00:00"}, "pay_time"),  # no offset: whose 10:00?
         ({"tenant": "someone-else"}, "tenant"),
         ({"comment": "x" * 501}, "comment"),
     ],
