@@ -26,7 +26,6 @@ re-run matching of bindings waiting for review (staff's "Re-run matching" or Fei
 event for the account does).
 """
 
-import datetime as dt
 import enum
 from collections.abc import Iterable
 
@@ -37,7 +36,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Text64, Text128, Text200, Text500, Text10000, Timestamp
+from hireops.api.schemas import Moment, Page, Text64, Text128, Text200, Text500, Text10000, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core.messages import Message
@@ -89,8 +88,8 @@ class TenantOut(Schema):
     tenant_key: str
     name: str
     status: TenantStatus
-    first_seen: dt.datetime
-    updated_at: dt.datetime
+    first_seen: Moment
+    updated_at: Moment
 
 
 class TenantFilters(PageParams):
@@ -172,8 +171,8 @@ class BindingOut(Schema):
     reason: str = Field(description="Why it has its status (matching's or staff's words, in English).")
     decided_by_staff: bool = Field(description="Bound or rejected by a person: matching leaves it as it is.")
     custom_fields: list[CustomFieldValue] = Field(description="What the customer filled in Feishu.")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class BindingFilters(PageParams):
@@ -274,8 +273,8 @@ class CustomerOut(Schema):
         description="Custom-field values that identify this customer: an account whose field "
         "`key` has `value` is bound to it."
     )
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class CustomerFilters(PageParams):

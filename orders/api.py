@@ -12,12 +12,15 @@ merged here; the cursor is the last row's key. No table is sorted or counted, an
 list by ``next_cursor`` returns each row once (a row changed during the walk moves to its end).
 
 **Writes** go through the services the admin uses (``orders.writes``, the admin's forms for
-the same size, type and length checks, the same change history, naming the key): Feishu's rules
-are checked before anything is queued (422 naming the field; 409 when the order takes nothing
-more), and the answer is the queued write (202); its later state (``sent``, or ``failed`` with
-Feishu's message) shows on the order. A write of the other kind of order (a background check's
-``/exam-login``, an exam's ``/progress``) answers 404: the id says the kind, so the operation does
-not exist for it, whatever the order.
+the same size, type and length checks, the same change history, naming the key). Their fields
+come as JSON or as a form (``hireops.api.bodies``: multipart when a report file comes with
+them), read into one schema: the same checks and answers either way. A closed order
+(completed, canceled, terminated, or with its result or termination on the way; an exam
+graded) answers a well-formed request 409 ``order-closed``; then Feishu's rules are checked
+before anything is queued (422 naming the field), and the answer is the queued write (202);
+its later state (``sent``, or ``failed`` with Feishu's message) shows on the order. A write of
+the other kind of order (a background check's ``/exam-login``, an exam's ``/progress``)
+answers 404: the id says the kind, so the operation does not exist for it, whatever the order.
 
 **Personal data** (names, mobiles, emails, the order form's values and comment, an exam's link
 and user name, report names) in full only to keys with ``orders:personal_data``; otherwise
@@ -29,17 +32,19 @@ keys, the comment, an exam's link and user name) hidden whole as the admin hides
 import datetime as dt
 import enum
 import re
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import BaseModel, Field, field_validator
 
+from hireops.api.bodies import JsonOrForm
 from hireops.api.pagination import MAX_LIMIT, PageParams, decode_cursor, encode_cursor
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -98,6 +103,7 @@ class OrderState(enum.StrEnum):
 
 
 STATES = {BGC: set(CheckState.values), EXAM: set(ExamState.values)}
+STATE_WORDS = dict([*CheckState.choices, *ExamState.choices]).items()  # "new" once
 
 
 class WriteStatus(enum.StrEnum):
@@ -111,6 +117,11 @@ STATUS: dict[str, WriteStatus] = {
     CallStatus.SUCCEEDED: WriteStatus.SENT,
     CallStatus.FAILED: WriteStatus.FAILED,
 }
+# The admin shows a call's status (a write's, a catalogue push's) by its stored value's label.
+CALL_WORDS = admin_words(
+    [(STATUS[value].value, label) for value, label in CallStatus.choices],
+    "`queued`: waiting to be sent, being sent, or to be sent again.",
+)
 
 
 def _plain(value: str | None) -> str | None:
@@ -155,7 +166,7 @@ class ReportOut(Answer):
     name: str
     kind: Literal["file", "link"]
     preview_url: str
-    uploaded_at: dt.datetime
+    uploaded_at: Moment
 
 
 class WriteOut(Answer):
@@ -163,16 +174,20 @@ class WriteOut(Answer):
 
     id: int
     order_id: str
-    kind: WriteKind
-    status: WriteStatus
+    kind: WriteKind = Field(
+        description=admin_words(
+            WriteKind.choices, "`cancel` is what `/terminate` sends after its “terminated” stage."
+        )
+    )
+    status: WriteStatus = Field(description=CALL_WORDS)
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
     stage_id: str
     stage_name: str
     stage_en_name: str
-    time: dt.datetime | None = Field(description="The stage's, result's or score's time")
+    time: Moment | None = Field(description="The stage's, result's or score's time")
     result: str = Field(description="The stage's result, the final result or the score")
     details: list[Section]
     report_ids: list[int]
@@ -191,7 +206,7 @@ class OrderOut(Answer):
     tenant: str
     account_id: str
     customer_id: int | None
-    state: OrderState
+    state: OrderState = Field(description=admin_words(STATE_WORDS))
     package_id: str | None = Field(description="A background check's package (null for an exam)")
     additional_item_ids: list[str] | None
     paper_id: str | None = Field(description="An exam's paper (null for a background check)")
@@ -208,10 +223,10 @@ class OrderOut(Answer):
     application_id: str | None
     reports: list[ReportOut]
     writes: list[WriteOut]
-    received_at: dt.datetime
-    ended_at: dt.datetime | None
-    purged_at: dt.datetime | None
-    updated_at: dt.datetime
+    received_at: Moment
+    ended_at: Moment | None
+    purged_at: Moment | None
+    updated_at: Moment
 
 
 class OrderFilters(PageParams):
@@ -603,7 +618,7 @@ class WithReportsIn(Schema):
 class StageIn(WithReportsIn):
     stage_name: str = Field(max_length=100)
     stage_en_name: str = Field("", max_length=100)
-    stage_time: dt.datetime = Field(description="Later than the order's last stage (Feishu's rule)")
+    stage_time: Timestamp = Field(description="Later than the order's last stage (Feishu's rule)")
     stage_id: str = Field("", max_length=64, description="Unique in the order; left empty, one is made up")
     result: str = Field("", max_length=500, description="With a result, Feishu requires a report")
 
@@ -612,14 +627,14 @@ class StageIn(WithReportsIn):
 
 class ResultIn(WithReportsIn):
     result: str = Field(max_length=500, description="The final result, e.g. 无差异 (no discrepancy)")
-    result_time: dt.datetime
+    result_time: Timestamp
 
     _time = field_validator("result_time")(_sane_time)
 
 
 class ScoreIn(WithReportsIn):
     score: str = Field(max_length=64, description="Feishu recommends a number from 0 to 100, e.g. 60.5")
-    result_time: dt.datetime | None = None
+    result_time: Timestamp | None = None
     details: str = Field(
         "", max_length=20000, description="Per-section results, one per line: section: result"
     )
@@ -634,6 +649,24 @@ class LoginIn(Schema):
 
 
 FORM_FIELDS = {"existing_reports": "report_ids", "__all__": "request", "confirm": "request"}
+
+
+@contextmanager
+def _in_english_and_utc():
+    """A write's refusals as the API gives them: in English, and a time in one (the last stage's)
+    in UTC, naming its offset, as the API's times are."""
+    with translation.override("en"), timezone.override(dt.UTC):
+        yield
+
+
+def _open(order):
+    """The order, if it takes writes: a closed one answers 409 before its fields are checked
+    against it or a file is kept (the service asks again with the order locked)."""
+    try:
+        writes.refuse_if_closed(order)
+    except writes.OrderClosed as exc:
+        raise Problem(409, str(exc), kind="order-closed") from None
+    return order
 
 
 def _checked(form, report_ids=()):
@@ -722,9 +755,9 @@ WRITE_ANSWER = {202: WriteOut}
     response=WRITE_ANSWER,
     write=True,
 )
-def post_progress(request, id: OrderId, data: Form[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
-        check = _order(request, id, BGC)
+def post_progress(request, id: OrderId, data: JsonOrForm[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+    with _in_english_and_utc():
+        check = _open(_order(request, id, BGC))
         form = _checked(
             StageForm(
                 {
@@ -767,9 +800,9 @@ def post_progress(request, id: OrderId, data: Form[StageIn], report_file: File[U
     response=WRITE_ANSWER,
     write=True,
 )
-def post_result(request, id: OrderId, data: Form[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
-        check = _order(request, id, BGC)
+def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+    with _in_english_and_utc():
+        check = _open(_order(request, id, BGC))
         form = _checked(
             ResultForm(
                 {"result": data.result, "result_time": _iso(data.result_time), **_report_data(data)},
@@ -802,8 +835,8 @@ def post_result(request, id: OrderId, data: Form[ResultIn], report_file: File[Up
     write=True,
 )
 def post_terminate(request, id: OrderId):
-    with translation.override("en"):
-        check = _order(request, id, BGC)
+    with _in_english_and_utc():
+        check = _open(_order(request, id, BGC))
         queued = _sent(
             request,
             check,
@@ -823,9 +856,9 @@ def post_terminate(request, id: OrderId):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_exam_login(request, id: OrderId, data: LoginIn):
-    with translation.override("en"):
-        exam = _order(request, id, EXAM)
+def post_exam_login(request, id: OrderId, data: JsonOrForm[LoginIn]):
+    with _in_english_and_utc():
+        exam = _open(_order(request, id, EXAM))
         form = _checked(
             LoginForm({"exam_url": data.exam_url, "username": data.username, "password": data.password})
         )
@@ -848,9 +881,9 @@ def post_exam_login(request, id: OrderId, data: LoginIn):
     response=WRITE_ANSWER,
     write=True,
 )
-def post_score(request, id: OrderId, data: Form[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with translation.override("en"):
-        exam = _order(request, id, EXAM)
+def post_score(request, id: OrderId, data: JsonOrForm[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
+    with _in_english_and_utc():
+        exam = _open(_order(request, id, EXAM))
         form = _checked(
             ScoreForm(
                 {

@@ -5,8 +5,9 @@ Every write is an ``OrderWrite`` committed before the call, with its content fix
 (stage id and time, result, the report links once made), so a retry after a timeout sends
 exactly the same thing. Feishu's rules are checked before anything is queued: a stage id is
 used once per order (also a database constraint), stage times strictly increase, a stage
-result has report files, and an order the customer canceled, or that is being terminated,
-takes nothing more.
+result has report files, and a closed order takes nothing more (``OrderClosed``: a background
+check completed, canceled, terminated, or whose result or termination is on its way; an exam
+graded).
 
 The writes of one order are sent one at a time, oldest first (Feishu needs stage times in
 order): a write whose order has an older one still queued waits, and each write that
@@ -24,7 +25,7 @@ Feishu says so if Feishu then refuses it, so staff check Hire before sending any
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -33,7 +34,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
-from hireops.core.display import from_ms
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
@@ -75,8 +75,10 @@ class WriteRefused(Exception):
 
 
 class OrderClosed(WriteRefused):
-    """The order takes nothing more (canceled, terminated or being terminated, graded): its
-    state refuses the write, not the input."""
+    """The order takes nothing more: a background check completed, canceled by the customer,
+    terminated, or whose result or termination is being sent; an exam graded in Feishu. Its
+    state refuses the write, not the input (Feishu would answer 1002858 or 1002855 after the
+    write was queued)."""
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -86,15 +88,44 @@ def _locked(model, pk):
     return model.objects.select_for_update().get(pk=pk)
 
 
+def _pending(check: BackgroundCheck, kind: str) -> bool:
+    """A write of ``kind`` that Feishu has or may get: queued or sent (a failed one never
+    reached it, or its failure says so)."""
+    return check.writes.filter(kind=kind).exclude(status=CallStatus.FAILED).exists()
+
+
 def _check_writable(check: BackgroundCheck) -> None:
+    if check.state == CheckState.COMPLETED:
+        raise OrderClosed(_("This background check is completed: nothing more can be sent."))
     if check.state == CheckState.CANCELED:
         raise OrderClosed(
             _("The customer canceled this background check in Feishu Hire: nothing more can be sent.")
         )
     if check.state == CheckState.TERMINATED:
         raise OrderClosed(_("This background check was terminated: nothing more can be sent."))
-    if check.writes.filter(kind=WriteKind.CANCEL).exclude(status=CallStatus.FAILED).exists():
+    # Writes are sent in order: one queued behind a result or a termination would reach an
+    # order Feishu has closed by then.
+    if _pending(check, WriteKind.CANCEL):
         raise OrderClosed(_("This background check is being terminated: nothing more can be sent."))
+    if _pending(check, WriteKind.RESULT):
+        raise OrderClosed(
+            _("The result of this background check is sent or being sent: nothing more can be sent.")
+        )
+
+
+def _exam_writable(exam: Exam) -> None:
+    if exam.state == ExamState.GRADED:
+        raise OrderClosed(_("The customer has finished grading this exam in Feishu: it takes nothing more."))
+
+
+def refuse_if_closed(order: BackgroundCheck | Exam) -> None:
+    """``OrderClosed`` when the order takes nothing more, asked before anything else (the API
+    answers 409 before reading the request's fields). Each request asks it again with the
+    order locked."""
+    if isinstance(order, BackgroundCheck):
+        _check_writable(order)
+    else:
+        _exam_writable(order)
 
 
 def _check_reports(order_field: str, order, reports) -> list[ReportFile]:
@@ -114,6 +145,13 @@ def _last_stage_time(check: BackgroundCheck) -> int | None:
         status=CallStatus.FAILED, maybe_applied=False
     )
     return counted.aggregate(last=Max("time_ms"))["last"]
+
+
+def _moment(ms: int) -> str:
+    """A Feishu time in a refusal: to the millisecond (Feishu compares milliseconds) and naming
+    its offset, in the reader's time zone (the admin's; UTC for the API)."""
+    moment = timezone.localtime(datetime.fromtimestamp(ms / 1000, UTC))
+    return moment.isoformat(sep=" ", timespec="milliseconds")
 
 
 def _queue(write: OrderWrite, reports=()) -> OrderWrite:
@@ -167,7 +205,7 @@ def stage_request(
         if last is not None and time_ms <= last:
             raise WriteRefused(
                 _("The stage time must be after the last stage's (%(last)s): Feishu needs them in order.")
-                % {"last": from_ms(last)},
+                % {"last": _moment(last)},
                 field="stage_time",
             )
         try:
@@ -234,11 +272,6 @@ def cancel_request(check: BackgroundCheck, *, user=None, time_ms: int | None = N
         return writes
 
 
-def _exam_writable(exam: Exam) -> None:
-    if exam.state == ExamState.GRADED:
-        raise OrderClosed(_("The customer has finished grading this exam in Feishu: it takes nothing more."))
-
-
 def login_request(exam: Exam, *, url: str, username: str = "", password: str = "", user=None) -> OrderWrite:
     """Queue the exam's login information (``login_info``). The password is kept encrypted."""
     if not url.strip():
@@ -291,9 +324,8 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
         write = _locked(OrderWrite, write.pk)
         if write.status != CallStatus.FAILED:
             raise WriteRefused(_("Only a failed write can be sent again."))
-        order = write.order
-        if write.background_check_id and order.state in (CheckState.CANCELED, CheckState.TERMINATED):
-            raise WriteRefused(_("This background check has ended: nothing more can be sent."))
+        if write.order.ended:  # Feishu refuses anything more (1002858, 1002855)
+            refuse_if_closed(write.order)
         OrderWrite.objects.filter(pk=write.pk).update(status=CallStatus.QUEUED, finished_at=None, note="")
         return _queue(write)
 

@@ -32,7 +32,10 @@ what it asks a person in the admin (the permission, and a second factor set up).
 Posting a reward is idempotent on ``(tenant, external_id)``, with or without an
 ``Idempotency-Key``: the first post answers 201 with the new row (``queued``); the same
 external id with the same values answers 200 with the row already kept (whatever its state)
-and calls Feishu no more; with other values, 409, nothing changed.
+and calls Feishu no more; with other values, 409, nothing changed. ``GET /referral-rewards``
+lists them as the other lists do (by ``updated_at``, which every writer of a reward moves:
+its call, its deletion's, ``rewards.services.touch``), filtered by ``external_id``, status,
+tenant or referrer.
 """
 
 import datetime as dt
@@ -50,7 +53,7 @@ from pydantic import AfterValidator, Field
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Text128, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit, personal
@@ -59,6 +62,7 @@ from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 
 from . import bulk
+from .admin.payouts import OUTCOMES
 from .models import (
     STALE,
     AccountCash,
@@ -70,6 +74,8 @@ from .models import (
     PayoutRunStatus,
     ReferralAccount,
     RewardBonusType,
+    RewardRuleType,
+    RewardStage,
 )
 from .payouts.services import payroll
 from .rewards import services as rewards
@@ -183,6 +189,10 @@ _STATE: dict[str, CallState] = {
     CallStatus.SUCCEEDED: "sent",
     CallStatus.FAILED: "failed",
 }
+CALL_WORDS = admin_words(
+    [(_STATE[value], label) for value, label in CallStatus.choices],
+    "`queued`: waiting to be sent, being sent, or to be sent again.",
+)
 
 
 # --- referral accounts ------------------------------------------------------------------------
@@ -196,15 +206,15 @@ class AccountOut(Schema):
     mobile: str | None  # "+86 138****8000" without referrals:personal_data, as the admin shows it
     email: str | None  # "l***@example.com" without referrals:personal_data
     tenant: str
-    status: AccountStatus
+    status: AccountStatus = Field(description=admin_words(AccountStatus.choices))
     points: int
     cash: list[CashOut]
-    balance_as_of: dt.datetime | None  # Feishu's time of the balance held
-    balance_confirmed_at: dt.datetime | None  # how fresh: when Feishu last pushed or was pulled
+    balance_as_of: Moment | None  # Feishu's time of the balance held
+    balance_confirmed_at: Moment | None  # how fresh: when Feishu last pushed or was pulled
     balance_stale: bool  # not confirmed for 24 h (or never): the admin shows it as old
     balance_error: str | None  # why the last pull or event could not be kept
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class AccountFilters(PageParams):
@@ -286,8 +296,19 @@ RuleType = Literal["onboard", "process", "activity", "open_source", "other"]
 Stage = Literal["to_be_confirmed", "confirmed", "paid"]
 _RULE_OF = {number: word for word, number in rewards.RULE_WORDS.items()}
 _STAGE_OF = {number: word for word, number in rewards.STAGE_WORDS.items()}
+RULE_WORDS = admin_words([(_RULE_OF[value], label) for value, label in RewardRuleType.choices])
+STAGE_WORDS = admin_words(
+    [(_STAGE_OF[value], label) for value, label in RewardStage.choices],
+    "Feishu's stage of the reward: the admin's “reward status”.",
+)
 # Feishu takes these times as 13-digit millisecond timestamps (the import's rule).
 _EARLIEST, _LATEST = 10**12, 10**13 - 1
+
+
+def _bound(ms: int) -> str:
+    """A bound in a refusal, as the API writes its times (UTC, to the millisecond)."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RewardIn(Schema):
@@ -301,24 +322,24 @@ class RewardIn(Schema):
     application_id: Text = ""
     talent_id: Text = ""
     job_id: Text = ""
-    rule_type: RuleType
-    stage: Stage
+    rule_type: RuleType = Field(description=RULE_WORDS)
+    stage: Stage = Field(description=STAGE_WORDS)
     points: int | None = None  # points, or amount with currency
     currency: Text = ""
     amount: Decimal | None = None
     reason: Text = ""
     comment: Text = ""
-    create_time: dt.datetime | None = None
-    confirm_time: dt.datetime | None = None
-    pay_time: dt.datetime | None = None
-    onboard_time: dt.datetime | None = None
-    conversion_time: dt.datetime | None = None
+    create_time: Timestamp | None = None
+    confirm_time: Timestamp | None = None
+    pay_time: Timestamp | None = None
+    onboard_time: Timestamp | None = None
+    conversion_time: Timestamp | None = None
 
 
 class DeletionOut(Schema):
-    status: CallState
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    status: CallState = Field(description=CALL_WORDS)
+    requested_at: Moment
+    finished_at: Moment | None
     error: str | None
     error_code: int | None
 
@@ -333,32 +354,34 @@ class RewardOut(Schema):
     application_id: str
     talent_id: str
     job_id: str
-    rule_type: RuleType
-    stage: Stage
+    rule_type: RuleType = Field(description=RULE_WORDS)
+    stage: Stage = Field(description=STAGE_WORDS)
     points: int | None
     currency: str | None
     amount: str | None
     reason: str | None  # free text: masked without referrals:personal_data
     comment: str | None
-    create_time: dt.datetime | None
-    confirm_time: dt.datetime | None
-    pay_time: dt.datetime | None
-    onboard_time: dt.datetime | None
-    conversion_time: dt.datetime | None
-    status: CallState  # queued (being sent), sent (Feishu has it), failed (see error)
+    create_time: Moment | None
+    confirm_time: Moment | None
+    pay_time: Moment | None
+    onboard_time: Moment | None
+    conversion_time: Moment | None
+    status: CallState = Field(description=CALL_WORDS)  # sent: Feishu has it; failed: see error
     feishu_reward_id: str | None
     error: str | None  # why it failed or waits, with Feishu's code and message
     error_code: int | None
     log_id: str | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
     deletion: DeletionOut | None  # the last deletion asked for, if any
     delete_reason: str | None
-    deleted_at: dt.datetime | None  # when Feishu confirmed the deletion
+    deleted_at: Moment | None  # when Feishu confirmed the deletion
+    updated_at: Moment  # when any of this last changed (the list's updated_after)
 
 
 def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
-    deletion = reward.deletions.order_by("-requested_at", "-id").first()
+    # The last one asked for: the deletions' own order (newest first), prefetched by a list.
+    deletion = next(iter(reward.deletions.all()), None)
     cash = reward.bonus_type == RewardBonusType.CASH
     return RewardOut(
         id=reward.pk,
@@ -396,6 +419,7 @@ def _reward(reward: ExternalReferralReward, full: bool) -> RewardOut:
         ),
         delete_reason=_shown(reward, "delete_reason", full),
         deleted_at=reward.deleted_at,
+        updated_at=reward.updated_at,
     )
 
 
@@ -416,10 +440,10 @@ def _write_tenant(request, tenant: str) -> str:
     if store_app():
         installed = Tenant.objects.filter(tenant_key=tenant, status=TenantStatus.INSTALLED)
         ok = bool(tenant) and request.api_key.allows_tenant(tenant) and installed.exists()
-        why = "No installed tenant has this key."
+        why = "No tenant that installed the app has this tenant key (GET /tenants lists them)."
     else:
         ok = tenant == "" and request.api_key.allows_tenant(tenant)
-        why = "A self-built app has one tenant: leave tenant empty."
+        why = "A self-built app has one tenant: leave the tenant empty."  # the admin's words
     if not ok:
         raise Problem(422, "The request is not valid.", kind="invalid-request", errors=[("tenant", why)])
     return tenant
@@ -440,7 +464,7 @@ def _times(body: RewardIn) -> tuple[dict, list]:
         except (OverflowError, ValueError, OSError):
             ms = -1
         if not _EARLIEST <= ms <= _LATEST:
-            errors.append((name, "A time between 2001-09-09 and 2286-11-20."))
+            errors.append((name, f"A time from {_bound(_EARLIEST)} to {_bound(_LATEST)}."))
         values[name] = str(ms)
     return values, errors
 
@@ -487,6 +511,42 @@ def post_reward(request, body: RewardIn):
         audit.record(request.api_key.actor, [reward], bulk.REWARD_IMPORTED, flag=ADDITION)
     reward.refresh_from_db()
     return Status(201 if created else 200, _reward(reward, _full(request)))
+
+
+_STATUS_OF = {word: status for status, word in _STATE.items()}
+
+
+class RewardFilters(PageParams):
+    updated_after: Timestamp | None = None
+    status: CallState | None = None
+    external_id: Text128 | None = None  # your system's id: one reward per tenant
+    tenant: Text128 | None = None
+    employee_id: Text128 | None = None
+
+
+@operation(
+    router.get,
+    "/referral-rewards",
+    "listRewards",
+    scope=READ,
+    summary="List external referral rewards and where each stands in Feishu",
+    response=Page[RewardOut],
+)
+@_english
+def list_rewards(request, filters: Query[RewardFilters]):
+    rows = _limited(ExternalReferralReward.objects.prefetch_related("deletions"), request)
+    if filters.updated_after:
+        rows = rows.filter(updated_at__gt=_utc(filters.updated_after))
+    if filters.status:
+        rows = rows.filter(status=_STATUS_OF[filters.status])
+    if filters.external_id is not None:
+        rows = rows.filter(external_id=filters.external_id)
+    if filters.tenant is not None:
+        rows = rows.filter(tenant_key=filters.tenant)
+    if filters.employee_id is not None:
+        rows = rows.filter(employee_id=filters.employee_id)
+    full = _full(request)
+    return page(rows, filters, serialize=lambda reward: _reward(reward, full))
 
 
 def _reward_of(request, id: int) -> ExternalReferralReward:
@@ -554,16 +614,16 @@ class PayrollRowOut(Schema):
     feishu_account_id: str | None
     amount: str
     currency: str
-    outcome: Outcome
+    outcome: Outcome = Field(description=admin_words(OUTCOMES.items(), "The payroll file's outcome."))
     external_order_id: str
-    transaction_time: dt.datetime | None
+    transaction_time: Moment | None
     tenant: str
 
 
 class PayoutRunOut(Schema):
     id: int
     title: str
-    status: PayoutRunStatus
+    status: PayoutRunStatus = Field(description=admin_words(PayoutRunStatus.choices))
     # The run's totals and line count, currency by currency; null for a key limited to tenants
     # (a run may pay several tenants' employees; such a key sees only its own lines).
     totals: list[CashOut] | None
@@ -571,10 +631,10 @@ class PayoutRunOut(Schema):
     scheduled: bool
     prepared_by: str  # the payroll file's: "" for a run the schedule prepared
     approved_by: str  # "" until approved, and for a rejected or cancelled run
-    prepared_at: dt.datetime
-    decided_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    updated_at: dt.datetime
+    prepared_at: Moment
+    decided_at: Moment | None
+    finished_at: Moment | None
+    updated_at: Moment
 
 
 class PayoutRunDetailOut(PayoutRunOut):

@@ -1,10 +1,9 @@
 """The platform's own operation: what the calling key is (a partner checks its setup)."""
 
-import datetime as dt
-
 from ninja import Router, Schema
 
 from .keys import KeyedRequest
+from .schemas import Moment
 from .site import operation, register
 
 router = Router(tags=["Keys"])
@@ -15,7 +14,7 @@ class KeyOut(Schema):
     prefix: str
     scopes: list[str]
     tenants: list[str]
-    expires_at: dt.datetime | None
+    expires_at: Moment | None
 
 
 @operation(

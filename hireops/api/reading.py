@@ -125,8 +125,11 @@ class StrictParser(Parser):
         self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
     ) -> dict[str, Any]:
         form = data is not request.GET  # request.POST or request.FILES: a form's fields
+        # No file sent beside a JSON body (JsonOrForm's fields read from it) is no form sent.
+        files_of_json = data is request.FILES and not data and request.content_type == JSON
         if (
             form
+            and not files_of_json
             and request.content_type not in FORMS
             and request.META.get("CONTENT_LENGTH", "0") not in ("", "0")
         ):

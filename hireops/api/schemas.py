@@ -1,9 +1,14 @@
 """Models every operation shares."""
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
+from django.utils import translation
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Row = TypeVar("Row")
 
@@ -36,6 +41,16 @@ def _utc(value: dt.datetime) -> dt.datetime:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_utc)]
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+# A moment in an answer (and a webhook event's data, which are answers' schemas): in UTC,
+# written ``2026-11-25T09:30:00Z``, whatever the deployment's TIME_ZONE or the value's own zone
+# (a time the admin shows in local time, as a payroll line's, is the same instant here).
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 def plain_text(value: str) -> str:
     """No NUL (PostgreSQL refuses it in text) and no lone surrogate (not UTF-8): a 4xx, never a 5xx."""
     if "\x00" in value:
@@ -55,3 +70,13 @@ Text200 = Annotated[str, Field(max_length=200), AfterValidator(plain_text)]
 Text500 = Annotated[str, Field(max_length=500), AfterValidator(plain_text)]
 Text2000 = Annotated[str, Field(max_length=2000), AfterValidator(plain_text)]
 Text10000 = Annotated[str, Field(max_length=10_000), AfterValidator(plain_text)]
+
+
+def admin_words(words: Iterable[tuple[str, "StrOrPromise"]], note: str = "") -> str:
+    """A state's description in the document: how the admin shows each value (its English
+    label, from the model's choices, so the two never drift apart). The API's values are keys
+    a partner's code compares, kept stable; the admin's words are for people, and a partner
+    talking with staff finds one in the other (docs/api.md, "The API's words and the admin's")."""
+    with translation.override("en"):
+        listed = "; ".join(f"`{value}`: {label}" for value, label in words)
+    return f"{note + ' ' if note else ''}As the admin shows them: {listed}."

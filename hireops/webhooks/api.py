@@ -23,7 +23,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Text64, Text128, Text200, Text2000, Timestamp
+from hireops.api.schemas import Moment, Page, Text64, Text128, Text200, Text2000, Timestamp
 from hireops.api.scopes import declare
 from hireops.api.site import DOCUMENT_EXTENSIONS, SCOPE_FIELD, operation, register
 from hireops.core.models import CallStatus
@@ -50,9 +50,9 @@ class EndpointOut(Schema):
     scopes: list[str] = Field(description="The events' data is what a key with these scopes reads")
     enabled: bool
     disabled_reason: str | None
-    failing_since: dt.datetime | None = Field(description="The first failed attempt since the last success")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    failing_since: Moment | None = Field(description="The first failed attempt since the last success")
+    created_at: Moment
+    updated_at: Moment
 
 
 class EndpointCreated(EndpointOut):
@@ -61,7 +61,7 @@ class EndpointCreated(EndpointOut):
 
 class SecretOut(Schema):
     secret: str
-    previous_valid_until: dt.datetime | None = Field(
+    previous_valid_until: Moment | None = Field(
         None, description="After a rotation: the previous secret signs too until then"
     )
 
@@ -121,9 +121,9 @@ class DeliveryOut(Schema):
     attempts: int
     last_status_code: int | None
     error: str | None
-    next_attempt_at: dt.datetime | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    next_attempt_at: Moment | None
+    requested_at: Moment
+    finished_at: Moment | None
 
 
 class DeliveryFilters(PageParams):

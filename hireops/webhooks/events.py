@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from ninja.responses import NinjaJSONEncoder
@@ -188,15 +188,18 @@ def record(
     """The event and its deliveries. Its data as each reader reads it: ``data`` for a key for
     every tenant without personal-data scopes, ``personal_data`` and ``limited_data`` (each kept
     when it differs) as an endpoint, or a key (``for_readers``), with them reads it."""
-    data = _plain_json(event_type.render(subject, False, True))
-    personal = limited = None
-    personal_heard = any(event_type.personal_scope in e.scopes for e in endpoints)
-    if event_type.personal_scope and (for_readers or personal_heard):
-        full = _plain_json(event_type.render(subject, True, True))
-        personal = full if full != data else None
-    if event_type.tenants is not None and (for_readers or any(e.tenants for e in endpoints)):
-        part = _plain_json(event_type.render(subject, False, False))
-        limited = part if part != data else None
+    # In English, as the API answers: a change made in a Chinese admin page or by a worker
+    # tells partners the same words (stored messages render in the active language).
+    with translation.override("en"):
+        data = _plain_json(event_type.render(subject, False, True))
+        personal = limited = None
+        personal_heard = any(event_type.personal_scope in e.scopes for e in endpoints)
+        if event_type.personal_scope and (for_readers or personal_heard):
+            full = _plain_json(event_type.render(subject, True, True))
+            personal = full if full != data else None
+        if event_type.tenants is not None and (for_readers or any(e.tenants for e in endpoints)):
+            part = _plain_json(event_type.render(subject, False, False))
+            limited = part if part != data else None
     event = WebhookEvent.objects.create(
         type=event_type.name,
         tenant_key=tenant_key,

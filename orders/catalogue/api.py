@@ -44,7 +44,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
 from bindings.models import VendorCustomer
 from hireops.api.pagination import PageParams, page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Page, Timestamp
+from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
 from hireops.core import audit
@@ -100,7 +100,7 @@ class PackageOut(Answer):
     description: str
     turnaround_days: int = Field(description="hireops' own: an order open longer shows as overdue")
     only_for: list[int] = Field(description="Customer ids it is offered to; empty: every customer")
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class AdditionalItemOut(Answer):
@@ -108,7 +108,7 @@ class AdditionalItemOut(Answer):
     name: str
     description: str
     only_for: list[int]
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class PackagesOut(Answer):
@@ -121,11 +121,11 @@ class PaperOut(Answer):
     name: str
     duration_minutes: int | None
     question_count: int | None
-    starts_at: dt.datetime | None = Field(description="When it opens; null: no start limit")
-    ends_at: dt.datetime | None = Field(description="When it closes; null: no end limit")
+    starts_at: Moment | None = Field(description="When it opens; null: no start limit")
+    ends_at: Moment | None = Field(description="When it closes; null: no end limit")
     turnaround_days: int
     only_for: list[int]
-    updated_at: dt.datetime
+    updated_at: Moment
 
 
 class PapersOut(Answer):
@@ -165,17 +165,17 @@ class PushCounts(Answer):
 class RolloutOut(Answer):
     id: int
     catalogue: Literal["packages", "form_fields", "exam_papers"]
-    status: RolloutState = Field(description="queued, running (accounts being looked at), done")
+    status: RolloutState = Field(
+        description=admin_words(RolloutStatus.choices, "`running`: the bound accounts are being looked at.")
+    )
     accounts: int = Field(description="Bound accounts of the catalogue's kind when the rollout started")
     accounts_looked_at: int
     pushes: PushCounts = Field(
         description="The pushes to the accounts whose Feishu differed (for a key limited to tenants: theirs)"
     )
-    requested_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None = Field(
-        description="When every account was looked at (pushes may still run)"
-    )
+    requested_at: Moment
+    started_at: Moment | None
+    finished_at: Moment | None = Field(description="When every account was looked at (pushes may still run)")
 
 
 class ReplaceOut(Answer):
@@ -192,11 +192,13 @@ class PushOut(Answer):
     rollout_id: int | None
     tenant: str
     account_id: str
-    status: PushState
+    status: PushState = Field(
+        description=admin_words([(STATUS[value].value, label) for value, label in CallStatus.choices])
+    )
     error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
     error_code: int | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
+    requested_at: Moment
+    finished_at: Moment | None
 
 
 # --- requests -------------------------------------------------------------------------------

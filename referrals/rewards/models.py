@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import personal
@@ -31,6 +33,13 @@ class RewardBonusType(models.IntegerChoices):
     CASH = 2, _("cash")
 
 
+def set_null_and_touch(collector, field, sub_objs, using):
+    """``on_delete`` of a reward's account: SET_NULL, and the reward's ``updated_at`` moves (its
+    ``account_id`` changed: a partner syncing by ``updated_after`` reads it again)."""
+    models.SET_NULL(collector, field, sub_objs, using)
+    collector.add_field_update(ExternalReferralReward._meta.get_field("updated_at"), timezone.now(), sub_objs)
+
+
 class ExternalReferralReward(FeishuCall):
     """A reward earned outside Hire (a former system, a manual bonus) imported into a referral
     account (``referrals.rewards``). ``external_id`` is ours and Feishu's idempotency key:
@@ -46,7 +55,7 @@ class ExternalReferralReward(FeishuCall):
         related_name="external_rewards",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=set_null_and_touch,
     )
     name = models.CharField(_("employee name"), max_length=100, blank=True)
     application_id = models.CharField(_("application id"), max_length=64, blank=True)
@@ -84,6 +93,10 @@ class ExternalReferralReward(FeishuCall):
         on_delete=models.SET_NULL,
     )
     deleted_at = models.DateTimeField(_("deleted in Feishu at"), null=True, blank=True)
+    # When anything the API shows of it last changed (its ``updated_after``): its call's state and
+    # error, its deletion's, its account. Set by every writer (``rewards.services.touch``):
+    # ``save(update_fields=…)`` and queryset updates do not touch an ``auto_now`` field.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("external referral reward")
@@ -99,6 +112,11 @@ class ExternalReferralReward(FeishuCall):
             models.Index(fields=["-requested_at"], name="reward_recent_idx"),
             models.Index(fields=["requested_at"], name="reward_queued_idx", condition=Q(status="queued")),
             failed_index("reward_failed_idx"),
+            # The API's pages (referrals/api.py): by (updated_at, id), whole, per tenant or status.
+            models.Index(fields=["updated_at", "id"], name="reward_updated_idx"),
+            models.Index(fields=["tenant_key", "updated_at", "id"], name="reward_tenant_updated_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="reward_status_updated_idx"),
+            models.Index(fields=["external_id"], name="reward_external_id_idx"),  # in any tenant
         ]
 
     def __str__(self):

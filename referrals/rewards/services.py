@@ -214,6 +214,12 @@ def reward_body(r: ExternalReferralReward) -> dict:
     ).to_json()
 
 
+def touch(*pks: int) -> None:
+    """What the API shows of these rewards changed (their call, their deletion's, an error):
+    their ``updated_at`` moves, so a partner syncing by ``updated_after`` reads them again."""
+    ExternalReferralReward.objects.filter(pk__in=pks).update(updated_at=timezone.now())
+
+
 # --- create ----------------------------------------------------------------------------------
 
 
@@ -320,12 +326,16 @@ def _create_give_up(pk: int, reason: str) -> str:
         return CallStatus.FAILED
     # The outcome is unknown: keep it open; the sync pass repeats it with the same external id
     # (within REPEAT_WINDOW, see _create_prepare).
-    ExternalReferralReward.objects.filter(pk=pk).update(error=Message(GAVE_UP_OPEN, reason=reason))
+    ExternalReferralReward.objects.filter(pk=pk).update(
+        error=Message(GAVE_UP_OPEN, reason=reason), updated_at=timezone.now()
+    )
     return CallStatus.QUEUED
 
 
 def _create_closed(r: ExternalReferralReward) -> None:
-    """A reward that failed for good (refused, too late to repeat, or given up on): partners hear of it."""
+    """The reward's call closed (stamped first: the event's data carries the new ``updated_at``);
+    one that failed for good (refused, too late to repeat, or given up on): partners hear of it."""
+    touch(r.pk)
     if ExternalReferralReward.objects.filter(pk=r.pk, status=CallStatus.FAILED).exists():
         announce.reward_failed(r.pk)
 
@@ -338,6 +348,7 @@ CREATE = outbound.register(
         call=_create_call,
         callee=FEISHU,
         answer=_create_answer,
+        retrying=lambda r, body, exc, failure: touch(r.pk),  # its error says why it waits
         closed=_create_closed,
         give_up=_create_give_up,
         sweep=False,  # the sync pass (referrals.sync) sends what is still queued
@@ -367,7 +378,7 @@ def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None
                 reward=reward, reason=reason[:500], requested_by=user
             )
             ExternalReferralReward.objects.filter(pk=reward.pk).update(
-                delete_reason=reason[:500], deleted_by=user
+                delete_reason=reason[:500], deleted_by=user, updated_at=timezone.now()
             )
     except IntegrityError as exc:
         raise RewardRefused(_("%(reward)s is being deleted already.") % {"reward": reward}) from exc
@@ -386,7 +397,8 @@ def _delete_call(d: ExternalRewardDeletion, reward_id: str):
 
 
 def _deleted(d: ExternalRewardDeletion, body, resp) -> None:
-    ExternalReferralReward.objects.filter(pk=d.reward_id).update(deleted_at=timezone.now())
+    now = timezone.now()
+    ExternalReferralReward.objects.filter(pk=d.reward_id).update(deleted_at=now, updated_at=now)
 
 
 DELETE = outbound.register(
@@ -398,6 +410,9 @@ DELETE = outbound.register(
         call=_delete_call,
         callee=FEISHU,
         effect=_deleted,
+        # The reward shows its last deletion: its state and error.
+        retrying=lambda d, body, exc, failure: touch(d.reward_id),
+        closed=lambda d: touch(d.reward_id),
         maybe_sent=DELETE_MAYBE_SENT,
         sweep=False,  # the sync pass (referrals.sync) sends what is still queued
     )

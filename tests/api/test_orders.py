@@ -2,6 +2,7 @@
 writes staff send from the order's page, sent through the outbound engine to the sandbox."""
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hireops.api.models import ApiKey
+from hireops.api.site import api
 from hireops.core.models import CallStatus
 from hireops.core.personal import HIDDEN
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
@@ -434,6 +436,12 @@ def test_a_result_then_termination_refused_as_a_conflict(client, sandbox, bound_
     assert sent["result"] == "无差异" and sent["report_file_list"][0]["report_name"] == "终版报告.pdf"
     order = client.get(f"/api/v1/orders/{api_id(check)}", **bearer(key)).json()
     assert order["state"] == "completed" and order["writes"][0]["status"] == "sent"
+    # Completed: Feishu would refuse anything more (1002858), so nothing more is queued.
+    sent_before = len(sandbox.requests())
+    for path, data in (("progress", {"stage_name": "x", "stage_time": iso(now_ms())}), ("terminate", {})):
+        late = post(client, key, f"/orders/{api_id(check)}/{path}", data)
+        assert late.status_code == 409 and late.json()["type"] == "urn:hireops:problem:order-closed"
+    assert len(sandbox.requests()) == sent_before and OrderWrite.objects.count() == 1
 
     other = sandbox_check(client, sandbox)
     terminated = post(client, key, f"/orders/{api_id(other)}/terminate")
@@ -508,3 +516,238 @@ def test_a_write_feishu_refuses_shows_failed_with_feishus_message(client, sandbo
     assert write["status"] == "failed" and write["error_code"] == 1002862
     assert write["error"] and write["finished_at"]
     assert OrderWrite.objects.get().status == CallStatus.FAILED
+
+
+# --- JSON or a form: the same write, the same answer ------------------------------------------
+
+
+DOCUMENT = json.loads(json.dumps(api.get_openapi_schema()))  # paths relative to its server
+ORDER_WRITES = sorted(
+    path for path, item in DOCUMENT["paths"].items() if path.startswith("/orders/") and "post" in item
+)
+T = "2026-11-20T02:00:00Z"
+LINK = {"report_name": "阶段报告.pdf", "report_link": "https://reports.example.com/r/1"}
+# (operation, the order's kind, fields, expected status and, for a refusal, the field named)
+SAME_EITHER_WAY = [
+    (
+        "/progress",
+        "bgc",
+        {"stage_name": "资料核实", "stage_time": T, "stage_id": "s1", "result": "通过", **LINK},
+        202,
+        None,
+    ),
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T}, 202, None),
+    ("/progress", "bgc", {"stage_time": T}, 422, "stage_name"),
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "yesterday"}, 422, "stage_time"),
+    # Without an offset it would be read in a time zone the partner cannot see.
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "2026-11-20T10:00:00"}, 422, "stage_time"),
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": "1900-01-01T00:00:00Z"}, 422, "stage_time"),
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T, "result": "通过"}, 422, "report_file"),
+    ("/progress", "bgc", {"stage_name": "资料核实", "stage_time": T, "report_ids": [999]}, 422, "report_ids"),
+    ("/progress", "bgc", {"stage_name": "x" * 101, "stage_time": T}, 422, "stage_name"),
+    (
+        "/progress",
+        "bgc",
+        {"stage_name": "资料核实", "stage_time": T, "report_link": "not a link"},
+        422,
+        "report_link",
+    ),
+    ("/result", "bgc", {"result": "无差异", "result_time": T, **LINK}, 202, None),
+    ("/result", "bgc", {"result": " ", "result_time": T}, 422, "result"),
+    ("/result", "bgc", {"result": "无差异"}, 422, "result_time"),
+    ("/score", "exam", {"score": "60", "result_time": "2026-11-20 10:00"}, 422, "result_time"),
+    ("/terminate", "bgc", {}, 202, None),
+    (
+        "/exam-login",
+        "exam",
+        {"exam_url": "https://exam.example.com/t/abc", "username": "wang2", "password": "s"},
+        202,
+        None,
+    ),
+    ("/exam-login", "exam", {"exam_url": "not a link"}, 422, "exam_url"),
+    ("/exam-login", "exam", {"username": "wang2"}, 422, "exam_url"),
+    (
+        "/score",
+        "exam",
+        {"score": "60.5", "result_time": T, "details": "基本功: 优秀\n算法: 良好", **LINK},
+        202,
+        None,
+    ),
+    ("/score", "exam", {"score": "60.5", "details": "no colon here"}, 422, "details"),
+    ("/score", "exam", {"score": ""}, 422, "score"),
+]
+
+
+def as_json(client, key, url, fields):
+    return client.post(url, json.dumps(fields), content_type="application/json", **bearer(key))
+
+
+def as_form(client, key, url, fields):
+    return client.post(url, fields, **bearer(key))  # multipart/form-data; a list: repeated fields
+
+
+def same_answer(answer, fields: dict) -> tuple[int, object]:
+    """What a partner compares: the status and the body, but for what names the order or the
+    write (ids, a stage id made up when none was given) and when it was asked (a termination's
+    stage is stamped then)."""
+    body = answer.json()
+    made_up = [
+        name for name, given in (("stage_id", "stage_id"), ("time", "_time")) if given not in str(fields)
+    ]
+    for write in body.get("data", [body]) if answer.status_code == 202 else ():
+        for name in ("id", "order_id", "requested_at", *made_up):
+            write.pop(name)
+        write["report_ids"] = len(write["report_ids"])
+    return answer.status_code, body
+
+
+def test_every_order_write_takes_json_and_multipart_in_the_document():
+    assert ORDER_WRITES == [
+        "/orders/{id}/exam-login",
+        "/orders/{id}/progress",
+        "/orders/{id}/result",
+        "/orders/{id}/score",
+        "/orders/{id}/terminate",
+    ]
+    components = DOCUMENT["components"]["schemas"]
+    for path in ORDER_WRITES:
+        body = DOCUMENT["paths"][path]["post"].get("requestBody")
+        if body is None:  # /terminate: nothing to send
+            continue
+        assert sorted(body["content"]) == ["application/json", "multipart/form-data"], path
+        as_json_ = components[body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+        as_form_ = body["content"]["multipart/form-data"]["schema"]
+        files = {name for name, field in as_form_["properties"].items() if field.get("format") == "binary"}
+        # The same fields either way, but the files, which only a form carries.
+        assert set(as_json_["properties"]) == set(as_form_["properties"]) - files, path
+        assert set(as_json_.get("required", ())) == set(as_form_.get("required", ())), path
+    assert {case[0] for case in SAME_EITHER_WAY} == {p.removeprefix("/orders/{id}") for p in ORDER_WRITES}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("operation", "kind", "fields", "status", "field"), SAME_EITHER_WAY)
+def test_a_write_as_json_is_answered_as_the_same_write_as_a_form(
+    client, operation, kind, fields, status, field
+):
+    make = a_background_check if kind == "bgc" else an_exam
+    key = make_key("orders:write")
+    answers = []
+    for send in (as_json, as_form):
+        order = make()
+        writes_before = OrderWrite.objects.count()
+        answer = send(client, key, f"/api/v1/orders/{api_id(order)}{operation}", fields)
+        assert answer.status_code == status, (send.__name__, answer.content)
+        if field is not None:
+            assert answer["Content-Type"] == "application/problem+json"
+            assert field in [e["field"] for e in answer.json()["errors"]], (send.__name__, answer.json())
+            assert OrderWrite.objects.count() == writes_before
+        answers.append(same_answer(answer, fields))
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.django_db
+def test_a_json_body_that_is_no_object_or_no_json_is_refused_as_the_others_are(client):
+    check, key = a_background_check(), make_key("orders:write")
+    url = f"/api/v1/orders/{api_id(check)}/progress"
+    for raw, status in (("[1, 2]", 422), ('"a stage"', 422), ("{not json", 400), ("", 422)):
+        answer = client.post(url, raw, content_type="application/json", **bearer(key))
+        assert answer.status_code == status, (raw, answer.content)
+        assert answer["Content-Type"] == "application/problem+json"
+    # As a customer's POST with a JSON body is refused (POST /customers), byte for byte.
+    other = client.post(
+        "/api/v1/customers",
+        "{not json",
+        content_type="application/json",
+        **bearer(make_key("customers:write")),
+    )
+    mine = client.post(url, "{not json", content_type="application/json", **bearer(key))
+    assert (other.status_code, other.json()) == (mine.status_code, mine.json())
+    assert not OrderWrite.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stage_sent_as_json_reaches_feishu_with_its_report_link(client, sandbox, bound_accounts):
+    check = sandbox_check(client, sandbox)
+    t = now_ms()
+    answer = as_json(
+        client,
+        make_key("orders:write"),
+        f"/api/v1/orders/{api_id(check)}/progress",
+        {"stage_name": "阶段报告", "stage_time": iso(t), "stage_id": "j1", "result": "通过", **LINK},
+    )
+    assert answer.status_code == 202, answer.content
+    sent = sandbox.requests(PROGRESS)[-1]["json"]
+    assert (sent["stage_id"], sent["stage_time"], sent["result"]) == ("j1", str(t), "通过")
+    assert sent["report_file_list"] == [
+        {"report_name": "阶段报告.pdf", "report_url": "https://reports.example.com/r/1", "report_url_type": 2}
+    ]
+
+
+# --- a closed order takes nothing: 409 before anything is queued -------------------------------
+
+
+def _queued(kind):
+    def make():
+        check = a_background_check()
+        OrderWrite.objects.create(kind=kind, background_check=check, result="无差异", time_ms=1)
+        return check
+
+    return make
+
+
+CLOSED = {
+    "completed": lambda: a_background_check(state=CheckState.COMPLETED),
+    "canceled": lambda: a_background_check(state=CheckState.CANCELED),
+    "terminated": lambda: a_background_check(state=CheckState.TERMINATED),
+    "being terminated": _queued("cancel"),
+    "its result on the way": _queued("result"),
+    "graded": lambda: an_exam(state=ExamState.GRADED),
+}
+VALID = {  # a write each closed order would take if it were open, with a report file in the form
+    "/progress": {"stage_name": "一", "stage_time": T},
+    "/result": {"result": "无差异", "result_time": T},
+    "/terminate": {},
+    "/exam-login": {"exam_url": "https://exam.example.com/t/abc"},
+    "/score": {"score": "60"},
+}
+WITH_FILES = ("/progress", "/result", "/score")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("closed", CLOSED)
+def test_a_closed_order_answers_409_order_closed_and_nothing_is_queued_or_kept(client, closed, tmp_path):
+    key = make_key("orders:write")
+    order = CLOSED[closed]()
+    kind = "exam" if isinstance(order, Exam) else "bgc"
+    operations = [op for op in VALID if (op in ("/exam-login", "/score")) == (kind == "exam")]
+    for operation in operations:
+        url = f"/api/v1/orders/{api_id(order)}{operation}"
+        form = {**VALID[operation], **({"report_file": pdf()} if operation in WITH_FILES else {})}
+        writes_before = OrderWrite.objects.count()
+        for answer in (as_json(client, key, url, VALID[operation]), as_form(client, key, url, form)):
+            assert answer.status_code == 409, (closed, operation, answer.content)
+            problem = answer.json()
+            assert problem["type"] == "urn:hireops:problem:order-closed", problem
+            assert "nothing more" in problem["detail"], problem
+        assert OrderWrite.objects.count() == writes_before
+    assert not ReportFile.objects.exists()
+    assert not [f for f in (tmp_path / "reports").rglob("*") if f.is_file()]
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_closed_order_with_the_same_words(admin_client):
+    """The API and the admin's pages ask the same service: a completed background check's
+    page sends nothing, and says why."""
+    check = a_background_check(state=CheckState.COMPLETED)
+    for name, fields in (
+        ("stage", {"stage_name": "一", "stage_time": "2026-11-20 10:00:00"}),
+        ("result", {"result": "无差异", "result_time": "2026-11-20 10:00:00"}),
+        ("terminate", {"confirm": "on"}),
+    ):
+        page = admin_client.post(f"/admin/orders/backgroundcheck/{check.pk}/{name}/", fields)
+        assert page.status_code == 200, name
+        assert "This background check is completed: nothing more can be sent." in page.content.decode(), name
+    exam = an_exam(state=ExamState.GRADED)
+    page = admin_client.post(f"/admin/orders/exam/{exam.pk}/score/", {"score": "60"})
+    assert "finished grading this exam" in page.content.decode()
+    assert not OrderWrite.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hireops.api import keys
 from hireops.api.models import ApiKey
+from hireops.tenants.models import Tenant
 
 from .keys import bearer, make_key
 
@@ -93,6 +94,7 @@ def test_the_rate_limit_is_per_key_with_the_drafts_headers(client, settings, tmp
 
 
 def test_create_api_key_prints_the_key_alone_on_its_last_line(capsys):
+    Tenant.objects.create(tenant_key="t1")
     call_command(
         "create_api_key",
         "payroll sync",

@@ -7,18 +7,22 @@ import csv
 import io
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
+from hireops import outbound
 from hireops.api import keys
 from hireops.core import audit, roles
 from hireops.core.messages import Message
+from hireops.core.models import CallStatus
 from hireops.core.personal import HIDDEN
+from hireops.outbound.retry import TryLater
 from referrals.accounts import balances
 from referrals.accounts.services import balance_pull
 from referrals.models import (
@@ -32,6 +36,7 @@ from referrals.models import (
     ReferralAccount,
 )
 from referrals.payouts import services as payouts
+from referrals.rewards import services as rewards
 from tests.factories import a_payout_run, a_referral_account, a_reward_row
 from tests.second_factor import give_totp
 
@@ -237,6 +242,7 @@ def test_a_refusal_by_feishu_shows_as_failed_with_its_message(client, sandbox, h
         ({"rule_type": "bonus"}, "rule_type"),
         ({"name": "a\x00b"}, "name"),
         ({"pay_time": "1990-01-01T00:00:00Z"}, "pay_time"),
+        ({"pay_time": "2024-05-01T10:00:00"}, "pay_time"),  # no offset: whose 10:00?
         ({"tenant": "someone-else"}, "tenant"),
         ({"comment": "x" * 501}, "comment"),
     ],
@@ -277,7 +283,9 @@ def test_deleting_a_reward_needs_a_reason_and_reaches_feishu(client, sandbox, hr
     row = ExternalReferralReward.objects.get()
     actor = keys.ApiKey.objects.get().actor
     assert row.deleted_by == actor and row.deletions.get().requested_by == actor
-    entry = LogEntry.objects.exclude(action_flag=ADDITION).get(object_id=str(row.pk))
+    entry = LogEntry.objects.exclude(action_flag=ADDITION).get(
+        content_type=ContentType.objects.get_for_model(row), object_id=str(row.pk)
+    )
     assert entry.user == actor and "imported twice" in audit.describe(entry)
 
     again = client.delete(f"{url}?reason=again", **bearer(key))
@@ -321,6 +329,134 @@ def test_a_reward_of_another_tenant_is_missing_and_free_text_unmasked_with_the_s
     assert client.get(f"{REWARDS}/{theirs.pk}", **bearer(key)).status_code == 404
     masked = client.get(f"{REWARDS}/{mine.pk}", **bearer(make_key("referrals:read"))).json()
     assert masked["reason"] == HIDDEN
+
+
+def test_rewards_are_listed_each_once_filtered_and_in_few_queries(client, django_assert_max_num_queries):
+    sent = a_reward_row("t1", status=CallStatus.SUCCEEDED, reward_id="fs-1", external_id="hris-1")
+    failed = a_reward_row("t1", status=CallStatus.FAILED, external_id="hris-2", employee_id="emp2")
+    queued = a_reward_row("t2", external_id="hris-1")  # the same external id in another tenant
+    ExternalRewardDeletion.objects.create(reward=sent, reason="first", status=CallStatus.FAILED)
+    ExternalRewardDeletion.objects.create(reward=sent, reason="again")
+    key = make_key("referrals:read")
+
+    seen, pages = walk(client, key, f"{REWARDS}?limit=2")
+    assert sorted(seen) == sorted([sent.pk, failed.pk, queued.pk]) and pages == 2
+
+    def listed(query):
+        answer = client.get(f"{REWARDS}?{query}", **bearer(key))
+        assert answer.status_code == 200, (query, answer.content)
+        return [row["id"] for row in answer.json()["data"]]
+
+    assert sorted(listed("external_id=hris-1")) == sorted([sent.pk, queued.pk])
+    assert listed("external_id=hris-1&tenant=t2") == [queued.pk]
+    assert listed("external_id=hris") == []  # exact, never a part
+    assert listed("status=sent") == [sent.pk]
+    assert listed("status=failed") == [failed.pk]
+    assert listed("status=queued") == [queued.pk]
+    assert listed("employee_id=emp2") == [failed.pk]
+    row = client.get(f"{REWARDS}?external_id=hris-1&tenant=t1", **bearer(key)).json()["data"][0]
+    assert row == client.get(f"{REWARDS}/{sent.pk}", **bearer(key)).json()  # as GET answers it
+    assert row["deletion"]["status"] == "queued" and row["updated_at"]
+
+    since = ExternalReferralReward.objects.latest("updated_at").updated_at.isoformat().replace("+", "%2B")
+    assert listed(f"updated_after={since}") == []
+    ExternalReferralReward.objects.filter(pk=failed.pk).update(updated_at=timezone.now())
+    assert listed(f"updated_after={since}") == [failed.pk]
+
+    for _ in range(20):
+        reward = a_reward_row("t3")
+        for reason in ("a", "b"):
+            ExternalRewardDeletion.objects.create(reward=reward, reason=reason, status=CallStatus.FAILED)
+    with django_assert_max_num_queries(4):  # the key, the page, its deletions: none per reward
+        assert len(client.get(f"{REWARDS}?limit=200", **bearer(key)).json()["data"]) == 23
+
+
+def test_a_key_limited_to_tenants_lists_only_its_tenants_rewards(client):
+    mine = a_reward_row("t-mine", external_id="both-1")
+    theirs = a_reward_row("t-theirs", external_id="both-1")
+    key = make_key("referrals:read", tenants=["t-mine"])
+    assert walk(client, key, f"{REWARDS}?limit=1")[0] == [mine.pk]
+    for query, expected in (
+        ("tenant=t-theirs", []),
+        ("external_id=both-1", [mine.pk]),
+        ("external_id=both-1&tenant=t-theirs", []),
+        (f"employee_id={theirs.employee_id}", [mine.pk]),  # the same referrer id in both tenants
+        ("status=queued&limit=200", [mine.pk]),
+    ):
+        rows = client.get(f"{REWARDS}?{query}", **bearer(key)).json()["data"]
+        assert [row["id"] for row in rows] == expected, query
+
+
+def test_bad_reward_filters_are_a_400_problem_naming_the_field(client):
+    key = make_key("referrals:read")
+    for query in (
+        "status=succeeded",  # the API says "sent"
+        "updated_after=yesterday",
+        "external_id=a%00b",
+        "limit=0",
+        "cursor=zz",
+        "externalid=x",
+    ):
+        answer = client.get(f"{REWARDS}?{query}", **bearer(key))
+        assert answer.status_code == 400, (query, answer.content)
+        assert answer["Content-Type"] == "application/problem+json" and answer.json()["errors"]
+
+
+def test_every_change_a_partner_sees_of_a_reward_moves_its_updated_at(client, sandbox, hr, referrer):
+    """A partner syncing by updated_after hears of each: the call sent, refused, retried or left
+    open, a deletion asked, sent or retried, the referrer's account removed."""
+    key = key_by(hr, "rewards:write", "referrals:read")
+    past = timezone.now() - timedelta(days=1)
+
+    def synced(reward, change) -> dict:
+        ExternalReferralReward.objects.update(updated_at=past)
+        change()
+        after = (past + timedelta(minutes=1)).isoformat().replace("+", "%2B")
+        rows = client.get(f"{REWARDS}?updated_after={after}", **bearer(key)).json()["data"]
+        assert [row["id"] for row in rows] == [reward.pk], change
+        return rows[0]
+
+    def to_send(external_id, employee_id=referrer):
+        return a_reward_row("", external_id=external_id, employee_id=employee_id, talent_id="t-1")
+
+    accepted = to_send("sync-1")
+    assert synced(accepted, lambda: rewards.CREATE.send(accepted.pk))["status"] == "sent"
+    refused = to_send("sync-2", employee_id="nobody-here")
+    assert synced(refused, lambda: rewards.CREATE.send(refused.pk))["status"] == "failed"
+
+    retried = to_send("sync-3")
+    sandbox.add_fault(CREATE, "error", status=500, code=1002001, count=1)
+
+    def tried_once():
+        with pytest.raises(TryLater):
+            outbound.run(rewards.CREATE, retried.pk)
+
+    shown = synced(retried, tried_once)
+    assert shown["status"] == "queued" and shown["error"]
+    ExternalReferralReward.objects.filter(pk=retried.pk).update(maybe_applied=True)
+    shown = synced(retried, lambda: rewards._create_give_up(retried.pk, "no answer"))
+    assert shown["status"] == "queued" and "Outcome unknown" in shown["error"]
+
+    url = f"{REWARDS}/{accepted.pk}"
+    sandbox.add_fault(f"{CREATE}/*", "error", status=500, code=1002001, count=100)
+    shown = synced(accepted, lambda: client.delete(f"{url}?reason=twice", **bearer(key)))
+    assert shown["deletion"]["status"] == "failed" and shown["deletion"]["error"]  # every try failed
+    sandbox.clear_faults()
+    sandbox.add_fault(f"{CREATE}/*", "error", status=500, code=1002001, count=1)
+    deletion = ExternalRewardDeletion.objects.create(reward=accepted, reason="twice", requested_by=hr)
+
+    def deletion_tried_once():
+        with pytest.raises(TryLater):
+            outbound.run(rewards.DELETE, deletion.pk)
+
+    shown = synced(accepted, deletion_tried_once)
+    assert shown["deletion"]["status"] == "queued" and shown["deletion"]["error"]
+    shown = synced(accepted, lambda: rewards.DELETE.send(deletion.pk))
+    assert shown["deletion"]["status"] == "sent" and shown["deleted_at"]
+
+    account = a_referral_account(employee_id="left-early")
+    linked = a_reward_row("", account=account, employee_id="left-early")
+    assert synced(linked, account.delete)["account_id"] is None
 
 
 # --- payout runs ------------------------------------------------------------------------------
@@ -373,13 +509,7 @@ def test_a_payout_runs_lines_say_what_the_payroll_csv_says(client, sandbox, regi
     client.force_login(people["preparer"])
     response = client.get(reverse("admin:referrals_payoutrun_payroll", args=[run.pk, "csv"]))
     table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    from_api = {
-        r["external_order_id"]: {
-            **{k: v or "" for k, v in r.items() if k != "tenant"},
-            "transaction_time": r["transaction_time"].replace("Z", "+00:00"),
-        }
-        for r in rows
-    }
+    from_api = {r["external_order_id"]: {k: v or "" for k, v in r.items() if k != "tenant"} for r in rows}
     for line in table:
         api = from_api[line["external_order_id"]]
         for name in ("employee_id", "employee_name", "feishu_account_id", "amount", "currency", "outcome"):
@@ -389,7 +519,10 @@ def test_a_payout_runs_lines_say_what_the_payroll_csv_says(client, sandbox, regi
             and line["prepared_by"] == "preparer"
             and line["approved_by"] == "approver"
         )
-        assert api["transaction_time"] == line["transaction_time"]
+        # The same instant: in UTC in the API, in the deployment's time zone in staff's file.
+        at = api["transaction_time"]
+        assert at.endswith("Z")
+        assert datetime.fromisoformat(at) == datetime.fromisoformat(line["transaction_time"])
     detail = client.get(f"{RUNS}/{run.pk}", **bearer(key)).json()
     assert (detail["prepared_by"], detail["approved_by"]) == ("preparer", "approver")
 

@@ -194,6 +194,12 @@ def test_order_state_errors_are_explained_not_retried(client, sandbox, bound_acc
     t = now_ms()
     writes.result_request(check, result="无差异", time_ms=t)
     sandbox.clear_requests()
+    with pytest.raises(writes.OrderClosed, match="completed"):  # hireops knows it is completed
+        writes.stage_request(BackgroundCheck.objects.get(pk=check.pk), name="太晚", time_ms=t + 5)
+    # Feishu's refusal explains an order closed there that hireops still takes as open (its
+    # result sent by other means, say).
+    BackgroundCheck.objects.filter(pk=check.pk).update(state=CheckState.IN_PROGRESS)
+    OrderWrite.objects.filter(kind=WriteKind.RESULT).delete()
     late = writes.stage_request(check, name="太晚", time_ms=t + 5)
     late.refresh_from_db()
     assert late.status == CallStatus.FAILED and late.error_code == 1002858

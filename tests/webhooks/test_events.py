@@ -119,3 +119,26 @@ def test_a_tenant_installing_the_app_is_told_in_its_transaction(receiver):
     (event,) = WebhookEvent.objects.all()  # t-other is no tenant of this endpoint
     assert event.type == "tenant.installed" and event.data["tenant_key"] == "t-acme"
     assert event.data["status"] == "installed"
+
+
+def test_an_event_made_in_a_chinese_page_tells_partners_in_english(receiver):
+    """Stored messages render in the active language; a partner reads the API's English, wherever
+    the change was made (an admin page in Chinese, a worker)."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from hireops.webhooks import events
+
+    said = events.declare(
+        events.EventType(
+            "test.said", "a test", scope=None, render=lambda s, p, w: {"said": gettext("Needs review")}
+        )
+    )
+    try:
+        endpoints.create(url=receiver.url, event_types=["test.said"], scopes=["tenants:read"])
+        with translation.override("zh-hans"):
+            assert gettext("Needs review") != "Needs review"
+            events.emit(said.name, object())
+        assert WebhookEvent.objects.get(type="test.said").data == {"said": "Needs review"}
+    finally:
+        events._types.pop(said.name)

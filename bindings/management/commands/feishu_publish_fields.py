@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from bindings.models import Scope
 from bindings.publishing import PublishRefused, fields_publish_request
+from hireops.core.commands import HireopsCommand
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "Queue a publish of one scope's active custom fields to Feishu (1 background check, 2 exam), "
         "to every tenant that installed the app."

@@ -1,11 +1,10 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
-
+from hireops.core.commands import HireopsCommand
 from referrals.sync import GRACE, sync_pending
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "One pass of every pending outbound job (registrations, withdrawals, enable/deactivate) "
         "and a balance pull, in this process. For cron users."

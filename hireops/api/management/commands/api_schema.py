@@ -3,9 +3,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from hireops.api.site import api
+from hireops.core.commands import HireopsCommand
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.json"
 
@@ -15,7 +16,7 @@ def document() -> str:
     return json.dumps(api.get_openapi_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "Write the partner API's OpenAPI document to docs/openapi.json, the reviewed snapshot of "
         "the contract (tests/api/test_contract.py compares the served one with it)."

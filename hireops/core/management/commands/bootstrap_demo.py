@@ -13,8 +13,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.module_loading import module_has_submodule
+
+from hireops.core.commands import HireopsCommand
 
 DEMO_FEISHU_EMAIL = "wei.zhang@demo.example.com"
 
@@ -48,7 +50,7 @@ def login_line(user, created: bool, password: str) -> str:
     )
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = "Create the demo superuser for local runs, once, and the demo's data (refuses when DEBUG is off)."
 
     def add_arguments(self, parser):

@@ -2,12 +2,11 @@
 
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand
-
+from hireops.core.commands import HireopsCommand
 from hireops.feishu import get_client
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "Show whether calls to Feishu are stopped because the app's monthly API call quota is used "
         "up; --resume lifts the stop (after the quota was raised in the Feishu console)."

@@ -12,12 +12,13 @@ import signal
 import socket
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from hireops.core.commands import HireopsCommand
 from hireops.events import listener
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = "Receive Feishu's events over the long connection (self-built apps, no public URL needed)."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from hireops.core.commands import HireopsCommand
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import events_reprocess
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "Queue Feishu events again, by id (event_id or pk) or by status: failed ones, and ignored "
         "ones whose type has a handler now."

@@ -10,9 +10,9 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from prometheus_client import CollectorRegistry, start_http_server
 
+from hireops.core.commands import HireopsCommand
 from hireops.ops.collectors import OperationsCollector, ProcessFilesCollector
 
 
@@ -23,7 +23,7 @@ def registry() -> CollectorRegistry:
     return registry
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = "Serve Prometheus metrics for this host's hireops processes."
 
     def add_arguments(self, parser):

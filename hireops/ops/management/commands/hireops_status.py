@@ -7,13 +7,13 @@ cannot be read (the database is unreachable from here).
 import json
 import sys
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from hireops.core.commands import HireopsCommand
 from hireops.ops import report
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     requires_system_checks = []  # cron reads this output: only the status
     help = "Show the operations status; exit 1 when something needs a person, 2 when it cannot be read."
 

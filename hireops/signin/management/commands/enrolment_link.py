@@ -10,16 +10,17 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.urls import reverse
 
+from hireops.core.commands import HireopsCommand
 from hireops.signin import second_factor
 from hireops.signin.models import EnrolmentLink
 
 log = logging.getLogger("hireops.signin")
 
 
-class Command(BaseCommand):
+class Command(HireopsCommand):
     help = (
         "Print a one-time link that lets USERNAME set up a first second factor (an authenticator app "
         "or a security key): for the first superuser, who has nobody to issue one in the admin."
