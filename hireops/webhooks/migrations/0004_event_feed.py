@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webhooks", "0002_endpoint_owner_key"),
+        ("webhooks", "0003_endpoint_owner_from_maker"),
     ]
 
     operations = [
