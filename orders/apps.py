@@ -83,7 +83,8 @@ class OrdersConfig(AppConfig):
         from bindings.signals import binding_changed
 
         binding_changed.connect(_follow_binding, dispatch_uid="orders.follow_binding")
-        _watch_catalogue()
+        # No signal follows the catalogue's entries: whoever changes them rolls the catalogue out
+        # in the same transaction (orders.catalogue.services; checked at start: orders.checks).
 
 
 def _follow_binding(sender, binding, **kwargs) -> None:
@@ -95,32 +96,3 @@ def _follow_binding(sender, binding, **kwargs) -> None:
     from .catalogue.pushes import push_on_bound
 
     push_on_bound(binding)
-
-
-def _watch_catalogue() -> None:
-    """Any edit of a catalogue's entries (admin, import, shell) rolls the catalogue out to
-    the bound accounts it concerns, once the edit commits."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-
-    from .catalogue.models import CATALOGUE_MODELS
-
-    for catalogue, models in CATALOGUE_MODELS.items():
-        for model in models:
-
-            def changed(sender, catalogue=catalogue, **kwargs):
-                if kwargs.get("raw") or kwargs.get("action", "post_").startswith("pre_"):
-                    return  # fixtures load as they are; m2m: act once, after the change
-                from django.db import transaction
-
-                from .catalogue.rollouts import rollout_request
-                from .selectors import forget_turnarounds
-
-                rollout_request(catalogue)
-                transaction.on_commit(forget_turnarounds)
-
-            uid = f"orders.catalogue.{model._meta.model_name}"
-            post_save.connect(changed, sender=model, dispatch_uid=uid + ".save", weak=False)
-            post_delete.connect(changed, sender=model, dispatch_uid=uid + ".delete", weak=False)
-            m2m_changed.connect(
-                changed, sender=model.only_for.through, dispatch_uid=uid + ".only_for", weak=False
-            )

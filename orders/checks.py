@@ -1,7 +1,7 @@
-"""The orders' settings, checked at start."""
+"""The orders' settings, and the catalogue's rollout on every edit, checked at start."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -18,3 +18,33 @@ def purge_after_events_are_pruned(app_configs, **kwargs):
             id="orders.W001",
         )
     ]
+
+
+@register()
+def catalogue_edits_roll_out(app_configs, **kwargs):
+    """Staff edit the catalogue in the admin, and no signal follows the entries' saves: an edit
+    reaches the bound accounts because the entry's admin, a ``CatalogueEntryAdmin``, rolls the
+    catalogue out in the transaction that saves or deletes it (``orders.catalogue.services``).
+    A catalogue model edited by any other admin would change what Feishu should have without
+    telling it. (Imported here, not at start-up: the ingest server must not load the admin.)"""
+    from django.contrib import admin
+
+    from .admin.catalogue import CatalogueEntryAdmin
+    from .catalogue.services import CATALOGUE_OF
+
+    errors = []
+    for model in CATALOGUE_OF:
+        if not admin.site.is_registered(model):
+            continue  # not edited in the admin: no edit to roll out
+        model_admin = admin.site.get_model_admin(model)
+        if not isinstance(model_admin, CatalogueEntryAdmin):
+            errors.append(
+                Error(
+                    f"The admin of {model._meta.label}, {type(model_admin).__name__}, is not a "
+                    "CatalogueEntryAdmin: its saves and deletes would not roll the catalogue out to the "
+                    "bound accounts.",
+                    hint="Register the model with a subclass of orders.admin.catalogue.CatalogueEntryAdmin.",
+                    id="orders.E001",
+                )
+            )
+    return errors

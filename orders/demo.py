@@ -13,7 +13,7 @@ from django.db import transaction
 from hireops.core.demo_feishu import feishu_keeps_state
 
 from .catalogue.models import AdditionalItem, Catalogue, CatalogueSync, ExamPaper, FormField, Package
-from .catalogue.rollouts import rollout_request
+from .catalogue.services import catalogue_changed
 
 PACKAGES = [
     ("pkg-basic", "基础套餐", "工作履历验证 X1，教育背景核实，公民身份验证", 5),
@@ -23,32 +23,51 @@ ITEMS = [("ext-credit", "个人信用报告", "征信记录核查")]
 PAPERS = [("paper-spring", "春季测评", 60, 40)]
 
 
+def _added(model, defaults: dict, **lookup) -> bool:
+    return model.objects.get_or_create(defaults=defaults, **lookup)[1]
+
+
 def seed() -> None:
     with transaction.atomic():
-        for code, name, description, days in PACKAGES:
-            Package.objects.get_or_create(
-                code=code, defaults={"name": name, "description": description, "turnaround_days": days}
-            )
-        for code, name, description in ITEMS:
-            AdditionalItem.objects.get_or_create(
-                code=code, defaults={"name": name, "description": description}
-            )
-        FormField.objects.get_or_create(
-            key="hiring_manager",
-            defaults={
-                "type": "text",
-                "name_zh": "用人经理",
-                "name_en": "Hiring manager",
-                "is_required": False,
-            },
-        )
-        for code, name, minutes, questions in PAPERS:
-            ExamPaper.objects.get_or_create(
-                code=code, defaults={"name": name, "duration_minutes": minutes, "question_count": questions}
-            )
+        added = {
+            Catalogue.PACKAGES: [
+                *(
+                    _added(Package, {"name": name, "description": text, "turnaround_days": days}, code=code)
+                    for code, name, text, days in PACKAGES
+                ),
+                *(
+                    _added(AdditionalItem, {"name": name, "description": text}, code=code)
+                    for code, name, text in ITEMS
+                ),
+            ],
+            Catalogue.FORM_FIELDS: [
+                _added(
+                    FormField,
+                    {
+                        "type": "text",
+                        "name_zh": "用人经理",
+                        "name_en": "Hiring manager",
+                        "is_required": False,
+                    },
+                    key="hiring_manager",
+                )
+            ],
+            Catalogue.PAPERS: [
+                _added(
+                    ExamPaper,
+                    {"name": name, "duration_minutes": minutes, "question_count": questions},
+                    code=code,
+                )
+                for code, name, minutes, questions in PAPERS
+            ],
+        }
         if feishu_keeps_state():
-            return  # the sandbox has what it was sent; a push cut short is resumed by the worker
-        # The sandbox starts from its seed: what it was sent before is gone.
-        CatalogueSync.objects.update(sent={}, uncertain={}, retired_keys=[])
-        for catalogue in Catalogue.values:
-            rollout_request(catalogue)
+            # The sandbox has what it was sent (a push cut short is resumed by the worker): only
+            # what the seed added goes out.
+            changed = [catalogue for catalogue, news in added.items() if any(news)]
+        else:
+            # The sandbox starts from its seed: what it was sent before is gone.
+            CatalogueSync.objects.update(sent={}, uncertain={}, retired_keys=[])
+            changed = list(added)
+        for catalogue in changed:
+            catalogue_changed(catalogue)

@@ -9,13 +9,13 @@ term per entry over the (state, received_at) index, on any database.
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
 from hireops.core.models import CallStatus
 
-from .catalogue.models import CataloguePush, ExamPaper, Package
+from .catalogue.models import CataloguePush
+from .catalogue.turnarounds import turnarounds
 from .models import (
     OPEN_CHECK_STATES,
     OPEN_EXAM_STATES,
@@ -37,26 +37,6 @@ def _late(field: str, turnarounds: dict[str, int], now) -> Q:
     for days, codes in sorted(by_days.items()):
         late |= Q(**{f"{field}__in": codes}, received_at__lt=now - timedelta(days=days))
     return late
-
-
-TURNAROUNDS = "orders:turnarounds"
-
-
-def turnarounds() -> dict[str, dict[str, int]]:
-    """Each package's and paper's turnaround, from the shared cache (the dashboard reads them
-    on every view); a catalogue edit forgets them (orders.apps)."""
-    found = cache.get(TURNAROUNDS)
-    if found is None:
-        found = {
-            "packages": dict(Package.objects.values_list("code", "turnaround_days")),
-            "papers": dict(ExamPaper.objects.values_list("code", "turnaround_days")),
-        }
-        cache.set(TURNAROUNDS, found, 600)
-    return found
-
-
-def forget_turnarounds() -> None:
-    cache.delete(TURNAROUNDS)
 
 
 def overdue_checks(now=None):

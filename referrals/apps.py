@@ -1,6 +1,11 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# Why an account's cash may not be withdrawn now: in a payout run's unpaid line. Named by its
+# path, imported when the first withdrawal asks (the ingest server runs ready() too and must
+# not load the app's code).
+PAYOUT_GUARD = "referrals.payouts.services.cash_promised"
+
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
@@ -106,9 +111,15 @@ class ReferralsConfig(AppConfig):
         ):
             register_schedule(name, task=task, managed_with="referrals.manage_schedules", **timing)
 
+        # A payout run's unpaid line holds its account's cash: every withdrawal asks the payouts
+        # first, by a plain call through the guards the withdrawals keep (the withdrawals may
+        # not import the payouts). Checked at start: referrals.checks.
+        from .withdrawals import guards
+
+        guards.register_cash_guard(PAYOUT_GUARD)
+
         # A room below tells the rooms above what happened through its signals, never by
-        # importing them: the leavers follow their accounts' deactivations and payouts, and a
-        # payout run's unpaid line holds its account's cash against a withdrawal.
+        # importing them: the leavers follow their accounts' deactivations and payouts.
         from .accounts import signals as accounts
         from .withdrawals import signals as withdrawals
 
@@ -116,7 +127,6 @@ class ReferralsConfig(AppConfig):
         accounts.deactivation_refused.connect(_refused, dispatch_uid="referrals.leavers.refused")
         withdrawals.cash_paid_out.connect(_paid_out, dispatch_uid="referrals.leavers.paid_out")
         withdrawals.withdrawal_failed.connect(_failed, dispatch_uid="referrals.leavers.failed")
-        withdrawals.cash_promised.connect(_in_a_run, dispatch_uid="referrals.payouts.cash_promised")
 
 
 # The receivers import their room when a signal comes, not at start-up: the ingest server runs
@@ -145,9 +155,3 @@ def _failed(sender, withdrawal_pk, **kwargs) -> None:
     from .leavers.services import withdrawal_failed
 
     withdrawal_failed(withdrawal_pk)  # a person decides what the leaver gets
-
-
-def _in_a_run(sender, account, **kwargs) -> str | None:
-    from .payouts.services import cash_promised
-
-    return cash_promised(account)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process, events_reprocess
 from hireops.ops import alerts, heartbeat
 from hireops.ops.models import AlertIncident
+from orders.catalogue import services as catalogue
 from orders.catalogue.models import CataloguePush, Package
 from referrals.models import ReferralAccount
 from sandbox.control import SandboxControl
@@ -138,8 +138,7 @@ def test_a_restarted_demo_is_as_green_as_its_first_start(demo, client):
         assert _open_incidents() == []
         # The back-office's record of what each account has is still Feishu's: a new package
         # goes out as one create to each bound account, the one bound before the restart too.
-        with transaction.atomic():
-            Package.objects.create(code="pkg-gold", name="黄金套餐")
+        catalogue.entry_save(Package(code="pkg-gold", name="黄金套餐"))
         new = CataloguePush.objects.filter(pk__gt=last_push)
         assert dict(new.values_list("binding__account_id", "status")) == {
             "demo-bound-1": CallStatus.SUCCEEDED,

@@ -154,7 +154,8 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.storage",
             "referrals",
             # Each room's rows, part of referrals.models; the signals the rooms below send,
-            # which the rooms above are connected to in ready() (imported only when one comes).
+            # which the rooms above are connected to in ready() (imported only when one comes);
+            # the withdrawals' guards, which ready() names the payouts' guard to (by its path).
             "referrals.accounts",
             "referrals.accounts.models",
             "referrals.accounts.signals",
@@ -168,6 +169,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.rewards",
             "referrals.rewards.models",
             "referrals.withdrawals",
+            "referrals.withdrawals.guards",
             "referrals.withdrawals.models",
             "referrals.withdrawals.signals",
         ],

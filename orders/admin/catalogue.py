@@ -20,6 +20,7 @@ from hireops.core.models import CallStatus
 from hireops.tenants.filters import TenantFilter
 
 from ..catalogue import pushes
+from ..catalogue import services as catalogue_services
 from ..catalogue.forms import ADDITIONAL_ITEM_FIELDS, PACKAGE_FIELDS, ExamPaperForm, FormFieldForm
 from ..catalogue.models import (
     SCOPE_CATALOGUES,
@@ -29,7 +30,6 @@ from ..catalogue.models import (
     ExamPaper,
     FormField,
     Package,
-    RolloutStatus,
 )
 
 # Change-history message (hireops.core.audit), on the push and on its account's binding.
@@ -44,7 +44,6 @@ def _requested(user, push) -> bool:
 
 
 class CatalogueEntryAdmin(admin.ModelAdmin):
-    catalogue = ""
     autocomplete_fields = ("only_for",)
     list_filter = ("is_active", ("only_for", admin.RelatedOnlyFieldListFilter))
     id_field = "code"
@@ -63,15 +62,15 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_customers=Count("only_for"))
 
+    # The admin's writers of the entries, each rolling the catalogue out in its transaction
+    # (orders.catalogue.services): the entry and its customers saved (save_model, then
+    # save_related), one deleted from its page, several by the delete action.
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        rollout = CatalogueRollout.objects.filter(
-            catalogue=self.catalogue, status=RolloutStatus.QUEUED
-        ).first()
-        if rollout is None:
-            return
-        if rollout.requested_by_id is None:
-            CatalogueRollout.objects.filter(pk=rollout.pk).update(requested_by=request.user)
+        rollout = catalogue_services.catalogue_changed(
+            catalogue_services.catalogue_of(self.model), request.user
+        )
         url = reverse("admin:orders_cataloguerollout_change", args=[rollout.pk])
         self.message_user(
             request,
@@ -81,10 +80,15 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
             messages.INFO,
         )
 
+    def delete_model(self, request, obj):
+        catalogue_services.entries_delete(self.model.objects.filter(pk=obj.pk), request.user)
+
+    def delete_queryset(self, request, queryset):
+        catalogue_services.entries_delete(queryset, request.user)
+
 
 @admin.register(Package)
 class PackageAdmin(CatalogueEntryAdmin):
-    catalogue = "packages"
     list_display = (
         "code",
         "name",
@@ -100,7 +104,6 @@ class PackageAdmin(CatalogueEntryAdmin):
 
 @admin.register(AdditionalItem)
 class AdditionalItemAdmin(CatalogueEntryAdmin):
-    catalogue = "packages"
     list_display = ("code", "name", "offered_to", "is_active", "display_order", "updated_at")
     search_fields = ("code", "name")
     fields = ADDITIONAL_ITEM_FIELDS
@@ -108,7 +111,6 @@ class AdditionalItemAdmin(CatalogueEntryAdmin):
 
 @admin.register(FormField)
 class FormFieldAdmin(CatalogueEntryAdmin):
-    catalogue = "form_fields"
     form = FormFieldForm
     id_field = "key"
     list_display = (
@@ -128,7 +130,6 @@ class FormFieldAdmin(CatalogueEntryAdmin):
 
 @admin.register(ExamPaper)
 class ExamPaperAdmin(CatalogueEntryAdmin):
-    catalogue = "papers"
     form = ExamPaperForm
     list_display = (
         "code",

@@ -14,13 +14,14 @@ ids listed twice and unknown customers are refused, all before anything is saved
 answers 422 with every field at fault and nothing changes. Then the entries are saved as the
 admin saves them: a listed id is added, changed, or brought back; an entry on offer but not
 listed is withdrawn (made inactive, as staff retire one: the orders placed with it keep its
-turnaround). Those saves roll the catalogue out as every edit does (``rollouts``: one
-``CatalogueRollout``, each bound account whose Feishu then differs gets a ``CataloguePush``
-sent by the outbound engine); the answer is that rollout (202, ``queued``), whose state and
-per-tenant pushes (``sent``, ``failed`` with Feishu's message) ``GET /catalogue/rollouts/{id}``
-and ``/pushes`` show. A document equal to the catalogue saves nothing and queues nothing (200,
-``rollout: null``): Feishu already has it, or a failed push is repeated where staff repeat it.
-The change history of each entry names the key.
+turnaround). The replacement rolls the catalogue out in the transaction of those saves, as an
+admin edit does (``services.catalogue_changed``: one ``CatalogueRollout``, each bound account
+whose Feishu then differs gets a ``CataloguePush`` sent by the outbound engine); the answer is
+that rollout (202, ``queued``), whose state and per-tenant pushes (``sent``, ``failed`` with
+Feishu's message) ``GET /catalogue/rollouts/{id}`` and ``/pushes`` show. A document equal to
+the catalogue saves nothing and queues nothing (200, ``rollout: null``): Feishu already has it,
+or a failed push is repeated where staff repeat it. The change history of each entry names the
+key.
 
 **Tenants.** The catalogue is one list shared by every tenant's accounts (narrowed to
 customers, never to tenants), and a rollout reaches every bound account: a key limited to some
@@ -60,6 +61,7 @@ from .models import (
     Package,
     RolloutStatus,
 )
+from .services import catalogue_changed
 
 READ, WRITE = "catalogue:read", "catalogue:write"
 declare(
@@ -575,20 +577,18 @@ def _replace(request, catalogue: str, groups) -> Status:
     try:
         with transaction.atomic():
             history, added_ids, changed_ids, withdrawn_ids = _save(groups)
+            # Rolled out with the saves, naming the key's actor (or joining the rollout that waits).
+            rollout = catalogue_changed(catalogue, actor) if history else None
     except IntegrityError:  # another replacement added the same id meanwhile
         raise Problem(
             409, "The catalogue changed while this replacement ran; send it again.", kind="catalogue-changed"
         ) from None
     name = "packages" if catalogue == Catalogue.PACKAGES else "exam_papers"
-    if not history:
+    if rollout is None:
         return Status(
             200,
             ReplaceOut(catalogue=name, changed=False, added=[], updated=[], withdrawn=[], rollout=None),  # type: ignore[arg-type]
         )
-    # The saves queued a rollout (or joined the one waiting), as an admin edit does.
-    rollout = CatalogueRollout.objects.get(catalogue=catalogue, status=RolloutStatus.QUEUED)
-    if rollout.requested_by_id is None:
-        CatalogueRollout.objects.filter(pk=rollout.pk).update(requested_by=actor)
     for entry, message, params, flag in history:
         audit.record(actor, [entry], message, params, flag=flag)
     counts = {"added": len(added_ids), "changed": len(changed_ids), "withdrawn": len(withdrawn_ids)}

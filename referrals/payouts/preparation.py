@@ -73,8 +73,9 @@ def payable_accounts():
 
 
 def cash_promised(account: ReferralAccount) -> str | None:
-    """Why the account may not withdraw now (a withdrawal asks: ``withdrawals.signals``): its
-    cash is promised to an open run's unpaid line, which one withdrawal would hold."""
+    """Why the account may not withdraw now: its cash is promised to an open run's unpaid
+    line, which one withdrawal would hold. Every withdrawal asks it first: the app registers it
+    with the withdrawals' guards (``referrals.apps.PAYOUT_GUARD``, ``withdrawals.guards``)."""
     in_run = account.payout_lines.filter(status=CallStatus.QUEUED, run__status__in=PAYOUT_OPEN).first()
     if in_run is None:
         return None

@@ -22,13 +22,14 @@ from hireops.signin import second_factor
 
 from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
 from ..accounts.services import Snapshot, announce, balance_refusal, balances_apply, cash_dict
+from . import guards
 from .models import Withdrawal
 from .reconciliation import (  # noqa: F401  (the room's other service, named here too)
     RECONCILE,
     reconciliation_request,
     reconciliation_yesterday,
 )
-from .signals import cash_paid_out, cash_promised, withdrawal_failed
+from .signals import cash_paid_out, withdrawal_failed
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
 WITHDRAW_PERMISSION = "referrals.withdraw_referralaccount"
@@ -71,9 +72,12 @@ def withdrawal_request(
             _("%(account)s is %(status)s: only active accounts can withdraw.")
             % {"account": account, "status": account.get_status_display()}
         )
-    for _receiver, promised in cash_promised.send(ReferralAccount, account=account):
-        if promised:  # to a payout run, say: one withdrawal would hold its line
-            raise WithdrawalRefused(promised)
+    # Every path that starts a withdrawal comes here (the admin's action and its bulk job, a
+    # leaver's payout): the guards the app registered are asked first, a payout run's among
+    # them, whose unpaid line one withdrawal would hold.
+    promised = guards.cash_refusal(account)
+    if promised:
+        raise WithdrawalRefused(promised)
     cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
     try:
         with transaction.atomic():

@@ -1,12 +1,8 @@
-"""What the rooms above may say about, or react to, a withdrawal without the withdrawals naming
-them (connected from ``ReferralsConfig.ready()``: payout runs, leavers)."""
+"""What the rooms above hear of a withdrawal without the withdrawals naming them (connected
+from ``ReferralsConfig.ready()``: the leavers). Whether a withdrawal may start at all is no
+signal: it is asked of the guards the app registers (``guards``)."""
 
 from django.dispatch import Signal
-
-# Asked before a withdrawal is queued: sender=ReferralAccount, account. A receiver answers why
-# the account's cash may not be withdrawn now (promised elsewhere: a payout run's unpaid line),
-# as text for the person asking, or None.
-cash_promised = Signal()
 
 # A full-cash withdrawal of the account succeeded, inside the transaction that records it:
 # sender=Withdrawal, account_pk.

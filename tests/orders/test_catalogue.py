@@ -5,13 +5,13 @@ import time
 from datetime import datetime
 
 import pytest
-from django.db import transaction
 from django.utils import translation
 
 from bindings.models import CustomerIdentifier, EcoAccountBinding, VendorCustomer
 from hireops.core import display
 from hireops.core.models import CallStatus
 from orders.catalogue import pushes
+from orders.catalogue import services as catalogue
 from orders.catalogue.models import (
     AdditionalItem,
     CataloguePush,
@@ -90,9 +90,7 @@ def test_changes_go_out_as_the_difference_to_the_accounts_they_concern(client, s
     beta = _second_customer(client, sandbox)
     sandbox.clear_requests()
     # An extra for Acme only: one create, to Acme's account.
-    with transaction.atomic():  # as the admin saves it: the entry and its customers together
-        gold = Package.objects.create(code="pkg-gold", name="黄金套餐")
-        gold.only_for.add(bound_accounts)
+    catalogue.entry_save(Package(code="pkg-gold", name="黄金套餐"), only_for=[bound_accounts])
     assert calls(sandbox, PACKAGES) == [
         ("/", {"account_id": CHECK_ACCOUNT, "package_list": [{"id": "pkg-gold", "name": "黄金套餐"}]})
     ]
@@ -100,15 +98,16 @@ def test_changes_go_out_as_the_difference_to_the_accounts_they_concern(client, s
     assert (rollout.status, rollout.total, rollout.considered) == ("done", 2, 2)
     # A shared item renamed: an update to both accounts, nothing created again.
     sandbox.clear_requests()
-    AdditionalItem.objects.filter(code="ext002").update(name="履历验证X2")  # bypasses signals…
-    AdditionalItem.objects.get(code="ext002").save()  # …a save rolls it out
+    AdditionalItem.objects.filter(code="ext002").update(name="履历验证X2")  # a bare write: nothing goes…
+    assert calls(sandbox, PACKAGES) == []
+    catalogue.entry_save(AdditionalItem.objects.get(code="ext002"))  # …until the service rolls it out
     sent = calls(sandbox, PACKAGES)
     assert sorted(body["account_id"] for _, body in sent) == sorted([CHECK_ACCOUNT, "7300000000000000303"])
     assert {path for path, _ in sent} == {"/batch_update"}
     assert sent[0][1]["package_list"] == [] and sent[0][1]["additional_item_list"][0]["name"] == "履历验证X2"
     # Withdrawn: a delete, and Hire no longer offers it; orders placed before are untouched.
     sandbox.clear_requests()
-    Package.objects.filter(code="pkg-gold").first().delete()
+    catalogue.entries_delete(Package.objects.filter(code="pkg-gold"))
     assert calls(sandbox, PACKAGES) == [
         ("/batch_delete", {"account_id": CHECK_ACCOUNT, "package_id_list": ["pkg-gold"]})
     ]
@@ -120,7 +119,7 @@ def test_changes_go_out_as_the_difference_to_the_accounts_they_concern(client, s
 
 
 def test_order_form_fields_follow_feishus_rules(client, sandbox, bound_accounts):
-    degree = FormField.objects.create(
+    degree = FormField(
         key="candidate_degree",
         type="select",
         name_zh="候选人学历",
@@ -128,6 +127,7 @@ def test_order_form_fields_follow_feishus_rules(client, sandbox, bound_accounts)
         is_required=True,
         options=[{"key": "bachelor", "name_zh": "本科", "name_en": "Bachelor"}],
     )
+    catalogue.entry_save(degree)
     [(path, body)] = calls(sandbox, FIELDS)
     assert path == "/" and body["custom_field_list"] == [
         {
@@ -141,24 +141,24 @@ def test_order_form_fields_follow_feishus_rules(client, sandbox, bound_accounts)
     # A name alone: batch_update (the same length), which orders already placed show too.
     sandbox.clear_requests()
     degree.name_en = "Candidate's degree"
-    degree.save()
+    catalogue.entry_save(degree)
     assert [p for p, _ in calls(sandbox, FIELDS)] == ["/batch_update"]
     # A new field: the whole list again (create replaces it).
     sandbox.clear_requests()
-    FormField.objects.create(key="notes", type="textarea", name_zh="备注", description_zh="选填")
+    catalogue.entry_save(FormField(key="notes", type="textarea", name_zh="备注", description_zh="选填"))
     [(path, body)] = calls(sandbox, FIELDS)
     assert path == "/" and [f["key"] for f in body["custom_field_list"]] == ["candidate_degree", "notes"]
     # None left: batch_delete, account-wide; Feishu never takes those keys again.
     sandbox.clear_requests()
     FormField.objects.update(is_active=False)
-    FormField.objects.get(key="notes").save()
+    catalogue.entry_save(FormField.objects.get(key="notes"))
     assert calls(sandbox, FIELDS) == [("/batch_delete", {"account_id": CHECK_ACCOUNT})]
     sync = CatalogueSync.objects.get(catalogue="form_fields")
     assert sync.retired_keys == ["candidate_degree", "notes"] and offered(sandbox)["fields"] == []
     # Bringing a retired key back is refused before anything is sent, and says why.
     sandbox.clear_requests()
     FormField.objects.filter(key="notes").update(is_active=True)
-    FormField.objects.get(key="notes").save()
+    catalogue.entry_save(FormField.objects.get(key="notes"))
     push = CataloguePush.objects.filter(catalogue="form_fields").order_by("-pk").first()
     assert push.status == CallStatus.FAILED and "notes" in push.error and "new keys" in push.error
     assert calls(sandbox, FIELDS) == []
@@ -168,7 +168,7 @@ def test_paper_changes(client, sandbox, bound_accounts):
     paper = ExamPaper.objects.get(code="paper001")
     sandbox.clear_requests()
     paper.question_count = 40
-    paper.save()
+    catalogue.entry_save(paper)
     assert calls(sandbox, PAPERS) == [
         (
             "/batch_update",
@@ -179,11 +179,11 @@ def test_paper_changes(client, sandbox, bound_accounts):
         )
     ]
     sandbox.clear_requests()
-    ExamPaper.objects.create(code="paper002", name="秋季测评")
+    catalogue.entry_save(ExamPaper(code="paper002", name="秋季测评"))
     [(path, body)] = calls(sandbox, PAPERS)
     assert path == "/" and [p["id"] for p in body["paper_list"]] == ["paper001", "paper002"]
     sandbox.clear_requests()
-    ExamPaper.objects.all().delete()
+    catalogue.entries_delete(ExamPaper.objects.all())
     assert calls(sandbox, PAPERS) == [
         ("/batch_delete", {"account_id": EXAM_ACCOUNT, "paper_id_list": ["paper001", "paper002"]})
     ]
@@ -196,7 +196,7 @@ def test_a_package_create_without_an_answer_is_settled_before_going_on(
     settings.FEISHU_TIMEOUT = 0.5
     sandbox.clear_requests()
     sandbox.add_fault(PACKAGES, "late", count=1, delay=1.0)  # Feishu takes it, the answer comes too late
-    Package.objects.create(code="pkg-new", name="新套餐")
+    catalogue.entry_save(Package(code="pkg-new", name="新套餐"))
     push = CataloguePush.objects.filter(catalogue="packages").order_by("-pk").first()
     assert push.status == CallStatus.SUCCEEDED, push.error
     # Created once; the retry asked Feishu (an update of the same ids succeeded) instead of
@@ -213,7 +213,7 @@ def test_a_package_create_without_an_answer_is_settled_before_going_on(
 
 def test_a_refusal_is_final_and_explained_and_a_push_can_be_repeated(client, sandbox, bound_accounts):
     sandbox.add_fault(PACKAGES, "error", count=1, status=400, code=1002001, msg="参数错误或系统异常")
-    Package.objects.create(code="pkg-x", name="X")
+    catalogue.entry_save(Package(code="pkg-x", name="X"))
     push = CataloguePush.objects.filter(catalogue="packages").order_by("-pk").first()
     assert (push.status, push.error_code, push.attempts) == (CallStatus.FAILED, 1002001, 1)
     assert push.error
@@ -227,7 +227,7 @@ def test_an_unbound_account_gets_nothing(client, sandbox, bound_accounts):
     binding = EcoAccountBinding.objects.get(account_id=CHECK_ACCOUNT)
     EcoAccountBinding.objects.filter(pk=binding.pk).update(status="rejected")
     sandbox.clear_requests()
-    Package.objects.create(code="pkg-y", name="Y")
+    catalogue.entry_save(Package(code="pkg-y", name="Y"))
     assert calls(sandbox, PACKAGES) == [] and last_rollout().total == 0
     push = pushes.push_request(binding, "packages", "staff")
     push.refresh_from_db()
@@ -240,7 +240,7 @@ def test_a_refusal_of_form_fields_is_explained_as_the_form_field_api_means_it(
     """Feishu's 1002855 from the background-check form-field API is a parameter error there;
     from the exam API it means the exam is graded. A push is explained by the API that answered."""
     sandbox.add_fault(FIELDS, "error", count=1, status=400, code=1002855, msg="参数错误或系统异常")
-    FormField.objects.create(key="notes", type="textarea", name_zh="备注")
+    catalogue.entry_save(FormField(key="notes", type="textarea", name_zh="备注"))
     push = CataloguePush.objects.get(catalogue="form_fields")
     assert (push.status, push.error_code) == (CallStatus.FAILED, 1002855)
     page = admin_client.get(

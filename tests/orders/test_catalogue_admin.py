@@ -5,6 +5,7 @@ a paper's window says which arranged exams it moves."""
 import pytest
 
 from hireops.core.models import CallStatus
+from orders.catalogue import services as catalogue
 from orders.catalogue.models import CataloguePush, CatalogueRollout, ExamPaper, FormField, Package
 from orders.models import Exam
 
@@ -126,7 +127,7 @@ def test_a_failed_push_is_pushed_again_and_accounts_can_be_pushed_on_demand(
         code=1002001,
         msg="参数错误或系统异常",
     )
-    Package.objects.create(code="pkg-x", name="X")
+    catalogue.entry_save(Package(code="pkg-x", name="X"))
     failed = CataloguePush.objects.get(status=CallStatus.FAILED)
     page = vendor_ops.get(f"{ADMIN}cataloguepush/{failed.pk}/change/").content.decode()
     assert "参数错误或系统异常" in page and "pkg-x" in page  # the call and Feishu's answer

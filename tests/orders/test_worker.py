@@ -41,10 +41,12 @@ def test_send_write_and_resume_writes_run_in_a_worker(client, sandbox, bound_acc
 
 
 def test_catalogue_rollout_push_and_resume_run_in_a_worker(client, sandbox, bound_accounts, celery_worker):
+    from orders.catalogue import services as catalogue
     from orders.catalogue.models import CataloguePush, CatalogueRollout, Package
     from orders.tasks import resume_catalogues
 
-    Package.objects.create(code="pkg-w", name="Worker 套餐")  # orders.run_rollout, then orders.push_catalogue
+    # orders.run_rollout, then orders.push_catalogue
+    catalogue.entry_save(Package(code="pkg-w", name="Worker 套餐"))
     celery_worker(
         lambda: CataloguePush.objects.filter(reason="changed", status=CallStatus.SUCCEEDED).exists(),
         what="orders.run_rollout and orders.push_catalogue",
@@ -54,7 +56,7 @@ def test_catalogue_rollout_push_and_resume_run_in_a_worker(client, sandbox, boun
     from bindings.models import EcoAccountBinding
 
     binding = EcoAccountBinding.objects.get(account_id=CHECK_ACCOUNT)
-    Package.objects.filter(code="pkg-w").update(name="Worker 套餐 v2")  # no signal: nothing queued
+    Package.objects.filter(code="pkg-w").update(name="Worker 套餐 v2")  # a bare write: nothing queued
     lost = CataloguePush.objects.create(
         binding=binding, catalogue="packages", tenant_key=binding.tenant_key, reason="staff"
     )
