@@ -106,7 +106,7 @@ class ReferralsConfig(AppConfig):
         ):
             register_schedule(name, task=task, managed_with="referrals.manage_schedules", **timing)
 
-        # A room below tells the rooms above what happened through its signals, never by
+        # A sub-package below tells those above what happened through its signals, never by
         # importing them: the leavers follow their accounts' deactivations and payouts, and a
         # payout run's unpaid line holds its account's cash against a withdrawal.
         from .accounts import signals as accounts
@@ -119,7 +119,7 @@ class ReferralsConfig(AppConfig):
         withdrawals.cash_promised.connect(_in_a_run, dispatch_uid="referrals.payouts.cash_promised")
 
 
-# The receivers import their room when a signal comes, not at start-up: the ingest server runs
+# The receivers import their sub-package when a signal comes, not at start-up: the ingest server runs
 # ready() too and must not load the app's code.
 
 

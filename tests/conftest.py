@@ -178,7 +178,7 @@ def open_transactions(connection) -> list:
 
 @pytest.fixture(autouse=True)
 def no_feishu_call_inside_a_transaction(monkeypatch):
-    """House rule: no HTTP call to Feishu while a database transaction is open (a lock held
+    """Project rule: no HTTP call to Feishu while a database transaction is open (a lock held
     for a network round trip). Every call any test makes goes through this check."""
     from django.db import connection
 

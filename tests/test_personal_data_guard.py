@@ -337,7 +337,7 @@ def matching_and_not(lookup: str, text: str, inner: str) -> tuple[str, str]:
     return pairs.get(lookup, (inner, NO_MATCH))
 
 
-# --- The house rule -------------------------------------------------------------------------
+# --- The project's rule ---------------------------------------------------------------------
 
 
 def test_every_registered_admin_has_the_guard_first():

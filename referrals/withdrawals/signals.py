@@ -1,5 +1,5 @@
-"""What the rooms above may say about, or react to, a withdrawal without the withdrawals naming
-them (connected from ``ReferralsConfig.ready()``: payout runs, leavers)."""
+"""What the sub-packages above may say about, or react to, a withdrawal without the withdrawals
+naming them (connected from ``ReferralsConfig.ready()``: payout runs, leavers)."""
 
 from django.dispatch import Signal
 
