@@ -516,8 +516,8 @@ PRODUCTION_ENV = {
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory) -> Path:
-    """``manage.py collectstatic`` as the README's production steps run it, into a folder of
-    this test session: what the production admin server serves."""
+    """``manage.py collectstatic`` as the production steps (docs/deployment.md) run it, into a
+    folder of this test session: what the production admin server serves."""
     static_root = tmp_path_factory.mktemp("static")
     env = {**os.environ, **PRODUCTION_ENV, "STATIC_ROOT": str(static_root)}
     result = subprocess.run(
