@@ -71,7 +71,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hireops_admin_bench"
-TARGET_MS, TARGET_QUERIES = 50.0, 12  # issue 46: 50 ms (it was 100)
+TARGET_MS, TARGET_QUERIES = 50.0, 12  # 50 ms a page (the target was 100 ms before)
 # A query running longer than this is cancelled and its page reported as a timeout (gunicorn's
 # default worker timeout is 30 s: such a page never answers in production either).
 TIMEOUT_S = 30.0

@@ -18,7 +18,7 @@ Checked: every 201 of the burst is one customer and one kept answer (no key writ
 ``API_RATE_LIMIT`` (1,000 a minute per key by default) is raised for the run: that limit is
 the deployment's choice for one partner, not the capacity measured here.
 
-Target (issue 46): >= 500 write requests/s on this machine.
+Target: >= 500 write requests/s on this machine.
 """
 
 import argparse

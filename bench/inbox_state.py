@@ -1,7 +1,7 @@
 """The inbox table as each measurement of an ingest benchmark starts: a chosen number of rows.
 
-The benchmarks that store events (``bench/longconn.py``) used to leave their rows behind, so
-every run measured a larger table than the one before: on a 2-core machine with PostgreSQL's
+Left alone, the benchmarks that store events (``bench/longconn.py``) leave their rows behind, so
+every run measures a larger table than the one before: on a 2-core machine with PostgreSQL's
 default 128 MB of shared buffers the listener acknowledged about 20 % less at 730,000 rows than
 on an empty table (2026-11-27: 3,300 against 4,050 events/s, 16 in flight), and three rounds of
 one run read 3,730, 3,480 and 2,809. ``prepare(rows)`` puts the table in the same state before

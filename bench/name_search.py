@@ -1,4 +1,4 @@
-"""Benchmark: searching a Chinese name in the admin, today's substring match beside the bigram index.
+"""Benchmark: searching a Chinese name in the admin, the plain substring match beside the bigram index.
 
     .venv/bin/python bench/name_search.py [--sizes 200000,1000000] [--repeat 7] [--reseed]
 
@@ -18,7 +18,7 @@ customers, named as bench/seed.py names them (北京华信科技有限公司 背
 
 For each size, in a child process of its own, every search is requested through the
 admin's list page (Django's test client, production settings, 2 warm-up requests, then
-``--repeat`` timed; the median), twice: *old* is today's match (``icontains`` alone, as before
+``--repeat`` timed; the median), twice: *old* is the plain match (``icontains`` alone, as before
 the bigram index: ``hireops.core.name_search.contains`` replaced by it for the run) and *new*
 the search as shipped. Each line shows the rows found, both pages' medians, the time of the
 queries that search ("SQL": the rows listed, their count, for bindings the customers' ids) in

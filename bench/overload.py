@@ -35,8 +35,8 @@ attempt got); (c) the gunicorn workers' RSS, sampled every second, stops growing
 refused events pile up; (d) the answers (200, the writer's fast 503 with Retry-After, the
 503 after 2 s, no answer in 3 s) with their latencies, and the rate stored meanwhile.
 
-Targets: (a) and (b) hold (exit status 1 otherwise); the 503 refusals p99 < 20 ms (issue 33:
-the refusal is decided before the body is verified or decrypted); RSS flat.
+Targets: (a) and (b) hold (exit status 1 otherwise); the 503 refusals p99 < 20 ms (the
+refusal is decided before the body is verified or decrypted); RSS flat.
 """
 
 import argparse
@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 from bench.webhook import PATH, bench_env, delivery, serve, throughput  # noqa: E402
 
 FEISHU_TIMEOUT = 3.0  # Feishu gives up on an answer after 3 s
-REFUSAL_TARGET = 0.02  # s, p99: decided before any decryption (issue 33)
+REFUSAL_TARGET = 0.02  # s, p99: decided before any decryption
 # Answers that are not HTTP statuses, and the 503 that is not the writer's fast refusal.
 TIMEOUT, RESET, NO_CONNECTION, SLOW_503 = 0, -1, -2, 5030
 ANSWER = {

@@ -191,7 +191,7 @@ def main() -> int:
 
     first, second = (median("hireops", i) / median("sdk", i) for i in (0, 1))
     warm = {name: median(name, 0) / median(name, 1) for name in results}
-    print(f"hireops / SDK     first run {first:.2f}x, second run {second:.2f}x (target >= 1.5x, issue 46)")
+    print(f"hireops / SDK     first run {first:.2f}x, second run {second:.2f}x (target >= 1.5x)")
     print(
         f"first / second    hireops {warm['hireops']:.2f}, SDK {warm['sdk']:.2f} (no warm-up penalty: ~1.0)"
     )

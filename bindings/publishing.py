@@ -238,7 +238,7 @@ PUBLISH = outbound.register(
         refused=_response,
         released=_release,
         lease=LEASE,
-        sweep=False,  # no sweep today: a publish whose task was lost shows as stuck (ops status)
+        sweep=False,  # no sweep: a publish whose task was lost shows as stuck (ops status)
     )
 )
 

@@ -4,7 +4,7 @@ Feishu registers with ``callee=FEISHU``.
 Its failures are the client's (``FeishuError``), judged by the one retry decision of
 ``hireops.core.feishu_errors.judge``; a call the task's time limit cut may have reached Feishu;
 a row that succeeded keeps Feishu's log id and no error. The engine stays independent of the
-Feishu client: this module, a floor above it, is where the two meet.
+Feishu client: this module, a layer above it, is where the two meet.
 """
 
 from hireops import outbound

@@ -118,7 +118,7 @@ class ReferralsConfig(AppConfig):
 
         guards.register_cash_guard(PAYOUT_GUARD)
 
-        # A room below tells the rooms above what happened through its signals, never by
+        # A sub-package below tells those above what happened through its signals, never by
         # importing them: the leavers follow their accounts' deactivations and payouts.
         from .accounts import signals as accounts
         from .withdrawals import signals as withdrawals
@@ -129,7 +129,7 @@ class ReferralsConfig(AppConfig):
         withdrawals.withdrawal_failed.connect(_failed, dispatch_uid="referrals.leavers.failed")
 
 
-# The receivers import their room when a signal comes, not at start-up: the ingest server runs
+# The receivers import their sub-package when a signal comes, not at start-up: the ingest server runs
 # ready() too and must not load the app's code.
 
 

@@ -1,10 +1,10 @@
 """HR side: referral reward accounts (内推账户), their balances, withdrawals, payout runs,
 external rewards and leavers.
 
-Each room of the app keeps its rows in its own ``models`` module (``referrals.accounts.models``,
+Each sub-package of the app keeps its rows in its own ``models`` module (``referrals.accounts.models``,
 ``withdrawals``, ``payouts``, ``rewards``, ``leavers``); they are all the app's models
 (label ``referrals``, their tables and migrations unchanged), named here so that Django finds
-them. Code inside a room imports the rooms' own modules, never this one."""
+them. Code inside a sub-package imports the sub-packages' own modules, never this one."""
 
 from .accounts.models import (
     STALE,

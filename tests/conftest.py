@@ -178,7 +178,7 @@ def open_transactions(connection) -> list:
 
 @pytest.fixture(autouse=True)
 def no_feishu_call_inside_a_transaction(monkeypatch):
-    """House rule: no HTTP call to Feishu while a database transaction is open (a lock held
+    """Project rule: no HTTP call to Feishu while a database transaction is open (a lock held
     for a network round trip). Every call any test makes goes through this check."""
     from django.db import connection
 
@@ -516,8 +516,8 @@ PRODUCTION_ENV = {
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory) -> Path:
-    """``manage.py collectstatic`` as the README's production steps run it, into a folder of
-    this test session: what the production admin server serves."""
+    """``manage.py collectstatic`` as the production steps (docs/deployment.md) run it, into a
+    folder of this test session: what the production admin server serves."""
     static_root = tmp_path_factory.mktemp("static")
     env = {**os.environ, **PRODUCTION_ENV, "STATIC_ROOT": str(static_root)}
     result = subprocess.run(

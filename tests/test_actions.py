@@ -1,8 +1,8 @@
-"""Every admin action of every registered admin, as every role, over HTTP (issue 29 §3).
+"""Every admin action of every registered admin, as every role, over HTTP.
 
-The house rule (hireops.core.admin.actions): an action offered with the view permission changes
-nothing (it is marked read-only); any other needs a permission beyond view and leaves an entry
-in the change history. The actions, the admins and what each role is offered all come from
+The project's rule (hireops.core.admin.actions): an action offered with the view permission
+changes nothing (it is marked read-only); any other needs a permission beyond view and leaves an
+entry in the change history. The actions, the admins and what each role is offered all come from
 the running site's registry, so a new action is tried without a new test.
 """
 

@@ -3,8 +3,9 @@
 Each page is opened twice for each role that sees it: once with a handful of rows, once after
 more rows (with every relation a list shows: customers, requesting staff, balances, status
 history) were added. A query per row would make the second count grow; a page over the
-budget of issue 11 (12 queries) fails too. bench/admin.py times the same pages at production
-size; this pins what a code change can break without anyone running the benchmark.
+budget (12 queries, what a page may cost at production size) fails too. bench/admin.py times
+the same pages at production size; this pins what a code change can break without anyone
+running the benchmark.
 """
 
 import itertools

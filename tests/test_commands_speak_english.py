@@ -1,4 +1,4 @@
-"""Every management command of the house speaks English to an operator, whatever LANGUAGE_CODE
+"""Every management command of the project speaks English to an operator, whatever LANGUAGE_CODE
 says (the admin's, Chinese by default), unless asked otherwise with ``--language``: its help,
 its errors and what it writes (hireops.core.commands). Enumerated: a new command is held to it
 by itself. Its help names only options it has."""
@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from hireops.core.commands import HireopsCommand
 from tests.conftest import ROOT
 
-HOUSE = ("hireops", "bindings", "referrals", "orders")
-COMMANDS = sorted((name, app) for name, app in get_commands().items() if app.split(".")[0] in HOUSE)
+PROJECT = ("hireops", "bindings", "referrals", "orders")
+COMMANDS = sorted((name, app) for name, app in get_commands().items() if app.split(".")[0] in PROJECT)
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*[a-z]")
-# Messages the house writes, translated in the Chinese catalogue: a command writing them shows
+# Messages the project writes, translated in the Chinese catalogue: a command writing them shows
 # which language it speaks.
 MESSAGE, REFUSAL = "Unknown scope: %(scopes)s.", "No key starts with %(prefix)s."
 
@@ -50,7 +50,7 @@ def required_arguments(cmd, name: str) -> list[str]:
     return argv + (["--skip-checks"] if "--skip-checks" in known else [])
 
 
-def test_the_enumeration_finds_the_houses_commands():
+def test_the_enumeration_finds_the_projects_commands():
     names = {name for name, _app in COMMANDS}
     assert {
         "create_api_key",
@@ -62,7 +62,7 @@ def test_the_enumeration_finds_the_houses_commands():
 
 
 @pytest.mark.parametrize(("name", "app"), COMMANDS, ids=[name for name, _ in COMMANDS])
-def test_every_command_is_based_on_the_houses_command(name, app):
+def test_every_command_is_based_on_the_projects_command(name, app):
     assert isinstance(command(name, app), HireopsCommand), f"{app}: class Command(HireopsCommand)"
 
 
@@ -80,7 +80,7 @@ def test_every_commands_help_is_english_and_names_only_its_options(name, app, ch
 
 @pytest.mark.parametrize(("name", "app"), COMMANDS, ids=[name for name, _ in COMMANDS])
 def test_every_commands_errors_are_english_unless_asked_otherwise(name, app, chinese_deployment, capsys):
-    """The command fails as the house's commands do: it writes a message, then raises a
+    """The command fails as the project's commands do: it writes a message, then raises a
     CommandError, each through gettext, as run from a terminal (manage.py)."""
 
     def failing(self, *args, **options):
@@ -104,7 +104,7 @@ def test_every_commands_errors_are_english_unless_asked_otherwise(name, app, chi
 
 
 def test_the_emulators_commands_have_nothing_to_translate():
-    """The Feishu emulator stands outside the house (it may not import hireops.core): nothing
+    """The Feishu emulator stands outside the product (it may not import hireops.core): nothing
     it says goes through a translation, so its commands speak English as written."""
     if "sandbox" not in settings.INSTALLED_APPS:
         pytest.skip("the emulator is not installed")

@@ -51,7 +51,7 @@ def test_the_demo_shows_the_product_working_and_seeds_once(sandbox, settings):
 @pytest.mark.second_factor_unproven
 def test_the_demo_login_comes_with_the_link_that_sets_up_its_second_factor(client, sandbox, settings):
     """The demo admin is a superuser: a second factor before anything opens, and a password
-    alone cannot set one up (issue 42). ./dev run prints the login and an enrolment link."""
+    alone cannot set one up (docs/second-factor.md). ./dev run prints the login and an enrolment link."""
     settings.DEBUG, settings.SANDBOX_DIRECTORY_FILE = True, str(DEMO_DIRECTORY)
     out = StringIO()
     call_command("bootstrap_demo", stdout=out)

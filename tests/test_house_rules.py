@@ -1,4 +1,4 @@
-"""House rules: the platform names no app, apps register what they bring, and the checks say so."""
+"""The project's rules: the platform names no app, apps register what they bring, and the checks say so."""
 
 import json
 import re
@@ -153,9 +153,9 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.models",
             "orders.storage",
             "referrals",
-            # Each room's rows, part of referrals.models; the signals the rooms below send,
-            # which the rooms above are connected to in ready() (imported only when one comes);
-            # the withdrawals' guards, which ready() names the payouts' guard to (by its path).
+            # Each sub-package's rows, part of referrals.models; the signals the sub-packages
+            # below send, which those above are connected to in ready() (imported only when one
+            # comes); the withdrawals' guards, which ready() names the payouts' guard to (by path).
             "referrals.accounts",
             "referrals.accounts.models",
             "referrals.accounts.signals",

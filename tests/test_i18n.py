@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO_FILE = LOCALE_DIR / "django.po"
 MO_FILE = LOCALE_DIR / "django.mo"
-# What `makemessages` is run without (see README / the lead's command): never our translated code.
+# What `makemessages` is run without: never our translated code.
 NOT_SCANNED = {".venv", "var", "tests", "bench", "locale", "node_modules", "__pycache__"}
 
 

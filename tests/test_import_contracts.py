@@ -1,4 +1,4 @@
-"""The floors of the house are import contracts (pyproject.toml, ``[tool.importlinter]``),
+"""The layers of the project are import contracts (pyproject.toml, ``[tool.importlinter]``),
 checked by ``./dev lint``. Each contract is shown to catch what it forbids: the same check
 run on a copy of the tree with one forbidden import added fails, naming the contract."""
 
@@ -49,21 +49,21 @@ def tree(tmp_path_factory) -> Path:
     ("module", "line", "contract"),
     [
         ("hireops/feishu/errors.py", "import hireops.ops.metrics", "The Feishu client stands on nothing"),
-        ("hireops/ops/probes.py", "import config.celery", "Floors:"),  # the composition root is on top
-        # The engine names no callee: Feishu's meets it one floor up (hireops.feishu_calls).
+        ("hireops/ops/probes.py", "import config.celery", "Layers:"),  # the composition root is on top
+        # The engine names no callee: Feishu's meets it one layer up (hireops.feishu_calls).
         ("hireops/outbound/retry.py", "import hireops.feishu", "The outbound engine knows nothing of Feishu"),
         (
             "hireops/outbound/__init__.py",
             "import hireops.core.feishu_errors",
             "The outbound engine knows nothing of Feishu",
         ),
-        ("hireops/core/display.py", "import hireops.events.models", "Floors:"),
-        ("hireops/ops/status.py", "import hireops.tenants.models", "Floors:"),
-        ("hireops/events/services.py", "import bindings.models", "Floors:"),
-        ("referrals/models.py", "import orders.models", "Floors:"),
-        ("bindings/models.py", "import referrals.models", "Floors:"),
+        ("hireops/core/display.py", "import hireops.events.models", "Layers:"),
+        ("hireops/ops/status.py", "import hireops.tenants.models", "Layers:"),
+        ("hireops/events/services.py", "import bindings.models", "Layers:"),
+        ("referrals/models.py", "import orders.models", "Layers:"),
+        ("bindings/models.py", "import referrals.models", "Layers:"),
         ("orders/models.py", "import referrals.models", "The apps are independent"),
-        ("bindings/models.py", "import orders.models", "Floors:"),
+        ("bindings/models.py", "import orders.models", "Layers:"),
         ("sandbox/state.py", "import hireops.events.models", "The Feishu emulator stands outside"),
         ("sandbox/state.py", "import referrals.models", "The Feishu emulator stands outside"),
         (
@@ -71,9 +71,13 @@ def tree(tmp_path_factory) -> Path:
             "import sandbox.state",
             "Nothing of the product imports the Feishu emulator",
         ),
-        # Inside the HR side: a room importing a room above it, or its independent neighbour.
-        ("referrals/rewards/services.py", "import referrals.payouts.models", "Rooms of the HR side"),
-        ("referrals/rewards/services.py", "import referrals.withdrawals.services", "Rooms of the HR side"),
+        # Inside the HR side: a sub-package importing one above it, or its independent neighbour.
+        ("referrals/rewards/services.py", "import referrals.payouts.models", "Sub-packages of the HR side"),
+        (
+            "referrals/rewards/services.py",
+            "import referrals.withdrawals.services",
+            "Sub-packages of the HR side",
+        ),
         # Inside an app: a service importing the tasks module that imports it.
         ("referrals/withdrawals/services.py", "import referrals.tasks", "No import cycle inside a package"),
         (
@@ -87,7 +91,7 @@ def tree(tmp_path_factory) -> Path:
         ("orders/catalogue/api.py", "import orders.admin.catalogue", "No import cycle inside a package"),
     ],
 )
-def test_an_import_against_the_floors_fails_lint(tree, module, line, contract):
+def test_an_import_against_the_layers_fails_lint(tree, module, line, contract):
     path = tree / module
     original = path.read_text()
     path.write_text(original + f"\n{line}  # the deliberate mistake\n")

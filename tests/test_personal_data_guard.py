@@ -1,5 +1,5 @@
-"""Masked personal data cannot be read back from the admin (issue 29 §2), tried over HTTP as
-a curious colleague in each role would.
+"""Masked personal data cannot be read back from the admin, tried over HTTP as a curious
+colleague in each role would.
 
 Everything is enumerated from the running project: every registered admin
 (``admin.site._registry``) that a role may view, every personal field reachable from its model
@@ -337,7 +337,7 @@ def matching_and_not(lookup: str, text: str, inner: str) -> tuple[str, str]:
     return pairs.get(lookup, (inner, NO_MATCH))
 
 
-# --- The house rule -------------------------------------------------------------------------
+# --- The project's rule ---------------------------------------------------------------------
 
 
 def test_every_registered_admin_has_the_guard_first():

@@ -1,4 +1,4 @@
-"""One retry budget (issue 31, docs/feishu.md §11.1): a call that Feishu fails the same way
+"""One retry budget (docs/feishu.md §11.1): a call that Feishu fails the same way
 every time reaches it at most ``ATTEMPTS`` (6) times in all, through the real task; a 429 is
 waited out inside one try; an unknown outcome is repeated with the same idempotency key.
 

@@ -1,5 +1,5 @@
 """Every task has a soft and a hard time limit, so a stuck call cannot hold a worker forever,
-and what a limit cuts short is left to be retried, never lost (issue 31).
+and what a limit cuts short is left to be retried, never lost.
 """
 
 import time

@@ -1,5 +1,5 @@
 """What every other settings module reads: the environment, the paths, DEBUG, the secret key,
-and which process and which parts of the house this is."""
+and which process and which parts of the project this is."""
 
 import importlib.util
 from pathlib import Path

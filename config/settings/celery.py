@@ -50,7 +50,8 @@ CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
 # Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
 # jobs staff start, deliveries to partners' webhooks, and the default queue for outbound calls
 # to Feishu and the schedules. A worker started without -Q consumes all four (./dev run, the
-# tests); production can run one worker pool per queue (README, "Deployment").
+# tests); production can run one worker pool per queue (docs/deployment.md,
+# "Queues by kind of work").
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "events": {}, "bulk": {}, "webhooks": {}}
 CELERY_TASK_ROUTES = {

@@ -4,10 +4,11 @@ from .base import DEBUG, env
 from .django import AUTHENTICATION_BACKENDS
 from .feishu import FEISHU_APP_ID, FEISHU_APP_SECRET, FEISHU_APP_TYPE, FEISHU_BASE_URL
 
-# README: Signing in. The login app is the company's own self-built app (it may be the Hire
-# app, never a vendor's store app). Sign-in with Feishu is offered once FEISHU_LOGIN_TENANTS
-# names the tenant(s) whose members may use it; a Feishu identity then signs in only as the
-# staff user it is linked to (an invitation, or the user's company email on first sign-in).
+# docs/deployment.md, "Signing in with Feishu". The login app is the company's own self-built
+# app (it may be the Hire app, never a vendor's store app). Sign-in with Feishu is offered once
+# FEISHU_LOGIN_TENANTS names the tenant(s) whose members may use it; a Feishu identity then
+# signs in only as the staff user it is linked to (an invitation, or the user's company email on
+# first sign-in).
 FEISHU_LOGIN_APP_ID = env.str(
     "FEISHU_LOGIN_APP_ID", default=FEISHU_APP_ID if FEISHU_APP_TYPE == "self_built" else ""
 )

@@ -135,7 +135,7 @@ def view_on_site(request, content_type_id, object_id):
     with a page on a site only. Django's own reads the object first and asks after: for a
     content type whose model has a table but no page it read a row for nothing, and for one
     with no table at all (``StaffAccess``, which holds permissions) it failed with a 500. No
-    hireops model has a page today, so every such path is a 404 and nothing is read."""
+    hireops model has such a page, so every such path is a 404 and nothing is read."""
     try:
         model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
     except (ValueError, ContentType.DoesNotExist):

@@ -1,7 +1,7 @@
 """The address a request came from: for counting failed sign-ins (django-axes), allauth's rate
 limits and security mails, and the record of a refused delivery of Feishu's events.
 
-Behind the TLS proxy the README recommends, every request comes from the proxy's address:
+Behind the TLS proxy docs/deployment.md recommends, every request comes from the proxy's address:
 lockouts would fall on the username alone (anyone could lock a colleague out) and a guesser
 would never be slowed by their own address. The client's address is then in
 X-Forwarded-For, which anyone can also write into their request. So it is read only when the

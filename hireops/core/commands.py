@@ -6,7 +6,7 @@ Chinese by default), and Django translates a command's messages into it, since a
 no reader to ask. An operator's terminal, a deployment's log and the runbooks read English: a
 command says "Unknown scope", not "未知的权限范围", unless it is asked otherwise with
 ``--language`` (``--language zh-hans``). The help, the messages, the errors and what the
-command writes are all in that language; the test suite enumerates every command of the house
+command writes are all in that language; the test suite enumerates every command of the project
 and holds each to it (``tests/test_commands_speak_english.py``).
 
     from hireops.core.commands import HireopsCommand

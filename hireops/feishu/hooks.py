@@ -1,7 +1,7 @@
 """What the Feishu client reports, and asks, without importing the rest of hireops.
 
-The client is the bottom floor of the house: it imports nothing else of the platform. The
-floors above plug in at start-up, from their ``AppConfig.ready()``: ``hireops.ops`` counts
+The client is the bottom layer of the project: it imports nothing else of the platform. The
+layers above plug in at start-up, from their ``AppConfig.ready()``: ``hireops.ops`` counts
 the calls, waits and token refreshes (Prometheus metrics, the pressure gauges), and
 ``hireops.tenants`` answers "may this tenant be called?". A script that imports only the
 client (a benchmark, the sandbox) gets a client that reports to nobody and calls every tenant.

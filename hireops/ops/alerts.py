@@ -8,7 +8,7 @@ channel has taken it (a channel that took it is not sent it twice).
 Runs every ``EVERY`` seconds from a worker's heartbeat thread, one worker at a time (a cache
 lock), not from beat: a beat that stopped is itself something to alert on. With no worker
 alive nothing can tell anyone: that is what ``manage.py hireops_status`` from cron or the
-orchestrator's health checks are for (README).
+orchestrator's health checks are for (docs/deployment.md, "Watching it run").
 """
 
 import logging

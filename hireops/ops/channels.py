@@ -4,7 +4,7 @@ The alert engine decides what to say, when, and once per incident; this module d
 ``Alert`` through each configured channel and says per channel whether it went out. Nothing
 is retried here: the engine tries again on its next tick.
 
-Why the bot does not go through ``hireops.feishu`` (by house rule the only code that talks
+Why the bot does not go through ``hireops.feishu`` (by the project's rules the only code that talks
 to Feishu's OpenAPI): a custom bot's webhook is not an OpenAPI call. It takes no tenant or
 app token (the URL's last part is the credential), it has no per-endpoint key in the shared
 rate limiter (its limit is per bot, 5/s and 100/min, far above what alerts send), and it

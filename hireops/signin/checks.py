@@ -13,7 +13,7 @@ def feishu_login(app_configs, **kwargs):
         errors.append(
             Error(
                 "FEISHU_LOGIN_TENANTS is set but FEISHU_LOGIN_APP_ID / FEISHU_LOGIN_APP_SECRET are not.",
-                hint="Create a self-built app for web login in Feishu (README: Signing in).",
+                hint="Create a self-built app for web login in Feishu (docs/deployment.md, Signing in).",
                 id="hireops.E020",
             )
         )

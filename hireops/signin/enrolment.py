@@ -11,7 +11,7 @@ ENROLMENT_PROOF_MINUTES, either
   once, before it expires, in a session already signed in as that user).
 
 A password, typed minutes ago or not, never counts. The rule holds for every user, not only
-those whose role needs a second factor today: a permission that moves money can be given
+those whose role needs a second factor now: a permission that moves money can be given
 later, and a user administrator could otherwise enrol with a password and then grant
 themselves money (docs/second-factor.md). A factor added to a user who has one already needs
 that factor instead (``second_factor.require_fresh``).

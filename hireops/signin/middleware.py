@@ -1,7 +1,7 @@
 """Nothing opens for a user who must use a second factor until this session proved one.
 
 Decided per resolved URL name against a short allowlist, on every URL the project and its
-libraries mount (today's and tomorrow's): a page nobody listed here is closed to such a
+libraries mount (now and once more are added): a page nobody listed here is closed to such a
 session. Not enrolled yet → the guided enrolment; enrolled → the second-factor step (a code
 from the app, a recovery code, or a security key), then back to the page asked for. Signing
 out stays open. Checked on every request, so the requirement follows the permission at once:

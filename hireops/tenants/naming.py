@@ -87,7 +87,7 @@ LOOKUP = outbound.register(
         callee=FEISHU,
         answer=_answer,
         effect=_named,
-        sweep=False,  # no sweep today: staff ask again from the tenants list
+        sweep=False,  # no sweep: staff ask again from the tenants list
     )
 )
 

@@ -1,4 +1,4 @@
-"""What the other rooms, the app's shared modules (admin, API, bulk operations, tasks, event
+"""What the other sub-packages, the app's shared modules (admin, API, bulk operations, tasks, event
 handlers) and the tests use of the accounts: registering an account, enabling or
 deactivating it, its balance from Feishu's events and pulls, the directory's employees."""
 

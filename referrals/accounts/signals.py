@@ -1,4 +1,4 @@
-"""What the rooms above may react to in an account's life without the accounts naming them
+"""What the sub-packages above may react to in an account's life without the accounts naming them
 (connected from ``ReferralsConfig.ready()``: the leavers follow their accounts)."""
 
 from django.dispatch import Signal

@@ -1,5 +1,5 @@
 """Payout runs: many full-cash withdrawals, prepared by one person, approved by another. The top
-room: it stands on the accounts, the withdrawals and the leavers. Its public side: ``services``
+sub-package: it stands on the accounts, the withdrawals and the leavers. Its public side: ``services``
 and ``models``.
 
 The life of a run (``PayoutRun``):

@@ -1,4 +1,4 @@
-"""What the other rooms, the app's shared modules (admin, API, tasks, dashboard) and the tests
+"""What the other sub-packages, the app's shared modules (admin, API, tasks, dashboard) and the tests
 use of payout runs: preparing a run, deciding it, paying its lines, reporting on it."""
 
 from . import payroll

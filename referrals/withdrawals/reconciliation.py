@@ -126,7 +126,7 @@ RECONCILE = outbound.register(
         callee=FEISHU,
         answer=_answer,
         effect=_effect,
-        sweep=False,  # no sweep today: a lost run shows as stuck (ops status) and is asked again
+        sweep=False,  # no sweep: a lost run shows as stuck (ops status) and is asked again
     )
 )
 

@@ -24,7 +24,7 @@ from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
 from ..accounts.services import Snapshot, announce, balance_refusal, balances_apply, cash_dict
 from . import guards
 from .models import Withdrawal
-from .reconciliation import (  # noqa: F401  (the room's other service, named here too)
+from .reconciliation import (  # noqa: F401  (the sub-package's other service, named here too)
     RECONCILE,
     reconciliation_request,
     reconciliation_yesterday,

@@ -1,6 +1,6 @@
-"""What the rooms above hear of a withdrawal without the withdrawals naming them (connected
-from ``ReferralsConfig.ready()``: the leavers). Whether a withdrawal may start at all is no
-signal: it is asked of the guards the app registers (``guards``)."""
+"""What the sub-packages above hear of a withdrawal without the withdrawals naming them
+(connected from ``ReferralsConfig.ready()``: the leavers). Whether a withdrawal may start at all
+is no signal: it is asked of the guards the app registers (``guards``)."""
 
 from django.dispatch import Signal
 

@@ -56,7 +56,8 @@ def rollout_in(tenant_key: str) -> str:
     return str(rollout.pk)
 
 
-# The lead's enumeration (no key, revoked, missing scope, other tenant) makes its objects here.
+# The enumeration of every operation (tests/api/test_every_operation.py: no key, revoked,
+# missing scope, other tenant) makes its objects here.
 EXAMPLES = {
     "/catalogue/rollouts/{id}": rollout_in,
     "/catalogue/rollouts/{id}/pushes": rollout_in,

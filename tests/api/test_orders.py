@@ -42,7 +42,8 @@ def api_id(order) -> str:
     return f"{'bgc' if isinstance(order, BackgroundCheck) else 'exam'}_{order.pk}"
 
 
-# The lead's enumeration (no key, revoked, missing scope, other tenant) makes its objects here.
+# The enumeration of every operation (tests/api/test_every_operation.py: no key, revoked,
+# missing scope, other tenant) makes its objects here.
 EXAMPLES = {
     "/orders/{id}": lambda tenant_key: api_id(a_background_check(tenant_key)),
     "/orders/{id}/progress": lambda tenant_key: api_id(a_background_check(tenant_key)),

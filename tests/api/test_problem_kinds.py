@@ -98,7 +98,7 @@ RAISED = raised_kinds()
 
 def test_the_enumeration_finds_the_kinds_raised_across_the_apps():
     names = {kind for kind, _status, _where in RAISED}
-    # One of each floor, so a reader that found nothing cannot pass.
+    # One of each layer, so a reader that found nothing cannot pass.
     assert {"unauthorized", "rate-limited", "invalid-cursor", "external-id-taken", "order-closed"} <= names
 
 

@@ -48,7 +48,8 @@ ACCOUNTS, REWARDS, RUNS = "/api/v1/referral-accounts", "/api/v1/referral-rewards
 CREATE = "/open-apis/hire/v1/external_referral_rewards"
 
 
-# For the lead's enumeration of every operation (no key, revoked, no scope, other tenant).
+# For the enumeration of every operation (tests/api/test_every_operation.py: no key, revoked,
+# no scope, other tenant).
 EXAMPLES = {
     "/referral-accounts/{id}": lambda tenant_key: str(a_referral_account(tenant_key).pk),
     "/referral-rewards/{id}": lambda tenant_key: str(a_reward_row(tenant_key).pk),

@@ -241,7 +241,7 @@ class Crawler:
         for header in missing_headers(response.headers):
             found("headers", f"no {header}")
         self.page.wait_for_load_state("load")
-        for problem, size in self.page.evaluate(OVERFLOWS):  # in both languages (issues 30, 42)
+        for problem, size in self.page.evaluate(OVERFLOWS):  # in both languages
             found("overflow", problem, size)
         text = "\n".join(self.page.evaluate(READ_TEXT))
         (self.shots / f"{slug(url)}.txt").write_text(text)  # what the check read, beside the screenshot

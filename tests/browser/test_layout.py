@@ -1,7 +1,7 @@
 """The big lists on a 1366 × 768 laptop screen, as the store app's demo fills them: every column
 in sight beside the filters, none scrolled away behind them, and a status on one line ("已启/用"
-was one word broken in two). In Chinese, the language the admin is used in (issue 30), and in
-English, whose longer words pushed seven lists past their box (issue 42)."""
+was one word broken in two). In Chinese, the language the admin is used in, and in English, whose
+longer words pushed seven lists past their box."""
 
 import pytest
 from django.core.management import call_command
@@ -51,7 +51,7 @@ LISTS = {
     "catalogue-pushes": "/admin/orders/cataloguepush/",
     "users": "/admin/auth/user/",
     "history": "/admin/core/changehistoryentry/",
-    # Wider than their box in English (issue 42).
+    # The widest in English, whose words are longer than the Chinese.
     "leavers": "/admin/referrals/leaver/",
     "external-rewards": "/admin/referrals/externalreferralreward/",
     "order-form-fields": "/admin/orders/formfield/",
@@ -214,7 +214,7 @@ def test_every_big_list_fits_beside_its_filters_on_a_laptop(browser, live_server
                 assert seen["right"] <= seen["filterLeft"], f"{name}: the table runs under the filters"
             assert seen["right"] <= LAPTOP["width"], f"{name}: wider than the screen"
             assert not seen["broken"], f"{name}: short words over two lines: {seen['broken']}"
-        # The columns issue 30 found hidden are in sight, their headers short.
+        # The events' columns beside the filters are in sight, their headers short.
         page.goto(LISTS["events"])
         for header in {"zh": ("尝试次数", "重复推送"), "en": ("Attempts", "Duplicate deliveries")}[language]:
             expect(page.locator("#result_list thead")).to_contain_text(header, ignore_case=True)

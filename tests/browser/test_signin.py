@@ -149,8 +149,9 @@ def test_a_superuser_resets_a_colleagues_factors_and_gives_them_an_enrolment_lin
 
 
 def test_a_stolen_password_is_guided_away_from_the_authenticator_apps_secret(page, staff_user):
-    """Issue 42 §2, as the attacker did it: a payout approver with no authenticator yet, their
-    password only, straight to the activation page to scan its secret into the thief's phone."""
+    """The attack docs/second-factor.md tells of, as the attacker would: a payout approver with
+    no authenticator yet, their password only, straight to the activation page to scan its
+    secret into the thief's phone."""
     approver = staff_user("HR", "HR payout approvals", username="approver")
     submit_password(page, "approver")
     expect(page.locator("#enrol-proof")).to_be_visible()
@@ -226,7 +227,7 @@ BUTTONS_STYLED = """() => {
 def test_a_password_sign_in_in_chinese_asks_for_the_code_on_pages_styled_like_the_admin(
     zh_page, django_user_model
 ):
-    """Issue 30: allauth's pages had the browser's bare buttons and a secret field too narrow
+    """allauth's pages, as shipped, had the browser's bare buttons and a secret field too narrow
     for the key; a password sign-in landed on "确认访问 – 请重新验证", whose "使用您的密码"
     only led back to it."""
     page = zh_page

@@ -103,7 +103,7 @@ def test_broker_down_still_acknowledges_and_the_sweep_queues_later(start_ingest_
     assert event.status == EventStatus.PENDING
 
     FeishuEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(minutes=5))
-    tasks.sweep.delay()  # the broker the rest of the house uses is up
+    tasks.sweep.delay()  # the broker the rest of the project uses is up
     celery_worker(
         lambda: FeishuEvent.objects.filter(pk=event.pk, status=EventStatus.PROCESSED).exists(),
         what="swept and processed",

@@ -1,8 +1,8 @@
-"""Every kind of outbound call (to Feishu, and partners' webhooks) is watched (issue 42 §3):
-for each kind the outbound engine has registered, the status (the admin page, ``manage.py
-hireops_status``, the alerts) counts its rows stuck and failed, and links to its list. A kind
-registered tomorrow fails here until it has a row below: then it is proved watched like the
-others."""
+"""Every kind of outbound call (to Feishu, and partners' webhooks) is watched, so that a call
+stuck or failed reaches a person whatever its kind: for each kind the outbound engine has
+registered, the status (the admin page, ``manage.py hireops_status``, the alerts) counts its
+rows stuck and failed, and links to its list. A kind registered tomorrow fails here until it
+has a row below: then it is proved watched like the others."""
 
 import itertools
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Leavers (issue 32): an employee leaves in the sandbox's directory, the event comes through the
+"""Leavers: an employee leaves in the sandbox's directory, the event comes through the
 real webhook (signed, encrypted) into the inbox, and the policy is applied, with Feishu's side
 checked in the sandbox."""
 

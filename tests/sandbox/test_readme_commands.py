@@ -1,7 +1,7 @@
-"""The README's ``./dev sandbox`` commands (``manage.py feishu_sandbox_ctl`` with the emulator
-installed) run as written, from a second shell that has none of ./dev run's environment: they
-work and print nothing on stderr (no system check warnings about the product's servers,
-hireops.W001); the servers' checks still warn."""
+"""The ``./dev sandbox`` commands of the README and the docs (``manage.py feishu_sandbox_ctl``
+with the emulator installed) run as written, from a second shell that has none of ./dev run's
+environment: they work and print nothing on stderr (no system check warnings about the
+product's servers, hireops.W001); the servers' checks still warn."""
 
 import os
 import re
@@ -20,9 +20,11 @@ PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")  # a word to replace: grant-bonus ID �
 
 
 def readme_commands() -> list[list[str]]:
-    """Each ``./dev sandbox …`` in the README's code (command blocks, and spans wrapped or
-    not), as the arguments after the command's name; those with a placeholder left out."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Each ``./dev sandbox …`` in the code of the README and the docs pages (command blocks,
+    and spans wrapped or not), as the arguments after the command's name; those with a
+    placeholder left out."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     blocks = re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.M | re.S)
     spans = re.findall(r"`([^`]+)`", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
     found = []
@@ -36,7 +38,7 @@ def readme_commands() -> list[list[str]]:
                 args.append(word)
             if args and not any(PLACEHOLDER.fullmatch(word) for word in args):
                 found.append(args)
-    return list({tuple(c): c for c in found}.values())  # once each, in the README's order
+    return list({tuple(c): c for c in found}.values())  # once each, in the pages' order
 
 
 def _demo_sandbox() -> SandboxControl:
@@ -55,7 +57,7 @@ def _offer_demo_catalogue(control) -> None:
 
 
 @pytest.mark.processes
-def test_the_readmes_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
+def test_the_documented_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
     commands = readme_commands()
     names = [c[0] for c in commands]
     assert {"bind-account", "create-background-check", "create-exam", "state", "create-bot"} <= set(names)
@@ -65,7 +67,7 @@ def test_the_readmes_sandbox_commands_run_clean_from_a_second_shell(tmp_path):
     control = _demo_sandbox()
     try:
         for args in commands:
-            _offer_demo_catalogue(control)  # (a README reset empties it)
+            _offer_demo_catalogue(control)  # (a documented reset empties it)
             result = subprocess.run(
                 [str(ROOT / "dev"), "sandbox", "--url", control.url, *args],
                 cwd=ROOT,

@@ -1,4 +1,4 @@
-"""Issue 42 §2: a password alone never sets up a first second factor. Tried as the attacker did
+"""A password alone never sets up a first second factor (docs/second-factor.md). Tried as the attacker did
 it, over HTTP through the real pages: a member of HR payout approvals with no authenticator yet,
 whose password the thief has, signs in on the admin's password form, is sent to enrolment and
 opens the authenticator app's activation page to scan its secret into the thief's own phone.

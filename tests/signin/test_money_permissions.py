@@ -1,4 +1,4 @@
-"""Issue 42 §2: the permissions that move money are declared, do nothing until their holder has
+"""The permissions that move money (docs/second-factor.md) are declared, do nothing until their holder has
 a second factor (at the services themselves, whatever calls them), and the users list and the
 forms that grant them say who holds one without a factor yet."""
 

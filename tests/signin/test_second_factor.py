@@ -29,7 +29,7 @@ def password_sign_in(client, username):
 
 
 def test_who_needs_a_second_factor_follows_permissions(staff_user, django_user_model):
-    assert needs_second_factor(staff_user("HR"))  # external rewards move money (issue 42)
+    assert needs_second_factor(staff_user("HR"))  # external rewards move money
     assert not needs_second_factor(staff_user("Vendor operations"))
     assert not needs_second_factor(staff_user("Auditor"))
     assert needs_second_factor(staff_user("HR", "HR withdrawals", username="hr-lead"))
@@ -74,7 +74,7 @@ def test_a_withdrawer_enrols_on_first_sign_in_then_enters_a_code_each_time(clien
 
 
 def test_a_password_sign_in_asks_for_the_code_as_a_sign_in_step_never_for_the_password(client, root):
-    """Issue 30: the admin's password form signs in without allauth's own code step, so the
+    """The admin's password form signs in without allauth's own code step, so the
     code is asked on allauth's reauthentication page. It read "Confirm access: please
     reauthenticate" and offered "Use your password", which proves no factor and led back to
     it. It is the sign-in's step: said so, the factors only, and a way to sign out."""

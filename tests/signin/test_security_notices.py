@@ -1,4 +1,4 @@
-"""Issue 42 §2: removing or replacing a second factor needs the current one, is in the change
+"""Removing or replacing a second factor (docs/second-factor.md) needs the current one, is in the change
 history, and is told to the operators through the alerts' channels (e-mail and the Feishu
 group's bot, served by the sandbox): once, after the change is committed, with no personal
 data; what cannot be delivered stays visible (the row, the log, the counter)."""

@@ -1,4 +1,4 @@
-"""The house rule for admin actions, decided once for every admin the site registers.
+"""The project's rule for admin actions, decided once for every admin the site registers.
 
 Django offers an action to whoever passes its ``permissions`` (none given: whoever opens the
 list). An action that changes a row or calls Feishu needs a permission beyond "view" (change,

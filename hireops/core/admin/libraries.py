@@ -1,4 +1,4 @@
-"""Libraries' admins made to follow the house rule for actions (hireops.core.admin.actions):
+"""Libraries' admins made to follow the project's rule for actions (hireops.core.admin.actions):
 each of their actions that changes something is gated and recorded, or not offered; and made
 to read in the reader's language where the library names a column or a label in English only.
 
