@@ -3,7 +3,9 @@
 Every setting has an embedded default that needs no server: SQLite, kombu's filesystem
 broker, a file cache and file-lock coordination under ``var/``. ``DATABASE_URL``,
 ``CELERY_BROKER_URL``, ``CACHE_URL`` and ``REDIS_URL`` switch to PostgreSQL, RabbitMQ/Redis and
-Redis; the code is the same on both. See ``.env.example`` for every variable.
+Redis; the code is the same on both. Every variable is in ``.env.example`` and in
+docs/deployment.md, "Settings (environment variables)" (tests/test_settings_documented.py
+fails on one missing from either).
 
 Production has no working Feishu credentials by default. The Feishu emulator (the top-level
 ``sandbox`` package) is installed only where ``FEISHU_SANDBOX=1`` asks for it: ``./dev run``,

@@ -349,7 +349,7 @@ class Pacing:
         queue_max_age: float = QUEUE_MAX_AGE,
     ):
         self._max_batch, self._timeout = max_batch, timeout
-        self._queue_max = queue_max if queue_max is not None else settings.INBOX_QUEUE_MAX
+        self._given_queue_max = queue_max  # None: INBOX_QUEUE_MAX, read at each look (_queue_max)
         self._queue_max_age = queue_max_age
         # What readiness and the operators see: the last commit, the last failure, refusals.
         self.last_commit: float | None = None  # time.monotonic() values
@@ -403,6 +403,12 @@ class Pacing:
         if waiter.error is not None:
             raise waiter.error
         return waiter.result  # type: ignore[return-value]  # set once there was no error
+
+    @property
+    def _queue_max(self) -> int:
+        # The module's writer is made at import: the setting is read when it is used.
+        given = self._given_queue_max
+        return given if given is not None else settings.INBOX_QUEUE_MAX
 
     def _behind(self, now: float) -> bool:
         queued = len(self._queue)

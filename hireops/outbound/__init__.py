@@ -80,6 +80,12 @@ LEASE = timedelta(minutes=15)  # longer than the client's longest call (timeouts
 GRACE = timedelta(minutes=2)  # a row queued a moment ago is most likely still in the broker
 
 
+def outbound_time_limits() -> tuple[float, float]:
+    """A call's soft and hard time limits unless its kind has its own (a call to Feishu may wait
+    out 429s on top of its timeout): read from the settings each time they are asked for."""
+    return settings.OUTBOUND_TASK_SOFT_TIME_LIMIT, settings.OUTBOUND_TASK_TIME_LIMIT
+
+
 def _nothing(*args, **kwargs) -> None:
     return None
 
@@ -159,8 +165,9 @@ class Outbound:
     # synchronous_commit off): only for a kind whose call is harmless to repeat (a webhook,
     # which receivers must take at least once); its commits then never wait for the disk.
     relaxed_commit: bool = False
-    soft_time_limit: int | None = None  # None: OUTBOUND_TASK_SOFT_TIME_LIMIT
-    time_limit: int | None = None  # None: OUTBOUND_TASK_TIME_LIMIT
+    # Its task's soft and hard time limits in seconds, asked by the worker that runs it (its
+    # settings, when it starts: ``hireops.outbound.limits``): by default the outbound pair.
+    time_limits: Callable[[], tuple[float, float]] = outbound_time_limits
     # How many rows ``send_many`` gives one task (its app's tasks module makes it with
     # ``batch_task``). Its rows' calls run one after another within the task's time limits, so
     # a batch must be short beside them; a batch kind's ``prepare`` never raises ``TryLater``
@@ -498,14 +505,17 @@ def retrying_task(
     give_up: Callable[[int, str], Any],
     *,
     max_retries: int | None = MAX_RETRIES,
-    soft_time_limit: int | None = None,
-    time_limit: int | None = None,
+    time_limits: Callable[[], tuple[float, float]] = outbound_time_limits,
 ):
     """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
     backoff (``hireops.outbound.retry``), and ``give_up(pk, reason)`` runs when retries run out.
     Every outbound task is made here, by default with the outbound time limits: the hard one
-    ends before a row's lease (``LEASE``), so a row is never sent by two workers at once."""
+    ends before a row's lease (``LEASE``), so a row is never sent by two workers at once. The
+    limits are ``time_limits()`` as the worker's settings give them, not as they were when the
+    task was made (``hireops.outbound.limits``)."""
     from celery import shared_task
+
+    from .limits import SettingsTimeLimits
 
     def send(self, pk: int):
         return run_retrying(self, run, pk, give_up, max_retries=max_retries)
@@ -515,8 +525,8 @@ def retrying_task(
         bind=True,
         name=name,
         ignore_result=True,
-        soft_time_limit=soft_time_limit or settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
-        time_limit=time_limit or settings.OUTBOUND_TASK_TIME_LIMIT,
+        base=SettingsTimeLimits,
+        time_limits=staticmethod(time_limits),
     )(send)
 
 
@@ -527,8 +537,7 @@ def task(kind: Outbound):
         lambda pk: run(kind, pk),
         lambda pk, reason: give_up(kind, pk, reason),
         max_retries=kind.max_retries,
-        soft_time_limit=kind.soft_time_limit,
-        time_limit=kind.time_limit,
+        time_limits=kind.time_limits,
     )
 
 
@@ -537,6 +546,8 @@ def batch_task(kind: Outbound):
     ``run_batch``; its rows retry on the kind's own task, so it has no retries of its own."""
     from celery import shared_task
 
+    from .limits import SettingsTimeLimits
+
     def send_batch(pks: list[int]):
         return run_batch(kind, pks)
 
@@ -544,8 +555,8 @@ def batch_task(kind: Outbound):
     return shared_task(
         name=kind.batch_task_name,
         ignore_result=True,
-        soft_time_limit=kind.soft_time_limit or settings.OUTBOUND_TASK_SOFT_TIME_LIMIT,
-        time_limit=kind.time_limit or settings.OUTBOUND_TASK_TIME_LIMIT,
+        base=SettingsTimeLimits,
+        time_limits=staticmethod(kind.time_limits),
     )(send_batch)
 
 

@@ -261,6 +261,12 @@ def _cut(kind) -> Exception:
     )
 
 
+def _time_limits() -> tuple[float, float]:
+    """An attempt's soft and hard limits: its whole time (``WEBHOOK_TIMEOUT``) and room to
+    record it, read when the worker asks (its own settings, not those of the import)."""
+    return int(settings.WEBHOOK_TIMEOUT) + 15, int(settings.WEBHOOK_TIMEOUT) + 30
+
+
 def _give_up(pk: int, reason: str) -> str:  # never reached: retries are unlimited, the judge stops them
     return CallStatus.QUEUED
 
@@ -287,8 +293,7 @@ DELIVER = outbound.register(
         max_retries=None,
         queue="webhooks",
         relaxed_commit=True,  # a state lost to a database crash means a redelivery, never a loss
-        soft_time_limit=int(settings.WEBHOOK_TIMEOUT) + 15,
-        time_limit=int(settings.WEBHOOK_TIMEOUT) + 30,
+        time_limits=_time_limits,
         watch=outbound.Watch(
             waiting_since="next_attempt_at",
             stuck_title=_("{what}: due for over 30 minutes"),
