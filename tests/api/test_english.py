@@ -12,7 +12,7 @@ from django.utils import translation
 from ninja.operation import Operation
 
 from hireops.api.scopes import all_scopes
-from hireops.api.site import api
+from hireops.api.served import api
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key
