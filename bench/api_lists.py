@@ -76,7 +76,7 @@ def _payout_run() -> int:
 
 
 def _operations() -> list[tuple[str, dict]]:
-    from hireops.api.site import api
+    from hireops.api.served import api
 
     doc = json.loads(json.dumps(api.get_openapi_schema()))
     base = doc["servers"][0]["url"]  # the paths are relative to it
@@ -157,7 +157,7 @@ def main() -> int:
 
     from hireops.api import keys
     from hireops.api.scopes import all_scopes
-    from hireops.api.site import api
+    from hireops.api.served import api
     from hireops.tenants.models import Tenant
 
     doc_schemas = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))["components"][

@@ -30,7 +30,6 @@ import enum
 from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Prefetch
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -183,10 +182,11 @@ class BindingFilters(PageParams):
 
 
 def _english(text) -> str:
-    """A stored Message (matching's reason) in English, whatever language the request asked for."""
+    """A stored Message (matching's reason) rendered again in the active language, whatever
+    language the row was read in: English wherever a binding is answered, in a request (the
+    API's middleware) and in a webhook event's data (hireops.webhooks.events.record)."""
     if isinstance(text, Message):
-        with translation.override("en"):
-            return str(Message.from_json(text.to_json()))
+        return str(Message.from_json(text.to_json()))
     return str(text or "")
 
 

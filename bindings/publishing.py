@@ -241,11 +241,3 @@ PUBLISH = outbound.register(
         sweep=False,  # no sweep: a publish whose task was lost shows as stuck (ops status)
     )
 )
-
-
-def field_publish_run(pk: int) -> str:
-    return outbound.run(PUBLISH, pk)
-
-
-def field_publish_give_up(pk: int, reason: str) -> str:
-    return outbound.give_up(PUBLISH, pk, reason)

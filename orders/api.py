@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import BaseModel, Field, field_validator
@@ -533,17 +533,14 @@ def list_orders(request, filters: Query[OrderFilters]):
     if filters.state is not None:
         kinds = [k for k in kinds if filters.state.value in STATES[k]]
     mask = Masker(request)
-    with translation.override("en"):
-        keys = sorted(
-            k
-            for kind in kinds
-            for k in _keys(kind, filters, request.api_key.tenant_keys, after, filters.limit)
-        )
-        more = len(keys) > filters.limit
-        keys = keys[: filters.limit]
-        loaded = {kind: _load(kind, [pk for _at, k, pk in keys if k == kind]) for kind in kinds}
-        data = [order_out(*loaded[kind][pk], mask=mask) for _at, kind, pk in keys if pk in loaded[kind]]  # type: ignore[misc]
-        return {"data": data, "next_cursor": encode_cursor(keys[-1]) if more else None}
+    keys = sorted(
+        k for kind in kinds for k in _keys(kind, filters, request.api_key.tenant_keys, after, filters.limit)
+    )
+    more = len(keys) > filters.limit
+    keys = keys[: filters.limit]
+    loaded = {kind: _load(kind, [pk for _at, k, pk in keys if k == kind]) for kind in kinds}
+    data = [order_out(*loaded[kind][pk], mask=mask) for _at, kind, pk in keys if pk in loaded[kind]]  # type: ignore[misc]
+    return {"data": data, "next_cursor": encode_cursor(keys[-1]) if more else None}
 
 
 def _parse(id: str) -> tuple[str, int] | None:
@@ -584,10 +581,10 @@ def get_order(request, id: OrderId):
 
 
 def one_order(order, mask: Masker) -> OrderOut:
-    """An order as ``GET /orders/{id}`` answers it (also the data of its webhook events)."""
-    with translation.override("en"):
-        kind = BGC if isinstance(order, BackgroundCheck) else EXAM
-        return order_out(*_load(kind, [order.pk])[order.pk], mask=mask)  # type: ignore[misc]  # (order, related)
+    """An order as ``GET /orders/{id}`` answers it (also the data of its webhook events, which
+    hireops.webhooks.events.record renders in English as the API's middleware does a request)."""
+    kind = BGC if isinstance(order, BackgroundCheck) else EXAM
+    return order_out(*_load(kind, [order.pk])[order.pk], mask=mask)  # type: ignore[misc]  # (order, related)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -652,10 +649,10 @@ FORM_FIELDS = {"existing_reports": "report_ids", "__all__": "request", "confirm"
 
 
 @contextmanager
-def _in_english_and_utc():
-    """A write's refusals as the API gives them: in English, and a time in one (the last stage's)
-    in UTC, naming its offset, as the API's times are."""
-    with translation.override("en"), timezone.override(dt.UTC):
+def _in_utc():
+    """A write's refusals as the API gives them: a time in one (the last stage's) in UTC, naming
+    its offset, as the API's times are (their English is the API's middleware's)."""
+    with timezone.override(dt.UTC):
         yield
 
 
@@ -756,7 +753,7 @@ WRITE_ANSWER = {202: WriteOut}
     write=True,
 )
 def post_progress(request, id: OrderId, data: JsonOrForm[StageIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with _in_english_and_utc():
+    with _in_utc():
         check = _open(_order(request, id, BGC))
         form = _checked(
             StageForm(
@@ -801,7 +798,7 @@ def post_progress(request, id: OrderId, data: JsonOrForm[StageIn], report_file: 
     write=True,
 )
 def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with _in_english_and_utc():
+    with _in_utc():
         check = _open(_order(request, id, BGC))
         form = _checked(
             ResultForm(
@@ -835,7 +832,7 @@ def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: F
     write=True,
 )
 def post_terminate(request, id: OrderId):
-    with _in_english_and_utc():
+    with _in_utc():
         check = _open(_order(request, id, BGC))
         queued = _sent(
             request,
@@ -857,7 +854,7 @@ def post_terminate(request, id: OrderId):
     write=True,
 )
 def post_exam_login(request, id: OrderId, data: JsonOrForm[LoginIn]):
-    with _in_english_and_utc():
+    with _in_utc():
         exam = _open(_order(request, id, EXAM))
         form = _checked(
             LoginForm({"exam_url": data.exam_url, "username": data.username, "password": data.password})
@@ -882,7 +879,7 @@ def post_exam_login(request, id: OrderId, data: JsonOrForm[LoginIn]):
     write=True,
 )
 def post_score(request, id: OrderId, data: JsonOrForm[ScoreIn], report_file: File[UploadedFile] = None):  # type: ignore[assignment]  # optional: ninja reads the default
-    with _in_english_and_utc():
+    with _in_utc():
         exam = _open(_order(request, id, EXAM))
         form = _checked(
             ScoreForm(

@@ -158,13 +158,8 @@ def _queue(write: OrderWrite, reports=()) -> OrderWrite:
     if reports:
         write.reports.set(reports)
     touch_write(write)  # the order's writes changed: a partner syncing reads it again
-    pk = write.pk
-    transaction.on_commit(lambda: _send(pk))
+    SEND.send_on_commit(write.pk)
     return write
-
-
-def _send(pk: int) -> None:
-    SEND.send(pk)
 
 
 def new_stage_id() -> str:
@@ -434,7 +429,7 @@ def _queue_next(write: OrderWrite) -> None:
     following = _order_writes(write).filter(status=CallStatus.QUEUED, pk__gt=write.pk).order_by("pk")
     next_pk = following.values_list("pk", flat=True).first()
     if next_pk:
-        transaction.on_commit(lambda: _send(next_pk))
+        SEND.send_on_commit(next_pk)
 
 
 def _firsts(stale) -> list[int]:
@@ -496,16 +491,6 @@ SEND = outbound.register(
         lease=LEASE,
     )
 )
-
-
-def write_run(pk: int) -> str:
-    return outbound.run(SEND, pk)
-
-
-def write_give_up(pk: int, reason: str) -> str:
-    """Feishu could not be reached after the task's retries: the write fails (staff may send
-    it again, unchanged), and the order's next write goes ahead."""
-    return outbound.give_up(SEND, pk, reason)
 
 
 def writes_resume(grace: timedelta = outbound.GRACE) -> int:

@@ -39,14 +39,13 @@ tenant or referrer.
 """
 
 import datetime as dt
-import functools
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
 from pydantic import AfterValidator, Field
@@ -154,18 +153,6 @@ def _text(value) -> str | None:
     return str(value) if value else None
 
 
-def _english(fn):
-    """Messages read from rows and refusals raised by the services, in English, whatever
-    Accept-Language the partner's client sends (the admin's texts follow the reader)."""
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        with translation.override("en"):
-            return fn(*args, **kwargs)
-
-    return wrapped
-
-
 def _moment(ms: int | None) -> dt.datetime | None:
     """A millisecond timestamp as stored from Feishu (None for one no datetime holds)."""
     try:
@@ -259,7 +246,6 @@ def _account(account: ReferralAccount, full: bool) -> AccountOut:
     summary="List referral accounts with their balances",
     response=Page[AccountOut],
 )
-@_english
 def list_accounts(request, filters: Query[AccountFilters]):
     rows = _accounts(request)
     if filters.updated_after:
@@ -282,7 +268,6 @@ def list_accounts(request, filters: Query[AccountFilters]):
     summary="A referral account with its balance",
     response=AccountOut,
 )
-@_english
 def get_account(request, id: int):
     account = _accounts(request).filter(pk=id).first()
     if account is None:
@@ -479,7 +464,6 @@ def _times(body: RewardIn) -> tuple[dict, list]:
     write=True,
     created="/referral-rewards/{id}",
 )
-@_english
 def post_reward(request, body: RewardIn):
     """201 with the new reward (``queued``: sent to Feishu after the answer); 200 with the one
     already kept when this external id was posted before with the same values; 409 when it
@@ -532,7 +516,6 @@ class RewardFilters(PageParams):
     summary="List external referral rewards and where each stands in Feishu",
     response=Page[RewardOut],
 )
-@_english
 def list_rewards(request, filters: Query[RewardFilters]):
     rows = _limited(ExternalReferralReward.objects.prefetch_related("deletions"), request)
     if filters.updated_after:
@@ -564,7 +547,6 @@ def _reward_of(request, id: int) -> ExternalReferralReward:
     summary="An external referral reward and where it stands in Feishu",
     response=RewardOut,
 )
-@_english
 def get_reward(request, id: int):
     return _reward(_reward_of(request, id), _full(request))
 
@@ -582,7 +564,6 @@ DELETE_REASON_LENGTH: int = ExternalRewardDeletion._meta.get_field("reason").max
     response=RewardOut,
     write=True,
 )
-@_english
 def delete_reward(request, id: int, reason: Annotated[Text, Field(max_length=DELETE_REASON_LENGTH)]):
     """The reward with its deletion ``queued`` (sent to Feishu after the answer); the row stays,
     with the reason, as in the admin. 409 for a reward not in Feishu, already deleted or being
@@ -703,7 +684,6 @@ def _rows(line: PayoutLine) -> list[PayrollRowOut]:
     summary="List payout runs",
     response=Page[PayoutRunOut],
 )
-@_english
 def list_runs(request, filters: Query[PayoutRunFilters]):
     rows = _runs(request)
     if filters.updated_after:
@@ -739,7 +719,6 @@ def _lines_the_key_sees(lines, request):
     summary="A payout run with its payroll lines, page by page",
     response=PayoutRunDetailOut,
 )
-@_english
 def get_run(request, id: int, filters: Query[PageParams]):
     run = _runs(request).filter(pk=id).first()
     if run is None:

@@ -17,6 +17,14 @@ class ApiConfig(AppConfig):
         # which keys exist (never a key: only its hash is kept).
         roles.audit("api")
 
+        from importlib import import_module
+
+        from hireops.core import discovery
+
+        # The whole API, every app's api.py in it, imported when first needed (the scopes, the
+        # middleware's routes), not at start-up: the ingest server runs ready() too.
+        discovery.provide("api", lambda: import_module("hireops.api.served"))
+
         # A key acts for a partner's system without a person: making one is as sensitive as
         # granting a role (a fresh second factor, hireops.api.admin).
         require_second_factor("api.add_apikey", "api.change_apikey")

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import get_resolver
+
+from hireops.core import discovery
 
 _PARAMETER = re.compile(r"\{(\w+)\}")
 
@@ -61,8 +62,7 @@ def find(method: str, path: str) -> Route | None:
 
 
 def of(request: HttpRequest) -> Route | None:
-    if not _ROUTES:
-        # A process's first request reaches the middleware before Django has routed any: the
-        # URLconf builds the API, which declares its operations here (hireops.api.site.register).
-        get_resolver().url_patterns  # noqa: B018  # the property loads it
+    # A process's first request reaches the middleware before Django has routed any: the
+    # operations' modules declare them here as they register (hireops.api.site.register).
+    discovery.require("api")
     return find(request.method or "", request.path)

@@ -3,11 +3,15 @@
 ``declare("things:read", _("…"), permission="things.view_thing")`` from an app's
 ``api.py``: a person may give a key a scope only if they hold its permission themselves
 (a key never does more than its maker could). ``…:personal_data`` scopes unmask personal data.
+Every ``api.py`` is imported on the registry's first read (``hireops.core.discovery``: the
+modules that declare scopes import this one, which may not import them back).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from hireops.core import discovery
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -31,8 +35,7 @@ def declare(name: str, description: "StrOrPromise", *, permission: str | None = 
 
 
 def all_scopes() -> dict[str, Scope]:
-    from .site import api  # noqa: F401  (importing the API finds every app's api.py)
-
+    discovery.require("api")  # every operation's module, each app's api.py (hireops.api.served)
     return dict(sorted(_scopes.items()))
 
 

@@ -1,5 +1,6 @@
-"""The NinjaAPI behind ``/api/v1/``: authentication, scopes, problems, and each app's
-operations, found in ``<app>/api.py`` (as admin.py is) when the API is first built.
+"""The NinjaAPI behind ``/api/v1/``: authentication, scopes, problems, and the operations the
+platform and the apps register on it from their ``api.py`` (``hireops.api.served`` imports every
+one: this module imports none, since each of them imports this one).
 
 An app adds an operation with ``operation``:
 
@@ -25,13 +26,11 @@ sends it as ``Location``. The document's paths are relative to its one server, `
 
 from collections.abc import Callable
 from http import HTTPStatus
-from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.utils.module_loading import autodiscover_modules
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
@@ -260,9 +259,3 @@ def register(router: Router, prefix: str = "") -> None:
             created = _CREATES.get(op.operation_id or "")
             for http_method in op.methods:
                 operations.declare(http_method, full, None if created is None else BASE + created)
-
-
-# The platform's own operations (the calling key, the guide), then each app's api.py.
-import_module("hireops.api.own")
-import_module("hireops.api.guide")
-autodiscover_modules("api")

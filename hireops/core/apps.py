@@ -19,6 +19,15 @@ class CoreConfig(AppConfig):
 
         library_names.name_rows()  # libraries' rows named in the reader's language
 
+        from django.utils.module_loading import autodiscover_modules
+
+        from . import discovery
+
+        # Every app's tasks.py (its outbound kinds' tasks: hireops.outbound.kinds) and
+        # dashboard.py (hireops.core.dashboard), imported on the registry's first use.
+        discovery.provide("tasks", lambda: autodiscover_modules("tasks"))
+        discovery.provide("dashboard", lambda: autodiscover_modules("dashboard"))
+
         # ``<secret:token>`` in any app's urls.py: a segment logs never show (secret_urls).
         secret_urls.register_converter()
 

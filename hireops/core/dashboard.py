@@ -19,17 +19,17 @@ query (``capped_counts``), so a new section costs the page no round trip.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 from django.db import connections
 from django.db.models import QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 from hireops.feishu import get_client
+
+from . import discovery
 
 
 @dataclass
@@ -121,11 +121,6 @@ def contribute(fn: Contribution) -> Contribution:
     return fn
 
 
-@cache
-def _discover() -> None:
-    autodiscover_modules("dashboard")
-
-
 # Parts of the dashboard the platform's other packages add beside the items (the event volume,
 # the items grouped by tenant): each ``fn(request, items)`` returns template variables.
 _panels: list[Callable] = []
@@ -155,7 +150,7 @@ def can_view(user, model) -> bool:
 
 def board(request) -> tuple[list[Item], list[Fact]]:
     """Every contribution's items and facts for this request, in app order."""
-    _discover()
+    discovery.require("dashboard")  # every app's dashboard.py (hireops.core.apps)
     items: list[Item] = []
     facts: list[Fact] = []
     for contribution in _contributions:

@@ -17,6 +17,13 @@ class JobsConfig(AppConfig):
 
         register_gauges(remaining)
 
+        from django.utils.module_loading import autodiscover_modules
+
+        from hireops.core import discovery
+
+        # The bulk operations: every app's bulk.py, imported on first use (hireops.jobs.operations).
+        discovery.provide("bulk", lambda: autodiscover_modules("bulk"))
+
         # The platform's schedule: superusers manage it (no managed_with).
         register_schedule(
             gettext_noop("Background jobs: resume the ones that stopped moving"),

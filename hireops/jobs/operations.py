@@ -20,12 +20,12 @@ Each item runs in its own transaction with its outcome, so an item is never done
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
+
+from hireops.core import discovery
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -71,20 +71,15 @@ def register(op: _Op) -> _Op:
     return op
 
 
-@cache
-def _discover() -> None:
-    autodiscover_modules("bulk")
-
-
 def kinds() -> list[str]:
-    _discover()
+    discovery.require("bulk")  # every app's bulk.py (hireops.jobs.apps)
     return sorted(_OPERATIONS)
 
 
 def operation(kind: str) -> Operation:
     """The registered operation; a stand-in that refuses every item for an unknown kind
     (e.g. a job queued by a release that had an operation this one dropped)."""
-    _discover()
+    discovery.require("bulk")  # every app's bulk.py (hireops.jobs.apps)
     try:
         return _OPERATIONS[kind]
     except KeyError:

@@ -20,6 +20,13 @@ class OpsConfig(AppConfig):
 
         feishu_metrics.connect()
 
+        from django.utils.module_loading import autodiscover_modules
+
+        from hireops.core import discovery
+
+        # The status checks: every app's health.py, imported on first use (hireops.ops.status).
+        discovery.provide("health", lambda: autodiscover_modules("health"))
+
         # The status page and incidents: the Auditor sees them (view_status is a view_
         # permission); anyone else is given ops.view_status by an admin.
         roles.audit("ops")

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.utils.functional import lazy
-from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from hireops.core import discovery
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -45,7 +46,6 @@ class Finding:
 
 
 _checks: list[Callable[[], Iterable[Finding]]] = []
-_discovered = False
 
 
 def check(fn):
@@ -55,10 +55,7 @@ def check(fn):
 
 
 def checks() -> list:
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("health")
-        _discovered = True
+    discovery.require("health")  # every app's health.py (hireops.ops.apps)
     return list(_checks)
 
 

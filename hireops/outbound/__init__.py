@@ -63,8 +63,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
+from hireops.core import discovery
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
@@ -206,7 +206,6 @@ class Outbound:
 
 
 KINDS: dict[str, Outbound] = {}
-_discovered = False
 
 
 def register(kind: Outbound) -> Outbound:
@@ -227,10 +226,7 @@ def kinds() -> list[Outbound]:
     """Every kind of every app. A kind is registered where its module is imported, and each
     app's ``tasks`` module makes its kinds' tasks (``Outbound.task``), so importing those
     makes the registry whole in any process (a web process imports no tasks module by itself)."""
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("tasks")
-        _discovered = True
+    discovery.require("tasks")  # every app's tasks.py (hireops.core.apps)
     return list(KINDS.values())
 
 

@@ -16,6 +16,14 @@ class TenantsConfig(AppConfig):
 
         hooks.set_tenant_gate(tenant_gate)  # no call goes to a tenant that stopped the app
 
+        from django.utils.module_loading import autodiscover_modules
+
+        from hireops.core import discovery
+
+        # The tenants page's columns: every app's tenant_columns.py, imported on first use
+        # (hireops.tenants.overview).
+        discovery.provide("tenant_columns", lambda: autodiscover_modules("tenant_columns"))
+
         from .attention import by_tenant
 
         # Its lifecycle events (app_open, …) are registered by hireops.events, above it.

@@ -90,11 +90,3 @@ LOOKUP = outbound.register(
         sweep=False,  # no sweep: staff ask again from the tenants list
     )
 )
-
-
-def lookup_run(pk: int) -> str:
-    return outbound.run(LOOKUP, pk)
-
-
-def lookup_give_up(pk: int, reason: str) -> str:
-    return outbound.give_up(LOOKUP, pk, reason)

@@ -14,14 +14,13 @@ is shown to whoever may view ``model``.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.utils.html import format_html
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
+from hireops.core import discovery
 from hireops.core.admin.large import EstimatedCountPaginator
 from hireops.core.dashboard import can_view, changelist_url
 
@@ -50,13 +49,8 @@ def column(label, model, store_only: bool = False):
     return register
 
 
-@cache
-def _discover() -> None:
-    autodiscover_modules("tenant_columns")
-
-
 def columns_for(user) -> list[Column]:
-    _discover()
+    discovery.require("tenant_columns")  # every app's tenant_columns.py (hireops.tenants.apps)
     store = store_app()
     return [c for c in _columns if can_view(user, c.model) and (store or not c.store_only)]
 

@@ -26,6 +26,13 @@ class WebhooksConfig(AppConfig):
 
         retired.connect(retire.on_key_retired, dispatch_uid="webhooks.retire")
 
+        from django.utils.module_loading import autodiscover_modules
+
+        from hireops.core import discovery
+
+        # The event types: every app's webhook_events.py, imported on first use (hireops.webhooks.events).
+        discovery.provide("webhook_events", lambda: autodiscover_modules("webhook_events"))
+
         register_schedule(
             gettext_noop("Partner webhooks: send the deliveries that are due"),
             task="webhooks.send_due",

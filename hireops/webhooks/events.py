@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from ninja.responses import NinjaJSONEncoder
 
 from hireops import outbound
+from hireops.core import discovery
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -56,7 +56,6 @@ class EventType:
 
 
 _types: dict[str, EventType] = {}
-_discovered = False
 
 
 def declare(event_type: EventType) -> EventType:
@@ -65,10 +64,7 @@ def declare(event_type: EventType) -> EventType:
 
 
 def types() -> dict[str, EventType]:
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("webhook_events")
-        _discovered = True
+    discovery.require("webhook_events")  # every app's webhook_events.py (hireops.webhooks.apps)
     return dict(sorted(_types.items()))
 
 

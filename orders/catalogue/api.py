@@ -36,7 +36,6 @@ from typing import Annotated, Any, Literal
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from ninja import Query, Router, Schema, Status
@@ -472,8 +471,7 @@ def list_rollout_pushes(request, id: int, filters: Query[PushFilters]):
     if filters.status is not None:
         status = next(k for k, v in STATUS.items() if v == filters.status)
         rows = rows.filter(status=status)
-    with translation.override("en"):
-        return page(rows, filters, order=(("id", int),), serialize=push_out)
+    return page(rows, filters, order=(("id", int),), serialize=push_out)
 
 
 # --- replacing ------------------------------------------------------------------------------
@@ -647,27 +645,26 @@ def _keep_days(entry, instance) -> int:
 )
 def put_packages(request, data: PackagesIn):
     _whole_catalogue_key(request)
-    with translation.override("en"):
-        packages, errors = _validated(
-            Package,
-            PackageForm,
-            data.packages,
-            "packages",
-            lambda e, instance: {
-                "name": e.name,
-                "description": e.description,
-                "turnaround_days": _keep_days(e, instance),
-            },
-        )
-        items, more = _validated(
-            AdditionalItem,
-            AdditionalItemForm,
-            data.additional_items,
-            "additional_items",
-            lambda e, instance: {"name": e.name, "description": e.description},
-        )
-        _refuse(errors + more)
-        return _replace(request, Catalogue.PACKAGES, [(Package, packages), (AdditionalItem, items)])
+    packages, errors = _validated(
+        Package,
+        PackageForm,
+        data.packages,
+        "packages",
+        lambda e, instance: {
+            "name": e.name,
+            "description": e.description,
+            "turnaround_days": _keep_days(e, instance),
+        },
+    )
+    items, more = _validated(
+        AdditionalItem,
+        AdditionalItemForm,
+        data.additional_items,
+        "additional_items",
+        lambda e, instance: {"name": e.name, "description": e.description},
+    )
+    _refuse(errors + more)
+    return _replace(request, Catalogue.PACKAGES, [(Package, packages), (AdditionalItem, items)])
 
 
 @operation(
@@ -681,24 +678,23 @@ def put_packages(request, data: PackagesIn):
 )
 def put_papers(request, data: PapersIn):
     _whole_catalogue_key(request)
-    with translation.override("en"):
-        papers, errors = _validated(
-            ExamPaper,
-            ExamPaperForm,
-            data.papers,
-            "papers",
-            lambda e, instance: {
-                "name": e.name,
-                "duration_minutes": e.duration_minutes,
-                "question_count": e.question_count,
-                "starts_at": e.starts_at,
-                "ends_at": e.ends_at,
-                "turnaround_days": _keep_days(e, instance),
-            },
-            extra={"move_scheduled_exams": data.move_scheduled_exams},
-        )
-        _refuse(errors)
-        return _replace(request, Catalogue.PAPERS, [(ExamPaper, papers)])
+    papers, errors = _validated(
+        ExamPaper,
+        ExamPaperForm,
+        data.papers,
+        "papers",
+        lambda e, instance: {
+            "name": e.name,
+            "duration_minutes": e.duration_minutes,
+            "question_count": e.question_count,
+            "starts_at": e.starts_at,
+            "ends_at": e.ends_at,
+            "turnaround_days": _keep_days(e, instance),
+        },
+        extra={"move_scheduled_exams": data.move_scheduled_exams},
+    )
+    _refuse(errors)
+    return _replace(request, Catalogue.PAPERS, [(ExamPaper, papers)])
 
 
 register(router)

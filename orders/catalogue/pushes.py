@@ -79,12 +79,8 @@ def push_request(binding, catalogue: str, reason: str, user=None, rollout=None) 
         if rollout is not None:  # the rollout's progress counts it
             waiting.filter(rollout__isnull=True).update(rollout=rollout)
         return waiting.first()
-    transaction.on_commit(lambda: send(row.pk))
+    PUSH.send_on_commit(row.pk)
     return row
-
-
-def send(pk: int) -> None:
-    PUSH.send(pk)
 
 
 def push_on_bound(binding) -> list[CataloguePush]:
@@ -258,14 +254,6 @@ PUSH = outbound.register(
         lease=LEASE,
     )
 )
-
-
-def push_run(pk: int) -> str:
-    return outbound.run(PUSH, pk)
-
-
-def push_give_up(pk: int, reason: str) -> str:
-    return outbound.give_up(PUSH, pk, reason)
 
 
 def push_retry(push: CataloguePush, user=None) -> CataloguePush | None:

@@ -10,9 +10,3 @@ def payout_run(type_name: str, run_pk: int) -> None:
     run = PayoutRun.objects.select_related("prepared_by", "decided_by").filter(pk=run_pk).first()
     if run is not None:
         emit(type_name, run)
-
-
-def finished_runs(run_pks) -> None:
-    """Runs just marked finished (in the caller's transaction)."""
-    for pk in run_pks:
-        payout_run("payout_run.paid", pk)

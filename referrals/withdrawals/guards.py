@@ -1,8 +1,8 @@
 """Whose word a withdrawal needs first: the guards that may hold an account's cash against it.
 
-A withdrawal empties the account's balance in Feishu. A room above the withdrawals may have
+A withdrawal empties the account's balance in Feishu. A sub-package above the withdrawals may have
 promised that cash already (a payout run's unpaid line: one withdrawal would hold the line),
-and the withdrawals may not import it (the rooms are layers: the payouts stand on the
+and the withdrawals may not import it (the sub-packages are layers: the payouts stand on the
 withdrawals, never the reverse). So the app names each such guard here, from
 ``ReferralsConfig.ready()``, and ``withdrawal_request`` asks every one of them, by a plain
 call, before anything is written::

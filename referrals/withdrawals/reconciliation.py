@@ -129,11 +129,3 @@ RECONCILE = outbound.register(
         sweep=False,  # no sweep: a lost run shows as stuck (ops status) and is asked again
     )
 )
-
-
-def reconciliation_run(pk: int) -> str:
-    return outbound.run(RECONCILE, pk)
-
-
-def reconciliation_give_up(pk: int, reason: str) -> str:
-    return outbound.give_up(RECONCILE, pk, reason)

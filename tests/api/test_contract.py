@@ -13,7 +13,8 @@ import pytest
 from hireops.api import idempotency
 from hireops.api.document import IDEMPOTENCY_KEY
 from hireops.api.scopes import all_scopes
-from hireops.api.site import SCOPE_FIELD, api
+from hireops.api.served import api
+from hireops.api.site import SCOPE_FIELD
 
 from .keys import bearer, make_key
 

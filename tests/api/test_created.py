@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from hireops.api.document import RESPONSE_HEADERS
-from hireops.api.site import api
+from hireops.api.served import api
 from hireops.core import roles
 from tests.second_factor import give_totp
 

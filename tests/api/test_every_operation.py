@@ -20,7 +20,8 @@ import tests.api
 from hireops.api import keys
 from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
-from hireops.api.site import SCOPE_FIELD, api
+from hireops.api.served import api
+from hireops.api.site import SCOPE_FIELD
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key

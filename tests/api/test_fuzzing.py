@@ -25,7 +25,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
-from hireops.api.site import api
+from hireops.api.served import api
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hireops.api.models import ApiKey
-from hireops.api.site import api
+from hireops.api.served import api
 from hireops.core.models import CallStatus
 from hireops.core.personal import HIDDEN
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile

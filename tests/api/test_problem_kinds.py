@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hireops.api.problems import KINDS, TYPE_PREFIX
-from hireops.api.site import api
+from hireops.api.served import api
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_THE_PRODUCT = {".venv", "tests", "bench", "sandbox", "var", "node_modules", ".git", "docs", "locale"}

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, NaiveDatetime, TypeAdapter
 
 from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
-from hireops.api.site import api
+from hireops.api.served import api
 from hireops.webhooks import events
 from orders.models import BackgroundCheck, OrderWrite, ReportFile
 from referrals.models import ExternalReferralReward, PayoutLine, ReferralAccount

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from hireops.api.site import api
+from hireops.api.served import api
 from hireops.core.models import CallStatus
 from orders import api as orders_api
 from orders.catalogue import api as catalogue_api

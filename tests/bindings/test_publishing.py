@@ -11,15 +11,9 @@ from django.db import close_old_connections
 
 from bindings import publishing
 from bindings.models import CustomFieldDefinition, FieldPublish, FieldScope, TenantFieldScope
-from bindings.publishing import (
-    PublishRefused,
-    field_publish_give_up,
-    field_publish_run,
-    fields_publish_request,
-    scope_state,
-    scope_touch,
-)
+from bindings.publishing import PUBLISH, PublishRefused, fields_publish_request, scope_state, scope_touch
 from bindings.selectors import tenants_behind
+from hireops import outbound
 from hireops.core.models import CallStatus
 from hireops.outbound.retry import TryLater
 
@@ -154,7 +148,7 @@ def test_a_field_with_no_name_in_either_language_is_refused_before_anything_is_s
     assert FieldPublish.objects.count() == 0 and sandbox.requests(FIELDS_PATH) == []
     # A publish queued before the field lost its name fails with the same reason, sending nothing.
     publish = queued()
-    assert field_publish_run(publish.pk) == CallStatus.FAILED
+    assert outbound.run(PUBLISH, publish.pk) == CallStatus.FAILED
     publish.refresh_from_db()
     assert "nameless has no name" in publish.error and sandbox.requests(FIELDS_PATH) == []
 
@@ -186,14 +180,14 @@ def test_a_server_error_is_retried_and_the_publish_stays_queued_meanwhile(sandbo
     publish = queued()
     sandbox.add_fault(FIELDS_PATH, "error", count=1, status=500, code=1002001, msg="系统错误")
     with pytest.raises(TryLater):  # the task tries again later with backoff
-        field_publish_run(publish.pk)
+        outbound.run(PUBLISH, publish.pk)
     publish.refresh_from_db()
     assert (publish.status, publish.error_code) == (CallStatus.QUEUED, 1002001)
     assert "tried again later" in publish.error and publish.log_id
     assert len(sandbox.requests(FIELDS_PATH)) == 1  # the client does not repeat it: the task will
     assert TenantFieldScope.objects.get(scope=1, tenant_key="").sending is None  # nobody holds it meanwhile
 
-    assert field_publish_run(publish.pk) == CallStatus.SUCCEEDED  # the task's next try
+    assert outbound.run(PUBLISH, publish.pk) == CallStatus.SUCCEEDED  # the task's next try
     publish.refresh_from_db()
     assert (publish.error, publish.error_code, publish.attempts) == ("", None, 2)
 
@@ -201,7 +195,7 @@ def test_a_server_error_is_retried_and_the_publish_stays_queued_meanwhile(sandbo
 def test_a_publish_given_up_on_says_why(sandbox):
     make_field()
     publish = queued()
-    field_publish_give_up(publish.pk, "Feishu had an internal error")
+    outbound.give_up(PUBLISH, publish.pk, "Feishu had an internal error")
     publish.refresh_from_db()
     assert publish.status == CallStatus.FAILED and publish.finished_at
     assert publish.error == "Feishu could not be reached after several tries: Feishu had an internal error"
@@ -219,19 +213,19 @@ def test_stale_publish_cannot_overwrite_a_newer_one(sandbox):
     make_field(1, "v2_key")
     newer = queued()
 
-    assert field_publish_run(newer.pk) == CallStatus.SUCCEEDED
-    assert field_publish_run(stale.pk) == CallStatus.SUCCEEDED  # the late worker runs after
+    assert outbound.run(PUBLISH, newer.pk) == CallStatus.SUCCEEDED
+    assert outbound.run(PUBLISH, stale.pk) == CallStatus.SUCCEEDED  # the late worker runs after
     assert [f["key"] for f in sandbox_fields(sandbox, 1)] == ["v2_key"]
     bodies = [c["json"]["custom_field_list"] for c in sandbox.requests(FIELDS_PATH)]
     assert [[f["key"] for f in b] for b in bodies] == [["v2_key"], ["v2_key"]]
-    assert field_publish_run(stale.pk) == CallStatus.SUCCEEDED  # a redelivered task does nothing
+    assert outbound.run(PUBLISH, stale.pk) == CallStatus.SUCCEEDED  # a redelivered task does nothing
     assert len(sandbox.requests(FIELDS_PATH)) == 2
 
 
 def run_in_thread(pk, results):
     def run():
         try:
-            results[pk] = field_publish_run(pk)
+            results[pk] = outbound.run(PUBLISH, pk)
         except TryLater as exc:
             results[pk] = exc
         finally:
@@ -256,11 +250,11 @@ def test_a_second_publish_waits_while_the_first_is_being_sent(sandbox):
         time.sleep(0.02)
 
     with pytest.raises(TryLater, match="Another publish of this scope to this tenant is being sent"):
-        field_publish_run(second.pk)
+        outbound.run(PUBLISH, second.pk)
     thread.join()
     assert results[first.pk] == CallStatus.SUCCEEDED
     assert len(sandbox.requests(FIELDS_PATH)) == 1  # the second sent nothing meanwhile
-    assert field_publish_run(second.pk) == CallStatus.SUCCEEDED  # its retry, once the scope is free
+    assert outbound.run(PUBLISH, second.pk) == CallStatus.SUCCEEDED  # its retry, once the scope is free
     t1, t2 = sorted(c["time"] for c in sandbox.requests(FIELDS_PATH))
     assert t2 - t1 >= 0.9, "the second publish reached Feishu while the first was still running"
 
@@ -275,7 +269,7 @@ def test_a_publish_that_outlived_its_lease_is_followed_by_a_fresh_one(sandbox, m
     time.sleep(0.8)  # its lease runs out while the call is still on its way
     CustomFieldDefinition.objects.filter(key="v1_key").update(is_active=False)
     make_field(1, "v2_key")
-    assert field_publish_run(newer.pk) == CallStatus.SUCCEEDED  # takes over the expired lease
+    assert outbound.run(PUBLISH, newer.pk) == CallStatus.SUCCEEDED  # takes over the expired lease
     thread.join()
 
     # The slow call landed after the newer one with the old list: the scope is published again.

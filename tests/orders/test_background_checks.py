@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from hireops import outbound
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from orders import writes
@@ -262,7 +263,7 @@ def test_writes_queued_when_the_customer_cancels_are_closed_unsent(client, sandb
     deliver(client, sandbox.cancel_background_check(check.background_check_id))
     write.refresh_from_db()
     assert write.status == CallStatus.FAILED and "canceled" in write.error
-    assert writes.write_run(write.pk) == CallStatus.FAILED and sandbox.requests(PROGRESS) == []
+    assert outbound.run(writes.SEND, write.pk) == CallStatus.FAILED and sandbox.requests(PROGRESS) == []
 
 
 def test_writes_of_one_order_are_sent_in_order(client, sandbox, bound_accounts):
@@ -285,8 +286,8 @@ def test_a_write_waits_for_an_older_queued_one(client, sandbox, bound_accounts):
     second = OrderWrite.objects.create(
         kind=WriteKind.PROGRESS, background_check=check, stage_id="b", stage_name="二", time_ms=t + 1
     )
-    assert writes.write_run(second.pk) == CallStatus.QUEUED
+    assert outbound.run(writes.SEND, second.pk) == CallStatus.QUEUED
     assert "earlier write" in OrderWrite.objects.get(pk=second.pk).note and sandbox.requests(PROGRESS) == []
-    assert writes.write_run(first.pk) == CallStatus.SUCCEEDED  # and queues the second (eager: sent)
+    assert outbound.run(writes.SEND, first.pk) == CallStatus.SUCCEEDED  # and queues the second (eager: sent)
     assert OrderWrite.objects.get(pk=second.pk).status == CallStatus.SUCCEEDED
     assert writes.writes_resume() == 0

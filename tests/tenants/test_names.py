@@ -7,11 +7,12 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 
+from hireops import outbound
 from hireops.core import audit
 from hireops.core.models import CallStatus
 from hireops.outbound.retry import TryLater
 from hireops.tenants.models import Tenant, TenantNameLookup, TenantStatus
-from hireops.tenants.naming import lookup_give_up, lookup_names, lookup_run
+from hireops.tenants.naming import LOOKUP, lookup_names
 from hireops.tenants.services import tenant_lifecycle
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks run (eagerly) on commit
@@ -99,16 +100,17 @@ def test_feishu_unreachable_is_retried_then_given_up_with_a_reason(store):
     lookup = TenantNameLookup.objects.create(tenant=tenant)  # committed, its task not run yet
     store.add_fault(QUERY, "5xx", count=1, status=502)
     with pytest.raises(TryLater):  # the task tries again later, with backoff (the client does not)
-        lookup_run(lookup.pk)
+        outbound.run(LOOKUP, lookup.pk)
     lookup.refresh_from_db()
     assert lookup.status == CallStatus.QUEUED and "HTTP 502" in lookup.error and lookup.log_id
-    assert lookup_run(lookup.pk) == CallStatus.SUCCEEDED  # the task's next try
+    assert outbound.run(LOOKUP, lookup.pk) == CallStatus.SUCCEEDED  # the task's next try
     lookup.refresh_from_db()
     assert (lookup.error, lookup.attempts, lookup.name) == ("", 2, "Tenant t-acme")
-    assert lookup_run(lookup.pk) == CallStatus.SUCCEEDED and len(store.requests(QUERY)) == 2  # done once
+    assert outbound.run(LOOKUP, lookup.pk) == CallStatus.SUCCEEDED  # done: a redelivery calls nothing
+    assert len(store.requests(QUERY)) == 2
 
     stuck = TenantNameLookup.objects.create(tenant=tenant)
-    lookup_give_up(stuck.pk, "Feishu had an internal error")
+    outbound.give_up(LOOKUP, stuck.pk, "Feishu had an internal error")
     stuck.refresh_from_db()
     assert stuck.status == CallStatus.FAILED and stuck.error.startswith("Feishu could not be reached")
 

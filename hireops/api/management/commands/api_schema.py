@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from hireops.api.site import api
+from hireops.api.served import api
 from hireops.core.commands import HireopsCommand
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.json"
