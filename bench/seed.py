@@ -76,12 +76,13 @@ def sizes(scale: float) -> dict[str, int]:
 
 def _params(n: dict, users: dict, content_types: dict) -> dict:
     # The app's own message ids (imported here: Django must be set up first).
-    from bindings import bulk as binding_ops
+    from bindings import matching
     from hireops.core import feishu_errors
     from hireops.core.messages import Message
-    from hireops.events.admin import REPROCESSED
-    from referrals import bulk as account_ops
-    from referrals.accounts import balances
+    from hireops.events.services import REPROCESSED
+    from referrals.accounts import balances, registration, status
+    from referrals.models import StatusAction
+    from referrals.withdrawals import services as withdrawals
 
     def stored(msgid, **params) -> str:
         """A ``MessageField`` value as the app stores it."""
@@ -119,15 +120,15 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
             detail="Feishu 1002551: user not found",
         ),
         "log_reprocessed": REPROCESSED,
-        "log_withdrawal": account_ops.WITHDRAWAL_REQUESTED,
-        "log_enable": account_ops.STATUS_REQUESTED[account_ops.StatusAction.ENABLE],
-        "log_deactivate": account_ops.STATUS_REQUESTED[account_ops.StatusAction.DEACTIVATE],
-        "log_pull": account_ops.BALANCE_PULL_REQUESTED,
-        "log_imported": account_ops.IMPORTED,
-        "log_retried": account_ops.WITHDRAWAL_RETRIED,
-        "log_bound": binding_ops.BOUND,
-        "log_rejected": binding_ops.REJECTED,
-        "log_rematched": binding_ops.REMATCHED_REVIEW,
+        "log_withdrawal": withdrawals.WITHDRAWAL_REQUESTED,
+        "log_enable": status.STATUS_REQUESTED[StatusAction.ENABLE],
+        "log_deactivate": status.STATUS_REQUESTED[StatusAction.DEACTIVATE],
+        "log_pull": balances.BALANCE_PULL_REQUESTED,
+        "log_imported": registration.IMPORTED,
+        "log_retried": withdrawals.WITHDRAWAL_RETRIED,
+        "log_bound": matching.BOUND,
+        "log_rejected": matching.REJECTED,
+        "log_rematched": matching.REMATCHED_REVIEW,
     }
 
 

@@ -4,7 +4,8 @@ Rules that keep staff's work safe:
 - one binding per (app, tenant, account): redelivery or a second event updates in place;
 - a manual decision (bind or reject by a person) is never undone by an event or by
   re-running matching;
-- every status change is written to ``BindingStatusChange`` with who, when and why.
+- every status change is written to ``BindingStatusChange`` with who, when and why, and what
+  a person did to the change history too.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.messages import Message
 
 from . import announce
@@ -26,6 +28,13 @@ from .models import (
     VendorCustomer,
 )
 from .signals import binding_changed
+
+# Change-history messages (hireops.core.audit), on the binding, translated when read.
+BOUND = gettext_noop("Bound to customer %(customer)s.")
+BOUND_BECAUSE = gettext_noop("Bound to customer %(customer)s: %(reason)s")
+REJECTED = gettext_noop("Rejected: %(reason)s")
+REMATCHED_BOUND = gettext_noop("Matching re-run: bound to customer %(customer)s.")
+REMATCHED_REVIEW = gettext_noop("Matching re-run: needs review.")
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,8 @@ def binding_bind_manually(binding: EcoAccountBinding, customer: VendorCustomer, 
             actor=user,
             manual=True,
         )
+        said = {"customer": customer.name, "reason": reason}
+        audit.record(user, [binding], BOUND_BECAUSE if reason else BOUND, said)
     return binding
 
 
@@ -170,6 +181,7 @@ def binding_reject(binding: EcoAccountBinding, user, reason: str):
     with transaction.atomic():
         binding = EcoAccountBinding.objects.select_for_update().get(pk=binding.pk)
         _set_status(binding, BindingStatus.REJECTED, None, reason.strip(), actor=user, manual=True)
+        audit.record(user, [binding], REJECTED, {"reason": reason.strip()})
     return binding
 
 
@@ -177,10 +189,16 @@ class DecidedByStaff(Exception):
     """Re-matching leaves a binding staff bound or rejected by hand as it is."""
 
 
-def binding_rematch(binding: EcoAccountBinding) -> bool:
-    """Run matching again on one binding. Returns whether its status or customer changed."""
+def binding_rematch(binding: EcoAccountBinding, user=None) -> bool:
+    """Run matching again on one binding, as ``user``. Returns whether its status or customer
+    changed (and only then is it in the change history)."""
     with transaction.atomic():
         binding = EcoAccountBinding.objects.select_for_update().get(pk=binding.pk)
         if binding.decided_manually:
             raise DecidedByStaff(_("Decided by staff: left as it is."))
-        return _apply_match(binding)
+        changed = _apply_match(binding)
+        if changed and binding.status == BindingStatus.BOUND:
+            audit.record(user, [binding], REMATCHED_BOUND, {"customer": binding.customer.name})  # type: ignore[union-attr]  # bound: it has one
+        elif changed:
+            audit.record(user, [binding], REMATCHED_REVIEW)
+    return changed

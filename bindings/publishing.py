@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
@@ -57,6 +58,11 @@ NO_NAME = gettext_noop(
     "The custom field %(key)s has no name in Chinese or in English: give it one, then publish again."
 )
 NO_FIELD = gettext_noop("The scope has no active custom field any more.")
+# Change-history messages (hireops.core.audit), on the scope, translated when read.
+PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
+PUBLISH_REQUESTED_TENANTS = gettext_noop(
+    "Publish to Feishu requested for %(tenants)s tenants (request %(batch)s)."
+)
 
 
 class PublishRefused(Exception):
@@ -106,8 +112,9 @@ def _payload(fields: list[hire.CustomField]) -> list[dict]:
 
 
 def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None = None) -> list[FieldPublish]:
-    """Queue a publish of one scope to each target tenant (``tenant_keys``, else every one);
-    refuses a scope with no active field, or a field with no name."""
+    """Queue a publish of one scope to each target tenant (``tenant_keys``, else every one),
+    in the scope's change history as ``user``'s; refuses a scope with no active field, or a
+    field with no name."""
     if scope not in Scope.values:
         raise PublishRefused(_("Unknown scope %(scope)s.") % {"scope": scope})
     definitions = list(CustomFieldDefinition.objects.filter(scope=scope, is_active=True))
@@ -126,7 +133,15 @@ def fields_publish_request(scope: int, user=None, tenant_keys: list[str] | None 
         targets = [t for t in targets if t in own]
     if not targets:
         raise PublishRefused(_("No tenant has installed the app yet: there is nobody to publish to."))
-    return _queue(scope, targets, user)
+    with transaction.atomic():
+        publishes = _queue(scope, targets, user)
+        first, state = publishes[0], FieldScope.objects.filter(scope=scope)
+        if len(publishes) == 1:
+            audit.record(user, state, PUBLISH_REQUESTED, {"publish": first.pk})
+        else:
+            said = {"tenants": len(publishes), "batch": str(first.batch)}
+            audit.record(user, state, PUBLISH_REQUESTED_TENANTS, said)
+    return publishes
 
 
 def _queue(scope: int, tenant_keys: list[str], user=None) -> list[FieldPublish]:

@@ -47,18 +47,11 @@ from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import audit, personal
+from hireops.core import personal
 from hireops.core.masking import mask_personal_text, mask_text
 from hireops.core.models import CallStatus
 
 from . import writes
-from .admin.orders import (
-    LOGIN_REQUESTED,
-    RESULT_REQUESTED,
-    SCORE_REQUESTED,
-    STAGE_REQUESTED,
-    TERMINATION_REQUESTED,
-)
 from .catalogue import api as _catalogue_api  # noqa: F401  (its operations: /catalogue/…)
 from .forms import LoginForm, ResultForm, ScoreForm, StageForm
 from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile, WriteKind
@@ -701,10 +694,10 @@ def _files(report_file) -> dict:
     return {"report_file": report_file} if report_file is not None else {}
 
 
-def _sent(request, order, recorded: str, send):
+def _sent(request, send):
     """``send()`` through the service; a refusal answers 422 naming the field (409 when the order
     takes nothing more) and keeps nothing (the middleware rolls the request back, and a report
-    file stored for it is removed); the change history names the key, as the admin's does."""
+    file stored for it is removed); the service's change history names the key."""
     actor = request.api_key.actor
     new_reports: list[ReportFile] = []
     try:
@@ -717,9 +710,7 @@ def _sent(request, order, recorded: str, send):
         raise Problem(
             422, str(exc), kind="write-refused", errors=[(exc.field or "request", str(exc))]
         ) from None
-    queued = queued if isinstance(queued, list) else [queued]
-    audit.record(actor, [order, *queued], recorded, {"writes": ", ".join(f"#{w.pk}" for w in queued)})
-    return queued
+    return queued if isinstance(queued, list) else [queued]
 
 
 def _forget(reports: list[ReportFile]) -> None:
@@ -785,7 +776,7 @@ def post_progress(request, id: OrderId, data: JsonOrForm[StageIn], report_file: 
                 user=actor,
             )
 
-        return _one(request, _sent(request, check, STAGE_REQUESTED, send))
+        return _one(request, _sent(request, send))
 
 
 @operation(
@@ -819,7 +810,7 @@ def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: F
                 user=actor,
             )
 
-        return _one(request, _sent(request, check, RESULT_REQUESTED, send))
+        return _one(request, _sent(request, send))
 
 
 @operation(
@@ -834,12 +825,7 @@ def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: F
 def post_terminate(request, id: OrderId):
     with _in_utc():
         check = _open(_order(request, id, BGC))
-        queued = _sent(
-            request,
-            check,
-            TERMINATION_REQUESTED,
-            lambda actor, _new: writes.cancel_request(check, user=actor),
-        )
+        queued = _sent(request, lambda actor, _new: writes.cancel_request(check, user=actor))
         mask = Masker(request)
         return Status(202, WritesOut(data=[write_out(w, mask) for w in queued]))
 
@@ -866,7 +852,7 @@ def post_exam_login(request, id: OrderId, data: JsonOrForm[LoginIn]):
                 exam, url=d["exam_url"], username=d["username"], password=d["password"], user=actor
             )
 
-        return _one(request, _sent(request, exam, LOGIN_REQUESTED, send))
+        return _one(request, _sent(request, send))
 
 
 @operation(
@@ -907,7 +893,7 @@ def post_score(request, id: OrderId, data: JsonOrForm[ScoreIn], report_file: Fil
                 user=actor,
             )
 
-        return _one(request, _sent(request, exam, SCORE_REQUESTED, send))
+        return _one(request, _sent(request, send))
 
 
 register(router)

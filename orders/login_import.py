@@ -12,7 +12,6 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core import audit
 from hireops.core.sealing import unseal
 
 from . import writes
@@ -36,12 +35,12 @@ def send_row(row: dict, params: dict, user) -> str:
         URLValidator(schemes=["http", "https"])(row["exam_url"])
     except ValidationError as exc:
         raise writes.WriteRefused(_("The exam link is not a web address.")) from exc
-    write = writes.login_request(
+    writes.login_request(
         exams[0],
         url=row["exam_url"],
         username=row["username"],
         password=unseal(row["password"]),
         user=user,
+        history=LOGIN_IMPORTED,
     )
-    audit.record(user, [exams[0], write], LOGIN_IMPORTED, {"writes": f"#{write.pk}"})
     return _("Login queued.")

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.sealing import seal, unseal
@@ -63,6 +64,14 @@ MAYBE_SENT = gettext_noop(
     "before sending anything again."
 )
 CANCELED_NOT_SENT = gettext_noop("Not sent: the customer canceled the background check in Feishu Hire.")
+
+# Change-history messages (hireops.core.audit), on the order and on each write it queued.
+STAGE_REQUESTED = gettext_noop("Progress stage requested (write %(writes)s).")
+RESULT_REQUESTED = gettext_noop("Result requested (write %(writes)s).")
+TERMINATION_REQUESTED = gettext_noop("Termination requested (writes %(writes)s).")
+LOGIN_REQUESTED = gettext_noop("Exam login requested (write %(writes)s).")
+SCORE_REQUESTED = gettext_noop("Exam score requested (write %(writes)s).")
+SENT_AGAIN = gettext_noop("Write #%(write)s sent again, unchanged.")  # on the write and its order
 
 
 class WriteRefused(Exception):
@@ -162,6 +171,10 @@ def _queue(write: OrderWrite, reports=()) -> OrderWrite:
     return write
 
 
+def _recorded(user, order, queued: list[OrderWrite], message: str) -> None:
+    audit.record(user, [order, *queued], message, {"writes": ", ".join(f"#{w.pk}" for w in queued)})
+
+
 def new_stage_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -219,6 +232,7 @@ def stage_request(
             raise WriteRefused(
                 _("Stage id %(id)s was already used on this order.") % {"id": stage_id}, field="stage_id"
             ) from exc
+        _recorded(user, check, [write], STAGE_REQUESTED)
         return _queue(write, reports)
 
 
@@ -238,6 +252,7 @@ def result_request(check: BackgroundCheck, *, result: str, time_ms: int, reports
             result=result.strip(),
             requested_by=user,
         )
+        _recorded(user, check, [write], RESULT_REQUESTED)
         return _queue(write, reports)
 
 
@@ -263,12 +278,22 @@ def cancel_request(check: BackgroundCheck, *, user=None, time_ms: int | None = N
                 kind=WriteKind.CANCEL, background_check=check, tenant_key=check.tenant_key, requested_by=user
             ),
         ]
+        _recorded(user, check, writes, TERMINATION_REQUESTED)
         _queue(writes[0])
         return writes
 
 
-def login_request(exam: Exam, *, url: str, username: str = "", password: str = "", user=None) -> OrderWrite:
-    """Queue the exam's login information (``login_info``). The password is kept encrypted."""
+def login_request(
+    exam: Exam,
+    *,
+    url: str,
+    username: str = "",
+    password: str = "",
+    user=None,
+    history: str = LOGIN_REQUESTED,
+) -> OrderWrite:
+    """Queue the exam's login information (``login_info``). The password is kept encrypted.
+    ``history``: the change history's words (an import says where the login came from)."""
     if not url.strip():
         raise WriteRefused(_("Give the exam link."), field="exam_url")
     with transaction.atomic():
@@ -283,6 +308,7 @@ def login_request(exam: Exam, *, url: str, username: str = "", password: str = "
             exam_password=seal(password),
             requested_by=user,
         )
+        _recorded(user, exam, [write], history)
         return _queue(write)
 
 
@@ -310,6 +336,7 @@ def score_request(
             details=details,
             requested_by=user,
         )
+        _recorded(user, exam, [write], SCORE_REQUESTED)
         return _queue(write, reports)
 
 
@@ -322,6 +349,7 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
         if write.order.ended:  # Feishu refuses anything more (1002858, 1002855)
             refuse_if_closed(write.order)
         OrderWrite.objects.filter(pk=write.pk).update(status=CallStatus.QUEUED, finished_at=None, note="")
+        audit.record(user, [write, write.order], SENT_AGAIN, {"write": write.pk})
         return _queue(write)
 
 

@@ -1,11 +1,12 @@
 """An HR team's payroll and HRIS talk to hireops (``/api/v1/``): referral accounts and their
 balances, external rewards posted and deleted, and payout runs with their payroll lines.
 
-Everything goes through what the admin uses: the rewards import's service
-(``rewards.clean_reward`` then ``rewards.reward_add``: the same checks, the same row, the same
-outbound call, the same change-history entry) and the deletion's (``reward_delete_request``),
-the payroll file's own definitions (``referrals.payouts.payroll``: the CSV's keys and outcomes), and
-the admin's masking (``hireops.core.personal``) for keys without ``referrals:personal_data``.
+Everything goes through what the admin uses: the rewards' service (a ``rewards.RewardInput``
+built from the typed body, then ``rewards.reward_add``: the same checks and words as the import
+and the add form, the same row, the same outbound call, the same change-history entry) and the
+deletion's (``reward_delete_request``), the payroll file's own definitions
+(``referrals.payouts.payroll``: the CSV's keys and outcomes), and the admin's masking
+(``hireops.core.personal``) for keys without ``referrals:personal_data``.
 No operation approves, rejects, releases or pays a payout run: money leaves with two people
 and the second factor, in the admin.
 
@@ -40,9 +41,8 @@ tenant or referrer.
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
@@ -55,12 +55,11 @@ from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Text128, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import audit, personal
+from hireops.core import personal
 from hireops.core.models import CallStatus
 from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 
-from . import bulk
 from .admin.payouts import OUTCOMES
 from .models import (
     STALE,
@@ -286,14 +285,6 @@ STAGE_WORDS = admin_words(
     [(_STAGE_OF[value], label) for value, label in RewardStage.choices],
     "Feishu's stage of the reward: the admin's “reward status”.",
 )
-# Feishu takes these times as 13-digit millisecond timestamps (the import's rule).
-_EARLIEST, _LATEST = 10**12, 10**13 - 1
-
-
-def _bound(ms: int) -> str:
-    """A bound in a refusal, as the API writes its times (UTC, to the millisecond)."""
-    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RewardIn(Schema):
@@ -434,24 +425,27 @@ def _write_tenant(request, tenant: str) -> str:
     return tenant
 
 
-def _times(body: RewardIn) -> tuple[dict, list]:
-    """The times as the import takes them (13-digit millisecond timestamps), or the fields at fault."""
-    values, errors = {}, []
-    for name in rewards.TIMES:
-        moment = getattr(body, name)
-        if moment is None:
-            values[name] = ""
-            continue
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        try:
-            ms = int(moment.timestamp() * 1000)
-        except (OverflowError, ValueError, OSError):
-            ms = -1
-        if not _EARLIEST <= ms <= _LATEST:
-            errors.append((name, f"A time from {_bound(_EARLIEST)} to {_bound(_LATEST)}."))
-        values[name] = str(ms)
-    return values, errors
+def _reward_input(body: RewardIn, tenant: str) -> rewards.RewardInput:
+    """The body as the services' own type, checked there (the import's and the admin's checks
+    and words); a 422 naming every field at fault."""
+    values: dict[str, Any] = {
+        **body.model_dump(exclude={"tenant", "rule_type", "stage", *rewards.TIMES}),
+        **{name: _ms(getattr(body, name)) for name in rewards.TIMES},
+    }
+    try:
+        return rewards.RewardInput(
+            **values,
+            tenant_key=tenant,
+            rule_type=rewards.RULE_WORDS[body.rule_type],
+            stage=rewards.STAGE_WORDS[body.stage],
+        )
+    except ValidationError as exc:
+        errors = [(field, " ".join(messages)) for field, messages in exc.message_dict.items()]
+        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=errors) from None
+
+
+def _ms(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else rewards.moment_ms(moment)
 
 
 @operation(
@@ -468,31 +462,11 @@ def post_reward(request, body: RewardIn):
     """201 with the new reward (``queued``: sent to Feishu after the answer); 200 with the one
     already kept when this external id was posted before with the same values; 409 when it
     was posted with other values."""
-    tenant = _write_tenant(request, body.tenant)
-    times, errors = _times(body)
-    row = {
-        **body.model_dump(exclude={"tenant", *rewards.TIMES}),
-        **times,
-        "rule_type": str(rewards.RULE_WORDS[body.rule_type]),
-        "stage": str(rewards.STAGE_WORDS[body.stage]),
-        "points": "" if body.points is None else str(body.points),
-        "amount": "" if body.amount is None else str(body.amount),
-    }
+    given = _reward_input(body, _write_tenant(request, body.tenant))
     try:
-        cleaned = rewards.clean_reward(row, tenant)
-    except ValidationError as exc:
-        errors += [(field, " ".join(messages)) for field, messages in exc.message_dict.items()]
-    if errors:
-        fields: dict = {}
-        for field, message in errors:  # one entry per field, the import's words
-            fields.setdefault(field, message)
-        raise Problem(422, "The request is not valid.", kind="invalid-request", errors=list(fields.items()))
-    try:
-        reward, created = rewards.reward_add(cleaned, _authority(request))
+        reward, created = rewards.reward_add(given, _authority(request))
     except rewards.RewardRefused as exc:
         raise _refused(exc, 409, "external-id-taken", "external_id") from None
-    if created:
-        audit.record(request.api_key.actor, [reward], bulk.REWARD_IMPORTED, flag=ADDITION)
     reward.refresh_from_db()
     return Status(201 if created else 200, _reward(reward, _full(request)))
 
@@ -577,7 +551,6 @@ def delete_reward(request, id: int, reason: Annotated[Text, Field(max_length=DEL
         rewards.reward_delete_request(reward, reason, _authority(request))
     except rewards.RewardRefused as exc:
         raise _refused(exc, 409, "reward-not-deletable") from None
-    audit.record(request.api_key.actor, [reward], bulk.REWARD_DELETE_REQUESTED, {"reason": reason})
     reward.refresh_from_db()
     return _reward(reward, _full(request))
 

@@ -1,11 +1,10 @@
-"""HR operations over many accounts: inline for a few, a background job for more (hireops.jobs)."""
+"""HR operations over many accounts: inline for a few, a background job for more (hireops.jobs).
+Each item goes through its service, which records the change in the change history."""
 
-from django.contrib.admin.models import ADDITION
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 
-from hireops.core import audit
 from hireops.core.masking import mask_email, mask_mobile
 from hireops.jobs.imports import CsvImport
 from hireops.jobs.operations import Operation, register
@@ -13,7 +12,7 @@ from hireops.jobs.operations import Operation, register
 from .accounts.services import (
     AlreadyRegistered,
     StatusChangeRefused,
-    account_register,
+    account_import,
     account_status_request,
     balance_pull_request,
     person,
@@ -24,19 +23,6 @@ from .models import ExternalReferralReward, Leaver, ReferralAccount, StatusActio
 from .rewards import services as rewards
 from .withdrawals.services import WithdrawalRefused, withdrawal_request, withdrawal_retry
 
-# Change-history messages (hireops.core.audit), translated when read.
-WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")
-STATUS_REQUESTED = {
-    StatusAction.ENABLE: gettext_noop("Enabling requested."),
-    StatusAction.DEACTIVATE: gettext_noop("Deactivation requested."),
-}
-REGISTRATION_RETRIED = gettext_noop("Registration retried.")
-BALANCE_PULL_REQUESTED = gettext_noop("Balance pull from Feishu requested.")
-# Written before pulls were queued; older history entries still read it.
-BALANCE_PULLED = gettext_noop("Balance pulled from Feishu.")
-WITHDRAWAL_RETRIED = gettext_noop("Retried now with the same order id.")
-IMPORTED = gettext_noop("Added from a CSV import; registration queued.")
-
 
 class Refused(Exception):
     pass
@@ -44,14 +30,12 @@ class Refused(Exception):
 
 def _withdraw(account, params, user):
     order = withdrawal_request(account, params["bonus_types"], user).external_order_id
-    audit.record(user, [account], WITHDRAWAL_REQUESTED, {"order": order})
     return _("Withdrawal requested (order %(order)s).") % {"order": order}
 
 
 def _status_change(action):
     def run(account, params, user):
         account_status_request(account, action, user)
-        audit.record(user, [account], STATUS_REQUESTED[action])
         return _("Change sent to Feishu.")
 
     return run
@@ -60,21 +44,18 @@ def _status_change(action):
 def _retry_registration(account, params, user):
     if not registration_retry(account, user):
         raise Refused(_("Only a failed registration can be retried."))
-    audit.record(user, [account], REGISTRATION_RETRIED)
     return _("Registration queued again.")
 
 
 def _pull_balance(account, params, user):
     if not account.account_id:
         raise Refused(_("Not registered with Feishu yet."))
-    balance_pull_request(account)
-    audit.record(user, [account], BALANCE_PULL_REQUESTED)
+    balance_pull_request(account, user)
     return _("Pull queued: the balance updates in a moment.")
 
 
 def _retry_withdrawal(withdrawal, params, user):
     withdrawal_retry(withdrawal, user)
-    audit.record(user, [withdrawal], WITHDRAWAL_RETRIED)
     return _("Queued again with the same order id.")
 
 
@@ -117,13 +98,9 @@ retry_withdrawal = register(
 
 # --- external rewards --------------------------------------------------------------------------
 
-REWARD_IMPORTED = gettext_noop("Imported; sent to Feishu.")
-REWARD_DELETE_REQUESTED = gettext_noop("Deletion in Feishu requested. Reason: %(reason)s")
-
 
 def _delete_reward(reward, params, user):
     rewards.reward_delete_request(reward, params["reason"], user)
-    audit.record(user, [reward], REWARD_DELETE_REQUESTED, {"reason": params["reason"]})
     return _("Deletion sent to Feishu.")
 
 
@@ -143,8 +120,7 @@ delete_rewards = register(
 
 def _account_row(row, params, user):
     who = person(row["name"], row["mobile_code"], row["mobile"], row["email"])  # or ValidationError
-    account = account_register(who, user, params.get("tenant_key", ""))
-    audit.record(user, [account], IMPORTED, flag=ADDITION)
+    account = account_import(who, user, params.get("tenant_key", ""))
     return _("Queued for registration (#%(pk)s).") % {"pk": account.pk}
 
 
@@ -182,13 +158,13 @@ import_accounts = register(
 
 def _reward_row(row, params, user):
     """A row whose external id was imported before changes nothing: a file can be imported again."""
-    reward, created = rewards.reward_add(rewards.clean_reward(row, params.get("tenant_key", "")), user)
+    given = rewards.RewardInput.from_text(row, params.get("tenant_key", ""))  # or ValidationError
+    reward, created = rewards.reward_add(given, user)
     if not created:
         return _("Imported before (#%(pk)s, %(status)s): nothing changed.") % {
             "pk": reward.pk,
             "status": reward.get_status_display(),
         }
-    audit.record(user, [reward], REWARD_IMPORTED, flag=ADDITION)
     return _("Sent to Feishu (#%(pk)s).") % {"pk": reward.pk}
 
 
@@ -228,11 +204,6 @@ import_rewards = register(
 
 # --- leavers (referrals.leavers) ---------------------------------------------------------------
 
-LEAVER_APPLIED = gettext_noop("Leaver's policy applied by hand.")
-LEAVER_MATCHED = gettext_noop("Leaver matched by hand to account #%(account)s.")
-LEAVER_NO_ACCOUNT = gettext_noop("Leaver confirmed without a referral account.")
-LEAVER_HANDLED = gettext_noop("Leaver marked as handled.")
-
 
 def _leaver_outcome(leaver) -> str:
     return _("Now: %(state)s.") % {"state": leaver.get_state_display()}
@@ -240,7 +211,6 @@ def _leaver_outcome(leaver) -> str:
 
 def _leaver_apply(leaver, params, user):
     leaver = leavers.leaver_apply_now(leaver, user)
-    audit.record(user, [leaver], LEAVER_APPLIED)
     return _leaver_outcome(leaver)
 
 
@@ -249,19 +219,16 @@ def _leaver_match(leaver, params, user):
     if account is None:
         raise leavers.LeaverRefused(_("That account no longer exists."))
     leaver = leavers.leaver_match_by_hand(leaver, account, user)
-    audit.record(user, [leaver], LEAVER_MATCHED, {"account": account.pk})
     return _leaver_outcome(leaver)
 
 
 def _leaver_no_account(leaver, params, user):
     leaver = leavers.leaver_no_account(leaver, user)
-    audit.record(user, [leaver], LEAVER_NO_ACCOUNT)
     return _leaver_outcome(leaver)
 
 
 def _leaver_handled(leaver, params, user):
     leaver = leavers.leaver_mark_handled(leaver, user)
-    audit.record(user, [leaver], LEAVER_HANDLED)
     return _leaver_outcome(leaver)
 
 

@@ -126,8 +126,9 @@ class PayoutTitleForm(forms.Form):
 
 
 class RewardAddForm(forms.ModelForm):
-    """One external reward typed in by staff: the same rules as an import file's row
-    (``rewards.clean_reward``), each error on its field; a refused form changes nothing."""
+    """One external reward typed in by staff: read as an import file's row is
+    (``rewards.RewardInput.from_text``, the same checks), each error on its field; a refused
+    form changes nothing. ``reward_input`` is what the admin gives the service."""
 
     rule_type = forms.TypedChoiceField(label=_("rule type"), choices=RewardRuleType.choices, coerce=int)
     stage = forms.TypedChoiceField(label=_("reward status"), choices=RewardStage.choices, coerce=int)
@@ -156,18 +157,25 @@ class RewardAddForm(forms.ModelForm):
                 required=False,
                 help_text=_("YYYY-MM-DD, optional."),
             )
+        for name in rewards.COLUMNS:
+            field = self.fields[name]
+            if not isinstance(field, forms.TypedChoiceField):  # a list to choose from is checked as one
+                # Shown as its column is (required, its length) and checked by the reward input
+                # alone: one place, the import's and the API's words.
+                field.clean = field.to_python
 
     def _post_clean(self):
-        # Not the model's own validation: the rules are the import's, the row is the service's.
+        # Not the model's own validation: the rules are the reward input's, the row is the service's.
         data = {name: self.cleaned_data.get(name) for name in rewards.COLUMNS}
         tenant_key = self.cleaned_data.get("tenant_key") or ""
         try:
-            self.instance = rewards.clean_reward(data, tenant_key)
+            self.reward_input = rewards.RewardInput.from_text(data, tenant_key)
         except ValidationError as exc:
             self._update_errors(exc)
             return
+        self.instance = self.reward_input.row()  # what the admin names until the service keeps it
         taken = ExternalReferralReward.objects.filter(
-            tenant_key=tenant_key, external_id=self.instance.external_id
+            tenant_key=tenant_key, external_id=self.reward_input.external_id
         )
         if taken.exists():
             self.add_error("external_id", _("This external id was imported already: nothing to add."))

@@ -31,8 +31,8 @@ from hireops.webhooks import events as webhook_events
 from hireops.webhooks.models import WebhookEvent
 from orders.intake import background_check_created
 from orders.models import OrderWrite, WriteKind
-from referrals.bulk import REWARD_DELETE_REQUESTED
 from referrals.models import ReferralAccount
+from referrals.rewards.services import REWARD_DELETE_REQUESTED
 from tests.api.keys import bearer, make_key
 from tests.factories import a_background_check, a_reward_row, an_exam
 from tests.personal_spellings import NOT_PERSONAL, SPELLINGS, leaks, readable

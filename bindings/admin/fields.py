@@ -10,9 +10,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
-from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.display import local_time, pretty_json
 from hireops.core.models import CallStatus
@@ -34,11 +33,6 @@ from ..selectors import publish_targets, scopes_with_unpublished_changes, tenant
 if TYPE_CHECKING:
     pass
 
-# Change-history message (hireops.core.audit), translated when read.
-PUBLISH_REQUESTED = gettext_noop("Publish to Feishu requested (publish #%(publish)s).")
-PUBLISH_REQUESTED_TENANTS = gettext_noop(
-    "Publish to Feishu requested for %(tenants)s tenants (request %(batch)s)."
-)
 BEHIND_SHOWN = 5  # tenant keys named in the "tenants up to date" column; the rest counted
 
 
@@ -265,12 +259,9 @@ class FieldScopeAdmin(SystemRecordAdmin):
                 continue
             first = publishes[0]
             if len(publishes) == 1:
-                audit.record(request.user, [state], PUBLISH_REQUESTED, {"publish": first.pk})
                 url = reverse("admin:bindings_fieldpublish_change", args=[first.pk])
                 text = _('{scope}: publish queued. <a href="{url}">Follow it</a>.')  # type: ignore[assignment]
             else:
-                params = {"tenants": len(publishes), "batch": str(first.batch)}
-                audit.record(request.user, [state], PUBLISH_REQUESTED_TENANTS, params)
                 url = reverse("admin:bindings_fieldpublish_changelist") + f"?batch={first.batch}"
                 text = _('{scope}: a publish to each of {n} tenants queued. <a href="{url}">Follow them</a>.')  # type: ignore[assignment]
             self.message_user(

@@ -1,9 +1,12 @@
 """Who on the staff did what: Django admin ``LogEntry`` rows, one per object changed.
 
-The admin logs its own forms (add, change, delete). Admin actions change state through
-services and queryset updates that the admin and model-history libraries never see, so the
-admin layer, where the user is known, calls ``record`` after each action. What the system
-does by itself has its own history (``BindingStatusChange``, ``BalanceChange``).
+The admin logs its own forms (add, change, delete). Every other change is made by a service,
+which takes the acting user (``user=``, ``by=``: a person in the admin, whoever asked for a
+bulk job, an API key's actor) and calls ``record`` itself, in the change's transaction: so
+whichever way a change is asked for, it leaves the same history, and a new admin action or API
+operation cannot forget it. ``tests/test_audit_sites.py`` lists every call and holds each to a
+services module (or names why not). What the system does by itself has its own history
+(``BindingStatusChange``, ``BalanceChange``).
 
 A message is stored as its English msgid and parameters, next to Django's own
 ``added``/``changed``/``deleted`` items, and translated when shown: each reader reads it in
@@ -30,8 +33,10 @@ def record(user, objects, message: str, params: dict | None = None, *, flag: int
     ``params`` fill the message's placeholders: ids, names, reasons; never mobiles or emails.
     Without a user (a schedule, a command) there is nobody to record: nothing is written.
     """
+    if user is None:  # before reading ``objects``: a query the system's calls need not run
+        return
     objects = list(objects)
-    if user is not None and objects:
+    if objects:
         LogEntry.objects.log_actions(
             user.pk, objects, flag, [{KEY: {"message": message, "params": params or {}}}]
         )

@@ -27,7 +27,11 @@ a schedule declared without ``managed_with`` is the platform's, for those only (
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     import datetime
@@ -36,6 +40,10 @@ VIEW_ALL = "django_celery_beat.view_periodictask"
 MANAGE_ALL = "django_celery_beat.change_periodictask"
 PERIODS = ("days", "hours", "minutes", "seconds")
 CRONTAB_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+# Change-history messages (hireops.core.audit), on the schedule, translated when read.
+ENABLED = gettext_noop("Schedule enabled.")
+DISABLED = gettext_noop("Schedule disabled.")
+RUN = gettext_noop("Run now requested.")
 
 
 @dataclass(frozen=True)
@@ -219,9 +227,10 @@ def sync_schedules(sender=None, **kwargs) -> None:
 #
 # A schedule that prepares something for a second person's approval (a payout run) must not
 # let the person who set it going approve it: "Run now", and the last change of whether or
-# when it runs, are hands on it as much as preparing it by hand. The admin records both
-# (``note_change``, ``note_run_now``); the run started by "Run now" carries its request in
-# a message header, so the task knows exactly who asked for this run.
+# when it runs, are hands on it as much as preparing it by hand. Both are noted
+# (``note_change``: ``switch`` and the schedule's page; ``note_run_now``: ``run_now``); the run
+# started by "Run now" carries its request in a message header, so the task knows exactly who
+# asked for this run.
 
 RUN_NOW_HEADER = "hireops_run_now"
 
@@ -238,6 +247,42 @@ class SetGoing:
     @property
     def user_ids(self) -> set[int]:
         return {pk for pk in (self.run_now_by_id, self.changed_by_id) if pk is not None}
+
+
+def switch(row, enabled: bool, user) -> bool:
+    """Switch the schedule on or off as ``user``: noted as a hand on what it prepares, and in
+    the change history; beat reloads the schedules. False: it was so already."""
+    from django_celery_beat.models import PeriodicTask, PeriodicTasks
+
+    from . import audit
+
+    if enabled == row.enabled:
+        return False
+    # An update of this column only: beat writes last_run_at meanwhile.
+    reset = {} if enabled else {"last_run_at": None}
+    with transaction.atomic():
+        PeriodicTask.objects.filter(pk=row.pk).update(enabled=enabled, **reset)
+        note_change(row, user)
+        audit.record(user, [row], ENABLED if enabled else DISABLED)
+        PeriodicTasks.update_changed()
+    return True
+
+
+def run_now(row, schedule: Schedule, user) -> None:
+    """Send the schedule's task, with the code's arguments (never the row's), once committed:
+    the request is noted first and named in the task's headers, so what the run prepares knows
+    who asked for it (``who_set_going``), and it is in the change history."""
+    from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
+
+    from . import audit
+
+    app.loader.import_default_modules()
+    headers = note_run_now(row, user)
+    task = app.tasks[schedule.task]
+    transaction.on_commit(
+        partial(task.apply_async, args=schedule.args, kwargs=schedule.kwargs, headers=headers)
+    )
+    audit.record(user, [row], RUN)
 
 
 def note_change(row, user) -> None:

@@ -4,9 +4,9 @@ from django.contrib import admin, messages
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
-from hireops.core import audit, display
+from hireops.core import display
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin, exact_search
 from hireops.tenants.filters import TenantFilter
@@ -16,8 +16,6 @@ from .models import EventStatus, FeishuEvent, RejectedDelivery
 from .services import events_reprocess
 
 FULL_VIEW = "events.view_feishuevent"
-# Change-history message (hireops.core.audit), translated when read.
-REPROCESSED = gettext_noop("Queued again for processing.")
 
 
 def _pre(payload) -> str:
@@ -112,8 +110,7 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
     @admin.action(description=_("Reprocess selected failed or ignored events"), permissions=["reprocess"])
     def reprocess(self, request, queryset):
         selected = queryset.count()  # before: the list's filter (failed, say) no longer holds after
-        pks = events_reprocess(queryset)
-        audit.record(request.user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
+        pks = events_reprocess(queryset, request.user)
         n, skipped = len(pks), selected - len(pks)
         self.message_user(
             request,

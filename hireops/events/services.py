@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.logs import bind as bind_log_ids
 from hireops.core.logs import log_scope
 from hireops.core.messages import Message
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 # Backoff after the n-th failure; after the last one the row stays failed for a person.
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 SWEEP_GRACE = timedelta(seconds=30)
+# Change-history message (hireops.core.audit), on each event, translated when read.
+REPROCESSED = gettext_noop("Queued again for processing.")
 
 
 def _without_nul(value):
@@ -217,11 +221,15 @@ def replayable(queryset):
     )
 
 
-def events_reprocess(queryset) -> list[int]:
+def events_reprocess(queryset, user=None) -> list[int]:
     """Make failed or replayable ignored events pending again and queue them (admin action,
-    command). Returns their pks."""
+    command), each in ``user``'s change history. Returns their pks."""
     pks = list(replayable(queryset).values_list("pk", flat=True))
-    FeishuEvent.objects.filter(pk__in=pks).update(status=EventStatus.PENDING, next_attempt_at=None, sweeps=0)
+    with transaction.atomic():
+        FeishuEvent.objects.filter(pk__in=pks).update(
+            status=EventStatus.PENDING, next_attempt_at=None, sweeps=0
+        )
+        audit.record(user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
     transaction.on_commit(lambda: queue_events(pks))
     return pks
 

@@ -21,10 +21,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import audit
 from hireops.core.admin.base import SystemRecordAdmin, action_page
 from hireops.core.admin.libraries import GroupAdmin
 from hireops.core.admin.permissions import TranslatedPermissions
@@ -36,10 +35,6 @@ from .second_factor import require_fresh
 from .sessions import end_sessions
 
 User = get_user_model()
-
-LINK_ISSUED = gettext_noop("Issued an enrolment link, valid %(hours)s hours")
-INVITED = gettext_noop("Added a Feishu sign-in invitation")
-FACTORS_RESET = gettext_noop("Reset two-factor authentication")
 
 
 def _money_warning(who: str) -> str:
@@ -165,7 +160,6 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
             )
         invitation, token = FeishuInvitation.issue(user, request.user, form.cleaned_data["feishu_person"])
         link = request.build_absolute_uri(reverse("signin_invitation", args=[token]))
-        audit.record(request.user, [user], INVITED)
         self.message_user(
             request,
             _(
@@ -202,7 +196,6 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
             return action_page(self, request, "admin/signin/enrolment_link.html", title, **context)
         require_fresh(request)  # the admin's own factor, minutes ago
         _link, token = EnrolmentLink.issue(user, request.user)
-        audit.record(request.user, [user], LINK_ISSUED, {"hours": settings.ENROLMENT_LINK_HOURS})
         link = request.build_absolute_uri(reverse("signin_enrolment_link", args=[token]))
         return action_page(self, request, "admin/signin/enrolment_link.html", title, link=link, **context)
 
@@ -211,10 +204,8 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
         require_fresh(request)  # the admin's own factor, minutes ago (the rows check it too)
         reset = []
         for user in queryset:
-            deleted = Authenticator.objects.filter(user=user).delete()[0]
-            if deleted:
+            if second_factor.reset(user, by=request.user):
                 reset.append(user)
-                audit.record(request.user, [user], FACTORS_RESET)
                 get_adapter(request).send_notification_mail("signin/email/second_factor_reset", user)
         # Their sessions proved the factors just removed: they sign in again, and enrol.
         end_sessions([user.pk for user in reset if user.pk != request.user.pk])

@@ -11,8 +11,8 @@ and any added later):
 - removing a factor (the owner's, or an administrator's reset) is told to the operators
   (``notices``), once the change is committed;
 - it is written to the change history of the user concerned. Pages of a ModelAdmin log their
-  own changes (the admin's user form, a colleague's password, the factors' reset); everything
-  else is logged here;
+  own changes (the admin's user form, a colleague's password), the factors' reset is logged by
+  its service (``second_factor.reset``); what allauth's pages change is logged here;
 - the user concerned is told by mail (allauth's security notifications, where mail is set up):
   allauth's second-factor pages send their own; password and email changes are mailed here.
 

@@ -10,9 +10,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from hireops.core import audit
+
+# Change-history messages (hireops.core.audit), on the staff user concerned, translated when read.
+INVITED = gettext_noop("Added a Feishu sign-in invitation")
+LINK_ISSUED = gettext_noop("Issued an enrolment link, valid %(hours)s hours")
 
 
 def digest(token: str) -> str:
@@ -113,18 +120,20 @@ class FeishuInvitation(OneTimeLink):
     @classmethod
     def issue(cls, user, created_by, person: str) -> tuple["FeishuInvitation", str]:
         """A new invitation for the Feishu person ``person`` names (see ``feishu_person``),
-        and its token (shown once, in the link)."""
+        and its token (shown once, in the link); in ``user``'s change history."""
         kind, value = feishu_person(person)
         token = secrets.token_urlsafe(32)
         days = settings.FEISHU_LOGIN_INVITATION_DAYS
-        invitation = cls.objects.create(
-            user=user,
-            token_digest=digest(token),
-            person_kind=kind,
-            person_digest=person_digest(kind, value),
-            created_by=created_by,
-            expires_at=timezone.now() + timedelta(days=days),
-        )
+        with transaction.atomic():
+            invitation = cls.objects.create(
+                user=user,
+                token_digest=digest(token),
+                person_kind=kind,
+                person_digest=person_digest(kind, value),
+                created_by=created_by,
+                expires_at=timezone.now() + timedelta(days=days),
+            )
+            audit.record(created_by, [user], INVITED)
         return invitation, token
 
     def names(self, user_info: dict) -> bool:
@@ -155,16 +164,19 @@ class EnrolmentLink(OneTimeLink):
 
     @classmethod
     def issue(cls, user, created_by=None) -> tuple["EnrolmentLink", str]:
-        """A new link for ``user`` and its token (shown once, in the link)."""
+        """A new link for ``user`` and its token (shown once, in the link); in ``user``'s change
+        history when a person issued it (a command's link has nobody to record)."""
         token = secrets.token_urlsafe(32)
         now = timezone.now()
-        cls.objects.usable().filter(user=user).update(expires_at=now)
-        link = cls.objects.create(
-            user=user,
-            token_digest=digest(token),
-            created_by=created_by,
-            expires_at=now + timedelta(hours=settings.ENROLMENT_LINK_HOURS),
-        )
+        with transaction.atomic():
+            cls.objects.usable().filter(user=user).update(expires_at=now)
+            link = cls.objects.create(
+                user=user,
+                token_digest=digest(token),
+                created_by=created_by,
+                expires_at=now + timedelta(hours=settings.ENROLMENT_LINK_HOURS),
+            )
+            audit.record(created_by, [user], LINK_ISSUED, {"hours": settings.ENROLMENT_LINK_HOURS})
         return link, token
 
 

@@ -25,8 +25,12 @@ from allauth.account.internal.flows.login import (
 )
 from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.utils import is_mfa_enabled
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
+
+# Change-history message (hireops.core.audit), on the user reset, translated when read.
+FACTORS_RESET = gettext_noop("Reset two-factor authentication")
 
 _permissions: set[str] = set()
 _money: set[str] = set()
@@ -129,6 +133,20 @@ def needs_second_factor(user) -> bool:
 
 def enrolled(user) -> bool:
     return is_mfa_enabled(user)
+
+
+def reset(user, by) -> bool:
+    """Remove every second factor ``user`` has, as ``by`` (an administrator): in the change
+    history, and told to the operators (``changes``, on each factor). False: they had none."""
+    from allauth.mfa.models import Authenticator
+
+    from hireops.core import audit
+
+    with transaction.atomic():
+        if not Authenticator.objects.filter(user=user).delete()[0]:
+            return False
+        audit.record(by, [user], FACTORS_RESET)
+    return True
 
 
 def _factor_records(request) -> list[dict]:

@@ -2,17 +2,13 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
-from hireops.core import audit
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 
 from . import naming, overview
 from .mode import store_app
 from .models import Tenant, TenantNameLookup, TenantStatusChange
-
-# Change-history message (hireops.core.audit), on each tenant asked about.
-NAME_ASKED = gettext_noop("Name asked of Feishu (lookup %(lookup)s).")
 
 
 class StatusHistoryInline(ReadOnlyInline):
@@ -38,10 +34,7 @@ class NameLookupsInline(ReadOnlyInline):
 
 def ask_names(model_admin, request, tenants) -> None:
     """Ask Feishu for the company names of these tenants (recorded on each)."""
-    lookups = naming.lookup_names(tenants, request.user)
-    for lookup in lookups:
-        audit.record(request.user, [lookup.tenant], NAME_ASKED, {"lookup": f"#{lookup.pk}"})
-    n = len(lookups)
+    n = len(naming.lookup_names(tenants, request.user))
     model_admin.message_user(
         request,
         ngettext("Feishu is asked for %(n)d tenant's name.", "Feishu is asked for %(n)d tenants' names.", n)

@@ -19,6 +19,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client
@@ -30,14 +31,19 @@ from .models import Tenant, TenantNameLookup
 
 OTHER_TENANT = gettext_noop("Feishu answered for another tenant (%(other)s): nothing was recorded.")
 NO_NAME = gettext_noop("Feishu's answer has no name for this tenant.")
+# Change-history message (hireops.core.audit), on each tenant asked about.
+NAME_ASKED = gettext_noop("Name asked of Feishu (lookup %(lookup)s).")
 
 
 def lookup_names(tenants, user=None) -> list[TenantNameLookup]:
-    """Ask Feishu for these tenants' names: one lookup each, sent after the commit."""
+    """Ask Feishu for these tenants' names: one lookup each, sent after the commit, each in the
+    tenant's change history when a person asked."""
     with transaction.atomic():
         lookups = TenantNameLookup.objects.bulk_create(
             [TenantNameLookup(tenant=tenant, requested_by=user) for tenant in tenants]
         )
+        for lookup in lookups:
+            audit.record(user, [lookup.tenant], NAME_ASKED, {"lookup": f"#{lookup.pk}"})
         pks = [lookup.pk for lookup in lookups]
         transaction.on_commit(lambda: [LOOKUP.send(pk) for pk in pks])  # type: ignore[func-returns-value]
     return lookups

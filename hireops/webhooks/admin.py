@@ -23,9 +23,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
-from hireops.core import audit
 from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
 from hireops.core.masking import mask_personal_texts
 from hireops.core.models import CallStatus
@@ -36,11 +34,6 @@ from .forms import EndpointForm, ResendForm
 from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 RATE_WINDOW = timedelta(hours=24)
-
-# Change-history messages (hireops.core.audit).
-PINGED = gettext_noop("Sent a test event (ping).")
-RESENT_FAILED = gettext_noop("Sent again %(n)s failed deliveries requested since %(since)s.")
-RESENT = gettext_noop("Delivery sent again.")
 
 
 def message_uid(term: str) -> uuid.UUID | None:
@@ -220,8 +213,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send a test event (ping)"), permissions=["change"])
     def send_ping(self, request, queryset):
         for endpoint in self._within_reach(request, queryset):
-            events.ping(endpoint)
-            audit.record(request.user, [endpoint], PINGED)
+            events.ping(endpoint, by=request.user)
         self.message_user(
             request, _("A ping is on its way; its delivery is in the delivery log."), messages.SUCCESS
         )
@@ -272,9 +264,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if form.is_valid():
             since, n = form.cleaned_data["since"], 0
             for endpoint in self._within_reach(request, queryset):
-                sent = delivery.resend_failed_since(endpoint, since)
-                audit.record(request.user, [endpoint], RESENT_FAILED, {"n": sent, "since": since.isoformat()})
-                n += sent
+                n += delivery.resend_failed_since(endpoint, since, by=request.user)
             self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
             return None
         title = _("Resend failed deliveries")
@@ -350,8 +340,7 @@ class WebhookDeliveryAdmin(SystemRecordAdmin):
                 messages.WARNING,
             )
             queryset = queryset.exclude(endpoint__in=beyond)
-        n = delivery.resend(queryset)
-        audit.record(request.user, queryset, RESENT)
+        n = delivery.resend(queryset, by=request.user)
         self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
 
 

@@ -309,7 +309,7 @@ def rotate_secret(request, id: int):
 )
 def test_endpoint(request, id: int):
     endpoint = _endpoint(request, id)
-    event = events.ping(endpoint)
+    event = events.ping(endpoint, by=request.api_key.actor)
     return Status(202, _delivery_out(event.deliveries.select_related("event").get()))
 
 
@@ -350,7 +350,7 @@ def resend_delivery(request, id: int):
         raise not_found()
     _endpoint(request, found.endpoint_id)  # and one the key still covers as it is
     rows = WebhookDelivery.objects.filter(pk=id)
-    delivery.resend(rows)
+    delivery.resend(rows, by=request.api_key.actor)
     return Status(202, _delivery_out(rows.select_related("event").get()))
 
 
@@ -365,7 +365,8 @@ def resend_delivery(request, id: int):
 )
 def resend_failed(request, id: int, payload: ResendIn):
     endpoint = _endpoint(request, id)
-    return Status(202, ResentOut(resent=delivery.resend_failed_since(endpoint, payload.since)))
+    resent = delivery.resend_failed_since(endpoint, payload.since, by=request.api_key.actor)
+    return Status(202, ResentOut(resent=resent))
 
 
 register(router)

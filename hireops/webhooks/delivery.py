@@ -37,6 +37,7 @@ from django.utils.translation import gettext_noop
 
 from hireops import outbound
 from hireops.api.models import ApiKey
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 
@@ -63,6 +64,10 @@ FAILING_REASON = gettext_noop("every attempt failed for %(days)s days")
 GAVE_UP = gettext_noop("Not delivered after %(attempts)s attempts: %(reason)s")
 ANSWERED = gettext_noop("it answered %(status)s")
 NO_ANSWER = gettext_noop("no answer (%(error)s)")
+# Change-history messages (hireops.core.audit), translated when read: on each delivery sent
+# again, and on the endpoint whose failed deliveries were.
+RESENT = gettext_noop("Delivery sent again.")
+RESENT_FAILED = gettext_noop("Sent again %(n)s failed deliveries requested since %(since)s.")
 
 
 @dataclass(frozen=True)
@@ -349,9 +354,17 @@ def send_due() -> int:
     return len(pks)
 
 
-def resend(deliveries) -> int:
+def resend(deliveries, by=None) -> int:
     """Send these deliveries again from the start of the schedule (the same event, the same
-    ``webhook-id``), whatever became of them; one being sent right now is left to finish."""
+    ``webhook-id``), whatever became of them; one being sent right now is left to finish.
+    Each one sent again is in ``by``'s change history."""
+    with transaction.atomic():
+        pks = _resend(deliveries)
+        audit.record(by, WebhookDelivery.objects.filter(pk__in=pks), RESENT)
+    return len(pks)
+
+
+def _resend(deliveries) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         rows = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
@@ -369,8 +382,13 @@ def resend(deliveries) -> int:
             queued_at=now,
         )
         transaction.on_commit(lambda: [DELIVER.send(pk) for pk in pks])  # type: ignore[func-returns-value]
-    return len(pks)
+    return pks
 
 
-def resend_failed_since(endpoint: WebhookEndpoint, since) -> int:
-    return resend(endpoint.deliveries.filter(status=CallStatus.FAILED, requested_at__gte=since))
+def resend_failed_since(endpoint: WebhookEndpoint, since, by=None) -> int:
+    """Send again every delivery to ``endpoint`` that failed since ``since``; the endpoint's
+    change history says how many."""
+    with transaction.atomic():
+        n = len(_resend(endpoint.deliveries.filter(status=CallStatus.FAILED, requested_at__gte=since)))
+        audit.record(by, [endpoint], RESENT_FAILED, {"n": n, "since": since.isoformat()})
+    return n

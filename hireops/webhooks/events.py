@@ -25,10 +25,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from ninja.responses import NinjaJSONEncoder
 
 from hireops import outbound
-from hireops.core import discovery
+from hireops.core import audit, discovery
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PING = "ping"
+# Change-history message (hireops.core.audit), on the endpoint, translated when read.
+PINGED = gettext_noop("Sent a test event (ping).")
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,9 @@ declare(
 )
 
 
-def ping(endpoint: WebhookEndpoint) -> WebhookEvent:
-    """Send a ``ping`` to this endpoint now, whatever its filters."""
+def ping(endpoint: WebhookEndpoint, by=None) -> WebhookEvent:
+    """Send a ``ping`` to this endpoint now, whatever its filters (in ``by``'s change history)."""
     with transaction.atomic():
-        return record(_types[PING], endpoint, [endpoint])
+        event = record(_types[PING], endpoint, [endpoint])
+        audit.record(by, [endpoint], PINGED)
+    return event

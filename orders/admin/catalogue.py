@@ -9,10 +9,9 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
 from bindings.models import EcoAccountBinding
-from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import local_time, pretty_json
@@ -31,16 +30,6 @@ from ..catalogue.models import (
     FormField,
     Package,
 )
-
-# Change-history message (hireops.core.audit), on the push and on its account's binding.
-PUSH_REQUESTED = gettext_noop("Catalogue push requested.")
-
-
-def _requested(user, push) -> bool:
-    """Record a push staff asked for (None: the account is of the other scope)."""
-    if push is not None:
-        audit.record(user, [push, push.binding], PUSH_REQUESTED)
-    return push is not None
 
 
 class CatalogueEntryAdmin(admin.ModelAdmin):
@@ -205,8 +194,7 @@ class CataloguePushAdmin(LargeTableAdmin, SystemRecordAdmin):
     @admin.action(description=_("Push again (what Feishu lacks now)"), permissions=["push"])
     def push_again(self, request, queryset):
         queued = sum(
-            _requested(request.user, pushes.push_retry(p, request.user))
-            for p in queryset.select_related("binding")
+            pushes.push_retry(p, request.user) is not None for p in queryset.select_related("binding")
         )
         self.message_user(request, ngettext("%d push queued.", "%d pushes queued.", queued) % queued)
 
@@ -291,7 +279,7 @@ def push_catalogues_action(modeladmin, request, queryset):
     queued = 0
     for binding in queryset.filter(status="bound", customer__isnull=False):
         for catalogue in SCOPE_CATALOGUES[binding.scope]:
-            queued += _requested(request.user, pushes.push_request(binding, catalogue, "staff", request.user))
+            queued += pushes.push_request(binding, catalogue, "staff", request.user) is not None
     modeladmin.message_user(request, ngettext("%d push queued.", "%d pushes queued.", queued) % queued)
 
 

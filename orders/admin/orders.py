@@ -14,9 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
-from hireops.core import audit, name_search, personal
+from hireops.core import name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.jobs.admin import CsvImportAdmin
@@ -35,13 +34,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
-
-# Change-history messages (hireops.core.audit), on the order and on each write it queued.
-STAGE_REQUESTED = gettext_noop("Progress stage requested (write %(writes)s).")
-RESULT_REQUESTED = gettext_noop("Result requested (write %(writes)s).")
-TERMINATION_REQUESTED = gettext_noop("Termination requested (writes %(writes)s).")
-LOGIN_REQUESTED = gettext_noop("Exam login requested (write %(writes)s).")
-SCORE_REQUESTED = gettext_noop("Exam score requested (write %(writes)s).")
 
 
 def _posted(request) -> tuple:
@@ -211,17 +203,14 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
         info = self.model._meta.app_label, self.model._meta.model_name
         return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_change", args=[order.pk]))
 
-    def _form_page(self, request, order, form, title, send, recorded: str):
+    def _form_page(self, request, order, form, title, send):
         """Validate, then ``send(form)`` in one transaction (a refusal undoes an upload too);
-        ``send`` returns what to tell the user and the writes it queued, which the change
-        history records (``recorded``) on the order and on each write."""
+        ``send`` queues the writes (their service records the change history) and returns what
+        to tell the user."""
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
-                    message, queued = send(form)
-                    queued = queued if isinstance(queued, list) else [queued]
-                    numbers = ", ".join(f"#{w.pk}" for w in queued)
-                    audit.record(request.user, [order, *queued], recorded, {"writes": numbers})
+                    message = send(form)
             except writes.WriteRefused as exc:
                 form.add_error(None, str(exc))
             else:
@@ -320,7 +309,7 @@ class BackgroundCheckAdmin(OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            queued = writes.stage_request(
+            writes.stage_request(
                 check,
                 name=data["stage_name"],
                 en_name=data["stage_en_name"],
@@ -330,36 +319,36 @@ class BackgroundCheckAdmin(OrderAdmin):
                 reports=form.reports(request.user),
                 user=request.user,
             )
-            return _("The stage is being sent to Feishu."), queued
+            return _("The stage is being sent to Feishu.")
 
-        return self._form_page(request, check, form, _("Add a progress stage"), send, STAGE_REQUESTED)
+        return self._form_page(request, check, form, _("Add a progress stage"), send)
 
     def result_view(self, request, pk):
         check = self._order(request, pk)
         form = ResultForm(*_posted(request), order_field="background_check", order=check)
 
         def send(form):
-            queued = writes.result_request(
+            writes.result_request(
                 check,
                 result=form.cleaned_data["result"],
                 time_ms=form.time_ms(),
                 reports=form.reports(request.user),
                 user=request.user,
             )
-            return _("The result is being sent to Feishu."), queued
+            return _("The result is being sent to Feishu.")
 
-        return self._form_page(request, check, form, _("Send the result"), send, RESULT_REQUESTED)
+        return self._form_page(request, check, form, _("Send the result"), send)
 
     def terminate_view(self, request, pk):
         check = self._order(request, pk)
         form = ConfirmForm(*_posted(request)[:1])
 
         def send(form):
-            queued = writes.cancel_request(check, user=request.user)
-            return _("A “terminated” stage, then the termination, are being sent to Feishu."), queued
+            writes.cancel_request(check, user=request.user)
+            return _("A “terminated” stage, then the termination, are being sent to Feishu.")
 
         title = _("Terminate the background check")
-        return self._form_page(request, check, form, title, send, TERMINATION_REQUESTED)
+        return self._form_page(request, check, form, title, send)
 
 
 @admin.register(Exam)
@@ -434,16 +423,16 @@ class ExamAdmin(CsvImportAdmin, OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            queued = writes.login_request(
+            writes.login_request(
                 exam,
                 url=data["exam_url"],
                 username=data["username"],
                 password=data["password"],
                 user=request.user,
             )
-            return _("The login is being sent to Feishu."), queued
+            return _("The login is being sent to Feishu.")
 
-        return self._form_page(request, exam, form, _("Send the exam login"), send, LOGIN_REQUESTED)
+        return self._form_page(request, exam, form, _("Send the exam login"), send)
 
     def score_view(self, request, pk):
         exam = self._order(request, pk)
@@ -451,7 +440,7 @@ class ExamAdmin(CsvImportAdmin, OrderAdmin):
 
         def send(form):
             data = form.cleaned_data
-            queued = writes.score_request(
+            writes.score_request(
                 exam,
                 score=data["score"],
                 time_ms=form.time_ms(),
@@ -459,6 +448,6 @@ class ExamAdmin(CsvImportAdmin, OrderAdmin):
                 details=data["details"],
                 user=request.user,
             )
-            return _("The score is being sent to Feishu."), queued
+            return _("The score is being sent to Feishu.")
 
-        return self._form_page(request, exam, form, _("Send the exam score"), send, SCORE_REQUESTED)
+        return self._form_page(request, exam, form, _("Send the exam score"), send)

@@ -2,9 +2,8 @@
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
-from hireops.core import audit
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.models import CallStatus
@@ -12,9 +11,6 @@ from hireops.tenants.filters import TenantFilter
 
 from .. import writes
 from ..models import OrderWrite
-
-# Change-history message (hireops.core.audit), on the write and on its order.
-SENT_AGAIN = gettext_noop("Write #%(write)s sent again, unchanged.")
 
 
 def _work_permission(write: OrderWrite) -> str:
@@ -87,6 +83,5 @@ class OrderWriteAdmin(LargeTableAdmin, SystemRecordAdmin):
             except writes.WriteRefused as exc:
                 self.message_user(request, f"{write}: {exc}", messages.ERROR)
                 continue
-            audit.record(request.user, [write, write.order], SENT_AGAIN, {"write": write.pk})
             sent += 1
         self.message_user(request, ngettext("%d write queued again.", "%d writes queued again.", sent) % sent)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 
 from bindings.models import BindingStatus, EcoAccountBinding
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, eco, get_client
@@ -37,7 +38,7 @@ from hireops.webhooks.events import emit
 
 from . import plans
 from .desired import desired, is_empty
-from .models import CATALOGUE_SCOPE, SCOPE_CATALOGUES, CataloguePush, CatalogueSync
+from .models import CATALOGUE_SCOPE, SCOPE_CATALOGUES, CataloguePush, CatalogueSync, PushReason
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ RETIRED = gettext_noop(
     "takes a deleted key again. Give those fields new keys."
 )
 PROBED = gettext_noop("An earlier attempt got no answer; Feishu was asked which way it went before going on.")
+# Change-history message (hireops.core.audit), on a push staff asked for and on its account's binding.
+PUSH_REQUESTED = gettext_noop("Catalogue push requested.")
 
 
 def _wrong_scope(binding, catalogue) -> bool:
@@ -58,7 +61,8 @@ def _wrong_scope(binding, catalogue) -> bool:
 
 def push_request(binding, catalogue: str, reason: str, user=None, rollout=None) -> CataloguePush | None:
     """Queue a push of the catalogue to the account (call inside the requesting transaction);
-    the waiting push when one already waits. None for an account of the other scope."""
+    the waiting push when one already waits. None for an account of the other scope. A push
+    staff ask for (``reason`` "staff") is in the change history, as ``user``'s."""
     if _wrong_scope(binding, catalogue):
         return None
     row = CataloguePush(
@@ -78,9 +82,13 @@ def push_request(binding, catalogue: str, reason: str, user=None, rollout=None) 
         )
         if rollout is not None:  # the rollout's progress counts it
             waiting.filter(rollout__isnull=True).update(rollout=rollout)
-        return waiting.first()
-    PUSH.send_on_commit(row.pk)
-    return row
+        push = waiting.first()
+    else:
+        push = row
+        PUSH.send_on_commit(row.pk)
+    if push is not None and reason == PushReason.STAFF:
+        audit.record(user, [push, push.binding], PUSH_REQUESTED)
+    return push
 
 
 def push_on_bound(binding) -> list[CataloguePush]:

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message, reworded
 from hireops.core.task_names import task_named
@@ -46,6 +47,10 @@ BALANCE_REFUSED = gettext_noop(
     "Feishu sent a balance that cannot be stored (%(what)s): the balance shown is the last one "
     "stored, until Feishu sends one that can be."
 )
+# Change-history messages (hireops.core.audit), on the account, translated when read.
+BALANCE_PULL_REQUESTED = gettext_noop("Balance pull from Feishu requested.")
+# Written before pulls were queued; older history entries still read it.
+BALANCE_PULLED = gettext_noop("Balance pulled from Feishu.")
 
 
 class BalanceRefused(ValueError):
@@ -302,11 +307,12 @@ def balance_pull_give_up(account_pk: int, reason: str) -> bool:
     return False
 
 
-def balance_pull_request(account: ReferralAccount) -> None:
+def balance_pull_request(account: ReferralAccount, user=None) -> None:
     """Queue a pull of one account (staff's "Pull balance" action)."""
     pull_balance = task_named("referrals.pull_balance")
 
     transaction.on_commit(lambda: pull_balance.delay(account.pk))
+    audit.record(user, [account], BALANCE_PULL_REQUESTED)
 
 
 def balances_pull_all() -> tuple[int, int]:

@@ -3,6 +3,7 @@ committed first, then the call, sent by the outbound engine in Celery."""
 
 import logging
 
+from django.contrib.admin.models import ADDITION
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 
 TWIN = gettext_noop("Feishu says this is the same employee as account #%(pk)s (%(name)s).")
 NOT_PENDING = gettext_noop("Not sent: the account no longer waits for its registration.")
+# Change-history messages (hireops.core.audit), on the account, translated when read.
+IMPORTED = gettext_noop("Added from a CSV import; registration queued.")
+REGISTRATION_RETRIED = gettext_noop("Registration retried.")
 
 
 class AlreadyRegistered(Exception):
@@ -66,6 +71,15 @@ def account_register(p: Person, user=None, tenant_key: str = "") -> ReferralAcco
     return account
 
 
+def account_import(p: Person, user=None, tenant_key: str = "") -> ReferralAccount:
+    """One row of an accounts import: registered as the add form registers (whose entry in the
+    change history is the admin's own "Added."), recorded as added from the file."""
+    with transaction.atomic():
+        account = account_register(p, user, tenant_key)
+        audit.record(user, [account], IMPORTED, flag=ADDITION)
+    return account
+
+
 def _queue(account: ReferralAccount, user) -> AccountRegistration:
     row = AccountRegistration.objects.create(account=account, requested_by=user)
     REGISTER.send_on_commit(row.pk)
@@ -80,6 +94,7 @@ def registration_retry(account: ReferralAccount, user=None) -> bool:
         )
         if updated:
             _queue(account, user)
+            audit.record(user, [account], REGISTRATION_RETRIED)
     return bool(updated)
 
 

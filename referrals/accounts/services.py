@@ -22,7 +22,7 @@ from .directory import DirectoryUser, accounts_of, resigned, user_of
 from .identity import Person, person
 from .joiners import joiner_register
 from .pulls import pull_batch, pulls_schedule
-from .registration import REGISTER, AlreadyRegistered, account_register, registration_retry
+from .registration import REGISTER, AlreadyRegistered, account_import, account_register, registration_retry
 from .status import CHANGE, StatusChangeRefused, account_status_request
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Person",
     "Snapshot",
     "StatusChangeRefused",
+    "account_import",
     "account_register",
     "account_status_request",
     "accounts_of",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
@@ -26,6 +27,11 @@ REPLACED = gettext_noop("Not sent: a later change of this account replaced it.")
 NOT_REGISTERED = gettext_noop("Not sent: the account is not registered with Feishu.")
 BUSY = gettext_noop("Another change of this account is being sent; this one is sent after it.")
 STILL_PENDING = gettext_noop("Feishu could not be reached; the change is still pending: %(reason)s")
+# Change-history messages (hireops.core.audit), on the account, translated when read.
+STATUS_REQUESTED: dict[str, str] = {
+    StatusAction.ENABLE: gettext_noop("Enabling requested."),
+    StatusAction.DEACTIVATE: gettext_noop("Deactivation requested."),
+}
 
 
 class StatusChangeRefused(Exception):
@@ -53,6 +59,7 @@ def account_status_request(account: ReferralAccount, action: str, user=None) -> 
             pending_action=action, action_error="", updated_at=timezone.now()
         )
         CHANGE.send_on_commit(row.pk)
+        audit.record(user, [account], STATUS_REQUESTED[action])
     return row
 
 

@@ -10,9 +10,8 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
-from hireops.core import audit, display, name_search
+from hireops.core import display, name_search
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
@@ -27,11 +26,6 @@ from ..payouts import services as payouts
 from ..payouts.services import payroll
 
 PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line"
-
-# Change-history messages (hireops.core.audit), translated when read.
-APPROVED = gettext_noop("Approved the payout run")
-REJECTED = gettext_noop("Rejected the payout run: %(reason)s")
-CANCELLED = gettext_noop("Cancelled the payout run")
 
 
 def _totals(cash) -> str:
@@ -188,13 +182,11 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                     payouts.check_approver(run, request.user)
                     require_fresh(request)  # allauth asks for the code, then replays this POST
                     payouts.payout_approve(run.pk, request.user, seen=request.POST.get("seen", ""))
-                    audit.record(request.user, [run], APPROVED)
                     self.message_user(request, _("Approved: the run is being paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
                 if "reject" in request.POST and reject_form.is_valid():
                     reason = reject_form.cleaned_data["reason"]
                     payouts.payout_reject(run.pk, request.user, reason)
-                    audit.record(request.user, [run], REJECTED, {"reason": reason})
                     self.message_user(request, _("Rejected: nothing is paid."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
             except payouts.LinesChanged as exc:  # shown again, as they are now
@@ -228,7 +220,6 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            audit.record(request.user, [run], CANCELLED)
             self.message_user(request, _("Cancelled: nothing is paid."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))
 
@@ -435,9 +426,6 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
     def has_release_permission(self, request):
         return request.user.has_perm(payouts.APPROVE)
 
-    # Stored as its msgid, read in each reader's language (hireops.core.audit).
-    RELEASED = gettext_noop("Released the held line: paid at Feishu's balance")
-
     @admin.action(description=_("Pay held lines at the balance Feishu holds now…"), permissions=["release"])
     def release(self, request, queryset):
         require_fresh(request)
@@ -448,7 +436,5 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        if n:
-            audit.record(request.user, PayoutLine.objects.filter(pk__in=held), self.RELEASED)
         self.message_user(request, _("%(n)d held line(s) released for payment.") % {"n": n}, messages.SUCCESS)
         return None

@@ -120,8 +120,13 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, CsvImp
         return self.inlines if obj else []
 
     def save_model(self, request, obj, form, change):
-        # The form validated the row (``form.instance``); the service keeps it and queues the call.
-        obj.pk = reward_add(obj, request.user)[0].pk
+        # The form read the reward (``form.reward_input``); the service keeps it, queues the call
+        # and writes the change history, as it does for the import and the API.
+        obj.pk = reward_add(form.reward_input, request.user)[0].pk
+        obj.refresh_from_db()
+
+    def log_addition(self, request, obj, message):
+        """Nothing: the service recorded the reward as imported (Django's "Added." would say it twice)."""
 
     def has_delete_permission(self, request, obj=None):
         return False  # a reward stays; "Delete in Feishu" removes it there and keeps the row

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.tenants.mode import store_app
 
@@ -41,6 +42,12 @@ NONE_MATCHES = gettext_noop("No referral account matches this employee: match on
 SEVERAL_MATCH = gettext_noop(
     "Several referral accounts match this employee (%(accounts)s): pick one by hand."
 )
+
+# Change-history messages (hireops.core.audit), on the leaver, translated when read.
+LEAVER_APPLIED = gettext_noop("Leaver's policy applied by hand.")
+LEAVER_MATCHED = gettext_noop("Leaver matched by hand to account #%(account)s.")
+LEAVER_NO_ACCOUNT = gettext_noop("Leaver confirmed without a referral account.")
+LEAVER_HANDLED = gettext_noop("Leaver marked as handled.")
 
 # A deactivation not confirmed this long after it was asked is asked again by the sweep.
 RETRY_AFTER = timedelta(minutes=10)
@@ -239,7 +246,9 @@ def leaver_match_by_hand(leaver: Leaver, account: ReferralAccount, user=None) ->
             match=LeaverMatch.MATCHED, account=account, error="", updated_at=timezone.now()
         )
         leaver.refresh_from_db()
-        return leaver_apply(leaver, user)
+        leaver = leaver_apply(leaver, user)
+        audit.record(user, [leaver], LEAVER_MATCHED, {"account": account.pk})
+    return leaver
 
 
 def leaver_no_account(leaver: Leaver, user=None) -> Leaver:
@@ -248,13 +257,22 @@ def leaver_no_account(leaver: Leaver, user=None) -> Leaver:
         raise LeaverRefused(_("This leaver is already matched to an account."))
     leaver.match, leaver.account = LeaverMatch.NO_ACCOUNT, None
     _done(leaver)
-    leaver.save()
+    with transaction.atomic():
+        leaver.save()
+        audit.record(user, [leaver], LEAVER_NO_ACCOUNT)
     return leaver
 
 
 def leaver_apply_now(leaver: Leaver, user=None) -> Leaver:
     """Staff's "apply the policy now": match again from the stored event when unmatched, apply
     when matched, ask again for a deactivation Feishu refused."""
+    with transaction.atomic():
+        leaver = _apply_now(leaver, user)
+        audit.record(user, [leaver], LEAVER_APPLIED)
+    return leaver
+
+
+def _apply_now(leaver: Leaver, user) -> Leaver:
     if leaver.state == LeaverState.DEACTIVATING:
         with transaction.atomic():
             locked = Leaver.objects.select_for_update(of=("self",)).select_related("account")
@@ -300,5 +318,7 @@ def leaver_mark_handled(leaver: Leaver, user=None) -> Leaver:
             _("Its account is still active: apply the policy, or deactivate the account first.")
         )
     _done(leaver)
-    leaver.save()
+    with transaction.atomic():
+        leaver.save()
+        audit.record(user, [leaver], LEAVER_HANDLED)
     return leaver

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
@@ -26,6 +27,11 @@ APPROVE = "referrals.approve_payoutrun"
 RUN_REJECTED = gettext_noop("Not paid: the run was rejected.")
 NOTHING_LEFT = gettext_noop("Not paid: the account held no cash any more when the run was approved.")
 RUN_CANCELLED = gettext_noop("Not paid: the run was cancelled.")
+# Change-history messages (hireops.core.audit), on the run (a held line), translated when read.
+APPROVED = gettext_noop("Approved the payout run")
+REJECTED = gettext_noop("Rejected the payout run: %(reason)s")
+CANCELLED = gettext_noop("Cancelled the payout run")
+RELEASED = gettext_noop("Released the held line: paid at Feishu's balance")
 
 
 class LinesChanged(PayoutRefused):
@@ -158,6 +164,7 @@ def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
         run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         announce.payout_run("payout_run.approved", run.pk)
         transaction.on_commit(payout_dispatch.delay)
+        audit.record(user, [run], APPROVED)
     return run
 
 
@@ -179,6 +186,7 @@ def payout_reject(run_pk: int, user, reason: str) -> PayoutRun:
         run.reason, run.finished_at = reason[:500], run.decided_at
         run.save(update_fields=["status", "decided_by", "decided_at", "reason", "finished_at", "updated_at"])
         _close_lines(run, RUN_REJECTED)
+        audit.record(user, [run], REJECTED, {"reason": reason})
     return run
 
 
@@ -192,6 +200,7 @@ def payout_cancel(run_pk: int, user) -> PayoutRun:
         run.status, run.finished_at = PayoutRunStatus.CANCELLED, timezone.now()
         run.save(update_fields=["status", "finished_at", "updated_at"])
         _close_lines(run, RUN_CANCELLED)
+        audit.record(user, [run], CANCELLED)
     return run
 
 
@@ -200,7 +209,7 @@ def payout_release(line_pks, user) -> int:
     decision, like the run's). A balance that moved again is held again."""
     payout_dispatch = task_named("referrals.payout_dispatch")
 
-    released = 0
+    released = []
     with transaction.atomic():
         lines = (
             PayoutLine.objects.select_for_update()
@@ -216,7 +225,8 @@ def payout_release(line_pks, user) -> int:
             PayoutRun.objects.filter(pk=line.run_id, status=PayoutRunStatus.FINISHED).update(
                 status=PayoutRunStatus.PAYING, finished_at=None, updated_at=timezone.now()
             )
-            released += 1
+            released.append(line)
         if released:
             transaction.on_commit(payout_dispatch.delay)
-    return released
+            audit.record(user, released, RELEASED)
+    return len(released)

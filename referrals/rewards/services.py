@@ -1,6 +1,7 @@
 """External referral rewards (docs/feishu.md §4.1): rewards earned outside Hire, imported
-into referral accounts one row at a time (the add form) or from a CSV file, and deleted
-again in Feishu with a reason.
+into referral accounts one row at a time (the add form), from a CSV file or through the API,
+each as a ``RewardInput`` (``input.py``: the same checks whichever way it came), and deleted
+again in Feishu with a reason. Each change is in the reward's change history, whoever asked.
 
 A reward is a row keyed by its external id, committed before the call; the id is also
 Feishu's idempotency key, so a retry after a lost answer sends the same id and Feishu
@@ -9,18 +10,18 @@ external id is UNCONFIRMED: a create whose outcome is unknown is never sent agai
 ``REPEAT_WINDOW``; it fails, asking staff to look in Feishu first.
 """
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.contrib.admin.models import ADDITION
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
@@ -30,13 +31,13 @@ from hireops.signin import second_factor
 
 from ..accounts.models import ReferralAccount
 from . import announce
-from .models import (
-    ExternalReferralReward,
-    ExternalRewardDeletion,
-    RewardBonusType,
-    RewardRuleType,
-    RewardStage,
-)
+from .input import COLUMNS as COLUMNS  # the reward's input: the room's public side too
+from .input import RULE_WORDS as RULE_WORDS
+from .input import STAGE_WORDS as STAGE_WORDS
+from .input import TIMES as TIMES
+from .input import RewardInput as RewardInput
+from .input import moment_ms as moment_ms
+from .models import ExternalReferralReward, ExternalRewardDeletion, RewardBonusType
 
 # Well inside the shortest window Feishu documents for an external id elsewhere in Hire
 # (external applications: 24 h). Beyond it a repeat could create a second reward.
@@ -52,34 +53,9 @@ GAVE_UP_OPEN = gettext_noop("Outcome unknown, will retry with the same external 
 DELETE_MAYBE_SENT = gettext_noop(
     "An earlier attempt may already have deleted the reward in Feishu; check there. %(reason)s"
 )
-
-# The columns of an import file, and the fields of the add form (the same names).
-COLUMNS = (
-    "external_id",
-    "employee_id",
-    "name",
-    "application_id",
-    "talent_id",
-    "job_id",
-    "rule_type",
-    "stage",
-    "points",
-    "currency",
-    "amount",
-    "reason",
-    "comment",
-    "create_time",
-    "confirm_time",
-    "pay_time",
-    "onboard_time",
-    "conversion_time",
-)
-TIMES = ("create_time", "confirm_time", "pay_time", "onboard_time", "conversion_time")
-RULE_WORDS = {"onboard": 1, "process": 2, "activity": 3, "open_source": 4, "other": 5}
-STAGE_WORDS = {"to_be_confirmed": 1, "confirmed": 2, "paid": 3}
-_ID = re.compile(r"[\w.:-]{1,64}")  # what we accept as an external id (no spaces, no slashes)
-_CURRENCY = re.compile(r"[A-Z]{3}")
-MAX_AMOUNT = Decimal("9999999999999999.99")  # the column's 18 digits
+# Change-history messages (hireops.core.audit), on the reward, translated when read.
+REWARD_IMPORTED = gettext_noop("Imported; sent to Feishu.")
+REWARD_DELETE_REQUESTED = gettext_noop("Deletion in Feishu requested. Reason: %(reason)s")
 
 
 class RewardRefused(Exception):
@@ -89,110 +65,6 @@ class RewardRefused(Exception):
 class MoneyRefused(RewardRefused):
     """The caller may not move money (the permission, a second factor): a matter of who asks,
     not of the reward (the API answers 403, where a reward's own refusal is a 409 or 422)."""
-
-
-# --- validation ----------------------------------------------------------------------------
-
-
-def _digits(raw: str) -> bool:
-    """ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses)."""
-    return raw.isascii() and raw.isdigit()
-
-
-def _choice(value: str, words: dict, choices, field: str, what: str, errors: dict):
-    raw = (value or "").strip().lower()
-    number = words.get(raw, int(raw) if _digits(raw) and len(raw) < 5 else None)
-    if number not in choices.values:
-        errors[field] = _("Choose the %(what)s: %(allowed)s.") % {
-            "what": what,
-            "allowed": ", ".join(f"{v} ({w})" for w, v in words.items()),
-        }
-    return number
-
-
-def _time_ms(value: str, field: str, errors: dict) -> int | None:
-    raw = (value or "").strip()
-    if not raw:
-        return None
-    if _digits(raw) and len(raw) == 13:
-        return int(raw)
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d")
-    except ValueError:
-        errors[field] = _("Give a date as YYYY-MM-DD (or a 13-digit millisecond timestamp).")
-        return None
-    return int(timezone.make_aware(day).timestamp() * 1000)
-
-
-def clean_reward(data: dict, tenant_key: str = "") -> ExternalReferralReward:
-    """An unsaved reward from the form's or a CSV row's text values; ``ValidationError``
-    naming every bad field, so bad input changes nothing."""
-    text = {name: str(data.get(name) or "").strip() for name in COLUMNS}
-    errors: dict = {}
-    if not _ID.fullmatch(text["external_id"]):
-        errors["external_id"] = _(
-            "The external id is required: up to 64 letters, digits, dots, colons, dashes or underscores."
-        )
-    if not text["employee_id"] or len(text["employee_id"]) > 128:
-        errors["employee_id"] = _("The referrer's Feishu user id (employee id) is required.")
-    if not (text["application_id"] or text["talent_id"]):
-        errors["application_id"] = _("Give the application id or the talent id (or both).")
-    for name in ("application_id", "talent_id", "job_id"):
-        if len(text[name]) > 64:
-            errors[name] = _("An id has at most 64 characters.")
-    rule = _choice(text["rule_type"], RULE_WORDS, RewardRuleType, "rule_type", _("rule type"), errors)
-    stage = _choice(text["stage"], STAGE_WORDS, RewardStage, "stage", _("reward status"), errors)
-    points = amount = None
-    currency = text["currency"].upper()
-    if text["points"] and (text["amount"] or currency):
-        errors["points"] = _("A reward is points or cash, not both.")
-    elif text["points"]:
-        if not _digits(text["points"]) or len(text["points"]) > 16 or int(text["points"]) > 10**15:
-            errors["points"] = _("Points are a whole number, 0 or more.")
-        else:
-            points = int(text["points"])
-    elif text["amount"]:
-        try:
-            amount = Decimal(text["amount"])
-        except InvalidOperation:
-            amount = None
-        # Bounded before quantize: "1e400" is a finite Decimal that quantize cannot hold.
-        cents = (
-            amount is not None
-            and amount.is_finite()
-            and 0 <= amount <= MAX_AMOUNT
-            and amount == amount.quantize(Decimal("0.01"))
-        )
-        if not cents:
-            errors["amount"] = _("The amount is a number, 0 or more, with at most two decimals.")
-        if not _CURRENCY.fullmatch(currency):
-            errors["currency"] = _("A cash reward needs its currency, e.g. CNY.")
-    else:
-        errors["points"] = _("Give the points, or the cash amount and its currency.")
-    for name, limit in (("name", 100), ("reason", 200), ("comment", 500)):
-        if len(text[name]) > limit:
-            errors[name] = _("At most %(n)d characters.") % {"n": limit}
-    times = {name: _time_ms(text[name], name, errors) for name in TIMES}
-    if errors:
-        raise ValidationError(errors)
-    return ExternalReferralReward(
-        tenant_key=tenant_key or "",
-        external_id=text["external_id"],
-        employee_id=text["employee_id"],
-        name=text["name"],
-        application_id=text["application_id"],
-        talent_id=text["talent_id"],
-        job_id=text["job_id"],
-        rule_type=rule,
-        stage=stage,
-        bonus_type=RewardBonusType.POINTS if points is not None else RewardBonusType.CASH,
-        points=points,
-        currency="" if points is not None else currency,
-        amount=amount,
-        reason=text["reason"],
-        comment=text["comment"],
-        **times,
-    )
 
 
 def reward_body(r: ExternalReferralReward) -> dict:
@@ -266,11 +138,13 @@ def _may_move_money(user, permission: str):
     return user
 
 
-def reward_add(reward: ExternalReferralReward, user=None) -> tuple[ExternalReferralReward, bool]:
-    """Keep a cleaned reward and queue its call; (row, created). The same external id again
-    returns the row already kept and calls nothing; with other values it is refused.
-    ``user``: a person, a ``KeyAuthority`` or None (the system)."""
+def reward_add(given: RewardInput, user=None) -> tuple[ExternalReferralReward, bool]:
+    """Keep a reward and queue its call; (row, created), the new row in the change history as
+    imported by ``user``. The same external id again returns the row already kept and changes
+    nothing; with other values it is refused. ``user``: a person, a ``KeyAuthority`` or None
+    (the system)."""
     user = _may_move_money(user, ADD_PERMISSION)
+    reward = given.row()
     existing = ExternalReferralReward.objects.filter(
         tenant_key=reward.tenant_key, external_id=reward.external_id
     ).first()
@@ -286,6 +160,7 @@ def reward_add(reward: ExternalReferralReward, user=None) -> tuple[ExternalRefer
         try:
             with transaction.atomic():
                 reward.save()
+                audit.record(user, [reward], REWARD_IMPORTED, flag=ADDITION)
         except IntegrityError:  # imported by someone else a moment ago
             existing = ExternalReferralReward.objects.get(
                 tenant_key=reward.tenant_key, external_id=reward.external_id
@@ -360,7 +235,8 @@ CREATE = outbound.register(
 
 
 def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None) -> ExternalRewardDeletion:
-    """``user``: a person, a ``KeyAuthority`` or None (the system)."""
+    """Queue the reward's deletion in Feishu, with the reason kept on the row and in its change
+    history. ``user``: a person, a ``KeyAuthority`` or None (the system)."""
     user = _may_move_money(user, DELETE_PERMISSION)
     reason = (reason or "").strip()
     if not reason:
@@ -380,6 +256,7 @@ def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None
             ExternalReferralReward.objects.filter(pk=reward.pk).update(
                 delete_reason=reason[:500], deleted_by=user, updated_at=timezone.now()
             )
+            audit.record(user, [reward], REWARD_DELETE_REQUESTED, {"reason": reason})
     except IntegrityError as exc:
         raise RewardRefused(_("%(reward)s is being deleted already.") % {"reward": reward}) from exc
     DELETE.send_on_commit(deletion.pk)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from hireops import outbound
+from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
@@ -43,6 +44,10 @@ AMOUNTS_NOT_KEPT = gettext_noop(
 
 # A call whose answer never came (retries spent): kept open, sent again with the same order id.
 OUTCOME_UNKNOWN = gettext_noop("Outcome unknown, will retry with the same order id: %(reason)s")
+
+# Change-history messages (hireops.core.audit), translated when read.
+WITHDRAWAL_REQUESTED = gettext_noop("Withdrawal requested (order id %(order)s).")  # on the account
+WITHDRAWAL_RETRIED = gettext_noop("Retried now with the same order id.")  # on the withdrawal
 
 
 class WithdrawalRefused(Exception):
@@ -90,6 +95,7 @@ def withdrawal_request(
                 expected_cash=cash,
             )
             WITHDRAW.send_on_commit(w.pk)
+            audit.record(user, [account], WITHDRAWAL_REQUESTED, {"order": w.external_order_id})
     except IntegrityError as exc:
         raise WithdrawalRefused(
             _("%(account)s already has a withdrawal in progress.") % {"account": account}
@@ -105,6 +111,7 @@ def withdrawal_retry(w: Withdrawal, user=None) -> None:
             _("%(order)s is finished: only a withdrawal in progress is retried.") % {"order": w}
         )
     WITHDRAW.send_on_commit(w.pk)
+    audit.record(user, [w], WITHDRAWAL_RETRIED)
 
 
 def _prepare(w: Withdrawal) -> str:

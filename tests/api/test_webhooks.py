@@ -159,3 +159,27 @@ def test_a_disabled_endpoint_enabled_again_and_its_failures_resent(
     assert row.status == "queued" and row.attempts == 0 and sent[-1] == row.pk
     one = _post(client, key, f"/webhook-deliveries/{row.pk}/resend")
     assert one.status_code == 202 and one.json()["status"] == "pending"
+
+
+def test_a_keys_pings_and_resends_are_in_the_change_history_as_the_admins_are(client, monkeypatch):
+    """The services record them, so the API leaves what the admin's actions leave, by the key."""
+    from hireops.api.keys import authenticate
+    from tests.test_history import entries, read
+
+    monkeypatch.setattr(outbound.Outbound, "send", lambda self, pk: None)
+    key = make_key("webhooks:manage", "orders:read")
+    actor = authenticate(key).actor
+    endpoint = WebhookEndpoint.objects.get(pk=_example_endpoint("", key=authenticate(key)))
+
+    ping = _post(client, key, f"/webhook-endpoints/{endpoint.pk}/test").json()
+    WebhookDelivery.objects.filter(pk=ping["id"]).update(status="failed")
+    _post(client, key, f"/webhook-endpoints/{endpoint.pk}/resend-failed", {"since": "2020-01-01T00:00:00Z"})
+    _post(client, key, f"/webhook-deliveries/{ping['id']}/resend")
+
+    pinged, resent_failed = entries(endpoint)
+    (resent,) = entries(WebhookDelivery.objects.get(pk=ping["id"]))
+    assert {pinged.user, resent_failed.user, resent.user} == {actor}
+    assert read(pinged)[0] == "Sent a test event (ping)."
+    since = "2020-01-01T00:00:00+00:00"
+    assert read(resent_failed)[0] == f"Sent again 1 failed deliveries requested since {since}."
+    assert read(resent)[0] == "Delivery sent again."

@@ -200,8 +200,8 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
     referrer = ReferralAccount.objects.get(pk=funded[0])
     user_id = next(a["user_id"] for a in feishu.state()["accounts"] if a["account_id"] == referrer.account_id)
     row = {"external_id": "crawl-1", "employee_id": user_id, "talent_id": "t-1", "rule_type": "1"}
-    cleaned = rewards.clean_reward({**row, "stage": "2", "points": "50"}, "demo-tenant")
-    reward, _created = rewards.reward_add(cleaned, root)
+    given = rewards.RewardInput.from_text({**row, "stage": "2", "points": "50"}, "demo-tenant")
+    reward, _created = rewards.reward_add(given, root)
     reward.refresh_from_db()
     assert reward.status == CallStatus.SUCCEEDED, reward.error
     rewards.reward_delete_request(reward, "重复录入", root)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from bindings.models import FieldPublish, Scope, VendorCustomer
 from hireops.core import audit
 from hireops.core.models import CallStatus
-from hireops.events.admin import REPROCESSED
 from hireops.events.models import EventStatus, FeishuEvent, RefusalStatus, RejectedDelivery, RejectionKind
+from hireops.events.services import REPROCESSED
 from hireops.feishu import save_app_ticket
 from hireops.tenants.models import Tenant, TenantStatus
 from orders.catalogue.models import Catalogue, CatalogueRollout, RolloutStatus

@@ -18,7 +18,7 @@ from hireops.core import audit
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from referrals.models import ExternalReferralReward, ExternalRewardDeletion
-from referrals.rewards.services import clean_reward, reward_add, reward_delete_request
+from referrals.rewards.services import RewardInput, reward_add, reward_delete_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def a_reward(user_id: str, external_id: str = "old-1", **extra):
         "points": "300",
         **extra,
     }
-    return clean_reward(data)
+    return RewardInput.from_text(data)
 
 
 def test_importing_the_same_file_twice_creates_each_reward_once(admin_client, sandbox, referrer):

@@ -4,7 +4,7 @@ import pytest
 
 from hireops.core.models import CallStatus
 from referrals.models import ExternalReferralReward, ExternalRewardDeletion
-from referrals.rewards.services import clean_reward, reward_add, reward_delete_request
+from referrals.rewards.services import RewardInput, reward_add, reward_delete_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_reward_tasks_in_a_real_worker(sandbox, celery_worker):
     user_id = sandbox.add_employee(name="Worker 奖励", email="reward-worker@example.com")["user_id"]
     row, created = reward_add(
-        clean_reward(
+        RewardInput.from_text(
             {
                 "external_id": "w-1",
                 "employee_id": user_id,

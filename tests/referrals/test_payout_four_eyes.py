@@ -227,8 +227,8 @@ def test_who_changed_a_schedule_before_the_upgrade_is_carried_over(hr):
     from django.apps import apps
 
     from hireops.core import audit
-    from hireops.core.admin.schedules import ENABLED, RUN
     from hireops.core.models import ScheduleAction
+    from hireops.core.schedules import ENABLED, RUN
 
     row = schedule_row()
     first, _ = hr("first")

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hireops.signin import second_factor
 from referrals.models import AccountStatus, ExternalRewardDeletion, ReferralAccount, Withdrawal
-from referrals.rewards.services import RewardRefused, clean_reward, reward_add, reward_delete_request
+from referrals.rewards.services import RewardInput, RewardRefused, reward_add, reward_delete_request
 from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request, withdrawal_retry
 from tests.second_factor import give_totp
 
@@ -89,7 +89,7 @@ def test_an_enrolled_withdrawer_withdraws(register, staff_user):
 
 
 def a_reward(external_id="ext-1"):
-    return clean_reward(
+    return RewardInput.from_text(
         {
             "external_id": external_id,
             "employee_id": "u1",

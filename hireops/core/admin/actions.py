@@ -2,11 +2,12 @@
 
 Django offers an action to whoever passes its ``permissions`` (none given: whoever opens the
 list). An action that changes a row or calls Feishu needs a permission beyond "view" (change,
-or a specific one: publish, withdraw, push, …) and records what it did in the change history
-(hireops.core.audit). An action offered with the view permission must change nothing: it says
-so with ``@read_only_action`` (exports, reports). ``manage.py check`` refuses to start when an
-action of any registered admin, a library's included, is neither (hireops.E035); the test
-suite runs each one as every role over HTTP (tests/test_actions.py).
+or a specific one: publish, withdraw, push, …) and leaves what it did in the change history
+(hireops.core.audit, written by the service it calls). An action offered with the view
+permission must change nothing: it says so with ``@read_only_action`` (exports, reports).
+``manage.py check`` refuses to start when an action of any registered admin, a library's
+included, is neither (hireops.E035); the test suite runs each one as every role over HTTP
+(tests/test_actions.py).
 """
 
 from django.contrib import admin
@@ -54,8 +55,9 @@ def actions_follow_the_house_rule(app_configs, **kwargs):
     return [
         Error(
             offender,
-            hint="Give it a permission beyond view (@admin.action(permissions=[...])) and record what it "
-            "does (hireops.core.audit), or mark it @read_only_action if it changes nothing.",
+            hint="Give it a permission beyond view (@admin.action(permissions=[...])) and change through a "
+            "service that records what it does (hireops.core.audit), or mark it @read_only_action if it "
+            "changes nothing.",
             id="hireops.E035",
         )
         for offender in offenders()

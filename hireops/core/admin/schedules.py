@@ -12,29 +12,21 @@ shared, never edited (editing one would retime every schedule using it, another 
 they have no admin of their own.
 """
 
-from functools import partial
-
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin  # noqa: F401  (registers beat's admins first)
 from django_celery_beat import models as beat_models
 from django_celery_beat import validators
-from django_celery_beat.models import PeriodicTask, PeriodicTasks
+from django_celery_beat.models import PeriodicTask
 
-from .. import audit, schedules
+from .. import schedules
 from ..schedules import CRONTAB_FIELDS, declared, may_manage
-
-# Change-history messages (hireops.core.audit), translated when read.
-ENABLED = gettext_noop("Schedule enabled.")
-DISABLED = gettext_noop("Schedule disabled.")
-RUN = gettext_noop("Run now requested.")
 
 INTERVAL, CRONTAB = "interval", "crontab"
 PERIODS = [
@@ -236,16 +228,7 @@ class ScheduleAdmin(admin.ModelAdmin):
         changed = 0
         for row in self._managed(request, queryset):
             enabled = (not row.enabled) if to is None else to
-            if enabled == row.enabled:
-                continue
-            # An update of this column only: beat writes last_run_at meanwhile.
-            reset = {} if enabled else {"last_run_at": None}
-            PeriodicTask.objects.filter(pk=row.pk).update(enabled=enabled, **reset)
-            schedules.note_change(row, request.user)
-            audit.record(request.user, [row], ENABLED if enabled else DISABLED)
-            changed += 1
-        if changed:
-            PeriodicTasks.update_changed()  # beat reloads the schedules
+            changed += schedules.switch(row, enabled, request.user)
         done = ngettext("%d schedule changed.", "%d schedules changed.", changed) % changed
         self.message_user(request, done)
 
@@ -265,9 +248,6 @@ class ScheduleAdmin(admin.ModelAdmin):
     def run_tasks(self, request, queryset):
         """The code's task with the code's arguments: a row's own task and arguments are
         never sent (a row no app declares is not run)."""
-        from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
-
-        app.loader.import_default_modules()
         run = 0
         for row in self._managed(request, queryset):
             schedule = declared(row.name)
@@ -275,12 +255,7 @@ class ScheduleAdmin(admin.ModelAdmin):
                 refused = _("%(name)s: no app declares this schedule; it is not run from here.")
                 self.message_user(request, refused % {"name": row.name}, messages.ERROR)
                 continue
-            # The request is committed before the task is sent, and named in its headers: what
-            # the run prepares knows who asked for it (schedules.who_set_going).
-            headers = schedules.note_run_now(row, request.user)
-            task, args, kwargs = app.tasks[schedule.task], list(schedule.args), schedule.kwargs
-            transaction.on_commit(partial(task.apply_async, args=args, kwargs=kwargs, headers=headers))
-            audit.record(request.user, [row], RUN)
+            schedules.run_now(row, schedule, request.user)
             run += 1
         done = ngettext("%d schedule sent to run.", "%d schedules sent to run.", run) % run
         self.message_user(request, done)
