@@ -89,49 +89,6 @@ def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(r
     assert len(builds) == 4
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_every_admins_action_chooser_is_djangos_own(rf, staff_user, django_user_model, language):
-    from django.contrib.admin.helpers import ActionForm
-
-    from hireops.core.admin_site import QuickActionForm
-
-    users = [django_user_model.objects.create_superuser("root"), staff_user("HR"), staff_user("Auditor")]
-    compared = 0
-    with translation.override(language):
-        for model, model_admin in admin.site._registry.items():
-            if model_admin.action_form is not QuickActionForm:
-                assert model_admin.action_form is not ActionForm, model  # only a form of its own
-                continue
-            for user in users:
-                request = request_as(rf, user)
-                choices = model_admin.get_action_choices(request)
-                for selected in (None, choices[-1][0]):
-                    forms = [
-                        form(auto_id=None, initial={"action": selected})
-                        for form in (ActionForm, QuickActionForm)
-                    ]
-                    for form in forms:
-                        form.fields["action"].choices = choices
-                    djangos, ours = (str(form["action"]) for form in forms)
-                    assert ours == djangos, (model, user.username)
-                    compared += 1
-    assert compared > 100
-    assert "selected" in ours and "required" in ours
-
-
-def test_the_quick_select_writes_groups_and_attributes_as_djangos_does():
-    from django import forms
-
-    from hireops.core.admin_site import QuickSelect
-
-    choices = [("", "---"), ("可选", [("a", "<甲>"), ("b", 'B "two"')]), (3, "three")]
-    attrs = {"class": "x", "data-note": '<"quoted">', "disabled": True, "hidden": False}
-    for value in ("", "b", 3, None):
-        djangos = forms.Select(attrs=attrs, choices=choices).render("pick", value)
-        assert QuickSelect(attrs=attrs, choices=choices).render("pick", value) == djangos, value
-
-
 # --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin_site.view_on_site) --
 
 

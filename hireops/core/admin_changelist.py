@@ -1,5 +1,5 @@
 """A ModelAdmin's change list with a mixin in front: how the admin site's guards reach the list
-(``personal_guard``, ``admin_lookups``, ``admin_row_links``), each from its ModelAdmin mixin's
+(``personal_guard``, ``admin_lookups``), each from its ModelAdmin mixin's
 ``get_changelist``."""
 
 from functools import lru_cache

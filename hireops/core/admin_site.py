@@ -3,12 +3,10 @@ and the libraries' alike, gets the personal-data guard in front of it
 (``hireops.core.personal_guard``), so a new admin or a new personal field cannot forget it,
 the check of the lookups Django passes on unchecked (``hireops.core.admin_lookups``),
 delete confirmations without many-to-many link rows (``LinkRowsUnlisted``), and list rows
-whose selection box and action chooser cost no template (``QuickActionCheckbox``,
-``QuickActionForm``) and whose links cost no URL resolving (``admin_row_links``)."""
+whose selection box costs no template (``QuickActionCheckbox``)."""
 
 from functools import cache
 
-from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import helpers
@@ -17,13 +15,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.urls import get_script_prefix, path
 from django.utils import translation
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .admin_lookups import WellFormedLookups
-from .admin_row_links import QuickRowLinks
 from .personal_guard import PersonalDataGuard
 
 
@@ -68,64 +64,17 @@ class QuickActionCheckbox:
         )
 
 
-class QuickSelect(forms.Select):
-    """Django's ``Select``, written without its templates: each option costs two template
-    renders (the option and its attributes), about a millisecond for a list's actions on
-    every list page (tests/test_admin_site.py compares the two for every admin)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        html = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                html.append(format_html('\n  <optgroup label="{}">', group_name))
-            for option in options:
-                html.append(
-                    format_html(
-                        '\n  <option value="{}"{}>{}</option>\n',
-                        option["value"],
-                        _attributes(option["attrs"]),
-                        option["label"],
-                    )
-                )
-            if group_name:
-                html.append("\n  </optgroup>")
-        html.append("\n</select>")
-        return mark_safe("".join(html))  # noqa: S308  every part escaped by format_html
-
-
-def _attributes(attrs: dict) -> str:
-    """``django/forms/widgets/attrs.html``: a True value by its name alone, False left out."""
-    return format_html_join(
-        "",
-        " {}{}",
-        (
-            (name, "" if value is True else format_html('="{}"', value))
-            for name, value in attrs.items()
-            if value is not False
-        ),
-    )
-
-
-class QuickActionForm(helpers.ActionForm):
-    """The list's action chooser, its select without templates (``QuickSelect``)."""
-
-    action = forms.ChoiceField(label=helpers.ActionForm.base_fields["action"].label, widget=QuickSelect)
-
-
 @cache
 def guarded(admin_class):
     """``admin_class`` with the guards first in its method resolution order (and the quick
-    selection box and action chooser, unless the class brings its own)."""
+    selection box, unless the class brings its own)."""
     if issubclass(admin_class, PersonalDataGuard):
         return admin_class
     attrs = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
-    if admin_class.action_form is helpers.ActionForm:
-        attrs["action_form"] = QuickActionForm
     quick = (QuickActionCheckbox,) if admin_class.action_checkbox is admin.ModelAdmin.action_checkbox else ()
     return type(
         admin_class.__name__,
-        (PersonalDataGuard, WellFormedLookups, QuickRowLinks, LinkRowsUnlisted, *quick, admin_class),
+        (PersonalDataGuard, WellFormedLookups, LinkRowsUnlisted, *quick, admin_class),
         attrs,
     )
 

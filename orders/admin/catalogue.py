@@ -294,8 +294,10 @@ def _may_push(self, request):
 
 def offer_on_bindings() -> None:
     """The bindings list gets the action without bindings naming orders."""
-    binding_admin = admin.site._registry.get(EcoAccountBinding)
-    if binding_admin is None or push_catalogues_action in (binding_admin.actions or ()):
+    if not admin.site.is_registered(EcoAccountBinding):
+        return
+    binding_admin = admin.site.get_model_admin(EcoAccountBinding)
+    if push_catalogues_action in (binding_admin.actions or ()):
         return
     binding_admin.actions = [*binding_admin.actions, push_catalogues_action]  # type: ignore[misc]  # a list
     type(binding_admin).has_push_catalogue_permission = _may_push  # type: ignore[attr-defined]  # the action's permission

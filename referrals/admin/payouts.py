@@ -265,7 +265,7 @@ def prepare_from_accounts(account_admin, request, queryset):
     pks = list(queryset.values_list("pk", flat=True))
     accounts = payouts.select_accounts(pks=pks)
     if "prepare" in request.POST:
-        run_admin = account_admin.admin_site._registry[PayoutRun]
+        run_admin = account_admin.admin_site.get_model_admin(PayoutRun)
         return run_admin._prepare(request, request.POST.get("title", "")[:120], pks=pks)
     return action_page(
         account_admin,

@@ -1,5 +1,6 @@
 """The change history: Django's admin log as a read-only list, each role seeing its own part."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -81,10 +82,13 @@ class ChangeHistoryAdmin(LargeTableAdmin, SystemRecordAdmin):
         return super().get_queryset(request).filter(self.visible_entries(request))
 
     def viewable_models(self, request) -> list:
+        site = self.admin_site
         return [
             model
-            for model, model_admin in self.admin_site._registry.items()
-            if model is not ChangeHistoryEntry and model_admin.has_view_permission(request)
+            for model in apps.get_models()
+            if model is not ChangeHistoryEntry
+            and site.is_registered(model)
+            and site.get_model_admin(model).has_view_permission(request)
         ]
 
     def visible_entries(self, request) -> Q:
