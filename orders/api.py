@@ -47,9 +47,9 @@ from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import personal
-from hireops.core.masking import mask_personal_text, mask_text
 from hireops.core.models import CallStatus
+from hireops.core.privacy import personal
+from hireops.core.privacy.masking import mask_personal_text, mask_text
 
 from . import writes
 from .catalogue import api as _catalogue_api  # noqa: F401  (its operations: /catalogue/…)

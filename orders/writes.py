@@ -37,7 +37,7 @@ from hireops import outbound
 from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.sealing import seal, unseal
+from hireops.core.secrets.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
 from hireops.feishu_calls import FEISHU
 from hireops.webhooks.events import emit

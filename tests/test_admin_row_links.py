@@ -1,5 +1,5 @@
 """Each list row's link keeps the list's filters exactly as Django writes it, without Django
-resolving the link again for every row (hireops.core.admin_row_links)."""
+resolving the link again for every row (hireops.core.admin.row_links)."""
 
 import re
 

@@ -1,5 +1,5 @@
 """Every admin of the site writes each list row's selection box without a template
-(hireops.core.admin_site.QuickActionCheckbox), exactly as Django's own widget would."""
+(hireops.core.admin.site.QuickActionCheckbox), exactly as Django's own widget would."""
 
 import pytest
 from django.contrib import admin
@@ -66,7 +66,7 @@ def test_each_roles_kept_app_list_is_what_a_fresh_build_gives(rf, one_user_of_ea
 def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(rf, staff_user, monkeypatch):
     from django.contrib.auth.models import Permission
 
-    from hireops.core.admin_site import AdminSite
+    from hireops.core.admin.site import AdminSite
     from referrals.models import ReferralAccount, Withdrawal
 
     builds = []
@@ -94,7 +94,7 @@ def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(r
 def test_every_admins_action_chooser_is_djangos_own(rf, staff_user, django_user_model, language):
     from django.contrib.admin.helpers import ActionForm
 
-    from hireops.core.admin_site import QuickActionForm
+    from hireops.core.admin.site import QuickActionForm
 
     users = [django_user_model.objects.create_superuser("root"), staff_user("HR"), staff_user("Auditor")]
     compared = 0
@@ -123,7 +123,7 @@ def test_every_admins_action_chooser_is_djangos_own(rf, staff_user, django_user_
 def test_the_quick_select_writes_groups_and_attributes_as_djangos_does():
     from django import forms
 
-    from hireops.core.admin_site import QuickSelect
+    from hireops.core.admin.site import QuickSelect
 
     choices = [("", "---"), ("可选", [("a", "<甲>"), ("b", 'B "two"')]), (3, "three")]
     attrs = {"class": "x", "data-note": '<"quoted">', "disabled": True, "hidden": False}
@@ -132,7 +132,7 @@ def test_the_quick_select_writes_groups_and_attributes_as_djangos_does():
         assert QuickSelect(attrs=attrs, choices=choices).render("pick", value) == djangos, value
 
 
-# --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin_site.view_on_site) --
+# --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin.site.view_on_site) --
 
 
 @pytest.mark.django_db

@@ -22,7 +22,7 @@ NOT_THE_PRODUCT = {"sandbox"}  # the Feishu emulator (only the tests and the dem
 # Modules that are services without the name: each changes what it says, for whoever calls it.
 SERVICE_MODULES = {
     "hireops.api.keys": "API keys made and revoked (the admin, the commands)",
-    "hireops.core.schedules": "schedules switched on or off and run now",
+    "hireops.core.schedules.registry": "schedules switched on or off and run now",
     "hireops.signin.models": "invitations and enrolment links issued (their ``issue``)",
     "hireops.signin.second_factor": "a colleague's second factors reset",
     "hireops.webhooks.delivery": "deliveries sent again (the admin, the API)",
@@ -169,7 +169,7 @@ def test_the_scan_finds_the_records_it_must():
     seen = {(site.module, site.function) for site in SITES}
     for expected in [
         ("referrals.rewards.services", "reward_add"),  # from hireops.core import audit
-        ("hireops.core.schedules", "switch"),  # from . import audit (inside a function)
+        ("hireops.core.schedules.registry", "switch"),  # from .. import audit (inside a function)
         ("hireops.core.admin.libraries", "EmailAddressAdmin.make_verified"),  # from .. import audit
         ("orders.writes", "_recorded"),
         ("hireops.webhooks.delivery", "resend"),

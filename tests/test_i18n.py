@@ -321,7 +321,7 @@ def test_changelists_follow_accept_language(admin_client):
 
 @pytest.mark.django_db
 def test_login_protection_screens_are_chinese_too(admin_client):
-    """django-axes ships no Chinese; our catalogue carries its strings (hireops/core/axes_app.py)."""
+    """django-axes ships no Chinese; our catalogue carries its strings (hireops/core/auth/axes_app.py)."""
     from axes.models import AccessAttempt
 
     AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1", failures_since_start=1)
@@ -422,7 +422,7 @@ def _untranslated(msgids, catalogue) -> list[str]:
 
 def test_the_admins_own_words_are_chinese_too():
     """Django 5.2's Chinese catalogue lacks some of its admin templates' strings; ours carries
-    them (hireops/core/django_strings.py), so no page of the Chinese admin shows them in English."""
+    them (hireops/core/admin/django_strings.py), so no page of the Chinese admin shows them in English."""
     from django.utils.translation.trans_real import translation as catalogue_for
 
     templates = (ADMIN_DIR / "templates").rglob("*.html")

@@ -5,8 +5,8 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import personal
 from .messages import MessageTextField
+from .privacy import personal
 
 
 class StaffRequest(models.Model):
@@ -105,7 +105,7 @@ class ScheduleActionKind(models.TextChoices):
 
 
 class ScheduleAction(models.Model):
-    """A person's hand on a schedule (``hireops.core.schedules``): a change of whether or when
+    """A person's hand on a schedule (``hireops.core.schedules.registry``): a change of whether or when
     it runs, or "Run now". What a schedule prepares for a second person's approval (a payout
     run) names these people among those who caused it (``schedules.who_set_going``): a
     schedule is a way to start something, never a way around the four-eyes rule."""

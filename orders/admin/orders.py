@@ -15,9 +15,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.privacy import personal
+from hireops.core.search import name_search
 from hireops.jobs.admin import CsvImportAdmin
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter

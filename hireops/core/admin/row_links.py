@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from django.utils.http import urlencode
 
-from .admin_changelist import with_mixin
+from .changelist import with_mixin
 
 
 class QuickRowLinksChangeList:
