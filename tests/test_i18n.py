@@ -252,8 +252,8 @@ def test_plural_messages_use_the_single_chinese_form():
 
 
 def test_feishu_error_explanations_follow_the_language():
-    from hireops.core.feishu_errors import BY_API, PLATFORM, explain
     from hireops.feishu import FeishuError
+    from hireops.feishu_calls.failures import BY_API, PLATFORM, explain
 
     exc = FeishuError(1002551, "user not found", http_status=200, endpoint="hire.referral_account.create")
     texts = [*PLATFORM.values(), *(text for codes in BY_API.values() for text in codes.values())]

@@ -54,7 +54,7 @@ def tree(tmp_path_factory) -> Path:
         ("hireops/outbound/retry.py", "import hireops.feishu", "The outbound engine knows nothing of Feishu"),
         (
             "hireops/outbound/__init__.py",
-            "import hireops.core.feishu_errors",
+            "import hireops.feishu_calls.failures",
             "The outbound engine knows nothing of Feishu",
         ),
         ("hireops/core/display.py", "import hireops.events.models", "Layers:"),

@@ -38,7 +38,7 @@ class FeishuCall(StaffRequest):
     """Work done by calling Feishu (a publish, a withdrawal, a reconciliation run, …): where it
     stands and Feishu's last answer. A retry keeps the row (and any idempotency key on it);
     ``error`` says, in the reader's language, what went wrong and whether it is retried
-    (hireops.core.feishu_errors). ``hireops.outbound`` sends such rows: the lease
+    (hireops.feishu_calls.failures). ``hireops.outbound`` sends such rows: the lease
     (``leased_until``) keeps two workers from sending one row at once, and ``maybe_applied``
     remembers that an earlier attempt got no answer and may have reached Feishu."""
 
