@@ -11,16 +11,17 @@ state's (…, updated_at, id) index) from the cursor, ``limit + 1`` rows each, a
 merged here; the cursor is the last row's key. No table is sorted or counted, and walking the
 list by ``next_cursor`` returns each row once (a row changed during the walk moves to its end).
 
-**Writes** go through the services the admin uses (``orders.writes``, the admin's forms for
-the same size, type and length checks, the same change history, naming the key). Their fields
-come as JSON or as a form (``hireops.api.bodies``: multipart when a report file comes with
-them), read into one schema: the same checks and answers either way. A closed order
-(completed, canceled, terminated, or with its result or termination on the way; an exam
-graded) answers a well-formed request 409 ``order-closed``; then Feishu's rules are checked
-before anything is queued (422 naming the field), and the answer is the queued write (202);
-its later state (``sent``, or ``failed`` with Feishu's message) shows on the order. A write of
-the other kind of order (a background check's ``/exam-login``, an exam's ``/progress``)
-answers 404: the id says the kind, so the operation does not exist for it, whatever the order.
+**Writes** go through the services the admin uses (``orders.sending`` and ``orders.writes``,
+the admin's forms for the same size, type and length checks, the same change history, naming
+the key). Their fields come as JSON or as a form (``hireops.api.bodies``: multipart when a
+report file comes with them), read into one schema: the same checks and answers either way.
+A closed order (completed, canceled, terminated, or with its result or termination on the
+way; an exam graded) answers a well-formed request 409 ``order-closed``; then Feishu's rules
+are checked before anything is queued (422 naming the field), and the answer is the queued
+write (202); its later state (``sent``, or ``failed`` with Feishu's message) shows on the
+order. A write of the other kind of order (a background check's ``/exam-login``, an exam's
+``/progress``) answers 404: the id says the kind, so the operation does not exist for it,
+whatever the order.
 
 **Personal data** (names, mobiles, emails, the order form's values and comment, an exam's link
 and user name, report names) in full only to keys with ``orders:personal_data``; otherwise
@@ -51,7 +52,7 @@ from hireops.core.models import CallStatus
 from hireops.core.privacy import personal
 from hireops.core.privacy.masking import mask_personal_text, mask_text
 
-from . import writes
+from . import sending, writes
 from .catalogue import api as _catalogue_api  # noqa: F401  (its operations: /catalogue/…)
 from .forms import LoginForm, ResultForm, ScoreForm, StageForm
 from .models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile, WriteKind
@@ -695,35 +696,19 @@ def _files(report_file) -> dict:
 
 
 def _sent(request, send):
-    """``send()`` through the service; a refusal answers 422 naming the field (409 when the order
-    takes nothing more) and keeps nothing (the middleware rolls the request back, and a report
-    file stored for it is removed); the service's change history names the key."""
-    actor = request.api_key.actor
-    new_reports: list[ReportFile] = []
+    """``send(actor)`` through the service (``orders.sending``, ``orders.writes``); a refusal
+    answers 422 naming the field (409 when the order takes nothing more) and keeps nothing (the
+    middleware rolls the request back, and the service removes a report file stored for it);
+    the service's change history names the key."""
     try:
-        queued = send(actor, new_reports)
+        queued = send(request.api_key.actor)
     except writes.OrderClosed as exc:
-        _forget(new_reports)
         raise Problem(409, str(exc), kind="order-closed") from None
     except writes.WriteRefused as exc:
-        _forget(new_reports)
         raise Problem(
             422, str(exc), kind="write-refused", errors=[(exc.field or "request", str(exc))]
         ) from None
     return queued if isinstance(queued, list) else [queued]
-
-
-def _forget(reports: list[ReportFile]) -> None:
-    for report in reports:
-        if report.file:
-            report.file.delete(save=False)
-
-
-def _reports(form, actor, new_reports: list) -> list[ReportFile]:
-    chosen = form.reports(actor)
-    existing = {r.pk for r in form.cleaned_data.get("existing_reports") or []}
-    new_reports += [r for r in chosen if r.pk not in existing]
-    return chosen
 
 
 def _one(request, queued) -> Status:
@@ -762,21 +747,7 @@ def post_progress(request, id: OrderId, data: JsonOrForm[StageIn], report_file: 
             ),
             data.report_ids,
         )
-
-        def send(actor, new_reports):
-            d = form.cleaned_data
-            return writes.stage_request(
-                check,
-                name=d["stage_name"],
-                en_name=d["stage_en_name"],
-                time_ms=form.time_ms(),
-                stage_id=d["stage_id"],
-                result=d["result"],
-                reports=_reports(form, actor, new_reports),
-                user=actor,
-            )
-
-        return _one(request, _sent(request, send))
+        return _one(request, _sent(request, lambda actor: sending.send_stage(check, form, actor)))
 
 
 @operation(
@@ -800,17 +771,7 @@ def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: F
             ),
             data.report_ids,
         )
-
-        def send(actor, new_reports):
-            return writes.result_request(
-                check,
-                result=form.cleaned_data["result"],
-                time_ms=form.time_ms(),
-                reports=_reports(form, actor, new_reports),
-                user=actor,
-            )
-
-        return _one(request, _sent(request, send))
+        return _one(request, _sent(request, lambda actor: sending.send_result(check, form, actor)))
 
 
 @operation(
@@ -825,7 +786,7 @@ def post_result(request, id: OrderId, data: JsonOrForm[ResultIn], report_file: F
 def post_terminate(request, id: OrderId):
     with _in_utc():
         check = _open(_order(request, id, BGC))
-        queued = _sent(request, lambda actor, _new: writes.cancel_request(check, user=actor))
+        queued = _sent(request, lambda actor: writes.cancel_request(check, user=actor))
         mask = Masker(request)
         return Status(202, WritesOut(data=[write_out(w, mask) for w in queued]))
 
@@ -845,14 +806,7 @@ def post_exam_login(request, id: OrderId, data: JsonOrForm[LoginIn]):
         form = _checked(
             LoginForm({"exam_url": data.exam_url, "username": data.username, "password": data.password})
         )
-
-        def send(actor, _new):
-            d = form.cleaned_data
-            return writes.login_request(
-                exam, url=d["exam_url"], username=d["username"], password=d["password"], user=actor
-            )
-
-        return _one(request, _sent(request, send))
+        return _one(request, _sent(request, lambda actor: sending.send_login(exam, form, actor)))
 
 
 @operation(
@@ -881,19 +835,7 @@ def post_score(request, id: OrderId, data: JsonOrForm[ScoreIn], report_file: Fil
             ),
             data.report_ids,
         )
-
-        def send(actor, new_reports):
-            d = form.cleaned_data
-            return writes.score_request(
-                exam,
-                score=d["score"],
-                time_ms=form.time_ms(),
-                reports=_reports(form, actor, new_reports),
-                details=d["details"],
-                user=actor,
-            )
-
-        return _one(request, _sent(request, send))
+        return _one(request, _sent(request, lambda actor: sending.send_score(exam, form, actor)))
 
 
 register(router)

@@ -44,11 +44,6 @@ ALLOWED = {
         "allauth's own pages change a user's factors, password and email; its signals bring each "
         "change here, the one place that records them (no service of ours makes them)"
     ),
-    ("orders.catalogue.api", "_replace"): (
-        "a catalogue's replacement is this operation's own work: it saves the entries through the "
-        "admin's model forms (whose edits in the admin Django logs, one entry at a time); no "
-        "service of the catalogue replaces one"
-    ),
 }
 # What Django, Celery and ninja find by name, the other ways in: never a service. A module of
 # these names, or any module inside an ``admin`` or ``management`` package.

@@ -33,11 +33,8 @@ import datetime as dt
 import enum
 from typing import Annotated, Any, Literal
 
-from django.contrib.admin.models import ADDITION, CHANGE
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
 
@@ -47,7 +44,6 @@ from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import audit
 from hireops.core.models import CallStatus
 
 from .forms import AdditionalItemForm, ExamPaperForm, PackageForm
@@ -60,7 +56,7 @@ from .models import (
     Package,
     RolloutStatus,
 )
-from .services import catalogue_changed
+from .services import FIELD_NAMES, ReplacedMeanwhile, catalogue_replace, entry_state
 
 READ, WRITE = "catalogue:read", "catalogue:write"
 declare(
@@ -78,14 +74,6 @@ router = Router(tags=["Catalogue"])
 MAX_ENTRIES = 1000  # hireops' own bound on one list (Feishu prints none); a catalogue is far smaller
 MAX_CUSTOMERS = 1000
 FEISHU_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"  # orders.catalogue.models.feishu_id_validator
-
-# Change history (hireops.core.audit), on each entry the replacement touched and on the rollout.
-ADDED = gettext_noop("Added by a catalogue replacement through the API.")
-CHANGED = gettext_noop("Changed by a catalogue replacement through the API: %(fields)s.")
-WITHDRAWN = gettext_noop("Withdrawn by a catalogue replacement through the API.")
-REPLACED = gettext_noop(
-    "Catalogue replaced through the API: %(added)s added, %(changed)s changed, %(withdrawn)s withdrawn."
-)
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -477,7 +465,6 @@ def list_rollout_pushes(request, id: int, filters: Query[PushFilters]):
 # --- replacing ------------------------------------------------------------------------------
 
 
-FIELD_NAMES = {"code": "id"}
 TOP_LEVEL = {"move_scheduled_exams"}  # the document's own fields, not an entry's
 
 
@@ -510,10 +497,7 @@ def _validated(model, form_class, listed, prefix: str, data_of, extra=None):
         seen.add(entry.id)
         instance = existing.get(entry.id)
         # What the entry is now (validating writes the request's values onto the instance).
-        before = None
-        if instance is not None:
-            before = {f: getattr(instance, f) for f in form_class._meta.fields if f != "only_for"}
-            before["only_for"] = {c.pk for c in instance.only_for.all()}
+        before = entry_state(instance, form_class._meta.fields)
         data = {
             "code": entry.id,
             "only_for": [str(pk) for pk in entry.only_for],
@@ -530,76 +514,30 @@ def _validated(model, form_class, listed, prefix: str, data_of, extra=None):
     return forms, errors
 
 
-def _changes(forms) -> tuple[list, list]:
-    """(added, changed): the forms whose entry is new or brought back, and those whose content
-    changed (with the fields); an entry the same as before is left alone (nothing rolls out)."""
-    added, changed = [], []
-    for form, before in forms:
-        if before is None or not before["is_active"]:
-            added.append(form)
-            continue
-        data = {**form.cleaned_data, "only_for": {c.pk for c in form.cleaned_data["only_for"]}}
-        fields = [name for name, value in before.items() if data[name] != value]
-        if fields:
-            changed.append((form, fields))
-    return added, changed
-
-
-def _save(groups):
-    history, added_ids, changed_ids, withdrawn_ids = [], [], [], []
-    for model, forms in groups:
-        added, changed = _changes(forms)
-        for form in added:
-            entry = form.save()
-            added_ids.append(entry.code)
-            history.append((entry, ADDED, {}, ADDITION))
-        for form, fields in changed:
-            entry = form.save()
-            changed_ids.append(entry.code)
-            history.append(
-                (entry, CHANGED, {"fields": ", ".join(FIELD_NAMES.get(f, f) for f in fields)}, CHANGE)
-            )
-        listed = [form.instance.code for form, _before in forms]
-        for entry in model.objects.filter(is_active=True).exclude(code__in=listed):
-            entry.is_active = False
-            entry.save()
-            withdrawn_ids.append(entry.code)
-            history.append((entry, WITHDRAWN, {}, CHANGE))
-    return history, added_ids, changed_ids, withdrawn_ids
-
-
 def _replace(request, catalogue: str, groups) -> Status:
-    """``groups``: (model, [validated forms]) of the catalogue. Saves what differs, withdraws
-    what is not listed, records it naming the key, and answers the rollout the saves queued."""
-    actor = request.api_key.actor
+    """``groups``: (model, [(validated form, the entry's state before)]) of the catalogue,
+    replaced by the catalogue's service naming the key; the answer is the rollout it queued."""
     try:
-        with transaction.atomic():
-            history, added_ids, changed_ids, withdrawn_ids = _save(groups)
-            # Rolled out with the saves, naming the key's actor (or joining the rollout that waits).
-            rollout = catalogue_changed(catalogue, actor) if history else None
-    except IntegrityError:  # another replacement added the same id meanwhile
+        done = catalogue_replace(catalogue, groups, request.api_key.actor)
+    except ReplacedMeanwhile:
         raise Problem(
             409, "The catalogue changed while this replacement ran; send it again.", kind="catalogue-changed"
         ) from None
     name = "packages" if catalogue == Catalogue.PACKAGES else "exam_papers"
-    if rollout is None:
+    if done.rollout is None:
         return Status(
             200,
             ReplaceOut(catalogue=name, changed=False, added=[], updated=[], withdrawn=[], rollout=None),  # type: ignore[arg-type]
         )
-    for entry, message, params, flag in history:
-        audit.record(actor, [entry], message, params, flag=flag)
-    counts = {"added": len(added_ids), "changed": len(changed_ids), "withdrawn": len(withdrawn_ids)}
-    audit.record(actor, [rollout], REPLACED, counts)
     return Status(
         202,
         ReplaceOut(
             catalogue=name,  # type: ignore[arg-type]  # packages or exam_papers
             changed=True,
-            added=added_ids,
-            updated=changed_ids,
-            withdrawn=withdrawn_ids,
-            rollout=rollout_out(request, rollout),
+            added=done.added,
+            updated=done.changed,
+            withdrawn=done.withdrawn,
+            rollout=rollout_out(request, done.rollout),
         ),
     )
 
