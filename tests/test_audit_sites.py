@@ -194,6 +194,7 @@ def one(user):
     assert is_interface("orders.admin.thing") and not is_service("orders.admin.thing")
     assert is_interface("bindings.api") and is_interface("hireops.events.management.commands.x")
     assert is_service("referrals.rewards.input") and is_service("hireops.api.keys")
+    assert not is_service("orders.api.results")  # a module of an app's API package
 
 
 def test_every_exception_is_still_needed_and_every_service_module_is_one():
