@@ -2,7 +2,7 @@
 ingest) and any other ``gunicorn`` started from the repository's root.
 
 gunicorn's own lines, access lines included, are masked like every other line of hireops
-(query values, secret path segments, mobiles, emails, tokens: ``hireops.core.scrubbing``).
+(query values, secret path segments, mobiles, emails, tokens: ``hireops.core.privacy.scrubbing``).
 With ``LOG_FORMAT=json`` (the environment, or .env as the settings read it) they are JSON too,
 like the application's; otherwise they keep gunicorn's own format.
 """

@@ -19,7 +19,7 @@ customers, named as bench/seed.py names them (北京华信科技有限公司 背
 For each size, in a child process of its own, every search is requested through the
 admin's list page (Django's test client, production settings, 2 warm-up requests, then
 ``--repeat`` timed; the median), twice: *old* is the plain match (``icontains`` alone, as before
-the bigram index: ``hireops.core.name_search.contains`` replaced by it for the run) and *new*
+the bigram index: ``hireops.core.search.name_search.contains`` replaced by it for the run) and *new*
 the search as shipped. Each line shows the rows found, both pages' medians, the time of the
 queries that search ("SQL": the rows listed, their count, for bindings the customers' ids) in
 the median request, and what the slowest of them reads (its plan's scans, EXPLAIN ANALYZE).
@@ -216,8 +216,8 @@ def _child(n: int, repeat: int, reseed: bool) -> None:
     from django.db.models import Q
 
     from bindings.models import EcoAccountBinding
-    from hireops.core import name_search
-    from hireops.core.trigram import BIGRAMS
+    from hireops.core.search import name_search
+    from hireops.core.search.trigram import BIGRAMS
     from referrals.models import ReferralAccount
 
     call_command("migrate", interactive=False, verbosity=0)

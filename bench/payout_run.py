@@ -76,9 +76,9 @@ def main() -> int:
         from django.conf import settings
         from django.contrib.auth import get_user_model
 
-        from hireops.core import roles
+        from hireops.core.auth import roles
+        from hireops.core.auth.roles import sync_roles
         from hireops.core.models import CallStatus
-        from hireops.core.roles import sync_roles
         from hireops.feishu import save_app_ticket
         from hireops.tenants.models import Tenant
         from referrals.models import PayoutRun, PayoutRunStatus, Withdrawal

@@ -77,9 +77,9 @@ def sizes(scale: float) -> dict[str, int]:
 def _params(n: dict, users: dict, content_types: dict) -> dict:
     # The app's own message ids (imported here: Django must be set up first).
     from bindings import matching
-    from hireops.core import feishu_errors
     from hireops.core.messages import Message
     from hireops.events.services import REPROCESSED
+    from hireops.feishu_calls import failures
     from referrals.accounts import balances, registration, status
     from referrals.models import StatusAction
     from referrals.withdrawals import services as withdrawals
@@ -112,11 +112,11 @@ def _params(n: dict, users: dict, content_types: dict) -> dict:
         "msg_no_customer": "No customer has %(values)s.",
         "msg_matched": "Matched automatically on %(values)s.",
         "msg_explained": "%(explanation)s (%(detail)s)",
-        "msg_deactivated": feishu_errors.explanation("hire.referral_account.withdraw", 1002555),
-        "msg_later": feishu_errors.SYSTEM_ERROR_LATER,
+        "msg_deactivated": failures.explanation("hire.referral_account.withdraw", 1002555),
+        "msg_later": failures.SYSTEM_ERROR_LATER,
         "error_no_employee": stored(
             "%(explanation)s (%(detail)s)",
-            explanation=Message(feishu_errors.explanation("hire.referral_account.create", 1002551)),
+            explanation=Message(failures.explanation("hire.referral_account.create", 1002551)),
             detail="Feishu 1002551: user not found",
         ),
         "log_reprocessed": REPROCESSED,

@@ -6,7 +6,7 @@ custom-field values a binding carries are what the customer company typed when i
 vendor's account in Feishu (an organisation id, an account token): the admin shows and searches
 them in full to whoever may see bindings (``EcoAccountBinding`` declares no personal field), so
 they come with ``bindings:read`` and no ``…:personal_data`` scope; were the model to declare
-them personal, they would be masked here with ``hireops.core.personal`` as in the admin. A
+them personal, they would be masked here with ``hireops.core.privacy.personal`` as in the admin. A
 binding answers its customer's id (``customer_id``); the customer's own fields are read from
 ``/customers``, so a renamed customer never makes a synced binding stale.
 

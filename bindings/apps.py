@@ -7,7 +7,7 @@ class BindingsConfig(AppConfig):
     verbose_name = _("Vendor accounts and bindings")
 
     def ready(self):
-        from hireops.core import roles
+        from hireops.core.auth import roles
         from hireops.events.registry import register_event
         from hireops.tenants.signals import tenant_installed, tenant_uninstalled
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from hireops.core import dashboard
+from hireops.core.admin import dashboard
 
 from . import selectors
 from .models import BindingStatus, EcoAccountBinding, FieldPublish, FieldScope

@@ -43,7 +43,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
 from hireops.feishu.i18n import MissingText
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.outbound.retry import TryLater
 from hireops.tenants.mode import store_app
 

@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hireops.core.dashboard import changelist_url
+from hireops.core.admin.dashboard import changelist_url
 from hireops.tenants import overview
 from hireops.tenants.mode import store_app
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from hireops.api.served import api
-from hireops.core.app_urls import app_urlpatterns
+from hireops.core.web.app_urls import app_urlpatterns
 from hireops.events.views import feishu_events
 from hireops.signin.forms import AdminLoginForm
 

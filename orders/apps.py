@@ -16,8 +16,8 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
-        from hireops.core import roles
-        from hireops.core.schedules import register_schedule
+        from hireops.core.auth import roles
+        from hireops.core.schedules.registry import register_schedule
         from hireops.events.registry import register_event
 
         from . import checks  # noqa: F401  (registers them)

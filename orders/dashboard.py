@@ -4,7 +4,7 @@ which makes one query of every section's counts."""
 
 from django.utils.translation import gettext as _
 
-from hireops.core import dashboard
+from hireops.core.admin import dashboard
 
 from . import selectors
 from .catalogue.models import CataloguePush

@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from hireops.core.sealing import unseal
+from hireops.core.secrets.sealing import unseal
 
 from . import writes
 from .models import Exam

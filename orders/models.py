@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import personal
 from hireops.core.messages import MessageField
 from hireops.core.models import FeishuCall, failed_index
+from hireops.core.privacy import personal
 
 from .storage import report_storage
 

@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.webhooks.events import EventType, declare
 
-from .api import PERSONAL, READ, Masker, OrderOut, one_order
-from .catalogue.api import PushOut, push_out
+from .api.catalogue import push_out
+from .api.catalogue_schemas import PushOut
+from .api.schemas import Masker, OrderOut, one_order
+from .api.scopes import PERSONAL, READ
 
 
 def order_data(order, personal: bool, whole: bool) -> OrderOut:

@@ -37,9 +37,9 @@ from hireops import outbound
 from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.sealing import seal, unseal
+from hireops.core.secrets.sealing import seal, unseal
 from hireops.feishu import FeishuError, eco, get_client
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.webhooks.events import emit
 
 from . import reports as report_links

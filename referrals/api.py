@@ -6,7 +6,7 @@ built from the typed body, then ``rewards.reward_add``: the same checks and word
 and the add form, the same row, the same outbound call, the same change-history entry) and the
 deletion's (``reward_delete_request``), the payroll file's own definitions
 (``referrals.payouts.payroll``: the CSV's keys and outcomes), and the admin's masking
-(``hireops.core.personal``) for keys without ``referrals:personal_data``.
+(``hireops.core.privacy.personal``) for keys without ``referrals:personal_data``.
 No operation approves, rejects, releases or pays a payout run: money leaves with two people
 and the second factor, in the admin.
 
@@ -55,8 +55,8 @@ from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Text128, Timestamp, admin_words
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import personal
 from hireops.core.models import CallStatus
+from hireops.core.privacy import personal
 from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant, TenantStatus
 

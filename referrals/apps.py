@@ -14,8 +14,8 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
-        from hireops.core import roles
-        from hireops.core.schedules import register_schedule
+        from hireops.core.auth import roles
+        from hireops.core.schedules.registry import register_schedule
         from hireops.events.registry import register_event
         from hireops.signin.second_factor import require_second_factor
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hireops.core.masking import mask_email, mask_mobile
+from hireops.core.privacy.masking import mask_email, mask_mobile
 from hireops.jobs.imports import CsvImport
 from hireops.jobs.operations import Operation, register
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from hireops.core import dashboard
+from hireops.core.admin import dashboard
 from hireops.core.models import CallStatus
 
 from . import selectors
@@ -21,7 +21,7 @@ from .payouts.services import APPROVE
 @dashboard.contribute
 def hr_work(request):
     """Counts to act on, then figures to know, for whoever works on referral accounts or
-    withdrawals: all read in one query (hireops.core.dashboard.figures)."""
+    withdrawals: all read in one query (hireops.core.admin.dashboard.figures)."""
     user, url, work, values = request.user, dashboard.changelist_url, [], {}
     if dashboard.can_view(user, ReferralAccount):
         work += [

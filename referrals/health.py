@@ -25,7 +25,7 @@ PREPARATION_STALLED = timedelta(minutes=10)
 
 @status.check
 def payout_runs():
-    from hireops.core.dashboard import capped_count, changelist_url
+    from hireops.core.admin.dashboard import capped_count, changelist_url
 
     now = timezone.now()
     paying = PayoutRun.objects.filter(status=PayoutRunStatus.PAYING, decided_at__lt=now - NO_PROGRESS)
@@ -80,7 +80,7 @@ LEAVER_GRACE = timedelta(hours=1)
 
 @status.check
 def leavers():
-    from hireops.core.dashboard import capped_count, changelist_url
+    from hireops.core.admin.dashboard import capped_count, changelist_url
 
     late = timezone.now() - LEAVER_GRACE
     active = Leaver.objects.filter(account__status=AccountStatus.ACTIVE, created_at__lt=late).exclude(

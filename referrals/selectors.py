@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
-from hireops.core.dashboard import one_value
+from hireops.core.admin.dashboard import one_value
 from hireops.core.models import CallStatus
 
 from .models import (

@@ -4,7 +4,7 @@ factory (hireops.outbound); retries follow hireops.outbound.retry."""
 from celery import shared_task
 
 from hireops import outbound
-from hireops.core import schedules
+from hireops.core.schedules import registry as schedules
 
 from . import sync
 from .accounts import services as accounts

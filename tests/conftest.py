@@ -239,7 +239,7 @@ def staff_user(django_user_model):
     transactional tests flush the groups the migration made)."""
     from django.contrib.auth.models import Group
 
-    from hireops.core.roles import sync_roles
+    from hireops.core.auth.roles import sync_roles
 
     def make(*roles, username=None, perms=()):
         sync_roles()

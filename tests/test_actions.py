@@ -23,8 +23,8 @@ from django.utils import timezone
 from bindings.models import CustomFieldDefinition, FieldScope, Scope
 from bindings.publishing import scope_state
 from hireops.api import keys as api_keys
-from hireops.core import roles
 from hireops.core.admin.actions import gates, is_read_only, offenders
+from hireops.core.auth import roles
 from hireops.core.models import CallStatus
 from hireops.tenants.models import Tenant, TenantNameLookup
 from hireops.webhooks import endpoints as webhook_endpoints

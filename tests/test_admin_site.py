@@ -1,5 +1,5 @@
 """Every admin of the site writes each list row's selection box without a template
-(hireops.core.admin_site.QuickActionCheckbox), exactly as Django's own widget would."""
+(hireops.core.admin.site.QuickActionCheckbox), exactly as Django's own widget would."""
 
 import pytest
 from django.contrib import admin
@@ -66,7 +66,7 @@ def test_each_roles_kept_app_list_is_what_a_fresh_build_gives(rf, one_user_of_ea
 def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(rf, staff_user, monkeypatch):
     from django.contrib.auth.models import Permission
 
-    from hireops.core.admin_site import AdminSite
+    from hireops.core.admin.site import AdminSite
     from referrals.models import ReferralAccount, Withdrawal
 
     builds = []
@@ -89,7 +89,7 @@ def test_a_list_is_built_once_per_permission_set_and_anew_after_a_registration(r
     assert len(builds) == 4
 
 
-# --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin_site.view_on_site) --
+# --- "View on site" (/admin/r/<content type>/<object>/, hireops.core.admin.site.view_on_site) --
 
 
 @pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django_celery_beat.models import PeriodicTask
 
-from hireops.core.roles import VENDOR_OPS, sync_roles
-from hireops.core.schedules import sync_schedules
+from hireops.core.auth.roles import VENDOR_OPS, sync_roles
+from hireops.core.schedules.registry import sync_schedules
 from referrals.models import AccountStatus, ReferralAccount
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import socket
 import pytest
 from django.views.debug import get_default_exception_reporter_filter
 
-from hireops.core.scrubbing import scrub_text
+from hireops.core.privacy.scrubbing import scrub_text
 from hireops.ops.channels import EMAIL, FEISHU_BOT, Alert, ChannelResult, bot_sign, send_alert
 
 BOT_TOKEN = "f99fed8d-9b01-4dfe-ab56-5ec2e7a1c0de"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hireops.core.auth_backends import ModelBackendInOneQuery
+from hireops.core.auth.backends import ModelBackendInOneQuery
 from hireops.signin.sessions import end_sessions
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def member(django_user_model):
 
 
 def test_it_is_the_project_backend():
-    assert "hireops.core.auth_backends.ModelBackendInOneQuery" in settings.AUTHENTICATION_BACKENDS
+    assert "hireops.core.auth.backends.ModelBackendInOneQuery" in settings.AUTHENTICATION_BACKENDS
     assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
 
 

@@ -1,5 +1,5 @@
 """Each permission question is put to the backends once a request, and answered as Django
-answers it (hireops.core.auth_middleware)."""
+answers it (hireops.core.auth.middleware)."""
 
 from collections import Counter
 
@@ -10,7 +10,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.test import RequestFactory, override_settings
 
-from hireops.core.auth_middleware import AuthenticationMiddleware, remembering_permissions
+from hireops.core.auth.middleware import AuthenticationMiddleware, remembering_permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def counting():
 
 
 def test_it_stands_in_for_djangos():
-    assert "hireops.core.auth_middleware.AuthenticationMiddleware" in settings.MIDDLEWARE
+    assert "hireops.core.auth.middleware.AuthenticationMiddleware" in settings.MIDDLEWARE
     assert "django.contrib.auth.middleware.AuthenticationMiddleware" not in settings.MIDDLEWARE
 
 
@@ -52,7 +52,7 @@ def test_an_admin_page_asks_each_question_once(client, staff_user, counting):
 
 
 DJANGOS = [
-    m.replace("hireops.core.auth_middleware", "django.contrib.auth.middleware") for m in settings.MIDDLEWARE
+    m.replace("hireops.core.auth.middleware", "django.contrib.auth.middleware") for m in settings.MIDDLEWARE
 ]
 
 

@@ -1,6 +1,6 @@
 """Every management command of the project speaks English to an operator, whatever LANGUAGE_CODE
 says (the admin's, Chinese by default), unless asked otherwise with ``--language``: its help,
-its errors and what it writes (hireops.core.commands). Enumerated: a new command is held to it
+its errors and what it writes (hireops.core.management.base). Enumerated: a new command is held to it
 by itself. Its help names only options it has."""
 
 import re
@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from tests.conftest import ROOT
 
 PROJECT = ("hireops", "bindings", "referrals", "orders")

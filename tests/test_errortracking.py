@@ -15,7 +15,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.transport import Transport
 
-from hireops.core.errortracking import FILTERED, init_sentry, scrub
+from hireops.core.logs.errortracking import FILTERED, init_sentry, scrub
 from tests.conftest import ROOT
 
 # Sentry's set-up asks git for the release (a child process) where none is given.
@@ -144,7 +144,7 @@ def test_scrub_filters_secret_keys_and_masks_personal_values():
 def test_a_secret_setting_changed_is_cut_out_of_the_next_text(settings):
     """The configured secrets are read once, not for every line; a change of one of them (an
     override in a test, as Django signals it) is taken up at once."""
-    from hireops.core.scrubbing import scrub_text
+    from hireops.core.privacy.scrubbing import scrub_text
 
     assert scrub_text(f"key {settings.FEISHU_APP_SECRET}") == f"key {FILTERED}"
     settings.FEISHU_APP_SECRET = "another-app-secret-77"
@@ -157,7 +157,7 @@ PROBE = """
 import json, sentry_sdk
 import config.ingest
 from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
-from hireops.core import errortracking
+from hireops.core.logs import errortracking
 options = sentry_sdk.get_client().options
 print(json.dumps({
     "wrapped": isinstance(config.ingest.application, SentryAsgiMiddleware),

@@ -130,7 +130,7 @@ def test_excel_exports_of_withdrawals_and_bindings_match_the_csv(client, staff_u
 def test_rows_keep_their_own_cash_across_chunks(client, staff_user, monkeypatch):
     """Exports read the rows in chunks and load each chunk's cash in one query: a row must
     never get another chunk's (or another row's) amounts."""
-    from hireops.core import export as export_module
+    from hireops.core.spreadsheets import export as export_module
 
     monkeypatch.setattr(export_module, "CHUNK", 2)
     accounts = []

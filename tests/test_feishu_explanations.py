@@ -4,9 +4,9 @@ an exam graded already and for invalid background-check form fields (feishu-api-
 
 from django.utils import translation
 
-from hireops.core.feishu_errors import explain
 from hireops.feishu import FeishuError
 from hireops.feishu.errors import error_from_response
+from hireops.feishu_calls.failures import explain
 
 
 def explained(code, endpoint, *, http_status=400, msg="参数错误或系统异常") -> str:

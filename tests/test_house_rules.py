@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core import checks
 
-from hireops.core import roles
+from hireops.core.auth import roles
 from hireops.events import registry
 from tests.conftest import ROOT
 
@@ -190,7 +190,7 @@ def test_each_app_grants_its_own_part_of_the_roles():
 
 @pytest.mark.django_db
 def test_the_personal_data_permission_belongs_to_the_platform(staff_user):
-    from hireops.core.personal import PERMISSION, can_see_personal_data
+    from hireops.core.privacy.personal import PERMISSION, can_see_personal_data
 
     assert PERMISSION == "core.view_personal_data"
     assert not can_see_personal_data(staff_user("Auditor"))  # auditors see everything else

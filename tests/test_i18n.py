@@ -252,8 +252,8 @@ def test_plural_messages_use_the_single_chinese_form():
 
 
 def test_feishu_error_explanations_follow_the_language():
-    from hireops.core.feishu_errors import BY_API, PLATFORM, explain
     from hireops.feishu import FeishuError
+    from hireops.feishu_calls.failures import BY_API, PLATFORM, explain
 
     exc = FeishuError(1002551, "user not found", http_status=200, endpoint="hire.referral_account.create")
     texts = [*PLATFORM.values(), *(text for codes in BY_API.values() for text in codes.values())]
@@ -321,7 +321,7 @@ def test_changelists_follow_accept_language(admin_client):
 
 @pytest.mark.django_db
 def test_login_protection_screens_are_chinese_too(admin_client):
-    """django-axes ships no Chinese; our catalogue carries its strings (hireops/core/axes_app.py)."""
+    """django-axes ships no Chinese; our catalogue carries its strings (hireops/core/auth/axes_app.py)."""
     from axes.models import AccessAttempt
 
     AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1", failures_since_start=1)
@@ -422,7 +422,7 @@ def _untranslated(msgids, catalogue) -> list[str]:
 
 def test_the_admins_own_words_are_chinese_too():
     """Django 5.2's Chinese catalogue lacks some of its admin templates' strings; ours carries
-    them (hireops/core/django_strings.py), so no page of the Chinese admin shows them in English."""
+    them (hireops/core/admin/django_strings.py), so no page of the Chinese admin shows them in English."""
     from django.utils.translation.trans_real import translation as catalogue_for
 
     templates = (ADMIN_DIR / "templates").rglob("*.html")

@@ -29,7 +29,7 @@ DISCOVERING = "autodiscover_modules"  # <app>.<name> for every installed app tha
 COMPUTED = {
     "hireops.core.task_names": "a task by its registered name: the tasks module of the app it names",
     "hireops.core.checks": "a system check importing every app's tasks module (nothing imports a check)",
-    "hireops.core.app_urls": "each app's urls.py, for the root URLconf (config/urls.py) alone",
+    "hireops.core.web.app_urls": "each app's urls.py, for the root URLconf (config/urls.py) alone",
     "hireops.core.management.commands.bootstrap_demo": "each app's demo.py, from a command nothing imports",
     "hireops.events.registry": "a handler by the dotted path its app registered it under",
     "hireops.signin.sessions": "Django's session engine (SESSION_ENGINE), a library's module",

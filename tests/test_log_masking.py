@@ -4,7 +4,7 @@ gunicorn's access lines (the admin and the ingest server run as production runs 
 the Procfile's ``--access-logfile -``), in Django's "Not Found" warnings, in a
 ``manage.py`` command's lines and in a Celery worker's.
 
-The rules (``hireops.core.secret_urls``) need no app's name: every query value is masked
+The rules (``hireops.core.secrets.secret_urls``) need no app's name: every query value is masked
 unless its key is known to be harmless, and every URL pattern that declares a ``<secret:…>``
 segment, found in the URL resolver, has that segment masked."""
 
@@ -24,8 +24,8 @@ from django.utils.log import configure_logging
 
 from config.celery import app as celery_app
 from hireops.core.logs.formatting import logging_config
-from hireops.core.scrubbing import scrub_text
-from hireops.core.secret_urls import FILTERED, SAFE_QUERY_KEYS, SecretConverter, path_rules
+from hireops.core.privacy.scrubbing import scrub_text
+from hireops.core.secrets.secret_urls import FILTERED, SAFE_QUERY_KEYS, SecretConverter, path_rules
 from orders.reports import SALT
 from tests.conftest import ROOT, subprocess_env
 

@@ -374,5 +374,5 @@ def test_the_admin_servers_access_lines_are_json_with_the_request_id(collected_s
     lines = [line for line in _json_lines(text) if line["logger"] == "gunicorn.access"]
     [access] = [line for line in lines if "/healthz" not in line["message"]]  # not the start's probe
     assert access["request_id"] == "web-9" and "GET /admin/login/" in access["message"]
-    # Query values are masked unless their key is known to be harmless (hireops.core.secret_urls).
+    # Query values are masked unless their key is known to be harmless (hireops.core.secrets.secret_urls).
     assert "hint=[Filtered]" in access["message"] and EMAIL not in text

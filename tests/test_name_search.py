@@ -1,6 +1,6 @@
 """Searching a part of a name finds exactly what Django's ``icontains`` finds, on PostgreSQL
 through the bigram index for the terms trigrams cannot serve (one or two characters, Chinese),
-on SQLite with icontains alone (``hireops.core.name_search``)."""
+on SQLite with icontains alone (``hireops.core.search.name_search``)."""
 
 import os
 
@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Q
 
 from bindings.models import BindingStatus, EcoAccountBinding, VendorCustomer
-from hireops.core import name_search
-from hireops.core.trigram import BIGRAMS, BIGRAMS_COST
+from hireops.core.search import name_search
+from hireops.core.search.trigram import BIGRAMS, BIGRAMS_COST
 from referrals.models import ReferralAccount
 
 pytestmark = pytest.mark.django_db

@@ -29,8 +29,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hireops.core import personal
-from hireops.core.personal_guard import PersonalDataGuard, orders_by_personal
+from hireops.core.admin.personal_guard import PersonalDataGuard, orders_by_personal
+from hireops.core.privacy import personal
 from hireops.events import registry
 from hireops.jobs.models import BulkJob
 from tests.personal_spellings import SECRETS, SPELLINGS, leaks
@@ -668,7 +668,7 @@ def _probe_urls():
     from django.urls import path
 
     from config.urls import urlpatterns as project
-    from hireops.core.admin_site import AdminSite
+    from hireops.core.admin.site import AdminSite
     from referrals.models import ReferralAccount
 
     site = AdminSite(name="probe")

@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils.log import configure_logging
 
 from hireops import outbound
-from hireops.core import audit, masking, personal
+from hireops.core import audit
 from hireops.core.logs.formatting import logging_config
-from hireops.core.masking import mask_personal_text
-from hireops.core.scrubbing import scrub, scrub_text
+from hireops.core.privacy import masking, personal
+from hireops.core.privacy.masking import mask_personal_text
+from hireops.core.privacy.scrubbing import scrub, scrub_text
 from hireops.jobs.models import ExportJob
 from hireops.webhooks import endpoints
 from hireops.webhooks import events as webhook_events

@@ -1,4 +1,4 @@
-"""One way to decide a retry (hireops.core.feishu_errors.judge), proved against the sandbox.
+"""One way to decide a retry (hireops.feishu_calls.failures.judge), proved against the sandbox.
 
 Only HTTP >= 500, timeouts and rate limits are tried again; a refusal (1002001 with HTTP 400
 included), a configuration error and the monthly quota (99991403, whatever its HTTP status)

@@ -19,7 +19,8 @@ from django.core import checks
 from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from hireops.core import roles, schedules
+from hireops.core.auth import roles
+from hireops.core.schedules import registry as schedules
 
 pytestmark = pytest.mark.django_db
 LIST = "/admin/django_celery_beat/periodictask/"
@@ -275,7 +276,7 @@ def test_beat_runs_only_the_declared_schedules_with_their_declared_task():
     """A row changed behind the admin's back (renamed and pointed at another task by an older
     release's admin) runs nothing: beat reads the timing from rows, the task from the code."""
     from config.celery import app
-    from hireops.core.beat import DeclaredScheduler
+    from hireops.core.schedules.beat import DeclaredScheduler
 
     pull = schedules.declared("Referrals: pull balances from Feishu")
     tampered = {"task": "orders.send_write", "args": "[1]", "kwargs": '{"a": 1}'}
@@ -296,7 +297,7 @@ def test_beat_runs_only_the_declared_schedules_with_their_declared_task():
             continue
         assert (entry.task, entry.args, entry.kwargs) == (schedule.task, list(schedule.args), schedule.kwargs)
         assert entry.options == {"headers": {"periodic_task_name": schedule.name}}
-    assert app.conf.beat_scheduler == "hireops.core.beat:DeclaredScheduler"
+    assert app.conf.beat_scheduler == "hireops.core.schedules.beat:DeclaredScheduler"
 
 
 def test_an_undeclared_row_is_the_superusers_and_never_run(client, login, ran):

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import include, path
 
-from hireops.core.security_headers import feishu_sign_in_sources, permissions_policy
+from hireops.core.web.security_headers import feishu_sign_in_sources, permissions_policy
 from tests.signin.test_every_page import mounted_paths
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from django.utils import translation
 
 from bindings.matching import binding_upsert_from_event
 from bindings.models import BindingStatusChange, EcoAccountBinding
-from hireops.core.feishu_errors import explain
 from hireops.core.messages import Message
 from hireops.feishu import FeishuError
+from hireops.feishu_calls.failures import explain
 from referrals.models import AccountStatus, ReferralAccount
 
 pytestmark = pytest.mark.django_db

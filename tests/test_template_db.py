@@ -16,7 +16,7 @@ def project(tmp_path, monkeypatch):
     for name, text in {
         "requirements-dev.txt": "django==5.2\n",
         "referrals/migrations/0001_initial.py": "# a migration\n",
-        "hireops/core/roles.py": "ROLES = {}\n",
+        "hireops/core/auth/roles.py": "ROLES = {}\n",
         "tests/test_something.py": "def test(): pass\n",
         "bench/admin.py": "# a benchmark\n",
     }.items():
@@ -31,7 +31,7 @@ def project(tmp_path, monkeypatch):
     ("changed", "makes_a_new_one"),
     [
         ("referrals/migrations/0001_initial.py", True),
-        ("hireops/core/roles.py", True),  # post_migrate writes the roles from it
+        ("hireops/core/auth/roles.py", True),  # post_migrate writes the roles from it
         ("requirements-dev.txt", True),  # the libraries' migrations
         ("tests/test_something.py", False),
         ("bench/admin.py", False),

@@ -5,10 +5,11 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, name_search
+from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.core.export import choice_label, field_label
+from hireops.core.search import name_search
+from hireops.core.spreadsheets.export import choice_label, field_label
 from hireops.jobs.admin import run_operation
 from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import TenantFilter

@@ -6,7 +6,7 @@ here from the event log (each app says who sees its events)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from hireops.core.permission_moves import move_permission
+from hireops.core.auth.permission_moves import move_permission
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,7 @@ and (PostgreSQL) trigram indexes for searching names, a GIN index for finding a 
 
 from django.db import migrations, models
 
-from hireops.core.trigram import jsonb_path_index, trigram_index
+from hireops.core.search.trigram import jsonb_path_index, trigram_index
 
 
 class Migration(migrations.Migration):

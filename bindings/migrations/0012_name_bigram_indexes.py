@@ -4,7 +4,7 @@ of the whole table."""
 
 from django.db import migrations
 
-from hireops.core.trigram import bigram_index
+from hireops.core.search.trigram import bigram_index
 
 
 class Migration(migrations.Migration):

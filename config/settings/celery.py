@@ -44,9 +44,9 @@ OUTBOUND_TASK_TIME_LIMIT = env.int("OUTBOUND_TASK_TIME_LIMIT", default=660)
 # waits much longer than this for the others (hireops.outbound.run_batch).
 OUTBOUND_BATCH_RECORD_WITHIN = env.float("OUTBOUND_BATCH_RECORD_WITHIN", default=0.2)
 # Schedules live in the database (django-celery-beat): the apps declare them in code
-# (hireops.core.schedules, rows made after migrate), staff switch them and change their timing;
+# (hireops.core.schedules.registry, rows made after migrate), staff switch them and change their timing;
 # beat runs the declared ones only, each with its declared task and arguments.
-CELERY_BEAT_SCHEDULER = "hireops.core.beat:DeclaredScheduler"
+CELERY_BEAT_SCHEDULER = "hireops.core.schedules.beat:DeclaredScheduler"
 # Queues by kind of work, so a flood of one cannot starve another: Feishu's events, bulk
 # jobs staff start, deliveries to partners' webhooks, and the default queue for outbound calls
 # to Feishu and the schedules. A worker started without -Q consumes all four (./dev run, the

@@ -10,7 +10,7 @@ from .base import BASE_DIR, DEBUG, FEISHU_SANDBOX, SERVER, VAR_DIR, env
 # Either way the admin site is hireops' own, with the personal-data guard in front of every
 # ModelAdmin.
 INSTALLED_APPS = [
-    "hireops.core.admin_apps." + ("SimpleAdminConfig" if SERVER == "ingest" else "AdminConfig"),
+    "hireops.core.admin.apps." + ("SimpleAdminConfig" if SERVER == "ingest" else "AdminConfig"),
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -19,7 +19,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise too
     "django.contrib.staticfiles",
     "django_celery_beat",
-    "hireops.core.axes_app.AxesConfig",  # django-axes, with translated screens
+    "hireops.core.auth.axes_app.AxesConfig",  # django-axes, with translated screens
     "hireops.core",
     "hireops.ops",
     # Staff sign-in with Feishu and second factors (hireops.signin, on django-allauth).
@@ -51,8 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # and Referrer-Policy
     # Content-Security-Policy and Permissions-Policy on every answer after this point: the
     # admin's pages, the sign-in, the API's docs and error pages (docs/deployment.md).
-    "hireops.core.security_headers.ContentSecurityPolicyMiddleware",
-    "hireops.core.security_headers.PermissionsPolicyMiddleware",
+    "hireops.core.web.security_headers.ContentSecurityPolicyMiddleware",
+    "hireops.core.web.security_headers.PermissionsPolicyMiddleware",
     "hireops.api.middleware.ApiMiddleware",  # /api/v1/: key, rate limit, Idempotency-Key
     # Static files from the app server itself, as production serves them (no web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, answering each permission question once a request (over a hundred a page).
-    "hireops.core.auth_middleware.AuthenticationMiddleware",
+    "hireops.core.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # A user whose permissions call for a second factor enrols or proves it before any page.
@@ -89,7 +89,7 @@ TEMPLATES = [
 ]
 
 # Every form's labels start with a capital, as a model form's do ("Stage:", not "stage:").
-FORM_RENDERER = "hireops.core.form_labels.Renderer"
+FORM_RENDERER = "hireops.core.admin.form_labels.Renderer"
 
 
 # --- Database -------------------------------------------------------------
@@ -150,7 +150,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # counts failures, refuses locked-out logins
     # ModelBackend, reading a user's permissions (asked on every admin page) in one query.
-    "hireops.core.auth_backends.ModelBackendInOneQuery",
+    "hireops.core.auth.backends.ModelBackendInOneQuery",
 ]
 # Brute force: after AXES_FAILURE_LIMIT failures for one username from one address, that
 # pair is locked out for AXES_COOLOFF_TIME hours (staff can unlock in the admin).
@@ -164,7 +164,7 @@ AXES_VERBOSE = False
 # client's address is the N-th entry from the right of X-Forwarded-For (each proxy appends the
 # address it saw); with 0 the header is ignored. Used by django-axes and allauth's rate limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "hireops.core.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "hireops.core.web.client_address.client_ip"
 
 # Django's deployment checklist: secure cookies, HSTS and the rest follow DEBUG unless set.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -194,7 +194,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # and the admin's change list a <style> element. Images also as data: URLs (the authenticator
 # app's QR code, Swagger UI's icons). No plugin, no <base>, never in a frame (X_FRAME_OPTIONS
 # too); forms post to us alone, and to Feishu's sign-in, where "Sign in with Feishu" is
-# redirected (added from FEISHU_LOGIN_BASE_URL by hireops.core.security_headers).
+# redirected (added from FEISHU_LOGIN_BASE_URL by hireops.core.web.security_headers).
 _SELF, _NONE = "'self'", "'none'"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -211,7 +211,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Powerful browser features no page of ours uses, refused to it and to anything it could embed
-# (hireops.core.security_headers); security keys (WebAuthn, a second factor) on our own pages.
+# (hireops.core.web.security_headers); security keys (WebAuthn, a second factor) on our own pages.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     **{
         feature: []

@@ -23,7 +23,7 @@ METRICS_BIND = env.str("METRICS_BIND", default="127.0.0.1:9108")
 # background job with a progress page instead of inside the request.
 BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=20)
 # A CSV file to import (referral accounts, exam logins) larger than this is refused on its
-# form before it is read (hireops.core.uploads); 5,000 rows are far smaller.
+# form before it is read (hireops.core.spreadsheets.uploads); 5,000 rows are far smaller.
 CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # An export (CSV or Excel) of more rows than this is written by a worker to a file its
 # requester downloads from the export's page (hireops.jobs.exports); fewer are answered at
@@ -69,4 +69,4 @@ ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
 ALERT_FEISHU_BOT_URL = env.str("ALERT_FEISHU_BOT_URL", default="")
 ALERT_FEISHU_BOT_SECRET = env.str("ALERT_FEISHU_BOT_SECRET", default="")
 # Django's error reports hide the bot's URL like its secret: the URL ends in the bot's token.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.error_pages.SecretSettingsFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.logs.error_pages.SecretSettingsFilter"

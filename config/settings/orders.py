@@ -12,7 +12,7 @@ ORDER_REPORT_LINK_DAYS = env.int("ORDER_REPORT_LINK_DAYS", default=180)
 ORDER_DEFAULT_TURNAROUND_DAYS = env.int("ORDER_DEFAULT_TURNAROUND_DAYS", default=7)
 # Candidates' personal data is purged this long after their order ended (orders.purge).
 ORDER_PURGE_AFTER_DAYS = env.int("ORDER_PURGE_AFTER_DAYS", default=180)
-# Keys for secrets stored in the database (an exam's password): hireops.core.sealing.
+# Keys for secrets stored in the database (an exam's password): hireops.core.secrets.sealing.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 STORAGES = {

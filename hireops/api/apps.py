@@ -9,7 +9,7 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hireops.core import roles
+        from hireops.core.auth import roles
         from hireops.signin.second_factor import require_second_factor
 
         # No role makes keys by default: a superuser, or whoever an administrator gives
@@ -31,7 +31,7 @@ class ApiConfig(AppConfig):
 
         from django.utils.translation import gettext_noop
 
-        from hireops.core.schedules import register_schedule
+        from hireops.core.schedules.registry import register_schedule
 
         # The platform's schedule: superusers manage it (no managed_with).
         register_schedule(

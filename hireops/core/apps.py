@@ -10,12 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import (
-            checks,  # noqa: F401  (registers the deploy checks)
-            library_names,
-            roles,
-            secret_urls,
-        )
+        from . import checks  # noqa: F401  (registers the deploy checks)
+        from .admin import library_names
+        from .auth import roles
+        from .secrets import secret_urls
 
         library_names.name_rows()  # libraries' rows named in the reader's language
 
@@ -24,7 +22,7 @@ class CoreConfig(AppConfig):
         from . import discovery
 
         # Every app's tasks.py (its outbound kinds' tasks: hireops.outbound.kinds) and
-        # dashboard.py (hireops.core.dashboard), imported on the registry's first use.
+        # dashboard.py (hireops.core.admin.dashboard), imported on the registry's first use.
         discovery.provide("tasks", lambda: autodiscover_modules("tasks"))
         discovery.provide("dashboard", lambda: autodiscover_modules("dashboard"))
 
@@ -43,11 +41,11 @@ class CoreConfig(AppConfig):
             roles.grant(role, *perms("core.changehistoryentry", "view"))
         roles.audit("core", "jobs", "django_celery_beat")
         post_migrate.connect(roles.sync_roles, dispatch_uid="hireops.core.sync_roles")
-        # The schedules the apps declare (hireops.core.schedules), once django-celery-beat's
+        # The schedules the apps declare (hireops.core.schedules.registry), once django-celery-beat's
         # tables exist.
         from django.apps import apps
 
-        from .schedules import sync_schedules
+        from .schedules.registry import sync_schedules
 
         beat = apps.get_app_config("django_celery_beat")
         post_migrate.connect(sync_schedules, sender=beat, dispatch_uid="hireops.core.sync_schedules")

@@ -23,7 +23,7 @@ from . import messages
 
 KEY = "hireops"
 # Parameters that hold what someone typed (a reason): free text, hidden whole from a reader who
-# may not see personal data (``hireops.core.personal``).
+# may not see personal data (``hireops.core.privacy.personal``).
 TYPED = frozenset({"reason"})
 
 

@@ -64,9 +64,9 @@ def webhooks_go_to_public_https_only(app_configs, **kwargs):
 
 @register()
 def declared_schedules(app_configs, **kwargs):
-    """Each declared schedule (hireops.core.schedules) is one name, a task Celery knows, one
+    """Each declared schedule (hireops.core.schedules.registry) is one name, a task Celery knows, one
     valid timing, and a permission of an installed app's model."""
-    from .schedules import schedules
+    from .schedules.registry import schedules
 
     errors, seen = [], {}
     for schedule in schedules():
@@ -120,7 +120,7 @@ def _timing_problem(schedule) -> str:
     from django.core.exceptions import ValidationError
     from django_celery_beat import validators
 
-    from .schedules import PERIODS
+    from .schedules.registry import PERIODS
 
     if bool(schedule.every) == bool(schedule.crontab):
         return "declare exactly one of every=(n, period) and crontab='m h dom mon dow'."

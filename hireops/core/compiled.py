@@ -5,7 +5,7 @@ its actor: 0.3 ms to compile, about as much to run, and as much again to build t
 ``OneRow`` compiles the query once, with a marker in place of the value looked up, then runs
 the SQL with each value and builds the row, and the rows ``select_related`` brings with it, as
 the queryset would (the same ``from_db``, field converters and related populators), so a
-loaded row is the one ``.first()`` gives, its annotations included (``hireops.core.auth_backends``
+loaded row is the one ``.first()`` gives, its annotations included (``hireops.core.auth.backends``
 reads the signed-in user and their permissions this way).
 
 Only for a query whose SQL does not depend on the value (an equality on it, not ``__in`` a

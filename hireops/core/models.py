@@ -5,8 +5,8 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import personal
 from .messages import MessageTextField
+from .privacy import personal
 
 
 class StaffRequest(models.Model):
@@ -38,7 +38,7 @@ class FeishuCall(StaffRequest):
     """Work done by calling Feishu (a publish, a withdrawal, a reconciliation run, …): where it
     stands and Feishu's last answer. A retry keeps the row (and any idempotency key on it);
     ``error`` says, in the reader's language, what went wrong and whether it is retried
-    (hireops.core.feishu_errors). ``hireops.outbound`` sends such rows: the lease
+    (hireops.feishu_calls.failures). ``hireops.outbound`` sends such rows: the lease
     (``leased_until``) keeps two workers from sending one row at once, and ``maybe_applied``
     remembers that an earlier attempt got no answer and may have reached Feishu."""
 
@@ -105,7 +105,7 @@ class ScheduleActionKind(models.TextChoices):
 
 
 class ScheduleAction(models.Model):
-    """A person's hand on a schedule (``hireops.core.schedules``): a change of whether or when
+    """A person's hand on a schedule (``hireops.core.schedules.registry``): a change of whether or when
     it runs, or "Run now". What a schedule prepares for a second person's approval (a payout
     run) names these people among those who caused it (``schedules.who_set_going``): a
     schedule is a way to start something, never a way around the four-eyes rule."""

@@ -10,9 +10,9 @@ class EventsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
-        from hireops.core import roles
-        from hireops.core.dashboard import add_panel
-        from hireops.core.schedules import register_schedule
+        from hireops.core.admin.dashboard import add_panel
+        from hireops.core.auth import roles
+        from hireops.core.schedules.registry import register_schedule
         from hireops.ops.collectors import register_gauges
 
         from . import (

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hireops.core import dashboard
+from hireops.core.admin import dashboard
 from hireops.tenants.mode import store_app
 
 from . import selectors

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.dashboard import capped_count, changelist_url
+from hireops.core.admin.dashboard import capped_count, changelist_url
 from hireops.ops import pressure, status
 from hireops.ops.heartbeat import STALE
 from hireops.ops.link_state import CONNECTED

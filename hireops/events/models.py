@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import personal
 from hireops.core.display import local_time
 from hireops.core.messages import MessageTextField
+from hireops.core.privacy import personal
 
 from .verify import Kind
 

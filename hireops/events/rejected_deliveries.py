@@ -7,7 +7,7 @@ to diagnose the refusal is kept, and nothing secret or personal:
   blanked (one that did not match may still be a real token, of another app or environment),
   an ``"encrypt"`` value is cut to fewer characters than its IV (nothing decryptable is
   kept), configured secrets are cut out and mobiles and emails masked
-  (``hireops.core.errortracking.scrub_text``, the admin's masking).
+  (``hireops.core.logs.errortracking.scrub_text``, the admin's masking).
 """
 
 import re
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from hireops.core.scrubbing import scrub_text
+from hireops.core.privacy.scrubbing import scrub_text
 
 from .models import RejectedDelivery
 

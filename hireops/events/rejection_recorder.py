@@ -29,7 +29,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection
 
-from hireops.core.client_address import client_address
+from hireops.core.web.client_address import client_address
 
 from .rejected_deliveries import WINDOW, Refusal, rejected_deliveries_store
 

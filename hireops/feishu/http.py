@@ -261,7 +261,7 @@ class FeishuClient:
         """Before anything is sent: a store app's call must name its tenant (each tenant has
         its own token), and the gate refuses a tenant that stopped or uninstalled the app."""
         if self.app_type != SELF_BUILT and not tenant_key:
-            raise TenantUnavailable(  # a msgid: hireops.core.feishu_errors renders it for staff
+            raise TenantUnavailable(  # a msgid: hireops.feishu_calls.failures renders it for staff
                 gettext_noop("Not sent: a store app calls Feishu for one tenant, and none was given."),
                 endpoint=endpoint,
             )

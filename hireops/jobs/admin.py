@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
-from hireops.core.uploads import UnreadableFile
+from hireops.core.spreadsheets.uploads import UnreadableFile
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter
 

@@ -10,7 +10,7 @@ class JobsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
-        from hireops.core.schedules import register_schedule
+        from hireops.core.schedules.registry import register_schedule
         from hireops.ops.collectors import register_gauges
 
         from .gauges import remaining

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext as _
 
-from hireops.core import dashboard
+from hireops.core.admin import dashboard
 
 from .models import BulkJob, JobStatus
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hireops.core import export
 from hireops.core.admin.actions import read_only_action
+from hireops.core.spreadsheets import export
 
 from .exports import export_start, runs_inline
 from .models import ExportFormat

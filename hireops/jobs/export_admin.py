@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin
-from hireops.core.export import CSV_TYPE, XLSX_TYPE
+from hireops.core.spreadsheets.export import CSV_TYPE, XLSX_TYPE
 
 from .exports import export_retry, export_storage
 from .models import ExportFormat, ExportJob, ExportStatus

@@ -39,8 +39,8 @@ from django.utils import timezone, translation
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 
-from hireops.core import sealing
-from hireops.core.export import export_filename, write_csv, write_xlsx
+from hireops.core.secrets import sealing
+from hireops.core.spreadsheets.export import export_filename, write_csv, write_xlsx
 from hireops.core.task_names import task_named
 
 from .models import ExportFormat, ExportJob, ExportStatus

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.dashboard import changelist_url
+from hireops.core.admin.dashboard import changelist_url
 from hireops.ops import status
 
 from .exports import exports_without_progress

@@ -5,7 +5,7 @@ app says what a row is (its columns, which the first line must name), how a row 
 and applied (``run``, in its own transaction, recording the change), who may import (a
 permission) and how staff read it (the file's columns, the report's words). The platform
 does the rest: the upload form (with the tenant for a store app), the checks of the file as a
-whole (``hireops.core.uploads``: size, encoding, columns, rows; a line that cannot be read is
+whole (``hireops.core.spreadsheets.uploads``: size, encoding, columns, rows; a line that cannot be read is
 refused alone), the rows inline with a report for a few, as a background job beyond
 ``BULK_INLINE_MAX``. Declared in the app's ``bulk.py``, like its other operations, and
 mounted on its admin with ``hireops.jobs.admin.CsvImportAdmin`` (docs/extending.md, "Add a
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from hireops.core.sealing import seal
-from hireops.core.uploads import CsvFileField, read_csv
+from hireops.core.secrets.sealing import seal
+from hireops.core.spreadsheets.uploads import CsvFileField, read_csv
 from hireops.tenants.forms import tenant_field
 
 from .operations import Operation
@@ -46,7 +46,7 @@ class CsvImport(Operation):
         return set(self.required) <= headers and (not self.one_of or bool(headers & set(self.one_of)))
 
     def read(self, source) -> list[dict]:
-        """The file's rows (``hireops.core.uploads.read_csv``), sealed columns encrypted.
+        """The file's rows (``hireops.core.spreadsheets.uploads.read_csv``), sealed columns encrypted.
         Raises ``UnreadableFile`` with a message for staff."""
         rows = read_csv(
             source, self.columns, accepts=self.accepts, refusal=str(self.first_line), max_rows=self.max_rows

@@ -4,8 +4,8 @@ Celery item by item, with its progress and each item's outcome visible while it 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import personal
 from hireops.core.models import StaffRequest
+from hireops.core.privacy import personal
 
 
 class JobStatus(models.TextChoices):
@@ -98,7 +98,7 @@ class ExportJob(StaffRequest):
     source = models.CharField(_("list"), max_length=100)
     file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
     # The list's query string as the action saw it (filters, search, ordering), evaluated
-    # again as the requester by the worker; sealed (hireops.core.sealing), since a search term
+    # again as the requester by the worker; sealed (hireops.core.secrets.sealing), since a search term
     # may be an email: like an exam's sealed password, no lookup on it can tell anything.
     sealed_query = models.TextField(blank=True, editable=False)
     # The rows ticked on the page (primary keys), or None when the action was applied to

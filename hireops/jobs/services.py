@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hireops.core.spreadsheets.uploads import row_refusal
 from hireops.core.task_names import task_named
-from hireops.core.uploads import row_refusal
 
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, operation

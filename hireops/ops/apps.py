@@ -10,7 +10,7 @@ class OpsConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self):
-        from hireops.core import roles
+        from hireops.core.auth import roles
 
         from . import (  # noqa: F401  (they connect to Celery's signals)
             feishu_metrics,

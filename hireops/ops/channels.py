@@ -35,7 +35,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from hireops.core.masking import mask_personal_text
+from hireops.core.privacy.masking import mask_personal_text
 
 log = logging.getLogger(__name__)
 

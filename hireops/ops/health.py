@@ -11,7 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hireops import outbound
-from hireops.core.dashboard import capped_counts, changelist_url
+from hireops.core.admin.dashboard import capped_counts, changelist_url
 from hireops.core.models import CallStatus
 
 from . import status
@@ -47,7 +47,7 @@ def workers():
 def beat():
     from django_celery_beat.models import PeriodicTask
 
-    from hireops.core.schedules import schedules
+    from hireops.core.schedules.registry import schedules
 
     beats = _alive(ProcessKind.BEAT).order_by("started_at").values_list("started_at", flat=True)
     running_since = beats.first()
@@ -55,7 +55,7 @@ def beat():
     url = changelist_url(ProcessHeartbeat)
     yield status.Finding("beat.alive", _("Celery beat alive"), int(alive), alive, url)
     late = []
-    # The declared schedules: beat runs no other row (hireops.core.beat).
+    # The declared schedules: beat runs no other row (hireops.core.schedules.beat).
     declared = [s.name for s in schedules()]
     rows = PeriodicTask.objects.filter(enabled=True, one_off=False, name__in=declared)
     for task in rows.select_related("interval", "crontab", "solar", "clocked"):

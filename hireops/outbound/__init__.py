@@ -37,7 +37,7 @@ sends again queued rows nobody holds the lease of (their task lost, their worker
 Whom a kind calls is its ``Callee``: which exceptions of the call are failures (``errors``),
 what each means for the row (``judge``, which may name the delay before the next try:
 ``Failure.after``), the failure when the task's time limit cuts a call (``cut``) and the error
-columns of a row that succeeded (``cleared``). Feishu's is ``hireops.feishu_calls.FEISHU``,
+columns of a row that succeeded (``cleared``). Feishu's is ``hireops.feishu_calls.callee.FEISHU``,
 partners' webhooks have theirs; the engine itself knows nothing of either (an import-linter
 contract keeps it so). A kind also sets its retry budget (``max_retries``, by default the
 one of ``hireops.outbound.retry``), ``queue`` and time limits.

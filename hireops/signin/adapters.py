@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from hireops.core.client_address import client_ip
+from hireops.core.web.client_address import client_ip
 
 from . import enrolment, second_factor
 from .models import FeishuInvitation

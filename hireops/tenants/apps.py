@@ -8,8 +8,8 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Customer tenants")
 
     def ready(self):
-        from hireops.core import roles
-        from hireops.core.dashboard import add_panel
+        from hireops.core.admin.dashboard import add_panel
+        from hireops.core.auth import roles
         from hireops.feishu import hooks
 
         from .gate import tenant_gate

@@ -12,7 +12,7 @@ from django.db import connections
 from django.db.models import F
 from django.urls import reverse
 
-from hireops.core.dashboard import CAP
+from hireops.core.admin.dashboard import CAP
 
 from .mode import store_app
 from .models import Tenant

@@ -24,7 +24,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client
 from hireops.feishu.tenant import query_tenant
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 
 from .mode import store_app
 from .models import Tenant, TenantNameLookup
@@ -82,7 +82,7 @@ def _named(lookup: TenantNameLookup, tenant_key: str, info) -> None:
     )
 
 
-# The tenant API's codes are explained in feishu_errors.BY_API, like every other API's.
+# The tenant API's codes are explained in failures.BY_API, like every other API's.
 LOOKUP = outbound.register(
     outbound.Outbound(
         name="tenants.lookup_name",

@@ -21,8 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from hireops.core import discovery
+from hireops.core.admin.dashboard import can_view, changelist_url
 from hireops.core.admin.large import EstimatedCountPaginator
-from hireops.core.dashboard import can_view, changelist_url
 
 from .mode import store_app
 

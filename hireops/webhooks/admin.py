@@ -25,8 +25,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
-from hireops.core.masking import mask_personal_texts
 from hireops.core.models import CallStatus
+from hireops.core.privacy.masking import mask_personal_texts
 from hireops.signin.second_factor import require_fresh
 
 from . import delivery, endpoints, events, signing

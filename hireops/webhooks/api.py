@@ -264,7 +264,10 @@ def update_endpoint(request, id: int, payload: EndpointPatch):
     write=True,
 )
 def delete_endpoint(request, id: int):
-    _endpoint(request, id).delete()
+    try:
+        endpoints.remove(_endpoint(request, id), endpoints.Reach.of_key(request.api_key))
+    except endpoints.EndpointRefused as exc:
+        raise _refused(exc) from None
     return Status(204, None)
 
 
@@ -294,7 +297,10 @@ def get_secret(request, id: int):
 def rotate_secret(request, id: int):
     with transaction.atomic():
         endpoint = _endpoint(request, id, lock=True)
-        secret = signing.rotate(endpoint)
+        try:
+            secret = endpoints.rotate_secret(endpoint, endpoints.Reach.of_key(request.api_key))
+        except endpoints.EndpointRefused as exc:
+            raise _refused(exc) from None
     return SecretOut(secret=secret, previous_valid_until=endpoint.previous_until)
 
 

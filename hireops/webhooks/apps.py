@@ -12,8 +12,8 @@ class WebhooksConfig(AppConfig):
         from django.utils.translation import gettext_noop
 
         from hireops.api.keys import retired
-        from hireops.core import roles
-        from hireops.core.schedules import register_schedule
+        from hireops.core.auth import roles
+        from hireops.core.schedules.registry import register_schedule
         from hireops.signin.second_factor import require_second_factor
 
         # Auditors see where events go and how their deliveries fared (never a secret).

@@ -4,7 +4,7 @@ like the demo password). Nothing without ``DEMO_WEBHOOK_URL``: never in producti
 
 from django.conf import settings
 
-from hireops.core.sealing import seal
+from hireops.core.secrets.sealing import seal
 
 from . import endpoints
 from .models import WebhookEndpoint

@@ -1,4 +1,5 @@
-"""Making and changing endpoints, for the admin and the API alike: the same checks on both paths.
+"""Making, changing, re-keying and removing endpoints, for the admin and the API alike: the same
+checks on both paths.
 
 Whoever acts has a ``Reach``: the scopes they may give (a key's own; a person's, by the
 permissions behind each scope) and the tenants they may name (a key limited to tenants). Every
@@ -234,6 +235,19 @@ def change(endpoint: WebhookEndpoint, reach: Reach, asked: Changes) -> str | Non
         endpoint.enabled, endpoint.disabled_reason = False, Message(DISABLED_ON_REQUEST)
     endpoint.save()
     return secret
+
+
+def rotate_secret(endpoint: WebhookEndpoint, reach: Reach) -> str:
+    """A new signing secret for ``endpoint`` (locked by the caller), the current one signing
+    beside it for the overlap (``signing.rotate``): returned, the only time it is shown unasked."""
+    refuse_unless_covered(reach, endpoint)
+    return signing.rotate(endpoint)
+
+
+def remove(endpoint: WebhookEndpoint, reach: Reach) -> None:
+    """The endpoint gone, with its delivery log."""
+    refuse_unless_covered(reach, endpoint)
+    endpoint.delete()
 
 
 NOT_THAT_KEY = gettext_lazy(

@@ -14,7 +14,7 @@ from .models import WebhookDelivery, WebhookEndpoint
 
 @status.check
 def webhook_endpoints():
-    from hireops.core.dashboard import capped_count, changelist_url
+    from hireops.core.admin.dashboard import capped_count, changelist_url
 
     # Disabled by what its receiver did: a person looks at it. One disabled on request, or
     # because its API key was revoked or expired, is what someone chose, not an incident.

@@ -31,7 +31,7 @@ class WebhookEndpoint(models.Model):
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     disabled_reason = MessageTextField(_("why disabled"), blank=True)
-    secret = models.TextField(editable=False)  # sealed (hireops.core.sealing)
+    secret = models.TextField(editable=False)  # sealed (hireops.core.secrets.sealing)
     previous_secret = models.TextField(blank=True, editable=False)  # sealed; signs until previous_until
     previous_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The first failed attempt since the last success: failing for days disables the endpoint.

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from hireops.core.sealing import seal, unseal
+from hireops.core.secrets.sealing import seal, unseal
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32  # the specification: 24 to 64

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bindings.models import VendorCustomer
-from hireops.core import name_search
+from hireops.core.search import name_search
 
 from .. import selectors
 from ..catalogue.models import ExamPaper, Package

@@ -15,15 +15,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import name_search, personal
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.privacy import personal
+from hireops.core.search import name_search
 from hireops.jobs.admin import CsvImportAdmin
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import TenantFilter
 from hireops.tenants.scoping import with_tenant_name
 
-from .. import bulk, reports, writes
+from .. import bulk, reports, sending, writes
 from ..catalogue.models import AdditionalItem, ExamPaper, Package
 from ..forms import ConfirmForm, LoginForm, ResultForm, ScoreForm, StageForm
 from ..models import BackgroundCheck, Exam, ExamState, OrderWrite, ReportFile
@@ -308,17 +309,7 @@ class BackgroundCheckAdmin(OrderAdmin):
         form = StageForm(*_posted(request), order_field="background_check", order=check)
 
         def send(form):
-            data = form.cleaned_data
-            writes.stage_request(
-                check,
-                name=data["stage_name"],
-                en_name=data["stage_en_name"],
-                time_ms=form.time_ms(),
-                stage_id=data["stage_id"],
-                result=data["result"],
-                reports=form.reports(request.user),
-                user=request.user,
-            )
+            sending.send_stage(check, form, request.user)
             return _("The stage is being sent to Feishu.")
 
         return self._form_page(request, check, form, _("Add a progress stage"), send)
@@ -328,13 +319,7 @@ class BackgroundCheckAdmin(OrderAdmin):
         form = ResultForm(*_posted(request), order_field="background_check", order=check)
 
         def send(form):
-            writes.result_request(
-                check,
-                result=form.cleaned_data["result"],
-                time_ms=form.time_ms(),
-                reports=form.reports(request.user),
-                user=request.user,
-            )
+            sending.send_result(check, form, request.user)
             return _("The result is being sent to Feishu.")
 
         return self._form_page(request, check, form, _("Send the result"), send)
@@ -422,14 +407,7 @@ class ExamAdmin(CsvImportAdmin, OrderAdmin):
         form = LoginForm(*_posted(request)[:1], initial=initial)
 
         def send(form):
-            data = form.cleaned_data
-            writes.login_request(
-                exam,
-                url=data["exam_url"],
-                username=data["username"],
-                password=data["password"],
-                user=request.user,
-            )
+            sending.send_login(exam, form, request.user)
             return _("The login is being sent to Feishu.")
 
         return self._form_page(request, exam, form, _("Send the exam login"), send)
@@ -439,15 +417,7 @@ class ExamAdmin(CsvImportAdmin, OrderAdmin):
         form = ScoreForm(*_posted(request), order_field="exam", order=exam)
 
         def send(form):
-            data = form.cleaned_data
-            writes.score_request(
-                exam,
-                score=data["score"],
-                time_ms=form.time_ms(),
-                reports=form.reports(request.user),
-                details=data["details"],
-                user=request.user,
-            )
+            sending.send_score(exam, form, request.user)
             return _("The score is being sent to Feishu.")
 
         return self._form_page(request, exam, form, _("Send the exam score"), send)

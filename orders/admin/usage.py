@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import action_page
-from hireops.core.export import csv_response, xlsx_response
+from hireops.core.spreadsheets.export import csv_response, xlsx_response
 
 from ..usage import FIGURES, monthly_usage
 

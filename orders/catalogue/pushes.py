@@ -32,7 +32,7 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, eco, get_client
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.outbound.retry import TryLater
 from hireops.webhooks.events import emit
 

@@ -9,8 +9,8 @@ calls ``catalogue_changed`` before its transaction commits:
 - the admin: ``CatalogueEntryAdmin.save_related`` (an entry added or changed, with its
   customers), ``delete_model`` and ``delete_queryset`` (the delete page and the bulk delete
   action), through ``entries_delete``;
-- the partners' API: a catalogue replaced (``catalogue.api``: every entry saved or withdrawn,
-  then one rollout);
+- the partners' API: a catalogue replaced (``catalogue_replace`` below: every entry saved or
+  withdrawn, then one rollout);
 - the demo's seed (``orders.demo``);
 - ``entry_save`` and ``entries_delete`` below, for any other code (a shell, a test).
 
@@ -23,8 +23,14 @@ admin is not a ``CatalogueEntryAdmin`` (``orders.checks``, ``orders.E001``), and
 ``tests/orders/test_catalogue_writers.py`` drives every writer of every catalogue model.
 """
 
-from django.db import transaction
+from dataclasses import dataclass
+
+from django.contrib.admin.models import ADDITION, CHANGE
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_noop
+
+from hireops.core import audit
 
 from .models import CATALOGUE_MODELS, CatalogueRollout
 from .rollouts import rollout_request
@@ -76,3 +82,104 @@ def entries_delete(entries: QuerySet, user=None) -> int:
         if deleted:
             catalogue_changed(catalogue_of(entries.model), user)
     return deleted
+
+
+# --- a catalogue replaced whole (the partners' API) ---------------------------------------------
+
+# An entry's fields as the partners' API names them (its change history names them so too).
+FIELD_NAMES = {"code": "id"}
+# Change history (hireops.core.audit), on each entry the replacement touched and on the rollout.
+ADDED = gettext_noop("Added by a catalogue replacement through the API.")
+CHANGED = gettext_noop("Changed by a catalogue replacement through the API: %(fields)s.")
+WITHDRAWN = gettext_noop("Withdrawn by a catalogue replacement through the API.")
+REPLACED = gettext_noop(
+    "Catalogue replaced through the API: %(added)s added, %(changed)s changed, %(withdrawn)s withdrawn."
+)
+
+
+class ReplacedMeanwhile(Exception):
+    """Another replacement added one of the same ids while this one ran: nothing was changed."""
+
+
+@dataclass
+class Replacement:
+    """The ids added (new, or brought back), changed and withdrawn, and the rollout that takes
+    them to Feishu (None: the list was the catalogue already, and nothing was saved)."""
+
+    added: list[str]
+    changed: list[str]
+    withdrawn: list[str]
+    rollout: CatalogueRollout | None
+
+
+def entry_state(entry: Model | None, fields) -> dict | None:
+    """An entry's ``fields`` (and customers) before a replacement's form is bound to it (binding
+    writes the request's values onto it), for ``catalogue_replace`` to tell what changed; None
+    for an entry not yet in the catalogue."""
+    if entry is None:
+        return None
+    state = {f: getattr(entry, f) for f in fields if f != "only_for"}
+    state["only_for"] = {c.pk for c in entry.only_for.all()}  # type: ignore[attr-defined]  # every entry has customers
+    return state
+
+
+def _changes(forms) -> tuple[list, list]:
+    """(added, changed): the forms whose entry is new or brought back, and those whose content
+    changed (with the fields); an entry the same as before is left alone (nothing rolls out)."""
+    added, changed = [], []
+    for form, before in forms:
+        if before is None or not before["is_active"]:
+            added.append(form)
+            continue
+        data = {**form.cleaned_data, "only_for": {c.pk for c in form.cleaned_data["only_for"]}}
+        fields = [name for name, value in before.items() if data[name] != value]
+        if fields:
+            changed.append((form, fields))
+    return added, changed
+
+
+def _save(groups):
+    history, added_ids, changed_ids, withdrawn_ids = [], [], [], []
+    for model, forms in groups:
+        added, changed = _changes(forms)
+        for form in added:
+            entry = form.save()
+            added_ids.append(entry.code)
+            history.append((entry, ADDED, {}, ADDITION))
+        for form, fields in changed:
+            entry = form.save()
+            changed_ids.append(entry.code)
+            history.append(
+                (entry, CHANGED, {"fields": ", ".join(FIELD_NAMES.get(f, f) for f in fields)}, CHANGE)
+            )
+        listed = [form.instance.code for form, _before in forms]
+        for entry in model.objects.filter(is_active=True).exclude(code__in=listed):
+            entry.is_active = False
+            entry.save()
+            withdrawn_ids.append(entry.code)
+            history.append((entry, WITHDRAWN, {}, CHANGE))
+    return history, added_ids, changed_ids, withdrawn_ids
+
+
+def catalogue_replace(catalogue: str, groups, user) -> Replacement:
+    """Make ``catalogue`` the entries listed. ``groups``: for each model of the catalogue, (the
+    model, [(its admin form bound to a listed entry and validated, ``entry_state`` of that entry
+    before)]). An entry new, brought back or changed is saved through its form; one on offer but
+    not listed is withdrawn (made inactive, as staff retire one: the orders placed with it keep
+    its turnaround). In one transaction, the change is rolled out (``catalogue_changed``) and
+    recorded on each entry and on the rollout, naming ``user``. A list equal to the catalogue
+    saves nothing and queues nothing. ``ReplacedMeanwhile``: nothing was changed."""
+    try:
+        with transaction.atomic():
+            history, added, changed, withdrawn = _save(groups)
+            if not history:
+                return Replacement([], [], [], None)
+            # Rolled out with the saves, naming the user (or joining the rollout that waits).
+            rollout = catalogue_changed(catalogue, user)
+            for entry, message, params, flag in history:
+                audit.record(user, [entry], message, params, flag=flag)
+            counts = {"added": len(added), "changed": len(changed), "withdrawn": len(withdrawn)}
+            audit.record(user, [rollout], REPLACED, counts)
+    except IntegrityError:  # another replacement added the same id meanwhile
+        raise ReplacedMeanwhile from None
+    return Replacement(added, changed, withdrawn, rollout)

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from hireops.core.trigram import trigram_index
+from hireops.core.search.trigram import trigram_index
 
 
 class Migration(migrations.Migration):

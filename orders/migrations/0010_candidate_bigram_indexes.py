@@ -3,7 +3,7 @@ characters, which no trigram serves, reads the matching orders instead of the wh
 
 from django.db import migrations
 
-from hireops.core.trigram import bigram_index
+from hireops.core.search.trigram import bigram_index
 
 
 class Migration(migrations.Migration):

@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from hireops.core import audit
-from hireops.core.feishu_errors import judge
 from hireops.core.messages import Message, reworded
 from hireops.core.task_names import task_named
 from hireops.events.refusals import EventRefused
 from hireops.feishu import FeishuBusinessError, FeishuError, get_client, hire
+from hireops.feishu_calls.failures import judge
 from hireops.outbound.retry import GAVE_UP, TryLater
 from hireops.tenants.scoping import of_tenant
 

@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import personal
 from hireops.core.messages import MessageField
 from hireops.core.models import FeishuCall, failed_index
+from hireops.core.privacy import personal
 from hireops.feishu import hire
 
 

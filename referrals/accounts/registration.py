@@ -15,7 +15,7 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 
 from .balances import BalanceRefused, balance_apply
 from .identity import Person

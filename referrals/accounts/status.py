@@ -16,7 +16,7 @@ from hireops.core import audit
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.outbound.retry import TryLater
 
 from . import announce

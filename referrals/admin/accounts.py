@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, name_search, personal
+from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, ReadOnlyInline, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import choice_label, field_label
+from hireops.core.privacy import personal
+from hireops.core.search import name_search
+from hireops.core.spreadsheets.export import choice_label, field_label
 from hireops.jobs.admin import CsvImportAdmin, run_operation
 from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter

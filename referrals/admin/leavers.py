@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, personal
+from hireops.core import display
 from hireops.core.admin import ChangedThroughActions, action_page
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.privacy import personal
 from hireops.jobs.admin import run_operation
 from hireops.tenants.filters import StoreTenantFilter
 

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, name_search
+from hireops.core import display
 from hireops.core.admin import ReadOnlyInline, SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import choice_label, field_label
+from hireops.core.search import name_search
+from hireops.core.spreadsheets.export import choice_label, field_label
 from hireops.jobs.admin import run_operation
 from hireops.jobs.export_actions import ExportActions
 from hireops.tenants.filters import StoreTenantFilter

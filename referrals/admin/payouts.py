@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import display, name_search
+from hireops.core import display
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
-from hireops.core.export import csv_response, xlsx_response
 from hireops.core.models import CallStatus
+from hireops.core.search import name_search
+from hireops.core.spreadsheets.export import csv_response, xlsx_response
 from hireops.signin.second_factor import require_fresh
 from hireops.tenants.filters import StoreTenantFilter
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import hireops.core.messages
-from hireops.core.permission_moves import move_permission
+from hireops.core.auth.permission_moves import move_permission
 
 PERSONAL_DATA = "Can see mobile numbers and emails unmasked"
 EVENTS = "Can view the referral accounts' Feishu events"

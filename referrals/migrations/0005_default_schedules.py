@@ -3,7 +3,7 @@ before; on such databases they exist already and are left as they are (looked up
 
 from django.db import migrations
 
-from hireops.core.default_schedules import default_schedules
+from hireops.core.schedules.defaults import default_schedules
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
-from hireops.core.trigram import trigram_index
+from hireops.core.search.trigram import trigram_index
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
 """HR manages the referral schedules only, through ``referrals.manage_schedules`` (granted
-after migrate, hireops.core.roles). Earlier releases gave the HR group django-celery-beat's own
+after migrate, hireops.core.auth.roles). Earlier releases gave the HR group django-celery-beat's own
 permissions, which now mean every schedule (view_periodictask: see them all; change: manage
 them all) or nothing (the interval and crontab rows are made from a schedule's page): taken
 back here, once, since roles only ever add permissions."""

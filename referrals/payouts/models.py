@@ -60,7 +60,7 @@ class PayoutRun(models.Model):
     )
     prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
     scheduled = models.BooleanField(_("prepared by the schedule"), default=False)
-    # A run the schedule prepared: whose hands were on the schedule (hireops.core.schedules).
+    # A run the schedule prepared: whose hands were on the schedule (hireops.core.schedules.registry).
     # They caused the run as much as a preparer: none of them may decide it (payouts.causers).
     run_now_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

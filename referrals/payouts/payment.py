@@ -13,7 +13,7 @@ from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.tenants.gate import asked_once
 
 from ..accounts.models import ReferralAccount

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.schedules import SetGoing
+from hireops.core.schedules.registry import SetGoing
 from hireops.core.task_names import task_named
 
 from ..accounts.models import AccountCash, AccountStatus, ReferralAccount

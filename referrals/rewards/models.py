@@ -7,8 +7,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core import personal
 from hireops.core.models import FeishuCall, failed_index
+from hireops.core.privacy import personal
 
 from ..accounts.models import TENANT_HELP, ReferralAccount
 

@@ -25,7 +25,7 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.outbound.retry import GAVE_UP
 from hireops.signin import second_factor
 

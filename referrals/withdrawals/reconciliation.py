@@ -12,7 +12,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
-from hireops.feishu_calls import FEISHU
+from hireops.feishu_calls.callee import FEISHU
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 

@@ -10,7 +10,7 @@ import requests
 
 from hireops.api.document import RESPONSE_HEADERS
 from hireops.api.served import api
-from hireops.core import roles
+from hireops.core.auth import roles
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key

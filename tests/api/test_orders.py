@@ -15,7 +15,7 @@ from django.utils import timezone
 from hireops.api.models import ApiKey
 from hireops.api.served import api
 from hireops.core.models import CallStatus
-from hireops.core.personal import HIDDEN
+from hireops.core.privacy.personal import HIDDEN
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
 from tests.factories import a_background_check, an_exam
 from tests.orders import conftest as orders_conftest

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from hireops.api import keys
-from hireops.core import roles
+from hireops.core.auth import roles
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key

@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from hireops import outbound
 from hireops.api import keys
-from hireops.core import audit, roles
+from hireops.core import audit
+from hireops.core.auth import roles
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.core.personal import HIDDEN
+from hireops.core.privacy.personal import HIDDEN
 from hireops.outbound.retry import TryLater
 from referrals.accounts import balances
 from referrals.accounts.services import balance_pull

@@ -11,8 +11,8 @@ from django.utils import translation
 
 from hireops.api.served import api
 from hireops.core.models import CallStatus
-from orders import api as orders_api
-from orders.catalogue import api as catalogue_api
+from orders.api import catalogue_schemas
+from orders.api import schemas as order_schemas
 from orders.catalogue.models import RolloutStatus
 from orders.models import CheckState, ExamState, WriteKind
 from referrals import api as referrals_api
@@ -25,9 +25,9 @@ SCHEMAS = DOC["components"]["schemas"]
 GUIDE = Path(ROOT, "docs", "api.md").read_text()
 
 ORDER_STATES = dict([*CheckState.choices, *ExamState.choices]).items()
-WRITE_STATUS = [(orders_api.STATUS[value].value, label) for value, label in CallStatus.choices]
+WRITE_STATUS = [(order_schemas.STATUS[value].value, label) for value, label in CallStatus.choices]
 CALL_STATE = [(referrals_api._STATE[value], label) for value, label in CallStatus.choices]
-PUSH_STATUS = [(catalogue_api.STATUS[value].value, label) for value, label in CallStatus.choices]
+PUSH_STATUS = [(catalogue_schemas.STATUS[value].value, label) for value, label in CallStatus.choices]
 RULES = [(referrals_api._RULE_OF[value], label) for value, label in RewardRuleType.choices]
 STAGES = [(referrals_api._STAGE_OF[value], label) for value, label in RewardStage.choices]
 # (schema, field, the admin's label of each value the API writes)

@@ -22,10 +22,10 @@ from bindings.demo import RULES
 from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
 from hireops.api import keys as api_keys
-from hireops.core import sealing
+from hireops.core.auth.roles import sync_roles
 from hireops.core.models import CallStatus
-from hireops.core.roles import sync_roles
-from hireops.core.schedules import sync_schedules
+from hireops.core.schedules.registry import sync_schedules
+from hireops.core.secrets import sealing
 from hireops.events.models import EventStatus, FeishuEvent, RejectedDelivery
 from hireops.feishu import get_client
 from hireops.jobs.exports import export_run
@@ -174,7 +174,7 @@ def _referrals(feishu, root) -> None:
 def _payouts_and_rewards(feishu, root, leaving) -> None:
     """A run paid (approved by a colleague), one waiting for approval, an external reward and
     its deletion, the paid account deactivated."""
-    from hireops.core import roles
+    from hireops.core.auth import roles
     from referrals.payouts import services as payouts
     from referrals.rewards import services as rewards
 

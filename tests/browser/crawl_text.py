@@ -78,7 +78,7 @@ SYSTEM_TEXT = {
     ("admin", "LogEntry", "object_repr"),
     ("admin", "LogEntry", "change_message"),
     ("auth", "Permission", "name"),
-    ("auth", "Group", "name"),  # the roles of hireops.core.roles
+    ("auth", "Group", "name"),  # the roles of hireops.core.auth.roles
     ("ops", "ProcessHeartbeat", "state"),
 }
 # (An incident's title is data: kept as it was alerted, in LANGUAGE_CODE; hireops.ops.models.)

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hireops.core import roles
+from hireops.core.auth import roles
 from hireops.core.models import CallStatus
 from referrals.accounts.services import balance_pull
 from referrals.models import PayoutRun, PayoutRunStatus, Withdrawal
@@ -129,7 +129,7 @@ def test_run_now_on_the_schedule_does_not_let_its_presser_approve_the_run(
     """The attacker's path: an HR member who may approve runs (fully signed in, second factor
     included) uses "Run now" on the schedule that prepares the monthly run. The run the worker
     prepares names them as its cause, and its pages offer them nothing to approve it with."""
-    from hireops.core.schedules import sync_schedules
+    from hireops.core.schedules.registry import sync_schedules
 
     page = zh_page
     person = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="hr-runner")

@@ -3,7 +3,7 @@
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from hireops.core.schedules import sync_schedules
+from hireops.core.schedules.registry import sync_schedules
 
 from .admin_ui import expect, log_in, screenshot
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from hireops.core.masking import mask_personal
+from hireops.core.privacy.masking import mask_personal
 from hireops.events.models import EventStatus, FeishuEvent
 
 pytestmark = pytest.mark.django_db

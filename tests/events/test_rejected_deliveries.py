@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from hireops.core import roles
+from hireops.core.auth import roles
 from hireops.events.asgi import application
 from hireops.events.models import HINTS, FeishuEvent, RejectedDelivery
 from hireops.events.rejected_deliveries import BODY_BYTES

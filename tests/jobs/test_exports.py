@@ -13,7 +13,7 @@ from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
 
-from hireops.core.schedules import schedules
+from hireops.core.schedules.registry import schedules
 from hireops.jobs import exports, tasks
 from hireops.jobs.export_actions import ExportActions
 from hireops.jobs.models import ExportJob, ExportStatus

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.urls import URLResolver, reverse
 
-from hireops.core.uploads import read_csv
+from hireops.core.spreadsheets.uploads import read_csv
 from hireops.jobs.models import BulkJob, ItemStatus
 from orders.models import OrderWrite
 from referrals.models import ExternalReferralReward, ReferralAccount

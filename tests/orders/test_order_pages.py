@@ -3,9 +3,12 @@ its package or paper, the forms that send to Feishu in the admin's own markup, a
 reports to download for those who may see them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from orders.models import BackgroundCheck, Exam, OrderWrite, ReportFile, WriteKind
 
@@ -138,6 +141,26 @@ def test_a_refused_form_says_so_where_the_admin_does(admin_client, check):
     page = admin_client.post(f"{CHECKS}{check.pk}/stage/", {"stage_name": ""}, **ZH).content.decode()
     assert '<p class="errornote">' in page and "form-row errors field-stage_name" in page
     assert OrderWrite.objects.count() == 0
+
+
+def test_a_stage_the_service_refuses_leaves_no_report_file(admin_client, check, tmp_path):
+    """The form is valid but Feishu's rule refuses the stage (its time is not after the last
+    stage's): the page says why, and nothing of it is kept, the uploaded report's file included
+    (orders.sending removes it, as it does for the API)."""
+    later = timezone.now() + timedelta(days=1)
+    OrderWrite.objects.create(
+        kind=WriteKind.PROGRESS,
+        background_check=check,
+        stage_id="s1",
+        stage_name="一",
+        time_ms=int(later.timestamp() * 1000),
+    )
+    upload = SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")
+    stage = {"stage_name": "二", "stage_time": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")}
+    page = admin_client.post(f"{CHECKS}{check.pk}/stage/", {**stage, "report_file": upload}, **ZH)
+    assert '<p class="errornote">' in text(page)
+    assert OrderWrite.objects.count() == 1 and not ReportFile.objects.exists()
+    assert not [f for f in (tmp_path / "reports").rglob("*") if f.is_file()]
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ def test_next_run_waits_for_the_payout_then_deactivates(feishu, register, settin
 def test_next_run_is_any_run_prepared_after_the_employee_left(feishu, register, settings, staff_user):
     """The run is prepared for someone else's account; the leaver's is in it all the same,
     paid by the approved run, then deactivated."""
-    from hireops.core import roles
+    from hireops.core.auth import roles
     from referrals.payouts import services as payouts
 
     settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.NEXT_RUN

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from config.celery import app as celery_app
-from hireops.core import roles
-from hireops.core.beat import DeclaredEntry
+from hireops.core.auth import roles
 from hireops.core.models import CallStatus
+from hireops.core.schedules.beat import DeclaredEntry
 from referrals.accounts.services import balance_pull
 from referrals.models import PayoutRun, PayoutRunStatus
 from referrals.payouts import notices
@@ -52,7 +52,7 @@ def hr(staff_user):
 
 
 def schedule_row() -> PeriodicTask:
-    from hireops.core.schedules import sync_schedules
+    from hireops.core.schedules.registry import sync_schedules
 
     sync_schedules()  # transactional tests flush the rows migrate made
     return PeriodicTask.objects.get(name=SCHEDULE)
@@ -228,7 +228,7 @@ def test_who_changed_a_schedule_before_the_upgrade_is_carried_over(hr):
 
     from hireops.core import audit
     from hireops.core.models import ScheduleAction
-    from hireops.core.schedules import ENABLED, RUN
+    from hireops.core.schedules.registry import ENABLED, RUN
 
     row = schedule_row()
     first, _ = hr("first")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from hireops.core import roles
+from hireops.core.auth import roles
 from hireops.ops.status import findings
 from referrals.accounts.services import balance_pull
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from hireops import outbound
-from hireops.core import roles, schedules
+from hireops.core.auth import roles
 from hireops.core.models import CallStatus
-from hireops.core.schedules import sync_schedules
+from hireops.core.schedules import registry as schedules
+from hireops.core.schedules.registry import sync_schedules
 from referrals.accounts.services import balance_pull
 from referrals.admin.payouts import payroll_rows
 from referrals.models import PayoutLine, PayoutRun, PayoutRunStatus, ReferralAccount, Withdrawal

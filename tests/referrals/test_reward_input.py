@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from hireops.api import keys
-from hireops.core import audit, roles
+from hireops.core import audit
+from hireops.core.auth import roles
 from referrals import bulk
 from referrals.forms import RewardAddForm
 from referrals.models import ExternalReferralReward

@@ -13,7 +13,7 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from hireops.core import roles
+from hireops.core.auth import roles
 from hireops.jobs.models import BulkJob, ItemStatus
 from referrals.accounts.services import balance_pull
 from referrals.apps import PAYOUT_GUARD

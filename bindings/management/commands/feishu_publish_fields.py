@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from bindings.models import Scope
 from bindings.publishing import PublishRefused, fields_publish_request
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 
 
 class Command(HireopsCommand):

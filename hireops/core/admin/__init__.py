@@ -1,7 +1,8 @@
 """The platform's admin: the building blocks apps use (``base``), the change history and the
-schedules. Django's admin autodiscovery imports this package, which registers the last two."""
+schedules. The admin's app (``AdminConfig.ready``) registers the last two once every app's
+admin.py is imported: importing this package registers nothing, so that it loads before the
+models do."""
 
-from . import history, libraries, schedules  # noqa: F401  (registers them)
 from .actions import read_only_action
 from .base import ChangedThroughActions, ReadOnlyInline, SystemRecordAdmin, action_page
 

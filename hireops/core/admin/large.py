@@ -57,7 +57,7 @@ class LargeTableAdmin:
 
     Rendering a row costs about a millisecond of Python (the admin's per-cell machinery), so
     a page shows 25 rows (each row's selection box is written without a template on every
-    list: ``hireops.core.admin_site.QuickActionCheckbox``)."""
+    list: ``hireops.core.admin.site.QuickActionCheckbox``)."""
 
     show_full_result_count = False
     paginator: ClassVar[type] = EstimatedCountPaginator

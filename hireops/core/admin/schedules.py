@@ -1,6 +1,6 @@
 """The schedules (django-celery-beat's periodic tasks) as staff use them.
 
-The apps declare their schedules in code (hireops.core.schedules): what each runs, with which
+The apps declare their schedules in code (hireops.core.schedules.registry): what each runs, with which
 arguments, and who manages it. Here staff switch a schedule on and off, change its timing
 (an interval, or a crontab) and run it now, each only for the schedules they manage; nobody
 adds or deletes one, or chooses a task, its arguments or its routing. "Run now" sends the
@@ -25,8 +25,8 @@ from django_celery_beat import models as beat_models
 from django_celery_beat import validators
 from django_celery_beat.models import PeriodicTask
 
-from .. import schedules
-from ..schedules import CRONTAB_FIELDS, declared, may_manage
+from ..schedules import registry as schedules
+from ..schedules.registry import CRONTAB_FIELDS, declared, may_manage
 
 INTERVAL, CRONTAB = "interval", "crontab"
 PERIODS = [
@@ -130,7 +130,7 @@ class ScheduleAdmin(admin.ModelAdmin):
     ordering = ("name",)
     actions = ["enable_tasks", "disable_tasks", "toggle_tasks", "run_tasks"]
 
-    # --- who sees and changes what (hireops.core.schedules) ------------------------------
+    # --- who sees and changes what (hireops.core.schedules.registry) ------------------------------
 
     def get_queryset(self, request):
         names = schedules.visible_names(request.user)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 
-from hireops.core.scrubbing import scrub_text
+from hireops.core.privacy.scrubbing import scrub_text
 
 _fields: ContextVar[Mapping[str, str]] = ContextVar("hireops_log_fields", default=MappingProxyType({}))
 

@@ -6,7 +6,7 @@ or ``JsonLogger`` (``LOG_FORMAT=json``). gunicorn still decides where its lines 
 (``--error-logfile``, ``--access-logfile``, syslog); only their format and filters become
 ours, so an ingest server without an access log still writes none. An access line is masked
 as a whole, after gunicorn wrote it: its request line, its referer and whatever a custom
-``--access-logformat`` adds (``hireops.core.scrubbing``: query values, secret path segments,
+``--access-logformat`` adds (``hireops.core.privacy.scrubbing``: query values, secret path segments,
 mobiles, emails, tokens).
 """
 

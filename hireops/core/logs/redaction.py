@@ -1,6 +1,6 @@
 """The last stop before a handler writes: no mobile, email or secret in what it writes.
 
-The rules are ``hireops.core.scrubbing``'s, the ones error reports follow; the ids of
+The rules are ``hireops.core.privacy.scrubbing``'s, the ones error reports follow; the ids of
 ``context.IDS`` are left alone (checked where they come in). The record is changed in place
 (Python 3.11's filters cannot return a copy), which suits the handlers that come after ours:
 Sentry's logging integration scrubs by the same rules anyway.
@@ -9,7 +9,7 @@ Sentry's logging integration scrubs by the same rules anyway.
 import logging
 import traceback
 
-from hireops.core.scrubbing import scrub, scrub_text
+from hireops.core.privacy.scrubbing import scrub, scrub_text
 
 from .context import IDS
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from hireops.core.default_schedules import default_schedules
+from hireops.core.schedules.defaults import default_schedules
 
 
 class Migration(migrations.Migration):

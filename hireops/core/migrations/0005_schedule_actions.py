@@ -1,4 +1,4 @@
-"""Who changed a schedule or asked it to run now (hireops.core.schedules.who_set_going).
+"""Who changed a schedule or asked it to run now (hireops.core.schedules.registry.who_set_going).
 
 The change history already knows who last changed each schedule before this release: each
 schedule's latest change is carried over, so a person who retimed or switched on a schedule

@@ -1,6 +1,6 @@
 from django import template
 
-from hireops.core import dashboard as board
+from hireops.core.admin import dashboard as board
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from django import template
 
-from hireops.core import personal
+from hireops.core.privacy import personal
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from referrals.sync import GRACE, sync_pending
 
 

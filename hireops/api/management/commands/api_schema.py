@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from hireops.api.served import api
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.json"
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from hireops.api import keys
 from hireops.api.scopes import Scope, all_scopes
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.signin import second_factor
 from hireops.tenants.models import Tenant
 

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from hireops.api import keys
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 
 
 class Command(HireopsCommand):

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils.module_loading import module_has_submodule
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 
 DEMO_FEISHU_EMAIL = "wei.zhang@demo.example.com"
 

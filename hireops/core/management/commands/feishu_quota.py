@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.feishu import get_client
 
 

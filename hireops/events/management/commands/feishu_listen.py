@@ -14,7 +14,7 @@ import socket
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.events import listener
 
 

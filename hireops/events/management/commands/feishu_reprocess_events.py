@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import events_reprocess
 

@@ -12,7 +12,7 @@ import threading
 from django.conf import settings
 from prometheus_client import CollectorRegistry, start_http_server
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.ops.collectors import OperationsCollector, ProcessFilesCollector
 
 

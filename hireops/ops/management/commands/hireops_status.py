@@ -9,7 +9,7 @@ import sys
 
 from django.utils.translation import gettext as _
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.ops import report
 
 

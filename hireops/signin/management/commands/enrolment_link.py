@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from hireops.core.commands import HireopsCommand
+from hireops.core.management.base import HireopsCommand
 from hireops.signin import second_factor
 from hireops.signin.models import EnrolmentLink
 

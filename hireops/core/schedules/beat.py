@@ -1,5 +1,5 @@
 """Celery beat's scheduler (``CELERY_BEAT_SCHEDULER``): django-celery-beat's, running only the
-schedules the apps declare (hireops.core.schedules), each with its declared task and
+schedules the apps declare (hireops.core.schedules.registry), each with its declared task and
 arguments. The rows give the timing and whether a schedule is enabled; what a row says it
 runs never reaches a worker, so a row changed behind the admin's back (or left by an earlier
 release) runs nothing it was not declared to run.
@@ -7,7 +7,7 @@ release) runs nothing it was not declared to run.
 
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
-from .schedules import declared, schedules
+from .registry import declared, schedules
 
 
 class DeclaredEntry(ModelEntry):

@@ -1,5 +1,5 @@
 """For the migrations of earlier releases, which created the default periodic tasks: schedules
-are declared in code now (``hireops.core.schedules.register_schedule``), and the rows these
+are declared in code now (``hireops.core.schedules.registry.register_schedule``), and the rows these
 migrations made are adopted after migrate. Do not use it for a new schedule.
 
 Each schedule is looked up by name, so a migration that runs on a database where the

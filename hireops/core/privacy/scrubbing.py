@@ -5,13 +5,13 @@ lines (``hireops.core.logs``).
 - values under keys that name secrets (token, secret, password, authorization, …) are
   replaced, and the configured secrets (SECRET_KEY, the Feishu app secret, encrypt key and
   verification token, the alert bot's secret and webhook token) are cut out of any text;
-- mobiles and emails are masked as the admin masks them (``hireops.core.masking``), under
+- mobiles and emails are masked as the admin masks them (``hireops.core.privacy.masking``), under
   their keys and inside free text, where resident ID numbers are masked too, however they are
   written (grouped, with +86, full-width); Feishu's ids stay readable; Feishu access tokens
   (``t-…``, ``u-…``, ``a-…``) and ``Bearer …`` values are replaced;
 - in URLs within any text, query values are masked unless their key is known to be harmless,
   and the path segments a URL pattern declares secret (``<secret:token>``) are masked
-  (``hireops.core.secret_urls``): searched mobiles and emails, OAuth codes, invitation tokens
+  (``hireops.core.secrets.secret_urls``): searched mobiles and emails, OAuth codes, invitation tokens
   and report links' signatures.
 
 Imported by the settings (through the logging configuration), so it imports no Django models.
@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from django.core.signals import setting_changed
 
+from ..secrets.secret_urls import FILTERED, mask_query_values, mask_secret_segments
 from .masking import mask_personal, mask_personal_text
-from .secret_urls import FILTERED, mask_query_values, mask_secret_segments
 
 SECRET_SETTINGS = (
     "SECRET_KEY",

@@ -15,7 +15,7 @@ answers 422 with every field at fault and nothing changes. Then the entries are 
 admin saves them: a listed id is added, changed, or brought back; an entry on offer but not
 listed is withdrawn (made inactive, as staff retire one: the orders placed with it keep its
 turnaround). The replacement rolls the catalogue out in the transaction of those saves, as an
-admin edit does (``services.catalogue_changed``: one ``CatalogueRollout``, each bound account
+admin edit does (``orders.catalogue.services.catalogue_changed``: one ``CatalogueRollout``, each bound account
 whose Feishu then differs gets a ``CataloguePush`` sent by the outbound engine); the answer is
 that rollout (202, ``queued``), whose state and per-tenant pushes (``sent``, ``failed`` with
 Feishu's message) ``GET /catalogue/rollouts/{id}`` and ``/pushes`` show. A document equal to
@@ -29,38 +29,45 @@ tenants may read it but not replace it (403), since the change would reach tenan
 key. It sees a rollout only if it pushed to one of its tenants, and only those pushes.
 """
 
-import datetime as dt
-import enum
-from typing import Annotated, Any, Literal
-
-from django.contrib.admin.models import ADDITION, CHANGE
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
-from ninja import Query, Router, Schema, Status
-from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
+from ninja import Query, Router, Status
 
 from bindings.models import VendorCustomer
-from hireops.api.pagination import PageParams, page
+from hireops.api.pagination import page
 from hireops.api.problems import Problem, not_found
-from hireops.api.schemas import Moment, Page, Timestamp, admin_words
+from hireops.api.schemas import Page
 from hireops.api.scopes import declare
 from hireops.api.site import operation, register
-from hireops.core import audit
 from hireops.core.models import CallStatus
 
-from .forms import AdditionalItemForm, ExamPaperForm, PackageForm
-from .models import (
+from ..catalogue.forms import AdditionalItemForm, ExamPaperForm, PackageForm
+from ..catalogue.models import (
     AdditionalItem,
     Catalogue,
     CataloguePush,
     CatalogueRollout,
     ExamPaper,
     Package,
-    RolloutStatus,
 )
-from .services import catalogue_changed
+from ..catalogue.services import FIELD_NAMES, ReplacedMeanwhile, catalogue_replace, entry_state
+from .catalogue_schemas import (
+    CATALOGUE_NAME,
+    STATUS,
+    AdditionalItemOut,
+    PackageOut,
+    PackagesIn,
+    PackagesOut,
+    PaperOut,
+    PapersIn,
+    PapersOut,
+    PushCounts,
+    PushFilters,
+    PushOut,
+    ReplaceOut,
+    RolloutOut,
+    RolloutState,
+)
 
 READ, WRITE = "catalogue:read", "catalogue:write"
 declare(
@@ -74,219 +81,6 @@ declare(
     permission="orders.change_package",
 )
 router = Router(tags=["Catalogue"])
-
-MAX_ENTRIES = 1000  # hireops' own bound on one list (Feishu prints none); a catalogue is far smaller
-MAX_CUSTOMERS = 1000
-FEISHU_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"  # orders.catalogue.models.feishu_id_validator
-
-# Change history (hireops.core.audit), on each entry the replacement touched and on the rollout.
-ADDED = gettext_noop("Added by a catalogue replacement through the API.")
-CHANGED = gettext_noop("Changed by a catalogue replacement through the API: %(fields)s.")
-WITHDRAWN = gettext_noop("Withdrawn by a catalogue replacement through the API.")
-REPLACED = gettext_noop(
-    "Catalogue replaced through the API: %(added)s added, %(changed)s changed, %(withdrawn)s withdrawn."
-)
-
-
-# --- answers --------------------------------------------------------------------------------
-
-
-class Answer(BaseModel):
-    """Plain pydantic answers built from keyword arguments (as orders.api's)."""
-
-
-class PackageOut(Answer):
-    id: str = Field(description="The package's id in Feishu (chosen by the vendor)")
-    name: str
-    description: str
-    turnaround_days: int = Field(description="hireops' own: an order open longer shows as overdue")
-    only_for: list[int] = Field(description="Customer ids it is offered to; empty: every customer")
-    updated_at: Moment
-
-
-class AdditionalItemOut(Answer):
-    id: str
-    name: str
-    description: str
-    only_for: list[int]
-    updated_at: Moment
-
-
-class PackagesOut(Answer):
-    packages: list[PackageOut]
-    additional_items: list[AdditionalItemOut]
-
-
-class PaperOut(Answer):
-    id: str = Field(description="The paper's id in Feishu (chosen by the vendor)")
-    name: str
-    duration_minutes: int | None
-    question_count: int | None
-    starts_at: Moment | None = Field(description="When it opens; null: no start limit")
-    ends_at: Moment | None = Field(description="When it closes; null: no end limit")
-    turnaround_days: int
-    only_for: list[int]
-    updated_at: Moment
-
-
-class PapersOut(Answer):
-    papers: list[PaperOut]
-
-
-class RolloutState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-
-
-class PushState(enum.StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-STATUS: dict[str, PushState] = {
-    CallStatus.QUEUED: PushState.QUEUED,
-    CallStatus.SUCCEEDED: PushState.SENT,
-    CallStatus.FAILED: PushState.FAILED,
-}
-CATALOGUE_NAME: dict[str, Any] = {  # the Literal names of RolloutOut
-    Catalogue.PACKAGES: "packages",
-    Catalogue.FORM_FIELDS: "form_fields",
-    Catalogue.PAPERS: "exam_papers",
-}
-
-
-class PushCounts(Answer):
-    queued: int = Field(description="Pushes waiting to be sent, or being sent")
-    sent: int
-    failed: int
-
-
-class RolloutOut(Answer):
-    id: int
-    catalogue: Literal["packages", "form_fields", "exam_papers"]
-    status: RolloutState = Field(
-        description=admin_words(RolloutStatus.choices, "`running`: the bound accounts are being looked at.")
-    )
-    accounts: int = Field(description="Bound accounts of the catalogue's kind when the rollout started")
-    accounts_looked_at: int
-    pushes: PushCounts = Field(
-        description="The pushes to the accounts whose Feishu differed (for a key limited to tenants: theirs)"
-    )
-    requested_at: Moment
-    started_at: Moment | None
-    finished_at: Moment | None = Field(description="When every account was looked at (pushes may still run)")
-
-
-class ReplaceOut(Answer):
-    catalogue: Literal["packages", "exam_papers"]
-    changed: bool = Field(description="False: the document equals the catalogue; nothing was queued")
-    added: list[str] = Field(description="Ids added (or brought back)")
-    updated: list[str] = Field(description="Ids whose content changed")
-    withdrawn: list[str] = Field(description="Ids no longer on offer")
-    rollout: RolloutOut | None = Field(description="The rollout carrying the change (null when unchanged)")
-
-
-class PushOut(Answer):
-    id: int
-    rollout_id: int | None
-    tenant: str
-    account_id: str
-    status: PushState = Field(
-        description=admin_words([(STATUS[value].value, label) for value, label in CallStatus.choices])
-    )
-    error: str | None = Field(description="Why it failed (Feishu's message, explained); null unless failed")
-    error_code: int | None
-    requested_at: Moment
-    finished_at: Moment | None
-
-
-# --- requests -------------------------------------------------------------------------------
-
-# Strict: a partner's "5" or false where a number or a flag belongs is refused, not guessed.
-CustomerId = Annotated[StrictInt, Field(ge=1, lt=2**63)]
-Days = Annotated[StrictInt, Field(ge=1, le=365)]
-Count_ = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
-
-
-def _plain(value):
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-class Entry(Schema):
-    only_for: list[CustomerId] = Field(
-        default_factory=list, max_length=MAX_CUSTOMERS, description="Customer ids; empty: every customer"
-    )
-
-
-class PackageIn(Entry):
-    id: str = Field(
-        min_length=1, max_length=36, pattern=FEISHU_ID, description="At most 36 characters (Feishu)"
-    )
-    name: str = Field(min_length=1, max_length=100, description="At most 100 characters (Feishu)")
-    description: str = Field("", max_length=2000)
-    turnaround_days: Days | None = Field(
-        None, description="Omitted: the entry's own is kept (7 for a new one)"
-    )
-
-    _plain = field_validator("id", "name", "description")(_plain)
-
-
-class AdditionalItemIn(Entry):
-    id: str = Field(min_length=1, max_length=36, pattern=FEISHU_ID)
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field("", max_length=2000)
-
-    _plain = field_validator("id", "name", "description")(_plain)
-
-
-class PackagesIn(Schema):
-    """The whole list: what is not listed is withdrawn."""
-
-    packages: list[PackageIn] = Field(max_length=MAX_ENTRIES)
-    additional_items: list[AdditionalItemIn] = Field(max_length=MAX_ENTRIES)
-
-
-class PaperIn(Entry):
-    id: str = Field(min_length=1, max_length=255, pattern=FEISHU_ID, description="At most 255 characters")
-    name: str = Field(min_length=1, max_length=255)
-    duration_minutes: Count_ | None = None
-    question_count: Count_ | None = None
-    starts_at: Timestamp | None = None
-    ends_at: Timestamp | None = None
-    turnaround_days: Days | None = Field(
-        None, description="Omitted: the paper's own is kept (7 for a new one)"
-    )
-
-    _plain = field_validator("id", "name")(_plain)
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _sane(cls, value):
-        if value is not None and not dt.datetime(1970, 1, 2, tzinfo=dt.UTC) <= value <= dt.datetime(
-            2200, 1, 1, tzinfo=dt.UTC
-        ):
-            raise ValueError("must be between 1970 and 2200")
-        return value
-
-
-class PapersIn(Schema):
-    """The whole list: what is not listed is withdrawn."""
-
-    papers: list[PaperIn] = Field(max_length=MAX_ENTRIES)
-    move_scheduled_exams: StrictBool = Field(
-        False, description="Needed when a paper's new window moves exams already arranged on it (Feishu)"
-    )
-
-
-class PushFilters(PageParams):
-    tenant: str | None = Field(None, max_length=128)
-    status: PushState | None = None
-
-    _plain = field_validator("tenant")(_plain)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -477,7 +271,6 @@ def list_rollout_pushes(request, id: int, filters: Query[PushFilters]):
 # --- replacing ------------------------------------------------------------------------------
 
 
-FIELD_NAMES = {"code": "id"}
 TOP_LEVEL = {"move_scheduled_exams"}  # the document's own fields, not an entry's
 
 
@@ -510,10 +303,7 @@ def _validated(model, form_class, listed, prefix: str, data_of, extra=None):
         seen.add(entry.id)
         instance = existing.get(entry.id)
         # What the entry is now (validating writes the request's values onto the instance).
-        before = None
-        if instance is not None:
-            before = {f: getattr(instance, f) for f in form_class._meta.fields if f != "only_for"}
-            before["only_for"] = {c.pk for c in instance.only_for.all()}
+        before = entry_state(instance, form_class._meta.fields)
         data = {
             "code": entry.id,
             "only_for": [str(pk) for pk in entry.only_for],
@@ -530,76 +320,30 @@ def _validated(model, form_class, listed, prefix: str, data_of, extra=None):
     return forms, errors
 
 
-def _changes(forms) -> tuple[list, list]:
-    """(added, changed): the forms whose entry is new or brought back, and those whose content
-    changed (with the fields); an entry the same as before is left alone (nothing rolls out)."""
-    added, changed = [], []
-    for form, before in forms:
-        if before is None or not before["is_active"]:
-            added.append(form)
-            continue
-        data = {**form.cleaned_data, "only_for": {c.pk for c in form.cleaned_data["only_for"]}}
-        fields = [name for name, value in before.items() if data[name] != value]
-        if fields:
-            changed.append((form, fields))
-    return added, changed
-
-
-def _save(groups):
-    history, added_ids, changed_ids, withdrawn_ids = [], [], [], []
-    for model, forms in groups:
-        added, changed = _changes(forms)
-        for form in added:
-            entry = form.save()
-            added_ids.append(entry.code)
-            history.append((entry, ADDED, {}, ADDITION))
-        for form, fields in changed:
-            entry = form.save()
-            changed_ids.append(entry.code)
-            history.append(
-                (entry, CHANGED, {"fields": ", ".join(FIELD_NAMES.get(f, f) for f in fields)}, CHANGE)
-            )
-        listed = [form.instance.code for form, _before in forms]
-        for entry in model.objects.filter(is_active=True).exclude(code__in=listed):
-            entry.is_active = False
-            entry.save()
-            withdrawn_ids.append(entry.code)
-            history.append((entry, WITHDRAWN, {}, CHANGE))
-    return history, added_ids, changed_ids, withdrawn_ids
-
-
 def _replace(request, catalogue: str, groups) -> Status:
-    """``groups``: (model, [validated forms]) of the catalogue. Saves what differs, withdraws
-    what is not listed, records it naming the key, and answers the rollout the saves queued."""
-    actor = request.api_key.actor
+    """``groups``: (model, [(validated form, the entry's state before)]) of the catalogue,
+    replaced by the catalogue's service naming the key; the answer is the rollout it queued."""
     try:
-        with transaction.atomic():
-            history, added_ids, changed_ids, withdrawn_ids = _save(groups)
-            # Rolled out with the saves, naming the key's actor (or joining the rollout that waits).
-            rollout = catalogue_changed(catalogue, actor) if history else None
-    except IntegrityError:  # another replacement added the same id meanwhile
+        done = catalogue_replace(catalogue, groups, request.api_key.actor)
+    except ReplacedMeanwhile:
         raise Problem(
             409, "The catalogue changed while this replacement ran; send it again.", kind="catalogue-changed"
         ) from None
     name = "packages" if catalogue == Catalogue.PACKAGES else "exam_papers"
-    if rollout is None:
+    if done.rollout is None:
         return Status(
             200,
             ReplaceOut(catalogue=name, changed=False, added=[], updated=[], withdrawn=[], rollout=None),  # type: ignore[arg-type]
         )
-    for entry, message, params, flag in history:
-        audit.record(actor, [entry], message, params, flag=flag)
-    counts = {"added": len(added_ids), "changed": len(changed_ids), "withdrawn": len(withdrawn_ids)}
-    audit.record(actor, [rollout], REPLACED, counts)
     return Status(
         202,
         ReplaceOut(
             catalogue=name,  # type: ignore[arg-type]  # packages or exam_papers
             changed=True,
-            added=added_ids,
-            updated=changed_ids,
-            withdrawn=withdrawn_ids,
-            rollout=rollout_out(request, rollout),
+            added=done.added,
+            updated=done.changed,
+            withdrawn=done.withdrawn,
+            rollout=rollout_out(request, done.rollout),
         ),
     )
 

@@ -1,7 +1,7 @@
 """The project's admin site (``admin.site``): every ModelAdmin registered on it, the apps'
 and the libraries' alike, gets the personal-data guard in front of it
-(``hireops.core.personal_guard``), so a new admin or a new personal field cannot forget it,
-the check of the lookups Django passes on unchecked (``hireops.core.admin_lookups``),
+(``hireops.core.admin.personal_guard``), so a new admin or a new personal field cannot forget it,
+the check of the lookups Django passes on unchecked (``hireops.core.admin.lookups``),
 delete confirmations without many-to-many link rows (``LinkRowsUnlisted``), and list rows
 whose selection box costs no template (``QuickActionCheckbox``)."""
 
@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .admin_lookups import WellFormedLookups
+from .lookups import WellFormedLookups
 from .personal_guard import PersonalDataGuard
 
 

@@ -1,7 +1,7 @@
 """A part of a name, in any case, found through an index on PostgreSQL, Chinese names included.
 
 Django's ``icontains`` compares ``UPPER(name) LIKE UPPER('%term%')``. A trigram index
-(``hireops.core.trigram.trigram_index``) serves that only when the term holds a trigram, three
+(``hireops.core.search.trigram.trigram_index``) serves that only when the term holds a trigram, three
 letters or digits in a row: "张三" holds none, so PostgreSQL read every row (200 ms at 200,000
 accounts, about 1 s at a million), and in a database whose ``LC_CTYPE`` is C pg_trgm sees no
 Chinese character at all. For such a term ``contains`` adds a condition the bigram index

@@ -100,7 +100,7 @@ def trigram_index(table: str, column: str, name: str) -> migrations.RunPython:
 
 def bigram_index(table: str, column: str, name: str) -> migrations.RunPython:
     """A GIN index on the characters and pairs of characters of UPPER(column), which
-    ``hireops.core.name_search.contains`` uses for the terms trigrams cannot serve: one or two
+    ``hireops.core.search.name_search.contains`` uses for the terms trigrams cannot serve: one or two
     characters, and Chinese text of any length (a name is mostly two or three characters).
 
     ``COLLATE "C"``: the index compares its keys byte by byte instead of by the database's

@@ -11,7 +11,7 @@ list without the filter, "?e=1").
 A regular expression from a URL is refused outright (400): PostgreSQL and Python disagree on
 what is valid (a pattern one refuses is a 500), and a crafted one can keep the database busy
 over a million rows. No list needs one; the search box matches parts of a text.
-``hireops.core.admin_site`` puts this in front of every ModelAdmin.
+``hireops.core.admin.site`` puts this in front of every ModelAdmin.
 """
 
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.inspect import func_supports_parameter
 
-from .admin_changelist import with_mixin
+from .changelist import with_mixin
 
 REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
 

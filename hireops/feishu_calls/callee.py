@@ -2,18 +2,19 @@
 Feishu registers with ``callee=FEISHU``.
 
 Its failures are the client's (``FeishuError``), judged by the one retry decision of
-``hireops.core.feishu_errors.judge``; a call the task's time limit cut may have reached Feishu;
+``hireops.feishu_calls.failures.judge``; a call the task's time limit cut may have reached Feishu;
 a row that succeeded keeps Feishu's log id and no error. The engine stays independent of the
 Feishu client: this module, a layer above it, is where the two meet.
 """
 
 from hireops import outbound
-from hireops.core import feishu_errors
 from hireops.feishu import FeishuError, FeishuTransportError
 
+from . import failures
 
-def _judge(row, exc: FeishuError) -> feishu_errors.Failure:
-    return feishu_errors.judge(exc)
+
+def _judge(row, exc: FeishuError) -> failures.Failure:
+    return failures.judge(exc)
 
 
 def _cut(kind: outbound.Outbound) -> FeishuError:

@@ -3,7 +3,7 @@
 Each app declares its schedules from its ``AppConfig.ready()``::
 
     from django.utils.translation import gettext_noop
-    from hireops.core.schedules import register_schedule
+    from hireops.core.schedules.registry import register_schedule
 
     register_schedule(
         gettext_noop("Exams: remind the candidates"),  # the row's name; staff read it translated
@@ -254,7 +254,7 @@ def switch(row, enabled: bool, user) -> bool:
     the change history; beat reloads the schedules. False: it was so already."""
     from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
-    from . import audit
+    from .. import audit
 
     if enabled == row.enabled:
         return False
@@ -274,7 +274,7 @@ def run_now(row, schedule: Schedule, user) -> None:
     who asked for it (``who_set_going``), and it is in the change history."""
     from celery import current_app as app  # hireops' app (config/__init__.py makes it current)
 
-    from . import audit
+    from .. import audit
 
     app.loader.import_default_modules()
     headers = note_run_now(row, user)
@@ -287,14 +287,14 @@ def run_now(row, schedule: Schedule, user) -> None:
 
 def note_change(row, user) -> None:
     """``user`` switched the schedule on or off, or retimed it."""
-    from .models import ScheduleAction, ScheduleActionKind
+    from ..models import ScheduleAction, ScheduleActionKind
 
     ScheduleAction.objects.create(name=row.name, kind=ScheduleActionKind.CHANGED, user=user)
 
 
 def note_run_now(row, user) -> dict:
     """``user`` asked the schedule to run now: the headers that send its task, naming this request."""
-    from .models import ScheduleAction, ScheduleActionKind
+    from ..models import ScheduleAction, ScheduleActionKind
 
     action = ScheduleAction.objects.create(name=row.name, kind=ScheduleActionKind.RUN_NOW, user=user)
     return {"periodic_task_name": row.name, RUN_NOW_HEADER: action.pk}
@@ -313,7 +313,7 @@ def who_set_going(task_request, task: str) -> SetGoing:
     """Who set this run of the schedule of ``task`` going (``task_request``: the running
     task's ``self.request``). Called without a schedule's headers (a shell, a test), the
     schedule is the one declared for ``task``."""
-    from .models import ScheduleAction, ScheduleActionKind
+    from ..models import ScheduleAction, ScheduleActionKind
 
     name = _header(task_request, "periodic_task_name")
     if not name:

@@ -3,7 +3,7 @@
 An app lists what needs attention in its ``dashboard.py`` (found like admin.py is, the first
 time the box is drawn), reading through its own selectors::
 
-    from hireops.core import dashboard
+    from hireops.core.admin import dashboard
 
     @dashboard.contribute
     def exams_waiting(request):
@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from hireops.feishu import get_client
 
-from . import discovery
+from .. import discovery
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""The guard in front of every ModelAdmin (``hireops.core.admin_site`` puts it there): a user
-who may not see personal data (``hireops.core.personal``) learns nothing about it from any
+"""The guard in front of every ModelAdmin (``hireops.core.admin.site`` puts it there): a user
+who may not see personal data (``hireops.core.privacy.personal``) learns nothing about it from any
 admin page.
 
 Django's admin lets a list's URL filter on any of the model's own fields with any lookup
@@ -36,8 +36,8 @@ from django.utils.html import format_html
 from django.utils.inspect import func_supports_parameter
 from django.utils.text import capfirst
 
-from . import personal
-from .admin_changelist import with_mixin
+from ..privacy import personal
+from .changelist import with_mixin
 
 EMPTY = "—"
 

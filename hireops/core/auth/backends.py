@@ -22,7 +22,7 @@ from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Concat
 from django.db.models.lookups import Exact
 
-from .compiled import OneRow
+from ..compiled import OneRow
 
 _ANY_USER = -1  # compiled in place of the user's id, then given as the parameter
 _PERMISSIONS = "_permission_names"  # the user query's column of permissions

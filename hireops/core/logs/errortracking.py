@@ -5,7 +5,7 @@ admin (Django), the ingest server (``config.ingest`` wraps its ASGI app) and Cel
 report their unhandled errors; ERROR log lines become events and INFO ones breadcrumbs.
 
 What leaves the process is scrubbed in ``before_send`` / ``before_breadcrumb`` by the rules
-log lines follow too (``hireops.core.scrubbing``: secrets cut out, the alert bot's secret and
+log lines follow too (``hireops.core.privacy.scrubbing``: secrets cut out, the alert bot's secret and
 webhook token included, mobiles and emails masked);
 and some is never collected: default PII (users' addresses, cookies), local variables (they
 hold payloads with mobiles), request bodies (Feishu's payloads).
@@ -13,7 +13,7 @@ hold payloads with mobiles), request bodies (Feishu's payloads).
 This module is imported by the settings, so it imports no Django models.
 """
 
-from .scrubbing import FILTERED, scrub
+from ..privacy.scrubbing import FILTERED, scrub
 
 __all__ = ["FILTERED", "before_breadcrumb", "before_send", "init_sentry", "scrub"]
 

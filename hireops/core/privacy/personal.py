@@ -9,7 +9,7 @@ A model declares its personal fields next to its other fields, in one class attr
     }
 
 That one declaration is what every reader follows: the admin's guard
-(``hireops.core.personal_guard``, in front of every ModelAdmin) masks the fields on every page
+(``hireops.core.admin.personal_guard``, in front of every ModelAdmin) masks the fields on every page
 and refuses to filter, search or sort by them for users without ``core.view_personal_data``,
 and exports and displays render them through ``shown``; the partner API through ``answered``,
 for a key without its app's personal-data scope.

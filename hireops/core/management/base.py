@@ -9,7 +9,7 @@ command says "Unknown scope", not "未知的权限范围", unless it is asked ot
 command writes are all in that language; the test suite enumerates every command of the project
 and holds each to it (``tests/test_commands_speak_english.py``).
 
-    from hireops.core.commands import HireopsCommand
+    from hireops.core.management.base import HireopsCommand
 
     class Command(HireopsCommand):
         ...

@@ -3,8 +3,8 @@
 The admin names a row by ``str(row)`` in a page's title, its breadcrumbs, its history and delete
 pages. django-axes names its records in English sentences with a UTC timestamp
 ("Attempted Access: 2026-11-23 20:13:50.891970+00:00"); django-celery-beat names a schedule by
-its stored name, which for ours is a message id (hireops.core.schedules); Django names a group
-by its stored name, which for the roles is a message id too (hireops.core.roles). ``name_rows``
+its stored name, which for ours is a message id (hireops.core.schedules.registry); Django names a group
+by its stored name, which for the roles is a message id too (hireops.core.auth.roles). ``name_rows``
 (CoreConfig.ready) gives these models a ``__str__`` in the active language and local time; a
 name that is no message id (a group an administrator added) reads as it is stored.
 """
