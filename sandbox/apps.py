@@ -9,7 +9,7 @@ class SandboxConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from hireops.core import demo_feishu
+        from demo import feishu as demo_feishu
 
         from .state import DEMO_DIRECTORY, load_directory
 

@@ -5,7 +5,7 @@ from .base import env
 
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 # The demo partner's receiver of hireops' own webhooks (sandbox/partner.py) verifies with this
-# secret; ./dev run gives the demo's endpoint the same one (hireops.webhooks.demo).
+# secret; ./dev run gives the demo's endpoint the same one (demo.seeds.webhooks).
 SANDBOX_PARTNER_SECRET = env.str("SANDBOX_PARTNER_SECRET", default="")
 SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
 # Where the sandbox keeps its state across restarts (./dev run: var/sandbox-state.json); unset,
