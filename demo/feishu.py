@@ -1,16 +1,16 @@
-"""What the demo's seeds (``manage.py bootstrap_demo`` runs each app's ``demo.seed``) need to
-know of the Feishu they run against, without the product importing the emulator.
+"""What the demo's seeds know of the Feishu they run against: the sandbox's, whose directory
+file (``SANDBOX_DIRECTORY_FILE``; ./dev run's is sandbox/data/demo.json) they mirror, and
+whose state file says whether it still has what the demo sent it before.
 
-The sandbox app plugs its directory in at start-up (``SandboxConfig.ready``); where no sandbox
-is installed (production) nothing is plugged in and the apps' seeds find no directory.
+The demo is installed with the sandbox only (``FEISHU_SANDBOX=1``), so it reads the emulator's
+directory as the emulator does, with no hook between the two.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 
-_directory: Callable[[], dict] | None = None
+from sandbox.state import DEMO_DIRECTORY, load_directory
 
 
 def feishu_keeps_state() -> bool:
@@ -20,12 +20,7 @@ def feishu_keeps_state() -> bool:
     return bool(path) and Path(path).exists()
 
 
-def provide_directory(loader: Callable[[], dict] | None) -> None:
-    """``loader()`` returns the Feishu directory the demo runs against (tenants, employees,
-    referral accounts), as the sandbox reads it."""
-    global _directory
-    _directory = loader
-
-
-def directory() -> dict | None:
-    return _directory() if _directory is not None else None
+def directory() -> dict:
+    """The Feishu directory the demo runs against (tenants, employees, referral accounts), as
+    the sandbox reads it."""
+    return load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY)

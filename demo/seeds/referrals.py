@@ -30,8 +30,6 @@ FOR_GOOD_BEFORE = "7300000000000009999"
 
 def seed() -> None:
     directory = demo_feishu.directory()
-    if directory is None:
-        return  # no Feishu sandbox installed: no demo Feishu to mirror
     # A store app's demo: the accounts live in the sandbox's default tenant, one of those that
     # enable the app at start (SANDBOX_INSTALL_TENANTS); a self-built app's are its own ("").
     tenant_key = directory["default_tenant"] if store_app() else ""
