@@ -5,15 +5,3 @@ class SandboxConfig(AppConfig):
     name = "sandbox"
     label = "sandbox"
     verbose_name = "Feishu sandbox"
-
-    def ready(self):
-        from django.conf import settings
-
-        from hireops.core import demo_feishu
-
-        from .state import DEMO_DIRECTORY, load_directory
-
-        # The demo's seed mirrors the sandbox's directory (its referral accounts).
-        demo_feishu.provide_directory(
-            lambda: load_directory(settings.SANDBOX_DIRECTORY_FILE or DEMO_DIRECTORY)
-        )

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.processes  # every test here starts one
 
-PACKAGES = ("config", "hireops", "bindings", "referrals", "orders", "sandbox")
+PACKAGES = ("config", "hireops", "bindings", "referrals", "orders", "sandbox", "demo")
 LINT = Path(sys.executable).parent / "lint-imports"
 
 

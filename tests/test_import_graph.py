@@ -22,7 +22,7 @@ import grimp
 from django.apps import apps
 from django.utils.module_loading import module_has_submodule
 
-PACKAGES = ("config", "hireops", "bindings", "referrals", "orders", "sandbox")  # pyproject's roots
+PACKAGES = ("config", "hireops", "bindings", "referrals", "orders", "sandbox", "demo")  # pyproject's roots
 BY_NAME = {"import_module", "import_string", "include"}  # one module, named by the first argument
 DISCOVERING = "autodiscover_modules"  # <app>.<name> for every installed app that has one
 # Modules that import a module whose name they compute, and why that draws no edge of the project.
@@ -30,7 +30,6 @@ COMPUTED = {
     "hireops.core.task_names": "a task by its registered name: the tasks module of the app it names",
     "hireops.core.checks": "a system check importing every app's tasks module (nothing imports a check)",
     "hireops.core.web.app_urls": "each app's urls.py, for the root URLconf (config/urls.py) alone",
-    "hireops.core.management.commands.bootstrap_demo": "each app's demo.py, from a command nothing imports",
     "hireops.events.registry": "a handler by the dotted path its app registered it under",
     "hireops.signin.sessions": "Django's session engine (SESSION_ENGINE), a library's module",
     "referrals.withdrawals.guards": "a guard by the dotted path ReferralsConfig.ready() registered it under",

@@ -24,8 +24,8 @@ SERVER = env.str("HIREOPS_SERVER", default="")
 # The Feishu emulator (top-level package ``sandbox``: development, demos, tests, benchmarks).
 # Off unless asked for; the production image leaves the package out altogether.
 FEISHU_SANDBOX = env.bool("FEISHU_SANDBOX", default=False)
-if FEISHU_SANDBOX and importlib.util.find_spec("sandbox") is None:
+if FEISHU_SANDBOX and not all(importlib.util.find_spec(app) for app in ("sandbox", "demo")):
     raise ImproperlyConfigured(
-        "FEISHU_SANDBOX=1, but the Feishu sandbox is not installed here (the production image "
-        "leaves it out): unset FEISHU_SANDBOX and point FEISHU_BASE_URL at Feishu."
+        "FEISHU_SANDBOX=1, but the Feishu sandbox and its demo are not installed here (the "
+        "production image leaves them out): unset FEISHU_SANDBOX and point FEISHU_BASE_URL at Feishu."
     )

@@ -39,10 +39,11 @@ INSTALLED_APPS = [
     "orders",
     "referrals",
 ]
-# The Feishu emulator's management commands (feishu_sandbox, feishu_sandbox_ctl), only where
-# it is wanted (base.FEISHU_SANDBOX); nothing of the product imports it.
+# The Feishu emulator's management commands (feishu_sandbox, feishu_sandbox_ctl) and the demo
+# seeded in it (bootstrap_demo), only where they are wanted (base.FEISHU_SANDBOX): nothing of
+# the product imports either, and the production image has neither.
 if FEISHU_SANDBOX:
-    INSTALLED_APPS.append("sandbox")
+    INSTALLED_APPS += ["sandbox", "demo"]
 
 MIDDLEWARE = [
     # First: every later middleware's log lines carry the request id too.

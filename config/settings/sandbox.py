@@ -1,12 +1,15 @@
-"""The Feishu emulator's own settings (top-level package ``sandbox``), read only where it is
-installed (``FEISHU_SANDBOX=1``: development, demos, tests, benchmarks)."""
+"""The Feishu emulator's own settings (top-level package ``sandbox``) and the demo's seeded in it
+(``demo``), read only where they are installed (``FEISHU_SANDBOX=1``: development, demos,
+tests, benchmarks)."""
 
 from .base import env
 
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 # The demo partner's receiver of hireops' own webhooks (sandbox/partner.py) verifies with this
-# secret; ./dev run gives the demo's endpoint the same one (hireops.webhooks.demo).
+# secret; ./dev run gives the demo's endpoint the same one (demo.seeds.webhooks).
 SANDBOX_PARTNER_SECRET = env.str("SANDBOX_PARTNER_SECRET", default="")
+# ./dev run: the demo's endpoint, the sandbox's partner receiver (demo.seeds.webhooks).
+DEMO_WEBHOOK_URL = env.str("DEMO_WEBHOOK_URL", default="")
 SANDBOX_DIRECTORY_FILE = env.str("SANDBOX_DIRECTORY_FILE", default="")
 # Where the sandbox keeps its state across restarts (./dev run: var/sandbox-state.json); unset,
 # it keeps it in memory and starts from the seed each time, as every test's sandbox does.

@@ -13,7 +13,5 @@ WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=1
 WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
 # Events (with their deliveries and attempts) are forgotten this long after they happened.
 WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
-# ./dev run: the demo's endpoint, the sandbox's partner receiver (hireops.webhooks.demo).
-DEMO_WEBHOOK_URL = env.str("DEMO_WEBHOOK_URL", default="")
 # A rotated secret keeps signing beside the new one this long.
 WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)

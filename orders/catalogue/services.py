@@ -11,7 +11,7 @@ calls ``catalogue_changed`` before its transaction commits:
   action), through ``entries_delete``;
 - the partners' API: a catalogue replaced (``catalogue_replace`` below: every entry saved or
   withdrawn, then one rollout);
-- the demo's seed (``orders.demo``);
+- the demo's seed (``demo.seeds.orders``);
 - ``entry_save`` and ``entries_delete`` below, for any other code (a shell, a test).
 
 No signal listens to the entries' saves: a bare ``save()``, ``delete()`` or ``update()`` of an

@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from bindings.demo import RULES
 from bindings.models import EcoAccountBinding
 from bindings.publishing import fields_publish_request
+from demo.seeds.bindings import RULES
 from hireops.api import keys as api_keys
 from hireops.core.auth.roles import sync_roles
 from hireops.core.models import CallStatus

@@ -12,8 +12,8 @@ import pytest
 from django.contrib import admin
 from django.core import checks
 
+from demo.seeds import orders as demo
 from hireops.api.models import ApiKey
-from orders import demo
 from orders.admin.catalogue import CatalogueEntryAdmin
 from orders.catalogue import services as catalogue
 from orders.catalogue.models import (

@@ -3,8 +3,9 @@ secret the demo's endpoint shares, lists what arrived, and refuses a forged deli
 
 import requests
 
+from demo.seeds import webhooks as demo
 from hireops import outbound
-from hireops.webhooks import demo, events, signing
+from hireops.webhooks import events, signing
 from hireops.webhooks.delivery import DELIVER
 from hireops.webhooks.models import WebhookEndpoint
 

@@ -12,15 +12,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from hireops.core import demo_feishu
 from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import RETRY_BACKOFF
 from hireops.feishu import hire
 from hireops.tenants.mode import store_app
+from referrals.accounts.services import NOT_REGISTERED_YET, balance_apply
+from referrals.models import AccountStatus, BalanceSource, ReferralAccount
 
-from .accounts.services import NOT_REGISTERED_YET, balance_apply
-from .models import AccountStatus, BalanceSource, ReferralAccount
+from .. import feishu as demo_feishu
 
 FAILED_EVENT_ID = "demo-failed-event-1"
 # Earlier demos' failed event named an account nobody has: failed for good, it opened an
@@ -30,8 +30,6 @@ FOR_GOOD_BEFORE = "7300000000000009999"
 
 def seed() -> None:
     directory = demo_feishu.directory()
-    if directory is None:
-        return  # no Feishu sandbox installed: no demo Feishu to mirror
     # A store app's demo: the accounts live in the sandbox's default tenant, one of those that
     # enable the app at start (SANDBOX_INSTALL_TENANTS); a self-built app's are its own ("").
     tenant_key = directory["default_tenant"] if store_app() else ""

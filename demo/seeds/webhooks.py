@@ -5,9 +5,8 @@ like the demo password). Nothing without ``DEMO_WEBHOOK_URL``: never in producti
 from django.conf import settings
 
 from hireops.core.secrets.sealing import seal
-
-from . import endpoints
-from .models import WebhookEndpoint
+from hireops.webhooks import endpoints
+from hireops.webhooks.models import WebhookEndpoint
 
 DESCRIPTION = "Demo partner (the sandbox's receiver)"
 

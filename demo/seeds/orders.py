@@ -1,7 +1,7 @@
 """The vendor orders' part of ./dev run's demo (manage.py bootstrap_demo): a catalogue.
 
 Two packages, an additional item, an order-form field and an exam paper, offered to every
-customer; the demo's bound accounts (bindings.demo, also in the sandbox's demo directory) get
+customer; the demo's bound accounts (demo.seeds.bindings, also in the sandbox's demo directory) get
 them pushed, so the README's orders can be placed at once. ./dev run's sandbox keeps what it
 was sent across restarts (its state file); when it starts from its seed (the first start,
 SANDBOX_RESET=1), the accounts' record of what Feishu has is cleared and the catalogue
@@ -10,10 +10,10 @@ pushed again. Idempotent.
 
 from django.db import transaction
 
-from hireops.core.demo_feishu import feishu_keeps_state
+from orders.catalogue.models import AdditionalItem, Catalogue, CatalogueSync, ExamPaper, FormField, Package
+from orders.catalogue.services import catalogue_changed
 
-from .catalogue.models import AdditionalItem, Catalogue, CatalogueSync, ExamPaper, FormField, Package
-from .catalogue.services import catalogue_changed
+from ..feishu import feishu_keeps_state
 
 PACKAGES = [
     ("pkg-basic", "基础套餐", "工作履历验证 X1，教育背景核实，公民身份验证", 5),

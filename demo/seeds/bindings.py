@@ -10,11 +10,8 @@ restarts, and has them then).
 from django.conf import settings
 from django.db import transaction
 
-from hireops.core.demo_feishu import feishu_keeps_state
-from hireops.tenants.mode import store_app
-
-from .matching import binding_upsert_from_event
-from .models import (
+from bindings.matching import binding_upsert_from_event
+from bindings.models import (
     CustomerIdentifier,
     CustomFieldDefinition,
     EcoAccountBinding,
@@ -22,7 +19,10 @@ from .models import (
     Scope,
     VendorCustomer,
 )
-from .publishing import fields_publish_request, scope_touch
+from bindings.publishing import fields_publish_request, scope_touch
+from hireops.tenants.mode import store_app
+
+from ..feishu import feishu_keeps_state
 
 FIELDS = [
     # scope, key, name_zh, name_en, required, description_zh, description_en
