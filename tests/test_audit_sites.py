@@ -13,6 +13,7 @@ that cannot be are in ``ALLOWED``, each with why.
 import ast
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +122,9 @@ def _calls(node, names: set[str], where: tuple[str, ...] = ()):
         yield from _calls(child, names, (*where, child.name) if named else where)
 
 
+@cache
 def record_sites() -> list[Site]:
+    """Read when a test asks, once a process: not as the module is collected, in every process."""
     found = []
     for module, is_package, tree in modules():
         if module == AUDIT:
@@ -145,12 +148,11 @@ def is_service(module: str) -> bool:
     return name == "services" or has_services or module in SERVICE_MODULES
 
 
-SITES = record_sites()
-
-
 def test_every_change_history_entry_is_written_by_a_service():
     misplaced = [
-        site for site in SITES if not is_service(site.module) and (site.module, site.function) not in ALLOWED
+        site
+        for site in record_sites()
+        if not is_service(site.module) and (site.module, site.function) not in ALLOWED
     ]
     assert not misplaced, (
         "audit.record called outside a service: move the record into the service that makes the "
@@ -161,7 +163,7 @@ def test_every_change_history_entry_is_written_by_a_service():
 
 def test_the_scan_finds_the_records_it_must():
     """Not an empty pass: the services known to record are found, each way ``record`` is named."""
-    seen = {(site.module, site.function) for site in SITES}
+    seen = {(site.module, site.function) for site in record_sites()}
     for expected in [
         ("referrals.rewards.services", "reward_add"),  # from hireops.core import audit
         ("hireops.core.schedules.registry", "switch"),  # from .. import audit (inside a function)
@@ -170,7 +172,7 @@ def test_the_scan_finds_the_records_it_must():
         ("hireops.webhooks.delivery", "resend"),
     ]:
         assert expected in seen, expected
-    assert len(SITES) >= 40
+    assert len(record_sites()) >= 40
 
 
 def test_the_scan_sees_every_way_of_importing_record():
@@ -198,12 +200,12 @@ def one(user):
 
 
 def test_every_exception_is_still_needed_and_every_service_module_is_one():
-    calls = {(site.module, site.function) for site in SITES}
+    calls = {(site.module, site.function) for site in record_sites()}
     assert not set(ALLOWED) - calls, "no longer called there: take it out of ALLOWED"
     for module, why in SERVICE_MODULES.items():
         assert not is_interface(module), module
         assert (ROOT / (module.replace(".", "/") + ".py")).exists(), module
         assert why
-    recording = {site.module for site in SITES}
+    recording = {site.module for site in record_sites()}
     unused = set(SERVICE_MODULES) - recording
     assert not unused, f"these record nothing: take them out of SERVICE_MODULES: {unused}"

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from hireops.api.document import RESPONSE_HEADERS
-from hireops.api.served import api
 from hireops.core.auth import roles
+from tests.api.document import served_document
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key
@@ -18,7 +18,7 @@ from .test_referrals import reward_body
 
 pytestmark = pytest.mark.django_db
 
-DOC = json.loads(json.dumps(api.get_openapi_schema()))
+DOC = served_document()
 BASE = DOC["servers"][0]["url"]
 CREATED = [
     (method.upper(), path, op)

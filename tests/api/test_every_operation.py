@@ -20,15 +20,15 @@ import tests.api
 from hireops.api import keys
 from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
-from hireops.api.served import api
 from hireops.api.site import SCOPE_FIELD
+from tests.api.document import served_document
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key
 
 pytestmark = pytest.mark.django_db
 
-DOC = json.loads(json.dumps(api.get_openapi_schema()))  # as served
+DOC = served_document()  # as served
 BASE = DOC["servers"][0]["url"]  # the paths are relative to it
 OPERATIONS = [
     (method.upper(), BASE + path, op)

@@ -10,7 +10,6 @@ are counted per operation. An operation answered mostly by the rate limit, or on
 key checks and 404, fails the test: its checks would have passed without reading a thing.
 """
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,7 +24,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from hireops.api.models import ApiKey
 from hireops.api.scopes import all_scopes
-from hireops.api.served import api
+from tests.api.document import served_document
 from tests.second_factor import give_totp
 
 from .keys import bearer, make_key
@@ -33,7 +32,7 @@ from .test_every_operation import examples
 
 # The document as served, loaded without a request (a WSGI request at import would close the
 # database connection other tests' modules share), then called through the WSGI application.
-schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_schema())))
+schema = schemathesis.openapi.from_dict(served_document())
 schema.app = get_wsgi_application()
 EXCLUDED = [checks.positive_data_acceptance, checks.use_after_free]
 MAX_EXAMPLES = 25  # at least, per operation: hypothesis's examples, after schemathesis's own cases

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hireops.api.models import ApiKey
-from hireops.api.served import api
 from hireops.core.models import CallStatus
 from hireops.core.privacy.personal import HIDDEN
 from orders.models import BackgroundCheck, CheckState, Exam, ExamState, OrderWrite, ReportFile
+from tests.api.document import served_document
 from tests.factories import a_background_check, an_exam
 from tests.orders import conftest as orders_conftest
 from tests.orders.conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, PDF, deliver
@@ -522,7 +522,7 @@ def test_a_write_feishu_refuses_shows_failed_with_feishus_message(client, sandbo
 # --- JSON or a form: the same write, the same answer ------------------------------------------
 
 
-DOCUMENT = json.loads(json.dumps(api.get_openapi_schema()))  # paths relative to its server
+DOCUMENT = served_document()  # paths relative to its server
 ORDER_WRITES = sorted(
     path for path, item in DOCUMENT["paths"].items() if path.startswith("/orders/") and "post" in item
 )

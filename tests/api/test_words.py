@@ -3,13 +3,11 @@ described, in the document and in docs/api.md, by the label the admin shows for 
 English), taken from the model's choices, so a partner talking with staff finds one in the
 other, and a label changed in the admin changes the description (docs/api.md must follow)."""
 
-import json
 from pathlib import Path
 
 import pytest
 from django.utils import translation
 
-from hireops.api.served import api
 from hireops.core.models import CallStatus
 from orders.api import catalogue_schemas
 from orders.api import schemas as order_schemas
@@ -18,9 +16,10 @@ from orders.models import CheckState, ExamState, WriteKind
 from referrals import api as referrals_api
 from referrals.admin.payouts import OUTCOMES
 from referrals.models import AccountStatus, PayoutRunStatus, RewardRuleType, RewardStage
+from tests.api.document import served_document
 from tests.conftest import ROOT
 
-DOC = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))
+DOC = served_document()
 SCHEMAS = DOC["components"]["schemas"]
 GUIDE = Path(ROOT, "docs", "api.md").read_text()
 
