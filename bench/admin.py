@@ -22,7 +22,11 @@ It then requests each page in-process with Django's test ``Client``, logged in (
 as a user of each role (superuser, Vendor operations, HR, HR with HR withdrawals, Auditor; all
 created here), skipping the pages a role cannot see: 2 warm-up requests, then ``--repeat``
 timed ones, each asserted to answer 200. Per page and role it prints the median time, the SQL
-queries of a request (``CaptureQueriesContext``) and the time they spent in the database. A
+queries of a request (``CaptureQueriesContext``) and the time they spent in the database, and
+the median CPU time a request took: this process's and, where PostgreSQL runs on this machine,
+its server process's (``/proc/PID/schedstat``). On a machine shared with other work the time
+moves with the moment, the CPU time much less: it compares roles and commits run at different
+moments, and says whether a page was slow or the machine busy. A
 query running longer than ``--timeout`` seconds (PostgreSQL's statement_timeout) is cancelled
 and its page reported as "timeout" with the queries up to it.
 ``--slow N`` lists each page's N slowest queries; ``--explain`` adds the EXPLAIN ANALYZE of the
@@ -385,6 +389,9 @@ def _pages() -> list[Page]:
             "bindings.EcoAccountBinding",
             lambda role, s: {"q": s.binding_value},
         ),
+        # Three digits: part of an account's number in its name (every thousandth binding and
+        # more), a trigram the name index serves, and no customer id or value exactly.
+        Page("bindings: search part of a number", bindings, "bindings.EcoAccountBinding", {"q": "001"}),
         Page("vendor customers: no filter", "/admin/bindings/vendorcustomer/", "bindings.VendorCustomer"),
         Page(
             "custom fields: no filter",
@@ -465,6 +472,7 @@ class Result:
     queries: int
     sql_ms: float
     slowest: list = field(default_factory=list)  # [(ms, sql)] of the median request
+    cpu_ms: float | None = None  # median CPU of a request, this process's and PostgreSQL's
 
     @property
     def met(self) -> bool:
@@ -503,38 +511,59 @@ def _signed_in(user):
     return client
 
 
-def _measure(client, url: str, repeat: int) -> tuple[float | None, int, float, list]:
-    """Median ms, queries, ms in SQL (of the median request) and its queries, slowest first.
-    A request whose query runs into the statement timeout ends the page's measurement: None
-    and that request's queries up to the one cancelled."""
+def _server_cpu_ms() -> float | None:
+    """CPU time so far of the PostgreSQL process serving this connection, in ms (None when it
+    is not a process of this machine that /proc shows)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0]) / 1e6  # nanoseconds on the CPU
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _measure(client, url: str, repeat: int) -> tuple[float | None, int, float, list, float | None]:
+    """Median ms, queries, ms in SQL (of the median request) and its queries, slowest first,
+    and the median CPU ms of a request. A request whose query runs into the statement timeout
+    ends the page's measurement: None and that request's queries up to the one cancelled."""
     from django.db import DatabaseError, connection
     from django.test.utils import CaptureQueriesContext
 
-    runs = []
+    runs, cpu = [], []
     for i in range(WARMUP + repeat):
         timer = _Timer()
+        server_before = _server_cpu_ms()
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             try:
                 response = client.get(url)
             except DatabaseError as exc:
                 if "statement timeout" not in str(exc):
                     raise
                 response = None
-            elapsed = time.perf_counter() - t0
+            elapsed, own_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        server_after = _server_cpu_ms()
         sqls = [q["sql"] for q in captured.captured_queries]
         durations = timer.durations if len(timer.durations) == len(sqls) else [0.0] * len(sqls)
         queries = sorted(zip(durations, sqls, strict=True), key=lambda q: -q[0])
         if response is None:
-            return None, len(sqls), sum(durations), queries
+            return None, len(sqls), sum(durations), queries, None
         assert response.status_code == 200, f"{url}: {response.status_code}"
         if i >= WARMUP:
             runs.append((elapsed * 1000, queries))
+            on_server = (
+                None if server_before is None or server_after is None else server_after - server_before
+            )
+            cpu.append(None if on_server is None else own_cpu * 1000 + on_server)
         elif i == WARMUP - 1:
             gc.collect()
     median_ms = statistics.median(ms for ms, _ in runs)
     _, queries = sorted(runs, key=lambda run: run[0])[len(runs) // 2]  # the median request's
-    return median_ms, max(len(q) for _, q in runs), sum(ms for ms, _ in queries), queries
+    cpu_ms = None if None in cpu else statistics.median(c for c in cpu if c is not None)
+    return median_ms, max(len(q) for _, q in runs), sum(ms for ms, _ in queries), queries, cpu_ms
 
 
 def _explain(sql: str) -> str:
@@ -570,7 +599,7 @@ def _table(results: list[Result], timeout_s: float) -> None:
     width = max(len(r.page) for r in results)
     role_width = max(len(r.role) for r in results)
     print()
-    header = ("median ms", "queries", "in SQL ms")
+    header = ("median ms", "queries", "in SQL ms", "CPU ms")
     print(f"{'page':<{width}}  {'role':<{role_width}}  " + "  ".join(f"{h:>9}" for h in header) + "  target")
     print(f"{'-' * width}  {'-' * role_width}  " + "  ".join("-" * 9 for _ in header) + "  ------")
     for r in results:
@@ -579,18 +608,24 @@ def _table(results: list[Result], timeout_s: float) -> None:
             median, queries = f"{'timeout':>9}", f"{f'>= {r.queries}':>9}"
         else:
             median, queries = f"{r.median_ms:9.1f}", f"{r.queries:9d}"
-        print(f"{r.page:<{width}}  {r.role:<{role_width}}  {median}  {queries}  {r.sql_ms:9.1f}  {mark}")
+        cpu = f"{r.cpu_ms:9.1f}" if r.cpu_ms is not None else f"{'-':>9}"
+        print(
+            f"{r.page:<{width}}  {r.role:<{role_width}}  {median}  {queries}  {r.sql_ms:9.1f}  {cpu}  {mark}"
+        )
     met = sum(r.met for r in results)
     timed = [r for r in results if r.median_ms is not None]
     timeouts = len(results) - len(timed)
     worst = max(timed, key=lambda r: r.median_ms, default=None)
     most = max(results, key=lambda r: r.queries)
+    busiest = max((r for r in results if r.cpu_ms is not None), key=lambda r: r.cpu_ms or 0.0, default=None)
     print(
         f"\n{met} of {len(results)} page × role rows meet the target (median <= {TARGET_MS:.0f} ms and "
         f"<= {TARGET_QUERIES} queries)"
         + (f"; {timeouts} ran into the {timeout_s:.0f} s statement timeout" if timeouts else "")
         + (f"; slowest measured: {worst.page} as {worst.role}, {worst.median_ms:.0f} ms" if worst else "")
-        + f"; most queries: {most.page} as {most.role}, {most.queries}."
+        + f"; most queries: {most.page} as {most.role}, {most.queries}"
+        + (f"; most CPU: {busiest.page} as {busiest.role}, {busiest.cpu_ms:.0f} ms" if busiest else "")
+        + "."
     )
     print("Load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
@@ -796,12 +831,13 @@ def main() -> int:
             query = page.query(key, samples) if callable(page.query) else page.query
             url = page.path + ("?" + urlencode(query) if query else "")
             client = _signed_in(user)
-            median_ms, queries, sql_ms, slowest = _measure(client, url, args.repeat)
-            result = Result(page.name, label, url, median_ms, queries, sql_ms, slowest)
+            median_ms, queries, sql_ms, slowest, cpu_ms = _measure(client, url, args.repeat)
+            result = Result(page.name, label, url, median_ms, queries, sql_ms, slowest, cpu_ms)
             results.append(result)
             took = f"{median_ms:.1f} ms" if median_ms is not None else f"timeout ({args.timeout:.0f} s)"
             print(
-                f"  {page.name} as {label}: {took}, {queries} queries",
+                f"  {page.name} as {label}: {took}, {queries} queries"
+                + (f", {cpu_ms:.1f} ms of CPU" if cpu_ms is not None else ""),
                 file=sys.stderr,
                 flush=True,
             )
