@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl
 from django.utils.http import urlencode
 
 from .admin_changelist import with_mixin
+from .mixin_bases import AdminMixin, ChangeListMixin
 
 
-class QuickRowLinksChangeList:
+class QuickRowLinksChangeList(ChangeListMixin):
     """Mixed in front of the admin's ChangeList (``QuickRowLinks.get_changelist``)."""
 
     preserved_filters: str
@@ -28,11 +29,11 @@ class QuickRowLinksChangeList:
         self.preserved_filters = ""  # nothing left for items_for_result to merge (or resolve)
 
     def url_for_result(self, result) -> str:
-        url = super().url_for_result(result)  # type: ignore[misc]  # the ChangeList's
+        url = super().url_for_result(result)
         return f"{url}?{self.row_link_query}" if self.row_link_query else url
 
 
-class QuickRowLinks:
+class QuickRowLinks(AdminMixin):
     """ModelAdmin mixin: its list's row links cost no URL resolving (see the module)."""
 
     def get_changelist(self, request, **kwargs):

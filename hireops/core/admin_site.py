@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 
 from .admin_lookups import WellFormedLookups
 from .admin_row_links import QuickRowLinks
+from .mixin_bases import AdminMixin
 from .personal_guard import PersonalDataGuard
 
 
-class LinkRowsUnlisted:
+class LinkRowsUnlisted(AdminMixin):
     """A delete confirmation lists what goes with the object, but not the rows of a
     many-to-many's own table: Django names them after the two models in the language active
     when it started ("Group-permission relationship: Group_permissions object (12)", on a
@@ -75,7 +76,7 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        html = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
+        html: list[str] = [format_html('<select name="{}"{}>', widget["name"], _attributes(widget["attrs"]))]
         for group_name, options, _index in widget["optgroups"]:
             if group_name:
                 html.append(format_html('\n  <optgroup label="{}">', group_name))
