@@ -30,6 +30,7 @@ for publishing to that tenant again, so Feishu always ends with the newest commi
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -41,9 +42,10 @@ from hireops import outbound
 from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.feishu import FeishuError, get_client, hire
+from hireops.feishu import FeishuError, FeishuResponse, get_client, hire
 from hireops.feishu.i18n import MissingText
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.outbound.retry import TryLater
 from hireops.tenants.mode import store_app
 
@@ -201,13 +203,13 @@ def _prepare(publish: FieldPublish) -> list[hire.CustomField] | None:
     return fields
 
 
-def _call(publish: FieldPublish, fields: list[hire.CustomField]):
+def _call(publish: FieldPublish, fields: list[hire.CustomField]) -> FeishuResponse:
     """Step 2: no transaction is open here."""
     tenant = publish.tenant_key or None
     return hire.create_custom_fields(get_client(), publish.scope, fields, tenant_key=tenant)
 
 
-def _answer(publish: FieldPublish, fields, resp) -> dict:
+def _answer(publish: FieldPublish, fields: list[hire.CustomField], resp: FeishuResponse) -> dict[str, Any]:
     """Step 3: release the lease (if still ours) and move the published revision forward."""
     state = _tenant_scope(publish).select_for_update().get()
     publish.lease_was_ours = ours = state.sending_id == publish.pk  # type: ignore[attr-defined]  # kept for _published
@@ -219,7 +221,7 @@ def _answer(publish: FieldPublish, fields, resp) -> dict:
     return {"response": {"code": 0, "msg": "ok", "data": resp.data}}
 
 
-def _published(publish: FieldPublish, fields, resp) -> None:
+def _published(publish: FieldPublish, fields: list[hire.CustomField], resp: FeishuResponse) -> None:
     if not publish.lease_was_ours:  # type: ignore[attr-defined]  # set by the claim
         log.warning(
             "publish %s finished after its lease expired; publishing scope %s to its tenant again",
@@ -229,7 +231,9 @@ def _published(publish: FieldPublish, fields, resp) -> None:
         _queue(publish.scope, [publish.tenant_key])
 
 
-def _response(publish: FieldPublish, fields, exc: FeishuError, failure) -> None:
+def _response(
+    publish: FieldPublish, fields: list[hire.CustomField], exc: FeishuError, failure: Failure
+) -> None:
     """A failure keeps Feishu's answer on the publish (queued to try again, or failed)."""
     response = {"code": exc.code, "msg": exc.msg, "http_status": exc.http_status}
     FieldPublish.objects.filter(pk=publish.pk).update(response=response)
@@ -240,7 +244,7 @@ def _release(publish: FieldPublish) -> None:
     _tenant_scope(publish).filter(sending=publish).update(sending=None, leased_until=None)
 
 
-PUBLISH = outbound.register(
+PUBLISH: FeishuKind[FieldPublish, list[hire.CustomField], FeishuResponse] = outbound.register(
     outbound.Outbound(
         name="bindings.publish_fields",
         model=FieldPublish,

@@ -26,7 +26,7 @@ def customers(tenant_keys):
     bound = EcoAccountBinding.objects.filter(
         tenant_key__in=tenant_keys, status=BindingStatus.BOUND, customer__isnull=False
     )
-    found = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     rows = bound.order_by("tenant_key", "customer__name").values_list(
         "tenant_key", "customer_id", "customer__name"
     )

@@ -61,7 +61,8 @@ class WithReports(forms.Form):
         return upload
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("report_file") and data.get("report_link"):
             raise forms.ValidationError(_("Give a file or a link, not both."))
         return data

@@ -10,6 +10,8 @@ class _ReportStorage(LazyObject):
     """``storages["reports"]``, looked up on first use (and again after a settings change
     in tests), not when the models load."""
 
+    _wrapped: object  # the storage, or ``empty`` until it is looked up
+
     def _setup(self):
         self._wrapped = storages["reports"]
 

@@ -28,7 +28,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,8 +38,10 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.secrets.sealing import seal, unseal
-from hireops.feishu import FeishuError, eco, get_client
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu import FeishuError, FeishuResponse, eco, get_client
+from hireops.feishu.shapes import JSONObject
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.webhooks.events import emit
 
 from . import reports as report_links
@@ -407,7 +409,7 @@ def _body(write: OrderWrite) -> tuple[dict, dict]:
     return body, recorded
 
 
-def _prepare(write: OrderWrite) -> dict | None:
+def _prepare(write: OrderWrite) -> JSONObject | None:
     """The claim's precondition (the order's earlier writes first, an order still open) and
     the body; the body is recorded (a password as ***)."""
     if _order_writes(write).filter(status=CallStatus.QUEUED, pk__lt=write.pk).exists():
@@ -421,7 +423,7 @@ def _prepare(write: OrderWrite) -> dict | None:
     return body
 
 
-def _call(write: OrderWrite, body: dict):
+def _call(write: OrderWrite, body: JSONObject) -> FeishuResponse:
     client, tenant = get_client(), write.tenant_key or None
     if write.kind == WriteKind.PROGRESS:
         return eco.update_progress(client, body, tenant_key=tenant)
@@ -434,7 +436,7 @@ def _call(write: OrderWrite, body: dict):
     return eco.exam_update_result(client, write.exam.exam_id, body, tenant_key=tenant)  # type: ignore[union-attr]  # one order per write
 
 
-def _refused(write: OrderWrite, body, exc: FeishuError, failure) -> None:
+def _refused(write: OrderWrite, body: JSONObject, exc: FeishuError, failure: Failure) -> None:
     if write.kind == WriteKind.SCORE and exc.code == 1002855:
         now = timezone.now()
         Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED, updated_at=now)  # type: ignore[misc]  # one order per write
@@ -460,7 +462,7 @@ def _queue_next(write: OrderWrite) -> None:
         SEND.send_on_commit(next_pk)
 
 
-def _firsts(stale) -> list[int]:
+def _firsts(stale: "QuerySet[OrderWrite]") -> list[int]:
     """The sweep sends each order's oldest stale write (the others follow it)."""
     firsts: dict[tuple, int] = {}
     for pk, check, exam in stale.order_by("pk").values_list("pk", "background_check_id", "exam_id")[:5000]:
@@ -503,7 +505,7 @@ def _apply(write: OrderWrite) -> None:
         )  # its first score: usage counts it
 
 
-SEND = outbound.register(
+SEND: FeishuKind[OrderWrite, JSONObject, FeishuResponse] = outbound.register(
     outbound.Outbound(
         name="orders.send_write",
         model=OrderWrite,

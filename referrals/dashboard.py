@@ -1,5 +1,8 @@
 """The HR side's part of the admin index's "Needs attention" box."""
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from hireops.core.admin import dashboard
@@ -22,7 +25,9 @@ from .payouts.services import APPROVE
 def hr_work(request):
     """Counts to act on, then figures to know, for whoever works on referral accounts or
     withdrawals: all read in one query (hireops.core.admin.dashboard.figures)."""
-    user, url, work, values = request.user, dashboard.changelist_url, [], {}
+    user, url = request.user, dashboard.changelist_url
+    work: list[tuple[str, str, QuerySet[Any], str]] = []
+    values: dict[str, QuerySet[Any]] = {}
     if dashboard.can_view(user, ReferralAccount):
         work += [
             ("failed", _("Registrations failed"), selectors.accounts_in(AccountStatus.FAILED),

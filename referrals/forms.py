@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +28,8 @@ class AccountAddForm(forms.ModelForm):
         self.fields["tenant_key"] = tenant_field(initial="")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             self.person = person(
                 data.get("name", ""),
@@ -45,7 +47,8 @@ class WithdrawForm(forms.Form):
     cash = forms.BooleanField(label=_("cash"), required=False, initial=True)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("points") or data.get("cash")):
             raise ValidationError(_("Choose points, cash or both."))
         return data
@@ -70,7 +73,8 @@ class ReconciliationForm(forms.ModelForm):
         fields = ("tenant_key",)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise ValidationError(_("The window must end on or after its start."))
         return data
@@ -100,7 +104,8 @@ class PayoutSelectionForm(forms.Form):
         self.order_fields(["title", "tenant_key", "currency", "min_amount"])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["currency"] = (data.get("currency") or "").strip().upper()
         if (data.get("min_amount") is None) != (not data["currency"]):
             raise ValidationError(
@@ -152,8 +157,10 @@ class RewardAddForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["tenant_key"] = tenant_field(initial="")
         for name in rewards.TIMES:
+            column = ExternalReferralReward._meta.get_field(name)
+            assert isinstance(column, Field)  # the reward's own date columns, not relations
             self.fields[name] = forms.CharField(
-                label=ExternalReferralReward._meta.get_field(name).verbose_name,
+                label=column.verbose_name,
                 required=False,
                 help_text=_("YYYY-MM-DD, optional."),
             )
@@ -162,7 +169,7 @@ class RewardAddForm(forms.ModelForm):
             if not isinstance(field, forms.TypedChoiceField):  # a list to choose from is checked as one
                 # Shown as its column is (required, its length) and checked by the reward input
                 # alone: one place, the import's and the API's words.
-                field.clean = field.to_python
+                field.clean = field.to_python  # type: ignore[method-assign]  # this field's alone
 
     def _post_clean(self):
         # Not the model's own validation: the rules are the reward input's, the row is the service's.
@@ -171,7 +178,7 @@ class RewardAddForm(forms.ModelForm):
         try:
             self.reward_input = rewards.RewardInput.from_text(data, tenant_key)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]  # Django's, absent from its stub
             return
         self.instance = self.reward_input.row()  # what the admin names until the service keeps it
         taken = ExternalReferralReward.objects.filter(

@@ -33,14 +33,15 @@ GRACE = timedelta(minutes=2)
 
 def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
     report = {}
-    for name, kind in (
+    waiting_kinds: list[tuple[str, outbound.AnyKind]] = [
         ("registrations", accounts.REGISTER),
         ("withdrawals", withdrawals.WITHDRAW),
         ("status_changes", accounts.CHANGE),
         # A create repeats its external id (Feishu's idempotency key), never after rewards.REPEAT_WINDOW.
         ("external_rewards", rewards.CREATE),
         ("external_reward_deletions", rewards.DELETE),
-    ):
+    ]
+    for name, kind in waiting_kinds:
         # The kind's queued rows that no worker holds (their task lost, or out of retries).
         waiting = outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
         report[name] = _each(waiting, partial(outbound.run, kind))

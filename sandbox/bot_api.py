@@ -17,6 +17,7 @@ import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .ratelimit import Throttled
@@ -29,7 +30,7 @@ SIGN_WINDOW = 3600  # seconds either side of Feishu's clock (§14.3)
 MAX_SETTINGS = 10  # keywords, and allow-list entries, per bot (§14.3)
 MAX_MESSAGES = 1000  # kept per bot: a long-running dev sandbox must not grow forever
 OK_BODY = {"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg": "success"}
-TOO_MANY_BODY = {"code": 9499, "msg": "too many request", "data": {}}
+TOO_MANY_BODY: dict[str, Any] = {"code": 9499, "msg": "too many request", "data": {}}
 # Where a node's visible text is: keywords are looked for there and never in links (§14.3).
 TEXT_KEYS = ("text", "title", "content")
 POST_TAGS = ("text", "a", "at", "img")

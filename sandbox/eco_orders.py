@@ -20,6 +20,7 @@ overwrites the last one.
 """
 
 import secrets
+from typing import Any
 
 from .eco_catalogue import pick_package, pick_paper, seed
 from .hire_api import bad, ok
@@ -91,7 +92,7 @@ def _writable(order: dict) -> None:
 def update_progress(sb, call):
     b = call.body
     check_id = _text(b, "background_check_id")
-    stage = {
+    stage: dict[str, Any] = {
         "stage_id": _text(b, "stage_id"),
         "stage_name": _text(b, "stage_name"),
         "stage_en_name": _text(b, "stage_en_name", required=False),
@@ -120,7 +121,7 @@ def update_progress(sb, call):
 def update_result(sb, call):
     b = call.body
     check_id = _text(b, "background_check_id")
-    result = {"result": _text(b, "result"), "result_time": _ms(b, "result_time")}
+    result: dict[str, Any] = {"result": _text(b, "result"), "result_time": _ms(b, "result_time")}
     result["report_file_list"] = _reports(b, required=False)
     with sb.state.lock:
         order = _check(sb, call, check_id)
@@ -179,7 +180,7 @@ def exam_result(sb, call):
         if not isinstance(item, dict):
             raise bad(f"report_list[{i}] must be an object")
         where = f"report_list[{i}]."
-        report = {"name": _text(item, "name", where), "url": _text(item, "url", where)}
+        report: dict[str, Any] = {"name": _text(item, "name", where), "url": _text(item, "url", where)}
         if item.get("answer_time") is not None:
             report["answer_time"] = _ms(item, "answer_time")
         reports.append(report)

@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 
 import requests
@@ -190,7 +191,7 @@ class EventPusher:
         self.on_tick = on_tick  # called every tick_interval (hourly app_ticket)
         self.tick_interval = tick_interval
         # deliver(body, *, ack_timeout, fragment_bytes, on_done): the long connection (longconn.py)
-        self.long_connection = None
+        self.long_connection: Callable[..., None] | None = None
         self._cv = threading.Condition()
         self._queue: list = []  # heap of (due, seq, generation, payload, attempt, transport)
         self._seq = itertools.count()

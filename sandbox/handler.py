@@ -18,6 +18,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from hireops.feishu.longconn.protocol import ENDPOINT_PATH
@@ -263,10 +264,11 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if fault["kind"] == "error":
                 return fault["status"], {"code": fault["code"], "msg": fault["msg"], "data": {}}, {}
-            if fault["kind"] == "ratelimit" and (route or (None, {}))[1].get("kind") == "bot":
+            spec: dict[str, Any] = route[1] if route else {}  # what the route declares: its kind, its api
+            if fault["kind"] == "ratelimit" and spec.get("kind") == "bot":
                 return 400, dict(bot_api.TOO_MANY_BODY), {}
             if fault["kind"] == "ratelimit":
-                limit = (sb.limiter.limits.get((route or (None, {}))[1].get("api")) or [(50, 1)])[0][0]
+                limit = (sb.limiter.limits.get(spec.get("api")) or [(50, 1)])[0][0]
                 return (
                     429,
                     dict(RATE_LIMIT_BODY),

@@ -5,6 +5,8 @@ change pushes ``hire.referral_account.assets_update_v1`` with the balance
 after the change (none while the account is deactivated).
 """
 
+from typing import Any
+
 from .hire_api import bad, ok
 from .state import USER_ID_TYPES, ApiError, money
 
@@ -127,7 +129,7 @@ def reconciliation(sb, call):
     for account_id in sorted(set(theirs) | set(ours)):
         if ours.get(account_id, 0) == theirs.get(account_id, 0):
             continue
-        entry = {"account_id": account_id}
+        entry: dict[str, Any] = {"account_id": account_id}
         if account_id in ours:
             entry["total_withdraw_reward_info"] = {"point_bonus": ours[account_id]}
         if account_id in theirs:

@@ -47,6 +47,9 @@ class QuietHTTPServer(ThreadingHTTPServer):
 
 class _HTTPServer(QuietHTTPServer):
     request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
+    # IPv4's (host, port) or IPv6's (host, port, flow info, scope id): a host is text here.
+    server_address: tuple[str, int] | tuple[str, int, int, int]
+    sandbox: "SandboxServer"  # the handler's way back to the sandbox it serves
 
 
 class SandboxServer:

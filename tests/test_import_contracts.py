@@ -122,7 +122,9 @@ MISTAKES = [
     # The catalogue reads orders' exams; orders' models may not name the catalogue back.
     Mistake("orders/models.py", "import orders.catalogue.models", "No import cycle inside a package"),
     # A service importing the API operations that call it.
-    Mistake("orders/catalogue/services.py", "import orders.api.catalogue", "No import cycle inside a package"),
+    Mistake(
+        "orders/catalogue/services.py", "import orders.api.catalogue", "No import cycle inside a package"
+    ),
 ]
 
 

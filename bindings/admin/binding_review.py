@@ -34,8 +34,9 @@ class UsageFilter(admin.SimpleListFilter):
         return Usage.choices
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(usage_text__contains=f",{int(self.value())},")
+        value = self.value()
+        if value:
+            return queryset.filter(usage_text__contains=f",{int(value)},")
         return queryset
 
 

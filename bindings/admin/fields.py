@@ -147,9 +147,11 @@ class CustomFieldDefinitionAdmin(StoreColumns, admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    _(
-                        "{scope}: unpublished changes. Feishu still shows the last published list. "
-                        '<a href="{url}">Publish…</a>'
+                    str(
+                        _(
+                            "{scope}: unpublished changes. Feishu still shows the last published list. "
+                            '<a href="{url}">Publish…</a>'
+                        )
                     ),
                     scope=state.get_scope_display(),
                     url=url,

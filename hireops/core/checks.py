@@ -66,9 +66,10 @@ def webhooks_go_to_public_https_only(app_configs, **kwargs):
 def declared_schedules(app_configs, **kwargs):
     """Each declared schedule (hireops.core.schedules.registry) is one name, a task Celery knows, one
     valid timing, and a permission of an installed app's model."""
-    from .schedules.registry import schedules
+    from .schedules.registry import Schedule, schedules
 
-    errors, seen = [], {}
+    errors: list[Error] = []
+    seen: dict[str, Schedule] = {}
     for schedule in schedules():
         first = seen.setdefault(schedule.name, schedule)
         if first is not schedule:

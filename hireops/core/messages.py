@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
 
+from .mixin_bases import FieldMixin
+
 _MARK = '{"msgid": '
 _REWORDED: dict[str, str] = {}  # msgid stored by an earlier release → the msgid that replaced it
 
@@ -81,7 +83,7 @@ def read(value):
     return value
 
 
-class _StoresMessages:
+class _StoresMessages(FieldMixin):
     def from_db_value(self, value, expression, connection):
         return read(value)
 

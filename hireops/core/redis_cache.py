@@ -22,10 +22,11 @@ class RedisCacheClient(redis.RedisCacheClient):
         self._clients: dict = {}  # connection pool → its client
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
+        # Django's private names (docs/internals.md), which its stub leaves out.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(pool)
         if client is None:
-            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))  # type: ignore[attr-defined]
         return client
 
 

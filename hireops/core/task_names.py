@@ -10,12 +10,13 @@ An outbound kind's row is sent with ``KIND.send`` / ``KIND.send_on_commit`` (the
 """
 
 from importlib import import_module
+from typing import Any
 
-from celery import current_app
+from celery import Task, current_app
 from django.apps import apps
 
 
-def task_named(name: str):
+def task_named(name: str) -> "Task[Any, Any]":
     """The task registered as ``name`` ("<app label>.<task>"). Outside a worker Celery imports
     no tasks module by itself: the one of the app the name starts with is imported here (that
     one only: the ingest server queues its events without loading every app's tasks)."""

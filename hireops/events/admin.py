@@ -99,7 +99,7 @@ class FeishuEventAdmin(LargeTableAdmin, SystemRecordAdmin):
     def next_attempt(self, obj):
         """When the event is tried again; after the last retry, that it is not, and what to do."""
         if obj.next_attempt_at is not None:
-            return formats.localize(timezone.template_localtime(obj.next_attempt_at))
+            return formats.localize(timezone.localtime(obj.next_attempt_at))
         if obj.status != EventStatus.FAILED:
             return "—"
         return _(

@@ -26,7 +26,8 @@ def webhook_secrets(app_configs, **kwargs):
 def event_handlers(app_configs, **kwargs):
     """Every registered handler imports, each event type has one owner, and each
     registration's permission names an installed app."""
-    errors, owners = [], {}
+    errors: list[Error] = []
+    owners: dict[str, registry.EventType] = {}
     labels = {config.label for config in apps.get_app_configs()}
     for claim in registry.claims():
         first = owners.setdefault(claim.event_type, claim)

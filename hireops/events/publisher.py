@@ -40,7 +40,7 @@ def queue_events(pks: Iterable[int]) -> int:
         chunk = pks[i : i + MAX_BATCH]
         try:
             # retry=False: a broker that is down must not hold anyone up.
-            process_events.apply_async(args=[chunk], retry=False)
+            process_events.apply_async(args=(chunk,), retry=False)
         except Exception as exc:
             log.warning(
                 "%d event(s) stored but not queued (%s); the sweep will queue them",

@@ -25,8 +25,12 @@ cannot be imported.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,17 @@ class EventType:
     event_type: str
     handler: str  # dotted path to ``handler(event) -> None``
     visible_with: str  # "app_label.codename"
-    label: str = ""  # how staff read the type: the app names its own (hireops.events.types, the platform's)
+    label: "StrOrPromise" = (
+        ""  # how staff read the type: the app names its own (hireops.events.types, the platform's)
+    )
 
 
 _claims: list[EventType] = []
 
 
-def register_event(event_type: str, *, handler: str, visible_with: str, label: str = "") -> EventType:
+def register_event(
+    event_type: str, *, handler: str, visible_with: str, label: "StrOrPromise" = ""
+) -> EventType:
     """Claim ``event_type`` for ``handler``. Registering the same claim again is harmless
     (``ready()`` may run twice in tests); a second, different claim is reported by the
     system checks, and the first one stays in force meanwhile."""
@@ -66,7 +74,7 @@ def handles(event_type: str) -> bool:
     return event_type in _registered()
 
 
-def label(event_type: str) -> str:
+def label(event_type: str) -> "StrOrPromise":
     claim = _registered().get(event_type)
     return claim.label if claim else ""
 

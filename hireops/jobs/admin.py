@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
+from hireops.core.mixin_bases import AdminMixin
 from hireops.core.spreadsheets.uploads import UnreadableFile
 from hireops.tenants.columns import StoreColumns
 from hireops.tenants.filters import StoreTenantFilter
@@ -43,7 +44,7 @@ def items_url(job: BulkJob, **filters) -> str:
     return reverse("admin:jobs_bulkjobitem_changelist") + "?" + query
 
 
-class CsvImportAdmin:
+class CsvImportAdmin(AdminMixin):
     """A ModelAdmin's CSV import page (``csv_import``, declared by the app), at
     ``csv_import_path`` below the list, named ``admin:<csv_import_url_name>``: the file is read
     and checked as a whole, then its rows run inline with a report for a few, as a background

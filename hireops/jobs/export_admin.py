@@ -83,14 +83,14 @@ class ExportJobAdmin(SystemRecordAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
-        mine = job is not None and job.requested_by_id == request.user.pk
+        mine = job if job is not None and job.requested_by_id == request.user.pk else None
         extra = {
             "running": job is not None and job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING),
-            "download_url": reverse("admin:jobs_exportjob_download", args=[job.pk])
-            if mine and job.status == ExportStatus.DONE
+            "download_url": reverse("admin:jobs_exportjob_download", args=[mine.pk])
+            if mine is not None and mine.status == ExportStatus.DONE
             else None,
-            "retry_url": reverse("admin:jobs_exportjob_retry", args=[job.pk])
-            if mine and job.status == ExportStatus.FAILED
+            "retry_url": reverse("admin:jobs_exportjob_retry", args=[mine.pk])
+            if mine is not None and mine.status == ExportStatus.FAILED
             else None,
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

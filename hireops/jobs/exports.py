@@ -62,6 +62,8 @@ class _Lost(Exception):
 
 
 class _ExportStorage(LazyObject):
+    _wrapped: object  # the storage, or ``empty`` until it is looked up
+
     def _setup(self):
         self._wrapped = storages["exports"]
 

@@ -21,7 +21,7 @@ e-mail and group chats.
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.utils.functional import lazy
 from django.utils.text import capfirst, format_lazy
@@ -48,7 +48,10 @@ class Finding:
 _checks: list[Callable[[], Iterable[Finding]]] = []
 
 
-def check(fn):
+_Check = TypeVar("_Check", bound=Callable[[], Iterable[Finding]])
+
+
+def check(fn: _Check) -> _Check:
     """Register a status check (used in ``<app>/health.py``)."""
     _checks.append(fn)
     return fn

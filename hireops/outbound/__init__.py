@@ -52,16 +52,17 @@ retries, rate-limit waits).
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
+from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Manager, Q, QuerySet
 from django.utils import timezone
 
 from hireops.core import discovery
@@ -83,27 +84,81 @@ GRACE = timedelta(minutes=2)  # a row queued a moment ago is most likely still i
 def outbound_time_limits() -> tuple[float, float]:
     """A call's soft and hard time limits unless its kind has its own (a call to Feishu may wait
     out 429s on top of its timeout): read from the settings each time they are asked for."""
-    return settings.OUTBOUND_TASK_SOFT_TIME_LIMIT, settings.OUTBOUND_TASK_TIME_LIMIT
+    soft: float = settings.OUTBOUND_TASK_SOFT_TIME_LIMIT
+    hard: float = settings.OUTBOUND_TASK_TIME_LIMIT
+    return soft, hard
 
 
-def _nothing(*args, **kwargs) -> None:
+def _nothing(*args: object, **kwargs: object) -> None:
     return None
 
 
-def _no_fields(*args, **kwargs) -> dict:
+def _no_fields(*args: object, **kwargs: object) -> dict[str, Any]:
     return {}
 
 
+# --- the types of a kind ---------------------------------------------------------------------
+#
+# A kind is typed over its row, the body ``prepare`` makes of it, the answer ``call`` gets, and
+# its callee's error and failure: ``Outbound[Row, Body, Answer, Error, Failure]`` (a Feishu kind:
+# ``hireops.feishu_calls.FeishuKind[Row, Body, Answer]``). Each callback names the same ones, so a
+# ``call`` that takes another body than ``prepare`` returns, or an ``effect`` that reads another
+# answer than ``call`` gives, is a type error (``tests/test_outbound_types.py``).
+
+
+class CallRow(Protocol):
+    """What the engine reads and writes on a row of any kind: a ``FeishuCall``'s columns (or the
+    same columns on another model, as a webhook delivery has them), and its model's manager."""
+
+    objects: ClassVar["Manager[Any]"]
+    pk: Any
+    attempts: int
+    leased_until: datetime | None
+    maybe_applied: bool
+
+    def refresh_from_db(self, using: str | None = ..., fields: Iterable[str] | None = ...) -> None: ...
+
+
+class Failure(Protocol):
+    """What a callee's ``judge`` makes of a failed call, as the engine reads it; a failure may
+    also say ``parked`` (no task is queued for its retry: the kind's sweep sends it)."""
+
+    @property
+    def retry(self) -> bool: ...  # try the same call again later (the same idempotency key)
+    @property
+    def maybe_applied(self) -> bool: ...  # the other side may have acted
+    @property
+    def reason(self) -> str: ...  # for staff, in their language
+    @property
+    def after(self) -> float | None: ...  # seconds before the next try, if the callee says
+    def fields(self) -> dict[str, Any]: ...  # the row's error columns
+
+
+# A kind's (and a callee's) own type variables have no bound: mypy checks a bound where a type is
+# written (``FeishuKind[OrderWrite, ...]``) before django-stubs' plugin has typed the model's
+# columns, and would find no model a ``CallRow``. The engine's functions bound theirs (``_Row``,
+# ``_Failure``): a kind is checked where it is registered and run.
+RowT = TypeVar("RowT")
+# A callee judges the rows of many kinds: one that takes any row serves a kind of each.
+RowT_contra = TypeVar("RowT_contra", contravariant=True)
+BodyT = TypeVar("BodyT")
+AnswerT = TypeVar("AnswerT")
+ErrorT = TypeVar("ErrorT", bound=Exception)
+FailureT = TypeVar("FailureT")
+_Row = TypeVar("_Row", bound=CallRow)
+_Failure = TypeVar("_Failure", bound=Failure)
+
+
 @dataclass(frozen=True)
-class Callee:
+class Callee(Generic[RowT_contra, ErrorT, FailureT]):
     """Whom a kind calls, as the engine needs to know it."""
 
-    errors: tuple[type[Exception], ...]  # what the call raises when it fails
+    errors: tuple[type[ErrorT], ...]  # what the call raises when it fails
     # (row, error) → its failure: ``retry``, ``maybe_applied``, ``reason``, ``after`` (seconds
     # before the next try, or None), ``fields()`` (the row's error columns); ``parked`` optional.
-    judge: Callable[[Any, Any], Any]
-    cut: Callable[["Outbound"], Exception]  # the error when the task's time limit ends a call
-    cleared: Callable[[Any], dict]  # the answer → the error columns of a row that succeeded
+    judge: Callable[[RowT_contra, ErrorT], FailureT]
+    cut: Callable[["AnyKind"], ErrorT]  # the error when the task's time limit ends a call
+    cleared: Callable[[object], dict[str, Any]]  # the answer → the error columns of a row that succeeded
 
 
 @dataclass(frozen=True)
@@ -126,35 +181,35 @@ class Watch:
 
 
 @dataclass(frozen=True)
-class Outbound:
+class Outbound(Generic[RowT, BodyT, AnswerT, ErrorT, FailureT]):
     """One kind of outbound call: what differs from every other kind."""
 
     name: str  # its Celery task's name (also its key in the registry)
-    model: type[Any]  # a FeishuCall model, or any with its status, attempts, error and lease
+    model: type[RowT]  # a FeishuCall model, or any with its status, attempts, error and lease
     # In the claim transaction, the row locked, queued and its lease free: the body to send,
     # or None when it is not sent now (``prepare`` closed it, or it waits for another row).
-    prepare: Callable[[Any], Any]
-    call: Callable[[Any, Any], Any]  # the row and the body → the callee's answer (no transaction)
-    callee: Callee  # whom ``call`` calls: its errors and what each means
+    prepare: Callable[[RowT], BodyT | None]
+    call: Callable[[RowT, BodyT], AnswerT]  # the row and the body → the callee's answer (no transaction)
+    callee: Callee[RowT, ErrorT, FailureT]  # whom ``call`` calls: its errors and what each means
     # In the record transaction, before the row is closed: the fields that close it. May
     # return ``status`` to close it otherwise (an answer that cannot be kept fails the row).
-    answer: Callable[[Any, Any, Any], dict] = _no_fields
-    effect: Callable[[Any, Any, Any], None] = _nothing  # after the close: what the answer changes
+    answer: Callable[[RowT, BodyT, AnswerT], dict[str, Any]] = _no_fields
+    effect: Callable[[RowT, BodyT, AnswerT], None] = _nothing  # after the close: what the answer changes
     # ``effect`` for several rows closed in one transaction (a batch's): [(row, body, answer)].
-    effect_many: Callable[[list[tuple[Any, Any, Any]]], None] | None = None
+    effect_many: Callable[[list[tuple[RowT, BodyT, AnswerT]]], None] | None = None
     # In the record transaction of a retryable failure (row, body, error, failure): what else
     # the kind keeps; ``refused``: the same after a final failure closed the row.
     # (The error is one of its callee's ``errors``, the failure what its ``judge`` made of it.)
-    retrying: Callable[[Any, Any, Any, Any], None] = _nothing
-    refused: Callable[[Any, Any, Any, Any], None] = _nothing
-    closed: Callable[[Any], None] = _nothing  # after any close (e.g. queue the next row)
-    released: Callable[[Any], None] = _nothing  # after the call, whatever happened (a lease elsewhere)
+    retrying: Callable[[RowT, BodyT, ErrorT, FailureT], None] = _nothing
+    refused: Callable[[RowT, BodyT, ErrorT, FailureT], None] = _nothing
+    closed: Callable[[RowT], None] = _nothing  # after any close (e.g. queue the next row)
+    released: Callable[[RowT], None] = _nothing  # after the call, whatever happened (a lease elsewhere)
     maybe_sent: str = ""  # a msgid with %(reason)s: a refusal after an attempt that may have acted
     give_up: Callable[[int, str], str] | None = None  # default: the row fails with GAVE_UP
-    related: tuple = ()  # select_related on the claim
+    related: tuple[str, ...] = ()  # select_related on the claim
     lease: timedelta = LEASE
     # The sweep: which of the stale rows (a queryset) to send again, as primary keys.
-    resumable: Callable[[Any], list[int]] | None = None
+    resumable: Callable[["QuerySet[Any]"], list[int]] | None = None
     sweep: bool = True  # whether ``resume_all`` sends its stale rows again
     watch: Watch = Watch()  # what "stuck" and "failed" mean for the status page
     # Its task: Celery's retries (None: as many as ``judge`` keeps asking for), queue, limits.
@@ -175,7 +230,7 @@ class Outbound:
     batch: int = 1
 
     @property
-    def task(self):
+    def task(self) -> "Task[Any, Any]":
         """The task ``task(self)`` made in the app's ``tasks`` module (a kind's name starts with
         its app's label), that module imported if it was not (``task_named``)."""
         return task_named(self.name)
@@ -205,15 +260,21 @@ class Outbound:
                 task_named(self.batch_task_name).delay(chunk)
 
 
-KINDS: dict[str, Outbound] = {}
+# A kind whatever its types: the registry holds kinds of every row, body and answer.
+AnyKind: TypeAlias = Outbound[Any, Any, Any, Any, Any]
+KINDS: dict[str, AnyKind] = {}
 
 
-def register(kind: Outbound) -> Outbound:
+def register(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure],
+) -> Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure]:
+    """Add a kind to the registry; its rows must be call rows (``CallRow``), its callee's
+    failures ``Failure``s."""
     KINDS[kind.name] = kind
     return kind
 
 
-def kind_named(name: str) -> Outbound:
+def kind_named(name: str) -> AnyKind:
     """The kind registered as ``name``: for a module its kind's own module imports (which may
     not import it back: "No import cycle inside a package"). Its app's ``tasks`` module makes
     the kind's task from the kind's module, so importing it registers the kind."""
@@ -222,7 +283,7 @@ def kind_named(name: str) -> Outbound:
     return KINDS[name]
 
 
-def kinds() -> list[Outbound]:
+def kinds() -> list[AnyKind]:
     """Every kind of every app. A kind is registered where its module is imported, and each
     app's ``tasks`` module makes its kinds' tasks (``Outbound.task``), so importing those
     makes the registry whole in any process (a web process imports no tasks module by itself)."""
@@ -233,16 +294,16 @@ def kinds() -> list[Outbound]:
 # --- running a row -------------------------------------------------------------------------
 
 
-def not_being_sent(now) -> Q:
+def not_being_sent(now: datetime) -> Q:
     """Rows no worker holds the lease of (never claimed, finished, or whose worker died)."""
     return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
 
 
-def close(kind: Outbound, row, status: str, **fields) -> int:
+def close(kind: "Outbound[_Row, Any, Any, Any, Any]", row: _Row, status: str, **fields: Any) -> int:
     """Finish a still-queued row (compare-and-set) and release its lease; the object then says
     what the row holds (an effect reads the closed row without reading it again)."""
     closing = {"status": status, "finished_at": timezone.now(), "leased_until": None, **fields}
-    done = kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(**closing)
+    done: int = kind.model.objects.filter(pk=row.pk, status=CallStatus.QUEUED).update(**closing)
     if done:
         for name, value in closing.items():
             setattr(row, name, value)
@@ -251,7 +312,7 @@ def close(kind: Outbound, row, status: str, **fields) -> int:
 
 
 @contextmanager
-def _atomic(kind: Outbound):
+def _atomic(kind: AnyKind) -> Iterator[None]:
     """A transaction of the engine's for a row of ``kind``."""
     with transaction.atomic():
         if kind.relaxed_commit and connection.vendor == "postgresql":
@@ -260,13 +321,13 @@ def _atomic(kind: Outbound):
         yield
 
 
-def _claim(kind: Outbound, pk: int):
+def _claim(kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], pk: int) -> tuple[_Row, BodyT] | None:
     """The row and its body, or None when it is not sent now (see ``_claim_batch``)."""
     claimed = _claim_batch(kind, [pk])
     return claimed[0] if claimed else None
 
 
-def _take(kind: Outbound, rows: list, now) -> None:
+def _take(kind: "Outbound[_Row, Any, Any, Any, Any]", rows: list[_Row], now: datetime) -> None:
     """Count the attempt and take the lease of claimed rows (locked in this transaction); the
     objects say what the rows hold now."""
     leased_until = now + kind.lease
@@ -278,11 +339,12 @@ def _take(kind: Outbound, rows: list, now) -> None:
         row.leased_until = leased_until
 
 
-def _status(kind: Outbound, pk: int) -> str:
-    return kind.model.objects.values_list("status", flat=True).get(pk=pk)
+def _status(kind: AnyKind, pk: int) -> str:
+    status: str = kind.model.objects.values_list("status", flat=True).get(pk=pk)
+    return status
 
 
-def run(kind: Outbound, pk: int) -> str:
+def run(kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], pk: int) -> str:
     """Claim, call, record one row; ``TryLater`` when it is to be tried again."""
     claimed = _claim(kind, pk)
     if claimed is None:
@@ -290,36 +352,54 @@ def run(kind: Outbound, pk: int) -> str:
     return _send(kind, *claimed)
 
 
-def _send(kind: Outbound, row, body) -> str:
+def _send(kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], row: _Row, body: BodyT) -> str:
     """Call and record a claimed row."""
     try:
-        answered, outcome = _called(kind, row, body)
-        return _record(kind, [(row, body, outcome)])[row.pk] if answered else outcome
+        outcome = _called(kind, row, body)
+        return (
+            _record(kind, [(row, body, outcome.answer)])[row.pk]
+            if isinstance(outcome, _Answered)
+            else outcome
+        )
     finally:
         kind.released(row)
 
 
-def _called(kind: Outbound, row, body, cut: list | None = None) -> tuple[bool, Any]:
-    """Call a claimed row, no transaction open: ``(True, answer)``, or ``(False, status)`` once
-    its failure is recorded (``TryLater`` when it is to be tried again). ``cut`` is told when
-    the task's time limit cut the call."""
+@dataclass(frozen=True)
+class _Answered(Generic[AnswerT]):
+    """What the callee answered a call that did not fail."""
+
+    answer: AnswerT
+
+
+def _called(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure],
+    row: _Row,
+    body: BodyT,
+    cut: list[int] | None = None,
+) -> _Answered[AnswerT] | str:
+    """Call a claimed row, no transaction open: its answer, or its status once its failure is
+    recorded (``TryLater`` when it is to be tried again). ``cut`` is told when the task's time
+    limit cut the call."""
     try:
-        return True, kind.call(row, body)
+        return _Answered(kind.call(row, body))
     except kind.callee.errors as exc:
-        return False, _failed(kind, row, body, exc)
+        return _failed(kind, row, body, exc)
     except SoftTimeLimitExceeded:
         # The task's time limit cut the call: the other side may have acted. Kept queued
         # with the lease released and retried like a lost answer, the same body and key.
         if cut is not None:
             cut.append(row.pk)
-        return False, _failed(kind, row, body, kind.callee.cut(kind))
+        return _failed(kind, row, body, kind.callee.cut(kind))
 
 
-def _record(kind: Outbound, answered: list[tuple[Any, Any, Any]]) -> dict[int, str]:
+def _record(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], answered: list[tuple[_Row, BodyT, AnswerT]]
+) -> dict[int, str]:
     """Close answered rows (row, body, answer) in one transaction, then make what their answers
     change: the kind's ``effect_many`` for those it closed as succeeded, or ``effect`` for each."""
     statuses: dict[int, str] = {}
-    succeeded = []
+    succeeded: list[tuple[_Row, BodyT, AnswerT]] = []
     with _atomic(kind):
         for row, body, resp in answered:
             fields = kind.callee.cleared(resp)
@@ -335,7 +415,9 @@ def _record(kind: Outbound, answered: list[tuple[Any, Any, Any]]) -> dict[int, s
     return statuses
 
 
-def _failed(kind: Outbound, row, body, exc: Exception) -> str:
+def _failed(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], row: _Row, body: BodyT, exc: ErrorT
+) -> str:
     failure = kind.callee.judge(row, exc)
     log.warning("%s %s failed: %s", kind.name, row.pk, exc)
     if failure.retry:
@@ -357,7 +439,7 @@ def _failed(kind: Outbound, row, body, exc: Exception) -> str:
     return CallStatus.FAILED
 
 
-def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
+def run_batch(kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], pks: list[int]) -> dict[int, str]:
     """Claim these rows in one transaction, then call each, in order, and record the answers
     together while the calls are quick: an answer waits for others at most about
     ``OUTBOUND_BATCH_RECORD_WITHIN`` (0.2 s; one transaction and the kind's ``effect_many`` for
@@ -367,11 +449,11 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
     and sent again. Returns the status of each row claimed."""
     claimed = _claim_batch(kind, pks)
     done: dict[int, str] = {}
-    answered: list[tuple[Any, Any, Any]] = []
+    answered: list[tuple[_Row, BodyT, AnswerT]] = []
     cut: list[int] = []
     called = 0
     since = last_call = 0.0
-    within = settings.OUTBOUND_BATCH_RECORD_WITHIN
+    within: float = settings.OUTBOUND_BATCH_RECORD_WITHIN
     try:
         for row, body in claimed:
             if answered and time.monotonic() - since + last_call > within:
@@ -379,7 +461,7 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
             called += 1
             started = time.monotonic()
             try:
-                ok, outcome = _called(kind, row, body, cut)
+                outcome = _called(kind, row, body, cut)
             except TryLater as exc:
                 kind.released(row)
                 done[row.pk] = CallStatus.QUEUED
@@ -387,12 +469,12 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
                     _retry_alone(kind, row.pk, exc)
             else:
                 last_call = time.monotonic() - started
-                if not ok:
+                if not isinstance(outcome, _Answered):
                     kind.released(row)
                     done[row.pk] = outcome
                 else:
                     since = since if answered else time.monotonic()
-                    answered.append((row, body, outcome))
+                    answered.append((row, body, outcome.answer))
             if cut:
                 break
         _record_answered(kind, answered, done)
@@ -407,7 +489,7 @@ def run_batch(kind: Outbound, pks: list[int]) -> dict[int, str]:
     return done
 
 
-def _give_back(kind: Outbound, rows: list) -> None:
+def _give_back(kind: "Outbound[_Row, Any, Any, Any, Any]", rows: list[_Row]) -> None:
     """Rows claimed and never called: the attempt not counted, the lease given back, and sent
     again."""
     if rows:
@@ -417,7 +499,11 @@ def _give_back(kind: Outbound, rows: list) -> None:
         kind.send_many([row.pk for row in rows])
 
 
-def _record_answered(kind: Outbound, answered: list, done: dict[int, str]) -> None:
+def _record_answered(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure],
+    answered: list[tuple[_Row, BodyT, AnswerT]],
+    done: dict[int, str],
+) -> None:
     """Record the answers waiting in ``answered`` together. If that fails, each alone: a row
     whose record fails (its effect refused by the database, say) keeps its lease and stays in
     ``answered``, and the first such error is raised once the others are recorded, so one row
@@ -448,28 +534,31 @@ def _record_answered(kind: Outbound, answered: list, done: dict[int, str]) -> No
     answered.clear()
 
 
-def _retry_alone(kind: Outbound, pk: int, exc: TryLater) -> None:
+def _retry_alone(kind: AnyKind, pk: int, exc: TryLater) -> None:
     """A row of a batch to be tried again: its kind's task, as that task's first retry."""
     if kind.max_retries == 0:
         give_up(kind, pk, exc.reason)
         return
-    options = {"queue": kind.queue} if kind.queue else {}
+    options: dict[str, Any] = {"queue": kind.queue} if kind.queue else {}
     after = exc.after if exc.after is not None else backoff(0)
-    kind.task.apply_async((pk,), countdown=after, retries=1, **options)
+    # ``retries``: the message's count of retries, a Celery option its stub leaves out.
+    kind.task.apply_async((pk,), countdown=after, retries=1, **options)  # type: ignore[call-arg]
 
 
-def _claim_batch(kind: Outbound, pks: list[int]) -> list[tuple[Any, Any]]:
+def _claim_batch(
+    kind: Outbound[_Row, BodyT, AnswerT, ErrorT, _Failure], pks: list[int]
+) -> list[tuple[_Row, BodyT]]:
     """The claim step for these rows, in one transaction, locked in the order of their keys:
     each still queued, its lease free, and a body from ``prepare``; in the order given."""
     with _atomic(kind):
-        rows = (
+        rows: Iterable[_Row] = (
             kind.model.objects.select_for_update(of=("self",))
             .select_related(*kind.related)
             .filter(pk__in=pks, status=CallStatus.QUEUED)
             .order_by("pk")
         )
         now = timezone.now()
-        claimed = []
+        claimed: list[tuple[_Row, BodyT]] = []
         for row in rows:
             if row.leased_until and row.leased_until > now:
                 continue  # being sent by another worker
@@ -482,7 +571,7 @@ def _claim_batch(kind: Outbound, pks: list[int]) -> list[tuple[Any, Any]]:
     return sorted(claimed, key=lambda claim: order[claim[0].pk])
 
 
-def give_up(kind: Outbound, pk: int, reason: str) -> str:
+def give_up(kind: AnyKind, pk: int, reason: str) -> str:
     """The callee could not be reached after the task's retries."""
     if kind.give_up is not None:
         return kind.give_up(pk, reason)
@@ -497,12 +586,12 @@ def give_up(kind: Outbound, pk: int, reason: str) -> str:
 
 def retrying_task(
     name: str,
-    run: Callable[[int], Any],
-    give_up: Callable[[int, str], Any],
+    run: Callable[[int], object],
+    give_up: Callable[[int, str], object],
     *,
     max_retries: int | None = MAX_RETRIES,
     time_limits: Callable[[], tuple[float, float]] = outbound_time_limits,
-):
+) -> "Task[Any, Any]":
     """A bound Celery task named ``name`` that runs ``run(pk)``; ``TryLater`` is retried with
     backoff (``hireops.outbound.retry``), and ``give_up(pk, reason)`` runs when retries run out.
     Every outbound task is made here, by default with the outbound time limits: the hard one
@@ -513,7 +602,7 @@ def retrying_task(
 
     from .limits import SettingsTimeLimits
 
-    def send(self, pk: int):
+    def send(self: "Task[Any, Any]", pk: int) -> object:
         return run_retrying(self, run, pk, give_up, max_retries=max_retries)
 
     send.__name__ = send.__qualname__ = name.rsplit(".", 1)[-1]
@@ -526,7 +615,7 @@ def retrying_task(
     )(send)
 
 
-def task(kind: Outbound):
+def task(kind: AnyKind) -> "Task[Any, Any]":
     """The kind's Celery task, named ``kind.name``, with the kind's retries, queue and limits."""
     return retrying_task(
         kind.name,
@@ -537,14 +626,14 @@ def task(kind: Outbound):
     )
 
 
-def batch_task(kind: Outbound):
+def batch_task(kind: AnyKind) -> "Task[Any, Any]":
     """The kind's batch task (``send_many``), named ``kind.batch_task_name``: it runs
     ``run_batch``; its rows retry on the kind's own task, so it has no retries of its own."""
     from celery import shared_task
 
     from .limits import SettingsTimeLimits
 
-    def send_batch(pks: list[int]):
+    def send_batch(pks: list[int]) -> dict[int, str]:
         return run_batch(kind, pks)
 
     send_batch.__name__ = send_batch.__qualname__ = kind.batch_task_name.rsplit(".", 2)[-2] + "_batch"
@@ -556,17 +645,19 @@ def batch_task(kind: Outbound):
     )(send_batch)
 
 
-def stale(kind: Outbound, grace: timedelta = GRACE):
+def stale(kind: AnyKind, grace: timedelta = GRACE) -> "QuerySet[Any]":
     """Queued rows of a kind that nothing is sending, queued longer than ``grace`` ago."""
     now = timezone.now()
-    return kind.model.objects.filter(
+    rows: QuerySet[Any] = kind.model.objects.filter(
         not_being_sent(now), status=CallStatus.QUEUED, requested_at__lte=now - grace
     )
+    return rows
 
 
-def resume(kind: Outbound, grace: timedelta = GRACE) -> int:
+def resume(kind: AnyKind, grace: timedelta = GRACE) -> int:
     """The sweep for one kind: send again its stale rows. Returns how many were queued."""
     rows = stale(kind, grace)
+    pks: list[int]
     if kind.resumable is not None:
         pks = kind.resumable(rows)
     else:

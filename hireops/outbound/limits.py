@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Task
+from celery.result import AsyncResult
 
 
-class SettingsTimeLimits(Task):
+class SettingsTimeLimits(Task[Any, Any]):
     """A task whose soft and hard limits are ``time_limits()``, read at each look; ``celery
     control time_limit`` sets them as on any other task."""
 
@@ -42,15 +43,15 @@ class SettingsTimeLimits(Task):
 
     def apply_async(
         self,
-        args=None,
-        kwargs=None,
-        task_id=None,
-        producer=None,
-        link=None,
-        link_error=None,
-        shadow=None,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        task_id: str | None = None,
+        producer: Any = None,
+        link: Any = None,
+        link_error: Any = None,
+        shadow: str | None = None,
         **options: Any,
-    ):
+    ) -> AsyncResult[Any]:
         # An explicit None leaves the limits out of the message (Celery's send_task): the worker
         # that runs it applies its own.
         options.update(soft_time_limit=None, time_limit=None)

@@ -15,6 +15,10 @@ idempotency key, or asks Feishu first where the kind knows how (docs/feishu.md, 
 budget").
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
@@ -40,10 +44,17 @@ class TryLater(Exception):
 def backoff(retries: int) -> float:
     """Seconds before retry number ``retries + 1``: ``FEISHU_RETRY_BACKOFF`` (30 s) doubled
     each time, at most half an hour."""
-    return min(settings.FEISHU_RETRY_BACKOFF * 2**retries, BACKOFF_CAP)
+    delay: float = settings.FEISHU_RETRY_BACKOFF * 2**retries
+    return min(delay, BACKOFF_CAP)
 
 
-def run_retrying(task, func, pk, give_up, max_retries: int | None = MAX_RETRIES):
+def run_retrying(
+    task: "Task[Any, Any]",
+    func: Callable[[int], object],
+    pk: int,
+    give_up: Callable[[int, str], object],
+    max_retries: int | None = MAX_RETRIES,
+) -> object:
     """``max_retries`` None: retried for as long as ``func`` asks (its kind decides when to stop)."""
     try:
         return func(pk)

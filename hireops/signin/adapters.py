@@ -38,9 +38,9 @@ class _ToBaseUrl(requests.adapters.HTTPAdapter):
         super().__init__()
         self.base = base
 
-    def send(self, request, **kwargs):
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         request.url = self.base + request.url[len(FEISHU_ORIGIN) :]
-        return super().send(request, **kwargs)
+        return super().send(request, stream, timeout, verify, cert, proxies)
 
 
 class AccountAdapter(DefaultAccountAdapter):

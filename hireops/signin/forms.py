@@ -64,6 +64,8 @@ class _LabelledKeyName:
     """allauth's security-key forms leave their ``name`` field unlabelled, so Django labels it
     "Name" from the attribute, in English whatever the reader's language."""
 
+    fields: dict[str, forms.Field]  # the form's it is mixed in front of
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].label = _("Name of the security key")

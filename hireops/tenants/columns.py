@@ -1,10 +1,12 @@
 """List columns that name a tenant: a store app's lists show them; a self-built app, whose
 rows are all its own tenant's, does not."""
 
+from hireops.core.mixin_bases import AdminMixin
+
 from .mode import store_app
 
 
-class StoreColumns:
+class StoreColumns(AdminMixin):
     """Admin mixin: ``store_columns`` are dropped from ``list_display`` for a self-built app."""
 
     store_columns: tuple[str, ...] = ()

@@ -13,6 +13,8 @@ off). So a new tenant arrives named, a company's rename reaches a name nobody ch
 name staff typed is never replaced, whatever Feishu later says.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -23,8 +25,8 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client
-from hireops.feishu.tenant import query_tenant
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu.tenant import TenantInfo, query_tenant
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
 
 from .mode import store_app
 from .models import Tenant, TenantNameLookup
@@ -60,11 +62,11 @@ def _prepare(lookup: TenantNameLookup) -> str:
     return lookup.tenant.tenant_key
 
 
-def _call(lookup: TenantNameLookup, tenant_key: str):
+def _call(lookup: TenantNameLookup, tenant_key: str) -> TenantInfo:
     return query_tenant(get_client(), tenant_key=tenant_key)
 
 
-def _answer(lookup: TenantNameLookup, tenant_key: str, info) -> dict:
+def _answer(lookup: TenantNameLookup, tenant_key: str, info: TenantInfo) -> dict[str, Any]:
     if info.tenant_key != tenant_key:
         return {"status": CallStatus.FAILED, "error": Message(OTHER_TENANT, other=info.tenant_key or "—")}
     if not info.name.strip():
@@ -72,7 +74,7 @@ def _answer(lookup: TenantNameLookup, tenant_key: str, info) -> dict:
     return {"name": info.name.strip()[:200], "display_id": info.display_id[:64]}
 
 
-def _named(lookup: TenantNameLookup, tenant_key: str, info) -> None:
+def _named(lookup: TenantNameLookup, tenant_key: str, info: TenantInfo) -> None:
     name, display_id = info.name.strip()[:200], info.display_id[:64]
     tenants = Tenant.objects.filter(pk=lookup.tenant_id)
     tenants.update(feishu_name=name, feishu_display_id=display_id, updated_at=Now())
@@ -83,7 +85,7 @@ def _named(lookup: TenantNameLookup, tenant_key: str, info) -> None:
 
 
 # The tenant API's codes are explained in failures.BY_API, like every other API's.
-LOOKUP = outbound.register(
+LOOKUP: FeishuKind[TenantNameLookup, str, TenantInfo] = outbound.register(
     outbound.Outbound(
         name="tenants.lookup_name",
         model=TenantNameLookup,

@@ -15,13 +15,17 @@ change of ``url`` do.
 
 import datetime as dt
 import enum
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel
 
-from hireops.api.pagination import PageParams, page
+from hireops.api.keys import KeyedRequest
+from hireops.api.pagination import PageOf, PageParams, page
 from hireops.api.problems import Problem, not_found
 from hireops.api.schemas import Moment, Page, Text64, Text128, Text200, Text2000, Timestamp
 from hireops.api.scopes import declare
@@ -169,7 +173,7 @@ def _delivery_out(d: WebhookDelivery) -> DeliveryOut:
     )
 
 
-def _endpoint(request, id: int, *, lock: bool = False) -> WebhookEndpoint:
+def _endpoint(request: KeyedRequest, id: int, *, lock: bool = False) -> WebhookEndpoint:
     """The key's own endpoint ``id``; any other is missing (404), whoever's it is."""
     if not 1 <= id <= MAX_ID:
         raise not_found()
@@ -192,7 +196,7 @@ def _refused(exc: endpoints.EndpointRefused) -> Problem:
     summary="List webhook endpoints",
     response=Page[EndpointOut],
 )
-def list_endpoints(request, filters: Query[PageParams]):
+def list_endpoints(request: KeyedRequest, filters: Query[PageParams]) -> PageOf[EndpointOut]:
     return page(WebhookEndpoint.objects.filter(owner_key=request.api_key), filters, serialize=_out)
 
 
@@ -206,7 +210,7 @@ def list_endpoints(request, filters: Query[PageParams]):
     write=True,
     created="/webhook-endpoints/{id}",
 )
-def create_endpoint(request, payload: EndpointIn):
+def create_endpoint(request: KeyedRequest, payload: EndpointIn) -> Status[EndpointCreated]:
     try:
         made, secret = endpoints.create(
             url=payload.url,
@@ -229,7 +233,7 @@ def create_endpoint(request, payload: EndpointIn):
     summary="One webhook endpoint",
     response=EndpointOut,
 )
-def get_endpoint(request, id: int):
+def get_endpoint(request: KeyedRequest, id: int) -> EndpointOut:
     return _out(_endpoint(request, id))
 
 
@@ -242,7 +246,7 @@ def get_endpoint(request, id: int):
     response=EndpointChanged,
     write=True,
 )
-def update_endpoint(request, id: int, payload: EndpointPatch):
+def update_endpoint(request: KeyedRequest, id: int, payload: EndpointPatch) -> EndpointChanged:
     sent = {name: getattr(payload, name) for name in payload.model_fields_set}
     asked = endpoints.Changes(**{name: value for name, value in sent.items() if value is not None})
     with transaction.atomic():
@@ -263,7 +267,7 @@ def update_endpoint(request, id: int, payload: EndpointPatch):
     response={204: None},
     write=True,
 )
-def delete_endpoint(request, id: int):
+def delete_endpoint(request: KeyedRequest, id: int) -> Status[None]:
     try:
         endpoints.remove(_endpoint(request, id), endpoints.Reach.of_key(request.api_key))
     except endpoints.EndpointRefused as exc:
@@ -279,7 +283,7 @@ def delete_endpoint(request, id: int):
     summary="The endpoint's signing secret",
     response=SecretOut,
 )
-def get_secret(request, id: int):
+def get_secret(request: KeyedRequest, id: int) -> SecretOut:
     endpoint = _endpoint(request, id)
     previous = endpoint.previous_until if len(signing.signing_secrets(endpoint)) > 1 else None
     return SecretOut(secret=signing.current_secret(endpoint), previous_valid_until=previous)
@@ -294,7 +298,7 @@ def get_secret(request, id: int):
     response=SecretOut,
     write=True,
 )
-def rotate_secret(request, id: int):
+def rotate_secret(request: KeyedRequest, id: int) -> SecretOut:
     with transaction.atomic():
         endpoint = _endpoint(request, id, lock=True)
         try:
@@ -313,13 +317,13 @@ def rotate_secret(request, id: int):
     response={202: DeliveryOut},
     write=True,
 )
-def test_endpoint(request, id: int):
+def test_endpoint(request: KeyedRequest, id: int) -> Status[DeliveryOut]:
     endpoint = _endpoint(request, id)
     event = events.ping(endpoint, by=request.api_key.actor)
     return Status(202, _delivery_out(event.deliveries.select_related("event").get()))
 
 
-def _deliveries(endpoint: WebhookEndpoint):
+def _deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.select_related("event")
 
 
@@ -331,7 +335,7 @@ def _deliveries(endpoint: WebhookEndpoint):
     summary="The endpoint's deliveries, newest first",
     response=Page[DeliveryOut],
 )
-def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
+def list_deliveries(request: KeyedRequest, id: int, filters: Query[DeliveryFilters]) -> PageOf[DeliveryOut]:
     rows = _deliveries(_endpoint(request, id))
     if filters.status:
         rows = rows.filter(status=STATUS[filters.status])
@@ -348,7 +352,7 @@ def list_deliveries(request, id: int, filters: Query[DeliveryFilters]):
     response={202: DeliveryOut},
     write=True,
 )
-def resend_delivery(request, id: int):
+def resend_delivery(request: KeyedRequest, id: int) -> Status[DeliveryOut]:
     if not 1 <= id <= MAX_ID:
         raise not_found()
     found = WebhookDelivery.objects.filter(pk=id, endpoint__owner_key=request.api_key).first()
@@ -369,7 +373,7 @@ def resend_delivery(request, id: int):
     response={202: ResentOut},
     write=True,
 )
-def resend_failed(request, id: int, payload: ResendIn):
+def resend_failed(request: KeyedRequest, id: int, payload: ResendIn) -> Status[ResentOut]:
     endpoint = _endpoint(request, id)
     resent = delivery.resend_failed_since(endpoint, payload.since, by=request.api_key.actor)
     return Status(202, ResentOut(resent=resent))
@@ -390,7 +394,9 @@ class EventOut(Schema):
         description="When it happened (ISO 8601, UTC), as the webhook's",
         json_schema_extra={"format": "date-time"},
     )
-    data: dict = Field(description="The same data its webhook carries to an endpoint with this key's scopes")
+    data: dict[str, Any] = Field(
+        description="The same data its webhook carries to an endpoint with this key's scopes"
+    )
 
 
 class EventFilters(PageParams):
@@ -414,7 +420,7 @@ class EventTypeOut(Schema):
     summary="The events this key could have heard, kept WEBHOOK_KEEP_DAYS (30), newest first",
     response=Page[EventOut],
 )
-def list_events(request, filters: Query[EventFilters]):
+def list_events(request: KeyedRequest, filters: Query[EventFilters]) -> PageOf[dict[str, Any]]:
     key = request.api_key
     if filters.type is not None and filters.type not in feed.heard_types(key):
         known = events.types().get(filters.type)
@@ -437,7 +443,7 @@ def list_events(request, filters: Query[EventFilters]):
     summary="The event types: what each says, the scope it is heard with, and whether this key hears it",
     response=list[EventTypeOut],
 )
-def list_event_types(request):
+def list_event_types(request: KeyedRequest) -> list[EventTypeOut]:
     heard = feed.heard_types(request.api_key)
     return [
         EventTypeOut(
@@ -464,7 +470,7 @@ class PingData(Schema):
     description: str
 
 
-def _component(schema: dict, model) -> dict:
+def _component(schema: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     """A reference to ``model`` among the document's schemas, adding it (and what it uses) if absent."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     name = model.__name__
@@ -476,13 +482,13 @@ def _component(schema: dict, model) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def document_events(schema: dict) -> None:
+def document_events(schema: dict[str, Any]) -> None:
     with translation.override("en"):
         schema["webhooks"] = _events_document(schema)
 
 
-def _events_document(schema: dict) -> dict:
-    hooks = {}
+def _events_document(schema: dict[str, Any]) -> dict[str, Any]:
+    hooks: dict[str, Any] = {}
     for name, event_type in events.types().items():
         model = PingData if name == events.PING else event_type.schema
         envelope = {

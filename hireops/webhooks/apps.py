@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Partner webhooks")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from django.utils.translation import gettext_noop
 
         from hireops.api.keys import retired

@@ -26,11 +26,12 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -43,6 +44,10 @@ from hireops.core.models import CallStatus
 
 from . import events, retire, signing, transport
 from .models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    import requests
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,7 @@ class Body:
     url: str
     msg_id: str
     data: bytes
-    signing_secrets: list
+    signing_secrets: list[str]
     failing: bool  # the endpoint's last attempts failed: a success clears that
 
 
@@ -89,7 +94,7 @@ class Failure:
     maybe_applied: bool = False
     parked: bool = False  # waits on its row for the sweep: no task queued
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, Any]:
         return {"error": self.reason}
 
 
@@ -114,7 +119,7 @@ def delay(attempts_done: int) -> float:
 # --- claim ----------------------------------------------------------------------------------
 
 
-def _prepare(row: WebhookDelivery):
+def _prepare(row: WebhookDelivery) -> Body | None:
     now = timezone.now()
     if row.next_attempt_at and row.next_attempt_at > now + timedelta(seconds=1):
         return None  # not due: an early or repeated message
@@ -153,10 +158,11 @@ def _prepare(row: WebhookDelivery):
 _local = threading.local()
 
 
-def _http():
+def _http() -> "requests.Session":
     if not hasattr(_local, "session"):
         _local.session = transport.session()
-    return _local.session
+    session: requests.Session = _local.session
+    return session
 
 
 def _call(row: WebhookDelivery, body: Body) -> transport.Answer:
@@ -183,14 +189,14 @@ def _log(row: WebhookDelivery, answer: transport.Answer) -> None:
     )
 
 
-def _answer(row: WebhookDelivery, body: Body, answer: transport.Answer) -> dict:
+def _answer(row: WebhookDelivery, body: Body, answer: transport.Answer) -> dict[str, Any]:
     _log(row, answer)
     if body.failing:
         WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(failing_since=None)
     return {"error": "", "last_status_code": answer.status, "next_attempt_at": None}
 
 
-def _judge(row: WebhookDelivery, exc: Exception) -> Failure:
+def _judge(row: WebhookDelivery, exc: NotDelivered) -> Failure:
     answer = exc.answer if isinstance(exc, NotDelivered) else transport.Answer(None, 0, error=str(exc))
     reason = _reason(answer)
     if answer.status == GONE:
@@ -217,7 +223,7 @@ def _failing(row: WebhookDelivery, answer: transport.Answer | None) -> None:
         disable(row.endpoint_id, Message(FAILING_REASON, days=days))
 
 
-def _retrying(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure) -> None:
+def _retrying(row: WebhookDelivery, body: Body, exc: NotDelivered, failure: Failure) -> None:
     answer = exc.answer if isinstance(exc, NotDelivered) else None
     if answer is not None:
         _log(row, answer)
@@ -230,7 +236,7 @@ def _retrying(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure
     _failing(row, answer)
 
 
-def _refused(row: WebhookDelivery, body: Body, exc: Exception, failure: Failure) -> None:
+def _refused(row: WebhookDelivery, body: Body, exc: NotDelivered, failure: Failure) -> None:
     answer = exc.answer if isinstance(exc, NotDelivered) else None
     if answer is not None:
         _log(row, answer)
@@ -260,7 +266,7 @@ def _released(row: WebhookDelivery) -> None:
             transaction.on_commit(lambda: DELIVER.send(pks[0]))
 
 
-def _cut(kind) -> Exception:
+def _cut(kind: outbound.AnyKind) -> NotDelivered:
     return NotDelivered(
         transport.Answer(None, int(settings.WEBHOOK_TIMEOUT * 1000), error="the task's time limit")
     )
@@ -278,9 +284,14 @@ def _give_up(pk: int, reason: str) -> str:  # never reached: retries are unlimit
 
 # A partner's receiver, as the engine sees it: a delivery that did not get a 2xx, judged on the
 # specification's schedule; nothing to clear on a success (the attempt has its own row).
-RECEIVER = outbound.Callee(errors=(NotDelivered,), judge=_judge, cut=_cut, cleared=lambda answer: {})
+RECEIVER: outbound.Callee[WebhookDelivery, NotDelivered, Failure] = outbound.Callee(
+    errors=(NotDelivered,), judge=_judge, cut=_cut, cleared=lambda answer: {}
+)
 
-DELIVER = outbound.register(
+# The kind of a delivery: its row, body and answer, and its callee's error and failure.
+DeliveryKind = outbound.Outbound[WebhookDelivery, Body, transport.Answer, NotDelivered, Failure]
+
+DELIVER: DeliveryKind = outbound.register(
     outbound.Outbound(
         name="webhooks.deliver",
         model=WebhookDelivery,
@@ -308,7 +319,7 @@ DELIVER = outbound.register(
 )
 
 
-def disable(endpoint_pk: int, reason) -> bool:
+def disable(endpoint_pk: int, reason: str) -> bool:
     """Disable an endpoint (its queued deliveries fail when claimed) and alert the operators once."""
     done = WebhookEndpoint.objects.filter(pk=endpoint_pk, enabled=True).update(
         enabled=False, disabled_reason=reason, updated_at=timezone.now()
@@ -323,7 +334,7 @@ def disable(endpoint_pk: int, reason) -> bool:
 SWEEP_AT_MOST = 5000
 
 
-def due_rows(now=None):
+def due_rows(now: datetime | None = None) -> "QuerySet[WebhookDelivery]":
     """Queued deliveries nothing is sending that should be sent now: parked ones now due; one
     whose worker died (its lease expired: only a claim sets one, and every outcome clears it);
     and one whose message was lost (queued over ``LOST_AFTER`` ago and not claimed since: a
@@ -354,7 +365,7 @@ def send_due() -> int:
     return len(pks)
 
 
-def resend(deliveries, by=None) -> int:
+def resend(deliveries: "QuerySet[WebhookDelivery]", by: "User | None" = None) -> int:
     """Send these deliveries again from the start of the schedule (the same event, the same
     ``webhook-id``), whatever became of them; one being sent right now is left to finish.
     Each one sent again is in ``by``'s change history."""
@@ -364,7 +375,7 @@ def resend(deliveries, by=None) -> int:
     return len(pks)
 
 
-def _resend(deliveries) -> list[int]:
+def _resend(deliveries: "QuerySet[WebhookDelivery]") -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         rows = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
@@ -385,7 +396,7 @@ def _resend(deliveries) -> list[int]:
     return pks
 
 
-def resend_failed_since(endpoint: WebhookEndpoint, since, by=None) -> int:
+def resend_failed_since(endpoint: WebhookEndpoint, since: datetime, by: "User | None" = None) -> int:
     """Send again every delivery to ``endpoint`` that failed since ``since``; the endpoint's
     change history says how many."""
     with transaction.atomic():

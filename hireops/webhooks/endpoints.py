@@ -29,7 +29,7 @@ from .addresses import RefusedAddress, check_url
 from .models import WebhookEndpoint
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
     from hireops.api.models import ApiKey
 
@@ -167,7 +167,7 @@ def create(
     event_types: Iterable[str] = (),
     tenants: Iterable[str] = (),
     scopes: Iterable[str] = (),
-    by=None,
+    by: "User | None" = None,
     key: "ApiKey | None" = None,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once: the only time it is shown unasked). It
@@ -257,7 +257,7 @@ HANDED_OVER = gettext_noop("Handed to %(to)s (it belonged to %(was)s).")
 STAFF = gettext_noop("the staff")
 
 
-def hand_over(endpoint: WebhookEndpoint, key: "ApiKey | None", *, by) -> None:
+def hand_over(endpoint: WebhookEndpoint, key: "ApiKey | None", *, by: "User | None") -> None:
     """Give ``endpoint`` to ``key`` (None: to the staff), which alone reaches it through the API
     from now on; a key that may not read all it is sent, or no longer works, is refused. Its
     secret stays (the partner behind a replaced key keeps verifying); its history says who

@@ -17,7 +17,7 @@ its scopes hold ``scope``.
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from hireops.core import audit, discovery
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def hears(endpoint: WebhookEndpoint, event_type: EventType) -> bool:
     return event_type.scope is None or event_type.scope in endpoint.scopes
 
 
-def _of_its_tenants(endpoint: WebhookEndpoint, tenant_key: str, spanned) -> bool:
+def _of_its_tenants(
+    endpoint: WebhookEndpoint, tenant_key: str, spanned: Callable[[], set[str]] | None
+) -> bool:
     """Whether an endpoint limited to some tenants may hear of this (any endpoint for all may)."""
     if not endpoint.tenants:
         return True
@@ -91,10 +94,11 @@ def _of_its_tenants(endpoint: WebhookEndpoint, tenant_key: str, spanned) -> bool
     return bool(tenant_key) and tenant_key in endpoint.tenants
 
 
-def _plain_json(data) -> dict:
+def _plain_json(data: object) -> dict[str, Any]:
     """The data as the API's answer holds it: the same encoder (a schema's datetimes to the
     millisecond, in UTC), so an event's data equals what ``GET`` returns."""
-    return json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+    plain: dict[str, Any] = json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+    return plain
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def audience(type_name: str) -> Audience:
 
 
 def emit(
-    type_name: str, subject, *, tenant_key: str = "", heard: Audience | None = None
+    type_name: str, subject: Any, *, tenant_key: str = "", heard: Audience | None = None
 ) -> WebhookEvent | None:
     """Record that ``type_name`` happened to ``subject`` (of ``tenant_key``), in the caller's
     transaction: the event and a delivery for each enabled endpoint that hears it; their tasks
@@ -152,14 +156,17 @@ def emit(
     heard = audience(type_name) if heard is None else heard
     if not heard:
         return None
-    spanned = None
-    if event_type.tenants is not None:
+    spanned: Callable[[], set[str]] | None = None
+    tenants_of = event_type.tenants
+    if tenants_of is not None:
         found: list[set[str]] = []
 
-        def spanned() -> set[str]:  # asked once, and only if needed
+        def spanned_now() -> set[str]:  # asked once, and only if needed
             if not found:
-                found.append(set(event_type.tenants(subject)))  # type: ignore[misc]  # not None: tested above
+                found.append(set(tenants_of(subject)))
             return found[0]
+
+        spanned = spanned_now
 
     endpoints = [e for e in heard.endpoints if _of_its_tenants(e, tenant_key, spanned)]
     if not endpoints and not heard.readers:
@@ -177,8 +184,8 @@ def emit(
 
 def record(
     event_type: EventType,
-    subject,
-    endpoints,
+    subject: Any,
+    endpoints: Sequence[WebhookEndpoint],
     *,
     tenant_key: str = "",
     for_readers: bool = False,
@@ -218,16 +225,17 @@ def record(
     return event
 
 
-def data_for(event: WebhookEvent, scopes, *, limited: bool) -> dict:
+def data_for(event: WebhookEvent, scopes: Sequence[str], *, limited: bool) -> dict[str, Any]:
     """The event's data as one with ``scopes`` reads it (``limited``: to some tenants): the
     same for an endpoint's delivery and a key's ``GET /events``."""
+    data: dict[str, Any] = event.data
     if event.limited_data is not None and limited:
-        return event.limited_data  # an object spanning tenants, as a key limited to some reads it
-    if event.personal_data is not None:
+        data = event.limited_data  # an object spanning tenants, as a key limited to some reads it
+    elif event.personal_data is not None:
         event_type = _types.get(event.type) or types().get(event.type)
         if event_type and event_type.personal_scope in scopes:
-            return event.personal_data
-    return event.data
+            data = event.personal_data
+    return data
 
 
 def timestamp(event: WebhookEvent) -> str:
@@ -244,7 +252,7 @@ def payload(event: WebhookEvent, endpoint: WebhookEndpoint) -> bytes:
 # --- ping -----------------------------------------------------------------------------------
 
 
-def _ping_data(endpoint: WebhookEndpoint, personal: bool, whole: bool) -> dict:
+def _ping_data(endpoint: WebhookEndpoint, personal: bool, whole: bool) -> dict[str, Any]:
     return {"endpoint_id": endpoint.pk, "url": endpoint.url, "description": endpoint.description}
 
 
@@ -258,7 +266,7 @@ declare(
 )
 
 
-def ping(endpoint: WebhookEndpoint, by=None) -> WebhookEvent:
+def ping(endpoint: WebhookEndpoint, by: "User | None" = None) -> WebhookEvent:
     """Send a ``ping`` to this endpoint now, whatever its filters (in ``by``'s change history)."""
     with transaction.atomic():
         event = record(_types[PING], endpoint, [endpoint])

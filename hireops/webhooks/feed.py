@@ -7,7 +7,8 @@ instead of asking anyone to resend it.
 An event is kept when an endpoint heard it or a usable key could list it
 (``events.audience``): a type nobody may hear of is never written."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -28,11 +29,14 @@ def heard_types(key: ApiKey) -> dict[str, events.EventType]:
     }
 
 
-def kept_since():
-    return timezone.now() - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+def kept_since() -> datetime:
+    days: int = settings.WEBHOOK_KEEP_DAYS
+    return timezone.now() - timedelta(days=days)
 
 
-def for_key(key: ApiKey, *, type_name: str | None = None, created_after=None) -> QuerySet[WebhookEvent]:
+def for_key(
+    key: ApiKey, *, type_name: str | None = None, created_after: datetime | None = None
+) -> QuerySet[WebhookEvent]:
     """The events ``key`` could have heard (``type_name``: of that type only, one it hears)."""
     names = [type_name] if type_name else list(heard_types(key))
     rows = WebhookEvent.objects.filter(type__in=names, created_at__gte=kept_since())
@@ -47,7 +51,7 @@ def for_key(key: ApiKey, *, type_name: str | None = None, created_after=None) ->
     return rows
 
 
-def as_read_by(event: WebhookEvent, key: ApiKey) -> dict:
+def as_read_by(event: WebhookEvent, key: ApiKey) -> dict[str, Any]:
     """The event as the key's webhook would carry it: id, type, timestamp, data."""
     return {
         "id": event.webhook_id,

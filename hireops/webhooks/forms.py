@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -6,17 +8,27 @@ from hireops.api.models import ApiKey
 from . import endpoints, events
 from .models import WebhookEndpoint
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    # Django's form classes are generic to the checker only (no ``[...]`` at run time).
+    _KeyChoiceField = forms.ModelChoiceField[ApiKey]
+    _EndpointModelForm = forms.ModelForm[WebhookEndpoint]
+else:
+    _KeyChoiceField = forms.ModelChoiceField
+    _EndpointModelForm = forms.ModelForm
+
 
 def _lines(text: str) -> list[str]:
     return sorted({line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()})
 
 
-class OwnerKeyField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+class OwnerKeyField(_KeyChoiceField):
+    def label_from_instance(self, obj: ApiKey) -> str:
         return f"{obj.name} ({obj.prefix}…): {', '.join(obj.scopes)}"
 
 
-class EndpointForm(forms.ModelForm):
+class EndpointForm(_EndpointModelForm):
     """An endpoint as a person makes or changes it. The endpoint as it will be is checked
     against what the person may read (``endpoints.Reach.of_person``), whatever field changed:
     pointing an endpoint elsewhere is as telling as giving it a scope. A superuser may also hand
@@ -59,21 +71,26 @@ class EndpointForm(forms.ModelForm):
         model = WebhookEndpoint
         fields = ["url", "description", "event_types", "tenants", "scopes", "owner_key"]
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args: Any, user: "User", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["event_types"].choices = [(n, f"{n}: {t.description}") for n, t in events.types().items()]
-        self.fields["scopes"].choices = [(s, s) for s in endpoints.data_scopes()]
+        event_types, scopes = self.fields["event_types"], self.fields["scopes"]
+        assert isinstance(event_types, forms.ChoiceField) and isinstance(
+            scopes, forms.ChoiceField
+        )  # declared above
+        event_types.choices = [(n, f"{n}: {t.description}") for n, t in events.types().items()]
+        scopes.choices = [(s, s) for s in endpoints.data_scopes()]
         if self.instance.pk:
             self.initial["tenants"] = "\n".join(self.instance.tenants)
         if not (self.instance.pk and user is not None and user.is_superuser):
             del self.fields["owner_key"]
 
-    def clean_tenants(self):
+    def clean_tenants(self) -> list[str]:
         return _lines(self.cleaned_data["tenants"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         reach = endpoints.Reach.of_person(self.user)

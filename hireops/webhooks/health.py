@@ -2,6 +2,8 @@
 the alerts, once per incident). Deliveries stuck and failed are watched by the platform from
 the outbound registry (``webhooks.deliver.stuck`` / ``.failed``)."""
 
+from collections.abc import Iterator
+
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.messages import stored_as
@@ -13,7 +15,7 @@ from .models import WebhookDelivery, WebhookEndpoint
 
 
 @status.check
-def webhook_endpoints():
+def webhook_endpoints() -> Iterator[status.Finding]:
     from hireops.core.admin.dashboard import capped_count, changelist_url
 
     # Disabled by what its receiver did: a person looks at it. One disabled on request, or

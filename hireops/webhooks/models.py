@@ -63,7 +63,7 @@ class WebhookEndpoint(models.Model):
         verbose_name_plural = _("webhook endpoints")
         ordering = ["pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.description or self.url
 
     def wants(self, event_type: str) -> bool:
@@ -97,7 +97,7 @@ class WebhookEvent(models.Model):
         # GET /events: a key's types, newest first (a partner catching up walks back from now).
         indexes = [models.Index(fields=["type", "-created_at", "-id"], name="webhook_event_feed_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.type} {self.webhook_id}"
 
     @property
@@ -170,7 +170,7 @@ class WebhookDelivery(models.Model):
         ]
         constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"
 
 
@@ -192,5 +192,5 @@ class DeliveryAttempt(models.Model):
         verbose_name_plural = _("delivery attempts")
         ordering = ["pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.delivery_id} @ {self.at:%Y-%m-%d %H:%M:%S}"

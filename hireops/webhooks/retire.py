@@ -50,7 +50,7 @@ def endpoints_of(key: ApiKey) -> int:
     return done
 
 
-def on_key_retired(sender, key: ApiKey, **kwargs) -> None:
+def on_key_retired(sender: object, key: ApiKey, **kwargs: object) -> None:
     endpoints_of(key)
 
 

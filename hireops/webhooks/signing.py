@@ -11,12 +11,16 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from hireops.core.secrets.sealing import seal, unseal
+
+if TYPE_CHECKING:
+    from .models import WebhookEndpoint
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32  # the specification: 24 to 64
@@ -46,18 +50,18 @@ def headers(signing_secrets: list[str], msg_id: str, timestamp: int, body: bytes
 # --- an endpoint's secrets ------------------------------------------------------------------
 
 
-def set_new_secret(endpoint) -> str:
+def set_new_secret(endpoint: "WebhookEndpoint") -> str:
     """Give a new endpoint its secret (not saved here); returns it."""
     secret = new_secret()
     endpoint.secret = seal(secret)
     return secret
 
 
-def current_secret(endpoint) -> str:
+def current_secret(endpoint: "WebhookEndpoint") -> str:
     return unseal(endpoint.secret)
 
 
-def signing_secrets(endpoint, now=None) -> list[str]:
+def signing_secrets(endpoint: "WebhookEndpoint", now: datetime | None = None) -> list[str]:
     """The secrets that sign a delivery now: the current one, and the previous one during its overlap."""
     now = now or timezone.now()
     found = [unseal(endpoint.secret)]
@@ -66,7 +70,7 @@ def signing_secrets(endpoint, now=None) -> list[str]:
     return found
 
 
-def rotate(endpoint) -> str:
+def rotate(endpoint: "WebhookEndpoint") -> str:
     """A new secret; the current one keeps signing beside it for the overlap. Saved; returns it."""
     secret = new_secret()
     endpoint.previous_secret = endpoint.secret

@@ -1,8 +1,10 @@
 """One POST to a partner's endpoint: the connected address checked, no redirect, no proxy,
 a bounded time and a bounded answer."""
 
+import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -16,10 +18,16 @@ KEPT = 1000  # characters of an answer kept in the delivery log
 READ_AT_MOST = 64 * 1024  # bytes of an answer read at all
 
 
-class _Checked:
+if TYPE_CHECKING:
+    _Connection = HTTPConnection  # what ``_Checked`` is mixed in front of
+else:
+    _Connection = object
+
+
+class _Checked(_Connection):
     """A connection that refuses to talk once connected to an address a webhook may not go to."""
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         try:
             check_address(sock.getpeername()[0])
@@ -46,7 +54,7 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
 
 
 class _CheckedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 
@@ -75,7 +83,7 @@ class Answer:
 def post(url: str, body: bytes, headers: dict[str, str], http: requests.Session | None = None) -> Answer:
     """Send once; never raises for the receiver's faults (the answer says what happened)."""
     http = http or session()
-    timeout = settings.WEBHOOK_TIMEOUT
+    timeout: float = settings.WEBHOOK_TIMEOUT
     started = time.monotonic()
 
     def elapsed() -> int:

@@ -64,7 +64,8 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             format_html(
-                _('The change goes out to every bound account it concerns. <a href="{}">Follow it</a>.'), url
+                str(_('The change goes out to every bound account it concerns. <a href="{}">Follow it</a>.')),
+                url,
             ),
             messages.INFO,
         )

@@ -57,10 +57,11 @@ class AgeFilter(admin.SimpleListFilter):
         return [(key, label) for key, (_after, _before, label) in AGES.items()]
 
     def queryset(self, request, queryset):
-        if self.value() not in AGES:
+        value = self.value()
+        if value not in AGES:
             return queryset
         now = timezone.now()
-        older_than, younger_than, _label = AGES[self.value()]
+        older_than, younger_than, _label = AGES[value]
         if older_than is not None:
             queryset = queryset.filter(received_at__lte=now - timedelta(days=older_than))
         if younger_than is not None:

@@ -2,14 +2,15 @@
 a result, a termination, an exam's login or score to Feishu."""
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpResponseRedirect
+from django.db.models import Model, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -32,12 +33,15 @@ from .filters import AgeFilter, CustomerFilter, OverdueFilter, PackageFilter, Pa
 from .usage import usage_view
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.http import QueryDict
+    from django.utils.datastructures import MultiValueDict
     from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger(__name__)
 
 
-def _posted(request) -> tuple:
+def _posted(request: HttpRequest) -> "tuple[QueryDict | None, MultiValueDict[str, UploadedFile] | None]":
     """(data, files) for a form: bound on POST even when nothing was ticked (an empty POST)."""
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
@@ -57,7 +61,8 @@ class ReportsInline(ReadOnlyInline):
     fields = ("file_or_link", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     verbose_name_plural = _("reports")
-    download_url = None  # report -> URL, set per request by OrderAdmin for users who may download
+    # report -> URL, set per request by OrderAdmin for users who may download
+    download_url: Callable[[ReportFile], str] | None = None
 
     @admin.display(description=_("file or link"))
     def file_or_link(self, obj):
@@ -76,13 +81,14 @@ class OrderAdmin(LargeTableAdmin, StoreColumns, ChangedThroughActions, admin.Mod
     work_permission = ""
     buttons: "tuple[tuple[str, StrOrPromise], ...]" = ()  # (url name suffix, label)
     # The catalogue's model and the order's field naming its entry (a package, a paper).
-    catalogue_entry: tuple[type, str]
+    catalogue_entry: tuple[type[Model], str]
+    id_field: str  # Feishu's id of the order (its column), searched exactly
 
     def get_queryset(self, request):
         """Each row with its tenant's name and its catalogue entry's name, in the list's one
         query (never a query per row)."""
         entry_model, field = self.catalogue_entry
-        entry_name = entry_model.objects.filter(code=OuterRef(field)).values("name")[:1]
+        entry_name = entry_model._default_manager.filter(code=OuterRef(field)).values("name")[:1]
         return with_tenant_name(super().get_queryset(request)).annotate(entry_name=Subquery(entry_name))
 
     def entry(self, obj) -> str:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hireops.core.admin import action_page
-from hireops.core.spreadsheets.export import csv_response, xlsx_response
+from hireops.core.spreadsheets.export import Column, csv_response, xlsx_response
 
 from ..usage import FIGURES, monthly_usage
 
@@ -47,7 +47,7 @@ def usage_view(model_admin, request):
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     form = UsageForm(request.GET or None, initial={"month": last_month})
     if form.is_valid():
-        columns = [
+        columns: list[Column] = [
             (_("month"), lambda r: r.month),
             (_("customer"), lambda r: r.customer or _("(no customer yet)")),
             *[(HEADERS[name], lambda r, name=name: r.figures[name]) for name in FIGURES],

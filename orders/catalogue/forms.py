@@ -67,7 +67,8 @@ class FormFieldForm(forms.ModelForm):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind, options = data.get("type"), data.get("options") or []
         if kind in WITH_OPTIONS and not options:
             self.add_error("options", _("A single or multiple choice needs at least one option."))
@@ -111,7 +112,8 @@ class ExamPaperForm(forms.ModelForm):
     admin_fields = (*Meta.fields[:6], "move_scheduled_exams", *Meta.fields[6:])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and starts >= ends:
             self.add_error("ends_at", _("The paper must close after it opens."))

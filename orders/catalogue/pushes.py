@@ -21,6 +21,7 @@ which way it went (``plans.probe``). A refusal is final and explained on the row
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,7 +33,8 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, eco, get_client
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.outbound.retry import TryLater
 from hireops.webhooks.events import emit
 
@@ -217,7 +219,7 @@ def _send_all(push: CataloguePush, pending: Pending) -> Pending:
     return pending
 
 
-def _answer(push: CataloguePush, pending: Pending, result) -> dict:
+def _answer(push: CataloguePush, pending: Pending, result: Pending) -> dict[str, Any]:
     if pending.refused:
         return {"status": CallStatus.FAILED, "error": Message(RETIRED, keys=pending.refused)}
     push.refresh_from_db(fields=["calls"])
@@ -229,7 +231,7 @@ def _record_failure(push: CataloguePush, pending: Pending, exc: FeishuError) -> 
         _record(push, pending.call, {"code": exc.code, "msg": exc.msg, "log_id": exc.log_id or ""})
 
 
-def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure) -> None:
+def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure: Failure) -> None:
     _record_failure(push, pending, exc)
     call = pending.call
     unsafe = call is not None and push.catalogue == "packages" and call.op != "batch_update"
@@ -246,7 +248,8 @@ def _closed(push: CataloguePush) -> None:
         emit("catalogue.push.failed", failed, tenant_key=failed.tenant_key)
 
 
-PUSH = outbound.register(
+# The call is every planned call of the push: its answer is the claim's ``Pending`` as they left it.
+PUSH: FeishuKind[CataloguePush, Pending, Pending] = outbound.register(
     outbound.Outbound(
         name="orders.push_catalogue",
         model=CataloguePush,

@@ -24,6 +24,7 @@ admin is not a ``CatalogueEntryAdmin`` (``orders.checks``, ``orders.E001``), and
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
@@ -139,7 +140,11 @@ def _changes(forms) -> tuple[list, list]:
 
 
 def _save(groups):
-    history, added_ids, changed_ids, withdrawn_ids = [], [], [], []
+    # (entry, message, its values, the change history's action flag)
+    history: list[tuple[Any, str, dict[str, str], int]] = []
+    added_ids: list[str] = []
+    changed_ids: list[str] = []
+    withdrawn_ids: list[str] = []
     for model, forms in groups:
         added, changed = _changes(forms)
         for form in added:

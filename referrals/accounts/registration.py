@@ -2,6 +2,7 @@
 committed first, then the call, sent by the outbound engine in Celery."""
 
 import logging
+from typing import TypedDict
 
 from django.contrib.admin.models import ADDITION
 from django.db import IntegrityError, transaction
@@ -15,7 +16,8 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 
 from .balances import BalanceRefused, balance_apply
 from .identity import Person
@@ -107,7 +109,15 @@ def _account_failed(account_pk: int, reason, code=None) -> None:
 # --- the call, on the outbound engine (hireops.outbound) --------------------------------
 
 
-def _prepare(row: AccountRegistration) -> dict | None:
+class Registrant(TypedDict):
+    """Whom a registration asks Feishu to register: the person as the account holds them."""
+
+    mobile: tuple[str, str] | None  # (country code, number)
+    email: str | None
+    tenant_key: str | None
+
+
+def _prepare(row: AccountRegistration) -> Registrant | None:
     """The person as the account holds them now; nothing to send for an account that no
     longer waits for its registration (registered meanwhile, or failed and given up)."""
     account = row.account
@@ -117,18 +127,17 @@ def _prepare(row: AccountRegistration) -> dict | None:
     ReferralAccount.objects.filter(pk=account.pk).update(
         attempts=F("attempts") + 1, updated_at=timezone.now()
     )
-    mobile = [account.mobile_code, account.mobile_number] if account.mobile_number else None
+    mobile = (account.mobile_code, account.mobile_number) if account.mobile_number else None
     return {"mobile": mobile, "email": account.email or None, "tenant_key": account.tenant_key or None}
 
 
-def _call(row: AccountRegistration, person: dict):
-    mobile = tuple(person["mobile"]) if person["mobile"] else None
+def _call(row: AccountRegistration, person: Registrant) -> hire.ReferralAccount:
     return hire.create_referral_account(
-        get_client(), mobile=mobile, email=person["email"], tenant_key=person["tenant_key"]
+        get_client(), mobile=person["mobile"], email=person["email"], tenant_key=person["tenant_key"]
     )
 
 
-def _effect(row: AccountRegistration, person, remote) -> None:
+def _effect(row: AccountRegistration, person: Registrant, remote: hire.ReferralAccount) -> None:
     """Feishu registered the person: the account takes its id, status and balance."""
     pk = row.account_id
     try:
@@ -153,7 +162,7 @@ def _effect(row: AccountRegistration, person, remote) -> None:
     log.info("referral account %s registered as %s", pk, remote.account_id)
 
 
-def _retrying(row: AccountRegistration, person, exc: FeishuError, failure) -> None:
+def _retrying(row: AccountRegistration, person: Registrant, exc: FeishuError, failure: Failure) -> None:
     """Shown on the account while the call waits for its next try."""
     ReferralAccount.objects.filter(pk=row.account_id).update(
         error=failure.reason, error_code=failure.code, updated_at=timezone.now()
@@ -170,7 +179,7 @@ def _closed(row: AccountRegistration) -> None:
 
 # The referrals' sync pass (referrals.sync, every 5 minutes) sends what is still queued, so no
 # sweep of the engine's own.
-REGISTER = outbound.register(
+REGISTER: FeishuKind[AccountRegistration, Registrant, hire.ReferralAccount] = outbound.register(
     outbound.Outbound(
         name="referrals.register_account",
         model=AccountRegistration,

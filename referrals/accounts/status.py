@@ -16,7 +16,8 @@ from hireops.core import audit
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.outbound.retry import TryLater
 
 from . import announce
@@ -77,7 +78,7 @@ def _prepare(row: AccountStatusChange) -> str | None:
     return row.action
 
 
-def _call(row: AccountStatusChange, action: str):
+def _call(row: AccountStatusChange, action: str) -> hire.ReferralAccount:
     call = hire.enable_referral_account if action == StatusAction.ENABLE else hire.deactivate_referral_account
     return call(get_client(), row.account.account_id, tenant_key=row.account.tenant_key or None)  # type: ignore[arg-type]
 
@@ -93,7 +94,7 @@ def _this_change(row: AccountStatusChange):
     return ReferralAccount.objects.filter(pk=row.account_id, pending_action=row.action)
 
 
-def _effect(row: AccountStatusChange, action, remote) -> None:
+def _effect(row: AccountStatusChange, action: str, remote: hire.ReferralAccount) -> None:
     """Feishu's answer carries the account's status: it is the account's now."""
     status = AccountStatus.from_feishu(remote.status)
     moved = (
@@ -108,13 +109,13 @@ def _effect(row: AccountStatusChange, action, remote) -> None:
             announce.deactivated(row.account_id)
 
 
-def _retrying(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
+def _retrying(row: AccountStatusChange, action: str, exc: FeishuError, failure: Failure) -> None:
     ReferralAccount.objects.filter(pk=row.account_id).update(
         action_error=failure.reason, updated_at=timezone.now()
     )
 
 
-def _refused(row: AccountStatusChange, action, exc: FeishuError, failure) -> None:
+def _refused(row: AccountStatusChange, action: str, exc: FeishuError, failure: Failure) -> None:
     _this_change(row).update(pending_action="", action_error=failure.reason, updated_at=timezone.now())
     if action == StatusAction.DEACTIVATE:
         # Shown on the leaver, asked again.
@@ -132,7 +133,8 @@ def _give_up(pk: int, reason: str) -> str:
 
 
 # The referrals' sync pass (referrals.sync, every 5 minutes) sends what is still queued.
-CHANGE = outbound.register(
+# Its body is the change's action (``StatusAction``): enable or deactivate.
+CHANGE: FeishuKind[AccountStatusChange, str, hire.ReferralAccount] = outbound.register(
     outbound.Outbound(
         name="referrals.change_status",
         model=AccountStatusChange,

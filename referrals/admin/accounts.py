@@ -194,10 +194,10 @@ class ReferralAccountAdmin(
         searched = self.get_search_fields(request)
         return queryset.filter(reduce(or_, (q for name, q in how.items() if name in searched))), False
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = AccountAddForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return AccountAddForm.Meta.fields if obj is None else self.readonly_fields

@@ -120,7 +120,8 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         if run is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own answer to a missing object (its private name, absent from its stub).
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         return action_page(

@@ -103,10 +103,10 @@ class ExternalReferralRewardAdmin(LargeTableAdmin, ChangedThroughActions, CsvImp
             return queryset, False
         return queryset.filter(Q(external_id=term) | Q(name__icontains=term)), False
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = RewardAddForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:

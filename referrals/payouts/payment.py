@@ -3,6 +3,7 @@ fed by the dispatcher): Feishu's balance read first and a different one held for
 line's order id reused by every retry, a paid line recorded as the withdrawal it is."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
@@ -13,7 +14,8 @@ from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.tenants.gate import asked_once
 
 from ..accounts.models import ReferralAccount
@@ -40,13 +42,14 @@ PAID_OTHER_AMOUNT = gettext_noop("Paid %(paid)s, the run approved %(approved)s: 
 
 @dataclass(frozen=True)
 class Held:
-    feishu_cash: dict
+    feishu_cash: dict[str, str]
     employee_id: str
 
 
 @dataclass(frozen=True)
 class Paid:
-    result: object  # hire.WithdrawalResult, or hire.BadAmount when Feishu's amounts cannot be read
+    # Feishu's answer, or what made it unreadable (amounts that are not numbers): paid all the same.
+    result: hire.WithdrawalResult | hire.BadAmount
     employee_id: str
 
     @property
@@ -54,18 +57,18 @@ class Paid:
         return getattr(self.result, "log_id", "")
 
 
-def _prepare(line: PayoutLine):
+def _prepare(line: PayoutLine) -> str | None:
     if line.run.status != PayoutRunStatus.PAYING:
         return None  # not approved (or no longer): never paid
     return line.external_order_id
 
 
-def _call(line: PayoutLine, order_id: str):
+def _call(line: PayoutLine, order_id: str) -> Held | Paid:
     with asked_once():  # the balance read and the withdrawal: one look at the tenant's state
         return _read_and_withdraw(line, order_id)
 
 
-def _read_and_withdraw(line: PayoutLine, order_id: str):
+def _read_and_withdraw(line: PayoutLine, order_id: str) -> Held | Paid:
     client, tenant = get_client(), line.tenant_key or None
     employee_id = line.employee_id
     if not line.withdraw_sent:
@@ -82,7 +85,7 @@ def _read_and_withdraw(line: PayoutLine, order_id: str):
             return Held(normalised(held), employee_id)
         # From here a retry goes straight to the withdrawal: Feishu may already hold it.
         PayoutLine.objects.filter(pk=line.pk).update(withdraw_sent=True, employee_id=employee_id)
-    result: object  # Paid's
+    result: hire.WithdrawalResult | hire.BadAmount
     try:
         result = hire.withdraw(
             client,
@@ -96,7 +99,7 @@ def _read_and_withdraw(line: PayoutLine, order_id: str):
     return Paid(result, employee_id)
 
 
-def _answer(line: PayoutLine, order_id, outcome) -> dict:
+def _answer(line: PayoutLine, order_id: str, outcome: Held | Paid) -> dict[str, Any]:
     if isinstance(outcome, Held):
         approved, feishu = cash_text(line.cash), cash_text(outcome.feishu_cash)
         return {
@@ -106,7 +109,7 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
             "employee_id": outcome.employee_id,
             "error": Message(HELD, feishu=feishu, approved=approved),
         }
-    fields = {"employee_id": outcome.employee_id}
+    fields: dict[str, Any] = {"employee_id": outcome.employee_id}
     if isinstance(outcome.result, hire.BadAmount):
         return {**fields, "error": Message(withdrawals.AMOUNTS_NOT_KEPT, what=str(outcome.result))}
     paid = normalised(cash_dict(outcome.result.details))
@@ -116,9 +119,10 @@ def _answer(line: PayoutLine, order_id, outcome) -> dict:
     return fields
 
 
-def _effect_many(paid: list[tuple[PayoutLine, str, Paid]]) -> None:
+def _effect_many(paid: list[tuple[PayoutLine, str, Held | Paid]]) -> None:
     """The paid lines as the withdrawals they are, and their accounts' cash at zero as of
-    Feishu's time: a few statements for a batch's lines, whatever their number."""
+    Feishu's time: a few statements for a batch's lines, whatever their number. (Each line
+    here succeeded: its outcome is ``Paid``, as ``_answer`` closes a held one failed.)"""
     # The lines as the close wrote them (the engine keeps the objects so), and the run as the
     # claim read it (its approver is who asked for the withdrawal): nothing is read again. The
     # accounts are not read here either: an employee id is set only where it differs, in the
@@ -164,7 +168,7 @@ def _effect_many(paid: list[tuple[PayoutLine, str, Paid]]) -> None:
     withdrawals.zero_withdrawn_many(emptied, [CASH])
 
 
-def _refused(line: PayoutLine, order_id, exc: FeishuError, failure) -> None:
+def _refused(line: PayoutLine, order_id: str, exc: FeishuError, failure: Failure) -> None:
     withdrawals.note_deactivated(line.account_id, exc)
 
 
@@ -194,7 +198,8 @@ def _give_up(pk: int, reason: str) -> str:
     return CallStatus.QUEUED
 
 
-PAY_LINE = outbound.register(
+# Its body is the line's order id (Feishu's idempotency key); its answer what the call found.
+PAY_LINE: FeishuKind[PayoutLine, str, Held | Paid] = outbound.register(
     outbound.Outbound(
         name="referrals.pay_line",
         model=PayoutLine,

@@ -13,6 +13,7 @@ external id is UNCONFIRMED: a create whose outcome is unknown is never sent agai
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import ADDITION
 from django.db import IntegrityError, transaction
@@ -24,8 +25,9 @@ from hireops import outbound
 from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
-from hireops.feishu import get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu import FeishuResponse, get_client, hire
+from hireops.feishu.shapes import JSONObject
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
 from hireops.outbound.retry import GAVE_UP
 from hireops.signin import second_factor
 
@@ -38,6 +40,9 @@ from .input import TIMES as TIMES
 from .input import RewardInput as RewardInput
 from .input import moment_ms as moment_ms
 from .models import ExternalReferralReward, ExternalRewardDeletion, RewardBonusType
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Well inside the shortest window Feishu documents for an external id elsewhere in Hire
 # (external applications: 24 h). Beyond it a repeat could create a second reward.
@@ -67,7 +72,7 @@ class MoneyRefused(RewardRefused):
     not of the reward (the API answers 403, where a reward's own refusal is a 409 or 422)."""
 
 
-def reward_body(r: ExternalReferralReward) -> dict:
+def reward_body(r: ExternalReferralReward) -> JSONObject:
     """What Feishu is sent for the row (with ``user_id_type=user_id``)."""
     return hire.ExternalReward(
         referral_user_id=r.employee_id,
@@ -104,8 +109,8 @@ class KeyAuthority:
     money gate asks *them*, at every call, whether they may move money (the permission and a
     second factor), exactly as it asks a person in the admin."""
 
-    actor: object  # the ApiKey's user
-    maker: object | None  # who made the key; None: a command did (nobody to answer for money)
+    actor: "User"  # the ApiKey's user
+    maker: "User | None"  # who made the key; None: a command did (nobody to answer for money)
 
 
 KEY_MADE_BY_COMMAND = gettext_noop(
@@ -118,7 +123,7 @@ KEY_MAKER_MAY_NOT = gettext_noop(
 )
 
 
-def _may_move_money(user, permission: str):
+def _may_move_money(user: "User | KeyAuthority | None", permission: str) -> "User | None":
     """Adding a reward to a referrer's account, or taking one away, moves money: the permission
     and a second factor (None: the system). Returns the user the row records as asking.
 
@@ -138,7 +143,9 @@ def _may_move_money(user, permission: str):
     return user
 
 
-def reward_add(given: RewardInput, user=None) -> tuple[ExternalReferralReward, bool]:
+def reward_add(
+    given: RewardInput, user: "User | KeyAuthority | None" = None
+) -> tuple[ExternalReferralReward, bool]:
     """Keep a reward and queue its call; (row, created), the new row in the change history as
     imported by ``user``. The same external id again returns the row already kept and changes
     nothing; with other values it is refused. ``user``: a person, a ``KeyAuthority`` or None
@@ -176,20 +183,22 @@ def reward_add(given: RewardInput, user=None) -> tuple[ExternalReferralReward, b
     return existing, False
 
 
-def _create_prepare(r: ExternalReferralReward):
+def _create_prepare(r: ExternalReferralReward) -> JSONObject | None:
     if r.maybe_applied and r.requested_at < timezone.now() - REPEAT_WINDOW:
         outbound.close(CREATE, r, CallStatus.FAILED, error=Message(TOO_LATE))
         return None
     return reward_body(r)
 
 
-def _create_call(r: ExternalReferralReward, body: dict):
+def _create_call(r: ExternalReferralReward, body: JSONObject) -> hire.ExternalRewardResult:
     return hire.create_external_referral_reward(
         get_client(), body, user_id_type="user_id", tenant_key=r.tenant_key or None
     )
 
 
-def _create_answer(r, body, result: hire.ExternalRewardResult) -> dict:
+def _create_answer(
+    r: ExternalReferralReward, body: JSONObject, result: hire.ExternalRewardResult
+) -> dict[str, Any]:
     return {"reward_id": result.id}
 
 
@@ -215,7 +224,7 @@ def _create_closed(r: ExternalReferralReward) -> None:
         announce.reward_failed(r.pk)
 
 
-CREATE = outbound.register(
+CREATE: FeishuKind[ExternalReferralReward, JSONObject, hire.ExternalRewardResult] = outbound.register(
     outbound.Outbound(
         name="referrals.external_reward_create",
         model=ExternalReferralReward,
@@ -234,7 +243,9 @@ CREATE = outbound.register(
 # --- delete ----------------------------------------------------------------------------------
 
 
-def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None) -> ExternalRewardDeletion:
+def reward_delete_request(
+    reward: ExternalReferralReward, reason: str, user: "User | KeyAuthority | None" = None
+) -> ExternalRewardDeletion:
     """Queue the reward's deletion in Feishu, with the reason kept on the row and in its change
     history. ``user``: a person, a ``KeyAuthority`` or None (the system)."""
     user = _may_move_money(user, DELETE_PERMISSION)
@@ -263,22 +274,23 @@ def reward_delete_request(reward: ExternalReferralReward, reason: str, user=None
     return deletion
 
 
-def _delete_prepare(d: ExternalRewardDeletion):
+def _delete_prepare(d: ExternalRewardDeletion) -> str:
     return d.reward.reward_id
 
 
-def _delete_call(d: ExternalRewardDeletion, reward_id: str):
+def _delete_call(d: ExternalRewardDeletion, reward_id: str) -> FeishuResponse:
     return hire.delete_external_referral_reward(
         get_client(), reward_id, tenant_key=d.reward.tenant_key or None
     )
 
 
-def _deleted(d: ExternalRewardDeletion, body, resp) -> None:
+def _deleted(d: ExternalRewardDeletion, reward_id: str, resp: FeishuResponse) -> None:
     now = timezone.now()
     ExternalReferralReward.objects.filter(pk=d.reward_id).update(deleted_at=now, updated_at=now)
 
 
-DELETE = outbound.register(
+# Its body is the reward's id in Feishu.
+DELETE: FeishuKind[ExternalRewardDeletion, str, FeishuResponse] = outbound.register(
     outbound.Outbound(
         name="referrals.external_reward_delete",
         model=ExternalRewardDeletion,

@@ -2,6 +2,7 @@
 and keep every mismatch it returns (docs/feishu.md §4)."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -12,7 +13,7 @@ from hireops import outbound
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
 from hireops.tenants.gate import callable_tenants
 from hireops.tenants.mode import store_app
 
@@ -77,7 +78,11 @@ def _prepare(run: ReconciliationRun) -> list[hire.TradeDetail]:
     return details
 
 
-def _call(run: ReconciliationRun, details: list[hire.TradeDetail]):
+# Feishu's mismatches, or what made its answer unreadable (points that are not numbers).
+Mismatches = list[hire.ReconciliationMismatch] | hire.BadAmount
+
+
+def _call(run: ReconciliationRun, details: list[hire.TradeDetail]) -> Mismatches:
     """A comparison without side effect: a retry simply asks again."""
     try:
         return hire.reconcile(
@@ -91,11 +96,13 @@ def _call(run: ReconciliationRun, details: list[hire.TradeDetail]):
         return exc
 
 
-def _unreadable(what: str) -> dict:
+def _unreadable(what: str) -> dict[str, Any]:
     return {"status": CallStatus.FAILED, "error": Message(UNREADABLE_ANSWER, what=what)}
 
 
-def _answer(run: ReconciliationRun, details, mismatches) -> dict:
+def _answer(
+    run: ReconciliationRun, details: list[hire.TradeDetail], mismatches: Mismatches
+) -> dict[str, Any]:
     if isinstance(mismatches, hire.BadAmount):
         return _unreadable(str(mismatches))
     low, high = connection.ops.integer_field_range("BigIntegerField")
@@ -105,7 +112,9 @@ def _answer(run: ReconciliationRun, details, mismatches) -> dict:
     return {"mismatch_count": len(mismatches)}
 
 
-def _effect(run: ReconciliationRun, details, mismatches) -> None:
+def _effect(run: ReconciliationRun, details: list[hire.TradeDetail], mismatches: Mismatches) -> None:
+    if isinstance(mismatches, hire.BadAmount):
+        return  # never here: ``_answer`` closed the run failed
     ReconciliationMismatch.objects.bulk_create(
         ReconciliationMismatch(
             run=run,
@@ -117,7 +126,7 @@ def _effect(run: ReconciliationRun, details, mismatches) -> None:
     )
 
 
-RECONCILE = outbound.register(
+RECONCILE: FeishuKind[ReconciliationRun, list[hire.TradeDetail], Mismatches] = outbound.register(
     outbound.Outbound(
         name="referrals.reconcile",
         model=ReconciliationRun,

@@ -7,6 +7,8 @@ Only a definite answer from Feishu closes a withdrawal; an unknown outcome stays
 """
 
 import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,19 +20,23 @@ from hireops.core import audit
 from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.feishu import FeishuError, get_client, hire
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
+from hireops.feishu_calls.failures import Failure
 from hireops.signin import second_factor
 
 from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
 from ..accounts.services import Snapshot, announce, balance_refusal, balances_apply, cash_dict
 from . import guards
 from .models import Withdrawal
-from .reconciliation import (  # noqa: F401  (the sub-package's other service, named here too)
-    RECONCILE,
-    reconciliation_request,
-    reconciliation_yesterday,
-)
+
+# The sub-package's other service, named here too ("as": what this module gives its callers).
+from .reconciliation import RECONCILE as RECONCILE
+from .reconciliation import reconciliation_request as reconciliation_request
+from .reconciliation import reconciliation_yesterday as reconciliation_yesterday
 from .signals import cash_paid_out, withdrawal_failed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 POINTS, CASH = hire.BonusType.POINTS, hire.BonusType.CASH
 WITHDRAW_PERMISSION = "referrals.withdraw_referralaccount"
@@ -54,7 +60,7 @@ class WithdrawalRefused(Exception):
     pass
 
 
-def _may_withdraw(user) -> None:
+def _may_withdraw(user: "User | None") -> None:
     """Whoever asks moves money: the permission and a second factor (None: the system)."""
     refusal = None if user is None else second_factor.money_refusal(user, WITHDRAW_PERMISSION)
     if refusal:
@@ -62,7 +68,11 @@ def _may_withdraw(user) -> None:
 
 
 def withdrawal_request(
-    account: ReferralAccount, bonus_types, user=None, *, leaver_policy=False
+    account: ReferralAccount,
+    bonus_types: Iterable[int | str],
+    user: "User | None" = None,
+    *,
+    leaver_policy: bool = False,
 ) -> Withdrawal:
     """A full-balance withdrawal asked by ``user``. A leaver's payout is the leaver policy's
     decision (REFERRAL_LEAVER_POLICY=at_once), which ``user`` applied to a matched leaver:
@@ -103,7 +113,7 @@ def withdrawal_request(
     return w
 
 
-def withdrawal_retry(w: Withdrawal, user=None) -> None:
+def withdrawal_retry(w: Withdrawal, user: "User | None" = None) -> None:
     """Queue the call again now, with the same order id (staff's "Retry now")."""
     _may_withdraw(user)
     if w.status != CallStatus.QUEUED:
@@ -119,7 +129,11 @@ def _prepare(w: Withdrawal) -> str:
     return w.external_order_id
 
 
-def _call(w: Withdrawal, external_order_id: str):
+# Feishu's answer, or what made it unreadable (amounts that are not numbers): withdrawn all the same.
+Withdrawn = hire.WithdrawalResult | hire.BadAmount
+
+
+def _call(w: Withdrawal, external_order_id: str) -> Withdrawn:
     try:
         return hire.withdraw(
             get_client(),
@@ -132,7 +146,7 @@ def _call(w: Withdrawal, external_order_id: str):
         return exc
 
 
-def _answer(w: Withdrawal, body, result) -> dict:
+def _answer(w: Withdrawal, body: str, result: Withdrawn) -> dict[str, Any]:
     if isinstance(result, hire.BadAmount):
         return {"error": Message(AMOUNTS_NOT_KEPT, what=str(result))}
     details = result.details
@@ -145,26 +159,26 @@ def _answer(w: Withdrawal, body, result) -> dict:
     }
 
 
-def _effect(w: Withdrawal, body, result) -> None:
+def _effect(w: Withdrawal, body: str, result: Withdrawn) -> None:
     if not isinstance(result, hire.BadAmount):
         zero_withdrawn(w.account_id, w.bonus_types, result.trans_time_ms, w.external_order_id)
     if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on
         cash_paid_out.send(Withdrawal, account_pk=w.account_id)
 
 
-def _refused(w: Withdrawal, body, exc: FeishuError, failure) -> None:
+def _refused(w: Withdrawal, body: str, exc: FeishuError, failure: Failure) -> None:
     note_deactivated(w.account_id, exc)
     withdrawal_failed.send(Withdrawal, withdrawal_pk=w.pk)
 
 
-def zero_withdrawn(account_pk: int, bonus_types, modify_time: int | None, reference: str) -> None:
+def zero_withdrawn(account_pk: int, bonus_types: list[int], modify_time: int | None, reference: str) -> None:
     """The withdrawn types are now empty in Feishu; record that as of the transaction time
     (a withdrawal, a payout run's line). The types not withdrawn keep what the account holds
     under its row lock, not what a caller read before Feishu was called."""
     zero_withdrawn_many([(account_pk, modify_time, reference)], bonus_types)
 
 
-def zero_withdrawn_many(withdrawn: list[tuple[int, int | None, str]], bonus_types) -> None:
+def zero_withdrawn_many(withdrawn: list[tuple[int, int | None, str]], bonus_types: list[int]) -> None:
     """``zero_withdrawn`` for several accounts at once (account, Feishu's time, the reference):
     a batch of paid payout lines, in a few statements."""
 
@@ -199,7 +213,8 @@ def _give_up(pk: int, reason: str) -> str:
 
 # An unknown outcome is asked about with the same order id (Feishu's idempotency key), never
 # closed blindly: the sync pass (referrals.sync) sends what is still queued, so no sweep here.
-WITHDRAW = outbound.register(
+# Its body is the withdrawal's order id (Feishu's idempotency key).
+WITHDRAW: FeishuKind[Withdrawal, str, Withdrawn] = outbound.register(
     outbound.Outbound(
         name="referrals.withdraw",
         model=Withdrawal,

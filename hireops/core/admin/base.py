@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
+from hireops.core.mixin_bases import AdminMixin
+
 
 class SystemRecordAdmin(admin.ModelAdmin):
     """Rows the system writes (events, publishes, withdrawals): people view them and act
@@ -19,7 +21,7 @@ class SystemRecordAdmin(admin.ModelAdmin):
         return False
 
 
-class ChangedThroughActions:
+class ChangedThroughActions(AdminMixin):
     """For a ModelAdmin whose change permission is for its list actions (bind, withdraw, …):
     the change page only shows the row, without Save buttons, and refuses a save, which
     would change nothing but ``updated_at``."""

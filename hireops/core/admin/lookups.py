@@ -14,17 +14,21 @@ over a million rows. No list needs one; the search box matches parts of a text.
 ``hireops.core.admin.site`` puts this in front of every ModelAdmin.
 """
 
+from collections.abc import Callable
+from typing import cast
+
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.inspect import func_supports_parameter
 
+from ..mixin_bases import AdminMixin, ChangeListMixin
 from .changelist import with_mixin
 
 REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
 
 
-class WellFormedChangeList:
+class WellFormedChangeList(ChangeListMixin):
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         # A value the field cannot take (?ip_address=a on PostgreSQL) fails only when the SQL
@@ -39,26 +43,30 @@ class WellFormedChangeList:
 
     def get_filters(self, request):
         specs, has_filters, remaining, duplicates, active = super().get_filters(request)
-        for key, values in remaining.items():
+        # Each lookup's values, a list since Django 5.0 (the stub still says one value); a
+        # range's, once read here, each a list of its two bounds.
+        lookups = cast("dict[str, list[str | list[str]]]", remaining)
+        for key, values in lookups.items():
             if key.endswith("__range"):
-                remaining[key] = [_bounds(value) for value in values]
+                lookups[key] = [_bounds(value) for value in values]
         return specs, has_filters, remaining, duplicates, active
 
 
-def _bounds(value) -> list:
+def _bounds(value: str | list[str]) -> list[str]:
     bounds = value.split(",") if isinstance(value, str) else value
     if len(bounds) != 2:
         raise IncorrectLookupParameters(f"a range takes two values, not {len(bounds)}")
     return bounds
 
 
-class WellFormedLookups:
+class WellFormedLookups(AdminMixin):
     """ModelAdmin mixin: its list checks the lookups Django does not (see the module)."""
 
     def lookup_allowed(self, lookup, value, request=None):
         if lookup.rsplit(LOOKUP_SEP, 1)[-1] in REFUSED_LOOKUPS:
             return False
-        allowed = super().lookup_allowed
+        # An admin written before Django 5.0 overrides it without ``request``.
+        allowed: Callable[..., bool] = super().lookup_allowed
         if func_supports_parameter(allowed, "request"):
             return allowed(lookup, value, request)
         return allowed(lookup, value)  # an admin written before Django 5.0

@@ -14,6 +14,8 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.mixin_bases import AdminMixin
+
 PICKER_HELP = _("Double-click an entry to move it to the other list, or select entries and use the arrows.")
 
 DEFAULT_NAMES = {
@@ -38,14 +40,15 @@ def permission_label(permission) -> str:
     return f"{content_type} | {name}"
 
 
-class TranslatedPermissions:
+class TranslatedPermissions(AdminMixin):
     """ModelAdmin mixin: the permission pickers (a group's, a user's) use ``permission_label``,
     and every two-list picker says how it works (``PICKER_HELP``) after the field's own help."""
 
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.name in ("permissions", "user_permissions"):
-            field.label_from_instance = permission_label
+            # The field's own label function, read as its method (Django's documented hook).
+            field.label_from_instance = permission_label  # type: ignore[method-assign, assignment]
         if field is not None and isinstance(field.widget, FilteredSelectMultiple):
             own = db_field.help_text
             field.help_text = format_lazy("{} {}", own, PICKER_HELP) if own else PICKER_HELP

@@ -23,6 +23,7 @@ search by mobile and email, and see the fields in full.
 """
 
 from collections import Counter
+from collections.abc import Callable
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.core.exceptions import FieldDoesNotExist
@@ -36,6 +37,7 @@ from django.utils.html import format_html
 from django.utils.inspect import func_supports_parameter
 from django.utils.text import capfirst
 
+from ..mixin_bases import AdminMixin, ChangeListMixin
 from ..privacy import personal
 from .changelist import with_mixin
 
@@ -131,7 +133,7 @@ def _display(model, path: str, full: bool):
     return show
 
 
-class GuardedChangeList:
+class GuardedChangeList(ChangeListMixin):
     """Mixed in front of the admin's ChangeList (``PersonalDataGuard.get_changelist``)."""
 
     def __init__(self, request, *args, **kwargs):
@@ -160,7 +162,7 @@ class GuardedChangeList:
         return queryset
 
 
-class PersonalDataGuard:
+class PersonalDataGuard(AdminMixin):
     """ModelAdmin mixin; see the module. Only personal fields change: everything else is the
     admin's own."""
 
@@ -177,7 +179,8 @@ class PersonalDataGuard:
     def lookup_allowed(self, lookup, value, request=None):
         if self.personal_hidden(request) and self._reaches(lookup):
             return False
-        allowed = super().lookup_allowed
+        # An admin written before Django 5.0 overrides it without ``request``.
+        allowed: Callable[..., bool] = super().lookup_allowed
         if func_supports_parameter(allowed, "request"):
             return allowed(lookup, value, request)
         return allowed(lookup, value)  # an admin written before Django 5.0

@@ -90,7 +90,8 @@ class TimingForm(forms.ModelForm):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == INTERVAL:
             for name in ("every", "period"):
                 if not data.get(name):
@@ -165,7 +166,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and may_manage(request.user, obj):
-            timing = ("kind", ("every", "period"), CRONTAB_FIELDS)
+            timing: tuple[str | tuple[str, ...], ...] = ("kind", ("every", "period"), CRONTAB_FIELDS)
         else:
             timing = ("timing",)
         return [

@@ -19,11 +19,12 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from ..mixin_bases import AdminMixin
 from .lookups import WellFormedLookups
 from .personal_guard import PersonalDataGuard
 
 
-class LinkRowsUnlisted:
+class LinkRowsUnlisted(AdminMixin):
     """A delete confirmation lists what goes with the object, but not the rows of a
     many-to-many's own table: Django names them after the two models in the language active
     when it started ("Group-permission relationship: Group_permissions object (12)", on a

@@ -61,7 +61,8 @@ class _JoinedByCommas(Func):
     template = "%(function)s(%(expressions)s, ',')"
     output_field = TextField()
 
-    def as_sql(self, compiler, connection, **extra):
+    # The compiler calls it with the compiler and the connection alone; the function is its own.
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]
         if connection.vendor != "postgresql":
             raise NotSupportedError(
                 f"the permissions subquery is PostgreSQL's and SQLite's, not {connection.vendor}"

@@ -14,12 +14,16 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-Column = tuple[str, Callable[[object], object]]  # header, value of a row
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+Column = tuple["StrOrPromise", Callable[[Any], object]]  # header (read as text), value of a row
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -4,7 +4,9 @@
 
 import json
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.utils import timezone
 
 # The msgid hireops.webhooks.retire stores (a copy: a migration never imports today's code).
@@ -12,7 +14,7 @@ KEY_REVOKED = "its API key %(prefix)s… was revoked"
 KEY_EXPIRED = "its API key %(prefix)s… expired"
 
 
-def owners_from_makers(apps, schema_editor):
+def owners_from_makers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """An endpoint made through the API was recorded as made by its key's user: it now belongs
     to that key, and one whose key no longer works is disabled, saying why."""
     endpoint_model = apps.get_model("webhooks", "WebhookEndpoint")

@@ -230,6 +230,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         ctl = SandboxControl(o["url"])
         action = o["action"]
+        result: object  # the sandbox's JSON answer, printed as it came
         try:
             if action == "grant-bonus":
                 cash = [{"currency_type": c, "amount": a} for c, a in (_pair(x, ":") for x in o["cash"])]
