@@ -52,6 +52,7 @@ class ReferralsConfig(AppConfig):
             *perms("referrals.reconciliationmismatch", "view"),
             *perms("referrals.payoutrun", "view", "add"),
             *perms("referrals.payoutline", "view"),
+            *perms("referrals.payoutmessage", "view"),
             # External rewards: view, add (form and import) and delete in Feishu; the row stays.
             *perms("referrals.externalreferralreward", "view", "add"),
             *perms("referrals.externalrewarddeletion", "view"),
@@ -127,6 +128,11 @@ class ReferralsConfig(AppConfig):
         accounts.deactivation_refused.connect(_refused, dispatch_uid="referrals.leavers.refused")
         withdrawals.cash_paid_out.connect(_paid_out, dispatch_uid="referrals.leavers.paid_out")
         withdrawals.withdrawal_failed.connect(_failed, dispatch_uid="referrals.leavers.failed")
+        # A payout run's news reaches people in Feishu (the payouts' own modules that make the
+        # news cannot import the one that tells it: it reads them).
+        from .payouts import signals as payouts
+
+        payouts.run_news.connect(_run_news, dispatch_uid="referrals.payouts.chats")
 
 
 # The receivers import their sub-package when a signal comes, not at start-up: the ingest server runs
@@ -155,3 +161,9 @@ def _failed(sender, withdrawal_pk, **kwargs) -> None:
     from .leavers.services import withdrawal_failed
 
     withdrawal_failed(withdrawal_pk)  # a person decides what the leaver gets
+
+
+def _run_news(sender, run_pk, news, **kwargs):
+    from .payouts.chats import payout_run_news
+
+    payout_run_news(run_pk, news)  # the messages in Feishu, written in the change's transaction

@@ -19,7 +19,7 @@ from .accounts.models import (
     StatusAction,
 )
 from .leavers.models import Leaver, LeaverHow, LeaverMatch, LeaverPolicy, LeaverState
-from .payouts.models import PAYOUT_OPEN, PayoutLine, PayoutRun, PayoutRunStatus
+from .payouts.models import PAYOUT_OPEN, PayoutLine, PayoutMessage, PayoutNews, PayoutRun, PayoutRunStatus
 from .rewards.models import (
     ExternalReferralReward,
     ExternalRewardDeletion,
@@ -47,6 +47,8 @@ __all__ = [
     "LeaverPolicy",
     "LeaverState",
     "PayoutLine",
+    "PayoutMessage",
+    "PayoutNews",
     "PayoutRun",
     "PayoutRunStatus",
     "ReconciliationMismatch",

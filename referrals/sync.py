@@ -13,6 +13,7 @@ from hireops import outbound
 from hireops.outbound.retry import TryLater
 
 from .accounts import services as accounts
+from .payouts import services as payouts
 from .rewards import services as rewards
 from .withdrawals import services as withdrawals
 
@@ -40,6 +41,8 @@ def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
         # A create repeats its external id (Feishu's idempotency key), never after rewards.REPEAT_WINDOW.
         ("external_rewards", rewards.CREATE),
         ("external_reward_deletions", rewards.DELETE),
+        # A message in Feishu repeats its uuid, never after chats.REPEAT_WINDOW.
+        ("payout_messages", payouts.MESSAGE),
     ]
     for name, kind in waiting_kinds:
         # The kind's queued rows that no worker holds (their task lost, or out of retries).

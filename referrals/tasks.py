@@ -61,6 +61,9 @@ def sync_pending():
 pay_line = outbound.task(payouts.PAY_LINE)
 pay_line_batch = outbound.batch_task(payouts.PAY_LINE)  # the dispatcher's batches
 
+# A run's news to a person in Feishu (referrals.payouts.chats).
+payout_message = outbound.task(payouts.MESSAGE)
+
 
 @shared_task(name="referrals.payout_dispatch", ignore_result=True)
 def payout_dispatch():

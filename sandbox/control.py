@@ -85,6 +85,9 @@ POST   /_sandbox/login_apps            {app_id, app_secret, redirect_uris: [..]}
                                        left out) replaces its redirect URIs; reset restores the seed
 GET    /_sandbox/login_apps            every login app (no secrets)
 POST   /_sandbox/login/expire_codes    every authorization code issued so far expires now → {expired}
+GET    /_sandbox/im/messages[?open_id] what the app's messages (im/v1/messages) delivered, oldest
+                                       first; POST /_sandbox/im/availability {open_id, available}
+                                       and /_sandbox/im/bot {enabled}: see im_inbox.py
 
 Long connection (longconn.py; 400 when the sandbox has no ws_port):
 GET    /_sandbox/longconn/connections  open connections {device_id, service_id, remote,
@@ -540,6 +543,19 @@ class SandboxControl:
 
     def bot_messages(self, token) -> list[dict]:
         return self._call("GET", f"/bots/{token}/messages")
+
+    # --- messages from the app to people (im_api.py, im_inbox.py) ------------------------------
+    def im_messages(self, open_id=None) -> list[dict]:
+        """What the app sent people, oldest first (one person's with ``open_id``)."""
+        return self._call("GET", "/im/messages", params={"open_id": open_id} if open_id else None)
+
+    def im_availability(self, open_id, available: bool) -> dict:
+        """The person is (not) within the app's availability scope (可用范围)."""
+        return self._call("POST", "/im/availability", {"open_id": open_id, "available": available})
+
+    def im_bot(self, enabled: bool) -> dict:
+        """The app's bot ability on or off (off: every message is refused with 230006)."""
+        return self._call("POST", "/im/bot", {"enabled": enabled})
 
     # --- the long connection (longconn.py) --------------------------------------------------
     def longconn_connections(self) -> list[dict]:

@@ -30,6 +30,8 @@ from . import (
     eco_catalogue,
     eco_orders,
     hire_api,
+    im_api,
+    im_inbox,
     login_api,
     longconn,
     referral_api,
@@ -60,11 +62,13 @@ ROUTES = _compile(
         reward_api.ROUTES,
         tenant_api.ROUTES,
         bot_api.ROUTES,
+        im_api.ROUTES,
         longconn.ROUTES,
         control.ROUTES,
         longconn.CONTROL_ROUTES,
         eco_orders.CONTROL_ROUTES,
         bot_api.CONTROL_ROUTES,
+        im_inbox.CONTROL_ROUTES,
         login_api.CONTROL_ROUTES,
     ]
 )
@@ -189,6 +193,9 @@ class Handler(BaseHTTPRequestHandler):
         )
         if path.startswith("/partner/"):  # the demo's partner (partner.py), not Feishu
             self._partner(sb, method, path, call)
+            return
+        if method == "GET" and path == "/im/":  # what people read from the app (im_inbox.py)
+            self._send(200, im_inbox.page(sb.state))
             return
         if path.startswith("/_sandbox/"):
             status, answer = control.dispatch(sb, route, call, body)

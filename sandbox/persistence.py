@@ -7,7 +7,8 @@ agree after a restart. Tests run without a file: each starts from the seed.
 
 What is kept: everything ``SandboxState`` holds (tenants and their names, directory, tokens, app tickets,
 custom fields, referral accounts and withdrawals, external referral rewards, eco accounts, catalogues,
-orders, bots and what they received, login apps, the clock's offset). What is not: sign-in codes under way,
+orders, bots and what they received, the app's messages to people and who is outside its
+availability scope, login apps, the clock's offset). What is not: sign-in codes under way,
 faults, the request log, event deliveries not yet made, the push settings and the lifetime
 of new tokens (both come from the start's configuration, as the Hire app's login settings do).
 
@@ -25,6 +26,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from . import im_api
 from .bot_api import Bot
 from .state import Account, Token, money
 
@@ -122,6 +124,9 @@ def dump(state) -> dict:
             for b in state.bots.values()
         ],
         "login_apps": state.login_apps,
+        "im_messages": [m for kept in state.im_messages.values() for m in kept],
+        "im_unavailable": sorted(state.im_unavailable),
+        "im_bot_enabled": state.im_bot_enabled,
         "seq": state._seq,
     }
 
@@ -188,6 +193,12 @@ def _load(state, s: dict) -> None:
             bot = Bot(b["token"], b["secret"], tuple(b["keywords"]), tuple(b["ip_allowlist"]))
             bot.messages.extend(b["messages"])
             state.bots[bot.token] = bot
+        # Absent from files saved before the app sent messages: none then.
+        state.im_messages, state.im_by_uuid = {}, {}
+        for message in s.get("im_messages", []):
+            im_api.keep(state, message)
+        state.im_unavailable = set(s.get("im_unavailable", []))
+        state.im_bot_enabled = bool(s.get("im_bot_enabled", True))
         # The Hire app's own login settings come from this start's configuration (as its
         # secret does); the other login apps were registered through the control API.
         hire_app = state.login_apps[state.app_id]

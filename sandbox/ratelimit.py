@@ -41,6 +41,10 @@ LIMITS: dict[str, list[tuple[int, float]]] = {
     # docs/feishu.md §4.1: create's 10/s is documented, delete's (also 10/s) is UNCONFIRMED.
     "external_referral_reward.create": [(10, 1.0)],
     "external_referral_reward.delete": [(10, 1.0)],
+    # Messages from the app (im_api.py, docs/feishu.md §18): 50/s and 1000/min per app and
+    # tenant; to one person, 5 a second (answered 230020, not 429).
+    "im.message.create": [(50, 1.0), (1000, 60.0)],
+    "im.message.to_person": [(5, 1.0)],
     # Custom bot webhooks: per bot (bot_api.py), "100 per minute and 5 per second" (§14.4).
     "bot.hook": [(5, 1.0), (100, 60.0)],
 }

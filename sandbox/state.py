@@ -188,6 +188,13 @@ class SandboxState:
             self.catalogues: dict[tuple, dict] = {}
             # Custom group bots (bot_api.py): webhook token -> Bot, with what each received.
             self.bots: dict[str, object] = {}
+            # Messages from the app (im_api.py): open_id -> those delivered, (app, uuid) ->
+            # the message a uuid sent; people outside the app's availability scope, and
+            # whether the app's bot ability is on.
+            self.im_messages: dict[str, object] = {}
+            self.im_by_uuid: dict[tuple, dict] = {}
+            self.im_unavailable: set[str] = set()
+            self.im_bot_enabled = True
             # Web login (login_api.py): apps that may sign users in, app_id -> {app_id,
             # app_secret, redirect_uris}; the Hire app is one. Codes: code -> LoginCode.
             self.login_apps: dict[str, dict] = {

@@ -32,6 +32,10 @@ REJECTED_DELIVERIES_BURST = env.int("REJECTED_DELIVERIES_BURST", default=20)
 REJECTED_DELIVERIES_KEPT = env.int("REJECTED_DELIVERIES_KEPT", default=10_000)
 REJECTED_DELIVERIES_RETENTION_DAYS = env.int("REJECTED_DELIVERIES_RETENTION_DAYS", default=30)
 FEISHU_TIMEOUT = env.float("FEISHU_TIMEOUT", default=10.0)
+# Staff linked to Feishu (they sign in with it, through this app) hear of what waits for them
+# in their chat with the app (payout runs: hireops.signin.identities); off: by e-mail only. The
+# app needs its bot ability and im:message:send_as_bot (docs/deployment.md, "Payout runs").
+FEISHU_MESSAGES = env.bool("FEISHU_MESSAGES", default=True)
 # Seconds before a failed call's first retry, doubled for each next one (hireops.outbound.retry:
 # 6 tries in all, the only repeats of a failed call). Tests shorten it to watch a real worker
 # use up the budget.

@@ -1,5 +1,5 @@
-"""The HR side of ./dev run's demo (manage.py bootstrap_demo): referral accounts with balances
-and one failed event to look at.
+"""The HR side of ./dev run's demo (manage.py bootstrap_demo): referral accounts with balances,
+one failed event to look at, and a colleague who approves payout runs, linked to Feishu.
 
 The accounts are the ones the sandbox's demo directory (sandbox/data/demo.json)
 creates at every start, with the same fixed ids, so pulls, withdrawals and bonus events
@@ -9,13 +9,17 @@ work on them. Idempotent.
 from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from hireops.core.auth import roles
 from hireops.core.messages import Message
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import RETRY_BACKOFF
 from hireops.feishu import hire
+from hireops.signin import identities
 from hireops.tenants.mode import store_app
 from referrals.accounts.services import NOT_REGISTERED_YET, balance_apply
 from referrals.models import AccountStatus, BalanceSource, ReferralAccount
@@ -53,6 +57,27 @@ def seed() -> None:
             balance = hire.Bonus(point_bonus=int(seeded.get("points", 0)), cash=cash)
             balance_apply(account.pk, balance, modify_time=None, source=BalanceSource.REGISTRATION)
     _failed_event(next(a for a in directory["accounts"] if a["user_id"] == "u1002"))
+    if not store_app():  # a store app's messages cannot name the people who sign in
+        _approver(people[APPROVER_IN_FEISHU])
+
+
+APPROVER = "approver"
+APPROVER_IN_FEISHU = "u1006"  # 刘洋, who has no referral account in the demo's runs
+
+
+def _approver(person: dict) -> None:
+    """The demo's second person: in HR and HR payout approvals, linked to the sandbox's 刘洋, so
+    a payout run the demo admin prepares reaches her chat with the app in Feishu (the sandbox's
+    page http://127.0.0.1:8765/im/). No password: he signs in with Feishu as 刘洋, sets up his
+    second factor then, and decides the run from the card's button."""
+    user, created = get_user_model().objects.get_or_create(
+        username=APPROVER, defaults={"is_staff": True, "email": person.get("enterprise_email") or ""}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
+    identities.link_identity(user, person["open_id"], person["tenant_key"])
 
 
 def _failed_event(seeded: dict) -> None:

@@ -24,7 +24,9 @@ CONFIG_CODES = frozenset({10014, 10015, 99991543, 99991672, 99991401})
 # retries by itself (auth.py), so what reaches a caller is final.
 TOKEN_FETCH_CODES = frozenset({10012, 10013})
 AUTH_CODES = TOKEN_REFRESH_CODES | CONFIG_CODES | TOKEN_FETCH_CODES
-RATE_LIMIT_CODES = frozenset({99991400, 1000004, 1000005})
+# 230020: a message API's own limit (5 messages a second to one person, §18), answered with
+# HTTP 400: the same message succeeds a moment later.
+RATE_LIMIT_CODES = frozenset({99991400, 1000004, 1000005, 230020})
 QUOTA_EXHAUSTED = 99991403  # monthly call quota; comes with HTTP 429 like the rate limit (§11)
 # Hire's "system error": with HTTP 500 a server error, with HTTP 400 (documented for some eco
 # APIs as "parameter error or system exception") a refusal (§11).

@@ -75,6 +75,9 @@ QUOTAS: dict[str, Quota] = {
     },
     # Tenant info (§7.7): 50/s and 1000/min.
     "tenant.tenant.query": Quota(per_second=50, per_minute=1000),
+    # Messages from the app (§18): 50/s and 1000/min per app and tenant; to one person at most
+    # 5 a second, which the few messages a person is sent never approach.
+    "im.message.create": Quota(per_second=50, per_minute=1000),
     # Auth endpoints have no documented quota; they are single-flight and cached instead.
 }
 

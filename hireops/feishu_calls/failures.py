@@ -94,6 +94,28 @@ BY_API = {
         1002851: gettext_noop("Feishu says the exam is not in a state that allows this."),
         1002855: gettext_noop("Feishu refused the score: the customer has already graded the exam in Hire."),
     },
+    # Messages from the app to a person (docs/feishu.md §18).
+    "im.message": {
+        230001: gettext_noop("Feishu refused the message as invalid."),
+        230006: gettext_noop(
+            "The Feishu app's bot ability is off: add the bot in the developer console and publish a version."
+        ),
+        230013: gettext_noop(
+            "This person is outside the Feishu app's availability scope: add them in the developer "
+            "console and publish a version."
+        ),
+        230025: gettext_noop("The message is larger than Feishu allows."),
+        230029: gettext_noop("This person has left the company in Feishu."),
+        230034: gettext_noop("Feishu does not know this person in this app."),
+        230038: gettext_noop("Feishu does not let the app message a person of another company."),
+        230053: gettext_noop("This person has stopped the app's bot from sending them messages."),
+        230099: gettext_noop("Feishu could not build the message's card."),
+        99992351: gettext_noop("Feishu does not know this person in this app."),
+        99992361: gettext_noop(
+            "This person's Feishu identity belongs to another app: staff sign in with an app other "
+            "than the one that sends messages."
+        ),
+    },
     # The tenant info API (docs/feishu.md §7.7).
     "tenant.tenant.query": {
         1184000: gettext_noop("Feishu does not know this tenant."),

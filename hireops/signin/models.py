@@ -223,3 +223,26 @@ class SecurityNotice(models.Model):
 
     def __str__(self):
         return f"#{self.user_ref}: {self.get_change_display()}"
+
+
+class StaffLanguage(models.Model):
+    """The language a staff user last used hireops in (at sign-in, or switched to): what the
+    messages the app sends them in Feishu are written in (hireops.signin.identities)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    language = models.CharField(_("language"), max_length=16)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("staff member's language")
+        verbose_name_plural = _("staff members' languages")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"#{self.user_id}: {self.language}"

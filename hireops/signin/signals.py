@@ -8,7 +8,7 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 
-from . import second_factor
+from . import identities, second_factor
 from .refusals import note_signed_in
 
 
@@ -20,6 +20,15 @@ def _password_sign_in(sender, request, user, **kwargs):
     if request is not None and request.path_info == reverse("admin:login"):
         second_factor.record(request, user, "password", username=user.get_username())
         note_signed_in("password")
+
+
+@receiver(user_logged_in, dispatch_uid="hireops.signin.language")
+def _language(sender, request, user, **kwargs):
+    """Every sign-in (the password form, Feishu's) notes the language the person reads hireops
+    in: what the app's messages to them in Feishu are written in."""
+    language = getattr(request, "LANGUAGE_CODE", "") if request is not None else ""
+    if language:
+        identities.remember_language(user, language)
 
 
 @receiver(allauth_logged_in)

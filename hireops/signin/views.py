@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views import i18n
 
 from hireops.ops import metrics
 
-from . import enrolment, second_factor
+from . import enrolment, identities, second_factor
 from .adapters import INVITATION_SESSION_KEY, AccountAdapter
 from .models import FeishuInvitation, digest
 from .refusals import Reason, note_refusal, refusal_page
@@ -111,3 +112,12 @@ def reauthenticate(request):
     if second_factor.enrolled(user):  # the factors it has: the app's code, or a security key
         return redirect(AccountAdapter(request).get_reauthentication_methods(user)[0]["url"] + query)
     return redirect(reverse("signin_enrol") + query)
+
+
+def set_language(request):
+    """Django's language switch; for a signed-in user also the language the app's messages to
+    them in Feishu are written in from now on (``identities``)."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        identities.remember_language(request.user, request.POST.get("language", ""))
+    return response

@@ -3,12 +3,15 @@ changes, reward deletions), also listed on their own: where the status page send
 looks at those stuck or failed (hireops.ops.health)."""
 
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.admin.large import LargeTableAdmin, exact_search
 from hireops.tenants.filters import StoreTenantFilter
 
-from ..models import AccountRegistration, AccountStatusChange, ExternalRewardDeletion
+from ..models import AccountRegistration, AccountStatusChange, ExternalRewardDeletion, PayoutMessage
 from .operations import AccountTenantFilter
 
 CALL_FIELDS = (
@@ -60,3 +63,41 @@ class ExternalRewardDeletionAdmin(SystemRecordAdmin):
     list_select_related = ("reward",)
     ordering = ("-pk",)
     fields = readonly_fields = ("reward", *CALL_FIELDS)
+
+
+@admin.register(PayoutMessage)
+class PayoutMessageAdmin(SystemRecordAdmin):
+    """Payout runs' messages to people in Feishu (referrals.payouts.chats): to whom, what the
+    card said, Feishu's answer, and whether a waiting run's approver was e-mailed instead."""
+
+    list_display = ("__str__", "recipient", "news", "status", "attempts", "error", "requested_at")
+    list_filter = ("status", "news")
+    list_select_related = ("recipient",)
+    ordering = ("-pk",)
+    fields = readonly_fields = (
+        "run",
+        "news",
+        "recipient",
+        "language",
+        "shown",
+        "uuid",
+        "message_id",
+        "emailed_at",
+        *CALL_FIELDS,
+    )
+
+    @admin.display(description=_("card sent"))
+    def shown(self, obj):
+        """The card as its reader saw it: its title, texts and button (not its JSON)."""
+        card = obj.card or {}
+        title = ((card.get("header") or {}).get("title") or {}).get("content", "")
+        texts = [
+            (e.get("text") or {}).get("content", "")
+            for e in card.get("elements", [])
+            if e.get("tag") == "div"
+        ]
+        links = [a.get("url", "") for e in card.get("elements", []) for a in e.get("actions", [])]
+        return (
+            format_html_join("", "<p>{}</p>", ((linebreaksbr(t),) for t in [title, *texts, *links] if t))
+            or "—"
+        )

@@ -17,9 +17,9 @@ from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
 from hireops.signin import second_factor
 
-from . import announce
+from . import announce, signals
 from .amounts import BATCH, PayoutRefused, add_totals, normalised, totals_json
-from .models import PayoutLine, PayoutRun, PayoutRunStatus
+from .models import PayoutLine, PayoutNews, PayoutRun, PayoutRunStatus
 from .preparation import _cash_of
 
 APPROVE = "referrals.approve_payoutrun"
@@ -163,6 +163,7 @@ def payout_approve(run_pk: int, user, seen: str | None = None) -> PayoutRun:
         run.status, run.decided_by, run.decided_at = PayoutRunStatus.PAYING, user, timezone.now()
         run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         announce.payout_run("payout_run.approved", run.pk)
+        signals.news(run.pk, PayoutNews.APPROVED)
         transaction.on_commit(payout_dispatch.delay)
         audit.record(user, [run], APPROVED)
     return run
@@ -186,6 +187,7 @@ def payout_reject(run_pk: int, user, reason: str) -> PayoutRun:
         run.reason, run.finished_at = reason[:500], run.decided_at
         run.save(update_fields=["status", "decided_by", "decided_at", "reason", "finished_at", "updated_at"])
         _close_lines(run, RUN_REJECTED)
+        signals.news(run.pk, PayoutNews.REJECTED)
         audit.record(user, [run], REJECTED, {"reason": reason})
     return run
 

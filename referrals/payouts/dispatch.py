@@ -30,8 +30,8 @@ from hireops.feishu.ratelimit import QUOTAS
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
-from . import announce
-from .models import PayoutLine, PayoutRun, PayoutRunStatus
+from . import announce, signals
+from .models import PayoutLine, PayoutNews, PayoutRun, PayoutRunStatus
 from .preparation import resume_preparations
 
 ENDPOINT = "hire.referral_account.withdraw"
@@ -125,3 +125,4 @@ def _finish_empty_runs() -> None:
                 status=PayoutRunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
             ):
                 announce.payout_run("payout_run.paid", pk)
+                signals.news(pk, PayoutNews.PAID)

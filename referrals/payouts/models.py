@@ -154,3 +154,49 @@ class PayoutLine(FeishuCall):
 
     def __str__(self):
         return f"{self.run_id}/{self.account}"
+
+
+class PayoutNews(models.TextChoices):
+    """What a message in Feishu tells of a run (``referrals.payouts.chats``)."""
+
+    AWAITING = "awaiting", _("waits for a decision")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    PAID = "paid", _("paid")
+
+
+class PayoutMessage(FeishuCall):
+    """A message from the app to one person in Feishu about a run: to each approver who may
+    decide it and is linked to Feishu, when it waits; to those who caused it, when it is
+    approved, rejected or paid. ``uuid`` is Feishu's idempotency key, written with the row and
+    sent by every retry; ``card`` is what was sent, fixed at the first attempt, in the
+    recipient's ``language``. Task arguments carry the row's id only."""
+
+    run = models.ForeignKey(
+        PayoutRun, verbose_name=_("run"), related_name="messages", on_delete=models.CASCADE
+    )
+    news = models.CharField(_("news"), max_length=16, choices=PayoutNews.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        related_name="+",
+        null=True,
+        on_delete=models.SET_NULL,
+    )
+    open_id = models.CharField(_("Feishu open_id"), max_length=191)
+    tenant_key = models.CharField(_("tenant"), max_length=128, blank=True, help_text=TENANT_HELP)
+    uuid = models.CharField(_("message uuid"), max_length=50, unique=True)
+    language = models.CharField(_("language"), max_length=16)
+    card = models.JSONField(_("card sent"), null=True, blank=True)
+    message_id = models.CharField(_("Feishu message id"), max_length=64, blank=True)
+    # A waiting run's message Feishu did not deliver: its approver was e-mailed instead.
+    emailed_at = models.DateTimeField(_("told by e-mail instead at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payout run message in Feishu")
+        verbose_name_plural = _("payout run messages in Feishu")
+        ordering = ["-pk"]
+        indexes = [failed_index("payout_message_failed_idx")]
+
+    def __str__(self):
+        return f"{self.run_id}/{self.get_news_display()}"

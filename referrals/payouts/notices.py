@@ -15,10 +15,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hireops.ops import channels
+from hireops.signin.identities import feishu_identities
 
+from . import signals
 from .amounts import cash_text
 from .approval import caused_by_text, causers
-from .models import PayoutRun, PayoutRunStatus
+from .models import PayoutNews, PayoutRun, PayoutRunStatus
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,10 @@ def payout_notify_again(run_pk: int) -> list[str] | None:
         .exclude(recent)
         .update(notified_at=timezone.now(), updated_at=timezone.now())
     )
-    return payout_notify(run_pk) if taken else None
+    if not taken:
+        return None
+    signals.news(run_pk, PayoutNews.AWAITING)  # those linked to Feishu: a message again
+    return payout_notify(run_pk)
 
 
 def payout_notify(run_pk: int) -> list[str]:
@@ -77,13 +82,16 @@ def payout_notify(run_pk: int) -> list[str]:
     with translation.override(settings.LANGUAGE_CODE):
         title, lines = _text(run)
         link = _link(run)
-        addresses = [u.email for u in approvers(run) if u.email]
+        told = list(approvers(run))
+        # Those linked to Feishu are told in their chat with the app instead (``chats``).
+        in_feishu = feishu_identities(u.pk for u in told)
+        addresses = [u.email for u in told if u.email and u.pk not in in_feishu]
         if addresses:
             try:
                 send_mail(title, "\n".join([*lines, "", link]), None, addresses)
             except Exception as exc:  # SMTP down, refused: said on the row
                 errors.append(f"{channels.EMAIL}: {type(exc).__name__}")
-        else:
+        elif not in_feishu:
             errors.append(_("no approver has an e-mail address"))
         if settings.ALERT_FEISHU_BOT_URL:
             alert = channels.Alert(
@@ -100,3 +108,23 @@ def payout_notify(run_pk: int) -> list[str]:
     if errors:
         log.warning("payout run %s: approvers not all told: %s", run.pk, "; ".join(errors))
     return errors
+
+
+def payout_notify_by_email(run_pk: int, user_pks: list[int]) -> list[str]:
+    """The notice by e-mail to these approvers alone: those a message in Feishu did not reach
+    (``chats``). Returns what failed (empty: sent, or nothing to tell: the run no longer waits,
+    or none of them may decide it)."""
+    run = PayoutRun.objects.select_related("prepared_by", "run_now_by", "schedule_changed_by").get(pk=run_pk)
+    if run.status != PayoutRunStatus.AWAITING_APPROVAL:
+        return []
+    with translation.override(settings.LANGUAGE_CODE):
+        title, lines = _text(run)
+        chosen = list(approvers(run).filter(pk__in=user_pks))
+        addresses = [u.email for u in chosen if u.email]
+        if not addresses:
+            return [_("no approver has an e-mail address")] if chosen else []
+        try:
+            send_mail(title, "\n".join([*lines, "", _link(run)]), None, addresses)
+        except Exception as exc:  # SMTP down, refused: the caller keeps it
+            return [f"{channels.EMAIL}: {type(exc).__name__}"]
+    return []

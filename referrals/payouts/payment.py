@@ -23,10 +23,10 @@ from ..accounts.services import cash_dict
 from ..leavers import services as leavers
 from ..withdrawals import services as withdrawals
 from ..withdrawals.models import Withdrawal
-from . import announce
+from . import announce, signals
 from .amounts import cash_text, normalised
 from .approval import NOTHING_LEFT
-from .models import PayoutLine, PayoutRun, PayoutRunStatus
+from .models import PayoutLine, PayoutNews, PayoutRun, PayoutRunStatus
 
 CASH = hire.BonusType.CASH
 
@@ -186,6 +186,7 @@ def _closed(line: PayoutLine) -> None:
                 )
                 if finished:
                     announce.payout_run("payout_run.paid", run_pk)
+                    signals.news(run_pk, PayoutNews.PAID)
 
     transaction.on_commit(finish_if_done)
 

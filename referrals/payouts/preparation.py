@@ -41,9 +41,9 @@ from hireops.core.task_names import task_named
 from ..accounts.models import AccountCash, AccountStatus, ReferralAccount
 from ..leavers import services as leavers
 from ..withdrawals.models import Withdrawal
-from . import announce
+from . import announce, signals
 from .amounts import BATCH, PayoutRefused, add_totals, cash_text, totals_json
-from .models import PAYOUT_OPEN, PayoutLine, PayoutRun, PayoutRunStatus
+from .models import PAYOUT_OPEN, PayoutLine, PayoutNews, PayoutRun, PayoutRunStatus
 
 RESUME_AFTER = timedelta(minutes=2)  # a run being prepared with no batch for this long is queued again
 SLICE = timedelta(minutes=4)  # one task's share of a large run, below its soft time limit
@@ -167,6 +167,7 @@ def _ready(run: PayoutRun) -> None:
             status=PayoutRunStatus.AWAITING_APPROVAL, heartbeat_at=None, updated_at=timezone.now()
         )
         announce.payout_run("payout_run.awaiting_approval", run.pk)
+        signals.news(run.pk, PayoutNews.AWAITING)
     transaction.on_commit(lambda: payout_notify.delay(run.pk))
 
 

@@ -16,6 +16,7 @@ from .approval import (
     payout_reject,
     payout_release,
 )
+from .chats import MESSAGE
 from .dispatch import payout_dispatch
 from .notices import payout_notify, payout_notify_again, told_again_from
 from .payment import PAY_LINE
@@ -32,6 +33,7 @@ from .reports import lines_needing_a_person, paid_totals, run_progress
 
 __all__ = [
     "APPROVE",
+    "MESSAGE",
     "PAY_LINE",
     "LinesChanged",
     "PayoutRefused",

@@ -175,12 +175,15 @@ def _payouts_and_rewards(feishu, root, leaving) -> None:
     """A run paid (approved by a colleague), one waiting for approval, an external reward and
     its deletion, the paid account deactivated."""
     from hireops.core.auth import roles
+    from hireops.signin import identities
     from referrals.payouts import services as payouts
     from referrals.rewards import services as rewards
 
     approver = get_user_model().objects.create_user("crawl-approver", is_staff=True)
     approver.groups.add(*Group.objects.filter(name__in=[roles.HR, roles.HR_PAYOUT_APPROVALS]))
     give_totp(approver)  # the approve permission does nothing without a second factor
+    # Linked to Feishu (李娜): the run waiting for approval sends her a message from the app.
+    identities.link_identity(approver, "ou_demo1002", "demo-tenant")
 
     from referrals.accounts.services import account_register, account_status_request, balance_pull, person
     from referrals.models import StatusAction

@@ -121,6 +121,16 @@ def _payout_line(since):
     )
 
 
+def _payout_message():
+    from referrals.models import PayoutMessage, PayoutNews, PayoutRun
+
+    i = next(serial)
+    run = PayoutRun.objects.create(line_count=1)
+    return PayoutMessage.objects.create(
+        run=run, news=PayoutNews.AWAITING, open_id=f"ou_{i}", uuid=f"m-{i}", language="en"
+    )
+
+
 def _webhook_delivery():
     from hireops.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -142,6 +152,7 @@ ROWS = {
     "referrals.external_reward_delete": _reward_deletion,
     "referrals.reconcile": _reconciliation,
     "referrals.pay_line": _payout_line,
+    "referrals.payout_message": _payout_message,
     "webhooks.deliver": _webhook_delivery,
 }
 # A kind that waits on someone other than Feishu says so: "{what}" is its rows' name.

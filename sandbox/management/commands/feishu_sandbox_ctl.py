@@ -14,6 +14,8 @@ shell. Examples::
     manage.py feishu_sandbox_ctl grade-exam 7300000000000000456
     manage.py feishu_sandbox_ctl create-bot --token alerts --secret s3cret   # then ALERT_FEISHU_BOT_URL=<url>
     manage.py feishu_sandbox_ctl bot-messages alerts
+    manage.py feishu_sandbox_ctl im-messages --open-id ou_demo1001   # the cards 王芳 was sent
+    manage.py feishu_sandbox_ctl im-availability ou_demo1001 off     # then 230013 for her
     manage.py feishu_sandbox_ctl longconn-connections
     manage.py feishu_sandbox_ctl longconn-drop --abort   # TCP cut, no close frame
     manage.py feishu_sandbox_ctl longconn-refuse --count 3 --status 514
@@ -189,6 +191,17 @@ class Command(BaseCommand):
         bot.add_argument("--ip", action="append", default=[], help="allowed IP, a.b.c.* or CIDR" + REPEATABLE)
         messages = self._parser(sub, "bot-messages", "the messages a bot accepted, oldest first")
         messages.add_argument("token", help="the bot's token (its URL's last part)")
+        im = self._parser(
+            sub, "im-messages", "the app's messages to people (cards), oldest first; also at /im/"
+        )
+        im.add_argument("--open-id", default=None, help="only this person's (e.g. ou_demo1001)")
+        scope = self._parser(
+            sub, "im-availability", "a person enters or leaves the app's availability scope (可用范围)"
+        )
+        scope.add_argument("open_id", help="the person's open_id")
+        scope.add_argument("state", choices=["on", "off"], help="off: messages to them answer 230013")
+        ability = self._parser(sub, "im-bot", "the app's bot ability: off, every message answers 230006")
+        ability.add_argument("state", choices=["on", "off"], help="on or off")
 
     def _long_connection(self, sub):
         drop = self._parser(sub, "longconn-drop", "close every long connection (code 1000)")
@@ -270,6 +283,12 @@ class Command(BaseCommand):
                 result = ctl.create_bot(o["token"], o["secret"], o["keyword"], o["ip"])
             elif action == "bot-messages":
                 result = ctl.bot_messages(o["token"])
+            elif action == "im-messages":
+                result = ctl.im_messages(o["open_id"])
+            elif action == "im-availability":
+                result = ctl.im_availability(o["open_id"], o["state"] == "on")
+            elif action == "im-bot":
+                result = ctl.im_bot(o["state"] == "on")
             elif action == "add-employee":
                 result = ctl.add_employee(
                     o["name"], o["email"], o["mobile"], o["tenant"], enterprise_email=o["enterprise_email"]
