@@ -23,12 +23,20 @@ admin is not a ``CatalogueEntryAdmin`` (``orders.checks``, ``orders.E001``), and
 ``tests/orders/test_catalogue_writers.py`` drives every writer of every catalogue model.
 """
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from .models import CATALOGUE_MODELS, CatalogueRollout
 from .rollouts import rollout_request
 from .turnarounds import forget_turnarounds
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from bindings.models import VendorCustomer
 
 CATALOGUE_OF: dict[type[Model], str] = {
     model: catalogue for catalogue, models in CATALOGUE_MODELS.items() for model in models
@@ -41,7 +49,7 @@ def catalogue_of(entry: Model | type[Model]) -> str:
     return CATALOGUE_OF[model._meta.concrete_model]  # type: ignore[index]  # a catalogue model
 
 
-def catalogue_changed(catalogue: str, user=None) -> CatalogueRollout:
+def catalogue_changed(catalogue: str, user: "User | None" = None) -> CatalogueRollout:
     """The catalogue's entries changed: roll it out to every bound account whose Feishu then
     differs (the rollout waiting for this catalogue, if one does, takes the change too), and
     forget the cached turnarounds. Called inside the transaction that changed the entries: the
@@ -56,7 +64,9 @@ def catalogue_changed(catalogue: str, user=None) -> CatalogueRollout:
     return rollout
 
 
-def entry_save(entry: Model, *, only_for=None, user=None) -> CatalogueRollout:
+def entry_save(
+    entry: Model, *, only_for: "Iterable[VendorCustomer] | None" = None, user: "User | None" = None
+) -> CatalogueRollout:
     """Save an entry (added or changed) and, when given, the customers it is narrowed to (an
     empty list: every customer), rolled out. The admin and the API save validated forms and
     call ``catalogue_changed`` themselves; this is the same for code that holds an entry."""
@@ -67,7 +77,7 @@ def entry_save(entry: Model, *, only_for=None, user=None) -> CatalogueRollout:
         return catalogue_changed(catalogue_of(entry), user)
 
 
-def entries_delete(entries: QuerySet, user=None) -> int:
+def entries_delete(entries: "QuerySet[Any]", user: "User | None" = None) -> int:
     """Delete entries of one model, rolled out (Feishu stops offering them; orders placed with
     them keep their ids). How many were deleted."""
     with transaction.atomic():
