@@ -3,11 +3,13 @@ reprocess."""
 
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -26,6 +28,9 @@ from .registry import handled_types, handler_for, handles
 from .rejected_deliveries import rejected_deliveries_prune
 from .verify import Envelope
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 log = logging.getLogger(__name__)
 
 # Backoff after the n-th failure; after the last one the row stays failed for a person.
@@ -35,7 +40,7 @@ SWEEP_GRACE = timedelta(seconds=30)
 REPROCESSED = gettext_noop("Queued again for processing.")
 
 
-def _without_nul(value):
+def _without_nul(value: object) -> object:
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
@@ -45,7 +50,7 @@ def _without_nul(value):
     return value
 
 
-def payload_text(payload: dict, as_sent: str = "") -> str:
+def payload_text(payload: dict[str, Any], as_sent: str = "") -> str:
     """The payload as JSON text: ``as_sent`` (the text it was parsed from) when given, which
     saves serializing it again on the webhook's path."""
     if as_sent and "\\u0000" not in as_sent:
@@ -180,7 +185,7 @@ def _record_failure(pk: int, exc: Exception) -> FeishuEvent:
     return event
 
 
-def _record_refusal(pk: int, record) -> None:
+def _record_refusal(pk: int, record: Callable[[], object]) -> None:
     """The handler's ``record``, in a savepoint: its own failure leaves the event's recorded."""
     try:
         with transaction.atomic():
@@ -213,7 +218,7 @@ def events_sweep() -> int:
     return queue_events([pk for pk, _status in due])
 
 
-def replayable(queryset):
+def replayable(queryset: "QuerySet[FeishuEvent]") -> "QuerySet[FeishuEvent]":
     """Events worth processing again: failed ones, and ignored ones whose type has a handler
     now (stored before the app that handles them was deployed)."""
     return queryset.filter(
@@ -221,7 +226,7 @@ def replayable(queryset):
     )
 
 
-def events_reprocess(queryset, user=None) -> list[int]:
+def events_reprocess(queryset: "QuerySet[FeishuEvent]", user: "User | None" = None) -> list[int]:
     """Make failed or replayable ignored events pending again and queue them (admin action,
     command), each in ``user``'s change history. Returns their pks."""
     pks = list(replayable(queryset).values_list("pk", flat=True))
@@ -237,11 +242,11 @@ def events_reprocess(queryset, user=None) -> list[int]:
 PRUNE_BATCH = 5000
 
 
-def events_prune(now=None) -> int:
+def events_prune(now: datetime | None = None) -> int:
     """Delete processed and ignored events past the retention period, and rejected deliveries
     past theirs; returns how many events. An ignored event whose type has a handler now is
     kept: it waits for staff to replay it."""
-    days = settings.FEISHU_EVENT_RETENTION_DAYS
+    days: int = settings.FEISHU_EVENT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     old = FeishuEvent.objects.filter(received_at__lt=cutoff)
     done = Q(status=EventStatus.PROCESSED) | Q(status=EventStatus.IGNORED) & ~Q(

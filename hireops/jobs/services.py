@@ -6,12 +6,14 @@ worker lost half-way resumes with the items still waiting, and none is done twic
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +23,9 @@ from hireops.core.task_names import task_named
 
 from .models import BulkJob, BulkJobItem, ItemStatus, JobStatus
 from .operations import Operation, operation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +43,12 @@ class Outcome:
 
 
 def runs_inline(count: int) -> bool:
-    return count <= settings.BULK_INLINE_MAX
+    most: int = settings.BULK_INLINE_MAX
+    return count <= most
 
 
-def _attempt(op: Operation, target, params, user) -> tuple[bool, str]:
+# An item is a model instance, or, for an operation without a model (an import), its data.
+def _attempt(op: Operation, target: Any, params: dict[str, Any], user: "User | None") -> tuple[bool, str]:
     """Run one item; (done?, message). A failure rolls back whatever the item wrote."""
     if op.model is None and row_refusal(target):  # an import's line that could not be read
         return False, row_refusal(target)
@@ -56,12 +63,16 @@ def _attempt(op: Operation, target, params, user) -> tuple[bool, str]:
         return False, _("Failed unexpectedly; the details are in the worker's log.")
 
 
-def run_inline(op: Operation, targets, params: dict, user) -> list[Outcome]:
+def run_inline(
+    op: Operation, targets: Iterable[Any], params: dict[str, Any], user: "User | None"
+) -> list[Outcome]:
     """For a handful of rows: do them now, in the request."""
     return [Outcome(op.label(t), *_attempt(op, t, params, user)) for t in targets]
 
 
-def jobs_start(op: Operation, targets, params: dict, user, *, language: str = "") -> list[BulkJob]:
+def jobs_start(
+    op: Operation, targets: Iterable[Any], params: dict[str, Any], user: "User | None", *, language: str = ""
+) -> list[BulkJob]:
     """One job per tenant of the targets (no job crosses tenants), each queued."""
     grouped = op.tenants(list(targets), params)
     return [
@@ -70,7 +81,13 @@ def jobs_start(op: Operation, targets, params: dict, user, *, language: str = ""
 
 
 def job_start(
-    op: Operation, targets, params: dict, user, *, language: str = "", tenant_key: str = ""
+    op: Operation,
+    targets: Iterable[Any],
+    params: dict[str, Any],
+    user: "User | None",
+    *,
+    language: str = "",
+    tenant_key: str = "",
 ) -> BulkJob:
     """Record a job with one item per target (a model instance, or an item's data for an
     operation without a model), all of ``tenant_key``, and queue it. Targets' labels are
@@ -121,7 +138,8 @@ def job_run(pk: int, slice_seconds: float | None = None) -> str:
     BulkJob.objects.filter(pk=pk).exclude(status=JobStatus.DONE).exclude(
         items__status=ItemStatus.PENDING
     ).update(status=JobStatus.DONE, finished_at=timezone.now())
-    return BulkJob.objects.values_list("status", flat=True).get(pk=pk)
+    status: str = BulkJob.objects.values_list("status", flat=True).get(pk=pk)
+    return status
 
 
 def _run_item(op: Operation, job: BulkJob, item_pk: int) -> None:
@@ -146,7 +164,7 @@ def _run_item(op: Operation, job: BulkJob, item_pk: int) -> None:
         item.save(update_fields=["status", "message", "finished_at", "data"])
 
 
-def jobs_without_progress(since):
+def jobs_without_progress(since: datetime) -> "QuerySet[BulkJob]":
     """Unfinished jobs with no sign of life since ``since``: not queued, started or an item
     finished after it."""
     return (
@@ -189,7 +207,7 @@ class Progress:
         return round(100 * self.done / self.total) if self.total else 100
 
 
-def _items(status: str | None = None):
+def _items(status: str | None = None) -> Coalesce:
     """Count a job's items (in the status): a subquery per job row, so a list counts the items
     of the jobs it shows only, through job_item_status_idx."""
     items = BulkJobItem.objects.filter(job=OuterRef("pk"))

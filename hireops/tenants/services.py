@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -24,7 +24,7 @@ class SeenUpsert(NamedTuple):
     """The statement that records tenants seen, and what it records."""
 
     sql: str
-    params: list
+    params: list[str | datetime | None]  # the keys, a status and times, as the database takes them
     keys: list[str]
     at: float  # time.monotonic() when it was made
 
@@ -50,7 +50,9 @@ def seen_upsert(keys: Iterable[str]) -> SeenUpsert | None:
         f"ON CONFLICT (tenant_key) DO UPDATE SET last_seen = EXCLUDED.last_seen "
         f"WHERE {table}.last_seen < %s"
     )
-    params = [v for k in due for v in (k, TenantStatus.INSTALLED.value, adapt(now), adapt(now))]
+    params: list[str | datetime | None] = [
+        v for k in due for v in (k, TenantStatus.INSTALLED.value, adapt(now), adapt(now))
+    ]
     params.append(adapt(now - timedelta(seconds=SEEN_EVERY)))
     return SeenUpsert(sql, params, due, now_mono)
 

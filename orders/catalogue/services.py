@@ -23,8 +23,9 @@ admin is not a ``CatalogueEntryAdmin`` (``orders.checks``, ``orders.E001``), and
 ``tests/orders/test_catalogue_writers.py`` drives every writer of every catalogue model.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
@@ -37,6 +38,12 @@ from .models import CATALOGUE_MODELS, CatalogueRollout
 from .rollouts import rollout_request
 from .turnarounds import forget_turnarounds
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.forms import ModelForm
+
+    from bindings.models import VendorCustomer
+
 CATALOGUE_OF: dict[type[Model], str] = {
     model: catalogue for catalogue, models in CATALOGUE_MODELS.items() for model in models
 }
@@ -48,7 +55,7 @@ def catalogue_of(entry: Model | type[Model]) -> str:
     return CATALOGUE_OF[model._meta.concrete_model]  # type: ignore[index]  # a catalogue model
 
 
-def catalogue_changed(catalogue: str, user=None) -> CatalogueRollout:
+def catalogue_changed(catalogue: str, user: "User | None" = None) -> CatalogueRollout:
     """The catalogue's entries changed: roll it out to every bound account whose Feishu then
     differs (the rollout waiting for this catalogue, if one does, takes the change too), and
     forget the cached turnarounds. Called inside the transaction that changed the entries: the
@@ -63,7 +70,9 @@ def catalogue_changed(catalogue: str, user=None) -> CatalogueRollout:
     return rollout
 
 
-def entry_save(entry: Model, *, only_for=None, user=None) -> CatalogueRollout:
+def entry_save(
+    entry: Model, *, only_for: "Iterable[VendorCustomer] | None" = None, user: "User | None" = None
+) -> CatalogueRollout:
     """Save an entry (added or changed) and, when given, the customers it is narrowed to (an
     empty list: every customer), rolled out. The admin and the API save validated forms and
     call ``catalogue_changed`` themselves; this is the same for code that holds an entry."""
@@ -74,7 +83,7 @@ def entry_save(entry: Model, *, only_for=None, user=None) -> CatalogueRollout:
         return catalogue_changed(catalogue_of(entry), user)
 
 
-def entries_delete(entries: QuerySet, user=None) -> int:
+def entries_delete(entries: "QuerySet[Any]", user: "User | None" = None) -> int:
     """Delete entries of one model, rolled out (Feishu stops offering them; orders placed with
     them keep their ids). How many were deleted."""
     with transaction.atomic():
@@ -113,7 +122,15 @@ class Replacement:
     rollout: CatalogueRollout | None
 
 
-def entry_state(entry: Model | None, fields) -> dict | None:
+# A replacement's forms: for each catalogue model, (the model, [(its admin form, bound and
+# validated, the entry's ``entry_state`` before)]).
+FormsOf: TypeAlias = list[tuple["ModelForm[Any]", dict[str, Any] | None]]
+# (a catalogue model: each has ``code`` and ``is_active``)
+Groups: TypeAlias = Iterable[tuple[type[Any], FormsOf]]
+History: TypeAlias = list[tuple[Any, str, dict[str, str], int]]
+
+
+def entry_state(entry: Model | None, fields: Iterable[str]) -> dict[str, Any] | None:
     """An entry's ``fields`` (and customers) before a replacement's form is bound to it (binding
     writes the request's values onto it), for ``catalogue_replace`` to tell what changed; None
     for an entry not yet in the catalogue."""
@@ -124,10 +141,11 @@ def entry_state(entry: Model | None, fields) -> dict | None:
     return state
 
 
-def _changes(forms) -> tuple[list, list]:
+def _changes(forms: FormsOf) -> tuple[list["ModelForm[Any]"], list[tuple["ModelForm[Any]", list[str]]]]:
     """(added, changed): the forms whose entry is new or brought back, and those whose content
     changed (with the fields); an entry the same as before is left alone (nothing rolls out)."""
-    added, changed = [], []
+    added: list[ModelForm[Any]] = []
+    changed: list[tuple[ModelForm[Any], list[str]]] = []
     for form, before in forms:
         if before is None or not before["is_active"]:
             added.append(form)
@@ -139,9 +157,9 @@ def _changes(forms) -> tuple[list, list]:
     return added, changed
 
 
-def _save(groups):
+def _save(groups: Groups) -> tuple[History, list[str], list[str], list[str]]:
     # (entry, message, its values, the change history's action flag)
-    history: list[tuple[Any, str, dict[str, str], int]] = []
+    history: History = []
     added_ids: list[str] = []
     changed_ids: list[str] = []
     withdrawn_ids: list[str] = []
@@ -166,7 +184,7 @@ def _save(groups):
     return history, added_ids, changed_ids, withdrawn_ids
 
 
-def catalogue_replace(catalogue: str, groups, user) -> Replacement:
+def catalogue_replace(catalogue: str, groups: Groups, user: "User") -> Replacement:
     """Make ``catalogue`` the entries listed. ``groups``: for each model of the catalogue, (the
     model, [(its admin form bound to a listed entry and validated, ``entry_state`` of that entry
     before)]). An entry new, brought back or changed is saved through its form; one on offer but

@@ -11,10 +11,12 @@ A deactivation Feishu refused shows its reason and is asked again by ``leavers_s
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +29,11 @@ from ..accounts.models import AccountStatus, ReferralAccount, StatusAction
 from ..accounts.services import StatusChangeRefused, account_status_request, accounts_of, user_of
 from ..withdrawals.services import CASH, WithdrawalRefused, withdrawal_request
 from .models import Leaver, LeaverMatch, LeaverPolicy, LeaverState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from hireops.events.models import FeishuEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +65,7 @@ class LeaverRefused(Exception):
 
 
 def policy() -> str:
-    value = settings.REFERRAL_LEAVER_POLICY
+    value: str = settings.REFERRAL_LEAVER_POLICY
     if value not in LeaverPolicy.values:
         raise ImproperlyConfigured(
             f"REFERRAL_LEAVER_POLICY must be one of {', '.join(LeaverPolicy.values)}, not {value!r}"
@@ -69,7 +76,7 @@ def policy() -> str:
 # --- from the directory events ---------------------------------------------------------------
 
 
-def leaver_event(event, how: str) -> Leaver:
+def leaver_event(event: "FeishuEvent", how: str) -> Leaver:
     """contact.user.deleted_v3, or updated_v3 to resigned: the person's leaver (one per person
     and tenant, whichever event came first), matched and with the policy applied. Runs in the
     event's transaction; Feishu is called after it commits."""
@@ -119,7 +126,7 @@ def _cash(account: ReferralAccount) -> dict[str, str]:
     return {c.currency: str(c.amount) for c in account.cash.all()}
 
 
-def leaver_apply(leaver: Leaver, user=None) -> Leaver:
+def leaver_apply(leaver: Leaver, user: "User | None" = None) -> Leaver:
     """Apply the policy to a matched leaver: the balance at this moment is recorded, then the
     cash is paid (now or in the next run) and the account deactivated, or it is deactivated."""
     with transaction.atomic():
@@ -147,7 +154,7 @@ def leaver_apply(leaver: Leaver, user=None) -> Leaver:
     return leaver
 
 
-def _deactivate(leaver: Leaver, account: ReferralAccount, user=None) -> None:
+def _deactivate(leaver: Leaver, account: ReferralAccount, user: "User | None" = None) -> None:
     """Ask Feishu to deactivate (after the commit); an account already deactivated is done."""
     try:
         account_status_request(account, StatusAction.DEACTIVATE, user)
@@ -164,7 +171,7 @@ def _done(leaver: Leaver) -> None:
 # --- hooks of the payout, the withdrawal and the status change ----------------------------------
 
 
-def awaiting_next_run():
+def awaiting_next_run() -> "QuerySet[Leaver, int]":
     """The accounts (pks) whose leaver waits for a payout run: every run pays them."""
     return Leaver.objects.filter(state=LeaverState.AWAITING_RUN, account__isnull=False).values_list(
         "account_id", flat=True
@@ -204,14 +211,14 @@ def account_deactivated(account_pk: int) -> None:
     )
 
 
-def deactivation_refused(account_pk: int, reason) -> None:
+def deactivation_refused(account_pk: int, reason: str) -> None:
     """Shown on the leaver; the sweep asks again (``leavers_sweep``)."""
     Leaver.objects.filter(account_id=account_pk, state=LeaverState.DEACTIVATING).update(
         error=Message(DEACTIVATION_FAILED, reason=reason), updated_at=timezone.now()
     )
 
 
-def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict:
+def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict[str, int]:
     """Deactivating leavers: done once the account is deactivated (however Feishu told us);
     asked again when no change of the account is pending and it is still active."""
     deactivating = Leaver.objects.filter(state=LeaverState.DEACTIVATING)
@@ -236,7 +243,7 @@ def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict:
 # --- HR's decisions (the leavers queue) ---------------------------------------------------------
 
 
-def leaver_match_by_hand(leaver: Leaver, account: ReferralAccount, user=None) -> Leaver:
+def leaver_match_by_hand(leaver: Leaver, account: ReferralAccount, user: "User | None" = None) -> Leaver:
     if leaver.state != LeaverState.NEEDS_PERSON:
         raise LeaverRefused(_("Only a leaver that needs a person can be matched by hand."))
     if account.tenant_key != leaver.tenant_key:
@@ -251,7 +258,7 @@ def leaver_match_by_hand(leaver: Leaver, account: ReferralAccount, user=None) ->
     return leaver
 
 
-def leaver_no_account(leaver: Leaver, user=None) -> Leaver:
+def leaver_no_account(leaver: Leaver, user: "User | None" = None) -> Leaver:
     """Staff confirm the employee has no referral account: nothing to apply."""
     if leaver.match not in (LeaverMatch.NONE, LeaverMatch.SEVERAL):
         raise LeaverRefused(_("This leaver is already matched to an account."))
@@ -263,7 +270,7 @@ def leaver_no_account(leaver: Leaver, user=None) -> Leaver:
     return leaver
 
 
-def leaver_apply_now(leaver: Leaver, user=None) -> Leaver:
+def leaver_apply_now(leaver: Leaver, user: "User | None" = None) -> Leaver:
     """Staff's "apply the policy now": match again from the stored event when unmatched, apply
     when matched, ask again for a deactivation Feishu refused."""
     with transaction.atomic():
@@ -272,7 +279,7 @@ def leaver_apply_now(leaver: Leaver, user=None) -> Leaver:
     return leaver
 
 
-def _apply_now(leaver: Leaver, user) -> Leaver:
+def _apply_now(leaver: Leaver, user: "User | None") -> Leaver:
     if leaver.state == LeaverState.DEACTIVATING:
         with transaction.atomic():
             locked = Leaver.objects.select_for_update(of=("self",)).select_related("account")
@@ -308,7 +315,7 @@ def _rematch(leaver: Leaver) -> None:
     _match(leaver, accounts, user_id)
 
 
-def leaver_mark_handled(leaver: Leaver, user=None) -> Leaver:
+def leaver_mark_handled(leaver: Leaver, user: "User | None" = None) -> Leaver:
     """Staff settled it outside hireops. Refused while its account is still active: that is
     what the leavers queue is there to prevent."""
     if leaver.state == LeaverState.DONE:
