@@ -35,13 +35,17 @@ class MatchingRuleForm(forms.ModelForm):
 
 
 class BindCustomerForm(forms.Form):
-    # The admin's searchable picker (searches customer names and identifier values).
-    customer = forms.ModelChoiceField(
-        queryset=VendorCustomer.objects.all(),
-        label=_("customer"),
-        widget=AutocompleteSelect(EcoAccountBinding._meta.get_field("customer"), admin.site),
-    )
+    customer = forms.ModelChoiceField(queryset=VendorCustomer.objects.all(), label=_("customer"))
     reason = forms.CharField(label=_("why"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's searchable picker (customer names and identifier values), made for this
+        # form: it speaks the language active when it is made ("Searching…", "No results").
+        customer = self.fields["customer"]
+        assert isinstance(customer, forms.ModelChoiceField)
+        customer.widget = AutocompleteSelect(EcoAccountBinding._meta.get_field("customer"), admin.site)
+        customer.widget.choices = customer.choices
 
 
 class RejectForm(forms.Form):

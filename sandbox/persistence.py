@@ -181,7 +181,12 @@ def _load(state, s: dict) -> None:
         state.reward_by_external = {
             (r["tenant_key"], r["external_id"]): r["id"] for r in state.external_rewards.values()
         }
-        state.eco_accounts = list(s["eco_accounts"])
+        # The seed's eco accounts exist in Feishu from the start: one the seed gained after the
+        # state was saved is there too, as the back-office seeded from the same file shows it.
+        saved_eco = {(a["tenant_key"], a["account_id"]) for a in s["eco_accounts"]}
+        state.eco_accounts = list(s["eco_accounts"]) + [
+            a for a in state.eco_accounts if (a["tenant_key"], a["account_id"]) not in saved_eco
+        ]
         state.background_checks = dict(s["background_checks"])
         state.exams = dict(s["exams"])
         state.catalogues = {

@@ -4,6 +4,7 @@ the failed event it shows is no alarm, and whoever was signed in stays signed in
 
 import copy
 import json
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -13,14 +14,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from bindings.models import BindingStatus, EcoAccountBinding, FieldPublish
+from bindings.models import BindingStatus, EcoAccountBinding, FieldPublish, VendorCustomer
 from hireops.core.models import CallStatus
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.events.services import event_process, events_reprocess
 from hireops.ops import alerts, heartbeat
 from hireops.ops.models import AlertIncident
 from orders.catalogue import services as catalogue
-from orders.catalogue.models import CataloguePush, Package
+from orders.catalogue.models import Catalogue, CataloguePush, Package
 from referrals.models import ReferralAccount
 from sandbox.control import SandboxControl
 from sandbox.server import SandboxServer
@@ -90,6 +91,42 @@ def test_a_fresh_demo_shows_a_failed_event_and_opens_no_incident(demo, client):
         li_na.refresh_from_db()
         feishu = next(a for a in sandbox.state()["accounts"] if a["account_id"] == li_na.account_id)
         assert li_na.points == feishu["assets"]["confirmed_bonus"]["point_bonus"] == 40
+    finally:
+        sandbox.server.stop()
+
+
+def test_reviewing_the_demos_waiting_binding_sends_it_the_catalogue(demo, admin_client):
+    """The demo's binding waiting for review (未知公司 背调账号) is an account the demo's Feishu
+    has: bound to a customer from the admin, it is sent the catalogue, and nothing fails."""
+    sandbox = _start_sandbox(demo)
+    try:
+        call_command("bootstrap_demo")
+        waiting = EcoAccountBinding.objects.get(status=BindingStatus.NEEDS_REVIEW)
+        assert waiting.account_id in {a["account_id"] for a in sandbox.state()["eco_accounts"]}
+        initech = VendorCustomer.objects.get(name__startswith="Initech")
+        admin_client.post(
+            "/admin/bindings/ecoaccountbinding/",
+            {
+                "action": "bind_to_customer",
+                "_selected_action": [waiting.pk],
+                "apply": "1",
+                "customer": initech.pk,
+                "reason": "",
+            },
+        )
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.customer) == (BindingStatus.BOUND, initech)
+        pushed = dict(CataloguePush.objects.filter(binding=waiting).values_list("catalogue", "status"))
+        assert pushed == {
+            Catalogue.PACKAGES: CallStatus.SUCCEEDED,
+            Catalogue.FORM_FIELDS: CallStatus.SUCCEEDED,
+        }
+        offered = {c["account_id"]: c for c in sandbox.state()["catalogues"]}
+        assert set(offered[waiting.account_id]["packages"]) == {"pkg-basic", "pkg-senior"}
+        assert not CataloguePush.objects.exclude(status=CallStatus.SUCCEEDED).exists()
+        dashboard = admin_client.get("/admin/").content.decode()
+        failed = re.search(r"Catalogue pushes failed \(7 days\)</a></th>\s*<td[^>]*>(\d+)</td>", dashboard)
+        assert failed is not None and failed.group(1) == "0"
     finally:
         sandbox.server.stop()
 

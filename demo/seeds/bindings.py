@@ -1,10 +1,13 @@
 """The vendor side of ./dev run's demo (manage.py bootstrap_demo): what a vendor has after a week.
 
 Custom fields per scope, customers with the identifiers their accounts carry and a matching
-rule, so an account the sandbox binds with a known ``org_id`` is bound by itself; and two
-bindings to look at, one bound and one waiting for review. Idempotent; the fields are
-published whenever the sandbox starts from its seed (./dev run's keeps its state across
-restarts, and has them then).
+rule, so an account the sandbox binds with a known ``org_id`` is bound by itself; and the
+bindings of the accounts the sandbox's demo directory has (sandbox/data/demo.json,
+``eco_accounts``): Acme's two, bound, and one with an unknown ``org_id`` waiting for review.
+They come from that file alone, so every account the back-office shows is one Feishu knows:
+binding it sends it the catalogue, and the sandbox has it to receive it. Idempotent; the
+fields are published whenever the sandbox starts from its seed (./dev run's keeps its state
+across restarts, and has them then).
 """
 
 from django.conf import settings
@@ -22,7 +25,7 @@ from bindings.models import (
 from bindings.publishing import fields_publish_request, scope_touch
 from hireops.tenants.mode import store_app
 
-from ..feishu import feishu_keeps_state
+from .. import feishu as demo_feishu
 
 FIELDS = [
     # scope, key, name_zh, name_en, required, description_zh, description_en
@@ -52,13 +55,6 @@ CUSTOMERS = [
     ("Initech 软件", "", [("org_id", "INI-003"), ("exam_org", "EX-INI")]),
 ]
 RULES = {Scope.BACKGROUND_CHECK: ["org_id"], Scope.EXAM: ["exam_org"]}
-# Accounts "Feishu pushed" before: Acme's background-check and exam accounts (bound, and in
-# the sandbox's demo directory, so orders can be placed on them), and one with an unknown org_id.
-BINDINGS = [
-    ("demo-binding-1", Scope.BACKGROUND_CHECK, "demo-bound-1", "Acme 背调账号", {"org_id": "ACME-001"}),
-    ("demo-binding-2", Scope.BACKGROUND_CHECK, "demo-review-1", "未知公司 背调账号", {"org_id": "NEW-999"}),
-    ("demo-binding-3", Scope.EXAM, "demo-exam-1", "Acme 笔试账号", {"exam_org": "EX-ACME"}),
-]
 
 
 def seed() -> None:
@@ -87,23 +83,27 @@ def seed() -> None:
                     customer.save(update_fields=["updated_at"])
         for scope, keys in RULES.items():
             MatchingRule.objects.get_or_create(scope=scope, defaults={"keys": keys})
-        for event_id, scope, account_id, name, values in BINDINGS:
-            if not EcoAccountBinding.objects.filter(account_id=account_id).exists():
+        for account in _feishu_accounts():
+            if not EcoAccountBinding.objects.filter(account_id=account["account_id"]).exists():
                 binding_upsert_from_event(
                     app_id=settings.FEISHU_APP_ID,
-                    tenant_key="demo-tenant",
-                    event_id=event_id,
+                    tenant_key=account["tenant_key"],
+                    event_id=f"demo-binding-{account['account_id']}",
                     event={
-                        "scope": int(scope),
-                        "account_id": account_id,
-                        "account_name": name,
-                        "usage_list": [1],
-                        "custom_field_list": [{"key": k, "value": v} for k, v in values.items()],
+                        key: account[key]
+                        for key in ("scope", "account_id", "account_name", "usage_list", "custom_field_list")
                     },
                 )
     if store_app():
         return  # each tenant gets the fields when it enables the app (the sandbox's app_open at start)
-    if feishu_keeps_state():
+    if demo_feishu.feishu_keeps_state():
         return  # the sandbox kept the fields published before
     for scope in RULES:
         fields_publish_request(scope)  # the sandbox starts from its seed, without them
+
+
+def _feishu_accounts() -> list[dict]:
+    """The vendor's accounts that customers added in the demo's Feishu, as its sandbox has
+    them (none where no sandbox is installed: no demo Feishu to mirror)."""
+    directory = demo_feishu.directory()
+    return directory["eco_accounts"] if directory is not None else []

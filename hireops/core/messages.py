@@ -5,17 +5,24 @@ English message id and its values, kept as JSON by a ``MessageField``. Reading t
 back into text in the language active at that moment (the reader's, in a request), whatever
 language the worker that wrote it ran in. Anything else (staff's own words, Feishu's msg, rows
 written before) is stored and read as it is.
+
+Words that have no message id of their own (a lazy string built of others, as the status
+checks' titles are) are stored rendered in each of ``LANGUAGES`` (``in_each_language``) and read
+in the reader's.
 """
 
 import json
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from .mixin_bases import FieldMixin
 
 _MARK = '{"msgid": '
+_TEXTS_MARK = '{"texts": '
 _REWORDED: dict[str, str] = {}  # msgid stored by an earlier release → the msgid that replaced it
 
 
@@ -63,6 +70,55 @@ class Message(str):
         return cls(_REWORDED.get(data["msgid"], data["msgid"]), **params)
 
 
+class Texts(str):
+    """Text rendered in each language when it was stored: the reader's language now."""
+
+    texts: dict[str, str]
+
+    def __new__(cls, texts: dict[str, str]):
+        now = texts.get(_language()) or texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), "")
+        text = super().__new__(cls, now)
+        text.texts = texts
+        return text
+
+    def to_json(self) -> dict:
+        return {"texts": self.texts}
+
+
+def _language() -> str:
+    try:  # "en-us" reads the "en" text
+        return translation.get_supported_language_variant(
+            translation.get_language() or settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def in_each_language(value) -> Texts:
+    """``value`` (a lazy string, a Message, a number) as text in each of ``LANGUAGES``, to store
+    where no message id says it (it reads in the reader's language)."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = str(value)
+    return Texts(texts)
+
+
+# Two texts one after the other, as ``joined`` puts a list of them.
+_AND_THEN = gettext_noop("%(first)s; %(rest)s")
+
+
+def joined(parts: list) -> str:
+    """``parts`` (Messages or plain texts) one after another, "; " between them, as one Message
+    that reads in each reader's language; "" for none."""
+    if not parts:
+        return ""
+    together = parts[-1]
+    for part in reversed(parts[:-1]):
+        together = Message(_AND_THEN, first=part, rest=together)
+    return together
+
+
 def stored_as(field: str, *msgids: str) -> Q:
     """Rows whose ``field`` holds a Message of one of ``msgids``, whatever its values (as
     stored: JSON with the msgid first), e.g. to leave out rows closed for a known reason."""
@@ -80,6 +136,11 @@ def read(value):
             return Message.from_json(json.loads(value))
         except (ValueError, KeyError, TypeError):
             return value
+    if isinstance(value, str) and value.startswith(_TEXTS_MARK):
+        try:
+            return Texts(dict(json.loads(value)["texts"]))
+        except (ValueError, KeyError, TypeError):
+            return value
     return value
 
 
@@ -89,8 +150,9 @@ class _StoresMessages(FieldMixin):
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        if isinstance(value, Message):
-            stored = json.dumps(value.to_json(), ensure_ascii=False)  # starts with _MARK: msgid comes first
+        if isinstance(value, Message | Texts):
+            # Starts with _MARK (msgid comes first) or _TEXTS_MARK.
+            stored = json.dumps(value.to_json(), ensure_ascii=False)
             if self.max_length is None or len(stored) <= self.max_length:
                 return stored
         if isinstance(value, str) and self.max_length:
@@ -104,3 +166,17 @@ class MessageField(_StoresMessages, models.CharField):
 
 class MessageTextField(_StoresMessages, models.TextField):
     """A TextField for text the system writes for staff; see the module."""
+
+
+def restore(model, field: str, msgids: list[str]) -> int:
+    """For a data migration: rows whose ``field`` holds the text of one of ``msgids`` (without
+    values) as some language read it when it was written, stored as that Message instead, so
+    they read in each reader's language from now on. Returns how many rows changed."""
+    changed = 0
+    for msgid in msgids:
+        stored = json.dumps(Message(msgid).to_json(), ensure_ascii=False)
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                text = gettext(msgid)
+            changed += model.objects.filter(**{field: text}).update(**{field: stored})
+    return changed

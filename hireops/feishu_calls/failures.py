@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_noop
 
-from hireops.core.messages import Message
+from hireops.core.messages import Message, reworded
 from hireops.feishu import (
     FeishuAuthError,
     FeishuError,
@@ -78,9 +78,16 @@ BY_API = {
         1002859: gettext_noop("Feishu refused the deletion as invalid."),
     },
     "hire.eco_background_check_custom_field": {
-        1002855: gettext_noop(
-            "Feishu refused the order-form fields as invalid (a key deleted before cannot be used "
-            "again on this account)."
+        # The page's text for it is "parameter error or system exception": what was wrong
+        # (an account Feishu does not know, a field, a key retired on the account) is in its msg.
+        1002855: reworded(
+            gettext_noop(
+                "Feishu refused the order-form fields as invalid (a parameter error: Feishu's "
+                "message says what, for example an account it does not know or a key deleted before "
+                "on this account)."
+            ),
+            was="Feishu refused the order-form fields as invalid (a key deleted before cannot be used "
+            "again on this account).",
         ),
         1002860: gettext_noop("Feishu refused the deletion as invalid."),
     },

@@ -37,8 +37,9 @@ from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import LazyObject, empty
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message
 from hireops.core.secrets import sealing
 from hireops.core.spreadsheets.export import export_filename, write_csv, write_xlsx
 from hireops.core.task_names import task_named
@@ -54,7 +55,8 @@ MAX_ATTEMPTS = 3
 
 
 class Refused(Exception):
-    """The export cannot be written for its requester (shown on the export's page)."""
+    """The export cannot be written for its requester (shown on the export's page): its
+    message is a Message, stored on the row to read in each reader's language."""
 
 
 class _Lost(Exception):
@@ -115,7 +117,7 @@ def _as_requester(job: ExportJob):
     checked as they are now."""
     user = job.requested_by
     if user is None or not user.is_active or not user.is_staff:
-        raise Refused(_("The user who asked for this export can no longer sign in."))
+        raise Refused(Message(gettext_noop("The user who asked for this export can no longer sign in.")))
     model_admin = admin.site.get_model_admin(apps.get_model(job.source))
     request = HttpRequest()
     request.method = "GET"
@@ -126,7 +128,7 @@ def _as_requester(job: ExportJob):
     request.user = user
     request.LANGUAGE_CODE = translation.get_language()
     if not model_admin.has_view_or_change_permission(request):
-        raise Refused(_("You may no longer view this list."))
+        raise Refused(Message(gettext_noop("You may no longer view this list.")))
     return model_admin, request
 
 
@@ -137,7 +139,7 @@ def _selection(model_admin, request, job: ExportJob):
     try:
         queryset = model_admin.get_changelist_instance(request).get_queryset(request)
     except (IncorrectLookupParameters, PermissionDenied) as exc:
-        raise Refused(_("The list's filters are no longer valid.")) from exc
+        raise Refused(Message(gettext_noop("The list's filters are no longer valid."))) from exc
     if job.selected is not None:
         queryset = queryset.filter(pk__in=job.selected)
     return queryset
@@ -223,18 +225,20 @@ def export_run(pk: int) -> str:
     if run is None:
         return "skipped"
     job = ExportJob.objects.select_related("requested_by").get(pk=pk)
-    with translation.override(job.language or None):  # the requester's: headers, labels, errors
+    with translation.override(job.language or None):  # the requester's: headers, labels
         try:
             if job.attempts > MAX_ATTEMPTS:
-                raise Refused(_("Stopped after %(n)d attempts; try again.") % {"n": MAX_ATTEMPTS})
+                raise Refused(
+                    Message(gettext_noop("Stopped after %(n)d attempts; try again."), n=MAX_ATTEMPTS)
+                )
             _write(job, run)
         except _Lost:
             return "lost"
         except Refused as exc:
-            _fail(run, str(exc))
+            _fail(run, exc.args[0])
         except Exception:
             log.exception("export %s failed unexpectedly", pk)
-            _fail(run, _("Failed unexpectedly; the details are in the worker's log."))
+            _fail(run, Message(gettext_noop("Failed unexpectedly; the details are in the worker's log.")))
     return ExportJob.objects.values_list("status", flat=True).get(pk=pk)
 
 
@@ -270,7 +274,7 @@ def _write_and_save(job: ExportJob, run: _Run) -> None:
 
 def _fail(run: _Run, message: str) -> None:
     with contextlib.suppress(_Lost):  # another run has it: its outcome stands
-        run.update(status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now())
+        run.update(status=ExportStatus.FAILED, error=message, finished_at=timezone.now())
 
 
 def export_retry(job: ExportJob) -> bool:
@@ -299,13 +303,12 @@ def exports_resume() -> int:
     run_export = task_named("jobs.export")
 
     since = timezone.now() - RESUME_AFTER
-    stalled = list(exports_without_progress(since).values_list("pk", "attempts", "language"))
-    for pk, attempts, language in stalled:
+    stalled = list(exports_without_progress(since).values_list("pk", "attempts"))
+    for pk, attempts in stalled:
         if attempts < MAX_ATTEMPTS:
             run_export.delay(pk)
             continue
-        with translation.override(language or None):
-            error = _("Its worker stopped %(n)d times; try again.") % {"n": attempts}
+        error = Message(gettext_noop("Its worker stopped %(n)d times; try again."), n=attempts)
         ExportJob.objects.filter(pk=pk, status=ExportStatus.RUNNING, heartbeat_at__lt=since).update(
             status=ExportStatus.FAILED, error=error, finished_at=timezone.now()
         )

@@ -4,6 +4,7 @@ Celery item by item, with its progress and each item's outcome visible while it 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import MessageField
 from hireops.core.models import StaffRequest
 from hireops.core.privacy import personal
 
@@ -116,7 +117,7 @@ class ExportJob(StaffRequest):
     run_token = models.CharField(max_length=32, blank=True, editable=False)
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    error = models.CharField(_("error"), max_length=500, blank=True)
+    error = MessageField(_("error"), max_length=500, blank=True)
     # Where the finished file is in the exports storage, and the name it downloads as.
     file_name = models.CharField(max_length=200, blank=True, editable=False)
     download_name = models.CharField(_("file"), max_length=200, blank=True)

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from hireops.core.display import local_time
+from hireops.core.messages import Message, in_each_language
 
 from . import channels, report
 from .models import AlertIncident
@@ -57,14 +58,17 @@ def _record(bad: dict[str, Finding]) -> None:
         if key not in bad:
             AlertIncident.objects.filter(pk=incident.pk).update(resolved_at=now)
         elif str(bad[key].value) != incident.value:
-            AlertIncident.objects.filter(pk=incident.pk).update(value=str(bad[key].value)[:300])
+            AlertIncident.objects.filter(pk=incident.pk).update(value=in_each_language(bad[key].value))
     for key, finding in bad.items():
         if key in open_:
             continue
         try:
             with transaction.atomic():
                 AlertIncident.objects.create(
-                    key=key, title=str(finding.title)[:300], value=str(finding.value)[:300], url=finding.url
+                    key=key,
+                    title=in_each_language(finding.title),
+                    value=in_each_language(finding.value),
+                    url=finding.url,
                 )
         except IntegrityError:  # another run opened it meanwhile: one incident per check
             pass
@@ -72,8 +76,7 @@ def _record(bad: dict[str, Finding]) -> None:
 
 def _tell(incident: AlertIncident) -> None:
     if not channels.configured():  # nobody to tell: say so on the row, spend no attempt
-        error = translation.gettext("no alert channel is configured (ALERT_EMAILS, ALERT_FEISHU_BOT_URL)")
-        AlertIncident.objects.filter(pk=incident.pk).update(notify_error=error)
+        AlertIncident.objects.filter(pk=incident.pk).update(notify_error=Message(channels.NO_CHANNEL))
         return
     # Claim this attempt: two runs never tell staff of the same incident at once.
     claimed = AlertIncident.objects.filter(
@@ -85,10 +88,10 @@ def _tell(incident: AlertIncident) -> None:
     left = [c for c in channels.configured() if c not in told]
     results = channels.send_alert(_alert(incident), channels=left) if left else []
     told |= {r.channel for r in results if r.ok}
-    errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok)
+    errors = channels.failures(results)
     done = not errors
     AlertIncident.objects.filter(pk=incident.pk).update(
-        told=",".join(sorted(told)), notify_error=errors[:2000], notified_at=timezone.now() if done else None
+        told=",".join(sorted(told)), notify_error=errors, notified_at=timezone.now() if done else None
     )
     if errors:
         log.warning("alert %s not delivered everywhere: %s", incident.key, errors)

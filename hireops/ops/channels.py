@@ -33,13 +33,17 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
+from hireops.core.messages import Message, joined
 from hireops.core.privacy.masking import mask_personal_text
 
 log = logging.getLogger(__name__)
 
 EMAIL, FEISHU_BOT = "email", "feishu_bot"
+# The channels as people read them (a row's error says which channel failed).
+NAMES = {EMAIL: gettext_noop("e-mail"), FEISHU_BOT: gettext_noop("Feishu group bot")}
+NO_CHANNEL = gettext_noop("no alert channel is configured (ALERT_EMAILS, ALERT_FEISHU_BOT_URL)")
 TIMEOUT = (3, 5)  # seconds to connect, to read the answer
 # Feishu refuses a body over 20 KB (docs/feishu.md §14.4); room is left for timestamp and sign.
 BOT_BODY_BUDGET = 20 * 1024 - 200
@@ -64,8 +68,21 @@ class Alert:
 class ChannelResult:
     channel: str  # EMAIL or FEISHU_BOT
     ok: bool
-    error: str = ""  # what went wrong, never with a secret in it
+    # What went wrong, never with a secret in it: a Message, so that a row it is stored on reads
+    # in each reader's language (a mail server's own words stay as they were said).
+    error: str = ""
     code: int | None = None  # the bot's code when it answered one
+
+
+def failed(channel: str, error: str) -> Message:
+    """``channel`` (EMAIL, FEISHU_BOT) failed with ``error``, as a row stores it."""
+    return Message(gettext_noop("%(channel)s: %(error)s"), channel=Message(NAMES[channel]), error=error)
+
+
+def failures(results: list[ChannelResult]) -> str:
+    """What did not go out, channel by channel ("" when everything did), to store on a row
+    (a ``MessageField``): it reads in each reader's language."""
+    return joined([failed(r.channel, r.error) for r in results if not r.ok])
 
 
 def configured() -> list[str]:
@@ -203,10 +220,10 @@ def _send_to_bot(alert: Alert) -> ChannelResult:
         )
     except requests.Timeout as exc:
         # Never str(exc): requests' messages carry the URL, and with it the token.
-        error = _("no answer in time (%(error)s)") % {"error": type(exc).__name__}
+        error = Message(gettext_noop("no answer in time (%(error)s)"), error=type(exc).__name__)
         return ChannelResult(FEISHU_BOT, False, error)
     except requests.RequestException as exc:
-        error = _("could not reach the bot (%(error)s)") % {"error": type(exc).__name__}
+        error = Message(gettext_noop("could not reach the bot (%(error)s)"), error=type(exc).__name__)
         return ChannelResult(FEISHU_BOT, False, error)
     return _bot_outcome(resp)
 
@@ -221,17 +238,15 @@ def _bot_outcome(resp: requests.Response) -> ChannelResult:
     codes = [answer.get(k) for k in ("code", "StatusCode")] if isinstance(answer, dict) else []
     codes = [c for c in codes if isinstance(c, int) and not isinstance(c, bool)]
     if not codes:
-        error = _("HTTP %(status)s, not an answer from Feishu") % {"status": resp.status_code}
+        error = Message(gettext_noop("HTTP %(status)s, not an answer from Feishu"), status=resp.status_code)
         return ChannelResult(FEISHU_BOT, False, error)
     code = next((c for c in codes if c != 0), 0)
     if code == 0 and 200 <= resp.status_code < 300:
         return ChannelResult(FEISHU_BOT, True)
     msg = _without_secrets(str(answer.get("msg") or answer.get("StatusMessage") or ""))
-    error = _("HTTP %(status)s, code %(code)s: %(msg)s") % {
-        "status": resp.status_code,
-        "code": code,
-        "msg": msg,
-    }
+    error = Message(
+        gettext_noop("HTTP %(status)s, code %(code)s: %(msg)s"), status=resp.status_code, code=code, msg=msg
+    )
     return ChannelResult(FEISHU_BOT, False, error, code)
 
 

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hireops.core.messages import MessageField, MessageTextField
+
 from . import link_state
 
 
@@ -45,14 +47,16 @@ class AlertIncident(models.Model):
     opens (hireops.ops.alerts), and it closes when the check is fine again."""
 
     key = models.CharField(_("check"), max_length=200)
-    title = models.CharField(_("title"), max_length=300)  # in LANGUAGE_CODE, as alerted
-    value = models.CharField(_("value"), max_length=300, blank=True)
+    # In each language (hireops.core.messages.in_each_language): the reader's; the alert said
+    # them in LANGUAGE_CODE's.
+    title = MessageField(_("title"), max_length=1000)
+    value = MessageField(_("value"), max_length=1000, blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     notified_at = models.DateTimeField(_("staff told at"), null=True, blank=True)
     notify_attempts = models.PositiveSmallIntegerField(_("attempts to tell staff"), default=0)
-    notify_error = models.TextField(_("last error telling staff"), blank=True)
+    notify_error = MessageTextField(_("last error telling staff"), blank=True)
     told = models.CharField(_("channels told"), max_length=100, blank=True)  # "email,feishu_bot"
 
     class Meta:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from hireops.core import audit
+from hireops.core.messages import MessageTextField
 
 # Change-history messages (hireops.core.audit), on the staff user concerned, translated when read.
 INVITED = gettext_noop("Added a Feishu sign-in invitation")
@@ -214,7 +215,7 @@ class SecurityNotice(models.Model):
     told = models.CharField(_("channels told"), max_length=100, blank=True)  # "email,feishu_bot"
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    error = models.TextField(_("last error"), blank=True)
+    error = MessageTextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("security notice")

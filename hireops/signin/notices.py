@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hireops.core.display import local_time
+from hireops.core.messages import Message
 from hireops.core.task_names import task_named
 from hireops.ops import channels, metrics
 from hireops.outbound.retry import TryLater
@@ -100,8 +101,7 @@ def send(notice_pk: int) -> None:
     SecurityNotice.objects.filter(pk=notice.pk).update(attempts=F("attempts") + 1)
     configured = channels.configured()
     if not configured:
-        error = translation.gettext("no alert channel is configured (ALERT_EMAILS, ALERT_FEISHU_BOT_URL)")
-        SecurityNotice.objects.filter(pk=notice.pk).update(error=error)
+        SecurityNotice.objects.filter(pk=notice.pk).update(error=Message(channels.NO_CHANNEL))
         metrics.security_notices.labels("no_channel").inc()
         log.warning("security notice %s not sent: no alert channel is configured", notice.pk)
         return
@@ -109,9 +109,9 @@ def send(notice_pk: int) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         results = channels.send_alert(alert(notice), channels=[c for c in configured if c not in told])
     told |= {r.channel for r in results if r.ok}
-    errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok)
+    errors = channels.failures(results)
     SecurityNotice.objects.filter(pk=notice.pk).update(
-        told=",".join(sorted(told)), error=errors[:2000], sent_at=None if errors else timezone.now()
+        told=",".join(sorted(told)), error=errors, sent_at=None if errors else timezone.now()
     )
     if errors:
         metrics.security_notices.labels("retried").inc()

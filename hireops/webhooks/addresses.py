@@ -14,11 +14,14 @@ import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from hireops.core.messages import Message
 
 
 class RefusedAddress(Exception):
-    """A URL or an address a webhook may not be sent to; the message says why, for people."""
+    """A URL or an address a webhook may not be sent to; the message (a Message: a delivery's log
+    stores it) says why, for people."""
 
 
 def allows_private() -> bool:
@@ -86,29 +89,33 @@ def is_public(address: str) -> bool:
 
 def check_address(address: str) -> None:
     if not allows_private() and not is_public(address):
-        raise RefusedAddress(_("%(address)s is not a public address.") % {"address": address})
+        raise RefusedAddress(Message(gettext_noop("%(address)s is not a public address."), address=address))
 
 
 def check_url(url: str) -> None:
     """Refuse a URL no delivery may go to (when an endpoint is saved)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise RefusedAddress(_("Enter an https:// URL."))
+        raise RefusedAddress(Message(gettext_noop("Enter an https:// URL.")))
     if parts.scheme != "https" and not allows_private():
-        raise RefusedAddress(_("Only https:// URLs are allowed."))
+        raise RefusedAddress(Message(gettext_noop("Only https:// URLs are allowed.")))
     if parts.username or parts.password:
         raise RefusedAddress(
-            _("A URL may not carry a user name or password: the signature authenticates us.")
+            Message(
+                gettext_noop("A URL may not carry a user name or password: the signature authenticates us.")
+            )
         )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise RefusedAddress(_("The URL's port is not valid.")) from exc
+        raise RefusedAddress(Message(gettext_noop("The URL's port is not valid."))) from exc
     if allows_private():
         return  # any address goes: nothing to resolve
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise RefusedAddress(_("%(host)s could not be resolved.") % {"host": parts.hostname}) from exc
+        raise RefusedAddress(
+            Message(gettext_noop("%(host)s could not be resolved."), host=parts.hostname)
+        ) from exc
     for *_rest, sockaddr in found:
         check_address(sockaddr[0])  # type: ignore[arg-type]  # an IP address's text

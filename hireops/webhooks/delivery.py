@@ -68,7 +68,7 @@ GONE_REASON = gettext_noop("it answered 410 Gone")
 FAILING_REASON = gettext_noop("every attempt failed for %(days)s days")
 GAVE_UP = gettext_noop("Not delivered after %(attempts)s attempts: %(reason)s")
 ANSWERED = gettext_noop("it answered %(status)s")
-NO_ANSWER = gettext_noop("no answer (%(error)s)")
+CUT = gettext_noop("no answer within the task's time limit")
 # Change-history messages (hireops.core.audit), translated when read: on each delivery sent
 # again, and on the endpoint whose failed deliveries were.
 RESENT = gettext_noop("Delivery sent again.")
@@ -104,10 +104,11 @@ class NotDelivered(Exception):
         self.answer = answer
 
 
-def _reason(answer: transport.Answer) -> Message:
+def _reason(answer: transport.Answer) -> str:
+    """The answer's status, or why there was none (the transport says it whole)."""
     if answer.status is not None:
         return Message(ANSWERED, status=answer.status)
-    return Message(NO_ANSWER, error=answer.error)
+    return answer.error
 
 
 def delay(attempts_done: int) -> float:
@@ -184,7 +185,7 @@ def _log(row: WebhookDelivery, answer: transport.Answer) -> None:
         at=timezone.now() - timedelta(milliseconds=answer.duration_ms),
         duration_ms=answer.duration_ms,
         status_code=answer.status,
-        error=answer.error[:500],
+        error=answer.error,
         response=answer.text,
     )
 
@@ -267,9 +268,7 @@ def _released(row: WebhookDelivery) -> None:
 
 
 def _cut(kind: outbound.AnyKind) -> NotDelivered:
-    return NotDelivered(
-        transport.Answer(None, int(settings.WEBHOOK_TIMEOUT * 1000), error="the task's time limit")
-    )
+    return NotDelivered(transport.Answer(None, int(settings.WEBHOOK_TIMEOUT * 1000), error=Message(CUT)))
 
 
 def _time_limits() -> tuple[float, float]:

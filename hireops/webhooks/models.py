@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hireops.core.messages import MessageTextField
+from hireops.core.messages import MessageField, MessageTextField
 from hireops.core.models import CallStatus
 
 
@@ -184,7 +184,7 @@ class DeliveryAttempt(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
     status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
-    error = models.CharField(_("error"), max_length=500, blank=True)
+    error = MessageField(_("error"), max_length=500, blank=True)
     response = models.TextField(_("answer (first part)"), blank=True)
 
     class Meta:

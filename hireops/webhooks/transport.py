@@ -8,11 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from hireops.core.messages import Message
+
 from .addresses import RefusedAddress, check_address
+
+# Why there was no answer, as the delivery log stores it (a Message: in each reader's language).
+NOT_SENT = gettext_noop("not sent: %(why)s")
+NO_ANSWER_IN_TIME = gettext_noop("no answer in time")
+NO_ANSWER = gettext_noop("no answer (%(error)s)")
 
 KEPT = 1000  # characters of an answer kept in the delivery log
 READ_AT_MOST = 64 * 1024  # bytes of an answer read at all
@@ -73,7 +81,7 @@ class Answer:
     status: int | None  # None: no answer
     duration_ms: int
     text: str = ""  # the answer's first characters
-    error: str = ""  # why there was no answer
+    error: str = ""  # why there was no answer: a Message
 
     @property
     def ok(self) -> bool:
@@ -99,11 +107,11 @@ def post(url: str, body: bytes, headers: dict[str, str], http: requests.Session 
             stream=True,
         )
     except RefusedAddress as exc:
-        return Answer(None, elapsed(), error=f"refused: {exc}")
+        return Answer(None, elapsed(), error=Message(NOT_SENT, why=exc.args[0]))
     except requests.Timeout:
-        return Answer(None, elapsed(), error="timed out")
+        return Answer(None, elapsed(), error=Message(NO_ANSWER_IN_TIME))
     except requests.RequestException as exc:
-        return Answer(None, elapsed(), error=f"no answer: {type(exc).__name__}")
+        return Answer(None, elapsed(), error=Message(NO_ANSWER, error=type(exc).__name__))
     with resp:
         read = b""
         try:

@@ -244,11 +244,9 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                 messages.WARNING,
             )
         elif errors:
-            self.message_user(
-                request,
-                _("Not everyone was told: %(errors)s") % {"errors": "; ".join(errors)},
-                messages.WARNING,
-            )
+            run.refresh_from_db(fields=["notice_error"])  # as stored: in this reader's language
+            told = _("Not everyone was told: %(errors)s") % {"errors": run.notice_error}
+            self.message_user(request, told, messages.WARNING)
         else:
             self.message_user(request, _("The approvers were told again."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:referrals_payoutrun_change", args=[run.pk]))

@@ -92,7 +92,7 @@ class PayoutRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The approvers told that the run waits (referrals.payouts.notices): when, and what failed.
     notified_at = models.DateTimeField(_("approvers told at"), null=True, blank=True)
-    notice_error = models.CharField(_("telling the approvers failed"), max_length=2000, blank=True)
+    notice_error = MessageField(_("telling the approvers failed"), max_length=2000, blank=True)
     # When the run itself last changed (status, totals, decision, end: the API's
     # ``updated_after``), set by every writer. A line's outcome becomes final only through one
     # (a run finishes once no line is left to pay; a released line reopens it), so a payroll

@@ -1,6 +1,7 @@
 """Telling the approvers that a payout run waits: by e-mail, each approver at their address,
 and in the Feishu group the alerts go to (its custom bot). What was not delivered is written
-on the run (``notice_error``), where the preparer sees it and can send the notice again."""
+on the run (``notice_error``, a Message: it reads in the preparer's language, not the worker's),
+where the preparer sees it and can send the notice again."""
 
 import logging
 from datetime import timedelta
@@ -13,7 +14,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from hireops.core.messages import Message, joined
 from hireops.ops import channels
 from hireops.signin.identities import feishu_identities
 
@@ -48,6 +51,8 @@ def _text(run: PayoutRun) -> tuple[str, list[str]]:
     return title, lines
 
 
+NO_ADDRESS = gettext_noop("no approver has an e-mail address")
+
 # "Tell the approvers again" is a reminder, not a flood: at most once in this long per run.
 AGAIN_AFTER = timedelta(minutes=5)
 
@@ -78,7 +83,7 @@ def payout_notify_again(run_pk: int) -> list[str] | None:
 def payout_notify(run_pk: int) -> list[str]:
     """Returns what failed (empty: everyone configured was told)."""
     run = PayoutRun.objects.select_related("prepared_by", "run_now_by", "schedule_changed_by").get(pk=run_pk)
-    errors = []
+    errors: list[str] = []
     with translation.override(settings.LANGUAGE_CODE):
         title, lines = _text(run)
         link = _link(run)
@@ -90,20 +95,20 @@ def payout_notify(run_pk: int) -> list[str]:
             try:
                 send_mail(title, "\n".join([*lines, "", link]), None, addresses)
             except Exception as exc:  # SMTP down, refused: said on the row
-                errors.append(f"{channels.EMAIL}: {type(exc).__name__}")
+                errors.append(channels.failed(channels.EMAIL, type(exc).__name__))
         elif not in_feishu:
-            errors.append(_("no approver has an e-mail address"))
+            errors.append(Message(NO_ADDRESS))
         if settings.ALERT_FEISHU_BOT_URL:
             alert = channels.Alert(
                 title=title, lines=lines, url=link, severity="info", key=f"payout-run-{run.pk}"
             )
             errors += [
-                f"{r.channel}: {r.error}"
+                channels.failed(r.channel, r.error)
                 for r in channels.send_alert(alert, [channels.FEISHU_BOT])
                 if not r.ok
             ]
     PayoutRun.objects.filter(pk=run.pk).update(
-        notified_at=timezone.now(), notice_error="; ".join(errors)[:2000], updated_at=timezone.now()
+        notified_at=timezone.now(), notice_error=joined(errors), updated_at=timezone.now()
     )
     if errors:
         log.warning("payout run %s: approvers not all told: %s", run.pk, "; ".join(errors))

@@ -216,6 +216,19 @@ def test_admin_review_queue_bind_and_reject(client, admin_client, acme):
     assert [r["text"] for r in json.loads(picker.content)["results"]] == ["Acme 背调客户"]
 
 
+def test_the_customer_picker_speaks_the_readers_language(client, admin_client, acme):
+    """The picker's own words (select2's "Searching…", "No results found") follow the page's
+    language, not the language the form's module was imported in."""
+    deliver(client, account_id="acc-c", custom_field_list=[{"key": "account_token", "value": "NONE"}])
+    b = EcoAccountBinding.objects.get(account_id="acc-c")
+    form = {"action": "bind_to_customer", "_selected_action": [b.pk]}
+    for accept, lang in (("en", "en"), ("zh-CN", "zh-CN"), ("en", "en")):
+        page = admin_client.post("/admin/bindings/ecoaccountbinding/", form, HTTP_ACCEPT_LANGUAGE=accept)
+        picker = page.content.decode().split('id="id_customer"', 1)[1].split(">", 1)[0]
+        assert f'lang="{lang}"' in picker
+        assert f"admin/js/vendor/select2/i18n/{lang}.js" in page.content.decode()
+
+
 def test_binding_page_shows_the_binding_and_refuses_a_save(client, admin_client, acme):
     deliver(client, account_id="acc-a", custom_field_list=[{"key": "account_token", "value": "NONE"}])
     binding = EcoAccountBinding.objects.get()

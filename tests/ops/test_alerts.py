@@ -5,10 +5,11 @@ import itertools
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hireops.events.models import EventStatus, FeishuEvent
 from hireops.ops import alerts
+from hireops.ops.admin import status_url
 from hireops.ops.heartbeat import beat_once
 from hireops.ops.models import AlertIncident, ProcessHeartbeat
 
@@ -84,6 +85,28 @@ def test_a_channel_that_failed_is_retried_alone(wired, settings, mailoutbox):
     incident.refresh_from_db()
     assert incident.notified_at and incident.told == "email,feishu_bot" and incident.notify_attempts == 2
     assert len(wired.bot_messages(BOT)) == 1 and len(mailoutbox) == 1  # e-mail not sent twice
+
+
+@pytest.mark.django_db
+def test_an_incident_written_in_chinese_reads_in_each_readers_language(wired, settings, admin_client):
+    """The alerts speak LANGUAGE_CODE; the incident's title, value and what failed read in the
+    reader's language on the admin's pages, whatever language the worker wrote them in."""
+    settings.LANGUAGE_CODE, settings.ALERT_FEISHU_BOT_SECRET = "zh-hans", "wrong"  # the bot refuses
+    all_alive()
+    fail_an_event()
+    alerts.alerts_run()
+    with translation.override("en"):
+        incident = AlertIncident.objects.get()
+        assert (incident.title, incident.value) == ("Events failed after their last retry", "1")
+        assert incident.notify_error.startswith("Feishu group bot: HTTP 200, code 19021: ")
+    with translation.override("zh-hans"):
+        incident = AlertIncident.objects.get()
+        assert incident.title == "最后一次重试后仍失败的事件"
+        assert incident.notify_error.startswith("飞书群机器人：HTTP 200，错误码 19021：")
+    english = admin_client.get(status_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Events failed after their last retry: 1" in english and "Feishu group bot: HTTP 200" in english
+    chinese = admin_client.get(status_url(), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "最后一次重试后仍失败的事件: 1" in chinese and "飞书群机器人：HTTP 200" in chinese
 
 
 @pytest.mark.django_db

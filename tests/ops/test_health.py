@@ -77,6 +77,9 @@ def broker_at(monkeypatch, url):
     # The configuration first: with the variable set, reading it back (what monkeypatch
     # restores afterwards) would give the variable's value.
     monkeypatch.setattr(celery_app.conf, "broker_url", url)
+    # kombu's own transport for the URL's scheme (the settings name config.filesystem_broker's
+    # for a filesystem:// broker).
+    monkeypatch.setitem(celery_app.conf, "broker_transport", None)
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
 

@@ -21,6 +21,7 @@ from orders.catalogue.models import (
     FormField,
     Package,
 )
+from tests.factories import a_binding, a_customer
 
 from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, deliver
 
@@ -232,6 +233,27 @@ def test_an_unbound_account_gets_nothing(client, sandbox, bound_accounts):
     push = pushes.push_request(binding, "packages", "staff")
     push.refresh_from_db()
     assert push.status == CallStatus.FAILED and "no longer bound" in push.error
+
+
+def test_an_account_feishu_does_not_know_is_explained_as_what_happened(sandbox, catalogue):
+    """Feishu answers a catalogue call for an account it does not know with the endpoint's
+    parameter error (1002855 from the form-field API, 1002001 with HTTP 400 from the package
+    API): the reason says so, in each reader's language, never that a retired key was reused."""
+    FormField.objects.create(key="notes", type="textarea", name_zh="备注")
+    stranger = a_binding(sandbox.server.state.default_tenant, "unknown-to-feishu", customer=a_customer())
+    for what in ("packages", "form_fields"):
+        pushes.push_request(stranger, what, "staff")
+    by_catalogue = {p.catalogue: p for p in CataloguePush.objects.filter(binding=stranger)}
+    fields, packages = by_catalogue["form_fields"], by_catalogue["packages"]
+    assert (fields.status, fields.error_code, packages.error_code) == (CallStatus.FAILED, 1002855, 1002001)
+    for push in (fields, packages):
+        with translation.override("en"):
+            english = str(CataloguePush.objects.get(pk=push.pk).error)
+        with translation.override("zh-hans"):
+            chinese = str(CataloguePush.objects.get(pk=push.pk).error)
+        assert "parameter error" in english and "'unknown-to-feishu' does not exist" in english
+        assert "参数错误" in chinese and "'unknown-to-feishu' does not exist" in chinese
+        assert "deleted before cannot" not in english and "不能再次使用" not in chinese
 
 
 def test_a_refusal_of_form_fields_is_explained_as_the_form_field_api_means_it(

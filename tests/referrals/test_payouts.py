@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 
 from hireops import outbound
@@ -842,7 +842,8 @@ def test_the_approvers_are_told_in_the_feishu_group_too(sandbox, people, with_ca
     late = register(name="后来", email="later@example.com", cash=cny("1.00"))
     balance_pull(late.pk)
     second = prepared(people)
-    assert "feishu_bot" in PayoutRun.objects.get(pk=second.pk).notice_error
+    with translation.override("en"):
+        assert "Feishu group bot: HTTP " in PayoutRun.objects.get(pk=second.pk).notice_error
 
 
 def test_the_run_shows_what_the_daily_reconciliation_found(sandbox, people, with_cash):

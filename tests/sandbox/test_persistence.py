@@ -107,7 +107,29 @@ def test_a_reset_on_purpose_starts_from_the_seed_and_stays_so(tmp_path):
     control = _sandbox(state_file)
     try:
         accounts = [a["account_id"] for a in control.state()["eco_accounts"]]
-        assert accounts == ["demo-bound-1", "demo-exam-1"]  # the demo directory's, nothing else
+        assert accounts == ["demo-bound-1", "demo-review-1", "demo-exam-1"]  # the demo directory's alone
+    finally:
+        control.server.stop()
+
+
+def test_a_state_saved_before_the_seed_gained_an_account_has_it_too(tmp_path):
+    """The demo's back-office shows every account of the seed's ``eco_accounts``: a state file
+    written when the seed had fewer still knows them all after the restart, and what it saved
+    of its own stays."""
+    state_file = tmp_path / "state.json"
+    control = _sandbox(state_file)
+    try:
+        control.bind_account(scope=1, account_id="bound-by-a-customer")
+    finally:
+        control.server.stop()
+    saved = json.loads(state_file.read_text(encoding="utf-8"))
+    eco = saved["state"]["eco_accounts"]
+    saved["state"]["eco_accounts"] = [a for a in eco if a["account_id"] != "demo-review-1"]
+    state_file.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+    control = _sandbox(state_file)
+    try:
+        accounts = {a["account_id"] for a in control.state()["eco_accounts"]}
+        assert accounts == {"demo-bound-1", "demo-review-1", "demo-exam-1", "bound-by-a-customer"}
     finally:
         control.server.stop()
 

@@ -13,6 +13,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
 from django.test import Client, RequestFactory
+from django.utils import translation
 
 from hireops.signin.models import FactorChange, SecurityNotice
 from hireops.signin.second_factor import record
@@ -136,12 +137,17 @@ def test_what_cannot_be_sent_stays_on_the_row_in_the_log_and_the_count(
     assert "s3cret" not in caplog.text and BOT not in caplog.text and BOT not in notice.error
 
 
-def test_with_no_channel_the_row_says_so(lead, settings):
+def test_with_no_channel_the_row_says_so_in_each_readers_language(lead, settings):
     settings.ALERT_EMAILS, settings.ALERT_FEISHU_BOT_URL = [], ""
     client = signed_in_with_code(lead)
-    client.post("/accounts/2fa/totp/deactivate/")
+    client.post("/accounts/2fa/totp/deactivate/", HTTP_ACCEPT_LANGUAGE="zh-CN")  # sent from a Chinese page
     notice = SecurityNotice.objects.get()
-    assert notice.sent_at is None and "no alert channel is configured" in notice.error
+    assert notice.sent_at is None
+    with translation.override("en"):
+        notice = SecurityNotice.objects.get()
+        assert notice.error == "no alert channel is configured (ALERT_EMAILS, ALERT_FEISHU_BOT_URL)"
+    with translation.override("zh-hans"):
+        assert SecurityNotice.objects.get().error == "未配置告警渠道（ALERT_EMAILS、ALERT_FEISHU_BOT_URL）"
 
 
 def test_a_removal_rolled_back_is_not_announced(wired, lead):

@@ -287,8 +287,8 @@ def test_at_every_connection_the_connected_address_is_judged_by_the_ipv4_it_carr
     refused, allowed = results[: len(CONNECTED_REFUSED)], results[len(CONNECTED_REFUSED) :]
     for r in refused:
         assert r["connected"] and r["received"] == "", r  # connected, then nothing sent
-        assert r["status"] is None and r["error"].startswith("refused: "), r
-        assert _refused_for_its_address(r["error"].removeprefix("refused: "), r["answer"]), r
+        assert r["status"] is None and r["error"].startswith("not sent: "), r
+        assert _refused_for_its_address(r["error"].removeprefix("not sent: "), r["answer"]), r
     for r in allowed:
         assert r["connected"] and r["received"].startswith("POST /hooks HTTP/1.1"), r
         assert r["status"] == 204 and r["error"] == "", r

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from standardwebhooks import Webhook
 
 from hireops import outbound
@@ -191,7 +191,54 @@ def test_a_timeout_is_tried_again(endpoint, receiver, settings):
     with pytest.raises(TryLater):
         outbound.run(DELIVER, row.pk)
     attempt = DeliveryAttempt.objects.get(delivery=row)
-    assert attempt.status_code is None and "timed out" in attempt.error
+    assert attempt.status_code is None and attempt.error == "no answer in time"
+
+
+def test_no_answer_is_said_once_in_each_readers_language(endpoint):
+    """The worker writes in its language; the delivery log reads in the reader's, and says that
+    nothing answered once (it said "no answer (no answer: ConnectionError)")."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://127.0.0.1:{_closed_port()}/hooks")
+    row = _ping_delivery(endpoint)
+    with translation.override("zh-hans"), pytest.raises(TryLater):
+        outbound.run(DELIVER, row.pk)
+    for language, said in (("en", "no answer (ConnectionError)"), ("zh-hans", "无应答（ConnectionError）")):
+        with translation.override(language):
+            assert DeliveryAttempt.objects.get(delivery=row).error == said
+            assert WebhookDelivery.objects.get(pk=row.pk).error == said
+
+
+def test_deliveries_logged_before_read_in_each_readers_language_once_migrated(endpoint):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("hireops.webhooks.migrations.0005_delivery_errors_read_in_each_language")
+    row = _ping_delivery(endpoint)
+    for words in ("no answer: ConnectionError", "timed out", "refused: 10.0.0.1 不是公网地址。"):
+        DeliveryAttempt.objects.create(delivery=row, error=words)
+    wrapped = {"msgid": "no answer (%(error)s)", "params": {"error": "no answer: ReadError"}}
+    gave_up = {"msgid": delivery.GAVE_UP, "params": {"attempts": 8, "reason": wrapped}}
+    WebhookDelivery.objects.filter(pk=row.pk).update(error=json.dumps(gave_up))
+    migration.rewrite(apps, None)
+    with translation.override("en"):
+        assert list(DeliveryAttempt.objects.filter(delivery=row).values_list("error", flat=True)) == [
+            "no answer (ConnectionError)",
+            "no answer in time",
+            "not sent: 10.0.0.1 不是公网地址。",  # the words it was refused with, as written
+        ]
+        assert (
+            WebhookDelivery.objects.get(pk=row.pk).error
+            == "Not delivered after 8 attempts: no answer (ReadError)"
+        )
+    with translation.override("zh-hans"):
+        assert DeliveryAttempt.objects.filter(delivery=row).first().error == "无应答（ConnectionError）"
+
+
+def _closed_port() -> int:
+    """A port of this machine nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # --- where a webhook may go -----------------------------------------------------------------
