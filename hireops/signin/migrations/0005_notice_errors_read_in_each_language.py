@@ -18,7 +18,7 @@ def errors_as_messages(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("signin", "0003_enrolment_links_and_security_notices"),
+        ("signin", "0004_staff_language"),
     ]
 
     operations = [

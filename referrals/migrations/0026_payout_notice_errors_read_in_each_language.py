@@ -19,7 +19,7 @@ def errors_as_messages(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0024_reward_updated_at"),
+        ("referrals", "0025_payout_messages"),
     ]
 
     operations = [
