@@ -138,7 +138,7 @@ def tracked_files() -> list[str]:
 @pytest.mark.processes
 def test_the_build_context_has_the_application_and_no_local_state_or_secrets():
     files = tracked_files()
-    not_shipped = {"tests", "bench", "sandbox"}
+    not_shipped = {"tests", "bench", "sandbox", "demo"}
     packages = {path.split("/")[0] for path in files if path.endswith("/__init__.py")} - not_shipped
     needed = re.compile(
         rf"^({'|'.join(packages)}|docker|templates|locale)/|^(manage\.py|requirements\.txt|docs/api\.md)$"

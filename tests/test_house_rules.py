@@ -166,6 +166,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.models",
             "referrals.payouts",
             "referrals.payouts.models",
+            "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear
             "referrals.rewards",
             "referrals.rewards.models",
             "referrals.withdrawals",

@@ -88,7 +88,7 @@ def test_asking_for_the_emulator_where_it_is_not_installed_says_so(tmp_path):
     done = read_settings(tmp_path, before=hidden, FEISHU_SANDBOX="1")
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
-    assert "the Feishu sandbox is not installed here" in done.stderr
+    assert "the Feishu sandbox and its demo are not installed here" in done.stderr
 
 
 def test_the_suite_runs_on_its_own_settings_module_with_the_emulator():

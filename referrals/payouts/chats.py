@@ -23,6 +23,7 @@ with it, carrying the run's card (``cards``), sent by the outbound engine (``MES
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,7 +35,7 @@ from hireops import outbound
 from hireops.core.messages import Message, stored_as
 from hireops.core.models import CallStatus
 from hireops.feishu import get_client, im
-from hireops.feishu_calls.callee import FEISHU
+from hireops.feishu_calls.callee import FEISHU, FeishuKind
 from hireops.signin import identities
 
 from . import cards
@@ -134,7 +135,7 @@ def _by_email(pk: int, run_pk: int, user_pk: int) -> None:
         PayoutMessage.objects.filter(pk=pk).update(emailed_at=timezone.now())
 
 
-MESSAGE = outbound.register(
+MESSAGE: FeishuKind[PayoutMessage, dict[str, Any], im.SentMessage] = outbound.register(
     outbound.Outbound(
         name="referrals.payout_message",
         model=PayoutMessage,
