@@ -863,3 +863,22 @@ def test_the_run_shows_what_the_daily_reconciliation_found(sandbox, people, with
     found = reconciliation_of(run)
     assert (found["paid"], found["covered"]) == (2, 2)
     assert [line.account_id for line in found["mismatches"]] == [a.pk]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "prepared: 1 line, 4.00 CNY."), ("zh-CN", "已准备：1 行，4.00 CNY。")],
+)
+def test_one_prepared_line_is_said_in_the_singular(sandbox, people, with_cash, client, language, said):
+    """ "1 line", not "1 lines": every count said goes through ngettext."""
+    (account,) = with_cash(1, amount="4.00")
+    client.force_login(people["preparer"])
+    chosen = {
+        "action": "prepare_payout_run",
+        "_selected_action": [account.pk],
+        "prepare": "1",
+        "title": "一人",
+    }
+    accounts = reverse("admin:referrals_referralaccount_changelist")
+    page = client.post(accounts, chosen, follow=True, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert said in page and "1 lines" not in page
