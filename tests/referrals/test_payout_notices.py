@@ -13,7 +13,9 @@ from tests.factories import a_payout_run
 
 pytestmark = pytest.mark.django_db
 
-NOT_SENT_EN = "no approver has an e-mail address; Feishu group bot: could not reach the bot: could not connect"
+NOT_SENT_EN = (
+    "no approver has an e-mail address; Feishu group bot: could not reach the bot: could not connect"
+)
 NOT_SENT_ZH = "没有审批人有邮箱地址；飞书群机器人：无法连接机器人：无法建立连接"
 
 
