@@ -1,6 +1,6 @@
 """The vendor orders' work over many rows: exam logins imported from a file (hireops.jobs)."""
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from hireops.jobs.imports import CsvImport
 from hireops.jobs.operations import register
@@ -25,7 +25,7 @@ import_logins = register(
             "Columns: <code>exam_id</code> and <code>exam_url</code>, optionally <code>username</code> and "
             "<code>password</code>. UTF-8 or GB18030."
         ),
-        summary=gettext_lazy("%(ok)s login(s) queued, %(bad)s row(s) refused."),
+        summary=ngettext_lazy("%(ok)s login queued", "%(ok)s logins queued", "ok"),
         permission="orders.work_exam",
     )
 )

@@ -3,7 +3,7 @@ Each item goes through its service, which records the change in the change histo
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from hireops.core.privacy.masking import mask_email, mask_mobile
 from hireops.jobs.imports import CsvImport
@@ -148,7 +148,9 @@ import_accounts = register(
             "Columns: <code>mobile</code> and/or <code>email</code>, optionally <code>name</code> and "
             "<code>mobile_code</code> (default 86). UTF-8 or GB18030."
         ),
-        summary=gettext_lazy("%(ok)s row(s) queued for registration, %(bad)s row(s) refused."),
+        summary=ngettext_lazy(
+            "%(ok)s row queued for registration", "%(ok)s rows queued for registration", "ok"
+        ),
         item_header=gettext_lazy("employee"),
         permission="referrals.add_referralaccount",
         per_tenant=True,
@@ -193,8 +195,10 @@ import_rewards = register(
             "<code>job_id</code>, <code>reason</code>, <code>comment</code> and the dates (YYYY-MM-DD). "
             "UTF-8 or GB18030."
         ),
-        summary=gettext_lazy(
-            "%(ok)s row(s) kept (sent to Feishu, or imported before), %(bad)s row(s) refused."
+        summary=ngettext_lazy(
+            "%(ok)s row kept (sent to Feishu, or imported before)",
+            "%(ok)s rows kept (sent to Feishu, or imported before)",
+            "ok",
         ),
         permission="referrals.add_externalreferralreward",
         per_tenant=True,

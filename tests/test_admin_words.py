@@ -2,6 +2,9 @@
 schedules, sign-in records, a colleague's password page, delete confirmations (found by the
 browser crawl, tests/browser/test_crawl.py)."""
 
+import re
+from pathlib import Path
+
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
@@ -120,3 +123,22 @@ def test_the_feishu_login_app_and_tokens_have_no_admin():
 
     assert not admin.site.is_registered(SocialApp) and not admin.site.is_registered(SocialToken)
     assert admin.site.is_registered(SocialAccount)
+
+
+def test_the_admins_own_tables_head_their_columns_with_a_capital_in_english(admin_client):
+    """As Django's admin heads a list's columns ("Account", not "account"); Chinese as it is."""
+    account = ReferralAccount.objects.create(
+        name="王芳", email="fang@example.com", account_id="acc-1", status=AccountStatus.ACTIVE
+    )
+    asked = {"action": "withdraw", "_selected_action": [account.pk]}
+    en = admin_client.post("/admin/referrals/referralaccount/", asked, **EN).content.decode()
+    assert "<th>Account</th><th>Status</th><th>Points</th><th>Cash</th>" in en
+    zh = admin_client.post("/admin/referrals/referralaccount/", asked, **ZH).content.decode()
+    assert "<th>账户</th><th>状态</th><th>积分</th>" in zh
+    templates = Path(__file__).parents[1] / "templates"
+    lower = [
+        f"{path.relative_to(templates)}: {head}"
+        for path in templates.rglob("*.html")
+        for head in re.findall(r'<th[^>]*>\{% translate "[a-z][^"]*" %\}', path.read_text())
+    ]
+    assert not lower, lower

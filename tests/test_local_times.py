@@ -67,3 +67,29 @@ def test_a_balance_confirmed_a_moment_ago_reads_just_now(admin_client):
     ReferralAccount.objects.create(email="x@example.com", balance_synced_at=timezone.now())
     page = admin_client.get("/admin/referrals/referralaccount/", **ZH).content.decode()
     assert ">刚刚</span>" in page and "0 分钟前" not in page
+
+
+def test_every_admin_page_says_once_which_zone_its_times_are_in(admin_client, settings):
+    """Times are shown without their zone ("1:22 a.m."): the page's header names it, once."""
+    for language, words in (
+        ("zh-CN", "时间均为 Asia/Shanghai（UTC+08:00）"),
+        ("en", "Times in Asia/Shanghai (UTC+08:00)"),
+    ):
+        page = admin_client.get("/admin/axes/accessattempt/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert page.count(words) == 1, language
+    settings.TIME_ZONE = "America/New_York"
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Times in America/New_York (UTC-05:00)" in page or "(UTC-04:00)" in page
+
+
+def test_a_plain_log_line_is_in_the_sites_zone_and_says_so(settings):
+    """Beside the admin's pages, not UTC: gunicorn's master and honcho have no Django to set
+    their zone (./dev run sets TZ for them), the formatter takes the site's."""
+    import logging
+
+    from hireops.core.logs.formatting import PLAIN_FORMAT, PlainFormatter
+
+    record = logging.makeLogRecord({"msg": "x", "levelname": "INFO", "name": "t"})
+    record.created = LATE_UTC.timestamp() + 0.25
+    line = PlainFormatter(fmt=PLAIN_FORMAT).format(record)
+    assert line.startswith(f"{BEIJING}:05.250+08:00 INFO t x"), line

@@ -218,7 +218,8 @@ class FieldScopeAdmin(SystemRecordAdmin):
             '{} · <a href="{}">{}</a>',
             shared,
             url,
-            _("%(n)s tenants with fields of their own") % {"n": own},
+            ngettext("%(n)s tenant with fields of its own", "%(n)s tenants with fields of their own", own)
+            % {"n": own},
         )
 
     @admin.display(description=_("last publish"))
@@ -330,7 +331,13 @@ class FieldPublishAdmin(SystemRecordAdmin):
             by_status = dict(publishes.values_list("status").annotate(n=Count("pk")).order_by())
             self.message_user(
                 request,
-                _("This request: %(done)s of %(total)s tenants sent, %(failed)s failed, %(waiting)s waiting.")
+                ngettext(
+                    "This request: %(done)s of %(total)s tenant sent, %(failed)s failed, "
+                    "%(waiting)s waiting.",
+                    "This request: %(done)s of %(total)s tenants sent, %(failed)s failed, "
+                    "%(waiting)s waiting.",
+                    sum(by_status.values()),
+                )
                 % {
                     "done": by_status.get(CallStatus.SUCCEEDED, 0),
                     "total": sum(by_status.values()),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from hireops.core.admin.base import action_page
 from hireops.signin.second_factor import require_fresh
@@ -135,6 +136,11 @@ class ApiKeyAdmin(ApiKeyModelAdmin):
         ]
         self.message_user(
             request,
-            _("%(n)d key(s) revoked; they stop working at once.") % {"n": len(done)},
+            ngettext(
+                "%(n)d key revoked; it stops working at once.",
+                "%(n)d keys revoked; they stop working at once.",
+                len(done),
+            )
+            % {"n": len(done)},
             messages.SUCCESS,
         )

@@ -71,12 +71,14 @@ def decode_cursor(cursor: str, fields: Order) -> list[Any]:
                 raise ValueError  # PostgreSQL stores no NUL: never a value this API gave
             out.append(value)
         return out
-    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, json.JSONDecodeError):
+        # Never the decoder's own words ("'utf-8' codec can't decode byte 0x81"): they say how
+        # this API reads its cursors, nothing the partner can act on.
         raise Problem(
             400,
-            "The cursor is not one this API gave.",
+            "The cursor is not one this API gave: send one from a page's next_cursor, or none.",
             kind="invalid-cursor",
-            errors=[("cursor", str(exc) or "invalid")],
+            errors=[("cursor", "not a cursor this API gave")],
         ) from None
 
 

@@ -16,6 +16,9 @@ class CoreConfig(AppConfig):
         from .secrets import secret_urls
 
         library_names.name_rows()  # libraries' rows named in the reader's language
+        from . import no_answer
+
+        no_answer.upgrade()  # rows stored with an exception's name read as the fact
 
         from django.utils.module_loading import autodiscover_modules
 

@@ -62,3 +62,14 @@ def with_code(name, code) -> str:
 def pretty_json(value) -> str:
     text = json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "—"
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+def time_zone_label() -> str:
+    """The zone every time on a page is shown in, said once per page: "Asia/Shanghai
+    (UTC+08:00)", the offset as of now (a zone with summer time says which one is in force)."""
+    now = timezone.localtime()
+    offset = now.strftime("%z")
+    return _("Times in %(zone)s (UTC%(offset)s)") % {
+        "zone": timezone.get_current_timezone_name(),
+        "offset": f"{offset[:3]}:{offset[3:]}",
+    }

@@ -12,6 +12,7 @@ in the reader's.
 """
 
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +25,8 @@ from .mixin_bases import FieldMixin
 _MARK = '{"msgid": '
 _TEXTS_MARK = '{"texts": '
 _REWORDED: dict[str, str] = {}  # msgid stored by an earlier release → the msgid that replaced it
+# msgid stored by an earlier release → the Message its values read as now
+_UPGRADED: dict[str, "Callable[[dict], Message]"] = {}
 
 
 def reworded(msgid: str, *, was: str) -> str:
@@ -41,6 +44,12 @@ def render(msgid: str, params: dict) -> str:
         except (KeyError, TypeError, ValueError):
             continue
     return msgid
+
+
+def upgraded(was: str, how: "Callable[[dict], Message]") -> None:
+    """Rows stored with ``was`` read as ``how(their values)``: where the new words need other
+    values than the old (the fact an exception's name stood for, not the name)."""
+    _UPGRADED[was] = how
 
 
 class Message(str):
@@ -67,6 +76,8 @@ class Message(str):
             k: cls.from_json(v) if isinstance(v, dict) and "msgid" in v else v
             for k, v in (data.get("params") or {}).items()
         }
+        if data["msgid"] in _UPGRADED:
+            return _UPGRADED[data["msgid"]](params)
         return cls(_REWORDED.get(data["msgid"], data["msgid"]), **params)
 
 

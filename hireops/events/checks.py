@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -5,9 +7,12 @@ from django.core.checks import Error, Warning, register
 from . import registry
 
 
-@register()
+@register(deploy=True)
 def webhook_secrets(app_configs, **kwargs):
-    """Without these the webhook accepts events it cannot authenticate."""
+    """Without these the webhook accepts events it cannot authenticate. A deployment check
+    (``check --deploy``, the release's first step) and a warning in the log of each server that
+    answers the pushes (``warn_servers``): not on every ``manage.py`` command, which has no
+    webhook to protect (a second shell without ./dev run's secrets printed it on each)."""
     if settings.DEBUG:
         return []
     missing = [n for n in ("FEISHU_ENCRYPT_KEY", "FEISHU_VERIFICATION_TOKEN") if not getattr(settings, n)]
@@ -20,6 +25,13 @@ def webhook_secrets(app_configs, **kwargs):
             id="hireops.W001",
         )
     ]
+
+
+def warn_servers() -> None:
+    """At a server's start (the admin's, which answers /feishu/events/ too, and the ingest
+    server's): the webhook's missing secrets, in its log."""
+    for warning in webhook_secrets(None):
+        logging.getLogger("hireops.events").warning("%s (%s) %s", warning.msg, warning.id, warning.hint)
 
 
 @register()

@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
@@ -88,10 +88,16 @@ class CsvImportAdmin(AdminMixin):
             declared.title,
             form,
             outcomes=outcomes,
-            summary=declared.summary % {"ok": ok, "bad": len(outcomes or []) - ok},
+            summary=_summary(declared.summary, ok, len(outcomes or []) - ok),
             item_header=declared.item_header,
             inline_max=settings.BULK_INLINE_MAX,
         )
+
+
+def _summary(done, ok: int, bad: int) -> str:
+    """ "2 rows kept, 1 row refused.": each count with its own plural."""
+    refused = ngettext("%(bad)s row refused", "%(bad)s rows refused", bad) % {"bad": bad}
+    return _("%(done)s, %(refused)s.") % {"done": done % {"ok": ok}, "refused": refused}
 
 
 def run_operation(model_admin, request, op: Operation, targets, params=None):
@@ -110,14 +116,22 @@ def run_operation(model_admin, request, op: Operation, targets, params=None):
     if len(jobs) == 1:
         model_admin.message_user(
             request,
-            _("%(title)s: %(n)d rows go to a background job; this page follows its progress.")
+            ngettext(
+                "%(title)s: %(n)d row goes to a background job; this page follows its progress.",
+                "%(title)s: %(n)d rows go to a background job; this page follows its progress.",
+                len(targets),
+            )
             % {"title": op.title, "n": len(targets)},
             messages.INFO,
         )
         return HttpResponseRedirect(reverse("admin:jobs_bulkjob_change", args=[jobs[0].pk]))
     model_admin.message_user(
         request,
-        _("%(title)s: %(n)d rows of %(tenants)d tenants go to one background job per tenant.")
+        ngettext(
+            "%(title)s: %(n)d row of %(tenants)d tenants goes to one background job per tenant.",
+            "%(title)s: %(n)d rows of %(tenants)d tenants go to one background job per tenant.",
+            len(targets),
+        )
         % {"title": op.title, "n": len(targets), "tenants": len(jobs)},
         messages.INFO,
     )

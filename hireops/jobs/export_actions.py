@@ -13,8 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from hireops.core.admin.actions import read_only_action
 from hireops.core.spreadsheets import export
@@ -50,9 +49,12 @@ class ExportActions:
         job = export_start(self, request, file_format)
         self.message_user(  # type: ignore[attr-defined]  # a ModelAdmin mixin
             request,
-            _(
+            ngettext(
+                "More than %(n)s row: the file is written in the background. This page shows its "
+                "progress and offers it to you when it is ready.",
                 "More than %(n)s rows: the file is written in the background. This page shows its "
-                "progress and offers it to you when it is ready."
+                "progress and offers it to you when it is ready.",
+                settings.EXPORT_INLINE_MAX,
             )
             % {"n": f"{settings.EXPORT_INLINE_MAX:,}"},
             messages.INFO,

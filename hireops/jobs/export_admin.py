@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from hireops.core.admin import SystemRecordAdmin
 from hireops.core.spreadsheets.export import CSV_TYPE, XLSX_TYPE
@@ -66,7 +66,12 @@ class ExportJobAdmin(SystemRecordAdmin):
         return format_html(
             "{} {}",
             progress_html(total, done, percent),
-            _("%(done)s of %(total)s rows") % {"done": f"{done:,}", "total": f"{total:,}"} if total else "",
+            (
+                ngettext("%(done)s of %(total)s row", "%(done)s of %(total)s rows", total)
+                % {"done": f"{done:,}", "total": f"{total:,}"}
+                if total
+                else ""
+            ),
         )
 
     @admin.display(description=gettext_lazy("file"))

@@ -35,7 +35,9 @@ class CsvImport(Operation):
     one_of: tuple[str, ...] = ()  # and at least one of these
     first_line: "StrOrPromise"  # why a file whose first line does not is refused
     help_text: "StrOrPromise"  # the columns, for staff choosing a file (HTML)
-    summary: "StrOrPromise"  # the report of a file run inline: "%(ok)s … %(bad)s …"
+    # The report of a file run inline, what was done with its good rows: "%(ok)s rows queued"
+    # (ngettext_lazy(singular, plural, "ok")); the rows refused are counted after it.
+    summary: "StrOrPromise"
     item_header: "StrOrPromise" = gettext_lazy("row")  # noqa: RUF009 (immutable) the report's column of row labels
     permission: str  # "app.codename": who may import
     per_tenant: bool = False  # the form asks for the tenant; the rows run with params["tenant_key"]

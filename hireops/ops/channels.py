@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from hireops.core.messages import Message, joined
+from hireops.core.no_answer import COULD_NOT_REACH_BOT, NO_ANSWER_IN_TIME, why
 from hireops.core.privacy.masking import mask_personal_text
 
 log = logging.getLogger(__name__)
@@ -218,12 +219,11 @@ def _send_to_bot(alert: Alert) -> ChannelResult:
             timeout=TIMEOUT,
             allow_redirects=False,
         )
-    except requests.Timeout as exc:
+    except requests.Timeout:
         # Never str(exc): requests' messages carry the URL, and with it the token.
-        error = Message(gettext_noop("no answer in time (%(error)s)"), error=type(exc).__name__)
-        return ChannelResult(FEISHU_BOT, False, error)
+        return ChannelResult(FEISHU_BOT, False, Message(NO_ANSWER_IN_TIME))
     except requests.RequestException as exc:
-        error = Message(gettext_noop("could not reach the bot (%(error)s)"), error=type(exc).__name__)
+        error = Message(COULD_NOT_REACH_BOT, why=Message(why(exc)))
         return ChannelResult(FEISHU_BOT, False, error)
     return _bot_outcome(resp)
 

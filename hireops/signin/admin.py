@@ -21,7 +21,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.admin.base import SystemRecordAdmin, action_page
@@ -37,9 +37,16 @@ from .sessions import end_sessions
 User = get_user_model()
 
 
+def _person(user) -> str:
+    """A colleague as people name them: their name, the username beside it. A message never
+    starts with it: the admin capitalises a message's first letter ("Hr_approver")."""
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
+
+
 def _money_warning(who: str) -> str:
     return gettext(
-        "%(who)s: a permission that moves money takes effect only once they have a second factor. "
+        "A permission that moves money reaches %(who)s only once they have a second factor. "
         "They set one up after signing in with Feishu, or with an enrolment link (select them in "
         "Users and choose “Issue an enrolment link…”)."
     ) % {"who": who}
@@ -116,7 +123,7 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
         user = form.instance
         granted = second_factor.money_permissions_held(user) - getattr(user, "_money_before", set())
         if granted and not second_factor.enrolled(user):
-            self.message_user(request, _money_warning(user.get_username()), messages.WARNING)
+            self.message_user(request, _money_warning(_person(user)), messages.WARNING)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -126,7 +133,7 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
                 and second_factor.money_permissions_held(user)
                 and not second_factor.enrolled(user)
             ):
-                self.message_user(request, _money_warning(user.get_username()), messages.WARNING)
+                self.message_user(request, _money_warning(_person(user)), messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- actions ------------------------------------------------------------------------------
@@ -211,9 +218,12 @@ class StaffUserAdmin(TranslatedPermissions, UserAdmin):
         end_sessions([user.pk for user in reset if user.pk != request.user.pk])
         self.message_user(
             request,
-            _(
-                "Second factors reset for %(n)d user(s). They set up a new one after signing in with "
-                "Feishu, or with an enrolment link from you."
+            ngettext(
+                "Second factor reset for %(n)d user. They set up a new one after signing in with "
+                "Feishu, or with an enrolment link from you.",
+                "Second factors reset for %(n)d users. They set up a new one after signing in with "
+                "Feishu, or with an enrolment link from you.",
+                len(reset),
             )
             % {"n": len(reset)},
             messages.SUCCESS,
@@ -245,9 +255,9 @@ class MoneyAwareGroupAdmin(GroupAdmin):
             User.objects.filter(groups=group, is_active=True)
             .exclude(Exists(Authenticator.objects.filter(user=OuterRef("pk"))))
             .order_by("username")
-            .values_list("username", flat=True)
+            .only("username", "first_name", "last_name")
         )
-        names = list(waiting[:21])
+        names = [_person(user) for user in waiting[:21]]
         if names:
             who = ", ".join(names[:20]) + (" …" if len(names) > 20 else "")
             self.message_user(request, _money_warning(who), messages.WARNING)

@@ -82,3 +82,29 @@ def link_identity(user, open_id: str, tenant_key: str) -> None:
         uid=open_id,
         defaults={"user": user, "extra_data": {"open_id": open_id, "tenant_key": tenant_key}},
     )
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a staff user is in the company's directory, as far as hireops knows: the employee
+    ids (Feishu's ``user_id``) their linked Feishu identities gave at sign-in, and their email
+    addresses (the user's own, and the identities' company and personal ones), lower case."""
+
+    employee_ids: frozenset[str]
+    emails: frozenset[str]
+
+
+def person(user) -> Person:
+    ids, emails = set(), set()
+    if getattr(user, "email", ""):
+        emails.add(user.email.strip().lower())
+    for extra in SocialAccount.objects.filter(provider=PROVIDER, user_id=user.pk).values_list(
+        "extra_data", flat=True
+    ):
+        extra = extra if isinstance(extra, dict) else {}
+        if extra.get("user_id"):
+            ids.add(str(extra["user_id"]))
+        for key in ("enterprise_email", "email"):
+            if extra.get(key):
+                emails.add(str(extra[key]).strip().lower())
+    return Person(frozenset(ids), frozenset(emails))

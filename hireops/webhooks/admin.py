@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from hireops.core.admin.base import ReadOnlyInline, SystemRecordAdmin, action_page
 from hireops.core.models import CallStatus
@@ -286,7 +287,11 @@ class WebhookEndpointAdmin(EndpointModelAdmin):
             endpoint.save()
             self.log_change(request, endpoint, [{"changed": {"fields": ["enabled"]}}])
             n += 1
-        self.message_user(request, _("%(n)d endpoint(s) enabled.") % {"n": n}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d endpoint enabled.", "%(n)d endpoints enabled.", n) % {"n": n},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Resend failed deliveries since a time…"), permissions=["change"])
     def resend_failed(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> HttpResponse | None:
@@ -295,7 +300,11 @@ class WebhookEndpointAdmin(EndpointModelAdmin):
             since, n = form.cleaned_data["since"], 0
             for endpoint in self._within_reach(request, queryset):
                 n += delivery.resend_failed_since(endpoint, since, by=_staff(request))
-            self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(n)d delivery sent again.", "%(n)d deliveries sent again.", n) % {"n": n},
+                messages.SUCCESS,
+            )
             return None
         title = _("Resend failed deliveries")
         return action_page(self, request, "admin/webhooks/resend.html", title, form=form, queryset=queryset)
@@ -373,7 +382,11 @@ class WebhookDeliveryAdmin(SystemRecordAdmin):
             )
             queryset = queryset.exclude(endpoint__in=beyond)
         n = delivery.resend(queryset, by=_staff(request))
-        self.message_user(request, _("%(n)d delivery(ies) sent again.") % {"n": n}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d delivery sent again.", "%(n)d deliveries sent again.", n) % {"n": n},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(WebhookEvent)

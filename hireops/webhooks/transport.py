@@ -14,13 +14,13 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from hireops.core.messages import Message
+from hireops.core.no_answer import NO_ANSWER_IN_TIME, no_answer
 
 from .addresses import RefusedAddress, check_address
 
-# Why there was no answer, as the delivery log stores it (a Message: in each reader's language).
+# Why there was no answer, as the delivery log stores it (a Message: in each reader's language;
+# the fact, hireops.core.no_answer, never the exception's name).
 NOT_SENT = gettext_noop("not sent: %(why)s")
-NO_ANSWER_IN_TIME = gettext_noop("no answer in time")
-NO_ANSWER = gettext_noop("no answer (%(error)s)")
 
 KEPT = 1000  # characters of an answer kept in the delivery log
 READ_AT_MOST = 64 * 1024  # bytes of an answer read at all
@@ -111,7 +111,7 @@ def post(url: str, body: bytes, headers: dict[str, str], http: requests.Session 
     except requests.Timeout:
         return Answer(None, elapsed(), error=Message(NO_ANSWER_IN_TIME))
     except requests.RequestException as exc:
-        return Answer(None, elapsed(), error=Message(NO_ANSWER, error=type(exc).__name__))
+        return Answer(None, elapsed(), error=no_answer(exc))
     with resp:
         read = b""
         try:

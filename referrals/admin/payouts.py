@@ -10,6 +10,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from hireops.core import display
 from hireops.core.admin import SystemRecordAdmin, action_page
@@ -107,8 +108,10 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
                 "It then waits for a colleague's approval."
             ) % {"run": run}
         else:
-            done = _(
-                "%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval."
+            done = ngettext(
+                "%(run)s prepared: %(count)s line, %(totals)s. It waits for a colleague's approval.",
+                "%(run)s prepared: %(count)s lines, %(totals)s. It waits for a colleague's approval.",
+                run.line_count,
             ) % {
                 "run": run,
                 "count": run.line_count,
@@ -436,5 +439,10 @@ class PayoutLineAdmin(LargeTableAdmin, SystemRecordAdmin):
         except payouts.PayoutRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        self.message_user(request, _("%(n)d held line(s) released for payment.") % {"n": n}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d held line released for payment.", "%(n)d held lines released for payment.", n)
+            % {"n": n},
+            messages.SUCCESS,
+        )
         return None

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -16,6 +18,7 @@ from hireops.core.messages import Message
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
 from hireops.signin import second_factor
+from hireops.signin.identities import person
 
 from . import announce, signals
 from .amounts import BATCH, PayoutRefused, add_totals, normalised, totals_json
@@ -88,10 +91,28 @@ def caused_by_text(run: PayoutRun) -> str:
     return "; ".join(parts)
 
 
+def own_lines(run: PayoutRun, user):
+    """The run's lines that pay ``user``'s own referral accounts: an account whose employee id
+    is one their Feishu identity gave at sign-in, or, holding none or that one, whose email is
+    one of theirs (as the directory finds an employee's accounts, referrals.accounts.directory)."""
+    who = person(user)
+    query = Q(account__employee_id__in=who.employee_ids) if who.employee_ids else Q(pk__in=[])
+    if who.emails:
+        by_email = Q(account_email__in=who.emails)
+        if who.employee_ids:  # an account known to be someone else's is not theirs
+            by_email &= Q(account__employee_id__in=["", *who.employee_ids])
+        query |= by_email
+    return PayoutLine.objects.filter(run=run).annotate(account_email=Lower("account__email")).filter(query)
+
+
 def may_decide(run: PayoutRun, user) -> bool:
     """Whether ``user`` may approve or reject the run (or release its held lines): the approve
-    permission with a second factor set up, and none of its causes."""
-    return second_factor.may_move_money(user, APPROVE) and user.pk not in causers(run)
+    permission with a second factor set up, none of its causes, and none of its lines theirs."""
+    return (
+        second_factor.may_move_money(user, APPROVE)
+        and user.pk not in causers(run)
+        and not own_lines(run, user).exists()
+    )
 
 
 def check_approver(run: PayoutRun, user) -> None:
@@ -103,6 +124,11 @@ def check_approver(run: PayoutRun, user) -> None:
         raise PayoutRefused(second_factor.money_refusal(user, APPROVE))
     if user.pk in causers(run):
         raise PayoutRefused(_("You caused this run: a colleague with the approve permission decides it."))
+    if own_lines(run, user).exists():
+        # Money needs two independent people: nobody approves a payment to themselves.
+        raise PayoutRefused(
+            _("This run pays your own referral account: a colleague with the approve permission decides it.")
+        )
 
 
 def _still_waiting(run: PayoutRun) -> None:

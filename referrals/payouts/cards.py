@@ -103,7 +103,8 @@ def card(run: PayoutRun, news: str) -> JSONObject:
     needing = progress.held + progress.failed
     paragraphs = [
         name,
-        _("%(paid)s of %(lines)s lines paid.") % {"paid": progress.paid, "lines": progress.lines},
+        ngettext("%(paid)s of %(lines)s line paid.", "%(paid)s of %(lines)s lines paid.", progress.lines)
+        % {"paid": progress.paid, "lines": progress.lines},
         _("Paid") + "\n" + _per_currency(paid_totals(run)),
     ]
     if needing:

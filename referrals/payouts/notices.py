@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from hireops.core.messages import Message, joined
 from hireops.ops import channels
@@ -44,7 +44,9 @@ def _link(run: PayoutRun) -> str:
 def _text(run: PayoutRun) -> tuple[str, list[str]]:
     title = _("Payout run waits for approval: %(run)s") % {"run": run}
     lines = [
-        _("%(count)s lines, %(totals)s; %(who)s.")
+        ngettext(
+            "%(count)s line, %(totals)s; %(who)s.", "%(count)s lines, %(totals)s; %(who)s.", run.line_count
+        )
         % {"count": run.line_count, "totals": cash_text(run.totals), "who": caused_by_text(run)},
         _("Nothing is paid until a colleague approves it."),
     ]

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import ExternalReferralReward, RewardBonusType, RewardRuleType, RewardStage
 
@@ -170,7 +171,9 @@ def _problems(reward: RewardInput) -> dict[str, str]:
     _bonus(reward, errors)
     for name, limit in (("name", 100), ("reason", 200), ("comment", 500)):
         if len(getattr(reward, name)) > limit:
-            errors[name] = _("At most %(n)d characters.") % {"n": limit}
+            errors[name] = ngettext("At most %(n)d character.", "At most %(n)d characters.", limit) % {
+                "n": limit
+            }
     for name in TIMES:
         ms = getattr(reward, name)
         if ms is not None and not EARLIEST <= ms <= LATEST:

@@ -47,3 +47,17 @@ def test_a_bad_cursor_or_limit_is_a_400_problem(client):
         assert answer.status_code == 400, (query, answer.content)
         assert answer["Content-Type"] == "application/problem+json"
         assert answer.json()["errors"]
+
+
+def test_a_cursor_this_api_never_gave_is_said_so_not_how_it_failed_to_read(client):
+    """ "gQ" is the byte 0x81, no UTF-8: the answer says the cursor is not ours, never the
+    decoder's "'utf-8' codec can't decode byte 0x81"."""
+    key = make_key("tenants:read")
+    for cursor in ("gQ", "not-ours", "WzFd", "WyJ4IiwxXQ"):
+        answer = client.get(f"/api/v1/tenants?cursor={cursor}", **bearer(key))
+        assert answer.status_code == 400 and answer["Content-Type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["type"] == "urn:hireops:problem:invalid-cursor", cursor
+        assert problem["errors"] == [{"field": "cursor", "message": "not a cursor this API gave"}], problem
+        text = answer.content.decode()
+        assert "codec" not in text and "0x81" not in text and "Expecting" not in text, text

@@ -64,9 +64,6 @@ ALLOWED_ENGLISH = [
     "Webhook",  # as Feishu's own Chinese pages write it ("自定义机器人 Webhook 地址")
     "Standard Webhooks",  # the specification partners' webhooks follow, by its name
     "UUID",  # the idempotency key of a message to Feishu, as Feishu's Chinese docs name it
-    # The exception a delivery's transport raised, by its name, beside the translated words
-    # ("无应答（ConnectionError）"): what the partner's operator searches their logs for.
-    "ConnectionError",
 ]
 # Chinese an English page may show: Feishu's own names for the two usages of an account,
 # given beside the English ("Experienced hire (社招)") so staff find them in Feishu's Chinese UI.

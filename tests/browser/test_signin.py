@@ -116,7 +116,7 @@ def test_a_superuser_resets_a_colleagues_factors_and_gives_them_an_enrolment_lin
     page.goto("/admin/auth/user/")
     expect(row(page, "hr-lead").locator("td.field-second_factor img[alt=True]")).to_be_visible()
     run_action(page, "hr-lead", "reset_second_factor")
-    expect(page.locator("ul.messagelist")).to_contain_text("Second factors reset for 1 user(s)")
+    expect(page.locator("ul.messagelist")).to_contain_text("Second factor reset for 1 user.")
     expect(page.locator("ul.messagelist")).to_contain_text("or with an enrolment link from you")
     assert not Authenticator.objects.filter(user=lead).exists()
     screenshot(page, "signin-8-factors-reset-link-offered")

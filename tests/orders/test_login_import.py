@@ -33,7 +33,7 @@ def test_logins_from_a_file_reach_feishu_row_by_row(vendor_ops, sandbox, bound_a
         f"{second},not a link,zhao,y\n"
     )
     answer = vendor_ops.post(IMPORT, {"file": csv_file(text, "gb18030")}).content.decode()
-    assert "1 login(s) queued, 2 row(s) refused." in answer
+    assert "1 login queued, 2 rows refused." in answer
     assert "No exam with this id." in answer and "not a web address" in answer
     write = OrderWrite.objects.get()
     assert write.status == CallStatus.SUCCEEDED and write.exam.state == ExamState.ARRANGED

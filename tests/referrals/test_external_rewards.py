@@ -59,7 +59,7 @@ def test_importing_the_same_file_twice_creates_each_reward_once(admin_client, sa
         f"legacy-2,{referrer},李雷,talent-2,2,confirmed,,CNY,200.50,推荐奖励,\n"
     )
     page = admin_client.post(reverse(IMPORT_URL), {"tenant_key": "", "file": csv_file(text)})
-    assert page.status_code == 200 and "2 row(s) kept" in page.content.decode()
+    assert page.status_code == 200 and "2 rows kept" in page.content.decode()
     rows = {r.external_id: r for r in ExternalReferralReward.objects.all()}
     assert set(rows) == {"legacy-1", "legacy-2"}
     assert all(r.status == CallStatus.SUCCEEDED and r.reward_id and r.log_id for r in rows.values()), [
@@ -92,7 +92,7 @@ def test_bad_rows_are_refused_per_line_and_change_nothing(admin_client, sandbox,
         f"bad 4,{referrer},,talent-1,1,1,,CNY,1.234,,2024-13-01\n"  # id, amount and date
     )
     page = admin_client.post(reverse(IMPORT_URL), {"tenant_key": "", "file": csv_file(text)}).content.decode()
-    assert "1 row(s) kept" in page and "4 row(s) refused" in page
+    assert "1 row kept" in page and "4 rows refused" in page
     assert "application id or the talent id" in page
     assert "Choose the rule type" in page
     assert "points or cash, not both" in page

@@ -13,8 +13,10 @@ from tests.factories import a_payout_run
 
 pytestmark = pytest.mark.django_db
 
-NOT_SENT_EN = "no approver has an e-mail address; Feishu group bot: could not reach the bot (ConnectionError)"
-NOT_SENT_ZH = "没有审批人有邮箱地址；飞书群机器人：无法连接机器人（ConnectionError）"
+NOT_SENT_EN = (
+    "no approver has an e-mail address; Feishu group bot: could not reach the bot: could not connect"
+)
+NOT_SENT_ZH = "没有审批人有邮箱地址；飞书群机器人：无法连接机器人：无法建立连接"
 
 
 def test_a_run_told_in_chinese_says_what_failed_in_english_and_back(admin_client, admin_user, settings):

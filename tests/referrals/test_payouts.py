@@ -863,3 +863,59 @@ def test_the_run_shows_what_the_daily_reconciliation_found(sandbox, people, with
     found = reconciliation_of(run)
     assert (found["paid"], found["covered"]) == (2, 2)
     assert [line.account_id for line in found["mismatches"]] == [a.pk]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "prepared: 1 line, 4.00 CNY."), ("zh-CN", "已准备：1 行，4.00 CNY。")],
+)
+def test_one_prepared_line_is_said_in_the_singular(sandbox, people, with_cash, client, language, said):
+    """ "1 line", not "1 lines": every count said goes through ngettext."""
+    (account,) = with_cash(1, amount="4.00")
+    client.force_login(people["preparer"])
+    chosen = {
+        "action": "prepare_payout_run",
+        "_selected_action": [account.pk],
+        "prepare": "1",
+        "title": "一人",
+    }
+    accounts = reverse("admin:referrals_referralaccount_changelist")
+    page = client.post(accounts, chosen, follow=True, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert said in page and "1 lines" not in page
+
+
+def test_an_approver_never_decides_a_run_that_pays_their_own_account(sandbox, people, with_cash):
+    """Money needs two independent people: an approver whose own referral account is in the run
+    (by the employee id their Feishu sign-in gave, or by their email) is refused, nothing changed."""
+    from hireops.signin.identities import link_identity
+
+    mine, theirs = with_cash(2, amount="5.00")
+    run = prepared(people)
+    approver = people["approver"]
+    approver.email = mine.email.upper()  # the same address, however it is written
+    approver.save()
+    for decide in (
+        lambda: payouts.payout_approve(run.pk, approver),
+        lambda: payouts.payout_reject(run.pk, approver, "no"),
+    ):
+        with pytest.raises(payouts.PayoutRefused, match="pays your own referral account"):
+            decide()
+    assert PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.AWAITING_APPROVAL
+    assert not payouts.may_decide(run, approver)
+
+    # Another address, but the employee id Feishu gave at sign-in is the account's.
+    approver.email = "ok@example.com"
+    approver.save()
+    ReferralAccount.objects.filter(pk=theirs.pk).update(employee_id="emp-approver")
+    link_identity(approver, "ou_approver", "t1")
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.filter(uid="ou_approver").update(
+        extra_data={"open_id": "ou_approver", "tenant_key": "t1", "user_id": "emp-approver"}
+    )
+    with pytest.raises(payouts.PayoutRefused, match="pays your own referral account"):
+        payouts.payout_approve(run.pk, approver)
+    # Neither theirs: decided.
+    ReferralAccount.objects.filter(pk=theirs.pk).update(employee_id="emp-someone-else")
+    assert payouts.may_decide(run, approver)
+    assert payouts.payout_approve(run.pk, approver).status == PayoutRunStatus.PAYING

@@ -149,7 +149,7 @@ def test_admin_add_and_import(sandbox, admin_client):
 
     upload = SimpleUploadedFile("people.csv", b"email\nf@example.com\nnew@example.com\n", "text/csv")
     page = admin_client.post("/admin/referrals/referralaccount/import/", {"file": upload}).content.decode()
-    assert "1 row(s) queued for registration, 1 row(s) refused" in page
+    assert "1 row queued for registration, 1 row refused." in page
     assert ReferralAccount.objects.filter(email="new@example.com").exists()
 
 

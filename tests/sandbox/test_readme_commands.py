@@ -1,8 +1,9 @@
 """The ``./dev sandbox`` commands of the README and the docs (``manage.py feishu_sandbox_ctl``
 with the emulator installed) run as written, from a second shell that has none of ./dev run's
 environment: they work and print nothing on stderr (no system check warnings about the
-product's servers, hireops.W001); the servers' checks still warn."""
+product's servers, hireops.W001); the deployment checks and the servers still warn."""
 
+import io
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import subprocess
 import pytest
 from django.conf import settings
 from django.core import checks
+from django.core.management import call_command
 
 from sandbox.control import SandboxControl
 from sandbox.server import SandboxServer
@@ -82,7 +84,18 @@ def test_the_documented_sandbox_commands_run_clean_from_a_second_shell(tmp_path)
         control.server.stop()
 
 
-def test_the_servers_still_warn_without_the_webhook_secrets(settings):
+def test_the_deployment_checks_and_the_servers_warn_without_the_webhook_secrets(settings, caplog):
+    """Where the missing secrets matter (check --deploy, a server answering the pushes), not on
+    every manage.py command: ``check`` and any other command's checks say nothing of them."""
     settings.DEBUG = False
     settings.FEISHU_ENCRYPT_KEY = settings.FEISHU_VERIFICATION_TOKEN = ""
-    assert "hireops.W001" in [m.id for m in checks.run_checks()]
+    assert "hireops.W001" not in [m.id for m in checks.run_checks()]
+    plain = io.StringIO()
+    call_command("check", stdout=io.StringIO(), stderr=plain)
+    assert "W001" not in plain.getvalue()
+    assert "hireops.W001" in [m.id for m in checks.run_checks(include_deployment_checks=True)]
+    from hireops.events.checks import warn_servers
+
+    with caplog.at_level("WARNING", logger="hireops.events"):
+        warn_servers()
+    assert "cannot authenticate Feishu's pushes. (hireops.W001)" in caplog.text

@@ -188,16 +188,30 @@ def test_giving_a_role_that_moves_money_says_it_waits_for_enrolment(admin_client
     resp = admin_client.post(url, data, follow=True)
     said = " ".join(messages_of(resp))
     assert vendor.groups.filter(pk=approvals.pk).exists()
-    assert "vendor: a permission that moves money takes effect only once they have a second factor" in said
+    assert "A permission that moves money reaches vendor only once they have a second factor" in said
     assert "Issue an enrolment link" in said
     # Its page says so too, until they enrol.
-    assert "takes effect only once they have a second factor" in admin_client.get(url).content.decode()
+    assert "only once they have a second factor" in admin_client.get(url).content.decode()
     give_totp(vendor)
-    assert "takes effect only once" not in admin_client.get(url).content.decode()
+    assert "only once they have a second factor" not in admin_client.get(url).content.decode()
     # Saved again with nothing newly granted: no warning.
     Authenticator.objects.filter(user=vendor).delete()
     resp = admin_client.post(url, data, follow=True)
-    assert resp.redirect_chain and "takes effect only once" not in " ".join(messages_of(resp))
+    assert resp.redirect_chain and "only once they have a second factor" not in " ".join(messages_of(resp))
+
+
+def test_the_warning_names_the_colleague_as_people_do_in_each_language(admin_client, staff_user):
+    """Not "Hr_approver: …" (a username capitalised as a message's first letter): their name,
+    the username beside it, inside the sentence."""
+    approver = staff_user("HR payout approvals", username="hr_approver")
+    approver.first_name, approver.last_name = "洋", "刘"
+    approver.save()
+    url = f"/admin/auth/user/{approver.pk}/change/"
+    en = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    zh = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert f"reaches {approver.get_full_name()} (hr_approver) only once" in en
+    assert f"{approver.get_full_name()} (hr_approver) 设置第二验证因素后" in zh
+    assert "Hr_approver" not in en + zh
 
 
 def user_form(admin_client, user, groups=(), **fields) -> dict:
@@ -221,7 +235,7 @@ def test_making_someone_a_superuser_says_it_waits_for_enrolment(admin_client, st
     data = user_form(admin_client, vendor, groups=vendor.groups.all(), is_superuser="on")
     said = " ".join(messages_of(admin_client.post(url, data, follow=True)))
     assert vendor.__class__.objects.get(pk=vendor.pk).is_superuser
-    assert "vendor: a permission that moves money takes effect only once" in said
+    assert "A permission that moves money reaches vendor only once" in said
 
 
 def test_giving_a_group_a_money_permission_names_its_members_not_enrolled(admin_client, staff_user):
@@ -233,14 +247,11 @@ def test_giving_a_group_a_money_permission_names_its_members_not_enrolled(admin_
     view = Permission.objects.get(codename="view_referralaccount")
     url = f"/admin/auth/group/{group.pk}/change/"
     resp = admin_client.post(url, {"name": "Regional HR", "permissions": [view.pk]}, follow=True)
-    assert "takes effect only once" not in " ".join(messages_of(resp))
+    assert "only once they have a second factor" not in " ".join(messages_of(resp))
     resp = admin_client.post(url, {"name": "Regional HR", "permissions": [view.pk, withdraw.pk]}, follow=True)
     said = " ".join(messages_of(resp))
     assert group.permissions.filter(pk=withdraw.pk).exists()
-    assert (
-        "waiting: a permission that moves money takes effect only once" in said
-        and "ready" not in said.split(":")[0]
-    )
+    assert "A permission that moves money reaches waiting only once" in said and "ready" not in said
 
 
 def test_a_user_administrator_who_is_no_superuser_makes_nobody_one(staff_user, client, django_user_model):

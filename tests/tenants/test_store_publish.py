@@ -149,7 +149,7 @@ def test_staff_give_a_tenant_its_own_version_in_the_admin(store, admin_client):
     page = admin_client.get("/admin/bindings/customfielddefinition/?tenant_key=t-acme").content.decode()
     assert "集团编号" in page and "机构编号" not in page
     scopes = admin_client.get("/admin/bindings/fieldscope/").content.decode()
-    assert "1 of 2" in scopes and "1 tenants with fields of their own" in scopes
+    assert "1 of 2" in scopes and "1 tenant with fields of its own" in scopes
 
 
 def test_staff_publish_again_to_the_tenants_behind_only(store, admin_client):

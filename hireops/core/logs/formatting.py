@@ -6,12 +6,35 @@ ids bound in ``context`` and any ``extra`` a call passed, and an exception under
 the ingest server, Celery's worker and beat).
 """
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 FORMATS = ("plain", "json")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def _site_zone() -> tzinfo | None:
+    """The site's zone (TIME_ZONE), where Django's settings are loaded; else the process's own
+    (gunicorn's master, honcho: ``./dev run`` sets TZ to the site's zone for them)."""
+    from django.conf import settings
+
+    return ZoneInfo(settings.TIME_ZONE) if settings.configured and settings.TIME_ZONE else None
+
+
+class PlainFormatter(logging.Formatter):
+    """People read these lines beside the admin's pages: the time in the site's zone, which it
+    says ("2026-11-28 10:00:00.123+08:00")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = _site_zone()
+
+    def formatTime(self, record, datefmt=None) -> str:
+        moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(self.zone)
+        return moment.isoformat(sep=" ", timespec="milliseconds")
 
 
 class JsonFormatter(_JsonFormatter):
@@ -52,7 +75,7 @@ def logging_config(log_format: str, level: str) -> dict:
             "redact": {"()": "hireops.core.logs.redaction.RedactingFilter"},
         },
         "formatters": {
-            "plain": {"format": PLAIN_FORMAT},
+            "plain": {"()": "hireops.core.logs.formatting.PlainFormatter", "fmt": PLAIN_FORMAT},
             "json": {"()": "hireops.core.logs.formatting.JsonFormatter"},
         },
         "handlers": {

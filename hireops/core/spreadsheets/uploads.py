@@ -18,6 +18,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 REFUSED = "refused"  # the key of a row that could not be read: why, for staff
 
@@ -93,7 +94,10 @@ def _rows(lines, columns, accepts, refusal: str, max_rows: int) -> list[dict]:
             else:
                 row = {"line": line, **{c: found.get(c, "") for c in columns}}
         if len(rows) == max_rows:
-            raise UnreadableFile(_("At most %(n)d rows per file.") % {"n": max_rows})
+            raise UnreadableFile(
+                ngettext("At most %(n)d row per file.", "At most %(n)d rows per file.", max_rows)
+                % {"n": max_rows}
+            )
         rows.append(row)
     if not rows:
         raise UnreadableFile(_("The file has no rows below its first line."))
@@ -107,6 +111,10 @@ def _refused(line: int, columns, why: str) -> dict:
 
 def _unreadable(exc: csv.Error) -> str:
     if "field larger than field limit" in str(exc):
-        limit = f"{csv.field_size_limit():,}"
-        return _("A value on this line is longer than %(n)s characters.") % {"n": limit}
+        limit = csv.field_size_limit()
+        return ngettext(
+            "A value on this line is longer than %(n)s character.",
+            "A value on this line is longer than %(n)s characters.",
+            limit,
+        ) % {"n": f"{limit:,}"}
     return _("This line is not valid CSV.")
