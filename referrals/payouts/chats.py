@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -68,7 +69,12 @@ def payout_run_news(run_pk: int, news: str) -> list[int]:
     """The messages telling ``news`` of the run to the recipients linked to Feishu, written in
     the caller's transaction and sent once it commits. Returns their primary keys."""
     run = PayoutRun.objects.select_related("prepared_by", "run_now_by", "schedule_changed_by").get(pk=run_pk)
-    linked = identities.feishu_identities(recipients(run, news))
+    told = recipients(run, news)
+    linked = identities.feishu_identities(told)
+    if news != PayoutNews.AWAITING:  # (the approvers not linked: e-mailed by ``notices``)
+        unlinked = [pk for pk in told if pk not in linked]
+        if unlinked:
+            transaction.on_commit(lambda: _news_by_email(run_pk, news, unlinked))
     if not linked:
         return []
     languages = identities.languages(linked)
@@ -125,6 +131,23 @@ def _closed(row: PayoutMessage) -> None:
     if getattr(row.error, "msgid", "") == DECIDED_MEANWHILE:
         return
     transaction.on_commit(lambda: _by_email(row.pk, row.run_id, recipient))
+
+
+def _news_by_email(run_pk: int, news: str, user_pks: list[int]) -> None:
+    """The news of a decided or paid run for those who caused it and are not linked to Feishu:
+    the card's words by e-mail, each in their own language."""
+    run = PayoutRun.objects.select_related(
+        "prepared_by", "run_now_by", "schedule_changed_by", "decided_by"
+    ).get(pk=run_pk)
+    users = get_user_model().objects.filter(pk__in=user_pks, is_active=True).exclude(email="")
+    languages = identities.languages(user_pks)
+    for user in users:
+        with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):
+            subject, body = cards.as_email(cards.card(run, news))
+        try:
+            send_mail(subject, body, None, [user.email])
+        except Exception as exc:  # SMTP down, refused: the run's page still says what happened
+            log.warning("payout run %s: its %s news not e-mailed: %s", run_pk, news, type(exc).__name__)
 
 
 def _by_email(pk: int, run_pk: int, user_pk: int) -> None:

@@ -295,3 +295,29 @@ def test_hr_sees_each_message_and_its_card_as_it_was_read(sandbox, people, funde
     assert "A payout run waits for your decision" in page and "员工0: 12.50 CNY, 3.00 USD" in page
     assert "plain_text" not in page  # the card as its reader saw it, not its JSON
     assert client.get(f"/admin/referrals/payoutmessage/{row.pk}/delete/").status_code == 403
+
+
+def test_a_preparer_not_linked_to_feishu_hears_of_the_decision_and_the_payment_by_email(
+    sandbox, people, funded, register
+):
+    """As the approvers not linked are e-mailed that a run waits: the card's words, in the
+    preparer's language, with the link to the run's page."""
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.filter(user=people["preparer"]).delete()
+    identities.remember_language(people["preparer"], "zh-hans")
+    run = prepared(people)
+    mail.outbox.clear()
+    payouts.payout_approve(run.pk, people["linked"])  # eager: paid at once
+    told = [m for m in mail.outbox if m.to == ["preparer@example.com"]]
+    assert [m.subject for m in told] == ["您的发放批次已获批准", "您的发放批次已发放完毕"]
+    assert f"/admin/referrals/payoutrun/{run.pk}/change/" in told[0].body and "十一月" in told[0].body
+    assert cards(sandbox, WEI) == []  # not in Feishu: not linked
+
+    late = register(name="后来", email="later@example.com", cash=cash(("CNY", "1.00")))
+    balance_pull(late.pk)
+    second = prepared(people, title="十二月")
+    mail.outbox.clear()
+    payouts.payout_reject(second.pk, people["linked"], "账户有误")
+    told = [m for m in mail.outbox if m.to == ["preparer@example.com"]]
+    assert [m.subject for m in told] == ["您的发放批次已被驳回"] and "账户有误" not in told[0].body
