@@ -321,3 +321,13 @@ def test_a_preparer_not_linked_to_feishu_hears_of_the_decision_and_the_payment_b
     payouts.payout_reject(second.pk, people["linked"], "账户有误")
     told = [m for m in mail.outbox if m.to == ["preparer@example.com"]]
     assert [m.subject for m in told] == ["您的发放批次已被驳回"] and "账户有误" not in told[0].body
+
+
+def test_the_runs_page_names_who_is_told_in_feishu_and_who_by_email(sandbox, people, funded, client):
+    run = prepared(people)
+    client.force_login(people["preparer"])
+    url = f"/admin/referrals/payoutrun/{run.pk}/change/"
+    en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span id="run-told-how">In Feishu: linked; by e-mail: unlinked</span>' in en
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<span id="run-told-how">飞书：linked；邮件：unlinked</span>' in zh
