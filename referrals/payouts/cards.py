@@ -77,6 +77,13 @@ def card(run: PayoutRun, news: str) -> JSONObject:
             template="orange",
         )
     run_page = (_("Open the run"), admin_url("change", run))
+    if news == PayoutNews.CANCELLED:
+        return im.card(
+            _("A payout run you were asked to decide was cancelled"),
+            [name, _("Cancelled before it was decided: nothing is paid, and nothing is left to decide.")],
+            button=run_page,
+            template="grey",
+        )
     if news == PayoutNews.APPROVED:
         return im.card(
             _("Your payout run was approved"),

@@ -331,3 +331,42 @@ def test_the_runs_page_names_who_is_told_in_feishu_and_who_by_email(sandbox, peo
     assert '<span id="run-told-how">In Feishu: linked; by e-mail: unlinked</span>' in en
     zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<span id="run-told-how">飞书：linked；邮件：unlinked</span>' in zh
+
+
+def test_a_cancelled_run_is_told_to_each_approver_told_it_waits(sandbox, people, funded):
+    """A card for the linked approver (through the same outbound engine), an e-mail for the
+    other; the preparer, who cancelled it, nothing."""
+    run = prepared(people)
+    mail.outbox.clear()
+    payouts.payout_cancel(run.pk, people["preparer"])
+    waits, cancelled = cards(sandbox, FANG)
+    assert waits["title"] == "A payout run waits for your decision"
+    assert cancelled["title"] == "A payout run you were asked to decide was cancelled"
+    assert cancelled["texts"][0] == "十一月" and "nothing is paid" in cancelled["texts"][1]
+    row = PayoutMessage.objects.get(news=PayoutNews.CANCELLED)
+    assert (row.recipient, row.status) == (people["linked"], CallStatus.SUCCEEDED)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["unlinked@example.com"], "A payout run you were asked to decide was cancelled")
+    ]
+    assert cards(sandbox, WEI) == []
+
+
+def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sweep_once(sandbox, people, funded):
+    """The close records the e-mail as owed; sent after the commit, it is owed no longer. A
+    worker that died in between leaves it owed: the sweep sends it, and only once."""
+    sandbox.im_availability(FANG, False)
+    run = prepared(people)
+    row = PayoutMessage.objects.get()
+    assert row.status == CallStatus.FAILED and row.emailed_at is not None and row.email_owed_at is None
+    # The state a worker leaves when it dies after the close's commit, before the e-mail.
+    owed_since = timezone.now() - chats.OWED_GRACE - timedelta(seconds=1)
+    PayoutMessage.objects.filter(pk=row.pk).update(emailed_at=None, email_owed_at=owed_since)
+    mail.outbox.clear()
+    outbound.resume(chats.MESSAGE)
+    assert [m.to for m in mail.outbox] == [["linked@example.com"]]
+    assert run.title in mail.outbox[0].subject
+    row.refresh_from_db()
+    assert row.emailed_at is not None and row.email_owed_at is None
+    outbound.resume(chats.MESSAGE)  # the next sweep: nothing owed
+    chats._by_email(row.pk)  # nor a late on-commit of the dead worker's
+    assert len(mail.outbox) == 1
