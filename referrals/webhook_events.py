@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.webhooks.events import EventType, declare
 
-from .api import PAYOUTS, PERSONAL, READ, AccountOut, PayoutRunOut, RewardOut, _account, _reward, _run
+from .api.schemas import AccountOut, PayoutRunOut, RewardOut, _account, _reward, _run
+from .api.scopes import PAYOUTS, PERSONAL, READ
 from .models import PayoutLine
 
 

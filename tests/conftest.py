@@ -61,8 +61,10 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_modify_db_sett
 
     template = django_db_modify_db_settings
     if template is None or not template.test_database_in_use():
-        return  # not PostgreSQL, or no test database this run: the configured one is not ours
+        return  # no test database this run: the configured one is not ours
     keep_as_template(template, django_db_blocker)
+    if connection.vendor != "postgresql":
+        return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         name = connection.ops.quote_name(connection.settings_dict["NAME"])
         cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")

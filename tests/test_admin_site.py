@@ -1,5 +1,5 @@
-"""Every admin of the site writes each list row's selection box without a template
-(hireops.core.admin.site.QuickActionCheckbox), exactly as Django's own widget would."""
+"""The project's admin site: each list row's selection box is Django's own; the list of apps
+and models is kept per permission set."""
 
 import pytest
 from django.contrib import admin
@@ -15,10 +15,13 @@ class Row:
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_every_admins_selection_box_is_djangos_own(language):
+    """Written without its widget template it saved 6.7 % of a list page's CPU, under the tenth
+    docs/internals.md asks of a copy of a library's markup: every admin writes Django's."""
     row = Row()
     with translation.override(language):
         djangos = admin.ModelAdmin.action_checkbox(None, row)
         for model, model_admin in admin.site._registry.items():
+            assert type(model_admin).action_checkbox is admin.ModelAdmin.action_checkbox, model
             assert model_admin.action_checkbox(row) == djangos, model
     assert "&lt;b&gt;" in djangos and 'value="7"' in djangos  # escaped, as Django escapes it
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hireops.core.auth.backends import ModelBackendInOneQuery
+from hireops.core.auth.backends import ModelBackendInOneQuery, SignInBackend
 from hireops.signin.sessions import end_sessions
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,24 @@ def member(django_user_model):
 def test_it_is_the_project_backend():
     assert "hireops.core.auth.backends.ModelBackendInOneQuery" in settings.AUTHENTICATION_BACKENDS
     assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
+    # allauth's backend answers permissions too (it is a ModelBackend): only as ours does.
+    assert "hireops.core.auth.backends.SignInBackend" in settings.AUTHENTICATION_BACKENDS
+    assert "allauth.account.auth_backends.AuthenticationBackend" not in settings.AUTHENTICATION_BACKENDS
+
+
+def test_no_backend_leans_on_modelbackends_private_cache(member, django_user_model):
+    """The union is kept under the project's own name, through the public backend API: no
+    backend reads or writes ModelBackend's ``_perm_cache``, so a Django that renames it changes
+    nothing here. Through every configured backend, a page's questions cost one statement."""
+    for backend in (ModelBackendInOneQuery(), SignInBackend()):
+        with CaptureQueriesContext(connection) as queries:
+            user = backend.get_user(member.pk)
+            permissions = user.get_all_permissions()  # asks every configured backend
+            assert not user.has_perm("referrals.no_such_permission")  # asks every one, denied
+            assert not user.has_module_perms("no_such_app")
+        assert len(queries) == 1, [q["sql"] for q in queries]
+        assert permissions == ModelBackend().get_all_permissions(fresh(member))
+        assert not hasattr(user, "_perm_cache"), type(backend).__name__
 
 
 def test_own_and_group_permissions_in_one_query(member, django_assert_num_queries):

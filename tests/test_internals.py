@@ -11,10 +11,12 @@ next minor release; for a 0.x library, its next 0.x).
 
 import asyncio
 import hashlib
+import re
 import socket
 import threading
 import time
 from importlib import metadata
+from queue import Empty
 
 import pytest
 from packaging.version import Version
@@ -27,6 +29,7 @@ VERIFIED = {
     "redis": ("8.1.0", "8.2"),
     "django-allauth": ("65.21.1", "65.22"),
     "celery": ("5.7.0", "5.8"),
+    "kombu": ("5.7.0", "5.8"),
     "pytest-django": ("4.14.0", "4.15"),
     "requests": ("2.34.2", "2.35"),
     "prometheus-client": ("0.26.0", "0.27"),
@@ -273,6 +276,65 @@ def _request_of_superuser():
     request = RequestFactory().get("/admin/")
     request.user = User(username="root", is_superuser=True, is_staff=True, is_active=True)
     return request
+
+
+# --- kombu: the embedded broker (config/filesystem_broker.py) -------------------------------------
+
+
+def test_the_embedded_broker_is_written_through_and_read_by_kombu_as_it_relies_on(
+    tmp_path, monkeypatch, caplog
+):
+    """``Channel._put`` replaces kombu's filesystem channel's: it relies on kombu sending every
+    message of the transport through ``_put(queue, payload)`` with the channel's
+    ``data_folder_out`` to write in, and on kombu's ``_get`` taking only a file named
+    ``<…>.<queue>.msg`` (never the ``.<name>.part`` still being written) and reading its JSON
+    as the message. ``Transport.default_connection_params`` relies on kombu taking a missing
+    hostname from that property: kombu's own transport names "localhost" there and warns."""
+    verified("kombu")
+    from kombu import Connection
+    from kombu.transport import filesystem
+
+    from config.filesystem_broker import Channel, Transport
+
+    written = []
+    put = Channel._put
+
+    def recorded(self, queue, payload, **kwargs):
+        written.append((queue, self.data_folder_out))
+        put(self, queue, payload, **kwargs)
+
+    monkeypatch.setattr(Channel, "_put", recorded)
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+        "polling_interval": 0,
+    }
+    with Connection(transport=Transport, transport_options=options) as connection:
+        queue = connection.SimpleQueue("events")
+        queue.put({"n": 1})
+        assert written == [("events", str(tmp_path))]  # kombu sent it through the override
+        [name] = [path.name for path in tmp_path.iterdir() if path.is_file()]
+        assert re.fullmatch(r"\d+_[0-9a-f-]{36}\.events\.msg", name)
+        (tmp_path / f".{name}.part").write_bytes(b'{"n": ')  # one being written, listed first
+        message = queue.get(timeout=5)
+        assert message.payload == {"n": 1}
+        message.ack()
+        with pytest.raises(Empty):
+            queue.get(block=False)  # the half-written file is not a message
+        assert [path.name for path in tmp_path.glob(".*.part")]  # and it was left where it is
+
+    # A "filesystem://" broker names no host (as the settings' does).
+    with caplog.at_level("WARNING", logger="kombu.connection"):
+        with Connection(
+            "filesystem://", transport=filesystem.Transport, transport_options=options
+        ) as connection:
+            assert connection.info()["hostname"] == "localhost"  # kombu's own default, taken from there
+        assert any("No hostname was supplied" in r.getMessage() for r in caplog.records)
+        caplog.clear()
+        with Connection("filesystem://", transport=Transport, transport_options=options) as connection:
+            assert connection.info()["hostname"] is None
+        assert not [r for r in caplog.records if "hostname" in r.getMessage()]
 
 
 # --- templates copied from a library (templates/) ---------------------------------------------------

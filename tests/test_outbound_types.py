@@ -52,12 +52,15 @@ I: FK[Row, str, Info] = register(Kind(name="i", model=Row, prepare=key, call=ask
 """
 
 
-def _refused_lines(snippet: Path) -> set[int]:
-    # In its own process: the checker's Django plugin sets Django up with the product's settings,
-    # as ./dev lint does (not the tests', whose installed apps would make it check all anew).
+def _refused_lines(snippet: Path, cached: bool = True) -> tuple[set[int], str]:
+    """The lines mypy refuses, and what it said. In its own process: the checker's Django plugin
+    sets Django up with the product's settings, as ./dev lint does (not the tests', whose
+    installed apps would make it check all anew). ``cached``: with the project's .mypy_cache,
+    which ./dev lint keeps warm (seconds); otherwise from nothing (a minute or more)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "FEISHU_SANDBOX")}
+    cache = [] if cached else ["--no-incremental", "--cache-dir", os.devnull]
     run = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), str(snippet)],
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), *cache, str(snippet)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -68,17 +71,22 @@ def _refused_lines(snippet: Path) -> set[int]:
     errors = re.findall(rf"^{re.escape(str(snippet))}:(\d+): error", run.stdout, re.M)
     told = run.stdout + run.stderr
     assert run.returncode in (0, 1) and "INTERNAL ERROR" not in told, told
-    return {int(line) for line in errors}
+    return {int(line) for line in errors}, told
 
 
 @pytest.mark.processes  # mypy, in a child Python
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_mypy_refuses_a_kind_whose_callbacks_disagree_and_takes_one_whose_agree(tmp_path):
     snippet = tmp_path / "kinds.py"
     snippet.write_text(KINDS)
     marked = {n for n, line in enumerate(KINDS.splitlines(), start=1) if "# refused" in line}
     assert len(marked) == 7
-    assert _refused_lines(snippet) == marked
+    refused, told = _refused_lines(snippet)
+    if refused != marked:
+        # Once, in a suite whose other processes ran mypy over the same cache at the same time,
+        # the cached run found nothing to refuse: a run without the cache decides.
+        refused, told = _refused_lines(snippet, cached=False)
+    assert refused == marked, told
 
 
 # A kind registered where it is assigned, its type declared: ``NAME: Type = outbound.register(``.

@@ -46,9 +46,21 @@ def test_the_template_follows_what_decides_the_migrated_database(project, change
 
 @pytest.mark.django_db
 def test_this_process_database_has_a_template_of_this_code(django_db_modify_db_settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("templates are PostgreSQL's")
     template = django_db_modify_db_settings
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        assert template.path.name == f"test-db-tpl-{template_db._fingerprint()}.sqlite3"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
+            applied = cursor.fetchall()
+        copy = sqlite3.connect(template.path)
+        try:
+            kept = copy.execute("SELECT app, name FROM django_migrations ORDER BY app, name").fetchall()
+        finally:
+            copy.close()
+        assert applied and kept == applied  # the template is this code's migrated database
+        return
     assert template.name.endswith(f"_tpl_{template_db._fingerprint()}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template.name])

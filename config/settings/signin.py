@@ -28,7 +28,8 @@ ENROLMENT_LINK_HOURS = env.int("ENROLMENT_LINK_HOURS", default=24)
 PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
 PASSWORD_LOGIN_BREAK_GLASS = env.list("PASSWORD_LOGIN_BREAK_GLASS", default=[])
 
-AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's backend, reading permissions as the project's backend does (one statement a page).
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "hireops.core.auth.backends.SignInBackend"]
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 ACCOUNT_ADAPTER = "hireops.signin.adapters.AccountAdapter"

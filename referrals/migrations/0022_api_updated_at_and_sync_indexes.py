@@ -1,4 +1,4 @@
-"""The partner API's lists (referrals/api.py): accounts and payout runs paged by
+"""The partner API's lists (referrals/api/): accounts and payout runs paged by
 (updated_at, id), with their status and tenant filters, and a run's lines by tenant then id.
 Payout runs gain ``updated_at``; a run made before takes the last time it is known to have
 changed, so a first sync by ``updated_after`` orders them as they happened."""

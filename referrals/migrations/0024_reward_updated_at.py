@@ -1,5 +1,5 @@
 """External rewards gain ``updated_at`` and the indexes the partner API's list pages by
-(referrals/api.py): (updated_at, id), within a tenant or a status, and a reward's external id in
+(referrals/api/): (updated_at, id), within a tenant or a status, and a reward's external id in
 any tenant. Existing rows read as updated now: a partner's first sync reads them all anyway.
 Deleting an account a reward names moves the reward's ``updated_at`` too (its ``on_delete``)."""
 

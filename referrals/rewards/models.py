@@ -112,7 +112,7 @@ class ExternalReferralReward(FeishuCall):
             models.Index(fields=["-requested_at"], name="reward_recent_idx"),
             models.Index(fields=["requested_at"], name="reward_queued_idx", condition=Q(status="queued")),
             failed_index("reward_failed_idx"),
-            # The API's pages (referrals/api.py): by (updated_at, id), whole, per tenant or status.
+            # The API's pages (referrals/api/): by (updated_at, id), whole, per tenant or status.
             models.Index(fields=["updated_at", "id"], name="reward_updated_idx"),
             models.Index(fields=["tenant_key", "updated_at", "id"], name="reward_tenant_updated_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="reward_status_updated_idx"),

@@ -551,7 +551,7 @@ def test_a_key_limited_to_tenants_sees_its_lines_of_a_run_and_not_its_totals(cli
 
 
 def test_a_key_of_one_tenant_pages_through_exactly_that_tenants_lines(client):
-    """One tenant is read as a range of one value (a query plan, referrals/api.py): it holds
+    """One tenant is read as a range of one value (a query plan, referrals/api/payout_runs.py): it holds
     that tenant's lines and no neighbour's, whose keys sort just before or after it."""
     run = a_payout_run("t1")  # its line: t1's
     for tenant in ("t1", "t10", "t0", "t1 ", "T1"):

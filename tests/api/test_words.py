@@ -13,8 +13,8 @@ from orders.api import catalogue_schemas
 from orders.api import schemas as order_schemas
 from orders.catalogue.models import RolloutStatus
 from orders.models import CheckState, ExamState, WriteKind
-from referrals import api as referrals_api
 from referrals.admin.payouts import OUTCOMES
+from referrals.api import schemas as referral_schemas
 from referrals.models import AccountStatus, PayoutRunStatus, RewardRuleType, RewardStage
 from tests.api.document import served_document
 from tests.conftest import ROOT
@@ -25,10 +25,10 @@ GUIDE = Path(ROOT, "docs", "api.md").read_text()
 
 ORDER_STATES = dict([*CheckState.choices, *ExamState.choices]).items()
 WRITE_STATUS = [(order_schemas.STATUS[value].value, label) for value, label in CallStatus.choices]
-CALL_STATE = [(referrals_api._STATE[value], label) for value, label in CallStatus.choices]
+CALL_STATE = [(referral_schemas._STATE[value], label) for value, label in CallStatus.choices]
 PUSH_STATUS = [(catalogue_schemas.STATUS[value].value, label) for value, label in CallStatus.choices]
-RULES = [(referrals_api._RULE_OF[value], label) for value, label in RewardRuleType.choices]
-STAGES = [(referrals_api._STAGE_OF[value], label) for value, label in RewardStage.choices]
+RULES = [(referral_schemas._RULE_OF[value], label) for value, label in RewardRuleType.choices]
+STAGES = [(referral_schemas._STAGE_OF[value], label) for value, label in RewardStage.choices]
 # (schema, field, the admin's label of each value the API writes)
 WORDS = [
     ("OrderOut", "state", ORDER_STATES),

@@ -4,10 +4,8 @@ SDK reading the sandbox's answer unchanged."""
 
 import json
 
-import lark_oapi as lark
 import pytest
 from django.conf import settings
-from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
 
 from hireops.feishu import FeishuBusinessError, FeishuRateLimited, im
 
@@ -76,6 +74,9 @@ def test_feishus_refusals_are_final_and_its_per_person_limit_is_retried(sandbox,
 
 
 def test_the_official_sdk_reads_the_sandboxs_answer(sandbox):
+    import lark_oapi as lark  # 11,000 modules: loaded by this test, not at collection
+    from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
+
     client = (
         lark.Client.builder()
         .app_id(settings.FEISHU_APP_ID)

@@ -1,10 +1,8 @@
 """The tenant info API (docs/feishu.md §7.7) against the sandbox over real HTTP: a self-built
 app learns its own company's name, a store app each tenant's, with that tenant's token."""
 
-import lark_oapi as lark
 import pytest
 from django.conf import settings
-from lark_oapi.api.tenant.v2 import QueryTenantRequest
 
 from hireops.feishu import FeishuBusinessError, FeishuServerError, get_client, save_app_ticket
 from hireops.feishu.tenant import query_tenant
@@ -62,6 +60,9 @@ def test_feishus_refusal_is_final_and_a_5xx_is_retried(sandbox, feishu):
 
 
 def test_the_official_sdk_reads_the_sandboxs_answer(sandbox):
+    import lark_oapi as lark  # 11,000 modules: loaded by this test, not at collection
+    from lark_oapi.api.tenant.v2 import QueryTenantRequest
+
     client = (
         lark.Client.builder()
         .app_id(settings.FEISHU_APP_ID)

@@ -56,8 +56,7 @@ class LargeTableAdmin:
     """ModelAdmin mixin for a list of hundreds of thousands of rows (see the module).
 
     Rendering a row costs about a millisecond of Python (the admin's per-cell machinery), so
-    a page shows 25 rows (each row's selection box is written without a template on every
-    list: ``hireops.core.admin.site.QuickActionCheckbox``)."""
+    a page shows 25 rows."""
 
     show_full_result_count = False
     paginator: ClassVar[type] = EstimatedCountPaginator

@@ -2,22 +2,18 @@
 and the libraries' alike, gets the personal-data guard in front of it
 (``hireops.core.admin.personal_guard``), so a new admin or a new personal field cannot forget it,
 the check of the lookups Django passes on unchecked (``hireops.core.admin.lookups``),
-delete confirmations without many-to-many link rows (``LinkRowsUnlisted``), and list rows
-whose selection box costs no template (``QuickActionCheckbox``)."""
+and delete confirmations without many-to-many link rows (``LinkRowsUnlisted``)."""
 
 from functools import cache
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.urls import get_script_prefix, path
 from django.utils import translation
-from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from ..mixin_bases import AdminMixin
 from .lookups import WellFormedLookups
@@ -50,32 +46,15 @@ def _unlisted(items: list, prefixes: tuple[str, ...]) -> list:
     return kept
 
 
-class QuickActionCheckbox:
-    """Each list row's selection box, as Django writes it, without its widget template: Django
-    renders a ``CheckboxInput`` through the form renderer for every row, 15 ms of a 100-row
-    page (tests/test_admin_site.py compares the two for every admin)."""
-
-    def action_checkbox(self, obj):
-        label = format_html(_("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            str(obj.pk),
-            label,
-        )
-
-
 @cache
 def guarded(admin_class):
-    """``admin_class`` with the guards first in its method resolution order (and the quick
-    selection box, unless the class brings its own)."""
+    """``admin_class`` with the guards first in its method resolution order."""
     if issubclass(admin_class, PersonalDataGuard):
         return admin_class
     attrs = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
-    quick = (QuickActionCheckbox,) if admin_class.action_checkbox is admin.ModelAdmin.action_checkbox else ()
     return type(
         admin_class.__name__,
-        (PersonalDataGuard, WellFormedLookups, LinkRowsUnlisted, *quick, admin_class),
+        (PersonalDataGuard, WellFormedLookups, LinkRowsUnlisted, admin_class),
         attrs,
     )
 

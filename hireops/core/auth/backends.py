@@ -2,18 +2,21 @@
 
 Every admin page asks for the user's permissions (the site's menu, each model's buttons and
 actions, the second-factor middleware): ``ModelBackend`` reads the user, then their own
-permissions and their groups' in two more queries, and keeps the union on the user object for
-the rest of the request (``_perm_cache``, which the other backends read too). Here the user's
-query (compiled once: compiling costs the ORM more than the database costs to run it) brings
-the union as a column of its own, a subquery built by the ORM from the same relations
-``ModelBackend`` follows: every page's user and permissions in one statement, read afresh on
-each request as before (a permission taken away is gone at the next page). Signing in,
-``has_perm`` and the per-kind reads (``get_user_permissions``, ``get_group_permissions``) are
-``ModelBackend``'s, unchanged.
+permissions and their groups' in two more queries. Here the user's query (compiled once:
+compiling costs the ORM more than the database costs to run it) brings the union as a column
+of its own, a subquery built by the ORM from the same relations ``ModelBackend`` follows: every
+page's user and permissions in one statement, read afresh on each request as before (a
+permission taken away is gone at the next page). The union is kept on the user object for the
+request under a name of our own (``PERMISSIONS``), through the backend API Django documents
+(``get_user``, ``get_all_permissions``), never through ``ModelBackend``'s private cache: every
+backend that answers permissions here (this one and the sign-in backend below) reads it there.
+Signing in, ``has_perm`` and the per-kind reads (``get_user_permissions``,
+``get_group_permissions``) are ``ModelBackend``'s, unchanged.
 """
 
 from functools import cache
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -26,16 +29,18 @@ from ..compiled import OneRow
 
 _ANY_USER = -1  # compiled in place of the user's id, then given as the parameter
 _PERMISSIONS = "_permission_names"  # the user query's column of permissions
+# The request's union of permissions, on the user object (as ``ModelBackend`` keeps its own).
+PERMISSIONS = "hireops_permissions"
 
 
 class ModelBackendInOneQuery(ModelBackend):
     def get_user(self, user_id):
         """``ModelBackend.get_user``: the user, if there is one and may sign in, with their
-        permissions read in the same statement (the request's ``_perm_cache``)."""
+        permissions read in the same statement (kept for the request)."""
         user = _user_by_pk().get(user_id)
         if user is None or not self.user_can_authenticate(user):
             return None
-        user._perm_cache = _names(user.__dict__.pop(_PERMISSIONS))
+        setattr(user, PERMISSIONS, _names(user.__dict__.pop(_PERMISSIONS)))
         return user
 
     def get_all_permissions(self, user_obj, obj=None):
@@ -43,10 +48,18 @@ class ModelBackendInOneQuery(ModelBackend):
         statement, for their row as stored."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        if not hasattr(user_obj, "_perm_cache"):
+        if not hasattr(user_obj, PERMISSIONS):
             stored = _user_by_pk().get(user_obj.pk)
-            user_obj._perm_cache = set() if stored is None else _names(getattr(stored, _PERMISSIONS))
-        return user_obj._perm_cache
+            setattr(user_obj, PERMISSIONS, set() if stored is None else _names(getattr(stored, _PERMISSIONS)))
+        permissions: set[str] = getattr(user_obj, PERMISSIONS)
+        return permissions
+
+
+class SignInBackend(AuthenticationBackend, ModelBackendInOneQuery):
+    """allauth's backend (its sign-in by username, and what its flows sign in with), reading
+    the user and their permissions as the backend above does: a user signed in through it is
+    loaded by ``get_user`` with their permissions in the same statement, and its answers about
+    permissions come from the same union for the request, not from a second reading."""
 
 
 def _names(joined: str | None) -> set[str]:

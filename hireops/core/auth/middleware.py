@@ -5,8 +5,8 @@ An admin page asks ``has_perm`` and ``has_module_perms`` over a hundred times (t
 asks each of some fifty admins for its module and four permissions, then come the
 second-factor middleware, each button and each action), and Django answers every question by
 loading each authentication backend anew (``auth.get_backends()``) before reading the
-permissions ``ModelBackend`` already keeps on the user object for the request
-(``_perm_cache``). Here the first answer to each question is kept on that same user object,
+permissions the backend already keeps on the user object for the request
+(``hireops.core.auth.backends``). Here the first answer to each question is kept on that same user object,
 for that same lifetime: a permission granted or revoked mid-request counts from the next
 request, as it already did. Questions about one object (``obj=``) are asked every time.
 """
