@@ -16,6 +16,7 @@ from hireops.core import display
 from hireops.core.admin import SystemRecordAdmin, action_page
 from hireops.core.admin.large import LargeTableAdmin
 from hireops.core.display import from_ms
+from hireops.core.messages import joined
 from hireops.core.models import CallStatus
 from hireops.core.search import name_search
 from hireops.core.spreadsheets.export import csv_response, xlsx_response
@@ -32,6 +33,20 @@ PREVIEW_LINES = 200  # lines shown on a run's page; the rest through "every line
 
 def _totals(cash) -> str:
     return payouts.cash_text(cash) if cash else "—"
+
+
+def _told_how(run) -> str:
+    """ "in Feishu: fang; by e-mail: bob", each part only when someone is told that way."""
+    feishu, email, neither = payouts.told_how(run)
+    parts = []
+    for users, words in (
+        (feishu, _("in Feishu: %(who)s")),
+        (email, _("by e-mail: %(who)s")),
+        (neither, _("not told (no e-mail address, not linked to Feishu): %(who)s")),
+    ):
+        if users:
+            parts.append(words % {"who": ", ".join(u.get_username() for u in users)})
+    return joined(parts) or str(_("nobody may decide it"))
 
 
 @admin.register(PayoutRun)
@@ -161,6 +176,7 @@ class PayoutRunAdmin(LargeTableAdmin, admin.ModelAdmin):
             "can_cancel": (waiting or preparing) and self.has_add_permission(request),
             "can_notify": waiting and self.has_add_permission(request),
             "told_again_from": payouts.told_again_from(run),
+            "told_how": _told_how(run) if waiting else "",
             "can_release": payouts.may_decide(run, request.user),
         }
 

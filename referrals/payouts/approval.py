@@ -228,6 +228,7 @@ def payout_cancel(run_pk: int, user) -> PayoutRun:
         run.status, run.finished_at = PayoutRunStatus.CANCELLED, timezone.now()
         run.save(update_fields=["status", "finished_at", "updated_at"])
         _close_lines(run, RUN_CANCELLED)
+        signals.news(run.pk, PayoutNews.CANCELLED)  # the approvers told it waits hear it no longer does
         audit.record(user, [run], CANCELLED)
     return run
 

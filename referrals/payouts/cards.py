@@ -77,6 +77,13 @@ def card(run: PayoutRun, news: str) -> JSONObject:
             template="orange",
         )
     run_page = (_("Open the run"), admin_url("change", run))
+    if news == PayoutNews.CANCELLED:
+        return im.card(
+            _("A payout run you were asked to decide was cancelled"),
+            [name, _("Cancelled before it was decided: nothing is paid, and nothing is left to decide.")],
+            button=run_page,
+            template="grey",
+        )
     if news == PayoutNews.APPROVED:
         return im.card(
             _("Your payout run was approved"),
@@ -119,3 +126,20 @@ def card(run: PayoutRun, news: str) -> JSONObject:
     return im.card(
         _("Your payout run is paid"), paragraphs, button=run_page, template="orange" if needing else "green"
     )
+
+
+def as_email(shown: JSONObject) -> tuple[str, str]:
+    """A card as an e-mail, for whoever is not linked to Feishu: its title the subject, its
+    paragraphs the body, its button's link last."""
+    header = shown.get("header")
+    title = header["title"]["content"] if isinstance(header, dict) else ""
+    parts: list[str] = []
+    link = ""
+    for element in shown.get("elements") or []:
+        if not isinstance(element, dict):
+            continue
+        if element.get("tag") == "div":
+            parts.append(element["text"]["content"])
+        for action in element.get("actions") or []:
+            link = action.get("url") or link
+    return str(title), "\n\n".join([*parts, link] if link else parts)

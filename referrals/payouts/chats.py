@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -60,6 +61,8 @@ def recipients(run: PayoutRun, news: str) -> list[int]:
     waits, those who caused it after."""
     if news == PayoutNews.AWAITING:
         return list(approvers(run).values_list("pk", flat=True))
+    if news == PayoutNews.CANCELLED:  # those told it waits (if they were), and no one else
+        return list(approvers(run).values_list("pk", flat=True)) if run.notified_at else []
     active = get_user_model().objects.filter(pk__in=causers(run), is_active=True)
     return sorted(active.values_list("pk", flat=True))
 
@@ -68,7 +71,12 @@ def payout_run_news(run_pk: int, news: str) -> list[int]:
     """The messages telling ``news`` of the run to the recipients linked to Feishu, written in
     the caller's transaction and sent once it commits. Returns their primary keys."""
     run = PayoutRun.objects.select_related("prepared_by", "run_now_by", "schedule_changed_by").get(pk=run_pk)
-    linked = identities.feishu_identities(recipients(run, news))
+    told = recipients(run, news)
+    linked = identities.feishu_identities(told)
+    if news != PayoutNews.AWAITING:  # (told it waits, the approvers not linked: ``notices``)
+        unlinked = [pk for pk in told if pk not in linked]
+        if unlinked:
+            transaction.on_commit(lambda: _news_by_email(run_pk, news, unlinked))
     if not linked:
         return []
     languages = identities.languages(linked)
@@ -118,21 +126,64 @@ def _answer(row: PayoutMessage, card: dict, sent: im.SentMessage) -> dict:
 
 def _closed(row: PayoutMessage) -> None:
     """A waiting run's message that failed for good: its approver is e-mailed instead, once
-    the close is committed (nobody is e-mailed for a run decided meanwhile)."""
-    recipient = row.recipient_id
-    if row.status != CallStatus.FAILED or row.news != PayoutNews.AWAITING or recipient is None:
+    the close is committed (nobody is e-mailed for a run decided meanwhile). The e-mail is owed
+    from the close on (``email_owed_at``, in its transaction): sent after the commit, or by the
+    sweep (``_resumable``) when the worker died before it could."""
+    if row.status != CallStatus.FAILED or row.news != PayoutNews.AWAITING or row.recipient_id is None:
         return
     if getattr(row.error, "msgid", "") == DECIDED_MEANWHILE:
         return
-    transaction.on_commit(lambda: _by_email(row.pk, row.run_id, recipient))
+    PayoutMessage.objects.filter(pk=row.pk).update(email_owed_at=timezone.now())
+    transaction.on_commit(lambda: _by_email(row.pk))
 
 
-def _by_email(pk: int, run_pk: int, user_pk: int) -> None:
-    errors = payout_notify_by_email(run_pk, [user_pk])
+def _news_by_email(run_pk: int, news: str, user_pks: list[int]) -> None:
+    """The news of a decided or paid run for those who caused it and are not linked to Feishu:
+    the card's words by e-mail, each in their own language."""
+    run = PayoutRun.objects.select_related(
+        "prepared_by", "run_now_by", "schedule_changed_by", "decided_by"
+    ).get(pk=run_pk)
+    users = get_user_model().objects.filter(pk__in=user_pks, is_active=True).exclude(email="")
+    languages = identities.languages(user_pks)
+    for user in users:
+        with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):
+            subject, body = cards.as_email(cards.card(run, news))
+        try:
+            send_mail(subject, body, None, [user.email])
+        except Exception as exc:  # SMTP down, refused: the run's page still says what happened
+            log.warning("payout run %s: its %s news not e-mailed: %s", run_pk, news, type(exc).__name__)
+
+
+def _by_email(pk: int) -> None:
+    """The owed e-mail of message ``pk``, once: the row stays locked while it is sent, so a
+    sweep meanwhile passes it by, and is no longer owed after."""
+    with transaction.atomic():
+        owed = (
+            PayoutMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, email_owed_at__isnull=False)
+            .values_list("run_id", "recipient_id")
+            .first()
+        )
+        if owed is None:  # sent already, or being sent
+            return
+        run_pk, user_pk = owed
+        errors = payout_notify_by_email(run_pk, [user_pk]) if user_pk is not None else []
+        sent = {} if errors else {"emailed_at": timezone.now()}
+        PayoutMessage.objects.filter(pk=pk).update(email_owed_at=None, **sent)
     if errors:
         log.warning("payout message %s: its approver not e-mailed either: %s", pk, "; ".join(errors))
-    else:
-        PayoutMessage.objects.filter(pk=pk).update(emailed_at=timezone.now())
+
+
+# An owed e-mail older than this is the sweep's: the worker that owed it is gone.
+OWED_GRACE = timedelta(minutes=2)
+
+
+def _resumable(rows) -> list[int]:
+    """The sweep: the e-mails owed by a worker that died, then the stale rows to send again."""
+    owed = PayoutMessage.objects.filter(email_owed_at__lte=timezone.now() - OWED_GRACE)
+    for pk in owed.order_by("pk").values_list("pk", flat=True)[:500]:
+        _by_email(pk)
+    return list(rows.order_by("pk").values_list("pk", flat=True)[:5000])
 
 
 MESSAGE: FeishuKind[PayoutMessage, dict[str, Any], im.SentMessage] = outbound.register(
@@ -145,6 +196,7 @@ MESSAGE: FeishuKind[PayoutMessage, dict[str, Any], im.SentMessage] = outbound.re
         callee=FEISHU,
         answer=_answer,
         closed=_closed,
+        resumable=_resumable,
         watch=outbound.Watch(
             # A message about a run decided before it went out was not needed: no failure.
             failures=~stored_as("error", DECIDED_MEANWHILE),

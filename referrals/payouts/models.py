@@ -163,6 +163,7 @@ class PayoutNews(models.TextChoices):
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
     PAID = "paid", _("paid")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 class PayoutMessage(FeishuCall):
@@ -191,6 +192,9 @@ class PayoutMessage(FeishuCall):
     message_id = models.CharField(_("Feishu message id"), max_length=64, blank=True)
     # A waiting run's message Feishu did not deliver: its approver was e-mailed instead.
     emailed_at = models.DateTimeField(_("told by e-mail instead at"), null=True, blank=True)
+    # Written with the failed close, cleared when the e-mail is sent: a worker that died between
+    # the two leaves it owed, and the kind's sweep sends it (``chats``).
+    email_owed_at = models.DateTimeField(_("e-mail owed since"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("payout run message in Feishu")

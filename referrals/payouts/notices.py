@@ -37,6 +37,17 @@ def approvers(run: PayoutRun):
     return users.exclude(pk__in=causers(run)).distinct().order_by("pk")
 
 
+def told_how(run: PayoutRun) -> tuple[list, list, list]:
+    """Who is told the run waits, and how: (in Feishu, by e-mail, by neither), each a list of
+    users, as ``payout_notify`` and the messages in Feishu (``chats``) tell them."""
+    told = list(approvers(run))
+    in_feishu = feishu_identities(u.pk for u in told)
+    feishu = [u for u in told if u.pk in in_feishu]
+    email = [u for u in told if u.pk not in in_feishu and u.email]
+    neither = [u for u in told if u.pk not in in_feishu and not u.email]
+    return feishu, email, neither
+
+
 def _link(run: PayoutRun) -> str:
     return settings.ADMIN_BASE_URL.rstrip("/") + reverse("admin:referrals_payoutrun_decide", args=[run.pk])
 

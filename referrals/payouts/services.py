@@ -18,7 +18,7 @@ from .approval import (
 )
 from .chats import MESSAGE
 from .dispatch import payout_dispatch
-from .notices import payout_notify, payout_notify_again, told_again_from
+from .notices import payout_notify, payout_notify_again, told_again_from, told_how
 from .payment import PAY_LINE
 from .preparation import (
     cash_promised,
@@ -62,4 +62,5 @@ __all__ = [
     "run_progress",
     "select_accounts",
     "told_again_from",
+    "told_how",
 ]

@@ -7,8 +7,8 @@ from django.dispatch import Signal
 
 from .models import PayoutRun
 
-# A run waits for a decision (prepared, or its approvers reminded), was approved, rejected or
-# paid; sent in the transaction of the change: sender=PayoutRun, run_pk, news (a PayoutNews).
+# A run waits for a decision (prepared, or its approvers reminded), was approved, rejected,
+# paid or cancelled; sent in the transaction of the change: sender=PayoutRun, run_pk, news (a PayoutNews).
 run_news = Signal()
 
 

@@ -295,3 +295,78 @@ def test_hr_sees_each_message_and_its_card_as_it_was_read(sandbox, people, funde
     assert "A payout run waits for your decision" in page and "员工0: 12.50 CNY, 3.00 USD" in page
     assert "plain_text" not in page  # the card as its reader saw it, not its JSON
     assert client.get(f"/admin/referrals/payoutmessage/{row.pk}/delete/").status_code == 403
+
+
+def test_a_preparer_not_linked_to_feishu_hears_of_the_decision_and_the_payment_by_email(
+    sandbox, people, funded, register
+):
+    """As the approvers not linked are e-mailed that a run waits: the card's words, in the
+    preparer's language, with the link to the run's page."""
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.filter(user=people["preparer"]).delete()
+    identities.remember_language(people["preparer"], "zh-hans")
+    run = prepared(people)
+    mail.outbox.clear()
+    payouts.payout_approve(run.pk, people["linked"])  # eager: paid at once
+    told = [m for m in mail.outbox if m.to == ["preparer@example.com"]]
+    assert [m.subject for m in told] == ["您的发放批次已获批准", "您的发放批次已发放完毕"]
+    assert f"/admin/referrals/payoutrun/{run.pk}/change/" in told[0].body and "十一月" in told[0].body
+    assert cards(sandbox, WEI) == []  # not in Feishu: not linked
+
+    late = register(name="后来", email="later@example.com", cash=cash(("CNY", "1.00")))
+    balance_pull(late.pk)
+    second = prepared(people, title="十二月")
+    mail.outbox.clear()
+    payouts.payout_reject(second.pk, people["linked"], "账户有误")
+    told = [m for m in mail.outbox if m.to == ["preparer@example.com"]]
+    assert [m.subject for m in told] == ["您的发放批次已被驳回"] and "账户有误" not in told[0].body
+
+
+def test_the_runs_page_names_who_is_told_in_feishu_and_who_by_email(sandbox, people, funded, client):
+    run = prepared(people)
+    client.force_login(people["preparer"])
+    url = f"/admin/referrals/payoutrun/{run.pk}/change/"
+    en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span id="run-told-how">In Feishu: linked; by e-mail: unlinked</span>' in en
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<span id="run-told-how">飞书：linked；邮件：unlinked</span>' in zh
+
+
+def test_a_cancelled_run_is_told_to_each_approver_told_it_waits(sandbox, people, funded):
+    """A card for the linked approver (through the same outbound engine), an e-mail for the
+    other; the preparer, who cancelled it, nothing."""
+    run = prepared(people)
+    mail.outbox.clear()
+    payouts.payout_cancel(run.pk, people["preparer"])
+    waits, cancelled = cards(sandbox, FANG)
+    assert waits["title"] == "A payout run waits for your decision"
+    assert cancelled["title"] == "A payout run you were asked to decide was cancelled"
+    assert cancelled["texts"][0] == "十一月" and "nothing is paid" in cancelled["texts"][1]
+    row = PayoutMessage.objects.get(news=PayoutNews.CANCELLED)
+    assert (row.recipient, row.status) == (people["linked"], CallStatus.SUCCEEDED)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["unlinked@example.com"], "A payout run you were asked to decide was cancelled")
+    ]
+    assert cards(sandbox, WEI) == []
+
+
+def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sweep_once(sandbox, people, funded):
+    """The close records the e-mail as owed; sent after the commit, it is owed no longer. A
+    worker that died in between leaves it owed: the sweep sends it, and only once."""
+    sandbox.im_availability(FANG, False)
+    run = prepared(people)
+    row = PayoutMessage.objects.get()
+    assert row.status == CallStatus.FAILED and row.emailed_at is not None and row.email_owed_at is None
+    # The state a worker leaves when it dies after the close's commit, before the e-mail.
+    owed_since = timezone.now() - chats.OWED_GRACE - timedelta(seconds=1)
+    PayoutMessage.objects.filter(pk=row.pk).update(emailed_at=None, email_owed_at=owed_since)
+    mail.outbox.clear()
+    outbound.resume(chats.MESSAGE)
+    assert [m.to for m in mail.outbox] == [["linked@example.com"]]
+    assert run.title in mail.outbox[0].subject
+    row.refresh_from_db()
+    assert row.emailed_at is not None and row.email_owed_at is None
+    outbound.resume(chats.MESSAGE)  # the next sweep: nothing owed
+    chats._by_email(row.pk)  # nor a late on-commit of the dead worker's
+    assert len(mail.outbox) == 1
