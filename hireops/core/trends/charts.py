@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
@@ -118,7 +119,7 @@ def bucket_text(chart: Chart, period: Period, bucket) -> str:
 
 # The drawing: 1366x768 leaves the dashboard's column about 700 px; the SVG scales to it.
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 76, 8, 12, 40  # room for 1,000,000 beside the axis's unit
 
 
 def _ticks(peak: int) -> list[int]:
@@ -140,7 +141,9 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     figures are, the bars of each series, the axes with their units."""
     n = max(1, len(figures.buckets))
     first = chart.series[0].key
-    ticks = _ticks(max(figures.values.get(first, [0]), default=0))
+    overlays = [s.key for s in chart.series if s.overlay]
+    stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
+    ticks = _ticks(max([*figures.values.get(first, [0]), *stacked], default=0))
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / n
@@ -168,17 +171,21 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
         f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
         f'fill="currentColor">{escape(chart.unit)}</text>'
     )
+    base = [0] * n  # the overlays stack from the bottom, narrower, over the first series
     for series in chart.series:
         values = figures.values.get(series.key, [])
         width = bar if not series.overlay else bar * 0.6
         for i, v in enumerate(values):
             if not v:
                 continue
+            below = base[i] if series.overlay else 0
             x = LEFT + slot * i + (slot - width) / 2
             out.append(
-                f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{width:.1f}" height="{TOP + plot_h - y(v):.1f}" '
-                f'fill="{series.color}"/>'
+                f'<rect x="{x:.1f}" y="{y(below + v):.1f}" width="{width:.1f}" '
+                f'height="{y(below) - y(below + v):.1f}" fill="{series.color}"/>'
             )
+            if series.overlay:
+                base[i] += v
     every = max(1, -(-n // 8))  # at most eight labels on the horizontal axis
     for i, bucket in enumerate(figures.buckets):
         if i % every == 0:
@@ -193,9 +200,14 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
             f'<rect x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10" fill="{series.color}"/>'
             f'<text x="{legend_x + 14}" y="{HEIGHT - 5}" fill="currentColor">{escape(series.label)}</text>'
         )
-        legend_x += 14 + 7 * len(str(series.label)) + 24
+        legend_x += 14 + _text_width(str(series.label)) + 24
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def _text_width(text: str) -> int:
+    """About how wide ``text`` is at 11 px: a CJK character is twice a Latin one."""
+    return sum(11 if ord(ch) > 0x2E7F else 7 for ch in text)
 
 
 def _short(bucket) -> str:
@@ -211,12 +223,29 @@ class Drawn:
     rows: list[tuple[str, list[int]]]
 
 
+# The rollups change once a minute (the recomputation's beat): a reader's figures are kept as
+# long, so the dashboard opened again costs no query for its charts.
+CACHE_SECONDS = 60
+_HIDDEN = "hidden"
+
+
+def figures_for(request, chart: Chart, period: Period) -> Figures | None:
+    """``chart.figures``, kept a minute per reader (what a reader may see is theirs)."""
+    key = f"trends:{chart.name}:{period.key}:{request.user.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = chart.figures(request, period) or _HIDDEN
+        cache.set(key, found, CACHE_SECONDS)
+    return None if found == _HIDDEN else found
+
+
 def drawn(request) -> list[Drawn]:
-    """The charts this reader may see, for the period they chose: one query each."""
+    """The charts this reader may see, for the period they chose: one query each, at most
+    once a minute."""
     period = period_of(request)
     out = []
     for chart in _charts.values():
-        figures = chart.figures(request, period)
+        figures = figures_for(request, chart, period)
         if figures is None:
             continue
         rows = [
