@@ -20,7 +20,10 @@ class OrdersConfig(AppConfig):
         from hireops.core.schedules.registry import register_schedule
         from hireops.events.registry import register_event
 
-        from . import checks  # noqa: F401  (registers them)
+        from . import (
+            checks,  # noqa: F401  (registers them)
+            trend,  # noqa: F401  (registers the orders' trends and chart)
+        )
 
         for event_type, handler, label in (
             (

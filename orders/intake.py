@@ -16,6 +16,7 @@ from hireops.core.models import CallStatus
 from hireops.outbound import not_being_sent
 from hireops.webhooks.events import emit
 
+from . import trend
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
 from .writes import CANCELED_NOT_SENT
 
@@ -94,6 +95,7 @@ def background_check_created(*, app_id: str, tenant_key: str, event_id: str, eve
             },
         )
         if created:
+            trend.mark_received(check.received_at)
             emit("order.created", check, tenant_key=tenant_key)
     return check
 
@@ -122,6 +124,7 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         BackgroundCheck.objects.filter(pk=check.pk).update(
             state=CheckState.CANCELED, cancel_reason=reason, ended_at=now, updated_at=now
         )
+        trend.mark_ended([check.ended_at, now])
         # A write being sent right now finishes on its own (Feishu answers 1002858).
         OrderWrite.objects.filter(
             not_being_sent(now), background_check=check, status=CallStatus.QUEUED
@@ -151,6 +154,7 @@ def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) ->
             },
         )
         if created:
+            trend.mark_received(exam.received_at)
             emit("order.created", exam, tenant_key=tenant_key)
     return exam
 

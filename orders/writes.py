@@ -45,6 +45,7 @@ from hireops.feishu_calls.failures import Failure
 from hireops.webhooks.events import emit
 
 from . import reports as report_links
+from . import trend
 from .models import (
     BackgroundCheck,
     CheckState,
@@ -439,8 +440,11 @@ def _call(write: OrderWrite, body: JSONObject) -> FeishuResponse:
 def _refused(write: OrderWrite, body: JSONObject, exc: FeishuError, failure: Failure) -> None:
     if write.kind == WriteKind.SCORE and exc.code == 1002855:
         now = timezone.now()
-        Exam.objects.filter(pk=write.exam_id).update(state=ExamState.GRADED, updated_at=now)  # type: ignore[misc]  # one order per write
-        Exam.objects.filter(pk=write.exam_id, ended_at__isnull=True).update(ended_at=now)  # type: ignore[misc]  # one order per write
+        exams = Exam.objects.filter(pk=write.exam_id)  # type: ignore[misc]  # one order per write
+        before = list(exams.values_list("ended_at", flat=True))
+        exams.update(state=ExamState.GRADED, updated_at=now)
+        exams.filter(ended_at__isnull=True).update(ended_at=now)
+        trend.mark_ended([*before, *exams.values_list("ended_at", flat=True)])
     # Partners hear of it with the order as it stands now (the write among its writes, failed).
     order = write.background_check or write.exam
     order = type(order).objects.get(pk=order.pk)  # type: ignore[union-attr]  # one order per write
@@ -475,6 +479,9 @@ def _apply(write: OrderWrite) -> None:
     now = timezone.now()
     checks = BackgroundCheck.objects.filter(pk=write.background_check_id)  # type: ignore[misc]  # one order per write
     exams = Exam.objects.filter(pk=write.exam_id)  # type: ignore[misc]  # one order per write
+    # The hours the order ended in before and after: its trend (orders.trend) follows it.
+    ending = write.kind in (WriteKind.RESULT, WriteKind.CANCEL, WriteKind.SCORE)
+    before = _ended(checks, exams) if ending else []
     if write.kind == WriteKind.PROGRESS:
         checks.filter(state=CheckState.NEW).update(state=CheckState.IN_PROGRESS, updated_at=now)
         checks.filter(Q(last_stage_time__isnull=True) | Q(last_stage_time__lt=write.time_ms)).update(
@@ -503,6 +510,12 @@ def _apply(write: OrderWrite) -> None:
         exams.filter(ended_at__isnull=True).update(
             ended_at=now, updated_at=now
         )  # its first score: usage counts it
+    if ending:
+        trend.mark_ended([*before, *_ended(checks, exams)])
+
+
+def _ended(checks, exams) -> list:
+    return [*checks.values_list("ended_at", flat=True), *exams.values_list("ended_at", flat=True)]
 
 
 SEND: FeishuKind[OrderWrite, JSONObject, FeishuResponse] = outbound.register(

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.utils.translation import gettext_noop
 
         from . import checks  # noqa: F401  (registers the deploy checks)
         from .admin import library_names
@@ -48,7 +49,14 @@ class CoreConfig(AppConfig):
         # tables exist.
         from django.apps import apps
 
-        from .schedules.registry import sync_schedules
+        from .schedules.registry import register_schedule, sync_schedules
+
+        # The trends' rollups (hireops.core.trends) follow the rows marked dirty within a minute.
+        register_schedule(
+            gettext_noop("Trends: recompute the hours whose rows changed"),
+            task="core.trends_recompute",
+            every=(60, "seconds"),
+        )
 
         beat = apps.get_app_config("django_celery_beat")
         post_migrate.connect(sync_schedules, sender=beat, dispatch_uid="hireops.core.sync_schedules")

@@ -125,3 +125,6 @@ class ScheduleAction(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.get_kind_display()}"
+
+
+from .trends.models import TrendBackfill, TrendDirtyBucket, TrendRollup  # noqa: E402, F401  (the trends' tables are core's)

@@ -10,7 +10,6 @@ class EventsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_noop
 
-        from hireops.core.admin.dashboard import add_panel
         from hireops.core.auth import roles
         from hireops.core.schedules.registry import register_schedule
         from hireops.ops.collectors import register_gauges
@@ -18,12 +17,11 @@ class EventsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the system checks)
             gauges,
+            trend,  # noqa: F401  (registers the events' trend)
         )
         from .registry import register_event
-        from .selectors import event_volume
 
         register_gauges(gauges.backlog)
-        add_panel(lambda request, items: {"volume": event_volume(request)})
 
         # The platform's own event: store apps' app_ticket, for the token flow.
         register_event(

@@ -19,7 +19,7 @@ from hireops.core.logs import log_scope
 from hireops.core.messages import Message
 from hireops.ops import metrics
 
-from . import inbox
+from . import inbox, trend
 from .inbox import InboxRow
 from .models import EventStatus, FeishuEvent
 from .publisher import publisher, queue_events
@@ -137,6 +137,7 @@ def _process(pk: int) -> str:
             event.last_error = ""
             event.next_attempt_at = None
             event.save()
+            trend.mark([event.received_at])
     except FeishuEvent.DoesNotExist:
         log.warning("event %s vanished before processing", pk)
         return "missing"
@@ -179,6 +180,7 @@ def _record_failure(pk: int, exc: Exception) -> FeishuEvent:
         n = event.attempts - 1
         event.next_attempt_at = timezone.now() + RETRY_BACKOFF[n] if n < len(RETRY_BACKOFF) else None
         event.save()
+        trend.mark([event.received_at])
         if isinstance(exc, EventRefused) and exc.record is not None:
             _record_refusal(pk, exc.record)
     log.warning("event %s failed (attempt %s): %s", pk, event.attempts, type(exc).__name__)
@@ -234,6 +236,7 @@ def events_reprocess(queryset: "QuerySet[FeishuEvent]", user: "User | None" = No
         FeishuEvent.objects.filter(pk__in=pks).update(
             status=EventStatus.PENDING, next_attempt_at=None, sweeps=0
         )
+        trend.mark(FeishuEvent.objects.filter(pk__in=pks).values_list("received_at", flat=True).distinct())
         audit.record(user, FeishuEvent.objects.filter(pk__in=pks), REPROCESSED)
     transaction.on_commit(lambda: queue_events(pks))
     return pks
@@ -256,6 +259,9 @@ def events_prune(now: datetime | None = None) -> int:
     # deleted, and no statement holds a table's worth of row locks.
     deleted = 0
     while pks := list(old.filter(done).order_by("pk").values_list("pk", flat=True)[:PRUNE_BATCH]):
-        deleted += FeishuEvent.objects.filter(pk__in=pks).delete()[0]
+        with transaction.atomic():
+            gone = FeishuEvent.objects.filter(pk__in=pks)
+            trend.prune(gone.values_list("received_at", "event_type", "status"))
+            deleted += gone.delete()[0]
     rejected_deliveries_prune(now)
     return deleted

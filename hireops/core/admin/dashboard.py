@@ -121,8 +121,8 @@ def contribute(fn: Contribution) -> Contribution:
     return fn
 
 
-# Parts of the dashboard the platform's other packages add beside the items (the event volume,
-# the items grouped by tenant): each ``fn(request, items)`` returns template variables.
+# Parts of the dashboard the platform's other packages add beside the items (the items grouped
+# by tenant): each ``fn(request, items)`` returns template variables.
 _panels: list[Callable] = []
 
 

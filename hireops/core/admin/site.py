@@ -74,6 +74,12 @@ def view_on_site(request, content_type_id, object_id):
     return contenttype_views.shortcut(request, content_type_id, object_id)
 
 
+def trend_export(request, name, fmt):
+    from ..trends.charts import export
+
+    return export(request, name, fmt)
+
+
 class AdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +90,9 @@ class AdminSite(admin.AdminSite):
         for i, pattern in enumerate(urls):
             if getattr(pattern, "name", None) == "view_on_site":
                 urls[i] = path(str(pattern.pattern), self.admin_view(view_on_site), name="view_on_site")
-        return urls
+        # The dashboards' trend figures as CSV or Excel (each chart checks who may see it).
+        export = path("trends/<slug:name>.<slug:fmt>", self.admin_view(trend_export), name="trend_export")
+        return [export, *urls]
 
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, guarded(admin_class or admin.ModelAdmin), **options)

@@ -1,6 +1,7 @@
 from django import template
 
 from hireops.core.admin import dashboard as board
+from hireops.core.trends import charts
 
 register = template.Library()
 
@@ -9,6 +10,8 @@ register = template.Library()
 def dashboard(context):
     request = context["request"]
     items, facts = board.board(request)
-    # The event volume (hireops.events) and the items by tenant (hireops.tenants) are their
-    # packages' panels: core, below them, does not import them.
-    return {"items": items, "facts": facts, "request": request, **board.panels(request, items)}
+    # The items by tenant (hireops.tenants) are its package's panel: core, below it, does not
+    # import it. The trends are the charts the apps registered (hireops.core.trends.charts).
+    period = charts.period_of(request)
+    trends = {"trends": charts.drawn(request), "periods": charts.PERIODS.values(), "period": period}
+    return {"items": items, "facts": facts, "request": request, **trends, **board.panels(request, items)}

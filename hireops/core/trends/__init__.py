@@ -1,0 +1,207 @@
+"""Trends: how many rows of each kind fell in each hour and day, kept as things happen.
+
+A page never counts raw rows. Each metric's rows are summed into ``TrendRollup`` rows (hour
+buckets, and day buckets made of them), recomputed from the raw rows of one hour at a time:
+
+1. a service that writes a metric's rows (an insert, a status change, a deletion) marks the
+   hours they fall in dirty (``mark``), in the same transaction: if the change commits, so does
+   the mark;
+2. ``recompute`` (a beat task, every minute) deletes a batch of marks, recomputes those hours
+   from their raw rows (an indexed range query, ``Metric.count``) and their days from the
+   hours, and commits all of it at once. A killed worker rolls back: the marks are still there
+   and the next run does the work. A writer that marks an hour while it is being recomputed
+   waits for the deletion of the mark and marks it again, so its change is counted next run.
+
+Retention is not forgetting: a service that prunes old rows calls ``prune`` with them in the
+transaction that deletes them, which keeps their counts as the hour's "pruned" rollup, added
+to what is left whenever the hour is recomputed. Any other deletion takes the rows out of the
+trend.
+
+The result depends on the rows (and the pruned counts) alone, never on the order of changes: replays,
+reprocessing, events that arrive late and deletions leave the rollups equal to a GROUP BY over
+the rows (``tests/test_trends.py`` checks this on PostgreSQL after random changes).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from .models import Grain, TrendDirtyBucket, TrendRollup
+
+HOUR = timedelta(hours=1)
+BATCH = 200  # hours recomputed per transaction
+# One recomputation at a time: two workers summing the same day from its hours could each miss
+# the other's uncommitted hour. Another run finds the lock taken and leaves the work to it.
+_LOCK = 0x7472656E6473  # "trends"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """``count(start, end)``: (dimension, outcome, n) of the raw rows in [start, end)."""
+
+    name: str
+    count: Callable[[datetime, datetime], Iterable[tuple[str, str, int]]]
+
+
+_metrics: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    _metrics[metric.name] = metric
+    return metric
+
+
+def metrics() -> dict[str, Metric]:
+    return dict(_metrics)
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(moment: datetime) -> datetime:
+    """The local midnight that starts ``moment``'s day."""
+    day = timezone.localtime(moment).date()
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def mark(metric: str, moments: Iterable[datetime | None]) -> None:
+    """Mark the hours of ``moments`` dirty, in the caller's transaction (call it from inside
+    the one that changes the rows)."""
+    hours = {hour_of(m) for m in moments if m is not None}
+    if hours:
+        TrendDirtyBucket.objects.bulk_create(
+            [TrendDirtyBucket(metric=metric, bucket=h) for h in sorted(hours)], ignore_conflicts=True
+        )
+
+
+def mark_range(metric: str, start: datetime, end: datetime) -> None:
+    """Every hour from ``start`` up to ``end`` (the backfill, a deletion of a whole range)."""
+    hour, hours = hour_of(start), []
+    while hour < end:
+        hours.append(hour)
+        hour += HOUR
+    mark(metric, hours)
+
+
+def prune(metric: str, rows: Iterable[tuple[datetime, str, str]]) -> None:
+    """Keep the counts of ``rows`` ((moment, dimension, outcome) of each row about to be deleted
+    by retention), in the deleting transaction."""
+    counted: dict[tuple[datetime, str, str], int] = defaultdict(int)
+    for moment, dimension, outcome in rows:
+        counted[hour_of(moment), dimension, outcome] += 1
+    for (hour, dimension, outcome), n in sorted(counted.items()):
+        kept = TrendRollup.objects.filter(
+            metric=metric, grain=Grain.PRUNED, bucket=hour, dimension=dimension, outcome=outcome
+        )
+        if not kept.update(count=F("count") + n):
+            TrendRollup.objects.create(
+                metric=metric, grain=Grain.PRUNED, bucket=hour, dimension=dimension, outcome=outcome, count=n
+            )
+    mark(metric, (hour for hour, _d, _o in counted))
+
+
+def recompute(batch: int = BATCH, limit: int | None = None) -> int:
+    """Recompute dirty hours, a batch per transaction, until none is left (or ``limit``
+    hours were done); returns how many."""
+    done = 0
+    while limit is None or done < limit:
+        n = _recompute_batch(batch if limit is None else min(batch, limit - done))
+        if n <= 0:
+            break
+        done += n
+    return done
+
+
+def _recompute_batch(batch: int) -> int:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK])
+                if not cursor.fetchone()[0]:
+                    return -1
+        pks = list(TrendDirtyBucket.objects.order_by("bucket").values_list("pk", flat=True)[:batch])
+        if not pks:
+            return 0
+        # Deleted first: a writer marking one of these hours now waits for this transaction
+        # and marks it again after it, so a change this recomputation cannot see is not lost.
+        marks = _delete_returning(pks)
+        days: dict[str, set[datetime]] = defaultdict(set)
+        for metric, hour in marks:
+            if metric in _metrics:
+                _recompute_hour(_metrics[metric], hour)
+                days[metric].add(day_of(hour))
+        for metric, starts in days.items():
+            for start in starts:
+                _recompute_day(metric, start)
+        return len(marks)
+
+
+def _delete_returning(pks: list[int]) -> list[tuple[str, datetime]]:
+    table = connection.ops.quote_name(TrendDirtyBucket._meta.db_table)
+    marks = [connection.ops.quote_name(c) for c in ("metric", "bucket")]
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(pks))
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN ({placeholders}) RETURNING {marks[0]}, {marks[1]}",  # noqa: S608
+            pks,
+        )
+        rows = cursor.fetchall()
+    field = TrendDirtyBucket._meta.get_field("bucket")
+    converters = field.get_db_converters(connection)
+    out = []
+    for metric, bucket in rows:
+        for convert in converters:
+            bucket = convert(bucket, field, connection)
+        if isinstance(bucket, str):  # SQLite's RETURNING hands back text
+            bucket = datetime.fromisoformat(bucket)
+        if timezone.is_naive(bucket):
+            bucket = bucket.replace(tzinfo=UTC)
+        out.append((metric, bucket))
+    return out
+
+
+def _recompute_hour(metric: Metric, hour: datetime) -> None:
+    counted: dict[tuple[str, str], int] = defaultdict(int)
+    for d, o, n in metric.count(hour, hour + HOUR):
+        counted[d, o] += n
+    pruned = TrendRollup.objects.filter(metric=metric.name, grain=Grain.PRUNED, bucket=hour)
+    for d, o, n in pruned.values_list("dimension", "outcome", "count"):
+        counted[d, o] += n
+    TrendRollup.objects.filter(metric=metric.name, grain=Grain.HOUR, bucket=hour).delete()
+    TrendRollup.objects.bulk_create(
+        TrendRollup(metric=metric.name, grain=Grain.HOUR, bucket=hour, dimension=d, outcome=o, count=n)
+        for (d, o), n in counted.items()
+        if n
+    )
+
+
+def _recompute_day(metric: str, start: datetime) -> None:
+    end = day_of(start + timedelta(hours=36))  # the next local midnight, whatever a DST shift does
+    hours = TrendRollup.objects.filter(metric=metric, grain=Grain.HOUR, bucket__gte=start, bucket__lt=end)
+    sums = (
+        hours.values("dimension", "outcome").annotate(n=Sum("count")).values_list("dimension", "outcome", "n")
+    )
+    TrendRollup.objects.filter(metric=metric, grain=Grain.DAY, bucket=start).delete()
+    TrendRollup.objects.bulk_create(
+        TrendRollup(metric=metric, grain=Grain.DAY, bucket=start, dimension=d, outcome=o, count=n)
+        for d, o, n in sums
+        if n
+    )
+
+
+def series(
+    metric: str, grain: str, start: datetime, end: datetime, dimensions: Iterable[str] | None = None
+) -> dict[tuple[datetime, str], int]:
+    """{(bucket, outcome): count} of ``metric`` in [start, end), summed over ``dimensions``
+    (all of them when None): one query on the rollups' index."""
+    rows = TrendRollup.objects.filter(metric=metric, grain=grain, bucket__gte=start, bucket__lt=end)
+    if dimensions is not None:
+        rows = rows.filter(dimension__in=list(dimensions))
+    summed = rows.order_by().values("bucket", "outcome").annotate(n=Sum("count"))
+    return {(r["bucket"], r["outcome"]): r["n"] for r in summed}

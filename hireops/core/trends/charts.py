@@ -1,0 +1,280 @@
+"""The dashboards' trend charts: a registry of charts, the period a reader chooses, and the
+SVG the server draws (no script, no CDN), with the same figures as a table and as exports.
+
+An app registers a ``Chart`` (from its ``ready()``); ``figures(request, period)`` answers
+None when the reader may not open what it counts, so the chart, its table and its exports
+exist only for whoever may see the rows (the changelists' own permission checks).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: "StrOrPromise"
+    days: int
+    grain: str  # "day" or "week": the width of a bar
+
+
+PERIODS = {
+    p.key: p
+    for p in (
+        Period("30d", _("30 days"), 30, "day"),
+        Period("quarter", _("A quarter"), 91, "day"),
+        Period("year", _("A year"), 364, "week"),
+    )
+}
+DEFAULT_PERIOD = "30d"
+
+
+def period_of(request) -> Period:
+    return PERIODS.get(request.GET.get("period", ""), PERIODS[DEFAULT_PERIOD])
+
+
+def days_of(period: Period) -> tuple[datetime, datetime, list[date]]:
+    """The period's first local midnight, the next one after today, and its days."""
+    today = timezone.localdate()
+    first = today - timedelta(days=period.days - 1)
+    days = [first + timedelta(days=i) for i in range(period.days)]
+    return midnight(first), midnight(today + timedelta(days=1)), days
+
+
+def midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class Figures:
+    """What a chart shows: one label per bar, and per series its value at each bar."""
+
+    buckets: Sequence[object]  # dates (a day, a week's Monday) or datetimes (an hour)
+    values: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    label: "StrOrPromise"
+    color: str
+    overlay: bool = False  # drawn over the first series (a part of it: the failures)
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # the exports' address and file name
+    title: "StrOrPromise"
+    description: "StrOrPromise"
+    unit: "StrOrPromise"  # what the vertical axis counts
+    bucket_label: "StrOrPromise"  # the table's first column: day, week, hour
+    series: tuple[Series, ...]
+    figures: Callable[[object, Period], Figures | None]
+    hourly: bool = False  # buckets are hours, whatever the period
+
+
+_charts: dict[str, Chart] = {}
+
+
+def register(chart: Chart) -> Chart:
+    _charts[chart.name] = chart
+    return chart
+
+
+def by_week(days: list[date], values: dict[str, list[int]]) -> Figures:
+    """Days summed into weeks starting on Monday (a year's 52 bars)."""
+    weeks: list[date] = []
+    summed: dict[str, list[int]] = {key: [] for key in values}
+    for i, day in enumerate(days):
+        monday = day - timedelta(days=day.weekday())
+        if not weeks or weeks[-1] != monday:
+            weeks.append(monday)
+            for key in summed:
+                summed[key].append(0)
+        for key in summed:
+            summed[key][-1] += values[key][i]
+    return Figures(weeks, summed)
+
+
+def bucket_text(chart: Chart, period: Period, bucket) -> str:
+    if isinstance(bucket, datetime):
+        return date_format(timezone.localtime(bucket), "m-d H:i")
+    text = date_format(bucket, "Y-m-d")
+    if period.grain == "week" and not chart.hourly:
+        return str(_("week of %(day)s") % {"day": text})
+    return text
+
+
+# The drawing: 1366x768 leaves the dashboard's column about 700 px; the SVG scales to it.
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 76, 8, 12, 40  # room for 1,000,000 beside the axis's unit
+
+
+def _ticks(peak: int) -> list[int]:
+    """0 and up to four round steps reaching at least ``peak``."""
+    if peak <= 0:
+        return [0, 1]
+    step = 1
+    while step * 4 < peak:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if step * 4 >= peak:
+                break
+    top = -(-peak // step) * step
+    return list(range(0, top + 1, step))
+
+
+def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
+    """The chart as SVG: role="img" with its title and a description that says what the
+    figures are, the bars of each series, the axes with their units."""
+    n = max(1, len(figures.buckets))
+    first = chart.series[0].key
+    overlays = [s.key for s in chart.series if s.overlay]
+    stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
+    ticks = _ticks(max([*figures.values.get(first, [0]), *stacked], default=0))
+    top = ticks[-1] or 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / n
+    bar = max(1.0, slot * 0.8)
+
+    def y(v: int) -> float:
+        return TOP + plot_h - plot_h * v / top
+
+    ident = f"trend-{chart.name}"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc" class="trend-chart" '
+        'style="width: 100%; height: auto; max-width: 100%; font: 11px sans-serif;">',
+        f'<title id="{ident}-title">{escape(chart.title)}</title>',
+        f'<desc id="{ident}-desc">{escape(chart.description)}</desc>',
+    ]
+    for tick in ticks:
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            'stroke="currentColor" stroke-opacity="0.15"/>'
+            f'<text x="{LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="currentColor">'
+            f"{escape(number_format(tick, force_grouping=True))}</text>"
+        )
+    out.append(
+        f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
+        f'fill="currentColor">{escape(chart.unit)}</text>'
+    )
+    base = [0] * n  # the overlays stack from the bottom, narrower, over the first series
+    for series in chart.series:
+        values = figures.values.get(series.key, [])
+        width = bar if not series.overlay else bar * 0.6
+        for i, v in enumerate(values):
+            if not v:
+                continue
+            below = base[i] if series.overlay else 0
+            x = LEFT + slot * i + (slot - width) / 2
+            out.append(
+                f'<rect x="{x:.1f}" y="{y(below + v):.1f}" width="{width:.1f}" '
+                f'height="{y(below) - y(below + v):.1f}" fill="{series.color}"/>'
+            )
+            if series.overlay:
+                base[i] += v
+    every = max(1, -(-n // 8))  # at most eight labels on the horizontal axis
+    for i, bucket in enumerate(figures.buckets):
+        if i % every == 0:
+            x = LEFT + slot * i + slot / 2
+            out.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" fill="currentColor">'
+                f"{escape(_short(bucket))}</text>"
+            )
+    legend_x = LEFT
+    for series in chart.series:
+        out.append(
+            f'<rect x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10" fill="{series.color}"/>'
+            f'<text x="{legend_x + 14}" y="{HEIGHT - 5}" fill="currentColor">{escape(series.label)}</text>'
+        )
+        legend_x += 14 + _text_width(str(series.label)) + 24
+    out.append("</svg>")
+    return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def _text_width(text: str) -> int:
+    """About how wide ``text`` is at 11 px: a CJK character is twice a Latin one."""
+    return sum(11 if ord(ch) > 0x2E7F else 7 for ch in text)
+
+
+def _short(bucket) -> str:
+    if isinstance(bucket, datetime):
+        return date_format(timezone.localtime(bucket), "H:i")
+    return date_format(bucket, "m-d")
+
+
+@dataclass
+class Drawn:
+    chart: Chart
+    svg: SafeString
+    rows: list[tuple[str, list[int]]]
+
+
+# The rollups change once a minute (the recomputation's beat): a reader's figures are kept as
+# long, so the dashboard opened again costs no query for its charts.
+CACHE_SECONDS = 60
+_HIDDEN = "hidden"
+
+
+def figures_for(request, chart: Chart, period: Period) -> Figures | None:
+    """``chart.figures``, kept a minute per reader (what a reader may see is theirs)."""
+    key = f"trends:{chart.name}:{period.key}:{request.user.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = chart.figures(request, period) or _HIDDEN
+        cache.set(key, found, CACHE_SECONDS)
+    return None if found == _HIDDEN else found
+
+
+def drawn(request) -> list[Drawn]:
+    """The charts this reader may see, for the period they chose: one query each, at most
+    once a minute."""
+    period = period_of(request)
+    out = []
+    for chart in _charts.values():
+        figures = figures_for(request, chart, period)
+        if figures is None:
+            continue
+        rows = [
+            (bucket_text(chart, period, b), [figures.values[s.key][i] for s in chart.series])
+            for i, b in enumerate(figures.buckets)
+        ]
+        out.append(Drawn(chart, svg(chart, period, figures), rows))
+    return out
+
+
+def export(request, name: str, fmt: str):
+    """A chart's figures as CSV or Excel, for the period chosen; 404 for a chart the reader
+    may not see (as for one that does not exist)."""
+    from django.http import Http404
+
+    from hireops.core.spreadsheets import export as spreadsheets
+
+    chart = _charts.get(name)
+    figures = chart.figures(request, period_of(request)) if chart else None
+    if chart is None or figures is None or fmt not in ("csv", "xlsx"):
+        raise Http404
+    period = period_of(request)
+    bucket_column: spreadsheets.Column = (
+        chart.bucket_label,
+        lambda row: bucket_text(chart, period, row[0]) if period.grain == "week" else row[0],
+    )
+    columns = [bucket_column] + [(s.label, (lambda row, i=i: row[1][i])) for i, s in enumerate(chart.series)]
+    rows = [(b, [figures.values[s.key][i] for s in chart.series]) for i, b in enumerate(figures.buckets)]
+    file_name = f"{chart.name}-{period.key}"
+    if fmt == "csv":
+        return spreadsheets.csv_response(file_name, columns, rows)
+    return spreadsheets.xlsx_response(file_name, columns, rows)

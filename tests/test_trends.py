@@ -1,0 +1,205 @@
+"""The trends' rollups equal a GROUP BY over the raw rows, whatever happened to them: events
+stored late and out of order, delivered twice, processed, failing, reprocessed, pruned by
+retention, and a recomputation killed halfway or racing a writer (PostgreSQL)."""
+
+import random
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from hireops.core import trends
+from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
+from hireops.events import inbox, registry, services, trend
+from hireops.events.models import EventStatus, FeishuEvent
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the writers' marks race on PostgreSQL"),
+]
+
+HANDLED_TYPE = "hire.trends_test_v1"
+FAILING: set[str] = set()
+
+
+def handle(event):
+    if event.event_id in FAILING:
+        raise RuntimeError("refused by the test")
+
+
+@pytest.fixture
+def handled(monkeypatch):
+    claim = registry.EventType(HANDLED_TYPE, "tests.test_trends.handle", "events.view_feishuevent")
+    monkeypatch.setattr(registry, "_claims", [*registry.claims(), claim])
+    monkeypatch.setattr(services.publisher, "submit", lambda pk: None)  # the test processes them itself
+    FAILING.clear()
+
+
+def row(event_id: str, event_type: str, received_at) -> inbox.InboxRow:
+    status = EventStatus.PENDING if registry.handles(event_type) else EventStatus.IGNORED
+    return inbox.InboxRow(event_id, "2.0", event_type, "cli_test", "", "", "", "{}", received_at, status)
+
+
+def expected() -> dict[str, Counter]:
+    """What the rollups must say: the raw rows grouped by hour (and by local day), plus what
+    retention pruned."""
+    hours: Counter = Counter()
+    for received_at, event_type, status in FeishuEvent.objects.values_list(
+        "received_at", "event_type", "status"
+    ):
+        hours[trends.hour_of(received_at), event_type, status] += 1
+    pruned = TrendRollup.objects.filter(metric=trend.METRIC, grain=Grain.PRUNED)
+    for bucket, dimension, outcome, n in pruned.values_list("bucket", "dimension", "outcome", "count"):
+        hours[bucket, dimension, outcome] += n
+    days: Counter = Counter()
+    for (hour, dimension, outcome), n in hours.items():
+        days[trends.day_of(hour), dimension, outcome] += n
+    return {Grain.HOUR: +hours, Grain.DAY: +days}
+
+
+def rollups(grain: str) -> Counter:
+    rows = TrendRollup.objects.filter(metric=trend.METRIC, grain=grain)
+    return Counter(
+        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
+    )
+
+
+def assert_rollups_match():
+    trends.recompute()
+    assert not TrendDirtyBucket.objects.exists()
+    want = expected()
+    assert rollups(Grain.HOUR) == want[Grain.HOUR]
+    assert rollups(Grain.DAY) == want[Grain.DAY]
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rollups_equal_a_group_by_after_random_changes(handled, monkeypatch, settings, seed):
+    settings.FEISHU_EVENT_RETENTION_DAYS = 20
+    rng = random.Random(seed)
+    now = timezone.now()
+    stored: list[str] = []
+
+    def store():
+        # Late and out of order: any hour of the last sixty days, up to now.
+        at = now - timedelta(minutes=rng.randrange(60 * 24 * 60))
+        event_id = f"ev-{seed}-{len(stored)}"
+        event_type = rng.choice([HANDLED_TYPE, HANDLED_TYPE, "hire.nobody_handles_v1"])
+        with transaction.atomic():
+            inbox.insert_rows([row(event_id, event_type, at)])
+        stored.append(event_id)
+
+    def deliver_again():
+        if stored:
+            first = FeishuEvent.objects.filter(event_id=rng.choice(stored)).first()
+            if first:  # a replay of a stored event: a duplicate, whatever its time now
+                inbox.insert_rows([row(first.event_id, first.event_type, now)])
+
+    def process():
+        pending = list(
+            FeishuEvent.objects.filter(status=EventStatus.PENDING).values_list("pk", "event_id")[:5]
+        )
+        for pk, event_id in pending:
+            if rng.random() < 0.4:
+                FAILING.add(event_id)
+            else:
+                FAILING.discard(event_id)
+            services.event_process(pk)
+
+    def reprocess():
+        failed = FeishuEvent.objects.filter(status=EventStatus.FAILED)
+        FAILING.difference_update(rng.sample(sorted(FAILING), k=len(FAILING) // 2))
+        services.events_reprocess(failed.filter(pk__in=list(failed.values_list("pk", flat=True)[:3])))
+
+    def prune():
+        services.events_prune(now=now - timedelta(days=rng.randrange(20)))
+
+    def recompute_some():
+        trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
+
+    def recompute_killed():
+        # A worker killed halfway through a batch: nothing it did is kept, every mark stays.
+        marks = TrendDirtyBucket.objects.count()
+        before = rollups(Grain.HOUR)
+        real = trends._recompute_day
+
+        def die(*args):
+            raise Killed
+
+        monkeypatch.setattr(trends, "_recompute_day", die)
+        try:
+            trends.recompute(batch=3)
+        except Killed:
+            assert TrendDirtyBucket.objects.count() == marks and rollups(Grain.HOUR) == before
+        finally:
+            monkeypatch.setattr(trends, "_recompute_day", real)
+
+    steps = [store] * 8 + [
+        deliver_again,
+        process,
+        process,
+        reprocess,
+        prune,
+        recompute_some,
+        recompute_killed,
+    ]
+    for _ in range(150):
+        rng.choice(steps)()
+    assert FeishuEvent.objects.exists() and TrendRollup.objects.filter(grain=Grain.PRUNED).exists()
+    assert_rollups_match()
+
+
+def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(handled, monkeypatch):
+    """The writer's mark waits for the recomputation that deleted it, then marks the hour
+    again: what the recomputation could not see is counted by the next run."""
+    at = timezone.now() - timedelta(hours=3)
+    with transaction.atomic():
+        inbox.insert_rows([row("first", HANDLED_TYPE, at)])
+    counts = trend.counts
+    writer_done = threading.Event()
+
+    def write_late():
+        try:
+            with transaction.atomic():
+                inbox.insert_rows([row("late", HANDLED_TYPE, at)])
+        finally:
+            connections.close_all()
+            writer_done.set()
+
+    def count_while_a_writer_commits(start, end):
+        seen = list(counts(start, end))  # before the writer's row
+        threading.Thread(target=write_late).start()
+        waiting_for_the_mark()
+        return seen
+
+    monkeypatch.setitem(
+        trends._metrics, trend.METRIC, trends.Metric(trend.METRIC, count_while_a_writer_commits)
+    )
+    trends.recompute()
+    monkeypatch.setitem(trends._metrics, trend.METRIC, trends.Metric(trend.METRIC, counts))
+    writer_done.wait(30)
+    assert FeishuEvent.objects.count() == 2
+    assert TrendDirtyBucket.objects.filter(bucket=trends.hour_of(at)).exists()
+    assert_rollups_match()
+    assert sum(rollups(Grain.HOUR).values()) == 2
+
+
+def waiting_for_the_mark():
+    """Until another session waits for a lock held by this one (the deleted mark)."""
+    with connection.cursor() as cursor:
+        for _ in range(3000):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("the writer never waited for the mark")
