@@ -164,10 +164,14 @@ def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(han
     counts = trend.counts
     writer_done = threading.Event()
 
+    failed: list[BaseException] = []
+
     def write_late():
         try:
             with transaction.atomic():
                 inbox.insert_rows([row("late", HANDLED_TYPE, at)])
+        except BaseException as exc:  # shown by the assertion below, not lost in the thread
+            failed.append(exc)
         finally:
             connections.close_all()
             writer_done.set()
@@ -175,7 +179,7 @@ def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(han
     def count_while_a_writer_commits(start, end):
         seen = list(counts(start, end))  # before the writer's row
         threading.Thread(target=write_late).start()
-        waiting_for_the_mark()
+        waiting_for_the_mark(writer_done, failed)
         return seen
 
     monkeypatch.setitem(
@@ -190,10 +194,11 @@ def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(han
     assert sum(rollups(Grain.HOUR).values()) == 2
 
 
-def waiting_for_the_mark():
+def waiting_for_the_mark(writer_done, failed):
     """Until another session waits for a lock held by this one (the deleted mark)."""
     with connection.cursor() as cursor:
-        for _ in range(3000):
+        for _ in range(6000):
+            assert not writer_done.is_set(), f"the writer did not wait for the mark: {failed}"
             cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
