@@ -31,3 +31,12 @@ worker_class = "hireops.api.web_worker.WebWorker"
 # tests/api/test_hostile_input.py, which fails once it no longer fits (docs/deployment.md,
 # "Request limits"). Headers keep gunicorn's limits: 100 fields of at most 8,190 bytes.
 limit_request_line = 8190
+
+
+def post_worker_init(worker):
+    """Each worker of either server, its application loaded: the webhook's missing secrets in
+    its log (both servers answer /feishu/events/). Here rather than when config.wsgi or
+    config.ingest is imported, where no setting may be read (tests/test_settings_read_at_use.py)."""
+    from hireops.events.checks import warn_servers
+
+    warn_servers()

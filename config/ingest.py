@@ -22,9 +22,6 @@ django.setup(set_prefix=False)
 import sentry_sdk  # noqa: E402
 
 from hireops.events.asgi import application  # noqa: E402  (needs the apps loaded)
-from hireops.events.checks import warn_servers  # noqa: E402
-
-warn_servers()
 
 if sentry_sdk.get_client().is_active():  # SENTRY_DSN set: report this server's unhandled errors too
     from sentry_sdk.integrations.asgi import SentryAsgiMiddleware

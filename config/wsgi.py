@@ -12,7 +12,3 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
-
-from hireops.events.checks import warn_servers  # noqa: E402  (needs the apps loaded)
-
-warn_servers()

@@ -152,6 +152,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.checks",  # a settings check, registered in ready()
             "orders.models",
             "orders.storage",
+            "orders.trend",  # the orders' trend metrics, registered in ready() (counted by a task)
             "referrals",
             # Each sub-package's rows, part of referrals.models; the signals the sub-packages
             # below send, which those above are connected to in ready() (imported only when one

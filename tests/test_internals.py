@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from importlib import metadata
 from queue import Empty
 
@@ -310,13 +311,17 @@ def test_the_embedded_broker_is_written_through_and_read_by_kombu_as_it_relies_o
         "control_folder": str(tmp_path / "control"),
         "polling_interval": 0,
     }
+    # kombu keeps the filesystem transport's bindings for the whole process (its global_state),
+    # not per folder: a queue another test bound to its own folder would be taken as bound here
+    # and the message routed nowhere. A queue of this test's own.
+    name = f"relied-{uuid.uuid4().hex[:8]}"
     with Connection(transport=Transport, transport_options=options) as connection:
-        queue = connection.SimpleQueue("events")
+        queue = connection.SimpleQueue(name)
         queue.put({"n": 1})
-        assert written == [("events", str(tmp_path))]  # kombu sent it through the override
-        [name] = [path.name for path in tmp_path.iterdir() if path.is_file()]
-        assert re.fullmatch(r"\d+_[0-9a-f-]{36}\.events\.msg", name)
-        (tmp_path / f".{name}.part").write_bytes(b'{"n": ')  # one being written, listed first
+        assert written == [(name, str(tmp_path))]  # kombu sent it through the override
+        [file] = [path.name for path in tmp_path.iterdir() if path.is_file()]
+        assert re.fullmatch(rf"\d+_[0-9a-f-]{{36}}\.{name}\.msg", file)
+        (tmp_path / f".{file}.part").write_bytes(b'{"n": ')  # one being written, listed first
         message = queue.get(timeout=5)
         assert message.payload == {"n": 1}
         message.ack()

@@ -28,8 +28,9 @@ def webhook_secrets(app_configs, **kwargs):
 
 
 def warn_servers() -> None:
-    """At a server's start (the admin's, which answers /feishu/events/ too, and the ingest
-    server's): the webhook's missing secrets, in its log."""
+    """At a server's start (each gunicorn worker of the admin's, which answers /feishu/events/
+    too, and of the ingest server's: ``post_worker_init`` in gunicorn.conf.py): the webhook's
+    missing secrets, in its log."""
     for warning in webhook_secrets(None):
         logging.getLogger("hireops.events").warning("%s (%s) %s", warning.msg, warning.id, warning.hint)
 

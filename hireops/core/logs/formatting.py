@@ -28,12 +28,16 @@ class PlainFormatter(logging.Formatter):
     """People read these lines beside the admin's pages: the time in the site's zone, which it
     says ("2026-11-28 10:00:00.123+08:00")."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.zone = _site_zone()
+    _zone: tzinfo | None
 
     def formatTime(self, record, datefmt=None) -> str:
-        moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(self.zone)
+        # The zone is read at the first line, not when logging is configured: that happens while
+        # the settings are imported, and no setting is read during an import.
+        try:
+            zone = self._zone
+        except AttributeError:
+            zone = self._zone = _site_zone()
+        moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(zone)
         return moment.isoformat(sep=" ", timespec="milliseconds")
 
 
