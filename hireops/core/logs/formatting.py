@@ -8,6 +8,7 @@ the ingest server, Celery's worker and beat).
 
 import logging
 from datetime import UTC, datetime, tzinfo
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
@@ -28,16 +29,14 @@ class PlainFormatter(logging.Formatter):
     """People read these lines beside the admin's pages: the time in the site's zone, which it
     says ("2026-11-28 10:00:00.123+08:00")."""
 
-    _zone: tzinfo | None
+    @cached_property
+    def zone(self) -> tzinfo | None:
+        # Read at the first line, not when logging is configured: that happens while the
+        # settings are imported, and no setting is read during an import.
+        return _site_zone()
 
     def formatTime(self, record, datefmt=None) -> str:
-        # The zone is read at the first line, not when logging is configured: that happens while
-        # the settings are imported, and no setting is read during an import.
-        try:
-            zone = self._zone
-        except AttributeError:
-            zone = self._zone = _site_zone()
-        moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(zone)
+        moment = datetime.fromtimestamp(record.created, tz=UTC).astimezone(self.zone)
         return moment.isoformat(sep=" ", timespec="milliseconds")
 
 
