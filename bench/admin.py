@@ -14,9 +14,10 @@ bindings of 20,000 vendor customers with their status history, ~110,000 change-h
 background jobs, custom fields and publishes, 150,000 background checks and 50,000 exams with
 their writes to Feishu, and what the dashboards count (payout runs and their lines, every
 account's registration, enable/deactivate requests, rewards from outside, leavers, catalogue
-pushes; the last week's failures among them). Later runs find the sizes there and skip it;
-``--reseed`` drops the database and starts over (only a database whose name contains "bench");
-``--scale 0.01`` makes a small one for trying the script out.
+pushes; the last week's failures among them), then the trends' rollups of the year
+(``manage.py trends_backfill``; a metric added later is built by the next run). Later runs
+find the sizes there and skip it; ``--reseed`` drops the database and starts over (only a
+database whose name contains "bench"); ``--scale 0.01`` makes a small one for trying the script out.
 
 It then requests each page in-process with Django's test ``Client``, logged in (``force_login``)
 as a user of each role (superuser, Vendor operations, HR, HR with HR withdrawals, Auditor; all
@@ -258,6 +259,7 @@ def _ensure_data(scale: float, users: dict, more_accounts: bool = False, spread:
         print("Seeding " + ", ".join(f"{n:,} {k}" for k, n in wanted.items()) + " (and what goes with them)")
         seconds = seed.seed(scale, {k: u.pk for k, u in users.items()}, spread=spread)
         print(f"Seeded in {seconds:.1f} s")
+    _ensure_rollups()
     from django.db.models import Max
     from django.utils import timezone
 
@@ -268,6 +270,22 @@ def _ensure_data(scale: float, users: dict, more_accounts: bool = False, spread:
             f"NOTE: the data was seeded {days} days ago: the dashboard's 14-day chart covers "
             "fewer events than at seeding time. --reseed for comparable figures."
         )
+
+
+def _ensure_rollups() -> None:
+    """A year of the trends' rollups, as production has them once ``trends_backfill`` has run:
+    the dashboards' charts read them. Each metric is built once (a metric added since is
+    built by the next run; those done already are skipped by the command itself)."""
+    import io
+
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    out = io.StringIO()
+    call_command("trends_backfill", "--days", "365", stdout=out)
+    built = [line for line in out.getvalue().splitlines() if "done already" not in line]
+    if built:
+        print(f"Trends' rollups built in {time.perf_counter() - started:.1f} s: " + "; ".join(built))
 
 
 @dataclass
