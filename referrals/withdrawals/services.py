@@ -57,7 +57,12 @@ WITHDRAWAL_RETRIED = gettext_noop("Retried now with the same order id.")  # on t
 
 
 class WithdrawalRefused(Exception):
-    pass
+    """Why a withdrawal is not asked (its text, for the person who asked)."""
+
+
+class CashPromised(WithdrawalRefused):
+    """Refused because a guard holds the account's cash (a payout run's unpaid line): it will
+    be paid out there, so a caller that wanted it paid (a leaver's policy) may wait for that."""
 
 
 def _may_withdraw(user: "User | None") -> None:
@@ -104,7 +109,7 @@ def withdrawal_request(
             # run's among them, whose unpaid line one withdrawal would hold.
             promised = guards.cash_refusal(account)
             if promised:
-                raise WithdrawalRefused(promised)
+                raise CashPromised(promised)
             cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
             w = Withdrawal.objects.create(
                 account=account,
