@@ -105,3 +105,52 @@ def test_rows_are_found_by_the_message_they_were_closed_with_whatever_its_values
     found = ReferralAccount.objects.filter(stored_as("error", "Held: %(amount)s"))
     assert list(found) == [held]
     assert list(ReferralAccount.objects.filter(stored_as("error", "Held: %(amount)s, twice"))) == [longer]
+
+
+def test_a_stored_count_reads_in_the_form_each_language_has_for_it():
+    from hireops.jobs.exports import WORKER_STOPPED
+
+    with translation.override("zh-hans"):  # the worker writes in its own language
+        once = ReferralAccount.objects.create(email="a@example.com", error=Message(WORKER_STOPPED, n=1))
+        twice = ReferralAccount.objects.create(email="b@example.com", error=Message(WORKER_STOPPED, n=2))
+    with translation.override("en"):
+        assert ReferralAccount.objects.get(pk=once.pk).error == "Its worker stopped 1 time; try again."
+        assert ReferralAccount.objects.get(pk=twice.pk).error == "Its worker stopped 2 times; try again."
+    with translation.override("zh-hans"):
+        assert ReferralAccount.objects.get(pk=once.pk).error == "执行它的后台进程已中断 1 次；请重试。"
+
+
+def test_a_count_stored_before_it_had_plural_forms_reads_with_them():
+    import json
+
+    old = {"msgid": "Stopped after %(n)d attempts; try again.", "params": {"n": 1}}
+    account = ReferralAccount.objects.create(email="c@example.com")
+    ReferralAccount.objects.filter(pk=account.pk).update(error=json.dumps(old))
+    with translation.override("en"):
+        assert ReferralAccount.objects.get(pk=account.pk).error == "Stopped after 1 attempt; try again."
+    with translation.override("zh-hans"):
+        assert ReferralAccount.objects.get(pk=account.pk).error == "已尝试 1 次后停止；请重试。"
+
+
+def test_the_change_history_counts_in_each_readers_language(admin_user):
+    from django.contrib.admin.models import LogEntry
+
+    from hireops.core import audit
+    from hireops.webhooks.delivery import RESENT_FAILED
+
+    account = ReferralAccount.objects.create(email="d@example.com")
+    since = "2020-01-01T00:00:00+00:00"
+    for n in (1, 2):
+        audit.record(admin_user, [account], RESENT_FAILED, {"n": n, "since": since})
+    # An entry written before the count had its plural forms.
+    old = "Sent again %(n)s failed deliveries requested since %(since)s."
+    audit.record(admin_user, [account], old, {"n": 1, "since": since})
+    entries = list(LogEntry.objects.order_by("pk"))
+    with translation.override("en"):
+        assert [audit.describe(e) for e in entries] == [
+            f"Sent again 1 failed delivery requested since {since}.",
+            f"Sent again 2 failed deliveries requested since {since}.",
+            f"Sent again 1 failed delivery requested since {since}.",
+        ]
+    with translation.override("zh-hans"):
+        assert audit.describe(entries[0]) == f"重新发送了自 {since} 起请求的 1 次失败投递。"

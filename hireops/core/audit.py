@@ -27,8 +27,9 @@ KEY = "hireops"
 TYPED = frozenset({"reason"})
 
 
-def record(user, objects, message: str, params: dict | None = None, *, flag: int = CHANGE) -> None:
-    """Log ``message`` (a ``gettext_noop`` msgid) on each object, as done by ``user``.
+def record(user, objects, message, params: dict | None = None, *, flag: int = CHANGE) -> None:
+    """Log ``message`` (a ``gettext_noop`` msgid, or ``ngettext_lazy(singular, plural, "n")``
+    for one that counts) on each object, as done by ``user``.
 
     ``params`` fill the message's placeholders: ids, names, reasons; never mobiles or emails.
     Without a user (a schedule, a command) there is nobody to record: nothing is written.
@@ -37,16 +38,22 @@ def record(user, objects, message: str, params: dict | None = None, *, flag: int
         return
     objects = list(objects)
     if objects:
-        LogEntry.objects.log_actions(
-            user.pk, objects, flag, [{KEY: {"message": message, "params": params or {}}}]
-        )
+        singular, plural, number = messages.forms(message)
+        item = {"message": singular, "params": params or {}}
+        if plural:
+            item.update(plural=plural, number=number)
+        LogEntry.objects.log_actions(user.pk, objects, flag, [{KEY: item}])
 
 
 def _ours(item: dict, typed: str | None) -> str:
     params = item.get("params") or {}
     if typed is not None:
         params = {k: typed if k in TYPED and v else v for k, v in params.items()}
-    return messages.render(str(item.get("message", "")), params)
+    plural, number = str(item.get("plural", "")), str(item.get("number", ""))
+    message = str(item.get("message", ""))
+    if not plural and messages.is_upgraded(message):  # an entry written before its new words
+        return str(messages.Message.from_json({"msgid": message, "params": params}))
+    return messages.render(message, params, plural, number)
 
 
 def _label(name: str) -> str:

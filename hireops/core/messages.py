@@ -1,7 +1,10 @@
 """Texts the system stores for staff to read later (reasons, errors), in each reader's language.
 
 A service stores ``Message(gettext_noop("No customer has %(values)s."), values=...)``: the
-English message id and its values, kept as JSON by a ``MessageField``. Reading the row turns it
+English message id and its values, kept as JSON by a ``MessageField``. A text that counts
+something is given in its two English forms, with the name of the value that counts
+(``Message(ngettext_lazy("%(n)d attempt", "%(n)d attempts", "n"), n=3)``): each reader reads
+the form their language has for that number ("1 attempt", "2 attempts"). Reading the row turns it
 back into text in the language active at that moment (the reader's, in a request), whatever
 language the worker that wrote it ran in. Anything else (staff's own words, Feishu's msg, rows
 written before) is stored and read as it is.
@@ -13,14 +16,18 @@ in the reader's.
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from .mixin_bases import FieldMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _MARK = '{"msgid": '
 _TEXTS_MARK = '{"texts": '
@@ -36,20 +43,41 @@ def reworded(msgid: str, *, was: str) -> str:
     return msgid
 
 
-def render(msgid: str, params: dict) -> str:
-    """``msgid`` translated into the active language and filled with ``params``."""
-    for text in (gettext(msgid), msgid):  # a translation that lost a placeholder falls back
+def render(msgid: str, params: dict, plural: str = "", number: str = "") -> str:
+    """``msgid`` translated into the active language and filled with ``params``; with a
+    ``plural``, the form the language has for the count ``params[number]``."""
+    english = msgid
+    if plural:
+        count = params.get(number)
+        count = count if isinstance(count, int) else 2  # a count lost: the plural form
+        msgid, english = ngettext(msgid, plural, count), (msgid if count == 1 else plural)
+    else:
+        msgid = gettext(msgid)
+    for text in (msgid, english):  # a translation that lost a placeholder falls back
         try:
             return text % params if params else text
         except (KeyError, TypeError, ValueError):
             continue
-    return msgid
+    return english
+
+
+def forms(msgid) -> tuple[str, str, str]:
+    """(singular, plural, the name of the value that counts) of ``ngettext_lazy(singular,
+    plural, "n")``; (msgid, "", "") of a text that counts nothing."""
+    if isinstance(msgid, str):
+        return msgid, "", ""
+    _unpickle, (_func, _result, number, texts) = msgid.__reduce__()  # how Django pickles it
+    return texts["singular"], texts["plural"], number
 
 
 def upgraded(was: str, how: "Callable[[dict], Message]") -> None:
     """Rows stored with ``was`` read as ``how(their values)``: where the new words need other
     values than the old (the fact an exception's name stood for, not the name)."""
     _UPGRADED[was] = how
+
+
+def is_upgraded(msgid: str) -> bool:
+    return msgid in _UPGRADED
 
 
 class Message(str):
@@ -59,15 +87,17 @@ class Message(str):
     """
 
     msgid: str
+    plural: str  # the English plural of a text that counts, "" otherwise
+    number: str  # the name of the value that counts
     params: dict[str, object]
 
-    def __new__(cls, msgid: str, **params):
-        text = super().__new__(cls, render(msgid, params))
-        text.msgid, text.params = msgid, params
-        return text
+    def __new__(cls, msgid: "str | StrOrPromise", **params):
+        return cls._made(*forms(msgid), params)
 
     def to_json(self) -> dict:
         params = {k: v.to_json() if isinstance(v, Message) else v for k, v in self.params.items()}
+        if self.plural:  # after the msgid: stored rows start with it (_MARK, stored_as)
+            return {"msgid": self.msgid, "plural": self.plural, "number": self.number, "params": params}
         return {"msgid": self.msgid, "params": params}
 
     @classmethod
@@ -78,7 +108,15 @@ class Message(str):
         }
         if data["msgid"] in _UPGRADED:
             return _UPGRADED[data["msgid"]](params)
+        if data.get("plural"):
+            return cls._made(data["msgid"], data["plural"], data["number"], params)
         return cls(_REWORDED.get(data["msgid"], data["msgid"]), **params)
+
+    @classmethod
+    def _made(cls, singular: str, plural: str, number: str, params: dict) -> "Message":
+        text = str.__new__(cls, render(singular, params, plural, number))
+        text.msgid, text.plural, text.number, text.params = singular, plural, number, params
+        return text
 
 
 class Texts(str):

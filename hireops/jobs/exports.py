@@ -37,9 +37,9 @@ from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import LazyObject, empty
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
-from hireops.core.messages import Message
+from hireops.core.messages import Message, upgraded
 from hireops.core.secrets import sealing
 from hireops.core.spreadsheets.export import export_filename, write_csv, write_xlsx
 from hireops.core.task_names import task_named
@@ -52,6 +52,16 @@ log = logging.getLogger(__name__)
 BEAT_EVERY = 1.0  # seconds
 RESUME_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
+# Stored with their count: each reader reads the form their language has for it.
+STOPPED_AFTER = ngettext_lazy(
+    "Stopped after %(n)d attempt; try again.", "Stopped after %(n)d attempts; try again.", "n"
+)
+WORKER_STOPPED = ngettext_lazy(
+    "Its worker stopped %(n)d time; try again.", "Its worker stopped %(n)d times; try again.", "n"
+)
+# Rows stored before the counts had their plural forms read with them.
+upgraded("Stopped after %(n)d attempts; try again.", lambda params: Message(STOPPED_AFTER, **params))
+upgraded("Its worker stopped %(n)d times; try again.", lambda params: Message(WORKER_STOPPED, **params))
 
 
 class Refused(Exception):
@@ -228,9 +238,7 @@ def export_run(pk: int) -> str:
     with translation.override(job.language or None):  # the requester's: headers, labels
         try:
             if job.attempts > MAX_ATTEMPTS:
-                raise Refused(
-                    Message(gettext_noop("Stopped after %(n)d attempts; try again."), n=MAX_ATTEMPTS)
-                )
+                raise Refused(Message(STOPPED_AFTER, n=MAX_ATTEMPTS))
             _write(job, run)
         except _Lost:
             return "lost"
@@ -308,7 +316,7 @@ def exports_resume() -> int:
         if attempts < MAX_ATTEMPTS:
             run_export.delay(pk)
             continue
-        error = Message(gettext_noop("Its worker stopped %(n)d times; try again."), n=attempts)
+        error = Message(WORKER_STOPPED, n=attempts)
         ExportJob.objects.filter(pk=pk, status=ExportStatus.RUNNING, heartbeat_at__lt=since).update(
             status=ExportStatus.FAILED, error=error, finished_at=timezone.now()
         )

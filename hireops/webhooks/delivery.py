@@ -34,12 +34,12 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from hireops import outbound
 from hireops.api.models import ApiKey
 from hireops.core import audit
-from hireops.core.messages import Message
+from hireops.core.messages import Message, upgraded
 from hireops.core.models import CallStatus
 
 from . import events, retire, signing, transport
@@ -72,7 +72,16 @@ CUT = gettext_noop("no answer within the task's time limit")
 # Change-history messages (hireops.core.audit), translated when read: on each delivery sent
 # again, and on the endpoint whose failed deliveries were.
 RESENT = gettext_noop("Delivery sent again.")
-RESENT_FAILED = gettext_noop("Sent again %(n)s failed deliveries requested since %(since)s.")
+RESENT_FAILED = ngettext_lazy(
+    "Sent again %(n)s failed delivery requested since %(since)s.",
+    "Sent again %(n)s failed deliveries requested since %(since)s.",
+    "n",
+)
+# History written before the count had its plural forms reads with them.
+upgraded(
+    "Sent again %(n)s failed deliveries requested since %(since)s.",
+    lambda params: Message(RESENT_FAILED, **params),
+)
 
 
 @dataclass(frozen=True)

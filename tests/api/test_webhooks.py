@@ -181,5 +181,5 @@ def test_a_keys_pings_and_resends_are_in_the_change_history_as_the_admins_are(cl
     assert {pinged.user, resent_failed.user, resent.user} == {actor}
     assert read(pinged)[0] == "Sent a test event (ping)."
     since = "2020-01-01T00:00:00+00:00"
-    assert read(resent_failed)[0] == f"Sent again 1 failed deliveries requested since {since}."
+    assert read(resent_failed)[0] == f"Sent again 1 failed delivery requested since {since}."
     assert read(resent)[0] == "Delivery sent again."

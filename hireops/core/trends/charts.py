@@ -117,9 +117,12 @@ def bucket_text(chart: Chart, period: Period, bucket) -> str:
     return text
 
 
-# The drawing: 1366x768 leaves the dashboard's column about 700 px; the SVG scales to it.
-WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 76, 8, 12, 40  # room for 1,000,000 beside the axis's unit
+# The drawing: 1366x768 leaves the dashboard's column about 580 px; the SVG scales to it (0.8),
+# so its 13 px text reads at about 10.5 px. Room for 1,000,000 beside the axis's unit, and
+# below the plot for the bars' labels (clear of the vertical axis's 0) and the legend.
+WIDTH, HEIGHT = 720, 236
+LEFT, RIGHT, TOP, BOTTOM = 84, 8, 12, 52
+FONT = 13
 
 
 def _ticks(peak: int) -> list[int]:
@@ -156,21 +159,28 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" class="trend-chart" '
-        'style="width: 100%; height: auto; max-width: 100%; font: 11px sans-serif;">',
+        f'style="width: 100%; height: auto; max-width: 100%; font: {FONT}px sans-serif;">',
         f'<title id="{ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{ident}-desc">{escape(chart.description)}</desc>',
     ]
+    out.append('<g class="trend-grid">')
     for tick in ticks:
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             'stroke="currentColor" stroke-opacity="0.15"/>'
+        )
+    out.append('</g><g class="trend-axis-y">')
+    for tick in ticks:
+        out.append(
             f'<text x="{LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="currentColor">'
             f"{escape(number_format(tick, force_grouping=True))}</text>"
         )
+    out.append('</g><g class="trend-unit">')
     out.append(
-        f'<text transform="translate(12 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
+        f'<text transform="translate(16 {TOP + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
         f'fill="currentColor">{escape(chart.unit)}</text>'
     )
+    out.append('</g><g class="trend-bars">')
     base = [0] * n  # the overlays stack from the bottom, narrower, over the first series
     for series in chart.series:
         values = figures.values.get(series.key, [])
@@ -186,28 +196,31 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
             )
             if series.overlay:
                 base[i] += v
+    out.append('</g><g class="trend-axis-x">')
     every = max(1, -(-n // 8))  # at most eight labels on the horizontal axis
     for i, bucket in enumerate(figures.buckets):
         if i % every == 0:
             x = LEFT + slot * i + slot / 2
             out.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" fill="currentColor">'
+                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 24}" text-anchor="middle" fill="currentColor">'
                 f"{escape(_short(bucket))}</text>"
             )
+    out.append('</g><g class="trend-legend">')
     legend_x = LEFT
     for series in chart.series:
         out.append(
-            f'<rect x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10" fill="{series.color}"/>'
+            f'<rect x="{legend_x}" y="{HEIGHT - 15}" width="10" height="10" fill="{series.color}"/>'
             f'<text x="{legend_x + 14}" y="{HEIGHT - 5}" fill="currentColor">{escape(series.label)}</text>'
         )
         legend_x += 14 + _text_width(str(series.label)) + 24
-    out.append("</svg>")
+    out.append("</g></svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
 
 
 def _text_width(text: str) -> int:
-    """About how wide ``text`` is at 11 px: a CJK character is twice a Latin one."""
-    return sum(11 if ord(ch) > 0x2E7F else 7 for ch in text)
+    """About how wide ``text`` is at FONT px: a CJK character is a square, a Latin one not much
+    more than half of it (wide enough for capitals)."""
+    return sum(FONT if ord(ch) > 0x2E7F else 8 for ch in text)
 
 
 def _short(bucket) -> str:

@@ -1,0 +1,233 @@
+"""The dashboard's trend charts as each role sees them on a 1366 × 768 laptop, in English and in
+Chinese, over a year of rollups: every chart a role's dashboard shows (whatever its name: the
+charts are found on the page, never listed here) is visible and inside the screen's width, its
+title, axis labels and legend are rendered and overlap neither each other nor the plot, its
+table opens, and the period switch changes what is drawn. Screenshots in test-artifacts/browser/."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from hireops.core import trends
+from hireops.core.auth import roles
+from hireops.events import inbox, registry
+from hireops.events.models import EventStatus
+from orders.models import BackgroundCheck, CheckState, Exam, ExamState
+from tests.conftest import STAFF_PASSWORD
+from tests.factories import a_background_check, an_exam
+
+from .admin_ui import ARTIFACTS, expect, log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1366, "height": 768}
+LANGUAGES = {"en": ("en-US", "en"), "zh-hans": ("zh-CN", "zh-hans")}
+SUPERUSER = "superuser"
+# Every role the project defines, and the superuser: a role added later is measured too.
+ROLES = (SUPERUSER, *roles.STAFF_ROLES, roles.AUDITOR)
+DAYS = 364
+
+
+def seed_a_year() -> None:
+    """Rows of every kind the trends count, spread over the year (busier some weeks than others,
+    a few failed, canceled or terminated) and over the last two days by the hour; then every
+    registered metric is recomputed over the hours they fell in, as the beat task would."""
+    now = timezone.now().replace(minute=30, second=0, microsecond=0)
+    moments = [now - timedelta(days=d, hours=d % 24) for d in range(DAYS)]
+    moments += [now - timedelta(hours=h) for h in range(48)]
+    types = itertools.cycle(registry.handled_types())
+    rows, serial = [], itertools.count()
+    for i, moment in enumerate(moments):
+        for _ in range(1 + (i * 7) % 23):
+            n = next(serial)
+            status = EventStatus.FAILED if n % 9 == 0 else EventStatus.PROCESSED
+            rows.append(
+                inbox.InboxRow(f"ev-{n}", "2.0", next(types), "cli", "", "", "", "{}", moment, status)
+            )
+    inbox.insert_rows(rows)
+    for i, moment in enumerate(moments[:DAYS:2]):
+        for j in range(1 + i % 4):
+            if j % 2 == 0:
+                order = a_background_check()
+                state = CheckState.CANCELED if i % 5 == 0 else CheckState.COMPLETED
+            else:
+                order, state = an_exam(), ExamState.ANSWERED
+            type(order).objects.filter(pk=order.pk).update(
+                received_at=moment, ended_at=moment + timedelta(hours=30), state=state
+            )
+    hours = {*moments, *(m + timedelta(hours=30) for m in moments)}
+    for metric in trends.metrics():
+        trends.mark(metric, hours)
+    trends.recompute()
+    assert BackgroundCheck.objects.exists() and Exam.objects.exists()
+
+
+def a_user(role: str, staff_user, name: str):
+    if role == SUPERUSER:
+        return get_user_model().objects.create_superuser(name, password=STAFF_PASSWORD)
+    return staff_user(role, username=name)
+
+
+# Per chart on the page: the boxes of its SVG, the texts drawn in it by part (axes, unit,
+# legend), the plot (grid and bars), and whether the page scrolls sideways.
+MEASURE = """() => {
+    const box = (e) => { const r = e.getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                width: r.width, height: r.height}; };
+    const texts = (svg, part) => [...svg.querySelectorAll(`.${part} text`)].map(t => ({
+        text: t.textContent, box: box(t), size: parseFloat(getComputedStyle(t).fontSize)}));
+    return {
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        viewport: window.innerWidth,
+        charts: [...document.querySelectorAll('#trends section.trend')].map(section => {
+            const svg = section.querySelector('svg');
+            const heading = section.querySelector('h3');
+            const plot = [...svg.querySelectorAll('.trend-grid line, .trend-bars rect')].map(box);
+            return {
+                name: section.id,
+                heading: heading ? heading.innerText.trim() : '',
+                headingBox: heading ? box(heading) : null,
+                title: (svg.querySelector('title') || {}).textContent || '',
+                svg: box(svg),
+                scale: svg.getBoundingClientRect().width / svg.viewBox.baseVal.width,
+                bars: svg.querySelectorAll('.trend-bars rect').length,
+                plot: plot.length ? {
+                    left: Math.min(...plot.map(b => b.left)), right: Math.max(...plot.map(b => b.right)),
+                    top: Math.min(...plot.map(b => b.top)), bottom: Math.max(...plot.map(b => b.bottom)),
+                } : null,
+                yAxis: texts(svg, 'trend-axis-y'),
+                xAxis: texts(svg, 'trend-axis-x'),
+                unit: texts(svg, 'trend-unit'),
+                legend: texts(svg, 'trend-legend'),
+                swatches: [...svg.querySelectorAll('.trend-legend rect')].map(box),
+                series: [...section.querySelectorAll('table thead th')].slice(1)
+                    .map(th => th.textContent.trim()),
+            };
+        }),
+    };
+}"""
+
+
+def overlap(a: dict, b: dict, slack: float = 0.5) -> bool:
+    return (
+        a["left"] < b["right"] - slack
+        and b["left"] < a["right"] - slack
+        and a["top"] < b["bottom"] - slack
+        and b["top"] < a["bottom"] - slack
+    )
+
+
+def inside(a: dict, b: dict, slack: float = 0.5) -> bool:
+    return (
+        a["left"] >= b["left"] - slack
+        and a["right"] <= b["right"] + slack
+        and a["top"] >= b["top"] - slack
+        and a["bottom"] <= b["bottom"] + slack
+    )
+
+
+def problems_of(measured: dict) -> list[str]:
+    """What a person would see wrong in the charts measured (empty when they look right)."""
+    found = []
+    if measured["overflow"] > 0:
+        found.append(f"the page is {measured['overflow']} px wider than the screen")
+    for chart in measured["charts"]:
+        name, svg = chart["name"], chart["svg"]
+        if svg["width"] < 300 or svg["height"] < 80:
+            found.append(f"{name}: the chart is drawn {svg['width']:.0f} × {svg['height']:.0f} px")
+        if svg["left"] < 0 or svg["right"] > measured["viewport"]:
+            found.append(f"{name}: the chart leaves the screen ({svg['left']:.0f}..{svg['right']:.0f} px)")
+        if not chart["heading"] or not chart["title"] or not chart["headingBox"]["height"]:
+            found.append(f"{name}: no title shown")
+        if chart["plot"] is None:
+            found.append(f"{name}: no plot drawn")
+            continue
+        labels = [("y", t) for t in chart["yAxis"]] + [("x", t) for t in chart["xAxis"]]
+        labels += [("unit", t) for t in chart["unit"]] + [("legend", t) for t in chart["legend"]]
+        if not chart["yAxis"] or not chart["xAxis"] or not chart["unit"] or not chart["legend"]:
+            found.append(f"{name}: an axis, its unit or the legend has no text")
+        for part, label in labels:
+            text, where = label["text"], label["box"]
+            if not text.strip() or where["width"] < 1 or where["height"] < 1:
+                found.append(f"{name}: {part} label {text!r} is not rendered")
+            elif not inside(where, svg):
+                found.append(f"{name}: {part} label {text!r} is cut off by the chart's edge")
+            elif overlap(where, chart["plot"]):
+                found.append(f"{name}: {part} label {text!r} overlaps the plot")
+        for (part_a, a), (part_b, b) in itertools.combinations(labels, 2):
+            if overlap(a["box"], b["box"]):
+                found.append(f"{name}: {part_a} label {a['text']!r} overlaps {part_b} label {b['text']!r}")
+        # The labels read at 10 px at least on screen; one legend entry per series, beside its swatch.
+        for part, label in labels:
+            if label["size"] * chart["scale"] < 10:
+                found.append(
+                    f"{name}: {part} label {label['text']!r} is {label['size'] * chart['scale']:.1f} px"
+                )
+        if [t["text"] for t in chart["legend"]] != chart["series"]:
+            found.append(
+                f"{name}: the legend {[t['text'] for t in chart['legend']]} is not the table's series"
+            )
+        for swatch, label in zip(chart["swatches"], chart["legend"], strict=False):
+            if overlap(swatch, label["box"]) or any(overlap(swatch, t["box"]) for _p, t in labels):
+                found.append(f"{name}: the swatch of {label['text']!r} overlaps a label")
+    return found
+
+
+def check_the_dashboard(page, shot: str) -> list[dict]:
+    """The dashboard's charts for the period shown: measured, screenshot, each table opened."""
+    expect(page.locator("#content")).to_be_visible()
+    measured = page.evaluate(MEASURE)
+    screenshot(page, shot)
+    if measured["charts"]:  # the charts alone, at the screen's scale, before the tables open
+        page.locator("#trends").screenshot(path=ARTIFACTS / f"{shot}-charts.png")
+    problems = problems_of(measured)
+    assert not problems, f"{shot}:\n" + "\n".join(problems)
+    for section in page.locator("#trends section.trend").all():
+        summary = section.locator("details > summary")
+        table = section.locator("details table")
+        expect(table).to_be_hidden()
+        summary.click()
+        expect(table).to_be_visible()
+        assert table.locator("tbody tr").count() > 0
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{shot}: an open table makes the page {overflow} px wider than the screen"
+    return measured["charts"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_roles_charts_look_right_on_a_laptop_in_both_languages(
+    browser, live_server, settings, staff_user, role
+):
+    seed_a_year()
+    slug = role.lower().replace(" ", "-")
+    user = a_user(role, staff_user, f"charts-{slug}")
+    for language, (locale, code) in LANGUAGES.items():
+        settings.LANGUAGE_CODE = code
+        context = browser.new_context(base_url=live_server.url, locale=locale, viewport=LAPTOP)
+        page = context.new_page()
+        try:
+            log_in(page, user)
+            page.goto("/admin/")
+            charts = check_the_dashboard(page, f"trends-{slug}-{language}-30d")
+            if not charts:
+                expect(page.locator("#trends")).to_have_count(0)
+                continue
+            assert any(c["bars"] for c in charts), f"{role} sees charts with no bar in 30 days of data"
+            links = page.locator("#trends nav a")  # the two periods not shown
+            for key in ("quarter", "year", "30d"):
+                page.locator(f'#trends nav a[href="?period={key}#trends"]').click()
+                page.wait_for_url(f"**/admin/?period={key}#trends")
+                current = page.locator('#trends nav [aria-current="page"]')
+                expect(current).to_have_count(1)
+                expect(links).to_have_count(2)
+                drawn = check_the_dashboard(page, f"trends-{slug}-{language}-{key}")
+                assert [c["name"] for c in drawn] == [c["name"] for c in charts]
+                if key == "year":
+                    # A year of rows is seeded for every metric (seed_a_year): each chart draws it.
+                    empty = [c["name"] for c in drawn if not c["bars"]]
+                    assert not empty, f"no bar in a year: seed_a_year writes no row these count: {empty}"
+        finally:
+            context.close()
