@@ -9,20 +9,17 @@ kind's rows (its changelist's own permission), under the rows' name.
 """
 
 from collections import defaultdict
-from datetime import date
 
 from django.apps import apps
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from hireops import outbound
-from hireops.calls_made import record
+from hireops.calls_made import days, record
 from hireops.core import trends
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain, TrendRollup
 
 from .callee import FEISHU, TREND
 
@@ -51,19 +48,6 @@ def _add(values: dict[str, dict], key, outcome: str, n: int) -> None:
         values[FAILED][key] += n
 
 
-def _day_rows(request, period: charts.Period, names: list[str]) -> list[tuple[date, str, str, int]]:
-    """(day, kind, outcome, n) of the period: one query, shared by both charts of a page."""
-    memo = request.__dict__.setdefault("_feishu_calls_days", {})
-    if period.key not in memo:
-        start, end, _days = charts.days_of(period)
-        rows = TrendRollup.objects.filter(
-            metric=TREND, grain=Grain.DAY, bucket__gte=start, bucket__lt=end, dimension__in=names
-        ).values_list("bucket", "dimension", "outcome", "count")
-        memo[period.key] = [(timezone.localtime(b).date(), d, o, n) for b, d, o, n in rows]
-    found: list[tuple[date, str, str, int]] = memo[period.key]
-    return found
-
-
 def _empty() -> dict[str, dict]:
     return {SENT: defaultdict(int), RETRIED: defaultdict(int), FAILED: defaultdict(int)}
 
@@ -72,12 +56,14 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = _kinds(request)
     if not kinds:
         return None
-    _start, _end, days = charts.days_of(period)
+    _start, _end, listed_days = charts.days_of(period)
     values = _empty()
-    for day, _kind, outcome, n in _day_rows(request, period, sorted(kinds)):
+    for day, _kind, outcome, n in days.rows(request, TREND, period, sorted(kinds)):
         _add(values, day, outcome, n)
-    listed = {key: [found[d] for d in days] for key, found in values.items()}
-    return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
+    listed = {key: [found[d] for d in listed_days] for key, found in values.items()}
+    if period.grain == "week":
+        return charts.by_week(listed_days, listed)
+    return charts.Figures(list(listed_days), listed)
 
 
 def per_kind(request, period: charts.Period) -> charts.Figures | None:
@@ -85,7 +71,7 @@ def per_kind(request, period: charts.Period) -> charts.Figures | None:
     if not kinds:
         return None
     values = _empty()
-    for _day, name, outcome, n in _day_rows(request, period, sorted(kinds)):
+    for _day, name, outcome, n in days.rows(request, TREND, period, sorted(kinds)):
         _add(values, name, outcome, n)
     names = sorted(kinds)
     listed = {key: [found[name] for name in names] for key, found in values.items()}
