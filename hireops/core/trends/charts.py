@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +110,8 @@ def by_week(days: list[date], values: dict[str, list[int]]) -> Figures:
 
 
 def bucket_text(chart: Chart, period: Period, bucket) -> str:
+    if isinstance(bucket, str | Promise):  # a name (a kind, an endpoint), in the reader's language
+        return str(bucket)
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "m-d H:i")
     text = date_format(bucket, "Y-m-d")
@@ -224,6 +227,9 @@ def _text_width(text: str) -> int:
 
 
 def _short(bucket) -> str:
+    if isinstance(bucket, str | Promise):
+        text = str(bucket)
+        return text if len(text) <= 14 else text[:13] + "…"
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "H:i")
     return date_format(bucket, "m-d")
