@@ -62,7 +62,7 @@ def midnight(day: date) -> datetime:
 class Figures:
     """What a chart shows: one label per bar, and per series its value at each bar."""
 
-    buckets: Sequence[object]  # dates (a day, a week's Monday) or datetimes (an hour)
+    buckets: Sequence[object]  # dates (a day, a week's Monday), datetimes (an hour) or labels (text)
     values: dict[str, list[int]]
 
 
@@ -72,6 +72,7 @@ class Series:
     label: "StrOrPromise"
     color: str
     overlay: bool = False  # drawn over the first series (a part of it: the failures)
+    marker: bool = False  # drawn as a line across its bar (a target: a promised turnaround)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     first = chart.series[0].key
     overlays = [s.key for s in chart.series if s.overlay]
     stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
-    ticks = _ticks(max([*figures.values.get(first, [0]), *stacked], default=0))
+    drawn_whole = [v for s in chart.series if not s.overlay for v in figures.values.get(s.key, [])]
+    ticks = _ticks(max([*figures.values.get(first, [0]), *drawn_whole, *stacked], default=0))
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / n
@@ -193,6 +195,12 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
                 continue
             below = base[i] if series.overlay else 0
             x = LEFT + slot * i + (slot - width) / 2
+            if series.marker:
+                out.append(
+                    f'<line x1="{LEFT + slot * i:.1f}" x2="{LEFT + slot * (i + 1):.1f}" y1="{y(v):.1f}" '
+                    f'y2="{y(v):.1f}" stroke="{series.color}" stroke-width="2"/>'
+                )
+                continue
             out.append(
                 f'<rect x="{x:.1f}" y="{y(below + v):.1f}" width="{width:.1f}" '
                 f'height="{y(below) - y(below + v):.1f}" fill="{series.color}"/>'
