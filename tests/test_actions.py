@@ -214,7 +214,7 @@ def test_the_auditor_runs_every_action_of_every_list_and_changes_nothing(
                 assert response.status_code == 200, (model._meta.label, action)
                 ran.append(f"{model._meta.label}: {action}")
     assert LogEntry.objects.count() == entries
-    assert "orders.OrderWrite: send_again" not in ran  # the issue's case: no longer offered
+    assert "orders.OrderWrite: send_again" not in ran  # Send again is no longer offered to the Auditor
     assert any(action.endswith("export_csv") for action in ran), ran  # the enumeration ran some
 
 
@@ -257,7 +257,7 @@ def test_each_action_that_changes_something_is_in_the_change_history(
 def test_send_again_is_vendor_operations_work_and_recorded(
     client, user_for, rows, sandbox, django_capture_on_commit_callbacks
 ):
-    """The issue's case: the Auditor forging "Send again" sends nothing; Vendor operations' sends
+    """The Auditor forging "Send again" sends nothing; Vendor operations' sends
     the write again and leaves an entry on the write and on its order."""
     write = OrderWrite.objects.filter(background_check__isnull=False).first()
     client.force_login(user_for("auditor"))
