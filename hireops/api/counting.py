@@ -28,8 +28,8 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
