@@ -28,6 +28,8 @@ times the failed and waiting rows.
 import json
 import time
 
+from bench import seed_calls
+
 # Rows at scale 1; other scales multiply them (at least 1 each).
 SIZES = {
     "events": 1_000_000,
@@ -1115,7 +1117,7 @@ def seed(scale: float, users: dict[str, int], out=print, spread: str = "large") 
         extras = cursor.fetchall()
         for drop, _create, _is_fk in extras:
             cursor.execute(drop)
-        for label, sql in [*STATEMENTS, *_dashboard_statements(params)]:
+        for label, sql in [*STATEMENTS, *_dashboard_statements(params), *seed_calls.statements()]:
             # Ids of rows inserted by one statement in an empty table are consecutive: later
             # statements address the k-th account or customer as base + k - 1.
             if label == "withdrawals":

@@ -235,9 +235,11 @@ def _text_width(text: str) -> int:
 
 
 def _short(bucket) -> str:
-    if isinstance(bucket, str | Promise):
+    if isinstance(bucket, str | Promise):  # a name: cut to about 90 px (the table has it whole)
         text = str(bucket)
-        return text if len(text) <= 14 else text[:13] + "…"
+        while _text_width(text) > 90:
+            text = text[:-2] + "…"
+        return text
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "H:i")
     return date_format(bucket, "m-d")
