@@ -23,6 +23,7 @@ class OrdersConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers them)
             trend,  # noqa: F401  (registers the orders' trends and chart)
+            turnaround,  # noqa: F401  (its trend and charts)
         )
 
         for event_type, handler, label in (

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain
+from hireops.core.trends.models import Grain, TrendDirtyBucket
 
 from .models import BackgroundCheck, CheckState, Exam
 
 RECEIVED = "orders.received"  # by received_at: dimension the kind of order
 ENDED = "orders.ended"  # by ended_at: dimension the kind, outcome the state it ended in
+TURNAROUND = "orders.turnaround"  # by ended_at: a histogram of turnarounds (orders.turnaround)
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
 
@@ -45,9 +46,18 @@ def mark_received(moment: datetime) -> None:
     trends.mark(RECEIVED, [moment])
 
 
+# The metrics that follow an order's end (their rows are counted by ``ended_at``), marked
+# together in one statement.
+FOLLOW_THE_END = [ENDED, TURNAROUND]
+
+
 def mark_ended(moments: Iterable[datetime | None]) -> None:
     """The hours an order ended in, before and after a change (a result sent again moves it)."""
-    trends.mark(ENDED, moments)
+    hours = sorted({trends.hour_of(m) for m in moments if m is not None})
+    TrendDirtyBucket.objects.bulk_create(
+        [TrendDirtyBucket(metric=metric, bucket=h) for metric in FOLLOW_THE_END for h in hours],
+        ignore_conflicts=True,
+    )
 
 
 trends.register(trends.Metric(RECEIVED, received))
@@ -59,7 +69,7 @@ trends.register(trends.Metric(ENDED, ended))
 TERMINATED_STATES = (CheckState.CANCELED, CheckState.TERMINATED)
 
 
-def _kinds(request) -> list[str]:
+def reader_kinds(request) -> list[str]:
     return [
         kind
         for kind, model in KINDS.items()
@@ -68,7 +78,7 @@ def _kinds(request) -> list[str]:
 
 
 def per_day(request, period: charts.Period) -> charts.Figures | None:
-    kinds = _kinds(request)
+    kinds = reader_kinds(request)
     if not kinds:
         return None
     start, end, days = charts.days_of(period)

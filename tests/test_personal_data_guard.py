@@ -518,8 +518,9 @@ def test_no_list_sorts_by_a_personal_field(planted, viewers, admin_client):
 # --- Exports ----------------------------------------------------------------------------------
 
 
-def exports(client, url) -> list[str]:
-    actions = client.get(url).context["cl"].model_admin.get_actions(client.get(url).wsgi_request)
+def exports(listing) -> list[str]:
+    """The export actions a list's page (a response) offers its reader."""
+    actions = listing.context["cl"].model_admin.get_actions(listing.wsgi_request)
     return [name for name in actions if name.startswith("export_")]
 
 
@@ -529,7 +530,7 @@ def test_an_export_filtered_by_a_personal_field_answers_as_unfiltered(planted, v
         url = changelist(model)
         asked = 0  # exports asked about this model: the first one every lookup, the others a sample
         for role, client in roles:
-            for action in exports(client, url):
+            for action in exports(client.get(url)):
                 asked += 1
                 everything = {"action": action, "select_across": "1", "index": "0", "_selected_action": "0"}
                 whole = client.post(url, everything)
@@ -596,7 +597,7 @@ def test_free_text_is_hidden_whole_on_every_page_and_in_every_export(planted, vi
                 client.get(reverse(f"{name}_change", args=[obj.pk])).content
                 for obj in listing.context["cl"].result_list[:3]
             ]
-            for action in exports(client, url):
+            for action in exports(listing):
                 everything = {"action": action, "select_across": "1", "index": "0", "_selected_action": "0"}
                 answer = client.post(url, everything)
                 pages.append(b"".join(answer.streaming_content) if answer.streaming else answer.content)

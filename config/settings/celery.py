@@ -66,6 +66,10 @@ CELERY_TASK_ROUTES = {
 # or two of their work (topped up as they pay); each tenant also gets no more than a minute of
 # quota.
 PAYOUT_LINES_PER_TICK = env.int("PAYOUT_LINES_PER_TICK", default=3000)
+# When that bound, not the quota, held lines back, the dispatcher looks again this much later to
+# top the workers up (referrals.payouts.dispatch). Not an operator's setting: the tests that
+# watch a worker pay a run line by line shorten it (tests/settings.py).
+PAYOUT_FOLLOW_UP_SECONDS = 5.0
 # Balance pulls (referrals.accounts.pulls): the accounts claimed and not pulled yet at any time, at least
 # (more once the workers pull more than half of it a minute); each tenant gets no more than a
 # minute of its own quota.

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "hireops.core.auth.axes_app.AxesConfig",  # django-axes, with translated screens
     "hireops.core",
     "hireops.ops",
+    "hireops.calls_made",  # the outbound engine's record of the calls it made (the calls' trends)
     # Staff sign-in with Feishu and second factors (hireops.signin, on django-allauth).
     "allauth",
     "allauth.account",

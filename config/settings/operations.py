@@ -68,5 +68,9 @@ ACCOUNT_EMAIL_NOTIFICATIONS = env.bool(
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
 ALERT_FEISHU_BOT_URL = env.str("ALERT_FEISHU_BOT_URL", default="")
 ALERT_FEISHU_BOT_SECRET = env.str("ALERT_FEISHU_BOT_SECRET", default="")
+# A worker runs no alerts in its first seconds, until the processes started with it (beat) have
+# written their first heartbeat (hireops.ops.heartbeat). Not an operator's setting: the tests
+# that watch a worker run the alerts shorten it (tests/settings.py).
+HEARTBEAT_START_GRACE_SECONDS = 15.0
 # Django's error reports hide the bot's URL like its secret: the URL ends in the bot's token.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "hireops.core.logs.error_pages.SecretSettingsFilter"

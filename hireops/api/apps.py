@@ -21,6 +21,8 @@ class ApiConfig(AppConfig):
 
         from hireops.core import discovery
 
+        from . import trend  # noqa: F401  (the requests' trend and its charts)
+
         # The whole API, every app's api.py in it, imported when first needed (the scopes, the
         # middleware's routes), not at start-up: the ingest server runs ready() too.
         discovery.provide("api", lambda: import_module("hireops.api.served"))
@@ -34,6 +36,16 @@ class ApiConfig(AppConfig):
         from hireops.core.schedules.registry import register_schedule
 
         # The platform's schedule: superusers manage it (no managed_with).
+        register_schedule(
+            gettext_noop("Partner API: write the requests counted in the hours now over"),
+            task="api.flush_request_counts",
+            every=(1, "minutes"),
+        )
+        register_schedule(
+            gettext_noop("Partner API: prune the old hourly counts of requests"),
+            task="api.prune_request_counts",
+            crontab="50 3 * * *",
+        )
         register_schedule(
             gettext_noop("Partner API: forget idempotency keys past their time"),
             task="api.forget_idempotency_keys",

@@ -12,7 +12,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.utils import translation
 
-from . import idempotency, keys, operations, ratelimit
+from . import counting, idempotency, keys, operations, ratelimit
 from .models import ApiKey
 from .problems import CONTENT_TYPE, problem, too_large
 
@@ -44,8 +44,12 @@ class ApiMiddleware:
         # in, reads the language from these two places only.
         request.META["HTTP_ACCEPT_LANGUAGE"] = "en"
         request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        seen = cast(_SeenRequest, request)
         with translation.override("en"):
-            return as_problem(self.handle(cast(_SeenRequest, request)))
+            response = as_problem(self.handle(seen))
+        if request.path not in PUBLIC:  # the documentation is not a partner's request
+            counting.count(seen.api_key.prefix if seen.api_key else counting.NO_KEY, response.status_code)
+        return response
 
     def handle(self, request: _SeenRequest) -> HttpResponseBase:
         request.api_key = None

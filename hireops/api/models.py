@@ -83,3 +83,28 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class RequestCount(models.Model):
+    """How many API requests of a key (its prefix; empty: no key, or one that is unknown,
+    revoked or expired) were answered one way in an hour: counted in Redis as they come, and
+    written here once the hour is over (``hireops.api.counting``). ``batch`` names the Redis
+    hash the figures were moved from: flushing it again after a crash adds nothing twice."""
+
+    hour = models.DateTimeField(_("hour"))
+    key_prefix = models.CharField(_("key"), max_length=16, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16)
+    count = models.BigIntegerField(_("requests"))
+    batch = models.CharField(_("batch"), max_length=100)
+
+    class Meta:
+        verbose_name = _("API requests counted")
+        verbose_name_plural = _("API requests counted")
+        default_permissions = ()  # read through the trends' charts
+        indexes = [models.Index(fields=["hour"], name="api_request_count_hour")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "key_prefix", "outcome"], name="api_request_count_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:%M} {self.key_prefix or '-'} {self.outcome} {self.count}"

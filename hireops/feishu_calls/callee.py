@@ -30,8 +30,11 @@ def _cleared(resp: object) -> dict[str, Any]:
     return {"error": "", "error_code": None, "log_id": getattr(resp, "log_id", "") or ""}
 
 
+# Every call to Feishu is counted, per kind, in the operators' trend (hireops.feishu_calls.trend).
+TREND = "feishu.calls"
+
 FEISHU: outbound.Callee[outbound.CallRow, FeishuError, failures.Failure] = outbound.Callee(
-    errors=(FeishuError,), judge=_judge, cut=_cut, cleared=_cleared
+    errors=(FeishuError,), judge=_judge, cut=_cut, cleared=_cleared, trend=TREND
 )
 
 # A kind that calls Feishu, typed over its row, its body and Feishu's answer (the client's

@@ -23,6 +23,7 @@ class OpsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from hireops.core import discovery
+        from hireops.feishu_calls import trend  # noqa: F401  (the calls to Feishu: a trend, its charts)
 
         # The status checks: every app's health.py, imported on first use (hireops.ops.status).
         discovery.provide("health", lambda: autodiscover_modules("health"))

@@ -14,6 +14,7 @@ import threading
 from datetime import timedelta
 
 from celery import signals
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
@@ -21,10 +22,10 @@ log = logging.getLogger(__name__)
 
 EVERY = 30  # seconds
 STALE = timedelta(seconds=3 * EVERY)
-# A worker runs no alerts in its first seconds: the processes started with it (beat, by
-# ./dev run or a deploy) write their first heartbeat a moment after it, and one judged
-# missing then would open an incident that stays until the next run, a minute later.
-START_GRACE = 15  # seconds
+# A worker runs no alerts in its first seconds (settings.HEARTBEAT_START_GRACE_SECONDS): the
+# processes started with it (beat, by ./dev run or a deploy) write their first heartbeat a
+# moment after it, and one judged missing then would open an incident that stays until the next
+# run, a minute later.
 
 _stop = threading.Event()
 _wake = threading.Event()  # poke(): write the row now (a listener's state changed)
@@ -61,7 +62,7 @@ def _run(name: str, kind: str, queues: str, state) -> None:
             connection.close()
         if kind == "worker" and not first:
             _alerts()
-        _wake.wait(START_GRACE if first and kind == "worker" else EVERY)
+        _wake.wait(settings.HEARTBEAT_START_GRACE_SECONDS if first and kind == "worker" else EVERY)
         _wake.clear()
         first = False
         if _stop.is_set():

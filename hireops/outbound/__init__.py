@@ -159,6 +159,8 @@ class Callee(Generic[RowT_contra, ErrorT, FailureT]):
     judge: Callable[[RowT_contra, ErrorT], FailureT]
     cut: Callable[["AnyKind"], ErrorT]  # the error when the task's time limit ends a call
     cleared: Callable[[object], dict[str, Any]]  # the answer → the error columns of a row that succeeded
+    # The trend its kinds' calls are counted in (``hireops.calls_made.record``), or none.
+    trend: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,9 @@ class Outbound(Generic[RowT, BodyT, AnswerT, ErrorT, FailureT]):
     # a batch must be short beside them; a batch kind's ``prepare`` never raises ``TryLater``
     # (it runs for all the batch's rows in one transaction).
     batch: int = 1
+    # What its calls are counted under in its callee's trend: by default the kind's name (a
+    # partner's webhook delivery: its endpoint).
+    trend_dimension: Callable[[RowT], str] | None = None
 
     @property
     def task(self) -> "Task[Any, Any]":
@@ -339,6 +344,16 @@ def _take(kind: "Outbound[_Row, Any, Any, Any, Any]", rows: list[_Row], now: dat
         row.leased_until = leased_until
 
 
+def _count(kind: "Outbound[_Row, Any, Any, Any, Any]", outcomes: list[tuple[_Row, str]]) -> None:
+    """Record calls of ``kind`` (row, outcome) in its callee's trend, in the transaction that
+    records them on the rows: every kind's calls are counted here, and only here."""
+    if kind.callee.trend and outcomes:
+        from hireops.calls_made import record
+
+        dimension = kind.trend_dimension or (lambda row: kind.name)
+        record.record(kind.callee.trend, [(dimension(row), outcome) for row, outcome in outcomes])
+
+
 def _status(kind: AnyKind, pk: int) -> str:
     status: str = kind.model.objects.values_list("status", flat=True).get(pk=pk)
     return status
@@ -407,12 +422,19 @@ def _record(
             status = statuses[row.pk] = fields.pop("status", CallStatus.SUCCEEDED)
             if close(kind, row, status, **fields) and status == CallStatus.SUCCEEDED:
                 succeeded.append((row, body, resp))
+        # An answer the kind could not keep failed its row: for its trend, a failed call.
+        _count(kind, [(row, _answered_outcome(statuses[row.pk])) for row, _, _ in answered])
         if succeeded and kind.effect_many is not None:
             kind.effect_many(succeeded)
         else:
             for row, body, resp in succeeded:
                 kind.effect(row, body, resp)
     return statuses
+
+
+def _answered_outcome(status: str) -> str:
+    """An answered call's outcome in its trend (``models.CallOutcome``)."""
+    return "succeeded" if status == CallStatus.SUCCEEDED else "failed"
 
 
 def _failed(
@@ -428,6 +450,7 @@ def _failed(
                 **failure.fields(),
             )
             kind.retrying(row, body, exc, failure)
+            _count(kind, [(row, "retried")])
         raise TryLater(failure.reason, after=failure.after, parked=getattr(failure, "parked", False)) from exc
     row.refresh_from_db(fields=["maybe_applied"])
     reason = failure.reason
@@ -436,6 +459,7 @@ def _failed(
     with _atomic(kind):
         if close(kind, row, CallStatus.FAILED, **{**failure.fields(), "error": reason}):
             kind.refused(row, body, exc, failure)
+        _count(kind, [(row, "failed")])
     return CallStatus.FAILED
 
 
@@ -572,13 +596,19 @@ def _claim_batch(
 
 
 def give_up(kind: AnyKind, pk: int, reason: str) -> str:
-    """The callee could not be reached after the task's retries."""
-    if kind.give_up is not None:
-        return kind.give_up(pk, reason)
-    row = kind.model.objects.get(pk=pk)
+    """The callee could not be reached after the task's retries. A row closed failed counts,
+    in the same transaction, as given up in its callee's trend."""
     with transaction.atomic():
-        close(kind, row, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
-    return CallStatus.FAILED
+        if kind.give_up is not None:
+            status = kind.give_up(pk, reason)
+            row = kind.model.objects.get(pk=pk) if status == CallStatus.FAILED and kind.callee.trend else None
+        else:
+            row = kind.model.objects.get(pk=pk)
+            closed = close(kind, row, CallStatus.FAILED, error=Message(GAVE_UP, reason=reason))
+            status = CallStatus.FAILED if closed else ""
+        if row is not None and status == CallStatus.FAILED:
+            _count(kind, [(row, "gave_up")])
+    return status or CallStatus.FAILED
 
 
 # --- tasks and the sweep -------------------------------------------------------------------

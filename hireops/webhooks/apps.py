@@ -16,6 +16,8 @@ class WebhooksConfig(AppConfig):
         from hireops.core.schedules.registry import register_schedule
         from hireops.signin.second_factor import require_second_factor
 
+        from . import trend  # noqa: F401  (the deliveries' trend and its charts)
+
         # Auditors see where events go and how their deliveries fared (never a secret).
         roles.audit("webhooks")
         # An endpoint receives tenants' data: adding or pointing one elsewhere is as sensitive

@@ -290,11 +290,20 @@ def _give_up(pk: int, reason: str) -> str:  # never reached: retries are unlimit
     return CallStatus.QUEUED
 
 
+# Every delivery attempt is counted, per endpoint, in the operators' trend (hireops.webhooks.trend).
+TREND = "webhooks.deliveries"
+
 # A partner's receiver, as the engine sees it: a delivery that did not get a 2xx, judged on the
 # specification's schedule; nothing to clear on a success (the attempt has its own row).
 RECEIVER: outbound.Callee[WebhookDelivery, NotDelivered, Failure] = outbound.Callee(
-    errors=(NotDelivered,), judge=_judge, cut=_cut, cleared=lambda answer: {}
+    errors=(NotDelivered,), judge=_judge, cut=_cut, cleared=lambda answer: {}, trend=TREND
 )
+
+
+def _endpoint(row: WebhookDelivery) -> str:
+    """What a delivery counts under in the trend: its endpoint's id (a name is the reader's to see)."""
+    return str(row.endpoint_id)
+
 
 # The kind of a delivery: its row, body and answer, and its callee's error and failure.
 DeliveryKind = outbound.Outbound[WebhookDelivery, Body, transport.Answer, NotDelivered, Failure]
@@ -318,6 +327,7 @@ DELIVER: DeliveryKind = outbound.register(
         queue="webhooks",
         relaxed_commit=True,  # a state lost to a database crash means a redelivery, never a loss
         time_limits=_time_limits,
+        trend_dimension=_endpoint,
         watch=outbound.Watch(
             waiting_since="next_attempt_at",
             stuck_title=_("{what}: due for over 30 minutes"),

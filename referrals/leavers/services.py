@@ -4,7 +4,8 @@ active by accident: every leaver is a row HR sees (the leavers queue) until it i
 
 States: a leaver whose account is not (or not surely) known needs a person; under ``next_run``
 it waits for a payout run (``awaiting_next_run``, then ``account_paid_out``); under ``at_once``
-it is paying (a full-cash withdrawal); then it is deactivating until Feishu confirms, and done.
+it is paying (a full-cash withdrawal), or waits for the payout run that already holds the
+account's cash; then it is deactivating until Feishu confirms, and done.
 A deactivation Feishu refused shows its reason and is asked again by ``leavers_sweep``.
 """
 
@@ -27,7 +28,7 @@ from hireops.tenants.mode import store_app
 
 from ..accounts.models import AccountStatus, ReferralAccount, StatusAction
 from ..accounts.services import StatusChangeRefused, account_status_request, accounts_of, user_of
-from ..withdrawals.services import CASH, WithdrawalRefused, withdrawal_request
+from ..withdrawals.services import CASH, CashPromised, WithdrawalRefused, withdrawal_request
 from .models import Leaver, LeaverMatch, LeaverPolicy, LeaverState
 
 if TYPE_CHECKING:
@@ -147,6 +148,10 @@ def leaver_apply(leaver: Leaver, user: "User | None" = None) -> Leaver:
             try:
                 leaver.withdrawal = withdrawal_request(account, [CASH], user, leaver_policy=True)
                 leaver.state = LeaverState.PAYING
+            except CashPromised:
+                # An open payout run already holds the cash: that run pays it (a run pays every
+                # leaver waiting for one), then the account is deactivated, as under next_run.
+                leaver.state = LeaverState.AWAITING_RUN
             except WithdrawalRefused:
                 leaver.state, leaver.error = LeaverState.NEEDS_PERSON, Message(WITHDRAWAL_BUSY)
         leaver.save()

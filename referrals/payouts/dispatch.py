@@ -8,7 +8,7 @@ quota can pay, and queues them interleaved across tenants, so the workers keep e
 quota busy and no tenant waits behind another. A tenant never has more than a minute of quota
 handed out, and the workers never hold more than ``PAYOUT_LINES_PER_TICK`` lines in all (what
 they pay in a minute or two). When that bound is what held lines back, the workers set the
-pace, not the quota: the dispatcher looks again ``FOLLOW_UP`` later and tops them up, rather
+pace, not the quota: the dispatcher looks again ``PAYOUT_FOLLOW_UP_SECONDS`` later and tops them up, rather
 than leaving them idle until the next minute (one such follow-up pending at a time; none once a
 look finds the workers took nothing meanwhile, when the minute's tick carries on). A claim
 lasts ``CLAIM``: the lines a killed worker or a lost task held are claimed again after it; the
@@ -37,7 +37,6 @@ from .preparation import resume_preparations
 ENDPOINT = "hire.referral_account.withdraw"
 TICK = timedelta(minutes=1)
 CLAIM = timedelta(minutes=5)
-FOLLOW_UP = timedelta(seconds=5)
 FOLLOW_UP_PENDING = "referrals:payout-dispatch:follow-up"
 SAFETY = 0.97  # the client's limiter paces at 97 % of the quota
 
@@ -103,10 +102,12 @@ def payout_dispatch() -> int:
 
 
 def _follow_up() -> None:
-    """Another look once the workers have had ``FOLLOW_UP`` to pay some of what they hold; the
-    cache key keeps it to one pending look, whoever ticks meanwhile (beat, an approval)."""
-    if cache.add(FOLLOW_UP_PENDING, 1, timeout=FOLLOW_UP.total_seconds()):
-        task_named("referrals.payout_dispatch").apply_async(countdown=FOLLOW_UP.total_seconds())
+    """Another look once the workers have had ``PAYOUT_FOLLOW_UP_SECONDS`` to pay some of what
+    they hold; the cache key keeps it to one pending look, whoever ticks meanwhile (beat, an
+    approval)."""
+    after = settings.PAYOUT_FOLLOW_UP_SECONDS
+    if cache.add(FOLLOW_UP_PENDING, 1, timeout=after):
+        task_named("referrals.payout_dispatch").apply_async(countdown=after)
 
 
 def _finish_empty_runs() -> None:

@@ -153,9 +153,18 @@ def _write_lines(run: PayoutRun, chunk: list[tuple[int, str]]) -> tuple[int, dic
     return len(lines), totals
 
 
-def _locked(accounts):
-    # select_for_update: two preparations at once cannot both take an account.
-    return accounts.order_by("pk").select_for_update(of=("self",)).values_list("pk", "tenant_key")
+def _locked(accounts, limit: int | None = None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The first ``limit`` of ``accounts``, locked ((pk, tenant) each), and those of them still
+    payable once locked.
+
+    The lock makes a second preparation, or a withdrawal (which locks the account before its
+    guards are asked), wait for the first to commit. What it committed is seen only by a
+    statement started after the wait: the locking one kept its snapshot and would still find
+    the account free. So the locked accounts are asked again, in a statement of their own."""
+    locking = accounts.order_by("pk").select_for_update(of=("self",)).values_list("pk", "tenant_key")
+    locked = list(locking if limit is None else locking[:limit])
+    still = set(payable_accounts().filter(pk__in=[pk for pk, _tenant in locked]).values_list("pk", flat=True))
+    return locked, [(pk, tenant) for pk, tenant in locked if pk in still]
 
 
 def _ready(run: PayoutRun) -> None:
@@ -222,7 +231,8 @@ def payout_prepare(
         if later:
             transaction.on_commit(lambda: payout_prepare_lines.delay(run.pk))
         else:
-            count, totals = _write_lines(run, list(_locked(accounts)))
+            _locked_accounts, payable = _locked(accounts)
+            count, totals = _write_lines(run, payable)
             if not count:  # taken by another run meanwhile
                 raise PayoutRefused(_(NOTHING_TO_PAY))
             PayoutRun.objects.filter(pk=run.pk).update(
@@ -253,8 +263,8 @@ def _next_batch(run_pk: int) -> bool:
             PayoutRun.objects.filter(pk=run.pk).update(
                 expected_lines=accounts.count(), updated_at=timezone.now()
             )
-        chunk = list(_locked(accounts.filter(pk__gt=run.prepared_through or 0))[:BATCH])
-        if not chunk:
+        locked, chunk = _locked(accounts.filter(pk__gt=run.prepared_through or 0), BATCH)
+        if not locked:
             if run.line_count:
                 _ready(run)
                 transaction.on_commit(_fresh_statistics)
@@ -271,7 +281,7 @@ def _next_batch(run_pk: int) -> bool:
         for currency, amount in added.items():
             totals[currency] = totals.get(currency, Decimal(0)) + amount
         PayoutRun.objects.filter(pk=run.pk).update(
-            prepared_through=chunk[-1][0],
+            prepared_through=locked[-1][0],  # past the accounts taken meanwhile too
             line_count=F("line_count") + count,
             totals=totals_json(totals),
             heartbeat_at=timezone.now(),

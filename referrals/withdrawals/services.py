@@ -57,7 +57,12 @@ WITHDRAWAL_RETRIED = gettext_noop("Retried now with the same order id.")  # on t
 
 
 class WithdrawalRefused(Exception):
-    pass
+    """Why a withdrawal is not asked (its text, for the person who asked)."""
+
+
+class CashPromised(WithdrawalRefused):
+    """Refused because a guard holds the account's cash (a payout run's unpaid line): it will
+    be paid out there, so a caller that wanted it paid (a leaver's policy) may wait for that."""
 
 
 def _may_withdraw(user: "User | None") -> None:
@@ -65,6 +70,10 @@ def _may_withdraw(user: "User | None") -> None:
     refusal = None if user is None else second_factor.money_refusal(user, WITHDRAW_PERMISSION)
     if refusal:
         raise WithdrawalRefused(refusal)
+
+
+def _lock(account: ReferralAccount) -> None:
+    list(ReferralAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
 
 
 def withdrawal_request(
@@ -87,15 +96,21 @@ def withdrawal_request(
             _("%(account)s is %(status)s: only active accounts can withdraw.")
             % {"account": account, "status": account.get_status_display()}
         )
-    # Every path that starts a withdrawal comes here (the admin's action and its bulk job, a
-    # leaver's payout): the guards the app registered are asked first, a payout run's among
-    # them, whose unpaid line one withdrawal would hold.
-    promised = guards.cash_refusal(account)
-    if promised:
-        raise WithdrawalRefused(promised)
-    cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
     try:
         with transaction.atomic():
+            # The account's row is locked before the guards are asked, as a payout run's
+            # preparation locks it before it writes a line: whichever comes second waits for
+            # the first to commit, then sees its line or its withdrawal (the guards read in
+            # statements of their own, after the lock). Asked before the lock, a run prepared
+            # in between would promise the cash this withdrawal takes.
+            _lock(account)
+            # Every path that starts a withdrawal comes here (the admin's action and its bulk
+            # job, a leaver's payout): the guards the app registered are asked first, a payout
+            # run's among them, whose unpaid line one withdrawal would hold.
+            promised = guards.cash_refusal(account)
+            if promised:
+                raise CashPromised(promised)
+            cash = {c.currency: str(c.amount) for c in account.cash.all()} if CASH in types else {}
             w = Withdrawal.objects.create(
                 account=account,
                 external_order_id=uuid.uuid4().hex,

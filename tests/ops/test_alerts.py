@@ -133,13 +133,15 @@ def test_one_run_per_minute_across_processes():
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_alerts_and_tells_the_bot(wired, settings, start_celery_worker):
     """No beat, no test code calling alerts_run: the worker's heartbeat thread does, once the
-    processes started with it had the time to say they are alive (heartbeat.START_GRACE)."""
+    processes started with it had the time to say they are alive (HEARTBEAT_START_GRACE_SECONDS:
+    3 s here, time enough for this test's beat to write its row, where 15 s are a deployment's)."""
     fail_an_event()
     cache.delete("ops:alerts:ran")
     worker = start_celery_worker(
         ALERT_FEISHU_BOT_URL=settings.ALERT_FEISHU_BOT_URL,
         ALERT_FEISHU_BOT_SECRET="s3cret",
         LANGUAGE_CODE="en",
+        HIREOPS_TEST_HEARTBEAT_START_GRACE="3",
     )
     worker(ProcessHeartbeat.objects.filter(kind="worker").exists, what="the worker's heartbeat")
     beat_once("beat@test:1", "beat", "", timezone.now())  # beat, started with it, a moment later

@@ -172,6 +172,34 @@ def test_next_run_is_any_run_prepared_after_the_employee_left(feishu, register, 
     assert list(leavers.awaiting_next_run()) == []
 
 
+def test_at_once_while_a_run_holds_the_cash_waits_for_that_run_then_deactivates(
+    feishu, register, settings, staff_user
+):
+    """The cash is in an open run's unpaid line, so no withdrawal may take it: the run pays it,
+    and the leaver waits for the run, as under next_run, rather than for a person."""
+    from hireops.core.auth import roles
+    from referrals.payouts import services as payouts
+
+    settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.AT_ONCE
+    account = funded(feishu, register)
+    run = payouts.payout_prepare(staff_user(roles.HR, username="prep"), pks=[account.pk])
+    feishu.employee_leave(user_id_of(feishu, account))
+    settle(feishu)
+
+    leaver = Leaver.objects.get()
+    assert (leaver.state, leaver.error, leaver.withdrawal) == (LeaverState.AWAITING_RUN, "", None)
+    assert not Withdrawal.objects.exists() and remote(feishu, account)["status"] == 1
+    approver = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="ok")
+    give_totp(approver)
+    payouts.payout_approve(run.pk, approver)
+    settle(feishu)
+    leaver.refresh_from_db()
+    assert leaver.state == LeaverState.DONE
+    assert run.lines.get(account=account).status == CallStatus.SUCCEEDED
+    assert remote(feishu, account)["status"] == 2
+    assert len(calls(feishu, "/withdraw")) == 1  # the run's line, once
+
+
 def test_account_paid_out_is_what_a_payout_line_calls(feishu, register, settings):
     settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.NEXT_RUN
     account = funded(feishu, register)

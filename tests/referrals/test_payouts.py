@@ -672,10 +672,12 @@ def test_the_dispatcher_tops_the_workers_up_without_waiting_for_the_next_minute(
 ):
     """The workers may hold one line at a time: the approval's tick hands out one, and the
     dispatcher's follow-ups the others as the worker pays them. No beat runs here, so without
-    the follow-ups the run would wait for ticks that never come."""
+    the follow-ups the run would wait for ticks that never come. A follow-up comes 2.5 s after
+    the look before it (5 s in a deployment): time enough for the worker to pay its line at the
+    quota's pace, which a follow-up that found the line still in hand would end the chain on."""
     with_cash(3, amount="2.00")
     run = prepared(people)
-    celery_worker = start_celery_worker(PAYOUT_LINES_PER_TICK="1")
+    celery_worker = start_celery_worker(PAYOUT_LINES_PER_TICK="1", HIREOPS_TEST_PAYOUT_FOLLOW_UP="2.5")
     payouts.payout_approve(run.pk, people["approver"])
     celery_worker(
         lambda: PayoutRun.objects.get(pk=run.pk).status == PayoutRunStatus.FINISHED,

@@ -90,8 +90,8 @@ def by_a_background_job(account, user, client, settings) -> str | None:
 
 
 def by_the_leaver_policy(account, user, client, settings) -> str | None:
-    """An employee who left, their cash paid at once (REFERRAL_LEAVER_POLICY=at_once): refused,
-    the leaver waits for a person (its own words say a withdrawal is in the way, not which)."""
+    """An employee who left, their cash paid at once (REFERRAL_LEAVER_POLICY=at_once): refused
+    by a guard, which holds the cash for a payout run, the leaver waits for that run to pay it."""
     settings.REFERRAL_LEAVER_POLICY = LeaverPolicy.AT_ONCE
     leaver = Leaver.objects.create(
         open_id="ou_left",
@@ -101,7 +101,7 @@ def by_the_leaver_policy(account, user, client, settings) -> str | None:
         account=account,
     )
     leaver = leavers.leaver_apply(leaver, user)
-    assert leaver.state == LeaverState.NEEDS_PERSON and leaver.withdrawal is None
+    assert leaver.state == LeaverState.AWAITING_RUN and leaver.withdrawal is None
     return None
 
 

@@ -46,6 +46,7 @@ class Metric:
 
     name: str
     count: Callable[[datetime, datetime], Iterable[tuple[str, str, int]]]
+    monthly: bool = False  # month rollups too, the sums of the days
 
 
 _metrics: dict[str, Metric] = {}
@@ -67,6 +68,12 @@ def hour_of(moment: datetime) -> datetime:
 def day_of(moment: datetime) -> datetime:
     """The local midnight that starts ``moment``'s day."""
     day = timezone.localtime(moment).date()
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def month_of(moment: datetime) -> datetime:
+    """The local midnight that starts ``moment``'s month."""
+    day = timezone.localtime(moment).date().replace(day=1)
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -139,6 +146,9 @@ def _recompute_batch(batch: int) -> int:
         for metric, starts in days.items():
             for start in starts:
                 _recompute_day(metric, start)
+            if _metrics[metric].monthly:
+                for month in {month_of(start) for start in starts}:
+                    _recompute_month(metric, month)
         return len(marks)
 
 
@@ -183,13 +193,22 @@ def _recompute_hour(metric: Metric, hour: datetime) -> None:
 
 def _recompute_day(metric: str, start: datetime) -> None:
     end = day_of(start + timedelta(hours=36))  # the next local midnight, whatever a DST shift does
-    hours = TrendRollup.objects.filter(metric=metric, grain=Grain.HOUR, bucket__gte=start, bucket__lt=end)
+    _sum_into(metric, Grain.DAY, start, Grain.HOUR, end)
+
+
+def _recompute_month(metric: str, start: datetime) -> None:
+    _sum_into(metric, Grain.MONTH, start, Grain.DAY, month_of(start + timedelta(days=32)))
+
+
+def _sum_into(metric: str, grain: str, start: datetime, parts: str, end: datetime) -> None:
+    """The ``grain`` rollup starting at ``start``: the sums of its ``parts`` up to ``end``."""
+    found = TrendRollup.objects.filter(metric=metric, grain=parts, bucket__gte=start, bucket__lt=end)
     sums = (
-        hours.values("dimension", "outcome").annotate(n=Sum("count")).values_list("dimension", "outcome", "n")
+        found.values("dimension", "outcome").annotate(n=Sum("count")).values_list("dimension", "outcome", "n")
     )
-    TrendRollup.objects.filter(metric=metric, grain=Grain.DAY, bucket=start).delete()
+    TrendRollup.objects.filter(metric=metric, grain=grain, bucket=start).delete()
     TrendRollup.objects.bulk_create(
-        TrendRollup(metric=metric, grain=Grain.DAY, bucket=start, dimension=d, outcome=o, count=n)
+        TrendRollup(metric=metric, grain=grain, bucket=start, dimension=d, outcome=o, count=n)
         for d, o, n in sums
         if n
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +62,7 @@ def midnight(day: date) -> datetime:
 class Figures:
     """What a chart shows: one label per bar, and per series its value at each bar."""
 
-    buckets: Sequence[object]  # dates (a day, a week's Monday) or datetimes (an hour)
+    buckets: Sequence[object]  # dates (a day, a week's Monday), datetimes (an hour) or labels (text)
     values: dict[str, list[int]]
 
 
@@ -71,6 +72,7 @@ class Series:
     label: "StrOrPromise"
     color: str
     overlay: bool = False  # drawn over the first series (a part of it: the failures)
+    marker: bool = False  # drawn as a line across its bar (a target: a promised turnaround)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def by_week(days: list[date], values: dict[str, list[int]]) -> Figures:
 
 
 def bucket_text(chart: Chart, period: Period, bucket) -> str:
+    if isinstance(bucket, str | Promise):  # a name (a kind, an endpoint), in the reader's language
+        return str(bucket)
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "m-d H:i")
     text = date_format(bucket, "Y-m-d")
@@ -146,7 +150,8 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     first = chart.series[0].key
     overlays = [s.key for s in chart.series if s.overlay]
     stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
-    ticks = _ticks(max([*figures.values.get(first, [0]), *stacked], default=0))
+    drawn_whole = [v for s in chart.series if not s.overlay for v in figures.values.get(s.key, [])]
+    ticks = _ticks(max([*figures.values.get(first, [0]), *drawn_whole, *stacked], default=0))
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / n
@@ -190,6 +195,12 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
                 continue
             below = base[i] if series.overlay else 0
             x = LEFT + slot * i + (slot - width) / 2
+            if series.marker:
+                out.append(
+                    f'<line x1="{LEFT + slot * i:.1f}" x2="{LEFT + slot * (i + 1):.1f}" y1="{y(v):.1f}" '
+                    f'y2="{y(v):.1f}" stroke="{series.color}" stroke-width="2"/>'
+                )
+                continue
             out.append(
                 f'<rect x="{x:.1f}" y="{y(below + v):.1f}" width="{width:.1f}" '
                 f'height="{y(below) - y(below + v):.1f}" fill="{series.color}"/>'
@@ -224,6 +235,9 @@ def _text_width(text: str) -> int:
 
 
 def _short(bucket) -> str:
+    if isinstance(bucket, str | Promise):
+        text = str(bucket)
+        return text if len(text) <= 14 else text[:13] + "…"
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "H:i")
     return date_format(bucket, "m-d")

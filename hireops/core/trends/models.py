@@ -10,6 +10,9 @@ class Grain(models.TextChoices):
     # The rows deleted by retention, per hour: history, which the hour's recomputation adds to
     # the rows still there (a trend over a year outlives a month's retention).
     PRUNED = "p", _("pruned rows")
+    # A month from its local first day, the sum of its days: kept for the metrics that ask
+    # (``Metric.monthly``), whose charts read a year by month across many dimensions.
+    MONTH = "m", _("month")
 
 
 class TrendRollup(models.Model):

@@ -1,0 +1,171 @@
+"""The API's requests per key and outcome, counted on the hot path without a database write.
+
+A partner may send hundreds of requests a second, so a request is counted in Redis, in the
+round trip's worth of ``HINCRBY`` on its hour's hash (``api:requests:h:<hour>``, a field per key
+prefix and outcome), after its answer. Once an hour is over, the beat task
+``api.flush_request_counts`` (every minute) moves each closed hour's hash aside under a name of
+its own (``RENAME``: a request still counting that hour starts a new hash, flushed next run),
+writes its figures as ``RequestCount`` rows with that name as their batch and marks the hour
+for the trend, in one transaction, and then deletes the moved hash. A flush killed before its
+commit leaves the hash to the next run; one killed after it writes the same batch again, which
+the batch's unique constraint ignores: nothing is counted twice (the next run, a minute
+later, finishes it; retention takes rows only ``KEEP`` after their hour, so a batch never comes
+back once its rows were pruned).
+
+What can be lost: the counts Redis holds (the current hour, and closed hours not flushed yet)
+if Redis itself loses them (a restart without persistence, a failover to a replica behind
+it), and a request whose count Redis refused (logged; the answer is sent whatever). A web
+process killed mid-request loses only that request's count, as its answer.
+
+The key is its prefix (unique, never given to another key); a request with no key, or with one
+that is unknown, revoked or expired, counts under "" and what it presented is never kept.
+Without Redis (development, tests on SQLite) each request adds to its hour's row directly.
+"""
+
+import contextlib
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from redis.exceptions import ResponseError
+
+from hireops.core import trends
+
+from .models import RequestCount
+
+log = logging.getLogger(__name__)
+
+METRIC = "api.requests"
+ANSWERED, REFUSED, FAILED = "answered", "refused", "failed"
+NO_KEY = ""
+_HASH = "api:requests:h:"
+_MOVED = "api:requests:flush:"
+HELD = 7 * 24 * 3600  # a hash not flushed in a week (the beat stopped that long) expires
+KEEP = timedelta(days=35)  # the rows; their counts stay in the trend (trends.prune)
+
+
+def outcome_of(status: int) -> str:
+    if status >= 500:
+        return FAILED
+    return REFUSED if status >= 400 else ANSWERED
+
+
+def _clock() -> float:
+    return time.time()
+
+
+def count(key_prefix: str, status: int) -> None:
+    """Count one answered request of the key (``NO_KEY``: none usable)."""
+    hour = int(_clock()) // 3600 * 3600
+    field = f"{key_prefix}|{outcome_of(status)}"
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        _count_directly(hour, key_prefix, outcome_of(status))
+        return
+    try:
+        name = backend.make_and_validate_key(f"{_HASH}{hour}")
+        pipeline = backend._cache.get_client(name, write=True).pipeline(transaction=False)
+        pipeline.hincrby(name, field, 1)
+        pipeline.expire(name, HELD, nx=True)
+        pipeline.execute()
+    except Exception:  # the answer goes whatever: a request uncounted is said, not raised
+        log.warning("an API request could not be counted", exc_info=True)
+
+
+def _moment(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour, tz=UTC)
+
+
+def _count_directly(hour: int, key_prefix: str, outcome: str) -> None:
+    batch = f"direct:{hour}"
+    with transaction.atomic():
+        found = RequestCount.objects.filter(batch=batch, key_prefix=key_prefix, outcome=outcome)
+        if not found.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RequestCount.objects.create(
+                        hour=_moment(hour), key_prefix=key_prefix, outcome=outcome, count=1, batch=batch
+                    )
+            except IntegrityError:  # another process made it meanwhile
+                found.update(count=F("count") + 1)
+        trends.mark(METRIC, [_moment(hour)])
+
+
+def flush() -> int:
+    """Write the closed hours' counts from Redis as rows; returns how many hashes were written."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return 0
+    client = backend._cache.get_client(None, write=True)
+    current = int(_clock()) // 3600 * 3600
+    for name in client.scan_iter(match=backend.make_key(f"{_HASH}*"), count=1000):
+        hour = int(name.rsplit(b":", 1)[1])
+        if hour < current:
+            moved = backend.make_key(f"{_MOVED}{hour}:{uuid.uuid4().hex}")
+            with contextlib.suppress(ResponseError):  # gone meanwhile: another flush moved it
+                client.rename(name, moved)
+    done = 0
+    for moved in client.scan_iter(match=backend.make_key(f"{_MOVED}*"), count=1000):
+        _write(client, moved)
+        done += 1
+    return done
+
+
+def _write(client: Any, moved: bytes) -> None:
+    batch = moved.decode().split(_MOVED, 1)[1]  # "<hour>:<uuid>"
+    hour = _moment(int(batch.split(":", 1)[0]))
+    rows = []
+    for field, n in client.hgetall(moved).items():
+        key_prefix, _, outcome = field.decode().rpartition("|")
+        rows.append(
+            RequestCount(hour=hour, key_prefix=key_prefix, outcome=outcome, count=int(n), batch=batch)
+        )
+    with transaction.atomic():
+        RequestCount.objects.bulk_create(rows, ignore_conflicts=True)
+        trends.mark(METRIC, [hour])
+    client.delete(moved)
+
+
+def counted(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
+    """The trend's ``count``: (key prefix, outcome, requests) in the hours of [start, end)."""
+    rows = RequestCount.objects.filter(hour__gte=start, hour__lt=end).order_by()
+    return (
+        rows.values_list("key_prefix", "outcome")
+        .annotate(n=Sum("count"))
+        .values_list("key_prefix", "outcome", "n")
+    )
+
+
+def prune(before: datetime | None = None, batch: int = 5000) -> int:
+    """Delete the rows of hours before ``before`` (by default ``KEEP`` ago), their counts kept
+    by the trend; returns how many rows."""
+    before = before or timezone.now() - KEEP
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                RequestCount.objects.select_for_update()
+                .filter(hour__lt=before)
+                .order_by("hour", "pk")
+                .values_list("pk", "hour", "key_prefix", "outcome", "count")[:batch]
+            )
+            if not rows:
+                return done
+            trends.prune(
+                METRIC,
+                itertools.chain.from_iterable(itertools.repeat((h, k, o), n) for _pk, h, k, o, n in rows),
+            )
+            RequestCount.objects.filter(pk__in=[row[0] for row in rows]).delete()
+            done += len(rows)
+
+
+trends.register(trends.Metric(METRIC, counted))
