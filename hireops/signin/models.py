@@ -13,14 +13,20 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from hireops.core import audit
-from hireops.core.messages import MessageTextField
+from hireops.core.messages import Message, MessageTextField, upgraded
 
 # Change-history messages (hireops.core.audit), on the staff user concerned, translated when read.
 INVITED = gettext_noop("Added a Feishu sign-in invitation")
-LINK_ISSUED = gettext_noop("Issued an enrolment link, valid %(hours)s hours")
+LINK_ISSUED = ngettext_lazy(
+    "Issued an enrolment link, valid %(hours)s hour",
+    "Issued an enrolment link, valid %(hours)s hours",
+    "hours",
+)
+# History written before the count had its plural forms reads with them.
+upgraded("Issued an enrolment link, valid %(hours)s hours", lambda params: Message(LINK_ISSUED, **params))
 
 
 def digest(token: str) -> str:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import i18n
 
 from hireops.ops import metrics
@@ -60,7 +61,11 @@ def enrolment_link(request, token: str):
     minutes = settings.ENROLMENT_PROOF_MINUTES
     messages.success(
         request,
-        _("Your enrolment link is accepted: set up your second factor within %(minutes)d minutes.")
+        ngettext(
+            "Your enrolment link is accepted: set up your second factor within %(minutes)d minute.",
+            "Your enrolment link is accepted: set up your second factor within %(minutes)d minutes.",
+            minutes,
+        )
         % {"minutes": minutes},
     )
     return redirect("signin_enrol")

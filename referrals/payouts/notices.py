@@ -22,19 +22,23 @@ from hireops.signin.identities import feishu_identities
 
 from . import signals
 from .amounts import cash_text
-from .approval import caused_by_text, causers
+from .approval import caused_by_text, causers, own_lines
 from .models import PayoutNews, PayoutRun, PayoutRunStatus
 
 log = logging.getLogger(__name__)
 
 
 def approvers(run: PayoutRun):
-    """Active users who may decide the run: the permission, and none of those who caused it."""
+    """Active users who may decide the run: the permission, none of those who caused it, and
+    none whose own referral account it pays (``may_decide`` refuses them: telling them the run
+    waits for them would send them to a page that says no)."""
     perm = Permission.objects.get(content_type__app_label="referrals", codename="approve_payoutrun")
     users = get_user_model().objects.filter(
         Q(is_superuser=True) | Q(user_permissions=perm) | Q(groups__permissions=perm), is_active=True
     )
-    return users.exclude(pk__in=causers(run)).distinct().order_by("pk")
+    users = users.exclude(pk__in=causers(run)).distinct().order_by("pk")
+    paid = [user.pk for user in users if own_lines(run, user).exists()]  # a query per approver: a few
+    return users.exclude(pk__in=paid)
 
 
 def told_how(run: PayoutRun) -> tuple[list, list, list]:

@@ -370,3 +370,32 @@ def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sweep_once(sandbox, 
     outbound.resume(chats.MESSAGE)  # the next sweep: nothing owed
     chats._by_email(row.pk)  # nor a late on-commit of the dead worker's
     assert len(mail.outbox) == 1
+
+
+def test_an_approver_whose_account_the_run_pays_is_not_told_it_waits_for_them(
+    sandbox, people, funded, staff_user, client
+):
+    """They may not decide it (approval.may_decide): no card, no e-mail, and the run's page does
+    not name them among those told."""
+    people["linked"].email = "e0@example.com"  # 员工0's account, paid by the run
+    people["unlinked"].email = "E1@example.com"  # 员工1's, however the address is written
+    for user in (people["linked"], people["unlinked"]):
+        user.save()
+    other = staff_user(roles.HR, roles.HR_PAYOUT_APPROVALS, username="other")
+    other.email = "other@example.com"
+    other.save()
+    give_totp(other)
+
+    run = prepared(people)
+    assert cards(sandbox, FANG) == [] and PayoutMessage.objects.count() == 0
+    assert [m.to for m in mail.outbox] == [["other@example.com"]]
+    assert (
+        chats.recipients(run, PayoutNews.AWAITING)
+        == chats.recipients(run, PayoutNews.CANCELLED)
+        == [other.pk]
+    )
+    client.force_login(people["preparer"])
+    page = client.get(
+        f"/admin/referrals/payoutrun/{run.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert '<span id="run-told-how">By e-mail: other</span>' in page

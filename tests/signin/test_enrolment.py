@@ -19,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hireops.core import audit
 from hireops.signin import enrolment
@@ -253,6 +253,18 @@ def issue_link(admin: Client, user) -> str:
 def history(user) -> list[str]:
     entries = LogEntry.objects.filter(object_id=str(user.pk), content_type__model="user").order_by("pk")
     return [audit.describe(e) for e in entries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_valid_one_hour_and_a_minute_to_enrol_read_in_the_singular(client, approver, root, settings):
+    settings.ENROLMENT_LINK_HOURS, settings.ENROLMENT_PROOF_MINUTES = 1, 1
+    path = issue_link(as_root(root), approver)
+    assert history(approver) == ["Issued an enrolment link, valid 1 hour"]
+    with translation.override("zh-hans"):
+        assert history(approver) == ["签发了第二验证因素设置链接，有效期 1 小时"]
+    password_only(client)
+    client.get(path)
+    assert "set up your second factor within 1 minute." in client.get(GUIDE).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)  # allauth announces a new factor on commit
