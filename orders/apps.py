@@ -22,6 +22,7 @@ class OrdersConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers them)
+            overdue,  # noqa: F401  (its trend, chart and the catalogue's signals)
             trend,  # noqa: F401  (registers the orders' trends and chart)
             turnaround,  # noqa: F401  (its trend and charts)
         )

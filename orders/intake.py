@@ -95,7 +95,7 @@ def background_check_created(*, app_id: str, tenant_key: str, event_id: str, eve
             },
         )
         if created:
-            trend.mark_received(check.received_at)
+            trend.mark_received(check.received_at, trend.due_of("check", check.package_id, check.received_at))
             emit("order.created", check, tenant_key=tenant_key)
     return check
 
@@ -124,7 +124,7 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         BackgroundCheck.objects.filter(pk=check.pk).update(
             state=CheckState.CANCELED, cancel_reason=reason, ended_at=now, updated_at=now
         )
-        trend.mark_ended([check.ended_at, now])
+        trend.mark_ended([check.ended_at, now, trend.due_of("check", check.package_id, check.received_at)])
         # A write being sent right now finishes on its own (Feishu answers 1002858).
         OrderWrite.objects.filter(
             not_being_sent(now), background_check=check, status=CallStatus.QUEUED
@@ -154,7 +154,7 @@ def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) ->
             },
         )
         if created:
-            trend.mark_received(exam.received_at)
+            trend.mark_received(exam.received_at, trend.due_of("exam", exam.paper_id, exam.received_at))
             emit("order.created", exam, tenant_key=tenant_key)
     return exam
 

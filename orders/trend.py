@@ -5,8 +5,9 @@ terminated by us; exams scored or graded). Kept by hireops.core.trends from the 
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.utils import timezone
@@ -16,11 +17,13 @@ from hireops.core import trends
 from hireops.core.trends import charts
 from hireops.core.trends.models import Grain, TrendDirtyBucket
 
+from .catalogue.turnarounds import turnarounds
 from .models import BackgroundCheck, CheckState, Exam
 
 RECEIVED = "orders.received"  # by received_at: dimension the kind of order
 ENDED = "orders.ended"  # by ended_at: dimension the kind, outcome the state it ended in
 TURNAROUND = "orders.turnaround"  # by ended_at: a histogram of turnarounds (orders.turnaround)
+OVERDUE = "orders.overdue"  # by the moment an order falls due and stops being overdue (orders.overdue)
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
 
@@ -42,22 +45,54 @@ def ended(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
     return _counted("ended_at", start, end, by_state=True)
 
 
-def mark_received(moment: datetime) -> None:
-    trends.mark(RECEIVED, [moment])
+def promised_days(kind: str, code: str) -> int:
+    """The turnaround the catalogue promises for a package (a check) or a paper (an exam)."""
+    found = turnarounds()["packages" if kind == "check" else "papers"]
+    return found.get(code, settings.ORDER_DEFAULT_TURNAROUND_DAYS)
 
 
-# The metrics that follow an order's end (their rows are counted by ``ended_at``), marked
-# together in one statement.
-FOLLOW_THE_END = [ENDED, TURNAROUND]
+def due_of(kind: str, code: str, received: datetime) -> datetime:
+    """When an order received at ``received`` falls overdue if still open."""
+    return received + timedelta(days=promised_days(kind, code))
+
+
+def _mark(hours_of: dict[str, Iterable[datetime | None]]) -> None:
+    """Several metrics' hours in one statement."""
+    marks = [
+        TrendDirtyBucket(metric=metric, bucket=hour)
+        for metric, moments in hours_of.items()
+        for hour in sorted({trends.hour_of(m) for m in moments if m is not None})
+    ]
+    TrendDirtyBucket.objects.bulk_create(marks, ignore_conflicts=True)
+
+
+def mark_received(moment: datetime, due: datetime | None = None) -> None:
+    """An order received at ``moment``: the hour it counts in, and the one it falls due in."""
+    _mark({RECEIVED: [moment], OVERDUE: [due]})
+
+
+# The metrics that follow an order's end (their rows are counted by ``ended_at``, and the
+# overdue ones by the later of the end and the due moment), marked together in one statement.
+FOLLOW_THE_END = (ENDED, TURNAROUND, OVERDUE)
 
 
 def mark_ended(moments: Iterable[datetime | None]) -> None:
-    """The hours an order ended in, before and after a change (a result sent again moves it)."""
-    hours = sorted({trends.hour_of(m) for m in moments if m is not None})
-    TrendDirtyBucket.objects.bulk_create(
-        [TrendDirtyBucket(metric=metric, bucket=h) for metric in FOLLOW_THE_END for h in hours],
-        ignore_conflicts=True,
-    )
+    """The hours an order ended in, before and after a change (a result sent again moves it),
+    and the hour it falls due in (``end_moments``)."""
+    moments = list(moments)
+    _mark(dict.fromkeys(FOLLOW_THE_END, moments))
+
+
+def end_moments(checks=None, exams=None) -> list[datetime | None]:
+    """The ends and due moments of the orders in ``checks`` and ``exams`` (querysets), for
+    ``mark_ended`` before and after a change: one query of each."""
+    found: list[datetime | None] = []
+    for kind, rows, code in (("check", checks, "package_id"), ("exam", exams, "paper_id")):
+        if rows is None:
+            continue
+        for ended, received, entry in rows.values_list("ended_at", "received_at", code):
+            found += [ended, due_of(kind, entry, received)]
+    return found
 
 
 trends.register(trends.Metric(RECEIVED, received))
