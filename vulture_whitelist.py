@@ -19,6 +19,7 @@ USED = (
     # orders/apps.py.
     _.turnaround,
     _.overdue,
+    _.busiest,
     # Django calls every system check with app_configs= (and databases=) by keyword; a check that
     # looks at the whole project ignores them (hireops/*/checks.py, hireops/core/admin/actions.py).
     _.app_configs,

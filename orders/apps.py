@@ -21,6 +21,7 @@ class OrdersConfig(AppConfig):
         from hireops.events.registry import register_event
 
         from . import (
+            busiest,  # noqa: F401  (its trend, chart and the customers' signal)
             checks,  # noqa: F401  (registers them)
             overdue,  # noqa: F401  (its trend, chart and the catalogue's signals)
             trend,  # noqa: F401  (registers the orders' trends and chart)

@@ -16,7 +16,7 @@ from hireops.core.models import CallStatus
 from hireops.outbound import not_being_sent
 from hireops.webhooks.events import emit
 
-from . import trend
+from . import busiest, trend
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
 from .writes import CANCELED_NOT_SENT
 
@@ -165,6 +165,7 @@ def orders_link_binding(sender, binding, **kwargs) -> int:
     found = {"app_id": binding.app_id, "tenant_key": binding.tenant_key, "account_id": binding.account_id}
     changed, now = 0, timezone.now()
     for model in (BackgroundCheck, Exam):
+        busiest.mark_linked(model.objects.filter(**found).exclude(customer_id=customer_id))
         changed += model.objects.filter(**found).update(
             binding=binding, customer_id=customer_id, updated_at=now
         )

@@ -23,6 +23,7 @@ from .models import BackgroundCheck, CheckState, Exam
 RECEIVED = "orders.received"  # by received_at: dimension the kind of order
 ENDED = "orders.ended"  # by ended_at: dimension the kind, outcome the state it ended in
 TURNAROUND = "orders.turnaround"  # by ended_at: a histogram of turnarounds (orders.turnaround)
+USAGE = "orders.usage"  # by received_at and ended_at, per customer: the usage export (orders.busiest)
 OVERDUE = "orders.overdue"  # by the moment an order falls due and stops being overdue (orders.overdue)
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
@@ -68,12 +69,12 @@ def _mark(hours_of: dict[str, Iterable[datetime | None]]) -> None:
 
 def mark_received(moment: datetime, due: datetime | None = None) -> None:
     """An order received at ``moment``: the hour it counts in, and the one it falls due in."""
-    _mark({RECEIVED: [moment], OVERDUE: [due]})
+    _mark({RECEIVED: [moment], USAGE: [moment], OVERDUE: [due]})
 
 
 # The metrics that follow an order's end (their rows are counted by ``ended_at``, and the
 # overdue ones by the later of the end and the due moment), marked together in one statement.
-FOLLOW_THE_END = (ENDED, TURNAROUND, OVERDUE)
+FOLLOW_THE_END = (ENDED, TURNAROUND, OVERDUE, USAGE)
 
 
 def mark_ended(moments: Iterable[datetime | None]) -> None:
