@@ -16,7 +16,7 @@ from hireops.core.models import CallStatus
 from hireops.outbound import not_being_sent
 from hireops.webhooks.events import emit
 
-from . import busiest, trend
+from . import busiest, failures, trend
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
 from .writes import CANCELED_NOT_SENT
 
@@ -126,9 +126,10 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         )
         trend.mark_ended([check.ended_at, now, trend.due_of("check", check.package_id, check.received_at)])
         # A write being sent right now finishes on its own (Feishu answers 1002858).
-        OrderWrite.objects.filter(
+        if OrderWrite.objects.filter(
             not_being_sent(now), background_check=check, status=CallStatus.QUEUED
-        ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT))
+        ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT)):
+            failures.mark_failed(now)
         check.refresh_from_db()
         emit("order.canceled", check, tenant_key=tenant_key)
     return 1

@@ -44,8 +44,8 @@ from hireops.feishu_calls.callee import FEISHU, FeishuKind
 from hireops.feishu_calls.failures import Failure
 from hireops.webhooks.events import emit
 
+from . import failures, trend
 from . import reports as report_links
-from . import trend
 from .models import (
     BackgroundCheck,
     CheckState,
@@ -352,6 +352,7 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
         if write.order.ended:  # Feishu refuses anything more (1002858, 1002855)
             refuse_if_closed(write.order)
         OrderWrite.objects.filter(pk=write.pk).update(status=CallStatus.QUEUED, finished_at=None, note="")
+        failures.mark_reopened(write.finished_at)
         audit.record(user, [write, write.order], SENT_AGAIN, {"write": write.pk})
         return _queue(write)
 
@@ -455,6 +456,7 @@ def _closed(write: OrderWrite) -> None:
     """A write finished (sent, failed or closed unsent): its order shows it, and the order's
     next write is sent."""
     touch_write(write)
+    failures.mark_closed(write)
     _queue_next(write)
 
 
