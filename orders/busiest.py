@@ -2,9 +2,11 @@
 (``orders.usage``) kept as a rollup, ``orders.usage``: per customer (dimension, its id; empty
 for orders not linked to one yet) the orders received (by ``received_at``) and those that ended
 (by ``ended_at``: checks completed or canceled/terminated, exams scored), so a month's row of
-a customer is its line of the usage export. Month rollups: the chart reads the period's months
-and ranks the customers in the database (one query), then names the ten (a second query),
-only for readers who may open the customers; others read "customer #id".
+a customer is its line of the usage export. Month rollups: the chart reads last month's (the
+month the usage export invoices by default; a year holds a row per customer, figure and month,
+too many to rank when a page opens) and ranks the customers in the database (one query), then
+names the ten (a second query), only for readers who may open the customers; others read
+"customer #id".
 
 Marks: the intake (an order received), the writes that end an order (``trend.mark_ended``), a
 binding decided (its account's orders change customer, ``mark_linked``) and a customer deleted
@@ -12,10 +14,11 @@ binding decided (its account's orders change customer, ``mark_linked``) and a cu
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import admin
 from django.db.models import Count, Q, Sum, Value, signals
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +29,6 @@ from hireops.core.trends.models import Grain, TrendRollup
 
 from .models import BackgroundCheck, CheckState, Exam
 from .trend import USAGE, reader_kinds
-from .turnaround import months_of
 
 RECEIVED, COMPLETED, ENDED_OTHERWISE = "received", "completed", "canceled"
 
@@ -86,10 +88,10 @@ def busiest(request, period: charts.Period) -> charts.Figures | None:
     kinds = reader_kinds(request)
     if not kinds:
         return None
-    months = months_of(period)
-    rows = TrendRollup.objects.filter(
-        metric=USAGE, grain=Grain.MONTH, bucket__gte=months[0], bucket__lte=months[-1]
-    )
+    # Last month, the one the usage export invoices by default: one month's rows (a row per
+    # customer and figure) are what a dashboard can rank when it opens; a year's are not.
+    last_month = trends.month_of(trends.month_of(timezone.now()) - timedelta(days=1))
+    rows = TrendRollup.objects.filter(metric=USAGE, grain=Grain.MONTH, bucket=last_month)
 
     def figure(name: str) -> Sum:  # the kinds of order the reader may open
         return Sum("count", filter=Q(outcome__in=[f"{kind}.{name}" for kind in kinds]))
@@ -120,12 +122,12 @@ def busiest(request, period: charts.Period) -> charts.Figures | None:
 charts.register(
     charts.Chart(
         name="orders-busiest-customers",
-        title=_("The ten busiest customers"),
+        title=_("The ten busiest customers last month"),
         description=_(
-            "Bars: the orders each customer sent in the months of the period (the usage export's "
-            "figures, for invoicing), the ten with the most; in green the orders that ended in those "
-            "months with a result or a score, in red those canceled or terminated. The same figures are "
-            "in the table below."
+            "Bars: the orders each customer sent last month (the usage export's figures, for "
+            "invoicing), the ten with the most, whatever the period chosen; in green the orders that "
+            "ended last month with a result or a score, in red those canceled or terminated. The same "
+            "figures are in the table below."
         ),
         unit=_("orders"),
         bucket_label=_("customer"),

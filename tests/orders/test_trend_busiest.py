@@ -2,6 +2,7 @@
 same numbers as the export, names only for readers who may open the customers."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -25,8 +26,14 @@ def figures(page: str) -> dict[str, list[int]]:
     return {label: [int(n) for n in re.findall(r">(\d+)<", cells)] for label, cells in rows}
 
 
+def last_month_noon():
+    return timezone.now().replace(day=1, hour=12) - timedelta(days=1)
+
+
 @pytest.fixture
-def orders():
+def orders(monkeypatch):
+    then = last_month_noon()  # last month's last day: the month the chart ranks
+    monkeypatch.setattr(timezone, "now", lambda: then)
     acme, globex = (
         VendorCustomer.objects.create(name="Acme 客户"),
         VendorCustomer.objects.create(name="Globex"),
@@ -55,13 +62,16 @@ def orders():
         )
         orders_link_binding(None, binding)
     trends.recompute()
+    monkeypatch.undo()
     return acme, globex
 
 
 def test_the_busiest_customers_are_the_usage_exports_figures(admin_client, orders):
     drawn = figures(admin_client.get("/admin/").content.decode())
     assert drawn == {"Acme 客户": [3, 0, 1], "Globex": [1, 0, 0], "not linked yet": [1, 0, 0]}
-    exported = {row.customer: row.figures for row in usage.monthly_usage(timezone.localdate())}
+    exported = {
+        row.customer: row.figures for row in usage.monthly_usage(timezone.localtime(last_month_noon()).date())
+    }
     assert exported["Acme 客户"]["checks_created"] == 3 and exported["Acme 客户"]["checks_canceled"] == 1
     assert exported["Globex"]["exams_created"] == 1 and exported[None]["checks_created"] == 1
 
@@ -80,6 +90,6 @@ def test_a_reader_who_may_not_open_the_customers_sees_no_names(client, staff_use
 def test_a_deleted_customer_leaves_its_orders_unlinked(admin_client, orders):
     acme, _globex = orders
     EcoAccountBinding.objects.filter(customer=acme).delete()
-    acme.delete()
+    acme.delete()  # today: its orders of last month lose it all the same
     trends.recompute()
     assert figures(admin_client.get("/admin/").content.decode())["not linked yet"] == [4, 0, 1]
