@@ -9,21 +9,22 @@ counts in), and a row deleted (a binding's pushes go with it) marks its hour thr
 before the deletion.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.apps import apps
 from django.contrib import admin
 from django.db.models import Count, Model, signals
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
 from hireops.core.models import CallStatus
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain, TrendRollup
 
-METRIC = "orders.failed"
+from .daily import FAILED, day_rows
+
+METRIC = FAILED
 # By name: the catalogue's pushes mark this trend (orders.catalogue.pushes imports this module).
 KINDS = {"write": "orders.OrderWrite", "push": "orders.CataloguePush"}
 
@@ -75,17 +76,13 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = _kinds(request)
     if not kinds:
         return None
-    start, end, days = charts.days_of(period)
-    rows = TrendRollup.objects.filter(
-        metric=METRIC, grain=Grain.DAY, bucket__gte=start, bucket__lt=end, dimension__in=kinds
-    )
-    values: dict[str, dict] = {"write": {}, "push": {}}
-    for bucket, kind, n in rows.values_list("bucket", "dimension", "count"):
-        day = timezone.localtime(bucket).date()
-        values[kind][day] = values[kind].get(day, 0) + n
-    listed = {kind: [found.get(d, 0) for d in days] for kind, found in values.items()}
-    listed["all"] = [w + p for w, p in zip(listed["write"], listed["push"], strict=True)]
-    listed = {"all": listed["all"], "push": listed["push"]}
+    _start, _end, days = charts.days_of(period)
+    values: dict[str, dict] = {"write": defaultdict(int), "push": defaultdict(int)}
+    for (metric, day, kind, _outcome), n in day_rows(request, period).items():
+        if metric == METRIC and kind in kinds:
+            values[kind][day] += n
+    push = [values["push"][d] for d in days]
+    listed = {"all": [values["write"][d] + p for d, p in zip(days, push, strict=True)], "push": push}
     return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
 
 

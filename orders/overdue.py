@@ -7,7 +7,8 @@ it once, when it ends (its end, if that comes after the due moment). ``orders.ov
 those moments per hour: outcome ``in`` by the due moment (orders still open then), ``out`` by
 the end (orders that ended overdue); an order that ended in time counts in neither. The level
 at any moment is every ``in`` up to it less every ``out`` up to it: the chart reads the days of
-the period and one sum of everything before it, in one query.
+the period and one sum of everything before it, in the query the orders' daily charts share
+(``trend.day_rows``).
 
 Both moments come from the order's row and the catalogue, so the rollups are recomputed like
 any other (``tests/orders/test_trend_orders_random.py`` compares them with a GROUP BY). The
@@ -24,17 +25,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, DateTimeField, F, Q, Sum, Value, When, signals
-from django.utils import timezone
+from django.db.models import Count, F, Q, signals
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain, TrendRollup
 
 from .catalogue.models import ExamPaper, Package
 from .models import BackgroundCheck, Exam
-from .trend import OVERDUE, mark_ended, reader_kinds
+from .trend import OVERDUE, day_rows, mark_ended, reader_kinds
 
 IN, OUT = "in", "out"
 ORDERS: tuple[tuple[str, type[BackgroundCheck] | type[Exam], str, type[Package] | type[ExamPaper]], ...] = (
@@ -134,35 +133,19 @@ def levels(request, period: charts.Period) -> charts.Figures | None:
     kinds = reader_kinds(request)
     if not kinds:
         return None
-    start, _end, days = charts.days_of(period)
-    today = charts.midnight(timezone.localdate())
-    now_hour = trends.hour_of(timezone.now()) + trends.HOUR
-    rows = TrendRollup.objects.filter(
-        Q(grain=Grain.DAY, bucket__lt=today) | Q(grain=Grain.HOUR, bucket__gte=today, bucket__lt=now_hour),
-        metric=OVERDUE,
-        dimension__in=kinds,
-    )
-    # Everything before the period folds into its first day: the level it starts from.
-    day = Case(
-        When(bucket__lt=start, then=Value(start)),
-        When(bucket__gte=today, then=Value(today)),
-        default=F("bucket"),
-        output_field=DateTimeField(),
-    )
-    summed = rows.order_by().annotate(day=day).values("day", "outcome").annotate(n=Sum("count"))
+    _start, _end, days = charts.days_of(period)
     change: dict = defaultdict(int)
-    for found in summed:
-        sign = 1 if found["outcome"] == IN else -1
-        change[timezone.localtime(found["day"]).date()] += sign * found["n"]
+    for (metric, day, kind, outcome), n in day_rows(request, period).items():
+        if metric == OVERDUE and kind in kinds:
+            change[day] += n if outcome == IN else -n
     level, values = 0, []
     for d in days:
         level += change[d]
         values.append(level)
-    figures = charts.Figures(list(days), {"overdue": values})
     if period.grain == "week":  # a week's bar: its last day's level, not a sum of levels
         last = {d - timedelta(days=d.weekday()): v for d, v in zip(days, values, strict=True)}
-        figures = charts.Figures(list(last), {"overdue": list(last.values())})
-    return figures
+        return charts.Figures(list(last), {"overdue": list(last.values())})
+    return charts.Figures(list(days), {"overdue": values})
 
 
 charts.register(

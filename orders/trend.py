@@ -10,21 +10,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain, TrendDirtyBucket
+from hireops.core.trends.models import TrendDirtyBucket
 
 from .catalogue.turnarounds import turnarounds
+from .daily import ENDED, OVERDUE, RECEIVED, TURNAROUND, USAGE, day_rows
 from .models import BackgroundCheck, CheckState, Exam
 
-RECEIVED = "orders.received"  # by received_at: dimension the kind of order
-ENDED = "orders.ended"  # by ended_at: dimension the kind, outcome the state it ended in
-TURNAROUND = "orders.turnaround"  # by ended_at: a histogram of turnarounds (orders.turnaround)
-USAGE = "orders.usage"  # by received_at and ended_at, per customer: the usage export (orders.busiest)
-OVERDUE = "orders.overdue"  # by the moment an order falls due and stops being overdue (orders.overdue)
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
 
@@ -117,17 +112,19 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = reader_kinds(request)
     if not kinds:
         return None
-    start, end, days = charts.days_of(period)
+    _start, _end, days = charts.days_of(period)
     values: dict[str, dict] = {
         "received": defaultdict(int),
         "completed": defaultdict(int),
         "ended": defaultdict(int),
     }
-    for (bucket, _o), n in trends.series(RECEIVED, Grain.DAY, start, end, kinds).items():
-        values["received"][timezone.localtime(bucket).date()] += n
-    for (bucket, state), n in trends.series(ENDED, Grain.DAY, start, end, kinds).items():
-        key = "ended" if state in TERMINATED_STATES else "completed"
-        values[key][timezone.localtime(bucket).date()] += n
+    for (metric, day, kind, outcome), n in day_rows(request, period).items():
+        if kind not in kinds:
+            continue
+        if metric == RECEIVED:
+            values["received"][day] += n
+        elif metric == ENDED:
+            values["ended" if outcome in TERMINATED_STATES else "completed"][day] += n
     listed = {key: [found[d] for d in days] for key, found in values.items()}
     return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
 
