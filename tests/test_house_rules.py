@@ -177,10 +177,13 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear
             "referrals.rewards",
             "referrals.rewards.models",
+            "referrals.rewards.trend",  # HR's trend metrics and charts, registered in ready()
+            "referrals.trends",
             "referrals.withdrawals",
             "referrals.withdrawals.guards",
             "referrals.withdrawals.models",
             "referrals.withdrawals.signals",
+            "referrals.withdrawals.trend",
         ],
         "handles": [True, False],
     }
