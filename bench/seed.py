@@ -860,6 +860,10 @@ def _dashboard_statements(params: dict) -> list[tuple[str, str]]:
                     "attempts": "CASE WHEN r.status = 'finished' THEN 1 ELSE 0 END",
                     "withdraw_sent": "r.status = 'finished' AND mod(a.id, 2 * %(fail_every)s) <> 0",
                     "finished_at": "r.finished_at",
+                    # What Feishu confirmed it paid (HR's trends sum it per run and currency).
+                    "withdrawn_cash": "CASE WHEN r.status = 'finished' "
+                    "AND mod(a.id, 2 * %(fail_every)s) <> 0 "
+                    """THEN '{"CNY": "10.00"}'::jsonb END""",
                 },
                 "FROM referrals_payoutrun AS r JOIN referrals_referralaccount AS a "
                 "ON mod(a.id, 20) = mod(r.id, 20) AND a.status = 'active'",

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from hireops.core.trends import charts
 from hireops.core.trends.models import Grain, TrendRollup
 
+from .payouts import trend as payouts
+from .payouts.models import PayoutRun
 from .rewards import trend as rewards
 from .rewards.models import ExternalReferralReward
 from .withdrawals import trend as withdrawals
@@ -136,5 +138,49 @@ charts.register(
         bucket_label=_("month"),
         series=(),
         figures=number_per_month,
+    )
+)
+
+
+def runs_paid(request, period: charts.Period) -> charts.Figures | None:
+    """What each payout run paid in the period, per currency: a bar per run and currency, the
+    runs by number (a run is named by its number and the day its first line was paid)."""
+    if not admin.site.get_model_admin(PayoutRun).has_view_permission(request):
+        return None
+    start, end, _days = charts.days_of(period)
+    rows = TrendRollup.objects.filter(
+        metric=payouts.METRIC, grain=Grain.DAY, bucket__gte=start, bucket__lt=end
+    ).values_list("bucket", "dimension", "outcome", "count")
+    paid: dict = defaultdict(lambda: defaultdict(int))
+    first: dict[int, date] = {}
+    for bucket, currency, run, n in rows:
+        day = timezone.localtime(bucket).date()
+        first[int(run)] = min(day, first.get(int(run), day))
+        if currency != payouts.LINES:
+            paid[int(run)][currency] += n
+    runs = sorted(first)
+    currencies = sorted({c for found in paid.values() for c in found})
+    series = tuple(
+        charts.Series(currency, currency, PALETTE[i % len(PALETTE)][0])
+        for i, currency in enumerate(currencies)
+    )
+    values = {c: [Decimal(paid[run][c]).scaleb(-2) for run in runs] for c in currencies}
+    labels = [f"#{run} · {first[run]:%Y-%m-%d}" for run in runs]
+    return charts.Figures(labels, values, series)
+
+
+charts.register(
+    charts.Chart(
+        name="payout-runs-paid",
+        title=_("What each payout run paid, by currency"),
+        description=_(
+            "Bars for each payout run that paid lines in the period, named by its number and the day it "
+            "first paid: the cash Feishu confirmed it withdrew, one bar per currency (amounts of different "
+            "currencies are never added together). The same figures are in the table below."
+        ),
+        unit=_("amount, in each bar's currency"),
+        bucket_label=_("payout run"),
+        series=(),
+        figures=runs_paid,
     )
 )

@@ -175,6 +175,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.payouts",
             "referrals.payouts.models",
             "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear
+            "referrals.payouts.trend",
             "referrals.rewards",
             "referrals.rewards.models",
             "referrals.rewards.trend",  # HR's trend metrics and charts, registered in ready()

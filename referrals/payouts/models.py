@@ -150,6 +150,10 @@ class PayoutLine(FeishuCall):
             # A run's lines page by page in the API, by tenant then id (a key limited to tenants
             # reads its own range), and whether a run has a line of a tenant.
             models.Index(fields=["run", "tenant_key", "id"], name="payout_line_run_tenant_idx"),
+            # The trend's hours (referrals.payouts.trend): the paid lines by when.
+            models.Index(
+                fields=["finished_at"], name="payout_line_paid_idx", condition=Q(status="succeeded")
+            ),
         ]
 
     def __str__(self):

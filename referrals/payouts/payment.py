@@ -24,7 +24,7 @@ from ..leavers import services as leavers
 from ..withdrawals import services as withdrawals
 from ..withdrawals import trend as withdrawal_trend
 from ..withdrawals.models import Withdrawal
-from . import announce, signals
+from . import announce, signals, trend
 from .amounts import cash_text, normalised
 from .approval import NOTHING_LEFT
 from .models import PayoutLine, PayoutNews, PayoutRun, PayoutRunStatus
@@ -159,6 +159,7 @@ def _effect_many(paid: list[tuple[PayoutLine, str, Held | Paid]]) -> None:
         ]
     )
     withdrawal_trend.mark_confirmed(line.finished_at for line in lines)
+    trend.mark_paid(line.finished_at for line in lines)
     # A leaver waiting for this run: deactivated next.
     leavers.accounts_paid_out([line.account_id for line in lines])
     # The cash is zero in Feishu now (where its answer could be read); the points as they are.

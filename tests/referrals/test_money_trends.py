@@ -18,8 +18,9 @@ from hireops.core import trends
 from hireops.core.auth import roles
 from hireops.core.models import CallStatus
 from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
-from referrals.models import ExternalReferralReward, Withdrawal
+from referrals.models import ExternalReferralReward, PayoutLine, Withdrawal
 from referrals.payouts import services as payouts
+from referrals.payouts import trend as payout_trend
 from referrals.rewards import trend as reward_trend
 from referrals.rewards.services import RewardInput, RewardRefused, reward_add, reward_delete_request
 from referrals.withdrawals import trend as withdrawal_trend
@@ -48,29 +49,34 @@ def expected() -> dict[str, Counter]:
     rewards = ExternalReferralReward.objects.filter(status=CallStatus.SUCCEEDED, deleted_at__isnull=True)
     for at, currency, amount, points in rewards.values_list("finished_at", "currency", "amount", "points"):
         hour = trends.hour_of(at)
-        hours[reward_trend.METRIC, hour, ""] += 1
+        hours[reward_trend.METRIC, hour, "", ""] += 1
         if amount is not None:
-            hours[reward_trend.METRIC, hour, currency] += hundredths(amount)
+            hours[reward_trend.METRIC, hour, currency, ""] += hundredths(amount)
         if points:
-            hours[reward_trend.METRIC, hour, "points"] += points
+            hours[reward_trend.METRIC, hour, "points", ""] += points
     confirmed = Withdrawal.objects.filter(status=CallStatus.SUCCEEDED)
     for at, points, cash in confirmed.values_list("finished_at", "withdrawn_points", "withdrawn_cash"):
         hour = trends.hour_of(at)
-        hours[withdrawal_trend.METRIC, hour, ""] += 1
-        hours[withdrawal_trend.METRIC, hour, "points"] += points or 0
+        hours[withdrawal_trend.METRIC, hour, "", ""] += 1
+        hours[withdrawal_trend.METRIC, hour, "points", ""] += points or 0
         for currency, amount in (cash or {}).items():
-            hours[withdrawal_trend.METRIC, hour, currency] += hundredths(amount)
+            hours[withdrawal_trend.METRIC, hour, currency, ""] += hundredths(amount)
+    paid = PayoutLine.objects.filter(status=CallStatus.SUCCEEDED)
+    for at, run, cash in paid.values_list("finished_at", "run_id", "withdrawn_cash"):
+        hours[payout_trend.METRIC, trends.hour_of(at), "", str(run)] += 1
+        for currency, amount in (cash or {}).items():
+            hours[payout_trend.METRIC, trends.hour_of(at), currency, str(run)] += hundredths(amount)
     days: Counter = Counter()
-    for (metric, hour, unit), n in hours.items():
-        days[metric, trends.day_of(hour), unit] += n
+    for (metric, hour, unit, outcome), n in hours.items():
+        days[metric, trends.day_of(hour), unit, outcome] += n
     return {Grain.HOUR: +hours, Grain.DAY: +days}
 
 
 def rollups(grain: str) -> Counter:
     rows = TrendRollup.objects.filter(
-        metric__in=[reward_trend.METRIC, withdrawal_trend.METRIC], grain=grain
-    ).values_list("metric", "bucket", "dimension", "count")
-    return Counter({(m, b, d): n for m, b, d, n in rows})
+        metric__in=[reward_trend.METRIC, withdrawal_trend.METRIC, payout_trend.METRIC], grain=grain
+    ).values_list("metric", "bucket", "dimension", "outcome", "count")
+    return Counter({(m, b, d, o): n for m, b, d, o, n in rows})
 
 
 class Killed(Exception):
@@ -228,7 +234,8 @@ def test_rollups_equal_a_group_by_after_random_changes(sandbox, register, people
     want = expected()
     assert rollups(Grain.HOUR) == want[Grain.HOUR]
     assert rollups(Grain.DAY) == want[Grain.DAY]
-    assert len({b for _m, b, _d in want[Grain.HOUR]}) > 3  # many hours, not one
-    assert any(d not in ("", "points") for _m, _b, d in want[Grain.HOUR])
+    assert len({b for _m, b, _d, _o in want[Grain.HOUR]}) > 3  # many hours, not one
+    assert any(d not in ("", "points") for _m, _b, d, _o in want[Grain.HOUR])
+    assert any(m == payout_trend.METRIC for m, _b, _d, _o in want[Grain.HOUR])
     assert Withdrawal.objects.filter(status=CallStatus.SUCCEEDED).exists()
     assert ExternalReferralReward.objects.filter(deleted_at__isnull=False).exists() or seed != 1

@@ -148,3 +148,42 @@ def test_a_month_ago_stays_in_its_month(client, staff_user, paid):
     client.force_login(staff_user(roles.HR))
     rows = table(client.get("/admin/?period=quarter").content.decode(), MONEY)[1]
     assert rows[paid][1] == "0.00" and rows[f"{timezone.localtime(before):%Y-%m}"][1] == "50.05"
+
+
+def test_each_payout_run_shows_what_it_paid_per_currency(client, staff_user):
+    from referrals.models import PayoutLine, PayoutRun
+    from referrals.payouts import trend as payout_trend
+
+    now = timezone.now()
+    run = PayoutRun.objects.create(title="十一月")
+    for i, (status, cash) in enumerate(
+        [
+            (CallStatus.SUCCEEDED, {"CNY": "12.50"}),
+            (CallStatus.SUCCEEDED, {"CNY": "0.05", "USD": "2.00"}),
+            (CallStatus.FAILED, None),  # held or refused: paid nothing
+        ]
+    ):
+        account = ReferralAccount.objects.create(
+            name=f"员工{i}", email=f"p{i}@example.com", account_id=f"p{i}"
+        )
+        PayoutLine.objects.create(
+            run=run,
+            account=account,
+            external_order_id=f"line-{i}",
+            cash={"CNY": "12.50"},
+            status=status,
+            finished_at=now,
+            withdrawn_cash=cash,
+        )
+    trends.mark(payout_trend.METRIC, [now])
+    trends.recompute()
+    client.force_login(staff_user(roles.HR))
+    page = client.get("/admin/").content.decode()
+    head, rows = table(page, "payout-runs-paid")
+    label = f"#{run.pk} · {timezone.localdate():%Y-%m-%d}"
+    assert head == ["Payout run", "CNY", "USD"] and rows == {label: ["12.55", "2.00"]}
+    assert "十一月" not in page.split('id="payout-runs-paid"', 1)[1].split("</section>", 1)[0]
+    csv = b"".join(client.get("/admin/trends/payout-runs-paid.csv").streaming_content).decode()
+    assert csv.lstrip("\ufeff").splitlines() == ["payout run,CNY,USD", f"{label},12.55,2.00"]
+    client.force_login(staff_user(roles.VENDOR_OPS))
+    assert client.get("/admin/trends/payout-runs-paid.csv").status_code == 404
