@@ -154,6 +154,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "orders.catalogue.models",  # the catalogue's rows, part of orders.models
             "orders.catalogue.turnarounds",  # the promises the trends read (a cache of the rows)
             "orders.checks",  # a settings check, registered in ready()
+            "orders.daily",  # the metrics' names and the day rows the daily charts share
             "orders.failures",
             "orders.models",
             "orders.overdue",
