@@ -12,11 +12,11 @@ runs one by default (prefork, 4 processes; ``--pool``, ``--concurrency``), fed b
 dispatcher (sent every minute, as beat does, and topping the workers up in between). While it runs,
 the run's progress and the time left are printed as the run's page shows them.
 
-Feishu allows 100 withdrawals a minute per app and tenant (docs/feishu.md §4, §7.5; the issue's
-"10/s" is not Feishu's documented figure), so one tenant's 20,000 accounts take at least 3.4 h
-whatever the code does; over many tenants the run is bounded by the workers. Checked: 0 × 429,
-no tenant over 100 withdrawals in any 60 s window, every line paid, and Feishu's books (the
-sandbox's state) show every account withdrawn exactly once.
+Feishu allows 100 withdrawals a minute per app and tenant (docs/feishu.md §4, §7.5; a
+"10/s" sometimes quoted is not Feishu's documented figure), so one tenant's 20,000 accounts
+take at least 3.4 h whatever the code does; over many tenants the run is bounded by the
+workers. Checked: 0 × 429, no tenant over 100 withdrawals in any 60 s window, every line paid,
+and Feishu's books (the sandbox's state) show every account withdrawn exactly once.
 """
 
 import argparse

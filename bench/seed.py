@@ -28,6 +28,8 @@ times the failed and waiting rows.
 import json
 import time
 
+from bench import seed_calls
+
 # Rows at scale 1; other scales multiply them (at least 1 each).
 SIZES = {
     "events": 1_000_000,
@@ -917,10 +919,13 @@ def _dashboard_statements(params: dict) -> list[tuple[str, str]]:
                     "rule_type": "1",
                     "stage": "1 + mod(i, 3)",
                     "bonus_type": "2",
-                    "currency": "'CNY'",
+                    "currency": "CASE WHEN mod(i, 10) = 0 THEN 'USD' ELSE 'CNY' END",  # the trends' two
                     "amount": "500",
                     "requested_by_id": "%(user_hr)s",
                     "requested_at": "now() - interval '365 days' * (1 - i::float8 / %(n_rewards)s)",
+                    # Closed by Feishu's answer a moment later (HR's trends count them by it).
+                    "finished_at": "CASE WHEN i <= %(n_rewards)s - 20 THEN now() + interval '2 seconds' "
+                    "- interval '365 days' * (1 - i::float8 / %(n_rewards)s) END",
                     "status": "CASE WHEN mod(i, %(fail_every)s) = 0 "
                     "AND i > %(n_rewards)s - %(n_rewards)s / 50 THEN 'failed' "
                     "WHEN i > %(n_rewards)s - 20 THEN 'queued' ELSE 'succeeded' END",
@@ -1115,7 +1120,7 @@ def seed(scale: float, users: dict[str, int], out=print, spread: str = "large") 
         extras = cursor.fetchall()
         for drop, _create, _is_fk in extras:
             cursor.execute(drop)
-        for label, sql in [*STATEMENTS, *_dashboard_statements(params)]:
+        for label, sql in [*STATEMENTS, *_dashboard_statements(params), *seed_calls.statements()]:
             # Ids of rows inserted by one statement in an empty table are consecutive: later
             # statements address the k-th account or customer as base + k - 1.
             if label == "withdrawals":

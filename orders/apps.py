@@ -21,7 +21,10 @@ class OrdersConfig(AppConfig):
         from hireops.events.registry import register_event
 
         from . import (
+            busiest,  # noqa: F401  (its trend, chart and the customers' signal)
             checks,  # noqa: F401  (registers them)
+            failures,  # noqa: F401  (its trend, chart and the deletions' signal)
+            overdue,  # noqa: F401  (its trend, chart and the catalogue's signals)
             trend,  # noqa: F401  (registers the orders' trends and chart)
             turnaround,  # noqa: F401  (its trend and charts)
         )

@@ -16,7 +16,7 @@ from hireops.core.models import CallStatus
 from hireops.outbound import not_being_sent
 from hireops.webhooks.events import emit
 
-from . import trend
+from . import busiest, failures, trend
 from .models import BackgroundCheck, CheckState, Exam, OrderWrite
 from .writes import CANCELED_NOT_SENT
 
@@ -95,7 +95,7 @@ def background_check_created(*, app_id: str, tenant_key: str, event_id: str, eve
             },
         )
         if created:
-            trend.mark_received(check.received_at)
+            trend.mark_received(check.received_at, trend.due_of("check", check.package_id, check.received_at))
             emit("order.created", check, tenant_key=tenant_key)
     return check
 
@@ -124,11 +124,12 @@ def background_check_canceled(*, app_id: str, tenant_key: str, event_id: str, ev
         BackgroundCheck.objects.filter(pk=check.pk).update(
             state=CheckState.CANCELED, cancel_reason=reason, ended_at=now, updated_at=now
         )
-        trend.mark_ended([check.ended_at, now])
+        trend.mark_ended([check.ended_at, now, trend.due_of("check", check.package_id, check.received_at)])
         # A write being sent right now finishes on its own (Feishu answers 1002858).
-        OrderWrite.objects.filter(
+        if OrderWrite.objects.filter(
             not_being_sent(now), background_check=check, status=CallStatus.QUEUED
-        ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT))
+        ).update(status=CallStatus.FAILED, finished_at=now, error=Message(CANCELED_NOT_SENT)):
+            failures.mark_failed(now)
         check.refresh_from_db()
         emit("order.canceled", check, tenant_key=tenant_key)
     return 1
@@ -154,7 +155,7 @@ def exam_created(*, app_id: str, tenant_key: str, event_id: str, event: dict) ->
             },
         )
         if created:
-            trend.mark_received(exam.received_at)
+            trend.mark_received(exam.received_at, trend.due_of("exam", exam.paper_id, exam.received_at))
             emit("order.created", exam, tenant_key=tenant_key)
     return exam
 
@@ -165,6 +166,7 @@ def orders_link_binding(sender, binding, **kwargs) -> int:
     found = {"app_id": binding.app_id, "tenant_key": binding.tenant_key, "account_id": binding.account_id}
     changed, now = 0, timezone.now()
     for model in (BackgroundCheck, Exam):
+        busiest.mark_linked(model.objects.filter(**found).exclude(customer_id=customer_id))
         changed += model.objects.filter(**found).update(
             binding=binding, customer_id=customer_id, updated_at=now
         )

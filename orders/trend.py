@@ -5,22 +5,21 @@ terminated by us; exams scored or graded). Kept by hireops.core.trends from the 
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
 from hireops.core.trends import charts
-from hireops.core.trends.models import Grain, TrendDirtyBucket
+from hireops.core.trends.models import TrendDirtyBucket
 
+from .catalogue.turnarounds import turnarounds
+from .daily import ENDED, OVERDUE, RECEIVED, TURNAROUND, USAGE, day_rows
 from .models import BackgroundCheck, CheckState, Exam
 
-RECEIVED = "orders.received"  # by received_at: dimension the kind of order
-ENDED = "orders.ended"  # by ended_at: dimension the kind, outcome the state it ended in
-TURNAROUND = "orders.turnaround"  # by ended_at: a histogram of turnarounds (orders.turnaround)
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
 
@@ -42,22 +41,54 @@ def ended(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
     return _counted("ended_at", start, end, by_state=True)
 
 
-def mark_received(moment: datetime) -> None:
-    trends.mark(RECEIVED, [moment])
+def promised_days(kind: str, code: str) -> int:
+    """The turnaround the catalogue promises for a package (a check) or a paper (an exam)."""
+    found = turnarounds()["packages" if kind == "check" else "papers"]
+    return found.get(code, settings.ORDER_DEFAULT_TURNAROUND_DAYS)
 
 
-# The metrics that follow an order's end (their rows are counted by ``ended_at``), marked
-# together in one statement.
-FOLLOW_THE_END = [ENDED, TURNAROUND]
+def due_of(kind: str, code: str, received: datetime) -> datetime:
+    """When an order received at ``received`` falls overdue if still open."""
+    return received + timedelta(days=promised_days(kind, code))
+
+
+def _mark(hours_of: dict[str, Iterable[datetime | None]]) -> None:
+    """Several metrics' hours in one statement."""
+    marks = [
+        TrendDirtyBucket(metric=metric, bucket=hour)
+        for metric, moments in hours_of.items()
+        for hour in sorted({trends.hour_of(m) for m in moments if m is not None})
+    ]
+    TrendDirtyBucket.objects.bulk_create(marks, ignore_conflicts=True)
+
+
+def mark_received(moment: datetime, due: datetime | None = None) -> None:
+    """An order received at ``moment``: the hour it counts in, and the one it falls due in."""
+    _mark({RECEIVED: [moment], USAGE: [moment], OVERDUE: [due]})
+
+
+# The metrics that follow an order's end (their rows are counted by ``ended_at``, and the
+# overdue ones by the later of the end and the due moment), marked together in one statement.
+FOLLOW_THE_END = (ENDED, TURNAROUND, OVERDUE, USAGE)
 
 
 def mark_ended(moments: Iterable[datetime | None]) -> None:
-    """The hours an order ended in, before and after a change (a result sent again moves it)."""
-    hours = sorted({trends.hour_of(m) for m in moments if m is not None})
-    TrendDirtyBucket.objects.bulk_create(
-        [TrendDirtyBucket(metric=metric, bucket=h) for metric in FOLLOW_THE_END for h in hours],
-        ignore_conflicts=True,
-    )
+    """The hours an order ended in, before and after a change (a result sent again moves it),
+    and the hour it falls due in (``end_moments``)."""
+    moments = list(moments)
+    _mark(dict.fromkeys(FOLLOW_THE_END, moments))
+
+
+def end_moments(checks=None, exams=None) -> list[datetime | None]:
+    """The ends and due moments of the orders in ``checks`` and ``exams`` (querysets), for
+    ``mark_ended`` before and after a change: one query of each."""
+    found: list[datetime | None] = []
+    for kind, rows, code in (("check", checks, "package_id"), ("exam", exams, "paper_id")):
+        if rows is None:
+            continue
+        for ended, received, entry in rows.values_list("ended_at", "received_at", code):
+            found += [ended, due_of(kind, entry, received)]
+    return found
 
 
 trends.register(trends.Metric(RECEIVED, received))
@@ -81,17 +112,19 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = reader_kinds(request)
     if not kinds:
         return None
-    start, end, days = charts.days_of(period)
+    _start, _end, days = charts.days_of(period)
     values: dict[str, dict] = {
         "received": defaultdict(int),
         "completed": defaultdict(int),
         "ended": defaultdict(int),
     }
-    for (bucket, _o), n in trends.series(RECEIVED, Grain.DAY, start, end, kinds).items():
-        values["received"][timezone.localtime(bucket).date()] += n
-    for (bucket, state), n in trends.series(ENDED, Grain.DAY, start, end, kinds).items():
-        key = "ended" if state in TERMINATED_STATES else "completed"
-        values[key][timezone.localtime(bucket).date()] += n
+    for (metric, day, kind, outcome), n in day_rows(request, period).items():
+        if kind not in kinds:
+            continue
+        if metric == RECEIVED:
+            values["received"][day] += n
+        elif metric == ENDED:
+            values["ended" if outcome in TERMINATED_STATES else "completed"][day] += n
     listed = {key: [found[d] for d in days] for key, found in values.items()}
     return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
 

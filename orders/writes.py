@@ -44,8 +44,8 @@ from hireops.feishu_calls.callee import FEISHU, FeishuKind
 from hireops.feishu_calls.failures import Failure
 from hireops.webhooks.events import emit
 
+from . import failures, trend
 from . import reports as report_links
-from . import trend
 from .models import (
     BackgroundCheck,
     CheckState,
@@ -352,6 +352,7 @@ def write_retry(write: OrderWrite, user=None) -> OrderWrite:
         if write.order.ended:  # Feishu refuses anything more (1002858, 1002855)
             refuse_if_closed(write.order)
         OrderWrite.objects.filter(pk=write.pk).update(status=CallStatus.QUEUED, finished_at=None, note="")
+        failures.mark_reopened(write.finished_at)
         audit.record(user, [write, write.order], SENT_AGAIN, {"write": write.pk})
         return _queue(write)
 
@@ -441,10 +442,10 @@ def _refused(write: OrderWrite, body: JSONObject, exc: FeishuError, failure: Fai
     if write.kind == WriteKind.SCORE and exc.code == 1002855:
         now = timezone.now()
         exams = Exam.objects.filter(pk=write.exam_id)  # type: ignore[misc]  # one order per write
-        before = list(exams.values_list("ended_at", flat=True))
+        before = trend.end_moments(exams=exams)
         exams.update(state=ExamState.GRADED, updated_at=now)
         exams.filter(ended_at__isnull=True).update(ended_at=now)
-        trend.mark_ended([*before, *exams.values_list("ended_at", flat=True)])
+        trend.mark_ended([*before, *trend.end_moments(exams=exams)])
     # Partners hear of it with the order as it stands now (the write among its writes, failed).
     order = write.background_check or write.exam
     order = type(order).objects.get(pk=order.pk)  # type: ignore[union-attr]  # one order per write
@@ -455,6 +456,7 @@ def _closed(write: OrderWrite) -> None:
     """A write finished (sent, failed or closed unsent): its order shows it, and the order's
     next write is sent."""
     touch_write(write)
+    failures.mark_closed(write)
     _queue_next(write)
 
 
@@ -481,7 +483,7 @@ def _apply(write: OrderWrite) -> None:
     exams = Exam.objects.filter(pk=write.exam_id)  # type: ignore[misc]  # one order per write
     # The hours the order ended in before and after: its trend (orders.trend) follows it.
     ending = write.kind in (WriteKind.RESULT, WriteKind.CANCEL, WriteKind.SCORE)
-    before = _ended(checks, exams) if ending else []
+    before = trend.end_moments(checks, exams) if ending else []
     if write.kind == WriteKind.PROGRESS:
         checks.filter(state=CheckState.NEW).update(state=CheckState.IN_PROGRESS, updated_at=now)
         checks.filter(Q(last_stage_time__isnull=True) | Q(last_stage_time__lt=write.time_ms)).update(
@@ -511,11 +513,7 @@ def _apply(write: OrderWrite) -> None:
             ended_at=now, updated_at=now
         )  # its first score: usage counts it
     if ending:
-        trend.mark_ended([*before, *_ended(checks, exams)])
-
-
-def _ended(checks, exams) -> list:
-    return [*checks.values_list("ended_at", flat=True), *exams.values_list("ended_at", flat=True)]
+        trend.mark_ended([*before, *trend.end_moments(checks, exams)])
 
 
 SEND: FeishuKind[OrderWrite, JSONObject, FeishuResponse] = outbound.register(

@@ -19,7 +19,10 @@ class ReferralsConfig(AppConfig):
         from hireops.events.registry import register_event
         from hireops.signin.second_factor import require_second_factor
 
-        from . import checks  # noqa: F401  (registered on import)
+        from . import (
+            checks,  # noqa: F401  (registered on import)
+            trends,  # noqa: F401  (registers HR's trends and their charts)
+        )
 
         register_event(
             "hire.referral_account.assets_update_v1",

@@ -260,10 +260,15 @@ class Keeper:
                 return
             time.sleep(SAVE_DELAY)
             self._changed.clear()
+            # A stop during the delay set _changed just before (cleared above): read
+            # _stopping after clearing, or the wait above would sleep through it and stop()
+            # would wait its whole join for a thread that never wakes.
+            if self._stopping.is_set():
+                return
             self.save()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._stopping.set()  # before _changed: _run reads them in the other order
         self._changed.set()
         if self._thread is not None:
             self._thread.join(5)

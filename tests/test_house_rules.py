@@ -147,12 +147,19 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "bindings.signals",  # a Signal, which the orders connect to in ready()
             "orders",
             "orders.apps",
+            # The orders' trend metrics and charts, registered in ready() (counted by a task):
+            # the busiest customers, the failed calls, the overdue level, the turnaround.
+            "orders.busiest",
             "orders.catalogue",
             "orders.catalogue.models",  # the catalogue's rows, part of orders.models
+            "orders.catalogue.turnarounds",  # the promises the trends read (a cache of the rows)
             "orders.checks",  # a settings check, registered in ready()
+            "orders.failures",
             "orders.models",
+            "orders.overdue",
             "orders.storage",
-            "orders.trend",  # the orders' trend metrics, registered in ready() (counted by a task)
+            "orders.trend",
+            "orders.turnaround",
             "referrals",
             # Each sub-package's rows, part of referrals.models; the signals the sub-packages
             # below send, which those above are connected to in ready() (imported only when one
@@ -170,10 +177,13 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear
             "referrals.rewards",
             "referrals.rewards.models",
+            "referrals.rewards.trend",  # HR's trend metrics and charts, registered in ready()
+            "referrals.trends",
             "referrals.withdrawals",
             "referrals.withdrawals.guards",
             "referrals.withdrawals.models",
             "referrals.withdrawals.signals",
+            "referrals.withdrawals.trend",
         ],
         "handles": [True, False],
     }

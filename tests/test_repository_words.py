@@ -16,6 +16,7 @@ WORDS = {
     "a work session by its number": re.compile(rf"\b({ORDINAL})(\s+and\s+({ORDINAL}))?\s+sessions?\b", re.I),
     "a machine named after a session": re.compile(r"\bsessions?'s?\s+machines?\b", re.I),
     "a numbered issue": re.compile(r"\bissues?\s+#?\d+", re.I),
+    "the tracker's issue": re.compile(r"\b(the|this|that)\s+issue's\b", re.I),
 }
 # Text, not data: where a sentence can be written.
 TEXT = re.compile(
@@ -52,11 +53,18 @@ def test_the_pattern_catches_what_it_names(what, pattern):
         ],
         "a machine named after a session": ["the session's " + "machine", "on the sessions' " + "machines"],
         "a numbered issue": ["(Issue " + "46)", "issue " + "#45", "issues " + "31"],
+        "the tracker's issue": ["the issue" + "'s case", "This issue" + "'s rule"],
     }[what]
     for example in examples:
         assert pattern.search(example), example
     # A login session and a third-party tracker's address are not what it looks for.
-    for fine in ["this session's sign-in", "the session's row", "github.com/go-lark/lark/issues/28"]:
+    for fine in [
+        "this session's sign-in",
+        "the session's row",
+        "github.com/go-lark/lark/issues/28",
+        "the issuer's key",
+        "the issues list of a library",
+    ]:
         assert not pattern.search(fine), fine
 
 

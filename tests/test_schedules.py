@@ -2,8 +2,8 @@
 
 Every declared schedule is tried against every role over HTTP, as a curious colleague would:
 the list, the change page (a POST that also names another task and arguments), the list
-actions, "Run now" of a row whose task was tampered with. Who may do what is the issue's rule,
-stated here once (ROLES); which app a schedule belongs to is its task's app.
+actions, "Run now" of a row whose task was tampered with. Who may do what is the
+product's rule, stated here once (ROLES); which app a schedule belongs to is its task's app.
 """
 
 import json

@@ -19,7 +19,9 @@ process killed mid-request loses only that request's count, as its answer.
 
 The key is its prefix (unique, never given to another key); a request with no key, or with one
 that is unknown, revoked or expired, counts under "" and what it presented is never kept.
-Without Redis (development, tests on SQLite) each request adds to its hour's row directly.
+Without Redis (development with a file cache, tests on SQLite) requests are not counted: a
+database write per request would be the very cost this avoids, and production has Redis for
+its shared rate limit anyway.
 """
 
 import contextlib
@@ -33,8 +35,8 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import ResponseError
 
@@ -69,8 +71,7 @@ def count(key_prefix: str, status: int) -> None:
     field = f"{key_prefix}|{outcome_of(status)}"
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
-        _count_directly(hour, key_prefix, outcome_of(status))
-        return
+        return  # development: the trend needs Redis, as production's shared rate limit does
     try:
         name = backend.make_and_validate_key(f"{_HASH}{hour}")
         pipeline = backend._cache.get_client(name, write=True).pipeline(transaction=False)
@@ -83,21 +84,6 @@ def count(key_prefix: str, status: int) -> None:
 
 def _moment(hour: int) -> datetime:
     return datetime.fromtimestamp(hour, tz=UTC)
-
-
-def _count_directly(hour: int, key_prefix: str, outcome: str) -> None:
-    batch = f"direct:{hour}"
-    with transaction.atomic():
-        found = RequestCount.objects.filter(batch=batch, key_prefix=key_prefix, outcome=outcome)
-        if not found.update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RequestCount.objects.create(
-                        hour=_moment(hour), key_prefix=key_prefix, outcome=outcome, count=1, batch=batch
-                    )
-            except IntegrityError:  # another process made it meanwhile
-                found.update(count=F("count") + 1)
-        trends.mark(METRIC, [_moment(hour)])
 
 
 def flush() -> int:

@@ -11,9 +11,11 @@ which may hold a partner's token) only to whoever may open the endpoints, and is
 """
 
 from collections import defaultdict
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -28,25 +30,26 @@ from .models import WebhookDelivery, WebhookEndpoint
 trends.register(trends.Metric(TREND, record.counter(TREND)))
 
 ATTEMPTS, DELIVERED, RETRIED, FAILED = "attempts", "delivered", "retried", "failed"
+Values = dict[str, defaultdict[object, int]]  # per series, per bar
 OUTCOMES = {"succeeded": DELIVERED, "retried": RETRIED, "failed": FAILED, "gave_up": FAILED}
 
 
-def _may_see(request) -> bool:
+def _may_see(request: HttpRequest) -> bool:
     return admin.site.get_model_admin(WebhookDelivery).has_view_permission(request)
 
 
-def _empty() -> dict[str, dict]:
+def _empty() -> Values:
     return {key: defaultdict(int) for key in (ATTEMPTS, DELIVERED, RETRIED, FAILED)}
 
 
-def _add(values: dict[str, dict], key, outcome: str, n: int) -> None:
+def _add(values: Values, key: object, outcome: str, n: int) -> None:
     if outcome != "gave_up":  # not an attempt (never for a delivery: its judge ends its retries)
         values[ATTEMPTS][key] += n
     if outcome in OUTCOMES:
         values[OUTCOMES[outcome]][key] += n
 
 
-def per_day(request, period: charts.Period) -> charts.Figures | None:
+def per_day(request: Any, period: charts.Period) -> charts.Figures | None:
     if not _may_see(request):
         return None
     _start, _end, listed_days = charts.days_of(period)
@@ -81,13 +84,13 @@ def _names(ids: list[str]) -> dict[str, str]:
     }
 
 
-def per_endpoint(request, period: charts.Period) -> charts.Figures | None:
+def per_endpoint(request: Any, period: charts.Period) -> charts.Figures | None:
     if not _may_see(request):
         return None
     values = _empty()
     for _day, endpoint, outcome, n in days.rows(request, TREND, period, None):
         _add(values, endpoint, outcome, n)
-    ids = sorted(values[ATTEMPTS], key=lambda i: int(i) if i.isdigit() else 0)
+    ids = sorted((str(i) for i in values[ATTEMPTS]), key=lambda i: int(i) if i.isdigit() else 0)
     if admin.site.get_model_admin(WebhookEndpoint).has_view_permission(request):
         names = _names(ids)
         labels: list[object] = [names.get(i) for i in ids]  # None: removed since
@@ -95,13 +98,13 @@ def per_endpoint(request, period: charts.Period) -> charts.Figures | None:
         labels = [_anonymous(n) for n in range(1, len(ids) + 1)]
     # Endpoints removed since are one bar.
     order: list[object] = []
-    summed: dict[str, dict] = _empty()
-    for endpoint, label in zip(ids, labels, strict=True):
+    summed = _empty()
+    for endpoint_id, label in zip(ids, labels, strict=True):
         key = label if label is not None else _gone()
         if key not in order:
             order.append(key)
         for series, found in values.items():
-            summed[series][key] += found[endpoint]
+            summed[series][key] += found[endpoint_id]
     return charts.Figures(order, {s: [found[k] for k in order] for s, found in summed.items()})
 
 

@@ -38,6 +38,7 @@ from hireops.feishu_calls.failures import Failure
 from hireops.outbound.retry import TryLater
 from hireops.webhooks.events import emit
 
+from .. import failures
 from . import plans
 from .desired import desired, is_empty
 from .models import CATALOGUE_SCOPE, SCOPE_CATALOGUES, CataloguePush, CatalogueSync, PushReason
@@ -240,7 +241,9 @@ def _retrying(push: CataloguePush, pending: Pending, exc: FeishuError, failure: 
 
 
 def _closed(push: CataloguePush) -> None:
-    """A push that failed for good: partners hear of it (as ``GET …/pushes`` lists it)."""
+    """A push that failed for good: partners hear of it (as ``GET …/pushes`` lists it), and
+    the failures' trend counts it."""
+    failures.mark_closed(push)
     failed = (
         CataloguePush.objects.select_related("binding").filter(pk=push.pk, status=CallStatus.FAILED).first()
     )

@@ -22,6 +22,7 @@ from ..accounts.models import ReferralAccount
 from ..accounts.services import cash_dict
 from ..leavers import services as leavers
 from ..withdrawals import services as withdrawals
+from ..withdrawals import trend as withdrawal_trend
 from ..withdrawals.models import Withdrawal
 from . import announce, signals
 from .amounts import cash_text, normalised
@@ -157,6 +158,7 @@ def _effect_many(paid: list[tuple[PayoutLine, str, Held | Paid]]) -> None:
             for line in lines
         ]
     )
+    withdrawal_trend.mark_confirmed(line.finished_at for line in lines)
     # A leaver waiting for this run: deactivated next.
     leavers.accounts_paid_out([line.account_id for line in lines])
     # The cash is zero in Feishu now (where its answer could be read); the points as they are.

@@ -117,6 +117,8 @@ class ExternalReferralReward(FeishuCall):
             models.Index(fields=["tenant_key", "updated_at", "id"], name="reward_tenant_updated_idx"),
             models.Index(fields=["status", "updated_at", "id"], name="reward_status_updated_idx"),
             models.Index(fields=["external_id"], name="reward_external_id_idx"),  # in any tenant
+            # The trend's hours (referrals.rewards.trend): the accepted rewards by when.
+            models.Index(fields=["finished_at"], name="reward_accepted_idx", condition=Q(status="succeeded")),
         ]
 
     def __str__(self):

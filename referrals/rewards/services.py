@@ -32,7 +32,7 @@ from hireops.outbound.retry import GAVE_UP
 from hireops.signin import second_factor
 
 from ..accounts.models import ReferralAccount
-from . import announce
+from . import announce, trend
 from .input import COLUMNS as COLUMNS  # the reward's input: the room's public side too
 from .input import RULE_WORDS as RULE_WORDS
 from .input import STAGE_WORDS as STAGE_WORDS
@@ -216,6 +216,10 @@ def _create_give_up(pk: int, reason: str) -> str:
     return CallStatus.QUEUED
 
 
+def _create_accepted(r: ExternalReferralReward, body: JSONObject, result: hire.ExternalRewardResult) -> None:
+    trend.mark_accepted([r])  # closed as succeeded in this transaction
+
+
 def _create_closed(r: ExternalReferralReward) -> None:
     """The reward's call closed (stamped first: the event's data carries the new ``updated_at``);
     one that failed for good (refused, too late to repeat, or given up on): partners hear of it."""
@@ -232,6 +236,7 @@ CREATE: FeishuKind[ExternalReferralReward, JSONObject, hire.ExternalRewardResult
         call=_create_call,
         callee=FEISHU,
         answer=_create_answer,
+        effect=_create_accepted,
         retrying=lambda r, body, exc, failure: touch(r.pk),  # its error says why it waits
         closed=_create_closed,
         give_up=_create_give_up,
@@ -287,6 +292,7 @@ def _delete_call(d: ExternalRewardDeletion, reward_id: str) -> FeishuResponse:
 def _deleted(d: ExternalRewardDeletion, reward_id: str, resp: FeishuResponse) -> None:
     now = timezone.now()
     ExternalReferralReward.objects.filter(pk=d.reward_id).update(deleted_at=now, updated_at=now)
+    trend.mark_accepted([d.reward])  # out of the hour it was accepted in
 
 
 # Its body is the reward's id in Feishu.

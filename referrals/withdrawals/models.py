@@ -29,6 +29,10 @@ class Withdrawal(FeishuCall):
         indexes = [
             models.Index(fields=["-requested_at"], name="withdrawal_recent_idx"),
             failed_index("withdrawal_failed_idx"),
+            # The trend's hours (referrals.withdrawals.trend): the confirmed withdrawals by when.
+            models.Index(
+                fields=["finished_at"], name="withdrawal_confirmed_idx", condition=Q(status="succeeded")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -26,7 +26,7 @@ from hireops.signin import second_factor
 
 from ..accounts.models import AccountStatus, BalanceSource, ReferralAccount
 from ..accounts.services import Snapshot, announce, balance_refusal, balances_apply, cash_dict
-from . import guards
+from . import guards, trend
 from .models import Withdrawal
 
 # The sub-package's other service, named here too ("as": what this module gives its callers).
@@ -175,6 +175,7 @@ def _answer(w: Withdrawal, body: str, result: Withdrawn) -> dict[str, Any]:
 
 
 def _effect(w: Withdrawal, body: str, result: Withdrawn) -> None:
+    trend.mark_confirmed([w.finished_at])  # closed as succeeded in this transaction
     if not isinstance(result, hire.BadAmount):
         zero_withdrawn(w.account_id, w.bonus_types, result.trans_time_ms, w.external_order_id)
     if CASH in w.bonus_types:  # the cash is out: a leaver waiting for it moves on

@@ -34,7 +34,7 @@ def account(sandbox, register):
 
 
 class Second:
-    """What the second session did, run in a thread of its own with its own connection."""
+    """What the other connection did, in a thread of its own."""
 
     def __init__(self, work: Callable[[], object]):
         self.done = threading.Event()
@@ -72,7 +72,7 @@ class Second:
 
 
 def pausing(monkeypatch, module, name: str, meanwhile: Callable[[], None]) -> None:
-    """``module.name`` calls ``meanwhile`` (the second session) first, once, then itself."""
+    """``module.name`` calls ``meanwhile`` (the other connection) first, once, then itself."""
     real = getattr(module, name)
     calls = []
 

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.conf import settings
 
+from sandbox import persistence
 from sandbox.control import SandboxControl
 from sandbox.persistence import FORMAT, StateFileError
 from sandbox.server import SandboxServer
@@ -94,6 +95,24 @@ def test_the_state_is_written_while_the_sandbox_runs(tmp_path):
         assert saved["format"] == FORMAT and saved["app_id"] == settings.FEISHU_APP_ID
     finally:
         control.server.stop()
+
+
+def test_a_stop_during_the_save_delay_saves_and_ends_at_once(tmp_path):
+    """Stopped while a change waits out its delay (an account just bound, then Ctrl-C or docker
+    stop): the last state is written and the sandbox ends then, not after the keeper's join
+    gave up on a thread that missed the stop (5 s, every stop of ./dev run after a change)."""
+    state_file = tmp_path / "state.json"
+    control = _sandbox(state_file)
+    keeper = control.server.keeper
+    for _ in range(5):  # each stop lands inside the delay of the change just before
+        account_id = control.bind_account(scope=2)["event"]["account_id"]
+        time.sleep(persistence.SAVE_DELAY / 2)
+        started = time.monotonic()
+        keeper.stop()
+        assert time.monotonic() - started < 1.0
+        assert account_id in state_file.read_text(encoding="utf-8")
+        keeper.start()
+    control.server.stop()
 
 
 def test_a_reset_on_purpose_starts_from_the_seed_and_stays_so(tmp_path):

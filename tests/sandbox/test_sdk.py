@@ -1,4 +1,4 @@
-"""The official lark-oapi SDK works unchanged against the sandbox (the issue's two proofs)."""
+"""The official lark-oapi SDK works unchanged against the sandbox."""
 
 # The SDK is imported by each test that uses it: it loads 11,000 modules, 5 s of CPU, which
 # every test process would pay at collection, whether or not it runs these tests.

@@ -1,7 +1,7 @@
 """What changes how someone signs in (recovery codes, authenticators, the password, the email,
 a colleague's factors) needs the second factor proven minutes ago, is written to the change
-history of the user concerned and is mailed to them. Tried over HTTP: the issue's attack
-chains with a stolen password fail; after a real code each change goes through."""
+history of the user concerned and is mailed to them. Tried over HTTP: attack chains
+starting from a stolen password fail; after a real code each change goes through."""
 
 from urllib.parse import urlsplit
 

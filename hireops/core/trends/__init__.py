@@ -47,6 +47,9 @@ class Metric:
     name: str
     count: Callable[[datetime, datetime], Iterable[tuple[str, str, int]]]
     monthly: bool = False  # month rollups too, the sums of the days
+    # How far past now its rows' moments may fall (an order's due moment): the backfill marks
+    # those hours too, which no write will mark later.
+    ahead: Callable[[], timedelta] | None = None
 
 
 _metrics: dict[str, Metric] = {}

@@ -6,6 +6,7 @@ None when the reader may not open what it counts, so the chart, its table and it
 exist only for whoever may see the rows (the changelists' own permission checks).
 """
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -58,14 +59,6 @@ def midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-@dataclass
-class Figures:
-    """What a chart shows: one label per bar, and per series its value at each bar."""
-
-    buckets: Sequence[object]  # dates (a day, a week's Monday), datetimes (an hour) or labels (text)
-    values: dict[str, list[int]]
-
-
 @dataclass(frozen=True)
 class Series:
     key: str
@@ -73,6 +66,22 @@ class Series:
     color: str
     overlay: bool = False  # drawn over the first series (a part of it: the failures)
     marker: bool = False  # drawn as a line across its bar (a target: a promised turnaround)
+
+
+@dataclass
+class Figures:
+    """What a chart shows: one label per bar, and per series its value at each bar (a count,
+    or a Decimal amount)."""
+
+    buckets: Sequence[object]  # dates (a day, a week's Monday), datetimes (an hour) or names (a month)
+    values: dict[str, list]
+    # The series found in the figures themselves (one per currency found, say), when the
+    # chart's own are not known before they are read; None: the chart's.
+    series: tuple[Series, ...] | None = None
+
+
+def series_of(chart: "Chart", figures: Figures) -> tuple[Series, ...]:
+    return figures.series if figures.series is not None else chart.series
 
 
 @dataclass(frozen=True)
@@ -134,8 +143,9 @@ LABEL_EVERY_BAR_UP_TO = 16
 STAGGER = 20  # the second row's drop: a CJK line box is about 1.45 em
 
 
-def _ticks(peak: int) -> list[int]:
-    """0 and up to four round steps reaching at least ``peak``."""
+def _ticks(peak) -> list[int]:
+    """0 and up to four round steps reaching at least ``peak`` (an amount is rounded up)."""
+    peak = math.ceil(peak)
     if peak <= 0:
         return [0, 1]
     step = 1
@@ -152,18 +162,20 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     """The chart as SVG: role="img" with its title and a description that says what the
     figures are, the bars of each series, the axes with their units."""
     n = max(1, len(figures.buckets))
-    first = chart.series[0].key
-    overlays = [s.key for s in chart.series if s.overlay]
+    drawn_series = series_of(chart, figures)
+    overlays = [s.key for s in drawn_series if s.overlay]
+    # Side by side in each slot; a marker is a line across the slot, not a bar.
+    beside = [s.key for s in drawn_series if not s.overlay and not s.marker]
     stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
-    drawn_whole = [v for s in chart.series if not s.overlay for v in figures.values.get(s.key, [])]
-    ticks = _ticks(max([*figures.values.get(first, [0]), *drawn_whole, *stacked], default=0))
+    drawn_whole = [v for s in drawn_series if not s.overlay for v in figures.values.get(s.key, [])]
+    ticks = _ticks(max([*drawn_whole, *stacked], default=0))
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / n
-    bar = max(1.0, slot * 0.8)
+    bar = max(1.0, slot * 0.8 / max(1, len(beside)))
 
-    def y(v: int) -> float:
-        return TOP + plot_h - plot_h * v / top
+    def y(v) -> float:
+        return TOP + plot_h - plot_h * float(v) / top
 
     labels = _bar_labels(figures.buckets, slot)
     staggered = any(row for _i, row, _text in labels)
@@ -195,14 +207,16 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     )
     out.append('</g><g class="trend-bars">')
     base = [0] * n  # the overlays stack from the bottom, narrower, over the first series
-    for series in chart.series:
+    for series in drawn_series:
         values = figures.values.get(series.key, [])
         width = bar if not series.overlay else bar * 0.6
+        # The first series' place (the overlays' too), or its own beside the others'.
+        place = beside.index(series.key) if series.key in beside else 0
         for i, v in enumerate(values):
             if not v:
                 continue
             below = base[i] if series.overlay else 0
-            x = LEFT + slot * i + (slot - width) / 2
+            x = LEFT + slot * i + (slot - bar * len(beside)) / 2 + bar * place + (bar - width) / 2
             if series.marker:
                 out.append(
                     f'<line x1="{LEFT + slot * i:.1f}" x2="{LEFT + slot * (i + 1):.1f}" y1="{y(v):.1f}" '
@@ -224,7 +238,7 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
         )
     out.append('</g><g class="trend-legend">')
     legend_x = LEFT
-    for series in chart.series:
+    for series in drawn_series:
         out.append(
             f'<rect x="{legend_x}" y="{height - 15}" width="10" height="10" fill="{series.color}"/>'
             f'<text x="{legend_x + 14}" y="{height - 5}" fill="currentColor">{escape(series.label)}</text>'
@@ -265,9 +279,11 @@ def _text_width(text: str) -> int:
 
 
 def _short(bucket) -> str:
-    if isinstance(bucket, str | Promise):
+    if isinstance(bucket, str | Promise):  # a name: cut to about 90 px (the table has it whole)
         text = str(bucket)
-        return text if len(text) <= 14 else text[:13] + "…"
+        while _text_width(text) > 90:
+            text = text[:-2] + "…"
+        return text
     if isinstance(bucket, datetime):
         return date_format(timezone.localtime(bucket), "H:i")
     return date_format(bucket, "m-d")
@@ -277,7 +293,8 @@ def _short(bucket) -> str:
 class Drawn:
     chart: Chart
     svg: SafeString
-    rows: list[tuple[str, list[int]]]
+    rows: list[tuple[str, list]]
+    series: tuple[Series, ...]
 
 
 # The rollups change once a minute (the recomputation's beat): a reader's figures are kept as
@@ -305,11 +322,12 @@ def drawn(request) -> list[Drawn]:
         figures = figures_for(request, chart, period)
         if figures is None:
             continue
+        shown = series_of(chart, figures)
         rows = [
-            (bucket_text(chart, period, b), [figures.values[s.key][i] for s in chart.series])
+            (bucket_text(chart, period, b), [figures.values[s.key][i] for s in shown])
             for i, b in enumerate(figures.buckets)
         ]
-        out.append(Drawn(chart, svg(chart, period, figures), rows))
+        out.append(Drawn(chart, svg(chart, period, figures), rows, shown))
     return out
 
 
@@ -329,8 +347,9 @@ def export(request, name: str, fmt: str):
         chart.bucket_label,
         lambda row: bucket_text(chart, period, row[0]) if period.grain == "week" else row[0],
     )
-    columns = [bucket_column] + [(s.label, (lambda row, i=i: row[1][i])) for i, s in enumerate(chart.series)]
-    rows = [(b, [figures.values[s.key][i] for s in chart.series]) for i, b in enumerate(figures.buckets)]
+    shown = series_of(chart, figures)
+    columns = [bucket_column] + [(s.label, (lambda row, i=i: row[1][i])) for i, s in enumerate(shown)]
+    rows = [(b, [figures.values[s.key][i] for s in shown]) for i, b in enumerate(figures.buckets)]
     file_name = f"{chart.name}-{period.key}"
     if fmt == "csv":
         return spreadsheets.csv_response(file_name, columns, rows)

@@ -37,8 +37,11 @@ class Command(HireopsCommand):
     def backfill(self, metric: str, days: int, restart: bool) -> None:
         now = timezone.now()
         # Rows written from now on are marked by the services that write them: the backfill
-        # stops at the hour it started in (marked too, for what was written before it).
-        start, end = trends.hour_of(now - timedelta(days=days)), trends.hour_of(now) + trends.HOUR
+        # stops at the hour it started in (marked too, for what was written before it), or as
+        # far ahead as the metric's moments may fall.
+        found = trends.metrics()[metric]
+        ahead = found.ahead() if found.ahead else timedelta(0)
+        start, end = trends.hour_of(now - timedelta(days=days)), trends.hour_of(now + ahead) + trends.HOUR
         state = TrendBackfill.objects.filter(metric=metric).first()
         if state is None or restart:
             state, _created = TrendBackfill.objects.update_or_create(
