@@ -140,6 +140,7 @@ FONT = 13
 # on two staggered rows when one is too narrow for them, shortened to fit; more bars (days,
 # hours, weeks) are labelled at most eight times.
 LABEL_EVERY_BAR_UP_TO = 16
+LEGEND_LINE = 20  # a legend too long for one line goes on
 STAGGER = 20  # the second row's drop: a CJK line box is about 1.45 em
 
 
@@ -179,7 +180,9 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
 
     labels = _bar_labels(figures.buckets, slot)
     staggered = any(row for _i, row, _text in labels)
-    height = HEIGHT + (STAGGER if staggered else 0)
+    legend = _legend(drawn_series)
+    legend_lines = 1 + max((line for _x, line, _s in legend), default=0)
+    height = HEIGHT + (STAGGER if staggered else 0) + (legend_lines - 1) * LEGEND_LINE
     ident = f"trend-{chart.name}"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -237,15 +240,26 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
             f'fill="currentColor">{escape(text)}</text>'
         )
     out.append('</g><g class="trend-legend">')
-    legend_x = LEFT
-    for series in drawn_series:
+    for legend_x, line, series in legend:
+        bottom = height - (legend_lines - 1 - line) * LEGEND_LINE
         out.append(
-            f'<rect x="{legend_x}" y="{height - 15}" width="10" height="10" fill="{series.color}"/>'
-            f'<text x="{legend_x + 14}" y="{height - 5}" fill="currentColor">{escape(series.label)}</text>'
+            f'<rect x="{legend_x}" y="{bottom - 15}" width="10" height="10" fill="{series.color}"/>'
+            f'<text x="{legend_x + 14}" y="{bottom - 5}" fill="currentColor">{escape(series.label)}</text>'
         )
-        legend_x += 14 + _text_width(str(series.label)) + 24
     out.append("</g></svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def _legend(series: Sequence[Series]) -> list[tuple[int, int, Series]]:
+    """(x, line, series) of the legend's entries: on as many lines as the chart's width needs."""
+    out, x, line = [], LEFT, 0
+    for s in series:
+        width = 14 + _text_width(str(s.label))
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, line = LEFT, line + 1
+        out.append((x, line, s))
+        x += width + 24
+    return out
 
 
 def _bar_labels(buckets: Sequence[object], slot: float) -> list[tuple[int, int, str]]:
