@@ -136,6 +136,12 @@ def bucket_text(chart: Chart, period: Period, bucket) -> str:
 WIDTH, HEIGHT = 720, 236
 LEFT, RIGHT, TOP, BOTTOM = 84, 8, 12, 52
 FONT = 13
+# Up to this many bars, each has its label (kinds, endpoints, months: told apart by it alone),
+# on two staggered rows when one is too narrow for them, shortened to fit; more bars (days,
+# hours, weeks) are labelled at most eight times.
+LABEL_EVERY_BAR_UP_TO = 16
+LEGEND_LINE = 20  # a legend too long for one line goes on
+STAGGER = 20  # the second row's drop: a CJK line box is about 1.45 em
 
 
 def _ticks(peak) -> list[int]:
@@ -172,9 +178,14 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     def y(v) -> float:
         return TOP + plot_h - plot_h * float(v) / top
 
+    labels = _bar_labels(figures.buckets, slot)
+    staggered = any(row for _i, row, _text in labels)
+    legend = _legend(drawn_series)
+    legend_lines = 1 + max((line for _x, line, _s in legend), default=0)
+    height = HEIGHT + (STAGGER if staggered else 0) + (legend_lines - 1) * LEGEND_LINE
     ident = f"trend-{chart.name}"
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" class="trend-chart" '
         f'style="width: 100%; height: auto; max-width: 100%; font: {FONT}px sans-serif;">',
         f'<title id="{ident}-title">{escape(chart.title)}</title>',
@@ -222,24 +233,57 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
             if series.overlay:
                 base[i] += v
     out.append('</g><g class="trend-axis-x">')
-    every = max(1, -(-n // 8))  # at most eight labels on the horizontal axis
-    for i, bucket in enumerate(figures.buckets):
-        if i % every == 0:
-            x = LEFT + slot * i + slot / 2
-            out.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 24}" text-anchor="middle" fill="currentColor">'
-                f"{escape(_short(bucket))}</text>"
-            )
-    out.append('</g><g class="trend-legend">')
-    legend_x = LEFT
-    for series in drawn_series:
+    for i, row, text in labels:
+        x = LEFT + slot * i + slot / 2
         out.append(
-            f'<rect x="{legend_x}" y="{HEIGHT - 15}" width="10" height="10" fill="{series.color}"/>'
-            f'<text x="{legend_x + 14}" y="{HEIGHT - 5}" fill="currentColor">{escape(series.label)}</text>'
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 24 + row * STAGGER}" text-anchor="middle" '
+            f'fill="currentColor">{escape(text)}</text>'
         )
-        legend_x += 14 + _text_width(str(series.label)) + 24
+    out.append('</g><g class="trend-legend">')
+    for legend_x, line, series in legend:
+        bottom = height - (legend_lines - 1 - line) * LEGEND_LINE
+        out.append(
+            f'<rect x="{legend_x}" y="{bottom - 15}" width="10" height="10" fill="{series.color}"/>'
+            f'<text x="{legend_x + 14}" y="{bottom - 5}" fill="currentColor">{escape(series.label)}</text>'
+        )
     out.append("</g></svg>")
     return mark_safe("".join(out))  # noqa: S308  (every text above is escaped)
+
+
+def _legend(series: Sequence[Series]) -> list[tuple[int, int, Series]]:
+    """(x, line, series) of the legend's entries: on as many lines as the chart's width needs."""
+    out, x, line = [], LEFT, 0
+    for s in series:
+        width = 14 + _text_width(str(s.label))
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, line = LEFT, line + 1
+        out.append((x, line, s))
+        x += width + 24
+    return out
+
+
+def _bar_labels(buckets: Sequence[object], slot: float) -> list[tuple[int, int, str]]:
+    """(bar, row, text) of the horizontal axis's labels: see LABEL_EVERY_BAR_UP_TO."""
+    n = len(buckets)
+    if n > LABEL_EVERY_BAR_UP_TO:
+        every = -(-n // 8)
+        return [(i, 0, _short(b)) for i, b in enumerate(buckets) if i % every == 0]
+    texts = [_short(b) for b in buckets]
+    if all(_text_width(t) <= slot - 8 for t in texts):
+        return [(i, 0, t) for i, t in enumerate(texts)]
+    # Two rows: a label's neighbours on its row are two bars away; the last one has only its
+    # bar's width and the margin before the chart's right edge.
+    rooms = [2 * slot - 8] * (n - 1) + [min(2 * slot - 8, slot + 2 * RIGHT - 4)]
+    return [(i, i % 2, _fitted(t, room)) for i, (t, room) in enumerate(zip(texts, rooms, strict=True))]
+
+
+def _fitted(text: str, room: float) -> str:
+    """``text``, cut with an ellipsis to about ``room`` wide (the table under the chart has it whole)."""
+    if _text_width(text) <= room:
+        return text
+    while text and _text_width(text + "…") > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _text_width(text: str) -> int:
