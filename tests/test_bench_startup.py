@@ -14,6 +14,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 LIBRARIES = {
     "seed.py",
+    "seed_calls.py",
     "support.py",
     "sdk_receiver.py",
     "sdk_ws_client.py",
