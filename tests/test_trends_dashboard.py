@@ -92,3 +92,25 @@ def test_a_role_sees_only_the_events_it_may_open(client, staff_user, stored):
     client.force_login(staff_user(username="nobody"))
     assert "events-per-day" not in client.get("/admin/").content.decode()
     assert client.get("/admin/trends/events-per-day.csv").status_code == 404
+
+
+def test_a_chart_whose_series_come_from_its_figures_says_when_the_period_has_none():
+    """A chart drawing one bar per currency found, in a period without any, still has a legend
+    a reader can read (and the browser test can find), in the reader's language."""
+    from django.utils import translation
+
+    from hireops.core.trends import charts
+
+    chart = charts.Chart(
+        name="test-empty",
+        title="Paid",
+        description="What was paid.",
+        unit="amount",
+        bucket_label="run",
+        series=(),
+        figures=lambda request, period: None,
+    )
+    period = charts.PERIODS["30d"]
+    with translation.override("zh-hans"):
+        drawn = charts.svg(chart, period, charts.Figures([], {}, ()))
+    assert "此期间没有数据。" in drawn and 'class="trend-legend"' in drawn

@@ -141,6 +141,7 @@ FONT = 13
 # hours, weeks) are labelled at most eight times.
 LABEL_EVERY_BAR_UP_TO = 16
 LEGEND_LINE = 20  # a legend too long for one line goes on
+NOTHING_IN_PERIOD = _("Nothing in this period.")
 STAGGER = 20  # the second row's drop: a CJK line box is about 1.45 em
 
 
@@ -240,6 +241,10 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
             f'fill="currentColor">{escape(text)}</text>'
         )
     out.append('</g><g class="trend-legend">')
+    if not legend:  # series found in the figures (a currency, a run): none in this period
+        out.append(
+            f'<text x="{LEFT}" y="{height - 5}" fill="currentColor">{escape(NOTHING_IN_PERIOD)}</text>'
+        )
     for legend_x, line, series in legend:
         bottom = height - (legend_lines - 1 - line) * LEGEND_LINE
         out.append(
