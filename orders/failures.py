@@ -76,14 +76,13 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = _kinds(request)
     if not kinds:
         return None
-    _start, _end, days = charts.days_of(period)
     values: dict[str, dict] = {"write": defaultdict(int), "push": defaultdict(int)}
     for (metric, day, kind, _outcome), n in day_rows(request, period).items():
         if metric == METRIC and kind in kinds:
             values[kind][day] += n
-    push = [values["push"][d] for d in days]
-    listed = {"all": [values["write"][d] + p for d, p in zip(days, push, strict=True)], "push": push}
-    return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
+    written, pushed = values["write"], values["push"]
+    every = {day: written[day] + pushed[day] for day in written.keys() | pushed.keys()}
+    return charts.over_days(period, {"all": every, "push": pushed})
 
 
 charts.register(

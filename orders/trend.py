@@ -112,7 +112,6 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = reader_kinds(request)
     if not kinds:
         return None
-    _start, _end, days = charts.days_of(period)
     values: dict[str, dict] = {
         "received": defaultdict(int),
         "completed": defaultdict(int),
@@ -125,8 +124,7 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
             values["received"][day] += n
         elif metric == ENDED:
             values["ended" if outcome in TERMINATED_STATES else "completed"][day] += n
-    listed = {key: [found[d] for d in days] for key, found in values.items()}
-    return charts.by_week(days, listed) if period.grain == "week" else charts.Figures(list(days), listed)
+    return charts.over_days(period, values)
 
 
 charts.register(

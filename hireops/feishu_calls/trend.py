@@ -56,14 +56,10 @@ def per_day(request, period: charts.Period) -> charts.Figures | None:
     kinds = _kinds(request)
     if not kinds:
         return None
-    _start, _end, listed_days = charts.days_of(period)
     values = _empty()
     for day, _kind, outcome, n in days.rows(request, TREND, period, sorted(kinds)):
         _add(values, day, outcome, n)
-    listed = {key: [found[d] for d in listed_days] for key, found in values.items()}
-    if period.grain == "week":
-        return charts.by_week(listed_days, listed)
-    return charts.Figures(list(listed_days), listed)
+    return charts.over_days(period, values)
 
 
 def per_kind(request, period: charts.Period) -> charts.Figures | None:

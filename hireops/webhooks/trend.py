@@ -52,14 +52,10 @@ def _add(values: Values, key: object, outcome: str, n: int) -> None:
 def per_day(request: Any, period: charts.Period) -> charts.Figures | None:
     if not _may_see(request):
         return None
-    _start, _end, listed_days = charts.days_of(period)
     values = _empty()
     for day, _endpoint, outcome, n in days.rows(request, TREND, period, None):
         _add(values, day, outcome, n)
-    listed = {key: [found[d] for d in listed_days] for key, found in values.items()}
-    if period.grain == "week":
-        return charts.by_week(listed_days, listed)
-    return charts.Figures(list(listed_days), listed)
+    return charts.over_days(period, values)
 
 
 def _numbered(n: int) -> str:

@@ -7,10 +7,10 @@ exist only for whoever may see the rows (the changelists' own permission checks)
 """
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -117,6 +117,14 @@ def by_week(days: list[date], values: dict[str, list[int]]) -> Figures:
         for key in summed:
             summed[key][-1] += values[key][i]
     return Figures(weeks, summed)
+
+
+def over_days(period: Period, found: Mapping[str, Mapping[Any, int]]) -> Figures:
+    """Each series' counts on the period's days (``found``: series → day → count, a day not
+    found counts 0), by week for a year: what every daily chart returns."""
+    _start, _end, days = days_of(period)
+    listed = {key: [counts.get(day, 0) for day in days] for key, counts in found.items()}
+    return by_week(days, listed) if period.grain == "week" else Figures(list(days), listed)
 
 
 def bucket_text(chart: Chart, period: Period, bucket) -> str:
