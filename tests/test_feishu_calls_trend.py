@@ -25,6 +25,7 @@ from hireops.feishu.errors import FeishuServerError
 from hireops.feishu_calls.callee import FEISHU, TREND
 from hireops.outbound.retry import TryLater
 from hireops.tenants.models import Tenant, TenantNameLookup
+from tests.trend_rollups import assert_kept_equals, kept
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -38,26 +39,14 @@ class Killed(Exception):
     pass
 
 
-def expected() -> dict[str, Counter]:
+def made() -> Counter:
+    """The record grouped by hour, kind and outcome."""
     hours: Counter = Counter()
     for at, dimension, outcome in CallMade.objects.filter(metric=TREND).values_list(
         "at", "dimension", "outcome"
     ):
         hours[trends.hour_of(at), dimension, outcome] += 1
-    pruned = TrendRollup.objects.filter(metric=TREND, grain=Grain.PRUNED)
-    for bucket, dimension, outcome, n in pruned.values_list("bucket", "dimension", "outcome", "count"):
-        hours[bucket, dimension, outcome] += n
-    days: Counter = Counter()
-    for (hour, dimension, outcome), n in hours.items():
-        days[trends.day_of(hour), dimension, outcome] += n
-    return {Grain.HOUR: +hours, Grain.DAY: +days}
-
-
-def rollups(grain: str) -> Counter:
-    rows = TrendRollup.objects.filter(metric=TREND, grain=grain)
-    return Counter(
-        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
-    )
+    return hours
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -125,7 +114,7 @@ def test_every_call_is_counted_and_the_rollups_equal_a_group_by(monkeypatch, see
 
     def recompute_killed():
         marks = TrendDirtyBucket.objects.count()
-        before = rollups(Grain.HOUR)
+        before = kept(TREND, Grain.HOUR)
         real = trends._recompute_day
 
         def die(*args):
@@ -135,7 +124,7 @@ def test_every_call_is_counted_and_the_rollups_equal_a_group_by(monkeypatch, see
         try:
             trends.recompute(batch=3)
         except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and rollups(Grain.HOUR) == before
+            assert TrendDirtyBucket.objects.count() == marks and kept(TREND, Grain.HOUR) == before
         finally:
             monkeypatch.setattr(trends, "_recompute_day", real)
 
@@ -145,10 +134,10 @@ def test_every_call_is_counted_and_the_rollups_equal_a_group_by(monkeypatch, see
         rng.choice(steps)()
     trends.recompute()
     assert not TrendDirtyBucket.objects.exists()
-    want = expected()
-    assert rollups(Grain.HOUR) == want[Grain.HOUR] and rollups(Grain.DAY) == want[Grain.DAY]
+    assert_kept_equals(TREND, made())
+    hours = made() + kept(TREND, Grain.PRUNED)
     assert TrendRollup.objects.filter(metric=TREND, grain=Grain.PRUNED).exists()
     # Every call the fake Feishu saw is in the trend, in its hour, as it came out; nothing else.
-    kept = Counter({(hour, outcome): n for (hour, _kind, outcome), n in want[Grain.HOUR].items()})
-    assert {k: v for k, v in kept.items()} == +called
-    assert {d for _h, d, _o in want[Grain.HOUR]} == {kind.name}
+    seen = Counter({(hour, outcome): n for (hour, _kind, outcome), n in hours.items()})
+    assert {k: v for k, v in seen.items()} == +called
+    assert {d for _h, d, _o in hours} == {kind.name}

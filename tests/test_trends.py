@@ -15,6 +15,8 @@ from hireops.core import trends
 from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
 from hireops.events import inbox, registry, services, trend
 from hireops.events.models import EventStatus, FeishuEvent
+from tests.lock_waits import until_another_waits
+from tests.trend_rollups import assert_kept_equals, kept
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,36 +45,20 @@ def row(event_id: str, event_type: str, received_at) -> inbox.InboxRow:
     return inbox.InboxRow(event_id, "2.0", event_type, "cli_test", "", "", "", "{}", received_at, status)
 
 
-def expected() -> dict[str, Counter]:
-    """What the rollups must say: the raw rows grouped by hour (and by local day), plus what
-    retention pruned."""
+def grouped() -> Counter:
+    """The raw rows grouped by hour, type and status."""
     hours: Counter = Counter()
     for received_at, event_type, status in FeishuEvent.objects.values_list(
         "received_at", "event_type", "status"
     ):
         hours[trends.hour_of(received_at), event_type, status] += 1
-    pruned = TrendRollup.objects.filter(metric=trend.METRIC, grain=Grain.PRUNED)
-    for bucket, dimension, outcome, n in pruned.values_list("bucket", "dimension", "outcome", "count"):
-        hours[bucket, dimension, outcome] += n
-    days: Counter = Counter()
-    for (hour, dimension, outcome), n in hours.items():
-        days[trends.day_of(hour), dimension, outcome] += n
-    return {Grain.HOUR: +hours, Grain.DAY: +days}
-
-
-def rollups(grain: str) -> Counter:
-    rows = TrendRollup.objects.filter(metric=trend.METRIC, grain=grain)
-    return Counter(
-        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
-    )
+    return hours
 
 
 def assert_rollups_match():
     trends.recompute()
     assert not TrendDirtyBucket.objects.exists()
-    want = expected()
-    assert rollups(Grain.HOUR) == want[Grain.HOUR]
-    assert rollups(Grain.DAY) == want[Grain.DAY]
+    assert_kept_equals(trend.METRIC, grouped())
 
 
 class Killed(Exception):
@@ -126,7 +112,7 @@ def test_rollups_equal_a_group_by_after_random_changes(handled, monkeypatch, set
     def recompute_killed():
         # A worker killed halfway through a batch: nothing it did is kept, every mark stays.
         marks = TrendDirtyBucket.objects.count()
-        before = rollups(Grain.HOUR)
+        before = kept(trend.METRIC, Grain.HOUR)
         real = trends._recompute_day
 
         def die(*args):
@@ -136,7 +122,7 @@ def test_rollups_equal_a_group_by_after_random_changes(handled, monkeypatch, set
         try:
             trends.recompute(batch=3)
         except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and rollups(Grain.HOUR) == before
+            assert TrendDirtyBucket.objects.count() == marks and kept(trend.METRIC, Grain.HOUR) == before
         finally:
             monkeypatch.setattr(trends, "_recompute_day", real)
 
@@ -179,7 +165,7 @@ def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(han
     def count_while_a_writer_commits(start, end):
         seen = list(counts(start, end))  # before the writer's row
         threading.Thread(target=write_late).start()
-        waiting_for_the_mark(writer_done, failed)
+        until_another_waits(writer_done, lambda: repr(failed))  # the deleted mark's lock
         return seen
 
     monkeypatch.setitem(
@@ -193,20 +179,4 @@ def test_a_change_committed_while_its_hour_is_recomputed_is_counted_next_run(han
     assert FeishuEvent.objects.count() == 2
     assert TrendDirtyBucket.objects.filter(bucket=trends.hour_of(at)).exists()
     assert_rollups_match()
-    assert sum(rollups(Grain.HOUR).values()) == 2
-
-
-def waiting_for_the_mark(writer_done, failed):
-    """Until another session waits for a lock held by this one (the deleted mark)."""
-    with connection.cursor() as cursor:
-        for _ in range(6000):
-            assert not writer_done.is_set(), f"the writer did not wait for the mark: {failed}"
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            threading.Event().wait(0.01)
-    raise AssertionError("the writer never waited for the mark")
+    assert sum(kept(trend.METRIC, Grain.HOUR).values()) == 2

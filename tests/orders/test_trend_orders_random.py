@@ -18,7 +18,6 @@ from bindings.models import EcoAccountBinding, VendorCustomer
 from hireops import outbound
 from hireops.core import trends
 from hireops.core.models import CallStatus
-from hireops.core.trends.models import Grain, TrendRollup
 from hireops.feishu.errors import FeishuError
 from hireops.feishu.http import FeishuResponse
 from hireops.outbound.retry import TryLater
@@ -33,6 +32,7 @@ from orders.intake import (
 )
 from orders.models import BackgroundCheck, CheckState, Exam, OrderWrite
 from orders.writes import WriteRefused
+from tests.trend_rollups import assert_kept_equals
 
 pytestmark = pytest.mark.django_db
 METRICS = (
@@ -81,27 +81,11 @@ def expected() -> dict[str, Counter]:
     return found
 
 
-def kept(metric: str, grain: str) -> Counter:
-    rows = TrendRollup.objects.filter(metric=metric, grain=grain)
-    return Counter(
-        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
-    )
-
-
 def assert_rollups_match() -> None:
     trends.recompute()
     truth = expected()
     for metric in METRICS:
-        hours = kept(metric, Grain.HOUR)
-        assert hours == +truth[metric], metric
-        days: Counter = Counter()
-        months: Counter = Counter()
-        for (hour, d, o), n in hours.items():
-            days[trends.day_of(hour), d, o] += n
-            months[trends.month_of(hour), d, o] += n
-        assert kept(metric, Grain.DAY) == days, metric
-        if trends.metrics()[metric].monthly:
-            assert kept(metric, Grain.MONTH) == months, metric
+        assert_kept_equals(metric, truth[metric])
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollups' concurrency is PostgreSQL's")

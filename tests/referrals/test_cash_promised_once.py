@@ -17,6 +17,7 @@ from referrals.payouts import services as payouts
 from referrals.payouts.amounts import PayoutRefused
 from referrals.withdrawals import guards
 from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request
+from tests.lock_waits import until_another_waits
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -52,18 +53,7 @@ class Second:
 
     def start_and_wait_for_its_lock(self) -> None:
         self.thread.start()
-        with connection.cursor() as cursor:
-            for _ in range(3000):
-                assert not self.done.is_set(), f"it did not wait for the first one's lock: {self.outcome!r}"
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0]:
-                    return
-                threading.Event().wait(0.01)
-        raise AssertionError("it never waited for the first one's lock")
+        until_another_waits(self.done, lambda: repr(self.outcome))
 
     def finished(self) -> object:
         self.thread.join(30)

@@ -19,11 +19,12 @@ from hireops.calls_made import record
 from hireops.calls_made.models import CallMade
 from hireops.core import trends
 from hireops.core.models import CallStatus
-from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
+from hireops.core.trends.models import Grain, TrendDirtyBucket
 from hireops.outbound.retry import TryLater
 from hireops.webhooks import delivery, endpoints, events, retention
 from hireops.webhooks.delivery import DELIVER, TREND
 from hireops.webhooks.models import WebhookDelivery, WebhookEvent
+from tests.trend_rollups import assert_kept_equals, kept
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -33,26 +34,14 @@ pytestmark = [
 ]
 
 
-def expected() -> dict[str, Counter]:
+def made() -> Counter:
+    """The record grouped by hour, endpoint and outcome."""
     hours: Counter = Counter()
     for at, dimension, outcome in CallMade.objects.filter(metric=TREND).values_list(
         "at", "dimension", "outcome"
     ):
         hours[trends.hour_of(at), dimension, outcome] += 1
-    pruned = TrendRollup.objects.filter(metric=TREND, grain=Grain.PRUNED)
-    for bucket, dimension, outcome, n in pruned.values_list("bucket", "dimension", "outcome", "count"):
-        hours[bucket, dimension, outcome] += n
-    days: Counter = Counter()
-    for (hour, dimension, outcome), n in hours.items():
-        days[trends.day_of(hour), dimension, outcome] += n
-    return {Grain.HOUR: +hours, Grain.DAY: +days}
-
-
-def rollups(grain: str) -> Counter:
-    rows = TrendRollup.objects.filter(metric=TREND, grain=grain)
-    return Counter(
-        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
-    )
+    return hours
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -114,13 +103,13 @@ def test_every_attempt_is_counted_per_endpoint_and_the_rollups_equal_a_group_by(
         rng.choice(steps)()
     trends.recompute()
     assert not TrendDirtyBucket.objects.exists()
-    want = expected()
-    assert rollups(Grain.HOUR) == want[Grain.HOUR] and rollups(Grain.DAY) == want[Grain.DAY]
+    assert_kept_equals(TREND, made())
+    hours = made() + kept(TREND, Grain.PRUNED)
     # Every request the receiver answered is in the trend, in its hour and under its endpoint:
     # a 200 delivered, a 500 failed (tried again, or for good after the last attempt).
-    kept: Counter = Counter()
-    for (hour, endpoint, outcome), n in want[Grain.HOUR].items():
-        kept[hour, endpoint, 200 if outcome == "succeeded" else 500] += n
-    assert kept == +answered
-    assert {o for _h, _e, o in want[Grain.HOUR]} <= {"succeeded", "retried", "failed"}
-    assert {e for _h, e, _o in want[Grain.HOUR]} <= {str(p.pk) for p in partners}
+    seen: Counter = Counter()
+    for (hour, endpoint, outcome), n in hours.items():
+        seen[hour, endpoint, 200 if outcome == "succeeded" else 500] += n
+    assert seen == +answered
+    assert {o for _h, _e, o in hours} <= {"succeeded", "retried", "failed"}
+    assert {e for _h, e, _o in hours} <= {str(p.pk) for p in partners}

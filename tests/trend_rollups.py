@@ -1,0 +1,31 @@
+"""What the trends' random-sequence tests compare: a metric's rollups as kept, against the
+hours a GROUP BY over its rows gives (plus what retention pruned), summed into local days and,
+for a monthly metric, months."""
+
+from collections import Counter
+
+from hireops.core import trends
+from hireops.core.trends.models import Grain, TrendRollup
+
+
+def kept(metric: str, grain: str) -> Counter:
+    """The metric's rollups of one grain: (bucket, dimension, outcome) → count."""
+    rows = TrendRollup.objects.filter(metric=metric, grain=grain)
+    return Counter(
+        {(b, d, o): n for b, d, o, n in rows.values_list("bucket", "dimension", "outcome", "count")}
+    )
+
+
+def assert_kept_equals(metric: str, grouped: Counter) -> None:
+    """The hour, day (and month) rollups equal ``grouped`` — (hour, dimension, outcome) → count,
+    from the rows — with what retention pruned from each hour added."""
+    hours = grouped + kept(metric, Grain.PRUNED)
+    days: Counter = Counter()
+    months: Counter = Counter()
+    for (hour, dimension, outcome), n in hours.items():
+        days[trends.day_of(hour), dimension, outcome] += n
+        months[trends.month_of(hour), dimension, outcome] += n
+    assert kept(metric, Grain.HOUR) == +hours, metric
+    assert kept(metric, Grain.DAY) == +days, metric
+    if trends.metrics()[metric].monthly:
+        assert kept(metric, Grain.MONTH) == +months, metric
