@@ -104,6 +104,11 @@ def register(chart: Chart) -> Chart:
     return chart
 
 
+def names() -> list[str]:
+    """Every chart registered, by name (what its exports' URLs carry)."""
+    return list(_charts)
+
+
 def by_week(days: list[date], values: dict[str, list[int]]) -> Figures:
     """Days summed into weeks starting on Monday (a year's 52 bars)."""
     weeks: list[date] = []
