@@ -57,6 +57,12 @@ class CoreConfig(AppConfig):
             task="core.trends_recompute",
             every=(60, "seconds"),
         )
+        # The dashboards' trends kept drawn from them (hireops.core.trends.sections).
+        register_schedule(
+            gettext_noop("Trends: draw the dashboards' charts anew"),
+            task="core.trends_refresh",
+            every=(60, "seconds"),
+        )
 
         beat = apps.get_app_config("django_celery_beat")
         post_migrate.connect(sync_schedules, sender=beat, dispatch_uid="hireops.core.sync_schedules")

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from . import trends
+from .trends import sections
 
 log = logging.getLogger(__name__)
 
@@ -20,3 +21,10 @@ def ping(token: str = "") -> str:
 def trends_recompute() -> int:
     """Recompute the trends' dirty hours (hireops.core.trends): safe to kill, to run twice."""
     return trends.recompute()
+
+
+@shared_task(name="core.trends_refresh", ignore_result=True)
+def trends_refresh() -> int:
+    """Draw the dashboards' trends anew for the readers of the last day (sections.refresh):
+    safe to kill (what was drawn stays kept), to run twice."""
+    return sections.refresh()

@@ -6,6 +6,7 @@ None when the reader may not open what it counts, so the chart, its table and it
 exist only for whoever may see the rows (the changelists' own permission checks).
 """
 
+import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -329,15 +330,35 @@ class Drawn:
     series: tuple[Series, ...]
 
 
-# The rollups change once a minute (the recomputation's beat): a reader's figures are kept as
-# long, so the dashboard opened again costs no query for its charts.
+# The rollups change once a minute (the recomputation's beat): a group of readers' figures are
+# kept as long, so the dashboard opened again, or exported, costs no query for its charts.
 CACHE_SECONDS = 60
 _HIDDEN = "hidden"
 
 
+def group_of(user) -> str:
+    """Readers who see the same figures: a chart decides what it shows by the reader's
+    permissions alone (its changelists' view permissions, the event types a role may open), so
+    readers holding the same permissions share what is kept for them. A superuser holds them all."""
+    if user.is_superuser:
+        return "superuser"
+    held = "\n".join(sorted(user.get_all_permissions()))
+    return hashlib.blake2b(held.encode(), digest_size=12).hexdigest()
+
+
+def figures_key(name: str, period_key: str, group: str) -> str:
+    """Where a group of readers' figures of a chart and period are kept."""
+    return f"trends:{name}:{period_key}:{group}"
+
+
+def forget(group: str, period_key: str) -> None:
+    """The group's figures of a period are read anew at their next use."""
+    cache.delete_many([figures_key(name, period_key, group) for name in _charts])
+
+
 def figures_for(request, chart: Chart, period: Period) -> Figures | None:
-    """``chart.figures``, kept a minute per reader (what a reader may see is theirs)."""
-    key = f"trends:{chart.name}:{period.key}:{request.user.pk}"
+    """``chart.figures``, kept a minute per group of readers."""
+    key = figures_key(chart.name, period.key, group_of(request.user))
     found = cache.get(key)
     if found is None:
         found = chart.figures(request, period) or _HIDDEN
@@ -346,8 +367,8 @@ def figures_for(request, chart: Chart, period: Period) -> Figures | None:
 
 
 def drawn(request) -> list[Drawn]:
-    """The charts this reader may see, for the period they chose: one query each, at most
-    once a minute."""
+    """The charts this reader may see, for the period they chose, drawn (kept drawn by
+    ``sections``)."""
     period = period_of(request)
     out = []
     for chart in _charts.values():
