@@ -23,6 +23,7 @@ class ReferralsConfig(AppConfig):
             checks,  # noqa: F401  (registered on import)
             trends,  # noqa: F401  (registers HR's trends and their charts)
         )
+        from .leavers import trend as leaver_trend  # noqa: F401  (registers the leavers' trend)
 
         register_event(
             "hire.referral_account.assets_update_v1",

@@ -172,6 +172,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.checks",  # a settings check, registered in ready()
             "referrals.leavers",
             "referrals.leavers.models",
+            "referrals.leavers.trend",  # HR's leavers trend, registered in ready()
             "referrals.models",
             "referrals.payouts",
             "referrals.payouts.models",
