@@ -21,9 +21,9 @@ class ReferralsConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registered on import)
+            leaver_trends,  # noqa: F401  (registers the leavers' trend and its chart)
             trends,  # noqa: F401  (registers HR's trends and their charts)
         )
-        from .leavers import trend as leaver_trend  # noqa: F401  (registers the leavers' trend)
 
         register_event(
             "hire.referral_account.assets_update_v1",
