@@ -487,3 +487,27 @@ def test_manage_py_check_refuses_an_unknown_policy(settings):
     assert [e.id for e in leaver_policy()] == ["referrals.E001"]
     settings.REFERRAL_LEAVER_POLICY = "at_once"
     assert leaver_policy() == []
+
+
+def test_leavers_marked_as_handled_before_the_flag_are_found_in_their_history(staff_user):
+    """The migration that adds ``handled_by_hand`` sets it where the change history says
+    "Leaver marked as handled.", and nowhere else."""
+    import importlib
+
+    from django.apps import apps
+
+    from hireops.core import audit
+
+    migration = importlib.import_module("referrals.migrations.0030_leaver_handled_by_hand")
+    handled, other = (
+        Leaver.objects.create(
+            open_id=f"ou_{n}", how=LeaverHow.DELETED, source_event_id=n, match=LeaverMatch.NONE
+        )
+        for n in ("handled", "other")
+    )
+    hr = staff_user("HR", username="hanna")
+    audit.record(hr, [handled], leavers.LEAVER_HANDLED)
+    audit.record(hr, [other], leavers.LEAVER_NO_ACCOUNT)
+    assert migration.HANDLED == leavers.LEAVER_HANDLED
+    migration.from_the_history(apps, None)
+    assert list(Leaver.objects.filter(handled_by_hand=True)) == [handled]
