@@ -16,8 +16,9 @@ _ = _Names()
 
 USED = (
     # Modules an app's ready() imports for what they register (a trend metric, its charts):
-    # orders/apps.py.
+    # orders/apps.py, referrals/apps.py.
     _.turnaround,
+    _.leaver_trends,
     # Django calls every system check with app_configs= (and databases=) by keyword; a check that
     # looks at the whole project ignores them (hireops/*/checks.py, hireops/core/admin/actions.py).
     _.app_configs,

@@ -956,7 +956,12 @@ def _dashboard_statements(params: dict) -> list[tuple[str, str]]:
                     "source_event_id": "md5('leaver-' || i)",
                     "match": "CASE WHEN mod(i, %(fail_every)s / 4) = 0 THEN 'none' ELSE 'matched' END",
                     "account_id": "CASE WHEN mod(i, %(fail_every)s / 4) <> 0 THEN a.id END",
-                    "policy": "'next_run'",
+                    # Each policy, most with cash to pay (HR's leavers chart: what became of them).
+                    "policy": "(ARRAY['next_run', 'at_once', 'deactivate'])[1 + mod(i, 3)]",
+                    "cash_then": 'CASE WHEN mod(i, 5) <> 0 THEN \'{"CNY": "120.50"}\'::jsonb '
+                    "ELSE '{}'::jsonb END",
+                    "points_then": "mod(i, 7) * 10",
+                    "handled_by_hand": "mod(i, 97) = 0",
                     "state": "CASE WHEN mod(i, %(fail_every)s / 4) = 0 THEN 'needs_person' "
                     "WHEN i > %(n_leavers)s - %(n_leavers)s / 20 THEN 'awaiting_run' ELSE 'done' END",
                     "created_at": "now() - interval '365 days' * (1 - i::float8 / %(n_leavers)s)",

@@ -21,6 +21,7 @@ class ReferralsConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registered on import)
+            leaver_trends,  # noqa: F401  (registers the leavers' trend and its chart)
             trends,  # noqa: F401  (registers HR's trends and their charts)
         )
 

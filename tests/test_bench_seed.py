@@ -26,3 +26,12 @@ def test_the_benchmarks_seed_fills_every_table_it_names_on_todays_schema(spread)
         for table in set(seed.SEEDED_TABLES) - NOT_FILLED:
             cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
             assert cursor.fetchone()[0] > 0, f"{table}: nothing seeded\n" + "\n".join(said)
+    # HR's leavers chart (bench/admin.py backfills its rollups from these rows) has parts to stack.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referrals.leavers import trend
+
+    outcomes = {o for _d, o, _n in trend.counted(timezone.now() - timedelta(days=366), timezone.now())}
+    assert len(outcomes) >= 4, outcomes

@@ -170,8 +170,10 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.accounts.signals",
             "referrals.apps",
             "referrals.checks",  # a settings check, registered in ready()
+            "referrals.leaver_trends",  # HR's leavers chart and its metric, registered in ready()
             "referrals.leavers",
             "referrals.leavers.models",
+            "referrals.leavers.trend",
             "referrals.models",
             "referrals.payouts",
             "referrals.payouts.models",

@@ -114,3 +114,45 @@ def test_a_chart_whose_series_come_from_its_figures_says_when_the_period_has_non
     with translation.override("zh-hans"):
         drawn = charts.svg(chart, period, charts.Figures([], {}, ()))
     assert "此期间没有数据。" in drawn and 'class="trend-legend"' in drawn
+
+
+def test_a_stacked_chart_draws_one_bar_per_bucket_each_series_on_the_ones_before_it():
+    """The parts of a whole (what became of a month's leavers): one bar as wide as a lone
+    series' bar, its parts one on the other, the axis reaching the whole."""
+    import itertools
+    import re
+
+    from hireops.core.trends import charts
+
+    series = tuple(
+        charts.Series(key, key, color) for key, color in (("a", "#111"), ("b", "#222"), ("c", "#333"))
+    )
+    chart = charts.Chart(
+        name="test-stacked",
+        title="Parts",
+        description="Parts of a whole.",
+        unit="rows",
+        bucket_label="month",
+        series=series,
+        figures=lambda request, period: None,
+        stacked=True,
+    )
+    figures = charts.Figures(["2026-01", "2026-02"], {"a": [3, 0], "b": [2, 1], "c": [5, 0]})
+    drawn = charts.svg(chart, charts.PERIODS["30d"], figures)
+    bars = drawn.split('class="trend-bars">', 1)[1].split("</g>", 1)[0]
+    rects = [
+        (float(x), float(y), float(w), float(h), fill)
+        for x, y, w, h, fill in re.findall(
+            r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="([^"]+)"', bars
+        )
+    ]
+    january = [r for r in rects if r[0] == rects[0][0]]
+    assert [fill for *_box, fill in january] == ["#111", "#222", "#333"] and len(rects) == 4
+    assert len({w for _x, _y, w, _h, _f in rects}) == 1  # one bar per month, all as wide
+    for below, above in itertools.pairwise(january):  # each part on the one before
+        assert abs(above[1] + above[3] - below[1]) < 0.2
+    axis = re.findall(r'text-anchor="end" fill="currentColor">(\d+)</text>', drawn)
+    assert int(axis[-1]) >= 10  # the whole bar (3 + 2 + 5), not its tallest part
+    apart = charts.svg(charts.Chart(**{**chart.__dict__, "stacked": False}), charts.PERIODS["30d"], figures)
+    apart_bars = apart.split('class="trend-bars">', 1)[1].split("</g>", 1)[0]
+    assert len(set(re.findall(r'<rect x="([\d.]+)"', apart_bars))) == 4  # not stacked: side by side

@@ -126,6 +126,7 @@ class LeaverAdmin(LargeTableAdmin, ChangedThroughActions, admin.ModelAdmin):
         "balance_then",
         "balance_now",
         "state",
+        "handled_by_hand",
         "error",
         "withdrawal",
         "created_at",

@@ -67,6 +67,9 @@ class Leaver(models.Model):
         _("state"), max_length=16, choices=LeaverState.choices, default=LeaverState.NEEDS_PERSON
     )
     error = MessageField(_("problem"), max_length=500, blank=True)
+    # Staff marked it as handled outside hireops: what became of the balance is not known here
+    # (the leavers' trend counts it apart from the policy's outcomes).
+    handled_by_hand = models.BooleanField(_("marked as handled"), default=False)
     withdrawal = models.ForeignKey(
         Withdrawal, verbose_name=_("withdrawal"), null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -7,6 +7,9 @@ it waits for a payout run (``awaiting_next_run``, then ``account_paid_out``); un
 it is paying (a full-cash withdrawal), or waits for the payout run that already holds the
 account's cash; then it is deactivating until Feishu confirms, and done.
 A deactivation Feishu refused shows its reason and is asked again by ``leavers_sweep``.
+
+Every write of a leaver marks the hour it arrived in for HR's trend (``trend``), in the
+writing transaction: what became of a leaver is counted in the month it arrived.
 """
 
 import logging
@@ -30,6 +33,7 @@ from ..accounts.models import AccountStatus, ReferralAccount, StatusAction
 from ..accounts.services import StatusChangeRefused, account_status_request, accounts_of, user_of
 from ..withdrawals.services import CASH, CashPromised, WithdrawalRefused, withdrawal_request
 from .models import Leaver, LeaverMatch, LeaverPolicy, LeaverState
+from .trend import mark_arrived, save_marked, update_marked
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -96,6 +100,7 @@ def leaver_event(event: "FeishuEvent", how: str) -> Leaver:
         },
     )
     if created:
+        mark_arrived([leaver.created_at])
         _match(leaver, accounts_of(user, event.tenant_key), user.user_id)
         if leaver.match == LeaverMatch.MATCHED:
             leaver_apply(leaver)
@@ -117,7 +122,7 @@ def _match(leaver: Leaver, accounts: list[ReferralAccount], user_id: str = "") -
     else:
         leaver.match, leaver.account, leaver.error = LeaverMatch.NONE, None, Message(NONE_MATCHES)
     leaver.state = LeaverState.NEEDS_PERSON
-    leaver.save()
+    save_marked(leaver)
 
 
 # --- the policy ----------------------------------------------------------------------------------
@@ -154,7 +159,7 @@ def leaver_apply(leaver: Leaver, user: "User | None" = None) -> Leaver:
                 leaver.state = LeaverState.AWAITING_RUN
             except WithdrawalRefused:
                 leaver.state, leaver.error = LeaverState.NEEDS_PERSON, Message(WITHDRAWAL_BUSY)
-        leaver.save()
+        save_marked(leaver)
     log.info("leaver %s: policy %s, now %s", leaver.pk, chosen, leaver.state)
     return leaver
 
@@ -200,26 +205,35 @@ def accounts_paid_out(account_pks: list[int]) -> None:
         for leaver in leavers.order_by("pk"):
             assert leaver.account_id is not None  # found by its account
             _deactivate(leaver, ReferralAccount.objects.get(pk=leaver.account_id))
-            leaver.save()
+            save_marked(leaver)
 
 
 def withdrawal_failed(withdrawal_pk: int) -> None:
     """The leaver's payout failed for good: a person decides (apply again, or deactivate)."""
-    Leaver.objects.filter(withdrawal_id=withdrawal_pk, state=LeaverState.PAYING).update(
-        state=LeaverState.NEEDS_PERSON, error=Message(WITHDRAWAL_FAILED), updated_at=timezone.now()
+    update_marked(
+        Leaver.objects.filter(withdrawal_id=withdrawal_pk, state=LeaverState.PAYING),
+        state=LeaverState.NEEDS_PERSON,
+        error=Message(WITHDRAWAL_FAILED),
+        updated_at=timezone.now(),
     )
 
 
 def account_deactivated(account_pk: int) -> None:
-    Leaver.objects.filter(account_id=account_pk, state=LeaverState.DEACTIVATING).update(
-        state=LeaverState.DONE, error="", done_at=timezone.now(), updated_at=timezone.now()
+    update_marked(
+        Leaver.objects.filter(account_id=account_pk, state=LeaverState.DEACTIVATING),
+        state=LeaverState.DONE,
+        error="",
+        done_at=timezone.now(),
+        updated_at=timezone.now(),
     )
 
 
 def deactivation_refused(account_pk: int, reason: str) -> None:
     """Shown on the leaver; the sweep asks again (``leavers_sweep``)."""
-    Leaver.objects.filter(account_id=account_pk, state=LeaverState.DEACTIVATING).update(
-        error=Message(DEACTIVATION_FAILED, reason=reason), updated_at=timezone.now()
+    update_marked(
+        Leaver.objects.filter(account_id=account_pk, state=LeaverState.DEACTIVATING),
+        error=Message(DEACTIVATION_FAILED, reason=reason),
+        updated_at=timezone.now(),
     )
 
 
@@ -228,7 +242,7 @@ def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict[str, int]:
     asked again when no change of the account is pending and it is still active."""
     deactivating = Leaver.objects.filter(state=LeaverState.DEACTIVATING)
     finished = deactivating.filter(account__status=AccountStatus.DEACTIVATED, account__pending_action="")
-    done = finished.update(state=LeaverState.DONE, done_at=timezone.now(), updated_at=timezone.now())
+    done = update_marked(finished, state=LeaverState.DONE, done_at=timezone.now(), updated_at=timezone.now())
     stalled = deactivating.filter(
         account__status=AccountStatus.ACTIVE,
         account__pending_action="",
@@ -240,7 +254,7 @@ def leavers_sweep(retry_after: timedelta = RETRY_AFTER) -> dict[str, int]:
             leaver = Leaver.objects.select_for_update(of=("self",)).select_related("account").get(pk=pk)
             if leaver.state == LeaverState.DEACTIVATING:
                 _deactivate(leaver, leaver.account)  # type: ignore[arg-type]  # deactivating: it has one
-                leaver.save()  # keeps the refusal shown until Feishu answers this one
+                save_marked(leaver)  # keeps the refusal shown until Feishu answers this one
                 asked += 1
     return {"done": done, "asked_again": asked}
 
@@ -254,8 +268,12 @@ def leaver_match_by_hand(leaver: Leaver, account: ReferralAccount, user: "User |
     if account.tenant_key != leaver.tenant_key:
         raise LeaverRefused(_("That account belongs to another tenant."))
     with transaction.atomic():
-        Leaver.objects.filter(pk=leaver.pk).update(
-            match=LeaverMatch.MATCHED, account=account, error="", updated_at=timezone.now()
+        update_marked(
+            Leaver.objects.filter(pk=leaver.pk),
+            match=LeaverMatch.MATCHED,
+            account=account,
+            error="",
+            updated_at=timezone.now(),
         )
         leaver.refresh_from_db()
         leaver = leaver_apply(leaver, user)
@@ -270,7 +288,7 @@ def leaver_no_account(leaver: Leaver, user: "User | None" = None) -> Leaver:
     leaver.match, leaver.account = LeaverMatch.NO_ACCOUNT, None
     _done(leaver)
     with transaction.atomic():
-        leaver.save()
+        save_marked(leaver)
         audit.record(user, [leaver], LEAVER_NO_ACCOUNT)
     return leaver
 
@@ -290,7 +308,7 @@ def _apply_now(leaver: Leaver, user: "User | None") -> Leaver:
             locked = Leaver.objects.select_for_update(of=("self",)).select_related("account")
             leaver = locked.get(pk=leaver.pk)
             _deactivate(leaver, leaver.account, user)  # type: ignore[arg-type]  # deactivating: it has one
-            leaver.save()
+            save_marked(leaver)
         return leaver
     if leaver.state != LeaverState.NEEDS_PERSON:
         raise LeaverRefused(
@@ -330,7 +348,8 @@ def leaver_mark_handled(leaver: Leaver, user: "User | None" = None) -> Leaver:
             _("Its account is still active: apply the policy, or deactivate the account first.")
         )
     _done(leaver)
+    leaver.handled_by_hand = True  # what became of the balance is not known here
     with transaction.atomic():
-        leaver.save()
+        save_marked(leaver)
         audit.record(user, [leaver], LEAVER_HANDLED)
     return leaver

@@ -61,6 +61,7 @@ def seed_a_year() -> None:
             )
     seed_calls_and_requests(moments[:DAYS:3])
     seed_money(moments[1:DAYS:4])
+    seed_leavers(moments[2:DAYS:3])
     hours = {*moments, *(m + timedelta(hours=30) for m in moments)}
     for metric in trends.metrics():
         trends.mark(metric, hours)
@@ -147,6 +148,60 @@ def seed_money(moments: list) -> None:
             status=CallStatus.SUCCEEDED,
             finished_at=moment,
         )
+
+
+def seed_leavers(moments: list) -> None:
+    """Employees who left, some each week, in every outcome HR's chart stacks (more in some
+    months than others): paid by a run or at once, deactivated, without an account, marked as
+    handled, in progress, needing a person."""
+    from hireops.core.models import CallStatus
+    from referrals.models import Leaver, LeaverHow, LeaverMatch, LeaverPolicy, LeaverState, Withdrawal
+    from tests.factories import a_referral_account
+
+    paid = Withdrawal.objects.create(
+        account=a_referral_account(),
+        external_order_id="leaver-paid",
+        bonus_types=[2],
+        status=CallStatus.SUCCEEDED,
+    )
+    kinds = [
+        {"state": LeaverState.DONE, "policy": LeaverPolicy.NEXT_RUN, "match": LeaverMatch.MATCHED},
+        {
+            "state": LeaverState.DONE,
+            "policy": LeaverPolicy.AT_ONCE,
+            "match": LeaverMatch.MATCHED,
+            "withdrawal": paid,
+        },
+        {"state": LeaverState.DONE, "policy": LeaverPolicy.DEACTIVATE, "match": LeaverMatch.MATCHED},
+        {"state": LeaverState.DONE, "match": LeaverMatch.NO_ACCOUNT},
+        {
+            "state": LeaverState.DONE,
+            "policy": LeaverPolicy.NEXT_RUN,
+            "match": LeaverMatch.MATCHED,
+            "handled_by_hand": True,
+        },
+        {"state": LeaverState.AWAITING_RUN, "policy": LeaverPolicy.NEXT_RUN, "match": LeaverMatch.MATCHED},
+        {"state": LeaverState.NEEDS_PERSON, "match": LeaverMatch.NONE},
+    ]
+    made, arrived = [], []
+    for i, moment in enumerate(moments):
+        for j in range(1 + (i * 5) % 7):
+            n = len(made)
+            made.append(
+                Leaver(
+                    open_id=f"ou_left_{n}",
+                    name=f"离职员工{n}",
+                    how=LeaverHow.RESIGNED,
+                    source_event_id=f"left-{n}",
+                    cash_then={"CNY": "88.00"},
+                    **kinds[(i + j) % len(kinds)],
+                )
+            )
+            arrived.append(moment)
+    made = Leaver.objects.bulk_create(made)
+    for leaver, moment in zip(made, arrived, strict=True):  # the creation stamped now
+        leaver.created_at = moment
+    Leaver.objects.bulk_update(made, ["created_at"], batch_size=500)
 
 
 def a_user(role: str, staff_user, name: str):

@@ -413,6 +413,28 @@ def test_mark_handled_is_refused_while_the_account_is_active(settings):
         leavers.leaver_mark_handled(leaver)
 
 
+def test_mark_handled_is_kept_on_the_leaver_shown_and_marked_for_the_trend(client, staff_user):
+    """What became of the balance is not known then: the leaver says it was marked as handled
+    (HR's leavers chart counts it apart), and the month it arrived in is recomputed."""
+    from hireops.core import trends
+    from hireops.core.trends.models import TrendDirtyBucket
+    from referrals.leavers import trend
+
+    leaver = Leaver.objects.create(
+        open_id="ou_h", how=LeaverHow.DELETED, source_event_id="e", match=LeaverMatch.NONE
+    )
+    TrendDirtyBucket.objects.all().delete()
+    hr = staff_user("HR", username="hanna")
+    leavers.leaver_mark_handled(leaver, hr)
+    leaver.refresh_from_db()
+    assert (leaver.state, leaver.handled_by_hand) == (LeaverState.DONE, True)
+    marked = TrendDirtyBucket.objects.filter(metric=trend.METRIC).values_list("bucket", flat=True)
+    assert list(marked) == [trends.hour_of(leaver.created_at)]
+    client.force_login(hr)
+    page = client.get(f"/admin/referrals/leaver/{leaver.pk}/change/").content.decode()
+    assert "Marked as handled:" in page
+
+
 def test_joiners_get_an_account_when_the_setting_is_on(feishu, settings):
     settings.REFERRAL_REGISTER_JOINERS = True
     emp = feishu.add_employee(name="新人", email="New@Example.com")
@@ -465,3 +487,27 @@ def test_manage_py_check_refuses_an_unknown_policy(settings):
     assert [e.id for e in leaver_policy()] == ["referrals.E001"]
     settings.REFERRAL_LEAVER_POLICY = "at_once"
     assert leaver_policy() == []
+
+
+def test_leavers_marked_as_handled_before_the_flag_are_found_in_their_history(staff_user):
+    """The migration that adds ``handled_by_hand`` sets it where the change history says
+    "Leaver marked as handled.", and nowhere else."""
+    import importlib
+
+    from django.apps import apps
+
+    from hireops.core import audit
+
+    migration = importlib.import_module("referrals.migrations.0030_leaver_handled_by_hand")
+    handled, other = (
+        Leaver.objects.create(
+            open_id=f"ou_{n}", how=LeaverHow.DELETED, source_event_id=n, match=LeaverMatch.NONE
+        )
+        for n in ("handled", "other")
+    )
+    hr = staff_user("HR", username="hanna")
+    audit.record(hr, [handled], leavers.LEAVER_HANDLED)
+    audit.record(hr, [other], leavers.LEAVER_NO_ACCOUNT)
+    assert migration.HANDLED == leavers.LEAVER_HANDLED
+    migration.from_the_history(apps, None)
+    assert list(Leaver.objects.filter(handled_by_hand=True)) == [handled]

@@ -95,6 +95,9 @@ class Chart:
     series: tuple[Series, ...]
     figures: Callable[[object, Period], Figures | None]
     hourly: bool = False  # buckets are hours, whatever the period
+    # One bar per bucket, each series stacked on the ones before it (the parts of a whole:
+    # what became of the leavers of a month), instead of a bar per series side by side.
+    stacked: bool = False
 
 
 _charts: dict[str, Chart] = {}
@@ -179,11 +182,14 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     figures are, the bars of each series, the axes with their units."""
     n = max(1, len(figures.buckets))
     drawn_series = series_of(chart, figures)
-    overlays = [s.key for s in drawn_series if s.overlay]
+    # Stacked from the bottom: the overlays over the first series, or every series (``stacked``).
+    overlays = [s.key for s in drawn_series if s.overlay or chart.stacked]
     # Side by side in each slot; a marker is a line across the slot, not a bar.
-    beside = [s.key for s in drawn_series if not s.overlay and not s.marker]
+    beside = [s.key for s in drawn_series if not s.overlay and not s.marker][: 1 if chart.stacked else None]
     stacked = [sum(figures.values[k][i] for k in overlays) for i in range(len(figures.buckets))]
-    drawn_whole = [v for s in drawn_series if not s.overlay for v in figures.values.get(s.key, [])]
+    drawn_whole = [
+        v for s in drawn_series if not (s.overlay or chart.stacked) for v in figures.values.get(s.key, [])
+    ]
     ticks = _ticks(max([*drawn_whole, *stacked], default=0))
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -227,13 +233,14 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
     base = [0] * n  # the overlays stack from the bottom, narrower, over the first series
     for series in drawn_series:
         values = figures.values.get(series.key, [])
+        on_top = series.overlay or chart.stacked  # on what is drawn in its slot already
         width = bar if not series.overlay else bar * 0.6
         # The first series' place (the overlays' too), or its own beside the others'.
-        place = beside.index(series.key) if series.key in beside else 0
+        place = beside.index(series.key) if series.key in beside and not chart.stacked else 0
         for i, v in enumerate(values):
             if not v:
                 continue
-            below = base[i] if series.overlay else 0
+            below = base[i] if on_top else 0
             x = LEFT + slot * i + (slot - bar * len(beside)) / 2 + bar * place + (bar - width) / 2
             if series.marker:
                 out.append(
@@ -245,7 +252,7 @@ def svg(chart: Chart, period: Period, figures: Figures) -> SafeString:
                 f'<rect x="{x:.1f}" y="{y(below + v):.1f}" width="{width:.1f}" '
                 f'height="{y(below) - y(below + v):.1f}" fill="{series.color}"/>'
             )
-            if series.overlay:
+            if on_top:
                 base[i] += v
     out.append('</g><g class="trend-axis-x">')
     for i, row, text in labels:
