@@ -167,12 +167,14 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             # comes); the withdrawals' guards, which ready() names the payouts' guard to (by path).
             "referrals.accounts",
             "referrals.accounts.models",
+            "referrals.accounts.owed",  # what the accounts hold: a trend metric, registered in ready()
             "referrals.accounts.signals",
             "referrals.apps",
             "referrals.checks",  # a settings check, registered in ready()
             "referrals.leavers",
             "referrals.leavers.models",
             "referrals.models",
+            "referrals.owed",  # its charts
             "referrals.payouts",
             "referrals.payouts.models",
             "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear
