@@ -26,6 +26,7 @@ from referrals.accounts import owed
 from referrals.accounts.balances import Snapshot, balances_apply
 from referrals.models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
 from referrals.owed import cash_owed, points_owed
+from tests.trend_rollups import assert_kept_equals, kept
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -53,20 +54,11 @@ SELECT hour, unit, SUM(n) FROM changes GROUP BY hour, unit HAVING SUM(n) <> 0
 """
 
 
-def expected() -> dict[str, Counter]:
+def grouped() -> Counter:
+    """(hour, unit, "") → the sum of the changes recorded in the hour, from the rows."""
     with connection.cursor() as cursor:
         cursor.execute(CHANGES.format(table=BalanceChange._meta.db_table))
-        hours = Counter({(hour, unit): int(n) for hour, unit, n in cursor.fetchall()})
-    days: Counter = Counter()
-    for (hour, unit), n in hours.items():
-        days[trends.day_of(hour), unit] += n
-    # Changes go down as well as up: only the zeros are left out (a Counter's + drops negatives too).
-    return {Grain.HOUR: hours, Grain.DAY: Counter({k: n for k, n in days.items() if n})}
-
-
-def rollups(grain: str) -> Counter:
-    rows = TrendRollup.objects.filter(metric=owed.METRIC, grain=grain)
-    return Counter({(b, d): n for b, d, n in rows.values_list("bucket", "dimension", "count")})
+        return Counter({(hour, unit, ""): int(n) for hour, unit, n in cursor.fetchall()})
 
 
 def held_now() -> dict[str, int]:
@@ -142,7 +134,7 @@ def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
         trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
 
     def recompute_killed():
-        marks, before = TrendDirtyBucket.objects.count(), rollups(Grain.HOUR)
+        marks, before = TrendDirtyBucket.objects.count(), kept(owed.METRIC, Grain.HOUR)
 
         def die(*args):
             raise Killed
@@ -152,7 +144,7 @@ def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
         try:
             trends.recompute(batch=3)
         except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and rollups(Grain.HOUR) == before
+            assert TrendDirtyBucket.objects.count() == marks and kept(owed.METRIC, Grain.HOUR) == before
         finally:
             monkeypatch.setattr(trends, "_recompute_day", real)
 
@@ -163,12 +155,11 @@ def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
     monkeypatch.setattr(timezone, "now", real_now)
     trends.recompute()
     assert not TrendDirtyBucket.objects.exists()
-    want = expected()
-    assert rollups(Grain.HOUR) == want[Grain.HOUR]
-    assert rollups(Grain.DAY) == want[Grain.DAY]
-    assert len({hour for hour, _unit in want[Grain.HOUR]}) > 5  # many hours, not one
-    assert {"CNY", "USD", "JPY", owed.POINTS} <= {unit for _hour, unit in want[Grain.HOUR]}
-    assert any(n < 0 for n in want[Grain.HOUR].values())  # balances went down too
+    want = grouped()
+    assert_kept_equals(owed.METRIC, want)
+    assert len({hour for hour, _unit, _o in want}) > 5  # many hours, not one
+    assert {"CNY", "USD", "JPY", owed.POINTS} <= {unit for _hour, unit, _o in want}
+    assert any(n < 0 for n in want.values())  # balances went down too
     # The level is what each account's latest snapshot holds.
     latest: dict[int, BalanceChange] = {}
     for snapshot in BalanceChange.objects.order_by("id"):
@@ -201,9 +192,9 @@ def test_the_level_at_the_end_of_today_is_what_the_accounts_hold(rf, staff_user,
     TrendDirtyBucket.objects.all().delete()
     call_command("trends_backfill", metric=[owed.METRIC], verbosity=0)
     assert not TrendDirtyBucket.objects.exists()
-    want = expected()
-    assert rollups(Grain.HOUR) == want[Grain.HOUR]
-    assert min(hour for hour, _unit in want[Grain.HOUR]) < timezone.now() - timedelta(days=700)
+    want = grouped()
+    assert_kept_equals(owed.METRIC, want)
+    assert min(hour for hour, _unit, _o in want) < timezone.now() - timedelta(days=700)
     assert level_now() == held_now() and len(held_now()) > 2
     request = rf.get("/admin/")
     request.user = staff_user(perms=["referrals.view_referralaccount"], username="hr-viewer")
