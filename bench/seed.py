@@ -227,19 +227,26 @@ FROM referrals_referralaccount WHERE status = 'active' AND mod(id, 50) = 0
 """,
     ),
     (
-        "balance changes (2-4 per registered account)",
+        "balance changes (2-4 per registered account, the last one what it holds)",
         """
 INSERT INTO referrals_balancechange (account_id, source, modify_time, points, cash, reference, at)
 SELECT a.id,
        CASE WHEN j = 1 THEN 'registration' WHEN r < 0.75 THEN 'event' WHEN r < 0.93 THEN 'pull'
             ELSE 'withdrawal' END,
        (extract(epoch FROM at) * 1000)::bigint,
-       floor(r * 5000)::bigint,
-       CASE WHEN r < 0.5 THEN jsonb_build_object('CNY', round((r * 800)::numeric, 2)::text)
+       CASE WHEN j = 2 + mod(a.id, 3) THEN a.points ELSE floor(r * 5000)::bigint END,
+       CASE WHEN j = 2 + mod(a.id, 3) THEN coalesce(held.cash, '{}'::jsonb)
+            WHEN r < 0.5 THEN jsonb_build_object('CNY', round((r * 800)::numeric, 2)::text)
             ELSE '{}'::jsonb END,
        CASE WHEN j = 1 THEN '' ELSE md5('ev' || a.id::text || '-' || j::text) END,
        at
 FROM referrals_referralaccount AS a
+-- One pass over the cash rows (their indexes are dropped while seeding): the last snapshot
+-- holds them, as the balances' writer leaves it.
+LEFT JOIN (
+    SELECT account_id, jsonb_object_agg(currency, amount::text) AS cash
+    FROM referrals_accountcash GROUP BY account_id
+) AS held ON held.account_id = a.id
 CROSS JOIN LATERAL generate_series(1, 2 + mod(a.id, 3)::int) AS j
 CROSS JOIN LATERAL (
     SELECT random() AS r, a.created_at + (now() - a.created_at) * (j - 1) / (2 + mod(a.id, 3)) AS at

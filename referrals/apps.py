@@ -22,6 +22,7 @@ class ReferralsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registered on import)
             leaver_trends,  # noqa: F401  (registers the leavers' trend and its chart)
+            owed,  # noqa: F401  (registers what the accounts hold: its trend and its charts)
             trends,  # noqa: F401  (registers HR's trends and their charts)
         )
 

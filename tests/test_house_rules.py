@@ -167,6 +167,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             # comes); the withdrawals' guards, which ready() names the payouts' guard to (by path).
             "referrals.accounts",
             "referrals.accounts.models",
+            "referrals.accounts.owed",  # what the accounts hold: a trend metric, registered in ready()
             "referrals.accounts.signals",
             "referrals.apps",
             "referrals.checks",  # a settings check, registered in ready()
@@ -175,6 +176,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             "referrals.leavers.models",
             "referrals.leavers.trend",
             "referrals.models",
+            "referrals.owed",  # its charts
             "referrals.payouts",
             "referrals.payouts.models",
             "referrals.payouts.signals",  # a run's news, which the messages in Feishu hear

@@ -36,7 +36,7 @@ from hireops.feishu_calls.failures import judge
 from hireops.outbound.retry import GAVE_UP, TryLater
 from hireops.tenants.scoping import of_tenant
 
-from . import announce
+from . import announce, owed
 from .models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,7 @@ def balances_apply(snapshots: list[Snapshot], *, source: str) -> set[int]:
         _cash_write(changed)
         announce.balances_changed(list(changed))
         BalanceChange.objects.bulk_create(history)
+        owed.mark_recorded(history)  # their ``at``, set as they were inserted
         return set(applied)
 
 

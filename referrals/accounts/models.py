@@ -172,7 +172,10 @@ class BalanceSource(models.TextChoices):
 
 
 class BalanceChange(models.Model):
-    account = models.ForeignKey(ReferralAccount, related_name="balance_history", on_delete=models.CASCADE)
+    # Indexed by (account, id) below, which serves what the foreign key's own index would.
+    account = models.ForeignKey(
+        ReferralAccount, related_name="balance_history", on_delete=models.CASCADE, db_index=False
+    )
     source = models.CharField(_("source"), max_length=16, choices=BalanceSource.choices)
     modify_time = models.BigIntegerField(_("as of (ms)"), null=True, blank=True)
     points = models.BigIntegerField(_("points"))
@@ -184,6 +187,12 @@ class BalanceChange(models.Model):
         verbose_name = _("balance change")
         verbose_name_plural = _("balance history")
         ordering = ["-at", "-id"]
+        indexes = [
+            # The owed trend's hour (``accounts.owed``): the snapshots recorded in it, then each
+            # one's previous snapshot of its account (by id), both index ranges at any history.
+            models.Index(fields=["at"], name="balance_change_at_idx"),
+            models.Index(fields=["account", "id"], name="balance_change_account_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.points}"

@@ -62,6 +62,7 @@ def seed_a_year() -> None:
     seed_calls_and_requests(moments[:DAYS:3])
     seed_money(moments[1:DAYS:4])
     seed_leavers(moments[2:DAYS:3])
+    seed_balances(moments[::3])
     hours = {*moments, *(m + timedelta(hours=30) for m in moments)}
     for metric in trends.metrics():
         trends.mark(metric, hours)
@@ -202,6 +203,23 @@ def seed_leavers(moments: list) -> None:
     for leaver, moment in zip(made, arrived, strict=True):  # the creation stamped now
         leaver.created_at = moment
     Leaver.objects.bulk_update(made, ["created_at"], batch_size=500)
+def seed_balances(moments: list) -> None:
+    """Balance snapshots of a few accounts, oldest first (in the order they were applied):
+    their cash in two currencies and their points growing, paid out now and then."""
+    from referrals.models import BalanceChange
+    from tests.factories import a_referral_account
+
+    accounts = [a_referral_account() for _ in range(3)]
+    rows, held = [], [0, 0, 0]
+    for i, moment in enumerate(sorted(moments)):
+        held[i % 3] = 0 if i % 17 == 16 else held[i % 3] + 40 + (i * 13) % 300
+        cash = {"CNY": f"{held[i % 3] * 7}.25", **({"USD": f"{held[i % 3]}.50"} if i % 3 else {})}
+        rows.append(
+            (moment, BalanceChange(account=accounts[i % 3], source="event", points=held[i % 3], cash=cash))
+        )
+    BalanceChange.objects.bulk_create([row for _moment, row in rows])
+    for moment, row in rows:  # recorded at that moment (``at`` is set as a row is inserted)
+        BalanceChange.objects.filter(pk=row.pk).update(at=moment)
 
 
 def a_user(role: str, staff_user, name: str):

@@ -50,6 +50,9 @@ class Metric:
     # How far past now its rows' moments may fall (an order's due moment): the backfill marks
     # those hours too, which no write will mark later.
     ahead: Callable[[], timedelta] | None = None
+    # Where its rows begin, for a level whose every hour from the first row counts (what the
+    # referral accounts hold): the backfill starts there when that is earlier than its days.
+    since: Callable[[], datetime | None] | None = None
 
 
 _metrics: dict[str, Metric] = {}

@@ -16,7 +16,8 @@ STEP = timedelta(days=1)
 
 class Command(HireopsCommand):
     help = (
-        "Recompute the trends' rollups of the last --days days from the stored rows, a day at a time. "
+        "Recompute the trends' rollups of the last --days days from the stored rows (a level's from "
+        "its first row), a day at a time. "
         "Stopped, it resumes where it got to (--restart starts over)."
     )
 
@@ -42,6 +43,9 @@ class Command(HireopsCommand):
         found = trends.metrics()[metric]
         ahead = found.ahead() if found.ahead else timedelta(0)
         start, end = trends.hour_of(now - timedelta(days=days)), trends.hour_of(now + ahead) + trends.HOUR
+        first = found.since() if found.since else None
+        if first is not None:  # a level: every hour from its first row, however old
+            start = min(start, trends.hour_of(first))
         state = TrendBackfill.objects.filter(metric=metric).first()
         if state is None or restart:
             state, _created = TrendBackfill.objects.update_or_create(
