@@ -20,6 +20,7 @@ from django.contrib import admin
 from django.db.models import BigIntegerField, Count, OuterRef, Q, Subquery, Sum, Value, signals
 from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,13 @@ from .models import BackgroundCheck, CheckState, Exam
 from .trend import USAGE, reader_kinds
 
 RECEIVED, COMPLETED, ENDED_OTHERWISE = "received", "completed", "canceled"
+
+
+def _customer_number(customer_id: str) -> str:
+    return gettext("customer #%(id)s") % {"id": customer_id}
+
+
+_numbered = lazy(_customer_number, str)
 
 
 def counts(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
@@ -110,10 +118,11 @@ def busiest(request, period: charts.Period) -> charts.Figures | None:
         ranked = ranked.annotate(name=Subquery(VendorCustomer.objects.filter(pk=customer).values("name")[:1]))
     top = list(ranked[:SHOWN])
 
-    def label(found: Mapping[str, Any]) -> str:
+    def label(found: Mapping[str, Any]) -> object:
+        # Translated when drawn: the figures are kept whatever the reader's language.
         if not found["dimension"]:
-            return gettext("not linked yet")
-        return found.get("name") or gettext("customer #%(id)s") % {"id": found["dimension"]}
+            return _("not linked yet")
+        return found.get("name") or _numbered(found["dimension"])
 
     return charts.Figures(
         [label(r) for r in top],

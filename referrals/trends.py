@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core.trends import charts
@@ -91,9 +92,9 @@ def money_per_month(request, period: charts.Period) -> charts.Figures | None:
     for i, unit in enumerate(units):
         for (metric, label), color in zip(_metrics(request), PALETTE[i % len(PALETTE)], strict=False):
             key = f"{metric}:{unit}"
-            series.append(
-                charts.Series(key, f"{label}, {unit}" if unit != POINTS else f"{label}, {_('points')}", color)
-            )
+            # Translated when drawn: the figures are kept whatever the reader's language.
+            named = format_lazy("{}, {}", label, unit if unit != POINTS else _("points"))
+            series.append(charts.Series(key, named, color))
             values[key] = [amount(unit, summed[metric, unit][m]) for m in months]
     labels = [f"{m:%Y-%m}" for m in months]
     return charts.Figures(labels, values, tuple(series))

@@ -203,6 +203,8 @@ def seed_leavers(moments: list) -> None:
     for leaver, moment in zip(made, arrived, strict=True):  # the creation stamped now
         leaver.created_at = moment
     Leaver.objects.bulk_update(made, ["created_at"], batch_size=500)
+
+
 def seed_balances(moments: list) -> None:
     """Balance snapshots of a few accounts, oldest first (in the order they were applied):
     their cash in two currencies and their points growing, paid out now and then."""

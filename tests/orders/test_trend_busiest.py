@@ -76,6 +76,18 @@ def test_the_busiest_customers_are_the_usage_exports_figures(admin_client, order
     assert exported["Globex"]["exams_created"] == 1 and exported[None]["checks_created"] == 1
 
 
+def test_labels_read_for_an_english_reader_are_chinese_for_a_chinese_one(client, staff_user, orders):
+    """Readers of one group share the figures whatever their language: "not linked yet" and
+    "customer #id" are translated when drawn."""
+    checks = ["orders.view_backgroundcheck"]
+    client.force_login(staff_user(username="checks-en", perms=checks))
+    english = figures(client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "not linked yet" in english and any(label.startswith("customer #") for label in english)
+    client.force_login(staff_user(username="checks-zh", perms=checks))
+    chinese = figures(client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert "尚未关联客户" in chinese and any(label.startswith("客户 #") for label in chinese)
+
+
 def test_a_reader_who_may_not_open_the_customers_sees_no_names(client, staff_user, orders):
     acme, _globex = orders
     client.force_login(staff_user(username="checks-only", perms=["orders.view_backgroundcheck"]))

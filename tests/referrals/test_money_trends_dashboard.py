@@ -124,6 +124,17 @@ def test_in_chinese(client, staff_user, paid):
     assert "每月奖励与提现" in page and head[1] == "奖励, CNY" and rows[paid][0] == "100.35"
 
 
+def test_figures_read_for_an_english_reader_are_shown_in_chinese_to_a_chinese_one(client, staff_user, paid):
+    """Readers of one group share the figures whatever their language: the labels in them are
+    translated when drawn."""
+    client.force_login(staff_user(roles.HR, username="hr-en"))
+    head, _rows = table(client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode(), MONEY)
+    assert head[1] == "Rewards, CNY"
+    client.force_login(staff_user(roles.HR, username="hr-zh"))
+    head, _rows = table(client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), MONEY)
+    assert head[1] == "奖励, CNY"
+
+
 def test_only_who_may_open_the_rows_sees_them(client, staff_user, paid):
     client.force_login(staff_user(roles.AUDITOR))
     assert table(client.get("/admin/").content.decode(), MONEY)[1][paid][0] == "100.35"
