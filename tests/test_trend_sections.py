@@ -97,6 +97,25 @@ def test_a_reader_whose_permissions_changed_is_forgotten_and_sees_only_their_own
     assert 'id="orders-per-day"' not in page and stored_in(page) == 0
 
 
+def test_a_group_that_cannot_be_drawn_leaves_the_others_drawn(client, staff_user, monkeypatch, caplog):
+    store_events(2, "a")
+    client.force_login(staff_user(roles.VENDOR_OPS, username="ops-1"))
+    assert stored_per_day(client) == 2
+    client.get("/admin/?period=year")
+    store_events(3, "b")
+    drawn = sections._drawn
+
+    def failing_for_a_year(request, period):
+        if period.key == "year":
+            raise RuntimeError("a chart broke")
+        return drawn(request, period)
+
+    monkeypatch.setattr(sections, "_drawn", failing_for_a_year)
+    assert sections.refresh() == 2
+    assert stored_per_day(client) == 5
+    assert "could not be drawn again (period year)" in caplog.text
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.processes
 def test_a_real_worker_draws_the_trends_again(client, staff_user, celery_worker):

@@ -14,6 +14,7 @@ when drawing it again; a reader whose permissions changed since falls into anoth
 own next view draws it) and is forgotten.
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from . import charts
 KEPT_SECONDS = 180
 FORGOTTEN_AFTER = 24 * 3600  # a group and period nobody opened for a day is no longer drawn
 READERS = "trends:readers"
+
+log = logging.getLogger(__name__)
 
 
 def _key(group: str, period_key: str, language: str) -> str:
@@ -74,7 +77,7 @@ def forget(group: str, period_key: str) -> None:
 
 def refresh() -> int:
     """Draw again, from figures read anew, every group and period opened in the last day, in
-    each language; returns how many were drawn."""
+    each language; returns how many groups and periods it kept drawing."""
     readers = cache.get(READERS) or {}
     users = get_user_model().objects.filter(is_active=True)
     kept = {}
@@ -88,10 +91,17 @@ def refresh() -> int:
         request = HttpRequest()
         request.user = user
         request.GET = QueryDict(f"period={period_key}")
-        forget(group, period_key)
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                html = _drawn(request, charts.PERIODS[period_key])
-            cache.set(_key(group, period_key, language), html, KEPT_SECONDS)
+        try:
+            _draw_again(request, group, period_key)
+        except Exception:  # one group's chart failing leaves the others drawn; it is logged
+            log.exception("The trends of a group of readers could not be drawn again (period %s)", period_key)
     cache.set(READERS, kept, None)
     return len(kept)
+
+
+def _draw_again(request, group: str, period_key: str) -> None:
+    forget(group, period_key)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            html = _drawn(request, charts.PERIODS[period_key])
+        cache.set(_key(group, period_key, language), html, KEPT_SECONDS)
