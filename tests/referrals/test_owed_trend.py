@@ -173,8 +173,9 @@ def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
 
 
 def test_the_level_at_the_end_of_today_is_what_the_accounts_hold(rf, staff_user, settings):
-    """Balances applied as they come, some older than the backfill's year; a backfill from
-    nothing; the chart's today equals the accounts' cash and points now, deactivated or not."""
+    """Balances applied as they come, some older than the backfill's days (30 here, a year by
+    default); a backfill from nothing; the chart's today equals the accounts' cash and points
+    now, deactivated or not."""
     rng = random.Random(7)
     accounts = [account(i) for i in range(4)]
     modify_time = 1_700_000_000_000
@@ -183,18 +184,18 @@ def test_the_level_at_the_end_of_today_is_what_the_accounts_hold(rf, staff_user,
             modify_time += 1000
             balances_apply([Snapshot(a.pk, bonus(rng), modify_time)], source=BalanceSource.EVENT)
     ReferralAccount.objects.filter(pk=accounts[0].pk).update(status=AccountStatus.DEACTIVATED)
-    # The first rounds two years ago, the next ones over the last months.
+    # The first rounds months before the backfill's 30 days, the next ones over the last weeks.
     snapshots = list(BalanceChange.objects.order_by("at", "id"))
     for i, snapshot in enumerate(snapshots):
-        days_ago = 730 - i * 25 if i < 8 else (len(snapshots) - i) * 3
+        days_ago = 100 - i * 5 if i < 8 else (len(snapshots) - i)
         BalanceChange.objects.filter(pk=snapshot.pk).update(at=timezone.now() - timedelta(days=days_ago))
     TrendRollup.objects.all().delete()
     TrendDirtyBucket.objects.all().delete()
-    call_command("trends_backfill", metric=[owed.METRIC], verbosity=0)
+    call_command("trends_backfill", metric=[owed.METRIC], days=30, verbosity=0)
     assert not TrendDirtyBucket.objects.exists()
     want = grouped()
     assert_kept_equals(owed.METRIC, want)
-    assert min(hour for hour, _unit, _o in want) < timezone.now() - timedelta(days=700)
+    assert min(hour for hour, _unit, _o in want) < timezone.now() - timedelta(days=90)
     assert level_now() == held_now() and len(held_now()) > 2
     request = rf.get("/admin/")
     request.user = staff_user(perms=["referrals.view_referralaccount"], username="hr-viewer")
