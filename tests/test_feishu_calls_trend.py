@@ -25,7 +25,7 @@ from hireops.feishu.errors import FeishuServerError
 from hireops.feishu_calls.callee import FEISHU, TREND
 from hireops.outbound.retry import TryLater
 from hireops.tenants.models import Tenant, TenantNameLookup
-from tests.trend_rollups import assert_kept_equals, kept
+from tests.trend_rollups import assert_kept_equals, kept, killed_recompute
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -33,10 +33,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="the rollups' recomputation is PostgreSQL's"
     ),
 ]
-
-
-class Killed(Exception):
-    pass
 
 
 def made() -> Counter:
@@ -112,21 +108,8 @@ def test_every_call_is_counted_and_the_rollups_equal_a_group_by(monkeypatch, see
     def recompute_some():
         trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
 
-    def recompute_killed():
-        marks = TrendDirtyBucket.objects.count()
-        before = kept(TREND, Grain.HOUR)
-        real = trends._recompute_day
-
-        def die(*args):
-            raise Killed
-
-        monkeypatch.setattr(trends, "_recompute_day", die)
-        try:
-            trends.recompute(batch=3)
-        except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and kept(TREND, Grain.HOUR) == before
-        finally:
-            monkeypatch.setattr(trends, "_recompute_day", real)
+    def recompute_killed():  # a worker killed halfway through a batch
+        killed_recompute(monkeypatch, TREND)
 
     steps = [tick] * 4 + [request] * 4 + [send] * 4 + [send_batch, send_batch, give_up, prune]
     steps += [recompute_some, recompute_killed]

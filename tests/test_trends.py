@@ -16,7 +16,7 @@ from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
 from hireops.events import inbox, registry, services, trend
 from hireops.events.models import EventStatus, FeishuEvent
 from tests.lock_waits import until_another_waits
-from tests.trend_rollups import assert_kept_equals, kept
+from tests.trend_rollups import assert_kept_equals, kept, killed_recompute
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -59,10 +59,6 @@ def assert_rollups_match():
     trends.recompute()
     assert not TrendDirtyBucket.objects.exists()
     assert_kept_equals(trend.METRIC, grouped())
-
-
-class Killed(Exception):
-    pass
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -109,22 +105,8 @@ def test_rollups_equal_a_group_by_after_random_changes(handled, monkeypatch, set
     def recompute_some():
         trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
 
-    def recompute_killed():
-        # A worker killed halfway through a batch: nothing it did is kept, every mark stays.
-        marks = TrendDirtyBucket.objects.count()
-        before = kept(trend.METRIC, Grain.HOUR)
-        real = trends._recompute_day
-
-        def die(*args):
-            raise Killed
-
-        monkeypatch.setattr(trends, "_recompute_day", die)
-        try:
-            trends.recompute(batch=3)
-        except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and kept(trend.METRIC, Grain.HOUR) == before
-        finally:
-            monkeypatch.setattr(trends, "_recompute_day", real)
+    def recompute_killed():  # a worker killed halfway through a batch
+        killed_recompute(monkeypatch, trend.METRIC)
 
     steps = [store] * 8 + [
         deliver_again,

@@ -5,7 +5,7 @@ for a monthly metric, months."""
 from collections import Counter
 
 from hireops.core import trends
-from hireops.core.trends.models import Grain, TrendRollup
+from hireops.core.trends.models import Grain, TrendDirtyBucket, TrendRollup
 
 
 def kept(metric: str, grain: str) -> Counter:
@@ -36,3 +36,25 @@ def _nonzero(counted: Counter) -> Counter:
     """What is kept: every count but 0 (a level's changes go down too, so not a Counter's +,
     which drops the negative ones as well)."""
     return Counter({key: n for key, n in counted.items() if n})
+
+
+class Killed(Exception):
+    """A worker killed in the middle of a recomputation."""
+
+
+def killed_recompute(monkeypatch, *metrics: str) -> None:
+    """A recomputation killed halfway through a batch: nothing it did is kept, every mark and
+    every hour rollup of ``metrics`` stays as it was."""
+    marks = TrendDirtyBucket.objects.count()
+    before = [kept(metric, Grain.HOUR) for metric in metrics]
+
+    def die(*args):
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(trends, "_recompute_day", die)
+        try:
+            trends.recompute(batch=3)
+        except Killed:
+            assert TrendDirtyBucket.objects.count() == marks
+            assert [kept(metric, Grain.HOUR) for metric in metrics] == before

@@ -26,6 +26,7 @@ from referrals.rewards.services import RewardInput, RewardRefused, reward_add, r
 from referrals.withdrawals import trend as withdrawal_trend
 from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request
 from tests.second_factor import give_totp
+from tests.trend_rollups import killed_recompute
 
 from .conftest import reload
 
@@ -77,10 +78,6 @@ def rollups(grain: str) -> Counter:
         metric__in=[reward_trend.METRIC, withdrawal_trend.METRIC, payout_trend.METRIC], grain=grain
     ).values_list("metric", "bucket", "dimension", "outcome", "count")
     return Counter({(m, b, d, o): n for m, b, d, o, n in rows})
-
-
-class Killed(Exception):
-    pass
 
 
 @pytest.fixture
@@ -195,20 +192,8 @@ def test_rollups_equal_a_group_by_after_random_changes(sandbox, register, people
     def recompute_some():
         trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
 
-    def recompute_killed():
-        marks, before = TrendDirtyBucket.objects.count(), rollups(Grain.HOUR)
-        real = trends._recompute_day
-
-        def die(*args):
-            raise Killed
-
-        monkeypatch.setattr(trends, "_recompute_day", die)
-        try:
-            trends.recompute(batch=3)
-        except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and rollups(Grain.HOUR) == before
-        finally:
-            monkeypatch.setattr(trends, "_recompute_day", real)
+    def recompute_killed():  # a worker killed halfway through a batch
+        killed_recompute(monkeypatch, reward_trend.METRIC, withdrawal_trend.METRIC, payout_trend.METRIC)
 
     steps = [
         clock,

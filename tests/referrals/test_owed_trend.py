@@ -26,7 +26,7 @@ from referrals.accounts import owed
 from referrals.accounts.balances import Snapshot, balances_apply
 from referrals.models import AccountCash, AccountStatus, BalanceChange, BalanceSource, ReferralAccount
 from referrals.owed import cash_owed, points_owed
-from tests.trend_rollups import assert_kept_equals, kept
+from tests.trend_rollups import assert_kept_equals, killed_recompute
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -88,10 +88,6 @@ def bonus(rng: random.Random) -> hire.Bonus:
     return hire.Bonus(point_bonus=rng.randrange(0, 5000), cash=cash)
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
     rng = random.Random(seed)
@@ -133,20 +129,8 @@ def test_rollups_equal_a_group_by_after_random_changes(monkeypatch, seed):
     def recompute_some():
         trends.recompute(batch=rng.randrange(1, 6), limit=rng.randrange(1, 20))
 
-    def recompute_killed():
-        marks, before = TrendDirtyBucket.objects.count(), kept(owed.METRIC, Grain.HOUR)
-
-        def die(*args):
-            raise Killed
-
-        real = trends._recompute_day
-        monkeypatch.setattr(trends, "_recompute_day", die)
-        try:
-            trends.recompute(batch=3)
-        except Killed:
-            assert TrendDirtyBucket.objects.count() == marks and kept(owed.METRIC, Grain.HOUR) == before
-        finally:
-            monkeypatch.setattr(trends, "_recompute_day", real)
+    def recompute_killed():  # a worker killed halfway through a batch
+        killed_recompute(monkeypatch, owed.METRIC)
 
     steps = [clock, clock, frozen, apply, apply, apply, apply, apply, delete_account, delete_snapshot]
     steps += [recompute_some, recompute_killed]
