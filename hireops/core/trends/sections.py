@@ -79,12 +79,13 @@ def refresh() -> int:
     """Draw again, from figures read anew, every group and period opened in the last day, in
     each language; returns how many groups and periods it kept drawing."""
     readers = cache.get(READERS) or {}
-    users = get_user_model().objects.filter(is_active=True)
+    wanted = [user_pk for _group, _period, user_pk, _seen in readers.values()]
+    users = get_user_model().objects.filter(is_active=True).in_bulk(wanted)  # one query for all
     kept = {}
     for entry, (group, period_key, user_pk, seen) in readers.items():
         if time.time() - seen > FORGOTTEN_AFTER or period_key not in charts.PERIODS:
             continue
-        user = users.filter(pk=user_pk).first()
+        user = users.get(user_pk)
         if user is None or charts.group_of(user) != group:
             continue
         kept[entry] = (group, period_key, user_pk, seen)
@@ -100,7 +101,9 @@ def refresh() -> int:
 
 
 def _draw_again(request, group: str, period_key: str) -> None:
-    forget(group, period_key)
+    # The figures are read anew; the section kept stays until the new one replaces it, so a
+    # reader arriving meanwhile reads the one drawn a minute ago rather than drawing it.
+    charts.forget(group, period_key)
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             html = _drawn(request, charts.PERIODS[period_key])
