@@ -52,7 +52,7 @@ def killed_recompute(monkeypatch, *metrics: str) -> None:
         raise Killed
 
     with monkeypatch.context() as patched:
-        patched.setattr(trends, "_recompute_day", die)
+        patched.setattr(trends, "_recompute_days", die)
         try:
             trends.recompute(batch=3)
         except Killed:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from .models import Grain, TrendDirtyBucket, TrendRollup
@@ -144,16 +144,18 @@ def _recompute_batch(batch: int) -> int:
         # Deleted first: a writer marking one of these hours now waits for this transaction
         # and marks it again after it, so a change this recomputation cannot see is not lost.
         marks = _delete_returning(pks)
-        days: dict[str, set[datetime]] = defaultdict(set)
+        hours: dict[str, set[datetime]] = defaultdict(set)
         for metric, hour in marks:
             if metric in _metrics:
-                _recompute_hour(_metrics[metric], hour)
-                days[metric].add(day_of(hour))
-        for metric, starts in days.items():
-            for start in starts:
-                _recompute_day(metric, start)
+                hours[metric].add(hour)
+        # A metric's hours, then their days and months, each in a few statements for the whole
+        # batch rather than a few per hour: a backfill's year is ~9,000 hours a metric.
+        for metric, dirty in hours.items():
+            _recompute_hours(_metrics[metric], sorted(dirty))
+            starts = sorted({day_of(hour) for hour in dirty})
+            _recompute_days(metric, starts)
             if _metrics[metric].monthly:
-                for month in {month_of(start) for start in starts}:
+                for month in sorted({month_of(start) for start in starts}):
                     _recompute_month(metric, month)
         return len(marks)
 
@@ -182,24 +184,43 @@ def _delete_returning(pks: list[int]) -> list[tuple[str, datetime]]:
     return out
 
 
-def _recompute_hour(metric: Metric, hour: datetime) -> None:
-    counted: dict[tuple[str, str], int] = defaultdict(int)
-    for d, o, n in metric.count(hour, hour + HOUR):
-        counted[d, o] += n
-    pruned = TrendRollup.objects.filter(metric=metric.name, grain=Grain.PRUNED, bucket=hour)
-    for d, o, n in pruned.values_list("dimension", "outcome", "count"):
-        counted[d, o] += n
-    TrendRollup.objects.filter(metric=metric.name, grain=Grain.HOUR, bucket=hour).delete()
+def _recompute_hours(metric: Metric, hours: list[datetime]) -> None:
+    """Each hour's rollups: its raw rows counted (``Metric.count``, an indexed range each) and
+    the counts retention pruned from it."""
+    counted: dict[datetime, dict[tuple[str, str], int]] = {hour: defaultdict(int) for hour in hours}
+    for hour in hours:
+        for d, o, n in metric.count(hour, hour + HOUR):
+            counted[hour][d, o] += n
+    pruned = TrendRollup.objects.filter(metric=metric.name, grain=Grain.PRUNED, bucket__in=hours)
+    for bucket, d, o, n in pruned.values_list("bucket", "dimension", "outcome", "count"):
+        counted[bucket][d, o] += n
+    _replace(metric.name, Grain.HOUR, counted)
+
+
+def _recompute_days(metric: str, starts: list[datetime]) -> None:
+    """Each day's rollups (``starts``: local midnights), the sums of its hours."""
+    ends = {
+        start: day_of(start + timedelta(hours=36)) for start in starts
+    }  # next midnight, whatever DST does
+    within = Q()
+    for start, end in ends.items():
+        within |= Q(bucket__gte=start, bucket__lt=end)
+    found = TrendRollup.objects.filter(within, metric=metric, grain=Grain.HOUR)
+    summed: dict[datetime, dict[tuple[str, str], int]] = {start: defaultdict(int) for start in starts}
+    for bucket, d, o, n in found.values_list("bucket", "dimension", "outcome", "count"):
+        summed[day_of(bucket)][d, o] += n
+    _replace(metric, Grain.DAY, summed)
+
+
+def _replace(metric: str, grain: str, counted: dict[datetime, dict[tuple[str, str], int]]) -> None:
+    """The ``grain`` rollups of these buckets become ``counted`` (a count of 0 is not kept)."""
+    TrendRollup.objects.filter(metric=metric, grain=grain, bucket__in=list(counted)).delete()
     TrendRollup.objects.bulk_create(
-        TrendRollup(metric=metric.name, grain=Grain.HOUR, bucket=hour, dimension=d, outcome=o, count=n)
-        for (d, o), n in counted.items()
+        TrendRollup(metric=metric, grain=grain, bucket=bucket, dimension=d, outcome=o, count=n)
+        for bucket, counts in counted.items()
+        for (d, o), n in counts.items()
         if n
     )
-
-
-def _recompute_day(metric: str, start: datetime) -> None:
-    end = day_of(start + timedelta(hours=36))  # the next local midnight, whatever a DST shift does
-    _sum_into(metric, Grain.DAY, start, Grain.HOUR, end)
 
 
 def _recompute_month(metric: str, start: datetime) -> None:
