@@ -52,6 +52,15 @@ class _HTTPServer(QuietHTTPServer):
     sandbox: "SandboxServer"  # the handler's way back to the sandbox it serves
 
 
+def _quota_minute() -> float:
+    """The seconds of a per-minute quota window: the client's (settings.FEISHU_QUOTA_MINUTE)
+    where Django is configured, so that the client never paces to a shorter minute than the
+    sandbox counts; a minute otherwise."""
+    from django.conf import settings
+
+    return float(getattr(settings, "FEISHU_QUOTA_MINUTE", 60.0)) if settings.configured else 60.0
+
+
 class SandboxServer:
     def __init__(
         self,
@@ -74,13 +83,15 @@ class SandboxServer:
         login_redirect_uris=(),
         state_file=None,
         partner_secret="",
+        quota_minute=None,
     ):
         """``ws_port``: where the long connection listens (0: any free port; None: no long
         connection). ``delivery``: webhook | long_connection | both (events.py).
         ``login_redirect_uris``: where the Hire app's web login may send the browser back
         (login_api.py); reset restores them. ``state_file``: where the state is kept across
         restarts (persistence.py; loaded here if it exists, raising StateFileError if it
-        cannot be used); None: in memory only, each start from the seed."""
+        cannot be used); None: in memory only, each start from the seed. ``quota_minute``: the
+        seconds a per-minute quota window lasts; None: the client's (``_quota_minute``)."""
         self.partner = Receiver(partner_secret)  # the demo's partner receiving hireops' webhooks
         self._seed_push = {
             "webhook_url": webhook_url,
@@ -101,7 +112,7 @@ class SandboxServer:
                 persistence.load(self.state, saved)
                 self.restored_from = saved["saved_at"]
             self.keeper = persistence.Keeper(state_file, self.state)
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(minute=_quota_minute() if quota_minute is None else quota_minute)
         self.pusher = EventPusher(PushConfig(**self._seed_push), self._hourly_ticket, app_ticket_interval)
         self._lock = threading.Lock()
         self.faults: list[dict] = []

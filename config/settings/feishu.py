@@ -52,3 +52,7 @@ FEISHU_LISTEN_ALERT_AFTER = env.int("FEISHU_LISTEN_ALERT_AFTER", default=120)
 FEISHU_COORDINATION_URL = env.str(
     "FEISHU_COORDINATION_URL", default=REDIS_URL or f"file://{VAR_DIR / 'coord'}"
 )
+# The seconds of Feishu's per-minute quotas (100 withdrawals a minute…), as the client paces
+# them. Not read from the environment: it is a minute, except in the test suite, which shortens
+# it on both sides at once (tests/settings.py; the sandbox's limiter reads the same setting).
+FEISHU_QUOTA_MINUTE = 60.0

@@ -25,7 +25,7 @@ from .errors import (
 from .http import FeishuClient, FeishuResponse
 
 # (pid, base URL, app id, app secret, app type, timeout, coordination URL)
-_SettingsKey = tuple[int, str, str, str, str, float, str]
+_SettingsKey = tuple[int, str, str, str, str, float, str, float]
 
 _clients: dict[_SettingsKey, FeishuClient] = {}
 _clients_lock = threading.Lock()
@@ -44,6 +44,7 @@ def _settings_key() -> _SettingsKey:
         settings.FEISHU_APP_TYPE,
         float(settings.FEISHU_TIMEOUT),
         settings.FEISHU_COORDINATION_URL,
+        float(settings.FEISHU_QUOTA_MINUTE),
     )
 
 
@@ -55,7 +56,7 @@ def get_client() -> FeishuClient:
         if client is None:
             from django.core.cache import cache
 
-            _, base_url, app_id, app_secret, app_type, timeout, coordination_url = key
+            _, base_url, app_id, app_secret, app_type, timeout, coordination_url, quota_minute = key
             client = FeishuClient(
                 base_url,
                 app_id,
@@ -64,6 +65,7 @@ def get_client() -> FeishuClient:
                 cache=cache,
                 coordinator=get_coordinator(coordination_url),
                 timeout=timeout,
+                quota_minute=quota_minute,
                 tenant_gate=hooks.check_tenant,  # hireops.tenants plugs its gate in
             )
             _clients[key] = client

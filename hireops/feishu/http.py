@@ -122,6 +122,9 @@ class FeishuClient:
         sleep: Callable[[float], None] = time.sleep,
         rate_safety: float = 0.97,
         max_rate_wait: float = 30.0,
+        # The seconds of Feishu's per-minute windows: a minute, except in the tests, which
+        # shorten it on both sides (settings.FEISHU_QUOTA_MINUTE, the sandbox's limiter).
+        quota_minute: float = 60.0,
         ticket_wait: float = 5.0,
         # When a cached token is due for refresh; tests move it with the sandbox's.
         clock: Callable[[], float] = time.time,
@@ -137,7 +140,9 @@ class FeishuClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sleep = sleep
-        self.limiter = RateLimiter(coordinator, safety=rate_safety, max_wait=max_rate_wait)
+        self.limiter = RateLimiter(
+            coordinator, safety=rate_safety, max_wait=max_rate_wait, minute=quota_minute
+        )
         self.tokens = TokenProvider(
             base_url=self.base_url,
             app_id=app_id,

@@ -50,7 +50,9 @@ SAFETY = 0.97  # the client's limiter paces at 97 % of the quota; claim no more 
 
 def per_tick() -> int:
     """How many accounts one tick of quota can pull."""
-    return max(1, round(TICK.total_seconds() * SAFETY / QUOTAS[ENDPOINT].interval()))
+    return max(
+        1, round(TICK.total_seconds() * SAFETY / QUOTAS[ENDPOINT].interval(settings.FEISHU_QUOTA_MINUTE))
+    )
 
 
 def pullable():

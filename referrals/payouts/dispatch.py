@@ -43,7 +43,7 @@ SAFETY = 0.97  # the client's limiter paces at 97 % of the quota
 
 def seconds_per_line() -> float:
     """One tenant's pace: the withdrawal quota's spacing, at the limiter's safety factor."""
-    return QUOTAS[ENDPOINT].interval() / SAFETY
+    return QUOTAS[ENDPOINT].interval(settings.FEISHU_QUOTA_MINUTE) / SAFETY
 
 
 def per_tick() -> int:

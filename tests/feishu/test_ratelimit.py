@@ -39,3 +39,23 @@ def test_limits_are_per_app_tenant_and_endpoint(tmp_path):
     assert limiter.acquire("app", "t1", "f") == 0
     assert limiter.acquire("other", "t1", "e") == 0
     assert limiter.acquire("app", "t1", "e") > 0.9
+
+
+def test_a_shortened_minute_paces_the_per_minute_quotas_only(tmp_path):
+    """The suite's shortened minute (tests/settings.py) spaces a per-minute quota's calls as
+    that minute allows and leaves the per-second quotas as Feishu counts them."""
+    limiter = RateLimiter(FileCoordinator(tmp_path), minute=6.0)
+    assert limiter.interval("hire.referral_account.withdraw") == pytest.approx(0.06 / 0.97)
+    assert limiter.interval("hire.referral_account.get_account_assets") == pytest.approx(0.1 / 0.97)
+    assert limiter.interval("hire.eco_account_custom_field.create") == pytest.approx(0.02 / 0.97)  # 50/s
+
+
+def test_the_client_and_the_sandbox_count_the_same_minute(sandbox, settings):
+    """Whatever minute the run uses, the client never paces to a shorter one than the sandbox
+    counts: a test that makes a minute's worth of calls is paced, never refused."""
+    from hireops.feishu import get_client
+
+    minute = get_client().limiter.minute
+    assert minute == settings.FEISHU_QUOTA_MINUTE
+    assert sandbox.server.limiter.limits["referral_account.withdraw"] == [(100, minute)]
+    assert sandbox.server.limiter.limits["referral_account.get_account_assets"] == [(10, 1.0)]
