@@ -24,7 +24,7 @@ from .errors import (
 )
 from .http import FeishuClient, FeishuResponse
 
-# (pid, base URL, app id, app secret, app type, timeout, coordination URL)
+# (pid, base URL, app id, app secret, app type, timeout, coordination URL, quota minute)
 _SettingsKey = tuple[int, str, str, str, str, float, str, float]
 
 _clients: dict[_SettingsKey, FeishuClient] = {}
