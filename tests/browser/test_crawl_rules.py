@@ -12,9 +12,16 @@ from .crawl_text import Data, english_runs
 ORIGIN = "http://127.0.0.1:8000"
 
 INLINE = '<html lang="en"><body><script>window.ran = true</script><p>A page</p></body></html>'
-urlpatterns = [  # pages that break the policy, served by the live server (ROOT_URLCONF)
+# A Chinese page with an English label and a list wider than its box (its inline styles need
+# the policy off), linking on.
+TOO_WIDE = """<html lang="zh-hans"><body><div id="content"><h1>订单 Orders</h1>
+<div class="results" style="overflow-x: auto; width: 300px"><table id="result_list"><tr>
+<td style="white-space: nowrap">{}</td></tr></table></div><a href="/admin/next/">下一页</a>
+</div></body></html>""".format("很长的单元格" * 10)
+urlpatterns = [  # pages that break the rules, served by the live server (ROOT_URLCONF)
     path("admin/inline-script/", lambda request: HttpResponse(INLINE)),
     path("admin/no-policy/", csp_exempt()(lambda request: HttpResponse('<html lang="en"><p>A page</p>'))),
+    path("admin/too-wide/", csp_exempt()(lambda request: HttpResponse(TOO_WIDE))),
 ]
 DATA = Data(["Acme 科技", "李经理 li@acme.example", "pkg-senior", "Shown under Settings in our portal"])
 
@@ -118,3 +125,21 @@ def test_a_script_the_policy_refuses_and_a_page_without_the_policy_are_written_d
     assert "Content Security Policy" in found["/admin/inline-script/", "console"]
     assert found["/admin/no-policy/", "headers"] == "no content-security-policy"
     assert page.evaluate("window.ran") is None
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_a_visit_writes_down_a_list_too_wide_and_english_on_a_chinese_page(
+    page, live_server, tmp_path, settings
+):
+    settings.ROOT_URLCONF = __name__
+    crawler = Crawler(page, live_server.url, "zh", Data([]), tmp_path)
+    assert crawler._visit("/admin/too-wide/") == [f"{live_server.url}/admin/next/"]
+    found = {(f.kind, f.detail) for f in crawler.walk.findings}
+    assert found == {
+        ("headers", "no content-security-policy"),
+        ("overflow", "table#result_list is wider than its container div.results"),
+        ("english", "'Orders'"),
+    }, found
+    assert "订单 Orders" in (tmp_path / "admin-too-wide.txt").read_text()
+    assert (tmp_path / "admin-too-wide.png").exists()
