@@ -155,8 +155,7 @@ def _recompute_batch(batch: int) -> int:
             starts = sorted({day_of(hour) for hour in dirty})
             _recompute_days(metric, starts)
             if _metrics[metric].monthly:
-                for month in sorted({month_of(start) for start in starts}):
-                    _recompute_month(metric, month)
+                _recompute_months(metric, sorted({month_of(start) for start in starts}))
         return len(marks)
 
 
@@ -198,18 +197,34 @@ def _recompute_hours(metric: Metric, hours: list[datetime]) -> None:
 
 
 def _recompute_days(metric: str, starts: list[datetime]) -> None:
-    """Each day's rollups (``starts``: local midnights), the sums of its hours."""
-    ends = {
-        start: day_of(start + timedelta(hours=36)) for start in starts
-    }  # next midnight, whatever DST does
+    """Each day's rollups (``starts``: local midnights), the sums of its hours; 36 hours on is
+    in the next day, whatever a DST shift does."""
+    _sum_into(metric, Grain.DAY, Grain.HOUR, starts, day_of, timedelta(hours=36))
+
+
+def _recompute_months(metric: str, starts: list[datetime]) -> None:
+    _sum_into(metric, Grain.MONTH, Grain.DAY, starts, month_of, timedelta(days=32))
+
+
+def _sum_into(
+    metric: str,
+    grain: str,
+    parts: str,
+    starts: list[datetime],
+    start_of: Callable[[datetime], datetime],
+    into_next: timedelta,
+) -> None:
+    """The ``grain`` rollups starting at each of ``starts``: the sums of their ``parts``, read
+    in one query. ``start_of`` is the start of a moment's bucket; ``into_next`` past a start is
+    inside the next bucket."""
     within = Q()
-    for start, end in ends.items():
-        within |= Q(bucket__gte=start, bucket__lt=end)
-    found = TrendRollup.objects.filter(within, metric=metric, grain=Grain.HOUR)
+    for start in starts:
+        within |= Q(bucket__gte=start, bucket__lt=start_of(start + into_next))
+    found = TrendRollup.objects.filter(within, metric=metric, grain=parts)
     summed: dict[datetime, dict[tuple[str, str], int]] = {start: defaultdict(int) for start in starts}
     for bucket, d, o, n in found.values_list("bucket", "dimension", "outcome", "count"):
-        summed[day_of(bucket)][d, o] += n
-    _replace(metric, Grain.DAY, summed)
+        summed[start_of(bucket)][d, o] += n
+    _replace(metric, grain, summed)
 
 
 def _replace(metric: str, grain: str, counted: dict[datetime, dict[tuple[str, str], int]]) -> None:
@@ -219,24 +234,6 @@ def _replace(metric: str, grain: str, counted: dict[datetime, dict[tuple[str, st
         TrendRollup(metric=metric, grain=grain, bucket=bucket, dimension=d, outcome=o, count=n)
         for bucket, counts in counted.items()
         for (d, o), n in counts.items()
-        if n
-    )
-
-
-def _recompute_month(metric: str, start: datetime) -> None:
-    _sum_into(metric, Grain.MONTH, start, Grain.DAY, month_of(start + timedelta(days=32)))
-
-
-def _sum_into(metric: str, grain: str, start: datetime, parts: str, end: datetime) -> None:
-    """The ``grain`` rollup starting at ``start``: the sums of its ``parts`` up to ``end``."""
-    found = TrendRollup.objects.filter(metric=metric, grain=parts, bucket__gte=start, bucket__lt=end)
-    sums = (
-        found.values("dimension", "outcome").annotate(n=Sum("count")).values_list("dimension", "outcome", "n")
-    )
-    TrendRollup.objects.filter(metric=metric, grain=grain, bucket=start).delete()
-    TrendRollup.objects.bulk_create(
-        TrendRollup(metric=metric, grain=grain, bucket=start, dimension=d, outcome=o, count=n)
-        for d, o, n in sums
         if n
     )
 
