@@ -33,7 +33,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from hireops.core.task_names import task_named
-from hireops.feishu.ratelimit import QUOTAS
+from hireops.feishu import get_client
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
@@ -45,14 +45,12 @@ TICK = timedelta(minutes=1)  # how often the schedule runs (its default interval
 FRESH = timedelta(minutes=10)
 CLAIM = timedelta(minutes=5)
 BATCH = 25
-SAFETY = 0.97  # the client's limiter paces at 97 % of the quota; claim no more than it can send
 
 
 def per_tick() -> int:
-    """How many accounts one tick of quota can pull."""
-    return max(
-        1, round(TICK.total_seconds() * SAFETY / QUOTAS[ENDPOINT].interval(settings.FEISHU_QUOTA_MINUTE))
-    )
+    """How many accounts one tick of quota can pull: no more than the client's limiter, at its
+    spacing, can send."""
+    return max(1, round(TICK.total_seconds() / get_client().limiter.interval(ENDPOINT)))
 
 
 def pullable():

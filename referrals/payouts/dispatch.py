@@ -26,7 +26,7 @@ from django.utils import timezone
 from hireops import outbound
 from hireops.core.models import CallStatus
 from hireops.core.task_names import task_named
-from hireops.feishu.ratelimit import QUOTAS
+from hireops.feishu import get_client
 from hireops.tenants.claims import claim_by_tenant
 from hireops.tenants.gate import unavailable_tenant_keys
 
@@ -38,12 +38,11 @@ ENDPOINT = "hire.referral_account.withdraw"
 TICK = timedelta(minutes=1)
 CLAIM = timedelta(minutes=5)
 FOLLOW_UP_PENDING = "referrals:payout-dispatch:follow-up"
-SAFETY = 0.97  # the client's limiter paces at 97 % of the quota
 
 
 def seconds_per_line() -> float:
-    """One tenant's pace: the withdrawal quota's spacing, at the limiter's safety factor."""
-    return QUOTAS[ENDPOINT].interval(settings.FEISHU_QUOTA_MINUTE) / SAFETY
+    """One tenant's pace: the spacing the client's limiter keeps between its withdrawals."""
+    return get_client().limiter.interval(ENDPOINT)
 
 
 def per_tick() -> int:
