@@ -211,17 +211,8 @@ def keep_as_template(template: _Template | _SqliteTemplate, django_db_blocker) -
     from django.db import connection, connections
 
     if template.ready:
-        with django_db_blocker.unblock():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    stamp_as_written_now(cursor)
-            else:  # SQLite has no now(): the same stamp, written by the ORM
-                from django.utils import timezone
-                from django_celery_beat.models import PeriodicTask, PeriodicTasks
-
-                now = timezone.now()
-                PeriodicTask.objects.update(date_changed=now)
-                PeriodicTasks.objects.update(last_update=now)
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            stamp_as_written_now(cursor)
         return
 
     with django_db_blocker.unblock():
