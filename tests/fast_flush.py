@@ -14,7 +14,7 @@ late"): they are stamped as written now after every test, as ``post_migrate`` wo
 
 Where the kept rows are kept is the database's own: PostgreSQL's as COPY data in this process,
 compared through a digest of each table; SQLite's in tables of the test database beside them
-(``fast_flush_kept_<table>``: Django closes the connection after each transactional test, which
+(``fast_flush_kept_<n>_<table>``: Django closes the connection after each transactional test, which
 a temporary table would not outlive), compared row for row with ``EXCEPT``.
 
 Sequences are not reset, as Django's flush does not reset them either; tests that ask for
@@ -22,6 +22,7 @@ Sequences are not reset, as Django's flush does not reset them either; tests tha
 as does any other database.
 """
 
+import itertools
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
@@ -39,6 +40,9 @@ class _AfterFlush:
     kept: list[str]  # the tables post_migrate fills
     rows: dict[str, bytes] = field(default_factory=dict)  # PostgreSQL: each kept table as COPY data
     held: dict[str, tuple] = field(default_factory=dict)  # PostgreSQL: a digest of each kept table
+    # SQLite: its copies' names (a test of this module keeps a state of its own beside the
+    # process's, and must not overwrite the process's copies).
+    number: int = field(default_factory=itertools.count().__next__)
 
 
 _after_flush: dict[str, _AfterFlush] = {}  # database alias → its state after the flush
@@ -130,15 +134,15 @@ class _SqliteKeeper:
     ``EXCEPT``."""
 
     @staticmethod
-    def copy_of(table: str) -> str:
-        return f'"fast_flush_kept_{table}"'
+    def copy_of(table: str, state: _AfterFlush) -> str:
+        return f'"fast_flush_kept_{state.number}_{table}"'
 
     @staticmethod
     def keep(cursor, state: _AfterFlush) -> None:
         quote, copy_of = cursor.db.ops.quote_name, _SqliteKeeper.copy_of
         for table in state.kept:
-            cursor.execute(f"DROP TABLE IF EXISTS {copy_of(table)}")
-            cursor.execute(f"CREATE TABLE {copy_of(table)} AS SELECT * FROM {quote(table)}")  # noqa: S608
+            cursor.execute(f"DROP TABLE IF EXISTS {copy_of(table, state)}")
+            cursor.execute(f"CREATE TABLE {copy_of(table, state)} AS SELECT * FROM {quote(table)}")  # noqa: S608
 
     @staticmethod
     def defer_constraints(cursor) -> None:
@@ -155,8 +159,8 @@ class _SqliteKeeper:
         quote, copy_of = cursor.db.ops.quote_name, _SqliteKeeper.copy_of
         cursor.execute(
             " UNION ALL ".join(
-                f"SELECT %s WHERE EXISTS (SELECT * FROM {quote(t)} EXCEPT SELECT * FROM {copy_of(t)})"  # noqa: S608
-                f" OR EXISTS (SELECT * FROM {copy_of(t)} EXCEPT SELECT * FROM {quote(t)})"
+                f"SELECT %s WHERE EXISTS (SELECT * FROM {quote(t)} EXCEPT SELECT * FROM {copy_of(t, state)})"  # noqa: S608
+                f" OR EXISTS (SELECT * FROM {copy_of(t, state)} EXCEPT SELECT * FROM {quote(t)})"
                 for t in state.kept
             ),
             state.kept,
@@ -167,14 +171,14 @@ class _SqliteKeeper:
     def write_back(cursor, state: _AfterFlush, tables: list[str]) -> None:
         quote, copy_of = cursor.db.ops.quote_name, _SqliteKeeper.copy_of
         for table in tables:
-            cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {copy_of(table)}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {copy_of(table, state)}")  # noqa: S608
 
     @staticmethod
     def stamped(cursor, state: _AfterFlush) -> None:
         quote, copy_of = cursor.db.ops.quote_name, _SqliteKeeper.copy_of
-        for table, _ in _WRITTEN_NOW:
-            cursor.execute(f"DELETE FROM {copy_of(table)}")  # noqa: S608
-            cursor.execute(f"INSERT INTO {copy_of(table)} SELECT * FROM {quote(table)}")  # noqa: S608
+        for table in {table for table, _ in _WRITTEN_NOW} & set(state.kept):
+            cursor.execute(f"DELETE FROM {copy_of(table, state)}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {copy_of(table, state)} SELECT * FROM {quote(table)}")  # noqa: S608
 
 
 _KEEPERS = {"postgresql": _PostgresKeeper, "sqlite": _SqliteKeeper}
