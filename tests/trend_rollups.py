@@ -58,3 +58,11 @@ def killed_recompute(monkeypatch, *metrics: str) -> None:
         except Killed:
             assert TrendDirtyBucket.objects.count() == marks
             assert [kept(metric, Grain.HOUR) for metric in metrics] == before
+
+
+def months_shown(period: str) -> int:
+    """How many months a monthly chart lists over ``period`` today: those its days touch (a
+    year of 364 days touches 13 months, or 12 when it starts on the 1st of one)."""
+    from hireops.core.trends.charts import PERIODS, days_of
+
+    return len({(day.year, day.month) for day in days_of(PERIODS[period])[2]})
