@@ -15,7 +15,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ from orders.catalogue.models import CataloguePush
 from orders.models import BackgroundCheck, OrderWrite
 from referrals.models import AccountStatus, ReferralAccount
 from tests.admin_forms import confirm_action_page
+from tests.table_fingerprints import fingerprints
 from tests.test_admin_query_counts import add_rows
 
 pytestmark = pytest.mark.django_db
@@ -110,28 +111,8 @@ def tracked_models() -> list:
 
 
 def snapshot() -> dict[str, object]:
-    """Every row of every table (but the session and the history), as a fingerprint per model:
-    each table's rows in the order of their keys, every column's value written out by the
-    database itself, in one query (a query per table and every value in Python was two thirds
-    of these tests' time). PostgreSQL hashes each table's rows in their text form; SQLite
-    joins each row's quoted values, which are hashed here."""
-    models = tracked_models()
-    quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        rows = "md5(coalesce(string_agg(t::text, chr(10) ORDER BY t.{key}), ''))"
-        parts = [  # names from the models, quoted: nothing of a request's
-            f"SELECT %s, {rows.format(key=quote(m._meta.pk.column))} FROM {quote(m._meta.db_table)} t"  # noqa: S608
-            for m in models
-        ]
-    else:
-        parts = []
-        for m in models:
-            row = " || ',' || ".join(f"quote({quote(f.column)})" for f in m._meta.concrete_fields)
-            ordered = f"SELECT {row} AS r FROM {quote(m._meta.db_table)} ORDER BY {quote(m._meta.pk.column)}"  # noqa: S608
-            parts.append(f"SELECT %s, (SELECT group_concat(r, char(10)) FROM ({ordered}))")  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), [m._meta.label for m in models])
-        return {label: hash(fingerprint) for label, fingerprint in cursor.fetchall()}
+    """Every row of every table (but the session and the history), as a fingerprint per model."""
+    return fingerprints(tracked_models())
 
 
 def test_the_fingerprints_see_a_value_changed_in_place_and_only_there(rows):

@@ -21,10 +21,11 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from django.apps import apps
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test.client import encode_multipart
 
+from hireops.api.models import ApiKey, IdempotentRequest
 from hireops.api.pagination import CURSOR_MAX_LENGTH, encode_cursor
 from hireops.api.problems import problem
 from hireops.api.reading import MAX_DEPTH
@@ -32,6 +33,7 @@ from hireops.api.scopes import all_scopes
 from hireops.api.web_worker import STATUSES
 from tests.conftest import ROOT
 from tests.second_factor import give_totp
+from tests.table_fingerprints import fingerprints
 
 from .keys import bearer, make_key
 from .test_every_operation import DOC, OPERATIONS, PARAM, bodies, examples
@@ -224,26 +226,17 @@ def test_the_longest_cursor_fits_the_documented_bound():
 
 
 def database() -> dict[str, object]:
-    """Every row of every table, but the API's own bookkeeping: the answers kept for
-    Idempotency-Key (refusals are kept too) and the key's last use. On PostgreSQL each
-    table's rows as one digest of their text, sorted, all tables in one query: reading every
-    row into Python, a query per table, was most of these tests' time."""
-    skipped = {"api_idempotentrequest", "api_apikey"}
-    tables = sorted(
-        set(connection.introspection.django_table_names(only_existing=True, include_views=False)) - skipped
+    """Every row of every table (many-to-many links included) as a fingerprint per model, but
+    the API's own bookkeeping: the answers kept for Idempotency-Key (refusals are kept too) and
+    the key's last use."""
+    skipped = {ApiKey, IdempotentRequest}
+    return fingerprints(
+        [
+            model
+            for model in apps.get_models(include_auto_created=True)
+            if model._meta.managed and not model._meta.proxy and model not in skipped
+        ]
     )
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            digest = "md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), ''))"
-            parts = [f"SELECT %s, {digest} FROM {quote(table)} t" for table in tables]  # noqa: S608  (Django's table names)
-            cursor.execute(" UNION ALL ".join(parts), tables)
-            return dict(cursor.fetchall())
-        found: dict[str, object] = {}
-        for table in tables:
-            cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608  (Django's table names)
-            found[table] = sorted(map(repr, cursor.fetchall()))
-        return found
 
 
 def changed(before: dict, after: dict) -> list[str]:
