@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.test import Client, override_settings
 from django.urls import include, path
 
-from hireops.core.web.security_headers import feishu_sign_in_sources, permissions_policy
+from hireops.api.middleware import ROOT as API_ROOT
+from hireops.core.web.security_headers import JSON_POLICY, feishu_sign_in_sources, permissions_policy
 from tests.signin.test_every_page import mounted_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,12 @@ HEADERS = ("Content-Security-Policy", "Referrer-Policy", "Permissions-Policy")
 
 def _failing(request):
     raise RuntimeError("a crash, for its error page")
+
+
+def _json_with_its_own_policy(request):
+    answer = JsonResponse({"embedded": True})
+    answer["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return answer
 
 
 def _own_header(request):
@@ -35,6 +42,7 @@ def _own_header(request):
 urlpatterns = [
     path("crash/", _failing),
     path("own-header/", _own_header),
+    path("own-json-policy/", _json_with_its_own_policy),
     path("", include("config.urls")),
 ]
 
@@ -78,6 +86,46 @@ def test_every_mounted_html_page_carries_the_three_headers(client, django_user_m
         assert len(checked) > 100, checked  # the admin's pages, allauth's, the project's own
     else:
         assert {"admin:login", "api-v1:openapi-view"} <= checked, checked
+
+
+@pytest.mark.django_db
+def test_a_json_answer_carries_the_strictest_policy_and_the_other_two(client):
+    """The API's answers, its problems and its document load and run nothing: no source at all,
+    never framed; the pages' policy is theirs alone."""
+    from tests.api.keys import bearer, make_key
+
+    key = make_key("tenants:read")
+    answers = {
+        "document": client.get(API_ROOT + "openapi.json"),
+        "answer": client.get(API_ROOT + "key", **bearer(key)),
+        "problem, no key": client.get(API_ROOT + "key"),
+        "problem, no such operation": client.get(API_ROOT + "nowhere", **bearer(key)),
+        "admin autocomplete, signed out": client.get("/admin/autocomplete/"),
+    }
+    statuses = {where: answer.status_code for where, answer in answers.items()}
+    assert statuses == {
+        "document": 200,
+        "answer": 200,
+        "problem, no key": 401,
+        "problem, no such operation": 404,
+        "admin autocomplete, signed out": 302,
+    }
+    for where, answer in answers.items():
+        if where.startswith("admin"):
+            continue  # a redirect to the sign-in page, not JSON: the pages' policy
+        assert answer["Content-Type"].startswith(("application/json", "application/problem+json")), where
+        assert answer["Content-Security-Policy"] == JSON_POLICY, where
+        assert answer["Referrer-Policy"] == "same-origin", where
+        assert "camera=()" in answer["Permissions-Policy"], where
+    assert JSON_POLICY == "default-src 'none'; frame-ancestors 'none'"
+    redirect = answers["admin autocomplete, signed out"]
+    assert directives(redirect["Content-Security-Policy"])["script-src"] == ["'self'"]
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_json_view_that_sets_its_own_policy_keeps_it(client):
+    assert client.get("/own-json-policy/")["Content-Security-Policy"] == "frame-ancestors 'self'"
 
 
 @pytest.mark.django_db
@@ -159,3 +207,11 @@ def test_the_template_check_finds_what_the_policy_refuses():
     assert refused_by_the_policy('<script src="/static/x.js" defer></script>') == []
     assert refused_by_the_policy('<script type="application/json" id="d">{}</script>') == []
     assert refused_by_the_policy('<input name="onboarding" value="once">') == []
+
+
+@pytest.mark.django_db
+def test_the_permissions_policy_follows_a_change_of_its_setting(client, settings):
+    """Written once per setting (the same on every answer), and again when it changes."""
+    assert "camera=()" in client.get("/admin/login/")["Permissions-Policy"]
+    settings.PERMISSIONS_POLICY = {"camera": ["self"]}
+    assert client.get("/admin/login/")["Permissions-Policy"] == "camera=(self)"
