@@ -181,24 +181,28 @@ def test_the_redis_cache_makes_one_client_a_pool_as_it_relies_on(monkeypatch):
 
 
 def test_the_rate_limit_reaches_the_caches_redis_client_as_it_relies_on():
-    """``hireops.api.ratelimit`` sends INCR and EXPIRE NX in one pipeline through the client
-    Django's ``RedisCache`` keeps behind ``_cache`` (a ``RedisCacheClient``)."""
+    """``hireops.api.ratelimit`` and ``hireops.api.counting`` run their scripts, and send their
+    pipelines, through the redis-py client Django's ``RedisCache`` keeps behind ``_cache`` (a
+    ``RedisCacheClient``). No Redis is needed: nothing is sent."""
     verified("django")
     verified("redis")
     import redis
     from django.core.cache.backends.redis import RedisCacheClient
 
+    from hireops.api import ratelimit
     from hireops.core.redis_cache import RedisCache
 
     cache = RedisCache("redis://127.0.0.1:1/0", {})
     assert isinstance(cache._cache, RedisCacheClient)
     client = cache._cache.get_client(cache.make_and_validate_key("k"), write=True)
     assert isinstance(client, redis.Redis)
+    script = client.register_script(ratelimit._TAKE)
+    assert script.registered_client is client and len(script.sha) == 40
     pipeline = client.pipeline(transaction=False)
-    pipeline.incr("k")
+    pipeline.hincrby("k", "f", 1)
     pipeline.expire("k", 65, nx=True)
     sent = [command for command, _options in pipeline.command_stack]
-    assert sent == [("INCRBY", "k", 1), ("EXPIRE", "k", 65, "NX")]
+    assert sent == [("HINCRBY", "k", "f", 1), ("EXPIRE", "k", 65, "NX")]
 
 
 # --- Django ----------------------------------------------------------------------------------------

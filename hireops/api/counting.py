@@ -1,8 +1,11 @@
 """The API's requests per key and outcome, counted on the hot path without a database write.
 
-A partner may send hundreds of requests a second, so a request is counted in Redis, in the
-round trip's worth of ``HINCRBY`` on its hour's hash (``api:requests:h:<hour>``, a field per key
-prefix and outcome), after its answer. Once an hour is over, the beat task
+A partner may send hundreds of requests a second, so a request is counted in Redis with
+``HINCRBY`` on its hour's hash (``api:requests:h:<hour>``, a field per key prefix and outcome).
+A request with a usable key is counted as answered (or refused, over the limit) in the rate
+limit's own round trip (``hireops.api.ratelimit``), and moved to its outcome after its answer
+only when that is a refusal or a failure (``settle``); any other request is counted after its
+answer (``count``). Once an hour is over, the beat task
 ``api.flush_request_counts`` (every minute) moves each closed hour's hash aside under a name of
 its own (``RENAME``: a request still counting that hour starts a new hash, flushed next run),
 writes its figures as ``RequestCount`` rows with that name as their batch and marks the hour
@@ -14,8 +17,11 @@ back once its rows were pruned).
 
 What can be lost: the counts Redis holds (the current hour, and closed hours not flushed yet)
 if Redis itself loses them (a restart without persistence, a failover to a replica behind
-it), and a request whose count Redis refused (logged; the answer is sent whatever). A web
-process killed mid-request loses only that request's count, as its answer.
+it), and a request whose count Redis refused (logged; the answer is sent whatever). A request
+with a usable key is counted before its operation runs: a web process killed mid-request
+leaves it counted as answered, and so does a refusal or failure whose hour was flushed before
+it was answered (a request begun in the hour's last seconds): counted once either way, under
+the outcome it was counted with first.
 
 The key is its prefix (unique, never given to another key); a request with no key, or with one
 that is unknown, revoked or expired, counts under "" and what it presented is never kept.
@@ -31,7 +37,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -65,21 +71,68 @@ def _clock() -> float:
     return time.time()
 
 
+class Counted(NamedTuple):
+    """A request as its hour's counts hold it so far (``hireops.api.ratelimit.take``)."""
+
+    key_prefix: str
+    hour: int  # the hour's first second (Unix time)
+    outcome: str
+
+
+def hour_now() -> int:
+    return int(_clock()) // 3600 * 3600
+
+
+def hash_name(backend: RedisCache, hour: int) -> str:
+    return backend.make_and_validate_key(f"{_HASH}{hour}")
+
+
+def field(key_prefix: str, outcome: str) -> str:
+    return f"{key_prefix}|{outcome}"
+
+
+# KEYS: the hour's hash. ARGV: the field the request was counted under, the one it now belongs
+# to. A hash no longer there was flushed with the request in it: it stays as it was counted.
+_MOVE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+  redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+end
+"""
+
+
 def count(key_prefix: str, status: int) -> None:
     """Count one answered request of the key (``NO_KEY``: none usable)."""
-    hour = int(_clock()) // 3600 * 3600
-    field = f"{key_prefix}|{outcome_of(status)}"
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return  # development: the trend needs Redis, as production's shared rate limit does
     try:
-        name = backend.make_and_validate_key(f"{_HASH}{hour}")
+        name = hash_name(backend, hour_now())
         pipeline = backend._cache.get_client(name, write=True).pipeline(transaction=False)
-        pipeline.hincrby(name, field, 1)
+        pipeline.hincrby(name, field(key_prefix, outcome_of(status)), 1)
         pipeline.expire(name, HELD, nx=True)
         pipeline.execute()
     except Exception:  # the answer goes whatever: a request uncounted is said, not raised
         log.warning("an API request could not be counted", exc_info=True)
+
+
+def settle(counted: Counted, status: int) -> None:
+    """Move a request counted before its answer to the outcome its answer had, where that
+    differs (a refusal or a failure: another round trip, rare on the hot path)."""
+    outcome = outcome_of(status)
+    if outcome == counted.outcome:
+        return
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return
+    try:
+        name = hash_name(backend, counted.hour)
+        client = backend._cache.get_client(name, write=True)
+        client.register_script(_MOVE)(
+            keys=[name], args=[field(counted.key_prefix, counted.outcome), field(counted.key_prefix, outcome)]
+        )
+    except Exception:  # the answer goes whatever
+        log.warning("an API request's outcome could not be counted", exc_info=True)
 
 
 def _moment(hour: int) -> datetime:
@@ -110,8 +163,10 @@ def _write(client: Any, moved: bytes) -> None:
     batch = moved.decode().split(_MOVED, 1)[1]  # "<hour>:<uuid>"
     hour = _moment(int(batch.split(":", 1)[0]))
     rows = []
-    for field, n in client.hgetall(moved).items():
-        key_prefix, _, outcome = field.decode().rpartition("|")
+    for name, n in client.hgetall(moved).items():
+        if int(n) == 0:  # a request moved to another outcome in the same hour (``settle``)
+            continue
+        key_prefix, _, outcome = name.decode().rpartition("|")
         rows.append(
             RequestCount(hour=hour, key_prefix=key_prefix, outcome=outcome, count=int(n), batch=batch)
         )

@@ -24,6 +24,7 @@ class _SeenRequest(HttpRequest):
     """For annotations: a request once ``handle`` has set its key (None: no usable key)."""
 
     api_key: ApiKey | None
+    api_counted: counting.Counted | None  # counted by the rate limit, before the answer
 
 
 def bearer(request: HttpRequest) -> str | None:
@@ -47,12 +48,17 @@ class ApiMiddleware:
         seen = cast(_SeenRequest, request)
         with translation.override("en"):
             response = as_problem(self.handle(seen))
-        if request.path not in PUBLIC:  # the documentation is not a partner's request
+        if request.path in PUBLIC:  # the documentation is not a partner's request
+            return response
+        if seen.api_counted is not None:
+            counting.settle(seen.api_counted, response.status_code)
+        else:
             counting.count(seen.api_key.prefix if seen.api_key else counting.NO_KEY, response.status_code)
         return response
 
     def handle(self, request: _SeenRequest) -> HttpResponseBase:
         request.api_key = None
+        request.api_counted = None
         token = bearer(request)
         if token is None or request.path in PUBLIC:
             return self.get_response(request)  # the operation answers 401 (its auth is the key)
@@ -60,7 +66,7 @@ class ApiMiddleware:
         if api_key is None:
             return self.get_response(request)
         request.api_key = api_key
-        allowed, limit, remaining, reset = ratelimit.take(api_key.prefix)
+        allowed, limit, remaining, reset, request.api_counted = ratelimit.take(api_key.prefix)
         limit_headers = ratelimit.headers(limit, remaining, reset)
         if not allowed:
             return problem(

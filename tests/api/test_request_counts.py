@@ -140,3 +140,28 @@ def test_every_request_is_counted_under_its_key_and_the_rollups_equal_a_group_by
     # Only usable keys' prefixes are kept: never a revoked key's, never what was presented.
     kept = set(RequestCount.objects.values_list("key_prefix", flat=True))
     assert kept <= {"", reader[: keys.SHOWN], other[: keys.SHOWN]}
+
+
+def test_a_refusal_whose_hour_was_flushed_before_its_answer_stays_counted_once(client, monkeypatch):
+    """A request with a usable key is counted (as answered) in the rate limit's round trip; its
+    answer moves it to its outcome. If the flush took its hour in between, it stays as it was
+    counted: once, never again in a hash of its own."""
+    clock = [timezone.now().timestamp()]
+    monkeypatch.setattr(counting, "_clock", lambda: clock[0])
+    key = make_key("bindings:read")
+    real_settle = counting.settle
+
+    def settle_after_the_hour_was_flushed(counted, status):
+        clock[0] += 3600
+        counting.flush()
+        real_settle(counted, status)
+
+    monkeypatch.setattr(counting, "settle", settle_after_the_hour_was_flushed)
+    assert client.get("/api/v1/nowhere", **bearer(key)).status_code == 404
+    monkeypatch.setattr(counting, "settle", real_settle)
+    assert client.get("/api/v1/nowhere", **bearer(key)).status_code == 404  # the next hour: moved
+    clock[0] += 3600
+    counting.flush()
+    counted = sorted(RequestCount.objects.values_list("key_prefix", "outcome", "count"))
+    prefix = key[: keys.SHOWN]
+    assert counted == [(prefix, counting.ANSWERED, 1), (prefix, counting.REFUSED, 1)]
