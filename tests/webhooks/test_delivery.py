@@ -404,3 +404,19 @@ def test_a_deliverys_bookkeeping_never_waits_for_the_disk_and_feishus_calls_do(e
     began = [i for i, s in enumerate(sql) if s == "BEGIN"]
     assert len(relaxed) == 2 and [i - 1 for i in relaxed] == began[:2]  # the claim's and the record's
     assert not any(k.relaxed_commit for k in outbound.kinds() if k is not DELIVER)
+
+
+def test_a_timeout_whose_attempt_would_outlive_its_lease_is_refused_at_start(settings):
+    """An attempt's hard limit is WEBHOOK_TIMEOUT + 30 s and its delivery's lease 2 minutes: past
+    that, the sweep could hand a delivery still being sent to a second worker."""
+    from django.core import checks
+
+    def refused() -> list[str]:
+        return [m.msg for m in checks.run_checks() if m.id == "hireops.E040"]
+
+    assert refused() == []  # the default, 15 s
+    settings.WEBHOOK_TIMEOUT = 89
+    assert refused() == []
+    settings.WEBHOOK_TIMEOUT = 90
+    [message] = refused()
+    assert message.startswith("WEBHOOK_TIMEOUT is 90 s: an attempt may then run 120 s, past its")
