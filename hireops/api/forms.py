@@ -3,6 +3,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hireops.tenants.models import Tenant
+
 from .scopes import all_scopes
 
 
@@ -32,5 +34,18 @@ class NewKeyForm(forms.Form):
         ]
 
     def clean_tenants(self) -> list[str]:
+        """Tenants hireops knows (from their events or the store app's install), as
+        ``create_api_key`` asks: a key limited to another would see nothing, ever."""
         raw = self.cleaned_data["tenants"].replace(",", "\n")
-        return sorted({line.strip() for line in raw.splitlines() if line.strip()})
+        named = sorted({line.strip() for line in raw.splitlines() if line.strip()})
+        known = set(Tenant.objects.filter(tenant_key__in=named).values_list("tenant_key", flat=True))
+        if unknown := [key for key in named if key not in known]:
+            raise forms.ValidationError(
+                _(
+                    "Unknown tenant: %(tenants)s. "
+                    "A key limited to a tenant hireops does not know would see nothing."
+                ),
+                params={"tenants": ", ".join(unknown)},
+                code="unknown_tenant",
+            )
+        return named

@@ -8,6 +8,7 @@ from django.contrib.admin.models import LogEntry
 
 from hireops.api.models import ApiKey
 from hireops.core import audit
+from hireops.tenants.models import Tenant
 from tests.signin.test_every_page import age_the_proof
 
 from .keys import bearer
@@ -23,6 +24,7 @@ def key_maker(staff_user):
 
 
 def test_a_key_is_shown_once_on_the_page_that_makes_it_and_works(client, key_maker):
+    Tenant.objects.bulk_create([Tenant(tenant_key="t1"), Tenant(tenant_key="t2")])
     client.force_login(key_maker)
     page = client.post(
         ADD, {"name": "CRM sync", "scopes": ["tenants:read"], "tenants": "t1, t2", "expires_in_days": "30"}
@@ -39,6 +41,17 @@ def test_a_key_is_shown_once_on_the_page_that_makes_it_and_works(client, key_mak
         assert row.prefix in html and key not in html
     entry = LogEntry.objects.get(object_id=str(row.pk))
     assert entry.user == key_maker and "Created the API key" in audit.describe(entry)
+
+
+def test_a_tenant_hireops_does_not_know_is_refused_naming_it(client, key_maker):
+    Tenant.objects.create(tenant_key="t1")
+    client.force_login(key_maker)
+    page = client.post(ADD, {"name": "x", "scopes": ["tenants:read"], "tenants": "t1\nt-typo, t-other"})
+    assert page.status_code == 200 and "key" not in page.context
+    assert page.context["form"].errors["tenants"] == [
+        "Unknown tenant: t-other, t-typo. A key limited to a tenant hireops does not know would see nothing."
+    ]
+    assert not ApiKey.objects.exists()
 
 
 def test_a_scope_whose_permission_the_maker_lacks_is_refused(client, staff_user):
