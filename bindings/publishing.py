@@ -257,6 +257,6 @@ PUBLISH: FeishuKind[FieldPublish, list[hire.CustomField], FeishuResponse] = outb
         refused=_response,
         released=_release,
         lease=LEASE,
-        sweep=False,  # no sweep: a publish whose task was lost shows as stuck (ops status)
+        swept_by=None,  # no sweep: a publish whose task was lost shows as stuck (ops status)
     )
 )

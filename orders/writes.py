@@ -529,6 +529,7 @@ SEND: FeishuKind[OrderWrite, JSONObject, FeishuResponse] = outbound.register(
         closed=_closed,
         maybe_sent=MAYBE_SENT,
         resumable=_firsts,
+        swept_by="orders.resume_writes",
         lease=LEASE,
     )
 )

@@ -32,8 +32,8 @@ def _each(pks, func) -> tuple[int, int]:
 GRACE = timedelta(minutes=2)
 
 
-def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
-    report = {}
+def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict[str, tuple[int, int]]:
+    report: dict[str, tuple[int, int]] = {}
     waiting_kinds: list[tuple[str, outbound.AnyKind]] = [
         ("registrations", accounts.REGISTER),
         ("withdrawals", withdrawals.WITHDRAW),
@@ -48,6 +48,8 @@ def sync_pending(pull: bool = True, grace: timedelta = GRACE) -> dict:
         # The kind's queued rows that no worker holds (their task lost, or out of retries).
         waiting = outbound.stale(kind, grace).order_by("pk").values_list("pk", flat=True)
         report[name] = _each(waiting, partial(outbound.run, kind))
+    # A payout message's e-mail owed by a worker that died after the message's close.
+    report["payout_emails_owed"] = (payouts.send_owed_emails(), 0)
     if pull:
         report["balances"] = accounts.balances_pull_all()
     return report

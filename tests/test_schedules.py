@@ -7,7 +7,7 @@ product's rule, stated here once (ROLES); which app a schedule belongs to is its
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 
 import pytest
@@ -364,4 +364,29 @@ def test_a_wrong_declaration_stops_the_start(monkeypatch):
         "hireops.E032",
         "hireops.E032",
         "hireops.E033",
+    ]
+
+
+def test_every_outbound_kind_is_swept_by_a_scheduled_task_or_says_no_one(monkeypatch):
+    """A row whose task was lost stays queued until its kind's sweep runs: a kind that names
+    none, or a task no schedule runs, stops the start."""
+    from hireops import outbound
+
+    def swept_errors() -> list[str]:
+        return [e.msg for e in checks.run_checks() if e.id == "hireops.E034"]
+
+    assert swept_errors() == []
+    kinds = outbound.kinds()
+    assert {kind.swept_by for kind in kinds} >= {"referrals.sync_pending", "webhooks.send_due", None}
+    template = outbound.kind_named("orders.send_write")
+    for name, swept_by in (
+        ("tests.unswept", ""),
+        ("tests.typo", "orders.resume_write"),
+        ("tests.asked", None),
+    ):
+        monkeypatch.setitem(outbound.KINDS, name, replace(template, name=name, swept_by=swept_by))
+    assert swept_errors() == [
+        "The outbound kind 'tests.unswept' names no sweep: a row whose task was lost would stay queued.",
+        "The outbound kind 'tests.typo' is swept by 'orders.resume_write', which no schedule runs: a row "
+        "whose task was lost would stay queued.",
     ]

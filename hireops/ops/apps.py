@@ -20,6 +20,12 @@ class OpsConfig(AppConfig):
 
         feishu_metrics.connect()
 
+        from django.core import checks
+
+        from hireops.outbound.checks import every_kind_is_swept
+
+        checks.register(every_kind_is_swept)
+
         from django.utils.module_loading import autodiscover_modules
 
         from hireops.core import discovery

@@ -212,7 +212,11 @@ class Outbound(Generic[RowT, BodyT, AnswerT, ErrorT, FailureT]):
     lease: timedelta = LEASE
     # The sweep: which of the stale rows (a queryset) to send again, as primary keys.
     resumable: Callable[["QuerySet[Any]"], list[int]] | None = None
-    sweep: bool = True  # whether ``resume_all`` sends its stale rows again
+    # The scheduled task that sends its stale rows again (queued, no worker holding them: a
+    # lost task, a dead worker), checked at start to be one a schedule runs (hireops.E034);
+    # None where a person asks again, said where the kind is registered. Nothing else sends
+    # a row whose task was lost.
+    swept_by: str | None = ""
     watch: Watch = Watch()  # what "stuck" and "failed" mean for the status page
     # Its task: Celery's retries (None: as many as ``judge`` keeps asking for), queue, limits.
     max_retries: int | None = MAX_RETRIES
@@ -695,8 +699,3 @@ def resume(kind: AnyKind, grace: timedelta = GRACE) -> int:
     for pk in pks:
         kind.send(pk)
     return len(pks)
-
-
-def resume_all(grace: timedelta = GRACE) -> dict[str, int]:
-    """The sweep for every registered kind that has one."""
-    return {kind.name: resume(kind, grace) for kind in kinds() if kind.sweep}

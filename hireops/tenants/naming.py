@@ -95,6 +95,6 @@ LOOKUP: FeishuKind[TenantNameLookup, str, TenantInfo] = outbound.register(
         callee=FEISHU,
         answer=_answer,
         effect=_named,
-        sweep=False,  # no sweep: staff ask again from the tenants list
+        swept_by=None,  # no sweep: staff ask again from the tenants list
     )
 )

@@ -265,6 +265,7 @@ PUSH: FeishuKind[CataloguePush, Pending, Pending] = outbound.register(
         refused=lambda push, pending, exc, failure: _record_failure(push, pending, exc),
         released=_release,
         closed=_closed,
+        swept_by="orders.resume_catalogues",
         lease=LEASE,
     )
 )

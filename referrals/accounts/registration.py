@@ -190,6 +190,6 @@ REGISTER: FeishuKind[AccountRegistration, Registrant, hire.ReferralAccount] = ou
         effect=_effect,
         retrying=_retrying,
         closed=_closed,
-        sweep=False,
+        swept_by="referrals.sync_pending",
     )
 )

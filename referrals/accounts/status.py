@@ -146,7 +146,7 @@ CHANGE: FeishuKind[AccountStatusChange, str, hire.ReferralAccount] = outbound.re
         retrying=_retrying,
         refused=_refused,
         give_up=_give_up,
-        sweep=False,
+        swept_by="referrals.sync_pending",
         # A change replaced by a later one before it was sent is closed failed: nothing failed.
         watch=outbound.Watch(failures=~stored_as("error", REPLACED)),
     )

@@ -128,7 +128,7 @@ def _closed(row: PayoutMessage) -> None:
     """A waiting run's message that failed for good: its approver is e-mailed instead, once
     the close is committed (nobody is e-mailed for a run decided meanwhile). The e-mail is owed
     from the close on (``email_owed_at``, in its transaction): sent after the commit, or by the
-    sweep (``_resumable``) when the worker died before it could."""
+    sync pass (``send_owed_emails``) when the worker died before it could."""
     if row.status != CallStatus.FAILED or row.news != PayoutNews.AWAITING or row.recipient_id is None:
         return
     if getattr(row.error, "msgid", "") == DECIDED_MEANWHILE:
@@ -174,16 +174,18 @@ def _by_email(pk: int) -> None:
         log.warning("payout message %s: its approver not e-mailed either: %s", pk, "; ".join(errors))
 
 
-# An owed e-mail older than this is the sweep's: the worker that owed it is gone.
+# An owed e-mail older than this is the sync pass's: the worker that owed it is gone.
 OWED_GRACE = timedelta(minutes=2)
 
 
-def _resumable(rows) -> list[int]:
-    """The sweep: the e-mails owed by a worker that died, then the stale rows to send again."""
+def send_owed_emails() -> int:
+    """The e-mails owed by a worker that died after a message's close and before its e-mail
+    (run by the sync pass, ``referrals.sync``); how many were owed."""
     owed = PayoutMessage.objects.filter(email_owed_at__lte=timezone.now() - OWED_GRACE)
-    for pk in owed.order_by("pk").values_list("pk", flat=True)[:500]:
+    pks = list(owed.order_by("pk").values_list("pk", flat=True)[:500])
+    for pk in pks:
         _by_email(pk)
-    return list(rows.order_by("pk").values_list("pk", flat=True)[:5000])
+    return len(pks)
 
 
 MESSAGE: FeishuKind[PayoutMessage, dict[str, Any], im.SentMessage] = outbound.register(
@@ -196,7 +198,8 @@ MESSAGE: FeishuKind[PayoutMessage, dict[str, Any], im.SentMessage] = outbound.re
         callee=FEISHU,
         answer=_answer,
         closed=_closed,
-        resumable=_resumable,
+        # The sync pass (referrals.sync) sends what is still queued, and the e-mails owed.
+        swept_by="referrals.sync_pending",
         watch=outbound.Watch(
             # A message about a run decided before it went out was not needed: no failure.
             failures=~stored_as("error", DECIDED_MEANWHILE),

@@ -216,7 +216,7 @@ PAY_LINE: FeishuKind[PayoutLine, str, Held | Paid] = outbound.register(
         refused=_refused,
         closed=_closed,
         give_up=_give_up,
-        sweep=False,  # the dispatcher sends them, paced per tenant
+        swept_by="referrals.payout_dispatch",  # the dispatcher sends them, paced per tenant
         # Ten lines a task (about 2 s of calls): the broker and the claim are paid once for
         # ten withdrawals, and a killed worker leaves at most ten lines to their leases.
         batch=10,

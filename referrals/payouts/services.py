@@ -16,7 +16,7 @@ from .approval import (
     payout_reject,
     payout_release,
 )
-from .chats import MESSAGE
+from .chats import MESSAGE, send_owed_emails
 from .dispatch import payout_dispatch
 from .notices import payout_notify, payout_notify_again, told_again_from, told_how
 from .payment import PAY_LINE
@@ -61,6 +61,7 @@ __all__ = [
     "preview",
     "run_progress",
     "select_accounts",
+    "send_owed_emails",
     "told_again_from",
     "told_how",
 ]

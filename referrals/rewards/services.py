@@ -240,7 +240,7 @@ CREATE: FeishuKind[ExternalReferralReward, JSONObject, hire.ExternalRewardResult
         retrying=lambda r, body, exc, failure: touch(r.pk),  # its error says why it waits
         closed=_create_closed,
         give_up=_create_give_up,
-        sweep=False,  # the sync pass (referrals.sync) sends what is still queued
+        swept_by="referrals.sync_pending",  # the sync pass (referrals.sync) sends what is still queued
     )
 )
 
@@ -309,6 +309,6 @@ DELETE: FeishuKind[ExternalRewardDeletion, str, FeishuResponse] = outbound.regis
         retrying=lambda d, body, exc, failure: touch(d.reward_id),
         closed=lambda d: touch(d.reward_id),
         maybe_sent=DELETE_MAYBE_SENT,
-        sweep=False,  # the sync pass (referrals.sync) sends what is still queued
+        swept_by="referrals.sync_pending",  # the sync pass (referrals.sync) sends what is still queued
     )
 )

@@ -135,6 +135,6 @@ RECONCILE: FeishuKind[ReconciliationRun, list[hire.TradeDetail], Mismatches] = o
         callee=FEISHU,
         answer=_answer,
         effect=_effect,
-        sweep=False,  # no sweep: a lost run shows as stuck (ops status) and is asked again
+        swept_by=None,  # no sweep: a lost run shows as stuck (ops status) and is asked again
     )
 )

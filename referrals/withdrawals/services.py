@@ -242,6 +242,6 @@ WITHDRAW: FeishuKind[Withdrawal, str, Withdrawn] = outbound.register(
         effect=_effect,
         refused=_refused,
         give_up=_give_up,
-        sweep=False,
+        swept_by="referrals.sync_pending",
     )
 )

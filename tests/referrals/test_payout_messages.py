@@ -351,9 +351,9 @@ def test_a_cancelled_run_is_told_to_each_approver_told_it_waits(sandbox, people,
     assert cards(sandbox, WEI) == []
 
 
-def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sweep_once(sandbox, people, funded):
+def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sync_pass_once(sandbox, people, funded):
     """The close records the e-mail as owed; sent after the commit, it is owed no longer. A
-    worker that died in between leaves it owed: the sweep sends it, and only once."""
+    worker that died in between leaves it owed: the scheduled sync pass sends it, and only once."""
     sandbox.im_availability(FANG, False)
     run = prepared(people)
     row = PayoutMessage.objects.get()
@@ -362,12 +362,12 @@ def test_an_email_owed_by_a_worker_that_died_is_sent_by_the_sweep_once(sandbox, 
     owed_since = timezone.now() - chats.OWED_GRACE - timedelta(seconds=1)
     PayoutMessage.objects.filter(pk=row.pk).update(emailed_at=None, email_owed_at=owed_since)
     mail.outbox.clear()
-    outbound.resume(chats.MESSAGE)
+    sync_pending(pull=False)  # the scheduled sync pass sends what a dead worker owed
     assert [m.to for m in mail.outbox] == [["linked@example.com"]]
     assert run.title in mail.outbox[0].subject
     row.refresh_from_db()
     assert row.emailed_at is not None and row.email_owed_at is None
-    outbound.resume(chats.MESSAGE)  # the next sweep: nothing owed
+    assert sync_pending(pull=False)["payout_emails_owed"] == (0, 0)  # the next pass: nothing owed
     chats._by_email(row.pk)  # nor a late on-commit of the dead worker's
     assert len(mail.outbox) == 1
 
