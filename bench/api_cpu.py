@@ -94,21 +94,9 @@ def serve(tree: Path) -> None:
 
 
 def start(tree: Path, python: str, database: str) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database,
-        HIREOPS_VAR_DIR=str(tree / "var" / "bench-api-cpu"),
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1",
-        SECRET_KEY="bench-" + uuid.uuid4().hex,
-        LOG_LEVEL="WARNING",
-        API_RATE_LIMIT="100000000",
-        # Not used here; set so that the system checks stay quiet.
-        FEISHU_ENCRYPT_KEY="bench-encrypt-key",
-        FEISHU_VERIFICATION_TOKEN="bench-verification-token",  # noqa: S106
-        PYTHONWARNINGS="ignore::UserWarning",  # no collected static files: the API serves none
-    )
+    from bench.support import api_server_env
+
+    env = {**api_server_env(tree / "var" / "bench-api-cpu"), "DATABASE_URL": database}
     process = subprocess.Popen(
         [python, __file__, "--serve", str(tree)],
         env=env,

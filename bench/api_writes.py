@@ -22,7 +22,6 @@ Target: >= 500 write requests/s on this machine.
 """
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -34,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import create_database, redis_missing  # noqa: E402
+from bench.support import api_server_env, create_database, redis_missing  # noqa: E402
 from bench.webhook import run, serve  # noqa: E402
 
 TARGET = 500.0
@@ -156,20 +155,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="hireops-api-writes-"))
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        HIREOPS_VAR_DIR=str(tmp),
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1",
-        SECRET_KEY="bench-" + uuid.uuid4().hex,
-        LOG_LEVEL="WARNING",
-        API_RATE_LIMIT="100000000",
-        # Not used here; set so that the system checks stay quiet.
-        FEISHU_ENCRYPT_KEY="bench-encrypt-key",
-        FEISHU_VERIFICATION_TOKEN="bench-verification-token",  # noqa: S106
-        PYTHONWARNINGS="ignore::UserWarning",  # no collected static files: the API serves none
-    )
+    env = api_server_env(tmp)
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hireops_api_writes_bench")
     if not env["DATABASE_URL"].startswith("postgres"):
         raise SystemExit("the benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +85,26 @@ def busiest_window(times: list[float], seconds: float) -> int:
             start += 1
         worst = max(worst, end - start + 1)
     return worst
+
+
+def api_server_env(var_dir: Path) -> dict[str, str]:
+    """The environment of the admin and API server as the deployment runs it (production
+    settings, DEBUG off), for the partner API's benchmarks: ``API_RATE_LIMIT`` raised (that
+    limit is the deployment's choice for one partner, not the capacity measured)."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        HIREOPS_VAR_DIR=str(var_dir),
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECRET_KEY="bench-" + uuid.uuid4().hex,
+        LOG_LEVEL="WARNING",
+        API_RATE_LIMIT="100000000",
+        # Not used here; set so that the system checks stay quiet.
+        FEISHU_ENCRYPT_KEY="bench-encrypt-key",
+        FEISHU_VERIFICATION_TOKEN="bench-verification-token",  # noqa: S106
+        PYTHONWARNINGS="ignore::UserWarning",  # no collected static files: the API serves none
+    )
 
 
 def redis_missing() -> bool:
