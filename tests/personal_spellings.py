@@ -37,6 +37,8 @@ SPELLINGS = (
     Spelling("110101199003074512", ("19900307",), "110***********4512"),
     Spelling("11010519851231002X", ("19851231",), "110***********002X"),
     Spelling("１１０１０２１９７７０６１５４５２３", ("19770615",), "１１０***********４５２３"),
+    Spelling("110101900307451", ("01900307",), "110********7451"),  # a first-generation ID
+    Spelling("110105 851231 002", ("01058512",), "110*** *****1 002"),
     Spelling("+44 20 7946 0958", ("2079460",), "+44 2* **** 0958"),
 )
 SECRETS = tuple(part for spelling in SPELLINGS for part in spelling.hidden)
@@ -62,6 +64,7 @@ NOT_PERSONAL = (
     "20240315134512",  # a stamp
     "139123456789012345",  # 18 digits with no birth date in them: no ID
     "order 13912345678901",  # 14 digits
+    "139123456789012",  # 15 digits with no birth date in them: no ID
     "v1.39.12345678",
     "bgc_1391",
     "exam_13912",

@@ -2,7 +2,8 @@
 
 Free text is searched as people write it: mobiles grouped with spaces or dashes
 (``139 1234 5678``), with a country code (``+86 139…``, ``0086``), in full-width characters
-(``１３９…``, ``zhou＠corp.example``), and 18-character resident ID numbers. The text is
+(``１３９…``, ``zhou＠corp.example``), and resident ID numbers (18 characters, or the first
+generation's 15 digits). The text is
 matched in its NFKC form (full-width digits, letters, at sign and spaces as their ASCII
 selves; every dash as ``-``), one character for one, so what is masked is the original text
 at the same place: the reader sees what was written, its separators and width kept, with the
@@ -38,13 +39,19 @@ _CHINESE_MOBILE = (
 # Another country's number, written with its "+" code: 7 to 17 digits in all.
 _INTERNATIONAL = r"(?P<international>\+[1-9](?:" + _SEP + r"[0-9]){6,16})"
 # A resident ID: area code, birth date (YYYYMMDD), sequence and check character, in groups of
-# 6, 8 and 4 or not grouped.
+# 6, 8 and 4 or not grouped; or the first generation's 15 digits, still found in older records:
+# area code, birth date (YYMMDD) and sequence, in groups of 6, 6 and 3 or not grouped.
+_MONTH_DAY = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 _RESIDENT_ID = (
     r"(?P<resident_id>[1-9][0-9]{5}"
     + _SEP
-    + r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    + r"(?:(?:18|19|20)[0-9]{2}"
+    + _MONTH_DAY
     + _SEP
-    + r"[0-9]{3}[0-9Xx])"
+    + r"[0-9]{3}[0-9Xx]|[0-9]{2}"
+    + _MONTH_DAY
+    + _SEP
+    + r"[0-9]{3}))"
 )
 
 
