@@ -22,9 +22,10 @@ class OpsConfig(AppConfig):
 
         from django.core import checks
 
-        from hireops.outbound.checks import every_kind_is_swept
+        from hireops.outbound.checks import attempts_end_within_their_lease, every_kind_is_swept
 
         checks.register(every_kind_is_swept)
+        checks.register(attempts_end_within_their_lease)
 
         from django.utils.module_loading import autodiscover_modules
 

@@ -9,7 +9,6 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.core import checks
         from django.utils.translation import gettext_noop
 
         from hireops.api.keys import retired
@@ -18,9 +17,6 @@ class WebhooksConfig(AppConfig):
         from hireops.signin.second_factor import require_second_factor
 
         from . import trend  # noqa: F401  (the deliveries' trend and its charts)
-        from .checks import attempt_fits_in_its_lease
-
-        checks.register(attempt_fits_in_its_lease)
 
         # Auditors see where events go and how their deliveries fared (never a secret).
         roles.audit("webhooks")

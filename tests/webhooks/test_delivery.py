@@ -408,15 +408,24 @@ def test_a_deliverys_bookkeeping_never_waits_for_the_disk_and_feishus_calls_do(e
 
 def test_a_timeout_whose_attempt_would_outlive_its_lease_is_refused_at_start(settings):
     """An attempt's hard limit is WEBHOOK_TIMEOUT + 30 s and its delivery's lease 2 minutes: past
-    that, the sweep could hand a delivery still being sent to a second worker."""
+    that, the sweep could hand a delivery still being sent to a second worker. The same holds
+    for every outbound kind (a call to Feishu: OUTBOUND_TASK_TIME_LIMIT against 15 minutes)."""
     from django.core import checks
 
     def refused() -> list[str]:
         return [m.msg for m in checks.run_checks() if m.id == "hireops.E040"]
 
-    assert refused() == []  # the default, 15 s
+    assert refused() == []  # the defaults: 15 s, 660 s
     settings.WEBHOOK_TIMEOUT = 89
     assert refused() == []
     settings.WEBHOOK_TIMEOUT = 90
-    [message] = refused()
-    assert message.startswith("WEBHOOK_TIMEOUT is 90 s: an attempt may then run 120 s, past its")
+    assert refused() == [
+        "The outbound kind 'webhooks.deliver' may run 120 s (its task's hard time limit), past its "
+        "rows' lease of 120 s: a row still being sent could be sent a second time beside it."
+    ]
+    settings.WEBHOOK_TIMEOUT = 15
+    settings.OUTBOUND_TASK_TIME_LIMIT = 900
+    feishu = refused()
+    assert "webhooks.deliver" not in " ".join(feishu)
+    assert any("'referrals.withdraw' may run 900 s" in message for message in feishu)
+    assert any("'orders.send_write' may run 900 s" in message for message in feishu)
