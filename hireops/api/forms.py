@@ -3,8 +3,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hireops.tenants.models import Tenant
-
+from . import keys
 from .scopes import all_scopes
 
 
@@ -38,8 +37,7 @@ class NewKeyForm(forms.Form):
         ``create_api_key`` asks: a key limited to another would see nothing, ever."""
         raw = self.cleaned_data["tenants"].replace(",", "\n")
         named = sorted({line.strip() for line in raw.splitlines() if line.strip()})
-        known = set(Tenant.objects.filter(tenant_key__in=named).values_list("tenant_key", flat=True))
-        if unknown := [key for key in named if key not in known]:
+        if unknown := keys.unknown_tenants(named):
             raise forms.ValidationError(
                 _(
                     "Unknown tenant: %(tenants)s. "

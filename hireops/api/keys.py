@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 
 from hireops.core import audit
 from hireops.core.compiled import OneRow
+from hireops.tenants.models import Tenant
 
 from . import scopes as scope_registry
 from .models import ApiKey
@@ -64,6 +65,14 @@ class KeyedRequest(HttpRequest):
 class NewKey:
     row: ApiKey
     key: str  # shown once, never stored
+
+
+def unknown_tenants(tenant_keys: Iterable[str]) -> list[str]:
+    """The tenant keys hireops does not know (from their events, or the store app's install),
+    sorted: a key limited to one would see nothing, ever."""
+    named = set(tenant_keys)
+    known = set(Tenant.objects.filter(tenant_key__in=named).values_list("tenant_key", flat=True))
+    return sorted(named - known)
 
 
 def create(

@@ -118,8 +118,7 @@ class Command(HireopsCommand):
     def _check_tenants(self, tenants: list[str]) -> None:
         """Every tenant named is one hireops knows (from its events, or the store app's install):
         a key limited to another sees nothing, ever."""
-        found = set(Tenant.objects.filter(tenant_key__in=tenants).values_list("tenant_key", flat=True))
-        if unknown := sorted(set(tenants) - found):
+        if unknown := keys.unknown_tenants(tenants):
             known = list(
                 Tenant.objects.order_by("tenant_key").values_list("tenant_key", flat=True)[
                     : SHOWN_TENANTS + 1
