@@ -166,8 +166,11 @@ def test_other_ids_of_the_person_reach_the_same_chat(unhurried):
     assert len(unhurried.im_messages(FANG)) == 5
 
 
-def test_five_messages_a_second_to_one_person_then_230020(sandbox):
+def test_five_messages_a_second_to_one_person_then_230020(sandbox, monkeypatch):
     token = tenant_token(sandbox)
+    # The six arrive in one instant, as the limit sees them: on a busy machine six real
+    # requests could span more than the second the limit counts.
+    monkeypatch.setattr(sandbox.server.limiter, "clock", lambda: 1000.0)
     answers = [send(sandbox, token, body(content=card(f"第{i}条"))) for i in range(6)]
     assert [a.json()["code"] for a in answers[:5]] == [0] * 5
     assert refused(answers[5]) == (400, 230020)
