@@ -107,7 +107,7 @@ class ApiKeyAdmin(ApiKeyModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         title = _("New API key")
-        form = NewKeyForm(request.POST or None)
+        form = NewKeyForm(request.POST or None, may_name_tenants=request.user.has_perm("tenants.view_tenant"))
         if request.method == "POST" and form.is_valid():
             require_fresh(request)  # a second factor proven minutes ago
             data = form.cleaned_data

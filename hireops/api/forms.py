@@ -26,17 +26,31 @@ class NewKeyForm(forms.Form):
         help_text=_("Empty: never."),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, may_name_tenants: bool = True, **kwargs: Any):
+        """``may_name_tenants``: whether the maker may view tenants. Whether a tenant key is
+        known is itself something about tenants: a maker who may not view them cannot limit a
+        key to some (the field is shown disabled, and a value sent anyway is refused without
+        asking which tenants exist), or the form would tell them which keys hireops knows."""
         super().__init__(*args, **kwargs)
+        self.may_name_tenants = may_name_tenants
         cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
             (s.name, f"{s.name}: {s.description}") for s in all_scopes().values()
         ]
+        if not may_name_tenants:
+            tenants = self.fields["tenants"]
+            tenants.widget.attrs["disabled"] = True
+            tenants.help_text = _("Limiting a key to tenants needs the permission to view tenants.")
 
     def clean_tenants(self) -> list[str]:
         """Tenants hireops knows (from their events or the store app's install), as
         ``create_api_key`` asks: a key limited to another would see nothing, ever."""
         raw = self.cleaned_data["tenants"].replace(",", "\n")
         named = sorted({line.strip() for line in raw.splitlines() if line.strip()})
+        if named and not self.may_name_tenants:
+            raise forms.ValidationError(
+                _("Limiting a key to tenants needs the permission to view tenants."),
+                code="tenants_not_viewable",
+            )
         if unknown := keys.unknown_tenants(named):
             raise forms.ValidationError(
                 _(

@@ -54,6 +54,26 @@ def test_a_tenant_hireops_does_not_know_is_refused_naming_it(client, key_maker):
     assert not ApiKey.objects.exists()
 
 
+def test_a_maker_who_may_not_view_tenants_learns_nothing_of_which_exist(client, staff_user):
+    """Known or not, a tenant named by a maker without ``tenants.view_tenant`` gets one answer:
+    the form may not tell them which tenant keys hireops knows."""
+    Tenant.objects.create(tenant_key="t1")
+    maker = staff_user(perms=("api.add_apikey", "api.view_apikey", "bindings.view_ecoaccountbinding"))
+    client.force_login(maker)
+    page = client.get(ADD)
+    assert page.context["form"]["tenants"].field.widget.attrs.get("disabled")
+    refusals = []
+    for tenants in ("t1", "t-nobody"):
+        page = client.post(ADD, {"name": "x", "scopes": ["bindings:read"], "tenants": tenants})
+        assert page.status_code == 200 and "key" not in page.context
+        refusals.append(page.context["form"].errors["tenants"])
+    assert refusals[0] == refusals[1] == ["Limiting a key to tenants needs the permission to view tenants."]
+    assert not ApiKey.objects.exists()
+    made = client.post(ADD, {"name": "x", "scopes": ["bindings:read"], "tenants": ""})
+    assert made.status_code == 200 and "key" in made.context
+    assert ApiKey.objects.get().tenant_keys == []
+
+
 def test_a_scope_whose_permission_the_maker_lacks_is_refused(client, staff_user):
     maker = staff_user(perms=("api.add_apikey", "api.view_apikey"))  # cannot view tenants
     client.force_login(maker)
