@@ -87,7 +87,12 @@ class OrdersConfig(AppConfig):
         ):
             register_schedule(name, task=task, managed_with="orders.manage_schedules", **timing)
 
+        from bindings.deletion import keep_customers_when
         from bindings.signals import binding_changed
+
+        from .catalogue.customers import entries_left_to_everyone
+
+        keep_customers_when(entries_left_to_everyone)
 
         binding_changed.connect(_follow_binding, dispatch_uid="orders.follow_binding")
         # No signal follows the catalogue's entries: whoever changes them rolls the catalogue out

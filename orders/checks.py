@@ -48,3 +48,32 @@ def catalogue_edits_roll_out(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def customers_kept_for_their_entries(app_configs, **kwargs):
+    """Deleting the last customer an entry is narrowed to would offer the entry to every
+    customer: the delete confirmation of the customers' admin asks ``bindings.deletion``, where
+    the catalogue's rule must be (orders registers it when it starts)."""
+    from django.contrib import admin
+
+    from bindings.admin.customers import VendorCustomerAdmin
+    from bindings.deletion import rules
+    from bindings.models import VendorCustomer
+
+    from .catalogue.customers import entries_left_to_everyone
+
+    asked = not admin.site.is_registered(VendorCustomer) or isinstance(
+        admin.site.get_model_admin(VendorCustomer), VendorCustomerAdmin
+    )
+    if entries_left_to_everyone in rules() and asked:
+        return []
+    return [
+        Error(
+            "Deleting a vendor customer does not ask the catalogue: an entry narrowed to that customer "
+            "alone would be offered to every customer.",
+            hint="Keep orders' keep_customers_when(entries_left_to_everyone) in OrdersConfig.ready, and "
+            "VendorCustomer's admin a bindings.admin.customers.VendorCustomerAdmin.",
+            id="orders.E002",
+        )
+    ]

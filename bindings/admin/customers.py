@@ -10,6 +10,7 @@ from hireops.core.admin.large import LargeTableAdmin
 from hireops.tenants.mode import store_app
 from hireops.tenants.models import Tenant
 
+from ..deletion import why_kept
 from ..forms import MatchingRuleForm
 from ..models import BindingStatus, CustomerIdentifier, EcoAccountBinding, MatchingRule, VendorCustomer
 
@@ -51,6 +52,12 @@ class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identifiers")
+
+    def get_deleted_objects(self, objs, request):
+        """What else keeps the customers (``bindings.deletion``) is listed as protected: the
+        page and the bulk action then delete nothing and say why."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, [*protected, *why_kept([obj.pk for obj in objs])]
 
 
 @admin.register(MatchingRule)

@@ -1,0 +1,33 @@
+"""The catalogue's say in deleting a vendor customer: an entry narrowed to customers
+(``only_for``) that would be left naming none of them is offered to every customer, by the
+next rollout to every account, so those customers are kept until the entry names another
+customer or is deleted (``bindings.deletion``)."""
+
+from collections.abc import Collection
+
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from bindings.models import VendorCustomer
+
+from .models import CATALOGUE_MODELS
+
+
+def entries_left_to_everyone(customer_ids: Collection[int]) -> list[str]:
+    """The entries, active or not (an inactive one is offered again when it is switched on),
+    narrowed to none but these customers: one line each, saying what to do."""
+    ids = list(customer_ids)
+    others = VendorCustomer.objects.exclude(pk__in=ids)
+    lines = []
+    for model in (m for models in CATALOGUE_MODELS.values() for m in models):
+        alone = model.objects.filter(only_for__in=ids).exclude(only_for__in=others).distinct().order_by("pk")
+        lines += [
+            _(
+                "%(kind)s %(entry)s is offered only to the customers being deleted: without them it "
+                "would be offered to every customer. Name another customer in its “only for these "
+                "customers”, or delete it, first."
+            )
+            % {"kind": capfirst(model._meta.verbose_name), "entry": entry}
+            for entry in alone
+        ]
+    return lines
