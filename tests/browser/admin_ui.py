@@ -13,8 +13,13 @@ except ImportError:  # the ``browser`` fixture skips (or fails) with the reason 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 
+# Screenshots are for a person to look at; nothing compares their pixels. JPEG: Chromium encoded
+# a tall dashboard's PNG in about a second of CPU, and the trend charts' test took 70 of them.
+SHOT = {"type": "jpeg", "quality": 85}
+
+
 def screenshot(page, name: str) -> None:
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.jpeg", full_page=True, **SHOT)
 
 
 def log_in(page, user) -> None:

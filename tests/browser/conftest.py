@@ -37,8 +37,8 @@ def browser():
                 executable_path=chromium.CHROMIUM, args=chromium.CHROMIUM_ARGS
             )
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for old in ARTIFACTS.glob("*.png"):  # only this run's screens, none left from an older one
-                old.unlink()
+            for old in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("*.jpeg")]:
+                old.unlink()  # only this run's screens, none left from an older one
             yield browser
             browser.close()
 

@@ -21,7 +21,7 @@ from orders.models import BackgroundCheck, CheckState, Exam, ExamState
 from tests.conftest import STAFF_PASSWORD
 from tests.factories import a_background_check, an_exam
 
-from .admin_ui import ARTIFACTS, expect, log_in, screenshot
+from .admin_ui import ARTIFACTS, SHOT, expect, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -403,7 +403,7 @@ def check_the_dashboard(page, shot: str, screenshots: bool = True) -> list[dict]
     if screenshots:
         screenshot(page, shot)
         if measured["charts"]:  # the charts alone, at the screen's scale, before the tables open
-            page.locator("#trends").screenshot(path=ARTIFACTS / f"{shot}-charts.png")
+            page.locator("#trends").screenshot(path=ARTIFACTS / f"{shot}-charts.jpeg", **SHOT)
     problems = problems_of(measured)
     assert not problems, f"{shot}:\n" + "\n".join(problems)
     # Read before and after the clicks in one call each: a round trip per table and state was
