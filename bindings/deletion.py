@@ -10,10 +10,12 @@ kept by the bindings themselves (``on_delete=PROTECT``).
 """
 
 from collections.abc import Callable, Collection
+from typing import Any
 
-# Given the ids of the customers to delete, why they may not go: one line per row that keeps
-# them, as a delete confirmation lists it (empty: nothing of this rule keeps them).
-Keeping = Callable[[Collection[int]], list[str]]
+# Given the ids of the customers to delete and who asks, why they may not go: one line per row
+# that keeps them, as a delete confirmation lists it, naming only what that user may view
+# (empty: nothing of this rule keeps them).
+Keeping = Callable[[Collection[int], Any], list[str]]
 
 _rules: list[Keeping] = []
 
@@ -23,8 +25,8 @@ def keep_customers_when(rule: Keeping) -> None:
         _rules.append(rule)
 
 
-def why_kept(customer_ids: Collection[int]) -> list[str]:
-    return [line for rule in _rules for line in rule(customer_ids)]
+def why_kept(customer_ids: Collection[int], user: Any) -> list[str]:
+    return [line for rule in _rules for line in rule(customer_ids, user)]
 
 
 def rules() -> tuple[Keeping, ...]:

@@ -57,7 +57,7 @@ class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
         """What else keeps the customers (``bindings.deletion``) is listed as protected: the
         page and the bulk action then delete nothing and say why."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, perms_needed, [*protected, *why_kept([obj.pk for obj in objs])]
+        return deleted, counts, perms_needed, [*protected, *why_kept([obj.pk for obj in objs], request.user)]
 
 
 @admin.register(MatchingRule)

@@ -4,23 +4,39 @@ next rollout to every account, so those customers are kept until the entry names
 customer or is deleted (``bindings.deletion``)."""
 
 from collections.abc import Collection
+from typing import Any
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bindings.models import VendorCustomer
 
 from .models import CATALOGUE_MODELS
 
 
-def entries_left_to_everyone(customer_ids: Collection[int]) -> list[str]:
+def entries_left_to_everyone(customer_ids: Collection[int], user: Any) -> list[str]:
     """The entries, active or not (an inactive one is offered again when it is switched on),
-    narrowed to none but these customers: one line each, saying what to do."""
+    narrowed to none but these customers: one line each, saying what to do. An entry of a
+    kind ``user`` may not view is counted, not named."""
     ids = list(customer_ids)
     others = VendorCustomer.objects.exclude(pk__in=ids)
     lines = []
     for model in (m for models in CATALOGUE_MODELS.values() for m in models):
         alone = model.objects.filter(only_for__in=ids).exclude(only_for__in=others).distinct().order_by("pk")
+        if not user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
+            if n := alone.count():
+                lines.append(
+                    ngettext(
+                        "%(n)d catalogue entry you may not view is offered only to the customers "
+                        "being deleted: ask a colleague who keeps the catalogue.",
+                        "%(n)d catalogue entries you may not view are offered only to the customers "
+                        "being deleted: ask a colleague who keeps the catalogue.",
+                        n,
+                    )
+                    % {"n": n}
+                )
+            continue
         lines += [
             _(
                 "%(kind)s %(entry)s is offered only to the customers being deleted: without them it "

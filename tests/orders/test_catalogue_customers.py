@@ -62,6 +62,17 @@ def test_a_customer_no_entry_leans_on_alone_goes_at_once(vendor_ops, customers):
     assert not VendorCustomer.objects.filter(pk=first.pk).exists()
 
 
+def test_who_may_not_view_the_catalogue_is_told_how_many_not_which(client, staff_user, customers):
+    first, _second, _third = customers
+    hidden = a_package("pkg-hidden-name", [first])
+    client.force_login(staff_user(perms=("bindings.view_vendorcustomer", "bindings.delete_vendorcustomer")))
+    page = client.post(f"{CUSTOMERS}{first.pk}/delete/", {"post": "yes"})
+    text = page.content.decode()
+    assert page.status_code == 200 and "pkg-hidden-name" not in text
+    assert "1 catalogue entry you may not view is offered only to the customers being deleted" in text
+    assert VendorCustomer.objects.filter(pk=first.pk).exists() and set(hidden.only_for.all()) == {first}
+
+
 def test_the_start_fails_without_the_catalogues_rule(monkeypatch):
     assert not [m for m in checks.run_checks() if m.id == "orders.E002"]
     monkeypatch.setattr(deletion, "_rules", [])
