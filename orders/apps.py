@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# A customer the catalogue's entries lean on alone is not deleted (bindings.deletion).
+CUSTOMERS_KEPT_BY = "orders.catalogue.customers.entries_left_to_everyone"
+
 
 class OrdersConfig(AppConfig):
     name = "orders"
@@ -90,9 +93,7 @@ class OrdersConfig(AppConfig):
         from bindings.deletion import keep_customers_when
         from bindings.signals import binding_changed
 
-        from .catalogue.customers import entries_left_to_everyone
-
-        keep_customers_when(entries_left_to_everyone)
+        keep_customers_when(CUSTOMERS_KEPT_BY)
 
         binding_changed.connect(_follow_binding, dispatch_uid="orders.follow_binding")
         # No signal follows the catalogue's entries: whoever changes them rolls the catalogue out

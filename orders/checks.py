@@ -56,23 +56,24 @@ def customers_kept_for_their_entries(app_configs, **kwargs):
     customer: the delete confirmation of the customers' admin asks ``bindings.deletion``, where
     the catalogue's rule must be (orders registers it when it starts)."""
     from django.contrib import admin
+    from django.utils.module_loading import import_string
 
     from bindings.admin.customers import VendorCustomerAdmin
     from bindings.deletion import rules
     from bindings.models import VendorCustomer
 
-    from .catalogue.customers import entries_left_to_everyone
+    from .apps import CUSTOMERS_KEPT_BY
 
     asked = not admin.site.is_registered(VendorCustomer) or isinstance(
         admin.site.get_model_admin(VendorCustomer), VendorCustomerAdmin
     )
-    if entries_left_to_everyone in rules() and asked:
+    if CUSTOMERS_KEPT_BY in rules() and asked and callable(import_string(CUSTOMERS_KEPT_BY)):
         return []
     return [
         Error(
             "Deleting a vendor customer does not ask the catalogue: an entry narrowed to that customer "
             "alone would be offered to every customer.",
-            hint="Keep orders' keep_customers_when(entries_left_to_everyone) in OrdersConfig.ready, and "
+            hint="Keep orders' keep_customers_when(CUSTOMERS_KEPT_BY) in OrdersConfig.ready, and "
             "VendorCustomer's admin a bindings.admin.customers.VendorCustomerAdmin.",
             id="orders.E002",
         )

@@ -143,6 +143,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
         "apps": [
             "bindings",
             "bindings.apps",
+            "bindings.deletion",  # what keeps a customer: ready() names the catalogue's rule (by path)
             "bindings.models",
             "bindings.signals",  # a Signal, which the orders connect to in ready()
             "orders",

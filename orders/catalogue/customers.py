@@ -1,7 +1,10 @@
 """The catalogue's say in deleting a vendor customer: an entry narrowed to customers
 (``only_for``) that would be left naming none of them is offered to every customer, by the
 next rollout to every account, so those customers are kept until the entry names another
-customer or is deleted (``bindings.deletion``)."""
+customer or is deleted (``bindings.deletion``).
+
+A customer that does go needs no rollout: it has no bindings (they keep it, ``PROTECT``), so no
+account's catalogue changes when it leaves an entry that still names another customer."""
 
 from collections.abc import Collection
 from typing import Any
