@@ -56,24 +56,24 @@ def customers_kept_for_their_entries(app_configs, **kwargs):
     customer: the delete confirmation of the customers' admin asks ``bindings.deletion``, where
     the catalogue's rule must be (orders registers it when it starts)."""
     from django.contrib import admin
-    from django.utils.module_loading import import_string
 
     from bindings.admin.customers import VendorCustomerAdmin
     from bindings.deletion import rules
     from bindings.models import VendorCustomer
 
-    from .apps import CUSTOMERS_KEPT_BY
+    from .catalogue.customers import entries_left_to_everyone
 
+    path = f"{entries_left_to_everyone.__module__}.{entries_left_to_everyone.__qualname__}"
     asked = not admin.site.is_registered(VendorCustomer) or isinstance(
         admin.site.get_model_admin(VendorCustomer), VendorCustomerAdmin
     )
-    if CUSTOMERS_KEPT_BY in rules() and asked and callable(import_string(CUSTOMERS_KEPT_BY)):
+    if path in rules() and asked:
         return []
     return [
         Error(
             "Deleting a vendor customer does not ask the catalogue: an entry narrowed to that customer "
             "alone would be offered to every customer.",
-            hint="Keep orders' keep_customers_when(CUSTOMERS_KEPT_BY) in OrdersConfig.ready, and "
+            hint=f"Keep orders' keep_customers_when({path!r}) in OrdersConfig.ready, and "
             "VendorCustomer's admin a bindings.admin.customers.VendorCustomerAdmin.",
             id="orders.E002",
         )
