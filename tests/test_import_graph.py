@@ -33,6 +33,7 @@ COMPUTED = {
     "hireops.events.registry": "a handler by the dotted path its app registered it under",
     "hireops.signin.sessions": "Django's session engine (SESSION_ENGINE), a library's module",
     "referrals.withdrawals.guards": "a guard by the dotted path ReferralsConfig.ready() registered it under",
+    "bindings.deletion": "a rule keeping customers, by the path OrdersConfig.ready() registered it under",
 }
 
 
