@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from . import keys
 from .scopes import all_scopes
 
+# The tenants field's help and its refusal, to a maker who may not view tenants.
+TENANTS_NEED_VIEW = _("Limiting a key to tenants needs the permission to view tenants.")
+
 
 class NewKeyForm(forms.Form):
     name = forms.CharField(
@@ -39,7 +42,7 @@ class NewKeyForm(forms.Form):
         if not may_name_tenants:
             tenants = self.fields["tenants"]
             tenants.widget.attrs["disabled"] = True
-            tenants.help_text = _("Limiting a key to tenants needs the permission to view tenants.")
+            tenants.help_text = TENANTS_NEED_VIEW
 
     def clean_tenants(self) -> list[str]:
         """Tenants hireops knows (from their events or the store app's install), as
@@ -47,10 +50,7 @@ class NewKeyForm(forms.Form):
         raw = self.cleaned_data["tenants"].replace(",", "\n")
         named = sorted({line.strip() for line in raw.splitlines() if line.strip()})
         if named and not self.may_name_tenants:
-            raise forms.ValidationError(
-                _("Limiting a key to tenants needs the permission to view tenants."),
-                code="tenants_not_viewable",
-            )
+            raise forms.ValidationError(TENANTS_NEED_VIEW, code="tenants_not_viewable")
         if unknown := keys.unknown_tenants(named):
             raise forms.ValidationError(
                 _(
