@@ -1,5 +1,5 @@
 """The monthly usage export (orders.usage): reached from both order lists, for whoever may
-view either."""
+view either; it counts the kinds of order the person may view."""
 
 from datetime import date, timedelta
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from hireops.core.admin import action_page
 from hireops.core.spreadsheets.export import Column, csv_response, xlsx_response
 
-from ..usage import FIGURES, monthly_usage
+from ..usage import counted_figures, monthly_usage
 
 HEADERS = {
     "checks_created": gettext_lazy("background checks received"),
@@ -40,19 +40,21 @@ class UsageForm(forms.Form):
 
 
 def usage_view(model_admin, request):
-    if not (
-        request.user.has_perm("orders.view_backgroundcheck") or request.user.has_perm("orders.view_exam")
-    ):
+    # Each kind of order is counted only for a person who may view it (orders.usage).
+    checks = request.user.has_perm("orders.view_backgroundcheck")
+    exams = request.user.has_perm("orders.view_exam")
+    if not (checks or exams):
         raise PermissionDenied
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     form = UsageForm(request.GET or None, initial={"month": last_month})
     if form.is_valid():
+        figures = counted_figures(checks=checks, exams=exams)
         columns: list[Column] = [
             (_("month"), lambda r: r.month),
             (_("customer"), lambda r: r.customer or _("(no customer yet)")),
-            *[(HEADERS[name], lambda r, name=name: r.figures[name]) for name in FIGURES],
+            *[(HEADERS[name], lambda r, name=name: r.figures[name]) for name in figures],
         ]
-        rows = monthly_usage(form.cleaned_month())
+        rows = monthly_usage(form.cleaned_month(), checks=checks, exams=exams)
         name = f"usage-{form.cleaned_data['month']}"
         respond = xlsx_response if form.cleaned_data["format"] == "xlsx" else csv_response
         return respond(name, columns, rows)

@@ -6,6 +6,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -16,6 +17,11 @@ from .conftest import CHECK_ACCOUNT, EXAM_ACCOUNT, deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = "/admin/orders/"
+CHECK_HEADERS = [
+    "background checks received",
+    "background checks completed",
+    "background checks canceled or terminated",
+]
 
 
 def test_the_work_queue_and_overdue_orders(vendor_ops, sandbox, bound_accounts):
@@ -77,6 +83,45 @@ def test_monthly_usage_per_customer_exports_for_invoicing(vendor_ops, sandbox, b
     workbook = vendor_ops.get(ADMIN + "backgroundcheck/usage/?month=2026-10&format=xlsx")
     sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
     assert [c.value for c in sheet[2]] == ["2026-10", "Acme 客户", 1, 0, 0, 0, 0]
+
+
+def test_the_usage_export_counts_only_the_kinds_of_order_its_reader_may_view(
+    vendor_ops, sandbox, staff_user, bound_accounts
+):
+    deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT))
+    deliver(vendor_ops, sandbox.create_background_check(CHECK_ACCOUNT))
+    deliver(vendor_ops, sandbox.create_exam(EXAM_ACCOUNT))
+    november = timezone.make_aware(datetime(2026, 11, 10))
+    BackgroundCheck.objects.update(received_at=november)
+    BackgroundCheck.objects.filter(pk=BackgroundCheck.objects.order_by("pk")[0].pk).update(customer=None)
+    Exam.objects.update(received_at=november)
+
+    def usage_rows(*perms: str) -> list[list[str]]:
+        reader = Client()
+        reader.force_login(staff_user(username="-".join(perms), perms=perms))
+        answer = reader.get(ADMIN + "backgroundcheck/usage/?month=2026-11&format=csv")
+        assert answer.status_code == 200
+        return list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
+
+    assert usage_rows("orders.view_exam") == [
+        ["month", "customer", "exams received", "exams scored"],
+        ["2026-11", "Acme 客户", "1", "0"],  # the checks' row without a customer: not even named
+    ]
+    checks_only = usage_rows("orders.view_backgroundcheck")
+    assert checks_only[0] == ["month", "customer", *CHECK_HEADERS]
+    assert checks_only[1:] == [
+        ["2026-11", "Acme 客户", "1", "0", "0"],
+        ["2026-11", "(no customer yet)", "1", "0", "0"],
+    ]
+    both = usage_rows("orders.view_backgroundcheck", "orders.view_exam")
+    assert both[0] == ["month", "customer", *CHECK_HEADERS, "exams received", "exams scored"]
+    assert both[1:] == [
+        ["2026-11", "Acme 客户", "1", "0", "0", "1", "0"],
+        ["2026-11", "(no customer yet)", "1", "0", "0", "0", "0"],
+    ]
+    neither = Client()
+    neither.force_login(staff_user(username="no-orders", perms=["bindings.view_vendorcustomer"]))
+    assert neither.get(ADMIN + "backgroundcheck/usage/?month=2026-11&format=csv").status_code == 403
 
 
 def test_lists_filter_by_a_typed_customer_name_and_search_ids_exactly(vendor_ops, sandbox, bound_accounts):
