@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 # the product imports either, and the production image has neither.
 if FEISHU_SANDBOX:
     INSTALLED_APPS += ["sandbox", "demo"]
+# Last: its ready() ends the start (config.startup).
+INSTALLED_APPS += ["config.startup.apps.StartedConfig"]
 
 MIDDLEWARE = [
     # First: every later middleware's log lines carry the request id too.
