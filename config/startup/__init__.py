@@ -10,9 +10,11 @@ Celery's worker and beat, the listener, each ``manage.py`` command.
 So the collector waits (``pause``) from the moment the composition root is imported until
 every app is ready (``resume``, from the last installed app, ``config.startup.apps``); then
 what the start made is moved out of its sight for good (``gc.freeze``), so that later passes
-walk only what the process makes afterwards, and the collector runs as before. A process that
-imports the composition root and never loads the apps still collects: ``pause`` only raises
-the thresholds, so that the passes are rare rather than gone.
+walk only what the process makes afterwards, and the collector runs as before. The few
+thousand objects the start left as garbage (3,425 here) stay with the frozen ones, once per
+process and never more: collecting them first would cost one more full pass, 0.2 s. A
+process that imports the composition root and never loads the apps still collects: ``pause``
+only raises the thresholds, so that the passes are rare rather than gone.
 """
 
 import gc
