@@ -183,18 +183,19 @@ def test_the_redis_cache_makes_one_client_a_pool_as_it_relies_on(monkeypatch):
 def test_the_rate_limit_reaches_the_caches_redis_client_as_it_relies_on():
     """``hireops.api.ratelimit`` and ``hireops.api.counting`` run their scripts, and send their
     pipelines, through the redis-py client Django's ``RedisCache`` keeps behind ``_cache`` (a
-    ``RedisCacheClient``). No Redis is needed: nothing is sent."""
+    ``RedisCacheClient``), reached in one place (``counting.redis_client``). No Redis is
+    needed: nothing is sent."""
     verified("django")
     verified("redis")
     import redis
     from django.core.cache.backends.redis import RedisCacheClient
 
-    from hireops.api import ratelimit
+    from hireops.api import counting, ratelimit
     from hireops.core.redis_cache import RedisCache
 
     cache = RedisCache("redis://127.0.0.1:1/0", {})
     assert isinstance(cache._cache, RedisCacheClient)
-    client = cache._cache.get_client(cache.make_and_validate_key("k"), write=True)
+    client = counting.redis_client(cache, cache.make_and_validate_key("k"))
     assert isinstance(client, redis.Redis)
     script = client.register_script(ratelimit._TAKE)
     assert script.registered_client is client and len(script.sha) == 40

@@ -44,6 +44,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from redis import Redis
 from redis.exceptions import ResponseError
 
 from hireops.core import trends
@@ -79,6 +80,20 @@ class Counted(NamedTuple):
     outcome: str
 
 
+def shared_cache() -> RedisCache | None:
+    """The default cache when it is Redis, as production's is: the counts and the shared rate
+    limit need it (development's local-memory cache counts nothing)."""
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def redis_client(backend: RedisCache, key: str | None) -> Redis:
+    """The cache's own redis-py client for ``key``, for what the cache's public methods cannot
+    do in one round trip (a script, a pipeline, a hash): Django keeps it behind
+    ``RedisCache._cache`` (docs/internals.md)."""
+    return backend._cache.get_client(key, write=True)
+
+
 def hour_now() -> int:
     return int(_clock()) // 3600 * 3600
 
@@ -103,12 +118,12 @@ end
 
 def count(key_prefix: str, status: int) -> None:
     """Count one answered request of the key (``NO_KEY``: none usable)."""
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    backend = shared_cache()
+    if backend is None:
         return  # development: the trend needs Redis, as production's shared rate limit does
     try:
         name = hash_name(backend, hour_now())
-        pipeline = backend._cache.get_client(name, write=True).pipeline(transaction=False)
+        pipeline = redis_client(backend, name).pipeline(transaction=False)
         pipeline.hincrby(name, field(key_prefix, outcome_of(status)), 1)
         pipeline.expire(name, HELD, nx=True)
         pipeline.execute()
@@ -122,12 +137,12 @@ def settle(counted: Counted, status: int) -> None:
     outcome = outcome_of(status)
     if outcome == counted.outcome:
         return
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    backend = shared_cache()
+    if backend is None:
         return
     try:
         name = hash_name(backend, counted.hour)
-        client = backend._cache.get_client(name, write=True)
+        client = redis_client(backend, name)
         client.register_script(_MOVE)(
             keys=[name], args=[field(counted.key_prefix, counted.outcome), field(counted.key_prefix, outcome)]
         )
@@ -141,10 +156,10 @@ def _moment(hour: int) -> datetime:
 
 def flush() -> int:
     """Write the closed hours' counts from Redis as rows; returns how many hashes were written."""
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+    backend = shared_cache()
+    if backend is None:
         return 0
-    client = backend._cache.get_client(None, write=True)
+    client = redis_client(backend, None)
     current = int(_clock()) // 3600 * 3600
     for name in client.scan_iter(match=backend.make_key(f"{_HASH}*"), count=1000):
         hour = int(name.rsplit(b":", 1)[1])

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 
 from . import counting
 
@@ -56,13 +55,12 @@ def _count(name: str, key_prefix: str, limit: int) -> tuple[int, counting.Counte
     """Add one to the window's counter; its new value, and how the request was counted. On
     Redis one round trip (a script: the counter, its expiry set by the first, and the request
     in its hour's counts), where the cache's ``add`` and ``incr`` take three."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        key = backend.make_and_validate_key(name)
+    redis_cache = counting.shared_cache()
+    if redis_cache is not None:
+        key = redis_cache.make_and_validate_key(name)
         hour = counting.hour_now()
-        hash_name = counting.hash_name(backend, hour)
-        # RedisCache keeps its redis-py client behind ``_cache`` (Django's own, since 4.0).
-        client = backend._cache.get_client(key, write=True)
+        hash_name = counting.hash_name(redis_cache, hour)
+        client = counting.redis_client(redis_cache, key)
         used = int(
             client.register_script(_TAKE)(
                 keys=[key, hash_name],
@@ -77,6 +75,7 @@ def _count(name: str, key_prefix: str, limit: int) -> tuple[int, counting.Counte
         )
         outcome = counting.ANSWERED if used <= limit else counting.REFUSED
         return used, counting.Counted(key_prefix, hour, outcome)
+    backend = caches["default"]
     backend.add(name, 0, WINDOW + 5)
     try:
         return backend.incr(name), None
