@@ -1,6 +1,9 @@
 """Vendor customers, their identifiers and bindings, and the matching rules."""
 
+import functools
+
 from django.contrib import admin
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +31,15 @@ class CustomerBindingInline(ReadOnlyInline):
     verbose_name_plural = _("bindings of this customer")
 
 
+def in_one_transaction(action):
+    @functools.wraps(action)  # its permissions and description too
+    def run(model_admin, request, queryset):
+        with transaction.atomic():
+            return action(model_admin, request, queryset)
+
+    return run
+
+
 @admin.register(VendorCustomer)
 class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("name", "contact", "identifier_list", "created_at")
@@ -52,6 +64,15 @@ class VendorCustomerAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identifiers")
+
+    def get_actions(self, request):
+        """Django's bulk delete, in one transaction as its delete page is: the check of what
+        keeps the customers holds until they are gone (``bindings.deletion.why_kept``)."""
+        actions = super().get_actions(request)
+        if (delete := actions.get("delete_selected")) is not None:
+            delete_selected, name, description = delete
+            actions["delete_selected"] = (in_one_transaction(delete_selected), name, description)
+        return actions
 
     def get_deleted_objects(self, objs, request):
         """What else keeps the customers (``bindings.deletion``) is listed as protected: the

@@ -9,6 +9,7 @@ account's catalogue changes when it leaves an entry that still names another cus
 from collections.abc import Collection
 from typing import Any
 
+from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,11 +22,16 @@ from .models import CATALOGUE_MODELS
 def entries_left_to_everyone(customer_ids: Collection[int], user: Any) -> list[str]:
     """The entries, active or not (an inactive one is offered again when it is switched on),
     narrowed to none but these customers: one line each, saying what to do. An entry of a
-    kind ``user`` may not view is counted, not named."""
+    kind ``user`` may not view is counted, not named. In a transaction (a deletion's), the
+    entries naming these customers are locked first (``bindings.deletion.why_kept``)."""
     ids = list(customer_ids)
     others = VendorCustomer.objects.exclude(pk__in=ids)
+    locking = transaction.get_connection().in_atomic_block
     lines = []
     for model in (m for models in CATALOGUE_MODELS.values() for m in models):
+        if locking:  # the deletion's transaction: an entry being edited is waited for
+            naming = model.objects.filter(only_for__in=ids).select_for_update(of=("self",))
+            list(naming.values_list("pk", flat=True))
         alone = model.objects.filter(only_for__in=ids).exclude(only_for__in=others).distinct().order_by("pk")
         if not user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
             if n := alone.count():
