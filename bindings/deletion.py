@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from .models import VendorCustomer
+
 # Given the ids of the customers to delete and who asks, why they may not go: one line per row
 # that keeps them, as a delete confirmation lists it, naming only what that user may view
 # (empty: nothing of this rule keeps them). Inside a transaction it locks the rows it read.
@@ -42,8 +44,6 @@ def why_kept(customer_ids: Collection[int], user: Any) -> list[str]:
     lines = [line for rule in rules for line in rule(customer_ids, user)]
     if not transaction.get_connection().in_atomic_block:
         return lines
-    from .models import VendorCustomer
-
     list(VendorCustomer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk", flat=True))
     return [line for rule in rules for line in rule(customer_ids, user)]
 
