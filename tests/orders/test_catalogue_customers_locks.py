@@ -3,16 +3,14 @@ naming no customer (which would offer it to every customer): the deletion's chec
 it commits, whichever of the two colleagues comes first (PostgreSQL: the order of two sessions
 is the subject)."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 
 from bindings.deletion import why_kept
 from bindings.models import VendorCustomer
 from orders.catalogue.models import Package
 from orders.catalogue.services import entry_save
-from tests.lock_waits import until_another_waits
+from tests.lock_waits import AnotherSession
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -20,34 +18,6 @@ pytestmark = [
 ]
 
 CUSTOMERS = "/admin/bindings/vendorcustomer/"
-
-
-class Deletion:
-    """A colleague deleting customers in the admin, in a thread (a session) of its own."""
-
-    def __init__(self, client, post: tuple[str, dict]):
-        self.done = threading.Event()
-        self.answer = None
-        self.thread = threading.Thread(target=self._run, args=post)
-        self.client = client
-
-    def _run(self, url, data):
-        try:
-            self.answer = self.client.post(url, data)
-        except Exception as exc:  # shown by the assertion that reads it
-            self.answer = exc
-        finally:
-            connections.close_all()
-            self.done.set()
-
-    def start_and_wait_for_its_lock(self) -> None:
-        self.thread.start()
-        until_another_waits(self.done, lambda: repr(self.answer))
-
-    def finished(self):
-        self.thread.join(30)
-        assert self.done.is_set()
-        return self.answer
 
 
 @pytest.fixture
@@ -75,7 +45,8 @@ def a_package(code: str, only_for) -> Package:
 def test_an_entry_losing_its_other_customer_meanwhile_keeps_the_deleted_one(vendor_ops, customers, post):
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
-    deletion = Deletion(vendor_ops, post(first))
+    url, data = post(first)
+    deletion = AnotherSession(lambda: vendor_ops.post(url, data))  # a colleague deleting
     with transaction.atomic():  # a colleague narrows the entry to the first customer alone
         entry_save(package, only_for=[first])
         deletion.start_and_wait_for_its_lock()
@@ -93,7 +64,7 @@ def test_an_entry_narrowed_to_the_customer_meanwhile_fails_at_its_commit(vendor_
     package = a_package("pkg-elsewhere", [third])
     with pytest.raises(IntegrityError), transaction.atomic():  # the colleague's edit
         entry_save(package, only_for=[first])
-        deletion = Deletion(vendor_ops, (f"{CUSTOMERS}{first.pk}/delete/", {"post": "yes"}))
+        deletion = AnotherSession(lambda: vendor_ops.post(f"{CUSTOMERS}{first.pk}/delete/", {"post": "yes"}))
         deletion.thread.start()
         assert deletion.finished().status_code == 302  # it saw no entry naming the customer
     assert not VendorCustomer.objects.filter(pk=first.pk).exists()
@@ -104,24 +75,11 @@ def test_a_deletion_checked_first_makes_the_colleagues_edit_wait_then_fail(staff
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
     deleter = staff_user("Vendor operations", username="deleter")
-    done, outcome = threading.Event(), []
-
-    def narrow():  # the colleague's edit, in a session of its own
-        try:
-            entry_save(Package.objects.get(pk=package.pk), only_for=[first])
-            outcome.append("saved")
-        except Exception as exc:
-            outcome.append(exc)
-        finally:
-            connections.close_all()
-            done.set()
-
+    # The colleague's edit, in a session of its own.
+    edit = AnotherSession(lambda: entry_save(Package.objects.get(pk=package.pk), only_for=[first]))
     with transaction.atomic():  # the deletion's transaction, as the admin runs it
         assert why_kept([first.pk], deleter) == []  # the entry names another customer: may go
-        thread = threading.Thread(target=narrow)
-        thread.start()
-        until_another_waits(done, lambda: repr(outcome))
+        edit.start_and_wait_for_its_lock()
         VendorCustomer.objects.filter(pk=first.pk).delete()
-    thread.join(30)
-    assert outcome and isinstance(outcome[0], IntegrityError), outcome
+    assert isinstance(edit.finished(), IntegrityError), edit.outcome
     assert set(package.only_for.all()) == {second}

@@ -3,11 +3,10 @@ preparation and a withdrawal, or two preparations. Each locks the account's row,
 comes second waits for the first to commit, then sees its line or its withdrawal and leaves the
 account alone (PostgreSQL: the order of two sessions is the subject)."""
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from hireops.feishu import hire
 from referrals.accounts.services import balance_pull
@@ -17,7 +16,7 @@ from referrals.payouts import services as payouts
 from referrals.payouts.amounts import PayoutRefused
 from referrals.withdrawals import guards
 from referrals.withdrawals.services import WithdrawalRefused, withdrawal_request
-from tests.lock_waits import until_another_waits
+from tests.lock_waits import AnotherSession
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,33 +31,6 @@ def account(sandbox, register):
     made = register(name="员工", email="p@example.com", cash=[{"currency_type": "CNY", "amount": "2.00"}])
     balance_pull(made.pk)
     return made
-
-
-class Second:
-    """What the other connection did, in a thread of its own."""
-
-    def __init__(self, work: Callable[[], object]):
-        self.done = threading.Event()
-        self.outcome: object = None
-        self.thread = threading.Thread(target=self._run, args=(work,))
-
-    def _run(self, work):
-        try:
-            self.outcome = work()
-        except Exception as exc:  # the outcome the test asserts (a refusal), or a failure shown
-            self.outcome = exc
-        finally:
-            connections.close_all()
-            self.done.set()
-
-    def start_and_wait_for_its_lock(self) -> None:
-        self.thread.start()
-        until_another_waits(self.done, lambda: repr(self.outcome))
-
-    def finished(self) -> object:
-        self.thread.join(30)
-        assert self.done.is_set()
-        return self.outcome
 
 
 def pausing(monkeypatch, module, name: str, meanwhile: Callable[[], None]) -> None:
@@ -76,7 +48,7 @@ def pausing(monkeypatch, module, name: str, meanwhile: Callable[[], None]) -> No
 
 
 def test_a_withdrawal_asked_while_a_run_takes_the_account_waits_and_is_refused(monkeypatch, account):
-    withdrawal = Second(lambda: withdrawal_request(account, [CASH]))
+    withdrawal = AnotherSession(lambda: withdrawal_request(account, [CASH]))
     # The run has locked the account and is about to write its line.
     pausing(monkeypatch, preparation, "_write_lines", withdrawal.start_and_wait_for_its_lock)
 
@@ -88,7 +60,7 @@ def test_a_withdrawal_asked_while_a_run_takes_the_account_waits_and_is_refused(m
 
 
 def test_a_run_prepared_while_a_withdrawal_takes_the_account_waits_and_leaves_it_out(monkeypatch, account):
-    run = Second(lambda: payouts.payout_prepare(pks=[account.pk]))
+    run = AnotherSession(lambda: payouts.payout_prepare(pks=[account.pk]))
     # The withdrawal has locked the account and is about to ask its guards.
     pausing(monkeypatch, guards, "cash_refusal", run.start_and_wait_for_its_lock)
 
@@ -100,7 +72,7 @@ def test_a_run_prepared_while_a_withdrawal_takes_the_account_waits_and_leaves_it
 
 
 def test_two_runs_prepared_at_once_pay_the_account_in_one(monkeypatch, account):
-    second = Second(lambda: payouts.payout_prepare(pks=[account.pk]))
+    second = AnotherSession(lambda: payouts.payout_prepare(pks=[account.pk]))
     pausing(monkeypatch, preparation, "_write_lines", second.start_and_wait_for_its_lock)
 
     first = payouts.payout_prepare(pks=[account.pk])
