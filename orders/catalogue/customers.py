@@ -29,10 +29,10 @@ def entries_left_to_everyone(customer_ids: Collection[int], user: Any) -> list[s
     locking = transaction.get_connection().in_atomic_block
     lines = []
     for model in (m for models in CATALOGUE_MODELS.values() for m in models):
+        naming = model.objects.filter(only_for__in=ids)
         if locking:  # the deletion's transaction: an entry being edited is waited for
-            naming = model.objects.filter(only_for__in=ids).select_for_update(of=("self",))
-            list(naming.values_list("pk", flat=True))
-        alone = model.objects.filter(only_for__in=ids).exclude(only_for__in=others).distinct().order_by("pk")
+            list(naming.select_for_update(of=("self",)).values_list("pk", flat=True))
+        alone = naming.exclude(only_for__in=others).distinct().order_by("pk")
         if not user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
             if n := alone.count():
                 lines.append(
