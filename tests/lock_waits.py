@@ -44,8 +44,11 @@ class AnotherSession:
             connections.close_all()
             self.done.set()
 
-    def start_and_wait_for_its_lock(self) -> None:
+    def start(self) -> None:
         self.thread.start()
+
+    def start_and_wait_for_its_lock(self) -> None:
+        self.start()
         until_another_waits(self.done, lambda: repr(self.outcome))
 
     def finished(self) -> object:

@@ -65,7 +65,7 @@ def test_an_entry_narrowed_to_the_customer_meanwhile_fails_at_its_commit(vendor_
     with pytest.raises(IntegrityError), transaction.atomic():  # the colleague's edit
         entry_save(package, only_for=[first])
         deletion = AnotherSession(lambda: vendor_ops.post(f"{CUSTOMERS}{first.pk}/delete/", {"post": "yes"}))
-        deletion.thread.start()
+        deletion.start()
         assert deletion.finished().status_code == 302  # it saw no entry naming the customer
     assert not VendorCustomer.objects.filter(pk=first.pk).exists()
     assert set(package.only_for.all()) == {third}
