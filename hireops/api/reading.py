@@ -72,6 +72,10 @@ def _finite(text: str) -> float:
     return number
 
 
+# One decoder for every body: ``json.loads`` with hooks builds a new one at each call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_names, parse_constant=_constant, parse_float=_finite)
+
+
 def loads(raw: bytes) -> Any:
     """The JSON value of ``raw``, or ``Malformed`` saying why not."""
     try:
@@ -80,10 +84,10 @@ def loads(raw: bytes) -> Any:
         _refuse("the body is not UTF-8 text")
     if too_deep(text):
         _refuse(f"arrays and objects nest more than {MAX_DEPTH} deep")
+    if text.startswith("\ufeff"):  # what json.loads says before decoding
+        _refuse("unexpected utf-8 bom (decode using utf-8-sig) at character 0")
     try:
-        return json.loads(
-            text, object_pairs_hook=_unique_names, parse_constant=_constant, parse_float=_finite
-        )
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         _refuse(f"{exc.msg.lower()} at character {exc.pos}")
     except Malformed:

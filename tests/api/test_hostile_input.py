@@ -418,6 +418,14 @@ def test_a_body_nested_too_deep_is_a_400_naming_the_depth(client, partner):
         assert f"more than {MAX_DEPTH} deep" in answer.json()["detail"]
 
 
+def test_a_body_after_a_byte_order_mark_is_a_400_naming_it(client, partner):
+    """JSON sent over the network has no byte order mark (RFC 8259): refused, saying so."""
+    url = target("PATCH", "/api/v1/customers/{id}")
+    answer = send(client, "PATCH", url, partner, "application/json", b'\xef\xbb\xbf{"name": "x"}')
+    assert answer.status_code == 400 and answer.json()["type"] == "urn:hireops:problem:malformed-body"
+    assert "utf-8 bom" in answer.json()["detail"]
+
+
 # --- each field given what its type cannot hold ------------------------------------------------
 
 BIG = 2**70
