@@ -55,8 +55,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "hireops"
 # Security keys' name field labelled in the reader's language (allauth leaves it unlabelled).
 MFA_FORMS = {
-    "add_webauthn": "hireops.signin.forms.AddSecurityKeyForm",
-    "edit_webauthn": "hireops.signin.forms.EditSecurityKeyForm",
+    "add_webauthn": "hireops.signin.security_key_forms.AddSecurityKeyForm",
+    "edit_webauthn": "hireops.signin.security_key_forms.EditSecurityKeyForm",
 }
 # Security keys need a secure context: https, or http://localhost (which fido2 accepts as it is;
 # browsers refuse an IP address such as 127.0.0.1). allauth's WEBAUTHN_ALLOW_INSECURE_ORIGIN

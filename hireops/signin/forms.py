@@ -1,4 +1,3 @@
-from allauth.mfa.webauthn.forms import AddWebAuthnForm, EditWebAuthnForm
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -58,22 +57,3 @@ class InvitationForm(forms.Form):
         value = self.cleaned_data["feishu_person"]
         feishu_person(value)  # ValidationError for anything else
         return value.strip()
-
-
-class _LabelledKeyName:
-    """allauth's security-key forms leave their ``name`` field unlabelled, so Django labels it
-    "Name" from the attribute, in English whatever the reader's language."""
-
-    fields: dict[str, forms.Field]  # the form's it is mixed in front of
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["name"].label = _("Name of the security key")
-
-
-class AddSecurityKeyForm(_LabelledKeyName, AddWebAuthnForm):
-    pass
-
-
-class EditSecurityKeyForm(_LabelledKeyName, EditWebAuthnForm):
-    pass
