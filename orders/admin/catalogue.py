@@ -1,11 +1,14 @@
 """The catalogue in the admin: entries staff edit (each save goes out to the bound accounts it
 concerns, as a rollout with progress), and the pushes and rollouts that carry it to Feishu."""
 
+import logging
 from datetime import datetime
 
 from django.contrib import admin, messages
+from django.db import IntegrityError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,15 @@ from ..catalogue.models import (
     Package,
 )
 
+log = logging.getLogger(__name__)
+
+# A save refused by the database as its transaction commits: a customer the entry names was
+# deleted by a colleague meanwhile (bindings.deletion), or another entry took the code first.
+SAVE_REFUSED = _(
+    "Nothing was saved: a colleague changed what this entry names while you saved it (a "
+    "customer deleted, or the code taken). Check the customers and the code, and save again."
+)
+
 
 class CatalogueEntryAdmin(admin.ModelAdmin):
     autocomplete_fields = ("only_for",)
@@ -50,6 +62,19 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_customers=Count("only_for"))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            # Raised at the commit of the view's transaction (Django's foreign keys are deferred
+            # on PostgreSQL), so nothing of the save, its rollout included, is left: the page
+            # says so, rather than a server error, and drops the save's own notice.
+            log.warning("a catalogue entry's save was refused at its commit", exc_info=True)
+            for _notice in messages.get_messages(request):
+                pass
+            self.message_user(request, SAVE_REFUSED, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     # The admin's writers of the entries, each rolling the catalogue out in its transaction
     # (orders.catalogue.services): the entry and its customers saved (save_model, then

@@ -5,10 +5,12 @@ is the subject)."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils.html import escape
 
 from bindings.deletion import why_kept
 from bindings.models import VendorCustomer
-from orders.catalogue.models import Package
+from orders.admin.catalogue import SAVE_REFUSED
+from orders.catalogue.models import CatalogueRollout, Package
 from orders.catalogue.services import entry_save
 from tests.lock_waits import AnotherSession
 
@@ -83,3 +85,28 @@ def test_a_deletion_checked_first_makes_the_colleagues_edit_wait_then_fail(staff
         VendorCustomer.objects.filter(pk=first.pk).delete()
     assert isinstance(edit.finished(), IntegrityError), edit.outcome
     assert set(package.only_for.all()) == {second}
+
+
+def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
+    vendor_ops, staff_user, customers
+):
+    """The admin's save fails at its commit as the service's does: the colleague is told on
+    the entry's page, not shown a server error, and neither the save nor its notice remains."""
+    first, second, _third = customers
+    package = a_package("pkg-shared", [first, second])
+    deleter = staff_user("Vendor operations", username="deleter")
+    url = f"/admin/orders/package/{package.pk}/change/"
+    form = {"name": "pkg-shared", "description": "", "turnaround_days": 5, "only_for": [first.pk]}
+    edit = AnotherSession(lambda: vendor_ops.post(url, {**form, "is_active": "on", "display_order": 0}))
+    with transaction.atomic():  # the deletion's transaction, as the admin runs it
+        assert why_kept([first.pk], deleter) == []
+        edit.start_and_wait_for_its_lock()
+        VendorCustomer.objects.filter(pk=first.pk).delete()
+    answer = edit.finished()
+    assert not isinstance(answer, Exception), answer
+    assert answer.status_code == 302 and answer.url == url
+    page = vendor_ops.get(url).content.decode()
+    assert escape(str(SAVE_REFUSED)) in page
+    assert "goes out to every bound account" not in page  # the save's notice went with it
+    assert set(package.only_for.all()) == {second}
+    assert not CatalogueRollout.objects.exists()
