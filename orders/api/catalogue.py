@@ -327,7 +327,10 @@ def _replace(request, catalogue: str, groups) -> Status:
         done = catalogue_replace(catalogue, groups, request.api_key.actor)
     except ReplacedMeanwhile:
         raise Problem(
-            409, "The catalogue changed while this replacement ran; send it again.", kind="catalogue-changed"
+            409,
+            "The catalogue changed while this replacement ran (another replacement added one of its"
+            " ids, or a customer it names was deleted); send it again with a new Idempotency-Key.",
+            kind="catalogue-changed",
         ) from None
     name = "packages" if catalogue == Catalogue.PACKAGES else "exam_papers"
     if done.rollout is None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.admin.models import ADDITION, CHANGE
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_noop
 
@@ -108,7 +108,8 @@ REPLACED = gettext_noop(
 
 
 class ReplacedMeanwhile(Exception):
-    """Another replacement added one of the same ids while this one ran: nothing was changed."""
+    """Another replacement added one of the same ids, or a colleague deleted a customer an
+    entry names, while this one ran: nothing was changed."""
 
 
 @dataclass
@@ -203,6 +204,11 @@ def catalogue_replace(catalogue: str, groups: Groups, user: "User") -> Replaceme
                 audit.record(user, [entry], message, params, flag=flag)
             counts = {"added": len(added), "changed": len(changed), "withdrawn": len(withdrawn)}
             audit.record(user, [rollout], REPLACED, counts)
-    except IntegrityError:  # another replacement added the same id meanwhile
+            # The links to customers checked here rather than when the caller's transaction
+            # commits (Django's foreign keys are deferred on PostgreSQL, and an API write runs
+            # in its request's transaction): a customer deleted meanwhile is refused here too.
+            if connection.vendor == "postgresql":
+                connection.check_constraints()
+    except IntegrityError:  # another replacement added the same id, or a customer went, meanwhile
         raise ReplacedMeanwhile from None
     return Replacement(added, changed, withdrawn, rollout)

@@ -12,6 +12,8 @@ from bindings.models import VendorCustomer
 from orders.admin.catalogue import SAVE_REFUSED
 from orders.catalogue.models import CatalogueRollout, Package
 from orders.catalogue.services import entry_save
+from tests.api.keys import make_key
+from tests.api.test_catalogue import put
 from tests.lock_waits import AnotherSession
 
 pytestmark = [
@@ -110,3 +112,27 @@ def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
     assert "goes out to every bound account" not in page  # the save's notice went with it
     assert set(package.only_for.all()) == {second}
     assert not CatalogueRollout.objects.exists()
+
+
+def test_an_api_replacement_losing_to_a_deletion_is_a_409_and_changes_nothing(client, staff_user, customers):
+    """An API write runs in its request's transaction, so the link would fail at that commit,
+    after the operation answered: it is checked in the replacement, which answers 409."""
+    first, second, _third = customers
+    package = a_package("pkg-shared", [first, second])
+    deleter = staff_user("Vendor operations", username="deleter")
+    key = make_key("catalogue:write")
+    entry = {"id": "pkg-shared", "name": "pkg-shared", "turnaround_days": 5, "only_for": [first.pk]}
+    body = {"packages": [entry], "additional_items": []}
+    replacement = AnotherSession(lambda: put(client, key, "packages", body, HTTP_IDEMPOTENCY_KEY="narrow-1"))
+    with transaction.atomic():  # the deletion's transaction, as the admin runs it
+        assert why_kept([first.pk], deleter) == []
+        replacement.start_and_wait_for_its_lock()
+        VendorCustomer.objects.filter(pk=first.pk).delete()
+    answer = replacement.finished()
+    assert not isinstance(answer, Exception), answer
+    assert answer.status_code == 409 and answer.json()["type"] == "urn:hireops:problem:catalogue-changed"
+    assert "a customer it names was deleted" in answer.json()["detail"]
+    assert set(package.only_for.all()) == {second}
+    assert not CatalogueRollout.objects.exists()
+    again = put(client, key, "packages", body, HTTP_IDEMPOTENCY_KEY="narrow-2")  # sent again: told why
+    assert again.status_code == 422 and "packages.0.only_for" in {e["field"] for e in again.json()["errors"]}
