@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -45,6 +46,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import ResponseError
 
 from hireops.core import trends
@@ -92,6 +94,19 @@ def redis_client(backend: RedisCache, key: str | None) -> Redis:
     do in one round trip (a script, a pipeline, a hash): Django keeps it behind
     ``RedisCache._cache`` (docs/internals.md)."""
     return backend._cache.get_client(key, write=True)
+
+
+# Each client's scripts, registered once: redis-py's ``register_script`` hashes the text
+# (SHA-1) and looks up the client's encoder at every call, a fair part of a request's round trip.
+_scripts: "WeakKeyDictionary[Redis, dict[str, Script]]" = WeakKeyDictionary()
+
+
+def script(client: Redis, text: str) -> Script:
+    """``text`` as a script of ``client``, registered at its first use."""
+    registered = _scripts.setdefault(client, {})
+    if text not in registered:
+        registered[text] = client.register_script(text)
+    return registered[text]
 
 
 def hour_now() -> int:
@@ -143,7 +158,7 @@ def settle(counted: Counted, status: int) -> None:
     try:
         name = hash_name(backend, counted.hour)
         client = redis_client(backend, name)
-        client.register_script(_MOVE)(
+        script(client, _MOVE)(
             keys=[name], args=[field(counted.key_prefix, counted.outcome), field(counted.key_prefix, outcome)]
         )
     except Exception:  # the answer goes whatever

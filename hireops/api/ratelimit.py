@@ -11,12 +11,9 @@ answered as it usually is makes one, not two."""
 
 import time
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
 from django.conf import settings
 from django.core.cache import caches
-from redis import Redis
-from redis.commands.core import Script
 
 from . import counting
 
@@ -33,18 +30,6 @@ redis.call('HINCRBY', KEYS[2], field, 1)
 redis.call('EXPIRE', KEYS[2], ARGV[5], 'NX')
 return used
 """
-
-
-# The script registered once per client: redis-py's ``register_script`` hashes its text (SHA-1)
-# and looks up the client's encoder each time, a fair part of the round trip's own cost.
-_scripts: "WeakKeyDictionary[Redis, Script]" = WeakKeyDictionary()
-
-
-def _take_script(client: Redis) -> Script:
-    script = _scripts.get(client)
-    if script is None:
-        script = _scripts[client] = client.register_script(_TAKE)
-    return script
 
 
 class Taken(NamedTuple):
@@ -77,7 +62,7 @@ def _count(name: str, key_prefix: str, limit: int) -> tuple[int, counting.Counte
         hash_name = counting.hash_name(redis_cache, hour)
         client = counting.redis_client(redis_cache, key)
         used = int(
-            _take_script(client)(
+            counting.script(client, _TAKE)(
                 keys=[key, hash_name],
                 args=[
                     WINDOW + 5,
