@@ -29,6 +29,22 @@ def customers(db):
     return [VendorCustomer.objects.create(name=name) for name in ("甲客户", "乙客户", "丙客户")]
 
 
+@pytest.fixture
+def deleter(staff_user):
+    return staff_user("Vendor operations", username="deleter")
+
+
+def deleted_while_it_waits(edit: AnotherSession, customer: VendorCustomer, deleter) -> object:
+    """``customer`` deleted as the admin deletes one (checked first, in one transaction) while
+    ``edit``, a colleague's change to an entry naming it, waits for the entry's lock; what the
+    edit then returned or raised."""
+    with transaction.atomic():  # the deletion's transaction, as the admin runs it
+        assert why_kept([customer.pk], deleter) == []  # the entry names another customer: may go
+        edit.start_and_wait_for_its_lock()
+        VendorCustomer.objects.filter(pk=customer.pk).delete()
+    return edit.finished()
+
+
 def a_package(code: str, only_for) -> Package:
     package = Package.objects.create(code=code, name=code, turnaround_days=5)
     package.only_for.set(only_for)
@@ -75,36 +91,27 @@ def test_an_entry_narrowed_to_the_customer_meanwhile_fails_at_its_commit(vendor_
     assert set(package.only_for.all()) == {third}
 
 
-def test_a_deletion_checked_first_makes_the_colleagues_edit_wait_then_fail(staff_user, customers):
+def test_a_deletion_checked_first_makes_the_colleagues_edit_wait_then_fail(deleter, customers):
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
-    deleter = staff_user("Vendor operations", username="deleter")
     # The colleague's edit, in a session of its own.
     edit = AnotherSession(lambda: entry_save(Package.objects.get(pk=package.pk), only_for=[first]))
-    with transaction.atomic():  # the deletion's transaction, as the admin runs it
-        assert why_kept([first.pk], deleter) == []  # the entry names another customer: may go
-        edit.start_and_wait_for_its_lock()
-        VendorCustomer.objects.filter(pk=first.pk).delete()
-    assert isinstance(edit.finished(), IntegrityError), edit.outcome
+    outcome = deleted_while_it_waits(edit, first, deleter)
+    assert isinstance(outcome, IntegrityError), outcome
     assert set(package.only_for.all()) == {second}
 
 
 def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
-    vendor_ops, staff_user, customers
+    vendor_ops, deleter, customers
 ):
     """The admin's save fails at its commit as the service's does: the colleague is told on
     the entry's page, not shown a server error, and neither the save nor its notice remains."""
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
-    deleter = staff_user("Vendor operations", username="deleter")
     url = f"/admin/orders/package/{package.pk}/change/"
     form = {"name": "pkg-shared", "description": "", "turnaround_days": 5, "only_for": [first.pk]}
     edit = AnotherSession(lambda: vendor_ops.post(url, {**form, "is_active": "on", "display_order": 0}))
-    with transaction.atomic():  # the deletion's transaction, as the admin runs it
-        assert why_kept([first.pk], deleter) == []
-        edit.start_and_wait_for_its_lock()
-        VendorCustomer.objects.filter(pk=first.pk).delete()
-    answer = edit.finished()
+    answer = deleted_while_it_waits(edit, first, deleter)
     assert not isinstance(answer, Exception), answer
     assert answer.status_code == 302 and answer.url == url
     page = vendor_ops.get(url).content.decode()
@@ -114,21 +121,16 @@ def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
     assert not CatalogueRollout.objects.exists()
 
 
-def test_an_api_replacement_losing_to_a_deletion_is_a_409_and_changes_nothing(client, staff_user, customers):
+def test_an_api_replacement_losing_to_a_deletion_is_a_409_and_changes_nothing(client, deleter, customers):
     """An API write runs in its request's transaction, so the link would fail at that commit,
     after the operation answered: it is checked in the replacement, which answers 409."""
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
-    deleter = staff_user("Vendor operations", username="deleter")
     key = make_key("catalogue:write")
     entry = {"id": "pkg-shared", "name": "pkg-shared", "turnaround_days": 5, "only_for": [first.pk]}
     body = {"packages": [entry], "additional_items": []}
     replacement = AnotherSession(lambda: put(client, key, "packages", body, HTTP_IDEMPOTENCY_KEY="narrow-1"))
-    with transaction.atomic():  # the deletion's transaction, as the admin runs it
-        assert why_kept([first.pk], deleter) == []
-        replacement.start_and_wait_for_its_lock()
-        VendorCustomer.objects.filter(pk=first.pk).delete()
-    answer = replacement.finished()
+    answer = deleted_while_it_waits(replacement, first, deleter)
     assert not isinstance(answer, Exception), answer
     assert answer.status_code == 409 and answer.json()["type"] == "urn:hireops:problem:catalogue-changed"
     assert "a customer it names was deleted" in answer.json()["detail"]
