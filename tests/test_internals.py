@@ -197,8 +197,9 @@ def test_the_rate_limit_reaches_the_caches_redis_client_as_it_relies_on():
     assert isinstance(cache._cache, RedisCacheClient)
     client = counting.redis_client(cache, cache.make_and_validate_key("k"))
     assert isinstance(client, redis.Redis)
-    script = client.register_script(ratelimit._TAKE)
+    script = counting.script(client, ratelimit._TAKE)
     assert script.registered_client is client and len(script.sha) == 40
+    assert counting.script(client, ratelimit._TAKE) is script  # registered once per client
     pipeline = client.pipeline(transaction=False)
     pipeline.hincrby("k", "f", 1)
     pipeline.expire("k", 65, nx=True)
