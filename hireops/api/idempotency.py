@@ -7,14 +7,14 @@ kept (``API_IDEMPOTENCY_HOURS``, at least 24); a 5xx is not, so the retry runs a
 
 Exactly once, even if a process dies, in one transaction: the request first takes a lock on
 its key (a PostgreSQL advisory lock, ``pg_try_advisory_xact_lock``, in a space of its own, on a
-hash of the API key's id and the key; another request holding it answers 409 at once, without
-waiting), then reads the key's kept answer (replayed if there is one), runs the write and keeps
-its answer, and the write and the answer commit together. A process that dies takes its
-transaction, its lock and everything it wrote with it, so the retry finds nothing kept and runs
-the write. The read comes after the lock, in its own statement: under READ COMMITTED it sees
-whatever a previous holder committed before letting go. The key's unique constraint is the last
-word: a kept answer that appears anyway (a database without advisory locks, SQLite in
-development) rolls the write back and answers what was kept.
+hash of the API key's id and the key) and reads the key's kept answer, in one statement. A kept
+answer is final: it is replayed whoever holds the lock. Otherwise another request holding the
+lock answers 409 at once, without waiting; the holder runs the write and keeps its answer, and
+the write and the answer commit together. A process that dies takes its transaction, its lock
+and everything it wrote with it, so the retry finds nothing kept and runs the write. The key's
+unique constraint is the last word: a kept answer the read did not see (one the lock's previous
+holder committed after the statement's snapshot, or any on a database without advisory locks,
+SQLite in development) rolls the write back and answers what was kept.
 
 A row without an answer (``status_code`` null) is one an earlier version committed before its
 write and whose process died: its write is run again and its answer kept on it.
@@ -92,6 +92,10 @@ def run_write(request: HttpRequest, get_response: GetResponse) -> HttpResponseBa
     return response
 
 
+def _reused() -> "HttpResponse":
+    return problem(422, f"This {HEADER} was used with another request.", kind="idempotency-key-reused")
+
+
 class _KeptMeanwhile(Exception):
     """Another request kept an answer for the key while this one wrote: undo this write."""
 
@@ -121,13 +125,13 @@ def _once(
     request: HttpRequest, api_key_id: int, key: str, print_: str, get_response: GetResponse
 ) -> HttpResponseBase:
     """Inside the request's transaction: the lock, the kept answer, or the write and its answer."""
-    if not kept.hold(api_key_id, key):
-        return problem(409, f"A request with this {HEADER} is still running.", kind="idempotency-key-in-use")
-    row = kept.read(api_key_id, key)
-    if row is not None and row.fingerprint != print_:
-        return problem(422, f"This {HEADER} was used with another request.", kind="idempotency-key-reused")
+    held, row = kept.hold_and_read(api_key_id, key)
     if row is not None and row.status_code is not None:
-        return _replay(row)
+        return _replay(row) if row.fingerprint == print_ else _reused()
+    if not held:
+        return problem(409, f"A request with this {HEADER} is still running.", kind="idempotency-key-in-use")
+    if row is not None and row.fingerprint != print_:
+        return _reused()
     response = run_write(request, get_response)
     if response.status_code >= 500 or getattr(response, "streaming", False):
         return response  # not kept: the retry runs the write again

@@ -1,12 +1,14 @@
 """The answers kept for ``Idempotency-Key``s, in SQL written once: every write with a key runs
-these three statements, and the ORM spent more building them than the database running them.
+these statements, and the ORM spent more building them than the database running them.
 
-``hold`` takes the key's lock for the rest of the transaction; ``read`` and ``keep`` read and
-write its ``IdempotentRequest`` row (``idempotency`` says how the three make exactly once).
+``hold_and_read`` takes the key's lock for the rest of the transaction and reads its
+``IdempotentRequest`` row, in one statement; ``keep`` writes the row (``idempotency`` says how
+they make exactly once).
 """
 
+from collections.abc import Sequence
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -26,24 +28,36 @@ class Answer(NamedTuple):
 LOCKS = 0x6964656D
 
 
-def hold(api_key_id: int, key: str) -> bool:
-    """Take the key's lock until the transaction ends; False if another transaction has it
-    (never waits). The lock's second key is a 32-bit hash of the API key's id and the key:
-    two keys sharing it, both in flight at once, would at worst answer 409 for a moment.
-    Without advisory locks (SQLite, development) True: the kept row's unique constraint
-    decides (``keep``)."""
+def hold_and_read(api_key_id: int, key: str) -> tuple[bool, Answer | None]:
+    """Take the key's lock until the transaction ends (False if another transaction has it:
+    never waits) and read the answer kept for the key, in one statement.
+
+    The lock's second key is a 32-bit hash of the API key's id and the key: two keys sharing
+    it, both in flight at once, would at worst answer 409 for a moment. The statement's
+    snapshot is taken just before the lock: an answer that the lock's previous holder
+    committed in between is not read here, and the key's unique constraint catches it when
+    this request keeps its own (``keep``). Without advisory locks (SQLite, development) the
+    lock is always taken and that constraint alone decides."""
     if connection.vendor != "postgresql":
-        return True
+        return True, _read(api_key_id, key)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [LOCKS, f"{api_key_id}:{key}"])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(_sql()["hold_and_read"], [LOCKS, f"{api_key_id}:{key}", api_key_id, key])
+        held, *answer = cursor.fetchone()
+    return bool(held), _answer(answer)
 
 
-def read(api_key_id: int, key: str) -> Answer | None:
+def _read(api_key_id: int, key: str) -> Answer | None:
     with connection.cursor() as cursor:
         cursor.execute(_sql()["read"], [api_key_id, key])
         row = cursor.fetchone()
-    return None if row is None else Answer(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]))
+    return None if row is None else _answer(row)
+
+
+def _answer(row: Sequence[Any]) -> Answer | None:
+    """The row's columns (fingerprint, status, content type, body; a null fingerprint: no row)."""
+    if row[0] is None:
+        return None
+    return Answer(row[0], row[1], row[2], None if row[3] is None else bytes(row[3]))
 
 
 def keep(api_key_id: int, key: str, answer: Answer, *, unanswered: bool) -> bool:
@@ -69,10 +83,13 @@ def _sql() -> dict[str, str]:
         columns[name]
         for name in ("api_key", "key", "fingerprint", "status_code", "content_type", "body", "created_at")
     )
+    answer = f"{fingerprint}, {status}, {content_type}, {body}"
     return {
         # Names from the model's meta, quoted; the values are parameters.
-        "read": f"SELECT {fingerprint}, {status}, {content_type}, {body} FROM {table}"  # noqa: S608
-        f" WHERE {api_key} = %s AND {key} = %s",
+        "read": f"SELECT {answer} FROM {table} WHERE {api_key} = %s AND {key} = %s",  # noqa: S608
+        # One row always: the lock's outcome, and the key's row or nulls.
+        "hold_and_read": f"SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), {answer}"  # noqa: S608
+        f" FROM (SELECT 1) AS one LEFT JOIN {table} ON {api_key} = %s AND {key} = %s",
         "insert": f"INSERT INTO {table} ({api_key}, {key}, {fingerprint}, {status}, {content_type}, {body},"  # noqa: S608
         f" {created}) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT ({api_key}, {key}) DO NOTHING",
         "answer": f"UPDATE {table} SET {status} = %s, {content_type} = %s, {body} = %s"  # noqa: S608

@@ -216,6 +216,29 @@ def test_answers_are_forgotten_after_their_time_by_a_real_worker(client, celery_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_kept_answer_is_replayed_while_another_request_holds_the_key(client):
+    """A kept answer is final: a retry sent while another retry of the same key runs gets it
+    too, rather than 409; a request that differs is still 422, and a key held with no answer
+    kept is still 409."""
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL")
+    key = make_key("customers:write")
+    api_key = ApiKey.objects.get(prefix=key[:12])
+    first = post(client, key, {"name": "ACME"}, idem="k-8")
+    with psycopg.connect(_database_url()) as other:
+        for held in ("k-8", "k-10"):
+            other.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [kept.LOCKS, f"{api_key.pk}:{held}"]
+            )
+        again = post(client, key, {"name": "ACME"}, idem="k-8")
+        assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+        assert again.content == first.content
+        assert post(client, key, {"name": "Globex"}, idem="k-8").status_code == 422
+        assert post(client, key, {"name": "Globex"}, idem="k-10").status_code == 409
+    assert list(VendorCustomer.objects.values_list("name", flat=True)) == ["ACME"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_keys_lock_is_its_own_and_in_a_space_of_its_own():
     """The lock of one key held, the same key elsewhere is refused and another key is not; its
     first key sets it apart from every other advisory lock (a partner choosing its keys cannot
@@ -223,7 +246,7 @@ def test_a_keys_lock_is_its_own_and_in_a_space_of_its_own():
     if connection.vendor != "postgresql":
         pytest.skip("advisory locks: PostgreSQL")
     with transaction.atomic():
-        assert kept.hold(7, "order-1")
+        assert kept.hold_and_read(7, "order-1") == (True, None)
         with psycopg.connect(_database_url()) as other:
 
             def held_elsewhere(api_key_id, key):
