@@ -16,7 +16,6 @@ from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
@@ -101,6 +100,10 @@ def write_xlsx(file, name: str, columns: list[Column], rows: Iterable) -> None:
     """Write the workbook to ``file`` (a binary file open for writing). XlsxWriter in
     ``constant_memory`` mode: each row goes to a temporary file as it is written (memory stays
     flat), twice as fast as openpyxl's write-only mode."""
+    # Imported here: only the process writing a workbook pays its import, not every process
+    # that loads the admin at start.
+    import xlsxwriter
+
     book = xlsxwriter.Workbook(
         file,
         {
