@@ -79,3 +79,17 @@ def test_a_stopped_backfill_resumes_from_its_watermark(monkeypatch):
 def test_an_unknown_metric_is_refused():
     with pytest.raises(CommandError, match="Unknown metric: nothing"):
         call_command("trends_backfill", "--metric", "nothing")
+
+
+def test_a_batch_of_hours_is_read_in_spans_of_hours_close_together():
+    """``trends.spans``: what a metric's ``count_hours`` reads, one query a span."""
+    start = trends.hour_of(timezone.now())
+    hour = trends.HOUR
+    hours = [start + 30 * hour, start, start + 2 * hour, start + 3 * hour, start + 40 * hour]
+    assert trends.spans(hours, timedelta(hours=2)) == [
+        (start, start + 4 * hour),
+        (start + 30 * hour, start + 31 * hour),
+        (start + 40 * hour, start + 41 * hour),
+    ]
+    assert trends.spans(hours, timedelta(hours=27)) == [(start, start + 41 * hour)]
+    assert trends.spans([], timedelta(hours=24)) == []
