@@ -242,19 +242,35 @@ def _sum_into(
         within |= Q(bucket__gte=start, bucket__lt=start_of(start + into_next))
     found = TrendRollup.objects.filter(within, metric=metric, grain=parts)
     summed: dict[datetime, dict[tuple[str, str], int]] = {start: defaultdict(int) for start in starts}
+    start_of_part: dict[datetime, datetime] = {}  # a month's days are many rows, 30 buckets
     for bucket, d, o, n in found.values_list("bucket", "dimension", "outcome", "count"):
-        summed[start_of(bucket)][d, o] += n
+        if bucket not in start_of_part:
+            start_of_part[bucket] = start_of(bucket)
+        summed[start_of_part[bucket]][d, o] += n
     _replace(metric, grain, summed)
 
 
 def _replace(metric: str, grain: str, counted: dict[datetime, dict[tuple[str, str], int]]) -> None:
-    """The ``grain`` rollups of these buckets become ``counted`` (a count of 0 is not kept)."""
-    TrendRollup.objects.filter(metric=metric, grain=grain, bucket__in=list(counted)).delete()
+    """The ``grain`` rollups of these buckets become ``counted`` (a count of 0 is not kept).
+
+    Only what differs is written: a day's recomputation changes a few of its month's rows (the
+    customers busy that day), and rewriting all of them was most of a backfill's time."""
+    wanted = {(bucket, d, o): n for bucket, counts in counted.items() for (d, o), n in counts.items() if n}
+    kept = TrendRollup.objects.filter(metric=metric, grain=grain, bucket__in=list(counted))
+    gone, changed = [], []
+    for pk, bucket, d, o, n in kept.values_list("pk", "bucket", "dimension", "outcome", "count"):
+        now = wanted.pop((bucket, d, o), 0)
+        if not now:
+            gone.append(pk)
+        elif now != n:
+            changed.append(TrendRollup(pk=pk, count=now))
+    if gone:
+        TrendRollup.objects.filter(pk__in=gone).delete()
+    if changed:
+        TrendRollup.objects.bulk_update(changed, ["count"], batch_size=500)
     TrendRollup.objects.bulk_create(
         TrendRollup(metric=metric, grain=grain, bucket=bucket, dimension=d, outcome=o, count=n)
-        for bucket, counts in counted.items()
-        for (d, o), n in counts.items()
-        if n
+        for (bucket, d, o), n in wanted.items()
     )
 
 
