@@ -64,17 +64,35 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(n_customers=Count("only_for"))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError:
-            # Raised at the commit of the view's transaction (Django's foreign keys are deferred
-            # on PostgreSQL), so nothing of the save, its rollout included, is left: the page
-            # says so, rather than a server error, and drops the save's own notice.
-            log.warning("a catalogue entry's save was refused at its commit", exc_info=True)
-            for _notice in messages.get_messages(request):
-                pass
-            self.message_user(request, SAVE_REFUSED, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        # A save can fail at the commit of the view's transaction (Django's foreign keys are
+        # deferred on PostgreSQL: a customer deleted meanwhile), after the view ran, with
+        # nothing of it left, its rollout included. Its notices are held until it commits, and
+        # the form is asked once more against what is committed now: the deleted customer is
+        # no longer a choice, so the page comes back with what the colleague typed and that
+        # field's error, nothing saved; a save that now holds is made once, as asked.
+        for attempt in (1, 2):
+            request.catalogue_notices = []
+            try:
+                response = super().changeform_view(request, object_id, form_url, extra_context)
+            except IntegrityError:
+                log.warning("a catalogue entry's save was refused at its commit", exc_info=True)
+                continue
+            finally:
+                notices, request.catalogue_notices = request.catalogue_notices, None
+            if attempt == 2 and response.status_code == 200:  # the form again, drawn later
+                self.message_user(request, SAVE_REFUSED, messages.ERROR)
+            for notice in notices:
+                self.message_user(request, *notice)
+            return response
+        self.message_user(request, SAVE_REFUSED, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def message_user(self, request, message, level=messages.INFO, extra_tags="", fail_silently=False):
+        held = getattr(request, "catalogue_notices", None)
+        if held is not None:
+            held.append((message, level, extra_tags, fail_silently))  # given once the save has committed
+            return
+        super().message_user(request, message, level, extra_tags, fail_silently)
 
     # The admin's writers of the entries, each rolling the catalogue out in its transaction
     # (orders.catalogue.services): the entry and its customers saved (save_model, then
