@@ -12,8 +12,7 @@ binding decided (its account's orders change customer, ``mark_linked``) and a cu
 (its orders lose it: a signal before the deletion).
 """
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,7 +52,7 @@ def _figures(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, st
         rows = model._default_manager.filter(within).values_list(
             "received_at", "ended_at", "customer_id", outcome
         )
-        for received, ended, customer_id, how in rows.order_by():
+        for received, ended, customer_id, how in rows.order_by().iterator(chunk_size=2000):
             customer = str(customer_id or "")
             if start <= received < end:
                 yield received, customer, f"{kind}.{RECEIVED}"
@@ -66,25 +65,10 @@ def _figures(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, st
                 yield ended, customer, f"{kind}.{ENDED_OTHERWISE}"
 
 
-def counts(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    """(customer id, figure, n) of the hour: received, ended with a result, ended otherwise."""
-    found = Counter((customer, figure) for _moment, customer, figure in _figures(start, end))
-    return [(customer, figure, n) for (customer, figure), n in found.items()]
-
-
 # Dirty hours further apart than this are read in separate queries (as the overdue orders').
 BATCH_GAP = timedelta(hours=24)
-
-
-def counts_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
-    """(hour, customer id, figure, n) for a batch of hours (``trends.Metric.count_hours``): one
-    query a kind for each run of hours close together instead of one for every hour."""
-    wanted = set(hours)
-    found: Counter[tuple[datetime, str, str]] = Counter()
-    for start, end in trends.spans(hours, BATCH_GAP):
-        for moment, customer, figure in _figures(start, end):
-            found[trends.hour_of(moment), customer, figure] += 1
-    return [(hour, customer, figure, n) for (hour, customer, figure), n in found.items() if hour in wanted]
+# (customer id, figure, n) of an hour, and of a batch of hours by hour, by one rule.
+counts, counts_by_hour = trends.placed(_figures, BATCH_GAP)
 
 
 trends.register(trends.Metric(USAGE, counts, monthly=True, count_hours=counts_by_hour))

@@ -22,7 +22,7 @@ reprocessing, events that arrive late and deletions leave the rollups equal to a
 the rows (``tests/test_trends.py`` checks this on PostgreSQL after random changes).
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -97,6 +97,33 @@ def spans(hours: Iterable[datetime], gap: timedelta) -> list[tuple[datetime, dat
         else:
             ranges.append([hour, hour])
     return [(first, last + HOUR) for first, last in ranges]
+
+
+Counts = Iterable[tuple[str, str, int]]
+HourCounts = Iterable[tuple[datetime, str, str, int]]
+
+
+def placed(
+    rows_at: Callable[[datetime, datetime], Iterable[tuple[datetime, str, str]]], gap: timedelta
+) -> tuple[Callable[[datetime, datetime], Counts], Callable[[list[datetime]], HourCounts]]:
+    """A metric's ``count`` and ``count_hours`` from one rule: ``rows_at(start, end)`` gives
+    (moment, dimension, outcome) of each row counting in [start, end), placed at its moment (a
+    metric whose rows are judged in Python, or counted at two moments). A batch of hours is
+    read a span at a time (``spans``, hours at most ``gap`` apart)."""
+
+    def count(start: datetime, end: datetime) -> Counts:
+        found = Counter((d, o) for _moment, d, o in rows_at(start, end))
+        return [(d, o, n) for (d, o), n in found.items()]
+
+    def count_hours(hours: list[datetime]) -> HourCounts:
+        wanted = set(hours)
+        found: Counter[tuple[datetime, str, str]] = Counter()
+        for start, end in spans(hours, gap):
+            for moment, d, o in rows_at(start, end):
+                found[hour_of(moment), d, o] += 1
+        return [(hour, d, o, n) for (hour, d, o), n in found.items() if hour in wanted]
+
+    return count, count_hours
 
 
 def mark(metric: str, moments: Iterable[datetime | None]) -> None:
