@@ -35,6 +35,12 @@ def on(event: str, listener: Callable[..., object]) -> None:
         _listeners[event].append(listener)
 
 
+def off(event: str, listener: Callable[..., object]) -> None:
+    """Stop calling ``listener`` on ``event`` (a listener for a while: a test, a script)."""
+    if listener in _listeners[event]:
+        _listeners[event].remove(listener)
+
+
 def emit(event: str, *args: object) -> None:
     for listener in _listeners[event]:
         try:
