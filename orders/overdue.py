@@ -62,11 +62,7 @@ def _promised(entries: type[Package] | type[ExamPaper]) -> dict[str, int]:
 
 
 def _moments(
-    model: type[BackgroundCheck] | type[Exam],
-    field: str,
-    promised: dict[str, int],
-    start: datetime,
-    end: datetime,
+    model: Order, field: str, promised: dict[str, int], start: datetime, end: datetime
 ) -> Iterator[tuple[datetime, str]]:
     """(moment, in/out) of the orders falling due in [start, end) still open then (``in``, at
     their due moment) and of those ending in [start, end) after it (``out``, at their end).
@@ -82,7 +78,7 @@ def _moments(
         ends_late |= orders & Q(ended_at__gte=due)
     ends_late &= Q(ended_at__gte=start, ended_at__lt=end)
     rows = model._default_manager.filter(falls_due | ends_late).values_list("received_at", "ended_at", field)
-    for received, ended, code in rows:
+    for received, ended, code in rows.iterator(chunk_size=2000):  # a batch's spans: many rows
         due = received + timedelta(days=promised.get(code, default))
         if ended is not None and ended < due:
             continue  # ended in time: never overdue
