@@ -65,10 +65,8 @@ def _figures(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, st
                 yield ended, customer, f"{kind}.{ENDED_OTHERWISE}"
 
 
-# Dirty hours further apart than this are read in separate queries (as the overdue orders').
-BATCH_GAP = timedelta(hours=24)
 # (customer id, figure, n) of an hour, and of a batch of hours by hour, by one rule.
-counts, counts_by_hour = trends.placed(_figures, BATCH_GAP)
+counts, counts_by_hour = trends.placed(_figures)
 
 
 trends.register(trends.Metric(USAGE, counts, monthly=True, count_hours=counts_by_hour))

@@ -99,17 +99,11 @@ def counts(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
         yield kind, OUT, found[OUT]
 
 
-# Dirty hours further apart than this are read in separate queries: a batch of scattered hours
-# reads the orders of at most a day between two of them (about 550 rows in a busy vendor's year
-# of 200,000 orders, cheaper to read than the queries they save).
-BATCH_GAP = timedelta(hours=24)
-
-
 def counts_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
     """(hour, kind, in/out, n) for a batch of hours (``trends.Metric.count_hours``): the
     catalogue read once, and one query a kind for each run of hours close together, where
     ``counts`` reads the catalogue and queries each kind for every hour."""
-    wanted, ranges = set(hours), trends.spans(hours, BATCH_GAP)
+    wanted, ranges = set(hours), trends.spans(hours)
     for kind, model, field, entries in ORDERS:
         promised = _promised(entries)
         found: Counter[tuple[datetime, str]] = Counter()

@@ -73,9 +73,8 @@ def _ended(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, str]
             yield ended, f"{kind}:{code}", str(bucket_of(hours))
 
 
-# (kind:package, bucket, n) of an hour, and of a batch of hours by hour (spans a day apart at
-# most), by one rule.
-counts, counts_by_hour = trends.placed(_ended, timedelta(hours=24))
+# (kind:package, bucket, n) of an hour, and of a batch of hours by hour, by one rule.
+counts, counts_by_hour = trends.placed(_ended)
 
 
 trends.register(trends.Metric(METRIC, counts, monthly=True, count_hours=counts_by_hour))

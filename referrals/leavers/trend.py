@@ -7,7 +7,7 @@ queryset's update, ``mark_arrived`` beside a creation. They are the only writers
 (``tests/referrals/test_leaver_writers.py`` reads the code for any other)."""
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import models, transaction
@@ -75,9 +75,9 @@ def _arrived(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, st
         yield created, "", str(outcome(*fields))
 
 
-# ("", outcome, number) of the leavers who arrived in [start, end); and of a batch of hours, a
-# day's gap read rather than a query an hour (a few hundred leavers a day at the most).
-counted, counted_by_hour = trends.placed(_arrived, timedelta(hours=24))
+# ("", outcome, number) of the leavers who arrived in [start, end), and of a batch of hours by
+# hour, by one rule.
+counted, counted_by_hour = trends.placed(_arrived)
 
 
 def mark_arrived(moments: Iterable[datetime | None]) -> None:

@@ -86,7 +86,14 @@ def month_of(moment: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def spans(hours: Iterable[datetime], gap: timedelta) -> list[tuple[datetime, datetime]]:
+# A batch's dirty hours further apart than this are read in separate queries: a batch of
+# scattered hours reads the rows of at most a day between two of them (for the orders, about
+# 550 in a busy vendor's year of 200,000: cheaper to read than the queries they save), never
+# those of the months between.
+SPAN_GAP = timedelta(days=1)
+
+
+def spans(hours: Iterable[datetime], gap: timedelta = SPAN_GAP) -> list[tuple[datetime, datetime]]:
     """[start, end) ranges covering ``hours``, one for each run of hours at most ``gap`` apart:
     a metric's ``count_hours`` reads each range in one query, never the months between two
     scattered hours."""
@@ -104,7 +111,7 @@ HourCounts = Iterable[tuple[datetime, str, str, int]]
 
 
 def placed(
-    rows_at: Callable[[datetime, datetime], Iterable[tuple[datetime, str, str]]], gap: timedelta
+    rows_at: Callable[[datetime, datetime], Iterable[tuple[datetime, str, str]]], gap: timedelta = SPAN_GAP
 ) -> tuple[Callable[[datetime, datetime], Counts], Callable[[list[datetime]], HourCounts]]:
     """A metric's ``count`` and ``count_hours`` from one rule: ``rows_at(start, end)`` gives
     (moment, dimension, outcome) of each row counting in [start, end), placed at its moment (a
