@@ -20,8 +20,8 @@ each save or deletion of an entry marks their hours (every writer of the catalog
 deletes the entries one by one: the admin, the API, the services).
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -88,31 +88,16 @@ def _moments(
             yield ended, OUT
 
 
-def counts(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    """(kind, in/out, n): orders falling due in [start, end) still open then, and orders ending
-    in [start, end) after their due moment."""
+def _overdue(start: datetime, end: datetime) -> Iterator[tuple[datetime, str, str]]:
+    """(moment, kind, in/out) of the orders of both kinds, against the catalogue as committed."""
     for kind, model, field, entries in ORDERS:
-        found = Counter(
-            outcome for _moment, outcome in _moments(model, field, _promised(entries), start, end)
-        )
-        yield kind, IN, found[IN]
-        yield kind, OUT, found[OUT]
+        for moment, outcome in _moments(model, field, _promised(entries), start, end):
+            yield moment, kind, outcome
 
 
-def counts_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
-    """(hour, kind, in/out, n) for a batch of hours (``trends.Metric.count_hours``): the
-    catalogue read once, and one query a kind for each run of hours close together, where
-    ``counts`` reads the catalogue and queries each kind for every hour."""
-    wanted, ranges = set(hours), trends.spans(hours)
-    for kind, model, field, entries in ORDERS:
-        promised = _promised(entries)
-        found: Counter[tuple[datetime, str]] = Counter()
-        for start, end in ranges:
-            for moment, outcome in _moments(model, field, promised, start, end):
-                found[trends.hour_of(moment), outcome] += 1
-        for (hour, outcome), n in found.items():
-            if hour in wanted:
-                yield hour, kind, outcome, n
+# (kind, in/out, n): orders falling due in [start, end) still open then, and orders ending in
+# [start, end) after their due moment; and of a batch of hours by hour, by one rule.
+counts, counts_by_hour = trends.placed(_overdue)
 
 
 def _longest_promise() -> timedelta:
