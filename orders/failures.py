@@ -10,12 +10,12 @@ before the deletion.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from django.apps import apps
 from django.contrib import admin
-from django.db.models import Count, Model, signals
+from django.db.models import Model, QuerySet, Value, signals
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
@@ -33,15 +33,14 @@ def _model(kind: str) -> type[Model]:
     return apps.get_model(KINDS[kind])
 
 
-def counts(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    for kind in KINDS:
-        rows = _model(kind)._default_manager.filter(
-            status=CallStatus.FAILED, finished_at__gte=start, finished_at__lt=end
-        )
-        yield kind, "", rows.order_by().aggregate(n=Count("pk"))["n"]
+def _failed(kind: str) -> Callable[[], QuerySet]:
+    return lambda: _model(kind)._default_manager.filter(status=CallStatus.FAILED)
 
 
-trends.register(trends.Metric(METRIC, counts))
+counts, counts_by_hour = trends.grouped(
+    *(trends.Counted(_failed(kind), "finished_at", Value(kind), Value("")) for kind in KINDS)
+)
+trends.register(trends.Metric(METRIC, counts, count_hours=counts_by_hour))
 
 
 def mark_closed(row) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
 from hireops.core import trends
@@ -23,22 +23,19 @@ from .models import BackgroundCheck, CheckState, Exam
 KINDS: dict[str, type[BackgroundCheck] | type[Exam]] = {"check": BackgroundCheck, "exam": Exam}
 
 
-def _counted(field: str, start: datetime, end: datetime, by_state: bool) -> Iterable[tuple[str, str, int]]:
-    for kind, model in KINDS.items():
-        rows = model._default_manager.filter(**{f"{field}__gte": start, f"{field}__lt": end}).order_by()
-        if by_state:
-            for state, n in rows.values_list("state").annotate(n=Count("id")).values_list("state", "n"):
-                yield kind, state, n
-        else:
-            yield kind, "", rows.count()
-
-
-def received(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    return _counted("received_at", start, end, by_state=False)
-
-
-def ended(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    return _counted("ended_at", start, end, by_state=True)
+# (kind, "", n) of the orders received in each hour, and (kind, state, n) of those ended.
+received, received_by_hour = trends.grouped(
+    *(
+        trends.Counted(model._default_manager.all, "received_at", Value(kind), Value(""))
+        for kind, model in KINDS.items()
+    )
+)
+ended, ended_by_hour = trends.grouped(
+    *(
+        trends.Counted(model._default_manager.all, "ended_at", Value(kind), "state")
+        for kind, model in KINDS.items()
+    )
+)
 
 
 def promised_days(kind: str, code: str) -> int:
@@ -91,8 +88,8 @@ def end_moments(checks=None, exams=None) -> list[datetime | None]:
     return found
 
 
-trends.register(trends.Metric(RECEIVED, received))
-trends.register(trends.Metric(ENDED, ended))
+trends.register(trends.Metric(RECEIVED, received, count_hours=received_by_hour))
+trends.register(trends.Metric(ENDED, ended, count_hours=ended_by_hour))
 
 
 # The chart of vendor operations: whoever may open the background checks or the exams.

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hireops.core import trends
@@ -37,20 +37,16 @@ def record(metric: str, outcomes: Iterable[tuple[str, str]]) -> None:
         trends.mark(metric, [now])
 
 
-def counter(metric: str):
-    """The trend's ``count(start, end)``: (dimension, outcome, n) of its calls in [start, end)."""
+def trend(metric: str) -> trends.Metric:
+    """The trend of ``metric``'s calls: (dimension, outcome, n) of those made in each hour."""
 
-    def count(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
+    def calls() -> QuerySet:
         from .models import CallMade
 
-        rows = CallMade.objects.filter(metric=metric, at__gte=start, at__lt=end).order_by()
-        return (
-            rows.values_list("dimension", "outcome")
-            .annotate(n=Count("id"))
-            .values_list("dimension", "outcome", "n")
-        )
+        return CallMade.objects.filter(metric=metric)
 
-    return count
+    count, count_hours = trends.grouped(trends.Counted(calls, "at", "dimension", "outcome"))
+    return trends.Metric(metric, count, count_hours=count_hours)
 
 
 def prune(before: datetime | None = None, batch: int = PRUNE_BATCH) -> int:

@@ -23,7 +23,7 @@ from hireops.core.trends import charts
 
 from .callee import FEISHU, TREND
 
-trends.register(trends.Metric(TREND, record.counter(TREND)))
+trends.register(record.trend(TREND))
 
 SENT, RETRIED, FAILED = "sent", "retried", "failed"
 CALLED = ("succeeded", "retried", "failed")  # the outcomes of a call made (given up is none)

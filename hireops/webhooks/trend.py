@@ -27,7 +27,7 @@ from hireops.core.trends import charts
 from .delivery import TREND
 from .models import WebhookDelivery, WebhookEndpoint
 
-trends.register(trends.Metric(TREND, record.counter(TREND)))
+trends.register(record.trend(TREND))
 
 ATTEMPTS, DELIVERED, RETRIED, FAILED = "attempts", "delivered", "retried", "failed"
 Values = dict[str, defaultdict[object, int]]  # per series, per bar

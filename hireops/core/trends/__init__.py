@@ -24,11 +24,12 @@ the rows (``tests/test_trends.py`` checks this on PostgreSQL after random change
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .models import Grain, TrendDirtyBucket, TrendRollup
@@ -108,11 +109,13 @@ def spans(hours: Iterable[datetime], gap: timedelta = SPAN_GAP) -> list[tuple[da
 
 Counts = Iterable[tuple[str, str, int]]
 HourCounts = Iterable[tuple[datetime, str, str, int]]
+# A metric's ``count`` and ``count_hours``, built together so they cannot disagree.
+Counters = tuple[Callable[[datetime, datetime], Counts], Callable[[list[datetime]], HourCounts]]
 
 
 def placed(
     rows_at: Callable[[datetime, datetime], Iterable[tuple[datetime, str, str]]], gap: timedelta = SPAN_GAP
-) -> tuple[Callable[[datetime, datetime], Counts], Callable[[list[datetime]], HourCounts]]:
+) -> Counters:
     """A metric's ``count`` and ``count_hours`` from one rule: ``rows_at(start, end)`` gives
     (moment, dimension, outcome) of each row counting in [start, end), placed at its moment (a
     metric whose rows are judged in Python, or counted at two moments). A batch of hours is
@@ -129,6 +132,62 @@ def placed(
             for moment, d, o in rows_at(start, end):
                 found[hour_of(moment), d, o] += 1
         return [(hour, d, o, n) for (hour, d, o), n in found.items() if hour in wanted]
+
+    return count, count_hours
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Rows a metric counts in SQL: ``rows()`` (the metric's own filter, not the moment's),
+    ``at`` the column of the moment they count at, ``dimension`` and ``outcome`` each a column
+    (``"status"``) or a fixed value (``Value("check")``), and ``n`` what a row adds (its number, or
+    ``Sum("count")`` for rows that are counts already). ``hourly``: ``at`` holds whole hours."""
+
+    rows: Callable[[], QuerySet]
+    at: str
+    dimension: str | Value
+    outcome: str | Value
+    n: Aggregate = field(default_factory=lambda: Count("pk"))
+    hourly: bool = False
+
+
+def grouped(*parts: Counted) -> Counters:
+    """A metric's ``count`` and ``count_hours`` from the rows of ``parts``, grouped in SQL: an
+    hour's counts in one query a part, a batch's in one query a part and span (``spans``) grouped
+    by hour, where counting its hours one by one made a year's backfill some 9,000 queries."""
+
+    def read(part: Counted, start: datetime, end: datetime, by_hour: bool) -> Iterable[tuple]:
+        """(hour, dimension, outcome, n) of ``part``'s rows in [start, end); hour None unless
+        ``by_hour``."""
+        rows = part.rows().filter(**{f"{part.at}__gte": start, f"{part.at}__lt": end}).order_by()
+        columns = [c for c in (part.dimension, part.outcome) if isinstance(c, str)]
+        if by_hour and not part.hourly:
+            rows, columns = rows.annotate(trend_hour=TruncHour(part.at, tzinfo=UTC)), ["trend_hour", *columns]
+        elif by_hour:
+            columns = [part.at, *columns]
+        if not columns:  # one count for the range: no GROUP BY
+            found = [(rows.aggregate(trend_n=part.n)["trend_n"] or 0,)]
+        else:
+            found = rows.values_list(*columns).annotate(trend_n=part.n).values_list(*columns, "trend_n")
+        for values in found:
+            given = iter(values)
+            hour = next(given) if by_hour else None
+            d = part.dimension.value if isinstance(part.dimension, Value) else next(given)
+            o = part.outcome.value if isinstance(part.outcome, Value) else next(given)
+            yield hour, d, o, next(given)
+
+    def count(start: datetime, end: datetime) -> Counts:
+        return [(d, o, n) for part in parts for _hour, d, o, n in read(part, start, end, by_hour=False)]
+
+    def count_hours(hours: list[datetime]) -> HourCounts:
+        wanted = set(hours)
+        return [
+            (hour, d, o, n)
+            for start, end in spans(hours)
+            for part in parts
+            for hour, d, o, n in read(part, start, end, by_hour=True)
+            if hour in wanted
+        ]
 
     return count, count_hours
 
