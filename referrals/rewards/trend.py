@@ -4,9 +4,10 @@ deleted in Feishu since is taken out of its hour. Kept by hireops.core.trends fr
 the reward's services write: its import succeeding, its deletion in Feishu."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncHour
 
 from hireops.core import trends
 from hireops.core.models import CallStatus
@@ -24,22 +25,42 @@ def hundredths(amount) -> int:
     return int(amount.scaleb(2).to_integral_value())
 
 
+def _accepted() -> QuerySet:
+    return ExternalReferralReward.objects.filter(status=CallStatus.SUCCEEDED, deleted_at__isnull=True)
+
+
+GROUP = ("bonus_type", "currency")
+SUMS = {"n": Count("id"), "amount": Sum("amount"), "points": Sum("points")}
+
+
+def _units(bonus_type, currency, n, amount, points) -> Iterable[tuple[str, str, int]]:
+    """(unit, "", value) of a group of rewards of one bonus type and currency."""
+    yield ROWS, "", n
+    if bonus_type == RewardBonusType.CASH and amount is not None:
+        yield currency, "", hundredths(amount)
+    elif bonus_type == RewardBonusType.POINTS and points:
+        yield POINTS, "", points
+
+
 def counted(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
     """(unit, "", amount) per unit and ("", "", number) of the rewards accepted in [start, end)."""
-    rows = ExternalReferralReward.objects.filter(
-        status=CallStatus.SUCCEEDED, deleted_at__isnull=True, finished_at__gte=start, finished_at__lt=end
-    ).order_by()
-    summed = rows.values_list("bonus_type", "currency").annotate(
-        n=Count("id"), amount=Sum("amount"), points=Sum("points")
-    )
-    for bonus_type, currency, n, amount, points in summed.values_list(
-        "bonus_type", "currency", "n", "amount", "points"
-    ):
-        yield ROWS, "", n
-        if bonus_type == RewardBonusType.CASH and amount is not None:
-            yield currency, "", hundredths(amount)
-        elif bonus_type == RewardBonusType.POINTS and points:
-            yield POINTS, "", points
+    rows = _accepted().filter(finished_at__gte=start, finished_at__lt=end).order_by()
+    for found in rows.values_list(*GROUP).annotate(**SUMS).values_list(*GROUP, *SUMS):
+        yield from _units(*found)
+
+
+def counted_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
+    """``counted`` for a batch of hours: a span of hours close together in one query, grouped
+    by the hour too (``trends.spans``)."""
+    wanted = set(hours)
+    for start, end in trends.spans(hours):
+        rows = _accepted().filter(finished_at__gte=start, finished_at__lt=end).order_by()
+        rows = rows.annotate(trend_hour=TruncHour("finished_at", tzinfo=UTC))
+        columns = ("trend_hour", *GROUP)
+        for hour, *found in rows.values_list(*columns).annotate(**SUMS).values_list(*columns, *SUMS):
+            if hour in wanted:
+                for unit, outcome, n in _units(*found):
+                    yield hour, unit, outcome, n
 
 
 def mark_accepted(rewards: Iterable[ExternalReferralReward]) -> None:
@@ -48,4 +69,4 @@ def mark_accepted(rewards: Iterable[ExternalReferralReward]) -> None:
     trends.mark(METRIC, (r.finished_at for r in rewards if r.status == CallStatus.SUCCEEDED))
 
 
-trends.register(trends.Metric(METRIC, counted))
+trends.register(trends.Metric(METRIC, counted, count_hours=counted_by_hour))
