@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import QuerySet
-
 from hireops.core import trends
 from hireops.core.models import CallStatus
 
@@ -19,14 +17,19 @@ METRIC = "referrals.payouts"
 LINES = ""  # the dimension of the number of lines paid (the others are currencies)
 
 
-def _paid(start: datetime, end: datetime) -> QuerySet:
-    return PayoutLine.objects.filter(
+Row = tuple[int, dict | None]  # (run, cash) of a line
+
+
+def _paid(start: datetime, end: datetime) -> Iterable[tuple[datetime | None, Row]]:
+    rows = PayoutLine.objects.filter(
         status=CallStatus.SUCCEEDED, finished_at__gte=start, finished_at__lt=end
     ).order_by()
+    found = rows.values_list("finished_at", "run_id", "withdrawn_cash").iterator(chunk_size=2000)
+    return ((at, (run, cash)) for at, run, cash in found)
 
 
-def _summed(rows: Iterable[tuple[int, dict | None]]) -> Iterable[tuple[str, str, int]]:
-    """(currency, run, hundredths paid) and ("", run, lines paid) of these lines' (run, cash)."""
+def _summed(rows: Iterable[Row]) -> Iterable[tuple[str, str, int]]:
+    """(currency, run, hundredths paid) and ("", run, lines paid) of these lines."""
     summed: dict[tuple[str, str], int] = defaultdict(int)
     for run, cash in rows:
         summed[LINES, str(run)] += 1
@@ -35,28 +38,11 @@ def _summed(rows: Iterable[tuple[int, dict | None]]) -> Iterable[tuple[str, str,
                 summed[currency, str(run)] += int(Decimal(str(amount)).scaleb(2).to_integral_value())
             except (InvalidOperation, ValueError):  # kept as Feishu said it; nothing to add up
                 continue
-    for (currency, number), n in summed.items():
-        yield currency, number, n
+    return [(currency, number, n) for (currency, number), n in summed.items()]
 
 
-def counted(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    """The lines paid in [start, end)."""
-    return _summed(_paid(start, end).values_list("run_id", "withdrawn_cash").iterator(chunk_size=2000))
-
-
-def counted_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
-    """``counted`` for a batch of hours: a span of hours close together read in one query
-    (``trends.spans``), its lines summed by the hour they were paid in."""
-    wanted = set(hours)
-    for start, end in trends.spans(hours):
-        by_hour: dict[datetime, list] = defaultdict(list)
-        rows = _paid(start, end).values_list("finished_at", "run_id", "withdrawn_cash")
-        for finished_at, run, cash in rows.iterator(chunk_size=2000):
-            by_hour[trends.hour_of(finished_at)].append((run, cash))
-        for hour, found in by_hour.items():
-            if hour in wanted:
-                for currency, number, n in _summed(found):
-                    yield hour, currency, number, n
+# The lines paid in an hour (``finished_at``), or a batch of hours a span at a time.
+counted, counted_by_hour = trends.summed(_paid, _summed)
 
 
 def mark_paid(moments: Iterable[datetime | None]) -> None:

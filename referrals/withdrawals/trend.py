@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import QuerySet
-
 from hireops.core import trends
 from hireops.core.models import CallStatus
 
@@ -20,15 +18,20 @@ POINTS = "points"  # the unit of points; every other unit is a currency code
 ROWS = ""  # the dimension of the rows' number (the others are units)
 
 
-def _confirmed(start: datetime, end: datetime) -> QuerySet:
-    return Withdrawal.objects.filter(
+Row = tuple[int | None, dict | None]  # (points, cash) of a withdrawal
+
+
+def _confirmed(start: datetime, end: datetime) -> Iterable[tuple[datetime | None, Row]]:
+    rows = Withdrawal.objects.filter(
         status=CallStatus.SUCCEEDED, finished_at__gte=start, finished_at__lt=end
     ).order_by()
+    found = rows.values_list("finished_at", "withdrawn_points", "withdrawn_cash").iterator(chunk_size=2000)
+    return ((at, (points, cash)) for at, points, cash in found)
 
 
-def _summed(rows: Iterable[tuple[int | None, dict | None]]) -> Iterable[tuple[str, str, int]]:
+def _summed(rows: Iterable[Row]) -> Iterable[tuple[str, str, int]]:
     """(unit, "", amount) per unit (cash in hundredths) and ("", "", number) of these
-    withdrawals' (points, cash). The cash is a JSON object per row: summed here."""
+    withdrawals. The cash is a JSON object per row: summed here."""
     summed: dict[str, int] = defaultdict(int)
     for points, cash in rows:
         summed[ROWS] += 1
@@ -38,30 +41,11 @@ def _summed(rows: Iterable[tuple[int | None, dict | None]]) -> Iterable[tuple[st
                 summed[currency] += int(Decimal(str(amount)).scaleb(2).to_integral_value())
             except (InvalidOperation, ValueError):  # kept as Feishu said it; nothing to add up
                 continue
-    for unit, n in summed.items():
-        if n or unit == ROWS:
-            yield unit, "", n
+    return [(unit, "", n) for unit, n in summed.items() if n or unit == ROWS]
 
 
-def counted(start: datetime, end: datetime) -> Iterable[tuple[str, str, int]]:
-    """The withdrawals confirmed in [start, end), an hour's rows at a time."""
-    rows = _confirmed(start, end).values_list("withdrawn_points", "withdrawn_cash")
-    return _summed(rows.iterator(chunk_size=2000))
-
-
-def counted_by_hour(hours: list[datetime]) -> Iterable[tuple[datetime, str, str, int]]:
-    """``counted`` for a batch of hours: a span of hours close together read in one query
-    (``trends.spans``), its rows summed by the hour they were confirmed in."""
-    wanted = set(hours)
-    for start, end in trends.spans(hours):
-        by_hour: dict[datetime, list] = defaultdict(list)
-        rows = _confirmed(start, end).values_list("finished_at", "withdrawn_points", "withdrawn_cash")
-        for finished_at, points, cash in rows.iterator(chunk_size=2000):
-            by_hour[trends.hour_of(finished_at)].append((points, cash))
-        for hour, found in by_hour.items():
-            if hour in wanted:
-                for unit, outcome, n in _summed(found):
-                    yield hour, unit, outcome, n
+# The withdrawals confirmed in an hour (``finished_at``), or a batch of hours a span at a time.
+counted, counted_by_hour = trends.summed(_confirmed, _summed)
 
 
 def mark_confirmed(moments: Iterable[datetime | None]) -> None:

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum, Value
@@ -111,6 +112,7 @@ Counts = Iterable[tuple[str, str, int]]
 HourCounts = Iterable[tuple[datetime, str, str, int]]
 # A metric's ``count`` and ``count_hours``, built together so they cannot disagree.
 Counters = tuple[Callable[[datetime, datetime], Counts], Callable[[list[datetime]], HourCounts]]
+R = TypeVar("R")  # a row as ``summed`` reads it
 
 
 def placed(
@@ -132,6 +134,34 @@ def placed(
             for moment, d, o in rows_at(start, end):
                 found[hour_of(moment), d, o] += 1
         return [(hour, d, o, n) for (hour, d, o), n in found.items() if hour in wanted]
+
+    return count, count_hours
+
+
+def summed(
+    rows_at: Callable[[datetime, datetime], Iterable[tuple[datetime | None, R]]],
+    sums: Callable[[Iterable[R]], Counts],
+    gap: timedelta = SPAN_GAP,
+) -> Counters:
+    """A metric's ``count`` and ``count_hours`` for rows added up in Python (a JSON object of
+    amounts per row): ``rows_at(start, end)`` gives (moment, row) of each row counting in
+    [start, end), ``sums(rows)`` the (dimension, outcome, n) of a group of them. A batch of
+    hours is read a span at a time (``spans``) and its rows summed by the hour of their moment."""
+
+    def count(start: datetime, end: datetime) -> Counts:
+        return sums(row for _moment, row in rows_at(start, end))
+
+    def count_hours(hours: list[datetime]) -> HourCounts:
+        wanted = set(hours)
+        found: list[tuple[datetime, str, str, int]] = []
+        for start, end in spans(hours, gap):
+            by_hour: dict[datetime, list[R]] = defaultdict(list)
+            for moment, row in rows_at(start, end):
+                # A row found in a range has its moment (None only as the column's type allows).
+                if moment is not None and (hour := hour_of(moment)) in wanted:
+                    by_hour[hour].append(row)
+            found += [(hour, d, o, n) for hour, rows in by_hour.items() for d, o, n in sums(rows)]
+        return found
 
     return count, count_hours
 
