@@ -120,22 +120,17 @@ def placed(
 ) -> Counters:
     """A metric's ``count`` and ``count_hours`` from one rule: ``rows_at(start, end)`` gives
     (moment, dimension, outcome) of each row counting in [start, end), placed at its moment (a
-    metric whose rows are judged in Python, or counted at two moments). A batch of hours is
-    read a span at a time (``spans``, hours at most ``gap`` apart)."""
+    metric whose rows are judged in Python, or counted at two moments). ``summed`` with each
+    row counting one: a batch of hours is read a span at a time (``spans``, hours at most
+    ``gap`` apart)."""
 
-    def count(start: datetime, end: datetime) -> Counts:
-        found = Counter((d, o) for _moment, d, o in rows_at(start, end))
-        return [(d, o, n) for (d, o), n in found.items()]
+    def each(start: datetime, end: datetime) -> Iterable[tuple[datetime | None, tuple[str, str]]]:
+        return ((moment, (d, o)) for moment, d, o in rows_at(start, end))
 
-    def count_hours(hours: list[datetime]) -> HourCounts:
-        wanted = set(hours)
-        found: Counter[tuple[datetime, str, str]] = Counter()
-        for start, end in spans(hours, gap):
-            for moment, d, o in rows_at(start, end):
-                found[hour_of(moment), d, o] += 1
-        return [(hour, d, o, n) for (hour, d, o), n in found.items() if hour in wanted]
+    def counted(rows: Iterable[tuple[str, str]]) -> Counts:
+        return [(d, o, n) for (d, o), n in Counter(rows).items()]
 
-    return count, count_hours
+    return summed(each, counted, gap)
 
 
 def summed(
