@@ -3,6 +3,8 @@ naming no customer (which would offer it to every customer): the deletion's chec
 it commits, whichever of the two colleagues comes first (PostgreSQL: the order of two sessions
 is the subject)."""
 
+import contextlib
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils.html import escape
@@ -127,6 +129,62 @@ def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
     assert "typed by hand" in page
     assert answer.context["adminform"].form.errors.keys() == {"only_for"}
     assert set(package.only_for.all()) == {second}
+    package.refresh_from_db()
+    assert package.description != "typed by hand"
+    assert not CatalogueRollout.objects.exists()
+
+
+@contextlib.contextmanager
+def every_new_link_refused_at_commit():
+    """Every new link between an entry and a customer refused as its transaction commits, as
+    a deferred foreign key refuses one to a deleted customer: a save and the save asked again
+    both lose, as they would to two colleagues' deletions one after the other."""
+    table = Package.only_for.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_link() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE foreign_key_violation USING MESSAGE = 'the customer is gone'; END $$"
+        )
+        cursor.execute(
+            f"CREATE CONSTRAINT TRIGGER test_refuse_link AFTER INSERT ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_link()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER test_refuse_link ON {table}")
+            cursor.execute("DROP FUNCTION test_refuse_link()")
+
+
+def test_a_save_refused_at_both_commits_reloads_the_page_saying_nothing_was_saved(
+    vendor_ops, customers, caplog
+):
+    """The form asked again after a refused commit can lose once more: the page then reloads
+    with the refusal, said once, and nothing of either save remains (no change, no rollout, no
+    notice of one)."""
+    first, second, third = customers
+    package = a_package("pkg-shared", [first, second])
+    url = f"/admin/orders/package/{package.pk}/change/"
+    form = {
+        "name": "pkg-shared",
+        "description": "typed by hand",
+        "turnaround_days": 5,
+        "only_for": [third.pk],
+        "is_active": "on",
+        "display_order": 0,
+    }
+    with every_new_link_refused_at_commit():
+        answer = vendor_ops.post(url, form)
+    assert answer.status_code == 302 and answer["Location"] == url
+    refused = [
+        r for r in caplog.records if r.getMessage() == "a catalogue entry's save was refused at its commit"
+    ]
+    assert len(refused) == 2  # the save, then the form asked again
+    page = vendor_ops.get(url).content.decode()
+    assert page.count(escape(str(SAVE_REFUSED))) == 1
+    assert "goes out to every bound account" not in page
+    assert set(package.only_for.all()) == {first, second}
     package.refresh_from_db()
     assert package.description != "typed by hand"
     assert not CatalogueRollout.objects.exists()
