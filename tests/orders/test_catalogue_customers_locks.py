@@ -53,6 +53,18 @@ def a_package(code: str, only_for) -> Package:
     return package
 
 
+def typed_by_hand(package: Package, only_for) -> dict:
+    """The entry's page as a colleague submits it: a new description and these customers."""
+    return {
+        "name": package.name,
+        "description": "typed by hand",
+        "turnaround_days": package.turnaround_days,
+        "only_for": [customer.pk for customer in only_for],
+        "is_active": "on",
+        "display_order": 0,
+    }
+
+
 @pytest.mark.parametrize(
     "post",
     [
@@ -113,13 +125,7 @@ def test_a_save_on_the_entrys_page_losing_to_a_deletion_says_nothing_was_saved(
     first, second, _third = customers
     package = a_package("pkg-shared", [first, second])
     url = f"/admin/orders/package/{package.pk}/change/"
-    form = {
-        "name": "pkg-shared",
-        "description": "typed by hand",
-        "turnaround_days": 5,
-        "only_for": [first.pk],
-    }
-    edit = AnotherSession(lambda: vendor_ops.post(url, {**form, "is_active": "on", "display_order": 0}))
+    edit = AnotherSession(lambda: vendor_ops.post(url, typed_by_hand(package, only_for=[first])))
     answer = deleted_while_it_waits(edit, first, deleter)
     assert not isinstance(answer, Exception), answer
     assert answer.status_code == 200
@@ -166,16 +172,8 @@ def test_a_save_refused_at_both_commits_reloads_the_page_saying_nothing_was_save
     first, second, third = customers
     package = a_package("pkg-shared", [first, second])
     url = f"/admin/orders/package/{package.pk}/change/"
-    form = {
-        "name": "pkg-shared",
-        "description": "typed by hand",
-        "turnaround_days": 5,
-        "only_for": [third.pk],
-        "is_active": "on",
-        "display_order": 0,
-    }
     with every_new_link_refused_at_commit():
-        answer = vendor_ops.post(url, form)
+        answer = vendor_ops.post(url, typed_by_hand(package, only_for=[third]))
     assert answer.status_code == 302 and answer["Location"] == url
     refused = [
         r for r in caplog.records if r.getMessage() == "a catalogue entry's save was refused at its commit"
