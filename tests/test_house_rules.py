@@ -167,6 +167,7 @@ def test_the_ingest_server_knows_which_types_have_a_handler_without_importing_th
             # below send, which those above are connected to in ready() (imported only when one
             # comes); the withdrawals' guards, which ready() names the payouts' guard to (by path).
             "referrals.accounts",
+            "referrals.accounts.cash",  # cash in hundredths, as the money metrics below add it up
             "referrals.accounts.models",
             "referrals.accounts.owed",  # what the accounts hold: a trend metric, registered in ready()
             "referrals.accounts.signals",

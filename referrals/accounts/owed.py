@@ -25,32 +25,22 @@ leavers' "deactivate" policy records it, and an account enabled again can withdr
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Min, OuterRef, Subquery, signals
 
 from hireops.core import trends
 
+from .cash import cash_hundredths
 from .models import BalanceChange
 
 METRIC = "referrals.owed"
 POINTS = "points"  # the unit of points; every other unit is a currency code
 
 
-def _hundredths(amount) -> int | None:
-    try:
-        return int(Decimal(str(amount)).scaleb(2).to_integral_value())
-    except (InvalidOperation, ValueError):  # not a number: nothing to add up
-        return None
-
-
 def _units(points: int, cash: dict | None) -> dict[str, int]:
     """A snapshot as {unit: amount}: points as they are, each currency in hundredths."""
     held = {POINTS: points or 0}
-    for currency, amount in (cash or {}).items():
-        n = _hundredths(amount)
-        if n is not None:
-            held[currency] = n
+    held.update(cash_hundredths(cash))
     return held
 
 

@@ -6,11 +6,11 @@ the mark ``payment`` writes with the lines it closes as paid."""
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from hireops.core import trends
 from hireops.core.models import CallStatus
 
+from ..accounts.cash import cash_hundredths
 from .models import PayoutLine
 
 METRIC = "referrals.payouts"
@@ -33,11 +33,8 @@ def _summed(rows: Iterable[Row]) -> Iterable[tuple[str, str, int]]:
     summed: dict[tuple[str, str], int] = defaultdict(int)
     for run, cash in rows:
         summed[LINES, str(run)] += 1
-        for currency, amount in (cash or {}).items():
-            try:
-                summed[currency, str(run)] += int(Decimal(str(amount)).scaleb(2).to_integral_value())
-            except (InvalidOperation, ValueError):  # kept as Feishu said it; nothing to add up
-                continue
+        for currency, n in cash_hundredths(cash):
+            summed[currency, str(run)] += n
     return [(currency, number, n) for (currency, number), n in summed.items()]
 
 

@@ -6,11 +6,11 @@ a withdrawal is confirmed (``withdrawals.services``, ``payouts.payment``)."""
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from hireops.core import trends
 from hireops.core.models import CallStatus
 
+from ..accounts.cash import cash_hundredths
 from .models import Withdrawal
 
 METRIC = "referrals.withdrawals"
@@ -36,11 +36,8 @@ def _summed(rows: Iterable[Row]) -> Iterable[tuple[str, str, int]]:
     for points, cash in rows:
         summed[ROWS] += 1
         summed[POINTS] += points or 0
-        for currency, amount in (cash or {}).items():
-            try:
-                summed[currency] += int(Decimal(str(amount)).scaleb(2).to_integral_value())
-            except (InvalidOperation, ValueError):  # kept as Feishu said it; nothing to add up
-                continue
+        for currency, n in cash_hundredths(cash):
+            summed[currency] += n
     return [(unit, "", n) for unit, n in summed.items() if n or unit == ROWS]
 
 
