@@ -28,6 +28,26 @@ os.environ.pop("SANDBOX_STATE_FILE", None)
 settings.SANDBOX_STATE_FILE = ""
 
 
+# A test process makes a young generation's worth of objects in a few admin requests (each
+# renders thousands of template nodes), so CPython's default threshold (700) ran a young pass
+# dozens of times a request and an older one every ten of those. Once the tests are collected,
+# what collection made (the test modules, their parameters, the OpenAPI schema) joins Django's
+# start among the frozen objects (config.startup), and the young passes come every 10,000
+# allocations instead: most of what a request makes is freed by its reference count before a
+# pass comes, and cycles are still collected, only in rarer passes. The admin's enumerations
+# took 7–10 % less CPU so (docs/benchmarks.md, "The suite and CI"); the processes a test
+# starts keep the product's own settings.
+YOUNG_PASS_EVERY = 10_000
+
+
+def pytest_collection_finish(session):
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_PASS_EVERY, *gc.get_threshold()[1:])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def empty_redis_databases():
     """An xdist worker starts on empty Redis databases of its own (tests/worker_env.py): messages
