@@ -91,6 +91,18 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_modify_db_sett
         cursor.execute("SET synchronous_commit = off")
 
 
+@pytest.fixture
+def quiet_refusals():
+    """For a test that asks the admin thousands of refused questions: each refusal is logged by
+    django.security with its traceback, formatted and masked, and no test reads them there."""
+    import logging
+
+    logger = logging.getLogger("django.security")
+    level, logger.level = logger.level, logging.CRITICAL
+    yield
+    logger.level = level
+
+
 @pytest.fixture(autouse=True)
 def signed_in_with_both_factors(monkeypatch, request):
     """``client.force_login`` / ``client.login`` stand for a finished sign-in, so their session

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_refusals")]
 MALFORMED = ("a", "a,b,c", "")
 
 

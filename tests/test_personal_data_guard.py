@@ -35,7 +35,7 @@ from hireops.events import registry
 from hireops.jobs.models import BulkJob
 from tests.personal_spellings import SECRETS, SPELLINGS, leaks
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quiet_refusals")]
 
 ROLES = (("Vendor operations",), ("HR",), ("HR withdrawals",), ("HR", "HR withdrawals"), ("Auditor",))
 DEPTH = 2  # relations followed from an admin's model to a personal field
@@ -206,17 +206,6 @@ def planted(django_user_model):
 
 def changelist(model) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-
-
-@pytest.fixture(autouse=True)
-def quiet_refusals():
-    """Each refused lookup is logged by django.security with its traceback: thousands here."""
-    import logging
-
-    logger = logging.getLogger("django.security")
-    level, logger.level = logger.level, logging.CRITICAL
-    yield
-    logger.level = level
 
 
 # {model: the roles that open its list}: found by asking once per process. It follows from
