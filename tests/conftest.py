@@ -94,13 +94,16 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_modify_db_sett
 @pytest.fixture
 def quiet_refusals():
     """For a test that asks the admin thousands of refused questions: each refusal is logged by
-    django.security with its traceback, formatted and masked, and no test reads them there."""
+    django.security with its traceback, formatted and masked, and no test reads them there.
+    ``setLevel``, not an assignment to ``level``: a logger caches which levels it lets through
+    once it has logged, and only ``setLevel`` empties that cache."""
     import logging
 
     logger = logging.getLogger("django.security")
-    level, logger.level = logger.level, logging.CRITICAL
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
     yield
-    logger.level = level
+    logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
