@@ -12,17 +12,12 @@ from django.db.models.functions import TruncHour
 from hireops.core import trends
 from hireops.core.models import CallStatus
 
+from ..accounts.cash import hundredths
 from .models import ExternalReferralReward, RewardBonusType
 
 METRIC = "referrals.rewards"
 POINTS = "points"  # the unit of a points reward; every other unit is a currency code
 ROWS = ""  # the dimension of the rows' number (the others are units)
-
-
-def hundredths(amount) -> int:
-    """An amount of money (two decimal places, as every amount column holds) as a whole number
-    of hundredths: the rollups keep integers, summed exactly."""
-    return int(amount.scaleb(2).to_integral_value())
 
 
 def _accepted() -> QuerySet:
